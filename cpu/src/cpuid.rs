@@ -1,0 +1,2 @@
+//! CPUID: the identity and feature bits Wax reports (placeholder being
+//! filled in).

@@ -1,0 +1,205 @@
+//! Decoded basic blocks, cached per address space so each instruction is
+//! decoded once.
+//!
+//! A block starts at a guest EIP and runs to the first control transfer
+//! (or a size limit). Pages a block was decoded from are watched: a guest
+//! write to them, or an unmap/mprotect, drops every block on that page.
+
+use super::ctx::Handler;
+use super::table;
+use crate::addr::{GuestAddr, PAGE_SIZE};
+use crate::mem::{GuestMem, PageFault};
+use iced_x86::{Decoder, DecoderError, DecoderOptions, FlowControl, Instruction};
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Most instructions in one block.
+const MAX_BLOCK_INSNS: usize = 64;
+/// Bytes fetched for decoding a block (plus the longest instruction).
+const FETCH_BYTES: usize = 512 + 15;
+/// Entries of the direct-mapped lookup in front of the hash map.
+const FAST_ENTRIES: usize = 4096;
+
+/// One decoded instruction and the handler that executes it.
+pub struct Decoded {
+    pub insn: Instruction,
+    pub handler: Handler,
+}
+
+/// A decoded basic block.
+pub struct Block {
+    pub insns: Box<[Decoded]>,
+    /// First and last guest page the block's bytes touch.
+    pages: (u32, u32),
+}
+
+/// Multiplicative hash for u32 keys (std's SipHash is slow for this).
+#[derive(Default)]
+pub struct U32Hasher(u64);
+
+impl Hasher for U32Hasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 = u64::from(v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<U32Hasher>>;
+
+/// The decoded-block cache of one address space.
+pub struct DecodeCache {
+    blocks: Vec<Option<Block>>,
+    free_slots: Vec<u32>,
+    by_eip: FastMap<u32, u32>,
+    by_page: FastMap<u32, Vec<u32>>,
+    fast: Box<[(u32, u32)]>,
+}
+
+impl Default for DecodeCache {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DecodeCache {
+    /// An empty cache.
+    pub fn new() -> DecodeCache {
+        DecodeCache {
+            blocks: Vec::new(),
+            free_slots: Vec::new(),
+            by_eip: FastMap::default(),
+            by_page: FastMap::default(),
+            fast: vec![(u32::MAX, 0); FAST_ENTRIES].into_boxed_slice(),
+        }
+    }
+
+    /// Number of cached blocks.
+    pub fn len(&self) -> usize {
+        self.by_eip.len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.by_eip.is_empty()
+    }
+
+    /// Drops everything (after `execve`, or a change of address space).
+    pub fn clear(&mut self) {
+        *self = DecodeCache::new();
+    }
+
+    /// Drops every block that touches one of `pages`.
+    pub fn invalidate_pages(&mut self, pages: &[u32]) {
+        let mut any = false;
+        for page in pages {
+            let Some(slots) = self.by_page.remove(page) else {
+                continue;
+            };
+            for slot in slots {
+                if let Some(block) = self.blocks[slot as usize].take() {
+                    any = true;
+                    let eip = block.insns[0].insn.ip32();
+                    self.by_eip.remove(&eip);
+                    self.free_slots.push(slot);
+                    // Unlink from the other page too.
+                    for p in block.pages.0..=block.pages.1 {
+                        if p != *page {
+                            if let Some(v) = self.by_page.get_mut(&p) {
+                                v.retain(|&s| s != slot);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if any {
+            self.fast.fill((u32::MAX, 0));
+        }
+    }
+
+    /// The block starting at `eip`, decoding it on a miss. A fetch fault on
+    /// the first instruction is returned as the error.
+    #[inline(always)]
+    pub fn get(&mut self, mem: &mut GuestMem<'_>, eip: u32) -> Result<&Block, PageFault> {
+        let fast = (eip as usize ^ (eip as usize >> 12)) % FAST_ENTRIES;
+        let (key, slot) = self.fast[fast];
+        let slot = if key == eip {
+            slot
+        } else {
+            let slot = match self.by_eip.get(&eip) {
+                Some(&s) => s,
+                None => self.decode(mem, eip)?,
+            };
+            self.fast[fast] = (eip, slot);
+            slot
+        };
+        Ok(self.blocks[slot as usize].as_ref().expect("live block"))
+    }
+
+    #[cold]
+    fn decode(&mut self, mem: &mut GuestMem<'_>, eip: u32) -> Result<u32, PageFault> {
+        let mut buf = [0u8; FETCH_BYTES];
+        let (got, fault) = mem.fetch(GuestAddr(eip), &mut buf);
+        let mut decoder = Decoder::with_ip(32, &buf[..got], u64::from(eip), DecoderOptions::NONE);
+        let mut insns = Vec::new();
+        let mut end = eip;
+        while insns.len() < MAX_BLOCK_INSNS && decoder.can_decode() {
+            let insn = decoder.decode();
+            if decoder.last_error() == DecoderError::NoMoreBytes {
+                break;
+            }
+            end = insn.next_ip32();
+            let stop = insn.flow_control() != FlowControl::Next || insn.is_invalid();
+            insns.push(Decoded {
+                handler: table::handler(&insn),
+                insn,
+            });
+            // Stop at a control transfer, and before running off a fetch
+            // window that may not be the whole story.
+            if stop || decoder.position() + 15 > got && fault.is_none() && got == FETCH_BYTES {
+                break;
+            }
+        }
+        if insns.is_empty() {
+            // The first instruction's bytes could not all be fetched.
+            return Err(fault.unwrap_or(PageFault {
+                addr: GuestAddr(eip.wrapping_add(got as u32)),
+                access: crate::mem::Access::Exec,
+                protection: false,
+                out_of_memory: false,
+            }));
+        }
+        let first = eip / PAGE_SIZE;
+        let last = end.wrapping_sub(1) / PAGE_SIZE;
+        let pages = (first, last.max(first));
+        for p in pages.0..=pages.1 {
+            mem.watch(p);
+        }
+        let block = Block {
+            insns: insns.into_boxed_slice(),
+            pages,
+        };
+        let slot = match self.free_slots.pop() {
+            Some(s) => {
+                self.blocks[s as usize] = Some(block);
+                s
+            }
+            None => {
+                self.blocks.push(Some(block));
+                (self.blocks.len() - 1) as u32
+            }
+        };
+        self.by_eip.insert(eip, slot);
+        for p in pages.0..=pages.1 {
+            self.by_page.entry(p).or_default().push(slot);
+        }
+        Ok(slot)
+    }
+}

@@ -1,0 +1,191 @@
+//! The execution context handlers receive, and operand access helpers.
+
+use crate::addr::GuestAddr;
+use crate::exit::{Exception, Exit};
+use crate::mem::GuestMem;
+use crate::state::{reg, CpuState};
+use iced_x86::{Instruction, OpKind, Register};
+
+/// What a handler returns: `Err` stops the block with an exit reason.
+pub type Flow<T = ()> = Result<T, Exit>;
+
+/// An instruction handler.
+pub type Handler = fn(&mut Ctx<'_, '_>, &Instruction) -> Flow;
+
+/// The state an instruction executes against.
+pub struct Ctx<'c, 'm> {
+    pub cpu: &'c mut CpuState,
+    pub mem: &'c mut GuestMem<'m>,
+}
+
+/// Where an r/m operand lives, resolved once per instruction.
+#[derive(Clone, Copy, Debug)]
+pub enum Loc {
+    Reg(Register),
+    Mem(GuestAddr),
+}
+
+/// Raises #UD.
+pub fn ud<T>() -> Flow<T> {
+    Err(Exit::Exception(Exception::InvalidOpcode))
+}
+
+/// Raises #GP(0).
+pub fn gp<T>() -> Flow<T> {
+    Err(Exit::Exception(Exception::GeneralProtection))
+}
+
+impl Ctx<'_, '_> {
+    /// Reads an 8-, 16- or 32-bit general register (iced register numbers).
+    #[inline(always)]
+    pub fn reg(&self, r: Register) -> u32 {
+        let n = r as usize;
+        match n {
+            37..=44 => self.cpu.gpr[n - 37],
+            21..=28 => self.cpu.gpr[n - 21] & 0xffff,
+            1..=4 => self.cpu.gpr[n - 1] & 0xff,
+            5..=8 => (self.cpu.gpr[n - 5] >> 8) & 0xff,
+            71..=76 => u32::from(self.cpu.seg_sel[n - 71]),
+            _ => 0,
+        }
+    }
+
+    /// Writes a general register, merging partial writes like the hardware.
+    #[inline(always)]
+    pub fn set_reg(&mut self, r: Register, v: u32) {
+        let n = r as usize;
+        match n {
+            37..=44 => self.cpu.gpr[n - 37] = v,
+            21..=28 => {
+                let g = &mut self.cpu.gpr[n - 21];
+                *g = (*g & 0xffff_0000) | (v & 0xffff);
+            }
+            1..=4 => {
+                let g = &mut self.cpu.gpr[n - 1];
+                *g = (*g & 0xffff_ff00) | (v & 0xff);
+            }
+            5..=8 => {
+                let g = &mut self.cpu.gpr[n - 5];
+                *g = (*g & 0xffff_00ff) | ((v & 0xff) << 8);
+            }
+            _ => debug_assert!(false, "set_reg on {r:?}"),
+        }
+    }
+
+    /// The effective (linear) address of the instruction's memory operand,
+    /// with the FS/GS base added.
+    #[inline(always)]
+    pub fn ea(&self, insn: &Instruction) -> GuestAddr {
+        let mut a = insn.memory_displacement32();
+        let base = insn.memory_base();
+        let index = insn.memory_index();
+        if base != Register::None {
+            a = a.wrapping_add(self.reg(base));
+        }
+        if index != Register::None {
+            a = a.wrapping_add(self.reg(index) << insn.memory_index_scale().trailing_zeros());
+        }
+        if insn.memory_displ_size() == 2 || base.size() == 2 || index.size() == 2 {
+            a &= 0xffff;
+        }
+        GuestAddr(a.wrapping_add(self.seg_base(insn.memory_segment())))
+    }
+
+    /// The base of a segment register (only FS and GS are non-zero).
+    #[inline(always)]
+    pub fn seg_base(&self, s: Register) -> u32 {
+        match s {
+            Register::FS => self.cpu.seg_base[crate::state::seg::FS],
+            Register::GS => self.cpu.seg_base[crate::state::seg::GS],
+            _ => 0,
+        }
+    }
+
+    /// Resolves operand `op` (a register or memory r/m operand).
+    #[inline(always)]
+    pub fn loc(&self, insn: &Instruction, op: u32) -> Loc {
+        match insn.op_kind(op) {
+            OpKind::Register => Loc::Reg(insn.op_register(op)),
+            _ => Loc::Mem(self.ea(insn)),
+        }
+    }
+
+    /// Reads an operand location of `size` bits.
+    #[inline(always)]
+    pub fn read_loc(&mut self, loc: Loc, size: u32) -> Flow<u32> {
+        match loc {
+            Loc::Reg(r) => Ok(self.reg(r)),
+            Loc::Mem(a) => self.read(a, size),
+        }
+    }
+
+    /// Writes an operand location of `size` bits.
+    #[inline(always)]
+    pub fn write_loc(&mut self, loc: Loc, size: u32, v: u32) -> Flow {
+        match loc {
+            Loc::Reg(r) => {
+                self.set_reg(r, v);
+                Ok(())
+            }
+            Loc::Mem(a) => self.write(a, size, v),
+        }
+    }
+
+    /// Reads `size` bits of guest memory.
+    #[inline(always)]
+    pub fn read(&mut self, a: GuestAddr, size: u32) -> Flow<u32> {
+        Ok(match size {
+            8 => u32::from(self.mem.read_u8(a)?),
+            16 => u32::from(self.mem.read_u16(a)?),
+            _ => self.mem.read_u32(a)?,
+        })
+    }
+
+    /// Writes `size` bits of guest memory.
+    #[inline(always)]
+    pub fn write(&mut self, a: GuestAddr, size: u32, v: u32) -> Flow {
+        match size {
+            8 => self.mem.write_u8(a, v as u8)?,
+            16 => self.mem.write_u16(a, v as u16)?,
+            _ => self.mem.write_u32(a, v)?,
+        }
+        Ok(())
+    }
+
+    /// Reads operand `op` of any kind (register, memory or immediate).
+    #[inline(always)]
+    pub fn read_op(&mut self, insn: &Instruction, op: u32, size: u32) -> Flow<u32> {
+        match insn.op_kind(op) {
+            OpKind::Register => Ok(self.reg(insn.op_register(op))),
+            OpKind::Memory => {
+                let a = self.ea(insn);
+                self.read(a, size)
+            }
+            _ => Ok(insn.immediate(op) as u32 & crate::flags::size_mask(size)),
+        }
+    }
+
+    /// ESP.
+    #[inline(always)]
+    pub fn esp(&self) -> u32 {
+        self.cpu.gpr[reg::ESP]
+    }
+
+    /// Pushes a value of `size` bits (16 or 32).
+    #[inline(always)]
+    pub fn push(&mut self, size: u32, v: u32) -> Flow {
+        let sp = self.esp().wrapping_sub(size / 8);
+        self.write(GuestAddr(sp), size, v)?;
+        self.cpu.gpr[reg::ESP] = sp;
+        Ok(())
+    }
+
+    /// Pops a value of `size` bits (16 or 32).
+    #[inline(always)]
+    pub fn pop(&mut self, size: u32) -> Flow<u32> {
+        let sp = self.esp();
+        let v = self.read(GuestAddr(sp), size)?;
+        self.cpu.gpr[reg::ESP] = sp.wrapping_add(size / 8);
+        Ok(v)
+    }
+}

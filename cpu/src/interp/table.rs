@@ -1,0 +1,86 @@
+//! The dispatch table: which handler executes a decoded instruction.
+//!
+//! Each instruction group module has a `lookup` that maps an iced
+//! instruction (by mnemonic and operand size, or by exact `Code` where the
+//! forms differ) to a monomorphised handler. The rows live next to the
+//! semantics they select, so a reader can check one group against the SDM
+//! at a time. Anything no group claims raises #UD.
+
+use super::ctx::{ud, Ctx, Flow, Handler};
+use super::{alu, bcd, bits, control, misc, muldiv, shift, stack, string};
+use iced_x86::{Instruction, Mnemonic, OpKind};
+
+/// Picks the handler for an instruction.
+pub fn handler(insn: &Instruction) -> Handler {
+    if insn.is_invalid() {
+        return undefined;
+    }
+    if insn.has_lock_prefix() && !lockable(insn) {
+        return undefined;
+    }
+    let found = alu::lookup(insn)
+        .or_else(|| control::lookup(insn))
+        .or_else(|| shift::lookup(insn))
+        .or_else(|| muldiv::lookup(insn))
+        .or_else(|| bits::lookup(insn))
+        .or_else(|| bcd::lookup(insn))
+        .or_else(|| string::lookup(insn))
+        .or_else(|| stack::lookup(insn))
+        .or_else(|| misc::lookup(insn));
+    found.unwrap_or(undefined)
+}
+
+/// #UD for undefined or unimplemented opcodes (SIGILL in the guest).
+fn undefined(_: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+    ud()
+}
+
+/// LOCK is only valid on these instructions with a memory destination.
+fn lockable(insn: &Instruction) -> bool {
+    use Mnemonic::*;
+    insn.op0_kind() == OpKind::Memory
+        && matches!(
+            insn.mnemonic(),
+            Add | Adc
+                | And
+                | Btc
+                | Btr
+                | Bts
+                | Cmpxchg
+                | Cmpxchg8b
+                | Dec
+                | Inc
+                | Neg
+                | Not
+                | Or
+                | Sbb
+                | Sub
+                | Xor
+                | Xadd
+                | Xchg
+        )
+}
+
+/// Width in bits of operand `op` (a register or memory operand).
+pub fn op_size(insn: &Instruction, op: u32) -> u32 {
+    match insn.op_kind(op) {
+        OpKind::Register => insn.op_register(op).size() as u32 * 8,
+        OpKind::Memory => insn.memory_size().size() as u32 * 8,
+        OpKind::Immediate8 => 8,
+        OpKind::Immediate16 => 16,
+        _ => 32,
+    }
+}
+
+/// Instantiates a handler generic over operand size (last const
+/// parameter) for the size of operand 0.
+#[macro_export]
+macro_rules! by_size {
+    ($insn:expr, $f:ident $(, $c:expr)*) => {
+        match $crate::interp::table::op_size($insn, 0) {
+            8 => $f::<$($c,)* 8> as $crate::interp::Handler,
+            16 => $f::<$($c,)* 16>,
+            _ => $f::<$($c,)* 32>,
+        }
+    };
+}

@@ -1,0 +1,730 @@
+//! The memory model: machine memory, frames, per-process page tables and
+//! the guest access path.
+//!
+//! Each address space has a flat table of 2^20 little-endian u32 entries in
+//! machine memory, indexed by guest page number. An entry holds the frame's
+//! machine address in its high 20 bits and [`pte`] bits in the low 12. The
+//! fast path of a guest access (here, and later in generated wasm) is: load
+//! the entry, test the effective permission bit, check the access stays in
+//! the page, add the offset. Everything else (unmapped, protection, first
+//! touch of a lazily allocated page, copy-on-write, a write to a page that
+//! holds decoded code, page crossing) goes through the slow path.
+
+mod frames;
+mod region;
+
+pub use frames::{FrameAllocator, RESERVED_BYTES, TABLE_FRAMES};
+pub use region::{Region, RegionView, Slot};
+
+use crate::addr::{GuestAddr, MachAddr, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE};
+use crate::state::CpuState;
+
+/// Page-table entry bits.
+pub mod pte {
+    /// Effective: the page may be read now (fast path).
+    pub const R: u32 = 1;
+    /// Effective: the page may be written now (fast path).
+    pub const W: u32 = 2;
+    /// Effective: the page may be executed now.
+    pub const X: u32 = 4;
+    /// Decoded or translated code lives here; writes take the slow path.
+    pub const WATCHED: u32 = 8;
+    /// Shift of the protection the mapping asked for (PROT_* bits).
+    pub const PROT_SHIFT: u32 = 4;
+    /// The mapping's requested protection, PROT_READ/WRITE/EXEC << 4.
+    pub const PROT_MASK: u32 = 7 << PROT_SHIFT;
+    /// The page is part of a mapping (its frame may not exist yet).
+    pub const MAPPED: u32 = 0x80;
+    /// The frame is shared copy-on-write with another address space.
+    pub const COW: u32 = 0x100;
+    /// A shared mapping: `fork` shares the frame writable.
+    pub const SHARED: u32 = 0x200;
+    /// The frame's machine address.
+    pub const FRAME: u32 = !0xfff;
+}
+
+/// Memory protection, with Linux's PROT_* bit values.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Prot(pub u32);
+
+impl Prot {
+    pub const NONE: Prot = Prot(0);
+    pub const READ: Prot = Prot(1);
+    pub const WRITE: Prot = Prot(2);
+    pub const EXEC: Prot = Prot(4);
+    pub const RW: Prot = Prot(3);
+    pub const RX: Prot = Prot(5);
+    pub const RWX: Prot = Prot(7);
+
+    /// Whether all bits of `other` are present.
+    pub fn contains(self, other: Prot) -> bool {
+        self.0 & other.0 == other.0
+    }
+}
+
+/// The kind of access that faulted.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Access {
+    Read,
+    Write,
+    Exec,
+}
+
+/// A guest page fault: the kernel turns it into SIGSEGV (or ENOMEM/EFAULT
+/// when the kernel itself touched the memory).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct PageFault {
+    /// The first address that could not be accessed.
+    pub addr: GuestAddr,
+    pub access: Access,
+    /// The page is mapped but the access is not allowed (SEGV_ACCERR);
+    /// otherwise nothing is mapped there (SEGV_MAPERR).
+    pub protection: bool,
+    /// The access was allowed but no frame could be allocated.
+    pub out_of_memory: bool,
+}
+
+/// The machine cannot hold another page table or frame.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct OutOfMemory;
+
+impl std::fmt::Display for OutOfMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("guest machine memory exhausted")
+    }
+}
+
+impl std::error::Error for OutOfMemory {}
+
+/// One guest address space (a process image). A handle: the table lives in
+/// machine memory and must be given back with [`Machine::free_space`].
+#[derive(Debug)]
+pub struct AddressSpace {
+    table: MachAddr,
+    /// Pages holding decoded code that were written or remapped since the
+    /// interpreter last looked (it drops its decoded blocks for them).
+    code_changes: Vec<u32>,
+}
+
+impl AddressSpace {
+    /// Machine address of the page table.
+    pub fn table(&self) -> MachAddr {
+        self.table
+    }
+
+    /// Takes the list of code pages changed since the last call.
+    pub fn take_code_changes(&mut self) -> Vec<u32> {
+        std::mem::take(&mut self.code_changes)
+    }
+
+    /// Whether any code page changed since the last `take_code_changes`.
+    #[inline(always)]
+    pub fn code_changed(&self) -> bool {
+        !self.code_changes.is_empty()
+    }
+}
+
+/// Machine memory with its frame allocator: everything guest memory lives in.
+pub struct Machine {
+    region: Region,
+    frames: FrameAllocator,
+}
+
+/// Where the CPU state slot lives in machine memory.
+pub const CPU_SLOT: MachAddr = MachAddr(0);
+
+const _: () = assert!(std::mem::size_of::<CpuState>() <= RESERVED_BYTES as usize);
+
+impl Machine {
+    /// A machine with `bytes` of machine memory (rounded down to frames).
+    pub fn new(bytes: u64) -> Machine {
+        let bytes = bytes.clamp(
+            u64::from(RESERVED_BYTES) + 2 * u64::from(TABLE_FRAMES * PAGE_SIZE),
+            1 << 32,
+        );
+        let bytes = bytes & !u64::from(PAGE_MASK);
+        let region = Region::new(bytes as usize);
+        let frames = FrameAllocator::new((bytes >> PAGE_SHIFT) as u32);
+        let mut m = Machine { region, frames };
+        *m.cpu() = CpuState::default();
+        m
+    }
+
+    /// The CPU state slot (the state of the thread that runs next).
+    pub fn cpu(&mut self) -> &mut CpuState {
+        self.region.split_at_slot::<CpuState>(CPU_SLOT).0
+    }
+
+    /// The frame allocator (for statistics).
+    pub fn frames(&self) -> &FrameAllocator {
+        &self.frames
+    }
+
+    /// The raw region (for a JIT engine that maps it).
+    pub fn region(&self) -> &Region {
+        &self.region
+    }
+
+    /// A new, empty address space.
+    pub fn new_space(&mut self) -> Result<AddressSpace, OutOfMemory> {
+        let (table, stale) = self.frames.alloc_table().ok_or(OutOfMemory)?;
+        if stale {
+            self.region
+                .slice_mut(table, (TABLE_FRAMES * PAGE_SIZE) as usize)
+                .fill(0);
+        }
+        Ok(AddressSpace {
+            table,
+            code_changes: Vec::new(),
+        })
+    }
+
+    /// Unmaps everything and returns the table to the pool.
+    pub fn free_space(&mut self, mut space: AddressSpace) {
+        self.unmap(&mut space, GuestAddr(0), u32::MAX);
+        self.frames.free_table(space.table);
+    }
+
+    /// Both the CPU state slot and guest memory of `space`, for executing.
+    pub fn guest<'a>(
+        &'a mut self,
+        space: &'a mut AddressSpace,
+    ) -> (&'a mut CpuState, GuestMem<'a>) {
+        let (cpu, view) = self.region.split_at_slot::<CpuState>(CPU_SLOT);
+        let table = space.table;
+        (
+            cpu,
+            GuestMem {
+                view,
+                frames: &mut self.frames,
+                table,
+                code_changes: &mut space.code_changes,
+            },
+        )
+    }
+
+    /// Guest memory of `space` (for the kernel copying to and from it).
+    pub fn mem<'a>(&'a mut self, space: &'a mut AddressSpace) -> GuestMem<'a> {
+        self.guest(space).1
+    }
+
+    fn entry_addr(table: MachAddr, page: u32) -> MachAddr {
+        MachAddr(table.0 + page * 4)
+    }
+
+    fn pages(start: GuestAddr, len: u32) -> std::ops::Range<u32> {
+        let first = start.page();
+        let end = ((u64::from(start.0) + u64::from(len) + u64::from(PAGE_MASK)) >> PAGE_SHIFT)
+            .min(1 << 20) as u32;
+        first..end
+    }
+
+    /// Maps `len` bytes at `start` (page aligned) with `prot`, replacing
+    /// what was there. Frames are allocated lazily on first touch, zeroed.
+    pub fn map(
+        &mut self,
+        space: &mut AddressSpace,
+        start: GuestAddr,
+        len: u32,
+        prot: Prot,
+        shared: bool,
+    ) {
+        self.unmap(space, start, len);
+        let extra = if shared { pte::SHARED } else { 0 };
+        for page in Self::pages(start, len) {
+            let e = pte::MAPPED | extra | (prot.0 & 7) << pte::PROT_SHIFT;
+            self.region
+                .write_u32(Self::entry_addr(space.table, page), e);
+        }
+    }
+
+    /// Removes the pages of `start..start+len`; frames lose a reference.
+    pub fn unmap(&mut self, space: &mut AddressSpace, start: GuestAddr, len: u32) {
+        for page in Self::pages(start, len) {
+            let at = Self::entry_addr(space.table, page);
+            let e = self.region.read_u32(at);
+            if e == 0 {
+                continue;
+            }
+            if e & pte::WATCHED != 0 {
+                space.code_changes.push(page);
+            }
+            if e & pte::FRAME != 0 {
+                self.frames.release(MachAddr(e & pte::FRAME));
+            }
+            self.region.write_u32(at, 0);
+        }
+    }
+
+    /// Changes the protection of mapped pages in the range. Returns false
+    /// (changing nothing) if some page in the range is not mapped.
+    pub fn protect(
+        &mut self,
+        space: &mut AddressSpace,
+        start: GuestAddr,
+        len: u32,
+        prot: Prot,
+    ) -> bool {
+        let range = Self::pages(start, len);
+        if range
+            .clone()
+            .any(|p| self.region.read_u32(Self::entry_addr(space.table, p)) & pte::MAPPED == 0)
+        {
+            return false;
+        }
+        for page in range {
+            let at = Self::entry_addr(space.table, page);
+            let e = self.region.read_u32(at);
+            if e & pte::WATCHED != 0 {
+                space.code_changes.push(page);
+            }
+            let e = (e & !(pte::PROT_MASK | pte::WATCHED)) | (prot.0 & 7) << pte::PROT_SHIFT;
+            self.region.write_u32(at, effective(e));
+        }
+        true
+    }
+
+    /// The protection of the page holding `addr`, if it is mapped.
+    pub fn prot_at(&mut self, space: &AddressSpace, addr: GuestAddr) -> Option<Prot> {
+        let e = self
+            .region
+            .read_u32(Self::entry_addr(space.table, addr.page()));
+        (e & pte::MAPPED != 0).then_some(Prot((e & pte::PROT_MASK) >> pte::PROT_SHIFT))
+    }
+
+    /// Marks a page as holding decoded code: writes to it take the slow
+    /// path and are reported through `AddressSpace::take_code_changes`.
+    pub fn watch(&mut self, space: &AddressSpace, page: u32) {
+        let at = Self::entry_addr(space.table, page);
+        let e = self.region.read_u32(at);
+        if e & pte::MAPPED != 0 {
+            self.region.write_u32(at, e | pte::WATCHED);
+        }
+    }
+
+    /// A copy-on-write duplicate of `space` (for `fork`). Private pages are
+    /// shared read-only until either side writes; shared mappings stay
+    /// shared.
+    pub fn fork_space(&mut self, space: &mut AddressSpace) -> Result<AddressSpace, OutOfMemory> {
+        let child = self.new_space()?;
+        for page in 0..(1u32 << 20) {
+            let at = Self::entry_addr(space.table, page);
+            let mut e = self.region.read_u32(at);
+            if e == 0 {
+                continue;
+            }
+            let frame = e & pte::FRAME;
+            if frame != 0 {
+                self.frames.retain(MachAddr(frame));
+                if e & pte::SHARED == 0 {
+                    e |= pte::COW;
+                }
+            }
+            e = effective(e & !pte::WATCHED);
+            // Keep the parent's watch bit: its decoded code stays valid.
+            let parent = effective(e) | (self.region.read_u32(at) & pte::WATCHED);
+            self.region.write_u32(at, parent);
+            self.region
+                .write_u32(Self::entry_addr(child.table, page), e);
+        }
+        Ok(child)
+    }
+}
+
+/// Recomputes the effective (fast-path) bits from the requested protection,
+/// frame presence and copy-on-write state. x86 pages are always readable
+/// when they are writable or executable.
+fn effective(e: u32) -> u32 {
+    let keep = e & !(pte::R | pte::W | pte::X);
+    if e & pte::FRAME == 0 {
+        return keep;
+    }
+    let prot = (e & pte::PROT_MASK) >> pte::PROT_SHIFT;
+    let mut bits = 0;
+    if prot != 0 {
+        bits |= pte::R;
+    }
+    if prot & 2 != 0 && e & pte::COW == 0 {
+        bits |= pte::W;
+    }
+    if prot & 4 != 0 {
+        bits |= pte::X;
+    }
+    keep | bits
+}
+
+/// Access to one address space's guest memory: the path every guest load,
+/// store and instruction fetch takes.
+pub struct GuestMem<'a> {
+    view: RegionView<'a>,
+    frames: &'a mut FrameAllocator,
+    table: MachAddr,
+    code_changes: &'a mut Vec<u32>,
+}
+
+impl GuestMem<'_> {
+    #[inline(always)]
+    fn entry(&self, addr: GuestAddr) -> u32 {
+        self.view.read_u32(MachAddr(self.table.0 + addr.page() * 4))
+    }
+
+    /// Whether a code page was written since the interpreter last drained
+    /// the list.
+    #[inline(always)]
+    pub fn code_changed(&self) -> bool {
+        !self.code_changes.is_empty()
+    }
+
+    /// Takes the list of code pages changed since the last call.
+    pub fn take_code_changes(&mut self) -> Vec<u32> {
+        std::mem::take(self.code_changes)
+    }
+
+    /// Marks a guest page as holding decoded code (see [`Machine::watch`]).
+    pub fn watch(&mut self, page: u32) {
+        let at = MachAddr(self.table.0 + page * 4);
+        let e = self.view.read_u32(at);
+        if e & pte::MAPPED != 0 {
+            self.view.write_u32(at, e | pte::WATCHED);
+        }
+    }
+
+    /// Resolves the page holding `addr` for `access`, allocating or copying
+    /// its frame if needed. Returns the frame's machine address.
+    fn resolve(&mut self, addr: GuestAddr, access: Access) -> Result<MachAddr, PageFault> {
+        let at = MachAddr(self.table.0 + addr.page() * 4);
+        let mut e = self.view.read_u32(at);
+        let fault = |protection| PageFault {
+            addr,
+            access,
+            protection,
+            out_of_memory: false,
+        };
+        if e & pte::MAPPED == 0 {
+            return Err(fault(false));
+        }
+        let prot = (e & pte::PROT_MASK) >> pte::PROT_SHIFT;
+        let allowed = match access {
+            Access::Read => prot != 0,
+            Access::Write => prot & 2 != 0,
+            Access::Exec => prot & 4 != 0,
+        };
+        if !allowed {
+            return Err(fault(true));
+        }
+        let oom = PageFault {
+            out_of_memory: true,
+            ..fault(false)
+        };
+        if e & pte::FRAME == 0 {
+            let (frame, stale) = self.frames.alloc().ok_or(oom)?;
+            if stale {
+                self.view.slice_mut(frame, PAGE_SIZE as usize).fill(0);
+            }
+            e |= frame.0;
+        }
+        if access == Access::Write {
+            if e & pte::COW != 0 {
+                let old = MachAddr(e & pte::FRAME);
+                if self.frames.refcount(old) > 1 {
+                    let (new, _) = self.frames.alloc().ok_or(oom)?;
+                    let data: [u8; PAGE_SIZE as usize] = self.view.read(old);
+                    self.view.write(new, data);
+                    self.frames.release(old);
+                    e = (e & !pte::FRAME) | new.0;
+                }
+                e &= !pte::COW;
+            }
+            if e & pte::WATCHED != 0 {
+                self.code_changes.push(addr.page());
+                e &= !pte::WATCHED;
+            }
+        }
+        let e = effective(e);
+        self.view.write_u32(at, e);
+        Ok(MachAddr(e & pte::FRAME))
+    }
+
+    #[inline(always)]
+    fn load<const N: usize>(&mut self, addr: GuestAddr) -> Result<[u8; N], PageFault> {
+        let e = self.entry(addr);
+        if e & pte::R != 0 && addr.offset() <= PAGE_SIZE - N as u32 {
+            return Ok(self
+                .view
+                .read::<N>(MachAddr((e & pte::FRAME) | addr.offset())));
+        }
+        self.load_slow(addr, Access::Read)
+    }
+
+    #[cold]
+    fn load_slow<const N: usize>(
+        &mut self,
+        addr: GuestAddr,
+        access: Access,
+    ) -> Result<[u8; N], PageFault> {
+        let mut out = [0u8; N];
+        for (i, b) in out.iter_mut().enumerate() {
+            let a = addr.add(i as u32);
+            if i == 0 || a.offset() == 0 {
+                self.resolve(a, access)?;
+            }
+            let e = self.entry(a);
+            *b = self.view.read::<1>(MachAddr((e & pte::FRAME) | a.offset()))[0];
+        }
+        Ok(out)
+    }
+
+    #[inline(always)]
+    fn store<const N: usize>(&mut self, addr: GuestAddr, bytes: [u8; N]) -> Result<(), PageFault> {
+        let e = self.entry(addr);
+        if e & (pte::W | pte::WATCHED) == pte::W && addr.offset() <= PAGE_SIZE - N as u32 {
+            self.view
+                .write::<N>(MachAddr((e & pte::FRAME) | addr.offset()), bytes);
+            return Ok(());
+        }
+        self.store_slow(addr, bytes)
+    }
+
+    #[cold]
+    fn store_slow<const N: usize>(
+        &mut self,
+        addr: GuestAddr,
+        bytes: [u8; N],
+    ) -> Result<(), PageFault> {
+        // Check every page first: a faulting store changes nothing.
+        let last = addr.add(N as u32 - 1);
+        let mut frames = [self.resolve(addr, Access::Write)?; 2];
+        if last.page() != addr.page() {
+            frames[1] = self.resolve(last.page_start(), Access::Write)?;
+        }
+        for (i, b) in bytes.iter().enumerate() {
+            let a = addr.add(i as u32);
+            let f = frames[usize::from(a.page() != addr.page())];
+            self.view.write::<1>(MachAddr(f.0 | a.offset()), [*b]);
+        }
+        Ok(())
+    }
+
+    /// Loads a byte.
+    #[inline(always)]
+    pub fn read_u8(&mut self, a: GuestAddr) -> Result<u8, PageFault> {
+        self.load::<1>(a).map(|b| b[0])
+    }
+    /// Loads a little-endian u16.
+    #[inline(always)]
+    pub fn read_u16(&mut self, a: GuestAddr) -> Result<u16, PageFault> {
+        self.load::<2>(a).map(u16::from_le_bytes)
+    }
+    /// Loads a little-endian u32.
+    #[inline(always)]
+    pub fn read_u32(&mut self, a: GuestAddr) -> Result<u32, PageFault> {
+        self.load::<4>(a).map(u32::from_le_bytes)
+    }
+    /// Loads a little-endian u64.
+    #[inline(always)]
+    pub fn read_u64(&mut self, a: GuestAddr) -> Result<u64, PageFault> {
+        self.load::<8>(a).map(u64::from_le_bytes)
+    }
+    /// Loads 16 bytes.
+    #[inline(always)]
+    pub fn read_u128(&mut self, a: GuestAddr) -> Result<u128, PageFault> {
+        self.load::<16>(a).map(u128::from_le_bytes)
+    }
+    /// Stores a byte.
+    #[inline(always)]
+    pub fn write_u8(&mut self, a: GuestAddr, v: u8) -> Result<(), PageFault> {
+        self.store(a, [v])
+    }
+    /// Stores a little-endian u16.
+    #[inline(always)]
+    pub fn write_u16(&mut self, a: GuestAddr, v: u16) -> Result<(), PageFault> {
+        self.store(a, v.to_le_bytes())
+    }
+    /// Stores a little-endian u32.
+    #[inline(always)]
+    pub fn write_u32(&mut self, a: GuestAddr, v: u32) -> Result<(), PageFault> {
+        self.store(a, v.to_le_bytes())
+    }
+    /// Stores a little-endian u64.
+    #[inline(always)]
+    pub fn write_u64(&mut self, a: GuestAddr, v: u64) -> Result<(), PageFault> {
+        self.store(a, v.to_le_bytes())
+    }
+    /// Stores 16 bytes.
+    #[inline(always)]
+    pub fn write_u128(&mut self, a: GuestAddr, v: u128) -> Result<(), PageFault> {
+        self.store(a, v.to_le_bytes())
+    }
+
+    /// Checks that `len` bytes at `addr` may be written, without writing
+    /// (for instructions that must not change anything when they fault).
+    pub fn probe_write(&mut self, addr: GuestAddr, len: u32) -> Result<(), PageFault> {
+        if len == 0 {
+            return Ok(());
+        }
+        let mut page = addr.page_start();
+        let last = addr.add(len - 1);
+        loop {
+            let a = if page.page() == addr.page() {
+                addr
+            } else {
+                page
+            };
+            let e = self.entry(a);
+            if e & (pte::W | pte::WATCHED) != pte::W {
+                self.resolve(a, Access::Write)?;
+            }
+            if page.page() == last.page() {
+                return Ok(());
+            }
+            page = page.add(PAGE_SIZE);
+        }
+    }
+
+    /// Copies guest memory into `buf` (the kernel's copy_from_user).
+    pub fn read_bytes(&mut self, addr: GuestAddr, buf: &mut [u8]) -> Result<(), PageFault> {
+        self.copy(addr, buf.len(), Access::Read, |mem, frame_at, i, n| {
+            buf[i..i + n].copy_from_slice(mem.view.slice(frame_at, n));
+        })
+    }
+
+    /// Copies `buf` into guest memory (the kernel's copy_to_user).
+    pub fn write_bytes(&mut self, addr: GuestAddr, buf: &[u8]) -> Result<(), PageFault> {
+        self.copy(addr, buf.len(), Access::Write, |mem, frame_at, i, n| {
+            mem.view
+                .slice_mut(frame_at, n)
+                .copy_from_slice(&buf[i..i + n]);
+        })
+    }
+
+    /// Fills guest memory with a byte.
+    pub fn fill(&mut self, addr: GuestAddr, len: usize, byte: u8) -> Result<(), PageFault> {
+        self.copy(addr, len, Access::Write, |mem, frame_at, _, n| {
+            mem.view.slice_mut(frame_at, n).fill(byte);
+        })
+    }
+
+    /// Reads instruction bytes (needs execute permission) into `buf`;
+    /// returns how many bytes could be fetched before a fault, and the
+    /// fault if one stopped it.
+    pub fn fetch(&mut self, addr: GuestAddr, buf: &mut [u8]) -> (usize, Option<PageFault>) {
+        let mut done = 0;
+        while done < buf.len() {
+            let a = addr.add(done as u32);
+            let e = self.entry(a);
+            let frame = if e & pte::X != 0 {
+                MachAddr(e & pte::FRAME)
+            } else {
+                match self.resolve(a, Access::Exec) {
+                    Ok(f) => f,
+                    Err(f) => return (done, Some(f)),
+                }
+            };
+            let n = ((PAGE_SIZE - a.offset()) as usize).min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(self.view.slice(MachAddr(frame.0 | a.offset()), n));
+            done += n;
+        }
+        (done, None)
+    }
+
+    fn copy(
+        &mut self,
+        addr: GuestAddr,
+        len: usize,
+        access: Access,
+        mut f: impl FnMut(&mut Self, MachAddr, usize, usize),
+    ) -> Result<(), PageFault> {
+        if len > 0 && u64::from(addr.0) + len as u64 > 1 << 32 {
+            return Err(PageFault {
+                addr: GuestAddr(0),
+                access,
+                protection: false,
+                out_of_memory: false,
+            });
+        }
+        let mut done = 0;
+        while done < len {
+            let a = addr.add(done as u32);
+            let frame = self.resolve(a, access)?;
+            let n = ((PAGE_SIZE - a.offset()) as usize).min(len - done);
+            f(self, MachAddr(frame.0 | a.offset()), done, n);
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// Reads a NUL-terminated string of at most `max` bytes (without the
+    /// NUL). Returns None if no NUL was found within `max` bytes.
+    pub fn read_cstr(&mut self, addr: GuestAddr, max: usize) -> Result<Option<Vec<u8>>, PageFault> {
+        let mut out = Vec::new();
+        while out.len() < max {
+            let b = self.read_u8(addr.add(out.len() as u32))?;
+            if b == 0 {
+                return Ok(Some(out));
+            }
+            out.push(b);
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn machine() -> (Machine, AddressSpace) {
+        let mut m = Machine::new(64 << 20);
+        let s = m.new_space().unwrap();
+        (m, s)
+    }
+
+    #[test]
+    fn lazy_pages_read_zero_and_keep_writes() {
+        let (mut m, mut s) = machine();
+        m.map(&mut s, GuestAddr(0x1000), 0x2000, Prot::RW, false);
+        let mut g = m.mem(&mut s);
+        assert_eq!(g.read_u32(GuestAddr(0x1ffe)).unwrap(), 0);
+        g.write_u32(GuestAddr(0x1ffe), 0xdeadbeef).unwrap();
+        assert_eq!(g.read_u32(GuestAddr(0x1ffe)).unwrap(), 0xdeadbeef);
+        assert_eq!(g.read_u16(GuestAddr(0x2000)).unwrap(), 0xdead);
+    }
+
+    #[test]
+    fn faults_report_first_bad_address() {
+        let (mut m, mut s) = machine();
+        m.map(&mut s, GuestAddr(0x1000), 0x1000, Prot::RW, false);
+        m.map(&mut s, GuestAddr(0x2000), 0x1000, Prot::READ, false);
+        let mut g = m.mem(&mut s);
+        let f = g.write_u32(GuestAddr(0x1ffe), 1).unwrap_err();
+        assert_eq!(f.addr, GuestAddr(0x2000));
+        assert!(f.protection);
+        // A faulting store must not have changed the first page.
+        assert_eq!(g.read_u16(GuestAddr(0x1ffe)).unwrap(), 0);
+        let f = g.read_u32(GuestAddr(0x2ffe)).unwrap_err();
+        assert_eq!(f.addr, GuestAddr(0x3000));
+        assert!(!f.protection);
+    }
+
+    #[test]
+    fn fork_is_copy_on_write() {
+        let (mut m, mut s) = machine();
+        m.map(&mut s, GuestAddr(0x1000), 0x1000, Prot::RW, false);
+        m.mem(&mut s).write_u32(GuestAddr(0x1000), 7).unwrap();
+        let mut c = m.fork_space(&mut s).unwrap();
+        m.mem(&mut c).write_u32(GuestAddr(0x1000), 9).unwrap();
+        assert_eq!(m.mem(&mut s).read_u32(GuestAddr(0x1000)).unwrap(), 7);
+        assert_eq!(m.mem(&mut c).read_u32(GuestAddr(0x1000)).unwrap(), 9);
+        m.free_space(c);
+        assert_eq!(m.frames().frames_in_use(), 1);
+    }
+
+    #[test]
+    fn watched_page_write_is_reported() {
+        let (mut m, mut s) = machine();
+        m.map(&mut s, GuestAddr(0x1000), 0x1000, Prot::RWX, false);
+        m.mem(&mut s).write_u8(GuestAddr(0x1000), 0x90).unwrap();
+        m.watch(&s, 1);
+        m.mem(&mut s).write_u8(GuestAddr(0x1001), 0x90).unwrap();
+        assert_eq!(s.take_code_changes(), vec![1]);
+    }
+}

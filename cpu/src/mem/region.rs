@@ -1,0 +1,259 @@
+//! The machine memory region: the one block of bytes that holds the CPU
+//! state slot, page tables and guest frames.
+//!
+//! This module owns every raw pointer into machine memory. Everything else
+//! reaches the bytes through the bounds-checked accessors below. The base
+//! never moves for the lifetime of the region, so a JIT may later hand it to
+//! generated code as its linear memory.
+
+use crate::addr::MachAddr;
+use std::alloc::{alloc_zeroed, dealloc, Layout};
+use std::ptr::NonNull;
+
+/// Alignment of the region: a page, so frames are page aligned in host
+/// memory as well.
+const REGION_ALIGN: usize = 4096;
+
+/// Owned, zero-initialised, fixed-size machine memory.
+pub struct Region {
+    base: NonNull<u8>,
+    len: usize,
+}
+
+// SAFETY: the region is plain owned memory; moving it between host threads
+// is like moving a Vec<u8>. Shared access is read-only through &self.
+unsafe impl Send for Region {}
+
+impl Region {
+    /// Allocates `len` bytes of zeroed memory. Large allocations are served
+    /// by the host allocator with lazily committed zero pages, so an
+    /// untouched frame costs no host memory.
+    ///
+    /// # Panics
+    /// If `len` is zero, over 4 GiB, or the host refuses the allocation.
+    pub fn new(len: usize) -> Region {
+        assert!(
+            len > 0 && len <= 1 << 32,
+            "machine memory size out of range"
+        );
+        let layout = Layout::from_size_align(len, REGION_ALIGN).expect("region layout");
+        // SAFETY: the layout has non-zero size (asserted above).
+        let ptr = unsafe { alloc_zeroed(layout) };
+        let base = NonNull::new(ptr).expect("host out of memory for machine memory");
+        Region { base, len }
+    }
+
+    /// Size in bytes.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Always false: a region has at least one byte.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+
+    /// Host pointer to the first byte, for a JIT engine that maps the region
+    /// as its memory. Never dereferenced outside this module.
+    pub fn base_ptr(&self) -> *mut u8 {
+        self.base.as_ptr()
+    }
+
+    #[inline(always)]
+    fn check(&self, addr: MachAddr, n: usize) -> usize {
+        let start = addr.0 as usize;
+        assert!(
+            start + n <= self.len,
+            "machine memory access out of range: {start:#x}+{n}"
+        );
+        start
+    }
+
+    /// Reads `N` bytes at `addr`.
+    #[inline(always)]
+    pub fn read<const N: usize>(&self, addr: MachAddr) -> [u8; N] {
+        let start = self.check(addr, N);
+        // SAFETY: `check` proved start..start+N lies inside the allocation;
+        // the read is unaligned-safe and copies out.
+        unsafe {
+            self.base
+                .as_ptr()
+                .add(start)
+                .cast::<[u8; N]>()
+                .read_unaligned()
+        }
+    }
+
+    /// Writes `N` bytes at `addr`.
+    #[inline(always)]
+    pub fn write<const N: usize>(&mut self, addr: MachAddr, bytes: [u8; N]) {
+        let start = self.check(addr, N);
+        // SAFETY: in bounds per `check`; &mut self gives exclusive access.
+        unsafe {
+            self.base
+                .as_ptr()
+                .add(start)
+                .cast::<[u8; N]>()
+                .write_unaligned(bytes)
+        }
+    }
+
+    /// Little-endian u32 at `addr`.
+    #[inline(always)]
+    pub fn read_u32(&self, addr: MachAddr) -> u32 {
+        u32::from_le_bytes(self.read::<4>(addr))
+    }
+
+    /// Stores a little-endian u32 at `addr`.
+    #[inline(always)]
+    pub fn write_u32(&mut self, addr: MachAddr, v: u32) {
+        self.write::<4>(addr, v.to_le_bytes());
+    }
+
+    /// The bytes `addr..addr+len`.
+    pub fn slice(&self, addr: MachAddr, len: usize) -> &[u8] {
+        let start = self.check(addr, len);
+        // SAFETY: in bounds per `check`; the borrow of self keeps the memory
+        // alive and unmodified for the slice's lifetime.
+        unsafe { std::slice::from_raw_parts(self.base.as_ptr().add(start), len) }
+    }
+
+    /// The bytes `addr..addr+len`, writable.
+    pub fn slice_mut(&mut self, addr: MachAddr, len: usize) -> &mut [u8] {
+        let start = self.check(addr, len);
+        // SAFETY: in bounds per `check`; &mut self makes the slice unique.
+        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr().add(start), len) }
+    }
+
+    /// Copies `len` bytes from `src` to `dst` (ranges may overlap).
+    pub fn copy_within(&mut self, src: MachAddr, dst: MachAddr, len: usize) {
+        let s = self.check(src, len);
+        let d = self.check(dst, len);
+        // SAFETY: both ranges are in bounds; `copy` allows overlap.
+        unsafe { std::ptr::copy(self.base.as_ptr().add(s), self.base.as_ptr().add(d), len) }
+    }
+
+    /// Borrows a `#[repr(C)]` plain-data value stored at `addr` mutably,
+    /// together with the rest of the region for memory accesses.
+    ///
+    /// The returned [`RegionView`] refuses any access that overlaps the
+    /// borrowed value, so the two never alias.
+    pub fn split_at_slot<T: Slot>(&mut self, addr: MachAddr) -> (&mut T, RegionView<'_>) {
+        let size = std::mem::size_of::<T>();
+        let start = self.check(addr, size);
+        assert!(
+            start % std::mem::align_of::<T>() == 0,
+            "slot misaligned in machine memory"
+        );
+        // SAFETY: the value lies in bounds and is aligned (checked); `Slot`
+        // types are plain data valid for any bit pattern and the slot is
+        // initialised (region memory is zeroed and only written as bytes);
+        // the view below excludes the slot's bytes, so no other path to them
+        // exists while the reference lives.
+        let slot = unsafe { &mut *self.base.as_ptr().add(start).cast::<T>() };
+        let view = RegionView {
+            base: self.base,
+            len: self.len,
+            hole_start: start,
+            hole_end: start + size,
+            _region: std::marker::PhantomData,
+        };
+        (slot, view)
+    }
+}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        let layout = Layout::from_size_align(self.len, REGION_ALIGN).expect("region layout");
+        // SAFETY: allocated in `new` with exactly this layout.
+        unsafe { dealloc(self.base.as_ptr(), layout) }
+    }
+}
+
+/// Types that may live in a machine-memory slot: `#[repr(C)]` plain data for
+/// which every bit pattern (in particular all zeroes) is a valid value.
+///
+/// # Safety
+/// Implementors must be `#[repr(C)]`, contain no pointers, references,
+/// enums with invalid bit patterns, bools or padding-sensitive invariants.
+pub unsafe trait Slot: Sized {}
+
+/// Mutable access to a region minus one borrowed slot (see
+/// [`Region::split_at_slot`]).
+pub struct RegionView<'a> {
+    base: NonNull<u8>,
+    len: usize,
+    hole_start: usize,
+    hole_end: usize,
+    _region: std::marker::PhantomData<&'a mut Region>,
+}
+
+impl RegionView<'_> {
+    #[inline(always)]
+    fn check(&self, addr: MachAddr, n: usize) -> usize {
+        let start = addr.0 as usize;
+        assert!(
+            start + n <= self.len && (start + n <= self.hole_start || start >= self.hole_end),
+            "machine memory view access out of range: {start:#x}+{n}"
+        );
+        start
+    }
+
+    /// Reads `N` bytes at `addr`.
+    #[inline(always)]
+    pub fn read<const N: usize>(&self, addr: MachAddr) -> [u8; N] {
+        let start = self.check(addr, N);
+        // SAFETY: in bounds and outside the borrowed slot (checked).
+        unsafe {
+            self.base
+                .as_ptr()
+                .add(start)
+                .cast::<[u8; N]>()
+                .read_unaligned()
+        }
+    }
+
+    /// Writes `N` bytes at `addr`.
+    #[inline(always)]
+    pub fn write<const N: usize>(&mut self, addr: MachAddr, bytes: [u8; N]) {
+        let start = self.check(addr, N);
+        // SAFETY: in bounds and outside the borrowed slot (checked); the view
+        // is the only path to these bytes while it lives (it borrows the
+        // region mutably).
+        unsafe {
+            self.base
+                .as_ptr()
+                .add(start)
+                .cast::<[u8; N]>()
+                .write_unaligned(bytes)
+        }
+    }
+
+    /// Little-endian u32 at `addr`.
+    #[inline(always)]
+    pub fn read_u32(&self, addr: MachAddr) -> u32 {
+        u32::from_le_bytes(self.read::<4>(addr))
+    }
+
+    /// Stores a little-endian u32 at `addr`.
+    #[inline(always)]
+    pub fn write_u32(&mut self, addr: MachAddr, v: u32) {
+        self.write::<4>(addr, v.to_le_bytes());
+    }
+
+    /// The bytes `addr..addr+len`.
+    pub fn slice(&self, addr: MachAddr, len: usize) -> &[u8] {
+        let start = self.check(addr, len);
+        // SAFETY: in bounds and outside the slot; borrowed from &self.
+        unsafe { std::slice::from_raw_parts(self.base.as_ptr().add(start), len) }
+    }
+
+    /// The bytes `addr..addr+len`, writable.
+    pub fn slice_mut(&mut self, addr: MachAddr, len: usize) -> &mut [u8] {
+        let start = self.check(addr, len);
+        // SAFETY: in bounds and outside the slot; &mut self makes it unique.
+        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr().add(start), len) }
+    }
+}
