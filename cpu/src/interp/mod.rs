@@ -12,8 +12,10 @@ mod ctx;
 mod misc;
 mod muldiv;
 mod shift;
+mod sse;
 mod stack;
 mod string;
+mod x87;
 pub mod table;
 
 pub use cache::DecodeCache;

@@ -7,7 +7,7 @@
 //! at a time. Anything no group claims raises #UD.
 
 use super::ctx::{ud, Ctx, Flow, Handler};
-use super::{alu, bcd, bits, control, misc, muldiv, shift, stack, string};
+use super::{alu, bcd, bits, control, misc, muldiv, shift, sse, stack, string, x87};
 use iced_x86::{Instruction, Mnemonic, OpKind};
 
 /// Picks the handler for an instruction.
@@ -26,7 +26,9 @@ pub fn handler(insn: &Instruction) -> Handler {
         .or_else(|| bcd::lookup(insn))
         .or_else(|| string::lookup(insn))
         .or_else(|| stack::lookup(insn))
-        .or_else(|| misc::lookup(insn));
+        .or_else(|| misc::lookup(insn))
+        .or_else(|| x87::lookup(insn))
+        .or_else(|| sse::lookup(insn));
     found.unwrap_or(undefined)
 }
 
