@@ -40,11 +40,20 @@ pub fn alu(cpu: &mut CpuState, op: u8, size: u32, a: u32, b: u32) -> u32 {
 /// `op dst, src` for every form (r/m,r; r,r/m; r/m,imm; accumulator,imm).
 fn binop<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     let dst = ctx.loc(insn, 0);
-    let a = ctx.read_loc(dst, S)?;
+    let a = if OP == CMP || OP == TEST {
+        ctx.read_loc(dst, S)?
+    } else {
+        ctx.read_loc_rmw(dst, S)?
+    };
     let b = ctx.read_op(insn, 1, S)?;
+    // A faulting write must leave the flags as they were.
+    let saved = (ctx.cpu.lazy, ctx.cpu.eflags);
     let r = alu(ctx.cpu, OP, S, a, b);
     if OP != CMP && OP != TEST {
-        ctx.write_loc(dst, S, r)?;
+        if let Err(e) = ctx.write_loc(dst, S, r) {
+            (ctx.cpu.lazy, ctx.cpu.eflags) = saved;
+            return Err(e);
+        }
     }
     Ok(())
 }
@@ -62,7 +71,7 @@ fn clear_reg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 
 fn inc<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     let dst = ctx.loc(insn, 0);
-    let a = ctx.read_loc(dst, S)?;
+    let a = ctx.read_loc_rmw(dst, S)?;
     let r = a.wrapping_add(1) & size_mask(S);
     ctx.write_loc(dst, S, r)?;
     ctx.cpu.set_lazy_incdec(LazyOp::Inc, S, r, a);
@@ -71,7 +80,7 @@ fn inc<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 
 fn dec<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     let dst = ctx.loc(insn, 0);
-    let a = ctx.read_loc(dst, S)?;
+    let a = ctx.read_loc_rmw(dst, S)?;
     let r = a.wrapping_sub(1) & size_mask(S);
     ctx.write_loc(dst, S, r)?;
     ctx.cpu.set_lazy_incdec(LazyOp::Dec, S, r, a);
@@ -80,7 +89,7 @@ fn dec<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 
 fn neg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     let dst = ctx.loc(insn, 0);
-    let b = ctx.read_loc(dst, S)?;
+    let b = ctx.read_loc_rmw(dst, S)?;
     let r = 0u32.wrapping_sub(b) & size_mask(S);
     ctx.write_loc(dst, S, r)?;
     ctx.cpu.set_lazy(LazyOp::Sub, S, r, 0, b);
@@ -89,7 +98,7 @@ fn neg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 
 fn not<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     let dst = ctx.loc(insn, 0);
-    let a = ctx.read_loc(dst, S)?;
+    let a = ctx.read_loc_rmw(dst, S)?;
     ctx.write_loc(dst, S, !a & size_mask(S))
 }
 
@@ -129,7 +138,10 @@ fn lea<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
         a = a.wrapping_add(ctx.reg(insn.memory_base()));
     }
     if insn.memory_index() != iced_x86::Register::None {
-        a = a.wrapping_add(ctx.reg(insn.memory_index()) * insn.memory_index_scale());
+        a = a.wrapping_add(
+            ctx.reg(insn.memory_index())
+                .wrapping_mul(insn.memory_index_scale()),
+        );
     }
     if insn.memory_base().size() == 2
         || insn.memory_index().size() == 2
@@ -166,15 +178,18 @@ pub fn lookup(insn: &Instruction) -> Option<Handler> {
         Not => by_size!(insn, not),
         Mov => match insn.code() {
             Code::Mov_r32_rm32 | Code::Mov_rm32_r32
-                if insn.op1_kind() == iced_x86::OpKind::Register =>
+                if insn.op0_kind() == iced_x86::OpKind::Register
+                    && insn.op1_kind() == iced_x86::OpKind::Register =>
             {
                 mov_r32_r32
             }
             Code::Mov_r32_rm32 => mov_r32_m32,
             Code::Mov_rm32_r32 => mov_m32_r32,
-            // Moves to and from segment registers live in `misc`.
-            _ if insn.op0_register().is_segment_register()
-                || insn.op1_register().is_segment_register() =>
+            // Moves to and from segment, control, debug and test registers
+            // live in `misc`.
+            _ if [insn.op0_register(), insn.op1_register()]
+                .iter()
+                .any(|r| r.is_segment_register() || r.is_cr() || r.is_dr() || r.is_tr()) =>
             {
                 return None
             }

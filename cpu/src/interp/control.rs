@@ -108,13 +108,14 @@ fn jecxz(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     Ok(())
 }
 
-/// `int n`: only 0x80 is a gate user mode may use on Linux; every other
-/// vector faults with #GP.
+/// `int n`: Linux lets user mode use the gates of 0x80 (system call), 3
+/// (#BP) and 4 (#OF); every other vector faults with #GP.
 fn int_n(_: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
-    if insn.immediate8() == 0x80 {
-        Err(Exit::Syscall)
-    } else {
-        gp()
+    match insn.immediate8() {
+        0x80 => Err(Exit::Syscall),
+        3 => Err(Exception::Breakpoint.into()),
+        4 => Err(Exception::Overflow.into()),
+        _ => gp(),
     }
 }
 

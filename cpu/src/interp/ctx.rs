@@ -119,6 +119,24 @@ impl Ctx<'_, '_> {
         }
     }
 
+    /// Reads the destination of a read-modify-write instruction. The CPU
+    /// reads it with write intent: when the first page is not writable and
+    /// the read would fault on the second, the write fault on the first
+    /// page is the one reported.
+    #[inline(always)]
+    pub fn read_loc_rmw(&mut self, loc: Loc, size: u32) -> Flow<u32> {
+        match self.read_loc(loc, size) {
+            Err(e) => match loc {
+                Loc::Mem(a) => {
+                    self.mem.probe_write(a, size / 8)?;
+                    Err(e)
+                }
+                Loc::Reg(_) => Err(e),
+            },
+            ok => ok,
+        }
+    }
+
     /// Writes an operand location of `size` bits.
     #[inline(always)]
     pub fn write_loc(&mut self, loc: Loc, size: u32, v: u32) -> Flow {
