@@ -29,6 +29,7 @@ impl GuestAddr {
     /// Address `n` bytes further, wrapping at 4 GiB like the hardware.
     #[inline]
     #[must_use]
+    #[allow(clippy::should_implement_trait)] // wrapping, unlike ops::Add
     pub fn add(self, n: u32) -> GuestAddr {
         GuestAddr(self.0.wrapping_add(n))
     }
@@ -57,6 +58,7 @@ impl MachAddr {
     /// Address `n` bytes further.
     #[inline]
     #[must_use]
+    #[allow(clippy::should_implement_trait)] // by value, like GuestAddr::add
     pub fn add(self, n: u32) -> MachAddr {
         MachAddr(self.0 + n)
     }

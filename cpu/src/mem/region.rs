@@ -144,7 +144,7 @@ impl Region {
         let size = std::mem::size_of::<T>();
         let start = self.check(addr, size);
         assert!(
-            start % std::mem::align_of::<T>() == 0,
+            start.is_multiple_of(std::mem::align_of::<T>()),
             "slot misaligned in machine memory"
         );
         // SAFETY: the value lies in bounds and is aligned (checked); `Slot`

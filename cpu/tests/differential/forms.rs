@@ -320,12 +320,10 @@ fn pre_setup(g: &mut Gen<'_>, row: &Row) {
 fn post_setup(g: &mut Gen<'_>, row: &Row, rm: Rm) {
     match row.setup {
         Setup::Div { signed } => div_operands(g, row, rm, signed),
-        Setup::Cmpxchg => {
-            if g.rng.bool() {
-                let bits = op_bits(row.form);
-                let v = read_rm(g, rm, bits);
-                g.set_part(EAX, bits, v);
-            }
+        Setup::Cmpxchg if g.rng.bool() => {
+            let bits = op_bits(row.form);
+            let v = read_rm(g, rm, bits);
+            g.set_part(EAX, bits, v);
         }
         Setup::Cmpxchg8b => {
             if let (Rm::Mem(t), true) = (rm, g.rng.bool()) {
