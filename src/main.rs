@@ -1,1 +1,292 @@
-fn main() {}
+//! `wax`: runs i386 Linux programs.
+//!
+//! `wax run [--root DIR] [--strace] [--memory SIZE] PROGRAM [ARGS...]`
+//! loads PROGRAM (a host path) into a fresh kernel whose guest paths
+//! resolve inside DIR, connects the guest's stdio to this process's, and
+//! exits with the guest's status (128 + N when signal N killed it).
+
+mod host;
+
+use clap::{Parser, Subcommand};
+use std::cell::RefCell;
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use wax_kernel::{Config, ExitStatus, Host, Kernel, Program, RunStatus};
+
+#[derive(Parser)]
+#[command(name = "wax", version, about = "Run unmodified i386 Linux programs")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run an i386 Linux program.
+    Run(RunArgs),
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Directory that is the guest's root file system.
+    #[arg(long, default_value = "/")]
+    root: PathBuf,
+    /// Print every system call with its arguments and result to stderr.
+    #[arg(long)]
+    strace: bool,
+    /// Guest machine memory (e.g. 512M, 2G); committed lazily.
+    #[arg(long, default_value = "2G", value_parser = parse_size)]
+    memory: u64,
+    /// The program (a host path) and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    program: Vec<OsString>,
+}
+
+/// "123", "64K", "512M", "2G".
+fn parse_size(s: &str) -> Result<u64, String> {
+    let (num, mul) = match s.to_ascii_uppercase().chars().last() {
+        Some('K') => (&s[..s.len() - 1], 1u64 << 10),
+        Some('M') => (&s[..s.len() - 1], 1 << 20),
+        Some('G') => (&s[..s.len() - 1], 1 << 30),
+        _ => (s, 1),
+    };
+    let n: u64 = num.parse().map_err(|_| format!("bad size {s:?}"))?;
+    let bytes = n.checked_mul(mul).ok_or("size too large")?;
+    if !(16 << 20..=4 << 30).contains(&bytes) {
+        return Err("memory must be between 16M and 4G".into());
+    }
+    Ok(bytes)
+}
+
+/// Instructions per `run` call between checks for ^C.
+const BUDGET: u64 = 20_000_000;
+/// Longest wait for input before checking for ^C again.
+const POLL: Duration = Duration::from_millis(50);
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_sigint(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::Relaxed);
+}
+
+/// Routes ^C to the guest instead of killing wax.
+fn catch_sigint() {
+    // SAFETY: the handler only stores to an atomic, which is
+    // async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, on_sigint as *const () as libc::sighandler_t);
+    }
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_tracing();
+    let Command::Run(args) = cli.command;
+    std::process::exit(run(args));
+}
+
+/// Prints kernel warnings as "wax: ..." and strace lines as they are.
+fn init_tracing() {
+    use tracing_subscriber::fmt::{format::Writer, FmtContext, FormatEvent, FormatFields};
+    use tracing_subscriber::registry::LookupSpan;
+    struct Plain;
+    impl<S, N> FormatEvent<S, N> for Plain
+    where
+        S: tracing::Subscriber + for<'a> LookupSpan<'a>,
+        N: for<'a> FormatFields<'a> + 'static,
+    {
+        fn format_event(
+            &self,
+            ctx: &FmtContext<'_, S, N>,
+            mut w: Writer<'_>,
+            event: &tracing::Event<'_>,
+        ) -> std::fmt::Result {
+            if event.metadata().target() != "strace" {
+                w.write_str("wax: ")?;
+            }
+            ctx.field_format().format_fields(w.by_ref(), event)?;
+            writeln!(w)
+        }
+    }
+    tracing_subscriber::fmt()
+        .event_format(Plain)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn run(args: RunArgs) -> i32 {
+    let prog = PathBuf::from(&args.program[0]);
+    let shown = prog.display().to_string();
+    let file = match std::fs::File::open(&prog) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("wax: {shown}: {}", describe(&e));
+            return if e.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
+        }
+    };
+    let meta = match file.metadata() {
+        Ok(m) if m.is_file() => m,
+        Ok(_) => {
+            eprintln!("wax: {shown}: Is a directory");
+            return 126;
+        }
+        Err(e) => {
+            eprintln!("wax: {shown}: {}", describe(&e));
+            return 126;
+        }
+    };
+    let root = args
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| args.root.clone());
+    if !root.is_dir() {
+        eprintln!("wax: --root {}: not a directory", args.root.display());
+        return 125;
+    }
+    let stdin = Arc::new(host::stdio::StdinShared::default());
+    let mut kernel = match new_kernel(&args, &root, stdin.clone()) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("wax: cannot set up stdio: {e}");
+            return 125;
+        }
+    };
+    let argv: Vec<Vec<u8>> = args.program.iter().map(|a| a.as_bytes().to_vec()).collect();
+    let envp: Vec<Vec<u8>> = std::env::vars_os()
+        .map(|(k, v)| {
+            let mut e = k.into_vec();
+            e.push(b'=');
+            e.extend(v.into_vec());
+            e
+        })
+        .collect();
+    let mut handle = host::fs::HostFile(file);
+    let program = Program {
+        file: &mut handle,
+        size: meta.len(),
+        exe_path: guest_exe_path(&prog, &root),
+        argv,
+        envp,
+        execfn: args.program[0].as_bytes().to_vec(),
+        cwd: std::env::current_dir().map_or(b"/".to_vec(), |d| guest_path(&d, &root)),
+    };
+    if let Err(e) = kernel.exec(program) {
+        eprintln!("wax: {shown}: cannot execute: {e}");
+        return 126;
+    }
+    let saved = host::stdio::HostTty::save(0);
+    catch_sigint();
+    let status = drive(&mut kernel, &stdin);
+    if let Some(t) = saved {
+        host::stdio::HostTty::restore(0, &t);
+    }
+    report(&shown, status);
+    status.shell_status()
+}
+
+fn new_kernel(
+    args: &RunArgs,
+    root: &Path,
+    stdin: Arc<host::stdio::StdinShared>,
+) -> std::io::Result<Kernel> {
+    let host = Host {
+        clock: Box::new(host::HostClock::new()),
+        entropy: Rc::new(RefCell::new(host::HostEntropy::new())),
+        stdin: Rc::new(RefCell::new(host::stdio::StdinStream::new(stdin)?)),
+        stdout: Rc::new(RefCell::new(host::stdio::OutStream::stdout()?)),
+        stderr: Rc::new(RefCell::new(host::stdio::OutStream::stderr()?)),
+        root: Box::new(host::fs::HostFs::new(root.to_path_buf())),
+    };
+    // SAFETY: getuid/getgid cannot fail and touch no memory.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let config = Config {
+        memory: args.memory,
+        strace: args.strace,
+        uid,
+        gid,
+    };
+    Ok(Kernel::new(host, config))
+}
+
+/// Runs the guest to the end, waiting for input or timers when it is idle.
+fn drive(kernel: &mut Kernel, stdin: &host::stdio::StdinShared) -> ExitStatus {
+    loop {
+        if INTERRUPTED.swap(false, Ordering::Relaxed) {
+            kernel.raise(2);
+        }
+        match kernel.run(BUDGET) {
+            RunStatus::Budget => {}
+            RunStatus::Exited(s) => return s,
+            RunStatus::Idle { deadline } => {
+                let wait = deadline.map_or(POLL, |d| {
+                    let now = kernel_monotonic(kernel);
+                    let left = (d.as_nanos() - now).clamp(0, POLL.as_nanos() as i128);
+                    Duration::from_nanos(left as u64)
+                });
+                stdin.wait(wait);
+            }
+        }
+    }
+}
+
+fn kernel_monotonic(kernel: &Kernel) -> i128 {
+    kernel.monotonic().as_nanos()
+}
+
+/// What /proc/self/exe shows: the guest path when the program is inside
+/// the root, else its host path (as qemu-user does).
+fn guest_exe_path(prog: &Path, root: &Path) -> Vec<u8> {
+    let abs = prog.canonicalize().unwrap_or_else(|_| prog.to_path_buf());
+    guest_path(&abs, root)
+}
+
+/// The guest path of an absolute host path inside the root, else the host
+/// path itself.
+fn guest_path(abs: &Path, root: &Path) -> Vec<u8> {
+    match abs.strip_prefix(root) {
+        Ok(rel) => {
+            let mut p = b"/".to_vec();
+            p.extend_from_slice(rel.as_os_str().as_bytes());
+            p
+        }
+        Err(_) => abs.as_os_str().as_bytes().to_vec(),
+    }
+}
+
+fn describe(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "No such file or directory".into(),
+        std::io::ErrorKind::PermissionDenied => "Permission denied".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// One line for a guest killed by a signal (not for ^C or a broken pipe,
+/// which shells report silently too).
+fn report(prog: &str, status: ExitStatus) {
+    let ExitStatus::Killed { signal, fault } = status else {
+        return;
+    };
+    if signal == 2 || signal == 13 {
+        return;
+    }
+    let name = wax_kernel::signal::name(signal);
+    let text = wax_kernel::signal::description(signal);
+    match fault {
+        Some((addr, eip)) => {
+            eprintln!(
+                "wax: {prog}: killed by {name} ({text}) at address {addr:#010x}, eip {eip:#010x}"
+            )
+        }
+        None => eprintln!("wax: {prog}: killed by {name} ({text})"),
+    }
+}

@@ -1,0 +1,657 @@
+//! The kernel object and its run loop.
+//!
+//! `run(budget)` is the whole interface for executing guests: it picks a
+//! runnable thread (deterministically, lowest thread first after the
+//! current one), puts its CPU state in the machine's CPU slot, runs the
+//! interpreter until it stops, and handles the stop: a system call goes to
+//! `syscall::dispatch`, an exception becomes a signal. It returns when the
+//! budget is spent, when every thread waits (the host then waits for input
+//! or the earliest deadline and calls `run` again), or when the last
+//! process has exited. It never blocks the host thread.
+
+use crate::elf::{Elf, ElfError};
+use crate::errno::Errno;
+use crate::loader::{self, StackInfo};
+use crate::process::{
+    default_rlimits, oflag, Fd, FdTable, OpenFile, Process, Thread, ThreadState, Wait,
+};
+use crate::signal::{self, DefaultAction, SigInfo};
+use crate::vfs::dev::{DevFs, StreamHandle};
+use crate::vfs::proc::{ProcFs, ProcInfo};
+use crate::vfs::{FileHandle, FileSystem, Location, OpenMode, Resolve, SharedStream, Vfs};
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::rc::Rc;
+use wax_cpu::state::reg;
+use wax_cpu::{CpuState, DecodeCache, Exit, GuestMem, Machine};
+use wax_devices::{Clock, Entropy, Timespec};
+
+/// What the host provides.
+pub struct Host {
+    pub clock: Box<dyn Clock>,
+    pub entropy: Rc<RefCell<dyn Entropy>>,
+    pub stdin: SharedStream,
+    pub stdout: SharedStream,
+    pub stderr: SharedStream,
+    /// The guest's root directory.
+    pub root: Box<dyn FileSystem>,
+}
+
+/// Kernel settings.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// Bytes of machine memory (guest frames are committed lazily).
+    pub memory: u64,
+    /// Log every system call (through `tracing`, target "strace").
+    pub strace: bool,
+    /// The user and group the guest runs as (AT_UID, getuid, access).
+    pub uid: u32,
+    pub gid: u32,
+}
+
+/// How the (last) process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// exit/exit_group with this status.
+    Exited(u8),
+    /// Killed by a signal; `fault` has the address and EIP for CPU faults.
+    Killed {
+        signal: u32,
+        fault: Option<(u32, u32)>,
+    },
+}
+
+impl ExitStatus {
+    /// The status a shell reports: the exit code or 128 + signal.
+    pub fn shell_status(self) -> i32 {
+        match self {
+            ExitStatus::Exited(c) => i32::from(c),
+            ExitStatus::Killed { signal, .. } => 128 + signal as i32,
+        }
+    }
+}
+
+/// Why `run` returned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    /// The budget is spent; call `run` again.
+    Budget,
+    /// Every thread waits: for input, or until the monotonic `deadline`.
+    Idle { deadline: Option<Timespec> },
+    /// The process has ended.
+    Exited(ExitStatus),
+}
+
+/// A failed exec.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecError {
+    #[error("{0}")]
+    Elf(#[from] ElfError),
+    #[error("cannot open the program interpreter {path}: {errno}")]
+    Interp { path: String, errno: Errno },
+    #[error("the program interpreter {path}: {error}")]
+    BadInterp { path: String, error: ElfError },
+    #[error("guest machine memory exhausted")]
+    NoMemory,
+}
+
+/// The program to exec.
+pub struct Program<'a> {
+    /// The executable's contents.
+    pub file: &'a mut dyn FileHandle,
+    pub size: u64,
+    /// What /proc/self/exe shows.
+    pub exe_path: Vec<u8>,
+    pub argv: Vec<Vec<u8>>,
+    pub envp: Vec<Vec<u8>>,
+    /// AT_EXECFN: the path as given.
+    pub execfn: Vec<u8>,
+    /// The initial working directory (a guest path; "/" if it does not
+    /// resolve).
+    pub cwd: Vec<u8>,
+}
+
+pub struct Kernel {
+    pub(crate) machine: Machine,
+    pub(crate) vfs: Vfs,
+    pub(crate) clock: Box<dyn Clock>,
+    pub(crate) entropy: Rc<RefCell<dyn Entropy>>,
+    pub(crate) procs: Vec<Process>,
+    pub(crate) threads: Vec<Thread>,
+    /// The thread whose state is in the machine's CPU slot.
+    pub(crate) current: usize,
+    pub(crate) strace: bool,
+    /// System call numbers already reported as unimplemented.
+    pub(crate) reported: HashSet<u32>,
+    pub(crate) exit: Option<ExitStatus>,
+    pub(crate) proc_info: Rc<RefCell<ProcInfo>>,
+    pub(crate) console: [StreamHandle; 3],
+    /// Monotonic time at boot (sysinfo uptime).
+    pub(crate) boot: Timespec,
+    /// Signals raised by the host (^C) for the current process.
+    pub(crate) host_signals: u64,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    memory: u64,
+}
+
+impl Kernel {
+    pub fn new(host: Host, config: Config) -> Kernel {
+        let input = StreamHandle {
+            input: Some(host.stdin.clone()),
+            output: None,
+        };
+        let out = |s: &SharedStream| StreamHandle {
+            input: None,
+            output: Some(s.clone()),
+        };
+        let console = [input, out(&host.stdout), out(&host.stderr)];
+        let tty = StreamHandle {
+            input: Some(host.stdin),
+            output: Some(host.stdout),
+        };
+        let proc_info = Rc::new(RefCell::new(ProcInfo::default()));
+        let mut vfs = Vfs::new(host.root);
+        // Mounting on the root directory cannot fail: "/dev" and "/proc"
+        // are plain names in it.
+        let _ = vfs.mount(b"/dev", Box::new(DevFs::new(host.entropy.clone(), tty)));
+        let _ = vfs.mount(b"/proc", Box::new(ProcFs::new(proc_info.clone())));
+        let boot = host.clock.monotonic();
+        Kernel {
+            machine: Machine::new(config.memory),
+            vfs,
+            clock: host.clock,
+            entropy: host.entropy,
+            procs: Vec::new(),
+            threads: Vec::new(),
+            current: 0,
+            strace: config.strace,
+            reported: HashSet::new(),
+            exit: None,
+            proc_info,
+            console,
+            boot,
+            host_signals: 0,
+            uid: config.uid,
+            gid: config.gid,
+            memory: config.memory,
+        }
+    }
+
+    /// Loads `prog` as the first process (pid 1000, like a shell's child).
+    pub fn exec(&mut self, prog: Program<'_>) -> Result<(), ExecError> {
+        let mut space = self.machine.new_space().map_err(|_| ExecError::NoMemory)?;
+        let cwd = self
+            .vfs
+            .resolve(&Location::root(), &prog.cwd, Resolve::Follow)
+            .unwrap_or_default();
+        let result = self.load(&mut space, prog);
+        let (entry, sp, exe, brk) = match result {
+            Ok(v) => v,
+            Err(e) => {
+                self.machine.free_space(space);
+                return Err(e);
+            }
+        };
+        self.proc_info.borrow_mut().exe = exe.clone();
+        let comm = comm_of(&exe);
+        let mut gpr = [0; 8];
+        gpr[reg::ESP] = sp;
+        let cpu = CpuState {
+            eip: entry,
+            gpr,
+            ..CpuState::default()
+        };
+        let pid = 1000;
+        self.procs.push(Process {
+            pid,
+            ppid: 999,
+            pgid: pid,
+            space,
+            cache: DecodeCache::new(),
+            mm: crate::mm::Mm {
+                brk_start: brk,
+                brk,
+            },
+            fds: self.console_fds(),
+            cwd,
+            umask: 0o022,
+            actions: [signal::SigAction::default(); signal::NSIG as usize],
+            rlimits: default_rlimits(),
+            exe,
+        });
+        *self.machine.cpu() = cpu.clone();
+        self.threads.push(Thread {
+            tid: pid,
+            process: self.procs.len() - 1,
+            cpu,
+            state: ThreadState::Runnable,
+            sigmask: 0,
+            pending: 0,
+            altstack: Default::default(),
+            clear_child_tid: 0,
+            robust_list: (0, 0),
+            comm,
+        });
+        self.current = self.threads.len() - 1;
+        Ok(())
+    }
+
+    fn console_fds(&self) -> FdTable {
+        let mut t = FdTable::default();
+        for (i, h) in self.console.iter().enumerate() {
+            let flags = if i == 0 {
+                oflag::O_RDONLY
+            } else {
+                oflag::O_WRONLY
+            };
+            let file = OpenFile {
+                node: None,
+                location: None,
+                handle: Some(Box::new(h.clone())),
+                offset: 0,
+                flags,
+                dir_entries: None,
+            };
+            let fd = Fd {
+                file: Rc::new(RefCell::new(file)),
+                cloexec: false,
+            };
+            // Slots 0-2 of a new table are free and below NOFILE.
+            let _ = t.set(i as u32, fd);
+        }
+        t
+    }
+
+    /// Loads the images and the stack: (entry, esp, exe path, brk start).
+    fn load(
+        &mut self,
+        space: &mut wax_cpu::AddressSpace,
+        prog: Program<'_>,
+    ) -> Result<(u32, u32, Vec<u8>, u32), ExecError> {
+        let elf = Elf::parse(prog.file, prog.size)?;
+        let image = loader::load_image(&mut self.machine, space, prog.file, &elf, true)?;
+        let mut entry = image.entry;
+        let mut interp_base = 0;
+        if let Some(path) = &elf.interp {
+            let (base, e) = self.load_interp(space, path)?;
+            interp_base = base;
+            entry = e;
+        }
+        let mut random = [0u8; 16];
+        self.entropy.borrow_mut().fill(&mut random);
+        let info = StackInfo {
+            argv: &prog.argv,
+            envp: &prog.envp,
+            execfn: &prog.execfn,
+            random,
+            hwcap: wax_cpu::cpuid::hwcap(),
+            interp_base,
+            uid: self.uid,
+            gid: self.gid,
+        };
+        let sp = loader::build_stack(&mut self.machine, space, &image, &info)?;
+        let brk = crate::mm::page_up(u64::from(image.end)) as u32;
+        Ok((entry, sp, prog.exe_path, brk))
+    }
+
+    /// Loads PT_INTERP from the guest root: (load address, entry).
+    fn load_interp(
+        &mut self,
+        space: &mut wax_cpu::AddressSpace,
+        path: &[u8],
+    ) -> Result<(u32, u32), ExecError> {
+        let name = String::from_utf8_lossy(path).into_owned();
+        let err = |errno| ExecError::Interp {
+            path: name.clone(),
+            errno,
+        };
+        let loc = self
+            .vfs
+            .resolve(&Location::root(), path, Resolve::Follow)
+            .map_err(err)?;
+        let (m, ino) = self.vfs.node(&loc);
+        let size = self.vfs.fs(m).getattr(ino).map_err(err)?.size;
+        let how = OpenMode {
+            read: true,
+            ..OpenMode::default()
+        };
+        let mut f = self.vfs.fs(m).open(ino, how).map_err(err)?;
+        let bad = |error| ExecError::BadInterp {
+            path: name.clone(),
+            error,
+        };
+        let elf = Elf::parse(f.as_mut(), size).map_err(bad)?;
+        let img =
+            loader::load_image(&mut self.machine, space, f.as_mut(), &elf, false).map_err(bad)?;
+        Ok((img.bias, img.entry))
+    }
+
+    /// Raises a signal from the host (e.g. ^C → SIGINT) in the process.
+    pub fn raise(&mut self, sig: u32) {
+        if (1..=signal::NSIG).contains(&sig) {
+            self.host_signals |= 1 << (sig - 1);
+        }
+    }
+
+    /// The process of the running thread.
+    pub(crate) fn proc(&mut self) -> &mut Process {
+        let p = self.threads[self.current].process;
+        &mut self.procs[p]
+    }
+
+    pub(crate) fn thread(&mut self) -> &mut Thread {
+        &mut self.threads[self.current]
+    }
+
+    /// Guest memory of the running process.
+    pub(crate) fn mem(&mut self) -> GuestMem<'_> {
+        let p = self.threads[self.current].process;
+        self.machine.mem(&mut self.procs[p].space)
+    }
+
+    /// Runs guest code for about `budget` instructions.
+    pub fn run(&mut self, budget: u64) -> RunStatus {
+        let mut left = budget;
+        loop {
+            if let Some(s) = self.exit {
+                return RunStatus::Exited(s);
+            }
+            self.take_host_signals();
+            if let Some(s) = self.exit {
+                return RunStatus::Exited(s);
+            }
+            if let Some(idle) = self.schedule() {
+                return idle;
+            }
+            if left == 0 {
+                return RunStatus::Budget;
+            }
+            let p = self.threads[self.current].process;
+            let proc = &mut self.procs[p];
+            let (cpu, mut mem) = self.machine.guest(&mut proc.space);
+            let r = wax_cpu::run(cpu, &mut mem, &mut proc.cache, left);
+            left = left.saturating_sub(r.executed);
+            match r.exit {
+                Exit::Syscall => crate::syscall::dispatch(self),
+                Exit::Exception(e) => self.fault(e),
+                Exit::BudgetSpent => return RunStatus::Budget,
+            }
+        }
+    }
+
+    /// Makes a runnable thread current, waking those whose wait is over;
+    /// returns `Some(Idle)` if none can run.
+    fn schedule(&mut self) -> Option<RunStatus> {
+        let now = self.clock.monotonic();
+        let mut earliest: Option<Timespec> = None;
+        let n = self.threads.len();
+        for i in 0..n {
+            let t = (self.current + i) % n;
+            match self.threads[t].state {
+                ThreadState::Runnable => {
+                    self.switch_to(t);
+                    return None;
+                }
+                ThreadState::Waiting(w) => {
+                    if self.try_wake(t, w, now) {
+                        self.switch_to(t);
+                        return None;
+                    }
+                    if let Some(d) = wait_deadline(w) {
+                        earliest = Some(earliest.map_or(d, |e| e.min(d)));
+                    }
+                }
+                ThreadState::Exited => {}
+            }
+        }
+        Some(RunStatus::Idle { deadline: earliest })
+    }
+
+    /// Whether a waiting thread can continue now (and prepares its state).
+    fn try_wake(&mut self, t: usize, w: Wait, now: Timespec) -> bool {
+        let ready = match w {
+            Wait::Readable { fd } => self.fd_readable(t, fd),
+            Wait::Until { deadline, .. } => now >= deadline,
+            Wait::Futex { deadline, .. } => deadline.is_some_and(|d| now >= d),
+        };
+        if !ready {
+            return false;
+        }
+        self.switch_to(t);
+        let cpu = self.machine.cpu();
+        match w {
+            // The system call is restarted: EIP back onto `int 0x80`.
+            Wait::Readable { .. } => {}
+            Wait::Until { result, .. } => cpu.gpr[reg::EAX] = result,
+            Wait::Futex { .. } => cpu.gpr[reg::EAX] = Errno::ETIMEDOUT.as_return(),
+        }
+        self.threads[t].state = ThreadState::Runnable;
+        true
+    }
+
+    /// Whether a read on thread `t`'s descriptor would not block (a
+    /// closed descriptor counts: the restarted call reports EBADF).
+    fn fd_readable(&mut self, t: usize, fd: u32) -> bool {
+        let p = self.threads[t].process;
+        let Ok(file) = self.procs[p].fds.file(fd) else {
+            return true;
+        };
+        let mut f = file.borrow_mut();
+        f.handle.as_mut().is_none_or(|h| h.readable())
+    }
+
+    fn switch_to(&mut self, t: usize) {
+        if t == self.current {
+            return;
+        }
+        let cpu = self.machine.cpu().clone();
+        self.threads[self.current].cpu = cpu;
+        *self.machine.cpu() = self.threads[t].cpu.clone();
+        self.current = t;
+    }
+
+    /// Parks the current thread.
+    pub(crate) fn park(&mut self, w: Wait) {
+        if let Wait::Readable { .. } = w {
+            // Re-execute `int 0x80` (2 bytes) with the original number.
+            let cpu = self.machine.cpu();
+            cpu.eip = cpu.eip.wrapping_sub(2);
+        }
+        self.thread().state = ThreadState::Waiting(w);
+    }
+
+    fn take_host_signals(&mut self) {
+        while self.host_signals != 0 {
+            let sig = self.host_signals.trailing_zeros() + 1;
+            self.host_signals &= !(1 << (sig - 1));
+            if self.threads.is_empty() {
+                continue;
+            }
+            let info = SigInfo {
+                signo: sig,
+                code: 0,
+                addr: None,
+            };
+            self.send_signal(info, None);
+        }
+    }
+
+    /// A CPU exception in the running thread.
+    fn fault(&mut self, e: wax_cpu::Exception) {
+        let info = signal::from_exception(e);
+        let eip = self.machine.cpu().eip;
+        self.send_signal(info, Some(eip));
+    }
+
+    /// Applies a signal to the current process. Without handler delivery
+    /// (next issue), a caught signal still takes its default action
+    /// unless it is ignored.
+    pub(crate) fn send_signal(&mut self, info: SigInfo, eip: Option<u32>) {
+        let sig = info.signo;
+        let handler = self.proc().actions[sig as usize - 1].handler;
+        let action = signal::default_action(sig);
+        let forced = eip.is_some();
+        if !forced
+            && (handler == signal::SIG_IGN
+                || action == DefaultAction::Ignore && handler == signal::SIG_DFL)
+        {
+            return;
+        }
+        if !forced && matches!(action, DefaultAction::Stop | DefaultAction::Continue) {
+            return;
+        }
+        let bit = 1u64 << (sig - 1);
+        if !forced && self.thread().sigmask & bit != 0 {
+            self.thread().pending |= bit;
+            return;
+        }
+        let fault = eip.map(|e| (info.addr.unwrap_or(0), e));
+        self.terminate(ExitStatus::Killed { signal: sig, fault });
+    }
+
+    /// Ends the current process.
+    pub(crate) fn terminate(&mut self, status: ExitStatus) {
+        for t in &mut self.threads {
+            t.state = ThreadState::Exited;
+        }
+        if self.exit.is_none() {
+            self.exit = Some(status);
+        }
+    }
+
+    /// The kernel's monotonic clock (for hosts computing wait times).
+    pub fn monotonic(&self) -> Timespec {
+        self.clock.monotonic()
+    }
+
+    /// Bytes of machine memory.
+    pub(crate) fn machine_bytes(&self) -> u64 {
+        self.memory
+    }
+
+    /// Statistics for diagnostics: frames of machine memory in use.
+    pub fn frames_in_use(&self) -> u32 {
+        self.machine.frames().frames_in_use()
+    }
+}
+
+/// The initial thread name: the program's file name, at most 15 bytes.
+fn comm_of(exe: &[u8]) -> [u8; 16] {
+    let base = exe.rsplit(|&b| b == b'/').next().unwrap_or(exe);
+    let mut c = [0u8; 16];
+    let n = base.len().min(15);
+    c[..n].copy_from_slice(&base[..n]);
+    c
+}
+
+fn wait_deadline(w: Wait) -> Option<Timespec> {
+    match w {
+        Wait::Readable { .. } => None,
+        Wait::Until { deadline, .. } => Some(deadline),
+        Wait::Futex { deadline, .. } => deadline,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::elf::tests::{tiny_elf, Bytes};
+    use crate::vfs::memfs::MemFs;
+    use wax_devices::{FixedClock, MemStream, SeededEntropy};
+
+    /// write(1, "hi\n", 3); exit(7) through the whole path: loader, run
+    /// loop, dispatch, console stream.
+    #[test]
+    fn runs_a_program_to_exit() {
+        let mut code = vec![
+            0xb8, 4, 0, 0, 0, // mov eax, 4 (write)
+            0xbb, 1, 0, 0, 0, // mov ebx, 1
+            0xb9, 0x76, 0x80, 0x04, 0x08, // mov ecx, msg (0x08048054 + 34)
+            0xba, 3, 0, 0, 0, // mov edx, 3
+            0xcd, 0x80, // int 0x80
+            0xb8, 1, 0, 0, 0, // mov eax, 1 (exit)
+            0xbb, 7, 0, 0, 0, // mov ebx, 7
+            0xcd, 0x80,
+        ];
+        code.extend_from_slice(b"hi\n");
+        let out = Rc::new(RefCell::new(MemStream::default()));
+        let host = Host {
+            clock: Box::new(FixedClock::default()),
+            entropy: Rc::new(RefCell::new(SeededEntropy(1))),
+            stdin: Rc::new(RefCell::new(MemStream::default())),
+            stdout: out.clone(),
+            stderr: Rc::new(RefCell::new(MemStream::default())),
+            root: Box::new(MemFs::new()),
+        };
+        let config = Config {
+            memory: 64 << 20,
+            strace: false,
+            uid: 0,
+            gid: 0,
+        };
+        let mut k = Kernel::new(host, config);
+        let bytes = tiny_elf(&code);
+        let size = bytes.len() as u64;
+        let prog = Program {
+            file: &mut Bytes(bytes),
+            size,
+            exe_path: b"/prog".to_vec(),
+            argv: vec![b"prog".to_vec()],
+            envp: Vec::new(),
+            execfn: b"prog".to_vec(),
+            cwd: b"/".to_vec(),
+        };
+        k.exec(prog).unwrap();
+        assert_eq!(k.run(1000), RunStatus::Exited(ExitStatus::Exited(7)));
+        assert_eq!(out.borrow().output, b"hi\n");
+    }
+
+    /// A read from an empty console parks the thread; input wakes it.
+    #[test]
+    fn stdin_read_parks_until_input() {
+        let code = [
+            0xb8, 3, 0, 0, 0, // mov eax, 3 (read)
+            0xbb, 0, 0, 0, 0, // mov ebx, 0
+            0x89, 0xe1, // mov ecx, esp
+            0x83, 0xe9, 0x10, // sub ecx, 16
+            0xba, 1, 0, 0, 0, // mov edx, 1
+            0xcd, 0x80, // int 0x80
+            0x89, 0xc3, // mov ebx, eax
+            0xb8, 1, 0, 0, 0, // mov eax, 1 (exit)
+            0xcd, 0x80,
+        ];
+        let input = Rc::new(RefCell::new(MemStream::default()));
+        let host = Host {
+            clock: Box::new(FixedClock::default()),
+            entropy: Rc::new(RefCell::new(SeededEntropy(1))),
+            stdin: input.clone(),
+            stdout: Rc::new(RefCell::new(MemStream::default())),
+            stderr: Rc::new(RefCell::new(MemStream::default())),
+            root: Box::new(MemFs::new()),
+        };
+        let config = Config {
+            memory: 64 << 20,
+            strace: false,
+            uid: 0,
+            gid: 0,
+        };
+        let mut k = Kernel::new(host, config);
+        let bytes = tiny_elf(&code);
+        let size = bytes.len() as u64;
+        let prog = Program {
+            file: &mut Bytes(bytes),
+            size,
+            exe_path: b"/prog".to_vec(),
+            argv: vec![b"prog".to_vec()],
+            envp: Vec::new(),
+            execfn: b"prog".to_vec(),
+            cwd: b"/".to_vec(),
+        };
+        k.exec(prog).unwrap();
+        assert_eq!(k.run(1000), RunStatus::Idle { deadline: None });
+        assert_eq!(k.run(1000), RunStatus::Idle { deadline: None });
+        input.borrow_mut().input.extend(b"x");
+        assert_eq!(k.run(1000), RunStatus::Exited(ExitStatus::Exited(1)));
+    }
+}

@@ -1,0 +1,612 @@
+//! File descriptors and file I/O: open, read, write, seek, dup, fcntl,
+//! ioctl, the working directory.
+
+use super::{read_path, Args, SysErr, SysResult, MAX_IO};
+use crate::errno::{Errno, KResult};
+use crate::kernel::Kernel;
+use crate::process::{oflag, Fd, FileRef, OpenFile, Wait};
+use crate::vfs::{Location, OpenMode, Resolve, SetAttr};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wax_cpu::GuestAddr;
+use wax_devices::{SetWhen, Termios};
+
+/// The `dirfd` value meaning "the working directory".
+pub const AT_FDCWD: u32 = -100i32 as u32;
+
+/// Where a path relative to `dirfd` starts.
+pub(crate) fn at_start(k: &mut Kernel, dirfd: u32, path: &[u8]) -> KResult<Location> {
+    if path.first() == Some(&b'/') {
+        return Ok(Location::root());
+    }
+    if dirfd == AT_FDCWD {
+        return Ok(k.proc().cwd.clone());
+    }
+    let file = k.proc().fds.file(dirfd)?;
+    let loc = file.borrow().location.clone().ok_or(Errno::ENOTDIR)?;
+    if !k.vfs.getattr(&loc)?.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(loc)
+}
+
+/// open/openat/creat: resolves (or creates) and installs a descriptor.
+fn open_at(k: &mut Kernel, dirfd: u32, path_addr: u32, flags: u32, mode: u32) -> SysResult {
+    let path = read_path(k, path_addr)?;
+    let start = at_start(k, dirfd, &path)?;
+    let excl = flags & oflag::O_CREAT != 0 && flags & oflag::O_EXCL != 0;
+    let follow = if flags & oflag::O_NOFOLLOW != 0 || excl {
+        Resolve::NoFollow
+    } else {
+        Resolve::Follow
+    };
+    let loc = match k.vfs.resolve(&start, &path, follow) {
+        Ok(_) if excl => return Err(Errno::EEXIST.into()),
+        Ok(loc) => loc,
+        Err(Errno::ENOENT) if flags & oflag::O_CREAT != 0 => create(k, &start, &path, mode)?,
+        Err(e) => return Err(e.into()),
+    };
+    let attr = k.vfs.getattr(&loc)?;
+    let acc = flags & oflag::O_ACCMODE;
+    let writing = acc == oflag::O_WRONLY || acc == oflag::O_RDWR;
+    let path_only = flags & oflag::O_PATH != 0;
+    if attr.file_type() == crate::vfs::FileType::Symlink && !path_only {
+        return Err(Errno::ELOOP.into());
+    }
+    if flags & oflag::O_DIRECTORY != 0 && !attr.is_dir() {
+        return Err(Errno::ENOTDIR.into());
+    }
+    if attr.is_dir() && (writing || flags & oflag::O_CREAT != 0 && !path_only) {
+        return Err(Errno::EISDIR.into());
+    }
+    let (m, ino) = k.vfs.node(&loc);
+    let handle = if attr.is_dir() || path_only {
+        None
+    } else {
+        let how = OpenMode {
+            read: acc != oflag::O_WRONLY,
+            write: writing,
+            append: flags & oflag::O_APPEND != 0,
+            truncate: writing && flags & oflag::O_TRUNC != 0,
+        };
+        Some(k.vfs.fs(m).open(ino, how)?)
+    };
+    let file = OpenFile {
+        node: Some((m, ino)),
+        location: Some(loc),
+        handle,
+        offset: 0,
+        flags: flags
+            & !(oflag::O_CREAT
+                | oflag::O_EXCL
+                | oflag::O_TRUNC
+                | oflag::O_NOCTTY
+                | oflag::O_CLOEXEC),
+        dir_entries: None,
+    };
+    install(k, file, flags & oflag::O_CLOEXEC != 0)
+}
+
+fn create(k: &mut Kernel, start: &Location, path: &[u8], mode: u32) -> KResult<Location> {
+    let (dir, name) = k.vfs.resolve_parent(start, path)?;
+    if name.is_empty() || name == b"." || name == b".." || path.last() == Some(&b'/') {
+        return Err(Errno::EISDIR);
+    }
+    let umask = k.proc().umask;
+    let (m, ino) = k.vfs.node(&dir);
+    k.vfs.fs(m).create(ino, &name, mode & 0o7777 & !umask)?;
+    k.vfs.resolve(&dir, &name, Resolve::NoFollow)
+}
+
+/// Puts an open file in the lowest free descriptor.
+pub(crate) fn install(k: &mut Kernel, file: OpenFile, cloexec: bool) -> SysResult {
+    let fd = Fd {
+        file: Rc::new(RefCell::new(file)),
+        cloexec,
+    };
+    Ok(k.proc().fds.insert(fd)?)
+}
+
+pub fn sys_open(k: &mut Kernel, a: &Args) -> SysResult {
+    open_at(k, AT_FDCWD, a[0], a[1], a[2])
+}
+
+pub fn sys_openat(k: &mut Kernel, a: &Args) -> SysResult {
+    open_at(k, a[0], a[1], a[2], a[3])
+}
+
+pub fn sys_creat(k: &mut Kernel, a: &Args) -> SysResult {
+    let flags = oflag::O_CREAT | oflag::O_WRONLY | oflag::O_TRUNC;
+    open_at(k, AT_FDCWD, a[0], flags, a[1])
+}
+
+pub fn sys_close(k: &mut Kernel, a: &Args) -> SysResult {
+    k.proc().fds.remove(a[0])?;
+    Ok(0)
+}
+
+fn readable_file(k: &mut Kernel, fd: u32) -> KResult<FileRef> {
+    let file = k.proc().fds.file(fd)?;
+    if !file.borrow().can_read() {
+        return Err(Errno::EBADF);
+    }
+    Ok(file)
+}
+
+/// Reads from `fd` into a host buffer; `pos` for pread (no offset
+/// update).
+fn read_host(k: &mut Kernel, fd: u32, data: &mut [u8], pos: Option<u64>) -> SysResult {
+    let file = readable_file(k, fd)?;
+    let mut f = file.borrow_mut();
+    let nonblock = f.flags & oflag::O_NONBLOCK != 0;
+    let off = pos.unwrap_or(f.offset);
+    let Some(h) = f.handle.as_mut() else {
+        return Err(Errno::EISDIR.into());
+    };
+    let stream = h.is_stream();
+    if pos.is_some() && stream {
+        return Err(Errno::ESPIPE.into());
+    }
+    let n = match h.read_at(off, data) {
+        Err(Errno::EAGAIN) if !nonblock => return Err(SysErr::Block(Wait::Readable { fd })),
+        r => r?,
+    };
+    if pos.is_none() && !stream {
+        f.offset += n as u64;
+    }
+    Ok(n as u32)
+}
+
+/// Reads into guest memory at `buf`; `pos` for pread.
+fn do_read(k: &mut Kernel, fd: u32, buf: u32, len: u32, pos: Option<u64>) -> SysResult {
+    readable_file(k, fd)?;
+    let len = (len as usize).min(MAX_IO);
+    k.mem().probe_write(GuestAddr(buf), len as u32)?;
+    let mut data = vec![0u8; len];
+    let n = read_host(k, fd, &mut data, pos)?;
+    k.mem().write_bytes(GuestAddr(buf), &data[..n as usize])?;
+    Ok(n)
+}
+
+fn do_write(k: &mut Kernel, fd: u32, buf: u32, len: u32, pos: Option<u64>) -> SysResult {
+    k.proc().fds.file(fd)?;
+    let len = (len as usize).min(MAX_IO);
+    let mut data = vec![0u8; len];
+    k.mem().read_bytes(GuestAddr(buf), &mut data)?;
+    write_host(k, fd, &data, pos)
+}
+
+/// Writes a host buffer to `fd`; EPIPE also raises SIGPIPE.
+fn write_host(k: &mut Kernel, fd: u32, data: &[u8], pos: Option<u64>) -> SysResult {
+    let file = k.proc().fds.file(fd)?;
+    if !file.borrow().can_write() {
+        return Err(Errno::EBADF.into());
+    }
+    let result = {
+        let mut f = file.borrow_mut();
+        let append = f.flags & oflag::O_APPEND != 0;
+        let off = pos.unwrap_or(f.offset);
+        let Some(h) = f.handle.as_mut() else {
+            return Err(Errno::EBADF.into());
+        };
+        let stream = h.is_stream();
+        let r = h.write_at(off, data);
+        if let (Ok(n), None, false) = (&r, pos, stream) {
+            f.offset = if append {
+                end_of(k, &f)
+            } else {
+                off + *n as u64
+            };
+        }
+        r
+    };
+    match result {
+        Err(Errno::EPIPE) => {
+            let info = crate::signal::SigInfo {
+                signo: crate::signal::SIGPIPE,
+                code: 0,
+                addr: None,
+            };
+            k.send_signal(info, None);
+            Err(Errno::EPIPE.into())
+        }
+        r => Ok(r? as u32),
+    }
+}
+
+/// The size of an open file's node (the offset after an append).
+fn end_of(k: &mut Kernel, f: &OpenFile) -> u64 {
+    f.node
+        .and_then(|(m, ino)| k.vfs.fs(m).getattr(ino).ok())
+        .map_or(f.offset, |a| a.size)
+}
+
+pub fn sys_read(k: &mut Kernel, a: &Args) -> SysResult {
+    do_read(k, a[0], a[1], a[2], None)
+}
+
+pub fn sys_write(k: &mut Kernel, a: &Args) -> SysResult {
+    do_write(k, a[0], a[1], a[2], None)
+}
+
+fn pos64(lo: u32, hi: u32) -> KResult<u64> {
+    let p = (u64::from(hi) << 32 | u64::from(lo)) as i64;
+    if p < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(p as u64)
+}
+
+pub fn sys_pread64(k: &mut Kernel, a: &Args) -> SysResult {
+    do_read(k, a[0], a[1], a[2], Some(pos64(a[3], a[4])?))
+}
+
+pub fn sys_pwrite64(k: &mut Kernel, a: &Args) -> SysResult {
+    do_write(k, a[0], a[1], a[2], Some(pos64(a[3], a[4])?))
+}
+
+/// The (base, len) pairs of an iovec array (at most IOV_MAX = 1024).
+fn iovecs(k: &mut Kernel, addr: u32, count: u32) -> KResult<Vec<(u32, u32)>> {
+    if count > 1024 {
+        return Err(Errno::EINVAL);
+    }
+    let mut v = Vec::with_capacity(count as usize);
+    let mut total = 0u64;
+    for i in 0..count {
+        let mut m = k.mem();
+        let base = m.read_u32(GuestAddr(addr + i * 8))?;
+        let len = m.read_u32(GuestAddr(addr + i * 8 + 4))?;
+        total += u64::from(len);
+        if len as i32 as i64 > i64::from(i32::MAX) || total > i32::MAX as u64 {
+            return Err(Errno::EINVAL);
+        }
+        v.push((base, len));
+    }
+    Ok(v)
+}
+
+fn vectored(k: &mut Kernel, a: &Args, write: bool) -> SysResult {
+    let mut done = 0u32;
+    for (i, (base, len)) in iovecs(k, a[1], a[2])?.into_iter().enumerate() {
+        if len == 0 {
+            continue;
+        }
+        let r = if write {
+            do_write(k, a[0], base, len, None)
+        } else {
+            do_read(k, a[0], base, len, None)
+        };
+        match r {
+            Ok(n) => {
+                done += n;
+                if n < len {
+                    break;
+                }
+            }
+            Err(e) if i == 0 || done == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(done)
+}
+
+pub fn sys_readv(k: &mut Kernel, a: &Args) -> SysResult {
+    vectored(k, a, false)
+}
+
+pub fn sys_writev(k: &mut Kernel, a: &Args) -> SysResult {
+    vectored(k, a, true)
+}
+
+/// The new offset for lseek.
+fn seek(k: &mut Kernel, fd: u32, off: i64, whence: u32) -> KResult<u64> {
+    let file = k.proc().fds.file(fd)?;
+    let mut f = file.borrow_mut();
+    if f.handle.as_ref().is_some_and(|h| h.is_stream()) {
+        return Err(Errno::ESPIPE);
+    }
+    let base = match whence {
+        0 => 0,
+        1 => f.offset as i64,
+        2 => end_of(k, &f) as i64,
+        _ => return Err(Errno::EINVAL),
+    };
+    let new = base
+        .checked_add(off)
+        .filter(|&n| n >= 0)
+        .ok_or(Errno::EINVAL)?;
+    f.offset = new as u64;
+    if new == 0 {
+        f.dir_entries = None;
+    }
+    Ok(new as u64)
+}
+
+pub fn sys_lseek(k: &mut Kernel, a: &Args) -> SysResult {
+    let new = seek(k, a[0], i64::from(a[1] as i32), a[2])?;
+    u32::try_from(new)
+        .ok()
+        .filter(|&n| n <= i32::MAX as u32)
+        .ok_or(Errno::EOVERFLOW.into())
+}
+
+pub fn sys_llseek(k: &mut Kernel, a: &Args) -> SysResult {
+    let off = (u64::from(a[1]) << 32 | u64::from(a[2])) as i64;
+    k.mem().probe_write(GuestAddr(a[3]), 8)?;
+    let new = seek(k, a[0], off, a[4])?;
+    k.mem().write_u64(GuestAddr(a[3]), new)?;
+    Ok(0)
+}
+
+pub fn sys_dup(k: &mut Kernel, a: &Args) -> SysResult {
+    let file = k.proc().fds.file(a[0])?;
+    Ok(k.proc().fds.insert(Fd {
+        file,
+        cloexec: false,
+    })?)
+}
+
+fn dup_to(k: &mut Kernel, old: u32, new: u32, cloexec: bool) -> SysResult {
+    let file = k.proc().fds.file(old)?;
+    k.proc().fds.set(new, Fd { file, cloexec })?;
+    Ok(new)
+}
+
+pub fn sys_dup2(k: &mut Kernel, a: &Args) -> SysResult {
+    if a[0] == a[1] {
+        k.proc().fds.get(a[0])?;
+        return Ok(a[1]);
+    }
+    dup_to(k, a[0], a[1], false)
+}
+
+pub fn sys_dup3(k: &mut Kernel, a: &Args) -> SysResult {
+    if a[0] == a[1] || a[2] & !oflag::O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    dup_to(k, a[0], a[1], a[2] & oflag::O_CLOEXEC != 0)
+}
+
+pub fn sys_fcntl64(k: &mut Kernel, a: &Args) -> SysResult {
+    const F_DUPFD: u32 = 0;
+    const F_GETFD: u32 = 1;
+    const F_SETFD: u32 = 2;
+    const F_GETFL: u32 = 3;
+    const F_SETFL: u32 = 4;
+    const F_SETLK: u32 = 6;
+    const F_SETLKW: u32 = 7;
+    const F_GETLK64: u32 = 12;
+    const F_SETLK64: u32 = 13;
+    const F_SETLKW64: u32 = 14;
+    const F_DUPFD_CLOEXEC: u32 = 1030;
+    let (fd, cmd, arg) = (a[0], a[1], a[2]);
+    let entry = k.proc().fds.get(fd)?.clone();
+    match cmd {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let new = Fd {
+                file: entry.file,
+                cloexec: cmd == F_DUPFD_CLOEXEC,
+            };
+            Ok(k.proc().fds.insert_from(arg, new)?)
+        }
+        F_GETFD => Ok(u32::from(entry.cloexec)),
+        F_SETFD => {
+            k.proc().fds.set_cloexec(fd, arg & 1 != 0)?;
+            Ok(0)
+        }
+        F_GETFL => Ok(entry.file.borrow().flags),
+        F_SETFL => {
+            let mut f = entry.file.borrow_mut();
+            f.flags = (f.flags & !oflag::SETFL_MASK) | (arg & oflag::SETFL_MASK);
+            Ok(0)
+        }
+        // Advisory locks always succeed: one process holds them all.
+        F_SETLK | F_SETLKW | F_SETLK64 | F_SETLKW64 => Ok(0),
+        F_GETLK64 => {
+            // l_type = F_UNLCK: nothing conflicts.
+            k.mem().write_u16(GuestAddr(arg), 2)?;
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL.into()),
+    }
+}
+
+pub fn sys_ioctl(k: &mut Kernel, a: &Args) -> SysResult {
+    const TCGETS: u32 = 0x5401;
+    const TCSETS: u32 = 0x5402;
+    const TCSETSW: u32 = 0x5403;
+    const TCSETSF: u32 = 0x5404;
+    const TIOCGPGRP: u32 = 0x540f;
+    const TIOCSPGRP: u32 = 0x5410;
+    const TIOCGWINSZ: u32 = 0x5413;
+    const TIOCSWINSZ: u32 = 0x5414;
+    const FIONBIO: u32 = 0x5421;
+    let (fd, req, arg) = (a[0], a[1], a[2]);
+    let file = k.proc().fds.file(fd)?;
+    if req == FIONBIO {
+        let on = k.mem().read_u32(GuestAddr(arg))? != 0;
+        let mut f = file.borrow_mut();
+        f.flags = if on {
+            f.flags | oflag::O_NONBLOCK
+        } else {
+            f.flags & !oflag::O_NONBLOCK
+        };
+        return Ok(0);
+    }
+    let tty = file.borrow_mut().handle.as_mut().and_then(|h| h.tty());
+    let Some(tty) = tty else {
+        return Err(Errno::ENOTTY.into());
+    };
+    let mut s = tty.borrow_mut();
+    let t = s.terminal().ok_or(Errno::ENOTTY)?;
+    let io = |e| match e {
+        wax_devices::StreamError::Io(n) => Errno(n),
+        wax_devices::StreamError::WouldBlock => Errno::EAGAIN,
+    };
+    match req {
+        TCGETS => {
+            let b = t.termios().map_err(io)?.to_bytes();
+            drop(s);
+            k.mem().write_bytes(GuestAddr(arg), &b)?;
+        }
+        TCSETS | TCSETSW | TCSETSF => {
+            let mut b = [0u8; Termios::SIZE];
+            drop(s);
+            k.mem().read_bytes(GuestAddr(arg), &mut b)?;
+            let when = [SetWhen::Now, SetWhen::Drain, SetWhen::Flush][(req - TCSETS) as usize];
+            let mut s = tty.borrow_mut();
+            let t = s.terminal().ok_or(Errno::ENOTTY)?;
+            t.set_termios(when, &Termios::from_bytes(&b)).map_err(io)?;
+        }
+        TIOCGWINSZ => {
+            let w = t.winsize().map_err(io)?;
+            drop(s);
+            let mut m = k.mem();
+            for (i, v) in [w.rows, w.cols, w.xpixel, w.ypixel].into_iter().enumerate() {
+                m.write_u16(GuestAddr(arg + i as u32 * 2), v)?;
+            }
+        }
+        TIOCGPGRP => {
+            // The guest's own process group is the terminal's foreground
+            // group when the host process is in the foreground.
+            t.foreground_pgrp().map_err(io)?;
+            drop(s);
+            let pgid = k.proc().pgid;
+            k.mem().write_u32(GuestAddr(arg), pgid)?;
+        }
+        TIOCSPGRP | TIOCSWINSZ => {}
+        _ => return Err(Errno::ENOTTY.into()),
+    }
+    Ok(0)
+}
+
+pub fn sys_getcwd(k: &mut Kernel, a: &Args) -> SysResult {
+    let mut p = k.proc().cwd.path();
+    p.push(0);
+    if p.len() > a[1] as usize {
+        return Err(Errno::ERANGE.into());
+    }
+    k.mem().write_bytes(GuestAddr(a[0]), &p)?;
+    Ok(p.len() as u32)
+}
+
+fn set_cwd(k: &mut Kernel, loc: Location) -> SysResult {
+    if !k.vfs.getattr(&loc)?.is_dir() {
+        return Err(Errno::ENOTDIR.into());
+    }
+    k.proc().cwd = loc;
+    Ok(0)
+}
+
+pub fn sys_chdir(k: &mut Kernel, a: &Args) -> SysResult {
+    let path = read_path(k, a[0])?;
+    let start = k.proc().cwd.clone();
+    let loc = k.vfs.resolve(&start, &path, Resolve::Follow)?;
+    set_cwd(k, loc)
+}
+
+pub fn sys_fchdir(k: &mut Kernel, a: &Args) -> SysResult {
+    let file = k.proc().fds.file(a[0])?;
+    let loc = file.borrow().location.clone().ok_or(Errno::ENOTDIR)?;
+    set_cwd(k, loc)
+}
+
+pub fn sys_fsync(k: &mut Kernel, a: &Args) -> SysResult {
+    let file = k.proc().fds.file(a[0])?;
+    let mut f = file.borrow_mut();
+    if let Some(h) = f.handle.as_mut() {
+        h.sync()?;
+    }
+    Ok(0)
+}
+
+fn ftruncate(k: &mut Kernel, fd: u32, len: i64) -> SysResult {
+    if len < 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let file = k.proc().fds.file(fd)?;
+    let mut f = file.borrow_mut();
+    if !f.can_write() {
+        return Err(Errno::EINVAL.into());
+    }
+    f.handle
+        .as_mut()
+        .ok_or(Errno::EINVAL)?
+        .set_len(len as u64)?;
+    Ok(0)
+}
+
+fn truncate(k: &mut Kernel, path: u32, len: i64) -> SysResult {
+    if len < 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let path = read_path(k, path)?;
+    let start = k.proc().cwd.clone();
+    let loc = k.vfs.resolve(&start, &path, Resolve::Follow)?;
+    if k.vfs.getattr(&loc)?.is_dir() {
+        return Err(Errno::EISDIR.into());
+    }
+    let (m, ino) = k.vfs.node(&loc);
+    let set = SetAttr {
+        size: Some(len as u64),
+        ..SetAttr::default()
+    };
+    k.vfs.fs(m).setattr(ino, &set)?;
+    Ok(0)
+}
+
+pub fn sys_ftruncate(k: &mut Kernel, a: &Args) -> SysResult {
+    ftruncate(k, a[0], i64::from(a[1] as i32))
+}
+
+pub fn sys_ftruncate64(k: &mut Kernel, a: &Args) -> SysResult {
+    ftruncate(k, a[0], (u64::from(a[2]) << 32 | u64::from(a[1])) as i64)
+}
+
+pub fn sys_truncate(k: &mut Kernel, a: &Args) -> SysResult {
+    truncate(k, a[0], i64::from(a[1] as i32))
+}
+
+pub fn sys_truncate64(k: &mut Kernel, a: &Args) -> SysResult {
+    truncate(k, a[0], (u64::from(a[2]) << 32 | u64::from(a[1])) as i64)
+}
+
+/// sendfile64(out_fd, in_fd, offset, count): a read and a write through a
+/// kernel buffer (at most MAX_IO bytes per call, like a short write).
+pub fn sys_sendfile64(k: &mut Kernel, a: &Args) -> SysResult {
+    sendfile(k, a, true)
+}
+
+pub fn sys_sendfile(k: &mut Kernel, a: &Args) -> SysResult {
+    sendfile(k, a, false)
+}
+
+fn sendfile(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
+    let (out, inp, off_ptr, count) = (a[0], a[1], a[2], a[3]);
+    let pos = if off_ptr == 0 {
+        None
+    } else if wide {
+        Some(pos64(
+            k.mem().read_u32(GuestAddr(off_ptr))?,
+            k.mem().read_u32(GuestAddr(off_ptr + 4))?,
+        )?)
+    } else {
+        Some(u64::from(k.mem().read_u32(GuestAddr(off_ptr))?))
+    };
+    k.proc().fds.file(out)?;
+    let mut data = vec![0u8; (count as usize).min(MAX_IO)];
+    let n = read_host(k, inp, &mut data, pos)? as usize;
+    let w = write_host(k, out, &data[..n], None)?;
+    if let Some(p) = pos {
+        let next = p + u64::from(w);
+        if wide {
+            k.mem().write_u64(GuestAddr(off_ptr), next)?;
+        } else {
+            k.mem().write_u32(GuestAddr(off_ptr), next as u32)?;
+        }
+    } else if (w as usize) < n {
+        // Give back what the output did not take.
+        seek(k, inp, -((n - w as usize) as i64), 1)?;
+    }
+    Ok(w)
+}

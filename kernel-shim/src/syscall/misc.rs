@@ -1,0 +1,415 @@
+//! Process identity and control: exit, ids, uname, TLS descriptors,
+//! resource limits, kill, futex, getrandom, sysinfo.
+
+use super::{Args, SysErr, SysResult, MAX_IO};
+use crate::errno::{Errno, KResult};
+use crate::kernel::{ExitStatus, Kernel};
+use crate::process::{Wait, RLIM_INFINITY};
+use crate::signal::SigInfo;
+use wax_cpu::state::{seg, selector, TlsDescriptor};
+use wax_cpu::GuestAddr;
+use wax_devices::Timespec;
+
+pub fn sys_ok(_k: &mut Kernel, _a: &Args) -> SysResult {
+    Ok(0)
+}
+
+/// A call Wax deliberately does not provide (e.g. rseq: glibc falls back
+/// quietly, as on kernels built without it).
+pub fn sys_enosys(_k: &mut Kernel, _a: &Args) -> SysResult {
+    Err(Errno::ENOSYS.into())
+}
+
+pub fn sys_exit(k: &mut Kernel, a: &Args) -> SysResult {
+    // One thread per process for now: the thread's exit ends the process.
+    sys_exit_group(k, a)
+}
+
+pub fn sys_exit_group(k: &mut Kernel, a: &Args) -> SysResult {
+    k.terminate(ExitStatus::Exited(a[0] as u8));
+    Err(SysErr::Exited)
+}
+
+pub fn sys_getpid(k: &mut Kernel, _a: &Args) -> SysResult {
+    Ok(k.proc().pid)
+}
+
+pub fn sys_gettid(k: &mut Kernel, _a: &Args) -> SysResult {
+    Ok(k.thread().tid)
+}
+
+pub fn sys_getppid(k: &mut Kernel, _a: &Args) -> SysResult {
+    Ok(k.proc().ppid)
+}
+
+pub fn sys_getpgrp(k: &mut Kernel, _a: &Args) -> SysResult {
+    Ok(k.proc().pgid)
+}
+
+pub fn sys_getpgid(k: &mut Kernel, a: &Args) -> SysResult {
+    let p = k.proc();
+    if a[0] != 0 && a[0] != p.pid {
+        return Err(Errno::ESRCH.into());
+    }
+    Ok(p.pgid)
+}
+
+pub fn sys_setpgid(k: &mut Kernel, a: &Args) -> SysResult {
+    let p = k.proc();
+    if a[0] != 0 && a[0] != p.pid {
+        return Err(Errno::ESRCH.into());
+    }
+    p.pgid = if a[1] == 0 { p.pid } else { a[1] };
+    Ok(0)
+}
+
+pub fn sys_getuid(k: &mut Kernel, _a: &Args) -> SysResult {
+    Ok(k.uid)
+}
+
+pub fn sys_getgid(k: &mut Kernel, _a: &Args) -> SysResult {
+    Ok(k.gid)
+}
+
+pub fn sys_getgroups(_k: &mut Kernel, a: &Args) -> SysResult {
+    if (a[0] as i32) < 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    Ok(0)
+}
+
+/// Sends `sig` to the calling process (the only one there is).
+fn signal_self(k: &mut Kernel, sig: u32) -> SysResult {
+    if sig > crate::signal::NSIG {
+        return Err(Errno::EINVAL.into());
+    }
+    if sig != 0 {
+        k.send_signal(
+            SigInfo {
+                signo: sig,
+                code: 0,
+                addr: None,
+            },
+            None,
+        );
+    }
+    if k.exit.is_some() {
+        return Err(SysErr::Exited);
+    }
+    Ok(0)
+}
+
+pub fn sys_kill(k: &mut Kernel, a: &Args) -> SysResult {
+    let pid = a[0] as i32;
+    let me = k.proc().pid as i32;
+    let pgid = k.proc().pgid as i32;
+    if pid == me || pid == 0 || pid == -1 || pid == -pgid {
+        return signal_self(k, a[1]);
+    }
+    Err(Errno::ESRCH.into())
+}
+
+pub fn sys_tkill(k: &mut Kernel, a: &Args) -> SysResult {
+    if a[0] != k.thread().tid {
+        return Err(Errno::ESRCH.into());
+    }
+    signal_self(k, a[1])
+}
+
+pub fn sys_tgkill(k: &mut Kernel, a: &Args) -> SysResult {
+    if a[0] != k.proc().pid || a[1] != k.thread().tid {
+        return Err(Errno::ESRCH.into());
+    }
+    signal_self(k, a[2])
+}
+
+fn put_field(b: &mut [u8; 390], i: usize, s: &[u8]) {
+    b[i * 65..i * 65 + s.len()].copy_from_slice(s);
+}
+
+pub fn sys_uname(k: &mut Kernel, a: &Args) -> SysResult {
+    let mut b = [0u8; 390];
+    put_field(&mut b, 0, b"Linux");
+    put_field(&mut b, 1, b"localhost");
+    put_field(&mut b, 2, b"6.1.0-wax");
+    put_field(&mut b, 3, b"#1 SMP PREEMPT_DYNAMIC Debian 6.1.0");
+    put_field(&mut b, 4, b"i686");
+    put_field(&mut b, 5, b"(none)");
+    k.mem().write_bytes(GuestAddr(a[0]), &b)?;
+    Ok(0)
+}
+
+/// `struct user_desc` flag bits (in the fourth word).
+const READ_EXEC_ONLY: u32 = 1 << 3;
+const SEG_NOT_PRESENT: u32 = 1 << 5;
+
+pub fn sys_set_thread_area(k: &mut Kernel, a: &Args) -> SysResult {
+    let at = GuestAddr(a[0]);
+    let mut m = k.mem();
+    let entry = m.read_u32(at)?;
+    let base = m.read_u32(at.add(4))?;
+    let limit = m.read_u32(at.add(8))?;
+    let flags = m.read_u32(at.add(12))?;
+    let cpu = k.machine.cpu();
+    let min = selector::GDT_ENTRY_TLS_MIN;
+    let entry = if entry == u32::MAX {
+        let free = cpu
+            .tls
+            .iter()
+            .position(|d| d.present == 0)
+            .ok_or(Errno::ESRCH)?;
+        free as u32 + min
+    } else {
+        entry
+    };
+    if !(min..min + selector::GDT_ENTRY_TLS_ENTRIES).contains(&entry) {
+        return Err(Errno::EINVAL.into());
+    }
+    // Linux's LDT_empty: a descriptor that clears the entry.
+    let empty = base == 0 && limit == 0 && flags & 0x7f == READ_EXEC_ONLY | SEG_NOT_PRESENT;
+    cpu.tls[(entry - min) as usize] = TlsDescriptor {
+        base,
+        limit,
+        flags,
+        present: u32::from(!empty),
+    };
+    // A segment register holding this selector sees the new base at once.
+    for s in [seg::FS, seg::GS] {
+        if u32::from(cpu.seg_sel[s]) >> 3 == entry {
+            cpu.seg_base[s] = if empty { 0 } else { base };
+        }
+    }
+    k.mem().write_u32(at, entry)?;
+    Ok(0)
+}
+
+pub fn sys_get_thread_area(k: &mut Kernel, a: &Args) -> SysResult {
+    let at = GuestAddr(a[0]);
+    let entry = k.mem().read_u32(at)?;
+    let min = selector::GDT_ENTRY_TLS_MIN;
+    if !(min..min + selector::GDT_ENTRY_TLS_ENTRIES).contains(&entry) {
+        return Err(Errno::EINVAL.into());
+    }
+    let d = k.machine.cpu().tls[(entry - min) as usize];
+    let flags = if d.present == 0 {
+        READ_EXEC_ONLY | SEG_NOT_PRESENT
+    } else {
+        d.flags
+    };
+    let mut m = k.mem();
+    m.write_u32(at.add(4), d.base)?;
+    m.write_u32(at.add(8), d.limit)?;
+    m.write_u32(at.add(12), flags)?;
+    Ok(0)
+}
+
+pub fn sys_set_tid_address(k: &mut Kernel, a: &Args) -> SysResult {
+    let t = k.thread();
+    t.clear_child_tid = a[0];
+    Ok(t.tid)
+}
+
+pub fn sys_set_robust_list(k: &mut Kernel, a: &Args) -> SysResult {
+    if a[1] != 12 {
+        return Err(Errno::EINVAL.into());
+    }
+    k.thread().robust_list = (a[0], a[1]);
+    Ok(0)
+}
+
+fn rlimit(k: &mut Kernel, res: u32) -> KResult<(u64, u64)> {
+    k.proc()
+        .rlimits
+        .get(res as usize)
+        .copied()
+        .ok_or(Errno::EINVAL)
+}
+
+/// `struct rlimit` with 32-bit fields (RLIM_INFINITY = ~0).
+pub fn sys_ugetrlimit(k: &mut Kernel, a: &Args) -> SysResult {
+    let (cur, max) = rlimit(k, a[0])?;
+    let clamp = |v: u64| {
+        if v >= u64::from(u32::MAX) {
+            u32::MAX
+        } else {
+            v as u32
+        }
+    };
+    let mut m = k.mem();
+    m.write_u32(GuestAddr(a[1]), clamp(cur))?;
+    m.write_u32(GuestAddr(a[1] + 4), clamp(max))?;
+    Ok(0)
+}
+
+pub fn sys_setrlimit(k: &mut Kernel, a: &Args) -> SysResult {
+    rlimit(k, a[0])?;
+    let mut m = k.mem();
+    let widen = |v: u32| {
+        if v == u32::MAX {
+            RLIM_INFINITY
+        } else {
+            u64::from(v)
+        }
+    };
+    let cur = widen(m.read_u32(GuestAddr(a[1]))?);
+    let max = widen(m.read_u32(GuestAddr(a[1] + 4))?);
+    set_rlimit(k, a[0], cur, max)
+}
+
+fn set_rlimit(k: &mut Kernel, res: u32, cur: u64, max: u64) -> SysResult {
+    if cur > max {
+        return Err(Errno::EINVAL.into());
+    }
+    k.proc().rlimits[res as usize] = (cur, max);
+    Ok(0)
+}
+
+pub fn sys_prlimit64(k: &mut Kernel, a: &Args) -> SysResult {
+    let (pid, res, new, old) = (a[0], a[1], a[2], a[3]);
+    if pid != 0 && pid != k.proc().pid {
+        return Err(Errno::ESRCH.into());
+    }
+    let (cur, max) = rlimit(k, res)?;
+    let mut m = k.mem();
+    let next = if new != 0 {
+        Some((m.read_u64(GuestAddr(new))?, m.read_u64(GuestAddr(new + 8))?))
+    } else {
+        None
+    };
+    if old != 0 {
+        m.write_u64(GuestAddr(old), cur)?;
+        m.write_u64(GuestAddr(old + 8), max)?;
+    }
+    if let Some((c, x)) = next {
+        set_rlimit(k, res, c, x)?;
+    }
+    Ok(0)
+}
+
+/// `struct sysinfo` (i386, 64 bytes).
+pub fn sys_sysinfo(k: &mut Kernel, a: &Args) -> SysResult {
+    let up = (k.clock.monotonic().as_nanos() - k.boot.as_nanos()) / 1_000_000_000;
+    let total = k.machine_bytes();
+    let free = total.saturating_sub(u64::from(k.frames_in_use()) * 4096);
+    let words = [
+        up as u32,
+        0,
+        0,
+        0,
+        total.min(u64::from(u32::MAX)) as u32,
+        free.min(u64::from(u32::MAX)) as u32,
+        0,
+        0,
+        0,
+        0,
+    ];
+    let mut b = [0u8; 64];
+    for (i, w) in words.iter().enumerate() {
+        b[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
+    }
+    b[40..42].copy_from_slice(&1u16.to_le_bytes());
+    b[52..56].copy_from_slice(&1u32.to_le_bytes());
+    k.mem().write_bytes(GuestAddr(a[0]), &b)?;
+    Ok(0)
+}
+
+/// One CPU.
+pub fn sys_sched_getaffinity(k: &mut Kernel, a: &Args) -> SysResult {
+    if a[1] < 4 || !a[1].is_multiple_of(4) {
+        return Err(Errno::EINVAL.into());
+    }
+    k.mem().write_u32(GuestAddr(a[2]), 1)?;
+    Ok(4)
+}
+
+pub fn sys_getrandom(k: &mut Kernel, a: &Args) -> SysResult {
+    let len = (a[1] as usize).min(MAX_IO);
+    let mut b = vec![0u8; len];
+    k.entropy.borrow_mut().fill(&mut b);
+    k.mem().write_bytes(GuestAddr(a[0]), &b)?;
+    Ok(len as u32)
+}
+
+/// Reads a relative timeout (`struct timespec`, 32- or 64-bit).
+pub(crate) fn read_timespec(k: &mut Kernel, at: u32, wide: bool) -> KResult<Timespec> {
+    let mut m = k.mem();
+    let (sec, nsec) = if wide {
+        (
+            m.read_u64(GuestAddr(at))? as i64,
+            m.read_u64(GuestAddr(at + 8))? as i64,
+        )
+    } else {
+        (
+            i64::from(m.read_u32(GuestAddr(at))? as i32),
+            i64::from(m.read_u32(GuestAddr(at + 4))? as i32),
+        )
+    };
+    if !(0..1_000_000_000).contains(&nsec) || sec < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Timespec {
+        sec,
+        nsec: nsec as u32,
+    })
+}
+
+fn futex(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
+    const WAIT: u32 = 0;
+    const WAKE: u32 = 1;
+    const WAIT_BITSET: u32 = 9;
+    const WAKE_BITSET: u32 = 10;
+    let (addr, op, val, timeout) = (a[0], a[1] & 0x7f, a[2], a[3]);
+    match op {
+        WAIT | WAIT_BITSET => {
+            if k.mem().read_u32(GuestAddr(addr))? != val {
+                return Err(Errno::EAGAIN.into());
+            }
+            let deadline = if timeout == 0 {
+                None
+            } else {
+                let t = read_timespec(k, timeout, wide)?;
+                Some(if op == WAIT {
+                    Timespec::from_nanos(k.clock.monotonic().as_nanos() + t.as_nanos())
+                } else {
+                    t
+                })
+            };
+            Err(SysErr::Block(Wait::Futex { addr, deadline }))
+        }
+        // No other thread can be waiting yet.
+        WAKE | WAKE_BITSET => Ok(0),
+        _ => Err(Errno::ENOSYS.into()),
+    }
+}
+
+pub fn sys_futex(k: &mut Kernel, a: &Args) -> SysResult {
+    futex(k, a, false)
+}
+
+pub fn sys_futex64(k: &mut Kernel, a: &Args) -> SysResult {
+    futex(k, a, true)
+}
+
+/// prctl: the thread name and the dumpable flag; other options EINVAL.
+pub fn sys_prctl(k: &mut Kernel, a: &Args) -> SysResult {
+    const PR_GET_DUMPABLE: u32 = 3;
+    const PR_SET_DUMPABLE: u32 = 4;
+    const PR_SET_NAME: u32 = 15;
+    const PR_GET_NAME: u32 = 16;
+    match a[0] {
+        PR_SET_NAME => {
+            let mut name = [0u8; 16];
+            k.mem().read_bytes(GuestAddr(a[1]), &mut name[..15])?;
+            k.thread().comm = name;
+            Ok(0)
+        }
+        PR_GET_NAME => {
+            let name = k.thread().comm;
+            k.mem().write_bytes(GuestAddr(a[1]), &name)?;
+            Ok(0)
+        }
+        PR_GET_DUMPABLE => Ok(1),
+        PR_SET_DUMPABLE if a[1] <= 1 => Ok(0),
+        _ => Err(Errno::EINVAL.into()),
+    }
+}

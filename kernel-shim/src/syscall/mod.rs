@@ -1,0 +1,116 @@
+//! The system call layer: the path of an `int 0x80`.
+//!
+//! The interpreter stops with `Exit::Syscall` (EIP already past the
+//! instruction). [`dispatch`] reads the number from EAX and the arguments
+//! from EBX, ECX, EDX, ESI, EDI, EBP, finds the row for the number in
+//! [`table::TABLE`] (one row per call: number, Linux name, handler,
+//! argument kinds for `--strace`), runs the handler and writes the result
+//! (or `-errno`) back to EAX. A handler can also park the thread
+//! ([`SysErr::Block`]); `run` then returns to the host and the call
+//! completes or restarts later. Unknown numbers return -ENOSYS and are
+//! reported once.
+
+mod fs;
+mod fsmeta;
+mod mem;
+mod misc;
+mod signal;
+mod strace;
+pub mod table;
+mod time;
+
+use crate::errno::Errno;
+use crate::kernel::Kernel;
+use crate::process::Wait;
+use wax_cpu::state::reg;
+
+/// The six argument registers, in order.
+pub type Args = [u32; 6];
+
+/// How a system call did not return normally.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SysErr {
+    Errno(Errno),
+    /// Park the thread.
+    Block(Wait),
+    /// The process ended; nothing is returned.
+    Exited,
+}
+
+impl From<Errno> for SysErr {
+    fn from(e: Errno) -> SysErr {
+        SysErr::Errno(e)
+    }
+}
+
+impl From<wax_cpu::PageFault> for SysErr {
+    fn from(_: wax_cpu::PageFault) -> SysErr {
+        SysErr::Errno(Errno::EFAULT)
+    }
+}
+
+pub type SysResult = Result<u32, SysErr>;
+
+/// Handles the system call the current thread stopped at.
+pub fn dispatch(k: &mut Kernel) {
+    let cpu = k.machine.cpu();
+    let nr = cpu.gpr[reg::EAX];
+    let g = cpu.gpr;
+    let args: Args = [
+        g[reg::EBX],
+        g[reg::ECX],
+        g[reg::EDX],
+        g[reg::ESI],
+        g[reg::EDI],
+        g[reg::EBP],
+    ];
+    let Some(row) = table::lookup(nr) else {
+        unimplemented(k, nr, &args);
+        return;
+    };
+    if k.strace && row.name.starts_with("exit") {
+        strace::log(k, row, &args, None);
+    }
+    let result = (row.handler)(k, &args);
+    let ret = match result {
+        Ok(v) => v,
+        Err(SysErr::Errno(e)) => e.as_return(),
+        Err(SysErr::Block(w)) => {
+            if k.strace {
+                strace::log_blocked(k, row, &args, w);
+            }
+            k.park(w);
+            return;
+        }
+        Err(SysErr::Exited) => return,
+    };
+    k.machine.cpu().gpr[reg::EAX] = ret;
+    if k.strace {
+        strace::log(k, row, &args, Some(ret));
+    }
+}
+
+fn unimplemented(k: &mut Kernel, nr: u32, args: &Args) {
+    let name = table::name_of(nr);
+    if k.reported.insert(nr) {
+        tracing::warn!(target: "wax", "unimplemented system call {nr} ({name})");
+    }
+    if k.strace {
+        strace::log_unknown(nr, name, args);
+    }
+    k.machine.cpu().gpr[reg::EAX] = Errno::ENOSYS.as_return();
+}
+
+/// Reads a NUL-terminated guest path (ENAMETOOLONG past PATH_MAX).
+pub(crate) fn read_path(k: &mut Kernel, addr: u32) -> Result<Vec<u8>, Errno> {
+    if addr == 0 {
+        return Err(Errno::EFAULT);
+    }
+    k.mem()
+        .read_cstr(wax_cpu::GuestAddr(addr), crate::vfs::path::PATH_MAX)?
+        .ok_or(Errno::ENAMETOOLONG)
+}
+
+/// Largest buffer one call copies at once (guest lengths are capped to
+/// this before a host buffer is allocated).
+pub(crate) const MAX_IO: usize = 1 << 20;

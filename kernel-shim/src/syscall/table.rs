@@ -1,0 +1,231 @@
+//! The system call table: one row per implemented i386 call (number,
+//! Linux name, handler, argument kinds for `--strace`), sorted by number.
+
+use super::strace::A::{self, *};
+use super::{fs, fsmeta, mem, misc, signal, time, Args, SysResult};
+use crate::kernel::Kernel;
+
+pub type Handler = fn(&mut Kernel, &Args) -> SysResult;
+
+pub struct Row {
+    pub nr: u32,
+    pub name: &'static str,
+    pub handler: Handler,
+    pub args: &'static [A],
+}
+
+macro_rules! rows {
+    ($($nr:literal $name:ident => $h:path, [$($a:expr),*];)*) => {
+        pub static TABLE: &[Row] = &[
+            $(Row { nr: $nr, name: stringify!($name), handler: $h, args: &[$($a),*] },)*
+        ];
+    };
+}
+
+rows! {
+    1 exit => misc::sys_exit, [I];
+    3 read => fs::sys_read, [Fd, OutBuf, U];
+    4 write => fs::sys_write, [Fd, InBuf(2), U];
+    5 open => fs::sys_open, [Path, OFlags, Mode];
+    6 close => fs::sys_close, [Fd];
+    8 creat => fs::sys_creat, [Path, Mode];
+    9 link => fsmeta::sys_link, [Path, Path];
+    10 unlink => fsmeta::sys_unlink, [Path];
+    12 chdir => fs::sys_chdir, [Path];
+    13 time => time::sys_time, [Ptr];
+    15 chmod => fsmeta::sys_chmod, [Path, Mode];
+    19 lseek => fs::sys_lseek, [Fd, I, Whence];
+    20 getpid => misc::sys_getpid, [];
+    24 getuid => misc::sys_getuid, [];
+    33 access => fsmeta::sys_access, [Path, X];
+    36 sync => misc::sys_ok, [];
+    37 kill => misc::sys_kill, [I, Sig];
+    38 rename => fsmeta::sys_rename, [Path, Path];
+    39 mkdir => fsmeta::sys_mkdir, [Path, Mode];
+    40 rmdir => fsmeta::sys_rmdir, [Path];
+    41 dup => fs::sys_dup, [Fd];
+    45 brk => mem::sys_brk, [X];
+    47 getgid => misc::sys_getgid, [];
+    49 geteuid => misc::sys_getuid, [];
+    50 getegid => misc::sys_getgid, [];
+    54 ioctl => fs::sys_ioctl, [Fd, Ioctl, X];
+    57 setpgid => misc::sys_setpgid, [I, I];
+    60 umask => fsmeta::sys_umask, [Mode];
+    63 dup2 => fs::sys_dup2, [Fd, Fd];
+    64 getppid => misc::sys_getppid, [];
+    65 getpgrp => misc::sys_getpgrp, [];
+    75 setrlimit => misc::sys_setrlimit, [I, Ptr];
+    76 getrlimit => misc::sys_ugetrlimit, [I, Ptr];
+    78 gettimeofday => time::sys_gettimeofday, [Ptr, Ptr];
+    80 getgroups => misc::sys_getgroups, [I, Ptr];
+    83 symlink => fsmeta::sys_symlink, [Path, Path];
+    85 readlink => fsmeta::sys_readlink, [Path, Ptr, U];
+    90 mmap => mem::sys_old_mmap, [Ptr];
+    91 munmap => mem::sys_munmap, [X, U];
+    92 truncate => fs::sys_truncate, [Path, I];
+    93 ftruncate => fs::sys_ftruncate, [Fd, I];
+    94 fchmod => fsmeta::sys_fchmod, [Fd, Mode];
+    116 sysinfo => misc::sys_sysinfo, [Ptr];
+    118 fsync => fs::sys_fsync, [Fd];
+    122 uname => misc::sys_uname, [Ptr];
+    125 mprotect => mem::sys_mprotect, [X, U, Prot];
+    132 getpgid => misc::sys_getpgid, [I];
+    133 fchdir => fs::sys_fchdir, [Fd];
+    140 _llseek => fs::sys_llseek, [Fd, U, U, Ptr, Whence];
+    141 getdents => fsmeta::sys_getdents, [Fd, Ptr, U];
+    145 readv => fs::sys_readv, [Fd, Ptr, I];
+    146 writev => fs::sys_writev, [Fd, Ptr, I];
+    147 getsid => misc::sys_getpgid, [I];
+    148 fdatasync => fs::sys_fsync, [Fd];
+    158 sched_yield => misc::sys_ok, [];
+    162 nanosleep => time::sys_nanosleep, [Ptr, Ptr];
+    163 mremap => mem::sys_mremap, [X, U, U, X, X];
+    172 prctl => misc::sys_prctl, [I, X, X, X, X];
+    173 rt_sigreturn => signal::sys_rt_sigreturn, [];
+    174 rt_sigaction => signal::sys_rt_sigaction, [Sig, Ptr, Ptr, U];
+    175 rt_sigprocmask => signal::sys_rt_sigprocmask, [I, Ptr, Ptr, U];
+    180 pread64 => fs::sys_pread64, [Fd, OutBuf, U, I];
+    181 pwrite64 => fs::sys_pwrite64, [Fd, InBuf(2), U, I];
+    183 getcwd => fs::sys_getcwd, [Ptr, U];
+    186 sigaltstack => signal::sys_sigaltstack, [Ptr, Ptr];
+    187 sendfile => fs::sys_sendfile, [Fd, Fd, Ptr, U];
+    191 ugetrlimit => misc::sys_ugetrlimit, [I, Ptr];
+    192 mmap2 => mem::sys_mmap2, [X, U, Prot, MapFlags, Fd, X];
+    193 truncate64 => fs::sys_truncate64, [Path, U, U];
+    194 ftruncate64 => fs::sys_ftruncate64, [Fd, U, U];
+    195 stat64 => fsmeta::sys_stat64, [Path, Ptr];
+    196 lstat64 => fsmeta::sys_lstat64, [Path, Ptr];
+    197 fstat64 => fsmeta::sys_fstat64, [Fd, Ptr];
+    198 lchown32 => misc::sys_ok, [Path, I, I];
+    199 getuid32 => misc::sys_getuid, [];
+    200 getgid32 => misc::sys_getgid, [];
+    201 geteuid32 => misc::sys_getuid, [];
+    202 getegid32 => misc::sys_getgid, [];
+    205 getgroups32 => misc::sys_getgroups, [I, Ptr];
+    207 fchown32 => misc::sys_ok, [Fd, I, I];
+    212 chown32 => misc::sys_ok, [Path, I, I];
+    219 madvise => misc::sys_ok, [X, U, I];
+    220 getdents64 => fsmeta::sys_getdents64, [Fd, Ptr, U];
+    221 fcntl64 => fs::sys_fcntl64, [Fd, Fcntl, X];
+    224 gettid => misc::sys_gettid, [];
+    238 tkill => misc::sys_tkill, [I, Sig];
+    239 sendfile64 => fs::sys_sendfile64, [Fd, Fd, Ptr, U];
+    240 futex => misc::sys_futex, [X, Futex, I, Ptr];
+    242 sched_getaffinity => misc::sys_sched_getaffinity, [I, U, Ptr];
+    243 set_thread_area => misc::sys_set_thread_area, [Ptr];
+    244 get_thread_area => misc::sys_get_thread_area, [Ptr];
+    252 exit_group => misc::sys_exit_group, [I];
+    258 set_tid_address => misc::sys_set_tid_address, [Ptr];
+    265 clock_gettime => time::sys_clock_gettime, [Clock, Ptr];
+    266 clock_getres => time::sys_clock_getres, [Clock, Ptr];
+    267 clock_nanosleep => time::sys_clock_nanosleep, [Clock, X, Ptr, Ptr];
+    268 statfs64 => fsmeta::sys_statfs64, [Path, U, Ptr];
+    269 fstatfs64 => fsmeta::sys_fstatfs64, [Fd, U, Ptr];
+    270 tgkill => misc::sys_tgkill, [I, I, Sig];
+    295 openat => fs::sys_openat, [AtFd, Path, OFlags, Mode];
+    296 mkdirat => fsmeta::sys_mkdirat, [AtFd, Path, Mode];
+    298 fchownat => misc::sys_ok, [AtFd, Path, I, I, X];
+    300 fstatat64 => fsmeta::sys_fstatat64, [AtFd, Path, Ptr, X];
+    301 unlinkat => fsmeta::sys_unlinkat, [AtFd, Path, X];
+    302 renameat => fsmeta::sys_renameat, [AtFd, Path, AtFd, Path];
+    303 linkat => fsmeta::sys_linkat, [AtFd, Path, AtFd, Path, X];
+    304 symlinkat => fsmeta::sys_symlinkat, [Path, AtFd, Path];
+    305 readlinkat => fsmeta::sys_readlinkat, [AtFd, Path, Ptr, U];
+    306 fchmodat => fsmeta::sys_fchmodat, [AtFd, Path, Mode];
+    307 faccessat => fsmeta::sys_faccessat, [AtFd, Path, X];
+    311 set_robust_list => misc::sys_set_robust_list, [Ptr, U];
+    320 utimensat => fsmeta::sys_utimensat, [AtFd, Path, Ptr, X];
+    330 dup3 => fs::sys_dup3, [Fd, Fd, OFlags];
+    340 prlimit64 => misc::sys_prlimit64, [I, I, Ptr, Ptr];
+    353 renameat2 => fsmeta::sys_renameat2, [AtFd, Path, AtFd, Path, X];
+    355 getrandom => misc::sys_getrandom, [Ptr, U, X];
+    383 statx => fsmeta::sys_statx, [AtFd, Path, X, X, Ptr];
+    386 rseq => misc::sys_enosys, [Ptr, U, X, X];
+    403 clock_gettime64 => time::sys_clock_gettime64, [Clock, Ptr];
+    406 clock_getres_time64 => time::sys_clock_getres64, [Clock, Ptr];
+    407 clock_nanosleep_time64 => time::sys_clock_nanosleep64, [Clock, X, Ptr, Ptr];
+    412 utimensat_time64 => fsmeta::sys_utimensat64, [AtFd, Path, Ptr, X];
+    422 futex_time64 => misc::sys_futex64, [X, Futex, I, Ptr];
+    439 faccessat2 => fsmeta::sys_faccessat2, [AtFd, Path, X, X];
+}
+
+/// Names of calls Wax does not implement yet (for the ENOSYS report).
+static OTHER_NAMES: &[(u32, &str)] = &[
+    (2, "fork"),
+    (7, "waitpid"),
+    (11, "execve"),
+    (14, "mknod"),
+    (21, "mount"),
+    (26, "ptrace"),
+    (27, "alarm"),
+    (29, "pause"),
+    (42, "pipe"),
+    (43, "times"),
+    (48, "signal"),
+    (66, "setsid"),
+    (67, "sigaction"),
+    (77, "getrusage"),
+    (99, "statfs"),
+    (100, "fstatfs"),
+    (102, "socketcall"),
+    (104, "setitimer"),
+    (106, "stat"),
+    (107, "lstat"),
+    (108, "fstat"),
+    (114, "wait4"),
+    (119, "sigreturn"),
+    (120, "clone"),
+    (126, "sigprocmask"),
+    (142, "_newselect"),
+    (143, "flock"),
+    (144, "msync"),
+    (168, "poll"),
+    (176, "rt_sigpending"),
+    (179, "rt_sigsuspend"),
+    (190, "vfork"),
+    (241, "sched_setaffinity"),
+    (284, "waitid"),
+    (308, "pselect6"),
+    (309, "ppoll"),
+    (322, "timerfd_create"),
+    (323, "eventfd"),
+    (331, "pipe2"),
+    (359, "socket"),
+    (375, "membarrier"),
+    (384, "arch_prctl"),
+    (413, "pselect6_time64"),
+    (414, "ppoll_time64"),
+    (435, "clone3"),
+];
+
+/// The row for a call number.
+pub fn lookup(nr: u32) -> Option<&'static Row> {
+    TABLE
+        .binary_search_by_key(&nr, |r| r.nr)
+        .ok()
+        .map(|i| &TABLE[i])
+}
+
+/// The Linux name of a call number, implemented or not.
+pub fn name_of(nr: u32) -> &'static str {
+    if let Some(r) = lookup(nr) {
+        return r.name;
+    }
+    OTHER_NAMES
+        .iter()
+        .find(|(n, _)| *n == nr)
+        .map_or("unknown", |(_, s)| s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_sorted_and_unique() {
+        assert!(TABLE.windows(2).all(|w| w[0].nr < w[1].nr));
+        assert_eq!(lookup(295).unwrap().name, "openat");
+        assert_eq!(name_of(2), "fork");
+        assert_eq!(name_of(9999), "unknown");
+    }
+}

@@ -1,0 +1,237 @@
+//! The virtual file system: what every file system implements, the mount
+//! table, and the path walk.
+//!
+//! A [`FileSystem`] works on nodes (`Ino`) and never sees a path: the
+//! kernel walks paths itself in [`Vfs::resolve`], one component at a time,
+//! following symlinks relative to the *guest* root. Confinement is
+//! structural: the walk keeps the chain of directories from the root
+//! ([`Location`]), `..` pops that chain and can never pop past the root, and
+//! an absolute symlink restarts from the root. No file system can lead a
+//! path outside the guest root, whatever it stores.
+//!
+//! Mounts cover a name in a directory ((mount, dir ino, name) → file
+//! system), so /dev and /proc exist even when the root has no such
+//! directories.
+
+pub mod dev;
+#[cfg(test)]
+pub mod memfs;
+pub mod path;
+pub mod proc;
+
+use crate::errno::{Errno, KResult};
+use std::cell::RefCell;
+use std::rc::Rc;
+use wax_devices::{Stream, Timespec};
+
+/// A host stream shared between descriptors (the console behind fds 0-2
+/// and /dev/tty).
+pub type SharedStream = Rc<RefCell<dyn Stream>>;
+
+pub use path::{Location, Resolve, Vfs};
+
+/// A node number inside one file system.
+pub type Ino = u64;
+/// Index of a mounted file system in the mount table.
+pub type MountId = usize;
+
+/// File type bits of `st_mode` (S_IFMT values).
+pub mod mode {
+    pub const S_IFMT: u32 = 0o170000;
+    pub const S_IFSOCK: u32 = 0o140000;
+    pub const S_IFLNK: u32 = 0o120000;
+    pub const S_IFREG: u32 = 0o100000;
+    pub const S_IFBLK: u32 = 0o060000;
+    pub const S_IFDIR: u32 = 0o040000;
+    pub const S_IFCHR: u32 = 0o020000;
+    pub const S_IFIFO: u32 = 0o010000;
+}
+
+/// The kind of a node, as `d_type` in directory entries reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileType {
+    Regular,
+    Directory,
+    Symlink,
+    CharDevice,
+    BlockDevice,
+    Fifo,
+    Socket,
+    Unknown,
+}
+
+impl FileType {
+    /// From the S_IFMT bits of a mode.
+    pub fn from_mode(m: u32) -> FileType {
+        match m & mode::S_IFMT {
+            mode::S_IFREG => FileType::Regular,
+            mode::S_IFDIR => FileType::Directory,
+            mode::S_IFLNK => FileType::Symlink,
+            mode::S_IFCHR => FileType::CharDevice,
+            mode::S_IFBLK => FileType::BlockDevice,
+            mode::S_IFIFO => FileType::Fifo,
+            mode::S_IFSOCK => FileType::Socket,
+            _ => FileType::Unknown,
+        }
+    }
+
+    /// The `d_type` value (DT_*).
+    pub fn dtype(self) -> u8 {
+        match self {
+            FileType::Fifo => 1,
+            FileType::CharDevice => 2,
+            FileType::Directory => 4,
+            FileType::BlockDevice => 6,
+            FileType::Regular => 8,
+            FileType::Symlink => 10,
+            FileType::Socket => 12,
+            FileType::Unknown => 0,
+        }
+    }
+}
+
+/// What `stat` reports about a node.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Attr {
+    pub dev: u64,
+    pub ino: u64,
+    /// Type and permission bits.
+    pub mode: u32,
+    pub nlink: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub size: u64,
+    pub blksize: u32,
+    /// 512-byte blocks allocated.
+    pub blocks: u64,
+    pub atime: Timespec,
+    pub mtime: Timespec,
+    pub ctime: Timespec,
+}
+
+impl Attr {
+    pub fn file_type(&self) -> FileType {
+        FileType::from_mode(self.mode)
+    }
+    pub fn is_dir(&self) -> bool {
+        self.mode & mode::S_IFMT == mode::S_IFDIR
+    }
+}
+
+/// A change of attributes (chmod, chown, truncate, utimensat); `None`
+/// fields stay as they are.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SetAttr {
+    pub mode: Option<u32>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    pub size: Option<u64>,
+    pub atime: Option<Timespec>,
+    pub mtime: Option<Timespec>,
+}
+
+/// One directory entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    pub ino: u64,
+    pub kind: FileType,
+    pub name: Vec<u8>,
+}
+
+/// What `statfs` reports.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StatFs {
+    pub f_type: u32,
+    pub f_bsize: u32,
+    pub f_blocks: u64,
+    pub f_bfree: u64,
+    pub f_bavail: u64,
+    pub f_files: u64,
+    pub f_ffree: u64,
+    pub f_namelen: u32,
+}
+
+/// Access mode and flags an open asks for (the O_* bits that matter to a
+/// file system).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenMode {
+    pub read: bool,
+    pub write: bool,
+    pub append: bool,
+    pub truncate: bool,
+}
+
+/// An open node: the per-open state a file system keeps (a host file
+/// descriptor, a device).
+pub trait FileHandle {
+    /// Reads at `off` (ignored by streams). `Err(EAGAIN)` means no data
+    /// yet: the kernel parks the thread unless the file is O_NONBLOCK.
+    fn read_at(&mut self, off: u64, buf: &mut [u8]) -> KResult<usize>;
+    /// Writes at `off` (ignored by streams and in append mode).
+    fn write_at(&mut self, off: u64, buf: &[u8]) -> KResult<usize>;
+    /// Streams have no position: lseek fails with ESPIPE.
+    fn is_stream(&self) -> bool {
+        false
+    }
+    /// Whether a read would not block now.
+    fn readable(&mut self) -> bool {
+        true
+    }
+    /// The stream behind this handle if it is a terminal (for the tty
+    /// ioctls).
+    fn tty(&mut self) -> Option<SharedStream> {
+        None
+    }
+    fn set_len(&mut self, _len: u64) -> KResult<()> {
+        Err(Errno::EINVAL)
+    }
+    fn sync(&mut self) -> KResult<()> {
+        Ok(())
+    }
+}
+
+/// A mounted file system, at node level.
+pub trait FileSystem {
+    /// The root directory's node.
+    fn root(&self) -> Ino;
+    /// The node named `name` in directory `dir` (never "." or "..").
+    fn lookup(&mut self, dir: Ino, name: &[u8]) -> KResult<Ino>;
+    fn getattr(&mut self, ino: Ino) -> KResult<Attr>;
+    fn setattr(&mut self, _ino: Ino, _set: &SetAttr) -> KResult<()> {
+        Err(Errno::EPERM)
+    }
+    fn open(&mut self, ino: Ino, how: OpenMode) -> KResult<Box<dyn FileHandle>>;
+    /// All entries of a directory, without "." and "..".
+    fn readdir(&mut self, dir: Ino) -> KResult<Vec<DirEntry>>;
+    fn readlink(&mut self, ino: Ino) -> KResult<Vec<u8>>;
+    fn create(&mut self, _dir: Ino, _name: &[u8], _mode: u32) -> KResult<Ino> {
+        Err(Errno::EROFS)
+    }
+    fn mkdir(&mut self, _dir: Ino, _name: &[u8], _mode: u32) -> KResult<()> {
+        Err(Errno::EROFS)
+    }
+    fn symlink(&mut self, _dir: Ino, _name: &[u8], _target: &[u8]) -> KResult<()> {
+        Err(Errno::EROFS)
+    }
+    fn link(&mut self, _ino: Ino, _dir: Ino, _name: &[u8]) -> KResult<()> {
+        Err(Errno::EROFS)
+    }
+    fn unlink(&mut self, _dir: Ino, _name: &[u8]) -> KResult<()> {
+        Err(Errno::EROFS)
+    }
+    fn rmdir(&mut self, _dir: Ino, _name: &[u8]) -> KResult<()> {
+        Err(Errno::EROFS)
+    }
+    /// Moves `odir/oname` to `ndir/nname`, replacing a compatible target.
+    fn rename(&mut self, _odir: Ino, _oname: &[u8], _ndir: Ino, _nname: &[u8]) -> KResult<()> {
+        Err(Errno::EROFS)
+    }
+    fn statfs(&mut self) -> KResult<StatFs> {
+        Ok(StatFs {
+            f_bsize: 4096,
+            f_namelen: 255,
+            ..StatFs::default()
+        })
+    }
+}

@@ -1,0 +1,323 @@
+//! The mount table and the path walk (the only place guest paths become
+//! nodes, so the guest-root confinement is enforced here for every file
+//! system).
+
+use super::{Attr, FileSystem, Ino, MountId};
+use crate::errno::{Errno, KResult};
+use std::collections::HashMap;
+
+/// Longest path a system call accepts (PATH_MAX, with its NUL).
+pub const PATH_MAX: usize = 4096;
+/// Longest file name (NAME_MAX).
+pub const NAME_MAX: usize = 255;
+/// Symlinks followed in one walk before ELOOP (Linux: 40).
+pub const MAX_SYMLINKS: u32 = 40;
+
+/// One directory (or the final node) on the way from the root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Step {
+    mount: MountId,
+    ino: Ino,
+    name: Vec<u8>,
+}
+
+/// A node together with the chain of directories that leads to it from the
+/// guest root. `..` walks back along the chain, so it can never leave the
+/// root. An empty chain is the root itself.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Location {
+    chain: Vec<Step>,
+}
+
+impl Location {
+    /// The guest root directory.
+    pub fn root() -> Location {
+        Location::default()
+    }
+
+    /// The absolute guest path of this location ("/" for the root).
+    pub fn path(&self) -> Vec<u8> {
+        if self.chain.is_empty() {
+            return b"/".to_vec();
+        }
+        let mut p = Vec::new();
+        for s in &self.chain {
+            p.push(b'/');
+            p.extend_from_slice(&s.name);
+        }
+        p
+    }
+
+    /// The location of the directory that holds this node.
+    pub fn parent(&self) -> Location {
+        let mut l = self.clone();
+        l.chain.pop();
+        l
+    }
+
+    /// Whether this is the guest root.
+    pub fn is_root(&self) -> bool {
+        self.chain.is_empty()
+    }
+
+    fn push(&mut self, mount: MountId, ino: Ino, name: &[u8]) {
+        self.chain.push(Step {
+            mount,
+            ino,
+            name: name.to_vec(),
+        });
+    }
+}
+
+/// Whether the last component of a path is followed when it is a symlink.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resolve {
+    Follow,
+    NoFollow,
+}
+
+/// The mount table: file systems and the names they cover.
+pub struct Vfs {
+    mounts: Vec<Box<dyn FileSystem>>,
+    /// (mount, directory, name) → the file system mounted on that name.
+    covers: HashMap<(MountId, Ino, Vec<u8>), MountId>,
+}
+
+impl Vfs {
+    /// A table whose root is `root`.
+    pub fn new(root: Box<dyn FileSystem>) -> Vfs {
+        Vfs {
+            mounts: vec![root],
+            covers: HashMap::new(),
+        }
+    }
+
+    /// Mounts `fs` on the directory name `at` (an absolute guest path like
+    /// "/dev"); the directory itself need not exist in the parent.
+    pub fn mount(&mut self, at: &[u8], fs: Box<dyn FileSystem>) -> KResult<MountId> {
+        let (dir, name) = self.resolve_parent(&Location::root(), at)?;
+        if name.is_empty() || name == b"." || name == b".." {
+            return Err(Errno::EBUSY);
+        }
+        let (m, ino) = self.node(&dir);
+        let id = self.mounts.len();
+        self.mounts.push(fs);
+        self.covers.insert((m, ino, name), id);
+        Ok(id)
+    }
+
+    /// The file system of a mount.
+    pub fn fs(&mut self, m: MountId) -> &mut dyn FileSystem {
+        self.mounts[m].as_mut()
+    }
+
+    /// The node a location names.
+    pub fn node(&self, loc: &Location) -> (MountId, Ino) {
+        match loc.chain.last() {
+            Some(s) => (s.mount, s.ino),
+            None => (0, self.mounts[0].root()),
+        }
+    }
+
+    /// Attributes of the node a location names.
+    pub fn getattr(&mut self, loc: &Location) -> KResult<Attr> {
+        let (m, ino) = self.node(loc);
+        self.fs(m).getattr(ino)
+    }
+
+    /// The child `name` of directory `(m, dir)`, crossing into a mounted
+    /// file system when the name is covered.
+    fn child(&mut self, m: MountId, dir: Ino, name: &[u8]) -> KResult<(MountId, Ino)> {
+        if let Some(&sub) = self.covers.get(&(m, dir, name.to_vec())) {
+            return Ok((sub, self.mounts[sub].root()));
+        }
+        Ok((m, self.fs(m).lookup(dir, name)?))
+    }
+
+    /// Resolves `path` relative to `start` (absolute paths start at the
+    /// guest root) to an existing node.
+    pub fn resolve(&mut self, start: &Location, path: &[u8], last: Resolve) -> KResult<Location> {
+        check_path(path)?;
+        let mut budget = MAX_SYMLINKS;
+        self.walk(start, path, last == Resolve::Follow, &mut budget)
+    }
+
+    /// Resolves all but the last component of `path`: the directory that
+    /// would hold it and the last name (empty for "/", may be "." or "..").
+    pub fn resolve_parent(
+        &mut self,
+        start: &Location,
+        path: &[u8],
+    ) -> KResult<(Location, Vec<u8>)> {
+        check_path(path)?;
+        let trimmed = trim_trailing_slashes(path);
+        let (dir, name) = match trimmed.iter().rposition(|&b| b == b'/') {
+            Some(0) => (&b"/"[..], &trimmed[1..]),
+            Some(i) => (&trimmed[..i], &trimmed[i + 1..]),
+            None => (&b"."[..], trimmed),
+        };
+        if name.len() > NAME_MAX {
+            return Err(Errno::ENAMETOOLONG);
+        }
+        let mut budget = MAX_SYMLINKS;
+        let loc = self.walk(start, dir, true, &mut budget)?;
+        if !self.getattr(&loc)?.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok((loc, name.to_vec()))
+    }
+
+    fn walk(
+        &mut self,
+        start: &Location,
+        path: &[u8],
+        follow_last: bool,
+        budget: &mut u32,
+    ) -> KResult<Location> {
+        let mut loc = if path.first() == Some(&b'/') {
+            Location::root()
+        } else {
+            start.clone()
+        };
+        let must_be_dir = path.last() == Some(&b'/');
+        let comps: Vec<&[u8]> = path
+            .split(|&b| b == b'/')
+            .filter(|c| !c.is_empty())
+            .collect();
+        for (i, &c) in comps.iter().enumerate() {
+            let last = i + 1 == comps.len();
+            if c == b"." || c == b".." {
+                if !self.getattr(&loc)?.is_dir() {
+                    return Err(Errno::ENOTDIR);
+                }
+                if c == b".." {
+                    loc.chain.pop();
+                }
+                continue;
+            }
+            if c.len() > NAME_MAX {
+                return Err(Errno::ENAMETOOLONG);
+            }
+            let (dm, dino) = self.node(&loc);
+            let (m, ino) = self.child(dm, dino, c)?;
+            let attr = self.fs(m).getattr(ino)?;
+            let follow = !last || follow_last || must_be_dir;
+            if attr.file_type() == super::FileType::Symlink && follow {
+                if *budget == 0 {
+                    return Err(Errno::ELOOP);
+                }
+                *budget -= 1;
+                let target = self.fs(m).readlink(ino)?;
+                if target.is_empty() {
+                    return Err(Errno::ENOENT);
+                }
+                // Relative targets resolve from the directory holding the
+                // link, absolute ones from the guest root.
+                loc = self.walk(&loc, &target, true, budget)?;
+                continue;
+            }
+            loc.push(m, ino, c);
+        }
+        if must_be_dir && !self.getattr(&loc)?.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        Ok(loc)
+    }
+}
+
+fn check_path(path: &[u8]) -> KResult<()> {
+    if path.is_empty() {
+        return Err(Errno::ENOENT);
+    }
+    if path.len() >= PATH_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
+    Ok(())
+}
+
+fn trim_trailing_slashes(path: &[u8]) -> &[u8] {
+    let mut end = path.len();
+    while end > 1 && path[end - 1] == b'/' {
+        end -= 1;
+    }
+    &path[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vfs::memfs::MemFs;
+
+    /// /etc/passwd, /etc/abs -> /etc/passwd, /etc/esc -> ../../../etc,
+    /// /d/loop -> loop, /d/up -> ../.., /d/abs_esc -> /../../etc/passwd
+    fn tree() -> Vfs {
+        let mut fs = MemFs::new();
+        let etc = fs.add_dir(fs.root_ino(), b"etc");
+        fs.add_file(etc, b"passwd", b"root:x:0:0");
+        fs.add_symlink(etc, b"abs", b"/etc/passwd");
+        fs.add_symlink(etc, b"esc", b"../../../etc");
+        let d = fs.add_dir(fs.root_ino(), b"d");
+        fs.add_symlink(d, b"loop", b"loop");
+        fs.add_symlink(d, b"up", b"../..");
+        fs.add_symlink(d, b"abs_esc", b"/../../etc/passwd");
+        Vfs::new(Box::new(fs))
+    }
+
+    fn path_of(vfs: &mut Vfs, p: &str) -> KResult<String> {
+        let loc = vfs.resolve(&Location::root(), p.as_bytes(), Resolve::Follow)?;
+        Ok(String::from_utf8(loc.path()).unwrap())
+    }
+
+    #[test]
+    fn dotdot_never_leaves_root() {
+        let mut v = tree();
+        assert_eq!(path_of(&mut v, "/../../..").unwrap(), "/");
+        assert_eq!(path_of(&mut v, "../../etc/passwd").unwrap(), "/etc/passwd");
+        assert_eq!(
+            path_of(&mut v, "/etc/../../etc/./passwd").unwrap(),
+            "/etc/passwd"
+        );
+    }
+
+    #[test]
+    fn symlinks_resolve_inside_root() {
+        let mut v = tree();
+        assert_eq!(path_of(&mut v, "/etc/abs").unwrap(), "/etc/passwd");
+        assert_eq!(path_of(&mut v, "/etc/esc/passwd").unwrap(), "/etc/passwd");
+        assert_eq!(path_of(&mut v, "/d/up").unwrap(), "/");
+        assert_eq!(path_of(&mut v, "/d/abs_esc").unwrap(), "/etc/passwd");
+    }
+
+    #[test]
+    fn loops_and_bad_paths_fail_cleanly() {
+        let mut v = tree();
+        assert_eq!(path_of(&mut v, "/d/loop"), Err(Errno::ELOOP));
+        assert_eq!(path_of(&mut v, "/etc/passwd/x"), Err(Errno::ENOTDIR));
+        assert_eq!(path_of(&mut v, "/etc/passwd/"), Err(Errno::ENOTDIR));
+        assert_eq!(path_of(&mut v, "/nope"), Err(Errno::ENOENT));
+        assert_eq!(path_of(&mut v, ""), Err(Errno::ENOENT));
+        let long = format!("/{}", "a".repeat(300));
+        assert_eq!(path_of(&mut v, &long), Err(Errno::ENAMETOOLONG));
+    }
+
+    #[test]
+    fn nofollow_keeps_the_link() {
+        let mut v = tree();
+        let l = v
+            .resolve(&Location::root(), b"/etc/abs", Resolve::NoFollow)
+            .unwrap();
+        assert_eq!(l.path(), b"/etc/abs");
+    }
+
+    #[test]
+    fn mounts_cover_names() {
+        let mut v = tree();
+        let mut dev = MemFs::new();
+        dev.add_file(dev.root_ino(), b"null", b"");
+        v.mount(b"/dev", Box::new(dev)).unwrap();
+        assert_eq!(path_of(&mut v, "/dev/null").unwrap(), "/dev/null");
+        assert_eq!(path_of(&mut v, "/dev/../etc").unwrap(), "/etc");
+        let (dir, name) = v.resolve_parent(&Location::root(), b"/dev/x/").unwrap();
+        assert_eq!((dir.path(), name), (b"/dev".to_vec(), b"x".to_vec()));
+    }
+}

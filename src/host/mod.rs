@@ -1,0 +1,74 @@
+//! The host edge of the CLI: the `wax_devices` traits and the kernel's
+//! root file system implemented with std and libc.
+
+pub mod fs;
+pub mod stdio;
+
+use std::fs::File;
+use std::io::Read;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use wax_devices::{Clock, Entropy, SeededEntropy, Timespec};
+
+/// Wall clock from `SystemTime`, monotonic clock from `Instant`.
+pub struct HostClock {
+    start: Instant,
+}
+
+impl HostClock {
+    pub fn new() -> HostClock {
+        HostClock {
+            start: Instant::now(),
+        }
+    }
+}
+
+impl Clock for HostClock {
+    fn realtime(&self) -> Timespec {
+        let d = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        Timespec {
+            sec: d.as_secs() as i64,
+            nsec: d.subsec_nanos(),
+        }
+    }
+
+    fn monotonic(&self) -> Timespec {
+        // Guests only compare monotonic times; start above zero like a
+        // machine that has been up for a while.
+        let d = self.start.elapsed();
+        Timespec {
+            sec: 1000 + d.as_secs() as i64,
+            nsec: d.subsec_nanos(),
+        }
+    }
+}
+
+/// Bytes from the host's /dev/urandom.
+pub struct HostEntropy {
+    urandom: Option<File>,
+    fallback: SeededEntropy,
+}
+
+impl HostEntropy {
+    pub fn new() -> HostEntropy {
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64 | 1);
+        HostEntropy {
+            urandom: File::open("/dev/urandom").ok(),
+            fallback: SeededEntropy(seed),
+        }
+    }
+}
+
+impl Entropy for HostEntropy {
+    fn fill(&mut self, buf: &mut [u8]) {
+        if let Some(f) = &mut self.urandom {
+            if f.read_exact(buf).is_ok() {
+                return;
+            }
+        }
+        self.fallback.fill(buf);
+    }
+}
