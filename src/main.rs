@@ -1,6 +1,7 @@
 //! `wax`: runs i386 Linux programs.
 //!
-//! `wax run [--root DIR] [--strace] [--memory SIZE] PROGRAM [ARGS...]`
+//! `wax run [--root DIR] [--strace] [--memory SIZE] [--user UID:GID]
+//! [--host-tmp] PROGRAM [ARGS...]`
 //! loads PROGRAM (a host path) into a fresh kernel whose guest paths
 //! resolve inside DIR, connects the guest's stdio to this process's, and
 //! exits with the guest's status (128 + N when signal N killed it).
@@ -42,6 +43,23 @@ struct RunArgs {
     /// Guest machine memory (e.g. 512M, 2G); committed lazily.
     #[arg(long, default_value = "2G", value_parser = parse_size)]
     memory: u64,
+    /// The user and group the guest runs as ("UID:GID" or "UID").
+    #[arg(long, default_value = "0:0", value_parser = parse_user)]
+    user: (u32, u32),
+    /// Keep the host root's /tmp instead of an in-memory tmpfs.
+    #[arg(long)]
+    host_tmp: bool,
+    /// An ext2 image (file or http:// URL) as the root instead of --root;
+    /// writes are kept in memory and discarded at exit.
+    #[arg(long, value_name = "FILE|URL")]
+    image: Option<String>,
+    /// With --image: write changes through to the image file.
+    #[arg(long, requires = "image")]
+    rw: bool,
+    /// With --image: keep changes in FILE (created if missing), which
+    /// persists between runs while the image stays untouched.
+    #[arg(long, requires = "image", value_name = "FILE")]
+    overlay: Option<PathBuf>,
     /// The program (a host path) and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
     program: Vec<OsString>,
@@ -61,6 +79,15 @@ fn parse_size(s: &str) -> Result<u64, String> {
         return Err("memory must be between 16M and 4G".into());
     }
     Ok(bytes)
+}
+
+/// "1000:1000" or "1000" (the group then equals the user).
+fn parse_user(s: &str) -> Result<(u32, u32), String> {
+    let num = |v: &str| v.parse::<u32>().map_err(|_| format!("bad user {s:?}: want UID:GID"));
+    match s.split_once(':') {
+        Some((u, g)) => Ok((num(u)?, num(g)?)),
+        None => Ok((num(s)?, num(s)?)),
+    }
 }
 
 /// Instructions per `run` call between checks for ^C.
@@ -120,6 +147,9 @@ fn init_tracing() {
 }
 
 fn run(args: RunArgs) -> i32 {
+    if let Some(image) = args.image.clone() {
+        return run_image(&args, &image);
+    }
     let prog = PathBuf::from(&args.program[0]);
     let shown = prog.display().to_string();
     let file = match std::fs::File::open(&prog) {
@@ -153,7 +183,8 @@ fn run(args: RunArgs) -> i32 {
         return 125;
     }
     let stdin = Arc::new(host::stdio::StdinShared::default());
-    let mut kernel = match new_kernel(&args, &root, stdin.clone()) {
+    let root_fs = Box::new(host::fs::HostFs::new(root.to_path_buf()));
+    let mut kernel = match new_kernel(&args, root_fs, stdin.clone()) {
         Ok(k) => k,
         Err(e) => {
             eprintln!("wax: cannot set up stdio: {e}");
@@ -193,9 +224,63 @@ fn run(args: RunArgs) -> i32 {
     status.shell_status()
 }
 
+/// `wax run --image`: the program is a guest path inside the image.
+fn run_image(args: &RunArgs, image: &str) -> i32 {
+    let mut fs = match host::block::mount(image, args.rw, args.overlay.as_deref()) {
+        Ok(fs) => fs,
+        Err(e) => {
+            eprintln!("wax: {e}");
+            return 125;
+        }
+    };
+    let shown = args.program[0].to_string_lossy().into_owned();
+    let (mut file, size, exe_path) = match host::block::open_program(&mut fs, args.program[0].as_bytes()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("wax: {shown}: {} (in the image)", e.text());
+            return if e == wax_kernel::Errno::ENOENT { 127 } else { 126 };
+        }
+    };
+    let stdin = Arc::new(host::stdio::StdinShared::default());
+    let mut kernel = match new_kernel(args, Box::new(fs.clone()), stdin.clone()) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("wax: cannot set up stdio: {e}");
+            return 125;
+        }
+    };
+    let program = Program {
+        file: file.as_mut(),
+        size,
+        exe_path,
+        argv: args.program.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        envp: std::env::vars_os().map(|(k, v)| [k.into_vec(), b"=".to_vec(), v.into_vec()].concat()).collect(),
+        execfn: args.program[0].as_bytes().to_vec(),
+        cwd: b"/".to_vec(),
+    };
+    if let Err(e) = kernel.exec(program) {
+        eprintln!("wax: {shown}: cannot execute: {e}");
+        return 126;
+    }
+    drop(file);
+    let saved = host::stdio::HostTty::save(0);
+    catch_sigint();
+    let status = drive(&mut kernel, &stdin);
+    if let Some(t) = saved {
+        host::stdio::HostTty::restore(0, &t);
+    }
+    // Close every guest file first, so files unlinked while open are freed.
+    drop(kernel);
+    if let Err(e) = fs.sync() {
+        eprintln!("wax: writing the image back failed: {}", e.text());
+    }
+    report(&shown, status);
+    status.shell_status()
+}
+
 fn new_kernel(
     args: &RunArgs,
-    root: &Path,
+    root: Box<dyn wax_kernel::vfs::FileSystem>,
     stdin: Arc<host::stdio::StdinShared>,
 ) -> std::io::Result<Kernel> {
     let host = Host {
@@ -204,17 +289,18 @@ fn new_kernel(
         stdin: Rc::new(RefCell::new(host::stdio::StdinStream::new(stdin)?)),
         stdout: Rc::new(RefCell::new(host::stdio::OutStream::stdout()?)),
         stderr: Rc::new(RefCell::new(host::stdio::OutStream::stderr()?)),
-        root: Box::new(host::fs::HostFs::new(root.to_path_buf())),
+        root,
     };
-    // SAFETY: getuid/getgid cannot fail and touch no memory.
-    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let (uid, gid) = args.user;
     let config = Config {
         memory: args.memory,
         strace: args.strace,
         uid,
         gid,
     };
-    Ok(Kernel::new(host, config))
+    let mut kernel = Kernel::new(host, config);
+    kernel.mount_tmpfs(!args.host_tmp);
+    Ok(kernel)
 }
 
 /// Runs the guest to the end, waiting for input or timers when it is idle.

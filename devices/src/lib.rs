@@ -7,6 +7,8 @@
 //! waits: a stream with no data says [`StreamError::WouldBlock`] and the
 //! kernel parks the reading thread.
 
+pub mod block;
+
 /// A point in time or a duration: seconds and nanoseconds (0..1e9).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Timespec {

@@ -1,21 +1,28 @@
 //! The kernel object and its run loop.
 //!
-//! `run(budget)` is the whole interface for executing guests: it picks a
-//! runnable thread (deterministically, lowest thread first after the
-//! current one), puts its CPU state in the machine's CPU slot, runs the
-//! interpreter until it stops, and handles the stop: a system call goes to
+//! `run(budget)` is the whole interface for executing guests: the
+//! scheduler (`sched.rs`) picks a runnable thread (deterministic round
+//! robin), puts its CPU state in the machine's CPU slot and delivers its
+//! pending signals; the interpreter runs it until it stops or its time
+//! slice is spent, and the stop is handled: a system call goes to
 //! `syscall::dispatch`, an exception becomes a signal. It returns when the
 //! budget is spent, when every thread waits (the host then waits for input
-//! or the earliest deadline and calls `run` again), or when the last
+//! or the earliest deadline and calls `run` again), or when the first
 //! process has exited. It never blocks the host thread.
+//!
+//! Process ids: the first process is pid 1000 with parent 999 (a parent
+//! that is not shown), like a program started from a shell. Orphans are
+//! reparented to pid 1, a virtual init that is not a guest process and
+//! reaps them at once. `run` reports `Exited` when the first process ends,
+//! whatever its descendants still do (as a shell returns to its prompt).
 
 use crate::elf::{Elf, ElfError};
 use crate::errno::Errno;
 use crate::loader::{self, StackInfo};
 use crate::process::{
-    default_rlimits, oflag, Fd, FdTable, OpenFile, Process, Thread, ThreadState, Wait,
+    default_rlimits, oflag, Fd, FdTable, OpenFile, ProcState, Process, StopReport, Thread,
 };
-use crate::signal::{self, DefaultAction, SigInfo};
+use crate::signal::{self, SigInfo};
 use crate::vfs::dev::{DevFs, StreamHandle};
 use crate::vfs::proc::{ProcFs, ProcInfo};
 use crate::vfs::{FileHandle, FileSystem, Location, OpenMode, Resolve, SharedStream, Vfs};
@@ -133,6 +140,12 @@ pub struct Kernel {
     pub(crate) uid: u32,
     pub(crate) gid: u32,
     memory: u64,
+    /// The pid the next fork/clone tries first.
+    pub(crate) next_pid: u32,
+    /// Process slot of the first process (its exit ends `run`).
+    pub(crate) init: usize,
+    /// Process slot whose facts /proc/self shows now.
+    pub(crate) shown: Option<usize>,
 }
 
 impl Kernel {
@@ -175,11 +188,40 @@ impl Kernel {
             uid: config.uid,
             gid: config.gid,
             memory: config.memory,
+            next_pid: FIRST_PID + 1,
+            init: 0,
+            shown: None,
         }
     }
 
     /// Loads `prog` as the first process (pid 1000, like a shell's child).
+    /// A `#!` script runs its interpreter, found in the guest root.
     pub fn exec(&mut self, prog: Program<'_>) -> Result<(), ExecError> {
+        let shebang = crate::exec::script_interpreter(prog.file, prog.size);
+        if let Ok(Some((interp, arg))) = shebang {
+            let argv = crate::exec::script_argv(interp.clone(), arg, prog.exe_path, prog.argv);
+            let err = |errno| ExecError::Interp {
+                path: String::from_utf8_lossy(&interp).into_owned(),
+                errno,
+            };
+            let mut found = self
+                .find_program(&Location::root(), interp.clone(), argv)
+                .map_err(err)?;
+            let script = Program {
+                file: found.file.as_mut(),
+                size: found.size,
+                exe_path: found.exe,
+                argv: found.argv,
+                envp: prog.envp,
+                execfn: prog.execfn,
+                cwd: prog.cwd,
+            };
+            return self.exec_first(script);
+        }
+        self.exec_first(prog)
+    }
+
+    fn exec_first(&mut self, prog: Program<'_>) -> Result<(), ExecError> {
         let mut space = self.machine.new_space().map_err(|_| ExecError::NoMemory)?;
         let cwd = self
             .vfs
@@ -193,7 +235,6 @@ impl Kernel {
                 return Err(e);
             }
         };
-        self.proc_info.borrow_mut().exe = exe.clone();
         let comm = comm_of(&exe);
         let mut gpr = [0; 8];
         gpr[reg::ESP] = sp;
@@ -202,11 +243,12 @@ impl Kernel {
             gpr,
             ..CpuState::default()
         };
-        let pid = 1000;
-        self.procs.push(Process {
+        let pid = FIRST_PID;
+        let process = Process {
             pid,
-            ppid: 999,
+            ppid: FIRST_PID - 1,
             pgid: pid,
+            sid: pid,
             space,
             cache: DecodeCache::new(),
             mm: crate::mm::Mm {
@@ -219,21 +261,27 @@ impl Kernel {
             actions: [signal::SigAction::default(); signal::NSIG as usize],
             rlimits: default_rlimits(),
             exe,
-        });
+            state: ProcState::Alive,
+            exit_signal: signal::SIGCHLD,
+            pending: Default::default(),
+            stopped: false,
+            report: StopReport::default(),
+            pdeathsig: 0,
+            itimers: Default::default(),
+            timers: Vec::new(),
+            vfork_parent: None,
+            lent: false,
+            ticks: 0,
+            child_ticks: 0,
+            did_exec: true,
+            child_events: 0,
+        };
+        self.procs.push(process);
+        self.init = self.procs.len() - 1;
         *self.machine.cpu() = cpu.clone();
-        self.threads.push(Thread {
-            tid: pid,
-            process: self.procs.len() - 1,
-            cpu,
-            state: ThreadState::Runnable,
-            sigmask: 0,
-            pending: 0,
-            altstack: Default::default(),
-            clear_child_tid: 0,
-            robust_list: (0, 0),
-            comm,
-        });
+        self.threads.push(Thread::new(pid, self.init, cpu, comm));
         self.current = self.threads.len() - 1;
+        self.show_process(self.init);
         Ok(())
     }
 
@@ -264,7 +312,7 @@ impl Kernel {
     }
 
     /// Loads the images and the stack: (entry, esp, exe path, brk start).
-    fn load(
+    pub(crate) fn load(
         &mut self,
         space: &mut wax_cpu::AddressSpace,
         prog: Program<'_>,
@@ -358,6 +406,7 @@ impl Kernel {
                 return RunStatus::Exited(s);
             }
             self.take_host_signals();
+            self.fire_timers();
             if let Some(s) = self.exit {
                 return RunStatus::Exited(s);
             }
@@ -367,157 +416,59 @@ impl Kernel {
             if left == 0 {
                 return RunStatus::Budget;
             }
-            let p = self.threads[self.current].process;
+            let t = self.current;
+            let slice = self.threads[t].slice.min(left);
+            let p = self.threads[t].process;
             let proc = &mut self.procs[p];
             let (cpu, mut mem) = self.machine.guest(&mut proc.space);
-            let r = wax_cpu::run(cpu, &mut mem, &mut proc.cache, left);
+            let r = wax_cpu::run(cpu, &mut mem, &mut proc.cache, slice);
+            proc.ticks += r.executed;
             left = left.saturating_sub(r.executed);
+            let th = &mut self.threads[t];
+            th.slice = th.slice.saturating_sub(r.executed);
             match r.exit {
                 Exit::Syscall => crate::syscall::dispatch(self),
                 Exit::Exception(e) => self.fault(e),
-                Exit::BudgetSpent => return RunStatus::Budget,
+                Exit::BudgetSpent => {}
             }
         }
-    }
-
-    /// Makes a runnable thread current, waking those whose wait is over;
-    /// returns `Some(Idle)` if none can run.
-    fn schedule(&mut self) -> Option<RunStatus> {
-        let now = self.clock.monotonic();
-        let mut earliest: Option<Timespec> = None;
-        let n = self.threads.len();
-        for i in 0..n {
-            let t = (self.current + i) % n;
-            match self.threads[t].state {
-                ThreadState::Runnable => {
-                    self.switch_to(t);
-                    return None;
-                }
-                ThreadState::Waiting(w) => {
-                    if self.try_wake(t, w, now) {
-                        self.switch_to(t);
-                        return None;
-                    }
-                    if let Some(d) = wait_deadline(w) {
-                        earliest = Some(earliest.map_or(d, |e| e.min(d)));
-                    }
-                }
-                ThreadState::Exited => {}
-            }
-        }
-        Some(RunStatus::Idle { deadline: earliest })
-    }
-
-    /// Whether a waiting thread can continue now (and prepares its state).
-    fn try_wake(&mut self, t: usize, w: Wait, now: Timespec) -> bool {
-        let ready = match w {
-            Wait::Readable { fd } => self.fd_readable(t, fd),
-            Wait::Until { deadline, .. } => now >= deadline,
-            Wait::Futex { deadline, .. } => deadline.is_some_and(|d| now >= d),
-        };
-        if !ready {
-            return false;
-        }
-        self.switch_to(t);
-        let cpu = self.machine.cpu();
-        match w {
-            // The system call is restarted: EIP back onto `int 0x80`.
-            Wait::Readable { .. } => {}
-            Wait::Until { result, .. } => cpu.gpr[reg::EAX] = result,
-            Wait::Futex { .. } => cpu.gpr[reg::EAX] = Errno::ETIMEDOUT.as_return(),
-        }
-        self.threads[t].state = ThreadState::Runnable;
-        true
-    }
-
-    /// Whether a read on thread `t`'s descriptor would not block (a
-    /// closed descriptor counts: the restarted call reports EBADF).
-    fn fd_readable(&mut self, t: usize, fd: u32) -> bool {
-        let p = self.threads[t].process;
-        let Ok(file) = self.procs[p].fds.file(fd) else {
-            return true;
-        };
-        let mut f = file.borrow_mut();
-        f.handle.as_mut().is_none_or(|h| h.readable())
-    }
-
-    fn switch_to(&mut self, t: usize) {
-        if t == self.current {
-            return;
-        }
-        let cpu = self.machine.cpu().clone();
-        self.threads[self.current].cpu = cpu;
-        *self.machine.cpu() = self.threads[t].cpu.clone();
-        self.current = t;
-    }
-
-    /// Parks the current thread.
-    pub(crate) fn park(&mut self, w: Wait) {
-        if let Wait::Readable { .. } = w {
-            // Re-execute `int 0x80` (2 bytes) with the original number.
-            let cpu = self.machine.cpu();
-            cpu.eip = cpu.eip.wrapping_sub(2);
-        }
-        self.thread().state = ThreadState::Waiting(w);
     }
 
     fn take_host_signals(&mut self) {
         while self.host_signals != 0 {
             let sig = self.host_signals.trailing_zeros() + 1;
             self.host_signals &= !(1 << (sig - 1));
-            if self.threads.is_empty() {
-                continue;
+            // ^C goes to the foreground process group, as a tty's does.
+            let pgid = self.procs[self.init].pgid;
+            let info = signal::Siginfo::kernel(sig);
+            for p in 0..self.procs.len() {
+                if self.procs[p].alive() && self.procs[p].pgid == pgid {
+                    self.signal_process(p, info);
+                }
             }
-            let info = SigInfo {
-                signo: sig,
-                code: 0,
-                addr: None,
-            };
-            self.send_signal(info, None);
         }
     }
 
     /// A CPU exception in the running thread.
     fn fault(&mut self, e: wax_cpu::Exception) {
         let info = signal::from_exception(e);
-        let eip = self.machine.cpu().eip;
-        self.send_signal(info, Some(eip));
+        self.thread().trap = crate::sigframe::Trap::of(e);
+        self.force_signal(info.into());
     }
 
-    /// Applies a signal to the current process. Without handler delivery
-    /// (next issue), a caught signal still takes its default action
-    /// unless it is ignored.
+    /// Applies a signal the kernel raises for the current process
+    /// (SIGPIPE from a write; `eip` set: a fault at that instruction).
     pub(crate) fn send_signal(&mut self, info: SigInfo, eip: Option<u32>) {
-        let sig = info.signo;
-        let handler = self.proc().actions[sig as usize - 1].handler;
-        let action = signal::default_action(sig);
-        let forced = eip.is_some();
-        if !forced
-            && (handler == signal::SIG_IGN
-                || action == DefaultAction::Ignore && handler == signal::SIG_DFL)
-        {
+        if eip.is_some() {
+            self.force_signal(info.into());
             return;
         }
-        if !forced && matches!(action, DefaultAction::Stop | DefaultAction::Continue) {
-            return;
+        let mut full: signal::Siginfo = info.into();
+        if full.code == signal::SI_USER {
+            full.fields = [self.proc().pid, self.uid, 0, 0, 0];
         }
-        let bit = 1u64 << (sig - 1);
-        if !forced && self.thread().sigmask & bit != 0 {
-            self.thread().pending |= bit;
-            return;
-        }
-        let fault = eip.map(|e| (info.addr.unwrap_or(0), e));
-        self.terminate(ExitStatus::Killed { signal: sig, fault });
-    }
-
-    /// Ends the current process.
-    pub(crate) fn terminate(&mut self, status: ExitStatus) {
-        for t in &mut self.threads {
-            t.state = ThreadState::Exited;
-        }
-        if self.exit.is_none() {
-            self.exit = Some(status);
-        }
+        let t = self.current;
+        self.signal_thread(t, full);
     }
 
     /// The kernel's monotonic clock (for hosts computing wait times).
@@ -536,21 +487,16 @@ impl Kernel {
     }
 }
 
+/// The pid of the first process.
+pub const FIRST_PID: u32 = 1000;
+
 /// The initial thread name: the program's file name, at most 15 bytes.
-fn comm_of(exe: &[u8]) -> [u8; 16] {
+pub(crate) fn comm_of(exe: &[u8]) -> [u8; 16] {
     let base = exe.rsplit(|&b| b == b'/').next().unwrap_or(exe);
     let mut c = [0u8; 16];
     let n = base.len().min(15);
     c[..n].copy_from_slice(&base[..n]);
     c
-}
-
-fn wait_deadline(w: Wait) -> Option<Timespec> {
-    match w {
-        Wait::Readable { .. } => None,
-        Wait::Until { deadline, .. } => Some(deadline),
-        Wait::Futex { deadline, .. } => deadline,
-    }
 }
 
 #[cfg(test)]

@@ -15,12 +15,21 @@
 //! Pure: no host I/O, builds for `wasm32-unknown-unknown`.
 
 pub mod elf;
+pub mod ext2;
+pub mod exec;
 pub mod errno;
 pub mod kernel;
 pub mod loader;
 pub mod mm;
 pub mod process;
+pub mod pipe;
+pub mod sched;
+pub mod sigdeliver;
+pub mod sigframe;
 pub mod signal;
+pub mod futex;
+pub mod task;
+pub mod timer;
 pub mod syscall;
 pub mod vfs;
 

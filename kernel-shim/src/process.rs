@@ -1,15 +1,21 @@
 //! Processes, threads and file descriptors.
 //!
-//! A [`Process`] owns an address space, its decoded-code cache, the
-//! descriptor table, the working directory and the signal actions; a
-//! [`Thread`] owns the CPU state (saved here while another thread holds the
-//! machine's CPU slot), its signal mask and what it waits for. One process
-//! with one thread exists today; fork/clone add entries to the kernel's
-//! tables without changing these types' shape.
+//! A [`Process`] is a thread group: it owns an address space, its
+//! decoded-code cache, the descriptor table, the working directory and the
+//! signal actions, so threads created with CLONE_VM|CLONE_THREAD share all
+//! of them by pointing at the same process. A [`Thread`] owns the CPU state
+//! (saved here while another thread holds the machine's CPU slot), its
+//! signal mask, its pending signals and what it waits for.
+//!
+//! Both live in plain vectors of the kernel, indexed by slot; a slot is
+//! never moved, and a dead slot (a reaped process, an exited thread) is
+//! reused by the next fork/clone. A process that has exited but was not
+//! waited for is a zombie: its memory is released at once, its slot keeps
+//! the wait status.
 
 use crate::errno::{Errno, KResult};
 use crate::mm::Mm;
-use crate::signal::{SigAction, NSIG};
+use crate::signal::{SigAction, SigQueue, NSIG};
 use crate::vfs::{DirEntry, FileHandle, Ino, Location, MountId};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -129,6 +135,23 @@ impl FdTable {
             .ok_or(Errno::EBADF)
     }
 
+    /// Closes every close-on-exec descriptor (execve).
+    pub fn close_on_exec(&mut self) {
+        for slot in &mut self.slots {
+            if slot.as_ref().is_some_and(|f| f.cloexec) {
+                *slot = None;
+            }
+        }
+    }
+
+    /// The open descriptors, lowest first.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, &Fd)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.as_ref().map(|f| (i as u32, f)))
+    }
+
     pub fn set_cloexec(&mut self, n: u32, on: bool) -> KResult<()> {
         match self.slots.get_mut(n as usize).and_then(Option::as_mut) {
             Some(f) => {
@@ -140,24 +163,90 @@ impl FdTable {
     }
 }
 
-/// What a parked thread waits for.
+/// What a parked thread waits for. A parked thread's EIP is past its
+/// `int 0x80` and EAX still holds the call number; waking either restarts
+/// the call (EIP back onto `int 0x80`: the call looks again and completes)
+/// or stores a result. Which one, and what a signal does to the wait
+/// (EINTR or a transparent restart under SA_RESTART), is [`Wait::on_wake`]
+/// and [`Wait::interrupt`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wait {
-    /// Data on a descriptor: the system call is restarted when woken.
+    /// Data (or end of file) on a descriptor: restarts when readable.
     Readable { fd: u32 },
+    /// Room in a descriptor (a full pipe): restarts when writable.
+    Writable { fd: u32 },
     /// A sleep until a monotonic time; the call then returns `result`.
-    Until { deadline: Timespec, result: u32 },
-    /// A futex word (woken by FUTEX_WAKE or the deadline).
+    /// `rem` is the user's `struct timespec *rem` (0: none) that an
+    /// interrupted nanosleep fills with the time left.
+    Until {
+        deadline: Timespec,
+        result: u32,
+        rem: u32,
+    },
+    /// A futex word (woken by FUTEX_WAKE/REQUEUE or the deadline).
     Futex {
         addr: u32,
+        bitset: u32,
         deadline: Option<Timespec>,
     },
+    /// poll/select: the interest set is in `Thread::poll_set`; restarts
+    /// when one of them is ready or at the deadline.
+    Poll { deadline: Option<Timespec> },
+    /// wait4/waitid: restarts when a child changes state (when the
+    /// process's `child_events` is no longer `seen`).
+    Child { seen: u32 },
+    /// pause, sigsuspend, rt_sigtimedwait: a signal in `Thread::wait_set`
+    /// (or any deliverable one) ends the wait.
+    Signal { deadline: Option<Timespec> },
+    /// The parent of a vfork child, until the child execs or exits; the
+    /// call then returns the child's pid.
+    Vfork { child: u32 },
+}
+
+/// How a system call that waited ends when a signal handler must run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interrupt {
+    /// Linux's ERESTARTSYS: restart if the handler has SA_RESTART.
+    RestartSys,
+    /// ERESTARTNOHAND: always EINTR when a handler runs.
+    NoHandler,
+}
+
+impl Wait {
+    /// Whether the call is executed again when the wait ends (otherwise
+    /// it returns a stored result).
+    pub fn restarts(self) -> bool {
+        matches!(
+            self,
+            Wait::Readable { .. } | Wait::Writable { .. } | Wait::Poll { .. } | Wait::Child { .. }
+        )
+    }
+
+    pub fn interrupt(self) -> Interrupt {
+        match self {
+            Wait::Readable { .. } | Wait::Writable { .. } | Wait::Child { .. } => {
+                Interrupt::RestartSys
+            }
+            _ => Interrupt::NoHandler,
+        }
+    }
+
+    pub fn deadline(self) -> Option<Timespec> {
+        match self {
+            Wait::Until { deadline, .. } => Some(deadline),
+            Wait::Futex { deadline, .. } | Wait::Poll { deadline } | Wait::Signal { deadline } => {
+                deadline
+            }
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ThreadState {
     Runnable,
     Waiting(Wait),
+    /// The thread has ended; its slot can be reused.
     Exited,
 }
 
@@ -177,12 +266,56 @@ pub struct Thread {
     pub cpu: CpuState,
     pub state: ThreadState,
     pub sigmask: u64,
-    pub pending: u64,
+    /// Signals sent to this thread (tkill, tgkill, faults).
+    pub pending: SigQueue,
     pub altstack: AltStack,
     pub clear_child_tid: u32,
     pub robust_list: (u32, u32),
     /// The thread name (PR_SET_NAME; /proc/self/comm later).
     pub comm: [u8; 16],
+    /// The mask sigsuspend/ppoll/pselect replaced; the next handler frame
+    /// saves it as the mask to restore, or the call's return restores it.
+    pub saved_mask: Option<u64>,
+    /// The absolute deadline of a call that parked and will be restarted
+    /// (poll, select): the restarted call keeps it instead of starting its
+    /// timeout again.
+    pub restart_deadline: Option<Timespec>,
+    /// Descriptors and poll events a parked poll/select waits for.
+    pub poll_set: Vec<(u32, u16)>,
+    /// Signals rt_sigtimedwait waits for.
+    pub wait_set: u64,
+    /// Instructions left in the thread's time slice.
+    pub slice: u64,
+    /// The last fault (sigcontext trapno, err, cr2).
+    pub trap: crate::sigframe::Trap,
+}
+
+impl Thread {
+    /// A runnable thread of process slot `process`.
+    pub fn new(tid: u32, process: usize, cpu: CpuState, comm: [u8; 16]) -> Thread {
+        Thread {
+            tid,
+            process,
+            cpu,
+            state: ThreadState::Runnable,
+            sigmask: 0,
+            pending: SigQueue::default(),
+            altstack: AltStack::default(),
+            clear_child_tid: 0,
+            robust_list: (0, 0),
+            comm,
+            saved_mask: None,
+            restart_deadline: None,
+            poll_set: Vec::new(),
+            wait_set: 0,
+            slice: 0,
+            trap: Default::default(),
+        }
+    }
+
+    pub fn alive(&self) -> bool {
+        self.state != ThreadState::Exited
+    }
 }
 
 /// Resource limits (RLIM_NLIMITS = 16), (soft, hard).
@@ -202,10 +335,57 @@ pub fn default_rlimits() -> Rlimits {
     r
 }
 
+/// Where a process is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ProcState {
+    Alive,
+    /// Exited, not yet waited for; the wait status (see `wait_status`).
+    Zombie(u32),
+    /// Waited for (or auto-reaped); the slot can be reused.
+    Reaped,
+}
+
+/// A state change a parent can still collect with WUNTRACED/WCONTINUED.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StopReport {
+    /// Stopped by this signal, not yet reported.
+    pub stopped: Option<u32>,
+    /// Continued, not yet reported.
+    pub continued: bool,
+}
+
+/// One interval timer (setitimer; also alarm). Times in nanoseconds of
+/// the monotonic clock, or instructions for ITIMER_VIRTUAL/PROF.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ITimer {
+    /// When it fires next (0: disarmed).
+    pub next: i128,
+    pub interval: i128,
+}
+
+/// A POSIX timer (timer_create).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PosixTimer {
+    pub id: u32,
+    pub clock: u32,
+    pub signo: u32,
+    /// sigev_value, passed as si_value.
+    pub value: u32,
+    /// SIGEV_THREAD_ID target (0: the process).
+    pub tid: u32,
+    /// SIGEV_NONE: nothing is sent.
+    pub silent: bool,
+    /// Monotonic nanoseconds of the next expiry (0: disarmed).
+    pub next: i128,
+    pub interval: i128,
+    pub overrun: u32,
+}
+
 pub struct Process {
     pub pid: u32,
     pub ppid: u32,
     pub pgid: u32,
+    pub sid: u32,
     pub space: AddressSpace,
     pub cache: DecodeCache,
     pub mm: Mm,
@@ -216,4 +396,91 @@ pub struct Process {
     pub rlimits: Rlimits,
     /// The guest-visible path of the program (AT_EXECFN, /proc/self/exe).
     pub exe: Vec<u8>,
+    pub state: ProcState,
+    /// The signal the parent gets when this process exits (SIGCHLD, or
+    /// what clone's low byte says).
+    pub exit_signal: u32,
+    /// Signals sent to the process as a whole (kill).
+    pub pending: SigQueue,
+    pub stopped: bool,
+    pub report: StopReport,
+    /// PR_SET_PDEATHSIG.
+    pub pdeathsig: u32,
+    /// ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF.
+    pub itimers: [ITimer; 3],
+    pub timers: Vec<PosixTimer>,
+    /// A vfork child: the parent thread slot waiting for exec or exit.
+    pub vfork_parent: Option<usize>,
+    /// The address space is lent to a vfork child: no thread runs.
+    pub lent: bool,
+    /// Counts state changes of children (a parked wait4 looks again when
+    /// it moves).
+    pub child_events: u32,
+    /// Instructions retired by the process's threads (ITIMER_VIRTUAL,
+    /// CPU clocks, times()).
+    pub ticks: u64,
+    /// Instructions of waited-for children (times(), RUSAGE_CHILDREN).
+    pub child_ticks: u64,
+    /// Whether the process has called execve (setpgid on a child after
+    /// its exec is EACCES).
+    pub did_exec: bool,
+}
+
+impl Process {
+    pub fn alive(&self) -> bool {
+        self.state == ProcState::Alive
+    }
+}
+
+/// Wait status encodings (what wait4 stores in `*wstatus`).
+pub mod wstatus {
+    /// Exited normally with `code`.
+    pub fn exited(code: u32) -> u32 {
+        (code & 0xff) << 8
+    }
+    /// Killed by `sig`, with the core-dump bit.
+    pub fn signaled(sig: u32, core: bool) -> u32 {
+        sig | if core { 0x80 } else { 0 }
+    }
+    pub fn stopped(sig: u32) -> u32 {
+        (sig << 8) | 0x7f
+    }
+    pub const CONTINUED: u32 = 0xffff;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The encodings glibc's W* macros decode.
+    #[test]
+    fn wait_status_encodings() {
+        assert_eq!(wstatus::exited(3), 0x300);
+        assert_eq!(wstatus::exited(256 + 1), 0x100);
+        assert_eq!(wstatus::signaled(11, true), 0x8b);
+        assert_eq!(wstatus::signaled(9, false), 9);
+        assert_eq!(wstatus::stopped(19), 0x137f);
+    }
+
+    #[test]
+    fn close_on_exec_keeps_the_others() {
+        let mk = |cloexec| Fd {
+            file: Rc::new(RefCell::new(OpenFile {
+                node: None,
+                location: None,
+                handle: None,
+                offset: 0,
+                flags: 0,
+                dir_entries: None,
+            })),
+            cloexec,
+        };
+        let mut t = FdTable::default();
+        t.insert(mk(false)).unwrap();
+        t.insert(mk(true)).unwrap();
+        t.insert(mk(false)).unwrap();
+        t.close_on_exec();
+        let left: Vec<u32> = t.iter().map(|(n, _)| n).collect();
+        assert_eq!(left, [0, 2]);
+    }
 }

@@ -1,11 +1,15 @@
-//! Signals: numbers, names, default actions, the per-process action table
-//! and the conversion of CPU exceptions into signals.
+//! Signals: numbers, names, default actions, the per-process action table,
+//! pending queues with their siginfo, and the conversion of CPU exceptions
+//! into signals.
 //!
-//! Handler delivery (rt_sigframe, rt_sigreturn) is the next issue: for now
-//! a signal whose action is "terminate" ends the process, an ignored one
-//! is dropped, and a signal with a handler installed still terminates
-//! (documented in the report; the table already stores what delivery will
-//! need).
+//! The life of a signal (the code is in `sigdeliver.rs`): sending puts it
+//! in a pending queue (the thread's for tkill and faults, the process's
+//! for kill) unless it is ignored; default actions that end, stop or
+//! continue the process act at once (as Linux's `complete_signal` does);
+//! a caught signal waits until a thread that does not block it returns to
+//! user mode, which then gets a handler frame (`sigframe.rs`). Standard
+//! signals are pending at most once; real-time signals queue, each with
+//! its own siginfo.
 
 use wax_cpu::mem::Access;
 use wax_cpu::Exception;
@@ -25,6 +29,8 @@ pub const SIGUSR2: u32 = 12;
 pub const SIGPIPE: u32 = 13;
 pub const SIGALRM: u32 = 14;
 pub const SIGTERM: u32 = 15;
+pub const SIGVTALRM: u32 = 26;
+pub const SIGPROF: u32 = 27;
 pub const SIGCHLD: u32 = 17;
 pub const SIGCONT: u32 = 18;
 pub const SIGSTOP: u32 = 19;
@@ -36,6 +42,42 @@ pub const NSIG: u32 = 64;
 
 pub const SIG_DFL: u32 = 0;
 pub const SIG_IGN: u32 = 1;
+
+/// First real-time signal (glibc reserves 32 and 33 for itself).
+pub const SIGRTMIN: u32 = 32;
+
+/// sa_flags bits.
+pub const SA_NOCLDSTOP: u32 = 1;
+pub const SA_NOCLDWAIT: u32 = 2;
+pub const SA_SIGINFO: u32 = 4;
+pub const SA_RESTORER: u32 = 0x0400_0000;
+pub const SA_ONSTACK: u32 = 0x0800_0000;
+pub const SA_RESTART: u32 = 0x1000_0000;
+pub const SA_NODEFER: u32 = 0x4000_0000;
+pub const SA_RESETHAND: u32 = 0x8000_0000;
+
+/// si_code values.
+pub const SI_USER: i32 = 0;
+pub const SI_QUEUE: i32 = -1;
+pub const SI_TIMER: i32 = -2;
+pub const SI_TKILL: i32 = -6;
+pub const CLD_EXITED: i32 = 1;
+pub const CLD_KILLED: i32 = 2;
+pub const CLD_DUMPED: i32 = 3;
+pub const CLD_STOPPED: i32 = 5;
+pub const CLD_CONTINUED: i32 = 6;
+pub const ILL_ILLOPN: i32 = 2;
+pub const FPE_INTDIV: i32 = 1;
+pub const BUS_ADRERR: i32 = 2;
+pub const TRAP_BRKPT: i32 = 1;
+
+/// The bit of `sig` in a signal set.
+pub fn bit(sig: u32) -> u64 {
+    1 << (sig - 1)
+}
+
+/// Signals that can be neither caught nor blocked.
+pub const UNBLOCKABLE: u64 = 1 << (SIGKILL - 1) | 1 << (SIGSTOP - 1);
 
 /// si_code values for SIGSEGV.
 pub const SEGV_MAPERR: i32 = 1;
@@ -137,6 +179,119 @@ pub struct SigInfo {
     pub addr: Option<u32>,
 }
 
+/// A full `siginfo_t` (i386: 128 bytes): the number, errno, code and the
+/// union's first words (kill: pid, uid; rt: pid, uid, value; chld: pid,
+/// uid, status, utime, stime; fault: addr; timer: tid, overrun, value).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Siginfo {
+    pub signo: u32,
+    pub errno: i32,
+    pub code: i32,
+    pub fields: [u32; 5],
+}
+
+impl Siginfo {
+    /// A signal from kill/tkill (code SI_USER or SI_TKILL).
+    pub fn user(signo: u32, code: i32, pid: u32, uid: u32) -> Siginfo {
+        Siginfo {
+            signo,
+            code,
+            fields: [pid, uid, 0, 0, 0],
+            ..Siginfo::default()
+        }
+    }
+
+    /// A signal the kernel raises itself.
+    pub fn kernel(signo: u32) -> Siginfo {
+        Siginfo {
+            signo,
+            code: SI_KERNEL,
+            ..Siginfo::default()
+        }
+    }
+
+    /// SIGCHLD for a child's state change.
+    pub fn child(code: i32, pid: u32, uid: u32, status: u32) -> Siginfo {
+        Siginfo {
+            signo: SIGCHLD,
+            code,
+            fields: [pid, uid, status, 0, 0],
+            ..Siginfo::default()
+        }
+    }
+
+    /// The 128-byte image.
+    pub fn to_bytes(self) -> [u8; 128] {
+        let mut b = [0u8; 128];
+        let words = [self.signo, self.errno as u32, self.code as u32];
+        for (i, w) in words.iter().chain(&self.fields).enumerate() {
+            b[4 * i..4 * i + 4].copy_from_slice(&w.to_le_bytes());
+        }
+        b
+    }
+}
+
+impl From<SigInfo> for Siginfo {
+    fn from(i: SigInfo) -> Siginfo {
+        Siginfo {
+            signo: i.signo,
+            code: i.code,
+            fields: [i.addr.unwrap_or(0), 0, 0, 0, 0],
+            ..Siginfo::default()
+        }
+    }
+}
+
+/// Pending signals: a set, and the siginfo of each queued instance.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SigQueue {
+    pub set: u64,
+    pub queue: std::collections::VecDeque<Siginfo>,
+}
+
+impl SigQueue {
+    /// Adds a signal; a standard signal already pending is not queued
+    /// twice (it is merged), real-time signals queue.
+    pub fn push(&mut self, info: Siginfo) {
+        let b = bit(info.signo);
+        if info.signo < SIGRTMIN && self.set & b != 0 {
+            return;
+        }
+        self.set |= b;
+        self.queue.push_back(info);
+    }
+
+    /// Removes the first instance of `sig`.
+    pub fn take(&mut self, sig: u32) -> Option<Siginfo> {
+        let i = self.queue.iter().position(|s| s.signo == sig)?;
+        let info = self.queue.remove(i);
+        if !self.queue.iter().any(|s| s.signo == sig) {
+            self.set &= !bit(sig);
+        }
+        info
+    }
+
+    /// Drops every instance of the signals in `set`.
+    pub fn discard(&mut self, set: u64) {
+        self.queue.retain(|s| set & bit(s.signo) == 0);
+        self.set &= !set;
+    }
+}
+
+/// The signal to take first from `set`: the lowest standard signal, then
+/// the lowest real-time one (as Linux's `next_signal`, which prefers the
+/// synchronous ones: SEGV, BUS, ILL, TRAP, FPE, SYS).
+pub fn next_signal(set: u64) -> Option<u32> {
+    const SYNC: u64 = 1 << (SIGSEGV - 1)
+        | 1 << (SIGBUS - 1)
+        | 1 << (SIGILL - 1)
+        | 1 << (SIGTRAP - 1)
+        | 1 << (SIGFPE - 1)
+        | 1 << 30;
+    let pick = if set & SYNC != 0 { set & SYNC } else { set };
+    (pick != 0).then(|| pick.trailing_zeros() + 1)
+}
+
 /// The signal Linux sends for a CPU exception.
 pub fn from_exception(e: Exception) -> SigInfo {
     let plain = |signo, code| SigInfo {
@@ -146,6 +301,7 @@ pub fn from_exception(e: Exception) -> SigInfo {
     };
     match e {
         Exception::DivideError => plain(SIGFPE, 1),
+        // int3 raises SIGTRAP with SI_KERNEL (do_int3 → do_trap).
         Exception::Breakpoint => plain(SIGTRAP, SI_KERNEL),
         Exception::InvalidOpcode => plain(SIGILL, 2),
         Exception::GeneralProtection | Exception::Overflow | Exception::BoundRange => SigInfo {
@@ -155,7 +311,9 @@ pub fn from_exception(e: Exception) -> SigInfo {
         },
         Exception::PageFault(f) => SigInfo {
             signo: if f.out_of_memory { SIGBUS } else { SIGSEGV },
-            code: if f.protection {
+            code: if f.out_of_memory {
+                BUS_ADRERR
+            } else if f.protection {
                 SEGV_ACCERR
             } else {
                 SEGV_MAPERR
@@ -188,5 +346,37 @@ mod tests {
         assert_eq!(default_action(SIGABRT), DefaultAction::Core);
         let i = from_exception(Exception::GeneralProtection);
         assert_eq!((i.signo, i.code, i.addr), (SIGSEGV, SI_KERNEL, Some(0)));
+    }
+
+    #[test]
+    fn standard_signals_merge_rt_signals_queue() {
+        let mut q = SigQueue::default();
+        q.push(Siginfo::kernel(SIGUSR1));
+        q.push(Siginfo::kernel(SIGUSR1));
+        q.push(Siginfo::kernel(40));
+        q.push(Siginfo::kernel(40));
+        assert_eq!(q.queue.len(), 3);
+        assert!(q.take(SIGUSR1).is_some());
+        assert_eq!(q.set, bit(40));
+        assert!(q.take(40).is_some());
+        assert_eq!(q.set, bit(40));
+        assert!(q.take(40).is_some());
+        assert_eq!(q.set, 0);
+    }
+
+    #[test]
+    fn synchronous_signals_first() {
+        assert_eq!(next_signal(bit(SIGINT) | bit(SIGSEGV)), Some(SIGSEGV));
+        assert_eq!(next_signal(bit(SIGINT) | bit(40)), Some(SIGINT));
+        assert_eq!(next_signal(0), None);
+    }
+
+    #[test]
+    fn siginfo_layout() {
+        let b = Siginfo::child(CLD_EXITED, 7, 0, 3).to_bytes();
+        assert_eq!(&b[0..4], &SIGCHLD.to_le_bytes());
+        assert_eq!(&b[8..12], &1u32.to_le_bytes());
+        assert_eq!(&b[12..16], &7u32.to_le_bytes());
+        assert_eq!(&b[20..24], &3u32.to_le_bytes());
     }
 }

@@ -5,8 +5,19 @@
 //! every path this file system is asked about is a chain of real
 //! directories below the root that the kernel has already looked up; it
 //! never follows a symlink on the host's behalf (lstat, O_NOFOLLOW).
-//! A rename updates the moved node's path but not those of nodes below a
-//! moved directory (they are looked up again by the next path walk).
+//! A rename rewrites the paths of the moved node and of every node below
+//! it, so descriptors and working directories below a moved directory
+//! keep working.
+//!
+//! Ownership and modes: the guest may chown and chmod files the host user
+//! cannot (a guest root on an unprivileged host). What the guest sets is
+//! kept in an in-memory overlay keyed by host (device, inode) and shown by
+//! `getattr`; nodes without an overlay entry show the host's owner and
+//! mode. Owners are never changed on the host. Modes are written to the
+//! host too, but always with the owner's read/write (and, for
+//! directories, search) bits set, so the host user can still reach every
+//! file a guest root can. The overlay lives as long as the run: it is not
+//! persisted.
 
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -20,17 +31,28 @@ use std::path::{Path, PathBuf};
 use wax_devices::Timespec;
 use wax_kernel::errno::{Errno, KResult};
 use wax_kernel::vfs::{
-    Attr, DirEntry, FileHandle, FileSystem, FileType, Ino, OpenMode, SetAttr, StatFs,
+    mode, rename, Attr, DirEntry, FileHandle, FileSystem, FileType, FsType, Ino, NewNode, OpenMode,
+    SetAttr, StatFs,
 };
 
 pub fn errno(e: io::Error) -> Errno {
     e.raw_os_error().map_or(Errno::EIO, Errno)
 }
 
+/// What the guest set on a host file that the host does not keep.
+#[derive(Clone, Copy, Debug, Default)]
+struct Overlay {
+    uid: Option<u32>,
+    gid: Option<u32>,
+    /// Permission bits (07777).
+    perm: Option<u32>,
+}
+
 pub struct HostFs {
     root: PathBuf,
     paths: Vec<PathBuf>,
     ids: HashMap<PathBuf, Ino>,
+    overlay: HashMap<(u64, u64), Overlay>,
 }
 
 impl HostFs {
@@ -39,6 +61,7 @@ impl HostFs {
             root,
             paths: Vec::new(),
             ids: HashMap::new(),
+            overlay: HashMap::new(),
         };
         fs.intern(PathBuf::new());
         fs
@@ -68,6 +91,70 @@ impl HostFs {
     fn child(&self, dir: Ino, name: &[u8]) -> KResult<(PathBuf, PathBuf)> {
         let rel = self.rel(dir)?.join(OsStr::from_bytes(name));
         Ok((self.root.join(&rel), rel))
+    }
+
+    fn key_of(path: &Path) -> KResult<(u64, u64)> {
+        let m = fs::symlink_metadata(path).map_err(errno)?;
+        Ok((m.dev(), m.ino()))
+    }
+
+    /// Records the guest's view of a node just created at `full`.
+    fn created(&mut self, full: &Path, n: &NewNode) -> KResult<()> {
+        let m = fs::symlink_metadata(full).map_err(errno)?;
+        let o = Overlay {
+            uid: (m.uid() != n.uid).then_some(n.uid),
+            gid: (m.gid() != n.gid).then_some(n.gid),
+            perm: (m.mode() & 0o7777 != n.mode & 0o7777 && !m.file_type().is_symlink())
+                .then_some(n.mode & 0o7777),
+        };
+        self.overlay.insert((m.dev(), m.ino()), o);
+        Ok(())
+    }
+
+    /// Rewrites the interned paths at and below `from` to lie below `to`.
+    fn moved(&mut self, from: &Path, to: &Path) {
+        let ids = &mut self.ids;
+        ids.remove(to);
+        for (i, p) in self.paths.iter_mut().enumerate() {
+            if let Ok(rest) = p.strip_prefix(from) {
+                let new = if rest.as_os_str().is_empty() {
+                    to.to_path_buf()
+                } else {
+                    to.join(rest)
+                };
+                ids.remove(p.as_path());
+                *p = new.clone();
+                ids.insert(new, i as Ino);
+            }
+        }
+    }
+
+    /// Forgets the overlay of a file whose last link is going away.
+    fn forget_if_last(&mut self, full: &Path) {
+        if let Ok(m) = fs::symlink_metadata(full) {
+            if m.nlink() <= 1 || m.is_dir() {
+                self.overlay.remove(&(m.dev(), m.ino()));
+            }
+        }
+    }
+}
+
+/// The permission bits written to the host: the guest's, plus whatever
+/// the host user needs to keep reaching the file.
+fn host_perm(perm: u32, dir: bool) -> u32 {
+    let need = if dir { 0o700 } else { 0o600 };
+    (perm & 0o7777) | need
+}
+
+fn cpath(p: &Path) -> KResult<std::ffi::CString> {
+    std::ffi::CString::new(p.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)
+}
+
+fn check(r: libc::c_int) -> KResult<()> {
+    if r < 0 {
+        Err(errno(io::Error::last_os_error()))
+    } else {
+        Ok(())
     }
 }
 
@@ -139,13 +226,33 @@ impl FileSystem for HostFs {
 
     fn getattr(&mut self, ino: Ino) -> KResult<Attr> {
         let m = fs::symlink_metadata(self.full(ino)?).map_err(errno)?;
-        Ok(attr_of(&m))
+        let mut a = attr_of(&m);
+        if let Some(o) = self.overlay.get(&(m.dev(), m.ino())) {
+            a.uid = o.uid.unwrap_or(a.uid);
+            a.gid = o.gid.unwrap_or(a.gid);
+            if let Some(p) = o.perm {
+                a.mode = (a.mode & mode::S_IFMT) | p;
+            }
+        }
+        Ok(a)
     }
 
     fn setattr(&mut self, ino: Ino, set: &SetAttr) -> KResult<()> {
         let path = self.full(ino)?;
-        if let Some(mode) = set.mode {
-            fs::set_permissions(&path, fs::Permissions::from_mode(mode)).map_err(errno)?;
+        if set.mode.is_some() || set.uid.is_some() || set.gid.is_some() {
+            let m = fs::symlink_metadata(&path).map_err(errno)?;
+            let o = self.overlay.entry((m.dev(), m.ino())).or_default();
+            if let Some(mode) = set.mode {
+                o.perm = Some(mode & 0o7777);
+                if !m.file_type().is_symlink() {
+                    // The host may refuse (not the file's owner): the
+                    // overlay still has the guest's mode.
+                    let host = fs::Permissions::from_mode(host_perm(mode, m.is_dir()));
+                    let _ = fs::set_permissions(&path, host);
+                }
+            }
+            o.uid = set.uid.or(o.uid);
+            o.gid = set.gid.or(o.gid);
         }
         if let Some(size) = set.size {
             let f = OpenOptions::new().write(true).open(&path).map_err(errno)?;
@@ -196,25 +303,45 @@ impl FileSystem for HostFs {
         Ok(t.as_os_str().as_bytes().to_vec())
     }
 
-    fn create(&mut self, dir: Ino, name: &[u8], mode: u32) -> KResult<Ino> {
+    fn create(&mut self, dir: Ino, name: &[u8], n: &NewNode) -> KResult<Ino> {
         let (full, rel) = self.child(dir, name)?;
-        OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(mode)
-            .open(full)
-            .map_err(errno)?;
+        let perm = host_perm(n.mode, false);
+        if n.mode & mode::S_IFMT == mode::S_IFREG {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(perm)
+                .open(&full)
+                .map_err(errno)?;
+        } else {
+            let c = cpath(&full)?;
+            let kind = n.mode & mode::S_IFMT;
+            // SAFETY: `c` is a valid NUL-terminated path for the call.
+            check(unsafe { libc::mknod(c.as_ptr(), kind | perm, n.rdev as libc::dev_t) })?;
+        }
+        // mknod and open apply the host's umask: set the bits exactly.
+        let _ = fs::set_permissions(&full, fs::Permissions::from_mode(perm));
+        self.created(&full, n)?;
         Ok(self.intern(rel))
     }
 
-    fn mkdir(&mut self, dir: Ino, name: &[u8], mode: u32) -> KResult<()> {
-        let (full, _) = self.child(dir, name)?;
-        fs::DirBuilder::new().mode(mode).create(full).map_err(errno)
+    fn mkdir(&mut self, dir: Ino, name: &[u8], n: &NewNode) -> KResult<Ino> {
+        let (full, rel) = self.child(dir, name)?;
+        let perm = host_perm(n.mode, true);
+        fs::DirBuilder::new()
+            .mode(perm)
+            .create(&full)
+            .map_err(errno)?;
+        let _ = fs::set_permissions(&full, fs::Permissions::from_mode(perm));
+        self.created(&full, n)?;
+        Ok(self.intern(rel))
     }
 
-    fn symlink(&mut self, dir: Ino, name: &[u8], target: &[u8]) -> KResult<()> {
-        let (full, _) = self.child(dir, name)?;
-        std::os::unix::fs::symlink(OsStr::from_bytes(target), full).map_err(errno)
+    fn symlink(&mut self, dir: Ino, name: &[u8], target: &[u8], n: &NewNode) -> KResult<Ino> {
+        let (full, rel) = self.child(dir, name)?;
+        std::os::unix::fs::symlink(OsStr::from_bytes(target), &full).map_err(errno)?;
+        self.created(&full, n)?;
+        Ok(self.intern(rel))
     }
 
     fn link(&mut self, ino: Ino, dir: Ino, name: &[u8]) -> KResult<()> {
@@ -227,39 +354,108 @@ impl FileSystem for HostFs {
         if fs::symlink_metadata(&full).map_err(errno)?.is_dir() {
             return Err(Errno::EISDIR);
         }
+        self.forget_if_last(&full);
         fs::remove_file(full).map_err(errno)
     }
 
     fn rmdir(&mut self, dir: Ino, name: &[u8]) -> KResult<()> {
         let (full, _) = self.child(dir, name)?;
-        fs::remove_dir(full).map_err(errno)
+        let key = Self::key_of(&full)?;
+        fs::remove_dir(full).map_err(errno)?;
+        self.overlay.remove(&key);
+        Ok(())
     }
 
-    fn rename(&mut self, odir: Ino, oname: &[u8], ndir: Ino, nname: &[u8]) -> KResult<()> {
+    fn rename(
+        &mut self,
+        odir: Ino,
+        oname: &[u8],
+        ndir: Ino,
+        nname: &[u8],
+        flags: u32,
+    ) -> KResult<()> {
         let (ofull, orel) = self.child(odir, oname)?;
         let (nfull, nrel) = self.child(ndir, nname)?;
-        fs::rename(ofull, nfull).map_err(errno)?;
-        if let Some(i) = self.ids.remove(&orel) {
-            self.ids.remove(&nrel);
-            self.paths[i as usize] = nrel.clone();
-            self.ids.insert(nrel, i);
+        if flags == 0 {
+            if let Ok(victim) = fs::symlink_metadata(&nfull) {
+                let same = Self::key_of(&ofull)? == (victim.dev(), victim.ino());
+                if !same && (victim.nlink() <= 1 || victim.is_dir()) {
+                    self.overlay.remove(&(victim.dev(), victim.ino()));
+                }
+            }
+            fs::rename(&ofull, &nfull).map_err(errno)?;
+        } else {
+            let (o, n) = (cpath(&ofull)?, cpath(&nfull)?);
+            // SAFETY: both are valid NUL-terminated paths; AT_FDCWD with
+            // absolute paths.
+            check(unsafe {
+                libc::renameat2(
+                    libc::AT_FDCWD,
+                    o.as_ptr(),
+                    libc::AT_FDCWD,
+                    n.as_ptr(),
+                    flags,
+                )
+            })?;
+        }
+        if flags & rename::RENAME_EXCHANGE != 0 {
+            let tmp = PathBuf::from("\0wax-exchange");
+            self.moved(&nrel, &tmp);
+            self.moved(&orel, &nrel);
+            self.moved(&tmp, &orel);
+        } else {
+            self.moved(&orel, &nrel);
         }
         Ok(())
     }
 
-    fn statfs(&mut self) -> KResult<StatFs> {
-        // EXT4_SUPER_MAGIC-like numbers without asking the host.
-        Ok(StatFs {
-            f_type: 0xef53,
-            f_bsize: 4096,
-            f_blocks: 1 << 24,
-            f_bfree: 1 << 23,
-            f_bavail: 1 << 23,
-            f_files: 1 << 20,
-            f_ffree: 1 << 19,
-            f_namelen: 255,
-        })
+    fn fs_type(&self) -> FsType {
+        let magic = host_statfs(&self.root).map_or(FsType::EXT4.magic, |s| s.f_type);
+        fs_type_of(magic)
     }
+
+    fn statfs(&mut self) -> KResult<StatFs> {
+        host_statfs(&self.root)
+    }
+
+    fn sync(&mut self) -> KResult<()> {
+        // SAFETY: sync takes no arguments and cannot fail.
+        unsafe { libc::sync() };
+        Ok(())
+    }
+}
+
+/// The host's statfs of the root directory.
+fn host_statfs(root: &Path) -> KResult<StatFs> {
+    let c = cpath(root)?;
+    // SAFETY: statfs is plain old data; all-zero is a valid value.
+    let mut s: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid path and `s` a writable statfs.
+    check(unsafe { libc::statfs(c.as_ptr(), &mut s) })?;
+    Ok(StatFs {
+        f_type: s.f_type as u32,
+        f_bsize: s.f_bsize as u32,
+        f_blocks: s.f_blocks,
+        f_bfree: s.f_bfree,
+        f_bavail: s.f_bavail,
+        f_files: s.f_files,
+        f_ffree: s.f_ffree,
+        f_namelen: s.f_namelen as u32,
+    })
+}
+
+/// The /proc/mounts name of a host file system magic.
+fn fs_type_of(magic: u32) -> FsType {
+    let name = match magic {
+        0xef53 => "ext4",
+        0x0102_1994 => "tmpfs",
+        0x794c_7630 => "overlay",
+        0x9123_683e => "btrfs",
+        0x5846_5342 => "xfs",
+        0x6573_5546 => "fuse",
+        _ => "ext4",
+    };
+    FsType { name, magic }
 }
 
 /// An open host file.

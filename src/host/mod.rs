@@ -1,7 +1,9 @@
 //! The host edge of the CLI: the `wax_devices` traits and the kernel's
 //! root file system implemented with std and libc.
 
+pub mod block;
 pub mod fs;
+pub mod http;
 pub mod stdio;
 
 use std::fs::File;

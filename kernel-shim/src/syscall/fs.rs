@@ -1,11 +1,12 @@
 //! File descriptors and file I/O: open, read, write, seek, dup, fcntl,
 //! ioctl, the working directory.
 
-use super::{read_path, Args, SysErr, SysResult, MAX_IO};
+use super::{fsattr, read_path, Args, SysErr, SysResult, MAX_IO};
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::process::{oflag, Fd, FileRef, OpenFile, Wait};
-use crate::vfs::{Location, OpenMode, Resolve, SetAttr};
+use crate::vfs::perm::{self, Cred};
+use crate::vfs::{Location, NewNode, OpenMode, Resolve, SetAttr};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wax_cpu::GuestAddr;
@@ -14,38 +15,76 @@ use wax_devices::{SetWhen, Termios};
 /// The `dirfd` value meaning "the working directory".
 pub const AT_FDCWD: u32 = -100i32 as u32;
 
-/// Where a path relative to `dirfd` starts.
+/// Where a path relative to `dirfd` starts. Also readies the VFS for
+/// the walk ([`prepare`]).
 pub(crate) fn at_start(k: &mut Kernel, dirfd: u32, path: &[u8]) -> KResult<Location> {
-    if path.first() == Some(&b'/') {
-        return Ok(Location::root());
-    }
-    if dirfd == AT_FDCWD {
-        return Ok(k.proc().cwd.clone());
-    }
-    let file = k.proc().fds.file(dirfd)?;
-    let loc = file.borrow().location.clone().ok_or(Errno::ENOTDIR)?;
-    if !k.vfs.getattr(&loc)?.is_dir() {
-        return Err(Errno::ENOTDIR);
-    }
-    Ok(loc)
+    let start = if path.first() == Some(&b'/') {
+        Location::root()
+    } else if dirfd == AT_FDCWD {
+        k.proc().cwd.clone()
+    } else {
+        let file = k.proc().fds.file(dirfd)?;
+        let loc = file.borrow().location.clone().ok_or(Errno::ENOTDIR)?;
+        if !k.vfs.getattr(&loc)?.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        loc
+    };
+    prepare(k, &start, path);
+    Ok(start)
 }
+
+/// Readies the VFS for a walk of `path` from `start`: the time file
+/// systems stamp on changes, and the /proc snapshot if the walk may
+/// enter /proc.
+pub(crate) fn prepare(k: &mut Kernel, start: &Location, path: &[u8]) {
+    touch_clock(k);
+    k.vfs.cred = cred(k);
+    let want = super::procinfo::wants(path, k.in_proc(start));
+    k.refresh_proc_info(want);
+}
+
+/// Updates the time file systems stamp on changes.
+pub(crate) fn touch_clock(k: &mut Kernel) {
+    let now = k.clock.realtime();
+    k.vfs.now.set(now);
+}
+
+/// O_TMPFILE (with O_DIRECTORY, as glibc passes it).
+const O_TMPFILE: u32 = 0o20000000 | oflag::O_DIRECTORY;
 
 /// open/openat/creat: resolves (or creates) and installs a descriptor.
 fn open_at(k: &mut Kernel, dirfd: u32, path_addr: u32, flags: u32, mode: u32) -> SysResult {
     let path = read_path(k, path_addr)?;
     let start = at_start(k, dirfd, &path)?;
+    if flags & O_TMPFILE == O_TMPFILE {
+        return open_tmpfile(k, &start, &path, flags, mode);
+    }
+    if flags & oflag::O_NOFOLLOW == 0 {
+        if let Some(file) = magic_fd(k, &start, &path)? {
+            return reopen(k, file, flags);
+        }
+    }
     let excl = flags & oflag::O_CREAT != 0 && flags & oflag::O_EXCL != 0;
     let follow = if flags & oflag::O_NOFOLLOW != 0 || excl {
         Resolve::NoFollow
     } else {
         Resolve::Follow
     };
-    let loc = match k.vfs.resolve(&start, &path, follow) {
+    let (loc, created) = match k.vfs.resolve(&start, &path, follow) {
         Ok(_) if excl => return Err(Errno::EEXIST.into()),
-        Ok(loc) => loc,
-        Err(Errno::ENOENT) if flags & oflag::O_CREAT != 0 => create(k, &start, &path, mode)?,
+        Ok(loc) => (loc, false),
+        Err(Errno::ENOENT) if flags & oflag::O_CREAT != 0 => {
+            (create(k, &start, &path, mode)?, true)
+        }
         Err(e) => return Err(e.into()),
     };
+    open_location(k, loc, flags, created)
+}
+
+/// Opens a resolved node with `flags`; `created` skips the permission
+/// check (a file created by this open may be opened whatever its mode).
+fn open_location(k: &mut Kernel, loc: Location, flags: u32, created: bool) -> SysResult {
     let attr = k.vfs.getattr(&loc)?;
     let acc = flags & oflag::O_ACCMODE;
     let writing = acc == oflag::O_WRONLY || acc == oflag::O_RDWR;
@@ -58,6 +97,16 @@ fn open_at(k: &mut Kernel, dirfd: u32, path_addr: u32, flags: u32, mode: u32) ->
     }
     if attr.is_dir() && (writing || flags & oflag::O_CREAT != 0 && !path_only) {
         return Err(Errno::EISDIR.into());
+    }
+    if !path_only && !created {
+        let mut want = 0;
+        if acc != oflag::O_WRONLY {
+            want |= perm::MAY_READ;
+        }
+        if writing || flags & oflag::O_TRUNC != 0 {
+            want |= perm::MAY_WRITE;
+        }
+        perm::check(&attr, &cred(k), want)?;
     }
     let (m, ino) = k.vfs.node(&loc);
     let handle = if attr.is_dir() || path_only {
@@ -87,15 +136,143 @@ fn open_at(k: &mut Kernel, dirfd: u32, path_addr: u32, flags: u32, mode: u32) ->
     install(k, file, flags & oflag::O_CLOEXEC != 0)
 }
 
+/// If `path` leads (through symlinks such as /dev/stdin) to a
+/// /proc/PID/fd/N link, the open file it stands for. Linux's "magic
+/// links" open the descriptor's file itself, which matters for pipes and
+/// the console, whose link text is no path.
+fn magic_fd(k: &mut Kernel, start: &Location, path: &[u8]) -> KResult<Option<FileRef>> {
+    let mut loc = match k.vfs.resolve(start, path, Resolve::NoFollow) {
+        Ok(l) => l,
+        Err(_) => return Ok(None),
+    };
+    for _ in 0..crate::vfs::path::MAX_SYMLINKS {
+        let attr = k.vfs.getattr(&loc)?;
+        if attr.file_type() != crate::vfs::FileType::Symlink {
+            return Ok(None);
+        }
+        let p = loc.path();
+        if k.in_proc(&loc) {
+            if let Some(file) = proc_fd_file(k, &p) {
+                return Ok(Some(file));
+            }
+        }
+        let (m, ino) = k.vfs.node(&loc);
+        let target = k.vfs.fs(m).readlink(ino)?;
+        loc = match k.vfs.resolve(&loc.parent(), &target, Resolve::NoFollow) {
+            Ok(l) => l,
+            Err(_) => return Ok(None),
+        };
+    }
+    Ok(None)
+}
+
+/// The open file behind "/proc/PID/fd/N" (or /proc/PID/task/TID/fd/N).
+fn proc_fd_file(k: &mut Kernel, path: &[u8]) -> Option<FileRef> {
+    let parts: Vec<&[u8]> = path
+        .split(|&b| b == b'/')
+        .filter(|c| !c.is_empty())
+        .collect();
+    let (pid, fd) = match parts.as_slice() {
+        [b"proc", pid, b"fd", n] | [b"proc", pid, b"task", _, b"fd", n] => (*pid, *n),
+        _ => return None,
+    };
+    let num = |s: &[u8]| std::str::from_utf8(s).ok()?.parse::<u32>().ok();
+    let (pid, fd) = (num(pid)?, num(fd)?);
+    let p = k.procs.iter().position(|p| p.pid == pid && p.alive())?;
+    k.procs[p].fds.file(fd).ok()
+}
+
+/// Opening a magic link: a file with a path is opened again by path (a
+/// new open file description, as on Linux); a pipe or the console shares
+/// the open file.
+fn reopen(k: &mut Kernel, file: FileRef, flags: u32) -> SysResult {
+    let loc = file.borrow().location.clone();
+    match loc {
+        Some(loc) => open_location(k, loc, flags & !(oflag::O_CREAT | oflag::O_EXCL), false),
+        None => {
+            let fd = Fd {
+                file,
+                cloexec: flags & oflag::O_CLOEXEC != 0,
+            };
+            let n = k.proc().fds.insert(fd)?;
+            within_nofile(k, n)
+        }
+    }
+}
+
+/// O_TMPFILE: an unnamed regular file in directory `path` (created under
+/// a hidden name that is removed at once).
+fn open_tmpfile(k: &mut Kernel, start: &Location, path: &[u8], flags: u32, mode: u32) -> SysResult {
+    let acc = flags & oflag::O_ACCMODE;
+    if acc != oflag::O_WRONLY && acc != oflag::O_RDWR {
+        return Err(Errno::EINVAL.into());
+    }
+    let dir = k.vfs.resolve(start, path, Resolve::Follow)?;
+    if !k.vfs.getattr(&dir)?.is_dir() {
+        return Err(Errno::ENOTDIR.into());
+    }
+    let mut salt = [0u8; 8];
+    k.entropy.borrow_mut().fill(&mut salt);
+    let name = format!(".wax-tmpfile-{:016x}", u64::from_le_bytes(salt)).into_bytes();
+    let node = new_node(k, &dir, crate::vfs::mode::S_IFREG | (mode & 0o7777), true)?;
+    let (m, dino) = k.vfs.node(&dir);
+    let ino = k.vfs.fs(m).create(dino, &name, &node)?;
+    let how = OpenMode {
+        read: acc == oflag::O_RDWR,
+        write: true,
+        ..OpenMode::default()
+    };
+    let handle = k.vfs.fs(m).open(ino, how);
+    let _ = k.vfs.fs(m).unlink(dino, &name);
+    let file = OpenFile {
+        node: Some((m, ino)),
+        location: None,
+        handle: Some(handle?),
+        offset: 0,
+        flags: flags & !(O_TMPFILE | oflag::O_CLOEXEC),
+        dir_entries: None,
+    };
+    install(k, file, flags & oflag::O_CLOEXEC != 0)
+}
+
 fn create(k: &mut Kernel, start: &Location, path: &[u8], mode: u32) -> KResult<Location> {
     let (dir, name) = k.vfs.resolve_parent(start, path)?;
     if name.is_empty() || name == b"." || name == b".." || path.last() == Some(&b'/') {
         return Err(Errno::EISDIR);
     }
-    let umask = k.proc().umask;
+    let node = new_node(k, &dir, crate::vfs::mode::S_IFREG | (mode & 0o7777), true)?;
     let (m, ino) = k.vfs.node(&dir);
-    k.vfs.fs(m).create(ino, &name, mode & 0o7777 & !umask)?;
+    k.vfs.fs(m).create(ino, &name, &node)?;
     k.vfs.resolve(&dir, &name, Resolve::NoFollow)
+}
+
+/// The credentials of the calling process.
+pub(crate) fn cred(k: &mut Kernel) -> Cred {
+    Cred::new(k.uid, k.gid)
+}
+
+/// The attributes of a node about to be created in `dir`: the umask
+/// applied (when `umask`), owned by the caller, and the group of a
+/// set-group-ID directory (which new subdirectories inherit too). Checks
+/// that the caller may add entries to `dir`.
+pub(crate) fn new_node(k: &mut Kernel, dir: &Location, mode: u32, umask: bool) -> KResult<NewNode> {
+    let d = k.vfs.getattr(dir)?;
+    let c = cred(k);
+    perm::check(&d, &c, perm::MAY_WRITE | perm::MAY_EXEC)?;
+    let mask = if umask { k.proc().umask } else { 0 };
+    let mut n = NewNode {
+        mode: mode & !mask,
+        uid: c.uid,
+        gid: c.gid,
+        rdev: 0,
+    };
+    if d.mode & 0o2000 != 0 {
+        n.gid = d.gid;
+        if n.mode & crate::vfs::mode::S_IFMT == crate::vfs::mode::S_IFDIR {
+            n.mode |= 0o2000;
+        }
+    }
+    Ok(n)
 }
 
 /// Puts an open file in the lowest free descriptor.
@@ -104,7 +281,8 @@ pub(crate) fn install(k: &mut Kernel, file: OpenFile, cloexec: bool) -> SysResul
         file: Rc::new(RefCell::new(file)),
         cloexec,
     };
-    Ok(k.proc().fds.insert(fd)?)
+    let n = k.proc().fds.insert(fd)?;
+    within_nofile(k, n)
 }
 
 pub fn sys_open(k: &mut Kernel, a: &Args) -> SysResult {
@@ -121,8 +299,24 @@ pub fn sys_creat(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_close(k: &mut Kernel, a: &Args) -> SysResult {
-    k.proc().fds.remove(a[0])?;
+    let fd = k.proc().fds.remove(a[0])?;
+    fsattr::release_on_close(k, &fd.file);
     Ok(0)
+}
+
+/// The soft RLIMIT_NOFILE of the caller.
+fn nofile(k: &mut Kernel) -> u64 {
+    k.proc().rlimits[7].0
+}
+
+/// EMFILE (undoing the insert) if descriptor `n` is at or past the soft
+/// RLIMIT_NOFILE.
+fn within_nofile(k: &mut Kernel, n: u32) -> SysResult {
+    if u64::from(n) >= nofile(k) {
+        let _ = k.proc().fds.remove(n);
+        return Err(Errno::EMFILE.into());
+    }
+    Ok(n)
 }
 
 fn readable_file(k: &mut Kernel, fd: u32) -> KResult<FileRef> {
@@ -182,6 +376,7 @@ fn write_host(k: &mut Kernel, fd: u32, data: &[u8], pos: Option<u64>) -> SysResu
     if !file.borrow().can_write() {
         return Err(Errno::EBADF.into());
     }
+    touch_clock(k);
     let result = {
         let mut f = file.borrow_mut();
         let append = f.flags & oflag::O_APPEND != 0;
@@ -209,6 +404,10 @@ fn write_host(k: &mut Kernel, fd: u32, data: &[u8], pos: Option<u64>) -> SysResu
             };
             k.send_signal(info, None);
             Err(Errno::EPIPE.into())
+        }
+        // A full pipe: park until there is room (unless O_NONBLOCK).
+        Err(Errno::EAGAIN) if file.borrow().flags & oflag::O_NONBLOCK == 0 => {
+            Err(SysErr::Block(Wait::Writable { fd }))
         }
         r => Ok(r? as u32),
     }
@@ -340,10 +539,11 @@ pub fn sys_llseek(k: &mut Kernel, a: &Args) -> SysResult {
 
 pub fn sys_dup(k: &mut Kernel, a: &Args) -> SysResult {
     let file = k.proc().fds.file(a[0])?;
-    Ok(k.proc().fds.insert(Fd {
+    let n = k.proc().fds.insert(Fd {
         file,
         cloexec: false,
-    })?)
+    })?;
+    within_nofile(k, n)
 }
 
 fn dup_to(k: &mut Kernel, old: u32, new: u32, cloexec: bool) -> SysResult {
@@ -373,21 +573,20 @@ pub fn sys_fcntl64(k: &mut Kernel, a: &Args) -> SysResult {
     const F_SETFD: u32 = 2;
     const F_GETFL: u32 = 3;
     const F_SETFL: u32 = 4;
-    const F_SETLK: u32 = 6;
-    const F_SETLKW: u32 = 7;
-    const F_GETLK64: u32 = 12;
-    const F_SETLK64: u32 = 13;
-    const F_SETLKW64: u32 = 14;
     const F_DUPFD_CLOEXEC: u32 = 1030;
     let (fd, cmd, arg) = (a[0], a[1], a[2]);
     let entry = k.proc().fds.get(fd)?.clone();
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
+            if u64::from(arg) >= nofile(k) {
+                return Err(Errno::EINVAL.into());
+            }
             let new = Fd {
                 file: entry.file,
                 cloexec: cmd == F_DUPFD_CLOEXEC,
             };
-            Ok(k.proc().fds.insert_from(arg, new)?)
+            let n = k.proc().fds.insert_from(arg, new)?;
+            within_nofile(k, n)
         }
         F_GETFD => Ok(u32::from(entry.cloexec)),
         F_SETFD => {
@@ -400,12 +599,9 @@ pub fn sys_fcntl64(k: &mut Kernel, a: &Args) -> SysResult {
             f.flags = (f.flags & !oflag::SETFL_MASK) | (arg & oflag::SETFL_MASK);
             Ok(0)
         }
-        // Advisory locks always succeed: one process holds them all.
-        F_SETLK | F_SETLKW | F_SETLK64 | F_SETLKW64 => Ok(0),
-        F_GETLK64 => {
-            // l_type = F_UNLCK: nothing conflicts.
-            k.mem().write_u16(GuestAddr(arg), 2)?;
-            Ok(0)
+        c if fsattr::cmd::is_lock(c) => {
+            let wide = c > fsattr::cmd::F_SETLKW;
+            fsattr::fcntl_lock(k, fd, c, arg, wide)
         }
         _ => Err(Errno::EINVAL.into()),
     }
@@ -481,7 +677,10 @@ pub fn sys_ioctl(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_getcwd(k: &mut Kernel, a: &Args) -> SysResult {
-    let mut p = k.proc().cwd.path();
+    let mut cwd = k.proc().cwd.clone();
+    k.vfs.revalidate(&mut cwd);
+    k.proc().cwd = cwd.clone();
+    let mut p = cwd.path();
     p.push(0);
     if p.len() > a[1] as usize {
         return Err(Errno::ERANGE.into());
@@ -500,7 +699,7 @@ fn set_cwd(k: &mut Kernel, loc: Location) -> SysResult {
 
 pub fn sys_chdir(k: &mut Kernel, a: &Args) -> SysResult {
     let path = read_path(k, a[0])?;
-    let start = k.proc().cwd.clone();
+    let start = at_start(k, AT_FDCWD, &path)?;
     let loc = k.vfs.resolve(&start, &path, Resolve::Follow)?;
     set_cwd(k, loc)
 }
@@ -541,7 +740,7 @@ fn truncate(k: &mut Kernel, path: u32, len: i64) -> SysResult {
         return Err(Errno::EINVAL.into());
     }
     let path = read_path(k, path)?;
-    let start = k.proc().cwd.clone();
+    let start = at_start(k, AT_FDCWD, &path)?;
     let loc = k.vfs.resolve(&start, &path, Resolve::Follow)?;
     if k.vfs.getattr(&loc)?.is_dir() {
         return Err(Errno::EISDIR.into());

@@ -6,6 +6,7 @@ use super::fs::{at_start, AT_FDCWD};
 use super::{read_path, Args, SysResult};
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
+use crate::vfs::perm;
 use crate::vfs::{Attr, DirEntry, FileType, Location, Resolve, SetAttr};
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
@@ -46,20 +47,7 @@ fn fd_attr(k: &mut Kernel, fd: u32) -> KResult<Attr> {
     let node = file.borrow().node;
     match node {
         Some((m, ino)) => k.vfs.fs(m).getattr(ino),
-        None => Ok(console_attr(fd)),
-    }
-}
-
-/// What a console descriptor reports: a character device like a pty.
-fn console_attr(fd: u32) -> Attr {
-    Attr {
-        dev: crate::vfs::dev::makedev(0, 24),
-        ino: 3 + u64::from(fd),
-        mode: crate::vfs::mode::S_IFCHR | 0o620,
-        nlink: 1,
-        rdev: crate::vfs::dev::makedev(136, 0),
-        blksize: 1024,
-        ..Attr::default()
+        None => Ok(crate::vfs::dev::console_attr()),
     }
 }
 
@@ -174,6 +162,10 @@ fn dir_entries(k: &mut Kernel, fd: u32) -> KResult<crate::process::FileRef> {
         return Err(Errno::ENOTDIR);
     }
     let parent = k.vfs.getattr(&loc.parent())?;
+    if k.in_proc(&loc) {
+        // Listing /proc shows the processes and descriptors of now.
+        super::fs::prepare(k, &loc, b"");
+    }
     let (m, ino) = k.vfs.node(&loc);
     let mut entries = vec![
         DirEntry {
@@ -280,29 +272,36 @@ pub fn sys_readlinkat(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// Permission check as the guest's user (root bypasses all but X).
 fn access_at(k: &mut Kernel, dirfd: u32, path: u32, mode: u32, flags: u32) -> SysResult {
-    if mode & !7 != 0 {
+    // AT_EACCESS changes nothing: real and effective ids are the same.
+    const AT_EACCESS: u32 = 0x200;
+    if mode & !7 != 0 || flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL.into());
     }
-    let loc = lookup(k, dirfd, path, flags & AT_SYMLINK_NOFOLLOW)?;
+    let loc = lookup(
+        k,
+        dirfd,
+        path,
+        flags & (AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH),
+    )?;
     let a = k.vfs.getattr(&loc)?;
-    let (uid, gid) = (k.uid, k.gid);
-    let ok = if uid == 0 {
-        mode & 1 == 0 || a.is_dir() || a.mode & 0o111 != 0
-    } else {
-        let bits = if a.uid == uid {
-            a.mode >> 6
-        } else if a.gid == gid {
-            a.mode >> 3
-        } else {
-            a.mode
-        };
-        bits & mode & 7 == mode
-    };
-    if ok {
-        Ok(0)
-    } else {
-        Err(Errno::EACCES.into())
+    let c = super::fs::cred(k);
+    perm::check(&a, &c, mode)?;
+    Ok(0)
+}
+
+/// Whether the caller may remove or replace `name` in `dir`: write and
+/// search permission on the directory, and the sticky-bit rule.
+fn may_delete(k: &mut Kernel, dir: &Location, name: &[u8]) -> KResult<()> {
+    let d = k.vfs.getattr(dir)?;
+    let c = super::fs::cred(k);
+    perm::check(&d, &c, perm::MAY_WRITE | perm::MAY_EXEC)?;
+    if let Ok(victim) = k.vfs.resolve(dir, name, Resolve::NoFollow) {
+        let v = k.vfs.getattr(&victim)?;
+        if !perm::sticky_ok(&d, &v, &c) {
+            return Err(Errno::EPERM);
+        }
     }
+    Ok(())
 }
 
 pub fn sys_access(k: &mut Kernel, a: &Args) -> SysResult {
@@ -336,8 +335,9 @@ fn mkdir_at(k: &mut Kernel, dirfd: u32, path: u32, mode: u32) -> SysResult {
     if special(&name) {
         return Err(Errno::EEXIST.into());
     }
-    let umask = k.proc().umask;
-    k.vfs.fs(m).mkdir(dir, &name, mode & 0o7777 & !umask)?;
+    let (dloc, _, _) = parent_of(k, dirfd, path)?;
+    let node = super::fs::new_node(k, &dloc, crate::vfs::mode::S_IFDIR | (mode & 0o7777), true)?;
+    k.vfs.fs(m).mkdir(dir, &name, &node)?;
     Ok(0)
 }
 
@@ -350,11 +350,23 @@ pub fn sys_mkdirat(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 fn unlink_at(k: &mut Kernel, dirfd: u32, path: u32, flags: u32) -> SysResult {
-    let (_, name, (m, dir)) = parent_of(k, dirfd, path)?;
+    if flags & !AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let (dloc, name, (m, dir)) = parent_of(k, dirfd, path)?;
     let dir_op = flags & AT_REMOVEDIR != 0;
     if special(&name) {
-        return Err(if dir_op { Errno::EINVAL } else { Errno::EISDIR }.into());
+        let e = match (dir_op, name.as_slice()) {
+            (true, b".") => Errno::EINVAL,
+            (true, _) => Errno::ENOTEMPTY,
+            (false, _) => Errno::EISDIR,
+        };
+        return Err(e.into());
     }
+    if k.vfs.mount_at(&dloc.join_name(&name)).is_some() {
+        return Err(Errno::EBUSY.into());
+    }
+    may_delete(k, &dloc, &name)?;
     if dir_op {
         k.vfs.fs(m).rmdir(dir, &name)?;
     } else {
@@ -376,11 +388,14 @@ pub fn sys_rmdir(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 fn rename_at(k: &mut Kernel, a: &Args, flags: u32) -> SysResult {
-    const RENAME_NOREPLACE: u32 = 1;
-    if flags & !RENAME_NOREPLACE != 0 {
+    const RENAME_NOREPLACE: u32 = crate::vfs::rename::RENAME_NOREPLACE;
+    const RENAME_EXCHANGE: u32 = crate::vfs::rename::RENAME_EXCHANGE;
+    if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0
+        || flags == RENAME_NOREPLACE | RENAME_EXCHANGE
+    {
         return Err(Errno::EINVAL.into());
     }
-    let (_, oname, (om, odir)) = parent_of(k, a[0], a[1])?;
+    let (oloc, oname, (om, odir)) = parent_of(k, a[0], a[1])?;
     let (ndir_loc, nname, (nm, ndir)) = parent_of(k, a[2], a[3])?;
     if special(&oname) || special(&nname) {
         return Err(Errno::EBUSY.into());
@@ -388,11 +403,14 @@ fn rename_at(k: &mut Kernel, a: &Args, flags: u32) -> SysResult {
     if om != nm {
         return Err(Errno::EXDEV.into());
     }
+    k.vfs.resolve(&oloc, &oname, Resolve::NoFollow)?;
+    may_delete(k, &oloc, &oname)?;
+    may_delete(k, &ndir_loc, &nname)?;
     if flags & RENAME_NOREPLACE != 0 && k.vfs.resolve(&ndir_loc, &nname, Resolve::NoFollow).is_ok()
     {
         return Err(Errno::EEXIST.into());
     }
-    k.vfs.fs(om).rename(odir, &oname, ndir, &nname)?;
+    k.vfs.fs(om).rename(odir, &oname, ndir, &nname, flags)?;
     Ok(0)
 }
 
@@ -414,7 +432,9 @@ fn symlink_at(k: &mut Kernel, target: u32, dirfd: u32, path: u32) -> SysResult {
     if special(&name) {
         return Err(Errno::EEXIST.into());
     }
-    k.vfs.fs(m).symlink(dir, &name, &target)?;
+    let (dloc, _, _) = parent_of(k, dirfd, path)?;
+    let node = super::fs::new_node(k, &dloc, crate::vfs::mode::S_IFLNK | 0o777, false)?;
+    k.vfs.fs(m).symlink(dir, &name, &target, &node)?;
     Ok(0)
 }
 
@@ -469,19 +489,35 @@ fn chmod_set(mode: u32) -> SetAttr {
     }
 }
 
+/// chmod: only the owner (or root); a non-root owner outside the file's
+/// group loses S_ISGID, as on Linux.
+fn chmod(k: &mut Kernel, loc: &Location, mode: u32) -> SysResult {
+    let a = k.vfs.getattr(loc)?;
+    let c = super::fs::cred(k);
+    if !c.owns(&a) {
+        return Err(Errno::EPERM.into());
+    }
+    let mut mode = mode & 0o7777;
+    if !c.is_root() && !c.in_group(a.gid) {
+        mode &= !0o2000;
+    }
+    super::fs::touch_clock(k);
+    setattr(k, loc, &chmod_set(mode))
+}
+
 pub fn sys_chmod(k: &mut Kernel, a: &Args) -> SysResult {
     let loc = lookup(k, AT_FDCWD, a[0], 0)?;
-    setattr(k, &loc, &chmod_set(a[1]))
+    chmod(k, &loc, a[1])
 }
 
 pub fn sys_fchmodat(k: &mut Kernel, a: &Args) -> SysResult {
     let loc = lookup(k, a[0], a[1], 0)?;
-    setattr(k, &loc, &chmod_set(a[2]))
+    chmod(k, &loc, a[2])
 }
 
 pub fn sys_fchmod(k: &mut Kernel, a: &Args) -> SysResult {
     let loc = fd_location(k, a[0])?;
-    setattr(k, &loc, &chmod_set(a[1]))
+    chmod(k, &loc, a[1])
 }
 
 pub fn sys_umask(k: &mut Kernel, a: &Args) -> SysResult {

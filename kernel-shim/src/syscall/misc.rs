@@ -1,11 +1,10 @@
-//! Process identity and control: exit, ids, uname, TLS descriptors,
-//! resource limits, kill, futex, getrandom, sysinfo.
+//! Identity and control: user ids, uname, TLS descriptors, resource
+//! limits, futex, prctl, getrandom, sysinfo.
 
 use super::{Args, SysErr, SysResult, MAX_IO};
 use crate::errno::{Errno, KResult};
-use crate::kernel::{ExitStatus, Kernel};
+use crate::kernel::Kernel;
 use crate::process::{Wait, RLIM_INFINITY};
-use crate::signal::SigInfo;
 use wax_cpu::state::{seg, selector, TlsDescriptor};
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
@@ -18,49 +17,6 @@ pub fn sys_ok(_k: &mut Kernel, _a: &Args) -> SysResult {
 /// quietly, as on kernels built without it).
 pub fn sys_enosys(_k: &mut Kernel, _a: &Args) -> SysResult {
     Err(Errno::ENOSYS.into())
-}
-
-pub fn sys_exit(k: &mut Kernel, a: &Args) -> SysResult {
-    // One thread per process for now: the thread's exit ends the process.
-    sys_exit_group(k, a)
-}
-
-pub fn sys_exit_group(k: &mut Kernel, a: &Args) -> SysResult {
-    k.terminate(ExitStatus::Exited(a[0] as u8));
-    Err(SysErr::Exited)
-}
-
-pub fn sys_getpid(k: &mut Kernel, _a: &Args) -> SysResult {
-    Ok(k.proc().pid)
-}
-
-pub fn sys_gettid(k: &mut Kernel, _a: &Args) -> SysResult {
-    Ok(k.thread().tid)
-}
-
-pub fn sys_getppid(k: &mut Kernel, _a: &Args) -> SysResult {
-    Ok(k.proc().ppid)
-}
-
-pub fn sys_getpgrp(k: &mut Kernel, _a: &Args) -> SysResult {
-    Ok(k.proc().pgid)
-}
-
-pub fn sys_getpgid(k: &mut Kernel, a: &Args) -> SysResult {
-    let p = k.proc();
-    if a[0] != 0 && a[0] != p.pid {
-        return Err(Errno::ESRCH.into());
-    }
-    Ok(p.pgid)
-}
-
-pub fn sys_setpgid(k: &mut Kernel, a: &Args) -> SysResult {
-    let p = k.proc();
-    if a[0] != 0 && a[0] != p.pid {
-        return Err(Errno::ESRCH.into());
-    }
-    p.pgid = if a[1] == 0 { p.pid } else { a[1] };
-    Ok(0)
 }
 
 pub fn sys_getuid(k: &mut Kernel, _a: &Args) -> SysResult {
@@ -76,51 +32,6 @@ pub fn sys_getgroups(_k: &mut Kernel, a: &Args) -> SysResult {
         return Err(Errno::EINVAL.into());
     }
     Ok(0)
-}
-
-/// Sends `sig` to the calling process (the only one there is).
-fn signal_self(k: &mut Kernel, sig: u32) -> SysResult {
-    if sig > crate::signal::NSIG {
-        return Err(Errno::EINVAL.into());
-    }
-    if sig != 0 {
-        k.send_signal(
-            SigInfo {
-                signo: sig,
-                code: 0,
-                addr: None,
-            },
-            None,
-        );
-    }
-    if k.exit.is_some() {
-        return Err(SysErr::Exited);
-    }
-    Ok(0)
-}
-
-pub fn sys_kill(k: &mut Kernel, a: &Args) -> SysResult {
-    let pid = a[0] as i32;
-    let me = k.proc().pid as i32;
-    let pgid = k.proc().pgid as i32;
-    if pid == me || pid == 0 || pid == -1 || pid == -pgid {
-        return signal_self(k, a[1]);
-    }
-    Err(Errno::ESRCH.into())
-}
-
-pub fn sys_tkill(k: &mut Kernel, a: &Args) -> SysResult {
-    if a[0] != k.thread().tid {
-        return Err(Errno::ESRCH.into());
-    }
-    signal_self(k, a[1])
-}
-
-pub fn sys_tgkill(k: &mut Kernel, a: &Args) -> SysResult {
-    if a[0] != k.proc().pid || a[1] != k.thread().tid {
-        return Err(Errno::ESRCH.into());
-    }
-    signal_self(k, a[2])
 }
 
 fn put_field(b: &mut [u8; 390], i: usize, s: &[u8]) {
@@ -146,11 +57,20 @@ const SEG_NOT_PRESENT: u32 = 1 << 5;
 pub fn sys_set_thread_area(k: &mut Kernel, a: &Args) -> SysResult {
     let at = GuestAddr(a[0]);
     let mut m = k.mem();
-    let entry = m.read_u32(at)?;
-    let base = m.read_u32(at.add(4))?;
-    let limit = m.read_u32(at.add(8))?;
-    let flags = m.read_u32(at.add(12))?;
-    let cpu = k.machine.cpu();
+    let mut desc = [0u32; 4];
+    for (i, w) in desc.iter_mut().enumerate() {
+        *w = m.read_u32(at.add(4 * i as u32))?;
+    }
+    let entry = apply_user_desc(k.machine.cpu(), desc)?;
+    k.mem().write_u32(at, entry)?;
+    Ok(0)
+}
+
+/// Installs a `struct user_desc` (entry, base, limit, flags) as a TLS
+/// descriptor of `cpu` (set_thread_area, clone's CLONE_SETTLS); returns
+/// the entry number used.
+pub(crate) fn apply_user_desc(cpu: &mut wax_cpu::CpuState, desc: [u32; 4]) -> KResult<u32> {
+    let [entry, base, limit, flags] = desc;
     let min = selector::GDT_ENTRY_TLS_MIN;
     let entry = if entry == u32::MAX {
         let free = cpu
@@ -163,7 +83,7 @@ pub fn sys_set_thread_area(k: &mut Kernel, a: &Args) -> SysResult {
         entry
     };
     if !(min..min + selector::GDT_ENTRY_TLS_ENTRIES).contains(&entry) {
-        return Err(Errno::EINVAL.into());
+        return Err(Errno::EINVAL);
     }
     // Linux's LDT_empty: a descriptor that clears the entry.
     let empty = base == 0 && limit == 0 && flags & 0x7f == READ_EXEC_ONLY | SEG_NOT_PRESENT;
@@ -179,8 +99,7 @@ pub fn sys_set_thread_area(k: &mut Kernel, a: &Args) -> SysResult {
             cpu.seg_base[s] = if empty { 0 } else { base };
         }
     }
-    k.mem().write_u32(at, entry)?;
-    Ok(0)
+    Ok(entry)
 }
 
 pub fn sys_get_thread_area(k: &mut Kernel, a: &Args) -> SysResult {
@@ -353,33 +272,93 @@ pub(crate) fn read_timespec(k: &mut Kernel, at: u32, wide: bool) -> KResult<Time
     })
 }
 
+/// futex(2) operations (the low 7 bits; 128 is FUTEX_PRIVATE_FLAG, 256
+/// FUTEX_CLOCK_REALTIME).
+mod fop {
+    pub const WAIT: u32 = 0;
+    pub const WAKE: u32 = 1;
+    pub const REQUEUE: u32 = 3;
+    pub const CMP_REQUEUE: u32 = 4;
+    pub const WAKE_OP: u32 = 5;
+    pub const WAIT_BITSET: u32 = 9;
+    pub const WAKE_BITSET: u32 = 10;
+    pub const CLOCK_REALTIME: u32 = 256;
+}
+
 fn futex(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
-    const WAIT: u32 = 0;
-    const WAKE: u32 = 1;
-    const WAIT_BITSET: u32 = 9;
-    const WAKE_BITSET: u32 = 10;
-    let (addr, op, val, timeout) = (a[0], a[1] & 0x7f, a[2], a[3]);
+    let (addr, op, val, timeout, addr2, val3) = (a[0], a[1] & 0x7f, a[2], a[3], a[4], a[5]);
+    let p = k.threads[k.current].process;
+    // val2 (requeue/wake count) travels in the timeout argument.
+    let val2 = timeout;
     match op {
-        WAIT | WAIT_BITSET => {
-            if k.mem().read_u32(GuestAddr(addr))? != val {
+        fop::WAIT => futex_wait(k, addr, val, timeout, u32::MAX, None, wide),
+        fop::WAIT_BITSET => {
+            if val3 == 0 {
+                return Err(Errno::EINVAL.into());
+            }
+            let clock = (a[1] & fop::CLOCK_REALTIME != 0) as u32;
+            futex_wait(k, addr, val, timeout, val3, Some(clock), wide)
+        }
+        fop::WAKE => Ok(k.futex_wake(p, addr, val, u32::MAX)),
+        fop::WAKE_BITSET if val3 == 0 => Err(Errno::EINVAL.into()),
+        fop::WAKE_BITSET => Ok(k.futex_wake(p, addr, val, val3)),
+        fop::REQUEUE => Ok(k.futex_requeue(p, addr, addr2, val, val2)),
+        fop::CMP_REQUEUE => {
+            if k.mem().read_u32(GuestAddr(addr))? != val3 {
                 return Err(Errno::EAGAIN.into());
             }
-            let deadline = if timeout == 0 {
-                None
-            } else {
-                let t = read_timespec(k, timeout, wide)?;
-                Some(if op == WAIT {
-                    Timespec::from_nanos(k.clock.monotonic().as_nanos() + t.as_nanos())
-                } else {
-                    t
-                })
-            };
-            Err(SysErr::Block(Wait::Futex { addr, deadline }))
+            Ok(k.futex_requeue(p, addr, addr2, val, val2))
         }
-        // No other thread can be waiting yet.
-        WAKE | WAKE_BITSET => Ok(0),
+        fop::WAKE_OP => {
+            let old = k.mem().read_u32(GuestAddr(addr2))?;
+            let (new, hit) = crate::futex::wake_op(val3, old).ok_or(Errno::ENOSYS)?;
+            k.mem().write_u32(GuestAddr(addr2), new)?;
+            let mut n = k.futex_wake(p, addr, val, u32::MAX);
+            if hit {
+                n += k.futex_wake(p, addr2, val2, u32::MAX);
+            }
+            Ok(n)
+        }
         _ => Err(Errno::ENOSYS.into()),
     }
+}
+
+/// FUTEX_WAIT (relative timeout) and FUTEX_WAIT_BITSET (absolute, on
+/// CLOCK_MONOTONIC or, with `clock` 1, CLOCK_REALTIME).
+fn futex_wait(
+    k: &mut Kernel,
+    addr: u32,
+    val: u32,
+    timeout: u32,
+    bitset: u32,
+    clock: Option<u32>,
+    wide: bool,
+) -> SysResult {
+    if !addr.is_multiple_of(4) {
+        return Err(Errno::EINVAL.into());
+    }
+    if k.mem().read_u32(GuestAddr(addr))? != val {
+        return Err(Errno::EAGAIN.into());
+    }
+    let now = k.clock.monotonic().as_nanos();
+    let deadline = if timeout == 0 {
+        None
+    } else {
+        let t = read_timespec(k, timeout, wide)?.as_nanos();
+        Some(Timespec::from_nanos(match clock {
+            None => now + t,
+            Some(0) => t,
+            Some(_) => now + (t - k.clock.realtime().as_nanos()),
+        }))
+    };
+    if deadline.is_some_and(|d| d.as_nanos() <= now) {
+        return Err(Errno::ETIMEDOUT.into());
+    }
+    Err(SysErr::Block(Wait::Futex {
+        addr,
+        bitset,
+        deadline,
+    }))
 }
 
 pub fn sys_futex(k: &mut Kernel, a: &Args) -> SysResult {
@@ -390,16 +369,32 @@ pub fn sys_futex64(k: &mut Kernel, a: &Args) -> SysResult {
     futex(k, a, true)
 }
 
-/// prctl: the thread name and the dumpable flag; other options EINVAL.
+/// prctl: thread names, the parent-death signal, dumpable; other options
+/// EINVAL.
 pub fn sys_prctl(k: &mut Kernel, a: &Args) -> SysResult {
+    const PR_SET_PDEATHSIG: u32 = 1;
+    const PR_GET_PDEATHSIG: u32 = 2;
     const PR_GET_DUMPABLE: u32 = 3;
     const PR_SET_DUMPABLE: u32 = 4;
     const PR_SET_NAME: u32 = 15;
     const PR_GET_NAME: u32 = 16;
+    const PR_SET_CHILD_SUBREAPER: u32 = 36;
+    const PR_GET_NO_NEW_PRIVS: u32 = 39;
+    const PR_SET_NO_NEW_PRIVS: u32 = 38;
     match a[0] {
         PR_SET_NAME => {
             let mut name = [0u8; 16];
-            k.mem().read_bytes(GuestAddr(a[1]), &mut name[..15])?;
+            let s = k.mem().read_cstr(GuestAddr(a[1]), 16)?;
+            let s = match s {
+                Some(s) => s,
+                None => {
+                    let mut b = [0u8; 15];
+                    k.mem().read_bytes(GuestAddr(a[1]), &mut b)?;
+                    b.to_vec()
+                }
+            };
+            let n = s.len().min(15);
+            name[..n].copy_from_slice(&s[..n]);
             k.thread().comm = name;
             Ok(0)
         }
@@ -408,8 +403,20 @@ pub fn sys_prctl(k: &mut Kernel, a: &Args) -> SysResult {
             k.mem().write_bytes(GuestAddr(a[1]), &name)?;
             Ok(0)
         }
+        PR_SET_PDEATHSIG if a[1] <= crate::signal::NSIG => {
+            k.proc().pdeathsig = a[1];
+            Ok(0)
+        }
+        PR_SET_PDEATHSIG => Err(Errno::EINVAL.into()),
+        PR_GET_PDEATHSIG => {
+            let s = k.proc().pdeathsig;
+            k.mem().write_u32(GuestAddr(a[1]), s)?;
+            Ok(0)
+        }
         PR_GET_DUMPABLE => Ok(1),
         PR_SET_DUMPABLE if a[1] <= 1 => Ok(0),
+        PR_SET_CHILD_SUBREAPER | PR_SET_NO_NEW_PRIVS => Ok(0),
+        PR_GET_NO_NEW_PRIVS => Ok(0),
         _ => Err(Errno::EINVAL.into()),
     }
 }

@@ -11,9 +11,13 @@
 //! reported once.
 
 mod fs;
+mod fsattr;
 mod fsmeta;
 mod mem;
-mod misc;
+pub(crate) mod misc;
+mod poll;
+mod process;
+mod procinfo;
 mod signal;
 mod strace;
 pub mod table;

@@ -2,7 +2,7 @@
 //! Linux name, handler, argument kinds for `--strace`), sorted by number.
 
 use super::strace::A::{self, *};
-use super::{fs, fsmeta, mem, misc, signal, time, Args, SysResult};
+use super::{fs, fsattr, fsmeta, mem, misc, poll, process, signal, time, Args, SysResult};
 use crate::kernel::Kernel;
 
 pub type Handler = fn(&mut Kernel, &Args) -> SysResult;
@@ -23,39 +23,56 @@ macro_rules! rows {
 }
 
 rows! {
-    1 exit => misc::sys_exit, [I];
+    1 exit => process::sys_exit, [I];
+    2 fork => process::sys_fork, [];
     3 read => fs::sys_read, [Fd, OutBuf, U];
     4 write => fs::sys_write, [Fd, InBuf(2), U];
     5 open => fs::sys_open, [Path, OFlags, Mode];
     6 close => fs::sys_close, [Fd];
+    7 waitpid => process::sys_waitpid, [I, Ptr, X];
     8 creat => fs::sys_creat, [Path, Mode];
     9 link => fsmeta::sys_link, [Path, Path];
     10 unlink => fsmeta::sys_unlink, [Path];
+    11 execve => process::sys_execve, [Path, Ptr, Ptr];
     12 chdir => fs::sys_chdir, [Path];
     13 time => time::sys_time, [Ptr];
+    14 mknod => fsattr::sys_mknod, [Path, Mode, X];
     15 chmod => fsmeta::sys_chmod, [Path, Mode];
+    16 lchown => fsattr::sys_lchown16, [Path, I, I];
     19 lseek => fs::sys_lseek, [Fd, I, Whence];
-    20 getpid => misc::sys_getpid, [];
+    20 getpid => process::sys_getpid, [];
     24 getuid => misc::sys_getuid, [];
+    27 alarm => time::sys_alarm, [U];
+    29 pause => signal::sys_pause, [];
+    30 utime => fsattr::sys_utime, [Path, Ptr];
     33 access => fsmeta::sys_access, [Path, X];
-    36 sync => misc::sys_ok, [];
-    37 kill => misc::sys_kill, [I, Sig];
+    36 sync => fsattr::sys_sync, [];
+    37 kill => signal::sys_kill, [I, Sig];
     38 rename => fsmeta::sys_rename, [Path, Path];
     39 mkdir => fsmeta::sys_mkdir, [Path, Mode];
     40 rmdir => fsmeta::sys_rmdir, [Path];
     41 dup => fs::sys_dup, [Fd];
+    42 pipe => process::sys_pipe, [Ptr];
+    43 times => time::sys_times, [Ptr];
     45 brk => mem::sys_brk, [X];
     47 getgid => misc::sys_getgid, [];
+    48 signal => signal::sys_signal, [Sig, X];
     49 geteuid => misc::sys_getuid, [];
     50 getegid => misc::sys_getgid, [];
     54 ioctl => fs::sys_ioctl, [Fd, Ioctl, X];
-    57 setpgid => misc::sys_setpgid, [I, I];
+    55 fcntl => fs::sys_fcntl64, [Fd, Fcntl, X];
+    57 setpgid => process::sys_setpgid, [I, I];
     60 umask => fsmeta::sys_umask, [Mode];
     63 dup2 => fs::sys_dup2, [Fd, Fd];
-    64 getppid => misc::sys_getppid, [];
-    65 getpgrp => misc::sys_getpgrp, [];
+    64 getppid => process::sys_getppid, [];
+    65 getpgrp => process::sys_getpgrp, [];
+    66 setsid => process::sys_setsid, [];
+    67 sigaction => signal::sys_sigaction, [Sig, Ptr, Ptr];
+    72 sigsuspend => signal::sys_sigsuspend, [I, I, X];
+    73 sigpending => signal::sys_sigpending, [Ptr];
     75 setrlimit => misc::sys_setrlimit, [I, Ptr];
     76 getrlimit => misc::sys_ugetrlimit, [I, Ptr];
+    77 getrusage => time::sys_getrusage, [I, Ptr];
     78 gettimeofday => time::sys_gettimeofday, [Ptr, Ptr];
     80 getgroups => misc::sys_getgroups, [I, Ptr];
     83 symlink => fsmeta::sys_symlink, [Path, Path];
@@ -65,30 +82,48 @@ rows! {
     92 truncate => fs::sys_truncate, [Path, I];
     93 ftruncate => fs::sys_ftruncate, [Fd, I];
     94 fchmod => fsmeta::sys_fchmod, [Fd, Mode];
+    95 fchown => fsattr::sys_fchown16, [Fd, I, I];
+    99 statfs => fsattr::sys_statfs, [Path, Ptr];
+    100 fstatfs => fsattr::sys_fstatfs, [Fd, Ptr];
+    104 setitimer => time::sys_setitimer, [I, Ptr, Ptr];
+    105 getitimer => time::sys_getitimer, [I, Ptr];
+    114 wait4 => process::sys_wait4, [I, Ptr, X, Ptr];
     116 sysinfo => misc::sys_sysinfo, [Ptr];
     118 fsync => fs::sys_fsync, [Fd];
+    119 sigreturn => signal::sys_sigreturn, [];
+    120 clone => process::sys_clone, [X, Ptr, Ptr, Ptr, Ptr];
     122 uname => misc::sys_uname, [Ptr];
     125 mprotect => mem::sys_mprotect, [X, U, Prot];
-    132 getpgid => misc::sys_getpgid, [I];
+    126 sigprocmask => signal::sys_sigprocmask, [I, Ptr, Ptr];
+    132 getpgid => process::sys_getpgid, [I];
     133 fchdir => fs::sys_fchdir, [Fd];
     140 _llseek => fs::sys_llseek, [Fd, U, U, Ptr, Whence];
     141 getdents => fsmeta::sys_getdents, [Fd, Ptr, U];
+    142 _newselect => poll::sys_select, [I, Ptr, Ptr, Ptr, Ptr];
+    143 flock => fsattr::sys_flock, [Fd, I];
     145 readv => fs::sys_readv, [Fd, Ptr, I];
     146 writev => fs::sys_writev, [Fd, Ptr, I];
-    147 getsid => misc::sys_getpgid, [I];
+    147 getsid => process::sys_getsid, [I];
     148 fdatasync => fs::sys_fsync, [Fd];
-    158 sched_yield => misc::sys_ok, [];
+    158 sched_yield => process::sys_sched_yield, [];
     162 nanosleep => time::sys_nanosleep, [Ptr, Ptr];
     163 mremap => mem::sys_mremap, [X, U, U, X, X];
+    168 poll => poll::sys_poll, [Ptr, U, I];
     172 prctl => misc::sys_prctl, [I, X, X, X, X];
     173 rt_sigreturn => signal::sys_rt_sigreturn, [];
     174 rt_sigaction => signal::sys_rt_sigaction, [Sig, Ptr, Ptr, U];
     175 rt_sigprocmask => signal::sys_rt_sigprocmask, [I, Ptr, Ptr, U];
+    176 rt_sigpending => signal::sys_rt_sigpending, [Ptr, U];
+    177 rt_sigtimedwait => signal::sys_rt_sigtimedwait, [Ptr, Ptr, Ptr, U];
+    178 rt_sigqueueinfo => signal::sys_rt_sigqueueinfo, [I, Sig, Ptr];
+    179 rt_sigsuspend => signal::sys_rt_sigsuspend, [Ptr, U];
     180 pread64 => fs::sys_pread64, [Fd, OutBuf, U, I];
     181 pwrite64 => fs::sys_pwrite64, [Fd, InBuf(2), U, I];
+    182 chown => fsattr::sys_chown16, [Path, I, I];
     183 getcwd => fs::sys_getcwd, [Ptr, U];
     186 sigaltstack => signal::sys_sigaltstack, [Ptr, Ptr];
     187 sendfile => fs::sys_sendfile, [Fd, Fd, Ptr, U];
+    190 vfork => process::sys_vfork, [];
     191 ugetrlimit => misc::sys_ugetrlimit, [I, Ptr];
     192 mmap2 => mem::sys_mmap2, [X, U, Prot, MapFlags, Fd, X];
     193 truncate64 => fs::sys_truncate64, [Path, U, U];
@@ -96,35 +131,44 @@ rows! {
     195 stat64 => fsmeta::sys_stat64, [Path, Ptr];
     196 lstat64 => fsmeta::sys_lstat64, [Path, Ptr];
     197 fstat64 => fsmeta::sys_fstat64, [Fd, Ptr];
-    198 lchown32 => misc::sys_ok, [Path, I, I];
+    198 lchown32 => fsattr::sys_lchown32, [Path, I, I];
     199 getuid32 => misc::sys_getuid, [];
     200 getgid32 => misc::sys_getgid, [];
     201 geteuid32 => misc::sys_getuid, [];
     202 getegid32 => misc::sys_getgid, [];
     205 getgroups32 => misc::sys_getgroups, [I, Ptr];
-    207 fchown32 => misc::sys_ok, [Fd, I, I];
-    212 chown32 => misc::sys_ok, [Path, I, I];
+    207 fchown32 => fsattr::sys_fchown32, [Fd, I, I];
+    212 chown32 => fsattr::sys_chown32, [Path, I, I];
     219 madvise => misc::sys_ok, [X, U, I];
     220 getdents64 => fsmeta::sys_getdents64, [Fd, Ptr, U];
     221 fcntl64 => fs::sys_fcntl64, [Fd, Fcntl, X];
-    224 gettid => misc::sys_gettid, [];
-    238 tkill => misc::sys_tkill, [I, Sig];
+    224 gettid => process::sys_gettid, [];
+    238 tkill => signal::sys_tkill, [I, Sig];
     239 sendfile64 => fs::sys_sendfile64, [Fd, Fd, Ptr, U];
     240 futex => misc::sys_futex, [X, Futex, I, Ptr];
     242 sched_getaffinity => misc::sys_sched_getaffinity, [I, U, Ptr];
     243 set_thread_area => misc::sys_set_thread_area, [Ptr];
     244 get_thread_area => misc::sys_get_thread_area, [Ptr];
-    252 exit_group => misc::sys_exit_group, [I];
+    252 exit_group => process::sys_exit_group, [I];
     258 set_tid_address => misc::sys_set_tid_address, [Ptr];
+    259 timer_create => time::sys_timer_create, [Clock, Ptr, Ptr];
+    260 timer_settime => time::sys_timer_settime, [I, X, Ptr, Ptr];
+    261 timer_gettime => time::sys_timer_gettime, [I, Ptr];
+    262 timer_getoverrun => time::sys_timer_getoverrun, [I];
+    263 timer_delete => time::sys_timer_delete, [I];
     265 clock_gettime => time::sys_clock_gettime, [Clock, Ptr];
     266 clock_getres => time::sys_clock_getres, [Clock, Ptr];
     267 clock_nanosleep => time::sys_clock_nanosleep, [Clock, X, Ptr, Ptr];
     268 statfs64 => fsmeta::sys_statfs64, [Path, U, Ptr];
     269 fstatfs64 => fsmeta::sys_fstatfs64, [Fd, U, Ptr];
-    270 tgkill => misc::sys_tgkill, [I, I, Sig];
+    270 tgkill => signal::sys_tgkill, [I, I, Sig];
+    271 utimes => fsattr::sys_utimes, [Path, Ptr];
+    284 waitid => process::sys_waitid, [I, I, Ptr, X, Ptr];
     295 openat => fs::sys_openat, [AtFd, Path, OFlags, Mode];
     296 mkdirat => fsmeta::sys_mkdirat, [AtFd, Path, Mode];
-    298 fchownat => misc::sys_ok, [AtFd, Path, I, I, X];
+    297 mknodat => fsattr::sys_mknodat, [AtFd, Path, Mode, X];
+    298 fchownat => fsattr::sys_fchownat, [AtFd, Path, I, I, X];
+    299 futimesat => fsattr::sys_futimesat, [AtFd, Path, Ptr];
     300 fstatat64 => fsmeta::sys_fstatat64, [AtFd, Path, Ptr, X];
     301 unlinkat => fsmeta::sys_unlinkat, [AtFd, Path, X];
     302 renameat => fsmeta::sys_renameat, [AtFd, Path, AtFd, Path];
@@ -133,68 +177,53 @@ rows! {
     305 readlinkat => fsmeta::sys_readlinkat, [AtFd, Path, Ptr, U];
     306 fchmodat => fsmeta::sys_fchmodat, [AtFd, Path, Mode];
     307 faccessat => fsmeta::sys_faccessat, [AtFd, Path, X];
+    308 pselect6 => poll::sys_pselect6, [I, Ptr, Ptr, Ptr, Ptr, Ptr];
+    309 ppoll => poll::sys_ppoll, [Ptr, U, Ptr, Ptr, U];
     311 set_robust_list => misc::sys_set_robust_list, [Ptr, U];
     320 utimensat => fsmeta::sys_utimensat, [AtFd, Path, Ptr, X];
+    324 fallocate => fsattr::sys_fallocate, [Fd, X, U, U, U, U];
     330 dup3 => fs::sys_dup3, [Fd, Fd, OFlags];
+    331 pipe2 => process::sys_pipe2, [Ptr, OFlags];
+    335 rt_tgsigqueueinfo => signal::sys_rt_tgsigqueueinfo, [I, I, Sig, Ptr];
     340 prlimit64 => misc::sys_prlimit64, [I, I, Ptr, Ptr];
+    344 syncfs => fsattr::sys_syncfs, [Fd];
     353 renameat2 => fsmeta::sys_renameat2, [AtFd, Path, AtFd, Path, X];
     355 getrandom => misc::sys_getrandom, [Ptr, U, X];
+    358 execveat => process::sys_execveat, [AtFd, Path, Ptr, Ptr, X];
     383 statx => fsmeta::sys_statx, [AtFd, Path, X, X, Ptr];
     386 rseq => misc::sys_enosys, [Ptr, U, X, X];
     403 clock_gettime64 => time::sys_clock_gettime64, [Clock, Ptr];
     406 clock_getres_time64 => time::sys_clock_getres64, [Clock, Ptr];
     407 clock_nanosleep_time64 => time::sys_clock_nanosleep64, [Clock, X, Ptr, Ptr];
+    408 timer_gettime64 => time::sys_timer_gettime64, [I, Ptr];
+    409 timer_settime64 => time::sys_timer_settime64, [I, X, Ptr, Ptr];
     412 utimensat_time64 => fsmeta::sys_utimensat64, [AtFd, Path, Ptr, X];
+    413 pselect6_time64 => poll::sys_pselect6_time64, [I, Ptr, Ptr, Ptr, Ptr, Ptr];
+    414 ppoll_time64 => poll::sys_ppoll_time64, [Ptr, U, Ptr, Ptr, U];
+    421 rt_sigtimedwait_time64 => signal::sys_rt_sigtimedwait64, [Ptr, Ptr, Ptr, U];
     422 futex_time64 => misc::sys_futex64, [X, Futex, I, Ptr];
     439 faccessat2 => fsmeta::sys_faccessat2, [AtFd, Path, X, X];
 }
 
 /// Names of calls Wax does not implement yet (for the ENOSYS report).
 static OTHER_NAMES: &[(u32, &str)] = &[
-    (2, "fork"),
-    (7, "waitpid"),
-    (11, "execve"),
     (14, "mknod"),
     (21, "mount"),
     (26, "ptrace"),
-    (27, "alarm"),
-    (29, "pause"),
-    (42, "pipe"),
-    (43, "times"),
-    (48, "signal"),
-    (66, "setsid"),
-    (67, "sigaction"),
-    (77, "getrusage"),
     (99, "statfs"),
     (100, "fstatfs"),
     (102, "socketcall"),
-    (104, "setitimer"),
     (106, "stat"),
     (107, "lstat"),
     (108, "fstat"),
-    (114, "wait4"),
-    (119, "sigreturn"),
-    (120, "clone"),
-    (126, "sigprocmask"),
-    (142, "_newselect"),
     (143, "flock"),
     (144, "msync"),
-    (168, "poll"),
-    (176, "rt_sigpending"),
-    (179, "rt_sigsuspend"),
-    (190, "vfork"),
     (241, "sched_setaffinity"),
-    (284, "waitid"),
-    (308, "pselect6"),
-    (309, "ppoll"),
     (322, "timerfd_create"),
     (323, "eventfd"),
-    (331, "pipe2"),
     (359, "socket"),
     (375, "membarrier"),
     (384, "arch_prctl"),
-    (413, "pselect6_time64"),
-    (414, "ppoll_time64"),
     (435, "clone3"),
 ];
 

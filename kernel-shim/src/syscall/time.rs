@@ -5,7 +5,7 @@ use super::misc::read_timespec;
 use super::{Args, SysErr, SysResult};
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
-use crate::process::Wait;
+use crate::process::{PosixTimer, Wait};
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -92,14 +92,16 @@ pub fn sys_time(k: &mut Kernel, a: &Args) -> SysResult {
     Ok(t)
 }
 
-/// Parks until the monotonic `deadline`.
-fn sleep_until(k: &Kernel, deadline: Timespec) -> SysResult {
+/// Parks until the monotonic `deadline`; a handled signal ends the sleep
+/// with EINTR and the time left in `*rem` (0: none).
+fn sleep_until(k: &Kernel, deadline: Timespec, rem: u32) -> SysResult {
     if k.clock.monotonic() >= deadline {
         return Ok(0);
     }
     Err(SysErr::Block(Wait::Until {
         deadline,
         result: 0,
+        rem,
     }))
 }
 
@@ -109,11 +111,11 @@ fn after(k: &Kernel, t: Timespec) -> Timespec {
 
 pub fn sys_nanosleep(k: &mut Kernel, a: &Args) -> SysResult {
     let t = read_timespec(k, a[0], false)?;
-    sleep_until(k, after(k, t))
+    sleep_until(k, after(k, t), a[1])
 }
 
 fn clock_nanosleep(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
-    let (clock, flags, req) = (a[0], a[1], a[2]);
+    let (clock, flags, req, rem) = (a[0], a[1], a[2], a[3]);
     let t = read_timespec(k, req, wide)?;
     let base = now(k, clock)?;
     let deadline = if flags & TIMER_ABSTIME == 0 {
@@ -126,7 +128,12 @@ fn clock_nanosleep(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     } else {
         t
     };
-    sleep_until(k, deadline)
+    let rem = if flags & TIMER_ABSTIME == 0 && !wide {
+        rem
+    } else {
+        0
+    };
+    sleep_until(k, deadline, rem)
 }
 
 pub fn sys_clock_nanosleep(k: &mut Kernel, a: &Args) -> SysResult {
@@ -135,4 +142,290 @@ pub fn sys_clock_nanosleep(k: &mut Kernel, a: &Args) -> SysResult {
 
 pub fn sys_clock_nanosleep64(k: &mut Kernel, a: &Args) -> SysResult {
     clock_nanosleep(k, a, true)
+}
+
+/// `struct itimerval` / `struct itimerspec` in nanoseconds: (interval,
+/// value).
+fn read_pair(k: &mut Kernel, at: u32, micro: bool, wide: bool) -> KResult<(i128, i128)> {
+    let mut m = k.mem();
+    let mut v = [0i128; 4];
+    let step = if wide { 8 } else { 4 };
+    for (i, x) in v.iter_mut().enumerate() {
+        let a = GuestAddr(at + step * i as u32);
+        *x = if wide {
+            i128::from(m.read_u64(a)? as i64)
+        } else {
+            i128::from(m.read_u32(a)? as i32)
+        };
+    }
+    let sub = if micro { 1000 } else { 1 };
+    let lim = if micro { 1_000_000 } else { 1_000_000_000 };
+    if v.iter().any(|x| *x < 0) || v[1] >= lim || v[3] >= lim {
+        return Err(Errno::EINVAL);
+    }
+    Ok((
+        v[0] * 1_000_000_000 + v[1] * sub,
+        v[2] * 1_000_000_000 + v[3] * sub,
+    ))
+}
+
+fn write_pair(k: &mut Kernel, at: u32, pair: (i128, i128), micro: bool, wide: bool) -> KResult<()> {
+    let sub = if micro { 1000 } else { 1 };
+    let words = [
+        pair.0 / 1_000_000_000,
+        pair.0 % 1_000_000_000 / sub,
+        pair.1 / 1_000_000_000,
+        pair.1 % 1_000_000_000 / sub,
+    ];
+    let mut m = k.mem();
+    for (i, w) in words.iter().enumerate() {
+        if wide {
+            m.write_u64(GuestAddr(at + 8 * i as u32), *w as u64)?;
+        } else {
+            m.write_u32(GuestAddr(at + 4 * i as u32), *w as u32)?;
+        }
+    }
+    Ok(())
+}
+
+/// The clock an interval timer counts: monotonic ns for ITIMER_REAL,
+/// executed instructions for VIRTUAL and PROF.
+fn itimer_clock(k: &mut Kernel, which: usize) -> i128 {
+    if which == 0 {
+        k.clock.monotonic().as_nanos()
+    } else {
+        i128::from(k.proc().ticks)
+    }
+}
+
+/// The (interval, time left) of interval timer `which`.
+fn itimer_get(k: &mut Kernel, which: usize) -> (i128, i128) {
+    let now = itimer_clock(k, which);
+    let t = k.proc().itimers[which];
+    let left = if t.next == 0 {
+        0
+    } else {
+        (t.next - now).max(1)
+    };
+    (t.interval, left)
+}
+
+fn itimer_set(k: &mut Kernel, which: usize, interval: i128, value: i128) {
+    let now = itimer_clock(k, which);
+    let t = &mut k.proc().itimers[which];
+    t.interval = interval;
+    t.next = if value == 0 { 0 } else { now + value };
+}
+
+pub fn sys_setitimer(k: &mut Kernel, a: &Args) -> SysResult {
+    let which = a[0] as usize;
+    if which > 2 {
+        return Err(Errno::EINVAL.into());
+    }
+    let new = if a[1] != 0 {
+        read_pair(k, a[1], true, false)?
+    } else {
+        (0, 0)
+    };
+    let old = itimer_get(k, which);
+    if a[2] != 0 {
+        write_pair(k, a[2], old, true, false)?;
+    }
+    itimer_set(k, which, new.0, new.1);
+    Ok(0)
+}
+
+pub fn sys_getitimer(k: &mut Kernel, a: &Args) -> SysResult {
+    let which = a[0] as usize;
+    if which > 2 {
+        return Err(Errno::EINVAL.into());
+    }
+    let old = itimer_get(k, which);
+    write_pair(k, a[1], old, true, false)?;
+    Ok(0)
+}
+
+/// alarm: seconds left of the previous alarm (rounded to nearest, at
+/// least 1 if one was pending).
+pub fn sys_alarm(k: &mut Kernel, a: &Args) -> SysResult {
+    let (_, left) = itimer_get(k, 0);
+    itimer_set(k, 0, 0, i128::from(a[0]) * 1_000_000_000);
+    let secs = (left + 500_000_000) / 1_000_000_000;
+    Ok(if left > 0 { secs.max(1) as u32 } else { 0 })
+}
+
+/// Clock ticks (USER_HZ = 100) of guest instructions at 1 ns each.
+fn ticks_to_clock(t: u64) -> u32 {
+    (t / 10_000_000) as u32
+}
+
+pub fn sys_times(k: &mut Kernel, a: &Args) -> SysResult {
+    let (own, children) = (k.proc().ticks, k.proc().child_ticks);
+    if a[0] != 0 {
+        let mut m = k.mem();
+        let w = [ticks_to_clock(own), 0, ticks_to_clock(children), 0];
+        for (i, v) in w.iter().enumerate() {
+            m.write_u32(GuestAddr(a[0] + 4 * i as u32), *v)?;
+        }
+    }
+    let up = k.clock.monotonic().as_nanos() - k.boot.as_nanos();
+    Ok((up / 10_000_000) as u32)
+}
+
+/// getrusage: user time from executed instructions; the rest zero.
+pub fn sys_getrusage(k: &mut Kernel, a: &Args) -> SysResult {
+    let who = a[0] as i32;
+    let ticks = match who {
+        0 | 1 => k.proc().ticks,
+        -1 => k.proc().child_ticks,
+        _ => return Err(Errno::EINVAL.into()),
+    };
+    let mut b = [0u8; 72];
+    let us = ticks / 1000;
+    b[0..4].copy_from_slice(&((us / 1_000_000) as u32).to_le_bytes());
+    b[4..8].copy_from_slice(&((us % 1_000_000) as u32).to_le_bytes());
+    k.mem().write_bytes(GuestAddr(a[1]), &b)?;
+    Ok(0)
+}
+
+/// sigevent notify values.
+const SIGEV_SIGNAL: u32 = 0;
+const SIGEV_NONE: u32 = 1;
+const SIGEV_THREAD_ID: u32 = 4;
+
+pub fn sys_timer_create(k: &mut Kernel, a: &Args) -> SysResult {
+    let (clock, sev, out) = (a[0], a[1], a[2]);
+    now(k, clock)?;
+    let pid = k.proc().pid;
+    let (value, signo, notify, tid) = if sev == 0 {
+        (0, crate::signal::SIGALRM, SIGEV_SIGNAL, 0)
+    } else {
+        let mut m = k.mem();
+        (
+            m.read_u32(GuestAddr(sev))?,
+            m.read_u32(GuestAddr(sev + 4))?,
+            m.read_u32(GuestAddr(sev + 8))?,
+            m.read_u32(GuestAddr(sev + 12))?,
+        )
+    };
+    if notify != SIGEV_NONE && !(1..=crate::signal::NSIG).contains(&signo) {
+        return Err(Errno::EINVAL.into());
+    }
+    let tid = match notify {
+        SIGEV_SIGNAL | SIGEV_NONE => 0,
+        SIGEV_THREAD_ID => {
+            let t = k.find_tid(tid).ok_or(Errno::EINVAL)?;
+            if k.procs[k.threads[t].process].pid != pid {
+                return Err(Errno::EINVAL.into());
+            }
+            tid
+        }
+        _ => return Err(Errno::EINVAL.into()),
+    };
+    let id = (0..)
+        .find(|i| !k.proc().timers.iter().any(|t| t.id == *i))
+        .unwrap_or(0);
+    if sev == 0 {
+        // sigev_value defaults to the timer id.
+        k.proc()
+            .timers
+            .push(timer(id, clock, signo, id, tid, false));
+    } else {
+        let silent = notify == SIGEV_NONE;
+        k.proc()
+            .timers
+            .push(timer(id, clock, signo, value, tid, silent));
+    }
+    k.mem().write_u32(GuestAddr(out), id)?;
+    Ok(0)
+}
+
+fn timer(id: u32, clock: u32, signo: u32, value: u32, tid: u32, silent: bool) -> PosixTimer {
+    PosixTimer {
+        id,
+        clock,
+        signo,
+        value,
+        tid,
+        silent,
+        next: 0,
+        interval: 0,
+        overrun: 0,
+    }
+}
+
+fn timer_index(k: &mut Kernel, id: u32) -> KResult<usize> {
+    k.proc()
+        .timers
+        .iter()
+        .position(|t| t.id == id)
+        .ok_or(Errno::EINVAL)
+}
+
+fn timer_left(k: &mut Kernel, i: usize) -> (i128, i128) {
+    let now = k.clock.monotonic().as_nanos();
+    let t = k.proc().timers[i];
+    let left = if t.next == 0 {
+        0
+    } else {
+        (t.next - now).max(1)
+    };
+    (t.interval, left)
+}
+
+fn timer_settime(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
+    let i = timer_index(k, a[0])?;
+    let (interval, value) = read_pair(k, a[2], false, wide)?;
+    let old = timer_left(k, i);
+    if a[3] != 0 {
+        write_pair(k, a[3], old, false, wide)?;
+    }
+    let mono = k.clock.monotonic().as_nanos();
+    let clock = k.proc().timers[i].clock;
+    let next = if value == 0 {
+        0
+    } else if a[1] & TIMER_ABSTIME != 0 {
+        // An absolute time on the timer's clock, as a monotonic time.
+        mono + (value - now(k, clock)?.as_nanos()).max(0)
+    } else {
+        mono + value
+    };
+    let t = &mut k.proc().timers[i];
+    t.interval = interval;
+    t.next = next.max(if value == 0 { 0 } else { 1 });
+    Ok(0)
+}
+
+pub fn sys_timer_settime(k: &mut Kernel, a: &Args) -> SysResult {
+    timer_settime(k, a, false)
+}
+
+pub fn sys_timer_settime64(k: &mut Kernel, a: &Args) -> SysResult {
+    timer_settime(k, a, true)
+}
+
+fn timer_gettime(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
+    let i = timer_index(k, a[0])?;
+    let cur = timer_left(k, i);
+    write_pair(k, a[1], cur, false, wide)?;
+    Ok(0)
+}
+
+pub fn sys_timer_gettime(k: &mut Kernel, a: &Args) -> SysResult {
+    timer_gettime(k, a, false)
+}
+
+pub fn sys_timer_gettime64(k: &mut Kernel, a: &Args) -> SysResult {
+    timer_gettime(k, a, true)
+}
+
+pub fn sys_timer_getoverrun(k: &mut Kernel, a: &Args) -> SysResult {
+    let i = timer_index(k, a[0])?;
+    Ok(k.proc().timers[i].overrun)
+}
+
+pub fn sys_timer_delete(k: &mut Kernel, a: &Args) -> SysResult {
+    let i = timer_index(k, a[0])?;
+    k.proc().timers.remove(i);
+    Ok(0)
 }

@@ -1,8 +1,12 @@
-//! A minimal /dev: null, zero, full, random, urandom and tty, plus the
-//! stream handle that also backs the console descriptors 0-2. (A full
-//! devfs with ptys is a later issue; it replaces this file system.)
+//! A minimal /dev: null, zero, full, random, urandom and tty, the
+//! stdin/stdout/stderr and fd links into /proc/self/fd, a `pts` directory
+//! whose `0` is the console, and an empty `shm` (covered by a tmpfs
+//! mount). Also the stream handle that backs the console descriptors 0-2.
+//! (Real ptys are a later issue.)
 
-use super::{mode, Attr, DirEntry, FileHandle, FileSystem, FileType, Ino, OpenMode, SharedStream};
+use super::{
+    mode, Attr, DirEntry, FileHandle, FileSystem, FileType, FsType, Ino, OpenMode, SharedStream,
+};
 use crate::errno::{Errno, KResult};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -10,6 +14,38 @@ use wax_devices::{Entropy, StreamError};
 
 /// The root directory of the device file system.
 const ROOT: Ino = 1;
+/// Directories and links after the devices (node numbers from 100).
+const PTS: Ino = 100;
+const SHM: Ino = 101;
+const PTS0: Ino = 102;
+const PTMX: Ino = 103;
+const LINKS: [(&[u8], &[u8]); 4] = [
+    (b"fd", b"/proc/self/fd"),
+    (b"stdin", b"/proc/self/fd/0"),
+    (b"stdout", b"/proc/self/fd/1"),
+    (b"stderr", b"/proc/self/fd/2"),
+];
+/// The first link's node; the others follow.
+const LINK0: Ino = 110;
+
+/// The device number of this file system.
+fn devfs_dev() -> u64 {
+    makedev(0, 5)
+}
+
+/// What the console (descriptors 0-2, /dev/pts/0) reports: the first
+/// pseudo-terminal, as under a terminal emulator.
+pub fn console_attr() -> Attr {
+    Attr {
+        dev: devfs_dev(),
+        ino: PTS0,
+        mode: mode::S_IFCHR | 0o620,
+        nlink: 1,
+        rdev: makedev(136, 0),
+        blksize: 1024,
+        ..Attr::default()
+    }
+}
 
 /// name, (major, minor); the node number is the index + 2.
 const DEVICES: [(&[u8], (u32, u32)); 6] = [
@@ -44,37 +80,58 @@ impl FileSystem for DevFs {
         ROOT
     }
     fn lookup(&mut self, dir: Ino, name: &[u8]) -> KResult<Ino> {
-        if dir != ROOT {
-            return Err(Errno::ENOTDIR);
-        }
-        DEVICES
-            .iter()
-            .position(|(n, _)| *n == name)
-            .map(|i| i as Ino + 2)
-            .ok_or(Errno::ENOENT)
+        let found = self
+            .readdir(dir)?
+            .into_iter()
+            .find(|e| e.name == name)
+            .map(|e| e.ino);
+        found.ok_or(Errno::ENOENT)
     }
     fn getattr(&mut self, ino: Ino) -> KResult<Attr> {
         let mut a = Attr {
-            dev: makedev(0, 5),
+            dev: devfs_dev(),
             ino,
             nlink: 1,
             blksize: 4096,
             ..Attr::default()
         };
-        if ino == ROOT {
-            a.mode = mode::S_IFDIR | 0o755;
-            a.nlink = 2;
+        match ino {
+            ROOT | PTS | SHM => {
+                a.mode = mode::S_IFDIR | if ino == SHM { 0o1777 } else { 0o755 };
+                a.nlink = if ino == ROOT { 4 } else { 2 };
+                return Ok(a);
+            }
+            PTS0 => return Ok(console_attr()),
+            PTMX => {
+                a.mode = mode::S_IFCHR | 0o666;
+                a.rdev = makedev(5, 2);
+                return Ok(a);
+            }
+            _ => {}
+        }
+        if let Some((_, t)) = ino.checked_sub(LINK0).and_then(|i| LINKS.get(i as usize)) {
+            a.mode = mode::S_IFLNK | 0o777;
+            a.size = t.len() as u64;
             return Ok(a);
         }
-        let (_, (major, minor)) = DEVICES.get(ino as usize - 2).ok_or(Errno::ENOENT)?;
+        let (_, (major, minor)) = DEVICES
+            .get((ino as usize).wrapping_sub(2))
+            .ok_or(Errno::ENOENT)?;
         a.mode = mode::S_IFCHR | 0o666;
         a.rdev = makedev(*major, *minor);
         Ok(a)
     }
     fn open(&mut self, ino: Ino, _how: OpenMode) -> KResult<Box<dyn FileHandle>> {
         let name = match ino {
-            ROOT => return Err(Errno::EISDIR),
-            _ => DEVICES.get(ino as usize - 2).ok_or(Errno::ENOENT)?.0,
+            ROOT | PTS | SHM => return Err(Errno::EISDIR),
+            PTS0 => b"tty",
+            PTMX => return Err(Errno::ENXIO),
+            _ => {
+                DEVICES
+                    .get((ino as usize).wrapping_sub(2))
+                    .ok_or(Errno::ELOOP)?
+                    .0
+            }
         };
         Ok(match name {
             b"null" => Box::new(Null),
@@ -85,21 +142,40 @@ impl FileSystem for DevFs {
         })
     }
     fn readdir(&mut self, dir: Ino) -> KResult<Vec<DirEntry>> {
-        if dir != ROOT {
-            return Err(Errno::ENOTDIR);
+        let entry = |ino, kind, name: &[u8]| DirEntry {
+            ino,
+            kind,
+            name: name.to_vec(),
+        };
+        match dir {
+            ROOT => {}
+            PTS => {
+                return Ok(vec![
+                    entry(PTS0, FileType::CharDevice, b"0"),
+                    entry(PTMX, FileType::CharDevice, b"ptmx"),
+                ])
+            }
+            SHM => return Ok(Vec::new()),
+            _ => return Err(Errno::ENOTDIR),
         }
-        Ok(DEVICES
+        let mut out: Vec<DirEntry> = DEVICES
             .iter()
             .enumerate()
-            .map(|(i, (n, _))| DirEntry {
-                ino: i as Ino + 2,
-                kind: FileType::CharDevice,
-                name: n.to_vec(),
-            })
-            .collect())
+            .map(|(i, (n, _))| entry(i as Ino + 2, FileType::CharDevice, n))
+            .collect();
+        out.push(entry(PTS, FileType::Directory, b"pts"));
+        out.push(entry(SHM, FileType::Directory, b"shm"));
+        for (i, (n, _)) in LINKS.iter().enumerate() {
+            out.push(entry(LINK0 + i as Ino, FileType::Symlink, n));
+        }
+        Ok(out)
     }
-    fn readlink(&mut self, _ino: Ino) -> KResult<Vec<u8>> {
-        Err(Errno::EINVAL)
+    fn readlink(&mut self, ino: Ino) -> KResult<Vec<u8>> {
+        let link = ino.checked_sub(LINK0).and_then(|i| LINKS.get(i as usize));
+        link.map(|(_, t)| t.to_vec()).ok_or(Errno::EINVAL)
+    }
+    fn fs_type(&self) -> FsType {
+        FsType::DEVTMPFS
     }
 }
 
@@ -186,5 +262,8 @@ impl FileHandle for StreamHandle {
     }
     fn set_len(&mut self, _len: u64) -> KResult<()> {
         Err(Errno::EINVAL)
+    }
+    fn proc_name(&self) -> Option<Vec<u8>> {
+        Some(b"/dev/pts/0".to_vec())
     }
 }

@@ -133,7 +133,7 @@ impl FileSystem for MemFs {
             _ => Err(Errno::EINVAL),
         }
     }
-    fn create(&mut self, dir: Ino, name: &[u8], _mode: u32) -> KResult<Ino> {
+    fn create(&mut self, dir: Ino, name: &[u8], _node: &super::NewNode) -> KResult<Ino> {
         if self.lookup(dir, name).is_ok() {
             return Err(Errno::EEXIST);
         }

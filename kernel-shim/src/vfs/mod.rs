@@ -14,10 +14,14 @@
 //! directories.
 
 pub mod dev;
+pub mod lock;
 #[cfg(test)]
 pub mod memfs;
 pub mod path;
+pub mod perm;
 pub mod proc;
+pub mod procgen;
+pub mod tmpfs;
 
 use crate::errno::{Errno, KResult};
 use std::cell::RefCell;
@@ -152,6 +156,49 @@ pub struct StatFs {
     pub f_namelen: u32,
 }
 
+/// A node about to be created: its type and permission bits (umask
+/// already applied), owner, and device number for device nodes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NewNode {
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+}
+
+/// renameat2 flags.
+pub mod rename {
+    pub const RENAME_NOREPLACE: u32 = 1;
+    pub const RENAME_EXCHANGE: u32 = 2;
+    pub const RENAME_WHITEOUT: u32 = 4;
+}
+
+/// A file system's name in /proc/mounts and its `statfs` f_type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FsType {
+    pub name: &'static str,
+    pub magic: u32,
+}
+
+impl FsType {
+    pub const EXT4: FsType = FsType {
+        name: "ext4",
+        magic: 0xef53,
+    };
+    pub const TMPFS: FsType = FsType {
+        name: "tmpfs",
+        magic: 0x0102_1994,
+    };
+    pub const PROC: FsType = FsType {
+        name: "proc",
+        magic: 0x9fa0,
+    };
+    pub const DEVTMPFS: FsType = FsType {
+        name: "devtmpfs",
+        magic: 0x0102_1994,
+    };
+}
+
 /// Access mode and flags an open asks for (the O_* bits that matter to a
 /// file system).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -178,6 +225,17 @@ pub trait FileHandle {
     fn readable(&mut self) -> bool {
         true
     }
+    /// Readiness for poll/select and parked readers and writers: POLLIN,
+    /// POLLOUT, POLLHUP, POLLERR bits (`crate::sched::ev`).
+    fn poll(&mut self) -> u16 {
+        use crate::sched::ev;
+        let out = ev::POLLOUT | ev::POLLWRNORM;
+        if self.readable() {
+            ev::POLLIN | ev::POLLRDNORM | out
+        } else {
+            out
+        }
+    }
     /// The stream behind this handle if it is a terminal (for the tty
     /// ioctls).
     fn tty(&mut self) -> Option<SharedStream> {
@@ -186,8 +244,18 @@ pub trait FileHandle {
     fn set_len(&mut self, _len: u64) -> KResult<()> {
         Err(Errno::EINVAL)
     }
+    /// Backs `off..off+len` with storage, growing the file (fallocate
+    /// mode 0).
+    fn allocate(&mut self, _off: u64, _len: u64) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
     fn sync(&mut self) -> KResult<()> {
         Ok(())
+    }
+    /// What /proc/PID/fd shows for a handle without a path (e.g.
+    /// `pipe:[N]`, `anon_inode:[eventfd]`).
+    fn proc_name(&self) -> Option<Vec<u8>> {
+        None
     }
 }
 
@@ -205,13 +273,21 @@ pub trait FileSystem {
     /// All entries of a directory, without "." and "..".
     fn readdir(&mut self, dir: Ino) -> KResult<Vec<DirEntry>>;
     fn readlink(&mut self, ino: Ino) -> KResult<Vec<u8>>;
-    fn create(&mut self, _dir: Ino, _name: &[u8], _mode: u32) -> KResult<Ino> {
+    /// Creates a non-directory, non-symlink node (regular file, FIFO,
+    /// socket, device) as `node.mode`'s type bits say.
+    fn create(&mut self, _dir: Ino, _name: &[u8], _node: &NewNode) -> KResult<Ino> {
         Err(Errno::EROFS)
     }
-    fn mkdir(&mut self, _dir: Ino, _name: &[u8], _mode: u32) -> KResult<()> {
+    fn mkdir(&mut self, _dir: Ino, _name: &[u8], _node: &NewNode) -> KResult<Ino> {
         Err(Errno::EROFS)
     }
-    fn symlink(&mut self, _dir: Ino, _name: &[u8], _target: &[u8]) -> KResult<()> {
+    fn symlink(
+        &mut self,
+        _dir: Ino,
+        _name: &[u8],
+        _target: &[u8],
+        _node: &NewNode,
+    ) -> KResult<Ino> {
         Err(Errno::EROFS)
     }
     fn link(&mut self, _ino: Ino, _dir: Ino, _name: &[u8]) -> KResult<()> {
@@ -223,12 +299,29 @@ pub trait FileSystem {
     fn rmdir(&mut self, _dir: Ino, _name: &[u8]) -> KResult<()> {
         Err(Errno::EROFS)
     }
-    /// Moves `odir/oname` to `ndir/nname`, replacing a compatible target.
-    fn rename(&mut self, _odir: Ino, _oname: &[u8], _ndir: Ino, _nname: &[u8]) -> KResult<()> {
+    /// Moves `odir/oname` to `ndir/nname`, replacing a compatible target;
+    /// `flags` are the renameat2 flags ([`rename`]).
+    fn rename(
+        &mut self,
+        _odir: Ino,
+        _oname: &[u8],
+        _ndir: Ino,
+        _nname: &[u8],
+        _flags: u32,
+    ) -> KResult<()> {
         Err(Errno::EROFS)
+    }
+    /// Name and magic number (/proc/mounts, statfs).
+    fn fs_type(&self) -> FsType {
+        FsType::EXT4
+    }
+    /// Flushes everything to the backing store (sync, syncfs).
+    fn sync(&mut self) -> KResult<()> {
+        Ok(())
     }
     fn statfs(&mut self) -> KResult<StatFs> {
         Ok(StatFs {
+            f_type: self.fs_type().magic,
             f_bsize: 4096,
             f_namelen: 255,
             ..StatFs::default()

@@ -2,7 +2,10 @@
 //! nodes, so the guest-root confinement is enforced here for every file
 //! system).
 
-use super::{Attr, FileSystem, Ino, MountId};
+use super::lock::LockTable;
+use super::perm::{self, Cred};
+use super::tmpfs::Now;
+use super::{Attr, FileSystem, FsType, Ino, MountId};
 use crate::errno::{Errno, KResult};
 use std::collections::HashMap;
 
@@ -55,6 +58,16 @@ impl Location {
         l
     }
 
+    /// The path of `name` in this directory.
+    pub fn join_name(&self, name: &[u8]) -> Vec<u8> {
+        let mut p = self.path();
+        if p != b"/" {
+            p.push(b'/');
+        }
+        p.extend_from_slice(name);
+        p
+    }
+
     /// Whether this is the guest root.
     pub fn is_root(&self) -> bool {
         self.chain.is_empty()
@@ -81,6 +94,15 @@ pub struct Vfs {
     mounts: Vec<Box<dyn FileSystem>>,
     /// (mount, directory, name) → the file system mounted on that name.
     covers: HashMap<(MountId, Ino, Vec<u8>), MountId>,
+    /// The guest path each mount covers ("/" for the root).
+    points: Vec<Vec<u8>>,
+    /// The time file systems stamp on changes; the system call layer
+    /// keeps it current.
+    pub now: Now,
+    /// Advisory locks of all processes.
+    pub locks: LockTable,
+    /// Whose walk this is: directories need search (x) permission.
+    pub cred: Cred,
 }
 
 impl Vfs {
@@ -89,7 +111,30 @@ impl Vfs {
         Vfs {
             mounts: vec![root],
             covers: HashMap::new(),
+            points: vec![b"/".to_vec()],
+            now: Now::default(),
+            locks: LockTable::default(),
+            cred: Cred::default(),
         }
+    }
+
+    /// The mounts: (id, guest path of the mount point, type).
+    pub fn mounts(&self) -> Vec<(MountId, Vec<u8>, FsType)> {
+        self.points
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (i, p.clone(), self.mounts[i].fs_type()))
+            .collect()
+    }
+
+    /// The mount a location is in.
+    pub fn mount_of(&self, loc: &Location) -> MountId {
+        self.node(loc).0
+    }
+
+    /// The mount whose mount point is `point`, if any.
+    pub fn mount_at(&self, point: &[u8]) -> Option<MountId> {
+        self.points.iter().position(|p| p == point)
     }
 
     /// Mounts `fs` on the directory name `at` (an absolute guest path like
@@ -102,6 +147,7 @@ impl Vfs {
         let (m, ino) = self.node(&dir);
         let id = self.mounts.len();
         self.mounts.push(fs);
+        self.points.push(dir.join_name(&name));
         self.covers.insert((m, ino, name), id);
         Ok(id)
     }
@@ -132,6 +178,33 @@ impl Vfs {
             return Ok((sub, self.mounts[sub].root()));
         }
         Ok((m, self.fs(m).lookup(dir, name)?))
+    }
+
+    /// Brings the names along a location up to date after renames: a step
+    /// whose name no longer leads to its node is looked for among its
+    /// parent's entries. (A node moved to another directory keeps its old
+    /// name; finding it would need parent links in every file system.)
+    pub fn revalidate(&mut self, loc: &mut Location) {
+        for i in 0..loc.chain.len() {
+            let (pm, pino) = match i {
+                0 => (0, self.mounts[0].root()),
+                _ => (loc.chain[i - 1].mount, loc.chain[i - 1].ino),
+            };
+            let step = loc.chain[i].clone();
+            if self.child(pm, pino, &step.name).ok() == Some((step.mount, step.ino)) {
+                continue;
+            }
+            let Ok(entries) = self.fs(pm).readdir(pino) else {
+                return;
+            };
+            let found = entries
+                .into_iter()
+                .find(|e| self.child(pm, pino, &e.name).ok() == Some((step.mount, step.ino)));
+            match found {
+                Some(e) => loc.chain[i].name = e.name,
+                None => return,
+            }
+        }
     }
 
     /// Resolves `path` relative to `start` (absolute paths start at the
@@ -199,6 +272,10 @@ impl Vfs {
                 return Err(Errno::ENAMETOOLONG);
             }
             let (dm, dino) = self.node(&loc);
+            if !self.cred.is_root() {
+                let d = self.fs(dm).getattr(dino)?;
+                perm::check(&d, &self.cred, perm::MAY_EXEC)?;
+            }
             let (m, ino) = self.child(dm, dino, c)?;
             let attr = self.fs(m).getattr(ino)?;
             let follow = !last || follow_last || must_be_dir;

@@ -1,0 +1,393 @@
+//! A mounted volume: the device, the superblock and group descriptors in
+//! memory, and the bounded caches.
+//!
+//! Write-back: metadata blocks (bitmaps, inode tables, directories,
+//! indirect blocks) are changed in the block cache and reach the device
+//! when evicted or at `sync`. File data bypasses the cache for whole blocks
+//! that are not cached (large files must not flush the metadata out).
+//!
+//! Clean flag: while the device holds writes that are not yet a consistent
+//! whole, its superblock says "not clean" (s_state without
+//! EXT2_VALID_FS). `sync` writes every dirty block, then the superblock
+//! with EXT2_VALID_FS, then flushes the device: after a flush the device
+//! holds a consistent file system that `e2fsck -fn` accepts.
+
+use super::disk::{GroupDesc, Inode, Superblock, EXT2_VALID_FS, SUPERBLOCK_OFFSET};
+use super::Ext2Error;
+use crate::errno::{Errno, KResult};
+use lru::LruCache;
+use std::collections::{BTreeSet, HashMap};
+use std::num::NonZeroUsize;
+use wax_devices::block::BlockDevice;
+use wax_devices::{Clock, Timespec};
+
+/// Cache bounds. Blocks: 32 MiB of 4 KiB blocks.
+pub const CACHE_BYTES: usize = 32 << 20;
+pub const INODE_CACHE: usize = 4096;
+pub const DENTRY_CACHE: usize = 8192;
+/// Dirty data older than this is written back by the next operation.
+pub const WRITEBACK_SECS: i64 = 5;
+
+struct CachedBlock {
+    data: Box<[u8]>,
+    dirty: bool,
+}
+
+pub struct Volume {
+    dev: Box<dyn BlockDevice>,
+    pub sb: Superblock,
+    pub groups: Vec<GroupDesc>,
+    /// Block size in bytes.
+    pub bs: usize,
+    pub read_only: bool,
+    blocks: LruCache<u32, CachedBlock>,
+    inodes: LruCache<u32, Inode>,
+    /// (directory, name) → inode, or None for a name known to be absent.
+    pub dentries: LruCache<(u32, Vec<u8>), Option<u32>>,
+    clock: Box<dyn Clock>,
+    /// The device's superblock says EXT2_VALID_FS.
+    clean_on_disk: bool,
+    /// Something changed since the last sync.
+    changed: bool,
+    last_sync: Timespec,
+    /// Open handles per inode (an unlinked inode lives until the last
+    /// one closes).
+    pub open: HashMap<u32, u32>,
+    /// Inodes unlinked while open.
+    pub orphans: BTreeSet<u32>,
+    pub group_count: u32,
+    /// Blocks per inode table.
+    pub itable_blocks: u32,
+}
+
+fn corrupt(msg: impl Into<String>) -> Ext2Error {
+    Ext2Error::Corrupt(msg.into())
+}
+
+impl Volume {
+    pub fn mount(
+        mut dev: Box<dyn BlockDevice>,
+        clock: Box<dyn Clock>,
+        read_only: bool,
+    ) -> Result<Volume, Ext2Error> {
+        if dev.size() < SUPERBLOCK_OFFSET + 1024 {
+            return Err(Ext2Error::BadMagic);
+        }
+        let mut raw = vec![0u8; 1024];
+        dev.read_at(SUPERBLOCK_OFFSET, &mut raw)?;
+        let sb = Superblock::parse(&raw)?;
+        let forced_ro = super::check::features(&sb)?;
+        let geometry = super::check::geometry(&sb, dev.size())?;
+        let bs = geometry.block_size;
+        let read_only = read_only || forced_ro || dev.is_read_only();
+        let mut vol = Volume {
+            dev,
+            sb,
+            groups: Vec::new(),
+            bs,
+            read_only,
+            blocks: LruCache::new(
+                NonZeroUsize::new((CACHE_BYTES / bs).max(16)).unwrap_or(NonZeroUsize::MIN),
+            ),
+            inodes: LruCache::new(NonZeroUsize::new(INODE_CACHE).unwrap_or(NonZeroUsize::MIN)),
+            dentries: LruCache::new(NonZeroUsize::new(DENTRY_CACHE).unwrap_or(NonZeroUsize::MIN)),
+            clock,
+            clean_on_disk: true,
+            changed: false,
+            last_sync: Timespec::default(),
+            open: HashMap::new(),
+            orphans: BTreeSet::new(),
+            group_count: geometry.groups,
+            itable_blocks: geometry.itable_blocks,
+        };
+        vol.load_groups()?;
+        vol.last_sync = vol.clock.monotonic();
+        let root = vol
+            .inode(super::disk::EXT2_ROOT_INO)
+            .map_err(|_| corrupt("cannot read the root inode"))?;
+        if !root.is_dir() {
+            return Err(corrupt("the root inode is not a directory"));
+        }
+        Ok(vol)
+    }
+
+    fn load_groups(&mut self) -> Result<(), Ext2Error> {
+        let first = self.sb.s_first_data_block + 1;
+        let per_block = self.bs / GroupDesc::SIZE;
+        let mut groups = Vec::with_capacity(self.group_count as usize);
+        for g in 0..self.group_count as usize {
+            let b = first + (g / per_block) as u32;
+            let block = self
+                .block(b)
+                .map_err(|_| corrupt("cannot read group descriptors"))?;
+            let at = (g % per_block) * GroupDesc::SIZE;
+            let gd = GroupDesc::parse(&block[at..at + GroupDesc::SIZE]);
+            super::check::group(self, g as u32, &gd)?;
+            groups.push(gd);
+        }
+        self.groups = groups;
+        Ok(())
+    }
+
+    pub fn now(&self) -> super::disk::Time {
+        let t = self.clock.realtime();
+        super::disk::Time {
+            sec: t.sec,
+            nsec: t.nsec,
+        }
+    }
+
+    /// Is `b` a block number inside the file system's data area?
+    pub fn valid_block(&self, b: u32) -> bool {
+        b >= self.sb.s_first_data_block && b < self.sb.s_blocks_count
+    }
+
+    fn device_offset(&self, b: u32) -> u64 {
+        u64::from(b) * self.bs as u64
+    }
+
+    /// Block `b` through the cache (a copy, so callers can hold it while
+    /// calling back into the volume).
+    pub fn block(&mut self, b: u32) -> KResult<Vec<u8>> {
+        if let Some(c) = self.blocks.get(&b) {
+            return Ok(c.data.to_vec());
+        }
+        if !self.valid_block(b) && b != 0 {
+            return Err(Errno::EIO);
+        }
+        let mut data = vec![0u8; self.bs];
+        let off = self.device_offset(b);
+        self.dev.read_at(off, &mut data).map_err(|_| Errno::EIO)?;
+        self.insert(b, data.clone().into_boxed_slice(), false)?;
+        Ok(data)
+    }
+
+    /// Replaces block `b` in the cache, marking it dirty.
+    pub fn put_block(&mut self, b: u32, data: Vec<u8>) -> KResult<()> {
+        if !self.valid_block(b) || data.len() != self.bs {
+            return Err(Errno::EIO);
+        }
+        self.writable()?;
+        self.changed = true;
+        self.insert(b, data.into_boxed_slice(), true)
+    }
+
+    /// Changes block `b` in place through `f`.
+    pub fn modify_block<R>(&mut self, b: u32, f: impl FnOnce(&mut [u8]) -> R) -> KResult<R> {
+        let mut data = self.block(b)?;
+        let r = f(&mut data);
+        self.put_block(b, data)?;
+        Ok(r)
+    }
+
+    fn insert(&mut self, b: u32, data: Box<[u8]>, dirty: bool) -> KResult<()> {
+        if let Some((old, c)) = self.blocks.push(b, CachedBlock { data, dirty }) {
+            if old != b && c.dirty {
+                self.write_out(old, &c.data)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn write_out(&mut self, b: u32, data: &[u8]) -> KResult<()> {
+        self.begin_write()?;
+        let off = self.device_offset(b);
+        self.dev.write_at(off, data).map_err(|_| Errno::EIO)
+    }
+
+    /// Forgets a freed block so a stale copy is never written back.
+    pub fn forget_block(&mut self, b: u32) {
+        self.blocks.pop(&b);
+    }
+
+    /// Reads data blocks `b..b+n` into `buf`, from the cache where cached.
+    pub fn read_data(&mut self, b: u32, buf: &mut [u8]) -> KResult<()> {
+        let n = buf.len() / self.bs;
+        let end = u64::from(b) + n as u64;
+        if !self.valid_block(b) || end > u64::from(self.sb.s_blocks_count) {
+            return Err(Errno::EIO);
+        }
+        let off = self.device_offset(b);
+        self.dev.read_at(off, buf).map_err(|_| Errno::EIO)?;
+        for i in 0..n {
+            if let Some(c) = self.blocks.peek(&(b + i as u32)) {
+                buf[i * self.bs..(i + 1) * self.bs].copy_from_slice(&c.data);
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes one whole data block: into the cache if it is cached there,
+    /// else straight to the device.
+    pub fn write_data(&mut self, b: u32, data: &[u8]) -> KResult<()> {
+        if !self.valid_block(b) {
+            return Err(Errno::EIO);
+        }
+        self.writable()?;
+        self.changed = true;
+        if let Some(c) = self.blocks.peek_mut(&b) {
+            c.data.copy_from_slice(data);
+            c.dirty = true;
+            return Ok(());
+        }
+        self.write_out(b, data)
+    }
+
+    /// Where inode `ino` lives: (block, byte offset in it).
+    fn inode_location(&self, ino: u32) -> KResult<(u32, usize)> {
+        if ino == 0 || ino > self.sb.s_inodes_count {
+            return Err(Errno::EIO);
+        }
+        let ipg = self.sb.s_inodes_per_group;
+        let group = ((ino - 1) / ipg) as usize;
+        let index = ((ino - 1) % ipg) as usize;
+        let gd = self.groups.get(group).ok_or(Errno::EIO)?;
+        let isz = usize::from(self.sb.s_inode_size);
+        let block = gd.bg_inode_table + (index * isz / self.bs) as u32;
+        Ok((block, index * isz % self.bs))
+    }
+
+    pub fn inode(&mut self, ino: u32) -> KResult<Inode> {
+        if let Some(i) = self.inodes.get(&ino) {
+            return Ok(i.clone());
+        }
+        let (b, off) = self.inode_location(ino)?;
+        let block = self.block(b)?;
+        let inode = Inode::parse(&block[off..off + usize::from(self.sb.s_inode_size)]);
+        self.inodes.put(ino, inode.clone());
+        Ok(inode)
+    }
+
+    pub fn put_inode(&mut self, ino: u32, inode: &Inode) -> KResult<()> {
+        let (b, off) = self.inode_location(ino)?;
+        let bytes = inode.to_bytes();
+        self.modify_block(b, |d| d[off..off + bytes.len()].copy_from_slice(&bytes))?;
+        self.inodes.put(ino, inode.clone());
+        Ok(())
+    }
+
+    /// Called before the first change after a sync: marks the device's
+    /// superblock not clean, so a crash before the next sync is visible.
+    pub fn begin_write(&mut self) -> KResult<()> {
+        self.writable()?;
+        if self.clean_on_disk {
+            self.clean_on_disk = false;
+            self.sb.s_state &= !EXT2_VALID_FS;
+            self.write_superblock()?;
+            self.sb.s_state |= EXT2_VALID_FS;
+        }
+        Ok(())
+    }
+
+    fn write_superblock(&mut self) -> KResult<()> {
+        let bytes = self.sb.to_bytes();
+        self.dev
+            .write_at(SUPERBLOCK_OFFSET, &bytes)
+            .map_err(|_| Errno::EIO)?;
+        // Keep a cached copy of the block holding it in step.
+        let b = (SUPERBLOCK_OFFSET / self.bs as u64) as u32;
+        let at = (SUPERBLOCK_OFFSET % self.bs as u64) as usize;
+        if let Some(c) = self.blocks.peek_mut(&b) {
+            c.data[at..at + bytes.len()].copy_from_slice(&bytes);
+        }
+        Ok(())
+    }
+
+    /// Writes the group descriptors into their (cached) blocks.
+    fn store_groups(&mut self) -> KResult<()> {
+        let first = self.sb.s_first_data_block + 1;
+        let per_block = self.bs / GroupDesc::SIZE;
+        for (i, chunk) in self.groups.clone().chunks(per_block).enumerate() {
+            self.modify_block(first + i as u32, |d| {
+                for (j, gd) in chunk.iter().enumerate() {
+                    gd.write(&mut d[j * GroupDesc::SIZE..(j + 1) * GroupDesc::SIZE]);
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Writes everything back and flushes the device. Inodes unlinked but
+    /// still open are written as freed (see `orphan::view`), so the
+    /// device is consistent even if Wax dies before they are closed.
+    pub fn sync(&mut self) -> KResult<()> {
+        if self.read_only || !self.changed {
+            return Ok(());
+        }
+        self.begin_write()?;
+        self.store_groups()?;
+        let view = super::orphan::view(self)?;
+        let mut dirty: Vec<u32> = self
+            .blocks
+            .iter()
+            .filter(|(_, c)| c.dirty)
+            .map(|(&b, _)| b)
+            .chain(view.blocks.keys().copied())
+            .collect();
+        dirty.sort_unstable();
+        dirty.dedup();
+        for b in dirty {
+            let off = self.device_offset(b);
+            let data = match view.blocks.get(&b) {
+                Some(d) => {
+                    self.redirty(b);
+                    d.clone()
+                }
+                None => {
+                    let c = self.blocks.peek_mut(&b).ok_or(Errno::EIO)?;
+                    c.dirty = false;
+                    c.data.to_vec()
+                }
+            };
+            self.dev.write_at(off, &data).map_err(|_| Errno::EIO)?;
+        }
+        let now = self.now();
+        self.sb.s_wtime = now.sec as u32;
+        let saved = (self.sb.s_free_blocks_count, self.sb.s_free_inodes_count);
+        self.sb.s_free_blocks_count += view.freed_blocks;
+        self.sb.s_free_inodes_count += view.freed_inodes;
+        let written = self.write_superblock();
+        (self.sb.s_free_blocks_count, self.sb.s_free_inodes_count) = saved;
+        written?;
+        self.dev.flush().map_err(|_| Errno::EIO)?;
+        // With orphans the device shows them freed while memory does not;
+        // their blocks stay dirty for the sync after they are closed.
+        self.clean_on_disk = true;
+        self.changed = false;
+        self.last_sync = self.clock.monotonic();
+        Ok(())
+    }
+
+    /// Syncs if the oldest unsynced change is older than WRITEBACK_SECS
+    /// (the kernel's periodic writeback, done lazily).
+    pub fn maybe_writeback(&mut self) -> KResult<()> {
+        if !self.changed {
+            return Ok(());
+        }
+        let now = self.clock.monotonic();
+        if now.sec - self.last_sync.sec >= WRITEBACK_SECS {
+            self.sync()?;
+        }
+        Ok(())
+    }
+
+    /// Marks a cached block dirty again (its device copy differs).
+    pub fn redirty(&mut self, b: u32) {
+        if let Some(c) = self.blocks.peek_mut(&b) {
+            c.dirty = true;
+        }
+    }
+
+    /// EROFS unless the volume may be written.
+    pub fn writable(&self) -> KResult<()> {
+        if self.read_only {
+            Err(Errno::EROFS)
+        } else {
+            Ok(())
+        }
+    }
+
+    pub fn inode_location_pub(&self, ino: u32) -> KResult<(u32, usize)> {
+        self.inode_location(ino)
+    }
+}

@@ -1,0 +1,219 @@
+//! Pipes: a 64 KiB byte buffer shared by a read end and a write end.
+//!
+//! Each end is a [`FileHandle`] (so pipe(2) descriptors and FIFOs opened by
+//! path use the same object: a FIFO node keeps one `Rc<RefCell<Pipe>>` and
+//! hands out [`Pipe::reader`]/[`Pipe::writer`] ends). Dropping an end (the
+//! last descriptor of its open file closed) updates the counts, so a
+//! reader sees end of file when no writer is left and a writer gets EPIPE
+//! (and the kernel SIGPIPE) when no reader is left.
+//!
+//! Blocking is the caller's: an empty pipe with writers, or a full one,
+//! answers EAGAIN and the system call parks the thread (or returns EAGAIN
+//! for O_NONBLOCK); `poll` reports readiness so parked threads wake. Writes
+//! of at most PIPE_BUF bytes are atomic (all or EAGAIN). A larger write
+//! takes what fits; Linux would keep a blocking writer waiting until all
+//! of it is written, here the call returns the short count (callers loop
+//! on short writes, as they must for signals anyway).
+
+use crate::errno::{Errno, KResult};
+use crate::sched::ev;
+use crate::vfs::FileHandle;
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+/// Capacity of a pipe (Linux's default: 16 pages).
+pub const PIPE_SIZE: usize = 65536;
+/// Writes up to this size are atomic.
+pub const PIPE_BUF: usize = 4096;
+
+/// The shared buffer and the number of open ends.
+#[derive(Default)]
+pub struct Pipe {
+    buf: VecDeque<u8>,
+    readers: u32,
+    writers: u32,
+}
+
+pub type PipeRef = Rc<RefCell<Pipe>>;
+
+impl Pipe {
+    pub fn new() -> PipeRef {
+        Rc::new(RefCell::new(Pipe::default()))
+    }
+
+    /// A new read end.
+    pub fn reader(pipe: &PipeRef) -> PipeReader {
+        pipe.borrow_mut().readers += 1;
+        PipeReader(pipe.clone())
+    }
+
+    /// A new write end.
+    pub fn writer(pipe: &PipeRef) -> PipeWriter {
+        pipe.borrow_mut().writers += 1;
+        PipeWriter(pipe.clone())
+    }
+
+    /// Bytes waiting to be read (FIONREAD).
+    pub fn len(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.buf.is_empty()
+    }
+
+    pub fn readers(&self) -> u32 {
+        self.readers
+    }
+
+    pub fn writers(&self) -> u32 {
+        self.writers
+    }
+
+    fn read(&mut self, out: &mut [u8]) -> KResult<usize> {
+        if self.buf.is_empty() {
+            return if self.writers == 0 || out.is_empty() {
+                Ok(0)
+            } else {
+                Err(Errno::EAGAIN)
+            };
+        }
+        let n = out.len().min(self.buf.len());
+        for (o, b) in out.iter_mut().zip(self.buf.drain(..n)) {
+            *o = b;
+        }
+        Ok(n)
+    }
+
+    fn write(&mut self, data: &[u8]) -> KResult<usize> {
+        if self.readers == 0 {
+            return Err(Errno::EPIPE);
+        }
+        let free = PIPE_SIZE - self.buf.len();
+        let n = if data.len() <= PIPE_BUF {
+            if free < data.len() {
+                return Err(Errno::EAGAIN);
+            }
+            data.len()
+        } else {
+            if free == 0 {
+                return Err(Errno::EAGAIN);
+            }
+            data.len().min(free)
+        };
+        self.buf.extend(&data[..n]);
+        Ok(n)
+    }
+}
+
+/// The read end.
+pub struct PipeReader(PipeRef);
+
+/// The write end.
+pub struct PipeWriter(PipeRef);
+
+impl PipeReader {
+    pub fn pipe(&self) -> &PipeRef {
+        &self.0
+    }
+}
+
+impl PipeWriter {
+    pub fn pipe(&self) -> &PipeRef {
+        &self.0
+    }
+}
+
+impl Drop for PipeReader {
+    fn drop(&mut self) {
+        self.0.borrow_mut().readers -= 1;
+    }
+}
+
+impl Drop for PipeWriter {
+    fn drop(&mut self) {
+        self.0.borrow_mut().writers -= 1;
+    }
+}
+
+impl FileHandle for PipeReader {
+    fn read_at(&mut self, _off: u64, buf: &mut [u8]) -> KResult<usize> {
+        self.0.borrow_mut().read(buf)
+    }
+    fn write_at(&mut self, _off: u64, _buf: &[u8]) -> KResult<usize> {
+        Err(Errno::EBADF)
+    }
+    fn is_stream(&self) -> bool {
+        true
+    }
+    fn readable(&mut self) -> bool {
+        let p = self.0.borrow();
+        !p.buf.is_empty() || p.writers == 0
+    }
+    fn poll(&mut self) -> u16 {
+        let p = self.0.borrow();
+        let mut e = 0;
+        if !p.buf.is_empty() {
+            e |= ev::POLLIN | ev::POLLRDNORM;
+        }
+        if p.writers == 0 {
+            e |= ev::POLLHUP;
+        }
+        e
+    }
+}
+
+impl FileHandle for PipeWriter {
+    fn read_at(&mut self, _off: u64, _buf: &mut [u8]) -> KResult<usize> {
+        Err(Errno::EBADF)
+    }
+    fn write_at(&mut self, _off: u64, buf: &[u8]) -> KResult<usize> {
+        self.0.borrow_mut().write(buf)
+    }
+    fn is_stream(&self) -> bool {
+        true
+    }
+    fn poll(&mut self) -> u16 {
+        let p = self.0.borrow();
+        let mut e = 0;
+        if PIPE_SIZE - p.buf.len() >= PIPE_BUF {
+            e |= ev::POLLOUT | ev::POLLWRNORM;
+        }
+        if p.readers == 0 {
+            e |= ev::POLLERR;
+        }
+        e
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eof_epipe_and_atomic_writes() {
+        let p = Pipe::new();
+        let mut r = Pipe::reader(&p);
+        let mut w = Pipe::writer(&p);
+        let mut b = [0u8; 8];
+        assert_eq!(r.read_at(0, &mut b), Err(Errno::EAGAIN));
+        assert_eq!(w.write_at(0, b"hey"), Ok(3));
+        assert_eq!(r.poll() & ev::POLLIN, ev::POLLIN);
+        assert_eq!(r.read_at(0, &mut b), Ok(3));
+        let big = vec![1u8; PIPE_SIZE - 100];
+        assert_eq!(w.write_at(0, &big), Ok(PIPE_SIZE - 100));
+        // 200 bytes do not fit in 100: an atomic write waits.
+        assert_eq!(w.write_at(0, &[2; 200]), Err(Errno::EAGAIN));
+        assert_eq!(w.poll() & ev::POLLOUT, 0);
+        drop(w);
+        assert_eq!(r.poll() & ev::POLLHUP, ev::POLLHUP);
+        let mut all = vec![0u8; PIPE_SIZE];
+        assert_eq!(r.read_at(0, &mut all), Ok(PIPE_SIZE - 100));
+        assert_eq!(r.read_at(0, &mut all), Ok(0));
+        let mut w2 = Pipe::writer(&p);
+        drop(r);
+        assert_eq!(w2.write_at(0, b"x"), Err(Errno::EPIPE));
+        assert_eq!(w2.poll() & ev::POLLERR, ev::POLLERR);
+    }
+}

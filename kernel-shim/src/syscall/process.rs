@@ -1,0 +1,346 @@
+//! Process calls: fork, vfork, clone, execve, exit, wait, ids, process
+//! groups and sessions, pipes.
+
+use super::fs::{at_start, install};
+use super::{read_path, Args, SysErr, SysResult};
+use crate::errno::{Errno, KResult};
+use crate::exec::ExecRequest;
+use crate::kernel::Kernel;
+use crate::pipe::Pipe;
+use crate::process::{oflag, OpenFile, Wait};
+use crate::task::{cf, wo, CloneArgs, WaitFor};
+use wax_cpu::GuestAddr;
+
+pub fn sys_fork(k: &mut Kernel, _a: &Args) -> SysResult {
+    clone(
+        k,
+        CloneArgs {
+            flags: crate::signal::SIGCHLD,
+            ..CloneArgs::default()
+        },
+    )
+}
+
+pub fn sys_vfork(k: &mut Kernel, _a: &Args) -> SysResult {
+    clone(
+        k,
+        CloneArgs {
+            flags: cf::CLONE_VM | cf::CLONE_VFORK | crate::signal::SIGCHLD,
+            ..CloneArgs::default()
+        },
+    )
+}
+
+/// i386 clone(flags, newsp, parent_tid, tls, child_tid).
+pub fn sys_clone(k: &mut Kernel, a: &Args) -> SysResult {
+    clone(
+        k,
+        CloneArgs {
+            flags: a[0],
+            newsp: a[1],
+            parent_tid: a[2],
+            tls: a[3],
+            child_tid: a[4],
+        },
+    )
+}
+
+fn clone(k: &mut Kernel, args: CloneArgs) -> SysResult {
+    let tid = k.do_clone(args)?;
+    if args.flags & cf::CLONE_VFORK != 0 && args.flags & cf::CLONE_THREAD == 0 {
+        return Err(SysErr::Block(Wait::Vfork { child: tid }));
+    }
+    Ok(tid)
+}
+
+/// Reads a NULL-terminated array of string pointers (argv, envp).
+fn read_strings(k: &mut Kernel, mut at: u32) -> KResult<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    let mut total = 0;
+    if at == 0 {
+        return Ok(out);
+    }
+    loop {
+        let p = k.mem().read_u32(GuestAddr(at))?;
+        if p == 0 {
+            return Ok(out);
+        }
+        let s = k
+            .mem()
+            .read_cstr(GuestAddr(p), crate::loader::ARG_MAX)?
+            .ok_or(Errno::E2BIG)?;
+        total += s.len() + 1;
+        if total > crate::loader::ARG_MAX {
+            return Err(Errno::E2BIG);
+        }
+        out.push(s);
+        at += 4;
+    }
+}
+
+pub fn sys_execve(k: &mut Kernel, a: &Args) -> SysResult {
+    execveat(k, super::fs::AT_FDCWD, a[0], a[1], a[2], 0)
+}
+
+pub fn sys_execveat(k: &mut Kernel, a: &Args) -> SysResult {
+    execveat(k, a[0], a[1], a[2], a[3], a[4])
+}
+
+const AT_EMPTY_PATH: u32 = 0x1000;
+
+fn execveat(k: &mut Kernel, dirfd: u32, path: u32, argv: u32, envp: u32, flags: u32) -> SysResult {
+    let path = match read_path(k, path) {
+        Ok(p) => p,
+        Err(Errno::EFAULT) if flags & AT_EMPTY_PATH != 0 => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let argv = read_strings(k, argv)?;
+    let envp = read_strings(k, envp)?;
+    let (start, path) = if path.is_empty() {
+        if flags & AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT.into());
+        }
+        // fexecve: the open file itself.
+        let file = k.proc().fds.file(dirfd)?;
+        let loc = file.borrow().location.clone().ok_or(Errno::EACCES)?;
+        (loc, b".".to_vec())
+    } else {
+        (at_start(k, dirfd, &path)?, path)
+    };
+    k.do_execve(ExecRequest {
+        start,
+        path,
+        argv,
+        envp,
+    })?;
+    // The new program starts with zeroed registers (EAX included).
+    Err(SysErr::Exited)
+}
+
+pub fn sys_exit(k: &mut Kernel, a: &Args) -> SysResult {
+    let t = k.current;
+    k.exit_thread(t, a[0] & 0xff);
+    Err(SysErr::Exited)
+}
+
+pub fn sys_exit_group(k: &mut Kernel, a: &Args) -> SysResult {
+    let p = k.threads[k.current].process;
+    k.exit_group(p, crate::process::wstatus::exited(a[0]));
+    Err(SysErr::Exited)
+}
+
+/// The wait4/waitpid pid argument.
+fn wait_for(k: &mut Kernel, pid: i32) -> WaitFor {
+    match pid {
+        -1 => WaitFor::Any,
+        0 => WaitFor::Pgid(k.proc().pgid),
+        p if p < 0 => WaitFor::Pgid(p.unsigned_abs()),
+        p => WaitFor::Pid(p as u32),
+    }
+}
+
+/// Waits (or parks) for a child the selector and options pick.
+fn wait_common(k: &mut Kernel, who: WaitFor, options: u32) -> KResult<Option<crate::task::Reaped>> {
+    match k.find_waitable(who, options)? {
+        Some(r) => Ok(Some(r)),
+        None if options & wo::WNOHANG != 0 => Ok(None),
+        None => Err(Errno(-1)),
+    }
+}
+
+fn child_wait(k: &mut Kernel) -> SysErr {
+    let seen = k.proc().child_events;
+    SysErr::Block(Wait::Child { seen })
+}
+
+pub fn sys_wait4(k: &mut Kernel, a: &Args) -> SysResult {
+    let (pid, status, options, rusage) = (a[0] as i32, a[1], a[2], a[3]);
+    if options
+        & !(wo::WNOHANG | wo::WUNTRACED | wo::WCONTINUED | wo::WCLONE | wo::WALL | 0x2000_0000)
+        != 0
+    {
+        return Err(Errno::EINVAL.into());
+    }
+    let who = wait_for(k, pid);
+    let r = match wait_common(k, who, options | wo::WEXITED) {
+        Ok(Some(r)) => r,
+        Ok(None) => return Ok(0),
+        Err(Errno(-1)) => return Err(child_wait(k)),
+        Err(e) => return Err(e.into()),
+    };
+    if status != 0 {
+        k.mem().write_u32(GuestAddr(status), r.status)?;
+    }
+    if rusage != 0 {
+        k.mem().write_bytes(GuestAddr(rusage), &[0; 72])?;
+    }
+    Ok(r.pid)
+}
+
+pub fn sys_waitpid(k: &mut Kernel, a: &Args) -> SysResult {
+    sys_wait4(k, &[a[0], a[1], a[2], 0, 0, 0])
+}
+
+pub fn sys_waitid(k: &mut Kernel, a: &Args) -> SysResult {
+    let (idtype, id, infop, options, rusage) = (a[0], a[1], a[2], a[3], a[4]);
+    let who = match idtype {
+        0 => WaitFor::Any,
+        1 if id > 0 => WaitFor::Pid(id),
+        2 if id == 0 => WaitFor::Pgid(k.proc().pgid),
+        2 => WaitFor::Pgid(id),
+        _ => return Err(Errno::EINVAL.into()),
+    };
+    // WSTOPPED has WUNTRACED's value.
+    if options & (wo::WEXITED | wo::WUNTRACED | wo::WCONTINUED) == 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let r = match wait_common(k, who, options) {
+        Ok(r) => r,
+        Err(Errno(-1)) => return Err(child_wait(k)),
+        Err(e) => return Err(e.into()),
+    };
+    if infop != 0 {
+        let info = match r {
+            Some(r) => crate::signal::Siginfo::child(r.code, r.pid, k.uid, r.si_status).to_bytes(),
+            None => [0; 128],
+        };
+        k.mem().write_bytes(GuestAddr(infop), &info)?;
+    }
+    if rusage != 0 {
+        k.mem().write_bytes(GuestAddr(rusage), &[0; 72])?;
+    }
+    Ok(0)
+}
+
+pub fn sys_getpid(k: &mut Kernel, _a: &Args) -> SysResult {
+    Ok(k.proc().pid)
+}
+
+pub fn sys_gettid(k: &mut Kernel, _a: &Args) -> SysResult {
+    Ok(k.thread().tid)
+}
+
+pub fn sys_getppid(k: &mut Kernel, _a: &Args) -> SysResult {
+    Ok(k.proc().ppid)
+}
+
+pub fn sys_getpgrp(k: &mut Kernel, _a: &Args) -> SysResult {
+    Ok(k.proc().pgid)
+}
+
+/// The process slot `pid` names (0: the caller).
+fn target(k: &mut Kernel, pid: u32) -> KResult<usize> {
+    if pid == 0 {
+        return Ok(k.threads[k.current].process);
+    }
+    k.find_pid(pid).ok_or(Errno::ESRCH)
+}
+
+pub fn sys_getpgid(k: &mut Kernel, a: &Args) -> SysResult {
+    let p = target(k, a[0])?;
+    Ok(k.procs[p].pgid)
+}
+
+pub fn sys_getsid(k: &mut Kernel, a: &Args) -> SysResult {
+    let p = target(k, a[0])?;
+    Ok(k.procs[p].sid)
+}
+
+/// setpgid: the caller or one of its children (not after the child's
+/// exec), into a group of the same session.
+pub fn sys_setpgid(k: &mut Kernel, a: &Args) -> SysResult {
+    if (a[1] as i32) < 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let me = k.threads[k.current].process;
+    let p = target(k, a[0])?;
+    let (my_pid, my_sid) = (k.procs[me].pid, k.procs[me].sid);
+    if p != me {
+        if k.procs[p].ppid != my_pid {
+            return Err(Errno::ESRCH.into());
+        }
+        if k.procs[p].did_exec {
+            return Err(Errno::EACCES.into());
+        }
+        if k.procs[p].sid != my_sid {
+            return Err(Errno::EPERM.into());
+        }
+    }
+    let q = &k.procs[p];
+    if q.sid == q.pid {
+        return Err(Errno::EPERM.into());
+    }
+    let pgid = if a[1] == 0 { q.pid } else { a[1] };
+    let group_ok = pgid == q.pid
+        || k.procs
+            .iter()
+            .any(|o| o.alive() && o.pgid == pgid && o.sid == my_sid);
+    if !group_ok {
+        return Err(Errno::EPERM.into());
+    }
+    k.procs[p].pgid = pgid;
+    Ok(0)
+}
+
+pub fn sys_setsid(k: &mut Kernel, _a: &Args) -> SysResult {
+    let me = k.threads[k.current].process;
+    let pid = k.procs[me].pid;
+    if k.procs.iter().any(|o| o.alive() && o.pgid == pid) {
+        return Err(Errno::EPERM.into());
+    }
+    let p = &mut k.procs[me];
+    p.sid = pid;
+    p.pgid = pid;
+    Ok(pid)
+}
+
+fn pipe(k: &mut Kernel, at: u32, flags: u32) -> SysResult {
+    if flags & !(oflag::O_CLOEXEC | oflag::O_NONBLOCK | oflag::O_DIRECT) != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    k.mem().probe_write(GuestAddr(at), 8)?;
+    let pipe = Pipe::new();
+    let end = |handle: Box<dyn crate::vfs::FileHandle>, acc| OpenFile {
+        node: None,
+        location: None,
+        handle: Some(handle),
+        offset: 0,
+        flags: acc | (flags & oflag::O_NONBLOCK),
+        dir_entries: None,
+    };
+    let cloexec = flags & oflag::O_CLOEXEC != 0;
+    let r = install(
+        k,
+        end(Box::new(Pipe::reader(&pipe)), oflag::O_RDONLY),
+        cloexec,
+    )?;
+    let w = match install(
+        k,
+        end(Box::new(Pipe::writer(&pipe)), oflag::O_WRONLY),
+        cloexec,
+    ) {
+        Ok(w) => w,
+        Err(e) => {
+            let _ = k.proc().fds.remove(r);
+            return Err(e);
+        }
+    };
+    let mut m = k.mem();
+    m.write_u32(GuestAddr(at), r)?;
+    m.write_u32(GuestAddr(at + 4), w)?;
+    Ok(0)
+}
+
+pub fn sys_pipe(k: &mut Kernel, a: &Args) -> SysResult {
+    pipe(k, a[0], 0)
+}
+
+pub fn sys_pipe2(k: &mut Kernel, a: &Args) -> SysResult {
+    pipe(k, a[0], a[1])
+}
+
+/// Gives up the rest of the time slice.
+pub fn sys_sched_yield(k: &mut Kernel, _a: &Args) -> SysResult {
+    k.thread().slice = 0;
+    Ok(0)
+}

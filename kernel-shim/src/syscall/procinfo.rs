@@ -1,0 +1,365 @@
+//! The kernel side of /proc: fills the [`ProcInfo`] snapshot procfs reads,
+//! and mounts the in-memory file systems (tmpfs on /tmp and /dev/shm).
+//!
+//! The snapshot is refreshed before a path walk that may enter /proc
+//! ([`wants`] decides from the path), so ordinary file calls pay nothing.
+//! Two parts cost more and are filled only when the path asks for them:
+//! maps (a scan of the page table) and cmdline/environ (found in the
+//! process's stack).
+
+use crate::kernel::Kernel;
+use crate::process::{ProcState, ThreadState};
+use crate::vfs::proc::{FdEntry, MapEntry, MountEntry, ProcEntry, ThreadEntry};
+use crate::vfs::tmpfs::{TmpFs, Usage};
+use crate::vfs::{dev, Location};
+use wax_cpu::{GuestAddr, GuestMem, Prot};
+
+/// Which costly parts of the snapshot a walk needs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Want {
+    pub any: bool,
+    pub maps: bool,
+    pub args: bool,
+}
+
+/// What a path walk from `start` along `path` may need from /proc.
+pub fn wants(path: &[u8], start_in_proc: bool) -> Want {
+    let has = |w: &[u8]| path.windows(w.len()).any(|x| x == w);
+    let any = start_in_proc || has(b"proc") || has(b"/dev/") || path.starts_with(b"/dev");
+    Want {
+        any,
+        maps: any && (has(b"maps") || has(b"stat")),
+        args: any && (has(b"cmdline") || has(b"environ")),
+    }
+}
+
+impl Kernel {
+    /// Mounts the tmpfs instances: /dev/shm always, /tmp when `tmp`.
+    /// Their pages together are capped at half the machine memory (Linux's
+    /// default tmpfs size).
+    pub fn mount_tmpfs(&mut self, tmp: bool) {
+        let usage = Usage::new(self.machine_bytes() / 2);
+        let points: &[&[u8]] = if tmp {
+            &[b"/dev/shm", b"/tmp"]
+        } else {
+            &[b"/dev/shm"]
+        };
+        for (i, at) in points.iter().enumerate() {
+            let fs = TmpFs::new(
+                dev::makedev(0, 30 + i as u32),
+                self.vfs.now.clone(),
+                usage.clone(),
+                0o1777,
+            );
+            // Mount points are names in directories that exist.
+            let _ = self.vfs.mount(at, Box::new(fs));
+        }
+    }
+
+    /// Brings the /proc snapshot up to date for the calling thread.
+    pub(crate) fn refresh_proc_info(&mut self, want: Want) {
+        if !want.any {
+            return;
+        }
+        let me = self.current;
+        let (self_pid, self_tid) = (
+            self.procs[self.threads[me].process].pid,
+            self.threads[me].tid,
+        );
+        let live: Vec<usize> = (0..self.procs.len())
+            .filter(|&p| self.procs[p].state != ProcState::Reaped)
+            .collect();
+        let mut procs: Vec<ProcEntry> =
+            live.into_iter().map(|p| self.proc_entry(p, want)).collect();
+        procs.sort_by_key(|e| e.pid);
+        let mounts = self.mount_entries();
+        let now = self.clock.monotonic();
+        let up = now.as_nanos() - self.boot.as_nanos();
+        let real = self.clock.realtime();
+        let mut random = [0u8; 16];
+        self.entropy.borrow_mut().fill(&mut random);
+        let frames = u64::from(self.machine.frames().frames_in_use());
+        let running = self
+            .threads
+            .iter()
+            .filter(|t| t.state == ThreadState::Runnable)
+            .count() as u32;
+        let mut info = self.proc_info.borrow_mut();
+        if info.boot_id == [0; 16] {
+            self.entropy.borrow_mut().fill(&mut info.boot_id);
+        }
+        info.self_pid = self_pid;
+        info.self_tid = self_tid;
+        info.last_pid = procs.iter().map(|e| e.pid).max().unwrap_or(0);
+        info.procs = procs;
+        info.mounts = mounts;
+        info.mem_total = self.machine_bytes();
+        info.mem_used = frames * 4096;
+        info.uptime = wax_devices::Timespec {
+            sec: (up / 1_000_000_000) as i64,
+            nsec: (up % 1_000_000_000) as u32,
+        };
+        info.boot_time = real.sec - (up / 1_000_000_000) as i64;
+        info.running = running;
+        info.random = random;
+        info.hostname = crate::vfs::proc::uname::HOSTNAME.as_bytes().to_vec();
+    }
+
+    fn proc_entry(&mut self, p: usize, want: Want) -> ProcEntry {
+        let threads: Vec<ThreadEntry> = self
+            .threads
+            .iter()
+            .filter(|t| t.process == p && t.state != ThreadState::Exited)
+            .map(|t| ThreadEntry {
+                tid: t.tid,
+                comm: t.comm.iter().take_while(|&&c| c != 0).copied().collect(),
+                state: if t.state == ThreadState::Runnable {
+                    b'R'
+                } else {
+                    b'S'
+                },
+            })
+            .collect();
+        let pr = &self.procs[p];
+        let state = match pr.state {
+            ProcState::Zombie(_) => b'Z',
+            _ if pr.stopped => b'T',
+            _ if threads.iter().any(|t| t.state == b'R') => b'R',
+            _ => b'S',
+        };
+        let mut e = ProcEntry {
+            pid: pr.pid,
+            ppid: pr.ppid,
+            pgid: pr.pgid,
+            sid: pr.sid,
+            uid: self.uid,
+            gid: self.gid,
+            state,
+            comm: threads.first().map(|t| t.comm.clone()).unwrap_or_default(),
+            exe: pr.exe.clone(),
+            cwd: pr.cwd.path(),
+            umask: pr.umask,
+            brk_start: pr.mm.brk_start,
+            brk: pr.mm.brk,
+            // One instruction counts as 1 ns (as in times()).
+            utime: pr.ticks / 10_000_000,
+            nofile: pr.rlimits[7].0,
+            threads,
+            ..ProcEntry::default()
+        };
+        e.fds = self.fd_entries(p);
+        if want.maps {
+            self.fill_maps(p, &mut e);
+        }
+        if want.args {
+            let (c, env) = self.args_of(p);
+            e.cmdline = c;
+            e.environ = env;
+        }
+        e
+    }
+
+    fn fd_entries(&mut self, p: usize) -> Vec<FdEntry> {
+        let mut out = Vec::new();
+        for fd in 0..crate::process::NOFILE as u32 {
+            let Ok(file) = self.procs[p].fds.file(fd) else {
+                continue;
+            };
+            let f = file.borrow();
+            let (target, ino) = match (&f.location, &f.handle) {
+                (Some(loc), _) => {
+                    let ino = f
+                        .node
+                        .and_then(|(m, i)| self.vfs.fs(m).getattr(i).ok())
+                        .map_or(0, |a| a.ino);
+                    (loc.path(), ino)
+                }
+                (None, Some(h)) => (h.proc_name().unwrap_or_else(|| b"/dev/pts/0".to_vec()), 0),
+                (None, None) => (b"anon_inode:[unknown]".to_vec(), 0),
+            };
+            out.push(FdEntry {
+                fd,
+                target,
+                flags: f.flags,
+                pos: f.offset,
+                ino,
+            });
+        }
+        out
+    }
+
+    /// Mappings from the page table: runs of pages with equal protection,
+    /// named [heap] and [stack] where they are. File names are not known
+    /// (the page table is the only record of mappings).
+    fn fill_maps(&mut self, p: usize, e: &mut ProcEntry) {
+        let (brk_start, brk) = (e.brk_start, e.brk);
+        let stack_low = crate::mm::STACK_TOP - crate::mm::STACK_SIZE;
+        let space = &self.procs[p].space;
+        let mut maps: Vec<MapEntry> = Vec::new();
+        let mut pages = 0u64;
+        let mut page = 0u32;
+        while page < crate::mm::STACK_TOP / 4096 {
+            let addr = page * 4096;
+            page += 1;
+            let Some(prot) = self.machine.prot_at(space, GuestAddr(addr)) else {
+                continue;
+            };
+            pages += 1;
+            let perms = [
+                if prot.contains(Prot::READ) {
+                    b'r'
+                } else {
+                    b'-'
+                },
+                if prot.contains(Prot::WRITE) {
+                    b'w'
+                } else {
+                    b'-'
+                },
+                if prot.contains(Prot::EXEC) {
+                    b'x'
+                } else {
+                    b'-'
+                },
+                b'p',
+            ];
+            let name: &[u8] = if addr >= brk_start && addr < brk.max(brk_start) {
+                b"[heap]"
+            } else if addr >= stack_low {
+                b"[stack]"
+            } else {
+                b""
+            };
+            match maps.last_mut() {
+                Some(m) if m.end == addr && m.perms == perms && m.name == name => m.end += 4096,
+                _ => maps.push(MapEntry {
+                    start: addr,
+                    end: addr + 4096,
+                    perms,
+                    name: name.to_vec(),
+                }),
+            }
+        }
+        e.maps = maps;
+        e.vm_pages = pages;
+        // Frames are committed lazily and the page table does not say
+        // which are; mapped pages stand in for resident ones.
+        e.rss_pages = pages;
+    }
+
+    /// argv and envp strings as laid out at exec (see `find_args`).
+    fn args_of(&mut self, p: usize) -> (Vec<u8>, Vec<u8>) {
+        let space = &mut self.procs[p].space;
+        let mut mem = self.machine.mem(space);
+        find_args(&mut mem).unwrap_or_default()
+    }
+
+    fn mount_entries(&mut self) -> Vec<MountEntry> {
+        let mut out = Vec::new();
+        for (id, point, ty) in self.vfs.mounts() {
+            let root = self.vfs.fs(id).root();
+            let dev = self.vfs.fs(id).getattr(root).map_or(0, |a| a.dev);
+            let source = match ty.name {
+                "proc" | "tmpfs" | "devtmpfs" => ty.name.to_string(),
+                _ => "/dev/root".to_string(),
+            };
+            let options = match ty.name {
+                "proc" => "rw,nosuid,nodev,noexec,relatime",
+                "tmpfs" => "rw,nosuid,nodev",
+                "devtmpfs" => "rw,nosuid,relatime,mode=755",
+                _ => "rw,relatime",
+            };
+            out.push(MountEntry {
+                id: 20 + id as u32,
+                parent: if id == 0 { 1 } else { 20 },
+                point,
+                fs_type: ty.name.to_string(),
+                source,
+                options: options.to_string(),
+                dev,
+            });
+        }
+        out
+    }
+
+    /// Whether a location is inside the /proc mount.
+    pub(crate) fn in_proc(&self, loc: &Location) -> bool {
+        let m = self.vfs.mount_of(loc);
+        self.vfs.mount_at(b"/proc") == Some(m)
+    }
+}
+
+/// Finds argv and envp in a process's stack. The loader puts the strings
+/// (argv, envp, then AT_EXECFN) at the very top, below one NULL word, and
+/// the pointer arrays (argc, argv[], NULL, envp[], NULL) lower down. The
+/// arrays are found by scanning down for an argc whose pointers walk the
+/// string block exactly up to the AT_EXECFN string. Returns the strings
+/// NUL-terminated, as /proc/PID/cmdline and environ show them.
+fn find_args(mem: &mut GuestMem<'_>) -> Option<(Vec<u8>, Vec<u8>)> {
+    let top = crate::mm::STACK_TOP - 4;
+    let mut execfn = top - 1;
+    while execfn > top - 4096 && mem.read_u8(GuestAddr(execfn - 1)).ok()? != 0 {
+        execfn -= 1;
+    }
+    let mut at = (execfn & !3) - 4;
+    let lowest = top.saturating_sub(256 << 10);
+    while at > lowest {
+        at -= 4;
+        let argc = mem.read_u32(GuestAddr(at)).ok()?;
+        if !(1..=0x8000).contains(&argc) {
+            continue;
+        }
+        if let Some(r) = try_args(mem, at, argc, execfn) {
+            return Some(r);
+        }
+    }
+    None
+}
+
+/// Checks the candidate argc at `at`: argv then envp pointers must name
+/// consecutive strings that end right where AT_EXECFN starts.
+fn try_args(mem: &mut GuestMem<'_>, at: u32, argc: u32, execfn: u32) -> Option<(Vec<u8>, Vec<u8>)> {
+    let mut next = mem.read_u32(GuestAddr(at + 4)).ok()?;
+    if next >= execfn || next <= at {
+        return None;
+    }
+    let mut out = [Vec::new(), Vec::new()];
+    let mut slot = at + 4;
+    for (part, limit) in [(0, Some(argc)), (1, None)] {
+        let mut n = 0;
+        loop {
+            let ptr = mem.read_u32(GuestAddr(slot)).ok()?;
+            slot += 4;
+            if ptr == 0 {
+                break;
+            }
+            if ptr != next || limit.is_some_and(|l| n >= l) {
+                return None;
+            }
+            let s = mem.read_cstr(GuestAddr(ptr), 1 << 17).ok()??;
+            next = ptr + s.len() as u32 + 1;
+            out[part].extend_from_slice(&s);
+            out[part].push(0);
+            n += 1;
+        }
+        if limit.is_some_and(|l| n != l) {
+            return None;
+        }
+    }
+    let [argv, envp] = out;
+    (next == execfn).then_some((argv, envp))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn walks_that_may_reach_proc() {
+        assert!(wants(b"/proc/self/maps", false).maps);
+        assert!(wants(b"/dev/stdin", false).any);
+        assert!(wants(b"cmdline", true).args);
+        assert_eq!(wants(b"/etc/passwd", false), Want::default());
+        assert_eq!(wants(b"x", false), Want::default());
+    }
+}
