@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Everything CI checks, in the order that fails fastest: formatting, lints,
+# the wasm32 build of the crates the browser uses, then every test of the
+# workspace in release mode (the whole-program and differential tests run
+# guest code in the interpreter, which is slow in debug builds). Every test
+# binary runs even after a failure (--no-fail-fast), so one CI log shows all
+# failures.
+#
+# Needs what scripts/setup.sh installs (gcc-multilib, the wasm32 target,
+# build/busybox/bin/busybox).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --all --check"
+cargo fmt --all --check
+
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo check -p wax-cpu -p wax-kernel --target wasm32-unknown-unknown"
+cargo check -p wax-cpu -p wax-kernel --target wasm32-unknown-unknown
+
+step "cargo test --workspace --release --no-fail-fast"
+cargo test --workspace --release --no-fail-fast

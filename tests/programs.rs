@@ -1,0 +1,237 @@
+//! Whole-program tests: the C programs in tests/programs/ are compiled with
+//! `gcc -m32 -static -O2`, run natively and under `wax run`, and must agree
+//! on stdout and exit status (and stderr where it is deterministic).
+//!
+//! Floating-point programs are in tests/fp_programs.rs, so that their
+//! failures (x87 is implemented separately) are reported on their own.
+
+mod common;
+
+use common::{assert_same, c_program, signal_name, Compare, Invocation, TempDir};
+
+fn same_output(name: &str) {
+    let inv = Invocation::new(c_program(name));
+    assert_same(name, &inv, Compare::StdoutStderrAndStatus);
+}
+
+#[test]
+fn integer_arithmetic() {
+    same_output("arith");
+}
+
+#[test]
+fn string_functions() {
+    same_output("strings");
+}
+
+#[test]
+fn malloc_free_realloc() {
+    same_output("malloc");
+}
+
+#[test]
+fn sorting() {
+    same_output("sort");
+}
+
+#[test]
+fn printf_formats_and_streams() {
+    same_output("printf");
+}
+
+#[test]
+fn setjmp_longjmp() {
+    same_output("setjmp");
+}
+
+#[test]
+fn thread_local_variables() {
+    same_output("tls");
+}
+
+#[test]
+fn clocks() {
+    same_output("time");
+}
+
+#[test]
+fn getrandom() {
+    same_output("random");
+}
+
+#[test]
+fn hostile_syscall_arguments() {
+    same_output("badsys");
+}
+
+#[test]
+fn file_io_in_a_temp_dir() {
+    let native_dir = TempDir::new("fileio-n");
+    let wax_dir = TempDir::new("fileio-w");
+    let program = c_program("fileio");
+    // Two fresh directories, so the runs cannot see each other's files.
+    let native = Invocation::new(&program)
+        .arg(native_dir.path())
+        .run_native();
+    let wax = Invocation::new(&program).arg(wax_dir.path());
+    let wax_run = wax.run_wax();
+    if let Some(report) =
+        common::differences(&wax, &native, &wax_run, Compare::StdoutStderrAndStatus)
+    {
+        panic!("fileio: wax differs from native\n{report}");
+    }
+}
+
+#[test]
+fn argv_environment_and_auxv() {
+    let inv = Invocation::new(c_program("env"))
+        .args(["plain", "with space", "", "--help", "-", "ünïcödé"])
+        .env(&[
+            ("WAXT_A", "1"),
+            ("WAXT_SPACES", "a b  c"),
+            ("WAXT_EMPTY", ""),
+            ("WAXT_EQUALS", "x=y=z"),
+            ("WAXT_UNICODE", "grüße"),
+        ]);
+    assert_same("env", &inv, Compare::StdoutStderrAndStatus);
+}
+
+#[test]
+fn standard_input_from_a_pipe() {
+    let input: Vec<u8> = (0..300_000u32)
+        .map(|i| {
+            if i % 61 == 60 {
+                b'\n'
+            } else {
+                b'a' + (i * 7 % 26) as u8
+            }
+        })
+        .collect();
+    let inv = Invocation::new(c_program("stdin")).stdin(input);
+    assert_same("stdin (300 KB)", &inv, Compare::StdoutStderrAndStatus);
+    let empty = Invocation::new(c_program("stdin"));
+    let (native, _) = assert_same("stdin (empty)", &empty, Compare::StdoutStderrAndStatus);
+    assert_eq!(
+        native.status.shell_code(),
+        Some(3),
+        "stdin.c reports no reads with 3"
+    );
+}
+
+#[test]
+fn exit_codes() {
+    for code in [0, 1, 42, 255] {
+        for how in ["exit", "return", "_exit"] {
+            let inv = Invocation::new(c_program("exit")).args([code.to_string(), how.to_string()]);
+            let (native, _) = assert_same(
+                &format!("exit {code} via {how}"),
+                &inv,
+                Compare::StdoutStderrAndStatus,
+            );
+            assert_eq!(
+                native.status.shell_code(),
+                Some(code),
+                "native exit.c is broken"
+            );
+        }
+    }
+}
+
+/// Runs `crash MODE`, which must die of `signal`: natively, and under wax
+/// with exit status 128+signal and a message naming the signal.
+fn dies_of(mode: &str, signal: i32) {
+    let inv = Invocation::new(c_program("crash")).arg(mode);
+    let (native, wax) = assert_same(&format!("crash {mode}"), &inv, Compare::StdoutAndStatus);
+    assert_eq!(
+        native.status.shell_code(),
+        Some(128 + signal),
+        "natively, crash {mode} ended with {} instead of {}",
+        native.status,
+        signal_name(signal)
+    );
+    let name = signal_name(signal);
+    let stderr = wax.stderr_text();
+    assert!(
+        stderr.contains(name),
+        "crash {mode}: wax exited {} but its stderr does not name {name}:\n{stderr}",
+        wax.status
+    );
+}
+
+const SIGILL: i32 = 4;
+const SIGTRAP: i32 = 5;
+const SIGABRT: i32 = 6;
+const SIGFPE: i32 = 8;
+const SIGKILL: i32 = 9;
+const SIGSEGV: i32 = 11;
+const SIGTERM: i32 = 15;
+
+#[test]
+fn abort_is_sigabrt() {
+    dies_of("abort", SIGABRT);
+}
+
+#[test]
+fn null_read_is_sigsegv() {
+    dies_of("null", SIGSEGV);
+}
+
+#[test]
+fn null_write_is_sigsegv() {
+    dies_of("null-write", SIGSEGV);
+}
+
+#[test]
+fn write_above_user_space_is_sigsegv() {
+    dies_of("kernel-write", SIGSEGV);
+}
+
+#[test]
+fn write_to_read_only_data_is_sigsegv() {
+    dies_of("rodata-write", SIGSEGV);
+}
+
+#[test]
+fn call_through_null_is_sigsegv() {
+    dies_of("call-null", SIGSEGV);
+}
+
+#[test]
+fn stack_overflow_is_sigsegv() {
+    dies_of("stack-overflow", SIGSEGV);
+}
+
+#[test]
+fn privileged_instruction_is_sigsegv() {
+    dies_of("hlt", SIGSEGV);
+}
+
+#[test]
+fn division_by_zero_is_sigfpe() {
+    dies_of("div0", SIGFPE);
+}
+
+#[test]
+fn division_overflow_is_sigfpe() {
+    dies_of("divmin", SIGFPE);
+}
+
+#[test]
+fn builtin_trap_is_sigill() {
+    dies_of("ud2", SIGILL);
+}
+
+#[test]
+fn int3_is_sigtrap() {
+    dies_of("int3", SIGTRAP);
+}
+
+#[test]
+fn raise_sigterm() {
+    dies_of("raise-term", SIGTERM);
+}
+
+#[test]
+fn kill_self_with_sigkill() {
+    dies_of("kill-self-kill", SIGKILL);
+}
