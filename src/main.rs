@@ -1,12 +1,16 @@
 //! `wax`: runs i386 Linux programs.
 //!
 //! `wax run [--root DIR] [--strace] [--memory SIZE] [--user UID:GID]
-//! [--host-tmp] PROGRAM [ARGS...]`
+//! [--tmpfs-tmp] PROGRAM [ARGS...]`
 //! loads PROGRAM (a host path) into a fresh kernel whose guest paths
 //! resolve inside DIR, connects the guest's stdio to this process's, and
 //! exits with the guest's status (128 + N when signal N killed it).
+//!
+//! `wax shell [--image FILE]` runs a Debian login shell on this terminal
+//! (src/shell.rs).
 
 mod host;
+mod shell;
 
 use clap::{Parser, Subcommand};
 use std::cell::RefCell;
@@ -30,6 +34,8 @@ struct Cli {
 enum Command {
     /// Run an i386 Linux program.
     Run(RunArgs),
+    /// An interactive Debian login shell on this terminal.
+    Shell(shell::ShellArgs),
 }
 
 #[derive(clap::Args)]
@@ -46,9 +52,11 @@ struct RunArgs {
     /// The user and group the guest runs as ("UID:GID" or "UID").
     #[arg(long, default_value = "0:0", value_parser = parse_user)]
     user: (u32, u32),
-    /// Keep the host root's /tmp instead of an in-memory tmpfs.
+    /// Mount an empty in-memory tmpfs on /tmp (by default /tmp is the
+    /// root's own directory, as under chroot or qemu-i386; /dev/shm is
+    /// always a tmpfs).
     #[arg(long)]
-    host_tmp: bool,
+    tmpfs_tmp: bool,
     /// An ext2 image (file or http:// URL) as the root instead of --root;
     /// writes are kept in memory and discarded at exit.
     #[arg(long, value_name = "FILE|URL")]
@@ -113,8 +121,11 @@ fn catch_sigint() {
 fn main() {
     let cli = Cli::parse();
     init_tracing();
-    let Command::Run(args) = cli.command;
-    std::process::exit(run(args));
+    let status = match cli.command {
+        Command::Run(args) => run(args),
+        Command::Shell(args) => shell::run(args),
+    };
+    std::process::exit(status);
 }
 
 /// Prints kernel warnings as "wax: ..." and strace lines as they are.
@@ -152,6 +163,16 @@ fn run(args: RunArgs) -> i32 {
     }
     let prog = PathBuf::from(&args.program[0]);
     let shown = prog.display().to_string();
+    // Refuse what is not a regular file before opening it: opening a FIFO
+    // would wait for a writer forever.
+    match std::fs::metadata(&prog) {
+        Ok(m) if !m.is_file() => {
+            let what = if m.is_dir() { "Is a directory" } else { "not a regular file" };
+            eprintln!("wax: {shown}: {what}");
+            return 126;
+        }
+        _ => {}
+    }
     let file = match std::fs::File::open(&prog) {
         Ok(f) => f,
         Err(e) => {
@@ -299,7 +320,7 @@ fn new_kernel(
         gid,
     };
     let mut kernel = Kernel::new(host, config);
-    kernel.mount_tmpfs(!args.host_tmp);
+    kernel.mount_tmpfs(args.tmpfs_tmp);
     Ok(kernel)
 }
 

@@ -200,13 +200,11 @@ impl Invocation {
 }
 
 /// `wax run` with the options every test uses; the program comes next.
-///
-/// By default the guest's /tmp is an in-memory tmpfs. The tests' files live
-/// in cargo's target directory, which is under the host's /tmp when the
-/// checkout is, so the guest must see the host's /tmp to find them.
+/// The guest root is the host's `/`, so the tests' files (in cargo's target
+/// directory) are at the same paths natively and under wax.
 pub fn wax_run() -> Command {
     let mut cmd = Command::new(WAX);
-    cmd.args(["run", "--host-tmp"]);
+    cmd.arg("run");
     cmd
 }
 

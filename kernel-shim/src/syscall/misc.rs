@@ -242,6 +242,14 @@ pub fn sys_sched_getaffinity(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_getrandom(k: &mut Kernel, a: &Args) -> SysResult {
+    const GRND_NONBLOCK: u32 = 1;
+    const GRND_RANDOM: u32 = 2;
+    const GRND_INSECURE: u32 = 4;
+    if a[2] & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0
+        || a[2] & (GRND_RANDOM | GRND_INSECURE) == GRND_RANDOM | GRND_INSECURE
+    {
+        return Err(Errno::EINVAL.into());
+    }
     let len = (a[1] as usize).min(MAX_IO);
     let mut b = vec![0u8; len];
     k.entropy.borrow_mut().fill(&mut b);
