@@ -143,6 +143,45 @@ pub trait Stream {
     fn terminal(&mut self) -> Option<&mut dyn Terminal> {
         None
     }
+    /// What the host file behind the stream is, so `fstat` shows the
+    /// guest the same file type the host has (stdio buffering depends on
+    /// it).
+    fn kind(&mut self) -> StreamKind {
+        if self.terminal().is_some() {
+            StreamKind::Terminal
+        } else {
+            StreamKind::Pipe
+        }
+    }
+}
+
+/// The type of the host file behind a [`Stream`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamKind {
+    Terminal,
+    Pipe,
+    /// A regular file of this many bytes.
+    File { size: u64 },
+    /// A character device that is not a terminal (/dev/null).
+    CharDevice,
+    Socket,
+}
+
+/// The host side of the guest's console: the terminal a person types
+/// into (the CLI's host terminal in raw mode, xterm.js in a browser).
+///
+/// The kernel runs the line discipline (echo, line editing, ^C → SIGINT)
+/// itself; the host only moves bytes and reports the window size. Nothing
+/// here blocks: no input is `Ok(0)`.
+pub trait Console {
+    /// Takes the bytes typed since the last call (`Ok(0)`: none yet).
+    /// `Err` means the terminal is gone (hang-up).
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, StreamError>;
+    /// Shows output; returns how many bytes were taken.
+    fn write(&mut self, buf: &[u8]) -> Result<usize, StreamError>;
+    /// The current window size; the kernel compares it with the last one
+    /// it saw and sends SIGWINCH to the foreground group on a change.
+    fn winsize(&mut self) -> WinSize;
 }
 
 /// A clock that only moves when told to (tests, deterministic replays).

@@ -106,12 +106,14 @@ impl Kernel {
             }
         }
         self.end_vfork(p);
+        self.sync_shared(p);
         let proc = &mut self.procs[p];
         let old = std::mem::replace(&mut proc.space, space);
         proc.cache = DecodeCache::new();
         proc.mm = crate::mm::Mm {
             brk_start: brk,
             brk,
+            ..Default::default()
         };
         proc.fds.close_on_exec();
         for a in proc.actions.iter_mut() {

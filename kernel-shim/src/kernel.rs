@@ -146,6 +146,12 @@ pub struct Kernel {
     pub(crate) init: usize,
     /// Process slot whose facts /proc/self shows now.
     pub(crate) shown: Option<usize>,
+    /// Names of bound AF_UNIX sockets.
+    pub(crate) unix: crate::socket::Namespace,
+    /// Clock and pending signals for anonymous files' poll (readiness.rs).
+    pub(crate) pollctx: crate::readiness::PollRef,
+    /// The in-kernel terminals (console, ptys).
+    pub(crate) ttys: crate::tty::TtysRef,
 }
 
 impl Kernel {
@@ -167,7 +173,9 @@ impl Kernel {
         let mut vfs = Vfs::new(host.root);
         // Mounting on the root directory cannot fail: "/dev" and "/proc"
         // are plain names in it.
-        let _ = vfs.mount(b"/dev", Box::new(DevFs::new(host.entropy.clone(), tty)));
+        let ttys = crate::tty::TtysRef::default();
+        let devfs = DevFs::new(host.entropy.clone(), tty, ttys.clone());
+        let _ = vfs.mount(b"/dev", Box::new(devfs));
         let _ = vfs.mount(b"/proc", Box::new(ProcFs::new(proc_info.clone())));
         let boot = host.clock.monotonic();
         Kernel {
@@ -191,6 +199,9 @@ impl Kernel {
             next_pid: FIRST_PID + 1,
             init: 0,
             shown: None,
+            unix: Default::default(),
+            pollctx: Default::default(),
+            ttys,
         }
     }
 
@@ -254,6 +265,7 @@ impl Kernel {
             mm: crate::mm::Mm {
                 brk_start: brk,
                 brk,
+                ..Default::default()
             },
             fds: self.console_fds(),
             cwd,
@@ -406,6 +418,7 @@ impl Kernel {
                 return RunStatus::Exited(s);
             }
             self.take_host_signals();
+            self.pump_ttys();
             self.fire_timers();
             if let Some(s) = self.exit {
                 return RunStatus::Exited(s);
@@ -451,7 +464,8 @@ impl Kernel {
 
     /// A CPU exception in the running thread.
     fn fault(&mut self, e: wax_cpu::Exception) {
-        let info = signal::from_exception(e);
+        let info = signal::from_fault(e, self.machine.cpu());
+        let info = self.fault_signal(info);
         self.thread().trap = crate::sigframe::Trap::of(e);
         self.force_signal(info.into());
     }

@@ -14,7 +14,10 @@
 //!
 //! Pure: no host I/O, builds for `wasm32-unknown-unknown`.
 
+pub mod anon;
 pub mod elf;
+pub mod epoll;
+pub mod eventfd;
 pub mod ext2;
 pub mod exec;
 pub mod errno;
@@ -28,8 +31,14 @@ pub mod sigdeliver;
 pub mod sigframe;
 pub mod signal;
 pub mod futex;
+pub mod inotify;
+pub mod readiness;
+pub mod signalfd;
+pub mod socket;
+pub mod timerfd;
 pub mod task;
 pub mod timer;
+pub mod tty;
 pub mod syscall;
 pub mod vfs;
 

@@ -2,9 +2,13 @@
 //! and mmap regions go, laid out like Linux for an i386 task on an x86-64
 //! kernel without address randomization.
 //!
-//! The page table (`wax_cpu::Machine`) is the one record of what is mapped;
-//! free ranges are found by scanning it top-down from [`MMAP_TOP`], the way
-//! Linux's top-down mmap allocator places regions below the stack gap.
+//! The page table (`wax_cpu::Machine`) records which pages exist; the
+//! mapping list ([`Vma`]) records what mmap made of them (file, offset,
+//! shared or private) for /proc/PID/maps, MAP_SHARED write-back and
+//! SIGBUS past the end of a file. The images and the stack the loader
+//! maps are in the page table only. Free ranges are found by scanning
+//! both top-down from [`MMAP_TOP`], the way Linux's top-down mmap
+//! allocator places regions below the stack gap.
 
 use crate::elf::TASK_SIZE;
 use wax_cpu::{AddressSpace, GuestAddr, Machine, Prot, PAGE_SIZE};
@@ -28,12 +32,14 @@ pub fn page_up(v: u64) -> u64 {
 }
 
 /// The per-process layout state that is not in the page table.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Mm {
     /// First address of the heap (end of the program's data, page aligned).
     pub brk_start: u32,
     /// The current break as the program set it.
     pub brk: u32,
+    /// The mappings made by mmap, sorted and disjoint.
+    pub vmas: Vec<Vma>,
 }
 
 /// Whether no page of `start..start+len` is mapped.
@@ -78,4 +84,206 @@ pub fn find_free(machine: &mut Machine, space: &AddressSpace, len: u32, hint: u3
 /// Maps anonymous zeroed memory.
 pub fn map_anon(machine: &mut Machine, space: &mut AddressSpace, start: u32, len: u32, prot: Prot) {
     machine.map(space, GuestAddr(start), len, prot, false);
+}
+
+/// The file behind a file mapping.
+#[derive(Clone)]
+pub struct MapFile {
+    pub file: crate::process::FileRef,
+    /// What /proc/PID/maps shows.
+    pub path: Vec<u8>,
+    pub dev: u64,
+    pub ino: u64,
+    /// The file's size when mapped: whole pages past it raise SIGBUS.
+    pub size: u64,
+}
+
+/// One mapping made by mmap (a `vm_area_struct`): the page table says
+/// which pages exist, this says what they are.
+#[derive(Clone)]
+pub struct Vma {
+    pub start: u32,
+    pub end: u32,
+    /// PROT_* bits.
+    pub prot: u32,
+    /// MAP_SHARED: writes reach the file (and survive fork shared).
+    pub shared: bool,
+    pub file: Option<MapFile>,
+    /// File offset of `start`.
+    pub offset: u64,
+}
+
+impl Vma {
+    /// Splits at `at` (inside the mapping): `self` keeps the low part.
+    fn split_off(&mut self, at: u32) -> Vma {
+        let mut high = self.clone();
+        high.start = at;
+        high.offset = self.offset + u64::from(at - self.start);
+        self.end = at;
+        high
+    }
+
+    /// The file offset of `addr`.
+    pub fn offset_of(&self, addr: u32) -> u64 {
+        self.offset + u64::from(addr - self.start)
+    }
+
+    /// Whether `addr` is in a whole page past the end of the file.
+    pub fn past_eof(&self, addr: u32) -> bool {
+        let page = addr & !(PAGE_SIZE - 1);
+        self.file
+            .as_ref()
+            .is_some_and(|f| self.offset_of(page) >= page_up(f.size))
+    }
+}
+
+impl Mm {
+    /// The mapping holding `addr`.
+    pub fn find(&self, addr: u32) -> Option<&Vma> {
+        self.vmas.iter().find(|v| v.start <= addr && addr < v.end)
+    }
+
+    /// Whether any mapping overlaps `start..end`.
+    pub fn overlaps(&self, start: u32, end: u64) -> bool {
+        self.vmas
+            .iter()
+            .any(|v| u64::from(v.start) < end && start < v.end)
+    }
+
+    /// Removes `start..end` from the list; returns the removed pieces.
+    pub fn remove(&mut self, start: u32, end: u32) -> Vec<Vma> {
+        let mut keep = Vec::with_capacity(self.vmas.len() + 1);
+        let mut gone = Vec::new();
+        for mut v in std::mem::take(&mut self.vmas) {
+            if v.end <= start || v.start >= end {
+                keep.push(v);
+                continue;
+            }
+            if v.start < start {
+                let rest = v.split_off(start);
+                keep.push(v);
+                v = rest;
+            }
+            if v.end > end {
+                let rest = v.split_off(end);
+                keep.push(rest);
+            }
+            gone.push(v);
+        }
+        keep.sort_by_key(|v| v.start);
+        self.vmas = keep;
+        gone
+    }
+
+    /// Adds a mapping, replacing whatever overlapped it.
+    pub fn insert(&mut self, v: Vma) -> Vec<Vma> {
+        let gone = self.remove(v.start, v.end);
+        let at = self.vmas.partition_point(|x| x.start < v.start);
+        self.vmas.insert(at, v);
+        gone
+    }
+
+    /// Sets the protection of the mapped parts of `start..end`.
+    pub fn protect(&mut self, start: u32, end: u32, prot: u32) {
+        for mut v in self.remove(start, end) {
+            v.prot = prot;
+            self.insert(v);
+        }
+    }
+
+    /// Bytes of all mappings (VmSize, without the images and stack the
+    /// loader mapped).
+    pub fn mapped_bytes(&self) -> u64 {
+        self.vmas.iter().map(|v| u64::from(v.end - v.start)).sum()
+    }
+}
+
+/// Whether `start..start+len` is free in both the page table and the
+/// mapping list (pages past a file's end are in the list only).
+pub fn range_free_in(
+    machine: &mut Machine,
+    space: &AddressSpace,
+    mm: &Mm,
+    start: u32,
+    len: u32,
+) -> bool {
+    let end = u64::from(start) + u64::from(len);
+    range_free(machine, space, start, len) && !mm.overlaps(start, end)
+}
+
+/// [`find_free`] that also avoids the mapping list.
+pub fn find_free_in(
+    machine: &mut Machine,
+    space: &AddressSpace,
+    mm: &Mm,
+    len: u32,
+    hint: u32,
+) -> Option<u32> {
+    let len = page_up(u64::from(len));
+    if len == 0 || len > u64::from(MMAP_TOP - MMAP_MIN) {
+        return None;
+    }
+    let len = len as u32;
+    if hint >= MMAP_MIN
+        && hint.is_multiple_of(PAGE_SIZE)
+        && range_free_in(machine, space, mm, hint, len)
+    {
+        return Some(hint);
+    }
+    let mut end = MMAP_TOP;
+    let mut run = 0u32;
+    while end - run > MMAP_MIN {
+        let page = end - run - PAGE_SIZE;
+        let used = machine.prot_at(space, GuestAddr(page)).is_some() || mm.find(page).is_some();
+        if used {
+            end = page;
+            run = 0;
+            continue;
+        }
+        run += PAGE_SIZE;
+        if run == len {
+            return Some(end - len);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anon(start: u32, end: u32) -> Vma {
+        Vma {
+            start,
+            end,
+            prot: 3,
+            shared: false,
+            file: None,
+            offset: 0,
+        }
+    }
+
+    #[test]
+    fn remove_splits_and_protect_keeps_order() {
+        let mut mm = Mm::default();
+        let mut v = anon(0x1000, 0x5000);
+        v.offset = 0x10000;
+        mm.insert(v);
+        mm.insert(anon(0x8000, 0x9000));
+        let gone = mm.remove(0x2000, 0x3000);
+        assert_eq!(gone.len(), 1);
+        assert_eq!((gone[0].start, gone[0].offset), (0x2000, 0x11000));
+        let spans: Vec<(u32, u32)> = mm.vmas.iter().map(|v| (v.start, v.end)).collect();
+        assert_eq!(
+            spans,
+            [(0x1000, 0x2000), (0x3000, 0x5000), (0x8000, 0x9000)]
+        );
+        assert_eq!(mm.vmas[1].offset, 0x12000);
+        mm.protect(0x4000, 0x9000, 1);
+        let p: Vec<(u32, u32)> = mm.vmas.iter().map(|v| (v.start, v.prot)).collect();
+        assert_eq!(p, [(0x1000, 3), (0x3000, 3), (0x4000, 1), (0x8000, 1)]);
+        assert_eq!(mm.mapped_bytes(), 0x5000);
+        assert!(mm.overlaps(0x4fff, 0x6000));
+        assert!(!mm.overlaps(0x5000, 0x8000));
+    }
 }

@@ -71,6 +71,15 @@ impl Pipe {
         self.writers
     }
 
+    /// Copies the first bytes without taking them (tee).
+    pub fn peek(&self, out: &mut [u8]) -> usize {
+        let n = out.len().min(self.buf.len());
+        for (o, b) in out.iter_mut().zip(self.buf.iter()) {
+            *o = *b;
+        }
+        n
+    }
+
     fn read(&mut self, out: &mut [u8]) -> KResult<usize> {
         if self.buf.is_empty() {
             return if self.writers == 0 || out.is_empty() {
@@ -138,6 +147,9 @@ impl Drop for PipeWriter {
 }
 
 impl FileHandle for PipeReader {
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
     fn read_at(&mut self, _off: u64, buf: &mut [u8]) -> KResult<usize> {
         self.0.borrow_mut().read(buf)
     }
@@ -165,6 +177,9 @@ impl FileHandle for PipeReader {
 }
 
 impl FileHandle for PipeWriter {
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
     fn read_at(&mut self, _off: u64, _buf: &mut [u8]) -> KResult<usize> {
         Err(Errno::EBADF)
     }

@@ -65,7 +65,10 @@ impl Kernel {
             return Ok(cur);
         }
         let now = self.clock.monotonic();
-        let mut earliest = self.next_timer();
+        let mut earliest = match (self.next_timer(), self.next_timerfd()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         let n = self.threads.len();
         for i in 1..=n {
             let t = (cur + i) % n;
@@ -135,6 +138,7 @@ impl Kernel {
 
     /// Readiness of thread `t`'s descriptor (POLLNVAL if closed).
     pub(crate) fn fd_poll(&mut self, t: usize, fd: u32) -> u16 {
+        self.refresh_poll(t);
         let p = self.threads[t].process;
         let Ok(file) = self.procs[p].fds.file(fd) else {
             return ev::POLLNVAL;

@@ -68,6 +68,11 @@ pub const CLD_STOPPED: i32 = 5;
 pub const CLD_CONTINUED: i32 = 6;
 pub const ILL_ILLOPN: i32 = 2;
 pub const FPE_INTDIV: i32 = 1;
+pub const FPE_FLTDIV: i32 = 3;
+pub const FPE_FLTOVF: i32 = 4;
+pub const FPE_FLTUND: i32 = 5;
+pub const FPE_FLTRES: i32 = 6;
+pub const FPE_FLTINV: i32 = 7;
 pub const BUS_ADRERR: i32 = 2;
 pub const TRAP_BRKPT: i32 = 1;
 
@@ -321,6 +326,47 @@ pub fn from_exception(e: Exception) -> SigInfo {
             addr: Some(f.addr.0),
         },
         Exception::FloatingPoint | Exception::SimdFloatingPoint => plain(SIGFPE, 0),
+    }
+}
+
+/// The signal Linux sends for exception `e` taken by `cpu` (EIP still at
+/// the faulting instruction): `from_exception` completed with what Linux
+/// reads from the CPU. #DE, #UD, #MF and #XM report the instruction in
+/// si_addr (`error_get_trap_addr`); #MF and #XM carry the FPE_FLT* code of
+/// the unmasked exception (`fpu__exception_code`).
+pub fn from_fault(e: Exception, cpu: &wax_cpu::CpuState) -> SigInfo {
+    let mut info = from_exception(e);
+    match e {
+        Exception::FloatingPoint => {
+            let x87 = &cpu.x87;
+            info.code = fpe_code(u32::from(x87.status & !x87.control));
+        }
+        Exception::SimdFloatingPoint => {
+            // MXCSR's masks (bits 7..12) line up with its flags (0..5).
+            info.code = fpe_code(cpu.mxcsr & !(cpu.mxcsr >> 7));
+        }
+        Exception::DivideError | Exception::InvalidOpcode => {}
+        _ => return info,
+    }
+    info.addr = Some(cpu.eip);
+    info
+}
+
+/// FPE_FLT* for unmasked exception bits `err` (x87 status word order: IE,
+/// DE, ZE, OE, UE, PE), by Linux's priority. 0 (spurious) when none.
+fn fpe_code(err: u32) -> i32 {
+    if err & 0x01 != 0 {
+        FPE_FLTINV
+    } else if err & 0x04 != 0 {
+        FPE_FLTDIV
+    } else if err & 0x08 != 0 {
+        FPE_FLTOVF
+    } else if err & 0x12 != 0 {
+        FPE_FLTUND
+    } else if err & 0x20 != 0 {
+        FPE_FLTRES
+    } else {
+        0
     }
 }
 

@@ -280,6 +280,7 @@ impl Kernel {
             return;
         }
         self.end_vfork(p);
+        self.sync_shared(p);
         let proc = &mut self.procs[p];
         // Closing the descriptors (pipe ends see EOF/EPIPE now).
         proc.fds = FdTable::default();

@@ -5,6 +5,7 @@ pub mod block;
 pub mod fs;
 pub mod http;
 pub mod stdio;
+pub mod terminal;
 
 use std::fs::File;
 use std::io::Read;

@@ -4,7 +4,13 @@
 //! read by a helper thread (started on the guest's first read) into a
 //! shared buffer, and the run loop waits on [`StdinShared::wait`] when the
 //! guest is parked. A regular file on stdin is read directly. Terminal
-//! ioctls go to the host terminal with libc.
+//! ioctls go to the host terminal with libc (as qemu-user does: `wax run`
+//! passes the host terminal through; `wax shell` runs the kernel's own
+//! line discipline instead, see `terminal.rs`).
+//!
+//! Each stream reports what the host descriptor is ([`StreamKind`]), so a
+//! guest whose stdout is a host pipe or file sees a pipe or file in fstat
+//! and buffers its stdio as it would natively.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -12,7 +18,28 @@ use std::io::{IsTerminal, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
-use wax_devices::{SetWhen, Stream, StreamError, Terminal, Termios, WinSize};
+use wax_devices::{SetWhen, Stream, StreamError, StreamKind, Terminal, Termios, WinSize};
+
+/// What host descriptor `fd` is.
+fn host_kind(fd: &OwnedFd, tty: bool) -> StreamKind {
+    use std::os::unix::fs::FileTypeExt;
+    if tty {
+        return StreamKind::Terminal;
+    }
+    let Ok(meta) = fd.try_clone().map(File::from).and_then(|f| f.metadata()) else {
+        return StreamKind::Pipe;
+    };
+    let t = meta.file_type();
+    if t.is_file() {
+        StreamKind::File { size: meta.len() }
+    } else if t.is_socket() {
+        StreamKind::Socket
+    } else if t.is_char_device() || t.is_block_device() {
+        StreamKind::CharDevice
+    } else {
+        StreamKind::Pipe
+    }
+}
 
 fn io_err(e: std::io::Error) -> StreamError {
     match e.kind() {
@@ -156,12 +183,17 @@ impl Stream for StdinStream {
     fn terminal(&mut self) -> Option<&mut dyn Terminal> {
         self.tty.as_mut().map(|t| t as &mut dyn Terminal)
     }
+
+    fn kind(&mut self) -> StreamKind {
+        host_kind(&self.fd, self.tty.is_some())
+    }
 }
 
 /// stdout or stderr, unbuffered.
 pub struct OutStream {
     file: File,
     tty: Option<HostTty>,
+    fd: OwnedFd,
 }
 
 impl OutStream {
@@ -171,8 +203,9 @@ impl OutStream {
             .is_terminal()
             .then(|| HostTty(fd.as_raw_fd()));
         Ok(OutStream {
-            file: File::from(fd),
+            file: File::from(fd.try_clone()?),
             tty,
+            fd,
         })
     }
 
@@ -182,8 +215,9 @@ impl OutStream {
             .is_terminal()
             .then(|| HostTty(fd.as_raw_fd()));
         Ok(OutStream {
-            file: File::from(fd),
+            file: File::from(fd.try_clone()?),
             tty,
+            fd,
         })
     }
 }
@@ -202,6 +236,9 @@ impl Stream for OutStream {
     }
     fn terminal(&mut self) -> Option<&mut dyn Terminal> {
         self.tty.as_mut().map(|t| t as &mut dyn Terminal)
+    }
+    fn kind(&mut self) -> StreamKind {
+        host_kind(&self.fd, self.tty.is_some())
     }
 }
 

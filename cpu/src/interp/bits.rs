@@ -70,7 +70,12 @@ fn bit_target<const S: u32>(ctx: &Ctx<'_, '_>, insn: &Instruction, offset: u32) 
 fn bt<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     let offset = ctx.read_op(insn, 1, S)?;
     let (loc, n) = bit_target::<S>(ctx, insn, offset);
-    let v = ctx.read_loc(loc, S)?;
+    // BTS/BTR/BTC are read-modify-write: a fault reports the write.
+    let v = if OP == BT {
+        ctx.read_loc(loc, S)?
+    } else {
+        ctx.read_loc_rmw(loc, S)?
+    };
     if OP != BT {
         ctx.write_loc(loc, S, apply::<OP>(v, n))?;
     }

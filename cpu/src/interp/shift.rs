@@ -280,7 +280,7 @@ fn write_back<const S: u32>(ctx: &mut Ctx<'_, '_>, dst: Loc, v: u32) -> Flow {
 /// `op r/m, 1|CL|imm8` for every shift and rotate.
 fn shift<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     let dst = ctx.loc(insn, 0);
-    let a = ctx.read_loc(dst, S)?;
+    let a = ctx.read_loc_rmw(dst, S)?;
     let count = ctx.read_op(insn, 1, 8)? & 0x1f;
     if count == 0 {
         return write_back::<S>(ctx, dst, a);
@@ -294,7 +294,7 @@ fn shift<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) 
 /// `shld/shrd r/m, r, imm8|CL`.
 fn double<const LEFT: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     let dst = ctx.loc(insn, 0);
-    let a = ctx.read_loc(dst, S)?;
+    let a = ctx.read_loc_rmw(dst, S)?;
     let b = ctx.reg(insn.op1_register());
     let count = ctx.read_op(insn, 2, 8)? & 0x1f;
     if count == 0 {

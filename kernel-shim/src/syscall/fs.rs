@@ -118,7 +118,8 @@ fn open_location(k: &mut Kernel, loc: Location, flags: u32, created: bool) -> Sy
             append: flags & oflag::O_APPEND != 0,
             truncate: writing && flags & oflag::O_TRUNC != 0,
         };
-        Some(k.vfs.fs(m).open(ino, how)?)
+        let h = k.vfs.fs(m).open(ino, how)?;
+        Some(crate::tty::on_open(k, h, flags)?)
     };
     let file = OpenFile {
         node: Some((m, ino)),
@@ -331,6 +332,7 @@ fn readable_file(k: &mut Kernel, fd: u32) -> KResult<FileRef> {
 /// update).
 fn read_host(k: &mut Kernel, fd: u32, data: &mut [u8], pos: Option<u64>) -> SysResult {
     let file = readable_file(k, fd)?;
+    crate::tty::job::check_file(k, fd, &file, crate::tty::job::Access::Read)?;
     let mut f = file.borrow_mut();
     let nonblock = f.flags & oflag::O_NONBLOCK != 0;
     let off = pos.unwrap_or(f.offset);
@@ -376,6 +378,7 @@ fn write_host(k: &mut Kernel, fd: u32, data: &[u8], pos: Option<u64>) -> SysResu
     if !file.borrow().can_write() {
         return Err(Errno::EBADF.into());
     }
+    crate::tty::job::check_file(k, fd, &file, crate::tty::job::Access::Write)?;
     touch_clock(k);
     let result = {
         let mut f = file.borrow_mut();
@@ -628,6 +631,10 @@ pub fn sys_ioctl(k: &mut Kernel, a: &Args) -> SysResult {
             f.flags & !oflag::O_NONBLOCK
         };
         return Ok(0);
+    }
+    let end = file.borrow_mut().handle.as_mut().and_then(|h| h.terminal());
+    if let Some(end) = end {
+        return crate::tty::ioctl::ioctl(k, fd, end, req, arg);
     }
     let tty = file.borrow_mut().handle.as_mut().and_then(|h| h.tty());
     let Some(tty) = tty else {

@@ -47,7 +47,11 @@ fn fd_attr(k: &mut Kernel, fd: u32) -> KResult<Attr> {
     let node = file.borrow().node;
     match node {
         Some((m, ino)) => k.vfs.fs(m).getattr(ino),
-        None => Ok(crate::vfs::dev::console_attr()),
+        None => {
+            let mut f = file.borrow_mut();
+            let own = f.handle.as_mut().and_then(|h| h.stat());
+            Ok(own.unwrap_or_else(crate::vfs::dev::console_attr))
+        }
     }
 }
 

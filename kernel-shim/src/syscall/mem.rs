@@ -1,22 +1,35 @@
-//! Memory system calls: brk, mmap (anonymous and private file mappings),
-//! munmap, mprotect, mremap.
+//! Memory system calls: brk, mmap, munmap, mprotect, mremap, madvise,
+//! msync, mincore, mlock and friends, with the mapping list (`mm.rs`)
+//! kept in step with the page table.
 //!
-//! File mappings are copies: the file's bytes are read into fresh private
-//! pages at mmap time. MAP_SHARED file mappings are therefore not written
-//! back (none of the target programs rely on it yet; a page cache shared
-//! with the VFS is a later issue), and pages past the end of the file read
-//! as zeros instead of raising SIGBUS.
+//! File mappings are filled by copying the file's bytes into the new
+//! pages. A MAP_SHARED file mapping's pages are shared frames (fork keeps
+//! them shared), and its contents are written back to the file on msync,
+//! munmap, exec and exit. Not done: two processes that map the same file
+//! separately do not see each other's writes before write-back (that
+//! needs a page cache shared with the VFS), and a write(2) to the file
+//! does not reach existing mappings. Whole pages past the end of the file
+//! are left out of the page table; a touch there raises SIGBUS
+//! ([`Kernel::fault_signal`]).
+//!
+//! mlock and friends are `misc::sys_ok`: nothing is ever paged out.
+//!
+//! Guest memory is committed lazily, like Linux's overcommit; a single
+//! request larger than the machine's memory fails with ENOMEM, as Linux's
+//! heuristic overcommit refuses one larger than RAM and swap.
 
 use super::{Args, SysResult};
 use crate::elf::TASK_SIZE;
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
-use crate::mm::{self, page_up};
+use crate::mm::{self, page_up, MapFile, Vma};
 use crate::process::FileRef;
+use crate::signal::SigInfo;
 use wax_cpu::{GuestAddr, Prot, PAGE_SIZE};
 
 const MAP_SHARED: u32 = 0x01;
 const MAP_PRIVATE: u32 = 0x02;
+const MAP_SHARED_VALIDATE: u32 = 0x03;
 const MAP_TYPE: u32 = 0x0f;
 const MAP_FIXED: u32 = 0x10;
 const MAP_ANONYMOUS: u32 = 0x20;
@@ -28,31 +41,35 @@ fn aligned(a: u32) -> bool {
     a.is_multiple_of(PAGE_SIZE)
 }
 
+fn proc_slot(k: &Kernel) -> usize {
+    k.threads[k.current].process
+}
+
+/// Whether a request of `bytes` can ever be backed by machine memory.
+fn fits(k: &Kernel, bytes: u64) -> bool {
+    bytes <= k.machine_bytes()
+}
+
 pub fn sys_brk(k: &mut Kernel, a: &Args) -> SysResult {
     let want = a[0];
-    let p = k.threads[k.current].process;
-    let mm = k.procs[p].mm.clone();
-    if want < mm.brk_start {
-        return Ok(mm.brk);
+    let p = proc_slot(k);
+    let (brk_start, brk) = (k.procs[p].mm.brk_start, k.procs[p].mm.brk);
+    if want < brk_start {
+        return Ok(brk);
     }
-    let old_end = page_up(u64::from(mm.brk)) as u32;
+    let old_end = page_up(u64::from(brk)) as u32;
     let new_end = page_up(u64::from(want));
-    if new_end > u64::from(mm::MMAP_TOP) {
-        return Ok(mm.brk);
+    if new_end > u64::from(mm::MMAP_TOP) || !fits(k, new_end - u64::from(brk_start)) {
+        return Ok(brk);
     }
     let new_end = new_end as u32;
     let proc = &mut k.procs[p];
     if new_end > old_end {
-        if !mm::range_free(&mut k.machine, &proc.space, old_end, new_end - old_end) {
-            return Ok(mm.brk);
+        let grow = new_end - old_end;
+        if !mm::range_free_in(&mut k.machine, &proc.space, &proc.mm, old_end, grow) {
+            return Ok(brk);
         }
-        mm::map_anon(
-            &mut k.machine,
-            &mut proc.space,
-            old_end,
-            new_end - old_end,
-            Prot::RW,
-        );
+        mm::map_anon(&mut k.machine, &mut proc.space, old_end, grow, Prot::RW);
     } else if new_end < old_end {
         k.machine
             .unmap(&mut proc.space, GuestAddr(new_end), old_end - new_end);
@@ -61,19 +78,48 @@ pub fn sys_brk(k: &mut Kernel, a: &Args) -> SysResult {
     Ok(want)
 }
 
-/// The open file a mapping copies from.
-fn map_source(k: &mut Kernel, fd: u32) -> KResult<FileRef> {
+/// The open file a mapping copies from, and what /proc shows for it.
+fn map_source(k: &mut Kernel, fd: u32, shared_write: bool) -> KResult<MapFile> {
     let file = k.proc().fds.file(fd)?;
-    {
-        let f = file.borrow();
-        if !f.can_read() {
-            return Err(Errno::EACCES);
-        }
-        if f.handle.as_ref().is_none_or(|h| h.is_stream()) {
-            return Err(Errno::ENODEV);
-        }
+    let f = file.borrow();
+    if !f.can_read() || (shared_write && !f.can_write()) {
+        return Err(Errno::EACCES);
     }
-    Ok(file)
+    if f.handle.as_ref().is_none_or(|h| h.is_stream()) {
+        return Err(Errno::ENODEV);
+    }
+    let attr = match f.node {
+        Some((m, ino)) => k.vfs.fs(m).getattr(ino).ok(),
+        None => f.handle.as_ref().and_then(|h| h.stat()),
+    };
+    let path = f.location.as_ref().map(|l| l.path()).unwrap_or_default();
+    drop(f);
+    let a = attr.unwrap_or_default();
+    Ok(MapFile {
+        file,
+        path,
+        dev: a.dev,
+        ino: a.ino,
+        size: a.size,
+    })
+}
+
+/// Where a new mapping of `size` bytes goes.
+fn place(k: &mut Kernel, addr: u32, size: u32, flags: u32) -> KResult<u32> {
+    let p = proc_slot(k);
+    let proc = &k.procs[p];
+    if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
+        if !aligned(addr) || u64::from(addr) + u64::from(size) > u64::from(TASK_SIZE) {
+            return Err(Errno::EINVAL);
+        }
+        let free = mm::range_free_in(&mut k.machine, &proc.space, &proc.mm, addr, size);
+        if flags & MAP_FIXED == 0 && !free {
+            return Err(Errno::EEXIST);
+        }
+        return Ok(addr);
+    }
+    let hint = addr & !(PAGE_SIZE - 1);
+    mm::find_free_in(&mut k.machine, &proc.space, &proc.mm, size, hint).ok_or(Errno::ENOMEM)
 }
 
 fn mmap(
@@ -86,46 +132,66 @@ fn mmap(
     pgoff: u64,
 ) -> SysResult {
     let kind = flags & MAP_TYPE;
-    if len == 0 || !(kind == MAP_SHARED || kind == MAP_PRIVATE || kind == 3) {
+    if len == 0 || !(kind == MAP_SHARED || kind == MAP_PRIVATE || kind == MAP_SHARED_VALIDATE) {
         return Err(Errno::EINVAL.into());
     }
     let size = page_up(u64::from(len));
-    if size > u64::from(TASK_SIZE) {
+    if size > u64::from(TASK_SIZE) || !fits(k, size) {
         return Err(Errno::ENOMEM.into());
     }
     let size = size as u32;
+    let shared = kind != MAP_PRIVATE;
     let source = if flags & MAP_ANONYMOUS == 0 {
-        Some(map_source(k, fd)?)
+        Some(map_source(k, fd, shared && prot & 2 != 0)?)
     } else {
         None
     };
-    let p = k.threads[k.current].process;
-    let space = &mut k.procs[p].space;
-    let start = if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
-        if !aligned(addr) || u64::from(addr) + u64::from(size) > u64::from(TASK_SIZE) {
-            return Err(Errno::EINVAL.into());
-        }
-        if flags & MAP_FIXED == 0 && !mm::range_free(&mut k.machine, space, addr, size) {
-            return Err(Errno::EEXIST.into());
-        }
-        addr
-    } else {
-        let hint = addr & !(PAGE_SIZE - 1);
-        mm::find_free(&mut k.machine, space, size, hint).ok_or(Errno::ENOMEM)?
+    let start = place(k, addr, size, flags)?;
+    unmap_range(k, start, size)?;
+    let offset = pgoff * u64::from(PAGE_SIZE);
+    let vma = Vma {
+        start,
+        end: start + size,
+        prot: prot & 7,
+        shared,
+        file: source,
+        offset,
     };
-    let shared = kind != MAP_PRIVATE && source.is_none();
-    if let Some(file) = source {
-        k.machine
-            .map(space, GuestAddr(start), size, Prot::RW, false);
-        copy_in(k, &file, start, size, pgoff * u64::from(PAGE_SIZE))?;
-        let space = &mut k.procs[p].space;
-        k.machine
-            .protect(space, GuestAddr(start), size, Prot(prot & 7));
-    } else {
-        k.machine
-            .map(space, GuestAddr(start), size, Prot(prot & 7), shared);
-    }
+    populate(k, &vma, start, vma.end)?;
+    let p = proc_slot(k);
+    k.procs[p].mm.insert(vma);
     Ok(start)
+}
+
+/// Creates the pages of `from..to` in `vma`: zeroed for anonymous
+/// memory; for a file, its bytes up to the last page that holds any
+/// (the pages after it stay absent: SIGBUS).
+fn populate(k: &mut Kernel, vma: &Vma, from: u32, to: u32) -> KResult<()> {
+    let p = proc_slot(k);
+    let space = &mut k.procs[p].space;
+    let Some(f) = &vma.file else {
+        k.machine.map(
+            space,
+            GuestAddr(from),
+            to - from,
+            Prot(vma.prot),
+            vma.shared,
+        );
+        return Ok(());
+    };
+    let off = vma.offset_of(from);
+    let in_file = page_up(f.size.saturating_sub(off)).min(u64::from(to - from)) as u32;
+    if in_file == 0 {
+        return Ok(());
+    }
+    k.machine
+        .map(space, GuestAddr(from), in_file, Prot::RW, vma.shared);
+    let file = f.file.clone();
+    copy_in(k, &file, from, in_file, off)?;
+    let space = &mut k.procs[p].space;
+    k.machine
+        .protect(space, GuestAddr(from), in_file, Prot(vma.prot));
+    Ok(())
 }
 
 /// Copies file bytes from `off` into the new mapping at `start`.
@@ -167,14 +233,71 @@ pub fn sys_old_mmap(k: &mut Kernel, a: &Args) -> SysResult {
     mmap(k, v[0], v[1], v[2], v[3], v[4], u64::from(v[5] / PAGE_SIZE))
 }
 
+/// Writes a shared file mapping's pages in `from..to` back to the file.
+fn write_back(k: &mut Kernel, p: usize, v: &Vma, from: u32, to: u32) {
+    let Some(f) = v.file.as_ref().filter(|_| v.shared) else {
+        return;
+    };
+    let mut page = vec![0u8; PAGE_SIZE as usize];
+    for addr in (from.max(v.start)..to.min(v.end)).step_by(PAGE_SIZE as usize) {
+        let off = v.offset_of(addr);
+        if off >= f.size {
+            break;
+        }
+        let space = &mut k.procs[p].space;
+        if k.machine.prot_at(space, GuestAddr(addr)).is_none() {
+            continue;
+        }
+        let n = (f.size - off).min(u64::from(PAGE_SIZE)) as usize;
+        // A PROT_NONE page cannot be read here; its contents were
+        // written back when it was made inaccessible or never changed.
+        if k.machine
+            .mem(space)
+            .read_bytes(GuestAddr(addr), &mut page[..n])
+            .is_err()
+        {
+            continue;
+        }
+        if let Some(h) = f.file.borrow_mut().handle.as_mut() {
+            let _ = h.write_at(off, &page[..n]);
+        }
+    }
+}
+
+/// Removes `start..start+len` from the mapping list and the page table,
+/// writing shared file pages back first.
+fn unmap_range(k: &mut Kernel, start: u32, len: u32) -> KResult<()> {
+    let p = proc_slot(k);
+    let end = start.saturating_add(len);
+    let gone = k.procs[p].mm.remove(start, end);
+    for v in &gone {
+        write_back(k, p, v, v.start, v.end);
+    }
+    k.machine
+        .unmap(&mut k.procs[p].space, GuestAddr(start), len);
+    Ok(())
+}
+
 pub fn sys_munmap(k: &mut Kernel, a: &Args) -> SysResult {
     let (addr, len) = (a[0], a[1]);
     if !aligned(addr) || len == 0 || u64::from(addr) + u64::from(len) > u64::from(TASK_SIZE) {
         return Err(Errno::EINVAL.into());
     }
-    let p = k.threads[k.current].process;
-    k.machine.unmap(&mut k.procs[p].space, GuestAddr(addr), len);
+    unmap_range(k, addr, page_up(u64::from(len)) as u32)?;
     Ok(0)
+}
+
+/// Whether every page of `start..end` is mapped (in the page table, or
+/// in the mapping list past a file's end).
+fn all_mapped(k: &mut Kernel, start: u32, end: u64) -> bool {
+    let p = proc_slot(k);
+    let proc = &k.procs[p];
+    (u64::from(start)..end)
+        .step_by(PAGE_SIZE as usize)
+        .all(|a| {
+            let a = a as u32;
+            k.machine.prot_at(&proc.space, GuestAddr(a)).is_some() || proc.mm.find(a).is_some()
+        })
 }
 
 pub fn sys_mprotect(k: &mut Kernel, a: &Args) -> SysResult {
@@ -185,67 +308,269 @@ pub fn sys_mprotect(k: &mut Kernel, a: &Args) -> SysResult {
     if len == 0 {
         return Ok(0);
     }
-    let p = k.threads[k.current].process;
-    if !k
-        .machine
-        .protect(&mut k.procs[p].space, GuestAddr(addr), len, Prot(prot & 7))
-    {
+    let end = page_up(u64::from(addr) + u64::from(len));
+    if end > u64::from(TASK_SIZE) || !all_mapped(k, addr, end) {
         return Err(Errno::ENOMEM.into());
     }
+    let p = proc_slot(k);
+    let proc = &mut k.procs[p];
+    for page in (u64::from(addr)..end).step_by(PAGE_SIZE as usize) {
+        let at = GuestAddr(page as u32);
+        if k.machine.prot_at(&proc.space, at).is_some() {
+            k.machine
+                .protect(&mut proc.space, at, PAGE_SIZE, Prot(prot & 7));
+        }
+    }
+    proc.mm.protect(addr, end as u32, prot & 7);
     Ok(0)
 }
 
 pub fn sys_mremap(k: &mut Kernel, a: &Args) -> SysResult {
-    let (old, old_len, new_len, flags) = (a[0], a[1], a[2], a[3]);
-    if !aligned(old) || new_len == 0 || flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0 {
+    let (old, old_len, new_len, flags, fixed) = (a[0], a[1], a[2], a[3], a[4]);
+    let bad_flags = flags & !(MREMAP_MAYMOVE | MREMAP_FIXED) != 0
+        || (flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0);
+    if !aligned(old) || new_len == 0 || bad_flags {
         return Err(Errno::EINVAL.into());
     }
     let old_size = page_up(u64::from(old_len)) as u32;
     let new_size = page_up(u64::from(new_len));
-    if new_size > u64::from(TASK_SIZE) || flags & MREMAP_FIXED != 0 {
-        // Moving to a fixed address is not needed by any target yet.
-        return Err(Errno::EINVAL.into());
+    if new_size > u64::from(TASK_SIZE) || !fits(k, new_size) {
+        return Err(Errno::ENOMEM.into());
     }
     let new_size = new_size as u32;
-    let p = k.threads[k.current].process;
+    let p = proc_slot(k);
+    let proc = &k.procs[p];
     let prot = k
         .machine
-        .prot_at(&k.procs[p].space, GuestAddr(old))
+        .prot_at(&proc.space, GuestAddr(old))
+        .or_else(|| proc.mm.find(old).map(|v| Prot(v.prot)))
         .ok_or(Errno::EFAULT)?;
-    let space = &mut k.procs[p].space;
+    if flags & MREMAP_FIXED != 0 {
+        return move_mapping(k, old, old_size, new_size, prot, Some(fixed));
+    }
     if new_size <= old_size {
-        k.machine
-            .unmap(space, GuestAddr(old + new_size), old_size - new_size);
+        unmap_range(k, old + new_size, old_size - new_size)?;
         return Ok(old);
     }
     let grow = new_size - old_size;
-    if u64::from(old) + u64::from(new_size) <= u64::from(TASK_SIZE)
-        && mm::range_free(&mut k.machine, space, old + old_size, grow)
-    {
-        k.machine
-            .map(space, GuestAddr(old + old_size), grow, prot, false);
+    let proc = &k.procs[p];
+    let fits_in_place = u64::from(old) + u64::from(new_size) <= u64::from(mm::MMAP_TOP)
+        && mm::range_free_in(&mut k.machine, &proc.space, &proc.mm, old + old_size, grow);
+    if fits_in_place {
+        grow_in_place(k, old, old_size, grow, prot)?;
         return Ok(old);
     }
     if flags & MREMAP_MAYMOVE == 0 {
         return Err(Errno::ENOMEM.into());
     }
-    let new = mm::find_free(&mut k.machine, space, new_size, 0).ok_or(Errno::ENOMEM)?;
+    move_mapping(k, old, old_size, new_size, prot, None)
+}
+
+/// Extends the mapping at `old` by `grow` bytes after its end.
+fn grow_in_place(k: &mut Kernel, old: u32, old_size: u32, grow: u32, prot: Prot) -> KResult<()> {
+    let p = proc_slot(k);
+    let end = old + old_size;
+    let vma = k.procs[p]
+        .mm
+        .find(end - 1)
+        .cloned()
+        .filter(|v| v.end == end);
+    let Some(mut v) = vma else {
+        // Memory the loader mapped (no mapping record): anonymous.
+        let space = &mut k.procs[p].space;
+        k.machine.map(space, GuestAddr(end), grow, prot, false);
+        return Ok(());
+    };
+    populate(k, &v, end, end + grow)?;
+    v.end = end + grow;
+    k.procs[p].mm.insert(v);
+    Ok(())
+}
+
+/// Moves `old..old+old_size` to a new place (`to`, or a free range) of
+/// `new_size` bytes, copying the pages; the old range is unmapped.
+fn move_mapping(
+    k: &mut Kernel,
+    old: u32,
+    old_size: u32,
+    new_size: u32,
+    prot: Prot,
+    to: Option<u32>,
+) -> SysResult {
+    let p = proc_slot(k);
+    let new = match to {
+        Some(t) => {
+            let overlap = u64::from(t) < u64::from(old) + u64::from(old_size)
+                && u64::from(old) < u64::from(t) + u64::from(new_size);
+            if !aligned(t) || overlap || u64::from(t) + u64::from(new_size) > u64::from(TASK_SIZE) {
+                return Err(Errno::EINVAL.into());
+            }
+            unmap_range(k, t, new_size)?;
+            t
+        }
+        None => {
+            let proc = &k.procs[p];
+            mm::find_free_in(&mut k.machine, &proc.space, &proc.mm, new_size, 0)
+                .ok_or(Errno::ENOMEM)?
+        }
+    };
+    let moved: Vec<Vma> = k.procs[p]
+        .mm
+        .vmas
+        .iter()
+        .filter(|v| v.start < old + old_size && old < v.end)
+        .cloned()
+        .collect();
+    let shared = moved.first().is_some_and(|v| v.shared);
+    let space = &mut k.procs[p].space;
     k.machine
-        .map(space, GuestAddr(new), new_size, Prot::RW, false);
-    move_pages(k, old, new, old_size)?;
+        .map(space, GuestAddr(new), new_size, Prot::RW, shared);
+    move_pages(k, old, new, old_size.min(new_size))?;
     let space = &mut k.procs[p].space;
     k.machine.protect(space, GuestAddr(new), new_size, prot);
-    k.machine.unmap(space, GuestAddr(old), old_size);
+    // The record moves with the pages (no write-back: nothing is lost).
+    k.procs[p].mm.remove(old, old + old_size);
+    k.machine
+        .unmap(&mut k.procs[p].space, GuestAddr(old), old_size);
+    for mut v in moved {
+        let delta = v.start.max(old) - old;
+        v.offset = v.offset_of(old + delta);
+        v.start = new + delta;
+        v.end = (new + delta + (v.end.min(old + old_size) - (old + delta))).min(new + new_size);
+        if v.start < v.end {
+            k.procs[p].mm.insert(v);
+        }
+    }
     Ok(new)
 }
 
-/// Copies the contents of a mapping being moved by mremap.
+/// Copies the contents of a mapping being moved by mremap (pages that
+/// were never created stay unread).
 fn move_pages(k: &mut Kernel, from: u32, to: u32, len: u32) -> KResult<()> {
     let mut page = [0u8; PAGE_SIZE as usize];
+    let p = proc_slot(k);
     for off in (0..len).step_by(PAGE_SIZE as usize) {
-        let mut m = k.mem();
-        m.read_bytes(GuestAddr(from + off), &mut page)?;
+        let space = &mut k.procs[p].space;
+        if k.machine.prot_at(space, GuestAddr(from + off)).is_none() {
+            continue;
+        }
+        let mut m = k.machine.mem(space);
+        if m.read_bytes(GuestAddr(from + off), &mut page).is_err() {
+            continue;
+        }
         m.write_bytes(GuestAddr(to + off), &page)?;
     }
     Ok(())
+}
+
+pub fn sys_madvise(k: &mut Kernel, a: &Args) -> SysResult {
+    const MADV_DONTNEED: u32 = 4;
+    const MADV_REMOVE: u32 = 9;
+    const MADV_FREE: u32 = 8;
+    let (addr, len, advice) = (a[0], a[1], a[2]);
+    if !aligned(addr) || advice > 25 && advice != 100 && advice != 101 {
+        return Err(Errno::EINVAL.into());
+    }
+    let end = page_up(u64::from(addr) + u64::from(len));
+    if end > u64::from(TASK_SIZE) || !all_mapped(k, addr, end) {
+        return Err(Errno::ENOMEM.into());
+    }
+    if matches!(advice, MADV_DONTNEED | MADV_FREE | MADV_REMOVE) {
+        drop_pages(k, addr, end as u32)?;
+    }
+    Ok(0)
+}
+
+/// MADV_DONTNEED: private pages are dropped, so they read as zeros (or
+/// as the file's bytes again); shared pages keep their contents.
+fn drop_pages(k: &mut Kernel, start: u32, end: u32) -> KResult<()> {
+    let p = proc_slot(k);
+    for page in (start..end).step_by(PAGE_SIZE as usize) {
+        let vma = k.procs[p].mm.find(page).cloned();
+        if vma.as_ref().is_some_and(|v| v.shared) {
+            continue;
+        }
+        let space = &mut k.procs[p].space;
+        let Some(prot) = k.machine.prot_at(space, GuestAddr(page)) else {
+            continue;
+        };
+        match vma.filter(|v| v.file.is_some()) {
+            Some(v) => populate(k, &v, page, page + PAGE_SIZE)?,
+            None => k
+                .machine
+                .map(space, GuestAddr(page), PAGE_SIZE, prot, false),
+        }
+    }
+    Ok(())
+}
+
+pub fn sys_msync(k: &mut Kernel, a: &Args) -> SysResult {
+    const MS_ASYNC: u32 = 1;
+    const MS_INVALIDATE: u32 = 2;
+    const MS_SYNC: u32 = 4;
+    let (addr, len, flags) = (a[0], a[1], a[2]);
+    let bad = flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+        || flags & (MS_ASYNC | MS_SYNC) == MS_ASYNC | MS_SYNC;
+    if !aligned(addr) || bad {
+        return Err(Errno::EINVAL.into());
+    }
+    let end = page_up(u64::from(addr) + u64::from(len));
+    if end > u64::from(TASK_SIZE) || !all_mapped(k, addr, end) {
+        return Err(Errno::ENOMEM.into());
+    }
+    let p = proc_slot(k);
+    let vmas = k.procs[p].mm.vmas.clone();
+    for v in &vmas {
+        write_back(k, p, v, addr, end as u32);
+    }
+    Ok(0)
+}
+
+/// mincore: 1 for pages that exist in the page table.
+pub fn sys_mincore(k: &mut Kernel, a: &Args) -> SysResult {
+    let (addr, len, vec) = (a[0], a[1], a[2]);
+    if !aligned(addr) {
+        return Err(Errno::EINVAL.into());
+    }
+    let end = page_up(u64::from(addr) + u64::from(len));
+    if end > u64::from(TASK_SIZE) || !all_mapped(k, addr, end) {
+        return Err(Errno::ENOMEM.into());
+    }
+    let p = proc_slot(k);
+    let out: Vec<u8> = (u64::from(addr)..end)
+        .step_by(PAGE_SIZE as usize)
+        .map(|a| {
+            let space = &k.procs[p].space;
+            u8::from(k.machine.prot_at(space, GuestAddr(a as u32)).is_some())
+        })
+        .collect();
+    k.mem().write_bytes(GuestAddr(vec), &out)?;
+    Ok(0)
+}
+
+impl Kernel {
+    /// Writes back process `p`'s shared file mappings (exit, exec).
+    pub(crate) fn sync_shared(&mut self, p: usize) {
+        let vmas = self.procs[p].mm.vmas.clone();
+        for v in vmas.iter().filter(|v| v.shared && v.file.is_some()) {
+            write_back(self, p, v, v.start, v.end);
+        }
+    }
+
+    /// A page fault in a file mapping past the end of the file is SIGBUS
+    /// (BUS_ADRERR), not SIGSEGV.
+    pub(crate) fn fault_signal(&mut self, info: SigInfo) -> SigInfo {
+        let Some(addr) = info.addr.filter(|_| info.signo == crate::signal::SIGSEGV) else {
+            return info;
+        };
+        let p = proc_slot(self);
+        match self.procs[p].mm.find(addr) {
+            Some(v) if v.past_eof(addr) => SigInfo {
+                signo: crate::signal::SIGBUS,
+                code: crate::signal::BUS_ADRERR,
+                addr: Some(addr),
+            },
+            _ => info,
+        }
+    }
 }

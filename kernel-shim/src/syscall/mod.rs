@@ -10,18 +10,22 @@
 //! completes or restarts later. Unknown numbers return -ENOSYS and are
 //! reported once.
 
+mod event;
 mod fs;
 mod fsattr;
 mod fsmeta;
 mod mem;
+pub(crate) mod net;
 pub(crate) mod misc;
 mod poll;
 mod process;
 mod procinfo;
 mod signal;
+mod splice;
 mod strace;
 pub mod table;
 mod time;
+mod xattr;
 
 use crate::errno::Errno;
 use crate::kernel::Kernel;

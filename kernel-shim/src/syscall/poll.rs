@@ -55,7 +55,7 @@ fn park(k: &mut Kernel, set: Vec<(u32, u16)>, d: Option<Timespec>) -> SysResult 
 
 /// ppoll/pselect's temporary mask, kept until the call returns or a
 /// handler frame saves it.
-fn apply_mask(k: &mut Kernel, at: u32, size: u32) -> KResult<()> {
+pub(super) fn apply_mask(k: &mut Kernel, at: u32, size: u32) -> KResult<()> {
     if at == 0 {
         return Ok(());
     }
@@ -71,7 +71,7 @@ fn apply_mask(k: &mut Kernel, at: u32, size: u32) -> KResult<()> {
     Ok(())
 }
 
-fn restore_mask(k: &mut Kernel) {
+pub(super) fn restore_mask(k: &mut Kernel) {
     let t = k.thread();
     if let Some(m) = t.saved_mask.take() {
         t.sigmask = m;

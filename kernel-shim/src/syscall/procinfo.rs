@@ -188,56 +188,25 @@ impl Kernel {
         out
     }
 
-    /// Mappings from the page table: runs of pages with equal protection,
-    /// named [heap] and [stack] where they are. File names are not known
-    /// (the page table is the only record of mappings).
+    /// Mappings: runs of pages with the same protection and origin.
+    /// The page table says which pages exist (the loader's images and
+    /// stack are only there); the mapping list (mm.rs) names mmap'ed
+    /// files, their offsets and shared mappings, and covers the pages
+    /// past a file's end that are not in the page table.
     fn fill_maps(&mut self, p: usize, e: &mut ProcEntry) {
         let (brk_start, brk) = (e.brk_start, e.brk);
         let stack_low = crate::mm::STACK_TOP - crate::mm::STACK_SIZE;
-        let space = &self.procs[p].space;
         let mut maps: Vec<MapEntry> = Vec::new();
         let mut pages = 0u64;
-        let mut page = 0u32;
-        while page < crate::mm::STACK_TOP / 4096 {
+        for page in 0..crate::mm::STACK_TOP / 4096 {
             let addr = page * 4096;
-            page += 1;
-            let Some(prot) = self.machine.prot_at(space, GuestAddr(addr)) else {
+            let Some(m) = self.map_entry(p, addr, brk_start..brk.max(brk_start), stack_low) else {
                 continue;
             };
             pages += 1;
-            let perms = [
-                if prot.contains(Prot::READ) {
-                    b'r'
-                } else {
-                    b'-'
-                },
-                if prot.contains(Prot::WRITE) {
-                    b'w'
-                } else {
-                    b'-'
-                },
-                if prot.contains(Prot::EXEC) {
-                    b'x'
-                } else {
-                    b'-'
-                },
-                b'p',
-            ];
-            let name: &[u8] = if addr >= brk_start && addr < brk.max(brk_start) {
-                b"[heap]"
-            } else if addr >= stack_low {
-                b"[stack]"
-            } else {
-                b""
-            };
             match maps.last_mut() {
-                Some(m) if m.end == addr && m.perms == perms && m.name == name => m.end += 4096,
-                _ => maps.push(MapEntry {
-                    start: addr,
-                    end: addr + 4096,
-                    perms,
-                    name: name.to_vec(),
-                }),
+                Some(l) if l.end == addr && same_run(l, &m) => l.end += 4096,
+                _ => maps.push(m),
             }
         }
         e.maps = maps;
@@ -245,6 +214,51 @@ impl Kernel {
         // Frames are committed lazily and the page table does not say
         // which are; mapped pages stand in for resident ones.
         e.rss_pages = pages;
+    }
+
+    /// The one-page map entry for `addr`, if anything is mapped there.
+    fn map_entry(
+        &mut self,
+        p: usize,
+        addr: u32,
+        heap: std::ops::Range<u32>,
+        stack_low: u32,
+    ) -> Option<MapEntry> {
+        let proc = &self.procs[p];
+        let vma = proc.mm.find(addr);
+        let prot = match (self.machine.prot_at(&proc.space, GuestAddr(addr)), vma) {
+            (_, Some(v)) => Prot(v.prot),
+            (Some(prot), None) => prot,
+            (None, None) => return None,
+        };
+        let bit = |b: Prot, c: u8| if prot.contains(b) { c } else { b'-' };
+        let shared = vma.is_some_and(|v| v.shared);
+        let perms = [
+            bit(Prot::READ, b'r'),
+            bit(Prot::WRITE, b'w'),
+            bit(Prot::EXEC, b'x'),
+            if shared { b's' } else { b'p' },
+        ];
+        let mut m = MapEntry {
+            start: addr,
+            end: addr + 4096,
+            perms,
+            ..MapEntry::default()
+        };
+        if let Some((v, f)) = vma.and_then(|v| v.file.as_ref().map(|f| (v, f))) {
+            m.name = f.path.clone();
+            m.offset = v.offset_of(addr);
+            m.dev = f.dev;
+            m.ino = f.ino;
+        } else if vma.is_some_and(|v| v.shared) {
+            // Shared anonymous memory is a deleted shmem file on Linux.
+            m.name = b"/dev/zero (deleted)".to_vec();
+        } else if heap.contains(&addr) {
+            m.name = b"[heap]".to_vec();
+        } else if addr >= stack_low && vma.is_none() {
+            m.name = b"[stack]".to_vec();
+        }
+        Some(m)
     }
 
     /// argv and envp strings as laid out at exec (see `find_args`).
@@ -349,6 +363,14 @@ fn try_args(mem: &mut GuestMem<'_>, at: u32, argc: u32, execfn: u32) -> Option<(
     let [argv, envp] = out;
     (next == execfn).then_some((argv, envp))
 }
+
+/// Whether `next` (one page) continues the run `last`.
+fn same_run(last: &MapEntry, next: &MapEntry) -> bool {
+    let contiguous_file =
+        next.dev == last.dev && next.ino == last.ino && next.offset == last.offset + u64::from(last.end - last.start);
+    last.perms == next.perms && last.name == next.name && (next.ino == 0 || contiguous_file)
+}
+
 
 #[cfg(test)]
 mod tests {

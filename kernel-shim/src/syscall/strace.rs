@@ -37,6 +37,8 @@ pub enum A {
     Ioctl,
     Fcntl,
     Futex,
+    /// socketcall's call number, shown by name.
+    SockCall,
 }
 
 /// Bytes of a buffer shown before "...".
@@ -107,6 +109,7 @@ fn format_arg(k: &mut Kernel, a: A, v: u32, args: &Args, ret: Option<u32>) -> St
             None => format!("{v:#x}"),
         },
         A::OFlags => open_flags(v),
+        A::SockCall => super::net::socketcall_name(v).to_string(),
         A::Mode => format!("{v:#o}"),
         A::Whence => match v {
             0 => "SEEK_SET".into(),

@@ -2,7 +2,10 @@
 //! Linux name, handler, argument kinds for `--strace`), sorted by number.
 
 use super::strace::A::{self, *};
-use super::{fs, fsattr, fsmeta, mem, misc, poll, process, signal, time, Args, SysResult};
+use super::{
+    event, fs, fsattr, fsmeta, mem, misc, net, poll, process, signal, splice, time, xattr, Args,
+    SysResult,
+};
 use crate::kernel::Kernel;
 
 pub type Handler = fn(&mut Kernel, &Args) -> SysResult;
@@ -25,7 +28,7 @@ macro_rules! rows {
 rows! {
     1 exit => process::sys_exit, [I];
     2 fork => process::sys_fork, [];
-    3 read => fs::sys_read, [Fd, OutBuf, U];
+    3 read => event::sys_read, [Fd, OutBuf, U];
     4 write => fs::sys_write, [Fd, InBuf(2), U];
     5 open => fs::sys_open, [Path, OFlags, Mode];
     6 close => fs::sys_close, [Fd];
@@ -85,6 +88,7 @@ rows! {
     95 fchown => fsattr::sys_fchown16, [Fd, I, I];
     99 statfs => fsattr::sys_statfs, [Path, Ptr];
     100 fstatfs => fsattr::sys_fstatfs, [Fd, Ptr];
+    102 socketcall => net::sys_socketcall, [SockCall, Ptr];
     104 setitimer => time::sys_setitimer, [I, Ptr, Ptr];
     105 getitimer => time::sys_getitimer, [I, Ptr];
     114 wait4 => process::sys_wait4, [I, Ptr, X, Ptr];
@@ -101,10 +105,15 @@ rows! {
     141 getdents => fsmeta::sys_getdents, [Fd, Ptr, U];
     142 _newselect => poll::sys_select, [I, Ptr, Ptr, Ptr, Ptr];
     143 flock => fsattr::sys_flock, [Fd, I];
+    144 msync => mem::sys_msync, [X, U, X];
     145 readv => fs::sys_readv, [Fd, Ptr, I];
     146 writev => fs::sys_writev, [Fd, Ptr, I];
     147 getsid => process::sys_getsid, [I];
     148 fdatasync => fs::sys_fsync, [Fd];
+    150 mlock => misc::sys_ok, [X, U];
+    151 munlock => misc::sys_ok, [X, U];
+    152 mlockall => misc::sys_ok, [X];
+    153 munlockall => misc::sys_ok, [];
     158 sched_yield => process::sys_sched_yield, [];
     162 nanosleep => time::sys_nanosleep, [Ptr, Ptr];
     163 mremap => mem::sys_mremap, [X, U, U, X, X];
@@ -139,10 +148,23 @@ rows! {
     205 getgroups32 => misc::sys_getgroups, [I, Ptr];
     207 fchown32 => fsattr::sys_fchown32, [Fd, I, I];
     212 chown32 => fsattr::sys_chown32, [Path, I, I];
-    219 madvise => misc::sys_ok, [X, U, I];
+    218 mincore => mem::sys_mincore, [X, U, Ptr];
+    219 madvise => mem::sys_madvise, [X, U, I];
     220 getdents64 => fsmeta::sys_getdents64, [Fd, Ptr, U];
     221 fcntl64 => fs::sys_fcntl64, [Fd, Fcntl, X];
     224 gettid => process::sys_gettid, [];
+    226 setxattr => xattr::sys_setxattr, [Path, Path, Ptr, U, X];
+    227 lsetxattr => xattr::sys_lsetxattr, [Path, Path, Ptr, U, X];
+    228 fsetxattr => xattr::sys_fsetxattr, [Fd, Path, Ptr, U, X];
+    229 getxattr => xattr::sys_getxattr, [Path, Path, Ptr, U];
+    230 lgetxattr => xattr::sys_lgetxattr, [Path, Path, Ptr, U];
+    231 fgetxattr => xattr::sys_fgetxattr, [Fd, Path, Ptr, U];
+    232 listxattr => xattr::sys_listxattr, [Path, Ptr, U];
+    233 llistxattr => xattr::sys_llistxattr, [Path, Ptr, U];
+    234 flistxattr => xattr::sys_flistxattr, [Fd, Ptr, U];
+    235 removexattr => xattr::sys_removexattr, [Path, Path];
+    236 lremovexattr => xattr::sys_lremovexattr, [Path, Path];
+    237 fremovexattr => xattr::sys_fremovexattr, [Fd, Path];
     238 tkill => signal::sys_tkill, [I, Sig];
     239 sendfile64 => fs::sys_sendfile64, [Fd, Fd, Ptr, U];
     240 futex => misc::sys_futex, [X, Futex, I, Ptr];
@@ -150,6 +172,9 @@ rows! {
     243 set_thread_area => misc::sys_set_thread_area, [Ptr];
     244 get_thread_area => misc::sys_get_thread_area, [Ptr];
     252 exit_group => process::sys_exit_group, [I];
+    254 epoll_create => event::sys_epoll_create, [I];
+    255 epoll_ctl => event::sys_epoll_ctl, [Fd, I, Fd, Ptr];
+    256 epoll_wait => event::sys_epoll_wait, [Fd, Ptr, I, I];
     258 set_tid_address => misc::sys_set_tid_address, [Ptr];
     259 timer_create => time::sys_timer_create, [Clock, Ptr, Ptr];
     260 timer_settime => time::sys_timer_settime, [I, X, Ptr, Ptr];
@@ -164,6 +189,9 @@ rows! {
     270 tgkill => signal::sys_tgkill, [I, I, Sig];
     271 utimes => fsattr::sys_utimes, [Path, Ptr];
     284 waitid => process::sys_waitid, [I, I, Ptr, X, Ptr];
+    291 inotify_init => event::sys_inotify_init, [];
+    292 inotify_add_watch => event::sys_inotify_add_watch, [Fd, Path, X];
+    293 inotify_rm_watch => event::sys_inotify_rm_watch, [Fd, I];
     295 openat => fs::sys_openat, [AtFd, Path, OFlags, Mode];
     296 mkdirat => fsmeta::sys_mkdirat, [AtFd, Path, Mode];
     297 mknodat => fsattr::sys_mknodat, [AtFd, Path, Mode, X];
@@ -180,16 +208,47 @@ rows! {
     308 pselect6 => poll::sys_pselect6, [I, Ptr, Ptr, Ptr, Ptr, Ptr];
     309 ppoll => poll::sys_ppoll, [Ptr, U, Ptr, Ptr, U];
     311 set_robust_list => misc::sys_set_robust_list, [Ptr, U];
+    313 splice => splice::sys_splice, [Fd, Ptr, Fd, Ptr, U, X];
+    315 tee => splice::sys_tee, [Fd, Fd, U, X];
+    319 epoll_pwait => event::sys_epoll_pwait, [Fd, Ptr, I, I, Ptr, U];
     320 utimensat => fsmeta::sys_utimensat, [AtFd, Path, Ptr, X];
+    321 signalfd => event::sys_signalfd, [Fd, Ptr, U];
+    322 timerfd_create => event::sys_timerfd_create, [Clock, X];
+    323 eventfd => event::sys_eventfd, [U];
     324 fallocate => fsattr::sys_fallocate, [Fd, X, U, U, U, U];
+    325 timerfd_settime => event::sys_timerfd_settime, [Fd, X, Ptr, Ptr];
+    326 timerfd_gettime => event::sys_timerfd_gettime, [Fd, Ptr];
+    327 signalfd4 => event::sys_signalfd4, [Fd, Ptr, U, OFlags];
+    328 eventfd2 => event::sys_eventfd2, [U, X];
+    329 epoll_create1 => event::sys_epoll_create1, [X];
     330 dup3 => fs::sys_dup3, [Fd, Fd, OFlags];
     331 pipe2 => process::sys_pipe2, [Ptr, OFlags];
+    332 inotify_init1 => event::sys_inotify_init1, [X];
     335 rt_tgsigqueueinfo => signal::sys_rt_tgsigqueueinfo, [I, I, Sig, Ptr];
+    337 recvmmsg => net::sys_recvmmsg, [Fd, Ptr, U, X, Ptr];
     340 prlimit64 => misc::sys_prlimit64, [I, I, Ptr, Ptr];
     344 syncfs => fsattr::sys_syncfs, [Fd];
+    345 sendmmsg => net::sys_sendmmsg, [Fd, Ptr, U, X];
     353 renameat2 => fsmeta::sys_renameat2, [AtFd, Path, AtFd, Path, X];
     355 getrandom => misc::sys_getrandom, [Ptr, U, X];
     358 execveat => process::sys_execveat, [AtFd, Path, Ptr, Ptr, X];
+    359 socket => net::sys_socket, [I, I, I];
+    360 socketpair => net::sys_socketpair, [I, I, I, Ptr];
+    361 bind => net::sys_bind, [Fd, Ptr, U];
+    362 connect => net::sys_connect, [Fd, Ptr, U];
+    363 listen => net::sys_listen, [Fd, I];
+    364 accept4 => net::sys_accept4, [Fd, Ptr, Ptr, X];
+    365 getsockopt => net::sys_getsockopt, [Fd, I, I, Ptr, Ptr];
+    366 setsockopt => net::sys_setsockopt, [Fd, I, I, Ptr, U];
+    367 getsockname => net::sys_getsockname, [Fd, Ptr, Ptr];
+    368 getpeername => net::sys_getpeername, [Fd, Ptr, Ptr];
+    369 sendto => net::sys_sendto, [Fd, InBuf(2), U, X, Ptr, U];
+    370 sendmsg => net::sys_sendmsg, [Fd, Ptr, X];
+    371 recvfrom => net::sys_recvfrom, [Fd, OutBuf, U, X, Ptr, Ptr];
+    372 recvmsg => net::sys_recvmsg, [Fd, Ptr, X];
+    373 shutdown => net::sys_shutdown, [Fd, I];
+    376 mlock2 => misc::sys_ok, [X, U, X];
+    377 copy_file_range => splice::sys_copy_file_range, [Fd, Ptr, Fd, Ptr, U, X];
     383 statx => fsmeta::sys_statx, [AtFd, Path, X, X, Ptr];
     386 rseq => misc::sys_enosys, [Ptr, U, X, X];
     403 clock_gettime64 => time::sys_clock_gettime64, [Clock, Ptr];
@@ -197,12 +256,16 @@ rows! {
     407 clock_nanosleep_time64 => time::sys_clock_nanosleep64, [Clock, X, Ptr, Ptr];
     408 timer_gettime64 => time::sys_timer_gettime64, [I, Ptr];
     409 timer_settime64 => time::sys_timer_settime64, [I, X, Ptr, Ptr];
+    410 timerfd_gettime64 => event::sys_timerfd_gettime64, [Fd, Ptr];
+    411 timerfd_settime64 => event::sys_timerfd_settime64, [Fd, X, Ptr, Ptr];
     412 utimensat_time64 => fsmeta::sys_utimensat64, [AtFd, Path, Ptr, X];
     413 pselect6_time64 => poll::sys_pselect6_time64, [I, Ptr, Ptr, Ptr, Ptr, Ptr];
     414 ppoll_time64 => poll::sys_ppoll_time64, [Ptr, U, Ptr, Ptr, U];
+    417 recvmmsg_time64 => net::sys_recvmmsg, [Fd, Ptr, U, X, Ptr];
     421 rt_sigtimedwait_time64 => signal::sys_rt_sigtimedwait64, [Ptr, Ptr, Ptr, U];
     422 futex_time64 => misc::sys_futex64, [X, Futex, I, Ptr];
     439 faccessat2 => fsmeta::sys_faccessat2, [AtFd, Path, X, X];
+    441 epoll_pwait2 => event::sys_epoll_pwait2, [Fd, Ptr, I, Ptr, Ptr, U];
 }
 
 /// Names of calls Wax does not implement yet (for the ENOSYS report).

@@ -146,7 +146,7 @@ pub fn sys_clock_nanosleep64(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// `struct itimerval` / `struct itimerspec` in nanoseconds: (interval,
 /// value).
-fn read_pair(k: &mut Kernel, at: u32, micro: bool, wide: bool) -> KResult<(i128, i128)> {
+pub(crate) fn read_pair(k: &mut Kernel, at: u32, micro: bool, wide: bool) -> KResult<(i128, i128)> {
     let mut m = k.mem();
     let mut v = [0i128; 4];
     let step = if wide { 8 } else { 4 };
@@ -169,7 +169,7 @@ fn read_pair(k: &mut Kernel, at: u32, micro: bool, wide: bool) -> KResult<(i128,
     ))
 }
 
-fn write_pair(k: &mut Kernel, at: u32, pair: (i128, i128), micro: bool, wide: bool) -> KResult<()> {
+pub(crate) fn write_pair(k: &mut Kernel, at: u32, pair: (i128, i128), micro: bool, wide: bool) -> KResult<()> {
     let sub = if micro { 1000 } else { 1 };
     let words = [
         pair.0 / 1_000_000_000,

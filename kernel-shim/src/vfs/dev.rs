@@ -2,15 +2,19 @@
 //! stdin/stdout/stderr and fd links into /proc/self/fd, a `pts` directory
 //! whose `0` is the console, and an empty `shm` (covered by a tmpfs
 //! mount). Also the stream handle that backs the console descriptors 0-2.
-//! (Real ptys are a later issue.)
+//!
+//! With an in-kernel console attached (`wax shell`), /dev/pts/0 is that
+//! terminal and /dev/tty the caller's controlling terminal; /dev/ptmx
+//! creates pseudo-terminals that appear as /dev/pts/N (see `crate::tty`).
 
 use super::{
     mode, Attr, DirEntry, FileHandle, FileSystem, FileType, FsType, Ino, OpenMode, SharedStream,
 };
 use crate::errno::{Errno, KResult};
+use crate::tty::{pty, DevTty, TtyFile, TtysRef};
 use std::cell::RefCell;
 use std::rc::Rc;
-use wax_devices::{Entropy, StreamError};
+use wax_devices::{Entropy, StreamError, StreamKind};
 
 /// The root directory of the device file system.
 const ROOT: Ino = 1;
@@ -27,6 +31,10 @@ const LINKS: [(&[u8], &[u8]); 4] = [
 ];
 /// The first link's node; the others follow.
 const LINK0: Ino = 110;
+/// /dev/pts/N for N >= 1 is node PTS_BASE + N.
+const PTS_BASE: Ino = 1000;
+/// /dev/ptmx in the root (the same device as /dev/pts/ptmx).
+const ROOT_PTMX: Ino = 104;
 
 /// The device number of this file system.
 fn devfs_dev() -> u64 {
@@ -45,6 +53,16 @@ pub fn console_attr() -> Attr {
         blksize: 1024,
         ..Attr::default()
     }
+}
+
+/// What /dev/pts/`index` reports.
+pub fn pts_attr(index: u32) -> Attr {
+    let mut a = console_attr();
+    if index != 0 {
+        a.ino = PTS_BASE + Ino::from(index);
+        a.rdev = makedev(136, index);
+    }
+    a
 }
 
 /// name, (major, minor); the node number is the index + 2.
@@ -67,13 +85,45 @@ pub fn makedev(major: u32, minor: u32) -> u64 {
 pub struct DevFs {
     entropy: Rc<RefCell<dyn Entropy>>,
     console: StreamHandle,
+    ttys: TtysRef,
 }
 
 impl DevFs {
-    pub fn new(entropy: Rc<RefCell<dyn Entropy>>, console: StreamHandle) -> DevFs {
-        DevFs { entropy, console }
+    pub fn new(entropy: Rc<RefCell<dyn Entropy>>, console: StreamHandle, ttys: TtysRef) -> DevFs {
+        DevFs {
+            entropy,
+            console,
+            ttys,
+        }
+    }
+
+    /// /dev/pts/0: the in-kernel console, or the host's stdio streams.
+    fn open_console(&mut self) -> Box<dyn FileHandle> {
+        match self.ttys.borrow().console() {
+            Some(tty) => Box::new(TtyFile::new(tty)),
+            None => Box::new(self.console.clone()),
+        }
+    }
+
+    /// Terminal nodes: ptmx, the pts slaves, /dev/tty (resolved by open).
+    fn open_tty(&mut self, ino: Ino) -> Option<KResult<Box<dyn FileHandle>>> {
+        let h: Box<dyn FileHandle> = match ino {
+            PTS0 => self.open_console(),
+            PTMX | ROOT_PTMX => Box::new(pty::open_ptmx(&mut self.ttys.borrow_mut())),
+            TTY => Box::new(DevTty::new(self.open_console())),
+            _ if ino > PTS_BASE => {
+                let tty = self.ttys.borrow().get((ino - PTS_BASE) as u32);
+                let slave = tty.ok_or(Errno::ENOENT).and_then(|t| pty::open_slave(&t));
+                return Some(slave.map(|s| Box::new(s) as Box<dyn FileHandle>));
+            }
+            _ => return None,
+        };
+        Some(Ok(h))
     }
 }
+
+/// /dev/tty's node (index 5 of DEVICES).
+const TTY: Ino = 7;
 
 impl FileSystem for DevFs {
     fn root(&self) -> Ino {
@@ -102,7 +152,8 @@ impl FileSystem for DevFs {
                 return Ok(a);
             }
             PTS0 => return Ok(console_attr()),
-            PTMX => {
+            _ if ino > PTS_BASE => return Ok(pts_attr((ino - PTS_BASE) as u32)),
+            PTMX | ROOT_PTMX => {
                 a.mode = mode::S_IFCHR | 0o666;
                 a.rdev = makedev(5, 2);
                 return Ok(a);
@@ -122,10 +173,11 @@ impl FileSystem for DevFs {
         Ok(a)
     }
     fn open(&mut self, ino: Ino, _how: OpenMode) -> KResult<Box<dyn FileHandle>> {
+        if let Some(h) = self.open_tty(ino) {
+            return h;
+        }
         let name = match ino {
             ROOT | PTS | SHM => return Err(Errno::EISDIR),
-            PTS0 => b"tty",
-            PTMX => return Err(Errno::ENXIO),
             _ => {
                 DEVICES
                     .get((ino as usize).wrapping_sub(2))
@@ -150,10 +202,15 @@ impl FileSystem for DevFs {
         match dir {
             ROOT => {}
             PTS => {
-                return Ok(vec![
+                let mut out = vec![
                     entry(PTS0, FileType::CharDevice, b"0"),
                     entry(PTMX, FileType::CharDevice, b"ptmx"),
-                ])
+                ];
+                for i in self.ttys.borrow().indexes().into_iter().filter(|&i| i > 0) {
+                    let name = i.to_string().into_bytes();
+                    out.push(entry(PTS_BASE + Ino::from(i), FileType::CharDevice, &name));
+                }
+                return Ok(out);
             }
             SHM => return Ok(Vec::new()),
             _ => return Err(Errno::ENOTDIR),
@@ -163,6 +220,7 @@ impl FileSystem for DevFs {
             .enumerate()
             .map(|(i, (n, _))| entry(i as Ino + 2, FileType::CharDevice, n))
             .collect();
+        out.push(entry(ROOT_PTMX, FileType::CharDevice, b"ptmx"));
         out.push(entry(PTS, FileType::Directory, b"pts"));
         out.push(entry(SHM, FileType::Directory, b"shm"));
         for (i, (n, _)) in LINKS.iter().enumerate() {
@@ -264,6 +322,51 @@ impl FileHandle for StreamHandle {
         Err(Errno::EINVAL)
     }
     fn proc_name(&self) -> Option<Vec<u8>> {
-        Some(b"/dev/pts/0".to_vec())
+        match self.kind() {
+            StreamKind::Terminal => Some(b"/dev/pts/0".to_vec()),
+            StreamKind::Pipe => Some(b"pipe:[4026]".to_vec()),
+            StreamKind::Socket => Some(b"socket:[4027]".to_vec()),
+            // A file or device keeps its host path to itself.
+            _ => None,
+        }
     }
+    fn stat(&self) -> Option<Attr> {
+        Some(stream_attr(self.kind()))
+    }
+}
+
+impl StreamHandle {
+    /// What the host file behind the stream is.
+    fn kind(&self) -> StreamKind {
+        let s = self.input.as_ref().or(self.output.as_ref());
+        s.map_or(StreamKind::Pipe, |s| s.borrow_mut().kind())
+    }
+}
+
+/// fstat of a host stdio stream: the file type the host has, so the
+/// guest's stdio buffers as it would natively (a pipe or file is fully
+/// buffered, a terminal line buffered).
+fn stream_attr(kind: StreamKind) -> Attr {
+    let mut a = Attr {
+        dev: makedev(0, 12),
+        ino: 4026,
+        nlink: 1,
+        blksize: 4096,
+        ..Attr::default()
+    };
+    match kind {
+        StreamKind::Terminal => return console_attr(),
+        StreamKind::Pipe => a.mode = mode::S_IFIFO | 0o600,
+        StreamKind::Socket => a.mode = mode::S_IFSOCK | 0o777,
+        StreamKind::File { size } => {
+            a.mode = mode::S_IFREG | 0o644;
+            a.size = size;
+            a.blocks = size.div_ceil(512);
+        }
+        StreamKind::CharDevice => {
+            a.mode = mode::S_IFCHR | 0o666;
+            a.rdev = makedev(1, 3);
+        }
+    }
+    a
 }

@@ -241,6 +241,11 @@ pub trait FileHandle {
     fn tty(&mut self) -> Option<SharedStream> {
         None
     }
+    /// The in-kernel terminal this handle is an end of (console, pty),
+    /// for the tty ioctls and job control.
+    fn terminal(&mut self) -> Option<crate::tty::TtyEnd> {
+        None
+    }
     fn set_len(&mut self, _len: u64) -> KResult<()> {
         Err(Errno::EINVAL)
     }
@@ -255,6 +260,16 @@ pub trait FileHandle {
     /// What /proc/PID/fd shows for a handle without a path (e.g.
     /// `pipe:[N]`, `anon_inode:[eventfd]`).
     fn proc_name(&self) -> Option<Vec<u8>> {
+        None
+    }
+    /// What fstat reports for a handle without a node (a socket, an
+    /// eventfd); `None`: the console's attributes.
+    fn stat(&self) -> Option<Attr> {
+        None
+    }
+    /// The handle as `Any`, for system calls that work on one kind of
+    /// kernel object (sockets, epoll, eventfd, signalfd, timerfd).
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
         None
     }
 }

@@ -43,6 +43,10 @@ pub struct MapEntry {
     /// "r-xp".
     pub perms: [u8; 4],
     pub name: Vec<u8>,
+    /// File offset, device and inode of a file mapping.
+    pub offset: u64,
+    pub dev: u64,
+    pub ino: u64,
 }
 
 /// One thread of a process.

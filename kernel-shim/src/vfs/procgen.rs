@@ -200,10 +200,14 @@ fn maps(e: &ProcEntry) -> String {
     let mut s = String::new();
     for m in &e.maps {
         let mut line = format!(
-            "{:08x}-{:08x} {} 00000000 00:00 0",
+            "{:08x}-{:08x} {} {:08x} {:02x}:{:02x} {}",
             m.start,
             m.end,
-            String::from_utf8_lossy(&m.perms)
+            String::from_utf8_lossy(&m.perms),
+            m.offset,
+            (m.dev >> 8) & 0xfff,
+            (m.dev & 0xff) | ((m.dev >> 12) & !0xff),
+            m.ino
         );
         if m.name.is_empty() {
             line.push(' ');

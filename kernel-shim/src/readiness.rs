@@ -1,0 +1,72 @@
+//! What anonymous files need from the kernel to answer `poll`.
+//!
+//! Readiness is pulled (`FileHandle::poll`, see sched.rs), and a handle
+//! has no kernel at hand. Most files do not need one, but a timerfd needs
+//! the time and a signalfd the pending signals *of the thread asking*. The
+//! kernel keeps both in one shared [`PollContext`] and refreshes it just
+//! before it polls descriptors for a thread ([`Kernel::refresh_poll`]);
+//! timerfds register here too, so the scheduler can tell the host when
+//! the next one expires.
+
+use crate::kernel::Kernel;
+use crate::timerfd::TimerRef;
+use std::cell::{Cell, RefCell};
+use std::rc::{Rc, Weak};
+use wax_devices::Timespec;
+
+#[derive(Default)]
+pub struct PollContext {
+    /// Monotonic and realtime clocks, nanoseconds.
+    pub mono: Cell<i128>,
+    pub real: Cell<i128>,
+    /// Signals pending for the polling thread (its own and its
+    /// process's).
+    pub pending: Cell<u64>,
+    timers: RefCell<Vec<Weak<RefCell<crate::timerfd::TimerState>>>>,
+}
+
+pub type PollRef = Rc<PollContext>;
+
+impl PollContext {
+    pub fn register(&self, t: &TimerRef) {
+        let mut v = self.timers.borrow_mut();
+        v.retain(|w| w.strong_count() > 0);
+        v.push(Rc::downgrade(t));
+    }
+
+    /// The earliest future expiry of an armed timerfd, on the monotonic
+    /// clock.
+    pub fn next_deadline(&self) -> Option<Timespec> {
+        let (mono, real) = (self.mono.get(), self.real.get());
+        let mut best: Option<i128> = None;
+        for t in self.timers.borrow().iter().filter_map(Weak::upgrade) {
+            let Ok(mut t) = t.try_borrow_mut() else {
+                continue;
+            };
+            if let Some(d) = t.next_mono(mono, real) {
+                best = Some(best.map_or(d, |b| b.min(d)));
+            }
+        }
+        best.map(Timespec::from_nanos)
+    }
+}
+
+impl Kernel {
+    /// Readies the poll context for polling thread `t`'s descriptors.
+    pub(crate) fn refresh_poll(&mut self, t: usize) {
+        let c = &self.pollctx;
+        c.mono.set(self.clock.monotonic().as_nanos());
+        c.real.set(self.clock.realtime().as_nanos());
+        let th = &self.threads[t];
+        c.pending
+            .set(th.pending.set | self.procs[th.process].pending.set);
+    }
+
+    /// The next timerfd expiry (for the scheduler's idle deadline).
+    pub(crate) fn next_timerfd(&mut self) -> Option<Timespec> {
+        let c = &self.pollctx;
+        c.mono.set(self.clock.monotonic().as_nanos());
+        c.real.set(self.clock.realtime().as_nanos());
+        c.next_deadline()
+    }
+}
