@@ -264,6 +264,8 @@ rows! {
     417 recvmmsg_time64 => net::sys_recvmmsg, [Fd, Ptr, U, X, Ptr];
     421 rt_sigtimedwait_time64 => signal::sys_rt_sigtimedwait64, [Ptr, Ptr, Ptr, U];
     422 futex_time64 => misc::sys_futex64, [X, Futex, I, Ptr];
+    // glibc tries clone3 first and falls back to clone on ENOSYS.
+    435 clone3 => misc::sys_enosys, [Ptr, U];
     439 faccessat2 => fsmeta::sys_faccessat2, [AtFd, Path, X, X];
     441 epoll_pwait2 => event::sys_epoll_pwait2, [Fd, Ptr, I, Ptr, Ptr, U];
 }
@@ -287,7 +289,6 @@ static OTHER_NAMES: &[(u32, &str)] = &[
     (359, "socket"),
     (375, "membarrier"),
     (384, "arch_prctl"),
-    (435, "clone3"),
 ];
 
 /// The row for a call number.
