@@ -14,6 +14,8 @@
 #   wasm32-unknown-unknown   the browser build of cpu/ and kernel-shim/
 #   busybox-static:i386      a real static i386 program for tests and demos,
 #                            unpacked into build/busybox/bin/busybox
+#   Debian i386 roots and images   build/roots/{test,default} and
+#                            build/images/{test,default}.img (disk-images/)
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -110,5 +112,18 @@ case "$file_info" in
 	exit 1
 	;;
 esac
+
+# The Debian i386 roots (build/roots/RECIPE: the corpus runs there natively
+# and under wax) and their ext2 images (--image, wax shell). mkimage.sh
+# debootstraps the root first if it is not cached.
+for recipe in test default; do
+	img="$build/images/$recipe.img"
+	if [ -f "$img" ] && [ -f "$img.manifest.json" ]; then
+		say "image $img already built"
+	else
+		say "building the $recipe image (debootstrap + mke2fs, a few minutes)"
+		"$repo/disk-images/mkimage.sh" "$recipe" "$img"
+	fi
+done
 
 say "setup done"
