@@ -55,10 +55,13 @@ pub mod flag {
     pub const USER_WRITABLE: u32 = STATUS | TF | DF | NT | AC | ID;
 }
 
-/// User-mode selectors Linux gives i386 processes.
+/// User-mode selectors Linux gives i386 processes. Wax follows an x86-64
+/// kernel running 32-bit tasks (as the reference host does): compat code
+/// segment 0x23, data 0x2b, TLS descriptors in GDT entries 12..14 (an i386
+/// kernel would use 0x73/0x7b and entries 6..8).
 pub mod selector {
-    pub const USER_CS: u16 = 0x73;
-    pub const USER_DS: u16 = 0x7b;
+    pub const USER_CS: u16 = 0x23;
+    pub const USER_DS: u16 = 0x2b;
     /// First GDT entry usable through `set_thread_area`.
     pub const GDT_ENTRY_TLS_MIN: u32 = 12;
     /// Number of TLS descriptors per thread.

@@ -41,21 +41,10 @@ fn sext(v: u32, size: u32) -> u32 {
     (((v << shift) as i32) >> shift) as u32
 }
 
-/// Operand 0 of a read-modify-write instruction. Memory is checked
-/// writable before it is read: the hardware reads it with write intent, so
-/// a fault is a write fault at its first byte even on a read-only page.
-fn rmw_loc(ctx: &mut Ctx<'_, '_>, insn: &Instruction, size: u32) -> Flow<Loc> {
-    let loc = ctx.loc(insn, 0);
-    if let Loc::Mem(a) = loc {
-        ctx.mem.probe_write(a, size / 8)?;
-    }
-    Ok(loc)
-}
-
 fn xchg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
-    let a = rmw_loc(ctx, insn, S)?;
+    let a = ctx.loc(insn, 0);
     let b = ctx.loc(insn, 1);
-    let va = ctx.read_loc(a, S)?;
+    let va = ctx.read_loc_rmw(a, S)?;
     let vb = ctx.read_loc(b, S)?;
     // Operand 0 is the memory one if any: its write faults before any
     // register changes.
@@ -66,8 +55,8 @@ fn xchg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 /// CMPXCHG r/m, r: the destination is written in both outcomes (with its
 /// own value on failure), so a read-only destination always faults.
 fn cmpxchg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
-    let dst = rmw_loc(ctx, insn, S)?;
-    let d = ctx.read_loc(dst, S)?;
+    let dst = ctx.loc(insn, 0);
+    let d = ctx.read_loc_rmw(dst, S)?;
     let a = ctx.reg(acc(S));
     let equal = a == d;
     let new = if equal {
@@ -92,8 +81,14 @@ fn cmpxchg8b(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
         return Err(Exception::InvalidOpcode.into());
     }
     let a = ctx.ea(insn);
-    ctx.mem.probe_write(a, 8)?;
-    let m = ctx.mem.read_u64(a)?;
+    // Read with write intent, like `Ctx::read_loc_rmw`.
+    let m = match ctx.mem.read_u64(a) {
+        Ok(m) => m,
+        Err(e) => {
+            ctx.mem.probe_write(a, 8)?;
+            return Err(e.into());
+        }
+    };
     let g = &ctx.cpu.gpr;
     let expected = u64::from(g[reg::EDX]) << 32 | u64::from(g[reg::EAX]);
     let replacement = u64::from(g[reg::ECX]) << 32 | u64::from(g[reg::EBX]);
@@ -111,9 +106,9 @@ fn cmpxchg8b(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 /// XADD r/m, r: TEMP = SRC + DEST; SRC = DEST; DEST = TEMP (DEST last, so
 /// `xadd r, r` with one register leaves the sum).
 fn xadd<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
-    let dst = rmw_loc(ctx, insn, S)?;
+    let dst = ctx.loc(insn, 0);
     let src = insn.op1_register();
-    let d = ctx.read_loc(dst, S)?;
+    let d = ctx.read_loc_rmw(dst, S)?;
     let s = ctx.reg(src);
     let sum = d.wrapping_add(s) & size_mask(S);
     match dst {

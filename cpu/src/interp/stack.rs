@@ -4,8 +4,9 @@
 //! The stack is always 32-bit (SS is a flat 32-bit segment), so ESP is
 //! used and updated whole; the operand size (16 with a 66 prefix) only sets
 //! how many bytes move. ESP is committed after the memory accesses, so a
-//! faulting instruction leaves it unchanged. Quirks, per the SDM and the
-//! host CPU:
+//! faulting instruction leaves it unchanged; the accesses happen in the
+//! architectural order, so a fault names the same address as on the host.
+//! Quirks, per the SDM and the host CPU:
 //! - PUSH ESP pushes the value before the decrement; POP ESP leaves the
 //!   popped value in ESP; POP m computes the address with ESP already
 //!   incremented.
@@ -79,11 +80,12 @@ fn pop_sreg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// PUSHA/PUSHAD: EAX, ECX, EDX, EBX, the original ESP, EBP, ESI, EDI.
+/// Stored one by one: a fault keeps the slots already written (as on the
+/// host) but leaves ESP.
 fn pusha<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
     let bytes = S / 8;
     let sp = ctx.esp();
     let top = sp.wrapping_sub(8 * bytes);
-    ctx.mem.probe_write(GuestAddr(top), 8 * bytes)?;
     let regs = ctx.cpu.gpr;
     for (i, v) in regs.iter().enumerate() {
         let at = sp.wrapping_sub((i as u32 + 1) * bytes);
@@ -93,19 +95,18 @@ fn pusha<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
     Ok(())
 }
 
-/// POPA/POPAD: the reverse order; the saved ESP slot is skipped.
+/// POPA/POPAD: EDI first, up to EAX; the saved ESP slot is ignored. Each
+/// register is written as it is popped: on a fault the ones popped before
+/// keep their new values (the host does this) and ESP is unchanged.
 fn popa<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
     let bytes = S / 8;
     let sp = ctx.esp();
-    let mut vals = [0u32; 8];
-    for (i, v) in vals.iter_mut().enumerate() {
-        let at = sp.wrapping_add((7 - i as u32) * bytes);
-        *v = ctx.read(GuestAddr(at), S)?;
-    }
     let keep = !size_mask(S);
-    for (i, v) in vals.into_iter().enumerate() {
-        if i != reg::ESP {
-            let g = &mut ctx.cpu.gpr[i];
+    for (slot, r) in (0..8).rev().enumerate() {
+        // The ESP slot is read too (it can fault), then dropped.
+        let v = ctx.read(GuestAddr(sp.wrapping_add(slot as u32 * bytes)), S)?;
+        if r != reg::ESP {
+            let g = &mut ctx.cpu.gpr[r];
             *g = (*g & keep) | v;
         }
     }
@@ -128,12 +129,14 @@ fn popf<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
     Ok(())
 }
 
-/// ENTER imm16, imm8 with a 32-bit stack (SDM "ENTER", Operation):
-/// push EBP; with nesting level L > 0 copy L-1 frame pointers from the old
+/// ENTER imm16, imm8 with a 32-bit stack (SDM "ENTER", Operation): push
+/// EBP; with nesting level L > 0 copy L-1 frame pointers from the old
 /// frame ([EBP-n], [EBP-2n], ...) and push the new frame pointer; then
-/// EBP = frame (all 32 bits, also with a 16-bit operand size, as on the
-/// host) and ESP drops by the allocation size. Like the host, the new ESP
-/// must be writable, else #PF at it.
+/// (E)BP = frame (only BP with a 16-bit operand size, as on the host) and
+/// ESP drops by the allocation size. Like the host, the new ESP must be
+/// writable, else #PF at it. The steps run in order: a fault keeps the
+/// stores already done below ESP (so does the host) but changes no
+/// register.
 fn enter<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     let n = S / 8;
     let alloc = u32::from(insn.immediate16());
@@ -142,7 +145,6 @@ fn enter<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     let frame = sp.wrapping_sub(n);
     let pushes = if level == 0 { 1 } else { level + 1 };
     let bottom = sp.wrapping_sub(pushes * n);
-    ctx.mem.probe_write(GuestAddr(bottom), pushes * n)?;
     let mut ebp = ctx.cpu.gpr[reg::EBP];
     ctx.write(GuestAddr(frame), S, ebp & size_mask(S))?;
     let mut at = frame;
@@ -159,7 +161,8 @@ fn enter<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     // pushes (a fault reports it as the address, pushes already stored).
     let esp = bottom.wrapping_sub(alloc);
     ctx.mem.probe_write(GuestAddr(esp), n)?;
-    ctx.cpu.gpr[reg::EBP] = frame;
+    let bp = if S == 16 { Register::BP } else { Register::EBP };
+    ctx.set_reg(bp, frame);
     ctx.cpu.gpr[reg::ESP] = esp;
     Ok(())
 }

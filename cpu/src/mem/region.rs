@@ -18,6 +18,17 @@ const REGION_ALIGN: usize = 4096;
 pub struct Region {
     base: NonNull<u8>,
     len: usize,
+    /// The allocation `base` lies in (see [`Region::new`]).
+    alloc: NonNull<u8>,
+}
+
+/// The host allocation behind a region of `len` bytes: a page more, at an
+/// alignment of 16. std's `alloc_zeroed` is `calloc` (fresh, lazily
+/// committed zero pages) only up to that alignment; above it, it memsets
+/// the whole block, which would commit all of machine memory at start.
+fn host_layout(len: usize) -> Layout {
+    let size = len.checked_add(REGION_ALIGN).expect("region size");
+    Layout::from_size_align(size, 16).expect("region layout")
 }
 
 // SAFETY: the region is plain owned memory; moving it between host threads
@@ -36,11 +47,15 @@ impl Region {
             len > 0 && len <= 1 << 32,
             "machine memory size out of range"
         );
-        let layout = Layout::from_size_align(len, REGION_ALIGN).expect("region layout");
-        // SAFETY: the layout has non-zero size (asserted above).
-        let ptr = unsafe { alloc_zeroed(layout) };
-        let base = NonNull::new(ptr).expect("host out of memory for machine memory");
-        Region { base, len }
+        // SAFETY: the layout has non-zero size.
+        let ptr = unsafe { alloc_zeroed(host_layout(len)) };
+        let alloc = NonNull::new(ptr).expect("host out of memory for machine memory");
+        let offset = ptr.align_offset(REGION_ALIGN);
+        assert!(offset < REGION_ALIGN, "cannot align machine memory");
+        // SAFETY: offset < REGION_ALIGN, so base..base + len lies inside the
+        // allocation of len + REGION_ALIGN bytes.
+        let base = unsafe { NonNull::new_unchecked(ptr.add(offset)) };
+        Region { base, len, alloc }
     }
 
     /// Size in bytes.
@@ -166,9 +181,8 @@ impl Region {
 
 impl Drop for Region {
     fn drop(&mut self) {
-        let layout = Layout::from_size_align(self.len, REGION_ALIGN).expect("region layout");
         // SAFETY: allocated in `new` with exactly this layout.
-        unsafe { dealloc(self.base.as_ptr(), layout) }
+        unsafe { dealloc(self.alloc.as_ptr(), host_layout(self.len)) }
     }
 }
 

@@ -315,13 +315,13 @@ mod tests {
         // mov ss, ax with null, and with a code selector
         let mut vm = tls_vm(&[0x31, 0xc0, 0x8e, 0xd0]);
         assert_eq!(vm.run(), Exit::Exception(Exception::GeneralProtection));
-        let mut vm = tls_vm(&[0xb8, 0x73, 0, 0, 0, 0x8e, 0xd0]);
+        let mut vm = tls_vm(&[0xb8, 0x23, 0, 0, 0, 0x8e, 0xd0]);
         assert_eq!(vm.run(), Exit::Exception(Exception::GeneralProtection));
-        // mov ds, 0x78 (USER_DS with RPL 0) is allowed; mov cs is #UD.
-        let mut vm = tls_vm(&[0xb8, 0x78, 0, 0, 0, 0x8e, 0xd8]);
+        // mov ds, 0x28 (USER_DS with RPL 0) is allowed; mov cs is #UD.
+        let mut vm = tls_vm(&[0xb8, 0x28, 0, 0, 0, 0x8e, 0xd8]);
         assert_eq!(vm.run(), Exit::Syscall);
-        assert_eq!(vm.cpu().seg_sel[seg::DS], 0x78);
-        let mut vm = tls_vm(&[0xb8, 0x73, 0, 0, 0, 0x8e, 0xc8]);
+        assert_eq!(vm.cpu().seg_sel[seg::DS], 0x28);
+        let mut vm = tls_vm(&[0xb8, 0x23, 0, 0, 0, 0x8e, 0xc8]);
         assert_eq!(vm.run(), Exit::Exception(Exception::InvalidOpcode));
     }
 
@@ -335,10 +335,10 @@ mod tests {
             .write_u32(crate::GuestAddr(0x10000), 0xffff_ffff)
             .unwrap();
         assert_eq!(vm.run(), Exit::Syscall);
-        assert_eq!(vm.cpu().gpr[0], 0x7b);
-        assert_eq!(vm.cpu().gpr[3], 0xffff_007b);
+        assert_eq!(vm.cpu().gpr[0], 0x2b);
+        assert_eq!(vm.cpu().gpr[3], 0xffff_002b);
         let m = vm.mem().read_u32(crate::GuestAddr(0x10000)).unwrap();
-        assert_eq!(m, 0xffff_007b);
+        assert_eq!(m, 0xffff_002b);
     }
 
     #[test]
@@ -350,9 +350,9 @@ mod tests {
         assert_eq!(vm.cpu().gpr[0], 0x00df_f300);
         assert_eq!(vm.cpu().gpr[2], 0xffff_ffff);
         assert!(vm.cpu().zf());
-        // lar eax, ecx with ecx = 0x7b (flat data), then with a null one
+        // lar eax, ecx with ecx = 0x2b (flat data), then with a null one
         let mut vm = Vm::new(&[0x0f, 0x02, 0xc1, 0x0f, 0x02, 0xd3]);
-        vm.cpu().gpr[1] = 0x7b;
+        vm.cpu().gpr[1] = 0x2b;
         vm.cpu().gpr[2] = 0xcccc_cccc;
         assert_eq!(vm.run(), Exit::Syscall);
         assert_eq!(vm.cpu().gpr[0], 0x00cf_f300);
@@ -360,7 +360,7 @@ mod tests {
         assert!(!vm.cpu().zf());
         // verw cx on code: ZF=0 ; verr on code: ZF=1
         let mut vm = Vm::new(&[0x0f, 0x00, 0xe9, 0x9c, 0x0f, 0x00, 0xe1]);
-        vm.cpu().gpr[1] = 0x73;
+        vm.cpu().gpr[1] = 0x23;
         assert_eq!(vm.run(), Exit::Syscall);
         let sp = vm.cpu().gpr[4];
         let pushed = vm.mem().read_u32(crate::GuestAddr(sp)).unwrap();

@@ -91,12 +91,18 @@ fn pusha_popa_round_trip() {
 }
 
 #[test]
-fn pusha_fault_changes_nothing() {
+fn pusha_fault_keeps_esp_and_names_first_bad_slot() {
     let mut vm = Vm::new(&[0x60]);
-    vm.cpu().gpr[reg::ESP] = STACK_TOP - 0x1000 + 16;
-    assert!(matches!(vm.run(), Exit::Exception(Exception::PageFault(_))));
-    assert_eq!(vm.cpu().gpr[reg::ESP], STACK_TOP - 0x1000 + 16);
-    assert_eq!(stack_u32(&mut vm, STACK_TOP - 0x1000 + 12), 0);
+    let sp = STACK_TOP - 0x1000 + 16;
+    vm.cpu().gpr[reg::ESP] = sp;
+    vm.cpu().gpr[reg::EAX] = 0xa;
+    match vm.run() {
+        Exit::Exception(Exception::PageFault(f)) => assert_eq!(f.addr, GuestAddr(sp - 20)),
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(vm.cpu().gpr[reg::ESP], sp);
+    // The pushes before the faulting one are stored, like on the host.
+    assert_eq!(stack_u32(&mut vm, sp - 4), 0xa);
 }
 
 #[test]
@@ -120,18 +126,27 @@ fn enter_with_nesting_copies_frame_pointers() {
 }
 
 #[test]
-fn enter_16_sets_whole_ebp_and_leave_undoes() {
-    // enter 8, 0 (16-bit operand size) ; leave (16-bit)
-    let mut vm = Vm::new(&[0x66, 0xc8, 0x08, 0x00, 0x00, 0x66, 0xc9]);
+fn enter_16_sets_bp_only() {
+    // enter 8, 0 with a 16-bit operand size
+    let mut vm = Vm::new(&[0x66, 0xc8, 0x08, 0x00, 0x00]);
     vm.cpu().gpr[reg::EBP] = 0x1234_5678;
     assert_eq!(vm.run(), Exit::Syscall);
-    // LEAVE: ESP = EBP (STACK_TOP - 2) + 2, BP = 0x5678 over the upper
-    // half ENTER put there.
-    assert_eq!(vm.cpu().gpr[reg::ESP], STACK_TOP);
-    assert_eq!(
-        vm.cpu().gpr[reg::EBP],
-        (STACK_TOP - 2) & 0xffff_0000 | 0x5678
-    );
+    let frame = STACK_TOP - 2;
+    assert_eq!(vm.cpu().gpr[reg::EBP], 0x1234_0000 | frame & 0xffff);
+    assert_eq!(vm.cpu().gpr[reg::ESP], frame - 8);
+    assert_eq!(vm.mem().read_u16(GuestAddr(frame)).unwrap(), 0x5678);
+}
+
+#[test]
+fn leave_16_pops_bp() {
+    // leave with a 16-bit operand size: ESP = EBP, BP = pop
+    let mut vm = Vm::new(&[0x66, 0xc9]);
+    let bp = STACK_TOP - 0x10;
+    vm.cpu().gpr[reg::EBP] = bp;
+    vm.mem().write_u16(GuestAddr(bp), 0xbeef).unwrap();
+    assert_eq!(vm.run(), Exit::Syscall);
+    assert_eq!(vm.cpu().gpr[reg::ESP], bp + 2);
+    assert_eq!(vm.cpu().gpr[reg::EBP], bp & 0xffff_0000 | 0xbeef);
 }
 
 #[test]
@@ -160,8 +175,8 @@ fn segment_push_pop() {
         .unwrap();
     assert_eq!(vm.run(), Exit::Syscall);
     // The 32-bit push wrote the selector zero-extended (as the host does).
-    assert_eq!(vm.cpu().gpr[reg::EAX], 0x7b);
-    assert_eq!(vm.cpu().seg_sel[seg::FS], 0x7b);
+    assert_eq!(vm.cpu().gpr[reg::EAX], 0x2b);
+    assert_eq!(vm.cpu().seg_sel[seg::FS], 0x2b);
     assert_eq!(vm.cpu().seg_sel[seg::GS], 0x63);
     assert_eq!(vm.cpu().seg_base[seg::GS], DATA);
     assert_eq!(vm.cpu().gpr[reg::ESP], STACK_TOP);
@@ -173,4 +188,22 @@ fn pop_ss_with_bad_selector_faults_before_esp_moves() {
     let mut vm = Vm::new(&[0x6a, 0x00, 0x17]);
     assert_eq!(vm.run(), Exit::Exception(Exception::GeneralProtection));
     assert_eq!(vm.cpu().gpr[reg::ESP], STACK_TOP - 4);
+}
+
+#[test]
+fn popa_fault_keeps_registers_popped_before_it() {
+    // popad with the EBX slot on the unmapped page above the stack
+    let mut vm = Vm::new(&[0x61]);
+    let sp = STACK_TOP - 16;
+    vm.cpu().gpr = [0xa, 0xc, 0xd, 0xb, sp, 0xbb, 0x51, 0xd1];
+    for (i, v) in [1u32, 2, 3, 4].iter().enumerate() {
+        vm.mem()
+            .write_u32(GuestAddr(sp + 4 * i as u32), *v)
+            .unwrap();
+    }
+    match vm.run() {
+        Exit::Exception(Exception::PageFault(f)) => assert_eq!(f.addr, GuestAddr(STACK_TOP)),
+        e => panic!("{e:?}"),
+    }
+    assert_eq!(vm.cpu().gpr, [0xa, 0xc, 0xd, 0xb, sp, 3, 2, 1]);
 }
