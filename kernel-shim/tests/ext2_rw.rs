@@ -359,7 +359,7 @@ fn write_workload_leaves_a_clean_image() {
         let b = walk(&mut fs, "work/a/b-moved");
         for (name, data) in &model {
             let i: u64 = name[1..].parse().unwrap();
-            let ino = if i % 3 == 0 {
+            let ino = if i.is_multiple_of(3) {
                 fs.lookup(b, format!("g{i}").as_bytes()).unwrap()
             } else {
                 fs.lookup(a, name.as_bytes()).unwrap()

@@ -136,7 +136,7 @@ pub fn open_program(
             .filter(|c| !c.is_empty() && *c != b".")
             .map(<[u8]>::to_vec)
             .collect();
-        parts.extend(todo.drain(..));
+        parts.append(&mut todo);
         let mut iter = parts.into_iter();
         let mut jumped = None;
         for part in iter.by_ref() {
