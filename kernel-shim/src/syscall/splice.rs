@@ -149,10 +149,7 @@ pub fn sys_splice(k: &mut Kernel, a: &Args) -> SysResult {
     copy(k, i, o, a[4], a[5], [a[1], a[3]])
 }
 
-fn pipe_of<T: 'static>(k: &mut Kernel, fd: u32) -> KResult<crate::pipe::PipeRef>
-where
-    T: PipeEnd,
-{
+fn pipe_of<T: PipeEnd + 'static>(k: &mut Kernel, fd: u32) -> KResult<crate::pipe::PipeRef> {
     let file = k.proc().fds.file(fd)?;
     let mut f = file.borrow_mut();
     f.handle

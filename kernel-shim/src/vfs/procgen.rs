@@ -547,12 +547,14 @@ mod tests {
                     end: 0x0804_9000,
                     perms: *b"r-xp",
                     name: b"[heap]".to_vec(),
+                    ..Default::default()
                 },
                 super::super::proc::MapEntry {
                     start: 0xf7f0_0000,
                     end: 0xf7f0_1000,
                     perms: *b"rw-p",
                     name: Vec::new(),
+                    ..Default::default()
                 },
             ],
             ..ProcEntry::default()
