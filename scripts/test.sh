@@ -24,3 +24,9 @@ cargo check -p wax-cpu -p wax-kernel --target wasm32-unknown-unknown
 
 step "cargo test --workspace --release --no-fail-fast"
 cargo test --workspace --release --no-fail-fast
+
+# A benchmark, not a test: it asserts no time, only that every workload
+# gives the native checksum under every engine (bench/src/compare/known.rs
+# lists the known gaps). Without a Debian root only the compiled workloads run.
+step "cargo run --release -p wax-bench -- compare --quick --check"
+cargo run --release -p wax-bench -- compare --quick --check

@@ -69,11 +69,50 @@ impl BareGuest {
 /// Assembles a loop body repeated `ECX` times: the body bytes, then
 /// `dec ecx; jnz body; int 0x80`.
 pub fn counted_loop(body: &[u8]) -> Vec<u8> {
-    let mut code = body.to_vec();
-    code.push(0x49); // dec ecx
-    let back = -(code.len() as i32 + 6);
+    loop_with(&[], body, 0x49)
+}
+
+/// `setup` once, then `body` repeated `EBP` times (`dec ebp; jnz body`),
+/// then `int 0x80`: for bodies that need ECX themselves (`rep` prefixes).
+pub fn ebp_loop(setup: &[u8], body: &[u8]) -> Vec<u8> {
+    loop_with(setup, body, 0x4d)
+}
+
+/// `setup`, then `body` repeated `ECX` times.
+pub fn counted_loop_after(setup: &[u8], body: &[u8]) -> Vec<u8> {
+    loop_with(setup, body, 0x49)
+}
+
+fn loop_with(setup: &[u8], body: &[u8], dec: u8) -> Vec<u8> {
+    let mut code = setup.to_vec();
+    code.extend_from_slice(body);
+    code.push(dec);
+    let back = -(body.len() as i32 + 7);
     code.extend_from_slice(&[0x0f, 0x85]); // jnz rel32
     code.extend_from_slice(&back.to_le_bytes());
     code.extend_from_slice(&[0xcd, 0x80]); // int 0x80
     code
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counted_loop_runs_its_body_ecx_times() {
+        // add eax, 2
+        let mut g = BareGuest::new(&counted_loop(&[0x83, 0xc0, 0x02]));
+        let executed = g.run([0, 10, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(g.reg(0), 20);
+        // add, dec, jnz per iteration, then int 0x80.
+        assert_eq!(executed, 31);
+    }
+
+    #[test]
+    fn ebp_loop_runs_setup_once() {
+        // setup: mov eax, 5; body: inc eax
+        let mut g = BareGuest::new(&ebp_loop(&[0xb8, 5, 0, 0, 0], &[0x40]));
+        g.run([0, 0, 0, 0, 0, 3, 0, 0]);
+        assert_eq!(g.reg(0), 8);
+    }
 }

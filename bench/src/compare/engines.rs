@@ -1,0 +1,162 @@
+//! The engines a workload runs under, and the command line each one
+//! needs.
+//!
+//! - native: the host runs i386 binaries itself. Debian programs run in a
+//!   chroot of the root (entered in the child just before exec, so no
+//!   extra process is timed).
+//! - qemu-i386: Debian's qemu-user; `-L ROOT` makes it load the program's
+//!   interpreter and libraries from the root and look up the guest's
+//!   absolute paths there first (not for every system call: sort's open of
+//!   an absolute input path misses it, so inputs are named relatively).
+//! - wax: `wax run --root ROOT`; the program is given as a host path
+//!   that is also right in the guest (see [`from_input_dir`]).
+//!
+//! A JIT engine (wasmtime, Node/V8) becomes one more variant here once
+//! `wax run` can select it.
+
+use super::inputs::GUEST_DIR;
+use super::workloads::Program;
+use std::ffi::OsString;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Engine {
+    Native,
+    Qemu,
+    WaxInterp,
+}
+
+impl Engine {
+    pub const ALL: [Engine; 3] = [Engine::Native, Engine::Qemu, Engine::WaxInterp];
+
+    /// Column title and JSON key.
+    pub fn name(self) -> &'static str {
+        match self {
+            Engine::Native => "native",
+            Engine::Qemu => "qemu-i386",
+            Engine::WaxInterp => "wax-interp",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Engine> {
+        Engine::ALL.into_iter().find(|e| e.name() == name)
+    }
+}
+
+/// Where things are on this machine.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    /// The Debian i386 root, if there is one.
+    pub root: Option<PathBuf>,
+    /// Directory of the built static workloads.
+    pub bin: PathBuf,
+    /// The `wax` binary.
+    pub wax: PathBuf,
+}
+
+/// The environment every engine passes to the guest: the same for all, so
+/// no run depends on the caller's locale or terminal.
+const GUEST_ENV: &[(&str, &str)] = &[
+    ("PATH", "/usr/local/bin:/usr/bin:/bin"),
+    ("LC_ALL", "C"),
+    ("HOME", "/root"),
+    ("TERM", "dumb"),
+];
+
+/// The command that runs `program` with `args` under `engine`, `{input}`
+/// in `args` replaced by the input file's name. Debian programs run in the
+/// root's input directory. `None` if the program needs a root and there is
+/// none.
+pub fn command(
+    engine: Engine,
+    program: Program,
+    args: &[&str],
+    input: Option<&str>,
+    paths: &Paths,
+) -> Option<Command> {
+    let (host_path, root) = match program {
+        Program::Static { source } => (paths.bin.join(binary_name(source)), None),
+        Program::Debian { path } => {
+            let root = paths.root.as_ref()?;
+            (
+                root.join(path.trim_start_matches('/')),
+                Some(root.as_path()),
+            )
+        }
+    };
+    let mut cmd = match engine {
+        Engine::Native => native(program, &host_path, root),
+        Engine::Qemu => {
+            let mut c = Command::new("qemu-i386");
+            if let Some(root) = root {
+                c.arg("-L").arg(root);
+            }
+            c.arg(&host_path);
+            c
+        }
+        Engine::WaxInterp => {
+            let mut c = Command::new(&paths.wax);
+            c.arg("run");
+            match (root, program) {
+                (Some(root), Program::Debian { path }) => c
+                    .arg("--root")
+                    .arg(root)
+                    .arg("--")
+                    .arg(from_input_dir(path)),
+                _ => c.arg("--").arg(&host_path),
+            };
+            c
+        }
+    };
+    for a in args {
+        match input {
+            Some(file) if *a == "{input}" => cmd.arg(file),
+            _ => cmd.arg(a),
+        };
+    }
+    cmd.env_clear().envs(GUEST_ENV.iter().copied());
+    if engine != Engine::Native {
+        cmd.current_dir(root.map_or(PathBuf::from("/"), |r| r.join(&GUEST_DIR[1..])));
+    }
+    Some(cmd)
+}
+
+/// `path` (a guest path) relative to the input directory, which is the
+/// working directory on the host and in the guest alike: `wax run` passes
+/// the program as given as argv[0], and this one names the program in both
+/// (gcc looks for cc1 relative to argv[0]; a host path would not exist in
+/// the guest).
+fn from_input_dir(path: &str) -> String {
+    let depth = GUEST_DIR.split('/').filter(|c| !c.is_empty()).count();
+    "../".repeat(depth) + path.trim_start_matches('/')
+}
+
+/// The executable built from a workload's C source.
+pub fn binary_name(source: &str) -> String {
+    source.trim_end_matches(".c").to_string()
+}
+
+fn native(program: Program, host_path: &Path, root: Option<&Path>) -> Command {
+    let Some(root) = root else {
+        return Command::new(host_path);
+    };
+    let Program::Debian { path } = program else {
+        unreachable!("only Debian programs have a root")
+    };
+    let mut c = Command::new(path);
+    let root: OsString = root.into();
+    // SAFETY: the closure runs in the forked child before exec and only
+    // makes the chroot and chdir system calls (std converts short paths to
+    // C strings on the stack). The harness runs one workload at a time and
+    // joins its helper threads before the next spawn, so no other thread
+    // can hold a lock the child would need.
+    unsafe {
+        c.pre_exec(move || {
+            std::os::unix::fs::chroot(&root)?;
+            std::env::set_current_dir(GUEST_DIR)
+        });
+    }
+    c
+}

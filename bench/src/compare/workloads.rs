@@ -1,0 +1,189 @@
+//! The workloads: one row each, named after the benchmarks CheerpX
+//! publishes (fasta, lzma, zlib, primes, box2d, binarytrees, nbody) so the
+//! numbers can be set side by side, plus whole Debian programs and
+//! start-up times.
+//!
+//! Every workload's standard output is its checksum: the C workloads print
+//! one, the Debian tools print their result (compressed bytes, a digest,
+//! sorted lines), which the harness hashes. A run whose output differs
+//! from the native run's is a failure, so a wrong result never looks fast.
+
+use super::inputs::Input;
+
+/// The groups the table reports a geometric mean for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Group {
+    Integer,
+    FloatingPoint,
+    WholePrograms,
+    StartUp,
+}
+
+impl Group {
+    pub const ALL: [Group; 4] = [
+        Group::Integer,
+        Group::FloatingPoint,
+        Group::WholePrograms,
+        Group::StartUp,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Integer => "integer",
+            Group::FloatingPoint => "floating point",
+            Group::WholePrograms => "whole programs",
+            Group::StartUp => "start-up",
+        }
+    }
+}
+
+/// What runs.
+#[derive(Clone, Copy, Debug)]
+pub enum Program {
+    /// `bench/workloads/<source>`, built with `gcc -m32 -static -O2`
+    /// (x87 floating point, as Debian builds i386), so every engine runs
+    /// it without a root file system.
+    Static { source: &'static str },
+    /// A program of the Debian i386 root, by its path in the root.
+    Debian { path: &'static str },
+}
+
+/// The arguments and input of one size of a workload. In `args`,
+/// `{input}` stands for the input file's path in the guest.
+#[derive(Clone, Copy, Debug)]
+pub struct Variant {
+    pub args: &'static [&'static str],
+    pub input: Option<Input>,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct Workload {
+    /// A short name for the table, the JSON file and `--only`.
+    pub name: &'static str,
+    pub group: Group,
+    pub program: Program,
+    /// `compare --quick`: sized so the slowest engine takes seconds.
+    pub quick: Variant,
+    /// The full run quoted in the README.
+    pub full: Variant,
+    /// Start-up workloads are short and noisy: they run more often.
+    pub startup: bool,
+}
+
+impl Workload {
+    pub fn variant(&self, quick: bool) -> Variant {
+        if quick {
+            self.quick
+        } else {
+            self.full
+        }
+    }
+
+    pub fn needs_root(&self) -> bool {
+        matches!(self.program, Program::Debian { .. })
+    }
+}
+
+const fn args(args: &'static [&'static str]) -> Variant {
+    Variant { args, input: None }
+}
+
+const fn with_input(args: &'static [&'static str], input: Input) -> Variant {
+    Variant {
+        args,
+        input: Some(input),
+    }
+}
+
+const fn compiled(name: &'static str, group: Group, source: &'static str) -> Workload {
+    Workload {
+        name,
+        group,
+        program: Program::Static { source },
+        quick: args(&[]),
+        full: args(&[]),
+        startup: false,
+    }
+}
+
+const fn debian(name: &'static str, group: Group, path: &'static str) -> Workload {
+    Workload {
+        name,
+        group,
+        program: Program::Debian { path },
+        quick: args(&[]),
+        full: args(&[]),
+        startup: false,
+    }
+}
+
+const fn startup(name: &'static str, path: &'static str, a: &'static [&'static str]) -> Workload {
+    Workload {
+        quick: args(a),
+        full: args(a),
+        startup: true,
+        ..debian(name, Group::StartUp, path)
+    }
+}
+
+/// All workloads, in table order.
+pub const WORKLOADS: &[Workload] = &[
+    Workload {
+        quick: args(&["500000"]),
+        full: args(&["3000000"]),
+        ..compiled("primes", Group::Integer, "primes.c")
+    },
+    Workload {
+        quick: args(&["200000"]),
+        full: args(&["2500000"]),
+        ..compiled("fasta", Group::Integer, "fasta.c")
+    },
+    Workload {
+        quick: with_input(&["-9", "-c", "{input}"], Input::Text { kib: 256 }),
+        full: with_input(&["-9", "-c", "{input}"], Input::Text { kib: 2048 }),
+        ..debian("zlib", Group::Integer, "/usr/bin/gzip")
+    },
+    Workload {
+        quick: with_input(&["-9", "-c", "{input}"], Input::Text { kib: 256 }),
+        full: with_input(&["-9", "-c", "{input}"], Input::Text { kib: 1024 }),
+        ..debian("lzma", Group::Integer, "/usr/bin/xz")
+    },
+    Workload {
+        quick: with_input(&["{input}"], Input::Random { mib: 4 }),
+        full: with_input(&["{input}"], Input::Random { mib: 64 }),
+        ..debian("sha256sum", Group::Integer, "/usr/bin/sha256sum")
+    },
+    Workload {
+        quick: args(&["100000"]),
+        full: args(&["1000000"]),
+        ..compiled("nbody", Group::FloatingPoint, "nbody.c")
+    },
+    Workload {
+        quick: args(&["100"]),
+        full: args(&["500"]),
+        ..compiled("box2d", Group::FloatingPoint, "box2d.c")
+    },
+    Workload {
+        quick: with_input(&["{input}", "11"], Input::Script("binarytrees.py")),
+        full: with_input(&["{input}", "14"], Input::Script("binarytrees.py")),
+        ..debian("binarytrees", Group::WholePrograms, "/usr/bin/python3")
+    },
+    Workload {
+        quick: with_input(&["--parallel=1", "{input}"], Input::Lines { kib: 1024 }),
+        full: with_input(&["--parallel=1", "{input}"], Input::Lines { kib: 8192 }),
+        ..debian("sort", Group::WholePrograms, "/usr/bin/sort")
+    },
+    Workload {
+        quick: with_input(&["-O2", "-S", "-o", "-", "{input}"], Input::CSource),
+        full: with_input(&["-O2", "-S", "-o", "-", "{input}"], Input::CSource),
+        ..debian("gcc", Group::WholePrograms, "/usr/bin/gcc")
+    },
+    startup("start-true", "/usr/bin/true", &[]),
+    startup("start-bash", "/usr/bin/bash", &["-c", ":"]),
+    startup("start-python3", "/usr/bin/python3", &["-c", "pass"]),
+];
+
+/// The workload called `name`.
+pub fn find(name: &str) -> Option<&'static Workload> {
+    WORKLOADS.iter().find(|w| w.name == name)
+}
