@@ -161,10 +161,36 @@ fn run(args: RunArgs) -> i32 {
     if let Some(image) = args.image.clone() {
         return run_image(&args, &image);
     }
+    let root = args
+        .root
+        .canonicalize()
+        .unwrap_or_else(|_| args.root.clone());
+    if !root.is_dir() {
+        eprintln!("wax: --root {}: not a directory", args.root.display());
+        return 125;
+    }
     let prog = PathBuf::from(&args.program[0]);
     let shown = prog.display().to_string();
-    // Refuse what is not a regular file before opening it: opening a FIFO
-    // would wait for a writer forever.
+    let cwd = std::env::current_dir()
+        .ok()
+        .and_then(|d| d.strip_prefix(&root).ok().map(Path::to_path_buf))
+        .map_or(b"/".to_vec(), |rel| [b"/", rel.as_os_str().as_bytes()].concat());
+    if root != Path::new("/") && prog.is_absolute() {
+        // Like `chroot ROOT PROGRAM`: an absolute program path names a file
+        // inside the root.
+        let mut fs = host::fs::HostFs::new(root.clone());
+        let (file, size, exe_path) = match host::block::open_program(&mut fs, prog.as_os_str().as_bytes()) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("wax: {shown}: {} (in {})", e.text(), root.display());
+                return if e == wax_kernel::Errno::ENOENT { 127 } else { 126 };
+            }
+        };
+        return launch(&args, Box::new(fs), Launch { file, size, exe_path, cwd }, || Ok(()));
+    }
+    // Otherwise PROGRAM is a host path, as for qemu-i386. Refuse what is not
+    // a regular file before opening it: opening a FIFO would wait for a
+    // writer forever.
     match std::fs::metadata(&prog) {
         Ok(m) if !m.is_file() => {
             let what = if m.is_dir() { "Is a directory" } else { "not a regular file" };
@@ -177,72 +203,23 @@ fn run(args: RunArgs) -> i32 {
         Ok(f) => f,
         Err(e) => {
             eprintln!("wax: {shown}: {}", describe(&e));
-            return if e.kind() == std::io::ErrorKind::NotFound {
-                127
-            } else {
-                126
-            };
+            return if e.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 };
         }
     };
-    let meta = match file.metadata() {
-        Ok(m) if m.is_file() => m,
-        Ok(_) => {
-            eprintln!("wax: {shown}: Is a directory");
-            return 126;
-        }
+    let size = match file.metadata() {
+        Ok(m) => m.len(),
         Err(e) => {
             eprintln!("wax: {shown}: {}", describe(&e));
             return 126;
         }
     };
-    let root = args
-        .root
-        .canonicalize()
-        .unwrap_or_else(|_| args.root.clone());
-    if !root.is_dir() {
-        eprintln!("wax: --root {}: not a directory", args.root.display());
-        return 125;
-    }
-    let stdin = Arc::new(host::stdio::StdinShared::default());
-    let root_fs = Box::new(host::fs::HostFs::new(root.to_path_buf()));
-    let mut kernel = match new_kernel(&args, root_fs, stdin.clone()) {
-        Ok(k) => k,
-        Err(e) => {
-            eprintln!("wax: cannot set up stdio: {e}");
-            return 125;
-        }
-    };
-    let argv: Vec<Vec<u8>> = args.program.iter().map(|a| a.as_bytes().to_vec()).collect();
-    let envp: Vec<Vec<u8>> = std::env::vars_os()
-        .map(|(k, v)| {
-            let mut e = k.into_vec();
-            e.push(b'=');
-            e.extend(v.into_vec());
-            e
-        })
-        .collect();
-    let mut handle = host::fs::HostFile(file);
-    let program = Program {
-        file: &mut handle,
-        size: meta.len(),
+    let program = Launch {
+        file: Box::new(host::fs::HostFile(file)),
+        size,
         exe_path: guest_exe_path(&prog, &root),
-        argv,
-        envp,
-        execfn: args.program[0].as_bytes().to_vec(),
-        cwd: std::env::current_dir().map_or(b"/".to_vec(), |d| guest_path(&d, &root)),
+        cwd,
     };
-    if let Err(e) = kernel.exec(program) {
-        eprintln!("wax: {shown}: cannot execute: {e}");
-        return 126;
-    }
-    let saved = host::stdio::HostTty::save(0);
-    catch_sigint();
-    let status = drive(&mut kernel, &stdin);
-    if let Some(t) = saved {
-        host::stdio::HostTty::restore(0, &t);
-    }
-    report(&shown, status);
-    status.shell_status()
+    launch(&args, Box::new(host::fs::HostFs::new(root)), program, || Ok(()))
 }
 
 /// `wax run --image`: the program is a guest path inside the image.
@@ -255,45 +232,81 @@ fn run_image(args: &RunArgs, image: &str) -> i32 {
         }
     };
     let shown = args.program[0].to_string_lossy().into_owned();
-    let (mut file, size, exe_path) = match host::block::open_program(&mut fs, args.program[0].as_bytes()) {
+    let (file, size, exe_path) = match host::block::open_program(&mut fs, args.program[0].as_bytes()) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("wax: {shown}: {} (in the image)", e.text());
             return if e == wax_kernel::Errno::ENOENT { 127 } else { 126 };
         }
     };
+    let program = Launch {
+        file,
+        size,
+        exe_path,
+        cwd: b"/".to_vec(),
+    };
+    // Guest files are closed when `launch` drops the kernel, so files
+    // unlinked while open are freed before the image is written back.
+    let sync_fs = fs.clone();
+    launch(args, Box::new(fs), program, move || {
+        sync_fs
+            .sync()
+            .map_err(|e| format!("writing the image back failed: {}", e.text()))
+    })
+}
+
+/// The program to start: its open file, size, guest path, and the guest's
+/// initial working directory.
+struct Launch {
+    file: Box<dyn wax_kernel::vfs::FileHandle>,
+    size: u64,
+    exe_path: Vec<u8>,
+    cwd: Vec<u8>,
+}
+
+/// Starts the program in a new kernel over `root`, runs it to the end, then
+/// calls `finish` (after the kernel and all guest files are gone). Returns
+/// the exit status for the host.
+fn launch(
+    args: &RunArgs,
+    root: Box<dyn wax_kernel::vfs::FileSystem>,
+    mut program: Launch,
+    finish: impl FnOnce() -> Result<(), String>,
+) -> i32 {
+    let shown = args.program[0].to_string_lossy().into_owned();
     let stdin = Arc::new(host::stdio::StdinShared::default());
-    let mut kernel = match new_kernel(args, Box::new(fs.clone()), stdin.clone()) {
+    let mut kernel = match new_kernel(args, root, stdin.clone()) {
         Ok(k) => k,
         Err(e) => {
             eprintln!("wax: cannot set up stdio: {e}");
             return 125;
         }
     };
-    let program = Program {
-        file: file.as_mut(),
-        size,
-        exe_path,
+    let exec = Program {
+        file: program.file.as_mut(),
+        size: program.size,
+        exe_path: program.exe_path,
         argv: args.program.iter().map(|a| a.as_bytes().to_vec()).collect(),
-        envp: std::env::vars_os().map(|(k, v)| [k.into_vec(), b"=".to_vec(), v.into_vec()].concat()).collect(),
+        envp: std::env::vars_os()
+            .map(|(k, v)| [k.into_vec(), b"=".to_vec(), v.into_vec()].concat())
+            .collect(),
         execfn: args.program[0].as_bytes().to_vec(),
-        cwd: b"/".to_vec(),
+        cwd: program.cwd,
     };
-    if let Err(e) = kernel.exec(program) {
+    if let Err(e) = kernel.exec(exec) {
         eprintln!("wax: {shown}: cannot execute: {e}");
         return 126;
     }
-    drop(file);
+    drop(program.file);
     let saved = host::stdio::HostTty::save(0);
     catch_sigint();
     let status = drive(&mut kernel, &stdin);
     if let Some(t) = saved {
         host::stdio::HostTty::restore(0, &t);
     }
-    // Close every guest file first, so files unlinked while open are freed.
     drop(kernel);
-    if let Err(e) = fs.sync() {
-        eprintln!("wax: writing the image back failed: {}", e.text());
+    if let Err(e) = finish() {
+        eprintln!("wax: {e}");
     }
     report(&shown, status);
     status.shell_status()

@@ -166,7 +166,9 @@ pub fn open_program(
     }
     let &(ino, _) = stack.last().ok_or(Errno::EACCES)?;
     let attr = fs.getattr(ino)?;
-    if attr.is_dir() {
+    // Like execve: only a regular file can run (and opening a FIFO would
+    // wait for a writer).
+    if attr.file_type() != wax_kernel::vfs::FileType::Regular {
         return Err(Errno::EACCES);
     }
     let h = fs.open(

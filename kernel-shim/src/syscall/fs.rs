@@ -717,6 +717,27 @@ pub fn sys_fchdir(k: &mut Kernel, a: &Args) -> SysResult {
     set_cwd(k, loc)
 }
 
+/// posix_fadvise: advice only, so nothing to do beyond Linux's checks.
+pub fn sys_fadvise64(k: &mut Kernel, a: &Args) -> SysResult {
+    fadvise(k, a[0], a[4])
+}
+
+/// fadvise64_64 passes the length as two words; the advice comes last.
+pub fn sys_fadvise64_64(k: &mut Kernel, a: &Args) -> SysResult {
+    fadvise(k, a[0], a[5])
+}
+
+fn fadvise(k: &mut Kernel, fd: u32, advice: u32) -> SysResult {
+    let file = k.proc().fds.file(fd)?;
+    if file.borrow().node.is_none() {
+        return Err(Errno::ESPIPE.into());
+    }
+    if advice > 5 {
+        return Err(Errno::EINVAL.into());
+    }
+    Ok(0)
+}
+
 pub fn sys_fsync(k: &mut Kernel, a: &Args) -> SysResult {
     let file = k.proc().fds.file(a[0])?;
     let mut f = file.borrow_mut();

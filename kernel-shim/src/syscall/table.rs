@@ -171,6 +171,7 @@ rows! {
     242 sched_getaffinity => misc::sys_sched_getaffinity, [I, U, Ptr];
     243 set_thread_area => misc::sys_set_thread_area, [Ptr];
     244 get_thread_area => misc::sys_get_thread_area, [Ptr];
+    250 fadvise64 => fs::sys_fadvise64, [Fd, X, X, U, I];
     252 exit_group => process::sys_exit_group, [I];
     254 epoll_create => event::sys_epoll_create, [I];
     255 epoll_ctl => event::sys_epoll_ctl, [Fd, I, Fd, Ptr];
@@ -188,6 +189,7 @@ rows! {
     269 fstatfs64 => fsmeta::sys_fstatfs64, [Fd, U, Ptr];
     270 tgkill => signal::sys_tgkill, [I, I, Sig];
     271 utimes => fsattr::sys_utimes, [Path, Ptr];
+    272 fadvise64_64 => fs::sys_fadvise64_64, [Fd, X, X, X, X, I];
     284 waitid => process::sys_waitid, [I, I, Ptr, X, Ptr];
     291 inotify_init => event::sys_inotify_init, [];
     292 inotify_add_watch => event::sys_inotify_add_watch, [Fd, Path, X];
