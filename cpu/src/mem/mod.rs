@@ -170,6 +170,7 @@ impl Machine {
         let (table, stale) = self.frames.alloc_table().ok_or(OutOfMemory)?;
         if stale {
             self.region
+                .view()
                 .slice_mut(table, (TABLE_FRAMES * PAGE_SIZE) as usize)
                 .fill(0);
         }
@@ -234,6 +235,7 @@ impl Machine {
         for page in Self::pages(start, len) {
             let e = pte::MAPPED | extra | (prot.0 & 7) << pte::PROT_SHIFT;
             self.region
+                .view()
                 .write_u32(Self::entry_addr(space.table, page), e);
         }
     }
@@ -242,7 +244,7 @@ impl Machine {
     pub fn unmap(&mut self, space: &mut AddressSpace, start: GuestAddr, len: u32) {
         for page in Self::pages(start, len) {
             let at = Self::entry_addr(space.table, page);
-            let e = self.region.read_u32(at);
+            let e = self.region.view().read_u32(at);
             if e == 0 {
                 continue;
             }
@@ -252,7 +254,7 @@ impl Machine {
             if e & pte::FRAME != 0 {
                 self.frames.release(MachAddr(e & pte::FRAME));
             }
-            self.region.write_u32(at, 0);
+            self.region.view().write_u32(at, 0);
         }
     }
 
@@ -266,20 +268,23 @@ impl Machine {
         prot: Prot,
     ) -> bool {
         let range = Self::pages(start, len);
-        if range
-            .clone()
-            .any(|p| self.region.read_u32(Self::entry_addr(space.table, p)) & pte::MAPPED == 0)
-        {
+        if range.clone().any(|p| {
+            self.region
+                .view()
+                .read_u32(Self::entry_addr(space.table, p))
+                & pte::MAPPED
+                == 0
+        }) {
             return false;
         }
         for page in range {
             let at = Self::entry_addr(space.table, page);
-            let e = self.region.read_u32(at);
+            let e = self.region.view().read_u32(at);
             if e & pte::WATCHED != 0 {
                 space.code_changes.push(page);
             }
             let e = (e & !(pte::PROT_MASK | pte::WATCHED)) | (prot.0 & 7) << pte::PROT_SHIFT;
-            self.region.write_u32(at, effective(e));
+            self.region.view().write_u32(at, effective(e));
         }
         true
     }
@@ -288,6 +293,7 @@ impl Machine {
     pub fn prot_at(&mut self, space: &AddressSpace, addr: GuestAddr) -> Option<Prot> {
         let e = self
             .region
+            .view()
             .read_u32(Self::entry_addr(space.table, addr.page()));
         (e & pte::MAPPED != 0).then_some(Prot((e & pte::PROT_MASK) >> pte::PROT_SHIFT))
     }
@@ -296,9 +302,9 @@ impl Machine {
     /// path and are reported through `AddressSpace::take_code_changes`.
     pub fn watch(&mut self, space: &AddressSpace, page: u32) {
         let at = Self::entry_addr(space.table, page);
-        let e = self.region.read_u32(at);
+        let e = self.region.view().read_u32(at);
         if e & pte::MAPPED != 0 {
-            self.region.write_u32(at, e | pte::WATCHED);
+            self.region.view().write_u32(at, e | pte::WATCHED);
         }
     }
 
@@ -309,7 +315,7 @@ impl Machine {
         let child = self.new_space()?;
         for page in 0..(1u32 << 20) {
             let at = Self::entry_addr(space.table, page);
-            let mut e = self.region.read_u32(at);
+            let mut e = self.region.view().read_u32(at);
             if e == 0 {
                 continue;
             }
@@ -322,9 +328,10 @@ impl Machine {
             }
             e = effective(e & !pte::WATCHED);
             // Keep the parent's watch bit: its decoded code stays valid.
-            let parent = effective(e) | (self.region.read_u32(at) & pte::WATCHED);
-            self.region.write_u32(at, parent);
+            let parent = effective(e) | (self.region.view().read_u32(at) & pte::WATCHED);
+            self.region.view().write_u32(at, parent);
             self.region
+                .view()
                 .write_u32(Self::entry_addr(child.table, page), e);
         }
         Ok(child)

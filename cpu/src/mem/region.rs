@@ -86,68 +86,15 @@ impl Region {
         start
     }
 
-    /// Reads `N` bytes at `addr`.
-    #[inline(always)]
-    pub fn read<const N: usize>(&self, addr: MachAddr) -> [u8; N] {
-        let start = self.check(addr, N);
-        // SAFETY: `check` proved start..start+N lies inside the allocation;
-        // the read is unaligned-safe and copies out.
-        unsafe {
-            self.base
-                .as_ptr()
-                .add(start)
-                .cast::<[u8; N]>()
-                .read_unaligned()
+    /// Mutable access to the whole region.
+    pub fn view(&mut self) -> RegionView<'_> {
+        RegionView {
+            base: self.base,
+            len: self.len,
+            hole_start: 0,
+            hole_end: 0,
+            _region: std::marker::PhantomData,
         }
-    }
-
-    /// Writes `N` bytes at `addr`.
-    #[inline(always)]
-    pub fn write<const N: usize>(&mut self, addr: MachAddr, bytes: [u8; N]) {
-        let start = self.check(addr, N);
-        // SAFETY: in bounds per `check`; &mut self gives exclusive access.
-        unsafe {
-            self.base
-                .as_ptr()
-                .add(start)
-                .cast::<[u8; N]>()
-                .write_unaligned(bytes)
-        }
-    }
-
-    /// Little-endian u32 at `addr`.
-    #[inline(always)]
-    pub fn read_u32(&self, addr: MachAddr) -> u32 {
-        u32::from_le_bytes(self.read::<4>(addr))
-    }
-
-    /// Stores a little-endian u32 at `addr`.
-    #[inline(always)]
-    pub fn write_u32(&mut self, addr: MachAddr, v: u32) {
-        self.write::<4>(addr, v.to_le_bytes());
-    }
-
-    /// The bytes `addr..addr+len`.
-    pub fn slice(&self, addr: MachAddr, len: usize) -> &[u8] {
-        let start = self.check(addr, len);
-        // SAFETY: in bounds per `check`; the borrow of self keeps the memory
-        // alive and unmodified for the slice's lifetime.
-        unsafe { std::slice::from_raw_parts(self.base.as_ptr().add(start), len) }
-    }
-
-    /// The bytes `addr..addr+len`, writable.
-    pub fn slice_mut(&mut self, addr: MachAddr, len: usize) -> &mut [u8] {
-        let start = self.check(addr, len);
-        // SAFETY: in bounds per `check`; &mut self makes the slice unique.
-        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr().add(start), len) }
-    }
-
-    /// Copies `len` bytes from `src` to `dst` (ranges may overlap).
-    pub fn copy_within(&mut self, src: MachAddr, dst: MachAddr, len: usize) {
-        let s = self.check(src, len);
-        let d = self.check(dst, len);
-        // SAFETY: both ranges are in bounds; `copy` allows overlap.
-        unsafe { std::ptr::copy(self.base.as_ptr().add(s), self.base.as_ptr().add(d), len) }
     }
 
     /// Borrows a `#[repr(C)]` plain-data value stored at `addr` mutably,
