@@ -116,6 +116,8 @@ esac
 # The Debian i386 roots (build/roots/RECIPE: the corpus runs there natively
 # and under wax) and their ext2 images (--image, wax shell). mkimage.sh
 # debootstraps the root first if it is not cached.
+# tests/corpus.rs needs the root itself even when the image is cached.
+as_root "$repo/disk-images/mkroot.sh" test "$build/roots/test"
 for recipe in test default; do
 	img="$build/images/$recipe.img"
 	if [ -f "$img" ] && [ -f "$img.manifest.json" ]; then

@@ -426,6 +426,23 @@ pub fn c_program(name: &str) -> PathBuf {
     path
 }
 
+/// Compiles `tests/programs/NAME.c` as a dynamically linked i386 program
+/// (`gcc -m32 -O2 -pthread`, once per test process). Natively it runs with
+/// the host's i386 libc (gcc-multilib); under wax the guest root is the
+/// host's `/`, so it loads the very same `ld-linux.so.2` and libc.
+pub fn c_program_dynamic(name: &str) -> PathBuf {
+    static BUILT: Mutex<Option<HashMap<String, PathBuf>>> = Mutex::new(None);
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    let built = built.get_or_insert_with(HashMap::new);
+    if let Some(path) = built.get(name) {
+        return path.clone();
+    }
+    let src = repo_root().join("tests/programs").join(format!("{name}.c"));
+    let path = compile(&src, &format!("{name}.dyn"), &["-m32", "-O2", "-pthread"]);
+    built.insert(name.to_string(), path.clone());
+    path
+}
+
 /// Runs gcc on `src` with `flags`, writing `scratch()/programs/OUT`.
 pub fn compile(src: &Path, out: &str, flags: &[&str]) -> PathBuf {
     let dir = scratch().join("programs");

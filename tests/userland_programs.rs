@@ -1,0 +1,228 @@
+//! Userland C programs, one per kernel area (tests/programs/u_*.c):
+//! processes and exec, wait statuses and pipes, signals with handlers that
+//! change the saved context and the alternate stack, timers, threads,
+//! futex edge cases, memory mappings, files and errno values, sockets, and
+//! poll/select/epoll.
+//!
+//! Each program is built twice, static (`gcc -m32 -static -O2`) and
+//! dynamic (`gcc -m32 -O2 -pthread`, loading the host's i386 libc both
+//! natively and under wax, whose default root is the host's `/`). Both
+//! runs must agree on stdout and exit status; the programs print nothing
+//! to stderr natively, and under wax stderr may only hold wax's own
+//! once-per-call "unimplemented system call" notes (glibc probes clone3
+//! and falls back to clone). The programs print only deterministic facts:
+//! no pids, addresses or timings.
+//!
+//! Programs that still differ because of a kernel gap are listed in
+//! `KNOWN_FAILURES` with the reason. They still run every time: the test
+//! prints the difference (and says so when one starts to pass) instead of
+//! failing, so the list is the single place that records what is missing.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{c_program, c_program_dynamic, differences, Compare, Invocation, Run, TempDir};
+
+/// Programs that differ from native today, with the reason found by
+/// `wax run --strace`. Each entry covers the static and the dynamic build.
+const KNOWN_FAILURES: &[(&str, &str)] = &[
+    (
+        "u_futex",
+        "FUTEX_WAKE on MAP_SHARED memory does not reach a FUTEX_WAIT of another process (returns 0)",
+    ),
+    (
+        "u_mmap",
+        "MAP_SHARED file mappings are not coherent with read/pwrite; ftruncate does not make \
+         cut-off pages SIGBUS; MADV_DONTFORK is ignored",
+    ),
+    (
+        "u_files",
+        "lseek(SEEK_DATA) fails with EINVAL; open(O_RDONLY|O_TRUNC) does not truncate",
+    ),
+    (
+        "u_files fifo",
+        "open(FIFO, O_WRONLY|O_NONBLOCK) without a reader blocks the whole emulator in the host \
+         open() instead of failing with ENXIO",
+    ),
+    (
+        "u_sockets",
+        "AF_INET sockets are missing (EAFNOSUPPORT); bind() of a bound AF_UNIX socket gives \
+         EINVAL instead of EADDRINUSE; socketpair(AF_INET) gives EAFNOSUPPORT, not EOPNOTSUPP",
+    ),
+    (
+        "u_poll",
+        "select() does not write back the time left; EPOLLET reports an edge again without new \
+         data; epoll_ctl(ADD) accepts a regular file (Linux: EPERM)",
+    ),
+];
+
+/// How long one run may take before it counts as hung.
+const TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Clone, Copy, Debug)]
+enum Linkage {
+    Static,
+    Dynamic,
+}
+
+/// One program run: `name` from tests/programs, optionally given a fresh
+/// scratch directory as its first argument, then `extra` arguments.
+struct Case {
+    name: &'static str,
+    scratch_dir: bool,
+    extra: &'static [&'static str],
+    timeout: Duration,
+}
+
+impl Case {
+    const fn plain(name: &'static str) -> Case {
+        Case {
+            name,
+            scratch_dir: false,
+            extra: &[],
+            timeout: TIMEOUT,
+        }
+    }
+
+    const fn in_dir(name: &'static str) -> Case {
+        Case {
+            scratch_dir: true,
+            ..Case::plain(name)
+        }
+    }
+
+    /// The key in `KNOWN_FAILURES`: the name and the extra arguments.
+    fn key(&self) -> String {
+        std::iter::once(self.name)
+            .chain(self.extra.iter().copied())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Runs the case natively and under wax, each in its own directory so
+    /// the two runs cannot see each other's files.
+    fn run(&self, linkage: Linkage) -> (Invocation, Run, Run) {
+        let program = match linkage {
+            Linkage::Static => c_program(self.name),
+            Linkage::Dynamic => c_program_dynamic(self.name),
+        };
+        let native_dir = TempDir::new(&format!("{}-n", self.name));
+        let wax_dir = TempDir::new(&format!("{}-w", self.name));
+        let invocation = |dir: &TempDir| {
+            let mut inv = Invocation::new(&program).timeout(self.timeout);
+            if self.scratch_dir {
+                inv = inv.arg(dir.path());
+            }
+            inv.args(self.extra.iter().copied())
+        };
+        let native = invocation(&native_dir).run_native();
+        let wax_inv = invocation(&wax_dir);
+        let wax = wax_inv.run_wax();
+        (wax_inv, native, wax)
+    }
+}
+
+/// Everything about the runs that must match, as one report (or `None`).
+fn problems(inv: &Invocation, native: &Run, wax: &Run) -> Option<String> {
+    let mut out: Vec<String> = differences(inv, native, wax, Compare::StdoutAndStatus)
+        .into_iter()
+        .collect();
+    if !native.stderr.is_empty() {
+        out.push(format!(
+            "the NATIVE run wrote to stderr (the program should not): {}",
+            native.stderr_text()
+        ));
+    }
+    let stderr = wax.stderr_text();
+    let foreign: Vec<&str> = stderr
+        .lines()
+        .filter(|l| !l.starts_with("wax: unimplemented system call "))
+        .collect();
+    if !foreign.is_empty() && out.is_empty() {
+        out.push(format!(
+            "unexpected stderr under wax:\n{}",
+            foreign.join("\n")
+        ));
+    }
+    (!out.is_empty()).then(|| out.join("\n"))
+}
+
+fn check(case: Case, linkage: Linkage) {
+    let (inv, native, wax) = case.run(linkage);
+    let what = format!("{} ({linkage:?})", case.key());
+    let known = KNOWN_FAILURES.iter().find(|(k, _)| *k == case.key());
+    match (problems(&inv, &native, &wax), known) {
+        (None, None) => {}
+        (None, Some(_)) => eprintln!(
+            "{what}: listed in KNOWN_FAILURES but now matches native: remove it from the list"
+        ),
+        (Some(report), Some((_, reason))) => {
+            eprintln!("{what}: KNOWN FAILURE ({reason})\n{report}")
+        }
+        (Some(report), None) => panic!("{what}: wax differs from native\n{report}"),
+    }
+}
+
+/// A static and a dynamic test for one case.
+macro_rules! both {
+    ($static_name:ident, $dynamic_name:ident, $case:expr) => {
+        #[test]
+        fn $static_name() {
+            check($case, Linkage::Static);
+        }
+
+        #[test]
+        fn $dynamic_name() {
+            check($case, Linkage::Dynamic);
+        }
+    };
+}
+
+both!(
+    processes_exec_wait_pipes_static,
+    processes_exec_wait_pipes_dynamic,
+    Case::plain("u_proc")
+);
+both!(
+    signals_context_altstack_static,
+    signals_context_altstack_dynamic,
+    Case::plain("u_signals")
+);
+both!(timers_static, timers_dynamic, Case::plain("u_timers"));
+both!(
+    threads_sync_tls_atomics_static,
+    threads_sync_tls_atomics_dynamic,
+    Case::plain("u_threads")
+);
+both!(
+    futex_edge_cases_static,
+    futex_edge_cases_dynamic,
+    Case::plain("u_futex")
+);
+both!(
+    mmap_mprotect_mremap_static,
+    mmap_mprotect_mremap_dynamic,
+    Case::in_dir("u_mmap")
+);
+both!(
+    files_and_errno_static,
+    files_and_errno_dynamic,
+    Case::in_dir("u_files")
+);
+both!(
+    fifos_static,
+    fifos_dynamic,
+    Case {
+        extra: &["fifo"],
+        // A hang here is a known failure: do not wait the full minute.
+        timeout: Duration::from_secs(10),
+        ..Case::in_dir("u_files")
+    }
+);
+both!(sockets_static, sockets_dynamic, Case::in_dir("u_sockets"));
+both!(
+    poll_select_epoll_static,
+    poll_select_epoll_dynamic,
+    Case::plain("u_poll")
+);
