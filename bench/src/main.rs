@@ -34,7 +34,8 @@ struct CompareArgs {
     /// Only these workloads (repeatable).
     #[arg(long, value_name = "NAME")]
     only: Vec<String>,
-    /// Only these engines (repeatable): native, qemu-i386, wax-interp.
+    /// Only these engines (repeatable): native, qemu-i386, wax-interp,
+    /// wax-image.
     #[arg(long, value_name = "ENGINE", value_parser = parse_engine)]
     engine: Vec<Engine>,
     /// The Debian i386 root [default: build/roots/test].

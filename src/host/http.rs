@@ -2,7 +2,12 @@
 //!
 //! Plain `http://` only (no TLS): images are served from a local or
 //! trusted server. One keep-alive connection, reopened after any error;
-//! bodies framed by Content-Length or chunked encoding.
+//! bodies framed by Content-Length or chunked encoding. Only a 206 body is
+//! read (any other answer closes the connection instead: a server that
+//! ignores Range would otherwise send the whole image).
+//!
+//! A server that stops answering fails a request after the socket timeout:
+//! 30 s, or `WAX_HTTP_TIMEOUT` seconds (the tests use a short one).
 //!
 //! [`HttpDevice`]: wax_devices::block::HttpDevice
 
@@ -17,6 +22,16 @@ pub struct HttpClient {
     authority: String,
     path: String,
     conn: Option<BufReader<TcpStream>>,
+}
+
+/// Read and write timeout of the connection (see the module doc).
+fn socket_timeout() -> Duration {
+    let secs = std::env::var("WAX_HTTP_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .filter(|&s| s > 0)
+        .unwrap_or(30);
+    Duration::from_secs(secs)
 }
 
 impl HttpClient {
@@ -48,7 +63,7 @@ impl HttpClient {
                 format!("{}:80", self.authority)
             };
             let s = TcpStream::connect(&addr).map_err(|e| format!("connect {addr}: {e}"))?;
-            let t = Some(Duration::from_secs(30));
+            let t = Some(socket_timeout());
             s.set_read_timeout(t)
                 .and_then(|_| s.set_write_timeout(t))
                 .map_err(|e| e.to_string())?;
@@ -92,8 +107,15 @@ impl HttpClient {
                 _ => {}
             }
         }
-        let body = if chunked {
-            read_chunked(conn)?
+        let want = end - start + 1;
+        let body = if status != 206 {
+            // The device only uses 206 bodies; drop the rest unread.
+            close = true;
+            Vec::new()
+        } else if let Some(n) = len.filter(|&n| n > want) {
+            return Err(format!("{n}-byte body for a {want}-byte range"));
+        } else if chunked {
+            read_chunked(conn, want)?
         } else if let Some(n) = len {
             let mut b = Vec::new();
             conn.take(n)
@@ -103,7 +125,9 @@ impl HttpClient {
         } else {
             close = true;
             let mut b = Vec::new();
-            conn.read_to_end(&mut b).map_err(|e| e.to_string())?;
+            conn.take(want + 1)
+                .read_to_end(&mut b)
+                .map_err(|e| e.to_string())?;
             b
         };
         Ok((
@@ -126,12 +150,16 @@ fn read_line(r: &mut BufReader<TcpStream>) -> Result<String, String> {
     }
 }
 
-fn read_chunked(r: &mut BufReader<TcpStream>) -> Result<Vec<u8>, String> {
+/// A chunked body of at most `max` bytes.
+fn read_chunked(r: &mut BufReader<TcpStream>, max: u64) -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
     loop {
         let line = read_line(r)?;
         let size = u64::from_str_radix(line.split(';').next().unwrap_or("").trim(), 16)
             .map_err(|_| format!("bad chunk size {line:?}"))?;
+        if body.len() as u64 + size > max {
+            return Err(format!("chunked body larger than the {max}-byte range"));
+        }
         if size == 0 {
             while !read_line(r)?.is_empty() {}
             return Ok(body);

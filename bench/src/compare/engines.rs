@@ -10,6 +10,9 @@
 //!   an absolute input path misses it, so inputs are named relatively).
 //! - wax: `wax run --root ROOT`; the program is given as a host path
 //!   that is also right in the guest (see [`from_input_dir`]).
+//! - wax-image: `wax run --image IMAGE`, the root's ext2 image
+//!   (build/images/test.img for build/roots/test), for the workloads that
+//!   need no input files (see `Workload::on_image`).
 //!
 //! A JIT engine (wasmtime, Node/V8) becomes one more variant here once
 //! `wax run` can select it.
@@ -26,10 +29,16 @@ pub enum Engine {
     Native,
     Qemu,
     WaxInterp,
+    WaxImage,
 }
 
 impl Engine {
-    pub const ALL: [Engine; 3] = [Engine::Native, Engine::Qemu, Engine::WaxInterp];
+    pub const ALL: [Engine; 4] = [
+        Engine::Native,
+        Engine::Qemu,
+        Engine::WaxInterp,
+        Engine::WaxImage,
+    ];
 
     /// Column title and JSON key.
     pub fn name(self) -> &'static str {
@@ -37,6 +46,7 @@ impl Engine {
             Engine::Native => "native",
             Engine::Qemu => "qemu-i386",
             Engine::WaxInterp => "wax-interp",
+            Engine::WaxImage => "wax-image",
         }
     }
 
@@ -54,6 +64,8 @@ pub struct Paths {
     pub bin: PathBuf,
     /// The `wax` binary.
     pub wax: PathBuf,
+    /// The root's ext2 image, if there is one.
+    pub image: Option<PathBuf>,
 }
 
 /// The environment every engine passes to the guest: the same for all, so
@@ -107,6 +119,14 @@ pub fn command(
                     .arg(from_input_dir(path)),
                 _ => c.arg("--").arg(&host_path),
             };
+            c
+        }
+        Engine::WaxImage => {
+            let (Some(image), Program::Debian { path }) = (paths.image.as_ref(), program) else {
+                return None;
+            };
+            let mut c = Command::new(&paths.wax);
+            c.arg("run").arg("--image").arg(image).arg("--").arg(path);
             c
         }
     };

@@ -32,14 +32,39 @@ pub fn prepare(opts: &Options, selected: &[&Workload], repo: &Path) -> Result<Pa
     }
     let wax = match &opts.wax {
         Some(p) => p.clone(),
-        None if opts.engines.contains(&Engine::WaxInterp) => build_wax(repo)?,
+        None if opts.engines.contains(&Engine::WaxInterp)
+            || opts.engines.contains(&Engine::WaxImage) =>
+        {
+            build_wax(repo)?
+        }
         None => PathBuf::from("wax"),
     };
     let root = find_root(opts, repo)?;
     if let Some(root) = &root {
         write_inputs(opts, selected, root, repo)?;
     }
-    Ok(Paths { root, bin, wax })
+    let image = root.as_ref().and_then(|_| find_image(repo));
+    Ok(Paths {
+        root,
+        bin,
+        wax,
+        image,
+    })
+}
+
+/// build/images/test.img, the image of build/roots/test, if it is built
+/// (mkimage.sh writes the manifest last).
+fn find_image(repo: &Path) -> Option<PathBuf> {
+    let image = repo.join("build/images/test.img");
+    if image.exists() && repo.join("build/images/test.img.manifest.json").exists() {
+        return Some(image);
+    }
+    eprintln!(
+        "wax-bench: no image at {}: the wax-image engine is skipped \
+         (build it with disk-images/mkimage.sh test build/images/test.img)",
+        image.display()
+    );
+    None
 }
 
 fn found(program: &str) -> bool {

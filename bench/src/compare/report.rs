@@ -49,7 +49,9 @@ pub fn markdown(rows: &[Row], engines: &[Engine], machine: &Machine, how: How) -
 }
 
 fn table_row(s: &mut String, row: &Row, engines: &[Engine], metric: Metric) {
-    let _ = write!(s, "| {} | `{}` |", row.workload.name, row.command);
+    // A '|' inside a cell, even in code, ends the cell unless escaped.
+    let command = row.command.replace('|', "\\|");
+    let _ = write!(s, "| {} | `{command}` |", row.workload.name);
     for &e in engines {
         let _ = write!(s, " {} |", cell_text(row, e, metric));
     }

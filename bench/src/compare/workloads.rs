@@ -7,6 +7,10 @@
 //! one, the Debian tools print their result (compressed bytes, a digest,
 //! sorted lines), which the harness hashes. A run whose output differs
 //! from the native run's is a failure, so a wrong result never looks fast.
+//!
+//! The disk workloads read files of the Debian root: they also run with
+//! the root as an ext2 image (the wax-image engine), so the table shows
+//! the image against the host directory.
 
 use super::inputs::Input;
 
@@ -17,14 +21,16 @@ pub enum Group {
     FloatingPoint,
     WholePrograms,
     StartUp,
+    Disk,
 }
 
 impl Group {
-    pub const ALL: [Group; 4] = [
+    pub const ALL: [Group; 5] = [
         Group::Integer,
         Group::FloatingPoint,
         Group::WholePrograms,
         Group::StartUp,
+        Group::Disk,
     ];
 
     pub fn name(self) -> &'static str {
@@ -33,6 +39,7 @@ impl Group {
             Group::FloatingPoint => "floating point",
             Group::WholePrograms => "whole programs",
             Group::StartUp => "start-up",
+            Group::Disk => "disk",
         }
     }
 }
@@ -81,6 +88,12 @@ impl Workload {
 
     pub fn needs_root(&self) -> bool {
         matches!(self.program, Program::Debian { .. })
+    }
+
+    /// Runs on the root's image too: it reads only files of the root
+    /// (no input files, which exist only in the root directory).
+    pub fn on_image(&self) -> bool {
+        self.group == Group::Disk
     }
 }
 
@@ -181,7 +194,22 @@ pub const WORKLOADS: &[Workload] = &[
     startup("start-true", "/usr/bin/true", &[]),
     startup("start-bash", "/usr/bin/bash", &["-c", ":"]),
     startup("start-python3", "/usr/bin/python3", &["-c", "pass"]),
+    // The largest file of the test root (36 MB), read whole.
+    Workload {
+        quick: args(&[CC1]),
+        full: args(&[CC1]),
+        ..debian("disk-read", Group::Disk, "/usr/bin/cat")
+    },
+    // Directory walking and stat: the line count is the same on every
+    // file system (sizes and block counts in the listing are not).
+    Workload {
+        quick: args(&["-c", "ls -lR /usr/include | wc -l"]),
+        full: args(&["-c", "ls -lR /usr | wc -l"]),
+        ..debian("disk-ls-lR", Group::Disk, "/usr/bin/bash")
+    },
 ];
+
+const CC1: &str = "/usr/lib/gcc/i686-linux-gnu/12/cc1";
 
 /// The workload called `name`.
 pub fn find(name: &str) -> Option<&'static Workload> {

@@ -8,6 +8,7 @@
 //! directory. Counts in the group descriptors and the superblock move in
 //! step with the bitmaps, as e2fsck checks.
 
+use super::disk::GroupDesc;
 use super::volume::Volume;
 use crate::errno::{Errno, KResult};
 
@@ -89,13 +90,33 @@ impl Volume {
         else {
             return Ok(None);
         };
+        let b = self.sb.s_first_data_block + g * self.sb.s_blocks_per_group + i as u32;
+        if self.is_group_metadata(g, b) {
+            tracing::warn!("ext2: the block bitmap says metadata block {b} is free; run e2fsck");
+            return Err(Errno::EIO);
+        }
         set_bit(&mut map, i, true);
         self.put_block(map_block, map)?;
         self.groups[g as usize].bg_free_blocks_count -= 1;
         self.sb.s_free_blocks_count -= 1;
-        Ok(Some(
-            self.sb.s_first_data_block + g * self.sb.s_blocks_per_group + i as u32,
-        ))
+        Ok(Some(b))
+    }
+
+    /// Whether `b` holds group `g`'s bitmaps or inode table, or the
+    /// primary superblock and group descriptors. A bitmap that offers one
+    /// of these is corrupt; handing it out would overwrite metadata.
+    /// Partial: backup superblocks in other groups are not checked.
+    fn is_group_metadata(&self, g: u32, b: u32) -> bool {
+        let gd = &self.groups[g as usize];
+        let gdt_end = u64::from(self.sb.s_first_data_block)
+            + 1
+            + (u64::from(self.group_count) * GroupDesc::SIZE as u64).div_ceil(self.bs as u64);
+        let table = u64::from(gd.bg_inode_table);
+        let b64 = u64::from(b);
+        b64 < gdt_end
+            || b == gd.bg_block_bitmap
+            || b == gd.bg_inode_bitmap
+            || (table..table + u64::from(self.itable_blocks)).contains(&b64)
     }
 
     /// Frees block `b`. Freeing a free block means the image is corrupt:
@@ -165,6 +186,11 @@ impl Volume {
             let Some(i) = find_zero(&map, from, ipg as usize) else {
                 continue;
             };
+            let ino = g * ipg + i as u32 + 1;
+            if self.inode(ino)?.is_live() {
+                tracing::warn!("ext2: the inode bitmap says live inode {ino} is free; run e2fsck");
+                return Err(Errno::EIO);
+            }
             set_bit(&mut map, i, true);
             self.put_block(map_block, map)?;
             let gd = &mut self.groups[g as usize];
@@ -173,7 +199,7 @@ impl Volume {
                 gd.bg_used_dirs_count += 1;
             }
             self.sb.s_free_inodes_count -= 1;
-            return Ok(g * ipg + i as u32 + 1);
+            return Ok(ino);
         }
         Err(Errno::ENOSPC)
     }

@@ -81,7 +81,9 @@ impl Volume {
         if inode.i_flags & UNSUPPORTED_I_FLAGS != 0 {
             return Err(Errno::EIO);
         }
-        let path = self.path(lblk)?;
+        // A block past the largest file is only asked for when i_size is
+        // corrupt.
+        let path = self.path(lblk).map_err(|_| Errno::EIO)?;
         let mut b = self.check_ptr(inode.i_block[path.root])?;
         for &i in &path.idx[..path.depth] {
             if b == 0 {

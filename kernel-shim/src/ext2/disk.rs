@@ -297,6 +297,11 @@ impl Inode {
     pub fn is_dir(&self) -> bool {
         self.kind() == 0x4000
     }
+    /// In use: has a type, links and no deletion time (what a free inode
+    /// from mke2fs or after deletion never has all of).
+    pub fn is_live(&self) -> bool {
+        self.i_mode != 0 && self.i_links_count > 0 && self.i_dtime == 0
+    }
     pub fn is_reg(&self) -> bool {
         self.kind() == 0x8000
     }

@@ -542,7 +542,9 @@ impl Volume {
         self.put_inode(ino, &i)
     }
 
-    /// Reads file data at `off`; short at end of file.
+    /// Reads file data at `off`; short at end of file. As in Linux, a
+    /// corrupt block met after some bytes were read ends the read short;
+    /// the next read, starting there, gets EIO.
     pub fn read(&mut self, ino: u32, off: u64, buf: &mut [u8]) -> KResult<usize> {
         let i = self.inode(ino)?;
         if i.is_dir() {
@@ -552,19 +554,31 @@ impl Volume {
             return Ok(0);
         }
         let n = ((i.i_size - off).min(buf.len() as u64)) as usize;
-        let bs = self.bs;
         let mut done = 0;
-        while done < n {
-            let pos = off + done as u64;
+        match self.read_into(&i, off, &mut buf[..n], &mut done) {
+            Ok(()) => Ok(n),
+            Err(_) if done > 0 => Ok(done),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Fills `buf` from file offset `off`, counting progress in `done`.
+    fn read_into(&mut self, i: &Inode, off: u64, buf: &mut [u8], done: &mut usize) -> KResult<()> {
+        let bs = self.bs;
+        let n = buf.len();
+        while *done < n {
+            let pos = off + *done as u64;
             let lblk = pos / bs as u64;
             let at = (pos % bs as u64) as usize;
-            let phys = self.bmap(&i, lblk)?;
-            if at == 0 && n - done >= bs {
+            let phys = self.bmap(i, lblk)?;
+            if at == 0 && n - *done >= bs {
                 // A run of whole blocks that are contiguous on disk (or
-                // all holes) in one device read.
+                // all holes) in one device read; a bad pointer ends it.
                 let mut run = 1;
-                while run < 256 && (run + 1) * bs <= n - done {
-                    let next = self.bmap(&i, lblk + run as u64)?;
+                while run < 256 && (run + 1) * bs <= n - *done {
+                    let Ok(next) = self.bmap(i, lblk + run as u64) else {
+                        break;
+                    };
                     let contiguous = match (phys, next) {
                         (Some(p), Some(q)) => q == p + run as u32,
                         (None, None) => true,
@@ -575,23 +589,23 @@ impl Volume {
                     }
                     run += 1;
                 }
-                let out = &mut buf[done..done + run * bs];
+                let out = &mut buf[*done..*done + run * bs];
                 match phys {
                     Some(p) => self.read_data(p, out)?,
                     None => out.fill(0),
                 }
-                done += run * bs;
+                *done += run * bs;
                 continue;
             }
-            let len = (bs - at).min(n - done);
+            let len = (bs - at).min(n - *done);
             let mut data = vec![0u8; bs];
             if let Some(p) = phys {
                 self.read_data(p, &mut data)?;
             }
-            buf[done..done + len].copy_from_slice(&data[at..at + len]);
-            done += len;
+            buf[*done..*done + len].copy_from_slice(&data[at..at + len]);
+            *done += len;
         }
-        Ok(n)
+        Ok(())
     }
 
     /// Writes file data at `off`, allocating blocks next to the previous

@@ -18,7 +18,7 @@ use crate::errno::{Errno, KResult};
 use lru::LruCache;
 use std::collections::{BTreeSet, HashMap};
 use std::num::NonZeroUsize;
-use wax_devices::block::BlockDevice;
+use wax_devices::block::{BlockDevice, BlockError};
 use wax_devices::{Clock, Timespec};
 
 /// Cache bounds. Blocks: 32 MiB of 4 KiB blocks.
@@ -49,6 +49,9 @@ pub struct Volume {
     clean_on_disk: bool,
     /// Something changed since the last sync.
     changed: bool,
+    /// The device's last failure: the guest only sees EIO, the user and
+    /// a failing mount get this.
+    device_error: Option<BlockError>,
     last_sync: Timespec,
     /// Open handles per inode (an unlinked inode lives until the last
     /// one closes).
@@ -94,6 +97,7 @@ impl Volume {
             clock,
             clean_on_disk: true,
             changed: false,
+            device_error: None,
             last_sync: Timespec::default(),
             open: HashMap::new(),
             orphans: BTreeSet::new(),
@@ -104,7 +108,7 @@ impl Volume {
         vol.last_sync = vol.clock.monotonic();
         let root = vol
             .inode(super::disk::EXT2_ROOT_INO)
-            .map_err(|_| corrupt("cannot read the root inode"))?;
+            .map_err(|_| vol.mount_failure("cannot read the root inode"))?;
         if !root.is_dir() {
             return Err(corrupt("the root inode is not a directory"));
         }
@@ -119,7 +123,7 @@ impl Volume {
             let b = first + (g / per_block) as u32;
             let block = self
                 .block(b)
-                .map_err(|_| corrupt("cannot read group descriptors"))?;
+                .map_err(|_| self.mount_failure("cannot read group descriptors"))?;
             let at = (g % per_block) * GroupDesc::SIZE;
             let gd = GroupDesc::parse(&block[at..at + GroupDesc::SIZE]);
             super::check::group(self, g as u32, &gd)?;
@@ -134,6 +138,24 @@ impl Volume {
         super::disk::Time {
             sec: t.sec,
             nsec: t.nsec,
+        }
+    }
+
+    /// EIO for the guest; the cause is logged and kept for the mount.
+    fn device_failed(&mut self, e: BlockError) -> Errno {
+        if self.device_error.as_ref() != Some(&e) {
+            tracing::warn!("ext2: the image's device failed: {e}");
+        }
+        self.device_error = Some(e);
+        Errno::EIO
+    }
+
+    /// The error for a mount that could not read `what`: the device's
+    /// failure if there was one, else corruption.
+    fn mount_failure(&mut self, what: &str) -> Ext2Error {
+        match self.device_error.take() {
+            Some(e) => Ext2Error::Device(e),
+            None => corrupt(what),
         }
     }
 
@@ -157,7 +179,9 @@ impl Volume {
         }
         let mut data = vec![0u8; self.bs];
         let off = self.device_offset(b);
-        self.dev.read_at(off, &mut data).map_err(|_| Errno::EIO)?;
+        self.dev
+            .read_at(off, &mut data)
+            .map_err(|e| self.device_failed(e))?;
         self.insert(b, data.clone().into_boxed_slice(), false)?;
         Ok(data)
     }
@@ -192,7 +216,9 @@ impl Volume {
     fn write_out(&mut self, b: u32, data: &[u8]) -> KResult<()> {
         self.begin_write()?;
         let off = self.device_offset(b);
-        self.dev.write_at(off, data).map_err(|_| Errno::EIO)
+        self.dev
+            .write_at(off, data)
+            .map_err(|e| self.device_failed(e))
     }
 
     /// Forgets a freed block so a stale copy is never written back.
@@ -208,7 +234,9 @@ impl Volume {
             return Err(Errno::EIO);
         }
         let off = self.device_offset(b);
-        self.dev.read_at(off, buf).map_err(|_| Errno::EIO)?;
+        self.dev
+            .read_at(off, buf)
+            .map_err(|e| self.device_failed(e))?;
         for i in 0..n {
             if let Some(c) = self.blocks.peek(&(b + i as u32)) {
                 buf[i * self.bs..(i + 1) * self.bs].copy_from_slice(&c.data);
@@ -283,7 +311,7 @@ impl Volume {
         let bytes = self.sb.to_bytes();
         self.dev
             .write_at(SUPERBLOCK_OFFSET, &bytes)
-            .map_err(|_| Errno::EIO)?;
+            .map_err(|e| self.device_failed(e))?;
         // Keep a cached copy of the block holding it in step.
         let b = (SUPERBLOCK_OFFSET / self.bs as u64) as u32;
         let at = (SUPERBLOCK_OFFSET % self.bs as u64) as usize;
@@ -339,7 +367,9 @@ impl Volume {
                     c.data.to_vec()
                 }
             };
-            self.dev.write_at(off, &data).map_err(|_| Errno::EIO)?;
+            self.dev
+                .write_at(off, &data)
+                .map_err(|e| self.device_failed(e))?;
         }
         let now = self.now();
         self.sb.s_wtime = now.sec as u32;
@@ -349,7 +379,7 @@ impl Volume {
         let written = self.write_superblock();
         (self.sb.s_free_blocks_count, self.sb.s_free_inodes_count) = saved;
         written?;
-        self.dev.flush().map_err(|_| Errno::EIO)?;
+        self.dev.flush().map_err(|e| self.device_failed(e))?;
         // With orphans the device shows them freed while memory does not;
         // their blocks stay dirty for the sync after they are closed.
         self.clean_on_disk = true;
