@@ -91,7 +91,10 @@ fn parse_size(s: &str) -> Result<u64, String> {
 
 /// "1000:1000" or "1000" (the group then equals the user).
 fn parse_user(s: &str) -> Result<(u32, u32), String> {
-    let num = |v: &str| v.parse::<u32>().map_err(|_| format!("bad user {s:?}: want UID:GID"));
+    let num = |v: &str| {
+        v.parse::<u32>()
+            .map_err(|_| format!("bad user {s:?}: want UID:GID"))
+    };
     match s.split_once(':') {
         Some((u, g)) => Ok((num(u)?, num(g)?)),
         None => Ok((num(s)?, num(s)?)),
@@ -174,26 +177,47 @@ fn run(args: RunArgs) -> i32 {
     let cwd = std::env::current_dir()
         .ok()
         .and_then(|d| d.strip_prefix(&root).ok().map(Path::to_path_buf))
-        .map_or(b"/".to_vec(), |rel| [b"/", rel.as_os_str().as_bytes()].concat());
+        .map_or(b"/".to_vec(), |rel| {
+            [b"/", rel.as_os_str().as_bytes()].concat()
+        });
     if root != Path::new("/") && prog.is_absolute() {
         // Like `chroot ROOT PROGRAM`: an absolute program path names a file
         // inside the root.
         let mut fs = host::fs::HostFs::new(root.clone());
-        let (file, size, exe_path) = match host::block::open_program(&mut fs, prog.as_os_str().as_bytes()) {
-            Ok(p) => p,
-            Err(e) => {
-                eprintln!("wax: {shown}: {} (in {})", e.text(), root.display());
-                return if e == wax_kernel::Errno::ENOENT { 127 } else { 126 };
-            }
-        };
-        return launch(&args, Box::new(fs), Launch { file, size, exe_path, cwd }, || Ok(()));
+        let (file, size, exe_path) =
+            match host::block::open_program(&mut fs, prog.as_os_str().as_bytes()) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("wax: {shown}: {} (in {})", e.text(), root.display());
+                    return if e == wax_kernel::Errno::ENOENT {
+                        127
+                    } else {
+                        126
+                    };
+                }
+            };
+        return launch(
+            &args,
+            Box::new(fs),
+            Launch {
+                file,
+                size,
+                exe_path,
+                cwd,
+            },
+            || Ok(()),
+        );
     }
     // Otherwise PROGRAM is a host path, as for qemu-i386. Refuse what is not
     // a regular file before opening it: opening a FIFO would wait for a
     // writer forever.
     match std::fs::metadata(&prog) {
         Ok(m) if !m.is_file() => {
-            let what = if m.is_dir() { "Is a directory" } else { "not a regular file" };
+            let what = if m.is_dir() {
+                "Is a directory"
+            } else {
+                "not a regular file"
+            };
             eprintln!("wax: {shown}: {what}");
             return 126;
         }
@@ -203,7 +227,11 @@ fn run(args: RunArgs) -> i32 {
         Ok(f) => f,
         Err(e) => {
             eprintln!("wax: {shown}: {}", describe(&e));
-            return if e.kind() == std::io::ErrorKind::NotFound { 127 } else { 126 };
+            return if e.kind() == std::io::ErrorKind::NotFound {
+                127
+            } else {
+                126
+            };
         }
     };
     let size = match file.metadata() {
@@ -219,7 +247,12 @@ fn run(args: RunArgs) -> i32 {
         exe_path: guest_exe_path(&prog, &root),
         cwd,
     };
-    launch(&args, Box::new(host::fs::HostFs::new(root)), program, || Ok(()))
+    launch(
+        &args,
+        Box::new(host::fs::HostFs::new(root)),
+        program,
+        || Ok(()),
+    )
 }
 
 /// `wax run --image`: the program is a guest path inside the image.
@@ -232,13 +265,18 @@ fn run_image(args: &RunArgs, image: &str) -> i32 {
         }
     };
     let shown = args.program[0].to_string_lossy().into_owned();
-    let (file, size, exe_path) = match host::block::open_program(&mut fs, args.program[0].as_bytes()) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("wax: {shown}: {} (in the image)", e.text());
-            return if e == wax_kernel::Errno::ENOENT { 127 } else { 126 };
-        }
-    };
+    let (file, size, exe_path) =
+        match host::block::open_program(&mut fs, args.program[0].as_bytes()) {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("wax: {shown}: {} (in the image)", e.text());
+                return if e == wax_kernel::Errno::ENOENT {
+                    127
+                } else {
+                    126
+                };
+            }
+        };
     let program = Launch {
         file,
         size,

@@ -161,7 +161,9 @@ pub enum StreamKind {
     Terminal,
     Pipe,
     /// A regular file of this many bytes.
-    File { size: u64 },
+    File {
+        size: u64,
+    },
     /// A character device that is not a terminal (/dev/null).
     CharDevice,
     Socket,

@@ -4,9 +4,13 @@
 //! Items hold their open file weakly: when the last descriptor of a file
 //! is closed the item disappears, as on Linux (closing one of several
 //! dup'ed descriptors keeps it). Readiness is pulled on every
-//! epoll_wait, so edge-triggered items (EPOLLET) are reported like
-//! level-triggered ones: a program that reads until EAGAIN, as ET
-//! programs must, sees at most one extra wakeup. EPOLLONESHOT disables an
+//! epoll_wait. An edge-triggered item (EPOLLET) is reported again only
+//! after a new event: for files that count their state changes
+//! (`FileHandle::event_count`: pipes) when the count moved since the last
+//! report, or when a readiness bit appeared that was not there at the last
+//! look. Files without a count are reported like level-triggered ones (a
+//! program that reads until EAGAIN, as ET programs must, sees at most one
+//! extra wakeup; partial). EPOLLONESHOT disables an
 //! item after one report until EPOLL_CTL_MOD; EPOLLEXCLUSIVE is accepted
 //! (there is no thundering herd to avoid in one scheduler).
 
@@ -34,26 +38,32 @@ pub struct Item {
     pub data: u64,
     /// A EPOLLONESHOT item that has fired.
     pub disabled: bool,
+    /// EPOLLET: the readiness and event count at the last look.
+    pub seen: (u32, Option<u64>),
+    /// Position in the ready list, if on it.
+    pub queued: Option<u64>,
 }
 
 #[derive(Default)]
 pub struct EpollSet {
     pub items: Vec<Item>,
+    /// The next ready-list position.
+    next_seq: u64,
 }
 
 pub type EpollRef = Rc<RefCell<EpollSet>>;
 
 /// Readiness of an open file (a file already borrowed elsewhere, e.g.
 /// an epoll set polled from inside itself, reports nothing).
-fn poll_file(file: &Rc<RefCell<OpenFile>>) -> u32 {
+/// Also returns the file's event count, if it keeps one.
+fn poll_file(file: &Rc<RefCell<OpenFile>>) -> (u32, Option<u64>) {
     let Ok(mut f) = file.try_borrow_mut() else {
-        return 0;
+        return (0, None);
     };
-    let e = match f.handle.as_mut() {
-        Some(h) => h.poll(),
-        None => ev::POLLIN | ev::POLLOUT,
-    };
-    u32::from(e)
+    match f.handle.as_mut() {
+        Some(h) => (u32::from(h.poll()), h.event_count()),
+        None => (u32::from(ev::POLLIN | ev::POLLOUT), None),
+    }
 }
 
 impl EpollSet {
@@ -80,6 +90,8 @@ impl EpollSet {
             events,
             data,
             disabled: false,
+            seen: (0, None),
+            queued: None,
         });
         Ok(())
     }
@@ -99,6 +111,8 @@ impl EpollSet {
         item.events = events;
         item.data = data;
         item.disabled = false;
+        // MOD re-arms an edge-triggered item, as on Linux.
+        item.seen = (0, None);
         Ok(())
     }
 
@@ -113,46 +127,69 @@ impl EpollSet {
         self.items.retain(|i| i.file.strong_count() > 0);
     }
 
-    /// The events of item `i` now (0 if none or disabled).
-    fn events_of(&self, i: usize) -> u32 {
+    /// The events of item `i` now, readiness and event count (0 if none,
+    /// disabled, or an edge-triggered item without a new event).
+    fn events_of(&self, i: usize) -> (u32, (u32, Option<u64>)) {
         let item = &self.items[i];
         if item.disabled {
-            return 0;
+            return (0, item.seen);
         }
         let Some(file) = item.file.upgrade() else {
-            return 0;
+            return (0, item.seen);
         };
-        poll_file(&file) & ((item.events & !FLAGS) | EPOLLERR | EPOLLHUP)
+        let (ready, count) = poll_file(&file);
+        let e = ready & ((item.events & !FLAGS) | EPOLLERR | EPOLLHUP);
+        let now = (e, count);
+        if item.events & EPOLLET == 0 || count.is_none() {
+            return (e, now);
+        }
+        let (was, old_count) = item.seen;
+        let new_event = count != old_count || e & !was != 0;
+        (if new_event { e } else { 0 }, now)
     }
 
     /// Whether any item is ready (the epoll file's own readiness).
     pub fn any_ready(&self) -> bool {
-        (0..self.items.len()).any(|i| self.events_of(i) != 0)
+        (0..self.items.len()).any(|i| self.events_of(i).0 != 0)
     }
 
-    /// Takes up to `max` ready events. Reported items move to the end of
-    /// the list so a small `max` still reaches every ready item in turn.
+    /// Takes up to `max` ready events, in Linux's ready-list order: an
+    /// item joins the tail when it is first seen ready, and a reported
+    /// level-triggered item that stays ready joins it again (so a small
+    /// `max` still reaches every ready item in turn).
     pub fn collect(&mut self, max: usize) -> Vec<(u32, u64)> {
         self.prune();
-        let mut out = Vec::new();
-        let mut fired = Vec::new();
+        let mut ready = Vec::new();
         for i in 0..self.items.len() {
-            if out.len() == max {
-                break;
-            }
-            let e = self.events_of(i);
+            let (e, now) = self.events_of(i);
+            let item = &mut self.items[i];
             if e == 0 {
+                item.queued = None;
+                // Not ready: a later readiness is an edge again.
+                if now.0 == 0 {
+                    item.seen = now;
+                }
                 continue;
             }
-            out.push((e, self.items[i].data));
-            if self.items[i].events & EPOLLONESHOT != 0 {
-                self.items[i].disabled = true;
+            if item.queued.is_none() {
+                item.queued = Some(self.next_seq);
+                self.next_seq += 1;
             }
-            fired.push(i);
+            ready.push((item.queued, i, e, now));
         }
-        for (n, i) in fired.into_iter().enumerate() {
-            let item = self.items.remove(i - n);
-            self.items.push(item);
+        ready.sort_unstable_by_key(|r| r.0);
+        let mut out = Vec::new();
+        for &(_, i, e, now) in ready.iter().take(max) {
+            let item = &mut self.items[i];
+            out.push((e, item.data));
+            item.seen = now;
+            item.queued = None;
+            if item.events & EPOLLONESHOT != 0 {
+                item.disabled = true;
+            } else if item.events & EPOLLET == 0 {
+                item.queued = Some(self.next_seq);
+                self.next_seq += 1;
+            }
         }
         out
     }
@@ -231,6 +268,38 @@ mod tests {
         assert_eq!(s.items.len(), 1);
         assert_eq!(s.delete(4, &b), Ok(()));
         assert_eq!(s.delete(4, &b), Err(Errno::ENOENT));
+    }
+
+    fn pipe_file(h: Box<dyn FileHandle>) -> Rc<RefCell<OpenFile>> {
+        Rc::new(RefCell::new(OpenFile {
+            node: None,
+            location: None,
+            handle: Some(h),
+            offset: 0,
+            flags: 0,
+            dir_entries: None,
+        }))
+    }
+
+    #[test]
+    fn edge_triggered_reports_only_new_events() {
+        use crate::pipe::Pipe;
+        let p = Pipe::new();
+        let r = pipe_file(Box::new(Pipe::reader(&p)));
+        let mut w = Pipe::writer(&p);
+        let mut s = EpollSet::default();
+        s.add(3, &r, EPOLLIN | EPOLLET, 3).unwrap();
+        assert!(s.collect(8).is_empty());
+        w.write_at(0, b"ab").unwrap();
+        assert_eq!(s.collect(8), [(EPOLLIN, 3)]);
+        // Still readable, but nothing new.
+        assert!(s.collect(8).is_empty());
+        w.write_at(0, b"c").unwrap();
+        assert_eq!(s.collect(8), [(EPOLLIN, 3)]);
+        // The writer closing is an event too.
+        drop(w);
+        assert_eq!(s.collect(8), [(EPOLLIN | EPOLLHUP, 3)]);
+        assert!(s.collect(8).is_empty());
     }
 
     #[test]

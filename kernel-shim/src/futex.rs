@@ -22,22 +22,31 @@ const ROBUST_LIST_LIMIT: u32 = 2048;
 
 impl Kernel {
     /// Threads of process slot `p` waiting on `addr` whose bitset meets
-    /// `bitset`.
-    fn futex_waiters(&self, p: usize, addr: u32, bitset: u32) -> Vec<usize> {
-        // A futex in a MAP_SHARED mapping also matches waiters of other
-        // processes at the same place of the same memory.
+    /// `bitset`. `private`: the caller's FUTEX_PRIVATE_FLAG.
+    fn futex_waiters(&self, p: usize, addr: u32, bitset: u32, private: bool) -> Vec<usize> {
+        // A shared futex in a MAP_SHARED mapping is keyed by the memory
+        // (it matches waiters of other processes at the same place of the
+        // same memory); a private one, or one elsewhere, by (process,
+        // address). Like Linux, a private wake does not reach a shared
+        // waiter in a MAP_SHARED mapping, nor the reverse.
         let key = |p: usize, a: u32| self.procs[p].mm.find(a).and_then(|v| v.shared_key(a));
         let shared = key(p, addr);
         (0..self.threads.len())
             .filter(|&t| {
                 let th = &self.threads[t];
-                let ThreadState::Waiting(Wait::Futex { addr: a, bitset: b, .. }) = th.state else {
+                let ThreadState::Waiting(Wait::Futex {
+                    addr: a,
+                    bitset: b,
+                    private: wp,
+                    ..
+                }) = th.state
+                else {
                     return false;
                 };
-                let same = if th.process == p {
-                    a == addr
-                } else {
-                    shared.is_some() && key(th.process, a) == shared
+                let same = match shared {
+                    Some(_) if wp != private => false,
+                    Some(_) if !private => key(th.process, a) == shared,
+                    _ => th.process == p && a == addr,
                 };
                 same && b & bitset != 0
             })
@@ -45,9 +54,16 @@ impl Kernel {
     }
 
     /// Wakes up to `n` waiters; returns how many.
-    pub(crate) fn futex_wake(&mut self, p: usize, addr: u32, n: u32, bitset: u32) -> u32 {
+    pub(crate) fn futex_wake(
+        &mut self,
+        p: usize,
+        addr: u32,
+        n: u32,
+        bitset: u32,
+        private: bool,
+    ) -> u32 {
         let mut woken = 0;
-        for t in self.futex_waiters(p, addr, bitset) {
+        for t in self.futex_waiters(p, addr, bitset, private) {
             if woken >= n {
                 break;
             }
@@ -66,8 +82,9 @@ impl Kernel {
         to: u32,
         n: u32,
         requeue: u32,
+        private: bool,
     ) -> u32 {
-        let waiters = self.futex_waiters(p, from, u32::MAX);
+        let waiters = self.futex_waiters(p, from, u32::MAX, private);
         let mut done = 0;
         for (i, t) in waiters.into_iter().enumerate() {
             if (i as u32) < n {
@@ -99,7 +116,7 @@ impl Kernel {
         if ctid != 0 {
             let mut m = self.machine.mem(&mut self.procs[p].space);
             if m.write_u32(GuestAddr(ctid), 0).is_ok() {
-                self.futex_wake(p, ctid, 1, u32::MAX);
+                self.futex_wake(p, ctid, 1, u32::MAX, false);
             }
         }
     }
@@ -147,7 +164,7 @@ impl Kernel {
         }
         let new = (val & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
         if m.write_u32(GuestAddr(addr), new).is_ok() && val & FUTEX_WAITERS != 0 {
-            self.futex_wake(p, addr, 1, u32::MAX);
+            self.futex_wake(p, addr, 1, u32::MAX, false);
         }
     }
 }

@@ -148,6 +148,8 @@ pub struct Kernel {
     pub(crate) shown: Option<usize>,
     /// Names of bound AF_UNIX sockets.
     pub(crate) unix: crate::socket::Namespace,
+    /// The pipes of FIFO nodes with open ends.
+    pub(crate) fifos: crate::fifo::Fifos,
     /// Clock and pending signals for anonymous files' poll (readiness.rs).
     pub(crate) pollctx: crate::readiness::PollRef,
     /// The in-kernel terminals (console, ptys).
@@ -200,6 +202,7 @@ impl Kernel {
             init: 0,
             shown: None,
             unix: Default::default(),
+            fifos: Default::default(),
             pollctx: Default::default(),
             ttys,
         }

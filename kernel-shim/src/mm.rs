@@ -113,6 +113,8 @@ pub struct Vma {
     pub offset: u64,
     /// Identifies a shared anonymous mapping across fork (futex keys).
     pub share_id: u64,
+    /// MADV_DONTFORK: a forked child does not get this mapping.
+    pub dontfork: bool,
 }
 
 impl Vma {
@@ -207,6 +209,14 @@ impl Mm {
         }
     }
 
+    /// MADV_DONTFORK / MADV_DOFORK on the mapped parts of `start..end`.
+    pub fn set_dontfork(&mut self, start: u32, end: u32, on: bool) {
+        for mut v in self.remove(start, end) {
+            v.dontfork = on;
+            self.insert(v);
+        }
+    }
+
     /// Bytes of all mappings (VmSize, without the images and stack the
     /// loader mapped).
     pub fn mapped_bytes(&self) -> u64 {
@@ -277,6 +287,7 @@ mod tests {
             file: None,
             offset: 0,
             share_id: 0,
+            dontfork: false,
         }
     }
 

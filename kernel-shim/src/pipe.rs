@@ -17,7 +17,7 @@
 
 use crate::errno::{Errno, KResult};
 use crate::sched::ev;
-use crate::vfs::FileHandle;
+use crate::vfs::{Attr, FileHandle};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -33,24 +33,73 @@ pub struct Pipe {
     buf: VecDeque<u8>,
     readers: u32,
     writers: u32,
+    /// The pipefs inode number (`pipe:[N]`, fstat's st_ino): each pipe
+    /// is its own file, so `diff <(a) <(b)` sees two.
+    id: u64,
+    /// Bumped on every change a reader could wake for (data, a writer
+    /// coming or going): edge-triggered epoll's "new event" on the read
+    /// end.
+    rd_events: u64,
+    /// The same for the write end (space freed, a reader coming or going).
+    wr_events: u64,
+}
+
+/// Linux's pipefs device (an anonymous block-less device, 0:12).
+const PIPEFS_DEV: u64 = 12;
+
+/// The next pipe inode number (above the host stdio pipe's 4026).
+fn next_id() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(10_000);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 pub type PipeRef = Rc<RefCell<Pipe>>;
 
 impl Pipe {
     pub fn new() -> PipeRef {
-        Rc::new(RefCell::new(Pipe::default()))
+        Rc::new(RefCell::new(Pipe {
+            id: next_id(),
+            ..Pipe::default()
+        }))
+    }
+
+    /// The pipefs inode number.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// What fstat reports for an end of a pipe(2) pipe.
+    fn attr(&self) -> Attr {
+        Attr {
+            dev: PIPEFS_DEV,
+            ino: self.id,
+            mode: crate::vfs::mode::S_IFIFO | 0o600,
+            nlink: 1,
+            blksize: 4096,
+            ..Attr::default()
+        }
+    }
+
+    fn link_name(&self) -> Vec<u8> {
+        format!("pipe:[{}]", self.id).into_bytes()
     }
 
     /// A new read end.
     pub fn reader(pipe: &PipeRef) -> PipeReader {
-        pipe.borrow_mut().readers += 1;
+        let mut p = pipe.borrow_mut();
+        p.readers += 1;
+        p.wr_events += 1;
+        drop(p);
         PipeReader(pipe.clone())
     }
 
     /// A new write end.
     pub fn writer(pipe: &PipeRef) -> PipeWriter {
-        pipe.borrow_mut().writers += 1;
+        let mut p = pipe.borrow_mut();
+        p.writers += 1;
+        p.rd_events += 1;
+        drop(p);
         PipeWriter(pipe.clone())
     }
 
@@ -92,6 +141,7 @@ impl Pipe {
         for (o, b) in out.iter_mut().zip(self.buf.drain(..n)) {
             *o = b;
         }
+        self.wr_events += 1;
         Ok(n)
     }
 
@@ -112,6 +162,7 @@ impl Pipe {
             data.len().min(free)
         };
         self.buf.extend(&data[..n]);
+        self.rd_events += 1;
         Ok(n)
     }
 }
@@ -136,19 +187,32 @@ impl PipeWriter {
 
 impl Drop for PipeReader {
     fn drop(&mut self) {
-        self.0.borrow_mut().readers -= 1;
+        let mut p = self.0.borrow_mut();
+        p.readers -= 1;
+        p.wr_events += 1;
     }
 }
 
 impl Drop for PipeWriter {
     fn drop(&mut self) {
-        self.0.borrow_mut().writers -= 1;
+        let mut p = self.0.borrow_mut();
+        p.writers -= 1;
+        p.rd_events += 1;
     }
 }
 
 impl FileHandle for PipeReader {
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
         Some(self)
+    }
+    fn event_count(&mut self) -> Option<u64> {
+        Some(self.0.borrow().rd_events)
+    }
+    fn stat(&self) -> Option<Attr> {
+        Some(self.0.borrow().attr())
+    }
+    fn proc_name(&self) -> Option<Vec<u8>> {
+        Some(self.0.borrow().link_name())
     }
     fn read_at(&mut self, _off: u64, buf: &mut [u8]) -> KResult<usize> {
         self.0.borrow_mut().read(buf)
@@ -180,6 +244,15 @@ impl FileHandle for PipeWriter {
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
         Some(self)
     }
+    fn event_count(&mut self) -> Option<u64> {
+        Some(self.0.borrow().wr_events)
+    }
+    fn stat(&self) -> Option<Attr> {
+        Some(self.0.borrow().attr())
+    }
+    fn proc_name(&self) -> Option<Vec<u8>> {
+        Some(self.0.borrow().link_name())
+    }
     fn read_at(&mut self, _off: u64, _buf: &mut [u8]) -> KResult<usize> {
         Err(Errno::EBADF)
     }
@@ -202,9 +275,50 @@ impl FileHandle for PipeWriter {
     }
 }
 
+/// Both ends at once: a FIFO opened O_RDWR.
+pub struct PipeBoth(pub PipeReader, pub PipeWriter);
+
+impl FileHandle for PipeBoth {
+    fn read_at(&mut self, off: u64, buf: &mut [u8]) -> KResult<usize> {
+        self.0.read_at(off, buf)
+    }
+    fn write_at(&mut self, off: u64, buf: &[u8]) -> KResult<usize> {
+        self.1.write_at(off, buf)
+    }
+    fn is_stream(&self) -> bool {
+        true
+    }
+    fn readable(&mut self) -> bool {
+        self.0.readable()
+    }
+    fn poll(&mut self) -> u16 {
+        // Never POLLHUP/POLLERR: this open file is a writer and a reader.
+        (self.0.poll() | self.1.poll()) & !(ev::POLLHUP | ev::POLLERR)
+    }
+    fn event_count(&mut self) -> Option<u64> {
+        let p = self.0 .0.borrow();
+        Some(p.rd_events + p.wr_events)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_pipe_is_its_own_fifo_inode() {
+        let (a, b) = (Pipe::new(), Pipe::new());
+        let (ra, wa, rb) = (Pipe::reader(&a), Pipe::writer(&a), Pipe::reader(&b));
+        let (sa, sb) = (ra.stat().unwrap(), rb.stat().unwrap());
+        assert_eq!(sa.file_type(), crate::vfs::FileType::Fifo);
+        assert_eq!(sa.ino, wa.stat().unwrap().ino);
+        assert_eq!(sa.dev, sb.dev);
+        assert_ne!(sa.ino, sb.ino);
+        assert_eq!(
+            ra.proc_name(),
+            Some(format!("pipe:[{}]", sa.ino).into_bytes())
+        );
+    }
 
     #[test]
     fn eof_epipe_and_atomic_writes() {

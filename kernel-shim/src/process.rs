@@ -187,6 +187,9 @@ pub enum Wait {
     Futex {
         addr: u32,
         bitset: u32,
+        /// FUTEX_PRIVATE_FLAG: keyed by (process, address) even in a
+        /// MAP_SHARED mapping, where a shared waiter is keyed by the memory.
+        private: bool,
         deadline: Option<Timespec>,
     },
     /// poll/select: the interest set is in `Thread::poll_set`; restarts

@@ -170,11 +170,18 @@ impl Kernel {
                 parent.mm.clone(),
             )
         } else {
-            let space = self
+            let mut space = self
                 .machine
                 .fork_space(&mut self.procs[pp].space)
                 .map_err(|_| Errno::ENOMEM)?;
-            (space, DecodeCache::new(), self.procs[pp].mm.clone())
+            let mut mm = self.procs[pp].mm.clone();
+            // MADV_DONTFORK mappings are left out of the child.
+            for v in mm.vmas.iter().filter(|v| v.dontfork) {
+                self.machine
+                    .unmap(&mut space, wax_cpu::GuestAddr(v.start), v.end - v.start);
+            }
+            mm.vmas.retain(|v| !v.dontfork);
+            (space, DecodeCache::new(), mm)
         };
         let parent = &self.procs[pp];
         let ppid = if flags & cf::CLONE_PARENT != 0 {

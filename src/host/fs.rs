@@ -204,13 +204,31 @@ fn file_type(t: fs::FileType) -> FileType {
     }
 }
 
-fn to_system_time(t: Timespec) -> std::time::SystemTime {
-    let d = std::time::Duration::new(t.sec.unsigned_abs(), t.nsec);
-    if t.sec >= 0 {
-        std::time::UNIX_EPOCH + d
-    } else {
-        std::time::UNIX_EPOCH - d
-    }
+/// Sets the times of the node at `path` itself, never following a final
+/// symlink (a node is never a symlink's target) and never opening it (a
+/// FIFO's open would block): utimensat(AT_SYMLINK_NOFOLLOW).
+fn set_times(path: &Path, atime: Option<Timespec>, mtime: Option<Timespec>) -> KResult<()> {
+    let ts = |t: Option<Timespec>| match t {
+        Some(t) => libc::timespec {
+            tv_sec: t.sec as libc::time_t,
+            tv_nsec: i64::from(t.nsec) as libc::c_long,
+        },
+        None => libc::timespec {
+            tv_sec: 0,
+            tv_nsec: libc::UTIME_OMIT,
+        },
+    };
+    let times = [ts(atime), ts(mtime)];
+    let c = cpath(path)?;
+    // SAFETY: `c` is a valid NUL-terminated path and `times` two timespecs.
+    check(unsafe {
+        libc::utimensat(
+            libc::AT_FDCWD,
+            c.as_ptr(),
+            times.as_ptr(),
+            libc::AT_SYMLINK_NOFOLLOW,
+        )
+    })
 }
 
 impl FileSystem for HostFs {
@@ -259,15 +277,7 @@ impl FileSystem for HostFs {
             f.set_len(size).map_err(errno)?;
         }
         if set.atime.is_some() || set.mtime.is_some() {
-            let f = File::open(&path).map_err(errno)?;
-            let mut times = fs::FileTimes::new();
-            if let Some(t) = set.atime {
-                times = times.set_accessed(to_system_time(t));
-            }
-            if let Some(t) = set.mtime {
-                times = times.set_modified(to_system_time(t));
-            }
-            f.set_times(times).map_err(errno)?;
+            set_times(&path, set.atime, set.mtime)?;
         }
         Ok(())
     }

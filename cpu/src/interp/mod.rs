@@ -15,8 +15,8 @@ mod shift;
 mod sse;
 mod stack;
 mod string;
-mod x87;
 pub mod table;
+mod x87;
 
 pub use cache::DecodeCache;
 pub use ctx::{Ctx, Flow, Handler, Loc};

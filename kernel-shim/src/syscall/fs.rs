@@ -109,8 +109,13 @@ fn open_location(k: &mut Kernel, loc: Location, flags: u32, created: bool) -> Sy
         perm::check(&attr, &cred(k), want)?;
     }
     let (m, ino) = k.vfs.node(&loc);
+    if !writing && !path_only && flags & oflag::O_TRUNC != 0 {
+        truncate_read_only_open(k, &attr, m, ino)?;
+    }
     let handle = if attr.is_dir() || path_only {
         None
+    } else if attr.file_type() == crate::vfs::FileType::Fifo {
+        Some(open_fifo(k, (m, ino), flags)?)
     } else {
         let how = OpenMode {
             read: acc != oflag::O_WRONLY,
@@ -137,11 +142,66 @@ fn open_location(k: &mut Kernel, loc: Location, flags: u32, created: bool) -> Sy
     install(k, file, flags & oflag::O_CLOEXEC != 0)
 }
 
+/// How long a blocked FIFO open waits before it looks again.
+const FIFO_RETRY_NS: i128 = 5_000_000;
+
+/// The in-kernel pipe end for an open of a FIFO node (fifo.rs); a
+/// blocking open whose other side is missing parks and retries.
+fn open_fifo(
+    k: &mut Kernel,
+    key: crate::fifo::FifoKey,
+    flags: u32,
+) -> Result<Box<dyn crate::vfs::FileHandle>, SysErr> {
+    let acc = flags & oflag::O_ACCMODE;
+    let read = acc != oflag::O_WRONLY;
+    let write = acc == oflag::O_WRONLY || acc == oflag::O_RDWR;
+    let nonblock = flags & oflag::O_NONBLOCK != 0;
+    let tid = k.thread().tid;
+    let threads = &k.threads;
+    // A woken waiter may not have run its retry yet, so any thread not
+    // exited keeps its end (one interrupted by a signal keeps it until it
+    // opens the FIFO again or exits: partial).
+    let live = |t: u32| {
+        threads
+            .iter()
+            .any(|th| th.tid == t && !matches!(th.state, crate::process::ThreadState::Exited))
+    };
+    match k.fifos.open(key, tid, read, write, nonblock, live)? {
+        crate::fifo::FifoOpen::Ready(h) => Ok(h),
+        crate::fifo::FifoOpen::Wait => {
+            let now = k.clock.monotonic().as_nanos();
+            k.thread().poll_set.clear();
+            Err(SysErr::Block(Wait::Poll {
+                deadline: Some(wax_devices::Timespec::from_nanos(now + FIFO_RETRY_NS)),
+            }))
+        }
+    }
+}
+
+/// open(O_RDONLY|O_TRUNC) of a regular file: Linux truncates it too (the
+/// write permission was checked above); the file systems only truncate for
+/// a writing open, so it is done here.
+fn truncate_read_only_open(
+    k: &mut Kernel,
+    attr: &crate::vfs::Attr,
+    m: crate::vfs::MountId,
+    ino: crate::vfs::Ino,
+) -> KResult<()> {
+    if attr.file_type() != crate::vfs::FileType::Regular || attr.size == 0 {
+        return Ok(());
+    }
+    let set = crate::vfs::SetAttr {
+        size: Some(0),
+        ..Default::default()
+    };
+    k.vfs.fs(m).setattr(ino, &set)
+}
+
 /// If `path` leads (through symlinks such as /dev/stdin) to a
 /// /proc/PID/fd/N link, the open file it stands for. Linux's "magic
 /// links" open the descriptor's file itself, which matters for pipes and
 /// the console, whose link text is no path.
-fn magic_fd(k: &mut Kernel, start: &Location, path: &[u8]) -> KResult<Option<FileRef>> {
+pub(super) fn magic_fd(k: &mut Kernel, start: &Location, path: &[u8]) -> KResult<Option<FileRef>> {
     let mut loc = match k.vfs.resolve(start, path, Resolve::NoFollow) {
         Ok(l) => l,
         Err(_) => return Ok(None),
@@ -305,6 +365,36 @@ pub fn sys_close(k: &mut Kernel, a: &Args) -> SysResult {
     Ok(0)
 }
 
+/// close_range(first, last, flags): closes (or, with CLOSE_RANGE_CLOEXEC,
+/// marks close-on-exec) every open descriptor in `first..=last`.
+/// CLOSE_RANGE_UNSHARE asks for a private table first; the table belongs
+/// to the process here, so only threads created with CLONE_FILES would
+/// notice the difference (they still see the closes: partial).
+pub fn sys_close_range(k: &mut Kernel, a: &Args) -> SysResult {
+    const CLOSE_RANGE_UNSHARE: u32 = 1 << 1;
+    const CLOSE_RANGE_CLOEXEC: u32 = 1 << 2;
+    let (first, last, flags) = (a[0], a[1], a[2]);
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
+        return Err(Errno::EINVAL.into());
+    }
+    let open: Vec<u32> = k
+        .proc()
+        .fds
+        .iter()
+        .map(|(n, _)| n)
+        .filter(|n| (first..=last).contains(n))
+        .collect();
+    for n in open {
+        if flags & CLOSE_RANGE_CLOEXEC != 0 {
+            k.proc().fds.set_cloexec(n, true)?;
+        } else {
+            let fd = k.proc().fds.remove(n)?;
+            fsattr::release_on_close(k, &fd.file);
+        }
+    }
+    Ok(0)
+}
+
 /// The soft RLIMIT_NOFILE of the caller.
 fn nofile(k: &mut Kernel) -> u64 {
     k.proc().rlimits[7].0
@@ -333,6 +423,8 @@ fn readable_file(k: &mut Kernel, fd: u32) -> KResult<FileRef> {
 fn read_host(k: &mut Kernel, fd: u32, data: &mut [u8], pos: Option<u64>) -> SysResult {
     let file = readable_file(k, fd)?;
     crate::tty::job::check_file(k, fd, &file, crate::tty::job::Access::Read)?;
+    let node = file.borrow().node;
+    k.flush_shared_of(node);
     let mut f = file.borrow_mut();
     let nonblock = f.flags & oflag::O_NONBLOCK != 0;
     let off = pos.unwrap_or(f.offset);
@@ -380,6 +472,8 @@ fn write_host(k: &mut Kernel, fd: u32, data: &[u8], pos: Option<u64>) -> SysResu
     }
     crate::tty::job::check_file(k, fd, &file, crate::tty::job::Access::Write)?;
     touch_clock(k);
+    let node = file.borrow().node;
+    k.flush_shared_of(node);
     let result = {
         let mut f = file.borrow_mut();
         let append = f.flags & oflag::O_APPEND != 0;
@@ -398,6 +492,9 @@ fn write_host(k: &mut Kernel, fd: u32, data: &[u8], pos: Option<u64>) -> SysResu
         }
         r
     };
+    if matches!(result, Ok(n) if n > 0) {
+        k.refresh_shared_of(node);
+    }
     match result {
         Err(Errno::EPIPE) => {
             let info = crate::signal::SigInfo {
@@ -511,6 +608,7 @@ fn seek(k: &mut Kernel, fd: u32, off: i64, whence: u32) -> KResult<u64> {
         0 => 0,
         1 => f.offset as i64,
         2 => end_of(k, &f) as i64,
+        SEEK_DATA | SEEK_HOLE => return seek_data_hole(k, &mut f, off, whence),
         _ => return Err(Errno::EINVAL),
     };
     let new = base
@@ -522,6 +620,21 @@ fn seek(k: &mut Kernel, fd: u32, off: i64, whence: u32) -> KResult<u64> {
         f.dir_entries = None;
     }
     Ok(new as u64)
+}
+
+const SEEK_DATA: u32 = 3;
+const SEEK_HOLE: u32 = 4;
+
+/// SEEK_DATA/SEEK_HOLE without hole information (like Linux's generic
+/// version): all of the file is data, with one hole at its end.
+fn seek_data_hole(k: &mut Kernel, f: &mut OpenFile, off: i64, whence: u32) -> KResult<u64> {
+    let size = end_of(k, f);
+    let off = u64::try_from(off).map_err(|_| Errno::ENXIO)?;
+    if off >= size {
+        return Err(Errno::ENXIO);
+    }
+    f.offset = if whence == SEEK_DATA { off } else { size };
+    Ok(f.offset)
 }
 
 pub fn sys_lseek(k: &mut Kernel, a: &Args) -> SysResult {
@@ -752,14 +865,17 @@ fn ftruncate(k: &mut Kernel, fd: u32, len: i64) -> SysResult {
         return Err(Errno::EINVAL.into());
     }
     let file = k.proc().fds.file(fd)?;
-    let mut f = file.borrow_mut();
-    if !f.can_write() {
+    if !file.borrow().can_write() {
         return Err(Errno::EINVAL.into());
     }
-    f.handle
+    let node = file.borrow().node;
+    k.flush_shared_of(node);
+    file.borrow_mut()
+        .handle
         .as_mut()
         .ok_or(Errno::EINVAL)?
         .set_len(len as u64)?;
+    k.resize_mappings_of(node, len as u64);
     Ok(0)
 }
 
@@ -778,7 +894,9 @@ fn truncate(k: &mut Kernel, path: u32, len: i64) -> SysResult {
         size: Some(len as u64),
         ..SetAttr::default()
     };
+    k.flush_shared_of(Some((m, ino)));
     k.vfs.fs(m).setattr(ino, &set)?;
+    k.resize_mappings_of(Some((m, ino)), len as u64);
     Ok(0)
 }
 

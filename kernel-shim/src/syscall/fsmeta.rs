@@ -44,6 +44,11 @@ fn fd_location(k: &mut Kernel, fd: u32) -> KResult<Location> {
 /// Attributes of an open descriptor (console streams included).
 fn fd_attr(k: &mut Kernel, fd: u32) -> KResult<Attr> {
     let file = k.proc().fds.file(fd)?;
+    file_attr(k, &file)
+}
+
+/// Attributes of an open file: its node's, or what its handle reports.
+fn file_attr(k: &mut Kernel, file: &crate::process::FileRef) -> KResult<Attr> {
     let node = file.borrow().node;
     match node {
         Some((m, ino)) => k.vfs.fs(m).getattr(ino),
@@ -115,8 +120,7 @@ fn put_stat(k: &mut Kernel, buf: u32, a: &Attr) -> SysResult {
 }
 
 fn stat_path(k: &mut Kernel, path: u32, buf: u32, flags: u32) -> SysResult {
-    let loc = lookup(k, AT_FDCWD, path, flags)?;
-    let a = k.vfs.getattr(&loc)?;
+    let a = attr_at(k, AT_FDCWD, path, flags)?;
     put_stat(k, buf, &a)
 }
 
@@ -138,6 +142,14 @@ fn attr_at(k: &mut Kernel, dirfd: u32, path: u32, flags: u32) -> KResult<Attr> {
     let p = read_path(k, path)?;
     if p.is_empty() && flags & AT_EMPTY_PATH != 0 && dirfd != AT_FDCWD {
         return fd_attr(k, dirfd);
+    }
+    if flags & AT_SYMLINK_NOFOLLOW == 0 {
+        // /dev/fd/N of a pipe or socket: the magic link stands for the
+        // open file itself, whose link text is no path.
+        let start = super::fs::at_start(k, dirfd, &p)?;
+        if let Some(file) = super::fs::magic_fd(k, &start, &p)? {
+            return file_attr(k, &file);
+        }
     }
     let loc = lookup(k, dirfd, path, flags)?;
     k.vfs.getattr(&loc)

@@ -5,12 +5,16 @@
 //! File mappings are filled by copying the file's bytes into the new
 //! pages. A MAP_SHARED file mapping's pages are shared frames (fork keeps
 //! them shared), and its contents are written back to the file on msync,
-//! munmap, exec and exit. Not done: two processes that map the same file
-//! separately do not see each other's writes before write-back (that
-//! needs a page cache shared with the VFS), and a write(2) to the file
-//! does not reach existing mappings. Whole pages past the end of the file
-//! are left out of the page table; a touch there raises SIGBUS
-//! ([`Kernel::fault_signal`]).
+//! munmap, exec and exit. There is no page cache shared with the VFS;
+//! instead read(2), write(2) and truncate of a file first write back its
+//! writable shared mappings, and a write or truncate then reloads them
+//! ([`Kernel::flush_shared_of`], [`Kernel::refresh_shared_of`]), so
+//! read/write and MAP_SHARED agree. Not done: two processes that map the
+//! same file separately do not see each other's stores before a write-back,
+//! and a write(2) does not reach untouched MAP_PRIVATE pages (Linux shows
+//! them until they are first written). Whole pages past the end of the
+//! file are left out of the page table (truncate adjusts them); a touch
+//! there raises SIGBUS ([`Kernel::fault_signal`]).
 //!
 //! mlock and friends are `misc::sys_ok`: nothing is ever paged out.
 //!
@@ -28,6 +32,7 @@ use crate::signal::SigInfo;
 use wax_cpu::{GuestAddr, Prot, PAGE_SIZE};
 
 const MAP_SHARED: u32 = 0x01;
+const PROT_WRITE: u32 = 0x2;
 const MAP_PRIVATE: u32 = 0x02;
 const MAP_SHARED_VALIDATE: u32 = 0x03;
 const MAP_TYPE: u32 = 0x0f;
@@ -158,6 +163,7 @@ fn mmap(
         offset,
         // Unique while the mapping lives: pid and address at creation.
         share_id: u64::from(k.proc().pid) << 32 | u64::from(start),
+        dontfork: false,
     };
     populate(k, &vma, start, vma.end)?;
     let p = proc_slot(k);
@@ -263,6 +269,36 @@ fn write_back(k: &mut Kernel, p: usize, v: &Vma, from: u32, to: u32) {
         if let Some(h) = f.file.borrow_mut().handle.as_mut() {
             let _ = h.write_at(off, &page[..n]);
         }
+    }
+}
+
+/// Reloads the present pages of shared file mapping `v` of process `p`
+/// from the file (bytes past its end read as zero).
+fn refresh(k: &mut Kernel, p: usize, v: &Vma) {
+    let Some(f) = v.file.as_ref() else { return };
+    let mut page = vec![0u8; PAGE_SIZE as usize];
+    for addr in (v.start..v.end).step_by(PAGE_SIZE as usize) {
+        let space = &mut k.procs[p].space;
+        let Some(prot) = k.machine.prot_at(space, GuestAddr(addr)) else {
+            continue;
+        };
+        page.fill(0);
+        let mut done = 0;
+        while done < page.len() {
+            let r = match f.file.borrow_mut().handle.as_mut() {
+                Some(h) => h.read_at(v.offset_of(addr) + done as u64, &mut page[done..]),
+                None => Ok(0),
+            };
+            match r {
+                Ok(n) if n > 0 => done += n,
+                _ => break,
+            }
+        }
+        let space = &mut k.procs[p].space;
+        k.machine
+            .protect(space, GuestAddr(addr), PAGE_SIZE, Prot::RW);
+        let _ = k.machine.mem(space).write_bytes(GuestAddr(addr), &page);
+        k.machine.protect(space, GuestAddr(addr), PAGE_SIZE, prot);
     }
 }
 
@@ -469,6 +505,8 @@ pub fn sys_madvise(k: &mut Kernel, a: &Args) -> SysResult {
     const MADV_DONTNEED: u32 = 4;
     const MADV_REMOVE: u32 = 9;
     const MADV_FREE: u32 = 8;
+    const MADV_DONTFORK: u32 = 10;
+    const MADV_DOFORK: u32 = 11;
     let (addr, len, advice) = (a[0], a[1], a[2]);
     if !aligned(addr) || advice > 25 && advice != 100 && advice != 101 {
         return Err(Errno::EINVAL.into());
@@ -479,6 +517,13 @@ pub fn sys_madvise(k: &mut Kernel, a: &Args) -> SysResult {
     }
     if matches!(advice, MADV_DONTNEED | MADV_FREE | MADV_REMOVE) {
         drop_pages(k, addr, end as u32)?;
+    }
+    if matches!(advice, MADV_DONTFORK | MADV_DOFORK) {
+        // Only mmap'ed ranges have a mapping record to mark (the loader's
+        // images and stack do not: partial).
+        k.proc()
+            .mm
+            .set_dontfork(addr, end as u32, advice == MADV_DONTFORK);
     }
     Ok(0)
 }
@@ -550,7 +595,98 @@ pub fn sys_mincore(k: &mut Kernel, a: &Args) -> SysResult {
     Ok(0)
 }
 
+/// A file node: (mount, node number).
+type NodeKey = (crate::vfs::MountId, crate::vfs::Ino);
+
 impl Kernel {
+    /// Every MAP_SHARED mapping of file node `node`, with its process
+    /// slot (cheap when there is none: a scan of the mapping lists).
+    fn shared_maps_of(&self, node: NodeKey) -> Vec<(usize, Vma)> {
+        let mut out = Vec::new();
+        for (p, proc) in self.procs.iter().enumerate().filter(|(_, p)| p.alive()) {
+            for v in proc.mm.vmas.iter().filter(|v| v.shared) {
+                let Some(f) = &v.file else { continue };
+                if f.file.try_borrow().is_ok_and(|f| f.node == Some(node)) {
+                    out.push((p, v.clone()));
+                }
+            }
+        }
+        out
+    }
+
+    /// Before read(2) or write(2) of a file: its MAP_SHARED mappings'
+    /// bytes go to the file, so the read sees them and a write does not
+    /// lose them (there is no page cache shared between the file and the
+    /// mappings: the mappings are written back whole, partial).
+    pub(crate) fn flush_shared_of(&mut self, node: Option<NodeKey>) {
+        let Some(node) = node else { return };
+        // Only writable mappings can hold bytes the file lacks.
+        for (p, v) in self.shared_maps_of(node) {
+            if v.prot & PROT_WRITE != 0 {
+                write_back(self, p, &v, v.start, v.end);
+            }
+        }
+    }
+
+    /// After write(2) to a file: its MAP_SHARED mappings load the file's
+    /// bytes again, so every process sees the write (shared frames: once
+    /// per frame would do; each mapping is refreshed whole).
+    pub(crate) fn refresh_shared_of(&mut self, node: Option<NodeKey>) {
+        let Some(node) = node else { return };
+        for (p, v) in self.shared_maps_of(node) {
+            refresh(self, p, &v);
+        }
+    }
+
+    /// After truncate/ftruncate of file node `node` to `size`: whole
+    /// pages of its mappings (shared or private) past the new end leave
+    /// the page table (a touch raises SIGBUS), pages back inside the file
+    /// come back, and shared mappings reload the file's bytes (the tail of
+    /// a cut page reads zero). Private pages a process wrote keep their
+    /// contents.
+    pub(crate) fn resize_mappings_of(&mut self, node: Option<NodeKey>, size: u64) {
+        let Some(node) = node else { return };
+        for p in 0..self.procs.len() {
+            if !self.procs[p].alive() {
+                continue;
+            }
+            let vmas = std::mem::take(&mut self.procs[p].mm.vmas);
+            let mut kept = Vec::with_capacity(vmas.len());
+            for mut v in vmas {
+                let ours = v
+                    .file
+                    .as_ref()
+                    .is_some_and(|f| f.file.try_borrow().is_ok_and(|f| f.node == Some(node)));
+                if ours {
+                    self.resize_vma(p, &mut v, size);
+                }
+                kept.push(v);
+            }
+            self.procs[p].mm.vmas = kept;
+        }
+        self.refresh_shared_of(Some(node));
+    }
+
+    /// One mapping's part of [`Kernel::resize_mappings_of`].
+    fn resize_vma(&mut self, p: usize, v: &mut Vma, size: u64) {
+        let Some(f) = v.file.as_mut() else { return };
+        f.size = size;
+        let file_end = page_up(size);
+        let (shared, prot) = (v.shared, Prot(v.prot));
+        for addr in (v.start..v.end).step_by(PAGE_SIZE as usize) {
+            let inside = v.offset_of(addr) < file_end;
+            let space = &mut self.procs[p].space;
+            let present = self.machine.prot_at(space, GuestAddr(addr)).is_some();
+            if !inside && present {
+                self.machine.unmap(space, GuestAddr(addr), PAGE_SIZE);
+            } else if inside && !present {
+                // Zero-filled; a shared page is reloaded by the caller.
+                self.machine
+                    .map(space, GuestAddr(addr), PAGE_SIZE, prot, shared);
+            }
+        }
+    }
+
     /// Writes back process `p`'s shared file mappings (exit, exec).
     pub(crate) fn sync_shared(&mut self, p: usize) {
         let vmas = self.procs[p].mm.vmas.clone();

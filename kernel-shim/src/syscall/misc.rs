@@ -282,6 +282,8 @@ pub(crate) fn read_timespec(k: &mut Kernel, at: u32, wide: bool) -> KResult<Time
 
 /// futex(2) operations (the low 7 bits; 128 is FUTEX_PRIVATE_FLAG, 256
 /// FUTEX_CLOCK_REALTIME).
+const FUTEX_PRIVATE_FLAG: u32 = 128;
+
 mod fop {
     pub const WAIT: u32 = 0;
     pub const WAKE: u32 = 1;
@@ -296,34 +298,35 @@ mod fop {
 fn futex(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     let (addr, op, val, timeout, addr2, val3) = (a[0], a[1] & 0x7f, a[2], a[3], a[4], a[5]);
     let p = k.threads[k.current].process;
+    let private = a[1] & FUTEX_PRIVATE_FLAG != 0;
     // val2 (requeue/wake count) travels in the timeout argument.
     let val2 = timeout;
     match op {
-        fop::WAIT => futex_wait(k, addr, val, timeout, u32::MAX, None, wide),
+        fop::WAIT => futex_wait(k, addr, val, timeout, (u32::MAX, private), None, wide),
         fop::WAIT_BITSET => {
             if val3 == 0 {
                 return Err(Errno::EINVAL.into());
             }
             let clock = (a[1] & fop::CLOCK_REALTIME != 0) as u32;
-            futex_wait(k, addr, val, timeout, val3, Some(clock), wide)
+            futex_wait(k, addr, val, timeout, (val3, private), Some(clock), wide)
         }
-        fop::WAKE => Ok(k.futex_wake(p, addr, val, u32::MAX)),
+        fop::WAKE => Ok(k.futex_wake(p, addr, val, u32::MAX, private)),
         fop::WAKE_BITSET if val3 == 0 => Err(Errno::EINVAL.into()),
-        fop::WAKE_BITSET => Ok(k.futex_wake(p, addr, val, val3)),
-        fop::REQUEUE => Ok(k.futex_requeue(p, addr, addr2, val, val2)),
+        fop::WAKE_BITSET => Ok(k.futex_wake(p, addr, val, val3, private)),
+        fop::REQUEUE => Ok(k.futex_requeue(p, addr, addr2, val, val2, private)),
         fop::CMP_REQUEUE => {
             if k.mem().read_u32(GuestAddr(addr))? != val3 {
                 return Err(Errno::EAGAIN.into());
             }
-            Ok(k.futex_requeue(p, addr, addr2, val, val2))
+            Ok(k.futex_requeue(p, addr, addr2, val, val2, private))
         }
         fop::WAKE_OP => {
             let old = k.mem().read_u32(GuestAddr(addr2))?;
             let (new, hit) = crate::futex::wake_op(val3, old).ok_or(Errno::ENOSYS)?;
             k.mem().write_u32(GuestAddr(addr2), new)?;
-            let mut n = k.futex_wake(p, addr, val, u32::MAX);
+            let mut n = k.futex_wake(p, addr, val, u32::MAX, private);
             if hit {
-                n += k.futex_wake(p, addr2, val2, u32::MAX);
+                n += k.futex_wake(p, addr2, val2, u32::MAX, private);
             }
             Ok(n)
         }
@@ -338,7 +341,7 @@ fn futex_wait(
     addr: u32,
     val: u32,
     timeout: u32,
-    bitset: u32,
+    (bitset, private): (u32, bool),
     clock: Option<u32>,
     wide: bool,
 ) -> SysResult {
@@ -365,6 +368,7 @@ fn futex_wait(
     Err(SysErr::Block(Wait::Futex {
         addr,
         bitset,
+        private,
         deadline,
     }))
 }

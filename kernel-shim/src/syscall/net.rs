@@ -117,6 +117,13 @@ pub fn sys_socket(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_socketpair(k: &mut Kernel, a: &Args) -> SysResult {
+    const AF_INET: u32 = 2;
+    const AF_INET6: u32 = 10;
+    // Linux creates the inet socket, then its socketpair is
+    // sock_no_socketpair.
+    if a[0] == AF_INET || a[0] == AF_INET6 {
+        return Err(Errno::EOPNOTSUPP.into());
+    }
     let kind = check_type(a[0], a[1], a[2])?;
     k.mem().probe_write(GuestAddr(a[3]), 8)?;
     let (x, y) = (new_socket(k, kind), new_socket(k, kind));
@@ -165,14 +172,21 @@ fn write_addr(k: &mut Kernel, at: u32, len_at: u32, name: Option<&Addr>) -> KRes
 pub fn sys_bind(k: &mut Kernel, a: &Args) -> SysResult {
     let s = socket_of(k, a[0])?;
     let given = read_addr(k, a[1], a[2])?;
-    if s.borrow().name.is_some() {
-        return Err(Errno::EINVAL.into());
-    }
+    // Linux's order: autobind of a bound socket does nothing; a path
+    // name is created before the "already bound" check (EADDRINUSE
+    // first); an abstract name is checked after it.
+    let bound = s.borrow().name.is_some();
     let name = match given {
+        Given::Unnamed if bound => return Ok(0),
         Given::Unnamed => Addr::Abstract(k.unix.auto_name()),
         Given::Name(n) => n,
     };
     match &name {
+        Addr::Path(p) if bound => {
+            path_free(k, p)?;
+            return Err(Errno::EINVAL.into());
+        }
+        _ if bound => return Err(Errno::EINVAL.into()),
         Addr::Abstract(n) => k.unix.bind_abstract(n, &s)?,
         Addr::Path(p) => bind_path(k, p, &s)?,
     }
@@ -180,9 +194,9 @@ pub fn sys_bind(k: &mut Kernel, a: &Args) -> SysResult {
     Ok(0)
 }
 
-/// Creates the socket node for a path name (EADDRINUSE if the name
-/// exists, whatever it is).
-fn bind_path(k: &mut Kernel, path: &[u8], s: &SocketRef) -> KResult<()> {
+/// The parent directory and last name of a path a socket may be bound
+/// to (EADDRINUSE if the name exists, whatever it is).
+fn path_free(k: &mut Kernel, path: &[u8]) -> KResult<(crate::vfs::Location, Vec<u8>)> {
     let start = at_start(k, AT_FDCWD, path)?;
     let (dir, name) = k.vfs.resolve_parent(&start, path)?;
     if name.is_empty() || name == b"." || name == b".." {
@@ -191,6 +205,12 @@ fn bind_path(k: &mut Kernel, path: &[u8], s: &SocketRef) -> KResult<()> {
     if k.vfs.resolve(&dir, &name, Resolve::NoFollow).is_ok() {
         return Err(Errno::EADDRINUSE);
     }
+    Ok((dir, name.to_vec()))
+}
+
+/// Creates the socket node for a path name.
+fn bind_path(k: &mut Kernel, path: &[u8], s: &SocketRef) -> KResult<()> {
+    let (dir, name) = path_free(k, path)?;
     let node = new_node(k, &dir, mode::S_IFSOCK | 0o777, true)?;
     let (m, dino) = k.vfs.node(&dir);
     let ino = k.vfs.fs(m).create(dino, &name, &node)?;

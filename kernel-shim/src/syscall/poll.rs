@@ -160,7 +160,40 @@ fn read_sets(k: &mut Kernel, nfds: u32, at: [u32; 3]) -> KResult<[Vec<u32>; 3]> 
     Ok(out)
 }
 
-fn do_select(k: &mut Kernel, nfds: u32, at: [u32; 3], t: Timeout) -> SysResult {
+/// Where select/pselect6 write back the time left, and in which layout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TimeLeft {
+    None,
+    Timeval(u32),
+    Timespec { at: u32, wide: bool },
+}
+
+/// Linux's select and pselect6 store the time not slept in their timeout
+/// argument when they return (glibc's pselect hides it from callers).
+fn write_left(k: &mut Kernel, left: TimeLeft, d: Option<Timespec>) -> KResult<()> {
+    let Some(d) = d else { return Ok(()) };
+    let rest = (d.as_nanos() - k.clock.monotonic().as_nanos()).max(0);
+    let (sec, nsec) = ((rest / 1_000_000_000) as u64, (rest % 1_000_000_000) as u32);
+    let mut m = k.mem();
+    match left {
+        TimeLeft::None => {}
+        TimeLeft::Timeval(at) => {
+            m.write_u32(GuestAddr(at), sec as u32)?;
+            m.write_u32(GuestAddr(at + 4), nsec / 1000)?;
+        }
+        TimeLeft::Timespec { at, wide: true } => {
+            m.write_u64(GuestAddr(at), sec)?;
+            m.write_u64(GuestAddr(at + 8), u64::from(nsec))?;
+        }
+        TimeLeft::Timespec { at, wide: false } => {
+            m.write_u32(GuestAddr(at), sec as u32)?;
+            m.write_u32(GuestAddr(at + 4), nsec)?;
+        }
+    }
+    Ok(())
+}
+
+fn do_select(k: &mut Kernel, nfds: u32, at: [u32; 3], t: Timeout, left: TimeLeft) -> SysResult {
     if nfds as usize > crate::process::NOFILE {
         return Err(Errno::EINVAL.into());
     }
@@ -202,10 +235,12 @@ fn do_select(k: &mut Kernel, nfds: u32, at: [u32; 3], t: Timeout) -> SysResult {
         let r = park(k, interest, d);
         if r == Ok(0) {
             write_sets(k, at, &out)?;
+            write_left(k, left, d)?;
         }
         return r;
     }
     write_sets(k, at, &out)?;
+    write_left(k, left, d)?;
     restore_mask(k);
     Ok(ready)
 }
@@ -237,7 +272,12 @@ pub fn sys_select(k: &mut Kernel, a: &Args) -> SysResult {
             i128::from(sec) * 1_000_000_000 + i128::from(usec) * 1000,
         ))
     };
-    do_select(k, a[0], [a[1], a[2], a[3]], t)
+    let left = if a[4] == 0 {
+        TimeLeft::None
+    } else {
+        TimeLeft::Timeval(a[4])
+    };
+    do_select(k, a[0], [a[1], a[2], a[3]], t, left)
 }
 
 fn pselect(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
@@ -248,7 +288,12 @@ fn pselect(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
         let size = m.read_u32(GuestAddr(a[5] + 4))?;
         apply_mask(k, set, size)?;
     }
-    do_select(k, a[0], [a[1], a[2], a[3]], t)
+    let left = if a[4] == 0 {
+        TimeLeft::None
+    } else {
+        TimeLeft::Timespec { at: a[4], wide }
+    };
+    do_select(k, a[0], [a[1], a[2], a[3]], t, left)
 }
 
 pub fn sys_pselect6(k: &mut Kernel, a: &Args) -> SysResult {

@@ -366,11 +366,11 @@ fn try_args(mem: &mut GuestMem<'_>, at: u32, argc: u32, execfn: u32) -> Option<(
 
 /// Whether `next` (one page) continues the run `last`.
 fn same_run(last: &MapEntry, next: &MapEntry) -> bool {
-    let contiguous_file =
-        next.dev == last.dev && next.ino == last.ino && next.offset == last.offset + u64::from(last.end - last.start);
+    let contiguous_file = next.dev == last.dev
+        && next.ino == last.ino
+        && next.offset == last.offset + u64::from(last.end - last.start);
     last.perms == next.perms && last.name == next.name && (next.ino == 0 || contiguous_file)
 }
-
 
 #[cfg(test)]
 mod tests {

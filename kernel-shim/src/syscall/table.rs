@@ -268,6 +268,7 @@ rows! {
     422 futex_time64 => misc::sys_futex64, [X, Futex, I, Ptr];
     // glibc tries clone3 first and falls back to clone on ENOSYS.
     435 clone3 => misc::sys_enosys, [Ptr, U];
+    436 close_range => fs::sys_close_range, [U, U, X];
     439 faccessat2 => fsmeta::sys_faccessat2, [AtFd, Path, X, X];
     441 epoll_pwait2 => event::sys_epoll_pwait2, [Fd, Ptr, I, Ptr, Ptr, U];
 }

@@ -169,7 +169,13 @@ pub(crate) fn read_pair(k: &mut Kernel, at: u32, micro: bool, wide: bool) -> KRe
     ))
 }
 
-pub(crate) fn write_pair(k: &mut Kernel, at: u32, pair: (i128, i128), micro: bool, wide: bool) -> KResult<()> {
+pub(crate) fn write_pair(
+    k: &mut Kernel,
+    at: u32,
+    pair: (i128, i128),
+    micro: bool,
+    wide: bool,
+) -> KResult<()> {
     let sub = if micro { 1000 } else { 1 };
     let words = [
         pair.0 / 1_000_000_000,

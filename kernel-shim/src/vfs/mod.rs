@@ -236,6 +236,13 @@ pub trait FileHandle {
             out
         }
     }
+    /// A counter that moves on every state change that would wake a
+    /// waiter (data arriving, space freed, an end closing), for
+    /// edge-triggered epoll; `None`: not tracked (epoll then treats
+    /// EPOLLET as level-triggered for this file).
+    fn event_count(&mut self) -> Option<u64> {
+        None
+    }
     /// The stream behind this handle if it is a terminal (for the tty
     /// ioctls).
     fn tty(&mut self) -> Option<SharedStream> {
