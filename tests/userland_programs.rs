@@ -26,17 +26,10 @@ use common::{c_program, c_program_dynamic, differences, Compare, Invocation, Run
 
 /// Programs that differ from native today, with the reason found by
 /// `wax run --strace`. Each entry covers the static and the dynamic build.
-const KNOWN_FAILURES: &[(&str, &str)] = &[
-    (
-        "u_mmap",
-        "a pwrite does not reach an untouched page of a MAP_PRIVATE file mapping (Wax copies \
-         private file pages at mmap time and cannot tell untouched pages from written ones)",
-    ),
-    (
-        "u_sockets",
-        "AF_INET sockets are missing (socket(AF_INET) gives EAFNOSUPPORT)",
-    ),
-];
+const KNOWN_FAILURES: &[(&str, &str)] = &[(
+    "u_sockets",
+    "AF_INET sockets are missing (socket(AF_INET) gives EAFNOSUPPORT)",
+)];
 
 /// How long one run may take before it counts as hung.
 const TIMEOUT: Duration = Duration::from_secs(60);

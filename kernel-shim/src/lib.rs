@@ -27,6 +27,7 @@ pub mod inotify;
 pub mod kernel;
 pub mod loader;
 pub mod mm;
+pub mod pagecache;
 pub mod pipe;
 pub mod process;
 pub mod readiness;

@@ -336,6 +336,38 @@ impl Machine {
         }
         Ok(child)
     }
+
+    /// The frame behind the page holding `addr`, if the page is mapped
+    /// and has been touched (lazy pages have none yet).
+    pub fn frame_of(&mut self, space: &AddressSpace, addr: GuestAddr) -> Option<MachAddr> {
+        let e = self
+            .region
+            .view()
+            .read_u32(Self::entry_addr(space.table, addr.page()));
+        (e & pte::MAPPED != 0 && e & pte::FRAME != 0).then_some(MachAddr(e & pte::FRAME))
+    }
+
+    /// Installs the existing `frame` (which gains a reference) as the page
+    /// at `addr`, replacing what was there: `shared` pages write to the
+    /// frame itself (MAP_SHARED of a cached file page), others are
+    /// copy-on-write (an untouched MAP_PRIVATE file page, which sees the
+    /// frame's changes until it is first written).
+    pub fn map_frame(
+        &mut self,
+        space: &mut AddressSpace,
+        addr: GuestAddr,
+        frame: MachAddr,
+        prot: Prot,
+        shared: bool,
+    ) {
+        self.frames.retain(frame);
+        self.unmap(space, GuestAddr(addr.0 & !PAGE_MASK), PAGE_SIZE);
+        let kind = if shared { pte::SHARED } else { pte::COW };
+        let e = pte::MAPPED | kind | (prot.0 & 7) << pte::PROT_SHIFT | (frame.0 & pte::FRAME);
+        self.region
+            .view()
+            .write_u32(Self::entry_addr(space.table, addr.page()), effective(e));
+    }
 }
 
 /// Recomputes the effective (fast-path) bits from the requested protection,
@@ -694,6 +726,28 @@ mod tests {
         g.write_u32(GuestAddr(0x1ffe), 0xdeadbeef).unwrap();
         assert_eq!(g.read_u32(GuestAddr(0x1ffe)).unwrap(), 0xdeadbeef);
         assert_eq!(g.read_u16(GuestAddr(0x2000)).unwrap(), 0xdead);
+    }
+
+    #[test]
+    fn map_frame_shares_or_copies_on_write() {
+        let (mut m, mut a) = machine();
+        let mut b = m.new_space().unwrap();
+        m.map(&mut a, GuestAddr(0x1000), 0x1000, Prot::RW, true);
+        assert_eq!(m.frame_of(&a, GuestAddr(0x1000)), None);
+        m.mem(&mut a).write_u32(GuestAddr(0x1000), 1).unwrap();
+        let frame = m.frame_of(&a, GuestAddr(0x1234)).unwrap();
+        m.map_frame(&mut b, GuestAddr(0x5000), frame, Prot::RW, true);
+        m.map_frame(&mut b, GuestAddr(0x6000), frame, Prot::RW, false);
+        assert_eq!(m.frames().refcount(frame), 3);
+        m.mem(&mut b).write_u32(GuestAddr(0x5000), 2).unwrap();
+        assert_eq!(m.mem(&mut a).read_u32(GuestAddr(0x1000)).unwrap(), 2);
+        assert_eq!(m.mem(&mut b).read_u32(GuestAddr(0x6000)).unwrap(), 2);
+        // The private page copies on its first write and stops following.
+        m.mem(&mut b).write_u32(GuestAddr(0x6000), 3).unwrap();
+        m.mem(&mut a).write_u32(GuestAddr(0x1000), 4).unwrap();
+        assert_eq!(m.mem(&mut b).read_u32(GuestAddr(0x6000)).unwrap(), 3);
+        assert_eq!(m.mem(&mut b).read_u32(GuestAddr(0x5000)).unwrap(), 4);
+        assert_eq!(m.frames().refcount(frame), 2);
     }
 
     #[test]

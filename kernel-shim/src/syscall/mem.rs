@@ -3,16 +3,20 @@
 //! kept in step with the page table.
 //!
 //! File mappings are filled by copying the file's bytes into the new
-//! pages. A MAP_SHARED file mapping's pages are shared frames (fork keeps
-//! them shared), and its contents are written back to the file on msync,
-//! munmap, exec and exit. There is no page cache shared with the VFS;
-//! instead read(2), write(2) and truncate of a file first write back its
-//! writable shared mappings, and a write or truncate then reloads them
-//! ([`Kernel::flush_shared_of`], [`Kernel::refresh_shared_of`]), so
-//! read/write and MAP_SHARED agree. Not done: two processes that map the
-//! same file separately do not see each other's stores before a write-back,
-//! and a write(2) does not reach untouched MAP_PRIVATE pages (Linux shows
-//! them until they are first written). Whole pages past the end of the
+//! pages, except pages already in the page cache (`pagecache.rs`: the
+//! frames of existing MAP_SHARED mappings of the node), which map the
+//! cached frame: shared, so separate MAP_SHARED mappings in any process
+//! see each other's stores, or copy-on-write for MAP_PRIVATE, so untouched
+//! private pages follow the file. A MAP_SHARED file mapping's pages are
+//! shared frames (fork keeps them shared), and its contents are written
+//! back to the file on msync, munmap, exec and exit. The VFS does not read
+//! through the cache; instead read(2), write(2) and truncate of a file
+//! first write back its writable shared mappings, and a write or truncate
+//! then reloads them ([`Kernel::flush_shared_of`],
+//! [`Kernel::refresh_shared_of`]), so read/write and MAP_SHARED agree. Not
+//! done: a write(2) does not reach untouched MAP_PRIVATE pages of a file
+//! that no MAP_SHARED mapping holds (they are copies), and mremap moves a
+//! shared file mapping into fresh frames. Whole pages past the end of the
 //! file are left out of the page table (truncate adjusts them); a touch
 //! there raises SIGBUS ([`Kernel::fault_signal`]).
 //!
@@ -27,6 +31,7 @@ use crate::elf::TASK_SIZE;
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::mm::{self, page_up, MapFile, Vma};
+use crate::pagecache::NodeKey;
 use crate::process::FileRef;
 use crate::signal::SigInfo;
 use wax_cpu::{GuestAddr, Prot, PAGE_SIZE};
@@ -199,7 +204,31 @@ fn populate(k: &mut Kernel, vma: &Vma, from: u32, to: u32) -> KResult<()> {
     let space = &mut k.procs[p].space;
     k.machine
         .protect(space, GuestAddr(from), in_file, Prot(vma.prot));
+    let node = file.try_borrow().ok().and_then(|f| f.node);
+    if let Some(node) = node {
+        use_cached(k, vma, node, from, from + in_file);
+    }
     Ok(())
+}
+
+/// Replaces the pages of `from..to` in file mapping `vma` whose file
+/// page is in the page cache by the cached frame (shared, or
+/// copy-on-write for a private mapping): the copy just made may be older
+/// than a shared mapping's unsaved stores.
+fn use_cached(k: &mut Kernel, vma: &Vma, node: NodeKey, from: u32, to: u32) {
+    if !k.node_cached(node) {
+        return;
+    }
+    let p = proc_slot(k);
+    for addr in (from..to).step_by(PAGE_SIZE as usize) {
+        let index = vma.offset_of(addr) / u64::from(PAGE_SIZE);
+        let Some(frame) = k.cached_frame(node, index) else {
+            continue;
+        };
+        let space = &mut k.procs[p].space;
+        k.machine
+            .map_frame(space, GuestAddr(addr), frame, Prot(vma.prot), vma.shared);
+    }
 }
 
 /// Copies file bytes from `off` into the new mapping at `start`.
@@ -595,9 +624,6 @@ pub fn sys_mincore(k: &mut Kernel, a: &Args) -> SysResult {
     Ok(0)
 }
 
-/// A file node: (mount, node number).
-type NodeKey = (crate::vfs::MountId, crate::vfs::Ino);
-
 impl Kernel {
     /// Every MAP_SHARED mapping of file node `node`, with its process
     /// slot (cheap when there is none: a scan of the mapping lists).
@@ -671,6 +697,7 @@ impl Kernel {
     fn resize_vma(&mut self, p: usize, v: &mut Vma, size: u64) {
         let Some(f) = v.file.as_mut() else { return };
         f.size = size;
+        let node = f.file.try_borrow().ok().and_then(|f| f.node);
         let file_end = page_up(size);
         let (shared, prot) = (v.shared, Prot(v.prot));
         for addr in (v.start..v.end).step_by(PAGE_SIZE as usize) {
@@ -683,6 +710,12 @@ impl Kernel {
                 // Zero-filled; a shared page is reloaded by the caller.
                 self.machine
                     .map(space, GuestAddr(addr), PAGE_SIZE, prot, shared);
+                let index = v.offset_of(addr) / u64::from(PAGE_SIZE);
+                if let Some(frame) = node.and_then(|n| self.cached_frame(n, index)) {
+                    let space = &mut self.procs[p].space;
+                    self.machine
+                        .map_frame(space, GuestAddr(addr), frame, prot, shared);
+                }
             }
         }
     }
