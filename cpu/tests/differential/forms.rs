@@ -298,7 +298,11 @@ fn pre_setup(g: &mut Gen<'_>, row: &Row) {
         Setup::Frame => {
             let esp = g.regs[ESP as usize];
             let ebp = esp.wrapping_add(g.rng.below(32) * 4).wrapping_sub(16);
-            let ebp = if g.rng.one_in(10) { g.rng.value() } else { ebp };
+            let ebp = if g.rng.one_in(10) {
+                away_from_runner(g.rng.value())
+            } else {
+                ebp
+            };
             g.fix(EBP, ebp);
             g.cover(ebp.wrapping_sub(160), ebp.wrapping_add(16));
         }
@@ -314,6 +318,20 @@ fn pre_setup(g: &mut Gen<'_>, row: &Row) {
             g.cover(t, t + 0x100);
         }
         Setup::Plain | Setup::BitOffset | Setup::Str => {}
+    }
+}
+
+/// Moves a random frame pointer out of the address ranges the host runner
+/// itself occupies (its static image and brk heap from 0x08000000, its
+/// libraries and stack from 0xf0000000), which are randomised per run and
+/// unmapped under Wax, and away from the 4 GiB wrap-around (#SS on the host,
+/// which Wax does not model). The case stays a fault test: the new address
+/// is unmapped on both sides.
+fn away_from_runner(v: u32) -> u32 {
+    if (0x0800_0000..0x1000_0000).contains(&v) || v >= 0xf000_0000 {
+        v ^ 0x4000_0000
+    } else {
+        v
     }
 }
 

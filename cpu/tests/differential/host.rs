@@ -29,7 +29,12 @@ pub fn build_runner() -> PathBuf {
 
 /// Runs every case natively; one outcome per case.
 pub fn run(runner: &Path, cases: &[Case]) -> Vec<Outcome> {
-    let mut child = Command::new(runner)
+    // Without address randomisation the runner's own mappings (image, heap,
+    // stack) sit at the same addresses every run, so a fixed seed gives the
+    // same outcome every time (setarch is util-linux, always installed).
+    let mut child = Command::new("setarch")
+        .args(["i386", "--addr-no-randomize"])
+        .arg(runner)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
