@@ -525,6 +525,39 @@ mod tests {
 
     /// write(1, "hi\n", 3); exit(7) through the whole path: loader, run
     /// loop, dispatch, console stream.
+    /// A kernel on an empty in-memory root that has exec'd `code` (wrapped
+    /// by `tiny_elf`) with the given stdin and stdout.
+    fn boot(code: &[u8], stdin: Rc<RefCell<MemStream>>, stdout: Rc<RefCell<MemStream>>) -> Kernel {
+        let host = Host {
+            clock: Box::new(FixedClock::default()),
+            entropy: Rc::new(RefCell::new(SeededEntropy(1))),
+            stdin,
+            stdout,
+            stderr: Rc::new(RefCell::new(MemStream::default())),
+            root: Box::new(MemFs::new()),
+        };
+        let config = Config {
+            memory: 64 << 20,
+            strace: false,
+            uid: 0,
+            gid: 0,
+        };
+        let mut k = Kernel::new(host, config);
+        let bytes = tiny_elf(code);
+        let size = bytes.len() as u64;
+        let prog = Program {
+            file: &mut Bytes(bytes),
+            size,
+            exe_path: b"/prog".to_vec(),
+            argv: vec![b"prog".to_vec()],
+            envp: Vec::new(),
+            execfn: b"prog".to_vec(),
+            cwd: b"/".to_vec(),
+        };
+        k.exec(prog).unwrap();
+        k
+    }
+
     #[test]
     fn runs_a_program_to_exit() {
         let mut code = vec![
@@ -539,33 +572,11 @@ mod tests {
         ];
         code.extend_from_slice(b"hi\n");
         let out = Rc::new(RefCell::new(MemStream::default()));
-        let host = Host {
-            clock: Box::new(FixedClock::default()),
-            entropy: Rc::new(RefCell::new(SeededEntropy(1))),
-            stdin: Rc::new(RefCell::new(MemStream::default())),
-            stdout: out.clone(),
-            stderr: Rc::new(RefCell::new(MemStream::default())),
-            root: Box::new(MemFs::new()),
-        };
-        let config = Config {
-            memory: 64 << 20,
-            strace: false,
-            uid: 0,
-            gid: 0,
-        };
-        let mut k = Kernel::new(host, config);
-        let bytes = tiny_elf(&code);
-        let size = bytes.len() as u64;
-        let prog = Program {
-            file: &mut Bytes(bytes),
-            size,
-            exe_path: b"/prog".to_vec(),
-            argv: vec![b"prog".to_vec()],
-            envp: Vec::new(),
-            execfn: b"prog".to_vec(),
-            cwd: b"/".to_vec(),
-        };
-        k.exec(prog).unwrap();
+        let mut k = boot(
+            &code,
+            Rc::new(RefCell::new(MemStream::default())),
+            out.clone(),
+        );
         assert_eq!(k.run(1000), RunStatus::Exited(ExitStatus::Exited(7)));
         assert_eq!(out.borrow().output, b"hi\n");
     }
@@ -585,33 +596,11 @@ mod tests {
             0xcd, 0x80,
         ];
         let input = Rc::new(RefCell::new(MemStream::default()));
-        let host = Host {
-            clock: Box::new(FixedClock::default()),
-            entropy: Rc::new(RefCell::new(SeededEntropy(1))),
-            stdin: input.clone(),
-            stdout: Rc::new(RefCell::new(MemStream::default())),
-            stderr: Rc::new(RefCell::new(MemStream::default())),
-            root: Box::new(MemFs::new()),
-        };
-        let config = Config {
-            memory: 64 << 20,
-            strace: false,
-            uid: 0,
-            gid: 0,
-        };
-        let mut k = Kernel::new(host, config);
-        let bytes = tiny_elf(&code);
-        let size = bytes.len() as u64;
-        let prog = Program {
-            file: &mut Bytes(bytes),
-            size,
-            exe_path: b"/prog".to_vec(),
-            argv: vec![b"prog".to_vec()],
-            envp: Vec::new(),
-            execfn: b"prog".to_vec(),
-            cwd: b"/".to_vec(),
-        };
-        k.exec(prog).unwrap();
+        let mut k = boot(
+            &code,
+            input.clone(),
+            Rc::new(RefCell::new(MemStream::default())),
+        );
         assert_eq!(k.run(1000), RunStatus::Idle { deadline: None });
         assert_eq!(k.run(1000), RunStatus::Idle { deadline: None });
         input.borrow_mut().input.extend(b"x");
