@@ -116,6 +116,16 @@ impl Pane {
         }
     }
 
+    /// Starts `script` as a foreground job (a subshell) and returns once
+    /// it runs: it prints a marker first, which the typed command line
+    /// cannot show (the quotes split it there), so keys sent afterwards go
+    /// to the job and not to bash. No fixed sleeps: a slow machine only
+    /// waits longer.
+    fn foreground_job(&self, script: &str) {
+        self.line(&format!("(echo JOB-RUN\"\"NING; {script})"));
+        self.wait_text("JOB-RUNNING");
+    }
+
     fn wait_text(&self, text: &str) -> String {
         self.wait_for(|s| s.contains(text), &format!("{text:?}"))
     }
@@ -177,8 +187,7 @@ fn stty_size_matches_the_pane_and_follows_resizes() {
 #[test]
 fn ctrl_c_interrupts_the_foreground_job() {
     let p = Pane::start("intr");
-    p.line("sleep 100");
-    std::thread::sleep(Duration::from_millis(500));
+    p.foreground_job("exec sleep 100");
     p.keys(&["C-c"]);
     p.line("echo rc=$?");
     p.wait_text("rc=130");
@@ -189,16 +198,18 @@ fn ctrl_c_interrupts_the_foreground_job() {
 #[test]
 fn ctrl_z_stops_a_job_and_fg_resumes_it() {
     let p = Pane::start("jobs");
-    p.line("sleep 100");
-    std::thread::sleep(Duration::from_millis(500));
+    // The job says when it runs again after SIGCONT (within a second:
+    // bash runs the trap between two sleeps).
+    p.foreground_job("trap 'echo RESU\"\"MED' CONT; while :; do sleep 1; done");
     p.keys(&["C-z"]);
     p.wait_text("Stopped");
+    p.clear();
     p.line("jobs -l");
-    p.wait_text("Stopped                 sleep 100");
+    let jobs = p.wait_text("Stopped");
+    assert!(jobs.contains("sleep 1"), "jobs -l shows the job: {jobs}");
     p.clear();
     p.line("fg");
-    p.wait_text("sleep 100");
-    std::thread::sleep(Duration::from_millis(500));
+    p.wait_text("RESUMED");
     p.keys(&["C-c"]);
     p.line("echo fg-rc=$?");
     p.wait_text("fg-rc=130");

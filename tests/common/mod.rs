@@ -8,6 +8,8 @@
 //! Each test binary includes this module and uses a different subset of it.
 #![allow(dead_code)]
 
+pub mod corpus;
+
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fmt;
