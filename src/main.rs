@@ -8,8 +8,12 @@
 //!
 //! `wax shell [--image FILE]` runs a Debian login shell on this terminal
 //! (src/shell.rs).
+//!
+//! `wax serve [--addr A] [--image FILE] [--export DIR]` serves the browser
+//! app and an image, or writes them as a static site (src/serve.rs).
 
 mod host;
+mod serve;
 mod shell;
 
 use clap::{Parser, Subcommand};
@@ -36,6 +40,9 @@ enum Command {
     Run(RunArgs),
     /// An interactive Debian login shell on this terminal.
     Shell(shell::ShellArgs),
+    /// Serve the browser app and a disk image over HTTP, or export them as
+    /// a static site.
+    Serve(serve::ServeArgs),
 }
 
 #[derive(clap::Args)]
@@ -127,6 +134,7 @@ fn main() {
     let status = match cli.command {
         Command::Run(args) => run(args),
         Command::Shell(args) => shell::run(args),
+        Command::Serve(args) => serve::run(args),
     };
     std::process::exit(status);
 }

@@ -17,7 +17,8 @@ use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
 use std::path::Path;
 use wax_devices::block::{
-    BackingFile, BlockDevice, BlockError, FileDevice, HttpDevice, HttpOptions, OverlayDevice,
+    resolve_chunk_url, BackingFile, BlockDevice, BlockError, ChunkManifest, ChunkedTransport,
+    FileDevice, HttpDevice, HttpOptions, HttpTransport, OverlayDevice,
 };
 use wax_kernel::errno::{Errno, KResult};
 use wax_kernel::ext2::Ext2Fs;
@@ -64,6 +65,9 @@ fn open_base(image: &str, writable: bool) -> Result<Box<dyn BlockDevice>, String
         if writable {
             return Err("--rw needs a local image file, not a URL".into());
         }
+        if image.ends_with(".json") {
+            return open_chunked(image);
+        }
         let client = super::http::HttpClient::new(image)?;
         let dev = HttpDevice::open(client, HttpOptions::default()).map_err(|e| e.to_string())?;
         return Ok(Box::new(dev));
@@ -79,6 +83,37 @@ fn open_base(image: &str, writable: bool) -> Result<Box<dyn BlockDevice>, String
     let dev = FileDevice::new(DiskFile(f), !writable).map_err(|e| format!("{image}: {e}"))?;
     Ok(Box::new(dev))
 }
+
+/// An image split into chunk files (`wax serve --export`), from the URL of
+/// its manifest.
+fn open_chunked(url: &str) -> Result<Box<dyn BlockDevice>, String> {
+    let mut client = super::http::HttpClient::new(url)?;
+    // A manifest is small; one range request larger than any manifest
+    // fetches all of it.
+    let r = client
+        .get_range(0, MAX_MANIFEST_BYTES)
+        .map_err(|e| format!("{url}: {e}"))?;
+    if r.status != 206 && r.status != 200 {
+        return Err(format!("{url}: HTTP status {} for the manifest", r.status));
+    }
+    let manifest = ChunkManifest::parse(&r.body).map_err(|e| format!("{url}: {e}"))?;
+    for path in manifest.chunks.iter().flatten() {
+        super::http::HttpClient::new(&resolve_chunk_url(url, path))
+            .map_err(|e| format!("{url}: chunk {path}: {e}"))?;
+    }
+    let size = manifest.size;
+    let transport = ChunkedTransport::new(url, manifest, |chunk_url: &str| {
+        super::http::HttpClient::new(chunk_url).expect("every chunk URL was checked above")
+    });
+    let opts = HttpOptions {
+        expected_size: Some(size),
+        ..HttpOptions::default()
+    };
+    let dev = HttpDevice::open(transport, opts).map_err(|e| e.to_string())?;
+    Ok(Box::new(dev))
+}
+
+const MAX_MANIFEST_BYTES: u64 = 4 << 20;
 
 /// The device the root file system lives on, per the module doc.
 pub fn open_device(

@@ -8,14 +8,19 @@
 //! - [`FileDevice`]: a [`BackingFile`] (a host file natively; any growable
 //!   byte store elsewhere).
 //! - [`HttpDevice`]: a read-only image fetched lazily with HTTP Range
-//!   requests through an [`HttpTransport`] the host supplies.
+//!   requests through an [`HttpTransport`] the host supplies; over an image
+//!   split into chunk files, through a [`ChunkedTransport`].
 //! - [`OverlayDevice`]: writes kept apart from a read-only base, in memory or
 //!   in an append-only log that is committed atomically on `flush`.
 
+mod chunked;
 mod file;
 mod http;
 mod overlay;
 
+pub use chunked::{
+    resolve as resolve_chunk_url, ChunkManifest, ChunkedTransport, MANIFEST_VERSION,
+};
 pub use file::{BackingFile, FileDevice, MemDevice, MemFile};
 pub use http::{HttpDevice, HttpOptions, HttpResponse, HttpTransport, CHUNK_SIZE};
 pub use overlay::{OverlayDevice, OverlayLog};
