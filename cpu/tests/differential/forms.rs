@@ -9,7 +9,7 @@
 
 use super::case::*;
 use super::gen::*;
-use super::rng::Rng;
+use crate::harness::Rng;
 use iced_x86::Code;
 use std::collections::HashMap;
 use std::sync::OnceLock;
