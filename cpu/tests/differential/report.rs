@@ -54,6 +54,15 @@ impl Diff {
     }
 }
 
+/// Whether either side ran into the host runner's own address ranges
+/// (`in_runner`): a random pointer, stack pointer or jump target there
+/// finds the runner's image, stack or vDSO on the host, and nothing under
+/// Wax, so the host is no reference for the case.
+pub fn touches_runner(host: &Outcome, wax: &Outcome) -> bool {
+    let fault = |o: &Outcome| matches!(o.signo, 7 | 11) && in_runner(o.addr);
+    fault(host) || fault(wax) || in_runner(host.eip) || in_runner(wax.eip)
+}
+
 /// The parts of the outcomes that differ (empty when they match); `mask`
 /// says which bits are undefined.
 pub fn differences(case: &Case, host: &Outcome, wax: &Outcome, mask: &Mask) -> Vec<Diff> {
