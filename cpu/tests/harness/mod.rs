@@ -23,6 +23,7 @@ pub use rng::Rng;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Names used before the harnesses shared one naming.
 const RENAMED: [(&str, &str); 5] = [
