@@ -117,8 +117,11 @@ pub fn build_runner(src: &str, name: &str, opt: &str) -> PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
         .join(src);
+    // Tests run in parallel threads: each build gets its own file.
+    static BUILDS: AtomicUsize = AtomicUsize::new(0);
+    let n = BUILDS.fetch_add(1, Ordering::Relaxed);
     let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("wax-{name}-runner-{}", std::process::id()));
+        .join(format!("wax-{name}-runner-{}-{n}", std::process::id()));
     let result = Command::new("gcc")
         .args(["-m32", "-static", "-no-pie", opt, "-Wall", "-o"])
         .arg(&out)
