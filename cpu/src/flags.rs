@@ -21,7 +21,7 @@ pub enum LazyOp {
     Sub = 3,
     /// res = a - b - 1 (SBB with borrow in).
     Sbb = 4,
-    /// AND/OR/XOR/TEST: CF = OF = 0.
+    /// AND/OR/XOR/TEST: CF = OF = 0, AF as `undefined::AF`.
     Logic = 5,
     /// INC: a + 1, CF kept in `eflags`.
     Inc = 6,
@@ -151,7 +151,8 @@ impl CpuState {
         let l = &self.lazy;
         match self.lazy_op() {
             0 => self.eflags & flag::AF != 0,
-            5 => false,
+            // Undefined after AND/OR/XOR/TEST: see `undefined.rs`.
+            5 => crate::undefined::AF != 0,
             _ => (l.a ^ l.b ^ l.res) & 0x10 != 0,
         }
     }

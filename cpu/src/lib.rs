@@ -10,6 +10,7 @@ pub mod flags;
 pub mod interp;
 pub mod mem;
 pub mod state;
+pub mod undefined;
 
 pub use addr::{GuestAddr, MachAddr, PAGE_SIZE};
 pub use exit::{Exception, Exit};

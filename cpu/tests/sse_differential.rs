@@ -7,10 +7,26 @@
 //! each natively through `sse_differential/runner.c` (built with
 //! `gcc -m32 -static`) and through the interpreter, and compares every
 //! register, EFLAGS' status flags, MXCSR, guest data and the fault raised.
-//! Set `SSE_CASES` to change the number of cases, `SSE_SEED` the seed.
+//!
+//! RCPSS/RCPPS/RSQRTSS/RSQRTPS are only specified to a relative error of
+//! 1.5 * 2^-12: Wax's results come from tables measured on an AMD EPYC
+//! (`cpu/src/interp/sse/approx.rs`), and other CPUs (Intel, other AMD
+//! generations) have other tables. A result that differs from the host's
+//! passes when both lie within that bound of the exact value and agree on
+//! the special cases (zeros, denormals, infinities, NaNs; a tiny reciprocal
+//! may flush to 0 on one CPU and not the other near the threshold); with
+//! `WAX_TEST_STRICT=1` they must be identical. The run prints how many
+//! cases passed only on the bound.
+//!
+//! Options (environment; see `harness/mod.rs`): `WAX_TEST_SEED`,
+//! `WAX_TEST_CASES` (default 20000), `WAX_TEST_STRICT`, `WAX_TEST_FORMS`
+//! (cases whose iced `Code` name, e.g. `Rcpps_xmm_xmmm128`, contains the
+//! text).
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+#[path = "harness/mod.rs"]
+mod harness;
+
+use harness::{Options, Rng, Tally};
 use wax_cpu::state::flag;
 use wax_cpu::{run, CpuState, DecodeCache, Exception, Exit, GuestAddr, Machine, Prot};
 
@@ -243,22 +259,6 @@ fn forms() -> Vec<Form> {
     v
 }
 
-/// xorshift64*: deterministic cases for a given seed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 const F32_EDGES: &[u32] = &[
     0,
     0x8000_0000,
@@ -318,73 +318,75 @@ const F64_EDGES: &[u64] = &[
 
 fn value(rng: &mut Rng) -> u128 {
     let lane32 = |rng: &mut Rng| -> u128 {
-        match rng.below(3) {
-            0 => u128::from(F32_EDGES[rng.below(F32_EDGES.len() as u64) as usize]),
+        match rng.below_u64(3) {
+            0 => u128::from(F32_EDGES[rng.below_u64(F32_EDGES.len() as u64) as usize]),
             // A normal number of moderate exponent, so sums round.
             1 => u128::from(
-                (rng.next() as u32 & 0x807f_ffff) | (0x30 + rng.below(0x20) as u32) << 23,
+                (rng.u64() as u32 & 0x807f_ffff) | (0x30 + rng.below_u64(0x20) as u32) << 23,
             ),
-            _ => u128::from(rng.next() as u32),
+            _ => u128::from(rng.u64() as u32),
         }
     };
     let lane64 = |rng: &mut Rng| -> u128 {
-        match rng.below(3) {
-            0 => u128::from(F64_EDGES[rng.below(F64_EDGES.len() as u64) as usize]),
-            1 => u128::from((rng.next() & 0x800f_ffff_ffff_ffff) | (0x3f0 + rng.below(0x20)) << 52),
-            _ => u128::from(rng.next()),
+        match rng.below_u64(3) {
+            0 => u128::from(F64_EDGES[rng.below_u64(F64_EDGES.len() as u64) as usize]),
+            1 => u128::from(
+                (rng.u64() & 0x800f_ffff_ffff_ffff) | (0x3f0 + rng.below_u64(0x20)) << 52,
+            ),
+            _ => u128::from(rng.u64()),
         }
     };
-    match rng.below(4) {
+    match rng.below_u64(4) {
         0 => (0..4).fold(0, |v, i| v | lane32(rng) << (32 * i)),
         1 => lane64(rng) | lane64(rng) << 64,
-        2 => u128::from(rng.next()) | u128::from(rng.next()) << 64,
+        2 => u128::from(rng.u64()) | u128::from(rng.u64()) << 64,
         _ => (0..16).fold(0, |v, i| {
-            v | u128::from([0u8, 1, 0x7f, 0x80, 0xff, 0x40][rng.below(6) as usize]) << (8 * i)
+            v | u128::from([0u8, 1, 0x7f, 0x80, 0xff, 0x40][rng.below_u64(6) as usize]) << (8 * i)
         }),
     }
 }
 
 fn mxcsr(rng: &mut Rng) -> u32 {
-    let rc = (rng.below(4) as u32) << 13;
-    let daz = if rng.below(4) == 0 { 0x40 } else { 0 };
-    let ftz = if rng.below(4) == 0 { 0x8000 } else { 0 };
-    let masks = if rng.below(5) == 0 {
-        (rng.next() as u32 & 0x3f) << 7
+    let rc = (rng.below_u64(4) as u32) << 13;
+    let daz = if rng.below_u64(4) == 0 { 0x40 } else { 0 };
+    let ftz = if rng.below_u64(4) == 0 { 0x8000 } else { 0 };
+    let masks = if rng.below_u64(5) == 0 {
+        (rng.u64() as u32 & 0x3f) << 7
     } else {
         0x1f80
     };
-    rc | daz | ftz | masks | (rng.next() as u32 & 0x3f & rng.next() as u32)
+    rc | daz | ftz | masks | (rng.u64() as u32 & 0x3f & rng.u64() as u32)
 }
 
 /// One case: code bytes and the initial state.
 fn case(forms: &[Form], rng: &mut Rng) -> (Vec<u8>, State) {
-    let form = &forms[rng.below(forms.len() as u64) as usize];
+    let form = &forms[rng.below_u64(forms.len() as u64) as usize];
     let mut code = form.bytes.to_vec();
     let pick_reg = |rng: &mut Rng, r: R| -> u8 {
         match r {
-            R::Gpr => [1u8, 2, 3, 5, 6, 7][rng.below(6) as usize],
+            R::Gpr => [1u8, 2, 3, 5, 6, 7][rng.below_u64(6) as usize],
             R::Ext(e) => e,
-            _ => rng.below(8) as u8,
+            _ => rng.below_u64(8) as u8,
         }
     };
     let reg = pick_reg(rng, form.reg);
     let modrm = match form.rm {
         Rm::Mem => reg << 3,
-        Rm::Or(_) if rng.below(3) == 0 => reg << 3,
+        Rm::Or(_) if rng.below_u64(3) == 0 => reg << 3,
         Rm::Or(r) | Rm::Reg(r) => 0xc0 | reg << 3 | pick_reg(rng, r),
     };
     code.push(modrm);
     if form.imm {
-        let imm = match rng.below(3) {
-            0 => rng.below(8) as u8,
-            1 => rng.below(40) as u8,
-            _ => rng.next() as u8,
+        let imm = match rng.below_u64(3) {
+            0 => rng.below_u64(8) as u8,
+            1 => rng.below_u64(40) as u8,
+            _ => rng.u64() as u8,
         };
         code.push(imm);
     }
     let mut s = State {
         gpr: std::array::from_fn(|_| value(rng) as u32),
-        eflags: 0x202 | (rng.next() as u32 & flag::STATUS),
+        eflags: 0x202 | (rng.u64() as u32 & flag::STATUS),
         mxcsr: mxcsr(rng),
         xmm: std::array::from_fn(|_| value(rng)),
         mm: std::array::from_fn(|_| value(rng) as u64),
@@ -394,27 +396,10 @@ fn case(forms: &[Form], rng: &mut Rng) -> (Vec<u8>, State) {
         ..State::default()
     };
     // EAX is the memory operand's base: mostly aligned, sometimes not.
-    s.gpr[0] = DATA + [0, 16, 32, 16, 8, 4][rng.below(6) as usize];
+    s.gpr[0] = DATA + [0, 16, 32, 16, 8, 4][rng.below_u64(6) as usize];
     // MASKMOVQ/MASKMOVDQU store through EDI.
-    s.gpr[7] = DATA + [0, 16, 3][rng.below(3) as usize];
+    s.gpr[7] = DATA + [0, 16, 3][rng.below_u64(3) as usize];
     (code, s)
-}
-
-fn host_runner() -> Option<std::path::PathBuf> {
-    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
-    let exe = dir.join("sse_runner");
-    let src = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/sse_differential/runner.c"
-    );
-    let ok = Command::new("gcc")
-        .args(["-m32", "-O1", "-static", "-o"])
-        .arg(&exe)
-        .arg(src)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    ok.then_some(exe)
 }
 
 fn run_host(exe: &std::path::Path, cases: &[(Vec<u8>, State)]) -> Vec<State> {
@@ -424,16 +409,8 @@ fn run_host(exe: &std::path::Path, cases: &[(Vec<u8>, State)]) -> Vec<State> {
         input.extend_from_slice(code);
         s.encode(&mut input);
     }
-    let mut child = Command::new(exe)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("runner starts");
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("runner output");
-    writer.join().unwrap().expect("write cases");
-    out.stdout.chunks_exact(RECORD).map(State::decode).collect()
+    let out = harness::run_runner(exe, &[], input);
+    out.chunks_exact(RECORD).map(State::decode).collect()
 }
 
 struct Interp {
@@ -510,30 +487,110 @@ fn describe(code: &[u8]) -> String {
     format!("{:02x?} {:?}", code, insn.code())
 }
 
+/// Whether `r` is an acceptable RCP (or RSQRT, `rsqrt`) of the single
+/// `x`: the architectural bound |rel err| <= 1.5 * 2^-12, the special cases
+/// as the SDM gives them (denormal inputs count as zeros).
+fn approx_ok(x: u32, r: u32, rsqrt: bool) -> bool {
+    const DEFAULT_NAN: u32 = 0xffc0_0000;
+    let sign = x & 0x8000_0000;
+    let (e, frac) = ((x >> 23) & 0xff, x & 0x7f_ffff);
+    match (e, frac) {
+        (0xff, f) if f != 0 => return r == x | 0x40_0000,
+        (0, _) => return r == sign | 0x7f80_0000,
+        (0xff, _) if rsqrt => return r == if sign != 0 { DEFAULT_NAN } else { 0 },
+        (0xff, _) => return r == sign,
+        _ if rsqrt && sign != 0 => return r == DEFAULT_NAN,
+        _ => {}
+    }
+    // RCP of |x| in [NOT_TINY, TINY] may or may not flush to zero; above
+    // TINY it must (the SDM's thresholds).
+    const NOT_TINY: u32 = 0x7e7f_e800;
+    const TINY: u32 = 0x7e80_0c01;
+    let mag = x & 0x7fff_ffff;
+    if !rsqrt && r == sign && mag >= NOT_TINY {
+        return true;
+    }
+    if !rsqrt && mag > TINY {
+        return false;
+    }
+    let xv = f64::from(f32::from_bits(x));
+    let exact = if rsqrt { 1.0 / xv.sqrt() } else { 1.0 / xv };
+    let rv = f64::from(f32::from_bits(r));
+    let normal = (r >> 23) & 0xff != 0 && (r >> 23) & 0xff != 0xff;
+    normal && r & 0x8000_0000 == sign && (rv - exact).abs() <= 1.5 * (-12f64).exp2() * exact.abs()
+}
+
+/// For RCPSS/RCPPS/RSQRTSS/RSQRTPS: whether the two outcomes differ only in
+/// result lanes that each satisfy the architectural bound.
+fn approx_equivalent(code: &[u8], input: &State, host: &State, wax: &State) -> bool {
+    use iced_x86::Code::*;
+    let insn = iced_x86::Decoder::new(32, code, 0).decode();
+    let (lanes, rsqrt) = match insn.code() {
+        Rcpps_xmm_xmmm128 => (4, false),
+        Rcpss_xmm_xmmm32 => (1, false),
+        Rsqrtps_xmm_xmmm128 => (4, true),
+        Rsqrtss_xmm_xmmm32 => (1, true),
+        _ => return false,
+    };
+    let dst = insn.op0_register().number() - iced_x86::Register::XMM0.number();
+    let src: u128 = if insn.op1_kind() == iced_x86::OpKind::Register {
+        input.xmm[insn.op1_register().number() - iced_x86::Register::XMM0.number()]
+    } else {
+        let off = (input.gpr[0] - DATA) as usize;
+        let mut b = [0u8; 16];
+        let n = (4 * lanes).min(DATA_LEN - off);
+        b[..n].copy_from_slice(&input.data[off..off + n]);
+        u128::from_le_bytes(b)
+    };
+    let (mut h, mut w) = (comparable(host), comparable(wax));
+    let (hx, wx) = (h.xmm[dst], w.xmm[dst]);
+    h.xmm[dst] = 0;
+    w.xmm[dst] = 0;
+    let lane = |v: u128, i: usize| (v >> (32 * i)) as u32;
+    h == w
+        && (0..4).all(|i| {
+            let (a, b) = (lane(hx, i), lane(wx, i));
+            a == b
+                || (i < lanes
+                    && approx_ok(lane(src, i), a, rsqrt)
+                    && approx_ok(lane(src, i), b, rsqrt))
+        })
+}
+
 #[test]
 fn sse_matches_host_cpu() {
-    let exe = host_runner()
-        .expect("gcc -m32 -static is not available: run scripts/setup.sh (gcc-multilib)");
-    let n: usize = std::env::var("SSE_CASES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20000);
-    let seed: u64 = std::env::var("SSE_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5eed);
+    let opts = Options::from_env(0x5eed, 20_000);
+    println!(
+        "{}",
+        opts.describe("sse (undefined: RCP/RSQRT within the architectural bound)")
+    );
+    let exe = harness::build_runner("sse_differential/runner.c", "sse", "-O1");
     let forms = forms();
-    let mut rng = Rng(seed | 1);
-    let cases: Vec<_> = (0..n).map(|_| case(&forms, &mut rng)).collect();
+    let mut rng = Rng::new(opts.seed);
+    let cases: Vec<_> = (0..opts.cases * 1000)
+        .map(|_| case(&forms, &mut rng))
+        .filter(|(code, _)| opts.selects(&describe(code)))
+        .take(opts.cases)
+        .collect();
     let host = run_host(&exe, &cases);
+    let _ = std::fs::remove_file(&exe);
     assert_eq!(host.len(), cases.len(), "runner answered every case");
     let mut interp = Interp::new();
+    let mut tally = Tally::default();
     let mut failures = Vec::new();
     for ((code, input), want) in cases.iter().zip(&host) {
         let got = interp.run(code, input);
-        if comparable(&got) != comparable(want) {
+        let differ = comparable(&got) != comparable(want);
+        let bound_only = differ && approx_equivalent(code, input, want, &got);
+        tally.add(differ, differ && !bound_only, u32::from(bound_only));
+        if differ && (!bound_only || opts.strict) {
+            let note = if bound_only {
+                " (undefined only: both within the bound)"
+            } else {
+                ""
+            };
             failures.push(format!(
-                "{}\n  input {:x?}\n  host  {:x?}\n  wax   {:x?}",
+                "{}{note}\n  input {:x?}\n  host  {:x?}\n  wax   {:x?}",
                 describe(code),
                 comparable(input),
                 comparable(want),
@@ -542,8 +599,9 @@ fn sse_matches_host_cpu() {
         }
     }
     let faults = |sig| host.iter().filter(|s| s.signo == sig).count();
-    eprintln!(
-        "{n} cases: {} completed, {} #XM, {} #GP/#PF, {} #UD",
+    println!(
+        "sse: {}\n  host: {} completed, {} #XM, {} #GP/#PF, {} #UD",
+        tally.summary(),
         faults(0),
         faults(8),
         faults(11),
@@ -554,7 +612,69 @@ fn sse_matches_host_cpu() {
     }
     assert!(
         failures.is_empty(),
-        "{} of {n} cases differ",
-        failures.len()
+        "{} of {} cases differ",
+        failures.len(),
+        cases.len()
     );
+}
+
+#[test]
+fn approximations_are_checked_against_the_bound() {
+    // 1/1: Wax's table gives 0x3f7ff000; 1.0 itself and 0.9998 pass, 0.999
+    // does not (error 1e-3 > 3.7e-4).
+    assert!(approx_ok(0x3f80_0000, 0x3f7f_f000, false));
+    assert!(approx_ok(0x3f80_0000, 0x3f80_0000, false));
+    assert!(!approx_ok(0x3f80_0000, 0x3f7f_be77, false));
+    // Specials: zero and denormal to infinity, infinity to zero, NaN quiet.
+    assert!(approx_ok(0x8000_0001, 0xff80_0000, false));
+    assert!(approx_ok(0x7f80_0000, 0, true));
+    assert!(!approx_ok(0x7f80_0000, 1, true));
+    assert!(approx_ok(0x7f80_0001, 0x7fc0_0001, false));
+    assert!(approx_ok(0xbf80_0000, 0xffc0_0000, true));
+    // Near the tiny threshold either 0 or the small normal result passes;
+    // above it only 0.
+    assert!(approx_ok(0x7e7f_ffff, 0x0080_0000, false));
+    assert!(approx_ok(0x7e7f_ffff, 0, false));
+    assert!(approx_ok(0x7e80_0000 | 0x1000, 0, false));
+    assert!(!approx_ok(0x7e80_0000 | 0x1000, 0x0080_0000, false));
+    // Another CPU's table: RCPPS lanes off by one unit pass, a wrong value
+    // or any other change does not.
+    let mut interp = Interp::new();
+    let code = [0x0f, 0x53, 0xc1];
+    let mut input = State {
+        mxcsr: 0x1f80,
+        data: vec![0; DATA_LEN],
+        ..State::default()
+    };
+    input.xmm[1] = 0x4049_0fdb_3f80_0000_c2f6_e979_3eaa_aaab;
+    let got = interp.run(&code, &input);
+    let mut other = got.clone();
+    other.xmm[0] += 1 | 1 << 96;
+    assert!(approx_equivalent(&code, &input, &other, &got));
+    other.xmm[0] ^= 0x40_0000;
+    assert!(!approx_equivalent(&code, &input, &other, &got));
+    let mut other = got.clone();
+    other.xmm[2] ^= 1;
+    assert!(!approx_equivalent(&code, &input, &other, &got));
+    // Every table entry of Wax's own RCP/RSQRT is within the bound.
+    let mut run = |code: &[u8], x: u32| {
+        let mut s = State {
+            mxcsr: 0x1f80,
+            data: vec![0; DATA_LEN],
+            ..State::default()
+        };
+        s.xmm[1] = u128::from(x);
+        interp.run(code, &s).xmm[0] as u32
+    };
+    for i in 0..4096u32 {
+        let x = 0x3f80_0000 | i << 11;
+        assert!(
+            approx_ok(x, run(&[0xf3, 0x0f, 0x53, 0xc1], x), false),
+            "rcp {x:#x}"
+        );
+        for x in [x, x - 0x80_0000] {
+            let r = run(&[0xf3, 0x0f, 0x52, 0xc1], x);
+            assert!(approx_ok(x, r, true), "rsqrt {x:#x}");
+        }
+    }
 }

@@ -3,8 +3,9 @@
 //! Each works on AL (and AH) after a binary add, subtract, multiply or
 //! before a divide, following the SDM pseudo-code. The functions are pure
 //! (AX and flags in, AX and flags out) so the SDM cases can be unit-tested
-//! directly. Flags the SDM leaves undefined follow the AMD host Wax is
-//! tested on; each function says what that is.
+//! directly. Flags the SDM leaves undefined follow Wax's table in
+//! `undefined.rs` (the rules were first measured on an AMD host); each
+//! function says what they are.
 
 use super::ctx::{Ctx, Flow, Handler};
 use crate::exit::Exception;
@@ -60,7 +61,7 @@ fn low_digit_adjust(ax: u16, flags: u32) -> bool {
     (ax & 0x0f) > 9 || flags & flag::AF != 0
 }
 
-/// DAA: corrects AL after adding two packed BCD bytes. The host sets the
+/// DAA: corrects AL after adding two packed BCD bytes. Wax sets the
 /// undefined OF like the 8-bit addition of the whole correction to AL.
 pub fn daa(ax: u16, flags: u32) -> Adjusted {
     let al = u32::from(ax as u8);
@@ -77,7 +78,7 @@ pub fn daa(ax: u16, flags: u32) -> Adjusted {
     }
 }
 
-/// DAS: corrects AL after subtracting two packed BCD bytes. The host sets
+/// DAS: corrects AL after subtracting two packed BCD bytes. Wax sets
 /// the undefined OF like the 8-bit subtraction of the whole correction.
 pub fn das(ax: u16, flags: u32) -> Adjusted {
     let al = u32::from(ax as u8);
@@ -96,8 +97,8 @@ pub fn das(ax: u16, flags: u32) -> Adjusted {
     }
 }
 
-/// AAA: corrects AL (and carries into AH) after adding unpacked BCD. The
-/// host sets the undefined SF, ZF, PF and OF like the 16-bit addition
+/// AAA: corrects AL (and carries into AH) after adding unpacked BCD. Wax
+/// sets the undefined SF, ZF, PF and OF like the 16-bit addition
 /// AX + 0x106 (AX + 0 when no adjustment is needed), before AL's high
 /// nibble is cleared.
 pub fn aaa(ax: u16, flags: u32) -> Adjusted {
@@ -112,7 +113,7 @@ pub fn aaa(ax: u16, flags: u32) -> Adjusted {
 }
 
 /// AAS: corrects AL (and borrows from AH) after subtracting unpacked BCD.
-/// The host sets the undefined SF, ZF, PF and OF like the 16-bit
+/// Wax sets the undefined SF, ZF, PF and OF like the 16-bit
 /// subtraction AX - 0x106 (AX - 0 without adjustment).
 pub fn aas(ax: u16, flags: u32) -> Adjusted {
     let adjust = low_digit_adjust(ax, flags);
@@ -126,7 +127,7 @@ pub fn aas(ax: u16, flags: u32) -> Adjusted {
 }
 
 /// AAM imm8: AH = AL / imm8, AL = AL % imm8. `None` for a zero base (#DE).
-/// The host clears the undefined CF, AF and OF.
+/// Wax clears the undefined CF, AF and OF.
 pub fn aam(ax: u16, base: u8) -> Option<Adjusted> {
     if base == 0 {
         return None;
@@ -139,7 +140,7 @@ pub fn aam(ax: u16, base: u8) -> Option<Adjusted> {
     })
 }
 
-/// AAD imm8: AL = AL + AH * imm8, AH = 0. The host sets every flag like
+/// AAD imm8: AL = AL + AH * imm8, AH = 0. Wax sets every flag like
 /// the 8-bit addition AL + (AH * imm8).
 pub fn aad(ax: u16, base: u8) -> Adjusted {
     let al = u32::from(ax as u8);

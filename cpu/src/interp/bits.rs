@@ -12,14 +12,13 @@
 //! and F3 0F BD (LZCNT) is BSR with the prefix ignored, and F3 0F B8
 //! (POPCNT) is #UD.
 //!
-//! Undefined flags follow the AMD host Wax is tested on; each handler says
-//! what that is.
+//! Undefined flags and results follow Wax's table in `undefined.rs`.
 
 use super::ctx::{ud, Ctx, Flow, Handler, Loc};
 use crate::addr::GuestAddr;
 use crate::by_size;
-use crate::flags::parity;
 use crate::state::flag;
+use crate::undefined::bit_scan_flags;
 use iced_x86::{Instruction, Mnemonic, OpKind};
 
 pub const BT: u8 = 0;
@@ -65,8 +64,8 @@ fn bit_target<const S: u32>(ctx: &Ctx<'_, '_>, insn: &Instruction, offset: u32) 
     }
 }
 
-/// `bt/bts/btr/btc r/m, r|imm8`: CF = the selected bit. The host leaves
-/// every other flag unchanged.
+/// `bt/bts/btr/btc r/m, r|imm8`: CF = the selected bit; the other flags
+/// (OF, SF, AF, PF undefined) stay unchanged.
 fn bt<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     let offset = ctx.read_op(insn, 1, S)?;
     let (loc, n) = bit_target::<S>(ctx, insn, offset);
@@ -86,13 +85,11 @@ fn bt<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> 
 
 /// `bsf/bsr r, r/m` (and TZCNT/LZCNT encodings): the index of the lowest
 /// or highest set bit. A zero source sets ZF and leaves the destination
-/// unchanged (as the host does). The undefined flags are what the host
-/// writes: PF from the index (from 0 for a zero source), CF, OF, SF and AF
-/// cleared.
+/// unchanged; the undefined flags are `undefined::bit_scan_flags`.
 fn bit_scan<const REVERSE: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     let src = ctx.read_op(insn, 1, S)?;
     if src == 0 {
-        ctx.cpu.set_status(flag::ZF | flag::PF);
+        ctx.cpu.set_status(bit_scan_flags(0, true));
         return Ok(());
     }
     let index = if REVERSE {
@@ -101,7 +98,7 @@ fn bit_scan<const REVERSE: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Ins
         src.trailing_zeros()
     };
     ctx.set_reg(insn.op0_register(), index);
-    ctx.cpu.set_status(bit(parity(index), flag::PF));
+    ctx.cpu.set_status(bit_scan_flags(index, false));
     Ok(())
 }
 
@@ -113,8 +110,8 @@ fn bswap32(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     Ok(())
 }
 
-/// `bswap r16` (66 0F C8+r), undefined in the SDM: the host clears the
-/// 16-bit register.
+/// `bswap r16` (66 0F C8+r), undefined in the SDM: Wax clears the 16-bit
+/// register (see `undefined.rs`).
 fn bswap16(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     ctx.set_reg(insn.op0_register(), 0);
     Ok(())

@@ -9,30 +9,21 @@
 //!
 //! Flags: after a multiplication CF = OF = "the result does not fit the
 //! destination"; SF, ZF, AF and PF are undefined. After a division every
-//! flag is undefined. Undefined flags follow the AMD host Wax is tested on
-//! (see `set_mul_flags`, `set_div_flags`).
+//! flag is undefined. Undefined flags follow Wax's table in `undefined.rs`:
+//! `undefined::mul_flags` for multiplications, unchanged for divisions.
 
 use super::ctx::{Ctx, Flow, Handler};
 use crate::by_size;
 use crate::exit::Exception;
 use crate::flags::size_mask;
-use crate::state::{flag, CpuState};
+use crate::state::CpuState;
+use crate::undefined;
 use iced_x86::{Instruction, Mnemonic, Register};
 
 /// `a` (of `size` bits) sign-extended to 64 bits.
 #[inline(always)]
 fn sext(a: u32, size: u32) -> i64 {
     i64::from(((a << (32 - size)) as i32) >> (32 - size))
-}
-
-/// A flag bit when `cond` holds.
-#[inline(always)]
-fn bit(cond: bool, f: u32) -> u32 {
-    if cond {
-        f
-    } else {
-        0
-    }
 }
 
 /// A double-width product split into halves, and whether it overflowed
@@ -65,10 +56,9 @@ pub fn multiply(a: u32, b: u32, size: u32, signed: bool) -> Product {
     Product { lo, hi, overflow }
 }
 
-/// Writes the flags of a multiplication: CF and OF; the host leaves the
-/// undefined SF, ZF, AF and PF as they were.
-fn set_mul_flags(cpu: &mut CpuState, p: Product) {
-    cpu.update_status(flag::CF | flag::OF, bit(p.overflow, flag::CF | flag::OF));
+/// Writes the flags of a multiplication of `size`-bit operands.
+fn set_mul_flags(cpu: &mut CpuState, p: Product, size: u32) {
+    cpu.set_status(undefined::mul_flags(p.lo, size, p.overflow));
 }
 
 /// The quotient and remainder of a division.
@@ -113,13 +103,6 @@ pub fn divide(hi: u32, lo: u32, divisor: u32, size: u32, signed: bool) -> Option
     }
 }
 
-/// Writes the flags of a division, all undefined in the SDM: the host
-/// keeps CF and OF, sets AF and clears SF, ZF and PF, whatever the
-/// operands.
-fn set_div_flags(cpu: &mut CpuState) {
-    cpu.update_status(flag::SF | flag::ZF | flag::AF | flag::PF, flag::AF);
-}
-
 /// The low half of the accumulator pair: AL, AX or EAX.
 fn acc_lo(size: u32) -> Register {
     match size {
@@ -159,7 +142,7 @@ fn mul_acc<const SIGNED: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instr
     let a = ctx.reg(acc_lo(S));
     let p = multiply(a, b, S, SIGNED);
     write_pair(ctx, S, p.hi, p.lo);
-    set_mul_flags(ctx.cpu, p);
+    set_mul_flags(ctx.cpu, p, S);
     Ok(())
 }
 
@@ -172,7 +155,7 @@ fn imul_reg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     };
     let p = multiply(a, b, S, true);
     ctx.set_reg(insn.op0_register(), p.lo);
-    set_mul_flags(ctx.cpu, p);
+    set_mul_flags(ctx.cpu, p, S);
     Ok(())
 }
 
@@ -184,8 +167,8 @@ fn div<const SIGNED: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instructi
     let Some(q) = divide(hi, lo, divisor, S, SIGNED) else {
         return Err(Exception::DivideError.into());
     };
+    // The flags, all undefined, stay as they were.
     write_pair(ctx, S, q.r, q.q);
-    set_div_flags(ctx.cpu);
     Ok(())
 }
 
@@ -209,7 +192,9 @@ mod tests {
     use crate::exit::Exit;
 
     // Expected values were measured on the host CPU (AMD) running the same
-    // instruction bytes natively.
+    // instruction bytes natively, except the flags the SDM leaves undefined,
+    // which are Wax's choice (`undefined.rs`): after MUL/IMUL SF and PF from
+    // the low half, ZF = AF = 0; after DIV/IDIV unchanged.
 
     /// Runs `code`; returns (EAX, EDX, status flags and bit 1/IF).
     fn go(code: &[u8], eax: u32, edx: u32, ebx: u32, fl: u32) -> (u32, u32, u32) {
@@ -242,39 +227,38 @@ mod tests {
     #[test]
     fn idiv_quotient_limits_and_signs() {
         // idiv bl: AX = -128, BL = 1: -128 fits AL.
-        assert_eq!(go(&[0xf6, 0xfb], 0xff80, 0, 1, 0x202), (0x80, 0, 0x212));
+        assert_eq!(go(&[0xf6, 0xfb], 0xff80, 0, 1, 0x202), (0x80, 0, 0x202));
         // idiv bl by -1: +128 does not.
         let r = exec(&[0xf6, 0xfb], regs(0xff80, 0, 0, 0xff), 0x202, &[]);
         assert_eq!(r.exit, Exit::Exception(Exception::DivideError));
-        // -7 / 2 = -3 remainder -1 (truncation towards zero); flags: CF and
-        // OF kept, AF set, SF/ZF/PF cleared.
+        // -7 / 2 = -3 remainder -1 (truncation towards zero); flags kept.
         let q = go(&[0xf7, 0xfb], (-7i32) as u32, u32::MAX, 2, 0x2c3);
-        assert_eq!(q, ((-3i32) as u32, u32::MAX, 0x213));
+        assert_eq!(q, ((-3i32) as u32, u32::MAX, 0x2c3));
         // div ebx: 2^32 / 2.
-        assert_eq!(go(&[0xf7, 0xf3], 0, 1, 2, 0xac3), (0x8000_0000, 0, 0xa13));
+        assert_eq!(go(&[0xf7, 0xf3], 0, 1, 2, 0xac3), (0x8000_0000, 0, 0xac3));
     }
 
     #[test]
     fn imul_and_mul_overflow_flags() {
         // imul eax, ebx, 0x78563412 with EBX = 0x10000: truncated.
         let code = [0x69, 0xc3, 0x12, 0x34, 0x56, 0x78];
-        assert_eq!(go(&code, 0, 0, 0x10000, 0x202), (0x3412_0000, 0, 0xa03));
+        assert_eq!(go(&code, 0, 0, 0x10000, 0x202), (0x3412_0000, 0, 0xa07));
         // imul eax, ebx, 0x10000 with EBX = 0x7fff: 0x7fff0000 fits.
         let code = [0x69, 0xc3, 0x00, 0x00, 0x01, 0x00];
-        assert_eq!(go(&code, 0, 0, 0x7fff, 0xa03), (0x7fff_0000, 0, 0x202));
+        assert_eq!(go(&code, 0, 0, 0x7fff, 0xa03), (0x7fff_0000, 0, 0x206));
         // imul bl: -128 * -1 = +128 does not fit AL.
-        assert_eq!(go(&[0xf6, 0xeb], 0x80, 0, 0xff, 0x202), (0x80, 0, 0xa03));
-        assert_eq!(go(&[0xf6, 0xeb], 0x80, 0, 0x80, 0x202), (0x4000, 0, 0xa03));
+        assert_eq!(go(&[0xf6, 0xeb], 0x80, 0, 0xff, 0x202), (0x80, 0, 0xa83));
+        assert_eq!(go(&[0xf6, 0xeb], 0x80, 0, 0x80, 0x202), (0x4000, 0, 0xa07));
         // mul ebx: (2^32 - 1)^2.
         let (eax, edx, fl) = go(&[0xf7, 0xe3], u32::MAX, 0, u32::MAX, 0x202);
         assert_eq!((eax, edx, fl), (1, 0xffff_fffe, 0xa03));
     }
 
     #[test]
-    fn mul_keeps_the_undefined_flags() {
-        // The host leaves SF, ZF, AF and PF alone on every multiplication.
+    fn mul_sets_the_undefined_flags_from_the_low_half() {
+        // 15 = 0b1111: PF set; SF, ZF, AF cleared whatever they were.
         let (eax, _, fl) = go(&[0xf7, 0xe3], 3, 0, 5, 0x2d5 | 0x800);
-        assert_eq!((eax, fl), (15, 0x2d6));
+        assert_eq!((eax, fl), (15, 0x206));
     }
 
     #[test]

@@ -10,14 +10,14 @@
 //!
 //! Where the SDM leaves a flag undefined (OF for counts above one, AF, CF
 //! when a shift moves everything out, SHLD/SHRD 16-bit counts above 16) the
-//! functions reproduce what the AMD host Wax is tested on does; the
-//! comments at each case say what that is. For OF the host's rule is the
-//! count-1 rule applied to the last one-bit step of the shift.
+//! functions follow Wax's table in `undefined.rs`: OF by the count-1 rule
+//! applied to the result (`left_of`, `right_of`), AF = 0.
 
 use super::ctx::{Ctx, Flow, Handler, Loc};
 use crate::by_size;
 use crate::flags::{parity, sign_bit, size_mask};
 use crate::state::flag;
+use crate::undefined::{self, left_of, right_of};
 use iced_x86::{Instruction, Mnemonic};
 
 pub const ROL: u8 = 0;
@@ -60,13 +60,13 @@ fn bit_of(v: u64, n: u32) -> bool {
     (v >> n) & 1 != 0
 }
 
-/// Flags of SHL/SHR/SAR: SF/ZF/PF from the result, the given CF and OF,
-/// and AF set (the host sets AF on every shift with a non-zero count).
+/// Flags of SHL/SHR/SAR/SHLD/SHRD: SF/ZF/PF from the result, the given CF
+/// and OF, and the undefined AF as `undefined::AF`.
 #[inline(always)]
 fn shift_flags(res: u32, size: u32, cf: bool, of: bool) -> Shifted {
     Shifted {
         res,
-        flags: szp(res, size) | bit(cf, flag::CF) | bit(of, flag::OF) | flag::AF,
+        flags: szp(res, size) | bit(cf, flag::CF) | bit(of, flag::OF) | undefined::AF,
         mask: flag::STATUS,
     }
 }
@@ -78,8 +78,7 @@ pub fn shl(a: u32, count: u32, size: u32) -> Shifted {
     let wide = u64::from(a) << count;
     let res = wide as u32 & size_mask(size);
     let cf = bit_of(wide, size);
-    let of = (res & sign_bit(size) != 0) != cf;
-    shift_flags(res, size, cf, of)
+    shift_flags(res, size, cf, left_of(res, cf, size))
 }
 
 /// SHR by a masked count 1..=31.
@@ -88,10 +87,9 @@ pub fn shr(a: u32, count: u32, size: u32) -> Shifted {
     let wide = (u64::from(a) << 1) >> count;
     let cf = wide & 1 != 0;
     let res = (wide >> 1) as u32;
-    // OF is the sign change of the last one-bit step: only the first step
-    // can change the sign.
-    let of = count == 1 && a & sign_bit(size) != 0;
-    shift_flags(res, size, cf, of)
+    // For a count of 1 the sign bit of `a` is now the bit below the sign;
+    // for larger counts both top bits are 0.
+    shift_flags(res, size, cf, right_of(res, size))
 }
 
 /// SAR by a masked count 1..=31.
@@ -111,8 +109,7 @@ fn sign_extend(a: u32, size: u32) -> i32 {
 
 /// ROL by a masked count 1..=31: only CF and OF change. CF is the bit
 /// rotated into bit 0 (also when the count is a multiple of the size);
-/// OF = MSB ^ CF, defined for count 1 and the same for all counts on the
-/// host.
+/// OF = MSB ^ CF, defined for count 1 and Wax's choice for the others.
 pub fn rol(a: u32, count: u32, size: u32) -> Shifted {
     let n = count % size;
     let res = if n == 0 {
@@ -121,17 +118,16 @@ pub fn rol(a: u32, count: u32, size: u32) -> Shifted {
         ((a << n) | (a >> (size - n))) & size_mask(size)
     };
     let cf = res & 1 != 0;
-    let of = (res & sign_bit(size) != 0) != cf;
     Shifted {
         res,
-        flags: bit(cf, flag::CF) | bit(of, flag::OF),
+        flags: bit(cf, flag::CF) | bit(left_of(res, cf, size), flag::OF),
         mask: flag::CF | flag::OF,
     }
 }
 
 /// ROR by a masked count 1..=31: only CF and OF change. CF is the bit
 /// rotated into the MSB; OF = the two top bits differ, defined for count 1
-/// and the same for all counts on the host.
+/// and Wax's choice for the others.
 pub fn ror(a: u32, count: u32, size: u32) -> Shifted {
     let n = count % size;
     let res = if n == 0 {
@@ -140,18 +136,16 @@ pub fn ror(a: u32, count: u32, size: u32) -> Shifted {
         ((a >> n) | (a << (size - n))) & size_mask(size)
     };
     let msb = res & sign_bit(size) != 0;
-    let next = res & (sign_bit(size) >> 1) != 0;
     Shifted {
         res,
-        flags: bit(msb, flag::CF) | bit(msb != next, flag::OF),
+        flags: bit(msb, flag::CF) | bit(right_of(res, size), flag::OF),
         mask: flag::CF | flag::OF,
     }
 }
 
 /// RCL by a masked count 1..=31: rotates the size+1-bit value CF:operand
 /// (so 8- and 16-bit rotations are modulo 9 and 17). OF = MSB ^ CF after
-/// the rotation, for every count on the host (also when the rotation is
-/// the identity).
+/// the rotation, for every count (also when the rotation is the identity).
 pub fn rcl(a: u32, count: u32, size: u32, cf_in: bool) -> Shifted {
     let n = count % (size + 1);
     let wide = u64::from(a) | u64::from(cf_in) << size;
@@ -162,17 +156,16 @@ pub fn rcl(a: u32, count: u32, size: u32, cf_in: bool) -> Shifted {
     };
     let res = rot as u32 & size_mask(size);
     let cf = bit_of(rot, size);
-    let of = (res & sign_bit(size) != 0) != cf;
     Shifted {
         res,
-        flags: bit(cf, flag::CF) | bit(of, flag::OF),
+        flags: bit(cf, flag::CF) | bit(left_of(res, cf, size), flag::OF),
         mask: flag::CF | flag::OF,
     }
 }
 
 /// RCR by a masked count 1..=31: rotates the size+1-bit value CF:operand.
 /// OF = the two top bits of the result differ (for count 1 that is the
-/// SDM's MSB(dest) ^ CF before the rotation), for every count on the host.
+/// SDM's MSB(dest) ^ CF before the rotation), for every count.
 pub fn rcr(a: u32, count: u32, size: u32, cf_in: bool) -> Shifted {
     let n = count % (size + 1);
     let wide = u64::from(a) | u64::from(cf_in) << size;
@@ -183,11 +176,9 @@ pub fn rcr(a: u32, count: u32, size: u32, cf_in: bool) -> Shifted {
     };
     let res = rot as u32 & size_mask(size);
     let cf = bit_of(rot, size);
-    let msb = res & sign_bit(size) != 0;
-    let next = res & (sign_bit(size) >> 1) != 0;
     Shifted {
         res,
-        flags: bit(cf, flag::CF) | bit(msb != next, flag::OF),
+        flags: bit(cf, flag::CF) | bit(right_of(res, size), flag::OF),
         mask: flag::CF | flag::OF,
     }
 }
@@ -196,39 +187,24 @@ pub fn rcr(a: u32, count: u32, size: u32, cf_in: bool) -> Shifted {
 /// of `src`.
 pub fn shld(dst: u32, src: u32, count: u32, size: u32) -> Shifted {
     if count > size {
-        return double_past_size(src, count, size, true);
+        return double_past_size(dst, src, count, true);
     }
     let wide = pair(dst, src, size);
     let res = (wide >> (size - count)) as u32 & size_mask(size);
     let cf = bit_of(wide, 2 * size - count);
-    // OF is the sign change of the last one-bit step, whose input had CF
-    // as its sign bit; except that the host sets OF = CF for a 16-bit
-    // count of 16 (undefined in the SDM).
-    let of = if count == size {
-        cf
-    } else {
-        (res & sign_bit(size) != 0) != cf
-    };
-    shift_flags(res, size, cf, of)
+    shift_flags(res, size, cf, left_of(res, cf, size))
 }
 
 /// SHRD by a masked count 1..=31: `dst` shifted right, filled from the
 /// bottom of `src`.
 pub fn shrd(dst: u32, src: u32, count: u32, size: u32) -> Shifted {
     if count > size {
-        return double_past_size(src, count, size, false);
+        return double_past_size(dst, src, count, false);
     }
     let shifted = (pair(src, dst, size) << 1) >> count;
     let cf = shifted & 1 != 0;
     let res = (shifted >> 1) as u32 & size_mask(size);
-    shift_flags(res, size, cf, sign_step(res, size))
-}
-
-/// Whether the sign bit and the bit below it differ: the OF of a one-bit
-/// right shift whose input's sign is now the bit below the result's sign.
-#[inline(always)]
-fn sign_step(res: u32, size: u32) -> bool {
-    (res ^ (res << 1)) & sign_bit(size) != 0
+    shift_flags(res, size, cf, right_of(res, size))
 }
 
 /// `hi:lo`, two `size`-bit values as one bit string.
@@ -238,19 +214,16 @@ fn pair(hi: u32, lo: u32, size: u32) -> u64 {
     (u64::from(hi) & m) << size | (u64::from(lo) & m)
 }
 
-/// SHLD/SHRD of a 16-bit operand by 17..=31, undefined in the SDM. The host
-/// rotates `src` by `count - 16` (left for SHLD, right for SHRD), clears CF,
-/// and sets OF like a one-bit step only for SHRD.
-fn double_past_size(src: u32, count: u32, size: u32, left: bool) -> Shifted {
-    let n = count - size;
-    let src = src & size_mask(size);
-    let res = if left {
-        (src << n | src >> (size - n)) & size_mask(size)
+/// SHLD/SHRD of a 16-bit operand by 17..=31: result and flags undefined in
+/// the SDM; Wax's choice is in `undefined.rs`.
+fn double_past_size(dst: u32, src: u32, count: u32, left: bool) -> Shifted {
+    let (res, cf) = undefined::double_shift16_past_size(dst, src, count, left);
+    let of = if left {
+        left_of(res, cf, 16)
     } else {
-        (src >> n | src << (size - n)) & size_mask(size)
+        right_of(res, 16)
     };
-    let of = !left && sign_step(res, size);
-    shift_flags(res, size, false, of)
+    shift_flags(res, 16, cf, of)
 }
 
 /// Applies one shift or rotate to an operand value.
@@ -398,7 +371,9 @@ mod tests {
     use crate::exit::{Exception, Exit};
 
     /// Expected values below were measured on the host CPU (AMD, running
-    /// the same instruction bytes natively).
+    /// the same instruction bytes natively), except the flags and results
+    /// the SDM leaves undefined, which are Wax's choice (`undefined.rs`):
+    /// AF = 0 and OF by the count-1 rule.
     fn check(code: &[u8], gpr: [u32; 8], fl: u32, want_eax: u32, want_fl: u32) {
         let cpu = exec_ok(code, gpr, fl);
         assert_eq!(cpu.gpr[0], want_eax, "{code:02x?} result");
@@ -435,24 +410,26 @@ mod tests {
 
     #[test]
     fn shld_shrd_16bit_counts_past_16() {
-        // shld ax, dx, cl / shrd ax, dx, cl with DX = 0xabcd.
+        // shld ax, dx, cl / shrd ax, dx, cl with DX = 0xabcd. Past 16 the
+        // result is undefined: Wax shifts dst:src:dst as one 48-bit value.
         let (left, right) = ([0x66, 0x0f, 0xa5, 0xd0], [0x66, 0x0f, 0xad, 0xd0]);
-        check(&left, regs(0x1234, 20, 0xabcd, 0), 0x202, 0xbcda, 0x292);
-        check(&left, regs(0x1234, 16, 0xabcd, 0), 0x202, 0xabcd, 0x292);
-        check(&right, regs(0x1234, 20, 0xabcd, 0), 0x202, 0xdabc, 0x292);
+        check(&left, regs(0x1234, 20, 0xabcd, 0), 0x202, 0xbcd1, 0xa86);
+        // A count of 16 is defined: the source, CF = bit 0 of AX.
+        check(&left, regs(0x1234, 16, 0xabcd, 0), 0x202, 0xabcd, 0xa82);
+        check(&right, regs(0x1234, 20, 0xabcd, 0), 0x202, 0x4abc, 0xa03);
     }
 
     #[test]
     fn shifts_past_the_operand_size() {
         // shl al, cl by 9: everything shifted out, CF = 0.
-        check(&[0xd2, 0xe0], regs(0xff, 9, 0, 0), 0x202, 0, 0x256);
+        check(&[0xd2, 0xe0], regs(0xff, 9, 0, 0), 0x202, 0, 0x246);
         // sar eax, 31.
         check(
             &[0xc1, 0xf8, 0x1f],
             regs(0x8000_0000, 0, 0, 0),
             0x202,
             u32::MAX,
-            0x296,
+            0x286,
         );
     }
 

@@ -18,6 +18,15 @@ pub const STACK_LEN: u32 = 0x1000;
 /// Longest code of one case (the runner's limit).
 pub const MAX_CODE: usize = 256;
 
+/// Whether `addr` may belong to the host runner's own mappings: its static
+/// image and brk heap from 0x08000000, its stack, vDSO and any mmap from
+/// 0xf0000000 (an i386 process on a 64-bit kernel), and the wrap-around at
+/// 4 GiB (#SS on the host, which Wax does not model). What lives there
+/// differs between hosts and kernels, and none of it exists under Wax.
+pub fn in_runner(addr: u32) -> bool {
+    (0x0800_0000..0x1000_0000).contains(&addr) || addr >= 0xf000_0000
+}
+
 /// Content of the read-only page (the runner fills it the same way).
 pub fn ro_byte(offset: u32) -> u8 {
     (offset * 7 + 3) as u8

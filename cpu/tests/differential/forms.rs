@@ -9,7 +9,7 @@
 
 use super::case::*;
 use super::gen::*;
-use super::rng::Rng;
+use crate::harness::Rng;
 use iced_x86::Code;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -322,13 +322,10 @@ fn pre_setup(g: &mut Gen<'_>, row: &Row) {
 }
 
 /// Moves a random frame pointer out of the address ranges the host runner
-/// itself occupies (its static image and brk heap from 0x08000000, its
-/// libraries and stack from 0xf0000000), which are randomised per run and
-/// unmapped under Wax, and away from the 4 GiB wrap-around (#SS on the host,
-/// which Wax does not model). The case stays a fault test: the new address
-/// is unmapped on both sides.
+/// itself occupies (`in_runner`). The case stays a fault test: the new
+/// address is unmapped on both sides.
 fn away_from_runner(v: u32) -> u32 {
-    if (0x0800_0000..0x1000_0000).contains(&v) || v >= 0xf000_0000 {
+    if in_runner(v) {
         v ^ 0x4000_0000
     } else {
         v

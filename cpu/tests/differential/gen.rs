@@ -7,7 +7,7 @@
 //! so later choices never reuse them.
 
 use super::case::*;
-use super::rng::Rng;
+use crate::harness::Rng;
 use iced_x86::{Code, Decoder, DecoderOptions};
 
 pub const EAX: u8 = 0;

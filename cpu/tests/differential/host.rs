@@ -2,56 +2,17 @@
 //! all cases through one pipe.
 
 use super::case::{Case, Outcome};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 /// Compiles the runner into the test's temporary directory.
 pub fn build_runner() -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/differential/runner.c");
-    let out = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("wax-diff-runner-{}", std::process::id()));
-    let result = Command::new("gcc")
-        .args(["-m32", "-static", "-no-pie", "-O2", "-Wall", "-o"])
-        .arg(&out)
-        .arg(&src)
-        .output();
-    match result {
-        Ok(o) if o.status.success() => out,
-        Ok(o) => panic!(
-            "building the i386 runner failed (needs gcc with -m32 multilib, \
-             Debian: gcc-multilib):\n{}",
-            String::from_utf8_lossy(&o.stderr)
-        ),
-        Err(e) => panic!("cannot run gcc to build the i386 runner: {e}"),
-    }
+    crate::harness::build_runner("differential/runner.c", "diff", "-O2")
 }
 
 /// Runs every case natively; one outcome per case.
 pub fn run(runner: &Path, cases: &[Case]) -> Vec<Outcome> {
-    // Without address randomisation the runner's own mappings (image, heap,
-    // stack) sit at the same addresses every run, so a fixed seed gives the
-    // same outcome every time (setarch is util-linux, always installed).
-    let mut child = Command::new("setarch")
-        .args(["i386", "--addr-no-randomize"])
-        .arg(runner)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the i386 runner");
-    let input = encode(cases);
-    let mut stdin = child.stdin.take().expect("stdin");
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let out = child.wait_with_output().expect("runner output");
-    let wrote = writer.join().expect("writer thread");
-    assert!(
-        out.status.success() && wrote.is_ok(),
-        "the i386 runner failed ({}): {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let outcomes = decode(&out.stdout);
+    let out = crate::harness::run_runner(runner, &[], encode(cases));
+    let outcomes = decode(&out);
     assert_eq!(outcomes.len(), cases.len(), "runner lost cases");
     outcomes
 }

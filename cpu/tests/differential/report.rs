@@ -4,6 +4,7 @@
 
 use super::case::*;
 use super::gen::{DF, STATUS};
+use super::taint::Mask;
 use super::wax::{last_panic, SIG_BUDGET, SIG_PANIC, SIG_SYSCALL};
 use iced_x86::{Code, Decoder, DecoderOptions, FastFormatter};
 use std::collections::BTreeMap;
@@ -12,13 +13,6 @@ use std::fmt::Write;
 /// EFLAGS bits compared: the six status flags and DF.
 pub const COMPARED_FLAGS: u32 = STATUS | DF;
 
-/// Undefined flags Wax knowingly does not match for a form. Empty on
-/// purpose: Wax aims to match the host even where the SDM leaves a flag
-/// undefined. Add an entry only with a comment saying why.
-fn unmatched_flags(_form: Code) -> u32 {
-    0
-}
-
 /// Host behaviour that no architecture document promises, which Wax does
 /// not copy: the general registers are not compared for these cases.
 ///
@@ -26,35 +20,165 @@ fn unmatched_flags(_form: Code) -> u32 {
 /// registers popped before the fault loaded (seen: EDI changed when the
 /// pop of ESI faulted). Wax keeps the state unchanged on a fault, as the
 /// SDM describes for faults. Signal, address, EIP and memory still count.
-fn registers_unspecified(case: &Case, host: &Outcome) -> bool {
+pub fn registers_unspecified(case: &Case, host: &Outcome) -> bool {
     matches!(case.form, Code::Popad | Code::Popaw) && host.signo != 0 && case.variant != "chain"
 }
 
 const REGS: [&str; 8] = ["eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"];
 
-/// The parts of the outcomes that differ (empty when they match).
-pub fn differences(case: &Case, host: &Outcome, wax: &Outcome) -> Vec<&'static str> {
+/// One part of the outcomes that differs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diff {
+    pub part: &'static str,
+    /// Some differing bit is defined.
+    pub defined: bool,
+    /// Differing bits the architecture leaves undefined.
+    pub undefined_bits: u32,
+}
+
+impl Diff {
+    fn bits(part: &'static str, differ: u32, undefined: u32) -> Option<Diff> {
+        (differ != 0).then(|| Diff {
+            part,
+            defined: differ & !undefined != 0,
+            undefined_bits: (differ & undefined).count_ones(),
+        })
+    }
+
+    fn whole(part: &'static str, undefined: bool) -> Diff {
+        Diff {
+            part,
+            defined: !undefined,
+            undefined_bits: u32::from(undefined),
+        }
+    }
+}
+
+/// Whether either side ran into the host runner's own address ranges
+/// (`in_runner`): a random pointer, stack pointer or jump target there
+/// finds the runner's image, stack or vDSO on the host, and nothing under
+/// Wax, so the host is no reference for the case.
+pub fn touches_runner(host: &Outcome, wax: &Outcome) -> bool {
+    let fault = |o: &Outcome| matches!(o.signo, 7 | 11) && in_runner(o.addr);
+    fault(host) || fault(wax) || in_runner(host.eip) || in_runner(wax.eip)
+}
+
+/// The parts of the outcomes that differ (empty when they match); `mask`
+/// says which bits are undefined.
+pub fn differences(case: &Case, host: &Outcome, wax: &Outcome, mask: &Mask) -> Vec<Diff> {
     let mut d = Vec::new();
     if (host.signo, host.code, host.addr) != (wax.signo, wax.code, wax.addr) {
-        d.push("signal");
+        let order = either_access_faults(case, host, wax);
+        d.push(Diff::whole("signal", mask.all || order));
     }
     if host.eip != wax.eip {
-        d.push("eip");
+        d.push(Diff::whole("eip", mask.all));
     }
     let compare_regs = !registers_unspecified(case, host);
     for (i, name) in REGS.iter().enumerate() {
-        if compare_regs && host.regs[i] != wax.regs[i] {
-            d.push(*name);
+        let undefined = if mask.all { u32::MAX } else { mask.regs[i] };
+        if compare_regs {
+            d.extend(Diff::bits(name, host.regs[i] ^ wax.regs[i], undefined));
         }
     }
-    let mask = COMPARED_FLAGS & !unmatched_flags(case.form);
-    if (host.eflags ^ wax.eflags) & mask != 0 {
-        d.push("eflags");
+    let undefined = if mask.all { u32::MAX } else { mask.flags };
+    d.extend(Diff::bits(
+        "eflags",
+        (host.eflags ^ wax.eflags) & COMPARED_FLAGS,
+        undefined,
+    ));
+    let (mut differ, mut undefined_bits) = (false, 0);
+    let mut defined = false;
+    for (off, h, w) in memory_pairs(case, host, wax) {
+        let x = h ^ w;
+        differ |= x != 0;
+        defined |= x & !mask.byte(off) != 0;
+        undefined_bits += (x & mask.byte(off)).count_ones();
     }
-    if host.diff != wax.diff {
-        d.push("memory");
+    if differ {
+        d.push(Diff {
+            part: "memory",
+            defined,
+            undefined_bits,
+        });
     }
     d
+}
+
+/// (area offset, host byte, wax byte) for every byte either side changed.
+fn memory_pairs(case: &Case, host: &Outcome, wax: &Outcome) -> Vec<(u32, u8, u8)> {
+    let mut bytes: BTreeMap<u32, (u8, u8)> = BTreeMap::new();
+    for d in &host.diff {
+        let init = initial_byte(case, d >> 8);
+        bytes.entry(d >> 8).or_insert((init, init)).0 = *d as u8;
+    }
+    for d in &wax.diff {
+        let init = initial_byte(case, d >> 8);
+        bytes.entry(d >> 8).or_insert((init, init)).1 = *d as u8;
+    }
+    bytes.into_iter().map(|(o, (h, w))| (o, h, w)).collect()
+}
+
+/// The order of the two memory accesses of one MOVS or CMPS is not
+/// architectural: when both would fault, a CPU may report either. True
+/// when both sides stopped at the same string instruction, each with the
+/// fault of one of its two accesses.
+fn either_access_faults(case: &Case, host: &Outcome, wax: &Outcome) -> bool {
+    if host.signo != 11 || wax.signo != 11 || host.eip != wax.eip || host.regs != wax.regs {
+        return false;
+    }
+    let Some(insn) = instruction_at(case, wax.eip) else {
+        return false;
+    };
+    use iced_x86::Mnemonic::*;
+    let dst_write = match insn.mnemonic() {
+        Movsb | Movsw | Movsd => true,
+        Cmpsb | Cmpsw | Cmpsd => false,
+        _ => return false,
+    };
+    let a16 = (0..insn.op_count()).any(|i| {
+        use iced_x86::OpKind::*;
+        matches!(insn.op_kind(i), MemorySegSI | MemorySegDI | MemoryESDI)
+    });
+    let n = insn.memory_size().size() as u32;
+    let at = |r: usize| {
+        let v = wax.regs[r];
+        if a16 {
+            v & 0xffff
+        } else {
+            v
+        }
+    };
+    let faults = [
+        first_fault(at(6), n, false),
+        first_fault(at(7), n, dst_write),
+    ];
+    let seen = |o: &Outcome| faults.contains(&Some((o.code, o.addr)));
+    seen(host) && seen(wax)
+}
+
+/// The instruction of the case that starts at `eip`.
+fn instruction_at(case: &Case, eip: u32) -> Option<iced_x86::Instruction> {
+    let off = eip.checked_sub(case.entry())? as usize;
+    let bytes = case.code.get(off..)?;
+    Some(Decoder::with_ip(32, bytes, u64::from(eip), DecoderOptions::NONE).decode())
+}
+
+/// The si_code and address of the first byte of an `n`-byte access at
+/// `addr` that faults in the case layout, if any.
+fn first_fault(addr: u32, n: u32, write: bool) -> Option<(u32, u32)> {
+    const SEGV_MAPERR: u32 = 1;
+    const SEGV_ACCERR: u32 = 2;
+    (0..n).map(|k| addr.wrapping_add(k)).find_map(|a| {
+        let rw = area_offset(a).is_some() || (CODE_PAGE..CODE_END).contains(&a);
+        if rw {
+            None
+        } else if (RO..RO + 0x1000).contains(&a) {
+            write.then_some((SEGV_ACCERR, a))
+        } else {
+            Some((SEGV_MAPERR, a))
+        }
+    })
 }
 
 fn flag_names(f: u32) -> String {
@@ -135,7 +259,8 @@ fn window_line(name: &str, base: u32, w: &Window) -> String {
     )
 }
 
-fn initial_byte(case: &Case, off: u32) -> u8 {
+/// The byte at area offset `off` before the case ran.
+pub fn initial_byte(case: &Case, off: u32) -> u8 {
     let (w, o) = if off < DATA_LEN {
         (&case.data, off)
     } else {
@@ -185,19 +310,58 @@ fn outcome_text(case: &Case, o: &Outcome) -> String {
 }
 
 /// The full account of one mismatch.
-pub fn describe(n: usize, case: &Case, host: &Outcome, wax: &Outcome, diffs: &[&str]) -> String {
+pub fn describe(
+    n: usize,
+    case: &Case,
+    (host, wax): (&Outcome, &Outcome),
+    diffs: &[Diff],
+    mask: &Mask,
+) -> String {
+    let parts: Vec<String> = diffs
+        .iter()
+        .map(|d| {
+            if d.defined {
+                d.part.to_string()
+            } else {
+                format!("{} (undefined only)", d.part)
+            }
+        })
+        .collect();
     format!(
-        "--- mismatch {n}: {} differs in {}\n  code:\n{}  input:\n    {}\n    eflags={}\n{}{}  host: {}  wax:  {}",
+        "--- mismatch {n}: {} differs in {}\n  code:\n{}  input:\n    {}\n    eflags={}\n{}{}  undefined: {}\n  host: {}  wax:  {}",
         case.label(),
-        diffs.join(", "),
+        parts.join(", "),
         disassemble(case),
         regs_line(&case.regs),
         flag_names(case.eflags),
         window_line("data", DATA, &case.data),
         window_line("stack", STACK, &case.stack),
+        mask_text(mask),
         outcome_text(case, host),
         outcome_text(case, wax),
     )
+}
+
+fn mask_text(m: &Mask) -> String {
+    if m.all {
+        return "everything (a branch or an address used an undefined value)".into();
+    }
+    let mut parts = vec![format!("eflags {}", flag_names(m.flags))];
+    for (name, bits) in REGS.iter().zip(m.regs) {
+        if bits != 0 {
+            parts.push(format!("{name} {bits:08x}"));
+        }
+    }
+    let bytes: Vec<String> = m
+        .mem
+        .iter()
+        .filter(|(_, &b)| b != 0)
+        .map(|(o, b)| format!("{:08x}:{b:02x}", area_addr(*o)))
+        .collect();
+    if !bytes.is_empty() {
+        parts.push(format!("memory {}", bytes.join(" ")));
+    }
+    parts.join(", ")
 }
 
 /// Cases and mismatches per mnemonic, with the failing forms.

@@ -6,8 +6,8 @@
 use super::case::*;
 use super::forms::{code, emit_row, flag_producer, Row};
 use super::gen::*;
-use super::rng::Rng;
 use super::table::CC;
+use crate::harness::Rng;
 
 /// One random sequence case. `chain` lists rows usable in chains.
 pub fn build(rng: &mut Rng, chain: &[&Row]) -> Case {

@@ -25,11 +25,13 @@ const ILL_ILLOPN: u32 = 2;
 const AREA_LEN: usize = (DATA_LEN + STACK_LEN) as usize;
 
 pub struct Wax {
-    machine: Machine,
-    space: AddressSpace,
-    cache: DecodeCache,
+    pub machine: Machine,
+    pub space: AddressSpace,
+    pub cache: DecodeCache,
     initial: Vec<u8>,
     now: Vec<u8>,
+    /// The windows `prepare` loaded: (area offset, bytes).
+    windows: Vec<(u32, Vec<u8>)>,
 }
 
 impl Wax {
@@ -52,6 +54,7 @@ impl Wax {
             cache: DecodeCache::new(),
             initial: vec![0; AREA_LEN],
             now: vec![0; AREA_LEN],
+            windows: Vec::new(),
         }
     }
 
@@ -69,45 +72,62 @@ impl Wax {
 
     /// Runs one case from a clean state and restores the areas afterwards.
     pub fn run(&mut self, case: &Case) -> Outcome {
-        let windows = [
-            (u32::from(case.data.off), &case.data.bytes),
-            (DATA_LEN + u32::from(case.stack.off), &case.stack.bytes),
-        ];
+        self.prepare(case);
         let (cpu, mut mem) = self.machine.guest(&mut self.space);
         mem.write_bytes(GuestAddr(case.entry()), &case.code)
             .expect("code");
-        for (off, bytes) in windows {
-            self.initial[off as usize..off as usize + bytes.len()].copy_from_slice(bytes);
-            mem.write_bytes(GuestAddr(area_addr(off)), bytes)
+        let exit = wax_cpu::run(cpu, &mut mem, &mut self.cache, BUDGET).exit;
+        let mut out = outcome(exit, cpu.eip);
+        out.regs = cpu.gpr;
+        out.eflags = cpu.eflags();
+        out.diff = self.reset_areas();
+        out
+    }
+
+    /// Loads a case's registers, flags and memory windows.
+    pub fn prepare(&mut self, case: &Case) {
+        self.windows = vec![
+            (u32::from(case.data.off), case.data.bytes.clone()),
+            (
+                DATA_LEN + u32::from(case.stack.off),
+                case.stack.bytes.clone(),
+            ),
+        ];
+        let (cpu, mut mem) = self.machine.guest(&mut self.space);
+        for (off, bytes) in &self.windows {
+            self.initial[*off as usize..*off as usize + bytes.len()].copy_from_slice(bytes);
+            mem.write_bytes(GuestAddr(area_addr(*off)), bytes)
                 .expect("window");
         }
         cpu.gpr = case.regs;
         cpu.eip = case.entry();
         cpu.set_eflags(case.eflags);
-        let exit = wax_cpu::run(cpu, &mut mem, &mut self.cache, BUDGET).exit;
-        let mut out = outcome(exit, cpu.eip);
-        out.regs = cpu.gpr;
-        out.eflags = cpu.eflags();
+    }
+
+    /// The bytes of the areas that changed since `prepare` (offset << 8 |
+    /// new value); sets the areas back to all zero.
+    pub fn reset_areas(&mut self) -> Vec<u32> {
+        let (_, mut mem) = self.machine.guest(&mut self.space);
         mem.read_bytes(GuestAddr(DATA), &mut self.now[..DATA_LEN as usize])
             .expect("data");
         mem.read_bytes(GuestAddr(STACK), &mut self.now[DATA_LEN as usize..])
             .expect("stack");
+        let mut diff = Vec::new();
         for (i, (now, was)) in self.now.iter().zip(&self.initial).enumerate() {
             if now != was {
-                out.diff.push((i as u32) << 8 | u32::from(*now));
+                diff.push((i as u32) << 8 | u32::from(*now));
             }
         }
-        // Back to all zero: the changed bytes and the windows.
-        for &d in &out.diff {
+        for &d in &diff {
             mem.write_bytes(GuestAddr(area_addr(d >> 8)), &[0])
                 .expect("reset");
         }
-        for (off, bytes) in windows {
+        for (off, bytes) in std::mem::take(&mut self.windows) {
             self.initial[off as usize..off as usize + bytes.len()].fill(0);
             mem.fill(GuestAddr(area_addr(off)), bytes.len(), 0)
                 .expect("reset");
         }
-        out
+        diff
     }
 }
 

@@ -1,4 +1,4 @@
-//! A small seeded PRNG (xoshiro256**) and the operand value mix.
+//! A small seeded PRNG (xoshiro256**) and the integer operand value mix.
 
 pub struct Rng([u64; 4]);
 
@@ -31,6 +31,11 @@ impl Rng {
 
     pub fn u32(&mut self) -> u32 {
         (self.u64() >> 32) as u32
+    }
+
+    /// Uniform-ish in 0..n (n > 0), for 64-bit ranges.
+    pub fn below_u64(&mut self, n: u64) -> u64 {
+        self.u64() % n
     }
 
     /// Uniform in 0..n (n > 0).
