@@ -109,6 +109,7 @@ pub fn step(cpu: &mut CpuState, mem: &mut GuestMem<'_>, cache: &mut DecodeCache)
             Ok(b) => b,
             Err(fault) => break fault.into(),
         };
+        // A block holds at least one instruction (`DecodeCache::get`).
         let d = &block.insns[0];
         let mut ctx = Ctx {
             cpu: &mut *cpu,
