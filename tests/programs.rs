@@ -60,6 +60,27 @@ fn getrandom() {
 }
 
 #[test]
+fn far_call_return_and_iret() {
+    same_output("cpu_far");
+}
+
+#[test]
+fn fault_details_in_siginfo_and_sigcontext() {
+    same_output("cpu_faultinfo");
+}
+
+#[test]
+fn trap_flag_single_steps() {
+    same_output("cpu_trap");
+}
+
+#[test]
+fn rdtsc_follows_the_clock_at_the_cpuinfo_rate() {
+    let inv = Invocation::new(c_program("cpu_tsc"));
+    assert_same("cpu_tsc", &inv, Compare::StdoutAndStatus);
+}
+
+#[test]
 fn hostile_syscall_arguments() {
     let inv = Invocation::new(c_program("badsys"));
     let (_, wax) = assert_same("badsys", &inv, Compare::StdoutAndStatus);

@@ -71,6 +71,11 @@ const MAX_BASIC: u32 = 4;
 /// Highest extended leaf reported.
 const MAX_EXTENDED: u32 = 0x8000_0004;
 
+/// The nominal rate of the time-stamp counter in MHz: the kernel derives
+/// RDTSC from its monotonic clock at this rate, and /proc/cpuinfo reports
+/// it as "cpu MHz" (a constant, invariant TSC, as on current parts).
+pub const TSC_MHZ: u64 = 2400;
+
 /// Family 6, model 15, stepping 6: Core 2 Duo (Merom/Conroe), a P6-family
 /// part whose feature set covers everything Wax implements.
 const SIGNATURE: u32 = 0x0000_06f6;

@@ -7,6 +7,10 @@ use crate::mem::PageFault;
 pub enum Exception {
     /// #DE: DIV/IDIV by zero or quotient overflow (SIGFPE, FPE_INTDIV).
     DivideError,
+    /// #DB from INT1 (ICEBP, F1); a trap, EIP points after it (SIGTRAP,
+    /// TRAP_BRKPT). Single-step traps are raised by the kernel, which runs
+    /// a thread with EFLAGS.TF one instruction at a time.
+    Debug,
     /// #BP from INT3; a trap, EIP points after it (SIGTRAP).
     Breakpoint,
     /// #OF from INTO (SIGSEGV on Linux).
@@ -15,9 +19,14 @@ pub enum Exception {
     BoundRange,
     /// #UD: undefined or unsupported opcode, UD2, LOCK misuse (SIGILL).
     InvalidOpcode,
-    /// #GP(0): privileged instruction, bad selector, misaligned SSE access,
-    /// `int n` other than 0x80 (SIGSEGV, si_code SI_KERNEL, address 0).
+    /// #GP(0): privileged instruction, null selector, misaligned SSE
+    /// access (SIGSEGV, si_code SI_KERNEL, address 0).
     GeneralProtection,
+    /// #GP with a non-zero error code: a selector that may not be loaded
+    /// (its index and TI bit, RPL cleared), or `vector * 8 + 2` for
+    /// `int n` through an IDT gate user mode may not use. Linux reports
+    /// the code in the signal context's `err`.
+    GeneralProtectionCode(u16),
     /// #PF (SIGSEGV with the faulting address, or SIGBUS past a file's end).
     PageFault(PageFault),
     /// #MF: an unmasked x87 exception (SIGFPE).
@@ -30,7 +39,10 @@ impl Exception {
     /// Traps report the address after the instruction; faults the
     /// instruction itself.
     pub fn is_trap(self) -> bool {
-        matches!(self, Exception::Breakpoint | Exception::Overflow)
+        matches!(
+            self,
+            Exception::Breakpoint | Exception::Overflow | Exception::Debug
+        )
     }
 }
 
@@ -43,6 +55,14 @@ pub enum Exit {
     Exception(Exception),
     /// The instruction budget is spent; EIP is the next instruction.
     BudgetSpent,
+    /// RDTSC: EIP is past the instruction; the kernel, which owns the
+    /// clock, puts the time-stamp counter in EDX:EAX.
+    Rdtsc,
+    /// An instruction (POPF, IRET) set EFLAGS.TF; EIP is the next
+    /// instruction. From there the kernel runs the thread one instruction
+    /// at a time ([`crate::interp::step`]) and raises the single-step trap
+    /// after each, as long as TF stays set.
+    SingleStep,
 }
 
 impl From<PageFault> for Exit {

@@ -14,6 +14,6 @@ pub mod undefined;
 
 pub use addr::{GuestAddr, MachAddr, PAGE_SIZE};
 pub use exit::{Exception, Exit};
-pub use interp::{run, DecodeCache, RunResult};
+pub use interp::{run, step, DecodeCache, RunResult};
 pub use mem::{AddressSpace, GuestMem, Machine, PageFault, Prot};
 pub use state::CpuState;

@@ -161,14 +161,6 @@ pub struct CpuState {
     pub x87: X87State,
     pub xmm: [[u32; 4]; 8],
     pub mxcsr: u32,
-    pub pad1: u32,
-    /// The time-stamp counter RDTSC reads. Every RDTSC returns it and adds
-    /// one, so consecutive reads in a thread strictly increase. The kernel
-    /// advances it from its clock (only ever forward, e.g.
-    /// `tsc = tsc.max(ns * ticks_per_ns)`) when it resumes the thread, and
-    /// keeps it consistent across threads of a process if it wants RDTSC to
-    /// be monotonic between them.
-    pub tsc: u64,
 }
 
 // SAFETY: repr(C), built only from integers and arrays of integers; every
@@ -196,8 +188,6 @@ impl Default for CpuState {
             x87: X87State::default(),
             xmm: [[0; 4]; 8],
             mxcsr: 0x1f80,
-            pad1: 0,
-            tsc: 0,
         }
     }
 }

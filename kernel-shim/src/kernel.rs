@@ -154,6 +154,9 @@ pub struct Kernel {
     pub(crate) pollctx: crate::readiness::PollRef,
     /// The in-kernel terminals (console, ptys).
     pub(crate) ttys: crate::tty::TtysRef,
+    /// The last value RDTSC returned (reads strictly increase, across all
+    /// threads, like one invariant TSC).
+    last_tsc: u64,
 }
 
 impl Kernel {
@@ -205,6 +208,7 @@ impl Kernel {
             fifos: Default::default(),
             pollctx: Default::default(),
             ttys,
+            last_tsc: 0,
         }
     }
 
@@ -437,7 +441,14 @@ impl Kernel {
             let p = self.threads[t].process;
             let proc = &mut self.procs[p];
             let (cpu, mut mem) = self.machine.guest(&mut proc.space);
-            let r = wax_cpu::run(cpu, &mut mem, &mut proc.cache, slice);
+            // EFLAGS.TF: one instruction at a time, so the interpreter's
+            // block loop never has to look at it.
+            let stepping = cpu.eflags & wax_cpu::state::flag::TF != 0;
+            let r = if stepping {
+                wax_cpu::step(cpu, &mut mem, &mut proc.cache)
+            } else {
+                wax_cpu::run(cpu, &mut mem, &mut proc.cache, slice)
+            };
             proc.ticks += r.executed;
             left = left.saturating_sub(r.executed);
             let th = &mut self.threads[t];
@@ -445,9 +456,42 @@ impl Kernel {
             match r.exit {
                 Exit::Syscall => crate::syscall::dispatch(self),
                 Exit::Exception(e) => self.fault(e),
-                Exit::BudgetSpent => {}
+                Exit::Rdtsc => self.rdtsc(),
+                Exit::BudgetSpent | Exit::SingleStep => {}
+            }
+            // The single-step trap follows an instruction that completed
+            // with TF set. INT 0x80 is not followed by one: like other
+            // software interrupts it clears TF on the way in, and the
+            // kernel's return restores it only for the next instruction.
+            if stepping && matches!(r.exit, Exit::BudgetSpent | Exit::Rdtsc) {
+                self.single_step_trap();
             }
         }
+    }
+
+    /// Completes RDTSC: the monotonic clock at `cpuid::TSC_MHZ` ticks per
+    /// microsecond, never the same value twice.
+    fn rdtsc(&mut self) {
+        let ns = self.clock.monotonic().as_nanos().max(0) as u128;
+        let ticks = ns * u128::from(wax_cpu::cpuid::TSC_MHZ) / 1000;
+        let tsc = (ticks as u64).max(self.last_tsc.wrapping_add(1));
+        self.last_tsc = tsc;
+        let c = self.machine.cpu();
+        c.gpr[reg::EAX] = tsc as u32;
+        c.gpr[reg::EDX] = (tsc >> 32) as u32;
+    }
+
+    /// SIGTRAP (TRAP_TRACE) after a single step, as Linux's #DB handler
+    /// sends it: forced, trap number 1, the EIP reached in si_addr.
+    fn single_step_trap(&mut self) {
+        let eip = self.machine.cpu().eip;
+        let cr2 = self.thread().trap.cr2;
+        self.thread().trap = crate::sigframe::Trap {
+            trapno: crate::sigframe::TRAPNO_DEBUG,
+            err: 0,
+            cr2,
+        };
+        self.force_signal(signal::single_step(eip).into());
     }
 
     fn take_host_signals(&mut self) {
@@ -469,8 +513,35 @@ impl Kernel {
     fn fault(&mut self, e: wax_cpu::Exception) {
         let info = signal::from_fault(e, self.machine.cpu());
         let info = self.fault_signal(info);
-        self.thread().trap = crate::sigframe::Trap::of(e);
+        let present = match e {
+            wax_cpu::Exception::PageFault(f) => self.page_was_present(f),
+            _ => false,
+        };
+        let cr2 = self.thread().trap.cr2;
+        self.thread().trap = crate::sigframe::Trap::of(e, present, cr2);
         self.force_signal(info.into());
+    }
+
+    /// Whether Linux would have had the page of fault `f` present, which
+    /// its error code reports (bit 0). Not for unmapped and PROT_NONE
+    /// pages. An instruction fetch from a readable page finds it present:
+    /// Linux handles the first, not-present fault like a read and maps
+    /// the page, then the retried fetch hits NX. A write to a read-only
+    /// page finds it present once it has been touched (Wax: once it has a
+    /// frame).
+    fn page_was_present(&mut self, f: wax_cpu::PageFault) -> bool {
+        if !f.protection {
+            return false;
+        }
+        let p = self.threads[self.current].process;
+        let space = &self.procs[p].space;
+        let readable = self
+            .machine
+            .prot_at(space, f.addr)
+            .is_some_and(|prot| prot != wax_cpu::Prot::NONE);
+        let touched = f.access == wax_cpu::mem::Access::Exec
+            || self.machine.frame_of(space, f.addr).is_some();
+        readable && touched
     }
 
     /// Applies a signal the kernel raises for the current process

@@ -92,30 +92,56 @@ pub struct Trap {
     pub cr2: u32,
 }
 
+/// Page-fault error code bits (Linux's `X86_PF_*`).
+mod pf {
+    /// The page was present: a protection violation.
+    pub const PROT: u32 = 1 << 0;
+    pub const WRITE: u32 = 1 << 1;
+    pub const USER: u32 = 1 << 2;
+    /// An instruction fetch (reported because NX is on, as CPUID says).
+    pub const INSTR: u32 = 1 << 4;
+}
+
+/// The single-step trap (#DB).
+pub const TRAPNO_DEBUG: u32 = 1;
+
 impl Trap {
     /// The trap number, error code and CR2 Linux records for `e`.
-    pub fn of(e: wax_cpu::Exception) -> Trap {
+    /// `present` says whether the page of a page fault was present in
+    /// Linux's page tables (see `Kernel::fault`); `cr2` is the previous
+    /// value, which only page faults change.
+    pub fn of(e: wax_cpu::Exception, present: bool, cr2: u32) -> Trap {
+        use wax_cpu::mem::Access;
         use wax_cpu::Exception as E;
         let plain = |trapno| Trap {
             trapno,
-            ..Trap::default()
+            err: 0,
+            cr2,
         };
         match e {
             E::DivideError => plain(0),
+            E::Debug => plain(TRAPNO_DEBUG),
             E::Breakpoint => plain(3),
             E::Overflow => plain(4),
             E::BoundRange => plain(5),
             E::InvalidOpcode => plain(6),
             E::GeneralProtection => plain(13),
+            E::GeneralProtectionCode(code) => Trap {
+                err: u32::from(code),
+                ..plain(13)
+            },
             E::FloatingPoint => plain(16),
             E::SimdFloatingPoint => plain(19),
             E::PageFault(f) => {
-                // Error code: present (protection), write, user.
-                let write = f.access == wax_cpu::mem::Access::Write;
-                let err = u32::from(f.protection) | u32::from(write) << 1 | 4;
+                let access = match f.access {
+                    Access::Read => 0,
+                    Access::Write => pf::WRITE,
+                    Access::Exec => pf::INSTR,
+                };
+                let prot = if present { pf::PROT } else { 0 };
                 Trap {
                     trapno: 14,
-                    err,
+                    err: pf::USER | access | prot,
                     cr2: f.addr.0,
                 }
             }

@@ -75,6 +75,8 @@ pub const FPE_FLTRES: i32 = 6;
 pub const FPE_FLTINV: i32 = 7;
 pub const BUS_ADRERR: i32 = 2;
 pub const TRAP_BRKPT: i32 = 1;
+/// SIGTRAP after a single step (EFLAGS.TF).
+pub const TRAP_TRACE: i32 = 2;
 
 /// The bit of `sig` in a signal set.
 pub fn bit(sig: u32) -> u64 {
@@ -308,8 +310,14 @@ pub fn from_exception(e: Exception) -> SigInfo {
         Exception::DivideError => plain(SIGFPE, 1),
         // int3 raises SIGTRAP with SI_KERNEL (do_int3 → do_trap).
         Exception::Breakpoint => plain(SIGTRAP, SI_KERNEL),
+        // INT1 (ICEBP): a #DB with no DR6 bits, TRAP_BRKPT at the address
+        // after it (exc_debug_user → send_sigtrap).
+        Exception::Debug => plain(SIGTRAP, TRAP_BRKPT),
         Exception::InvalidOpcode => plain(SIGILL, 2),
-        Exception::GeneralProtection | Exception::Overflow | Exception::BoundRange => SigInfo {
+        Exception::GeneralProtection
+        | Exception::GeneralProtectionCode(_)
+        | Exception::Overflow
+        | Exception::BoundRange => SigInfo {
             signo: SIGSEGV,
             code: SI_KERNEL,
             addr: Some(0),
@@ -330,10 +338,11 @@ pub fn from_exception(e: Exception) -> SigInfo {
 }
 
 /// The signal Linux sends for exception `e` taken by `cpu` (EIP still at
-/// the faulting instruction): `from_exception` completed with what Linux
-/// reads from the CPU. #DE, #UD, #MF and #XM report the instruction in
-/// si_addr (`error_get_trap_addr`); #MF and #XM carry the FPE_FLT* code of
-/// the unmasked exception (`fpu__exception_code`).
+/// the faulting instruction, after it for traps): `from_exception`
+/// completed with what Linux reads from the CPU. #DE, #UD, #MF and #XM
+/// report the instruction in si_addr (`error_get_trap_addr`), #DB the
+/// EIP after it; #MF and #XM carry the FPE_FLT* code of the unmasked
+/// exception (`fpu__exception_code`).
 pub fn from_fault(e: Exception, cpu: &wax_cpu::CpuState) -> SigInfo {
     let mut info = from_exception(e);
     match e {
@@ -345,7 +354,7 @@ pub fn from_fault(e: Exception, cpu: &wax_cpu::CpuState) -> SigInfo {
             // MXCSR's masks (bits 7..12) line up with its flags (0..5).
             info.code = fpe_code(cpu.mxcsr & !(cpu.mxcsr >> 7));
         }
-        Exception::DivideError | Exception::InvalidOpcode => {}
+        Exception::DivideError | Exception::InvalidOpcode | Exception::Debug => {}
         _ => return info,
     }
     info.addr = Some(cpu.eip);
@@ -367,6 +376,15 @@ fn fpe_code(err: u32) -> i32 {
         FPE_FLTRES
     } else {
         0
+    }
+}
+
+/// The SIGTRAP of a single step: si_addr is the EIP the step ended at.
+pub fn single_step(eip: u32) -> SigInfo {
+    SigInfo {
+        signo: SIGTRAP,
+        code: TRAP_TRACE,
+        addr: Some(eip),
     }
 }
 

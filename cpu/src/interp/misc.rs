@@ -14,7 +14,7 @@
 mod segment;
 mod system;
 
-pub(super) use segment::load_seg;
+pub(super) use segment::{check_cs, load_seg};
 
 use super::alu::{alu, CMP};
 use super::control::cc;

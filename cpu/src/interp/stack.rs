@@ -120,13 +120,15 @@ fn pushf<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
     ctx.push(S, v & size_mask(S))
 }
 
-/// POPF/POPFD at CPL 3, IOPL 0.
+/// POPF/POPFD at CPL 3, IOPL 0. A TF it sets traps after the next
+/// instruction (`control::trap_flag_set`).
 fn popf<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
     let v = ctx.pop(S)?;
     let mask = flag::USER_WRITABLE & size_mask(S);
-    let new = (ctx.cpu.eflags() & !mask) | (v & mask);
+    let old = ctx.cpu.eflags();
+    let new = (old & !mask) | (v & mask);
     ctx.cpu.set_eflags(new);
-    Ok(())
+    super::control::trap_flag_set(old, new)
 }
 
 /// ENTER imm16, imm8 with a 32-bit stack (SDM "ENTER", Operation): push

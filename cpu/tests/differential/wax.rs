@@ -21,6 +21,7 @@ const SEGV_ACCERR: u32 = 2;
 const SI_KERNEL: u32 = 0x80;
 const FPE_INTDIV: u32 = 1;
 const ILL_ILLOPN: u32 = 2;
+const TRAP_BRKPT: u32 = 1;
 
 const AREA_LEN: usize = (DATA_LEN + STACK_LEN) as usize;
 
@@ -150,14 +151,16 @@ fn outcome(exit: Exit, eip: u32) -> Outcome {
             Exception::DivideError => (8, FPE_INTDIV, eip),
             Exception::InvalidOpcode => (4, ILL_ILLOPN, eip),
             Exception::Breakpoint => (5, SI_KERNEL, 0),
-            Exception::GeneralProtection | Exception::Overflow | Exception::BoundRange => {
-                (11, SI_KERNEL, 0)
-            }
+            Exception::GeneralProtection
+            | Exception::GeneralProtectionCode(_)
+            | Exception::Overflow
+            | Exception::BoundRange => (11, SI_KERNEL, 0),
+            Exception::Debug => (5, TRAP_BRKPT, eip),
             Exception::FloatingPoint | Exception::SimdFloatingPoint => (8, 0, eip),
             Exception::PageFault(_) => unreachable!("handled above"),
         },
         Exit::Syscall => (SIG_SYSCALL, 0, 0),
-        Exit::BudgetSpent => (SIG_BUDGET, 0, 0),
+        Exit::BudgetSpent | Exit::Rdtsc | Exit::SingleStep => (SIG_BUDGET, 0, 0),
     };
     Outcome {
         signo,

@@ -481,6 +481,9 @@ fn brand() -> String {
 }
 
 fn cpuinfo() -> String {
+    let mhz = wax_cpu::cpuid::TSC_MHZ;
+    // Linux's bogomips on x86 is twice the TSC rate in MHz.
+    let bogomips = 2 * mhz;
     let [sig, _, _, _] = wax_cpu::cpuid::cpuid(1, 0);
     let [max_basic, ..] = wax_cpu::cpuid::cpuid(0, 0);
     let family = (sig >> 8) & 0xf;
@@ -488,11 +491,11 @@ fn cpuinfo() -> String {
     let stepping = sig & 0xf;
     format!(
         "processor\t: 0\nvendor_id\t: GenuineIntel\ncpu family\t: {family}\nmodel\t\t: {model}\n\
-         model name\t: {}\nstepping\t: {stepping}\ncpu MHz\t\t: 2400.000\ncache size\t: 4096 KB\n\
+         model name\t: {}\nstepping\t: {stepping}\ncpu MHz\t\t: {mhz}.000\ncache size\t: 4096 KB\n\
          physical id\t: 0\nsiblings\t: 1\ncore id\t\t: 0\ncpu cores\t: 1\napicid\t\t: 0\n\
          initial apicid\t: 0\nfdiv_bug\t: no\nf00f_bug\t: no\ncoma_bug\t: no\nfpu\t\t: yes\n\
          fpu_exception\t: yes\ncpuid level\t: {max_basic}\nwp\t\t: yes\nflags\t\t: {}\n\
-         bugs\t\t:\nbogomips\t: 4800.00\nclflush size\t: 64\ncache_alignment\t: 64\n\
+         bugs\t\t:\nbogomips\t: {bogomips}.00\nclflush size\t: 64\ncache_alignment\t: 64\n\
          address sizes\t: 36 bits physical, 32 bits virtual\npower management:\n\n",
         brand(),
         cpu_flags()

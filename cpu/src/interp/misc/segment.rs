@@ -15,12 +15,15 @@
 //! Loading follows the protected-mode checks of the SDM (MOV, "Operation")
 //! at CPL 3: a null selector may go into DS/ES/FS/GS (base 0), never SS; SS
 //! needs a writable data segment with RPL 3; the others a data or readable
-//! code segment; anything else is #GP. A not-present descriptor would be #NP
-//! on hardware (SIGBUS on Linux); Wax raises #GP (SIGSEGV). Only FS and GS
-//! bases take part in address computation (`Ctx::seg_base`).
+//! code segment; anything else is #GP with the selector as error code (as
+//! the host reports in the signal context). A not-present descriptor would
+//! be #NP on hardware (SIGBUS on Linux); Wax raises #GP (SIGSEGV). Only FS
+//! and GS bases take part in address computation (`Ctx::seg_base`). CS is
+//! loaded by far transfers (`control.rs`) through [`check_cs`].
 
 use super::super::ctx::{gp, ud, Ctx, Flow, Handler};
 use super::super::table::op_size;
+use crate::exit::Exception;
 use crate::state::{flag, seg, selector, TlsDescriptor};
 use iced_x86::{Code, Instruction, Mnemonic, Register};
 
@@ -141,14 +144,24 @@ fn descriptor(ctx: &Ctx<'_, '_>, sel: u16) -> Option<Descriptor> {
     }
 }
 
+/// #GP for selector `sel`: error code 0 for a null selector, else the
+/// selector's index and TI bit (the low two bits are EXT and IDT, 0 here).
+pub(in crate::interp) fn gp_sel<T>(sel: u16) -> Flow<T> {
+    if is_null(sel) {
+        gp()
+    } else {
+        Err(Exception::GeneralProtectionCode(sel & 0xfffc).into())
+    }
+}
+
 /// Loads segment register `s` (a `state::seg` number other than CS) with
-/// `sel`, applying the CPL 3 checks; #GP if it may not be loaded.
+/// `sel`, applying the CPL 3 checks; #GP(selector) if it may not be loaded.
 pub(in crate::interp) fn load_seg(ctx: &mut Ctx<'_, '_>, s: usize, sel: u16) -> Flow {
     let base = if is_null(sel) && s != seg::SS {
         0
     } else {
         let Some(d) = descriptor(ctx, sel) else {
-            return gp();
+            return gp_sel(sel);
         };
         let ok = if s == seg::SS {
             sel & 3 == 3 && d.writable()
@@ -156,13 +169,35 @@ pub(in crate::interp) fn load_seg(ctx: &mut Ctx<'_, '_>, s: usize, sel: u16) -> 
             d.readable()
         };
         if !ok || !d.present() {
-            return gp();
+            return gp_sel(sel);
         }
         d.base
     };
     ctx.cpu.seg_sel[s] = sel;
     ctx.cpu.seg_base[s] = base;
     Ok(())
+}
+
+/// Checks the code selector of a far transfer at CPL 3 and returns the
+/// value CS takes (RPL replaced by the CPL). CALL and JMP accept any RPL
+/// (a numerically lower RPL is fine for a non-conforming segment of the
+/// current privilege); RET and IRET with an RPL below 3 would return to a
+/// more privileged level and fault. The only code segment a Linux i386
+/// process can name is `selector::USER_CS` (flat, DPL 3); a TLS entry is
+/// always data (Linux refuses code contents in `set_thread_area`), and
+/// one that is code anyway is refused too, since Wax fetches instructions
+/// at EIP without a CS base. The x86-64 kernel's 64-bit code segment
+/// (0x33) is not modelled: Wax runs 32-bit code only.
+pub(in crate::interp) fn check_cs(ctx: &Ctx<'_, '_>, sel: u16, ret: bool) -> Flow<u16> {
+    if is_null(sel) {
+        return gp();
+    }
+    let ok = descriptor(ctx, sel)
+        .is_some_and(|d| d.is_code() && d.present() && d.base == 0 && d.byte_limit() == u32::MAX);
+    if !ok || (ret && sel & 3 != 3) {
+        return gp_sel(sel);
+    }
+    Ok(sel | 3)
 }
 
 /// The `state::seg` number of an iced segment register.
@@ -310,13 +345,19 @@ mod tests {
         assert_eq!(vm.cpu().seg_base[seg::GS], 0);
         // mov eax, 0x6b (TLS entry 13, not present) ; mov gs, ax
         let mut vm = tls_vm(&[0xb8, 0x6b, 0, 0, 0, 0x8e, 0xe8]);
-        assert_eq!(vm.run(), Exit::Exception(Exception::GeneralProtection));
+        assert_eq!(
+            vm.run(),
+            Exit::Exception(Exception::GeneralProtectionCode(0x68))
+        );
         assert_eq!(vm.cpu().eip, 0x1005);
         // mov ss, ax with null, and with a code selector
         let mut vm = tls_vm(&[0x31, 0xc0, 0x8e, 0xd0]);
         assert_eq!(vm.run(), Exit::Exception(Exception::GeneralProtection));
         let mut vm = tls_vm(&[0xb8, 0x23, 0, 0, 0, 0x8e, 0xd0]);
-        assert_eq!(vm.run(), Exit::Exception(Exception::GeneralProtection));
+        assert_eq!(
+            vm.run(),
+            Exit::Exception(Exception::GeneralProtectionCode(0x20))
+        );
         // mov ds, 0x28 (USER_DS with RPL 0) is allowed; mov cs is #UD.
         let mut vm = tls_vm(&[0xb8, 0x28, 0, 0, 0, 0x8e, 0xd8]);
         assert_eq!(vm.run(), Exit::Syscall);

@@ -19,6 +19,7 @@
 use super::super::ctx::{gp, ud, Ctx, Flow, Handler};
 use super::super::table::op_size;
 use crate::cpuid::cpuid;
+use crate::exit::Exit;
 use crate::state::reg;
 use iced_x86::{Code, Instruction, Mnemonic};
 
@@ -31,13 +32,11 @@ const UMIP_CR0: u32 = 0x8005_0033;
 /// Dummy task register: GDT entry 8 (the x86-64 kernel's TSS slot).
 const UMIP_TR: u32 = 0x40;
 
-/// RDTSC: EDX:EAX = TSC, then the counter advances (see `CpuState::tsc`).
-fn rdtsc(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
-    let t = ctx.cpu.tsc;
-    ctx.cpu.gpr[reg::EAX] = t as u32;
-    ctx.cpu.gpr[reg::EDX] = (t >> 32) as u32;
-    ctx.cpu.tsc = t.wrapping_add(1);
-    Ok(())
+/// RDTSC: the counter follows the host's clock, which the CPU crate does
+/// not have: the kernel completes the instruction (CR4.TSD is clear on
+/// Linux, so user mode may always read it).
+fn rdtsc(_: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+    Err(Exit::Rdtsc)
 }
 
 fn cpuid_(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
@@ -121,13 +120,11 @@ mod tests {
     use crate::GuestAddr;
 
     #[test]
-    fn rdtsc_strictly_increases() {
-        // rdtsc ; mov ebx, eax ; rdtsc
-        let mut vm = Vm::new(&[0x0f, 0x31, 0x89, 0xc3, 0x0f, 0x31]);
-        vm.cpu().tsc = 0x1_ffff_ffff;
-        assert_eq!(vm.run(), Exit::Syscall);
-        let c = vm.cpu();
-        assert_eq!((c.gpr[3], c.gpr[0], c.gpr[2]), (0xffff_ffff, 0, 2));
+    fn rdtsc_exits_past_the_instruction() {
+        // nop ; rdtsc
+        let mut vm = Vm::new(&[0x90, 0x0f, 0x31]);
+        assert_eq!(vm.run(), Exit::Rdtsc);
+        assert_eq!(vm.cpu().eip, 0x1003);
     }
 
     #[test]

@@ -69,4 +69,10 @@ impl Vm {
         let (cpu, mut mem) = self.machine.guest(&mut self.space);
         run(cpu, &mut mem, &mut self.cache, 1 << 20).exit
     }
+
+    /// Executes one single-step unit (`interp::step`).
+    pub fn step(&mut self) -> Exit {
+        let (cpu, mut mem) = self.machine.guest(&mut self.space);
+        super::super::step(cpu, &mut mem, &mut self.cache).exit
+    }
 }
