@@ -154,7 +154,7 @@ impl Machine {
     /// The size of machine memory [`Machine::new`] makes for a request of
     /// `bytes`: whole frames, room for the reserved bytes and two page
     /// tables at least, and at most [`MAX_MACHINE_BYTES`] (4 GiB; 2 GiB
-    /// minus a page on a 32-bit host such as wasm32).
+    /// minus two pages on a 32-bit host such as wasm32).
     pub fn len_for(bytes: u64) -> u64 {
         let least = u64::from(RESERVED_BYTES) + 2 * u64::from(TABLE_FRAMES * PAGE_SIZE);
         bytes.clamp(least, region::MAX_LEN) & !u64::from(PAGE_MASK)

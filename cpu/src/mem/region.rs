@@ -17,9 +17,9 @@ const REGION_ALIGN: usize = 4096;
 /// The largest region: 4 GiB (machine addresses are u32), or less where
 /// the host cannot allocate that much in one block. A Rust allocation is
 /// at most `isize::MAX` bytes, and [`host_layout`] adds a page, so on a
-/// 32-bit host (wasm32) the limit is 2 GiB minus a page. Page aligned.
+/// 32-bit host (wasm32) the limit is 2 GiB minus two pages. Page aligned.
 pub const MAX_LEN: u64 = {
-    let host = isize::MAX as u64 + 1 - REGION_ALIGN as u64;
+    let host = (isize::MAX as u64 - REGION_ALIGN as u64) & !(REGION_ALIGN as u64 - 1);
     if host < 1 << 32 {
         host
     } else {
@@ -273,7 +273,7 @@ mod tests {
         let len = usize::try_from(MAX_LEN).expect("MAX_LEN fits usize");
         assert_eq!(host_layout(len).size(), len + REGION_ALIGN);
         if usize::BITS == 32 {
-            assert_eq!(MAX_LEN, (1 << 31) - REGION_ALIGN as u64);
+            assert_eq!(MAX_LEN, (1 << 31) - 2 * REGION_ALIGN as u64);
         } else {
             assert_eq!(MAX_LEN, 1 << 32);
         }
