@@ -8,7 +8,8 @@
 // The program gets ARGS, the environment, and the host's / as its /
 // (tests find fixtures by absolute paths such as CARGO_MANIFEST_DIR).
 // The exit code is the program's; a trap (a panic: wasm32 aborts on
-// panic) prints the error and exits with 134, like SIGABRT natively.
+// panic) prints the error and exits with 134, like SIGABRT natively; a
+// module that cannot be loaded exits with 1.
 
 // node:wasi prints an ExperimentalWarning when loaded; drop that one
 // warning and keep every other.
@@ -41,18 +42,23 @@ const wasi = new WASI({
 // wasm, Node 20's fast-call path for them crashes the process (SIGSEGV in
 // V8 builtins, here after fd_write once the module's memory has grown;
 // nodejs/node#53087). The wrappers cost a JS call per system call.
-const imports = wasi.getImportObject();
-for (const [name, f] of Object.entries(imports.wasi_snapshot_preview1)) {
-	imports.wasi_snapshot_preview1[name] = (...args) => f(...args);
+const wrapped = {};
+for (const [name, f] of Object.entries(wasi.wasiImport)) {
+	wrapped[name] = (...args) => f(...args);
 }
+const imports = { wasi_snapshot_preview1: wrapped };
 
-let code;
+let instance;
 try {
 	const module = await WebAssembly.compile(await readFile(program));
-	const instance = await WebAssembly.instantiate(module, imports);
-	code = wasi.start(instance);
+	instance = await WebAssembly.instantiate(module, imports);
+} catch (err) {
+	console.error(`wasi-run: cannot load ${program}: ${err?.message ?? err}`);
+	process.exit(1);
+}
+try {
+	process.exitCode = wasi.start(instance);
 } catch (err) {
 	console.error(`wasi-run: ${program}: ${err?.stack ?? err}`);
-	code = 134;
+	process.exitCode = 134;
 }
-process.exitCode = code;
