@@ -11,7 +11,9 @@
 #   e2fsprogs      mke2fs -d and e2fsck for the ext2 images
 #   tmux           interactive terminal tests
 #   rustfmt, clippy          scripts/test.sh checks formatting and lints
-#   wasm32-unknown-unknown   the browser build of cpu/ and kernel-shim/
+#   wasm32-unknown-unknown   the browser build (web/, scripts/test-wasm.sh)
+#   wasm32-wasip1            unit tests on a 32-bit wasm engine: Node's WASI
+#                            runs them (scripts/test-wasm.sh)
 #   busybox-static:i386      a real static i386 program for tests and demos,
 #                            unpacked into build/busybox/bin/busybox
 #   Debian i386 roots and images   build/roots/{test,default} and
@@ -81,12 +83,14 @@ for component in rustfmt clippy; do
 	fi
 done
 
-if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-	say "rust target wasm32-unknown-unknown already installed"
-else
-	say "rustup target add wasm32-unknown-unknown"
-	rustup target add wasm32-unknown-unknown
-fi
+for target in wasm32-unknown-unknown wasm32-wasip1; do
+	if rustup target list --installed | grep -qx "$target"; then
+		say "rust target $target already installed"
+	else
+		say "rustup target add $target"
+		rustup target add "$target"
+	fi
+done
 
 busybox="$build/busybox/bin/busybox"
 if [ -x "$busybox" ]; then

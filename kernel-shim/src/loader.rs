@@ -125,7 +125,7 @@ pub fn load_image(
     Ok(Image {
         bias,
         entry: elf.e_entry.wrapping_add(bias),
-        phdr: elf.phdr_vaddr().map_or(0, |a| a + bias),
+        phdr: elf.phdr_vaddr().map_or(0, |a| a.wrapping_add(bias)),
         phnum: elf.phdrs.len() as u32,
         end: hi + bias,
         exec_stack,
@@ -325,5 +325,27 @@ mod tests {
         assert_eq!(g.read_cstr(GuestAddr(e0), 10).unwrap().unwrap(), b"A=1");
         // First auxv pair follows envp's NULL.
         assert_eq!(g.read_u32(GuestAddr(sp + 24)).unwrap(), at::HWCAP);
+    }
+
+    /// PT_PHDR's address is not checked against anything, so adding the
+    /// load bias may pass 4 GiB: it wraps (AT_PHDR is then just wrong for
+    /// the program, as on Linux), never overflows in the loader.
+    #[test]
+    fn phdr_address_plus_bias_wraps() {
+        let mut f = tiny_elf(&[0xcc; 32]);
+        f[16] = crate::elf::ET_DYN as u8;
+        f[44] = 2;
+        let mut phdr = [0u8; 32];
+        phdr[..4].copy_from_slice(&crate::elf::PT_PHDR.to_le_bytes());
+        phdr[8..12].copy_from_slice(&0xffff_f000u32.to_le_bytes());
+        f[84..116].copy_from_slice(&phdr);
+        let size = f.len() as u64;
+        let mut f = Bytes(f);
+        let elf = Elf::parse(&mut f, size).unwrap();
+        let mut m = Machine::new(16 << 20);
+        let mut s = m.new_space().unwrap();
+        let img = load_image(&mut m, &mut s, &mut f, &elf, true).unwrap();
+        assert_eq!(img.bias, PIE_BASE - 0x0804_8000);
+        assert_eq!(img.phdr, 0xffff_f000u32.wrapping_add(img.bias));
     }
 }

@@ -291,6 +291,31 @@ mod tests {
         }
     }
 
+    /// Ends are computed in u64: a range reaching 4 GiB neither wraps
+    /// to a small end nor counts as free.
+    #[test]
+    fn ranges_near_4_gib() {
+        assert_eq!(page_up(u64::from(u32::MAX)), 1 << 32);
+        let mut m = Machine::new(16 << 20);
+        let s = m.new_space().unwrap();
+        assert!(range_free(&mut m, &s, TASK_SIZE - 0x2000, 0x2000));
+        assert!(!range_free(&mut m, &s, TASK_SIZE - 0x1000, 0x2000));
+        assert!(!range_free(&mut m, &s, 0xffff_f000, 0x1000));
+        assert!(!range_free(&mut m, &s, 0x1000, u32::MAX));
+        assert_eq!(find_free(&mut m, &s, u32::MAX, 0), None);
+        assert_eq!(find_free(&mut m, &s, 0xffff_f001, 0), None);
+        let most = MMAP_TOP - MMAP_MIN;
+        assert_eq!(find_free(&mut m, &s, most + 1, 0), None);
+        assert_eq!(find_free(&mut m, &s, most, 0), Some(MMAP_MIN));
+        // A hint whose range would pass TASK_SIZE is not taken.
+        let top = find_free(&mut m, &s, 0x2000, TASK_SIZE - 0x1000);
+        assert_eq!(top, Some(MMAP_TOP - 0x2000));
+        let mm = Mm::default();
+        assert_eq!(find_free_in(&mut m, &s, &mm, u32::MAX, 0x1_0000), None);
+        assert!(!range_free_in(&mut m, &s, &mm, 0xffff_f000, 0x1000));
+        assert!(!mm.overlaps(0xffff_f000, 1 << 32));
+    }
+
     #[test]
     fn remove_splits_and_protect_keeps_order() {
         let mut mm = Mm::default();
