@@ -6,8 +6,8 @@
 # binary runs even after a failure (--no-fail-fast), so one CI log shows all
 # failures.
 #
-# Needs what scripts/setup.sh installs (gcc-multilib, the wasm32 target,
-# build/busybox/bin/busybox).
+# Needs what scripts/setup.sh installs (gcc-multilib, the wasm32-unknown-unknown
+# and wasm32-wasip1 targets, build/busybox/bin/busybox) and node 20.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -19,8 +19,8 @@ cargo fmt --all --check
 step "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 
-step "cargo check -p wax-cpu -p wax-kernel --target wasm32-unknown-unknown"
-cargo check -p wax-cpu -p wax-kernel --target wasm32-unknown-unknown
+step "scripts/test-wasm.sh (wasm32 build of wax-web; cpu, kernel, devices unit tests under Node's WASI)"
+scripts/test-wasm.sh
 
 step "cargo test --workspace --release --no-fail-fast"
 cargo test --workspace --release --no-fail-fast
