@@ -1,8 +1,9 @@
 //! Userland C programs, one per kernel area (tests/programs/u_*.c):
 //! processes and exec, wait statuses and pipes, signals with handlers that
 //! change the saved context and the alternate stack, timers, threads,
-//! futex edge cases, memory mappings, files and errno values, sockets, and
-//! poll/select/epoll.
+//! futex edge cases, memory mappings, shared memory through an unlinked
+//! file (on a host directory and on `--tmpfs-tmp`), files and errno
+//! values, sockets, and poll/select/epoll.
 //!
 //! Each program is built twice, static (`gcc -m32 -static -O2`) and
 //! dynamic (`gcc -m32 -O2 -pthread`, loading the host's i386 libc both
@@ -22,7 +23,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{c_program, c_program_dynamic, differences, Compare, Invocation, Run, TempDir};
+use common::{
+    c_program, c_program_dynamic, differences, run_with_timeout, Compare, Invocation, Run, TempDir,
+};
 
 /// Programs that differ from native today, with the reason found by
 /// `wax run --strace`. Each entry covers the static and the dynamic build.
@@ -41,11 +44,13 @@ enum Linkage {
 }
 
 /// One program run: `name` from tests/programs, optionally given a fresh
-/// scratch directory as its first argument, then `extra` arguments.
+/// scratch directory as its first argument, then `extra` arguments;
+/// under wax with `wax_opts` before the program.
 struct Case {
     name: &'static str,
     scratch_dir: bool,
     extra: &'static [&'static str],
+    wax_opts: &'static [&'static str],
     timeout: Duration,
 }
 
@@ -55,6 +60,7 @@ impl Case {
             name,
             scratch_dir: false,
             extra: &[],
+            wax_opts: &[],
             timeout: TIMEOUT,
         }
     }
@@ -66,9 +72,13 @@ impl Case {
         }
     }
 
-    /// The key in `KNOWN_FAILURES`: the name and the extra arguments.
+    /// The key in `KNOWN_FAILURES`: wax's options, the name and the extra
+    /// arguments.
     fn key(&self) -> String {
-        std::iter::once(self.name)
+        self.wax_opts
+            .iter()
+            .copied()
+            .chain(std::iter::once(self.name))
             .chain(self.extra.iter().copied())
             .collect::<Vec<_>>()
             .join(" ")
@@ -92,8 +102,17 @@ impl Case {
         };
         let native = invocation(&native_dir).run_native();
         let wax_inv = invocation(&wax_dir);
-        let wax = wax_inv.run_wax();
+        let wax = self.run_wax(&wax_inv);
         (wax_inv, native, wax)
+    }
+
+    fn run_wax(&self, inv: &Invocation) -> Run {
+        if self.wax_opts.is_empty() {
+            return inv.run_wax();
+        }
+        let mut cmd = common::wax_run();
+        cmd.args(self.wax_opts).arg(&inv.program).args(&inv.args);
+        run_with_timeout(cmd, &inv.stdin, inv.timeout)
     }
 }
 
@@ -178,6 +197,24 @@ both!(
     mmap_mprotect_mremap_static,
     mmap_mprotect_mremap_dynamic,
     Case::in_dir("u_mmap")
+);
+both!(
+    shared_file_mappings_static,
+    shared_file_mappings_dynamic,
+    Case {
+        // An unlinked file in a host directory, then one in the host's /tmp.
+        extra: &["/tmp"],
+        ..Case::in_dir("u_shm")
+    }
+);
+both!(
+    shared_file_mappings_tmpfs_static,
+    shared_file_mappings_tmpfs_dynamic,
+    Case {
+        extra: &["/tmp"],
+        wax_opts: &["--tmpfs-tmp"],
+        ..Case::plain("u_shm")
+    }
 );
 both!(
     files_and_errno_static,

@@ -16,7 +16,7 @@
 use crate::errno::{Errno, KResult};
 use crate::mm::Mm;
 use crate::signal::{SigAction, SigQueue, NSIG};
-use crate::vfs::{DirEntry, FileHandle, Ino, Location, MountId};
+use crate::vfs::{Attr, DirEntry, FileHandle, Ino, Location, MountId, Vfs};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wax_cpu::{AddressSpace, CpuState, DecodeCache};
@@ -68,6 +68,20 @@ impl OpenFile {
     }
     pub fn can_write(&self) -> bool {
         self.flags & oflag::O_ACCMODE != oflag::O_RDONLY && self.flags & oflag::O_PATH == 0
+    }
+
+    /// The attributes of the open node: its file system's, unless the
+    /// handle holds a file that node no longer names (unlinked, or
+    /// another file now at its path), which only the handle can describe.
+    pub fn attr(&self, vfs: &mut Vfs) -> KResult<Attr> {
+        let (m, ino) = self.node.ok_or(Errno::EBADF)?;
+        let held = self.handle.as_ref().and_then(|h| h.held_attr());
+        match (vfs.fs(m).getattr(ino), held) {
+            (Ok(a), Some(h)) if (a.dev, a.ino) != (h.dev, h.ino) => Ok(h),
+            (Ok(a), _) => Ok(a),
+            (Err(_), Some(h)) => Ok(h),
+            (Err(e), None) => Err(e),
+        }
     }
 }
 

@@ -515,9 +515,7 @@ fn write_host(k: &mut Kernel, fd: u32, data: &[u8], pos: Option<u64>) -> SysResu
 
 /// The size of an open file's node (the offset after an append).
 fn end_of(k: &mut Kernel, f: &OpenFile) -> u64 {
-    f.node
-        .and_then(|(m, ino)| k.vfs.fs(m).getattr(ino).ok())
-        .map_or(f.offset, |a| a.size)
+    f.attr(&mut k.vfs).map_or(f.offset, |a| a.size)
 }
 
 pub fn sys_read(k: &mut Kernel, a: &Args) -> SysResult {
