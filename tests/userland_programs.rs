@@ -1,6 +1,7 @@
 //! Userland C programs, one per kernel area (tests/programs/u_*.c):
 //! processes and exec, wait statuses and pipes, signals with handlers that
-//! change the saved context and the alternate stack, timers, threads,
+//! change the saved context and the alternate stack, timers, CPU-time
+//! accounting, threads,
 //! futex edge cases, memory mappings, shared memory through an unlinked
 //! file (on a host directory and on `--tmpfs-tmp`), files and errno
 //! values, sockets, and poll/select/epoll.
@@ -183,6 +184,11 @@ both!(
     Case::plain("u_signals")
 );
 both!(timers_static, timers_dynamic, Case::plain("u_timers"));
+both!(
+    cpu_time_accounting_static,
+    cpu_time_accounting_dynamic,
+    Case::plain("u_cputime")
+);
 both!(
     threads_sync_tls_atomics_static,
     threads_sync_tls_atomics_dynamic,

@@ -16,6 +16,7 @@
 //! reaps them at once. `run` reports `Exited` when the first process ends,
 //! whatever its descendants still do (as a shell returns to its prompt).
 
+use crate::cputime::Mode;
 use crate::elf::{Elf, ElfError};
 use crate::errno::Errno;
 use crate::loader::{self, StackInfo};
@@ -154,6 +155,8 @@ pub struct Kernel {
     pub(crate) pollctx: crate::readiness::PollRef,
     /// The in-kernel terminals (console, ptys).
     pub(crate) ttys: crate::tty::TtysRef,
+    /// CPU time of every guest thread since boot (`cputime.rs`).
+    pub(crate) cpu_total: crate::cputime::CpuTime,
 }
 
 impl Kernel {
@@ -194,6 +197,7 @@ impl Kernel {
             proc_info,
             console,
             boot,
+            cpu_total: Default::default(),
             host_signals: 0,
             uid: config.uid,
             gid: config.gid,
@@ -286,8 +290,8 @@ impl Kernel {
             timers: Vec::new(),
             vfork_parent: None,
             lent: false,
-            ticks: 0,
-            child_ticks: 0,
+            times: Default::default(),
+            child_times: Default::default(),
             did_exec: true,
             child_events: 0,
         };
@@ -416,6 +420,8 @@ impl Kernel {
     /// Runs guest code for about `budget` instructions.
     pub fn run(&mut self, budget: u64) -> RunStatus {
         let mut left = budget;
+        // When the last stretch of guest work ended (`cputime.rs`).
+        let mut mark = None;
         loop {
             if let Some(s) = self.exit {
                 return RunStatus::Exited(s);
@@ -437,16 +443,19 @@ impl Kernel {
             let p = self.threads[t].process;
             let proc = &mut self.procs[p];
             let (cpu, mut mem) = self.machine.guest(&mut proc.space);
+            let start = mark.unwrap_or_else(|| self.clock.monotonic());
             let r = wax_cpu::run(cpu, &mut mem, &mut proc.cache, slice);
-            proc.ticks += r.executed;
+            let user_end = self.charge(t, Mode::User, start);
+            mark = Some(user_end);
             left = left.saturating_sub(r.executed);
             let th = &mut self.threads[t];
             th.slice = th.slice.saturating_sub(r.executed);
             match r.exit {
                 Exit::Syscall => crate::syscall::dispatch(self),
                 Exit::Exception(e) => self.fault(e),
-                Exit::BudgetSpent => {}
+                Exit::BudgetSpent => continue,
             }
+            mark = Some(self.charge(t, Mode::System, user_end));
         }
     }
 

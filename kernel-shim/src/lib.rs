@@ -15,6 +15,7 @@
 //! Pure: no host I/O, builds for `wasm32-unknown-unknown`.
 
 pub mod anon;
+pub mod cputime;
 pub mod elf;
 pub mod epoll;
 pub mod errno;

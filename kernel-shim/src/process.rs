@@ -13,6 +13,7 @@
 //! waited for is a zombie: its memory is released at once, its slot keeps
 //! the wait status.
 
+use crate::cputime::CpuTime;
 use crate::errno::{Errno, KResult};
 use crate::mm::Mm;
 use crate::signal::{SigAction, SigQueue, NSIG};
@@ -305,6 +306,8 @@ pub struct Thread {
     pub slice: u64,
     /// The last fault (sigcontext trapno, err, cr2).
     pub trap: crate::sigframe::Trap,
+    /// CPU time of this thread (CLOCK_THREAD_CPUTIME_ID, RUSAGE_THREAD).
+    pub times: CpuTime,
 }
 
 impl Thread {
@@ -327,6 +330,7 @@ impl Thread {
             wait_set: 0,
             slice: 0,
             trap: Default::default(),
+            times: Default::default(),
         }
     }
 
@@ -433,11 +437,10 @@ pub struct Process {
     /// Counts state changes of children (a parked wait4 looks again when
     /// it moves).
     pub child_events: u32,
-    /// Instructions retired by the process's threads (ITIMER_VIRTUAL,
-    /// CPU clocks, times()).
-    pub ticks: u64,
-    /// Instructions of waited-for children (times(), RUSAGE_CHILDREN).
-    pub child_ticks: u64,
+    /// CPU time of the process's threads, living and gone (`cputime.rs`).
+    pub times: CpuTime,
+    /// CPU time of reaped children and their reaped descendants.
+    pub child_times: CpuTime,
     /// Whether the process has called execve (setpgid on a child after
     /// its exec is EACCES).
     pub did_exec: bool,

@@ -101,6 +101,7 @@ impl Kernel {
         };
         info.boot_time = real.sec - (up / 1_000_000_000) as i64;
         info.running = running;
+        info.cpu = self.machine_cpu_time();
         info.random = random;
         info.hostname = crate::vfs::proc::uname::HOSTNAME.as_bytes().to_vec();
     }
@@ -141,8 +142,8 @@ impl Kernel {
             umask: pr.umask,
             brk_start: pr.mm.brk_start,
             brk: pr.mm.brk,
-            // One instruction counts as 1 ns (as in times()).
-            utime: pr.ticks / 10_000_000,
+            times: pr.times,
+            child_times: pr.child_times,
             nofile: pr.rlimits[7].0,
             threads,
             ..ProcEntry::default()
