@@ -371,6 +371,7 @@ fn new_kernel(
         gid,
     };
     let mut kernel = Kernel::new(host, config);
+    kernel.set_rlimits(host::host_rlimits());
     kernel.mount_tmpfs(args.tmpfs_tmp);
     Ok(kernel)
 }

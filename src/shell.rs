@@ -137,6 +137,7 @@ fn boot(args: &ShellArgs, fs: &mut wax_kernel::ext2::Ext2Fs) -> Result<Kernel, S
         gid: 0,
     };
     let mut kernel = Kernel::new(host, config);
+    kernel.set_rlimits(crate::host::host_rlimits());
     kernel.mount_tmpfs(false);
     let program = Program {
         file: file.as_mut(),

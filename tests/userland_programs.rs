@@ -1,10 +1,10 @@
 //! Userland C programs, one per kernel area (tests/programs/u_*.c):
 //! processes and exec, wait statuses and pipes, signals with handlers that
 //! change the saved context and the alternate stack, timers, CPU-time
-//! accounting, threads,
-//! futex edge cases, memory mappings, shared memory through an unlinked
-//! file (on a host directory and on `--tmpfs-tmp`), files and errno
-//! values, sockets, and poll/select/epoll.
+//! accounting, threads, futex edge cases, resource limits and sysinfo,
+//! memory mappings, shared memory through an unlinked file (on a host
+//! directory and on `--tmpfs-tmp`), files and errno values, sockets, and
+//! poll/select/epoll.
 //!
 //! Each program is built twice, static (`gcc -m32 -static -O2`) and
 //! dynamic (`gcc -m32 -O2 -pthread`, loading the host's i386 libc both
@@ -238,6 +238,43 @@ both!(
     }
 );
 both!(sockets_static, sockets_dynamic, Case::in_dir("u_sockets"));
+both!(
+    resource_limits_from_host_static,
+    resource_limits_from_host_dynamic,
+    Case::plain("u_limits")
+);
+both!(
+    sysinfo_matches_proc_static,
+    sysinfo_matches_proc_dynamic,
+    Case::plain("u_sysinfo")
+);
+both!(
+    sysinfo_past_4g_memory_static,
+    sysinfo_past_4g_memory_dynamic,
+    Case {
+        // Memory in bytes no longer fits sysinfo's 32-bit fields.
+        wax_opts: &["--memory", "4G"],
+        ..Case::plain("u_sysinfo")
+    }
+);
+
+/// sysinfo's task count is machine-wide: natively it counts the host's
+/// tasks, under wax the guest's, so this runs under wax only and expects
+/// the program's own tasks.
+#[test]
+fn sysinfo_counts_the_guest_tasks() {
+    let program = c_program("u_sysinfo");
+    let mut cmd = common::wax_run();
+    cmd.arg(&program).arg("counts");
+    let run = run_with_timeout(cmd, &[], TIMEOUT);
+    let expected = "start 1\nfork 2\nthread 3\nzombie child, thread joined 2\nreaped 1\n";
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        expected,
+        "stderr: {}",
+        run.stderr_text()
+    );
+}
 both!(
     poll_select_epoll_static,
     poll_select_epoll_dynamic,

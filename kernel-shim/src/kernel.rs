@@ -155,6 +155,8 @@ pub struct Kernel {
     pub(crate) pollctx: crate::readiness::PollRef,
     /// The in-kernel terminals (console, ptys).
     pub(crate) ttys: crate::tty::TtysRef,
+    /// The resource limits the first process starts with.
+    pub(crate) rlimits: crate::process::Rlimits,
     /// CPU time of every guest thread since boot (`cputime.rs`).
     pub(crate) cpu_total: crate::cputime::CpuTime,
 }
@@ -198,6 +200,7 @@ impl Kernel {
             console,
             boot,
             cpu_total: Default::default(),
+            rlimits: default_rlimits(),
             host_signals: 0,
             uid: config.uid,
             gid: config.gid,
@@ -278,7 +281,7 @@ impl Kernel {
             cwd,
             umask: 0o022,
             actions: [signal::SigAction::default(); signal::NSIG as usize],
-            rlimits: default_rlimits(),
+            rlimits: self.rlimits,
             exe,
             state: ProcState::Alive,
             exit_signal: signal::SIGCHLD,
@@ -495,6 +498,14 @@ impl Kernel {
         }
         let t = self.current;
         self.signal_thread(t, full);
+    }
+
+    /// Sets the resource limits (getrlimit's `(soft, hard)` by RLIMIT_*
+    /// number, `u64::MAX` for unlimited) the first process starts with,
+    /// as a process started by the host would inherit them. Call before
+    /// starting it.
+    pub fn set_rlimits(&mut self, limits: crate::process::Rlimits) {
+        self.rlimits = limits;
     }
 
     /// The kernel's monotonic clock (for hosts computing wait times).

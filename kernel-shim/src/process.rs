@@ -93,8 +93,10 @@ pub struct Fd {
     pub cloexec: bool,
 }
 
-/// Soft limit on open descriptors (RLIMIT_NOFILE).
-pub const NOFILE: usize = 1024;
+/// The most descriptors a table can hold (Linux's default fs.nr_open).
+/// RLIMIT_NOFILE is checked by the system calls; this bounds the table's
+/// memory whatever limit the host passed on.
+pub const NR_OPEN: usize = 1 << 20;
 
 /// The descriptor table.
 #[derive(Clone, Default)]
@@ -117,10 +119,10 @@ impl FdTable {
     /// Installs at the lowest free slot >= `min`.
     pub fn insert_from(&mut self, min: u32, fd: Fd) -> KResult<u32> {
         let start = min as usize;
-        if start >= NOFILE {
+        if start >= NR_OPEN {
             return Err(Errno::EINVAL);
         }
-        let slot = (start..NOFILE)
+        let slot = (start..NR_OPEN)
             .find(|&i| self.slots.get(i).is_none_or(Option::is_none))
             .ok_or(Errno::EMFILE)?;
         self.set(slot as u32, fd)?;
@@ -134,7 +136,7 @@ impl FdTable {
     /// Puts `fd` at `n`, returning what was there.
     pub fn set(&mut self, n: u32, fd: Fd) -> KResult<Option<Fd>> {
         let n = n as usize;
-        if n >= NOFILE {
+        if n >= NR_OPEN {
             return Err(Errno::EBADF);
         }
         if self.slots.len() <= n {
@@ -342,17 +344,24 @@ impl Thread {
 /// Resource limits (RLIM_NLIMITS = 16), (soft, hard).
 pub type Rlimits = [(u64, u64); 16];
 
+/// The RLIMIT_* index of the descriptor limit.
+pub const RLIMIT_NOFILE: usize = 7;
+
 pub const RLIM_INFINITY: u64 = u64::MAX;
 
+/// Linux's limits for a first process when the host gives none (a
+/// browser); the CLI passes the host's own ([`crate::Kernel::set_rlimits`]).
 pub fn default_rlimits() -> Rlimits {
     let mut r = [(RLIM_INFINITY, RLIM_INFINITY); 16];
     r[3] = (8 << 20, RLIM_INFINITY); // RLIMIT_STACK
     r[4] = (0, RLIM_INFINITY); // RLIMIT_CORE
     r[6] = (63_000, 63_000); // RLIMIT_NPROC
-    r[7] = (NOFILE as u64, 4096); // RLIMIT_NOFILE
+    r[7] = (1024, 4096); // RLIMIT_NOFILE
     r[8] = (8 << 20, 8 << 20); // RLIMIT_MEMLOCK
     r[11] = (63_000, 63_000); // RLIMIT_SIGPENDING
     r[12] = (819_200, 819_200); // RLIMIT_MSGQUEUE
+    r[13] = (0, 0); // RLIMIT_NICE
+    r[14] = (0, 0); // RLIMIT_RTPRIO
     r
 }
 

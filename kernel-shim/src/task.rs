@@ -465,6 +465,19 @@ impl Kernel {
         self.threads.iter().position(|t| t.alive() && t.tid == tid)
     }
 
+    /// Tasks the machine holds, as Linux's nr_threads counts them (sysinfo,
+    /// /proc/loadavg): living threads, and each zombie process until it
+    /// is reaped.
+    pub(crate) fn task_count(&self) -> u32 {
+        let threads = self.threads.iter().filter(|t| t.alive()).count();
+        let zombies = self
+            .procs
+            .iter()
+            .filter(|p| matches!(p.state, ProcState::Zombie(_)))
+            .count();
+        (threads + zombies) as u32
+    }
+
     /// The first process's pid.
     pub fn first_pid(&self) -> u32 {
         FIRST_PID

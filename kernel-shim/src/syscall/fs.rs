@@ -397,7 +397,7 @@ pub fn sys_close_range(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// The soft RLIMIT_NOFILE of the caller.
 fn nofile(k: &mut Kernel) -> u64 {
-    k.proc().rlimits[7].0
+    k.proc().rlimits[crate::process::RLIMIT_NOFILE].0
 }
 
 /// EMFILE (undoing the insert) if descriptor `n` is at or past the soft
@@ -662,6 +662,9 @@ pub fn sys_dup(k: &mut Kernel, a: &Args) -> SysResult {
 
 fn dup_to(k: &mut Kernel, old: u32, new: u32, cloexec: bool) -> SysResult {
     let file = k.proc().fds.file(old)?;
+    if u64::from(new) >= nofile(k) {
+        return Err(Errno::EBADF.into());
+    }
     k.proc().fds.set(new, Fd { file, cloexec })?;
     Ok(new)
 }

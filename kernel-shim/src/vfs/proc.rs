@@ -125,6 +125,8 @@ pub struct ProcInfo {
     pub running: u32,
     /// CPU time of every guest thread since boot.
     pub cpu: CpuTime,
+    /// Threads and unreaped zombies (the second number of loadavg).
+    pub tasks: u32,
     pub last_pid: u32,
     pub hostname: Vec<u8>,
     /// Bytes for /proc/sys/kernel/random/{uuid,boot_id}.

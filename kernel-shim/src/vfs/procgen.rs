@@ -311,7 +311,7 @@ pub fn top_file(info: &ProcInfo, path: &str) -> KResult<Vec<u8>> {
         "loadavg" => format!(
             "0.00 0.00 0.00 {}/{} {}\n",
             info.running.max(1),
-            info.procs.len(),
+            info.tasks.max(1),
             info.last_pid
         ),
         "stat" => proc_stat(info),
