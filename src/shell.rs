@@ -174,7 +174,9 @@ fn environment() -> Vec<Vec<u8>> {
 /// Runs the guest until bash exits, waiting for keys when it is idle.
 fn drive(kernel: &mut Kernel, input: &ConsoleInput) -> ExitStatus {
     loop {
-        match kernel.run(BUDGET) {
+        let status = kernel.run(BUDGET);
+        crate::report_oom(kernel, "\r\n");
+        match status {
             RunStatus::Budget => {}
             RunStatus::Exited(s) => return s,
             RunStatus::Idle { deadline } => {

@@ -258,6 +258,47 @@ both!(
     }
 );
 
+/// A guest that touches more memory than `--memory` is killed with
+/// SIGKILL as by Linux's OOM killer, and wax says why on stderr (natively
+/// the program just finishes: the host has the memory).
+#[test]
+fn out_of_memory_kills_like_the_oom_killer() {
+    let program = c_program("u_oom");
+    let run_with = |args: &[&str]| {
+        let mut cmd = common::wax_run();
+        cmd.args(["--memory", "64M"]).arg(&program).args(args);
+        run_with_timeout(cmd, &[], TIMEOUT)
+    };
+    let me = run_with(&["self"]);
+    assert!(
+        common::host_problems(&me).is_empty(),
+        "{:?}",
+        common::host_problems(&me)
+    );
+    assert_eq!(
+        me.status,
+        common::Status::Exited(128 + 9),
+        "{}",
+        me.stderr_text()
+    );
+    let said = "wax: guest memory (64 MiB, --memory) ran out; process 1000 (u_oom) killed; \
+                raise it with --memory SIZE";
+    assert!(
+        me.stderr_text().contains(said),
+        "stderr: {}",
+        me.stderr_text()
+    );
+    let child = run_with(&["child"]);
+    assert_eq!(
+        String::from_utf8_lossy(&child.stdout),
+        "child killed by signal 9\nparent still runs\n",
+        "stderr: {}",
+        child.stderr_text()
+    );
+    assert_eq!(child.status, common::Status::Exited(0));
+    assert!(child.stderr_text().contains("process 1001 (u_oom) killed"));
+}
+
 /// sysinfo's task count is machine-wide: natively it counts the host's
 /// tasks, under wax the guest's, so this runs under wax only and expects
 /// the program's own tasks.

@@ -155,6 +155,8 @@ pub struct Kernel {
     pub(crate) pollctx: crate::readiness::PollRef,
     /// The in-kernel terminals (console, ptys).
     pub(crate) ttys: crate::tty::TtysRef,
+    /// Processes killed for lack of memory, not yet taken by the host.
+    pub(crate) oom_kills: Vec<crate::oom::OomKill>,
     /// The resource limits the first process starts with.
     pub(crate) rlimits: crate::process::Rlimits,
     /// CPU time of every guest thread since boot (`cputime.rs`).
@@ -201,6 +203,7 @@ impl Kernel {
             boot,
             cpu_total: Default::default(),
             rlimits: default_rlimits(),
+            oom_kills: Vec::new(),
             host_signals: 0,
             uid: config.uid,
             gid: config.gid,
@@ -479,6 +482,13 @@ impl Kernel {
 
     /// A CPU exception in the running thread.
     fn fault(&mut self, e: wax_cpu::Exception) {
+        if let wax_cpu::Exception::PageFault(f) = e {
+            if f.out_of_memory {
+                let p = self.threads[self.current].process;
+                self.out_of_memory(p);
+                return;
+            }
+        }
         let info = signal::from_fault(e, self.machine.cpu());
         let info = self.fault_signal(info);
         self.thread().trap = crate::sigframe::Trap::of(e);
