@@ -379,6 +379,7 @@ fn new_kernel(
         gid,
     };
     let mut kernel = Kernel::new(host, config);
+    kernel.set_rlimits(host::host_rlimits());
     kernel.mount_tmpfs(args.tmpfs_tmp);
     Ok(kernel)
 }
@@ -389,7 +390,9 @@ fn drive(kernel: &mut Kernel, stdin: &host::stdio::StdinShared) -> ExitStatus {
         if INTERRUPTED.swap(false, Ordering::Relaxed) {
             kernel.raise(2);
         }
-        match kernel.run(BUDGET) {
+        let status = kernel.run(BUDGET);
+        report_oom(kernel, "\n");
+        match status {
             RunStatus::Budget => {}
             RunStatus::Exited(s) => return s,
             RunStatus::Idle { deadline } => {
@@ -401,6 +404,29 @@ fn drive(kernel: &mut Kernel, stdin: &host::stdio::StdinShared) -> ExitStatus {
                 stdin.wait(wait);
             }
         }
+    }
+}
+
+/// One line on stderr for each guest process killed because guest
+/// memory ran out (`newline`: "\r\n" on a raw terminal).
+pub(crate) fn report_oom(kernel: &mut Kernel, newline: &str) {
+    for kill in kernel.take_oom_kills() {
+        eprint!(
+            "wax: guest memory ({}, --memory) ran out; process {} ({}) killed; \
+             raise it with --memory SIZE{newline}",
+            show_size(kill.memory),
+            kill.pid,
+            kill.comm
+        );
+    }
+}
+
+/// A memory size the way --memory takes it, in the largest exact unit.
+fn show_size(bytes: u64) -> String {
+    match bytes {
+        b if b % (1 << 30) == 0 => format!("{} GiB", b >> 30),
+        b if b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
+        b => format!("{b} bytes"),
     }
 }
 

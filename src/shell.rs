@@ -137,6 +137,7 @@ fn boot(args: &ShellArgs, fs: &mut wax_kernel::ext2::Ext2Fs) -> Result<Kernel, S
         gid: 0,
     };
     let mut kernel = Kernel::new(host, config);
+    kernel.set_rlimits(crate::host::host_rlimits());
     kernel.mount_tmpfs(false);
     let program = Program {
         file: file.as_mut(),
@@ -173,7 +174,9 @@ fn environment() -> Vec<Vec<u8>> {
 /// Runs the guest until bash exits, waiting for keys when it is idle.
 fn drive(kernel: &mut Kernel, input: &ConsoleInput) -> ExitStatus {
     loop {
-        match kernel.run(BUDGET) {
+        let status = kernel.run(BUDGET);
+        crate::report_oom(kernel, "\r\n");
+        match status {
             RunStatus::Budget => {}
             RunStatus::Exited(s) => return s,
             RunStatus::Idle { deadline } => {

@@ -1,7 +1,9 @@
 //! Userland C programs, one per kernel area (tests/programs/u_*.c):
 //! processes and exec, wait statuses and pipes, signals with handlers that
-//! change the saved context and the alternate stack, timers, threads,
-//! futex edge cases, memory mappings, files and errno values, sockets, and
+//! change the saved context and the alternate stack, timers, CPU-time
+//! accounting, threads, futex edge cases, resource limits and sysinfo,
+//! memory mappings, shared memory through an unlinked file (on a host
+//! directory and on `--tmpfs-tmp`), files and errno values, sockets, and
 //! poll/select/epoll.
 //!
 //! Each program is built twice, static (`gcc -m32 -static -O2`) and
@@ -22,7 +24,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::{c_program, c_program_dynamic, differences, Compare, Invocation, Run, TempDir};
+use common::{
+    c_program, c_program_dynamic, differences, run_with_timeout, Compare, Invocation, Run, TempDir,
+};
 
 /// Programs that differ from native today, with the reason found by
 /// `wax run --strace`. Each entry covers the static and the dynamic build.
@@ -41,11 +45,13 @@ enum Linkage {
 }
 
 /// One program run: `name` from tests/programs, optionally given a fresh
-/// scratch directory as its first argument, then `extra` arguments.
+/// scratch directory as its first argument, then `extra` arguments;
+/// under wax with `wax_opts` before the program.
 struct Case {
     name: &'static str,
     scratch_dir: bool,
     extra: &'static [&'static str],
+    wax_opts: &'static [&'static str],
     timeout: Duration,
 }
 
@@ -55,6 +61,7 @@ impl Case {
             name,
             scratch_dir: false,
             extra: &[],
+            wax_opts: &[],
             timeout: TIMEOUT,
         }
     }
@@ -66,9 +73,13 @@ impl Case {
         }
     }
 
-    /// The key in `KNOWN_FAILURES`: the name and the extra arguments.
+    /// The key in `KNOWN_FAILURES`: wax's options, the name and the extra
+    /// arguments.
     fn key(&self) -> String {
-        std::iter::once(self.name)
+        self.wax_opts
+            .iter()
+            .copied()
+            .chain(std::iter::once(self.name))
             .chain(self.extra.iter().copied())
             .collect::<Vec<_>>()
             .join(" ")
@@ -92,8 +103,17 @@ impl Case {
         };
         let native = invocation(&native_dir).run_native();
         let wax_inv = invocation(&wax_dir);
-        let wax = wax_inv.run_wax();
+        let wax = self.run_wax(&wax_inv);
         (wax_inv, native, wax)
+    }
+
+    fn run_wax(&self, inv: &Invocation) -> Run {
+        if self.wax_opts.is_empty() {
+            return inv.run_wax();
+        }
+        let mut cmd = common::wax_run();
+        cmd.args(self.wax_opts).arg(&inv.program).args(&inv.args);
+        run_with_timeout(cmd, &inv.stdin, inv.timeout)
     }
 }
 
@@ -165,6 +185,11 @@ both!(
 );
 both!(timers_static, timers_dynamic, Case::plain("u_timers"));
 both!(
+    cpu_time_accounting_static,
+    cpu_time_accounting_dynamic,
+    Case::plain("u_cputime")
+);
+both!(
     threads_sync_tls_atomics_static,
     threads_sync_tls_atomics_dynamic,
     Case::plain("u_threads")
@@ -178,6 +203,24 @@ both!(
     mmap_mprotect_mremap_static,
     mmap_mprotect_mremap_dynamic,
     Case::in_dir("u_mmap")
+);
+both!(
+    shared_file_mappings_static,
+    shared_file_mappings_dynamic,
+    Case {
+        // An unlinked file in a host directory, then one in the host's /tmp.
+        extra: &["/tmp"],
+        ..Case::in_dir("u_shm")
+    }
+);
+both!(
+    shared_file_mappings_tmpfs_static,
+    shared_file_mappings_tmpfs_dynamic,
+    Case {
+        extra: &["/tmp"],
+        wax_opts: &["--tmpfs-tmp"],
+        ..Case::plain("u_shm")
+    }
 );
 both!(
     files_and_errno_static,
@@ -195,6 +238,84 @@ both!(
     }
 );
 both!(sockets_static, sockets_dynamic, Case::in_dir("u_sockets"));
+both!(
+    resource_limits_from_host_static,
+    resource_limits_from_host_dynamic,
+    Case::plain("u_limits")
+);
+both!(
+    sysinfo_matches_proc_static,
+    sysinfo_matches_proc_dynamic,
+    Case::plain("u_sysinfo")
+);
+both!(
+    sysinfo_past_4g_memory_static,
+    sysinfo_past_4g_memory_dynamic,
+    Case {
+        // Memory in bytes no longer fits sysinfo's 32-bit fields.
+        wax_opts: &["--memory", "4G"],
+        ..Case::plain("u_sysinfo")
+    }
+);
+
+/// A guest that touches more memory than `--memory` is killed with
+/// SIGKILL as by Linux's OOM killer, and wax says why on stderr (natively
+/// the program just finishes: the host has the memory).
+#[test]
+fn out_of_memory_kills_like_the_oom_killer() {
+    let program = c_program("u_oom");
+    let run_with = |args: &[&str]| {
+        let mut cmd = common::wax_run();
+        cmd.args(["--memory", "64M"]).arg(&program).args(args);
+        run_with_timeout(cmd, &[], TIMEOUT)
+    };
+    let me = run_with(&["self"]);
+    assert!(
+        common::host_problems(&me).is_empty(),
+        "{:?}",
+        common::host_problems(&me)
+    );
+    assert_eq!(
+        me.status,
+        common::Status::Exited(128 + 9),
+        "{}",
+        me.stderr_text()
+    );
+    let said = "wax: guest memory (64 MiB, --memory) ran out; process 1000 (u_oom) killed; \
+                raise it with --memory SIZE";
+    assert!(
+        me.stderr_text().contains(said),
+        "stderr: {}",
+        me.stderr_text()
+    );
+    let child = run_with(&["child"]);
+    assert_eq!(
+        String::from_utf8_lossy(&child.stdout),
+        "child killed by signal 9\nparent still runs\n",
+        "stderr: {}",
+        child.stderr_text()
+    );
+    assert_eq!(child.status, common::Status::Exited(0));
+    assert!(child.stderr_text().contains("process 1001 (u_oom) killed"));
+}
+
+/// sysinfo's task count is machine-wide: natively it counts the host's
+/// tasks, under wax the guest's, so this runs under wax only and expects
+/// the program's own tasks.
+#[test]
+fn sysinfo_counts_the_guest_tasks() {
+    let program = c_program("u_sysinfo");
+    let mut cmd = common::wax_run();
+    cmd.arg(&program).arg("counts");
+    let run = run_with_timeout(cmd, &[], TIMEOUT);
+    let expected = "start 1\nfork 2\nthread 3\nzombie child, thread joined 2\nreaped 1\n";
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout),
+        expected,
+        "stderr: {}",
+        run.stderr_text()
+    );
+}
 both!(
     poll_select_epoll_static,
     poll_select_epoll_dynamic,

@@ -112,7 +112,11 @@ impl std::fmt::Display for Errno {
 }
 
 impl From<wax_cpu::PageFault> for Errno {
-    fn from(_: wax_cpu::PageFault) -> Errno {
-        Errno::EFAULT
+    fn from(f: wax_cpu::PageFault) -> Errno {
+        if f.out_of_memory {
+            Errno::ENOMEM
+        } else {
+            Errno::EFAULT
+        }
     }
 }

@@ -16,6 +16,7 @@
 //! reaps them at once. `run` reports `Exited` when the first process ends,
 //! whatever its descendants still do (as a shell returns to its prompt).
 
+use crate::cputime::Mode;
 use crate::elf::{Elf, ElfError};
 use crate::errno::Errno;
 use crate::loader::{self, StackInfo};
@@ -157,6 +158,12 @@ pub struct Kernel {
     /// The last value RDTSC returned (reads strictly increase, across all
     /// threads, like one invariant TSC).
     last_tsc: u64,
+    /// Processes killed for lack of memory, not yet taken by the host.
+    pub(crate) oom_kills: Vec<crate::oom::OomKill>,
+    /// The resource limits the first process starts with.
+    pub(crate) rlimits: crate::process::Rlimits,
+    /// CPU time of every guest thread since boot (`cputime.rs`).
+    pub(crate) cpu_total: crate::cputime::CpuTime,
 }
 
 impl Kernel {
@@ -183,8 +190,12 @@ impl Kernel {
         let _ = vfs.mount(b"/dev", Box::new(devfs));
         let _ = vfs.mount(b"/proc", Box::new(ProcFs::new(proc_info.clone())));
         let boot = host.clock.monotonic();
+        let machine = Machine::new(config.memory);
+        // What the guest is told (sysinfo, /proc/meminfo): the machine as
+        // built, which the host may have clamped (wasm32 has less).
+        let memory = machine.bytes();
         Kernel {
-            machine: Machine::new(config.memory),
+            machine,
             vfs,
             clock: host.clock,
             entropy: host.entropy,
@@ -197,10 +208,13 @@ impl Kernel {
             proc_info,
             console,
             boot,
+            cpu_total: Default::default(),
+            rlimits: default_rlimits(),
+            oom_kills: Vec::new(),
             host_signals: 0,
             uid: config.uid,
             gid: config.gid,
-            memory: config.memory,
+            memory,
             next_pid: FIRST_PID + 1,
             init: 0,
             shown: None,
@@ -278,7 +292,7 @@ impl Kernel {
             cwd,
             umask: 0o022,
             actions: [signal::SigAction::default(); signal::NSIG as usize],
-            rlimits: default_rlimits(),
+            rlimits: self.rlimits,
             exe,
             state: ProcState::Alive,
             exit_signal: signal::SIGCHLD,
@@ -290,8 +304,8 @@ impl Kernel {
             timers: Vec::new(),
             vfork_parent: None,
             lent: false,
-            ticks: 0,
-            child_ticks: 0,
+            times: Default::default(),
+            child_times: Default::default(),
             did_exec: true,
             child_events: 0,
         };
@@ -420,6 +434,8 @@ impl Kernel {
     /// Runs guest code for about `budget` instructions.
     pub fn run(&mut self, budget: u64) -> RunStatus {
         let mut left = budget;
+        // When the last stretch of guest work ended (`cputime.rs`).
+        let mut mark = None;
         loop {
             if let Some(s) = self.exit {
                 return RunStatus::Exited(s);
@@ -441,6 +457,7 @@ impl Kernel {
             let p = self.threads[t].process;
             let proc = &mut self.procs[p];
             let (cpu, mut mem) = self.machine.guest(&mut proc.space);
+            let start = mark.unwrap_or_else(|| self.clock.monotonic());
             // EFLAGS.TF: one instruction at a time, so the interpreter's
             // block loop never has to look at it.
             let stepping = cpu.eflags & wax_cpu::state::flag::TF != 0;
@@ -449,7 +466,8 @@ impl Kernel {
             } else {
                 wax_cpu::run(cpu, &mut mem, &mut proc.cache, slice)
             };
-            proc.ticks += r.executed;
+            let user_end = self.charge(t, Mode::User, start);
+            mark = Some(user_end);
             left = left.saturating_sub(r.executed);
             let th = &mut self.threads[t];
             th.slice = th.slice.saturating_sub(r.executed);
@@ -465,7 +483,11 @@ impl Kernel {
             // kernel's return restores it only for the next instruction.
             if stepping && matches!(r.exit, Exit::BudgetSpent | Exit::Rdtsc) {
                 self.single_step_trap();
+            } else if matches!(r.exit, Exit::BudgetSpent | Exit::SingleStep) {
+                // No kernel work: the next stretch of user time starts here.
+                continue;
             }
+            mark = Some(self.charge(t, Mode::System, user_end));
         }
     }
 
@@ -511,6 +533,13 @@ impl Kernel {
 
     /// A CPU exception in the running thread.
     fn fault(&mut self, e: wax_cpu::Exception) {
+        if let wax_cpu::Exception::PageFault(f) = e {
+            if f.out_of_memory {
+                let p = self.threads[self.current].process;
+                self.out_of_memory(p);
+                return;
+            }
+        }
         let info = signal::from_fault(e, self.machine.cpu());
         let info = self.fault_signal(info);
         let present = match e {
@@ -557,6 +586,14 @@ impl Kernel {
         }
         let t = self.current;
         self.signal_thread(t, full);
+    }
+
+    /// Sets the resource limits (getrlimit's `(soft, hard)` by RLIMIT_*
+    /// number, `u64::MAX` for unlimited) the first process starts with,
+    /// as a process started by the host would inherit them. Call before
+    /// starting it.
+    pub fn set_rlimits(&mut self, limits: crate::process::Rlimits) {
+        self.rlimits = limits;
     }
 
     /// The kernel's monotonic clock (for hosts computing wait times).

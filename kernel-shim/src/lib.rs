@@ -15,6 +15,7 @@
 //! Pure: no host I/O, builds for `wasm32-unknown-unknown`.
 
 pub mod anon;
+pub mod cputime;
 pub mod elf;
 pub mod epoll;
 pub mod errno;
@@ -27,6 +28,7 @@ pub mod inotify;
 pub mod kernel;
 pub mod loader;
 pub mod mm;
+pub mod oom;
 pub mod pagecache;
 pub mod pipe;
 pub mod process;
@@ -47,3 +49,4 @@ pub mod vfs;
 pub use elf::ElfError;
 pub use errno::Errno;
 pub use kernel::{Config, ExecError, ExitStatus, Host, Kernel, Program, RunStatus};
+pub use oom::OomKill;

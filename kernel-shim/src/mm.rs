@@ -146,6 +146,26 @@ impl Vma {
         })
     }
 
+    /// Whether `next` starts where `self` ends and Linux would keep the
+    /// two as one mapping: same protection and sharing, and the same
+    /// file at the next offset or both anonymous (shared anonymous
+    /// memory only with itself).
+    fn merges_with(&self, next: &Vma) -> bool {
+        let same_backing = match (&self.file, &next.file) {
+            (None, None) => !self.shared || self.share_id == next.share_id,
+            (Some(a), Some(b)) => {
+                std::rc::Rc::ptr_eq(&a.file, &b.file)
+                    && next.offset == self.offset + u64::from(self.end - self.start)
+            }
+            _ => false,
+        };
+        self.end == next.start
+            && self.prot == next.prot
+            && self.shared == next.shared
+            && self.dontfork == next.dontfork
+            && same_backing
+    }
+
     /// Whether `addr` is in a whole page past the end of the file.
     pub fn past_eof(&self, addr: u32) -> bool {
         let page = addr & !(PAGE_SIZE - 1);
@@ -215,6 +235,25 @@ impl Mm {
             v.dontfork = on;
             self.insert(v);
         }
+    }
+
+    /// The end of the mapping that holds `addr` as Linux sees it: the
+    /// records that continue one another without a gap and that Linux
+    /// would have merged into one `vm_area_struct` (wax keeps the pieces
+    /// mmap and mprotect leave), for mremap's "inside one mapping" rule.
+    pub fn extent_end(&self, addr: u32) -> Option<u32> {
+        let first = self
+            .vmas
+            .iter()
+            .position(|v| v.start <= addr && addr < v.end)?;
+        let mut end = self.vmas[first].end;
+        for pair in self.vmas[first..].windows(2) {
+            if !pair[0].merges_with(&pair[1]) {
+                break;
+            }
+            end = pair[1].end;
+        }
+        Some(end)
     }
 
     /// Bytes of all mappings (VmSize, without the images and stack the
@@ -338,5 +377,22 @@ mod tests {
         assert_eq!(mm.mapped_bytes(), 0x4000);
         assert!(mm.overlaps(0x4fff, 0x6000));
         assert!(!mm.overlaps(0x5000, 0x8000));
+    }
+
+    #[test]
+    fn extent_joins_what_linux_would_merge() {
+        let mut mm = Mm::default();
+        mm.insert(anon(0x1000, 0x3000));
+        mm.insert(anon(0x3000, 0x4000));
+        mm.insert(anon(0x5000, 0x6000));
+        assert_eq!(mm.extent_end(0x2000), Some(0x4000));
+        assert_eq!(mm.extent_end(0x5000), Some(0x6000));
+        assert_eq!(mm.extent_end(0x4000), None);
+        mm.protect(0x3000, 0x4000, 1);
+        assert_eq!(mm.extent_end(0x1000), Some(0x3000));
+        let mut shared = anon(0x6000, 0x7000);
+        shared.shared = true;
+        mm.insert(shared);
+        assert_eq!(mm.extent_end(0x5000), Some(0x6000));
     }
 }

@@ -13,10 +13,11 @@
 //! waited for is a zombie: its memory is released at once, its slot keeps
 //! the wait status.
 
+use crate::cputime::CpuTime;
 use crate::errno::{Errno, KResult};
 use crate::mm::Mm;
 use crate::signal::{SigAction, SigQueue, NSIG};
-use crate::vfs::{DirEntry, FileHandle, Ino, Location, MountId};
+use crate::vfs::{Attr, DirEntry, FileHandle, Ino, Location, MountId, Vfs};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wax_cpu::{AddressSpace, CpuState, DecodeCache};
@@ -69,6 +70,20 @@ impl OpenFile {
     pub fn can_write(&self) -> bool {
         self.flags & oflag::O_ACCMODE != oflag::O_RDONLY && self.flags & oflag::O_PATH == 0
     }
+
+    /// The attributes of the open node: its file system's, unless the
+    /// handle holds a file that node no longer names (unlinked, or
+    /// another file now at its path), which only the handle can describe.
+    pub fn attr(&self, vfs: &mut Vfs) -> KResult<Attr> {
+        let (m, ino) = self.node.ok_or(Errno::EBADF)?;
+        let held = self.handle.as_ref().and_then(|h| h.held_attr());
+        match (vfs.fs(m).getattr(ino), held) {
+            (Ok(a), Some(h)) if (a.dev, a.ino) != (h.dev, h.ino) => Ok(h),
+            (Ok(a), _) => Ok(a),
+            (Err(_), Some(h)) => Ok(h),
+            (Err(e), None) => Err(e),
+        }
+    }
 }
 
 /// One descriptor slot.
@@ -78,8 +93,10 @@ pub struct Fd {
     pub cloexec: bool,
 }
 
-/// Soft limit on open descriptors (RLIMIT_NOFILE).
-pub const NOFILE: usize = 1024;
+/// The most descriptors a table can hold (Linux's default fs.nr_open).
+/// RLIMIT_NOFILE is checked by the system calls; this bounds the table's
+/// memory whatever limit the host passed on.
+pub const NR_OPEN: usize = 1 << 20;
 
 /// The descriptor table.
 #[derive(Clone, Default)]
@@ -102,10 +119,10 @@ impl FdTable {
     /// Installs at the lowest free slot >= `min`.
     pub fn insert_from(&mut self, min: u32, fd: Fd) -> KResult<u32> {
         let start = min as usize;
-        if start >= NOFILE {
+        if start >= NR_OPEN {
             return Err(Errno::EINVAL);
         }
-        let slot = (start..NOFILE)
+        let slot = (start..NR_OPEN)
             .find(|&i| self.slots.get(i).is_none_or(Option::is_none))
             .ok_or(Errno::EMFILE)?;
         self.set(slot as u32, fd)?;
@@ -119,7 +136,7 @@ impl FdTable {
     /// Puts `fd` at `n`, returning what was there.
     pub fn set(&mut self, n: u32, fd: Fd) -> KResult<Option<Fd>> {
         let n = n as usize;
-        if n >= NOFILE {
+        if n >= NR_OPEN {
             return Err(Errno::EBADF);
         }
         if self.slots.len() <= n {
@@ -291,6 +308,8 @@ pub struct Thread {
     pub slice: u64,
     /// The last fault (sigcontext trapno, err, cr2).
     pub trap: crate::sigframe::Trap,
+    /// CPU time of this thread (CLOCK_THREAD_CPUTIME_ID, RUSAGE_THREAD).
+    pub times: CpuTime,
 }
 
 impl Thread {
@@ -313,6 +332,7 @@ impl Thread {
             wait_set: 0,
             slice: 0,
             trap: Default::default(),
+            times: Default::default(),
         }
     }
 
@@ -324,17 +344,24 @@ impl Thread {
 /// Resource limits (RLIM_NLIMITS = 16), (soft, hard).
 pub type Rlimits = [(u64, u64); 16];
 
+/// The RLIMIT_* index of the descriptor limit.
+pub const RLIMIT_NOFILE: usize = 7;
+
 pub const RLIM_INFINITY: u64 = u64::MAX;
 
+/// Linux's limits for a first process when the host gives none (a
+/// browser); the CLI passes the host's own ([`crate::Kernel::set_rlimits`]).
 pub fn default_rlimits() -> Rlimits {
     let mut r = [(RLIM_INFINITY, RLIM_INFINITY); 16];
     r[3] = (8 << 20, RLIM_INFINITY); // RLIMIT_STACK
     r[4] = (0, RLIM_INFINITY); // RLIMIT_CORE
     r[6] = (63_000, 63_000); // RLIMIT_NPROC
-    r[7] = (NOFILE as u64, 4096); // RLIMIT_NOFILE
+    r[7] = (1024, 4096); // RLIMIT_NOFILE
     r[8] = (8 << 20, 8 << 20); // RLIMIT_MEMLOCK
     r[11] = (63_000, 63_000); // RLIMIT_SIGPENDING
     r[12] = (819_200, 819_200); // RLIMIT_MSGQUEUE
+    r[13] = (0, 0); // RLIMIT_NICE
+    r[14] = (0, 0); // RLIMIT_RTPRIO
     r
 }
 
@@ -419,11 +446,10 @@ pub struct Process {
     /// Counts state changes of children (a parked wait4 looks again when
     /// it moves).
     pub child_events: u32,
-    /// Instructions retired by the process's threads (ITIMER_VIRTUAL,
-    /// CPU clocks, times()).
-    pub ticks: u64,
-    /// Instructions of waited-for children (times(), RUSAGE_CHILDREN).
-    pub child_ticks: u64,
+    /// CPU time of the process's threads, living and gone (`cputime.rs`).
+    pub times: CpuTime,
+    /// CPU time of reaped children and their reaped descendants.
+    pub child_times: CpuTime,
     /// Whether the process has called execve (setpgid on a child after
     /// its exec is EACCES).
     pub did_exec: bool,

@@ -15,6 +15,7 @@
 //! refused (EINVAL); CLONE_FILES/CLONE_FS/CLONE_SIGHAND between distinct
 //! processes copy instead of sharing.
 
+use crate::cputime::CpuTime;
 use crate::errno::{Errno, KResult};
 use crate::kernel::{ExitStatus, Kernel, FIRST_PID};
 use crate::process::{wstatus, FdTable, ProcState, Process, StopReport, Thread, ThreadState};
@@ -77,6 +78,8 @@ pub struct Reaped {
     /// si_code for waitid (CLD_*), and si_status.
     pub code: i32,
     pub si_status: u32,
+    /// The child's CPU time with its reaped descendants' (rusage).
+    pub times: CpuTime,
 }
 
 /// Highest pid before wrapping (Linux's default pid_max on 32-bit).
@@ -213,8 +216,8 @@ impl Kernel {
             timers: Vec::new(),
             vfork_parent: None,
             lent: false,
-            ticks: 0,
-            child_ticks: 0,
+            times: Default::default(),
+            child_times: Default::default(),
             did_exec: false,
             child_events: 0,
         };
@@ -412,11 +415,14 @@ impl Kernel {
             }
             if !keep {
                 q.state = ProcState::Reaped;
-                let ticks = q.ticks + q.child_ticks;
                 let me = self.threads[self.current].process;
-                self.procs[me].child_ticks += ticks;
+                let times = reaped_times(&self.procs[c]);
+                self.procs[me].child_times.add(times);
             }
-            return Some(report_exit(pid, status));
+            return Some(Reaped {
+                times: reaped_times(&self.procs[c]),
+                ..report_exit(pid, status)
+            });
         }
         if options & wo::WUNTRACED != 0 {
             if let Some(sig) = q.report.stopped {
@@ -428,6 +434,7 @@ impl Kernel {
                     status: wstatus::stopped(sig),
                     code: crate::signal::CLD_STOPPED,
                     si_status: sig,
+                    times: reaped_times(q),
                 });
             }
         }
@@ -440,6 +447,7 @@ impl Kernel {
                 status: wstatus::CONTINUED,
                 code: crate::signal::CLD_CONTINUED,
                 si_status: crate::signal::SIGCONT,
+                times: reaped_times(q),
             });
         }
         None
@@ -455,6 +463,19 @@ impl Kernel {
     /// The thread slot with tid `tid`.
     pub(crate) fn find_tid(&self, tid: u32) -> Option<usize> {
         self.threads.iter().position(|t| t.alive() && t.tid == tid)
+    }
+
+    /// Tasks the machine holds, as Linux's nr_threads counts them (sysinfo,
+    /// /proc/loadavg): living threads, and each zombie process until it
+    /// is reaped.
+    pub(crate) fn task_count(&self) -> u32 {
+        let threads = self.threads.iter().filter(|t| t.alive()).count();
+        let zombies = self
+            .procs
+            .iter()
+            .filter(|p| matches!(p.state, ProcState::Zombie(_)))
+            .count();
+        (threads + zombies) as u32
     }
 
     /// The first process's pid.
@@ -489,7 +510,16 @@ fn report_exit(pid: u32, status: u32) -> Reaped {
         status,
         code,
         si_status,
+        times: CpuTime::default(),
     }
+}
+
+/// What wait reports as a child's usage: its own and its reaped
+/// descendants' CPU time (Linux's RUSAGE_BOTH of the child).
+fn reaped_times(q: &Process) -> CpuTime {
+    let mut t = q.times;
+    t.add(q.child_times);
+    t
 }
 
 #[cfg(test)]

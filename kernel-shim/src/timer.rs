@@ -2,9 +2,12 @@
 //! expiry is checked by the run loop, and the earliest real-time expiry
 //! is part of the deadline `run` reports when idle.
 //!
-//! ITIMER_VIRTUAL and ITIMER_PROF count the process's executed guest
-//! instructions as nanoseconds (one instruction ≈ 1 ns), an approximation
-//! of CPU time that keeps runs deterministic.
+//! ITIMER_VIRTUAL counts the process's user CPU time, ITIMER_PROF its
+//! user and system time, and a POSIX timer on a CPU-time clock the
+//! process's CPU time (`cputime.rs`; partial: a timer on
+//! CLOCK_THREAD_CPUTIME_ID or on another process's clock counts the
+//! timer's own process). Those expire only while the process runs, so
+//! they are not part of the deadline `run` reports when idle.
 
 use crate::kernel::Kernel;
 use crate::process::ITimer;
@@ -21,25 +24,44 @@ impl Kernel {
         if !armed {
             return;
         }
-        let now = self.clock.monotonic().as_nanos();
         for p in 0..self.procs.len() {
             if !self.procs[p].alive() {
                 continue;
             }
-            let ticks = i128::from(self.procs[p].ticks);
             for (i, sig) in [(0, SIGALRM), (1, SIGVTALRM), (2, SIGPROF)] {
-                let clock = if i == 0 { now } else { ticks };
+                let now = self.itimer_now(p, i);
                 let t = &mut self.procs[p].itimers[i];
-                if expire(t, clock).is_some() {
+                if expire(t, now).is_some() {
                     self.signal_process(p, Siginfo::kernel(sig));
                 }
             }
-            self.fire_posix_timers(p, now);
+            self.fire_posix_timers(p);
         }
     }
 
-    fn fire_posix_timers(&mut self, p: usize, now: i128) {
+    /// The clock interval timer `which` of process slot `p` counts, in ns.
+    pub(crate) fn itimer_now(&self, p: usize, which: usize) -> i128 {
+        let times = self.procs[p].times;
+        match which {
+            0 => self.clock.monotonic().as_nanos(),
+            1 => i128::from(times.user),
+            _ => i128::from(times.total()),
+        }
+    }
+
+    /// The time base a POSIX timer of process slot `p` on `clock` counts
+    /// in: the process's CPU time for a CPU-time clock, else monotonic.
+    pub(crate) fn timer_base(&self, p: usize, clock: u32) -> i128 {
+        if crate::cputime::is_cpu_clock(clock) {
+            i128::from(self.procs[p].times.total())
+        } else {
+            self.clock.monotonic().as_nanos()
+        }
+    }
+
+    fn fire_posix_timers(&mut self, p: usize) {
         for i in 0..self.procs[p].timers.len() {
+            let now = self.timer_base(p, self.procs[p].timers[i].clock);
             let tm = &mut self.procs[p].timers[i];
             let mut it = ITimer {
                 next: tm.next,
@@ -76,7 +98,11 @@ impl Kernel {
         let mut best: Option<i128> = None;
         for p in self.procs.iter().filter(|p| p.alive()) {
             let real = p.itimers[0].next;
-            let posix = p.timers.iter().map(|t| t.next);
+            let posix = p
+                .timers
+                .iter()
+                .filter(|t| !crate::cputime::is_cpu_clock(t.clock))
+                .map(|t| t.next);
             for n in std::iter::once(real).chain(posix).filter(|&n| n != 0) {
                 best = Some(best.map_or(n, |b| b.min(n)));
             }

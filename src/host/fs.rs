@@ -7,7 +7,10 @@
 //! never follows a symlink on the host's behalf (lstat, O_NOFOLLOW).
 //! A rename rewrites the paths of the moved node and of every node below
 //! it, so descriptors and working directories below a moved directory
-//! keep working.
+//! keep working. An unlinked file's node forgets its path: a new file
+//! created there is another node, and the old one lives on only through
+//! its open descriptors, whose host file answers `fstat`
+//! ([`FileHandle::held_attr`]).
 //!
 //! Ownership and modes: the guest may chown and chmod files the host user
 //! cannot (a guest root on an unprivileged host). What the guest sets is
@@ -50,7 +53,8 @@ struct Overlay {
 
 pub struct HostFs {
     root: PathBuf,
-    paths: Vec<PathBuf>,
+    /// The path of each node; `None` once it was unlinked.
+    paths: Vec<Option<PathBuf>>,
     ids: HashMap<PathBuf, Ino>,
     overlay: HashMap<(u64, u64), Overlay>,
 }
@@ -72,7 +76,7 @@ impl HostFs {
             return i;
         }
         let i = self.paths.len() as Ino;
-        self.paths.push(rel.clone());
+        self.paths.push(Some(rel.clone()));
         self.ids.insert(rel, i);
         i
     }
@@ -80,7 +84,7 @@ impl HostFs {
     fn rel(&self, ino: Ino) -> KResult<&Path> {
         self.paths
             .get(ino as usize)
-            .map(PathBuf::as_path)
+            .and_then(Option::as_deref)
             .ok_or(Errno::ENOENT)
     }
 
@@ -111,11 +115,16 @@ impl HostFs {
         Ok(())
     }
 
-    /// Rewrites the interned paths at and below `from` to lie below `to`.
+    /// Rewrites the interned paths at and below `from` to lie below `to`;
+    /// a node that was at `to` (replaced) loses its path.
     fn moved(&mut self, from: &Path, to: &Path) {
+        if from == to {
+            return;
+        }
+        self.forget_path(to);
         let ids = &mut self.ids;
-        ids.remove(to);
         for (i, p) in self.paths.iter_mut().enumerate() {
+            let Some(p) = p else { continue };
             if let Ok(rest) = p.strip_prefix(from) {
                 let new = if rest.as_os_str().is_empty() {
                     to.to_path_buf()
@@ -126,6 +135,14 @@ impl HostFs {
                 *p = new.clone();
                 ids.insert(new, i as Ino);
             }
+        }
+    }
+
+    /// Detaches the node of an unlinked path from it, so the path names
+    /// a new node once something is created there again.
+    fn forget_path(&mut self, rel: &Path) {
+        if let Some(i) = self.ids.remove(rel) {
+            self.paths[i as usize] = None;
         }
     }
 
@@ -360,12 +377,14 @@ impl FileSystem for HostFs {
     }
 
     fn unlink(&mut self, dir: Ino, name: &[u8]) -> KResult<()> {
-        let (full, _) = self.child(dir, name)?;
+        let (full, rel) = self.child(dir, name)?;
         if fs::symlink_metadata(&full).map_err(errno)?.is_dir() {
             return Err(Errno::EISDIR);
         }
         self.forget_if_last(&full);
-        fs::remove_file(full).map_err(errno)
+        fs::remove_file(full).map_err(errno)?;
+        self.forget_path(&rel);
+        Ok(())
     }
 
     fn rmdir(&mut self, dir: Ino, name: &[u8]) -> KResult<()> {
@@ -483,5 +502,8 @@ impl FileHandle for HostFile {
     }
     fn sync(&mut self) -> KResult<()> {
         self.0.sync_all().map_err(errno)
+    }
+    fn held_attr(&self) -> Option<Attr> {
+        self.0.metadata().ok().map(|m| attr_of(&m))
     }
 }

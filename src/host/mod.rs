@@ -12,6 +12,36 @@ use std::io::Read;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use wax_devices::{Clock, Entropy, SeededEntropy, Timespec};
 
+/// This process's resource limits by RLIMIT_* number, for the guest to
+/// start from (as a program started by `wax` inherits them natively, and
+/// as under qemu-i386). A limit the host does not report stays as Linux
+/// sets it for a first process.
+pub fn host_rlimits() -> wax_kernel::process::Rlimits {
+    let mut limits = wax_kernel::process::default_rlimits();
+    for (res, limit) in limits.iter_mut().enumerate() {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: `r` is a valid, writable rlimit; an unknown resource
+        // number only makes getrlimit fail with EINVAL.
+        if unsafe { libc::getrlimit(res as _, &mut r) } == 0 {
+            *limit = (widen(r.rlim_cur), widen(r.rlim_max));
+        }
+    }
+    limits
+}
+
+/// A host limit in the kernel's terms (RLIM_INFINITY is `u64::MAX`).
+#[allow(clippy::unnecessary_cast)] // rlim_t is narrower on 32-bit hosts
+fn widen(v: libc::rlim_t) -> u64 {
+    if v == libc::RLIM_INFINITY {
+        u64::MAX
+    } else {
+        v as u64
+    }
+}
+
 /// Wall clock from `SystemTime`, monotonic clock from `Instant`.
 pub struct HostClock {
     start: Instant,

@@ -397,7 +397,7 @@ pub fn sys_close_range(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// The soft RLIMIT_NOFILE of the caller.
 fn nofile(k: &mut Kernel) -> u64 {
-    k.proc().rlimits[7].0
+    k.proc().rlimits[crate::process::RLIMIT_NOFILE].0
 }
 
 /// EMFILE (undoing the insert) if descriptor `n` is at or past the soft
@@ -515,9 +515,7 @@ fn write_host(k: &mut Kernel, fd: u32, data: &[u8], pos: Option<u64>) -> SysResu
 
 /// The size of an open file's node (the offset after an append).
 fn end_of(k: &mut Kernel, f: &OpenFile) -> u64 {
-    f.node
-        .and_then(|(m, ino)| k.vfs.fs(m).getattr(ino).ok())
-        .map_or(f.offset, |a| a.size)
+    f.attr(&mut k.vfs).map_or(f.offset, |a| a.size)
 }
 
 pub fn sys_read(k: &mut Kernel, a: &Args) -> SysResult {
@@ -664,6 +662,9 @@ pub fn sys_dup(k: &mut Kernel, a: &Args) -> SysResult {
 
 fn dup_to(k: &mut Kernel, old: u32, new: u32, cloexec: bool) -> SysResult {
     let file = k.proc().fds.file(old)?;
+    if u64::from(new) >= nofile(k) {
+        return Err(Errno::EBADF.into());
+    }
     k.proc().fds.set(new, Fd { file, cloexec })?;
     Ok(new)
 }

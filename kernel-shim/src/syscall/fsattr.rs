@@ -317,32 +317,32 @@ pub fn sys_fallocate(k: &mut Kernel, a: &Args) -> SysResult {
         return Err(Errno::EOPNOTSUPP.into());
     }
     let file = k.proc().fds.file(a[0])?;
-    let mut f = file.borrow_mut();
-    if !f.can_write() {
+    if !file.borrow().can_write() {
         return Err(Errno::EBADF.into());
     }
     touch_clock(k);
+    let (node, end) = (file.borrow().node, off as u64 + len as u64);
+    let size = file.borrow().attr(&mut k.vfs).map_or(0, |a| a.size);
+    k.flush_shared_of(node);
+    allocate(&mut file.borrow_mut(), off as u64, len as u64, size)?;
+    if end > size {
+        // Pages the file grew into appear in its mappings.
+        k.resize_mappings_of(node, end);
+    }
+    Ok(0)
+}
+
+/// fallocate mode 0 on an open file of `size` bytes.
+fn allocate(f: &mut crate::process::OpenFile, off: u64, len: u64, size: u64) -> KResult<()> {
     let h = f.handle.as_mut().ok_or(Errno::ENODEV)?;
     if h.is_stream() {
-        return Err(Errno::ESPIPE.into());
+        return Err(Errno::ESPIPE);
     }
-    match h.allocate(off as u64, len as u64) {
+    match h.allocate(off, len) {
         // A file system without allocation: grow the file with a hole.
-        Err(Errno::EOPNOTSUPP) => {
-            let end = off as u64 + len as u64;
-            let size = f
-                .node
-                .and_then(|(m, i)| k.vfs.fs(m).getattr(i).ok())
-                .map_or(0, |a| a.size);
-            if end > size {
-                f.handle.as_mut().ok_or(Errno::ENODEV)?.set_len(end)?;
-            }
-            Ok(0)
-        }
-        r => {
-            r?;
-            Ok(0)
-        }
+        Err(Errno::EOPNOTSUPP) if off + len > size => h.set_len(off + len),
+        Err(Errno::EOPNOTSUPP) => Ok(()),
+        r => r,
     }
 }
 
@@ -480,11 +480,7 @@ fn lock_range(k: &mut Kernel, file: &FileRef, fl: &Flock) -> KResult<(u64, u64)>
     let base = match fl.l_whence {
         0 => 0,
         1 => file.borrow().offset as i64,
-        2 => {
-            let node = file.borrow().node;
-            let (m, ino) = node.ok_or(Errno::EBADF)?;
-            k.vfs.fs(m).getattr(ino)?.size as i64
-        }
+        2 => file.borrow().attr(&mut k.vfs)?.size as i64,
         _ => return Err(Errno::EINVAL),
     };
     let start = base.checked_add(fl.l_start).ok_or(Errno::EOVERFLOW)?;

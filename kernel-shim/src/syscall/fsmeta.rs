@@ -49,15 +49,12 @@ fn fd_attr(k: &mut Kernel, fd: u32) -> KResult<Attr> {
 
 /// Attributes of an open file: its node's, or what its handle reports.
 fn file_attr(k: &mut Kernel, file: &crate::process::FileRef) -> KResult<Attr> {
-    let node = file.borrow().node;
-    match node {
-        Some((m, ino)) => k.vfs.fs(m).getattr(ino),
-        None => {
-            let mut f = file.borrow_mut();
-            let own = f.handle.as_mut().and_then(|h| h.stat());
-            Ok(own.unwrap_or_else(crate::vfs::dev::console_attr))
-        }
+    let f = file.borrow();
+    if f.node.is_some() {
+        return f.attr(&mut k.vfs);
     }
+    let own = f.handle.as_ref().and_then(|h| h.stat());
+    Ok(own.unwrap_or_else(crate::vfs::dev::console_attr))
 }
 
 /// The i386 `struct stat64` (96 bytes).

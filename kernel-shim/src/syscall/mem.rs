@@ -15,8 +15,8 @@
 //! then reloads them ([`Kernel::flush_shared_of`],
 //! [`Kernel::refresh_shared_of`]), so read/write and MAP_SHARED agree. Not
 //! done: a write(2) does not reach untouched MAP_PRIVATE pages of a file
-//! that no MAP_SHARED mapping holds (they are copies), and mremap moves a
-//! shared file mapping into fresh frames. Whole pages past the end of the
+//! that no MAP_SHARED mapping holds (they are copies). mremap moves
+//! frames, never contents, so a moved shared mapping stays shared. Whole pages past the end of the
 //! file are left out of the page table (truncate adjusts them); a touch
 //! there raises SIGBUS ([`Kernel::fault_signal`]).
 //!
@@ -99,7 +99,7 @@ fn map_source(k: &mut Kernel, fd: u32, shared_write: bool) -> KResult<MapFile> {
         return Err(Errno::ENODEV);
     }
     let attr = match f.node {
-        Some((m, ino)) => k.vfs.fs(m).getattr(ino).ok(),
+        Some(_) => f.attr(&mut k.vfs).ok(),
         None => f.handle.as_ref().and_then(|h| h.stat()),
     };
     let path = f.location.as_ref().map(|l| l.path()).unwrap_or_default();
@@ -412,6 +412,14 @@ pub fn sys_mremap(k: &mut Kernel, a: &Args) -> SysResult {
         .prot_at(&proc.space, GuestAddr(old))
         .or_else(|| proc.mm.find(old).map(|v| Prot(v.prot)))
         .ok_or(Errno::EFAULT)?;
+    // Shrinking in place only unmaps the tail; anything else works on
+    // one mapping and fails with EFAULT when the range leaves it (Linux
+    // before 6.17 for MREMAP_FIXED too; 6.17 lets a same-size move span
+    // several mappings).
+    let shrinks = flags & MREMAP_FIXED == 0 && new_size <= old_size;
+    if !shrinks && !inside_one_mapping(k, old, old_size.min(new_size)) {
+        return Err(Errno::EFAULT.into());
+    }
     if flags & MREMAP_FIXED != 0 {
         return move_mapping(k, old, old_size, new_size, prot, Some(fixed));
     }
@@ -431,6 +439,18 @@ pub fn sys_mremap(k: &mut Kernel, a: &Args) -> SysResult {
         return Err(Errno::ENOMEM.into());
     }
     move_mapping(k, old, old_size, new_size, prot, None)
+}
+
+/// Whether `start..start+len` lies inside the one mapping that holds
+/// `start`: merged mapping records, or for memory the loader mapped
+/// (which has no record) pages that are all present.
+fn inside_one_mapping(k: &mut Kernel, start: u32, len: u32) -> bool {
+    let end = u64::from(start) + u64::from(len);
+    let p = proc_slot(k);
+    match k.procs[p].mm.extent_end(start) {
+        Some(e) => end <= u64::from(e),
+        None => all_mapped(k, start, end) && !k.procs[p].mm.overlaps(start, end),
+    }
 }
 
 /// Extends the mapping at `old` by `grow` bytes after its end.
@@ -455,7 +475,9 @@ fn grow_in_place(k: &mut Kernel, old: u32, old_size: u32, grow: u32, prot: Prot)
 }
 
 /// Moves `old..old+old_size` to a new place (`to`, or a free range) of
-/// `new_size` bytes, copying the pages; the old range is unmapped.
+/// `new_size` bytes: the frames move (shared pages stay shared with
+/// other mappings, private ones keep their copy-on-write state), the
+/// records follow them, and a grown tail is filled like a new mapping.
 fn move_mapping(
     k: &mut Kernel,
     old: u32,
@@ -464,70 +486,83 @@ fn move_mapping(
     prot: Prot,
     to: Option<u32>,
 ) -> SysResult {
+    let new = move_target(k, old, old_size, new_size, to)?;
     let p = proc_slot(k);
-    let new = match to {
-        Some(t) => {
-            let overlap = u64::from(t) < u64::from(old) + u64::from(old_size)
-                && u64::from(old) < u64::from(t) + u64::from(new_size);
-            if !aligned(t) || overlap || u64::from(t) + u64::from(new_size) > u64::from(TASK_SIZE) {
-                return Err(Errno::EINVAL.into());
-            }
-            unmap_range(k, t, new_size)?;
-            t
-        }
-        None => {
-            let proc = &k.procs[p];
-            mm::find_free_in(&mut k.machine, &proc.space, &proc.mm, new_size, 0)
-                .ok_or(Errno::ENOMEM)?
-        }
-    };
-    let moved: Vec<Vma> = k.procs[p]
-        .mm
-        .vmas
-        .iter()
-        .filter(|v| v.start < old + old_size && old < v.end)
-        .cloned()
-        .collect();
-    let shared = moved.first().is_some_and(|v| v.shared);
-    let space = &mut k.procs[p].space;
-    k.machine
-        .map(space, GuestAddr(new), new_size, Prot::RW, shared);
-    move_pages(k, old, new, old_size.min(new_size))?;
-    let space = &mut k.procs[p].space;
-    k.machine.protect(space, GuestAddr(new), new_size, prot);
-    // The record moves with the pages (no write-back: nothing is lost).
-    k.procs[p].mm.remove(old, old + old_size);
-    k.machine
-        .unmap(&mut k.procs[p].space, GuestAddr(old), old_size);
+    let kept = old_size.min(new_size);
+    let moved: Vec<Vma> = k.procs[p].mm.remove(old, old + kept);
+    // The tail of a shrinking move goes as munmap would (written back).
+    unmap_range(k, old + kept, old_size - kept)?;
+    move_frames(k, &moved, old, new, kept);
+    k.machine.unmap(&mut k.procs[p].space, GuestAddr(old), kept);
+    let mut last = None;
     for mut v in moved {
-        let delta = v.start.max(old) - old;
-        v.offset = v.offset_of(old + delta);
-        v.start = new + delta;
-        v.end = (new + delta + (v.end.min(old + old_size) - (old + delta))).min(new + new_size);
-        if v.start < v.end {
-            k.procs[p].mm.insert(v);
+        v.start = new + (v.start - old);
+        v.end = new + (v.end - old);
+        last = Some(v.clone());
+        k.procs[p].mm.insert(v);
+    }
+    if new_size > kept {
+        // The grown tail belongs to the last mapping (a file's bytes).
+        match last.filter(|v| v.end == new + kept) {
+            Some(mut v) => {
+                populate(k, &v, new + kept, new + new_size)?;
+                v.end = new + new_size;
+                k.procs[p].mm.insert(v);
+            }
+            None => {
+                let space = &mut k.procs[p].space;
+                let tail = GuestAddr(new + kept);
+                k.machine.map(space, tail, new_size - kept, prot, false);
+            }
         }
     }
     Ok(new)
 }
 
-/// Copies the contents of a mapping being moved by mremap (pages that
-/// were never created stay unread).
-fn move_pages(k: &mut Kernel, from: u32, to: u32, len: u32) -> KResult<()> {
-    let mut page = [0u8; PAGE_SIZE as usize];
+/// Where mremap moves a mapping: `to` (MREMAP_FIXED, emptied first) or
+/// a free range.
+fn move_target(
+    k: &mut Kernel,
+    old: u32,
+    old_size: u32,
+    new_size: u32,
+    to: Option<u32>,
+) -> KResult<u32> {
+    let Some(t) = to else {
+        let proc = &k.procs[proc_slot(k)];
+        return mm::find_free_in(&mut k.machine, &proc.space, &proc.mm, new_size, 0)
+            .ok_or(Errno::ENOMEM);
+    };
+    let overlap = u64::from(t) < u64::from(old) + u64::from(old_size)
+        && u64::from(old) < u64::from(t) + u64::from(new_size);
+    if !aligned(t) || overlap || u64::from(t) + u64::from(new_size) > u64::from(TASK_SIZE) {
+        return Err(Errno::EINVAL);
+    }
+    unmap_range(k, t, new_size)?;
+    Ok(t)
+}
+
+/// Installs the frames of `from..from+len` at `to`, page by page, with
+/// each page's protection and sharing; a page the old range lacked (past
+/// a file's end) is absent at `to` too.
+fn move_frames(k: &mut Kernel, records: &[Vma], from: u32, to: u32, len: u32) {
     let p = proc_slot(k);
     for off in (0..len).step_by(PAGE_SIZE as usize) {
         let space = &mut k.procs[p].space;
-        if k.machine.prot_at(space, GuestAddr(from + off)).is_none() {
+        let (src, dst) = (GuestAddr(from + off), GuestAddr(to + off));
+        let Some(prot) = k.machine.prot_at(space, src) else {
+            k.machine.unmap(space, dst, PAGE_SIZE);
             continue;
+        };
+        let shared = records
+            .iter()
+            .any(|v| v.shared && v.start <= src.0 && src.0 < v.end);
+        match k.machine.frame_of(space, src) {
+            Some(frame) => k.machine.map_frame(space, dst, frame, prot, shared),
+            // Not touched yet: a lazy page at `to` is the same thing.
+            None => k.machine.map(space, dst, PAGE_SIZE, prot, shared),
         }
-        let mut m = k.machine.mem(space);
-        if m.read_bytes(GuestAddr(from + off), &mut page).is_err() {
-            continue;
-        }
-        m.write_bytes(GuestAddr(to + off), &page)?;
     }
-    Ok(())
 }
 
 pub fn sys_madvise(k: &mut Kernel, a: &Args) -> SysResult {

@@ -176,8 +176,14 @@ pub fn sys_setrlimit(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 fn set_rlimit(k: &mut Kernel, res: u32, cur: u64, max: u64) -> SysResult {
+    use crate::process::{NR_OPEN, RLIMIT_NOFILE};
     if cur > max {
         return Err(Errno::EINVAL.into());
+    }
+    let raise = max > k.proc().rlimits[res as usize].1;
+    let past_nr_open = res as usize == RLIMIT_NOFILE && max > NR_OPEN as u64;
+    if past_nr_open || (raise && k.uid != 0) {
+        return Err(Errno::EPERM.into());
     }
     k.proc().rlimits[res as usize] = (cur, max);
     Ok(0)
@@ -206,17 +212,20 @@ pub fn sys_prlimit64(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 /// `struct sysinfo` (i386, 64 bytes).
+/// sysinfo: uptime, memory as /proc/meminfo shows it, and the number of
+/// tasks; load averages are zero, as /proc/loadavg shows them.
 pub fn sys_sysinfo(k: &mut Kernel, a: &Args) -> SysResult {
     let up = (k.clock.monotonic().as_nanos() - k.boot.as_nanos()) / 1_000_000_000;
     let total = k.machine_bytes();
     let free = total.saturating_sub(u64::from(k.frames_in_use()) * 4096);
+    let (unit, shift) = mem_unit(total);
     let words = [
         up as u32,
         0,
         0,
         0,
-        total.min(u64::from(u32::MAX)) as u32,
-        free.min(u64::from(u32::MAX)) as u32,
+        (total >> shift) as u32,
+        (free >> shift) as u32,
         0,
         0,
         0,
@@ -226,10 +235,19 @@ pub fn sys_sysinfo(k: &mut Kernel, a: &Args) -> SysResult {
     for (i, w) in words.iter().enumerate() {
         b[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
     }
-    b[40..42].copy_from_slice(&1u16.to_le_bytes());
-    b[52..56].copy_from_slice(&1u32.to_le_bytes());
+    let procs = k.task_count().min(u32::from(u16::MAX)) as u16;
+    b[40..42].copy_from_slice(&procs.to_le_bytes());
+    b[52..56].copy_from_slice(&unit.to_le_bytes());
     k.mem().write_bytes(GuestAddr(a[0]), &b)?;
     Ok(0)
+}
+
+/// sysinfo's mem_unit for `total` bytes and the shift it stands for:
+/// bytes while they fit 32 bits, else the smallest power of two that
+/// makes them fit (Linux's compat_sysinfo).
+fn mem_unit(total: u64) -> (u32, u32) {
+    let shift = (64 - total.leading_zeros()).saturating_sub(32);
+    (1 << shift, shift)
 }
 
 /// One CPU.

@@ -43,6 +43,9 @@ pub enum SysErr {
     Block(Wait),
     /// The process ended; nothing is returned.
     Exited,
+    /// Guest memory ran out while the call wrote to the caller's memory:
+    /// the caller is killed (`oom.rs`).
+    OutOfMemory,
 }
 
 impl From<Errno> for SysErr {
@@ -52,8 +55,12 @@ impl From<Errno> for SysErr {
 }
 
 impl From<wax_cpu::PageFault> for SysErr {
-    fn from(_: wax_cpu::PageFault) -> SysErr {
-        SysErr::Errno(Errno::EFAULT)
+    fn from(f: wax_cpu::PageFault) -> SysErr {
+        if f.out_of_memory {
+            SysErr::OutOfMemory
+        } else {
+            SysErr::Errno(Errno::EFAULT)
+        }
     }
 }
 
@@ -91,6 +98,11 @@ pub fn dispatch(k: &mut Kernel) {
             return;
         }
         Err(SysErr::Exited) => return,
+        Err(SysErr::OutOfMemory) => {
+            let p = k.threads[k.current].process;
+            k.out_of_memory(p);
+            Errno::ENOMEM.as_return()
+        }
     };
     k.machine.cpu().gpr[reg::EAX] = ret;
     if k.strace {

@@ -79,7 +79,7 @@ pub(super) fn restore_mask(k: &mut Kernel) {
 }
 
 fn do_poll(k: &mut Kernel, fds: u32, nfds: u32, t: Timeout) -> SysResult {
-    if nfds as usize > crate::process::NOFILE {
+    if u64::from(nfds) > k.proc().rlimits[crate::process::RLIMIT_NOFILE].0 {
         return Err(Errno::EINVAL.into());
     }
     let mut raw = vec![0u8; nfds as usize * 8];
@@ -194,7 +194,7 @@ fn write_left(k: &mut Kernel, left: TimeLeft, d: Option<Timespec>) -> KResult<()
 }
 
 fn do_select(k: &mut Kernel, nfds: u32, at: [u32; 3], t: Timeout, left: TimeLeft) -> SysResult {
-    if nfds as usize > crate::process::NOFILE {
+    if u64::from(nfds) > k.proc().rlimits[crate::process::RLIMIT_NOFILE].0 {
         return Err(Errno::EINVAL.into());
     }
     let sets = read_sets(k, nfds, at)?;

@@ -172,7 +172,7 @@ pub fn sys_wait4(k: &mut Kernel, a: &Args) -> SysResult {
         k.mem().write_u32(GuestAddr(status), r.status)?;
     }
     if rusage != 0 {
-        k.mem().write_bytes(GuestAddr(rusage), &[0; 72])?;
+        super::time::write_rusage(k, rusage, r.times)?;
     }
     Ok(r.pid)
 }
@@ -207,7 +207,8 @@ pub fn sys_waitid(k: &mut Kernel, a: &Args) -> SysResult {
         k.mem().write_bytes(GuestAddr(infop), &info)?;
     }
     if rusage != 0 {
-        k.mem().write_bytes(GuestAddr(rusage), &[0; 72])?;
+        let times = r.map(|r| r.times).unwrap_or_default();
+        super::time::write_rusage(k, rusage, times)?;
     }
     Ok(0)
 }

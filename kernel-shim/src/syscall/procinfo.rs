@@ -101,6 +101,8 @@ impl Kernel {
         };
         info.boot_time = real.sec - (up / 1_000_000_000) as i64;
         info.running = running;
+        info.cpu = self.machine_cpu_time();
+        info.tasks = self.task_count();
         info.random = random;
         info.hostname = crate::vfs::proc::uname::HOSTNAME.as_bytes().to_vec();
     }
@@ -141,8 +143,8 @@ impl Kernel {
             umask: pr.umask,
             brk_start: pr.mm.brk_start,
             brk: pr.mm.brk,
-            // One instruction counts as 1 ns (as in times()).
-            utime: pr.ticks / 10_000_000,
+            times: pr.times,
+            child_times: pr.child_times,
             nofile: pr.rlimits[7].0,
             threads,
             ..ProcEntry::default()
@@ -161,17 +163,16 @@ impl Kernel {
 
     fn fd_entries(&mut self, p: usize) -> Vec<FdEntry> {
         let mut out = Vec::new();
-        for fd in 0..crate::process::NOFILE as u32 {
-            let Ok(file) = self.procs[p].fds.file(fd) else {
-                continue;
-            };
+        let open: Vec<(u32, crate::process::FileRef)> = self.procs[p]
+            .fds
+            .iter()
+            .map(|(n, fd)| (n, fd.file.clone()))
+            .collect();
+        for (fd, file) in open {
             let f = file.borrow();
             let (target, ino) = match (&f.location, &f.handle) {
                 (Some(loc), _) => {
-                    let ino = f
-                        .node
-                        .and_then(|(m, i)| self.vfs.fs(m).getattr(i).ok())
-                        .map_or(0, |a| a.ino);
+                    let ino = f.attr(&mut self.vfs).map_or(0, |a| a.ino);
                     (loc.path(), ino)
                 }
                 (None, Some(h)) => (h.proc_name().unwrap_or_else(|| b"/dev/pts/0".to_vec()), 0),

@@ -3,6 +3,7 @@
 
 use super::misc::read_timespec;
 use super::{Args, SysErr, SysResult};
+use crate::cputime::{CpuTime, TICK_NS};
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::process::{PosixTimer, Wait};
@@ -12,15 +13,14 @@ use wax_devices::Timespec;
 const CLOCK_REALTIME: u32 = 0;
 const TIMER_ABSTIME: u32 = 1;
 
-/// The current time of a Linux clock id.
-fn now(k: &Kernel, clock: u32) -> KResult<Timespec> {
+/// The current time of a Linux clock id (CPU-time clocks included).
+fn now(k: &mut Kernel, clock: u32) -> KResult<Timespec> {
+    if let Some(cpu) = k.cpu_clock_ns(clock) {
+        return cpu.map(|ns| Timespec::from_nanos(i128::from(ns)));
+    }
     match clock {
         0 | 5 | 8 | 11 => Ok(k.clock.realtime()),
         1 | 4 | 6 | 7 | 9 => Ok(k.clock.monotonic()),
-        // CPU-time clocks: time since boot stands in for CPU time.
-        2 | 3 => Ok(Timespec::from_nanos(
-            k.clock.monotonic().as_nanos() - k.boot.as_nanos(),
-        )),
         _ => Err(Errno::EINVAL),
     }
 }
@@ -195,13 +195,10 @@ pub(crate) fn write_pair(
 }
 
 /// The clock an interval timer counts: monotonic ns for ITIMER_REAL,
-/// executed instructions for VIRTUAL and PROF.
+/// the process's CPU time for VIRTUAL (user) and PROF (user + system).
 fn itimer_clock(k: &mut Kernel, which: usize) -> i128 {
-    if which == 0 {
-        k.clock.monotonic().as_nanos()
-    } else {
-        i128::from(k.proc().ticks)
-    }
+    let p = k.threads[k.current].process;
+    k.itimer_now(p, which)
 }
 
 /// The (interval, time left) of interval timer `which`.
@@ -260,38 +257,53 @@ pub fn sys_alarm(k: &mut Kernel, a: &Args) -> SysResult {
     Ok(if left > 0 { secs.max(1) as u32 } else { 0 })
 }
 
-/// Clock ticks (USER_HZ = 100) of guest instructions at 1 ns each.
-fn ticks_to_clock(t: u64) -> u32 {
-    (t / 10_000_000) as u32
-}
-
+/// times: the process's and its reaped children's CPU time in clock
+/// ticks; returns ticks since boot.
 pub fn sys_times(k: &mut Kernel, a: &Args) -> SysResult {
-    let (own, children) = (k.proc().ticks, k.proc().child_ticks);
+    let (own, children) = (k.proc().times, k.proc().child_times);
     if a[0] != 0 {
         let mut m = k.mem();
-        let w = [ticks_to_clock(own), 0, ticks_to_clock(children), 0];
+        let w = [
+            own.user_ticks(),
+            own.system_ticks(),
+            children.user_ticks(),
+            children.system_ticks(),
+        ];
         for (i, v) in w.iter().enumerate() {
-            m.write_u32(GuestAddr(a[0] + 4 * i as u32), *v)?;
+            m.write_u32(GuestAddr(a[0] + 4 * i as u32), *v as u32)?;
         }
     }
     let up = k.clock.monotonic().as_nanos() - k.boot.as_nanos();
-    Ok((up / 10_000_000) as u32)
+    Ok((up / i128::from(TICK_NS)) as u32)
 }
 
-/// getrusage: user time from executed instructions; the rest zero.
+/// getrusage: CPU times (self, children, thread); the counters Wax does
+/// not keep (page faults, context switches, max RSS) are zero.
 pub fn sys_getrusage(k: &mut Kernel, a: &Args) -> SysResult {
-    let who = a[0] as i32;
-    let ticks = match who {
-        0 | 1 => k.proc().ticks,
-        -1 => k.proc().child_ticks,
+    const RUSAGE_THREAD: i32 = 1;
+    const RUSAGE_CHILDREN: i32 = -1;
+    let times = match a[0] as i32 {
+        0 => k.proc().times,
+        RUSAGE_THREAD => k.thread().times,
+        RUSAGE_CHILDREN => k.proc().child_times,
         _ => return Err(Errno::EINVAL.into()),
     };
-    let mut b = [0u8; 72];
-    let us = ticks / 1000;
-    b[0..4].copy_from_slice(&((us / 1_000_000) as u32).to_le_bytes());
-    b[4..8].copy_from_slice(&((us % 1_000_000) as u32).to_le_bytes());
-    k.mem().write_bytes(GuestAddr(a[1]), &b)?;
+    write_rusage(k, a[1], times)?;
     Ok(0)
+}
+
+/// Writes the i386 `struct rusage` (72 bytes) with `times` as ru_utime
+/// and ru_stime.
+pub(crate) fn write_rusage(k: &mut Kernel, at: u32, times: CpuTime) -> KResult<()> {
+    let mut b = [0u8; 72];
+    for (i, ns) in [times.user, times.system].into_iter().enumerate() {
+        let us = ns / 1000;
+        let o = i * 8;
+        b[o..o + 4].copy_from_slice(&((us / 1_000_000) as u32).to_le_bytes());
+        b[o + 4..o + 8].copy_from_slice(&((us % 1_000_000) as u32).to_le_bytes());
+    }
+    k.mem().write_bytes(GuestAddr(at), &b)?;
+    Ok(())
 }
 
 /// sigevent notify values.
@@ -369,7 +381,8 @@ fn timer_index(k: &mut Kernel, id: u32) -> KResult<usize> {
 }
 
 fn timer_left(k: &mut Kernel, i: usize) -> (i128, i128) {
-    let now = k.clock.monotonic().as_nanos();
+    let p = k.threads[k.current].process;
+    let now = k.timer_base(p, k.procs[p].timers[i].clock);
     let t = k.proc().timers[i];
     let left = if t.next == 0 {
         0
@@ -386,15 +399,16 @@ fn timer_settime(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     if a[3] != 0 {
         write_pair(k, a[3], old, false, wide)?;
     }
-    let mono = k.clock.monotonic().as_nanos();
-    let clock = k.proc().timers[i].clock;
+    let p = k.threads[k.current].process;
+    let clock = k.procs[p].timers[i].clock;
+    let base = k.timer_base(p, clock);
     let next = if value == 0 {
         0
     } else if a[1] & TIMER_ABSTIME != 0 {
-        // An absolute time on the timer's clock, as a monotonic time.
-        mono + (value - now(k, clock)?.as_nanos()).max(0)
+        // An absolute time on the timer's clock, in the timer's base.
+        base + (value - now(k, clock)?.as_nanos()).max(0)
     } else {
-        mono + value
+        base + value
     };
     let t = &mut k.proc().timers[i];
     t.interval = interval;

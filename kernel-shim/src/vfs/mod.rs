@@ -274,6 +274,12 @@ pub trait FileHandle {
     fn stat(&self) -> Option<Attr> {
         None
     }
+    /// The attributes of the very file this handle holds open, for file
+    /// systems whose node may stop naming it (a host file unlinked or
+    /// replaced while open): see [`crate::process::OpenFile::attr`].
+    fn held_attr(&self) -> Option<Attr> {
+        None
+    }
     /// The handle as `Any`, for system calls that work on one kind of
     /// kernel object (sockets, epoll, eventfd, signalfd, timerfd).
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {

@@ -17,6 +17,7 @@
 
 use super::procgen;
 use super::{mode, Attr, DirEntry, FileHandle, FileSystem, FileType, FsType, Ino, OpenMode};
+use crate::cputime::CpuTime;
 use crate::errno::{Errno, KResult};
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -84,8 +85,10 @@ pub struct ProcEntry {
     pub rss_pages: u64,
     pub brk_start: u32,
     pub brk: u32,
-    /// Clock ticks (100 Hz) of CPU time and of the start after boot.
-    pub utime: u64,
+    /// CPU time, own and of reaped children.
+    pub times: CpuTime,
+    pub child_times: CpuTime,
+    /// Clock ticks (100 Hz) of the start after boot.
     pub start_ticks: u64,
     pub nofile: u64,
 }
@@ -120,6 +123,10 @@ pub struct ProcInfo {
     pub uptime: Timespec,
     pub boot_time: i64,
     pub running: u32,
+    /// CPU time of every guest thread since boot.
+    pub cpu: CpuTime,
+    /// Threads and unreaped zombies (the second number of loadavg).
+    pub tasks: u32,
     pub last_pid: u32,
     pub hostname: Vec<u8>,
     /// Bytes for /proc/sys/kernel/random/{uuid,boot_id}.

@@ -71,10 +71,10 @@ fn stat(info: &ProcInfo, e: &ProcEntry) -> String {
         0,
         0,
         0,
-        e.utime,
-        0,
-        0,
-        0,
+        e.times.user_ticks(),
+        e.times.system_ticks(),
+        e.child_times.user_ticks(),
+        e.child_times.system_ticks(),
         20,
         0,
         e.threads.len().max(1) as u64,
@@ -311,7 +311,7 @@ pub fn top_file(info: &ProcInfo, path: &str) -> KResult<Vec<u8>> {
         "loadavg" => format!(
             "0.00 0.00 0.00 {}/{} {}\n",
             info.running.max(1),
-            info.procs.len(),
+            info.tasks.max(1),
             info.last_pid
         ),
         "stat" => proc_stat(info),
@@ -390,10 +390,10 @@ fn meminfo(info: &ProcInfo) -> String {
 }
 
 fn proc_stat(info: &ProcInfo) -> String {
-    let busy: u64 = info.procs.iter().map(|p| p.utime).sum();
+    let (user, system) = (info.cpu.user_ticks(), info.cpu.system_ticks());
     let up = info.uptime.sec as u64 * HZ + u64::from(info.uptime.nsec) / 10_000_000;
-    let idle = up.saturating_sub(busy);
-    let cpu = format!("{busy} 0 0 {idle} 0 0 0 0 0 0");
+    let idle = up.saturating_sub(user + system);
+    let cpu = format!("{user} 0 {system} {idle} 0 0 0 0 0 0");
     format!(
         "cpu  {cpu}\ncpu0 {cpu}\nintr 0\nctxt 0\nbtime {}\nprocesses {}\nprocs_running {}\nprocs_blocked 0\nsoftirq 0 0 0 0 0 0 0 0 0 0 0\n",
         info.boot_time,

@@ -300,6 +300,7 @@ pub fn sys_recvmmsg(k: &mut Kernel, a: &Args) -> SysResult {
         match recvmsg(k, a[0], at, flags) {
             Ok(len) => k.mem().write_u32(GuestAddr(at + 28), len)?,
             Err(e) if done == 0 => return Err(e),
+            Err(SysErr::OutOfMemory) => return Err(SysErr::OutOfMemory),
             Err(SysErr::Errno(_) | SysErr::Block(_)) | Err(SysErr::Exited) => break,
         }
         done += 1;
