@@ -69,18 +69,29 @@ static void exit_codes(void)
 
 static void stop_and_continue(void)
 {
+    /* The child waits for "go" after it is continued, so it cannot exit
+     * before the parent has seen it continue (natively the two run on
+     * separate CPUs: without this the exit could come first). */
+    int go[2];
+    pipe(go);
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
+        char c;
+        close(go[1]);
         raise(SIGSTOP);
+        read(go[0], &c, 1);
         _exit(3);
     }
+    close(go[0]);
     int st;
     waitpid(pid, &st, WUNTRACED);
     show_status("WUNTRACED", st);
     kill(pid, SIGCONT);
     waitpid(pid, &st, WCONTINUED);
     show_status("WCONTINUED", st);
+    write(go[1], "g", 1);
+    close(go[1]);
     show_status("after continue", child_status(pid));
 }
 
