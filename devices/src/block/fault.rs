@@ -141,9 +141,12 @@ impl BlockDevice for FaultyDevice {
         self.inner.flush()
     }
     /// Refused once writes fail: a full or dead disk has no room either.
-    fn reserve(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
+    fn reserve(&mut self, ranges: &[(u64, u64)]) -> Result<(), BlockError> {
         self.plan.check(FaultOp::Write, false)?;
-        self.inner.reserve(off, len)
+        self.inner.reserve(ranges)
+    }
+    fn discard(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
+        self.inner.discard(off, len)
     }
     fn is_read_only(&self) -> bool {
         self.inner.is_read_only()
@@ -160,9 +163,9 @@ mod tests {
         let plan = FaultPlan::parse("write:2:enospc,flush:0").unwrap();
         let mut d = FaultyDevice::new(Box::new(MemDevice::zeroed(64)), plan.clone());
         d.write_at(0, b"a").unwrap();
-        d.reserve(0, 8).unwrap();
+        d.reserve(&[(0, 8)]).unwrap();
         d.write_at(1, b"b").unwrap();
-        assert!(matches!(d.reserve(0, 8), Err(BlockError::NoSpace(_))));
+        assert!(matches!(d.reserve(&[(0, 8)]), Err(BlockError::NoSpace(_))));
         assert!(matches!(d.write_at(2, b"c"), Err(BlockError::NoSpace(_))));
         assert!(matches!(d.flush(), Err(BlockError::Io(_))));
         let mut b = [0u8; 3];

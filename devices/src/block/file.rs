@@ -103,12 +103,15 @@ impl<F: BackingFile> BlockDevice for FileDevice<F> {
         self.file.sync()
     }
     /// A sparse image needs host space when a hole is first written.
-    fn reserve(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
+    fn reserve(&mut self, ranges: &[(u64, u64)]) -> Result<(), BlockError> {
         if self.read_only {
             return Err(BlockError::ReadOnly);
         }
-        check_span(off, len, self.size)?;
-        self.file.reserve(off, len)
+        for &(off, len) in ranges {
+            check_span(off, len, self.size)?;
+            self.file.reserve(off, len)?;
+        }
+        Ok(())
     }
     fn is_read_only(&self) -> bool {
         self.read_only

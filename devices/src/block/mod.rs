@@ -69,11 +69,21 @@ pub trait BlockDevice {
     /// succeeded (a file device can only promise that for a failure
     /// before its writes, see [`BlockDevice::reserve`]).
     fn flush(&mut self) -> Result<(), BlockError>;
-    /// Makes sure writing `len` bytes at `off` and flushing them will not
-    /// fail for lack of space ([`BlockError::NoSpace`] now instead),
-    /// without changing what the device reads. Devices that need no space
-    /// to keep a write (memory) accept everything.
-    fn reserve(&mut self, _off: u64, _len: u64) -> Result<(), BlockError> {
+    /// Makes sure writing the byte ranges `(off, len)` and flushing them
+    /// will not fail for lack of space ([`BlockError::NoSpace`] now
+    /// instead), without changing what the device reads. Devices that need
+    /// no space to keep a write (memory) accept everything. Best effort
+    /// where the host cannot promise (a copy-on-write host file system).
+    fn reserve(&mut self, _ranges: &[(u64, u64)]) -> Result<(), BlockError> {
+        Ok(())
+    }
+    /// Says the bytes of `off..off+len` are free: the file system will
+    /// write them before it reads them again. A device that keeps writes
+    /// until `flush` may drop the pending ones there (and the room they
+    /// need); what the range reads afterwards is unspecified. Durable
+    /// contents never change, so a crash still finds the last flushed
+    /// state.
+    fn discard(&mut self, _off: u64, _len: u64) -> Result<(), BlockError> {
         Ok(())
     }
     /// Whether writes fail with [`BlockError::ReadOnly`].
@@ -95,8 +105,11 @@ impl<D: BlockDevice + ?Sized> BlockDevice for Box<D> {
     fn flush(&mut self) -> Result<(), BlockError> {
         (**self).flush()
     }
-    fn reserve(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
-        (**self).reserve(off, len)
+    fn reserve(&mut self, ranges: &[(u64, u64)]) -> Result<(), BlockError> {
+        (**self).reserve(ranges)
+    }
+    fn discard(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
+        (**self).discard(off, len)
     }
     fn is_read_only(&self) -> bool {
         (**self).is_read_only()

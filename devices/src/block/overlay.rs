@@ -29,7 +29,10 @@
 //! blocks will make, as they are written; a write the host has no room for
 //! fails with [`BlockError::NoSpace`] and leaves the device unchanged. A
 //! failed commit changes nothing either: the blocks stay pending, and the
-//! next `flush` writes the unit again from the same place.
+//! next `flush` writes the unit again from the same place. A `discard`
+//! (the file system freed the blocks) drops pending blocks and the room
+//! they needed, so deleting files in the guest lets a full disk's flush
+//! succeed again.
 //!
 //! Partial: the log only grows; rewriting it without superseded blocks
 //! (compaction) is left to a later change.
@@ -126,7 +129,9 @@ impl OverlayLog {
             log.file.set_len(log.end)?;
             log.file.sync()?;
         }
-        log.reserved = log.end;
+        // A run that crashed may have left space reserved past the end.
+        log.reserved = u64::MAX;
+        log.release_reservation();
         Ok((log, blocks))
     }
 
@@ -251,6 +256,20 @@ impl OverlayLog {
         Ok(offsets)
     }
 
+    /// Gives back the host space reserved past the end of the log: a
+    /// shrinking truncate frees everything past the new length, which a
+    /// truncate to the current length may not do.
+    fn release_reservation(&mut self) {
+        if self.reserved > self.end {
+            // Best effort: if it fails the space stays reserved, no more.
+            let _ = self
+                .file
+                .set_len(self.end + 1)
+                .and_then(|()| self.file.set_len(self.end));
+        }
+        self.reserved = self.end;
+    }
+
     /// After a failed commit: cuts the log back to its last complete unit,
     /// so the unit is gone even if its trailer reached the disk before a
     /// failed sync (reopening must give the state of the last good flush,
@@ -293,9 +312,17 @@ impl OverlayLog {
     }
 }
 
+impl Drop for OverlayLog {
+    fn drop(&mut self) {
+        self.release_reservation();
+    }
+}
+
 enum Slot {
     /// Written since the last flush (or ever, without a log).
-    Mem(Box<[u8]>),
+    /// Written since the last flush, with where the committed version
+    /// (if any) is in the log.
+    Mem(Box<[u8]>, Option<u64>),
     /// Committed: the block's data is at this offset of the log.
     Log(u64),
 }
@@ -358,20 +385,22 @@ impl OverlayDevice {
         self.pending as usize
     }
 
-    /// Blocks of `off..off+len` that are not pending yet.
-    fn new_pending(&self, off: u64, len: u64) -> u64 {
-        if len == 0 {
-            return 0;
+    /// Blocks of the byte ranges that are not pending yet (ranges that
+    /// share a block count it twice: a reservation errs on the safe side).
+    fn new_pending(&self, ranges: &[(u64, u64)]) -> u64 {
+        let mut n = 0;
+        for &(off, len) in ranges.iter().filter(|r| r.1 > 0) {
+            let (first, last) = (off / BLOCK as u64, (off + len - 1) / BLOCK as u64);
+            n += (first..=last)
+                .filter(|b| !matches!(self.written.get(b), Some(Slot::Mem(..))))
+                .count() as u64;
         }
-        let (first, last) = (off / BLOCK as u64, (off + len - 1) / BLOCK as u64);
-        (first..=last)
-            .filter(|b| !matches!(self.written.get(b), Some(Slot::Mem(_))))
-            .count() as u64
+        n
     }
 
-    /// Reserves log space for writing `off..off+len` (no-op in memory).
-    fn make_room(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
-        let more = self.new_pending(off, len);
+    /// Reserves log space for writing `ranges` (no-op in memory).
+    fn make_room(&mut self, ranges: &[(u64, u64)]) -> Result<(), BlockError> {
+        let more = self.new_pending(ranges);
         match self.log.as_mut() {
             Some(log) if more > 0 => log.make_room(self.pending + more),
             _ => Ok(()),
@@ -381,7 +410,7 @@ impl OverlayDevice {
     /// Reads whole block `b`, wherever it currently lives.
     fn read_block(&mut self, b: u64, buf: &mut [u8]) -> Result<(), BlockError> {
         match self.written.get(&b) {
-            Some(Slot::Mem(d)) => buf.copy_from_slice(d),
+            Some(Slot::Mem(d, _)) => buf.copy_from_slice(d),
             Some(Slot::Log(off)) => {
                 let log = self.log.as_mut().ok_or(BlockError::Io("log lost".into()))?;
                 log.file.read_at(*off, buf)?;
@@ -440,7 +469,7 @@ impl BlockDevice for OverlayDevice {
 
     fn write_at(&mut self, off: u64, buf: &[u8]) -> Result<(), BlockError> {
         check_range(off, buf.len(), self.size())?;
-        self.make_room(off, buf.len() as u64)?;
+        self.make_room(&[(off, buf.len() as u64)])?;
         let mut done = 0;
         while done < buf.len() {
             let pos = off + done as u64;
@@ -452,7 +481,14 @@ impl BlockDevice for OverlayDevice {
                 self.read_block(b, &mut data)?;
             }
             data[in_block..in_block + n].copy_from_slice(&buf[done..done + n]);
-            if !matches!(self.written.insert(b, Slot::Mem(data)), Some(Slot::Mem(_))) {
+            let committed = match self.written.get(&b) {
+                Some(&Slot::Log(at) | &Slot::Mem(_, Some(at))) => Some(at),
+                _ => None,
+            };
+            if !matches!(
+                self.written.insert(b, Slot::Mem(data, committed)),
+                Some(Slot::Mem(..))
+            ) {
                 self.pending += 1;
             }
             done += n;
@@ -468,7 +504,7 @@ impl BlockDevice for OverlayDevice {
             .written
             .iter()
             .filter_map(|(&b, s)| match s {
-                Slot::Mem(d) => Some((b, &d[..])),
+                Slot::Mem(d, _) => Some((b, &d[..])),
                 Slot::Log(_) => None,
             })
             .collect();
@@ -491,9 +527,29 @@ impl BlockDevice for OverlayDevice {
         Ok(())
     }
 
-    fn reserve(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
+    /// Drops the pending writes of whole blocks in the range (a committed
+    /// or base version stays readable there).
+    fn discard(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
         check_span(off, len, self.size())?;
-        self.make_room(off, len)
+        let first = off.div_ceil(BLOCK as u64);
+        let end = (off + len) / BLOCK as u64;
+        for b in first..end {
+            if let Some(&Slot::Mem(_, committed)) = self.written.get(&b) {
+                match committed {
+                    Some(at) => self.written.insert(b, Slot::Log(at)),
+                    None => self.written.remove(&b),
+                };
+                self.pending -= 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn reserve(&mut self, ranges: &[(u64, u64)]) -> Result<(), BlockError> {
+        for &(off, len) in ranges {
+            check_span(off, len, self.size())?;
+        }
+        self.make_room(ranges)
     }
 }
 
@@ -659,9 +715,26 @@ mod tests {
         // Rewriting a pending block needs no room.
         d.write_at(4 * BLOCK as u64, &[2; 1]).unwrap();
         d.flush().unwrap();
-        let mut d = OverlayDevice::with_log(base(), Box::new(file)).unwrap();
+        let mut d = OverlayDevice::with_log(base(), Box::new(file.clone())).unwrap();
         assert_eq!(byte_at(&mut d, 4 * BLOCK as u64), 2);
         assert_eq!(byte_at(&mut d, 5 * BLOCK as u64), 5);
+        // Room for 4 more blocks, not 5: discarding pending blocks makes
+        // room; a discarded block reads its committed version again.
+        file.1.borrow_mut().room = Some(BLOCK as u64 + unit_bytes(5) + unit_bytes(4) + 100);
+        d.write_at(6 * BLOCK as u64, &[3; 3 * BLOCK]).unwrap();
+        d.write_at(4 * BLOCK as u64, &[3; 1]).unwrap();
+        assert!(d.write_at(9 * BLOCK as u64, &[3; 1]).is_err());
+        d.discard(4 * BLOCK as u64 - 1, 3 * BLOCK as u64 + 2)
+            .unwrap();
+        assert_eq!(d.pending_blocks(), 2);
+        assert_eq!(byte_at(&mut d, 4 * BLOCK as u64), 2);
+        d.write_at(9 * BLOCK as u64, &[3; 1]).unwrap();
+        d.flush().unwrap();
+        let mut d = OverlayDevice::with_log(base(), Box::new(file)).unwrap();
+        assert_eq!(
+            [4, 6, 7, 8, 9].map(|b| byte_at(&mut d, b * BLOCK as u64)),
+            [2, 6, 3, 3, 3]
+        );
     }
 
     #[test]
