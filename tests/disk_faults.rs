@@ -73,7 +73,10 @@ fn make_image(dir: &Path, img: &Path, mb: u32, big16: bool) {
     let bin = src.join("bin");
     std::fs::create_dir_all(&bin).unwrap();
     let busybox = common::repo_root().join("build/busybox/bin/busybox");
-    assert!(busybox.exists(), "build/busybox is made by scripts/setup.sh");
+    assert!(
+        busybox.exists(),
+        "build/busybox is made by scripts/setup.sh"
+    );
     std::fs::copy(&busybox, bin.join("busybox")).unwrap();
     for applet in ["sh", "rm", "ls", "cat", "wc"] {
         let _ = std::os::unix::fs::symlink("busybox", bin.join(applet));
@@ -143,7 +146,10 @@ fn assert_not_kept(r: &Run, cause: &str) {
     let err = r.stderr_text();
     assert!(err.contains("are lost"), "{err}");
     assert!(err.contains(cause), "{err}");
-    assert!(err.contains("still holds the last consistent state"), "{err}");
+    assert!(
+        err.contains("still holds the last consistent state"),
+        "{err}"
+    );
 }
 
 struct HostFile(File);
@@ -163,7 +169,9 @@ impl BackingFile for HostFile {
             .map_err(|e| BlockError::Io(e.to_string()))
     }
     fn set_len(&mut self, len: u64) -> Result<(), BlockError> {
-        self.0.set_len(len).map_err(|e| BlockError::Io(e.to_string()))
+        self.0
+            .set_len(len)
+            .map_err(|e| BlockError::Io(e.to_string()))
     }
     fn sync(&mut self) -> Result<(), BlockError> {
         Ok(())
@@ -195,7 +203,11 @@ fn fsck(dir: &Path, image: &Path, overlay: Option<&Path>) {
             merged
         }
     };
-    let out = Command::new("e2fsck").arg("-fn").arg(&checked).output().unwrap();
+    let out = Command::new("e2fsck")
+        .arg("-fn")
+        .arg(&checked)
+        .output()
+        .unwrap();
     assert!(
         out.status.success(),
         "e2fsck -fn:\n{}{}",
@@ -240,7 +252,10 @@ fn an_overlay_on_a_full_host_disk_fails_the_write_and_keeps_the_synced_state() {
     assert_eq!(line(small, "fsync"), "fsync ok", "{out}");
     let big = out.split("open ok").nth(2).unwrap();
     let failed = line(big, "write");
-    assert!(failed.starts_with(&format!("write err {ENOSPC} after ")), "{out}");
+    assert!(
+        failed.starts_with(&format!("write err {ENOSPC} after ")),
+        "{out}"
+    );
     // What the rest of the run could keep decides what must be there.
     let kept = line(big, "fsync") == "fsync ok";
     if kept {
@@ -290,19 +305,31 @@ fn an_image_on_a_full_host_disk_with_rw_fails_the_write() {
     // /big16 must not be in it.
     make_image(&dir, &img, 64, false);
     let image = img.to_str().unwrap();
-    let r = wax(image, None, "durable write /small 8; durable write /big 20480", None);
+    let r = wax(
+        image,
+        None,
+        "durable write /small 8; durable write /big 20480",
+        None,
+    );
     let out = stdout(&r);
     let small = out.split("open ok").nth(1).unwrap();
     assert_eq!(line(small, "fsync"), "fsync ok", "{out}");
     let big = out.split("open ok").nth(2).unwrap();
     let failed = line(big, "write");
-    assert!(failed.starts_with(&format!("write err {ENOSPC} after ")), "{out}");
+    assert!(
+        failed.starts_with(&format!("write err {ENOSPC} after ")),
+        "{out}"
+    );
     // The sync needs a few metadata blocks in holes of the image: it
     // fails before writing anything, so the image keeps the state of the
     // last successful sync.
     assert_eq!(line(big, "fsync"), format!("fsync err {ENOSPC}"), "{out}");
     assert_exit(&r, NOT_KEPT);
-    assert!(r.stderr_text().contains("may be inconsistent"), "{}", r.stderr_text());
+    assert!(
+        r.stderr_text().contains("may be inconsistent"),
+        "{}",
+        r.stderr_text()
+    );
     fsck(&dir, &img, None);
     let found = sizes(image, None, &["/small", "/big"]);
     assert_eq!(found[0], "8192");
@@ -310,4 +337,191 @@ fn an_image_on_a_full_host_disk_with_rw_fails_the_write() {
         found[1] == "missing" || found[1].parse::<u64>().unwrap() <= bytes_after(failed),
         "{found:?}"
     );
+}
+
+/// An image with `/big16` and an overlay path, in a fresh directory.
+fn image_with_big_file(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let dir = workdir(name);
+    let img = dir.join("fs.img");
+    make_image(&dir, &img, 64, true);
+    let ov = dir.join("overlay");
+    (dir, img, ov)
+}
+
+#[test]
+fn a_device_failing_on_flush_fails_every_sync_call() {
+    let (dir, img, ov) = image_with_big_file("flush");
+    let image = img.to_str().unwrap();
+    // The first flush (the fsync of /a) succeeds, every later one fails.
+    let r = wax(
+        image,
+        Some(&ov),
+        "durable write /a 8; durable write /b 8; durable range /c; durable mmap /a; \
+         durable syncfs /a",
+        Some("flush:1"),
+    );
+    let out = stdout(&r);
+    let results: Vec<&str> = out
+        .lines()
+        .filter(|l| {
+            ["fsync", "sync_file_range", "fdatasync", "msync", "syncfs"]
+                .iter()
+                .any(|c| l.starts_with(&format!("{c} ")))
+        })
+        .collect();
+    let e = |c: &str| format!("{c} err {EIO}");
+    assert_eq!(
+        results,
+        [
+            "fsync ok".to_string(),
+            e("fsync"),
+            e("sync_file_range"),
+            e("fdatasync"),
+            e("msync"),
+            e("syncfs")
+        ],
+        "{out}"
+    );
+    assert_not_kept(&r, "injected Flush fault");
+    assert_eq!(
+        sizes(image, Some(&ov), &["/a", "/b", "/c"]),
+        ["8192", "missing", "missing"]
+    );
+    let r = wax(image, Some(&ov), "cat /a", None);
+    assert!(
+        r.stdout.iter().all(|&b| b == b'x'),
+        "the mapping's change was never durable"
+    );
+    fsck(&dir, &img, Some(&ov));
+}
+
+#[test]
+fn a_device_failing_on_write_fails_the_write_and_the_sync() {
+    let (dir, img, ov) = image_with_big_file("write");
+    let image = img.to_str().unwrap();
+    // /small and its sync take a few dozen device writes; 1 MiB of data
+    // takes 256 more.
+    let r = wax(
+        image,
+        Some(&ov),
+        "durable write /small 8; durable write /big 1024",
+        Some("write:100"),
+    );
+    let out = stdout(&r);
+    let small = out.split("open ok").nth(1).unwrap();
+    assert_eq!(line(small, "fsync"), "fsync ok", "{out}");
+    let big = out.split("open ok").nth(2).unwrap();
+    assert!(
+        line(big, "write").starts_with(&format!("write err {EIO} after ")),
+        "{out}"
+    );
+    assert_eq!(line(big, "fsync"), format!("fsync err {EIO}"), "{out}");
+    assert_not_kept(&r, "injected Write fault");
+    assert_eq!(
+        sizes(image, Some(&ov), &["/small", "/big"]),
+        ["8192", "missing"]
+    );
+    fsck(&dir, &img, Some(&ov));
+}
+
+#[test]
+fn an_image_that_becomes_unreadable_is_eio_for_the_guest() {
+    let (dir, img, ov) = image_with_big_file("read");
+    let image = img.to_str().unwrap();
+    // Starting the shell and the program takes about 75 reads, /big16
+    // about 330 more.
+    let r = wax(image, Some(&ov), "durable read /big16", Some("read:150"));
+    let out = stdout(&r);
+    let l = line(&out, "read");
+    assert!(l.starts_with(&format!("read err {EIO} after ")), "{out}");
+    assert!(bytes_after(l) < 16 << 20);
+    assert!(
+        r.stderr_text().contains("injected Read fault"),
+        "{}",
+        r.stderr_text()
+    );
+    // Nothing was written, so nothing is lost: the guest's status stands.
+    assert_exit(&r, 0);
+    fsck(&dir, &img, Some(&ov));
+}
+
+/// Serves `file` with HTTP range requests until `limit` requests were
+/// answered, then disappears (connections are refused). Returns the URL.
+fn serve_then_vanish(file: PathBuf, limit: u64) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let served = Arc::new(AtomicU64::new(0));
+    thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            if served.load(Ordering::SeqCst) >= limit {
+                break; // drops the listener: the server is gone
+            }
+            let (f, served) = (File::open(&file).unwrap(), served.clone());
+            thread::spawn(move || drop(answer(conn, &f, &served, limit)));
+        }
+    });
+    format!("http://127.0.0.1:{port}/fs.img")
+}
+
+/// Answers range requests on one connection while under the limit.
+fn answer(conn: TcpStream, f: &File, served: &AtomicU64, limit: u64) -> std::io::Result<()> {
+    let size = f.metadata()?.len();
+    let mut out = conn.try_clone()?;
+    let mut r = BufReader::new(conn);
+    while served.fetch_add(1, Ordering::SeqCst) < limit {
+        let mut range = (0, size - 1);
+        let mut l = String::new();
+        if r.read_line(&mut l)? == 0 {
+            return Ok(());
+        }
+        loop {
+            l.clear();
+            if r.read_line(&mut l)? == 0 || l.trim().is_empty() {
+                break;
+            }
+            let v = l.to_ascii_lowercase();
+            if let Some((a, b)) = v
+                .strip_prefix("range: bytes=")
+                .and_then(|v| v.trim().split_once('-'))
+            {
+                range = (a.parse().unwrap(), b.parse::<u64>().unwrap().min(size - 1));
+            }
+        }
+        let mut body = vec![0u8; (range.1 - range.0 + 1) as usize];
+        f.read_exact_at(&mut body, range.0)?;
+        write!(
+            out,
+            "HTTP/1.1 206 Partial Content\r\nContent-Length: {}\r\n\
+             Content-Range: bytes {}-{}/{size}\r\n\r\n",
+            body.len(),
+            range.0,
+            range.1
+        )?;
+        out.write_all(&body)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn an_http_image_whose_server_disappears_is_eio_not_a_hang() {
+    let (_dir, img, _) = image_with_big_file("http");
+    // Starting the program takes about 5 requests, reading 16 MiB in
+    // 128 KiB chunks (8 at most per request) about 17 more.
+    let url = serve_then_vanish(img, 12);
+    let mut cmd = wax_run();
+    cmd.args(["--image", &url, "/bin/durable", "read", "/big16"]);
+    cmd.env_remove("WAX_FAULT").env("WAX_HTTP_TIMEOUT", "2");
+    let r = run_with_timeout(cmd, b"", TIMEOUT);
+    let out = stdout(&r);
+    let l = line(&out, "read");
+    assert!(
+        l.starts_with(&format!("read err {EIO} after ")),
+        "{out}\n{}",
+        r.stderr_text()
+    );
+    let err = r.stderr_text();
+    assert!(err.contains("gave up after 5 attempts"), "{err}");
+    assert!(err.contains("/fs.img"), "{err}");
+    // The changes lived in memory only: nothing to keep, the status stands.
+    assert_exit(&r, 0);
 }
