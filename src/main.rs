@@ -4,7 +4,9 @@
 //! [--tmpfs-tmp] PROGRAM [ARGS...]`
 //! loads PROGRAM (a host path) into a fresh kernel whose guest paths
 //! resolve inside DIR, connects the guest's stdio to this process's, and
-//! exits with the guest's status (128 + N when signal N killed it).
+//! exits with the guest's status (128 + N when signal N killed it), or
+//! with 74 when the guest's changes to an `--overlay` or `--rw` image could
+//! not be written back at exit (src/host/block.rs says why).
 //!
 //! `wax shell [--image FILE]` runs a Debian login shell on this terminal
 //! (src/shell.rs).
@@ -295,9 +297,7 @@ fn run_image(args: &RunArgs, image: &str) -> i32 {
     // unlinked while open are freed before the image is written back.
     let sync_fs = fs.clone();
     launch(args, Box::new(fs), program, move || {
-        sync_fs
-            .sync()
-            .map_err(|e| format!("writing the image back failed: {}", e.text()))
+        host::block::write_back(&sync_fs, image, args.rw, args.overlay.as_deref())
     })
 }
 
@@ -351,10 +351,17 @@ fn launch(
         host::stdio::HostTty::restore(0, &t);
     }
     drop(kernel);
-    if let Err(e) = finish() {
-        eprintln!("wax: {e}");
-    }
+    let kept = finish();
     report(&shown, status);
+    if let Err(e) = kept {
+        eprintln!("wax: {e}");
+        eprintln!(
+            "wax: exiting with status {} (the program's was {})",
+            host::block::EXIT_NOT_KEPT,
+            status.shell_status()
+        );
+        return host::block::EXIT_NOT_KEPT;
+    }
     status.shell_status()
 }
 

@@ -93,8 +93,9 @@ pub fn run(args: ShellArgs) -> i32 {
     let status = drive(&mut kernel, &input);
     drop(raw);
     drop(kernel);
-    if let Err(e) = fs.sync() {
-        eprintln!("wax: writing the overlay failed: {}", e.text());
+    if let Err(e) = host::block::write_back(&fs, &image, false, args.overlay.as_deref()) {
+        eprintln!("wax: {e}");
+        return host::block::EXIT_NOT_KEPT;
     }
     status.shell_status()
 }

@@ -11,6 +11,17 @@
 //!
 //! Image and overlay files are locked (flock) so two Wax processes never
 //! write the same one.
+//!
+//! Failures reach the guest as ENOSPC (host disk full or over quota) or
+//! EIO, at the write or sync that meets them; a full host disk shows when
+//! data is written, because the overlay reserves host space (fallocate)
+//! as it grows. [`write_back`] is the sync at exit: when it fails it says
+//! what was lost and what the overlay or image still holds, and the CLI
+//! exits with [`EXIT_NOT_KEPT`].
+//!
+//! Testing aid: `WAX_FAULT=OP:N[:ERR],...` (see
+//! [`wax_devices::block::FaultPlan::parse`]) makes the root device fail
+//! after N reads, writes or flushes, to drive those paths end to end.
 
 use std::fs::{File, OpenOptions};
 use std::os::unix::fs::FileExt;
@@ -18,7 +29,7 @@ use std::os::unix::io::AsRawFd;
 use std::path::Path;
 use wax_devices::block::{
     resolve_chunk_url, BackingFile, BlockDevice, BlockError, ChunkManifest, ChunkedTransport,
-    FileDevice, HttpDevice, HttpOptions, HttpTransport, OverlayDevice,
+    FaultPlan, FaultyDevice, FileDevice, HttpDevice, HttpOptions, HttpTransport, OverlayDevice,
 };
 use wax_kernel::errno::{Errno, KResult};
 use wax_kernel::ext2::Ext2Fs;
@@ -27,8 +38,13 @@ use wax_kernel::vfs::{FileHandle, FileSystem, Ino, OpenMode};
 /// A host file as a [`BackingFile`].
 pub struct DiskFile(pub File);
 
+/// A host error as a device error: a full disk or quota is NoSpace, so
+/// the guest sees ENOSPC.
 fn io(e: std::io::Error) -> BlockError {
-    BlockError::Io(e.to_string())
+    match e.raw_os_error() {
+        Some(libc::ENOSPC | libc::EDQUOT) => BlockError::NoSpace(e.to_string()),
+        _ => BlockError::Io(e.to_string()),
+    }
 }
 
 impl BackingFile for DiskFile {
@@ -46,6 +62,23 @@ impl BackingFile for DiskFile {
     }
     fn sync(&mut self) -> Result<(), BlockError> {
         self.0.sync_data().map_err(io)
+    }
+    fn reserve(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
+        let (Ok(off), Ok(len)) = (libc::off_t::try_from(off), libc::off_t::try_from(len)) else {
+            return Err(BlockError::NoSpace(format!("{len} bytes at {off}")));
+        };
+        // SAFETY: fallocate on a descriptor we own; no memory is involved.
+        let r = unsafe { libc::fallocate(self.0.as_raw_fd(), libc::FALLOC_FL_KEEP_SIZE, off, len) };
+        if r == 0 {
+            return Ok(());
+        }
+        let e = std::io::Error::last_os_error();
+        match e.raw_os_error() {
+            // The host file system cannot reserve: a full disk then shows
+            // at the flush instead.
+            Some(libc::EOPNOTSUPP | libc::ENOSYS) => Ok(()),
+            _ => Err(io(e)),
+        }
     }
 }
 
@@ -124,6 +157,22 @@ pub fn open_device(
     if rw && overlay.is_some() {
         return Err("--rw and --overlay exclude each other".into());
     }
+    let dev = open_writes(image, rw, overlay)?;
+    match std::env::var("WAX_FAULT") {
+        Ok(spec) => {
+            let plan = FaultPlan::parse(&spec).map_err(|e| format!("WAX_FAULT: {e}"))?;
+            Ok(Box::new(FaultyDevice::new(dev, plan)))
+        }
+        Err(_) => Ok(dev),
+    }
+}
+
+/// [`open_device`] without the testing aid.
+fn open_writes(
+    image: &str,
+    rw: bool,
+    overlay: Option<&Path>,
+) -> Result<Box<dyn BlockDevice>, String> {
     let base = open_base(image, rw)?;
     if rw {
         return Ok(base);
@@ -150,6 +199,56 @@ pub fn mount(image: &str, rw: bool, overlay: Option<&Path>) -> Result<Ext2Fs, St
     let dev = open_device(image, rw, overlay)?;
     Ext2Fs::mount(dev, Box::new(super::HostClock::new()), false)
         .map_err(|e| format!("--image {image}: {e}"))
+}
+
+/// Exit status of wax when the changes could not be kept at exit.
+pub const EXIT_NOT_KEPT: i32 = 74; // EX_IOERR in sysexits.h
+
+/// The sync at exit. Without `--rw` or `--overlay` the changes live in
+/// memory and end with wax anyway, so there is nothing to keep. On failure
+/// returns the message for the user: what was lost, and what the overlay
+/// or image still holds.
+pub fn write_back(
+    fs: &Ext2Fs,
+    image: &str,
+    rw: bool,
+    overlay: Option<&Path>,
+) -> Result<(), String> {
+    let target = match (rw, overlay) {
+        (true, _) => format!("the image {image}"),
+        (false, Some(o)) => format!("the overlay {}", o.display()),
+        (false, None) => return Ok(()),
+    };
+    let Err(e) = fs.sync() else {
+        return Ok(());
+    };
+    let cause = fs
+        .device_error()
+        .map_or_else(|| e.text().to_string(), |d| d.to_string());
+    let since = match fs.last_durable() {
+        None => "since wax started (no sync succeeded)".to_string(),
+        Some(t) => format!("since the last successful sync, {} before exit", ago(t)),
+    };
+    let holds = if rw {
+        format!("{target} may be inconsistent: check it with `e2fsck -f {image}` before using it")
+    } else {
+        format!("{target} still holds the last consistent state, from before those changes")
+    };
+    Err(format!(
+        "writing back to {target} failed ({cause}): the changes made {since} are lost; {holds}"
+    ))
+}
+
+/// How long ago realtime `t` was, for a message ("37 s", "5 min").
+fn ago(t: wax_devices::Timespec) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    match (now - t.sec).max(0) {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s => format!("{} h", s / 3600),
+    }
 }
 
 /// An open program found by guest path inside `fs` (symlinks followed

@@ -30,6 +30,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{
     DirBuilderExt, DirEntryExt, FileExt, MetadataExt, OpenOptionsExt, PermissionsExt,
 };
+use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use wax_devices::Timespec;
 use wax_kernel::errno::{Errno, KResult};
@@ -447,9 +448,14 @@ impl FileSystem for HostFs {
         host_statfs(&self.root)
     }
 
+    /// syncfs on the host file system of the root, which (unlike sync)
+    /// reports a failure to write back.
     fn sync(&mut self) -> KResult<()> {
-        // SAFETY: sync takes no arguments and cannot fail.
-        unsafe { libc::sync() };
+        let dir = std::fs::File::open(&self.root).map_err(errno)?;
+        // SAFETY: syncfs on a descriptor we own; no memory is involved.
+        if unsafe { libc::syncfs(dir.as_raw_fd()) } != 0 {
+            return Err(errno(io::Error::last_os_error()));
+        }
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! Devices over plain bytes: a growable [`BackingFile`] (host file, memory)
 //! and the fixed-size [`FileDevice`] and [`MemDevice`] on top of it.
 
-use super::{check_range, BlockDevice, BlockError};
+use super::{check_range, check_span, BlockDevice, BlockError};
 
 /// A growable byte store with positioned I/O: what a host file offers. The
 /// host edge implements it (std::fs natively); [`MemFile`] is the in-memory
@@ -14,6 +14,13 @@ pub trait BackingFile {
     fn set_len(&mut self, len: u64) -> Result<(), BlockError>;
     /// Makes earlier writes durable (fsync).
     fn sync(&mut self) -> Result<(), BlockError>;
+    /// Allocates host space for `off..off+len` without changing the length
+    /// or the contents (fallocate with KEEP_SIZE), so later writes there
+    /// cannot fail with [`BlockError::NoSpace`]. Stores that cannot
+    /// reserve (memory, a host file system without fallocate) accept it.
+    fn reserve(&mut self, _off: u64, _len: u64) -> Result<(), BlockError> {
+        Ok(())
+    }
 }
 
 /// A byte vector as a [`BackingFile`]; reads past the end fail like a short
@@ -94,6 +101,17 @@ impl<F: BackingFile> BlockDevice for FileDevice<F> {
             return Ok(());
         }
         self.file.sync()
+    }
+    /// A sparse image needs host space when a hole is first written.
+    fn reserve(&mut self, ranges: &[(u64, u64)]) -> Result<(), BlockError> {
+        if self.read_only {
+            return Err(BlockError::ReadOnly);
+        }
+        for &(off, len) in ranges {
+            check_span(off, len, self.size)?;
+            self.file.reserve(off, len)?;
+        }
+        Ok(())
     }
     fn is_read_only(&self) -> bool {
         self.read_only

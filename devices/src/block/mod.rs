@@ -12,8 +12,18 @@
 //!   split into chunk files, through a [`ChunkedTransport`].
 //! - [`OverlayDevice`]: writes kept apart from a read-only base, in memory or
 //!   in an append-only log that is committed atomically on `flush`.
+//! - [`FaultyDevice`]: any device made to fail on command (tests).
+//!
+//! Failures: a device never pretends. A write it cannot keep fails with
+//! [`BlockError::NoSpace`] (host disk full, quota exceeded: an IndexedDB
+//! `QuotaExceededError` is one too) or another error, as early as it can
+//! know: a device whose writes are only kept at `flush` reserves the space
+//! they will need when they arrive ([`BlockDevice::reserve`]). A failed
+//! `flush` leaves the device as durable as after the last good one, and the
+//! writes since then pending, so a later `flush` can still keep them.
 
 mod chunked;
+mod fault;
 mod file;
 mod http;
 mod overlay;
@@ -21,6 +31,7 @@ mod overlay;
 pub use chunked::{
     resolve as resolve_chunk_url, ChunkManifest, ChunkedTransport, MANIFEST_VERSION,
 };
+pub use fault::{Fault, FaultOp, FaultPlan, FaultyDevice};
 pub use file::{BackingFile, FileDevice, MemDevice, MemFile};
 pub use http::{HttpDevice, HttpOptions, HttpResponse, HttpTransport, CHUNK_SIZE};
 pub use overlay::{OverlayDevice, OverlayLog};
@@ -35,6 +46,10 @@ pub enum BlockError {
     ReadOnly,
     #[error("I/O error: {0}")]
     Io(String),
+    /// The host has no room for the data (disk full, quota exceeded). The
+    /// guest sees ENOSPC, not EIO.
+    #[error("no space left: {0}")]
+    NoSpace(String),
     #[error("HTTP: {0}")]
     Http(String),
     #[error("overlay: {0}")]
@@ -50,7 +65,27 @@ pub trait BlockDevice {
     /// Writes `buf` at offset `off`; the whole range must be on the device.
     fn write_at(&mut self, off: u64, buf: &[u8]) -> Result<(), BlockError>;
     /// Makes every earlier write durable (and, for an overlay, atomic).
+    /// On failure the durable state is the one of the last `flush` that
+    /// succeeded (a file device can only promise that for a failure
+    /// before its writes, see [`BlockDevice::reserve`]).
     fn flush(&mut self) -> Result<(), BlockError>;
+    /// Makes sure writing the byte ranges `(off, len)` and flushing them
+    /// will not fail for lack of space ([`BlockError::NoSpace`] now
+    /// instead), without changing what the device reads. Devices that need
+    /// no space to keep a write (memory) accept everything. Best effort
+    /// where the host cannot promise (a copy-on-write host file system).
+    fn reserve(&mut self, _ranges: &[(u64, u64)]) -> Result<(), BlockError> {
+        Ok(())
+    }
+    /// Says the bytes of `off..off+len` are free: the file system will
+    /// write them before it reads them again. A device that keeps writes
+    /// until `flush` may drop the pending ones there (and the room they
+    /// need); what the range reads afterwards is unspecified. Durable
+    /// contents never change, so a crash still finds the last flushed
+    /// state.
+    fn discard(&mut self, _off: u64, _len: u64) -> Result<(), BlockError> {
+        Ok(())
+    }
     /// Whether writes fail with [`BlockError::ReadOnly`].
     fn is_read_only(&self) -> bool {
         false
@@ -70,6 +105,12 @@ impl<D: BlockDevice + ?Sized> BlockDevice for Box<D> {
     fn flush(&mut self) -> Result<(), BlockError> {
         (**self).flush()
     }
+    fn reserve(&mut self, ranges: &[(u64, u64)]) -> Result<(), BlockError> {
+        (**self).reserve(ranges)
+    }
+    fn discard(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
+        (**self).discard(off, len)
+    }
     fn is_read_only(&self) -> bool {
         (**self).is_read_only()
     }
@@ -77,10 +118,14 @@ impl<D: BlockDevice + ?Sized> BlockDevice for Box<D> {
 
 /// Checks that `off..off+len` lies within a device of `size` bytes.
 pub fn check_range(off: u64, len: usize, size: u64) -> Result<(), BlockError> {
-    let end = off.checked_add(len as u64);
-    match end {
+    check_span(off, len as u64, size)
+}
+
+/// [`check_range`] for a length that is not a buffer's.
+pub fn check_span(off: u64, len: u64, size: u64) -> Result<(), BlockError> {
+    match off.checked_add(len) {
         Some(end) if end <= size => Ok(()),
-        _ => Err(BlockError::OutOfRange {
+        end => Err(BlockError::OutOfRange {
             off,
             end: end.unwrap_or(u64::MAX),
             size,

@@ -23,10 +23,21 @@
 //!                   trailer: "WAXCMIT1" seq:u64 check:u64
 //! ```
 //!
+//! Space: a unit needs room in the log only at `flush`, but a full host
+//! disk must show when the data is written, not then. So the log reserves
+//! host space ([`BackingFile::reserve`]) for the unit that the pending
+//! blocks will make, as they are written; a write the host has no room for
+//! fails with [`BlockError::NoSpace`] and leaves the device unchanged. A
+//! failed commit changes nothing either: the blocks stay pending, and the
+//! next `flush` writes the unit again from the same place. A `discard`
+//! (the file system freed the blocks) drops pending blocks and the room
+//! they needed, so deleting files in the guest lets a full disk's flush
+//! succeed again.
+//!
 //! Partial: the log only grows; rewriting it without superseded blocks
 //! (compaction) is left to a later change.
 
-use super::{check_range, BackingFile, BlockDevice, BlockError};
+use super::{check_range, check_span, BackingFile, BlockDevice, BlockError};
 use std::collections::HashMap;
 
 /// Overlay granularity; the ext2 images use the same block size.
@@ -67,12 +78,23 @@ fn slots_for(bytes: u64) -> u64 {
     bytes.div_ceil(BLOCK as u64)
 }
 
+/// Bytes of log a unit of `count` blocks takes: head, index, data, trailer.
+fn unit_bytes(count: u64) -> u64 {
+    (2 + slots_for(count * 8) + count) * BLOCK as u64
+}
+
+/// Least extra room reserved at once, so a stream of writes makes few
+/// reservation calls on the host.
+const RESERVE_AHEAD: u64 = 1 << 20;
+
 /// The durable half of an overlay: an append-only log in a [`BackingFile`].
 pub struct OverlayLog {
     file: Box<dyn BackingFile>,
     /// End of the last complete unit; the next unit goes here.
     end: u64,
     next_seq: u64,
+    /// Host space is reserved for the log up to here (>= `end`).
+    reserved: u64,
 }
 
 impl OverlayLog {
@@ -99,6 +121,7 @@ impl OverlayLog {
             file,
             end: BLOCK as u64,
             next_seq: 0,
+            reserved: 0,
         };
         let blocks = log.replay(len.max(BLOCK as u64))?;
         if log.end < len {
@@ -106,6 +129,9 @@ impl OverlayLog {
             log.file.set_len(log.end)?;
             log.file.sync()?;
         }
+        // A run that crashed may have left space reserved past the end.
+        log.reserved = u64::MAX;
+        log.release_reservation();
         Ok((log, blocks))
     }
 
@@ -230,6 +256,52 @@ impl OverlayLog {
         Ok(offsets)
     }
 
+    /// Gives back the host space reserved past the end of the log: a
+    /// shrinking truncate frees everything past the new length, which a
+    /// truncate to the current length may not do.
+    fn release_reservation(&mut self) {
+        if self.reserved > self.end {
+            // Best effort: if it fails the space stays reserved, no more.
+            let _ = self
+                .file
+                .set_len(self.end + 1)
+                .and_then(|()| self.file.set_len(self.end));
+        }
+        self.reserved = self.end;
+    }
+
+    /// After a failed commit: cuts the log back to its last complete unit,
+    /// so the unit is gone even if its trailer reached the disk before a
+    /// failed sync (reopening must give the state of the last good flush,
+    /// not a newer one). The cut also frees the reserved space.
+    fn forget_failed_unit(&mut self) {
+        // If even this fails, reopening drops the unit unless its trailer
+        // made it to the disk; the commit's own error is what matters.
+        let _ = self.file.set_len(self.end);
+        self.reserved = self.end;
+    }
+
+    /// Makes sure the unit for `pending` blocks fits: reserves host space
+    /// for it, with some room ahead when the host has it.
+    fn make_room(&mut self, pending: u64) -> Result<(), BlockError> {
+        let need = self.end + unit_bytes(pending);
+        if need <= self.reserved {
+            return Ok(());
+        }
+        let ahead = need + (need / 8).max(RESERVE_AHEAD);
+        if self
+            .file
+            .reserve(self.reserved, ahead - self.reserved)
+            .is_ok()
+        {
+            self.reserved = ahead;
+            return Ok(());
+        }
+        self.file.reserve(self.reserved, need - self.reserved)?;
+        self.reserved = need;
+        Ok(())
+    }
+
     /// Bytes of log on disk.
     pub fn len(&self) -> u64 {
         self.end
@@ -240,9 +312,17 @@ impl OverlayLog {
     }
 }
 
+impl Drop for OverlayLog {
+    fn drop(&mut self) {
+        self.release_reservation();
+    }
+}
+
 enum Slot {
     /// Written since the last flush (or ever, without a log).
-    Mem(Box<[u8]>),
+    /// Written since the last flush, with where the committed version
+    /// (if any) is in the log.
+    Mem(Box<[u8]>, Option<u64>),
     /// Committed: the block's data is at this offset of the log.
     Log(u64),
 }
@@ -252,6 +332,8 @@ pub struct OverlayDevice {
     base: Box<dyn BlockDevice>,
     written: HashMap<u64, Slot>,
     log: Option<OverlayLog>,
+    /// How many of `written` are `Slot::Mem`.
+    pending: u64,
 }
 
 impl OverlayDevice {
@@ -261,6 +343,7 @@ impl OverlayDevice {
             base,
             written: HashMap::new(),
             log: None,
+            pending: 0,
         }
     }
 
@@ -280,6 +363,7 @@ impl OverlayDevice {
             base,
             written,
             log: Some(log),
+            pending: 0,
         })
     }
 
@@ -298,16 +382,35 @@ impl OverlayDevice {
 
     /// Blocks written since the last flush.
     pub fn pending_blocks(&self) -> usize {
-        self.written
-            .values()
-            .filter(|s| matches!(s, Slot::Mem(_)))
-            .count()
+        self.pending as usize
+    }
+
+    /// Blocks of the byte ranges that are not pending yet (ranges that
+    /// share a block count it twice: a reservation errs on the safe side).
+    fn new_pending(&self, ranges: &[(u64, u64)]) -> u64 {
+        let mut n = 0;
+        for &(off, len) in ranges.iter().filter(|r| r.1 > 0) {
+            let (first, last) = (off / BLOCK as u64, (off + len - 1) / BLOCK as u64);
+            n += (first..=last)
+                .filter(|b| !matches!(self.written.get(b), Some(Slot::Mem(..))))
+                .count() as u64;
+        }
+        n
+    }
+
+    /// Reserves log space for writing `ranges` (no-op in memory).
+    fn make_room(&mut self, ranges: &[(u64, u64)]) -> Result<(), BlockError> {
+        let more = self.new_pending(ranges);
+        match self.log.as_mut() {
+            Some(log) if more > 0 => log.make_room(self.pending + more),
+            _ => Ok(()),
+        }
     }
 
     /// Reads whole block `b`, wherever it currently lives.
     fn read_block(&mut self, b: u64, buf: &mut [u8]) -> Result<(), BlockError> {
         match self.written.get(&b) {
-            Some(Slot::Mem(d)) => buf.copy_from_slice(d),
+            Some(Slot::Mem(d, _)) => buf.copy_from_slice(d),
             Some(Slot::Log(off)) => {
                 let log = self.log.as_mut().ok_or(BlockError::Io("log lost".into()))?;
                 log.file.read_at(*off, buf)?;
@@ -366,6 +469,7 @@ impl BlockDevice for OverlayDevice {
 
     fn write_at(&mut self, off: u64, buf: &[u8]) -> Result<(), BlockError> {
         check_range(off, buf.len(), self.size())?;
+        self.make_room(&[(off, buf.len() as u64)])?;
         let mut done = 0;
         while done < buf.len() {
             let pos = off + done as u64;
@@ -377,7 +481,16 @@ impl BlockDevice for OverlayDevice {
                 self.read_block(b, &mut data)?;
             }
             data[in_block..in_block + n].copy_from_slice(&buf[done..done + n]);
-            self.written.insert(b, Slot::Mem(data));
+            let committed = match self.written.get(&b) {
+                Some(&Slot::Log(at) | &Slot::Mem(_, Some(at))) => Some(at),
+                _ => None,
+            };
+            if !matches!(
+                self.written.insert(b, Slot::Mem(data, committed)),
+                Some(Slot::Mem(..))
+            ) {
+                self.pending += 1;
+            }
             done += n;
         }
         Ok(())
@@ -391,7 +504,7 @@ impl BlockDevice for OverlayDevice {
             .written
             .iter()
             .filter_map(|(&b, s)| match s {
-                Slot::Mem(d) => Some((b, &d[..])),
+                Slot::Mem(d, _) => Some((b, &d[..])),
                 Slot::Log(_) => None,
             })
             .collect();
@@ -399,12 +512,44 @@ impl BlockDevice for OverlayDevice {
             return Ok(());
         }
         pending.sort_unstable_by_key(|&(b, _)| b);
-        let offsets = log.commit(&pending)?;
+        let offsets = match log.commit(&pending) {
+            Ok(o) => o,
+            Err(e) => {
+                log.forget_failed_unit();
+                return Err(e);
+            }
+        };
         let numbers: Vec<u64> = pending.iter().map(|&(b, _)| b).collect();
         for (b, off) in numbers.into_iter().zip(offsets) {
             self.written.insert(b, Slot::Log(off));
         }
+        self.pending = 0;
         Ok(())
+    }
+
+    /// Drops the pending writes of whole blocks in the range (a committed
+    /// or base version stays readable there).
+    fn discard(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
+        check_span(off, len, self.size())?;
+        let first = off.div_ceil(BLOCK as u64);
+        let end = (off + len) / BLOCK as u64;
+        for b in first..end {
+            if let Some(&Slot::Mem(_, committed)) = self.written.get(&b) {
+                match committed {
+                    Some(at) => self.written.insert(b, Slot::Log(at)),
+                    None => self.written.remove(&b),
+                };
+                self.pending -= 1;
+            }
+        }
+        Ok(())
+    }
+
+    fn reserve(&mut self, ranges: &[(u64, u64)]) -> Result<(), BlockError> {
+        for &(off, len) in ranges {
+            check_span(off, len, self.size())?;
+        }
+        self.make_room(ranges)
     }
 }
 
@@ -415,9 +560,39 @@ mod tests {
     use std::cell::RefCell;
     use std::rc::Rc;
 
-    /// A MemFile shared with the test, so it can be "reopened" after a crash.
+    /// A MemFile shared with the test, so it can be "reopened" after a
+    /// crash, on a host disk of `room` bytes whose writes and syncs the
+    /// test can make fail.
     #[derive(Clone, Default)]
-    struct Shared(Rc<RefCell<MemFile>>);
+    struct Shared(Rc<RefCell<MemFile>>, Rc<RefCell<Host>>);
+
+    #[derive(Default)]
+    struct Host {
+        room: Option<u64>,
+        /// Bytes the host has allocated to the file (length or reserved).
+        allocated: u64,
+        fail_writes_after: Option<usize>,
+        fail_sync: bool,
+    }
+
+    impl Shared {
+        fn with_room(room: u64) -> Shared {
+            let s = Shared::default();
+            s.1.borrow_mut().room = Some(room);
+            s
+        }
+        fn bytes(&self) -> Vec<u8> {
+            self.0.borrow().0.clone()
+        }
+        fn allocate(&self, end: u64) -> Result<(), BlockError> {
+            let mut h = self.1.borrow_mut();
+            if h.room.is_some_and(|r| end > r) {
+                return Err(BlockError::NoSpace("test disk full".into()));
+            }
+            h.allocated = h.allocated.max(end);
+            Ok(())
+        }
+    }
 
     impl BackingFile for Shared {
         fn len(&mut self) -> Result<u64, BlockError> {
@@ -427,13 +602,27 @@ mod tests {
             self.0.borrow_mut().read_at(off, buf)
         }
         fn write_at(&mut self, off: u64, buf: &[u8]) -> Result<(), BlockError> {
+            if let Some(n) = self.1.borrow_mut().fail_writes_after.as_mut() {
+                if *n == 0 {
+                    return Err(BlockError::Io("test write failure".into()));
+                }
+                *n -= 1;
+            }
+            self.allocate(off + buf.len() as u64)?;
             self.0.borrow_mut().write_at(off, buf)
         }
         fn set_len(&mut self, len: u64) -> Result<(), BlockError> {
+            self.allocate(len)?;
             self.0.borrow_mut().set_len(len)
         }
         fn sync(&mut self) -> Result<(), BlockError> {
-            Ok(())
+            match self.1.borrow().fail_sync {
+                true => Err(BlockError::Io("test sync failure".into())),
+                false => Ok(()),
+            }
+        }
+        fn reserve(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
+            self.allocate(off + len)
         }
     }
 
@@ -479,12 +668,15 @@ mod tests {
         let mut d = OverlayDevice::with_log(base(), Box::new(file.clone())).unwrap();
         d.write_at(0, &[1; 3 * BLOCK]).unwrap();
         d.flush().unwrap();
-        let good = file.0.borrow().0.len();
+        let good = file.bytes().len();
         d.write_at(BLOCK as u64, &[2; 2 * BLOCK]).unwrap();
         d.flush().unwrap();
-        let full = file.0.borrow().0.clone();
+        let full = file.bytes();
         for cut in (good..full.len()).step_by(512) {
-            let torn = Shared(Rc::new(RefCell::new(MemFile(full[..cut].to_vec()))));
+            let torn = Shared(
+                Rc::new(RefCell::new(MemFile(full[..cut].to_vec()))),
+                Rc::default(),
+            );
             let mut d = OverlayDevice::with_log(base(), Box::new(torn.clone())).unwrap();
             assert_eq!(byte_at(&mut d, BLOCK as u64), 1, "cut at {cut}");
             assert_eq!(torn.0.borrow().0.len(), good);
@@ -492,7 +684,7 @@ mod tests {
         // A flipped byte inside the last unit's data invalidates just it.
         let mut bad = full.clone();
         bad[good + 3 * BLOCK] ^= 1;
-        let bad = Shared(Rc::new(RefCell::new(MemFile(bad))));
+        let bad = Shared(Rc::new(RefCell::new(MemFile(bad))), Rc::default());
         let mut d = OverlayDevice::with_log(base(), Box::new(bad)).unwrap();
         assert_eq!(byte_at(&mut d, 2 * BLOCK as u64), 1);
     }
@@ -508,5 +700,67 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.to_string().contains("different base image"), "{err}");
+    }
+
+    #[test]
+    fn a_full_host_disk_fails_the_write_not_the_flush() {
+        // Header, one 5-block unit (head, index, data, trailer) and a
+        // little: the sixth block cannot be kept.
+        let file = Shared::with_room(BLOCK as u64 + unit_bytes(5) + 100);
+        let mut d = OverlayDevice::with_log(base(), Box::new(file.clone())).unwrap();
+        d.write_at(0, &[1; 5 * BLOCK]).unwrap();
+        let err = d.write_at(5 * BLOCK as u64, &[1; 10]).unwrap_err();
+        assert!(matches!(err, BlockError::NoSpace(_)), "{err}");
+        assert_eq!(byte_at(&mut d, 5 * BLOCK as u64), 5, "device changed");
+        // Rewriting a pending block needs no room.
+        d.write_at(4 * BLOCK as u64, &[2; 1]).unwrap();
+        d.flush().unwrap();
+        let mut d = OverlayDevice::with_log(base(), Box::new(file.clone())).unwrap();
+        assert_eq!(byte_at(&mut d, 4 * BLOCK as u64), 2);
+        assert_eq!(byte_at(&mut d, 5 * BLOCK as u64), 5);
+        // Room for 4 more blocks, not 5: discarding pending blocks makes
+        // room; a discarded block reads its committed version again.
+        file.1.borrow_mut().room = Some(BLOCK as u64 + unit_bytes(5) + unit_bytes(4) + 100);
+        d.write_at(6 * BLOCK as u64, &[3; 3 * BLOCK]).unwrap();
+        d.write_at(4 * BLOCK as u64, &[3; 1]).unwrap();
+        assert!(d.write_at(9 * BLOCK as u64, &[3; 1]).is_err());
+        d.discard(4 * BLOCK as u64 - 1, 3 * BLOCK as u64 + 2)
+            .unwrap();
+        assert_eq!(d.pending_blocks(), 2);
+        assert_eq!(byte_at(&mut d, 4 * BLOCK as u64), 2);
+        d.write_at(9 * BLOCK as u64, &[3; 1]).unwrap();
+        d.flush().unwrap();
+        let mut d = OverlayDevice::with_log(base(), Box::new(file)).unwrap();
+        assert_eq!(
+            [4, 6, 7, 8, 9].map(|b| byte_at(&mut d, b * BLOCK as u64)),
+            [2, 6, 3, 3, 3]
+        );
+    }
+
+    #[test]
+    fn a_failed_commit_keeps_the_last_unit_and_the_pending_blocks() {
+        for failing_write in 0..5 {
+            let file = Shared::default();
+            let mut d = OverlayDevice::with_log(base(), Box::new(file.clone())).unwrap();
+            d.write_at(0, &[1; 2 * BLOCK]).unwrap();
+            d.flush().unwrap();
+            d.write_at(BLOCK as u64, &[2; 2 * BLOCK]).unwrap();
+            file.1.borrow_mut().fail_writes_after = Some(failing_write);
+            file.1.borrow_mut().fail_sync = failing_write == 4;
+            assert!(d.flush().is_err(), "write {failing_write}");
+            file.1.borrow_mut().fail_writes_after = None;
+            assert_eq!(d.pending_blocks(), 2);
+            let reopened = Shared(Rc::new(RefCell::new(MemFile(file.bytes()))), Rc::default());
+            let mut r = OverlayDevice::with_log(base(), Box::new(reopened)).unwrap();
+            assert_eq!(byte_at(&mut r, BLOCK as u64), 1, "write {failing_write}");
+            assert_eq!(byte_at(&mut r, 2 * BLOCK as u64), 2);
+            // The disk heals: the same blocks commit on the next flush.
+            *file.1.borrow_mut() = Host::default();
+            assert_eq!(file.bytes().len(), BLOCK + unit_bytes(2) as usize);
+            d.flush().unwrap();
+            let mut r = OverlayDevice::with_log(base(), Box::new(file)).unwrap();
+            assert_eq!(byte_at(&mut r, BLOCK as u64), 2);
+            assert_eq!(byte_at(&mut r, 2 * BLOCK as u64), 2);
+        }
     }
 }

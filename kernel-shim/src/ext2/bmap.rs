@@ -150,6 +150,35 @@ impl Volume {
         Ok((b, false))
     }
 
+    /// Makes logical block `lblk` a hole again, freeing its block (indirect
+    /// blocks stay, possibly empty, which ext2 allows). For a new block
+    /// whose data could not be written: it must not stay in the file with
+    /// whatever the device held there.
+    pub fn unmap_block(&mut self, inode: &mut Inode, lblk: u64) -> KResult<()> {
+        let path = self.path(lblk)?;
+        let mut b = self.check_ptr(inode.i_block[path.root])?;
+        if path.depth == 0 {
+            if b != 0 {
+                inode.i_block[path.root] = 0;
+                self.release(inode, b)?;
+            }
+            return Ok(());
+        }
+        for (level, &i) in path.idx[..path.depth].iter().enumerate() {
+            if b == 0 {
+                return Ok(());
+            }
+            let ptr = read_u32(&self.block(b)?, i * 4);
+            let next = self.check_ptr(ptr)?;
+            if level + 1 == path.depth && next != 0 {
+                self.modify_block(b, |d| write_u32(d, i * 4, 0))?;
+                return self.release(inode, next);
+            }
+            b = next;
+        }
+        Ok(())
+    }
+
     /// Frees every block at logical index `keep` and beyond, and indirect
     /// blocks left empty.
     pub fn truncate_blocks(&mut self, inode: &mut Inode, keep: u64) -> KResult<()> {

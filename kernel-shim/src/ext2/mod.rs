@@ -35,7 +35,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use volume::Volume;
 use wax_devices::block::{BlockDevice, BlockError};
-use wax_devices::Clock;
+use wax_devices::{Clock, Timespec};
 
 /// Why an image cannot be mounted.
 #[derive(Debug, thiserror::Error)]
@@ -78,16 +78,29 @@ impl Ext2Fs {
     }
 
     /// Writes everything back and flushes the device (the file system is
-    /// consistent on the device afterwards).
+    /// consistent on the device afterwards). ENOSPC or EIO when the device
+    /// failed; the device then holds the state of the last successful sync
+    /// (see `volume`).
     pub fn sync(&self) -> KResult<()> {
         self.vol.borrow_mut().sync()
+    }
+
+    /// The device's last failure, with the host's words, if any.
+    pub fn device_error(&self) -> Option<BlockError> {
+        self.vol.borrow().device_error().cloned()
+    }
+
+    /// Realtime at which the last successful sync ended, if one did since
+    /// the mount (before it, the device held what it held at the mount).
+    pub fn last_durable(&self) -> Option<Timespec> {
+        self.vol.borrow().last_durable()
     }
 
     /// Runs a changing operation, then the lazy periodic writeback.
     fn change<R>(&self, f: impl FnOnce(&mut Volume) -> KResult<R>) -> KResult<R> {
         let mut v = self.vol.borrow_mut();
         let r = f(&mut v)?;
-        v.maybe_writeback()?;
+        v.maybe_writeback();
         Ok(r)
     }
 }
@@ -231,14 +244,15 @@ impl FileHandle for Ext2File {
             off
         };
         let n = v.write(self.ino, off, buf)?;
-        v.maybe_writeback()?;
+        v.maybe_writeback();
         Ok(n)
     }
 
     fn set_len(&mut self, len: u64) -> KResult<()> {
         let mut v = self.vol.borrow_mut();
         v.truncate(self.ino, len)?;
-        v.maybe_writeback()
+        v.maybe_writeback();
+        Ok(())
     }
 
     fn sync(&mut self) -> KResult<()> {

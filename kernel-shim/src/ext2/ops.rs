@@ -637,6 +637,12 @@ impl Volume {
                 }
             };
             if let Err(e) = self.write_block_part(b, new, at, &buf[done..done + len]) {
+                // The path to it was just walked (cached), so this cannot
+                // fail for want of a read; if it did, the inode must still
+                // be stored below to match the bitmaps.
+                if new && self.unmap_block(&mut i, lblk).is_err() {
+                    tracing::warn!("ext2: inode {ino}: block {b} kept after a failed write");
+                }
                 result = Err(e);
                 break;
             }

@@ -11,6 +11,16 @@
 //! EXT2_VALID_FS). `sync` writes every dirty block, then the superblock
 //! with EXT2_VALID_FS, then flushes the device: after a flush the device
 //! holds a consistent file system that `e2fsck -fn` accepts.
+//!
+//! Device failures: nothing the guest was told is done is ever dropped. A
+//! dirty block the device refuses stays in the cache (past its bound) and
+//! dirty; a `sync` that fails leaves every block it did not get durable
+//! dirty, so the next one retries all of it, and succeeds only when
+//! everything is durable. A sync first reserves the device space its
+//! writes need, so a full host disk fails it before it writes anything.
+//! The guest sees ENOSPC when the device has no room, EIO otherwise; the
+//! periodic writeback keeps its failure for the next fsync/sync, like
+//! Linux (the change that triggered it did happen).
 
 use super::disk::{GroupDesc, Inode, Superblock, EXT2_VALID_FS, SUPERBLOCK_OFFSET};
 use super::Ext2Error;
@@ -41,6 +51,9 @@ pub struct Volume {
     pub bs: usize,
     pub read_only: bool,
     blocks: LruCache<u32, CachedBlock>,
+    /// The cache's bound; it grows past it only to keep blocks the device
+    /// refused.
+    cache_blocks: NonZeroUsize,
     inodes: LruCache<u32, Inode>,
     /// (directory, name) → inode, or None for a name known to be absent.
     pub dentries: LruCache<(u32, Vec<u8>), Option<u32>>,
@@ -52,7 +65,10 @@ pub struct Volume {
     /// The device's last failure: the guest only sees EIO, the user and
     /// a failing mount get this.
     device_error: Option<BlockError>,
+    /// When the last sync was tried (monotonic), for the periodic one.
     last_sync: Timespec,
+    /// When the last successful sync ended (realtime), if one did.
+    last_durable: Option<Timespec>,
     /// Open handles per inode (an unlinked inode lives until the last
     /// one closes).
     pub open: HashMap<u32, u32>,
@@ -83,15 +99,16 @@ impl Volume {
         let geometry = super::check::geometry(&sb, dev.size())?;
         let bs = geometry.block_size;
         let read_only = read_only || forced_ro || dev.is_read_only();
+        let cache_blocks =
+            NonZeroUsize::new((CACHE_BYTES / bs).max(16)).unwrap_or(NonZeroUsize::MIN);
         let mut vol = Volume {
             dev,
             sb,
             groups: Vec::new(),
             bs,
             read_only,
-            blocks: LruCache::new(
-                NonZeroUsize::new((CACHE_BYTES / bs).max(16)).unwrap_or(NonZeroUsize::MIN),
-            ),
+            blocks: LruCache::new(cache_blocks),
+            cache_blocks,
             inodes: LruCache::new(NonZeroUsize::new(INODE_CACHE).unwrap_or(NonZeroUsize::MIN)),
             dentries: LruCache::new(NonZeroUsize::new(DENTRY_CACHE).unwrap_or(NonZeroUsize::MIN)),
             clock,
@@ -99,6 +116,7 @@ impl Volume {
             changed: false,
             device_error: None,
             last_sync: Timespec::default(),
+            last_durable: None,
             open: HashMap::new(),
             orphans: BTreeSet::new(),
             group_count: geometry.groups,
@@ -141,13 +159,28 @@ impl Volume {
         }
     }
 
-    /// EIO for the guest; the cause is logged and kept for the mount.
+    /// The guest's errno for a device failure (ENOSPC when the host has
+    /// no room, else EIO); the cause is logged once and kept for the user.
     fn device_failed(&mut self, e: BlockError) -> Errno {
         if self.device_error.as_ref() != Some(&e) {
             tracing::warn!("ext2: the image's device failed: {e}");
         }
+        let errno = match e {
+            BlockError::NoSpace(_) => Errno::ENOSPC,
+            _ => Errno::EIO,
+        };
         self.device_error = Some(e);
-        Errno::EIO
+        errno
+    }
+
+    /// The device's last failure, if any.
+    pub fn device_error(&self) -> Option<&BlockError> {
+        self.device_error.as_ref()
+    }
+
+    /// Realtime at which the last successful sync ended, if one did.
+    pub fn last_durable(&self) -> Option<Timespec> {
+        self.last_durable
     }
 
     /// The error for a mount that could not read `what`: the device's
@@ -182,7 +215,7 @@ impl Volume {
         self.dev
             .read_at(off, &mut data)
             .map_err(|e| self.device_failed(e))?;
-        self.insert(b, data.clone().into_boxed_slice(), false)?;
+        self.insert(b, data.clone().into_boxed_slice(), false);
         Ok(data)
     }
 
@@ -193,7 +226,8 @@ impl Volume {
         }
         self.writable()?;
         self.changed = true;
-        self.insert(b, data.into_boxed_slice(), true)
+        self.insert(b, data.into_boxed_slice(), true);
+        Ok(())
     }
 
     /// Changes block `b` in place through `f`.
@@ -204,13 +238,42 @@ impl Volume {
         Ok(r)
     }
 
-    fn insert(&mut self, b: u32, data: Box<[u8]>, dirty: bool) -> KResult<()> {
-        if let Some((old, c)) = self.blocks.push(b, CachedBlock { data, dirty }) {
-            if old != b && c.dirty {
-                self.write_out(old, &c.data)?;
+    fn insert(&mut self, b: u32, data: Box<[u8]>, dirty: bool) {
+        if !self.blocks.contains(&b) && self.blocks.len() >= self.blocks.cap().get() {
+            self.evict_one();
+        }
+        self.blocks.put(b, CachedBlock { data, dirty });
+    }
+
+    /// Makes room for one block, writing the least recently used one back
+    /// if it is dirty. One the device refuses stays, and the cache grows by
+    /// one: dropping it would lose a change (see the module doc).
+    fn evict_one(&mut self) {
+        let Some((old, c)) = self.blocks.pop_lru() else {
+            return;
+        };
+        if c.dirty && self.write_out(old, &c.data).is_err() {
+            let grown = self.blocks.cap().saturating_add(1);
+            self.blocks.resize(grown);
+            self.blocks.put(old, c);
+        }
+    }
+
+    /// After a sync: brings a cache that grew while the device failed back
+    /// to its bound, writing out the dirty blocks it drops.
+    fn trim_cache(&mut self) {
+        while self.blocks.len() > self.cache_blocks.get() {
+            let Some((old, c)) = self.blocks.pop_lru() else {
+                break;
+            };
+            if c.dirty && self.write_out(old, &c.data).is_err() {
+                self.blocks.put(old, c);
+                break;
             }
         }
-        Ok(())
+        let cap = NonZeroUsize::new(self.blocks.len())
+            .map_or(self.cache_blocks, |n| n.max(self.cache_blocks));
+        self.blocks.resize(cap);
     }
 
     fn write_out(&mut self, b: u32, data: &[u8]) -> KResult<()> {
@@ -221,9 +284,15 @@ impl Volume {
             .map_err(|e| self.device_failed(e))
     }
 
-    /// Forgets a freed block so a stale copy is never written back.
+    /// Forgets a freed block so a stale copy is never written back, and
+    /// tells the device its contents no longer matter (an overlay then
+    /// needs no room for it: deleting files makes a full host disk's sync
+    /// succeed again).
     pub fn forget_block(&mut self, b: u32) {
         self.blocks.pop(&b);
+        let off = self.device_offset(b);
+        // A hint: a device that cannot use it loses nothing.
+        let _ = self.dev.discard(off, self.bs as u64);
     }
 
     /// Reads data blocks `b..b+n` into `buf`, from the cache where cached.
@@ -337,11 +406,35 @@ impl Volume {
 
     /// Writes everything back and flushes the device. Inodes unlinked but
     /// still open are written as freed (see `orphan::view`), so the
-    /// device is consistent even if Wax dies before they are closed.
+    /// device is consistent even if Wax dies before they are closed. On
+    /// failure nothing not yet durable is marked clean.
     pub fn sync(&mut self) -> KResult<()> {
         if self.read_only || !self.changed {
             return Ok(());
         }
+        // A failing device is retried by the periodic writeback at its
+        // pace, not by every operation.
+        self.last_sync = self.clock.monotonic();
+        let written = self.write_back()?;
+        if let Err(e) = self.dev.flush() {
+            // The host may have dropped what it could not write (a failed
+            // fsync can leave pages "clean"): write it all again next time.
+            for b in written {
+                self.redirty(b);
+            }
+            return Err(self.device_failed(e));
+        }
+        // With orphans the device shows them freed while memory does not;
+        // their blocks stay dirty for the sync after they are closed.
+        self.changed = false;
+        self.last_durable = Some(self.clock.realtime());
+        self.trim_cache();
+        Ok(())
+    }
+
+    /// The writes of a sync, up to the flush: every dirty block, then the
+    /// superblock marked clean. Returns the blocks written.
+    fn write_back(&mut self) -> KResult<Vec<u32>> {
         self.begin_write()?;
         self.store_groups()?;
         let view = super::orphan::view(self)?;
@@ -354,22 +447,21 @@ impl Volume {
             .collect();
         dirty.sort_unstable();
         dirty.dedup();
-        for b in dirty {
+        self.reserve_blocks(&dirty)?;
+        for &b in &dirty {
             let off = self.device_offset(b);
             let data = match view.blocks.get(&b) {
-                Some(d) => {
-                    self.redirty(b);
-                    d.clone()
-                }
-                None => {
-                    let c = self.blocks.peek_mut(&b).ok_or(Errno::EIO)?;
-                    c.dirty = false;
-                    c.data.to_vec()
-                }
+                Some(d) => d.clone(),
+                None => self.blocks.peek(&b).ok_or(Errno::EIO)?.data.to_vec(),
             };
             self.dev
                 .write_at(off, &data)
                 .map_err(|e| self.device_failed(e))?;
+            if !view.blocks.contains_key(&b) {
+                if let Some(c) = self.blocks.peek_mut(&b) {
+                    c.dirty = false;
+                }
+            }
         }
         let now = self.now();
         self.sb.s_wtime = now.sec as u32;
@@ -379,26 +471,40 @@ impl Volume {
         let written = self.write_superblock();
         (self.sb.s_free_blocks_count, self.sb.s_free_inodes_count) = saved;
         written?;
-        self.dev.flush().map_err(|e| self.device_failed(e))?;
-        // With orphans the device shows them freed while memory does not;
-        // their blocks stay dirty for the sync after they are closed.
+        // The device's superblock says clean now: the next change after
+        // this point (even if the flush fails) must mark it not clean.
         self.clean_on_disk = true;
-        self.changed = false;
-        self.last_sync = self.clock.monotonic();
-        Ok(())
+        Ok(dirty)
+    }
+
+    /// Reserves device space for blocks `sorted` (runs of neighbours as
+    /// one range), so a full host disk fails the sync before it writes.
+    fn reserve_blocks(&mut self, sorted: &[u32]) -> KResult<()> {
+        let mut ranges: Vec<(u64, u64)> = Vec::new();
+        for &b in sorted {
+            let off = self.device_offset(b);
+            match ranges.last_mut() {
+                Some((start, len)) if *start + *len == off => *len += self.bs as u64,
+                _ => ranges.push((off, self.bs as u64)),
+            }
+        }
+        self.dev.reserve(&ranges).map_err(|e| self.device_failed(e))
     }
 
     /// Syncs if the oldest unsynced change is older than WRITEBACK_SECS
-    /// (the kernel's periodic writeback, done lazily).
-    pub fn maybe_writeback(&mut self) -> KResult<()> {
+    /// (the kernel's periodic writeback, done lazily). A failure is kept
+    /// (logged, and the blocks stay dirty) for the next fsync or sync to
+    /// report: the operation that triggered it has already happened.
+    pub fn maybe_writeback(&mut self) {
         if !self.changed {
-            return Ok(());
+            return;
         }
         let now = self.clock.monotonic();
         if now.sec - self.last_sync.sec >= WRITEBACK_SECS {
-            self.sync()?;
+            if let Err(e) = self.sync() {
+                tracing::debug!("ext2: periodic writeback failed: {}", e.text());
+            }
         }
-        Ok(())
     }
 
     /// Marks a cached block dirty again (its device copy differs).

@@ -852,11 +852,51 @@ fn fadvise(k: &mut Kernel, fd: u32, advice: u32) -> SysResult {
     Ok(0)
 }
 
+/// fsync and fdatasync: the file's shared mappings go to the file, then
+/// its file system makes everything durable (ENOSPC or EIO if it cannot:
+/// then nothing since the last successful sync is durable).
 pub fn sys_fsync(k: &mut Kernel, a: &Args) -> SysResult {
     let file = k.proc().fds.file(a[0])?;
+    sync_file(k, &file)?;
+    Ok(0)
+}
+
+fn sync_file(k: &mut Kernel, file: &FileRef) -> KResult<()> {
+    let node = file.borrow().node;
+    k.flush_shared_of(node);
     let mut f = file.borrow_mut();
-    if let Some(h) = f.handle.as_mut() {
-        h.sync()?;
+    match f.handle.as_mut() {
+        Some(h) => h.sync(),
+        None => Ok(()),
+    }
+}
+
+/// sync_file_range(fd, offset, nbytes, flags), 64-bit offset and length
+/// in register pairs. Any request to write makes the whole file system
+/// durable, as fsync does (Linux only starts or waits for writeback of
+/// the range; being more durable is allowed, reporting success for data
+/// that is not kept is not).
+pub fn sys_sync_file_range(k: &mut Kernel, a: &Args) -> SysResult {
+    const VALID: u32 = 1 | 2 | 4; // WAIT_BEFORE | WRITE | WAIT_AFTER
+    let off = (u64::from(a[2]) << 32 | u64::from(a[1])) as i64;
+    let len = (u64::from(a[4]) << 32 | u64::from(a[3])) as i64;
+    let flags = a[5];
+    if flags & !VALID != 0 || off < 0 || len < 0 || off.checked_add(len).is_none() {
+        return Err(Errno::EINVAL.into());
+    }
+    let file = k.proc().fds.file(a[0])?;
+    let Some((m, ino)) = file.borrow().node else {
+        return Err(Errno::ESPIPE.into());
+    };
+    use crate::vfs::FileType::{BlockDevice, Directory, Regular};
+    if !matches!(
+        k.vfs.fs(m).getattr(ino)?.file_type(),
+        Regular | Directory | BlockDevice
+    ) {
+        return Err(Errno::ESPIPE.into());
+    }
+    if flags != 0 {
+        sync_file(k, &file)?;
     }
     Ok(0)
 }

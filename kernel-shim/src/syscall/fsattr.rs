@@ -290,15 +290,31 @@ pub fn sys_fstatfs(k: &mut Kernel, a: &Args) -> SysResult {
     put_statfs32(k, &loc, a[1])
 }
 
+/// sync: every file system, even after one fails. Linux's sync(2)
+/// cannot fail (glibc's wrapper returns nothing); Wax returns the first
+/// failure, which only `--strace` and raw system calls see, and the CLI
+/// reports data still not kept at exit.
 pub fn sys_sync(k: &mut Kernel, _a: &Args) -> SysResult {
+    k.sync_shared_all();
+    let mut result = Ok(0);
     for (m, _, _) in k.vfs.mounts() {
-        k.vfs.fs(m).sync()?;
+        if let Err(e) = k.vfs.fs(m).sync() {
+            result = result.and(Err(e.into()));
+        }
     }
-    Ok(0)
+    result
 }
 
+/// syncfs: the file system holding `fd`; ENOSPC or EIO if it cannot
+/// make everything durable (Linux 5.8 and later report writeback errors
+/// here too).
 pub fn sys_syncfs(k: &mut Kernel, a: &Args) -> SysResult {
-    let loc = fd_loc(k, a[0])?;
+    let file = k.proc().fds.file(a[0])?;
+    // A pipe or socket: its pseudo file system has nothing to write.
+    let Some(loc) = file.borrow().location.clone() else {
+        return Ok(0);
+    };
+    k.sync_shared_all();
     let m = k.vfs.mount_of(&loc);
     k.vfs.fs(m).sync()?;
     Ok(0)

@@ -272,8 +272,17 @@ pub fn sys_old_mmap(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// Writes a shared file mapping's pages in `from..to` back to the file.
 fn write_back(k: &mut Kernel, p: usize, v: &Vma, from: u32, to: u32) {
+    if let Err(e) = try_write_back(k, p, v, from, to) {
+        // Nobody to tell (munmap, exit); the file system keeps its own
+        // failure for the next sync.
+        tracing::warn!("writing a shared mapping back failed: {}", e.text());
+    }
+}
+
+/// [`write_back`] that stops at the first failure and returns it.
+fn try_write_back(k: &mut Kernel, p: usize, v: &Vma, from: u32, to: u32) -> KResult<()> {
     let Some(f) = v.file.as_ref().filter(|_| v.shared) else {
-        return;
+        return Ok(());
     };
     let mut page = vec![0u8; PAGE_SIZE as usize];
     for addr in (from.max(v.start)..to.min(v.end)).step_by(PAGE_SIZE as usize) {
@@ -296,9 +305,10 @@ fn write_back(k: &mut Kernel, p: usize, v: &Vma, from: u32, to: u32) {
             continue;
         }
         if let Some(h) = f.file.borrow_mut().handle.as_mut() {
-            let _ = h.write_at(off, &page[..n]);
+            h.write_at(off, &page[..n])?;
         }
     }
+    Ok(())
 }
 
 /// Reloads the present pages of shared file mapping `v` of process `p`
@@ -630,9 +640,25 @@ pub fn sys_msync(k: &mut Kernel, a: &Args) -> SysResult {
         return Err(Errno::ENOMEM.into());
     }
     let p = proc_slot(k);
-    let vmas = k.procs[p].mm.vmas.clone();
+    let end = end as u32;
+    let vmas: Vec<Vma> = k.procs[p]
+        .mm
+        .vmas
+        .iter()
+        .filter(|v| v.shared && v.file.is_some() && v.start < end && v.end > addr)
+        .cloned()
+        .collect();
     for v in &vmas {
-        write_back(k, p, v, addr, end as u32);
+        try_write_back(k, p, v, addr, end)?;
+    }
+    // MS_ASYNC only schedules the write, as on Linux; MS_SYNC waits until
+    // the data is durable, and reports it when it cannot be.
+    if flags & MS_SYNC != 0 {
+        for f in vmas.iter().filter_map(|v| v.file.as_ref()) {
+            if let Some(h) = f.file.borrow_mut().handle.as_mut() {
+                h.sync()?;
+            }
+        }
     }
     Ok(0)
 }
@@ -751,6 +777,20 @@ impl Kernel {
                     self.machine
                         .map_frame(space, GuestAddr(addr), frame, prot, shared);
                 }
+            }
+        }
+    }
+
+    /// Before sync or syncfs: every process's writable shared file
+    /// mappings go to their files.
+    pub(crate) fn sync_shared_all(&mut self) {
+        for p in 0..self.procs.len() {
+            if !self.procs[p].alive() {
+                continue;
+            }
+            let vmas = self.procs[p].mm.vmas.clone();
+            for v in vmas.iter().filter(|v| v.shared && v.prot & PROT_WRITE != 0) {
+                write_back(self, p, v, v.start, v.end);
             }
         }
     }
