@@ -35,7 +35,10 @@ pub struct RunResult {
 }
 
 /// Executes guest code from `cpu.eip` until a system call, an exception, or
-/// at least `budget` instructions have run (checked at block boundaries).
+/// exactly `budget` instructions have run (a block is left in the middle
+/// when the budget ends there). Exact counts make a run's scheduling the
+/// same whichever engine runs which block: the JIT hands the rest of a
+/// slice that is shorter than its next block to this function.
 pub fn run(
     cpu: &mut CpuState,
     mem: &mut GuestMem<'_>,
@@ -59,7 +62,8 @@ pub fn run(
             mem: &mut *mem,
         };
         let mut stop = None;
-        for d in block.insns.iter() {
+        let room = (budget - executed).min(block.insns.len() as u64) as usize;
+        for d in &block.insns[..room] {
             executed += 1;
             if let Err(e) = exec(&mut ctx, &d.insn, d.handler) {
                 stop = Some(e);
@@ -209,4 +213,24 @@ fn ends_repetition(ctx: &Ctx<'_, '_>, insn: &Instruction) -> bool {
         Cmpsb_m8_m8 | Cmpsw_m16_m16 | Cmpsd_m32_m32 | Scasb_AL_m8 | Scasw_AX_m16 | Scasd_EAX_m32
     );
     compares && ctx.cpu.zf() == insn.has_repne_prefix()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::misc::testutil::{Vm, CODE};
+    use crate::exit::Exit;
+    use crate::state::reg;
+
+    #[test]
+    fn a_budget_ends_in_the_middle_of_a_block() {
+        // inc eax, five times: one block.
+        let mut vm = Vm::new(&[0x40; 5]);
+        let r = vm.run_budget(3);
+        assert_eq!((r.exit, r.executed), (Exit::BudgetSpent, 3));
+        assert_eq!((vm.cpu().gpr[reg::EAX], vm.cpu().eip), (3, CODE + 3));
+        // The rest of the block, then the closing int 0x80.
+        let r = vm.run_budget(10);
+        assert_eq!((r.exit, r.executed), (Exit::Syscall, 3));
+        assert_eq!(vm.cpu().gpr[reg::EAX], 5);
+    }
 }

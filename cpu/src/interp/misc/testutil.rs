@@ -70,6 +70,12 @@ impl Vm {
         run(cpu, &mut mem, &mut self.cache, 1 << 20).exit
     }
 
+    /// Runs at most `budget` instructions.
+    pub fn run_budget(&mut self, budget: u64) -> crate::interp::RunResult {
+        let (cpu, mut mem) = self.machine.guest(&mut self.space);
+        run(cpu, &mut mem, &mut self.cache, budget)
+    }
+
     /// Executes one single-step unit (`interp::step`).
     pub fn step(&mut self) -> Exit {
         let (cpu, mut mem) = self.machine.guest(&mut self.space);
