@@ -165,7 +165,7 @@ pub struct Found {
 
 /// The `#!` line of a file, if it has one.
 pub fn script_interpreter(f: &mut dyn FileHandle, size: u64) -> KResult<Option<Shebang>> {
-    let mut head = vec![0u8; BINPRM_BUF_SIZE.min(size as usize)];
+    let mut head = vec![0u8; size.min(BINPRM_BUF_SIZE as u64) as usize];
     let n = f.read_at(0, &mut head)?;
     head.truncate(n);
     Ok(parse_shebang(&head))
@@ -235,5 +235,32 @@ mod tests {
         );
         assert_eq!(parse_shebang(b"#!\n"), None);
         assert_eq!(parse_shebang(b"\x7fELF"), None);
+    }
+
+    /// A script larger than 4 GiB (a 32-bit usize on wasm32) still has
+    /// its whole `#!` line read.
+    #[test]
+    fn shebang_of_a_huge_script() {
+        use crate::vfs::tmpfs::{TmpFs, Usage};
+        use crate::vfs::{FileSystem, NewNode};
+        let mut fs = TmpFs::new(1, Default::default(), Usage::new(1 << 20), 0o1777);
+        let node = NewNode {
+            mode: mode::S_IFREG | 0o755,
+            ..NewNode::default()
+        };
+        let ino = fs.create(fs.root(), b"s", &node).unwrap();
+        let how = OpenMode {
+            read: true,
+            write: true,
+            ..OpenMode::default()
+        };
+        let mut f = fs.open(ino, how).unwrap();
+        f.write_at(0, b"#!/bin/bash -e\n").unwrap();
+        let size = (1 << 32) + 4;
+        f.set_len(size).unwrap();
+        assert_eq!(
+            script_interpreter(f.as_mut(), size).unwrap(),
+            Some((b"/bin/bash".to_vec(), Some(b"-e".to_vec())))
+        );
     }
 }

@@ -625,7 +625,7 @@ pub(crate) fn comm_of(exe: &[u8]) -> [u8; 16] {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::elf::tests::{tiny_elf, Bytes};
     use crate::vfs::memfs::MemFs;
@@ -635,7 +635,11 @@ mod tests {
     /// loop, dispatch, console stream.
     /// A kernel on an empty in-memory root that has exec'd `code` (wrapped
     /// by `tiny_elf`) with the given stdin and stdout.
-    fn boot(code: &[u8], stdin: Rc<RefCell<MemStream>>, stdout: Rc<RefCell<MemStream>>) -> Kernel {
+    pub(crate) fn boot(
+        code: &[u8],
+        stdin: Rc<RefCell<MemStream>>,
+        stdout: Rc<RefCell<MemStream>>,
+    ) -> Kernel {
         let host = Host {
             clock: Box::new(FixedClock::default()),
             entropy: Rc::new(RefCell::new(SeededEntropy(1))),

@@ -107,6 +107,7 @@ impl<T: HttpTransport, F: FnMut(&str) -> T> ChunkedTransport<T, F> {
         out: &mut Vec<u8>,
     ) -> Result<(), String> {
         let Some(path) = self.manifest.chunks[i].clone() else {
+            // Part of a range whose length get_range checked fits usize.
             out.resize(out.len() + (end - start + 1) as usize, 0);
             return Ok(());
         };
@@ -145,9 +146,12 @@ impl<T: HttpTransport, F: FnMut(&str) -> T> HttpTransport for ChunkedTransport<T
         }
         let end = end.min(size - 1);
         let cs = self.manifest.chunk_size;
-        let mut body = Vec::with_capacity((end - start + 1) as usize);
+        let len = usize::try_from(end - start + 1)
+            .map_err(|_| format!("bytes {start}-{end} are more than this host can hold"))?;
+        let mut body = Vec::with_capacity(len);
         let mut pos = start;
         while pos <= end {
+            // Below chunks.len(): parse checked it covers the size.
             let i = (pos / cs) as usize;
             let chunk_end = (i as u64 + 1) * cs - 1;
             let stop = end.min(chunk_end);

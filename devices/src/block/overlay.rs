@@ -196,7 +196,12 @@ impl OverlayLog {
         }
         let mut check = Check::new();
         check.add(&head);
-        let mut index = vec![0u8; (index_slots as usize) * BLOCK];
+        // A log past 2 TiB could hold an index too large for a 32-bit
+        // host; once it fits, so do `count` and every offset into it.
+        let index_len = usize::try_from(index_slots * BLOCK as u64).map_err(|_| {
+            BlockError::Overlay("the overlay log is too large for this host".into())
+        })?;
+        let mut index = vec![0u8; index_len];
         self.file.read_at(start + BLOCK as u64, &mut index)?;
         check.add(&index);
         let data_start = start + (1 + index_slots) * BLOCK as u64;
@@ -635,6 +640,68 @@ mod tests {
         let mut b = [0u8];
         d.read_at(off, &mut b).unwrap();
         b[0]
+    }
+
+    /// A read-only base of `.0` bytes whose every byte depends on all of
+    /// its offset's bits, so an offset cut to 32 bits reads wrong.
+    struct Pattern(u64);
+
+    fn pattern(pos: u64) -> u8 {
+        (pos ^ (pos >> 32).wrapping_mul(0x9d)) as u8
+    }
+
+    impl BlockDevice for Pattern {
+        fn size(&self) -> u64 {
+            self.0
+        }
+        fn read_at(&mut self, off: u64, buf: &mut [u8]) -> Result<(), BlockError> {
+            check_range(off, buf.len(), self.0)?;
+            for (pos, b) in (off..).zip(buf.iter_mut()) {
+                *b = pattern(pos);
+            }
+            Ok(())
+        }
+        fn write_at(&mut self, _off: u64, _buf: &[u8]) -> Result<(), BlockError> {
+            Err(BlockError::ReadOnly)
+        }
+        fn flush(&mut self) -> Result<(), BlockError> {
+            Ok(())
+        }
+    }
+
+    /// Offsets past 4 GiB (a 32-bit usize on wasm32), in memory and
+    /// through the log and a reopen.
+    #[test]
+    fn offsets_past_4_gib() {
+        let size = 6 << 30;
+        let file = Shared::default();
+        let mut d =
+            OverlayDevice::with_log(Box::new(Pattern(size)), Box::new(file.clone())).unwrap();
+        let edge = 1u64 << 32;
+        d.write_at(edge - 2, b"wxyz").unwrap();
+        d.write_at((5 << 30) + 7, b"far").unwrap();
+        d.flush().unwrap();
+        drop(d);
+        let mut d = OverlayDevice::with_log(Box::new(Pattern(size)), Box::new(file)).unwrap();
+        let mut b = [0u8; 6];
+        d.read_at(edge - 3, &mut b).unwrap();
+        let expect = [pattern(edge - 3), b'w', b'x', b'y', b'z', pattern(edge + 2)];
+        assert_eq!(b, expect);
+        d.read_at((5 << 30) + 6, &mut b[..5]).unwrap();
+        let expect = [
+            pattern((5 << 30) + 6),
+            b'f',
+            b'a',
+            b'r',
+            pattern((5 << 30) + 10),
+        ];
+        assert_eq!(b[..5], expect);
+        let mut run = vec![0u8; 3 * BLOCK];
+        d.read_at(size - run.len() as u64, &mut run).unwrap();
+        assert!(run
+            .iter()
+            .zip(size - run.len() as u64..)
+            .all(|(&b, pos)| b == pattern(pos)));
     }
 
     #[test]

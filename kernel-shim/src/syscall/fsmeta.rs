@@ -208,7 +208,11 @@ fn getdents(
     let cap = (a[2] as usize).min(super::MAX_IO);
     let mut out = Vec::new();
     let mut f = file.borrow_mut();
-    let start = f.offset as usize;
+    // lseek may put the position anywhere; past every entry is the end
+    // (also where a 32-bit usize cannot hold it).
+    let Ok(start) = usize::try_from(f.offset) else {
+        return Ok(0);
+    };
     let entries = f.dir_entries.as_ref().map_or(&[][..], |e| &e[..]);
     let mut next = start;
     for e in entries.iter().skip(start) {
@@ -675,5 +679,25 @@ mod tests {
         assert!(dirent64(&e, 1, 10).is_none());
         let r = dirent32(&e, 1, 100).unwrap();
         assert_eq!((r.len(), r[r.len() - 1]), (16, 8));
+    }
+
+    /// A directory position past 4 GiB (lseek puts it anywhere) is past
+    /// every entry, also where usize has 32 bits.
+    #[test]
+    fn getdents_past_4_gib_is_the_end() {
+        use crate::kernel::tests::boot;
+        use crate::syscall::fs::{sys_llseek, sys_open};
+        use wax_cpu::state::reg;
+        let mut k = boot(&[0xeb, 0xfe], Default::default(), Default::default());
+        let sp = k.machine.cpu().gpr[reg::ESP];
+        let (path, result, buf) = (sp - 4096, sp - 4096 + 16, sp - 2048);
+        k.mem().write_bytes(GuestAddr(path), b"/\0").unwrap();
+        let fd = sys_open(&mut k, &[path, 0o200000, 0, 0, 0, 0]).unwrap();
+        assert!(sys_getdents64(&mut k, &[fd, buf, 1024, 0, 0, 0]).unwrap() > 0);
+        sys_llseek(&mut k, &[fd, 1, 0, result, 0, 0]).unwrap();
+        assert_eq!(k.mem().read_u64(GuestAddr(result)).unwrap(), 1 << 32);
+        assert_eq!(sys_getdents64(&mut k, &[fd, buf, 1024, 0, 0, 0]), Ok(0));
+        sys_llseek(&mut k, &[fd, 0, 0, result, 1, 0]).unwrap();
+        assert_eq!(k.mem().read_u64(GuestAddr(result)).unwrap(), 1 << 32);
     }
 }

@@ -409,12 +409,16 @@ pub fn sys_mremap(k: &mut Kernel, a: &Args) -> SysResult {
     if !aligned(old) || new_len == 0 || bad_flags {
         return Err(Errno::EINVAL.into());
     }
-    let old_size = page_up(u64::from(old_len)) as u32;
+    // Rounded up, a length can be 4 GiB: u64 until checked (as the
+    // 64-bit kernel under a 32-bit task keeps it).
+    let old_size = page_up(u64::from(old_len));
     let new_size = page_up(u64::from(new_len));
-    if new_size > u64::from(TASK_SIZE) || !fits(k, new_size) {
+    if new_size > u64::from(TASK_SIZE) {
+        return Err(Errno::EINVAL.into());
+    }
+    if !fits(k, new_size) {
         return Err(Errno::ENOMEM.into());
     }
-    let new_size = new_size as u32;
     let p = proc_slot(k);
     let proc = &k.procs[p];
     let prot = k
@@ -422,6 +426,16 @@ pub fn sys_mremap(k: &mut Kernel, a: &Args) -> SysResult {
         .prot_at(&proc.space, GuestAddr(old))
         .or_else(|| proc.mm.find(old).map(|v| Prot(v.prot)))
         .ok_or(Errno::EFAULT)?;
+    // A shrink unmaps the tail, which munmap's range check must accept.
+    if old_size > new_size && u64::from(old) + old_size > u64::from(TASK_SIZE) {
+        return Err(Errno::EINVAL.into());
+    }
+    // Both now fit in u32: old_size is at most new_size or TASK_SIZE - old.
+    let (old_size, new_size) = (old_size as u32, new_size as u32);
+    if old_size == new_size && flags & MREMAP_FIXED == 0 {
+        // Linux returns at once, even if the range ends past TASK_SIZE.
+        return Ok(old);
+    }
     // Shrinking in place only unmaps the tail; anything else works on
     // one mapping and fails with EFAULT when the range leaves it (Linux
     // before 6.17 for MREMAP_FIXED too; 6.17 lets a same-size move span
@@ -818,5 +832,45 @@ impl Kernel {
             },
             _ => info,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::tests::boot;
+
+    fn mremap(k: &mut Kernel, old: u32, old_len: u32, new_len: u32) -> SysResult {
+        sys_mremap(k, &[old, old_len, new_len, 0, 0, 0])
+    }
+
+    fn mapped(k: &mut Kernel, a: u32) -> bool {
+        let p = proc_slot(k);
+        k.machine.prot_at(&k.procs[p].space, GuestAddr(a)).is_some()
+    }
+
+    /// Ranges that end past TASK_SIZE or 4 GiB, checked against Linux
+    /// (x86-64 kernel, 32-bit task): a shrink whose tail crosses
+    /// TASK_SIZE is EINVAL and unmaps nothing (the sum used to wrap and
+    /// unmap low memory), an old length that rounds up to 4 GiB is not 0.
+    #[test]
+    fn mremap_near_the_top_of_the_address_space() {
+        let mut k = boot(&[0xeb, 0xfe], Default::default(), Default::default());
+        let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED;
+        let low = sys_mmap2(&mut k, &[0x1_0000, 0x1000, 3, flags, u32::MAX, 0]).unwrap();
+        assert!(mapped(&mut k, 0xffff_c000) && mapped(&mut k, low));
+        let einval = Err(Errno::EINVAL.into());
+        assert_eq!(mremap(&mut k, 0xffff_c000, 0x2_0000, 0x8000), einval);
+        assert!(mapped(&mut k, low) && mapped(&mut k, 0xffff_d000));
+        assert_eq!(mremap(&mut k, low, 0xffff_f001, 0x1000), einval);
+        assert_eq!(mremap(&mut k, low, 0xffff_f000, 0x1000), einval);
+        assert_eq!(mremap(&mut k, low, 0x1000, 0xffff_e001), einval);
+        assert!(mapped(&mut k, low));
+        assert_eq!(
+            mremap(&mut k, 0xffff_c000, 0x1_0000, 0x1_0000),
+            Ok(0xffff_c000)
+        );
+        assert_eq!(mremap(&mut k, 0xffff_c000, 0x2000, 0x1000), Ok(0xffff_c000));
+        assert!(mapped(&mut k, 0xffff_c000) && !mapped(&mut k, 0xffff_d000));
     }
 }

@@ -75,6 +75,18 @@ const DEVICES: [(&[u8], (u32, u32)); 6] = [
     (b"tty", (5, 0)),
 ];
 
+/// The DEVICES row of node `ino` (whose numbers need not fit a usize).
+fn device(ino: Ino) -> Option<&'static (&'static [u8], (u32, u32))> {
+    let i = usize::try_from(ino.checked_sub(2)?).ok()?;
+    DEVICES.get(i)
+}
+
+/// The LINKS row of node `ino`.
+fn link(ino: Ino) -> Option<&'static (&'static [u8], &'static [u8])> {
+    let i = usize::try_from(ino.checked_sub(LINK0)?).ok()?;
+    LINKS.get(i)
+}
+
 /// Device numbers as glibc's `gnu_dev_makedev` encodes them.
 pub fn makedev(major: u32, minor: u32) -> u64 {
     let (ma, mi) = (u64::from(major), u64::from(minor));
@@ -160,14 +172,12 @@ impl FileSystem for DevFs {
             }
             _ => {}
         }
-        if let Some((_, t)) = ino.checked_sub(LINK0).and_then(|i| LINKS.get(i as usize)) {
+        if let Some((_, t)) = link(ino) {
             a.mode = mode::S_IFLNK | 0o777;
             a.size = t.len() as u64;
             return Ok(a);
         }
-        let (_, (major, minor)) = DEVICES
-            .get((ino as usize).wrapping_sub(2))
-            .ok_or(Errno::ENOENT)?;
+        let (_, (major, minor)) = device(ino).ok_or(Errno::ENOENT)?;
         a.mode = mode::S_IFCHR | 0o666;
         a.rdev = makedev(*major, *minor);
         Ok(a)
@@ -178,12 +188,7 @@ impl FileSystem for DevFs {
         }
         let name = match ino {
             ROOT | PTS | SHM => return Err(Errno::EISDIR),
-            _ => {
-                DEVICES
-                    .get((ino as usize).wrapping_sub(2))
-                    .ok_or(Errno::ELOOP)?
-                    .0
-            }
+            _ => device(ino).ok_or(Errno::ELOOP)?.0,
         };
         Ok(match name {
             b"null" => Box::new(Null),
@@ -229,8 +234,7 @@ impl FileSystem for DevFs {
         Ok(out)
     }
     fn readlink(&mut self, ino: Ino) -> KResult<Vec<u8>> {
-        let link = ino.checked_sub(LINK0).and_then(|i| LINKS.get(i as usize));
-        link.map(|(_, t)| t.to_vec()).ok_or(Errno::EINVAL)
+        link(ino).map(|(_, t)| t.to_vec()).ok_or(Errno::EINVAL)
     }
     fn fs_type(&self) -> FsType {
         FsType::DEVTMPFS

@@ -256,7 +256,10 @@ impl ProcFs {
     }
 
     fn path(&self, ino: Ino) -> KResult<Vec<Vec<u8>>> {
-        let i = (ino as usize).checked_sub(1).ok_or(Errno::ENOENT)?;
+        let i = usize::try_from(ino)
+            .ok()
+            .and_then(|i| i.checked_sub(1))
+            .ok_or(Errno::ENOENT)?;
         self.paths.get(i).cloned().ok_or(Errno::ENOENT)
     }
 
@@ -502,7 +505,7 @@ struct Text(Vec<u8>);
 
 impl FileHandle for Text {
     fn read_at(&mut self, off: u64, buf: &mut [u8]) -> KResult<usize> {
-        let start = (off as usize).min(self.0.len());
+        let start = usize::try_from(off).map_or(self.0.len(), |o| o.min(self.0.len()));
         let n = buf.len().min(self.0.len() - start);
         buf[..n].copy_from_slice(&self.0[start..start + n]);
         Ok(n)
@@ -608,6 +611,18 @@ mod tests {
             .map(|e| e.name)
             .collect();
         assert!(names.contains(&b"osrelease".to_vec()) && names.contains(&b"random".to_vec()));
+    }
+
+    /// Offsets and node numbers past 4 GiB do not wrap on a 32-bit host.
+    #[test]
+    fn huge_offsets_and_nodes_do_not_wrap() {
+        let mut p = ProcFs::new(info());
+        let cpuinfo = p.lookup(p.root(), b"cpuinfo").unwrap();
+        let mut h = p.open(cpuinfo, OpenMode::default()).unwrap();
+        let mut buf = [0u8; 16];
+        assert_eq!(h.read_at(0, &mut buf).unwrap(), 16);
+        assert_eq!(h.read_at(1 << 32, &mut buf).unwrap(), 0);
+        assert_eq!(p.getattr(cpuinfo + (1 << 32)), Err(Errno::ENOENT));
     }
 
     #[test]

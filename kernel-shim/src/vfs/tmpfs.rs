@@ -79,7 +79,8 @@ impl Pages {
         if off >= self.size {
             return 0;
         }
-        let n = buf.len().min((self.size - off) as usize);
+        // The rest of the file can pass 4 GiB, beyond a 32-bit usize.
+        let n = (self.size - off).min(buf.len() as u64) as usize;
         let mut done = 0;
         while done < n {
             let pos = off + done as u64;
@@ -724,6 +725,25 @@ mod tests {
         h.set_len(10).unwrap();
         assert_eq!(h.read_at(0, &mut buf).unwrap(), 8);
         assert_eq!(buf, [0; 8]);
+    }
+
+    /// Offsets and sizes past 4 GiB (a 32-bit usize on wasm32): a full
+    /// read where more than 4 GiB of file follows, data written there.
+    #[test]
+    fn offsets_past_4_gib() {
+        let mut t = fs();
+        let f = t.create(ROOT, b"f", &file(0o644)).unwrap();
+        let mut h = t.open(f, rw()).unwrap();
+        h.set_len((1 << 32) + 100).unwrap();
+        let mut buf = [1u8; 4096];
+        assert_eq!(h.read_at(0, &mut buf).unwrap(), 4096);
+        assert_eq!(buf, [0; 4096]);
+        assert_eq!(h.write_at((5 << 30) + 4090, b"far bytes").unwrap(), 9);
+        let mut b = [0u8; 12];
+        assert_eq!(h.read_at((5 << 30) + 4088, &mut b).unwrap(), 11);
+        assert_eq!(&b, b"\0\0far bytes\0");
+        assert_eq!(h.read_at(1 << 32, &mut b[..4]).unwrap(), 4);
+        assert_eq!(t.getattr(f).unwrap().size, (5 << 30) + 4099);
     }
 
     #[test]
