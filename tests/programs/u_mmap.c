@@ -128,6 +128,14 @@ static void errors(const char *dir)
     r = mprotect(p, PAGE, PROT_READ);
     printf("mprotect unmapped %d errno %d\n", r, errno);
     printf("munmap unmapped %d\n", munmap(p, PAGE));
+    /* An old length that rounds up to 4 GiB: the unmapped tail would end
+     * past TASK_SIZE. */
+    p = map(2 * PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    errno = 0;
+    void *m = mremap(p, 0xfffff001u, PAGE, 0);
+    printf("mremap shrink from 4 GiB %s errno %d\n", m == MAP_FAILED ? "fails" : "works", errno);
+    probe("its second page is still there", p + PAGE, 1);
+    munmap(p, 2 * PAGE);
     close(fd);
     close(dfd);
 }
