@@ -151,7 +151,7 @@ impl<T: HttpTransport, F: FnMut(&str) -> T> HttpTransport for ChunkedTransport<T
         let mut body = Vec::with_capacity(len);
         let mut pos = start;
         while pos <= end {
-            // Below chunks.len(): parse checked it covers the size.
+            // Below chunks.len() for a manifest that parse accepts.
             let i = (pos / cs) as usize;
             let chunk_end = (i as u64 + 1) * cs - 1;
             let stop = end.min(chunk_end);
