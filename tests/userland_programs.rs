@@ -244,6 +244,14 @@ both!(
     }
 );
 both!(
+    interfaces_host_static,
+    interfaces_host_dynamic,
+    Case {
+        wax_opts: &["--net", "host"],
+        ..Case::plain("u_ifaces")
+    }
+);
+both!(
     inet_host_static,
     inet_host_dynamic,
     Case {

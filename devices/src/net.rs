@@ -10,7 +10,7 @@
 //! sockets; a browser could implement outbound streams over a relay (its
 //! `listen` failing, so servers stay inside the machine).
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 
 /// A host socket, as the implementation numbers them.
 pub type SocketId = u32;
@@ -29,6 +29,36 @@ pub struct Received {
     pub from: Option<SocketAddr>,
     /// The datagram was longer than the buffer.
     pub truncated: bool,
+}
+
+/// A network interface as SIOCGIFCONF and friends describe it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Interface {
+    pub name: String,
+    pub index: u32,
+    /// IFF_* flags (IFF_UP 0x1, IFF_LOOPBACK 0x8, IFF_RUNNING 0x40 ...).
+    pub flags: u32,
+    pub mtu: u32,
+    /// The first IPv4 address and its netmask.
+    pub ipv4: Option<(Ipv4Addr, Ipv4Addr)>,
+    /// The link-layer type (ARPHRD_*) and address.
+    pub hw: (u16, [u8; 6]),
+}
+
+impl Interface {
+    /// `lo`, up or down, as Linux creates it.
+    pub fn loopback(up: bool) -> Interface {
+        Interface {
+            name: "lo".into(),
+            index: 1,
+            // IFF_UP | IFF_LOOPBACK | IFF_RUNNING, or only IFF_LOOPBACK.
+            flags: if up { 0x49 } else { 0x8 },
+            mtu: 65536,
+            ipv4: up.then_some((Ipv4Addr::LOCALHOST, Ipv4Addr::new(255, 0, 0, 0))),
+            // ARPHRD_LOOPBACK
+            hw: (772, [0; 6]),
+        }
+    }
 }
 
 /// Internet sockets on the host: TCP (`stream`) or UDP, IPv4 or IPv6.
@@ -65,4 +95,8 @@ pub trait Network {
     /// Bytes queued for reading (FIONREAD).
     fn readable_bytes(&mut self, s: SocketId) -> NetResult<usize>;
     fn close(&mut self, s: SocketId);
+    /// The interfaces programs see (SIOCGIFCONF); by default only `lo`.
+    fn interfaces(&mut self) -> Vec<Interface> {
+        vec![Interface::loopback(true)]
+    }
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
-use wax_devices::net::{NetResult, Network, Received, SocketId};
+use wax_devices::net::{Interface, NetResult, Network, Received, SocketId};
 
 struct Entry {
     fd: OwnedFd,
@@ -360,6 +360,106 @@ impl Network for HostNet {
     fn close(&mut self, s: SocketId) {
         self.socks.remove(&s);
     }
+
+    fn interfaces(&mut self) -> Vec<Interface> {
+        host_interfaces()
+    }
+}
+
+/// The host's interfaces (getifaddrs), in index order.
+fn host_interfaces() -> Vec<Interface> {
+    let mut list: Vec<Interface> = Vec::new();
+    let mut head: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: getifaddrs fills `head` with a list we free below.
+    if unsafe { libc::getifaddrs(&mut head) } != 0 {
+        return vec![Interface::loopback(true)];
+    }
+    let mut p = head;
+    while !p.is_null() {
+        // SAFETY: `p` is a node of the list getifaddrs returned.
+        let ifa = unsafe { &*p };
+        p = ifa.ifa_next;
+        // SAFETY: ifa_name is a NUL-terminated string in the list.
+        let name = unsafe { std::ffi::CStr::from_ptr(ifa.ifa_name) }
+            .to_string_lossy()
+            .into_owned();
+        let pos = match list.iter().position(|i| i.name == name) {
+            Some(n) => n,
+            None => {
+                list.push(new_interface(&name, ifa.ifa_flags));
+                list.len() - 1
+            }
+        };
+        describe(&mut list[pos], ifa);
+    }
+    // SAFETY: `head` came from getifaddrs and is freed once.
+    unsafe { libc::freeifaddrs(head) };
+    list.sort_by_key(|i| i.index);
+    list
+}
+
+fn new_interface(name: &str, flags: u32) -> Interface {
+    let c = std::ffi::CString::new(name).unwrap_or_default();
+    // SAFETY: `c` is a NUL-terminated name.
+    let index = unsafe { libc::if_nametoindex(c.as_ptr()) };
+    Interface {
+        name: name.to_string(),
+        index,
+        flags,
+        mtu: interface_mtu(name).unwrap_or(1500),
+        ipv4: None,
+        hw: (0, [0; 6]),
+    }
+}
+
+/// Adds what one getifaddrs entry says (an IPv4 address, a link address).
+fn describe(i: &mut Interface, ifa: &libc::ifaddrs) {
+    if ifa.ifa_addr.is_null() {
+        return;
+    }
+    // SAFETY: ifa_addr points at a sockaddr of its family.
+    let family = i32::from(unsafe { (*ifa.ifa_addr).sa_family });
+    if family == libc::AF_INET && i.ipv4.is_none() && !ifa.ifa_netmask.is_null() {
+        // SAFETY: both are sockaddr_in for an AF_INET entry.
+        let (a, m) = unsafe {
+            (
+                &*(ifa.ifa_addr as *const libc::sockaddr_in),
+                &*(ifa.ifa_netmask as *const libc::sockaddr_in),
+            )
+        };
+        i.ipv4 = Some((
+            Ipv4Addr::from(a.sin_addr.s_addr.to_ne_bytes()),
+            Ipv4Addr::from(m.sin_addr.s_addr.to_ne_bytes()),
+        ));
+    } else if family == libc::AF_PACKET {
+        // SAFETY: an AF_PACKET entry holds a sockaddr_ll.
+        let ll = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_ll) };
+        let mut mac = [0u8; 6];
+        mac.copy_from_slice(&ll.sll_addr[..6]);
+        i.hw = (ll.sll_hatype, mac);
+    }
+}
+
+fn interface_mtu(name: &str) -> Option<u32> {
+    // SAFETY: plain system call; the descriptor is owned below.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: `fd` was just created and is owned by nobody else.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: ifreq is plain data; all zeroes is a valid value.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(name.bytes().take(15)) {
+        *d = s as libc::c_char;
+    }
+    // SAFETY: SIOCGIFMTU reads the name and writes ifru_mtu in `req`.
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCGIFMTU, &mut req) };
+    if r != 0 {
+        return None;
+    }
+    // SAFETY: on success the union holds the MTU.
+    Some(unsafe { req.ifr_ifru.ifru_mtu } as u32)
 }
 
 /// `--net`: how guest internet sockets reach anything.

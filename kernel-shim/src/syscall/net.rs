@@ -171,9 +171,14 @@ pub(crate) fn write_from(k: &mut Kernel, at: u32, len_at: u32, r: &Received) -> 
     }
 }
 
-/// Socket ioctls: FIONREAD (SIOCINQ) on sockets; `None` for the rest.
+/// Socket ioctls: FIONREAD (SIOCINQ) and the interface requests
+/// (`inet/ifaces.rs`) on sockets; `None` for the rest.
 pub(crate) fn ioctl(k: &mut Kernel, fd: u32, req: u32, arg: u32) -> Option<SysResult> {
     const FIONREAD: u32 = 0x541b;
+    if crate::inet::ifaces::is_interface_ioctl(req) {
+        let is_socket = inet::inet_file(k, fd).is_some() || socket_of(k, fd).is_ok();
+        return is_socket.then(|| Ok(crate::inet::ifaces::ioctl(k, req, arg)?));
+    }
     if req != FIONREAD {
         return None;
     }
