@@ -1,7 +1,7 @@
 //! `wax`: runs i386 Linux programs.
 //!
 //! `wax run [--root DIR] [--strace] [--memory SIZE] [--user UID:GID]
-//! [--tmpfs-tmp] PROGRAM [ARGS...]`
+//! [--tmpfs-tmp] [--net host|loopback|none] PROGRAM [ARGS...]`
 //! loads PROGRAM (a host path) into a fresh kernel whose guest paths
 //! resolve inside DIR, connects the guest's stdio to this process's, and
 //! exits with the guest's status (128 + N when signal N killed it), or
@@ -77,6 +77,11 @@ struct RunArgs {
     /// persists between runs while the image stays untouched.
     #[arg(long, requires = "image", value_name = "FILE")]
     overlay: Option<PathBuf>,
+    /// How guest internet sockets reach anything: `host` (host
+    /// sockets), `loopback` (only guest to guest, inside the machine) or
+    /// `none` (network down).
+    #[arg(long, value_enum, default_value_t)]
+    net: host::net::NetArg,
     /// The program (a host path) and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
     program: Vec<OsString>,
@@ -321,8 +326,12 @@ fn launch(
 ) -> i32 {
     let shown = args.program[0].to_string_lossy().into_owned();
     let stdin = Arc::new(host::stdio::StdinShared::default());
+    let (mode, host_net) = host::net::network(args.net);
     let mut kernel = match new_kernel(args, root, stdin.clone()) {
-        Ok(k) => k,
+        Ok(mut k) => {
+            k.set_network(mode);
+            k
+        }
         Err(e) => {
             eprintln!("wax: cannot set up stdio: {e}");
             return 125;
@@ -346,7 +355,7 @@ fn launch(
     drop(program.file);
     let saved = host::stdio::HostTty::save(0);
     catch_sigint();
-    let status = drive(&mut kernel, &stdin);
+    let status = drive(&mut kernel, &stdin, host_net.as_deref());
     if let Some(t) = saved {
         host::stdio::HostTty::restore(0, &t);
     }
@@ -392,7 +401,11 @@ fn new_kernel(
 }
 
 /// Runs the guest to the end, waiting for input or timers when it is idle.
-fn drive(kernel: &mut Kernel, stdin: &host::stdio::StdinShared) -> ExitStatus {
+fn drive(
+    kernel: &mut Kernel,
+    stdin: &host::stdio::StdinShared,
+    net: Option<&RefCell<host::net::HostNet>>,
+) -> ExitStatus {
     loop {
         if INTERRUPTED.swap(false, Ordering::Relaxed) {
             kernel.raise(2);
@@ -408,7 +421,7 @@ fn drive(kernel: &mut Kernel, stdin: &host::stdio::StdinShared) -> ExitStatus {
                     let left = (d.as_nanos() - now).clamp(0, POLL.as_nanos() as i128);
                     Duration::from_nanos(left as u64)
                 });
-                stdin.wait(wait);
+                host::net::idle_wait(net, wait, |w| stdin.wait(w));
             }
         }
     }

@@ -45,6 +45,9 @@ pub struct ShellArgs {
     /// Log every system call to stderr (redirect it: `2>trace.log`).
     #[arg(long)]
     strace: bool,
+    /// How guest internet sockets reach anything (see `wax run --help`).
+    #[arg(long, value_enum, default_value_t)]
+    net: host::net::NetArg,
 }
 
 /// Runs the shell; returns Wax's exit status.
@@ -90,7 +93,9 @@ pub fn run(args: ShellArgs) -> i32 {
         }
     };
     kernel.attach_console(Box::new(console));
-    let status = drive(&mut kernel, &input);
+    let (mode, host_net) = host::net::network(args.net);
+    kernel.set_network(mode);
+    let status = drive(&mut kernel, &input, host_net.as_deref());
     drop(raw);
     drop(kernel);
     if let Err(e) = host::block::write_back(&fs, &image, false, args.overlay.as_deref()) {
@@ -173,7 +178,11 @@ fn environment() -> Vec<Vec<u8>> {
 }
 
 /// Runs the guest until bash exits, waiting for keys when it is idle.
-fn drive(kernel: &mut Kernel, input: &ConsoleInput) -> ExitStatus {
+fn drive(
+    kernel: &mut Kernel,
+    input: &ConsoleInput,
+    net: Option<&RefCell<host::net::HostNet>>,
+) -> ExitStatus {
     loop {
         let status = kernel.run(BUDGET);
         crate::report_oom(kernel, "\r\n");
@@ -186,7 +195,7 @@ fn drive(kernel: &mut Kernel, input: &ConsoleInput) -> ExitStatus {
                     let left = (d.as_nanos() - now).clamp(0, POLL.as_nanos() as i128);
                     Duration::from_nanos(left as u64)
                 });
-                input.wait(wait);
+                host::net::idle_wait(net, wait, |w| input.wait(w));
             }
         }
     }

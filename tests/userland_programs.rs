@@ -3,8 +3,8 @@
 //! change the saved context and the alternate stack, timers, CPU-time
 //! accounting, threads, futex edge cases, resource limits and sysinfo,
 //! memory mappings, shared memory through an unlinked file (on a host
-//! directory and on `--tmpfs-tmp`), files and errno values, sockets, and
-//! poll/select/epoll.
+//! directory and on `--tmpfs-tmp`), files and errno values, sockets (internet sockets with
+//! `--net loopback` and `--net host`), and poll/select/epoll.
 //!
 //! Each program is built twice, static (`gcc -m32 -static -O2`) and
 //! dynamic (`gcc -m32 -O2 -pthread`, loading the host's i386 libc both
@@ -30,10 +30,7 @@ use common::{
 
 /// Programs that differ from native today, with the reason found by
 /// `wax run --strace`. Each entry covers the static and the dynamic build.
-const KNOWN_FAILURES: &[(&str, &str)] = &[(
-    "u_sockets",
-    "AF_INET sockets are missing (socket(AF_INET) gives EAFNOSUPPORT)",
-)];
+const KNOWN_FAILURES: &[(&str, &str)] = &[];
 
 /// How long one run may take before it counts as hung.
 const TIMEOUT: Duration = Duration::from_secs(60);
@@ -238,6 +235,30 @@ both!(
     }
 );
 both!(sockets_static, sockets_dynamic, Case::in_dir("u_sockets"));
+both!(
+    inet_loopback_static,
+    inet_loopback_dynamic,
+    Case {
+        wax_opts: &["--net", "loopback"],
+        ..Case::plain("u_inet")
+    }
+);
+both!(
+    interfaces_host_static,
+    interfaces_host_dynamic,
+    Case {
+        wax_opts: &["--net", "host"],
+        ..Case::plain("u_ifaces")
+    }
+);
+both!(
+    inet_host_static,
+    inet_host_dynamic,
+    Case {
+        wax_opts: &["--net", "host"],
+        ..Case::plain("u_inet")
+    }
+);
 both!(
     resource_limits_from_host_static,
     resource_limits_from_host_dynamic,

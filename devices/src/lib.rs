@@ -8,6 +8,7 @@
 //! kernel parks the reading thread.
 
 pub mod block;
+pub mod net;
 
 /// A point in time or a duration: seconds and nanoseconds (0..1e9).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]

@@ -83,13 +83,19 @@ errnos! {
     EAFNOSUPPORT = 97, "Address family not supported by protocol";
     EADDRINUSE = 98, "Address already in use";
     EADDRNOTAVAIL = 99, "Cannot assign requested address";
+    ENETDOWN = 100, "Network is down";
+    ENETUNREACH = 101, "Network is unreachable";
     ECONNABORTED = 103, "Software caused connection abort";
     ECONNRESET = 104, "Connection reset by peer";
     ENOBUFS = 105, "No buffer space available";
     EISCONN = 106, "Transport endpoint is already connected";
     ENOTCONN = 107, "Transport endpoint is not connected";
+    ESHUTDOWN = 108, "Cannot send after transport endpoint shutdown";
     ETIMEDOUT = 110, "Connection timed out";
     ECONNREFUSED = 111, "Connection refused";
+    EHOSTUNREACH = 113, "No route to host";
+    EALREADY = 114, "Operation already in progress";
+    EINPROGRESS = 115, "Operation now in progress";
 }
 
 impl Errno {

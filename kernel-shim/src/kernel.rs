@@ -149,6 +149,8 @@ pub struct Kernel {
     pub(crate) shown: Option<usize>,
     /// Names of bound AF_UNIX sockets.
     pub(crate) unix: crate::socket::Namespace,
+    /// Internet sockets: the mode and the loopback stack.
+    pub(crate) net: crate::inet::Net,
     /// The pipes of FIFO nodes with open ends.
     pub(crate) fifos: crate::fifo::Fifos,
     /// Clock and pending signals for anonymous files' poll (readiness.rs).
@@ -219,6 +221,7 @@ impl Kernel {
             init: 0,
             shown: None,
             unix: Default::default(),
+            net: Default::default(),
             fifos: Default::default(),
             pollctx: Default::default(),
             ttys,
@@ -594,6 +597,12 @@ impl Kernel {
     /// starting it.
     pub fn set_rlimits(&mut self, limits: crate::process::Rlimits) {
         self.rlimits = limits;
+    }
+
+    /// How internet sockets reach anything (loopback unless told).
+    /// Call before the first program runs.
+    pub fn set_network(&mut self, mode: crate::inet::NetMode) {
+        self.net = crate::inet::Net::new(mode);
     }
 
     /// The kernel's monotonic clock (for hosts computing wait times).

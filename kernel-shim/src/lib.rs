@@ -24,6 +24,7 @@ pub mod exec;
 pub mod ext2;
 pub mod fifo;
 pub mod futex;
+pub mod inet;
 pub mod inotify;
 pub mod kernel;
 pub mod loader;

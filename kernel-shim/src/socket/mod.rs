@@ -88,6 +88,8 @@ pub struct Received {
     pub truncated: bool,
     /// The full length of a datagram (recv with MSG_TRUNC returns it).
     pub full_len: usize,
+    /// The source as sockaddr bytes (internet sockets).
+    pub raw_from: Option<Vec<u8>>,
 }
 
 #[derive(Default)]
@@ -331,6 +333,7 @@ impl Socket {
             fds: m.fds,
             cred: Some(m.cred),
             from: m.from,
+            raw_from: None,
         }
     }
 

@@ -746,6 +746,9 @@ pub fn sys_ioctl(k: &mut Kernel, a: &Args) -> SysResult {
         };
         return Ok(0);
     }
+    if let Some(r) = super::net::ioctl(k, fd, req, arg) {
+        return r;
+    }
     let end = file.borrow_mut().handle.as_mut().and_then(|h| h.terminal());
     if let Some(end) = end {
         return crate::tty::ioctl::ioctl(k, fd, end, req, arg);

@@ -1,15 +1,15 @@
 //! Socket system calls: the i386 `socketcall` multiplexer and the direct
 //! calls (socket 359 .. shutdown 373, recvmmsg, sendmmsg).
 //!
-//! Only AF_UNIX exists (`crate::socket`). AF_INET, AF_INET6, AF_NETLINK
-//! and the rest fail with EAFNOSUPPORT: Wax has no network stack, not even
-//! a loopback one, and programs probing for IPv4/IPv6 or netlink (glibc's
-//! getaddrinfo, python's socket module) treat that as "not available".
+//! AF_UNIX sockets are `crate::socket`; AF_INET and AF_INET6 are
+//! `crate::inet`, and every call on such a descriptor goes to
+//! `net/inet.rs`. AF_NETLINK and the rest fail with EAFNOSUPPORT.
 //!
 //! Not done: SO_RCVTIMEO/SO_SNDTIMEO are accepted but do not time out;
 //! recvmmsg ignores its timeout; a blocking connect to a listener whose
 //! backlog is full queues anyway instead of waiting.
 
+mod inet;
 mod msg;
 mod opt;
 
@@ -111,6 +111,9 @@ fn new_socket(k: &mut Kernel, kind: Kind) -> SocketRef {
 }
 
 pub fn sys_socket(k: &mut Kernel, a: &Args) -> SysResult {
+    if a[0] == inet::AF_INET || a[0] == inet::AF_INET6 {
+        return inet::socket(k, a[0], a[1], a[2]);
+    }
     let kind = check_type(a[0], a[1], a[2])?;
     let s = new_socket(k, kind);
     install_socket(k, s, a[1])
@@ -152,6 +155,46 @@ fn read_addr(k: &mut Kernel, at: u32, len: u32) -> KResult<Given> {
     Addr::parse(&raw)
 }
 
+/// Parses a destination read raw (sendto, sendmsg) as a `sockaddr_un`.
+fn parse_un(raw: &[u8]) -> KResult<Given> {
+    if raw.len() > crate::socket::names::SOCKADDR_UN_LEN {
+        return Err(Errno::EINVAL);
+    }
+    Addr::parse(raw)
+}
+
+/// Stores a receive's source address (recvfrom, recvmsg).
+pub(crate) fn write_from(k: &mut Kernel, at: u32, len_at: u32, r: &Received) -> KResult<()> {
+    match &r.raw_from {
+        Some(raw) => inet::write_raw(k, at, len_at, raw),
+        None => write_addr(k, at, len_at, r.from.as_ref()),
+    }
+}
+
+/// Socket ioctls: FIONREAD (SIOCINQ) and the interface requests
+/// (`inet/ifaces.rs`) on sockets; `None` for the rest.
+pub(crate) fn ioctl(k: &mut Kernel, fd: u32, req: u32, arg: u32) -> Option<SysResult> {
+    const FIONREAD: u32 = 0x541b;
+    if crate::inet::ifaces::is_interface_ioctl(req) {
+        let is_socket = inet::inet_file(k, fd).is_some() || socket_of(k, fd).is_ok();
+        return is_socket.then(|| Ok(crate::inet::ifaces::ioctl(k, req, arg)?));
+    }
+    if req != FIONREAD {
+        return None;
+    }
+    let n = if let Some(f) = inet::inet_file(k, fd) {
+        inet::readable_bytes(&f)
+    } else {
+        let s = socket_of(k, fd).ok()?;
+        let n = s.borrow().readable_bytes();
+        Ok(n)
+    };
+    Some(n.map_err(SysErr::from).and_then(|n| {
+        k.mem().write_u32(GuestAddr(arg), n as u32)?;
+        Ok(0)
+    }))
+}
+
 /// Stores a name at `at` with its length at `len_at` (truncated to the
 /// caller's buffer, the full length reported, as Linux).
 fn write_addr(k: &mut Kernel, at: u32, len_at: u32, name: Option<&Addr>) -> KResult<()> {
@@ -170,6 +213,9 @@ fn write_addr(k: &mut Kernel, at: u32, len_at: u32, name: Option<&Addr>) -> KRes
 }
 
 pub fn sys_bind(k: &mut Kernel, a: &Args) -> SysResult {
+    if let Some(f) = inet::inet_file(k, a[0]) {
+        return inet::bind(k, &f, a);
+    }
     let s = socket_of(k, a[0])?;
     let given = read_addr(k, a[1], a[2])?;
     // Linux's order: autobind of a bound socket does nothing; a path
@@ -244,6 +290,9 @@ fn named(given: Given) -> KResult<Addr> {
 }
 
 pub fn sys_connect(k: &mut Kernel, a: &Args) -> SysResult {
+    if let Some(f) = inet::inet_file(k, a[0]) {
+        return inet::connect(k, &f, a);
+    }
     let s = socket_of(k, a[0])?;
     let name = named(read_addr(k, a[1], a[2])?)?;
     let target = find_bound(k, &name)?;
@@ -287,6 +336,9 @@ pub fn sys_connect(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_listen(k: &mut Kernel, a: &Args) -> SysResult {
+    if let Some(f) = inet::inet_file(k, a[0]) {
+        return inet::listen(&f, a[1]);
+    }
     let s = socket_of(k, a[0])?;
     let cred = my_cred(k);
     let mut me = s.borrow_mut();
@@ -296,6 +348,9 @@ pub fn sys_listen(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 fn accept(k: &mut Kernel, fd: u32, addr: u32, len_at: u32, flags: u32) -> SysResult {
+    if let Some(f) = inet::inet_file(k, fd) {
+        return inet::accept(k, &f, fd, addr, len_at, flags);
+    }
     if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL.into());
     }
@@ -326,6 +381,9 @@ pub fn sys_accept4(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_getsockname(k: &mut Kernel, a: &Args) -> SysResult {
+    if let Some(f) = inet::inet_file(k, a[0]) {
+        return inet::getsockname(k, &f, a);
+    }
     let s = socket_of(k, a[0])?;
     let name = s.borrow().name.clone();
     write_addr(k, a[1], a[2], name.as_ref())?;
@@ -333,6 +391,9 @@ pub fn sys_getsockname(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_getpeername(k: &mut Kernel, a: &Args) -> SysResult {
+    if let Some(f) = inet::inet_file(k, a[0]) {
+        return inet::getpeername(k, &f, a);
+    }
     let s = socket_of(k, a[0])?;
     let me = s.borrow();
     let ok = me.is_connected() && (me.peer().is_some() || !me.kind.connected());
@@ -346,6 +407,9 @@ pub fn sys_getpeername(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_shutdown(k: &mut Kernel, a: &Args) -> SysResult {
+    if let Some(f) = inet::inet_file(k, a[0]) {
+        return inet::shutdown(&f, a[1]);
+    }
     let s = socket_of(k, a[0])?;
     Socket::shutdown(&s, a[1])?;
     Ok(0)
@@ -355,12 +419,16 @@ pub fn sys_shutdown(k: &mut Kernel, a: &Args) -> SysResult {
 pub(crate) struct SendExtra {
     pub fds: Vec<crate::process::FileRef>,
     pub cred: Option<Ucred>,
-    pub to: Option<Given>,
+    /// The destination's raw sockaddr.
+    pub to: Option<Vec<u8>>,
 }
 
 /// The common send path: EPIPE raises SIGPIPE unless MSG_NOSIGNAL, a full
 /// queue parks (unless non-blocking).
 pub(crate) fn send(k: &mut Kernel, fd: u32, data: Vec<u8>, x: SendExtra, flags: u32) -> SysResult {
+    if let Some(f) = inet::inet_file(k, fd) {
+        return inet::send(k, &f, fd, &data, x.to, flags);
+    }
     let s = socket_of(k, fd)?;
     if flags & MSG_OOB != 0 {
         return Err(Errno::EOPNOTSUPP.into());
@@ -376,7 +444,7 @@ pub(crate) fn send(k: &mut Kernel, fd: u32, data: Vec<u8>, x: SendExtra, flags: 
             };
             return Err(e.into());
         }
-        Some(g) => Some(find_bound(k, &named(g)?)?),
+        Some(raw) => Some(find_bound(k, &named(parse_un(&raw)?)?)?),
     };
     if to.as_ref().is_some_and(|t| t.borrow().kind != Kind::Dgram) {
         return Err(Errno::EPROTOTYPE.into());
@@ -413,6 +481,9 @@ pub(crate) fn send(k: &mut Kernel, fd: u32, data: Vec<u8>, x: SendExtra, flags: 
 /// The common receive path: parks when nothing is there (or MSG_WAITALL
 /// cannot be satisfied yet) unless non-blocking.
 pub(crate) fn recv(k: &mut Kernel, fd: u32, max: usize, flags: u32) -> Result<Received, SysErr> {
+    if let Some(f) = inet::inet_file(k, fd) {
+        return inet::recv(k, &f, fd, max, flags);
+    }
     let s = socket_of(k, fd)?;
     if flags & MSG_OOB != 0 {
         return Err(Errno::EINVAL.into());
@@ -435,7 +506,7 @@ pub fn sys_sendto(k: &mut Kernel, a: &Args) -> SysResult {
     let mut data = vec![0u8; len];
     k.mem().read_bytes(GuestAddr(a[1]), &mut data)?;
     let to = if a[4] != 0 {
-        Some(read_addr(k, a[4], a[5])?)
+        Some(inet::read_raw(k, a[4], a[5])?)
     } else {
         None
     };
@@ -456,7 +527,7 @@ pub fn sys_recvfrom(k: &mut Kernel, a: &Args) -> SysResult {
     k.mem().probe_write(GuestAddr(a[1]), len as u32)?;
     let r = recv(k, a[0], len, a[3])?;
     k.mem().write_bytes(GuestAddr(a[1]), &r.data)?;
-    write_addr(k, a[4], a[5], r.from.as_ref())?;
+    write_from(k, a[4], a[5], &r)?;
     if a[3] & MSG_TRUNC != 0 {
         return Ok(r.full_len as u32);
     }

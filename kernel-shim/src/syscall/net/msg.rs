@@ -2,7 +2,7 @@
 //! (28 bytes), its iovecs, and ancillary data (`struct cmsghdr`, 4-byte
 //! aligned): SCM_RIGHTS and SCM_CREDENTIALS at level SOL_SOCKET.
 
-use super::{msgf::*, my_cred, read_addr, recv, send, write_addr, SendExtra};
+use super::{msgf::*, my_cred, recv, send, write_from, SendExtra};
 use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::process::{Fd, FileRef};
@@ -139,7 +139,7 @@ fn sendmsg(k: &mut Kernel, fd: u32, at: u32, flags: u32) -> SysResult {
     let data = gather(k, &iov)?;
     let (fds, cred) = read_control(k, &h)?;
     let to = if h.name != 0 && h.namelen != 0 {
-        Some(read_addr(k, h.name, h.namelen)?)
+        Some(super::inet::read_raw(k, h.name, h.namelen)?)
     } else {
         None
     };
@@ -235,10 +235,10 @@ fn recvmsg(k: &mut Kernel, fd: u32, at: u32, flags: u32) -> SysResult {
         k.mem().probe_write(GuestAddr(base), len)?;
     }
     k.mem().probe_write(GuestAddr(at), 28)?;
-    let s = super::socket_of(k, fd)?;
+    // Only unix sockets pass credentials; recv checks the descriptor.
+    let passcred = super::socket_of(k, fd).is_ok_and(|s| s.borrow().passcred);
     let mut r = recv(k, fd, max, flags)?;
     scatter(k, &iov, &r.data)?;
-    let passcred = s.borrow().passcred;
     let room = if h.control == 0 {
         0
     } else {
@@ -254,7 +254,7 @@ fn recvmsg(k: &mut Kernel, fd: u32, at: u32, flags: u32) -> SysResult {
     }
     if h.name != 0 {
         // msg_namelen is in the header: write_addr reads and updates it.
-        write_addr(k, h.name, at + 4, r.from.as_ref())?;
+        write_from(k, h.name, at + 4, &r)?;
     } else {
         k.mem().write_u32(GuestAddr(at + 4), 0)?;
     }

@@ -28,6 +28,9 @@ const SO_DOMAIN: u32 = 39;
 const MIN_BUF: u32 = 2304;
 
 pub fn sys_getsockopt(k: &mut Kernel, a: &Args) -> SysResult {
+    if let Some(f) = super::inet::inet_file(k, a[0]) {
+        return super::inet::getsockopt(k, &f, a);
+    }
     let (fd, level, opt, val, len_at) = (a[0], a[1], a[2], a[3], a[4]);
     let s = socket_of(k, fd)?;
     if level != SOL_SOCKET {
@@ -75,6 +78,9 @@ pub fn sys_getsockopt(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_setsockopt(k: &mut Kernel, a: &Args) -> SysResult {
+    if let Some(f) = super::inet::inet_file(k, a[0]) {
+        return super::inet::setsockopt(k, &f, a);
+    }
     let (fd, level, opt, val, len) = (a[0], a[1], a[2], a[3], a[4]);
     let s = socket_of(k, fd)?;
     if level != SOL_SOCKET {
