@@ -1,0 +1,95 @@
+//! x86 → wasm, one guest page per module.
+//!
+//! [`translate_page`] discovers the page's blocks from the entry points
+//! seen so far ([`cfg`]), decides per instruction whether to emit wasm or
+//! call the interpreter ([`plan`]), and emits one function
+//! `run(entry_eip) -> exit code` that dispatches over the page's blocks in
+//! a loop ([`gen`]). The module imports machine memory and two host
+//! functions:
+//! - `wax.step(eip) -> code`: runs the instruction at EIP in the
+//!   interpreter (CpuState is written back before and reloaded after);
+//!   non-zero is an [`wax_cpu::abi::ExitCode`] to leave with.
+//! - `wax.flags(op, size, res, a, b, eflags) -> eflags`: evaluates a
+//!   lazy-flag record, for consumers whose producer is not in sight.
+//!
+//! The output depends only on the page's bytes, its address, the entry
+//! list and [`Options`], so it is reproducible (golden tests, a future
+//! on-disk cache).
+
+mod cfg;
+mod emit;
+mod gen;
+mod plan;
+
+pub use plan::Plan;
+
+use wasm_encoder::{
+    CodeSection, EntityType, ExportKind, ExportSection, FunctionSection, ImportSection, MemoryType,
+    Module, TypeSection, ValType,
+};
+
+/// Translator settings that change the module's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Import machine memory as a shared memory (wasmtime's `SharedMemory`,
+    /// which several stores can import); the browser imports a plain one.
+    pub shared_memory: bool,
+}
+
+/// A translated page.
+pub struct Translation {
+    pub wasm: Vec<u8>,
+    /// First EIP of every block, in the order of the dispatcher.
+    pub blocks: Vec<u32>,
+    /// Guest instructions in the module, and how many of them call the
+    /// interpreter.
+    pub insns: usize,
+    pub stepped: usize,
+}
+
+/// Translates the page at `base` (4096 bytes of `code`) reachable from
+/// `entries`.
+pub fn translate_page(code: &[u8], base: u32, entries: &[u32], opts: &Options) -> Translation {
+    let cfg = cfg::discover(code, base, entries);
+    let blocks = cfg.blocks.iter().map(|b| b.start).collect();
+    let (body, stats) = gen::Gen::new(&cfg).function();
+    Translation {
+        wasm: module(body, opts),
+        blocks,
+        insns: stats.insns,
+        stepped: stats.stepped,
+    }
+}
+
+fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
+    let mut types = TypeSection::new();
+    types.ty().function([ValType::I32], [ValType::I32]);
+    types.ty().function([ValType::I32; 6], [ValType::I32]);
+    let mut imports = ImportSection::new();
+    imports.import("wax", "step", EntityType::Function(0));
+    imports.import("wax", "flags", EntityType::Function(1));
+    imports.import(
+        "wax",
+        "mem",
+        MemoryType {
+            minimum: 1,
+            maximum: opts.shared_memory.then_some(65536),
+            memory64: false,
+            shared: opts.shared_memory,
+            page_size_log2: None,
+        },
+    );
+    let mut funcs = FunctionSection::new();
+    funcs.function(0);
+    let mut exports = ExportSection::new();
+    exports.export("run", ExportKind::Func, gen::FN_FLAGS + 1);
+    let mut code = CodeSection::new();
+    code.function(&body);
+    let mut m = Module::new();
+    m.section(&types)
+        .section(&imports)
+        .section(&funcs)
+        .section(&exports)
+        .section(&code);
+    m.finish()
+}
