@@ -10,45 +10,77 @@ use common::progs::program;
 use common::*;
 use wax_cpu::Exit;
 
-fn run_seeds(seeds: std::ops::Range<u64>, body: u32, iters: u32, slices: &[u64]) -> wax_jit::Stats {
-    let mut total = wax_jit::Stats::default();
+/// Totals over many seeds: the executor's statistics and how the
+/// programs ended.
+#[derive(Debug, Default)]
+struct Totals {
+    translated: u64,
+    interpreted: u64,
+    modules: u64,
+    engine_errors: u64,
+    syscalls: u32,
+    faults: u32,
+}
+
+fn run_seeds(seeds: std::ops::Range<u64>, body: u32, iters: u32, slices: &[u64]) -> Totals {
+    let mut t = Totals::default();
     for seed in seeds {
         let st = program(seed, body, iters);
-        let (_, jit) = lockstep(&st, slices, 100_000, 2, &format!("seed {seed}"));
+        let (last, jit) = lockstep(&st, slices, 100_000, 2, &format!("seed {seed}"));
         let s = jit.stats;
-        total.insns_translated += s.insns_translated;
-        total.insns_interpreted += s.insns_interpreted;
-        total.modules_compiled += s.modules_compiled;
-        total.engine_errors += s.engine_errors;
+        t.translated += s.insns_translated;
+        t.interpreted += s.insns_interpreted;
+        t.modules += s.modules_compiled;
+        t.engine_errors += s.engine_errors;
+        match last.exit {
+            Exit::Syscall => t.syscalls += 1,
+            Exit::Exception(_) => t.faults += 1,
+            Exit::BudgetSpent => {}
+        }
     }
-    total
+    eprintln!("{t:?}");
+    assert_eq!(t.engine_errors, 0);
+    // Both endings must be well represented: programs that run their loop
+    // to the end, and faults (at page edges, on read-only pages).
+    assert!(t.syscalls > 0 && t.faults > 0, "{t:?}");
+    t
+}
+
+/// Seeds for a longer run: `WAX_JIT_SEEDS=5000 cargo test ...`.
+fn seeds(base: u64, default: u64) -> std::ops::Range<u64> {
+    let n = std::env::var("WAX_JIT_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    base..base + n
 }
 
 #[test]
 fn random_loops_match_the_interpreter() {
-    let s = run_seeds(0..150, 24, 25, &[10_000]);
-    eprintln!("{s:?}");
-    assert_eq!(s.engine_errors, 0);
+    let t = run_seeds(seeds(0, 150), 24, 25, &[10_000]);
     // The point of the test: most of the work ran as wasm.
     assert!(
-        s.insns_translated > 4 * s.insns_interpreted,
-        "too little translated: {s:?}"
+        t.translated > 4 * t.interpreted,
+        "too little translated: {t:?}"
     );
 }
 
 #[test]
 fn straight_line_code_matches_the_interpreter() {
-    let s = run_seeds(1000..1150, 40, 3, &[10_000]);
-    assert_eq!(s.engine_errors, 0);
-    assert!(s.insns_translated > 0, "{s:?}");
+    let t = run_seeds(seeds(100_000, 150), 40, 3, &[10_000]);
+    assert!(t.translated > 0, "{t:?}");
 }
 
 #[test]
 fn odd_budgets_stop_at_the_same_instruction() {
     // Slices that end mid-block, everywhere: exact counts and states.
-    let s = run_seeds(2000..2060, 24, 10, &[1, 2, 3, 5, 7, 11, 13, 64, 100, 129]);
-    assert_eq!(s.engine_errors, 0);
-    assert!(s.insns_translated > 0, "{s:?}");
+    let t = run_seeds(
+        seeds(200_000, 60),
+        24,
+        10,
+        &[1, 2, 3, 5, 7, 11, 13, 64, 100, 129],
+    );
+    assert!(t.translated > 0, "{t:?}");
 }
 
 #[test]

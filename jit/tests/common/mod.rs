@@ -171,17 +171,20 @@ impl RefRig {
 
 /// Runs both in slices of the given sizes until an exit other than the
 /// budget (or `cap` instructions); asserts equal exits, counts and state
-/// after every slice. Returns the instructions run.
+/// after every slice. When the program ends (system call or exception),
+/// also checks the end state against `interp::run` itself. Returns the
+/// last exit and the executor (for its statistics).
 pub fn lockstep(
     st: &Setup,
     slices: &[u64],
     cap: u64,
     threshold: u32,
     what: &str,
-) -> (u64, Jit<Wasmtime>) {
+) -> (RunResult, Jit<Wasmtime>) {
     let mut j = JitRig::new(st, threshold);
     let mut r = RefRig::new(st);
     let mut total = 0;
+    let mut last = None;
     for (i, &b) in slices.iter().cycle().enumerate() {
         let rj = j.run(b);
         let rr = r.run(b);
@@ -190,11 +193,24 @@ pub fn lockstep(
             report(what, i, &rj, &rr, &sj, &sr);
         }
         total += rr.executed;
+        last = Some(rr);
         if rr.exit != Exit::BudgetSpent || total >= cap {
             break;
         }
     }
-    (total, j.jit)
+    let last = last.expect("at least one slice");
+    if last.exit != Exit::BudgetSpent {
+        let mut i = RefRig::new(st);
+        let (cpu, mut mem) = i.m.guest(&mut i.s);
+        let ri = wax_cpu::interp::run(cpu, &mut mem, &mut DecodeCache::new(), u64::MAX);
+        assert_eq!(
+            ri.exit, last.exit,
+            "{what}: interp::run disagrees with the oracle"
+        );
+        assert_eq!(ri.executed, total, "{what}: interp::run count");
+        assert_eq!(i.snap(), j.snap(), "{what}: interp::run end state");
+    }
+    (last, j.jit)
 }
 
 fn report(what: &str, slice: usize, rj: &RunResult, rr: &RunResult, sj: &Snap, sr: &Snap) -> ! {
