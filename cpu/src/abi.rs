@@ -47,7 +47,8 @@ pub struct Control {
     pub fault_addr: u32,
     /// For a page fault: [`fault_bits`] flags.
     pub fault_bits: u32,
-    pub pad: u32,
+    /// Index (in its module) of the block that was running at the exit.
+    pub block: u32,
 }
 
 // SAFETY: repr(C), integers only; every bit pattern is a valid value.
@@ -60,8 +61,8 @@ pub enum ExitCode {
     /// Continue at `CpuState::eip` (control left the page or went through
     /// an indirect jump).
     Next = 0,
-    /// The budget does not cover the next block; EIP is its first
-    /// instruction, which has not run.
+    /// The budget does not cover the next block (`Control::block`), which
+    /// has not started; the executor puts EIP at its first instruction.
     Budget = 1,
     /// `int 0x80`; EIP is past it.
     Syscall = 2,
@@ -71,8 +72,13 @@ pub enum ExitCode {
     /// A store hit a page holding translated or decoded code; EIP is the
     /// next instruction. Translated code stops, since it may be stale.
     CodeChanged = 4,
-    /// The module has no block starting at the requested EIP (nothing ran).
+    /// The module has no block with the requested index (nothing ran).
     Miss = 5,
+    /// An instruction's memory access left the fast path (a fault, first
+    /// touch, copy-on-write, a page crossing, a store into watched code);
+    /// EIP is that instruction, which has not run: the interpreter runs it.
+    /// The whole block was charged: the executor refunds the rest.
+    Slow = 6,
 }
 
 impl ExitCode {
@@ -85,6 +91,7 @@ impl ExitCode {
             3 => ExitCode::Exception,
             4 => ExitCode::CodeChanged,
             5 => ExitCode::Miss,
+            6 => ExitCode::Slow,
             _ => return None,
         })
     }
@@ -111,6 +118,7 @@ pub mod ctl {
     pub const EXCEPTION: u32 = offset_of!(Control, exception) as u32;
     pub const FAULT_ADDR: u32 = offset_of!(Control, fault_addr) as u32;
     pub const FAULT_BITS: u32 = offset_of!(Control, fault_bits) as u32;
+    pub const BLOCK: u32 = offset_of!(Control, block) as u32;
 }
 
 /// Byte offsets in `CpuState` of the fields translated code touches.
@@ -234,9 +242,10 @@ mod tests {
                 ctl::BUDGET,
                 ctl::EXCEPTION,
                 ctl::FAULT_ADDR,
-                ctl::FAULT_BITS
+                ctl::FAULT_BITS,
+                ctl::BLOCK
             ],
-            [0, 4, 8, 16, 20, 24]
+            [0, 4, 8, 16, 20, 24, 28]
         );
         assert_eq!(std::mem::size_of::<Control>(), 32);
         assert_eq!((pte::R, pte::W, pte::X, pte::WATCHED), (1, 2, 4, 8));
@@ -308,10 +317,10 @@ mod tests {
         c.set_exit(Exit::Syscall);
         assert_eq!(ExitCode::from_u32(c.exit_code), Some(ExitCode::Syscall));
         assert_eq!(c.exception(), None);
-        for v in 0..6 {
+        for v in 0..7 {
             assert_eq!(ExitCode::from_u32(v).map(|c| c as u32), Some(v));
         }
-        assert_eq!(ExitCode::from_u32(6), None);
+        assert_eq!(ExitCode::from_u32(7), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 use wax_cpu::{interp, AddressSpace, DecodeCache, GuestAddr, Machine, Prot};
-use wax_jit::engine::wasmtime::Wasmtime;
+use wax_jit::engine::wasmtime::{Tuning, Wasmtime};
 use wax_jit::{Config, Jit};
 
 const CODE: u32 = 0x1_0000;
@@ -40,6 +40,17 @@ fn setup(m: &mut Machine, iters: u32) -> AddressSpace {
     s
 }
 
+/// Compiler settings from the environment: WAX_JIT_INLINE=1,
+/// WAX_JIT_OPT_NONE=1, WAX_JIT_SINGLEPASS=1.
+fn tuning() -> Tuning {
+    let on = |v| std::env::var_os(v).is_some();
+    Tuning {
+        inline_checks: on("WAX_JIT_INLINE"),
+        optimize: !on("WAX_JIT_OPT_NONE"),
+        single_pass_regalloc: on("WAX_JIT_SINGLEPASS"),
+    }
+}
+
 fn main() {
     let iters: u32 = std::env::args()
         .nth(1)
@@ -67,7 +78,7 @@ fn main() {
         n as f64 / ti / 1e6
     );
 
-    let (engine, mut m) = Wasmtime::new(64 << 20).unwrap();
+    let (engine, mut m) = Wasmtime::with_tuning(64 << 20, tuning()).unwrap();
     let mut s = setup(&mut m, iters);
     let mut cache = DecodeCache::new();
     let mut jit = Jit::new(engine, Config::default());

@@ -75,12 +75,18 @@ pub struct Stats {
     pub compile_ns: u64,
     pub invalidations: u64,
     pub misses: u64,
+    /// Exits before an instruction whose memory access left the fast path.
+    pub slow_exits: u64,
     pub adoption_failures: u64,
     pub engine_errors: u64,
 }
 
 struct Entry<M> {
     module: M,
+    /// Block index of each block's first EIP (what `run` takes).
+    index: HashMap<u32, u32>,
+    /// Instruction EIPs of each block.
+    blocks: Vec<Vec<u32>>,
     bytes: usize,
     /// The page as translated.
     code: Box<[u8]>,
@@ -304,6 +310,13 @@ impl<E: Engine> Jit<E> {
             key,
             Entry {
                 module,
+                index: t
+                    .blocks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| (b[0], i as u32))
+                    .collect(),
+                blocks: t.blocks,
                 bytes,
                 code,
                 adopted: vec![space.table().0],
@@ -345,20 +358,37 @@ impl<E: Engine> Jit<E> {
             ctl.budget = budget;
         }
         let entry = self.cache.get_mut(&key).expect("module present");
+        let Some(&index) = entry.index.get(&eip) else {
+            return (0, self.miss(machine, space, key, eip, branched));
+        };
         let result = {
             // SAFETY: the three borrows outlive `host`, and nothing but
             // `host` uses them until `run` returns (this frame touches them
             // again only after this block).
             let mut host = unsafe { Host::new(machine, space, cache) };
-            self.engine.run(&mut entry.module, eip, &mut host)
+            self.engine.run(&mut entry.module, index, &mut host)
         };
+        let code = result.ok().and_then(ExitCode::from_u32);
         let ctl = *machine.slot::<Control>(CONTROL);
-        let ran = (budget - ctl.budget).max(0) as u64;
+        let blocks = &self.cache.peek(&key).expect("module present").blocks;
+        let block = blocks.get(ctl.block as usize);
+        let mut left_after = ctl.budget;
+        match (code, block) {
+            // The block was not charged; it starts over in the interpreter.
+            (Some(ExitCode::Budget), Some(b)) => machine.cpu().eip = b[0],
+            // The block was charged whole; the instruction at EIP and the
+            // rest of the block did not run.
+            (Some(ExitCode::Slow), Some(b)) => {
+                let eip = machine.cpu().eip;
+                match b.iter().position(|&e| e == eip) {
+                    Some(k) => left_after += (b.len() - k) as i64,
+                    None => return (0, self.engine_failure(key)),
+                }
+            }
+            _ => {}
+        }
+        let ran = (budget - left_after).max(0) as u64;
         self.stats.insns_translated += ran;
-        let code = match result {
-            Ok(c) => ExitCode::from_u32(c),
-            Err(_) => None,
-        };
         let what = match code {
             Some(ExitCode::Next | ExitCode::CodeChanged) => Entered::Continue,
             Some(ExitCode::Budget) => Entered::Interpret,
@@ -367,23 +397,41 @@ impl<E: Engine> Jit<E> {
                 Some(e) => Entered::Stop(Exit::Exception(e)),
                 None => self.engine_failure(key),
             },
-            Some(ExitCode::Miss) if !branched => Entered::Interpret,
-            Some(ExitCode::Miss) => {
-                self.stats.misses += 1;
-                let h = self.heat.entry(key).or_default();
-                if h.entries.len() < MAX_ENTRIES && !h.entries.contains(&eip) {
-                    h.entries.push(eip);
-                }
-                h.misses += 1;
-                if h.misses >= self.config.max_misses {
-                    h.misses = 0;
-                    self.compile(machine, space, key);
-                }
+            Some(ExitCode::Slow) => {
+                self.stats.slow_exits += 1;
                 Entered::Interpret
             }
+            Some(ExitCode::Miss) => self.engine_failure(key),
             None => self.engine_failure(key),
         };
         (ran, what)
+    }
+
+    /// `eip` starts no block of the page's module: the interpreter runs
+    /// from there; an EIP reached by a branch is remembered, and after a
+    /// few such misses the page is translated again.
+    fn miss(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        key: PageKey,
+        eip: u32,
+        branched: bool,
+    ) -> Entered {
+        if !branched {
+            return Entered::Interpret;
+        }
+        self.stats.misses += 1;
+        let h = self.heat.entry(key).or_default();
+        if h.entries.len() < MAX_ENTRIES && !h.entries.contains(&eip) {
+            h.entries.push(eip);
+        }
+        h.misses += 1;
+        if h.misses >= self.config.max_misses {
+            h.misses = 0;
+            self.compile(machine, space, key);
+        }
+        Entered::Interpret
     }
 
     /// Translated code trapped or returned nonsense: a translator or engine

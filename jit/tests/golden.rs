@@ -16,6 +16,7 @@ fn golden(name: &str, code: &[u8], entries: &[u32]) {
         &entries,
         &Options {
             shared_memory: false,
+            inline_checks: false,
         },
     );
     wasmparser::Validator::new()

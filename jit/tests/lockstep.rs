@@ -9,6 +9,7 @@ mod common;
 use common::progs::program;
 use common::*;
 use wax_cpu::Exit;
+use wax_jit::engine::wasmtime::Tuning;
 
 /// Totals over many seeds: the executor's statistics and how the
 /// programs ended.
@@ -23,10 +24,21 @@ struct Totals {
 }
 
 fn run_seeds(seeds: std::ops::Range<u64>, body: u32, iters: u32, slices: &[u64]) -> Totals {
+    run_seeds_tuned(seeds, body, iters, slices, Tuning::default())
+}
+
+fn run_seeds_tuned(
+    seeds: std::ops::Range<u64>,
+    body: u32,
+    iters: u32,
+    slices: &[u64],
+    tuning: Tuning,
+) -> Totals {
     let mut t = Totals::default();
     for seed in seeds {
         let st = program(seed, body, iters);
-        let (last, jit) = lockstep(&st, slices, 100_000, 2, &format!("seed {seed}"));
+        let what = format!("seed {seed}");
+        let (last, jit) = lockstep_tuned(&st, slices, 100_000, 2, &what, tuning);
         let s = jit.stats;
         t.translated += s.insns_translated;
         t.interpreted += s.insns_interpreted;
@@ -63,6 +75,19 @@ fn random_loops_match_the_interpreter() {
         t.translated > 4 * t.interpreted,
         "too little translated: {t:?}"
     );
+}
+
+/// The other code shapes: page-table checks inline, Cranelift without
+/// optimisations and with its single-pass register allocator.
+#[test]
+fn other_compiler_settings_match_the_interpreter() {
+    let tuning = Tuning {
+        inline_checks: true,
+        optimize: false,
+        single_pass_regalloc: true,
+    };
+    let t = run_seeds_tuned(seeds(300_000, 80), 24, 10, &[10_000, 17], tuning);
+    assert!(t.translated > t.interpreted, "{t:?}");
 }
 
 #[test]

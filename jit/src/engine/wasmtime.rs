@@ -10,12 +10,36 @@
 use crate::host::Host;
 use crate::{Engine, EngineError, Options};
 use std::ptr::NonNull;
-use wasmtime::{Caller, Config, Linker, MemoryType, OptLevel, SharedMemory, Store, TypedFunc};
+use wasmtime::{
+    Caller, Config, Linker, MemoryType, OptLevel, RegallocAlgorithm, SharedMemory, Store, TypedFunc,
+};
 use wax_cpu::mem::Region;
 use wax_cpu::Machine;
 
 /// Instances per store before it is replaced.
 const MAX_INSTANCES: usize = 4096;
+
+/// Compiler settings (measured trade-offs between compile time and speed;
+/// see `examples/pages.rs` and `examples/speed.rs`).
+#[derive(Clone, Copy, Debug)]
+pub struct Tuning {
+    /// Page-table checks inline rather than one call per access.
+    pub inline_checks: bool,
+    /// Cranelift's optimisations.
+    pub optimize: bool,
+    /// Cranelift's linear-time register allocator.
+    pub single_pass_regalloc: bool,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            inline_checks: false,
+            optimize: true,
+            single_pass_regalloc: false,
+        }
+    }
+}
 
 /// What the imports reach during one `run`.
 struct Data {
@@ -24,6 +48,7 @@ struct Data {
 
 pub struct Wasmtime {
     engine: wasmtime::Engine,
+    tuning: Tuning,
     memory: SharedMemory,
     store: Store<Data>,
     linker: Linker<Data>,
@@ -45,11 +70,25 @@ impl Wasmtime {
     /// An engine and a machine of `bytes` of memory (rounded up to 64 KiB)
     /// that lives in the engine's shared memory.
     pub fn new(bytes: u64) -> Result<(Wasmtime, Machine), EngineError> {
+        Self::with_tuning(bytes, Tuning::default())
+    }
+
+    /// [`Wasmtime::new`] with compiler settings.
+    pub fn with_tuning(bytes: u64, tuning: Tuning) -> Result<(Wasmtime, Machine), EngineError> {
         let mut config = Config::new();
         config
             .wasm_threads(true)
             .shared_memory(true)
-            .cranelift_opt_level(OptLevel::Speed)
+            .cranelift_opt_level(if tuning.optimize {
+                OptLevel::Speed
+            } else {
+                OptLevel::None
+            })
+            .cranelift_regalloc_algorithm(if tuning.single_pass_regalloc {
+                RegallocAlgorithm::SinglePass
+            } else {
+                RegallocAlgorithm::Backtracking
+            })
             .memory_reservation(1 << 32)
             .memory_guard_size(1 << 31);
         let engine = wasmtime::Engine::new(&config).map_err(err)?;
@@ -70,6 +109,7 @@ impl Wasmtime {
         Ok((
             Wasmtime {
                 engine,
+                tuning,
                 memory,
                 store,
                 linker,
@@ -166,6 +206,7 @@ impl Engine for Wasmtime {
     fn options(&self) -> Options {
         Options {
             shared_memory: true,
+            inline_checks: self.tuning.inline_checks,
         }
     }
 
@@ -179,12 +220,12 @@ impl Engine for Wasmtime {
     fn run(
         &mut self,
         module: &mut WasmtimeModule,
-        eip: u32,
+        block: u32,
         host: &mut Host,
     ) -> Result<u32, EngineError> {
         let f = self.instance(module)?;
         self.store.data_mut().host = host;
-        let r = f.call(&mut self.store, eip as i32);
+        let r = f.call(&mut self.store, block as i32);
         self.store.data_mut().host = std::ptr::null_mut();
         r.map(|c| c as u32).map_err(err)
     }

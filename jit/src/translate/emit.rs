@@ -6,7 +6,8 @@
 use std::borrow::Cow;
 use wasm_encoder::{BlockType, Function, Instruction as I, MemArg, ValType};
 
-/// The locals of the `run` function. Parameter 0 is the entry EIP.
+/// The locals of the `run` function. Parameter 0 is the index of the block
+/// to start with.
 pub mod local {
     pub const ENTRY: u32 = 0;
     /// EAX..EDI.
@@ -19,31 +20,26 @@ pub mod local {
     pub const CODE: u32 = 11;
     /// Page-table base, from the control block.
     pub const PT: u32 = 12;
-    /// The lazy-flag record (the interpreter's `LazyFlags`) while it is
-    /// the truth ("unknown" flag state).
+    /// The lazy-flag record (the interpreter's `LazyFlags`).
     pub const LOP: u32 = 13;
     pub const LSIZE: u32 = 14;
     pub const LRES: u32 = 15;
     pub const LA: u32 = 16;
     pub const LB: u32 = 17;
-    /// Operands of a pending flag producer whose op is known statically.
-    pub const FRES: u32 = 18;
-    pub const FA: u32 = 19;
-    pub const FB: u32 = 20;
     /// Scratch: guest address, page-table entry, host address (twice, for
     /// instructions with two memory accesses), values.
-    pub const ADDR: u32 = 21;
-    pub const PTE: u32 = 22;
-    pub const HOST: u32 = 23;
-    pub const ADDR2: u32 = 24;
-    pub const HOST2: u32 = 25;
-    pub const V1: u32 = 26;
-    pub const V2: u32 = 27;
-    pub const V3: u32 = 28;
+    pub const ADDR: u32 = 18;
+    pub const PTE: u32 = 19;
+    pub const HOST: u32 = 20;
+    pub const ADDR2: u32 = 21;
+    pub const HOST2: u32 = 22;
+    pub const V1: u32 = 23;
+    pub const V2: u32 = 24;
+    pub const V3: u32 = 25;
     /// Instructions left in the slice (i64).
-    pub const BUDGET: u32 = 29;
+    pub const BUDGET: u32 = 26;
     /// Number of i32 locals after the parameter.
-    pub const I32_COUNT: u32 = 28;
+    pub const I32_COUNT: u32 = 25;
 }
 
 /// Branch targets the translator names.
@@ -53,10 +49,10 @@ pub enum Label {
     Epilogue,
     /// Back to the top of the dispatch loop.
     Dispatch,
-    /// A memory access leaves its fast path.
-    Slow,
-    /// Past an instruction's slow path.
-    Done,
+    /// Leaves because the budget does not cover the next block.
+    BudgetExit,
+    /// Leaves before an instruction whose memory access is not fast.
+    SlowExit,
     /// Any other construct (never a branch target).
     Anon,
 }

@@ -3,8 +3,9 @@
 //! [`translate_page`] discovers the page's blocks from the entry points
 //! seen so far ([`cfg`]), decides per instruction whether to emit wasm or
 //! call the interpreter ([`plan`]), and emits one function
-//! `run(entry_eip) -> exit code` that dispatches over the page's blocks in
-//! a loop ([`gen`]). The module imports machine memory and two host
+//! `run(block) -> exit code` that dispatches over the page's blocks in a
+//! loop ([`gen`]); the caller maps an EIP to its block index with
+//! [`Translation::blocks`]. The module imports machine memory and two host
 //! functions:
 //! - `wax.step(eip) -> code`: runs the instruction at EIP in the
 //!   interpreter (CpuState is written back before and reloaded after);
@@ -18,7 +19,11 @@
 
 mod cfg;
 mod emit;
+mod flags;
 mod gen;
+mod helpers;
+mod insns;
+mod operands;
 mod plan;
 
 pub use plan::Plan;
@@ -34,13 +39,17 @@ pub struct Options {
     /// Import machine memory as a shared memory (wasmtime's `SharedMemory`,
     /// which several stores can import); the browser imports a plain one.
     pub shared_memory: bool,
+    /// Page-table checks inline in `run` rather than calls to one small
+    /// function per access size: faster code, much slower compiles.
+    pub inline_checks: bool,
 }
 
 /// A translated page.
 pub struct Translation {
     pub wasm: Vec<u8>,
-    /// First EIP of every block, in the order of the dispatcher.
-    pub blocks: Vec<u32>,
+    /// The EIPs of each block's instructions (the first is the block's
+    /// start); a block's index is what `run` takes.
+    pub blocks: Vec<Vec<u32>>,
     /// Guest instructions in the module, and how many of them call the
     /// interpreter.
     pub insns: usize,
@@ -51,8 +60,12 @@ pub struct Translation {
 /// `entries`.
 pub fn translate_page(code: &[u8], base: u32, entries: &[u32], opts: &Options) -> Translation {
     let cfg = cfg::discover(code, base, entries);
-    let blocks = cfg.blocks.iter().map(|b| b.start).collect();
-    let (body, stats) = gen::Gen::new(&cfg).function();
+    let blocks = cfg
+        .blocks
+        .iter()
+        .map(|b| b.insns.iter().map(|i| i.insn.ip32()).collect())
+        .collect();
+    let (body, stats) = gen::Gen::new(&cfg, opts.inline_checks).function();
     Translation {
         wasm: module(body, opts),
         blocks,
@@ -65,6 +78,7 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
     let mut types = TypeSection::new();
     types.ty().function([ValType::I32], [ValType::I32]);
     types.ty().function([ValType::I32; 6], [ValType::I32]);
+    types.ty().function([ValType::I32; 2], [ValType::I32]);
     let mut imports = ImportSection::new();
     imports.import("wax", "step", EntityType::Function(0));
     imports.import("wax", "flags", EntityType::Function(1));
@@ -81,10 +95,17 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
     );
     let mut funcs = FunctionSection::new();
     funcs.function(0);
+    let helpers = helpers::all();
+    for _ in &helpers {
+        funcs.function(helpers::TYPE_XLATE);
+    }
     let mut exports = ExportSection::new();
     exports.export("run", ExportKind::Func, gen::FN_FLAGS + 1);
     let mut code = CodeSection::new();
     code.function(&body);
+    for h in &helpers {
+        code.function(h);
+    }
     let mut m = Module::new();
     m.section(&types)
         .section(&imports)

@@ -14,7 +14,7 @@ use wax_cpu::state::LazyFlags;
 use wax_cpu::{
     AddressSpace, CpuState, DecodeCache, Exit, GuestAddr, GuestMem, Machine, Prot, RunResult,
 };
-use wax_jit::engine::wasmtime::Wasmtime;
+use wax_jit::engine::wasmtime::{Tuning, Wasmtime};
 use wax_jit::{Config, Jit};
 
 pub const CODE: u32 = 0x1_0000;
@@ -121,7 +121,11 @@ pub struct JitRig {
 
 impl JitRig {
     pub fn new(st: &Setup, threshold: u32) -> JitRig {
-        let (engine, mut m) = Wasmtime::new(MEM_BYTES).expect("wasmtime engine");
+        Self::tuned(st, threshold, Tuning::default())
+    }
+
+    pub fn tuned(st: &Setup, threshold: u32, tuning: Tuning) -> JitRig {
+        let (engine, mut m) = Wasmtime::with_tuning(MEM_BYTES, tuning).expect("wasmtime engine");
         let mut s = m.new_space().unwrap();
         prepare(&mut m, &mut s, st);
         let config = Config {
@@ -181,7 +185,19 @@ pub fn lockstep(
     threshold: u32,
     what: &str,
 ) -> (RunResult, Jit<Wasmtime>) {
-    let mut j = JitRig::new(st, threshold);
+    lockstep_tuned(st, slices, cap, threshold, what, Tuning::default())
+}
+
+/// [`lockstep`] with compiler settings.
+pub fn lockstep_tuned(
+    st: &Setup,
+    slices: &[u64],
+    cap: u64,
+    threshold: u32,
+    what: &str,
+    tuning: Tuning,
+) -> (RunResult, Jit<Wasmtime>) {
+    let mut j = JitRig::tuned(st, threshold, tuning);
     let mut r = RefRig::new(st);
     let mut total = 0;
     let mut last = None;
