@@ -138,3 +138,40 @@ fn a_fault_at_a_page_edge_is_precise() {
         assert!(j.jit.stats.insns_translated > 0);
     }
 }
+
+/// Every translated shift form and count, its flags read by PUSHFD (which
+/// the interpreter runs, so the flags must be materialized exactly).
+#[test]
+fn shift_flags_are_exact() {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    let mut k = 0u8;
+    for kind in [4u8, 5, 7] {
+        for size in [8u32, 16, 32] {
+            for count in [1u32, 2, 7, 8, 9, 15, 16, 17, 31] {
+                let at = k % 0x70;
+                a.bytes(&[0x8b, 0x46, at]); // mov eax, [esi+at]
+                let opcode = if size == 8 { 0xc0 } else { 0xc1 };
+                a.op(size, &[opcode])
+                    .modrm(kind, Rm::Reg(EAX))
+                    .imm(8, count);
+                a.bytes(&[0x9c, 0x5b]); // pushfd; pop ebx
+                a.bytes(&[0x89, 0x5e, at]); // mov [esi+at], ebx
+                a.bytes(&[0x01, 0xc1]); // add ecx, eax
+                k = k.wrapping_add(4);
+            }
+        }
+    }
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    for seed in 0..20 {
+        let mut st = program(seed, 0, 4);
+        st.code = a.code.clone();
+        st.code_at = CODE + 0x40;
+        let (last, jit) = lockstep(&st, &[100_000, 3], 1_000_000, 2, "shift flags");
+        assert_eq!(last.exit, Exit::Syscall);
+        assert!(jit.stats.insns_translated > 0);
+    }
+}

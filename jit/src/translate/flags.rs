@@ -4,6 +4,7 @@
 
 use super::emit::{local as l, mem};
 use super::gen::{Fs, Gen, FN_FLAGS};
+use super::plan::ShiftOp;
 use iced_x86::Instruction;
 use wasm_encoder::Instruction as I;
 use wax_cpu::abi::{cpu, LazyOp};
@@ -136,8 +137,12 @@ impl Gen<'_> {
                     }
                 }
             }
-            Fs::Unknown => {
-                self.eval_record();
+            Fs::Unknown | Fs::Eager => {
+                if state == Fs::Eager {
+                    self.e.load_at(cpu::EFLAGS);
+                } else {
+                    self.eval_record();
+                }
                 self.e.set(l::V3);
                 let bit = |g: &mut Self, f: u32| {
                     g.e.get(l::V3)
@@ -184,6 +189,9 @@ impl Gen<'_> {
     pub(super) fn carry(&mut self) {
         match self.flags {
             Fs::Pending(op, size) => self.pending_flag(op, size, flag::CF),
+            Fs::Eager => {
+                self.e.load_at(cpu::EFLAGS).c(flag::CF).i(I::I32And);
+            }
             Fs::Unknown => {
                 self.eval_record();
                 self.e.c(1).i(I::I32And);
@@ -204,6 +212,8 @@ impl Gen<'_> {
         };
         match self.flags {
             Fs::Pending(..) => fold_cf(self),
+            // CF is in `eflags` already.
+            Fs::Eager => {}
             Fs::Unknown => {
                 self.e.get(l::LOP).if_();
                 fold_cf(self);
@@ -217,5 +227,77 @@ impl Gen<'_> {
             .set(l::LA)
             .set_c(l::LB, 1);
         self.pending(op, size);
+    }
+
+    /// SHL/SHR/SAR by a constant `count` (1..31) of `a` (in `V2`) giving
+    /// `res` (in `V1`): all six status flags into `eflags`, as the
+    /// interpreter's `shift` module computes them (AF set, OF from the
+    /// last one-bit step), and the record's op to None.
+    pub(super) fn shift_flags(&mut self, op: ShiftOp, size: u32, count: u32) {
+        let sb = size - 1;
+        // CF: the last bit shifted out.
+        match op {
+            ShiftOp::Shl if count <= size => {
+                self.e.get(l::V2).c(size - count).i(I::I32ShrU);
+            }
+            ShiftOp::Shl => {
+                self.e.c(0);
+            }
+            ShiftOp::Shr if count - 1 < size => {
+                self.e.get(l::V2).c(count - 1).i(I::I32ShrU);
+            }
+            ShiftOp::Shr => {
+                self.e.c(0);
+            }
+            ShiftOp::Sar => {
+                self.e.get(l::V2);
+                self.sext(size);
+                self.e.c(count - 1).i(I::I32ShrS);
+            }
+        }
+        self.e.c(1).i(I::I32And).set(l::V3);
+        // OF: SHL: MSB(res) ^ CF; SHR: MSB(a) for a count of 1; SAR: 0.
+        match op {
+            ShiftOp::Shl => {
+                self.e
+                    .get(l::V1)
+                    .c(sb)
+                    .i(I::I32ShrU)
+                    .get(l::V3)
+                    .i(I::I32Xor);
+                self.e.c(1).i(I::I32And);
+            }
+            ShiftOp::Shr if count == 1 => {
+                self.e.get(l::V2).c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+            }
+            _ => {
+                self.e.c(0);
+            }
+        }
+        self.e.c(11).i(I::I32Shl).get(l::V3).i(I::I32Or);
+        self.e.c(flag::AF).i(I::I32Or);
+        self.e.get(l::V1).i(I::I32Eqz).c(6).i(I::I32Shl).i(I::I32Or);
+        self.e.get(l::V1).c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+        self.e.c(7).i(I::I32Shl).i(I::I32Or);
+        self.e.get(l::V1).c(0xff).i(I::I32And).i(I::I32Popcnt);
+        self.e
+            .c(1)
+            .i(I::I32And)
+            .i(I::I32Eqz)
+            .c(2)
+            .i(I::I32Shl)
+            .i(I::I32Or);
+        self.e.set(l::V3);
+        self.e
+            .c(0)
+            .load_at(cpu::EFLAGS)
+            .c(!flag::STATUS)
+            .i(I::I32And);
+        self.e
+            .get(l::V3)
+            .i(I::I32Or)
+            .i(I::I32Store(mem(cpu::EFLAGS, 2)));
+        self.e.set_c(l::LOP, LazyOp::None as u32);
+        self.flags = Fs::Eager;
     }
 }

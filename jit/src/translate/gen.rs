@@ -39,6 +39,9 @@ pub enum Fs {
     Unknown,
     /// The record was written by a producer of this op and size.
     Pending(LazyOp, u32),
+    /// The record's op is None: `CpuState::eflags` holds the status flags
+    /// (after an eagerly evaluated producer, like a shift).
+    Eager,
 }
 
 /// Where an exit finds the EIP to store.

@@ -103,7 +103,7 @@ impl Gen<'_> {
             Plan::Syscall => {
                 self.exit(Code::Const(ExitCode::Syscall), Eip::Const(insn.next_ip32()))
             }
-            Plan::Shift(op) => self.shift(insn, op, size),
+            Plan::Shift(op) => self.shift(insn, op, size, ins.flags_live_after),
             Plan::Imul => self.imul(insn, size),
             Plan::Step | Plan::StepStraddling => unreachable!("stepped plans are not native"),
         }
@@ -217,10 +217,11 @@ impl Gen<'_> {
         });
     }
 
-    pub(super) fn shift(&mut self, insn: &Instruction, op: ShiftOp, size: u32) {
+    pub(super) fn shift(&mut self, insn: &Instruction, op: ShiftOp, size: u32, live: bool) {
         let count = super::plan::shift_count(insn).expect("planned shift has a count");
         self.with_operand(insn, size, true, |g| {
             g.read_op(insn, 0, size);
+            g.e.tee(l::V2);
             match op {
                 ShiftOp::Shl => {
                     g.e.c(count).i(I::I32Shl);
@@ -237,8 +238,11 @@ impl Gen<'_> {
             }
             g.e.set(l::V1);
             g.write_op(insn, 0, size, l::V1);
-            // Planned only where the flags are dead.
-            g.flags = Fs::Unknown;
+            if live {
+                g.shift_flags(op, size, count);
+            } else {
+                g.flags = Fs::Unknown;
+            }
         });
     }
 

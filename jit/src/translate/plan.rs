@@ -62,8 +62,8 @@ pub enum Plan {
     JmpInd,
     CallInd,
     Syscall,
-    /// SHL/SHR/SAR by a non-zero immediate: translated only where its
-    /// flags are dead (else stepped).
+    /// SHL/SHR/SAR by a non-zero immediate (flags computed only where
+    /// they are live).
     Shift(ShiftOp),
     /// IMUL r, r/m (, imm): translated only where its flags are dead.
     Imul,
@@ -191,7 +191,7 @@ impl Plan {
     pub fn steps(self, flags_live_after: bool) -> bool {
         match self {
             Plan::Step | Plan::StepStraddling => true,
-            Plan::Shift(_) | Plan::Imul => flags_live_after,
+            Plan::Imul => flags_live_after,
             _ => false,
         }
     }

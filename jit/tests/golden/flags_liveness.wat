@@ -1,4 +1,4 @@
-;; flags_liveness: 3 blocks, 6 instructions, 1 stepped
+;; flags_liveness: 3 blocks, 6 instructions, 0 stepped
 (module
   (type (;0;) (func (param i32) (result i32)))
   (type (;1;) (func (param i32 i32 i32 i32 i32 i32) (result i32)))
@@ -113,6 +113,7 @@
                 i64.sub
                 local.set 26
                 local.get 1
+                local.tee 24
                 i32.const 2
                 i32.shl
                 local.set 23
@@ -145,103 +146,66 @@
               i64.const 2
               i64.sub
               local.set 26
-              i32.const 0
-              local.get 1
-              i32.store
-              i32.const 0
-              local.get 2
-              i32.store offset=4
-              i32.const 0
               local.get 3
-              i32.store offset=8
-              i32.const 0
-              local.get 4
-              i32.store offset=12
-              i32.const 0
-              local.get 5
-              i32.store offset=16
-              i32.const 0
-              local.get 6
-              i32.store offset=20
-              i32.const 0
-              local.get 7
-              i32.store offset=24
-              i32.const 0
-              local.get 8
-              i32.store offset=28
-              i32.const 0
-              local.get 13
-              i32.store offset=40
-              i32.const 0
-              local.get 14
-              i32.store offset=44
-              i32.const 0
-              local.get 15
-              i32.store offset=48
-              i32.const 0
-              local.get 16
-              i32.store offset=52
-              i32.const 0
-              local.get 17
-              i32.store offset=56
-              i32.const 0
-              i32.const 134512649
-              i32.store offset=32
-              i32.const 134512649
-              call 0
+              local.tee 24
+              i32.const 3
+              i32.shl
+              local.set 23
+              local.get 23
+              local.set 3
+              local.get 24
+              i32.const 29
+              i32.shr_u
+              i32.const 1
+              i32.and
+              local.set 25
+              local.get 23
+              i32.const 31
+              i32.shr_u
+              local.get 25
+              i32.xor
+              i32.const 1
+              i32.and
+              i32.const 11
+              i32.shl
+              local.get 25
+              i32.or
+              i32.const 16
+              i32.or
+              local.get 23
+              i32.eqz
+              i32.const 6
+              i32.shl
+              i32.or
+              local.get 23
+              i32.const 31
+              i32.shr_u
+              i32.const 1
+              i32.and
+              i32.const 7
+              i32.shl
+              i32.or
+              local.get 23
+              i32.const 255
+              i32.and
+              i32.popcnt
+              i32.const 1
+              i32.and
+              i32.eqz
+              i32.const 2
+              i32.shl
+              i32.or
               local.set 25
               i32.const 0
-              i32.load
-              local.set 1
               i32.const 0
-              i32.load offset=4
-              local.set 2
-              i32.const 0
-              i32.load offset=8
-              local.set 3
-              i32.const 0
-              i32.load offset=12
-              local.set 4
-              i32.const 0
-              i32.load offset=16
-              local.set 5
-              i32.const 0
-              i32.load offset=20
-              local.set 6
-              i32.const 0
-              i32.load offset=24
-              local.set 7
-              i32.const 0
-              i32.load offset=28
-              local.set 8
-              i32.const 0
-              i32.load offset=40
-              local.set 13
-              i32.const 0
-              i32.load offset=44
-              local.set 14
-              i32.const 0
-              i32.load offset=48
-              local.set 15
-              i32.const 0
-              i32.load offset=52
-              local.set 16
-              i32.const 0
-              i32.load offset=56
-              local.set 17
+              i32.load offset=36
+              i32.const -2262
+              i32.and
               local.get 25
-              if ;; label = @6
-                local.get 26
-                i64.const 1
-                i64.add
-                local.set 26
-                i32.const 0
-                i32.load offset=32
-                local.set 9
-                local.get 25
-                local.set 11
-                br 5 (;@1;)
-              end
+              i32.or
+              i32.store offset=36
+              i32.const 0
+              local.set 13
               local.get 5
               local.set 18
               local.get 18
