@@ -12,31 +12,55 @@ use wax_jit::{Config, Jit};
 const CODE: u32 = 0x1_0000;
 const DATA: u32 = 0x2_0000;
 
-/// 9 instructions per iteration: ALU, a shift whose flags are dead, a
-/// store and a load, a compare-and-branch back.
-fn code() -> Vec<u8> {
+/// An integer loop, 9 instructions per iteration: ALU, a shift, a store
+/// and a load, a compare-and-branch back; all in one page.
+fn alu_loop() -> Vec<(u32, Vec<u8>)> {
+    vec![(
+        0,
+        vec![
+            0x01, 0xc8, // top: add eax, ecx
+            0x89, 0xc2, // mov edx, eax
+            0xc1, 0xea, 0x03, // shr edx, 3
+            0x31, 0xd0, // xor eax, edx
+            0x89, 0x46, 0x08, // mov [esi+8], eax
+            0x03, 0x5e, 0x08, // add ebx, [esi+8]
+            0x8d, 0x44, 0x18, 0x01, // lea eax, [eax+ebx+1]
+            0x49, // dec ecx
+            0x75, 0xea, // jnz top
+            0xcd, 0x80, // int 0x80
+        ],
+    )]
+}
+
+/// Calls, 9 instructions per iteration: one into the same page, one into
+/// the next page; every RET leaves translated code (no page linking yet).
+fn call_loop() -> Vec<(u32, Vec<u8>)> {
+    let mut main = vec![0x89, 0xca]; // top: mov edx, ecx
+    main.extend([0xe8, 0xf9, 0x00, 0x00, 0x00]); // call 0x100
+    main.extend([0xe8, 0xf4, 0x0f, 0x00, 0x00]); // call 0x1000
+    main.extend([0x49, 0x75, 0xf1]); // dec ecx; jnz top
+    main.extend([0xcd, 0x80]); // int 0x80
     vec![
-        0x01, 0xc8, // top: add eax, ecx
-        0x89, 0xc2, // mov edx, eax
-        0xc1, 0xea, 0x03, // shr edx, 3
-        0x31, 0xd0, // xor eax, edx
-        0x89, 0x46, 0x08, // mov [esi+8], eax
-        0x03, 0x5e, 0x08, // add ebx, [esi+8]
-        0x8d, 0x44, 0x18, 0x01, // lea eax, [eax+ebx+1]
-        0x49, // dec ecx
-        0x75, 0xea, // jnz top
-        0xcd, 0x80, // int 0x80
+        (0, main),
+        (0x100, vec![0x01, 0xd0, 0xc3]),  // add eax, edx; ret
+        (0x1000, vec![0x31, 0xc3, 0xc3]), // xor ebx, eax; ret
     ]
 }
 
-fn setup(m: &mut Machine, iters: u32) -> AddressSpace {
+fn setup(m: &mut Machine, code: &[(u32, Vec<u8>)], iters: u32) -> AddressSpace {
     let mut s = m.new_space().unwrap();
-    m.map(&mut s, GuestAddr(CODE), 0x1000, Prot::RWX, false);
+    m.map(&mut s, GuestAddr(CODE), 0x2000, Prot::RWX, false);
     m.map(&mut s, GuestAddr(DATA), 0x1000, Prot::RW, false);
-    m.mem(&mut s).write_bytes(GuestAddr(CODE), &code()).unwrap();
+    m.map(&mut s, GuestAddr(DATA + 0x1000), 0x1000, Prot::RW, false);
+    for (at, bytes) in code {
+        m.mem(&mut s)
+            .write_bytes(GuestAddr(CODE + at), bytes)
+            .unwrap();
+    }
     let cpu = m.cpu();
     cpu.eip = CODE;
     cpu.gpr = [0, iters, 0, 0, 0, 0, DATA, 0];
+    cpu.gpr[4] = DATA + 0x2000;
     s
 }
 
@@ -51,15 +75,10 @@ fn tuning() -> Tuning {
     }
 }
 
-fn main() {
-    let iters: u32 = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(20_000_000);
+fn measure(name: &str, code: &[(u32, Vec<u8>)], iters: u32) {
     let slice = 200_000;
-
     let mut m = Machine::new(64 << 20);
-    let mut s = setup(&mut m, iters);
+    let mut s = setup(&mut m, code, iters);
     let mut cache = DecodeCache::new();
     let t = Instant::now();
     let mut n = 0;
@@ -73,13 +92,10 @@ fn main() {
     }
     let ti = t.elapsed().as_secs_f64();
     let interp_regs = m.cpu().gpr;
-    println!(
-        "interp: {n} insns in {ti:.3}s = {:.0} M/s",
-        n as f64 / ti / 1e6
-    );
+    println!("{name}: interp {:.0} M/s", n as f64 / ti / 1e6);
 
     let (engine, mut m) = Wasmtime::with_tuning(64 << 20, tuning()).unwrap();
-    let mut s = setup(&mut m, iters);
+    let mut s = setup(&mut m, code, iters);
     let mut cache = DecodeCache::new();
     let mut jit = Jit::new(engine, Config::default());
     let t = Instant::now();
@@ -94,19 +110,31 @@ fn main() {
     let tj = t.elapsed().as_secs_f64();
     let st = jit.stats;
     println!(
-        "jit:    {n} insns in {tj:.3}s = {:.0} M/s ({:.1}x)",
+        "{name}: jit    {:.0} M/s ({:.1}x interp), {n} insns",
         n as f64 / tj / 1e6,
         ti / tj
     );
     println!(
-        "        translated {} interpreted {}; {} modules, {} wasm bytes, compile {:.2} ms/module; {} misses, {} invalidations",
+        "        translated {} interpreted {}; {} modules, {} wasm bytes, compile {:.2} ms/module",
         st.insns_translated,
         st.insns_interpreted,
         st.modules_compiled,
         st.wasm_bytes,
         st.compile_ns as f64 / 1e6 / st.modules_compiled.max(1) as f64,
-        st.misses,
-        st.invalidations
     );
     assert_eq!(m.cpu().gpr, interp_regs, "engines disagree");
+}
+
+fn main() {
+    let iters: u32 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(20_000_000);
+    let only = std::env::var("ONLY").unwrap_or_default();
+    if !only.contains("call") {
+        measure("alu loop ", &alu_loop(), iters);
+    }
+    if !only.contains("alu") {
+        measure("call loop", &call_loop(), iters / 4);
+    }
 }

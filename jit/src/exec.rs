@@ -23,10 +23,33 @@ use crate::translate::translate_page;
 use crate::Engine;
 use lru::LruCache;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::time::Instant;
 use wax_cpu::abi::{Control, ExitCode, CONTROL};
 use wax_cpu::exit::Exception;
 use wax_cpu::{AddressSpace, DecodeCache, Exit, GuestAddr, Machine, Prot, RunResult, PAGE_SIZE};
+
+/// Multiplicative hashing for small integer keys (SipHash costs more than
+/// the lookups it serves on the executor's hot path).
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u32(u32::from(b));
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 = (self.0.rotate_left(29) ^ u64::from(v)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type Fast = BuildHasherDefault<KeyHasher>;
+type FastMap<K, V> = HashMap<K, V, Fast>;
 
 /// What a module was translated from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -84,7 +107,7 @@ pub struct Stats {
 struct Entry<M> {
     module: M,
     /// Block index of each block's first EIP (what `run` takes).
-    index: HashMap<u32, u32>,
+    index: FastMap<u32, u32>,
     /// Instruction EIPs of each block.
     blocks: Vec<Vec<u32>>,
     bytes: usize,
@@ -108,9 +131,14 @@ const MAX_ENTRIES: usize = 256;
 pub struct Jit<E: Engine> {
     engine: E,
     config: Config,
-    cache: LruCache<PageKey, Entry<E::Module>>,
+    cache: LruCache<PageKey, Entry<E::Module>, Fast>,
+    /// The module last found usable, and by which address space (page
+    /// table): skips the checks while control stays in one page.
+    last: Option<(PageKey, u32)>,
+    /// Scratch state for the `flags` import.
+    scratch: Box<wax_cpu::CpuState>,
     bytes: usize,
-    heat: HashMap<PageKey, Heat>,
+    heat: FastMap<PageKey, Heat>,
     /// The last `run` stopped at a system call or exception: the next one
     /// starts at an entry point.
     resume_is_entry: bool,
@@ -138,9 +166,11 @@ impl<E: Engine> Jit<E> {
         Jit {
             engine,
             config,
-            cache: LruCache::unbounded(),
+            cache: LruCache::unbounded_with_hasher(Fast::default()),
+            last: None,
+            scratch: Box::default(),
             bytes: 0,
-            heat: HashMap::new(),
+            heat: FastMap::default(),
             resume_is_entry: true,
             stats: Stats::default(),
         }
@@ -158,6 +188,7 @@ impl<E: Engine> Jit<E> {
     /// Forgets everything checked for the address space with this page
     /// table (call when the space is freed: its table will be reused).
     pub fn forget_space(&mut self, table: u32) {
+        self.last = None;
         for (_, e) in self.cache.iter_mut() {
             e.adopted.retain(|&t| t != table);
         }
@@ -237,10 +268,14 @@ impl<E: Engine> Jit<E> {
     /// a byte comparison if needed).
     fn ready(&mut self, machine: &mut Machine, space: &mut AddressSpace, key: PageKey) -> bool {
         let table = space.table().0;
+        if self.last == Some((key, table)) {
+            return true;
+        }
         let Some(e) = self.cache.peek(&key) else {
             return false;
         };
         if e.adopted.contains(&table) {
+            self.last = Some((key, table));
             return true;
         }
         let same = read_page(machine, space, key.vpage).is_some_and(|p| *p == *e.code);
@@ -331,6 +366,7 @@ impl<E: Engine> Jit<E> {
     }
 
     fn drop_module(&mut self, key: PageKey) {
+        self.last = None;
         if let Some(e) = self.cache.pop(&key) {
             self.bytes -= e.bytes;
         }
@@ -365,7 +401,7 @@ impl<E: Engine> Jit<E> {
             // SAFETY: the three borrows outlive `host`, and nothing but
             // `host` uses them until `run` returns (this frame touches them
             // again only after this block).
-            let mut host = unsafe { Host::new(machine, space, cache) };
+            let mut host = unsafe { Host::new(machine, space, cache, &mut *self.scratch) };
             self.engine.run(&mut entry.module, index, &mut host)
         };
         let code = result.ok().and_then(ExitCode::from_u32);

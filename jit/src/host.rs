@@ -17,7 +17,7 @@ pub struct Host {
     machine: *mut Machine,
     space: *mut AddressSpace,
     cache: *mut DecodeCache,
-    scratch: CpuState,
+    scratch: *mut CpuState,
 }
 
 impl Host {
@@ -28,12 +28,13 @@ impl Host {
         machine: *mut Machine,
         space: *mut AddressSpace,
         cache: *mut DecodeCache,
+        scratch: *mut CpuState,
     ) -> Host {
         Host {
             machine,
             space,
             cache,
-            scratch: CpuState::default(),
+            scratch,
         }
     }
 
@@ -62,18 +63,20 @@ impl Host {
 
     /// EFLAGS of a lazy-flag record, exactly as the interpreter computes it.
     pub fn flags(&mut self, op: u32, size: u32, res: u32, a: u32, b: u32, eflags: u32) -> u32 {
-        self.scratch.lazy = LazyFlags {
+        if op != 0 && !(8..=32).contains(&size) {
+            // Not a record the interpreter writes; never trust it.
+            return eflags;
+        }
+        // SAFETY: valid and unaliased per `new`'s contract.
+        let scratch = unsafe { &mut *self.scratch };
+        scratch.lazy = LazyFlags {
             op,
             size,
             res,
             a,
             b,
         };
-        self.scratch.eflags = eflags;
-        if op != 0 && !(8..=32).contains(&size) {
-            // Not a record the interpreter writes; never trust it.
-            return eflags;
-        }
-        self.scratch.eflags()
+        scratch.eflags = eflags;
+        scratch.eflags()
     }
 }

@@ -178,11 +178,10 @@ impl Wasmtime {
         Ok(())
     }
 
-    fn instance(&mut self, m: &mut WasmtimeModule) -> Result<TypedFunc<i32, i32>, EngineError> {
-        if let Some((g, f)) = &m.instance {
-            if *g == self.generation {
-                return Ok(f.clone());
-            }
+    /// Instantiates `m` in the current store unless it already is.
+    fn instantiate(&mut self, m: &mut WasmtimeModule) -> Result<(), EngineError> {
+        if matches!(&m.instance, Some((g, _)) if *g == self.generation) {
+            return Ok(());
         }
         if self.instances >= MAX_INSTANCES {
             self.recycle()?;
@@ -195,8 +194,8 @@ impl Wasmtime {
         let f = inst
             .get_typed_func::<i32, i32>(&mut self.store, "run")
             .map_err(err)?;
-        m.instance = Some((self.generation, f.clone()));
-        Ok(f)
+        m.instance = Some((self.generation, f));
+        Ok(())
     }
 }
 
@@ -223,7 +222,8 @@ impl Engine for Wasmtime {
         block: u32,
         host: &mut Host,
     ) -> Result<u32, EngineError> {
-        let f = self.instance(module)?;
+        self.instantiate(module)?;
+        let (_, f) = module.instance.as_ref().expect("instantiated");
         self.store.data_mut().host = host;
         let r = f.call(&mut self.store, block as i32);
         self.store.data_mut().host = std::ptr::null_mut();
