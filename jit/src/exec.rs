@@ -226,7 +226,7 @@ impl<E: Engine> Jit<E> {
                 if !self.ready(machine, space, key) {
                     self.note_entry(machine, space, key, eip, branched);
                 }
-                if self.cache.contains(&key) {
+                {
                     let at = At {
                         key,
                         eip,
@@ -393,7 +393,15 @@ impl<E: Engine> Jit<E> {
             ctl.page_table = space.table().0;
             ctl.budget = budget;
         }
-        let entry = self.cache.get_mut(&key).expect("module present");
+        // Recency only needs refreshing when control comes from elsewhere.
+        let entry = if self.last.is_some_and(|(k, _)| k == key) {
+            self.cache.peek_mut(&key)
+        } else {
+            self.cache.get_mut(&key)
+        };
+        let Some(entry) = entry else {
+            return (0, Entered::Interpret);
+        };
         let Some(&index) = entry.index.get(&eip) else {
             return (0, self.miss(machine, space, key, eip, branched));
         };
@@ -406,8 +414,7 @@ impl<E: Engine> Jit<E> {
         };
         let code = result.ok().and_then(ExitCode::from_u32);
         let ctl = *machine.slot::<Control>(CONTROL);
-        let blocks = &self.cache.peek(&key).expect("module present").blocks;
-        let block = blocks.get(ctl.block as usize);
+        let block = entry.blocks.get(ctl.block as usize);
         let mut left_after = ctl.budget;
         match (code, block) {
             // The block was not charged; it starts over in the interpreter.

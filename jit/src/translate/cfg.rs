@@ -35,6 +35,9 @@ pub struct Block {
 pub struct Cfg {
     pub blocks: Vec<Block>,
     pub index: HashMap<u32, u32>,
+    /// Blocks (EIP, index) that start after a CALL in the page: where a
+    /// RET in the page most likely goes.
+    pub return_sites: Vec<(u32, u32)>,
 }
 
 /// Decodes one instruction at `eip`, or None if it does not fit in the page.
@@ -146,7 +149,26 @@ pub fn discover(code: &[u8], base: u32, entries: &[u32]) -> Cfg {
         .enumerate()
         .map(|(i, b)| (b.start, i as u32))
         .collect();
-    let mut cfg = Cfg { blocks, index };
+    let return_sites = blocks
+        .iter()
+        .filter_map(|b| b.insns.last())
+        .filter(|i| {
+            matches!(
+                i.insn.flow_control(),
+                FlowControl::Call | FlowControl::IndirectCall
+            )
+        })
+        .filter_map(|i| {
+            index
+                .get(&i.insn.next_ip32())
+                .map(|&k| (i.insn.next_ip32(), k))
+        })
+        .collect();
+    let mut cfg = Cfg {
+        blocks,
+        index,
+        return_sites,
+    };
     flag_liveness(&mut cfg);
     cfg
 }

@@ -27,6 +27,9 @@ use iced_x86::{FlowControl, Instruction};
 use wasm_encoder::Instruction as I;
 use wax_cpu::abi::{cpu, ctl, ExitCode, LazyOp, CONTROL};
 
+/// Most return sites a RET compares its target with before leaving.
+const MAX_RETURN_SITES: usize = 8;
+
 /// Index of the `step` import: runs one instruction in the interpreter.
 pub const FN_STEP: u32 = 0;
 /// Index of the `flags` import: evaluates a lazy-flag record to EFLAGS.
@@ -217,6 +220,21 @@ impl<'a> Gen<'a> {
             }
             None => self.exit(Code::Const(ExitCode::Next), Eip::Const(target)),
         }
+    }
+
+    /// Continues inside the module if the EIP in local `v` is one of the
+    /// (few) `targets`; otherwise falls through.
+    pub(super) fn dispatch_to(&mut self, v: u32, targets: &[(u32, u32)]) {
+        for &(eip, index) in targets {
+            self.e.get(v).c(eip).i(I::I32Eq).if_();
+            self.e.set_c(l::PC, index).br(Label::Dispatch).end();
+        }
+    }
+
+    /// Return sites of the page a RET may stay in the module for.
+    pub(super) fn return_sites(&self) -> &'a [(u32, u32)] {
+        let sites = &self.cfg.return_sites;
+        &sites[..sites.len().min(MAX_RETURN_SITES)]
     }
 
     fn block(&mut self, b: &Block) {

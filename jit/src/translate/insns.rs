@@ -316,6 +316,8 @@ impl Gen<'_> {
         self.load(l::HOST, 32);
         self.e.set(l::V1);
         self.e.get(Self::esp()).c(pop).i(I::I32Add).set(Self::esp());
+        let sites = self.return_sites();
+        self.dispatch_to(l::V1, sites);
         self.exit(Code::Const(ExitCode::Next), Eip::Local(l::V1));
     }
 
