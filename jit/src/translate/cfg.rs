@@ -189,3 +189,60 @@ fn flag_liveness(cfg: &mut Cfg) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: u32 = 0x1000;
+
+    fn page(code: &[u8], at: usize) -> Vec<u8> {
+        let mut p = vec![0x90; PAGE_SIZE as usize];
+        p[at..at + code.len()].copy_from_slice(code);
+        p
+    }
+
+    #[test]
+    fn blocks_split_at_branch_targets_and_after_calls() {
+        let code = [
+            0x49, // 0: dec ecx
+            0x75, 0xfd, // 1: jnz 0
+            0xe8, 0x10, 0x00, 0x00, 0x00, // 3: call 0x18
+            0x40, // 8: inc eax
+            0xc3, // 9: ret
+        ];
+        let cfg = discover(&page(&code, 0), BASE, &[BASE]);
+        let starts: Vec<u32> = cfg.blocks.iter().map(|b| b.start - BASE).collect();
+        assert_eq!(starts, [0, 3, 8, 0x18]);
+        assert_eq!(cfg.return_sites, [(BASE + 8, 2)]);
+        // The callee runs NOPs to the end of the page and leaves.
+        assert_eq!(cfg.blocks[3].insns.len(), MAX_BLOCK_INSNS);
+    }
+
+    #[test]
+    fn an_instruction_across_the_page_end_is_stepped() {
+        // mov eax, imm32 starting 3 bytes before the end.
+        let cfg = discover(&page(&[0xb8, 1, 2], 4093), BASE, &[BASE + 4093]);
+        let b = &cfg.blocks[0];
+        assert_eq!(b.insns.len(), 1);
+        assert_eq!(b.insns[0].plan, Plan::StepStraddling);
+        assert_eq!(b.insns[0].insn.ip32(), BASE + 4093);
+    }
+
+    #[test]
+    fn flags_are_dead_only_before_a_redefinition_in_the_block() {
+        let code = [
+            0xc1, 0xe0, 0x02, // shl eax, 2   (add redefines: dead)
+            0x01, 0xd8, // add eax, ebx      (jz reads: live)
+            0x8b, 0x06, // mov eax, [esi]    (may fault: live)
+            0x74, 0x00, // jz +0
+        ];
+        let cfg = discover(&page(&code, 0), BASE, &[BASE]);
+        let live: Vec<bool> = cfg.blocks[0]
+            .insns
+            .iter()
+            .map(|i| i.flags_live_after)
+            .collect();
+        assert_eq!(live, [false, true, true, true]);
+    }
+}

@@ -216,3 +216,44 @@ impl Plan {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iced_x86::{Decoder, DecoderOptions};
+
+    fn plan_of(bytes: &[u8]) -> (Plan, Instruction) {
+        let i = Decoder::with_ip(32, bytes, 0x1000, DecoderOptions::NONE).decode();
+        (plan(&i), i)
+    }
+
+    #[test]
+    fn rows() {
+        assert_eq!(plan_of(&[0x01, 0xd8]).0, Plan::Alu(AluOp::Add));
+        assert_eq!(plan_of(&[0x31, 0xc0]).0, Plan::ClearReg);
+        assert_eq!(plan_of(&[0xc1, 0xe0, 0x00]).0, Plan::Step, "count 0");
+        assert_eq!(plan_of(&[0xc1, 0xe0, 0x21]).0, Plan::Shift(ShiftOp::Shl));
+        assert_eq!(plan_of(&[0xd3, 0xe0]).0, Plan::Step, "count in CL");
+        assert_eq!(plan_of(&[0xf0, 0x01, 0x06]).0, Plan::Step, "LOCK");
+        assert_eq!(plan_of(&[0x67, 0x8b, 0x07]).0, Plan::Step, "16-bit address");
+        assert_eq!(plan_of(&[0x66, 0x50]).0, Plan::Step, "16-bit push");
+        assert_eq!(plan_of(&[0xf3, 0xc3]).0, Plan::Ret, "rep ret");
+        assert_eq!(plan_of(&[0xcd, 0x80]).0, Plan::Syscall);
+        assert_eq!(plan_of(&[0xcd, 0x81]).0, Plan::Step);
+        assert_eq!(plan_of(&[0x0f, 0xa2]).0, Plan::Step, "cpuid");
+    }
+
+    #[test]
+    fn flag_effects() {
+        let (p, i) = plan_of(&[0x01, 0x06]); // add [esi], eax: may fault
+        assert_eq!(p.flag_effect(&i, false), (true, true));
+        let (p, i) = plan_of(&[0x01, 0xd8]);
+        assert_eq!(p.flag_effect(&i, false), (false, true));
+        let (p, i) = plan_of(&[0x40]); // inc keeps CF: reads
+        assert_eq!(p.flag_effect(&i, true), (true, false));
+        let (p, i) = plan_of(&[0x0f, 0xaf, 0xc3]); // imul: stepped when live
+        assert!(p.steps(true) && !p.steps(false));
+        assert_eq!(p.flag_effect(&i, true), (true, false));
+        assert_eq!(p.flag_effect(&i, false), (false, true));
+    }
+}
