@@ -7,11 +7,14 @@
 //! and virtual page: the frame gives invalidation by contents, the virtual
 //! page because translated code embeds absolute EIPs) in an LRU bounded in
 //! modules and bytes. Frames are shared between address spaces (fork,
-//! shared mappings) and reused after being freed, so a module is used in
-//! an address space only after its page bytes have been compared once with
-//! that space's page ("adoption"); the page is then watched there, and a
-//! reported write drops the module. A page rewritten more than
-//! [`Config::max_rewrites`] times stays interpreted.
+//! shared mappings) and reused after being freed, and writes through
+//! another address space are not reported to this one, so within each
+//! `run` call a module is used only after its page bytes have been compared
+//! once with the page it runs from (4 KiB per page entered per slice); the
+//! page is then watched, and a reported write drops the module. This needs
+//! nothing from the kernel: address spaces only change between `run`
+//! calls. A page rewritten more than [`Config::max_rewrites`] times stays
+//! interpreted.
 //!
 //! Instruction counts are exact: `run` stops after exactly `budget`
 //! instructions (or at a system call or exception), whichever engine ran
@@ -113,8 +116,8 @@ struct Entry<M> {
     bytes: usize,
     /// The page as translated.
     code: Box<[u8]>,
-    /// Page tables of the address spaces that checked `code`.
-    adopted: Vec<u32>,
+    /// The `run` call (epoch) that last compared `code` with the page.
+    checked: u64,
 }
 
 #[derive(Default)]
@@ -132,9 +135,11 @@ pub struct Jit<E: Engine> {
     engine: E,
     config: Config,
     cache: LruCache<PageKey, Entry<E::Module>, Fast>,
-    /// The module last found usable, and by which address space (page
-    /// table): skips the checks while control stays in one page.
-    last: Option<(PageKey, u32)>,
+    /// The module last found usable in this `run` call: skips the checks
+    /// while control stays in one page.
+    last: Option<PageKey>,
+    /// Counts `run` calls.
+    epoch: u64,
     /// Scratch state for the `flags` import.
     scratch: Box<wax_cpu::CpuState>,
     bytes: usize,
@@ -168,6 +173,7 @@ impl<E: Engine> Jit<E> {
             config,
             cache: LruCache::unbounded_with_hasher(Fast::default()),
             last: None,
+            epoch: 0,
             scratch: Box::default(),
             bytes: 0,
             heat: FastMap::default(),
@@ -185,15 +191,6 @@ impl<E: Engine> Jit<E> {
         self.cache.len()
     }
 
-    /// Forgets everything checked for the address space with this page
-    /// table (call when the space is freed: its table will be reused).
-    pub fn forget_space(&mut self, table: u32) {
-        self.last = None;
-        for (_, e) in self.cache.iter_mut() {
-            e.adopted.retain(|&t| t != table);
-        }
-    }
-
     /// Runs the thread in the machine's CPU slot until a system call, an
     /// exception, or exactly `budget` instructions.
     pub fn run(
@@ -203,6 +200,8 @@ impl<E: Engine> Jit<E> {
         cache: &mut DecodeCache,
         budget: u64,
     ) -> RunResult {
+        self.epoch += 1;
+        self.last = None;
         let mut executed = 0u64;
         // Whether EIP was reached by a control transfer (or is where the
         // kernel resumes after a system call or sends a signal handler).
@@ -267,21 +266,21 @@ impl<E: Engine> Jit<E> {
     /// Whether the page has a module this space may use (adopting it after
     /// a byte comparison if needed).
     fn ready(&mut self, machine: &mut Machine, space: &mut AddressSpace, key: PageKey) -> bool {
-        let table = space.table().0;
-        if self.last == Some((key, table)) {
+        if self.last == Some(key) {
             return true;
         }
         let Some(e) = self.cache.peek(&key) else {
             return false;
         };
-        if e.adopted.contains(&table) {
-            self.last = Some((key, table));
+        if e.checked == self.epoch {
+            self.last = Some(key);
             return true;
         }
         let same = read_page(machine, space, key.vpage).is_some_and(|p| *p == *e.code);
         if same {
             machine.mem(space).watch(key.vpage);
-            self.cache.peek_mut(&key).unwrap().adopted.push(table);
+            self.cache.peek_mut(&key).unwrap().checked = self.epoch;
+            self.last = Some(key);
         } else {
             self.stats.adoption_failures += 1;
             self.drop_module(key);
@@ -354,7 +353,7 @@ impl<E: Engine> Jit<E> {
                 blocks: t.blocks,
                 bytes,
                 code,
-                adopted: vec![space.table().0],
+                checked: self.epoch,
             },
         );
         while self.cache.len() > self.config.max_modules || self.bytes > self.config.max_bytes {
@@ -394,7 +393,7 @@ impl<E: Engine> Jit<E> {
             ctl.budget = budget;
         }
         // Recency only needs refreshing when control comes from elsewhere.
-        let entry = if self.last.is_some_and(|(k, _)| k == key) {
+        let entry = if self.last == Some(key) {
             self.cache.peek_mut(&key)
         } else {
             self.cache.get_mut(&key)

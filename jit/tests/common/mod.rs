@@ -33,6 +33,21 @@ pub struct Setup {
     pub eflags: u32,
 }
 
+impl Setup {
+    /// The same setup with the first bytes of the code replaced.
+    pub fn clone_with_code_prefix(&self, prefix: &[u8]) -> Setup {
+        let mut code = self.code.clone();
+        code[..prefix.len()].copy_from_slice(prefix);
+        Setup {
+            code,
+            code_at: self.code_at,
+            regs: self.regs,
+            data: self.data.clone(),
+            eflags: self.eflags,
+        }
+    }
+}
+
 pub fn prepare(m: &mut Machine, s: &mut AddressSpace, st: &Setup) {
     m.map(s, GuestAddr(CODE), 0x3000, Prot::RWX, false);
     m.map(s, GuestAddr(DATA), DATA_LEN, Prot::RW, false);
