@@ -104,6 +104,8 @@ pub struct Stats {
     /// Exits before an instruction whose memory access left the fast path.
     pub slow_exits: u64,
     pub adoption_failures: u64,
+    /// Modules dropped to stay within the cache's bounds.
+    pub evictions: u64,
     pub engine_errors: u64,
 }
 
@@ -358,7 +360,10 @@ impl<E: Engine> Jit<E> {
         );
         while self.cache.len() > self.config.max_modules || self.bytes > self.config.max_bytes {
             match self.cache.pop_lru() {
-                Some((_, e)) => self.bytes -= e.bytes,
+                Some((_, e)) => {
+                    self.bytes -= e.bytes;
+                    self.stats.evictions += 1;
+                }
                 None => break,
             }
         }

@@ -10,6 +10,7 @@ use common::progs::program;
 use common::*;
 use wax_cpu::Exit;
 use wax_jit::engine::wasmtime::Tuning;
+use wax_jit::Config;
 
 /// Totals over many seeds: the executor's statistics and how the
 /// programs ended.
@@ -18,13 +19,18 @@ struct Totals {
     translated: u64,
     interpreted: u64,
     modules: u64,
+    evictions: u64,
     engine_errors: u64,
     syscalls: u32,
     faults: u32,
 }
 
 fn run_seeds(seeds: std::ops::Range<u64>, body: u32, iters: u32, slices: &[u64]) -> Totals {
-    run_seeds_tuned(seeds, body, iters, slices, Tuning::default())
+    let config = Config {
+        threshold: 2,
+        ..Config::default()
+    };
+    run_seeds_tuned(seeds, body, iters, slices, Tuning::default(), config)
 }
 
 fn run_seeds_tuned(
@@ -33,16 +39,18 @@ fn run_seeds_tuned(
     iters: u32,
     slices: &[u64],
     tuning: Tuning,
+    config: Config,
 ) -> Totals {
     let mut t = Totals::default();
     for seed in seeds {
         let st = program(seed, body, iters);
         let what = format!("seed {seed}");
-        let (last, jit) = lockstep_tuned(&st, slices, 100_000, 2, &what, tuning);
+        let (last, jit) = lockstep_tuned(&st, slices, 100_000, config, &what, tuning);
         let s = jit.stats;
         t.translated += s.insns_translated;
         t.interpreted += s.insns_interpreted;
         t.modules += s.modules_compiled;
+        t.evictions += s.evictions;
         t.engine_errors += s.engine_errors;
         match last.exit {
             Exit::Syscall => t.syscalls += 1,
@@ -78,16 +86,26 @@ fn random_loops_match_the_interpreter() {
 }
 
 /// The other code shapes: page-table checks inline, Cranelift without
-/// optimisations and with its single-pass register allocator.
+/// optimisations and with its single-pass register allocator; and stores
+/// recycled and modules evicted all the time.
 #[test]
 fn other_compiler_settings_match_the_interpreter() {
     let tuning = Tuning {
         inline_checks: true,
         optimize: false,
         single_pass_regalloc: true,
+        // A new store every other instantiation.
+        max_instances: 2,
     };
-    let t = run_seeds_tuned(seeds(300_000, 80), 24, 10, &[10_000, 17], tuning);
+    // One module at a time: every page change evicts.
+    let config = Config {
+        threshold: 2,
+        max_modules: 1,
+        ..Config::default()
+    };
+    let t = run_seeds_tuned(seeds(300_000, 80), 24, 10, &[10_000, 17], tuning, config);
     assert!(t.translated > t.interpreted, "{t:?}");
+    assert!(t.evictions > 0, "{t:?}");
 }
 
 #[test]

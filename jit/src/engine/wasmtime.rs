@@ -16,9 +16,6 @@ use wasmtime::{
 use wax_cpu::mem::Region;
 use wax_cpu::Machine;
 
-/// Instances per store before it is replaced.
-const MAX_INSTANCES: usize = 4096;
-
 /// Compiler settings (measured trade-offs between compile time and speed;
 /// see `examples/pages.rs` and `examples/speed.rs`).
 #[derive(Clone, Copy, Debug)]
@@ -29,6 +26,9 @@ pub struct Tuning {
     pub optimize: bool,
     /// Cranelift's linear-time register allocator.
     pub single_pass_regalloc: bool,
+    /// Instances per store before the store is replaced (a store never
+    /// frees its instances; modules are instantiated again on next use).
+    pub max_instances: usize,
 }
 
 impl Default for Tuning {
@@ -37,6 +37,7 @@ impl Default for Tuning {
             inline_checks: false,
             optimize: true,
             single_pass_regalloc: false,
+            max_instances: 4096,
         }
     }
 }
@@ -183,7 +184,7 @@ impl Wasmtime {
         if matches!(&m.instance, Some((g, _)) if *g == self.generation) {
             return Ok(());
         }
-        if self.instances >= MAX_INSTANCES {
+        if self.instances >= self.tuning.max_instances {
             self.recycle()?;
         }
         let inst = self

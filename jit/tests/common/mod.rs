@@ -136,17 +136,17 @@ pub struct JitRig {
 
 impl JitRig {
     pub fn new(st: &Setup, threshold: u32) -> JitRig {
-        Self::tuned(st, threshold, Tuning::default())
-    }
-
-    pub fn tuned(st: &Setup, threshold: u32, tuning: Tuning) -> JitRig {
-        let (engine, mut m) = Wasmtime::with_tuning(MEM_BYTES, tuning).expect("wasmtime engine");
-        let mut s = m.new_space().unwrap();
-        prepare(&mut m, &mut s, st);
         let config = Config {
             threshold,
             ..Config::default()
         };
+        Self::tuned(st, config, Tuning::default())
+    }
+
+    pub fn tuned(st: &Setup, config: Config, tuning: Tuning) -> JitRig {
+        let (engine, mut m) = Wasmtime::with_tuning(MEM_BYTES, tuning).expect("wasmtime engine");
+        let mut s = m.new_space().unwrap();
+        prepare(&mut m, &mut s, st);
         JitRig {
             jit: Jit::new(engine, config),
             m,
@@ -200,7 +200,11 @@ pub fn lockstep(
     threshold: u32,
     what: &str,
 ) -> (RunResult, Jit<Wasmtime>) {
-    lockstep_tuned(st, slices, cap, threshold, what, Tuning::default())
+    let config = Config {
+        threshold,
+        ..Config::default()
+    };
+    lockstep_tuned(st, slices, cap, config, what, Tuning::default())
 }
 
 /// [`lockstep`] with compiler settings.
@@ -208,11 +212,11 @@ pub fn lockstep_tuned(
     st: &Setup,
     slices: &[u64],
     cap: u64,
-    threshold: u32,
+    config: Config,
     what: &str,
     tuning: Tuning,
 ) -> (RunResult, Jit<Wasmtime>) {
-    let mut j = JitRig::tuned(st, threshold, tuning);
+    let mut j = JitRig::tuned(st, config, tuning);
     let mut r = RefRig::new(st);
     let mut total = 0;
     let mut last = None;
