@@ -43,9 +43,9 @@ fn golden(name: &str, code: &[u8], entries: &[u32]) {
 }
 
 /// cmp + jl in one block: the condition comes straight from the operands
-/// (no lazy record, no call); the shift's flags are dead (the add
-/// redefines them) so it is translated; the shift whose flags reach the
-/// block end is left to the interpreter.
+/// (a signed compare, no call); the first shift's flags are dead (the add
+/// redefines them) so it computes none; the second shift's flags reach the
+/// block end, so it writes all six into EFLAGS, as the interpreter does.
 #[test]
 fn flags_liveness() {
     golden(
@@ -62,8 +62,9 @@ fn flags_liveness() {
     );
 }
 
-/// Loads, a store and a read-modify-write: each has its page-table check
-/// inline and the interpreter as the slow path.
+/// Loads, a store and a read-modify-write: each looks its page up through
+/// the module's lookup functions and leaves for the interpreter (exit
+/// Slow, before the instruction) when the fast path does not apply.
 #[test]
 fn memory_fast_path() {
     golden(
@@ -79,8 +80,10 @@ fn memory_fast_path() {
 }
 
 /// A loop inside the page (dispatch without leaving wasm), a stepped
-/// instruction (CPUID), a consumer of flags from another block (ADC at
-/// the loop exit), and the exits: indirect jump, system call.
+/// instruction (CPUID: the interpreter runs it), a consumer of flags from
+/// another block (ADC at the loop exit: CF from the lazy record, inline;
+/// other flags would go through the `flags` import), and the exits:
+/// indirect jump, system call.
 #[test]
 fn exits_and_loops() {
     golden(

@@ -137,6 +137,8 @@ impl Gen<'_> {
                     }
                 }
             }
+            Fs::Unknown if c == 1 => self.record_cf(),
+            Fs::Unknown if c == 2 => self.record_zf(),
             Fs::Unknown | Fs::Eager => {
                 if state == Fs::Eager {
                     self.e.load_at(cpu::EFLAGS);
@@ -192,11 +194,50 @@ impl Gen<'_> {
             Fs::Eager => {
                 self.e.load_at(cpu::EFLAGS).c(flag::CF).i(I::I32And);
             }
-            Fs::Unknown => {
-                self.eval_record();
-                self.e.c(1).i(I::I32And);
-            }
+            Fs::Unknown => self.record_cf(),
         }
+    }
+
+    /// Pushes CF of the lazy record in locals, inline (the interpreter's
+    /// `CpuState::cf` as selects).
+    fn record_cf(&mut self) {
+        self.e
+            .load_at(cpu::EFLAGS)
+            .c(flag::CF)
+            .i(I::I32And)
+            .set(l::V3);
+        let cases = [
+            (LazyOp::Logic, None),
+            (LazyOp::Sbb, Some((l::LB, l::LA, I::I32GeU))),
+            (LazyOp::Sub, Some((l::LA, l::LB, I::I32LtU))),
+            (LazyOp::Adc, Some((l::LA, l::LRES, I::I32GeU))),
+            (LazyOp::Add, Some((l::LRES, l::LA, I::I32LtU))),
+        ];
+        for (op, cmp) in cases {
+            match cmp {
+                Some((x, y, rel)) => {
+                    self.e.get(x).get(y).i(rel);
+                }
+                None => {
+                    self.e.c(0);
+                }
+            }
+            self.e.get(l::V3).get(l::LOP).c(op as u32).i(I::I32Eq);
+            self.e.i(I::Select).set(l::V3);
+        }
+        self.e.get(l::V3);
+    }
+
+    /// Pushes ZF of the lazy record in locals, inline.
+    fn record_zf(&mut self) {
+        self.e.get(l::LRES).i(I::I32Eqz);
+        self.e
+            .load_at(cpu::EFLAGS)
+            .c(6)
+            .i(I::I32ShrU)
+            .c(1)
+            .i(I::I32And);
+        self.e.get(l::LOP).i(I::Select);
     }
 
     /// INC/DEC's record: CF carried into `eflags` (as

@@ -90,16 +90,55 @@
                     local.set 2
                     local.get 13
                     if ;; label = @9
-                      local.get 13
-                      local.get 14
-                      local.get 15
-                      local.get 16
-                      local.get 17
                       i32.const 0
                       i32.load offset=36
-                      call 1
                       i32.const 1
                       i32.and
+                      local.set 25
+                      i32.const 0
+                      local.get 25
+                      local.get 13
+                      i32.const 5
+                      i32.eq
+                      select
+                      local.set 25
+                      local.get 17
+                      local.get 16
+                      i32.ge_u
+                      local.get 25
+                      local.get 13
+                      i32.const 4
+                      i32.eq
+                      select
+                      local.set 25
+                      local.get 16
+                      local.get 17
+                      i32.lt_u
+                      local.get 25
+                      local.get 13
+                      i32.const 3
+                      i32.eq
+                      select
+                      local.set 25
+                      local.get 16
+                      local.get 15
+                      i32.ge_u
+                      local.get 25
+                      local.get 13
+                      i32.const 2
+                      i32.eq
+                      select
+                      local.set 25
+                      local.get 15
+                      local.get 16
+                      i32.lt_u
+                      local.get 25
+                      local.get 13
+                      i32.const 1
+                      i32.eq
+                      select
+                      local.set 25
+                      local.get 25
                       local.set 25
                       i32.const 0
                       i32.const 0
@@ -224,16 +263,55 @@
                     local.set 11
                     br 7 (;@1;)
                   end
-                  local.get 13
-                  local.get 14
-                  local.get 15
-                  local.get 16
-                  local.get 17
                   i32.const 0
                   i32.load offset=36
-                  call 1
                   i32.const 1
                   i32.and
+                  local.set 25
+                  i32.const 0
+                  local.get 25
+                  local.get 13
+                  i32.const 5
+                  i32.eq
+                  select
+                  local.set 25
+                  local.get 17
+                  local.get 16
+                  i32.ge_u
+                  local.get 25
+                  local.get 13
+                  i32.const 4
+                  i32.eq
+                  select
+                  local.set 25
+                  local.get 16
+                  local.get 17
+                  i32.lt_u
+                  local.get 25
+                  local.get 13
+                  i32.const 3
+                  i32.eq
+                  select
+                  local.set 25
+                  local.get 16
+                  local.get 15
+                  i32.ge_u
+                  local.get 25
+                  local.get 13
+                  i32.const 2
+                  i32.eq
+                  select
+                  local.set 25
+                  local.get 15
+                  local.get 16
+                  i32.lt_u
+                  local.get 25
+                  local.get 13
+                  i32.const 1
+                  i32.eq
+                  select
+                  local.set 25
+                  local.get 25
                   local.set 25
                   local.get 1
                   local.set 23
