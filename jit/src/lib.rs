@@ -12,6 +12,29 @@
 //!
 //! The interpreter defines the semantics; everything here is tested
 //! against it instruction for instruction (`tests/lockstep.rs`).
+//!
+//! Use (natively): the engine owns machine memory, so the machine comes
+//! from it, and the executor replaces `wax_cpu::run` for that machine:
+//!
+//! ```no_run
+//! # #[cfg(feature = "wasmtime")] {
+//! use wax_jit::{engine::wasmtime::Wasmtime, Config, Jit};
+//! let (engine, mut machine) = Wasmtime::new(256 << 20).unwrap();
+//! let mut jit = Jit::new(engine, Config::default());
+//! let mut space = machine.new_space().unwrap();
+//! let mut cache = wax_cpu::DecodeCache::new();
+//! // ... map and load a program, set up the CPU slot ...
+//! let r = jit.run(&mut machine, &mut space, &mut cache, 200_000);
+//! # }
+//! ```
+//!
+//! `Jit::run` stops at a system call or exception exactly like the
+//! interpreter (same `RunResult`, same CPU state, same count), and after
+//! exactly `budget` instructions otherwise. It drains the address space's
+//! code changes itself (dropping decoded blocks and translations), so the
+//! kernel must not drain them between runs; address spaces, page tables
+//! and frames may be freed and reused freely (modules are checked against
+//! the page bytes once per call).
 
 pub mod engine;
 pub mod exec;
