@@ -3,6 +3,7 @@
 //! Pure: no I/O, no OS, no wasm engine. Builds for native targets and for
 //! `wasm32-unknown-unknown`.
 
+pub mod abi;
 pub mod addr;
 pub mod cpuid;
 pub mod exit;

@@ -1,30 +1,72 @@
-//! Wax's translator from x86 to wasm — not built yet.
+//! Wax's JIT: guest pages translated to wasm, compiled by a wasm engine.
 //!
-//! This crate will own basic-block discovery, x86 → wasm translation with
-//! wasm-encoder (one module per guest code page), the per-frame LRU code
-//! cache and its invalidation, and the [`Engine`] trait with its wasmtime
-//! (native) and JS WebAssembly (wasm32) implementations. Until then every
-//! guest instruction runs in `wax_cpu::interp`, which is also the oracle the
-//! translator will be tested against.
+//! - [`translate`]: x86 → wasm for one guest page (iced-x86 in,
+//!   wasm-encoder out). Pure: no engine, no host; builds for wasm32.
+//! - [`exec`]: the executor that picks interpreter or translated code per
+//!   page, counts hot pages, caches modules by frame and drops them when
+//!   their page is written.
+//! - [`host`]: what translated code calls back into (the interpreter for
+//!   one instruction, lazy-flag evaluation).
+//! - [`engine`]: the [`Engine`] implementations (wasmtime natively, behind
+//!   the `wasmtime` feature).
 //!
-//! What exists now is the contract the rest of Wax is being built to: the
-//! engine interface below, and the memory and CPU-state layout it relies on
-//! (`wax_cpu::state::offsets`, `wax_cpu::mem::pte`).
+//! The interpreter defines the semantics; everything here is tested
+//! against it instruction for instruction (`tests/lockstep.rs`).
+//!
+//! Use (natively): the engine owns machine memory, so the machine comes
+//! from it, and the executor replaces `wax_cpu::run` for that machine:
+//!
+//! ```no_run
+//! # #[cfg(feature = "wasmtime")] {
+//! use wax_jit::{engine::wasmtime::Wasmtime, Config, Jit};
+//! let (engine, mut machine) = Wasmtime::new(256 << 20).unwrap();
+//! let mut jit = Jit::new(engine, Config::default());
+//! let mut space = machine.new_space().unwrap();
+//! let mut cache = wax_cpu::DecodeCache::new();
+//! // ... map and load a program, set up the CPU slot ...
+//! let r = jit.run(&mut machine, &mut space, &mut cache, 200_000);
+//! # }
+//! ```
+//!
+//! `Jit::run` stops at a system call or exception exactly like the
+//! interpreter (same `RunResult`, same CPU state, same count), and after
+//! exactly `budget` instructions otherwise. It drains the address space's
+//! code changes itself (dropping decoded blocks and translations), so the
+//! kernel must not drain them between runs; address spaces, page tables
+//! and frames may be freed and reused freely (modules are checked against
+//! the page bytes once per call).
 
-use wax_cpu::{Exit, MachAddr};
+pub mod engine;
+pub mod exec;
+pub mod host;
+pub mod step;
+pub mod translate;
 
-/// A wasm engine that can compile and run translated guest code against
+pub use exec::{Config, Jit, PageKey, Stats};
+pub use host::Host;
+pub use translate::{translate_page, Options, Translation};
+
+/// A wasm engine that compiles translated pages and runs them against
 /// machine memory.
 pub trait Engine {
-    /// A compiled module of one guest code page.
+    /// A compiled page.
     type Module;
 
-    /// Compiles a translated module (wasm bytes).
+    /// How modules for this engine must be translated.
+    fn options(&self) -> Options;
+
+    /// Compiles a translated module.
     fn compile(&mut self, wasm: &[u8]) -> Result<Self::Module, EngineError>;
 
-    /// Runs `module` from guest `eip` with the CPU state at `cpu_slot` in
-    /// machine memory, until it exits.
-    fn run(&mut self, module: &Self::Module, cpu_slot: MachAddr, eip: u32) -> Exit;
+    /// Calls the module's `run(eip)`; its imports call `host`. Returns the
+    /// exit code (`wax_cpu::abi::ExitCode`), or an error if the engine
+    /// trapped (a translator bug).
+    fn run(
+        &mut self,
+        module: &mut Self::Module,
+        eip: u32,
+        host: &mut Host,
+    ) -> Result<u32, EngineError>;
 }
 
 /// A failure of the wasm engine itself (not of the guest).

@@ -144,11 +144,7 @@ impl Machine {
     pub fn new(bytes: u64) -> Machine {
         let bytes = Self::len_for(bytes);
         // len_for keeps bytes within MAX_MACHINE_BYTES, which fits usize.
-        let region = Region::new(bytes as usize);
-        let frames = FrameAllocator::new((bytes >> PAGE_SHIFT) as u32);
-        let mut m = Machine { region, frames };
-        *m.cpu() = CpuState::default();
-        m
+        Machine::from_region(Region::new(bytes as usize))
     }
 
     /// The size of machine memory [`Machine::new`] makes for a request of
@@ -163,6 +159,35 @@ impl Machine {
     /// Bytes of machine memory.
     pub fn bytes(&self) -> u64 {
         self.region.len() as u64
+    }
+
+    /// A machine over `region` (for example a wasm engine's memory, see
+    /// [`Region::from_external`]). The region must be zeroed.
+    ///
+    /// # Panics
+    /// If the region is not a whole number of frames or too small to hold
+    /// the reserved area and two page tables.
+    pub fn from_region(region: Region) -> Machine {
+        let bytes = region.len() as u64;
+        assert!(
+            bytes & u64::from(PAGE_MASK) == 0
+                && bytes >= u64::from(RESERVED_BYTES) + 2 * u64::from(TABLE_FRAMES * PAGE_SIZE),
+            "machine memory of {bytes} bytes is unusable"
+        );
+        let frames = FrameAllocator::new((bytes >> PAGE_SHIFT) as u32);
+        let mut m = Machine { region, frames };
+        *m.cpu() = CpuState::default();
+        m
+    }
+
+    /// A plain-data slot in the reserved area (the JIT's control block,
+    /// `crate::abi::Control`).
+    pub fn slot<T: Slot>(&mut self, at: MachAddr) -> &mut T {
+        assert!(
+            at.0 as usize + std::mem::size_of::<T>() <= RESERVED_BYTES as usize,
+            "slot outside the reserved area"
+        );
+        self.region.split_at_slot::<T>(at).0
     }
 
     /// The CPU state slot (the state of the thread that runs next).

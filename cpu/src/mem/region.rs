@@ -49,8 +49,11 @@ fn in_bounds(start: u32, n: usize, len: usize) -> Option<usize> {
 pub struct Region {
     base: NonNull<u8>,
     len: usize,
-    /// The allocation `base` lies in (see [`Region::new`]).
-    alloc: NonNull<u8>,
+    /// The allocation `base` lies in (see [`Region::new`]); None for
+    /// memory owned by someone else (see [`Region::from_external`]).
+    alloc: Option<NonNull<u8>>,
+    /// Keeps external memory alive as long as the region.
+    _owner: Option<Box<dyn std::any::Any + Send>>,
 }
 
 /// The host allocation behind a region of `len` bytes: a page more, at an
@@ -87,7 +90,46 @@ impl Region {
         // SAFETY: offset < REGION_ALIGN, so base..base + len lies inside the
         // allocation of len + REGION_ALIGN bytes.
         let base = unsafe { NonNull::new_unchecked(ptr.add(offset)) };
-        Region { base, len, alloc }
+        Region {
+            base,
+            len,
+            alloc: Some(alloc),
+            _owner: None,
+        }
+    }
+
+    /// A region over memory that another owner allocated: a wasm engine's
+    /// linear memory, so translated code and the interpreter see the same
+    /// bytes without copies. `owner` is dropped with the region.
+    ///
+    /// # Safety
+    /// `base` must be valid for reads and writes of `len` bytes, aligned to
+    /// 4096, zero-initialised, and stay at that address while `owner`
+    /// lives. Nothing else may access the bytes while Rust code holds a
+    /// borrow of this region; in particular generated code may only run
+    /// while no `RegionView` or slot reference is live.
+    ///
+    /// # Panics
+    /// If `len` is zero or over 4 GiB, or `base` is misaligned.
+    pub unsafe fn from_external(
+        base: NonNull<u8>,
+        len: usize,
+        owner: Box<dyn std::any::Any + Send>,
+    ) -> Region {
+        assert!(
+            len > 0 && len as u64 <= 1 << 32,
+            "machine memory size out of range"
+        );
+        assert!(
+            (base.as_ptr() as usize).is_multiple_of(REGION_ALIGN),
+            "external machine memory misaligned"
+        );
+        Region {
+            base,
+            len,
+            alloc: None,
+            _owner: Some(owner),
+        }
     }
 
     /// Size in bytes.
@@ -167,8 +209,10 @@ fn out_of_range(addr: MachAddr, n: usize) -> ! {
 
 impl Drop for Region {
     fn drop(&mut self) {
-        // SAFETY: allocated in `new` with exactly this layout.
-        unsafe { dealloc(self.alloc.as_ptr(), host_layout(self.len)) }
+        if let Some(alloc) = self.alloc {
+            // SAFETY: allocated in `new` with exactly this layout.
+            unsafe { dealloc(alloc.as_ptr(), host_layout(self.len)) }
+        }
     }
 }
 

@@ -1,0 +1,4 @@
+//! Engines that run translated pages.
+
+#[cfg(feature = "wasmtime")]
+pub mod wasmtime;

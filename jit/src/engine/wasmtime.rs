@@ -1,0 +1,233 @@
+//! The native engine: wasmtime with Cranelift.
+//!
+//! Machine memory is a wasmtime `SharedMemory` created here and handed to
+//! the CPU as its region (`Region::from_external`): the interpreter and
+//! translated code use the same bytes, and since a shared memory belongs to
+//! the engine rather than to a store, stores can be recycled (a store never
+//! frees its instances) while the memory stays. A 4 GiB reservation plus
+//! guard lets Cranelift drop bounds checks on 32-bit addresses.
+
+use crate::host::Host;
+use crate::{Engine, EngineError, Options};
+use std::ptr::NonNull;
+use wasmtime::{
+    Caller, Config, Linker, MemoryType, OptLevel, RegallocAlgorithm, SharedMemory, Store, TypedFunc,
+};
+use wax_cpu::mem::Region;
+use wax_cpu::Machine;
+
+/// Compiler settings (measured trade-offs between compile time and speed;
+/// see `examples/pages.rs` and `examples/speed.rs`).
+#[derive(Clone, Copy, Debug)]
+pub struct Tuning {
+    /// Page-table checks inline rather than one call per access.
+    pub inline_checks: bool,
+    /// Cranelift's optimisations.
+    pub optimize: bool,
+    /// Cranelift's linear-time register allocator.
+    pub single_pass_regalloc: bool,
+    /// Instances per store before the store is replaced (a store never
+    /// frees its instances; modules are instantiated again on next use).
+    pub max_instances: usize,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning {
+            inline_checks: false,
+            optimize: true,
+            single_pass_regalloc: false,
+            max_instances: 4096,
+        }
+    }
+}
+
+/// What the imports reach during one `run`.
+struct Data {
+    host: *mut Host,
+}
+
+pub struct Wasmtime {
+    engine: wasmtime::Engine,
+    tuning: Tuning,
+    memory: SharedMemory,
+    store: Store<Data>,
+    linker: Linker<Data>,
+    generation: u64,
+    instances: usize,
+}
+
+/// A compiled page, instantiated lazily in the current store.
+pub struct WasmtimeModule {
+    module: wasmtime::Module,
+    instance: Option<(u64, TypedFunc<i32, i32>)>,
+}
+
+fn err(e: impl std::fmt::Display) -> EngineError {
+    EngineError(e.to_string())
+}
+
+impl Wasmtime {
+    /// An engine and a machine of `bytes` of memory (rounded up to 64 KiB)
+    /// that lives in the engine's shared memory.
+    pub fn new(bytes: u64) -> Result<(Wasmtime, Machine), EngineError> {
+        Self::with_tuning(bytes, Tuning::default())
+    }
+
+    /// [`Wasmtime::new`] with compiler settings.
+    pub fn with_tuning(bytes: u64, tuning: Tuning) -> Result<(Wasmtime, Machine), EngineError> {
+        let mut config = Config::new();
+        config
+            .wasm_threads(true)
+            .shared_memory(true)
+            .cranelift_opt_level(if tuning.optimize {
+                OptLevel::Speed
+            } else {
+                OptLevel::None
+            })
+            .cranelift_regalloc_algorithm(if tuning.single_pass_regalloc {
+                RegallocAlgorithm::SinglePass
+            } else {
+                RegallocAlgorithm::Backtracking
+            })
+            .memory_reservation(1 << 32)
+            .memory_guard_size(1 << 31);
+        let engine = wasmtime::Engine::new(&config).map_err(err)?;
+        let pages = bytes.div_ceil(1 << 16).clamp(1, 1 << 16) as u32;
+        let memory = SharedMemory::new(&engine, MemoryType::shared(pages, pages)).map_err(err)?;
+        let data = memory.data();
+        let len = data.len();
+        let base = NonNull::new(std::cell::UnsafeCell::raw_get(data.as_ptr()))
+            .ok_or_else(|| err("null shared memory"))?;
+        // SAFETY: wasmtime's shared memory is a fixed mapping of `len`
+        // zeroed, page-aligned bytes that never moves and lives as long as
+        // any clone of `memory` (one is the region's owner). Wasm only
+        // touches it during `run`, while the executor holds no borrow of
+        // the region.
+        let region = unsafe { Region::from_external(base, len, Box::new(memory.clone())) };
+        let machine = Machine::from_region(region);
+        let (store, linker) = Self::store(&engine, &memory)?;
+        Ok((
+            Wasmtime {
+                engine,
+                tuning,
+                memory,
+                store,
+                linker,
+                generation: 0,
+                instances: 0,
+            },
+            machine,
+        ))
+    }
+
+    fn store(
+        engine: &wasmtime::Engine,
+        memory: &SharedMemory,
+    ) -> Result<(Store<Data>, Linker<Data>), EngineError> {
+        let mut store = Store::new(
+            engine,
+            Data {
+                host: std::ptr::null_mut(),
+            },
+        );
+        let mut linker = Linker::new(engine);
+        linker
+            .func_wrap("wax", "step", |c: Caller<'_, Data>, eip: i32| -> i32 {
+                // SAFETY: `host` is set for the duration of `run`, the only
+                // time wasm (and so this import) executes.
+                unsafe { (*c.data().host).step(eip as u32) as i32 }
+            })
+            .map_err(err)?;
+        linker
+            .func_wrap(
+                "wax",
+                "flags",
+                |c: Caller<'_, Data>,
+                 op: i32,
+                 size: i32,
+                 res: i32,
+                 a: i32,
+                 b: i32,
+                 f: i32|
+                 -> i32 {
+                    // SAFETY: as for `step`.
+                    let h = unsafe { &mut *c.data().host };
+                    h.flags(
+                        op as u32,
+                        size as u32,
+                        res as u32,
+                        a as u32,
+                        b as u32,
+                        f as u32,
+                    ) as i32
+                },
+            )
+            .map_err(err)?;
+        linker
+            .define(&mut store, "wax", "mem", memory.clone())
+            .map_err(err)?;
+        Ok((store, linker))
+    }
+
+    fn recycle(&mut self) -> Result<(), EngineError> {
+        let (store, linker) = Self::store(&self.engine, &self.memory)?;
+        self.store = store;
+        self.linker = linker;
+        self.generation += 1;
+        self.instances = 0;
+        Ok(())
+    }
+
+    /// Instantiates `m` in the current store unless it already is.
+    fn instantiate(&mut self, m: &mut WasmtimeModule) -> Result<(), EngineError> {
+        if matches!(&m.instance, Some((g, _)) if *g == self.generation) {
+            return Ok(());
+        }
+        if self.instances >= self.tuning.max_instances {
+            self.recycle()?;
+        }
+        let inst = self
+            .linker
+            .instantiate(&mut self.store, &m.module)
+            .map_err(err)?;
+        self.instances += 1;
+        let f = inst
+            .get_typed_func::<i32, i32>(&mut self.store, "run")
+            .map_err(err)?;
+        m.instance = Some((self.generation, f));
+        Ok(())
+    }
+}
+
+impl Engine for Wasmtime {
+    type Module = WasmtimeModule;
+
+    fn options(&self) -> Options {
+        Options {
+            shared_memory: true,
+            inline_checks: self.tuning.inline_checks,
+        }
+    }
+
+    fn compile(&mut self, wasm: &[u8]) -> Result<WasmtimeModule, EngineError> {
+        Ok(WasmtimeModule {
+            module: wasmtime::Module::new(&self.engine, wasm).map_err(err)?,
+            instance: None,
+        })
+    }
+
+    fn run(
+        &mut self,
+        module: &mut WasmtimeModule,
+        block: u32,
+        host: &mut Host,
+    ) -> Result<u32, EngineError> {
+        self.instantiate(module)?;
+        let (_, f) = module.instance.as_ref().expect("instantiated");
+        self.store.data_mut().host = host;
+        let r = f.call(&mut self.store, block as i32);
+        self.store.data_mut().host = std::ptr::null_mut();
+        r.map(|c| c as u32).map_err(err)
+    }
+}

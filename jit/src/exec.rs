@@ -1,0 +1,547 @@
+//! The executor: runs a guest thread with the interpreter and translated
+//! code, with the shape of `wax_cpu::interp::run`.
+//!
+//! Pages are counted on block entries (by the interpreter); a page past
+//! [`Config::threshold`] is translated and compiled, and from then on runs
+//! as wasm whenever EIP is in it. Modules are cached by [`PageKey`] (frame
+//! and virtual page: the frame gives invalidation by contents, the virtual
+//! page because translated code embeds absolute EIPs) in an LRU bounded in
+//! modules and bytes. Frames are shared between address spaces (fork,
+//! shared mappings) and reused after being freed, and writes through
+//! another address space are not reported to this one, so within each
+//! `run` call a module is used only after its page bytes have been compared
+//! once with the page it runs from (4 KiB per page entered per slice); the
+//! page is then watched, and a reported write drops the module. This needs
+//! nothing from the kernel: address spaces only change between `run`
+//! calls. A page rewritten more than [`Config::max_rewrites`] times stays
+//! interpreted.
+//!
+//! Instruction counts are exact: `run` stops after exactly `budget`
+//! instructions (or at a system call or exception), whichever engine ran
+//! them.
+
+use crate::host::Host;
+use crate::step::run_block;
+use crate::translate::translate_page;
+use crate::Engine;
+use lru::LruCache;
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::time::Instant;
+use wax_cpu::abi::{Control, ExitCode, CONTROL};
+use wax_cpu::exit::Exception;
+use wax_cpu::{AddressSpace, DecodeCache, Exit, GuestAddr, Machine, Prot, RunResult, PAGE_SIZE};
+
+/// Multiplicative hashing for small integer keys (SipHash costs more than
+/// the lookups it serves on the executor's hot path).
+#[derive(Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u32(u32::from(b));
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 = (self.0.rotate_left(29) ^ u64::from(v)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+type Fast = BuildHasherDefault<KeyHasher>;
+type FastMap<K, V> = HashMap<K, V, Fast>;
+
+/// What a module was translated from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PageKey {
+    /// Machine address of the frame.
+    pub frame: u32,
+    /// Guest page number.
+    pub vpage: u32,
+}
+
+/// Executor tuning.
+#[derive(Clone, Copy, Debug)]
+pub struct Config {
+    /// Block entries into a page before it is translated.
+    pub threshold: u32,
+    pub max_modules: usize,
+    pub max_bytes: usize,
+    /// Invalidations after which a page is no longer translated.
+    pub max_rewrites: u32,
+    /// Entry misses after which a page is translated again with the new
+    /// entry points.
+    pub max_misses: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            threshold: 50,
+            max_modules: 4096,
+            max_bytes: 64 << 20,
+            max_rewrites: 8,
+            max_misses: 4,
+        }
+    }
+}
+
+/// Counters for `--stats`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    pub insns_translated: u64,
+    pub insns_interpreted: u64,
+    pub modules_compiled: u64,
+    pub wasm_bytes: u64,
+    pub guest_insns_compiled: u64,
+    pub stepped_insns_compiled: u64,
+    pub compile_ns: u64,
+    pub invalidations: u64,
+    pub misses: u64,
+    /// Exits before an instruction whose memory access left the fast path.
+    pub slow_exits: u64,
+    pub adoption_failures: u64,
+    /// Modules dropped to stay within the cache's bounds.
+    pub evictions: u64,
+    pub engine_errors: u64,
+}
+
+struct Entry<M> {
+    module: M,
+    /// Block index of each block's first EIP (what `run` takes).
+    index: FastMap<u32, u32>,
+    /// Instruction EIPs of each block.
+    blocks: Vec<Vec<u32>>,
+    bytes: usize,
+    /// The page as translated.
+    code: Box<[u8]>,
+    /// The `run` call (epoch) that last compared `code` with the page.
+    checked: u64,
+}
+
+#[derive(Default)]
+struct Heat {
+    count: u32,
+    entries: Vec<u32>,
+    misses: u32,
+    rewrites: u32,
+}
+
+/// Most entry points remembered per page.
+const MAX_ENTRIES: usize = 256;
+
+pub struct Jit<E: Engine> {
+    engine: E,
+    config: Config,
+    cache: LruCache<PageKey, Entry<E::Module>, Fast>,
+    /// The module last found usable in this `run` call: skips the checks
+    /// while control stays in one page.
+    last: Option<PageKey>,
+    /// Counts `run` calls.
+    epoch: u64,
+    /// Scratch state for the `flags` import.
+    scratch: Box<wax_cpu::CpuState>,
+    bytes: usize,
+    heat: FastMap<PageKey, Heat>,
+    /// The last `run` stopped at a system call or exception: the next one
+    /// starts at an entry point.
+    resume_is_entry: bool,
+    pub stats: Stats,
+}
+
+/// Where and how translated code is entered.
+struct At {
+    key: PageKey,
+    eip: u32,
+    /// Budget left in the slice.
+    left: u64,
+    /// EIP was reached by a control transfer.
+    branched: bool,
+}
+
+enum Entered {
+    Continue,
+    Interpret,
+    Stop(Exit),
+}
+
+impl<E: Engine> Jit<E> {
+    pub fn new(engine: E, config: Config) -> Jit<E> {
+        Jit {
+            engine,
+            config,
+            cache: LruCache::unbounded_with_hasher(Fast::default()),
+            last: None,
+            epoch: 0,
+            scratch: Box::default(),
+            bytes: 0,
+            heat: FastMap::default(),
+            resume_is_entry: true,
+            stats: Stats::default(),
+        }
+    }
+
+    pub fn engine(&mut self) -> &mut E {
+        &mut self.engine
+    }
+
+    /// Modules currently cached.
+    pub fn modules(&self) -> usize {
+        self.cache.len()
+    }
+
+    /// Runs the thread in the machine's CPU slot until a system call, an
+    /// exception, or exactly `budget` instructions.
+    pub fn run(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        cache: &mut DecodeCache,
+        budget: u64,
+    ) -> RunResult {
+        self.epoch += 1;
+        self.last = None;
+        let mut executed = 0u64;
+        // Whether EIP was reached by a control transfer (or is where the
+        // kernel resumes after a system call or sends a signal handler).
+        // Only such EIPs become block entries: a slice that ran out of
+        // budget stops anywhere in a block, and splitting blocks there
+        // would only fragment them.
+        let mut branched = self.resume_is_entry;
+        let r = loop {
+            self.drain_changes(machine, space, cache);
+            if executed >= budget {
+                break RunResult {
+                    exit: Exit::BudgetSpent,
+                    executed,
+                };
+            }
+            let left = budget - executed;
+            let eip = machine.cpu().eip;
+            let key = page_key(machine, space, eip);
+            let mut interpret = true;
+            if let Some(key) = key {
+                if !self.ready(machine, space, key) {
+                    self.note_entry(machine, space, key, eip, branched);
+                }
+                {
+                    let at = At {
+                        key,
+                        eip,
+                        left,
+                        branched,
+                    };
+                    let (ran, what) = self.enter(machine, space, cache, at);
+                    executed += ran;
+                    match what {
+                        Entered::Continue => {
+                            interpret = false;
+                            branched = true;
+                        }
+                        Entered::Interpret => {}
+                        Entered::Stop(exit) => break RunResult { exit, executed },
+                    }
+                }
+            }
+            if interpret && executed < budget {
+                let (cpu, mut mem) = machine.guest(space);
+                let max = budget - executed;
+                let (n, exit) = run_block(cpu, &mut mem, cache, max);
+                // A block run to its end stops at a control transfer (or
+                // the decoder's block limit, which is rare).
+                branched = n < max && !mem.code_changed();
+                executed += n;
+                self.stats.insns_interpreted += n;
+                if let Some(exit) = exit {
+                    break RunResult { exit, executed };
+                }
+            }
+        };
+        self.drain_changes(machine, space, cache);
+        self.resume_is_entry = r.exit != Exit::BudgetSpent;
+        r
+    }
+
+    /// Whether the page has a module this space may use (adopting it after
+    /// a byte comparison if needed).
+    fn ready(&mut self, machine: &mut Machine, space: &mut AddressSpace, key: PageKey) -> bool {
+        if self.last == Some(key) {
+            return true;
+        }
+        let Some(e) = self.cache.peek(&key) else {
+            return false;
+        };
+        if e.checked == self.epoch {
+            self.last = Some(key);
+            return true;
+        }
+        let same = read_page(machine, space, key.vpage).is_some_and(|p| *p == *e.code);
+        if same {
+            machine.mem(space).watch(key.vpage);
+            self.cache.peek_mut(&key).unwrap().checked = self.epoch;
+            self.last = Some(key);
+        } else {
+            self.stats.adoption_failures += 1;
+            self.drop_module(key);
+        }
+        same
+    }
+
+    fn note_entry(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        key: PageKey,
+        eip: u32,
+        branched: bool,
+    ) {
+        let h = self.heat.entry(key).or_default();
+        h.count = h.count.saturating_add(1);
+        if branched && h.entries.len() < MAX_ENTRIES && !h.entries.contains(&eip) {
+            h.entries.push(eip);
+        }
+        if h.count >= self.config.threshold
+            && h.rewrites <= self.config.max_rewrites
+            && !h.entries.is_empty()
+        {
+            h.count = 0;
+            self.compile(machine, space, key);
+        }
+    }
+
+    fn compile(&mut self, machine: &mut Machine, space: &mut AddressSpace, key: PageKey) {
+        let Some(code) = read_page(machine, space, key.vpage) else {
+            return;
+        };
+        let entries = self
+            .heat
+            .get(&key)
+            .map(|h| h.entries.clone())
+            .unwrap_or_default();
+        let start = Instant::now();
+        let opts = self.engine.options();
+        let t = translate_page(&code, key.vpage << 12, &entries, &opts);
+        let module = match self.engine.compile(&t.wasm) {
+            Ok(m) => m,
+            Err(_) => {
+                self.stats.engine_errors += 1;
+                // Never again: the page stays interpreted.
+                self.heat.entry(key).or_default().rewrites = u32::MAX;
+                return;
+            }
+        };
+        self.stats.compile_ns += start.elapsed().as_nanos() as u64;
+        self.stats.modules_compiled += 1;
+        self.stats.wasm_bytes += t.wasm.len() as u64;
+        self.stats.guest_insns_compiled += t.insns as u64;
+        self.stats.stepped_insns_compiled += t.stepped as u64;
+        machine.mem(space).watch(key.vpage);
+        self.drop_module(key);
+        let bytes = t.wasm.len();
+        self.bytes += bytes;
+        self.cache.put(
+            key,
+            Entry {
+                module,
+                index: t
+                    .blocks
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| (b[0], i as u32))
+                    .collect(),
+                blocks: t.blocks,
+                bytes,
+                code,
+                checked: self.epoch,
+            },
+        );
+        while self.cache.len() > self.config.max_modules || self.bytes > self.config.max_bytes {
+            match self.cache.pop_lru() {
+                Some((_, e)) => {
+                    self.bytes -= e.bytes;
+                    self.stats.evictions += 1;
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn drop_module(&mut self, key: PageKey) {
+        self.last = None;
+        if let Some(e) = self.cache.pop(&key) {
+            self.bytes -= e.bytes;
+        }
+    }
+
+    /// Calls the page's module at `eip`. Returns the instructions it
+    /// retired and what to do next.
+    fn enter(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        cache: &mut DecodeCache,
+        at: At,
+    ) -> (u64, Entered) {
+        let At {
+            key,
+            eip,
+            left,
+            branched,
+        } = at;
+        let budget = left.min(i64::MAX as u64) as i64;
+        {
+            let ctl = machine.slot::<Control>(CONTROL);
+            ctl.page_table = space.table().0;
+            ctl.budget = budget;
+        }
+        // Recency only needs refreshing when control comes from elsewhere.
+        let entry = if self.last == Some(key) {
+            self.cache.peek_mut(&key)
+        } else {
+            self.cache.get_mut(&key)
+        };
+        let Some(entry) = entry else {
+            return (0, Entered::Interpret);
+        };
+        let Some(&index) = entry.index.get(&eip) else {
+            return (0, self.miss(machine, space, key, eip, branched));
+        };
+        let result = {
+            // SAFETY: the three borrows outlive `host`, and nothing but
+            // `host` uses them until `run` returns (this frame touches them
+            // again only after this block).
+            let mut host = unsafe { Host::new(machine, space, cache, &mut *self.scratch) };
+            self.engine.run(&mut entry.module, index, &mut host)
+        };
+        let code = result.ok().and_then(ExitCode::from_u32);
+        let ctl = *machine.slot::<Control>(CONTROL);
+        let block = entry.blocks.get(ctl.block as usize);
+        let mut left_after = ctl.budget;
+        match (code, block) {
+            // The block was not charged; it starts over in the interpreter.
+            (Some(ExitCode::Budget), Some(b)) => machine.cpu().eip = b[0],
+            // The block was charged whole; the instruction at EIP and the
+            // rest of the block did not run.
+            (Some(ExitCode::Slow), Some(b)) => {
+                let eip = machine.cpu().eip;
+                match b.iter().position(|&e| e == eip) {
+                    Some(k) => left_after += (b.len() - k) as i64,
+                    None => return (0, self.engine_failure(key)),
+                }
+            }
+            _ => {}
+        }
+        let ran = (budget - left_after).max(0) as u64;
+        self.stats.insns_translated += ran;
+        let what = match code {
+            Some(ExitCode::Next | ExitCode::CodeChanged) => Entered::Continue,
+            Some(ExitCode::Budget) => Entered::Interpret,
+            Some(ExitCode::Syscall) => Entered::Stop(Exit::Syscall),
+            Some(ExitCode::Rdtsc) => Entered::Stop(Exit::Rdtsc),
+            Some(ExitCode::SingleStep) => Entered::Stop(Exit::SingleStep),
+            Some(ExitCode::Exception) => match ctl.exception() {
+                Some(e) => Entered::Stop(Exit::Exception(e)),
+                None => self.engine_failure(key),
+            },
+            Some(ExitCode::Slow) => {
+                self.stats.slow_exits += 1;
+                Entered::Interpret
+            }
+            Some(ExitCode::Miss) => self.engine_failure(key),
+            None => self.engine_failure(key),
+        };
+        (ran, what)
+    }
+
+    /// `eip` starts no block of the page's module: the interpreter runs
+    /// from there; an EIP reached by a branch is remembered, and after a
+    /// few such misses the page is translated again.
+    fn miss(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        key: PageKey,
+        eip: u32,
+        branched: bool,
+    ) -> Entered {
+        if !branched {
+            return Entered::Interpret;
+        }
+        self.stats.misses += 1;
+        let h = self.heat.entry(key).or_default();
+        if h.entries.len() < MAX_ENTRIES && !h.entries.contains(&eip) {
+            h.entries.push(eip);
+        }
+        h.misses += 1;
+        if h.misses >= self.config.max_misses {
+            h.misses = 0;
+            self.compile(machine, space, key);
+        }
+        Entered::Interpret
+    }
+
+    /// Translated code trapped or returned nonsense: a translator or engine
+    /// bug. The guest state may be torn, so the thread gets #GP (SIGSEGV)
+    /// rather than the host panicking, and the page stays interpreted.
+    #[cold]
+    fn engine_failure(&mut self, key: PageKey) -> Entered {
+        self.stats.engine_errors += 1;
+        self.drop_module(key);
+        self.heat.entry(key).or_default().rewrites = u32::MAX;
+        Entered::Stop(Exit::Exception(Exception::GeneralProtection))
+    }
+
+    /// Drops decoded blocks and modules of code pages written since the
+    /// last call.
+    fn drain_changes(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        cache: &mut DecodeCache,
+    ) {
+        if !space.code_changed() {
+            return;
+        }
+        let pages = space.take_code_changes();
+        cache.invalidate_pages(&pages);
+        for &p in &pages {
+            let frame = machine.frame_of(space, GuestAddr(p << 12)).map(|f| f.0);
+            let stale: Vec<PageKey> = self
+                .cache
+                .iter()
+                .map(|(k, _)| *k)
+                .filter(|k| k.vpage == p || Some(k.frame) == frame)
+                .collect();
+            for k in stale {
+                self.stats.invalidations += 1;
+                self.drop_module(k);
+                let h = self.heat.entry(k).or_default();
+                h.rewrites = h.rewrites.saturating_add(1);
+                h.count = 0;
+            }
+        }
+    }
+}
+
+/// The page key of the executable page holding `eip`, if its frame exists.
+fn page_key(machine: &mut Machine, space: &AddressSpace, eip: u32) -> Option<PageKey> {
+    let a = GuestAddr(eip);
+    if !machine.prot_at(space, a)?.contains(Prot::EXEC) {
+        return None;
+    }
+    let frame = machine.frame_of(space, a)?;
+    Some(PageKey {
+        frame: frame.0,
+        vpage: a.page(),
+    })
+}
+
+/// The bytes of an executable guest page.
+fn read_page(machine: &mut Machine, space: &mut AddressSpace, vpage: u32) -> Option<Box<[u8]>> {
+    let mut buf = vec![0u8; PAGE_SIZE as usize].into_boxed_slice();
+    let (got, _) = machine.mem(space).fetch(GuestAddr(vpage << 12), &mut buf);
+    (got == buf.len()).then_some(buf)
+}

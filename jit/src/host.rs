@@ -1,0 +1,82 @@
+//! What translated code calls back into: the interpreter for one
+//! instruction, and lazy-flag evaluation.
+//!
+//! While wasm runs, no Rust reference into machine memory may be live: the
+//! executor turns its borrows into the raw pointers held here, and each
+//! callback rebuilds short-lived references from them for its own
+//! duration only. This is the only `unsafe` of the executor.
+
+use crate::step::run_block;
+use wax_cpu::abi::{Control, ExitCode, CONTROL};
+use wax_cpu::state::LazyFlags;
+use wax_cpu::{AddressSpace, CpuState, DecodeCache, Machine};
+
+/// The executor's state, reachable from translated code's imports during
+/// one call into translated code.
+pub struct Host {
+    machine: *mut Machine,
+    space: *mut AddressSpace,
+    cache: *mut DecodeCache,
+    scratch: *mut CpuState,
+}
+
+impl Host {
+    /// # Safety
+    /// The pointers must be valid for the life of the `Host`, and nothing
+    /// else may use what they point to while a `Host` method runs.
+    pub(crate) unsafe fn new(
+        machine: *mut Machine,
+        space: *mut AddressSpace,
+        cache: *mut DecodeCache,
+        scratch: *mut CpuState,
+    ) -> Host {
+        Host {
+            machine,
+            space,
+            cache,
+            scratch,
+        }
+    }
+
+    /// Runs the instruction at `CpuState::eip` in the interpreter. Returns
+    /// 0 to go on, or the [`ExitCode`] translated code leaves with (details
+    /// in the control block).
+    pub fn step(&mut self, eip: u32) -> u32 {
+        // SAFETY: valid and unaliased per `new`'s contract; translated code
+        // holds no references, and these end with this call.
+        let (machine, space, cache) =
+            unsafe { (&mut *self.machine, &mut *self.space, &mut *self.cache) };
+        let (cpu, mut mem) = machine.guest(space);
+        debug_assert_eq!(cpu.eip, eip, "step at a different EIP");
+        let (_, exit) = run_block(cpu, &mut mem, cache, 1);
+        let changed = mem.code_changed();
+        let ctl = machine.slot::<Control>(CONTROL);
+        match exit {
+            Some(e) => {
+                ctl.set_exit(e);
+                ctl.exit_code
+            }
+            None if changed => ExitCode::CodeChanged as u32,
+            None => 0,
+        }
+    }
+
+    /// EFLAGS of a lazy-flag record, exactly as the interpreter computes it.
+    pub fn flags(&mut self, op: u32, size: u32, res: u32, a: u32, b: u32, eflags: u32) -> u32 {
+        if op != 0 && !(8..=32).contains(&size) {
+            // Not a record the interpreter writes; never trust it.
+            return eflags;
+        }
+        // SAFETY: valid and unaliased per `new`'s contract.
+        let scratch = unsafe { &mut *self.scratch };
+        scratch.lazy = LazyFlags {
+            op,
+            size,
+            res,
+            a,
+            b,
+        };
+        scratch.eflags = eflags;
+        scratch.eflags()
+    }
+}

@@ -1,0 +1,48 @@
+//! Running guest code in the interpreter from the executor and from the
+//! translated code's one-instruction fallback.
+//!
+//! This mirrors the inner loop of `wax_cpu::interp::run` (EIP set past the
+//! instruction before its handler runs, put back on a fault, a faulting
+//! instruction counts as retired, stop after a store into watched code)
+//! with two differences the JIT needs: it stops after exactly `max`
+//! instructions, and it leaves the list of changed code pages in place, so
+//! the executor drops translations as well as decoded blocks. The lockstep
+//! tests check it against `interp::run`.
+
+use wax_cpu::interp::Ctx;
+use wax_cpu::{CpuState, DecodeCache, Exit, GuestMem};
+
+/// Runs at most `max` instructions of the decoded block at EIP. Returns
+/// how many retired and the exit, if one stopped it.
+pub fn run_block(
+    cpu: &mut CpuState,
+    mem: &mut GuestMem<'_>,
+    cache: &mut DecodeCache,
+    max: u64,
+) -> (u64, Option<Exit>) {
+    let block = match cache.get(mem, cpu.eip) {
+        Ok(b) => b,
+        Err(fault) => return (0, Some(fault.into())),
+    };
+    let mut ctx = Ctx { cpu, mem };
+    let mut n = 0;
+    for d in block.insns.iter() {
+        if n == max {
+            break;
+        }
+        ctx.cpu.eip = d.insn.next_ip32();
+        n += 1;
+        if let Err(e) = (d.handler)(&mut ctx, &d.insn) {
+            if let Exit::Exception(ex) = e {
+                if !ex.is_trap() {
+                    ctx.cpu.eip = d.insn.ip32();
+                }
+            }
+            return (n, Some(e));
+        }
+        if ctx.mem.code_changed() {
+            break;
+        }
+    }
+    (n, None)
+}

@@ -1,0 +1,248 @@
+//! Block discovery on one guest page, and flag liveness over the page's
+//! control flow.
+//!
+//! Leaders are the entry EIPs seen so far, the targets of direct branches
+//! that stay in the page, and the instructions after conditional branches
+//! and calls (a call's return lands there). A block runs from a leader to
+//! the first control transfer, the next leader, or the end of the page.
+//! An instruction that does not fit in the page ends its block and runs
+//! in the interpreter (so the next page's bytes are never baked in).
+
+use super::plan::{plan, Plan};
+use iced_x86::{Decoder, DecoderOptions, FlowControl, Instruction};
+use std::collections::{BTreeSet, HashMap};
+
+use wax_cpu::PAGE_SIZE;
+
+/// Most instructions in one block (keeps the budget granularity fine).
+const MAX_BLOCK_INSNS: usize = 128;
+
+/// One guest instruction and how it is translated.
+pub struct Insn {
+    pub insn: Instruction,
+    pub plan: Plan,
+    /// Whether any status flag may be read after this instruction, before
+    /// being redefined (exits and possible faults count as reads).
+    pub flags_live_after: bool,
+}
+
+pub struct Block {
+    pub start: u32,
+    pub insns: Vec<Insn>,
+}
+
+/// The page's blocks, in address order.
+pub struct Cfg {
+    pub blocks: Vec<Block>,
+    pub index: HashMap<u32, u32>,
+    /// Blocks (EIP, index) that start after a CALL in the page: where a
+    /// RET in the page most likely goes.
+    pub return_sites: Vec<(u32, u32)>,
+}
+
+/// Decodes one instruction at `eip`, or None if it does not fit in the page.
+fn decode_at(code: &[u8], base: u32, eip: u32) -> Option<Instruction> {
+    let off = (eip - base) as usize;
+    let mut d = Decoder::with_ip(32, &code[off..], u64::from(eip), DecoderOptions::NONE);
+    let insn = d.decode();
+    (d.last_error() != iced_x86::DecoderError::NoMoreBytes).then_some(insn)
+}
+
+fn in_page(base: u32, target: u64) -> bool {
+    target >= u64::from(base) && target < u64::from(base) + u64::from(PAGE_SIZE)
+}
+
+/// Direct branch targets in the page and the fall-through leader (if any)
+/// of a block-ending instruction.
+fn edges(base: u32, insn: &Instruction) -> (Option<u32>, Option<u32>) {
+    let target = match insn.flow_control() {
+        FlowControl::UnconditionalBranch | FlowControl::ConditionalBranch | FlowControl::Call
+            if insn.op0_kind() == iced_x86::OpKind::NearBranch32
+                || insn.op0_kind() == iced_x86::OpKind::NearBranch16 =>
+        {
+            let t = insn.near_branch_target();
+            in_page(base, t).then_some(t as u32)
+        }
+        _ => None,
+    };
+    let falls = match insn.flow_control() {
+        FlowControl::ConditionalBranch | FlowControl::Call => {
+            in_page(base, insn.next_ip()).then_some(insn.next_ip32())
+        }
+        _ => None,
+    };
+    (target, falls)
+}
+
+fn find_leaders(code: &[u8], base: u32, entries: &[u32]) -> BTreeSet<u32> {
+    let mut leaders: BTreeSet<u32> = BTreeSet::new();
+    let mut work: Vec<u32> = entries
+        .iter()
+        .copied()
+        .filter(|&e| in_page(base, e.into()))
+        .collect();
+    while let Some(start) = work.pop() {
+        if !leaders.insert(start) {
+            continue;
+        }
+        let mut eip = start;
+        while let Some(insn) = decode_at(code, base, eip) {
+            if insn.flow_control() != FlowControl::Next {
+                let (t, f) = edges(base, &insn);
+                work.extend(t.into_iter().chain(f));
+                break;
+            }
+            if !in_page(base, insn.next_ip()) {
+                break;
+            }
+            eip = insn.next_ip32();
+        }
+    }
+    leaders
+}
+
+fn build_block(code: &[u8], base: u32, start: u32, leaders: &BTreeSet<u32>) -> Block {
+    let mut insns = Vec::new();
+    let mut eip = start;
+    loop {
+        let Some(insn) = decode_at(code, base, eip) else {
+            // Straddles the page end: the interpreter runs it, then exit.
+            let mut i = Instruction::default();
+            i.set_ip32(eip);
+            insns.push(Insn {
+                insn: i,
+                plan: Plan::StepStraddling,
+                flags_live_after: true,
+            });
+            break;
+        };
+        let ends = insn.flow_control() != FlowControl::Next;
+        insns.push(Insn {
+            plan: plan(&insn),
+            insn,
+            flags_live_after: true,
+        });
+        let next = insn.next_ip();
+        if ends
+            || !in_page(base, next)
+            || leaders.contains(&(next as u32))
+            || insns.len() >= MAX_BLOCK_INSNS
+        {
+            break;
+        }
+        eip = next as u32;
+    }
+    Block { start, insns }
+}
+
+/// Discovers the blocks reachable from `entries` in the page at `base`
+/// whose bytes are `code` (4096 bytes).
+pub fn discover(code: &[u8], base: u32, entries: &[u32]) -> Cfg {
+    debug_assert_eq!(code.len(), PAGE_SIZE as usize);
+    let leaders = find_leaders(code, base, entries);
+    let blocks: Vec<Block> = leaders
+        .iter()
+        .map(|&s| build_block(code, base, s, &leaders))
+        .collect();
+    let index: HashMap<u32, u32> = blocks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.start, i as u32))
+        .collect();
+    let return_sites = blocks
+        .iter()
+        .filter_map(|b| b.insns.last())
+        .filter(|i| {
+            matches!(
+                i.insn.flow_control(),
+                FlowControl::Call | FlowControl::IndirectCall
+            )
+        })
+        .filter_map(|i| {
+            index
+                .get(&i.insn.next_ip32())
+                .map(|&k| (i.insn.next_ip32(), k))
+        })
+        .collect();
+    let mut cfg = Cfg {
+        blocks,
+        index,
+        return_sites,
+    };
+    flag_liveness(&mut cfg);
+    cfg
+}
+
+/// Flag liveness, backwards through each block. Every block may leave
+/// translated code at its entry (the budget check), where the interpreter
+/// sees the flags, so flags are live at every block boundary: liveness is
+/// per block, and a producer's flags are dead only if a later instruction
+/// of the same block redefines them first. (Checking the budget only on
+/// back edges would let liveness cross blocks; not done yet.)
+fn flag_liveness(cfg: &mut Cfg) {
+    for b in &mut cfg.blocks {
+        let mut live = true;
+        for i in b.insns.iter_mut().rev() {
+            i.flags_live_after = live;
+            let (reads, defines) = i.plan.flag_effect(&i.insn, live);
+            live = reads || (live && !defines);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BASE: u32 = 0x1000;
+
+    fn page(code: &[u8], at: usize) -> Vec<u8> {
+        let mut p = vec![0x90; PAGE_SIZE as usize];
+        p[at..at + code.len()].copy_from_slice(code);
+        p
+    }
+
+    #[test]
+    fn blocks_split_at_branch_targets_and_after_calls() {
+        let code = [
+            0x49, // 0: dec ecx
+            0x75, 0xfd, // 1: jnz 0
+            0xe8, 0x10, 0x00, 0x00, 0x00, // 3: call 0x18
+            0x40, // 8: inc eax
+            0xc3, // 9: ret
+        ];
+        let cfg = discover(&page(&code, 0), BASE, &[BASE]);
+        let starts: Vec<u32> = cfg.blocks.iter().map(|b| b.start - BASE).collect();
+        assert_eq!(starts, [0, 3, 8, 0x18]);
+        assert_eq!(cfg.return_sites, [(BASE + 8, 2)]);
+        // The callee runs NOPs to the end of the page and leaves.
+        assert_eq!(cfg.blocks[3].insns.len(), MAX_BLOCK_INSNS);
+    }
+
+    #[test]
+    fn an_instruction_across_the_page_end_is_stepped() {
+        // mov eax, imm32 starting 3 bytes before the end.
+        let cfg = discover(&page(&[0xb8, 1, 2], 4093), BASE, &[BASE + 4093]);
+        let b = &cfg.blocks[0];
+        assert_eq!(b.insns.len(), 1);
+        assert_eq!(b.insns[0].plan, Plan::StepStraddling);
+        assert_eq!(b.insns[0].insn.ip32(), BASE + 4093);
+    }
+
+    #[test]
+    fn flags_are_dead_only_before_a_redefinition_in_the_block() {
+        let code = [
+            0xc1, 0xe0, 0x02, // shl eax, 2   (add redefines: dead)
+            0x01, 0xd8, // add eax, ebx      (jz reads: live)
+            0x8b, 0x06, // mov eax, [esi]    (may fault: live)
+            0x74, 0x00, // jz +0
+        ];
+        let cfg = discover(&page(&code, 0), BASE, &[BASE]);
+        let live: Vec<bool> = cfg.blocks[0]
+            .insns
+            .iter()
+            .map(|i| i.flags_live_after)
+            .collect();
+        assert_eq!(live, [false, true, true, true]);
+    }
+}

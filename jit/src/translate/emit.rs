@@ -1,0 +1,176 @@
+//! A thin layer over wasm-encoder's function body: named locals, named
+//! branch targets (relative depths are computed from a control stack, so
+//! the translator never counts nesting by hand), and the machine-memory
+//! accesses at constant addresses.
+
+use std::borrow::Cow;
+use wasm_encoder::{BlockType, Function, Instruction as I, MemArg, ValType};
+
+/// The locals of the `run` function. Parameter 0 is the index of the block
+/// to start with.
+pub mod local {
+    pub const ENTRY: u32 = 0;
+    /// EAX..EDI.
+    pub const R0: u32 = 1;
+    /// EIP to store on exit.
+    pub const EIP: u32 = 9;
+    /// Index of the next block to run (the dispatcher's switch value).
+    pub const PC: u32 = 10;
+    /// Exit code.
+    pub const CODE: u32 = 11;
+    /// Page-table base, from the control block.
+    pub const PT: u32 = 12;
+    /// The lazy-flag record (the interpreter's `LazyFlags`).
+    pub const LOP: u32 = 13;
+    pub const LSIZE: u32 = 14;
+    pub const LRES: u32 = 15;
+    pub const LA: u32 = 16;
+    pub const LB: u32 = 17;
+    /// Scratch: guest address, page-table entry, host address (twice, for
+    /// instructions with two memory accesses), values.
+    pub const ADDR: u32 = 18;
+    pub const PTE: u32 = 19;
+    pub const HOST: u32 = 20;
+    pub const ADDR2: u32 = 21;
+    pub const HOST2: u32 = 22;
+    pub const V1: u32 = 23;
+    pub const V2: u32 = 24;
+    pub const V3: u32 = 25;
+    /// Instructions left in the slice (i64).
+    pub const BUDGET: u32 = 26;
+    /// Number of i32 locals after the parameter.
+    pub const I32_COUNT: u32 = 25;
+}
+
+/// Branch targets the translator names.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Label {
+    /// Leaves the dispatch loop for the common exit path.
+    Epilogue,
+    /// Back to the top of the dispatch loop.
+    Dispatch,
+    /// Leaves because the budget does not cover the next block.
+    BudgetExit,
+    /// Leaves before an instruction whose memory access is not fast.
+    SlowExit,
+    /// Any other construct (never a branch target).
+    Anon,
+}
+
+pub struct Emitter {
+    f: Function,
+    ctrl: Vec<Label>,
+}
+
+pub fn mem(offset: u32, align: u32) -> MemArg {
+    MemArg {
+        offset: u64::from(offset),
+        align,
+        memory_index: 0,
+    }
+}
+
+impl Emitter {
+    pub fn new() -> Emitter {
+        let f = Function::new([(local::I32_COUNT, ValType::I32), (1, ValType::I64)]);
+        Emitter {
+            f,
+            ctrl: Vec::new(),
+        }
+    }
+
+    pub fn finish(mut self) -> Function {
+        debug_assert!(self.ctrl.is_empty(), "unbalanced control stack");
+        self.f.instruction(&I::End);
+        self.f
+    }
+
+    #[inline]
+    pub fn i(&mut self, insn: I<'_>) -> &mut Self {
+        self.f.instruction(&insn);
+        self
+    }
+
+    pub fn get(&mut self, l: u32) -> &mut Self {
+        self.i(I::LocalGet(l))
+    }
+
+    pub fn set(&mut self, l: u32) -> &mut Self {
+        self.i(I::LocalSet(l))
+    }
+
+    pub fn tee(&mut self, l: u32) -> &mut Self {
+        self.i(I::LocalTee(l))
+    }
+
+    pub fn c(&mut self, v: u32) -> &mut Self {
+        self.i(I::I32Const(v as i32))
+    }
+
+    /// Sets local `l` to a constant.
+    pub fn set_c(&mut self, l: u32, v: u32) -> &mut Self {
+        self.c(v).set(l)
+    }
+
+    /// i32 load from a constant machine address.
+    pub fn load_at(&mut self, addr: u32) -> &mut Self {
+        self.c(0).i(I::I32Load(mem(addr, 2)))
+    }
+
+    /// i32 store of the value on the stack to a constant machine address.
+    /// (Stack: value; an address 0 is pushed first by the caller.)
+    pub fn store_local_at(&mut self, addr: u32, l: u32) -> &mut Self {
+        self.c(0).get(l).i(I::I32Store(mem(addr, 2)))
+    }
+
+    pub fn block(&mut self, l: Label) -> &mut Self {
+        self.ctrl.push(l);
+        self.i(I::Block(BlockType::Empty))
+    }
+
+    pub fn loop_(&mut self, l: Label) -> &mut Self {
+        self.ctrl.push(l);
+        self.i(I::Loop(BlockType::Empty))
+    }
+
+    /// `if` on the i32 on the stack.
+    pub fn if_(&mut self) -> &mut Self {
+        self.ctrl.push(Label::Anon);
+        self.i(I::If(BlockType::Empty))
+    }
+
+    pub fn else_(&mut self) -> &mut Self {
+        self.i(I::Else)
+    }
+
+    pub fn end(&mut self) -> &mut Self {
+        self.ctrl.pop().expect("end without block");
+        self.i(I::End)
+    }
+
+    fn depth(&self, l: Label) -> u32 {
+        let pos = self
+            .ctrl
+            .iter()
+            .rposition(|&c| c == l)
+            .unwrap_or_else(|| panic!("no enclosing {l:?}"));
+        (self.ctrl.len() - 1 - pos) as u32
+    }
+
+    pub fn br(&mut self, l: Label) -> &mut Self {
+        let d = self.depth(l);
+        self.i(I::Br(d))
+    }
+
+    pub fn br_if(&mut self, l: Label) -> &mut Self {
+        let d = self.depth(l);
+        self.i(I::BrIf(d))
+    }
+
+    /// `br_table` over the innermost `n + 1` blocks: value k goes to the
+    /// k-th innermost, anything else to the outermost of them.
+    pub fn br_table_dense(&mut self, n: u32) -> &mut Self {
+        let targets: Vec<u32> = (0..n).collect();
+        self.i(I::BrTable(Cow::Owned(targets), n))
+    }
+}

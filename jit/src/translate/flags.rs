@@ -1,0 +1,344 @@
+//! Flags in generated code: conditions straight from a producer's operands
+//! when it is in sight, from the lazy record (through the `flags` import)
+//! otherwise, and INC/DEC's carry folding.
+
+use super::emit::{local as l, mem};
+use super::gen::{Fs, Gen, FN_FLAGS};
+use super::plan::ShiftOp;
+use iced_x86::Instruction;
+use wasm_encoder::Instruction as I;
+use wax_cpu::abi::{cpu, LazyOp};
+use wax_cpu::state::flag;
+
+impl Gen<'_> {
+    /// Pushes the EFLAGS value of the lazy record locals.
+    pub(super) fn eval_record(&mut self) {
+        for loc in [l::LOP, l::LSIZE, l::LRES, l::LA, l::LB] {
+            self.e.get(loc);
+        }
+        self.e.load_at(cpu::EFLAGS).i(I::Call(FN_FLAGS));
+    }
+
+    /// Pushes one status flag (0 or 1) of a pending producer.
+    pub(super) fn pending_flag(&mut self, op: LazyOp, size: u32, f: u32) {
+        let sb = size - 1;
+        let e = &mut self.e;
+        match f {
+            flag::ZF => {
+                e.get(l::LRES).i(I::I32Eqz);
+            }
+            flag::SF => {
+                e.get(l::LRES).c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+            }
+            flag::PF => {
+                e.get(l::LRES).c(0xff).i(I::I32And).i(I::I32Popcnt);
+                e.c(1).i(I::I32And).i(I::I32Eqz);
+            }
+            flag::CF => match op {
+                LazyOp::Sub => {
+                    e.get(l::LA).get(l::LB).i(I::I32LtU);
+                }
+                LazyOp::Add => {
+                    e.get(l::LRES).get(l::LA).i(I::I32LtU);
+                }
+                // INC/DEC folded the carry into EFLAGS.
+                LazyOp::Inc | LazyOp::Dec => {
+                    e.load_at(cpu::EFLAGS).c(flag::CF).i(I::I32And);
+                }
+                _ => {
+                    e.c(0);
+                }
+            },
+            _ => match op {
+                LazyOp::Sub => {
+                    e.get(l::LA).get(l::LB).i(I::I32Xor);
+                    e.get(l::LA).get(l::LRES).i(I::I32Xor).i(I::I32And);
+                    e.c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+                }
+                LazyOp::Add => {
+                    e.get(l::LA).get(l::LRES).i(I::I32Xor);
+                    e.get(l::LB).get(l::LRES).i(I::I32Xor).i(I::I32And);
+                    e.c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+                }
+                LazyOp::Inc => {
+                    e.get(l::LA)
+                        .c(u32::MAX)
+                        .i(I::I32Xor)
+                        .get(l::LRES)
+                        .i(I::I32And);
+                    e.c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+                }
+                LazyOp::Dec => {
+                    e.get(l::LRES)
+                        .c(u32::MAX)
+                        .i(I::I32Xor)
+                        .get(l::LA)
+                        .i(I::I32And);
+                    e.c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+                }
+                _ => {
+                    e.c(0);
+                }
+            },
+        }
+    }
+
+    /// CMP's conditions straight from the operands.
+    pub(super) fn sub_cond(&mut self, size: u32, c: u8) -> bool {
+        let cmp = match c {
+            1 => I::I32LtU,
+            3 => I::I32LeU,
+            6 => I::I32LtS,
+            7 => I::I32LeS,
+            _ => return false,
+        };
+        self.e.get(l::LA);
+        if c >= 6 {
+            self.sext(size);
+        }
+        self.e.get(l::LB);
+        if c >= 6 {
+            self.sext(size);
+        }
+        self.e.i(cmp);
+        true
+    }
+
+    /// Pushes condition `cc` (0..15, as in Jcc) as 0 or 1.
+    pub(super) fn cond(&mut self, cc: u8) {
+        let c = cc >> 1;
+        let state = self.flags;
+        match state {
+            Fs::Pending(LazyOp::Sub, size) if self.sub_cond(size, c) => {}
+            Fs::Pending(op, size) => {
+                let f = |g: &mut Self, f| g.pending_flag(op, size, f);
+                match c {
+                    0 => f(self, flag::OF),
+                    1 => f(self, flag::CF),
+                    2 => f(self, flag::ZF),
+                    3 => {
+                        f(self, flag::CF);
+                        f(self, flag::ZF);
+                        self.e.i(I::I32Or);
+                    }
+                    4 => f(self, flag::SF),
+                    5 => f(self, flag::PF),
+                    6 => {
+                        f(self, flag::SF);
+                        f(self, flag::OF);
+                        self.e.i(I::I32Xor);
+                    }
+                    _ => {
+                        f(self, flag::SF);
+                        f(self, flag::OF);
+                        self.e.i(I::I32Xor);
+                        f(self, flag::ZF);
+                        self.e.i(I::I32Or);
+                    }
+                }
+            }
+            Fs::Unknown if c == 1 => self.record_cf(),
+            Fs::Unknown if c == 2 => self.record_zf(),
+            Fs::Unknown | Fs::Eager => {
+                if state == Fs::Eager {
+                    self.e.load_at(cpu::EFLAGS);
+                } else {
+                    self.eval_record();
+                }
+                self.e.set(l::V3);
+                let bit = |g: &mut Self, f: u32| {
+                    g.e.get(l::V3)
+                        .c(f.trailing_zeros())
+                        .i(I::I32ShrU)
+                        .c(1)
+                        .i(I::I32And);
+                };
+                match c {
+                    0 => bit(self, flag::OF),
+                    1 => bit(self, flag::CF),
+                    2 => bit(self, flag::ZF),
+                    3 => {
+                        self.e.get(l::V3).c(flag::CF | flag::ZF).i(I::I32And);
+                        self.e.c(0).i(I::I32Ne);
+                    }
+                    4 => bit(self, flag::SF),
+                    5 => bit(self, flag::PF),
+                    6 => {
+                        bit(self, flag::SF);
+                        bit(self, flag::OF);
+                        self.e.i(I::I32Xor);
+                    }
+                    _ => {
+                        bit(self, flag::SF);
+                        bit(self, flag::OF);
+                        self.e.i(I::I32Xor);
+                        bit(self, flag::ZF);
+                        self.e.i(I::I32Or);
+                    }
+                }
+            }
+        }
+        if cc & 1 != 0 {
+            self.e.i(I::I32Eqz);
+        }
+    }
+
+    pub(super) fn cc(insn: &Instruction) -> u8 {
+        insn.condition_code() as u8 - 1
+    }
+
+    /// Pushes CF (0 or 1) of the current flag state.
+    pub(super) fn carry(&mut self) {
+        match self.flags {
+            Fs::Pending(op, size) => self.pending_flag(op, size, flag::CF),
+            Fs::Eager => {
+                self.e.load_at(cpu::EFLAGS).c(flag::CF).i(I::I32And);
+            }
+            Fs::Unknown => self.record_cf(),
+        }
+    }
+
+    /// Pushes CF of the lazy record in locals, inline (the interpreter's
+    /// `CpuState::cf` as selects).
+    fn record_cf(&mut self) {
+        self.e
+            .load_at(cpu::EFLAGS)
+            .c(flag::CF)
+            .i(I::I32And)
+            .set(l::V3);
+        let cases = [
+            (LazyOp::Logic, None),
+            (LazyOp::Sbb, Some((l::LB, l::LA, I::I32GeU))),
+            (LazyOp::Sub, Some((l::LA, l::LB, I::I32LtU))),
+            (LazyOp::Adc, Some((l::LA, l::LRES, I::I32GeU))),
+            (LazyOp::Add, Some((l::LRES, l::LA, I::I32LtU))),
+        ];
+        for (op, cmp) in cases {
+            match cmp {
+                Some((x, y, rel)) => {
+                    self.e.get(x).get(y).i(rel);
+                }
+                None => {
+                    self.e.c(0);
+                }
+            }
+            self.e.get(l::V3).get(l::LOP).c(op as u32).i(I::I32Eq);
+            self.e.i(I::Select).set(l::V3);
+        }
+        self.e.get(l::V3);
+    }
+
+    /// Pushes ZF of the lazy record in locals, inline.
+    fn record_zf(&mut self) {
+        self.e.get(l::LRES).i(I::I32Eqz);
+        self.e
+            .load_at(cpu::EFLAGS)
+            .c(6)
+            .i(I::I32ShrU)
+            .c(1)
+            .i(I::I32And);
+        self.e.get(l::LOP).i(I::Select);
+    }
+
+    /// INC/DEC's record: CF carried into `eflags` (as
+    /// `CpuState::set_lazy_incdec` does), then INC/DEC pending.
+    pub(super) fn incdec_flags(&mut self, op: LazyOp, size: u32) {
+        let fold_cf = |g: &mut Self| {
+            g.carry();
+            g.e.set(l::V3);
+            g.e.c(0).load_at(cpu::EFLAGS).c(!flag::CF).i(I::I32And);
+            g.e.get(l::V3)
+                .i(I::I32Or)
+                .i(I::I32Store(mem(cpu::EFLAGS, 2)));
+        };
+        match self.flags {
+            Fs::Pending(..) => fold_cf(self),
+            // CF is in `eflags` already.
+            Fs::Eager => {}
+            Fs::Unknown => {
+                self.e.get(l::LOP).if_();
+                fold_cf(self);
+                self.e.end();
+            }
+        }
+        self.e
+            .get(l::V2)
+            .set(l::LRES)
+            .get(l::V1)
+            .set(l::LA)
+            .set_c(l::LB, 1);
+        self.pending(op, size);
+    }
+
+    /// SHL/SHR/SAR by a constant `count` (1..31) of `a` (in `V2`) giving
+    /// `res` (in `V1`): all six status flags into `eflags`, as the
+    /// interpreter's `shift` module computes them (AF set, OF from the
+    /// last one-bit step), and the record's op to None.
+    pub(super) fn shift_flags(&mut self, op: ShiftOp, size: u32, count: u32) {
+        let sb = size - 1;
+        // CF: the last bit shifted out.
+        match op {
+            ShiftOp::Shl if count <= size => {
+                self.e.get(l::V2).c(size - count).i(I::I32ShrU);
+            }
+            ShiftOp::Shl => {
+                self.e.c(0);
+            }
+            ShiftOp::Shr if count - 1 < size => {
+                self.e.get(l::V2).c(count - 1).i(I::I32ShrU);
+            }
+            ShiftOp::Shr => {
+                self.e.c(0);
+            }
+            ShiftOp::Sar => {
+                self.e.get(l::V2);
+                self.sext(size);
+                self.e.c(count - 1).i(I::I32ShrS);
+            }
+        }
+        self.e.c(1).i(I::I32And).set(l::V3);
+        // OF: SHL: MSB(res) ^ CF; SHR: MSB(a) for a count of 1; SAR: 0.
+        match op {
+            ShiftOp::Shl => {
+                self.e
+                    .get(l::V1)
+                    .c(sb)
+                    .i(I::I32ShrU)
+                    .get(l::V3)
+                    .i(I::I32Xor);
+                self.e.c(1).i(I::I32And);
+            }
+            ShiftOp::Shr if count == 1 => {
+                self.e.get(l::V2).c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+            }
+            _ => {
+                self.e.c(0);
+            }
+        }
+        self.e.c(11).i(I::I32Shl).get(l::V3).i(I::I32Or);
+        self.e.c(flag::AF).i(I::I32Or);
+        self.e.get(l::V1).i(I::I32Eqz).c(6).i(I::I32Shl).i(I::I32Or);
+        self.e.get(l::V1).c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+        self.e.c(7).i(I::I32Shl).i(I::I32Or);
+        self.e.get(l::V1).c(0xff).i(I::I32And).i(I::I32Popcnt);
+        self.e
+            .c(1)
+            .i(I::I32And)
+            .i(I::I32Eqz)
+            .c(2)
+            .i(I::I32Shl)
+            .i(I::I32Or);
+        self.e.set(l::V3);
+        self.e
+            .c(0)
+            .load_at(cpu::EFLAGS)
+            .c(!flag::STATUS)
+            .i(I::I32And);
+        self.e
+            .get(l::V3)
+            .i(I::I32Or)
+            .i(I::I32Store(mem(cpu::EFLAGS, 2)));
+        self.e.set_c(l::LOP, LazyOp::None as u32);
+        self.flags = Fs::Eager;
+    }
+}

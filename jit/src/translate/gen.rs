@@ -1,0 +1,292 @@
+//! Code generation for one page: the `run` function's dispatcher, block
+//! entries and exits. Operands are in `operands.rs`, flags in `flags.rs`,
+//! instructions in `insns.rs`.
+//!
+//! Invariants every emitted path keeps:
+//! - Guest registers live in locals `R0..R7`; CpuState is written back at
+//!   every exit and before every interpreter step, and reloaded after.
+//! - The lazy-flag record lives in locals `LOP..LB`, always as the
+//!   interpreter would have it, so an exit never has flags to compute.
+//!   Where the producer is in sight ([`Fs::Pending`]) its op and size are
+//!   known here, and conditions are computed from its operands directly.
+//!   Flags nobody can read are not recorded at all (see `cfg.rs`).
+//! - A block checks on entry that the budget covers it and charges its
+//!   whole length. An instruction that leaves early refunds what did not
+//!   run; for the shared exits (budget, slow path) the executor does it,
+//!   from the block index (`Control::block`) and EIP.
+//! - Every memory access takes its fast-path check before the instruction
+//!   changes anything; if one fails, translated code leaves before the
+//!   instruction (exit `Slow`) and the interpreter runs it: faults,
+//!   first touch, copy-on-write, page crossing and stores into watched
+//!   code are all handled there, exactly.
+
+use super::cfg::{Block, Cfg, Insn};
+use super::emit::{local as l, mem, Emitter, Label};
+use super::plan::Plan;
+use iced_x86::{FlowControl, Instruction};
+use wasm_encoder::Instruction as I;
+use wax_cpu::abi::{cpu, ctl, ExitCode, LazyOp, CONTROL};
+
+/// Most return sites a RET compares its target with before leaving.
+const MAX_RETURN_SITES: usize = 8;
+
+/// Index of the `step` import: runs one instruction in the interpreter.
+pub const FN_STEP: u32 = 0;
+/// Index of the `flags` import: evaluates a lazy-flag record to EFLAGS.
+pub const FN_FLAGS: u32 = 1;
+
+/// What the translator knows about the flags at the current point.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fs {
+    /// Only the runtime record says.
+    Unknown,
+    /// The record was written by a producer of this op and size.
+    Pending(LazyOp, u32),
+    /// The record's op is None: `CpuState::eflags` holds the status flags
+    /// (after an eagerly evaluated producer, like a shift).
+    Eager,
+}
+
+/// Where an exit finds the EIP to store.
+#[derive(Clone, Copy)]
+pub enum Eip {
+    Const(u32),
+    Local(u32),
+    /// Already in CpuState (an interpreter step set it).
+    Cpu,
+}
+
+/// Which exit code an exit stores.
+#[derive(Clone, Copy)]
+pub enum Code {
+    Const(ExitCode),
+    Local(u32),
+}
+
+pub struct Stats {
+    pub insns: usize,
+    pub stepped: usize,
+}
+
+pub struct Gen<'a> {
+    pub(super) e: Emitter,
+    cfg: &'a Cfg,
+    pub(super) flags: Fs,
+    pub(super) inline_checks: bool,
+    /// Length of the block being emitted, and the index and EIP of the
+    /// current instruction in it (for refunds and slow exits).
+    len: u32,
+    k: u32,
+    ip: u32,
+    pub stats: Stats,
+}
+
+const LAZY: [(u32, u32); 5] = [
+    (l::LOP, cpu::LAZY_OP),
+    (l::LSIZE, cpu::LAZY_SIZE),
+    (l::LRES, cpu::LAZY_RES),
+    (l::LA, cpu::LAZY_A),
+    (l::LB, cpu::LAZY_B),
+];
+
+impl<'a> Gen<'a> {
+    pub fn new(cfg: &'a Cfg, inline_checks: bool) -> Gen<'a> {
+        Gen {
+            e: Emitter::new(),
+            cfg,
+            flags: Fs::Unknown,
+            inline_checks,
+            len: 0,
+            k: 0,
+            ip: 0,
+            stats: Stats {
+                insns: 0,
+                stepped: 0,
+            },
+        }
+    }
+
+    /// The whole `run(block index) -> exit code` function.
+    pub fn function(mut self) -> (wasm_encoder::Function, Stats) {
+        self.prologue();
+        let cfg = self.cfg;
+        let n = cfg.blocks.len() as u32;
+        self.e.get(l::ENTRY).set(l::PC);
+        self.e.block(Label::Epilogue).block(Label::BudgetExit);
+        self.e.block(Label::SlowExit).loop_(Label::Dispatch);
+        for _ in 0..=n {
+            self.e.block(Label::Anon);
+        }
+        self.e.get(l::PC).br_table_dense(n).end();
+        for b in &cfg.blocks {
+            self.block(b);
+            self.e.i(I::Unreachable).end();
+        }
+        // No such block: nothing ran.
+        self.e.set_c(l::CODE, ExitCode::Miss as u32);
+        self.e.br(Label::Epilogue).end().end();
+        self.e.set_c(l::CODE, ExitCode::Slow as u32);
+        self.e.br(Label::Epilogue).end();
+        self.e.set_c(l::CODE, ExitCode::Budget as u32).end();
+        self.epilogue();
+        (self.e.finish(), self.stats)
+    }
+
+    fn prologue(&mut self) {
+        for i in 0..8 {
+            self.e.load_at(cpu::GPR + 4 * i).set(l::R0 + i);
+        }
+        self.load_lazy();
+        self.e.load_at(cpu::EIP).set(l::EIP);
+        self.e.load_at(CONTROL.0 + ctl::PAGE_TABLE).set(l::PT);
+        self.e
+            .c(0)
+            .i(I::I64Load(mem(CONTROL.0 + ctl::BUDGET, 3)))
+            .set(l::BUDGET);
+    }
+
+    fn epilogue(&mut self) {
+        self.spill();
+        self.e.store_local_at(cpu::EIP, l::EIP);
+        self.e
+            .c(0)
+            .get(l::BUDGET)
+            .i(I::I64Store(mem(CONTROL.0 + ctl::BUDGET, 3)));
+        self.e.store_local_at(CONTROL.0 + ctl::BLOCK, l::PC);
+        self.e.store_local_at(CONTROL.0 + ctl::EXIT_CODE, l::CODE);
+        self.e.get(l::CODE);
+    }
+
+    fn load_lazy(&mut self) {
+        for (loc, off) in LAZY {
+            self.e.load_at(off).set(loc);
+        }
+    }
+
+    /// Registers and the lazy record to CpuState.
+    fn spill(&mut self) {
+        for i in 0..8 {
+            self.e.store_local_at(cpu::GPR + 4 * i, l::R0 + i);
+        }
+        for (loc, off) in LAZY {
+            self.e.store_local_at(off, loc);
+        }
+    }
+
+    /// Records a producer with a static op: the caller has set `LRES`,
+    /// `LA` and `LB`.
+    pub(super) fn pending(&mut self, op: LazyOp, size: u32) {
+        self.e.set_c(l::LOP, op as u32).set_c(l::LSIZE, size);
+        self.flags = Fs::Pending(op, size);
+    }
+
+    fn refund(&mut self, n: u32) {
+        if n > 0 {
+            self.e
+                .get(l::BUDGET)
+                .i(I::I64Const(i64::from(n)))
+                .i(I::I64Add)
+                .set(l::BUDGET);
+        }
+    }
+
+    /// Leaves translated code after the current instruction (which counts
+    /// as retired).
+    pub(super) fn exit(&mut self, code: Code, eip: Eip) {
+        self.refund(self.len - self.k - 1);
+        match eip {
+            Eip::Const(v) => self.e.set_c(l::EIP, v),
+            Eip::Local(v) => self.e.get(v).set(l::EIP),
+            Eip::Cpu => self.e.load_at(cpu::EIP).set(l::EIP),
+        };
+        match code {
+            Code::Const(c) => self.e.set_c(l::CODE, c as u32),
+            Code::Local(v) => self.e.get(v).set(l::CODE),
+        };
+        self.e.br(Label::Epilogue);
+    }
+
+    /// Leaves before the current instruction (which has not run) for the
+    /// interpreter to run it.
+    pub(super) fn exit_before(&mut self) {
+        self.e.set_c(l::EIP, self.ip).br(Label::SlowExit);
+    }
+
+    /// Continues at `target`: inside the module if it starts a block.
+    pub(super) fn goto(&mut self, target: u32) {
+        match self.cfg.index.get(&target) {
+            Some(&i) => {
+                self.e.set_c(l::PC, i).br(Label::Dispatch);
+            }
+            None => self.exit(Code::Const(ExitCode::Next), Eip::Const(target)),
+        }
+    }
+
+    /// Continues inside the module if the EIP in local `v` is one of the
+    /// (few) `targets`; otherwise falls through.
+    pub(super) fn dispatch_to(&mut self, v: u32, targets: &[(u32, u32)]) {
+        for &(eip, index) in targets {
+            self.e.get(v).c(eip).i(I::I32Eq).if_();
+            self.e.set_c(l::PC, index).br(Label::Dispatch).end();
+        }
+    }
+
+    /// Return sites of the page a RET may stay in the module for.
+    pub(super) fn return_sites(&self) -> &'a [(u32, u32)] {
+        let sites = &self.cfg.return_sites;
+        &sites[..sites.len().min(MAX_RETURN_SITES)]
+    }
+
+    fn block(&mut self, b: &Block) {
+        self.len = b.insns.len() as u32;
+        self.flags = Fs::Unknown;
+        let len = I::I64Const(i64::from(self.len));
+        // If the budget does not cover the block, leave before it (the
+        // executor sets EIP to the block's start).
+        self.e.get(l::BUDGET).i(len.clone()).i(I::I64LtS);
+        self.e.br_if(Label::BudgetExit);
+        self.e.get(l::BUDGET).i(len).i(I::I64Sub).set(l::BUDGET);
+        for (k, ins) in b.insns.iter().enumerate() {
+            self.k = k as u32;
+            self.ip = ins.insn.ip32();
+            self.stats.insns += 1;
+            self.insn(ins);
+        }
+        let last = b.insns.last().expect("non-empty block");
+        if last.insn.flow_control() == FlowControl::Next && last.plan != Plan::StepStraddling {
+            self.goto(last.insn.next_ip32());
+        }
+    }
+
+    /// One instruction, interpreted or translated.
+    fn insn(&mut self, ins: &Insn) {
+        let insn = &ins.insn;
+        if ins.plan.steps(ins.flags_live_after) {
+            self.stats.stepped += 1;
+            let touches = insn.rflags_modified() != 0 || ins.plan == Plan::StepStraddling;
+            self.step(insn, touches);
+            if insn.flow_control() != FlowControl::Next || ins.plan == Plan::StepStraddling {
+                self.exit(Code::Const(ExitCode::Next), Eip::Cpu);
+            }
+            return;
+        }
+        self.native(ins);
+    }
+
+    /// Calls the interpreter for `insn`; leaves if it reports an exit.
+    fn step(&mut self, insn: &Instruction, reload_flags: bool) {
+        self.spill();
+        self.e.c(0).c(insn.ip32()).i(I::I32Store(mem(cpu::EIP, 2)));
+        self.e.c(insn.ip32()).i(I::Call(FN_STEP)).set(l::V3);
+        for i in 0..8 {
+            self.e.load_at(cpu::GPR + 4 * i).set(l::R0 + i);
+        }
+        if reload_flags {
+            self.load_lazy();
+            self.flags = Fs::Unknown;
+        }
+        self.e.get(l::V3).if_();
+        self.exit(Code::Local(l::V3), Eip::Cpu);
+        self.e.end();
+    }
+}

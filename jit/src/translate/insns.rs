@@ -1,0 +1,352 @@
+//! Instructions the translator emits wasm for (see `plan.rs` for which).
+
+use super::cfg::Insn;
+use super::emit::local as l;
+use super::gen::{Code, Eip, Fs, Gen};
+use super::operands::mask;
+use super::plan::{AluOp, Plan, ShiftOp};
+use iced_x86::{Instruction, OpKind, Register};
+use wasm_encoder::Instruction as I;
+use wax_cpu::abi::{ExitCode, LazyOp};
+
+fn lazy_op_of(op: AluOp) -> LazyOp {
+    match op {
+        AluOp::Add => LazyOp::Add,
+        AluOp::Sub | AluOp::Cmp => LazyOp::Sub,
+        _ => LazyOp::Logic,
+    }
+}
+
+impl Gen<'_> {
+    pub(super) fn native(&mut self, ins: &Insn) {
+        let insn = &ins.insn;
+        let size = wax_cpu::interp::table::op_size(insn, 0);
+        match ins.plan {
+            Plan::Mov => self.mov(insn, size),
+            Plan::Lea => self.lea(insn, size),
+            Plan::Alu(op) => self.alu(insn, op, size),
+            Plan::ClearReg => {
+                self.e.set_c(l::LRES, 0).set_c(l::LA, 0).set_c(l::LB, 0);
+                self.write_reg(insn.op0_register(), l::LRES);
+                let logic = insn.mnemonic() == iced_x86::Mnemonic::Xor;
+                let op = if logic { LazyOp::Logic } else { LazyOp::Sub };
+                self.pending(op, size);
+            }
+            Plan::IncDec => {
+                let inc = insn.mnemonic() == iced_x86::Mnemonic::Inc;
+                let live = ins.flags_live_after;
+                self.with_operand(insn, size, true, |g| {
+                    g.read_op(insn, 0, size);
+                    g.e.tee(l::V1).c(1);
+                    g.e.i(if inc { I::I32Add } else { I::I32Sub });
+                    g.e.c(mask(size)).i(I::I32And).set(l::V2);
+                    g.write_op(insn, 0, size, l::V2);
+                    if live {
+                        let op = if inc { LazyOp::Inc } else { LazyOp::Dec };
+                        g.incdec_flags(op, size);
+                    } else {
+                        g.flags = Fs::Unknown;
+                    }
+                });
+            }
+            Plan::Neg => self.with_operand(insn, size, true, |g| {
+                g.read_op(insn, 0, size);
+                g.e.set(l::LB).set_c(l::LA, 0);
+                g.e.c(0).get(l::LB).i(I::I32Sub).c(mask(size)).i(I::I32And);
+                g.e.set(l::LRES);
+                g.write_op(insn, 0, size, l::LRES);
+                g.pending(LazyOp::Sub, size);
+            }),
+            Plan::Not => self.with_operand(insn, size, true, |g| {
+                g.read_op(insn, 0, size);
+                g.e.c(mask(size)).i(I::I32Xor).set(l::V1);
+                g.write_op(insn, 0, size, l::V1);
+            }),
+            Plan::Push => self.push(insn),
+            Plan::Pop => self.pop(insn),
+            Plan::Leave => self.leave(),
+            Plan::Movx => self.movx(insn, size),
+            Plan::Setcc => self.with_operand(insn, 8, true, |g| {
+                g.cond(Self::cc(insn));
+                g.e.set(l::V1);
+                g.write_op(insn, 0, 8, l::V1);
+            }),
+            Plan::Cmov => self.with_operand(insn, size, false, |g| {
+                g.read_op(insn, 1, size);
+                g.e.set(l::V1);
+                g.cond(Self::cc(insn));
+                g.e.if_();
+                g.write_reg(insn.op0_register(), l::V1);
+                g.e.end();
+            }),
+            Plan::Xchg => self.xchg(insn, size),
+            Plan::Cdq => {
+                self.e.get(l::R0).c(31).i(I::I32ShrS).set(l::R0 + 2);
+            }
+            Plan::Cwde => {
+                self.e.get(l::R0).i(I::I32Extend16S).set(l::R0);
+            }
+            Plan::Nop => {}
+            Plan::JmpRel => self.goto(insn.near_branch32()),
+            Plan::Jcc => {
+                self.cond(Self::cc(insn));
+                self.e.if_();
+                self.goto(insn.near_branch32());
+                self.e.else_();
+                self.goto(insn.next_ip32());
+                self.e.end();
+            }
+            Plan::CallRel => self.call_rel(insn),
+            Plan::Ret => self.ret(insn),
+            Plan::JmpInd => self.jmp_ind(insn),
+            Plan::CallInd => self.call_ind(insn),
+            Plan::Syscall => {
+                self.exit(Code::Const(ExitCode::Syscall), Eip::Const(insn.next_ip32()))
+            }
+            Plan::Shift(op) => self.shift(insn, op, size, ins.flags_live_after),
+            Plan::Imul => self.imul(insn, size),
+            Plan::Step | Plan::StepStraddling => unreachable!("stepped plans are not native"),
+        }
+    }
+
+    pub(super) fn mov(&mut self, insn: &Instruction, size: u32) {
+        let store = insn.op0_kind() == OpKind::Memory;
+        self.with_operand(insn, size, store, |g| {
+            g.read_op(insn, 1, size);
+            g.e.set(l::V1);
+            g.write_op(insn, 0, size, l::V1);
+        });
+    }
+
+    pub(super) fn lea(&mut self, insn: &Instruction, size: u32) {
+        self.e.c(insn.memory_displacement32());
+        if insn.memory_base() != Register::None {
+            self.read_reg(insn.memory_base());
+            self.e.i(I::I32Add);
+        }
+        if insn.memory_index() != Register::None {
+            self.read_reg(insn.memory_index());
+            self.e
+                .c(insn.memory_index_scale())
+                .i(I::I32Mul)
+                .i(I::I32Add);
+        }
+        if size < 32 {
+            self.e.c(mask(size)).i(I::I32And);
+        }
+        self.e.set(l::V1);
+        self.write_reg(insn.op0_register(), l::V1);
+    }
+
+    pub(super) fn alu(&mut self, insn: &Instruction, op: AluOp, size: u32) {
+        let writes = !matches!(op, AluOp::Cmp | AluOp::Test);
+        let dst_mem = insn.op0_kind() == OpKind::Memory;
+        self.with_operand(insn, size, writes && dst_mem, |g| {
+            if matches!(op, AluOp::Adc | AluOp::Sbb) {
+                g.adc_sbb(insn, op == AluOp::Adc, size);
+                return;
+            }
+            g.read_op(insn, 0, size);
+            g.e.set(l::LA);
+            g.read_op(insn, 1, size);
+            g.e.set(l::LB);
+            g.e.get(l::LA).get(l::LB);
+            g.e.i(match op {
+                AluOp::Add => I::I32Add,
+                AluOp::Or => I::I32Or,
+                AluOp::And | AluOp::Test => I::I32And,
+                AluOp::Xor => I::I32Xor,
+                _ => I::I32Sub,
+            });
+            if size < 32 && matches!(op, AluOp::Add | AluOp::Sub | AluOp::Cmp) {
+                g.e.c(mask(size)).i(I::I32And);
+            }
+            g.e.set(l::LRES);
+            if writes {
+                g.write_op(insn, 0, size, l::LRES);
+            }
+            g.pending(lazy_op_of(op), size);
+        });
+    }
+
+    pub(super) fn adc_sbb(&mut self, insn: &Instruction, adc: bool, size: u32) {
+        self.carry();
+        self.e.set(l::V3);
+        self.read_op(insn, 0, size);
+        self.e.set(l::V1);
+        self.read_op(insn, 1, size);
+        self.e.set(l::V2);
+        let (op, with, without) = if adc {
+            (I::I32Add, LazyOp::Adc, LazyOp::Add)
+        } else {
+            (I::I32Sub, LazyOp::Sbb, LazyOp::Sub)
+        };
+        self.e.get(l::V1).get(l::V2).i(op.clone()).get(l::V3).i(op);
+        self.e.c(mask(size)).i(I::I32And).set(l::LRES);
+        self.e.c(with as u32).c(without as u32).get(l::V3);
+        self.e.i(I::Select).set(l::LOP).set_c(l::LSIZE, size);
+        self.e.get(l::V1).set(l::LA).get(l::V2).set(l::LB);
+        self.write_op(insn, 0, size, l::LRES);
+        self.flags = Fs::Unknown;
+    }
+
+    pub(super) fn movx(&mut self, insn: &Instruction, size: u32) {
+        let src = wax_cpu::interp::table::op_size(insn, 1);
+        let signed = insn.mnemonic() == iced_x86::Mnemonic::Movsx;
+        self.with_operand(insn, src, false, |g| {
+            g.read_op(insn, 1, src);
+            if signed {
+                g.sext(src);
+                if size < 32 {
+                    g.e.c(mask(size)).i(I::I32And);
+                }
+            }
+            g.e.set(l::V1);
+            g.write_reg(insn.op0_register(), l::V1);
+        });
+    }
+
+    pub(super) fn xchg(&mut self, insn: &Instruction, size: u32) {
+        self.with_operand(insn, size, true, |g| {
+            g.read_op(insn, 0, size);
+            g.e.set(l::V1);
+            g.read_op(insn, 1, size);
+            g.e.set(l::V2);
+            g.write_op(insn, 0, size, l::V2);
+            g.write_op(insn, 1, size, l::V1);
+        });
+    }
+
+    pub(super) fn shift(&mut self, insn: &Instruction, op: ShiftOp, size: u32, live: bool) {
+        let count = super::plan::shift_count(insn).expect("planned shift has a count");
+        self.with_operand(insn, size, true, |g| {
+            g.read_op(insn, 0, size);
+            g.e.tee(l::V2);
+            match op {
+                ShiftOp::Shl => {
+                    g.e.c(count).i(I::I32Shl);
+                    g.mask_to(size);
+                }
+                ShiftOp::Shr => {
+                    g.e.c(count).i(I::I32ShrU);
+                }
+                ShiftOp::Sar => {
+                    g.sext(size);
+                    g.e.c(count).i(I::I32ShrS);
+                    g.mask_to(size);
+                }
+            }
+            g.e.set(l::V1);
+            g.write_op(insn, 0, size, l::V1);
+            if live {
+                g.shift_flags(op, size, count);
+            } else {
+                g.flags = Fs::Unknown;
+            }
+        });
+    }
+
+    pub(super) fn imul(&mut self, insn: &Instruction, size: u32) {
+        self.with_operand(insn, size, false, |g| {
+            if insn.op_count() == 3 {
+                g.read_op(insn, 1, size);
+                g.read_op(insn, 2, size);
+            } else {
+                g.read_op(insn, 0, size);
+                g.read_op(insn, 1, size);
+            }
+            g.e.i(I::I32Mul);
+            g.mask_to(size);
+            g.e.set(l::V1);
+            g.write_reg(insn.op0_register(), l::V1);
+            g.flags = Fs::Unknown;
+        });
+    }
+
+    pub(super) fn esp() -> u32 {
+        l::R0 + 4
+    }
+
+    pub(super) fn push(&mut self, insn: &Instruction) {
+        self.e.get(Self::esp()).c(4).i(I::I32Sub).set(l::ADDR);
+        self.check(l::ADDR, l::HOST, 4, true);
+        self.read_op(insn, 0, 32);
+        self.e.set(l::V1);
+        self.store(l::HOST, 32, l::V1);
+        self.e.get(l::ADDR).set(Self::esp());
+    }
+
+    /// POP r32: with ESP as the destination the popped value wins.
+    pub(super) fn pop(&mut self, insn: &Instruction) {
+        self.e.get(Self::esp()).set(l::ADDR);
+        self.check(l::ADDR, l::HOST, 4, false);
+        self.load(l::HOST, 32);
+        self.e.set(l::V1);
+        self.e.get(Self::esp()).c(4).i(I::I32Add).set(Self::esp());
+        self.write_reg(insn.op0_register(), l::V1);
+    }
+
+    pub(super) fn leave(&mut self) {
+        let ebp = l::R0 + 5;
+        self.e.get(ebp).set(l::ADDR);
+        self.check(l::ADDR, l::HOST, 4, false);
+        self.load(l::HOST, 32);
+        self.e.set(l::V1);
+        self.e.get(ebp).c(4).i(I::I32Add).set(Self::esp());
+        self.e.get(l::V1).set(ebp);
+    }
+
+    pub(super) fn call_rel(&mut self, insn: &Instruction) {
+        self.e.get(Self::esp()).c(4).i(I::I32Sub).set(l::ADDR);
+        self.check(l::ADDR, l::HOST, 4, true);
+        self.e.set_c(l::V1, insn.next_ip32());
+        self.store(l::HOST, 32, l::V1);
+        self.e.get(l::ADDR).set(Self::esp());
+        self.goto(insn.near_branch32());
+    }
+
+    pub(super) fn ret(&mut self, insn: &Instruction) {
+        let pop = 4 + if insn.op_count() == 1 {
+            u32::from(insn.immediate16())
+        } else {
+            0
+        };
+        self.e.get(Self::esp()).set(l::ADDR);
+        self.check(l::ADDR, l::HOST, 4, false);
+        self.load(l::HOST, 32);
+        self.e.set(l::V1);
+        self.e.get(Self::esp()).c(pop).i(I::I32Add).set(Self::esp());
+        let sites = self.return_sites();
+        self.dispatch_to(l::V1, sites);
+        self.exit(Code::Const(ExitCode::Next), Eip::Local(l::V1));
+    }
+
+    /// The target of JMP/CALL r/m32 into `V1`.
+    pub(super) fn indirect_target(&mut self, insn: &Instruction) {
+        if Self::mem_op(insn) {
+            self.ea(insn);
+            self.check(l::ADDR, l::HOST, 4, false);
+            self.load(l::HOST, 32);
+        } else {
+            self.read_reg(insn.op0_register());
+        }
+        self.e.set(l::V1);
+    }
+
+    pub(super) fn jmp_ind(&mut self, insn: &Instruction) {
+        self.indirect_target(insn);
+        self.exit(Code::Const(ExitCode::Next), Eip::Local(l::V1));
+    }
+
+    /// CALL r/m32: the target is read before the return address is pushed
+    /// (both checked before either happens).
+    pub(super) fn call_ind(&mut self, insn: &Instruction) {
+        self.indirect_target(insn);
+        self.e.get(Self::esp()).c(4).i(I::I32Sub).set(l::ADDR2);
+        self.check(l::ADDR2, l::HOST2, 4, true);
+        self.e.set_c(l::V2, insn.next_ip32());
+        self.store(l::HOST2, 32, l::V2);
+        self.e.get(l::ADDR2).set(Self::esp());
+        self.exit(Code::Const(ExitCode::Next), Eip::Local(l::V1));
+    }
+}

@@ -1,0 +1,116 @@
+//! x86 → wasm, one guest page per module.
+//!
+//! [`translate_page`] discovers the page's blocks from the entry points
+//! seen so far ([`cfg`]), decides per instruction whether to emit wasm or
+//! call the interpreter ([`plan`]), and emits one function
+//! `run(block) -> exit code` that dispatches over the page's blocks in a
+//! loop ([`gen`]); the caller maps an EIP to its block index with
+//! [`Translation::blocks`]. The module imports machine memory and two host
+//! functions:
+//! - `wax.step(eip) -> code`: runs the instruction at EIP in the
+//!   interpreter (CpuState is written back before and reloaded after);
+//!   non-zero is an [`wax_cpu::abi::ExitCode`] to leave with.
+//! - `wax.flags(op, size, res, a, b, eflags) -> eflags`: evaluates a
+//!   lazy-flag record, for consumers whose producer is not in sight.
+//!
+//! The output depends only on the page's bytes, its address, the entry
+//! list and [`Options`], so it is reproducible (golden tests, a future
+//! on-disk cache).
+
+mod cfg;
+mod emit;
+mod flags;
+mod gen;
+mod helpers;
+mod insns;
+mod operands;
+mod plan;
+
+pub use plan::Plan;
+
+use wasm_encoder::{
+    CodeSection, EntityType, ExportKind, ExportSection, FunctionSection, ImportSection, MemoryType,
+    Module, TypeSection, ValType,
+};
+
+/// Translator settings that change the module's bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Import machine memory as a shared memory (wasmtime's `SharedMemory`,
+    /// which several stores can import); the browser imports a plain one.
+    pub shared_memory: bool,
+    /// Page-table checks inline in `run` rather than calls to one small
+    /// function per access size: faster code, much slower compiles.
+    pub inline_checks: bool,
+}
+
+/// A translated page.
+pub struct Translation {
+    pub wasm: Vec<u8>,
+    /// The EIPs of each block's instructions (the first is the block's
+    /// start); a block's index is what `run` takes.
+    pub blocks: Vec<Vec<u32>>,
+    /// Guest instructions in the module, and how many of them call the
+    /// interpreter.
+    pub insns: usize,
+    pub stepped: usize,
+}
+
+/// Translates the page at `base` (4096 bytes of `code`) reachable from
+/// `entries`.
+pub fn translate_page(code: &[u8], base: u32, entries: &[u32], opts: &Options) -> Translation {
+    let cfg = cfg::discover(code, base, entries);
+    let blocks = cfg
+        .blocks
+        .iter()
+        .map(|b| b.insns.iter().map(|i| i.insn.ip32()).collect())
+        .collect();
+    let (body, stats) = gen::Gen::new(&cfg, opts.inline_checks).function();
+    Translation {
+        wasm: module(body, opts),
+        blocks,
+        insns: stats.insns,
+        stepped: stats.stepped,
+    }
+}
+
+fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
+    let mut types = TypeSection::new();
+    types.ty().function([ValType::I32], [ValType::I32]);
+    types.ty().function([ValType::I32; 6], [ValType::I32]);
+    types.ty().function([ValType::I32; 2], [ValType::I32]);
+    let mut imports = ImportSection::new();
+    imports.import("wax", "step", EntityType::Function(0));
+    imports.import("wax", "flags", EntityType::Function(1));
+    imports.import(
+        "wax",
+        "mem",
+        MemoryType {
+            minimum: 1,
+            maximum: opts.shared_memory.then_some(65536),
+            memory64: false,
+            shared: opts.shared_memory,
+            page_size_log2: None,
+        },
+    );
+    let mut funcs = FunctionSection::new();
+    funcs.function(0);
+    let helpers = helpers::all();
+    for _ in &helpers {
+        funcs.function(helpers::TYPE_XLATE);
+    }
+    let mut exports = ExportSection::new();
+    exports.export("run", ExportKind::Func, gen::FN_FLAGS + 1);
+    let mut code = CodeSection::new();
+    code.function(&body);
+    for h in &helpers {
+        code.function(h);
+    }
+    let mut m = Module::new();
+    m.section(&types)
+        .section(&imports)
+        .section(&funcs)
+        .section(&exports)
+        .section(&code);
+    m.finish()
+}

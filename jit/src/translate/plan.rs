@@ -1,0 +1,259 @@
+//! Which instructions are translated, and what each does to the flags.
+//!
+//! `plan` is the translator's table: one row per instruction family it
+//! emits wasm for. Everything else is [`Plan::Step`]: translated code calls
+//! back into the interpreter for that one instruction, so correctness
+//! never depends on coverage. Rows are conservative on purpose (32-bit
+//! addressing only, no LOCK, no 16-bit branches): a form left out costs
+//! speed, never correctness.
+
+use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
+
+/// ALU operation numbers, as the interpreter's `alu` module numbers them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AluOp {
+    Add,
+    Or,
+    Adc,
+    Sbb,
+    And,
+    Sub,
+    Xor,
+    Cmp,
+    Test,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShiftOp {
+    Shl,
+    Shr,
+    Sar,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Plan {
+    /// The interpreter runs it (one-instruction fallback).
+    Step,
+    /// Does not fit in the page: the interpreter runs it, then control
+    /// leaves the module.
+    StepStraddling,
+    Mov,
+    Lea,
+    Alu(AluOp),
+    /// `xor r, r` / `sub r, r`.
+    ClearReg,
+    IncDec,
+    Neg,
+    Not,
+    Push,
+    Pop,
+    Leave,
+    Movx,
+    Setcc,
+    Cmov,
+    Xchg,
+    Cdq,
+    Cwde,
+    Nop,
+    JmpRel,
+    Jcc,
+    CallRel,
+    Ret,
+    JmpInd,
+    CallInd,
+    Syscall,
+    /// SHL/SHR/SAR by a non-zero immediate (flags computed only where
+    /// they are live).
+    Shift(ShiftOp),
+    /// IMUL r, r/m (, imm): translated only where its flags are dead.
+    Imul,
+}
+
+fn is_gpr(r: Register) -> bool {
+    r.is_gpr32() || r.is_gpr16() || r.is_gpr8()
+}
+
+/// Register operands are general registers, memory operands use 32-bit
+/// addressing.
+fn simple_operands(insn: &Instruction) -> bool {
+    (0..insn.op_count()).all(|i| match insn.op_kind(i) {
+        OpKind::Register => is_gpr(insn.op_register(i)),
+        OpKind::Memory => {
+            insn.memory_displ_size() != 2
+                && !insn.memory_base().is_gpr16()
+                && !insn.memory_index().is_gpr16()
+        }
+        OpKind::Immediate8
+        | OpKind::Immediate16
+        | OpKind::Immediate32
+        | OpKind::Immediate8to16
+        | OpKind::Immediate8to32 => true,
+        OpKind::NearBranch32 => true,
+        _ => false,
+    })
+}
+
+fn size0(insn: &Instruction) -> u32 {
+    wax_cpu::interp::table::op_size(insn, 0)
+}
+
+fn alu_op(m: Mnemonic) -> Option<AluOp> {
+    Some(match m {
+        Mnemonic::Add => AluOp::Add,
+        Mnemonic::Or => AluOp::Or,
+        Mnemonic::Adc => AluOp::Adc,
+        Mnemonic::Sbb => AluOp::Sbb,
+        Mnemonic::And => AluOp::And,
+        Mnemonic::Sub => AluOp::Sub,
+        Mnemonic::Xor => AluOp::Xor,
+        Mnemonic::Cmp => AluOp::Cmp,
+        Mnemonic::Test => AluOp::Test,
+        _ => return None,
+    })
+}
+
+fn same_regs(insn: &Instruction) -> bool {
+    insn.op_count() == 2
+        && insn.op0_kind() == OpKind::Register
+        && insn.op1_kind() == OpKind::Register
+        && insn.op0_register() == insn.op1_register()
+}
+
+/// The translation plan for one decoded instruction.
+pub fn plan(insn: &Instruction) -> Plan {
+    use Mnemonic::*;
+    if insn.is_invalid() || insn.has_lock_prefix() || !simple_operands(insn) {
+        return Plan::Step;
+    }
+    let rep = insn.has_rep_prefix() || insn.has_repne_prefix();
+    let m = insn.mnemonic();
+    if rep && m != Ret {
+        return Plan::Step;
+    }
+    let s = size0(insn);
+    match m {
+        Xor | Sub if same_regs(insn) => Plan::ClearReg,
+        _ if alu_op(m).is_some() => Plan::Alu(alu_op(m).unwrap()),
+        Mov => Plan::Mov,
+        Lea => Plan::Lea,
+        Inc | Dec => Plan::IncDec,
+        Neg => Plan::Neg,
+        Not => Plan::Not,
+        Push if s == 32 && insn.op0_kind() != OpKind::Memory => Plan::Push,
+        Pop if insn.code() == Code::Pop_r32 => Plan::Pop,
+        Leave if insn.code() == Code::Leaved => Plan::Leave,
+        Movzx | Movsx => Plan::Movx,
+        Seta | Setae | Setb | Setbe | Sete | Setg | Setge | Setl | Setle | Setne | Setno
+        | Setnp | Setns | Seto | Setp | Sets => Plan::Setcc,
+        Cmova | Cmovae | Cmovb | Cmovbe | Cmove | Cmovg | Cmovge | Cmovl | Cmovle | Cmovne
+        | Cmovno | Cmovnp | Cmovns | Cmovo | Cmovp | Cmovs => Plan::Cmov,
+        Xchg if insn.code() != Code::Nopd && insn.code() != Code::Nopw => Plan::Xchg,
+        Cdq => Plan::Cdq,
+        Cwde => Plan::Cwde,
+        Nop if insn.code() == Code::Nopd || insn.code() == Code::Nopw => Plan::Nop,
+        Jmp if insn.op0_kind() == OpKind::NearBranch32 => Plan::JmpRel,
+        Ja | Jae | Jb | Jbe | Je | Jg | Jge | Jl | Jle | Jne | Jno | Jnp | Jns | Jo | Jp | Js
+            if insn.op0_kind() == OpKind::NearBranch32 =>
+        {
+            Plan::Jcc
+        }
+        Call if insn.op0_kind() == OpKind::NearBranch32 => Plan::CallRel,
+        Ret if insn.code() == Code::Retnd || insn.code() == Code::Retnd_imm16 => Plan::Ret,
+        Jmp if insn.code() == Code::Jmp_rm32 => Plan::JmpInd,
+        Call if insn.code() == Code::Call_rm32 => Plan::CallInd,
+        Int if insn.immediate8() == 0x80 => Plan::Syscall,
+        Shl | Sal | Shr | Sar if shift_count(insn).is_some() => Plan::Shift(match m {
+            Shr => ShiftOp::Shr,
+            Sar => ShiftOp::Sar,
+            _ => ShiftOp::Shl,
+        }),
+        Imul if insn.op_count() >= 2 => Plan::Imul,
+        _ => Plan::Step,
+    }
+}
+
+/// The masked count of a shift by a non-zero immediate.
+pub fn shift_count(insn: &Instruction) -> Option<u32> {
+    let c = match insn.op1_kind() {
+        OpKind::Immediate8 => u32::from(insn.immediate8()) & 31,
+        _ => return None,
+    };
+    (c != 0).then_some(c)
+}
+
+fn has_mem(insn: &Instruction) -> bool {
+    (0..insn.op_count()).any(|i| insn.op_kind(i) == OpKind::Memory)
+}
+
+impl Plan {
+    /// Whether this plan is carried out by the interpreter, given whether
+    /// the flags are live after the instruction.
+    pub fn steps(self, flags_live_after: bool) -> bool {
+        match self {
+            Plan::Step | Plan::StepStraddling => true,
+            Plan::Imul => flags_live_after,
+            _ => false,
+        }
+    }
+
+    /// (reads flags, defines all status flags) for liveness. Anything that
+    /// may leave translated code before its end reads the flags: the
+    /// interpreter or the kernel will see them.
+    pub fn flag_effect(self, insn: &Instruction, live_after: bool) -> (bool, bool) {
+        if self.steps(live_after) {
+            return (true, false);
+        }
+        let mem = has_mem(insn);
+        match self {
+            Plan::Alu(AluOp::Adc | AluOp::Sbb) => (true, true),
+            Plan::Alu(_) | Plan::ClearReg | Plan::Neg | Plan::Shift(_) | Plan::Imul => (mem, true),
+            // INC/DEC keep CF: they pass the old flags through.
+            Plan::IncDec | Plan::Jcc | Plan::Setcc | Plan::Cmov | Plan::Syscall => (true, false),
+            Plan::Push | Plan::Pop | Plan::Leave | Plan::CallRel | Plan::Ret | Plan::CallInd => {
+                (true, false)
+            }
+            _ => (mem, false),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iced_x86::{Decoder, DecoderOptions};
+
+    fn plan_of(bytes: &[u8]) -> (Plan, Instruction) {
+        let i = Decoder::with_ip(32, bytes, 0x1000, DecoderOptions::NONE).decode();
+        (plan(&i), i)
+    }
+
+    #[test]
+    fn rows() {
+        assert_eq!(plan_of(&[0x01, 0xd8]).0, Plan::Alu(AluOp::Add));
+        assert_eq!(plan_of(&[0x31, 0xc0]).0, Plan::ClearReg);
+        assert_eq!(plan_of(&[0xc1, 0xe0, 0x00]).0, Plan::Step, "count 0");
+        assert_eq!(plan_of(&[0xc1, 0xe0, 0x21]).0, Plan::Shift(ShiftOp::Shl));
+        assert_eq!(plan_of(&[0xd3, 0xe0]).0, Plan::Step, "count in CL");
+        assert_eq!(plan_of(&[0xf0, 0x01, 0x06]).0, Plan::Step, "LOCK");
+        assert_eq!(plan_of(&[0x67, 0x8b, 0x07]).0, Plan::Step, "16-bit address");
+        assert_eq!(plan_of(&[0x66, 0x50]).0, Plan::Step, "16-bit push");
+        assert_eq!(plan_of(&[0xf3, 0xc3]).0, Plan::Ret, "rep ret");
+        assert_eq!(plan_of(&[0xcd, 0x80]).0, Plan::Syscall);
+        assert_eq!(plan_of(&[0xcd, 0x81]).0, Plan::Step);
+        assert_eq!(plan_of(&[0x0f, 0xa2]).0, Plan::Step, "cpuid");
+    }
+
+    #[test]
+    fn flag_effects() {
+        let (p, i) = plan_of(&[0x01, 0x06]); // add [esi], eax: may fault
+        assert_eq!(p.flag_effect(&i, false), (true, true));
+        let (p, i) = plan_of(&[0x01, 0xd8]);
+        assert_eq!(p.flag_effect(&i, false), (false, true));
+        let (p, i) = plan_of(&[0x40]); // inc keeps CF: reads
+        assert_eq!(p.flag_effect(&i, true), (true, false));
+        let (p, i) = plan_of(&[0x0f, 0xaf, 0xc3]); // imul: stepped when live
+        assert!(p.steps(true) && !p.steps(false));
+        assert_eq!(p.flag_effect(&i, true), (true, false));
+        assert_eq!(p.flag_effect(&i, false), (false, true));
+    }
+}

@@ -1,0 +1,247 @@
+//! Random guest programs for lockstep tests.
+//!
+//! Registers: EAX, ECX, EDX, EBX are scratch (any instruction may write
+//! them); ESI points at RW data, EDI near the end of the RW data (so
+//! accesses may run into the unmapped page after it), EBP into the
+//! read-only page (reads work, writes fault), ESP at the stack. Only the
+//! scratch registers are ever written, so the loop counter at
+//! [ESI+0x7c] and the pointers survive.
+
+use super::asm::*;
+use super::{Setup, CODE, DATA, DATA_LEN, RO_PAGE, STACK};
+
+const SIZES: [u32; 4] = [8, 16, 32, 32];
+
+fn dst_reg(r: &mut Rng, size: u32) -> u8 {
+    if size == 8 {
+        r.below(8) as u8
+    } else {
+        r.below(4) as u8
+    }
+}
+
+/// A memory operand: mostly safe, sometimes at a page edge.
+fn mem(r: &mut Rng, write: bool) -> Rm {
+    match r.below(40) {
+        0 => Rm::Mem(EDI, r.below(0x50) as i8),
+        1 if !write => Rm::Mem(EBP, r.below(0x40) as i8),
+        1 => Rm::Mem(EBP, 0),
+        _ => Rm::Mem(ESI, r.below(0x71) as i8),
+    }
+}
+
+fn rm(r: &mut Rng, size: u32, write: bool) -> Rm {
+    if r.below(3) == 0 {
+        mem(r, write)
+    } else if write {
+        Rm::Reg(dst_reg(r, size))
+    } else {
+        Rm::Reg(r.below(8) as u8)
+    }
+}
+
+fn op8(size: u32, base: u8) -> u8 {
+    if size == 8 {
+        base
+    } else {
+        base + 1
+    }
+}
+
+/// One random instruction (or a short fixed sequence).
+pub fn insn(a: &mut Asm, r: &mut Rng) {
+    let size = r.pick(&SIZES);
+    match r.below(24) {
+        0..=3 => {
+            // ALU r/m, r or r, r/m (CMP/TEST never write).
+            let op = r.below(8) as u8;
+            if r.below(2) == 0 {
+                let dst = rm(r, size, op != 7);
+                let src = r.below(8) as u8;
+                a.op(size, &[op << 3 | op8(size, 0)]).modrm(src, dst);
+            } else {
+                let src = rm(r, size, false);
+                a.op(size, &[op << 3 | op8(size, 2)])
+                    .modrm(dst_reg(r, size), src);
+            }
+        }
+        4..=5 => {
+            let op = r.below(8) as u8;
+            let dst = rm(r, size, op != 7);
+            if size != 8 && r.below(2) == 0 {
+                a.op(size, &[0x83]).modrm(op, dst).imm(8, r.value());
+            } else {
+                a.op(size, &[op8(size, 0x80)])
+                    .modrm(op, dst)
+                    .imm(size, r.value());
+            }
+        }
+        6..=7 => match r.below(4) {
+            0 => {
+                let dst = rm(r, size, true);
+                a.op(size, &[op8(size, 0x88)]).modrm(r.below(8) as u8, dst);
+            }
+            1 => {
+                let src = rm(r, size, false);
+                a.op(size, &[op8(size, 0x8a)]).modrm(dst_reg(r, size), src);
+            }
+            2 => {
+                let dst = rm(r, size, true);
+                a.op(size, &[op8(size, 0xc6)])
+                    .modrm(0, dst)
+                    .imm(size, r.value());
+            }
+            _ => {
+                a.bytes(&[0xb8 + r.below(4) as u8]).imm(32, r.value());
+            }
+        },
+        8 => {
+            let dst = rm(r, size, true);
+            a.op(size, &[op8(size, 0xfe)]).modrm(r.below(2) as u8, dst);
+        }
+        9 => {
+            let dst = rm(r, size, true);
+            a.op(size, &[op8(size, 0xf6)])
+                .modrm(2 + r.below(2) as u8, dst);
+        }
+        10 => {
+            let dst = rm(r, size, false);
+            a.op(size, &[op8(size, 0xf6)])
+                .modrm(0, dst)
+                .imm(size, r.value());
+        }
+        11..=12 => {
+            let kind = r.pick(&[4u8, 5, 7]);
+            let dst = rm(r, size, true);
+            match r.below(4) {
+                0 => a.op(size, &[op8(size, 0xd0)]).modrm(kind, dst),
+                1 => a.op(size, &[op8(size, 0xd2)]).modrm(kind, dst),
+                _ => a
+                    .op(size, &[op8(size, 0xc0)])
+                    .modrm(kind, dst)
+                    .imm(8, r.below(34)),
+            };
+        }
+        13 => {
+            let size = r.pick(&[16, 32]);
+            let src = rm(r, size, false);
+            let dst = dst_reg(r, size);
+            match r.below(3) {
+                0 => a.op(size, &[0x0f, 0xaf]).modrm(dst, src),
+                1 => a.op(size, &[0x6b]).modrm(dst, src).imm(8, r.value()),
+                _ => a.op(size, &[0x69]).modrm(dst, src).imm(size, r.value()),
+            };
+        }
+        14 => {
+            let wide = r.below(2) as u8;
+            let signed = r.below(2) as u8 * 8;
+            let src = rm(r, 8 << wide, false);
+            a.bytes(&[0x0f, 0xb6 + wide + signed])
+                .modrm(dst_reg(r, 32), src);
+        }
+        15 => {
+            let dst = rm(r, 8, true);
+            a.bytes(&[0x0f, 0x90 + r.below(16) as u8]).modrm(0, dst);
+        }
+        16 => {
+            let size = r.pick(&[16, 32]);
+            let src = rm(r, size, false);
+            a.op(size, &[0x0f, 0x40 + r.below(16) as u8])
+                .modrm(dst_reg(r, size), src);
+        }
+        17 => {
+            let dst = rm(r, size, true);
+            a.op(size, &[op8(size, 0x86)]).modrm(dst_reg(r, size), dst);
+        }
+        18 => {
+            let base = r.below(8) as u8;
+            if base != ESP {
+                a.bytes(&[0x8d])
+                    .modrm(dst_reg(r, 32), Rm::Mem(base, r.value() as i8));
+            }
+        }
+        19 => {
+            a.bytes(&[r.pick(&[0x99, 0x98, 0xf8, 0xf9, 0xf5, 0x9f])]);
+        }
+        20 => {
+            // push r / push imm, then pop into a scratch register.
+            if r.below(2) == 0 {
+                a.bytes(&[0x50 + r.below(8) as u8]);
+            } else {
+                a.bytes(&[0x6a, r.value() as u8]);
+            }
+            a.bytes(&[0x58 + r.below(4) as u8]);
+        }
+        21 => {
+            // Left to the interpreter: BSF, BT, MUL, PUSHFD/POP.
+            match r.below(4) {
+                0 => {
+                    let src = rm(r, 32, false);
+                    a.bytes(&[0x0f, 0xbc]).modrm(dst_reg(r, 32), src)
+                }
+                1 => a
+                    .bytes(&[0x0f, 0xa3])
+                    .modrm(r.below(8) as u8, Rm::Reg(r.below(8) as u8)),
+                2 => {
+                    let src = rm(r, 32, false);
+                    a.bytes(&[0xf7]).modrm(4, src)
+                }
+                _ => a.bytes(&[0x9c, 0x58 + r.below(4) as u8]),
+            };
+        }
+        _ => {
+            // A forward branch over the next instruction or two.
+            let fix = a.jcc_fwd(r.below(16) as u8);
+            for _ in 0..1 + r.below(2) {
+                insn(a, r);
+            }
+            a.fix(fix);
+        }
+    }
+}
+
+/// A loop of `body` random instructions run `iters` times, with a call
+/// into a small random subroutine, ending in `int 0x80`.
+pub fn program(seed: u64, body: u32, iters: u32) -> Setup {
+    let mut r = Rng::new(seed);
+    let code_at = CODE + r.below(0x1000);
+    let mut a = Asm::default();
+    let top = a.pos();
+    for _ in 0..body / 2 {
+        insn(&mut a, &mut r);
+    }
+    let call = a.pos();
+    a.bytes(&[0xe8, 0, 0, 0, 0]);
+    for _ in 0..body / 2 {
+        insn(&mut a, &mut r);
+    }
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let sub = a.pos();
+    for _ in 0..4 {
+        insn(&mut a, &mut r);
+    }
+    a.bytes(&[0xc3]);
+    let rel = (sub as i64 - (call as i64 + 5)) as i32;
+    a.code[call + 1..call + 5].copy_from_slice(&rel.to_le_bytes());
+
+    let mut data: Vec<u8> = (0..DATA_LEN).map(|_| r.next() as u8).collect();
+    data[0x7c..0x80].copy_from_slice(&iters.to_le_bytes());
+    let mut regs = [0u32; 8];
+    for v in regs.iter_mut().take(4) {
+        *v = r.value();
+    }
+    regs[ESP as usize] = STACK + 0x800;
+    regs[EBP as usize] = RO_PAGE + r.below(0x100);
+    regs[ESI as usize] = DATA;
+    regs[EDI as usize] = DATA + DATA_LEN - 0x40;
+    Setup {
+        code: a.code,
+        code_at,
+        regs,
+        data,
+        eflags: r.next() as u32 & 0x8d5,
+    }
+}

@@ -1,0 +1,646 @@
+;; exits_and_loops: 4 blocks, 8 instructions, 1 stepped
+(module
+  (type (;0;) (func (param i32) (result i32)))
+  (type (;1;) (func (param i32 i32 i32 i32 i32 i32) (result i32)))
+  (type (;2;) (func (param i32 i32) (result i32)))
+  (import "wax" "step" (func (;0;) (type 0)))
+  (import "wax" "flags" (func (;1;) (type 1)))
+  (import "wax" "mem" (memory (;0;) 1))
+  (export "run" (func 2))
+  (func (;2;) (type 0) (param i32) (result i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i64)
+    i32.const 0
+    i32.load
+    local.set 1
+    i32.const 0
+    i32.load offset=4
+    local.set 2
+    i32.const 0
+    i32.load offset=8
+    local.set 3
+    i32.const 0
+    i32.load offset=12
+    local.set 4
+    i32.const 0
+    i32.load offset=16
+    local.set 5
+    i32.const 0
+    i32.load offset=20
+    local.set 6
+    i32.const 0
+    i32.load offset=24
+    local.set 7
+    i32.const 0
+    i32.load offset=28
+    local.set 8
+    i32.const 0
+    i32.load offset=40
+    local.set 13
+    i32.const 0
+    i32.load offset=44
+    local.set 14
+    i32.const 0
+    i32.load offset=48
+    local.set 15
+    i32.const 0
+    i32.load offset=52
+    local.set 16
+    i32.const 0
+    i32.load offset=56
+    local.set 17
+    i32.const 0
+    i32.load offset=32
+    local.set 9
+    i32.const 0
+    i32.load offset=32768
+    local.set 12
+    i32.const 0
+    i64.load offset=32776
+    local.set 26
+    local.get 0
+    local.set 10
+    block ;; label = @1
+      block ;; label = @2
+        block ;; label = @3
+          loop ;; label = @4
+            block ;; label = @5
+              block ;; label = @6
+                block ;; label = @7
+                  block ;; label = @8
+                    block ;; label = @9
+                      local.get 10
+                      br_table 0 (;@9;) 1 (;@8;) 2 (;@7;) 3 (;@6;) 4 (;@5;)
+                    end
+                    local.get 26
+                    i64.const 2
+                    i64.lt_s
+                    br_if 6 (;@2;)
+                    local.get 26
+                    i64.const 2
+                    i64.sub
+                    local.set 26
+                    local.get 2
+                    local.tee 23
+                    i32.const 1
+                    i32.sub
+                    i32.const -1
+                    i32.and
+                    local.set 24
+                    local.get 24
+                    local.set 2
+                    local.get 13
+                    if ;; label = @9
+                      i32.const 0
+                      i32.load offset=36
+                      i32.const 1
+                      i32.and
+                      local.set 25
+                      i32.const 0
+                      local.get 25
+                      local.get 13
+                      i32.const 5
+                      i32.eq
+                      select
+                      local.set 25
+                      local.get 17
+                      local.get 16
+                      i32.ge_u
+                      local.get 25
+                      local.get 13
+                      i32.const 4
+                      i32.eq
+                      select
+                      local.set 25
+                      local.get 16
+                      local.get 17
+                      i32.lt_u
+                      local.get 25
+                      local.get 13
+                      i32.const 3
+                      i32.eq
+                      select
+                      local.set 25
+                      local.get 16
+                      local.get 15
+                      i32.ge_u
+                      local.get 25
+                      local.get 13
+                      i32.const 2
+                      i32.eq
+                      select
+                      local.set 25
+                      local.get 15
+                      local.get 16
+                      i32.lt_u
+                      local.get 25
+                      local.get 13
+                      i32.const 1
+                      i32.eq
+                      select
+                      local.set 25
+                      local.get 25
+                      local.set 25
+                      i32.const 0
+                      i32.const 0
+                      i32.load offset=36
+                      i32.const -2
+                      i32.and
+                      local.get 25
+                      i32.or
+                      i32.store offset=36
+                    end
+                    local.get 24
+                    local.set 15
+                    local.get 23
+                    local.set 16
+                    i32.const 1
+                    local.set 17
+                    i32.const 7
+                    local.set 13
+                    i32.const 32
+                    local.set 14
+                    local.get 15
+                    i32.eqz
+                    i32.eqz
+                    if ;; label = @9
+                      i32.const 0
+                      local.set 10
+                      br 5 (;@4;)
+                    else
+                      i32.const 1
+                      local.set 10
+                      br 5 (;@4;)
+                    end
+                    unreachable
+                  end
+                  local.get 26
+                  i64.const 4
+                  i64.lt_s
+                  br_if 5 (;@2;)
+                  local.get 26
+                  i64.const 4
+                  i64.sub
+                  local.set 26
+                  i32.const 0
+                  local.get 1
+                  i32.store
+                  i32.const 0
+                  local.get 2
+                  i32.store offset=4
+                  i32.const 0
+                  local.get 3
+                  i32.store offset=8
+                  i32.const 0
+                  local.get 4
+                  i32.store offset=12
+                  i32.const 0
+                  local.get 5
+                  i32.store offset=16
+                  i32.const 0
+                  local.get 6
+                  i32.store offset=20
+                  i32.const 0
+                  local.get 7
+                  i32.store offset=24
+                  i32.const 0
+                  local.get 8
+                  i32.store offset=28
+                  i32.const 0
+                  local.get 13
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 14
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=56
+                  i32.const 0
+                  i32.const 134512643
+                  i32.store offset=32
+                  i32.const 134512643
+                  call 0
+                  local.set 25
+                  i32.const 0
+                  i32.load
+                  local.set 1
+                  i32.const 0
+                  i32.load offset=4
+                  local.set 2
+                  i32.const 0
+                  i32.load offset=8
+                  local.set 3
+                  i32.const 0
+                  i32.load offset=12
+                  local.set 4
+                  i32.const 0
+                  i32.load offset=16
+                  local.set 5
+                  i32.const 0
+                  i32.load offset=20
+                  local.set 6
+                  i32.const 0
+                  i32.load offset=24
+                  local.set 7
+                  i32.const 0
+                  i32.load offset=28
+                  local.set 8
+                  local.get 25
+                  if ;; label = @8
+                    local.get 26
+                    i64.const 3
+                    i64.add
+                    local.set 26
+                    i32.const 0
+                    i32.load offset=32
+                    local.set 9
+                    local.get 25
+                    local.set 11
+                    br 7 (;@1;)
+                  end
+                  i32.const 0
+                  i32.load offset=36
+                  i32.const 1
+                  i32.and
+                  local.set 25
+                  i32.const 0
+                  local.get 25
+                  local.get 13
+                  i32.const 5
+                  i32.eq
+                  select
+                  local.set 25
+                  local.get 17
+                  local.get 16
+                  i32.ge_u
+                  local.get 25
+                  local.get 13
+                  i32.const 4
+                  i32.eq
+                  select
+                  local.set 25
+                  local.get 16
+                  local.get 17
+                  i32.lt_u
+                  local.get 25
+                  local.get 13
+                  i32.const 3
+                  i32.eq
+                  select
+                  local.set 25
+                  local.get 16
+                  local.get 15
+                  i32.ge_u
+                  local.get 25
+                  local.get 13
+                  i32.const 2
+                  i32.eq
+                  select
+                  local.set 25
+                  local.get 15
+                  local.get 16
+                  i32.lt_u
+                  local.get 25
+                  local.get 13
+                  i32.const 1
+                  i32.eq
+                  select
+                  local.set 25
+                  local.get 25
+                  local.set 25
+                  local.get 1
+                  local.set 23
+                  local.get 4
+                  local.set 24
+                  local.get 23
+                  local.get 24
+                  i32.add
+                  local.get 25
+                  i32.add
+                  i32.const -1
+                  i32.and
+                  local.set 15
+                  i32.const 2
+                  i32.const 1
+                  local.get 25
+                  select
+                  local.set 13
+                  i32.const 32
+                  local.set 14
+                  local.get 23
+                  local.set 16
+                  local.get 24
+                  local.set 17
+                  local.get 15
+                  local.set 1
+                  local.get 1
+                  local.set 16
+                  local.get 1
+                  local.set 17
+                  local.get 16
+                  local.get 17
+                  i32.and
+                  local.set 15
+                  i32.const 5
+                  local.set 13
+                  i32.const 32
+                  local.set 14
+                  local.get 15
+                  i32.eqz
+                  if ;; label = @8
+                    i32.const 3
+                    local.set 10
+                    br 4 (;@4;)
+                  else
+                    i32.const 2
+                    local.set 10
+                    br 4 (;@4;)
+                  end
+                  unreachable
+                end
+                local.get 26
+                i64.const 1
+                i64.lt_s
+                br_if 4 (;@2;)
+                local.get 26
+                i64.const 1
+                i64.sub
+                local.set 26
+                local.get 1
+                local.set 23
+                local.get 23
+                local.set 9
+                i32.const 0
+                local.set 11
+                br 5 (;@1;)
+                unreachable
+              end
+              local.get 26
+              i64.const 1
+              i64.lt_s
+              br_if 3 (;@2;)
+              local.get 26
+              i64.const 1
+              i64.sub
+              local.set 26
+              i32.const 134512655
+              local.set 9
+              i32.const 2
+              local.set 11
+              br 4 (;@1;)
+              unreachable
+            end
+            i32.const 5
+            local.set 11
+            br 3 (;@1;)
+          end
+        end
+        i32.const 6
+        local.set 11
+        br 1 (;@1;)
+      end
+      i32.const 1
+      local.set 11
+    end
+    i32.const 0
+    local.get 1
+    i32.store
+    i32.const 0
+    local.get 2
+    i32.store offset=4
+    i32.const 0
+    local.get 3
+    i32.store offset=8
+    i32.const 0
+    local.get 4
+    i32.store offset=12
+    i32.const 0
+    local.get 5
+    i32.store offset=16
+    i32.const 0
+    local.get 6
+    i32.store offset=20
+    i32.const 0
+    local.get 7
+    i32.store offset=24
+    i32.const 0
+    local.get 8
+    i32.store offset=28
+    i32.const 0
+    local.get 13
+    i32.store offset=40
+    i32.const 0
+    local.get 14
+    i32.store offset=44
+    i32.const 0
+    local.get 15
+    i32.store offset=48
+    i32.const 0
+    local.get 16
+    i32.store offset=52
+    i32.const 0
+    local.get 17
+    i32.store offset=56
+    i32.const 0
+    local.get 9
+    i32.store offset=32
+    i32.const 0
+    local.get 26
+    i64.store offset=32776
+    i32.const 0
+    local.get 10
+    i32.store offset=32796
+    i32.const 0
+    local.get 11
+    i32.store offset=32772
+    local.get 11
+  )
+  (func (;3;) (type 2) (param i32 i32) (result i32)
+    (local i32)
+    local.get 0
+    i32.const 12
+    i32.shr_u
+    i32.const 2
+    i32.shl
+    local.get 1
+    i32.add
+    i32.load
+    local.tee 2
+    i32.const 1
+    i32.and
+    i32.eqz
+    if ;; label = @1
+      i32.const 0
+      return
+    end
+    local.get 2
+    i32.const -4096
+    i32.and
+    local.get 0
+    i32.const 4095
+    i32.and
+    i32.or
+  )
+  (func (;4;) (type 2) (param i32 i32) (result i32)
+    (local i32)
+    local.get 0
+    i32.const 12
+    i32.shr_u
+    i32.const 2
+    i32.shl
+    local.get 1
+    i32.add
+    i32.load
+    local.tee 2
+    i32.const 1
+    i32.and
+    i32.eqz
+    local.get 0
+    i32.const 4095
+    i32.and
+    i32.const 4094
+    i32.gt_u
+    i32.or
+    if ;; label = @1
+      i32.const 0
+      return
+    end
+    local.get 2
+    i32.const -4096
+    i32.and
+    local.get 0
+    i32.const 4095
+    i32.and
+    i32.or
+  )
+  (func (;5;) (type 2) (param i32 i32) (result i32)
+    (local i32)
+    local.get 0
+    i32.const 12
+    i32.shr_u
+    i32.const 2
+    i32.shl
+    local.get 1
+    i32.add
+    i32.load
+    local.tee 2
+    i32.const 1
+    i32.and
+    i32.eqz
+    local.get 0
+    i32.const 4095
+    i32.and
+    i32.const 4092
+    i32.gt_u
+    i32.or
+    if ;; label = @1
+      i32.const 0
+      return
+    end
+    local.get 2
+    i32.const -4096
+    i32.and
+    local.get 0
+    i32.const 4095
+    i32.and
+    i32.or
+  )
+  (func (;6;) (type 2) (param i32 i32) (result i32)
+    (local i32)
+    local.get 0
+    i32.const 12
+    i32.shr_u
+    i32.const 2
+    i32.shl
+    local.get 1
+    i32.add
+    i32.load
+    local.tee 2
+    i32.const 10
+    i32.and
+    i32.const 2
+    i32.ne
+    if ;; label = @1
+      i32.const 0
+      return
+    end
+    local.get 2
+    i32.const -4096
+    i32.and
+    local.get 0
+    i32.const 4095
+    i32.and
+    i32.or
+  )
+  (func (;7;) (type 2) (param i32 i32) (result i32)
+    (local i32)
+    local.get 0
+    i32.const 12
+    i32.shr_u
+    i32.const 2
+    i32.shl
+    local.get 1
+    i32.add
+    i32.load
+    local.tee 2
+    i32.const 10
+    i32.and
+    i32.const 2
+    i32.ne
+    local.get 0
+    i32.const 4095
+    i32.and
+    i32.const 4094
+    i32.gt_u
+    i32.or
+    if ;; label = @1
+      i32.const 0
+      return
+    end
+    local.get 2
+    i32.const -4096
+    i32.and
+    local.get 0
+    i32.const 4095
+    i32.and
+    i32.or
+  )
+  (func (;8;) (type 2) (param i32 i32) (result i32)
+    (local i32)
+    local.get 0
+    i32.const 12
+    i32.shr_u
+    i32.const 2
+    i32.shl
+    local.get 1
+    i32.add
+    i32.load
+    local.tee 2
+    i32.const 10
+    i32.and
+    i32.const 2
+    i32.ne
+    local.get 0
+    i32.const 4095
+    i32.and
+    i32.const 4092
+    i32.gt_u
+    i32.or
+    if ;; label = @1
+      i32.const 0
+      return
+    end
+    local.get 2
+    i32.const -4096
+    i32.and
+    local.get 0
+    i32.const 4095
+    i32.and
+    i32.or
+  )
+)

@@ -1,0 +1,195 @@
+//! The JIT against the interpreter, instruction for instruction: random
+//! programs run in slices under the executor (translating pages once they
+//! are hot) and under a one-instruction-at-a-time oracle built from the
+//! interpreter's handlers; after every slice the exits, instruction counts,
+//! registers, flags and memory must be identical.
+
+mod common;
+
+use common::progs::program;
+use common::*;
+use wax_cpu::Exit;
+use wax_jit::engine::wasmtime::Tuning;
+use wax_jit::Config;
+
+/// Totals over many seeds: the executor's statistics and how the
+/// programs ended.
+#[derive(Debug, Default)]
+struct Totals {
+    translated: u64,
+    interpreted: u64,
+    modules: u64,
+    evictions: u64,
+    engine_errors: u64,
+    syscalls: u32,
+    faults: u32,
+}
+
+fn run_seeds(seeds: std::ops::Range<u64>, body: u32, iters: u32, slices: &[u64]) -> Totals {
+    let config = Config {
+        threshold: 2,
+        ..Config::default()
+    };
+    run_seeds_tuned(seeds, body, iters, slices, Tuning::default(), config)
+}
+
+fn run_seeds_tuned(
+    seeds: std::ops::Range<u64>,
+    body: u32,
+    iters: u32,
+    slices: &[u64],
+    tuning: Tuning,
+    config: Config,
+) -> Totals {
+    let mut t = Totals::default();
+    for seed in seeds {
+        let st = program(seed, body, iters);
+        let what = format!("seed {seed}");
+        let (last, jit) = lockstep_tuned(&st, slices, 100_000, config, &what, tuning);
+        let s = jit.stats;
+        t.translated += s.insns_translated;
+        t.interpreted += s.insns_interpreted;
+        t.modules += s.modules_compiled;
+        t.evictions += s.evictions;
+        t.engine_errors += s.engine_errors;
+        match last.exit {
+            Exit::Syscall => t.syscalls += 1,
+            Exit::Exception(_) => t.faults += 1,
+            Exit::BudgetSpent => {}
+        }
+    }
+    eprintln!("{t:?}");
+    assert_eq!(t.engine_errors, 0);
+    // Both endings must be well represented: programs that run their loop
+    // to the end, and faults (at page edges, on read-only pages).
+    assert!(t.syscalls > 0 && t.faults > 0, "{t:?}");
+    t
+}
+
+/// Seeds for a longer run: `WAX_JIT_SEEDS=5000 cargo test ...`.
+fn seeds(base: u64, default: u64) -> std::ops::Range<u64> {
+    let n = std::env::var("WAX_JIT_SEEDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    base..base + n
+}
+
+#[test]
+fn random_loops_match_the_interpreter() {
+    let t = run_seeds(seeds(0, 150), 24, 25, &[10_000]);
+    // The point of the test: most of the work ran as wasm.
+    assert!(
+        t.translated > 4 * t.interpreted,
+        "too little translated: {t:?}"
+    );
+}
+
+/// The other code shapes: page-table checks inline, Cranelift without
+/// optimisations and with its single-pass register allocator; and stores
+/// recycled and modules evicted all the time.
+#[test]
+fn other_compiler_settings_match_the_interpreter() {
+    let tuning = Tuning {
+        inline_checks: true,
+        optimize: false,
+        single_pass_regalloc: true,
+        // A new store every other instantiation.
+        max_instances: 2,
+    };
+    // One module at a time: every page change evicts.
+    let config = Config {
+        threshold: 2,
+        max_modules: 1,
+        ..Config::default()
+    };
+    let t = run_seeds_tuned(seeds(300_000, 80), 24, 10, &[10_000, 17], tuning, config);
+    assert!(t.translated > t.interpreted, "{t:?}");
+    assert!(t.evictions > 0, "{t:?}");
+}
+
+#[test]
+fn straight_line_code_matches_the_interpreter() {
+    let t = run_seeds(seeds(100_000, 150), 40, 3, &[10_000]);
+    assert!(t.translated > 0, "{t:?}");
+}
+
+#[test]
+fn odd_budgets_stop_at_the_same_instruction() {
+    // Slices that end mid-block, everywhere: exact counts and states.
+    let t = run_seeds(
+        seeds(200_000, 60),
+        24,
+        10,
+        &[1, 2, 3, 5, 7, 11, 13, 64, 100, 129],
+    );
+    assert!(t.translated > 0, "{t:?}");
+}
+
+#[test]
+fn a_fault_at_a_page_edge_is_precise() {
+    use common::asm::*;
+    // Sums words walking up to the end of the RW data; the last load
+    // crosses into the unmapped page.
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0x03, 0x06]); // add eax, [esi]
+    a.bytes(&[0x83, 0xc6, 0x03]); // add esi, 3
+    a.bytes(&[0x41]); // inc ecx
+    a.rel32(&[0xe9], top);
+    for start in [
+        DATA + DATA_LEN - 0x300,
+        DATA + DATA_LEN - 0x301,
+        DATA + DATA_LEN - 0x302,
+    ] {
+        let mut st = program(7, 0, 1);
+        st.code = a.code.clone();
+        st.code_at = CODE + 0xff0;
+        st.regs[ESI as usize] = start;
+        let mut j = JitRig::new(&st, 2);
+        let mut r = RefRig::new(&st);
+        let rj = j.run(1_000_000);
+        let rr = r.run(1_000_000);
+        assert_eq!(rj, rr);
+        assert!(matches!(rj.exit, Exit::Exception(_)), "{rj:?}");
+        assert_eq!(j.snap(), r.snap());
+        assert!(j.jit.stats.insns_translated > 0);
+    }
+}
+
+/// Every translated shift form and count, its flags read by PUSHFD (which
+/// the interpreter runs, so the flags must be materialized exactly).
+#[test]
+fn shift_flags_are_exact() {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    let mut k = 0u8;
+    for kind in [4u8, 5, 7] {
+        for size in [8u32, 16, 32] {
+            for count in [1u32, 2, 7, 8, 9, 15, 16, 17, 31] {
+                let at = k % 0x70;
+                a.bytes(&[0x8b, 0x46, at]); // mov eax, [esi+at]
+                let opcode = if size == 8 { 0xc0 } else { 0xc1 };
+                a.op(size, &[opcode])
+                    .modrm(kind, Rm::Reg(EAX))
+                    .imm(8, count);
+                a.bytes(&[0x9c, 0x5b]); // pushfd; pop ebx
+                a.bytes(&[0x89, 0x5e, at]); // mov [esi+at], ebx
+                a.bytes(&[0x01, 0xc1]); // add ecx, eax
+                k = k.wrapping_add(4);
+            }
+        }
+    }
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    for seed in 0..20 {
+        let mut st = program(seed, 0, 4);
+        st.code = a.code.clone();
+        st.code_at = CODE + 0x40;
+        let (last, jit) = lockstep(&st, &[100_000, 3], 1_000_000, 2, "shift flags");
+        assert_eq!(last.exit, Exit::Syscall);
+        assert!(jit.stats.insns_translated > 0);
+    }
+}

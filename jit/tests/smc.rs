@@ -1,0 +1,120 @@
+//! Self-modifying code under the JIT: every case runs in lockstep with the
+//! one-instruction oracle, so a stale translation shows up as a difference.
+
+mod common;
+
+use common::asm::*;
+use common::progs::program;
+use common::*;
+use wax_cpu::Exit;
+
+/// A setup around `code` with the loop counter at [ESI+0x7c] = `iters`.
+fn setup(code: Vec<u8>, code_at: u32, iters: u32) -> Setup {
+    let mut st = program(11, 0, iters);
+    st.code = code;
+    st.code_at = code_at;
+    st
+}
+
+fn check(st: &Setup, slices: &[u64]) -> wax_jit::Stats {
+    let (last, jit) = lockstep(st, slices, 1_000_000, 2, "smc");
+    assert_eq!(last.exit, Exit::Syscall, "the program runs to its end");
+    assert_eq!(jit.stats.engine_errors, 0);
+    jit.stats
+}
+
+/// `mov [abs], ecx` patching the immediate of `mov ebx, imm32` at the top
+/// of the running loop: every iteration sees the previous one's value.
+#[test]
+fn store_into_the_running_block() {
+    let at = CODE + 0x100;
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0xbb, 0x11, 0x11, 0x11, 0x11]); // mov ebx, imm32
+    a.bytes(&[0x01, 0xd8]); // add eax, ebx
+    a.bytes(&[0x41]); // inc ecx
+    a.bytes(&[0x89, 0x0d]).imm(32, at + 1); // mov [at+1], ecx
+    a.bytes(&[0xff, 0x4e, 0x7c]); // dec dword [esi+0x7c]
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let s = check(&setup(a.code, at, 300), &[10_000]);
+    assert!(s.invalidations > 0, "{s:?}");
+}
+
+/// The same patch, but only every 64th iteration: the page is translated
+/// again after each change and must never run stale code.
+#[test]
+fn occasional_patches_retranslate() {
+    let at = CODE + 0x200;
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0xba, 0x05, 0x00, 0x00, 0x00]); // mov edx, 5
+    a.bytes(&[0x01, 0xd0]); // add eax, edx
+    a.bytes(&[0x41]); // inc ecx
+    a.bytes(&[0xf6, 0xc1, 0x3f]); // test cl, 0x3f
+    let skip = a.jcc_fwd(0x5); // jnz skip
+    a.bytes(&[0x89, 0x0d]).imm(32, at + 1); // mov [at+1], ecx
+    a.fix(skip);
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let s = check(&setup(a.code, at, 2000), &[10_000, 333]);
+    assert!(s.modules_compiled > 2, "{s:?}");
+    assert!(s.invalidations > 1, "{s:?}");
+}
+
+/// Code in one page rewrites a routine in the next page that it calls.
+#[test]
+fn store_into_another_translated_page() {
+    let at = CODE + 0xf00;
+    let callee = CODE + 0x1800;
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.rel32(&[0xe8], (callee - at) as usize); // call callee
+    a.bytes(&[0x89, 0x0d]).imm(32, callee + 1); // mov [callee+1], ecx
+    a.bytes(&[0x41]); // inc ecx
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut code = a.code;
+    code.resize((callee - at) as usize, 0x90);
+    code.extend_from_slice(&[0xbb, 1, 0, 0, 0, 0x01, 0xd8, 0xc3]); // mov ebx, imm; add eax, ebx; ret
+    let s = check(&setup(code, at, 500), &[10_000, 7]);
+    assert!(s.invalidations > 0, "{s:?}");
+}
+
+/// Instructions that straddle two pages run correctly, and a write to the
+/// second page is seen by the instruction that starts on the first.
+#[test]
+fn code_straddling_two_pages() {
+    let at = CODE + 0x1000 - 5;
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0x41, 0x41]); // inc ecx; inc ecx
+    a.bytes(&[0xb8, 0x22, 0x22, 0x22, 0x22]); // mov eax, imm32 (crosses)
+    a.bytes(&[0x01, 0xc3]); // add ebx, eax
+    a.bytes(&[0x66, 0x89, 0x0d]).imm(32, at + 5); // patch the imm's high half
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    check(&setup(a.code, at, 400), &[10_000, 5]);
+}
+
+#[test]
+fn syscall_exit_is_reported_with_eip_past_it() {
+    let mut a = Asm::default();
+    a.bytes(&[0x40, 0xcd, 0x80]); // inc eax; int 0x80
+    let st = setup(a.code, CODE + 0x10, 1);
+    let mut j = JitRig::new(&st, 1);
+    let mut r = RefRig::new(&st);
+    for _ in 0..3 {
+        // Rerun the same code: from the second time on it is translated.
+        j.m.cpu().eip = st.code_at;
+        r.m.cpu().eip = st.code_at;
+        let (rj, rr) = (j.run(100), r.run(100));
+        assert_eq!(rj, rr);
+        assert_eq!(rj.exit, Exit::Syscall);
+        assert_eq!(j.snap(), r.snap());
+    }
+    assert!(j.jit.stats.insns_translated > 0);
+}
