@@ -14,7 +14,7 @@ mod frames;
 mod region;
 
 pub use frames::{FrameAllocator, RESERVED_BYTES, TABLE_FRAMES};
-pub use region::{Region, RegionView, Slot};
+pub use region::{Region, RegionView, Slot, MAX_LEN as MAX_MACHINE_BYTES};
 
 use crate::addr::{GuestAddr, MachAddr, PAGE_MASK, PAGE_SHIFT, PAGE_SIZE};
 use crate::state::CpuState;
@@ -136,18 +136,33 @@ pub const CPU_SLOT: MachAddr = MachAddr(0);
 const _: () = assert!(std::mem::size_of::<CpuState>() <= RESERVED_BYTES as usize);
 
 impl Machine {
-    /// A machine with `bytes` of machine memory (rounded down to frames).
+    /// A machine with `bytes` of machine memory, rounded down to frames
+    /// and clamped to what one machine can have (see [`Machine::len_for`]).
+    ///
+    /// # Panics
+    /// If the host cannot allocate that much memory.
     pub fn new(bytes: u64) -> Machine {
-        let bytes = bytes.clamp(
-            u64::from(RESERVED_BYTES) + 2 * u64::from(TABLE_FRAMES * PAGE_SIZE),
-            1 << 32,
-        );
-        let bytes = bytes & !u64::from(PAGE_MASK);
+        let bytes = Self::len_for(bytes);
+        // len_for keeps bytes within MAX_MACHINE_BYTES, which fits usize.
         let region = Region::new(bytes as usize);
         let frames = FrameAllocator::new((bytes >> PAGE_SHIFT) as u32);
         let mut m = Machine { region, frames };
         *m.cpu() = CpuState::default();
         m
+    }
+
+    /// The size of machine memory [`Machine::new`] makes for a request of
+    /// `bytes`: whole frames, room for the reserved bytes and two page
+    /// tables at least, and at most [`MAX_MACHINE_BYTES`] (4 GiB; 2 GiB
+    /// minus a page on a 32-bit host such as wasm32).
+    pub fn len_for(bytes: u64) -> u64 {
+        let least = u64::from(RESERVED_BYTES) + 2 * u64::from(TABLE_FRAMES * PAGE_SIZE);
+        bytes.clamp(least, region::MAX_LEN) & !u64::from(PAGE_MASK)
+    }
+
+    /// Bytes of machine memory.
+    pub fn bytes(&self) -> u64 {
+        self.region.len() as u64
     }
 
     /// The CPU state slot (the state of the thread that runs next).
@@ -673,7 +688,8 @@ impl GuestMem<'_> {
         access: Access,
         mut f: impl FnMut(&mut Self, MachAddr, usize, usize),
     ) -> Result<(), PageFault> {
-        if len > 0 && u64::from(addr.0) + len as u64 > 1 << 32 {
+        // Not `addr + len`: a usize near u64::MAX would wrap that sum.
+        if len > 0 && len as u64 > (1 << 32) - u64::from(addr.0) {
             return Err(PageFault {
                 addr: GuestAddr(0),
                 access,
@@ -777,6 +793,47 @@ mod tests {
         assert_eq!(m.mem(&mut c).read_u32(GuestAddr(0x1000)).unwrap(), 9);
         m.free_space(c);
         assert_eq!(m.frames().frames_in_use(), 1);
+    }
+
+    #[test]
+    fn machine_size_is_clamped_to_what_the_host_can_hold() {
+        assert_eq!(Machine::len_for(1 << 32), MAX_MACHINE_BYTES);
+        assert_eq!(Machine::len_for(u64::MAX), MAX_MACHINE_BYTES);
+        assert_eq!(Machine::len_for((64 << 20) + 123), 64 << 20);
+        assert!(usize::try_from(MAX_MACHINE_BYTES).is_ok());
+        assert_eq!(machine().0.bytes(), 64 << 20);
+    }
+
+    /// The last page of the 4 GiB guest space: range ends are computed
+    /// in u64, so a mapping that ends exactly at 2^32 neither wraps to
+    /// page 0 nor loses its last page.
+    #[test]
+    fn mapping_ending_at_4_gib() {
+        let (mut m, mut s) = machine();
+        let top = GuestAddr(0xffff_e000);
+        assert_eq!(Machine::pages(top, 0x2000), 0xf_fffe..0x10_0000);
+        assert_eq!(Machine::pages(GuestAddr(0), u32::MAX), 0..0x10_0000);
+        m.map(&mut s, top, 0x2000, Prot::RW, false);
+        assert_eq!(m.prot_at(&s, GuestAddr(0)), None);
+        let mut g = m.mem(&mut s);
+        g.write_u32(GuestAddr(0xffff_fffc), 0x1122_3344).unwrap();
+        g.write_bytes(GuestAddr(0xffff_fff0), &[7; 16]).unwrap();
+        g.fill(top, 0x2000 - 16, 9).unwrap();
+        let mut all = vec![0; 0x2000];
+        g.read_bytes(top, &mut all).unwrap();
+        assert!(all[..0x2000 - 16].iter().all(|&b| b == 9));
+        assert!(all[0x2000 - 16..].iter().all(|&b| b == 7));
+        // One byte more would run past 2^32: refused, nothing written.
+        assert!(g.write_bytes(GuestAddr(0xffff_fff0), &[1; 17]).is_err());
+        assert!(g.fill(GuestAddr(0xffff_f000), usize::MAX, 1).is_err());
+        assert_eq!(g.read_u8(GuestAddr(0xffff_fff0)).unwrap(), 7);
+        // A 4-byte access at the very top wraps to page 0 like the CPU.
+        let f = g.read_u32(GuestAddr(0xffff_fffe)).unwrap_err();
+        assert_eq!(f.addr, GuestAddr(0));
+        assert!(m.protect(&mut s, top, 0x2000, Prot::READ));
+        assert_eq!(m.prot_at(&s, GuestAddr(0xffff_ffff)), Some(Prot::READ));
+        m.free_space(s);
+        assert_eq!(m.frames().frames_in_use(), 0);
     }
 
     #[test]

@@ -14,6 +14,29 @@ use std::ptr::NonNull;
 /// memory as well.
 const REGION_ALIGN: usize = 4096;
 
+/// The largest region: 4 GiB (machine addresses are u32), or less where
+/// the host cannot allocate that much in one block. A Rust allocation is
+/// at most `isize::MAX` bytes, and [`host_layout`] adds a page, so on a
+/// 32-bit host (wasm32) the limit is 2 GiB minus a page. Page aligned.
+pub const MAX_LEN: u64 = {
+    let host = isize::MAX as u64 + 1 - REGION_ALIGN as u64;
+    if host < 1 << 32 {
+        host
+    } else {
+        1 << 32
+    }
+};
+
+/// The start of `start..start+n` as an index, if that range lies inside
+/// `0..len`. Checked arithmetic: on a 32-bit host `start + n` can wrap
+/// past `usize::MAX` and would otherwise pass as a small end.
+#[inline(always)]
+fn in_bounds(start: u32, n: usize, len: usize) -> Option<usize> {
+    let start = usize::try_from(start).ok()?;
+    let end = start.checked_add(n)?;
+    (end <= len).then_some(start)
+}
+
 /// Owned, zero-initialised, fixed-size machine memory.
 pub struct Region {
     base: NonNull<u8>,
@@ -41,10 +64,11 @@ impl Region {
     /// untouched frame costs no host memory.
     ///
     /// # Panics
-    /// If `len` is zero, over 4 GiB, or the host refuses the allocation.
+    /// If `len` is zero, over [`MAX_LEN`], or the host refuses the
+    /// allocation.
     pub fn new(len: usize) -> Region {
         assert!(
-            len > 0 && len <= 1 << 32,
+            len > 0 && len as u64 <= MAX_LEN,
             "machine memory size out of range"
         );
         // SAFETY: the layout has non-zero size.
@@ -78,12 +102,10 @@ impl Region {
 
     #[inline(always)]
     fn check(&self, addr: MachAddr, n: usize) -> usize {
-        let start = addr.0 as usize;
-        assert!(
-            start + n <= self.len,
-            "machine memory access out of range: {start:#x}+{n}"
-        );
-        start
+        match in_bounds(addr.0, n, self.len) {
+            Some(start) => start,
+            None => out_of_range(addr, n),
+        }
     }
 
     /// Mutable access to the whole region.
@@ -126,6 +148,15 @@ impl Region {
     }
 }
 
+/// Every access goes through a bounds check; failing one is a bug in Wax
+/// (guest addresses are translated to frames that lie in the region), so
+/// it stops the host rather than touch memory outside the region.
+#[cold]
+#[inline(never)]
+fn out_of_range(addr: MachAddr, n: usize) -> ! {
+    panic!("machine memory access out of range: {:#x}+{n}", addr.0)
+}
+
 impl Drop for Region {
     fn drop(&mut self) {
         // SAFETY: allocated in `new` with exactly this layout.
@@ -154,12 +185,11 @@ pub struct RegionView<'a> {
 impl RegionView<'_> {
     #[inline(always)]
     fn check(&self, addr: MachAddr, n: usize) -> usize {
-        let start = addr.0 as usize;
-        assert!(
-            start + n <= self.len && (start + n <= self.hole_start || start >= self.hole_end),
-            "machine memory view access out of range: {start:#x}+{n}"
-        );
-        start
+        match in_bounds(addr.0, n, self.len) {
+            // in_bounds proved start + n does not overflow.
+            Some(start) if start + n <= self.hole_start || start >= self.hole_end => start,
+            _ => out_of_range(addr, n),
+        }
     }
 
     /// Reads `N` bytes at `addr`.
@@ -216,5 +246,56 @@ impl RegionView<'_> {
         let start = self.check(addr, len);
         // SAFETY: in bounds and outside the slot; &mut self makes it unique.
         unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr().add(start), len) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounds_check_never_wraps() {
+        let len = 0x1_0000;
+        assert_eq!(in_bounds(0xfffc, 4, len), Some(0xfffc));
+        assert_eq!(in_bounds(0xfffd, 4, len), None);
+        assert_eq!(in_bounds(0x1_0000, 0, len), Some(0x1_0000));
+        // A 32-bit host wraps 0xffff_fffe + 4 to 2 with plain addition.
+        assert_eq!(in_bounds(0xffff_fffe, 4, len), None);
+        assert_eq!(in_bounds(u32::MAX, 1, u32::MAX as usize), None);
+        assert_eq!(in_bounds(1, usize::MAX, usize::MAX), None);
+        assert_eq!(in_bounds(0, usize::MAX, usize::MAX), Some(0));
+    }
+
+    #[test]
+    fn largest_region_fits_the_host() {
+        assert!(MAX_LEN <= 1 << 32);
+        assert_eq!(MAX_LEN % REGION_ALIGN as u64, 0);
+        let len = usize::try_from(MAX_LEN).expect("MAX_LEN fits usize");
+        assert_eq!(host_layout(len).size(), len + REGION_ALIGN);
+        if usize::BITS == 32 {
+            assert_eq!(MAX_LEN, (1 << 31) - REGION_ALIGN as u64);
+        } else {
+            assert_eq!(MAX_LEN, 1 << 32);
+        }
+    }
+
+    #[repr(C)]
+    struct Words([u32; 4]);
+
+    // SAFETY: repr(C) plain u32s, valid for any bit pattern.
+    unsafe impl Slot for Words {}
+
+    #[test]
+    fn view_reaches_up_to_the_slot_and_the_end() {
+        let mut r = Region::new(0x2000);
+        let (slot, mut view) = r.split_at_slot::<Words>(MachAddr(0x100));
+        slot.0[0] = 5;
+        view.write_u32(MachAddr(0xfc), 1);
+        view.write_u32(MachAddr(0x110), 2);
+        view.write_u32(MachAddr(0x1ffc), 3);
+        assert_eq!(view.read_u32(MachAddr(0xfc)), 1);
+        assert_eq!(view.read_u32(MachAddr(0x110)), 2);
+        assert_eq!(view.slice(MachAddr(0x1ffc), 4), 3u32.to_le_bytes());
+        assert_eq!(r.view().read_u32(MachAddr(0x100)), 5);
     }
 }
