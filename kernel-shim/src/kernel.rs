@@ -154,6 +154,8 @@ pub struct Kernel {
     pub(crate) pollctx: crate::readiness::PollRef,
     /// The in-kernel terminals (console, ptys).
     pub(crate) ttys: crate::tty::TtysRef,
+    /// Guest instructions run since boot, all processes (host statistics).
+    executed: u64,
 }
 
 impl Kernel {
@@ -205,6 +207,7 @@ impl Kernel {
             fifos: Default::default(),
             pollctx: Default::default(),
             ttys,
+            executed: 0,
         }
     }
 
@@ -439,6 +442,7 @@ impl Kernel {
             let (cpu, mut mem) = self.machine.guest(&mut proc.space);
             let r = wax_cpu::run(cpu, &mut mem, &mut proc.cache, slice);
             proc.ticks += r.executed;
+            self.executed += r.executed;
             left = left.saturating_sub(r.executed);
             let th = &mut self.threads[t];
             th.slice = th.slice.saturating_sub(r.executed);
@@ -496,6 +500,11 @@ impl Kernel {
     /// Bytes of machine memory.
     pub(crate) fn machine_bytes(&self) -> u64 {
         self.memory
+    }
+
+    /// Statistics for diagnostics: guest instructions run since boot.
+    pub fn instructions(&self) -> u64 {
+        self.executed
     }
 
     /// Statistics for diagnostics: frames of machine memory in use.
