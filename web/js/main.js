@@ -58,7 +58,11 @@ async function main() {
   wax.on('progress', (t) => ($('progress-text').textContent = t));
   wax.on('fatal', showFatal);
   wax.on('notice', showNotice);
-  wax.on('status', status);
+  wax.on('status', (s) => {
+    window.waxStatus = s; // read by the browser tests
+    status(s);
+  });
+  wax.on('saved', (m) => (window.waxSaved = m.generation));
   wax.on('prompt', () => {
     $('progress').hidden = true;
     window.waxTimeToPrompt = performance.now() - bootStart;
