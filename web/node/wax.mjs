@@ -11,7 +11,7 @@
 // 126 when the program cannot be executed, 127 when it does not exist.
 // Needs scripts/build-web.sh (it loads web/dist/pkg).
 
-import { readFileSync, openSync, readSync, writeSync, fstatSync } from 'node:fs';
+import { readFileSync, openSync, readSync, writeSync, fstatSync, statSync } from 'node:fs';
 import { webcrypto } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
@@ -107,9 +107,11 @@ async function main() {
 
   let wax;
   try {
+    // A missing file is not worth the device's retries.
+    if (!statSync(o.image).isFile()) throw new Error('not a regular file');
     wax = new Wax(o.image);
   } catch (e) {
-    process.stderr.write(`wax: --image ${o.image}: ${e}\n`);
+    process.stderr.write(`wax: --image ${o.image}: ${e.message || e}\n`);
     return 125;
   }
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);

@@ -136,6 +136,18 @@ async function run(page, url) {
   await step('uname -m is i686', () => command(page, 'uname -m', /\ni686\s*\n/));
   await step('python3 computes', () =>
     command(page, "python3 -c 'print(sum(i*i for i in range(1000)))'", '332833500', 120000));
+  await step('gcc compiles and runs a C file', async () => {
+    const t0 = Date.now();
+    await command(
+      page,
+      "echo '#include <stdio.h>' > /root/t.c && " +
+        "echo 'int main(void) { printf(\"c-%d\\n\", 6 * 7); return 0; }' >> /root/t.c && " +
+        'gcc -O1 -o /root/t /root/t.c && /root/t',
+      /\nc-42\s*\n/,
+      300000,
+    );
+    return `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  });
   await step('resize reaches stty size', async () => {
     await page.setViewportSize({ width: 760, height: 500 });
     await page.waitForTimeout(300);
@@ -174,6 +186,20 @@ async function run(page, url) {
     return `reload to prompt ${(ms / 1000).toFixed(2)} s`;
   });
   await page.screenshot({ path: join(outDir, 'terminal.png') });
+  await step('?cmd= types a command after the prompt', async () => {
+    await page.goto(`${url}?cmd=${encodeURIComponent('echo cmd-$((40+2))')}`);
+    await waitPrompt(page);
+    await waitFor(page, /\ncmd-42\s*\n/);
+  });
+  await step('an unreachable image gives a clear message and Retry', async () => {
+    await page.goto(`${url}?image=missing/manifest.json`);
+    await page.waitForSelector('#fatal:not([hidden])', { timeout: 30000 });
+    const text = await page.textContent('#fatal-text');
+    if (!/Cannot open the disk image .*404/.test(text)) throw new Error(text);
+    if (!(await page.isVisible('#retry'))) throw new Error('no Retry button');
+    await page.goto(url);
+    await waitPrompt(page);
+  });
   await step('Reset disk removes it', async () => {
     await Promise.all([page.waitForEvent('load'), page.click('#reset')]);
     await waitPrompt(page);
