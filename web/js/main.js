@@ -63,6 +63,7 @@ async function main() {
     status(s);
   });
   wax.on('saved', (m) => (window.waxSaved = m.generation));
+  wax.on('booted', (m) => (window.waxBoot = m));
   wax.on('prompt', () => {
     $('progress').hidden = true;
     window.waxTimeToPrompt = performance.now() - bootStart;

@@ -101,8 +101,11 @@ self.waxHost = {
 
 async function boot(opts) {
   const t0 = performance.now();
+  const phases = {};
+  const phase = (name) => (phases[name] = Math.round(performance.now() - t0));
   post({ type: 'progress', text: 'Loading the emulator…' });
   await init({ module_or_path: new URL('wax_web_bg.wasm', opts.pkgUrl) });
+  phase('wasm');
   post({ type: 'progress', text: 'Opening the disk image…' });
   const image = new URL(opts.image, opts.base).href;
   try {
@@ -111,8 +114,10 @@ async function boot(opts) {
     post({ type: 'fatal', text: `Cannot open the disk image ${image}: ${e}` });
     return;
   }
+  phase('image');
   post({ type: 'progress', text: 'Reading your saved files…' });
   await openStore(image);
+  phase('overlay');
   post({ type: 'progress', text: 'Starting bash…' });
   try {
     wax.bootShell(opts.rows, opts.cols, opts.memoryMb || 1024);
@@ -121,7 +126,8 @@ async function boot(opts) {
     return;
   }
   installTools();
-  post({ type: 'booted', ms: performance.now() - t0, fetched: wax.bytesFetched, engine: wax.engine });
+  phase('kernel');
+  post({ type: 'booted', ms: performance.now() - t0, phases, fetched: wax.bytesFetched, engine: wax.engine });
   stats = { t: performance.now(), insns: 0 };
   schedule(0);
 }

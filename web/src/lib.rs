@@ -11,6 +11,8 @@
 //! Partial: the guest runs on the interpreter; the JIT (issue 11) is not
 //! wired in yet.
 
+#[cfg(target_arch = "wasm32")]
+mod alloc;
 pub mod disk;
 pub mod files;
 pub mod host;
@@ -28,6 +30,10 @@ use wax_kernel::ext2::Ext2Fs;
 use wax_kernel::vfs::lookup::open_program;
 use wax_kernel::Errno;
 use wax_kernel::{Config, Host, Kernel, Program, RunStatus};
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOC: alloc::WebAlloc = alloc::WebAlloc;
 
 impl<T: HttpTransport> Base for HttpDevice<T> {
     fn cached_bytes(&self) -> u64 {
@@ -95,6 +101,17 @@ fn open_base(url: &str, fetched: &Rc<RefCell<u64>>) -> Result<Box<dyn Base>, Str
     Ok(Box::new(dev))
 }
 
+/// Grows the heap once, before the machine memory exists. Every later
+/// `memory.grow` makes V8 account the whole (by then gigabyte-sized)
+/// memory as new external memory and run a garbage collection; a heap
+/// that starts large enough for a shell session seldom grows again.
+fn reserve_heap() {
+    drop(Vec::<u8>::with_capacity(HEAP_RESERVE));
+}
+
+/// Bytes of heap reserved at start (disk caches, page tables, kernel).
+const HEAP_RESERVE: usize = 192 << 20;
+
 /// What login(1) would set for root on xterm.js.
 fn shell_env() -> Vec<Vec<u8>> {
     [
@@ -118,6 +135,7 @@ impl Wax {
     /// host applies its saved overlay first (`loadBlock`).
     #[wasm_bindgen(constructor)]
     pub fn new(url: &str) -> Result<Wax, String> {
+        reserve_heap();
         let fetched = Rc::new(RefCell::new(0));
         let base = open_base(url, &fetched)?;
         let disk = WebDisk::new(base).map_err(|e| format!("{url}: {e}"))?;

@@ -81,7 +81,11 @@ async function command(page, line, expect, timeoutMs = 30000) {
 
 async function waitPrompt(page, timeoutMs = 60000) {
   await page.waitForFunction(() => window.waxTimeToPrompt !== undefined, null, { timeout: timeoutMs });
-  return page.evaluate(() => ({ ms: window.waxTimeToPrompt, fetched: window.waxStatus ? window.waxStatus.fetched : NaN }));
+  return page.evaluate(() => ({
+    ms: window.waxTimeToPrompt,
+    fetched: window.waxStatus ? window.waxStatus.fetched : NaN,
+    phases: JSON.stringify(window.waxBoot.phases),
+  }));
 }
 
 async function savedAfter(page, generation, timeoutMs = 20000) {
@@ -126,8 +130,9 @@ async function run(page, url) {
   });
   await page.goto(url);
   await step('prompt reached', async () => {
-    const { ms, fetched } = await waitPrompt(page);
+    const { ms, fetched, phases } = await waitPrompt(page);
     console.log(`     time to prompt ${(ms / 1000).toFixed(2)} s, image bytes fetched ${(fetched / 1048576).toFixed(1)} MB`);
+    console.log(`     worker boot phases (ms since boot message): ${phases}`);
   });
   await step('crossOriginIsolated is false', async () => {
     const iso = await page.evaluate(() => window.crossOriginIsolated);
@@ -181,9 +186,9 @@ async function run(page, url) {
     await command(page, 'echo persist-$((6*7)) > /root/keep.txt; sync; echo written', /\nwritten\s*\n/);
     await savedAfter(page, gen);
     await page.reload();
-    const { ms } = await waitPrompt(page);
+    const { ms, phases } = await waitPrompt(page);
     await command(page, 'cat /root/keep.txt', /\npersist-42\s*\n/);
-    return `reload to prompt ${(ms / 1000).toFixed(2)} s`;
+    return `reload to prompt ${(ms / 1000).toFixed(2)} s, phases ${phases}`;
   });
   await page.screenshot({ path: join(outDir, 'terminal.png') });
   await step('?cmd= types a command after the prompt', async () => {
