@@ -200,6 +200,10 @@ function loop() {
     st = wax.run(SLICE);
     drainOutput();
   } while (st === Run.Budget && performance.now() - t0 < TURN_MS);
+  const diskError = wax.takeDiskError();
+  if (diskError) {
+    notice(`The disk image could not be read (${diskError}). The program that needed it got an I/O error; check the connection and run it again (every read tries the server anew).`, 'error');
+  }
   trackWrites();
   maybeFlush(st !== Run.Budget);
   report(st);

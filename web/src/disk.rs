@@ -41,6 +41,9 @@ pub struct WebDisk {
     dirty: BTreeSet<u64>,
     pending: BTreeMap<u64, Box<[u8]>>,
     fingerprint: u64,
+    /// The last failure to read the base, for the host to show (the guest
+    /// only sees EIO).
+    last_error: Option<String>,
 }
 
 impl WebDisk {
@@ -55,6 +58,7 @@ impl WebDisk {
             dirty: BTreeSet::new(),
             pending: BTreeMap::new(),
             fingerprint,
+            last_error: None,
         })
     }
 
@@ -114,11 +118,24 @@ impl WebDisk {
         }
     }
 
+    /// Takes the last base read failure, if any since the last call.
+    pub fn take_error(&mut self) -> Option<String> {
+        self.last_error.take()
+    }
+
+    fn read_base(&mut self, off: u64, buf: &mut [u8]) -> Result<(), BlockError> {
+        let r = self.base.read_at(off, buf);
+        if let Err(e) = &r {
+            self.last_error = Some(e.to_string());
+        }
+        r
+    }
+
     /// The block's current content: overlay, else base.
     fn block(&mut self, block: u64) -> Result<&mut Box<[u8]>, BlockError> {
         if !self.blocks.contains_key(&block) {
             let mut data = vec![0u8; BLOCK];
-            self.base.read_at(block * BLOCK as u64, &mut data)?;
+            self.read_base(block * BLOCK as u64, &mut data)?;
             self.blocks.insert(block, data.into());
         }
         Ok(self.blocks.get_mut(&block).expect("inserted above"))
@@ -154,9 +171,9 @@ impl BlockDevice for WebDisk {
         for (block, at, n, from) in Self::pieces(off, buf.len()) {
             match self.blocks.get(&block) {
                 Some(d) => buf[from..from + n].copy_from_slice(&d[at..at + n]),
-                None => self
-                    .base
-                    .read_at(block * BLOCK as u64 + at as u64, &mut buf[from..from + n])?,
+                None => {
+                    self.read_base(block * BLOCK as u64 + at as u64, &mut buf[from..from + n])?
+                }
             }
         }
         Ok(())

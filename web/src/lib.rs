@@ -367,6 +367,13 @@ impl Wax {
         }
     }
 
+    /// The last failure to read the image since the previous call (the
+    /// guest got EIO), to show the user.
+    #[wasm_bindgen(js_name = takeDiskError)]
+    pub fn take_disk_error(&mut self) -> Option<String> {
+        self.disk.borrow_mut().take_error()
+    }
+
     /// Blocks written since the last flush.
     #[wasm_bindgen(getter, js_name = dirtyBlocks)]
     pub fn dirty_blocks(&self) -> u32 {

@@ -35,13 +35,13 @@ async function step(name, fn) {
   }
 }
 
-function serve() {
+function serve(addr = '127.0.0.1:0') {
   return new Promise((resolveUrl, reject) => {
-    const p = spawn(waxBin, ['serve', '--addr', '127.0.0.1:0', '--app', join(repo, 'web/dist'), '--image', image], {
+    const p = spawn(waxBin, ['serve', '--addr', addr, '--app', join(repo, 'web/dist'), '--image', image], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     p.on('error', reject);
-    p.on('exit', (code) => reject(new Error(`wax serve exited with ${code}`)));
+    p.on('exit', (code, sig) => reject(new Error(`wax serve exited with ${code ?? sig}`)));
     let buf = '';
     p.stdout.on('data', (d) => {
       buf += d;
@@ -94,7 +94,8 @@ async function savedAfter(page, generation, timeoutMs = 20000) {
 
 async function main() {
   mkdirSync(outDir, { recursive: true });
-  const { url, proc } = await serve();
+  const server = await serve();
+  const { url } = server;
   const profile = mkdtempSync(join(tmpdir(), 'wax-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
@@ -107,18 +108,18 @@ async function main() {
   page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
   page.on('dialog', (d) => d.accept());
   try {
-    await run(page, url);
+    await run(page, url, server);
   } finally {
     await page.screenshot({ path: join(outDir, 'terminal.png') }).catch(() => {});
     await context.close();
-    proc.kill();
+    server.proc.kill();
     rmSync(profile, { recursive: true, force: true });
   }
   console.log(failures ? `${failures} step(s) failed` : 'all browser steps passed');
   process.exit(failures ? 1 : 0);
 }
 
-async function run(page, url) {
+async function run(page, url, server) {
   await step('no COOP/COEP headers', async () => {
     for (const path of ['', 'worker.js', 'pkg/wax_web_bg.wasm', 'image/manifest.json']) {
       const r = await fetch(url + path);
@@ -204,6 +205,21 @@ async function run(page, url) {
     if (!(await page.isVisible('#retry'))) throw new Error('no Retry button');
     await page.goto(url);
     await waitPrompt(page);
+  });
+  await step('a server outage shows a message, retries and recovers', async () => {
+    await page.goto(url);
+    await waitPrompt(page);
+    const stopped = new Promise((r) => server.proc.once('exit', r));
+    server.proc.kill();
+    await stopped;
+    const from = (await screen(page)).trimEnd().length;
+    await page.evaluate(() => window.wax.run('wc -c < /usr/bin/perl'));
+    await page.waitForFunction(() => /retrying/.test(document.getElementById('notice').textContent), null, {
+      timeout: 20000,
+    });
+    server.proc = (await serve(new URL(url).host)).proc;
+    await waitFor(page, /\n\d{6,}\s*\n/, 30000, from);
+    await page.waitForFunction(() => /answers again/.test(document.getElementById('notice').textContent));
   });
   await step('Reset disk removes it', async () => {
     await Promise.all([page.waitForEvent('load'), page.click('#reset')]);
