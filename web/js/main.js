@@ -53,7 +53,7 @@ async function uploadFiles(wax, files) {
 async function main() {
   const image = params.get('image') || 'image/manifest.json';
   const cmd = params.get('cmd');
-  const wax = new Wax($('term'), { image, workerUrl: new URL('worker.js', location.href) });
+  const wax = new Wax($('term'), { image });
   window.wax = wax; // for tests and the console
   wax.on('progress', (t) => ($('progress-text').textContent = t));
   wax.on('fatal', showFatal);
