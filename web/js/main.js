@@ -64,6 +64,7 @@ async function main() {
   });
   wax.on('saved', (m) => (window.waxSaved = m.generation));
   wax.on('booted', (m) => (window.waxBoot = m));
+  wax.on('promptStats', (m) => (window.waxPromptStats = m));
   wax.on('prompt', () => {
     $('progress').hidden = true;
     window.waxTimeToPrompt = performance.now() - bootStart;

@@ -102,6 +102,20 @@ export class OverlayStore {
     }
   }
 
+  /** The image chunks the last boot read (see prefetch.js), or null. */
+  async bootChunks() {
+    const tx = this.db.transaction('meta', 'readonly');
+    const v = await promised(tx.objectStore('meta').get('bootChunks'));
+    return v && v.fingerprint === this.fingerprint ? v.chunks : null;
+  }
+
+  async setBootChunks(chunks) {
+    const tx = this.db.transaction('meta', 'readwrite');
+    const done = finished(tx);
+    tx.objectStore('meta').put({ fingerprint: this.fingerprint, chunks }, 'bootChunks');
+    await done;
+  }
+
   /** Drops every saved block (Reset disk). */
   async reset() {
     const tx = this.db.transaction(['blocks', 'meta'], 'readwrite');

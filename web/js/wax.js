@@ -109,6 +109,7 @@ export class Wax {
         this.emit('output', m.data);
         if (!this.prompted && /[#$] $/.test(new TextDecoder().decode(m.data.slice(-4)))) {
           this.prompted = true;
+          this.send({ type: 'prompted' });
           this.emit('prompt');
         }
         break;

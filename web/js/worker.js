@@ -9,6 +9,7 @@
 import init, { Wax, Run } from '../dist/pkg/wax_web.js';
 import { OverlayStore, describeFlushError } from './overlay-store.js';
 import { DOWNLOAD_SCRIPT } from './guest-tools.js';
+import { prefetch } from './prefetch.js';
 
 /** Guest instructions per `run` call, and wall time per turn of the loop. */
 const SLICE = 2_000_000;
@@ -16,7 +17,7 @@ const TURN_MS = 30;
 /** Save after this long without new disk writes. */
 const IDLE_FLUSH_MS = 1000;
 /** Longest wait while the guest is idle (to run the idle flush). */
-const IDLE_POLL_MS = 500;
+const IDLE_POLL_MS = 250;
 /** A range request slower than this is reported. */
 const SLOW_FETCH_MS = 3000;
 const FETCH_TIMEOUT_MS = 30000;
@@ -32,6 +33,10 @@ let lastDirty = 0;
 let lastDirtyChange = 0;
 let stats = { t: 0, insns: 0 };
 let fetchProblem = null;
+/** Range requests made and the wall time spent in them (status line, tests). */
+const net = { requests: 0, ms: 0 };
+/** Wall time inside the machine's run calls. */
+let runMs = 0;
 
 const post = (msg, transfer) => self.postMessage(msg, transfer || []);
 const notice = (text, kind = 'warn') => post({ type: 'notice', text, kind });
@@ -52,6 +57,8 @@ function fetchRange(url, start, end) {
     throw fetchProblem;
   }
   const ms = performance.now() - t0;
+  net.requests++;
+  net.ms += ms;
   if (ms > SLOW_FETCH_MS) notice(`The disk image server is slow (${(ms / 1000).toFixed(1)} s for one read).`);
   if (x.status >= 500) fetchProblem = `${url}: server error ${x.status}`;
   else if (fetchProblem) {
@@ -118,6 +125,12 @@ async function boot(opts) {
   post({ type: 'progress', text: 'Reading your saved files…' });
   await openStore(image);
   phase('overlay');
+  const list = store ? await store.bootChunks().catch(() => null) : null;
+  if (list) {
+    post({ type: 'progress', text: 'Fetching what the last boot read…' });
+    await prefetch(wax, image, list);
+  }
+  phase('prefetch');
   post({ type: 'progress', text: 'Starting bash…' });
   try {
     wax.bootShell(opts.rows, opts.cols, opts.memoryMb || 1024);
@@ -127,7 +140,7 @@ async function boot(opts) {
   }
   installTools();
   phase('kernel');
-  post({ type: 'booted', ms: performance.now() - t0, phases, fetched: wax.bytesFetched, engine: wax.engine });
+  post({ type: 'booted', ms: performance.now() - t0, phases, fetched: wax.bytesFetched, net: { ...net }, engine: wax.engine });
   stats = { t: performance.now(), insns: 0 };
   schedule(0);
 }
@@ -200,6 +213,7 @@ function loop() {
     st = wax.run(SLICE);
     drainOutput();
   } while (st === Run.Budget && performance.now() - t0 < TURN_MS);
+  runMs += performance.now() - t0;
   const diskError = wax.takeDiskError();
   if (diskError) {
     notice(`The disk image could not be read (${diskError}). The program that needed it got an I/O error; check the connection and run it again (every read tries the server anew).`, 'error');
@@ -266,6 +280,9 @@ function report(st) {
   post({
     type: 'status',
     fetched: wax.bytesFetched,
+    requests: net.requests,
+    fetchMs: Math.round(net.ms),
+    runMs: Math.round(runMs),
     cached: wax.bytesCached,
     dirty: wax.dirtyBlocks,
     pending: wax.pendingBlocks + (flushing ? 1 : 0),
@@ -297,6 +314,11 @@ const handlers = {
   readFile: (m) => {
     const data = wax.readFile(m.path);
     return { value: data, transfer: [data.buffer] };
+  },
+  prompted: async () => {
+    post({ type: 'promptStats', runMs: Math.round(runMs), fetchMs: Math.round(net.ms), requests: net.requests, instructions: wax.instructions, at: Math.round(performance.now()) });
+    // What the boot read up to the prompt, for the next boot's prefetch.
+    if (store) await store.setBootChunks(Array.from(wax.touchedChunks()));
   },
   sync: async () => {
     wax.sync();

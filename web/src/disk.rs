@@ -33,6 +33,11 @@ pub trait Base: BlockDevice {
     fn cached_bytes(&self) -> u64 {
         0
     }
+    /// Caches a [`wax_devices::block::CHUNK_SIZE`] chunk the host fetched
+    /// itself; false if this base has no cache for it.
+    fn preload(&mut self, _chunk: u64, _data: Vec<u8>) -> Result<bool, BlockError> {
+        Ok(false)
+    }
 }
 
 pub struct WebDisk {
@@ -44,6 +49,9 @@ pub struct WebDisk {
     /// The last failure to read the base, for the host to show (the guest
     /// only sees EIO).
     last_error: Option<String>,
+    /// Which base chunks were read, so the host can prefetch them at the
+    /// next boot.
+    touched: BTreeSet<u64>,
 }
 
 impl WebDisk {
@@ -59,6 +67,7 @@ impl WebDisk {
             pending: BTreeMap::new(),
             fingerprint,
             last_error: None,
+            touched: BTreeSet::new(),
         })
     }
 
@@ -70,6 +79,15 @@ impl WebDisk {
 
     pub fn base(&self) -> &dyn Base {
         self.base.as_ref()
+    }
+
+    pub fn base_mut(&mut self) -> &mut dyn Base {
+        self.base.as_mut()
+    }
+
+    /// The base chunks read so far, in order.
+    pub fn touched_chunks(&self) -> Vec<u64> {
+        self.touched.iter().copied().collect()
     }
 
     /// Applies a block from the persisted overlay (before mounting).
@@ -124,6 +142,9 @@ impl WebDisk {
     }
 
     fn read_base(&mut self, off: u64, buf: &mut [u8]) -> Result<(), BlockError> {
+        let chunk = wax_devices::block::CHUNK_SIZE;
+        let last = (off + buf.len().max(1) as u64 - 1) / chunk;
+        self.touched.extend(off / chunk..=last);
         let r = self.base.read_at(off, buf);
         if let Err(e) = &r {
             self.last_error = Some(e.to_string());

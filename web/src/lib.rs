@@ -23,7 +23,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wax_devices::block::{
-    resolve_chunk_url, ChunkManifest, ChunkedTransport, HttpDevice, HttpOptions, HttpTransport,
+    resolve_chunk_url, BlockError, ChunkManifest, ChunkedTransport, HttpDevice, HttpOptions,
+    HttpTransport,
 };
 use wax_devices::{MemStream, WinSize};
 use wax_kernel::ext2::Ext2Fs;
@@ -38,6 +39,9 @@ static ALLOC: alloc::WebAlloc = alloc::WebAlloc;
 impl<T: HttpTransport> Base for HttpDevice<T> {
     fn cached_bytes(&self) -> u64 {
         HttpDevice::cached_bytes(self)
+    }
+    fn preload(&mut self, chunk: u64, data: Vec<u8>) -> Result<bool, BlockError> {
+        HttpDevice::preload(self, chunk, data).map(|()| true)
     }
 }
 
@@ -372,6 +376,34 @@ impl Wax {
     #[wasm_bindgen(js_name = takeDiskError)]
     pub fn take_disk_error(&mut self) -> Option<String> {
         self.disk.borrow_mut().take_error()
+    }
+
+    /// Bytes per image chunk (the unit of `preload` and `touchedChunks`).
+    #[wasm_bindgen(getter, js_name = chunkSize)]
+    pub fn chunk_size(&self) -> u32 {
+        wax_devices::block::CHUNK_SIZE as u32
+    }
+
+    /// The image chunks read so far (to prefetch them at the next boot).
+    #[wasm_bindgen(js_name = touchedChunks)]
+    pub fn touched_chunks(&self) -> Vec<u32> {
+        let d = self.disk.borrow();
+        d.touched_chunks().into_iter().map(|c| c as u32).collect()
+    }
+
+    /// Caches image chunk `chunk` that the host fetched itself (in
+    /// parallel, before booting); counted as fetched.
+    pub fn preload(&mut self, chunk: u32, data: Vec<u8>) -> Result<(), String> {
+        let n = data.len() as u64;
+        let mut d = self.disk.borrow_mut();
+        match d.base_mut().preload(u64::from(chunk), data) {
+            Ok(true) => {
+                *self.fetched.borrow_mut() += n;
+                Ok(())
+            }
+            Ok(false) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        }
     }
 
     /// Blocks written since the last flush.

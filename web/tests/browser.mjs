@@ -80,11 +80,11 @@ async function command(page, line, expect, timeoutMs = 30000) {
 }
 
 async function waitPrompt(page, timeoutMs = 60000) {
-  await page.waitForFunction(() => window.waxTimeToPrompt !== undefined, null, { timeout: timeoutMs });
+  await page.waitForFunction(() => window.waxPromptStats !== undefined, null, { timeout: timeoutMs });
   return page.evaluate(() => ({
     ms: window.waxTimeToPrompt,
     fetched: window.waxStatus ? window.waxStatus.fetched : NaN,
-    phases: JSON.stringify(window.waxBoot.phases),
+    phases: JSON.stringify({ ...window.waxBoot.phases, ...window.waxPromptStats }),
   }));
 }
 
