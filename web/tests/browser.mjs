@@ -1,7 +1,10 @@
 // End-to-end test of the page in headless Chromium (Debian's chromium,
 // driven by npm's playwright-core) against `wax serve`.
 //
-//   node web/tests/browser.mjs [--wax PATH] [--image FILE] [--out DIR]
+//   node web/tests/browser.mjs [--wax PATH] [--image FILE] [--out DIR] [--site DIR]
+//
+// --site DIR serves an export (`wax serve --export DIR`) as a static host
+// would (`wax serve --dir DIR`) instead of the app and the image.
 //
 // Steps run in order on one browser profile (persistence needs the
 // reloads); each prints ok or FAIL with what it saw. Exits 1 if any
@@ -37,7 +40,8 @@ async function step(name, fn) {
 
 function serve(addr = '127.0.0.1:0') {
   return new Promise((resolveUrl, reject) => {
-    const p = spawn(waxBin, ['serve', '--addr', addr, '--app', join(repo, 'web/dist'), '--image', image], {
+    const what = args.site ? ['--dir', args.site] : ['--app', join(repo, 'web/dist'), '--image', image];
+    const p = spawn(waxBin, ['serve', '--addr', addr, ...what], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     p.on('error', reject);
