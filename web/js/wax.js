@@ -39,6 +39,7 @@ export class Wax {
       this.onDownloadRequest(data);
       return true;
     });
+    this.term.attachCustomKeyEventHandler((e) => this.clipboardKey(e));
     this.term.onData((d) => this.send({ type: 'input', data: d }));
     this.term.onBinary((d) => this.send({ type: 'input', data: Uint8Array.from(d, (c) => c.charCodeAt(0)) }));
     this.term.onResize(({ rows, cols }) => this.send({ type: 'resize', rows, cols }));
@@ -186,5 +187,21 @@ export class Wax {
 
   focus() {
     this.term.focus();
+  }
+
+  /**
+   * Ctrl+Shift+C copies the selection and Ctrl+Shift+V pastes, as in
+   * terminal emulators (plain Ctrl+C is ^C for the guest). The browser
+   * pastes by itself on Ctrl+Shift+V (and Ctrl+V, the context menu); the
+   * terminal only must not turn the key into a control character.
+   */
+  clipboardKey(e) {
+    if (!e.ctrlKey || !e.shiftKey || (e.code !== 'KeyC' && e.code !== 'KeyV')) return true;
+    if (e.type === 'keydown' && e.code === 'KeyC') {
+      e.preventDefault(); // not the browser's element inspector
+      const text = this.term.getSelection();
+      if (text && navigator.clipboard) navigator.clipboard.writeText(text).catch(() => {});
+    }
+    return false;
   }
 }

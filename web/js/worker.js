@@ -181,10 +181,21 @@ function installTools() {
 
 // ---- the run loop ----
 
+// A zero-delay turn goes through a MessageChannel: setTimeout(0) is
+// clamped to 4 ms once nested, which would idle the guest ~12% of the time.
+const turn = new MessageChannel();
+turn.port1.onmessage = () => {
+  scheduled = false;
+  loop();
+};
+
 function schedule(ms) {
   if (scheduled || exited) return;
   scheduled = true;
-  if (timer !== null) clearTimeout(timer);
+  if (ms <= 0) {
+    turn.port2.postMessage(null);
+    return;
+  }
   timer = setTimeout(() => {
     timer = null;
     scheduled = false;
@@ -192,6 +203,7 @@ function schedule(ms) {
   }, ms);
 }
 
+/** Runs the guest now (input arrived), instead of at the idle timer. */
 function wake() {
   if (timer !== null) {
     clearTimeout(timer);

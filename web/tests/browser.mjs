@@ -216,6 +216,20 @@ async function run(page, url, server) {
     await page.keyboard.press('Enter');
     await command(page, 'echo repl-done', /\nrepl-done\s*\n/, 10000);
   });
+  await step('copy and paste with Ctrl+Shift+C/V', async () => {
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
+    await page.evaluate(() => navigator.clipboard.writeText('echo pasted-$((3*3))'));
+    await page.click('#term');
+    await page.keyboard.press('Control+Shift+V');
+    await page.keyboard.press('Enter');
+    await waitFor(page, /\npasted-9\s*\n/, 10000);
+    await page.evaluate(() => window.wax.term.selectAll());
+    await page.keyboard.press('Control+Shift+C');
+    await page.waitForFunction(async () => (await navigator.clipboard.readText()).includes('pasted-9'), null, {
+      timeout: 5000,
+    });
+    await page.evaluate(() => window.wax.term.clearSelection());
+  });
   await step('an uploaded file arrives in /root', async () => {
     await page.setInputFiles('#file', { name: 'up.txt', mimeType: 'text/plain', buffer: Buffer.from('uploaded-1234\n') });
     await page.waitForFunction(() => /Uploaded up\.txt/.test(document.getElementById('notice').textContent));
@@ -232,12 +246,16 @@ async function run(page, url, server) {
     }
   });
   await step('a written file survives a reload', async () => {
-    const gen = await page.evaluate(() => window.waxSaved || 0);
+    let gen = await page.evaluate(() => window.waxSaved || 0);
     await command(page, 'echo persist-$((6*7)) > /root/keep.txt; sync; echo written', /\nwritten\s*\n/);
+    await savedAfter(page, gen);
+    // Without sync: saved after a short idle.
+    gen = await page.evaluate(() => window.waxSaved || 0);
+    await command(page, 'echo idle-$((5*5)) > /root/idle.txt; echo written2', /\nwritten2\s*\n/);
     await savedAfter(page, gen);
     await page.reload();
     const { ms, phases } = await waitPrompt(page);
-    await command(page, 'cat /root/keep.txt', /\npersist-42\s*\n/);
+    await command(page, 'cat /root/keep.txt /root/idle.txt', /\npersist-42\s*\nidle-25\s*\n/);
     return `reload to prompt ${(ms / 1000).toFixed(2)} s, phases ${phases}`;
   });
   await page.screenshot({ path: join(outDir, 'terminal.png') });
