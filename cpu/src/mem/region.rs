@@ -27,6 +27,14 @@ pub const MAX_LEN: u64 = {
     }
 };
 
+// Machine addresses are u32, regions are whole pages, and the length must
+// fit the host's usize (checked when the crate is built for each target).
+const _: () = assert!(
+    MAX_LEN <= 1 << 32
+        && MAX_LEN.is_multiple_of(REGION_ALIGN as u64)
+        && MAX_LEN <= usize::MAX as u64
+);
+
 /// The start of `start..start+n` as an index, if that range lies inside
 /// `0..len`. Checked arithmetic: on a 32-bit host `start + n` can wrap
 /// past `usize::MAX` and would otherwise pass as a small end.
@@ -268,8 +276,6 @@ mod tests {
 
     #[test]
     fn largest_region_fits_the_host() {
-        assert!(MAX_LEN <= 1 << 32);
-        assert_eq!(MAX_LEN % REGION_ALIGN as u64, 0);
         let len = usize::try_from(MAX_LEN).expect("MAX_LEN fits usize");
         assert_eq!(host_layout(len).size(), len + REGION_ALIGN);
         if usize::BITS == 32 {
