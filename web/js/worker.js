@@ -310,7 +310,8 @@ function report(st) {
 // ---- messages from the page ----
 
 const handlers = {
-  boot: (m) => boot(m),
+  boot: (m) =>
+    boot(m).catch((e) => post({ type: 'fatal', text: `The emulator failed to start: ${e && e.message ? e.message : e}` })),
   input: (m) => {
     wax.input(typeof m.data === 'string' ? new TextEncoder().encode(m.data) : m.data);
     wake();

@@ -6,7 +6,9 @@
 //
 // PROGRAM is a guest path inside the ext2 image FILE (writes are kept in
 // memory and discarded, as `wax run --image` does). The guest's stdio is
-// this process's; the exit status follows `wax run`: the guest's status,
+// this process's, and fstat shows the guest what each descriptor is (a
+// pipe, a file; a terminal shows as a character device: no terminal is
+// passed through); the exit status follows `wax run`: the guest's status,
 // 128 + N when signal N killed it, 125 when the image cannot be used,
 // 126 when the program cannot be executed, 127 when it does not exist.
 // Needs scripts/build-web.sh (it loads web/dist/pkg).
@@ -74,6 +76,19 @@ function fileHost() {
   };
 }
 
+/** What descriptor `fd` is, for the guest's fstat (see StdStream in web/src/host.rs). */
+function kindOf(fd) {
+  try {
+    const st = fstatSync(fd);
+    if (st.isFile()) return `file:${st.size}`;
+    if (st.isCharacterDevice()) return 'chardev';
+    if (st.isSocket()) return 'socket';
+  } catch {
+    // closed: a pipe is the closest
+  }
+  return 'pipe';
+}
+
 function writeAll(fd, bytes) {
   let done = 0;
   while (done < bytes.length) {
@@ -116,7 +131,7 @@ async function main() {
   }
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
   try {
-    wax.bootProgram(o.program, env, '/', o.memoryMb);
+    wax.bootProgram(o.program, env, [0, 1, 2].map(kindOf), '/', o.memoryMb);
   } catch (e) {
     process.stderr.write(`wax: ${e}\n`);
     return wax.exitCode;

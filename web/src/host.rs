@@ -18,7 +18,9 @@ use std::rc::Rc;
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wax_devices::block::{HttpResponse, HttpTransport};
-use wax_devices::{Clock, Console, Entropy, StreamError, Timespec, WinSize};
+use wax_devices::{
+    Clock, Console, Entropy, MemStream, Stream, StreamError, StreamKind, Timespec, WinSize,
+};
 
 #[wasm_bindgen]
 extern "C" {
@@ -148,5 +150,45 @@ impl Console for WebConsole {
     }
     fn winsize(&mut self) -> WinSize {
         self.0.borrow().size
+    }
+}
+
+/// One of the guest's stdio streams when it has no console (the Node
+/// runner): bytes in memory that the host moves, reported to the guest as
+/// the kind of file the host's descriptor is, so the guest buffers its
+/// output as it would natively (as `wax run` does).
+#[derive(Default)]
+pub struct StdStream {
+    pub data: MemStream,
+    pub kind: Option<StreamKind>,
+}
+
+impl StdStream {
+    /// "pipe", "file:SIZE", "chardev" (a terminal too: the runner passes
+    /// no terminal through) or "socket"; anything else is a pipe.
+    pub fn parse_kind(s: &str) -> StreamKind {
+        match s.split_once(':') {
+            Some(("file", n)) => StreamKind::File {
+                size: n.parse().unwrap_or(0),
+            },
+            _ if s == "chardev" => StreamKind::CharDevice,
+            _ if s == "socket" => StreamKind::Socket,
+            _ => StreamKind::Pipe,
+        }
+    }
+}
+
+impl Stream for StdStream {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, StreamError> {
+        self.data.read(buf)
+    }
+    fn write(&mut self, buf: &[u8]) -> Result<usize, StreamError> {
+        self.data.write(buf)
+    }
+    fn readable(&mut self) -> bool {
+        self.data.readable()
+    }
+    fn kind(&mut self) -> StreamKind {
+        self.kind.unwrap_or(StreamKind::Pipe)
     }
 }

@@ -18,7 +18,7 @@ pub mod files;
 pub mod host;
 
 use disk::{Base, SharedDisk, WebDisk};
-use host::{JsClock, JsEntropy, JsTransport, Term, WebConsole};
+use host::{JsClock, JsEntropy, JsTransport, StdStream, Term, WebConsole};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -26,7 +26,7 @@ use wax_devices::block::{
     resolve_chunk_url, BlockError, ChunkManifest, ChunkedTransport, HttpDevice, HttpOptions,
     HttpTransport,
 };
-use wax_devices::{MemStream, WinSize};
+use wax_devices::WinSize;
 use wax_kernel::ext2::Ext2Fs;
 use wax_kernel::vfs::lookup::open_program;
 use wax_kernel::Errno;
@@ -60,9 +60,9 @@ pub enum Run {
 /// The guest's stdio when it has no console (the Node runner).
 #[derive(Clone, Default)]
 struct Stdio {
-    stdin: Rc<RefCell<MemStream>>,
-    stdout: Rc<RefCell<MemStream>>,
-    stderr: Rc<RefCell<MemStream>>,
+    stdin: Rc<RefCell<StdStream>>,
+    stdout: Rc<RefCell<StdStream>>,
+    stderr: Rc<RefCell<StdStream>>,
 }
 
 #[wasm_bindgen]
@@ -231,14 +231,16 @@ impl Wax {
 
     /// Mounts the disk and starts `argv[0]` (a guest path) with plain
     /// stdio streams and the environment `env` ("NAME=value"), as
-    /// `wax run --image` does. On failure `exitCode` says what `wax run`
-    /// would exit with: 125 (the image), 126 (cannot execute), 127 (no
-    /// such program).
+    /// `wax run --image` does. `kinds` says what the host's descriptors
+    /// 0-2 are (see [`StdStream::parse_kind`]). On failure `exitCode` says
+    /// what `wax run` would exit with: 125 (the image), 126 (cannot
+    /// execute), 127 (no such program).
     #[wasm_bindgen(js_name = bootProgram)]
     pub fn boot_program(
         &mut self,
         argv: Vec<String>,
         env: Vec<String>,
+        kinds: Vec<String>,
         cwd: &str,
         memory_mb: u32,
     ) -> Result<(), String> {
@@ -246,6 +248,12 @@ impl Wax {
         let prog = argv.first().ok_or("no program given")?.clone();
         let mut fs = self.mount()?;
         let stdio = Stdio::default();
+        for (s, k) in [&stdio.stdin, &stdio.stdout, &stdio.stderr]
+            .into_iter()
+            .zip(&kinds)
+        {
+            s.borrow_mut().kind = Some(StdStream::parse_kind(k));
+        }
         let mut kernel = self.make_kernel(&fs, memory_mb, &stdio);
         let (mut file, size, exe_path) = open_program(&mut fs, prog.as_bytes()).map_err(|e| {
             self.exit_code = if e == Errno::ENOENT { 127 } else { 126 };
@@ -322,7 +330,7 @@ impl Wax {
     /// Bytes typed on the terminal, or written to the program's stdin.
     pub fn input(&mut self, bytes: &[u8]) {
         match &self.stdio {
-            Some(s) => s.stdin.borrow_mut().input.extend(bytes),
+            Some(s) => s.stdin.borrow_mut().data.input.extend(bytes),
             None => self.term.borrow_mut().input.extend(bytes),
         }
     }
@@ -331,7 +339,7 @@ impl Wax {
     #[wasm_bindgen(js_name = closeInput)]
     pub fn close_input(&mut self) {
         if let Some(s) = &self.stdio {
-            s.stdin.borrow_mut().eof = true;
+            s.stdin.borrow_mut().data.eof = true;
         }
     }
 
@@ -348,7 +356,7 @@ impl Wax {
     #[wasm_bindgen(js_name = takeOutput)]
     pub fn take_output(&mut self) -> Vec<u8> {
         match &self.stdio {
-            Some(s) => std::mem::take(&mut s.stdout.borrow_mut().output),
+            Some(s) => std::mem::take(&mut s.stdout.borrow_mut().data.output),
             None => std::mem::take(&mut self.term.borrow_mut().output),
         }
     }
@@ -357,7 +365,7 @@ impl Wax {
     #[wasm_bindgen(js_name = takeStderr)]
     pub fn take_stderr(&mut self) -> Vec<u8> {
         match &self.stdio {
-            Some(s) => std::mem::take(&mut s.stderr.borrow_mut().output),
+            Some(s) => std::mem::take(&mut s.stderr.borrow_mut().data.output),
             None => Vec::new(),
         }
     }
