@@ -10,10 +10,16 @@
 #   debootstrap    builds the Debian i386 root filesystems (disk-images/)
 #   e2fsprogs      mke2fs -d and e2fsck for the ext2 images
 #   tmux           interactive terminal tests
+#   chromium       headless browser tests of the web app (web/tests/browser.mjs)
 #   rustfmt, clippy          scripts/test.sh checks formatting and lints
 #   wasm32-unknown-unknown   the browser build (web/, scripts/test-wasm.sh)
 #   wasm32-wasip1            unit tests on a 32-bit wasm engine: Node's WASI
 #                            runs them (scripts/test-wasm.sh)
+#   wasm-bindgen-cli 0.2.130 the JS glue of the web app (pinned: it must match
+#                            the wasm-bindgen crate in web/Cargo.toml exactly)
+#   web/node_modules         npm ci: xterm.js, esbuild, playwright-core,
+#                            fake-indexeddb (web/package-lock.json)
+#   web/dist                 the built web app (scripts/build-web.sh)
 #   busybox-static:i386      a real static i386 program for tests and demos,
 #                            unpacked into build/busybox/bin/busybox
 #   Debian i386 roots and images   build/roots/{test,default} and
@@ -22,7 +28,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build="$repo/build"
-packages=(gcc-multilib qemu-user debootstrap e2fsprogs tmux)
+packages=(gcc-multilib qemu-user debootstrap e2fsprogs tmux chromium)
 
 say() { printf '==> %s\n' "$*"; }
 
@@ -92,6 +98,24 @@ for target in wasm32-unknown-unknown wasm32-wasip1; do
 	fi
 done
 
+bindgen_version=0.2.130
+if wasm-bindgen --version 2>/dev/null | grep -q " $bindgen_version\$"; then
+	say "wasm-bindgen-cli $bindgen_version already installed"
+else
+	# --locked fails against some registry mirrors; the version pin is exact.
+	say "cargo install wasm-bindgen-cli --version $bindgen_version (a few minutes)"
+	cargo install wasm-bindgen-cli --version "$bindgen_version"
+fi
+
+# node_modules/.wax-lock is the lock file the last npm ci installed.
+if cmp -s "$repo/web/package-lock.json" "$repo/web/node_modules/.wax-lock"; then
+	say "web/node_modules up to date"
+else
+	say "npm ci in web/"
+	(cd "$repo/web" && npm ci --no-audit --no-fund)
+	cp "$repo/web/package-lock.json" "$repo/web/node_modules/.wax-lock"
+fi
+
 busybox="$build/busybox/bin/busybox"
 if [ -x "$busybox" ]; then
 	say "busybox already at $busybox"
@@ -131,5 +155,8 @@ for recipe in test default; do
 		"$repo/disk-images/mkimage.sh" "$recipe" "$img"
 	fi
 done
+
+say "building the web app (scripts/build-web.sh)"
+"$repo/scripts/build-web.sh"
 
 say "setup done"

@@ -3,13 +3,14 @@
 #
 #  1. The release build of wax-web for wasm32-unknown-unknown: a linked
 #     module (the overflow lint on `1 << 32` as a 32-bit usize, for one,
-#     fires only when code is generated). Node then instantiates it and
-#     calls its self-test, which runs an i386 program through the kernel.
+#     fires only when code is generated). scripts/test-web.sh runs that
+#     module in Node and in Chromium.
 #  2. The unit tests of the CPU, the kernel and the devices compiled for
 #     wasm32-wasip1 and run under Node's WASI (scripts/wasi-run.mjs, set as
 #     that target's runner in .cargo/config.toml), where usize is 32 bits.
 #     wasm32 aborts on panic, so the first failing test ends its binary;
-#     --nocapture keeps its panic message in the log.
+#     --nocapture keeps its panic message in the log. The kernel's
+#     `selftest` runs a whole i386 program there.
 #
 # Needs the rust targets wasm32-unknown-unknown and wasm32-wasip1 and
 # node >= 20 (scripts/setup.sh).
@@ -20,23 +21,6 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "cargo build --release --target wasm32-unknown-unknown -p wax-web"
 cargo build --release --target wasm32-unknown-unknown -p wax-web
-
-target_dir=$(cargo metadata --format-version 1 --no-deps |
-	node -e 'let s = ""; process.stdin.on("data", d => s += d).on("end", () => console.log(JSON.parse(s).target_directory))')
-module="$target_dir/wasm32-unknown-unknown/release/wax_web.wasm"
-
-step "node: instantiate $module and run wax_selftest"
-node --input-type=module - "$module" <<'JS'
-import { readFile } from "node:fs/promises";
-const path = process.argv[2];
-const { instance } = await WebAssembly.instantiate(await readFile(path), {});
-const failed = instance.exports.wax_selftest();
-if (failed !== 0) {
-	console.error(`wax_selftest failed at step ${failed} (see web/src/lib.rs)`);
-	process.exit(1);
-}
-console.log("wax_selftest: ok");
-JS
 
 step "cargo test --release --lib --target wasm32-wasip1 -p wax-cpu -p wax-kernel -p wax-devices"
 cargo test --release --lib --target wasm32-wasip1 -p wax-cpu -p wax-kernel -p wax-devices \

@@ -166,6 +166,8 @@ pub struct Kernel {
     pub(crate) rlimits: crate::process::Rlimits,
     /// CPU time of every guest thread since boot (`cputime.rs`).
     pub(crate) cpu_total: crate::cputime::CpuTime,
+    /// Guest instructions run since boot, all processes (host statistics).
+    executed: u64,
 }
 
 impl Kernel {
@@ -226,6 +228,7 @@ impl Kernel {
             pollctx: Default::default(),
             ttys,
             last_tsc: 0,
+            executed: 0,
         }
     }
 
@@ -471,6 +474,7 @@ impl Kernel {
             };
             let user_end = self.charge(t, Mode::User, start);
             mark = Some(user_end);
+            self.executed += r.executed;
             left = left.saturating_sub(r.executed);
             let th = &mut self.threads[t];
             th.slice = th.slice.saturating_sub(r.executed);
@@ -613,6 +617,11 @@ impl Kernel {
     /// Bytes of machine memory.
     pub(crate) fn machine_bytes(&self) -> u64 {
         self.memory
+    }
+
+    /// Statistics for diagnostics: guest instructions run since boot.
+    pub fn instructions(&self) -> u64 {
+        self.executed
     }
 
     /// Statistics for diagnostics: frames of machine memory in use.

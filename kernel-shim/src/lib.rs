@@ -35,6 +35,8 @@ pub mod pipe;
 pub mod process;
 pub mod readiness;
 pub mod sched;
+#[cfg(test)]
+mod selftest;
 pub mod sigdeliver;
 pub mod sigframe;
 pub mod signal;

@@ -15,6 +15,7 @@
 
 pub mod dev;
 pub mod lock;
+pub mod lookup;
 #[cfg(test)]
 pub mod memfs;
 pub mod path;

@@ -1,0 +1,333 @@
+//! The browser's disk: a read-only base image (streamed over HTTP) under
+//! an overlay of written blocks that the host keeps in IndexedDB.
+//!
+//! Writes land in the overlay and are marked dirty. A device flush (the
+//! ext2 driver's sync: the guest's `sync` or `fsync`, its periodic
+//! writeback, or the host's sync after a short idle) snapshots every dirty
+//! block into `pending`: the blocks that bring the persisted copy to the
+//! device's state as of that flush. The host takes `pending` as one batch
+//! and stores it in one IndexedDB transaction, which commits entirely or
+//! not at all; if it fails (quota, a closed tab), the batch is given back
+//! and nothing is lost. So the persisted overlay always equals the device
+//! at some flush: a consistent file system.
+//!
+//! Invariant: for every block in `pending`, the data is the block's
+//! content at the latest flush that included it; a block written after
+//! that flush is also in `dirty`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use wax_devices::block::{check_range, BlockDevice, BlockError};
+
+/// Overlay granularity: the ext2 images' block size.
+pub const BLOCK: usize = 4096;
+/// Bytes of one record in a batch: block number (u32, little-endian),
+/// then the block.
+pub const RECORD: usize = 4 + BLOCK;
+/// Bytes of the base that identify it (the superblock area).
+const FINGERPRINT_BYTES: usize = 64 * 1024;
+
+/// What the disk needs from its base besides the block device: the
+/// streaming statistics the status line shows.
+pub trait Base: BlockDevice {
+    /// Bytes of the image held in memory.
+    fn cached_bytes(&self) -> u64 {
+        0
+    }
+    /// Caches a [`wax_devices::block::CHUNK_SIZE`] chunk the host fetched
+    /// itself; false if this base has no cache for it.
+    fn preload(&mut self, _chunk: u64, _data: Vec<u8>) -> Result<bool, BlockError> {
+        Ok(false)
+    }
+}
+
+pub struct WebDisk {
+    base: Box<dyn Base>,
+    blocks: HashMap<u64, Box<[u8]>>,
+    dirty: BTreeSet<u64>,
+    pending: BTreeMap<u64, Box<[u8]>>,
+    fingerprint: u64,
+    /// The last failure to read the base, for the host to show (the guest
+    /// only sees EIO).
+    last_error: Option<String>,
+    /// Which base chunks were read, so the host can prefetch them at the
+    /// next boot.
+    touched: BTreeSet<u64>,
+}
+
+impl WebDisk {
+    pub fn new(mut base: Box<dyn Base>) -> Result<WebDisk, BlockError> {
+        let n = FINGERPRINT_BYTES.min(base.size() as usize);
+        let mut head = vec![0u8; n];
+        base.read_at(0, &mut head)?;
+        let fingerprint = fnv(&head) ^ base.size().rotate_left(32);
+        Ok(WebDisk {
+            base,
+            blocks: HashMap::new(),
+            dirty: BTreeSet::new(),
+            pending: BTreeMap::new(),
+            fingerprint,
+            last_error: None,
+            touched: BTreeSet::new(),
+        })
+    }
+
+    /// Identifies the base image, so an overlay saved for another image is
+    /// never applied to this one.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    pub fn base(&self) -> &dyn Base {
+        self.base.as_ref()
+    }
+
+    pub fn base_mut(&mut self) -> &mut dyn Base {
+        self.base.as_mut()
+    }
+
+    /// The base chunks read so far, in order.
+    pub fn touched_chunks(&self) -> Vec<u64> {
+        self.touched.iter().copied().collect()
+    }
+
+    /// Applies a block from the persisted overlay (before mounting).
+    pub fn load_block(&mut self, block: u64, data: &[u8]) -> Result<(), BlockError> {
+        if data.len() != BLOCK || (block + 1) * BLOCK as u64 > self.base.size() {
+            return Err(BlockError::Overlay(format!(
+                "saved block {block} ({} bytes) does not fit the image",
+                data.len()
+            )));
+        }
+        self.blocks.insert(block, data.into());
+        Ok(())
+    }
+
+    /// Blocks written since the last flush.
+    pub fn dirty_count(&self) -> usize {
+        self.dirty.len()
+    }
+
+    /// Blocks flushed but not yet persisted.
+    pub fn pending_count(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Blocks in the overlay.
+    pub fn overlay_count(&self) -> usize {
+        self.blocks.len()
+    }
+
+    /// Takes every pending block as one batch of [`RECORD`]s.
+    pub fn take_pending(&mut self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.pending.len() * RECORD);
+        for (block, data) in std::mem::take(&mut self.pending) {
+            out.extend_from_slice(&(block as u32).to_le_bytes());
+            out.extend_from_slice(&data);
+        }
+        out
+    }
+
+    /// Returns a batch that could not be persisted; blocks flushed again
+    /// since it was taken keep their newer data.
+    pub fn give_back(&mut self, batch: &[u8]) {
+        for rec in batch.chunks_exact(RECORD) {
+            let block = u64::from(u32::from_le_bytes([rec[0], rec[1], rec[2], rec[3]]));
+            self.pending.entry(block).or_insert_with(|| rec[4..].into());
+        }
+    }
+
+    /// Takes the last base read failure, if any since the last call.
+    pub fn take_error(&mut self) -> Option<String> {
+        self.last_error.take()
+    }
+
+    fn read_base(&mut self, off: u64, buf: &mut [u8]) -> Result<(), BlockError> {
+        let chunk = wax_devices::block::CHUNK_SIZE;
+        let last = (off + buf.len().max(1) as u64 - 1) / chunk;
+        self.touched.extend(off / chunk..=last);
+        let r = self.base.read_at(off, buf);
+        if let Err(e) = &r {
+            self.last_error = Some(e.to_string());
+        }
+        r
+    }
+
+    /// The block's current content: overlay, else base.
+    fn block(&mut self, block: u64) -> Result<&mut Box<[u8]>, BlockError> {
+        if !self.blocks.contains_key(&block) {
+            let mut data = vec![0u8; BLOCK];
+            self.read_base(block * BLOCK as u64, &mut data)?;
+            self.blocks.insert(block, data.into());
+        }
+        Ok(self.blocks.get_mut(&block).expect("inserted above"))
+    }
+
+    /// Splits `off..off+len` into (block, offset in block, length, offset
+    /// in buffer) pieces.
+    fn pieces(off: u64, len: usize) -> impl Iterator<Item = (u64, usize, usize, usize)> {
+        let mut done = 0;
+        std::iter::from_fn(move || {
+            if done >= len {
+                return None;
+            }
+            let pos = off + done as u64;
+            let at = (pos % BLOCK as u64) as usize;
+            let n = (BLOCK - at).min(len - done);
+            let piece = (pos / BLOCK as u64, at, n, done);
+            done += n;
+            Some(piece)
+        })
+    }
+}
+
+impl BlockDevice for WebDisk {
+    fn size(&self) -> u64 {
+        // The image's tail past the last whole block is not addressable by
+        // the overlay; ext2 never uses it.
+        self.base.size() / BLOCK as u64 * BLOCK as u64
+    }
+
+    fn read_at(&mut self, off: u64, buf: &mut [u8]) -> Result<(), BlockError> {
+        check_range(off, buf.len(), self.size())?;
+        for (block, at, n, from) in Self::pieces(off, buf.len()) {
+            match self.blocks.get(&block) {
+                Some(d) => buf[from..from + n].copy_from_slice(&d[at..at + n]),
+                None => {
+                    self.read_base(block * BLOCK as u64 + at as u64, &mut buf[from..from + n])?
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn write_at(&mut self, off: u64, buf: &[u8]) -> Result<(), BlockError> {
+        check_range(off, buf.len(), self.size())?;
+        for (block, at, n, from) in Self::pieces(off, buf.len()) {
+            self.block(block)?[at..at + n].copy_from_slice(&buf[from..from + n]);
+            self.dirty.insert(block);
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), BlockError> {
+        for block in std::mem::take(&mut self.dirty) {
+            let data = self.blocks[&block].clone();
+            self.pending.insert(block, data);
+        }
+        Ok(())
+    }
+}
+
+/// The disk shared between the file system (which owns a device) and the
+/// host API (which persists it).
+#[derive(Clone)]
+pub struct SharedDisk(pub std::rc::Rc<std::cell::RefCell<WebDisk>>);
+
+impl BlockDevice for SharedDisk {
+    fn size(&self) -> u64 {
+        self.0.borrow().size()
+    }
+    fn read_at(&mut self, off: u64, buf: &mut [u8]) -> Result<(), BlockError> {
+        self.0.borrow_mut().read_at(off, buf)
+    }
+    fn write_at(&mut self, off: u64, buf: &[u8]) -> Result<(), BlockError> {
+        self.0.borrow_mut().write_at(off, buf)
+    }
+    fn flush(&mut self) -> Result<(), BlockError> {
+        self.0.borrow_mut().flush()
+    }
+}
+
+fn fnv(b: &[u8]) -> u64 {
+    b.iter().fold(0xcbf2_9ce4_8422_2325, |h, &x| {
+        (h ^ u64::from(x)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wax_devices::block::MemDevice;
+
+    impl Base for MemDevice {}
+
+    fn disk() -> WebDisk {
+        let img: Vec<u8> = (0..16 * BLOCK).map(|i| (i % 251) as u8).collect();
+        WebDisk::new(Box::new(MemDevice::new(img))).unwrap()
+    }
+
+    fn read(d: &mut WebDisk, off: u64, n: usize) -> Vec<u8> {
+        let mut b = vec![0; n];
+        d.read_at(off, &mut b).unwrap();
+        b
+    }
+
+    /// Applies a batch to a model of the persisted overlay.
+    fn persist(store: &mut BTreeMap<u64, Vec<u8>>, batch: &[u8]) {
+        for rec in batch.chunks_exact(RECORD) {
+            let b = u32::from_le_bytes(rec[..4].try_into().unwrap());
+            store.insert(u64::from(b), rec[4..].to_vec());
+        }
+    }
+
+    #[test]
+    fn writes_across_blocks_read_back_over_the_base() {
+        let mut d = disk();
+        let before = read(&mut d, 0, 16 * BLOCK);
+        d.write_at(4000, &[9; 300]).unwrap();
+        let after = read(&mut d, 0, 16 * BLOCK);
+        assert_eq!(after[4000..4300], [9; 300]);
+        assert_eq!(after[..4000], before[..4000]);
+        assert_eq!(after[4300..], before[4300..]);
+        assert_eq!(d.dirty_count(), 2);
+    }
+
+    #[test]
+    fn only_flushed_data_becomes_pending() {
+        let mut d = disk();
+        d.write_at(0, &[1; 10]).unwrap();
+        assert_eq!(d.take_pending(), Vec::<u8>::new());
+        d.flush().unwrap();
+        d.write_at(0, &[2; 10]).unwrap();
+        let batch = d.take_pending();
+        assert_eq!(batch.len(), RECORD);
+        assert_eq!(
+            batch[4..14],
+            [1; 10],
+            "the flushed state, not the later write"
+        );
+        assert_eq!(d.dirty_count(), 1);
+    }
+
+    #[test]
+    fn a_failed_batch_given_back_never_overrides_a_newer_flush() {
+        let mut d = disk();
+        d.write_at(0, &[1; 10]).unwrap();
+        d.write_at(BLOCK as u64, &[1; 10]).unwrap();
+        d.flush().unwrap();
+        let failed = d.take_pending();
+        d.write_at(0, &[3; 10]).unwrap();
+        d.flush().unwrap();
+        d.give_back(&failed);
+        let mut store = BTreeMap::new();
+        persist(&mut store, &d.take_pending());
+        assert_eq!(store[&0][..10], [3; 10]);
+        assert_eq!(store[&1][..10], [1; 10]);
+    }
+
+    #[test]
+    fn a_reloaded_overlay_shows_the_persisted_state() {
+        let mut d = disk();
+        d.write_at(5 * BLOCK as u64 + 7, b"hello").unwrap();
+        d.flush().unwrap();
+        let mut store = BTreeMap::new();
+        persist(&mut store, &d.take_pending());
+        let mut e = disk();
+        assert_eq!(e.fingerprint(), d.fingerprint());
+        for (b, data) in &store {
+            e.load_block(*b, data).unwrap();
+        }
+        assert_eq!(read(&mut e, 0, 16 * BLOCK), read(&mut d, 0, 16 * BLOCK));
+        assert!(e.load_block(99, &[0; BLOCK]).is_err());
+    }
+}
