@@ -309,7 +309,12 @@ fn create(k: &mut Kernel, start: &Location, path: &[u8], mode: u32) -> KResult<L
 
 /// The credentials of the calling process.
 pub(crate) fn cred(k: &mut Kernel) -> Cred {
-    Cred::new(k.uid, k.gid)
+    let c = &k.proc().cred;
+    Cred {
+        uid: c.fsuid,
+        gid: c.fsgid,
+        groups: c.groups.clone(),
+    }
 }
 
 /// The attributes of a node about to be created in `dir`: the umask
