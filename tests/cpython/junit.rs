@@ -18,8 +18,9 @@ pub enum Outcome {
     Fail,
 }
 
-/// Test id → outcome, for one run of one or more modules.
-pub type Results = BTreeMap<String, Outcome>;
+/// Test id → outcome and, for a failure or skip, the first line of its
+/// message (the exception, or the skip reason).
+pub type Results = BTreeMap<String, (Outcome, String)>;
 
 /// Parses a junit file's text.
 pub fn parse(xml: &str) -> Result<Results, String> {
@@ -32,7 +33,7 @@ pub fn parse(xml: &str) -> Result<Results, String> {
             None => format!("{previous} (next test, subtests failed)"),
         };
         let outcome = if case.attribute("name").is_none() {
-            Outcome::Fail
+            (Outcome::Fail, String::new())
         } else {
             outcome_of(case)
         };
@@ -42,20 +43,26 @@ pub fn parse(xml: &str) -> Result<Results, String> {
     Ok(out)
 }
 
-fn outcome_of(case: roxmltree::Node<'_, '_>) -> Outcome {
-    let has = |tag: &str| case.children().any(|c| c.has_tag_name(tag));
-    if has("failure") || has("error") || has("outcome") {
-        Outcome::Fail
-    } else if has("skipped") {
-        Outcome::Skip
+fn outcome_of(case: roxmltree::Node<'_, '_>) -> (Outcome, String) {
+    let child = |tag: &str| case.children().find(|c| c.has_tag_name(tag));
+    let first_line = |n: roxmltree::Node<'_, '_>| {
+        let text = n.attribute("message").or(n.text()).unwrap_or("");
+        text.trim().lines().last().unwrap_or("").to_string()
+    };
+    if let Some(n) = child("failure").or(child("error")) {
+        (Outcome::Fail, first_line(n))
+    } else if child("outcome").is_some() {
+        (Outcome::Fail, "unexpected success".into())
+    } else if let Some(n) = child("skipped") {
+        (Outcome::Skip, first_line(n))
     } else {
-        Outcome::Pass
+        (Outcome::Pass, String::new())
     }
 }
 
 /// How many tests passed, were skipped and failed.
 pub fn counts(r: &Results) -> [usize; 3] {
-    let n = |o| r.values().filter(|v| **v == o).count();
+    let n = |o| r.values().filter(|v| v.0 == o).count();
     [n(Outcome::Pass), n(Outcome::Skip), n(Outcome::Fail)]
 }
 
@@ -74,15 +81,16 @@ mod tests {
             <testcase name="test.m.A.xfail"><output type="E">expected</output></testcase>
         </testsuite></testsuites>"#;
         let r = parse(xml).unwrap();
-        assert_eq!(r["test.m.A.ok"], Outcome::Pass);
-        assert_eq!(r["test.m.A.skip"], Outcome::Skip);
-        assert_eq!(r["test.m.A.bad"], Outcome::Fail);
+        let o = |t: &str| r[t].0;
+        assert_eq!(o("test.m.A.ok"), Outcome::Pass);
+        assert_eq!(r["test.m.A.skip"], (Outcome::Skip, "no fr_FR".to_string()));
+        assert_eq!(r["test.m.A.bad"], (Outcome::Fail, "1 != 2".to_string()));
         assert_eq!(
-            r["test.m.A.bad (next test, subtests failed)"],
+            o("test.m.A.bad (next test, subtests failed)"),
             Outcome::Fail
         );
-        assert_eq!(r["test.m.A.err"], Outcome::Fail);
-        assert_eq!(r["test.m.A.xfail"], Outcome::Pass);
+        assert_eq!(o("test.m.A.err"), Outcome::Fail);
+        assert_eq!(o("test.m.A.xfail"), Outcome::Pass);
         assert_eq!(counts(&r), [2, 1, 3]);
     }
 

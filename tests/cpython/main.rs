@@ -186,18 +186,19 @@ fn ending(run: &Run) -> String {
 fn regressions(native: &Results, wax: &Results) -> (Vec<String>, Vec<(String, &'static str)>) {
     let mut new = Vec::new();
     let mut listed = Vec::new();
-    for (test, outcome) in native {
-        if *outcome != Outcome::Pass || wax.get(test) == Some(&Outcome::Pass) {
+    for (test, (outcome, _)) in native {
+        let under_wax = wax.get(test);
+        if *outcome != Outcome::Pass || under_wax.map(|w| w.0) == Some(Outcome::Pass) {
             continue;
         }
-        let got = match wax.get(test) {
-            Some(Outcome::Skip) => "skipped",
-            Some(Outcome::Fail) => "failed",
-            _ => "missing",
+        let got = match under_wax {
+            Some((Outcome::Skip, why)) => format!("skipped: {why}"),
+            Some((_, why)) => format!("failed: {why}"),
+            None => "missing".into(),
         };
         match known::reason(test) {
             Some(why) => listed.push((format!("{test} ({got})"), why)),
-            None => new.push(format!("{test} ({got} under wax)")),
+            None => new.push(format!("{test} ({got})")),
         }
     }
     (new, listed)
@@ -214,9 +215,9 @@ fn stale_known(native: &Results, wax: &Results) -> Vec<&'static str> {
                 .filter(|t| *t == id || (id.ends_with('.') && t.starts_with(id)))
                 .collect();
             !covered.is_empty()
-                && covered
-                    .iter()
-                    .all(|t| native[*t] != Outcome::Pass || wax.get(*t) == Some(&Outcome::Pass))
+                && covered.iter().all(|t| {
+                    native[*t].0 != Outcome::Pass || wax.get(*t).map(|w| w.0) == Some(Outcome::Pass)
+                })
         })
         .collect()
 }

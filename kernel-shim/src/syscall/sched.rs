@@ -19,9 +19,9 @@ const SCHED_DEADLINE: u32 = 6;
 const SCHED_RESET_ON_FORK: u32 = 0x4000_0000;
 /// RR_TIMESLICE: 100 ms.
 const RR_SLICE_NS: i128 = 100_000_000;
-/// What sched_rr_get_interval reports for the fair class: one 4 ms tick
-/// (Wax's slices count instructions, not time).
-const FAIR_SLICE_NS: i128 = 4_000_000;
+/// What sched_rr_get_interval reports for the fair class: 0, as current
+/// (EEVDF) kernels do; Wax's own slices count instructions, not time.
+const FAIR_SLICE_NS: i128 = 0;
 
 /// A thread's policy, static priority and reset-on-fork flag.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -152,8 +152,8 @@ pub fn sys_sched_setparam(k: &mut Kernel, a: &Args) -> SysResult {
 fn rr_get_interval(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     let t = target(k, a[0])?;
     let ns = match k.threads[t].sched.policy {
-        SCHED_FIFO => 0,
         SCHED_RR => RR_SLICE_NS,
+        SCHED_FIFO => 0,
         _ => FAIR_SLICE_NS,
     };
     let ts = Timespec::from_nanos(ns);

@@ -261,6 +261,8 @@ rows! {
     330 dup3 => fs::sys_dup3, [Fd, Fd, OFlags];
     331 pipe2 => process::sys_pipe2, [Ptr, OFlags];
     332 inotify_init1 => event::sys_inotify_init1, [X];
+    333 preadv => fs::sys_preadv, [Fd, Ptr, I, U, U];
+    334 pwritev => fs::sys_pwritev, [Fd, Ptr, I, U, U];
     335 rt_tgsigqueueinfo => signal::sys_rt_tgsigqueueinfo, [I, I, Sig, Ptr];
     337 recvmmsg => net::sys_recvmmsg, [Fd, Ptr, U, X, Ptr];
     340 prlimit64 => misc::sys_prlimit64, [I, I, Ptr, Ptr];
@@ -268,6 +270,7 @@ rows! {
     345 sendmmsg => net::sys_sendmmsg, [Fd, Ptr, U, X];
     353 renameat2 => fsmeta::sys_renameat2, [AtFd, Path, AtFd, Path, X];
     355 getrandom => misc::sys_getrandom, [Ptr, U, X];
+    356 memfd_create => fs::sys_memfd_create, [Path, X];
     358 execveat => process::sys_execveat, [AtFd, Path, Ptr, Ptr, X];
     359 socket => net::sys_socket, [I, I, I];
     360 socketpair => net::sys_socketpair, [I, I, I, Ptr];
@@ -286,6 +289,8 @@ rows! {
     373 shutdown => net::sys_shutdown, [Fd, I];
     376 mlock2 => misc::sys_ok, [X, U, X];
     377 copy_file_range => splice::sys_copy_file_range, [Fd, Ptr, Fd, Ptr, U, X];
+    378 preadv2 => fs::sys_preadv2, [Fd, Ptr, I, U, U, X];
+    379 pwritev2 => fs::sys_pwritev2, [Fd, Ptr, I, U, U, X];
     383 statx => fsmeta::sys_statx, [AtFd, Path, X, X, Ptr];
     386 rseq => misc::sys_enosys, [Ptr, U, X, X];
     403 clock_gettime64 => time::sys_clock_gettime64, [Clock, Ptr];
