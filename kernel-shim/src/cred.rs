@@ -84,7 +84,7 @@ impl Creds {
     pub fn setreuid(&self, r: u32, e: u32) -> Option<Creds> {
         let ok_r = r == KEEP || r == self.ruid || r == self.euid;
         let ok_e = e == KEEP || [self.ruid, self.euid, self.suid].contains(&e);
-        if !self.privileged() && !(ok_r && ok_e) {
+        if !(self.privileged() || ok_r && ok_e) {
             return None;
         }
         let mut c = self.clone();
@@ -100,7 +100,7 @@ impl Creds {
     pub fn setregid(&self, r: u32, e: u32) -> Option<Creds> {
         let ok_r = r == KEEP || r == self.rgid || r == self.egid;
         let ok_e = e == KEEP || [self.rgid, self.egid, self.sgid].contains(&e);
-        if !self.privileged() && !(ok_r && ok_e) {
+        if !(self.privileged() || ok_r && ok_e) {
             return None;
         }
         let mut c = self.clone();

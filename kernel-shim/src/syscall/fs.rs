@@ -1065,3 +1065,31 @@ fn sendfile(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     }
     Ok(w)
 }
+
+/// sync_file_range(fd, off_lo, off_hi, n_lo, n_hi, flags) on i386. A
+/// request that writes pages out (SYNC_FILE_RANGE_WRITE) syncs the whole
+/// file, a superset of the range; waiting alone has nothing to wait for.
+pub fn sys_sync_file_range(k: &mut Kernel, a: &Args) -> SysResult {
+    const WAIT_BEFORE: u32 = 1;
+    const WRITE: u32 = 2;
+    const WAIT_AFTER: u32 = 4;
+    let off = (u64::from(a[2]) << 32 | u64::from(a[1])) as i64;
+    let len = (u64::from(a[4]) << 32 | u64::from(a[3])) as i64;
+    let flags = a[5];
+    if flags & !(WAIT_BEFORE | WRITE | WAIT_AFTER) != 0 || off < 0 || len < 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    if off.checked_add(len).is_none() {
+        return Err(Errno::EINVAL.into());
+    }
+    let file = k.proc().fds.file(a[0])?;
+    let mut f = file.borrow_mut();
+    match f.handle.as_mut() {
+        Some(h) if h.is_stream() => Err(Errno::ESPIPE.into()),
+        Some(h) if flags & WRITE != 0 => {
+            h.sync()?;
+            Ok(0)
+        }
+        _ => Ok(0),
+    }
+}

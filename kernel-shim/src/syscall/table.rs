@@ -245,6 +245,7 @@ rows! {
     309 ppoll => poll::sys_ppoll, [Ptr, U, Ptr, Ptr, U];
     311 set_robust_list => misc::sys_set_robust_list, [Ptr, U];
     313 splice => splice::sys_splice, [Fd, Ptr, Fd, Ptr, U, X];
+    314 sync_file_range => fs::sys_sync_file_range, [Fd, U, U, U, U, X];
     315 tee => splice::sys_tee, [Fd, Fd, U, X];
     318 getcpu => sched::sys_getcpu, [Ptr, Ptr, Ptr];
     319 epoll_pwait => event::sys_epoll_pwait, [Fd, Ptr, I, I, Ptr, U];
