@@ -146,7 +146,9 @@ fn main() {
     std::process::exit(status);
 }
 
-/// Prints kernel warnings as "wax: ..." and strace lines as they are.
+/// Prints kernel warnings as "wax: ..." and strace lines as they are, on
+/// stderr; `wax_log` events (system calls Wax does not provide) go only to
+/// the file `WAX_LOG` names, so a guest's stderr stays the guest's.
 fn init_tracing() {
     use tracing_subscriber::fmt::{format::Writer, FmtContext, FormatEvent, FormatFields};
     use tracing_subscriber::registry::LookupSpan;
@@ -171,7 +173,7 @@ fn init_tracing() {
     }
     tracing_subscriber::fmt()
         .event_format(Plain)
-        .with_writer(std::io::stderr)
+        .with_writer(host::log::LogWriter::from_env())
         .init();
 }
 
@@ -343,6 +345,7 @@ fn launch(
         exe_path: program.exe_path,
         argv: args.program.iter().map(|a| a.as_bytes().to_vec()).collect(),
         envp: std::env::vars_os()
+            .filter(|(k, _)| k != host::log::WAX_LOG)
             .map(|(k, v)| [k.into_vec(), b"=".to_vec(), v.into_vec()].concat())
             .collect(),
         execfn: args.program[0].as_bytes().to_vec(),

@@ -8,8 +8,9 @@
 //! identical. How a command is run and compared is shared with
 //! tests/disk_corpus.rs: see tests/common/corpus.rs.
 //!
-//! Stderr is compared as it is: a "wax: unimplemented system call" note
-//! is a difference (the summary also lists them).
+//! Stderr is compared as it is, with wax's `WAX_LOG` notes appended: a
+//! "wax: unimplemented system call" note is a difference (the summary
+//! also lists them).
 //!
 //! The test prints one line per command with the native and the wax time,
 //! and the totals. Commands that differ because of a kernel gap are listed

@@ -297,6 +297,7 @@ impl Kernel {
             fds: self.console_fds(),
             cwd,
             umask: 0o022,
+            cred: crate::cred::Creds::new(self.uid, self.gid),
             actions: [signal::SigAction::default(); signal::NSIG as usize],
             rlimits: self.rlimits,
             exe,

@@ -16,6 +16,7 @@
 
 pub mod anon;
 pub mod cputime;
+pub mod cred;
 pub mod elf;
 pub mod epoll;
 pub mod errno;

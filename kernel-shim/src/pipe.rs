@@ -26,6 +26,9 @@ use std::rc::Rc;
 pub const PIPE_SIZE: usize = 65536;
 /// Writes up to this size are atomic.
 pub const PIPE_BUF: usize = 4096;
+const PAGE: usize = 4096;
+/// /proc/sys/fs/pipe-max-size: the largest unprivileged F_SETPIPE_SZ.
+pub const PIPE_MAX_SIZE: usize = 1 << 20;
 
 /// The shared buffer and the number of open ends.
 #[derive(Default)]
@@ -42,6 +45,8 @@ pub struct Pipe {
     rd_events: u64,
     /// The same for the write end (space freed, a reader coming or going).
     wr_events: u64,
+    /// Capacity in bytes (F_SETPIPE_SZ), PIPE_SIZE at first.
+    size: usize,
 }
 
 /// Linux's pipefs device (an anonymous block-less device, 0:12).
@@ -60,8 +65,45 @@ impl Pipe {
     pub fn new() -> PipeRef {
         Rc::new(RefCell::new(Pipe {
             id: next_id(),
+            size: PIPE_SIZE,
             ..Pipe::default()
         }))
+    }
+
+    /// F_GETPIPE_SZ.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// F_SETPIPE_SZ: the capacity becomes `want` rounded up to a power of
+    /// two number of pages (at least one); more than /proc/sys/fs/pipe-max-size
+    /// needs privilege, less than what the pipe holds is EBUSY.
+    pub fn set_size(&mut self, want: u32, privileged: bool) -> KResult<usize> {
+        if want > 1 << 31 {
+            return Err(Errno::EINVAL);
+        }
+        let size = (want as usize).max(PAGE).next_power_of_two();
+        if size > PIPE_MAX_SIZE && !privileged {
+            return Err(Errno::EPERM);
+        }
+        if size < self.buf.len() {
+            return Err(Errno::EBUSY);
+        }
+        self.size = size;
+        self.wr_events += 1;
+        Ok(size)
+    }
+
+    /// The pipe behind an open file's handle, if it is one.
+    pub fn of_handle(h: &mut dyn FileHandle) -> Option<PipeRef> {
+        let any = h.as_any()?;
+        if let Some(r) = any.downcast_mut::<PipeReader>() {
+            return Some(Rc::clone(&r.0));
+        }
+        if let Some(w) = any.downcast_mut::<PipeWriter>() {
+            return Some(Rc::clone(&w.0));
+        }
+        any.downcast_mut::<PipeBoth>().map(|b| Rc::clone(&b.0 .0))
     }
 
     /// The pipefs inode number.
@@ -149,7 +191,7 @@ impl Pipe {
         if self.readers == 0 {
             return Err(Errno::EPIPE);
         }
-        let free = PIPE_SIZE - self.buf.len();
+        let free = self.size.saturating_sub(self.buf.len());
         let n = if data.len() <= PIPE_BUF {
             if free < data.len() {
                 return Err(Errno::EAGAIN);
@@ -265,7 +307,7 @@ impl FileHandle for PipeWriter {
     fn poll(&mut self) -> u16 {
         let p = self.0.borrow();
         let mut e = 0;
-        if PIPE_SIZE - p.buf.len() >= PIPE_BUF {
+        if p.size.saturating_sub(p.buf.len()) >= PIPE_BUF {
             e |= ev::POLLOUT | ev::POLLWRNORM;
         }
         if p.readers == 0 {
@@ -279,6 +321,9 @@ impl FileHandle for PipeWriter {
 pub struct PipeBoth(pub PipeReader, pub PipeWriter);
 
 impl FileHandle for PipeBoth {
+    fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(self)
+    }
     fn read_at(&mut self, off: u64, buf: &mut [u8]) -> KResult<usize> {
         self.0.read_at(off, buf)
     }

@@ -310,6 +310,8 @@ pub struct Thread {
     pub trap: crate::sigframe::Trap,
     /// CPU time of this thread (CLOCK_THREAD_CPUTIME_ID, RUSAGE_THREAD).
     pub times: CpuTime,
+    /// Scheduling policy and static priority (`syscall/sched.rs`).
+    pub sched: crate::syscall::sched::Policy,
 }
 
 impl Thread {
@@ -333,6 +335,7 @@ impl Thread {
             slice: 0,
             trap: Default::default(),
             times: Default::default(),
+            sched: Default::default(),
         }
     }
 
@@ -422,6 +425,8 @@ pub struct Process {
     pub fds: FdTable,
     pub cwd: Location,
     pub umask: u32,
+    /// User and group ids, groups, nice value (`cred.rs`).
+    pub cred: crate::cred::Creds,
     pub actions: [SigAction; NSIG as usize],
     pub rlimits: Rlimits,
     /// The guest-visible path of the program (AT_EXECFN, /proc/self/exe).

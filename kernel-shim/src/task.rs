@@ -115,6 +115,7 @@ impl Kernel {
         let comm = self.threads[parent_t].comm;
         let mut th = Thread::new(tid, p, cpu, comm);
         th.sigmask = self.threads[parent_t].sigmask;
+        th.sched = self.threads[parent_t].sched.inherited();
         if f & CLONE_VM == 0 || f & CLONE_VFORK != 0 {
             th.altstack = self.threads[parent_t].altstack;
         }
@@ -203,6 +204,7 @@ impl Kernel {
             fds: parent.fds.clone(),
             cwd: parent.cwd.clone(),
             umask: parent.umask,
+            cred: parent.cred.clone(),
             actions: parent.actions,
             rlimits: parent.rlimits,
             exe: parent.exe.clone(),

@@ -4,6 +4,7 @@
 pub mod block;
 pub mod fs;
 pub mod http;
+pub mod log;
 pub mod net;
 pub mod stdio;
 pub mod terminal;

@@ -9,7 +9,7 @@
 //! and removed after the run, and the environment is fixed. Wax starts in
 //! the root's `/` (its host cwd is the root), as chroot does.
 
-use super::{first_difference, host_problems, repo_root, run_with_timeout, Run, WAX};
+use super::{first_difference, host_problems, repo_root, run_with_timeout, scratch, Run, WAX};
 use std::fs;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -126,6 +126,8 @@ pub fn run(root: &Path, prefix: &str, entry: &Entry, runner: Runner<'_>) -> Run 
     let host_dir = root.join(dir.trim_start_matches('/'));
     let _ = fs::remove_dir_all(&host_dir);
     let script = format!("mkdir -p {dir} && cd {dir} || exit 99\n{}", entry.script);
+    let log = scratch().join(format!("{prefix}-{}.wax.log", entry.name));
+    let _ = fs::remove_file(&log);
     let (mut cmd, timeout) = match runner {
         Runner::Native => {
             let mut c = Command::new("chroot");
@@ -141,9 +143,16 @@ pub fn run(root: &Path, prefix: &str, entry: &Entry, runner: Runner<'_>) -> Run 
     cmd.args(["/bin/bash", "-c", &script])
         .current_dir(root)
         .env_clear()
-        .envs(environment(&dir));
-    let result = run_with_timeout(cmd, &[], timeout);
+        .envs(environment(&dir))
+        .env("WAX_LOG", &log);
+    let mut result = run_with_timeout(cmd, &[], timeout);
     let _ = fs::remove_dir_all(&host_dir);
+    // Wax's notes (WAX_LOG, never the guest's stderr) join the captured
+    // stderr, so reaching a missing system call is a difference.
+    if let Ok(notes) = fs::read(&log) {
+        result.stderr.extend_from_slice(&notes);
+        let _ = fs::remove_file(&log);
+    }
     result
 }
 
@@ -167,10 +176,10 @@ fn environment(home: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Wax's own notes on stderr ("wax: unimplemented system call N (NAME)",
-/// printed once per system call and run), for a summary's list. The
-/// comparison keeps them: no command of the corpus may reach an
-/// unimplemented system call.
+/// Wax's own notes ("wax: unimplemented system call N (NAME)", logged
+/// once per system call and run to WAX_LOG, which `run` appends to the
+/// captured stderr), for a summary's list. The comparison keeps them: no
+/// command of the corpus may reach an unimplemented system call.
 pub fn wax_notes(stderr: &[u8]) -> Vec<String> {
     const NOTE: &[u8] = b"wax: unimplemented system call ";
     stderr

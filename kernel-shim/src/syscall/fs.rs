@@ -296,6 +296,35 @@ fn open_tmpfile(k: &mut Kernel, start: &Location, path: &[u8], flags: u32, mode:
     install(k, file, flags & oflag::O_CLOEXEC != 0)
 }
 
+/// memfd_create(name, flags): an unlinked file on the /dev/shm tmpfs,
+/// opened read-write. Partial: /proc/PID/fd shows that file's path rather
+/// than `/memfd:NAME (deleted)`, and file seals (F_ADD_SEALS) are not
+/// implemented, so MFD_ALLOW_SEALING is accepted without effect.
+pub fn sys_memfd_create(k: &mut Kernel, a: &Args) -> SysResult {
+    const MFD_CLOEXEC: u32 = 1;
+    const MFD_HUGETLB: u32 = 4;
+    /// MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_NOEXEC_SEAL | MFD_EXEC.
+    const KNOWN: u32 = 0x1b;
+    /// MFD_NAME_MAX_LEN: NAME_MAX minus the "memfd:" prefix.
+    const NAME_MAX: usize = 249;
+    let name = k
+        .mem()
+        .read_cstr(GuestAddr(a[0]), NAME_MAX + 1)?
+        .ok_or(Errno::EINVAL)?;
+    // No hugetlbfs here, as on a kernel built without it.
+    if a[1] & MFD_HUGETLB != 0 || a[1] & !KNOWN != 0 || name.len() > NAME_MAX {
+        return Err(Errno::EINVAL.into());
+    }
+    let cloexec = if a[1] & MFD_CLOEXEC != 0 {
+        oflag::O_CLOEXEC
+    } else {
+        0
+    };
+    let dir = b"/dev/shm";
+    let start = at_start(k, AT_FDCWD, dir)?;
+    open_tmpfile(k, &start, dir, oflag::O_RDWR | cloexec, 0o777)
+}
+
 fn create(k: &mut Kernel, start: &Location, path: &[u8], mode: u32) -> KResult<Location> {
     let (dir, name) = k.vfs.resolve_parent(start, path)?;
     if name.is_empty() || name == b"." || name == b".." || path.last() == Some(&b'/') {
@@ -309,7 +338,12 @@ fn create(k: &mut Kernel, start: &Location, path: &[u8], mode: u32) -> KResult<L
 
 /// The credentials of the calling process.
 pub(crate) fn cred(k: &mut Kernel) -> Cred {
-    Cred::new(k.uid, k.gid)
+    let c = &k.proc().cred;
+    Cred {
+        uid: c.fsuid,
+        gid: c.fsgid,
+        groups: c.groups.clone(),
+    }
 }
 
 /// The attributes of a node about to be created in `dir`: the umask
@@ -563,15 +597,21 @@ fn iovecs(k: &mut Kernel, addr: u32, count: u32) -> KResult<Vec<(u32, u32)>> {
 }
 
 fn vectored(k: &mut Kernel, a: &Args, write: bool) -> SysResult {
+    vectored_at(k, a, write, None)
+}
+
+/// readv/writev, or preadv/pwritev at `pos` (the file offset unchanged).
+fn vectored_at(k: &mut Kernel, a: &Args, write: bool, pos: Option<u64>) -> SysResult {
     let mut done = 0u32;
     for (i, (base, len)) in iovecs(k, a[1], a[2])?.into_iter().enumerate() {
         if len == 0 {
             continue;
         }
+        let at = pos.map(|p| p + u64::from(done));
         let r = if write {
-            do_write(k, a[0], base, len, None)
+            do_write(k, a[0], base, len, at)
         } else {
-            do_read(k, a[0], base, len, None)
+            do_read(k, a[0], base, len, at)
         };
         match r {
             Ok(n) => {
@@ -585,6 +625,56 @@ fn vectored(k: &mut Kernel, a: &Args, write: bool) -> SysResult {
         }
     }
     Ok(done)
+}
+
+/// preadv/pwritev(fd, iov, iovcnt, pos_lo, pos_hi).
+pub fn sys_preadv(k: &mut Kernel, a: &Args) -> SysResult {
+    let pos = pos64(a[3], a[4])?;
+    vectored_at(k, a, false, Some(pos))
+}
+
+pub fn sys_pwritev(k: &mut Kernel, a: &Args) -> SysResult {
+    let pos = pos64(a[3], a[4])?;
+    vectored_at(k, a, true, Some(pos))
+}
+
+/// RWF_HIPRI | RWF_DSYNC | RWF_SYNC | RWF_NOWAIT | RWF_APPEND.
+const RWF_SUPPORTED: u32 = 0x1f;
+const RWF_APPEND: u32 = 0x10;
+
+/// preadv2/pwritev2: as preadv/pwritev, with offset -1 meaning the file
+/// offset (like readv/writev). RWF_APPEND writes at the end of the file
+/// (moving the file offset past it when the offset is -1). Writes are
+/// already synchronous and nothing waits on storage, so the other flags
+/// change nothing once accepted.
+fn vectored2(k: &mut Kernel, a: &Args, write: bool) -> SysResult {
+    if a[5] & !RWF_SUPPORTED != 0 {
+        return Err(Errno::EOPNOTSUPP.into());
+    }
+    let current = a[3] == u32::MAX && a[4] == u32::MAX;
+    let pos = if current {
+        None
+    } else {
+        Some(pos64(a[3], a[4])?)
+    };
+    if !(write && a[5] & RWF_APPEND != 0) {
+        return vectored_at(k, a, write, pos);
+    }
+    let file = k.proc().fds.file(a[0])?;
+    let end = end_of(k, &file.borrow());
+    let n = vectored_at(k, a, true, Some(end))?;
+    if current {
+        file.borrow_mut().offset = end + u64::from(n);
+    }
+    Ok(n)
+}
+
+pub fn sys_preadv2(k: &mut Kernel, a: &Args) -> SysResult {
+    vectored2(k, a, false)
+}
+
+pub fn sys_pwritev2(k: &mut Kernel, a: &Args) -> SysResult {
+    vectored2(k, a, true)
 }
 
 pub fn sys_readv(k: &mut Kernel, a: &Args) -> SysResult {
@@ -691,6 +781,8 @@ pub fn sys_fcntl64(k: &mut Kernel, a: &Args) -> SysResult {
     const F_GETFL: u32 = 3;
     const F_SETFL: u32 = 4;
     const F_DUPFD_CLOEXEC: u32 = 1030;
+    const F_SETPIPE_SZ: u32 = 1031;
+    const F_GETPIPE_SZ: u32 = 1032;
     let (fd, cmd, arg) = (a[0], a[1], a[2]);
     let entry = k.proc().fds.get(fd)?.clone();
     match cmd {
@@ -720,8 +812,25 @@ pub fn sys_fcntl64(k: &mut Kernel, a: &Args) -> SysResult {
             let wide = c > fsattr::cmd::F_SETLKW;
             fsattr::fcntl_lock(k, fd, c, arg, wide)
         }
+        F_SETPIPE_SZ | F_GETPIPE_SZ => pipe_size(k, &entry.file, cmd == F_SETPIPE_SZ, arg),
         _ => Err(Errno::EINVAL.into()),
     }
+}
+
+/// F_GETPIPE_SZ / F_SETPIPE_SZ (EBADF on anything but a pipe or FIFO).
+fn pipe_size(k: &mut Kernel, file: &FileRef, set: bool, arg: u32) -> SysResult {
+    let pipe = file
+        .borrow_mut()
+        .handle
+        .as_mut()
+        .and_then(|h| crate::pipe::Pipe::of_handle(h.as_mut()))
+        .ok_or(Errno::EBADF)?;
+    if !set {
+        return Ok(pipe.borrow().size() as u32);
+    }
+    let privileged = k.proc().cred.privileged();
+    let size = pipe.borrow_mut().set_size(arg, privileged)?;
+    Ok(size as u32)
 }
 
 pub fn sys_ioctl(k: &mut Kernel, a: &Args) -> SysResult {
@@ -999,3 +1108,4 @@ fn sendfile(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     }
     Ok(w)
 }
+

@@ -19,21 +19,6 @@ pub fn sys_enosys(_k: &mut Kernel, _a: &Args) -> SysResult {
     Err(Errno::ENOSYS.into())
 }
 
-pub fn sys_getuid(k: &mut Kernel, _a: &Args) -> SysResult {
-    Ok(k.uid)
-}
-
-pub fn sys_getgid(k: &mut Kernel, _a: &Args) -> SysResult {
-    Ok(k.gid)
-}
-
-pub fn sys_getgroups(_k: &mut Kernel, a: &Args) -> SysResult {
-    if (a[0] as i32) < 0 {
-        return Err(Errno::EINVAL.into());
-    }
-    Ok(0)
-}
-
 fn put_field(b: &mut [u8; 390], i: usize, s: &[u8]) {
     b[i * 65..i * 65 + s.len()].copy_from_slice(s);
 }
@@ -248,15 +233,6 @@ pub fn sys_sysinfo(k: &mut Kernel, a: &Args) -> SysResult {
 fn mem_unit(total: u64) -> (u32, u32) {
     let shift = (64 - total.leading_zeros()).saturating_sub(32);
     (1 << shift, shift)
-}
-
-/// One CPU.
-pub fn sys_sched_getaffinity(k: &mut Kernel, a: &Args) -> SysResult {
-    if a[1] < 4 || !a[1].is_multiple_of(4) {
-        return Err(Errno::EINVAL.into());
-    }
-    k.mem().write_u32(GuestAddr(a[2]), 1)?;
-    Ok(4)
 }
 
 pub fn sys_getrandom(k: &mut Kernel, a: &Args) -> SysResult {

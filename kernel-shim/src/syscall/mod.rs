@@ -7,19 +7,25 @@
 //! argument kinds for `--strace`), runs the handler and writes the result
 //! (or `-errno`) back to EAX. A handler can also park the thread
 //! ([`SysErr::Block`]); `run` then returns to the host and the call
-//! completes or restarts later. Unknown numbers return -ENOSYS and are
-//! reported once.
+//! completes or restarts later. Numbers without a row return -ENOSYS,
+//! like a kernel built without the call: the guest's output stays its own,
+//! and the call is reported once per run as a `wax_log` event (the CLI
+//! writes those to the file `WAX_LOG` names) and on every call under
+//! `--strace`.
 
+mod cred;
 mod event;
 mod fs;
 mod fsattr;
 mod fsmeta;
 mod mem;
 pub(crate) mod misc;
+pub mod names;
 pub(crate) mod net;
 mod poll;
 mod process;
 mod procinfo;
+pub mod sched;
 mod signal;
 mod splice;
 mod strace;
@@ -113,7 +119,7 @@ pub fn dispatch(k: &mut Kernel) {
 fn unimplemented(k: &mut Kernel, nr: u32, args: &Args) {
     let name = table::name_of(nr);
     if k.reported.insert(nr) {
-        tracing::warn!(target: "wax", "unimplemented system call {nr} ({name})");
+        tracing::warn!(target: "wax_log", "unimplemented system call {nr} ({name})");
     }
     if k.strace {
         strace::log_unknown(nr, name, args);

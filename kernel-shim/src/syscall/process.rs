@@ -103,7 +103,10 @@ fn execveat(k: &mut Kernel, dirfd: u32, path: u32, argv: u32, envp: u32, flags: 
         // fexecve: the open file itself.
         let file = k.proc().fds.file(dirfd)?;
         let loc = file.borrow().location.clone().ok_or(Errno::EACCES)?;
-        (loc, b".".to_vec())
+        // Its name in its directory ("." would walk into it as a directory).
+        let full = loc.path();
+        let name = full.rsplit(|&b| b == b'/').next().unwrap_or(b".").to_vec();
+        (loc.parent(), name)
     } else {
         (at_start(k, dirfd, &path)?, path)
     };

@@ -71,6 +71,56 @@ pub fn sys_clock_getres64(k: &mut Kernel, a: &Args) -> SysResult {
     clock_getres(k, a, true)
 }
 
+/// clock_settime. The guest has no CAP_SYS_TIME (the machine's wall
+/// clock is the host's, like root in a container): a valid CLOCK_REALTIME
+/// value and any CPU-time clock give EPERM, clocks Linux cannot set
+/// (monotonic, boottime, coarse, TAI, alarm) give EINVAL.
+fn clock_settime(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
+    let value = match read_timespec(k, a[1], wide) {
+        Err(Errno::EFAULT) => return Err(Errno::EFAULT.into()),
+        v => v,
+    };
+    if let Some(cpu) = k.cpu_clock_ns(a[0]) {
+        cpu?;
+        return Err(Errno::EPERM.into());
+    }
+    match a[0] {
+        CLOCK_REALTIME => {
+            value?;
+            Err(Errno::EPERM.into())
+        }
+        _ => Err(Errno::EINVAL.into()),
+    }
+}
+
+pub fn sys_clock_settime(k: &mut Kernel, a: &Args) -> SysResult {
+    clock_settime(k, a, false)
+}
+
+pub fn sys_clock_settime64(k: &mut Kernel, a: &Args) -> SysResult {
+    clock_settime(k, a, true)
+}
+
+/// settimeofday: setting the time or the time zone needs CAP_SYS_TIME
+/// (see `clock_settime`); with both pointers NULL it does nothing.
+pub fn sys_settimeofday(k: &mut Kernel, a: &Args) -> SysResult {
+    if a[0] != 0 {
+        let mut m = k.mem();
+        m.read_u32(GuestAddr(a[0]))?;
+        let usec = m.read_u32(GuestAddr(a[0] + 4))? as i32;
+        if !(0..1_000_000).contains(&usec) {
+            return Err(Errno::EINVAL.into());
+        }
+    }
+    if a[1] != 0 {
+        k.mem().read_u32(GuestAddr(a[1]))?;
+    }
+    if a[0] == 0 && a[1] == 0 {
+        return Ok(0);
+    }
+    Err(Errno::EPERM.into())
+}
+
 pub fn sys_gettimeofday(k: &mut Kernel, a: &Args) -> SysResult {
     let t = k.clock.realtime();
     let mut m = k.mem();

@@ -1,0 +1,325 @@
+//! CPython's own regression suite (Debian's `libpython3.11-testsuite`, in
+//! the test root that `disk-images/mkroot.sh test build/roots/test`
+//! builds) as Wax's compatibility yardstick. Each module runs as
+//! `python3 -m test --junit-xml FILE MODULE`, once natively (`chroot`,
+//! procfs mounted) and once under `wax run --root`; the two junit files
+//! are compared test by test. A test that passes natively and does not
+//! pass under wax (failed, skipped, or missing because the run died) is a
+//! regression and fails this test, unless `known.rs` lists it with a
+//! reason.
+//!
+//! `WAX_CPYTHON_MODULES="test_os test_time"` runs those modules instead of
+//! the CI subset below, `WAX_CPYTHON_MODULES=slow` the kernel-facing
+//! modules too slow for CI, `WAX_CPYTHON_MODULES=all` the whole suite (as
+//! `python3 -m test --list-tests` lists it: hours under the interpreter).
+//! The summary prints, per module and in total, the tests passing,
+//! skipped and failing natively and under wax, and the system calls wax
+//! reported as missing (through `WAX_LOG`).
+
+#[path = "../common/mod.rs"]
+mod common;
+mod junit;
+mod known;
+
+use common::corpus::{debian_root, ProcMount};
+use common::{run_with_timeout, timeout_or, Run, WAX};
+use junit::{Outcome, Results};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+/// The kernel-facing modules, plus pure-CPU ones, that CI runs: about four
+/// minutes under the interpreter on two cores.
+const CI_MODULES: &[&str] = &[
+    "test_time",
+    "test_os",
+    "test_posix",
+    "test_fcntl",
+    "test_select",
+    "test_mmap",
+    "test_pty",
+    "test_struct",
+    "test_float",
+];
+
+/// Kernel-facing modules too slow for CI under the interpreter (wax
+/// seconds measured there): `WAX_CPYTHON_MODULES=slow` runs them.
+const SLOW_MODULES: &[&str] = &[
+    "test_signal",     // 130 s (50 s natively: it sleeps)
+    "test_threading",  // 110 s
+    "test_subprocess", // 510 s
+    "test_tempfile",   // 120 s
+    "test_shutil",     // 50 s
+    "test_math",       // 180 s (pure CPU)
+];
+
+const NATIVE_TIMEOUT: Duration = Duration::from_secs(600);
+/// Guest-side scratch directory (junit files and regrtest's temp dirs).
+const SCRATCH: &str = "/tmp/wax-cpython";
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Side {
+    Native,
+    Wax,
+}
+
+impl Side {
+    fn label(self) -> &'static str {
+        match self {
+            Side::Native => "native",
+            Side::Wax => "wax",
+        }
+    }
+}
+
+/// One module's run on one side: its results, or why there are none.
+struct ModuleRun {
+    results: Results,
+    problem: Option<String>,
+    elapsed: Duration,
+}
+
+fn modules(root: &Path) -> Vec<String> {
+    match std::env::var("WAX_CPYTHON_MODULES") {
+        Ok(list) if list.trim() == "all" => list_all(root),
+        Ok(list) if list.trim() == "slow" => SLOW_MODULES.iter().map(|m| m.to_string()).collect(),
+        Ok(list) => list
+            .split([',', ' ', '\n'])
+            .filter(|m| !m.is_empty())
+            .map(String::from)
+            .collect(),
+        Err(_) => CI_MODULES.iter().map(|m| m.to_string()).collect(),
+    }
+}
+
+/// Every module of the suite, as regrtest lists it.
+fn list_all(root: &Path) -> Vec<String> {
+    let out = Command::new("chroot")
+        .arg(root)
+        .args(["/usr/bin/python3", "-m", "test", "--list-tests"])
+        .env_clear()
+        .envs(environment())
+        .output()
+        .expect("running python3 -m test --list-tests");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.starts_with("test_"))
+        .map(String::from)
+        .collect()
+}
+
+fn environment() -> Vec<(&'static str, &'static str)> {
+    vec![
+        (
+            "PATH",
+            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        ),
+        ("HOME", "/root"),
+        ("LANG", "C.UTF-8"),
+        ("TZ", "UTC"),
+        ("PYTHONDONTWRITEBYTECODE", "1"),
+    ]
+}
+
+/// Runs one module on one side and reads its junit file.
+fn run_module(root: &Path, module: &str, side: Side, log: &Path) -> ModuleRun {
+    let base = format!("{SCRATCH}/{}-{module}", side.label());
+    let xml = format!("{base}.xml");
+    let host = |guest: &str| root.join(guest.trim_start_matches('/'));
+    let _ = fs::remove_file(host(&xml));
+    let _ = fs::remove_dir_all(host(&base));
+    fs::create_dir_all(host(&base)).expect("creating the scratch directory in the root");
+    let mut cmd = match side {
+        Side::Native => {
+            let mut c = Command::new("chroot");
+            c.arg(root);
+            c
+        }
+        Side::Wax => {
+            let mut c = Command::new(WAX);
+            c.arg("run").arg("--root").arg(root);
+            c
+        }
+    };
+    cmd.args(["/usr/bin/python3", "-m", "test", "--tempdir", &base])
+        .args(["--junit-xml", &xml, module])
+        .current_dir(root)
+        .env_clear()
+        .envs(environment());
+    let timeout = match side {
+        Side::Native => NATIVE_TIMEOUT,
+        Side::Wax => {
+            cmd.env("WAX_LOG", log);
+            timeout_or(Duration::from_secs(1200))
+        }
+    };
+    let run = run_with_timeout(cmd, &[], timeout);
+    let parsed = fs::read_to_string(host(&xml))
+        .map_err(|e| format!("no junit file ({e})"))
+        .and_then(|text| junit::parse(&text));
+    let _ = fs::remove_dir_all(host(&base));
+    let _ = fs::remove_file(host(&xml));
+    match parsed {
+        Ok(results) => ModuleRun {
+            results,
+            problem: None,
+            elapsed: run.elapsed,
+        },
+        Err(e) => ModuleRun {
+            results: Results::new(),
+            problem: Some(format!("{e}; {}", ending(&run))),
+            elapsed: run.elapsed,
+        },
+    }
+}
+
+/// How a run ended and the last lines it printed.
+fn ending(run: &Run) -> String {
+    let tail = |b: &[u8]| {
+        let text = String::from_utf8_lossy(b).into_owned();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(12)..].join("\n    ")
+    };
+    format!(
+        "{}\n  stdout:\n    {}\n  stderr:\n    {}",
+        run.status,
+        tail(&run.stdout),
+        tail(&run.stderr)
+    )
+}
+
+/// Tests that pass natively and not under wax, split into (unlisted,
+/// listed in known.rs with the reason).
+fn regressions(native: &Results, wax: &Results) -> (Vec<String>, Vec<(String, &'static str)>) {
+    let mut new = Vec::new();
+    let mut listed = Vec::new();
+    for (test, (outcome, _)) in native {
+        let under_wax = wax.get(test);
+        if *outcome != Outcome::Pass || under_wax.map(|w| w.0) == Some(Outcome::Pass) {
+            continue;
+        }
+        let got = match under_wax {
+            Some((Outcome::Skip, why)) => format!("skipped: {why}"),
+            Some((_, why)) => format!("failed: {why}"),
+            None => "missing".into(),
+        };
+        match known::reason(test) {
+            Some(why) => listed.push((format!("{test} ({got})"), why)),
+            None => new.push(format!("{test} ({got})")),
+        }
+    }
+    (new, listed)
+}
+
+/// Known entries for these modules whose tests all pass under wax now.
+fn stale_known(native: &Results, wax: &Results) -> Vec<&'static str> {
+    known::KNOWN
+        .iter()
+        .map(|(id, _)| *id)
+        .filter(|id| {
+            let covered: Vec<&String> = native.keys().filter(|t| known::covers(id, t)).collect();
+            !covered.is_empty()
+                && covered.iter().all(|t| {
+                    native[*t].0 != Outcome::Pass || wax.get(*t).map(|w| w.0) == Some(Outcome::Pass)
+                })
+        })
+        .collect()
+}
+
+fn fmt_counts(c: [usize; 3]) -> String {
+    format!("{:>4} {:>4} {:>4}", c[0], c[1], c[2])
+}
+
+/// Missing system calls named in the log, deduplicated.
+fn log_notes(log: &Path) -> Vec<String> {
+    let text = fs::read_to_string(log).unwrap_or_default();
+    let mut notes: Vec<String> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("wax: unimplemented system call "))
+        .map(String::from)
+        .collect();
+    notes.sort_unstable();
+    notes.dedup();
+    notes
+}
+
+#[test]
+fn cpython_regression_tests_pass_under_wax_where_they_pass_natively() {
+    let root = debian_root();
+    assert!(
+        root.join("usr/lib/python3.11/test/libregrtest").is_dir(),
+        "{} lacks CPython's test suite (libpython3.11-testsuite): rebuild it with \
+         `disk-images/mkroot.sh test build/roots/test`",
+        root.display()
+    );
+    let _proc = ProcMount::new(&root);
+    fs::create_dir_all(root.join(SCRATCH.trim_start_matches('/'))).expect("scratch dir");
+    let log = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cpython-wax.log");
+    let _ = fs::remove_file(&log);
+
+    println!(
+        "{:<22} {:>14} {:>14} {:>8} {:>8}  regressions",
+        "module", "native p/s/f", "wax p/s/f", "native", "wax"
+    );
+    let (mut all_native, mut all_wax) = (Results::new(), Results::new());
+    let mut failures = Vec::new();
+    let mut known_hits = Vec::new();
+    let mut stale = Vec::new();
+    let mods = modules(&root);
+    for module in &mods {
+        let native = run_module(&root, module, Side::Native, &log);
+        let wax = run_module(&root, module, Side::Wax, &log);
+        let (new, listed) = regressions(&native.results, &wax.results);
+        println!(
+            "{module:<22} {:>14} {:>14} {:>7.1}s {:>7.1}s  {}{}",
+            fmt_counts(junit::counts(&native.results)),
+            fmt_counts(junit::counts(&wax.results)),
+            native.elapsed.as_secs_f64(),
+            wax.elapsed.as_secs_f64(),
+            new.len(),
+            if listed.is_empty() {
+                String::new()
+            } else {
+                format!(" (+{} known)", listed.len())
+            }
+        );
+        if let Some(p) = &native.problem {
+            failures.push(format!("{module}: the NATIVE run gave no results: {p}"));
+        }
+        if let Some(p) = &wax.problem {
+            failures.push(format!("{module}: the wax run gave no results: {p}"));
+        }
+        failures.extend(new.into_iter().map(|t| format!("{module}: {t}")));
+        known_hits.extend(listed);
+        stale.extend(stale_known(&native.results, &wax.results));
+        all_native.extend(native.results);
+        all_wax.extend(wax.results);
+    }
+    let [np, ns, nf] = junit::counts(&all_native);
+    let [wp, ws, wf] = junit::counts(&all_wax);
+    println!(
+        "cpython: {} modules; natively {np} pass, {ns} skipped, {nf} fail; \
+         under wax {wp} pass, {ws} skipped, {wf} fail; {} known differences",
+        mods.len(),
+        known_hits.len()
+    );
+    for (test, why) in &known_hits {
+        println!("  known: {test}: {why}");
+    }
+    stale.sort_unstable();
+    stale.dedup();
+    for id in stale {
+        println!("  known.rs lists {id}, which now passes under wax: remove it");
+    }
+    println!(
+        "system calls wax reported as missing: {:?}",
+        log_notes(&log)
+    );
+    assert!(
+        failures.is_empty(),
+        "{} tests pass natively and not under wax:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
