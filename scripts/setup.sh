@@ -142,17 +142,20 @@ case "$file_info" in
 esac
 
 # The Debian i386 roots (build/roots/RECIPE: the corpus runs there natively
-# and under wax) and their ext2 images (--image, wax shell). mkimage.sh
-# debootstraps the root first if it is not cached.
-# tests/corpus.rs needs the root itself even when the image is cached.
-as_root "$repo/disk-images/mkroot.sh" test "$build/roots/test"
+# and under wax) and their ext2 images (--image, wax shell). mkroot.sh is
+# cached by the recipe's hash; an image is rebuilt when its root or the
+# scripts that configure it changed: the stamp beside it records both.
 for recipe in test default; do
 	img="$build/images/$recipe.img"
-	if [ -f "$img" ] && [ -f "$img.manifest.json" ]; then
+	root="$build/roots/$recipe"
+	as_root "$repo/disk-images/mkroot.sh" "$recipe" "$root"
+	stamp="$(cat "$root/.complete") $(cat "$repo"/disk-images/{mkimage.sh,configure.sh,manifest.sh,lib.sh} | sha256sum | cut -c1-16)"
+	if [ -f "$img" ] && [ -f "$img.manifest.json" ] && [ "$(cat "$img.stamp" 2>/dev/null)" = "$stamp" ]; then
 		say "image $img already built"
 	else
 		say "building the $recipe image (debootstrap + mke2fs, a few minutes)"
 		"$repo/disk-images/mkimage.sh" "$recipe" "$img"
+		echo "$stamp" >"$img.stamp"
 	fi
 done
 

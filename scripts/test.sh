@@ -25,6 +25,9 @@ scripts/test-wasm.sh
 step "cargo test --workspace --release --no-fail-fast"
 cargo test --workspace --release --no-fail-fast
 
+step "scripts/test-web.sh (Node unit tests, the Node runner, headless Chromium against wax serve and an export)"
+scripts/test-web.sh
+
 # A benchmark, not a test: it asserts no time, only that every workload
 # gives the native checksum under every engine (bench/src/compare/known.rs
 # lists the known gaps). Without a Debian root only the compiled workloads run.
