@@ -530,15 +530,7 @@ fn write_host(k: &mut Kernel, fd: u32, data: &[u8], pos: Option<u64>) -> SysResu
         k.refresh_shared_of(node);
     }
     match result {
-        Err(Errno::EPIPE) => {
-            let info = crate::signal::SigInfo {
-                signo: crate::signal::SIGPIPE,
-                code: 0,
-                addr: None,
-            };
-            k.send_signal(info, None);
-            Err(Errno::EPIPE.into())
-        }
+        Err(Errno::EPIPE) => Err(crate::syscall::broken_pipe(k, true)),
         // A full pipe: park until there is room (unless O_NONBLOCK).
         Err(Errno::EAGAIN) if file.borrow().flags & oflag::O_NONBLOCK == 0 => {
             Err(SysErr::Block(Wait::Writable { fd }))
@@ -1108,4 +1100,3 @@ fn sendfile(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     }
     Ok(w)
 }
-

@@ -128,6 +128,20 @@ fn unimplemented(k: &mut Kernel, nr: u32, args: &Args) {
 }
 
 /// Reads a NUL-terminated guest path (ENAMETOOLONG past PATH_MAX).
+/// EPIPE for a write to a pipe or socket whose reader is gone, with the
+/// SIGPIPE Linux sends the writer unless it asked not to (MSG_NOSIGNAL).
+pub(crate) fn broken_pipe(k: &mut Kernel, signal: bool) -> SysErr {
+    if signal {
+        let info = crate::signal::SigInfo {
+            signo: crate::signal::SIGPIPE,
+            code: 0,
+            addr: None,
+        };
+        k.send_signal(info, None);
+    }
+    Errno::EPIPE.into()
+}
+
 pub(crate) fn read_path(k: &mut Kernel, addr: u32) -> Result<Vec<u8>, Errno> {
     if addr == 0 {
         return Err(Errno::EFAULT);

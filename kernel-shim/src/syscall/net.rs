@@ -461,17 +461,7 @@ pub(crate) fn send(k: &mut Kernel, fd: u32, data: Vec<u8>, x: SendExtra, flags: 
     };
     let nb = nonblocking(k, fd, flags)?;
     match Socket::send(&s, msg, to) {
-        Err(Errno::EPIPE) => {
-            if flags & MSG_NOSIGNAL == 0 {
-                let info = crate::signal::SigInfo {
-                    signo: crate::signal::SIGPIPE,
-                    code: 0,
-                    addr: None,
-                };
-                k.send_signal(info, None);
-            }
-            Err(Errno::EPIPE.into())
-        }
+        Err(Errno::EPIPE) => Err(crate::syscall::broken_pipe(k, flags & MSG_NOSIGNAL == 0)),
         Err(Errno::EAGAIN) if !nb => Err(SysErr::Block(Wait::Writable { fd })),
         Err(Errno::ENOTCONN) if !kind.connected() => Err(Errno::EDESTADDRREQ.into()),
         r => Ok(r? as u32),

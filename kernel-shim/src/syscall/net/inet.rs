@@ -214,17 +214,7 @@ pub fn send(
     };
     let nb = nonblocking(k, fd, flags)?;
     match with(file, |s| s.send(data, flags & !MSG_DONTWAIT, to)) {
-        Err(Errno::EPIPE) => {
-            if flags & MSG_NOSIGNAL == 0 {
-                let info = crate::signal::SigInfo {
-                    signo: crate::signal::SIGPIPE,
-                    code: 0,
-                    addr: None,
-                };
-                k.send_signal(info, None);
-            }
-            Err(Errno::EPIPE.into())
-        }
+        Err(Errno::EPIPE) => Err(crate::syscall::broken_pipe(k, flags & MSG_NOSIGNAL == 0)),
         Err(Errno::EAGAIN) if !nb => Err(SysErr::Block(Wait::Writable { fd })),
         r => Ok(r? as u32),
     }
