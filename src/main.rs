@@ -14,6 +14,7 @@
 //! `wax serve [--addr A] [--image FILE] [--export DIR]` serves the browser
 //! app and an image, or writes them as a static site (src/serve.rs).
 
+mod engine;
 mod host;
 mod serve;
 mod shell;
@@ -82,6 +83,14 @@ struct RunArgs {
     /// `none` (network down).
     #[arg(long, value_enum, default_value_t)]
     net: host::net::NetArg,
+    /// What runs guest code: the interpreter, or the JIT (hot pages
+    /// translated to wasm, compiled by wasmtime).
+    #[arg(long, value_enum, env = "WAX_ENGINE", default_value = "interp")]
+    engine: engine::EngineKind,
+    /// Print what ran the guest (instructions translated and interpreted,
+    /// modules compiled, compile time) on stderr at exit.
+    #[arg(long)]
+    stats: bool,
     /// The program (a host path) and its arguments.
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
     program: Vec<OsString>,
@@ -335,7 +344,7 @@ fn launch(
             k
         }
         Err(e) => {
-            eprintln!("wax: cannot set up stdio: {e}");
+            eprintln!("wax: {e}");
             return 125;
         }
     };
@@ -345,7 +354,7 @@ fn launch(
         exe_path: program.exe_path,
         argv: args.program.iter().map(|a| a.as_bytes().to_vec()).collect(),
         envp: std::env::vars_os()
-            .filter(|(k, _)| k != host::log::WAX_LOG)
+            .filter(|(k, _)| k != host::log::WAX_LOG && k != "WAX_ENGINE")
             .map(|(k, v)| [k.into_vec(), b"=".to_vec(), v.into_vec()].concat())
             .collect(),
         execfn: args.program[0].as_bytes().to_vec(),
@@ -361,6 +370,9 @@ fn launch(
     let status = drive(&mut kernel, &stdin, host_net.as_deref());
     if let Some(t) = saved {
         host::stdio::HostTty::restore(0, &t);
+    }
+    if args.stats {
+        engine::print_stats(&kernel);
     }
     drop(kernel);
     let kept = finish();
@@ -381,13 +393,20 @@ fn new_kernel(
     args: &RunArgs,
     root: Box<dyn wax_kernel::vfs::FileSystem>,
     stdin: Arc<host::stdio::StdinShared>,
-) -> std::io::Result<Kernel> {
+) -> Result<Kernel, String> {
+    let stdio = |e: std::io::Error| format!("cannot set up stdio: {e}");
     let host = Host {
         clock: Box::new(host::HostClock::new()),
         entropy: Rc::new(RefCell::new(host::HostEntropy::new())),
-        stdin: Rc::new(RefCell::new(host::stdio::StdinStream::new(stdin)?)),
-        stdout: Rc::new(RefCell::new(host::stdio::OutStream::stdout()?)),
-        stderr: Rc::new(RefCell::new(host::stdio::OutStream::stderr()?)),
+        stdin: Rc::new(RefCell::new(
+            host::stdio::StdinStream::new(stdin).map_err(stdio)?,
+        )),
+        stdout: Rc::new(RefCell::new(
+            host::stdio::OutStream::stdout().map_err(stdio)?,
+        )),
+        stderr: Rc::new(RefCell::new(
+            host::stdio::OutStream::stderr().map_err(stdio)?,
+        )),
         root,
     };
     let (uid, gid) = args.user;
@@ -397,7 +416,7 @@ fn new_kernel(
         uid,
         gid,
     };
-    let mut kernel = Kernel::new(host, config);
+    let mut kernel = engine::kernel(host, config, args.engine)?;
     kernel.set_rlimits(host::host_rlimits());
     kernel.mount_tmpfs(args.tmpfs_tmp);
     Ok(kernel)

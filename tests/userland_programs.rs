@@ -337,3 +337,48 @@ both!(
     poll_select_epoll_dynamic,
     Case::plain("u_poll")
 );
+
+/// The JIT (`--engine jit`): the same programs, translated where hot, must
+/// still match native exactly (the interpreter is its oracle; these check
+/// it on whole programs: processes, signal frames, threads, mappings).
+const JIT: &[&str] = &["--engine", "jit"];
+both!(
+    jit_processes_static,
+    jit_processes_dynamic,
+    Case {
+        wax_opts: JIT,
+        ..Case::plain("u_proc")
+    }
+);
+both!(
+    jit_signals_static,
+    jit_signals_dynamic,
+    Case {
+        wax_opts: JIT,
+        ..Case::plain("u_signals")
+    }
+);
+both!(
+    jit_threads_static,
+    jit_threads_dynamic,
+    Case {
+        wax_opts: JIT,
+        ..Case::plain("u_threads")
+    }
+);
+both!(
+    jit_futex_static,
+    jit_futex_dynamic,
+    Case {
+        wax_opts: JIT,
+        ..Case::plain("u_futex")
+    }
+);
+both!(
+    jit_mmap_static,
+    jit_mmap_dynamic,
+    Case {
+        wax_opts: JIT,
+        ..Case::in_dir("u_mmap")
+    }
+);

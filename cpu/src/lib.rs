@@ -6,6 +6,7 @@
 pub mod abi;
 pub mod addr;
 pub mod cpuid;
+pub mod executor;
 pub mod exit;
 pub mod flags;
 pub mod interp;
@@ -14,6 +15,7 @@ pub mod state;
 pub mod undefined;
 
 pub use addr::{GuestAddr, MachAddr, PAGE_SIZE};
+pub use executor::{Executor, Interpreter};
 pub use exit::{Exception, Exit};
 pub use interp::{run, step, DecodeCache, RunResult};
 pub use mem::{AddressSpace, GuestMem, Machine, PageFault, Prot};

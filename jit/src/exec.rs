@@ -545,3 +545,34 @@ fn read_page(machine: &mut Machine, space: &mut AddressSpace, vpage: u32) -> Opt
     let (got, _) = machine.mem(space).fetch(GuestAddr(vpage << 12), &mut buf);
     (got == buf.len()).then_some(buf)
 }
+
+impl<E: Engine> wax_cpu::Executor for Jit<E> {
+    fn run(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        cache: &mut DecodeCache,
+        budget: u64,
+    ) -> RunResult {
+        Jit::run(self, machine, space, cache, budget)
+    }
+
+    fn name(&self) -> &'static str {
+        "jit"
+    }
+
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        let s = &self.stats;
+        vec![
+            ("instructions run translated", s.insns_translated),
+            ("instructions run interpreted", s.insns_interpreted),
+            ("modules compiled", s.modules_compiled),
+            ("wasm bytes compiled", s.wasm_bytes),
+            ("compile time (ms)", s.compile_ns / 1_000_000),
+            ("invalidations", s.invalidations),
+            ("modules evicted", s.evictions),
+            ("slow-path exits", s.slow_exits),
+            ("engine errors", s.engine_errors),
+        ]
+    }
+}

@@ -31,7 +31,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::rc::Rc;
 use wax_cpu::state::reg;
-use wax_cpu::{CpuState, DecodeCache, Exit, GuestMem, Machine};
+use wax_cpu::{CpuState, DecodeCache, Executor, Exit, GuestMem, Machine};
 use wax_devices::{Clock, Entropy, Timespec};
 
 /// What the host provides.
@@ -121,6 +121,8 @@ pub struct Program<'a> {
 
 pub struct Kernel {
     pub(crate) machine: Machine,
+    /// What runs guest code: the interpreter, or a JIT (`Kernel::with_executor`).
+    executor: Box<dyn Executor>,
     pub(crate) vfs: Vfs,
     pub(crate) clock: Box<dyn Clock>,
     pub(crate) entropy: Rc<RefCell<dyn Entropy>>,
@@ -171,7 +173,21 @@ pub struct Kernel {
 }
 
 impl Kernel {
+    /// A kernel whose machine runs every instruction in the interpreter.
     pub fn new(host: Host, config: Config) -> Kernel {
+        let machine = Machine::new(config.memory);
+        Kernel::with_executor(host, config, machine, Box::new(wax_cpu::Interpreter))
+    }
+
+    /// A kernel on `machine` (whose size wins over `config.memory`) whose
+    /// guest code runs through `executor`: a JIT brings its own machine,
+    /// since its engine owns machine memory.
+    pub fn with_executor(
+        host: Host,
+        config: Config,
+        machine: Machine,
+        executor: Box<dyn Executor>,
+    ) -> Kernel {
         let input = StreamHandle {
             input: Some(host.stdin.clone()),
             output: None,
@@ -194,12 +210,12 @@ impl Kernel {
         let _ = vfs.mount(b"/dev", Box::new(devfs));
         let _ = vfs.mount(b"/proc", Box::new(ProcFs::new(proc_info.clone())));
         let boot = host.clock.monotonic();
-        let machine = Machine::new(config.memory);
         // What the guest is told (sysinfo, /proc/meminfo): the machine as
         // built, which the host may have clamped (wasm32 has less).
         let memory = machine.bytes();
         Kernel {
             machine,
+            executor,
             vfs,
             clock: host.clock,
             entropy: host.entropy,
@@ -463,15 +479,17 @@ impl Kernel {
             let slice = self.threads[t].slice.min(left);
             let p = self.threads[t].process;
             let proc = &mut self.procs[p];
-            let (cpu, mut mem) = self.machine.guest(&mut proc.space);
             let start = mark.unwrap_or_else(|| self.clock.monotonic());
-            // EFLAGS.TF: one instruction at a time, so the interpreter's
-            // block loop never has to look at it.
-            let stepping = cpu.eflags & wax_cpu::state::flag::TF != 0;
+            // EFLAGS.TF: one instruction at a time in the interpreter, so
+            // neither its block loop nor translated code looks at it.
+            let stepping = self.machine.cpu().eflags & wax_cpu::state::flag::TF != 0;
             let r = if stepping {
+                let (cpu, mut mem) = self.machine.guest(&mut proc.space);
                 wax_cpu::step(cpu, &mut mem, &mut proc.cache)
             } else {
-                wax_cpu::run(cpu, &mut mem, &mut proc.cache, slice)
+                let m = &mut self.machine;
+                self.executor
+                    .run(m, &mut proc.space, &mut proc.cache, slice)
             };
             let user_end = self.charge(t, Mode::User, start);
             mark = Some(user_end);
@@ -623,6 +641,11 @@ impl Kernel {
     /// Statistics for diagnostics: guest instructions run since boot.
     pub fn instructions(&self) -> u64 {
         self.executed
+    }
+
+    /// What runs guest code, and its counters (`wax run --stats`).
+    pub fn executor(&self) -> &dyn Executor {
+        &*self.executor
     }
 
     /// Statistics for diagnostics: frames of machine memory in use.

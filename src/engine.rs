@@ -1,0 +1,39 @@
+//! Which executor runs guest code: `--engine interp|jit` (or `WAX_ENGINE`).
+//!
+//! The JIT (wax-jit on wasmtime) translates hot guest pages to wasm and
+//! runs everything else in the interpreter; it owns machine memory, so it
+//! builds the machine the kernel runs on. It is opt-in while it is slower
+//! than the interpreter on code that crosses pages often (see README).
+
+use wax_kernel::{Config, Host, Kernel};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineKind {
+    /// Every instruction in the interpreter.
+    Interp,
+    /// Hot pages translated to wasm and compiled by wasmtime.
+    Jit,
+}
+
+/// A kernel whose guest code runs on `kind`.
+pub fn kernel(host: Host, config: Config, kind: EngineKind) -> Result<Kernel, String> {
+    match kind {
+        EngineKind::Interp => Ok(Kernel::new(host, config)),
+        EngineKind::Jit => {
+            let (engine, machine) = wax_jit::engine::wasmtime::Wasmtime::new(config.memory)
+                .map_err(|e| format!("cannot start the JIT: {e}"))?;
+            let jit = wax_jit::Jit::new(engine, wax_jit::Config::default());
+            Ok(Kernel::with_executor(host, config, machine, Box::new(jit)))
+        }
+    }
+}
+
+/// `--stats`: what ran the guest, on stderr at exit.
+pub fn print_stats(kernel: &Kernel) {
+    let executor = kernel.executor();
+    eprintln!("wax: engine: {}", executor.name());
+    eprintln!("wax: guest instructions: {}", kernel.instructions());
+    for (what, n) in executor.stats() {
+        eprintln!("wax: {what}: {n}");
+    }
+}
