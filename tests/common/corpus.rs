@@ -113,6 +113,7 @@ impl Drop for ProcMount {
 
 /// Where a command runs: natively under `chroot ROOT`, or under wax with
 /// the given options before the program (`--root ROOT`, `--image FILE`).
+#[derive(Clone, Copy)]
 pub enum Runner<'a> {
     Native,
     Wax(&'a [&'a std::ffi::OsStr]),
@@ -143,8 +144,12 @@ pub fn run(root: &Path, prefix: &str, entry: &Entry, runner: Runner<'_>) -> Run 
     cmd.args(["/bin/bash", "-c", &script])
         .current_dir(root)
         .env_clear()
-        .envs(environment(&dir))
-        .env("WAX_LOG", &log);
+        .envs(environment(&dir));
+    if let Runner::Wax(_) = runner {
+        // For wax only (it keeps WAX_LOG from the guest); a native run
+        // would show it in `env`.
+        cmd.env("WAX_LOG", &log);
+    }
     let mut result = run_with_timeout(cmd, &[], timeout);
     let _ = fs::remove_dir_all(&host_dir);
     // Wax's notes (WAX_LOG, never the guest's stderr) join the captured
