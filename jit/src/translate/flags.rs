@@ -272,8 +272,9 @@ impl Gen<'_> {
 
     /// SHL/SHR/SAR by a constant `count` (1..31) of `a` (in `V2`) giving
     /// `res` (in `V1`): all six status flags into `eflags`, as the
-    /// interpreter's `shift` module computes them (AF set, OF from the
-    /// last one-bit step), and the record's op to None.
+    /// interpreter's `shift` module computes them (Wax's choices for the
+    /// undefined ones, `wax_cpu::undefined`: AF = 0, OF by the count-1
+    /// rule on the result for every count), and the record's op to None.
     pub(super) fn shift_flags(&mut self, op: ShiftOp, size: u32, count: u32) {
         let sb = size - 1;
         // CF: the last bit shifted out.
@@ -297,7 +298,8 @@ impl Gen<'_> {
             }
         }
         self.e.c(1).i(I::I32And).set(l::V3);
-        // OF: SHL: MSB(res) ^ CF; SHR: MSB(a) for a count of 1; SAR: 0.
+        // OF: SHL: MSB(res) ^ CF; SHR: the two top bits of res differ,
+        // and the top one is 0, so the bit below it; SAR: 0.
         match op {
             ShiftOp::Shl => {
                 self.e
@@ -308,15 +310,14 @@ impl Gen<'_> {
                     .i(I::I32Xor);
                 self.e.c(1).i(I::I32And);
             }
-            ShiftOp::Shr if count == 1 => {
-                self.e.get(l::V2).c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+            ShiftOp::Shr => {
+                self.e.get(l::V1).c(sb - 1).i(I::I32ShrU).c(1).i(I::I32And);
             }
-            _ => {
+            ShiftOp::Sar => {
                 self.e.c(0);
             }
         }
         self.e.c(11).i(I::I32Shl).get(l::V3).i(I::I32Or);
-        self.e.c(flag::AF).i(I::I32Or);
         self.e.get(l::V1).i(I::I32Eqz).c(6).i(I::I32Shl).i(I::I32Or);
         self.e.get(l::V1).c(sb).i(I::I32ShrU).c(1).i(I::I32And);
         self.e.c(7).i(I::I32Shl).i(I::I32Or);

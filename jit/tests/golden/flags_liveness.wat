@@ -170,8 +170,6 @@
               i32.shl
               local.get 25
               i32.or
-              i32.const 16
-              i32.or
               local.get 23
               i32.eqz
               i32.const 6
