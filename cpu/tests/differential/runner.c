@@ -188,6 +188,9 @@ static void clear_window(uint32_t off, uint32_t len)
 
 static void run_one(const struct case_hdr *h, const uint8_t *code)
 {
+    /* The rest of the code page is zero on both sides (a case may read it
+     * through a random pointer or stack pointer): no earlier case's bytes. */
+    memset((void *)(uintptr_t)CODE_PAGE, 0, PAGE - h->code_len);
     memcpy((void *)(uintptr_t)(CODE_END - h->code_len), code, h->code_len);
     memcpy(g_in, h->regs, sizeof h->regs);
     g_in[8] = h->eflags;

@@ -75,6 +75,10 @@ impl Wax {
     pub fn run(&mut self, case: &Case) -> Outcome {
         self.prepare(case);
         let (cpu, mut mem) = self.machine.guest(&mut self.space);
+        // The rest of the code page is zero, as in the host runner (the
+        // taint tracer fills it with INT3s; a case may read it).
+        mem.fill(GuestAddr(CODE_PAGE), 0x1000 - case.code.len(), 0)
+            .expect("code page");
         mem.write_bytes(GuestAddr(case.entry()), &case.code)
             .expect("code");
         let exit = wax_cpu::run(cpu, &mut mem, &mut self.cache, BUDGET).exit;
