@@ -27,7 +27,6 @@ use crate::Engine;
 use lru::LruCache;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::time::Instant;
 use wax_cpu::abi::{Control, ExitCode, CONTROL};
 use wax_cpu::exit::Exception;
 use wax_cpu::{AddressSpace, DecodeCache, Exit, GuestAddr, Machine, Prot, RunResult, PAGE_SIZE};
@@ -321,7 +320,7 @@ impl<E: Engine> Jit<E> {
             .get(&key)
             .map(|h| h.entries.clone())
             .unwrap_or_default();
-        let start = Instant::now();
+        let start = self.engine.now_ns();
         let opts = self.engine.options();
         let t = translate_page(&code, key.vpage << 12, &entries, &opts);
         let module = match self.engine.compile(&t.wasm) {
@@ -333,7 +332,7 @@ impl<E: Engine> Jit<E> {
                 return;
             }
         };
-        self.stats.compile_ns += start.elapsed().as_nanos() as u64;
+        self.stats.compile_ns += self.engine.now_ns().saturating_sub(start);
         self.stats.modules_compiled += 1;
         self.stats.wasm_bytes += t.wasm.len() as u64;
         self.stats.guest_insns_compiled += t.insns as u64;

@@ -58,6 +58,13 @@ pub trait Engine {
     /// Compiles a translated module.
     fn compile(&mut self, wasm: &[u8]) -> Result<Self::Module, EngineError>;
 
+    /// A monotonic clock in nanoseconds, for the compile-time counter
+    /// (`std::time::Instant` panics on wasm32-unknown-unknown, so the
+    /// engine, which knows its host, supplies it). 0 where there is none.
+    fn now_ns(&self) -> u64 {
+        0
+    }
+
     /// Calls the module's `run(eip)`; its imports call `host`. Returns the
     /// exit code (`wax_cpu::abi::ExitCode`), or an error if the engine
     /// trapped (a translator bug).

@@ -55,6 +55,8 @@ pub struct Wasmtime {
     linker: Linker<Data>,
     generation: u64,
     instances: usize,
+    /// Origin of [`Engine::now_ns`].
+    epoch: std::time::Instant,
 }
 
 /// A compiled page, instantiated lazily in the current store.
@@ -116,6 +118,7 @@ impl Wasmtime {
                 linker,
                 generation: 0,
                 instances: 0,
+                epoch: std::time::Instant::now(),
             },
             machine,
         ))
@@ -215,6 +218,10 @@ impl Engine for Wasmtime {
             module: wasmtime::Module::new(&self.engine, wasm).map_err(err)?,
             instance: None,
         })
+    }
+
+    fn now_ns(&self) -> u64 {
+        self.epoch.elapsed().as_nanos() as u64
     }
 
     fn run(
