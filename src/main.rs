@@ -18,6 +18,7 @@ mod engine;
 mod host;
 mod serve;
 mod shell;
+mod wisp;
 
 use clap::{Parser, Subcommand};
 use std::cell::RefCell;

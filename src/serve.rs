@@ -49,6 +49,35 @@ pub struct ServeArgs {
     /// Open the URL in the default browser (xdg-open).
     #[arg(long)]
     open: bool,
+    /// Relay the page's TCP and UDP connections to the network (the Wisp
+    /// protocol over a WebSocket at /wisp/; src/wisp.rs). Off by default.
+    #[arg(long)]
+    net: bool,
+    /// With --net: also allow destinations in this range, which the relay
+    /// otherwise refuses (private, loopback and link-local addresses);
+    /// repeatable, e.g. --net-allow 127.0.0.0/8.
+    #[arg(long, value_name = "CIDR", requires = "net")]
+    net_allow: Vec<crate::wisp::Cidr>,
+    /// With --net: most streams one page may have open at once.
+    #[arg(long, value_name = "N", default_value_t = 128, requires = "net")]
+    net_max_streams: usize,
+    /// With --net: most bytes one page may move through the relay, both
+    /// directions (e.g. 512M, 4G).
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_byte_count, requires = "net")]
+    net_max_bytes: u64,
+}
+
+fn parse_byte_count(s: &str) -> Result<u64, String> {
+    let (num, shift) = match s.to_ascii_uppercase().chars().last() {
+        Some('K') => (&s[..s.len() - 1], 10),
+        Some('M') => (&s[..s.len() - 1], 20),
+        Some('G') => (&s[..s.len() - 1], 30),
+        _ => (s, 0),
+    };
+    let n: u64 = num.parse().map_err(|_| format!("bad size {s:?}"))?;
+    n.checked_shl(shift)
+        .filter(|v| v >> shift == n)
+        .ok_or_else(|| format!("size {s:?} is too large"))
 }
 
 fn parse_chunk_size(s: &str) -> Result<u64, String> {
@@ -102,6 +131,30 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     let listener = TcpListener::bind(&args.addr)
         .map_err(|e| format!("cannot listen on {}: {e}", args.addr))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let relay = args.net.then(|| {
+        let policy = crate::wisp::Policy {
+            allow: args.net_allow.clone(),
+            max_streams: args.net_max_streams,
+            max_bytes: args.net_max_bytes,
+        };
+        let _ = writeln!(
+            std::io::stdout(),
+            "wax serve: network relay at ws://{addr}/wisp/ (public destinations{})",
+            if policy.allow.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " and {}",
+                    args.net_allow
+                        .iter()
+                        .map(|c| c.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            }
+        );
+        std::sync::Arc::new(policy)
+    });
     let url = format!("http://{addr}/");
     println!("wax serve: open {url}");
     let _ = std::io::stdout().flush();
@@ -112,8 +165,9 @@ fn serve(args: ServeArgs) -> Result<(), String> {
     for conn in listener.incoming() {
         let Ok(stream) = conn else { continue };
         let site = site.clone();
+        let relay = relay.clone();
         std::thread::spawn(move || {
-            let _ = handle(stream, &site);
+            let _ = handle(stream, &site, relay);
         });
     }
     Ok(())
@@ -410,12 +464,34 @@ fn parse_range(v: Option<&str>, total: u64) -> Option<Result<(u64, u64), ()>> {
     Some(Ok((start, end - start + 1)))
 }
 
-fn handle(stream: TcpStream, site: &Site) -> std::io::Result<()> {
+fn handle(
+    stream: TcpStream,
+    site: &Site,
+    relay: Option<std::sync::Arc<crate::wisp::Policy>>,
+) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut out = stream;
     while let Some(req) = read_request(&mut reader)? {
+        if req.path == "wisp/" || req.path == "wisp" {
+            let upgrade = req
+                .header("Upgrade")
+                .is_some_and(|v| v.eq_ignore_ascii_case("websocket"));
+            return match (relay, upgrade, req.header("Sec-WebSocket-Key")) {
+                (Some(policy), true, Some(key)) => {
+                    let early = reader.buffer().to_vec();
+                    crate::wisp::serve(out, key, early, policy)
+                }
+                (None, ..) => simple(
+                    &mut out,
+                    404,
+                    "the network relay is off (start wax serve with --net)\n",
+                    &[],
+                ),
+                _ => simple(&mut out, 400, "a WebSocket upgrade was expected\n", &[]),
+            };
+        }
         respond(&req, site, &mut out)?;
         if req
             .header("Connection")
