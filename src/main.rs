@@ -84,6 +84,11 @@ struct RunArgs {
     /// `none` (network down).
     #[arg(long, value_enum, default_value_t)]
     net: host::net::NetArg,
+    /// Send guest connections that leave the machine through the Wisp
+    /// relay at URL (`wax serve --net` provides one at ws://ADDR/wisp/),
+    /// as the browser tab does; loopback stays inside the machine.
+    #[arg(long, value_name = "URL", conflicts_with = "net")]
+    net_relay: Option<String>,
     /// What runs guest code: the interpreter, or the JIT (hot pages
     /// translated to wasm, compiled by wasmtime).
     #[arg(long, value_enum, env = "WAX_ENGINE", default_value = "interp")]
@@ -338,7 +343,13 @@ fn launch(
 ) -> i32 {
     let shown = args.program[0].to_string_lossy().into_owned();
     let stdin = Arc::new(host::stdio::StdinShared::default());
-    let (mode, host_net) = host::net::network(args.net);
+    let (mode, outside) = match host::net::network(args.net, args.net_relay.as_deref()) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("wax: {e}");
+            return 125;
+        }
+    };
     let mut kernel = match new_kernel(args, root, stdin.clone()) {
         Ok(mut k) => {
             k.set_network(mode);
@@ -368,7 +379,7 @@ fn launch(
     drop(program.file);
     let saved = host::stdio::HostTty::save(0);
     catch_sigint();
-    let status = drive(&mut kernel, &stdin, host_net.as_deref());
+    let status = drive(&mut kernel, &stdin, outside.as_ref());
     if let Some(t) = saved {
         host::stdio::HostTty::restore(0, &t);
     }
@@ -427,13 +438,19 @@ fn new_kernel(
 fn drive(
     kernel: &mut Kernel,
     stdin: &host::stdio::StdinShared,
-    net: Option<&RefCell<host::net::HostNet>>,
+    net: Option<&host::net::Outside>,
 ) -> ExitStatus {
     loop {
         if INTERRUPTED.swap(false, Ordering::Relaxed) {
             kernel.raise(2);
         }
+        if let Some(n) = net {
+            n.pump();
+        }
         let status = kernel.run(BUDGET);
+        if let Some(n) = net {
+            n.pump();
+        }
         report_oom(kernel, "\n");
         match status {
             RunStatus::Budget => {}

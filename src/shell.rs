@@ -48,6 +48,9 @@ pub struct ShellArgs {
     /// How guest internet sockets reach anything (see `wax run --help`).
     #[arg(long, value_enum, default_value_t)]
     net: host::net::NetArg,
+    /// Outward connections through a Wisp relay (see `wax run --help`).
+    #[arg(long, value_name = "URL", conflicts_with = "net")]
+    net_relay: Option<String>,
 }
 
 /// Runs the shell; returns Wax's exit status.
@@ -93,9 +96,15 @@ pub fn run(args: ShellArgs) -> i32 {
         }
     };
     kernel.attach_console(Box::new(console));
-    let (mode, host_net) = host::net::network(args.net);
+    let (mode, outside) = match host::net::network(args.net, args.net_relay.as_deref()) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("wax: {e}");
+            return 125;
+        }
+    };
     kernel.set_network(mode);
-    let status = drive(&mut kernel, &input, host_net.as_deref());
+    let status = drive(&mut kernel, &input, outside.as_ref());
     drop(raw);
     drop(kernel);
     if let Err(e) = host::block::write_back(&fs, &image, false, args.overlay.as_deref()) {
@@ -181,10 +190,16 @@ fn environment() -> Vec<Vec<u8>> {
 fn drive(
     kernel: &mut Kernel,
     input: &ConsoleInput,
-    net: Option<&RefCell<host::net::HostNet>>,
+    net: Option<&host::net::Outside>,
 ) -> ExitStatus {
     loop {
+        if let Some(n) = net {
+            n.pump();
+        }
         let status = kernel.run(BUDGET);
+        if let Some(n) = net {
+            n.pump();
+        }
         crate::report_oom(kernel, "\r\n");
         match status {
             RunStatus::Budget => {}

@@ -40,27 +40,7 @@ use std::time::{Duration, Instant};
 use tungstenite::protocol::{Role, WebSocket, WebSocketConfig};
 use tungstenite::{Error as WsError, Message};
 
-pub const CONNECT: u8 = 0x01;
-pub const DATA: u8 = 0x02;
-pub const CONTINUE: u8 = 0x03;
-pub const CLOSE: u8 = 0x04;
-
-pub const TCP: u8 = 0x01;
-pub const UDP: u8 = 0x02;
-
-/// CLOSE reasons.
-pub mod reason {
-    #[allow(dead_code)] // sent by clients; listed for completeness
-    pub const UNKNOWN: u8 = 0x01;
-    pub const VOLUNTARY: u8 = 0x02;
-    pub const NETWORK_ERROR: u8 = 0x03;
-    pub const INVALID: u8 = 0x41;
-    pub const UNREACHABLE: u8 = 0x42;
-    pub const TIMEOUT: u8 = 0x43;
-    pub const REFUSED: u8 = 0x44;
-    pub const BLOCKED: u8 = 0x48;
-    pub const THROTTLED: u8 = 0x49;
-}
+use wax_devices::wisp::{packet, reason, CLOSE, CONNECT, CONTINUE, DATA, TCP, UDP};
 
 /// DATA packets a TCP stream may have in flight to the server (the
 /// window announced by CONTINUE).
@@ -204,15 +184,6 @@ fn is_public(ip: IpAddr) -> bool {
                 || s[..6] == [0; 6])
         }
     }
-}
-
-/// A packet as it travels.
-pub fn packet(kind: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
-    let mut p = Vec::with_capacity(5 + payload.len());
-    p.push(kind);
-    p.extend_from_slice(&stream.to_le_bytes());
-    p.extend_from_slice(payload);
-    p
 }
 
 /// A CONNECT packet's payload.

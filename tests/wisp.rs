@@ -389,3 +389,129 @@ fn random_packets_never_take_the_relay_down() {
     c.send(DATA, 0x4000_0001, b"alive");
     assert_eq!(c.recv_on(0x4000_0001), (DATA, b"alive".to_vec()));
 }
+
+/// An address of this host that is not loopback (guest connections to
+/// loopback stay inside the machine, so the relay is tested through it).
+fn host_ip() -> String {
+    let out = Command::new("hostname")
+        .arg("-I")
+        .output()
+        .expect("hostname -I");
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .find(|a| {
+            a.parse::<std::net::Ipv4Addr>()
+                .is_ok_and(|ip| !ip.is_loopback())
+        })
+        .expect("this host has no IPv4 address besides loopback")
+        .to_string()
+}
+
+/// An HTTP server on every address of the host that answers each request
+/// with `body` and closes.
+fn http_once(body: &'static str) -> u16 {
+    let l = TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(mut s) = s else { continue };
+            let mut req = Vec::new();
+            let mut b = [0u8; 1024];
+            while !req.ends_with(b"\r\n\r\n") {
+                match s.read(&mut b) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&b[..n]),
+                }
+            }
+            let _ = write!(
+                s,
+                "HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    port
+}
+
+fn busybox() -> std::path::PathBuf {
+    common::repo_root().join("build/busybox/bin/busybox")
+}
+
+#[test]
+fn a_guest_reaches_the_host_through_the_relay() {
+    let ip = host_ip();
+    let server = Server::start(&["--net", "--net-allow", &format!("{ip}/32")]);
+    let relay = format!("ws://{}/wisp/", server.addr);
+    let port = http_once("hello through the relay\n");
+    let out = Command::new(WAX)
+        .args(["run", "--net-relay", &relay])
+        .arg(busybox())
+        .args(["wget", "-q", "-O", "-", &format!("http://{ip}:{port}/x")])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "hello through the relay\n",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success());
+
+    // A closed port: the relay's refusal reaches the guest as an error.
+    let out = Command::new(WAX)
+        .args(["run", "--net-relay", &relay])
+        .arg(busybox())
+        .args([
+            "wget",
+            "-q",
+            "-O",
+            "-",
+            &format!("http://{ip}:{}/x", free_port()),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refused"),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A relay that is not there is a clear error before the guest runs.
+    let out = Command::new(WAX)
+        .args([
+            "run",
+            "--net-relay",
+            &format!("ws://127.0.0.1:{}/wisp/", free_port()),
+        ])
+        .arg(busybox())
+        .arg("true")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(125));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect"));
+}
+
+/// In relay mode everything on 127.0.0.1 and ::1 stays in the machine's
+/// own stack: the loopback semantics test gives what `--net loopback`
+/// gives.
+#[test]
+fn relay_mode_keeps_loopback_inside_the_machine() {
+    let server = Server::start(&["--net"]);
+    let relay = format!("ws://{}/wisp/", server.addr);
+    let program = common::c_program("u_inet");
+    let run = |opts: &[&str]| {
+        let mut cmd = common::wax_run();
+        cmd.args(opts).arg(&program);
+        common::run_with_timeout(cmd, b"", Duration::from_secs(60))
+    };
+    let lo = run(&["--net", "loopback"]);
+    let relayed = run(&["--net-relay", &relay]);
+    assert_eq!(
+        String::from_utf8_lossy(&relayed.stdout),
+        String::from_utf8_lossy(&lo.stdout),
+        "stderr: {}",
+        relayed.stderr_text()
+    );
+    assert_eq!(relayed.status, lo.status);
+}

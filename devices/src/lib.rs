@@ -9,6 +9,7 @@
 
 pub mod block;
 pub mod net;
+pub mod wisp;
 
 /// A point in time or a duration: seconds and nanoseconds (0..1e9).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]

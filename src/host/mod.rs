@@ -6,6 +6,7 @@ pub mod fs;
 pub mod http;
 pub mod log;
 pub mod net;
+pub mod relay;
 pub mod stdio;
 pub mod terminal;
 

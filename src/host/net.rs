@@ -476,36 +476,54 @@ pub enum NetArg {
     Host,
 }
 
-/// The kernel's network mode for `arg`, and the host sockets the run
-/// loop must wait on (host mode).
-pub fn network(
-    arg: NetArg,
-) -> (
-    wax_kernel::inet::NetMode,
-    Option<std::rc::Rc<std::cell::RefCell<HostNet>>>,
-) {
-    use wax_kernel::inet::NetMode;
-    match arg {
-        NetArg::None => (NetMode::None, None),
-        NetArg::Loopback => (NetMode::Loopback, None),
-        NetArg::Host => {
-            let net = std::rc::Rc::new(std::cell::RefCell::new(HostNet::default()));
-            (NetMode::Host(net.clone()), Some(net))
+/// What the run loop drives besides the guest: host sockets, or a relay.
+pub enum Outside {
+    Host(std::rc::Rc<std::cell::RefCell<HostNet>>),
+    Relay(super::relay::Link),
+}
+
+impl Outside {
+    /// Moves packets between a relay and the guest's network (around
+    /// every slice).
+    pub fn pump(&self) {
+        if let Outside::Relay(l) = self {
+            l.pump();
         }
     }
 }
 
-/// Waits for guest input or timers, and for host sockets if there are
-/// any (then polling `stdin_ready` every 10 ms: host sockets and the
+/// The kernel's network mode for `arg` (or for a relay at `relay`), and
+/// what the run loop must wait on.
+pub fn network(
+    arg: NetArg,
+    relay: Option<&str>,
+) -> Result<(wax_kernel::inet::NetMode, Option<Outside>), String> {
+    use wax_kernel::inet::NetMode;
+    if let Some(url) = relay {
+        let link = super::relay::connect(url)?;
+        return Ok((NetMode::Relay(link.net.clone()), Some(Outside::Relay(link))));
+    }
+    Ok(match arg {
+        NetArg::None => (NetMode::None, None),
+        NetArg::Loopback => (NetMode::Loopback, None),
+        NetArg::Host => {
+            let net = std::rc::Rc::new(std::cell::RefCell::new(HostNet::default()));
+            (NetMode::Host(net.clone()), Some(Outside::Host(net)))
+        }
+    })
+}
+
+/// Waits for guest input or timers, and for host sockets or the relay if
+/// they are in use (then polling `stdin_ready` every 10 ms: they and the
 /// stdin thread cannot share one wait).
-pub fn idle_wait(
-    net: Option<&std::cell::RefCell<HostNet>>,
-    wait: Duration,
-    stdin: impl Fn(Duration),
-) {
+pub fn idle_wait(net: Option<&Outside>, wait: Duration, stdin: impl Fn(Duration)) {
     match net {
-        Some(n) if n.borrow().active() => {
+        Some(Outside::Host(n)) if n.borrow().active() => {
             n.borrow_mut().wait(wait.min(Duration::from_millis(10)));
+        }
+        Some(Outside::Relay(l)) if l.active() => {
+            l.wait(wait.min(Duration::from_millis(10)));
+            l.pump();
         }
         _ => stdin(wait),
     }

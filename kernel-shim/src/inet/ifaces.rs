@@ -38,7 +38,7 @@ pub fn is_interface_ioctl(req: u32) -> bool {
 
 fn interfaces(k: &Kernel) -> Vec<Interface> {
     match &k.net.mode {
-        NetMode::Host(h) => h.borrow_mut().interfaces(),
+        NetMode::Host(h) | NetMode::Relay(h) => h.borrow_mut().interfaces(),
         NetMode::Loopback => vec![Interface::loopback(true)],
         NetMode::None => vec![Interface::loopback(false)],
     }

@@ -11,6 +11,9 @@
 //! - `Host`: every socket is a host socket behind the
 //!   [`wax_devices::net::Network`] trait ([`host`]); the host kernel
 //!   supplies the semantics.
+//! - `Relay`: the loopback stack inside the machine, and a `Network` (a
+//!   Wisp relay in the browser or with the CLI's `--net-relay`) for
+//!   connections to anywhere else ([`routed`]).
 //!
 //! Both kinds implement [`InetSocket`], which the system calls in
 //! `syscall/net/inet.rs` drive: they turn EAGAIN into a parked thread
@@ -23,6 +26,7 @@ mod file;
 pub mod host;
 pub mod ifaces;
 pub mod opt;
+pub mod routed;
 pub mod stack;
 mod tcp;
 mod udp;
@@ -41,6 +45,7 @@ pub enum NetMode {
     None,
     Loopback,
     Host(Rc<RefCell<dyn wax_devices::net::Network>>),
+    Relay(Rc<RefCell<dyn wax_devices::net::Network>>),
 }
 
 /// What a receive took.
@@ -108,6 +113,12 @@ impl Net {
     pub fn socket(&self, v6: bool, stream: bool) -> KResult<Box<dyn InetSocket>> {
         match &self.mode {
             NetMode::Host(h) => Ok(Box::new(host::HostSocket::new(h.clone(), v6, stream)?)),
+            NetMode::Relay(n) => Ok(Box::new(routed::RoutedSocket::new(
+                &self.stack,
+                n.clone(),
+                v6,
+                stream,
+            ))),
             _ => Ok(stack::new_socket(&self.stack, v6, stream)),
         }
     }
