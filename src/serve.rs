@@ -139,7 +139,8 @@ fn serve(args: ServeArgs) -> Result<(), String> {
         };
         let _ = writeln!(
             std::io::stdout(),
-            "wax serve: network relay at ws://{addr}/wisp/ (public destinations{})",
+            "wax serve: network relay at ws://{addr}/wisp/ (public destinations{}); \
+             pages opened as http://{addr}/?net=wisp/ use it",
             if policy.allow.is_empty() {
                 String::new()
             } else {

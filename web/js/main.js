@@ -53,7 +53,11 @@ async function uploadFiles(wax, files) {
 async function main() {
   const image = params.get('image') || 'image/manifest.json';
   const cmd = params.get('cmd');
-  const wax = new Wax($('term'), { image });
+  // ?net=ws://HOST/wisp/ (or a path on this site, like `wisp/` under
+  // `wax serve --net`): connections leaving the machine go through that
+  // Wisp relay. Without it the machine has only its loopback network.
+  const net = params.get('net');
+  const wax = new Wax($('term'), { image, net });
   window.wax = wax; // for tests and the console
   wax.on('progress', (t) => ($('progress-text').textContent = t));
   wax.on('fatal', showFatal);

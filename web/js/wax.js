@@ -50,7 +50,9 @@ export class Wax {
   /**
    * Starts a machine in `element`. Options: image (URL of a raw image or a
    * chunk manifest, relative to the page; default image/manifest.json),
-   * workerUrl, memoryMb, terminal (xterm.js options). Resolves once the
+   * workerUrl, memoryMb, net (URL of a Wisp relay, e.g. `wisp/` under
+   * `wax serve --net`: connections leaving the machine go through it),
+   * terminal (xterm.js options). Resolves once the
    * shell is started (before its prompt: see the 'prompt' event).
    */
   static async boot(element, opts = {}) {
@@ -72,6 +74,7 @@ export class Wax {
       rows: this.term.rows,
       cols: this.term.cols,
       memoryMb: this.opts.memoryMb,
+      net: this.opts.net || null,
     });
     return new Promise((resolve, reject) => {
       this.on('booted', () => resolve());

@@ -131,6 +131,10 @@ async function boot(opts) {
     await prefetch(wax, image, list);
   }
   phase('prefetch');
+  if (opts.net) {
+    wax.useRelay();
+    connectRelay(new URL(opts.net, opts.base).href.replace(/^http/, 'ws'));
+  }
   post({ type: 'progress', text: 'Starting bash…' });
   try {
     wax.bootShell(opts.rows, opts.cols, opts.memoryMb || 1024);
@@ -213,6 +217,59 @@ function wake() {
   schedule(0);
 }
 
+// ---- the network relay (Wisp over a WebSocket; ?net=ws://HOST/wisp/) ----
+
+let relay = null;
+
+/** Opens the relay's WebSocket, and opens it again (backing off) when it closes. */
+function connectRelay(url, delayMs = 1000) {
+  let ws;
+  try {
+    ws = new WebSocket(url);
+  } catch (e) {
+    notice(`The network relay ${url} cannot be used: ${e.message}. The machine has only its loopback network.`, 'error');
+    return;
+  }
+  ws.binaryType = 'arraybuffer';
+  let opened = false;
+  ws.onopen = () => {
+    opened = true;
+    wax.relayReset();
+    relay = ws;
+    post({ type: 'relay', state: 'open', url });
+  };
+  ws.onmessage = (ev) => {
+    if (typeof ev.data === 'string') return;
+    wax.relayDeliver(new Uint8Array(ev.data));
+    wake();
+  };
+  ws.onclose = () => {
+    relay = null;
+    wax.relayLost();
+    wake();
+    const next = Math.min(delayMs * 2, 30000);
+    notice(
+      opened
+        ? `The network relay ${url} closed; open connections failed. Reconnecting…`
+        : `The network relay ${url} does not answer; retrying in ${Math.round(delayMs / 1000)} s. Until then connections leaving the machine fail (ENETUNREACH).`,
+      'warn',
+    );
+    setTimeout(() => connectRelay(url, opened ? 1000 : next), opened ? 0 : delayMs);
+  };
+}
+
+/** Sends what the guest queued for the relay. */
+function flushRelay() {
+  if (!relay || relay.readyState !== WebSocket.OPEN) return;
+  const out = wax.relayOutbox();
+  const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+  for (let i = 0; i + 4 <= out.length; ) {
+    const n = view.getUint32(i, true);
+    relay.send(out.subarray(i + 4, i + 4 + n));
+    i += 4 + n;
+  }
+}
+
 function drainOutput() {
   const out = wax.takeOutput();
   if (out.length) post({ type: 'output', data: out }, [out.buffer]);
@@ -224,6 +281,7 @@ function loop() {
   do {
     st = wax.run(SLICE);
     drainOutput();
+    flushRelay();
   } while (st === Run.Budget && performance.now() - t0 < TURN_MS);
   runMs += performance.now() - t0;
   const diskError = wax.takeDiskError();

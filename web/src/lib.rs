@@ -26,8 +26,10 @@ use wax_devices::block::{
     resolve_chunk_url, BlockError, ChunkManifest, ChunkedTransport, HttpDevice, HttpOptions,
     HttpTransport,
 };
+use wax_devices::wisp::WispNet;
 use wax_devices::WinSize;
 use wax_kernel::ext2::Ext2Fs;
+use wax_kernel::inet::NetMode;
 use wax_kernel::vfs::lookup::open_program;
 use wax_kernel::Errno;
 use wax_kernel::{Config, Host, Kernel, Program, RunStatus};
@@ -75,6 +77,9 @@ pub struct Wax {
     stdio: Option<Stdio>,
     exit_code: i32,
     idle_ms: f64,
+    /// Outward connections through a Wisp relay (`useRelay`); without
+    /// one the guest has only its loopback network.
+    relay: Option<Rc<RefCell<WispNet>>>,
 }
 
 fn open_base(url: &str, fetched: &Rc<RefCell<u64>>) -> Result<Box<dyn Base>, String> {
@@ -152,6 +157,7 @@ impl Wax {
             stdio: None,
             exit_code: 0,
             idle_ms: -1.0,
+            relay: None,
         })
     }
 
@@ -198,6 +204,9 @@ impl Wax {
             gid: 0,
         };
         let mut kernel = Kernel::new(host, config);
+        if let Some(net) = &self.relay {
+            kernel.set_network(NetMode::Relay(net.clone()));
+        }
         kernel.mount_tmpfs(false);
         kernel
     }
@@ -291,6 +300,54 @@ impl Wax {
     pub fn shutdown(&mut self) -> Result<(), String> {
         self.kernel = None;
         self.sync()
+    }
+
+    /// Gives the guest a network beyond its loopback: connections to
+    /// other addresses become streams of a Wisp relay, whose WebSocket
+    /// the host runs (`relayDeliver`, `relayOutbox`, `relayLost`). Call
+    /// before booting.
+    #[wasm_bindgen(js_name = useRelay)]
+    pub fn use_relay(&mut self) {
+        self.relay = Some(Rc::default());
+    }
+
+    /// A packet from the relay's WebSocket.
+    #[wasm_bindgen(js_name = relayDeliver)]
+    pub fn relay_deliver(&mut self, packet: &[u8]) {
+        if let Some(n) = &self.relay {
+            n.borrow_mut().deliver(packet);
+        }
+    }
+
+    /// Packets for the relay, each as a 4-byte little-endian length and
+    /// its bytes (empty until the relay has answered).
+    #[wasm_bindgen(js_name = relayOutbox)]
+    pub fn relay_outbox(&mut self) -> Vec<u8> {
+        let Some(n) = &self.relay else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for p in n.borrow_mut().take_outbox() {
+            out.extend_from_slice(&(p.len() as u32).to_le_bytes());
+            out.extend_from_slice(&p);
+        }
+        out
+    }
+
+    /// The relay's WebSocket closed: open streams fail with a network
+    /// error. `relayReset` after a new WebSocket opens.
+    #[wasm_bindgen(js_name = relayLost)]
+    pub fn relay_lost(&mut self) {
+        if let Some(n) = &self.relay {
+            n.borrow_mut().lost();
+        }
+    }
+
+    #[wasm_bindgen(js_name = relayReset)]
+    pub fn relay_reset(&mut self) {
+        if let Some(n) = &self.relay {
+            n.borrow_mut().reset();
+        }
     }
 
     /// Runs about `budget` guest instructions.

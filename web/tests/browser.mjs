@@ -13,7 +13,8 @@
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
 
@@ -41,6 +42,8 @@ async function step(name, fn) {
 function serve(addr = '127.0.0.1:0') {
   return new Promise((resolveUrl, reject) => {
     const what = args.site ? ['--dir', args.site] : ['--app', join(repo, 'web/dist'), '--image', image];
+    // The network relay, allowed to reach this host (see the relay step).
+    if (!args.site) what.push('--net', '--net-allow', `${hostIp()}/32`);
     const p = spawn(waxBin, ['serve', '--addr', addr, ...what], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -53,6 +56,15 @@ function serve(addr = '127.0.0.1:0') {
       if (m) resolveUrl({ url: m[1], proc: p });
     });
   });
+}
+
+/** An IPv4 address of this host besides loopback (guest connections to
+ * loopback stay inside the machine, so the relay is tested through it). */
+function hostIp() {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list || []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  throw new Error('this host has no IPv4 address besides loopback');
 }
 
 /** The terminal's text: scrollback and screen, one string per line. */
@@ -264,6 +276,22 @@ async function run(page, url, server) {
     await waitPrompt(page);
     await waitFor(page, /\ncmd-42\s*\n/);
   });
+  if (!args.site) {
+    await step('?net= reaches a host server through the Wisp relay', async () => {
+      const body = `relayed-${process.pid}`;
+      const http = createServer((req, res) => res.end(body));
+      await new Promise((r) => http.listen(0, '0.0.0.0', r));
+      const target = `http://${hostIp()}:${http.address().port}/`;
+      try {
+        await page.goto(`${url}?net=wisp/`);
+        await waitPrompt(page);
+        const py = `import urllib.request as u; print('got', u.urlopen('${target}').read().decode())`;
+        await command(page, `python3 -c "${py}"`, new RegExp(`\ngot ${body}\s*\n`), 60000);
+      } finally {
+        http.close();
+      }
+    });
+  }
   await step('an unreachable image gives a clear message and Retry', async () => {
     await page.goto(`${url}?image=missing/manifest.json`);
     await page.waitForSelector('#fatal:not([hidden])', { timeout: 30000 });
