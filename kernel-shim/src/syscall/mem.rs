@@ -284,6 +284,12 @@ fn try_write_back(k: &mut Kernel, p: usize, v: &Vma, from: u32, to: u32) -> KRes
     let Some(f) = v.file.as_ref().filter(|_| v.shared) else {
         return Ok(());
     };
+    // A shared mapping of a file opened read-only can never have been
+    // written (mmap and mprotect refuse PROT_WRITE for it): nothing to
+    // write back, and its descriptor could not.
+    if !f.file.borrow().can_write() {
+        return Ok(());
+    }
     let mut page = vec![0u8; PAGE_SIZE as usize];
     for addr in (from.max(v.start)..to.min(v.end)).step_by(PAGE_SIZE as usize) {
         let off = v.offset_of(addr);
