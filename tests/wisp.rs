@@ -515,3 +515,49 @@ fn relay_mode_keeps_loopback_inside_the_machine() {
     );
     assert_eq!(relayed.status, lo.status);
 }
+
+/// Names resolve through the relay: the guest's DNS query is answered by
+/// Wax with a stand-in address, and the connection to it names the host
+/// to the relay, which resolves it with the host's resolver.
+#[test]
+fn a_guest_resolves_names_through_the_relay() {
+    let root = common::repo_root().join("build/roots/test");
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .expect("the host's name")
+        .trim()
+        .to_string();
+    let resolved: Vec<std::net::IpAddr> =
+        std::net::ToSocketAddrs::to_socket_addrs(&(name.as_str(), 80))
+            .unwrap_or_else(|e| panic!("this host cannot resolve its own name {name:?}: {e}"))
+            .map(|a| a.ip())
+            .collect();
+    let mut args = vec!["--net".to_string()];
+    for ip in &resolved {
+        args.extend(["--net-allow".to_string(), ip.to_string()]);
+    }
+    let server = Server::start(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let port = http_once("found by name\n");
+    let script = format!(
+        "import socket, urllib.request as u\n\
+         print(socket.gethostbyname('{name}').startswith('198.18.'))\n\
+         print(u.urlopen('http://{name}:{port}/').read().decode(), end='')\n\
+         print(socket.gethostbyname('localhost'))\n"
+    );
+    let out = Command::new(WAX)
+        .args([
+            "run",
+            "--net-relay",
+            &format!("ws://{}/wisp/", server.addr),
+            "--root",
+        ])
+        .arg(&root)
+        .args(["/usr/bin/python3", "-c", &script])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "True\nfound by name\n127.0.0.1\n",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

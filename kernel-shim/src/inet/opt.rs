@@ -42,7 +42,9 @@ const BOOLS: &[(u32, u32)] = &[
     (IPPROTO_TCP, 3),  // TCP_CORK
     (IPPROTO_TCP, 12), // TCP_QUICKACK
     (IPPROTO_IPV6, IPV6_V6ONLY),
-    (IPPROTO_IP, 8), // IP_RECVTTL... IP_PKTINFO-style flags
+    (IPPROTO_IP, 8),    // IP_PKTINFO
+    (IPPROTO_IP, 11),   // IP_RECVERR (glibc's resolver sets it)
+    (IPPROTO_IPV6, 25), // IPV6_RECVERR
 ];
 
 /// Integer options and their defaults (Linux's, for a fresh socket).

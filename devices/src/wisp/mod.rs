@@ -23,8 +23,13 @@
 //!   and reads end of file after that.
 //! - There is no half-close: `shutdown(SHUT_WR)` stops sending but keeps
 //!   the stream open for the answer; the stream ends at close.
+//! - Names: the guest's DNS queries (UDP to port 53, any server) are
+//!   answered here with stand-in addresses that connect to the name
+//!   through the relay ([`dns`]).
 //! - Servers stay inside the machine: `listen` fails (EOPNOTSUPP); the
 //!   kernel keeps listening and loopback sockets in its own stack.
+
+mod dns;
 
 use crate::net::{Interface, NetResult, Network, Received, SocketId};
 use std::collections::{HashMap, VecDeque};
@@ -153,6 +158,7 @@ pub struct WispNet {
     down: bool,
     /// Packets that made no sense (counted, dropped).
     pub malformed: u64,
+    names: dns::Names,
 }
 
 impl Default for WispNet {
@@ -168,6 +174,7 @@ impl Default for WispNet {
             initial_window: None,
             down: false,
             malformed: 0,
+            names: dns::Names::default(),
         }
     }
 }
@@ -297,7 +304,12 @@ impl WispNet {
         self.next_stream = self.next_stream.wrapping_add(1).max(1);
         let mut payload = vec![kind];
         payload.extend_from_slice(&to.port().to_le_bytes());
-        payload.extend_from_slice(to.ip().to_string().as_bytes());
+        let standin = match to.ip() {
+            IpAddr::V4(v4) => self.names.name_of(v4),
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().and_then(|v4| self.names.name_of(v4)),
+        };
+        let host = standin.map_or_else(|| to.ip().to_string(), str::to_string);
+        payload.extend_from_slice(host.as_bytes());
         self.push(packet(CONNECT, id, &payload));
         self.streams.insert(id, owner);
         id
@@ -316,6 +328,37 @@ impl WispNet {
             IpAddr::V4(GUEST_IP)
         };
         SocketAddr::new(ip, port)
+    }
+
+    /// A datagram to port 53 is a DNS query, answered here (see [`dns`]);
+    /// one that is not a query is lost, as a bad datagram would be.
+    /// `None` if the send is not for DNS.
+    fn resolve(
+        &mut self,
+        s: SocketId,
+        data: &[u8],
+        to: Option<SocketAddr>,
+    ) -> NetResult<Option<usize>> {
+        let sock = self.sock(s)?;
+        let Kind::Udp(_) = sock.kind else {
+            return Ok(None);
+        };
+        let Some(dest) = to.or(sock.peer).filter(|d| d.port() == 53) else {
+            return Ok(None);
+        };
+        let (v6, bound) = (sock.v6, sock.local.is_some());
+        let answer = self.names.answer(data);
+        let local = (!bound).then(|| self.ephemeral(v6));
+        let sock = self.sock(s)?;
+        if local.is_some() {
+            sock.local = local;
+        }
+        if let (Some(a), Kind::Udp(u)) = (answer, &mut sock.kind) {
+            if u.rx.len() < UDP_QUEUE {
+                u.rx.push_back((dest, a));
+            }
+        }
+        Ok(Some(data.len()))
     }
 
     fn sock(&mut self, s: SocketId) -> NetResult<&mut Sock> {
@@ -432,6 +475,9 @@ impl Network for WispNet {
         _flags: u32,
         to: Option<SocketAddr>,
     ) -> NetResult<usize> {
+        if let Some(n) = self.resolve(s, data, to)? {
+            return Ok(n);
+        }
         let initial = self.initial_window;
         let full = self.outbox_bytes >= OUTBOX_LIMIT;
         let down = self.down;
@@ -781,9 +827,9 @@ mod tests {
         relay_ready(&mut n);
         let s = n.socket(false, false).unwrap();
         assert_eq!(n.send(s, b"q", 0, None), Err(EDESTADDRREQ));
-        n.send(s, b"one", 0, Some(addr("1.1.1.1:53"))).unwrap();
-        n.send(s, b"two", 0, Some(addr("1.1.1.1:53"))).unwrap();
-        n.send(s, b"three", 0, Some(addr("8.8.8.8:53"))).unwrap();
+        n.send(s, b"one", 0, Some(addr("1.1.1.1:123"))).unwrap();
+        n.send(s, b"two", 0, Some(addr("1.1.1.1:123"))).unwrap();
+        n.send(s, b"three", 0, Some(addr("8.8.8.8:123"))).unwrap();
         let out = n.take_outbox();
         let connects = out.iter().filter(|p| p[0] == CONNECT).count();
         assert_eq!(connects, 2, "one stream per destination");
@@ -792,12 +838,32 @@ mod tests {
         let mut buf = [0u8; 6];
         let r = n.recv(s, &mut buf, 0).unwrap();
         assert_eq!((r.len, r.ret, r.truncated), (6, 6, true));
-        assert_eq!(r.from, Some(addr("8.8.8.8:53")));
+        assert_eq!(r.from, Some(addr("8.8.8.8:123")));
         let r = n.recv(s, &mut buf, 0).unwrap();
-        assert_eq!(r.from, Some(addr("1.1.1.1:53")));
+        assert_eq!(r.from, Some(addr("1.1.1.1:123")));
         assert_eq!(n.recv(s, &mut buf, 0), Err(EAGAIN));
         n.close(s);
         assert_eq!(n.take_outbox().iter().filter(|p| p[0] == CLOSE).count(), 2);
+    }
+
+    #[test]
+    fn names_resolve_here_and_connect_by_name() {
+        let mut n = WispNet::default();
+        relay_ready(&mut n);
+        let u = n.socket(false, false).unwrap();
+        let mut q = vec![0xab, 0xcd, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+        q.extend_from_slice(b"\x07example\x03com\x00\x00\x01\x00\x01");
+        n.send(u, &q, 0, Some(addr("10.255.255.53:53"))).unwrap();
+        assert!(n.take_outbox().is_empty(), "no DNS traffic leaves");
+        let mut buf = [0u8; 512];
+        let r = n.recv(u, &mut buf, 0).unwrap();
+        assert_eq!(r.from, Some(addr("10.255.255.53:53")));
+        let ip = &buf[r.len - 4..r.len];
+        let t = n.socket(false, true).unwrap();
+        let to = SocketAddr::from(([ip[0], ip[1], ip[2], ip[3]], 443));
+        n.connect(t, Some(to)).unwrap();
+        let out = n.take_outbox();
+        assert_eq!(&out[0][5..], b"\x01\xbb\x01example.com");
     }
 
     #[test]
