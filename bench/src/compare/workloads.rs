@@ -22,15 +22,17 @@ pub enum Group {
     WholePrograms,
     StartUp,
     Disk,
+    Network,
 }
 
 impl Group {
-    pub const ALL: [Group; 5] = [
+    pub const ALL: [Group; 6] = [
         Group::Integer,
         Group::FloatingPoint,
         Group::WholePrograms,
         Group::StartUp,
         Group::Disk,
+        Group::Network,
     ];
 
     pub fn name(self) -> &'static str {
@@ -40,6 +42,7 @@ impl Group {
             Group::WholePrograms => "whole programs",
             Group::StartUp => "start-up",
             Group::Disk => "disk",
+            Group::Network => "network",
         }
     }
 }
@@ -206,6 +209,13 @@ pub const WORKLOADS: &[Workload] = &[
         quick: args(&["-c", "ls -lR /usr/include | wc -l"]),
         full: args(&["-c", "ls -lR /usr | wc -l"]),
         ..debian("disk-ls-lR", Group::Disk, "/usr/bin/bash")
+    },
+    // 100 MB over a TCP connection on 127.0.0.1 between two processes of
+    // the guest (under wax run's default --net host: host sockets).
+    Workload {
+        quick: args(&["16"]),
+        full: args(&["100"]),
+        ..compiled("net-loopback", Group::Network, "netcopy.c")
     },
 ];
 
