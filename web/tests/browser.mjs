@@ -13,7 +13,8 @@
 
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { hostname, networkInterfaces, tmpdir } from 'node:os';
+import { lookup } from 'node:dns/promises';
 import { createServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -43,7 +44,7 @@ function serve(addr = '127.0.0.1:0') {
   return new Promise((resolveUrl, reject) => {
     const what = args.site ? ['--dir', args.site] : ['--app', join(repo, 'web/dist'), '--image', image];
     // The network relay, allowed to reach this host (see the relay step).
-    if (!args.site) what.push('--net', '--net-allow', `${hostIp()}/32`);
+    if (!args.site) what.push('--net', ...relayAllow.flatMap((a) => ['--net-allow', a]));
     const p = spawn(waxBin, ['serve', '--addr', addr, ...what], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
@@ -66,6 +67,9 @@ function hostIp() {
   }
   throw new Error('this host has no IPv4 address besides loopback');
 }
+
+/** What the relay may reach: this host by address and by its name. */
+const relayAllow = [hostIp(), ...(await lookup(hostname(), { all: true })).map((a) => a.address)];
 
 /** The terminal's text: scrollback and screen, one string per line. */
 const screen = (page) =>
@@ -277,16 +281,17 @@ async function run(page, url, server) {
     await waitFor(page, /\ncmd-42\s*\n/);
   });
   if (!args.site) {
-    await step('?net= reaches a host server through the Wisp relay', async () => {
+    await step('?net= reaches a host server through the Wisp relay (curl, by address and by name)', async () => {
       const body = `relayed-${process.pid}`;
-      const http = createServer((req, res) => res.end(body));
+      const http = createServer((req, res) => res.end(`${body}\n`));
       await new Promise((r) => http.listen(0, '0.0.0.0', r));
-      const target = `http://${hostIp()}:${http.address().port}/`;
+      const port = http.address().port;
       try {
         await page.goto(`${url}?net=wisp/`);
         await waitPrompt(page);
-        const py = `import urllib.request as u; print('got', u.urlopen('${target}').read().decode())`;
-        await command(page, `python3 -c "${py}"`, new RegExp(`\ngot ${body}\s*\n`), 60000);
+        await command(page, `curl -sS http://${hostIp()}:${port}/`, new RegExp(`\\n${body}\\s*\\n`), 60000);
+        // The name resolves through the relay (Wax answers the guest's DNS).
+        await command(page, `curl -sS http://${hostname()}:${port}/ && echo by-name`, /\nby-name\s*\n/, 60000);
       } finally {
         http.close();
       }
