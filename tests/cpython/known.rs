@@ -45,18 +45,6 @@ pub const KNOWN: &[(&str, &str)] = &[
         "test.test_shutil.TestCopy.test_copyxattr_symlinks",
         "no extended attributes (as above)",
     ),
-    (
-        "test.test_os.TestSendfile.",
-        "the test's server is an AF_INET socket; internet sockets are another branch's work",
-    ),
-    (
-        "test.test_signal.WakeupFDTests.test_invalid_socket",
-        "needs an AF_INET socket (as above)",
-    ),
-    (
-        "test.test_signal.WakeupFDTests.test_set_wakeup_fd_socket_result",
-        "needs an AF_INET socket (as above)",
-    ),
 ];
 
 /// The reason a test is listed, if it is.
