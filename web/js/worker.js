@@ -14,8 +14,10 @@ import { prefetch } from './prefetch.js';
 /** Guest instructions per `run` call, and wall time per turn of the loop. */
 const SLICE = 2_000_000;
 const TURN_MS = 30;
-/** Save after this long without new disk writes. */
-const IDLE_FLUSH_MS = 1000;
+/** Save after this long without new disk writes while the guest is idle
+ * (a write the user just made is in IndexedDB a fraction of a second
+ * later; a guest busy writing is saved when it pauses). */
+const IDLE_FLUSH_MS = 150;
 /** Longest wait while the guest is idle (to run the idle flush). */
 const IDLE_POLL_MS = 250;
 /** A range request slower than this is reported. */
@@ -300,7 +302,10 @@ function loop() {
     schedule(0);
   } else {
     const ms = wax.idleMs;
-    schedule(ms < 0 ? IDLE_POLL_MS : Math.min(ms, IDLE_POLL_MS));
+    let wait = ms < 0 ? IDLE_POLL_MS : Math.min(ms, IDLE_POLL_MS);
+    // Unsaved writes: come back when the idle flush is due.
+    if (lastDirty > 0) wait = Math.min(wait, IDLE_FLUSH_MS);
+    schedule(wait);
   }
 }
 
