@@ -29,7 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-/// The kernel-facing modules, plus pure-CPU ones, that CI runs: about four
+/// The kernel-facing modules, plus pure-CPU ones, that CI runs: about five
 /// minutes under the interpreter on two cores.
 const CI_MODULES: &[&str] = &[
     "test_time",
@@ -39,6 +39,8 @@ const CI_MODULES: &[&str] = &[
     "test_select",
     "test_mmap",
     "test_pty",
+    "test_tempfile",
+    "test_shutil",
     "test_struct",
     "test_float",
 ];
@@ -46,11 +48,9 @@ const CI_MODULES: &[&str] = &[
 /// Kernel-facing modules too slow for CI under the interpreter (wax
 /// seconds measured there): `WAX_CPYTHON_MODULES=slow` runs them.
 const SLOW_MODULES: &[&str] = &[
-    "test_signal",     // 130 s (50 s natively: it sleeps)
-    "test_threading",  // 110 s
+    "test_signal",     // 120 s (50 s natively: it sleeps)
+    "test_threading",  // 75 s
     "test_subprocess", // 510 s
-    "test_tempfile",   // 120 s
-    "test_shutil",     // 50 s
     "test_math",       // 180 s (pure CPU)
 ];
 
