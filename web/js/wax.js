@@ -50,7 +50,8 @@ export class Wax {
   /**
    * Starts a machine in `element`. Options: image (URL of a raw image or a
    * chunk manifest, relative to the page; default image/manifest.json),
-   * workerUrl, memoryMb, terminal (xterm.js options). Resolves once the
+   * workerUrl, memoryMb, engine ('interp' or 'jit': what runs guest code;
+   * the default is the interpreter), terminal (xterm.js options). Resolves once the
    * shell is started (before its prompt: see the 'prompt' event).
    */
   static async boot(element, opts = {}) {
@@ -72,6 +73,7 @@ export class Wax {
       rows: this.term.rows,
       cols: this.term.cols,
       memoryMb: this.opts.memoryMb,
+      engine: this.opts.engine,
     });
     return new Promise((resolve, reject) => {
       this.on('booted', () => resolve());
