@@ -87,15 +87,18 @@ enum EngineKind {
     Jit,
 }
 
-/// The JIT's settings under V8. A page is translated after 2000 block
-/// entries rather than wasmtime's 50: a module costs V8 several ms (compile,
-/// instantiate, and later TurboFan on one large function), so only pages
-/// that stay hot pay for it. Measured under Node on `python3 -c
-/// "print(sum(range(10**6)))"`: 1703 modules and 30.7 s CPU at 50, 990 and
-/// 30.1 s at 500, 637 and 24.1 s at 2000 (the interpreter: 5.1 s).
+/// The JIT's settings under V8, chosen by measurement under Node (CPU
+/// time, default image). A module costs V8 several ms (compile,
+/// instantiate, later TurboFan on its one large function), so a page is
+/// translated after 2000 block entries rather than wasmtime's 50, and
+/// again for new entry points only after 64 misses rather than 4.
+/// `python3 -c "print(sum(range(10**6)))"`: 1703 modules and 30.7 s at
+/// threshold 50, 637 and 24.1 s at 2000, 345 and 21.4 s with 64 misses;
+/// `sha256sum /bin/ls`: 460 modules at 50 and 4 misses, 32 with these.
 fn jit_config() -> wax_jit::Config {
     wax_jit::Config {
         threshold: 2000,
+        max_misses: 64,
         ..wax_jit::Config::default()
     }
 }
