@@ -2,10 +2,13 @@
 # The browser app's tests:
 #   - unit tests under Node (web/tests/*.test.mjs): the IndexedDB overlay's
 #     atomic flush (fake-indexeddb), the boot prefetch plan, the Node
-#     runner (web/node/wax.mjs) against build/images/default.img;
+#     runner (web/node/wax.mjs) against build/images/default.img, with
+#     programs run under the interpreter and under the JIT (V8) that must
+#     agree;
 #   - the end-to-end test (web/tests/browser.mjs): headless Chromium
 #     against `wax serve` (screenshot in target/web-test/terminal.png), then
-#     again against a static export (`wax serve --export`, served as is).
+#     again against a static export (`wax serve --export`, served as is);
+#     its last step boots with ?engine=jit.
 # Builds what it needs first (scripts/build-web.sh, the release wax binary).
 set -euo pipefail
 

@@ -19,6 +19,9 @@ const common = {
   sourcemap: true,
   outdir: 'dist',
   logLevel: 'warning',
+  // wasm-bindgen's glue lists one inline JS snippet once per import
+  // (same module, same key): harmless.
+  logOverride: { 'duplicate-object-key': 'silent' },
 };
 mkdirSync(`${here}dist`, { recursive: true });
 await esbuild.build({

@@ -20,6 +20,7 @@ fn main() {
         &wax_jit::Options {
             shared_memory: false,
             inline_checks: std::env::var_os("WAX_JIT_INLINE").is_some(),
+            memory_base: 0,
         },
     );
     print!("{}", wasmprinter::print_bytes(&t.wasm).unwrap());

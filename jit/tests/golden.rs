@@ -17,6 +17,7 @@ fn golden(name: &str, code: &[u8], entries: &[u32]) {
         &Options {
             shared_memory: false,
             inline_checks: false,
+            memory_base: 0,
         },
     );
     wasmparser::Validator::new()

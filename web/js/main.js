@@ -1,6 +1,6 @@
 // The page: a terminal filling the window, a status line, upload and
-// Reset disk controls, and the ?cmd= / ?image= links. Everything about
-// the machine goes through the embedding API (wax.js).
+// Reset disk controls, and the ?cmd= / ?image= / ?engine= links.
+// Everything about the machine goes through the embedding API (wax.js).
 
 import { Wax } from './wax.js';
 
@@ -35,7 +35,15 @@ function status(s) {
   const saved = s.saving || s.pending ? `saving ${s.pending} blocks` : s.dirty ? `${s.dirty} blocks unsaved` : 'disk saved';
   $('status').textContent =
     `fetched ${mb(s.fetched)} · cached ${mb(s.cached)} · ${saved} · ` +
-    `${s.idle ? 'idle' : `${rate(s.ips)} instructions/s`} · ${s.engine} (no JIT yet)`;
+    `${s.idle ? 'idle' : `${rate(s.ips)} instructions/s`} · ${engineText(s)}`;
+}
+
+function engineText(s) {
+  if (s.engine !== 'jit' || !s.jit) return s.engine;
+  const j = s.jit;
+  const total = j['instructions run translated'] + j['instructions run interpreted'];
+  const share = total ? ` (${Math.round((100 * j['instructions run translated']) / total)}% translated)` : '';
+  return `JIT: ${j['modules compiled']} modules${share}`;
 }
 
 async function uploadFiles(wax, files) {
@@ -57,7 +65,8 @@ async function main() {
   // `wax serve --net`): connections leaving the machine go through that
   // Wisp relay. Without it the machine has only its loopback network.
   const net = params.get('net');
-  const wax = new Wax($('term'), { image, net });
+  const engine = params.get('engine') || undefined;
+  const wax = new Wax($('term'), { image, net, engine });
   window.wax = wax; // for tests and the console
   wax.on('progress', (t) => ($('progress-text').textContent = t));
   wax.on('fatal', showFatal);

@@ -52,7 +52,8 @@ export class Wax {
    * chunk manifest, relative to the page; default image/manifest.json),
    * workerUrl, memoryMb, net (URL of a Wisp relay, e.g. `wisp/` under
    * `wax serve --net`: connections leaving the machine go through it),
-   * terminal (xterm.js options). Resolves once the
+   * engine ('interp' or 'jit': what runs guest code; the default is the
+   * interpreter), terminal (xterm.js options). Resolves once the
    * shell is started (before its prompt: see the 'prompt' event).
    */
   static async boot(element, opts = {}) {
@@ -75,6 +76,7 @@ export class Wax {
       cols: this.term.cols,
       memoryMb: this.opts.memoryMb,
       net: this.opts.net || null,
+      engine: this.opts.engine,
     });
     return new Promise((resolve, reject) => {
       this.on('booted', () => resolve());

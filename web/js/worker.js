@@ -123,6 +123,14 @@ async function boot(opts) {
     post({ type: 'fatal', text: `Cannot open the disk image ${image}: ${e}` });
     return;
   }
+  if (opts.engine) {
+    try {
+      wax.setEngine(opts.engine);
+    } catch (e) {
+      post({ type: 'fatal', text: `${e}` });
+      return;
+    }
+  }
   phase('image');
   post({ type: 'progress', text: 'Reading your saved files…' });
   await openStore(image);
@@ -365,6 +373,7 @@ function report(st) {
     ips: ((insns - stats.insns) * 1000) / (now - stats.t),
     instructions: insns,
     engine: wax.engine,
+    jit: wax.engine === 'jit' ? JSON.parse(wax.engineStats()) : null,
     idle: st === Run.Idle,
   });
   stats = { t: now, insns };

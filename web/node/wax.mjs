@@ -2,7 +2,8 @@
 // The headless runner: the same wasm machine as the browser page, under
 // Node's V8.
 //
-//   node web/node/wax.mjs run --image FILE [--memory MB] PROGRAM [ARGS...]
+//   node web/node/wax.mjs run --image FILE [--memory MB] [--engine jit|interp]
+//                             [--stats] PROGRAM [ARGS...]
 //
 // PROGRAM is a guest path inside the ext2 image FILE (writes are kept in
 // memory and discarded, as `wax run --image` does). The guest's stdio is
@@ -11,6 +12,10 @@
 // passed through); the exit status follows `wax run`: the guest's status,
 // 128 + N when signal N killed it, 125 when the image cannot be used,
 // 126 when the program cannot be executed, 127 when it does not exist.
+// --engine: what runs guest code: the interpreter (the default here), or
+// the JIT, which translates hot pages to wasm and has V8 compile them
+// (also WAX_ENGINE, as for `wax run`). --stats prints the engine's
+// counters on stderr at exit, like `wax run --stats`.
 // Needs scripts/build-web.sh (it loads web/dist/pkg).
 
 import { readFileSync, openSync, readSync, writeSync, fstatSync, statSync } from 'node:fs';
@@ -23,19 +28,22 @@ const here = new URL('.', import.meta.url);
 
 function usage(msg) {
   if (msg) process.stderr.write(`wax.mjs: ${msg}\n`);
-  process.stderr.write('usage: node web/node/wax.mjs run --image FILE [--memory MB] PROGRAM [ARGS...]\n');
+  process.stderr.write('usage: node web/node/wax.mjs run --image FILE [--memory MB] [--engine jit|interp] [--stats] PROGRAM [ARGS...]\n');
   process.exit(125);
 }
 
 function parseArgs(argv) {
   if (argv[0] !== 'run') usage(argv[0] ? `unknown command ${argv[0]}` : '');
-  const o = { image: null, memoryMb: 1024, program: [] };
+  const o = { image: null, memoryMb: 1024, engine: process.env.WAX_ENGINE || 'interp', stats: false, program: [] };
   let i = 1;
   for (; i < argv.length && argv[i].startsWith('--'); i++) {
     const [flag, inline] = argv[i].split('=', 2);
     const value = () => inline ?? argv[++i] ?? usage(`${flag} needs a value`);
     if (flag === '--image') o.image = value();
     else if (flag === '--memory') o.memoryMb = parseInt(value(), 10);
+    else if (flag === '--engine') o.engine = value();
+    else if (flag === '--stats') o.stats = true;
+    else if (flag === '--jit-threshold') o.jitThreshold = parseInt(value(), 10);
     else if (flag === '--') { i++; break; } else usage(`unknown option ${flag}`);
   }
   o.program = argv.slice(i);
@@ -113,6 +121,14 @@ function readStdin() {
   }
 }
 
+/** `--stats`: what ran the guest, on stderr (the lines of `wax run --stats`). */
+function printStats(wax) {
+  process.stderr.write(`wax: engine: ${wax.engine}\n`);
+  for (const [what, n] of Object.entries(JSON.parse(wax.engineStats()))) {
+    process.stderr.write(`wax: ${what}: ${n}\n`);
+  }
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   globalThis.waxHost = fileHost();
@@ -128,6 +144,12 @@ async function main() {
   } catch (e) {
     process.stderr.write(`wax: --image ${o.image}: ${e.message || e}\n`);
     return 125;
+  }
+  try {
+    wax.setEngine(o.engine);
+    if (o.jitThreshold) wax.setJitThreshold(o.jitThreshold);
+  } catch (e) {
+    usage(`--engine: ${e}`);
   }
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
   try {
@@ -159,6 +181,7 @@ async function main() {
     }
   }
   const code = wax.exitCode;
+  if (o.stats) printStats(wax);
   try {
     wax.shutdown();
   } catch (e) {
@@ -167,4 +190,6 @@ async function main() {
   return code;
 }
 
-process.exitCode = await main();
+// Exit at once: V8 may still be optimising translated code on background
+// threads, and a plain return would wait for work nobody needs.
+process.exit(await main());

@@ -330,6 +330,20 @@ async function run(page, url, server) {
     await waitPrompt(page);
     await command(page, 'cat /root/keep.txt', /No such file or directory/);
   });
+  await step('?engine=jit boots with the JIT, which compiles modules and runs a command', async () => {
+    await page.goto(`${url}?engine=jit`);
+    const { ms } = await waitPrompt(page, 180000);
+    await command(page, "python3 -c 'print(sum(i*i for i in range(1000)))'", '332833500', 180000);
+    await page.waitForFunction(() => window.waxStatus && window.waxStatus.jit, null, { timeout: 10000 });
+    const s = await page.evaluate(() => window.waxStatus);
+    if (s.engine !== 'jit') throw new Error(`engine ${s.engine}`);
+    const j = s.jit;
+    if (!(j['modules compiled'] > 0 && j['instructions run translated'] > 0)) throw new Error(JSON.stringify(j));
+    if (j['engine errors'] !== 0) throw new Error(`engine errors: ${JSON.stringify(j)}`);
+    const status = await page.textContent('#status');
+    if (!/JIT: \d+ modules/.test(status)) throw new Error(`status line: ${status}`);
+    return `time to prompt ${(ms / 1000).toFixed(2)} s, ${j['modules compiled']} modules, status "${status}"`;
+  });
 }
 
 main().catch((e) => {

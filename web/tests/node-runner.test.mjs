@@ -9,11 +9,11 @@ import { test } from 'node:test';
 const repo = new URL('../..', import.meta.url).pathname;
 const image = process.env.WAX_IMAGE || `${repo}build/images/default.img`;
 
-function wax(args, input) {
+function wax(args, input, timeout = 120000) {
   const r = spawnSync('node', [`${repo}web/node/wax.mjs`, 'run', '--image', image, ...args], {
     input: input ?? '',
     encoding: 'utf8',
-    timeout: 120000,
+    timeout,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
@@ -42,3 +42,42 @@ test('exit statuses follow wax run', () => {
   assert.equal(wax(['/etc']).code, 126);
   assert.equal(spawnSync('node', [`${repo}web/node/wax.mjs`, 'run', '--image', '/nonexistent.img', '/bin/true']).status, 125);
 });
+
+/** `--stats` lines ("wax: NAME: N") of a run's stderr, and the rest. */
+function splitStats(err) {
+  const stats = {};
+  const rest = err
+    .split('\n')
+    .filter((line) => {
+      const m = /^wax: ([^:]+): (.*)$/.exec(line);
+      if (m) stats[m[1]] = m[2];
+      return !m;
+    })
+    .join('\n');
+  return { stats, rest };
+}
+
+// The JIT (hot pages translated to wasm, compiled by this Node's V8) gives
+// the interpreter's output and status, and really ran translated code.
+const programs = [
+  ['python3 loop', ['/usr/bin/python3', '-c', 'import sys\nt = 0\nfor i in range(200000):\n    t = (t * 31 + i) % 1000003\nprint(t)\nsys.exit(t % 7)']],
+  ['gzip and sha256sum', ['/bin/sh', '-c', 'gzip -9c /bin/ls | sha256sum; sha256sum /bin/ls; gzip -c /bin/ls | gzip -dc | cmp - /bin/ls && echo same']],
+  ['a shell loop', ['/bin/bash', '-c', 'x=0; for i in $(seq 1 3000); do x=$(( (x * 7 + i) % 10007 )); done; echo $x; exit $((x % 5))']],
+];
+for (const [name, argv] of programs) {
+  test(`interp and jit agree: ${name}`, () => {
+    const interp = wax(['--engine', 'interp', '--stats', ...argv], '', 600000);
+    const jit = wax(['--engine', 'jit', '--stats', ...argv], '', 600000);
+    const i = splitStats(interp.err);
+    const j = splitStats(jit.err);
+    assert.equal(j.rest, i.rest);
+    assert.equal(jit.out, interp.out);
+    assert.equal(jit.code, interp.code);
+    assert.ok(interp.out.length > 0, 'the program printed something');
+    assert.equal(i.stats.engine, 'interpreter');
+    assert.equal(j.stats.engine, 'jit');
+    assert.ok(Number(j.stats['modules compiled']) > 0, `modules compiled: ${jit.err}`);
+    assert.ok(Number(j.stats['instructions run translated']) > 0, jit.err);
+    assert.equal(j.stats['engine errors'], '0');
+  });
+}

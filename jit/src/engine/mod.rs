@@ -2,3 +2,6 @@
 
 #[cfg(feature = "wasmtime")]
 pub mod wasmtime;
+
+#[cfg(all(feature = "js", target_arch = "wasm32"))]
+pub mod js;

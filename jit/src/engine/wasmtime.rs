@@ -210,6 +210,7 @@ impl Engine for Wasmtime {
         Options {
             shared_memory: true,
             inline_checks: self.tuning.inline_checks,
+            memory_base: 0,
         }
     }
 

@@ -62,9 +62,24 @@ pub struct Emitter {
     ctrl: Vec<Label>,
 }
 
+thread_local! {
+    /// Where machine memory starts in the module's memory
+    /// ([`super::Options::memory_base`]), for the translation under way.
+    static BASE: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs `f` with every memory access offset by `base`.
+pub fn with_base<R>(base: u32, f: impl FnOnce() -> R) -> R {
+    let old = BASE.replace(base);
+    let r = f();
+    BASE.set(old);
+    r
+}
+
+/// The access of machine address `offset` (plus the address on the stack).
 pub fn mem(offset: u32, align: u32) -> MemArg {
     MemArg {
-        offset: u64::from(offset),
+        offset: u64::from(offset) + u64::from(BASE.get()),
         align,
         memory_index: 0,
     }

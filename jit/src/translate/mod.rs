@@ -42,6 +42,10 @@ pub struct Options {
     /// Page-table checks inline in `run` rather than calls to one small
     /// function per access size: faster code, much slower compiles.
     pub inline_checks: bool,
+    /// Where machine address 0 is in the imported memory: 0 when machine
+    /// memory is the whole memory (wasmtime), the region's address in the
+    /// emulator's own memory on wasm32. Added to every access's offset.
+    pub memory_base: u32,
 }
 
 /// A translated page.
@@ -65,9 +69,12 @@ pub fn translate_page(code: &[u8], base: u32, entries: &[u32], opts: &Options) -
         .iter()
         .map(|b| b.insns.iter().map(|i| i.insn.ip32()).collect())
         .collect();
-    let (body, stats) = gen::Gen::new(&cfg, opts.inline_checks).function();
+    let (wasm, stats) = emit::with_base(opts.memory_base, || {
+        let (body, stats) = gen::Gen::new(&cfg, opts.inline_checks).function();
+        (module(body, opts), stats)
+    });
     Translation {
-        wasm: module(body, opts),
+        wasm,
         blocks,
         insns: stats.insns,
         stepped: stats.stepped,
