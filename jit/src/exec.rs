@@ -1,9 +1,15 @@
 //! The executor: runs a guest thread with the interpreter and translated
 //! code, with the shape of `wax_cpu::interp::run`.
 //!
-//! Pages are counted on block entries (by the interpreter); a page past
-//! [`Config::threshold`] is translated and compiled, and from then on runs
-//! as wasm whenever EIP is in it. Modules are cached by [`PageKey`] (frame
+//! Pages are counted by the instructions the interpreter runs in them
+//! (block entries reached by a branch are remembered as the page's entry
+//! points); a page past [`Config::threshold`] interpreted instructions is
+//! translated and compiled, and from then on runs as wasm whenever EIP is
+//! at one of its entries. Compiling a page costs as much as interpreting a
+//! few million instructions, so a threshold in instructions (rather than
+//! entries) spends compile time only where it can pay back. Entries missed
+//! by a module are remembered, and the page is translated again with them
+//! once it has run another `threshold` instructions interpreted. Modules are cached by [`PageKey`] (frame
 //! and virtual page: the frame gives invalidation by contents, the virtual
 //! page because translated code embeds absolute EIPs) in an LRU bounded in
 //! modules and bytes. Frames are shared between address spaces (fork,
@@ -65,25 +71,22 @@ pub struct PageKey {
 /// Executor tuning.
 #[derive(Clone, Copy, Debug)]
 pub struct Config {
-    /// Block entries into a page before it is translated.
+    /// Instructions interpreted in a page before it is translated (again,
+    /// if entries were missed since).
     pub threshold: u32,
     pub max_modules: usize,
     pub max_bytes: usize,
     /// Invalidations after which a page is no longer translated.
     pub max_rewrites: u32,
-    /// Entry misses after which a page is translated again with the new
-    /// entry points.
-    pub max_misses: u32,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
-            threshold: 50,
+            threshold: 200_000,
             max_modules: 4096,
             max_bytes: 64 << 20,
             max_rewrites: 8,
-            max_misses: 4,
         }
     }
 }
@@ -106,6 +109,10 @@ pub struct Stats {
     /// Modules dropped to stay within the cache's bounds.
     pub evictions: u64,
     pub engine_errors: u64,
+    /// Calls from the executor into translated code.
+    pub calls: u64,
+    /// Of which left translated code for another EIP of the same page.
+    pub same_page_exits: u64,
 }
 
 struct Entry<M> {
@@ -123,9 +130,11 @@ struct Entry<M> {
 
 #[derive(Default)]
 struct Heat {
+    /// Instructions interpreted since the last translation.
     count: u32,
     entries: Vec<u32>,
-    misses: u32,
+    /// Entries were added since the last translation.
+    new_entries: bool,
     rewrites: u32,
 }
 
@@ -223,10 +232,7 @@ impl<E: Engine> Jit<E> {
             let key = page_key(machine, space, eip);
             let mut interpret = true;
             if let Some(key) = key {
-                if !self.ready(machine, space, key) {
-                    self.note_entry(machine, space, key, eip, branched);
-                }
-                {
+                if self.ready(machine, space, key) {
                     let at = At {
                         key,
                         eip,
@@ -243,6 +249,8 @@ impl<E: Engine> Jit<E> {
                         Entered::Interpret => {}
                         Entered::Stop(exit) => break RunResult { exit, executed },
                     }
+                } else {
+                    self.note_entry(key, eip, branched);
                 }
             }
             if interpret && executed < budget {
@@ -254,6 +262,9 @@ impl<E: Engine> Jit<E> {
                 branched = n < max && !mem.code_changed();
                 executed += n;
                 self.stats.insns_interpreted += n;
+                if let Some(key) = key {
+                    self.heat_up(machine, space, key, n);
+                }
                 if let Some(exit) = exit {
                     break RunResult { exit, executed };
                 }
@@ -289,24 +300,35 @@ impl<E: Engine> Jit<E> {
         same
     }
 
-    fn note_entry(
-        &mut self,
-        machine: &mut Machine,
-        space: &mut AddressSpace,
-        key: PageKey,
-        eip: u32,
-        branched: bool,
-    ) {
-        let h = self.heat.entry(key).or_default();
-        h.count = h.count.saturating_add(1);
-        if branched && h.entries.len() < MAX_ENTRIES && !h.entries.contains(&eip) {
-            h.entries.push(eip);
+    /// Remembers `eip` as an entry point of its page if a branch led there.
+    fn note_entry(&mut self, key: PageKey, eip: u32, branched: bool) {
+        if !branched {
+            return;
         }
-        if h.count >= self.config.threshold
-            && h.rewrites <= self.config.max_rewrites
-            && !h.entries.is_empty()
+        let h = self.heat.entry(key).or_default();
+        if h.entries.len() < MAX_ENTRIES && !h.entries.contains(&eip) {
+            h.entries.push(eip);
+            h.new_entries = true;
+        }
+    }
+
+    /// Counts `n` instructions interpreted in the page; translates it once
+    /// they reach the threshold and there are entries the page's module
+    /// (if any) lacks.
+    fn heat_up(&mut self, machine: &mut Machine, space: &mut AddressSpace, key: PageKey, n: u64) {
+        let h = self.heat.entry(key).or_default();
+        h.count = h.count.saturating_add(n.min(u64::from(u32::MAX)) as u32);
+        if h.count < self.config.threshold
+            || h.entries.is_empty()
+            || h.rewrites > self.config.max_rewrites
         {
-            h.count = 0;
+            return;
+        }
+        // Translated, evicted or invalidated since, or missing entries.
+        let needed = h.new_entries || !self.cache.contains(&key);
+        h.count = 0;
+        h.new_entries = false;
+        if needed {
             self.compile(machine, space, key);
         }
     }
@@ -406,7 +428,7 @@ impl<E: Engine> Jit<E> {
             return (0, Entered::Interpret);
         };
         let Some(&index) = entry.index.get(&eip) else {
-            return (0, self.miss(machine, space, key, eip, branched));
+            return (0, self.miss(key, eip, branched));
         };
         let result = {
             // SAFETY: the three borrows outlive `host`, and nothing but
@@ -416,6 +438,10 @@ impl<E: Engine> Jit<E> {
             self.engine.run(&mut entry.module, index, &mut host)
         };
         let code = result.ok().and_then(ExitCode::from_u32);
+        self.stats.calls += 1;
+        if code == Some(ExitCode::Next) && machine.cpu().eip >> 12 == key.vpage {
+            self.stats.same_page_exits += 1;
+        }
         let ctl = *machine.slot::<Control>(CONTROL);
         let block = entry.blocks.get(ctl.block as usize);
         let mut left_after = ctl.budget;
@@ -456,28 +482,12 @@ impl<E: Engine> Jit<E> {
     }
 
     /// `eip` starts no block of the page's module: the interpreter runs
-    /// from there; an EIP reached by a branch is remembered, and after a
-    /// few such misses the page is translated again.
-    fn miss(
-        &mut self,
-        machine: &mut Machine,
-        space: &mut AddressSpace,
-        key: PageKey,
-        eip: u32,
-        branched: bool,
-    ) -> Entered {
-        if !branched {
-            return Entered::Interpret;
-        }
-        self.stats.misses += 1;
-        let h = self.heat.entry(key).or_default();
-        if h.entries.len() < MAX_ENTRIES && !h.entries.contains(&eip) {
-            h.entries.push(eip);
-        }
-        h.misses += 1;
-        if h.misses >= self.config.max_misses {
-            h.misses = 0;
-            self.compile(machine, space, key);
+    /// from there; an EIP reached by a branch is remembered, and the page
+    /// is translated again with it once it is hot again (`heat_up`).
+    fn miss(&mut self, key: PageKey, eip: u32, branched: bool) -> Entered {
+        if branched {
+            self.stats.misses += 1;
+            self.note_entry(key, eip, branched);
         }
         Entered::Interpret
     }
@@ -572,6 +582,8 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
             ("modules evicted", s.evictions),
             ("slow-path exits", s.slow_exits),
             ("engine errors", s.engine_errors),
+            ("calls into translated code", s.calls),
+            ("exits to the same page", s.same_page_exits),
         ]
     }
 }
