@@ -20,11 +20,27 @@ pub fn kernel(host: Host, config: Config, kind: EngineKind) -> Result<Kernel, St
     match kind {
         EngineKind::Interp => Ok(Kernel::new(host, config)),
         EngineKind::Jit => {
-            let (engine, machine) = wax_jit::engine::wasmtime::Wasmtime::new(config.memory)
+            let (mut engine, machine) = wax_jit::engine::wasmtime::Wasmtime::new(config.memory)
                 .map_err(|e| format!("cannot start the JIT: {e}"))?;
+            engine.set_disk_cache(code_cache_dir(), CODE_CACHE_BYTES);
             let jit = wax_jit::Jit::new(engine, wax_jit::Config::default());
             Ok(Kernel::with_executor(host, config, machine, Box::new(jit)))
         }
+    }
+}
+
+/// Bound of the on-disk cache of compiled modules.
+const CODE_CACHE_BYTES: u64 = 512 << 20;
+
+/// Where the JIT keeps compiled modules between runs: `WAX_CODE_CACHE`
+/// names a directory, or `off` (or empty) disables the cache; by default
+/// `$XDG_CACHE_HOME/wax/jit` or `~/.cache/wax/jit`. A directory that
+/// cannot be written just leaves the cache off.
+fn code_cache_dir() -> Option<std::path::PathBuf> {
+    match std::env::var_os("WAX_CODE_CACHE") {
+        Some(v) if v.is_empty() || v == "off" || v == "0" => None,
+        Some(v) => Some(v.into()),
+        None => wax_jit::engine::disk_cache::default_dir(),
     }
 }
 

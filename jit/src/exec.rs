@@ -572,7 +572,7 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
 
     fn stats(&self) -> Vec<(&'static str, u64)> {
         let s = &self.stats;
-        vec![
+        let mut v = vec![
             ("instructions run translated", s.insns_translated),
             ("instructions run interpreted", s.insns_interpreted),
             ("modules compiled", s.modules_compiled),
@@ -584,6 +584,8 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
             ("engine errors", s.engine_errors),
             ("calls into translated code", s.calls),
             ("exits to the same page", s.same_page_exits),
-        ]
+        ];
+        v.extend(self.engine.stats());
+        v
     }
 }
