@@ -60,7 +60,7 @@ type Fast = BuildHasherDefault<KeyHasher>;
 type FastMap<K, V> = HashMap<K, V, Fast>;
 
 /// What a module was translated from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PageKey {
     /// Machine address of the frame.
     pub frame: u32,
@@ -115,6 +115,21 @@ pub struct Stats {
     pub same_page_exits: u64,
 }
 
+/// A remembered entry: `eip` starts block `index` of `key`'s module.
+#[derive(Clone, Copy, Default)]
+struct Link {
+    eip: u32,
+    key: PageKey,
+    index: u32,
+    epoch: u64,
+}
+
+const LINKS: usize = 1024;
+
+fn link_slot(eip: u32) -> usize {
+    (eip.wrapping_mul(0x9e37_79b1) >> 22) as usize % LINKS
+}
+
 struct Entry<M> {
     module: M,
     /// Block index of each block's first EIP (what `run` takes).
@@ -150,6 +165,13 @@ pub struct Jit<E: Engine> {
     last: Option<PageKey>,
     /// Counts `run` calls.
     epoch: u64,
+    /// Recently entered EIPs and where they run: skips the page lookup,
+    /// the adoption check and the entry map on the way from one
+    /// translated block to the next. Valid while `links_epoch` is
+    /// unchanged: it moves on at every `run` call (address spaces change
+    /// only between calls) and whenever a module is added or dropped.
+    links: Box<[Link]>,
+    links_epoch: u64,
     /// Scratch state for the `flags` import.
     scratch: Box<wax_cpu::CpuState>,
     bytes: usize,
@@ -168,6 +190,8 @@ struct At {
     left: u64,
     /// EIP was reached by a control transfer.
     branched: bool,
+    /// The block EIP starts, if known from a link.
+    index: Option<u32>,
 }
 
 enum Entered {
@@ -184,6 +208,8 @@ impl<E: Engine> Jit<E> {
             cache: LruCache::unbounded_with_hasher(Fast::default()),
             last: None,
             epoch: 0,
+            links: vec![Link::default(); LINKS].into_boxed_slice(),
+            links_epoch: 1,
             scratch: Box::default(),
             bytes: 0,
             heat: FastMap::default(),
@@ -211,6 +237,7 @@ impl<E: Engine> Jit<E> {
         budget: u64,
     ) -> RunResult {
         self.epoch += 1;
+        self.links_epoch += 1;
         self.last = None;
         let mut executed = 0u64;
         // Whether EIP was reached by a control transfer (or is where the
@@ -229,15 +256,22 @@ impl<E: Engine> Jit<E> {
             }
             let left = budget - executed;
             let eip = machine.cpu().eip;
-            let key = page_key(machine, space, eip);
+            let link = self.links[link_slot(eip)];
+            let linked = link.eip == eip && link.epoch == self.links_epoch;
+            let key = if linked {
+                Some(link.key)
+            } else {
+                page_key(machine, space, eip)
+            };
             let mut interpret = true;
             if let Some(key) = key {
-                if self.ready(machine, space, key) {
+                if linked || self.ready(machine, space, key) {
                     let at = At {
                         key,
                         eip,
                         left,
                         branched,
+                        index: linked.then_some(link.index),
                     };
                     let (ran, what) = self.enter(machine, space, cache, at);
                     executed += ran;
@@ -384,6 +418,7 @@ impl<E: Engine> Jit<E> {
                 Some((_, e)) => {
                     self.bytes -= e.bytes;
                     self.stats.evictions += 1;
+                    self.links_epoch += 1;
                 }
                 None => break,
             }
@@ -392,6 +427,7 @@ impl<E: Engine> Jit<E> {
 
     fn drop_module(&mut self, key: PageKey) {
         self.last = None;
+        self.links_epoch += 1;
         if let Some(e) = self.cache.pop(&key) {
             self.bytes -= e.bytes;
         }
@@ -411,6 +447,7 @@ impl<E: Engine> Jit<E> {
             eip,
             left,
             branched,
+            index,
         } = at;
         let budget = left.min(i64::MAX as u64) as i64;
         {
@@ -419,7 +456,7 @@ impl<E: Engine> Jit<E> {
             ctl.budget = budget;
         }
         // Recency only needs refreshing when control comes from elsewhere.
-        let entry = if self.last == Some(key) {
+        let entry = if self.last == Some(key) || index.is_some() {
             self.cache.peek_mut(&key)
         } else {
             self.cache.get_mut(&key)
@@ -427,8 +464,20 @@ impl<E: Engine> Jit<E> {
         let Some(entry) = entry else {
             return (0, Entered::Interpret);
         };
-        let Some(&index) = entry.index.get(&eip) else {
-            return (0, self.miss(key, eip, branched));
+        let index = match index {
+            Some(i) => i,
+            None => {
+                let Some(&i) = entry.index.get(&eip) else {
+                    return (0, self.miss(key, eip, branched));
+                };
+                self.links[link_slot(eip)] = Link {
+                    eip,
+                    key,
+                    index: i,
+                    epoch: self.links_epoch,
+                };
+                i
+            }
         };
         let result = {
             // SAFETY: the three borrows outlive `host`, and nothing but
