@@ -174,6 +174,9 @@ pub struct Jit<E: Engine> {
     links_epoch: u64,
     /// Scratch state for the `flags` import.
     scratch: Box<wax_cpu::CpuState>,
+    /// Instructions translated code ran in the interpreter, by mnemonic
+    /// (what to translate next).
+    stepped: Box<[u64]>,
     bytes: usize,
     heat: FastMap<PageKey, Heat>,
     /// The last `run` stopped at a system call or exception: the next one
@@ -211,6 +214,7 @@ impl<E: Engine> Jit<E> {
             links: vec![Link::default(); LINKS].into_boxed_slice(),
             links_epoch: 1,
             scratch: Box::default(),
+            stepped: vec![0; iced_x86::Mnemonic::values().len()].into_boxed_slice(),
             bytes: 0,
             heat: FastMap::default(),
             resume_is_entry: true,
@@ -483,7 +487,15 @@ impl<E: Engine> Jit<E> {
             // SAFETY: the three borrows outlive `host`, and nothing but
             // `host` uses them until `run` returns (this frame touches them
             // again only after this block).
-            let mut host = unsafe { Host::new(machine, space, cache, &mut *self.scratch) };
+            let mut host = unsafe {
+                Host::new(
+                    machine,
+                    space,
+                    cache,
+                    &mut *self.scratch,
+                    &mut *self.stepped,
+                )
+            };
             self.engine.run(&mut entry.module, index, &mut host)
         };
         let code = result.ok().and_then(ExitCode::from_u32);
@@ -604,6 +616,25 @@ fn read_page(machine: &mut Machine, space: &mut AddressSpace, vpage: u32) -> Opt
     (got == buf.len()).then_some(buf)
 }
 
+impl<E: Engine> Jit<E> {
+    /// The `n` mnemonics translated code stepped most, as stats lines.
+    fn most_stepped(&self, n: usize) -> Vec<(&'static str, u64)> {
+        let mut v: Vec<(usize, u64)> = (self.stepped.iter().copied().enumerate())
+            .filter(|&(_, c)| c > 0)
+            .collect();
+        v.sort_by_key(|&(_, c)| std::cmp::Reverse(c));
+        let names: Vec<iced_x86::Mnemonic> = iced_x86::Mnemonic::values().collect();
+        v.into_iter()
+            .take(n)
+            .filter_map(|(m, c)| {
+                let name = format!("stepped {:?}", names.get(m)?).to_lowercase();
+                // Printed once, at exit.
+                Some((&*Box::leak(name.into_boxed_str()), c))
+            })
+            .collect()
+    }
+}
+
 impl<E: Engine> wax_cpu::Executor for Jit<E> {
     fn run(
         &mut self,
@@ -635,6 +666,7 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
             ("exits to the same page", s.same_page_exits),
         ];
         v.extend(self.engine.stats());
+        v.extend(self.most_stepped(12));
         v
     }
 }
