@@ -78,6 +78,9 @@ pub struct Config {
     pub max_bytes: usize,
     /// Invalidations after which a page is no longer translated.
     pub max_rewrites: u32,
+    /// A page whose translation would leave more than this percentage of
+    /// its instructions to the interpreter stays interpreted.
+    pub max_stepped_percent: usize,
 }
 
 impl Default for Config {
@@ -87,6 +90,7 @@ impl Default for Config {
             max_modules: 4096,
             max_bytes: 64 << 20,
             max_rewrites: 8,
+            max_stepped_percent: 40,
         }
     }
 }
@@ -109,6 +113,9 @@ pub struct Stats {
     /// Modules dropped to stay within the cache's bounds.
     pub evictions: u64,
     pub engine_errors: u64,
+    /// Pages not translated because most of their instructions would be
+    /// stepped.
+    pub pages_left_interpreted: u64,
     /// Calls from the executor into translated code.
     pub calls: u64,
     /// Of which left translated code for another EIP of the same page.
@@ -383,6 +390,13 @@ impl<E: Engine> Jit<E> {
         let start = self.engine.now_ns();
         let opts = self.engine.options();
         let t = translate_page(&code, key.vpage << 12, &entries, &opts);
+        if t.stepped * 100 > t.insns * self.config.max_stepped_percent {
+            // Mostly instructions the translator leaves to the interpreter
+            // (x87, SSE): every block would cost an exit and gain nothing.
+            self.stats.pages_left_interpreted += 1;
+            self.heat.entry(key).or_default().rewrites = u32::MAX;
+            return;
+        }
         let module = match self.engine.compile(&t.wasm) {
             Ok(m) => m,
             Err(_) => {
@@ -662,6 +676,10 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
             ("modules evicted", s.evictions),
             ("slow-path exits", s.slow_exits),
             ("engine errors", s.engine_errors),
+            (
+                "pages left interpreted (mostly stepped)",
+                s.pages_left_interpreted,
+            ),
             ("calls into translated code", s.calls),
             ("exits to the same page", s.same_page_exits),
         ];
