@@ -278,6 +278,7 @@ impl<E: Engine> Jit<E> {
                 page_key(machine, space, eip)
             };
             let mut interpret = true;
+            let mut new_entry = None;
             if let Some(key) = key {
                 if linked || self.ready(machine, space, key) {
                     let at = At {
@@ -297,21 +298,38 @@ impl<E: Engine> Jit<E> {
                         Entered::Interpret => {}
                         Entered::Stop(exit) => break RunResult { exit, executed },
                     }
-                } else {
-                    self.note_entry(key, eip, branched);
+                } else if branched {
+                    // Recorded with the page's heat, after the block runs.
+                    new_entry = Some(eip);
                 }
             }
             if interpret && executed < budget {
+                // Blocks of a page without a module run back to back while
+                // control stays in the page (up to the threshold), as in
+                // the interpreter's own loop: no lookups between them.
+                let stay = key.is_some_and(|k| !self.cache.contains(&k));
+                let mut in_page = 0u64;
                 let (cpu, mut mem) = machine.guest(space);
-                let max = budget - executed;
-                let (n, exit) = run_block(cpu, &mut mem, cache, max);
-                // A block run to its end stops at a control transfer (or
-                // the decoder's block limit, which is rare).
-                branched = n < max && !mem.code_changed();
-                executed += n;
-                self.stats.insns_interpreted += n;
+                let exit = loop {
+                    let max = budget - executed;
+                    let (n, exit) = run_block(cpu, &mut mem, cache, max);
+                    // A block run to its end stops at a control transfer
+                    // (or the decoder's block limit, which is rare).
+                    branched = n < max && !mem.code_changed();
+                    executed += n;
+                    in_page += n;
+                    if exit.is_some()
+                        || !stay
+                        || !branched
+                        || cpu.eip >> 12 != eip >> 12
+                        || in_page >= u64::from(self.config.threshold)
+                    {
+                        break exit;
+                    }
+                };
+                self.stats.insns_interpreted += in_page;
                 if let Some(key) = key {
-                    self.heat_up(machine, space, key, n);
+                    self.heat_up(machine, space, key, new_entry, in_page);
                 }
                 if let Some(exit) = exit {
                     break RunResult { exit, executed };
@@ -348,23 +366,29 @@ impl<E: Engine> Jit<E> {
         same
     }
 
-    /// Remembers `eip` as an entry point of its page if a branch led there.
-    fn note_entry(&mut self, key: PageKey, eip: u32, branched: bool) {
-        if !branched {
-            return;
-        }
-        let h = self.heat.entry(key).or_default();
-        if h.entries.len() < MAX_ENTRIES && !h.entries.contains(&eip) {
-            h.entries.push(eip);
-            h.new_entries = true;
-        }
+    /// Remembers `eip` (reached by a branch) as an entry point of its page
+    /// if the page is warm.
+    fn note_entry(&mut self, key: PageKey, eip: u32) {
+        let warm = self.config.threshold / 4;
+        note_entry(self.heat.entry(key).or_default(), eip, warm);
     }
 
     /// Counts `n` instructions interpreted in the page; translates it once
     /// they reach the threshold and there are entries the page's module
     /// (if any) lacks.
-    fn heat_up(&mut self, machine: &mut Machine, space: &mut AddressSpace, key: PageKey, n: u64) {
+    fn heat_up(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        key: PageKey,
+        entry: Option<u32>,
+        n: u64,
+    ) {
+        let warm = self.config.threshold / 4;
         let h = self.heat.entry(key).or_default();
+        if let Some(eip) = entry {
+            note_entry(h, eip, warm);
+        }
         h.count = h.count.saturating_add(n.min(u64::from(u32::MAX)) as u32);
         if h.count < self.config.threshold
             || h.entries.is_empty()
@@ -565,7 +589,7 @@ impl<E: Engine> Jit<E> {
     fn miss(&mut self, key: PageKey, eip: u32, branched: bool) -> Entered {
         if branched {
             self.stats.misses += 1;
-            self.note_entry(key, eip, branched);
+            self.note_entry(key, eip);
         }
         Entered::Interpret
     }
@@ -610,6 +634,16 @@ impl<E: Engine> Jit<E> {
                 h.count = 0;
             }
         }
+    }
+}
+
+/// Adds an entry point to a page's record, once the page has run `warm`
+/// instructions interpreted: collecting them costs every cold page's
+/// blocks a search, more than most of those blocks cost to run.
+fn note_entry(h: &mut Heat, eip: u32, warm: u32) {
+    if h.count >= warm && h.entries.len() < MAX_ENTRIES && !h.entries.contains(&eip) {
+        h.entries.push(eip);
+        h.new_entries = true;
     }
 }
 
