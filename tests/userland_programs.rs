@@ -109,6 +109,12 @@ impl Case {
             return inv.run_wax();
         }
         let mut cmd = common::wax_run();
+        if self.wax_opts == JIT {
+            // Translate pages early, so short programs exercise the JIT, and
+            // compile everything afresh (no on-disk code cache).
+            cmd.env("WAX_JIT_THRESHOLD", "1000");
+            cmd.env("WAX_CODE_CACHE", "off");
+        }
         cmd.args(self.wax_opts).arg(&inv.program).args(&inv.args);
         run_with_timeout(cmd, &inv.stdin, inv.timeout)
     }

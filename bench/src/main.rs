@@ -35,7 +35,7 @@ struct CompareArgs {
     #[arg(long, value_name = "NAME")]
     only: Vec<String>,
     /// Only these engines (repeatable): native, qemu-i386, wax-interp,
-    /// wax-image.
+    /// wax-jit, wax-jit-warm, wax-image.
     #[arg(long, value_name = "ENGINE", value_parser = parse_engine)]
     engine: Vec<Engine>,
     /// The Debian i386 root [default: build/roots/test].

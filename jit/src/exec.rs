@@ -1,9 +1,15 @@
 //! The executor: runs a guest thread with the interpreter and translated
 //! code, with the shape of `wax_cpu::interp::run`.
 //!
-//! Pages are counted on block entries (by the interpreter); a page past
-//! [`Config::threshold`] is translated and compiled, and from then on runs
-//! as wasm whenever EIP is in it. Modules are cached by [`PageKey`] (frame
+//! Pages are counted by the instructions the interpreter runs in them
+//! (block entries reached by a branch are remembered as the page's entry
+//! points); a page past [`Config::threshold`] interpreted instructions is
+//! translated and compiled, and from then on runs as wasm whenever EIP is
+//! at one of its entries. Compiling a page costs as much as interpreting a
+//! few million instructions, so a threshold in instructions (rather than
+//! entries) spends compile time only where it can pay back. Entries missed
+//! by a module are remembered, and the page is translated again with them
+//! once it has run another `threshold` instructions interpreted. Modules are cached by [`PageKey`] (frame
 //! and virtual page: the frame gives invalidation by contents, the virtual
 //! page because translated code embeds absolute EIPs) in an LRU bounded in
 //! modules and bytes. Frames are shared between address spaces (fork,
@@ -54,7 +60,7 @@ type Fast = BuildHasherDefault<KeyHasher>;
 type FastMap<K, V> = HashMap<K, V, Fast>;
 
 /// What a module was translated from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct PageKey {
     /// Machine address of the frame.
     pub frame: u32,
@@ -65,25 +71,29 @@ pub struct PageKey {
 /// Executor tuning.
 #[derive(Clone, Copy, Debug)]
 pub struct Config {
-    /// Block entries into a page before it is translated.
+    /// Instructions interpreted in a page before it is translated (again,
+    /// if entries were missed since).
     pub threshold: u32,
     pub max_modules: usize,
     pub max_bytes: usize,
     /// Invalidations after which a page is no longer translated.
     pub max_rewrites: u32,
-    /// Entry misses after which a page is translated again with the new
-    /// entry points.
-    pub max_misses: u32,
+    /// A page whose translation would leave more than this percentage of
+    /// its instructions to the interpreter stays interpreted.
+    pub max_stepped_percent: usize,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
-            threshold: 50,
+            // Cranelift takes ~50 ms for a full page, the time the
+            // interpreter runs ~3.5 M instructions in: measured on python3
+            // (start-up and a loop), 2 M compiles what pays back.
+            threshold: 2_000_000,
             max_modules: 4096,
             max_bytes: 64 << 20,
             max_rewrites: 8,
-            max_misses: 4,
+            max_stepped_percent: 40,
         }
     }
 }
@@ -106,6 +116,28 @@ pub struct Stats {
     /// Modules dropped to stay within the cache's bounds.
     pub evictions: u64,
     pub engine_errors: u64,
+    /// Pages not translated because most of their instructions would be
+    /// stepped.
+    pub pages_left_interpreted: u64,
+    /// Calls from the executor into translated code.
+    pub calls: u64,
+    /// Of which left translated code for another EIP of the same page.
+    pub same_page_exits: u64,
+}
+
+/// A remembered entry: `eip` starts block `index` of `key`'s module.
+#[derive(Clone, Copy, Default)]
+struct Link {
+    eip: u32,
+    key: PageKey,
+    index: u32,
+    epoch: u64,
+}
+
+const LINKS: usize = 1024;
+
+fn link_slot(eip: u32) -> usize {
+    (eip.wrapping_mul(0x9e37_79b1) >> 22) as usize % LINKS
 }
 
 struct Entry<M> {
@@ -123,9 +155,11 @@ struct Entry<M> {
 
 #[derive(Default)]
 struct Heat {
+    /// Instructions interpreted since the last translation.
     count: u32,
     entries: Vec<u32>,
-    misses: u32,
+    /// Entries were added since the last translation.
+    new_entries: bool,
     rewrites: u32,
 }
 
@@ -141,8 +175,18 @@ pub struct Jit<E: Engine> {
     last: Option<PageKey>,
     /// Counts `run` calls.
     epoch: u64,
+    /// Recently entered EIPs and where they run: skips the page lookup,
+    /// the adoption check and the entry map on the way from one
+    /// translated block to the next. Valid while `links_epoch` is
+    /// unchanged: it moves on at every `run` call (address spaces change
+    /// only between calls) and whenever a module is added or dropped.
+    links: Box<[Link]>,
+    links_epoch: u64,
     /// Scratch state for the `flags` import.
     scratch: Box<wax_cpu::CpuState>,
+    /// Instructions translated code ran in the interpreter, by mnemonic
+    /// (what to translate next).
+    stepped: Box<[u64]>,
     bytes: usize,
     heat: FastMap<PageKey, Heat>,
     /// The last `run` stopped at a system call or exception: the next one
@@ -159,6 +203,8 @@ struct At {
     left: u64,
     /// EIP was reached by a control transfer.
     branched: bool,
+    /// The block EIP starts, if known from a link.
+    index: Option<u32>,
 }
 
 enum Entered {
@@ -175,7 +221,10 @@ impl<E: Engine> Jit<E> {
             cache: LruCache::unbounded_with_hasher(Fast::default()),
             last: None,
             epoch: 0,
+            links: vec![Link::default(); LINKS].into_boxed_slice(),
+            links_epoch: 1,
             scratch: Box::default(),
+            stepped: vec![0; iced_x86::Mnemonic::values().len()].into_boxed_slice(),
             bytes: 0,
             heat: FastMap::default(),
             resume_is_entry: true,
@@ -202,6 +251,7 @@ impl<E: Engine> Jit<E> {
         budget: u64,
     ) -> RunResult {
         self.epoch += 1;
+        self.links_epoch += 1;
         self.last = None;
         let mut executed = 0u64;
         // Whether EIP was reached by a control transfer (or is where the
@@ -220,18 +270,23 @@ impl<E: Engine> Jit<E> {
             }
             let left = budget - executed;
             let eip = machine.cpu().eip;
-            let key = page_key(machine, space, eip);
+            let link = self.links[link_slot(eip)];
+            let linked = link.eip == eip && link.epoch == self.links_epoch;
+            let key = if linked {
+                Some(link.key)
+            } else {
+                page_key(machine, space, eip)
+            };
             let mut interpret = true;
+            let mut new_entry = None;
             if let Some(key) = key {
-                if !self.ready(machine, space, key) {
-                    self.note_entry(machine, space, key, eip, branched);
-                }
-                {
+                if linked || self.ready(machine, space, key) {
                     let at = At {
                         key,
                         eip,
                         left,
                         branched,
+                        index: linked.then_some(link.index),
                     };
                     let (ran, what) = self.enter(machine, space, cache, at);
                     executed += ran;
@@ -243,17 +298,39 @@ impl<E: Engine> Jit<E> {
                         Entered::Interpret => {}
                         Entered::Stop(exit) => break RunResult { exit, executed },
                     }
+                } else if branched {
+                    // Recorded with the page's heat, after the block runs.
+                    new_entry = Some(eip);
                 }
             }
             if interpret && executed < budget {
+                // Blocks of a page without a module run back to back while
+                // control stays in the page (up to the threshold), as in
+                // the interpreter's own loop: no lookups between them.
+                let stay = key.is_some_and(|k| !self.cache.contains(&k));
+                let mut in_page = 0u64;
                 let (cpu, mut mem) = machine.guest(space);
-                let max = budget - executed;
-                let (n, exit) = run_block(cpu, &mut mem, cache, max);
-                // A block run to its end stops at a control transfer (or
-                // the decoder's block limit, which is rare).
-                branched = n < max && !mem.code_changed();
-                executed += n;
-                self.stats.insns_interpreted += n;
+                let exit = loop {
+                    let max = budget - executed;
+                    let (n, exit) = run_block(cpu, &mut mem, cache, max);
+                    // A block run to its end stops at a control transfer
+                    // (or the decoder's block limit, which is rare).
+                    branched = n < max && !mem.code_changed();
+                    executed += n;
+                    in_page += n;
+                    if exit.is_some()
+                        || !stay
+                        || !branched
+                        || cpu.eip >> 12 != eip >> 12
+                        || in_page >= u64::from(self.config.threshold)
+                    {
+                        break exit;
+                    }
+                };
+                self.stats.insns_interpreted += in_page;
+                if let Some(key) = key {
+                    self.heat_up(machine, space, key, new_entry, in_page);
+                }
                 if let Some(exit) = exit {
                     break RunResult { exit, executed };
                 }
@@ -289,24 +366,41 @@ impl<E: Engine> Jit<E> {
         same
     }
 
-    fn note_entry(
+    /// Remembers `eip` (reached by a branch) as an entry point of its page
+    /// if the page is warm.
+    fn note_entry(&mut self, key: PageKey, eip: u32) {
+        let warm = self.config.threshold / 4;
+        note_entry(self.heat.entry(key).or_default(), eip, warm);
+    }
+
+    /// Counts `n` instructions interpreted in the page; translates it once
+    /// they reach the threshold and there are entries the page's module
+    /// (if any) lacks.
+    fn heat_up(
         &mut self,
         machine: &mut Machine,
         space: &mut AddressSpace,
         key: PageKey,
-        eip: u32,
-        branched: bool,
+        entry: Option<u32>,
+        n: u64,
     ) {
+        let warm = self.config.threshold / 4;
         let h = self.heat.entry(key).or_default();
-        h.count = h.count.saturating_add(1);
-        if branched && h.entries.len() < MAX_ENTRIES && !h.entries.contains(&eip) {
-            h.entries.push(eip);
+        if let Some(eip) = entry {
+            note_entry(h, eip, warm);
         }
-        if h.count >= self.config.threshold
-            && h.rewrites <= self.config.max_rewrites
-            && !h.entries.is_empty()
+        h.count = h.count.saturating_add(n.min(u64::from(u32::MAX)) as u32);
+        if h.count < self.config.threshold
+            || h.entries.is_empty()
+            || h.rewrites > self.config.max_rewrites
         {
-            h.count = 0;
+            return;
+        }
+        // Translated, evicted or invalidated since, or missing entries.
+        let needed = h.new_entries || !self.cache.contains(&key);
+        h.count = 0;
+        h.new_entries = false;
+        if needed {
             self.compile(machine, space, key);
         }
     }
@@ -323,6 +417,13 @@ impl<E: Engine> Jit<E> {
         let start = self.engine.now_ns();
         let opts = self.engine.options();
         let t = translate_page(&code, key.vpage << 12, &entries, &opts);
+        if t.stepped * 100 > t.insns * self.config.max_stepped_percent {
+            // Mostly instructions the translator leaves to the interpreter
+            // (x87, SSE): every block would cost an exit and gain nothing.
+            self.stats.pages_left_interpreted += 1;
+            self.heat.entry(key).or_default().rewrites = u32::MAX;
+            return;
+        }
         let module = match self.engine.compile(&t.wasm) {
             Ok(m) => m,
             Err(_) => {
@@ -362,6 +463,7 @@ impl<E: Engine> Jit<E> {
                 Some((_, e)) => {
                     self.bytes -= e.bytes;
                     self.stats.evictions += 1;
+                    self.links_epoch += 1;
                 }
                 None => break,
             }
@@ -370,6 +472,7 @@ impl<E: Engine> Jit<E> {
 
     fn drop_module(&mut self, key: PageKey) {
         self.last = None;
+        self.links_epoch += 1;
         if let Some(e) = self.cache.pop(&key) {
             self.bytes -= e.bytes;
         }
@@ -389,6 +492,7 @@ impl<E: Engine> Jit<E> {
             eip,
             left,
             branched,
+            index,
         } = at;
         let budget = left.min(i64::MAX as u64) as i64;
         {
@@ -397,7 +501,7 @@ impl<E: Engine> Jit<E> {
             ctl.budget = budget;
         }
         // Recency only needs refreshing when control comes from elsewhere.
-        let entry = if self.last == Some(key) {
+        let entry = if self.last == Some(key) || index.is_some() {
             self.cache.peek_mut(&key)
         } else {
             self.cache.get_mut(&key)
@@ -405,17 +509,41 @@ impl<E: Engine> Jit<E> {
         let Some(entry) = entry else {
             return (0, Entered::Interpret);
         };
-        let Some(&index) = entry.index.get(&eip) else {
-            return (0, self.miss(machine, space, key, eip, branched));
+        let index = match index {
+            Some(i) => i,
+            None => {
+                let Some(&i) = entry.index.get(&eip) else {
+                    return (0, self.miss(key, eip, branched));
+                };
+                self.links[link_slot(eip)] = Link {
+                    eip,
+                    key,
+                    index: i,
+                    epoch: self.links_epoch,
+                };
+                i
+            }
         };
         let result = {
             // SAFETY: the three borrows outlive `host`, and nothing but
             // `host` uses them until `run` returns (this frame touches them
             // again only after this block).
-            let mut host = unsafe { Host::new(machine, space, cache, &mut *self.scratch) };
+            let mut host = unsafe {
+                Host::new(
+                    machine,
+                    space,
+                    cache,
+                    &mut *self.scratch,
+                    &mut *self.stepped,
+                )
+            };
             self.engine.run(&mut entry.module, index, &mut host)
         };
         let code = result.ok().and_then(ExitCode::from_u32);
+        self.stats.calls += 1;
+        if code == Some(ExitCode::Next) && machine.cpu().eip >> 12 == key.vpage {
+            self.stats.same_page_exits += 1;
+        }
         let ctl = *machine.slot::<Control>(CONTROL);
         let block = entry.blocks.get(ctl.block as usize);
         let mut left_after = ctl.budget;
@@ -456,28 +584,12 @@ impl<E: Engine> Jit<E> {
     }
 
     /// `eip` starts no block of the page's module: the interpreter runs
-    /// from there; an EIP reached by a branch is remembered, and after a
-    /// few such misses the page is translated again.
-    fn miss(
-        &mut self,
-        machine: &mut Machine,
-        space: &mut AddressSpace,
-        key: PageKey,
-        eip: u32,
-        branched: bool,
-    ) -> Entered {
-        if !branched {
-            return Entered::Interpret;
-        }
-        self.stats.misses += 1;
-        let h = self.heat.entry(key).or_default();
-        if h.entries.len() < MAX_ENTRIES && !h.entries.contains(&eip) {
-            h.entries.push(eip);
-        }
-        h.misses += 1;
-        if h.misses >= self.config.max_misses {
-            h.misses = 0;
-            self.compile(machine, space, key);
+    /// from there; an EIP reached by a branch is remembered, and the page
+    /// is translated again with it once it is hot again (`heat_up`).
+    fn miss(&mut self, key: PageKey, eip: u32, branched: bool) -> Entered {
+        if branched {
+            self.stats.misses += 1;
+            self.note_entry(key, eip);
         }
         Entered::Interpret
     }
@@ -525,6 +637,16 @@ impl<E: Engine> Jit<E> {
     }
 }
 
+/// Adds an entry point to a page's record, once the page has run `warm`
+/// instructions interpreted: collecting them costs every cold page's
+/// blocks a search, more than most of those blocks cost to run.
+fn note_entry(h: &mut Heat, eip: u32, warm: u32) {
+    if h.count >= warm && h.entries.len() < MAX_ENTRIES && !h.entries.contains(&eip) {
+        h.entries.push(eip);
+        h.new_entries = true;
+    }
+}
+
 /// The page key of the executable page holding `eip`, if its frame exists.
 fn page_key(machine: &mut Machine, space: &AddressSpace, eip: u32) -> Option<PageKey> {
     let a = GuestAddr(eip);
@@ -545,6 +667,25 @@ fn read_page(machine: &mut Machine, space: &mut AddressSpace, vpage: u32) -> Opt
     (got == buf.len()).then_some(buf)
 }
 
+impl<E: Engine> Jit<E> {
+    /// The `n` mnemonics translated code stepped most, as stats lines.
+    fn most_stepped(&self, n: usize) -> Vec<(&'static str, u64)> {
+        let mut v: Vec<(usize, u64)> = (self.stepped.iter().copied().enumerate())
+            .filter(|&(_, c)| c > 0)
+            .collect();
+        v.sort_by_key(|&(_, c)| std::cmp::Reverse(c));
+        let names: Vec<iced_x86::Mnemonic> = iced_x86::Mnemonic::values().collect();
+        v.into_iter()
+            .take(n)
+            .filter_map(|(m, c)| {
+                let name = format!("stepped {:?}", names.get(m)?).to_lowercase();
+                // Printed once, at exit.
+                Some((&*Box::leak(name.into_boxed_str()), c))
+            })
+            .collect()
+    }
+}
+
 impl<E: Engine> wax_cpu::Executor for Jit<E> {
     fn run(
         &mut self,
@@ -562,7 +703,7 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
 
     fn stats(&self) -> Vec<(&'static str, u64)> {
         let s = &self.stats;
-        vec![
+        let mut v = vec![
             ("instructions run translated", s.insns_translated),
             ("instructions run interpreted", s.insns_interpreted),
             ("modules compiled", s.modules_compiled),
@@ -572,6 +713,15 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
             ("modules evicted", s.evictions),
             ("slow-path exits", s.slow_exits),
             ("engine errors", s.engine_errors),
-        ]
+            (
+                "pages left interpreted (mostly stepped)",
+                s.pages_left_interpreted,
+            ),
+            ("calls into translated code", s.calls),
+            ("exits to the same page", s.same_page_exits),
+        ];
+        v.extend(self.engine.stats());
+        v.extend(self.most_stepped(12));
+        v
     }
 }

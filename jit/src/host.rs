@@ -18,6 +18,8 @@ pub struct Host {
     space: *mut AddressSpace,
     cache: *mut DecodeCache,
     scratch: *mut CpuState,
+    /// Instructions stepped, by `iced_x86::Mnemonic`.
+    stepped: *mut [u64],
 }
 
 impl Host {
@@ -29,12 +31,14 @@ impl Host {
         space: *mut AddressSpace,
         cache: *mut DecodeCache,
         scratch: *mut CpuState,
+        stepped: *mut [u64],
     ) -> Host {
         Host {
             machine,
             space,
             cache,
             scratch,
+            stepped,
         }
     }
 
@@ -48,6 +52,15 @@ impl Host {
             unsafe { (&mut *self.machine, &mut *self.space, &mut *self.cache) };
         let (cpu, mut mem) = machine.guest(space);
         debug_assert_eq!(cpu.eip, eip, "step at a different EIP");
+        if let Ok(b) = cache.get(&mut mem, eip) {
+            if let Some(d) = b.insns.first() {
+                // SAFETY: as above.
+                let stepped = unsafe { &mut *self.stepped };
+                if let Some(n) = stepped.get_mut(d.insn.mnemonic() as usize) {
+                    *n += 1;
+                }
+            }
+        }
         let (_, exit) = run_block(cpu, &mut mem, cache, 1);
         let changed = mem.code_changed();
         let ctl = machine.slot::<Control>(CONTROL);

@@ -65,6 +65,12 @@ pub trait Engine {
         0
     }
 
+    /// The engine's own counters for `--stats` (a compiled-code cache's
+    /// hits, say).
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        Vec::new()
+    }
+
     /// Calls the module's `run(eip)`; its imports call `host`. Returns the
     /// exit code (`wax_cpu::abi::ExitCode`), or an error if the engine
     /// trapped (a translator bug).

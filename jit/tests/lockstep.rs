@@ -28,6 +28,7 @@ struct Totals {
 fn run_seeds(seeds: std::ops::Range<u64>, body: u32, iters: u32, slices: &[u64]) -> Totals {
     let config = Config {
         threshold: 2,
+        max_stepped_percent: 100,
         ..Config::default()
     };
     run_seeds_tuned(seeds, body, iters, slices, Tuning::default(), config)
@@ -101,6 +102,7 @@ fn other_compiler_settings_match_the_interpreter() {
     // One module at a time: every page change evicts.
     let config = Config {
         threshold: 2,
+        max_stepped_percent: 100,
         max_modules: 1,
         ..Config::default()
     };

@@ -26,6 +26,7 @@ impl Both {
         let (engine, jm) = Wasmtime::new(MEM_BYTES).unwrap();
         let config = Config {
             threshold: 2,
+            max_stepped_percent: 100,
             ..Config::default()
         };
         Both {

@@ -67,7 +67,8 @@ const programs = [
 for (const [name, argv] of programs) {
   test(`interp and jit agree: ${name}`, () => {
     const interp = wax(['--engine', 'interp', '--stats', ...argv], '', 600000);
-    const jit = wax(['--engine', 'jit', '--stats', ...argv], '', 600000);
+    // A low threshold so these short programs really run translated code.
+    const jit = wax(['--engine', 'jit', '--jit-threshold', '20000', '--stats', ...argv], '', 600000);
     const i = splitStats(interp.err);
     const j = splitStats(jit.err);
     assert.equal(j.rest, i.rest);

@@ -14,8 +14,11 @@
 //!   (build/images/test.img for build/roots/test), for the workloads that
 //!   need no input files (see `Workload::on_image`).
 //!
-//! A JIT engine (wasmtime, Node/V8) becomes one more variant here once
-//! `wax run` can select it.
+//! - wax-jit: `wax run --engine jit` (hot pages translated to wasm and
+//!   compiled by wasmtime), every run cold: the on-disk code cache is off.
+//! - wax-jit-warm: the same with a code cache of the harness's own
+//!   (`target/wax-bench/jit-cache`), filled by one untimed run first: what
+//!   a user sees the second time a program runs.
 
 use super::inputs::GUEST_DIR;
 use super::workloads::Program;
@@ -29,14 +32,18 @@ pub enum Engine {
     Native,
     Qemu,
     WaxInterp,
+    WaxJit,
+    WaxJitWarm,
     WaxImage,
 }
 
 impl Engine {
-    pub const ALL: [Engine; 4] = [
+    pub const ALL: [Engine; 6] = [
         Engine::Native,
         Engine::Qemu,
         Engine::WaxInterp,
+        Engine::WaxJit,
+        Engine::WaxJitWarm,
         Engine::WaxImage,
     ];
 
@@ -46,6 +53,8 @@ impl Engine {
             Engine::Native => "native",
             Engine::Qemu => "qemu-i386",
             Engine::WaxInterp => "wax-interp",
+            Engine::WaxJit => "wax-jit",
+            Engine::WaxJitWarm => "wax-jit-warm",
             Engine::WaxImage => "wax-image",
         }
     }
@@ -66,6 +75,8 @@ pub struct Paths {
     pub wax: PathBuf,
     /// The root's ext2 image, if there is one.
     pub image: Option<PathBuf>,
+    /// The wax-jit-warm engine's code cache.
+    pub jit_cache: PathBuf,
 }
 
 /// The environment every engine passes to the guest: the same for all, so
@@ -108,9 +119,12 @@ pub fn command(
             c.arg(&host_path);
             c
         }
-        Engine::WaxInterp => {
+        Engine::WaxInterp | Engine::WaxJit | Engine::WaxJitWarm => {
             let mut c = Command::new(&paths.wax);
             c.arg("run");
+            if engine != Engine::WaxInterp {
+                c.args(["--engine", "jit"]);
+            }
             match (root, program) {
                 (Some(root), Program::Debian { path }) => c
                     .arg("--root")
@@ -137,6 +151,15 @@ pub fn command(
         };
     }
     cmd.env_clear().envs(GUEST_ENV.iter().copied());
+    match engine {
+        Engine::WaxJit => {
+            cmd.env("WAX_CODE_CACHE", "off");
+        }
+        Engine::WaxJitWarm => {
+            cmd.env("WAX_CODE_CACHE", &paths.jit_cache);
+        }
+        _ => {}
+    }
     if engine != Engine::Native {
         cmd.current_dir(root.map_or(PathBuf::from("/"), |r| r.join(&GUEST_DIR[1..])));
     }

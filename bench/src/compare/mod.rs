@@ -185,6 +185,11 @@ fn run_cell(job: &Job, engine: Engine, reference: Option<u64>) -> Cell {
         );
         return cell;
     }
+    if engine == Engine::WaxJitWarm {
+        // Fills the code cache; not timed.
+        let cmd = job.command(engine).expect("checked by skip_reason");
+        measure::run(cmd, opts.timeout());
+    }
     for _ in 0..opts.runs(w) {
         let cmd = job.command(engine).expect("checked by skip_reason");
         let run = measure::run(cmd, opts.timeout());

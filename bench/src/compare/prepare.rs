@@ -32,8 +32,12 @@ pub fn prepare(opts: &Options, selected: &[&Workload], repo: &Path) -> Result<Pa
     }
     let wax = match &opts.wax {
         Some(p) => p.clone(),
-        None if opts.engines.contains(&Engine::WaxInterp)
-            || opts.engines.contains(&Engine::WaxImage) =>
+        None if opts.engines.iter().any(|e| {
+            matches!(
+                e,
+                Engine::WaxInterp | Engine::WaxJit | Engine::WaxJitWarm | Engine::WaxImage
+            )
+        }) =>
         {
             build_wax(repo)?
         }
@@ -49,6 +53,7 @@ pub fn prepare(opts: &Options, selected: &[&Workload], repo: &Path) -> Result<Pa
         bin,
         wax,
         image,
+        jit_cache: out.join("jit-cache"),
     })
 }
 

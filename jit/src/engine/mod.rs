@@ -1,6 +1,8 @@
 //! Engines that run translated pages.
 
 #[cfg(feature = "wasmtime")]
+pub mod disk_cache;
+#[cfg(feature = "wasmtime")]
 pub mod wasmtime;
 
 #[cfg(all(feature = "js", target_arch = "wasm32"))]

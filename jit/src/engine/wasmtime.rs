@@ -7,6 +7,7 @@
 //! frees its instances) while the memory stays. A 4 GiB reservation plus
 //! guard lets Cranelift drop bounds checks on 32-bit addresses.
 
+use super::disk_cache::DiskCache;
 use crate::host::Host;
 use crate::{Engine, EngineError, Options};
 use std::ptr::NonNull;
@@ -57,6 +58,7 @@ pub struct Wasmtime {
     instances: usize,
     /// Origin of [`Engine::now_ns`].
     epoch: std::time::Instant,
+    disk: Option<DiskCache>,
 }
 
 /// A compiled page, instantiated lazily in the current store.
@@ -119,9 +121,56 @@ impl Wasmtime {
                 generation: 0,
                 instances: 0,
                 epoch: std::time::Instant::now(),
+                disk: None,
             },
             machine,
         ))
+    }
+
+    /// Keeps compiled modules in `dir` (see [`super::disk_cache`]), at
+    /// most `max_bytes` of them; `None` turns the cache off (the default).
+    pub fn set_disk_cache(&mut self, dir: Option<std::path::PathBuf>, max_bytes: u64) {
+        self.disk = dir.map(|d| DiskCache::new(d, &self.fingerprint(), max_bytes));
+    }
+
+    /// What compiled code depends on besides the wasm bytes: wasmtime's
+    /// version and code-changing settings.
+    fn fingerprint(&self) -> Vec<u8> {
+        struct Bytes(Vec<u8>);
+        impl std::hash::Hasher for Bytes {
+            fn finish(&self) -> u64 {
+                0
+            }
+            fn write(&mut self, b: &[u8]) {
+                self.0.extend_from_slice(b);
+            }
+        }
+        let mut h = Bytes(b"wasmtime 48.0.8\0".to_vec());
+        std::hash::Hash::hash(&self.engine.precompile_compatibility_hash(), &mut h);
+        h.0
+    }
+
+    /// Compiles `wasm`, or loads it from the disk cache.
+    fn compile_cached(&mut self, wasm: &[u8]) -> Result<wasmtime::Module, EngineError> {
+        let Some(disk) = &mut self.disk else {
+            return wasmtime::Module::new(&self.engine, wasm).map_err(err);
+        };
+        let key = disk.key(wasm);
+        if let Some(bytes) = disk.load(&key) {
+            // SAFETY: the bytes are what `Module::serialize` produced for an
+            // engine with this one's fingerprint (it is part of the key),
+            // and their SHA-256 was checked against the one written with
+            // them, so they are intact. The cache directory is trusted as
+            // much as any file of the user's.
+            if let Ok(m) = unsafe { wasmtime::Module::deserialize(&self.engine, &bytes) } {
+                return Ok(m);
+            }
+        }
+        let m = wasmtime::Module::new(&self.engine, wasm).map_err(err)?;
+        if let Ok(bytes) = m.serialize() {
+            disk.store(&key, &bytes);
+        }
+        Ok(m)
     }
 
     fn store(
@@ -216,9 +265,23 @@ impl Engine for Wasmtime {
 
     fn compile(&mut self, wasm: &[u8]) -> Result<WasmtimeModule, EngineError> {
         Ok(WasmtimeModule {
-            module: wasmtime::Module::new(&self.engine, wasm).map_err(err)?,
+            module: self.compile_cached(wasm)?,
             instance: None,
         })
+    }
+
+    fn stats(&self) -> Vec<(&'static str, u64)> {
+        let Some(d) = &self.disk else {
+            return Vec::new();
+        };
+        let s = d.stats;
+        vec![
+            ("code cache hits", s.hits),
+            ("code cache misses", s.misses),
+            ("code cache writes", s.writes),
+            ("code cache files rejected", s.rejected),
+            ("code cache files evicted", s.evicted),
+        ]
     }
 
     fn now_ns(&self) -> u64 {

@@ -138,6 +138,7 @@ impl JitRig {
     pub fn new(st: &Setup, threshold: u32) -> JitRig {
         let config = Config {
             threshold,
+            max_stepped_percent: 100,
             ..Config::default()
         };
         Self::tuned(st, config, Tuning::default())
@@ -202,6 +203,7 @@ pub fn lockstep(
 ) -> (RunResult, Jit<Wasmtime>) {
     let config = Config {
         threshold,
+        max_stepped_percent: 100,
         ..Config::default()
     };
     lockstep_tuned(st, slices, cap, config, what, Tuning::default())

@@ -1,0 +1,51 @@
+//! The on-disk cache of compiled modules: a second engine loads what the
+//! first compiled, and the loaded code runs exactly like the interpreter.
+
+mod common;
+
+use common::progs::program;
+use common::*;
+use wax_cpu::Exit;
+use wax_jit::Engine;
+
+/// Runs `seed`'s random loop on a JIT whose cache is `dir`, in lockstep
+/// with the oracle; returns (cache hits, cache writes).
+fn run(seed: u64, dir: &std::path::Path) -> (u64, u64) {
+    let st = program(seed, 24, 300);
+    let mut j = JitRig::new(&st, 2);
+    j.jit
+        .engine()
+        .set_disk_cache(Some(dir.to_path_buf()), 64 << 20);
+    let mut r = RefRig::new(&st);
+    loop {
+        let (rj, rr) = (j.run(777), r.run(777));
+        assert_eq!(rj, rr, "seed {seed}");
+        assert_eq!(j.snap(), r.snap(), "seed {seed}");
+        if rj.exit != Exit::BudgetSpent {
+            break;
+        }
+    }
+    assert!(j.jit.stats.insns_translated > 0);
+    let stats = j.jit.engine().stats();
+    let stat = |name| stats.iter().find(|s| s.0 == name).map_or(0, |s| s.1);
+    (stat("code cache hits"), stat("code cache writes"))
+}
+
+#[test]
+fn a_cached_module_runs_like_a_compiled_one() {
+    let dir = std::env::temp_dir().join(format!("wax-jit-disk-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for seed in 0..4 {
+        let (hits, writes) = run(seed, &dir);
+        assert!(
+            writes > 0 && hits == 0,
+            "cold: {hits} hits, {writes} writes"
+        );
+        let (hits, writes) = run(seed, &dir);
+        assert!(
+            hits > 0 && writes == 0,
+            "warm: {hits} hits, {writes} writes"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
