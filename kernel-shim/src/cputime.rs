@@ -134,10 +134,13 @@ impl Kernel {
     /// The reading of CPU-time clock `clock` in nanoseconds: `None` if
     /// `clock` is not a CPU-time clock, `Some(Err)` (EINVAL) for an
     /// invalid one or one of a process or thread that does not exist.
-    pub(crate) fn cpu_clock_ns(&mut self, clock: u32) -> Option<Result<u64, crate::errno::Errno>> {
+    pub(crate) fn cpu_clock_ns(
+        &mut self,
+        clock: u32,
+    ) -> Option<Result<u64, crate::abi::errno::Errno>> {
         let (owner, measure) = match decode(clock)? {
             Some(d) => d,
-            None => return Some(Err(crate::errno::Errno::EINVAL)),
+            None => return Some(Err(crate::abi::errno::Errno::EINVAL)),
         };
         let times = match owner {
             Owner::CallingProcess => Some(self.proc().times),
@@ -146,7 +149,7 @@ impl Kernel {
             Owner::Thread(tid) => self.find_tid(tid).map(|t| self.threads[t].times),
         };
         let Some(times) = times else {
-            return Some(Err(crate::errno::Errno::EINVAL));
+            return Some(Err(crate::abi::errno::Errno::EINVAL));
         };
         Some(Ok(match measure {
             Measure::User => times.user,

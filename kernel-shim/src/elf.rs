@@ -2,7 +2,7 @@
 //! corrupt or hostile file from doing anything but fail with a clear
 //! [`ElfError`]. Only what loading an i386 program needs is parsed.
 
-use crate::errno::Errno;
+use crate::abi::errno::Errno;
 use crate::vfs::FileHandle;
 
 /// The top of an i386 task's address space on an x86-64 kernel
@@ -307,7 +307,7 @@ fn read_interp(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::errno::KResult;
+    use crate::abi::errno::KResult;
 
     /// A file in memory.
     pub struct Bytes(pub Vec<u8>);

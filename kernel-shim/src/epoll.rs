@@ -14,7 +14,7 @@
 //! item after one report until EPOLL_CTL_MOD; EPOLLEXCLUSIVE is accepted
 //! (there is no thundering herd to avoid in one scheduler).
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::process::OpenFile;
 use crate::sched::ev;
 use crate::vfs::{Attr, FileHandle};

@@ -2,7 +2,7 @@
 //! whole count (or one, with EFD_SEMAPHORE); a read of zero and a write
 //! that would pass 2^64 - 2 wait (EAGAIN to the caller, which parks).
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::sched::ev;
 use crate::vfs::{Attr, FileHandle};
 

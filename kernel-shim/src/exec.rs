@@ -11,7 +11,7 @@
 //! argument and the script path, up to 4 levels deep (ELOOP beyond), as
 //! Linux's binfmt_script does.
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::{comm_of, ExecError, Kernel, Program};
 use crate::process::ThreadState;
 use crate::signal::{SigAction, SIG_IGN};

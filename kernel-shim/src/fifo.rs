@@ -59,7 +59,7 @@ impl Fifos {
         write: bool,
         nonblock: bool,
         live: impl Fn(u32) -> bool,
-    ) -> crate::errno::KResult<FifoOpen> {
+    ) -> crate::abi::errno::KResult<FifoOpen> {
         self.map.retain(|_, f| {
             f.waiting.retain(|&t, _| t == tid || live(t));
             let p = f.pipe.borrow();
@@ -101,7 +101,7 @@ impl Fifo {
         FifoOpen::Wait
     }
 
-    fn open_writer(&mut self, tid: u32, nonblock: bool) -> crate::errno::KResult<FifoOpen> {
+    fn open_writer(&mut self, tid: u32, nonblock: bool) -> crate::abi::errno::KResult<FifoOpen> {
         let waited = match self.waiting.remove(&tid) {
             Some(Waiting::Writer(w, since)) => Some((w, since)),
             _ => None,
@@ -109,7 +109,7 @@ impl Fifo {
         let readers = self.pipe.borrow().readers();
         let (end, since) = match waited {
             Some(w) => w,
-            None if nonblock && readers == 0 => return Err(crate::errno::Errno::ENXIO),
+            None if nonblock && readers == 0 => return Err(crate::abi::errno::Errno::ENXIO),
             None => {
                 self.writer_opens += 1;
                 (Pipe::writer(&self.pipe), self.reader_opens)
@@ -129,7 +129,7 @@ mod tests {
 
     const KEY: FifoKey = (1, 7);
 
-    fn ready(o: crate::errno::KResult<FifoOpen>) -> bool {
+    fn ready(o: crate::abi::errno::KResult<FifoOpen>) -> bool {
         matches!(o, Ok(FifoOpen::Ready(_)))
     }
 
@@ -137,12 +137,12 @@ mod tests {
     fn nonblocking_writer_needs_a_reader() {
         let mut f = Fifos::default();
         let r = f.open(KEY, 1, false, true, true, |_| true);
-        assert_eq!(r.err(), Some(crate::errno::Errno::ENXIO));
+        assert_eq!(r.err(), Some(crate::abi::errno::Errno::ENXIO));
         let rd = f.open(KEY, 1, true, false, true, |_| true);
         assert!(ready(rd));
         // The reader above was dropped: the FIFO has no reader again.
         let r = f.open(KEY, 1, false, true, true, |_| true);
-        assert_eq!(r.err(), Some(crate::errno::Errno::ENXIO));
+        assert_eq!(r.err(), Some(crate::abi::errno::Errno::ENXIO));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! optimization (tail -f, editors, systemd-style watchers) keep working
 //! through their fallbacks or timeouts.
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::vfs::{Attr, FileHandle, Ino, MountId};
 
 #[derive(Default)]

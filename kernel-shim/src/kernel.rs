@@ -16,9 +16,9 @@
 //! reaps them at once. `run` reports `Exited` when the first process ends,
 //! whatever its descendants still do (as a shell returns to its prompt).
 
+use crate::abi::errno::Errno;
 use crate::cputime::Mode;
 use crate::elf::{Elf, ElfError};
-use crate::errno::Errno;
 use crate::loader::{self, StackInfo};
 use crate::process::{
     default_rlimits, oflag, Fd, FdTable, OpenFile, ProcState, Process, StopReport, Thread,

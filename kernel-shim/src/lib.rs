@@ -14,12 +14,12 @@
 //!
 //! Pure: no host I/O, builds for `wasm32-unknown-unknown`.
 
+mod abi;
 pub mod anon;
 pub mod cputime;
 pub mod cred;
 pub mod elf;
 pub mod epoll;
-pub mod errno;
 pub mod eventfd;
 pub mod exec;
 pub mod ext2;
@@ -50,7 +50,8 @@ pub mod timerfd;
 pub mod tty;
 pub mod vfs;
 
+pub use abi::errno;
+pub use abi::errno::Errno;
 pub use elf::ElfError;
-pub use errno::Errno;
 pub use kernel::{Config, ExecError, ExitStatus, Host, Kernel, Program, RunStatus};
 pub use oom::OomKill;

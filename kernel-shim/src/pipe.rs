@@ -15,7 +15,7 @@
 //! of it is written, here the call returns the short count (callers loop
 //! on short writes, as they must for signals anyway).
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::sched::ev;
 use crate::vfs::{Attr, FileHandle};
 use std::cell::RefCell;

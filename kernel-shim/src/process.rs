@@ -13,8 +13,8 @@
 //! waited for is a zombie: its memory is released at once, its slot keeps
 //! the wait status.
 
+use crate::abi::errno::{Errno, KResult};
 use crate::cputime::CpuTime;
-use crate::errno::{Errno, KResult};
 use crate::mm::Mm;
 use crate::signal::{SigAction, SigQueue, NSIG};
 use crate::vfs::{Attr, DirEntry, FileHandle, Ino, Location, MountId, Vfs};

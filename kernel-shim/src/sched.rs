@@ -15,7 +15,7 @@
 //! just reporting readiness from `poll`. When nothing can run, `run`
 //! returns `Idle` with the earliest deadline.
 
-use crate::errno::Errno;
+use crate::abi::errno::Errno;
 use crate::kernel::{Kernel, RunStatus};
 use crate::process::{Interrupt, ThreadState, Wait};
 use crate::signal::{self, SA_RESTART, SIG_DFL, SIG_IGN};

@@ -6,7 +6,7 @@
 //! the thread's and the process's queues, which only the kernel can do, so
 //! read(2) on a signalfd is handled in syscall/event.rs.
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::readiness::PollRef;
 use crate::sched::ev;
 use crate::signal::Siginfo;

@@ -15,8 +15,8 @@
 //! refused (EINVAL); CLONE_FILES/CLONE_FS/CLONE_SIGHAND between distinct
 //! processes copy instead of sharing.
 
+use crate::abi::errno::{Errno, KResult};
 use crate::cputime::CpuTime;
-use crate::errno::{Errno, KResult};
 use crate::kernel::{ExitStatus, Kernel, FIRST_PID};
 use crate::process::{wstatus, FdTable, ProcState, Process, StopReport, Thread, ThreadState};
 use crate::signal::{Siginfo, CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGCHLD, SIG_IGN};

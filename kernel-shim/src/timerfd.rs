@@ -3,7 +3,7 @@
 //! brought up to date lazily from the clock whenever the file is read or
 //! polled (the clock comes from the kernel's poll context).
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::readiness::PollRef;
 use crate::sched::ev;
 use crate::vfs::{Attr, FileHandle};

@@ -26,7 +26,7 @@ mod ops;
 mod orphan;
 mod volume;
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::vfs::{
     rename, Attr, DirEntry, FileHandle, FileSystem, FsType, Ino, NewNode, OpenMode, SetAttr, StatFs,
 };

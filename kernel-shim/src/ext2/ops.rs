@@ -8,7 +8,7 @@
 
 use super::disk::*;
 use super::volume::Volume;
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::vfs::{mode, Attr, DirEntry, FileType, NewNode, SetAttr, StatFs};
 use wax_devices::Timespec;
 

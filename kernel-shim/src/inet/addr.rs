@@ -2,7 +2,7 @@
 //! passes (Linux's checks and errno values, in Linux's order) and
 //! encoding what the kernel reports.
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
 pub const AF_UNSPEC: u16 = 0;

@@ -2,7 +2,7 @@
 //! fstat; the socket calls reach the socket with `FileHandle::as_any`.
 
 use super::InetSocket;
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::vfs::{mode, Attr, FileHandle};
 
 pub struct InetFile {

@@ -6,7 +6,7 @@
 
 use super::opt::{SOL_SOCKET, SO_RCVTIMEO, SO_SNDTIMEO};
 use super::{Given, InetSocket, RecvOut};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::rc::Rc;

@@ -7,7 +7,7 @@
 //! `ip` and glibc's if_nameindex use) is not implemented.
 
 use super::NetMode;
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use wax_cpu::GuestAddr;
 use wax_devices::net::Interface;

@@ -30,7 +30,7 @@ mod udp;
 pub use addr::Given;
 pub use file::InetFile;
 
-use crate::errno::KResult;
+use crate::abi::errno::KResult;
 use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::rc::Rc;

@@ -3,7 +3,7 @@
 //! TTL, TOS, Nagle) are stored and reported but change nothing inside
 //! the machine, where nothing is lost, delayed or routed.
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use std::collections::BTreeMap;
 
 pub const SOL_SOCKET: u32 = 1;

@@ -17,7 +17,7 @@
 use super::addr::{canonical, shown};
 use super::opt::Opts;
 use super::{Given, InetSocket, RecvOut};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

@@ -15,7 +15,7 @@
 use super::addr::shown;
 use super::stack::{self, route, Sock, SockRef, Tcp};
 use super::{Given, RecvOut};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::sched::ev;
 use std::collections::VecDeque;
 use std::rc::Rc;

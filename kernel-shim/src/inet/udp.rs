@@ -8,7 +8,7 @@
 use super::addr::shown;
 use super::stack::{self, route, SockRef};
 use super::{Given, RecvOut};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::sched::ev;
 use std::net::SocketAddr;
 

@@ -3,7 +3,7 @@
 //! `FileHandle::as_any`.
 
 use super::{Msg, Socket, SocketRef};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::vfs::{mode, Attr, FileHandle};
 
 pub struct SocketFile(pub SocketRef);

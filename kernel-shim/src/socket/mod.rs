@@ -24,7 +24,7 @@ pub mod names;
 pub use file::SocketFile;
 pub use names::{Addr, Namespace};
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::process::FileRef;
 use crate::sched::ev;
 use std::cell::RefCell;

@@ -9,7 +9,7 @@
 //! later bind of the same abstract name succeeds.
 
 use super::{Socket, SocketRef};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::vfs::{Ino, MountId};
 use std::cell::RefCell;
 use std::collections::HashMap;

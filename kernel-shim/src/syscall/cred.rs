@@ -4,8 +4,8 @@
 //! the overflow id 65534); the `*32` calls are what glibc uses.
 
 use super::{Args, SysResult};
+use crate::abi::errno::Errno;
 use crate::cred::{Creds, NGROUPS_MAX};
-use crate::errno::Errno;
 use crate::kernel::Kernel;
 use wax_cpu::GuestAddr;
 

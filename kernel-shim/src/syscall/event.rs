@@ -8,8 +8,8 @@
 
 use super::fs::{at_start, install};
 use super::{read_path, Args, SysErr, SysResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::epoll::{EpollFile, EpollRef, EPOLLEXCLUSIVE};
-use crate::errno::{Errno, KResult};
 use crate::eventfd::{EventFd, EFD_SEMAPHORE};
 use crate::inotify::Inotify;
 use crate::kernel::Kernel;

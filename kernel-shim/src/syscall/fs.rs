@@ -2,7 +2,7 @@
 //! ioctl, the working directory.
 
 use super::{fsattr, read_path, Args, SysErr, SysResult, MAX_IO};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::process::{oflag, Fd, FileRef, OpenFile, Wait};
 use crate::vfs::perm::{self, Cred};

@@ -7,7 +7,7 @@
 
 use super::fs::{at_start, cred, new_node, touch_clock, AT_FDCWD};
 use super::{read_path, Args, SysErr, SysResult};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::process::{oflag, FileRef, Wait};
 use crate::vfs::lock::{LockType, NodeKey, Owner, RecordLock};

@@ -27,8 +27,8 @@
 //! heuristic overcommit refuses one larger than RAM and swap.
 
 use super::{Args, SysResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::elf::TASK_SIZE;
-use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::mm::{self, page_up, MapFile, Vma};
 use crate::pagecache::NodeKey;

@@ -2,7 +2,7 @@
 //! limits, futex, prctl, getrandom, sysinfo.
 
 use super::{Args, SysErr, SysResult, MAX_IO};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::process::{Wait, RLIM_INFINITY};
 use wax_cpu::state::{seg, selector, TlsDescriptor};

@@ -33,7 +33,7 @@ pub mod table;
 mod time;
 mod xattr;
 
-use crate::errno::Errno;
+use crate::abi::errno::Errno;
 use crate::kernel::Kernel;
 use crate::process::Wait;
 use wax_cpu::state::reg;

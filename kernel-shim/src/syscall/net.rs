@@ -15,7 +15,7 @@ mod opt;
 
 use super::fs::{at_start, install, new_node, AT_FDCWD};
 use super::{Args, SysErr, SysResult, MAX_IO};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::process::{oflag, OpenFile, Wait};
 use crate::socket::names::Given;

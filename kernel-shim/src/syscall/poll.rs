@@ -9,7 +9,7 @@
 //! interrupt with EINTR (ERESTARTNOHAND: never restarted after a handler).
 
 use super::{Args, SysErr, SysResult};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::process::Wait;
 use crate::sched::ev;

@@ -3,7 +3,7 @@
 
 use super::fs::{at_start, install};
 use super::{read_path, Args, SysErr, SysResult};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::exec::ExecRequest;
 use crate::kernel::Kernel;
 use crate::pipe::Pipe;

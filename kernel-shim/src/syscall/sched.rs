@@ -5,7 +5,7 @@
 //! contains it is accepted.
 
 use super::{Args, SysResult};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;

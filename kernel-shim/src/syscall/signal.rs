@@ -3,7 +3,7 @@
 //! rt_sigqueueinfo), the alternate stack and sigreturn.
 
 use super::{Args, SysErr, SysResult};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::process::{AltStack, ProcState, Wait};
 use crate::signal::{

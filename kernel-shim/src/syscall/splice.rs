@@ -9,7 +9,7 @@
 //! a pipe (Linux's EINVAL); vmsplice is not implemented.
 
 use super::{Args, SysErr, SysResult, MAX_IO};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::pipe::{PipeReader, PipeWriter, PIPE_BUF};
 use crate::process::{oflag, FileRef, Wait};

@@ -4,7 +4,7 @@
 
 use super::table::Row;
 use super::Args;
-use crate::errno::Errno;
+use crate::abi::errno::Errno;
 use crate::kernel::Kernel;
 use crate::process::{oflag, Wait};
 use wax_cpu::GuestAddr;

@@ -3,8 +3,8 @@
 
 use super::misc::read_timespec;
 use super::{Args, SysErr, SysResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::cputime::{CpuTime, TICK_NS};
-use crate::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::process::{PosixTimer, Wait};
 use wax_cpu::GuestAddr;

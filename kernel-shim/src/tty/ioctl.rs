@@ -5,7 +5,7 @@
 
 use super::job::{self, Access};
 use super::{pty, Driver, Target, TtyEnd, TtyRef};
-use crate::errno::Errno;
+use crate::abi::errno::Errno;
 use crate::kernel::Kernel;
 use crate::process::oflag;
 use crate::signal::{SIGCONT, SIGHUP};

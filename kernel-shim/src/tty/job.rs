@@ -12,7 +12,7 @@
 
 use super::termios::lflag::TOSTOP;
 use super::TtyRef;
-use crate::errno::Errno;
+use crate::abi::errno::Errno;
 use crate::kernel::Kernel;
 use crate::process::{FileRef, Wait};
 use crate::signal::{bit, SIG_IGN};

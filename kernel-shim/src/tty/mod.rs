@@ -29,7 +29,7 @@ pub mod ldisc;
 pub mod pty;
 pub mod termios;
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::sched::ev;
 use crate::signal::{self, SIGCONT, SIGHUP, SIGWINCH};

@@ -8,7 +8,7 @@
 //! closing the master hangs the slave up.
 
 use super::{termios, Driver, Tty, TtyEnd, TtyFile, TtyRef, Ttys};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::sched::ev;
 use crate::vfs::FileHandle;
 

@@ -2,7 +2,7 @@
 //! system calls (the real tmpfs is a later issue).
 
 use super::{mode, Attr, DirEntry, FileHandle, FileSystem, FileType, Ino, OpenMode};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use std::cell::RefCell;
 use std::rc::Rc;
 

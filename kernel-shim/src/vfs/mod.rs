@@ -24,7 +24,7 @@ pub mod proc;
 pub mod procgen;
 pub mod tmpfs;
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wax_devices::{Stream, Timespec};

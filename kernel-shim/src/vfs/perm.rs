@@ -4,7 +4,7 @@
 //! least one x bit).
 
 use super::Attr;
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 
 /// Bits of an access mask (the `access(2)` values).
 pub const MAY_EXEC: u32 = 1;

@@ -17,8 +17,8 @@
 
 use super::procgen;
 use super::{mode, Attr, DirEntry, FileHandle, FileSystem, FileType, FsType, Ino, OpenMode};
+use crate::abi::errno::{Errno, KResult};
 use crate::cputime::CpuTime;
-use crate::errno::{Errno, KResult};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;

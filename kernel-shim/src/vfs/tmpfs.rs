@@ -18,7 +18,7 @@ use super::{
     mode, rename, Attr, DirEntry, FileHandle, FileSystem, FileType, FsType, Ino, NewNode, OpenMode,
     SetAttr, StatFs,
 };
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;

@@ -3,7 +3,7 @@
 //! threads for blocking callers, EPIPE into SIGPIPE.
 
 use super::{msgf::*, my_cred, nonblocking, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_TYPE_MASK};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::inet::addr::{self, Given};
 use crate::inet::{InetFile, InetSocket};
 use crate::kernel::Kernel;

@@ -3,7 +3,7 @@
 //! aligned): SCM_RIGHTS and SCM_CREDENTIALS at level SOL_SOCKET.
 
 use super::{msgf::*, my_cred, recv, send, write_from, SendExtra};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::process::{Fd, FileRef};
 use crate::socket::{Received, Ucred};

@@ -1,7 +1,7 @@
 //! getsockopt/setsockopt at level SOL_SOCKET for unix sockets.
 
 use super::socket_of;
-use crate::errno::Errno;
+use crate::abi::errno::Errno;
 use crate::kernel::Kernel;
 use crate::socket::{State, AF_UNIX_FAMILY};
 use crate::syscall::{Args, SysResult};

@@ -1,0 +1,10 @@
+//! The Linux i386 ABI: the numbers and layouts a program and the kernel
+//! agree on (errno values, open flags, poll bits, clone and wait flags,
+//! wait statuses, file modes, signal numbers and codes, auxv keys, mmap
+//! flags, ioctl numbers).
+//!
+//! A leaf: everything in the crate may use it, and it uses nothing in the
+//! crate. Values are Linux's i386 ones; names are the C names, so a reader
+//! can check them against the headers.
+
+pub mod errno;
