@@ -15,8 +15,8 @@
 //! (there is no thundering herd to avoid in one scheduler).
 
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::poll;
 use crate::process::OpenFile;
-use crate::sched::ev;
 use crate::vfs::{Attr, FileHandle};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -62,7 +62,7 @@ fn poll_file(file: &Rc<RefCell<OpenFile>>) -> (u32, Option<u64>) {
     };
     match f.handle.as_mut() {
         Some(h) => (u32::from(h.poll()), h.event_count()),
-        None => (u32::from(ev::POLLIN | ev::POLLOUT), None),
+        None => (u32::from(poll::POLLIN | poll::POLLOUT), None),
     }
 }
 
@@ -213,7 +213,7 @@ impl FileHandle for EpollFile {
 
     fn poll(&mut self) -> u16 {
         match self.0.try_borrow() {
-            Ok(s) if s.any_ready() => ev::POLLIN | ev::POLLRDNORM,
+            Ok(s) if s.any_ready() => poll::POLLIN | poll::POLLRDNORM,
             _ => 0,
         }
     }

@@ -3,7 +3,7 @@
 //! that would pass 2^64 - 2 wait (EAGAIN to the caller, which parks).
 
 use crate::abi::errno::{Errno, KResult};
-use crate::sched::ev;
+use crate::abi::poll;
 use crate::vfs::{Attr, FileHandle};
 
 pub const EFD_SEMAPHORE: u32 = 1;
@@ -55,10 +55,10 @@ impl FileHandle for EventFd {
     fn poll(&mut self) -> u16 {
         let mut e = 0;
         if self.count > 0 {
-            e |= ev::POLLIN | ev::POLLRDNORM;
+            e |= poll::POLLIN | poll::POLLRDNORM;
         }
         if self.count < MAX {
-            e |= ev::POLLOUT | ev::POLLWRNORM;
+            e |= poll::POLLOUT | poll::POLLWRNORM;
         }
         e
     }
@@ -84,7 +84,7 @@ mod tests {
         };
         let mut b = [0u8; 8];
         assert_eq!(e.read_at(0, &mut b), Err(Errno::EAGAIN));
-        assert_eq!(e.poll() & ev::POLLIN, 0);
+        assert_eq!(e.poll() & poll::POLLIN, 0);
         e.write_at(0, &3u64.to_le_bytes()).unwrap();
         e.write_at(0, &4u64.to_le_bytes()).unwrap();
         assert_eq!(e.read_at(0, &mut b), Ok(8));
@@ -92,7 +92,7 @@ mod tests {
         assert_eq!(e.write_at(0, &u64::MAX.to_le_bytes()), Err(Errno::EINVAL));
         assert_eq!(e.write_at(0, &MAX.to_le_bytes()), Ok(8));
         assert_eq!(e.write_at(0, &1u64.to_le_bytes()), Err(Errno::EAGAIN));
-        assert_eq!(e.poll() & ev::POLLOUT, 0);
+        assert_eq!(e.poll() & poll::POLLOUT, 0);
         let mut s = EventFd {
             count: 2,
             semaphore: true,

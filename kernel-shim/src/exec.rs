@@ -12,10 +12,11 @@
 //! Linux's binfmt_script does.
 
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::mode;
 use crate::kernel::{comm_of, ExecError, Kernel, Program};
 use crate::process::ThreadState;
 use crate::signal::{SigAction, SIG_IGN};
-use crate::vfs::{mode, FileHandle, Location, OpenMode, Resolve};
+use crate::vfs::{FileHandle, Location, OpenMode, Resolve};
 use wax_cpu::state::reg;
 use wax_cpu::{CpuState, DecodeCache};
 

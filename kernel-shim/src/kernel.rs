@@ -17,11 +17,12 @@
 //! whatever its descendants still do (as a shell returns to its prompt).
 
 use crate::abi::errno::Errno;
+use crate::abi::oflag;
 use crate::cputime::Mode;
 use crate::elf::{Elf, ElfError};
 use crate::loader::{self, StackInfo};
 use crate::process::{
-    default_rlimits, oflag, Fd, FdTable, OpenFile, ProcState, Process, StopReport, Thread,
+    default_rlimits, Fd, FdTable, OpenFile, ProcState, Process, StopReport, Thread,
 };
 use crate::signal::{self, SigInfo};
 use crate::vfs::dev::{DevFs, StreamHandle};

@@ -2,32 +2,11 @@
 //! a fresh address space and builds the initial stack: argc, argv, envp
 //! and the auxiliary vector, laid out like Linux's `create_elf_tables`.
 
+use crate::abi::auxv;
 use crate::elf::{read_exact, Elf, ElfError, PF_R, PF_W, PF_X, PHENT_SIZE, PT_GNU_STACK};
 use crate::mm::{self, page_up, PIE_BASE, STACK_SIZE, STACK_TOP};
 use crate::vfs::FileHandle;
 use wax_cpu::{AddressSpace, GuestAddr, GuestMem, Machine, Prot, PAGE_SIZE};
-
-/// Auxiliary vector keys (AT_*).
-pub mod at {
-    pub const NULL: u32 = 0;
-    pub const PHDR: u32 = 3;
-    pub const PHENT: u32 = 4;
-    pub const PHNUM: u32 = 5;
-    pub const PAGESZ: u32 = 6;
-    pub const BASE: u32 = 7;
-    pub const FLAGS: u32 = 8;
-    pub const ENTRY: u32 = 9;
-    pub const UID: u32 = 11;
-    pub const EUID: u32 = 12;
-    pub const GID: u32 = 13;
-    pub const EGID: u32 = 14;
-    pub const PLATFORM: u32 = 15;
-    pub const HWCAP: u32 = 16;
-    pub const CLKTCK: u32 = 17;
-    pub const SECURE: u32 = 23;
-    pub const RANDOM: u32 = 25;
-    pub const EXECFN: u32 = 31;
-}
 
 /// Most bytes of argument and environment strings (Linux: a quarter of
 /// the stack limit).
@@ -248,24 +227,24 @@ fn write_stack(
     let random = p;
     p &= !15;
     let auxv = [
-        (at::HWCAP, info.hwcap),
-        (at::PAGESZ, PAGE_SIZE),
-        (at::CLKTCK, 100),
-        (at::PHDR, image.phdr),
-        (at::PHENT, u32::from(PHENT_SIZE)),
-        (at::PHNUM, image.phnum),
-        (at::BASE, info.interp_base),
-        (at::FLAGS, 0),
-        (at::ENTRY, image.entry),
-        (at::UID, info.uid),
-        (at::EUID, info.uid),
-        (at::GID, info.gid),
-        (at::EGID, info.gid),
-        (at::SECURE, 0),
-        (at::RANDOM, random),
-        (at::EXECFN, execfn),
-        (at::PLATFORM, platform),
-        (at::NULL, 0),
+        (auxv::HWCAP, info.hwcap),
+        (auxv::PAGESZ, PAGE_SIZE),
+        (auxv::CLKTCK, 100),
+        (auxv::PHDR, image.phdr),
+        (auxv::PHENT, u32::from(PHENT_SIZE)),
+        (auxv::PHNUM, image.phnum),
+        (auxv::BASE, info.interp_base),
+        (auxv::FLAGS, 0),
+        (auxv::ENTRY, image.entry),
+        (auxv::UID, info.uid),
+        (auxv::EUID, info.uid),
+        (auxv::GID, info.gid),
+        (auxv::EGID, info.gid),
+        (auxv::SECURE, 0),
+        (auxv::RANDOM, random),
+        (auxv::EXECFN, execfn),
+        (auxv::PLATFORM, platform),
+        (auxv::NULL, 0),
     ];
     let words = 1 + argv.len() + 1 + envp.len() + 1 + auxv.len() * 2;
     let sp = (p - 4 * words as u32) & !15;
@@ -324,7 +303,7 @@ mod tests {
         let e0 = g.read_u32(GuestAddr(sp + 16)).unwrap();
         assert_eq!(g.read_cstr(GuestAddr(e0), 10).unwrap().unwrap(), b"A=1");
         // First auxv pair follows envp's NULL.
-        assert_eq!(g.read_u32(GuestAddr(sp + 24)).unwrap(), at::HWCAP);
+        assert_eq!(g.read_u32(GuestAddr(sp + 24)).unwrap(), auxv::HWCAP);
     }
 
     /// PT_PHDR's address is not checked against anything, so adding the

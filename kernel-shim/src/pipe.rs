@@ -16,7 +16,7 @@
 //! on short writes, as they must for signals anyway).
 
 use crate::abi::errno::{Errno, KResult};
-use crate::sched::ev;
+use crate::abi::poll;
 use crate::vfs::{Attr, FileHandle};
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -116,7 +116,7 @@ impl Pipe {
         Attr {
             dev: PIPEFS_DEV,
             ino: self.id,
-            mode: crate::vfs::mode::S_IFIFO | 0o600,
+            mode: crate::abi::mode::S_IFIFO | 0o600,
             nlink: 1,
             blksize: 4096,
             ..Attr::default()
@@ -273,10 +273,10 @@ impl FileHandle for PipeReader {
         let p = self.0.borrow();
         let mut e = 0;
         if !p.buf.is_empty() {
-            e |= ev::POLLIN | ev::POLLRDNORM;
+            e |= poll::POLLIN | poll::POLLRDNORM;
         }
         if p.writers == 0 {
-            e |= ev::POLLHUP;
+            e |= poll::POLLHUP;
         }
         e
     }
@@ -308,10 +308,10 @@ impl FileHandle for PipeWriter {
         let p = self.0.borrow();
         let mut e = 0;
         if p.size.saturating_sub(p.buf.len()) >= PIPE_BUF {
-            e |= ev::POLLOUT | ev::POLLWRNORM;
+            e |= poll::POLLOUT | poll::POLLWRNORM;
         }
         if p.readers == 0 {
-            e |= ev::POLLERR;
+            e |= poll::POLLERR;
         }
         e
     }
@@ -338,7 +338,7 @@ impl FileHandle for PipeBoth {
     }
     fn poll(&mut self) -> u16 {
         // Never POLLHUP/POLLERR: this open file is a writer and a reader.
-        (self.0.poll() | self.1.poll()) & !(ev::POLLHUP | ev::POLLERR)
+        (self.0.poll() | self.1.poll()) & !(poll::POLLHUP | poll::POLLERR)
     }
     fn event_count(&mut self) -> Option<u64> {
         let p = self.0 .0.borrow();
@@ -373,21 +373,21 @@ mod tests {
         let mut b = [0u8; 8];
         assert_eq!(r.read_at(0, &mut b), Err(Errno::EAGAIN));
         assert_eq!(w.write_at(0, b"hey"), Ok(3));
-        assert_eq!(r.poll() & ev::POLLIN, ev::POLLIN);
+        assert_eq!(r.poll() & poll::POLLIN, poll::POLLIN);
         assert_eq!(r.read_at(0, &mut b), Ok(3));
         let big = vec![1u8; PIPE_SIZE - 100];
         assert_eq!(w.write_at(0, &big), Ok(PIPE_SIZE - 100));
         // 200 bytes do not fit in 100: an atomic write waits.
         assert_eq!(w.write_at(0, &[2; 200]), Err(Errno::EAGAIN));
-        assert_eq!(w.poll() & ev::POLLOUT, 0);
+        assert_eq!(w.poll() & poll::POLLOUT, 0);
         drop(w);
-        assert_eq!(r.poll() & ev::POLLHUP, ev::POLLHUP);
+        assert_eq!(r.poll() & poll::POLLHUP, poll::POLLHUP);
         let mut all = vec![0u8; PIPE_SIZE];
         assert_eq!(r.read_at(0, &mut all), Ok(PIPE_SIZE - 100));
         assert_eq!(r.read_at(0, &mut all), Ok(0));
         let mut w2 = Pipe::writer(&p);
         drop(r);
         assert_eq!(w2.write_at(0, b"x"), Err(Errno::EPIPE));
-        assert_eq!(w2.poll() & ev::POLLERR, ev::POLLERR);
+        assert_eq!(w2.poll() & poll::POLLERR, poll::POLLERR);
     }
 }

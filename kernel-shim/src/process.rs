@@ -14,6 +14,7 @@
 //! the wait status.
 
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::oflag;
 use crate::cputime::CpuTime;
 use crate::mm::Mm;
 use crate::signal::{SigAction, SigQueue, NSIG};
@@ -22,30 +23,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use wax_cpu::{AddressSpace, CpuState, DecodeCache};
 use wax_devices::Timespec;
-
-/// open(2) flag bits (i386 values).
-pub mod oflag {
-    pub const O_ACCMODE: u32 = 3;
-    pub const O_RDONLY: u32 = 0;
-    pub const O_WRONLY: u32 = 1;
-    pub const O_RDWR: u32 = 2;
-    pub const O_CREAT: u32 = 0o100;
-    pub const O_EXCL: u32 = 0o200;
-    pub const O_NOCTTY: u32 = 0o400;
-    pub const O_TRUNC: u32 = 0o1000;
-    pub const O_APPEND: u32 = 0o2000;
-    pub const O_NONBLOCK: u32 = 0o4000;
-    pub const O_DSYNC: u32 = 0o10000;
-    pub const O_DIRECT: u32 = 0o40000;
-    pub const O_LARGEFILE: u32 = 0o100000;
-    pub const O_DIRECTORY: u32 = 0o200000;
-    pub const O_NOFOLLOW: u32 = 0o400000;
-    pub const O_NOATIME: u32 = 0o1000000;
-    pub const O_CLOEXEC: u32 = 0o2000000;
-    pub const O_PATH: u32 = 0o10000000;
-    /// Flags F_SETFL may change.
-    pub const SETFL_MASK: u32 = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME;
-}
 
 /// An open file description (shared by dup'ed descriptors).
 pub struct OpenFile {
@@ -466,35 +443,9 @@ impl Process {
     }
 }
 
-/// Wait status encodings (what wait4 stores in `*wstatus`).
-pub mod wstatus {
-    /// Exited normally with `code`.
-    pub fn exited(code: u32) -> u32 {
-        (code & 0xff) << 8
-    }
-    /// Killed by `sig`, with the core-dump bit.
-    pub fn signaled(sig: u32, core: bool) -> u32 {
-        sig | if core { 0x80 } else { 0 }
-    }
-    pub fn stopped(sig: u32) -> u32 {
-        (sig << 8) | 0x7f
-    }
-    pub const CONTINUED: u32 = 0xffff;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The encodings glibc's W* macros decode.
-    #[test]
-    fn wait_status_encodings() {
-        assert_eq!(wstatus::exited(3), 0x300);
-        assert_eq!(wstatus::exited(256 + 1), 0x100);
-        assert_eq!(wstatus::signaled(11, true), 0x8b);
-        assert_eq!(wstatus::signaled(9, false), 9);
-        assert_eq!(wstatus::stopped(19), 0x137f);
-    }
 
     #[test]
     fn close_on_exec_keeps_the_others() {

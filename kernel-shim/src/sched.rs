@@ -16,6 +16,7 @@
 //! returns `Idle` with the earliest deadline.
 
 use crate::abi::errno::Errno;
+use crate::abi::poll;
 use crate::kernel::{Kernel, RunStatus};
 use crate::process::{Interrupt, ThreadState, Wait};
 use crate::signal::{self, SA_RESTART, SIG_DFL, SIG_IGN};
@@ -24,18 +25,6 @@ use wax_devices::Timespec;
 
 /// Instructions a thread runs before the next runnable thread's turn.
 pub const SLICE: u64 = 200_000;
-
-/// poll(2) event bits.
-pub mod ev {
-    pub const POLLIN: u16 = 0x001;
-    pub const POLLPRI: u16 = 0x002;
-    pub const POLLOUT: u16 = 0x004;
-    pub const POLLERR: u16 = 0x008;
-    pub const POLLHUP: u16 = 0x010;
-    pub const POLLNVAL: u16 = 0x020;
-    pub const POLLRDNORM: u16 = 0x040;
-    pub const POLLWRNORM: u16 = 0x100;
-}
 
 impl Kernel {
     /// Makes a runnable thread current (with its signals delivered);
@@ -113,11 +102,15 @@ impl Kernel {
         let timed_out = w.deadline().is_some_and(|d| now >= d);
         let ready = match w {
             Wait::Readable { fd } => {
-                let want = ev::POLLIN | ev::POLLRDNORM | ev::POLLHUP | ev::POLLERR | ev::POLLNVAL;
+                let want = poll::POLLIN
+                    | poll::POLLRDNORM
+                    | poll::POLLHUP
+                    | poll::POLLERR
+                    | poll::POLLNVAL;
                 self.fd_poll(t, fd) & want != 0
             }
             Wait::Writable { fd } => {
-                self.fd_poll(t, fd) & (ev::POLLOUT | ev::POLLERR | ev::POLLHUP) != 0
+                self.fd_poll(t, fd) & (poll::POLLOUT | poll::POLLERR | poll::POLLHUP) != 0
             }
             Wait::Poll { .. } => timed_out || self.poll_set_ready(t),
             Wait::Child { seen } => self.procs[self.threads[t].process].child_events != seen,
@@ -141,18 +134,18 @@ impl Kernel {
         self.refresh_poll(t);
         let p = self.threads[t].process;
         let Ok(file) = self.procs[p].fds.file(fd) else {
-            return ev::POLLNVAL;
+            return poll::POLLNVAL;
         };
         let mut f = file.borrow_mut();
         match f.handle.as_mut() {
             Some(h) => h.poll(),
-            None => ev::POLLIN | ev::POLLOUT,
+            None => poll::POLLIN | poll::POLLOUT,
         }
     }
 
     fn poll_set_ready(&mut self, t: usize) -> bool {
         let set = std::mem::take(&mut self.threads[t].poll_set);
-        let always = ev::POLLERR | ev::POLLHUP | ev::POLLNVAL;
+        let always = poll::POLLERR | poll::POLLHUP | poll::POLLNVAL;
         let ready = set
             .iter()
             .any(|&(fd, events)| self.fd_poll(t, fd) & (events | always) != 0);

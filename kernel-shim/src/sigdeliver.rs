@@ -10,8 +10,8 @@
 //! thread is about to execute guest code: for each pending signal it does
 //! not block, take the default action or push a handler frame.
 
+use crate::abi::wstatus;
 use crate::kernel::{ExitStatus, Kernel};
-use crate::process::wstatus;
 use crate::signal::{
     self, bit, default_action, DefaultAction, Siginfo, CLD_CONTINUED, CLD_STOPPED, SA_NOCLDSTOP,
     SA_NODEFER, SA_RESETHAND, SIGCHLD, SIGCONT, SIGKILL, SIG_DFL, SIG_IGN,

@@ -7,8 +7,8 @@
 //! read(2) on a signalfd is handled in syscall/event.rs.
 
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::poll;
 use crate::readiness::PollRef;
-use crate::sched::ev;
 use crate::signal::Siginfo;
 use crate::vfs::{Attr, FileHandle};
 
@@ -40,7 +40,7 @@ impl FileHandle for SignalFd {
 
     fn poll(&mut self) -> u16 {
         if self.readable() {
-            ev::POLLIN | ev::POLLRDNORM
+            poll::POLLIN | poll::POLLRDNORM
         } else {
             0
         }

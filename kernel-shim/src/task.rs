@@ -15,40 +15,16 @@
 //! refused (EINVAL); CLONE_FILES/CLONE_FS/CLONE_SIGHAND between distinct
 //! processes copy instead of sharing.
 
+use crate::abi::clone;
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::wait;
+use crate::abi::wstatus;
 use crate::cputime::CpuTime;
 use crate::kernel::{ExitStatus, Kernel, FIRST_PID};
-use crate::process::{wstatus, FdTable, ProcState, Process, StopReport, Thread, ThreadState};
+use crate::process::{FdTable, ProcState, Process, StopReport, Thread, ThreadState};
 use crate::signal::{Siginfo, CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGCHLD, SIG_IGN};
 use wax_cpu::state::reg;
 use wax_cpu::{DecodeCache, GuestAddr};
-
-/// clone flags.
-pub mod cf {
-    pub const CSIGNAL: u32 = 0xff;
-    pub const CLONE_VM: u32 = 0x100;
-    pub const CLONE_FS: u32 = 0x200;
-    pub const CLONE_FILES: u32 = 0x400;
-    pub const CLONE_SIGHAND: u32 = 0x800;
-    pub const CLONE_VFORK: u32 = 0x4000;
-    pub const CLONE_PARENT: u32 = 0x8000;
-    pub const CLONE_THREAD: u32 = 0x10000;
-    pub const CLONE_SETTLS: u32 = 0x80000;
-    pub const CLONE_PARENT_SETTID: u32 = 0x10_0000;
-    pub const CLONE_CHILD_CLEARTID: u32 = 0x20_0000;
-    pub const CLONE_CHILD_SETTID: u32 = 0x100_0000;
-}
-
-/// wait options.
-pub mod wo {
-    pub const WNOHANG: u32 = 1;
-    pub const WUNTRACED: u32 = 2;
-    pub const WEXITED: u32 = 4;
-    pub const WCONTINUED: u32 = 8;
-    pub const WNOWAIT: u32 = 0x0100_0000;
-    pub const WCLONE: u32 = 0x8000_0000;
-    pub const WALL: u32 = 0x4000_0000;
-}
 
 /// The arguments of clone (i386 order: flags, newsp, parent_tid, tls,
 /// child_tid).
@@ -88,7 +64,7 @@ const PID_MAX: u32 = 32768;
 impl Kernel {
     /// clone/fork/vfork: returns the child's tid to the parent.
     pub(crate) fn do_clone(&mut self, a: CloneArgs) -> KResult<u32> {
-        use cf::*;
+        use clone::*;
         let f = a.flags;
         if (f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0)
             || (f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0)
@@ -163,7 +139,7 @@ impl Kernel {
     /// A new process for a fork-like clone; returns its slot.
     fn new_process(&mut self, pid: u32, flags: u32) -> KResult<usize> {
         let pp = self.threads[self.current].process;
-        let vfork = flags & cf::CLONE_VM != 0;
+        let vfork = flags & clone::CLONE_VM != 0;
         let (space, cache, mm) = if vfork {
             let fresh = self.machine.new_space().map_err(|_| Errno::ENOMEM)?;
             let parent = &mut self.procs[pp];
@@ -188,7 +164,7 @@ impl Kernel {
             (space, DecodeCache::new(), mm)
         };
         let parent = &self.procs[pp];
-        let ppid = if flags & cf::CLONE_PARENT != 0 {
+        let ppid = if flags & clone::CLONE_PARENT != 0 {
             parent.ppid
         } else {
             parent.pid
@@ -209,7 +185,7 @@ impl Kernel {
             rlimits: parent.rlimits,
             exe: parent.exe.clone(),
             state: ProcState::Alive,
-            exit_signal: flags & cf::CSIGNAL,
+            exit_signal: flags & clone::CSIGNAL,
             pending: Default::default(),
             stopped: false,
             report: StopReport::default(),
@@ -408,11 +384,11 @@ impl Kernel {
     /// The news of child slot `c` the options ask for (consumed unless
     /// WNOWAIT).
     fn take_report(&mut self, c: usize, options: u32) -> Option<Reaped> {
-        let keep = options & wo::WNOWAIT != 0;
+        let keep = options & wait::WNOWAIT != 0;
         let q = &mut self.procs[c];
         let pid = q.pid;
         if let ProcState::Zombie(status) = q.state {
-            if options & wo::WEXITED == 0 {
+            if options & wait::WEXITED == 0 {
                 return None;
             }
             if !keep {
@@ -426,7 +402,7 @@ impl Kernel {
                 ..report_exit(pid, status)
             });
         }
-        if options & wo::WUNTRACED != 0 {
+        if options & wait::WUNTRACED != 0 {
             if let Some(sig) = q.report.stopped {
                 if !keep {
                     q.report.stopped = None;
@@ -440,7 +416,7 @@ impl Kernel {
                 });
             }
         }
-        if options & wo::WCONTINUED != 0 && q.report.continued {
+        if options & wait::WCONTINUED != 0 && q.report.continued {
             if !keep {
                 q.report.continued = false;
             }
@@ -494,7 +470,7 @@ fn selects(q: &Process, who: WaitFor, options: u32) -> bool {
         WaitFor::Pgid(g) => q.pgid == g,
     };
     let clone_child = q.exit_signal != SIGCHLD;
-    let kind = options & wo::WALL != 0 || (options & wo::WCLONE != 0) == clone_child;
+    let kind = options & wait::WALL != 0 || (options & wait::WCLONE != 0) == clone_child;
     by_id && kind
 }
 

@@ -4,8 +4,8 @@
 //! polled (the clock comes from the kernel's poll context).
 
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::poll;
 use crate::readiness::PollRef;
-use crate::sched::ev;
 use crate::vfs::{Attr, FileHandle};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -116,7 +116,7 @@ impl FileHandle for TimerFd {
     }
 
     fn readable(&mut self) -> bool {
-        self.poll() & ev::POLLIN != 0
+        self.poll() & poll::POLLIN != 0
     }
 
     fn poll(&mut self) -> u16 {
@@ -124,7 +124,7 @@ impl FileHandle for TimerFd {
         let mut t = self.timer.borrow_mut();
         t.advance(now);
         if t.ticks > 0 {
-            ev::POLLIN | ev::POLLRDNORM
+            poll::POLLIN | poll::POLLRDNORM
         } else {
             0
         }

@@ -9,7 +9,8 @@
 use super::disk::*;
 use super::volume::Volume;
 use crate::abi::errno::{Errno, KResult};
-use crate::vfs::{mode, Attr, DirEntry, FileType, NewNode, SetAttr, StatFs};
+use crate::abi::mode;
+use crate::vfs::{Attr, DirEntry, FileType, NewNode, SetAttr, StatFs};
 use wax_devices::Timespec;
 
 /// EXT2_LINK_MAX.

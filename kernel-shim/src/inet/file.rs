@@ -3,7 +3,8 @@
 
 use super::InetSocket;
 use crate::abi::errno::{Errno, KResult};
-use crate::vfs::{mode, Attr, FileHandle};
+use crate::abi::mode;
+use crate::vfs::{Attr, FileHandle};
 
 pub struct InetFile {
     pub sock: Box<dyn InetSocket>,
@@ -38,7 +39,7 @@ impl FileHandle for InetFile {
     }
 
     fn readable(&mut self) -> bool {
-        self.poll() & crate::sched::ev::POLLIN != 0
+        self.poll() & crate::abi::poll::POLLIN != 0
     }
 
     fn poll(&mut self) -> u16 {

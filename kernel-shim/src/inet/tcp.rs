@@ -16,7 +16,7 @@ use super::addr::shown;
 use super::stack::{self, route, Sock, SockRef, Tcp};
 use super::{Given, RecvOut};
 use crate::abi::errno::{Errno, KResult};
-use crate::sched::ev;
+use crate::abi::poll;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
@@ -342,22 +342,22 @@ pub fn poll(s: &Sock) -> u16 {
         return if queue.is_empty() {
             0
         } else {
-            ev::POLLIN | ev::POLLRDNORM
+            poll::POLLIN | poll::POLLRDNORM
         };
     }
     let mut m = 0;
     if s.error != 0 {
-        m |= ev::POLLERR;
+        m |= poll::POLLERR;
     }
     let rd_shut = s.shut_rd || s.fin;
     if (rd_shut && s.shut_wr) || matches!(s.tcp, Tcp::Closed) {
-        m |= ev::POLLHUP;
+        m |= poll::POLLHUP;
     }
     if rd_shut {
-        m |= ev::POLLIN | ev::POLLRDNORM | POLLRDHUP;
+        m |= poll::POLLIN | poll::POLLRDNORM | POLLRDHUP;
     }
     if !s.rx.is_empty() {
-        m |= ev::POLLIN | ev::POLLRDNORM;
+        m |= poll::POLLIN | poll::POLLRDNORM;
     }
     let writable = s.shut_wr
         || s.peer().is_none_or(|p| {
@@ -365,7 +365,7 @@ pub fn poll(s: &Sock) -> u16 {
                 .map_or(true, |p| p.rx.len() < p.opts.rcvbuf as usize)
         });
     if writable {
-        m |= ev::POLLOUT | ev::POLLWRNORM;
+        m |= poll::POLLOUT | poll::POLLWRNORM;
     }
     m
 }

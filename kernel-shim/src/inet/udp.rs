@@ -9,7 +9,7 @@ use super::addr::shown;
 use super::stack::{self, route, SockRef};
 use super::{Given, RecvOut};
 use crate::abi::errno::{Errno, KResult};
-use crate::sched::ev;
+use crate::abi::poll;
 use std::net::SocketAddr;
 
 const MSG_PEEK: u32 = 2;
@@ -130,16 +130,16 @@ pub fn shutdown(s: &SockRef, how: u32) -> KResult<()> {
 pub fn poll(s: &super::stack::Sock) -> u16 {
     let mut m = 0;
     if s.error != 0 {
-        m |= ev::POLLERR;
+        m |= poll::POLLERR;
     }
     if s.shut_rd {
-        m |= ev::POLLIN | ev::POLLRDNORM | POLLRDHUP;
+        m |= poll::POLLIN | poll::POLLRDNORM | POLLRDHUP;
     }
     if s.shut_rd && s.shut_wr {
-        m |= ev::POLLHUP;
+        m |= poll::POLLHUP;
     }
     if !s.dgrams.is_empty() {
-        m |= ev::POLLIN | ev::POLLRDNORM;
+        m |= poll::POLLIN | poll::POLLRDNORM;
     }
-    m | ev::POLLOUT | ev::POLLWRNORM
+    m | poll::POLLOUT | poll::POLLWRNORM
 }

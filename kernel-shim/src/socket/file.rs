@@ -4,7 +4,8 @@
 
 use super::{Msg, Socket, SocketRef};
 use crate::abi::errno::{Errno, KResult};
-use crate::vfs::{mode, Attr, FileHandle};
+use crate::abi::mode;
+use crate::vfs::{Attr, FileHandle};
 
 pub struct SocketFile(pub SocketRef);
 
@@ -37,7 +38,7 @@ impl FileHandle for SocketFile {
     }
 
     fn readable(&mut self) -> bool {
-        self.poll() & crate::sched::ev::POLLIN != 0
+        self.poll() & crate::abi::poll::POLLIN != 0
     }
 
     fn poll(&mut self) -> u16 {

@@ -25,8 +25,8 @@ pub use file::SocketFile;
 pub use names::{Addr, Namespace};
 
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::poll;
 use crate::process::FileRef;
-use crate::sched::ev;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
@@ -211,31 +211,31 @@ impl Socket {
     pub fn poll(&self) -> u16 {
         let mut e = 0;
         if self.error != 0 {
-            e |= ev::POLLERR;
+            e |= poll::POLLERR;
         }
         if let State::Listening { queue, .. } = &self.state {
             return e | if queue.is_empty() {
                 0
             } else {
-                ev::POLLIN | ev::POLLRDNORM
+                poll::POLLIN | poll::POLLRDNORM
             };
         }
         if !self.rx.is_empty() {
-            e |= ev::POLLIN | ev::POLLRDNORM;
+            e |= poll::POLLIN | poll::POLLRDNORM;
         }
         let peer = self.peer();
         let gone = self.kind.connected() && peer.is_none();
         if self.shut_rd || (gone && self.was_connected) {
-            e |= ev::POLLIN | ev::POLLRDNORM | POLLRDHUP;
+            e |= poll::POLLIN | poll::POLLRDNORM | POLLRDHUP;
         }
         if (self.shut_rd && self.shut_wr) || gone {
-            e |= ev::POLLHUP;
+            e |= poll::POLLHUP;
         }
         let writable = peer
             .as_ref()
             .is_none_or(|p| p.try_borrow().map_or(true, |p| p.has_room(1) || p.shut_rd));
         if writable && !self.shut_wr {
-            e |= ev::POLLOUT | ev::POLLWRNORM;
+            e |= poll::POLLOUT | poll::POLLWRNORM;
         }
         e
     }

@@ -23,13 +23,13 @@ fn stream_joins_messages_and_sees_eof() {
     assert_eq!(b.borrow_mut().recv(8, false).err(), Some(Errno::EAGAIN));
     assert_eq!(Socket::send(&a, msg(b"abc"), None), Ok(3));
     assert_eq!(Socket::send(&a, msg(b"def"), None), Ok(3));
-    assert_ne!(b.borrow().poll() & ev::POLLIN, 0);
+    assert_ne!(b.borrow().poll() & poll::POLLIN, 0);
     assert_eq!(b.borrow_mut().recv(4, true).unwrap().data, b"abcd");
     assert_eq!(b.borrow_mut().recv(4, false).unwrap().data, b"abcd");
     assert_eq!(b.borrow_mut().recv(8, false).unwrap().data, b"ef");
     drop(a);
     assert_eq!(b.borrow_mut().recv(8, false).unwrap().data, b"");
-    assert_ne!(b.borrow().poll() & ev::POLLHUP, 0);
+    assert_ne!(b.borrow().poll() & poll::POLLHUP, 0);
     assert_eq!(Socket::send(&b, msg(b"x"), None), Err(Errno::EPIPE));
 }
 
@@ -52,9 +52,9 @@ fn stream_send_is_short_when_the_queue_fills() {
     b.borrow_mut().rcvbuf = 10;
     assert_eq!(Socket::send(&a, msg(&[1; 16]), None), Ok(10));
     assert_eq!(Socket::send(&a, msg(&[1; 4]), None), Err(Errno::EAGAIN));
-    assert_eq!(a.borrow().poll() & ev::POLLOUT, 0);
+    assert_eq!(a.borrow().poll() & poll::POLLOUT, 0);
     b.borrow_mut().recv(5, false).unwrap();
-    assert_ne!(a.borrow().poll() & ev::POLLOUT, 0);
+    assert_ne!(a.borrow().poll() & poll::POLLOUT, 0);
 }
 
 #[test]
@@ -73,14 +73,14 @@ fn listener_queues_connections() {
     assert_eq!(l.borrow_mut().listen(5), Err(Errno::EINVAL));
     l.borrow_mut().name = Some(Addr::Abstract(b"x".to_vec()));
     l.borrow_mut().listen(5).unwrap();
-    assert_eq!(l.borrow().poll() & ev::POLLIN, 0);
+    assert_eq!(l.borrow().poll() & poll::POLLIN, 0);
     let c = Socket::new(2, Kind::Stream, Ucred::default());
     let s = Socket::new(3, Kind::Stream, Ucred::default());
     Socket::link(&c, &s);
     if let State::Listening { queue, .. } = &mut l.borrow_mut().state {
         queue.push_back(s);
     }
-    assert_ne!(l.borrow().poll() & ev::POLLIN, 0);
+    assert_ne!(l.borrow().poll() & poll::POLLIN, 0);
     let got = l.borrow_mut().accept().unwrap();
     Socket::send(&c, msg(b"hi"), None).unwrap();
     assert_eq!(got.borrow_mut().recv(8, false).unwrap().data, b"hi");

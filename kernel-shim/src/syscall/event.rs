@@ -9,11 +9,12 @@
 use super::fs::{at_start, install};
 use super::{read_path, Args, SysErr, SysResult};
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::oflag;
 use crate::epoll::{EpollFile, EpollRef, EPOLLEXCLUSIVE};
 use crate::eventfd::{EventFd, EFD_SEMAPHORE};
 use crate::inotify::Inotify;
 use crate::kernel::Kernel;
-use crate::process::{oflag, OpenFile, Wait};
+use crate::process::{OpenFile, Wait};
 use crate::signal::{next_signal, UNBLOCKABLE};
 use crate::signalfd::{SignalFd, SIGINFO_SIZE};
 use crate::timerfd::{self, TimerFd, TimerState};
@@ -334,7 +335,7 @@ fn epoll_wait(
         return Ok(0);
     }
     let th = k.thread();
-    th.poll_set = vec![(epfd, crate::sched::ev::POLLIN)];
+    th.poll_set = vec![(epfd, crate::abi::poll::POLLIN)];
     th.restart_deadline = deadline;
     Err(SysErr::Block(Wait::Poll { deadline }))
 }

@@ -3,8 +3,9 @@
 
 use super::{fsattr, read_path, Args, SysErr, SysResult, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::oflag;
 use crate::kernel::Kernel;
-use crate::process::{oflag, Fd, FileRef, OpenFile, Wait};
+use crate::process::{Fd, FileRef, OpenFile, Wait};
 use crate::vfs::perm::{self, Cred};
 use crate::vfs::{Location, NewNode, OpenMode, Resolve, SetAttr};
 use std::cell::RefCell;
@@ -275,7 +276,7 @@ fn open_tmpfile(k: &mut Kernel, start: &Location, path: &[u8], flags: u32, mode:
     let mut salt = [0u8; 8];
     k.entropy.borrow_mut().fill(&mut salt);
     let name = format!(".wax-tmpfile-{:016x}", u64::from_le_bytes(salt)).into_bytes();
-    let node = new_node(k, &dir, crate::vfs::mode::S_IFREG | (mode & 0o7777), true)?;
+    let node = new_node(k, &dir, crate::abi::mode::S_IFREG | (mode & 0o7777), true)?;
     let (m, dino) = k.vfs.node(&dir);
     let ino = k.vfs.fs(m).create(dino, &name, &node)?;
     let how = OpenMode {
@@ -330,7 +331,7 @@ fn create(k: &mut Kernel, start: &Location, path: &[u8], mode: u32) -> KResult<L
     if name.is_empty() || name == b"." || name == b".." || path.last() == Some(&b'/') {
         return Err(Errno::EISDIR);
     }
-    let node = new_node(k, &dir, crate::vfs::mode::S_IFREG | (mode & 0o7777), true)?;
+    let node = new_node(k, &dir, crate::abi::mode::S_IFREG | (mode & 0o7777), true)?;
     let (m, ino) = k.vfs.node(&dir);
     k.vfs.fs(m).create(ino, &name, &node)?;
     k.vfs.resolve(&dir, &name, Resolve::NoFollow)
@@ -363,7 +364,7 @@ pub(crate) fn new_node(k: &mut Kernel, dir: &Location, mode: u32, umask: bool) -
     };
     if d.mode & 0o2000 != 0 {
         n.gid = d.gid;
-        if n.mode & crate::vfs::mode::S_IFMT == crate::vfs::mode::S_IFDIR {
+        if n.mode & crate::abi::mode::S_IFMT == crate::abi::mode::S_IFDIR {
             n.mode |= 0o2000;
         }
     }

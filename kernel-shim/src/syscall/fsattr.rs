@@ -8,10 +8,12 @@
 use super::fs::{at_start, cred, new_node, touch_clock, AT_FDCWD};
 use super::{read_path, Args, SysErr, SysResult};
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::mode;
+use crate::abi::oflag;
 use crate::kernel::Kernel;
-use crate::process::{oflag, FileRef, Wait};
+use crate::process::{FileRef, Wait};
 use crate::vfs::lock::{LockType, NodeKey, Owner, RecordLock};
-use crate::vfs::{mode, Location, Resolve, SetAttr};
+use crate::vfs::{Location, Resolve, SetAttr};
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 

@@ -353,7 +353,7 @@ fn mkdir_at(k: &mut Kernel, dirfd: u32, path: u32, mode: u32) -> SysResult {
         return Err(Errno::EEXIST.into());
     }
     let (dloc, _, _) = parent_of(k, dirfd, path)?;
-    let node = super::fs::new_node(k, &dloc, crate::vfs::mode::S_IFDIR | (mode & 0o7777), true)?;
+    let node = super::fs::new_node(k, &dloc, crate::abi::mode::S_IFDIR | (mode & 0o7777), true)?;
     k.vfs.fs(m).mkdir(dir, &name, &node)?;
     Ok(0)
 }
@@ -405,8 +405,8 @@ pub fn sys_rmdir(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 fn rename_at(k: &mut Kernel, a: &Args, flags: u32) -> SysResult {
-    const RENAME_NOREPLACE: u32 = crate::vfs::rename::RENAME_NOREPLACE;
-    const RENAME_EXCHANGE: u32 = crate::vfs::rename::RENAME_EXCHANGE;
+    const RENAME_NOREPLACE: u32 = crate::abi::rename::RENAME_NOREPLACE;
+    const RENAME_EXCHANGE: u32 = crate::abi::rename::RENAME_EXCHANGE;
     if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0
         || flags == RENAME_NOREPLACE | RENAME_EXCHANGE
     {
@@ -450,7 +450,7 @@ fn symlink_at(k: &mut Kernel, target: u32, dirfd: u32, path: u32) -> SysResult {
         return Err(Errno::EEXIST.into());
     }
     let (dloc, _, _) = parent_of(k, dirfd, path)?;
-    let node = super::fs::new_node(k, &dloc, crate::vfs::mode::S_IFLNK | 0o777, false)?;
+    let node = super::fs::new_node(k, &dloc, crate::abi::mode::S_IFLNK | 0o777, false)?;
     k.vfs.fs(m).symlink(dir, &name, &target, &node)?;
     Ok(0)
 }

@@ -28,6 +28,10 @@
 
 use super::{Args, SysResult};
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::mman::{
+    MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE,
+    MAP_TYPE, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_WRITE,
+};
 use crate::elf::TASK_SIZE;
 use crate::kernel::Kernel;
 use crate::mm::{self, page_up, MapFile, Vma};
@@ -35,17 +39,6 @@ use crate::pagecache::NodeKey;
 use crate::process::FileRef;
 use crate::signal::SigInfo;
 use wax_cpu::{GuestAddr, Prot, PAGE_SIZE};
-
-const MAP_SHARED: u32 = 0x01;
-const PROT_WRITE: u32 = 0x2;
-const MAP_PRIVATE: u32 = 0x02;
-const MAP_SHARED_VALIDATE: u32 = 0x03;
-const MAP_TYPE: u32 = 0x0f;
-const MAP_FIXED: u32 = 0x10;
-const MAP_ANONYMOUS: u32 = 0x20;
-const MAP_FIXED_NOREPLACE: u32 = 0x10_0000;
-const MREMAP_MAYMOVE: u32 = 1;
-const MREMAP_FIXED: u32 = 2;
 
 fn aligned(a: u32) -> bool {
     a.is_multiple_of(PAGE_SIZE)

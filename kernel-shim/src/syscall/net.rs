@@ -16,11 +16,13 @@ mod opt;
 use super::fs::{at_start, install, new_node, AT_FDCWD};
 use super::{Args, SysErr, SysResult, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::mode;
+use crate::abi::oflag;
 use crate::kernel::Kernel;
-use crate::process::{oflag, OpenFile, Wait};
+use crate::process::{OpenFile, Wait};
 use crate::socket::names::Given;
 use crate::socket::{Addr, Kind, Msg, Received, Socket, SocketFile, SocketRef, State, Ucred};
-use crate::vfs::{mode, perm, FileType, Resolve};
+use crate::vfs::{perm, FileType, Resolve};
 use wax_cpu::GuestAddr;
 
 pub use msg::{sys_recvmmsg, sys_recvmsg, sys_sendmmsg, sys_sendmsg};
@@ -174,7 +176,7 @@ pub(crate) fn write_from(k: &mut Kernel, at: u32, len_at: u32, r: &Received) -> 
 /// Socket ioctls: FIONREAD (SIOCINQ) and the interface requests
 /// (`inet/ifaces.rs`) on sockets; `None` for the rest.
 pub(crate) fn ioctl(k: &mut Kernel, fd: u32, req: u32, arg: u32) -> Option<SysResult> {
-    const FIONREAD: u32 = 0x541b;
+    use crate::abi::ioctl::FIONREAD;
     if crate::inet::ifaces::is_interface_ioctl(req) {
         let is_socket = inet::inet_file(k, fd).is_some() || socket_of(k, fd).is_ok();
         return is_socket.then(|| Ok(crate::inet::ifaces::ioctl(k, req, arg)?));

@@ -10,9 +10,9 @@
 
 use super::{Args, SysErr, SysResult};
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::poll;
 use crate::kernel::Kernel;
 use crate::process::Wait;
-use crate::sched::ev;
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -94,7 +94,7 @@ fn do_poll(k: &mut Kernel, fds: u32, nfds: u32, t: Timeout) -> SysResult {
         let revents = if fd < 0 {
             0
         } else {
-            let always = ev::POLLERR | ev::POLLHUP | ev::POLLNVAL;
+            let always = poll::POLLERR | poll::POLLHUP | poll::POLLNVAL;
             k.fd_poll(me, fd as u32) & (events | always)
         };
         e[6..8].copy_from_slice(&revents.to_le_bytes());
@@ -204,9 +204,9 @@ fn do_select(k: &mut Kernel, nfds: u32, at: [u32; 3], t: Timeout, left: TimeLeft
     let mut ready = 0;
     let mut interest = Vec::new();
     let want = [
-        ev::POLLIN | ev::POLLHUP | ev::POLLERR,
-        ev::POLLOUT | ev::POLLERR,
-        ev::POLLPRI,
+        poll::POLLIN | poll::POLLHUP | poll::POLLERR,
+        poll::POLLOUT | poll::POLLERR,
+        poll::POLLPRI,
     ];
     for fd in 0..nfds {
         let (w, b) = ((fd / 32) as usize, 1u32 << (fd % 32));
@@ -215,7 +215,7 @@ fn do_select(k: &mut Kernel, nfds: u32, at: [u32; 3], t: Timeout, left: TimeLeft
             continue;
         }
         let r = k.fd_poll(me, fd);
-        if r & ev::POLLNVAL != 0 {
+        if r & poll::POLLNVAL != 0 {
             k.thread().restart_deadline = None;
             restore_mask(k);
             return Err(Errno::EBADF.into());

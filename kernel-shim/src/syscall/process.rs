@@ -3,12 +3,15 @@
 
 use super::fs::{at_start, install};
 use super::{read_path, Args, SysErr, SysResult};
+use crate::abi::clone;
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::oflag;
+use crate::abi::wait;
 use crate::exec::ExecRequest;
 use crate::kernel::Kernel;
 use crate::pipe::Pipe;
-use crate::process::{oflag, OpenFile, Wait};
-use crate::task::{cf, wo, CloneArgs, WaitFor};
+use crate::process::{OpenFile, Wait};
+use crate::task::{CloneArgs, WaitFor};
 use wax_cpu::GuestAddr;
 
 pub fn sys_fork(k: &mut Kernel, _a: &Args) -> SysResult {
@@ -25,7 +28,7 @@ pub fn sys_vfork(k: &mut Kernel, _a: &Args) -> SysResult {
     clone(
         k,
         CloneArgs {
-            flags: cf::CLONE_VM | cf::CLONE_VFORK | crate::signal::SIGCHLD,
+            flags: clone::CLONE_VM | clone::CLONE_VFORK | crate::signal::SIGCHLD,
             ..CloneArgs::default()
         },
     )
@@ -47,7 +50,7 @@ pub fn sys_clone(k: &mut Kernel, a: &Args) -> SysResult {
 
 fn clone(k: &mut Kernel, args: CloneArgs) -> SysResult {
     let tid = k.do_clone(args)?;
-    if args.flags & cf::CLONE_VFORK != 0 && args.flags & cf::CLONE_THREAD == 0 {
+    if args.flags & clone::CLONE_VFORK != 0 && args.flags & clone::CLONE_THREAD == 0 {
         return Err(SysErr::Block(Wait::Vfork { child: tid }));
     }
     Ok(tid)
@@ -128,7 +131,7 @@ pub fn sys_exit(k: &mut Kernel, a: &Args) -> SysResult {
 
 pub fn sys_exit_group(k: &mut Kernel, a: &Args) -> SysResult {
     let p = k.threads[k.current].process;
-    k.exit_group(p, crate::process::wstatus::exited(a[0]));
+    k.exit_group(p, crate::abi::wstatus::exited(a[0]));
     Err(SysErr::Exited)
 }
 
@@ -146,7 +149,7 @@ fn wait_for(k: &mut Kernel, pid: i32) -> WaitFor {
 fn wait_common(k: &mut Kernel, who: WaitFor, options: u32) -> KResult<Option<crate::task::Reaped>> {
     match k.find_waitable(who, options)? {
         Some(r) => Ok(Some(r)),
-        None if options & wo::WNOHANG != 0 => Ok(None),
+        None if options & wait::WNOHANG != 0 => Ok(None),
         None => Err(Errno(-1)),
     }
 }
@@ -159,13 +162,18 @@ fn child_wait(k: &mut Kernel) -> SysErr {
 pub fn sys_wait4(k: &mut Kernel, a: &Args) -> SysResult {
     let (pid, status, options, rusage) = (a[0] as i32, a[1], a[2], a[3]);
     if options
-        & !(wo::WNOHANG | wo::WUNTRACED | wo::WCONTINUED | wo::WCLONE | wo::WALL | 0x2000_0000)
+        & !(wait::WNOHANG
+            | wait::WUNTRACED
+            | wait::WCONTINUED
+            | wait::WCLONE
+            | wait::WALL
+            | 0x2000_0000)
         != 0
     {
         return Err(Errno::EINVAL.into());
     }
     let who = wait_for(k, pid);
-    let r = match wait_common(k, who, options | wo::WEXITED) {
+    let r = match wait_common(k, who, options | wait::WEXITED) {
         Ok(Some(r)) => r,
         Ok(None) => return Ok(0),
         Err(Errno(-1)) => return Err(child_wait(k)),
@@ -194,7 +202,7 @@ pub fn sys_waitid(k: &mut Kernel, a: &Args) -> SysResult {
         _ => return Err(Errno::EINVAL.into()),
     };
     // WSTOPPED has WUNTRACED's value.
-    if options & (wo::WEXITED | wo::WUNTRACED | wo::WCONTINUED) == 0 {
+    if options & (wait::WEXITED | wait::WUNTRACED | wait::WCONTINUED) == 0 {
         return Err(Errno::EINVAL.into());
     }
     let r = match wait_common(k, who, options) {

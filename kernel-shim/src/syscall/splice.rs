@@ -10,10 +10,11 @@
 
 use super::{Args, SysErr, SysResult, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::oflag;
+use crate::abi::poll;
 use crate::kernel::Kernel;
 use crate::pipe::{PipeReader, PipeWriter, PIPE_BUF};
-use crate::process::{oflag, FileRef, Wait};
-use crate::sched::ev;
+use crate::process::{FileRef, Wait};
 use wax_cpu::GuestAddr;
 
 const SPLICE_F_NONBLOCK: u32 = 2;
@@ -96,7 +97,7 @@ fn copy(k: &mut Kernel, mut i: End, mut o: End, len: u32, flags: u32, offs: [u32
     let mut max = (len as usize).min(MAX_IO);
     if is_stream(&o) {
         let ready = o.file.borrow_mut().handle.as_mut().map_or(0, |h| h.poll());
-        if ready & (ev::POLLOUT | ev::POLLERR) == 0 {
+        if ready & (poll::POLLOUT | poll::POLLERR) == 0 {
             if nonblocking(&o, flags) {
                 return Err(Errno::EAGAIN.into());
             }

@@ -5,8 +5,9 @@
 use super::table::Row;
 use super::Args;
 use crate::abi::errno::Errno;
+use crate::abi::oflag;
 use crate::kernel::Kernel;
-use crate::process::{oflag, Wait};
+use crate::process::Wait;
 use wax_cpu::GuestAddr;
 
 /// How an argument is shown.

@@ -6,43 +6,18 @@
 use super::job::{self, Access};
 use super::{pty, Driver, Target, TtyEnd, TtyRef};
 use crate::abi::errno::Errno;
+use crate::abi::ioctl::{
+    FIONREAD, TCFLSH, TCGETS, TCGETS2, TCSBRK, TCSBRKP, TCSETS, TCSETS2, TCSETSF, TCSETSF2,
+    TCSETSW, TCSETSW2, TCXONC, TIOCEXCL, TIOCGETD, TIOCGPGRP, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER,
+    TIOCGSID, TIOCGWINSZ, TIOCNOTTY, TIOCNXCL, TIOCOUTQ, TIOCSCTTY, TIOCSETD, TIOCSPGRP,
+    TIOCSPTLCK, TIOCSTI, TIOCSWINSZ,
+};
+use crate::abi::oflag;
 use crate::kernel::Kernel;
-use crate::process::oflag;
 use crate::signal::{SIGCONT, SIGHUP};
 use crate::syscall::{SysErr, SysResult};
 use wax_cpu::GuestAddr;
 use wax_devices::{Termios, WinSize};
-
-const TCGETS: u32 = 0x5401;
-const TCSETS: u32 = 0x5402;
-const TCSETSW: u32 = 0x5403;
-const TCSETSF: u32 = 0x5404;
-const TCSBRK: u32 = 0x5409;
-const TCXONC: u32 = 0x540a;
-const TCFLSH: u32 = 0x540b;
-const TIOCEXCL: u32 = 0x540c;
-const TIOCNXCL: u32 = 0x540d;
-const TIOCSCTTY: u32 = 0x540e;
-const TIOCGPGRP: u32 = 0x540f;
-const TIOCSPGRP: u32 = 0x5410;
-const TIOCOUTQ: u32 = 0x5411;
-const TIOCSTI: u32 = 0x5412;
-const TIOCGWINSZ: u32 = 0x5413;
-const TIOCSWINSZ: u32 = 0x5414;
-const FIONREAD: u32 = 0x541b;
-const TIOCNOTTY: u32 = 0x5422;
-const TIOCGETD: u32 = 0x5424;
-const TIOCSETD: u32 = 0x5423;
-const TCSBRKP: u32 = 0x5425;
-const TIOCGSID: u32 = 0x5429;
-const TCGETS2: u32 = 0x802c_542a;
-const TCSETS2: u32 = 0x402c_542b;
-const TCSETSW2: u32 = 0x402c_542c;
-const TCSETSF2: u32 = 0x402c_542d;
-const TIOCGPTN: u32 = 0x8004_5430;
-const TIOCSPTLCK: u32 = 0x4004_5431;
-const TIOCGPTLCK: u32 = 0x8004_5439;
-const TIOCGPTPEER: u32 = 0x5441;
 
 /// struct termios2: termios + c_ispeed + c_ospeed.
 const TERMIOS2_SIZE: usize = Termios::SIZE + 8;

@@ -30,8 +30,8 @@ pub mod pty;
 pub mod termios;
 
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::poll;
 use crate::kernel::Kernel;
-use crate::sched::ev;
 use crate::signal::{self, SIGCONT, SIGHUP, SIGWINCH};
 use crate::vfs::{Attr, FileHandle};
 use ldisc::{Ldisc, ReadOutcome};
@@ -201,12 +201,12 @@ impl Tty {
     fn poll(&mut self) -> u16 {
         let mut e = 0;
         if self.ldisc.readable() {
-            e |= ev::POLLIN | ev::POLLRDNORM;
+            e |= poll::POLLIN | poll::POLLRDNORM;
         }
         if self.hung_up {
-            e |= ev::POLLHUP | ev::POLLIN | ev::POLLRDNORM;
+            e |= poll::POLLHUP | poll::POLLIN | poll::POLLRDNORM;
         } else if self.ldisc.output.len() < OUTPUT_LIMIT {
-            e |= ev::POLLOUT | ev::POLLWRNORM;
+            e |= poll::POLLOUT | poll::POLLWRNORM;
         }
         e
     }
@@ -414,7 +414,7 @@ pub fn on_open(
             }
         }
         TtyEnd::Slave(tty) => {
-            let noctty = flags & crate::process::oflag::O_NOCTTY != 0;
+            let noctty = flags & crate::abi::oflag::O_NOCTTY != 0;
             let has = k.ttys.borrow().of_session(sid).is_some();
             let mut t = tty.borrow_mut();
             if !noctty && pid == sid && !has && t.session.is_none() && !t.hung_up {
@@ -452,7 +452,7 @@ impl Kernel {
                 location: None,
                 handle: Some(Box::new(TtyFile::new(tty.clone()))),
                 offset: 0,
-                flags: crate::process::oflag::O_RDWR,
+                flags: crate::abi::oflag::O_RDWR,
                 dir_entries: None,
             };
             let fd_entry = crate::process::Fd {

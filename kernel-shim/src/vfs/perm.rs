@@ -79,7 +79,7 @@ pub fn sticky_ok(dir: &Attr, victim: &Attr, cred: &Cred) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vfs::mode::{S_IFDIR, S_IFREG};
+    use crate::abi::mode::{S_IFDIR, S_IFREG};
 
     fn attr(mode: u32, uid: u32, gid: u32) -> Attr {
         Attr {

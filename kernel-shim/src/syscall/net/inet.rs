@@ -4,10 +4,11 @@
 
 use super::{msgf::*, my_cred, nonblocking, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_TYPE_MASK};
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::oflag;
 use crate::inet::addr::{self, Given};
 use crate::inet::{InetFile, InetSocket};
 use crate::kernel::Kernel;
-use crate::process::{oflag, FileRef, OpenFile, Wait};
+use crate::process::{FileRef, OpenFile, Wait};
 use crate::socket::Received;
 use crate::syscall::fs::install;
 use crate::syscall::{Args, SysErr, SysResult};
@@ -232,7 +233,7 @@ pub fn recv(
     let waitall = flags & MSG_WAITALL != 0 && flags & MSG_PEEK == 0 && !nb;
     if waitall {
         let (have, poll) = with(file, |s| Ok((s.readable_bytes().unwrap_or(0), s.poll())))?;
-        let ended = poll & (0x2000 | crate::sched::ev::POLLHUP | crate::sched::ev::POLLERR) != 0;
+        let ended = poll & (0x2000 | crate::abi::poll::POLLHUP | crate::abi::poll::POLLERR) != 0;
         if have < max && !ended && s_stream(file)? {
             return Err(SysErr::Block(Wait::Readable { fd }));
         }
