@@ -18,13 +18,13 @@
 
 use crate::abi::errno::Errno;
 use crate::abi::oflag;
-use crate::cputime::Mode;
-use crate::elf::{Elf, ElfError};
-use crate::loader::{self, StackInfo};
-use crate::process::{
+use crate::memory::elf::{Elf, ElfError};
+use crate::memory::loader::{self, StackInfo};
+use crate::signals::{self, SigInfo};
+use crate::tasks::cputime::Mode;
+use crate::tasks::process::{
     default_rlimits, Fd, FdTable, OpenFile, ProcState, Process, StopReport, Thread,
 };
-use crate::signal::{self, SigInfo};
 use crate::vfs::dev::{DevFs, StreamHandle};
 use crate::vfs::proc::{ProcFs, ProcInfo};
 use crate::vfs::{FileHandle, FileSystem, Location, OpenMode, Resolve, SharedStream, Vfs};
@@ -151,24 +151,24 @@ pub struct Kernel {
     /// Process slot whose facts /proc/self shows now.
     pub(crate) shown: Option<usize>,
     /// Names of bound AF_UNIX sockets.
-    pub(crate) unix: crate::socket::Namespace,
+    pub(crate) unix: crate::files::socket::Namespace,
     /// Internet sockets: the mode and the loopback stack.
-    pub(crate) net: crate::inet::Net,
+    pub(crate) net: crate::files::inet::Net,
     /// The pipes of FIFO nodes with open ends.
-    pub(crate) fifos: crate::fifo::Fifos,
+    pub(crate) fifos: crate::files::fifo::Fifos,
     /// Clock and pending signals for anonymous files' poll (readiness.rs).
-    pub(crate) pollctx: crate::readiness::PollRef,
+    pub(crate) pollctx: crate::files::readiness::PollRef,
     /// The in-kernel terminals (console, ptys).
     pub(crate) ttys: crate::tty::TtysRef,
     /// The last value RDTSC returned (reads strictly increase, across all
     /// threads, like one invariant TSC).
     last_tsc: u64,
     /// Processes killed for lack of memory, not yet taken by the host.
-    pub(crate) oom_kills: Vec<crate::oom::OomKill>,
+    pub(crate) oom_kills: Vec<crate::tasks::oom::OomKill>,
     /// The resource limits the first process starts with.
-    pub(crate) rlimits: crate::process::Rlimits,
+    pub(crate) rlimits: crate::tasks::process::Rlimits,
     /// CPU time of every guest thread since boot (`cputime.rs`).
-    pub(crate) cpu_total: crate::cputime::CpuTime,
+    pub(crate) cpu_total: crate::tasks::cputime::CpuTime,
     /// Guest instructions run since boot, all processes (host statistics).
     executed: u64,
 }
@@ -252,9 +252,10 @@ impl Kernel {
     /// Loads `prog` as the first process (pid 1000, like a shell's child).
     /// A `#!` script runs its interpreter, found in the guest root.
     pub fn exec(&mut self, prog: Program<'_>) -> Result<(), ExecError> {
-        let shebang = crate::exec::script_interpreter(prog.file, prog.size);
+        let shebang = crate::tasks::exec::script_interpreter(prog.file, prog.size);
         if let Ok(Some((interp, arg))) = shebang {
-            let argv = crate::exec::script_argv(interp.clone(), arg, prog.exe_path, prog.argv);
+            let argv =
+                crate::tasks::exec::script_argv(interp.clone(), arg, prog.exe_path, prog.argv);
             let err = |errno| ExecError::Interp {
                 path: String::from_utf8_lossy(&interp).into_owned(),
                 errno,
@@ -306,7 +307,7 @@ impl Kernel {
             sid: pid,
             space,
             cache: DecodeCache::new(),
-            mm: crate::mm::Mm {
+            mm: crate::memory::mm::Mm {
                 brk_start: brk,
                 brk,
                 ..Default::default()
@@ -314,12 +315,12 @@ impl Kernel {
             fds: self.console_fds(),
             cwd,
             umask: 0o022,
-            cred: crate::cred::Creds::new(self.uid, self.gid),
-            actions: [signal::SigAction::default(); signal::NSIG as usize],
+            cred: crate::tasks::cred::Creds::new(self.uid, self.gid),
+            actions: [signals::SigAction::default(); signals::NSIG as usize],
             rlimits: self.rlimits,
             exe,
             state: ProcState::Alive,
-            exit_signal: signal::SIGCHLD,
+            exit_signal: signals::SIGCHLD,
             pending: Default::default(),
             stopped: false,
             report: StopReport::default(),
@@ -396,7 +397,7 @@ impl Kernel {
             gid: self.gid,
         };
         let sp = loader::build_stack(&mut self.machine, space, &image, &info)?;
-        let brk = crate::mm::page_up(u64::from(image.end)) as u32;
+        let brk = crate::memory::mm::page_up(u64::from(image.end)) as u32;
         Ok((entry, sp, prog.exe_path, brk))
     }
 
@@ -434,7 +435,7 @@ impl Kernel {
 
     /// Raises a signal from the host (e.g. ^C → SIGINT) in the process.
     pub fn raise(&mut self, sig: u32) {
-        if (1..=signal::NSIG).contains(&sig) {
+        if (1..=signals::NSIG).contains(&sig) {
             self.host_signals |= 1 << (sig - 1);
         }
     }
@@ -535,12 +536,12 @@ impl Kernel {
     fn single_step_trap(&mut self) {
         let eip = self.machine.cpu().eip;
         let cr2 = self.thread().trap.cr2;
-        self.thread().trap = crate::sigframe::Trap {
-            trapno: crate::sigframe::TRAPNO_DEBUG,
+        self.thread().trap = crate::signals::frame::Trap {
+            trapno: crate::signals::frame::TRAPNO_DEBUG,
             err: 0,
             cr2,
         };
-        self.force_signal(signal::single_step(eip).into());
+        self.force_signal(signals::single_step(eip).into());
     }
 
     fn take_host_signals(&mut self) {
@@ -549,7 +550,7 @@ impl Kernel {
             self.host_signals &= !(1 << (sig - 1));
             // ^C goes to the foreground process group, as a tty's does.
             let pgid = self.procs[self.init].pgid;
-            let info = signal::Siginfo::kernel(sig);
+            let info = signals::Siginfo::kernel(sig);
             for p in 0..self.procs.len() {
                 if self.procs[p].alive() && self.procs[p].pgid == pgid {
                     self.signal_process(p, info);
@@ -567,14 +568,14 @@ impl Kernel {
                 return;
             }
         }
-        let info = signal::from_fault(e, self.machine.cpu());
+        let info = signals::from_fault(e, self.machine.cpu());
         let info = self.fault_signal(info);
         let present = match e {
             wax_cpu::Exception::PageFault(f) => self.page_was_present(f),
             _ => false,
         };
         let cr2 = self.thread().trap.cr2;
-        self.thread().trap = crate::sigframe::Trap::of(e, present, cr2);
+        self.thread().trap = crate::signals::frame::Trap::of(e, present, cr2);
         self.force_signal(info.into());
     }
 
@@ -607,8 +608,8 @@ impl Kernel {
             self.force_signal(info.into());
             return;
         }
-        let mut full: signal::Siginfo = info.into();
-        if full.code == signal::SI_USER {
+        let mut full: signals::Siginfo = info.into();
+        if full.code == signals::SI_USER {
             full.fields = [self.proc().pid, self.uid, 0, 0, 0];
         }
         let t = self.current;
@@ -619,14 +620,14 @@ impl Kernel {
     /// number, `u64::MAX` for unlimited) the first process starts with,
     /// as a process started by the host would inherit them. Call before
     /// starting it.
-    pub fn set_rlimits(&mut self, limits: crate::process::Rlimits) {
+    pub fn set_rlimits(&mut self, limits: crate::tasks::process::Rlimits) {
         self.rlimits = limits;
     }
 
     /// How internet sockets reach anything (loopback unless told).
     /// Call before the first program runs.
-    pub fn set_network(&mut self, mode: crate::inet::NetMode) {
-        self.net = crate::inet::Net::new(mode);
+    pub fn set_network(&mut self, mode: crate::files::inet::NetMode) {
+        self.net = crate::files::inet::Net::new(mode);
     }
 
     /// The kernel's monotonic clock (for hosts computing wait times).
@@ -670,7 +671,7 @@ pub(crate) fn comm_of(exe: &[u8]) -> [u8; 16] {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::elf::tests::{tiny_elf, Bytes};
+    use crate::memory::elf::tests::{tiny_elf, Bytes};
     use crate::vfs::memfs::MemFs;
     use wax_devices::{FixedClock, MemStream, SeededEntropy};
 

@@ -15,43 +15,20 @@
 //! Pure: no host I/O, builds for `wasm32-unknown-unknown`.
 
 mod abi;
-pub mod anon;
-pub mod cputime;
-pub mod cred;
-pub mod elf;
-pub mod epoll;
-pub mod eventfd;
-pub mod exec;
 pub mod ext2;
-pub mod fifo;
-pub mod futex;
-pub mod inet;
-pub mod inotify;
+pub mod files;
 pub mod kernel;
-pub mod loader;
-pub mod mm;
-pub mod oom;
-pub mod pagecache;
-pub mod pipe;
-pub mod process;
-pub mod readiness;
-pub mod sched;
+pub mod memory;
 #[cfg(test)]
 mod selftest;
-pub mod sigdeliver;
-pub mod sigframe;
-pub mod signal;
-pub mod signalfd;
-pub mod socket;
+pub mod signals;
 pub mod syscall;
-pub mod task;
-pub mod timer;
-pub mod timerfd;
+pub mod tasks;
 pub mod tty;
 pub mod vfs;
 
 pub use abi::errno;
 pub use abi::errno::Errno;
-pub use elf::ElfError;
 pub use kernel::{Config, ExecError, ExitStatus, Host, Kernel, Program, RunStatus};
-pub use oom::OomKill;
+pub use memory::elf::ElfError;
+pub use tasks::oom::OomKill;

@@ -10,14 +10,14 @@ use super::fs::{at_start, install};
 use super::{read_path, Args, SysErr, SysResult};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::oflag;
-use crate::epoll::{EpollFile, EpollRef, EPOLLEXCLUSIVE};
-use crate::eventfd::{EventFd, EFD_SEMAPHORE};
-use crate::inotify::Inotify;
+use crate::files::epoll::{EpollFile, EpollRef, EPOLLEXCLUSIVE};
+use crate::files::eventfd::{EventFd, EFD_SEMAPHORE};
+use crate::files::inotify::Inotify;
+use crate::files::timerfd::{self, TimerFd, TimerState};
 use crate::kernel::Kernel;
-use crate::process::{OpenFile, Wait};
-use crate::signal::{next_signal, UNBLOCKABLE};
-use crate::signalfd::{SignalFd, SIGINFO_SIZE};
-use crate::timerfd::{self, TimerFd, TimerState};
+use crate::signals::signalfd::{SignalFd, SIGINFO_SIZE};
+use crate::signals::{next_signal, UNBLOCKABLE};
+use crate::tasks::process::{OpenFile, Wait};
 use crate::vfs::{FileHandle, FileType, Resolve};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -131,7 +131,7 @@ fn read_signalfd(k: &mut Kernel, a: &Args, mask: u64) -> SysResult {
             Some(s) => s,
             None => k.procs[p].pending.take(sig).unwrap_or_default(),
         };
-        out.extend_from_slice(&crate::signalfd::record(&si));
+        out.extend_from_slice(&crate::signals::signalfd::record(&si));
     }
     if out.is_empty() {
         let file = k.proc().fds.file(fd)?;
@@ -246,7 +246,7 @@ fn epoll_of(k: &mut Kernel, fd: u32) -> KResult<EpollRef> {
 }
 
 /// Files epoll refuses (EPERM): regular files and directories.
-fn pollable(k: &mut Kernel, file: &crate::process::FileRef) -> bool {
+fn pollable(k: &mut Kernel, file: &crate::tasks::process::FileRef) -> bool {
     let node = file.borrow().node;
     let Some((m, ino)) = node else {
         return true;
@@ -290,7 +290,8 @@ pub fn sys_epoll_ctl(k: &mut Kernel, a: &Args) -> SysResult {
         DEL => s.delete(fd, &file)?,
         _ => return Err(Errno::EINVAL.into()),
     }
-    if op == ADD && events & EPOLLEXCLUSIVE != 0 && events & crate::epoll::EPOLLONESHOT != 0 {
+    if op == ADD && events & EPOLLEXCLUSIVE != 0 && events & crate::files::epoll::EPOLLONESHOT != 0
+    {
         s.delete(fd, &file)?;
         return Err(Errno::EINVAL.into());
     }

@@ -5,7 +5,7 @@ use super::{fsattr, read_path, Args, SysErr, SysResult, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::oflag;
 use crate::kernel::Kernel;
-use crate::process::{Fd, FileRef, OpenFile, Wait};
+use crate::tasks::process::{Fd, FileRef, OpenFile, Wait};
 use crate::vfs::perm::{self, Cred};
 use crate::vfs::{Location, NewNode, OpenMode, Resolve, SetAttr};
 use std::cell::RefCell;
@@ -150,7 +150,7 @@ const FIFO_RETRY_NS: i128 = 5_000_000;
 /// blocking open whose other side is missing parks and retries.
 fn open_fifo(
     k: &mut Kernel,
-    key: crate::fifo::FifoKey,
+    key: crate::files::fifo::FifoKey,
     flags: u32,
 ) -> Result<Box<dyn crate::vfs::FileHandle>, SysErr> {
     let acc = flags & oflag::O_ACCMODE;
@@ -163,13 +163,13 @@ fn open_fifo(
     // exited keeps its end (one interrupted by a signal keeps it until it
     // opens the FIFO again or exits: partial).
     let live = |t: u32| {
-        threads
-            .iter()
-            .any(|th| th.tid == t && !matches!(th.state, crate::process::ThreadState::Exited))
+        threads.iter().any(|th| {
+            th.tid == t && !matches!(th.state, crate::tasks::process::ThreadState::Exited)
+        })
     };
     match k.fifos.open(key, tid, read, write, nonblock, live)? {
-        crate::fifo::FifoOpen::Ready(h) => Ok(h),
-        crate::fifo::FifoOpen::Wait => {
+        crate::files::fifo::FifoOpen::Ready(h) => Ok(h),
+        crate::files::fifo::FifoOpen::Wait => {
             let now = k.clock.monotonic().as_nanos();
             k.thread().poll_set.clear();
             Err(SysErr::Block(Wait::Poll {
@@ -432,7 +432,7 @@ pub fn sys_close_range(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// The soft RLIMIT_NOFILE of the caller.
 fn nofile(k: &mut Kernel) -> u64 {
-    k.proc().rlimits[crate::process::RLIMIT_NOFILE].0
+    k.proc().rlimits[crate::tasks::process::RLIMIT_NOFILE].0
 }
 
 /// EMFILE (undoing the insert) if descriptor `n` is at or past the soft
@@ -816,7 +816,7 @@ fn pipe_size(k: &mut Kernel, file: &FileRef, set: bool, arg: u32) -> SysResult {
         .borrow_mut()
         .handle
         .as_mut()
-        .and_then(|h| crate::pipe::Pipe::of_handle(h.as_mut()))
+        .and_then(|h| crate::files::pipe::Pipe::of_handle(h.as_mut()))
         .ok_or(Errno::EBADF)?;
     if !set {
         return Ok(pipe.borrow().size() as u32);

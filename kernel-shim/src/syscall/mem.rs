@@ -32,12 +32,12 @@ use crate::abi::mman::{
     MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE,
     MAP_TYPE, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_WRITE,
 };
-use crate::elf::TASK_SIZE;
 use crate::kernel::Kernel;
-use crate::mm::{self, page_up, MapFile, Vma};
-use crate::pagecache::NodeKey;
-use crate::process::FileRef;
-use crate::signal::SigInfo;
+use crate::memory::elf::TASK_SIZE;
+use crate::memory::mm::{self, page_up, MapFile, Vma};
+use crate::memory::pagecache::NodeKey;
+use crate::signals::SigInfo;
+use crate::tasks::process::FileRef;
 use wax_cpu::{GuestAddr, Prot, PAGE_SIZE};
 
 fn aligned(a: u32) -> bool {
@@ -811,14 +811,14 @@ impl Kernel {
     /// A page fault in a file mapping past the end of the file is SIGBUS
     /// (BUS_ADRERR), not SIGSEGV.
     pub(crate) fn fault_signal(&mut self, info: SigInfo) -> SigInfo {
-        let Some(addr) = info.addr.filter(|_| info.signo == crate::signal::SIGSEGV) else {
+        let Some(addr) = info.addr.filter(|_| info.signo == crate::signals::SIGSEGV) else {
             return info;
         };
         let p = proc_slot(self);
         match self.procs[p].mm.find(addr) {
             Some(v) if v.past_eof(addr) => SigInfo {
-                signo: crate::signal::SIGBUS,
-                code: crate::signal::BUS_ADRERR,
+                signo: crate::signals::SIGBUS,
+                code: crate::signals::BUS_ADRERR,
                 addr: Some(addr),
             },
             _ => info,

@@ -4,7 +4,7 @@
 use super::{Args, SysErr, SysResult, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
-use crate::process::{Wait, RLIM_INFINITY};
+use crate::tasks::process::{Wait, RLIM_INFINITY};
 use wax_cpu::state::{seg, selector, TlsDescriptor};
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
@@ -161,7 +161,7 @@ pub fn sys_setrlimit(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 fn set_rlimit(k: &mut Kernel, res: u32, cur: u64, max: u64) -> SysResult {
-    use crate::process::{NR_OPEN, RLIMIT_NOFILE};
+    use crate::tasks::process::{NR_OPEN, RLIMIT_NOFILE};
     if cur > max {
         return Err(Errno::EINVAL.into());
     }
@@ -316,7 +316,7 @@ fn futex(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
         }
         fop::WAKE_OP => {
             let old = k.mem().read_u32(GuestAddr(addr2))?;
-            let (new, hit) = crate::futex::wake_op(val3, old).ok_or(Errno::ENOSYS)?;
+            let (new, hit) = crate::tasks::futex::wake_op(val3, old).ok_or(Errno::ENOSYS)?;
             k.mem().write_u32(GuestAddr(addr2), new)?;
             let mut n = k.futex_wake(p, addr, val, u32::MAX, private);
             if hit {
@@ -409,7 +409,7 @@ pub fn sys_prctl(k: &mut Kernel, a: &Args) -> SysResult {
             k.mem().write_bytes(GuestAddr(a[1]), &name)?;
             Ok(0)
         }
-        PR_SET_PDEATHSIG if a[1] <= crate::signal::NSIG => {
+        PR_SET_PDEATHSIG if a[1] <= crate::signals::NSIG => {
             k.proc().pdeathsig = a[1];
             Ok(0)
         }

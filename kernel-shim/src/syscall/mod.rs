@@ -35,7 +35,7 @@ mod xattr;
 
 use crate::abi::errno::Errno;
 use crate::kernel::Kernel;
-use crate::process::Wait;
+use crate::tasks::process::Wait;
 use wax_cpu::state::reg;
 
 /// The six argument registers, in order.
@@ -132,8 +132,8 @@ fn unimplemented(k: &mut Kernel, nr: u32, args: &Args) {
 /// SIGPIPE Linux sends the writer unless it asked not to (MSG_NOSIGNAL).
 pub(crate) fn broken_pipe(k: &mut Kernel, signal: bool) -> SysErr {
     if signal {
-        let info = crate::signal::SigInfo {
-            signo: crate::signal::SIGPIPE,
+        let info = crate::signals::SigInfo {
+            signo: crate::signals::SIGPIPE,
             code: 0,
             addr: None,
         };

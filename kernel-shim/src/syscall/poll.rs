@@ -12,7 +12,7 @@ use super::{Args, SysErr, SysResult};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::poll;
 use crate::kernel::Kernel;
-use crate::process::Wait;
+use crate::tasks::process::Wait;
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -67,7 +67,7 @@ pub(super) fn apply_mask(k: &mut Kernel, at: u32, size: u32) -> KResult<()> {
     if t.saved_mask.is_none() {
         t.saved_mask = Some(t.sigmask);
     }
-    t.sigmask = mask & !crate::signal::UNBLOCKABLE;
+    t.sigmask = mask & !crate::signals::UNBLOCKABLE;
     Ok(())
 }
 
@@ -79,7 +79,7 @@ pub(super) fn restore_mask(k: &mut Kernel) {
 }
 
 fn do_poll(k: &mut Kernel, fds: u32, nfds: u32, t: Timeout) -> SysResult {
-    if u64::from(nfds) > k.proc().rlimits[crate::process::RLIMIT_NOFILE].0 {
+    if u64::from(nfds) > k.proc().rlimits[crate::tasks::process::RLIMIT_NOFILE].0 {
         return Err(Errno::EINVAL.into());
     }
     let mut raw = vec![0u8; nfds as usize * 8];
@@ -194,7 +194,7 @@ fn write_left(k: &mut Kernel, left: TimeLeft, d: Option<Timespec>) -> KResult<()
 }
 
 fn do_select(k: &mut Kernel, nfds: u32, at: [u32; 3], t: Timeout, left: TimeLeft) -> SysResult {
-    if u64::from(nfds) > k.proc().rlimits[crate::process::RLIMIT_NOFILE].0 {
+    if u64::from(nfds) > k.proc().rlimits[crate::tasks::process::RLIMIT_NOFILE].0 {
         return Err(Errno::EINVAL.into());
     }
     let sets = read_sets(k, nfds, at)?;

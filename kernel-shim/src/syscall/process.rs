@@ -7,18 +7,18 @@ use crate::abi::clone;
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::oflag;
 use crate::abi::wait;
-use crate::exec::ExecRequest;
+use crate::files::pipe::Pipe;
 use crate::kernel::Kernel;
-use crate::pipe::Pipe;
-use crate::process::{OpenFile, Wait};
-use crate::task::{CloneArgs, WaitFor};
+use crate::tasks::exec::ExecRequest;
+use crate::tasks::process::{OpenFile, Wait};
+use crate::tasks::task::{CloneArgs, WaitFor};
 use wax_cpu::GuestAddr;
 
 pub fn sys_fork(k: &mut Kernel, _a: &Args) -> SysResult {
     clone(
         k,
         CloneArgs {
-            flags: crate::signal::SIGCHLD,
+            flags: crate::signals::SIGCHLD,
             ..CloneArgs::default()
         },
     )
@@ -28,7 +28,7 @@ pub fn sys_vfork(k: &mut Kernel, _a: &Args) -> SysResult {
     clone(
         k,
         CloneArgs {
-            flags: clone::CLONE_VM | clone::CLONE_VFORK | crate::signal::SIGCHLD,
+            flags: clone::CLONE_VM | clone::CLONE_VFORK | crate::signals::SIGCHLD,
             ..CloneArgs::default()
         },
     )
@@ -70,10 +70,10 @@ fn read_strings(k: &mut Kernel, mut at: u32) -> KResult<Vec<Vec<u8>>> {
         }
         let s = k
             .mem()
-            .read_cstr(GuestAddr(p), crate::loader::ARG_MAX)?
+            .read_cstr(GuestAddr(p), crate::memory::loader::ARG_MAX)?
             .ok_or(Errno::E2BIG)?;
         total += s.len() + 1;
-        if total > crate::loader::ARG_MAX {
+        if total > crate::memory::loader::ARG_MAX {
             return Err(Errno::E2BIG);
         }
         out.push(s);
@@ -146,7 +146,11 @@ fn wait_for(k: &mut Kernel, pid: i32) -> WaitFor {
 }
 
 /// Waits (or parks) for a child the selector and options pick.
-fn wait_common(k: &mut Kernel, who: WaitFor, options: u32) -> KResult<Option<crate::task::Reaped>> {
+fn wait_common(
+    k: &mut Kernel,
+    who: WaitFor,
+    options: u32,
+) -> KResult<Option<crate::tasks::task::Reaped>> {
     match k.find_waitable(who, options)? {
         Some(r) => Ok(Some(r)),
         None if options & wait::WNOHANG != 0 => Ok(None),
@@ -212,7 +216,7 @@ pub fn sys_waitid(k: &mut Kernel, a: &Args) -> SysResult {
     };
     if infop != 0 {
         let info = match r {
-            Some(r) => crate::signal::Siginfo::child(r.code, r.pid, k.uid, r.si_status).to_bytes(),
+            Some(r) => crate::signals::Siginfo::child(r.code, r.pid, k.uid, r.si_status).to_bytes(),
             None => [0; 128],
         };
         k.mem().write_bytes(GuestAddr(infop), &info)?;

@@ -1,5 +1,5 @@
 //! Scheduling policy calls. Wax runs every thread on one virtual CPU with
-//! its own round robin (`crate::sched`), so policies and priorities are
+//! its own round robin (`crate::tasks::sched`), so policies and priorities are
 //! recorded and reported as Linux would, without changing the order in
 //! which threads run. The affinity mask is always CPU 0: any mask that
 //! contains it is accepted.

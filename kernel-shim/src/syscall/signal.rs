@@ -5,10 +5,10 @@
 use super::{Args, SysErr, SysResult};
 use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
-use crate::process::{AltStack, ProcState, Wait};
-use crate::signal::{
+use crate::signals::{
     bit, next_signal, SigAction, Siginfo, NSIG, SIGKILL, SIGSTOP, SI_TKILL, SI_USER, UNBLOCKABLE,
 };
+use crate::tasks::process::{AltStack, ProcState, Wait};
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -31,9 +31,9 @@ fn set_action(k: &mut Kernel, sig: u32, new: Option<SigAction>) -> KResult<SigAc
     if let Some(mut n) = new {
         n.mask &= !UNBLOCKABLE;
         k.proc().actions[sig as usize - 1] = n;
-        let ignored = n.handler == crate::signal::SIG_IGN
-            || (n.handler == crate::signal::SIG_DFL
-                && crate::signal::default_action(sig) == crate::signal::DefaultAction::Ignore);
+        let ignored = n.handler == crate::signals::SIG_IGN
+            || (n.handler == crate::signals::SIG_DFL
+                && crate::signals::default_action(sig) == crate::signals::DefaultAction::Ignore);
         if ignored {
             let p = k.threads[k.current].process;
             k.procs[p].pending.discard(bit(sig));
@@ -103,7 +103,7 @@ pub fn sys_sigaction(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// signal(2) as the kernel has it: SA_ONESHOT|SA_NOMASK semantics.
 pub fn sys_signal(k: &mut Kernel, a: &Args) -> SysResult {
-    use crate::signal::{SA_NODEFER, SA_RESETHAND};
+    use crate::signals::{SA_NODEFER, SA_RESETHAND};
     let new = SigAction {
         handler: a[1],
         flags: SA_RESETHAND | SA_NODEFER,
@@ -427,7 +427,7 @@ pub fn sys_sigaltstack(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// A frame that cannot be read kills with SIGSEGV, as on Linux.
 fn bad_frame(k: &mut Kernel) -> SysResult {
-    k.force_signal(Siginfo::kernel(crate::signal::SIGSEGV));
+    k.force_signal(Siginfo::kernel(crate::signals::SIGSEGV));
     Err(SysErr::Exited)
 }
 

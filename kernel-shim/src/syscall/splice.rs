@@ -12,9 +12,9 @@ use super::{Args, SysErr, SysResult, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::oflag;
 use crate::abi::poll;
+use crate::files::pipe::{PipeReader, PipeWriter, PIPE_BUF};
 use crate::kernel::Kernel;
-use crate::pipe::{PipeReader, PipeWriter, PIPE_BUF};
-use crate::process::{FileRef, Wait};
+use crate::tasks::process::{FileRef, Wait};
 use wax_cpu::GuestAddr;
 
 const SPLICE_F_NONBLOCK: u32 = 2;
@@ -150,7 +150,7 @@ pub fn sys_splice(k: &mut Kernel, a: &Args) -> SysResult {
     copy(k, i, o, a[4], a[5], [a[1], a[3]])
 }
 
-fn pipe_of<T: PipeEnd + 'static>(k: &mut Kernel, fd: u32) -> KResult<crate::pipe::PipeRef> {
+fn pipe_of<T: PipeEnd + 'static>(k: &mut Kernel, fd: u32) -> KResult<crate::files::pipe::PipeRef> {
     let file = k.proc().fds.file(fd)?;
     let mut f = file.borrow_mut();
     f.handle
@@ -162,17 +162,17 @@ fn pipe_of<T: PipeEnd + 'static>(k: &mut Kernel, fd: u32) -> KResult<crate::pipe
 }
 
 trait PipeEnd {
-    fn pipe_ref(&self) -> &crate::pipe::PipeRef;
+    fn pipe_ref(&self) -> &crate::files::pipe::PipeRef;
 }
 
 impl PipeEnd for PipeReader {
-    fn pipe_ref(&self) -> &crate::pipe::PipeRef {
+    fn pipe_ref(&self) -> &crate::files::pipe::PipeRef {
         self.pipe()
     }
 }
 
 impl PipeEnd for PipeWriter {
-    fn pipe_ref(&self) -> &crate::pipe::PipeRef {
+    fn pipe_ref(&self) -> &crate::files::pipe::PipeRef {
         self.pipe()
     }
 }

@@ -4,9 +4,9 @@
 use super::misc::read_timespec;
 use super::{Args, SysErr, SysResult};
 use crate::abi::errno::{Errno, KResult};
-use crate::cputime::{CpuTime, TICK_NS};
 use crate::kernel::Kernel;
-use crate::process::{PosixTimer, Wait};
+use crate::tasks::cputime::{CpuTime, TICK_NS};
+use crate::tasks::process::{PosixTimer, Wait};
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -366,7 +366,7 @@ pub fn sys_timer_create(k: &mut Kernel, a: &Args) -> SysResult {
     now(k, clock)?;
     let pid = k.proc().pid;
     let (value, signo, notify, tid) = if sev == 0 {
-        (0, crate::signal::SIGALRM, SIGEV_SIGNAL, 0)
+        (0, crate::signals::SIGALRM, SIGEV_SIGNAL, 0)
     } else {
         let mut m = k.mem();
         (
@@ -376,7 +376,7 @@ pub fn sys_timer_create(k: &mut Kernel, a: &Args) -> SysResult {
             m.read_u32(GuestAddr(sev + 12))?,
         )
     };
-    if notify != SIGEV_NONE && !(1..=crate::signal::NSIG).contains(&signo) {
+    if notify != SIGEV_NONE && !(1..=crate::signals::NSIG).contains(&signo) {
         return Err(Errno::EINVAL.into());
     }
     let tid = match notify {

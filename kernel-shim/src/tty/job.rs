@@ -14,9 +14,9 @@ use super::termios::lflag::TOSTOP;
 use super::TtyRef;
 use crate::abi::errno::Errno;
 use crate::kernel::Kernel;
-use crate::process::{FileRef, Wait};
-use crate::signal::{bit, SIG_IGN};
+use crate::signals::{bit, SIG_IGN};
 use crate::syscall::SysErr;
+use crate::tasks::process::{FileRef, Wait};
 
 pub const SIGTTIN: u32 = 21;
 pub const SIGTTOU: u32 = 22;

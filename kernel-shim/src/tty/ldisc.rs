@@ -19,7 +19,7 @@
 //! one column wide for erase.
 
 use super::termios::{cc::*, iflag::*, lflag::*, oflag::*};
-use crate::signal::{SIGINT, SIGQUIT, SIGTSTP};
+use crate::signals::{SIGINT, SIGQUIT, SIGTSTP};
 use std::collections::VecDeque;
 use wax_devices::Termios;
 

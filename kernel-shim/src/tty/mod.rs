@@ -32,7 +32,7 @@ pub mod termios;
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::poll;
 use crate::kernel::Kernel;
-use crate::signal::{self, SIGCONT, SIGHUP, SIGWINCH};
+use crate::signals::{self, SIGCONT, SIGHUP, SIGWINCH};
 use crate::vfs::{Attr, FileHandle};
 use ldisc::{Ldisc, ReadOutcome};
 use std::cell::RefCell;
@@ -447,7 +447,7 @@ impl Kernel {
             t.pgrp = p.pgid;
         }
         for fd in 0..3 {
-            let file = crate::process::OpenFile {
+            let file = crate::tasks::process::OpenFile {
                 node: None,
                 location: None,
                 handle: Some(Box::new(TtyFile::new(tty.clone()))),
@@ -455,7 +455,7 @@ impl Kernel {
                 flags: crate::abi::oflag::O_RDWR,
                 dir_entries: None,
             };
-            let fd_entry = crate::process::Fd {
+            let fd_entry = crate::tasks::process::Fd {
                 file: Rc::new(RefCell::new(file)),
                 cloexec: false,
             };
@@ -503,7 +503,7 @@ impl Kernel {
         if pgrp == 0 {
             return;
         }
-        let info = signal::Siginfo::kernel(sig);
+        let info = signals::Siginfo::kernel(sig);
         for p in 0..self.procs.len() {
             if self.procs[p].alive() && self.procs[p].pgid == pgrp {
                 self.signal_process(p, info);

@@ -18,7 +18,7 @@
 use super::procgen;
 use super::{mode, Attr, DirEntry, FileHandle, FileSystem, FileType, FsType, Ino, OpenMode};
 use crate::abi::errno::{Errno, KResult};
-use crate::cputime::CpuTime;
+use crate::tasks::cputime::CpuTime;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;

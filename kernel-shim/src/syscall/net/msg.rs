@@ -4,10 +4,10 @@
 
 use super::{msgf::*, my_cred, recv, send, write_from, SendExtra};
 use crate::abi::errno::{Errno, KResult};
+use crate::files::socket::{Received, Ucred};
 use crate::kernel::Kernel;
-use crate::process::{Fd, FileRef};
-use crate::socket::{Received, Ucred};
 use crate::syscall::{Args, SysErr, SysResult, MAX_IO};
+use crate::tasks::process::{Fd, FileRef};
 use wax_cpu::GuestAddr;
 
 const SOL_SOCKET: u32 = 1;

@@ -15,9 +15,9 @@
 
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::oflag;
-use crate::cputime::CpuTime;
-use crate::mm::Mm;
-use crate::signal::{SigAction, SigQueue, NSIG};
+use crate::memory::mm::Mm;
+use crate::signals::{SigAction, SigQueue, NSIG};
+use crate::tasks::cputime::CpuTime;
 use crate::vfs::{Attr, DirEntry, FileHandle, Ino, Location, MountId, Vfs};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -284,7 +284,7 @@ pub struct Thread {
     /// Instructions left in the thread's time slice.
     pub slice: u64,
     /// The last fault (sigcontext trapno, err, cr2).
-    pub trap: crate::sigframe::Trap,
+    pub trap: crate::signals::frame::Trap,
     /// CPU time of this thread (CLOCK_THREAD_CPUTIME_ID, RUSAGE_THREAD).
     pub times: CpuTime,
     /// Scheduling policy and static priority (`syscall/sched.rs`).
@@ -403,7 +403,7 @@ pub struct Process {
     pub cwd: Location,
     pub umask: u32,
     /// User and group ids, groups, nice value (`cred.rs`).
-    pub cred: crate::cred::Creds,
+    pub cred: crate::tasks::cred::Creds,
     pub actions: [SigAction; NSIG as usize],
     pub rlimits: Rlimits,
     /// The guest-visible path of the program (AT_EXECFN, /proc/self/exe).

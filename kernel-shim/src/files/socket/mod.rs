@@ -26,7 +26,7 @@ pub use names::{Addr, Namespace};
 
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::poll;
-use crate::process::FileRef;
+use crate::tasks::process::FileRef;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};

@@ -18,8 +18,8 @@
 use crate::abi::errno::Errno;
 use crate::abi::poll;
 use crate::kernel::{Kernel, RunStatus};
-use crate::process::{Interrupt, ThreadState, Wait};
-use crate::signal::{self, SA_RESTART, SIG_DFL, SIG_IGN};
+use crate::signals::{self, SA_RESTART, SIG_DFL, SIG_IGN};
+use crate::tasks::process::{Interrupt, ThreadState, Wait};
 use wax_cpu::state::reg;
 use wax_devices::Timespec;
 
@@ -189,7 +189,7 @@ impl Kernel {
     /// A signal arrived while the thread waited: EINTR, or a transparent
     /// restart (SA_RESTART for restartable calls, or no handler to run).
     fn interrupt_wait(&mut self, t: usize, w: Wait, now: Timespec) {
-        let sig = signal::next_signal(self.deliverable(t)).unwrap_or(0);
+        let sig = signals::next_signal(self.deliverable(t)).unwrap_or(0);
         let p = self.threads[t].process;
         let action = self.procs[p].actions[sig as usize - 1];
         let handled = action.handler != SIG_DFL && action.handler != SIG_IGN;

@@ -10,7 +10,7 @@
 //! within the process.
 
 use crate::kernel::Kernel;
-use crate::process::{ThreadState, Wait};
+use crate::tasks::process::{ThreadState, Wait};
 use wax_cpu::GuestAddr;
 
 /// FUTEX_WAITERS / FUTEX_OWNER_DIED / FUTEX_TID_MASK (robust mutexes).

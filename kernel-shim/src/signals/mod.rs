@@ -11,6 +11,10 @@
 //! signals are pending at most once; real-time signals queue, each with
 //! its own siginfo.
 
+pub mod deliver;
+pub mod frame;
+pub mod signalfd;
+
 use wax_cpu::mem::Access;
 use wax_cpu::Exception;
 

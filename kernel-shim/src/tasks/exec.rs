@@ -14,8 +14,8 @@
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::mode;
 use crate::kernel::{comm_of, ExecError, Kernel, Program};
-use crate::process::ThreadState;
-use crate::signal::{SigAction, SIG_IGN};
+use crate::signals::{SigAction, SIG_IGN};
+use crate::tasks::process::ThreadState;
 use crate::vfs::{FileHandle, Location, OpenMode, Resolve};
 use wax_cpu::state::reg;
 use wax_cpu::{CpuState, DecodeCache};
@@ -111,7 +111,7 @@ impl Kernel {
         let proc = &mut self.procs[p];
         let old = std::mem::replace(&mut proc.space, space);
         proc.cache = DecodeCache::new();
-        proc.mm = crate::mm::Mm {
+        proc.mm = crate::memory::mm::Mm {
             brk_start: brk,
             brk,
             ..Default::default()
@@ -145,7 +145,7 @@ impl Kernel {
             gpr,
             ..CpuState::default()
         };
-        crate::sigframe::reset_fpu(self.machine.cpu());
+        crate::signals::frame::reset_fpu(self.machine.cpu());
         self.shown = None;
         self.show_process(p);
         Ok(())

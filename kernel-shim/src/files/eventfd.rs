@@ -64,11 +64,11 @@ impl FileHandle for EventFd {
     }
 
     fn proc_name(&self) -> Option<Vec<u8>> {
-        Some(crate::anon::link_name("eventfd"))
+        Some(crate::files::anon::link_name("eventfd"))
     }
 
     fn stat(&self) -> Option<Attr> {
-        Some(crate::anon::anon_attr())
+        Some(crate::files::anon::anon_attr())
     }
 }
 

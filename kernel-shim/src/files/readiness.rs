@@ -8,8 +8,8 @@
 //! timerfds register here too, so the scheduler can tell the host when
 //! the next one expires.
 
+use crate::files::timerfd::TimerRef;
 use crate::kernel::Kernel;
-use crate::timerfd::TimerRef;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wax_devices::Timespec;
@@ -22,7 +22,7 @@ pub struct PollContext {
     /// Signals pending for the polling thread (its own and its
     /// process's).
     pub pending: Cell<u64>,
-    timers: RefCell<Vec<Weak<RefCell<crate::timerfd::TimerState>>>>,
+    timers: RefCell<Vec<Weak<RefCell<crate::files::timerfd::TimerState>>>>,
 }
 
 pub type PollRef = Rc<PollContext>;

@@ -68,11 +68,11 @@ impl FileHandle for Inotify {
     }
 
     fn proc_name(&self) -> Option<Vec<u8>> {
-        Some(crate::anon::link_name("inotify"))
+        Some(crate::files::anon::link_name("inotify"))
     }
 
     fn stat(&self) -> Option<Attr> {
-        Some(crate::anon::anon_attr())
+        Some(crate::files::anon::anon_attr())
     }
 
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {

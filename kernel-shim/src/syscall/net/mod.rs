@@ -1,8 +1,8 @@
 //! Socket system calls: the i386 `socketcall` multiplexer and the direct
 //! calls (socket 359 .. shutdown 373, recvmmsg, sendmmsg).
 //!
-//! AF_UNIX sockets are `crate::socket`; AF_INET and AF_INET6 are
-//! `crate::inet`, and every call on such a descriptor goes to
+//! AF_UNIX sockets are `crate::files::socket`; AF_INET and AF_INET6 are
+//! `crate::files::inet`, and every call on such a descriptor goes to
 //! `net/inet.rs`. AF_NETLINK and the rest fail with EAFNOSUPPORT.
 //!
 //! Not done: SO_RCVTIMEO/SO_SNDTIMEO are accepted but do not time out;
@@ -18,10 +18,12 @@ use super::{Args, SysErr, SysResult, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::mode;
 use crate::abi::oflag;
+use crate::files::socket::names::Given;
+use crate::files::socket::{
+    Addr, Kind, Msg, Received, Socket, SocketFile, SocketRef, State, Ucred,
+};
 use crate::kernel::Kernel;
-use crate::process::{OpenFile, Wait};
-use crate::socket::names::Given;
-use crate::socket::{Addr, Kind, Msg, Received, Socket, SocketFile, SocketRef, State, Ucred};
+use crate::tasks::process::{OpenFile, Wait};
 use crate::vfs::{perm, FileType, Resolve};
 use wax_cpu::GuestAddr;
 
@@ -149,7 +151,7 @@ pub fn sys_socketpair(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// Reads a `sockaddr_un` of `len` bytes.
 fn read_addr(k: &mut Kernel, at: u32, len: u32) -> KResult<Given> {
-    if len as usize > crate::socket::names::SOCKADDR_UN_LEN || (len as i32) < 0 {
+    if len as usize > crate::files::socket::names::SOCKADDR_UN_LEN || (len as i32) < 0 {
         return Err(Errno::EINVAL);
     }
     let mut raw = vec![0u8; len as usize];
@@ -159,7 +161,7 @@ fn read_addr(k: &mut Kernel, at: u32, len: u32) -> KResult<Given> {
 
 /// Parses a destination read raw (sendto, sendmsg) as a `sockaddr_un`.
 fn parse_un(raw: &[u8]) -> KResult<Given> {
-    if raw.len() > crate::socket::names::SOCKADDR_UN_LEN {
+    if raw.len() > crate::files::socket::names::SOCKADDR_UN_LEN {
         return Err(Errno::EINVAL);
     }
     Addr::parse(raw)
@@ -177,9 +179,9 @@ pub(crate) fn write_from(k: &mut Kernel, at: u32, len_at: u32, r: &Received) -> 
 /// (`inet/ifaces.rs`) on sockets; `None` for the rest.
 pub(crate) fn ioctl(k: &mut Kernel, fd: u32, req: u32, arg: u32) -> Option<SysResult> {
     use crate::abi::ioctl::FIONREAD;
-    if crate::inet::ifaces::is_interface_ioctl(req) {
+    if crate::files::inet::ifaces::is_interface_ioctl(req) {
         let is_socket = inet::inet_file(k, fd).is_some() || socket_of(k, fd).is_ok();
-        return is_socket.then(|| Ok(crate::inet::ifaces::ioctl(k, req, arg)?));
+        return is_socket.then(|| Ok(crate::files::inet::ifaces::ioctl(k, req, arg)?));
     }
     if req != FIONREAD {
         return None;
@@ -419,7 +421,7 @@ pub fn sys_shutdown(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// What a send carries besides the bytes.
 pub(crate) struct SendExtra {
-    pub fds: Vec<crate::process::FileRef>,
+    pub fds: Vec<crate::tasks::process::FileRef>,
     pub cred: Option<Ucred>,
     /// The destination's raw sockaddr.
     pub to: Option<Vec<u8>>,

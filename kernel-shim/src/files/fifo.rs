@@ -12,7 +12,7 @@
 //! waiting (the `opens` counters: the other side may open and close in
 //! between).
 
-use crate::pipe::{Pipe, PipeReader, PipeRef, PipeWriter};
+use crate::files::pipe::{Pipe, PipeReader, PipeRef, PipeWriter};
 use crate::vfs::{FileHandle, Ino, MountId};
 use std::collections::HashMap;
 
@@ -77,7 +77,9 @@ impl Fifos {
                 f.writer_opens += 1;
                 let r = Pipe::reader(&f.pipe);
                 let w = Pipe::writer(&f.pipe);
-                Ok(FifoOpen::Ready(Box::new(crate::pipe::PipeBoth(r, w))))
+                Ok(FifoOpen::Ready(Box::new(crate::files::pipe::PipeBoth(
+                    r, w,
+                ))))
             }
             (true, false) => Ok(f.open_reader(tid, nonblock)),
             _ => f.open_writer(tid, nonblock),

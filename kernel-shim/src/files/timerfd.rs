@@ -5,7 +5,7 @@
 
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::poll;
-use crate::readiness::PollRef;
+use crate::files::readiness::PollRef;
 use crate::vfs::{Attr, FileHandle};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -131,11 +131,11 @@ impl FileHandle for TimerFd {
     }
 
     fn proc_name(&self) -> Option<Vec<u8>> {
-        Some(crate::anon::link_name("timerfd"))
+        Some(crate::files::anon::link_name("timerfd"))
     }
 
     fn stat(&self) -> Option<Attr> {
-        Some(crate::anon::anon_attr())
+        Some(crate::files::anon::anon_attr())
     }
 
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {

@@ -8,8 +8,8 @@
 
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::poll;
-use crate::readiness::PollRef;
-use crate::signal::Siginfo;
+use crate::files::readiness::PollRef;
+use crate::signals::Siginfo;
 use crate::vfs::{Attr, FileHandle};
 
 /// sizeof(struct signalfd_siginfo).
@@ -47,11 +47,11 @@ impl FileHandle for SignalFd {
     }
 
     fn proc_name(&self) -> Option<Vec<u8>> {
-        Some(crate::anon::link_name("signalfd"))
+        Some(crate::files::anon::link_name("signalfd"))
     }
 
     fn stat(&self) -> Option<Attr> {
-        Some(crate::anon::anon_attr())
+        Some(crate::files::anon::anon_attr())
     }
 
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
@@ -62,7 +62,7 @@ impl FileHandle for SignalFd {
 /// The `struct signalfd_siginfo` of a taken signal: the siginfo union's
 /// words land in the named fields their kind uses.
 pub fn record(si: &Siginfo) -> [u8; SIGINFO_SIZE] {
-    use crate::signal::{SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
+    use crate::signals::{SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
     const SI_TIMER: i32 = -2;
     let mut b = [0u8; SIGINFO_SIZE];
     let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);

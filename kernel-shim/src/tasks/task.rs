@@ -19,10 +19,10 @@ use crate::abi::clone;
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::wait;
 use crate::abi::wstatus;
-use crate::cputime::CpuTime;
 use crate::kernel::{ExitStatus, Kernel, FIRST_PID};
-use crate::process::{FdTable, ProcState, Process, StopReport, Thread, ThreadState};
-use crate::signal::{Siginfo, CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGCHLD, SIG_IGN};
+use crate::signals::{Siginfo, CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGCHLD, SIG_IGN};
+use crate::tasks::cputime::CpuTime;
+use crate::tasks::process::{FdTable, ProcState, Process, StopReport, Thread, ThreadState};
 use wax_cpu::state::reg;
 use wax_cpu::{DecodeCache, GuestAddr};
 
@@ -410,7 +410,7 @@ impl Kernel {
                 return Some(Reaped {
                     pid,
                     status: wstatus::stopped(sig),
-                    code: crate::signal::CLD_STOPPED,
+                    code: crate::signals::CLD_STOPPED,
                     si_status: sig,
                     times: reaped_times(q),
                 });
@@ -423,8 +423,8 @@ impl Kernel {
             return Some(Reaped {
                 pid,
                 status: wstatus::CONTINUED,
-                code: crate::signal::CLD_CONTINUED,
-                si_status: crate::signal::SIGCONT,
+                code: crate::signals::CLD_CONTINUED,
+                si_status: crate::signals::SIGCONT,
                 times: reaped_times(q),
             });
         }

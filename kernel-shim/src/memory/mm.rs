@@ -10,7 +10,7 @@
 //! both top-down from [`MMAP_TOP`], the way Linux's top-down mmap
 //! allocator places regions below the stack gap.
 
-use crate::elf::TASK_SIZE;
+use crate::memory::elf::TASK_SIZE;
 use wax_cpu::{AddressSpace, GuestAddr, Machine, Prot, PAGE_SIZE};
 
 /// The stack ends just below the top of the task's address space.
@@ -89,7 +89,7 @@ pub fn map_anon(machine: &mut Machine, space: &mut AddressSpace, start: u32, len
 /// The file behind a file mapping.
 #[derive(Clone)]
 pub struct MapFile {
-    pub file: crate::process::FileRef,
+    pub file: crate::tasks::process::FileRef,
     /// What /proc/PID/maps shows.
     pub path: Vec<u8>,
     pub dev: u64,

@@ -10,8 +10,8 @@
 //! they are not part of the deadline `run` reports when idle.
 
 use crate::kernel::Kernel;
-use crate::process::ITimer;
-use crate::signal::{Siginfo, SIGALRM, SIGPROF, SIGVTALRM, SI_TIMER};
+use crate::signals::{Siginfo, SIGALRM, SIGPROF, SIGVTALRM, SI_TIMER};
+use crate::tasks::process::ITimer;
 use wax_devices::Timespec;
 
 impl Kernel {
@@ -52,7 +52,7 @@ impl Kernel {
     /// The time base a POSIX timer of process slot `p` on `clock` counts
     /// in: the process's CPU time for a CPU-time clock, else monotonic.
     pub(crate) fn timer_base(&self, p: usize, clock: u32) -> i128 {
-        if crate::cputime::is_cpu_clock(clock) {
+        if crate::tasks::cputime::is_cpu_clock(clock) {
             i128::from(self.procs[p].times.total())
         } else {
             self.clock.monotonic().as_nanos()
@@ -101,7 +101,7 @@ impl Kernel {
             let posix = p
                 .timers
                 .iter()
-                .filter(|t| !crate::cputime::is_cpu_clock(t.clock))
+                .filter(|t| !crate::tasks::cputime::is_cpu_clock(t.clock))
                 .map(|t| t.next);
             for n in std::iter::once(real).chain(posix).filter(|&n| n != 0) {
                 best = Some(best.map_or(n, |b| b.min(n)));

@@ -3,8 +3,8 @@
 //! and the auxiliary vector, laid out like Linux's `create_elf_tables`.
 
 use crate::abi::auxv;
-use crate::elf::{read_exact, Elf, ElfError, PF_R, PF_W, PF_X, PHENT_SIZE, PT_GNU_STACK};
-use crate::mm::{self, page_up, PIE_BASE, STACK_SIZE, STACK_TOP};
+use crate::memory::elf::{read_exact, Elf, ElfError, PF_R, PF_W, PF_X, PHENT_SIZE, PT_GNU_STACK};
+use crate::memory::mm::{self, page_up, PIE_BASE, STACK_SIZE, STACK_TOP};
 use crate::vfs::FileHandle;
 use wax_cpu::{AddressSpace, GuestAddr, GuestMem, Machine, Prot, PAGE_SIZE};
 
@@ -268,7 +268,7 @@ fn write_stack(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::elf::tests::{tiny_elf, Bytes};
+    use crate::memory::elf::tests::{tiny_elf, Bytes};
 
     #[test]
     fn loads_and_builds_a_linux_stack() {
@@ -312,10 +312,10 @@ mod tests {
     #[test]
     fn phdr_address_plus_bias_wraps() {
         let mut f = tiny_elf(&[0xcc; 32]);
-        f[16] = crate::elf::ET_DYN as u8;
+        f[16] = crate::memory::elf::ET_DYN as u8;
         f[44] = 2;
         let mut phdr = [0u8; 32];
-        phdr[..4].copy_from_slice(&crate::elf::PT_PHDR.to_le_bytes());
+        phdr[..4].copy_from_slice(&crate::memory::elf::PT_PHDR.to_le_bytes());
         phdr[8..12].copy_from_slice(&0xffff_f000u32.to_le_bytes());
         f[84..116].copy_from_slice(&phdr);
         let size = f.len() as u64;

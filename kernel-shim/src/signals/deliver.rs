@@ -12,7 +12,7 @@
 
 use crate::abi::wstatus;
 use crate::kernel::{ExitStatus, Kernel};
-use crate::signal::{
+use crate::signals::{
     self, bit, default_action, DefaultAction, Siginfo, CLD_CONTINUED, CLD_STOPPED, SA_NOCLDSTOP,
     SA_NODEFER, SA_RESETHAND, SIGCHLD, SIGCONT, SIGKILL, SIG_DFL, SIG_IGN,
 };
@@ -134,7 +134,7 @@ impl Kernel {
             if !self.can_run(t) {
                 return;
             }
-            let Some(sig) = signal::next_signal(self.deliverable(t)) else {
+            let Some(sig) = signals::next_signal(self.deliverable(t)) else {
                 return;
             };
             let p = self.threads[t].process;
@@ -155,7 +155,7 @@ impl Kernel {
             _ => {
                 if !self.push_frame(sig, &action, &info) {
                     // No room for the frame: Linux forces SIGSEGV.
-                    self.kill_process(p, signal::SIGSEGV, None);
+                    self.kill_process(p, signals::SIGSEGV, None);
                     return;
                 }
                 let t = self.current;
@@ -163,7 +163,7 @@ impl Kernel {
                 if action.flags & SA_NODEFER == 0 {
                     mask |= bit(sig);
                 }
-                self.threads[t].sigmask |= mask & !signal::UNBLOCKABLE;
+                self.threads[t].sigmask |= mask & !signals::UNBLOCKABLE;
                 if action.flags & SA_RESETHAND != 0 {
                     self.procs[p].actions[sig as usize - 1] = Default::default();
                 }
@@ -238,6 +238,6 @@ impl Kernel {
 
 /// A signal raised by a CPU fault (its si_addr is worth reporting).
 fn is_fault(info: &Siginfo) -> bool {
-    use signal::{SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
+    use signals::{SIGBUS, SIGFPE, SIGILL, SIGSEGV, SIGTRAP};
     matches!(info.signo, SIGSEGV | SIGBUS | SIGILL | SIGFPE | SIGTRAP) && info.code > 0
 }

@@ -16,7 +16,7 @@
 
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::poll;
-use crate::process::OpenFile;
+use crate::tasks::process::OpenFile;
 use crate::vfs::{Attr, FileHandle};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -219,11 +219,11 @@ impl FileHandle for EpollFile {
     }
 
     fn proc_name(&self) -> Option<Vec<u8>> {
-        Some(crate::anon::link_name("eventpoll"))
+        Some(crate::files::anon::link_name("eventpoll"))
     }
 
     fn stat(&self) -> Option<Attr> {
-        Some(crate::anon::anon_attr())
+        Some(crate::files::anon::anon_attr())
     }
 
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
@@ -234,7 +234,7 @@ impl FileHandle for EpollFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::eventfd::EventFd;
+    use crate::files::eventfd::EventFd;
 
     fn file(count: u64) -> Rc<RefCell<OpenFile>> {
         Rc::new(RefCell::new(OpenFile {
@@ -283,7 +283,7 @@ mod tests {
 
     #[test]
     fn edge_triggered_reports_only_new_events() {
-        use crate::pipe::Pipe;
+        use crate::files::pipe::Pipe;
         let p = Pipe::new();
         let r = pipe_file(Box::new(Pipe::reader(&p)));
         let mut w = Pipe::writer(&p);

@@ -13,7 +13,7 @@
 //! reports only an errno returns ENOMEM instead.
 
 use crate::kernel::Kernel;
-use crate::signal::{Siginfo, SIGKILL};
+use crate::signals::{Siginfo, SIGKILL};
 
 /// A process killed because guest memory ran out.
 #[derive(Clone, Debug, PartialEq, Eq)]
