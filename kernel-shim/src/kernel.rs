@@ -22,10 +22,9 @@ use crate::memory::elf::{Elf, ElfError};
 use crate::memory::loader::{self, StackInfo};
 use crate::signals::{self, SigInfo};
 use crate::tasks::cputime::Mode;
-use crate::tasks::process::{
-    default_rlimits, Fd, FdTable, OpenFile, ProcState, Process, StopReport, Thread,
-};
+use crate::tasks::process::{default_rlimits, ProcState, Process, StopReport, Thread};
 use crate::vfs::dev::{DevFs, StreamHandle};
+use crate::vfs::file::{Fd, FdTable, OpenFile};
 use crate::vfs::proc::{ProcFs, ProcInfo};
 use crate::vfs::{FileHandle, FileSystem, Location, OpenMode, Resolve, SharedStream, Vfs};
 use std::cell::RefCell;

@@ -16,7 +16,8 @@
 
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::poll;
-use crate::tasks::process::OpenFile;
+use crate::vfs::file::OpenFile;
+
 use crate::vfs::{Attr, FileHandle};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};

@@ -89,7 +89,7 @@ pub fn map_anon(machine: &mut Machine, space: &mut AddressSpace, start: u32, len
 /// The file behind a file mapping.
 #[derive(Clone)]
 pub struct MapFile {
-    pub file: crate::tasks::process::FileRef,
+    pub file: crate::vfs::file::FileRef,
     /// What /proc/PID/maps shows.
     pub path: Vec<u8>,
     pub dev: u64,

@@ -17,7 +17,8 @@ use crate::files::timerfd::{self, TimerFd, TimerState};
 use crate::kernel::Kernel;
 use crate::signals::signalfd::{SignalFd, SIGINFO_SIZE};
 use crate::signals::{next_signal, UNBLOCKABLE};
-use crate::tasks::process::{OpenFile, Wait};
+use crate::tasks::process::Wait;
+use crate::vfs::file::OpenFile;
 use crate::vfs::{FileHandle, FileType, Resolve};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -246,7 +247,7 @@ fn epoll_of(k: &mut Kernel, fd: u32) -> KResult<EpollRef> {
 }
 
 /// Files epoll refuses (EPERM): regular files and directories.
-fn pollable(k: &mut Kernel, file: &crate::tasks::process::FileRef) -> bool {
+fn pollable(k: &mut Kernel, file: &crate::vfs::file::FileRef) -> bool {
     let node = file.borrow().node;
     let Some((m, ino)) = node else {
         return true;

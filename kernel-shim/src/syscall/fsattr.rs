@@ -11,7 +11,8 @@ use crate::abi::errno::{Errno, KResult};
 use crate::abi::mode;
 use crate::abi::oflag;
 use crate::kernel::Kernel;
-use crate::tasks::process::{FileRef, Wait};
+use crate::tasks::process::Wait;
+use crate::vfs::file::FileRef;
 use crate::vfs::lock::{LockType, NodeKey, Owner, RecordLock};
 use crate::vfs::{Location, Resolve, SetAttr};
 use wax_cpu::GuestAddr;
@@ -351,7 +352,7 @@ pub fn sys_fallocate(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 /// fallocate mode 0 on an open file of `size` bytes.
-fn allocate(f: &mut crate::tasks::process::OpenFile, off: u64, len: u64, size: u64) -> KResult<()> {
+fn allocate(f: &mut crate::vfs::file::OpenFile, off: u64, len: u64, size: u64) -> KResult<()> {
     let h = f.handle.as_mut().ok_or(Errno::ENODEV)?;
     if h.is_stream() {
         return Err(Errno::ESPIPE);

@@ -48,7 +48,7 @@ fn fd_attr(k: &mut Kernel, fd: u32) -> KResult<Attr> {
 }
 
 /// Attributes of an open file: its node's, or what its handle reports.
-fn file_attr(k: &mut Kernel, file: &crate::tasks::process::FileRef) -> KResult<Attr> {
+fn file_attr(k: &mut Kernel, file: &crate::vfs::file::FileRef) -> KResult<Attr> {
     let f = file.borrow();
     if f.node.is_some() {
         return f.attr(&mut k.vfs);
@@ -164,7 +164,7 @@ pub fn sys_statx(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 /// The directory snapshot of an open directory, with "." and "..".
-fn dir_entries(k: &mut Kernel, fd: u32) -> KResult<crate::tasks::process::FileRef> {
+fn dir_entries(k: &mut Kernel, fd: u32) -> KResult<crate::vfs::file::FileRef> {
     let file = k.proc().fds.file(fd)?;
     if file.borrow().dir_entries.is_some() {
         return Ok(file);

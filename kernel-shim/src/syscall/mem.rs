@@ -37,7 +37,8 @@ use crate::memory::elf::TASK_SIZE;
 use crate::memory::mm::{self, page_up, MapFile, Vma};
 use crate::memory::pagecache::NodeKey;
 use crate::signals::SigInfo;
-use crate::tasks::process::FileRef;
+use crate::vfs::file::FileRef;
+
 use wax_cpu::{GuestAddr, Prot, PAGE_SIZE};
 
 fn aligned(a: u32) -> bool {

@@ -5,6 +5,7 @@ use super::{Args, SysErr, SysResult, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::tasks::process::{Wait, RLIM_INFINITY};
+use crate::vfs::file::NR_OPEN;
 use wax_cpu::state::{seg, selector, TlsDescriptor};
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
@@ -161,7 +162,7 @@ pub fn sys_setrlimit(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 fn set_rlimit(k: &mut Kernel, res: u32, cur: u64, max: u64) -> SysResult {
-    use crate::tasks::process::{NR_OPEN, RLIMIT_NOFILE};
+    use crate::tasks::process::RLIMIT_NOFILE;
     if cur > max {
         return Err(Errno::EINVAL.into());
     }

@@ -10,8 +10,9 @@ use crate::abi::wait;
 use crate::files::pipe::Pipe;
 use crate::kernel::Kernel;
 use crate::tasks::exec::ExecRequest;
-use crate::tasks::process::{OpenFile, Wait};
+use crate::tasks::process::Wait;
 use crate::tasks::task::{CloneArgs, WaitFor};
+use crate::vfs::file::OpenFile;
 use wax_cpu::GuestAddr;
 
 pub fn sys_fork(k: &mut Kernel, _a: &Args) -> SysResult {

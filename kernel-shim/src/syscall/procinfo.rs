@@ -163,7 +163,7 @@ impl Kernel {
 
     fn fd_entries(&mut self, p: usize) -> Vec<FdEntry> {
         let mut out = Vec::new();
-        let open: Vec<(u32, crate::tasks::process::FileRef)> = self.procs[p]
+        let open: Vec<(u32, crate::vfs::file::FileRef)> = self.procs[p]
             .fds
             .iter()
             .map(|(n, fd)| (n, fd.file.clone()))

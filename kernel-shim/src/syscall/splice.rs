@@ -14,7 +14,8 @@ use crate::abi::oflag;
 use crate::abi::poll;
 use crate::files::pipe::{PipeReader, PipeWriter, PIPE_BUF};
 use crate::kernel::Kernel;
-use crate::tasks::process::{FileRef, Wait};
+use crate::tasks::process::Wait;
+use crate::vfs::file::FileRef;
 use wax_cpu::GuestAddr;
 
 const SPLICE_F_NONBLOCK: u32 = 2;

@@ -22,7 +22,8 @@ use crate::abi::wstatus;
 use crate::kernel::{ExitStatus, Kernel, FIRST_PID};
 use crate::signals::{Siginfo, CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGCHLD, SIG_IGN};
 use crate::tasks::cputime::CpuTime;
-use crate::tasks::process::{FdTable, ProcState, Process, StopReport, Thread, ThreadState};
+use crate::tasks::process::{ProcState, Process, StopReport, Thread, ThreadState};
+use crate::vfs::file::FdTable;
 use wax_cpu::state::reg;
 use wax_cpu::{DecodeCache, GuestAddr};
 

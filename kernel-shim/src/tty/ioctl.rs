@@ -279,7 +279,7 @@ fn set_lock(k: &mut Kernel, tty: &TtyRef, arg: u32) -> SysResult {
 fn open_peer(k: &mut Kernel, tty: &TtyRef, arg: u32) -> SysResult {
     let slave = pty::open_slave(tty)?;
     let handle = super::on_open(k, Box::new(slave), arg)?;
-    let file = crate::tasks::process::OpenFile {
+    let file = crate::vfs::file::OpenFile {
         node: None,
         location: None,
         handle: Some(handle),
@@ -287,7 +287,7 @@ fn open_peer(k: &mut Kernel, tty: &TtyRef, arg: u32) -> SysResult {
         flags: arg & (oflag::O_ACCMODE | oflag::O_NONBLOCK),
         dir_entries: None,
     };
-    let fd = crate::tasks::process::Fd {
+    let fd = crate::vfs::file::Fd {
         file: std::rc::Rc::new(std::cell::RefCell::new(file)),
         cloexec: arg & oflag::O_CLOEXEC != 0,
     };

@@ -16,7 +16,8 @@ use crate::abi::errno::Errno;
 use crate::kernel::Kernel;
 use crate::signals::{bit, SIG_IGN};
 use crate::syscall::SysErr;
-use crate::tasks::process::{FileRef, Wait};
+use crate::tasks::process::Wait;
+use crate::vfs::file::FileRef;
 
 pub const SIGTTIN: u32 = 21;
 pub const SIGTTOU: u32 = 22;

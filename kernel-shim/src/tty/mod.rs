@@ -447,7 +447,7 @@ impl Kernel {
             t.pgrp = p.pgid;
         }
         for fd in 0..3 {
-            let file = crate::tasks::process::OpenFile {
+            let file = crate::vfs::file::OpenFile {
                 node: None,
                 location: None,
                 handle: Some(Box::new(TtyFile::new(tty.clone()))),
@@ -455,7 +455,7 @@ impl Kernel {
                 flags: crate::abi::oflag::O_RDWR,
                 dir_entries: None,
             };
-            let fd_entry = crate::tasks::process::Fd {
+            let fd_entry = crate::vfs::file::Fd {
                 file: Rc::new(RefCell::new(file)),
                 cloexec: false,
             };

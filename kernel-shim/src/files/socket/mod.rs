@@ -26,7 +26,8 @@ pub use names::{Addr, Namespace};
 
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::poll;
-use crate::tasks::process::FileRef;
+use crate::vfs::file::FileRef;
+
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::{Rc, Weak};

@@ -11,7 +11,8 @@ use crate::files::socket::Received;
 use crate::kernel::Kernel;
 use crate::syscall::fs::install;
 use crate::syscall::{Args, SysErr, SysResult};
-use crate::tasks::process::{FileRef, OpenFile, Wait};
+use crate::tasks::process::Wait;
+use crate::vfs::file::{FileRef, OpenFile};
 use wax_cpu::GuestAddr;
 
 pub const AF_INET: u32 = 2;

@@ -23,7 +23,8 @@ use crate::files::socket::{
     Addr, Kind, Msg, Received, Socket, SocketFile, SocketRef, State, Ucred,
 };
 use crate::kernel::Kernel;
-use crate::tasks::process::{OpenFile, Wait};
+use crate::tasks::process::Wait;
+use crate::vfs::file::OpenFile;
 use crate::vfs::{perm, FileType, Resolve};
 use wax_cpu::GuestAddr;
 
@@ -421,7 +422,7 @@ pub fn sys_shutdown(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// What a send carries besides the bytes.
 pub(crate) struct SendExtra {
-    pub fds: Vec<crate::tasks::process::FileRef>,
+    pub fds: Vec<crate::vfs::file::FileRef>,
     pub cred: Option<Ucred>,
     /// The destination's raw sockaddr.
     pub to: Option<Vec<u8>>,

@@ -7,7 +7,8 @@ use crate::abi::errno::{Errno, KResult};
 use crate::files::socket::{Received, Ucred};
 use crate::kernel::Kernel;
 use crate::syscall::{Args, SysErr, SysResult, MAX_IO};
-use crate::tasks::process::{Fd, FileRef};
+use crate::vfs::file::{Fd, FileRef};
+
 use wax_cpu::GuestAddr;
 
 const SOL_SOCKET: u32 = 1;
