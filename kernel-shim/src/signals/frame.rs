@@ -14,8 +14,9 @@
 //! FXSAVE image.
 
 use crate::kernel::Kernel;
+use crate::signals::AltStack;
 use crate::signals::{SigAction, Siginfo, SA_ONSTACK, SA_RESTORER, SA_SIGINFO, UNBLOCKABLE};
-use crate::tasks::process::AltStack;
+
 use wax_cpu::state::{flag, reg, selector, X87State, F80};
 use wax_cpu::{CpuState, GuestAddr, PageFault};
 

@@ -22,6 +22,14 @@ use wax_cpu::Exception;
 /// through here.
 pub use crate::abi::signal::*;
 
+/// Alternate signal stack (sigaltstack).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AltStack {
+    pub sp: u32,
+    pub flags: u32,
+    pub size: u32,
+}
+
 /// The bit of `sig` in a signal set.
 pub fn bit(sig: u32) -> u64 {
     1 << (sig - 1)

@@ -5,8 +5,9 @@ use super::{Args, SysErr, SysResult, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::tasks::process::{Wait, RLIM_INFINITY};
+use crate::tasks::tls::{READ_EXEC_ONLY, SEG_NOT_PRESENT};
 use crate::vfs::file::NR_OPEN;
-use wax_cpu::state::{seg, selector, TlsDescriptor};
+use wax_cpu::state::selector;
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -36,10 +37,6 @@ pub fn sys_uname(k: &mut Kernel, a: &Args) -> SysResult {
     Ok(0)
 }
 
-/// `struct user_desc` flag bits (in the fourth word).
-const READ_EXEC_ONLY: u32 = 1 << 3;
-const SEG_NOT_PRESENT: u32 = 1 << 5;
-
 pub fn sys_set_thread_area(k: &mut Kernel, a: &Args) -> SysResult {
     let at = GuestAddr(a[0]);
     let mut m = k.mem();
@@ -47,45 +44,9 @@ pub fn sys_set_thread_area(k: &mut Kernel, a: &Args) -> SysResult {
     for (i, w) in desc.iter_mut().enumerate() {
         *w = m.read_u32(at.add(4 * i as u32))?;
     }
-    let entry = apply_user_desc(k.machine.cpu(), desc)?;
+    let entry = crate::tasks::tls::apply_user_desc(k.machine.cpu(), desc)?;
     k.mem().write_u32(at, entry)?;
     Ok(0)
-}
-
-/// Installs a `struct user_desc` (entry, base, limit, flags) as a TLS
-/// descriptor of `cpu` (set_thread_area, clone's CLONE_SETTLS); returns
-/// the entry number used.
-pub(crate) fn apply_user_desc(cpu: &mut wax_cpu::CpuState, desc: [u32; 4]) -> KResult<u32> {
-    let [entry, base, limit, flags] = desc;
-    let min = selector::GDT_ENTRY_TLS_MIN;
-    let entry = if entry == u32::MAX {
-        let free = cpu
-            .tls
-            .iter()
-            .position(|d| d.present == 0)
-            .ok_or(Errno::ESRCH)?;
-        free as u32 + min
-    } else {
-        entry
-    };
-    if !(min..min + selector::GDT_ENTRY_TLS_ENTRIES).contains(&entry) {
-        return Err(Errno::EINVAL);
-    }
-    // Linux's LDT_empty: a descriptor that clears the entry.
-    let empty = base == 0 && limit == 0 && flags & 0x7f == READ_EXEC_ONLY | SEG_NOT_PRESENT;
-    cpu.tls[(entry - min) as usize] = TlsDescriptor {
-        base,
-        limit,
-        flags,
-        present: u32::from(!empty),
-    };
-    // A segment register holding this selector sees the new base at once.
-    for s in [seg::FS, seg::GS] {
-        if u32::from(cpu.seg_sel[s]) >> 3 == entry {
-            cpu.seg_base[s] = if empty { 0 } else { base };
-        }
-    }
-    Ok(entry)
 }
 
 pub fn sys_get_thread_area(k: &mut Kernel, a: &Args) -> SysResult {

@@ -7,6 +7,7 @@
 use super::{Args, SysResult};
 use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
+use crate::tasks::sched::Policy;
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -22,25 +23,6 @@ const RR_SLICE_NS: i128 = 100_000_000;
 /// What sched_rr_get_interval reports for the fair class: 0, as current
 /// (EEVDF) kernels do; Wax's own slices count instructions, not time.
 const FAIR_SLICE_NS: i128 = 0;
-
-/// A thread's policy, static priority and reset-on-fork flag.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Policy {
-    pub policy: u32,
-    pub priority: u32,
-    pub reset_on_fork: bool,
-}
-
-impl Policy {
-    /// What a child created by fork/clone starts with.
-    pub fn inherited(self) -> Policy {
-        if self.reset_on_fork {
-            Policy::default()
-        } else {
-            self
-        }
-    }
-}
 
 /// (min, max) static priority of a policy.
 fn priority_range(policy: u32) -> Option<(u32, u32)> {

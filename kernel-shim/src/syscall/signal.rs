@@ -5,10 +5,11 @@
 use super::{Args, SysErr, SysResult};
 use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
+use crate::signals::AltStack;
 use crate::signals::{
     bit, next_signal, SigAction, Siginfo, NSIG, SIGKILL, SIGSTOP, SI_TKILL, SI_USER, UNBLOCKABLE,
 };
-use crate::tasks::process::{AltStack, ProcState, Wait};
+use crate::tasks::process::{ProcState, Wait};
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 

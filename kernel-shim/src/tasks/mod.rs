@@ -17,3 +17,4 @@ pub mod process;
 pub mod sched;
 pub mod task;
 pub mod timer;
+pub mod tls;

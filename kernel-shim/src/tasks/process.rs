@@ -14,7 +14,7 @@
 //! the wait status.
 
 use crate::memory::mm::Mm;
-use crate::signals::{SigAction, SigQueue, NSIG};
+use crate::signals::{AltStack, SigAction, SigQueue, NSIG};
 use crate::tasks::cputime::CpuTime;
 use crate::vfs::file::FdTable;
 use crate::vfs::Location;
@@ -111,14 +111,6 @@ pub enum ThreadState {
     Exited,
 }
 
-/// Alternate signal stack (sigaltstack).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct AltStack {
-    pub sp: u32,
-    pub flags: u32,
-    pub size: u32,
-}
-
 pub struct Thread {
     pub tid: u32,
     /// Index of the owning process in the kernel's table.
@@ -152,7 +144,7 @@ pub struct Thread {
     /// CPU time of this thread (CLOCK_THREAD_CPUTIME_ID, RUSAGE_THREAD).
     pub times: CpuTime,
     /// Scheduling policy and static priority (`syscall/sched.rs`).
-    pub sched: crate::syscall::sched::Policy,
+    pub sched: crate::tasks::sched::Policy,
 }
 
 impl Thread {

@@ -26,6 +26,25 @@ use wax_devices::Timespec;
 /// Instructions a thread runs before the next runnable thread's turn.
 pub const SLICE: u64 = 200_000;
 
+/// A thread's policy, static priority and reset-on-fork flag.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Policy {
+    pub policy: u32,
+    pub priority: u32,
+    pub reset_on_fork: bool,
+}
+
+impl Policy {
+    /// What a child created by fork/clone starts with.
+    pub fn inherited(self) -> Policy {
+        if self.reset_on_fork {
+            Policy::default()
+        } else {
+            self
+        }
+    }
+}
+
 impl Kernel {
     /// Makes a runnable thread current (with its signals delivered);
     /// returns the status for `run` if none can run.

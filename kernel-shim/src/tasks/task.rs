@@ -80,7 +80,7 @@ impl Kernel {
         }
         if f & CLONE_SETTLS != 0 {
             let desc = self.read_user_desc(a.tls)?;
-            crate::syscall::misc::apply_user_desc(&mut cpu, desc)?;
+            crate::tasks::tls::apply_user_desc(&mut cpu, desc)?;
         }
         let tid = self.alloc_pid();
         let parent_t = self.current;
