@@ -12,6 +12,7 @@
 
 pub mod auxv;
 pub mod clone;
+pub mod epoll;
 pub mod errno;
 pub mod ioctl;
 pub mod mman;
@@ -20,5 +21,6 @@ pub mod oflag;
 pub mod poll;
 pub mod rename;
 pub mod signal;
+pub mod termios;
 pub mod wait;
 pub mod wstatus;

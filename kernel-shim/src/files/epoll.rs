@@ -14,6 +14,7 @@
 //! item after one report until EPOLL_CTL_MOD; EPOLLEXCLUSIVE is accepted
 //! (there is no thundering herd to avoid in one scheduler).
 
+use crate::abi::epoll::{EPOLLERR, EPOLLET, EPOLLEXCLUSIVE, EPOLLHUP, EPOLLONESHOT, EPOLLWAKEUP};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::poll;
 use crate::vfs::file::OpenFile;
@@ -22,13 +23,6 @@ use crate::vfs::{Attr, FileHandle};
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-pub const EPOLLIN: u32 = 0x001;
-pub const EPOLLERR: u32 = 0x008;
-pub const EPOLLHUP: u32 = 0x010;
-pub const EPOLLEXCLUSIVE: u32 = 1 << 28;
-pub const EPOLLWAKEUP: u32 = 1 << 29;
-pub const EPOLLONESHOT: u32 = 1 << 30;
-pub const EPOLLET: u32 = 1 << 31;
 /// Flags that are not events.
 const FLAGS: u32 = EPOLLEXCLUSIVE | EPOLLWAKEUP | EPOLLONESHOT | EPOLLET;
 
@@ -235,6 +229,7 @@ impl FileHandle for EpollFile {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::epoll::EPOLLIN;
     use crate::files::eventfd::EventFd;
 
     fn file(count: u64) -> Rc<RefCell<OpenFile>> {

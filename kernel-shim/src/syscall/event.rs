@@ -8,9 +8,10 @@
 
 use super::fs::{at_start, install};
 use super::{read_path, Args, SysErr, SysResult};
+use crate::abi::epoll::EPOLLEXCLUSIVE;
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::oflag;
-use crate::files::epoll::{EpollFile, EpollRef, EPOLLEXCLUSIVE};
+use crate::files::epoll::{EpollFile, EpollRef};
 use crate::files::eventfd::{EventFd, EFD_SEMAPHORE};
 use crate::files::inotify::Inotify;
 use crate::files::timerfd::{self, TimerFd, TimerState};
@@ -291,8 +292,7 @@ pub fn sys_epoll_ctl(k: &mut Kernel, a: &Args) -> SysResult {
         DEL => s.delete(fd, &file)?,
         _ => return Err(Errno::EINVAL.into()),
     }
-    if op == ADD && events & EPOLLEXCLUSIVE != 0 && events & crate::files::epoll::EPOLLONESHOT != 0
-    {
+    if op == ADD && events & EPOLLEXCLUSIVE != 0 && events & crate::abi::epoll::EPOLLONESHOT != 0 {
         s.delete(fd, &file)?;
         return Err(Errno::EINVAL.into());
     }

@@ -10,9 +10,9 @@
 //! the signal reads EIO (writes and settings go ahead), and so does an
 //! orphaned group, which nobody could continue.
 
-use super::termios::lflag::TOSTOP;
 use super::TtyRef;
 use crate::abi::errno::Errno;
+use crate::abi::termios::lflag::TOSTOP;
 use crate::kernel::Kernel;
 use crate::signals::{bit, SIG_IGN};
 use crate::syscall::SysErr;
