@@ -513,8 +513,8 @@ fn report(prog: &str, status: ExitStatus) {
     if signal == 2 || signal == 13 {
         return;
     }
-    let name = wax_kernel::signals::name(signal);
-    let text = wax_kernel::signals::description(signal);
+    let name = wax_kernel::signal_name(signal);
+    let text = wax_kernel::signal_description(signal);
     match fault {
         Some((addr, eip)) => {
             eprintln!(

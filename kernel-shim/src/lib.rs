@@ -16,19 +16,24 @@
 
 mod abi;
 pub mod ext2;
-pub mod files;
-pub mod kernel;
-pub mod memory;
+mod files;
+mod kernel;
+mod memory;
 #[cfg(test)]
 mod selftest;
-pub mod signals;
-pub mod syscall;
-pub mod tasks;
-pub mod tty;
+mod signals;
+mod syscall;
+mod tasks;
+mod tty;
 pub mod vfs;
 
+// What the CLI (`src/`), `web/` and `bench/` use; everything else is the
+// kernel's own.
 pub use abi::errno;
-pub use abi::errno::Errno;
+pub use abi::errno::{Errno, KResult};
+pub use files::inet::NetMode;
 pub use kernel::{Config, ExecError, ExitStatus, Host, Kernel, Program, RunStatus};
 pub use memory::elf::ElfError;
+pub use signals::{description as signal_description, name as signal_name};
 pub use tasks::oom::OomKill;
+pub use tasks::process::{default_rlimits, Rlimits};

@@ -481,10 +481,10 @@ pub enum NetArg {
 pub fn network(
     arg: NetArg,
 ) -> (
-    wax_kernel::files::inet::NetMode,
+    wax_kernel::NetMode,
     Option<std::rc::Rc<std::cell::RefCell<HostNet>>>,
 ) {
-    use wax_kernel::files::inet::NetMode;
+    use wax_kernel::NetMode;
     match arg {
         NetArg::None => (NetMode::None, None),
         NetArg::Loopback => (NetMode::Loopback, None),

@@ -106,11 +106,6 @@ impl Pipe {
         any.downcast_mut::<PipeBoth>().map(|b| Rc::clone(&b.0 .0))
     }
 
-    /// The pipefs inode number.
-    pub fn id(&self) -> u64 {
-        self.id
-    }
-
     /// What fstat reports for an end of a pipe(2) pipe.
     fn attr(&self) -> Attr {
         Attr {
@@ -143,15 +138,6 @@ impl Pipe {
         p.rd_events += 1;
         drop(p);
         PipeWriter(pipe.clone())
-    }
-
-    /// Bytes waiting to be read (FIONREAD).
-    pub fn len(&self) -> usize {
-        self.buf.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.buf.is_empty()
     }
 
     pub fn readers(&self) -> u32 {

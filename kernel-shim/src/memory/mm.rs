@@ -258,6 +258,7 @@ impl Mm {
 
     /// Bytes of all mappings (VmSize, without the images and stack the
     /// loader mapped).
+    #[cfg(test)]
     pub fn mapped_bytes(&self) -> u64 {
         self.vmas.iter().map(|v| u64::from(v.end - v.start)).sum()
     }

@@ -15,7 +15,6 @@ pub mod deliver;
 pub mod frame;
 pub mod signalfd;
 
-use wax_cpu::mem::Access;
 use wax_cpu::Exception;
 
 /// The numbers and codes are part of the ABI; the signal code names them
@@ -331,15 +330,6 @@ pub fn single_step(eip: u32) -> SigInfo {
         signo: SIGTRAP,
         code: TRAP_TRACE,
         addr: Some(eip),
-    }
-}
-
-/// Describes the access of a page fault (for diagnostics).
-pub fn access_name(a: Access) -> &'static str {
-    match a {
-        Access::Read => "read",
-        Access::Write => "write",
-        Access::Exec => "execute",
     }
 }
 

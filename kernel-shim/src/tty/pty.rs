@@ -50,6 +50,7 @@ pub fn open_slave(tty: &TtyRef) -> KResult<TtyFile> {
 }
 
 impl PtyMaster {
+    #[cfg(test)]
     pub fn tty(&self) -> &TtyRef {
         &self.tty
     }
