@@ -7,6 +7,7 @@ use crate::kernel::Kernel;
 use crate::tasks::process::{Wait, RLIM_INFINITY};
 use crate::tasks::tls::{READ_EXEC_ONLY, SEG_NOT_PRESENT};
 use crate::vfs::file::NR_OPEN;
+use crate::vfs::proc::uname;
 use wax_cpu::state::selector;
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
@@ -27,12 +28,17 @@ fn put_field(b: &mut [u8; 390], i: usize, s: &[u8]) {
 
 pub fn sys_uname(k: &mut Kernel, a: &Args) -> SysResult {
     let mut b = [0u8; 390];
-    put_field(&mut b, 0, b"Linux");
-    put_field(&mut b, 1, b"localhost");
-    put_field(&mut b, 2, b"6.1.0-wax");
-    put_field(&mut b, 3, b"#1 SMP PREEMPT_DYNAMIC Debian 6.1.0");
-    put_field(&mut b, 4, b"i686");
-    put_field(&mut b, 5, b"(none)");
+    let fields = [
+        uname::SYSNAME,
+        uname::HOSTNAME,
+        uname::RELEASE,
+        uname::VERSION,
+        uname::MACHINE,
+        uname::DOMAIN,
+    ];
+    for (i, f) in fields.iter().enumerate() {
+        put_field(&mut b, i, f.as_bytes());
+    }
     k.mem().write_bytes(GuestAddr(a[0]), &b)?;
     Ok(0)
 }

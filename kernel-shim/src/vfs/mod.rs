@@ -13,17 +13,17 @@
 //! system), so /dev and /proc exist even when the root has no such
 //! directories.
 
-pub mod dev;
-pub mod file;
-pub mod lock;
+pub(crate) mod dev;
+pub(crate) mod file;
+pub(crate) mod lock;
 pub mod lookup;
 #[cfg(test)]
-pub mod memfs;
-pub mod path;
-pub mod perm;
-pub mod proc;
-pub mod procgen;
-pub mod tmpfs;
+pub(crate) mod memfs;
+pub(crate) mod path;
+pub(crate) mod perm;
+pub(crate) mod proc;
+pub(crate) mod procgen;
+pub(crate) mod tmpfs;
 
 use crate::abi::errno::{Errno, KResult};
 /// The `st_mode` type bits and renameat2 flags, which `FileSystem`
