@@ -1,7 +1,7 @@
 //! The kernel object and its run loop.
 //!
 //! `run(budget)` is the whole interface for executing guests: the
-//! scheduler (`sched.rs`) picks a runnable thread (deterministic round
+//! scheduler (`tasks/sched.rs`) picks a runnable thread (deterministic round
 //! robin), puts its CPU state in the machine's CPU slot and delivers its
 //! pending signals; the interpreter runs it until it stops or its time
 //! slice is spent, and the stop is handled: a system call goes to
@@ -155,7 +155,7 @@ pub struct Kernel {
     pub(crate) net: crate::files::inet::Net,
     /// The pipes of FIFO nodes with open ends.
     pub(crate) fifos: crate::files::fifo::Fifos,
-    /// Clock and pending signals for anonymous files' poll (readiness.rs).
+    /// Clock and pending signals for anonymous files' poll (files/readiness.rs).
     pub(crate) pollctx: crate::files::readiness::PollRef,
     /// The in-kernel terminals (console, ptys).
     pub(crate) ttys: crate::tty::TtysRef,
@@ -166,7 +166,7 @@ pub struct Kernel {
     pub(crate) oom_kills: Vec<crate::tasks::oom::OomKill>,
     /// The resource limits the first process starts with.
     pub(crate) rlimits: crate::tasks::process::Rlimits,
-    /// CPU time of every guest thread since boot (`cputime.rs`).
+    /// CPU time of every guest thread since boot (`tasks/cputime.rs`).
     pub(crate) cpu_total: crate::tasks::cputime::CpuTime,
     /// Guest instructions run since boot, all processes (host statistics).
     executed: u64,
@@ -458,7 +458,7 @@ impl Kernel {
     /// Runs guest code for about `budget` instructions.
     pub fn run(&mut self, budget: u64) -> RunStatus {
         let mut left = budget;
-        // When the last stretch of guest work ended (`cputime.rs`).
+        // When the last stretch of guest work ended (`tasks/cputime.rs`).
         let mut mark = None;
         loop {
             if let Some(s) = self.exit {

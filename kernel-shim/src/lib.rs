@@ -1,10 +1,27 @@
 //! Wax's Linux kernel for i386 programs: processes and threads, the ELF
 //! loader, the system call layer, the VFS, signals and time.
 //!
+//! The map, by folder (each uses only what is listed after it, plus the
+//! `Kernel` object for the `impl Kernel` blocks that have not moved to
+//! subsystem state yet):
+//! - `abi/`: the Linux i386 ABI, numbers and layouts; uses nothing.
+//! - `vfs/`: the `FileSystem` and `FileHandle` traits, open files and
+//!   descriptor tables, mounts, the path walk, tmpfs, devfs, procfs.
+//! - `ext2/`: the ext2 driver; vfs.
+//! - `files/`: files that are not in a file system (pipes, FIFOs, eventfd,
+//!   timerfd, epoll, inotify, AF_UNIX and internet sockets); vfs.
+//! - `memory/`: mappings, the page cache, ELF and the loader; vfs.
+//! - `signals/`: signal state, sending and delivery, frames, signalfd.
+//! - `tasks/`: processes, threads, the scheduler, exec, futexes, timers,
+//!   CPU time, credentials, the OOM kill; memory, signals.
+//! - `tty/`: terminals; signals, tasks.
+//! - `kernel.rs`: the `Kernel` object and its run loop.
+//! - `syscall/`: one row per system call and the handlers; everything.
+//!
 //! The path of a system call: the interpreter stops at `int 0x80` with
 //! `Exit::Syscall`; [`Kernel::run`] (kernel.rs) hands it to
 //! `syscall::dispatch`, which finds the call's row in `syscall/table.rs`
-//! and runs its handler (`syscall/fs.rs`, `fsmeta.rs`, `mem.rs`, ...).
+//! and runs its handler (`syscall/fs.rs`, `syscall/mem.rs`, ...).
 //! Handlers reach guest memory through `wax_cpu::GuestMem` (a bad pointer
 //! is EFAULT, never a panic), files through the [`vfs`] (paths are walked
 //! by the kernel itself, confined to the guest root), and the host only

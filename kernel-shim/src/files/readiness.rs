@@ -1,6 +1,6 @@
 //! What anonymous files need from the kernel to answer `poll`.
 //!
-//! Readiness is pulled (`FileHandle::poll`, see sched.rs), and a handle
+//! Readiness is pulled (`FileHandle::poll`, see tasks/sched.rs), and a handle
 //! has no kernel at hand. Most files do not need one, but a timerfd needs
 //! the time and a signalfd the pending signals *of the thread asking*. The
 //! kernel keeps both in one shared [`PollContext`] and refreshes it just

@@ -1,4 +1,4 @@
-//! Sending and delivering signals (see `signal.rs` for the life of a
+//! Sending and delivering signals (see `mod.rs` for the life of a
 //! signal).
 //!
 //! Sending decides what must happen at once, as Linux's

@@ -2,12 +2,12 @@
 //! pending queues with their siginfo, and the conversion of CPU exceptions
 //! into signals.
 //!
-//! The life of a signal (the code is in `sigdeliver.rs`): sending puts it
+//! The life of a signal (the code is in `deliver.rs`): sending puts it
 //! in a pending queue (the thread's for tkill and faults, the process's
 //! for kill) unless it is ignored; default actions that end, stop or
 //! continue the process act at once (as Linux's `complete_signal` does);
 //! a caught signal waits until a thread that does not block it returns to
-//! user mode, which then gets a handler frame (`sigframe.rs`). Standard
+//! user mode, which then gets a handler frame (`frame.rs`). Standard
 //! signals are pending at most once; real-time signals queue, each with
 //! its own siginfo.
 

@@ -2,7 +2,7 @@
 //!
 //! The handle knows only its mask. Whether it is readable depends on the
 //! signals pending for the thread that asks, which the kernel puts in the
-//! poll context before polling (readiness.rs); reading takes signals from
+//! poll context before polling (files/readiness.rs); reading takes signals from
 //! the thread's and the process's queues, which only the kernel can do, so
 //! read(2) on a signalfd is handled in syscall/event.rs.
 

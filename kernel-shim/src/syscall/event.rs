@@ -1,7 +1,8 @@
 //! Event descriptors: eventfd, signalfd, timerfd, epoll and inotify.
 //!
 //! Each is an anonymous file whose handle lives in its own module
-//! (eventfd.rs, signalfd.rs, timerfd.rs, epoll.rs, inotify.rs); this file
+//! (`files/eventfd.rs`, `signals/signalfd.rs`, `files/timerfd.rs`,
+//! `files/epoll.rs`, `files/inotify.rs`); this file
 //! creates them and implements the calls that act on them. epoll_wait
 //! parks like poll: with the epoll descriptor itself as its interest set
 //! (an epoll file polls readable when an item is ready).

@@ -147,7 +147,7 @@ fn open_location(k: &mut Kernel, loc: Location, flags: u32, created: bool) -> Sy
 /// How long a blocked FIFO open waits before it looks again.
 const FIFO_RETRY_NS: i128 = 5_000_000;
 
-/// The in-kernel pipe end for an open of a FIFO node (fifo.rs); a
+/// The in-kernel pipe end for an open of a FIFO node (files/fifo.rs); a
 /// blocking open whose other side is missing parks and retries.
 fn open_fifo(
     k: &mut Kernel,

@@ -1,9 +1,9 @@
 //! Memory system calls: brk, mmap, munmap, mprotect, mremap, madvise,
-//! msync, mincore, mlock and friends, with the mapping list (`mm.rs`)
+//! msync, mincore, mlock and friends, with the mapping list (`memory/mm.rs`)
 //! kept in step with the page table.
 //!
 //! File mappings are filled by copying the file's bytes into the new
-//! pages, except pages already in the page cache (`pagecache.rs`: the
+//! pages, except pages already in the page cache (`memory/pagecache.rs`: the
 //! frames of existing MAP_SHARED mappings of the node), which map the
 //! cached frame: shared, so separate MAP_SHARED mappings in any process
 //! see each other's stores, or copy-on-write for MAP_PRIVATE, so untouched

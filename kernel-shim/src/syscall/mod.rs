@@ -50,7 +50,7 @@ pub enum SysErr {
     /// The process ended; nothing is returned.
     Exited,
     /// Guest memory ran out while the call wrote to the caller's memory:
-    /// the caller is killed (`oom.rs`).
+    /// the caller is killed (`tasks/oom.rs`).
     OutOfMemory,
 }
 

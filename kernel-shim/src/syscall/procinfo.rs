@@ -191,7 +191,7 @@ impl Kernel {
 
     /// Mappings: runs of pages with the same protection and origin.
     /// The page table says which pages exist (the loader's images and
-    /// stack are only there); the mapping list (mm.rs) names mmap'ed
+    /// stack are only there); the mapping list (memory/mm.rs) names mmap'ed
     /// files, their offsets and shared mappings, and covers the pages
     /// past a file's end that are not in the page table.
     fn fill_maps(&mut self, p: usize, e: &mut ProcEntry) {

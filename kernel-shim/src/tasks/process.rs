@@ -124,7 +124,7 @@ pub struct Thread {
     pub altstack: AltStack,
     pub clear_child_tid: u32,
     pub robust_list: (u32, u32),
-    /// The thread name (PR_SET_NAME; /proc/self/comm later).
+    /// The thread name (PR_SET_NAME, /proc/PID/comm).
     pub comm: [u8; 16],
     /// The mask sigsuspend/ppoll/pselect replaced; the next handler frame
     /// saves it as the mask to restore, or the call's return restores it.

@@ -4,15 +4,14 @@
 //! ([`SLICE`] instructions, checked by the interpreter at block
 //! boundaries), so a spinning thread cannot starve the others; the next
 //! thread is the first runnable one after it in slot order. Before a
-//! thread runs, its pending signals are delivered (`sigdeliver.rs`).
+//! thread runs, its pending signals are delivered (`signals/deliver.rs`).
 //!
 //! Parked threads are woken here, when the scheduler looks for work: each
 //! [`Wait`] says what ends it (data on a descriptor, a deadline, a child's
 //! state change, a signal; a futex wake and a vfork child's exec wake their
 //! threads directly). Readiness of files is pulled, not pushed: a parked
 //! reader or poller asks its descriptors' `FileHandle::poll` again, so any
-//! file type (pipes today; sockets, eventfd, epoll later) wakes waiters by
-//! just reporting readiness from `poll`. When nothing can run, `run`
+//! file type wakes waiters by just reporting readiness from `poll`. When nothing can run, `run`
 //! returns `Idle` with the earliest deadline.
 
 use crate::abi::errno::Errno;

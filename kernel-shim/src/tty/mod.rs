@@ -4,7 +4,7 @@
 //! editing, ^C → SIGINT), a window size, the session it controls and that
 //! session's foreground process group, and a driver on the far side:
 //! - the console, fed by the host through [`wax_devices::Console`] (the
-//!   CLI's raw-mode terminal, later xterm.js): the kernel pulls typed
+//!   CLI's raw-mode terminal, or xterm.js in web/): the kernel pulls typed
 //!   bytes and the window size in [`Kernel::pump_ttys`] on every turn of
 //!   the run loop, and program output goes to the host as it is written;
 //! - a pseudo-terminal (`pty.rs`): the master end reads what the slave

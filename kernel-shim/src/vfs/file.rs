@@ -14,7 +14,8 @@ use std::rc::Rc;
 
 /// An open file description (shared by dup'ed descriptors).
 pub struct OpenFile {
-    /// The node, when the file came from the VFS (not for pipes later).
+    /// The node, when the file came from a file system (FIFOs included);
+    /// `None` for anonymous files: pipe(2), sockets, eventfd and the like.
     pub node: Option<(MountId, Ino)>,
     /// Where the node is (for fchdir, openat and /proc fd links).
     pub location: Option<Location>,

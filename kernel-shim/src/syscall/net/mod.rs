@@ -3,7 +3,7 @@
 //!
 //! AF_UNIX sockets are `crate::files::socket`; AF_INET and AF_INET6 are
 //! `crate::files::inet`, and every call on such a descriptor goes to
-//! `net/inet.rs`. AF_NETLINK and the rest fail with EAFNOSUPPORT.
+//! `inet.rs`. AF_NETLINK and the rest fail with EAFNOSUPPORT.
 //!
 //! Not done: SO_RCVTIMEO/SO_SNDTIMEO are accepted but do not time out;
 //! recvmmsg ignores its timeout; a blocking connect to a listener whose
@@ -177,7 +177,7 @@ pub(crate) fn write_from(k: &mut Kernel, at: u32, len_at: u32, r: &Received) -> 
 }
 
 /// Socket ioctls: FIONREAD (SIOCINQ) and the interface requests
-/// (`inet/ifaces.rs`) on sockets; `None` for the rest.
+/// (`files/inet/ifaces.rs`) on sockets; `None` for the rest.
 pub(crate) fn ioctl(k: &mut Kernel, fd: u32, req: u32, arg: u32) -> Option<SysResult> {
     use crate::abi::ioctl::FIONREAD;
     if crate::files::inet::ifaces::is_interface_ioctl(req) {
