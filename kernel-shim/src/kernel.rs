@@ -128,8 +128,8 @@ pub struct Kernel {
     pub(crate) entropy: Rc<RefCell<dyn Entropy>>,
     pub(crate) procs: Vec<Process>,
     pub(crate) threads: Vec<Thread>,
-    /// The thread whose state is in the machine's CPU slot.
-    pub(crate) current: usize,
+    /// The thread whose state is in the machine's CPU slot (`current()`).
+    current: usize,
     pub(crate) strace: bool,
     /// System call numbers already reported as unimplemented.
     pub(crate) reported: HashSet<u32>,
@@ -439,9 +439,36 @@ impl Kernel {
         }
     }
 
+    /// Slot of the running thread: the one whose state is in the machine's
+    /// CPU slot. Only `switch_to` changes it, so the two never disagree.
+    pub(crate) fn current(&self) -> usize {
+        self.current
+    }
+
+    /// The CPU state of thread `t`, wherever it is.
+    pub(crate) fn cpu_of(&mut self, t: usize) -> &mut wax_cpu::CpuState {
+        if t == self.current {
+            self.machine.cpu()
+        } else {
+            &mut self.threads[t].cpu
+        }
+    }
+
+    /// Puts thread `t` in the machine's CPU slot.
+    pub(crate) fn switch_to(&mut self, t: usize) {
+        if t != self.current {
+            let cpu = self.machine.cpu().clone();
+            self.threads[self.current].cpu = cpu;
+            *self.machine.cpu() = self.threads[t].cpu.clone();
+            self.current = t;
+        }
+        let p = self.threads[t].process;
+        self.show_process(p);
+    }
+
     /// The process of the running thread.
     pub(crate) fn proc(&mut self) -> &mut Process {
-        let p = self.threads[self.current].process;
+        let p = self.thread().process;
         &mut self.procs[p]
     }
 
@@ -451,7 +478,7 @@ impl Kernel {
 
     /// Guest memory of the running process.
     pub(crate) fn mem(&mut self) -> GuestMem<'_> {
-        let p = self.threads[self.current].process;
+        let p = self.thread().process;
         self.machine.mem(&mut self.procs[p].space)
     }
 
@@ -562,7 +589,7 @@ impl Kernel {
     fn fault(&mut self, e: wax_cpu::Exception) {
         if let wax_cpu::Exception::PageFault(f) = e {
             if f.out_of_memory {
-                let p = self.threads[self.current].process;
+                let p = self.thread().process;
                 self.out_of_memory(p);
                 return;
             }
@@ -589,7 +616,7 @@ impl Kernel {
         if !f.protection {
             return false;
         }
-        let p = self.threads[self.current].process;
+        let p = self.thread().process;
         let space = &self.procs[p].space;
         let readable = self
             .machine

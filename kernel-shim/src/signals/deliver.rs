@@ -59,13 +59,13 @@ impl Kernel {
     pub(crate) fn force_signal(&mut self, info: Siginfo) {
         let sig = info.signo;
         let idx = sig as usize - 1;
-        let p = self.threads[self.current].process;
-        let blocked = self.threads[self.current].sigmask & bit(sig) != 0;
+        let p = self.thread().process;
+        let blocked = self.thread().sigmask & bit(sig) != 0;
         if blocked || self.procs[p].actions[idx].handler == SIG_IGN {
             self.procs[p].actions[idx].handler = SIG_DFL;
-            self.threads[self.current].sigmask &= !bit(sig);
+            self.thread().sigmask &= !bit(sig);
         }
-        self.threads[self.current].pending.push(info);
+        self.thread().pending.push(info);
     }
 
     /// The effects of sending `sig` to process slot `p` that happen at
@@ -130,7 +130,7 @@ impl Kernel {
     /// block (default actions, or handler frames).
     pub(crate) fn deliver_signals(&mut self) {
         loop {
-            let t = self.current;
+            let t = self.current();
             if !self.can_run(t) {
                 return;
             }
@@ -158,7 +158,7 @@ impl Kernel {
                     self.kill_process(p, signals::SIGSEGV, None);
                     return;
                 }
-                let t = self.current;
+                let t = self.current();
                 let mut mask = action.mask;
                 if action.flags & SA_NODEFER == 0 {
                     mask |= bit(sig);

@@ -154,7 +154,7 @@ impl Kernel {
     /// Pushes a handler frame for `sig` on the current thread; false if
     /// the stack cannot hold it.
     pub(crate) fn push_frame(&mut self, sig: u32, act: &SigAction, info: &Siginfo) -> bool {
-        let t = self.current;
+        let t = self.current();
         let oldmask = self.threads[t]
             .saved_mask
             .take()

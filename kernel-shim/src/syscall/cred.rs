@@ -233,7 +233,7 @@ const RLIMIT_NICE: usize = 13;
 
 /// The process slots `which`/`who` select (`who` 0: the caller's own).
 fn targets(k: &mut Kernel, which: u32, who: u32) -> Result<Vec<usize>, Errno> {
-    let me = k.threads[k.current].process;
+    let me = k.thread().process;
     let (pgid, euid) = (k.procs[me].pgid, k.procs[me].cred.euid);
     let alive = |p: &crate::tasks::process::Process| p.alive();
     let found: Vec<usize> = match which {
@@ -274,7 +274,7 @@ pub fn sys_getpriority(k: &mut Kernel, a: &Args) -> SysResult {
 pub fn sys_setpriority(k: &mut Kernel, a: &Args) -> SysResult {
     let nice = (a[2] as i32).clamp(-20, 19);
     let found = targets(k, a[0], a[1])?;
-    let me = k.threads[k.current].process;
+    let me = k.thread().process;
     let caller = k.procs[me].cred.clone();
     let rlim = k.procs[me].rlimits[RLIMIT_NICE].0;
     for p in found {

@@ -106,7 +106,7 @@ pub fn sys_signalfd4(k: &mut Kernel, a: &Args) -> SysResult {
 /// read(2): a signalfd takes pending signals here (only the kernel can);
 /// every other file goes to the ordinary read.
 pub fn sys_read(k: &mut Kernel, a: &Args) -> SysResult {
-    let t = k.current;
+    let t = k.current();
     k.refresh_poll(t);
     match with_handle::<SignalFd, _>(k, a[0], |s| s.mask) {
         Ok(mask) => read_signalfd(k, a, mask),
@@ -124,7 +124,7 @@ fn read_signalfd(k: &mut Kernel, a: &Args, mask: u64) -> SysResult {
         .probe_write(GuestAddr(buf), (want * SIGINFO_SIZE) as u32)?;
     let mut out = Vec::new();
     while out.len() < want * SIGINFO_SIZE {
-        let t = k.current;
+        let t = k.current();
         let p = k.threads[t].process;
         let pending = k.threads[t].pending.set | k.procs[p].pending.set;
         let Some(sig) = next_signal(pending & mask) else {
@@ -313,7 +313,7 @@ fn epoll_wait(
     }
     let set = epoll_of(k, epfd)?;
     k.mem().probe_write(GuestAddr(at), max.min(1024) * 12)?;
-    let t = k.current;
+    let t = k.current();
     k.refresh_poll(t);
     let events = set.borrow_mut().collect(max as usize);
     if !events.is_empty() {

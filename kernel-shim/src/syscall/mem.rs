@@ -45,8 +45,8 @@ fn aligned(a: u32) -> bool {
     a.is_multiple_of(PAGE_SIZE)
 }
 
-fn proc_slot(k: &Kernel) -> usize {
-    k.threads[k.current].process
+fn proc_slot(k: &mut Kernel) -> usize {
+    k.thread().process
 }
 
 /// Whether a request of `bytes` can ever be backed by machine memory.
@@ -545,7 +545,8 @@ fn move_target(
     to: Option<u32>,
 ) -> KResult<u32> {
     let Some(t) = to else {
-        let proc = &k.procs[proc_slot(k)];
+        let p = proc_slot(k);
+        let proc = &k.procs[p];
         return mm::find_free_in(&mut k.machine, &proc.space, &proc.mm, new_size, 0)
             .ok_or(Errno::ENOMEM);
     };

@@ -259,7 +259,7 @@ mod fop {
 
 fn futex(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     let (addr, op, val, timeout, addr2, val3) = (a[0], a[1] & 0x7f, a[2], a[3], a[4], a[5]);
-    let p = k.threads[k.current].process;
+    let p = k.thread().process;
     let private = a[1] & FUTEX_PRIVATE_FLAG != 0;
     // val2 (requeue/wake count) travels in the timeout argument.
     let val2 = timeout;

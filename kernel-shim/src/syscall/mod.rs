@@ -105,7 +105,7 @@ pub fn dispatch(k: &mut Kernel) {
         }
         Err(SysErr::Exited) => return,
         Err(SysErr::OutOfMemory) => {
-            let p = k.threads[k.current].process;
+            let p = k.thread().process;
             k.out_of_memory(p);
             Errno::ENOMEM.as_return()
         }

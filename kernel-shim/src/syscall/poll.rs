@@ -85,7 +85,7 @@ fn do_poll(k: &mut Kernel, fds: u32, nfds: u32, t: Timeout) -> SysResult {
     let mut raw = vec![0u8; nfds as usize * 8];
     k.mem().read_bytes(GuestAddr(fds), &mut raw)?;
     let d = deadline(k, t);
-    let me = k.current;
+    let me = k.current();
     let mut ready = 0;
     let mut set = Vec::new();
     for e in raw.chunks_exact_mut(8) {
@@ -199,7 +199,7 @@ fn do_select(k: &mut Kernel, nfds: u32, at: [u32; 3], t: Timeout, left: TimeLeft
     }
     let sets = read_sets(k, nfds, at)?;
     let d = deadline(k, t);
-    let me = k.current;
+    let me = k.current();
     let mut out: [Vec<u32>; 3] = sets.clone();
     let mut ready = 0;
     let mut interest = Vec::new();

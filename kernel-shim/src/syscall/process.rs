@@ -125,13 +125,13 @@ fn execveat(k: &mut Kernel, dirfd: u32, path: u32, argv: u32, envp: u32, flags: 
 }
 
 pub fn sys_exit(k: &mut Kernel, a: &Args) -> SysResult {
-    let t = k.current;
+    let t = k.current();
     k.exit_thread(t, a[0] & 0xff);
     Err(SysErr::Exited)
 }
 
 pub fn sys_exit_group(k: &mut Kernel, a: &Args) -> SysResult {
-    let p = k.threads[k.current].process;
+    let p = k.thread().process;
     k.exit_group(p, crate::abi::wstatus::exited(a[0]));
     Err(SysErr::Exited)
 }
@@ -248,7 +248,7 @@ pub fn sys_getpgrp(k: &mut Kernel, _a: &Args) -> SysResult {
 /// The process slot `pid` names (0: the caller).
 fn target(k: &mut Kernel, pid: u32) -> KResult<usize> {
     if pid == 0 {
-        return Ok(k.threads[k.current].process);
+        return Ok(k.thread().process);
     }
     k.find_pid(pid).ok_or(Errno::ESRCH)
 }
@@ -269,7 +269,7 @@ pub fn sys_setpgid(k: &mut Kernel, a: &Args) -> SysResult {
     if (a[1] as i32) < 0 {
         return Err(Errno::EINVAL.into());
     }
-    let me = k.threads[k.current].process;
+    let me = k.thread().process;
     let p = target(k, a[0])?;
     let (my_pid, my_sid) = (k.procs[me].pid, k.procs[me].sid);
     if p != me {
@@ -300,7 +300,7 @@ pub fn sys_setpgid(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_setsid(k: &mut Kernel, _a: &Args) -> SysResult {
-    let me = k.threads[k.current].process;
+    let me = k.thread().process;
     let pid = k.procs[me].pid;
     if k.procs.iter().any(|o| o.alive() && o.pgid == pid) {
         return Err(Errno::EPERM.into());

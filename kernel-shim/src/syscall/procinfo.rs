@@ -61,7 +61,7 @@ impl Kernel {
         if !want.any {
             return;
         }
-        let me = self.current;
+        let me = self.current();
         let (self_pid, self_tid) = (
             self.procs[self.threads[me].process].pid,
             self.threads[me].tid,

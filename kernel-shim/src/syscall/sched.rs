@@ -39,7 +39,7 @@ fn target(k: &mut Kernel, pid: u32) -> KResult<usize> {
         return Err(Errno::EINVAL);
     }
     if pid == 0 {
-        return Ok(k.current);
+        return Ok(k.current());
     }
     k.find_tid(pid).ok_or(Errno::ESRCH)
 }
@@ -180,7 +180,7 @@ pub fn sys_sched_setaffinity(k: &mut Kernel, a: &Args) -> SysResult {
         k.mem().read_u8(GuestAddr(a[2]))?
     };
     let t = if a[0] == 0 {
-        k.current
+        k.current()
     } else {
         k.find_tid(a[0]).ok_or(Errno::ESRCH)?
     };

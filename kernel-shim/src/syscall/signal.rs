@@ -36,7 +36,7 @@ fn set_action(k: &mut Kernel, sig: u32, new: Option<SigAction>) -> KResult<SigAc
             || (n.handler == crate::signals::SIG_DFL
                 && crate::signals::default_action(sig) == crate::signals::DefaultAction::Ignore);
         if ignored {
-            let p = k.threads[k.current].process;
+            let p = k.thread().process;
             k.procs[p].pending.discard(bit(sig));
             for t in k.threads_of(p) {
                 k.threads[t].pending.discard(bit(sig));
@@ -166,7 +166,7 @@ pub fn sys_sigprocmask(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 fn pending(k: &mut Kernel) -> u64 {
-    let t = k.current;
+    let t = k.current();
     let p = k.threads[t].process;
     (k.threads[t].pending.set | k.procs[p].pending.set) & k.threads[t].sigmask
 }
@@ -223,7 +223,7 @@ fn sigtimedwait(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
         return Err(Errno::EINVAL.into());
     }
     let want = k.mem().read_u64(GuestAddr(set))? & !UNBLOCKABLE;
-    let t = k.current;
+    let t = k.current();
     let p = k.threads[t].process;
     let avail = (k.threads[t].pending.set | k.procs[p].pending.set) & want;
     if let Some(sig) = next_signal(avail) {
@@ -266,7 +266,7 @@ pub fn sys_rt_sigtimedwait64(k: &mut Kernel, a: &Args) -> SysResult {
 /// Processes `pid` selects for kill: >0 one, 0 the caller's group, -1
 /// everyone but the virtual init and the caller, < -1 a group.
 fn kill_targets(k: &mut Kernel, pid: i32) -> Vec<usize> {
-    let me = k.threads[k.current].process;
+    let me = k.thread().process;
     let my_pgid = k.procs[me].pgid;
     (0..k.procs.len())
         .filter(|&p| {
@@ -305,7 +305,7 @@ pub fn sys_kill(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// A signal may have ended the caller itself.
 fn exited_or(k: &mut Kernel, v: u32) -> SysResult {
-    if !k.threads[k.current].alive() {
+    if !k.thread().alive() {
         return Err(SysErr::Exited);
     }
     Ok(v)

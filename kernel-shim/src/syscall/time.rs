@@ -247,7 +247,7 @@ pub(crate) fn write_pair(
 /// The clock an interval timer counts: monotonic ns for ITIMER_REAL,
 /// the process's CPU time for VIRTUAL (user) and PROF (user + system).
 fn itimer_clock(k: &mut Kernel, which: usize) -> i128 {
-    let p = k.threads[k.current].process;
+    let p = k.thread().process;
     k.itimer_now(p, which)
 }
 
@@ -431,7 +431,7 @@ fn timer_index(k: &mut Kernel, id: u32) -> KResult<usize> {
 }
 
 fn timer_left(k: &mut Kernel, i: usize) -> (i128, i128) {
-    let p = k.threads[k.current].process;
+    let p = k.thread().process;
     let now = k.timer_base(p, k.procs[p].timers[i].clock);
     let t = k.proc().timers[i];
     let left = if t.next == 0 {
@@ -449,7 +449,7 @@ fn timer_settime(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     if a[3] != 0 {
         write_pair(k, a[3], old, false, wide)?;
     }
-    let p = k.threads[k.current].process;
+    let p = k.thread().process;
     let clock = k.procs[p].timers[i].clock;
     let base = k.timer_base(p, clock);
     let next = if value == 0 {

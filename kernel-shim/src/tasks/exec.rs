@@ -99,7 +99,7 @@ impl Kernel {
                 return Err(exec_errno(&e));
             }
         };
-        let t = self.current;
+        let t = self.current();
         let p = self.threads[t].process;
         for other in self.threads_of(p) {
             if other != t {

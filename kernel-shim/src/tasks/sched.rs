@@ -58,7 +58,7 @@ impl Kernel {
             if let Some(s) = self.exit {
                 return Some(RunStatus::Exited(s));
             }
-            if self.can_run(self.current) {
+            if self.can_run(self.current()) {
                 return None;
             }
         }
@@ -67,7 +67,7 @@ impl Kernel {
     /// The thread to run: the current one while its slice lasts, else the
     /// next runnable (or wakeable) one in slot order.
     fn pick(&mut self) -> Result<usize, RunStatus> {
-        let cur = self.current;
+        let cur = self.current();
         if self.can_run(cur) && self.threads[cur].slice > 0 {
             return Ok(cur);
         }
@@ -239,27 +239,6 @@ impl Kernel {
         let _ = m
             .write_u32(at, left.sec as u32)
             .and_then(|_| m.write_u32(at.add(4), left.nsec));
-    }
-
-    /// The CPU state of thread `t`, wherever it is.
-    pub(crate) fn cpu_of(&mut self, t: usize) -> &mut wax_cpu::CpuState {
-        if t == self.current {
-            self.machine.cpu()
-        } else {
-            &mut self.threads[t].cpu
-        }
-    }
-
-    /// Puts thread `t` in the machine's CPU slot.
-    pub(crate) fn switch_to(&mut self, t: usize) {
-        if t != self.current {
-            let cpu = self.machine.cpu().clone();
-            self.threads[self.current].cpu = cpu;
-            *self.machine.cpu() = self.threads[t].cpu.clone();
-            self.current = t;
-        }
-        let p = self.threads[t].process;
-        self.show_process(p);
     }
 
     /// Points /proc/self at process slot `p`.

@@ -83,7 +83,7 @@ impl Kernel {
             crate::tasks::tls::apply_user_desc(&mut cpu, desc)?;
         }
         let tid = self.alloc_pid();
-        let parent_t = self.current;
+        let parent_t = self.current();
         let p = if f & CLONE_THREAD != 0 {
             self.threads[parent_t].process
         } else {
@@ -139,7 +139,7 @@ impl Kernel {
 
     /// A new process for a fork-like clone; returns its slot.
     fn new_process(&mut self, pid: u32, flags: u32) -> KResult<usize> {
-        let pp = self.threads[self.current].process;
+        let pp = self.thread().process;
         let vfork = flags & clone::CLONE_VM != 0;
         let (space, cache, mm) = if vfork {
             let fresh = self.machine.new_space().map_err(|_| Errno::ENOMEM)?;
@@ -218,7 +218,8 @@ impl Kernel {
     }
 
     fn add_thread(&mut self, t: Thread) -> usize {
-        let free = (0..self.threads.len()).find(|&i| i != self.current && !self.threads[i].alive());
+        let free =
+            (0..self.threads.len()).find(|&i| i != self.current() && !self.threads[i].alive());
         match free {
             Some(slot) => {
                 self.threads[slot] = t;
@@ -362,7 +363,7 @@ impl Kernel {
     /// Looks for a child of the current process to report (wait4,
     /// waitid). `Ok(None)`: children exist but none has news.
     pub(crate) fn find_waitable(&mut self, who: WaitFor, options: u32) -> KResult<Option<Reaped>> {
-        let me = self.threads[self.current].process;
+        let me = self.thread().process;
         let pid = self.procs[me].pid;
         let mut any = false;
         for c in 0..self.procs.len() {
@@ -394,7 +395,7 @@ impl Kernel {
             }
             if !keep {
                 q.state = ProcState::Reaped;
-                let me = self.threads[self.current].process;
+                let me = self.thread().process;
                 let times = reaped_times(&self.procs[c]);
                 self.procs[me].child_times.add(times);
             }
