@@ -124,7 +124,8 @@ pub struct Kernel {
     /// What runs guest code: the interpreter, or a JIT (`Kernel::with_executor`).
     executor: Box<dyn Executor>,
     pub(crate) vfs: Vfs,
-    pub(crate) clock: Box<dyn Clock>,
+    /// The host clock, boot time and the TSC (`tasks/time.rs`).
+    pub(crate) time: crate::tasks::time::Time,
     pub(crate) entropy: Rc<RefCell<dyn Entropy>>,
     pub(crate) procs: Vec<Process>,
     pub(crate) threads: Vec<Thread>,
@@ -136,8 +137,6 @@ pub struct Kernel {
     pub(crate) exit: Option<ExitStatus>,
     pub(crate) proc_info: Rc<RefCell<ProcInfo>>,
     pub(crate) console: [StreamHandle; 3],
-    /// Monotonic time at boot (sysinfo uptime).
-    pub(crate) boot: Timespec,
     /// Signals raised by the host (^C) for the current process.
     pub(crate) host_signals: u64,
     pub(crate) uid: u32,
@@ -159,9 +158,6 @@ pub struct Kernel {
     pub(crate) pollctx: crate::files::readiness::PollRef,
     /// The in-kernel terminals (console, ptys).
     pub(crate) ttys: crate::tty::TtysRef,
-    /// The last value RDTSC returned (reads strictly increase, across all
-    /// threads, like one invariant TSC).
-    last_tsc: u64,
     /// Processes killed for lack of memory, not yet taken by the host.
     pub(crate) oom_kills: Vec<crate::tasks::oom::OomKill>,
     /// The resource limits the first process starts with.
@@ -209,7 +205,6 @@ impl Kernel {
         let devfs = DevFs::new(host.entropy.clone(), tty, ttys.clone());
         let _ = vfs.mount(b"/dev", Box::new(devfs));
         let _ = vfs.mount(b"/proc", Box::new(ProcFs::new(proc_info.clone())));
-        let boot = host.clock.monotonic();
         // What the guest is told (sysinfo, /proc/meminfo): the machine as
         // built, which the host may have clamped (wasm32 has less).
         let memory = machine.bytes();
@@ -217,7 +212,7 @@ impl Kernel {
             machine,
             executor,
             vfs,
-            clock: host.clock,
+            time: crate::tasks::time::Time::new(host.clock),
             entropy: host.entropy,
             procs: Vec::new(),
             threads: Vec::new(),
@@ -227,7 +222,6 @@ impl Kernel {
             exit: None,
             proc_info,
             console,
-            boot,
             cpu_total: Default::default(),
             rlimits: default_rlimits(),
             oom_kills: Vec::new(),
@@ -243,7 +237,6 @@ impl Kernel {
             fifos: Default::default(),
             pollctx: Default::default(),
             ttys,
-            last_tsc: 0,
             executed: 0,
         }
     }
@@ -507,7 +500,7 @@ impl Kernel {
             let slice = self.threads[t].slice.min(left);
             let p = self.threads[t].process;
             let proc = &mut self.procs[p];
-            let start = mark.unwrap_or_else(|| self.clock.monotonic());
+            let start = mark.unwrap_or_else(|| self.time.monotonic());
             // EFLAGS.TF: one instruction at a time in the interpreter, so
             // neither its block loop nor translated code looks at it.
             let stepping = self.machine.cpu().eflags & wax_cpu::state::flag::TF != 0;
@@ -548,10 +541,7 @@ impl Kernel {
     /// Completes RDTSC: the monotonic clock at `cpuid::TSC_MHZ` ticks per
     /// microsecond, never the same value twice.
     fn rdtsc(&mut self) {
-        let ns = self.clock.monotonic().as_nanos().max(0) as u128;
-        let ticks = ns * u128::from(wax_cpu::cpuid::TSC_MHZ) / 1000;
-        let tsc = (ticks as u64).max(self.last_tsc.wrapping_add(1));
-        self.last_tsc = tsc;
+        let tsc = self.time.rdtsc();
         let c = self.machine.cpu();
         c.gpr[reg::EAX] = tsc as u32;
         c.gpr[reg::EDX] = (tsc >> 32) as u32;
@@ -658,7 +648,7 @@ impl Kernel {
 
     /// The kernel's monotonic clock (for hosts computing wait times).
     pub fn monotonic(&self) -> Timespec {
-        self.clock.monotonic()
+        self.time.monotonic()
     }
 
     /// Bytes of machine memory.

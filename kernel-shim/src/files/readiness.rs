@@ -55,8 +55,8 @@ impl Kernel {
     /// Readies the poll context for polling thread `t`'s descriptors.
     pub(crate) fn refresh_poll(&mut self, t: usize) {
         let c = &self.pollctx;
-        c.mono.set(self.clock.monotonic().as_nanos());
-        c.real.set(self.clock.realtime().as_nanos());
+        c.mono.set(self.time.monotonic().as_nanos());
+        c.real.set(self.time.realtime().as_nanos());
         let th = &self.threads[t];
         c.pending
             .set(th.pending.set | self.procs[th.process].pending.set);
@@ -65,8 +65,8 @@ impl Kernel {
     /// The next timerfd expiry (for the scheduler's idle deadline).
     pub(crate) fn next_timerfd(&mut self) -> Option<Timespec> {
         let c = &self.pollctx;
-        c.mono.set(self.clock.monotonic().as_nanos());
-        c.real.set(self.clock.realtime().as_nanos());
+        c.mono.set(self.time.monotonic().as_nanos());
+        c.real.set(self.time.realtime().as_nanos());
         c.next_deadline()
     }
 }

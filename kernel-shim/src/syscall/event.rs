@@ -177,9 +177,9 @@ fn timer_of(k: &mut Kernel, fd: u32) -> KResult<timerfd::TimerRef> {
 
 fn clock_now(k: &mut Kernel, realtime: bool) -> i128 {
     let t: Timespec = if realtime {
-        k.clock.realtime()
+        k.time.realtime()
     } else {
-        k.clock.monotonic()
+        k.time.monotonic()
     };
     t.as_nanos()
 }
@@ -329,11 +329,9 @@ fn epoll_wait(
     }
     let deadline = match k.thread().restart_deadline.take() {
         Some(d) => Some(d),
-        None => {
-            timeout.map(|d| Timespec::from_nanos(k.clock.monotonic().as_nanos() + d.as_nanos()))
-        }
+        None => timeout.map(|d| Timespec::from_nanos(k.time.monotonic().as_nanos() + d.as_nanos())),
     };
-    if deadline.is_some_and(|d| k.clock.monotonic() >= d) {
+    if deadline.is_some_and(|d| k.time.monotonic() >= d) {
         super::poll::restore_mask(k);
         return Ok(0);
     }

@@ -48,7 +48,7 @@ pub(crate) fn prepare(k: &mut Kernel, start: &Location, path: &[u8]) {
 
 /// Updates the time file systems stamp on changes.
 pub(crate) fn touch_clock(k: &mut Kernel) {
-    let now = k.clock.realtime();
+    let now = k.time.realtime();
     k.vfs.now.set(now);
 }
 
@@ -171,7 +171,7 @@ fn open_fifo(
     match k.fifos.open(key, tid, read, write, nonblock, live)? {
         crate::files::fifo::FifoOpen::Ready(h) => Ok(h),
         crate::files::fifo::FifoOpen::Wait => {
-            let now = k.clock.monotonic().as_nanos();
+            let now = k.time.monotonic().as_nanos();
             k.thread().poll_set.clear();
             Err(SysErr::Block(Wait::Poll {
                 deadline: Some(wax_devices::Timespec::from_nanos(now + FIFO_RETRY_NS)),

@@ -191,7 +191,7 @@ fn set_times(k: &mut Kernel, loc: &Location, times: Option<[Timespec; 2]>) -> Sy
         }
         .into());
     }
-    let now = k.clock.realtime();
+    let now = k.time.realtime();
     let [at, mt] = times.unwrap_or([now, now]);
     let set = SetAttr {
         atime: Some(at),
@@ -372,7 +372,7 @@ fn lock_node(file: &FileRef) -> KResult<NodeKey> {
 
 /// Parks the caller to retry a blocking lock request shortly.
 fn retry_later(k: &mut Kernel) -> SysErr {
-    let now = k.clock.monotonic();
+    let now = k.time.monotonic();
     let deadline = Timespec::from_nanos(now.as_nanos() + i128::from(LOCK_RETRY_NS));
     k.thread().poll_set.clear();
     SysErr::Block(Wait::Poll {

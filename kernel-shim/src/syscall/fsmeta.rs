@@ -549,7 +549,7 @@ fn utime(k: &Kernel, sec: i64, nsec: i64) -> KResult<Option<Timespec>> {
     const UTIME_OMIT: i64 = (1 << 30) - 2;
     match nsec {
         UTIME_OMIT => Ok(None),
-        UTIME_NOW => Ok(Some(k.clock.realtime())),
+        UTIME_NOW => Ok(Some(k.time.realtime())),
         0..=999_999_999 => Ok(Some(Timespec {
             sec,
             nsec: nsec as u32,
@@ -572,7 +572,7 @@ fn utimensat(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     };
     let mut set = SetAttr::default();
     if times == 0 {
-        let now = k.clock.realtime();
+        let now = k.time.realtime();
         set.atime = Some(now);
         set.mtime = Some(now);
     } else {

@@ -168,7 +168,7 @@ pub fn sys_prlimit64(k: &mut Kernel, a: &Args) -> SysResult {
 /// sysinfo: uptime, memory as /proc/meminfo shows it, and the number of
 /// tasks; load averages are zero, as /proc/loadavg shows them.
 pub fn sys_sysinfo(k: &mut Kernel, a: &Args) -> SysResult {
-    let up = (k.clock.monotonic().as_nanos() - k.boot.as_nanos()) / 1_000_000_000;
+    let up = (k.time.monotonic().as_nanos() - k.time.boot().as_nanos()) / 1_000_000_000;
     let total = k.machine_bytes();
     let free = total.saturating_sub(u64::from(k.frames_in_use()) * 4096);
     let (unit, shift) = mem_unit(total);
@@ -313,7 +313,7 @@ fn futex_wait(
     if k.mem().read_u32(GuestAddr(addr))? != val {
         return Err(Errno::EAGAIN.into());
     }
-    let now = k.clock.monotonic().as_nanos();
+    let now = k.time.monotonic().as_nanos();
     let deadline = if timeout == 0 {
         None
     } else {
@@ -321,7 +321,7 @@ fn futex_wait(
         Some(Timespec::from_nanos(match clock {
             None => now + t,
             Some(0) => t,
-            Some(_) => now + (t - k.clock.realtime().as_nanos()),
+            Some(_) => now + (t - k.time.realtime().as_nanos()),
         }))
     };
     if deadline.is_some_and(|d| d.as_nanos() <= now) {

@@ -32,13 +32,13 @@ fn deadline(k: &mut Kernel, t: Timeout) -> Option<Timespec> {
     match t {
         Timeout::Forever => None,
         Timeout::After(d) => Some(Timespec::from_nanos(
-            k.clock.monotonic().as_nanos() + d.as_nanos(),
+            k.time.monotonic().as_nanos() + d.as_nanos(),
         )),
     }
 }
 
 fn expired(k: &Kernel, d: Option<Timespec>) -> bool {
-    d.is_some_and(|d| k.clock.monotonic() >= d)
+    d.is_some_and(|d| k.time.monotonic() >= d)
 }
 
 /// Parks with the interest set, or reports a timeout (0).
@@ -172,7 +172,7 @@ enum TimeLeft {
 /// argument when they return (glibc's pselect hides it from callers).
 fn write_left(k: &mut Kernel, left: TimeLeft, d: Option<Timespec>) -> KResult<()> {
     let Some(d) = d else { return Ok(()) };
-    let rest = (d.as_nanos() - k.clock.monotonic().as_nanos()).max(0);
+    let rest = (d.as_nanos() - k.time.monotonic().as_nanos()).max(0);
     let (sec, nsec) = ((rest / 1_000_000_000) as u64, (rest % 1_000_000_000) as u32);
     let mut m = k.mem();
     match left {

@@ -73,9 +73,9 @@ impl Kernel {
             live.into_iter().map(|p| self.proc_entry(p, want)).collect();
         procs.sort_by_key(|e| e.pid);
         let mounts = self.mount_entries();
-        let now = self.clock.monotonic();
-        let up = now.as_nanos() - self.boot.as_nanos();
-        let real = self.clock.realtime();
+        let now = self.time.monotonic();
+        let up = now.as_nanos() - self.time.boot().as_nanos();
+        let real = self.time.realtime();
         let mut random = [0u8; 16];
         self.entropy.borrow_mut().fill(&mut random);
         let frames = u64::from(self.machine.frames().frames_in_use());

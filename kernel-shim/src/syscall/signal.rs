@@ -243,11 +243,11 @@ fn sigtimedwait(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
         None => {
             let d = super::misc::read_timespec(k, timeout, wide)?;
             Some(Timespec::from_nanos(
-                k.clock.monotonic().as_nanos() + d.as_nanos(),
+                k.time.monotonic().as_nanos() + d.as_nanos(),
             ))
         }
     };
-    if deadline.is_some_and(|d| k.clock.monotonic() >= d) {
+    if deadline.is_some_and(|d| k.time.monotonic() >= d) {
         return Err(Errno::EAGAIN.into());
     }
     k.thread().restart_deadline = deadline;

@@ -19,8 +19,8 @@ fn now(k: &mut Kernel, clock: u32) -> KResult<Timespec> {
         return cpu.map(|ns| Timespec::from_nanos(i128::from(ns)));
     }
     match clock {
-        0 | 5 | 8 | 11 => Ok(k.clock.realtime()),
-        1 | 4 | 6 | 7 | 9 => Ok(k.clock.monotonic()),
+        0 | 5 | 8 | 11 => Ok(k.time.realtime()),
+        1 | 4 | 6 | 7 | 9 => Ok(k.time.monotonic()),
         _ => Err(Errno::EINVAL),
     }
 }
@@ -122,7 +122,7 @@ pub fn sys_settimeofday(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_gettimeofday(k: &mut Kernel, a: &Args) -> SysResult {
-    let t = k.clock.realtime();
+    let t = k.time.realtime();
     let mut m = k.mem();
     if a[0] != 0 {
         m.write_u32(GuestAddr(a[0]), t.sec as u32)?;
@@ -135,7 +135,7 @@ pub fn sys_gettimeofday(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_time(k: &mut Kernel, a: &Args) -> SysResult {
-    let t = k.clock.realtime().sec as u32;
+    let t = k.time.realtime().sec as u32;
     if a[0] != 0 {
         k.mem().write_u32(GuestAddr(a[0]), t)?;
     }
@@ -145,7 +145,7 @@ pub fn sys_time(k: &mut Kernel, a: &Args) -> SysResult {
 /// Parks until the monotonic `deadline`; a handled signal ends the sleep
 /// with EINTR and the time left in `*rem` (0: none).
 fn sleep_until(k: &Kernel, deadline: Timespec, rem: u32) -> SysResult {
-    if k.clock.monotonic() >= deadline {
+    if k.time.monotonic() >= deadline {
         return Ok(0);
     }
     Err(SysErr::Block(Wait::Until {
@@ -156,7 +156,7 @@ fn sleep_until(k: &Kernel, deadline: Timespec, rem: u32) -> SysResult {
 }
 
 fn after(k: &Kernel, t: Timespec) -> Timespec {
-    Timespec::from_nanos(k.clock.monotonic().as_nanos() + t.as_nanos())
+    Timespec::from_nanos(k.time.monotonic().as_nanos() + t.as_nanos())
 }
 
 pub fn sys_nanosleep(k: &mut Kernel, a: &Args) -> SysResult {
@@ -323,7 +323,7 @@ pub fn sys_times(k: &mut Kernel, a: &Args) -> SysResult {
             m.write_u32(GuestAddr(a[0] + 4 * i as u32), *v as u32)?;
         }
     }
-    let up = k.clock.monotonic().as_nanos() - k.boot.as_nanos();
+    let up = k.time.monotonic().as_nanos() - k.time.boot().as_nanos();
     Ok((up / i128::from(TICK_NS)) as u32)
 }
 

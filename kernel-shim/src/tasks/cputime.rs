@@ -112,7 +112,7 @@ impl Kernel {
     /// Charges `from..now` of host time to thread slot `t` (and its
     /// process and the machine); returns `now` for the next stretch.
     pub(crate) fn charge(&mut self, t: usize, mode: Mode, from: Timespec) -> Timespec {
-        let now = self.clock.monotonic();
+        let now = self.time.monotonic();
         let ns = (now.as_nanos() - from.as_nanos()).max(0) as u64;
         let p = self.threads[t].process;
         let mut c = CpuTime::default();

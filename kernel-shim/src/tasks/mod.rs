@@ -16,5 +16,6 @@ pub mod oom;
 pub mod process;
 pub mod sched;
 pub mod task;
+pub mod time;
 pub mod timer;
 pub mod tls;

@@ -71,7 +71,7 @@ impl Kernel {
         if self.can_run(cur) && self.threads[cur].slice > 0 {
             return Ok(cur);
         }
-        let now = self.clock.monotonic();
+        let now = self.time.monotonic();
         let mut earliest = match (self.next_timer(), self.next_timerfd()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -43,7 +43,7 @@ impl Kernel {
     pub(crate) fn itimer_now(&self, p: usize, which: usize) -> i128 {
         let times = self.procs[p].times;
         match which {
-            0 => self.clock.monotonic().as_nanos(),
+            0 => self.time.monotonic().as_nanos(),
             1 => i128::from(times.user),
             _ => i128::from(times.total()),
         }
@@ -55,7 +55,7 @@ impl Kernel {
         if crate::tasks::cputime::is_cpu_clock(clock) {
             i128::from(self.procs[p].times.total())
         } else {
-            self.clock.monotonic().as_nanos()
+            self.time.monotonic().as_nanos()
         }
     }
 
