@@ -21,7 +21,6 @@
 pub mod addr;
 mod file;
 pub mod host;
-pub mod ifaces;
 pub mod opt;
 pub mod stack;
 mod tcp;

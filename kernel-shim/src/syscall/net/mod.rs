@@ -9,6 +9,7 @@
 //! recvmmsg ignores its timeout; a blocking connect to a listener whose
 //! backlog is full queues anyway instead of waiting.
 
+mod ifaces;
 mod inet;
 mod msg;
 mod opt;
@@ -177,12 +178,12 @@ pub(crate) fn write_from(k: &mut Kernel, at: u32, len_at: u32, r: &Received) -> 
 }
 
 /// Socket ioctls: FIONREAD (SIOCINQ) and the interface requests
-/// (`files/inet/ifaces.rs`) on sockets; `None` for the rest.
+/// (`ifaces.rs`) on sockets; `None` for the rest.
 pub(crate) fn ioctl(k: &mut Kernel, fd: u32, req: u32, arg: u32) -> Option<SysResult> {
     use crate::abi::ioctl::FIONREAD;
-    if crate::files::inet::ifaces::is_interface_ioctl(req) {
+    if ifaces::is_interface_ioctl(req) {
         let is_socket = inet::inet_file(k, fd).is_some() || socket_of(k, fd).is_ok();
-        return is_socket.then(|| Ok(crate::files::inet::ifaces::ioctl(k, req, arg)?));
+        return is_socket.then(|| Ok(ifaces::ioctl(k, req, arg)?));
     }
     if req != FIONREAD {
         return None;

@@ -6,8 +6,8 @@
 //! host mode shows the host's interfaces. Netlink (RTM_GETLINK, which
 //! `ip` and glibc's if_nameindex use) is not implemented.
 
-use super::NetMode;
 use crate::abi::errno::{Errno, KResult};
+use crate::files::inet::NetMode;
 use crate::kernel::Kernel;
 use wax_cpu::GuestAddr;
 use wax_devices::net::Interface;
