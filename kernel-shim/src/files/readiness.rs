@@ -1,15 +1,14 @@
 //! What anonymous files need from the kernel to answer `poll`.
 //!
-//! Readiness is pulled (`FileHandle::poll`, see tasks/sched.rs), and a handle
-//! has no kernel at hand. Most files do not need one, but a timerfd needs
-//! the time and a signalfd the pending signals *of the thread asking*. The
-//! kernel keeps both in one shared [`PollContext`] and refreshes it just
-//! before it polls descriptors for a thread ([`Kernel::refresh_poll`]);
-//! timerfds register here too, so the scheduler can tell the host when
-//! the next one expires.
+//! Readiness is pulled (`FileHandle::poll`, see tasks/sched.rs), and a
+//! handle has no kernel at hand. Most files do not need one, but a timerfd
+//! needs the time and a signalfd the pending signals *of the thread
+//! asking*. The kernel keeps both in one shared [`PollContext`] and
+//! refreshes it just before it polls descriptors for a thread
+//! (`Kernel::refresh_poll` in tasks/sched.rs); timerfds register here too,
+//! so the scheduler can tell the host when the next one expires.
 
 use crate::files::timerfd::TimerRef;
-use crate::kernel::Kernel;
 use std::cell::{Cell, RefCell};
 use std::rc::{Rc, Weak};
 use wax_devices::Timespec;
@@ -48,25 +47,5 @@ impl PollContext {
             }
         }
         best.map(Timespec::from_nanos)
-    }
-}
-
-impl Kernel {
-    /// Readies the poll context for polling thread `t`'s descriptors.
-    pub(crate) fn refresh_poll(&mut self, t: usize) {
-        let c = &self.pollctx;
-        c.mono.set(self.time.monotonic().as_nanos());
-        c.real.set(self.time.realtime().as_nanos());
-        let th = &self.threads[t];
-        c.pending
-            .set(th.pending.set | self.procs[th.process].pending.set);
-    }
-
-    /// The next timerfd expiry (for the scheduler's idle deadline).
-    pub(crate) fn next_timerfd(&mut self) -> Option<Timespec> {
-        let c = &self.pollctx;
-        c.mono.set(self.time.monotonic().as_nanos());
-        c.real.set(self.time.realtime().as_nanos());
-        c.next_deadline()
     }
 }

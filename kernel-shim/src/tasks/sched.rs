@@ -260,3 +260,25 @@ impl Kernel {
         self.cpu_of(t).gpr[reg::EAX] = result;
     }
 }
+
+/// The poll context (`files/readiness.rs`) is filled here, where threads
+/// are polled.
+impl Kernel {
+    /// Readies the poll context for polling thread `t`'s descriptors.
+    pub(crate) fn refresh_poll(&mut self, t: usize) {
+        let c = &self.pollctx;
+        c.mono.set(self.time.monotonic().as_nanos());
+        c.real.set(self.time.realtime().as_nanos());
+        let th = &self.threads[t];
+        c.pending
+            .set(th.pending.set | self.procs[th.process].pending.set);
+    }
+
+    /// The next timerfd expiry (for the scheduler's idle deadline).
+    pub(crate) fn next_timerfd(&mut self) -> Option<Timespec> {
+        let c = &self.pollctx;
+        c.mono.set(self.time.monotonic().as_nanos());
+        c.real.set(self.time.realtime().as_nanos());
+        c.next_deadline()
+    }
+}
