@@ -163,7 +163,7 @@ pub struct Kernel {
     /// The resource limits the first process starts with.
     pub(crate) rlimits: crate::tasks::process::Rlimits,
     /// CPU time of every guest thread since boot (`tasks/cputime.rs`).
-    pub(crate) cpu_total: crate::tasks::cputime::CpuTime,
+    pub(crate) cpu_total: crate::abi::times::CpuTime,
     /// Guest instructions run since boot, all processes (host statistics).
     executed: u64,
 }

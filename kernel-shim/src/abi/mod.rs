@@ -22,5 +22,6 @@ pub mod poll;
 pub mod rename;
 pub mod signal;
 pub mod termios;
+pub mod times;
 pub mod wait;
 pub mod wstatus;

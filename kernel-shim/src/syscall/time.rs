@@ -4,8 +4,9 @@
 use super::misc::read_timespec;
 use super::{Args, SysErr, SysResult};
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::times::{CpuTime, TICK_NS};
 use crate::kernel::Kernel;
-use crate::tasks::cputime::{CpuTime, TICK_NS};
+
 use crate::tasks::process::{PosixTimer, Wait};
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;

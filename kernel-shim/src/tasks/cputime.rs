@@ -19,38 +19,9 @@
 //! thread that runs next. Partial: the clock is wall time, so a host that
 //! deschedules Wax counts the pause as the running thread's.
 
+use crate::abi::times::CpuTime;
 use crate::kernel::Kernel;
 use wax_devices::Timespec;
-
-/// User and system time in nanoseconds.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CpuTime {
-    pub user: u64,
-    pub system: u64,
-}
-
-impl CpuTime {
-    pub fn total(self) -> u64 {
-        self.user + self.system
-    }
-
-    pub fn add(&mut self, other: CpuTime) {
-        self.user += other.user;
-        self.system += other.system;
-    }
-
-    /// Clock ticks at USER_HZ (100 Hz), for times() and /proc.
-    pub fn user_ticks(self) -> u64 {
-        self.user / TICK_NS
-    }
-
-    pub fn system_ticks(self) -> u64 {
-        self.system / TICK_NS
-    }
-}
-
-/// Nanoseconds per USER_HZ tick.
-pub const TICK_NS: u64 = 10_000_000;
 
 /// Which account a stretch of host time goes to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -161,6 +132,7 @@ impl Kernel {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::abi::times::TICK_NS;
 
     #[test]
     fn decodes_linux_cpu_clock_ids() {

@@ -13,9 +13,10 @@
 //! waited for is a zombie: its memory is released at once, its slot keeps
 //! the wait status.
 
+use crate::abi::times::CpuTime;
 use crate::memory::mm::Mm;
 use crate::signals::{AltStack, SigAction, SigQueue, NSIG};
-use crate::tasks::cputime::CpuTime;
+
 use crate::vfs::file::FdTable;
 use crate::vfs::Location;
 use wax_cpu::{AddressSpace, CpuState, DecodeCache};

@@ -17,11 +17,12 @@
 
 use crate::abi::clone;
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::times::CpuTime;
 use crate::abi::wait;
 use crate::abi::wstatus;
 use crate::kernel::{ExitStatus, Kernel, FIRST_PID};
 use crate::signals::{Siginfo, CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIGCHLD, SIG_IGN};
-use crate::tasks::cputime::CpuTime;
+
 use crate::tasks::process::{ProcState, Process, StopReport, Thread, ThreadState};
 use crate::vfs::file::FdTable;
 use wax_cpu::state::reg;

@@ -18,7 +18,8 @@
 use super::procgen;
 use super::{mode, Attr, DirEntry, FileHandle, FileSystem, FileType, FsType, Ino, OpenMode};
 use crate::abi::errno::{Errno, KResult};
-use crate::tasks::cputime::CpuTime;
+use crate::abi::times::CpuTime;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
