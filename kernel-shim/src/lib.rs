@@ -1,22 +1,27 @@
 //! Wax's Linux kernel for i386 programs: processes and threads, the ELF
 //! loader, the system call layer, the VFS, signals and time.
 //!
-//! The map, by folder (each uses only what is listed after it, plus the
-//! `Kernel` object for the `impl Kernel` blocks that have not moved to
-//! subsystem state yet):
+//! The map, by folder, each with what it uses besides `abi/`:
 //! - `abi/`: the Linux i386 ABI, numbers and layouts; uses nothing.
 //! - `vfs/`: the `FileSystem` and `FileHandle` traits, open files and
-//!   descriptor tables, mounts, the path walk, tmpfs, devfs, procfs.
+//!   descriptor tables, mounts, the path walk, tmpfs, devfs, procfs; tty
+//!   (devfs opens terminals, `FileHandle::terminal` names one).
 //! - `ext2/`: the ext2 driver; vfs.
 //! - `files/`: files that are not in a file system (pipes, FIFOs, eventfd,
 //!   timerfd, epoll, inotify, AF_UNIX and internet sockets); vfs.
 //! - `memory/`: mappings, the page cache, ELF and the loader; vfs.
-//! - `signals/`: signal state, sending and delivery, frames, signalfd.
+//! - `signals/`: signal state, sending and delivery, frames, signalfd;
+//!   files, vfs.
 //! - `tasks/`: processes, threads, the scheduler, exec, futexes, timers,
-//!   CPU time, credentials, the OOM kill; memory, signals.
-//! - `tty/`: terminals; signals, tasks.
-//! - `kernel.rs`: the `Kernel` object and its run loop.
+//!   time, CPU time, credentials, the OOM kill; memory, signals, vfs.
+//! - `tty/`: terminals, job control, the tty ioctls; tasks, signals, vfs,
+//!   and syscall's result type.
+//! - `kernel.rs`: the `Kernel` object and its run loop; everything.
 //! - `syscall/`: one row per system call and the handlers; everything.
+//!
+//! `memory/pagecache.rs`, `signals/`, `tasks/` and `tty/` still add
+//! methods to `Kernel` (they need several subsystems' state at once), so
+//! those folders and `kernel.rs` still use each other.
 //!
 //! The path of a system call: the interpreter stops at `int 0x80` with
 //! `Exit::Syscall`; [`Kernel::run`] (kernel.rs) hands it to
