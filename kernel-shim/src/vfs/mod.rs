@@ -262,7 +262,7 @@ pub trait FileHandle {
     }
     /// The attributes of the very file this handle holds open, for file
     /// systems whose node may stop naming it (a host file unlinked or
-    /// replaced while open): see [`crate::vfs::file::OpenFile::attr`].
+    /// replaced while open): see `file::OpenFile::attr`.
     fn held_attr(&self) -> Option<Attr> {
         None
     }
