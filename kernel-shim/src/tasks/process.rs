@@ -26,7 +26,7 @@ use wax_devices::Timespec;
 /// `int 0x80` and EAX still holds the call number; waking either restarts
 /// the call (EIP back onto `int 0x80`: the call looks again and completes)
 /// or stores a result. Which one, and what a signal does to the wait
-/// (EINTR or a transparent restart under SA_RESTART), is [`Wait::on_wake`]
+/// (EINTR or a transparent restart under SA_RESTART), is [`Wait::restarts`]
 /// and [`Wait::interrupt`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Wait {
