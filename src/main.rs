@@ -531,8 +531,8 @@ fn report(prog: &str, status: ExitStatus) {
     if signal == 2 || signal == 13 {
         return;
     }
-    let name = wax_kernel::signal::name(signal);
-    let text = wax_kernel::signal::description(signal);
+    let name = wax_kernel::signal_name(signal);
+    let text = wax_kernel::signal_description(signal);
     match fault {
         Some((addr, eip)) => {
             eprintln!(

@@ -1,7 +1,7 @@
 //! The kernel object and its run loop.
 //!
 //! `run(budget)` is the whole interface for executing guests: the
-//! scheduler (`sched.rs`) picks a runnable thread (deterministic round
+//! scheduler (`tasks/sched.rs`) picks a runnable thread (deterministic round
 //! robin), puts its CPU state in the machine's CPU slot and delivers its
 //! pending signals; the interpreter runs it until it stops or its time
 //! slice is spent, and the stop is handled: a system call goes to
@@ -16,15 +16,15 @@
 //! reaps them at once. `run` reports `Exited` when the first process ends,
 //! whatever its descendants still do (as a shell returns to its prompt).
 
-use crate::cputime::Mode;
-use crate::elf::{Elf, ElfError};
-use crate::errno::Errno;
-use crate::loader::{self, StackInfo};
-use crate::process::{
-    default_rlimits, oflag, Fd, FdTable, OpenFile, ProcState, Process, StopReport, Thread,
-};
-use crate::signal::{self, SigInfo};
+use crate::abi::errno::Errno;
+use crate::abi::oflag;
+use crate::memory::elf::{Elf, ElfError};
+use crate::memory::loader::{self, StackInfo};
+use crate::signals::{self, SigInfo};
+use crate::tasks::cputime::Mode;
+use crate::tasks::process::{default_rlimits, ProcState, Process, StopReport, Thread};
 use crate::vfs::dev::{DevFs, StreamHandle};
+use crate::vfs::file::{Fd, FdTable, OpenFile};
 use crate::vfs::proc::{ProcFs, ProcInfo};
 use crate::vfs::{FileHandle, FileSystem, Location, OpenMode, Resolve, SharedStream, Vfs};
 use std::cell::RefCell;
@@ -124,20 +124,19 @@ pub struct Kernel {
     /// What runs guest code: the interpreter, or a JIT (`Kernel::with_executor`).
     executor: Box<dyn Executor>,
     pub(crate) vfs: Vfs,
-    pub(crate) clock: Box<dyn Clock>,
+    /// The host clock, boot time and the TSC (`tasks/time.rs`).
+    pub(crate) time: crate::tasks::time::Time,
     pub(crate) entropy: Rc<RefCell<dyn Entropy>>,
     pub(crate) procs: Vec<Process>,
     pub(crate) threads: Vec<Thread>,
-    /// The thread whose state is in the machine's CPU slot.
-    pub(crate) current: usize,
+    /// The thread whose state is in the machine's CPU slot (`current()`).
+    current: usize,
     pub(crate) strace: bool,
     /// System call numbers already reported as unimplemented.
     pub(crate) reported: HashSet<u32>,
     pub(crate) exit: Option<ExitStatus>,
     pub(crate) proc_info: Rc<RefCell<ProcInfo>>,
     pub(crate) console: [StreamHandle; 3],
-    /// Monotonic time at boot (sysinfo uptime).
-    pub(crate) boot: Timespec,
     /// Signals raised by the host (^C) for the current process.
     pub(crate) host_signals: u64,
     pub(crate) uid: u32,
@@ -150,24 +149,21 @@ pub struct Kernel {
     /// Process slot whose facts /proc/self shows now.
     pub(crate) shown: Option<usize>,
     /// Names of bound AF_UNIX sockets.
-    pub(crate) unix: crate::socket::Namespace,
+    pub(crate) unix: crate::files::socket::Namespace,
     /// Internet sockets: the mode and the loopback stack.
-    pub(crate) net: crate::inet::Net,
+    pub(crate) net: crate::files::inet::Net,
     /// The pipes of FIFO nodes with open ends.
-    pub(crate) fifos: crate::fifo::Fifos,
-    /// Clock and pending signals for anonymous files' poll (readiness.rs).
-    pub(crate) pollctx: crate::readiness::PollRef,
+    pub(crate) fifos: crate::files::fifo::Fifos,
+    /// Clock and pending signals for anonymous files' poll (files/readiness.rs).
+    pub(crate) pollctx: crate::files::readiness::PollRef,
     /// The in-kernel terminals (console, ptys).
     pub(crate) ttys: crate::tty::TtysRef,
-    /// The last value RDTSC returned (reads strictly increase, across all
-    /// threads, like one invariant TSC).
-    last_tsc: u64,
     /// Processes killed for lack of memory, not yet taken by the host.
-    pub(crate) oom_kills: Vec<crate::oom::OomKill>,
+    pub(crate) oom_kills: Vec<crate::tasks::oom::OomKill>,
     /// The resource limits the first process starts with.
-    pub(crate) rlimits: crate::process::Rlimits,
-    /// CPU time of every guest thread since boot (`cputime.rs`).
-    pub(crate) cpu_total: crate::cputime::CpuTime,
+    pub(crate) rlimits: crate::tasks::process::Rlimits,
+    /// CPU time of every guest thread since boot (`tasks/cputime.rs`).
+    pub(crate) cpu_total: crate::abi::times::CpuTime,
     /// Guest instructions run since boot, all processes (host statistics).
     executed: u64,
 }
@@ -209,7 +205,6 @@ impl Kernel {
         let devfs = DevFs::new(host.entropy.clone(), tty, ttys.clone());
         let _ = vfs.mount(b"/dev", Box::new(devfs));
         let _ = vfs.mount(b"/proc", Box::new(ProcFs::new(proc_info.clone())));
-        let boot = host.clock.monotonic();
         // What the guest is told (sysinfo, /proc/meminfo): the machine as
         // built, which the host may have clamped (wasm32 has less).
         let memory = machine.bytes();
@@ -217,7 +212,7 @@ impl Kernel {
             machine,
             executor,
             vfs,
-            clock: host.clock,
+            time: crate::tasks::time::Time::new(host.clock),
             entropy: host.entropy,
             procs: Vec::new(),
             threads: Vec::new(),
@@ -227,7 +222,6 @@ impl Kernel {
             exit: None,
             proc_info,
             console,
-            boot,
             cpu_total: Default::default(),
             rlimits: default_rlimits(),
             oom_kills: Vec::new(),
@@ -243,7 +237,6 @@ impl Kernel {
             fifos: Default::default(),
             pollctx: Default::default(),
             ttys,
-            last_tsc: 0,
             executed: 0,
         }
     }
@@ -251,9 +244,10 @@ impl Kernel {
     /// Loads `prog` as the first process (pid 1000, like a shell's child).
     /// A `#!` script runs its interpreter, found in the guest root.
     pub fn exec(&mut self, prog: Program<'_>) -> Result<(), ExecError> {
-        let shebang = crate::exec::script_interpreter(prog.file, prog.size);
+        let shebang = crate::tasks::exec::script_interpreter(prog.file, prog.size);
         if let Ok(Some((interp, arg))) = shebang {
-            let argv = crate::exec::script_argv(interp.clone(), arg, prog.exe_path, prog.argv);
+            let argv =
+                crate::tasks::exec::script_argv(interp.clone(), arg, prog.exe_path, prog.argv);
             let err = |errno| ExecError::Interp {
                 path: String::from_utf8_lossy(&interp).into_owned(),
                 errno,
@@ -305,7 +299,7 @@ impl Kernel {
             sid: pid,
             space,
             cache: DecodeCache::new(),
-            mm: crate::mm::Mm {
+            mm: crate::memory::mm::Mm {
                 brk_start: brk,
                 brk,
                 ..Default::default()
@@ -313,12 +307,12 @@ impl Kernel {
             fds: self.console_fds(),
             cwd,
             umask: 0o022,
-            cred: crate::cred::Creds::new(self.uid, self.gid),
-            actions: [signal::SigAction::default(); signal::NSIG as usize],
+            cred: crate::tasks::cred::Creds::new(self.uid, self.gid),
+            actions: [signals::SigAction::default(); signals::NSIG as usize],
             rlimits: self.rlimits,
             exe,
             state: ProcState::Alive,
-            exit_signal: signal::SIGCHLD,
+            exit_signal: signals::SIGCHLD,
             pending: Default::default(),
             stopped: false,
             report: StopReport::default(),
@@ -395,7 +389,7 @@ impl Kernel {
             gid: self.gid,
         };
         let sp = loader::build_stack(&mut self.machine, space, &image, &info)?;
-        let brk = crate::mm::page_up(u64::from(image.end)) as u32;
+        let brk = crate::memory::mm::page_up(u64::from(image.end)) as u32;
         Ok((entry, sp, prog.exe_path, brk))
     }
 
@@ -433,14 +427,41 @@ impl Kernel {
 
     /// Raises a signal from the host (e.g. ^C → SIGINT) in the process.
     pub fn raise(&mut self, sig: u32) {
-        if (1..=signal::NSIG).contains(&sig) {
+        if (1..=signals::NSIG).contains(&sig) {
             self.host_signals |= 1 << (sig - 1);
         }
     }
 
+    /// Slot of the running thread: the one whose state is in the machine's
+    /// CPU slot. Only `switch_to` changes it, so the two never disagree.
+    pub(crate) fn current(&self) -> usize {
+        self.current
+    }
+
+    /// The CPU state of thread `t`, wherever it is.
+    pub(crate) fn cpu_of(&mut self, t: usize) -> &mut wax_cpu::CpuState {
+        if t == self.current {
+            self.machine.cpu()
+        } else {
+            &mut self.threads[t].cpu
+        }
+    }
+
+    /// Puts thread `t` in the machine's CPU slot.
+    pub(crate) fn switch_to(&mut self, t: usize) {
+        if t != self.current {
+            let cpu = self.machine.cpu().clone();
+            self.threads[self.current].cpu = cpu;
+            *self.machine.cpu() = self.threads[t].cpu.clone();
+            self.current = t;
+        }
+        let p = self.threads[t].process;
+        self.show_process(p);
+    }
+
     /// The process of the running thread.
     pub(crate) fn proc(&mut self) -> &mut Process {
-        let p = self.threads[self.current].process;
+        let p = self.thread().process;
         &mut self.procs[p]
     }
 
@@ -450,14 +471,14 @@ impl Kernel {
 
     /// Guest memory of the running process.
     pub(crate) fn mem(&mut self) -> GuestMem<'_> {
-        let p = self.threads[self.current].process;
+        let p = self.thread().process;
         self.machine.mem(&mut self.procs[p].space)
     }
 
     /// Runs guest code for about `budget` instructions.
     pub fn run(&mut self, budget: u64) -> RunStatus {
         let mut left = budget;
-        // When the last stretch of guest work ended (`cputime.rs`).
+        // When the last stretch of guest work ended (`tasks/cputime.rs`).
         let mut mark = None;
         loop {
             if let Some(s) = self.exit {
@@ -479,7 +500,7 @@ impl Kernel {
             let slice = self.threads[t].slice.min(left);
             let p = self.threads[t].process;
             let proc = &mut self.procs[p];
-            let start = mark.unwrap_or_else(|| self.clock.monotonic());
+            let start = mark.unwrap_or_else(|| self.time.monotonic());
             // EFLAGS.TF: one instruction at a time in the interpreter, so
             // neither its block loop nor translated code looks at it.
             let stepping = self.machine.cpu().eflags & wax_cpu::state::flag::TF != 0;
@@ -520,10 +541,7 @@ impl Kernel {
     /// Completes RDTSC: the monotonic clock at `cpuid::TSC_MHZ` ticks per
     /// microsecond, never the same value twice.
     fn rdtsc(&mut self) {
-        let ns = self.clock.monotonic().as_nanos().max(0) as u128;
-        let ticks = ns * u128::from(wax_cpu::cpuid::TSC_MHZ) / 1000;
-        let tsc = (ticks as u64).max(self.last_tsc.wrapping_add(1));
-        self.last_tsc = tsc;
+        let tsc = self.time.rdtsc();
         let c = self.machine.cpu();
         c.gpr[reg::EAX] = tsc as u32;
         c.gpr[reg::EDX] = (tsc >> 32) as u32;
@@ -534,12 +552,12 @@ impl Kernel {
     fn single_step_trap(&mut self) {
         let eip = self.machine.cpu().eip;
         let cr2 = self.thread().trap.cr2;
-        self.thread().trap = crate::sigframe::Trap {
-            trapno: crate::sigframe::TRAPNO_DEBUG,
+        self.thread().trap = crate::signals::frame::Trap {
+            trapno: crate::signals::frame::TRAPNO_DEBUG,
             err: 0,
             cr2,
         };
-        self.force_signal(signal::single_step(eip).into());
+        self.force_signal(signals::single_step(eip).into());
     }
 
     fn take_host_signals(&mut self) {
@@ -548,7 +566,7 @@ impl Kernel {
             self.host_signals &= !(1 << (sig - 1));
             // ^C goes to the foreground process group, as a tty's does.
             let pgid = self.procs[self.init].pgid;
-            let info = signal::Siginfo::kernel(sig);
+            let info = signals::Siginfo::kernel(sig);
             for p in 0..self.procs.len() {
                 if self.procs[p].alive() && self.procs[p].pgid == pgid {
                     self.signal_process(p, info);
@@ -561,19 +579,19 @@ impl Kernel {
     fn fault(&mut self, e: wax_cpu::Exception) {
         if let wax_cpu::Exception::PageFault(f) = e {
             if f.out_of_memory {
-                let p = self.threads[self.current].process;
+                let p = self.thread().process;
                 self.out_of_memory(p);
                 return;
             }
         }
-        let info = signal::from_fault(e, self.machine.cpu());
+        let info = signals::from_fault(e, self.machine.cpu());
         let info = self.fault_signal(info);
         let present = match e {
             wax_cpu::Exception::PageFault(f) => self.page_was_present(f),
             _ => false,
         };
         let cr2 = self.thread().trap.cr2;
-        self.thread().trap = crate::sigframe::Trap::of(e, present, cr2);
+        self.thread().trap = crate::signals::frame::Trap::of(e, present, cr2);
         self.force_signal(info.into());
     }
 
@@ -588,7 +606,7 @@ impl Kernel {
         if !f.protection {
             return false;
         }
-        let p = self.threads[self.current].process;
+        let p = self.thread().process;
         let space = &self.procs[p].space;
         let readable = self
             .machine
@@ -606,8 +624,8 @@ impl Kernel {
             self.force_signal(info.into());
             return;
         }
-        let mut full: signal::Siginfo = info.into();
-        if full.code == signal::SI_USER {
+        let mut full: signals::Siginfo = info.into();
+        if full.code == signals::SI_USER {
             full.fields = [self.proc().pid, self.uid, 0, 0, 0];
         }
         let t = self.current;
@@ -618,19 +636,19 @@ impl Kernel {
     /// number, `u64::MAX` for unlimited) the first process starts with,
     /// as a process started by the host would inherit them. Call before
     /// starting it.
-    pub fn set_rlimits(&mut self, limits: crate::process::Rlimits) {
+    pub fn set_rlimits(&mut self, limits: crate::tasks::process::Rlimits) {
         self.rlimits = limits;
     }
 
     /// How internet sockets reach anything (loopback unless told).
     /// Call before the first program runs.
-    pub fn set_network(&mut self, mode: crate::inet::NetMode) {
-        self.net = crate::inet::Net::new(mode);
+    pub fn set_network(&mut self, mode: crate::files::inet::NetMode) {
+        self.net = crate::files::inet::Net::new(mode);
     }
 
     /// The kernel's monotonic clock (for hosts computing wait times).
     pub fn monotonic(&self) -> Timespec {
-        self.clock.monotonic()
+        self.time.monotonic()
     }
 
     /// Bytes of machine memory.
@@ -669,7 +687,7 @@ pub(crate) fn comm_of(exe: &[u8]) -> [u8; 16] {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::elf::tests::{tiny_elf, Bytes};
+    use crate::memory::elf::tests::{tiny_elf, Bytes};
     use crate::vfs::memfs::MemFs;
     use wax_devices::{FixedClock, MemStream, SeededEntropy};
 

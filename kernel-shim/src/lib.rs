@@ -1,10 +1,32 @@
 //! Wax's Linux kernel for i386 programs: processes and threads, the ELF
 //! loader, the system call layer, the VFS, signals and time.
 //!
+//! The map, by folder, each with what it uses besides `abi/`:
+//! - `abi/`: the Linux i386 ABI, numbers and layouts; uses nothing.
+//! - `vfs/`: the `FileSystem` and `FileHandle` traits, open files and
+//!   descriptor tables, mounts, the path walk, tmpfs, devfs, procfs; tty
+//!   (devfs opens terminals, `FileHandle::terminal` names one).
+//! - `ext2/`: the ext2 driver; vfs.
+//! - `files/`: files that are not in a file system (pipes, FIFOs, eventfd,
+//!   timerfd, epoll, inotify, AF_UNIX and internet sockets); vfs.
+//! - `memory/`: mappings, the page cache, ELF and the loader; vfs.
+//! - `signals/`: signal state, sending and delivery, frames, signalfd;
+//!   files, vfs.
+//! - `tasks/`: processes, threads, the scheduler, exec, futexes, timers,
+//!   time, CPU time, credentials, the OOM kill; memory, signals, vfs.
+//! - `tty/`: terminals, job control, the tty ioctls; tasks, signals, vfs,
+//!   and syscall's result type.
+//! - `kernel.rs`: the `Kernel` object and its run loop; everything.
+//! - `syscall/`: one row per system call and the handlers; everything.
+//!
+//! `memory/pagecache.rs`, `signals/`, `tasks/` and `tty/` still add
+//! methods to `Kernel` (they need several subsystems' state at once), so
+//! those folders and `kernel.rs` still use each other.
+//!
 //! The path of a system call: the interpreter stops at `int 0x80` with
 //! `Exit::Syscall`; [`Kernel::run`] (kernel.rs) hands it to
 //! `syscall::dispatch`, which finds the call's row in `syscall/table.rs`
-//! and runs its handler (`syscall/fs.rs`, `fsmeta.rs`, `mem.rs`, ...).
+//! and runs its handler (`syscall/fs.rs`, `syscall/mem.rs`, ...).
 //! Handlers reach guest memory through `wax_cpu::GuestMem` (a bad pointer
 //! is EFAULT, never a panic), files through the [`vfs`] (paths are walked
 //! by the kernel itself, confined to the guest root), and the host only
@@ -14,43 +36,26 @@
 //!
 //! Pure: no host I/O, builds for `wasm32-unknown-unknown`.
 
-pub mod anon;
-pub mod cputime;
-pub mod cred;
-pub mod elf;
-pub mod epoll;
-pub mod errno;
-pub mod eventfd;
-pub mod exec;
+mod abi;
 pub mod ext2;
-pub mod fifo;
-pub mod futex;
-pub mod inet;
-pub mod inotify;
-pub mod kernel;
-pub mod loader;
-pub mod mm;
-pub mod oom;
-pub mod pagecache;
-pub mod pipe;
-pub mod process;
-pub mod readiness;
-pub mod sched;
+mod files;
+mod kernel;
+mod memory;
 #[cfg(test)]
 mod selftest;
-pub mod sigdeliver;
-pub mod sigframe;
-pub mod signal;
-pub mod signalfd;
-pub mod socket;
-pub mod syscall;
-pub mod task;
-pub mod timer;
-pub mod timerfd;
-pub mod tty;
+mod signals;
+mod syscall;
+mod tasks;
+mod tty;
 pub mod vfs;
 
-pub use elf::ElfError;
-pub use errno::Errno;
+// What the CLI (`src/`), `web/` and `bench/` use; everything else is the
+// kernel's own.
+pub use abi::errno;
+pub use abi::errno::{Errno, KResult};
+pub use files::inet::NetMode;
 pub use kernel::{Config, ExecError, ExitStatus, Host, Kernel, Program, RunStatus};
-pub use oom::OomKill;
+pub use memory::elf::ElfError;
+pub use signals::{description as signal_description, name as signal_name};
+pub use tasks::oom::OomKill;
+pub use tasks::process::{default_rlimits, Rlimits};

@@ -4,7 +4,7 @@
 //! layer. `scripts/test-wasm.sh` runs it under Node's WASI with the other
 //! unit tests, so a 32-bit host that cannot run a program fails CI.
 
-use crate::errno::KResult;
+use crate::abi::errno::KResult;
 use crate::vfs::tmpfs::{TmpFs, Usage};
 use crate::vfs::FileHandle;
 use crate::{Config, Errno, ExitStatus, Host, Kernel, Program, RunStatus};

@@ -19,8 +19,8 @@ use wax_devices::{Clock, Entropy, SeededEntropy, Timespec};
 /// start from (as a program started by `wax` inherits them natively, and
 /// as under qemu-i386). A limit the host does not report stays as Linux
 /// sets it for a first process.
-pub fn host_rlimits() -> wax_kernel::process::Rlimits {
-    let mut limits = wax_kernel::process::default_rlimits();
+pub fn host_rlimits() -> wax_kernel::Rlimits {
+    let mut limits = wax_kernel::default_rlimits();
     for (res, limit) in limits.iter_mut().enumerate() {
         let mut r = libc::rlimit {
             rlim_cur: 0,

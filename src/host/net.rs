@@ -497,8 +497,8 @@ impl Outside {
 pub fn network(
     arg: NetArg,
     relay: Option<&str>,
-) -> Result<(wax_kernel::inet::NetMode, Option<Outside>), String> {
-    use wax_kernel::inet::NetMode;
+) -> Result<(wax_kernel::NetMode, Option<Outside>), String> {
+    use wax_kernel::NetMode;
     if let Some(url) = relay {
         let link = super::relay::connect(url)?;
         return Ok((NetMode::Relay(link.net.clone()), Some(Outside::Relay(link))));

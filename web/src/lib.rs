@@ -30,9 +30,9 @@ use wax_devices::block::{
 use wax_devices::wisp::WispNet;
 use wax_devices::WinSize;
 use wax_kernel::ext2::Ext2Fs;
-use wax_kernel::inet::NetMode;
 use wax_kernel::vfs::lookup::open_program;
 use wax_kernel::Errno;
+use wax_kernel::NetMode;
 use wax_kernel::{Config, Host, Kernel, Program, RunStatus};
 
 #[cfg(target_arch = "wasm32")]

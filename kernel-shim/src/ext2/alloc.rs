@@ -10,7 +10,7 @@
 
 use super::disk::GroupDesc;
 use super::volume::Volume;
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 
 fn bit(map: &[u8], i: usize) -> bool {
     map[i / 8] & (1 << (i % 8)) != 0

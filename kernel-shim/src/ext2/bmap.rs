@@ -4,7 +4,7 @@
 
 use super::disk::*;
 use super::volume::Volume;
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 
 /// The path to a logical block: the i_block slot, then up to three
 /// indices into indirect blocks.

@@ -8,7 +8,7 @@
 
 use super::disk::*;
 use super::volume::Volume;
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 
 /// Directories larger than this are treated as corrupt (1 GiB).
 const MAX_DIR_SIZE: u64 = 1 << 30;

@@ -26,9 +26,10 @@ mod ops;
 mod orphan;
 mod volume;
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::rename;
 use crate::vfs::{
-    rename, Attr, DirEntry, FileHandle, FileSystem, FsType, Ino, NewNode, OpenMode, SetAttr, StatFs,
+    Attr, DirEntry, FileHandle, FileSystem, FsType, Ino, NewNode, OpenMode, SetAttr, StatFs,
 };
 use ops::ino32;
 use std::cell::RefCell;

@@ -8,8 +8,9 @@
 
 use super::disk::*;
 use super::volume::Volume;
-use crate::errno::{Errno, KResult};
-use crate::vfs::{mode, Attr, DirEntry, FileType, NewNode, SetAttr, StatFs};
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::mode;
+use crate::vfs::{Attr, DirEntry, FileType, NewNode, SetAttr, StatFs};
 use wax_devices::Timespec;
 
 /// EXT2_LINK_MAX.

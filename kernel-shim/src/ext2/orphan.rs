@@ -14,7 +14,7 @@
 
 use super::disk::*;
 use super::volume::Volume;
-use crate::errno::KResult;
+use crate::abi::errno::KResult;
 use std::collections::HashMap;
 
 #[derive(Default)]

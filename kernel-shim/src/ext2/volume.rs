@@ -24,7 +24,7 @@
 
 use super::disk::{GroupDesc, Inode, Superblock, EXT2_VALID_FS, SUPERBLOCK_OFFSET};
 use super::Ext2Error;
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use lru::LruCache;
 use std::collections::{BTreeSet, HashMap};
 use std::num::NonZeroUsize;

@@ -1,12 +1,12 @@
 //! User and group ids, supplementary groups and nice values
-//! (`crate::cred` holds the rules). The 16-bit calls of old i386 ABIs
+//! (`crate::tasks::cred` holds the rules). The 16-bit calls of old i386 ABIs
 //! take and return ids as u16 (0xffff meaning -1, ids past 65535 shown as
 //! the overflow id 65534); the `*32` calls are what glibc uses.
 
 use super::{Args, SysResult};
-use crate::cred::{Creds, NGROUPS_MAX};
-use crate::errno::Errno;
+use crate::abi::errno::Errno;
 use crate::kernel::Kernel;
+use crate::tasks::cred::{Creds, NGROUPS_MAX};
 use wax_cpu::GuestAddr;
 
 /// What a 16-bit call shows for an id that does not fit.
@@ -233,9 +233,9 @@ const RLIMIT_NICE: usize = 13;
 
 /// The process slots `which`/`who` select (`who` 0: the caller's own).
 fn targets(k: &mut Kernel, which: u32, who: u32) -> Result<Vec<usize>, Errno> {
-    let me = k.threads[k.current].process;
+    let me = k.thread().process;
     let (pgid, euid) = (k.procs[me].pgid, k.procs[me].cred.euid);
-    let alive = |p: &crate::process::Process| p.alive();
+    let alive = |p: &crate::tasks::process::Process| p.alive();
     let found: Vec<usize> = match which {
         PRIO_PROCESS if who == 0 => vec![me],
         PRIO_PROCESS => k.find_pid(who).into_iter().collect(),
@@ -274,7 +274,7 @@ pub fn sys_getpriority(k: &mut Kernel, a: &Args) -> SysResult {
 pub fn sys_setpriority(k: &mut Kernel, a: &Args) -> SysResult {
     let nice = (a[2] as i32).clamp(-20, 19);
     let found = targets(k, a[0], a[1])?;
-    let me = k.threads[k.current].process;
+    let me = k.thread().process;
     let caller = k.procs[me].cred.clone();
     let rlim = k.procs[me].rlimits[RLIMIT_NICE].0;
     for p in found {

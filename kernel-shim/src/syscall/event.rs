@@ -1,22 +1,26 @@
 //! Event descriptors: eventfd, signalfd, timerfd, epoll and inotify.
 //!
 //! Each is an anonymous file whose handle lives in its own module
-//! (eventfd.rs, signalfd.rs, timerfd.rs, epoll.rs, inotify.rs); this file
+//! (`files/eventfd.rs`, `signals/signalfd.rs`, `files/timerfd.rs`,
+//! `files/epoll.rs`, `files/inotify.rs`); this file
 //! creates them and implements the calls that act on them. epoll_wait
 //! parks like poll: with the epoll descriptor itself as its interest set
 //! (an epoll file polls readable when an item is ready).
 
 use super::fs::{at_start, install};
 use super::{read_path, Args, SysErr, SysResult};
-use crate::epoll::{EpollFile, EpollRef, EPOLLEXCLUSIVE};
-use crate::errno::{Errno, KResult};
-use crate::eventfd::{EventFd, EFD_SEMAPHORE};
-use crate::inotify::Inotify;
+use crate::abi::epoll::EPOLLEXCLUSIVE;
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::oflag;
+use crate::files::epoll::{EpollFile, EpollRef};
+use crate::files::eventfd::{EventFd, EFD_SEMAPHORE};
+use crate::files::inotify::Inotify;
+use crate::files::timerfd::{self, TimerFd, TimerState};
 use crate::kernel::Kernel;
-use crate::process::{oflag, OpenFile, Wait};
-use crate::signal::{next_signal, UNBLOCKABLE};
-use crate::signalfd::{SignalFd, SIGINFO_SIZE};
-use crate::timerfd::{self, TimerFd, TimerState};
+use crate::signals::signalfd::{SignalFd, SIGINFO_SIZE};
+use crate::signals::{next_signal, UNBLOCKABLE};
+use crate::tasks::process::Wait;
+use crate::vfs::file::OpenFile;
 use crate::vfs::{FileHandle, FileType, Resolve};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -102,7 +106,7 @@ pub fn sys_signalfd4(k: &mut Kernel, a: &Args) -> SysResult {
 /// read(2): a signalfd takes pending signals here (only the kernel can);
 /// every other file goes to the ordinary read.
 pub fn sys_read(k: &mut Kernel, a: &Args) -> SysResult {
-    let t = k.current;
+    let t = k.current();
     k.refresh_poll(t);
     match with_handle::<SignalFd, _>(k, a[0], |s| s.mask) {
         Ok(mask) => read_signalfd(k, a, mask),
@@ -120,7 +124,7 @@ fn read_signalfd(k: &mut Kernel, a: &Args, mask: u64) -> SysResult {
         .probe_write(GuestAddr(buf), (want * SIGINFO_SIZE) as u32)?;
     let mut out = Vec::new();
     while out.len() < want * SIGINFO_SIZE {
-        let t = k.current;
+        let t = k.current();
         let p = k.threads[t].process;
         let pending = k.threads[t].pending.set | k.procs[p].pending.set;
         let Some(sig) = next_signal(pending & mask) else {
@@ -130,7 +134,7 @@ fn read_signalfd(k: &mut Kernel, a: &Args, mask: u64) -> SysResult {
             Some(s) => s,
             None => k.procs[p].pending.take(sig).unwrap_or_default(),
         };
-        out.extend_from_slice(&crate::signalfd::record(&si));
+        out.extend_from_slice(&crate::signals::signalfd::record(&si));
     }
     if out.is_empty() {
         let file = k.proc().fds.file(fd)?;
@@ -173,9 +177,9 @@ fn timer_of(k: &mut Kernel, fd: u32) -> KResult<timerfd::TimerRef> {
 
 fn clock_now(k: &mut Kernel, realtime: bool) -> i128 {
     let t: Timespec = if realtime {
-        k.clock.realtime()
+        k.time.realtime()
     } else {
-        k.clock.monotonic()
+        k.time.monotonic()
     };
     t.as_nanos()
 }
@@ -245,7 +249,7 @@ fn epoll_of(k: &mut Kernel, fd: u32) -> KResult<EpollRef> {
 }
 
 /// Files epoll refuses (EPERM): regular files and directories.
-fn pollable(k: &mut Kernel, file: &crate::process::FileRef) -> bool {
+fn pollable(k: &mut Kernel, file: &crate::vfs::file::FileRef) -> bool {
     let node = file.borrow().node;
     let Some((m, ino)) = node else {
         return true;
@@ -289,7 +293,7 @@ pub fn sys_epoll_ctl(k: &mut Kernel, a: &Args) -> SysResult {
         DEL => s.delete(fd, &file)?,
         _ => return Err(Errno::EINVAL.into()),
     }
-    if op == ADD && events & EPOLLEXCLUSIVE != 0 && events & crate::epoll::EPOLLONESHOT != 0 {
+    if op == ADD && events & EPOLLEXCLUSIVE != 0 && events & crate::abi::epoll::EPOLLONESHOT != 0 {
         s.delete(fd, &file)?;
         return Err(Errno::EINVAL.into());
     }
@@ -309,7 +313,7 @@ fn epoll_wait(
     }
     let set = epoll_of(k, epfd)?;
     k.mem().probe_write(GuestAddr(at), max.min(1024) * 12)?;
-    let t = k.current;
+    let t = k.current();
     k.refresh_poll(t);
     let events = set.borrow_mut().collect(max as usize);
     if !events.is_empty() {
@@ -325,16 +329,14 @@ fn epoll_wait(
     }
     let deadline = match k.thread().restart_deadline.take() {
         Some(d) => Some(d),
-        None => {
-            timeout.map(|d| Timespec::from_nanos(k.clock.monotonic().as_nanos() + d.as_nanos()))
-        }
+        None => timeout.map(|d| Timespec::from_nanos(k.time.monotonic().as_nanos() + d.as_nanos())),
     };
-    if deadline.is_some_and(|d| k.clock.monotonic() >= d) {
+    if deadline.is_some_and(|d| k.time.monotonic() >= d) {
         super::poll::restore_mask(k);
         return Ok(0);
     }
     let th = k.thread();
-    th.poll_set = vec![(epfd, crate::sched::ev::POLLIN)];
+    th.poll_set = vec![(epfd, crate::abi::poll::POLLIN)];
     th.restart_deadline = deadline;
     Err(SysErr::Block(Wait::Poll { deadline }))
 }

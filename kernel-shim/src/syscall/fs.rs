@@ -2,9 +2,11 @@
 //! ioctl, the working directory.
 
 use super::{fsattr, read_path, Args, SysErr, SysResult, MAX_IO};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::oflag;
 use crate::kernel::Kernel;
-use crate::process::{oflag, Fd, FileRef, OpenFile, Wait};
+use crate::tasks::process::Wait;
+use crate::vfs::file::{Fd, FileRef, OpenFile};
 use crate::vfs::perm::{self, Cred};
 use crate::vfs::{Location, NewNode, OpenMode, Resolve, SetAttr};
 use std::cell::RefCell;
@@ -46,7 +48,7 @@ pub(crate) fn prepare(k: &mut Kernel, start: &Location, path: &[u8]) {
 
 /// Updates the time file systems stamp on changes.
 pub(crate) fn touch_clock(k: &mut Kernel) {
-    let now = k.clock.realtime();
+    let now = k.time.realtime();
     k.vfs.now.set(now);
 }
 
@@ -145,11 +147,11 @@ fn open_location(k: &mut Kernel, loc: Location, flags: u32, created: bool) -> Sy
 /// How long a blocked FIFO open waits before it looks again.
 const FIFO_RETRY_NS: i128 = 5_000_000;
 
-/// The in-kernel pipe end for an open of a FIFO node (fifo.rs); a
+/// The in-kernel pipe end for an open of a FIFO node (files/fifo.rs); a
 /// blocking open whose other side is missing parks and retries.
 fn open_fifo(
     k: &mut Kernel,
-    key: crate::fifo::FifoKey,
+    key: crate::files::fifo::FifoKey,
     flags: u32,
 ) -> Result<Box<dyn crate::vfs::FileHandle>, SysErr> {
     let acc = flags & oflag::O_ACCMODE;
@@ -162,14 +164,14 @@ fn open_fifo(
     // exited keeps its end (one interrupted by a signal keeps it until it
     // opens the FIFO again or exits: partial).
     let live = |t: u32| {
-        threads
-            .iter()
-            .any(|th| th.tid == t && !matches!(th.state, crate::process::ThreadState::Exited))
+        threads.iter().any(|th| {
+            th.tid == t && !matches!(th.state, crate::tasks::process::ThreadState::Exited)
+        })
     };
     match k.fifos.open(key, tid, read, write, nonblock, live)? {
-        crate::fifo::FifoOpen::Ready(h) => Ok(h),
-        crate::fifo::FifoOpen::Wait => {
-            let now = k.clock.monotonic().as_nanos();
+        crate::files::fifo::FifoOpen::Ready(h) => Ok(h),
+        crate::files::fifo::FifoOpen::Wait => {
+            let now = k.time.monotonic().as_nanos();
             k.thread().poll_set.clear();
             Err(SysErr::Block(Wait::Poll {
                 deadline: Some(wax_devices::Timespec::from_nanos(now + FIFO_RETRY_NS)),
@@ -275,7 +277,7 @@ fn open_tmpfile(k: &mut Kernel, start: &Location, path: &[u8], flags: u32, mode:
     let mut salt = [0u8; 8];
     k.entropy.borrow_mut().fill(&mut salt);
     let name = format!(".wax-tmpfile-{:016x}", u64::from_le_bytes(salt)).into_bytes();
-    let node = new_node(k, &dir, crate::vfs::mode::S_IFREG | (mode & 0o7777), true)?;
+    let node = new_node(k, &dir, crate::abi::mode::S_IFREG | (mode & 0o7777), true)?;
     let (m, dino) = k.vfs.node(&dir);
     let ino = k.vfs.fs(m).create(dino, &name, &node)?;
     let how = OpenMode {
@@ -330,7 +332,7 @@ fn create(k: &mut Kernel, start: &Location, path: &[u8], mode: u32) -> KResult<L
     if name.is_empty() || name == b"." || name == b".." || path.last() == Some(&b'/') {
         return Err(Errno::EISDIR);
     }
-    let node = new_node(k, &dir, crate::vfs::mode::S_IFREG | (mode & 0o7777), true)?;
+    let node = new_node(k, &dir, crate::abi::mode::S_IFREG | (mode & 0o7777), true)?;
     let (m, ino) = k.vfs.node(&dir);
     k.vfs.fs(m).create(ino, &name, &node)?;
     k.vfs.resolve(&dir, &name, Resolve::NoFollow)
@@ -363,7 +365,7 @@ pub(crate) fn new_node(k: &mut Kernel, dir: &Location, mode: u32, umask: bool) -
     };
     if d.mode & 0o2000 != 0 {
         n.gid = d.gid;
-        if n.mode & crate::vfs::mode::S_IFMT == crate::vfs::mode::S_IFDIR {
+        if n.mode & crate::abi::mode::S_IFMT == crate::abi::mode::S_IFDIR {
             n.mode |= 0o2000;
         }
     }
@@ -431,7 +433,7 @@ pub fn sys_close_range(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// The soft RLIMIT_NOFILE of the caller.
 fn nofile(k: &mut Kernel) -> u64 {
-    k.proc().rlimits[crate::process::RLIMIT_NOFILE].0
+    k.proc().rlimits[crate::tasks::process::RLIMIT_NOFILE].0
 }
 
 /// EMFILE (undoing the insert) if descriptor `n` is at or past the soft
@@ -815,7 +817,7 @@ fn pipe_size(k: &mut Kernel, file: &FileRef, set: bool, arg: u32) -> SysResult {
         .borrow_mut()
         .handle
         .as_mut()
-        .and_then(|h| crate::pipe::Pipe::of_handle(h.as_mut()))
+        .and_then(|h| crate::files::pipe::Pipe::of_handle(h.as_mut()))
         .ok_or(Errno::EBADF)?;
     if !set {
         return Ok(pipe.borrow().size() as u32);

@@ -7,11 +7,14 @@
 
 use super::fs::{at_start, cred, new_node, touch_clock, AT_FDCWD};
 use super::{read_path, Args, SysErr, SysResult};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::mode;
+use crate::abi::oflag;
 use crate::kernel::Kernel;
-use crate::process::{oflag, FileRef, Wait};
+use crate::tasks::process::Wait;
+use crate::vfs::file::FileRef;
 use crate::vfs::lock::{LockType, NodeKey, Owner, RecordLock};
-use crate::vfs::{mode, Location, Resolve, SetAttr};
+use crate::vfs::{Location, Resolve, SetAttr};
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -188,7 +191,7 @@ fn set_times(k: &mut Kernel, loc: &Location, times: Option<[Timespec; 2]>) -> Sy
         }
         .into());
     }
-    let now = k.clock.realtime();
+    let now = k.time.realtime();
     let [at, mt] = times.unwrap_or([now, now]);
     let set = SetAttr {
         atime: Some(at),
@@ -349,7 +352,7 @@ pub fn sys_fallocate(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 /// fallocate mode 0 on an open file of `size` bytes.
-fn allocate(f: &mut crate::process::OpenFile, off: u64, len: u64, size: u64) -> KResult<()> {
+fn allocate(f: &mut crate::vfs::file::OpenFile, off: u64, len: u64, size: u64) -> KResult<()> {
     let h = f.handle.as_mut().ok_or(Errno::ENODEV)?;
     if h.is_stream() {
         return Err(Errno::ESPIPE);
@@ -369,7 +372,7 @@ fn lock_node(file: &FileRef) -> KResult<NodeKey> {
 
 /// Parks the caller to retry a blocking lock request shortly.
 fn retry_later(k: &mut Kernel) -> SysErr {
-    let now = k.clock.monotonic();
+    let now = k.time.monotonic();
     let deadline = Timespec::from_nanos(now.as_nanos() + i128::from(LOCK_RETRY_NS));
     k.thread().poll_set.clear();
     SysErr::Block(Wait::Poll {

@@ -4,7 +4,7 @@
 
 use super::fs::{at_start, AT_FDCWD};
 use super::{read_path, Args, SysResult};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::vfs::perm;
 use crate::vfs::{Attr, DirEntry, FileType, Location, Resolve, SetAttr};
@@ -48,7 +48,7 @@ fn fd_attr(k: &mut Kernel, fd: u32) -> KResult<Attr> {
 }
 
 /// Attributes of an open file: its node's, or what its handle reports.
-fn file_attr(k: &mut Kernel, file: &crate::process::FileRef) -> KResult<Attr> {
+fn file_attr(k: &mut Kernel, file: &crate::vfs::file::FileRef) -> KResult<Attr> {
     let f = file.borrow();
     if f.node.is_some() {
         return f.attr(&mut k.vfs);
@@ -164,7 +164,7 @@ pub fn sys_statx(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 /// The directory snapshot of an open directory, with "." and "..".
-fn dir_entries(k: &mut Kernel, fd: u32) -> KResult<crate::process::FileRef> {
+fn dir_entries(k: &mut Kernel, fd: u32) -> KResult<crate::vfs::file::FileRef> {
     let file = k.proc().fds.file(fd)?;
     if file.borrow().dir_entries.is_some() {
         return Ok(file);
@@ -353,7 +353,7 @@ fn mkdir_at(k: &mut Kernel, dirfd: u32, path: u32, mode: u32) -> SysResult {
         return Err(Errno::EEXIST.into());
     }
     let (dloc, _, _) = parent_of(k, dirfd, path)?;
-    let node = super::fs::new_node(k, &dloc, crate::vfs::mode::S_IFDIR | (mode & 0o7777), true)?;
+    let node = super::fs::new_node(k, &dloc, crate::abi::mode::S_IFDIR | (mode & 0o7777), true)?;
     k.vfs.fs(m).mkdir(dir, &name, &node)?;
     Ok(0)
 }
@@ -405,8 +405,8 @@ pub fn sys_rmdir(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 fn rename_at(k: &mut Kernel, a: &Args, flags: u32) -> SysResult {
-    const RENAME_NOREPLACE: u32 = crate::vfs::rename::RENAME_NOREPLACE;
-    const RENAME_EXCHANGE: u32 = crate::vfs::rename::RENAME_EXCHANGE;
+    const RENAME_NOREPLACE: u32 = crate::abi::rename::RENAME_NOREPLACE;
+    const RENAME_EXCHANGE: u32 = crate::abi::rename::RENAME_EXCHANGE;
     if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0
         || flags == RENAME_NOREPLACE | RENAME_EXCHANGE
     {
@@ -450,7 +450,7 @@ fn symlink_at(k: &mut Kernel, target: u32, dirfd: u32, path: u32) -> SysResult {
         return Err(Errno::EEXIST.into());
     }
     let (dloc, _, _) = parent_of(k, dirfd, path)?;
-    let node = super::fs::new_node(k, &dloc, crate::vfs::mode::S_IFLNK | 0o777, false)?;
+    let node = super::fs::new_node(k, &dloc, crate::abi::mode::S_IFLNK | 0o777, false)?;
     k.vfs.fs(m).symlink(dir, &name, &target, &node)?;
     Ok(0)
 }
@@ -549,7 +549,7 @@ fn utime(k: &Kernel, sec: i64, nsec: i64) -> KResult<Option<Timespec>> {
     const UTIME_OMIT: i64 = (1 << 30) - 2;
     match nsec {
         UTIME_OMIT => Ok(None),
-        UTIME_NOW => Ok(Some(k.clock.realtime())),
+        UTIME_NOW => Ok(Some(k.time.realtime())),
         0..=999_999_999 => Ok(Some(Timespec {
             sec,
             nsec: nsec as u32,
@@ -572,7 +572,7 @@ fn utimensat(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     };
     let mut set = SetAttr::default();
     if times == 0 {
-        let now = k.clock.realtime();
+        let now = k.time.realtime();
         set.atime = Some(now);
         set.mtime = Some(now);
     } else {

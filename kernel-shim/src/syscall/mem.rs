@@ -1,9 +1,9 @@
 //! Memory system calls: brk, mmap, munmap, mprotect, mremap, madvise,
-//! msync, mincore, mlock and friends, with the mapping list (`mm.rs`)
+//! msync, mincore, mlock and friends, with the mapping list (`memory/mm.rs`)
 //! kept in step with the page table.
 //!
 //! File mappings are filled by copying the file's bytes into the new
-//! pages, except pages already in the page cache (`pagecache.rs`: the
+//! pages, except pages already in the page cache (`memory/pagecache.rs`: the
 //! frames of existing MAP_SHARED mappings of the node), which map the
 //! cached frame: shared, so separate MAP_SHARED mappings in any process
 //! see each other's stores, or copy-on-write for MAP_PRIVATE, so untouched
@@ -27,32 +27,26 @@
 //! heuristic overcommit refuses one larger than RAM and swap.
 
 use super::{Args, SysResult};
-use crate::elf::TASK_SIZE;
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::mman::{
+    MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE,
+    MAP_TYPE, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_WRITE,
+};
 use crate::kernel::Kernel;
-use crate::mm::{self, page_up, MapFile, Vma};
-use crate::pagecache::NodeKey;
-use crate::process::FileRef;
-use crate::signal::SigInfo;
-use wax_cpu::{GuestAddr, Prot, PAGE_SIZE};
+use crate::memory::elf::TASK_SIZE;
+use crate::memory::mm::{self, page_up, MapFile, Vma};
+use crate::memory::pagecache::NodeKey;
+use crate::signals::SigInfo;
+use crate::vfs::file::FileRef;
 
-const MAP_SHARED: u32 = 0x01;
-const PROT_WRITE: u32 = 0x2;
-const MAP_PRIVATE: u32 = 0x02;
-const MAP_SHARED_VALIDATE: u32 = 0x03;
-const MAP_TYPE: u32 = 0x0f;
-const MAP_FIXED: u32 = 0x10;
-const MAP_ANONYMOUS: u32 = 0x20;
-const MAP_FIXED_NOREPLACE: u32 = 0x10_0000;
-const MREMAP_MAYMOVE: u32 = 1;
-const MREMAP_FIXED: u32 = 2;
+use wax_cpu::{GuestAddr, Prot, PAGE_SIZE};
 
 fn aligned(a: u32) -> bool {
     a.is_multiple_of(PAGE_SIZE)
 }
 
-fn proc_slot(k: &Kernel) -> usize {
-    k.threads[k.current].process
+fn proc_slot(k: &mut Kernel) -> usize {
+    k.thread().process
 }
 
 /// Whether a request of `bytes` can ever be backed by machine memory.
@@ -557,7 +551,8 @@ fn move_target(
     to: Option<u32>,
 ) -> KResult<u32> {
     let Some(t) = to else {
-        let proc = &k.procs[proc_slot(k)];
+        let p = proc_slot(k);
+        let proc = &k.procs[p];
         return mm::find_free_in(&mut k.machine, &proc.space, &proc.mm, new_size, 0)
             .ok_or(Errno::ENOMEM);
     };
@@ -824,14 +819,14 @@ impl Kernel {
     /// A page fault in a file mapping past the end of the file is SIGBUS
     /// (BUS_ADRERR), not SIGSEGV.
     pub(crate) fn fault_signal(&mut self, info: SigInfo) -> SigInfo {
-        let Some(addr) = info.addr.filter(|_| info.signo == crate::signal::SIGSEGV) else {
+        let Some(addr) = info.addr.filter(|_| info.signo == crate::signals::SIGSEGV) else {
             return info;
         };
         let p = proc_slot(self);
         match self.procs[p].mm.find(addr) {
             Some(v) if v.past_eof(addr) => SigInfo {
-                signo: crate::signal::SIGBUS,
-                code: crate::signal::BUS_ADRERR,
+                signo: crate::signals::SIGBUS,
+                code: crate::signals::BUS_ADRERR,
                 addr: Some(addr),
             },
             _ => info,

@@ -2,10 +2,13 @@
 //! limits, futex, prctl, getrandom, sysinfo.
 
 use super::{Args, SysErr, SysResult, MAX_IO};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
-use crate::process::{Wait, RLIM_INFINITY};
-use wax_cpu::state::{seg, selector, TlsDescriptor};
+use crate::tasks::process::{Wait, RLIM_INFINITY};
+use crate::tasks::tls::{READ_EXEC_ONLY, SEG_NOT_PRESENT};
+use crate::vfs::file::NR_OPEN;
+use crate::vfs::proc::uname;
+use wax_cpu::state::selector;
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -25,19 +28,20 @@ fn put_field(b: &mut [u8; 390], i: usize, s: &[u8]) {
 
 pub fn sys_uname(k: &mut Kernel, a: &Args) -> SysResult {
     let mut b = [0u8; 390];
-    put_field(&mut b, 0, b"Linux");
-    put_field(&mut b, 1, b"localhost");
-    put_field(&mut b, 2, b"6.1.0-wax");
-    put_field(&mut b, 3, b"#1 SMP PREEMPT_DYNAMIC Debian 6.1.0");
-    put_field(&mut b, 4, b"i686");
-    put_field(&mut b, 5, b"(none)");
+    let fields = [
+        uname::SYSNAME,
+        uname::HOSTNAME,
+        uname::RELEASE,
+        uname::VERSION,
+        uname::MACHINE,
+        uname::DOMAIN,
+    ];
+    for (i, f) in fields.iter().enumerate() {
+        put_field(&mut b, i, f.as_bytes());
+    }
     k.mem().write_bytes(GuestAddr(a[0]), &b)?;
     Ok(0)
 }
-
-/// `struct user_desc` flag bits (in the fourth word).
-const READ_EXEC_ONLY: u32 = 1 << 3;
-const SEG_NOT_PRESENT: u32 = 1 << 5;
 
 pub fn sys_set_thread_area(k: &mut Kernel, a: &Args) -> SysResult {
     let at = GuestAddr(a[0]);
@@ -46,45 +50,9 @@ pub fn sys_set_thread_area(k: &mut Kernel, a: &Args) -> SysResult {
     for (i, w) in desc.iter_mut().enumerate() {
         *w = m.read_u32(at.add(4 * i as u32))?;
     }
-    let entry = apply_user_desc(k.machine.cpu(), desc)?;
+    let entry = crate::tasks::tls::apply_user_desc(k.machine.cpu(), desc)?;
     k.mem().write_u32(at, entry)?;
     Ok(0)
-}
-
-/// Installs a `struct user_desc` (entry, base, limit, flags) as a TLS
-/// descriptor of `cpu` (set_thread_area, clone's CLONE_SETTLS); returns
-/// the entry number used.
-pub(crate) fn apply_user_desc(cpu: &mut wax_cpu::CpuState, desc: [u32; 4]) -> KResult<u32> {
-    let [entry, base, limit, flags] = desc;
-    let min = selector::GDT_ENTRY_TLS_MIN;
-    let entry = if entry == u32::MAX {
-        let free = cpu
-            .tls
-            .iter()
-            .position(|d| d.present == 0)
-            .ok_or(Errno::ESRCH)?;
-        free as u32 + min
-    } else {
-        entry
-    };
-    if !(min..min + selector::GDT_ENTRY_TLS_ENTRIES).contains(&entry) {
-        return Err(Errno::EINVAL);
-    }
-    // Linux's LDT_empty: a descriptor that clears the entry.
-    let empty = base == 0 && limit == 0 && flags & 0x7f == READ_EXEC_ONLY | SEG_NOT_PRESENT;
-    cpu.tls[(entry - min) as usize] = TlsDescriptor {
-        base,
-        limit,
-        flags,
-        present: u32::from(!empty),
-    };
-    // A segment register holding this selector sees the new base at once.
-    for s in [seg::FS, seg::GS] {
-        if u32::from(cpu.seg_sel[s]) >> 3 == entry {
-            cpu.seg_base[s] = if empty { 0 } else { base };
-        }
-    }
-    Ok(entry)
 }
 
 pub fn sys_get_thread_area(k: &mut Kernel, a: &Args) -> SysResult {
@@ -161,7 +129,7 @@ pub fn sys_setrlimit(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 fn set_rlimit(k: &mut Kernel, res: u32, cur: u64, max: u64) -> SysResult {
-    use crate::process::{NR_OPEN, RLIMIT_NOFILE};
+    use crate::tasks::process::RLIMIT_NOFILE;
     if cur > max {
         return Err(Errno::EINVAL.into());
     }
@@ -200,7 +168,7 @@ pub fn sys_prlimit64(k: &mut Kernel, a: &Args) -> SysResult {
 /// sysinfo: uptime, memory as /proc/meminfo shows it, and the number of
 /// tasks; load averages are zero, as /proc/loadavg shows them.
 pub fn sys_sysinfo(k: &mut Kernel, a: &Args) -> SysResult {
-    let up = (k.clock.monotonic().as_nanos() - k.boot.as_nanos()) / 1_000_000_000;
+    let up = (k.time.monotonic().as_nanos() - k.time.boot().as_nanos()) / 1_000_000_000;
     let total = k.machine_bytes();
     let free = total.saturating_sub(u64::from(k.frames_in_use()) * 4096);
     let (unit, shift) = mem_unit(total);
@@ -291,7 +259,7 @@ mod fop {
 
 fn futex(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     let (addr, op, val, timeout, addr2, val3) = (a[0], a[1] & 0x7f, a[2], a[3], a[4], a[5]);
-    let p = k.threads[k.current].process;
+    let p = k.thread().process;
     let private = a[1] & FUTEX_PRIVATE_FLAG != 0;
     // val2 (requeue/wake count) travels in the timeout argument.
     let val2 = timeout;
@@ -316,7 +284,7 @@ fn futex(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
         }
         fop::WAKE_OP => {
             let old = k.mem().read_u32(GuestAddr(addr2))?;
-            let (new, hit) = crate::futex::wake_op(val3, old).ok_or(Errno::ENOSYS)?;
+            let (new, hit) = crate::tasks::futex::wake_op(val3, old).ok_or(Errno::ENOSYS)?;
             k.mem().write_u32(GuestAddr(addr2), new)?;
             let mut n = k.futex_wake(p, addr, val, u32::MAX, private);
             if hit {
@@ -345,7 +313,7 @@ fn futex_wait(
     if k.mem().read_u32(GuestAddr(addr))? != val {
         return Err(Errno::EAGAIN.into());
     }
-    let now = k.clock.monotonic().as_nanos();
+    let now = k.time.monotonic().as_nanos();
     let deadline = if timeout == 0 {
         None
     } else {
@@ -353,7 +321,7 @@ fn futex_wait(
         Some(Timespec::from_nanos(match clock {
             None => now + t,
             Some(0) => t,
-            Some(_) => now + (t - k.clock.realtime().as_nanos()),
+            Some(_) => now + (t - k.time.realtime().as_nanos()),
         }))
     };
     if deadline.is_some_and(|d| d.as_nanos() <= now) {
@@ -409,7 +377,7 @@ pub fn sys_prctl(k: &mut Kernel, a: &Args) -> SysResult {
             k.mem().write_bytes(GuestAddr(a[1]), &name)?;
             Ok(0)
         }
-        PR_SET_PDEATHSIG if a[1] <= crate::signal::NSIG => {
+        PR_SET_PDEATHSIG if a[1] <= crate::signals::NSIG => {
             k.proc().pdeathsig = a[1];
             Ok(0)
         }

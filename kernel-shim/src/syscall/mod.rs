@@ -33,9 +33,9 @@ pub mod table;
 mod time;
 mod xattr;
 
-use crate::errno::Errno;
+use crate::abi::errno::Errno;
 use crate::kernel::Kernel;
-use crate::process::Wait;
+use crate::tasks::process::Wait;
 use wax_cpu::state::reg;
 
 /// The six argument registers, in order.
@@ -50,7 +50,7 @@ pub enum SysErr {
     /// The process ended; nothing is returned.
     Exited,
     /// Guest memory ran out while the call wrote to the caller's memory:
-    /// the caller is killed (`oom.rs`).
+    /// the caller is killed (`tasks/oom.rs`).
     OutOfMemory,
 }
 
@@ -105,7 +105,7 @@ pub fn dispatch(k: &mut Kernel) {
         }
         Err(SysErr::Exited) => return,
         Err(SysErr::OutOfMemory) => {
-            let p = k.threads[k.current].process;
+            let p = k.thread().process;
             k.out_of_memory(p);
             Errno::ENOMEM.as_return()
         }
@@ -132,8 +132,8 @@ fn unimplemented(k: &mut Kernel, nr: u32, args: &Args) {
 /// SIGPIPE Linux sends the writer unless it asked not to (MSG_NOSIGNAL).
 pub(crate) fn broken_pipe(k: &mut Kernel, signal: bool) -> SysErr {
     if signal {
-        let info = crate::signal::SigInfo {
-            signo: crate::signal::SIGPIPE,
+        let info = crate::signals::SigInfo {
+            signo: crate::signals::SIGPIPE,
             code: 0,
             addr: None,
         };

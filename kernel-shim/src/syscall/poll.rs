@@ -9,10 +9,10 @@
 //! interrupt with EINTR (ERESTARTNOHAND: never restarted after a handler).
 
 use super::{Args, SysErr, SysResult};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::poll;
 use crate::kernel::Kernel;
-use crate::process::Wait;
-use crate::sched::ev;
+use crate::tasks::process::Wait;
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -32,13 +32,13 @@ fn deadline(k: &mut Kernel, t: Timeout) -> Option<Timespec> {
     match t {
         Timeout::Forever => None,
         Timeout::After(d) => Some(Timespec::from_nanos(
-            k.clock.monotonic().as_nanos() + d.as_nanos(),
+            k.time.monotonic().as_nanos() + d.as_nanos(),
         )),
     }
 }
 
 fn expired(k: &Kernel, d: Option<Timespec>) -> bool {
-    d.is_some_and(|d| k.clock.monotonic() >= d)
+    d.is_some_and(|d| k.time.monotonic() >= d)
 }
 
 /// Parks with the interest set, or reports a timeout (0).
@@ -67,7 +67,7 @@ pub(super) fn apply_mask(k: &mut Kernel, at: u32, size: u32) -> KResult<()> {
     if t.saved_mask.is_none() {
         t.saved_mask = Some(t.sigmask);
     }
-    t.sigmask = mask & !crate::signal::UNBLOCKABLE;
+    t.sigmask = mask & !crate::signals::UNBLOCKABLE;
     Ok(())
 }
 
@@ -79,13 +79,13 @@ pub(super) fn restore_mask(k: &mut Kernel) {
 }
 
 fn do_poll(k: &mut Kernel, fds: u32, nfds: u32, t: Timeout) -> SysResult {
-    if u64::from(nfds) > k.proc().rlimits[crate::process::RLIMIT_NOFILE].0 {
+    if u64::from(nfds) > k.proc().rlimits[crate::tasks::process::RLIMIT_NOFILE].0 {
         return Err(Errno::EINVAL.into());
     }
     let mut raw = vec![0u8; nfds as usize * 8];
     k.mem().read_bytes(GuestAddr(fds), &mut raw)?;
     let d = deadline(k, t);
-    let me = k.current;
+    let me = k.current();
     let mut ready = 0;
     let mut set = Vec::new();
     for e in raw.chunks_exact_mut(8) {
@@ -94,7 +94,7 @@ fn do_poll(k: &mut Kernel, fds: u32, nfds: u32, t: Timeout) -> SysResult {
         let revents = if fd < 0 {
             0
         } else {
-            let always = ev::POLLERR | ev::POLLHUP | ev::POLLNVAL;
+            let always = poll::POLLERR | poll::POLLHUP | poll::POLLNVAL;
             k.fd_poll(me, fd as u32) & (events | always)
         };
         e[6..8].copy_from_slice(&revents.to_le_bytes());
@@ -172,7 +172,7 @@ enum TimeLeft {
 /// argument when they return (glibc's pselect hides it from callers).
 fn write_left(k: &mut Kernel, left: TimeLeft, d: Option<Timespec>) -> KResult<()> {
     let Some(d) = d else { return Ok(()) };
-    let rest = (d.as_nanos() - k.clock.monotonic().as_nanos()).max(0);
+    let rest = (d.as_nanos() - k.time.monotonic().as_nanos()).max(0);
     let (sec, nsec) = ((rest / 1_000_000_000) as u64, (rest % 1_000_000_000) as u32);
     let mut m = k.mem();
     match left {
@@ -194,19 +194,19 @@ fn write_left(k: &mut Kernel, left: TimeLeft, d: Option<Timespec>) -> KResult<()
 }
 
 fn do_select(k: &mut Kernel, nfds: u32, at: [u32; 3], t: Timeout, left: TimeLeft) -> SysResult {
-    if u64::from(nfds) > k.proc().rlimits[crate::process::RLIMIT_NOFILE].0 {
+    if u64::from(nfds) > k.proc().rlimits[crate::tasks::process::RLIMIT_NOFILE].0 {
         return Err(Errno::EINVAL.into());
     }
     let sets = read_sets(k, nfds, at)?;
     let d = deadline(k, t);
-    let me = k.current;
+    let me = k.current();
     let mut out: [Vec<u32>; 3] = sets.clone();
     let mut ready = 0;
     let mut interest = Vec::new();
     let want = [
-        ev::POLLIN | ev::POLLHUP | ev::POLLERR,
-        ev::POLLOUT | ev::POLLERR,
-        ev::POLLPRI,
+        poll::POLLIN | poll::POLLHUP | poll::POLLERR,
+        poll::POLLOUT | poll::POLLERR,
+        poll::POLLPRI,
     ];
     for fd in 0..nfds {
         let (w, b) = ((fd / 32) as usize, 1u32 << (fd % 32));
@@ -215,7 +215,7 @@ fn do_select(k: &mut Kernel, nfds: u32, at: [u32; 3], t: Timeout, left: TimeLeft
             continue;
         }
         let r = k.fd_poll(me, fd);
-        if r & ev::POLLNVAL != 0 {
+        if r & poll::POLLNVAL != 0 {
             k.thread().restart_deadline = None;
             restore_mask(k);
             return Err(Errno::EBADF.into());

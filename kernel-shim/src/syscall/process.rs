@@ -3,19 +3,23 @@
 
 use super::fs::{at_start, install};
 use super::{read_path, Args, SysErr, SysResult};
-use crate::errno::{Errno, KResult};
-use crate::exec::ExecRequest;
+use crate::abi::clone;
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::oflag;
+use crate::abi::wait;
+use crate::files::pipe::Pipe;
 use crate::kernel::Kernel;
-use crate::pipe::Pipe;
-use crate::process::{oflag, OpenFile, Wait};
-use crate::task::{cf, wo, CloneArgs, WaitFor};
+use crate::tasks::exec::ExecRequest;
+use crate::tasks::process::Wait;
+use crate::tasks::task::{CloneArgs, WaitFor};
+use crate::vfs::file::OpenFile;
 use wax_cpu::GuestAddr;
 
 pub fn sys_fork(k: &mut Kernel, _a: &Args) -> SysResult {
     clone(
         k,
         CloneArgs {
-            flags: crate::signal::SIGCHLD,
+            flags: crate::signals::SIGCHLD,
             ..CloneArgs::default()
         },
     )
@@ -25,7 +29,7 @@ pub fn sys_vfork(k: &mut Kernel, _a: &Args) -> SysResult {
     clone(
         k,
         CloneArgs {
-            flags: cf::CLONE_VM | cf::CLONE_VFORK | crate::signal::SIGCHLD,
+            flags: clone::CLONE_VM | clone::CLONE_VFORK | crate::signals::SIGCHLD,
             ..CloneArgs::default()
         },
     )
@@ -47,7 +51,7 @@ pub fn sys_clone(k: &mut Kernel, a: &Args) -> SysResult {
 
 fn clone(k: &mut Kernel, args: CloneArgs) -> SysResult {
     let tid = k.do_clone(args)?;
-    if args.flags & cf::CLONE_VFORK != 0 && args.flags & cf::CLONE_THREAD == 0 {
+    if args.flags & clone::CLONE_VFORK != 0 && args.flags & clone::CLONE_THREAD == 0 {
         return Err(SysErr::Block(Wait::Vfork { child: tid }));
     }
     Ok(tid)
@@ -67,10 +71,10 @@ fn read_strings(k: &mut Kernel, mut at: u32) -> KResult<Vec<Vec<u8>>> {
         }
         let s = k
             .mem()
-            .read_cstr(GuestAddr(p), crate::loader::ARG_MAX)?
+            .read_cstr(GuestAddr(p), crate::memory::loader::ARG_MAX)?
             .ok_or(Errno::E2BIG)?;
         total += s.len() + 1;
-        if total > crate::loader::ARG_MAX {
+        if total > crate::memory::loader::ARG_MAX {
             return Err(Errno::E2BIG);
         }
         out.push(s);
@@ -121,14 +125,14 @@ fn execveat(k: &mut Kernel, dirfd: u32, path: u32, argv: u32, envp: u32, flags: 
 }
 
 pub fn sys_exit(k: &mut Kernel, a: &Args) -> SysResult {
-    let t = k.current;
+    let t = k.current();
     k.exit_thread(t, a[0] & 0xff);
     Err(SysErr::Exited)
 }
 
 pub fn sys_exit_group(k: &mut Kernel, a: &Args) -> SysResult {
-    let p = k.threads[k.current].process;
-    k.exit_group(p, crate::process::wstatus::exited(a[0]));
+    let p = k.thread().process;
+    k.exit_group(p, crate::abi::wstatus::exited(a[0]));
     Err(SysErr::Exited)
 }
 
@@ -143,10 +147,14 @@ fn wait_for(k: &mut Kernel, pid: i32) -> WaitFor {
 }
 
 /// Waits (or parks) for a child the selector and options pick.
-fn wait_common(k: &mut Kernel, who: WaitFor, options: u32) -> KResult<Option<crate::task::Reaped>> {
+fn wait_common(
+    k: &mut Kernel,
+    who: WaitFor,
+    options: u32,
+) -> KResult<Option<crate::tasks::task::Reaped>> {
     match k.find_waitable(who, options)? {
         Some(r) => Ok(Some(r)),
-        None if options & wo::WNOHANG != 0 => Ok(None),
+        None if options & wait::WNOHANG != 0 => Ok(None),
         None => Err(Errno(-1)),
     }
 }
@@ -159,13 +167,18 @@ fn child_wait(k: &mut Kernel) -> SysErr {
 pub fn sys_wait4(k: &mut Kernel, a: &Args) -> SysResult {
     let (pid, status, options, rusage) = (a[0] as i32, a[1], a[2], a[3]);
     if options
-        & !(wo::WNOHANG | wo::WUNTRACED | wo::WCONTINUED | wo::WCLONE | wo::WALL | 0x2000_0000)
+        & !(wait::WNOHANG
+            | wait::WUNTRACED
+            | wait::WCONTINUED
+            | wait::WCLONE
+            | wait::WALL
+            | 0x2000_0000)
         != 0
     {
         return Err(Errno::EINVAL.into());
     }
     let who = wait_for(k, pid);
-    let r = match wait_common(k, who, options | wo::WEXITED) {
+    let r = match wait_common(k, who, options | wait::WEXITED) {
         Ok(Some(r)) => r,
         Ok(None) => return Ok(0),
         Err(Errno(-1)) => return Err(child_wait(k)),
@@ -194,7 +207,7 @@ pub fn sys_waitid(k: &mut Kernel, a: &Args) -> SysResult {
         _ => return Err(Errno::EINVAL.into()),
     };
     // WSTOPPED has WUNTRACED's value.
-    if options & (wo::WEXITED | wo::WUNTRACED | wo::WCONTINUED) == 0 {
+    if options & (wait::WEXITED | wait::WUNTRACED | wait::WCONTINUED) == 0 {
         return Err(Errno::EINVAL.into());
     }
     let r = match wait_common(k, who, options) {
@@ -204,7 +217,7 @@ pub fn sys_waitid(k: &mut Kernel, a: &Args) -> SysResult {
     };
     if infop != 0 {
         let info = match r {
-            Some(r) => crate::signal::Siginfo::child(r.code, r.pid, k.uid, r.si_status).to_bytes(),
+            Some(r) => crate::signals::Siginfo::child(r.code, r.pid, k.uid, r.si_status).to_bytes(),
             None => [0; 128],
         };
         k.mem().write_bytes(GuestAddr(infop), &info)?;
@@ -235,7 +248,7 @@ pub fn sys_getpgrp(k: &mut Kernel, _a: &Args) -> SysResult {
 /// The process slot `pid` names (0: the caller).
 fn target(k: &mut Kernel, pid: u32) -> KResult<usize> {
     if pid == 0 {
-        return Ok(k.threads[k.current].process);
+        return Ok(k.thread().process);
     }
     k.find_pid(pid).ok_or(Errno::ESRCH)
 }
@@ -256,7 +269,7 @@ pub fn sys_setpgid(k: &mut Kernel, a: &Args) -> SysResult {
     if (a[1] as i32) < 0 {
         return Err(Errno::EINVAL.into());
     }
-    let me = k.threads[k.current].process;
+    let me = k.thread().process;
     let p = target(k, a[0])?;
     let (my_pid, my_sid) = (k.procs[me].pid, k.procs[me].sid);
     if p != me {
@@ -287,7 +300,7 @@ pub fn sys_setpgid(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_setsid(k: &mut Kernel, _a: &Args) -> SysResult {
-    let me = k.threads[k.current].process;
+    let me = k.thread().process;
     let pid = k.procs[me].pid;
     if k.procs.iter().any(|o| o.alive() && o.pgid == pid) {
         return Err(Errno::EPERM.into());

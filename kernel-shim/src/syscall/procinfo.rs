@@ -8,7 +8,7 @@
 //! process's stack).
 
 use crate::kernel::Kernel;
-use crate::process::{ProcState, ThreadState};
+use crate::tasks::process::{ProcState, ThreadState};
 use crate::vfs::proc::{FdEntry, MapEntry, MountEntry, ProcEntry, ThreadEntry};
 use crate::vfs::tmpfs::{TmpFs, Usage};
 use crate::vfs::{dev, Location};
@@ -61,7 +61,7 @@ impl Kernel {
         if !want.any {
             return;
         }
-        let me = self.current;
+        let me = self.current();
         let (self_pid, self_tid) = (
             self.procs[self.threads[me].process].pid,
             self.threads[me].tid,
@@ -73,9 +73,9 @@ impl Kernel {
             live.into_iter().map(|p| self.proc_entry(p, want)).collect();
         procs.sort_by_key(|e| e.pid);
         let mounts = self.mount_entries();
-        let now = self.clock.monotonic();
-        let up = now.as_nanos() - self.boot.as_nanos();
-        let real = self.clock.realtime();
+        let now = self.time.monotonic();
+        let up = now.as_nanos() - self.time.boot().as_nanos();
+        let real = self.time.realtime();
         let mut random = [0u8; 16];
         self.entropy.borrow_mut().fill(&mut random);
         let frames = u64::from(self.machine.frames().frames_in_use());
@@ -163,7 +163,7 @@ impl Kernel {
 
     fn fd_entries(&mut self, p: usize) -> Vec<FdEntry> {
         let mut out = Vec::new();
-        let open: Vec<(u32, crate::process::FileRef)> = self.procs[p]
+        let open: Vec<(u32, crate::vfs::file::FileRef)> = self.procs[p]
             .fds
             .iter()
             .map(|(n, fd)| (n, fd.file.clone()))
@@ -191,15 +191,15 @@ impl Kernel {
 
     /// Mappings: runs of pages with the same protection and origin.
     /// The page table says which pages exist (the loader's images and
-    /// stack are only there); the mapping list (mm.rs) names mmap'ed
+    /// stack are only there); the mapping list (memory/mm.rs) names mmap'ed
     /// files, their offsets and shared mappings, and covers the pages
     /// past a file's end that are not in the page table.
     fn fill_maps(&mut self, p: usize, e: &mut ProcEntry) {
         let (brk_start, brk) = (e.brk_start, e.brk);
-        let stack_low = crate::mm::STACK_TOP - crate::mm::STACK_SIZE;
+        let stack_low = crate::memory::mm::STACK_TOP - crate::memory::mm::STACK_SIZE;
         let mut maps: Vec<MapEntry> = Vec::new();
         let mut pages = 0u64;
-        for page in 0..crate::mm::STACK_TOP / 4096 {
+        for page in 0..crate::memory::mm::STACK_TOP / 4096 {
             let addr = page * 4096;
             let Some(m) = self.map_entry(p, addr, brk_start..brk.max(brk_start), stack_low) else {
                 continue;
@@ -311,7 +311,7 @@ impl Kernel {
 /// string block exactly up to the AT_EXECFN string. Returns the strings
 /// NUL-terminated, as /proc/PID/cmdline and environ show them.
 fn find_args(mem: &mut GuestMem<'_>) -> Option<(Vec<u8>, Vec<u8>)> {
-    let top = crate::mm::STACK_TOP - 4;
+    let top = crate::memory::mm::STACK_TOP - 4;
     let mut execfn = top - 1;
     while execfn > top - 4096 && mem.read_u8(GuestAddr(execfn - 1)).ok()? != 0 {
         execfn -= 1;

@@ -1,12 +1,13 @@
 //! Scheduling policy calls. Wax runs every thread on one virtual CPU with
-//! its own round robin (`crate::sched`), so policies and priorities are
+//! its own round robin (`crate::tasks::sched`), so policies and priorities are
 //! recorded and reported as Linux would, without changing the order in
 //! which threads run. The affinity mask is always CPU 0: any mask that
 //! contains it is accepted.
 
 use super::{Args, SysResult};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
+use crate::tasks::sched::Policy;
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -23,25 +24,6 @@ const RR_SLICE_NS: i128 = 100_000_000;
 /// (EEVDF) kernels do; Wax's own slices count instructions, not time.
 const FAIR_SLICE_NS: i128 = 0;
 
-/// A thread's policy, static priority and reset-on-fork flag.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Policy {
-    pub policy: u32,
-    pub priority: u32,
-    pub reset_on_fork: bool,
-}
-
-impl Policy {
-    /// What a child created by fork/clone starts with.
-    pub fn inherited(self) -> Policy {
-        if self.reset_on_fork {
-            Policy::default()
-        } else {
-            self
-        }
-    }
-}
-
 /// (min, max) static priority of a policy.
 fn priority_range(policy: u32) -> Option<(u32, u32)> {
     match policy {
@@ -57,7 +39,7 @@ fn target(k: &mut Kernel, pid: u32) -> KResult<usize> {
         return Err(Errno::EINVAL);
     }
     if pid == 0 {
-        return Ok(k.current);
+        return Ok(k.current());
     }
     k.find_tid(pid).ok_or(Errno::ESRCH)
 }
@@ -198,7 +180,7 @@ pub fn sys_sched_setaffinity(k: &mut Kernel, a: &Args) -> SysResult {
         k.mem().read_u8(GuestAddr(a[2]))?
     };
     let t = if a[0] == 0 {
-        k.current
+        k.current()
     } else {
         k.find_tid(a[0]).ok_or(Errno::ESRCH)?
     };

@@ -3,12 +3,13 @@
 //! rt_sigqueueinfo), the alternate stack and sigreturn.
 
 use super::{Args, SysErr, SysResult};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
-use crate::process::{AltStack, ProcState, Wait};
-use crate::signal::{
+use crate::signals::AltStack;
+use crate::signals::{
     bit, next_signal, SigAction, Siginfo, NSIG, SIGKILL, SIGSTOP, SI_TKILL, SI_USER, UNBLOCKABLE,
 };
+use crate::tasks::process::{ProcState, Wait};
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -31,11 +32,11 @@ fn set_action(k: &mut Kernel, sig: u32, new: Option<SigAction>) -> KResult<SigAc
     if let Some(mut n) = new {
         n.mask &= !UNBLOCKABLE;
         k.proc().actions[sig as usize - 1] = n;
-        let ignored = n.handler == crate::signal::SIG_IGN
-            || (n.handler == crate::signal::SIG_DFL
-                && crate::signal::default_action(sig) == crate::signal::DefaultAction::Ignore);
+        let ignored = n.handler == crate::signals::SIG_IGN
+            || (n.handler == crate::signals::SIG_DFL
+                && crate::signals::default_action(sig) == crate::signals::DefaultAction::Ignore);
         if ignored {
-            let p = k.threads[k.current].process;
+            let p = k.thread().process;
             k.procs[p].pending.discard(bit(sig));
             for t in k.threads_of(p) {
                 k.threads[t].pending.discard(bit(sig));
@@ -103,7 +104,7 @@ pub fn sys_sigaction(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// signal(2) as the kernel has it: SA_ONESHOT|SA_NOMASK semantics.
 pub fn sys_signal(k: &mut Kernel, a: &Args) -> SysResult {
-    use crate::signal::{SA_NODEFER, SA_RESETHAND};
+    use crate::signals::{SA_NODEFER, SA_RESETHAND};
     let new = SigAction {
         handler: a[1],
         flags: SA_RESETHAND | SA_NODEFER,
@@ -165,7 +166,7 @@ pub fn sys_sigprocmask(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 fn pending(k: &mut Kernel) -> u64 {
-    let t = k.current;
+    let t = k.current();
     let p = k.threads[t].process;
     (k.threads[t].pending.set | k.procs[p].pending.set) & k.threads[t].sigmask
 }
@@ -222,7 +223,7 @@ fn sigtimedwait(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
         return Err(Errno::EINVAL.into());
     }
     let want = k.mem().read_u64(GuestAddr(set))? & !UNBLOCKABLE;
-    let t = k.current;
+    let t = k.current();
     let p = k.threads[t].process;
     let avail = (k.threads[t].pending.set | k.procs[p].pending.set) & want;
     if let Some(sig) = next_signal(avail) {
@@ -242,11 +243,11 @@ fn sigtimedwait(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
         None => {
             let d = super::misc::read_timespec(k, timeout, wide)?;
             Some(Timespec::from_nanos(
-                k.clock.monotonic().as_nanos() + d.as_nanos(),
+                k.time.monotonic().as_nanos() + d.as_nanos(),
             ))
         }
     };
-    if deadline.is_some_and(|d| k.clock.monotonic() >= d) {
+    if deadline.is_some_and(|d| k.time.monotonic() >= d) {
         return Err(Errno::EAGAIN.into());
     }
     k.thread().restart_deadline = deadline;
@@ -265,7 +266,7 @@ pub fn sys_rt_sigtimedwait64(k: &mut Kernel, a: &Args) -> SysResult {
 /// Processes `pid` selects for kill: >0 one, 0 the caller's group, -1
 /// everyone but the virtual init and the caller, < -1 a group.
 fn kill_targets(k: &mut Kernel, pid: i32) -> Vec<usize> {
-    let me = k.threads[k.current].process;
+    let me = k.thread().process;
     let my_pgid = k.procs[me].pgid;
     (0..k.procs.len())
         .filter(|&p| {
@@ -304,7 +305,7 @@ pub fn sys_kill(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// A signal may have ended the caller itself.
 fn exited_or(k: &mut Kernel, v: u32) -> SysResult {
-    if !k.threads[k.current].alive() {
+    if !k.thread().alive() {
         return Err(SysErr::Exited);
     }
     Ok(v)
@@ -427,7 +428,7 @@ pub fn sys_sigaltstack(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// A frame that cannot be read kills with SIGSEGV, as on Linux.
 fn bad_frame(k: &mut Kernel) -> SysResult {
-    k.force_signal(Siginfo::kernel(crate::signal::SIGSEGV));
+    k.force_signal(Siginfo::kernel(crate::signals::SIGSEGV));
     Err(SysErr::Exited)
 }
 

@@ -9,11 +9,13 @@
 //! a pipe (Linux's EINVAL); vmsplice is not implemented.
 
 use super::{Args, SysErr, SysResult, MAX_IO};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::oflag;
+use crate::abi::poll;
+use crate::files::pipe::{PipeReader, PipeWriter, PIPE_BUF};
 use crate::kernel::Kernel;
-use crate::pipe::{PipeReader, PipeWriter, PIPE_BUF};
-use crate::process::{oflag, FileRef, Wait};
-use crate::sched::ev;
+use crate::tasks::process::Wait;
+use crate::vfs::file::FileRef;
 use wax_cpu::GuestAddr;
 
 const SPLICE_F_NONBLOCK: u32 = 2;
@@ -96,7 +98,7 @@ fn copy(k: &mut Kernel, mut i: End, mut o: End, len: u32, flags: u32, offs: [u32
     let mut max = (len as usize).min(MAX_IO);
     if is_stream(&o) {
         let ready = o.file.borrow_mut().handle.as_mut().map_or(0, |h| h.poll());
-        if ready & (ev::POLLOUT | ev::POLLERR) == 0 {
+        if ready & (poll::POLLOUT | poll::POLLERR) == 0 {
             if nonblocking(&o, flags) {
                 return Err(Errno::EAGAIN.into());
             }
@@ -149,7 +151,7 @@ pub fn sys_splice(k: &mut Kernel, a: &Args) -> SysResult {
     copy(k, i, o, a[4], a[5], [a[1], a[3]])
 }
 
-fn pipe_of<T: PipeEnd + 'static>(k: &mut Kernel, fd: u32) -> KResult<crate::pipe::PipeRef> {
+fn pipe_of<T: PipeEnd + 'static>(k: &mut Kernel, fd: u32) -> KResult<crate::files::pipe::PipeRef> {
     let file = k.proc().fds.file(fd)?;
     let mut f = file.borrow_mut();
     f.handle
@@ -161,17 +163,17 @@ fn pipe_of<T: PipeEnd + 'static>(k: &mut Kernel, fd: u32) -> KResult<crate::pipe
 }
 
 trait PipeEnd {
-    fn pipe_ref(&self) -> &crate::pipe::PipeRef;
+    fn pipe_ref(&self) -> &crate::files::pipe::PipeRef;
 }
 
 impl PipeEnd for PipeReader {
-    fn pipe_ref(&self) -> &crate::pipe::PipeRef {
+    fn pipe_ref(&self) -> &crate::files::pipe::PipeRef {
         self.pipe()
     }
 }
 
 impl PipeEnd for PipeWriter {
-    fn pipe_ref(&self) -> &crate::pipe::PipeRef {
+    fn pipe_ref(&self) -> &crate::files::pipe::PipeRef {
         self.pipe()
     }
 }

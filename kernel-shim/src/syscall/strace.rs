@@ -4,9 +4,10 @@
 
 use super::table::Row;
 use super::Args;
-use crate::errno::Errno;
+use crate::abi::errno::Errno;
+use crate::abi::oflag;
 use crate::kernel::Kernel;
-use crate::process::{oflag, Wait};
+use crate::tasks::process::Wait;
 use wax_cpu::GuestAddr;
 
 /// How an argument is shown.
@@ -135,7 +136,7 @@ fn format_arg(k: &mut Kernel, a: A, v: u32, args: &Args, ret: Option<u32>) -> St
             ],
             "0",
         ),
-        A::Sig => crate::signal::name(v),
+        A::Sig => crate::signals::name(v),
         A::Clock => match v {
             0 => "CLOCK_REALTIME".into(),
             1 => "CLOCK_MONOTONIC".into(),

@@ -338,11 +338,13 @@ pub fn name_of(nr: u32) -> &'static str {
 
 /// Whether a row really provides its call (rows that answer ENOSYS on
 /// purpose, like clone3 and rseq, do not count as implemented).
+#[cfg(test)]
 fn provides(r: &Row) -> bool {
     r.handler as *const () != misc::sys_enosys as *const ()
 }
 
 /// Linux's i386 calls Wax does not provide, by number.
+#[cfg(test)]
 pub fn missing() -> Vec<(u32, &'static str)> {
     (0u32..)
         .zip(names::NAMES)
@@ -351,6 +353,7 @@ pub fn missing() -> Vec<(u32, &'static str)> {
 }
 
 /// "N of M": how many of Linux's i386 calls have a working row.
+#[cfg(test)]
 pub fn coverage() -> (usize, usize) {
     let known = names::NAMES.iter().filter(|n| !n.is_empty()).count();
     (known - missing().len(), known)

@@ -3,10 +3,11 @@
 
 use super::misc::read_timespec;
 use super::{Args, SysErr, SysResult};
-use crate::cputime::{CpuTime, TICK_NS};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::times::{CpuTime, TICK_NS};
 use crate::kernel::Kernel;
-use crate::process::{PosixTimer, Wait};
+
+use crate::tasks::process::{PosixTimer, Wait};
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -19,8 +20,8 @@ fn now(k: &mut Kernel, clock: u32) -> KResult<Timespec> {
         return cpu.map(|ns| Timespec::from_nanos(i128::from(ns)));
     }
     match clock {
-        0 | 5 | 8 | 11 => Ok(k.clock.realtime()),
-        1 | 4 | 6 | 7 | 9 => Ok(k.clock.monotonic()),
+        0 | 5 | 8 | 11 => Ok(k.time.realtime()),
+        1 | 4 | 6 | 7 | 9 => Ok(k.time.monotonic()),
         _ => Err(Errno::EINVAL),
     }
 }
@@ -122,7 +123,7 @@ pub fn sys_settimeofday(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_gettimeofday(k: &mut Kernel, a: &Args) -> SysResult {
-    let t = k.clock.realtime();
+    let t = k.time.realtime();
     let mut m = k.mem();
     if a[0] != 0 {
         m.write_u32(GuestAddr(a[0]), t.sec as u32)?;
@@ -135,7 +136,7 @@ pub fn sys_gettimeofday(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 pub fn sys_time(k: &mut Kernel, a: &Args) -> SysResult {
-    let t = k.clock.realtime().sec as u32;
+    let t = k.time.realtime().sec as u32;
     if a[0] != 0 {
         k.mem().write_u32(GuestAddr(a[0]), t)?;
     }
@@ -145,7 +146,7 @@ pub fn sys_time(k: &mut Kernel, a: &Args) -> SysResult {
 /// Parks until the monotonic `deadline`; a handled signal ends the sleep
 /// with EINTR and the time left in `*rem` (0: none).
 fn sleep_until(k: &Kernel, deadline: Timespec, rem: u32) -> SysResult {
-    if k.clock.monotonic() >= deadline {
+    if k.time.monotonic() >= deadline {
         return Ok(0);
     }
     Err(SysErr::Block(Wait::Until {
@@ -156,7 +157,7 @@ fn sleep_until(k: &Kernel, deadline: Timespec, rem: u32) -> SysResult {
 }
 
 fn after(k: &Kernel, t: Timespec) -> Timespec {
-    Timespec::from_nanos(k.clock.monotonic().as_nanos() + t.as_nanos())
+    Timespec::from_nanos(k.time.monotonic().as_nanos() + t.as_nanos())
 }
 
 pub fn sys_nanosleep(k: &mut Kernel, a: &Args) -> SysResult {
@@ -247,7 +248,7 @@ pub(crate) fn write_pair(
 /// The clock an interval timer counts: monotonic ns for ITIMER_REAL,
 /// the process's CPU time for VIRTUAL (user) and PROF (user + system).
 fn itimer_clock(k: &mut Kernel, which: usize) -> i128 {
-    let p = k.threads[k.current].process;
+    let p = k.thread().process;
     k.itimer_now(p, which)
 }
 
@@ -323,7 +324,7 @@ pub fn sys_times(k: &mut Kernel, a: &Args) -> SysResult {
             m.write_u32(GuestAddr(a[0] + 4 * i as u32), *v as u32)?;
         }
     }
-    let up = k.clock.monotonic().as_nanos() - k.boot.as_nanos();
+    let up = k.time.monotonic().as_nanos() - k.time.boot().as_nanos();
     Ok((up / i128::from(TICK_NS)) as u32)
 }
 
@@ -366,7 +367,7 @@ pub fn sys_timer_create(k: &mut Kernel, a: &Args) -> SysResult {
     now(k, clock)?;
     let pid = k.proc().pid;
     let (value, signo, notify, tid) = if sev == 0 {
-        (0, crate::signal::SIGALRM, SIGEV_SIGNAL, 0)
+        (0, crate::signals::SIGALRM, SIGEV_SIGNAL, 0)
     } else {
         let mut m = k.mem();
         (
@@ -376,7 +377,7 @@ pub fn sys_timer_create(k: &mut Kernel, a: &Args) -> SysResult {
             m.read_u32(GuestAddr(sev + 12))?,
         )
     };
-    if notify != SIGEV_NONE && !(1..=crate::signal::NSIG).contains(&signo) {
+    if notify != SIGEV_NONE && !(1..=crate::signals::NSIG).contains(&signo) {
         return Err(Errno::EINVAL.into());
     }
     let tid = match notify {
@@ -431,7 +432,7 @@ fn timer_index(k: &mut Kernel, id: u32) -> KResult<usize> {
 }
 
 fn timer_left(k: &mut Kernel, i: usize) -> (i128, i128) {
-    let p = k.threads[k.current].process;
+    let p = k.thread().process;
     let now = k.timer_base(p, k.procs[p].timers[i].clock);
     let t = k.proc().timers[i];
     let left = if t.next == 0 {
@@ -449,7 +450,7 @@ fn timer_settime(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     if a[3] != 0 {
         write_pair(k, a[3], old, false, wide)?;
     }
-    let p = k.threads[k.current].process;
+    let p = k.thread().process;
     let clock = k.procs[p].timers[i].clock;
     let base = k.timer_base(p, clock);
     let next = if value == 0 {

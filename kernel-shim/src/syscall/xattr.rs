@@ -8,7 +8,7 @@
 
 use super::fs::{at_start, AT_FDCWD};
 use super::{read_path, Args, SysResult};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::vfs::Resolve;
 

@@ -5,44 +5,19 @@
 
 use super::job::{self, Access};
 use super::{pty, Driver, Target, TtyEnd, TtyRef};
-use crate::errno::Errno;
+use crate::abi::errno::Errno;
+use crate::abi::ioctl::{
+    FIONREAD, TCFLSH, TCGETS, TCGETS2, TCSBRK, TCSBRKP, TCSETS, TCSETS2, TCSETSF, TCSETSF2,
+    TCSETSW, TCSETSW2, TCXONC, TIOCEXCL, TIOCGETD, TIOCGPGRP, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER,
+    TIOCGSID, TIOCGWINSZ, TIOCNOTTY, TIOCNXCL, TIOCOUTQ, TIOCSCTTY, TIOCSETD, TIOCSPGRP,
+    TIOCSPTLCK, TIOCSTI, TIOCSWINSZ,
+};
+use crate::abi::oflag;
 use crate::kernel::Kernel;
-use crate::process::oflag;
-use crate::signal::{SIGCONT, SIGHUP};
+use crate::signals::{SIGCONT, SIGHUP};
 use crate::syscall::{SysErr, SysResult};
 use wax_cpu::GuestAddr;
 use wax_devices::{Termios, WinSize};
-
-const TCGETS: u32 = 0x5401;
-const TCSETS: u32 = 0x5402;
-const TCSETSW: u32 = 0x5403;
-const TCSETSF: u32 = 0x5404;
-const TCSBRK: u32 = 0x5409;
-const TCXONC: u32 = 0x540a;
-const TCFLSH: u32 = 0x540b;
-const TIOCEXCL: u32 = 0x540c;
-const TIOCNXCL: u32 = 0x540d;
-const TIOCSCTTY: u32 = 0x540e;
-const TIOCGPGRP: u32 = 0x540f;
-const TIOCSPGRP: u32 = 0x5410;
-const TIOCOUTQ: u32 = 0x5411;
-const TIOCSTI: u32 = 0x5412;
-const TIOCGWINSZ: u32 = 0x5413;
-const TIOCSWINSZ: u32 = 0x5414;
-const FIONREAD: u32 = 0x541b;
-const TIOCNOTTY: u32 = 0x5422;
-const TIOCGETD: u32 = 0x5424;
-const TIOCSETD: u32 = 0x5423;
-const TCSBRKP: u32 = 0x5425;
-const TIOCGSID: u32 = 0x5429;
-const TCGETS2: u32 = 0x802c_542a;
-const TCSETS2: u32 = 0x402c_542b;
-const TCSETSW2: u32 = 0x402c_542c;
-const TCSETSF2: u32 = 0x402c_542d;
-const TIOCGPTN: u32 = 0x8004_5430;
-const TIOCSPTLCK: u32 = 0x4004_5431;
-const TIOCGPTLCK: u32 = 0x8004_5439;
-const TIOCGPTPEER: u32 = 0x5441;
 
 /// struct termios2: termios + c_ispeed + c_ospeed.
 const TERMIOS2_SIZE: usize = Termios::SIZE + 8;
@@ -304,7 +279,7 @@ fn set_lock(k: &mut Kernel, tty: &TtyRef, arg: u32) -> SysResult {
 fn open_peer(k: &mut Kernel, tty: &TtyRef, arg: u32) -> SysResult {
     let slave = pty::open_slave(tty)?;
     let handle = super::on_open(k, Box::new(slave), arg)?;
-    let file = crate::process::OpenFile {
+    let file = crate::vfs::file::OpenFile {
         node: None,
         location: None,
         handle: Some(handle),
@@ -312,7 +287,7 @@ fn open_peer(k: &mut Kernel, tty: &TtyRef, arg: u32) -> SysResult {
         flags: arg & (oflag::O_ACCMODE | oflag::O_NONBLOCK),
         dir_entries: None,
     };
-    let fd = crate::process::Fd {
+    let fd = crate::vfs::file::Fd {
         file: std::rc::Rc::new(std::cell::RefCell::new(file)),
         cloexec: arg & oflag::O_CLOEXEC != 0,
     };

@@ -10,13 +10,14 @@
 //! the signal reads EIO (writes and settings go ahead), and so does an
 //! orphaned group, which nobody could continue.
 
-use super::termios::lflag::TOSTOP;
 use super::TtyRef;
-use crate::errno::Errno;
+use crate::abi::errno::Errno;
+use crate::abi::termios::lflag::TOSTOP;
 use crate::kernel::Kernel;
-use crate::process::{FileRef, Wait};
-use crate::signal::{bit, SIG_IGN};
+use crate::signals::{bit, SIG_IGN};
 use crate::syscall::SysErr;
+use crate::tasks::process::Wait;
+use crate::vfs::file::FileRef;
 
 pub const SIGTTIN: u32 = 21;
 pub const SIGTTOU: u32 = 22;

@@ -18,8 +18,8 @@
 //! of timing out); parity, break and VDISCARD are ignored; a character is
 //! one column wide for erase.
 
-use super::termios::{cc::*, iflag::*, lflag::*, oflag::*};
-use crate::signal::{SIGINT, SIGQUIT, SIGTSTP};
+use crate::abi::termios::{cc::*, iflag::*, lflag::*, oflag::*};
+use crate::signals::{SIGINT, SIGQUIT, SIGTSTP};
 use std::collections::VecDeque;
 use wax_devices::Termios;
 

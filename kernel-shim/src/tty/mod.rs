@@ -4,7 +4,7 @@
 //! editing, ^C → SIGINT), a window size, the session it controls and that
 //! session's foreground process group, and a driver on the far side:
 //! - the console, fed by the host through [`wax_devices::Console`] (the
-//!   CLI's raw-mode terminal, later xterm.js): the kernel pulls typed
+//!   CLI's raw-mode terminal, or xterm.js in web/): the kernel pulls typed
 //!   bytes and the window size in [`Kernel::pump_ttys`] on every turn of
 //!   the run loop, and program output goes to the host as it is written;
 //! - a pseudo-terminal (`pty.rs`): the master end reads what the slave
@@ -29,10 +29,10 @@ pub mod ldisc;
 pub mod pty;
 pub mod termios;
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::poll;
 use crate::kernel::Kernel;
-use crate::sched::ev;
-use crate::signal::{self, SIGCONT, SIGHUP, SIGWINCH};
+use crate::signals::{self, SIGCONT, SIGHUP, SIGWINCH};
 use crate::vfs::{Attr, FileHandle};
 use ldisc::{Ldisc, ReadOutcome};
 use std::cell::RefCell;
@@ -201,12 +201,12 @@ impl Tty {
     fn poll(&mut self) -> u16 {
         let mut e = 0;
         if self.ldisc.readable() {
-            e |= ev::POLLIN | ev::POLLRDNORM;
+            e |= poll::POLLIN | poll::POLLRDNORM;
         }
         if self.hung_up {
-            e |= ev::POLLHUP | ev::POLLIN | ev::POLLRDNORM;
+            e |= poll::POLLHUP | poll::POLLIN | poll::POLLRDNORM;
         } else if self.ldisc.output.len() < OUTPUT_LIMIT {
-            e |= ev::POLLOUT | ev::POLLWRNORM;
+            e |= poll::POLLOUT | poll::POLLWRNORM;
         }
         e
     }
@@ -414,7 +414,7 @@ pub fn on_open(
             }
         }
         TtyEnd::Slave(tty) => {
-            let noctty = flags & crate::process::oflag::O_NOCTTY != 0;
+            let noctty = flags & crate::abi::oflag::O_NOCTTY != 0;
             let has = k.ttys.borrow().of_session(sid).is_some();
             let mut t = tty.borrow_mut();
             if !noctty && pid == sid && !has && t.session.is_none() && !t.hung_up {
@@ -447,15 +447,15 @@ impl Kernel {
             t.pgrp = p.pgid;
         }
         for fd in 0..3 {
-            let file = crate::process::OpenFile {
+            let file = crate::vfs::file::OpenFile {
                 node: None,
                 location: None,
                 handle: Some(Box::new(TtyFile::new(tty.clone()))),
                 offset: 0,
-                flags: crate::process::oflag::O_RDWR,
+                flags: crate::abi::oflag::O_RDWR,
                 dir_entries: None,
             };
-            let fd_entry = crate::process::Fd {
+            let fd_entry = crate::vfs::file::Fd {
                 file: Rc::new(RefCell::new(file)),
                 cloexec: false,
             };
@@ -503,7 +503,7 @@ impl Kernel {
         if pgrp == 0 {
             return;
         }
-        let info = signal::Siginfo::kernel(sig);
+        let info = signals::Siginfo::kernel(sig);
         for p in 0..self.procs.len() {
             if self.procs[p].alive() && self.procs[p].pgid == pgrp {
                 self.signal_process(p, info);

@@ -8,8 +8,8 @@
 //! closing the master hangs the slave up.
 
 use super::{termios, Driver, Tty, TtyEnd, TtyFile, TtyRef, Ttys};
-use crate::errno::{Errno, KResult};
-use crate::sched::ev;
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::poll;
 use crate::vfs::FileHandle;
 
 /// The master end of a pseudo-terminal.
@@ -50,6 +50,7 @@ pub fn open_slave(tty: &TtyRef) -> KResult<TtyFile> {
 }
 
 impl PtyMaster {
+    #[cfg(test)]
     pub fn tty(&self) -> &TtyRef {
         &self.tty
     }
@@ -102,17 +103,17 @@ impl FileHandle for PtyMaster {
         true
     }
     fn readable(&mut self) -> bool {
-        self.poll() & (ev::POLLIN | ev::POLLHUP) != 0
+        self.poll() & (poll::POLLIN | poll::POLLHUP) != 0
     }
     fn poll(&mut self) -> u16 {
         let gone = self.slave_gone();
         let t = self.tty.borrow();
-        let mut e = ev::POLLOUT | ev::POLLWRNORM;
+        let mut e = poll::POLLOUT | poll::POLLWRNORM;
         if !t.ldisc.output.is_empty() {
-            e |= ev::POLLIN | ev::POLLRDNORM;
+            e |= poll::POLLIN | poll::POLLRDNORM;
         }
         if gone {
-            e |= ev::POLLHUP;
+            e |= poll::POLLHUP;
         }
         e
     }
@@ -151,7 +152,7 @@ mod tests {
         assert_eq!(m.read_at(0, &mut b), Ok(4));
         drop(s);
         assert_eq!(m.read_at(0, &mut b), Err(Errno::EIO));
-        assert_ne!(m.poll() & ev::POLLHUP, 0);
+        assert_ne!(m.poll() & poll::POLLHUP, 0);
     }
 
     #[test]

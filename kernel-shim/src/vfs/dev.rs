@@ -10,7 +10,7 @@
 use super::{
     mode, Attr, DirEntry, FileHandle, FileSystem, FileType, FsType, Ino, OpenMode, SharedStream,
 };
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use crate::tty::{pty, DevTty, TtyFile, TtysRef};
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -14,7 +14,7 @@
 //! gone.
 
 use super::{Ino, MountId};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use std::any::Any;
 use std::collections::HashMap;
 use std::rc::{Rc, Weak};

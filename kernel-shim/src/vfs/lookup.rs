@@ -5,7 +5,7 @@
 //! root.
 
 use super::{FileHandle, FileSystem, FileType, Ino, OpenMode};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 
 /// An open program found by guest path inside `fs` (symlinks followed
 /// inside the file system): (handle, size, resolved guest path).

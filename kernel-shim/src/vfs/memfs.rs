@@ -1,8 +1,8 @@
 //! A tiny in-memory file system for unit tests of the path walk and the
-//! system calls (the real tmpfs is a later issue).
+//! system calls (the guest's tmpfs is `tmpfs.rs`).
 
 use super::{mode, Attr, DirEntry, FileHandle, FileSystem, FileType, Ino, OpenMode};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use std::cell::RefCell;
 use std::rc::Rc;
 

@@ -13,18 +13,22 @@
 //! system), so /dev and /proc exist even when the root has no such
 //! directories.
 
-pub mod dev;
-pub mod lock;
+pub(crate) mod dev;
+pub(crate) mod file;
+pub(crate) mod lock;
 pub mod lookup;
 #[cfg(test)]
-pub mod memfs;
-pub mod path;
-pub mod perm;
-pub mod proc;
-pub mod procgen;
-pub mod tmpfs;
+pub(crate) mod memfs;
+pub(crate) mod path;
+pub(crate) mod perm;
+pub(crate) mod proc;
+pub(crate) mod procgen;
+pub(crate) mod tmpfs;
 
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
+/// The `st_mode` type bits and renameat2 flags, which `FileSystem`
+/// implementations outside the crate need.
+pub use crate::abi::{mode, rename};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wax_devices::{Stream, Timespec};
@@ -39,18 +43,6 @@ pub use path::{Location, Resolve, Vfs};
 pub type Ino = u64;
 /// Index of a mounted file system in the mount table.
 pub type MountId = usize;
-
-/// File type bits of `st_mode` (S_IFMT values).
-pub mod mode {
-    pub const S_IFMT: u32 = 0o170000;
-    pub const S_IFSOCK: u32 = 0o140000;
-    pub const S_IFLNK: u32 = 0o120000;
-    pub const S_IFREG: u32 = 0o100000;
-    pub const S_IFBLK: u32 = 0o060000;
-    pub const S_IFDIR: u32 = 0o040000;
-    pub const S_IFCHR: u32 = 0o020000;
-    pub const S_IFIFO: u32 = 0o010000;
-}
 
 /// The kind of a node, as `d_type` in directory entries reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -167,13 +159,6 @@ pub struct NewNode {
     pub rdev: u64,
 }
 
-/// renameat2 flags.
-pub mod rename {
-    pub const RENAME_NOREPLACE: u32 = 1;
-    pub const RENAME_EXCHANGE: u32 = 2;
-    pub const RENAME_WHITEOUT: u32 = 4;
-}
-
 /// A file system's name in /proc/mounts and its `statfs` f_type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FsType {
@@ -227,12 +212,12 @@ pub trait FileHandle {
         true
     }
     /// Readiness for poll/select and parked readers and writers: POLLIN,
-    /// POLLOUT, POLLHUP, POLLERR bits (`crate::sched::ev`).
+    /// POLLOUT, POLLHUP, POLLERR bits (`crate::abi::poll`).
     fn poll(&mut self) -> u16 {
-        use crate::sched::ev;
-        let out = ev::POLLOUT | ev::POLLWRNORM;
+        use crate::abi::poll;
+        let out = poll::POLLOUT | poll::POLLWRNORM;
         if self.readable() {
-            ev::POLLIN | ev::POLLRDNORM | out
+            poll::POLLIN | poll::POLLRDNORM | out
         } else {
             out
         }
@@ -277,7 +262,7 @@ pub trait FileHandle {
     }
     /// The attributes of the very file this handle holds open, for file
     /// systems whose node may stop naming it (a host file unlinked or
-    /// replaced while open): see [`crate::process::OpenFile::attr`].
+    /// replaced while open): see `file::OpenFile::attr`.
     fn held_attr(&self) -> Option<Attr> {
         None
     }

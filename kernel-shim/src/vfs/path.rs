@@ -6,7 +6,7 @@ use super::lock::LockTable;
 use super::perm::{self, Cred};
 use super::tmpfs::Now;
 use super::{Attr, FileSystem, FsType, Ino, MountId};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use std::collections::HashMap;
 
 /// Longest path a system call accepts (PATH_MAX, with its NUL).

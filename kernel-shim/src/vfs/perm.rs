@@ -4,7 +4,7 @@
 //! least one x bit).
 
 use super::Attr;
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 
 /// Bits of an access mask (the `access(2)` values).
 pub const MAY_EXEC: u32 = 1;
@@ -79,7 +79,7 @@ pub fn sticky_ok(dir: &Attr, victim: &Attr, cred: &Cred) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::vfs::mode::{S_IFDIR, S_IFREG};
+    use crate::abi::mode::{S_IFDIR, S_IFREG};
 
     fn attr(mode: u32, uid: u32, gid: u32) -> Attr {
         Attr {

@@ -17,8 +17,9 @@
 
 use super::procgen;
 use super::{mode, Attr, DirEntry, FileHandle, FileSystem, FileType, FsType, Ino, OpenMode};
-use crate::cputime::CpuTime;
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::times::CpuTime;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;

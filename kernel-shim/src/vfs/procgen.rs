@@ -2,7 +2,7 @@
 //! [`ProcInfo`] snapshot.
 
 use super::proc::{uname, ProcEntry, ProcInfo};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
 use std::fmt::Write;
 
 /// Clock ticks per second (USER_HZ).

@@ -15,10 +15,11 @@
 //! keeps current, since a file system has no clock of its own.
 
 use super::{
-    mode, rename, Attr, DirEntry, FileHandle, FileSystem, FileType, FsType, Ino, NewNode, OpenMode,
+    mode, Attr, DirEntry, FileHandle, FileSystem, FileType, FsType, Ino, NewNode, OpenMode,
     SetAttr, StatFs,
 };
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::rename;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;

@@ -1,16 +1,18 @@
-//! The socket calls on AF_INET/AF_INET6 descriptors (`crate::inet`):
+//! The socket calls on AF_INET/AF_INET6 descriptors (`crate::files::inet`):
 //! guest sockaddrs in and out, EAGAIN and EINPROGRESS turned into parked
 //! threads for blocking callers, EPIPE into SIGPIPE.
 
 use super::{msgf::*, my_cred, nonblocking, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_TYPE_MASK};
-use crate::errno::{Errno, KResult};
-use crate::inet::addr::{self, Given};
-use crate::inet::{InetFile, InetSocket};
+use crate::abi::errno::{Errno, KResult};
+use crate::abi::oflag;
+use crate::files::inet::addr::{self, Given};
+use crate::files::inet::{InetFile, InetSocket};
+use crate::files::socket::Received;
 use crate::kernel::Kernel;
-use crate::process::{oflag, FileRef, OpenFile, Wait};
-use crate::socket::Received;
 use crate::syscall::fs::install;
 use crate::syscall::{Args, SysErr, SysResult};
+use crate::tasks::process::Wait;
+use crate::vfs::file::{FileRef, OpenFile};
 use wax_cpu::GuestAddr;
 
 pub const AF_INET: u32 = 2;
@@ -117,7 +119,7 @@ pub fn bind(k: &mut Kernel, file: &FileRef, a: &Args) -> SysResult {
     let raw = read_raw(k, a[1], a[2])?;
     let at = addr::parse_bind(&raw, is_v6(file)?)?;
     let privileged = at.port() != 0 && at.port() < 1024;
-    if privileged && k.uid != 0 && !matches!(k.net.mode, crate::inet::NetMode::Host(_)) {
+    if privileged && k.uid != 0 && !matches!(k.net.mode, crate::files::inet::NetMode::Host(_)) {
         return Err(Errno::EACCES.into());
     }
     with(file, |s| s.bind(at))?;
@@ -232,7 +234,7 @@ pub fn recv(
     let waitall = flags & MSG_WAITALL != 0 && flags & MSG_PEEK == 0 && !nb;
     if waitall {
         let (have, poll) = with(file, |s| Ok((s.readable_bytes().unwrap_or(0), s.poll())))?;
-        let ended = poll & (0x2000 | crate::sched::ev::POLLHUP | crate::sched::ev::POLLERR) != 0;
+        let ended = poll & (0x2000 | crate::abi::poll::POLLHUP | crate::abi::poll::POLLERR) != 0;
         if have < max && !ended && s_stream(file)? {
             return Err(SysErr::Block(Wait::Readable { fd }));
         }

@@ -3,11 +3,12 @@
 //! aligned): SCM_RIGHTS and SCM_CREDENTIALS at level SOL_SOCKET.
 
 use super::{msgf::*, my_cred, recv, send, write_from, SendExtra};
-use crate::errno::{Errno, KResult};
+use crate::abi::errno::{Errno, KResult};
+use crate::files::socket::{Received, Ucred};
 use crate::kernel::Kernel;
-use crate::process::{Fd, FileRef};
-use crate::socket::{Received, Ucred};
 use crate::syscall::{Args, SysErr, SysResult, MAX_IO};
+use crate::vfs::file::{Fd, FileRef};
+
 use wax_cpu::GuestAddr;
 
 const SOL_SOCKET: u32 = 1;

@@ -1,9 +1,9 @@
 //! getsockopt/setsockopt at level SOL_SOCKET for unix sockets.
 
 use super::socket_of;
-use crate::errno::Errno;
+use crate::abi::errno::Errno;
+use crate::files::socket::{State, AF_UNIX_FAMILY};
 use crate::kernel::Kernel;
-use crate::socket::{State, AF_UNIX_FAMILY};
 use crate::syscall::{Args, SysResult};
 use wax_cpu::GuestAddr;
 
@@ -58,7 +58,7 @@ pub fn sys_getsockopt(k: &mut Kernel, a: &Args) -> SysResult {
             SO_PEERCRED => {
                 // An unconnected socket reports the "nobody" credentials
                 // Linux uses (pid 0, uid/gid overflow ids).
-                let c = me.peer_cred.unwrap_or(crate::socket::Ucred {
+                let c = me.peer_cred.unwrap_or(crate::files::socket::Ucred {
                     pid: 0,
                     uid: 65534,
                     gid: 65534,

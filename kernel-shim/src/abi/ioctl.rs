@@ -1,0 +1,32 @@
+//! ioctl(2) request numbers of terminals and ptys.
+
+pub const TCGETS: u32 = 0x5401;
+pub const TCSETS: u32 = 0x5402;
+pub const TCSETSW: u32 = 0x5403;
+pub const TCSETSF: u32 = 0x5404;
+pub const TCSBRK: u32 = 0x5409;
+pub const TCXONC: u32 = 0x540a;
+pub const TCFLSH: u32 = 0x540b;
+pub const TIOCEXCL: u32 = 0x540c;
+pub const TIOCNXCL: u32 = 0x540d;
+pub const TIOCSCTTY: u32 = 0x540e;
+pub const TIOCGPGRP: u32 = 0x540f;
+pub const TIOCSPGRP: u32 = 0x5410;
+pub const TIOCOUTQ: u32 = 0x5411;
+pub const TIOCSTI: u32 = 0x5412;
+pub const TIOCGWINSZ: u32 = 0x5413;
+pub const TIOCSWINSZ: u32 = 0x5414;
+pub const FIONREAD: u32 = 0x541b;
+pub const TIOCNOTTY: u32 = 0x5422;
+pub const TIOCGETD: u32 = 0x5424;
+pub const TIOCSETD: u32 = 0x5423;
+pub const TCSBRKP: u32 = 0x5425;
+pub const TIOCGSID: u32 = 0x5429;
+pub const TCGETS2: u32 = 0x802c_542a;
+pub const TCSETS2: u32 = 0x402c_542b;
+pub const TCSETSW2: u32 = 0x402c_542c;
+pub const TCSETSF2: u32 = 0x402c_542d;
+pub const TIOCGPTN: u32 = 0x8004_5430;
+pub const TIOCSPTLCK: u32 = 0x4004_5431;
+pub const TIOCGPTLCK: u32 = 0x8004_5439;
+pub const TIOCGPTPEER: u32 = 0x5441;

@@ -1,0 +1,19 @@
+//! Files that are not in a file system: pipes and FIFOs, eventfd, timerfd,
+//! epoll, inotify, AF_UNIX sockets (`socket/`) and internet sockets
+//! (`inet/`).
+//!
+//! Each is a `vfs::FileHandle` in a descriptor table. Every open file
+//! answers `FileHandle::poll()`; `readiness.rs` is what an anonymous file
+//! needs from the kernel to answer it (the time, the asking thread's
+//! pending signals) and `anon.rs` what fstat and /proc show for one.
+
+pub mod anon;
+pub mod epoll;
+pub mod eventfd;
+pub mod fifo;
+pub mod inet;
+pub mod inotify;
+pub mod pipe;
+pub mod readiness;
+pub mod socket;
+pub mod timerfd;
