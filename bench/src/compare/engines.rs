@@ -88,8 +88,28 @@ const GUEST_ENV: &[(&str, &str)] = &[
     ("TERM", "dumb"),
 ];
 
+/// A TCP port on 127.0.0.1 where the harness takes and discards whatever
+/// any connection sends (the host end of the guest-to-host network
+/// workload), started on first use.
+pub fn sink_port() -> u16 {
+    static PORT: std::sync::OnceLock<u16> = std::sync::OnceLock::new();
+    *PORT.get_or_init(|| {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("a port for the network sink");
+        let port = l.local_addr().map(|a| a.port()).unwrap_or(0);
+        std::thread::spawn(move || {
+            for c in l.incoming().flatten() {
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut &c, &mut std::io::sink());
+                });
+            }
+        });
+        port
+    })
+}
+
 /// The command that runs `program` with `args` under `engine`, `{input}`
-/// in `args` replaced by the input file's name. Debian programs run in the
+/// in `args` replaced by the input file's name and `{sink}` by the port
+/// of [`sink_port`]. Debian programs run in the
 /// root's input directory. `None` if the program needs a root and there is
 /// none.
 pub fn command(
@@ -147,6 +167,7 @@ pub fn command(
     for a in args {
         match input {
             Some(file) if *a == "{input}" => cmd.arg(file),
+            _ if *a == "{sink}" => cmd.arg(sink_port().to_string()),
             _ => cmd.arg(a),
         };
     }

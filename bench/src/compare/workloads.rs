@@ -217,6 +217,12 @@ pub const WORKLOADS: &[Workload] = &[
         full: args(&["100"]),
         ..compiled("net-loopback", Group::Network, "netcopy.c")
     },
+    // 100 MB from the guest to a sink of the harness on the host.
+    Workload {
+        quick: args(&["16", "{sink}"]),
+        full: args(&["100", "{sink}"]),
+        ..compiled("net-to-host", Group::Network, "netcopy.c")
+    },
 ];
 
 const CC1: &str = "/usr/lib/gcc/i686-linux-gnu/12/cc1";
