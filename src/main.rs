@@ -386,11 +386,15 @@ fn launch(
     if args.stats {
         engine::print_stats(&kernel);
     }
+    let lost = host::block::lost_mapped_writes(&kernel.lost_writes());
     drop(kernel);
     let kept = finish();
     report(&shown, status);
-    if let Err(e) = kept {
-        eprintln!("wax: {e}");
+    let failures: Vec<String> = [lost, kept].into_iter().filter_map(Result::err).collect();
+    if !failures.is_empty() {
+        for e in failures {
+            eprintln!("wax: {e}");
+        }
         eprintln!(
             "wax: exiting with status {} (the program's was {})",
             host::block::EXIT_NOT_KEPT,

@@ -106,9 +106,14 @@ pub fn run(args: ShellArgs) -> i32 {
     kernel.set_network(mode);
     let status = drive(&mut kernel, &input, outside.as_ref());
     drop(raw);
+    let lost = host::block::lost_mapped_writes(&kernel.lost_writes());
     drop(kernel);
-    if let Err(e) = host::block::write_back(&fs, &image, false, args.overlay.as_deref()) {
-        eprintln!("wax: {e}");
+    let kept = host::block::write_back(&fs, &image, false, args.overlay.as_deref());
+    let failures: Vec<String> = [lost, kept].into_iter().filter_map(Result::err).collect();
+    if !failures.is_empty() {
+        for e in failures {
+            eprintln!("wax: {e}");
+        }
         return host::block::EXIT_NOT_KEPT;
     }
     status.shell_status()

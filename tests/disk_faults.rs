@@ -525,3 +525,38 @@ fn an_http_image_whose_server_disappears_is_eio_not_a_hang() {
     // The changes lived in memory only: nothing to keep, the status stands.
     assert_exit(&r, 0);
 }
+
+/// Writes through a shared mapping that cannot be kept (a sparse file on
+/// a full file system, written back at munmap): the file's next fsync
+/// reports ENOSPC, and when the program never asks, wax's status says the
+/// data was lost. (Linux raises SIGBUS at the write that needs a block it
+/// cannot allocate; Wax learns it only at write-back.)
+#[test]
+fn lost_writes_through_a_shared_mapping_are_reported_by_fsync_or_by_wax() {
+    let dir = workdir("mapped-lost");
+    let img = dir.join("fs.img");
+    make_image(&dir, &img, 8, false);
+    let image = img.to_str().unwrap();
+    let ov = dir.join("overlay");
+    // Told: fsync returns ENOSPC, so wax's status is the program's.
+    let r = wax(image, Some(&ov), "durable sparse /told 16384 fsync", None);
+    let out = stdout(&r);
+    assert_eq!(line(&out, "munmap"), "munmap ok", "{out}");
+    assert_eq!(line(&out, "fsync"), format!("fsync err {ENOSPC}"), "{out}");
+    assert_exit(&r, 0);
+    // Never told: wax says so and exits 74.
+    let r = wax(
+        image,
+        Some(&ov),
+        "rm /told; durable sparse /untold 16384",
+        None,
+    );
+    assert_eq!(line(&stdout(&r), "close"), "close ok");
+    assert_exit(&r, NOT_KEPT);
+    let err = r.stderr_text();
+    assert!(
+        err.contains("shared mapping of 1 file could not be kept (No space left on device)"),
+        "{err}"
+    );
+    fsck(&dir, &img, Some(&ov));
+}

@@ -166,6 +166,12 @@ pub struct Kernel {
     pub(crate) cpu_total: crate::abi::times::CpuTime,
     /// Guest instructions run since boot, all processes (host statistics).
     executed: u64,
+    /// Shared-mapping write-backs that failed where nobody could be told
+    /// (munmap, exit, a sync of another file), per file: the next fsync,
+    /// fdatasync, sync_file_range or msync of that file returns the error
+    /// (Linux's writeback error on the mapping), and the host learns of
+    /// those never reported ([`Kernel::lost_writes`]).
+    pub(crate) lost_writes: std::collections::HashMap<crate::memory::pagecache::NodeKey, Errno>,
 }
 
 impl Kernel {
@@ -238,7 +244,16 @@ impl Kernel {
             pollctx: Default::default(),
             ttys,
             executed: 0,
+            lost_writes: Default::default(),
         }
+    }
+
+    /// Errors of writes through shared file mappings that could not be
+    /// kept and that no fsync or msync has reported to the guest yet (one
+    /// per file): data the guest may believe written. The CLI exits with
+    /// a failure status when this is not empty.
+    pub fn lost_writes(&self) -> Vec<Errno> {
+        self.lost_writes.values().copied().collect()
     }
 
     /// Loads `prog` as the first process (pid 1000, like a shell's child).

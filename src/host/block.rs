@@ -237,6 +237,23 @@ pub fn write_back(
     ))
 }
 
+/// Writes through shared file mappings (mmap MAP_SHARED) that could not
+/// be kept when they were written back at munmap or exit, and that no
+/// fsync or msync reported to the guest (`Kernel::lost_writes`): the
+/// message for the user, if there were any.
+pub fn lost_mapped_writes(lost: &[wax_kernel::Errno]) -> Result<(), String> {
+    let Some(first) = lost.first() else {
+        return Ok(());
+    };
+    Err(format!(
+        "writes through a shared mapping of {} file{} could not be kept ({}) and the program \
+         was never told: those changes are lost",
+        lost.len(),
+        if lost.len() == 1 { "" } else { "s" },
+        first.text()
+    ))
+}
+
 /// How long ago realtime `t` was, for a message ("37 s", "5 min").
 fn ago(t: wax_devices::Timespec) -> String {
     let now = std::time::SystemTime::now()

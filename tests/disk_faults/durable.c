@@ -5,6 +5,10 @@
  *   durable write FILE KIB   write KIB KiB in 64 KiB pieces, then fsync
  *   durable range FILE       write 4 KiB, then sync_file_range and fdatasync
  *   durable mmap FILE        change a MAP_SHARED mapping of FILE, msync it
+ *   durable sparse FILE KIB [fsync]
+ *                            a sparse file of KIB KiB filled through a
+ *                            MAP_SHARED mapping, unmapped without msync
+ *                            (then fsync if asked)
  *   durable syncfs FILE      syncfs on FILE's file system
  *   durable read FILE        read FILE to the end
  */
@@ -76,6 +80,23 @@ static int do_mmap(const char *path) {
     return 0;
 }
 
+static int do_sparse(const char *path, long kib, int then_fsync) {
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    if (report("open", fd) < 0)
+        return 1;
+    size_t len = (size_t)kib * 1024;
+    report("ftruncate", ftruncate(fd, len));
+    char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (p == MAP_FAILED)
+        return report("mmap", -1), 1;
+    memset(p, 's', len);
+    report("munmap", munmap(p, len));
+    if (then_fsync)
+        report("fsync", fsync(fd));
+    report("close", close(fd));
+    return 0;
+}
+
 static int do_syncfs(const char *path) {
     int fd = open(path, O_RDONLY);
     if (report("open", fd) < 0)
@@ -113,6 +134,8 @@ int main(int argc, char **argv) {
         return do_range(argv[2]);
     if (!strcmp(argv[1], "mmap"))
         return do_mmap(argv[2]);
+    if (!strcmp(argv[1], "sparse") && argc >= 4)
+        return do_sparse(argv[2], atol(argv[3]), argc == 5 && !strcmp(argv[4], "fsync"));
     if (!strcmp(argv[1], "syncfs"))
         return do_syncfs(argv[2]);
     if (!strcmp(argv[1], "read"))

@@ -135,7 +135,7 @@ export class OverlayStore {
 export function describeFlushError(e) {
   const name = e && e.name;
   if (name === 'QuotaExceededError') {
-    return 'Browser storage is full: your latest changes are kept only in this tab (everything saved before is safe). Free some space for this site, or delete files in the guest and run sync.';
+    return 'Browser storage is full: your latest changes are kept only in this tab (everything saved before is safe), and the guest\'s sync and fsync fail with "No space left on device" until they fit. Free some space for this site, or delete files in the guest and run sync.';
   }
-  return `Saving the disk failed (${name || 'error'}: ${e && e.message}); the changes are kept in this tab and saving is retried.`;
+  return `Saving the disk failed (${name || 'error'}: ${e && e.message}); the guest's sync reports an I/O error, the changes are kept in this tab and saving is retried.`;
 }

@@ -20,6 +20,8 @@ const TURN_MS = 30;
 const IDLE_FLUSH_MS = 150;
 /** Longest wait while the guest is idle (to run the idle flush). */
 const IDLE_POLL_MS = 250;
+/** After a failed save, the next try (sooner if the guest syncs again). */
+const SAVE_RETRY_MS = 10000;
 /** A range request slower than this is reported. */
 const SLOW_FETCH_MS = 3000;
 const FETCH_TIMEOUT_MS = 30000;
@@ -30,6 +32,12 @@ let timer = null;
 let scheduled = false;
 let exited = false;
 let flushing = false;
+/** When a failed save may be tried again, and why it failed. */
+let retryAt = 0;
+let saveError = null;
+/** Tests only (`failSaves` message): saves fail with this DOMException
+ * name instead of reaching IndexedDB (null: real saves). */
+let saveFault = null;
 let resetting = false;
 let lastDirty = 0;
 let lastDirtyChange = 0;
@@ -176,6 +184,9 @@ async function openStore(image) {
     return;
   }
   for (const [block, data] of await store.load()) wax.loadBlock(block, data);
+  // From now on the guest's sync, fsync and msync return only once their
+  // data is in IndexedDB (and fail with ENOSPC when the quota is full).
+  wax.keepOverlay();
 }
 
 /** The guest side of downloads (see guest-tools.js), written only if it changed. */
@@ -338,20 +349,35 @@ function maybeFlush(idle) {
   persist();
 }
 
+/**
+ * Saves the pending blocks as one IndexedDB transaction. A guest sync
+ * waiting for them resumes when it ends (with ENOSPC or EIO if it
+ * failed); after a failure the next try waits for the guest's next sync,
+ * or SAVE_RETRY_MS.
+ */
 function persist() {
   if (!store || flushing || resetting || wax.pendingBlocks === 0) return;
+  if (!wax.saveWanted && performance.now() < retryAt) return;
   const batch = wax.takePending();
   flushing = true;
-  store.commit(batch).then(
+  const commit = saveFault ? Promise.reject(new DOMException('made to fail by a test', saveFault)) : store.commit(batch);
+  commit.then(
     () => {
       flushing = false;
+      saveError = null;
+      retryAt = 0;
+      wax.saved();
       post({ type: 'saved', generation: store.generation });
+      wake();
       if (wax.pendingBlocks) persist();
     },
     (e) => {
       flushing = false;
-      wax.giveBack(batch);
+      saveError = e;
+      retryAt = performance.now() + SAVE_RETRY_MS;
+      wax.giveBack(batch, !!e && e.name === 'QuotaExceededError', `${e && e.name}: ${e && e.message}`);
       notice(describeFlushError(e), 'error');
+      wake();
     },
   );
 }
@@ -407,11 +433,17 @@ const handlers = {
   },
   sync: async () => {
     wax.sync();
+    retryAt = 0;
+    saveError = null;
     persist();
     while (flushing || (store && wax.pendingBlocks)) {
+      if (saveError && !flushing) throw new Error(describeFlushError(saveError));
       await new Promise((r) => setTimeout(r, 20));
       persist();
     }
+  },
+  failSaves: (m) => {
+    saveFault = m.name || null;
   },
   reset: async () => {
     exited = true;

@@ -14,6 +14,16 @@
 //! Invariant: for every block in `pending`, the data is the block's
 //! content at the latest flush that included it; a block written after
 //! that flush is also in `dirty`.
+//!
+//! Durability (when the host keeps the overlay, [`WebDisk::keep`]): each
+//! flush that leaves anything unsaved starts a new *generation*; a guest
+//! sync waits for its generation ([`BlockDevice::durable_ticket`]). The
+//! host's batch covers every generation up to the one current when it
+//! was taken; when its save ends the host says so ([`WebDisk::saved`]) or
+//! gives the batch back with the reason ([`WebDisk::give_back`]), and the
+//! waiting syncs return 0 or ENOSPC/EIO. A sync after a failed save starts
+//! a new generation, which tells the host to try again
+//! ([`WebDisk::save_wanted`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use wax_devices::block::{check_range, BlockDevice, BlockError};
@@ -52,6 +62,21 @@ pub struct WebDisk {
     /// Which base chunks were read, so the host can prefetch them at the
     /// next boot.
     touched: BTreeSet<u64>,
+    /// Whether the host keeps the overlay (has a store): only then does
+    /// a sync wait for it.
+    kept_by_host: bool,
+    /// The latest generation (see the module docs).
+    generation: u64,
+    /// The generation the batch being saved covers.
+    saving: Option<u64>,
+    /// Every generation up to this one is durable.
+    saved: u64,
+    /// The last failed save: the generation its batch covered, and why.
+    failed: Option<(u64, BlockError)>,
+    /// Pending blocks the file system freed since the last flush: that
+    /// flush (which holds the metadata freeing them) drops them, so
+    /// deleting files makes a batch too big for the quota fit again.
+    discarded: BTreeSet<u64>,
 }
 
 impl WebDisk {
@@ -68,6 +93,12 @@ impl WebDisk {
             fingerprint,
             last_error: None,
             touched: BTreeSet::new(),
+            kept_by_host: false,
+            generation: 0,
+            saving: None,
+            saved: 0,
+            failed: None,
+            discarded: BTreeSet::new(),
         })
     }
 
@@ -117,23 +148,59 @@ impl WebDisk {
         self.blocks.len()
     }
 
-    /// Takes every pending block as one batch of [`RECORD`]s.
+    /// The host keeps the overlay from now on: a guest sync waits until
+    /// the host has saved it (see the module docs).
+    pub fn keep(&mut self) {
+        self.kept_by_host = true;
+    }
+
+    /// Takes every pending block as one batch of [`RECORD`]s. The host
+    /// saves it, then calls [`WebDisk::saved`] or [`WebDisk::give_back`].
     pub fn take_pending(&mut self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.pending.len() * RECORD);
         for (block, data) in std::mem::take(&mut self.pending) {
             out.extend_from_slice(&(block as u32).to_le_bytes());
             out.extend_from_slice(&data);
         }
+        self.saving = Some(self.generation);
         out
     }
 
-    /// Returns a batch that could not be persisted; blocks flushed again
-    /// since it was taken keep their newer data.
-    pub fn give_back(&mut self, batch: &[u8]) {
+    /// The batch taken last is durable.
+    pub fn saved(&mut self) {
+        if let Some(g) = self.saving.take() {
+            self.saved = self.saved.max(g);
+        }
+    }
+
+    /// Returns a batch that could not be persisted, and why (syncs
+    /// waiting for it fail with that); blocks flushed again since it was
+    /// taken keep their newer data.
+    pub fn give_back(&mut self, batch: &[u8], why: BlockError) {
         for rec in batch.chunks_exact(RECORD) {
             let block = u64::from(u32::from_le_bytes([rec[0], rec[1], rec[2], rec[3]]));
             self.pending.entry(block).or_insert_with(|| rec[4..].into());
         }
+        if let Some(g) = self.saving.take() {
+            self.failed = Some((g, why));
+        }
+    }
+
+    /// Whether the host should save now: something is pending and no
+    /// save of it has failed since the last sync asked for one (after a
+    /// failure the host waits for the next sync, or retries at its pace).
+    pub fn save_wanted(&self) -> bool {
+        !self.pending.is_empty()
+            && self.saving.is_none()
+            && self
+                .failed
+                .as_ref()
+                .is_none_or(|(g, _)| self.generation > *g)
+    }
+
+    /// Whether everything flushed so far is durable (or being saved).
+    fn unsaved(&self) -> bool {
+        !self.pending.is_empty() || self.saving.is_some()
     }
 
     /// Takes the last base read failure, if any since the last call.
@@ -210,11 +277,58 @@ impl BlockDevice for WebDisk {
     }
 
     fn flush(&mut self) -> Result<(), BlockError> {
+        if self.dirty.is_empty() && self.discarded.is_empty() {
+            return Ok(());
+        }
+        for block in std::mem::take(&mut self.discarded) {
+            if !self.dirty.contains(&block) {
+                self.pending.remove(&block);
+            }
+        }
         for block in std::mem::take(&mut self.dirty) {
             let data = self.blocks[&block].clone();
             self.pending.insert(block, data);
         }
+        self.generation += 1;
         Ok(())
+    }
+
+    /// A freed block: not written since the last flush (its content no
+    /// longer matters), and not saved by the next flush's batch.
+    fn discard(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
+        wax_devices::block::check_span(off, len, self.size())?;
+        for block in off.div_ceil(BLOCK as u64)..(off + len) / BLOCK as u64 {
+            self.dirty.remove(&block);
+            if self.pending.contains_key(&block) {
+                self.discarded.insert(block);
+            }
+        }
+        Ok(())
+    }
+
+    fn durable_ticket(&mut self) -> Option<u64> {
+        if !self.kept_by_host || !self.unsaved() {
+            return None;
+        }
+        // The current state's save failed: this sync asks for another.
+        if self
+            .failed
+            .as_ref()
+            .is_some_and(|(g, _)| *g >= self.generation)
+        {
+            self.generation += 1;
+        }
+        Some(self.generation)
+    }
+
+    fn durability(&self, ticket: u64) -> Option<Result<(), BlockError>> {
+        if self.saved >= ticket {
+            return Some(Ok(()));
+        }
+        match &self.failed {
+            Some((g, why)) if *g >= ticket => Some(Err(why.clone())),
+            _ => None,
+        }
     }
 }
 
@@ -235,6 +349,15 @@ impl BlockDevice for SharedDisk {
     }
     fn flush(&mut self) -> Result<(), BlockError> {
         self.0.borrow_mut().flush()
+    }
+    fn discard(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
+        self.0.borrow_mut().discard(off, len)
+    }
+    fn durable_ticket(&mut self) -> Option<u64> {
+        self.0.borrow_mut().durable_ticket()
+    }
+    fn durability(&self, ticket: u64) -> Option<Result<(), BlockError>> {
+        self.0.borrow().durability(ticket)
     }
 }
 
@@ -308,11 +431,88 @@ mod tests {
         let failed = d.take_pending();
         d.write_at(0, &[3; 10]).unwrap();
         d.flush().unwrap();
-        d.give_back(&failed);
+        d.give_back(&failed, BlockError::Io("test".into()));
         let mut store = BTreeMap::new();
         persist(&mut store, &d.take_pending());
         assert_eq!(store[&0][..10], [3; 10]);
         assert_eq!(store[&1][..10], [1; 10]);
+    }
+
+    #[test]
+    fn a_sync_waits_for_the_save_of_its_generation() {
+        let mut d = disk();
+        d.write_at(0, &[1; 10]).unwrap();
+        d.flush().unwrap();
+        assert_eq!(d.durable_ticket(), None, "no store: nothing to wait for");
+        d.keep();
+        let first = d.durable_ticket().expect("unsaved data");
+        assert_eq!(d.durability(first), None);
+        assert!(d.save_wanted());
+        let batch = d.take_pending();
+        assert!(!d.save_wanted(), "one save at a time");
+        // Written and synced while the first batch is being saved.
+        d.write_at(BLOCK as u64, &[2; 10]).unwrap();
+        d.flush().unwrap();
+        let second = d.durable_ticket().unwrap();
+        assert!(second > first);
+        d.saved();
+        assert_eq!(d.durability(first), Some(Ok(())));
+        assert_eq!(d.durability(second), None, "its blocks are not saved yet");
+        assert_eq!(batch.len(), RECORD);
+        d.take_pending();
+        d.saved();
+        assert_eq!(d.durability(second), Some(Ok(())));
+        assert_eq!(d.durable_ticket(), None, "everything is durable");
+    }
+
+    #[test]
+    fn a_failed_save_fails_its_syncs_and_the_next_sync_retries() {
+        let mut d = disk();
+        d.keep();
+        d.write_at(0, &[1; 10]).unwrap();
+        d.flush().unwrap();
+        let ticket = d.durable_ticket().unwrap();
+        let batch = d.take_pending();
+        let full = BlockError::NoSpace("quota".into());
+        d.give_back(&batch, full.clone());
+        assert_eq!(d.durability(ticket), Some(Err(full)));
+        assert!(!d.save_wanted(), "no retry until a sync asks");
+        // The guest syncs again without writing anything new.
+        d.flush().unwrap();
+        let retry = d.durable_ticket().unwrap();
+        assert!(retry > ticket);
+        assert_eq!(d.durability(retry), None);
+        assert!(d.save_wanted());
+        assert_eq!(d.take_pending(), batch, "the same blocks, given back");
+        d.saved();
+        assert_eq!(d.durability(retry), Some(Ok(())));
+    }
+
+    #[test]
+    fn freed_blocks_leave_the_next_batch_but_not_the_one_before() {
+        let mut d = disk();
+        d.keep();
+        d.write_at(0, &[1; BLOCK]).unwrap();
+        d.write_at(BLOCK as u64, &[1; BLOCK]).unwrap();
+        d.flush().unwrap();
+        // Freed after its flush: still saved by a batch taken now (the
+        // metadata that frees it is not flushed yet)...
+        d.discard(0, BLOCK as u64).unwrap();
+        assert_eq!(d.pending_count(), 2);
+        // ...and dropped by the flush that records the free.
+        d.write_at(2 * BLOCK as u64, &[2; 10]).unwrap();
+        d.flush().unwrap();
+        let mut store = BTreeMap::new();
+        persist(&mut store, &d.take_pending());
+        assert_eq!(store.keys().copied().collect::<Vec<_>>(), [1, 2]);
+        // Freed, then written again before the flush: kept.
+        d.write_at(3 * BLOCK as u64, &[3; 10]).unwrap();
+        d.flush().unwrap();
+        d.discard(3 * BLOCK as u64, BLOCK as u64).unwrap();
+        d.write_at(3 * BLOCK as u64, &[4; 10]).unwrap();
+        d.flush().unwrap();
+        persist(&mut store, &d.take_pending());
+        assert_eq!(store[&3][..10], [4; 10]);
     }
 
     #[test]

@@ -573,10 +573,36 @@ impl Wax {
         self.disk.borrow_mut().take_pending()
     }
 
-    /// Returns a batch that could not be persisted.
+    /// The host keeps the overlay (its store is open): from now on a
+    /// guest sync waits until the host has saved what it synced.
+    #[wasm_bindgen(js_name = keepOverlay)]
+    pub fn keep_overlay(&mut self) {
+        self.disk.borrow_mut().keep();
+    }
+
+    /// Whether the host should save the pending blocks now (not after a
+    /// failed save until the guest syncs again: see `WebDisk`).
+    #[wasm_bindgen(getter, js_name = saveWanted)]
+    pub fn save_wanted(&self) -> bool {
+        self.disk.borrow().save_wanted()
+    }
+
+    /// The batch taken last is saved: syncs waiting for it return 0.
+    pub fn saved(&mut self) {
+        self.disk.borrow_mut().saved();
+    }
+
+    /// Returns a batch that could not be persisted: syncs waiting for it
+    /// fail with ENOSPC (`quota`: the browser's storage is full) or EIO,
+    /// with `reason` in the log.
     #[wasm_bindgen(js_name = giveBack)]
-    pub fn give_back(&mut self, batch: &[u8]) {
-        self.disk.borrow_mut().give_back(batch);
+    pub fn give_back(&mut self, batch: &[u8], quota: bool, reason: &str) {
+        let why = if quota {
+            BlockError::NoSpace(reason.to_string())
+        } else {
+            BlockError::Io(reason.to_string())
+        };
+        self.disk.borrow_mut().give_back(batch, why);
     }
 
     /// Creates or replaces a guest file (an absolute path).

@@ -275,6 +275,33 @@ async function run(page, url, server) {
     return `reload to prompt ${(ms / 1000).toFixed(2)} s, phases ${phases}`;
   });
   await page.screenshot({ path: join(outDir, 'terminal.png') });
+  await step("a full storage quota fails the guest's fsync with ENOSPC, says so and loses nothing saved", async () => {
+    // Chromium 150's quota override (DevTools Storage.overrideQuotaForOrigin)
+    // stops one large IndexedDB value but not transactions of 4 KiB blocks
+    // (tried: 25 MB saved under a 1 MB quota), so the Worker is told to
+    // fail its saves with the browser's QuotaExceededError instead.
+    await page.evaluate(() => window.wax.send({ type: 'failSaves', name: 'QuotaExceededError' }));
+    try {
+      await command(
+        page,
+        'head -c 3000000 /dev/urandom > /root/big; sync /root/big; echo rc=$?',
+        /No space left on device\s*\nrc=1\s*\n/,
+        120000,
+      );
+      const notice = await page.textContent('#notice');
+      if (!/storage is full/.test(notice)) throw new Error(`notice: ${notice}`);
+      // Still full: the next fsync tries again and fails again.
+      await command(page, 'sync /root/big; echo rc=$?', /No space left on device\s*\nrc=1\s*\n/, 60000);
+    } finally {
+      await page.evaluate(() => window.wax.send({ type: 'failSaves', name: null }));
+    }
+    // Room again: the next fsync saves (the deleted file's blocks are
+    // left out of the batch).
+    await command(page, 'rm /root/big; echo after > /root/after.txt; sync /root/after.txt; echo rc=$?', /\nrc=0\s*\n/, 60000);
+    await page.reload();
+    await waitPrompt(page);
+    await command(page, 'cat /root/keep.txt /root/after.txt; ls /root/big', /\npersist-42\s*\nafter\s*\n.*No such file/);
+  });
   await step('?cmd= types a command after the prompt', async () => {
     await page.goto(`${url}?cmd=${encodeURIComponent('echo cmd-$((40+2))')}`);
     await waitPrompt(page);

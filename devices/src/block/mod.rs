@@ -90,6 +90,20 @@ pub trait BlockDevice {
     fn is_read_only(&self) -> bool {
         false
     }
+    /// For a device whose host keeps flushed data asynchronously (the
+    /// browser's IndexedDB): asks the host to make the state of the last
+    /// `flush` durable and returns the ticket to wait for with
+    /// [`BlockDevice::durability`]. `None` (every other device): `flush`
+    /// itself made it durable.
+    fn durable_ticket(&mut self) -> Option<u64> {
+        None
+    }
+    /// Whether the flush behind `ticket` is durable: `None` while the host
+    /// is still saving it, then `Ok` or why it could not be kept
+    /// ([`BlockError::NoSpace`] for a full quota).
+    fn durability(&self, _ticket: u64) -> Option<Result<(), BlockError>> {
+        Some(Ok(()))
+    }
 }
 
 impl<D: BlockDevice + ?Sized> BlockDevice for Box<D> {
@@ -113,6 +127,12 @@ impl<D: BlockDevice + ?Sized> BlockDevice for Box<D> {
     }
     fn is_read_only(&self) -> bool {
         (**self).is_read_only()
+    }
+    fn durable_ticket(&mut self) -> Option<u64> {
+        (**self).durable_ticket()
+    }
+    fn durability(&self, ticket: u64) -> Option<Result<(), BlockError>> {
+        (**self).durability(ticket)
     }
 }
 

@@ -220,6 +220,14 @@ impl FileSystem for Ext2Fs {
         self.vol.borrow_mut().sync()
     }
 
+    fn durable_ticket(&mut self) -> Option<u64> {
+        self.vol.borrow_mut().durable_ticket()
+    }
+
+    fn durability(&mut self, ticket: u64) -> Option<KResult<()>> {
+        self.vol.borrow_mut().durability(ticket)
+    }
+
     fn statfs(&mut self) -> KResult<StatFs> {
         Ok(self.vol.borrow_mut().statfs())
     }

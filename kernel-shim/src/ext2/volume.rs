@@ -178,6 +178,24 @@ impl Volume {
         self.device_error.as_ref()
     }
 
+    /// After a successful [`Volume::sync`]: the ticket to wait for when
+    /// the device's host keeps data asynchronously (see
+    /// [`BlockDevice::durable_ticket`]); `None` when the sync made it
+    /// durable.
+    pub fn durable_ticket(&mut self) -> Option<u64> {
+        if self.read_only {
+            return None;
+        }
+        self.dev.durable_ticket()
+    }
+
+    /// Whether the sync behind `ticket` is durable (`None`: not known
+    /// yet); ENOSPC or EIO if the host could not keep it.
+    pub fn durability(&mut self, ticket: u64) -> Option<KResult<()>> {
+        let r = self.dev.durability(ticket)?;
+        Some(r.map_err(|e| self.device_failed(e)))
+    }
+
     /// Realtime at which the last successful sync ended, if one did.
     pub fn last_durable(&self) -> Option<Timespec> {
         self.last_durable

@@ -964,15 +964,42 @@ fn fadvise(k: &mut Kernel, fd: u32, advice: u32) -> SysResult {
 pub fn sys_fsync(k: &mut Kernel, a: &Args) -> SysResult {
     let file = k.proc().fds.file(a[0])?;
     sync_file(k, &file)?;
-    Ok(0)
+    kept(k, &file)
+}
+
+/// The end of a sync that succeeded: done, or (on a file system whose
+/// host saves asynchronously, the browser's) wait until the host has kept
+/// it: see [`Wait::Durable`].
+pub(crate) fn durable(k: &mut Kernel, m: crate::vfs::MountId) -> SysResult {
+    match k.vfs.fs(m).durable_ticket() {
+        None => Ok(0),
+        Some(ticket) => Err(SysErr::Block(Wait::Durable { mount: m, ticket })),
+    }
+}
+
+/// [`durable`] for the file system holding `file` (none for a pipe or a
+/// socket: nothing to keep).
+pub(crate) fn kept(k: &mut Kernel, file: &FileRef) -> SysResult {
+    let node = file.borrow().node;
+    match node {
+        Some((m, _)) => durable(k, m),
+        None => Ok(0),
+    }
 }
 
 fn sync_file(k: &mut Kernel, file: &FileRef) -> KResult<()> {
     let node = file.borrow().node;
     k.flush_shared_of(node);
-    let mut f = file.borrow_mut();
-    match f.handle.as_mut() {
-        Some(h) => h.sync(),
+    {
+        let mut f = file.borrow_mut();
+        if let Some(h) = f.handle.as_mut() {
+            h.sync()?;
+        }
+    }
+    // Writes through a shared mapping of the file that could not be kept
+    // (at munmap, at exit, or just now): reported once, as Linux does.
+    match node.and_then(|n| k.lost_writes.remove(&n)) {
+        Some(e) => Err(e),
         None => Ok(()),
     }
 }
@@ -1001,10 +1028,11 @@ pub fn sys_sync_file_range(k: &mut Kernel, a: &Args) -> SysResult {
     ) {
         return Err(Errno::ESPIPE.into());
     }
-    if flags != 0 {
-        sync_file(k, &file)?;
+    if flags == 0 {
+        return Ok(0);
     }
-    Ok(0)
+    sync_file(k, &file)?;
+    kept(k, &file)
 }
 
 fn ftruncate(k: &mut Kernel, fd: u32, len: i64) -> SysResult {

@@ -297,15 +297,22 @@ pub fn sys_fstatfs(k: &mut Kernel, a: &Args) -> SysResult {
 /// cannot fail (glibc's wrapper returns nothing); Wax returns the first
 /// failure, which only `--strace` and raw system calls see, and the CLI
 /// reports data still not kept at exit.
+///
+/// Where a host saves asynchronously (the browser), the call waits until
+/// the first such file system's save ends (in practice the only one: the
+/// root image).
 pub fn sys_sync(k: &mut Kernel, _a: &Args) -> SysResult {
     k.sync_shared_all();
     let mut result = Ok(0);
+    let mut waiting = Ok(0);
     for (m, _, _) in k.vfs.mounts() {
         if let Err(e) = k.vfs.fs(m).sync() {
             result = result.and(Err(e.into()));
+        } else if waiting.is_ok() {
+            waiting = super::fs::durable(k, m);
         }
     }
-    result
+    result.and(waiting)
 }
 
 /// syncfs: the file system holding `fd`; ENOSPC or EIO if it cannot
@@ -320,7 +327,7 @@ pub fn sys_syncfs(k: &mut Kernel, a: &Args) -> SysResult {
     k.sync_shared_all();
     let m = k.vfs.mount_of(&loc);
     k.vfs.fs(m).sync()?;
-    Ok(0)
+    super::fs::durable(k, m)
 }
 
 /// fallocate(fd, mode, offset, len) with 64-bit offset and length split

@@ -267,9 +267,12 @@ pub fn sys_old_mmap(k: &mut Kernel, a: &Args) -> SysResult {
 /// Writes a shared file mapping's pages in `from..to` back to the file.
 fn write_back(k: &mut Kernel, p: usize, v: &Vma, from: u32, to: u32) {
     if let Err(e) = try_write_back(k, p, v, from, to) {
-        // Nobody to tell (munmap, exit); the file system keeps its own
-        // failure for the next sync.
+        // Nobody to tell now (munmap, exit): the file's next fsync or
+        // msync reports it, and the host hears of it if none does.
         tracing::warn!("writing a shared mapping back failed: {}", e.text());
+        if let Some(node) = v.file.as_ref().and_then(|f| f.file.borrow().node) {
+            k.lost_writes.insert(node, e);
+        }
     }
 }
 
@@ -664,12 +667,26 @@ pub fn sys_msync(k: &mut Kernel, a: &Args) -> SysResult {
     for v in &vmas {
         try_write_back(k, p, v, addr, end)?;
     }
+    // An earlier write-back of these files that failed unreported.
+    for f in vmas.iter().filter_map(|v| v.file.as_ref()) {
+        let node = f.file.borrow().node;
+        if let Some(e) = node.and_then(|n| k.lost_writes.remove(&n)) {
+            return Err(e.into());
+        }
+    }
     // MS_ASYNC only schedules the write, as on Linux; MS_SYNC waits until
     // the data is durable, and reports it when it cannot be.
     if flags & MS_SYNC != 0 {
         for f in vmas.iter().filter_map(|v| v.file.as_ref()) {
             if let Some(h) = f.file.borrow_mut().handle.as_mut() {
                 h.sync()?;
+            }
+        }
+        // Then wait for the host where it saves asynchronously (the
+        // browser's root image; the first such file decides).
+        for f in vmas.iter().filter_map(|v| v.file.as_ref()) {
+            if let r @ Err(_) = super::fs::kept(k, &f.file) {
+                return r;
             }
         }
     }

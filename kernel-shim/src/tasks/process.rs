@@ -18,7 +18,7 @@ use crate::memory::mm::Mm;
 use crate::signals::{AltStack, SigAction, SigQueue, NSIG};
 
 use crate::vfs::file::FdTable;
-use crate::vfs::Location;
+use crate::vfs::{Location, MountId};
 use wax_cpu::{AddressSpace, CpuState, DecodeCache};
 use wax_devices::Timespec;
 
@@ -63,6 +63,12 @@ pub enum Wait {
     /// The parent of a vfork child, until the child execs or exits; the
     /// call then returns the child's pid.
     Vfork { child: u32 },
+    /// sync, syncfs, fsync, fdatasync, sync_file_range or msync on a file
+    /// system whose host saves asynchronously (the browser's IndexedDB):
+    /// until the save of the sync's `ticket` ends; the call then returns 0,
+    /// or ENOSPC/EIO if the data could not be kept. As Linux's wait for
+    /// writeback, no signal ends it.
+    Durable { mount: MountId, ticket: u64 },
 }
 
 /// How a system call that waited ends when a signal handler must run.

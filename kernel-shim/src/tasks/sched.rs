@@ -117,6 +117,13 @@ impl Kernel {
 
     /// Ends a wait whose condition holds, or that a signal interrupts.
     fn try_wake(&mut self, t: usize, w: Wait, now: Timespec) -> bool {
+        if let Wait::Durable { mount, ticket } = w {
+            let Some(kept) = self.vfs.fs(mount).durability(ticket) else {
+                return false;
+            };
+            self.wake_with(t, kept.map_or_else(Errno::as_return, |()| 0));
+            return true;
+        }
         let timed_out = w.deadline().is_some_and(|d| now >= d);
         let ready = match w {
             Wait::Readable { fd } => {
@@ -134,13 +141,13 @@ impl Kernel {
             Wait::Child { seen } => self.procs[self.threads[t].process].child_events != seen,
             Wait::Signal { .. } => timed_out || self.waited_signal_pending(t),
             Wait::Until { .. } | Wait::Futex { .. } => timed_out,
-            Wait::Vfork { .. } => false,
+            Wait::Vfork { .. } | Wait::Durable { .. } => false,
         };
         if ready {
             self.complete_wait(t, w, timed_out);
             return true;
         }
-        if self.deliverable(t) != 0 && !matches!(w, Wait::Vfork { .. }) {
+        if self.deliverable(t) != 0 && !matches!(w, Wait::Vfork { .. } | Wait::Durable { .. }) {
             self.interrupt_wait(t, w, now);
             return true;
         }

@@ -333,6 +333,18 @@ pub trait FileSystem {
     fn sync(&mut self) -> KResult<()> {
         Ok(())
     }
+    /// After a successful `sync`, for a backing store the host keeps
+    /// asynchronously (the browser's IndexedDB): the ticket whose
+    /// [`FileSystem::durability`] says when that sync is durable. `None`:
+    /// `sync` already made it durable.
+    fn durable_ticket(&mut self) -> Option<u64> {
+        None
+    }
+    /// Whether the sync behind `ticket` is durable: `None` while the host
+    /// is still saving, then `Ok` or ENOSPC/EIO.
+    fn durability(&mut self, _ticket: u64) -> Option<KResult<()>> {
+        Some(Ok(()))
+    }
     fn statfs(&mut self) -> KResult<StatFs> {
         Ok(StatFs {
             f_type: self.fs_type().magic,
