@@ -3,7 +3,7 @@
 //! change the saved context and the alternate stack, timers, CPU-time
 //! accounting, threads, futex edge cases, resource limits and sysinfo,
 //! memory mappings, shared memory through an unlinked file (on a host
-//! directory and on `--tmpfs-tmp`), files and errno values, sockets (internet sockets with
+//! directory and on `--tmpfs-tmp`), files and errno values, pidfds, sockets (internet sockets with
 //! `--net loopback` and `--net host`), and poll/select/epoll.
 //!
 //! Each program is built twice, static (`gcc -m32 -static -O2`) and
@@ -260,6 +260,7 @@ both!(
         ..Case::plain("u_inet")
     }
 );
+both!(pidfds_static, pidfds_dynamic, Case::plain("u_pidfd"));
 both!(
     resource_limits_from_host_static,
     resource_limits_from_host_dynamic,

@@ -340,6 +340,7 @@ impl Kernel {
             child_times: Default::default(),
             did_exec: true,
             child_events: 0,
+            running: std::rc::Rc::new(std::cell::Cell::new(true)),
         };
         self.procs.push(process);
         self.init = self.procs.len() - 1;

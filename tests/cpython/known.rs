@@ -22,14 +22,6 @@ pub const KNOWN: &[(&str, &str)] = &[
         "uses F_NOTIFY (dnotify), which Wax does not implement (EINVAL)",
     ),
     (
-        "test.test_posix.PosixTester.test_pidfd_open",
-        "pidfd_open is not implemented (ENOSYS)",
-    ),
-    (
-        "test.test_signal.PidfdSignalTest.test_pidfd_send_signal",
-        "pidfd_open/pidfd_send_signal are not implemented (ENOSYS)",
-    ),
-    (
         "test.test_os.ExtendedAttributeTests.",
         "Wax's file systems store no extended attributes (setxattr is EOPNOTSUPP)",
     ),

@@ -31,7 +31,7 @@ const O_NONBLOCK: u32 = oflag::O_NONBLOCK;
 const O_CLOEXEC: u32 = oflag::O_CLOEXEC;
 
 /// Installs an anonymous file; `flags` may hold O_NONBLOCK/O_CLOEXEC.
-fn install_anon(k: &mut Kernel, h: Box<dyn FileHandle>, flags: u32) -> SysResult {
+pub(crate) fn install_anon(k: &mut Kernel, h: Box<dyn FileHandle>, flags: u32) -> SysResult {
     let file = OpenFile {
         node: None,
         location: None,

@@ -438,7 +438,7 @@ fn nofile(k: &mut Kernel) -> u64 {
 
 /// EMFILE (undoing the insert) if descriptor `n` is at or past the soft
 /// RLIMIT_NOFILE.
-fn within_nofile(k: &mut Kernel, n: u32) -> SysResult {
+pub(crate) fn within_nofile(k: &mut Kernel, n: u32) -> SysResult {
     if u64::from(n) >= nofile(k) {
         let _ = k.proc().fds.remove(n);
         return Err(Errno::EMFILE.into());

@@ -7,6 +7,7 @@ use crate::abi::clone;
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::oflag;
 use crate::abi::wait;
+use crate::files::pidfd::PidFd;
 use crate::files::pipe::Pipe;
 use crate::kernel::Kernel;
 use crate::tasks::exec::ExecRequest;
@@ -204,6 +205,8 @@ pub fn sys_waitid(k: &mut Kernel, a: &Args) -> SysResult {
         1 if id > 0 => WaitFor::Pid(id),
         2 if id == 0 => WaitFor::Pgid(k.proc().pgid),
         2 => WaitFor::Pgid(id),
+        // P_PIDFD: the process the descriptor names.
+        3 => WaitFor::Pid(pidfd_target(k, id)?.0),
         _ => return Err(Errno::EINVAL.into()),
     };
     // WSTOPPED has WUNTRACED's value.
@@ -227,6 +230,66 @@ pub fn sys_waitid(k: &mut Kernel, a: &Args) -> SysResult {
         super::time::write_rusage(k, rusage, times)?;
     }
     Ok(0)
+}
+
+/// The process a pidfd names: its pid, and its slot while it is not
+/// reaped (EBADF: `fd` is not a pidfd).
+pub(crate) fn pidfd_target(k: &mut Kernel, fd: u32) -> KResult<(u32, Option<usize>)> {
+    let file = k.proc().fds.file(fd)?;
+    let mut f = file.borrow_mut();
+    let pidfd = f
+        .handle
+        .as_mut()
+        .and_then(|h| h.as_any())
+        .and_then(|a| a.downcast_mut::<PidFd>())
+        .ok_or(Errno::EBADF)?;
+    let slot = k
+        .find_pid(pidfd.pid)
+        .filter(|&p| pidfd.names(&k.procs[p].running));
+    Ok((pidfd.pid, slot))
+}
+
+/// pidfd_open(pid, flags): a descriptor for process `pid` (a thread
+/// group leader, running or a zombie), always close-on-exec.
+pub fn sys_pidfd_open(k: &mut Kernel, a: &Args) -> SysResult {
+    const PIDFD_NONBLOCK: u32 = oflag::O_NONBLOCK;
+    let (pid, flags) = (a[0], a[1]);
+    if flags & !PIDFD_NONBLOCK != 0 || (pid as i32) <= 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let Some(p) = k.find_pid(pid) else {
+        // A thread that is not its group's leader: EINVAL, as Linux
+        // (without PIDFD_THREAD); no such task at all: ESRCH.
+        return Err(if k.find_tid(pid).is_some() {
+            Errno::EINVAL
+        } else {
+            Errno::ESRCH
+        }
+        .into());
+    };
+    let h = PidFd {
+        pid,
+        running: k.procs[p].running.clone(),
+    };
+    super::event::install_anon(k, Box::new(h), flags | oflag::O_CLOEXEC)
+}
+
+/// pidfd_getfd(pidfd, targetfd, flags): a copy of another process's
+/// descriptor, close-on-exec (the guest's processes all have one owner,
+/// so the ptrace access check always passes).
+pub fn sys_pidfd_getfd(k: &mut Kernel, a: &Args) -> SysResult {
+    let (pidfd, target, flags) = (a[0], a[1], a[2]);
+    if flags != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    let (_, slot) = pidfd_target(k, pidfd)?;
+    let p = slot.filter(|&p| k.procs[p].alive()).ok_or(Errno::ESRCH)?;
+    let file = k.procs[p].fds.file(target)?;
+    let n = k.proc().fds.insert(crate::vfs::file::Fd {
+        file,
+        cloexec: true,
+    })?;
+    super::fs::within_nofile(k, n)
 }
 
 pub fn sys_getpid(k: &mut Kernel, _a: &Args) -> SysResult {

@@ -364,6 +364,26 @@ fn queueinfo(k: &mut Kernel, tid: Option<u32>, pid: u32, sig: u32, at: u32) -> S
     exited_or(k, 0)
 }
 
+/// pidfd_send_signal(pidfd, sig, info, flags): kill(2) for the process
+/// the pidfd names (ESRCH once it has been waited for: its pid may name
+/// another process by then), or rt_sigqueueinfo's checks on `info`.
+pub fn sys_pidfd_send_signal(k: &mut Kernel, a: &Args) -> SysResult {
+    let (fd, sig, info, flags) = (a[0], a[1], a[2], a[3]);
+    if flags != 0 || sig > NSIG {
+        return Err(Errno::EINVAL.into());
+    }
+    let (pid, slot) = super::process::pidfd_target(k, fd)?;
+    let p = slot.ok_or(Errno::ESRCH)?;
+    if info != 0 {
+        return queueinfo(k, None, pid, sig, info);
+    }
+    if sig != 0 {
+        let info = Siginfo::user(sig, SI_USER, k.proc().pid, k.uid);
+        k.signal_process(p, info);
+    }
+    exited_or(k, 0)
+}
+
 pub fn sys_rt_sigqueueinfo(k: &mut Kernel, a: &Args) -> SysResult {
     queueinfo(k, None, a[0], a[1], a[2])
 }

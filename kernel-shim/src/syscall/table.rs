@@ -310,8 +310,11 @@ rows! {
     422 futex_time64 => misc::sys_futex64, [X, Futex, I, Ptr];
     // glibc tries clone3 first and falls back to clone on ENOSYS.
     423 sched_rr_get_interval_time64 => sched::sys_sched_rr_get_interval64, [I, Ptr];
+    424 pidfd_send_signal => signal::sys_pidfd_send_signal, [Fd, Sig, Ptr, X];
+    434 pidfd_open => process::sys_pidfd_open, [I, X];
     435 clone3 => misc::sys_enosys, [Ptr, U];
     436 close_range => fs::sys_close_range, [U, U, X];
+    438 pidfd_getfd => process::sys_pidfd_getfd, [Fd, Fd, X];
     439 faccessat2 => fsmeta::sys_faccessat2, [AtFd, Path, X, X];
     441 epoll_pwait2 => event::sys_epoll_pwait2, [Fd, Ptr, I, Ptr, Ptr, U];
 }

@@ -298,6 +298,8 @@ pub struct Process {
     /// Whether the process has called execve (setpgid on a child after
     /// its exec is EACCES).
     pub did_exec: bool,
+    /// Whether it still runs, shared with its pidfds.
+    pub running: crate::files::pidfd::Running,
 }
 
 impl Process {

@@ -200,6 +200,7 @@ impl Kernel {
             child_times: Default::default(),
             did_exec: false,
             child_events: 0,
+            running: std::rc::Rc::new(std::cell::Cell::new(true)),
         };
         Ok(self.add_process(child))
     }
@@ -280,6 +281,7 @@ impl Kernel {
         proc.pending = Default::default();
         proc.stopped = false;
         proc.state = ProcState::Zombie(status);
+        proc.running.set(false);
         self.machine
             .unmap(&mut self.procs[p].space, GuestAddr(0), u32::MAX);
         self.procs[p].cache = DecodeCache::new();
