@@ -3,7 +3,7 @@
 //! change the saved context and the alternate stack, timers, CPU-time
 //! accounting, threads, futex edge cases, resource limits and sysinfo,
 //! memory mappings, shared memory through an unlinked file (on a host
-//! directory and on `--tmpfs-tmp`), files and errno values, pidfds, sockets (internet sockets with
+//! directory and on `--tmpfs-tmp`), files and errno values, pidfds, extended attributes (host directory and tmpfs), sockets (internet sockets with
 //! `--net loopback` and `--net host`), and poll/select/epoll.
 //!
 //! Each program is built twice, static (`gcc -m32 -static -O2`) and
@@ -261,6 +261,20 @@ both!(
     }
 );
 both!(pidfds_static, pidfds_dynamic, Case::plain("u_pidfd"));
+both!(
+    xattrs_on_a_host_directory_static,
+    xattrs_on_a_host_directory_dynamic,
+    Case::in_dir("u_xattr")
+);
+both!(
+    xattrs_on_tmpfs_static,
+    xattrs_on_tmpfs_dynamic,
+    Case {
+        extra: &["/tmp"],
+        wax_opts: &["--tmpfs-tmp"],
+        ..Case::plain("u_xattr")
+    }
+);
 both!(
     resource_limits_from_host_static,
     resource_limits_from_host_dynamic,

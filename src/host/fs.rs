@@ -249,9 +249,120 @@ fn set_times(path: &Path, atime: Option<Timespec>, mtime: Option<Timespec>) -> K
     })
 }
 
+/// Extended attributes on the host file: only the user namespace (the
+/// others belong to the host: security labels, capabilities, ACLs), on the
+/// node itself, never through a symlink (the kernel resolved the path).
+mod xattr {
+    use super::errno;
+    use std::ffi::CString;
+    use std::io;
+    use std::os::unix::ffi::OsStrExt;
+    use std::path::Path;
+    use wax_kernel::errno::{Errno, KResult};
+
+    fn c(path: &Path) -> KResult<CString> {
+        CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)
+    }
+
+    fn user(name: &[u8]) -> bool {
+        name.starts_with(b"user.")
+    }
+
+    /// Runs a size-probing call (`f(buf, len)`) until the buffer fits.
+    fn sized(f: impl Fn(*mut libc::c_void, usize) -> isize) -> KResult<Vec<u8>> {
+        loop {
+            let n = f(std::ptr::null_mut(), 0);
+            if n < 0 {
+                return Err(errno(io::Error::last_os_error()));
+            }
+            let mut buf = vec![0u8; n as usize];
+            let got = f(buf.as_mut_ptr().cast(), buf.len());
+            if got >= 0 {
+                buf.truncate(got as usize);
+                return Ok(buf);
+            }
+            let e = io::Error::last_os_error();
+            // Changed between the two calls: ask again.
+            if e.raw_os_error() != Some(libc::ERANGE) {
+                return Err(errno(e));
+            }
+        }
+    }
+
+    pub fn get(path: &Path, name: &[u8]) -> KResult<Vec<u8>> {
+        if !user(name) {
+            return Err(Errno::ENODATA);
+        }
+        let (p, n) = (c(path)?, CString::new(name).map_err(|_| Errno::EINVAL)?);
+        // SAFETY: both strings are NUL-terminated and `buf` has `len` bytes.
+        sized(|buf, len| unsafe { libc::lgetxattr(p.as_ptr(), n.as_ptr(), buf, len) })
+    }
+
+    pub fn set(path: &Path, name: &[u8], value: &[u8], flags: u32) -> KResult<()> {
+        if !user(name) {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let (p, n) = (c(path)?, CString::new(name).map_err(|_| Errno::EINVAL)?);
+        // SAFETY: both strings are NUL-terminated; `value` is a live slice.
+        let r = unsafe {
+            libc::lsetxattr(
+                p.as_ptr(),
+                n.as_ptr(),
+                value.as_ptr().cast(),
+                value.len(),
+                flags as libc::c_int,
+            )
+        };
+        if r < 0 {
+            return Err(errno(io::Error::last_os_error()));
+        }
+        Ok(())
+    }
+
+    pub fn list(path: &Path) -> KResult<Vec<u8>> {
+        let p = c(path)?;
+        // SAFETY: `p` is NUL-terminated and `buf` has `len` bytes.
+        let all = sized(|buf, len| unsafe { libc::llistxattr(p.as_ptr(), buf.cast(), len) })?;
+        Ok(all
+            .split_inclusive(|&b| b == 0)
+            .filter(|n| user(n))
+            .flatten()
+            .copied()
+            .collect())
+    }
+
+    pub fn remove(path: &Path, name: &[u8]) -> KResult<()> {
+        if !user(name) {
+            return Err(Errno::ENODATA);
+        }
+        let (p, n) = (c(path)?, CString::new(name).map_err(|_| Errno::EINVAL)?);
+        // SAFETY: both strings are NUL-terminated.
+        if unsafe { libc::lremovexattr(p.as_ptr(), n.as_ptr()) } < 0 {
+            return Err(errno(io::Error::last_os_error()));
+        }
+        Ok(())
+    }
+}
+
 impl FileSystem for HostFs {
     fn root(&self) -> Ino {
         0
+    }
+
+    fn getxattr(&mut self, ino: Ino, name: &[u8]) -> KResult<Vec<u8>> {
+        xattr::get(&self.full(ino)?, name)
+    }
+
+    fn setxattr(&mut self, ino: Ino, name: &[u8], value: &[u8], flags: u32) -> KResult<()> {
+        xattr::set(&self.full(ino)?, name, value, flags)
+    }
+
+    fn listxattr(&mut self, ino: Ino) -> KResult<Vec<u8>> {
+        xattr::list(&self.full(ino)?)
+    }
+
+    fn removexattr(&mut self, ino: Ino, name: &[u8]) -> KResult<()> {
+        xattr::remove(&self.full(ino)?, name)
     }
 
     fn lookup(&mut self, dir: Ino, name: &[u8]) -> KResult<Ino> {

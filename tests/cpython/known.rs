@@ -21,22 +21,6 @@ pub const KNOWN: &[(&str, &str)] = &[
         "test.test_fcntl.TestFcntl.test_fcntl_64_bit",
         "uses F_NOTIFY (dnotify), which Wax does not implement (EINVAL)",
     ),
-    (
-        "test.test_os.ExtendedAttributeTests.",
-        "Wax's file systems store no extended attributes (setxattr is EOPNOTSUPP)",
-    ),
-    (
-        "test.test_shutil.TestCopy.test_copy2_xattr",
-        "no extended attributes (as above)",
-    ),
-    (
-        "test.test_shutil.TestCopy.test_copyxattr",
-        "no extended attributes (as above)",
-    ),
-    (
-        "test.test_shutil.TestCopy.test_copyxattr_symlinks",
-        "no extended attributes (as above)",
-    ),
 ];
 
 /// The reason a test is listed, if it is.

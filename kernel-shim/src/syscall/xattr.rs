@@ -1,75 +1,131 @@
-//! Extended attributes: none of Wax's file systems stores any, so every
-//! file behaves as one on a file system mounted without them: getxattr
-//! and removexattr find no such attribute (ENODATA), listxattr lists
-//! nothing, setxattr is not supported (EOPNOTSUPP). The file itself is
-//! still looked up, so a missing path is ENOENT and a bad descriptor
-//! EBADF, as on Linux (`ls -l` asks for security.selinux and ACLs and
-//! expects exactly this).
+//! Extended attributes (xattr(7)). The system calls check names, sizes
+//! and flags here and ask the file system holding the file: tmpfs keeps
+//! user, trusted and security attributes in memory, a host directory root
+//! keeps user attributes on the host file (`src/host/fs.rs`); ext2 images,
+//! /proc and /dev store none, like a file system mounted without them:
+//! getxattr and removexattr find no such attribute (ENODATA), listxattr
+//! lists nothing, setxattr is not supported (EOPNOTSUPP). The file itself
+//! is always looked up first, so a missing path is ENOENT and a bad
+//! descriptor EBADF, as on Linux (`ls -l` asks for security.selinux and
+//! ACLs and expects exactly this).
 
 use super::fs::{at_start, AT_FDCWD};
 use super::{read_path, Args, SysResult};
 use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
-use crate::vfs::Resolve;
+use crate::vfs::{MountId, Resolve};
+use wax_cpu::GuestAddr;
 
-/// The largest attribute name (XATTR_NAME_MAX).
+/// The largest attribute name (XATTR_NAME_MAX) and value (XATTR_SIZE_MAX).
 const NAME_MAX: usize = 255;
+const SIZE_MAX: u32 = 65536;
+/// setxattr's flags: XATTR_CREATE, XATTR_REPLACE.
+const FLAGS: u32 = 1 | 2;
+/// The namespaces Linux knows; any other prefix is EOPNOTSUPP.
+const NAMESPACES: &[&[u8]] = &[b"user.", b"trusted.", b"security.", b"system."];
 
-/// Checks the file the call names: a path (following the last symlink
-/// or not) or a descriptor.
+/// The file the call names: a path (following the last symlink or not)
+/// or a descriptor.
 #[derive(Clone, Copy)]
 enum Target {
     Path(Resolve),
     Fd,
 }
 
-fn check_target(k: &mut Kernel, t: Target, arg: u32) -> KResult<()> {
+/// The node the call names; `None` for a descriptor without one (a pipe
+/// or a socket), which has no attributes.
+fn target(k: &mut Kernel, t: Target, arg: u32) -> KResult<Option<(MountId, crate::vfs::Ino)>> {
     match t {
-        Target::Fd => k.proc().fds.file(arg).map(|_| ()),
+        Target::Fd => Ok(k.proc().fds.file(arg)?.borrow().node),
         Target::Path(how) => {
             let p = read_path(k, arg)?;
             if p.is_empty() {
                 return Err(Errno::ENOENT);
             }
             let start = at_start(k, AT_FDCWD, &p)?;
-            k.vfs.resolve(&start, &p, how).map(|_| ())
+            let loc = k.vfs.resolve(&start, &p, how)?;
+            Ok(Some(k.vfs.node(&loc)))
         }
     }
 }
 
-/// Validates an attribute name argument (ERANGE past XATTR_NAME_MAX).
-fn check_name(k: &mut Kernel, at: u32) -> KResult<()> {
+/// The attribute name argument: ERANGE if empty or past XATTR_NAME_MAX,
+/// EOPNOTSUPP outside Linux's namespaces, EINVAL for a bare prefix.
+fn name(k: &mut Kernel, at: u32) -> KResult<Vec<u8>> {
     let name = k
         .mem()
-        .read_cstr(wax_cpu::GuestAddr(at), NAME_MAX + 1)?
+        .read_cstr(GuestAddr(at), NAME_MAX + 1)?
         .ok_or(Errno::ERANGE)?;
     if name.is_empty() {
         return Err(Errno::ERANGE);
     }
-    Ok(())
+    match NAMESPACES.iter().find(|ns| name.starts_with(ns)) {
+        None => return Err(Errno::EOPNOTSUPP),
+        // A namespace with no name in it.
+        Some(ns) if name.len() == ns.len() => return Err(Errno::EINVAL),
+        Some(_) => {}
+    }
+    Ok(name)
+}
+
+/// Copies `data` to a guest buffer of `size` bytes the way getxattr and
+/// listxattr do: size 0 asks for the length, a short buffer is ERANGE.
+fn reply(k: &mut Kernel, data: &[u8], buf: u32, size: u32) -> SysResult {
+    if size == 0 {
+        return Ok(data.len() as u32);
+    }
+    if data.len() > size as usize {
+        return Err(Errno::ERANGE.into());
+    }
+    k.mem().write_bytes(GuestAddr(buf), data)?;
+    Ok(data.len() as u32)
 }
 
 fn get(k: &mut Kernel, a: &Args, t: Target) -> SysResult {
-    check_target(k, t, a[0])?;
-    check_name(k, a[1])?;
-    Err(Errno::ENODATA.into())
+    let node = target(k, t, a[0])?;
+    let name = name(k, a[1])?;
+    let Some((m, ino)) = node else {
+        return Err(Errno::ENODATA.into());
+    };
+    let value = k.vfs.fs(m).getxattr(ino, &name)?;
+    reply(k, &value, a[2], a[3])
 }
 
 fn set(k: &mut Kernel, a: &Args, t: Target) -> SysResult {
-    check_target(k, t, a[0])?;
-    check_name(k, a[1])?;
-    Err(Errno::EOPNOTSUPP.into())
-}
-
-fn list(k: &mut Kernel, a: &Args, t: Target) -> SysResult {
-    check_target(k, t, a[0])?;
+    let node = target(k, t, a[0])?;
+    let name = name(k, a[1])?;
+    let (value, size, flags) = (a[2], a[3], a[4]);
+    if flags & !FLAGS != 0 {
+        return Err(Errno::EINVAL.into());
+    }
+    if size > SIZE_MAX {
+        return Err(Errno::E2BIG.into());
+    }
+    let mut v = vec![0u8; size as usize];
+    k.mem().read_bytes(GuestAddr(value), &mut v)?;
+    let Some((m, ino)) = node else {
+        return Err(Errno::EOPNOTSUPP.into());
+    };
+    k.vfs.fs(m).setxattr(ino, &name, &v, flags)?;
     Ok(0)
 }
 
+fn list(k: &mut Kernel, a: &Args, t: Target) -> SysResult {
+    let Some((m, ino)) = target(k, t, a[0])? else {
+        return Ok(0);
+    };
+    let names = k.vfs.fs(m).listxattr(ino)?;
+    reply(k, &names, a[1], a[2])
+}
+
 fn remove(k: &mut Kernel, a: &Args, t: Target) -> SysResult {
-    check_target(k, t, a[0])?;
-    check_name(k, a[1])?;
-    Err(Errno::ENODATA.into())
+    let node = target(k, t, a[0])?;
+    let name = name(k, a[1])?;
+    let Some((m, ino)) = node else {
+        return Err(Errno::ENODATA.into());
+    };
+    k.vfs.fs(m).removexattr(ino, &name)?;
+    Ok(0)
 }
 
 const FOLLOW: Target = Target::Path(Resolve::Follow);

@@ -325,6 +325,24 @@ pub trait FileSystem {
     ) -> KResult<()> {
         Err(Errno::EROFS)
     }
+    /// The value of extended attribute `name` (xattr(7)); the syscall
+    /// layer has checked the name and its namespace. Defaults: a file
+    /// system that stores none.
+    fn getxattr(&mut self, _ino: Ino, _name: &[u8]) -> KResult<Vec<u8>> {
+        Err(Errno::ENODATA)
+    }
+    /// Sets an extended attribute; `flags` is XATTR_CREATE (EEXIST if it
+    /// exists), XATTR_REPLACE (ENODATA if it does not) or 0.
+    fn setxattr(&mut self, _ino: Ino, _name: &[u8], _value: &[u8], _flags: u32) -> KResult<()> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// The attribute names, each followed by a NUL.
+    fn listxattr(&mut self, _ino: Ino) -> KResult<Vec<u8>> {
+        Ok(Vec::new())
+    }
+    fn removexattr(&mut self, _ino: Ino, _name: &[u8]) -> KResult<()> {
+        Err(Errno::ENODATA)
+    }
     /// Name and magic number (/proc/mounts, statfs).
     fn fs_type(&self) -> FsType {
         FsType::EXT4

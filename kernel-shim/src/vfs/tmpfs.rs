@@ -180,6 +180,9 @@ enum Kind {
 struct Inode {
     attr: Attr,
     kind: Kind,
+    /// Extended attributes (user, trusted and security namespaces, as
+    /// Linux's tmpfs keeps them).
+    xattrs: BTreeMap<Vec<u8>, Vec<u8>>,
 }
 
 type InodeRef = Rc<RefCell<Inode>>;
@@ -194,6 +197,10 @@ pub struct TmpFs {
     /// left.
     orphans: Vec<Ino>,
 }
+
+/// setxattr's flags.
+const XATTR_CREATE: u32 = 1;
+const XATTR_REPLACE: u32 = 2;
 
 const ROOT: Ino = 1;
 
@@ -241,7 +248,11 @@ impl TmpFs {
             ctime: now,
             ..Attr::default()
         };
-        let node = Rc::new(RefCell::new(Inode { attr, kind }));
+        let node = Rc::new(RefCell::new(Inode {
+            attr,
+            kind,
+            xattrs: BTreeMap::new(),
+        }));
         self.nodes.insert(ino, node);
         ino
     }
@@ -405,6 +416,49 @@ impl FileSystem for TmpFs {
 
     fn lookup(&mut self, dir: Ino, name: &[u8]) -> KResult<Ino> {
         self.entry(dir, name)?.ok_or(Errno::ENOENT)
+    }
+
+    fn getxattr(&mut self, ino: Ino, name: &[u8]) -> KResult<Vec<u8>> {
+        let n = self.get(ino)?.borrow();
+        n.xattrs.get(name).cloned().ok_or(Errno::ENODATA)
+    }
+
+    fn setxattr(&mut self, ino: Ino, name: &[u8], value: &[u8], flags: u32) -> KResult<()> {
+        let now = self.now.get();
+        let mut n = self.get(ino)?.borrow_mut();
+        let user = name.starts_with(b"user.");
+        if user && matches!(n.kind, Kind::Symlink(_) | Kind::Special) {
+            return Err(Errno::EPERM);
+        }
+        if name.starts_with(b"system.") {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let exists = n.xattrs.contains_key(name);
+        if flags & XATTR_CREATE != 0 && exists {
+            return Err(Errno::EEXIST);
+        }
+        if flags & XATTR_REPLACE != 0 && !exists {
+            return Err(Errno::ENODATA);
+        }
+        n.xattrs.insert(name.to_vec(), value.to_vec());
+        n.attr.ctime = now;
+        Ok(())
+    }
+
+    fn listxattr(&mut self, ino: Ino) -> KResult<Vec<u8>> {
+        let n = self.get(ino)?.borrow();
+        Ok(n.xattrs
+            .keys()
+            .flat_map(|k| k.iter().copied().chain([0]))
+            .collect())
+    }
+
+    fn removexattr(&mut self, ino: Ino, name: &[u8]) -> KResult<()> {
+        let now = self.now.get();
+        let mut n = self.get(ino)?.borrow_mut();
+        n.xattrs.remove(name).ok_or(Errno::ENODATA)?;
+        n.attr.ctime = now;
+        Ok(())
     }
 
     fn getattr(&mut self, ino: Ino) -> KResult<Attr> {
