@@ -75,11 +75,13 @@ export class OverlayStore {
   }
 
   /**
-   * Writes one batch atomically. `hooks.beforePut(i, tx)` lets tests cut
-   * the transaction after any number of writes. Rejects (and changes
-   * nothing) on failure; the caller gives the batch back to the machine.
+   * Writes one batch atomically, deleting the saved blocks in `deletes`
+   * (freed by the file system) in the same transaction.
+   * `hooks.beforePut(i, tx)` lets tests cut the transaction after any
+   * number of writes. Rejects (and changes nothing) on failure; the
+   * caller gives the batch back to the machine.
    */
-  async commit(batch, hooks = {}) {
+  async commit(batch, hooks = {}, deletes = []) {
     const tx = this.db.transaction(['blocks', 'meta'], 'readwrite', { durability: 'strict' });
     const done = finished(tx);
     const blocks = tx.objectStore('blocks');
@@ -90,6 +92,9 @@ export class OverlayStore {
         blocks.put(data, block);
         i++;
       }
+      // Blocks the file system freed: their saved copies go, in the same
+      // transaction as the metadata that frees them.
+      for (const block of deletes) blocks.delete(block);
       if (hooks.beforePut) hooks.beforePut(i, tx);
       const state = { fingerprint: this.fingerprint, generation: this.generation + 1 };
       tx.objectStore('meta').put(state, 'state');

@@ -356,11 +356,14 @@ function maybeFlush(idle) {
  * or SAVE_RETRY_MS.
  */
 function persist() {
-  if (!store || flushing || resetting || wax.pendingBlocks === 0) return;
+  if (!store || flushing || resetting || wax.pendingBlocks + wax.pendingDeletes === 0) return;
   if (!wax.saveWanted && performance.now() < retryAt) return;
   const batch = wax.takePending();
+  const deletes = wax.takenDeletes();
   flushing = true;
-  const commit = saveFault ? Promise.reject(new DOMException('made to fail by a test', saveFault)) : store.commit(batch);
+  const commit = saveFault
+    ? Promise.reject(new DOMException('made to fail by a test', saveFault))
+    : store.commit(batch, {}, deletes);
   commit.then(
     () => {
       flushing = false;
@@ -436,7 +439,7 @@ const handlers = {
     retryAt = 0;
     saveError = null;
     persist();
-    while (flushing || (store && wax.pendingBlocks)) {
+    while (flushing || (store && wax.pendingBlocks + wax.pendingDeletes)) {
       if (saveError && !flushing) throw new Error(describeFlushError(saveError));
       await new Promise((r) => setTimeout(r, 20));
       persist();

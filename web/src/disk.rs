@@ -73,10 +73,16 @@ pub struct WebDisk {
     saved: u64,
     /// The last failed save: the generation its batch covered, and why.
     failed: Option<(u64, BlockError)>,
-    /// Pending blocks the file system freed since the last flush: that
-    /// flush (which holds the metadata freeing them) drops them, so
-    /// deleting files makes a batch too big for the quota fit again.
-    discarded: BTreeSet<u64>,
+    /// Overlay blocks the file system freed since the last flush. That
+    /// flush (which holds the metadata freeing them) drops them from the
+    /// overlay: out of `pending` (so deleting files makes a batch too big
+    /// for the quota fit again) and, through `deletes`, out of the saved
+    /// overlay (which then shrinks instead of only growing).
+    freed: BTreeSet<u64>,
+    /// Freed blocks to delete from the saved overlay with the next batch.
+    deletes: BTreeSet<u64>,
+    /// The deletes of the batch being saved (given back with it).
+    saving_deletes: Vec<u64>,
 }
 
 impl WebDisk {
@@ -98,7 +104,9 @@ impl WebDisk {
             saving: None,
             saved: 0,
             failed: None,
-            discarded: BTreeSet::new(),
+            freed: BTreeSet::new(),
+            deletes: BTreeSet::new(),
+            saving_deletes: Vec::new(),
         })
     }
 
@@ -154,16 +162,30 @@ impl WebDisk {
         self.kept_by_host = true;
     }
 
-    /// Takes every pending block as one batch of [`RECORD`]s. The host
-    /// saves it, then calls [`WebDisk::saved`] or [`WebDisk::give_back`].
+    /// Takes every pending block as one batch of [`RECORD`]s, and the
+    /// freed blocks to delete with it ([`WebDisk::taken_deletes`]). The
+    /// host saves both in one transaction, then calls [`WebDisk::saved`]
+    /// or [`WebDisk::give_back`].
     pub fn take_pending(&mut self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.pending.len() * RECORD);
         for (block, data) in std::mem::take(&mut self.pending) {
             out.extend_from_slice(&(block as u32).to_le_bytes());
             out.extend_from_slice(&data);
         }
+        self.saving_deletes = std::mem::take(&mut self.deletes).into_iter().collect();
         self.saving = Some(self.generation);
         out
+    }
+
+    /// The blocks the last [`WebDisk::take_pending`] deletes from the
+    /// saved overlay.
+    pub fn taken_deletes(&self) -> Vec<u32> {
+        self.saving_deletes.iter().map(|&b| b as u32).collect()
+    }
+
+    /// Blocks waiting to be deleted from the saved overlay.
+    pub fn delete_count(&self) -> usize {
+        self.deletes.len()
     }
 
     /// The batch taken last is durable.
@@ -171,6 +193,7 @@ impl WebDisk {
         if let Some(g) = self.saving.take() {
             self.saved = self.saved.max(g);
         }
+        self.saving_deletes.clear();
     }
 
     /// Returns a batch that could not be persisted, and why (syncs
@@ -179,7 +202,17 @@ impl WebDisk {
     pub fn give_back(&mut self, batch: &[u8], why: BlockError) {
         for rec in batch.chunks_exact(RECORD) {
             let block = u64::from(u32::from_le_bytes([rec[0], rec[1], rec[2], rec[3]]));
+            // Deleted (freed) since: the old data no longer matters.
+            if self.deletes.contains(&block) {
+                continue;
+            }
             self.pending.entry(block).or_insert_with(|| rec[4..].into());
+        }
+        // Deletes still due, unless the block was written again since.
+        for block in std::mem::take(&mut self.saving_deletes) {
+            if !self.pending.contains_key(&block) && !self.dirty.contains(&block) {
+                self.deletes.insert(block);
+            }
         }
         if let Some(g) = self.saving.take() {
             self.failed = Some((g, why));
@@ -190,7 +223,7 @@ impl WebDisk {
     /// save of it has failed since the last sync asked for one (after a
     /// failure the host waits for the next sync, or retries at its pace).
     pub fn save_wanted(&self) -> bool {
-        !self.pending.is_empty()
+        (!self.pending.is_empty() || !self.deletes.is_empty())
             && self.saving.is_none()
             && self
                 .failed
@@ -200,7 +233,7 @@ impl WebDisk {
 
     /// Whether everything flushed so far is durable (or being saved).
     fn unsaved(&self) -> bool {
-        !self.pending.is_empty() || self.saving.is_some()
+        !self.pending.is_empty() || !self.deletes.is_empty() || self.saving.is_some()
     }
 
     /// Takes the last base read failure, if any since the last call.
@@ -277,30 +310,34 @@ impl BlockDevice for WebDisk {
     }
 
     fn flush(&mut self) -> Result<(), BlockError> {
-        if self.dirty.is_empty() && self.discarded.is_empty() {
+        if self.dirty.is_empty() && self.freed.is_empty() {
             return Ok(());
         }
-        for block in std::mem::take(&mut self.discarded) {
+        for block in std::mem::take(&mut self.freed) {
             if !self.dirty.contains(&block) {
                 self.pending.remove(&block);
+                self.blocks.remove(&block);
+                self.deletes.insert(block);
             }
         }
         for block in std::mem::take(&mut self.dirty) {
             let data = self.blocks[&block].clone();
             self.pending.insert(block, data);
+            self.deletes.remove(&block);
         }
         self.generation += 1;
         Ok(())
     }
 
-    /// A freed block: not written since the last flush (its content no
-    /// longer matters), and not saved by the next flush's batch.
+    /// A freed block: its content no longer matters, so it is not
+    /// written at the next flush, which drops it from the overlay (see
+    /// `freed`).
     fn discard(&mut self, off: u64, len: u64) -> Result<(), BlockError> {
         wax_devices::block::check_span(off, len, self.size())?;
         for block in off.div_ceil(BLOCK as u64)..(off + len) / BLOCK as u64 {
             self.dirty.remove(&block);
-            if self.pending.contains_key(&block) {
-                self.discarded.insert(block);
+            if self.blocks.contains_key(&block) {
+                self.freed.insert(block);
             }
         }
         Ok(())
@@ -505,6 +542,8 @@ mod tests {
         let mut store = BTreeMap::new();
         persist(&mut store, &d.take_pending());
         assert_eq!(store.keys().copied().collect::<Vec<_>>(), [1, 2]);
+        assert_eq!(d.taken_deletes(), [0], "and the saved copy goes");
+        d.saved();
         // Freed, then written again before the flush: kept.
         d.write_at(3 * BLOCK as u64, &[3; 10]).unwrap();
         d.flush().unwrap();
@@ -513,6 +552,38 @@ mod tests {
         d.flush().unwrap();
         persist(&mut store, &d.take_pending());
         assert_eq!(store[&3][..10], [4; 10]);
+        assert_eq!(d.taken_deletes(), Vec::<u32>::new());
+    }
+
+    #[test]
+    fn deletes_of_a_failed_batch_come_back_unless_the_block_was_reused() {
+        let mut d = disk();
+        d.keep();
+        for b in 0..3 {
+            d.write_at(b * BLOCK as u64, &[1; 10]).unwrap();
+        }
+        d.flush().unwrap();
+        d.take_pending();
+        d.saved();
+        // Blocks 0 and 1 freed; the batch deleting them fails.
+        d.discard(0, 2 * BLOCK as u64).unwrap();
+        d.flush().unwrap();
+        assert!(d.save_wanted(), "deletes alone are worth a save");
+        let batch = d.take_pending();
+        assert_eq!(d.taken_deletes(), [0, 1]);
+        // Block 1 is written again before the failure comes back.
+        d.write_at(BLOCK as u64, &[5; 10]).unwrap();
+        d.give_back(&batch, BlockError::Io("test".into()));
+        assert_eq!(
+            d.delete_count(),
+            1,
+            "block 0 still to delete, block 1 reused"
+        );
+        d.flush().unwrap();
+        let mut store = BTreeMap::new();
+        persist(&mut store, &d.take_pending());
+        assert_eq!(store.keys().copied().collect::<Vec<_>>(), [1]);
+        assert_eq!(d.taken_deletes(), [0]);
     }
 
     #[test]

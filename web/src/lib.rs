@@ -587,6 +587,19 @@ impl Wax {
         self.disk.borrow().save_wanted()
     }
 
+    /// The freed blocks the batch taken last deletes from the saved
+    /// overlay (in the same transaction).
+    #[wasm_bindgen(js_name = takenDeletes)]
+    pub fn taken_deletes(&self) -> Vec<u32> {
+        self.disk.borrow().taken_deletes()
+    }
+
+    /// Freed blocks still to delete from the saved overlay.
+    #[wasm_bindgen(getter, js_name = pendingDeletes)]
+    pub fn pending_deletes(&self) -> u32 {
+        self.disk.borrow().delete_count() as u32
+    }
+
     /// The batch taken last is saved: syncs waiting for it return 0.
     pub fn saved(&mut self) {
         self.disk.borrow_mut().saved();

@@ -302,6 +302,31 @@ async function run(page, url, server) {
     await waitPrompt(page);
     await command(page, 'cat /root/keep.txt /root/after.txt; ls /root/big', /\npersist-42\s*\nafter\s*\n.*No such file/);
   });
+  await step('a deleted file leaves the saved overlay', async () => {
+    // Blocks in IndexedDB, counted in the page (same origin as the Worker).
+    const saved = () =>
+      page.evaluate(async () => {
+        const [info] = (await indexedDB.databases()).filter((d) => d.name.startsWith('wax-overlay:'));
+        const db = await new Promise((ok, fail) => {
+          const r = indexedDB.open(info.name);
+          r.onsuccess = () => ok(r.result);
+          r.onerror = () => fail(r.error);
+        });
+        const n = await new Promise((ok) => {
+          const r = db.transaction('blocks').objectStore('blocks').count();
+          r.onsuccess = () => ok(r.result);
+        });
+        db.close();
+        return n;
+      });
+    const before = await saved();
+    await command(page, 'head -c 4000000 /dev/urandom > /root/gone; sync /root/gone; echo rc=$?', /\nrc=0\s*\n/, 60000);
+    const full = await saved();
+    await command(page, 'rm /root/gone; sync; echo rc=$?', /\nrc=0\s*\n/, 60000);
+    const after = await saved();
+    if (!(full >= before + 900 && after <= full - 900)) throw new Error(`blocks saved: ${before}, ${full}, ${after}`);
+    return `blocks saved: ${before} → ${full} → ${after}`;
+  });
   await step('?cmd= types a command after the prompt', async () => {
     await page.goto(`${url}?cmd=${encodeURIComponent('echo cmd-$((40+2))')}`);
     await waitPrompt(page);

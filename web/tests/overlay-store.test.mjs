@@ -104,3 +104,18 @@ test('flush errors say what to do', () => {
   assert.match(describeFlushError(new DOMException('x', 'QuotaExceededError')), /storage is full/);
   assert.match(describeFlushError(new Error('boom')), /kept in this tab/);
 });
+
+test('a batch deletes freed blocks in the same transaction, or not at all', async () => {
+  const idb = new IDBFactory();
+  const s = await OverlayStore.open('img', 'fp1', idb);
+  await s.commit(batch([[1, 7], [2, 8], [3, 9]]));
+  // Cut before the end: neither the new block nor the deletes land.
+  await assert.rejects(
+    s.commit(batch([[4, 1]]), { beforePut: (i, tx) => i === 1 && tx.abort() }, [1, 2]),
+  );
+  assert.deepEqual(await contents(s), { 1: 7, 2: 8, 3: 9 });
+  await s.commit(batch([[4, 1]]), {}, [1, 2]);
+  s.close();
+  const again = await OverlayStore.open('img', 'fp1', idb);
+  assert.deepEqual(await contents(again), { 3: 9, 4: 1 });
+});
