@@ -96,13 +96,33 @@ function fetchAll(url) {
   return new Uint8Array(x.response);
 }
 
+/**
+ * Something to block on without SharedArrayBuffer (the page is not
+ * cross-origin isolated): Atomics.wait on a shared WebAssembly.Memory,
+ * which Chromium allows in a Worker without isolation (measured: a 200 ms
+ * wait returns "timed-out" after 200 ms, the CPU idle). Where the browser
+ * refuses, null: sleep spins.
+ */
+const sleeper = (() => {
+  try {
+    const cell = new Int32Array(new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer);
+    Atomics.wait(cell, 0, 0, 0);
+    return cell;
+  } catch {
+    return null;
+  }
+})();
+
 function sleep(ms) {
-  // A retry of a failed range request. The Rust side is synchronous and
-  // Atomics.wait needs SharedArrayBuffer (cross-origin isolation), which
-  // the page deliberately does without: spin. Only reached on failures.
+  // A retry of a failed range request: the Rust side is synchronous, so
+  // the Worker blocks (messages wait). Only reached on failures.
   notice(`Reading the disk image failed (${fetchProblem || 'bad answer'}); retrying in ${(ms / 1000).toFixed(1)} s…`, 'error');
+  if (sleeper) {
+    Atomics.wait(sleeper, 0, 0, ms);
+    return;
+  }
   const until = performance.now() + ms;
-  while (performance.now() < until) { /* wait */ }
+  while (performance.now() < until) { /* spin: nothing to block on */ }
 }
 
 self.waxHost = {
@@ -162,7 +182,7 @@ async function boot(opts) {
   }
   installTools();
   phase('kernel');
-  post({ type: 'booted', ms: performance.now() - t0, phases, fetched: wax.bytesFetched, net: { ...net }, engine: wax.engine });
+  post({ type: 'booted', ms: performance.now() - t0, phases, fetched: wax.bytesFetched, net: { ...net }, engine: wax.engine, retryWait: sleeper ? 'blocks' : 'spins' });
   stats = { t: performance.now(), insns: 0 };
   schedule(0);
 }

@@ -376,6 +376,9 @@ async function run(page, url, server) {
     }
     await waitFor(page, /\n[0-9a-f]{32}  \/usr\/bin\/perl\s*\n/, 30000, from);
     await page.waitForFunction(() => /answers again/.test(document.getElementById('notice').textContent));
+    // The retries blocked the Worker (Atomics.wait) rather than spinning.
+    const how = await page.evaluate(() => window.waxBoot.retryWait);
+    if (how !== 'blocks') throw new Error(`retries wait by ${how}`);
   });
   await step('Reset disk removes it', async () => {
     await Promise.all([page.waitForEvent('load'), page.click('#reset')]);
