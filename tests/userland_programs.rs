@@ -3,8 +3,10 @@
 //! change the saved context and the alternate stack, timers, CPU-time
 //! accounting, threads, futex edge cases, resource limits and sysinfo,
 //! memory mappings, shared memory through an unlinked file (on a host
-//! directory and on `--tmpfs-tmp`), files and errno values, pidfds, extended attributes (host directory and tmpfs), sockets (internet sockets with
-//! `--net loopback` and `--net host`), and poll/select/epoll.
+//! directory and on `--tmpfs-tmp`), files and errno values, pidfds,
+//! extended attributes (host directory and tmpfs), sockets (internet
+//! sockets with `--net loopback` and `--net host`; netlink's interface
+//! dumps), and poll/select/epoll.
 //!
 //! Each program is built twice, static (`gcc -m32 -static -O2`) and
 //! dynamic (`gcc -m32 -O2 -pthread`, loading the host's i386 libc both
@@ -250,6 +252,14 @@ both!(
     Case {
         wax_opts: &["--net", "host"],
         ..Case::plain("u_ifaces")
+    }
+);
+both!(
+    netlink_interfaces_host_static,
+    netlink_interfaces_host_dynamic,
+    Case {
+        wax_opts: &["--net", "host"],
+        ..Case::plain("u_netlink")
     }
 );
 both!(

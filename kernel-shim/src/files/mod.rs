@@ -1,5 +1,5 @@
 //! Files that are not in a file system: pipes and FIFOs, eventfd, timerfd,
-//! epoll, inotify, pidfd, AF_UNIX sockets (`socket/`) and internet sockets
+//! epoll, inotify, pidfd, netlink, AF_UNIX sockets (`socket/`) and internet sockets
 //! (`inet/`).
 //!
 //! Each is a `vfs::FileHandle` in a descriptor table. Every open file
@@ -13,6 +13,7 @@ pub mod eventfd;
 pub mod fifo;
 pub mod inet;
 pub mod inotify;
+pub mod netlink;
 pub mod pidfd;
 pub mod pipe;
 pub mod readiness;

@@ -3,8 +3,8 @@
 //! SIOCGIFHWADDR), over the i386 `struct ifreq` (32 bytes: a 16-byte
 //! name, then a 16-byte union) and `struct ifconf` (length, pointer).
 //! The loopback and none modes have only `lo` (down with `--net none`);
-//! host mode shows the host's interfaces. Netlink (RTM_GETLINK, which
-//! `ip` and glibc's if_nameindex use) is not implemented.
+//! host mode shows the host's interfaces. Netlink's RTM_GETLINK and
+//! RTM_GETADDR (`files/netlink.rs`) answer from the same list.
 
 use crate::abi::errno::{Errno, KResult};
 use crate::files::inet::NetMode;
@@ -36,7 +36,7 @@ pub fn is_interface_ioctl(req: u32) -> bool {
     )
 }
 
-fn interfaces(k: &Kernel) -> Vec<Interface> {
+pub(crate) fn interfaces(k: &Kernel) -> Vec<Interface> {
     match &k.net.mode {
         NetMode::Host(h) | NetMode::Relay(h) => h.borrow_mut().interfaces(),
         NetMode::Loopback => vec![Interface::loopback(true)],

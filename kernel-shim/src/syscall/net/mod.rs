@@ -3,7 +3,9 @@
 //!
 //! AF_UNIX sockets are `crate::files::socket`; AF_INET and AF_INET6 are
 //! `crate::files::inet`, and every call on such a descriptor goes to
-//! `inet.rs`. AF_NETLINK and the rest fail with EAFNOSUPPORT.
+//! `inet.rs`; AF_NETLINK (NETLINK_ROUTE, reading interfaces) is
+//! `crate::files::netlink` through `netlink.rs`. The rest fail with
+//! EAFNOSUPPORT.
 //!
 //! Not done: SO_RCVTIMEO/SO_SNDTIMEO are accepted but do not time out;
 //! recvmmsg ignores its timeout; a blocking connect to a listener whose
@@ -12,6 +14,7 @@
 mod ifaces;
 mod inet;
 mod msg;
+mod netlink;
 mod opt;
 
 use super::fs::{at_start, install, new_node, AT_FDCWD};
@@ -120,6 +123,9 @@ pub fn sys_socket(k: &mut Kernel, a: &Args) -> SysResult {
     if a[0] == inet::AF_INET || a[0] == inet::AF_INET6 {
         return inet::socket(k, a[0], a[1], a[2]);
     }
+    if a[0] == crate::files::netlink::AF_NETLINK {
+        return netlink::socket(k, a[1], a[2]);
+    }
     let kind = check_type(a[0], a[1], a[2])?;
     let s = new_socket(k, kind);
     install_socket(k, s, a[1])
@@ -182,7 +188,9 @@ pub(crate) fn write_from(k: &mut Kernel, at: u32, len_at: u32, r: &Received) -> 
 pub(crate) fn ioctl(k: &mut Kernel, fd: u32, req: u32, arg: u32) -> Option<SysResult> {
     use crate::abi::ioctl::FIONREAD;
     if ifaces::is_interface_ioctl(req) {
-        let is_socket = inet::inet_file(k, fd).is_some() || socket_of(k, fd).is_ok();
+        let is_socket = inet::inet_file(k, fd).is_some()
+            || netlink::netlink_file(k, fd).is_some()
+            || socket_of(k, fd).is_ok();
         return is_socket.then(|| Ok(ifaces::ioctl(k, req, arg)?));
     }
     if req != FIONREAD {
@@ -221,6 +229,9 @@ fn write_addr(k: &mut Kernel, at: u32, len_at: u32, name: Option<&Addr>) -> KRes
 pub fn sys_bind(k: &mut Kernel, a: &Args) -> SysResult {
     if let Some(f) = inet::inet_file(k, a[0]) {
         return inet::bind(k, &f, a);
+    }
+    if let Some(f) = netlink::netlink_file(k, a[0]) {
+        return netlink::bind(k, &f, a);
     }
     let s = socket_of(k, a[0])?;
     let given = read_addr(k, a[1], a[2])?;
@@ -299,6 +310,9 @@ pub fn sys_connect(k: &mut Kernel, a: &Args) -> SysResult {
     if let Some(f) = inet::inet_file(k, a[0]) {
         return inet::connect(k, &f, a);
     }
+    if let Some(f) = netlink::netlink_file(k, a[0]) {
+        return netlink::connect(k, &f, a);
+    }
     let s = socket_of(k, a[0])?;
     let name = named(read_addr(k, a[1], a[2])?)?;
     let target = find_bound(k, &name)?;
@@ -345,6 +359,9 @@ pub fn sys_listen(k: &mut Kernel, a: &Args) -> SysResult {
     if let Some(f) = inet::inet_file(k, a[0]) {
         return inet::listen(&f, a[1]);
     }
+    if netlink::netlink_file(k, a[0]).is_some() {
+        return Err(Errno::EOPNOTSUPP.into());
+    }
     let s = socket_of(k, a[0])?;
     let cred = my_cred(k);
     let mut me = s.borrow_mut();
@@ -356,6 +373,9 @@ pub fn sys_listen(k: &mut Kernel, a: &Args) -> SysResult {
 fn accept(k: &mut Kernel, fd: u32, addr: u32, len_at: u32, flags: u32) -> SysResult {
     if let Some(f) = inet::inet_file(k, fd) {
         return inet::accept(k, &f, fd, addr, len_at, flags);
+    }
+    if netlink::netlink_file(k, fd).is_some() {
+        return Err(Errno::EOPNOTSUPP.into());
     }
     if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL.into());
@@ -390,6 +410,9 @@ pub fn sys_getsockname(k: &mut Kernel, a: &Args) -> SysResult {
     if let Some(f) = inet::inet_file(k, a[0]) {
         return inet::getsockname(k, &f, a);
     }
+    if let Some(f) = netlink::netlink_file(k, a[0]) {
+        return netlink::getsockname(k, &f, a);
+    }
     let s = socket_of(k, a[0])?;
     let name = s.borrow().name.clone();
     write_addr(k, a[1], a[2], name.as_ref())?;
@@ -399,6 +422,9 @@ pub fn sys_getsockname(k: &mut Kernel, a: &Args) -> SysResult {
 pub fn sys_getpeername(k: &mut Kernel, a: &Args) -> SysResult {
     if let Some(f) = inet::inet_file(k, a[0]) {
         return inet::getpeername(k, &f, a);
+    }
+    if netlink::netlink_file(k, a[0]).is_some() {
+        return netlink::getpeername(k, a);
     }
     let s = socket_of(k, a[0])?;
     let me = s.borrow();
@@ -415,6 +441,9 @@ pub fn sys_getpeername(k: &mut Kernel, a: &Args) -> SysResult {
 pub fn sys_shutdown(k: &mut Kernel, a: &Args) -> SysResult {
     if let Some(f) = inet::inet_file(k, a[0]) {
         return inet::shutdown(&f, a[1]);
+    }
+    if netlink::netlink_file(k, a[0]).is_some() {
+        return Err(Errno::EOPNOTSUPP.into());
     }
     let s = socket_of(k, a[0])?;
     Socket::shutdown(&s, a[1])?;
@@ -434,6 +463,9 @@ pub(crate) struct SendExtra {
 pub(crate) fn send(k: &mut Kernel, fd: u32, data: Vec<u8>, x: SendExtra, flags: u32) -> SysResult {
     if let Some(f) = inet::inet_file(k, fd) {
         return inet::send(k, &f, fd, &data, x.to, flags);
+    }
+    if let Some(f) = netlink::netlink_file(k, fd) {
+        return netlink::send(k, &f, &data, x.to);
     }
     let s = socket_of(k, fd)?;
     if flags & MSG_OOB != 0 {
@@ -479,6 +511,9 @@ pub(crate) fn send(k: &mut Kernel, fd: u32, data: Vec<u8>, x: SendExtra, flags: 
 pub(crate) fn recv(k: &mut Kernel, fd: u32, max: usize, flags: u32) -> Result<Received, SysErr> {
     if let Some(f) = inet::inet_file(k, fd) {
         return inet::recv(k, &f, fd, max, flags);
+    }
+    if let Some(f) = netlink::netlink_file(k, fd) {
+        return netlink::recv(k, &f, fd, max, flags);
     }
     let s = socket_of(k, fd)?;
     if flags & MSG_OOB != 0 {

@@ -1,4 +1,5 @@
-//! getsockopt/setsockopt at level SOL_SOCKET for unix sockets.
+//! getsockopt/setsockopt at level SOL_SOCKET for unix sockets (internet
+//! and netlink sockets have their own, in `inet.rs` and `netlink.rs`).
 
 use super::socket_of;
 use crate::abi::errno::Errno;
@@ -30,6 +31,9 @@ const MIN_BUF: u32 = 2304;
 pub fn sys_getsockopt(k: &mut Kernel, a: &Args) -> SysResult {
     if let Some(f) = super::inet::inet_file(k, a[0]) {
         return super::inet::getsockopt(k, &f, a);
+    }
+    if let Some(f) = super::netlink::netlink_file(k, a[0]) {
+        return super::netlink::getsockopt(k, &f, a);
     }
     let (fd, level, opt, val, len_at) = (a[0], a[1], a[2], a[3], a[4]);
     let s = socket_of(k, fd)?;
@@ -80,6 +84,9 @@ pub fn sys_getsockopt(k: &mut Kernel, a: &Args) -> SysResult {
 pub fn sys_setsockopt(k: &mut Kernel, a: &Args) -> SysResult {
     if let Some(f) = super::inet::inet_file(k, a[0]) {
         return super::inet::setsockopt(k, &f, a);
+    }
+    if let Some(f) = super::netlink::netlink_file(k, a[0]) {
+        return super::netlink::setsockopt(k, &f, a);
     }
     let (fd, level, opt, val, len) = (a[0], a[1], a[2], a[3], a[4]);
     let s = socket_of(k, fd)?;
