@@ -434,6 +434,7 @@ fn new_kernel(
     };
     let mut kernel = engine::kernel(host, config, args.engine)?;
     kernel.set_rlimits(host::host_rlimits());
+    kernel.set_ignored_signals(host::inherited_ignored_signals());
     kernel.mount_tmpfs(args.tmpfs_tmp);
     Ok(kernel)
 }

@@ -172,6 +172,8 @@ pub struct Kernel {
     /// (Linux's writeback error on the mapping), and the host learns of
     /// those never reported ([`Kernel::lost_writes`]).
     pub(crate) lost_writes: std::collections::HashMap<crate::memory::pagecache::NodeKey, Errno>,
+    /// Signals the first process starts ignoring (bit N-1 for signal N).
+    initial_ignored: u64,
 }
 
 impl Kernel {
@@ -245,6 +247,7 @@ impl Kernel {
             ttys,
             executed: 0,
             lost_writes: Default::default(),
+            initial_ignored: 0,
         }
     }
 
@@ -323,7 +326,14 @@ impl Kernel {
             cwd,
             umask: 0o022,
             cred: crate::tasks::cred::Creds::new(self.uid, self.gid),
-            actions: [signals::SigAction::default(); signals::NSIG as usize],
+            actions: std::array::from_fn(|i| signals::SigAction {
+                handler: if self.initial_ignored >> i & 1 != 0 {
+                    signals::SIG_IGN
+                } else {
+                    signals::SIG_DFL
+                },
+                ..signals::SigAction::default()
+            }),
             rlimits: self.rlimits,
             exe,
             state: ProcState::Alive,
@@ -654,6 +664,15 @@ impl Kernel {
     /// starting it.
     pub fn set_rlimits(&mut self, limits: crate::tasks::process::Rlimits) {
         self.rlimits = limits;
+    }
+
+    /// Signals the first process starts with ignored (bit N-1 for signal
+    /// N), as a program inherits SIG_IGN dispositions across exec (`nohup`,
+    /// a background job's SIGINT). SIGKILL and SIGSTOP cannot be ignored.
+    /// Call before [`Kernel::exec`].
+    pub fn set_ignored_signals(&mut self, set: u64) {
+        let unignorable = 1 << (signals::SIGKILL - 1) | 1 << (signals::SIGSTOP - 1);
+        self.initial_ignored = set & !unignorable;
     }
 
     /// How internet sockets reach anything (loopback unless told).

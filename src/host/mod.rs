@@ -15,6 +15,40 @@ use std::io::Read;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 use wax_devices::{Clock, Entropy, SeededEntropy, Timespec};
 
+/// The signals this process was started with ignored (bit N-1 for signal
+/// N): a program started by `wax` natively would inherit them (`nohup`,
+/// SIGINT in a background job), so the guest's first process starts with
+/// them ignored too. Read before wax installs any handler. Left out:
+/// SIGPIPE, which Rust's runtime ignores in every program before `main`
+/// (its inherited disposition is unknowable: the guest gets the default),
+/// and signals 32 and 33, glibc's own (cancellation, setxid), whose
+/// dispositions the host's C library and the guest's manage themselves.
+pub fn inherited_ignored_signals() -> u64 {
+    let mut set = 0;
+    for sig in 1..=64u32 {
+        if sig == libc::SIGPIPE as u32 || sig == 32 || sig == 33 {
+            continue;
+        }
+        // The kernel's struct sigaction: handler, flags, restorer, mask.
+        let mut old = [0u64; 4];
+        // SAFETY: a query only (no new action); `old` has room for the
+        // kernel's struct and the mask size is the kernel's (8 bytes).
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_rt_sigaction,
+                sig as libc::c_long,
+                std::ptr::null::<u8>(),
+                old.as_mut_ptr(),
+                8usize,
+            )
+        };
+        if r == 0 && old[0] == libc::SIG_IGN as u64 {
+            set |= 1 << (sig - 1);
+        }
+    }
+    set
+}
+
 /// This process's resource limits by RLIMIT_* number, for the guest to
 /// start from (as a program started by `wax` inherits them natively, and
 /// as under qemu-i386). A limit the host does not report stays as Linux

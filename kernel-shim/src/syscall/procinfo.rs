@@ -123,6 +123,27 @@ impl Kernel {
             })
             .collect();
         let pr = &self.procs[p];
+        let main = self
+            .threads
+            .iter()
+            .find(|t| t.process == p && t.state != ThreadState::Exited);
+        let (sig_pending, sig_blocked) = main.map_or((0, 0), |t| (t.pending.set, t.sigmask));
+        let disposition = |which: fn(u32) -> bool| {
+            (0..64).fold(0u64, |set, i| {
+                let h = pr
+                    .actions
+                    .get(i)
+                    .map_or(crate::signals::SIG_DFL, |a| a.handler);
+                if which(h) {
+                    set | 1 << i
+                } else {
+                    set
+                }
+            })
+        };
+        let sig_ignored = disposition(|h| h == crate::signals::SIG_IGN);
+        let sig_caught =
+            disposition(|h| h != crate::signals::SIG_IGN && h != crate::signals::SIG_DFL);
         let state = match pr.state {
             ProcState::Zombie(_) => b'Z',
             _ if pr.stopped => b'T',
@@ -147,6 +168,11 @@ impl Kernel {
             child_times: pr.child_times,
             nofile: pr.rlimits[7].0,
             threads,
+            sig_pending,
+            sig_shared: pr.pending.set,
+            sig_blocked,
+            sig_ignored,
+            sig_caught,
             ..ProcEntry::default()
         };
         e.fds = self.fd_entries(p);

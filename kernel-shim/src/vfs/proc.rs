@@ -92,6 +92,14 @@ pub struct ProcEntry {
     /// Clock ticks (100 Hz) of the start after boot.
     pub start_ticks: u64,
     pub nofile: u64,
+    /// Signal sets (bit N-1 for signal N), as /proc/PID/status shows them:
+    /// the main thread's pending and blocked, the process's pending, and
+    /// the dispositions ignored and caught.
+    pub sig_pending: u64,
+    pub sig_shared: u64,
+    pub sig_blocked: u64,
+    pub sig_ignored: u64,
+    pub sig_caught: u64,
 }
 
 /// One line of /proc/mounts.

@@ -170,8 +170,14 @@ fn status(e: &ProcEntry) -> String {
     }
     let _ = writeln!(s, "Threads:\t{}", e.threads.len().max(1));
     let _ = writeln!(s, "SigQ:\t0/63000");
-    for k in ["SigPnd", "ShdPnd", "SigBlk", "SigIgn", "SigCgt"] {
-        let _ = writeln!(s, "{k}:\t0000000000000000");
+    for (k, v) in [
+        ("SigPnd", e.sig_pending),
+        ("ShdPnd", e.sig_shared),
+        ("SigBlk", e.sig_blocked),
+        ("SigIgn", e.sig_ignored),
+        ("SigCgt", e.sig_caught),
+    ] {
+        let _ = writeln!(s, "{k}:\t{v:016x}");
     }
     let caps = if e.uid == 0 {
         "000001ffffffffff"
