@@ -151,9 +151,10 @@ impl Pipe {
     /// Copies the first bytes without taking them (tee).
     pub fn peek(&self, out: &mut [u8]) -> usize {
         let n = out.len().min(self.buf.len());
-        for (o, b) in out.iter_mut().zip(self.buf.iter()) {
-            *o = *b;
-        }
+        let (front, back) = self.buf.as_slices();
+        let a = n.min(front.len());
+        out[..a].copy_from_slice(&front[..a]);
+        out[a..n].copy_from_slice(&back[..n - a]);
         n
     }
 
@@ -165,10 +166,8 @@ impl Pipe {
                 Err(Errno::EAGAIN)
             };
         }
-        let n = out.len().min(self.buf.len());
-        for (o, b) in out.iter_mut().zip(self.buf.drain(..n)) {
-            *o = b;
-        }
+        let n = self.peek(out);
+        self.buf.drain(..n);
         self.wr_events += 1;
         Ok(n)
     }

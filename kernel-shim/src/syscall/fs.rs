@@ -486,18 +486,25 @@ fn do_read(k: &mut Kernel, fd: u32, buf: u32, len: u32, pos: Option<u64>) -> Sys
     readable_file(k, fd)?;
     let len = (len as usize).min(MAX_IO);
     k.mem().probe_write(GuestAddr(buf), len as u32)?;
-    let mut data = vec![0u8; len];
-    let n = read_host(k, fd, &mut data, pos)?;
-    k.mem().write_bytes(GuestAddr(buf), &data[..n as usize])?;
-    Ok(n)
+    let mut data = k.take_scratch(len);
+    let r = read_host(k, fd, &mut data[..len], pos).and_then(|n| {
+        k.mem().write_bytes(GuestAddr(buf), &data[..n as usize])?;
+        Ok(n)
+    });
+    k.put_scratch(data);
+    r
 }
 
 fn do_write(k: &mut Kernel, fd: u32, buf: u32, len: u32, pos: Option<u64>) -> SysResult {
     k.proc().fds.file(fd)?;
     let len = (len as usize).min(MAX_IO);
-    let mut data = vec![0u8; len];
-    k.mem().read_bytes(GuestAddr(buf), &mut data)?;
-    write_host(k, fd, &data, pos)
+    let mut data = k.take_scratch(len);
+    let r = match k.mem().read_bytes(GuestAddr(buf), &mut data[..len]) {
+        Ok(()) => write_host(k, fd, &data[..len], pos),
+        Err(f) => Err(f.into()),
+    };
+    k.put_scratch(data);
+    r
 }
 
 /// Writes a host buffer to `fd`; EPIPE also raises SIGPIPE.
