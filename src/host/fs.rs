@@ -103,6 +103,20 @@ impl HostFs {
         Ok((m.dev(), m.ino()))
     }
 
+    /// The attributes the guest sees for host metadata `m`: the host's,
+    /// with what the guest set in the overlay.
+    fn guest_attr(&self, m: &fs::Metadata) -> Attr {
+        let mut a = attr_of(m);
+        if let Some(o) = self.overlay.get(&(m.dev(), m.ino())) {
+            a.uid = o.uid.unwrap_or(a.uid);
+            a.gid = o.gid.unwrap_or(a.gid);
+            if let Some(p) = o.perm {
+                a.mode = (a.mode & mode::S_IFMT) | p;
+            }
+        }
+        a
+    }
+
     /// Records the guest's view of a node just created at `full`.
     fn created(&mut self, full: &Path, n: &NewNode) -> KResult<()> {
         let m = fs::symlink_metadata(full).map_err(errno)?;
@@ -262,15 +276,14 @@ impl FileSystem for HostFs {
 
     fn getattr(&mut self, ino: Ino) -> KResult<Attr> {
         let m = fs::symlink_metadata(self.full(ino)?).map_err(errno)?;
-        let mut a = attr_of(&m);
-        if let Some(o) = self.overlay.get(&(m.dev(), m.ino())) {
-            a.uid = o.uid.unwrap_or(a.uid);
-            a.gid = o.gid.unwrap_or(a.gid);
-            if let Some(p) = o.perm {
-                a.mode = (a.mode & mode::S_IFMT) | p;
-            }
-        }
-        Ok(a)
+        Ok(self.guest_attr(&m))
+    }
+
+    /// One lstat for both: the walk's cost on a host directory.
+    fn lookup_attr(&mut self, dir: Ino, name: &[u8]) -> KResult<(Ino, Attr)> {
+        let (full, rel) = self.child(dir, name)?;
+        let m = fs::symlink_metadata(&full).map_err(errno)?;
+        Ok((self.intern(rel), self.guest_attr(&m)))
     }
 
     fn setattr(&mut self, ino: Ino, set: &SetAttr) -> KResult<()> {

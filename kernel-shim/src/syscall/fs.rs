@@ -8,7 +8,7 @@ use crate::kernel::Kernel;
 use crate::tasks::process::Wait;
 use crate::vfs::file::{Fd, FileRef, OpenFile};
 use crate::vfs::perm::{self, Cred};
-use crate::vfs::{Location, NewNode, OpenMode, Resolve, SetAttr};
+use crate::vfs::{Attr, Location, NewNode, OpenMode, Resolve, SetAttr};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wax_cpu::GuestAddr;
@@ -62,9 +62,13 @@ fn open_at(k: &mut Kernel, dirfd: u32, path_addr: u32, flags: u32, mode: u32) ->
     if flags & O_TMPFILE == O_TMPFILE {
         return open_tmpfile(k, &start, &path, flags, mode);
     }
+    let mut found = None;
     if flags & oflag::O_NOFOLLOW == 0 {
-        if let Some(file) = magic_fd(k, &start, &path)? {
-            return reopen(k, file, flags);
+        match magic_fd(k, &start, &path)? {
+            Followed::Magic(file) => return reopen(k, file, flags),
+            // No symlink at the end: found whether or not it is followed.
+            Followed::Node(loc, attr) => found = Some((loc, attr)),
+            Followed::Unknown => {}
         }
     }
     let excl = flags & oflag::O_CREAT != 0 && flags & oflag::O_EXCL != 0;
@@ -73,21 +77,35 @@ fn open_at(k: &mut Kernel, dirfd: u32, path_addr: u32, flags: u32, mode: u32) ->
     } else {
         Resolve::Follow
     };
-    let (loc, created) = match k.vfs.resolve(&start, &path, follow) {
+    let resolved = match found {
+        Some(f) => Ok(f),
+        None => k.vfs.resolve_attr(&start, &path, follow),
+    };
+    let (loc, attr, created) = match resolved {
         Ok(_) if excl => return Err(Errno::EEXIST.into()),
-        Ok(loc) => (loc, false),
+        Ok((loc, attr)) => (loc, Some(attr), false),
         Err(Errno::ENOENT) if flags & oflag::O_CREAT != 0 => {
-            (create(k, &start, &path, mode)?, true)
+            (create(k, &start, &path, mode)?, None, true)
         }
         Err(e) => return Err(e.into()),
     };
-    open_location(k, loc, flags, created)
+    open_location(k, loc, attr, flags, created)
 }
 
-/// Opens a resolved node with `flags`; `created` skips the permission
-/// check (a file created by this open may be opened whatever its mode).
-fn open_location(k: &mut Kernel, loc: Location, flags: u32, created: bool) -> SysResult {
-    let attr = k.vfs.getattr(&loc)?;
+/// Opens a resolved node with `flags` (`attr`: its attributes, if the walk
+/// that found it has them); `created` skips the permission check (a file
+/// created by this open may be opened whatever its mode).
+fn open_location(
+    k: &mut Kernel,
+    loc: Location,
+    attr: Option<Attr>,
+    flags: u32,
+    created: bool,
+) -> SysResult {
+    let attr = match attr {
+        Some(a) => a,
+        None => k.vfs.getattr(&loc)?,
+    };
     let acc = flags & oflag::O_ACCMODE;
     let writing = acc == oflag::O_WRONLY || acc == oflag::O_RDWR;
     let path_only = flags & oflag::O_PATH != 0;
@@ -199,34 +217,50 @@ fn truncate_read_only_open(
     k.vfs.fs(m).setattr(ino, &set)
 }
 
-/// If `path` leads (through symlinks such as /dev/stdin) to a
-/// /proc/PID/fd/N link, the open file it stands for. Linux's "magic
-/// links" open the descriptor's file itself, which matters for pipes and
-/// the console, whose link text is no path.
-pub(super) fn magic_fd(k: &mut Kernel, start: &Location, path: &[u8]) -> KResult<Option<FileRef>> {
-    let mut loc = match k.vfs.resolve(start, path, Resolve::NoFollow) {
-        Ok(l) => l,
-        Err(_) => return Ok(None),
+/// What a path with its last symlink followed names, as far as the
+/// check for magic links found out.
+pub(super) enum Followed {
+    /// A /proc/PID/fd/N link (reached through symlinks such as
+    /// /dev/stdin): Linux's "magic links" open the descriptor's file
+    /// itself, which matters for pipes and the console, whose link text is
+    /// no path.
+    Magic(FileRef),
+    /// The path's last component is no symlink, so following changes
+    /// nothing: this is the node, with its attributes.
+    Node(Location, Attr),
+    /// Neither: the caller walks the path itself.
+    Unknown,
+}
+
+/// Looks for a magic link at the end of `path`; on the way, a path that
+/// ends in no symlink at all is resolved once and for all.
+pub(super) fn magic_fd(k: &mut Kernel, start: &Location, path: &[u8]) -> KResult<Followed> {
+    let (mut loc, attr) = match k.vfs.resolve_attr(start, path, Resolve::NoFollow) {
+        Ok(found) => found,
+        Err(_) => return Ok(Followed::Unknown),
     };
+    if attr.file_type() != crate::vfs::FileType::Symlink {
+        return Ok(Followed::Node(loc, attr));
+    }
     for _ in 0..crate::vfs::path::MAX_SYMLINKS {
         let attr = k.vfs.getattr(&loc)?;
         if attr.file_type() != crate::vfs::FileType::Symlink {
-            return Ok(None);
+            return Ok(Followed::Unknown);
         }
         let p = loc.path();
         if k.in_proc(&loc) {
             if let Some(file) = proc_fd_file(k, &p) {
-                return Ok(Some(file));
+                return Ok(Followed::Magic(file));
             }
         }
         let (m, ino) = k.vfs.node(&loc);
         let target = k.vfs.fs(m).readlink(ino)?;
         loc = match k.vfs.resolve(&loc.parent(), &target, Resolve::NoFollow) {
             Ok(l) => l,
-            Err(_) => return Ok(None),
+            Err(_) => return Ok(Followed::Unknown),
         };
     }
-    Ok(None)
+    Ok(Followed::Unknown)
 }
 
 /// The open file behind "/proc/PID/fd/N" (or /proc/PID/task/TID/fd/N).
@@ -251,7 +285,10 @@ fn proc_fd_file(k: &mut Kernel, path: &[u8]) -> Option<FileRef> {
 fn reopen(k: &mut Kernel, file: FileRef, flags: u32) -> SysResult {
     let loc = file.borrow().location.clone();
     match loc {
-        Some(loc) => open_location(k, loc, flags & !(oflag::O_CREAT | oflag::O_EXCL), false),
+        Some(loc) => {
+            let flags = flags & !(oflag::O_CREAT | oflag::O_EXCL);
+            open_location(k, loc, None, flags, false)
+        }
         None => {
             let fd = Fd {
                 file,

@@ -280,6 +280,13 @@ pub trait FileSystem {
     /// The node named `name` in directory `dir` (never "." or "..").
     fn lookup(&mut self, dir: Ino, name: &[u8]) -> KResult<Ino>;
     fn getattr(&mut self, ino: Ino) -> KResult<Attr>;
+    /// `lookup` and `getattr` of the node found, for the path walk (which
+    /// needs both for every component): a file system that answers both
+    /// with one question to its storage overrides it.
+    fn lookup_attr(&mut self, dir: Ino, name: &[u8]) -> KResult<(Ino, Attr)> {
+        let ino = self.lookup(dir, name)?;
+        Ok((ino, self.getattr(ino)?))
+    }
     fn setattr(&mut self, _ino: Ino, _set: &SetAttr) -> KResult<()> {
         Err(Errno::EPERM)
     }
