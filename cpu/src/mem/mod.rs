@@ -716,6 +716,26 @@ impl GuestMem<'_> {
         }
     }
 
+    /// Checks that `len` bytes at `addr` may be read, faulting in what
+    /// reading would (the kernel's check before it takes a buffer piece
+    /// by piece with [`GuestMem::read_pieces`]).
+    pub fn probe_read(&mut self, addr: GuestAddr, len: usize) -> Result<(), PageFault> {
+        self.copy(addr, len, Access::Read, |_, _, _, _| {})
+    }
+
+    /// Calls `f` with the guest bytes at `addr..addr+len` in order, one
+    /// piece per page, without copying them out first.
+    pub fn read_pieces(
+        &mut self,
+        addr: GuestAddr,
+        len: usize,
+        mut f: impl FnMut(&[u8]),
+    ) -> Result<(), PageFault> {
+        self.copy(addr, len, Access::Read, |mem, frame_at, _, n| {
+            f(mem.view.slice(frame_at, n));
+        })
+    }
+
     /// Copies guest memory into `buf` (the kernel's copy_from_user).
     pub fn read_bytes(&mut self, addr: GuestAddr, buf: &mut [u8]) -> Result<(), PageFault> {
         self.copy(addr, buf.len(), Access::Read, |mem, frame_at, i, n| {

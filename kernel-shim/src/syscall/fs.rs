@@ -491,9 +491,22 @@ fn readable_file(k: &mut Kernel, fd: u32) -> KResult<FileRef> {
     Ok(file)
 }
 
-/// Reads from `fd` into a host buffer; `pos` for pread (no offset
-/// update).
-fn read_host(k: &mut Kernel, fd: u32, data: &mut [u8], pos: Option<u64>) -> SysResult {
+/// Where a read's bytes go.
+enum ReadInto<'d> {
+    Host(&'d mut [u8]),
+    /// Guest memory, already checked writable.
+    Guest(GuestAddr, usize),
+}
+
+/// Where a write's bytes come from.
+enum WriteFrom<'d> {
+    Host(&'d [u8]),
+    /// Guest memory, already checked readable.
+    Guest(GuestAddr, usize),
+}
+
+/// Reads from `fd`; `pos` for pread (no offset update).
+fn read_host(k: &mut Kernel, fd: u32, into: ReadInto, pos: Option<u64>) -> SysResult {
     let file = readable_file(k, fd)?;
     crate::tty::job::check_file(k, fd, &file, crate::tty::job::Access::Read)?;
     let node = file.borrow().node;
@@ -508,7 +521,11 @@ fn read_host(k: &mut Kernel, fd: u32, data: &mut [u8], pos: Option<u64>) -> SysR
     if pos.is_some() && stream {
         return Err(Errno::ESPIPE.into());
     }
-    let n = match h.read_at(off, data) {
+    let r = match into {
+        ReadInto::Host(data) => h.read_at(off, data),
+        ReadInto::Guest(addr, len) => super::guestio::read_into(k, h.as_mut(), off, addr, len),
+    };
+    let n = match r {
         Err(Errno::EAGAIN) if !nonblock => return Err(SysErr::Block(Wait::Readable { fd })),
         r => r?,
     };
@@ -523,29 +540,18 @@ fn do_read(k: &mut Kernel, fd: u32, buf: u32, len: u32, pos: Option<u64>) -> Sys
     readable_file(k, fd)?;
     let len = (len as usize).min(MAX_IO);
     k.mem().probe_write(GuestAddr(buf), len as u32)?;
-    let mut data = k.take_scratch(len);
-    let r = read_host(k, fd, &mut data[..len], pos).and_then(|n| {
-        k.mem().write_bytes(GuestAddr(buf), &data[..n as usize])?;
-        Ok(n)
-    });
-    k.put_scratch(data);
-    r
+    read_host(k, fd, ReadInto::Guest(GuestAddr(buf), len), pos)
 }
 
 fn do_write(k: &mut Kernel, fd: u32, buf: u32, len: u32, pos: Option<u64>) -> SysResult {
     k.proc().fds.file(fd)?;
     let len = (len as usize).min(MAX_IO);
-    let mut data = k.take_scratch(len);
-    let r = match k.mem().read_bytes(GuestAddr(buf), &mut data[..len]) {
-        Ok(()) => write_host(k, fd, &data[..len], pos),
-        Err(f) => Err(f.into()),
-    };
-    k.put_scratch(data);
-    r
+    k.mem().probe_read(GuestAddr(buf), len)?;
+    write_host(k, fd, WriteFrom::Guest(GuestAddr(buf), len), pos)
 }
 
-/// Writes a host buffer to `fd`; EPIPE also raises SIGPIPE.
-fn write_host(k: &mut Kernel, fd: u32, data: &[u8], pos: Option<u64>) -> SysResult {
+/// Writes to `fd`; EPIPE also raises SIGPIPE.
+fn write_host(k: &mut Kernel, fd: u32, from: WriteFrom, pos: Option<u64>) -> SysResult {
     let file = k.proc().fds.file(fd)?;
     if !file.borrow().can_write() {
         return Err(Errno::EBADF.into());
@@ -562,7 +568,12 @@ fn write_host(k: &mut Kernel, fd: u32, data: &[u8], pos: Option<u64>) -> SysResu
             return Err(Errno::EBADF.into());
         };
         let stream = h.is_stream();
-        let r = h.write_at(off, data);
+        let r = match from {
+            WriteFrom::Host(data) => h.write_at(off, data),
+            WriteFrom::Guest(addr, len) => {
+                super::guestio::write_from(k, h.as_mut(), off, addr, len)
+            }
+        };
         if let (Ok(n), None, false) = (&r, pos, stream) {
             f.offset = if append {
                 end_of(k, &f)
@@ -1131,8 +1142,8 @@ fn sendfile(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     };
     k.proc().fds.file(out)?;
     let mut data = vec![0u8; (count as usize).min(MAX_IO)];
-    let n = read_host(k, inp, &mut data, pos)? as usize;
-    let w = write_host(k, out, &data[..n], None)?;
+    let n = read_host(k, inp, ReadInto::Host(&mut data), pos)? as usize;
+    let w = write_host(k, out, WriteFrom::Host(&data[..n]), None)?;
     if let Some(p) = pos {
         let next = p + u64::from(w);
         if wide {
