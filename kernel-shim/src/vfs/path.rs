@@ -372,6 +372,7 @@ fn trim_trailing_slashes(path: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
     use crate::vfs::memfs::MemFs;
+    use crate::vfs::FileType;
 
     /// /etc/passwd, /etc/abs -> /etc/passwd, /etc/esc -> ../../../etc,
     /// /d/loop -> loop, /d/up -> ../.., /d/abs_esc -> /../../etc/passwd
@@ -423,6 +424,29 @@ mod tests {
         assert_eq!(path_of(&mut v, ""), Err(Errno::ENOENT));
         let long = format!("/{}", "a".repeat(300));
         assert_eq!(path_of(&mut v, &long), Err(Errno::ENAMETOOLONG));
+    }
+
+    /// The attributes a walk hands back are those of the node it found,
+    /// the link itself or its target, and of the root for "/" and "..".
+    #[test]
+    fn walks_return_the_attributes_of_what_they_found() {
+        let mut v = tree();
+        let mut attr = |p: &str, how| {
+            let (loc, a) = v
+                .resolve_attr(&Location::root(), p.as_bytes(), how)
+                .unwrap();
+            assert_eq!(a, v.getattr(&loc).unwrap(), "{p}");
+            a.file_type()
+        };
+        assert_eq!(attr("/etc/abs", Resolve::NoFollow), FileType::Symlink);
+        assert_eq!(attr("/etc/abs", Resolve::Follow), FileType::Regular);
+        assert_eq!(attr("/etc/esc/", Resolve::NoFollow), FileType::Directory);
+        assert_eq!(attr("/", Resolve::Follow), FileType::Directory);
+        assert_eq!(attr("/etc/..", Resolve::Follow), FileType::Directory);
+        assert_eq!(
+            attr("/d/up/etc/./passwd", Resolve::Follow),
+            FileType::Regular
+        );
     }
 
     #[test]
