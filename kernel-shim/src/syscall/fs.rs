@@ -557,8 +557,12 @@ fn write_host(k: &mut Kernel, fd: u32, from: WriteFrom, pos: Option<u64>) -> Sys
         return Err(Errno::EBADF.into());
     }
     crate::tty::job::check_file(k, fd, &file, crate::tty::job::Access::Write)?;
-    touch_clock(k);
     let node = file.borrow().node;
+    if node.is_some() {
+        // Only a file system's node is stamped with the time of a write
+        // (pipes and sockets have no times to keep).
+        touch_clock(k);
+    }
     k.flush_shared_of(node);
     let result = {
         let mut f = file.borrow_mut();
