@@ -174,6 +174,9 @@ pub struct Kernel {
     pub(crate) lost_writes: std::collections::HashMap<crate::memory::pagecache::NodeKey, Errno>,
     /// Signals the first process starts ignoring (bit N-1 for signal N).
     initial_ignored: u64,
+    /// The buffer read(2) and write(2) copy through, kept between calls
+    /// so that a call neither allocates nor zeroes one ([`Kernel::take_scratch`]).
+    scratch: Vec<u8>,
 }
 
 impl Kernel {
@@ -248,6 +251,7 @@ impl Kernel {
             executed: 0,
             lost_writes: Default::default(),
             initial_ignored: 0,
+            scratch: Vec::new(),
         }
     }
 
@@ -689,6 +693,24 @@ impl Kernel {
     /// Bytes of machine memory.
     pub(crate) fn machine_bytes(&self) -> u64 {
         self.memory
+    }
+
+    /// The I/O buffer, at least `len` bytes long. Its bytes are left over
+    /// from earlier calls: a caller uses only what it filled (a handle's
+    /// `read_at` reports how much it wrote). Give it back with
+    /// [`Kernel::put_scratch`].
+    pub(crate) fn take_scratch(&mut self, len: usize) -> Vec<u8> {
+        let mut b = std::mem::take(&mut self.scratch);
+        if b.len() < len {
+            b.resize(len, 0);
+        }
+        b
+    }
+
+    pub(crate) fn put_scratch(&mut self, b: Vec<u8>) {
+        if b.len() > self.scratch.len() {
+            self.scratch = b;
+        }
     }
 
     /// Statistics for diagnostics: guest instructions run since boot.

@@ -54,6 +54,10 @@ struct Overlay {
 
 pub struct HostFs {
     root: PathBuf,
+    /// The root directory opened O_PATH: nodes are lstat'ed relative to
+    /// it (fstatat), so the host walks only the part of a path below the
+    /// root. `None` if it could not be opened: full paths then.
+    root_dir: Option<std::os::fd::OwnedFd>,
     /// The path of each node; `None` once it was unlinked.
     paths: Vec<Option<PathBuf>>,
     ids: HashMap<PathBuf, Ino>,
@@ -62,8 +66,10 @@ pub struct HostFs {
 
 impl HostFs {
     pub fn new(root: PathBuf) -> HostFs {
+        let root_dir = open_path_dir(&root);
         let mut fs = HostFs {
             root,
+            root_dir,
             paths: Vec::new(),
             ids: HashMap::new(),
             overlay: HashMap::new(),
@@ -98,9 +104,49 @@ impl HostFs {
         Ok((self.root.join(&rel), rel))
     }
 
+    /// The guest's attributes of the node at `rel` (lstat: a symlink is
+    /// described, not followed).
+    fn lstat_rel(&self, rel: &Path) -> KResult<Attr> {
+        let Some(dir) = &self.root_dir else {
+            let m = fs::symlink_metadata(self.root.join(rel)).map_err(errno)?;
+            return Ok(self.guest_attr(attr_of(&m)));
+        };
+        let c = if rel.as_os_str().is_empty() {
+            cpath(Path::new("."))?
+        } else {
+            cpath(rel)?
+        };
+        // SAFETY: stat is plain old data; all-zero is a valid value.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `dir` is an open descriptor, `c` a NUL-terminated
+        // relative path and `st` a writable stat.
+        check(unsafe {
+            libc::fstatat(
+                dir.as_raw_fd(),
+                c.as_ptr(),
+                &mut st,
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        })?;
+        Ok(self.guest_attr(attr_of_stat(&st)))
+    }
+
     fn key_of(path: &Path) -> KResult<(u64, u64)> {
         let m = fs::symlink_metadata(path).map_err(errno)?;
         Ok((m.dev(), m.ino()))
+    }
+
+    /// The attributes the guest sees for a host file's attributes `a`:
+    /// the host's, with what the guest set in the overlay.
+    fn guest_attr(&self, mut a: Attr) -> Attr {
+        if let Some(o) = self.overlay.get(&(a.dev, a.ino)) {
+            a.uid = o.uid.unwrap_or(a.uid);
+            a.gid = o.gid.unwrap_or(a.gid);
+            if let Some(p) = o.perm {
+                a.mode = (a.mode & mode::S_IFMT) | p;
+            }
+        }
+        a
     }
 
     /// Records the guest's view of a node just created at `full`.
@@ -199,6 +245,41 @@ pub fn attr_of(m: &fs::Metadata) -> Attr {
         mtime: time(m.mtime(), m.mtime_nsec()),
         ctime: time(m.ctime(), m.ctime_nsec()),
     }
+}
+
+/// `attr_of` for a stat the host filled in.
+fn attr_of_stat(st: &libc::stat) -> Attr {
+    Attr {
+        dev: st.st_dev,
+        ino: st.st_ino,
+        mode: st.st_mode,
+        nlink: st.st_nlink as u32,
+        uid: st.st_uid,
+        gid: st.st_gid,
+        rdev: st.st_rdev,
+        size: st.st_size as u64,
+        blksize: st.st_blksize as u32,
+        blocks: st.st_blocks as u64,
+        atime: time(st.st_atime, st.st_atime_nsec),
+        mtime: time(st.st_mtime, st.st_mtime_nsec),
+        ctime: time(st.st_ctime, st.st_ctime_nsec),
+    }
+}
+
+/// `dir` opened O_PATH (for *at calls relative to it).
+fn open_path_dir(dir: &Path) -> Option<std::os::fd::OwnedFd> {
+    let c = cpath(dir).ok()?;
+    // SAFETY: `c` is a valid NUL-terminated path; the descriptor returned
+    // is owned by the OwnedFd below.
+    let fd = unsafe {
+        libc::open(
+            c.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    // SAFETY: a non-negative `fd` was just opened and is owned by no one
+    // else.
+    (fd >= 0).then(|| unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
 }
 
 fn file_type(t: fs::FileType) -> FileType {
@@ -372,16 +453,14 @@ impl FileSystem for HostFs {
     }
 
     fn getattr(&mut self, ino: Ino) -> KResult<Attr> {
-        let m = fs::symlink_metadata(self.full(ino)?).map_err(errno)?;
-        let mut a = attr_of(&m);
-        if let Some(o) = self.overlay.get(&(m.dev(), m.ino())) {
-            a.uid = o.uid.unwrap_or(a.uid);
-            a.gid = o.gid.unwrap_or(a.gid);
-            if let Some(p) = o.perm {
-                a.mode = (a.mode & mode::S_IFMT) | p;
-            }
-        }
-        Ok(a)
+        self.lstat_rel(self.rel(ino)?)
+    }
+
+    /// One lstat for both: the walk's cost on a host directory.
+    fn lookup_attr(&mut self, dir: Ino, name: &[u8]) -> KResult<(Ino, Attr)> {
+        let rel = self.rel(dir)?.join(OsStr::from_bytes(name));
+        let attr = self.lstat_rel(&rel)?;
+        Ok((self.intern(rel), attr))
     }
 
     fn setattr(&mut self, ino: Ino, set: &SetAttr) -> KResult<()> {

@@ -23,16 +23,19 @@ pub enum Group {
     StartUp,
     Disk,
     Network,
+    /// Work that is mostly system calls (pipes between processes).
+    SystemCalls,
 }
 
 impl Group {
-    pub const ALL: [Group; 6] = [
+    pub const ALL: [Group; 7] = [
         Group::Integer,
         Group::FloatingPoint,
         Group::WholePrograms,
         Group::StartUp,
         Group::Disk,
         Group::Network,
+        Group::SystemCalls,
     ];
 
     pub fn name(self) -> &'static str {
@@ -43,6 +46,7 @@ impl Group {
             Group::StartUp => "start-up",
             Group::Disk => "disk",
             Group::Network => "network",
+            Group::SystemCalls => "system calls",
         }
     }
 }
@@ -222,6 +226,21 @@ pub const WORKLOADS: &[Workload] = &[
         quick: args(&["16", "{sink}"]),
         full: args(&["100", "{sink}"]),
         ..compiled("net-to-host", Group::Network, "netcopy.c")
+    },
+    // 1 GiB (quick: 128 MiB) from dd to cat through a pipe: read and
+    // write on /dev/zero, a pipe and /dev/null, with little guest code.
+    // (qemu-i386 does not follow exec: its dd and cat are the host's,
+    // run natively, so its column measures bash under qemu only.)
+    Workload {
+        quick: args(&[
+            "-c",
+            "dd if=/dev/zero bs=64k count=2k status=none | cat > /dev/null",
+        ]),
+        full: args(&[
+            "-c",
+            "dd if=/dev/zero bs=64k count=16k status=none | cat > /dev/null",
+        ]),
+        ..debian("pipe", Group::SystemCalls, "/usr/bin/bash")
     },
 ];
 

@@ -104,9 +104,52 @@ pub struct AddressSpace {
     /// Pages holding decoded code that were written or remapped since the
     /// interpreter last looked (it drops its decoded blocks for them).
     code_changes: Vec<u32>,
+    /// One bit per stretch of [`CHUNK_PAGES`] table entries that may hold
+    /// a non-zero entry; every entry of the other stretches is zero. Scans
+    /// of the whole space (exit, exec, fork) skip those stretches without
+    /// reading them.
+    in_use: [u64; CHUNKS / 64],
 }
 
+/// Guest pages per bit of `AddressSpace::in_use`: one 4 KiB page of the
+/// table, 4 MiB of guest addresses.
+const CHUNK_PAGES: u32 = 1024;
+const CHUNKS: usize = (1 << 20) / CHUNK_PAGES as usize;
+
 impl AddressSpace {
+    fn chunk_in_use(&self, chunk: u32) -> bool {
+        self.in_use[chunk as usize / 64] & (1 << (chunk % 64)) != 0
+    }
+
+    /// Records that entries of `pages` may become non-zero.
+    fn mark_in_use(&mut self, pages: std::ops::Range<u32>) {
+        if pages.is_empty() {
+            return;
+        }
+        for chunk in pages.start / CHUNK_PAGES..=(pages.end - 1) / CHUNK_PAGES {
+            self.in_use[chunk as usize / 64] |= 1 << (chunk % 64);
+        }
+    }
+
+    /// The parts of `pages` in stretches that may hold non-zero entries,
+    /// each with whether it covers its whole stretch.
+    fn stretches_in_use(&self, pages: std::ops::Range<u32>) -> Vec<(std::ops::Range<u32>, bool)> {
+        let mut out = Vec::new();
+        if pages.is_empty() {
+            return out;
+        }
+        for chunk in pages.start / CHUNK_PAGES..=(pages.end - 1) / CHUNK_PAGES {
+            if !self.chunk_in_use(chunk) {
+                continue;
+            }
+            let (lo, hi) = (chunk * CHUNK_PAGES, (chunk + 1) * CHUNK_PAGES);
+            let part = lo.max(pages.start)..hi.min(pages.end);
+            let whole = part == (lo..hi);
+            out.push((part, whole));
+        }
+        out
+    }
+
     /// Machine address of the page table.
     pub fn table(&self) -> MachAddr {
         self.table
@@ -217,6 +260,7 @@ impl Machine {
         Ok(AddressSpace {
             table,
             code_changes: Vec::new(),
+            in_use: [0; CHUNKS / 64],
         })
     }
 
@@ -272,6 +316,7 @@ impl Machine {
     ) {
         self.unmap(space, start, len);
         let extra = if shared { pte::SHARED } else { 0 };
+        space.mark_in_use(Self::pages(start, len));
         for page in Self::pages(start, len) {
             let e = pte::MAPPED | extra | (prot.0 & 7) << pte::PROT_SHIFT;
             self.region
@@ -282,19 +327,26 @@ impl Machine {
 
     /// Removes the pages of `start..start+len`; frames lose a reference.
     pub fn unmap(&mut self, space: &mut AddressSpace, start: GuestAddr, len: u32) {
-        for page in Self::pages(start, len) {
-            let at = Self::entry_addr(space.table, page);
-            let e = self.region.view().read_u32(at);
-            if e == 0 {
-                continue;
+        for (pages, whole) in space.stretches_in_use(Self::pages(start, len)) {
+            let chunk = pages.start / CHUNK_PAGES;
+            for page in pages {
+                let at = Self::entry_addr(space.table, page);
+                let e = self.region.view().read_u32(at);
+                if e == 0 {
+                    continue;
+                }
+                if e & pte::WATCHED != 0 {
+                    space.code_changes.push(page);
+                }
+                if e & pte::FRAME != 0 {
+                    self.frames.release(MachAddr(e & pte::FRAME));
+                }
+                self.region.view().write_u32(at, 0);
             }
-            if e & pte::WATCHED != 0 {
-                space.code_changes.push(page);
+            if whole {
+                // Every entry of the stretch is zero now.
+                space.in_use[chunk as usize / 64] &= !(1 << (chunk % 64));
             }
-            if e & pte::FRAME != 0 {
-                self.frames.release(MachAddr(e & pte::FRAME));
-            }
-            self.region.view().write_u32(at, 0);
         }
     }
 
@@ -352,27 +404,30 @@ impl Machine {
     /// shared read-only until either side writes; shared mappings stay
     /// shared.
     pub fn fork_space(&mut self, space: &mut AddressSpace) -> Result<AddressSpace, OutOfMemory> {
-        let child = self.new_space()?;
-        for page in 0..(1u32 << 20) {
-            let at = Self::entry_addr(space.table, page);
-            let mut e = self.region.view().read_u32(at);
-            if e == 0 {
-                continue;
-            }
-            let frame = e & pte::FRAME;
-            if frame != 0 {
-                self.frames.retain(MachAddr(frame));
-                if e & pte::SHARED == 0 {
-                    e |= pte::COW;
+        let mut child = self.new_space()?;
+        child.in_use = space.in_use;
+        for (pages, _) in space.stretches_in_use(0..1 << 20) {
+            for page in pages {
+                let at = Self::entry_addr(space.table, page);
+                let mut e = self.region.view().read_u32(at);
+                if e == 0 {
+                    continue;
                 }
+                let frame = e & pte::FRAME;
+                if frame != 0 {
+                    self.frames.retain(MachAddr(frame));
+                    if e & pte::SHARED == 0 {
+                        e |= pte::COW;
+                    }
+                }
+                e = effective(e & !pte::WATCHED);
+                // Keep the parent's watch bit: its decoded code stays valid.
+                let parent = effective(e) | (self.region.view().read_u32(at) & pte::WATCHED);
+                self.region.view().write_u32(at, parent);
+                self.region
+                    .view()
+                    .write_u32(Self::entry_addr(child.table, page), e);
             }
-            e = effective(e & !pte::WATCHED);
-            // Keep the parent's watch bit: its decoded code stays valid.
-            let parent = effective(e) | (self.region.view().read_u32(at) & pte::WATCHED);
-            self.region.view().write_u32(at, parent);
-            self.region
-                .view()
-                .write_u32(Self::entry_addr(child.table, page), e);
         }
         Ok(child)
     }
@@ -403,6 +458,7 @@ impl Machine {
         self.frames.retain(frame);
         self.unmap(space, GuestAddr(addr.0 & !PAGE_MASK), PAGE_SIZE);
         let kind = if shared { pte::SHARED } else { pte::COW };
+        space.mark_in_use(addr.page()..addr.page() + 1);
         let e = pte::MAPPED | kind | (prot.0 & 7) << pte::PROT_SHIFT | (frame.0 & pte::FRAME);
         self.region
             .view()
@@ -660,6 +716,26 @@ impl GuestMem<'_> {
         }
     }
 
+    /// Checks that `len` bytes at `addr` may be read, faulting in what
+    /// reading would (the kernel's check before it takes a buffer piece
+    /// by piece with [`GuestMem::read_pieces`]).
+    pub fn probe_read(&mut self, addr: GuestAddr, len: usize) -> Result<(), PageFault> {
+        self.copy(addr, len, Access::Read, |_, _, _, _| {})
+    }
+
+    /// Calls `f` with the guest bytes at `addr..addr+len` in order, one
+    /// piece per page, without copying them out first.
+    pub fn read_pieces(
+        &mut self,
+        addr: GuestAddr,
+        len: usize,
+        mut f: impl FnMut(&[u8]),
+    ) -> Result<(), PageFault> {
+        self.copy(addr, len, Access::Read, |mem, frame_at, _, n| {
+            f(mem.view.slice(frame_at, n));
+        })
+    }
+
     /// Copies guest memory into `buf` (the kernel's copy_from_user).
     pub fn read_bytes(&mut self, addr: GuestAddr, buf: &mut [u8]) -> Result<(), PageFault> {
         self.copy(addr, buf.len(), Access::Read, |mem, frame_at, i, n| {
@@ -818,6 +894,33 @@ mod tests {
         assert_eq!(m.mem(&mut c).read_u32(GuestAddr(0x1000)).unwrap(), 9);
         m.free_space(c);
         assert_eq!(m.frames().frames_in_use(), 1);
+    }
+
+    /// Whole-space scans (fork, exit) visit only the stretches of the
+    /// table that were ever mapped, and a stretch emptied whole is
+    /// forgotten.
+    #[test]
+    fn scans_see_every_mapping_across_stretches() {
+        let (mut m, mut s) = machine();
+        let (low, high) = (GuestAddr(0x3f_f000), GuestAddr(0xbf00_0000));
+        m.map(&mut s, low, 0x2000, Prot::RW, false);
+        m.map(&mut s, high, 0x1000, Prot::RW, false);
+        m.mem(&mut s).write_u32(GuestAddr(0x40_0000), 5).unwrap();
+        m.mem(&mut s).write_u32(high, 6).unwrap();
+        let mut c = m.fork_space(&mut s).unwrap();
+        assert_eq!(m.mem(&mut c).read_u32(GuestAddr(0x40_0000)).unwrap(), 5);
+        assert_eq!(m.mem(&mut c).read_u32(high).unwrap(), 6);
+        m.unmap(&mut c, GuestAddr(0), u32::MAX);
+        assert_eq!(c.in_use, [0; CHUNKS / 64]);
+        assert_eq!(m.prot_at(&c, high), None);
+        m.map(&mut c, high, 0x1000, Prot::READ, false);
+        assert_eq!(m.mem(&mut c).read_u32(high).unwrap(), 0);
+        m.free_space(c);
+        assert_eq!(m.frames().frames_in_use(), 2);
+        m.unmap(&mut s, low, 0x1000);
+        assert_eq!(m.prot_at(&s, GuestAddr(0x40_0000)), Some(Prot::RW));
+        m.free_space(s);
+        assert_eq!(m.frames().frames_in_use(), 0);
     }
 
     #[test]

@@ -17,7 +17,7 @@
 
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::poll;
-use crate::vfs::{Attr, FileHandle};
+use crate::vfs::{Attr, FileHandle, GuestIo};
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
@@ -151,47 +151,82 @@ impl Pipe {
     /// Copies the first bytes without taking them (tee).
     pub fn peek(&self, out: &mut [u8]) -> usize {
         let n = out.len().min(self.buf.len());
-        for (o, b) in out.iter_mut().zip(self.buf.iter()) {
-            *o = *b;
-        }
+        let (front, back) = self.buf.as_slices();
+        let a = n.min(front.len());
+        out[..a].copy_from_slice(&front[..a]);
+        out[a..n].copy_from_slice(&back[..n - a]);
         n
     }
 
     fn read(&mut self, out: &mut [u8]) -> KResult<usize> {
-        if self.buf.is_empty() {
-            return if self.writers == 0 || out.is_empty() {
-                Ok(0)
-            } else {
-                Err(Errno::EAGAIN)
-            };
+        let n = self.readable_len(out.len())?;
+        self.peek(out);
+        self.take(n)
+    }
+
+    /// `read` into guest memory: the buffer's two slices go straight there.
+    fn read_guest(&mut self, dst: &mut dyn GuestIo) -> KResult<usize> {
+        let n = self.readable_len(dst.len())?;
+        let (front, back) = self.buf.as_slices();
+        let a = n.min(front.len());
+        dst.put(0, &front[..a]);
+        dst.put(a, &back[..n - a]);
+        self.take(n)
+    }
+
+    /// How many bytes a read of `want` takes: EAGAIN while the pipe is
+    /// empty and has writers.
+    fn readable_len(&self, want: usize) -> KResult<usize> {
+        if self.buf.is_empty() && self.writers != 0 && want != 0 {
+            return Err(Errno::EAGAIN);
         }
-        let n = out.len().min(self.buf.len());
-        for (o, b) in out.iter_mut().zip(self.buf.drain(..n)) {
-            *o = b;
+        Ok(want.min(self.buf.len()))
+    }
+
+    /// Drops the first `n` bytes, which a reader has copied.
+    fn take(&mut self, n: usize) -> KResult<usize> {
+        if !self.buf.is_empty() {
+            self.buf.drain(..n);
+            self.wr_events += 1;
         }
-        self.wr_events += 1;
         Ok(n)
     }
 
     fn write(&mut self, data: &[u8]) -> KResult<usize> {
+        let n = self.writable_len(data.len())?;
+        self.buf.extend(&data[..n]);
+        self.rd_events += 1;
+        Ok(n)
+    }
+
+    /// `write` from guest memory, appended piece by piece.
+    fn write_guest(&mut self, src: &mut dyn GuestIo) -> KResult<usize> {
+        let n = self.writable_len(src.len())?;
+        let buf = &mut self.buf;
+        src.get(0, n, &mut |piece| buf.extend(piece));
+        self.rd_events += 1;
+        Ok(n)
+    }
+
+    /// How many bytes of a write of `len` fit: writes of at most PIPE_BUF
+    /// bytes go in whole or not at all (EAGAIN), larger ones take what
+    /// fits; EPIPE without readers.
+    fn writable_len(&self, len: usize) -> KResult<usize> {
         if self.readers == 0 {
             return Err(Errno::EPIPE);
         }
         let free = self.size.saturating_sub(self.buf.len());
-        let n = if data.len() <= PIPE_BUF {
-            if free < data.len() {
+        if len <= PIPE_BUF {
+            if free < len {
                 return Err(Errno::EAGAIN);
             }
-            data.len()
+            Ok(len)
         } else {
             if free == 0 {
                 return Err(Errno::EAGAIN);
             }
-            data.len().min(free)
-        };
-        self.buf.extend(&data[..n]);
-        self.rd_events += 1;
-        Ok(n)
+            Ok(len.min(free))
+        }
     }
 }
 
@@ -245,6 +280,9 @@ impl FileHandle for PipeReader {
     fn read_at(&mut self, _off: u64, buf: &mut [u8]) -> KResult<usize> {
         self.0.borrow_mut().read(buf)
     }
+    fn read_guest(&mut self, _off: u64, dst: &mut dyn GuestIo) -> Option<KResult<usize>> {
+        Some(self.0.borrow_mut().read_guest(dst))
+    }
     fn write_at(&mut self, _off: u64, _buf: &[u8]) -> KResult<usize> {
         Err(Errno::EBADF)
     }
@@ -287,6 +325,9 @@ impl FileHandle for PipeWriter {
     fn write_at(&mut self, _off: u64, buf: &[u8]) -> KResult<usize> {
         self.0.borrow_mut().write(buf)
     }
+    fn write_guest(&mut self, _off: u64, src: &mut dyn GuestIo) -> Option<KResult<usize>> {
+        Some(self.0.borrow_mut().write_guest(src))
+    }
     fn is_stream(&self) -> bool {
         true
     }
@@ -315,6 +356,12 @@ impl FileHandle for PipeBoth {
     }
     fn write_at(&mut self, off: u64, buf: &[u8]) -> KResult<usize> {
         self.1.write_at(off, buf)
+    }
+    fn read_guest(&mut self, off: u64, dst: &mut dyn GuestIo) -> Option<KResult<usize>> {
+        self.0.read_guest(off, dst)
+    }
+    fn write_guest(&mut self, off: u64, src: &mut dyn GuestIo) -> Option<KResult<usize>> {
+        self.1.write_guest(off, src)
     }
     fn is_stream(&self) -> bool {
         true
@@ -349,6 +396,53 @@ mod tests {
             ra.proc_name(),
             Some(format!("pipe:[{}]", sa.ino).into_bytes())
         );
+    }
+
+    /// A guest buffer in host memory, taken in pieces of 3 bytes.
+    struct Bytes(Vec<u8>);
+
+    impl GuestIo for Bytes {
+        fn len(&self) -> usize {
+            self.0.len()
+        }
+        fn put(&mut self, at: usize, bytes: &[u8]) {
+            self.0[at..at + bytes.len()].copy_from_slice(bytes);
+        }
+        fn fill(&mut self, at: usize, n: usize, byte: u8) {
+            self.0[at..at + n].fill(byte);
+        }
+        fn get(&mut self, at: usize, n: usize, f: &mut dyn FnMut(&[u8])) {
+            self.0[at..at + n].chunks(3).for_each(f);
+        }
+    }
+
+    #[test]
+    fn guest_reads_and_writes_match_the_buffered_ones() {
+        let p = Pipe::new();
+        let mut r = Pipe::reader(&p);
+        let mut w = Pipe::writer(&p);
+        let mut out = Bytes(vec![0; 4]);
+        assert_eq!(r.read_guest(0, &mut out), Some(Err(Errno::EAGAIN)));
+        // Wrap the ring: 60 KiB in and out, then 10 KiB across the end.
+        let big = vec![7u8; 60 << 10];
+        assert_eq!(w.write_at(0, &big), Ok(60 << 10));
+        let mut sink = vec![0u8; 60 << 10];
+        assert_eq!(r.read_at(0, &mut sink), Ok(60 << 10));
+        let data: Vec<u8> = (0..10 << 10).map(|i| (i % 251) as u8).collect();
+        let mut src = Bytes(data.clone());
+        assert_eq!(w.write_guest(0, &mut src), Some(Ok(10 << 10)));
+        let mut dst = Bytes(vec![0; 16 << 10]);
+        assert_eq!(r.read_guest(0, &mut dst), Some(Ok(10 << 10)));
+        assert_eq!(&dst.0[..10 << 10], &data[..]);
+        // Atomic writes stay atomic from guest memory too.
+        assert_eq!(
+            w.write_at(0, &vec![1; PIPE_SIZE - 100]),
+            Ok(PIPE_SIZE - 100)
+        );
+        let mut small = Bytes(vec![2; 200]);
+        assert_eq!(w.write_guest(0, &mut small), Some(Err(Errno::EAGAIN)));
+        drop(r);
+        assert_eq!(w.write_guest(0, &mut small), Some(Err(Errno::EPIPE)));
     }
 
     #[test]

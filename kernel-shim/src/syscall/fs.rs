@@ -8,7 +8,7 @@ use crate::kernel::Kernel;
 use crate::tasks::process::Wait;
 use crate::vfs::file::{Fd, FileRef, OpenFile};
 use crate::vfs::perm::{self, Cred};
-use crate::vfs::{Location, NewNode, OpenMode, Resolve, SetAttr};
+use crate::vfs::{Attr, Location, NewNode, OpenMode, Resolve, SetAttr};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wax_cpu::GuestAddr;
@@ -62,9 +62,13 @@ fn open_at(k: &mut Kernel, dirfd: u32, path_addr: u32, flags: u32, mode: u32) ->
     if flags & O_TMPFILE == O_TMPFILE {
         return open_tmpfile(k, &start, &path, flags, mode);
     }
+    let mut found = None;
     if flags & oflag::O_NOFOLLOW == 0 {
-        if let Some(file) = magic_fd(k, &start, &path)? {
-            return reopen(k, file, flags);
+        match magic_fd(k, &start, &path)? {
+            Followed::Magic(file) => return reopen(k, file, flags),
+            // No symlink at the end: found whether or not it is followed.
+            Followed::Node(loc, attr) => found = Some((loc, attr)),
+            Followed::Unknown => {}
         }
     }
     let excl = flags & oflag::O_CREAT != 0 && flags & oflag::O_EXCL != 0;
@@ -73,21 +77,35 @@ fn open_at(k: &mut Kernel, dirfd: u32, path_addr: u32, flags: u32, mode: u32) ->
     } else {
         Resolve::Follow
     };
-    let (loc, created) = match k.vfs.resolve(&start, &path, follow) {
+    let resolved = match found {
+        Some(f) => Ok(f),
+        None => k.vfs.resolve_attr(&start, &path, follow),
+    };
+    let (loc, attr, created) = match resolved {
         Ok(_) if excl => return Err(Errno::EEXIST.into()),
-        Ok(loc) => (loc, false),
+        Ok((loc, attr)) => (loc, Some(attr), false),
         Err(Errno::ENOENT) if flags & oflag::O_CREAT != 0 => {
-            (create(k, &start, &path, mode)?, true)
+            (create(k, &start, &path, mode)?, None, true)
         }
         Err(e) => return Err(e.into()),
     };
-    open_location(k, loc, flags, created)
+    open_location(k, loc, attr, flags, created)
 }
 
-/// Opens a resolved node with `flags`; `created` skips the permission
-/// check (a file created by this open may be opened whatever its mode).
-fn open_location(k: &mut Kernel, loc: Location, flags: u32, created: bool) -> SysResult {
-    let attr = k.vfs.getattr(&loc)?;
+/// Opens a resolved node with `flags` (`attr`: its attributes, if the walk
+/// that found it has them); `created` skips the permission check (a file
+/// created by this open may be opened whatever its mode).
+fn open_location(
+    k: &mut Kernel,
+    loc: Location,
+    attr: Option<Attr>,
+    flags: u32,
+    created: bool,
+) -> SysResult {
+    let attr = match attr {
+        Some(a) => a,
+        None => k.vfs.getattr(&loc)?,
+    };
     let acc = flags & oflag::O_ACCMODE;
     let writing = acc == oflag::O_WRONLY || acc == oflag::O_RDWR;
     let path_only = flags & oflag::O_PATH != 0;
@@ -199,34 +217,50 @@ fn truncate_read_only_open(
     k.vfs.fs(m).setattr(ino, &set)
 }
 
-/// If `path` leads (through symlinks such as /dev/stdin) to a
-/// /proc/PID/fd/N link, the open file it stands for. Linux's "magic
-/// links" open the descriptor's file itself, which matters for pipes and
-/// the console, whose link text is no path.
-pub(super) fn magic_fd(k: &mut Kernel, start: &Location, path: &[u8]) -> KResult<Option<FileRef>> {
-    let mut loc = match k.vfs.resolve(start, path, Resolve::NoFollow) {
-        Ok(l) => l,
-        Err(_) => return Ok(None),
+/// What a path with its last symlink followed names, as far as the
+/// check for magic links found out.
+pub(super) enum Followed {
+    /// A /proc/PID/fd/N link (reached through symlinks such as
+    /// /dev/stdin): Linux's "magic links" open the descriptor's file
+    /// itself, which matters for pipes and the console, whose link text is
+    /// no path.
+    Magic(FileRef),
+    /// The path's last component is no symlink, so following changes
+    /// nothing: this is the node, with its attributes.
+    Node(Location, Attr),
+    /// Neither: the caller walks the path itself.
+    Unknown,
+}
+
+/// Looks for a magic link at the end of `path`; on the way, a path that
+/// ends in no symlink at all is resolved once and for all.
+pub(super) fn magic_fd(k: &mut Kernel, start: &Location, path: &[u8]) -> KResult<Followed> {
+    let (mut loc, attr) = match k.vfs.resolve_attr(start, path, Resolve::NoFollow) {
+        Ok(found) => found,
+        Err(_) => return Ok(Followed::Unknown),
     };
+    if attr.file_type() != crate::vfs::FileType::Symlink {
+        return Ok(Followed::Node(loc, attr));
+    }
     for _ in 0..crate::vfs::path::MAX_SYMLINKS {
         let attr = k.vfs.getattr(&loc)?;
         if attr.file_type() != crate::vfs::FileType::Symlink {
-            return Ok(None);
+            return Ok(Followed::Unknown);
         }
         let p = loc.path();
         if k.in_proc(&loc) {
             if let Some(file) = proc_fd_file(k, &p) {
-                return Ok(Some(file));
+                return Ok(Followed::Magic(file));
             }
         }
         let (m, ino) = k.vfs.node(&loc);
         let target = k.vfs.fs(m).readlink(ino)?;
         loc = match k.vfs.resolve(&loc.parent(), &target, Resolve::NoFollow) {
             Ok(l) => l,
-            Err(_) => return Ok(None),
+            Err(_) => return Ok(Followed::Unknown),
         };
     }
-    Ok(None)
+    Ok(Followed::Unknown)
 }
 
 /// The open file behind "/proc/PID/fd/N" (or /proc/PID/task/TID/fd/N).
@@ -251,7 +285,10 @@ fn proc_fd_file(k: &mut Kernel, path: &[u8]) -> Option<FileRef> {
 fn reopen(k: &mut Kernel, file: FileRef, flags: u32) -> SysResult {
     let loc = file.borrow().location.clone();
     match loc {
-        Some(loc) => open_location(k, loc, flags & !(oflag::O_CREAT | oflag::O_EXCL), false),
+        Some(loc) => {
+            let flags = flags & !(oflag::O_CREAT | oflag::O_EXCL);
+            open_location(k, loc, None, flags, false)
+        }
         None => {
             let fd = Fd {
                 file,
@@ -454,9 +491,22 @@ fn readable_file(k: &mut Kernel, fd: u32) -> KResult<FileRef> {
     Ok(file)
 }
 
-/// Reads from `fd` into a host buffer; `pos` for pread (no offset
-/// update).
-fn read_host(k: &mut Kernel, fd: u32, data: &mut [u8], pos: Option<u64>) -> SysResult {
+/// Where a read's bytes go.
+enum ReadInto<'d> {
+    Host(&'d mut [u8]),
+    /// Guest memory, already checked writable.
+    Guest(GuestAddr, usize),
+}
+
+/// Where a write's bytes come from.
+enum WriteFrom<'d> {
+    Host(&'d [u8]),
+    /// Guest memory, already checked readable.
+    Guest(GuestAddr, usize),
+}
+
+/// Reads from `fd`; `pos` for pread (no offset update).
+fn read_host(k: &mut Kernel, fd: u32, into: ReadInto, pos: Option<u64>) -> SysResult {
     let file = readable_file(k, fd)?;
     crate::tty::job::check_file(k, fd, &file, crate::tty::job::Access::Read)?;
     let node = file.borrow().node;
@@ -471,7 +521,11 @@ fn read_host(k: &mut Kernel, fd: u32, data: &mut [u8], pos: Option<u64>) -> SysR
     if pos.is_some() && stream {
         return Err(Errno::ESPIPE.into());
     }
-    let n = match h.read_at(off, data) {
+    let r = match into {
+        ReadInto::Host(data) => h.read_at(off, data),
+        ReadInto::Guest(addr, len) => super::guestio::read_into(k, h.as_mut(), off, addr, len),
+    };
+    let n = match r {
         Err(Errno::EAGAIN) if !nonblock => return Err(SysErr::Block(Wait::Readable { fd })),
         r => r?,
     };
@@ -486,29 +540,29 @@ fn do_read(k: &mut Kernel, fd: u32, buf: u32, len: u32, pos: Option<u64>) -> Sys
     readable_file(k, fd)?;
     let len = (len as usize).min(MAX_IO);
     k.mem().probe_write(GuestAddr(buf), len as u32)?;
-    let mut data = vec![0u8; len];
-    let n = read_host(k, fd, &mut data, pos)?;
-    k.mem().write_bytes(GuestAddr(buf), &data[..n as usize])?;
-    Ok(n)
+    read_host(k, fd, ReadInto::Guest(GuestAddr(buf), len), pos)
 }
 
 fn do_write(k: &mut Kernel, fd: u32, buf: u32, len: u32, pos: Option<u64>) -> SysResult {
     k.proc().fds.file(fd)?;
     let len = (len as usize).min(MAX_IO);
-    let mut data = vec![0u8; len];
-    k.mem().read_bytes(GuestAddr(buf), &mut data)?;
-    write_host(k, fd, &data, pos)
+    k.mem().probe_read(GuestAddr(buf), len)?;
+    write_host(k, fd, WriteFrom::Guest(GuestAddr(buf), len), pos)
 }
 
-/// Writes a host buffer to `fd`; EPIPE also raises SIGPIPE.
-fn write_host(k: &mut Kernel, fd: u32, data: &[u8], pos: Option<u64>) -> SysResult {
+/// Writes to `fd`; EPIPE also raises SIGPIPE.
+fn write_host(k: &mut Kernel, fd: u32, from: WriteFrom, pos: Option<u64>) -> SysResult {
     let file = k.proc().fds.file(fd)?;
     if !file.borrow().can_write() {
         return Err(Errno::EBADF.into());
     }
     crate::tty::job::check_file(k, fd, &file, crate::tty::job::Access::Write)?;
-    touch_clock(k);
     let node = file.borrow().node;
+    if node.is_some() {
+        // Only a file system's node is stamped with the time of a write
+        // (pipes and sockets have no times to keep).
+        touch_clock(k);
+    }
     k.flush_shared_of(node);
     let result = {
         let mut f = file.borrow_mut();
@@ -518,7 +572,12 @@ fn write_host(k: &mut Kernel, fd: u32, data: &[u8], pos: Option<u64>) -> SysResu
             return Err(Errno::EBADF.into());
         };
         let stream = h.is_stream();
-        let r = h.write_at(off, data);
+        let r = match from {
+            WriteFrom::Host(data) => h.write_at(off, data),
+            WriteFrom::Guest(addr, len) => {
+                super::guestio::write_from(k, h.as_mut(), off, addr, len)
+            }
+        };
         if let (Ok(n), None, false) = (&r, pos, stream) {
             f.offset = if append {
                 end_of(k, &f)
@@ -1115,8 +1174,8 @@ fn sendfile(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     };
     k.proc().fds.file(out)?;
     let mut data = vec![0u8; (count as usize).min(MAX_IO)];
-    let n = read_host(k, inp, &mut data, pos)? as usize;
-    let w = write_host(k, out, &data[..n], None)?;
+    let n = read_host(k, inp, ReadInto::Host(&mut data), pos)? as usize;
+    let w = write_host(k, out, WriteFrom::Host(&data[..n]), None)?;
     if let Some(p) = pos {
         let next = p + u64::from(w);
         if wide {

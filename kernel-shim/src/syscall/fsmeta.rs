@@ -2,7 +2,7 @@
 //! getdents, readlink, access, mkdir/unlink/rename/link/symlink, chmod,
 //! utimensat, statfs.
 
-use super::fs::{at_start, AT_FDCWD};
+use super::fs::{at_start, Followed, AT_FDCWD};
 use super::{read_path, Args, SysResult};
 use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
@@ -137,19 +137,27 @@ pub fn sys_fstat64(k: &mut Kernel, a: &Args) -> SysResult {
 /// Attributes for the *at calls, with AT_EMPTY_PATH on descriptors.
 fn attr_at(k: &mut Kernel, dirfd: u32, path: u32, flags: u32) -> KResult<Attr> {
     let p = read_path(k, path)?;
-    if p.is_empty() && flags & AT_EMPTY_PATH != 0 && dirfd != AT_FDCWD {
-        return fd_attr(k, dirfd);
+    if p.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        if dirfd != AT_FDCWD {
+            return fd_attr(k, dirfd);
+        }
+        let cwd = k.proc().cwd.clone();
+        super::fs::prepare(k, &cwd, b"");
+        return k.vfs.getattr(&cwd);
     }
-    if flags & AT_SYMLINK_NOFOLLOW == 0 {
+    let start = at_start(k, dirfd, &p)?;
+    let follow = if flags & AT_SYMLINK_NOFOLLOW != 0 {
+        Resolve::NoFollow
+    } else {
         // /dev/fd/N of a pipe or socket: the magic link stands for the
         // open file itself, whose link text is no path.
-        let start = super::fs::at_start(k, dirfd, &p)?;
-        if let Some(file) = super::fs::magic_fd(k, &start, &p)? {
-            return file_attr(k, &file);
+        match super::fs::magic_fd(k, &start, &p)? {
+            Followed::Magic(file) => return file_attr(k, &file),
+            Followed::Node(_, attr) => return Ok(attr),
+            Followed::Unknown => Resolve::Follow,
         }
-    }
-    let loc = lookup(k, dirfd, path, flags)?;
-    k.vfs.getattr(&loc)
+    };
+    Ok(k.vfs.resolve_attr(&start, &p, follow)?.1)
 }
 
 pub fn sys_fstatat64(k: &mut Kernel, a: &Args) -> SysResult {

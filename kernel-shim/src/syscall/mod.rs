@@ -18,6 +18,7 @@ mod event;
 mod fs;
 mod fsattr;
 mod fsmeta;
+mod guestio;
 mod mem;
 pub(crate) mod misc;
 pub mod names;

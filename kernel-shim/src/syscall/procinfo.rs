@@ -22,10 +22,13 @@ pub struct Want {
     pub args: bool,
 }
 
-/// What a path walk from `start` along `path` may need from /proc.
+/// What a path walk from `start` along `path` may need from /proc: a walk
+/// enters it by a component named "proc" (the mount point's name), from
+/// inside it, or through the /dev links into it (/dev/fd, /dev/stdin).
 pub fn wants(path: &[u8], start_in_proc: bool) -> Want {
     let has = |w: &[u8]| path.windows(w.len()).any(|x| x == w);
-    let any = start_in_proc || has(b"proc") || has(b"/dev/") || path.starts_with(b"/dev");
+    let names_proc = || path.split(|&b| b == b'/').any(|c| c == b"proc");
+    let any = start_in_proc || path.starts_with(b"/dev") || has(b"/dev/") || names_proc();
     Want {
         any,
         maps: any && (has(b"maps") || has(b"stat")),
@@ -410,5 +413,11 @@ mod tests {
         assert!(wants(b"cmdline", true).args);
         assert_eq!(wants(b"/etc/passwd", false), Want::default());
         assert_eq!(wants(b"x", false), Want::default());
+        // "proc" inside a name does not lead into /proc.
+        assert_eq!(
+            wants(b"/usr/include/proc_service.h", false),
+            Want::default()
+        );
+        assert!(wants(b"../../proc/1/stat", false).maps);
     }
 }

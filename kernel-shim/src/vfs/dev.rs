@@ -8,7 +8,8 @@
 //! creates pseudo-terminals that appear as /dev/pts/N (see `crate::tty`).
 
 use super::{
-    mode, Attr, DirEntry, FileHandle, FileSystem, FileType, FsType, Ino, OpenMode, SharedStream,
+    mode, Attr, DirEntry, FileHandle, FileSystem, FileType, FsType, GuestIo, Ino, OpenMode,
+    SharedStream,
 };
 use crate::abi::errno::{Errno, KResult};
 use crate::tty::{pty, DevTty, TtyFile, TtysRef};
@@ -251,6 +252,9 @@ impl FileHandle for Null {
     fn write_at(&mut self, _off: u64, buf: &[u8]) -> KResult<usize> {
         Ok(buf.len())
     }
+    fn write_guest(&mut self, _off: u64, src: &mut dyn GuestIo) -> Option<KResult<usize>> {
+        Some(Ok(src.len()))
+    }
 }
 
 /// /dev/zero and /dev/full: reads zeros; writes vanish or fail ENOSPC.
@@ -262,6 +266,10 @@ impl FileHandle for Zero {
     fn read_at(&mut self, _off: u64, buf: &mut [u8]) -> KResult<usize> {
         buf.fill(0);
         Ok(buf.len())
+    }
+    fn read_guest(&mut self, _off: u64, dst: &mut dyn GuestIo) -> Option<KResult<usize>> {
+        dst.fill(0, dst.len(), 0);
+        Some(Ok(dst.len()))
     }
     fn write_at(&mut self, _off: u64, buf: &[u8]) -> KResult<usize> {
         if self.full {

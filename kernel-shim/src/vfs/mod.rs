@@ -195,6 +195,25 @@ pub struct OpenMode {
     pub truncate: bool,
 }
 
+/// The guest buffer of a read(2) or write(2), reached without a kernel
+/// buffer in between (see [`FileHandle::read_guest`]). Offsets are from
+/// the start of the buffer; the kernel has checked the whole buffer is
+/// accessible before it hands it over.
+pub trait GuestIo {
+    /// The buffer's length.
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Copies `bytes` into the buffer at `at` (a read).
+    fn put(&mut self, at: usize, bytes: &[u8]);
+    /// Sets `n` bytes at `at` to `byte` (a read).
+    fn fill(&mut self, at: usize, n: usize, byte: u8);
+    /// Calls `f` with the buffer's bytes `at..at + n` in order, piece by
+    /// piece (a write).
+    fn get(&mut self, at: usize, n: usize, f: &mut dyn FnMut(&[u8]));
+}
+
 /// An open node: the per-open state a file system keeps (a host file
 /// descriptor, a device).
 pub trait FileHandle {
@@ -203,6 +222,17 @@ pub trait FileHandle {
     fn read_at(&mut self, off: u64, buf: &mut [u8]) -> KResult<usize>;
     /// Writes at `off` (ignored by streams and in append mode).
     fn write_at(&mut self, off: u64, buf: &[u8]) -> KResult<usize>;
+    /// `read_at` straight into guest memory, for a handle whose bytes are
+    /// already in memory of its own (a pipe's buffer) or made on the spot
+    /// (/dev/zero): one copy instead of two. `None`: the kernel reads
+    /// through `read_at` and copies.
+    fn read_guest(&mut self, _off: u64, _dst: &mut dyn GuestIo) -> Option<KResult<usize>> {
+        None
+    }
+    /// `write_at` straight from guest memory (see `read_guest`).
+    fn write_guest(&mut self, _off: u64, _src: &mut dyn GuestIo) -> Option<KResult<usize>> {
+        None
+    }
     /// Streams have no position: lseek fails with ESPIPE.
     fn is_stream(&self) -> bool {
         false
@@ -280,6 +310,13 @@ pub trait FileSystem {
     /// The node named `name` in directory `dir` (never "." or "..").
     fn lookup(&mut self, dir: Ino, name: &[u8]) -> KResult<Ino>;
     fn getattr(&mut self, ino: Ino) -> KResult<Attr>;
+    /// `lookup` and `getattr` of the node found, for the path walk (which
+    /// needs both for every component): a file system that answers both
+    /// with one question to its storage overrides it.
+    fn lookup_attr(&mut self, dir: Ino, name: &[u8]) -> KResult<(Ino, Attr)> {
+        let ino = self.lookup(dir, name)?;
+        Ok((ino, self.getattr(ino)?))
+    }
     fn setattr(&mut self, _ino: Ino, _set: &SetAttr) -> KResult<()> {
         Err(Errno::EPERM)
     }

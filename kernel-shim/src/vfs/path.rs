@@ -174,10 +174,29 @@ impl Vfs {
     /// The child `name` of directory `(m, dir)`, crossing into a mounted
     /// file system when the name is covered.
     fn child(&mut self, m: MountId, dir: Ino, name: &[u8]) -> KResult<(MountId, Ino)> {
-        if let Some(&sub) = self.covers.get(&(m, dir, name.to_vec())) {
+        if let Some(sub) = self.covering(m, dir, name) {
             return Ok((sub, self.mounts[sub].root()));
         }
         Ok((m, self.fs(m).lookup(dir, name)?))
+    }
+
+    /// [`Vfs::child`] with the child's attributes, in one question to the
+    /// file system where it can answer both at once.
+    fn child_attr(&mut self, m: MountId, dir: Ino, name: &[u8]) -> KResult<(MountId, Ino, Attr)> {
+        if let Some(sub) = self.covering(m, dir, name) {
+            let root = self.mounts[sub].root();
+            return Ok((sub, root, self.fs(sub).getattr(root)?));
+        }
+        let (ino, attr) = self.fs(m).lookup_attr(dir, name)?;
+        Ok((m, ino, attr))
+    }
+
+    /// The mount covering `name` in directory `(m, dir)`, if any.
+    fn covering(&self, m: MountId, dir: Ino, name: &[u8]) -> Option<MountId> {
+        if self.covers.is_empty() {
+            return None;
+        }
+        self.covers.get(&(m, dir, name.to_vec())).copied()
     }
 
     /// Brings the names along a location up to date after renames: a step
@@ -210,6 +229,17 @@ impl Vfs {
     /// Resolves `path` relative to `start` (absolute paths start at the
     /// guest root) to an existing node.
     pub fn resolve(&mut self, start: &Location, path: &[u8], last: Resolve) -> KResult<Location> {
+        self.resolve_attr(start, path, last).map(|(loc, _)| loc)
+    }
+
+    /// [`Vfs::resolve`] with the attributes of the node found (the walk
+    /// has them already, so stat costs no second question).
+    pub fn resolve_attr(
+        &mut self,
+        start: &Location,
+        path: &[u8],
+        last: Resolve,
+    ) -> KResult<(Location, Attr)> {
         check_path(path)?;
         let mut budget = MAX_SYMLINKS;
         self.walk(start, path, last == Resolve::Follow, &mut budget)
@@ -233,38 +263,43 @@ impl Vfs {
             return Err(Errno::ENAMETOOLONG);
         }
         let mut budget = MAX_SYMLINKS;
-        let loc = self.walk(start, dir, true, &mut budget)?;
-        if !self.getattr(&loc)?.is_dir() {
+        let (loc, attr) = self.walk(start, dir, true, &mut budget)?;
+        if !attr.is_dir() {
             return Err(Errno::ENOTDIR);
         }
         Ok((loc, name.to_vec()))
     }
 
+    /// Walks `path` from `start`; returns where it leads and that node's
+    /// attributes. Each component costs one `lookup_attr`; the attributes
+    /// of the directory being searched are the previous step's.
     fn walk(
         &mut self,
         start: &Location,
         path: &[u8],
         follow_last: bool,
         budget: &mut u32,
-    ) -> KResult<Location> {
+    ) -> KResult<(Location, Attr)> {
         let mut loc = if path.first() == Some(&b'/') {
             Location::root()
         } else {
             start.clone()
         };
+        // The attributes of `loc`'s node, once known.
+        let mut here: Option<Attr> = None;
         let must_be_dir = path.last() == Some(&b'/');
-        let comps: Vec<&[u8]> = path
+        let mut comps = path
             .split(|&b| b == b'/')
             .filter(|c| !c.is_empty())
-            .collect();
-        for (i, &c) in comps.iter().enumerate() {
-            let last = i + 1 == comps.len();
+            .peekable();
+        while let Some(c) = comps.next() {
+            let last = comps.peek().is_none();
             if c == b"." || c == b".." {
-                if !self.getattr(&loc)?.is_dir() {
+                if !self.attr_of(&loc, &mut here)?.is_dir() {
                     return Err(Errno::ENOTDIR);
                 }
-                if c == b".." {
-                    loc.chain.pop();
+                if c == b".." && loc.chain.pop().is_some() {
+                    here = None;
                 }
                 continue;
             }
@@ -273,11 +308,10 @@ impl Vfs {
             }
             let (dm, dino) = self.node(&loc);
             if !self.cred.is_root() {
-                let d = self.fs(dm).getattr(dino)?;
+                let d = self.attr_of(&loc, &mut here)?;
                 perm::check(&d, &self.cred, perm::MAY_EXEC)?;
             }
-            let (m, ino) = self.child(dm, dino, c)?;
-            let attr = self.fs(m).getattr(ino)?;
+            let (m, ino, attr) = self.child_attr(dm, dino, c)?;
             let follow = !last || follow_last || must_be_dir;
             if attr.file_type() == super::FileType::Symlink && follow {
                 if *budget == 0 {
@@ -290,15 +324,29 @@ impl Vfs {
                 }
                 // Relative targets resolve from the directory holding the
                 // link, absolute ones from the guest root.
-                loc = self.walk(&loc, &target, true, budget)?;
+                let (l, a) = self.walk(&loc, &target, true, budget)?;
+                loc = l;
+                here = Some(a);
                 continue;
             }
             loc.push(m, ino, c);
+            here = Some(attr);
         }
-        if must_be_dir && !self.getattr(&loc)?.is_dir() {
+        let attr = self.attr_of(&loc, &mut here)?;
+        if must_be_dir && !attr.is_dir() {
             return Err(Errno::ENOTDIR);
         }
-        Ok(loc)
+        Ok((loc, attr))
+    }
+
+    /// `here`, the attributes of `loc` if already known, or asked for now.
+    fn attr_of(&mut self, loc: &Location, here: &mut Option<Attr>) -> KResult<Attr> {
+        if let Some(a) = *here {
+            return Ok(a);
+        }
+        let a = self.getattr(loc)?;
+        *here = Some(a);
+        Ok(a)
     }
 }
 
@@ -324,6 +372,7 @@ fn trim_trailing_slashes(path: &[u8]) -> &[u8] {
 mod tests {
     use super::*;
     use crate::vfs::memfs::MemFs;
+    use crate::vfs::FileType;
 
     /// /etc/passwd, /etc/abs -> /etc/passwd, /etc/esc -> ../../../etc,
     /// /d/loop -> loop, /d/up -> ../.., /d/abs_esc -> /../../etc/passwd
@@ -375,6 +424,29 @@ mod tests {
         assert_eq!(path_of(&mut v, ""), Err(Errno::ENOENT));
         let long = format!("/{}", "a".repeat(300));
         assert_eq!(path_of(&mut v, &long), Err(Errno::ENAMETOOLONG));
+    }
+
+    /// The attributes a walk hands back are those of the node it found,
+    /// the link itself or its target, and of the root for "/" and "..".
+    #[test]
+    fn walks_return_the_attributes_of_what_they_found() {
+        let mut v = tree();
+        let mut attr = |p: &str, how| {
+            let (loc, a) = v
+                .resolve_attr(&Location::root(), p.as_bytes(), how)
+                .unwrap();
+            assert_eq!(a, v.getattr(&loc).unwrap(), "{p}");
+            a.file_type()
+        };
+        assert_eq!(attr("/etc/abs", Resolve::NoFollow), FileType::Symlink);
+        assert_eq!(attr("/etc/abs", Resolve::Follow), FileType::Regular);
+        assert_eq!(attr("/etc/esc/", Resolve::NoFollow), FileType::Directory);
+        assert_eq!(attr("/", Resolve::Follow), FileType::Directory);
+        assert_eq!(attr("/etc/..", Resolve::Follow), FileType::Directory);
+        assert_eq!(
+            attr("/d/up/etc/./passwd", Resolve::Follow),
+            FileType::Regular
+        );
     }
 
     #[test]
