@@ -330,8 +330,9 @@ fn set_times(path: &Path, atime: Option<Timespec>, mtime: Option<Timespec>) -> K
     })
 }
 
-/// Extended attributes on the host file: only the user namespace (the
-/// others belong to the host: security labels, capabilities, ACLs), on the
+/// Extended attributes on the host file: the user and trusted namespaces
+/// (trusted needs the host process to be root, as it would natively); the
+/// others stay the host's (security labels, capabilities, ACLs). On the
 /// node itself, never through a symlink (the kernel resolved the path).
 mod xattr {
     use super::errno;
@@ -345,8 +346,9 @@ mod xattr {
         CString::new(path.as_os_str().as_bytes()).map_err(|_| Errno::EINVAL)
     }
 
-    fn user(name: &[u8]) -> bool {
-        name.starts_with(b"user.")
+    /// A name the guest may see and change on a host file.
+    fn passed(name: &[u8]) -> bool {
+        name.starts_with(b"user.") || name.starts_with(b"trusted.")
     }
 
     /// Runs a size-probing call (`f(buf, len)`) until the buffer fits.
@@ -371,7 +373,7 @@ mod xattr {
     }
 
     pub fn get(path: &Path, name: &[u8]) -> KResult<Vec<u8>> {
-        if !user(name) {
+        if !passed(name) {
             return Err(Errno::ENODATA);
         }
         let (p, n) = (c(path)?, CString::new(name).map_err(|_| Errno::EINVAL)?);
@@ -380,7 +382,7 @@ mod xattr {
     }
 
     pub fn set(path: &Path, name: &[u8], value: &[u8], flags: u32) -> KResult<()> {
-        if !user(name) {
+        if !passed(name) {
             return Err(Errno::EOPNOTSUPP);
         }
         let (p, n) = (c(path)?, CString::new(name).map_err(|_| Errno::EINVAL)?);
@@ -406,14 +408,14 @@ mod xattr {
         let all = sized(|buf, len| unsafe { libc::llistxattr(p.as_ptr(), buf.cast(), len) })?;
         Ok(all
             .split_inclusive(|&b| b == 0)
-            .filter(|n| user(n))
+            .filter(|n| passed(n))
             .flatten()
             .copied()
             .collect())
     }
 
     pub fn remove(path: &Path, name: &[u8]) -> KResult<()> {
-        if !user(name) {
+        if !passed(name) {
             return Err(Errno::ENODATA);
         }
         let (p, n) = (c(path)?, CString::new(name).map_err(|_| Errno::EINVAL)?);

@@ -1,7 +1,7 @@
 //! Extended attributes (xattr(7)). The system calls check names, sizes
 //! and flags here and ask the file system holding the file: tmpfs keeps
 //! user, trusted and security attributes in memory, a host directory root
-//! keeps user attributes on the host file (`src/host/fs.rs`); ext2 images,
+//! keeps user and trusted attributes on the host file (`src/host/fs.rs`); ext2 images,
 //! /proc and /dev store none, like a file system mounted without them:
 //! getxattr and removexattr find no such attribute (ENODATA), listxattr
 //! lists nothing, setxattr is not supported (EOPNOTSUPP). The file itself
