@@ -35,6 +35,7 @@
 //! | BSF, BSR (and the TZCNT/LZCNT encodings, which run as BSF/BSR) | CF, OF, SF, AF, PF | those of a logic operation on the index written (the source is 0: on 0): CF = OF = SF = AF = 0, PF = parity |
 //! | BSF, BSR, source 0 | the destination | unchanged (what Intel and AMD CPUs do; AMD documents it) |
 //! | BSWAP r16 | the result | 0 |
+//! | REPE/REPNE CMPS and SCAS that fault part way | the status flags in the saved context (not specified: vendors differ) | those of the last completed comparison (AMD EPYC hosts report these; an Intel Xeon host reported the flags from before the instruction) |
 //!
 //! Masked bits are only ever the ones [`of`] names (and, in the tests, what
 //! a later instruction computes from them). Results the SDM defines are
@@ -102,6 +103,18 @@ pub fn of(insn: &Instruction, operand: &mut dyn FnMut(u32) -> u32) -> Undefined 
             flags: 0,
             dest: 0xffff,
         },
+        _ => Undefined::NONE,
+    }
+}
+
+/// The undefined flags of an instruction that faulted (the signal's
+/// saved context shows them), beyond what [`of`] says for a completed one:
+/// a repeated CMPS/SCAS interrupted part way through (see the table).
+pub fn of_fault(insn: &Instruction) -> Undefined {
+    use Mnemonic::*;
+    let repeated = insn.has_rep_prefix() || insn.has_repne_prefix();
+    match insn.mnemonic() {
+        Cmpsb | Cmpsw | Cmpsd | Scasb | Scasw | Scasd if repeated => Undefined::flags(flag::STATUS),
         _ => Undefined::NONE,
     }
 }

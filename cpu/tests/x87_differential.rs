@@ -10,7 +10,9 @@
 //! correctly rounded (argument reduction with the 66-bit pi the SDM
 //! documents) while the hardware is only documented to be within an ulp:
 //! by default a result may differ by one ulp of the 64-bit significand and
-//! the status words only in C1 (the round-up bit); the test prints how
+//! the status words only in C1 (the round-up bit; and in underflow where a
+//! result lies next to the smallest normal, or FSIN/FSINCOS/FPTAN's operand
+//! is at the bottom of the normal range: `bottom_of_range`); the test prints how
 //! many cases did (measured on an AMD EPYC host: F2XM1 about 3%,
 //! FYL2X/FYL2XP1 2%, FPATAN 1.3%, FSIN/FCOS/FSINCOS below 1%). With
 //! `WAX_TEST_STRICT=1` they must be identical except the deviations
@@ -407,22 +409,34 @@ fn parse80(se: &str, sig: &str) -> (u16, u64) {
     )
 }
 
-/// Distance in ulps between two finite 80-bit values of the same sign and
-/// exponent, else None.
+/// Distance in ulps between two finite 80-bit values of the same sign,
+/// else None. Denormals (exponent 0, integer bit clear) continue the
+/// smallest binade downwards, so the largest denormal and the smallest
+/// normal are one ulp apart.
 fn ulps(a: (u16, u64), b: (u16, u64)) -> Option<u64> {
     if a == b {
         return Some(0);
     }
-    let ka = (u128::from(a.0 & 0x7fff) << 64) | u128::from(a.1);
-    let kb = (u128::from(b.0 & 0x7fff) << 64) | u128::from(b.1);
-    if a.0 & 0x8000 != b.0 & 0x8000 || a.0 & 0x7fff == 0x7fff {
+    if a.0 & 0x8000 != b.0 & 0x8000 || a.0 & 0x7fff == 0x7fff || b.0 & 0x7fff == 0x7fff {
         return None;
     }
-    // Within one binade the keys differ by the ulp count; across a binade
-    // boundary the integer bit makes them differ by about 2^63 too much.
-    let d = ka.abs_diff(kb);
-    let d = if d > 1 << 63 { d - (1 << 63) } else { d };
-    u64::try_from(d).ok()
+    // The value's position among finite magnitudes: within one binade the
+    // keys differ by the ulp count, and each binade holds 2^63 values.
+    let key = |(se, sig): (u16, u64)| match se & 0x7fff {
+        0 => u128::from(sig),
+        e => (u128::from(e) - 1) * (1 << 63) + u128::from(sig),
+    };
+    u64::try_from(key(a).abs_diff(key(b))).ok()
+}
+
+/// FSIN, FSINCOS and FPTAN of an operand at the bottom of the normal range
+/// (biased exponent 0 or 1: |x| < 2^-16381) where sin(x) or tan(x) rounds
+/// below the smallest normal: an Intel host returns x itself and raises no
+/// underflow; Wax returns the correctly rounded tiny result and raises
+/// underflow (with UE unmasked, the biased result and ES). Both are within
+/// the documented accuracy; the exception differs with it.
+fn bottom_of_range(c: &Case) -> bool {
+    matches!(c.op.as_str(), "sin" | "sincos" | "ptan") && c.a.0 & 0x7fff <= 1
 }
 
 /// FPTAN of |x| < 2^-35 is a documented deviation (see transc.rs).
@@ -449,7 +463,20 @@ fn within_an_ulp(h: &str, w: &str) -> bool {
         let d = ulps(parse80(hf[k], hf[k + 1]), parse80(wf[k], wf[k + 1]));
         d.is_some_and(|d| d <= 1)
     });
-    results && hs & !0x200 == ws & !0x200 && hf[5] == wf[5]
+    // A result an ulp away across the smallest normal is tiny on one side
+    // only: underflow (UE, and ES and B when it is unmasked) follows the
+    // result delivered (an Intel host returns sin(x) = x for tiny x where
+    // the correctly rounded result is the largest denormal).
+    let tiny = [hf[0], hf[2], wf[0], wf[2]]
+        .iter()
+        .any(|e| exponent(e) == 0);
+    let free = 0x200 | if tiny { 0x10 | 0x80 | 0x8000 } else { 0 };
+    results && hs & !free == ws & !free && hf[5] == wf[5]
+}
+
+/// The biased exponent of a "sign+exponent" field.
+fn exponent(se: &str) -> u16 {
+    u16::from_str_radix(se, 16).map_or(u16::MAX, |v| v & 0x7fff)
 }
 
 #[test]
@@ -472,7 +499,7 @@ fn x87_transcendentals_match_host() {
     for (op, list) in &diffs {
         let mut ulp = 0;
         for (c, h, w) in list {
-            let near = within_an_ulp(h, w);
+            let near = within_an_ulp(h, w) || bottom_of_range(c);
             let allowed = documented_deviation(c) && near;
             tally.add(true, !near, u32::from(near));
             ulp += usize::from(near);

@@ -400,10 +400,13 @@ impl Wax {
                 // The budget ran out before the next instruction (or part
                 // way through a REP instruction, which then goes on).
                 Exit::BudgetSpent => cpu.eip,
-                // The instruction faulted: it changed nothing, but whether
-                // and where it faults may depend on undefined values.
+                // The instruction faulted: it changed nothing (but the
+                // completed iterations of a REP instruction), whether and
+                // where it faults may depend on undefined values, and a
+                // repeated compare leaves the flags to the vendor.
                 _ => {
                     mask.all |= mask.read_by(&step);
+                    mask.flags |= undefined::of_fault(&insn).flags;
                     break;
                 }
             };
