@@ -21,6 +21,8 @@ struct Totals {
     modules: u64,
     evictions: u64,
     engine_errors: u64,
+    /// Jumps from module to module through the link table.
+    links: u64,
     syscalls: u32,
     faults: u32,
 }
@@ -52,6 +54,7 @@ fn run_seeds_tuned(
         t.interpreted += s.insns_interpreted;
         t.modules += s.modules_compiled;
         t.evictions += s.evictions;
+        t.links += s.links_followed;
         t.engine_errors += s.engine_errors;
         match last.exit {
             Exit::Syscall => t.syscalls += 1,
@@ -85,6 +88,9 @@ fn random_loops_match_the_interpreter() {
         t.translated > 4 * t.interpreted,
         "too little translated: {t:?}"
     );
+    // Programs that straddle a page boundary go from module to module
+    // without the executor.
+    assert!(t.links > 0, "{t:?}");
 }
 
 /// The other code shapes: page-table checks inline, Cranelift without
@@ -98,6 +104,8 @@ fn other_compiler_settings_match_the_interpreter() {
         single_pass_regalloc: true,
         // A new store every other instantiation.
         max_instances: 2,
+        // Every exit returns to the executor (as under V8).
+        link: false,
     };
     // One module at a time: every page change evicts.
     let config = Config {
@@ -109,6 +117,7 @@ fn other_compiler_settings_match_the_interpreter() {
     let t = run_seeds_tuned(seeds(300_000, 80), 24, 10, &[10_000, 17], tuning, config);
     assert!(t.translated > t.interpreted, "{t:?}");
     assert!(t.evictions > 0, "{t:?}");
+    assert_eq!(t.links, 0, "{t:?}");
 }
 
 #[test]

@@ -49,9 +49,9 @@ export function waxJitCompile(bytes) {
   }
 }
 
-export function waxJitRun(slot, eip) {
+export function waxJitRun(slot, block, me) {
   try {
-    return runs[slot](eip);
+    return runs[slot](block, me);
   } catch (e) {
     lastError = String(e);
     return -1;
@@ -77,7 +77,7 @@ extern "C" {
     #[wasm_bindgen(js_name = waxJitCompile)]
     fn js_compile(bytes: &[u8]) -> i32;
     #[wasm_bindgen(js_name = waxJitRun)]
-    fn js_run(slot: i32, eip: i32) -> i32;
+    fn js_run(slot: i32, block: i32, me: i32) -> i32;
     #[wasm_bindgen(js_name = waxJitFree)]
     fn js_free(slot: i32);
     #[wasm_bindgen(js_name = waxJitError)]
@@ -167,6 +167,8 @@ impl Engine for Js {
             // stay small, which keeps Liftoff and TurboFan cheap.
             inline_checks: false,
             memory_base: self.base,
+            // No link table yet: every exit returns to the executor.
+            link: false,
         }
     }
 
@@ -185,10 +187,11 @@ impl Engine for Js {
         &mut self,
         module: &mut JsModule,
         block: u32,
+        slot: u32,
         host: &mut Host,
     ) -> Result<u32, EngineError> {
         let old = HOST.replace(host);
-        let r = js_run(module.slot, block as i32);
+        let r = js_run(module.slot, block as i32, slot as i32);
         HOST.set(old);
         match r {
             -1 => Err(EngineError(js_error())),

@@ -105,6 +105,9 @@ impl Gen<'_> {
             }
             Plan::Shift(op) => self.shift(insn, op, size, ins.flags_live_after),
             Plan::Imul => self.imul(insn, size),
+            Plan::ShiftCl(op) => self.shift_cl(insn, op, size),
+            Plan::MulAcc { signed } => self.mul_acc(insn, signed),
+            Plan::Div { signed } => self.div(insn, signed),
             Plan::Step | Plan::StepStraddling => unreachable!("stepped plans are not native"),
         }
     }
@@ -263,17 +266,107 @@ impl Gen<'_> {
         });
     }
 
+    /// SHL/SHR/SAR r/m, CL where the flags are dead after it: only the
+    /// value (a count of 0 writes the operand back unchanged, as the
+    /// interpreter does).
+    pub(super) fn shift_cl(&mut self, insn: &Instruction, op: ShiftOp, size: u32) {
+        self.with_operand(insn, size, true, |g| {
+            g.read_op(insn, 0, size);
+            if op == ShiftOp::Sar {
+                g.sext(size);
+            }
+            g.e.get(l::R0 + 1).c(31).i(I::I32And);
+            g.e.i(match op {
+                ShiftOp::Shl => I::I32Shl,
+                ShiftOp::Shr => I::I32ShrU,
+                ShiftOp::Sar => I::I32ShrS,
+            });
+            g.mask_to(size);
+            g.e.set(l::V1);
+            g.write_op(insn, 0, size, l::V1);
+            g.flags = Fs::Unknown;
+        });
+    }
+
+    /// MUL/IMUL r/m32 where the flags are dead after it: EDX:EAX = EAX *
+    /// r/m32.
+    pub(super) fn mul_acc(&mut self, insn: &Instruction, signed: bool) {
+        let ext = if signed {
+            I::I64ExtendI32S
+        } else {
+            I::I64ExtendI32U
+        };
+        self.with_operand(insn, 32, false, |g| {
+            g.read_op(insn, 0, 32);
+            g.e.i(ext.clone());
+            g.e.get(l::R0).i(ext).i(I::I64Mul).set(l::W1);
+            g.e.get(l::W1).i(I::I32WrapI64).set(l::R0);
+            g.e.get(l::W1).i(I::I64Const(32)).i(I::I64ShrU);
+            g.e.i(I::I32WrapI64).set(l::R0 + 2);
+            g.flags = Fs::Unknown;
+        });
+    }
+
+    /// DIV/IDIV r/m32: EAX = EDX:EAX / r/m32, EDX = the remainder; flags
+    /// unchanged. Whatever would raise #DE (a zero divisor, a quotient
+    /// that does not fit) leaves before the instruction, for the
+    /// interpreter to raise it; so does IDIV by -1 (which could trap in
+    /// wasm), a rare divisor.
+    pub(super) fn div(&mut self, insn: &Instruction, signed: bool) {
+        let edx = l::R0 + 2;
+        self.with_operand(insn, 32, false, |g| {
+            g.read_op(insn, 0, 32);
+            g.e.tee(l::V1).i(I::I32Eqz);
+            if signed {
+                g.e.get(l::V1).c(u32::MAX).i(I::I32Eq).i(I::I32Or);
+            } else {
+                // The quotient fits iff EDX < divisor.
+                g.e.get(edx).get(l::V1).i(I::I32GeU).i(I::I32Or);
+            }
+            g.e.if_();
+            g.exit_before();
+            g.e.end();
+            // W1 = EDX:EAX.
+            g.e.get(edx)
+                .i(I::I64ExtendI32U)
+                .i(I::I64Const(32))
+                .i(I::I64Shl);
+            g.e.get(l::R0).i(I::I64ExtendI32U).i(I::I64Or).set(l::W1);
+            if signed {
+                // W2 = the quotient; it must fit in 32 signed bits.
+                g.e.get(l::W1).get(l::V1).i(I::I64ExtendI32S).i(I::I64DivS);
+                g.e.tee(l::W2).i(I::I64Const(1 << 31)).i(I::I64Add);
+                g.e.i(I::I64Const(u32::MAX.into())).i(I::I64GtU).if_();
+                g.exit_before();
+                g.e.end();
+                g.e.get(l::W1).get(l::V1).i(I::I64ExtendI32S).i(I::I64RemS);
+                g.e.i(I::I32WrapI64).set(edx);
+                g.e.get(l::W2).i(I::I32WrapI64).set(l::R0);
+            } else {
+                g.e.get(l::W1).get(l::V1).i(I::I64ExtendI32U).i(I::I64DivU);
+                g.e.i(I::I32WrapI64).set(l::V2);
+                g.e.get(l::W1).get(l::V1).i(I::I64ExtendI32U).i(I::I64RemU);
+                g.e.i(I::I32WrapI64).set(edx);
+                g.e.get(l::V2).set(l::R0);
+            }
+        });
+    }
+
     pub(super) fn esp() -> u32 {
         l::R0 + 4
     }
 
+    /// PUSH r32/imm/m32 (a memory operand's address uses ESP before the
+    /// push; both accesses are checked before either happens).
     pub(super) fn push(&mut self, insn: &Instruction) {
-        self.e.get(Self::esp()).c(4).i(I::I32Sub).set(l::ADDR);
-        self.check(l::ADDR, l::HOST, 4, true);
-        self.read_op(insn, 0, 32);
-        self.e.set(l::V1);
-        self.store(l::HOST, 32, l::V1);
-        self.e.get(l::ADDR).set(Self::esp());
+        self.with_operand(insn, 32, false, |g| {
+            g.e.get(Self::esp()).c(4).i(I::I32Sub).set(l::ADDR2);
+            g.check(l::ADDR2, l::HOST2, 4, true);
+            g.read_op(insn, 0, 32);
+            g.e.set(l::V1);
+            g.store(l::HOST2, 32, l::V1);
+            g.e.get(l::ADDR2).set(Self::esp());
+        });
     }
 
     /// POP r32: with ESP as the destination the popped value wins.

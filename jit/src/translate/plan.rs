@@ -67,6 +67,18 @@ pub enum Plan {
     Shift(ShiftOp),
     /// IMUL r, r/m (, imm): translated only where its flags are dead.
     Imul,
+    /// SHL/SHR/SAR r/m, CL: translated only where its flags are dead.
+    ShiftCl(ShiftOp),
+    /// MUL/IMUL r/m32 (EDX:EAX = EAX * r/m32): translated only where its
+    /// flags are dead.
+    MulAcc {
+        signed: bool,
+    },
+    /// DIV/IDIV r/m32. The flags stay as they are; a division that would
+    /// raise #DE (or IDIV by -1) leaves for the interpreter.
+    Div {
+        signed: bool,
+    },
 }
 
 fn is_gpr(r: Register) -> bool {
@@ -122,8 +134,21 @@ fn same_regs(insn: &Instruction) -> bool {
 /// The translation plan for one decoded instruction.
 pub fn plan(insn: &Instruction) -> Plan {
     use Mnemonic::*;
-    if insn.is_invalid() || insn.has_lock_prefix() || !simple_operands(insn) {
+    if insn.is_invalid() || !simple_operands(insn) {
         return Plan::Step;
+    }
+    if insn.has_lock_prefix() {
+        // One guest thread runs at a time, so a locked read-modify-write
+        // is an ordinary one; the forms LOCK is invalid on (#UD) and
+        // the rest go to the interpreter.
+        let lockable = insn.op0_kind() == OpKind::Memory
+            && matches!(
+                insn.mnemonic(),
+                Add | Adc | And | Dec | Inc | Neg | Not | Or | Sbb | Sub | Xor | Xchg
+            );
+        if !lockable {
+            return Plan::Step;
+        }
     }
     let rep = insn.has_rep_prefix() || insn.has_repne_prefix();
     let m = insn.mnemonic();
@@ -139,7 +164,7 @@ pub fn plan(insn: &Instruction) -> Plan {
         Inc | Dec => Plan::IncDec,
         Neg => Plan::Neg,
         Not => Plan::Not,
-        Push if s == 32 && insn.op0_kind() != OpKind::Memory => Plan::Push,
+        Push if s == 32 => Plan::Push,
         Pop if insn.code() == Code::Pop_r32 => Plan::Pop,
         Leave if insn.code() == Code::Leaved => Plan::Leave,
         Movzx | Movsx => Plan::Movx,
@@ -162,13 +187,24 @@ pub fn plan(insn: &Instruction) -> Plan {
         Jmp if insn.code() == Code::Jmp_rm32 => Plan::JmpInd,
         Call if insn.code() == Code::Call_rm32 => Plan::CallInd,
         Int if insn.immediate8() == 0x80 => Plan::Syscall,
-        Shl | Sal | Shr | Sar if shift_count(insn).is_some() => Plan::Shift(match m {
-            Shr => ShiftOp::Shr,
-            Sar => ShiftOp::Sar,
-            _ => ShiftOp::Shl,
-        }),
+        Shl | Sal | Shr | Sar if shift_count(insn).is_some() => Plan::Shift(shift_op(m)),
+        Shl | Sal | Shr | Sar
+            if insn.op1_kind() == OpKind::Register && insn.op1_register() == Register::CL =>
+        {
+            Plan::ShiftCl(shift_op(m))
+        }
         Imul if insn.op_count() >= 2 => Plan::Imul,
+        Mul | Imul if insn.op_count() == 1 && s == 32 => Plan::MulAcc { signed: m == Imul },
+        Div | Idiv if s == 32 => Plan::Div { signed: m == Idiv },
         _ => Plan::Step,
+    }
+}
+
+fn shift_op(m: Mnemonic) -> ShiftOp {
+    match m {
+        Mnemonic::Shr => ShiftOp::Shr,
+        Mnemonic::Sar => ShiftOp::Sar,
+        _ => ShiftOp::Shl,
     }
 }
 
@@ -191,7 +227,7 @@ impl Plan {
     pub fn steps(self, flags_live_after: bool) -> bool {
         match self {
             Plan::Step | Plan::StepStraddling => true,
-            Plan::Imul => flags_live_after,
+            Plan::Imul | Plan::ShiftCl(_) | Plan::MulAcc { .. } => flags_live_after,
             _ => false,
         }
     }
@@ -206,7 +242,17 @@ impl Plan {
         let mem = has_mem(insn);
         match self {
             Plan::Alu(AluOp::Adc | AluOp::Sbb) => (true, true),
-            Plan::Alu(_) | Plan::ClearReg | Plan::Neg | Plan::Shift(_) | Plan::Imul => (mem, true),
+            // A shift by CL of 0 keeps the flags, but it is translated
+            // only where they are dead after it, so they are dead before.
+            Plan::Alu(_)
+            | Plan::ClearReg
+            | Plan::Neg
+            | Plan::Shift(_)
+            | Plan::Imul
+            | Plan::ShiftCl(_)
+            | Plan::MulAcc { .. } => (mem, true),
+            // May leave before it runs (#DE): the interpreter sees them.
+            Plan::Div { .. } => (true, false),
             // INC/DEC keep CF: they pass the old flags through.
             Plan::IncDec | Plan::Jcc | Plan::Setcc | Plan::Cmov | Plan::Syscall => (true, false),
             Plan::Push | Plan::Pop | Plan::Leave | Plan::CallRel | Plan::Ret | Plan::CallInd => {
@@ -233,8 +279,22 @@ mod tests {
         assert_eq!(plan_of(&[0x31, 0xc0]).0, Plan::ClearReg);
         assert_eq!(plan_of(&[0xc1, 0xe0, 0x00]).0, Plan::Step, "count 0");
         assert_eq!(plan_of(&[0xc1, 0xe0, 0x21]).0, Plan::Shift(ShiftOp::Shl));
-        assert_eq!(plan_of(&[0xd3, 0xe0]).0, Plan::Step, "count in CL");
-        assert_eq!(plan_of(&[0xf0, 0x01, 0x06]).0, Plan::Step, "LOCK");
+        assert_eq!(plan_of(&[0xd3, 0xe0]).0, Plan::ShiftCl(ShiftOp::Shl));
+        assert_eq!(plan_of(&[0xd3, 0xc0]).0, Plan::Step, "rol by CL");
+        assert_eq!(plan_of(&[0xf0, 0x01, 0x06]).0, Plan::Alu(AluOp::Add));
+        assert_eq!(plan_of(&[0xf0, 0x01, 0xc0]).0, Plan::Step, "LOCK, reg dst");
+        assert_eq!(
+            plan_of(&[0xf0, 0x0f, 0xc1, 0x06]).0,
+            Plan::Step,
+            "LOCK XADD"
+        );
+        assert_eq!(plan_of(&[0xf7, 0xe3]).0, Plan::MulAcc { signed: false });
+        assert_eq!(plan_of(&[0xf7, 0x2e]).0, Plan::MulAcc { signed: true });
+        assert_eq!(plan_of(&[0xf6, 0xe3]).0, Plan::Step, "mul r/m8");
+        assert_eq!(plan_of(&[0xf7, 0x36]).0, Plan::Div { signed: false });
+        assert_eq!(plan_of(&[0xf7, 0xfb]).0, Plan::Div { signed: true });
+        assert_eq!(plan_of(&[0x66, 0xf7, 0xf3]).0, Plan::Step, "div r/m16");
+        assert_eq!(plan_of(&[0xff, 0x36]).0, Plan::Push, "push m32");
         assert_eq!(plan_of(&[0x67, 0x8b, 0x07]).0, Plan::Step, "16-bit address");
         assert_eq!(plan_of(&[0x66, 0x50]).0, Plan::Step, "16-bit push");
         assert_eq!(plan_of(&[0xf3, 0xc3]).0, Plan::Ret, "rep ret");
