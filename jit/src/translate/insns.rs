@@ -104,9 +104,9 @@ impl Gen<'_> {
                 self.exit(Code::Const(ExitCode::Syscall), Eip::Const(insn.next_ip32()))
             }
             Plan::Shift(op) => self.shift(insn, op, size, ins.flags_live_after),
-            Plan::Imul => self.imul(insn, size),
-            Plan::ShiftCl(op) => self.shift_cl(insn, op, size),
-            Plan::MulAcc { signed } => self.mul_acc(insn, signed),
+            Plan::Imul => self.imul(insn, size, ins.flags_live_after),
+            Plan::ShiftCl(op, _) => self.shift_cl(insn, op, size, ins.flags_live_after),
+            Plan::MulAcc { signed } => self.mul_acc(insn, signed, ins.flags_live_after),
             Plan::Div { signed } => self.div(insn, signed),
             Plan::Step | Plan::StepStraddling => unreachable!("stepped plans are not native"),
         }
@@ -249,33 +249,61 @@ impl Gen<'_> {
         });
     }
 
-    pub(super) fn imul(&mut self, insn: &Instruction, size: u32) {
+    /// IMUL r, r/m (, imm): the truncated product; where the flags are
+    /// live, CF = OF = "the signed product does not fit", the rest as
+    /// `wax_cpu::undefined::mul_flags` sets them.
+    pub(super) fn imul(&mut self, insn: &Instruction, size: u32, live: bool) {
         self.with_operand(insn, size, false, |g| {
-            if insn.op_count() == 3 {
-                g.read_op(insn, 1, size);
-                g.read_op(insn, 2, size);
+            let first = if insn.op_count() == 3 { 1 } else { 0 };
+            g.read_op(insn, first, size);
+            g.sext(size);
+            g.e.set(l::V2);
+            g.read_op(insn, first + 1, size);
+            g.sext(size);
+            g.e.set(l::V3);
+            if live && size == 32 {
+                g.e.get(l::V2).i(I::I64ExtendI32S);
+                g.e.get(l::V3).i(I::I64ExtendI32S);
+                g.e.i(I::I64Mul).tee(l::W1).i(I::I32WrapI64).set(l::V1);
+                g.e.get(l::W1).get(l::V1).i(I::I64ExtendI32S).i(I::I64Ne);
             } else {
-                g.read_op(insn, 0, size);
-                g.read_op(insn, 1, size);
+                // 16-bit products fit in 32 bits.
+                g.e.get(l::V2).get(l::V3).i(I::I32Mul).set(l::V1);
+                if live {
+                    g.e.get(l::V1).get(l::V1).i(I::I32Extend16S).i(I::I32Ne);
+                }
+                g.mask_to_local(l::V1, size);
             }
-            g.e.i(I::I32Mul);
-            g.mask_to(size);
-            g.e.set(l::V1);
+            if live {
+                g.mul_flags(l::V1, size);
+            } else {
+                g.flags = Fs::Unknown;
+            }
             g.write_reg(insn.op0_register(), l::V1);
-            g.flags = Fs::Unknown;
         });
     }
 
-    /// SHL/SHR/SAR r/m, CL where the flags are dead after it: only the
-    /// value (a count of 0 writes the operand back unchanged, as the
-    /// interpreter does).
-    pub(super) fn shift_cl(&mut self, insn: &Instruction, op: ShiftOp, size: u32) {
+    /// Masks local `v` to `size` bits.
+    fn mask_to_local(&mut self, v: u32, size: u32) {
+        if size < 32 {
+            self.e.get(v).c(mask(size)).i(I::I32And).set(v);
+        }
+    }
+
+    /// SHL/SHR/SAR r/m, CL (a count of 0 writes the operand back
+    /// unchanged and keeps the flags, as the interpreter does). Flags are
+    /// computed where live (32-bit operands only: see `Plan::steps`).
+    pub(super) fn shift_cl(&mut self, insn: &Instruction, op: ShiftOp, size: u32, live: bool) {
+        // The masked count (ADDR2 is free: the only access is ADDR's).
+        let count = l::ADDR2;
         self.with_operand(insn, size, true, |g| {
+            g.e.get(l::R0 + 1).c(31).i(I::I32And).set(count);
             g.read_op(insn, 0, size);
+            g.e.tee(l::V2);
             if op == ShiftOp::Sar {
                 g.sext(size);
             }
-            g.e.get(l::R0 + 1).c(31).i(I::I32And);
+            g.e.get(count);
             g.e.i(match op {
                 ShiftOp::Shl => I::I32Shl,
                 ShiftOp::Shr => I::I32ShrU,
@@ -284,13 +312,21 @@ impl Gen<'_> {
             g.mask_to(size);
             g.e.set(l::V1);
             g.write_op(insn, 0, size, l::V1);
+            if live {
+                debug_assert_eq!(size, 32);
+                g.e.get(count).if_();
+                g.shift_flags_dyn(op, count);
+                g.e.end();
+            }
+            // Either the old record (count 0) or eager flags.
             g.flags = Fs::Unknown;
         });
     }
 
-    /// MUL/IMUL r/m32 where the flags are dead after it: EDX:EAX = EAX *
-    /// r/m32.
-    pub(super) fn mul_acc(&mut self, insn: &Instruction, signed: bool) {
+    /// MUL/IMUL r/m32: EDX:EAX = EAX * r/m32; where the flags are live,
+    /// CF = OF = "the product does not fit EAX", the rest as
+    /// `wax_cpu::undefined::mul_flags` sets them.
+    pub(super) fn mul_acc(&mut self, insn: &Instruction, signed: bool, live: bool) {
         let ext = if signed {
             I::I64ExtendI32S
         } else {
@@ -303,7 +339,16 @@ impl Gen<'_> {
             g.e.get(l::W1).i(I::I32WrapI64).set(l::R0);
             g.e.get(l::W1).i(I::I64Const(32)).i(I::I64ShrU);
             g.e.i(I::I32WrapI64).set(l::R0 + 2);
-            g.flags = Fs::Unknown;
+            if live {
+                if signed {
+                    g.e.get(l::W1).get(l::R0).i(I::I64ExtendI32S).i(I::I64Ne);
+                } else {
+                    g.e.get(l::R0 + 2).c(0).i(I::I32Ne);
+                }
+                g.mul_flags(l::R0, 32);
+            } else {
+                g.flags = Fs::Unknown;
+            }
         });
     }
 

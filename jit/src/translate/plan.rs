@@ -65,12 +65,12 @@ pub enum Plan {
     /// SHL/SHR/SAR by a non-zero immediate (flags computed only where
     /// they are live).
     Shift(ShiftOp),
-    /// IMUL r, r/m (, imm): translated only where its flags are dead.
+    /// IMUL r, r/m (, imm), flags computed where live.
     Imul,
-    /// SHL/SHR/SAR r/m, CL: translated only where its flags are dead.
-    ShiftCl(ShiftOp),
-    /// MUL/IMUL r/m32 (EDX:EAX = EAX * r/m32): translated only where its
-    /// flags are dead.
+    /// SHL/SHR/SAR r/m, CL of an operand of `size` bits: translated where
+    /// its flags are dead, and for 32 bits also where they are live.
+    ShiftCl(ShiftOp, u32),
+    /// MUL/IMUL r/m32 (EDX:EAX = EAX * r/m32), flags computed where live.
     MulAcc {
         signed: bool,
     },
@@ -191,7 +191,7 @@ pub fn plan(insn: &Instruction) -> Plan {
         Shl | Sal | Shr | Sar
             if insn.op1_kind() == OpKind::Register && insn.op1_register() == Register::CL =>
         {
-            Plan::ShiftCl(shift_op(m))
+            Plan::ShiftCl(shift_op(m), s)
         }
         Imul if insn.op_count() >= 2 => Plan::Imul,
         Mul | Imul if insn.op_count() == 1 && s == 32 => Plan::MulAcc { signed: m == Imul },
@@ -227,7 +227,7 @@ impl Plan {
     pub fn steps(self, flags_live_after: bool) -> bool {
         match self {
             Plan::Step | Plan::StepStraddling => true,
-            Plan::Imul | Plan::ShiftCl(_) | Plan::MulAcc { .. } => flags_live_after,
+            Plan::ShiftCl(_, size) => flags_live_after && size != 32,
             _ => false,
         }
     }
@@ -242,15 +242,14 @@ impl Plan {
         let mem = has_mem(insn);
         match self {
             Plan::Alu(AluOp::Adc | AluOp::Sbb) => (true, true),
-            // A shift by CL of 0 keeps the flags, but it is translated
-            // only where they are dead after it, so they are dead before.
             Plan::Alu(_)
             | Plan::ClearReg
             | Plan::Neg
             | Plan::Shift(_)
             | Plan::Imul
-            | Plan::ShiftCl(_)
             | Plan::MulAcc { .. } => (mem, true),
+            // A count of 0 keeps the flags.
+            Plan::ShiftCl(..) => (mem, false),
             // May leave before it runs (#DE): the interpreter sees them.
             Plan::Div { .. } => (true, false),
             // INC/DEC keep CF: they pass the old flags through.
@@ -279,7 +278,7 @@ mod tests {
         assert_eq!(plan_of(&[0x31, 0xc0]).0, Plan::ClearReg);
         assert_eq!(plan_of(&[0xc1, 0xe0, 0x00]).0, Plan::Step, "count 0");
         assert_eq!(plan_of(&[0xc1, 0xe0, 0x21]).0, Plan::Shift(ShiftOp::Shl));
-        assert_eq!(plan_of(&[0xd3, 0xe0]).0, Plan::ShiftCl(ShiftOp::Shl));
+        assert_eq!(plan_of(&[0xd3, 0xe0]).0, Plan::ShiftCl(ShiftOp::Shl, 32));
         assert_eq!(plan_of(&[0xd3, 0xc0]).0, Plan::Step, "rol by CL");
         assert_eq!(plan_of(&[0xf0, 0x01, 0x06]).0, Plan::Alu(AluOp::Add));
         assert_eq!(plan_of(&[0xf0, 0x01, 0xc0]).0, Plan::Step, "LOCK, reg dst");
@@ -311,9 +310,14 @@ mod tests {
         assert_eq!(p.flag_effect(&i, false), (false, true));
         let (p, i) = plan_of(&[0x40]); // inc keeps CF: reads
         assert_eq!(p.flag_effect(&i, true), (true, false));
-        let (p, i) = plan_of(&[0x0f, 0xaf, 0xc3]); // imul: stepped when live
+        let (p, i) = plan_of(&[0x0f, 0xaf, 0xc3]); // imul: flags computed
+        assert!(!p.steps(true) && !p.steps(false));
+        assert_eq!(p.flag_effect(&i, true), (false, true));
+        let (p, i) = plan_of(&[0x66, 0xd3, 0xe0]); // shl ax, cl: stepped when live
         assert!(p.steps(true) && !p.steps(false));
-        assert_eq!(p.flag_effect(&i, true), (true, false));
-        assert_eq!(p.flag_effect(&i, false), (false, true));
+        assert_eq!(p.flag_effect(&i, false), (false, false));
+        let (p, i) = plan_of(&[0xd3, 0xe0]); // shl eax, cl: count 0 keeps them
+        assert!(!p.steps(true));
+        assert_eq!(p.flag_effect(&i, true), (false, false));
     }
 }
