@@ -324,7 +324,11 @@ impl<E: Engine> Jit<E> {
                 // Blocks of a page without a module run back to back while
                 // control stays in the page (up to the threshold), as in
                 // the interpreter's own loop: no lookups between them.
-                let stay = key.is_some_and(|k| !self.cache.contains(&k));
+                // A warm page with no entry point yet goes block by block
+                // through this loop, which records them: otherwise a loop
+                // that never leaves its page would only ever be entered
+                // at a slice's start (not an entry) and never translated.
+                let stay = key.is_some_and(|k| !self.cache.contains(&k) && !self.needs_entries(k));
                 let mut in_page = 0u64;
                 let (cpu, mut mem) = machine.guest(space);
                 let exit = loop {
@@ -381,6 +385,14 @@ impl<E: Engine> Jit<E> {
             self.drop_module(key);
         }
         same
+    }
+
+    /// The page is warm but has no entry point to be translated from.
+    fn needs_entries(&self, key: PageKey) -> bool {
+        let warm = self.config.threshold / 4;
+        self.heat
+            .get(&key)
+            .is_some_and(|h| h.count >= warm && h.entries.is_empty())
     }
 
     /// Remembers `eip` (reached by a branch) as an entry point of its page
