@@ -359,6 +359,10 @@ impl Gen<'_> {
 
     /// EFLAGS' status flags = the value on the stack; the record says so
     /// (op None), as `CpuState::set_status` leaves it.
+    pub(super) fn store_status_from_stack(&mut self) {
+        self.store_status();
+    }
+
     fn store_status(&mut self) {
         self.e.set(l::V3);
         self.e

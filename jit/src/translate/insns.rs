@@ -2,12 +2,14 @@
 
 use super::cfg::Insn;
 use super::emit::local as l;
+use super::emit::mem;
 use super::gen::{Code, Eip, Fs, Gen};
 use super::operands::mask;
 use super::plan::{AluOp, Plan, ShiftOp};
 use iced_x86::{Instruction, OpKind, Register};
 use wasm_encoder::Instruction as I;
-use wax_cpu::abi::{ExitCode, LazyOp};
+use wax_cpu::abi::{cpu, ExitCode, LazyOp};
+use wax_cpu::state::flag;
 
 fn lazy_op_of(op: AluOp) -> LazyOp {
     match op {
@@ -108,6 +110,9 @@ impl Gen<'_> {
             Plan::ShiftCl(op, _) => self.shift_cl(insn, op, size, ins.flags_live_after),
             Plan::MulAcc { signed } => self.mul_acc(insn, signed, ins.flags_live_after),
             Plan::Div { signed } => self.div(insn, signed),
+            Plan::Bt { op } => self.bt(insn, op, ins.flags_live_after),
+            Plan::BitScan { reverse } => self.bit_scan(insn, reverse, ins.flags_live_after),
+            Plan::Double { left } => self.double(insn, left),
             Plan::Step | Plan::StepStraddling => unreachable!("stepped plans are not native"),
         }
     }
@@ -394,6 +399,99 @@ impl Gen<'_> {
                 g.e.i(I::I32WrapI64).set(edx);
                 g.e.get(l::V2).set(l::R0);
             }
+        });
+    }
+
+    /// BT/BTS/BTR/BTC r32, r32|imm8: CF = the bit (the other flags stay),
+    /// computed where the flags are live.
+    pub(super) fn bt(&mut self, insn: &Instruction, op: u8, live: bool) {
+        let dst = insn.op0_register();
+        self.read_reg(dst);
+        self.e.set(l::V1);
+        self.read_op(insn, 1, 32);
+        self.e.c(31).i(I::I32And).set(l::V2);
+        if op != 0 {
+            self.e.c(1).get(l::V2).i(I::I32Shl);
+            match op {
+                1 => self.e.get(l::V1).i(I::I32Or),
+                2 => self.e.c(u32::MAX).i(I::I32Xor).get(l::V1).i(I::I32And),
+                _ => self.e.get(l::V1).i(I::I32Xor),
+            };
+            self.e.set(l::V3);
+            self.write_reg(dst, l::V3);
+        }
+        if live {
+            self.eval_record();
+            self.e.c(!flag::CF).i(I::I32And);
+            self.e.get(l::V1).get(l::V2).i(I::I32ShrU).c(1).i(I::I32And);
+            self.e.i(I::I32Or).set(l::V3);
+            self.e.c(0).get(l::V3).i(I::I32Store(mem(cpu::EFLAGS, 2)));
+            self.e.set_c(l::LOP, LazyOp::None as u32);
+            self.flags = Fs::Eager;
+        } else {
+            self.flags = Fs::Unknown;
+        }
+    }
+
+    /// BSF/BSR r32, r/m32: a zero source sets ZF (and PF) and leaves the
+    /// destination; otherwise the index, PF from it, the rest clear
+    /// (`wax_cpu::undefined::bit_scan_flags`).
+    pub(super) fn bit_scan(&mut self, insn: &Instruction, reverse: bool, live: bool) {
+        self.with_operand(insn, 32, false, |g| {
+            g.read_op(insn, 1, 32);
+            g.e.tee(l::V1).i(I::I32Eqz).if_();
+            g.e.set_c(l::V3, flag::ZF | flag::PF);
+            g.e.else_();
+            if reverse {
+                g.e.c(31).get(l::V1).i(I::I32Clz).i(I::I32Sub);
+            } else {
+                g.e.get(l::V1).i(I::I32Ctz);
+            }
+            g.e.set(l::V2);
+            g.write_reg(insn.op0_register(), l::V2);
+            g.e.get(l::V2).c(0xff).i(I::I32And).i(I::I32Popcnt);
+            g.e.c(1).i(I::I32And).i(I::I32Eqz);
+            g.e.c(flag::PF.trailing_zeros()).i(I::I32Shl).set(l::V3);
+            g.e.end();
+            if live {
+                g.e.get(l::V3);
+                g.store_status_from_stack();
+            } else {
+                g.flags = Fs::Unknown;
+            }
+        });
+    }
+
+    /// SHLD/SHRD r/m32, r32, imm8|CL where the flags are dead: a count of
+    /// 0 writes the operand back unchanged.
+    pub(super) fn double(&mut self, insn: &Instruction, left: bool) {
+        let count = l::ADDR2;
+        self.with_operand(insn, 32, true, |g| {
+            if insn.op2_kind() == OpKind::Immediate8 {
+                g.e.set_c(count, u32::from(insn.immediate8()) & 31);
+            } else {
+                g.e.get(l::R0 + 1).c(31).i(I::I32And).set(count);
+            }
+            g.read_op(insn, 0, 32);
+            g.e.set(l::V1);
+            g.read_reg(insn.op1_register());
+            g.e.set(l::V2);
+            let (a, b) = if left {
+                (I::I32Shl, I::I32ShrU)
+            } else {
+                (I::I32ShrU, I::I32Shl)
+            };
+            g.e.get(l::V1).get(count).i(a);
+            g.e.get(l::V2)
+                .c(32)
+                .get(count)
+                .i(I::I32Sub)
+                .i(b)
+                .i(I::I32Or);
+            // A count of 0 keeps the operand (the shifts above would not).
+            g.e.get(l::V1).get(count).i(I::Select).set(l::V3);
+            g.write_op(insn, 0, 32, l::V3);
+            g.flags = Fs::Unknown;
         });
     }
 

@@ -74,6 +74,20 @@ pub enum Plan {
     MulAcc {
         signed: bool,
     },
+    /// BT/BTS/BTR/BTC r32, r32|imm8 (`op`: 0 BT, 1 BTS, 2 BTR, 3 BTC).
+    Bt {
+        op: u8,
+    },
+    /// BSF/BSR r32, r/m32 (and TZCNT/LZCNT, which the interpreter runs as
+    /// BSF/BSR: no BMI in CPUID).
+    BitScan {
+        reverse: bool,
+    },
+    /// SHLD/SHRD r/m32, r32, imm8|CL: translated only where its flags are
+    /// dead.
+    Double {
+        left: bool,
+    },
     /// DIV/IDIV r/m32. The flags stay as they are; a division that would
     /// raise #DE (or IDIV by -1) leaves for the interpreter.
     Div {
@@ -152,7 +166,7 @@ pub fn plan(insn: &Instruction) -> Plan {
     }
     let rep = insn.has_rep_prefix() || insn.has_repne_prefix();
     let m = insn.mnemonic();
-    if rep && m != Ret {
+    if rep && !matches!(m, Ret | Tzcnt | Lzcnt) {
         return Plan::Step;
     }
     let s = size0(insn);
@@ -196,6 +210,31 @@ pub fn plan(insn: &Instruction) -> Plan {
         Imul if insn.op_count() >= 2 => Plan::Imul,
         Mul | Imul if insn.op_count() == 1 && s == 32 => Plan::MulAcc { signed: m == Imul },
         Div | Idiv if s == 32 => Plan::Div { signed: m == Idiv },
+        Bt | Bts | Btr | Btc
+            if s == 32
+                && insn.op0_kind() == OpKind::Register
+                && matches!(insn.op1_kind(), OpKind::Register | OpKind::Immediate8) =>
+        {
+            Plan::Bt {
+                op: match m {
+                    Bt => 0,
+                    Bts => 1,
+                    Btr => 2,
+                    _ => 3,
+                },
+            }
+        }
+        Bsf | Bsr | Tzcnt | Lzcnt if s == 32 => Plan::BitScan {
+            reverse: matches!(m, Bsr | Lzcnt),
+        },
+        Shld | Shrd
+            if s == 32
+                && (insn.op2_kind() == OpKind::Immediate8
+                    || (insn.op2_kind() == OpKind::Register
+                        && insn.op2_register() == Register::CL)) =>
+        {
+            Plan::Double { left: m == Shld }
+        }
         _ => Plan::Step,
     }
 }
@@ -228,6 +267,7 @@ impl Plan {
         match self {
             Plan::Step | Plan::StepStraddling => true,
             Plan::ShiftCl(_, size) => flags_live_after && size != 32,
+            Plan::Double { .. } => flags_live_after,
             _ => false,
         }
     }
@@ -248,8 +288,9 @@ impl Plan {
             | Plan::Shift(_)
             | Plan::Imul
             | Plan::MulAcc { .. } => (mem, true),
-            // A count of 0 keeps the flags.
-            Plan::ShiftCl(..) => (mem, false),
+            Plan::BitScan { .. } => (mem, true),
+            // A count of 0 keeps the flags; BT* change only CF.
+            Plan::ShiftCl(..) | Plan::Double { .. } | Plan::Bt { .. } => (mem, false),
             // May leave before it runs (#DE): the interpreter sees them.
             Plan::Div { .. } => (true, false),
             // INC/DEC keep CF: they pass the old flags through.
@@ -294,6 +335,27 @@ mod tests {
         assert_eq!(plan_of(&[0xf7, 0xfb]).0, Plan::Div { signed: true });
         assert_eq!(plan_of(&[0x66, 0xf7, 0xf3]).0, Plan::Step, "div r/m16");
         assert_eq!(plan_of(&[0xff, 0x36]).0, Plan::Push, "push m32");
+        assert_eq!(plan_of(&[0x0f, 0xa3, 0xc8]).0, Plan::Bt { op: 0 });
+        assert_eq!(plan_of(&[0x0f, 0xba, 0xe8, 0x05]).0, Plan::Bt { op: 1 });
+        assert_eq!(plan_of(&[0x0f, 0xa3, 0x06]).0, Plan::Step, "bt m32, r");
+        assert_eq!(
+            plan_of(&[0xf3, 0x0f, 0xbc, 0xc3]).0,
+            Plan::BitScan { reverse: false }
+        );
+        assert_eq!(
+            plan_of(&[0x0f, 0xbd, 0x06]).0,
+            Plan::BitScan { reverse: true }
+        );
+        assert_eq!(plan_of(&[0x0f, 0xa5, 0xd0]).0, Plan::Double { left: true });
+        assert_eq!(
+            plan_of(&[0x0f, 0xac, 0x06, 0x03]).0,
+            Plan::Double { left: false }
+        );
+        assert_eq!(
+            plan_of(&[0x66, 0x0f, 0xa5, 0xd0]).0,
+            Plan::Step,
+            "shld r/m16"
+        );
         assert_eq!(plan_of(&[0x67, 0x8b, 0x07]).0, Plan::Step, "16-bit address");
         assert_eq!(plan_of(&[0x66, 0x50]).0, Plan::Step, "16-bit push");
         assert_eq!(plan_of(&[0xf3, 0xc3]).0, Plan::Ret, "rep ret");

@@ -176,16 +176,36 @@ pub fn insn(a: &mut Asm, r: &mut Rng) {
             a.bytes(&[0x58 + r.below(4) as u8]);
         }
         21 => {
-            // BSF, BT, PUSHFD/POP (left to the interpreter); MUL, IMUL,
-            // DIV, IDIV, PUSH m32.
-            match r.below(9) {
+            // BSF/BSR/TZCNT, BT*, SHLD/SHRD, PUSHFD/POP (left to the
+            // interpreter); MUL, IMUL, DIV, IDIV, PUSH m32.
+            match r.below(12) {
                 0 => {
                     let src = rm(r, 32, false);
-                    a.bytes(&[0x0f, 0xbc]).modrm(dst_reg(r, 32), src)
+                    if r.below(3) == 0 {
+                        a.bytes(&[0xf3]); // TZCNT/LZCNT
+                    }
+                    a.bytes(&[0x0f, 0xbc + r.below(2) as u8])
+                        .modrm(dst_reg(r, 32), src)
                 }
                 1 => a
-                    .bytes(&[0x0f, 0xa3])
-                    .modrm(r.below(8) as u8, Rm::Reg(r.below(8) as u8)),
+                    .bytes(&[0x0f, 0xa3 + 8 * r.below(4) as u8])
+                    .modrm(r.below(8) as u8, Rm::Reg(dst_reg(r, 32))),
+                9 => a
+                    .bytes(&[0x0f, 0xba])
+                    .modrm(4 + r.below(4) as u8, Rm::Reg(dst_reg(r, 32)))
+                    .imm(8, r.value()),
+                10 | 11 => {
+                    // SHLD/SHRD by imm8 or CL, on a register or memory.
+                    let dst = rm(r, 32, true);
+                    let left = r.below(2) as u8 * 8;
+                    if r.below(2) == 0 {
+                        a.bytes(&[0x0f, 0xac - left])
+                            .modrm(r.below(8) as u8, dst)
+                            .imm(8, r.below(40))
+                    } else {
+                        a.bytes(&[0x0f, 0xad - left]).modrm(r.below(8) as u8, dst)
+                    }
+                }
                 2 | 4 => {
                     let src = rm(r, 32, false);
                     a.bytes(&[0xf7]).modrm(4 + r.below(2) as u8, src)
