@@ -17,6 +17,10 @@
 //! imports are this crate's exports `__wax_jit_step` and `__wax_jit_flags`
 //! (wasm to wasm calls, no JS in between), which reach the [`Host`] of the
 //! `run` under way. Instances live in a JS array; Rust holds slot numbers.
+//! Their `run` functions are also put into one `WebAssembly.Table`
+//! (`wax.links`, every module's import) at the executor's link-table slot
+//! before each call, so translated code jumps from page to page with
+//! `return_call_indirect` (`Options::link`).
 //! Calls go through a small JS function that turns a trap (a translator
 //! bug) into an [`EngineError`] rather than unwinding through Rust.
 
@@ -28,12 +32,14 @@ use wax_cpu::Machine;
 
 #[wasm_bindgen(inline_js = r#"
 let imports = null;
+let links = null;
 const runs = [];
 const free = [];
 let lastError = '';
 
 export function waxJitInit(memory, exports) {
-  imports = { wax: { mem: memory, step: exports.__wax_jit_step, flags: exports.__wax_jit_flags } };
+  links = new WebAssembly.Table({ element: 'anyfunc', initial: 0 });
+  imports = { wax: { mem: memory, step: exports.__wax_jit_step, flags: exports.__wax_jit_flags, links } };
 }
 
 export function waxJitCompile(bytes) {
@@ -51,7 +57,12 @@ export function waxJitCompile(bytes) {
 
 export function waxJitRun(slot, block, me) {
   try {
-    return runs[slot](block, me);
+    const run = runs[slot];
+    // The executor's slot `me` is where translated code finds this
+    // module in the link table (grown in chunks: growing copies it).
+    if (me >= links.length) links.grow(Math.max(me + 1 - links.length, links.length, 64));
+    if (links.get(me) !== run) links.set(me, run);
+    return run(block, me);
   } catch (e) {
     lastError = String(e);
     return -1;
@@ -167,8 +178,9 @@ impl Engine for Js {
             // stay small, which keeps Liftoff and TurboFan cheap.
             inline_checks: false,
             memory_base: self.base,
-            // No link table yet: every exit returns to the executor.
-            link: false,
+            // `wax.links` is one JS table for every module (V8 has tail
+            // calls).
+            link: true,
         }
     }
 
