@@ -51,10 +51,73 @@ pub struct Control {
     pub block: u32,
     /// For a #GP that carries one: its error code (0 when it has none).
     pub error_code: u32,
+    /// Entries of the link table ([`LINKS`]) are valid only while their
+    /// `epoch` equals this; the executor moves it on to drop them all.
+    pub link_epoch: u32,
+    /// The link-table slot of the module that was running at the exit
+    /// (translated code jumps from module to module through the table;
+    /// `block` is an index in this module).
+    pub slot: u32,
+    /// Jumps translated code made to another module through the link
+    /// table (a statistic; wraps).
+    pub links_followed: u32,
 }
 
 // SAFETY: repr(C), integers only; every bit pattern is a valid value.
 unsafe impl Slot for Control {}
+
+/// Where the link table lives: after the control block, in the reserved
+/// area.
+pub const LINKS: MachAddr = MachAddr(0x9000);
+/// Entries in the link table (a power of two).
+pub const LINK_COUNT: usize = 1024;
+
+const _: () = assert!(CONTROL.0 as usize + std::mem::size_of::<Control>() <= LINKS.0 as usize);
+const _: () =
+    assert!(LINKS.0 as usize + std::mem::size_of::<LinkTable>() <= RESERVED_BYTES as usize);
+
+/// One remembered entry point: `eip` starts block `block` of the module
+/// the engine has at `slot` of its function table. The executor writes
+/// entries when it enters translated code; translated code that leaves
+/// for `eip` jumps there directly (a tail call through the table) when
+/// the entry's `epoch` is the control block's `link_epoch`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Link {
+    pub eip: u32,
+    pub epoch: u32,
+    pub slot: u32,
+    pub block: u32,
+}
+
+/// The link table at [`LINKS`], direct-mapped by [`link_index`].
+#[repr(C)]
+pub struct LinkTable(pub [Link; LINK_COUNT]);
+
+// SAFETY: repr(C), integers only; every bit pattern is a valid value.
+unsafe impl Slot for LinkTable {}
+
+/// The multiplier of [`link_index`] (translated code computes the same).
+pub const LINK_HASH: u32 = 0x9e37_79b1;
+/// The shift of [`link_index`]: keeps log2([`LINK_COUNT`]) bits.
+pub const LINK_SHIFT: u32 = 32 - LINK_COUNT.trailing_zeros();
+
+/// The link-table entry for `eip`.
+pub fn link_index(eip: u32) -> usize {
+    (eip.wrapping_mul(LINK_HASH) >> LINK_SHIFT) as usize
+}
+
+/// Byte offsets in a [`Link`].
+pub mod link {
+    use super::Link;
+    use std::mem::offset_of;
+
+    pub const EIP: u32 = offset_of!(Link, eip) as u32;
+    pub const EPOCH: u32 = offset_of!(Link, epoch) as u32;
+    pub const SLOT: u32 = offset_of!(Link, slot) as u32;
+    pub const BLOCK: u32 = offset_of!(Link, block) as u32;
+    pub const SIZE: u32 = std::mem::size_of::<Link>() as u32;
+}
 
 /// Why translated code returned to the executor.
 #[repr(u32)]
@@ -128,6 +191,9 @@ pub mod ctl {
     pub const FAULT_BITS: u32 = offset_of!(Control, fault_bits) as u32;
     pub const BLOCK: u32 = offset_of!(Control, block) as u32;
     pub const ERROR_CODE: u32 = offset_of!(Control, error_code) as u32;
+    pub const LINK_EPOCH: u32 = offset_of!(Control, link_epoch) as u32;
+    pub const SLOT: u32 = offset_of!(Control, slot) as u32;
+    pub const LINKS_FOLLOWED: u32 = offset_of!(Control, links_followed) as u32;
 }
 
 /// Byte offsets in `CpuState` of the fields translated code touches.
@@ -262,11 +328,22 @@ mod tests {
                 ctl::FAULT_ADDR,
                 ctl::FAULT_BITS,
                 ctl::BLOCK,
-                ctl::ERROR_CODE
+                ctl::ERROR_CODE,
+                ctl::LINK_EPOCH,
+                ctl::SLOT,
+                ctl::LINKS_FOLLOWED
             ],
-            [0, 4, 8, 16, 20, 24, 28, 32]
+            [0, 4, 8, 16, 20, 24, 28, 32, 36, 40, 44]
         );
-        assert_eq!(std::mem::size_of::<Control>(), 40);
+        assert_eq!(std::mem::size_of::<Control>(), 48);
+        assert_eq!(LINKS, MachAddr(0x9000));
+        assert_eq!((LINK_COUNT, LINK_SHIFT), (1024, 22));
+        assert_eq!(
+            [link::EIP, link::EPOCH, link::SLOT, link::BLOCK, link::SIZE],
+            [0, 4, 8, 12, 16]
+        );
+        assert_eq!(link_index(0), 0);
+        assert_eq!(link_index(1), (LINK_HASH >> 22) as usize);
         assert_eq!((pte::R, pte::W, pte::X, pte::WATCHED), (1, 2, 4, 8));
         assert_eq!(pte::FRAME, 0xffff_f000);
         let ops = [

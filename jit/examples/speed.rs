@@ -72,6 +72,7 @@ fn tuning() -> Tuning {
         inline_checks: on("WAX_JIT_INLINE"),
         optimize: !on("WAX_JIT_OPT_NONE"),
         single_pass_regalloc: on("WAX_JIT_SINGLEPASS"),
+        link: !on("WAX_JIT_NOLINK"),
         ..Tuning::default()
     }
 }

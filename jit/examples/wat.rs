@@ -21,6 +21,7 @@ fn main() {
             shared_memory: false,
             inline_checks: std::env::var_os("WAX_JIT_INLINE").is_some(),
             memory_base: 0,
+            link: true,
         },
     );
     print!("{}", wasmprinter::print_bytes(&t.wasm).unwrap());

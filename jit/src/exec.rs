@@ -33,7 +33,7 @@ use crate::Engine;
 use lru::LruCache;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-use wax_cpu::abi::{Control, ExitCode, CONTROL};
+use wax_cpu::abi::{link_index, Control, ExitCode, Link, LinkTable, CONTROL, LINKS, LINK_COUNT};
 use wax_cpu::exit::Exception;
 use wax_cpu::{AddressSpace, DecodeCache, Exit, GuestAddr, Machine, Prot, RunResult, PAGE_SIZE};
 
@@ -123,25 +123,27 @@ pub struct Stats {
     pub calls: u64,
     /// Of which left translated code for another EIP of the same page.
     pub same_page_exits: u64,
+    /// Jumps from one module to another through the link table (without
+    /// returning to the executor).
+    pub links_followed: u64,
 }
 
-/// A remembered entry: `eip` starts block `index` of `key`'s module.
-#[derive(Clone, Copy, Default)]
-struct Link {
-    eip: u32,
-    key: PageKey,
-    index: u32,
-    epoch: u64,
-}
-
-const LINKS: usize = 1024;
-
-fn link_slot(eip: u32) -> usize {
-    (eip.wrapping_mul(0x9e37_79b1) >> 22) as usize % LINKS
+/// Invalidates every entry of the link table: moves the control block's
+/// epoch on (never to 0, the epoch of zeroed entries; the table is
+/// cleared when the counter wraps).
+pub(crate) fn drop_links(machine: &mut Machine) {
+    let ctl = machine.slot::<Control>(CONTROL);
+    ctl.link_epoch = ctl.link_epoch.wrapping_add(1);
+    if ctl.link_epoch == 0 {
+        ctl.link_epoch = 1;
+        machine.slot::<LinkTable>(LINKS).0 = [Link::default(); LINK_COUNT];
+    }
 }
 
 struct Entry<M> {
     module: M,
+    /// Its slot in the link table's module numbering.
+    slot: u32,
     /// Block index of each block's first EIP (what `run` takes).
     index: FastMap<u32, u32>,
     /// Instruction EIPs of each block.
@@ -175,13 +177,19 @@ pub struct Jit<E: Engine> {
     last: Option<PageKey>,
     /// Counts `run` calls.
     epoch: u64,
-    /// Recently entered EIPs and where they run: skips the page lookup,
-    /// the adoption check and the entry map on the way from one
-    /// translated block to the next. Valid while `links_epoch` is
-    /// unchanged: it moves on at every `run` call (address spaces change
-    /// only between calls) and whenever a module is added or dropped.
-    links: Box<[Link]>,
-    links_epoch: u64,
+    /// The module of each link-table slot (see `wax_cpu::abi::LINKS`:
+    /// recently entered EIPs and the module and block they start, in
+    /// machine memory). The executor uses the table to skip the page
+    /// lookup, the adoption check and the entry map on the way from one
+    /// translated block to the next, and translated code to jump to the
+    /// next module without returning here. Its entries are valid while
+    /// the control block's `link_epoch` is unchanged: it moves on at every
+    /// `run` call (address spaces change only between calls) and whenever
+    /// a module is dropped (`links_stale`).
+    slots: Vec<Option<PageKey>>,
+    free_slots: Vec<u32>,
+    /// A module was dropped since the link epoch last moved on.
+    links_stale: bool,
     /// Scratch state for the `flags` import.
     scratch: Box<wax_cpu::CpuState>,
     /// Instructions translated code ran in the interpreter, by mnemonic
@@ -221,8 +229,9 @@ impl<E: Engine> Jit<E> {
             cache: LruCache::unbounded_with_hasher(Fast::default()),
             last: None,
             epoch: 0,
-            links: vec![Link::default(); LINKS].into_boxed_slice(),
-            links_epoch: 1,
+            slots: Vec::new(),
+            free_slots: Vec::new(),
+            links_stale: false,
             scratch: Box::default(),
             stepped: vec![0; iced_x86::Mnemonic::values().len()].into_boxed_slice(),
             bytes: 0,
@@ -251,7 +260,8 @@ impl<E: Engine> Jit<E> {
         budget: u64,
     ) -> RunResult {
         self.epoch += 1;
-        self.links_epoch += 1;
+        drop_links(machine);
+        self.links_stale = false;
         self.last = None;
         let mut executed = 0u64;
         // Whether EIP was reached by a control transfer (or is where the
@@ -270,12 +280,19 @@ impl<E: Engine> Jit<E> {
             }
             let left = budget - executed;
             let eip = machine.cpu().eip;
-            let link = self.links[link_slot(eip)];
-            let linked = link.eip == eip && link.epoch == self.links_epoch;
-            let key = if linked {
-                Some(link.key)
-            } else {
-                page_key(machine, space, eip)
+            if self.links_stale {
+                drop_links(machine);
+                self.links_stale = false;
+            }
+            let link = machine.slot::<LinkTable>(LINKS).0[link_index(eip)];
+            let linked_key = (link.eip == eip
+                && link.epoch == machine.slot::<Control>(CONTROL).link_epoch)
+                .then(|| self.slots.get(link.slot as usize).copied().flatten())
+                .flatten();
+            let linked = linked_key.is_some();
+            let key = match linked_key {
+                Some(k) => Some(k),
+                None => page_key(machine, space, eip),
             };
             let mut interpret = true;
             let mut new_entry = None;
@@ -286,7 +303,7 @@ impl<E: Engine> Jit<E> {
                         eip,
                         left,
                         branched,
-                        index: linked.then_some(link.index),
+                        index: linked.then_some(link.block),
                     };
                     let (ran, what) = self.enter(machine, space, cache, at);
                     executed += ran;
@@ -307,7 +324,11 @@ impl<E: Engine> Jit<E> {
                 // Blocks of a page without a module run back to back while
                 // control stays in the page (up to the threshold), as in
                 // the interpreter's own loop: no lookups between them.
-                let stay = key.is_some_and(|k| !self.cache.contains(&k));
+                // A warm page with no entry point yet goes block by block
+                // through this loop, which records them: otherwise a loop
+                // that never leaves its page would only ever be entered
+                // at a slice's start (not an entry) and never translated.
+                let stay = key.is_some_and(|k| !self.cache.contains(&k) && !self.needs_entries(k));
                 let mut in_page = 0u64;
                 let (cpu, mut mem) = machine.guest(space);
                 let exit = loop {
@@ -364,6 +385,14 @@ impl<E: Engine> Jit<E> {
             self.drop_module(key);
         }
         same
+    }
+
+    /// The page is warm but has no entry point to be translated from.
+    fn needs_entries(&self, key: PageKey) -> bool {
+        let warm = self.config.threshold / 4;
+        self.heat
+            .get(&key)
+            .is_some_and(|h| h.count >= warm && h.entries.is_empty())
     }
 
     /// Remembers `eip` (reached by a branch) as an entry point of its page
@@ -442,10 +471,19 @@ impl<E: Engine> Jit<E> {
         self.drop_module(key);
         let bytes = t.wasm.len();
         self.bytes += bytes;
+        let slot = match self.free_slots.pop() {
+            Some(s) => s,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.slots[slot as usize] = Some(key);
         self.cache.put(
             key,
             Entry {
                 module,
+                slot,
                 index: t
                     .blocks
                     .iter()
@@ -463,7 +501,7 @@ impl<E: Engine> Jit<E> {
                 Some((_, e)) => {
                     self.bytes -= e.bytes;
                     self.stats.evictions += 1;
-                    self.links_epoch += 1;
+                    self.free_slot(e.slot);
                 }
                 None => break,
             }
@@ -472,10 +510,18 @@ impl<E: Engine> Jit<E> {
 
     fn drop_module(&mut self, key: PageKey) {
         self.last = None;
-        self.links_epoch += 1;
         if let Some(e) = self.cache.pop(&key) {
             self.bytes -= e.bytes;
+            self.free_slot(e.slot);
         }
+    }
+
+    /// Frees a dropped module's slot; every link goes, since some may
+    /// lead to it.
+    fn free_slot(&mut self, slot: u32) {
+        self.links_stale = true;
+        self.slots[slot as usize] = None;
+        self.free_slots.push(slot);
     }
 
     /// Calls the page's module at `eip`. Returns the instructions it
@@ -495,6 +541,10 @@ impl<E: Engine> Jit<E> {
             index,
         } = at;
         let budget = left.min(i64::MAX as u64) as i64;
+        if self.links_stale {
+            drop_links(machine);
+            self.links_stale = false;
+        }
         {
             let ctl = machine.slot::<Control>(CONTROL);
             ctl.page_table = space.table().0;
@@ -509,17 +559,19 @@ impl<E: Engine> Jit<E> {
         let Some(entry) = entry else {
             return (0, Entered::Interpret);
         };
+        let slot = entry.slot;
         let index = match index {
             Some(i) => i,
             None => {
                 let Some(&i) = entry.index.get(&eip) else {
                     return (0, self.miss(key, eip, branched));
                 };
-                self.links[link_slot(eip)] = Link {
+                let epoch = machine.slot::<Control>(CONTROL).link_epoch;
+                machine.slot::<LinkTable>(LINKS).0[link_index(eip)] = Link {
                     eip,
-                    key,
-                    index: i,
-                    epoch: self.links_epoch,
+                    epoch,
+                    slot,
+                    block: i,
                 };
                 i
             }
@@ -537,14 +589,29 @@ impl<E: Engine> Jit<E> {
                     &mut *self.stepped,
                 )
             };
-            self.engine.run(&mut entry.module, index, &mut host)
+            self.engine.run(&mut entry.module, index, slot, &mut host)
         };
         let code = result.ok().and_then(ExitCode::from_u32);
         self.stats.calls += 1;
+        let ctl = {
+            let c = machine.slot::<Control>(CONTROL);
+            let copy = *c;
+            c.links_followed = 0;
+            copy
+        };
+        self.stats.links_followed += u64::from(ctl.links_followed);
+        // Control may have left through the link table: the module that
+        // exited is the one at `ctl.slot`.
+        let key = match self.slots.get(ctl.slot as usize).copied().flatten() {
+            Some(k) if code.is_some() => k,
+            _ => return (0, self.engine_failure(key)),
+        };
         if code == Some(ExitCode::Next) && machine.cpu().eip >> 12 == key.vpage {
             self.stats.same_page_exits += 1;
         }
-        let ctl = *machine.slot::<Control>(CONTROL);
+        let Some(entry) = self.cache.get(&key) else {
+            return (0, self.engine_failure(key));
+        };
         let block = entry.blocks.get(ctl.block as usize);
         let mut left_after = ctl.budget;
         match (code, block) {
@@ -718,6 +785,7 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
                 s.pages_left_interpreted,
             ),
             ("calls into translated code", s.calls),
+            ("jumps between modules through links", s.links_followed),
             ("exits to the same page", s.same_page_exits),
         ];
         v.extend(self.engine.stats());

@@ -74,6 +74,15 @@ impl Host {
         }
     }
 
+    /// Invalidates every entry of the link table (the engine's table of
+    /// modules was replaced).
+    pub fn drop_links(&mut self) {
+        // SAFETY: valid and unaliased per `new`'s contract; no wasm runs
+        // while the engine calls this.
+        let machine = unsafe { &mut *self.machine };
+        crate::exec::drop_links(machine);
+    }
+
     /// EFLAGS of a lazy-flag record, exactly as the interpreter computes it.
     pub fn flags(&mut self, op: u32, size: u32, res: u32, a: u32, b: u32, eflags: u32) -> u32 {
         if op != 0 && !(8..=32).contains(&size) {

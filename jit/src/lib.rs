@@ -71,13 +71,19 @@ pub trait Engine {
         Vec::new()
     }
 
-    /// Calls the module's `run(eip)`; its imports call `host`. Returns the
-    /// exit code (`wax_cpu::abi::ExitCode`), or an error if the engine
-    /// trapped (a translator bug).
+    /// Calls the module's `run(block, slot)`; its imports call `host`.
+    /// `slot` is the module's slot in the link table, which the executor
+    /// assigns (unique among live modules): with [`Options::link`] the
+    /// engine makes the module callable there (`wax.links`) before it
+    /// runs, and if it has to empty that table (a new store) it calls
+    /// [`Host::drop_links`]. Returns the exit code
+    /// (`wax_cpu::abi::ExitCode`), or an error if the engine trapped (a
+    /// translator bug).
     fn run(
         &mut self,
         module: &mut Self::Module,
-        eip: u32,
+        block: u32,
+        slot: u32,
         host: &mut Host,
     ) -> Result<u32, EngineError>;
 }

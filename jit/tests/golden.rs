@@ -18,6 +18,7 @@ fn golden(name: &str, code: &[u8], entries: &[u32]) {
             shared_memory: false,
             inline_checks: false,
             memory_base: 0,
+            link: true,
         },
     );
     wasmparser::Validator::new()

@@ -21,6 +21,8 @@ struct Totals {
     modules: u64,
     evictions: u64,
     engine_errors: u64,
+    /// Jumps from module to module through the link table.
+    links: u64,
     syscalls: u32,
     faults: u32,
 }
@@ -52,6 +54,7 @@ fn run_seeds_tuned(
         t.interpreted += s.insns_interpreted;
         t.modules += s.modules_compiled;
         t.evictions += s.evictions;
+        t.links += s.links_followed;
         t.engine_errors += s.engine_errors;
         match last.exit {
             Exit::Syscall => t.syscalls += 1,
@@ -85,6 +88,9 @@ fn random_loops_match_the_interpreter() {
         t.translated > 4 * t.interpreted,
         "too little translated: {t:?}"
     );
+    // Programs that straddle a page boundary go from module to module
+    // without the executor.
+    assert!(t.links > 0, "{t:?}");
 }
 
 /// The other code shapes: page-table checks inline, Cranelift without
@@ -98,6 +104,8 @@ fn other_compiler_settings_match_the_interpreter() {
         single_pass_regalloc: true,
         // A new store every other instantiation.
         max_instances: 2,
+        // Every exit returns to the executor (as under V8).
+        link: false,
     };
     // One module at a time: every page change evicts.
     let config = Config {
@@ -109,6 +117,7 @@ fn other_compiler_settings_match_the_interpreter() {
     let t = run_seeds_tuned(seeds(300_000, 80), 24, 10, &[10_000, 17], tuning, config);
     assert!(t.translated > t.interpreted, "{t:?}");
     assert!(t.evictions > 0, "{t:?}");
+    assert_eq!(t.links, 0, "{t:?}");
 }
 
 #[test]
@@ -192,6 +201,75 @@ fn shift_flags_are_exact() {
         st.code = a.code.clone();
         st.code_at = CODE + 0x40;
         let (last, jit) = lockstep(&st, &[100_000, 3], 1_000_000, 2, "shift flags");
+        assert_eq!(last.exit, Exit::Syscall);
+        assert!(jit.stats.insns_translated > 0);
+    }
+}
+
+/// Shifts by CL (every count, 0 and past the size included) and MUL/IMUL
+/// (every form the translator emits), their flags read by SETcc (so the
+/// blocks stay translated) and compared whole at every slice's end.
+#[test]
+fn cl_shift_and_multiply_flags_are_exact() {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    let mut k = 0u8;
+    let record = |a: &mut Asm, k: &mut u8| {
+        // seto, setb, setz, sets, setp [esi+k..]
+        for (i, cc) in [0u8, 2, 4, 8, 0xa].into_iter().enumerate() {
+            a.bytes(&[0x0f, 0x90 + cc])
+                .modrm(0, Rm::Mem(ESI, (*k % 0x70) as i8 + i as i8));
+        }
+        a.bytes(&[0x01, 0xc7]); // add edi, eax
+        *k = k.wrapping_add(5);
+    };
+    for kind in [4u8, 5, 7] {
+        for size in [8u32, 16, 32] {
+            for count in [0u32, 1, 7, 8, 15, 16, 31, 32, 33] {
+                a.bytes(&[0x8b, 0x46, k % 0x70]); // mov eax, [esi+k]
+                a.bytes(&[0xb9]).imm(32, count); // mov ecx, count
+                                                 // A flag producer whose flags a count of 0 keeps.
+                a.bytes(&[0x01, 0xc2]); // add edx, eax
+                let opcode = if size == 8 { 0xd2 } else { 0xd3 };
+                a.op(size, &[opcode]).modrm(kind, Rm::Reg(EAX));
+                record(&mut a, &mut k);
+                a.bytes(&[0x8b, 0x46, k % 0x70]);
+                // The same on memory: shl dword [esi+k+4], cl
+                a.op(size, &[opcode])
+                    .modrm(kind, Rm::Mem(ESI, (k % 0x70) as i8 + 4));
+                record(&mut a, &mut k);
+            }
+        }
+    }
+    for size in [16u32, 32] {
+        a.op(size, &[0x0f, 0xaf]).modrm(EAX, Rm::Mem(ESI, 8)); // imul eax, [esi+8]
+        record(&mut a, &mut k);
+        a.op(size, &[0x6b]).modrm(EDX, Rm::Reg(EAX)).imm(8, 0x7b); // imul edx, eax, 0x7b
+        record(&mut a, &mut k);
+        a.op(size, &[0x69])
+            .modrm(EAX, Rm::Reg(EDX))
+            .imm(size, 0x4321_7fff);
+        record(&mut a, &mut k);
+    }
+    for ext in [4u8, 5] {
+        a.bytes(&[0x8b, 0x46, 0x10]); // mov eax, [esi+0x10]
+        a.bytes(&[0xf7]).modrm(ext, Rm::Mem(ESI, 0x14)); // mul/imul dword [esi+0x14]
+        record(&mut a, &mut k);
+        a.bytes(&[0xf7]).modrm(ext, Rm::Reg(EBX)); // mul/imul ebx
+        record(&mut a, &mut k);
+        a.bytes(&[0xb8]).imm(32, 3); // mov eax, 3
+        a.bytes(&[0xf7]).modrm(ext, Rm::Reg(EAX)); // small products: no overflow
+        record(&mut a, &mut k);
+    }
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    for seed in 0..4 {
+        let mut st = program(seed, 0, 4);
+        st.code = a.code.clone();
+        st.code_at = CODE + 0x40;
+        let (last, jit) = lockstep(&st, &[100_000, 3], 1_000_000, 2, "cl shifts, multiplies");
         assert_eq!(last.exit, Exit::Syscall);
         assert!(jit.stats.insns_translated > 0);
     }

@@ -50,6 +50,7 @@ fn base_moves_every_access_and_nothing_else() {
             shared_memory: false,
             inline_checks: false,
             memory_base,
+            link: true,
         };
         translate_page(&page, PAGE, &[PAGE], &opts).wasm
     };

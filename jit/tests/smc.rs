@@ -118,3 +118,32 @@ fn syscall_exit_is_reported_with_eip_past_it() {
     }
     assert!(j.jit.stats.insns_translated > 0);
 }
+
+/// Two translated pages that call into each other through the link table
+/// (no executor in between), and every 32nd iteration the caller patches
+/// the callee's immediate: the callee's module must be dropped, and no
+/// link may lead to it any more.
+#[test]
+fn a_patched_page_drops_the_links_into_it() {
+    let at = CODE + 0x100;
+    // The callee, in the next page: mov ebx, imm32; ret.
+    let callee = CODE + 0x1100;
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.rel32(&[0xe8], (callee - at) as usize); // call callee
+    a.bytes(&[0x01, 0xd8]); // add eax, ebx
+    a.bytes(&[0x41]); // inc ecx
+    a.bytes(&[0xf6, 0xc1, 0x1f]); // test cl, 0x1f
+    let skip = a.jcc_fwd(0x5); // jnz skip
+    a.bytes(&[0x89, 0x0d]).imm(32, callee + 1); // mov [callee+1], ecx
+    a.fix(skip);
+    a.bytes(&[0xff, 0x4e, 0x7c]); // dec dword [esi+0x7c]
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut code = a.code;
+    code.resize((callee - at) as usize, 0x90);
+    code.extend([0xbb, 0x11, 0x11, 0x11, 0x11, 0xc3]);
+    let s = check(&setup(code, at, 2000), &[10_000, 7]);
+    assert!(s.invalidations > 0, "{s:?}");
+    assert!(s.links_followed > 0, "{s:?}");
+}

@@ -17,6 +17,10 @@
 //! imports are this crate's exports `__wax_jit_step` and `__wax_jit_flags`
 //! (wasm to wasm calls, no JS in between), which reach the [`Host`] of the
 //! `run` under way. Instances live in a JS array; Rust holds slot numbers.
+//! Their `run` functions are also put into one `WebAssembly.Table`
+//! (`wax.links`, every module's import) at the executor's link-table slot
+//! before each call, so translated code jumps from page to page with
+//! `return_call_indirect` (`Options::link`).
 //! Calls go through a small JS function that turns a trap (a translator
 //! bug) into an [`EngineError`] rather than unwinding through Rust.
 
@@ -28,12 +32,14 @@ use wax_cpu::Machine;
 
 #[wasm_bindgen(inline_js = r#"
 let imports = null;
+let links = null;
 const runs = [];
 const free = [];
 let lastError = '';
 
 export function waxJitInit(memory, exports) {
-  imports = { wax: { mem: memory, step: exports.__wax_jit_step, flags: exports.__wax_jit_flags } };
+  links = new WebAssembly.Table({ element: 'anyfunc', initial: 0 });
+  imports = { wax: { mem: memory, step: exports.__wax_jit_step, flags: exports.__wax_jit_flags, links } };
 }
 
 export function waxJitCompile(bytes) {
@@ -49,9 +55,14 @@ export function waxJitCompile(bytes) {
   }
 }
 
-export function waxJitRun(slot, eip) {
+export function waxJitRun(slot, block, me) {
   try {
-    return runs[slot](eip);
+    const run = runs[slot];
+    // The executor's slot `me` is where translated code finds this
+    // module in the link table (grown in chunks: growing copies it).
+    if (me >= links.length) links.grow(Math.max(me + 1 - links.length, links.length, 64));
+    if (links.get(me) !== run) links.set(me, run);
+    return run(block, me);
   } catch (e) {
     lastError = String(e);
     return -1;
@@ -77,7 +88,7 @@ extern "C" {
     #[wasm_bindgen(js_name = waxJitCompile)]
     fn js_compile(bytes: &[u8]) -> i32;
     #[wasm_bindgen(js_name = waxJitRun)]
-    fn js_run(slot: i32, eip: i32) -> i32;
+    fn js_run(slot: i32, block: i32, me: i32) -> i32;
     #[wasm_bindgen(js_name = waxJitFree)]
     fn js_free(slot: i32);
     #[wasm_bindgen(js_name = waxJitError)]
@@ -167,6 +178,9 @@ impl Engine for Js {
             // stay small, which keeps Liftoff and TurboFan cheap.
             inline_checks: false,
             memory_base: self.base,
+            // `wax.links` is one JS table for every module (V8 has tail
+            // calls).
+            link: true,
         }
     }
 
@@ -185,10 +199,11 @@ impl Engine for Js {
         &mut self,
         module: &mut JsModule,
         block: u32,
+        slot: u32,
         host: &mut Host,
     ) -> Result<u32, EngineError> {
         let old = HOST.replace(host);
-        let r = js_run(module.slot, block as i32);
+        let r = js_run(module.slot, block as i32, slot as i32);
         HOST.set(old);
         match r {
             -1 => Err(EngineError(js_error())),

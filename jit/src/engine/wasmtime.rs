@@ -12,7 +12,8 @@ use crate::host::Host;
 use crate::{Engine, EngineError, Options};
 use std::ptr::NonNull;
 use wasmtime::{
-    Caller, Config, Linker, MemoryType, OptLevel, RegallocAlgorithm, SharedMemory, Store, TypedFunc,
+    Caller, Config, Linker, MemoryType, OptLevel, Ref, RefType, RegallocAlgorithm, SharedMemory,
+    Store, Table, TableType, TypedFunc,
 };
 use wax_cpu::mem::Region;
 use wax_cpu::Machine;
@@ -30,6 +31,9 @@ pub struct Tuning {
     /// Instances per store before the store is replaced (a store never
     /// frees its instances; modules are instantiated again on next use).
     pub max_instances: usize,
+    /// Translated code jumps from page to page through the link table
+    /// ([`Options::link`]).
+    pub link: bool,
 }
 
 impl Default for Tuning {
@@ -39,6 +43,7 @@ impl Default for Tuning {
             optimize: true,
             single_pass_regalloc: false,
             max_instances: 4096,
+            link: true,
         }
     }
 }
@@ -54,6 +59,9 @@ pub struct Wasmtime {
     memory: SharedMemory,
     store: Store<Data>,
     linker: Linker<Data>,
+    /// `wax.links`: every instantiated module's `run` at its slot (one
+    /// table per store, so a new store starts with an empty one).
+    links: Table,
     generation: u64,
     instances: usize,
     /// Origin of [`Engine::now_ns`].
@@ -64,8 +72,13 @@ pub struct Wasmtime {
 /// A compiled page, instantiated lazily in the current store.
 pub struct WasmtimeModule {
     module: wasmtime::Module,
-    instance: Option<(u64, TypedFunc<i32, i32>)>,
+    /// The store generation it is instantiated in, the slot of the link
+    /// table it was put at, and its `run`.
+    instance: Option<(u64, u32, RunFunc)>,
 }
+
+/// `run(block, slot) -> exit code`.
+type RunFunc = TypedFunc<(i32, i32), i32>;
 
 fn err(e: impl std::fmt::Display) -> EngineError {
     EngineError(e.to_string())
@@ -95,7 +108,8 @@ impl Wasmtime {
                 RegallocAlgorithm::Backtracking
             })
             .memory_reservation(1 << 32)
-            .memory_guard_size(1 << 31);
+            .memory_guard_size(1 << 31)
+            .wasm_tail_call(true);
         let engine = wasmtime::Engine::new(&config).map_err(err)?;
         let pages = bytes.div_ceil(1 << 16).clamp(1, 1 << 16) as u32;
         let memory = SharedMemory::new(&engine, MemoryType::shared(pages, pages)).map_err(err)?;
@@ -110,7 +124,7 @@ impl Wasmtime {
         // the region.
         let region = unsafe { Region::from_external(base, len, Box::new(memory.clone())) };
         let machine = Machine::from_region(region);
-        let (store, linker) = Self::store(&engine, &memory)?;
+        let (store, linker, links) = Self::store(&engine, &memory)?;
         Ok((
             Wasmtime {
                 engine,
@@ -118,6 +132,7 @@ impl Wasmtime {
                 memory,
                 store,
                 linker,
+                links,
                 generation: 0,
                 instances: 0,
                 epoch: std::time::Instant::now(),
@@ -176,7 +191,7 @@ impl Wasmtime {
     fn store(
         engine: &wasmtime::Engine,
         memory: &SharedMemory,
-    ) -> Result<(Store<Data>, Linker<Data>), EngineError> {
+    ) -> Result<(Store<Data>, Linker<Data>, Table), EngineError> {
         let mut store = Store::new(
             engine,
             Data {
@@ -219,35 +234,70 @@ impl Wasmtime {
         linker
             .define(&mut store, "wax", "mem", memory.clone())
             .map_err(err)?;
-        Ok((store, linker))
+        let links = Table::new(
+            &mut store,
+            TableType::new(RefType::FUNCREF, 0, None),
+            Ref::Func(None),
+        )
+        .map_err(err)?;
+        linker
+            .define(&mut store, "wax", "links", links)
+            .map_err(err)?;
+        Ok((store, linker, links))
     }
 
-    fn recycle(&mut self) -> Result<(), EngineError> {
-        let (store, linker) = Self::store(&self.engine, &self.memory)?;
+    /// A new store (and link table): the old one's instances are freed.
+    /// Every link the executor recorded is dropped (`host`), since the
+    /// table they point into is gone.
+    fn recycle(&mut self, host: &mut Host) -> Result<(), EngineError> {
+        let (store, linker, links) = Self::store(&self.engine, &self.memory)?;
         self.store = store;
         self.linker = linker;
+        self.links = links;
         self.generation += 1;
         self.instances = 0;
+        host.drop_links();
         Ok(())
     }
 
-    /// Instantiates `m` in the current store unless it already is.
-    fn instantiate(&mut self, m: &mut WasmtimeModule) -> Result<(), EngineError> {
-        if matches!(&m.instance, Some((g, _)) if *g == self.generation) {
+    /// Instantiates `m` in the current store unless it already is, and
+    /// puts its `run` at `slot` of the link table.
+    fn instantiate(
+        &mut self,
+        m: &mut WasmtimeModule,
+        slot: u32,
+        host: &mut Host,
+    ) -> Result<(), EngineError> {
+        if matches!(&m.instance, Some((g, s, _)) if *g == self.generation && *s == slot) {
             return Ok(());
         }
         if self.instances >= self.tuning.max_instances {
-            self.recycle()?;
+            self.recycle(host)?;
         }
-        let inst = self
-            .linker
-            .instantiate(&mut self.store, &m.module)
+        let f = match &m.instance {
+            Some((g, _, f)) if *g == self.generation => f.clone(),
+            _ => {
+                let inst = self
+                    .linker
+                    .instantiate(&mut self.store, &m.module)
+                    .map_err(err)?;
+                self.instances += 1;
+                inst.get_typed_func::<(i32, i32), i32>(&mut self.store, "run")
+                    .map_err(err)?
+            }
+        };
+        let size = self.links.size(&self.store);
+        if u64::from(slot) >= size {
+            // Grown in chunks: growing costs time in proportion to size.
+            let want = (u64::from(slot) + 1).max(size * 2).max(64);
+            self.links
+                .grow(&mut self.store, want - size, Ref::Func(None))
+                .map_err(err)?;
+        }
+        self.links
+            .set(&mut self.store, u64::from(slot), Ref::Func(Some(*f.func())))
             .map_err(err)?;
-        self.instances += 1;
-        let f = inst
-            .get_typed_func::<i32, i32>(&mut self.store, "run")
-            .map_err(err)?;
-        m.instance = Some((self.generation, f));
+        m.instance = Some((self.generation, slot, f));
         Ok(())
     }
 }
@@ -260,6 +310,7 @@ impl Engine for Wasmtime {
             shared_memory: true,
             inline_checks: self.tuning.inline_checks,
             memory_base: 0,
+            link: self.tuning.link,
         }
     }
 
@@ -292,12 +343,13 @@ impl Engine for Wasmtime {
         &mut self,
         module: &mut WasmtimeModule,
         block: u32,
+        slot: u32,
         host: &mut Host,
     ) -> Result<u32, EngineError> {
-        self.instantiate(module)?;
-        let (_, f) = module.instance.as_ref().expect("instantiated");
+        self.instantiate(module, slot, host)?;
+        let (_, _, f) = module.instance.as_ref().expect("instantiated");
         self.store.data_mut().host = host;
-        let r = f.call(&mut self.store, block as i32);
+        let r = f.call(&mut self.store, (block as i32, slot as i32));
         self.store.data_mut().host = std::ptr::null_mut();
         r.map(|c| c as u32).map_err(err)
     }

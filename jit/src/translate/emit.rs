@@ -7,38 +7,44 @@ use std::borrow::Cow;
 use wasm_encoder::{BlockType, Function, Instruction as I, MemArg, ValType};
 
 /// The locals of the `run` function. Parameter 0 is the index of the block
-/// to start with.
+/// to start with, parameter 1 the module's slot in the link table.
 pub mod local {
     pub const ENTRY: u32 = 0;
+    /// The module's slot in the link table (stored in `Control::slot` on
+    /// exit).
+    pub const SLOT: u32 = 1;
     /// EAX..EDI.
-    pub const R0: u32 = 1;
+    pub const R0: u32 = 2;
     /// EIP to store on exit.
-    pub const EIP: u32 = 9;
+    pub const EIP: u32 = 10;
     /// Index of the next block to run (the dispatcher's switch value).
-    pub const PC: u32 = 10;
+    pub const PC: u32 = 11;
     /// Exit code.
-    pub const CODE: u32 = 11;
+    pub const CODE: u32 = 12;
     /// Page-table base, from the control block.
-    pub const PT: u32 = 12;
+    pub const PT: u32 = 13;
     /// The lazy-flag record (the interpreter's `LazyFlags`).
-    pub const LOP: u32 = 13;
-    pub const LSIZE: u32 = 14;
-    pub const LRES: u32 = 15;
-    pub const LA: u32 = 16;
-    pub const LB: u32 = 17;
+    pub const LOP: u32 = 14;
+    pub const LSIZE: u32 = 15;
+    pub const LRES: u32 = 16;
+    pub const LA: u32 = 17;
+    pub const LB: u32 = 18;
     /// Scratch: guest address, page-table entry, host address (twice, for
     /// instructions with two memory accesses), values.
-    pub const ADDR: u32 = 18;
-    pub const PTE: u32 = 19;
-    pub const HOST: u32 = 20;
-    pub const ADDR2: u32 = 21;
-    pub const HOST2: u32 = 22;
-    pub const V1: u32 = 23;
-    pub const V2: u32 = 24;
-    pub const V3: u32 = 25;
+    pub const ADDR: u32 = 19;
+    pub const PTE: u32 = 20;
+    pub const HOST: u32 = 21;
+    pub const ADDR2: u32 = 22;
+    pub const HOST2: u32 = 23;
+    pub const V1: u32 = 24;
+    pub const V2: u32 = 25;
+    pub const V3: u32 = 26;
     /// Instructions left in the slice (i64).
-    pub const BUDGET: u32 = 26;
-    /// Number of i32 locals after the parameter.
+    pub const BUDGET: u32 = 27;
+    /// i64 scratch.
+    pub const W1: u32 = 28;
+    pub const W2: u32 = 29;
+    /// Number of i32 locals after the parameters.
     pub const I32_COUNT: u32 = 25;
 }
 
@@ -87,7 +93,7 @@ pub fn mem(offset: u32, align: u32) -> MemArg {
 
 impl Emitter {
     pub fn new() -> Emitter {
-        let f = Function::new([(local::I32_COUNT, ValType::I32), (1, ValType::I64)]);
+        let f = Function::new([(local::I32_COUNT, ValType::I32), (3, ValType::I64)]);
         Emitter {
             f,
             ctrl: Vec::new(),

@@ -342,4 +342,93 @@ impl Gen<'_> {
         self.e.set_c(l::LOP, LazyOp::None as u32);
         self.flags = Fs::Eager;
     }
+
+    /// The flags of a multiplication, eagerly: the overflow (0 or 1) is on
+    /// the stack, local `lo` holds the low half (masked to `size`); CF =
+    /// OF = overflow, SF and PF from `lo`, ZF = AF = 0
+    /// (`wax_cpu::undefined::mul_flags`).
+    pub(super) fn mul_flags(&mut self, lo: u32, size: u32) {
+        self.e.c(flag::CF | flag::OF).i(I::I32Mul);
+        self.e.get(lo).c(size - 1).i(I::I32ShrU).c(1).i(I::I32And);
+        self.e.c(flag::SF.trailing_zeros()).i(I::I32Shl).i(I::I32Or);
+        self.e.get(lo).c(0xff).i(I::I32And).i(I::I32Popcnt);
+        self.e.c(1).i(I::I32And).i(I::I32Eqz);
+        self.e.c(flag::PF.trailing_zeros()).i(I::I32Shl).i(I::I32Or);
+        self.store_status();
+    }
+
+    /// EFLAGS' status flags = the value on the stack; the record says so
+    /// (op None), as `CpuState::set_status` leaves it.
+    pub(super) fn store_status_from_stack(&mut self) {
+        self.store_status();
+    }
+
+    fn store_status(&mut self) {
+        self.e.set(l::V3);
+        self.e
+            .c(0)
+            .load_at(cpu::EFLAGS)
+            .c(!flag::STATUS)
+            .i(I::I32And);
+        self.e
+            .get(l::V3)
+            .i(I::I32Or)
+            .i(I::I32Store(mem(cpu::EFLAGS, 2)));
+        self.e.set_c(l::LOP, LazyOp::None as u32);
+        self.flags = Fs::Eager;
+    }
+
+    /// [`Gen::shift_flags`] of a 32-bit shift whose count (1..=31) is in
+    /// local `count`: `V2` holds the operand, `V1` the result.
+    pub(super) fn shift_flags_dyn(&mut self, op: ShiftOp, count: u32) {
+        // CF: the last bit shifted out.
+        match op {
+            ShiftOp::Shl => {
+                self.e
+                    .get(l::V2)
+                    .c(32)
+                    .get(count)
+                    .i(I::I32Sub)
+                    .i(I::I32ShrU);
+            }
+            ShiftOp::Shr => {
+                self.e.get(l::V2).get(count).c(1).i(I::I32Sub).i(I::I32ShrU);
+            }
+            ShiftOp::Sar => {
+                self.e.get(l::V2).get(count).c(1).i(I::I32Sub).i(I::I32ShrS);
+            }
+        }
+        self.e.c(1).i(I::I32And).set(l::V3);
+        // OF as for an immediate count.
+        match op {
+            ShiftOp::Shl => {
+                self.e
+                    .get(l::V1)
+                    .c(31)
+                    .i(I::I32ShrU)
+                    .get(l::V3)
+                    .i(I::I32Xor);
+                self.e.c(1).i(I::I32And);
+            }
+            ShiftOp::Shr => {
+                self.e.get(l::V1).c(30).i(I::I32ShrU).c(1).i(I::I32And);
+            }
+            ShiftOp::Sar => {
+                self.e.c(0);
+            }
+        }
+        self.e.c(11).i(I::I32Shl).get(l::V3).i(I::I32Or);
+        self.e.get(l::V1).i(I::I32Eqz).c(6).i(I::I32Shl).i(I::I32Or);
+        self.e.get(l::V1).c(31).i(I::I32ShrU).c(1).i(I::I32And);
+        self.e.c(7).i(I::I32Shl).i(I::I32Or);
+        self.e.get(l::V1).c(0xff).i(I::I32And).i(I::I32Popcnt);
+        self.e
+            .c(1)
+            .i(I::I32And)
+            .i(I::I32Eqz)
+            .c(2)
+            .i(I::I32Shl)
+            .i(I::I32Or);
+        self.store_status();
+    }
 }

@@ -25,7 +25,7 @@ use super::emit::{local as l, mem, Emitter, Label};
 use super::plan::Plan;
 use iced_x86::{FlowControl, Instruction};
 use wasm_encoder::Instruction as I;
-use wax_cpu::abi::{cpu, ctl, ExitCode, LazyOp, CONTROL};
+use wax_cpu::abi::{cpu, ctl, link, ExitCode, LazyOp, CONTROL, LINKS, LINK_HASH, LINK_SHIFT};
 
 /// Most return sites a RET compares its target with before leaving.
 const MAX_RETURN_SITES: usize = 8;
@@ -34,6 +34,8 @@ const MAX_RETURN_SITES: usize = 8;
 pub const FN_STEP: u32 = 0;
 /// Index of the `flags` import: evaluates a lazy-flag record to EFLAGS.
 pub const FN_FLAGS: u32 = 1;
+/// Type index of `run(block, slot) -> exit code`.
+pub const TYPE_RUN: u32 = 2;
 
 /// What the translator knows about the flags at the current point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,6 +75,8 @@ pub struct Gen<'a> {
     cfg: &'a Cfg,
     pub(super) flags: Fs,
     pub(super) inline_checks: bool,
+    /// Exits to a known EIP jump through the link table.
+    link: bool,
     /// Length of the block being emitted, and the index and EIP of the
     /// current instruction in it (for refunds and slow exits).
     len: u32,
@@ -107,12 +111,13 @@ fn interpret_whole(b: &Block) -> bool {
 }
 
 impl<'a> Gen<'a> {
-    pub fn new(cfg: &'a Cfg, inline_checks: bool) -> Gen<'a> {
+    pub fn new(cfg: &'a Cfg, inline_checks: bool, link: bool) -> Gen<'a> {
         Gen {
             e: Emitter::new(),
             cfg,
             flags: Fs::Unknown,
             inline_checks,
+            link,
             len: 0,
             k: 0,
             ip: 0,
@@ -169,9 +174,42 @@ impl<'a> Gen<'a> {
             .c(0)
             .get(l::BUDGET)
             .i(I::I64Store(mem(CONTROL.0 + ctl::BUDGET, 3)));
+        if self.link {
+            self.follow_link();
+        }
         self.e.store_local_at(CONTROL.0 + ctl::BLOCK, l::PC);
         self.e.store_local_at(CONTROL.0 + ctl::EXIT_CODE, l::CODE);
+        self.e.store_local_at(CONTROL.0 + ctl::SLOT, l::SLOT);
         self.e.get(l::CODE);
+    }
+
+    /// On an exit to continue at EIP (state already in CpuState and the
+    /// budget in the control block, exactly as the executor would find
+    /// them): if the link table has a current entry for EIP, the module it
+    /// names runs next, by a tail call, as if the executor had entered it.
+    fn follow_link(&mut self) {
+        self.e.get(l::CODE).i(I::I32Eqz).if_();
+        // V1 = the entry's machine address.
+        self.e.get(l::EIP).c(LINK_HASH).i(I::I32Mul);
+        self.e.c(LINK_SHIFT).i(I::I32ShrU);
+        self.e.c(link::SIZE.trailing_zeros()).i(I::I32Shl);
+        self.e.c(LINKS.0).i(I::I32Add).set(l::V1);
+        self.e.get(l::V1).i(I::I32Load(mem(link::EIP, 2)));
+        self.e.get(l::EIP).i(I::I32Eq);
+        self.e.get(l::V1).i(I::I32Load(mem(link::EPOCH, 2)));
+        self.e.load_at(CONTROL.0 + ctl::LINK_EPOCH).i(I::I32Eq);
+        self.e.i(I::I32And).if_();
+        let followed = CONTROL.0 + ctl::LINKS_FOLLOWED;
+        self.e.c(0).load_at(followed).c(1).i(I::I32Add);
+        self.e.i(I::I32Store(mem(followed, 2)));
+        self.e.get(l::V1).i(I::I32Load(mem(link::BLOCK, 2)));
+        self.e.get(l::V1).i(I::I32Load(mem(link::SLOT, 2)));
+        self.e.get(l::V1).i(I::I32Load(mem(link::SLOT, 2)));
+        self.e.i(I::ReturnCallIndirect {
+            type_index: TYPE_RUN,
+            table_index: 0,
+        });
+        self.e.end().end();
     }
 
     fn load_lazy(&mut self) {

@@ -2,12 +2,14 @@
 
 use super::cfg::Insn;
 use super::emit::local as l;
+use super::emit::mem;
 use super::gen::{Code, Eip, Fs, Gen};
 use super::operands::mask;
 use super::plan::{AluOp, Plan, ShiftOp};
 use iced_x86::{Instruction, OpKind, Register};
 use wasm_encoder::Instruction as I;
-use wax_cpu::abi::{ExitCode, LazyOp};
+use wax_cpu::abi::{cpu, ExitCode, LazyOp};
+use wax_cpu::state::flag;
 
 fn lazy_op_of(op: AluOp) -> LazyOp {
     match op {
@@ -104,7 +106,13 @@ impl Gen<'_> {
                 self.exit(Code::Const(ExitCode::Syscall), Eip::Const(insn.next_ip32()))
             }
             Plan::Shift(op) => self.shift(insn, op, size, ins.flags_live_after),
-            Plan::Imul => self.imul(insn, size),
+            Plan::Imul => self.imul(insn, size, ins.flags_live_after),
+            Plan::ShiftCl(op, _) => self.shift_cl(insn, op, size, ins.flags_live_after),
+            Plan::MulAcc { signed } => self.mul_acc(insn, signed, ins.flags_live_after),
+            Plan::Div { signed } => self.div(insn, signed),
+            Plan::Bt { op } => self.bt(insn, op, ins.flags_live_after),
+            Plan::BitScan { reverse } => self.bit_scan(insn, reverse, ins.flags_live_after),
+            Plan::Double { left } => self.double(insn, left),
             Plan::Step | Plan::StepStraddling => unreachable!("stepped plans are not native"),
         }
     }
@@ -246,19 +254,243 @@ impl Gen<'_> {
         });
     }
 
-    pub(super) fn imul(&mut self, insn: &Instruction, size: u32) {
+    /// IMUL r, r/m (, imm): the truncated product; where the flags are
+    /// live, CF = OF = "the signed product does not fit", the rest as
+    /// `wax_cpu::undefined::mul_flags` sets them.
+    pub(super) fn imul(&mut self, insn: &Instruction, size: u32, live: bool) {
         self.with_operand(insn, size, false, |g| {
-            if insn.op_count() == 3 {
-                g.read_op(insn, 1, size);
-                g.read_op(insn, 2, size);
+            let first = if insn.op_count() == 3 { 1 } else { 0 };
+            g.read_op(insn, first, size);
+            g.sext(size);
+            g.e.set(l::V2);
+            g.read_op(insn, first + 1, size);
+            g.sext(size);
+            g.e.set(l::V3);
+            if live && size == 32 {
+                g.e.get(l::V2).i(I::I64ExtendI32S);
+                g.e.get(l::V3).i(I::I64ExtendI32S);
+                g.e.i(I::I64Mul).tee(l::W1).i(I::I32WrapI64).set(l::V1);
+                g.e.get(l::W1).get(l::V1).i(I::I64ExtendI32S).i(I::I64Ne);
             } else {
-                g.read_op(insn, 0, size);
-                g.read_op(insn, 1, size);
+                // 16-bit products fit in 32 bits.
+                g.e.get(l::V2).get(l::V3).i(I::I32Mul).set(l::V1);
+                if live {
+                    g.e.get(l::V1).get(l::V1).i(I::I32Extend16S).i(I::I32Ne);
+                }
+                g.mask_to_local(l::V1, size);
             }
-            g.e.i(I::I32Mul);
+            if live {
+                g.mul_flags(l::V1, size);
+            } else {
+                g.flags = Fs::Unknown;
+            }
+            g.write_reg(insn.op0_register(), l::V1);
+        });
+    }
+
+    /// Masks local `v` to `size` bits.
+    fn mask_to_local(&mut self, v: u32, size: u32) {
+        if size < 32 {
+            self.e.get(v).c(mask(size)).i(I::I32And).set(v);
+        }
+    }
+
+    /// SHL/SHR/SAR r/m, CL (a count of 0 writes the operand back
+    /// unchanged and keeps the flags, as the interpreter does). Flags are
+    /// computed where live (32-bit operands only: see `Plan::steps`).
+    pub(super) fn shift_cl(&mut self, insn: &Instruction, op: ShiftOp, size: u32, live: bool) {
+        // The masked count (ADDR2 is free: the only access is ADDR's).
+        let count = l::ADDR2;
+        self.with_operand(insn, size, true, |g| {
+            g.e.get(l::R0 + 1).c(31).i(I::I32And).set(count);
+            g.read_op(insn, 0, size);
+            g.e.tee(l::V2);
+            if op == ShiftOp::Sar {
+                g.sext(size);
+            }
+            g.e.get(count);
+            g.e.i(match op {
+                ShiftOp::Shl => I::I32Shl,
+                ShiftOp::Shr => I::I32ShrU,
+                ShiftOp::Sar => I::I32ShrS,
+            });
             g.mask_to(size);
             g.e.set(l::V1);
-            g.write_reg(insn.op0_register(), l::V1);
+            g.write_op(insn, 0, size, l::V1);
+            if live {
+                debug_assert_eq!(size, 32);
+                g.e.get(count).if_();
+                g.shift_flags_dyn(op, count);
+                g.e.end();
+            }
+            // Either the old record (count 0) or eager flags.
+            g.flags = Fs::Unknown;
+        });
+    }
+
+    /// MUL/IMUL r/m32: EDX:EAX = EAX * r/m32; where the flags are live,
+    /// CF = OF = "the product does not fit EAX", the rest as
+    /// `wax_cpu::undefined::mul_flags` sets them.
+    pub(super) fn mul_acc(&mut self, insn: &Instruction, signed: bool, live: bool) {
+        let ext = if signed {
+            I::I64ExtendI32S
+        } else {
+            I::I64ExtendI32U
+        };
+        self.with_operand(insn, 32, false, |g| {
+            g.read_op(insn, 0, 32);
+            g.e.i(ext.clone());
+            g.e.get(l::R0).i(ext).i(I::I64Mul).set(l::W1);
+            g.e.get(l::W1).i(I::I32WrapI64).set(l::R0);
+            g.e.get(l::W1).i(I::I64Const(32)).i(I::I64ShrU);
+            g.e.i(I::I32WrapI64).set(l::R0 + 2);
+            if live {
+                if signed {
+                    g.e.get(l::W1).get(l::R0).i(I::I64ExtendI32S).i(I::I64Ne);
+                } else {
+                    g.e.get(l::R0 + 2).c(0).i(I::I32Ne);
+                }
+                g.mul_flags(l::R0, 32);
+            } else {
+                g.flags = Fs::Unknown;
+            }
+        });
+    }
+
+    /// DIV/IDIV r/m32: EAX = EDX:EAX / r/m32, EDX = the remainder; flags
+    /// unchanged. Whatever would raise #DE (a zero divisor, a quotient
+    /// that does not fit) leaves before the instruction, for the
+    /// interpreter to raise it; so does IDIV by -1 (which could trap in
+    /// wasm), a rare divisor.
+    pub(super) fn div(&mut self, insn: &Instruction, signed: bool) {
+        let edx = l::R0 + 2;
+        self.with_operand(insn, 32, false, |g| {
+            g.read_op(insn, 0, 32);
+            g.e.tee(l::V1).i(I::I32Eqz);
+            if signed {
+                g.e.get(l::V1).c(u32::MAX).i(I::I32Eq).i(I::I32Or);
+            } else {
+                // The quotient fits iff EDX < divisor.
+                g.e.get(edx).get(l::V1).i(I::I32GeU).i(I::I32Or);
+            }
+            g.e.if_();
+            g.exit_before();
+            g.e.end();
+            // W1 = EDX:EAX.
+            g.e.get(edx)
+                .i(I::I64ExtendI32U)
+                .i(I::I64Const(32))
+                .i(I::I64Shl);
+            g.e.get(l::R0).i(I::I64ExtendI32U).i(I::I64Or).set(l::W1);
+            if signed {
+                // W2 = the quotient; it must fit in 32 signed bits.
+                g.e.get(l::W1).get(l::V1).i(I::I64ExtendI32S).i(I::I64DivS);
+                g.e.tee(l::W2).i(I::I64Const(1 << 31)).i(I::I64Add);
+                g.e.i(I::I64Const(u32::MAX.into())).i(I::I64GtU).if_();
+                g.exit_before();
+                g.e.end();
+                g.e.get(l::W1).get(l::V1).i(I::I64ExtendI32S).i(I::I64RemS);
+                g.e.i(I::I32WrapI64).set(edx);
+                g.e.get(l::W2).i(I::I32WrapI64).set(l::R0);
+            } else {
+                g.e.get(l::W1).get(l::V1).i(I::I64ExtendI32U).i(I::I64DivU);
+                g.e.i(I::I32WrapI64).set(l::V2);
+                g.e.get(l::W1).get(l::V1).i(I::I64ExtendI32U).i(I::I64RemU);
+                g.e.i(I::I32WrapI64).set(edx);
+                g.e.get(l::V2).set(l::R0);
+            }
+        });
+    }
+
+    /// BT/BTS/BTR/BTC r32, r32|imm8: CF = the bit (the other flags stay),
+    /// computed where the flags are live.
+    pub(super) fn bt(&mut self, insn: &Instruction, op: u8, live: bool) {
+        let dst = insn.op0_register();
+        self.read_reg(dst);
+        self.e.set(l::V1);
+        self.read_op(insn, 1, 32);
+        self.e.c(31).i(I::I32And).set(l::V2);
+        if op != 0 {
+            self.e.c(1).get(l::V2).i(I::I32Shl);
+            match op {
+                1 => self.e.get(l::V1).i(I::I32Or),
+                2 => self.e.c(u32::MAX).i(I::I32Xor).get(l::V1).i(I::I32And),
+                _ => self.e.get(l::V1).i(I::I32Xor),
+            };
+            self.e.set(l::V3);
+            self.write_reg(dst, l::V3);
+        }
+        if live {
+            self.eval_record();
+            self.e.c(!flag::CF).i(I::I32And);
+            self.e.get(l::V1).get(l::V2).i(I::I32ShrU).c(1).i(I::I32And);
+            self.e.i(I::I32Or).set(l::V3);
+            self.e.c(0).get(l::V3).i(I::I32Store(mem(cpu::EFLAGS, 2)));
+            self.e.set_c(l::LOP, LazyOp::None as u32);
+            self.flags = Fs::Eager;
+        } else {
+            self.flags = Fs::Unknown;
+        }
+    }
+
+    /// BSF/BSR r32, r/m32: a zero source sets ZF (and PF) and leaves the
+    /// destination; otherwise the index, PF from it, the rest clear
+    /// (`wax_cpu::undefined::bit_scan_flags`).
+    pub(super) fn bit_scan(&mut self, insn: &Instruction, reverse: bool, live: bool) {
+        self.with_operand(insn, 32, false, |g| {
+            g.read_op(insn, 1, 32);
+            g.e.tee(l::V1).i(I::I32Eqz).if_();
+            g.e.set_c(l::V3, flag::ZF | flag::PF);
+            g.e.else_();
+            if reverse {
+                g.e.c(31).get(l::V1).i(I::I32Clz).i(I::I32Sub);
+            } else {
+                g.e.get(l::V1).i(I::I32Ctz);
+            }
+            g.e.set(l::V2);
+            g.write_reg(insn.op0_register(), l::V2);
+            g.e.get(l::V2).c(0xff).i(I::I32And).i(I::I32Popcnt);
+            g.e.c(1).i(I::I32And).i(I::I32Eqz);
+            g.e.c(flag::PF.trailing_zeros()).i(I::I32Shl).set(l::V3);
+            g.e.end();
+            if live {
+                g.e.get(l::V3);
+                g.store_status_from_stack();
+            } else {
+                g.flags = Fs::Unknown;
+            }
+        });
+    }
+
+    /// SHLD/SHRD r/m32, r32, imm8|CL where the flags are dead: a count of
+    /// 0 writes the operand back unchanged.
+    pub(super) fn double(&mut self, insn: &Instruction, left: bool) {
+        let count = l::ADDR2;
+        self.with_operand(insn, 32, true, |g| {
+            if insn.op2_kind() == OpKind::Immediate8 {
+                g.e.set_c(count, u32::from(insn.immediate8()) & 31);
+            } else {
+                g.e.get(l::R0 + 1).c(31).i(I::I32And).set(count);
+            }
+            g.read_op(insn, 0, 32);
+            g.e.set(l::V1);
+            g.read_reg(insn.op1_register());
+            g.e.set(l::V2);
+            let (a, b) = if left {
+                (I::I32Shl, I::I32ShrU)
+            } else {
+                (I::I32ShrU, I::I32Shl)
+            };
+            g.e.get(l::V1).get(count).i(a);
+            g.e.get(l::V2)
+                .c(32)
+                .get(count)
+                .i(I::I32Sub)
+                .i(b)
+                .i(I::I32Or);
+            // A count of 0 keeps the operand (the shifts above would not).
+            g.e.get(l::V1).get(count).i(I::Select).set(l::V3);
+            g.write_op(insn, 0, 32, l::V3);
             g.flags = Fs::Unknown;
         });
     }
@@ -267,13 +499,17 @@ impl Gen<'_> {
         l::R0 + 4
     }
 
+    /// PUSH r32/imm/m32 (a memory operand's address uses ESP before the
+    /// push; both accesses are checked before either happens).
     pub(super) fn push(&mut self, insn: &Instruction) {
-        self.e.get(Self::esp()).c(4).i(I::I32Sub).set(l::ADDR);
-        self.check(l::ADDR, l::HOST, 4, true);
-        self.read_op(insn, 0, 32);
-        self.e.set(l::V1);
-        self.store(l::HOST, 32, l::V1);
-        self.e.get(l::ADDR).set(Self::esp());
+        self.with_operand(insn, 32, false, |g| {
+            g.e.get(Self::esp()).c(4).i(I::I32Sub).set(l::ADDR2);
+            g.check(l::ADDR2, l::HOST2, 4, true);
+            g.read_op(insn, 0, 32);
+            g.e.set(l::V1);
+            g.store(l::HOST2, 32, l::V1);
+            g.e.get(l::ADDR2).set(Self::esp());
+        });
     }
 
     /// POP r32: with ESP as the destination the popped value wins.

@@ -13,6 +13,11 @@
 //! - `wax.flags(op, size, res, a, b, eflags) -> eflags`: evaluates a
 //!   lazy-flag record, for consumers whose producer is not in sight.
 //!
+//! With [`Options::link`] it also imports `wax.links`, a funcref table of
+//! every module's `run(block, slot)` at its slot: an exit to an EIP found in
+//! the link table (`wax_cpu::abi::LINKS`) continues in that module by a
+//! tail call instead of returning to the executor.
+//!
 //! The output depends only on the page's bytes, its address, the entry
 //! list and [`Options`], so it is reproducible (golden tests, a future
 //! on-disk cache).
@@ -30,7 +35,7 @@ pub use plan::Plan;
 
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, FunctionSection, ImportSection, MemoryType,
-    Module, TypeSection, ValType,
+    Module, RefType, TableType, TypeSection, ValType,
 };
 
 /// Translator settings that change the module's bytes.
@@ -46,6 +51,11 @@ pub struct Options {
     /// memory is the whole memory (wasmtime), the region's address in the
     /// emulator's own memory on wasm32. Added to every access's offset.
     pub memory_base: u32,
+    /// Leaving for an EIP the link table knows jumps straight to that
+    /// module (`return_call_indirect` through the imported `wax.links`
+    /// table, which the engine fills) instead of returning to the
+    /// executor. Needs an engine with tail calls.
+    pub link: bool,
 }
 
 /// A translated page.
@@ -70,7 +80,7 @@ pub fn translate_page(code: &[u8], base: u32, entries: &[u32], opts: &Options) -
         .map(|b| b.insns.iter().map(|i| i.insn.ip32()).collect())
         .collect();
     let (wasm, stats) = emit::with_base(opts.memory_base, || {
-        let (body, stats) = gen::Gen::new(&cfg, opts.inline_checks).function();
+        let (body, stats) = gen::Gen::new(&cfg, opts.inline_checks, opts.link).function();
         (module(body, opts), stats)
     });
     Translation {
@@ -85,6 +95,7 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
     let mut types = TypeSection::new();
     types.ty().function([ValType::I32], [ValType::I32]);
     types.ty().function([ValType::I32; 6], [ValType::I32]);
+    // `run(block, slot)` and the lookups `(addr, table) -> host`.
     types.ty().function([ValType::I32; 2], [ValType::I32]);
     let mut imports = ImportSection::new();
     imports.import("wax", "step", EntityType::Function(0));
@@ -100,8 +111,21 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
             page_size_log2: None,
         },
     );
+    if opts.link {
+        imports.import(
+            "wax",
+            "links",
+            TableType {
+                element_type: RefType::FUNCREF,
+                table64: false,
+                minimum: 0,
+                maximum: None,
+                shared: false,
+            },
+        );
+    }
     let mut funcs = FunctionSection::new();
-    funcs.function(0);
+    funcs.function(gen::TYPE_RUN);
     let helpers = helpers::all();
     for _ in &helpers {
         funcs.function(helpers::TYPE_XLATE);

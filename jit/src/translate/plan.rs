@@ -65,8 +65,34 @@ pub enum Plan {
     /// SHL/SHR/SAR by a non-zero immediate (flags computed only where
     /// they are live).
     Shift(ShiftOp),
-    /// IMUL r, r/m (, imm): translated only where its flags are dead.
+    /// IMUL r, r/m (, imm), flags computed where live.
     Imul,
+    /// SHL/SHR/SAR r/m, CL of an operand of `size` bits: translated where
+    /// its flags are dead, and for 32 bits also where they are live.
+    ShiftCl(ShiftOp, u32),
+    /// MUL/IMUL r/m32 (EDX:EAX = EAX * r/m32), flags computed where live.
+    MulAcc {
+        signed: bool,
+    },
+    /// BT/BTS/BTR/BTC r32, r32|imm8 (`op`: 0 BT, 1 BTS, 2 BTR, 3 BTC).
+    Bt {
+        op: u8,
+    },
+    /// BSF/BSR r32, r/m32 (and TZCNT/LZCNT, which the interpreter runs as
+    /// BSF/BSR: no BMI in CPUID).
+    BitScan {
+        reverse: bool,
+    },
+    /// SHLD/SHRD r/m32, r32, imm8|CL: translated only where its flags are
+    /// dead.
+    Double {
+        left: bool,
+    },
+    /// DIV/IDIV r/m32. The flags stay as they are; a division that would
+    /// raise #DE (or IDIV by -1) leaves for the interpreter.
+    Div {
+        signed: bool,
+    },
 }
 
 fn is_gpr(r: Register) -> bool {
@@ -122,12 +148,25 @@ fn same_regs(insn: &Instruction) -> bool {
 /// The translation plan for one decoded instruction.
 pub fn plan(insn: &Instruction) -> Plan {
     use Mnemonic::*;
-    if insn.is_invalid() || insn.has_lock_prefix() || !simple_operands(insn) {
+    if insn.is_invalid() || !simple_operands(insn) {
         return Plan::Step;
+    }
+    if insn.has_lock_prefix() {
+        // One guest thread runs at a time, so a locked read-modify-write
+        // is an ordinary one; the forms LOCK is invalid on (#UD) and
+        // the rest go to the interpreter.
+        let lockable = insn.op0_kind() == OpKind::Memory
+            && matches!(
+                insn.mnemonic(),
+                Add | Adc | And | Dec | Inc | Neg | Not | Or | Sbb | Sub | Xor | Xchg
+            );
+        if !lockable {
+            return Plan::Step;
+        }
     }
     let rep = insn.has_rep_prefix() || insn.has_repne_prefix();
     let m = insn.mnemonic();
-    if rep && m != Ret {
+    if rep && !matches!(m, Ret | Tzcnt | Lzcnt) {
         return Plan::Step;
     }
     let s = size0(insn);
@@ -139,7 +178,7 @@ pub fn plan(insn: &Instruction) -> Plan {
         Inc | Dec => Plan::IncDec,
         Neg => Plan::Neg,
         Not => Plan::Not,
-        Push if s == 32 && insn.op0_kind() != OpKind::Memory => Plan::Push,
+        Push if s == 32 => Plan::Push,
         Pop if insn.code() == Code::Pop_r32 => Plan::Pop,
         Leave if insn.code() == Code::Leaved => Plan::Leave,
         Movzx | Movsx => Plan::Movx,
@@ -162,13 +201,49 @@ pub fn plan(insn: &Instruction) -> Plan {
         Jmp if insn.code() == Code::Jmp_rm32 => Plan::JmpInd,
         Call if insn.code() == Code::Call_rm32 => Plan::CallInd,
         Int if insn.immediate8() == 0x80 => Plan::Syscall,
-        Shl | Sal | Shr | Sar if shift_count(insn).is_some() => Plan::Shift(match m {
-            Shr => ShiftOp::Shr,
-            Sar => ShiftOp::Sar,
-            _ => ShiftOp::Shl,
-        }),
+        Shl | Sal | Shr | Sar if shift_count(insn).is_some() => Plan::Shift(shift_op(m)),
+        Shl | Sal | Shr | Sar
+            if insn.op1_kind() == OpKind::Register && insn.op1_register() == Register::CL =>
+        {
+            Plan::ShiftCl(shift_op(m), s)
+        }
         Imul if insn.op_count() >= 2 => Plan::Imul,
+        Mul | Imul if insn.op_count() == 1 && s == 32 => Plan::MulAcc { signed: m == Imul },
+        Div | Idiv if s == 32 => Plan::Div { signed: m == Idiv },
+        Bt | Bts | Btr | Btc
+            if s == 32
+                && insn.op0_kind() == OpKind::Register
+                && matches!(insn.op1_kind(), OpKind::Register | OpKind::Immediate8) =>
+        {
+            Plan::Bt {
+                op: match m {
+                    Bt => 0,
+                    Bts => 1,
+                    Btr => 2,
+                    _ => 3,
+                },
+            }
+        }
+        Bsf | Bsr | Tzcnt | Lzcnt if s == 32 => Plan::BitScan {
+            reverse: matches!(m, Bsr | Lzcnt),
+        },
+        Shld | Shrd
+            if s == 32
+                && (insn.op2_kind() == OpKind::Immediate8
+                    || (insn.op2_kind() == OpKind::Register
+                        && insn.op2_register() == Register::CL)) =>
+        {
+            Plan::Double { left: m == Shld }
+        }
         _ => Plan::Step,
+    }
+}
+
+fn shift_op(m: Mnemonic) -> ShiftOp {
+    match m {
+        Mnemonic::Shr => ShiftOp::Shr,
+        Mnemonic::Sar => ShiftOp::Sar,
+        _ => ShiftOp::Shl,
     }
 }
 
@@ -191,7 +266,8 @@ impl Plan {
     pub fn steps(self, flags_live_after: bool) -> bool {
         match self {
             Plan::Step | Plan::StepStraddling => true,
-            Plan::Imul => flags_live_after,
+            Plan::ShiftCl(_, size) => flags_live_after && size != 32,
+            Plan::Double { .. } => flags_live_after,
             _ => false,
         }
     }
@@ -206,7 +282,17 @@ impl Plan {
         let mem = has_mem(insn);
         match self {
             Plan::Alu(AluOp::Adc | AluOp::Sbb) => (true, true),
-            Plan::Alu(_) | Plan::ClearReg | Plan::Neg | Plan::Shift(_) | Plan::Imul => (mem, true),
+            Plan::Alu(_)
+            | Plan::ClearReg
+            | Plan::Neg
+            | Plan::Shift(_)
+            | Plan::Imul
+            | Plan::MulAcc { .. } => (mem, true),
+            Plan::BitScan { .. } => (mem, true),
+            // A count of 0 keeps the flags; BT* change only CF.
+            Plan::ShiftCl(..) | Plan::Double { .. } | Plan::Bt { .. } => (mem, false),
+            // May leave before it runs (#DE): the interpreter sees them.
+            Plan::Div { .. } => (true, false),
             // INC/DEC keep CF: they pass the old flags through.
             Plan::IncDec | Plan::Jcc | Plan::Setcc | Plan::Cmov | Plan::Syscall => (true, false),
             Plan::Push | Plan::Pop | Plan::Leave | Plan::CallRel | Plan::Ret | Plan::CallInd => {
@@ -233,8 +319,43 @@ mod tests {
         assert_eq!(plan_of(&[0x31, 0xc0]).0, Plan::ClearReg);
         assert_eq!(plan_of(&[0xc1, 0xe0, 0x00]).0, Plan::Step, "count 0");
         assert_eq!(plan_of(&[0xc1, 0xe0, 0x21]).0, Plan::Shift(ShiftOp::Shl));
-        assert_eq!(plan_of(&[0xd3, 0xe0]).0, Plan::Step, "count in CL");
-        assert_eq!(plan_of(&[0xf0, 0x01, 0x06]).0, Plan::Step, "LOCK");
+        assert_eq!(plan_of(&[0xd3, 0xe0]).0, Plan::ShiftCl(ShiftOp::Shl, 32));
+        assert_eq!(plan_of(&[0xd3, 0xc0]).0, Plan::Step, "rol by CL");
+        assert_eq!(plan_of(&[0xf0, 0x01, 0x06]).0, Plan::Alu(AluOp::Add));
+        assert_eq!(plan_of(&[0xf0, 0x01, 0xc0]).0, Plan::Step, "LOCK, reg dst");
+        assert_eq!(
+            plan_of(&[0xf0, 0x0f, 0xc1, 0x06]).0,
+            Plan::Step,
+            "LOCK XADD"
+        );
+        assert_eq!(plan_of(&[0xf7, 0xe3]).0, Plan::MulAcc { signed: false });
+        assert_eq!(plan_of(&[0xf7, 0x2e]).0, Plan::MulAcc { signed: true });
+        assert_eq!(plan_of(&[0xf6, 0xe3]).0, Plan::Step, "mul r/m8");
+        assert_eq!(plan_of(&[0xf7, 0x36]).0, Plan::Div { signed: false });
+        assert_eq!(plan_of(&[0xf7, 0xfb]).0, Plan::Div { signed: true });
+        assert_eq!(plan_of(&[0x66, 0xf7, 0xf3]).0, Plan::Step, "div r/m16");
+        assert_eq!(plan_of(&[0xff, 0x36]).0, Plan::Push, "push m32");
+        assert_eq!(plan_of(&[0x0f, 0xa3, 0xc8]).0, Plan::Bt { op: 0 });
+        assert_eq!(plan_of(&[0x0f, 0xba, 0xe8, 0x05]).0, Plan::Bt { op: 1 });
+        assert_eq!(plan_of(&[0x0f, 0xa3, 0x06]).0, Plan::Step, "bt m32, r");
+        assert_eq!(
+            plan_of(&[0xf3, 0x0f, 0xbc, 0xc3]).0,
+            Plan::BitScan { reverse: false }
+        );
+        assert_eq!(
+            plan_of(&[0x0f, 0xbd, 0x06]).0,
+            Plan::BitScan { reverse: true }
+        );
+        assert_eq!(plan_of(&[0x0f, 0xa5, 0xd0]).0, Plan::Double { left: true });
+        assert_eq!(
+            plan_of(&[0x0f, 0xac, 0x06, 0x03]).0,
+            Plan::Double { left: false }
+        );
+        assert_eq!(
+            plan_of(&[0x66, 0x0f, 0xa5, 0xd0]).0,
+            Plan::Step,
+            "shld r/m16"
+        );
         assert_eq!(plan_of(&[0x67, 0x8b, 0x07]).0, Plan::Step, "16-bit address");
         assert_eq!(plan_of(&[0x66, 0x50]).0, Plan::Step, "16-bit push");
         assert_eq!(plan_of(&[0xf3, 0xc3]).0, Plan::Ret, "rep ret");
@@ -251,9 +372,14 @@ mod tests {
         assert_eq!(p.flag_effect(&i, false), (false, true));
         let (p, i) = plan_of(&[0x40]); // inc keeps CF: reads
         assert_eq!(p.flag_effect(&i, true), (true, false));
-        let (p, i) = plan_of(&[0x0f, 0xaf, 0xc3]); // imul: stepped when live
+        let (p, i) = plan_of(&[0x0f, 0xaf, 0xc3]); // imul: flags computed
+        assert!(!p.steps(true) && !p.steps(false));
+        assert_eq!(p.flag_effect(&i, true), (false, true));
+        let (p, i) = plan_of(&[0x66, 0xd3, 0xe0]); // shl ax, cl: stepped when live
         assert!(p.steps(true) && !p.steps(false));
-        assert_eq!(p.flag_effect(&i, true), (true, false));
-        assert_eq!(p.flag_effect(&i, false), (false, true));
+        assert_eq!(p.flag_effect(&i, false), (false, false));
+        let (p, i) = plan_of(&[0xd3, 0xe0]); // shl eax, cl: count 0 keeps them
+        assert!(!p.steps(true));
+        assert_eq!(p.flag_effect(&i, true), (false, false));
     }
 }

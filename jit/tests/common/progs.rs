@@ -58,6 +58,9 @@ pub fn insn(a: &mut Asm, r: &mut Rng) {
             if r.below(2) == 0 {
                 let dst = rm(r, size, op != 7);
                 let src = r.below(8) as u8;
+                if op != 7 && matches!(dst, Rm::Mem(..)) && r.below(4) == 0 {
+                    a.bytes(&[0xf0]); // LOCK
+                }
                 a.op(size, &[op << 3 | op8(size, 0)]).modrm(src, dst);
             } else {
                 let src = rm(r, size, false);
@@ -173,18 +176,57 @@ pub fn insn(a: &mut Asm, r: &mut Rng) {
             a.bytes(&[0x58 + r.below(4) as u8]);
         }
         21 => {
-            // Left to the interpreter: BSF, BT, MUL, PUSHFD/POP.
-            match r.below(4) {
+            // BSF/BSR/TZCNT, BT*, SHLD/SHRD, PUSHFD/POP (left to the
+            // interpreter); MUL, IMUL, DIV, IDIV, PUSH m32.
+            match r.below(12) {
                 0 => {
                     let src = rm(r, 32, false);
-                    a.bytes(&[0x0f, 0xbc]).modrm(dst_reg(r, 32), src)
+                    if r.below(3) == 0 {
+                        a.bytes(&[0xf3]); // TZCNT/LZCNT
+                    }
+                    a.bytes(&[0x0f, 0xbc + r.below(2) as u8])
+                        .modrm(dst_reg(r, 32), src)
                 }
                 1 => a
-                    .bytes(&[0x0f, 0xa3])
-                    .modrm(r.below(8) as u8, Rm::Reg(r.below(8) as u8)),
-                2 => {
+                    .bytes(&[0x0f, 0xa3 + 8 * r.below(4) as u8])
+                    .modrm(r.below(8) as u8, Rm::Reg(dst_reg(r, 32))),
+                9 => a
+                    .bytes(&[0x0f, 0xba])
+                    .modrm(4 + r.below(4) as u8, Rm::Reg(dst_reg(r, 32)))
+                    .imm(8, r.value()),
+                10 | 11 => {
+                    // SHLD/SHRD by imm8 or CL, on a register or memory.
+                    let dst = rm(r, 32, true);
+                    let left = r.below(2) as u8 * 8;
+                    if r.below(2) == 0 {
+                        a.bytes(&[0x0f, 0xac - left])
+                            .modrm(r.below(8) as u8, dst)
+                            .imm(8, r.below(40))
+                    } else {
+                        a.bytes(&[0x0f, 0xad - left]).modrm(r.below(8) as u8, dst)
+                    }
+                }
+                2 | 4 => {
                     let src = rm(r, 32, false);
-                    a.bytes(&[0xf7]).modrm(4, src)
+                    a.bytes(&[0xf7]).modrm(4 + r.below(2) as u8, src)
+                }
+                5 | 6 => {
+                    // Mostly a dividend that fits: EDX cleared for DIV,
+                    // sign-extended for IDIV; sometimes #DE.
+                    let signed = r.below(2) as u8;
+                    if r.below(8) != 0 {
+                        a.bytes(&[if signed == 1 { 0x99 } else { 0x31 }]);
+                        if signed == 0 {
+                            a.bytes(&[0xd2]); // xor edx, edx
+                        }
+                    }
+                    let src = rm(r, 32, false);
+                    a.bytes(&[0xf7]).modrm(6 + signed, src)
+                }
+                7 => {
+                    let src = mem(r, false);
+                    a.bytes(&[0xff]).modrm(6, src);
+                    a.bytes(&[0x58 + r.below(4) as u8])
                 }
                 _ => a.bytes(&[0x9c, 0x58 + r.below(4) as u8]),
             };
