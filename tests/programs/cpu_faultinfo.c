@@ -18,6 +18,8 @@ static sigjmp_buf env;
 static volatile unsigned at;
 static volatile unsigned page;
 static int bounds[2] = {1, 2};
+/* argv[1] == "no-exec-only": leave out the PROT_EXEC-only page. */
+static int skip_exec_only;
 
 static void handler(int sig, siginfo_t *si, void *ctx)
 {
@@ -144,15 +146,22 @@ static void page_faults(void)
 	p = new_page(PROT_READ | PROT_WRITE);
 	*(volatile char *)p = (char)0xc3;
 	mprotect(p, 4096, PROT_EXEC);
-	CASE("read exec-only", (void)*(volatile char *)p);
-	CASE("write exec-only", *(volatile char *)p = 0);
+	/* On a CPU with protection keys Linux backs PROT_EXEC alone with an
+	 * execute-only key, and both accesses fault with SEGV_PKUERR; without
+	 * them (and under Wax, whose CPU has none) the page is readable. The
+	 * test skips these two where the host has them. */
+	if (!skip_exec_only) {
+		CASE("read exec-only", (void)*(volatile char *)p);
+		CASE("write exec-only", *(volatile char *)p = 0);
+	}
 	page = 0xc0000000;
 	CASE("read kernel", (void)*(volatile char *)0xc0000000);
 	CASE("exec kernel", jump_to((char *)0xc0000000));
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	skip_exec_only = argc > 1 && !strcmp(argv[1], "no-exec-only");
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = handler;
