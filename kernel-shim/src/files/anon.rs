@@ -16,6 +16,22 @@ pub fn anon_attr() -> Attr {
     }
 }
 
+/// What fstat shows for a socket: sockfs's device, inode `id` (the N of
+/// `socket:[N]`).
+pub fn socket_attr(id: u64, uid: u32, gid: u32) -> Attr {
+    Attr {
+        // sockfs's anonymous device.
+        dev: 8,
+        ino: id,
+        mode: crate::abi::mode::S_IFSOCK | 0o777,
+        nlink: 1,
+        uid,
+        gid,
+        blksize: 4096,
+        ..Attr::default()
+    }
+}
+
 /// `anon_inode:[name]` (inotify's link has no brackets on Linux).
 pub fn link_name(name: &str) -> Vec<u8> {
     if name == "inotify" {

@@ -10,7 +10,7 @@
 //! datagram (Linux packs several into one; readers must accept either).
 
 use crate::abi::errno::{Errno, KResult};
-use crate::abi::{mode, poll};
+use crate::abi::poll;
 use crate::vfs::{Attr, FileHandle};
 use std::collections::VecDeque;
 use wax_devices::net::Interface;
@@ -68,10 +68,13 @@ pub struct NetlinkFile {
     pub id: u64,
     pub sndbuf: u32,
     pub rcvbuf: u32,
+    /// The creator's ids (fstat).
+    pub uid: u32,
+    pub gid: u32,
 }
 
 impl NetlinkFile {
-    pub fn new(id: u64) -> NetlinkFile {
+    pub fn new(id: u64, uid: u32, gid: u32) -> NetlinkFile {
         NetlinkFile {
             port: 0,
             groups: 0,
@@ -79,6 +82,8 @@ impl NetlinkFile {
             id,
             sndbuf: 212_992,
             rcvbuf: 212_992,
+            uid,
+            gid,
         }
     }
 
@@ -348,14 +353,7 @@ impl FileHandle for NetlinkFile {
     }
 
     fn stat(&self) -> Option<Attr> {
-        Some(Attr {
-            dev: 8,
-            ino: self.id,
-            mode: mode::S_IFSOCK | 0o777,
-            nlink: 1,
-            blksize: 4096,
-            ..Attr::default()
-        })
+        Some(crate::files::anon::socket_attr(self.id, self.uid, self.gid))
     }
 
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {
@@ -374,7 +372,7 @@ mod tests {
 
     #[test]
     fn a_link_dump_lists_every_interface_then_done() {
-        let mut s = NetlinkFile::new(1);
+        let mut s = NetlinkFile::new(1, 0, 0);
         s.port = 1000;
         let ifaces = [Interface::loopback(true)];
         s.send(&request(RTM_GETLINK, NLM_F_DUMP, &[0; 16]), &ifaces);
@@ -391,7 +389,7 @@ mod tests {
 
     #[test]
     fn addresses_by_family_and_errors_for_the_rest() {
-        let mut s = NetlinkFile::new(1);
+        let mut s = NetlinkFile::new(1, 0, 0);
         let ifaces = [Interface::loopback(true)];
         s.send(
             &request(RTM_GETADDR, NLM_F_DUMP, &[AF_INET, 0, 0, 0, 0, 0, 0, 0]),

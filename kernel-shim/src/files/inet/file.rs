@@ -3,7 +3,6 @@
 
 use super::InetSocket;
 use crate::abi::errno::{Errno, KResult};
-use crate::abi::mode;
 use crate::vfs::{Attr, FileHandle};
 
 pub struct InetFile {
@@ -55,17 +54,7 @@ impl FileHandle for InetFile {
     }
 
     fn stat(&self) -> Option<Attr> {
-        Some(Attr {
-            // sockfs's anonymous device.
-            dev: 8,
-            ino: self.id,
-            mode: mode::S_IFSOCK | 0o777,
-            nlink: 1,
-            uid: self.uid,
-            gid: self.gid,
-            blksize: 4096,
-            ..Attr::default()
-        })
+        Some(crate::files::anon::socket_attr(self.id, self.uid, self.gid))
     }
 
     fn as_any(&mut self) -> Option<&mut dyn std::any::Any> {

@@ -27,14 +27,7 @@ const SOCKADDR_MAX: u32 = 128;
 
 /// The descriptor's open file if it is an internet socket.
 pub(crate) fn inet_file(k: &mut Kernel, fd: u32) -> Option<FileRef> {
-    let file = k.proc().fds.file(fd).ok()?;
-    let is = file
-        .borrow_mut()
-        .handle
-        .as_mut()
-        .and_then(|h| h.as_any())
-        .is_some_and(|a| a.is::<InetFile>());
-    is.then_some(file)
+    super::file_of::<InetFile>(k, fd)
 }
 
 /// Runs `f` on the socket in `file` (checked by [`inet_file`]).

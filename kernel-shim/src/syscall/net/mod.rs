@@ -54,6 +54,19 @@ pub mod msgf {
 }
 use msgf::*;
 
+/// The descriptor's open file if its handle is a `T` (an internet or a
+/// netlink socket).
+pub(crate) fn file_of<T: 'static>(k: &mut Kernel, fd: u32) -> Option<crate::vfs::file::FileRef> {
+    let file = k.proc().fds.file(fd).ok()?;
+    let is = file
+        .borrow_mut()
+        .handle
+        .as_mut()
+        .and_then(|h| h.as_any())
+        .is_some_and(|a| a.is::<T>());
+    is.then_some(file)
+}
+
 /// The socket behind descriptor `fd` (ENOTSOCK for other files).
 pub(crate) fn socket_of(k: &mut Kernel, fd: u32) -> KResult<SocketRef> {
     let file = k.proc().fds.file(fd)?;

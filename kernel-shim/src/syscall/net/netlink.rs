@@ -24,14 +24,7 @@ const SOL_NETLINK: u32 = 270;
 
 /// The descriptor's open file if it is a netlink socket.
 pub(crate) fn netlink_file(k: &mut Kernel, fd: u32) -> Option<FileRef> {
-    let file = k.proc().fds.file(fd).ok()?;
-    let is = file
-        .borrow_mut()
-        .handle
-        .as_mut()
-        .and_then(|h| h.as_any())
-        .is_some_and(|a| a.is::<NetlinkFile>());
-    is.then_some(file)
+    super::file_of::<NetlinkFile>(k, fd)
 }
 
 fn with<T>(file: &FileRef, f: impl FnOnce(&mut NetlinkFile) -> T) -> T {
@@ -55,10 +48,12 @@ pub fn socket(k: &mut Kernel, ty: u32, proto: u32) -> SysResult {
     if proto != NETLINK_ROUTE {
         return Err(Errno::EPROTONOSUPPORT.into());
     }
+    let cred = super::my_cred(k);
+    let handle = NetlinkFile::new(k.unix.new_id(), cred.uid, cred.gid);
     let file = OpenFile {
         node: None,
         location: None,
-        handle: Some(Box::new(NetlinkFile::new(k.unix.new_id()))),
+        handle: Some(Box::new(handle)),
         offset: 0,
         flags: oflag::O_RDWR | (ty & oflag::O_NONBLOCK),
         dir_entries: None,
