@@ -329,18 +329,7 @@ impl Gen<'_> {
             .c(2)
             .i(I::I32Shl)
             .i(I::I32Or);
-        self.e.set(l::V3);
-        self.e
-            .c(0)
-            .load_at(cpu::EFLAGS)
-            .c(!flag::STATUS)
-            .i(I::I32And);
-        self.e
-            .get(l::V3)
-            .i(I::I32Or)
-            .i(I::I32Store(mem(cpu::EFLAGS, 2)));
-        self.e.set_c(l::LOP, LazyOp::None as u32);
-        self.flags = Fs::Eager;
+        self.store_status();
     }
 
     /// The flags of a multiplication, eagerly: the overflow (0 or 1) is on
@@ -359,11 +348,7 @@ impl Gen<'_> {
 
     /// EFLAGS' status flags = the value on the stack; the record says so
     /// (op None), as `CpuState::set_status` leaves it.
-    pub(super) fn store_status_from_stack(&mut self) {
-        self.store_status();
-    }
-
-    fn store_status(&mut self) {
+    pub(super) fn store_status(&mut self) {
         self.e.set(l::V3);
         self.e
             .c(0)

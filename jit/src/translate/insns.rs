@@ -455,7 +455,7 @@ impl Gen<'_> {
             g.e.end();
             if live {
                 g.e.get(l::V3);
-                g.store_status_from_stack();
+                g.store_status();
             } else {
                 g.flags = Fs::Unknown;
             }
