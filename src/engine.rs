@@ -36,6 +36,7 @@ pub fn kernel(host: Host, config: Config, kind: EngineKind) -> Result<Kernel, St
             if let Some(t) = env_number("WAX_JIT_THRESHOLD") {
                 jit_config.threshold = t;
             }
+            jit_config.background = env_number("WAX_JIT_BACKGROUND") != Some(0);
             let jit = wax_jit::Jit::new(engine, jit_config);
             Ok(Kernel::with_executor(host, config, machine, Box::new(jit)))
         }
@@ -44,7 +45,8 @@ pub fn kernel(host: Host, config: Config, kind: EngineKind) -> Result<Kernel, St
 
 /// A tuning knob from the environment (for measurements and tests):
 /// `WAX_JIT_THRESHOLD` (instructions interpreted in a page before it is
-/// translated), `WAX_JIT_QUICK_COMPILE=1` (Cranelift without
+/// translated), `WAX_JIT_BACKGROUND=0` (compile on the guest's thread,
+/// stopping it, instead of on a background thread), `WAX_JIT_QUICK_COMPILE=1` (Cranelift without
 /// optimisations and with its single-pass register allocator: compiles
 /// ~4x faster, code ~1.8x slower).
 fn env_number(name: &str) -> Option<u32> {

@@ -81,6 +81,10 @@ pub struct Config {
     /// A page whose translation would leave more than this percentage of
     /// its instructions to the interpreter stays interpreted.
     pub max_stepped_percent: usize,
+    /// Compile on the engine's background thread (where it has one) while
+    /// the interpreter goes on running the page, rather than stopping the
+    /// guest for the compile.
+    pub background: bool,
 }
 
 impl Default for Config {
@@ -94,6 +98,7 @@ impl Default for Config {
             max_bytes: 64 << 20,
             max_rewrites: 8,
             max_stepped_percent: 40,
+            background: false,
         }
     }
 }
@@ -126,6 +131,11 @@ pub struct Stats {
     /// Jumps from one module to another through the link table (without
     /// returning to the executor).
     pub links_followed: u64,
+    /// Of `modules_compiled`, those compiled on the background thread.
+    pub compiled_in_background: u64,
+    /// Background compiles whose page changed (or was translated again)
+    /// before they finished, and were thrown away.
+    pub compiles_discarded: u64,
 }
 
 /// Invalidates every entry of the link table: moves the control block's
@@ -153,6 +163,17 @@ struct Entry<M> {
     code: Box<[u8]>,
     /// The `run` call (epoch) that last compared `code` with the page.
     checked: u64,
+}
+
+/// A translation being compiled in the background: everything the cache
+/// entry needs besides the module.
+struct Pending {
+    key: PageKey,
+    blocks: Vec<Vec<u32>>,
+    code: Box<[u8]>,
+    insns: usize,
+    stepped: usize,
+    bytes: usize,
 }
 
 #[derive(Default)]
@@ -197,6 +218,11 @@ pub struct Jit<E: Engine> {
     stepped: Box<[u64]>,
     bytes: usize,
     heat: FastMap<PageKey, Heat>,
+    /// Background compiles by job number, and the latest job of each page
+    /// (an older one's result is stale when it arrives).
+    in_flight: FastMap<u64, Pending>,
+    compiling: FastMap<PageKey, u64>,
+    jobs: u64,
     /// The last `run` stopped at a system call or exception: the next one
     /// starts at an entry point.
     resume_is_entry: bool,
@@ -236,6 +262,9 @@ impl<E: Engine> Jit<E> {
             stepped: vec![0; iced_x86::Mnemonic::values().len()].into_boxed_slice(),
             bytes: 0,
             heat: FastMap::default(),
+            in_flight: FastMap::default(),
+            compiling: FastMap::default(),
+            jobs: 0,
             resume_is_entry: true,
             stats: Stats::default(),
         }
@@ -272,6 +301,9 @@ impl<E: Engine> Jit<E> {
         let mut branched = self.resume_is_entry;
         let r = loop {
             self.drain_changes(machine, space, cache);
+            if !self.in_flight.is_empty() {
+                self.collect();
+            }
             if executed >= budget {
                 break RunResult {
                     exit: Exit::BudgetSpent,
@@ -425,8 +457,10 @@ impl<E: Engine> Jit<E> {
         {
             return;
         }
-        // Translated, evicted or invalidated since, or missing entries.
-        let needed = h.new_entries || !self.cache.contains(&key);
+        // Translated, evicted or invalidated since, or missing entries
+        // (and not already being compiled with them).
+        let needed =
+            h.new_entries || !(self.cache.contains(&key) || self.compiling.contains_key(&key));
         h.count = 0;
         h.new_entries = false;
         if needed {
@@ -453,7 +487,88 @@ impl<E: Engine> Jit<E> {
             self.heat.entry(key).or_default().rewrites = u32::MAX;
             return;
         }
-        let module = match self.engine.compile(&t.wasm) {
+        let pending = Pending {
+            key,
+            blocks: t.blocks,
+            code,
+            insns: t.insns,
+            stepped: t.stepped,
+            bytes: t.wasm.len(),
+        };
+        // Watched from now on: a write before the module is ready makes
+        // it stale (`drain_changes`).
+        machine.mem(space).watch(key.vpage);
+        let mut wasm = t.wasm;
+        if self.config.background {
+            self.jobs += 1;
+            match self.engine.start_compile(self.jobs, wasm) {
+                Ok(()) => {
+                    self.compiling.insert(key, self.jobs);
+                    self.in_flight.insert(self.jobs, pending);
+                    return;
+                }
+                Err(w) => wasm = w,
+            }
+        }
+        let module = self.engine.compile(&wasm);
+        let ns = self.engine.now_ns().saturating_sub(start);
+        self.install(pending, module, ns, self.epoch);
+    }
+
+    /// Waits for every background compile to finish and takes the modules
+    /// (for tests and measurements that want the same translations at the
+    /// same points every run).
+    pub fn settle(&mut self) {
+        while !self.in_flight.is_empty() {
+            match self.engine.finished(true) {
+                Some(c) => self.take(c),
+                None => {
+                    // The engine lost its worker: nothing will come back.
+                    self.in_flight.clear();
+                    self.compiling.clear();
+                }
+            }
+        }
+    }
+
+    /// Takes the modules the background compiler has finished.
+    fn collect(&mut self) {
+        while let Some(c) = self.engine.finished(false) {
+            self.take(c);
+        }
+    }
+
+    /// Installs a finished background compile, unless its page changed or
+    /// was translated again meanwhile.
+    fn take(&mut self, c: crate::Compiled<E::Module>) {
+        {
+            let Some(p) = self.in_flight.remove(&c.job) else {
+                return;
+            };
+            if self.compiling.get(&p.key) != Some(&c.job) {
+                self.stats.compiles_discarded += 1;
+                return;
+            }
+            self.compiling.remove(&p.key);
+            self.stats.compiled_in_background += 1;
+            // Never compared with the page in this `run` call (it may be
+            // another address space's): `ready` compares it at first use.
+            self.install(p, c.module, c.ns, 0);
+        }
+    }
+
+    /// Puts a compiled module in the cache (or, if compiling failed, keeps
+    /// its page interpreted for good). `checked` is the `run` call that
+    /// last compared the translated bytes with the page.
+    fn install(
+        &mut self,
+        p: Pending,
+        module: Result<E::Module, crate::EngineError>,
+        ns: u64,
+        checked: u64,
+    ) {
+        let key = p.key;
+        let module = match module {
             Ok(m) => m,
             Err(_) => {
                 self.stats.engine_errors += 1;
@@ -462,14 +577,13 @@ impl<E: Engine> Jit<E> {
                 return;
             }
         };
-        self.stats.compile_ns += self.engine.now_ns().saturating_sub(start);
+        self.stats.compile_ns += ns;
         self.stats.modules_compiled += 1;
-        self.stats.wasm_bytes += t.wasm.len() as u64;
-        self.stats.guest_insns_compiled += t.insns as u64;
-        self.stats.stepped_insns_compiled += t.stepped as u64;
-        machine.mem(space).watch(key.vpage);
+        self.stats.wasm_bytes += p.bytes as u64;
+        self.stats.guest_insns_compiled += p.insns as u64;
+        self.stats.stepped_insns_compiled += p.stepped as u64;
         self.drop_module(key);
-        let bytes = t.wasm.len();
+        let bytes = p.bytes;
         self.bytes += bytes;
         let slot = match self.free_slots.pop() {
             Some(s) => s,
@@ -484,16 +598,16 @@ impl<E: Engine> Jit<E> {
             Entry {
                 module,
                 slot,
-                index: t
+                index: p
                     .blocks
                     .iter()
                     .enumerate()
                     .map(|(i, b)| (b[0], i as u32))
                     .collect(),
-                blocks: t.blocks,
+                blocks: p.blocks,
                 bytes,
-                code,
-                checked: self.epoch,
+                code: p.code,
+                checked,
             },
         );
         while self.cache.len() > self.config.max_modules || self.bytes > self.config.max_bytes {
@@ -687,14 +801,17 @@ impl<E: Engine> Jit<E> {
         cache.invalidate_pages(&pages);
         for &p in &pages {
             let frame = machine.frame_of(space, GuestAddr(p << 12)).map(|f| f.0);
-            let stale: Vec<PageKey> = self
-                .cache
-                .iter()
-                .map(|(k, _)| *k)
-                .filter(|k| k.vpage == p || Some(k.frame) == frame)
-                .collect();
+            let hit = |k: &PageKey| k.vpage == p || Some(k.frame) == frame;
+            let mut stale: Vec<PageKey> = self.cache.iter().map(|(k, _)| *k).filter(hit).collect();
+            for k in self.compiling.keys().copied().filter(hit) {
+                if !stale.contains(&k) {
+                    stale.push(k);
+                }
+            }
             for k in stale {
                 self.stats.invalidations += 1;
+                // A compile in flight for it is stale when it arrives.
+                self.compiling.remove(&k);
                 self.drop_module(k);
                 let h = self.heat.entry(k).or_default();
                 h.rewrites = h.rewrites.saturating_add(1);
@@ -787,6 +904,11 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
             ("calls into translated code", s.calls),
             ("jumps between modules through links", s.links_followed),
             ("exits to the same page", s.same_page_exits),
+            (
+                "modules compiled in the background",
+                s.compiled_in_background,
+            ),
+            ("background compiles thrown away", s.compiles_discarded),
         ];
         v.extend(self.engine.stats());
         v.extend(self.most_stepped(12));

@@ -58,6 +58,24 @@ pub trait Engine {
     /// Compiles a translated module.
     fn compile(&mut self, wasm: &[u8]) -> Result<Self::Module, EngineError>;
 
+    /// Starts compiling `wasm` without waiting for it, as job `job`; the
+    /// module comes back from [`Engine::finished`]. An engine that only
+    /// compiles synchronously (the JS one: V8 compiles lazily anyway)
+    /// hands the bytes back, and the caller calls [`Engine::compile`].
+    fn start_compile(&mut self, job: u64, wasm: Vec<u8>) -> Result<(), Vec<u8>> {
+        let _ = job;
+        Err(wasm)
+    }
+
+    /// A job [`Engine::start_compile`] began that has finished: the job,
+    /// the module (or why it failed) and the time compiling took in ns.
+    /// Cheap to call when nothing has finished. With `wait`, blocks until
+    /// a job finishes (None only if none is running).
+    fn finished(&mut self, wait: bool) -> Option<Compiled<Self::Module>> {
+        let _ = wait;
+        None
+    }
+
     /// A monotonic clock in nanoseconds, for the compile-time counter
     /// (`std::time::Instant` panics on wasm32-unknown-unknown, so the
     /// engine, which knows its host, supplies it). 0 where there is none.
@@ -86,6 +104,13 @@ pub trait Engine {
         slot: u32,
         host: &mut Host,
     ) -> Result<u32, EngineError>;
+}
+
+/// A module compiled in the background (see [`Engine::start_compile`]).
+pub struct Compiled<M> {
+    pub job: u64,
+    pub module: Result<M, EngineError>,
+    pub ns: u64,
 }
 
 /// A failure of the wasm engine itself (not of the guest).

@@ -93,6 +93,28 @@ fn random_loops_match_the_interpreter() {
     assert!(t.links > 0, "{t:?}");
 }
 
+/// Modules compiled on the background thread: installed between slices,
+/// after the interpreter ran the page meanwhile, and first compared with
+/// the page they run from.
+#[test]
+fn background_compiles_match_the_interpreter() {
+    let config = Config {
+        threshold: 2,
+        max_stepped_percent: 100,
+        background: true,
+        ..Config::default()
+    };
+    let t = run_seeds_tuned(
+        seeds(2000, 60),
+        24,
+        25,
+        &[97, 13],
+        Tuning::default(),
+        config,
+    );
+    assert!(t.modules > 0 && t.translated > t.interpreted, "{t:?}");
+}
+
 /// The other code shapes: page-table checks inline, Cranelift without
 /// optimisations and with its single-pass register allocator; and stores
 /// recycled and modules evicted all the time.

@@ -7,6 +7,8 @@ use common::asm::*;
 use common::progs::program;
 use common::*;
 use wax_cpu::Exit;
+use wax_jit::engine::wasmtime::Tuning;
+use wax_jit::Config;
 
 /// A setup around `code` with the loop counter at [ESI+0x7c] = `iters`.
 fn setup(code: Vec<u8>, code_at: u32, iters: u32) -> Setup {
@@ -16,11 +18,33 @@ fn setup(code: Vec<u8>, code_at: u32, iters: u32) -> Setup {
     st
 }
 
+/// Runs `st` in lockstep with modules compiled on the guest's thread, and
+/// again compiled in the background (taken between slices, so a page
+/// patched while its module compiles exercises the stale-compile path).
+/// Returns the first run's statistics.
 fn check(st: &Setup, slices: &[u64]) -> wax_jit::Stats {
-    let (last, jit) = lockstep(st, slices, 1_000_000, 2, "smc");
-    assert_eq!(last.exit, Exit::Syscall, "the program runs to its end");
-    assert_eq!(jit.stats.engine_errors, 0);
-    jit.stats
+    let mut first = None;
+    for background in [false, true] {
+        let config = Config {
+            threshold: 2,
+            max_stepped_percent: 100,
+            background,
+            ..Config::default()
+        };
+        let what = format!("smc (background {background})");
+        let (last, jit) = lockstep_tuned(st, slices, 1_000_000, config, &what, Tuning::default());
+        assert_eq!(
+            last.exit,
+            Exit::Syscall,
+            "{what}: the program runs to its end"
+        );
+        assert_eq!(jit.stats.engine_errors, 0, "{what}");
+        if background {
+            assert_eq!(jit.stats.compiled_in_background, jit.stats.modules_compiled);
+        }
+        first.get_or_insert(jit.stats);
+    }
+    first.unwrap()
 }
 
 /// `mov [abs], ecx` patching the immediate of `mov ebx, imm32` at the top

@@ -9,8 +9,10 @@
 
 use super::disk_cache::DiskCache;
 use crate::host::Host;
-use crate::{Engine, EngineError, Options};
+use crate::{Compiled, Engine, EngineError, Options};
 use std::ptr::NonNull;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
 use wasmtime::{
     Caller, Config, Linker, MemoryType, OptLevel, Ref, RefType, RegallocAlgorithm, SharedMemory,
     Store, Table, TableType, TypedFunc,
@@ -66,7 +68,85 @@ pub struct Wasmtime {
     instances: usize,
     /// Origin of [`Engine::now_ns`].
     epoch: std::time::Instant,
-    disk: Option<DiskCache>,
+    /// Shared with the background compiler.
+    disk: Arc<Mutex<Option<DiskCache>>>,
+    /// Started by the first [`Engine::start_compile`].
+    worker: Option<Worker>,
+}
+
+/// The background compiler: one thread that compiles (or loads from the
+/// disk cache) what [`Engine::start_compile`] sends it, in order, while
+/// the guest goes on in the interpreter. wasmtime modules belong to the
+/// engine, not to a store, so they move between threads freely.
+struct Worker {
+    jobs: mpsc::Sender<(u64, Vec<u8>)>,
+    done: mpsc::Receiver<Compiled<wasmtime::Module>>,
+    /// Jobs sent back and not yet taken: `finished` looks at the channel
+    /// only when this is non-zero, since the executor asks often.
+    ready: Arc<AtomicUsize>,
+}
+
+impl Worker {
+    fn start(engine: &wasmtime::Engine, disk: &Arc<Mutex<Option<DiskCache>>>) -> Option<Worker> {
+        let (jobs, inbox) = mpsc::channel::<(u64, Vec<u8>)>();
+        let (outbox, done) = mpsc::channel();
+        let ready = Arc::new(AtomicUsize::new(0));
+        let (engine, disk, count) = (engine.clone(), disk.clone(), ready.clone());
+        std::thread::Builder::new()
+            .name("wax-jit-compile".into())
+            .spawn(move || {
+                // Ends when the executor (the sender) is dropped.
+                for (job, wasm) in inbox {
+                    let start = std::time::Instant::now();
+                    let module = compile_cached(&engine, &disk, &wasm);
+                    let ns = start.elapsed().as_nanos() as u64;
+                    // Counted before it is sent, so the count never
+                    // lags behind what the channel holds.
+                    count.fetch_add(1, Ordering::Release);
+                    if outbox.send(Compiled { job, module, ns }).is_err() {
+                        break;
+                    }
+                }
+            })
+            .ok()?;
+        Some(Worker { jobs, done, ready })
+    }
+}
+
+/// Compiles `wasm`, or loads it from the disk cache. The cache is locked
+/// only around its own file operations, never while compiling.
+fn compile_cached(
+    engine: &wasmtime::Engine,
+    disk: &Mutex<Option<DiskCache>>,
+    wasm: &[u8],
+) -> Result<wasmtime::Module, EngineError> {
+    let lock = || disk.lock().unwrap_or_else(|p| p.into_inner());
+    let key = {
+        let mut d = lock();
+        let Some(d) = d.as_mut() else {
+            drop(d);
+            return wasmtime::Module::new(engine, wasm).map_err(err);
+        };
+        let key = d.key(wasm);
+        if let Some(bytes) = d.load(&key) {
+            // SAFETY: the bytes are what `Module::serialize` produced for
+            // an engine with this one's fingerprint (it is part of the
+            // key), and their SHA-256 was checked against the one written
+            // with them, so they are intact. The cache directory is
+            // trusted as much as any file of the user's.
+            if let Ok(m) = unsafe { wasmtime::Module::deserialize(engine, &bytes) } {
+                return Ok(m);
+            }
+        }
+        key
+    };
+    let m = wasmtime::Module::new(engine, wasm).map_err(err)?;
+    if let Ok(bytes) = m.serialize() {
+        if let Some(d) = lock().as_mut() {
+            d.store(&key, &bytes);
+        }
+    }
+    Ok(m)
 }
 
 /// A compiled page, instantiated lazily in the current store.
@@ -136,7 +216,8 @@ impl Wasmtime {
                 generation: 0,
                 instances: 0,
                 epoch: std::time::Instant::now(),
-                disk: None,
+                disk: Arc::new(Mutex::new(None)),
+                worker: None,
             },
             machine,
         ))
@@ -145,7 +226,8 @@ impl Wasmtime {
     /// Keeps compiled modules in `dir` (see [`super::disk_cache`]), at
     /// most `max_bytes` of them; `None` turns the cache off (the default).
     pub fn set_disk_cache(&mut self, dir: Option<std::path::PathBuf>, max_bytes: u64) {
-        self.disk = dir.map(|d| DiskCache::new(d, &self.fingerprint(), max_bytes));
+        let cache = dir.map(|d| DiskCache::new(d, &self.fingerprint(), max_bytes));
+        *self.disk.lock().unwrap_or_else(|p| p.into_inner()) = cache;
     }
 
     /// What compiled code depends on besides the wasm bytes: wasmtime's
@@ -163,29 +245,6 @@ impl Wasmtime {
         let mut h = Bytes(b"wasmtime 48.0.8\0".to_vec());
         std::hash::Hash::hash(&self.engine.precompile_compatibility_hash(), &mut h);
         h.0
-    }
-
-    /// Compiles `wasm`, or loads it from the disk cache.
-    fn compile_cached(&mut self, wasm: &[u8]) -> Result<wasmtime::Module, EngineError> {
-        let Some(disk) = &mut self.disk else {
-            return wasmtime::Module::new(&self.engine, wasm).map_err(err);
-        };
-        let key = disk.key(wasm);
-        if let Some(bytes) = disk.load(&key) {
-            // SAFETY: the bytes are what `Module::serialize` produced for an
-            // engine with this one's fingerprint (it is part of the key),
-            // and their SHA-256 was checked against the one written with
-            // them, so they are intact. The cache directory is trusted as
-            // much as any file of the user's.
-            if let Ok(m) = unsafe { wasmtime::Module::deserialize(&self.engine, &bytes) } {
-                return Ok(m);
-            }
-        }
-        let m = wasmtime::Module::new(&self.engine, wasm).map_err(err)?;
-        if let Ok(bytes) = m.serialize() {
-            disk.store(&key, &bytes);
-        }
-        Ok(m)
     }
 
     fn store(
@@ -316,13 +375,44 @@ impl Engine for Wasmtime {
 
     fn compile(&mut self, wasm: &[u8]) -> Result<WasmtimeModule, EngineError> {
         Ok(WasmtimeModule {
-            module: self.compile_cached(wasm)?,
+            module: compile_cached(&self.engine, &self.disk, wasm)?,
             instance: None,
         })
     }
 
+    fn start_compile(&mut self, job: u64, wasm: Vec<u8>) -> Result<(), Vec<u8>> {
+        if self.worker.is_none() {
+            self.worker = Worker::start(&self.engine, &self.disk);
+        }
+        match &self.worker {
+            Some(w) => w.jobs.send((job, wasm)).map_err(|e| e.0 .1),
+            None => Err(wasm),
+        }
+    }
+
+    fn finished(&mut self, wait: bool) -> Option<Compiled<WasmtimeModule>> {
+        let w = self.worker.as_ref()?;
+        let c = if wait {
+            w.done.recv().ok()?
+        } else if w.ready.load(Ordering::Acquire) == 0 {
+            return None;
+        } else {
+            w.done.try_recv().ok()?
+        };
+        w.ready.fetch_sub(1, Ordering::AcqRel);
+        Some(Compiled {
+            job: c.job,
+            module: c.module.map(|module| WasmtimeModule {
+                module,
+                instance: None,
+            }),
+            ns: c.ns,
+        })
+    }
+
     fn stats(&self) -> Vec<(&'static str, u64)> {
-        let Some(d) = &self.disk else {
+        let d = self.disk.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(d) = d.as_ref() else {
             return Vec::new();
         };
         let s = d.stats;

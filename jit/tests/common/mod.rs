@@ -156,7 +156,10 @@ impl JitRig {
         }
     }
 
+    /// Runs one slice, after taking every background compile started by
+    /// earlier ones (so what is translated when is the same every run).
     pub fn run(&mut self, budget: u64) -> RunResult {
+        self.jit.settle();
         self.jit
             .run(&mut self.m, &mut self.s, &mut self.cache, budget)
     }
