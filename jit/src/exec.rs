@@ -28,7 +28,7 @@
 
 use crate::host::Host;
 use crate::step::run_block;
-use crate::translate::translate_page;
+use crate::translate::{translate_page, translate_page_ran};
 use crate::Engine;
 use lru::LruCache;
 use std::collections::HashMap;
@@ -85,6 +85,10 @@ pub struct Config {
     /// the interpreter goes on running the page, rather than stopping the
     /// guest for the compile.
     pub background: bool,
+    /// Translate only blocks the interpreter has run (branches to the
+    /// rest leave the module), rather than all code reachable from the
+    /// page's entries.
+    pub only_code_that_ran: bool,
 }
 
 impl Default for Config {
@@ -99,6 +103,7 @@ impl Default for Config {
             max_rewrites: 8,
             max_stepped_percent: 40,
             background: false,
+            only_code_that_ran: true,
         }
     }
 }
@@ -382,7 +387,7 @@ impl<E: Engine> Jit<E> {
                 };
                 self.stats.insns_interpreted += in_page;
                 if let Some(key) = key {
-                    self.heat_up(machine, space, key, new_entry, in_page);
+                    self.heat_up(machine, space, cache, key, new_entry, in_page);
                 }
                 if let Some(exit) = exit {
                     break RunResult { exit, executed };
@@ -441,6 +446,7 @@ impl<E: Engine> Jit<E> {
         &mut self,
         machine: &mut Machine,
         space: &mut AddressSpace,
+        cache: &DecodeCache,
         key: PageKey,
         entry: Option<u32>,
         n: u64,
@@ -464,11 +470,17 @@ impl<E: Engine> Jit<E> {
         h.count = 0;
         h.new_entries = false;
         if needed {
-            self.compile(machine, space, key);
+            self.compile(machine, space, cache, key);
         }
     }
 
-    fn compile(&mut self, machine: &mut Machine, space: &mut AddressSpace, key: PageKey) {
+    fn compile(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        cache: &DecodeCache,
+        key: PageKey,
+    ) {
         let Some(code) = read_page(machine, space, key.vpage) else {
             return;
         };
@@ -479,7 +491,14 @@ impl<E: Engine> Jit<E> {
             .unwrap_or_default();
         let start = self.engine.now_ns();
         let opts = self.engine.options();
-        let t = translate_page(&code, key.vpage << 12, &entries, &opts);
+        let t = if self.config.only_code_that_ran {
+            // The interpreter's decoded blocks say where code has run.
+            let mut ran = cache.starts_in_page(key.vpage);
+            ran.sort_unstable();
+            translate_page_ran(&code, key.vpage << 12, &entries, &ran, &opts)
+        } else {
+            translate_page(&code, key.vpage << 12, &entries, &opts)
+        };
         if t.stepped * 100 > t.insns * self.config.max_stepped_percent {
             // Mostly instructions the translator leaves to the interpreter
             // (x87, SSE): every block would cost an exit and gain nothing.

@@ -44,7 +44,7 @@ pub mod translate;
 
 pub use exec::{Config, Jit, PageKey, Stats};
 pub use host::Host;
-pub use translate::{translate_page, Options, Translation};
+pub use translate::{translate_page, translate_page_ran, Options, Translation};
 
 /// A wasm engine that compiles translated pages and runs them against
 /// machine memory.

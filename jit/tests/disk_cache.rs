@@ -6,13 +6,22 @@ mod common;
 use common::progs::program;
 use common::*;
 use wax_cpu::Exit;
-use wax_jit::Engine;
+use wax_jit::engine::wasmtime::Tuning;
+use wax_jit::{Config, Engine};
 
 /// Runs `seed`'s random loop on a JIT whose cache is `dir`, in lockstep
 /// with the oracle; returns (cache hits, cache writes).
 fn run(seed: u64, dir: &std::path::Path) -> (u64, u64) {
     let st = program(seed, 24, 300);
-    let mut j = JitRig::new(&st, 2);
+    // Every reachable block translated at once: programs that fault
+    // early would otherwise end before any module that covers them runs.
+    let config = Config {
+        threshold: 2,
+        max_stepped_percent: 100,
+        only_code_that_ran: false,
+        ..Config::default()
+    };
+    let mut j = JitRig::tuned(&st, config, Tuning::default());
     j.jit
         .engine()
         .set_disk_cache(Some(dir.to_path_buf()), 64 << 20);
@@ -25,7 +34,7 @@ fn run(seed: u64, dir: &std::path::Path) -> (u64, u64) {
             break;
         }
     }
-    assert!(j.jit.stats.insns_translated > 0);
+    assert!(j.jit.stats.insns_translated > 0, "{:?}", j.jit.stats);
     let stats = j.jit.engine().stats();
     let stat = |name| stats.iter().find(|s| s.0 == name).map_or(0, |s| s.1);
     (stat("code cache hits"), stat("code cache writes"))

@@ -95,6 +95,21 @@ impl DecodeCache {
         *self = DecodeCache::new();
     }
 
+    /// The start EIPs of the cached blocks that start in guest page
+    /// `page`: code that has run since it was last written (or the cache
+    /// last cleared).
+    pub fn starts_in_page(&self, page: u32) -> Vec<u32> {
+        let Some(slots) = self.by_page.get(&page) else {
+            return Vec::new();
+        };
+        slots
+            .iter()
+            .filter_map(|&s| self.blocks.get(s as usize)?.as_ref())
+            .map(|b| b.insns[0].insn.ip32())
+            .filter(|eip| eip >> 12 == page)
+            .collect()
+    }
+
     /// Drops every block that touches one of `pages`.
     pub fn invalidate_pages(&mut self, pages: &[u32]) {
         let mut any = false;

@@ -74,7 +74,13 @@ fn edges(base: u32, insn: &Instruction) -> (Option<u32>, Option<u32>) {
     (target, falls)
 }
 
-fn find_leaders(code: &[u8], base: u32, entries: &[u32]) -> BTreeSet<u32> {
+/// Leaders reachable from `entries`. With `ran` (sorted EIPs where code is
+/// known to have run), a branch target or fall-through that never ran is
+/// left out: the edge leaves the module instead, so cold paths (error
+/// handling, rare cases) cost no compile time. If one turns hot, the
+/// executor sees it as a missed entry and translates the page again.
+fn find_leaders(code: &[u8], base: u32, entries: &[u32], ran: Option<&[u32]>) -> BTreeSet<u32> {
+    let ran_at = |eip: &u32| ran.is_none_or(|r| r.binary_search(eip).is_ok());
     let mut leaders: BTreeSet<u32> = BTreeSet::new();
     let mut work: Vec<u32> = entries
         .iter()
@@ -89,7 +95,7 @@ fn find_leaders(code: &[u8], base: u32, entries: &[u32]) -> BTreeSet<u32> {
         while let Some(insn) = decode_at(code, base, eip) {
             if insn.flow_control() != FlowControl::Next {
                 let (t, f) = edges(base, &insn);
-                work.extend(t.into_iter().chain(f));
+                work.extend(t.into_iter().chain(f).filter(ran_at));
                 break;
             }
             if !in_page(base, insn.next_ip()) {
@@ -136,10 +142,11 @@ fn build_block(code: &[u8], base: u32, start: u32, leaders: &BTreeSet<u32>) -> B
 }
 
 /// Discovers the blocks reachable from `entries` in the page at `base`
-/// whose bytes are `code` (4096 bytes).
-pub fn discover(code: &[u8], base: u32, entries: &[u32]) -> Cfg {
+/// whose bytes are `code` (4096 bytes), through edges to code that `ran`
+/// (sorted), or every edge if `ran` is None.
+pub fn discover(code: &[u8], base: u32, entries: &[u32], ran: Option<&[u32]>) -> Cfg {
     debug_assert_eq!(code.len(), PAGE_SIZE as usize);
-    let leaders = find_leaders(code, base, entries);
+    let leaders = find_leaders(code, base, entries, ran);
     let blocks: Vec<Block> = leaders
         .iter()
         .map(|&s| build_block(code, base, s, &leaders))
@@ -211,7 +218,7 @@ mod tests {
             0x40, // 8: inc eax
             0xc3, // 9: ret
         ];
-        let cfg = discover(&page(&code, 0), BASE, &[BASE]);
+        let cfg = discover(&page(&code, 0), BASE, &[BASE], None);
         let starts: Vec<u32> = cfg.blocks.iter().map(|b| b.start - BASE).collect();
         assert_eq!(starts, [0, 3, 8, 0x18]);
         assert_eq!(cfg.return_sites, [(BASE + 8, 2)]);
@@ -220,9 +227,30 @@ mod tests {
     }
 
     #[test]
+    fn edges_to_code_that_never_ran_leave_the_module() {
+        let code = [
+            0x49, // 0: dec ecx
+            0x75, 0xfd, // 1: jnz 0
+            0xe8, 0x10, 0x00, 0x00, 0x00, // 3: call 0x18 (never ran)
+            0x40, // 8: inc eax
+            0xc3, // 9: ret
+        ];
+        let p = page(&code, 0);
+        // Only the loop ran: the call and everything after it stay out.
+        let cfg = discover(&p, BASE, &[BASE], Some(&[BASE]));
+        let starts: Vec<u32> = cfg.blocks.iter().map(|b| b.start - BASE).collect();
+        assert_eq!(starts, [0]);
+        // Once the fall-through has run, it and the return site are in;
+        // the callee, which never ran, is not.
+        let cfg = discover(&p, BASE, &[BASE], Some(&[BASE, BASE + 3, BASE + 8]));
+        let starts: Vec<u32> = cfg.blocks.iter().map(|b| b.start - BASE).collect();
+        assert_eq!(starts, [0, 3, 8]);
+    }
+
+    #[test]
     fn an_instruction_across_the_page_end_is_stepped() {
         // mov eax, imm32 starting 3 bytes before the end.
-        let cfg = discover(&page(&[0xb8, 1, 2], 4093), BASE, &[BASE + 4093]);
+        let cfg = discover(&page(&[0xb8, 1, 2], 4093), BASE, &[BASE + 4093], None);
         let b = &cfg.blocks[0];
         assert_eq!(b.insns.len(), 1);
         assert_eq!(b.insns[0].plan, Plan::StepStraddling);
@@ -237,7 +265,7 @@ mod tests {
             0x8b, 0x06, // mov eax, [esi]    (may fault: live)
             0x74, 0x00, // jz +0
         ];
-        let cfg = discover(&page(&code, 0), BASE, &[BASE]);
+        let cfg = discover(&page(&code, 0), BASE, &[BASE], None);
         let live: Vec<bool> = cfg.blocks[0]
             .insns
             .iter()

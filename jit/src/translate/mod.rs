@@ -73,7 +73,31 @@ pub struct Translation {
 /// Translates the page at `base` (4096 bytes of `code`) reachable from
 /// `entries`.
 pub fn translate_page(code: &[u8], base: u32, entries: &[u32], opts: &Options) -> Translation {
-    let cfg = cfg::discover(code, base, entries);
+    translate(code, base, entries, None, opts)
+}
+
+/// [`translate_page`] of only the code that ran: `ran` (sorted) holds the
+/// EIPs where blocks are known to have started, and a branch or
+/// fall-through to any other EIP leaves the module rather than being
+/// translated (see `cfg.rs`).
+pub fn translate_page_ran(
+    code: &[u8],
+    base: u32,
+    entries: &[u32],
+    ran: &[u32],
+    opts: &Options,
+) -> Translation {
+    translate(code, base, entries, Some(ran), opts)
+}
+
+fn translate(
+    code: &[u8],
+    base: u32,
+    entries: &[u32],
+    ran: Option<&[u32]>,
+    opts: &Options,
+) -> Translation {
+    let cfg = cfg::discover(code, base, entries, ran);
     let blocks = cfg
         .blocks
         .iter()
