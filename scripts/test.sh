@@ -25,6 +25,14 @@ scripts/test-wasm.sh
 step "cargo test --workspace --release --no-fail-fast"
 cargo test --workspace --release --no-fail-fast
 
+# The whole-program suites again with the JIT translating a page after
+# 2000 interpreted instructions (millions by default), so the programs'
+# work runs mostly as wasm and must still match native exactly. (The
+# Debian corpus has its own JIT test in tests/corpus.rs.)
+step "whole-program suites under the JIT (WAX_ENGINE=jit WAX_JIT_THRESHOLD=2000)"
+WAX_ENGINE=jit WAX_JIT_THRESHOLD=2000 WAX_CODE_CACHE=off cargo test --release --no-fail-fast \
+    --test programs --test fp_programs --test fp_variants --test busybox --test userland_programs
+
 step "scripts/test-web.sh (Node unit tests, the Node runner, headless Chromium against wax serve and an export)"
 scripts/test-web.sh
 

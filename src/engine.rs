@@ -18,7 +18,13 @@ pub enum EngineKind {
 }
 
 /// A kernel whose guest code runs on `kind`.
-pub fn kernel(host: Host, config: Config, kind: EngineKind) -> Result<Kernel, String> {
+/// `threshold` overrides the JIT's translation threshold.
+pub fn kernel(
+    host: Host,
+    config: Config,
+    kind: EngineKind,
+    threshold: Option<u32>,
+) -> Result<Kernel, String> {
     match kind {
         EngineKind::Interp => Ok(Kernel::new(host, config)),
         EngineKind::Jit => {
@@ -33,8 +39,8 @@ pub fn kernel(host: Host, config: Config, kind: EngineKind) -> Result<Kernel, St
                 .map_err(|e| format!("cannot start the JIT: {e}"))?;
             engine.set_disk_cache(code_cache_dir(), CODE_CACHE_BYTES);
             let mut jit_config = wax_jit::Config::default();
-            if let Some(t) = env_number("WAX_JIT_THRESHOLD") {
-                jit_config.threshold = t;
+            if let Some(t) = threshold {
+                jit_config.threshold = t.max(1);
             }
             jit_config.background = env_number("WAX_JIT_BACKGROUND") != Some(0);
             let jit = wax_jit::Jit::new(engine, jit_config);
@@ -44,8 +50,7 @@ pub fn kernel(host: Host, config: Config, kind: EngineKind) -> Result<Kernel, St
 }
 
 /// A tuning knob from the environment (for measurements and tests):
-/// `WAX_JIT_THRESHOLD` (instructions interpreted in a page before it is
-/// translated), `WAX_JIT_BACKGROUND=0` (compile on the guest's thread,
+/// `WAX_JIT_BACKGROUND=0` (compile on the guest's thread,
 /// stopping it, instead of on a background thread), `WAX_JIT_QUICK_COMPILE=1` (Cranelift without
 /// optimisations and with its single-pass register allocator: compiles
 /// ~4x faster, code ~1.8x slower).

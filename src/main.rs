@@ -91,8 +91,12 @@ struct RunArgs {
     net_relay: Option<String>,
     /// What runs guest code: the interpreter, or the JIT (hot pages
     /// translated to wasm, compiled by wasmtime).
-    #[arg(long, value_enum, env = "WAX_ENGINE", default_value = "interp")]
+    #[arg(long, value_enum, env = "WAX_ENGINE", default_value = "jit")]
     engine: engine::EngineKind,
+    /// JIT: instructions the interpreter runs in a page before the page is
+    /// translated (lower compiles more, and sooner).
+    #[arg(long, value_name = "N", env = "WAX_JIT_THRESHOLD")]
+    jit_threshold: Option<u32>,
     /// Print what ran the guest (instructions translated and interpreted,
     /// modules compiled, compile time) on stderr at exit.
     #[arg(long)]
@@ -366,7 +370,9 @@ fn launch(
         exe_path: program.exe_path,
         argv: args.program.iter().map(|a| a.as_bytes().to_vec()).collect(),
         envp: std::env::vars_os()
-            .filter(|(k, _)| k != host::log::WAX_LOG && k != "WAX_ENGINE")
+            .filter(|(k, _)| {
+                k != host::log::WAX_LOG && k != "WAX_ENGINE" && k != "WAX_JIT_THRESHOLD"
+            })
             .map(|(k, v)| [k.into_vec(), b"=".to_vec(), v.into_vec()].concat())
             .collect(),
         execfn: args.program[0].as_bytes().to_vec(),
@@ -432,7 +438,7 @@ fn new_kernel(
         uid,
         gid,
     };
-    let mut kernel = engine::kernel(host, config, args.engine)?;
+    let mut kernel = engine::kernel(host, config, args.engine, args.jit_threshold)?;
     kernel.set_rlimits(host::host_rlimits());
     kernel.set_ignored_signals(host::inherited_ignored_signals());
     kernel.mount_tmpfs(args.tmpfs_tmp);

@@ -51,6 +51,9 @@ pub struct ShellArgs {
     /// Outward connections through a Wisp relay (see `wax run --help`).
     #[arg(long, value_name = "URL", conflicts_with = "net")]
     net_relay: Option<String>,
+    /// What runs guest code (see `wax run --help`).
+    #[arg(long, value_enum, env = "WAX_ENGINE", default_value = "jit")]
+    pub engine: crate::engine::EngineKind,
 }
 
 /// Runs the shell; returns Wax's exit status.
@@ -156,7 +159,7 @@ fn boot(args: &ShellArgs, fs: &mut wax_kernel::ext2::Ext2Fs) -> Result<Kernel, S
         uid: 0,
         gid: 0,
     };
-    let mut kernel = Kernel::new(host, config);
+    let mut kernel = crate::engine::kernel(host, config, args.engine, None)?;
     kernel.set_rlimits(crate::host::host_rlimits());
     kernel.mount_tmpfs(false);
     let program = Program {

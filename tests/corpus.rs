@@ -30,6 +30,10 @@ const KNOWN_FAILURES: &[(&str, &str)] = &[];
 /// Scratch directories are /tmp/wax-corpus-NAME in the root.
 const SCRATCH: &str = "wax-corpus";
 
+/// One corpus run at a time: commands may touch the root outside their
+/// scratch directory, and each run mounts and unmounts the root's /proc.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 struct Outcome {
     name: String,
     notes: Vec<String>,
@@ -108,14 +112,42 @@ fn parser_splits_commands_and_skips_the_header() {
 
 #[test]
 fn debian_corpus_matches_native() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let root = corpus::debian_root();
     let _proc = ProcMount::new(&root);
     let wax_options = [OsStr::new("--root"), root.as_os_str()];
+    corpus_matches_native(&root, &wax_options, "");
+}
+
+/// The same commands with the JIT, translating a page once the interpreter
+/// has run 20000 instructions in it, so that most of each command's work
+/// runs as wasm (a page needs millions by default).
+#[test]
+fn debian_corpus_matches_native_under_the_jit() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let root = corpus::debian_root();
+    let _proc = ProcMount::new(&root);
+    let wax_options = [
+        OsStr::new("--root"),
+        root.as_os_str(),
+        OsStr::new("--engine"),
+        OsStr::new("jit"),
+        OsStr::new("--jit-threshold"),
+        OsStr::new("20000"),
+    ];
+    corpus_matches_native(&root, &wax_options, "jit-");
+}
+
+/// Runs every selected command natively and under `wax run OPTIONS` and
+/// fails on any difference not in `KNOWN_FAILURES`. `prefix` keeps the
+/// scratch directories of concurrent runs apart.
+fn corpus_matches_native(root: &std::path::Path, wax_options: &[&OsStr], prefix: &str) {
+    let scratch = format!("{prefix}{SCRATCH}");
     let entries = corpus::entries();
     let mut outcomes = Vec::new();
     for entry in corpus::selected(&entries) {
-        let native = corpus::run(&root, SCRATCH, entry, Runner::Native);
-        let wax = corpus::run(&root, SCRATCH, entry, Runner::Wax(&wax_options));
+        let native = corpus::run(root, &scratch, entry, Runner::Native);
+        let wax = corpus::run(root, &scratch, entry, Runner::Wax(wax_options));
         let outcome = Outcome {
             name: entry.name.clone(),
             notes: corpus::wax_notes(&wax.stderr),

@@ -8,9 +8,10 @@
 //!   interpreter and libraries from the root and look up the guest's
 //!   absolute paths there first (not for every system call: sort's open of
 //!   an absolute input path misses it, so inputs are named relatively).
-//! - wax: `wax run --root ROOT`; the program is given as a host path
+//! - wax: `wax run --engine interp --root ROOT` (the interpreter); the
+//!   program is given as a host path
 //!   that is also right in the guest (see [`from_input_dir`]).
-//! - wax-image: `wax run --image IMAGE`, the root's ext2 image
+//! - wax-image: `wax run --engine interp --image IMAGE`, the root's ext2 image
 //!   (build/images/test.img for build/roots/test), for the workloads that
 //!   need no input files (see `Workload::on_image`).
 //!
@@ -142,9 +143,10 @@ pub fn command(
         Engine::WaxInterp | Engine::WaxJit | Engine::WaxJitWarm => {
             let mut c = Command::new(&paths.wax);
             c.arg("run");
-            if engine != Engine::WaxInterp {
-                c.args(["--engine", "jit"]);
-            }
+            c.args(match engine {
+                Engine::WaxInterp => ["--engine", "interp"],
+                _ => ["--engine", "jit"],
+            });
             match (root, program) {
                 (Some(root), Program::Debian { path }) => c
                     .arg("--root")
@@ -160,7 +162,8 @@ pub fn command(
                 return None;
             };
             let mut c = Command::new(&paths.wax);
-            c.arg("run").arg("--image").arg(image).arg("--").arg(path);
+            c.args(["run", "--engine", "interp", "--image"]);
+            c.arg(image).arg("--").arg(path);
             c
         }
     };
