@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::progs::program;
+use common::progs::{program, sse_program};
 use common::*;
 use wax_cpu::Exit;
 use wax_jit::engine::wasmtime::Tuning;
@@ -36,7 +36,22 @@ fn run_seeds(seeds: std::ops::Range<u64>, body: u32, iters: u32, slices: &[u64])
     run_seeds_tuned(seeds, body, iters, slices, Tuning::default(), config)
 }
 
+/// A generator of programs: (seed, body, iterations).
+type Gen = fn(u64, u32, u32) -> Setup;
+
 fn run_seeds_tuned(
+    seeds: std::ops::Range<u64>,
+    body: u32,
+    iters: u32,
+    slices: &[u64],
+    tuning: Tuning,
+    config: Config,
+) -> Totals {
+    run_generated(program, seeds, body, iters, slices, tuning, config)
+}
+
+fn run_generated(
+    gen: Gen,
     seeds: std::ops::Range<u64>,
     body: u32,
     iters: u32,
@@ -46,7 +61,7 @@ fn run_seeds_tuned(
 ) -> Totals {
     let mut t = Totals::default();
     for seed in seeds {
-        let st = program(seed, body, iters);
+        let st = gen(seed, body, iters);
         let what = format!("seed {seed}");
         let (last, jit) = lockstep_tuned(&st, slices, 100_000, config, &what, tuning);
         let s = jit.stats;
@@ -118,6 +133,59 @@ fn other_compiler_settings_match_the_interpreter() {
     assert!(t.translated > t.interpreted, "{t:?}");
     assert!(t.evictions > 0, "{t:?}");
     assert_eq!(t.links, 0, "{t:?}");
+}
+
+/// SSE integer, move and shuffle instructions (translated to wasm SIMD
+/// where `sse.rs` has a form, stepped otherwise) against the interpreter,
+/// with memory operands misaligned, across pages and into unmapped ones.
+#[test]
+fn sse_matches_the_interpreter() {
+    let config = Config {
+        threshold: 2,
+        max_stepped_percent: 100,
+        ..Config::default()
+    };
+    let t = run_generated(
+        sse_program,
+        seeds(400_000, 150),
+        24,
+        25,
+        &[10_000],
+        Tuning::default(),
+        config,
+    );
+    assert!(
+        t.translated > 4 * t.interpreted,
+        "too little translated: {t:?}"
+    );
+}
+
+/// The same with page-table checks inline (the 16-byte check is emitted
+/// in line), without optimisations, and slices ending mid-block.
+#[test]
+fn sse_with_inline_checks_and_odd_budgets() {
+    let tuning = Tuning {
+        inline_checks: true,
+        optimize: false,
+        single_pass_regalloc: true,
+        max_instances: 2,
+        link: false,
+    };
+    let config = Config {
+        threshold: 2,
+        max_stepped_percent: 100,
+        ..Config::default()
+    };
+    let t = run_generated(
+        sse_program,
+        seeds(500_000, 60),
+        24,
+        10,
+        &[1, 3, 7, 64, 129],
+        tuning,
+        config,
+    );
+    assert!(t.translated > 0, "{t:?}");
 }
 
 #[test]
@@ -272,5 +340,50 @@ fn cl_shift_and_multiply_flags_are_exact() {
         let (last, jit) = lockstep(&st, &[100_000, 3], 1_000_000, 2, "cl shifts, multiplies");
         assert_eq!(last.exit, Exit::Syscall);
         assert!(jit.stats.insns_translated > 0);
+    }
+}
+
+/// 16-byte accesses whose address moves every iteration, so the
+/// translated code (not the first, interpreted, iteration) meets them:
+/// MOVDQA turning misaligned (#GP), MOVDQU/MOVQ loads and stores walking
+/// across the boundary of two RW pages (slow exits; the interpreter does
+/// them) and then into the unmapped page (a precise page fault).
+#[test]
+fn sse_alignment_and_page_crossings_are_precise() {
+    use common::asm::*;
+    // top: mov eax, ecx; shr eax, 5; add eax, esi (aligned for 32
+    // iterations, then not); movdqa xmm0, [eax]; paddb xmm1, xmm0; inc ecx
+    let mut aligned = Asm::default();
+    let top = aligned.pos();
+    aligned.bytes(&[0x89, 0xc8, 0xc1, 0xe8, 0x05, 0x01, 0xf0]);
+    aligned.bytes(&[0x66, 0x0f, 0x6f, 0x00, 0x66, 0x0f, 0xfc, 0xc8, 0x41]);
+    aligned.rel32(&[0xe9], top);
+    // top: movdqu xmm2, [edi]; pxor xmm2, xmm1; movdqu [edi+0x10], xmm2;
+    // movq xmm3, [edi+8]; movq [edi+0x20], xmm3; inc edi
+    let mut walk = Asm::default();
+    let top = walk.pos();
+    walk.bytes(&[0xf3, 0x0f, 0x6f, 0x17, 0x66, 0x0f, 0xef, 0xd1]);
+    walk.bytes(&[0xf3, 0x0f, 0x7f, 0x57, 0x10]);
+    walk.bytes(&[0xf3, 0x0f, 0x7e, 0x5f, 0x08, 0x66, 0x0f, 0xd6, 0x5f, 0x20]);
+    walk.bytes(&[0x47]);
+    walk.rel32(&[0xe9], top);
+    let cases = [
+        (&aligned, DATA + 0x100, 0),
+        (&walk, DATA + 0x1000 - 0x60, 1),
+        (&walk, DATA + DATA_LEN - 0x80, 0),
+    ];
+    for (code, at, crossings) in cases {
+        let mut st = program(11, 0, 1);
+        st.code = code.code.clone();
+        st.code_at = CODE + 0x7f0;
+        st.regs[ESI as usize] = at;
+        st.regs[EDI as usize] = at;
+        st.regs[ECX as usize] = 0;
+        let (last, jit) = lockstep(&st, &[1_000_000], 1_000_000, 2, "sse edges");
+        assert!(matches!(last.exit, Exit::Exception(_)), "{last:?}");
+        assert!(jit.stats.insns_translated > 100, "{:?}", jit.stats);
+        if crossings > 0 {
+            assert!(jit.stats.slow_exits > 0, "{:?}", jit.stats);
+        }
     }
 }

@@ -113,6 +113,7 @@ impl Gen<'_> {
             Plan::Bt { op } => self.bt(insn, op, ins.flags_live_after),
             Plan::BitScan { reverse } => self.bit_scan(insn, reverse, ins.flags_live_after),
             Plan::Double { left } => self.double(insn, left),
+            Plan::Sse(f) => self.sse(insn, f),
             Plan::Step | Plan::StepStraddling => unreachable!("stepped plans are not native"),
         }
     }

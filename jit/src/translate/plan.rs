@@ -93,6 +93,9 @@ pub enum Plan {
     Div {
         signed: bool,
     },
+    /// An SSE integer, move or shuffle instruction on XMM registers
+    /// (`sse.rs`).
+    Sse(super::sse::Form),
 }
 
 fn is_gpr(r: Register) -> bool {
@@ -148,7 +151,13 @@ fn same_regs(insn: &Instruction) -> bool {
 /// The translation plan for one decoded instruction.
 pub fn plan(insn: &Instruction) -> Plan {
     use Mnemonic::*;
-    if insn.is_invalid() || !simple_operands(insn) {
+    if insn.is_invalid() {
+        return Plan::Step;
+    }
+    if let Some(p) = super::sse::plan(insn) {
+        return p;
+    }
+    if !simple_operands(insn) {
         return Plan::Step;
     }
     if insn.has_lock_prefix() {
@@ -362,6 +371,34 @@ mod tests {
         assert_eq!(plan_of(&[0xcd, 0x80]).0, Plan::Syscall);
         assert_eq!(plan_of(&[0xcd, 0x81]).0, Plan::Step);
         assert_eq!(plan_of(&[0x0f, 0xa2]).0, Plan::Step, "cpuid");
+    }
+
+    #[test]
+    fn sse_rows() {
+        use super::super::sse::Form;
+        let sse = |b: &[u8]| plan_of(b).0;
+        // 66 is the SSE2 form, not a 16-bit one.
+        assert_eq!(sse(&[0x66, 0x0f, 0x6f, 0x06]), Plan::Sse(Form::Move));
+        assert_eq!(sse(&[0x66, 0x0f, 0xef, 0xc1]), Plan::Sse(Form::Binary));
+        assert_eq!(sse(&[0x66, 0x0f, 0xd7, 0xc1]), Plan::Sse(Form::SignMask));
+        assert_eq!(
+            sse(&[0x66, 0x0f, 0x7e, 0xc3]),
+            Plan::Sse(Form::MoveLow { bytes: 4 }),
+            "movd ebx, xmm0"
+        );
+        assert_eq!(
+            sse(&[0x66, 0x0f, 0x38, 0x00, 0x06]),
+            Plan::Sse(Form::Pshufb)
+        );
+        assert_eq!(sse(&[0x0f, 0xef, 0xc1]), Plan::Step, "pxor mm0, mm1");
+        assert_eq!(sse(&[0x0f, 0xd7, 0xc1]), Plan::Step, "pmovmskb eax, mm1");
+        assert_eq!(sse(&[0xf0, 0x66, 0x0f, 0xef, 0x06]), Plan::Step, "LOCK");
+        assert_eq!(sse(&[0x66, 0x0f, 0xf6, 0xc1]), Plan::Step, "psadbw");
+        assert_eq!(sse(&[0x0f, 0x58, 0xc1]), Plan::Step, "addps");
+        let (p, i) = plan_of(&[0x66, 0x0f, 0x6f, 0x06]);
+        assert_eq!(p.flag_effect(&i, false), (true, false), "may fault");
+        let (p, i) = plan_of(&[0x66, 0x0f, 0xef, 0xc1]);
+        assert_eq!(p.flag_effect(&i, false), (false, false));
     }
 
     #[test]
