@@ -237,15 +237,16 @@ fn a_fault_at_a_page_edge_is_precise() {
     }
 }
 
-/// Every translated shift form and count, its flags read by PUSHFD (which
-/// the interpreter runs, so the flags must be materialized exactly).
+/// Every translated shift and rotate form and count, its flags read by
+/// PUSHFD (which the interpreter runs, so the flags must be materialized
+/// exactly).
 #[test]
 fn shift_flags_are_exact() {
     use common::asm::*;
     let mut a = Asm::default();
     let top = a.pos();
     let mut k = 0u8;
-    for kind in [4u8, 5, 7] {
+    for kind in [4u8, 5, 7, 0, 1] {
         for size in [8u32, 16, 32] {
             for count in [1u32, 2, 7, 8, 9, 15, 16, 17, 31] {
                 let at = k % 0x70;
@@ -274,9 +275,10 @@ fn shift_flags_are_exact() {
     }
 }
 
-/// Shifts by CL (every count, 0 and past the size included) and MUL/IMUL
-/// (every form the translator emits), their flags read by SETcc (so the
-/// blocks stay translated) and compared whole at every slice's end.
+/// Shifts by CL (every count, 0 and past the size included), rotates by
+/// an immediate and MUL/IMUL (every form the translator emits), their
+/// flags read by SETcc (so the blocks stay translated) and compared whole
+/// at every slice's end.
 #[test]
 fn cl_shift_and_multiply_flags_are_exact() {
     use common::asm::*;
@@ -308,6 +310,20 @@ fn cl_shift_and_multiply_flags_are_exact() {
                     .modrm(kind, Rm::Mem(ESI, (k % 0x70) as i8 + 4));
                 record(&mut a, &mut k);
             }
+        }
+    }
+    // ROL/ROR r/m32, imm8: CF and OF computed, the rest kept from ADD.
+    for ext in [0u8, 1] {
+        for count in [1u32, 2, 7, 8, 15, 16, 31, 32, 33] {
+            a.bytes(&[0x8b, 0x46, k % 0x70]); // mov eax, [esi+k]
+            a.bytes(&[0x01, 0xc2]); // add edx, eax
+            a.bytes(&[0xc1]).modrm(ext, Rm::Reg(EAX)).imm(8, count);
+            record(&mut a, &mut k);
+            a.bytes(&[0x01, 0xc2]);
+            a.bytes(&[0xc1])
+                .modrm(ext, Rm::Mem(ESI, (k % 0x70) as i8 + 4))
+                .imm(8, count);
+            record(&mut a, &mut k);
         }
     }
     for size in [16u32, 32] {

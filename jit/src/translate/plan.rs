@@ -93,6 +93,13 @@ pub enum Plan {
     Div {
         signed: bool,
     },
+    /// ROL/ROR r/m32, imm8 (a non-zero masked count); CF and OF computed
+    /// where live.
+    Rotate {
+        left: bool,
+    },
+    /// BSWAP r32.
+    Bswap,
     /// An SSE integer, move or shuffle instruction on XMM registers
     /// (`sse.rs`).
     Sse(super::sse::Form),
@@ -244,6 +251,8 @@ pub fn plan(insn: &Instruction) -> Plan {
         {
             Plan::Double { left: m == Shld }
         }
+        Bswap if s == 32 => Plan::Bswap,
+        Rol | Ror if s == 32 && shift_count(insn).is_some() => Plan::Rotate { left: m == Rol },
         _ => Plan::Step,
     }
 }
@@ -299,7 +308,9 @@ impl Plan {
             | Plan::MulAcc { .. } => (mem, true),
             Plan::BitScan { .. } => (mem, true),
             // A count of 0 keeps the flags; BT* change only CF.
-            Plan::ShiftCl(..) | Plan::Double { .. } | Plan::Bt { .. } => (mem, false),
+            Plan::ShiftCl(..) | Plan::Double { .. } | Plan::Bt { .. } | Plan::Rotate { .. } => {
+                (mem, false)
+            }
             // May leave before it runs (#DE): the interpreter sees them.
             Plan::Div { .. } => (true, false),
             // INC/DEC keep CF: they pass the old flags through.
@@ -330,6 +341,18 @@ mod tests {
         assert_eq!(plan_of(&[0xc1, 0xe0, 0x21]).0, Plan::Shift(ShiftOp::Shl));
         assert_eq!(plan_of(&[0xd3, 0xe0]).0, Plan::ShiftCl(ShiftOp::Shl, 32));
         assert_eq!(plan_of(&[0xd3, 0xc0]).0, Plan::Step, "rol by CL");
+        assert_eq!(plan_of(&[0xc1, 0xc8, 0x06]).0, Plan::Rotate { left: false });
+        assert_eq!(
+            plan_of(&[0xd1, 0x06]).0,
+            Plan::Rotate { left: true },
+            "rol m32, 1"
+        );
+        assert_eq!(plan_of(&[0xc1, 0xc0, 0x20]).0, Plan::Step, "count 0");
+        assert_eq!(plan_of(&[0x66, 0xc1, 0xc0, 0x03]).0, Plan::Step, "rol r16");
+        assert_eq!(plan_of(&[0x0f, 0xc9]).0, Plan::Bswap);
+        let (p, i) = plan_of(&[0xc1, 0xc8, 0x06]);
+        assert!(!p.steps(true) && !p.steps(false));
+        assert_eq!(p.flag_effect(&i, true), (false, false), "keeps SF ZF AF PF");
         assert_eq!(plan_of(&[0xf0, 0x01, 0x06]).0, Plan::Alu(AluOp::Add));
         assert_eq!(plan_of(&[0xf0, 0x01, 0xc0]).0, Plan::Step, "LOCK, reg dst");
         assert_eq!(

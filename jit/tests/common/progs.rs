@@ -114,7 +114,7 @@ pub fn insn(a: &mut Asm, r: &mut Rng) {
                 .imm(size, r.value());
         }
         11..=12 => {
-            let kind = r.pick(&[4u8, 5, 7]);
+            let kind = r.pick(&[4u8, 5, 7, 0, 1]);
             let dst = rm(r, size, true);
             match r.below(4) {
                 0 => a.op(size, &[op8(size, 0xd0)]).modrm(kind, dst),
@@ -164,7 +164,11 @@ pub fn insn(a: &mut Asm, r: &mut Rng) {
             }
         }
         19 => {
-            a.bytes(&[r.pick(&[0x99, 0x98, 0xf8, 0xf9, 0xf5, 0x9f])]);
+            if r.below(4) == 0 {
+                a.bytes(&[0x0f, 0xc8 + dst_reg(r, 32)]); // BSWAP
+            } else {
+                a.bytes(&[r.pick(&[0x99, 0x98, 0xf8, 0xf9, 0xf5, 0x9f])]);
+            }
         }
         20 => {
             // push r / push imm, then pop into a scratch register.
