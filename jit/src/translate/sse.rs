@@ -51,6 +51,9 @@ pub enum Form {
     Abs,
     /// PSLL/PSRL/PSRA W/D/Q by an immediate.
     ShiftImm,
+    /// PSLL/PSRL/PSRA W/D/Q by the low quadword of an XMM register or
+    /// memory.
+    ShiftReg,
     /// A constant byte permutation of dst, src and zeros ([`byte_map`]):
     /// PSHUFD/LW/HW, PUNPCK*, UNPCK*, SHUFPS/PD, PALIGNR, PSLLDQ/PSRLDQ,
     /// MOVHLPS/MOVLHPS, register MOVSS/MOVSD.
@@ -159,6 +162,7 @@ fn vector_form(insn: &Instruction) -> Option<Form> {
         },
         Pabsb | Pabsw | Pabsd => Form::Abs,
         Psllw | Pslld | Psllq | Psrlw | Psrld | Psrlq | Psraw | Psrad if imm => Form::ShiftImm,
+        Psllw | Pslld | Psllq | Psrlw | Psrld | Psrlq | Psraw | Psrad => Form::ShiftReg,
         Pshufb => Form::Pshufb,
         _ if byte_map(insn).is_some() => Form::Shuffle,
         _ => return None,
@@ -354,6 +358,22 @@ fn needs_alignment(insn: &Instruction) -> bool {
     )
 }
 
+/// Lane width and wasm shift of a PSLL/PSRL/PSRA mnemonic, and whether
+/// it is arithmetic.
+fn shift_kind(m: Mnemonic) -> (u32, I<'static>, bool) {
+    use Mnemonic::*;
+    match m {
+        Psllw => (16, I::I16x8Shl, false),
+        Pslld => (32, I::I32x4Shl, false),
+        Psllq => (64, I::I64x2Shl, false),
+        Psrlw => (16, I::I16x8ShrU, false),
+        Psrld => (32, I::I32x4ShrU, false),
+        Psrlq => (64, I::I64x2ShrU, false),
+        Psraw => (16, I::I16x8ShrS, true),
+        _ => (32, I::I32x4ShrS, true),
+    }
+}
+
 /// Machine address of XMM register `r`.
 fn slot(r: Register) -> u32 {
     cpu::XMM + 16 * r.number() as u32
@@ -403,6 +423,7 @@ impl Gen<'_> {
                 self.xmm_store(insn.op0_register());
             }
             Form::ShiftImm => self.shift_imm(insn),
+            Form::ShiftReg => self.shift_reg(insn),
             Form::Shuffle => self.shuffle(insn),
             Form::Pshufb => self.vec_binary(insn, |g| {
                 g.e.i(I::V128Const(
@@ -590,26 +611,40 @@ impl Gen<'_> {
     /// lane (logical) or fills it with the sign (arithmetic); wasm would
     /// take it modulo the width.
     fn shift_imm(&mut self, insn: &Instruction) {
-        use Mnemonic::*;
-        let m = insn.mnemonic();
-        let (bits, op) = match m {
-            Psllw => (16, I::I16x8Shl),
-            Pslld => (32, I::I32x4Shl),
-            Psllq => (64, I::I64x2Shl),
-            Psrlw => (16, I::I16x8ShrU),
-            Psrld => (32, I::I32x4ShrU),
-            Psrlq => (64, I::I64x2ShrU),
-            Psraw => (16, I::I16x8ShrS),
-            _ => (32, I::I32x4ShrS),
-        };
+        let (bits, op, arith) = shift_kind(insn.mnemonic());
         let count = u32::from(insn.immediate8());
         let dst = insn.op0_register();
         self.e.c(0);
-        if count >= bits && !matches!(m, Psraw | Psrad) {
+        if count >= bits && !arith {
             self.e.i(I::V128Const(0));
         } else {
             self.xmm_load(dst);
             self.e.c(count.min(bits - 1)).i(op);
+        }
+        self.xmm_store(dst);
+    }
+
+    /// Shifts by the source's low quadword (any 64-bit value): as
+    /// [`Gen::shift_imm`], decided at run time.
+    fn shift_reg(&mut self, insn: &Instruction) {
+        let (bits, op, arith) = shift_kind(insn.mnemonic());
+        let max = I::I64Const(i64::from(bits - 1));
+        let dst = insn.op0_register();
+        self.e.c(0);
+        self.xmm_load(dst);
+        self.vec_src(insn, 1);
+        self.e.i(I::I64x2ExtractLane(0)).tee(l::W1);
+        if arith {
+            // min(count, bits - 1)
+            self.e.i(max.clone()).get(l::W1).i(max).i(I::I64LtU);
+            self.e.i(I::Select).i(I::I32WrapI64).i(op);
+        } else {
+            self.e.i(I::I32WrapI64).i(op).i(I::V128Const(0));
+            self.e
+                .get(l::W1)
+                .i(I::I64Const(i64::from(bits)))
+                .i(I::I64LtU);
+            self.e.i(I::Select);
         }
         self.xmm_store(dst);
     }
@@ -680,7 +715,7 @@ mod tests {
             form_of(&[0x66, 0x0f, 0x72, 0xf0, 0x03]),
             Some(Form::ShiftImm)
         ); // pslld
-        assert_eq!(form_of(&[0x66, 0x0f, 0xf2, 0xc1]), None, "pslld xmm0, xmm1");
+        assert_eq!(form_of(&[0x66, 0x0f, 0xf2, 0xc1]), Some(Form::ShiftReg)); // pslld xmm0, xmm1
         assert_eq!(form_of(&[0x66, 0x0f, 0x38, 0x00, 0xc1]), Some(Form::Pshufb));
         assert_eq!(
             form_of(&[0x66, 0x0f, 0x3a, 0x0f, 0xc1, 0x04]),

@@ -495,6 +495,25 @@ pub fn sse_insn(a: &mut Asm, r: &mut Rng) {
                 a.bytes(&[0x66, 0x0f, 0x38, op]).modrm(x, src);
             }
         }
+        14 if r.below(2) == 0 => {
+            // Shift by register: a count (mostly small) into XMMc by MOVD,
+            // or the register's own (mostly huge) low quadword.
+            let op = r.pick(&[0xd1u8, 0xd2, 0xd3, 0xe1, 0xe2, 0xf1, 0xf2, 0xf3]);
+            let c = r.below(8) as u8;
+            if r.below(4) != 0 {
+                let g = dst_reg(r, 32);
+                // The lane width and its neighbours, below and past it.
+                let w = 16 << (op & 3).saturating_sub(1);
+                let counts = [r.below(18), w - 1, w, w + 1, r.below(70), r.value()];
+                let count = r.pick(&counts);
+                a.bytes(&[0xb8 + g]).imm(32, count); // mov g, count
+                a.bytes(&[0x66, 0x0f, 0x6e]).modrm(c, Rm::Reg(g)); // movd xmmC, g
+                a.bytes(&[0x66, 0x0f, op]).modrm(x, Rm::Reg(c));
+            } else {
+                let src = xmm_rm(r, false);
+                a.bytes(&[0x66, 0x0f, op]).modrm(x, src);
+            }
+        }
         14 => {
             // A register with itself (PXOR x, x; PCMPEQB x, x ...).
             let op = r.pick(&[0xefu8, 0x74, 0x76, 0xdf, 0xf8]);
