@@ -206,6 +206,8 @@ pub fn plan(insn: &Instruction) -> Plan {
         Cdq => Plan::Cdq,
         Cwde => Plan::Cwde,
         Nop if insn.code() == Code::Nopd || insn.code() == Code::Nopw => Plan::Nop,
+        // Hints and fences: the interpreter's no-ops (never a fault).
+        Prefetcht0 | Prefetcht1 | Prefetcht2 | Prefetchnta | Lfence | Mfence | Sfence => Plan::Nop,
         Jmp if insn.op0_kind() == OpKind::NearBranch32 => Plan::JmpRel,
         Ja | Jae | Jb | Jbe | Je | Jg | Jge | Jl | Jle | Jne | Jno | Jnp | Jns | Jo | Jp | Js
             if insn.op0_kind() == OpKind::NearBranch32 =>
@@ -318,6 +320,8 @@ impl Plan {
             Plan::Push | Plan::Pop | Plan::Leave | Plan::CallRel | Plan::Ret | Plan::CallInd => {
                 (true, false)
             }
+            // Never touches memory, whatever its operand says.
+            Plan::Nop => (false, false),
             _ => (mem, false),
         }
     }
@@ -350,6 +354,11 @@ mod tests {
         assert_eq!(plan_of(&[0xc1, 0xc0, 0x20]).0, Plan::Step, "count 0");
         assert_eq!(plan_of(&[0x66, 0xc1, 0xc0, 0x03]).0, Plan::Step, "rol r16");
         assert_eq!(plan_of(&[0x0f, 0xc9]).0, Plan::Bswap);
+        let (p, i) = plan_of(&[0x0f, 0x18, 0x0e]); // prefetcht0 [esi]
+        assert_eq!(p, Plan::Nop);
+        assert_eq!(p.flag_effect(&i, true), (false, false));
+        assert_eq!(plan_of(&[0x0f, 0xae, 0xf0]).0, Plan::Nop, "mfence");
+        assert_eq!(plan_of(&[0x0f, 0xae, 0x3e]).0, Plan::Step, "clflush");
         let (p, i) = plan_of(&[0xc1, 0xc8, 0x06]);
         assert!(!p.steps(true) && !p.steps(false));
         assert_eq!(p.flag_effect(&i, true), (false, false), "keeps SF ZF AF PF");

@@ -514,6 +514,15 @@ pub fn sse_insn(a: &mut Asm, r: &mut Rng) {
                 a.bytes(&[0x66, 0x0f, op]).modrm(x, src);
             }
         }
+        14 if r.below(3) == 0 => {
+            // PREFETCHh (even of unmapped memory) and the fences.
+            if r.below(2) == 0 {
+                let m = r.pick(&[Rm::Mem(EDI, 0x7f), Rm::Mem(ESI, 0), Rm::Mem(EBP, 9)]);
+                a.bytes(&[0x0f, 0x18]).modrm(r.below(4) as u8, m);
+            } else {
+                a.bytes(&[0x0f, 0xae, r.pick(&[0xe8u8, 0xf0, 0xf8])]);
+            }
+        }
         14 => {
             // A register with itself (PXOR x, x; PCMPEQB x, x ...).
             let op = r.pick(&[0xefu8, 0x74, 0x76, 0xdf, 0xf8]);
