@@ -1,8 +1,10 @@
 //! SSE/SSE2/SSSE3 integer, move and shuffle instructions on wasm SIMD128.
 //!
-//! XMM registers stay in `CpuState::xmm` (machine memory, 16-byte
-//! aligned): each instruction loads its operands as v128 values and stores
-//! its result there, so exits and interpreter steps need nothing spilled.
+//! XMM registers live in `CpuState::xmm` (machine memory, 16-byte
+//! aligned): each result is stored there at once, so exits and interpreter
+//! steps need nothing spilled. Within a block a register read or written
+//! once is also held in a v128 local ([`XmmCache`]), so later reads skip
+//! the load and its store-to-load latency.
 //! Only XMM forms are translated (the MMX forms alias the x87 registers
 //! and stay with the interpreter), with 32-bit addressing and no LOCK.
 //!
@@ -374,6 +376,32 @@ fn shift_kind(m: Mnemonic) -> (u32, I<'static>, bool) {
     }
 }
 
+/// Which XMM registers the current block holds in v128 locals (from
+/// [`l::X0`]). Writes go through to `CpuState` as well, so exits and
+/// steps need nothing spilled; reads after the first come from the local.
+/// Forgotten at every block start (blocks are entered only there) and
+/// after every interpreter step (it may write XMM registers). Loads and
+/// stores are emitted only on an instruction's straight-line path, so a
+/// register is held on every path through the block or on none.
+pub struct XmmCache {
+    enabled: bool,
+    held: [bool; 8],
+}
+
+impl XmmCache {
+    /// `enabled` when the function has the v128 locals.
+    pub fn new(enabled: bool) -> XmmCache {
+        XmmCache {
+            enabled,
+            held: [false; 8],
+        }
+    }
+
+    pub fn forget(&mut self) {
+        self.held = [false; 8];
+    }
+}
+
 /// Machine address of XMM register `r`.
 fn slot(r: Register) -> u32 {
     cpu::XMM + 16 * r.number() as u32
@@ -479,13 +507,29 @@ impl Gen<'_> {
         self.check(l::ADDR, l::HOST, n.min(4), write);
     }
 
+    /// Pushes XMM register `r`.
     fn xmm_load(&mut self, r: Register) {
+        let n = r.number();
+        let local = l::X0 + n as u32;
+        if self.xmm.held[n] {
+            self.e.get(local);
+            return;
+        }
         self.e.c(0).i(I::V128Load(mem(slot(r), 4)));
+        if self.xmm.enabled {
+            self.e.tee(local);
+            self.xmm.held[n] = true;
+        }
     }
 
     /// Stores the v128 on the stack to `r` (the caller pushed an address
     /// 0 before computing it).
     fn xmm_store(&mut self, r: Register) {
+        if self.xmm.enabled {
+            let n = r.number();
+            self.e.tee(l::X0 + n as u32);
+            self.xmm.held[n] = true;
+        }
         self.e.i(I::V128Store(mem(slot(r), 4)));
     }
 
