@@ -698,12 +698,13 @@ impl Gen<'_> {
         let uses = |want: fn(&Pick) -> bool| map.iter().any(want);
         let dst = uses(|p| matches!(p, Pick::Dst(_)));
         let src = uses(|p| matches!(p, Pick::Src(_)));
-        // The two vectors: (dst, src), or one of them and zeros.
+        // The two vectors: (dst, src), or the one used and zeros (a map
+        // never needs all three).
         let first_is_src = src && !dst;
         let lanes: [u8; 16] = std::array::from_fn(|i| match map[i] {
-            Pick::Dst(k) if first_is_src => k + 16,
-            Pick::Src(k) if !first_is_src => k + 16,
-            Pick::Dst(k) | Pick::Src(k) => k,
+            Pick::Dst(k) => k,
+            Pick::Src(k) if first_is_src => k,
+            Pick::Src(k) => k + 16,
             Pick::Zero => 16,
         });
         self.e.c(0);
