@@ -425,7 +425,11 @@ mod tests {
         assert_eq!(sse(&[0x0f, 0xef, 0xc1]), Plan::Step, "pxor mm0, mm1");
         assert_eq!(sse(&[0x0f, 0xd7, 0xc1]), Plan::Step, "pmovmskb eax, mm1");
         assert_eq!(sse(&[0xf0, 0x66, 0x0f, 0xef, 0x06]), Plan::Step, "LOCK");
-        assert_eq!(sse(&[0x66, 0x0f, 0xf6, 0xc1]), Plan::Step, "psadbw");
+        assert_eq!(
+            sse(&[0x66, 0x0f, 0xf6, 0xc1]),
+            Plan::Sse(Form::Composite),
+            "psadbw"
+        );
         assert_eq!(sse(&[0x0f, 0x58, 0xc1]), Plan::Step, "addps");
         let (p, i) = plan_of(&[0x66, 0x0f, 0x6f, 0x06]);
         assert_eq!(p.flag_effect(&i, false), (true, false), "may fault");

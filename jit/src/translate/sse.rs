@@ -51,6 +51,10 @@ pub enum Form {
     MulHigh { signed: bool },
     /// PABSB/W/D: `dst = |src|` (wasm and x86 agree on the minimum).
     Abs,
+    /// `dst = op(dst, src)` built from several wasm instructions
+    /// ([`Gen::composite`]): PSADBW, PSIGNB/W/D, PMULHRSW, PMADDUBSW,
+    /// PHADD/PHSUB W/D/SW.
+    Composite,
     /// PSLL/PSRL/PSRA W/D/Q by an immediate.
     ShiftImm,
     /// PSLL/PSRL/PSRA W/D/Q by the low quadword of an XMM register or
@@ -163,6 +167,8 @@ fn vector_form(insn: &Instruction) -> Option<Form> {
             signed: m == Pmulhw,
         },
         Pabsb | Pabsw | Pabsd => Form::Abs,
+        Psadbw | Psignb | Psignw | Psignd | Pmulhrsw | Pmaddubsw | Phaddw | Phaddd | Phaddsw
+        | Phsubw | Phsubd | Phsubsw => Form::Composite,
         Psllw | Pslld | Psllq | Psrlw | Psrld | Psrlq | Psraw | Psrad if imm => Form::ShiftImm,
         Psllw | Pslld | Psllq | Psrlw | Psrld | Psrlq | Psraw | Psrad => Form::ShiftReg,
         Pshufb => Form::Pshufb,
@@ -402,6 +408,11 @@ impl XmmCache {
     }
 }
 
+/// A v128 constant with `v` in both quadwords.
+fn splat64(v: u64) -> i128 {
+    (u128::from(v) << 64 | u128::from(v)) as i128
+}
+
 /// Machine address of XMM register `r`.
 fn slot(r: Register) -> u32 {
     cpu::XMM + 16 * r.number() as u32
@@ -431,7 +442,7 @@ impl Gen<'_> {
                 self.xmm_store(insn.op0_register());
             }
             Form::MulUdq => {
-                let even = I::V128Const(0x0000_0000_ffff_ffff_0000_0000_ffff_ffff);
+                let even = I::V128Const(splat64(0xffff_ffff));
                 self.e.c(0);
                 self.xmm_load(insn.op0_register());
                 self.e.i(even.clone()).i(I::V128And);
@@ -450,13 +461,16 @@ impl Gen<'_> {
                 });
                 self.xmm_store(insn.op0_register());
             }
+            Form::Composite => {
+                self.e.c(0);
+                self.composite(insn);
+                self.xmm_store(insn.op0_register());
+            }
             Form::ShiftImm => self.shift_imm(insn),
             Form::ShiftReg => self.shift_reg(insn),
             Form::Shuffle => self.shuffle(insn),
             Form::Pshufb => self.vec_binary(insn, |g| {
-                g.e.i(I::V128Const(
-                    0x8f8f_8f8f_8f8f_8f8f_8f8f_8f8f_8f8f_8f8fu128 as i128,
-                ));
+                g.e.i(I::V128Const(splat64(0x8f8f_8f8f_8f8f_8f8f)));
                 g.e.i(I::V128And).i(I::I8x16Swizzle);
             }),
             Form::SignMask => {
@@ -693,6 +707,104 @@ impl Gen<'_> {
         self.xmm_store(dst);
     }
 
+    /// Pushes `op(dst, src)` of a [`Form::Composite`] instruction; each
+    /// use of an operand loads it again (a local after the first, for a
+    /// register).
+    fn composite(&mut self, insn: &Instruction) {
+        use Mnemonic::*;
+        let m = insn.mnemonic();
+        let dst = insn.op0_register();
+        match m {
+            Psadbw => {
+                // |a - b| per byte, summed per 8 bytes: pairwise to words,
+                // to dwords, then (lo + hi) of each quadword as the high
+                // half of q * (2^32 + 1).
+                self.xmm_load(dst);
+                self.vec_src(insn, 1);
+                self.e.i(I::I8x16MaxU);
+                self.xmm_load(dst);
+                self.vec_src(insn, 1);
+                self.e.i(I::I8x16MinU).i(I::I8x16Sub);
+                self.e.i(I::I16x8ExtAddPairwiseI8x16U);
+                self.e.i(I::I32x4ExtAddPairwiseI16x8U);
+                self.e
+                    .i(I::V128Const(splat64(0x1_0000_0001)))
+                    .i(I::I64x2Mul);
+                self.e.c(32).i(I::I64x2ShrU);
+            }
+            Psignb | Psignw | Psignd => {
+                // (a ^ s) - s negates where b < 0 (s = all ones there),
+                // then lanes where b == 0 are cleared.
+                let (bits, shr, sub, eq) = match m {
+                    Psignb => (8, I::I8x16ShrS, I::I8x16Sub, I::I8x16Eq),
+                    Psignw => (16, I::I16x8ShrS, I::I16x8Sub, I::I16x8Eq),
+                    _ => (32, I::I32x4ShrS, I::I32x4Sub, I::I32x4Eq),
+                };
+                self.xmm_load(dst);
+                self.vec_src(insn, 1);
+                self.e.c(bits - 1).i(shr.clone()).i(I::V128Xor);
+                self.vec_src(insn, 1);
+                self.e.c(bits - 1).i(shr).i(sub);
+                self.vec_src(insn, 1);
+                self.e.i(I::V128Const(0)).i(eq).i(I::V128AndNot);
+            }
+            Pmulhrsw => {
+                // Q15 rounding multiply; wasm saturates 0x8000 * 0x8000
+                // to 0x7fff where x86 gives 0x8000: flip those lanes.
+                let min = I::V128Const(splat64(0x8000_8000_8000_8000));
+                self.xmm_load(dst);
+                self.vec_src(insn, 1);
+                self.e.i(I::I16x8Q15MulrSatS);
+                self.xmm_load(dst);
+                self.e.i(min.clone()).i(I::I16x8Eq);
+                self.vec_src(insn, 1);
+                self.e.i(min).i(I::I16x8Eq).i(I::V128And).i(I::V128Xor);
+            }
+            Pmaddubsw => {
+                // Unsigned bytes of a times signed bytes of b: every
+                // product fits a word; adjacent ones add with saturation.
+                self.xmm_load(dst);
+                self.e.i(I::V128Const(splat64(0x00ff_00ff_00ff_00ff)));
+                self.e.i(I::V128And);
+                self.vec_src(insn, 1);
+                self.e
+                    .c(8)
+                    .i(I::I16x8Shl)
+                    .c(8)
+                    .i(I::I16x8ShrS)
+                    .i(I::I16x8Mul);
+                self.xmm_load(dst);
+                self.e.c(8).i(I::I16x8ShrU);
+                self.vec_src(insn, 1);
+                self.e.c(8).i(I::I16x8ShrS).i(I::I16x8Mul);
+                self.e.i(I::I16x8AddSatS);
+            }
+            _ => {
+                // Horizontal: the even lanes of a then b, op the odd ones.
+                let (width, op) = match m {
+                    Phaddw => (2, I::I16x8Add),
+                    Phaddsw => (2, I::I16x8AddSatS),
+                    Phsubw => (2, I::I16x8Sub),
+                    Phsubsw => (2, I::I16x8SubSatS),
+                    Phaddd => (4, I::I32x4Add),
+                    _ => (4, I::I32x4Sub),
+                };
+                for odd in [0, width] {
+                    let lanes = std::array::from_fn(|i| {
+                        let (lane, k) = (i as u8 / width, i as u8 % width);
+                        let half = 8 / width;
+                        let from_b = if lane >= half { 16 } else { 0 };
+                        from_b + (lane % half) * 2 * width + odd + k
+                    });
+                    self.xmm_load(dst);
+                    self.vec_src(insn, 1);
+                    self.e.i(I::I8x16Shuffle(lanes));
+                }
+                self.e.i(op);
+            }
+        }
+    }
+
     fn shuffle(&mut self, insn: &Instruction) {
         let map = byte_map(insn).expect("planned shuffle has a byte map");
         let uses = |want: fn(&Pick) -> bool| map.iter().any(want);
@@ -767,7 +879,12 @@ mod tests {
             Some(Form::Shuffle)
         ); // palignr
         assert_eq!(form_of(&[0x66, 0x0f, 0xf4, 0xc1]), Some(Form::MulUdq));
-        assert_eq!(form_of(&[0x66, 0x0f, 0xf6, 0xc1]), None, "psadbw");
+        assert_eq!(form_of(&[0x66, 0x0f, 0xf6, 0xc1]), Some(Form::Composite)); // psadbw
+        assert_eq!(
+            form_of(&[0x0f, 0x38, 0x04, 0xc1]),
+            None,
+            "pmaddubsw mm0, mm1"
+        );
         assert_eq!(
             form_of(&[0x66, 0x67, 0x0f, 0x6f, 0x04]),
             None,

@@ -316,9 +316,8 @@ fn xmm_rm(r: &mut Rng, write: bool) -> Rm {
     }
 }
 
-/// `66 0F xx` packed-integer, logic, compare, pack and unpack ops (and a
-/// few the translator leaves to the interpreter: PSADBW, PSLLW by
-/// register, PMULHRSW, PMADDUBSW).
+/// `66 0F xx` packed-integer, logic, compare, pack and unpack ops,
+/// PSADBW, PSLLW by register.
 const SSE2_BINARY: [u8; 52] = [
     0xfc, 0xfd, 0xfe, 0xd4, 0xf8, 0xf9, 0xfa, 0xfb, 0xec, 0xed, 0xdc, 0xdd, 0xe8, 0xe9, 0xd8, 0xd9,
     0x74, 0x75, 0x76, 0x64, 0x65, 0x66, 0xdb, 0xdf, 0xeb, 0xef, 0xd5, 0xe5, 0xe4, 0xf4, 0xf5, 0xda,
@@ -483,15 +482,18 @@ pub fn sse_insn(a: &mut Asm, r: &mut Rng) {
             a.bytes(op).modrm(x, src).imm(8, r.value());
         }
         13 => {
-            // SSSE3: PSHUFB, PABSB/W/D, PALIGNR, and PMADDUBSW/PMULHRSW
-            // (left to the interpreter).
+            // SSSE3: PSHUFB, PABSB/W/D, PALIGNR, PMADDUBSW, PMULHRSW,
+            // PSIGNB/W/D, PHADD/PHSUB W/D/SW.
             let src = xmm_rm(r, false);
             if r.below(3) == 0 {
                 a.bytes(&[0x66, 0x0f, 0x3a, 0x0f])
                     .modrm(x, src)
                     .imm(8, r.below(40));
             } else {
-                let op = r.pick(&[0x00u8, 0x00, 0x1c, 0x1d, 0x1e, 0x04, 0x0b]);
+                let op = r.pick(&[
+                    0x00u8, 0x00, 0x1c, 0x1d, 0x1e, 0x04, 0x0b, 0x08, 0x09, 0x0a, 0x01, 0x02, 0x03,
+                    0x05, 0x06, 0x07,
+                ]);
                 a.bytes(&[0x66, 0x0f, 0x38, op]).modrm(x, src);
             }
         }
@@ -522,6 +524,13 @@ pub fn sse_insn(a: &mut Asm, r: &mut Rng) {
             } else {
                 a.bytes(&[0x0f, 0xae, r.pick(&[0xe8u8, 0xf0, 0xf8])]);
             }
+        }
+        14 if r.below(4) == 0 => {
+            // Words of 0x8000 (PCMPEQW, PSLLW 15), the PMULHRSW edge.
+            a.bytes(&[0x66, 0x0f, 0x75]).modrm(x, Rm::Reg(x));
+            a.bytes(&[0x66, 0x0f, 0x71]).modrm(6, Rm::Reg(x)).imm(8, 15);
+            let y = r.below(8) as u8;
+            a.bytes(&[0x66, 0x0f, 0x38, 0x0b]).modrm(y, Rm::Reg(x));
         }
         14 => {
             // A register with itself (PXOR x, x; PCMPEQB x, x ...).
