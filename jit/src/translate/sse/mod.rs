@@ -21,6 +21,10 @@
 //!   0x8F (swizzle zeroes a lane for an index >= 16, PSHUFB for bit 7),
 //!   PMULHW/PMULUDQ are built from widening multiplies.
 //! - No flags are read or written.
+//!
+//! This file holds the table (which forms, which wasm operation) and the
+//! operand access; `shuffle.rs` the byte permutations, `ops.rs` the forms
+//! that take more than one wasm operation.
 
 use super::emit::{local as l, mem};
 use super::gen::Gen;
@@ -28,6 +32,11 @@ use super::plan::Plan;
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 use wasm_encoder::Instruction as I;
 use wax_cpu::abi::cpu;
+
+mod ops;
+mod shuffle;
+
+use shuffle::byte_map;
 
 /// How a translated SSE instruction is emitted (the operands say the rest).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,14 +81,6 @@ pub enum Form {
     Pextrw,
     /// PINSRW xmm, r32/m16, imm8.
     Pinsrw,
-}
-
-/// Where a byte of a shuffle's result comes from.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Pick {
-    Dst(u8),
-    Src(u8),
-    Zero,
 }
 
 fn xmm_regs_only(insn: &Instruction) -> bool {
@@ -221,134 +222,6 @@ fn binary_op(m: Mnemonic) -> Option<I<'static>> {
         Packssdw => I::I16x8NarrowI32x4S,
         _ => return None,
     })
-}
-
-/// Bytes `lanes` picks by 2-bit selectors of `imm`: lane `i` (of `width`
-/// bytes, in a group starting at lane `base`) from lane `base + sel`.
-fn pick4(out: &mut [Pick; 16], width: u8, base: u8, imm: u8, f: fn(u8) -> Pick) {
-    for i in 0..4 {
-        let sel = imm >> (2 * i) & 3;
-        for k in 0..width {
-            out[usize::from((base + i) * width + k)] = f((base + sel) * width + k);
-        }
-    }
-}
-
-/// The byte permutation of a [`Form::Shuffle`] instruction.
-fn byte_map(insn: &Instruction) -> Option<[Pick; 16]> {
-    use Mnemonic::*;
-    // 0 for the forms without an immediate.
-    let imm = insn.immediate8();
-    let mut out = [Pick::Zero; 16];
-    let id = |i: u8| Pick::Dst(i);
-    let unpack = |out: &mut [Pick; 16], w: u8, high: bool| {
-        let base = if high { 8 / w } else { 0 };
-        for i in 0..16 / w {
-            for k in 0..w {
-                let b = (base + i / 2) * w + k;
-                out[usize::from(i * w + k)] = if i % 2 == 0 {
-                    Pick::Dst(b)
-                } else {
-                    Pick::Src(b)
-                };
-            }
-        }
-    };
-    let low = |out: &mut [Pick; 16], n: u8| {
-        for (i, p) in out.iter_mut().enumerate() {
-            let i = i as u8;
-            *p = if i < n { Pick::Src(i) } else { Pick::Dst(i) };
-        }
-    };
-    match insn.mnemonic() {
-        Pshufd => pick4(&mut out, 4, 0, imm, Pick::Src),
-        Pshuflw => {
-            out = std::array::from_fn(|i| Pick::Src(i as u8));
-            pick4(&mut out, 2, 0, imm, Pick::Src);
-        }
-        Pshufhw => {
-            out = std::array::from_fn(|i| Pick::Src(i as u8));
-            pick4(&mut out, 2, 4, imm, Pick::Src);
-        }
-        Punpcklbw => unpack(&mut out, 1, false),
-        Punpcklwd => unpack(&mut out, 2, false),
-        Punpckldq | Unpcklps => unpack(&mut out, 4, false),
-        Punpcklqdq | Unpcklpd => unpack(&mut out, 8, false),
-        Punpckhbw => unpack(&mut out, 1, true),
-        Punpckhwd => unpack(&mut out, 2, true),
-        Punpckhdq | Unpckhps => unpack(&mut out, 4, true),
-        Punpckhqdq | Unpckhpd => unpack(&mut out, 8, true),
-        Shufps => {
-            pick4(&mut out, 4, 0, imm, id);
-            let mut hi = [Pick::Zero; 16];
-            pick4(&mut hi, 4, 0, imm, Pick::Src);
-            out[8..].copy_from_slice(&hi[8..]);
-        }
-        Shufpd => {
-            for k in 0..8 {
-                out[usize::from(k)] = Pick::Dst((imm & 1) * 8 + k);
-                out[usize::from(8 + k)] = Pick::Src((imm >> 1 & 1) * 8 + k);
-            }
-        }
-        Palignr => {
-            // Bytes imm.. of the 32-byte src:dst (src low).
-            for i in 0..16u8 {
-                let k = u16::from(imm) + u16::from(i);
-                out[usize::from(i)] = match k {
-                    0..=15 => Pick::Src(k as u8),
-                    16..=31 => Pick::Dst(k as u8 - 16),
-                    _ => Pick::Zero,
-                };
-            }
-        }
-        Pslldq => {
-            for i in 0..16u8 {
-                out[usize::from(i)] = match i.checked_sub(imm) {
-                    Some(j) => Pick::Dst(j),
-                    None => Pick::Zero,
-                };
-            }
-        }
-        Psrldq => {
-            for i in 0..16u8 {
-                let j = u16::from(i) + u16::from(imm);
-                out[usize::from(i)] = if j < 16 {
-                    Pick::Dst(j as u8)
-                } else {
-                    Pick::Zero
-                };
-            }
-        }
-        Movlhps => {
-            out = std::array::from_fn(|i| {
-                let i = i as u8;
-                if i < 8 {
-                    Pick::Dst(i)
-                } else {
-                    Pick::Src(i - 8)
-                }
-            });
-        }
-        Movhlps => {
-            out = std::array::from_fn(|i| {
-                let i = i as u8;
-                if i < 8 {
-                    Pick::Src(i + 8)
-                } else {
-                    Pick::Dst(i)
-                }
-            });
-        }
-        Movss => low(&mut out, 4),
-        Movsd => low(&mut out, 8),
-        _ => return None,
-    }
-    // i8x16.shuffle takes two vectors: dst, src and zero are three.
-    let has = |f: fn(&Pick) -> bool| out.iter().any(f);
-    let all3 = has(|p| matches!(p, Pick::Dst(_)))
-        && has(|p| matches!(p, Pick::Src(_)))
-        && has(|p| *p == Pick::Zero);
-    (!all3).then_some(out)
 }
 
 /// Whether a 16-byte memory operand must be aligned (#GP otherwise).
@@ -565,274 +438,6 @@ impl Gen<'_> {
         body(self);
         self.xmm_store(insn.op0_register());
     }
-
-    fn vec_move(&mut self, insn: &Instruction) {
-        if insn.op0_kind() == OpKind::Memory {
-            self.e.get(l::HOST);
-            self.xmm_load(insn.op1_register());
-            self.e.i(I::V128Store(mem(0, 0)));
-        } else {
-            self.e.c(0);
-            self.vec_src(insn, 1);
-            self.xmm_store(insn.op0_register());
-        }
-    }
-
-    /// MOVD/MOVQ/MOVSS/MOVSD forms with a memory or general operand.
-    fn move_low(&mut self, insn: &Instruction, bytes: u8) {
-        let wide = bytes == 8;
-        match (insn.op0_kind(), is_xmm(insn, 0)) {
-            (OpKind::Memory, _) => {
-                self.e.get(l::HOST);
-                self.xmm_load(insn.op1_register());
-                if wide {
-                    self.e.i(I::V128Store64Lane {
-                        memarg: mem(0, 0),
-                        lane: 0,
-                    });
-                } else {
-                    self.e.i(I::I32x4ExtractLane(0)).i(I::I32Store(mem(0, 0)));
-                }
-            }
-            (_, false) => {
-                // MOVD r32, xmm.
-                self.xmm_load(insn.op1_register());
-                self.e.i(I::I32x4ExtractLane(0)).set(l::V1);
-                self.write_reg(insn.op0_register(), l::V1);
-            }
-            (_, true) => {
-                self.e.c(0);
-                match insn.op1_kind() {
-                    OpKind::Memory => {
-                        self.e.get(l::HOST).i(if wide {
-                            I::V128Load64Zero(mem(0, 0))
-                        } else {
-                            I::V128Load32Zero(mem(0, 0))
-                        });
-                    }
-                    _ if is_xmm(insn, 1) => {
-                        // MOVQ xmm, xmm.
-                        self.xmm_load(insn.op1_register());
-                        self.e.i(I::V128Const(u64::MAX.into())).i(I::V128And);
-                    }
-                    _ => {
-                        self.e.i(I::V128Const(0));
-                        self.read_reg(insn.op1_register());
-                        self.e.i(I::I32x4ReplaceLane(0));
-                    }
-                }
-                self.xmm_store(insn.op0_register());
-            }
-        }
-    }
-
-    fn move_half(&mut self, insn: &Instruction, high: bool) {
-        let lane = u8::from(high);
-        if insn.op0_kind() == OpKind::Memory {
-            self.e.get(l::HOST);
-            self.xmm_load(insn.op1_register());
-            self.e.i(I::V128Store64Lane {
-                memarg: mem(0, 0),
-                lane,
-            });
-        } else {
-            self.e.c(0).get(l::HOST);
-            self.xmm_load(insn.op0_register());
-            self.e.i(I::V128Load64Lane {
-                memarg: mem(0, 0),
-                lane,
-            });
-            self.xmm_store(insn.op0_register());
-        }
-    }
-
-    /// PMULHW/PMULHUW: the 32-bit products of the low and high four words
-    /// (extmul), then their high halves.
-    fn mul_high(&mut self, insn: &Instruction, signed: bool) {
-        let (lo, hi) = if signed {
-            (I::I32x4ExtMulLowI16x8S, I::I32x4ExtMulHighI16x8S)
-        } else {
-            (I::I32x4ExtMulLowI16x8U, I::I32x4ExtMulHighI16x8U)
-        };
-        self.e.c(0);
-        for half in [lo, hi] {
-            self.xmm_load(insn.op0_register());
-            self.vec_src(insn, 1);
-            self.e.i(half);
-        }
-        let lanes = std::array::from_fn(|i| (i / 2 * 4 + 2 + i % 2) as u8);
-        self.e.i(I::I8x16Shuffle(lanes));
-        self.xmm_store(insn.op0_register());
-    }
-
-    /// Shifts by an immediate: a count past the lane width clears the
-    /// lane (logical) or fills it with the sign (arithmetic); wasm would
-    /// take it modulo the width.
-    fn shift_imm(&mut self, insn: &Instruction) {
-        let (bits, op, arith) = shift_kind(insn.mnemonic());
-        let count = u32::from(insn.immediate8());
-        let dst = insn.op0_register();
-        self.e.c(0);
-        if count >= bits && !arith {
-            self.e.i(I::V128Const(0));
-        } else {
-            self.xmm_load(dst);
-            self.e.c(count.min(bits - 1)).i(op);
-        }
-        self.xmm_store(dst);
-    }
-
-    /// Shifts by the source's low quadword (any 64-bit value): as
-    /// [`Gen::shift_imm`], decided at run time.
-    fn shift_reg(&mut self, insn: &Instruction) {
-        let (bits, op, arith) = shift_kind(insn.mnemonic());
-        let max = I::I64Const(i64::from(bits - 1));
-        let dst = insn.op0_register();
-        self.e.c(0);
-        self.xmm_load(dst);
-        self.vec_src(insn, 1);
-        self.e.i(I::I64x2ExtractLane(0)).tee(l::W1);
-        if arith {
-            // min(count, bits - 1)
-            self.e.i(max.clone()).get(l::W1).i(max).i(I::I64LtU);
-            self.e.i(I::Select).i(I::I32WrapI64).i(op);
-        } else {
-            self.e.i(I::I32WrapI64).i(op).i(I::V128Const(0));
-            self.e
-                .get(l::W1)
-                .i(I::I64Const(i64::from(bits)))
-                .i(I::I64LtU);
-            self.e.i(I::Select);
-        }
-        self.xmm_store(dst);
-    }
-
-    /// Pushes `op(dst, src)` of a [`Form::Composite`] instruction; each
-    /// use of an operand loads it again (a local after the first, for a
-    /// register).
-    fn composite(&mut self, insn: &Instruction) {
-        use Mnemonic::*;
-        let m = insn.mnemonic();
-        let dst = insn.op0_register();
-        match m {
-            Psadbw => {
-                // |a - b| per byte, summed per 8 bytes: pairwise to words,
-                // to dwords, then (lo + hi) of each quadword as the high
-                // half of q * (2^32 + 1).
-                self.xmm_load(dst);
-                self.vec_src(insn, 1);
-                self.e.i(I::I8x16MaxU);
-                self.xmm_load(dst);
-                self.vec_src(insn, 1);
-                self.e.i(I::I8x16MinU).i(I::I8x16Sub);
-                self.e.i(I::I16x8ExtAddPairwiseI8x16U);
-                self.e.i(I::I32x4ExtAddPairwiseI16x8U);
-                self.e
-                    .i(I::V128Const(splat64(0x1_0000_0001)))
-                    .i(I::I64x2Mul);
-                self.e.c(32).i(I::I64x2ShrU);
-            }
-            Psignb | Psignw | Psignd => {
-                // (a ^ s) - s negates where b < 0 (s = all ones there),
-                // then lanes where b == 0 are cleared.
-                let (bits, shr, sub, eq) = match m {
-                    Psignb => (8, I::I8x16ShrS, I::I8x16Sub, I::I8x16Eq),
-                    Psignw => (16, I::I16x8ShrS, I::I16x8Sub, I::I16x8Eq),
-                    _ => (32, I::I32x4ShrS, I::I32x4Sub, I::I32x4Eq),
-                };
-                self.xmm_load(dst);
-                self.vec_src(insn, 1);
-                self.e.c(bits - 1).i(shr.clone()).i(I::V128Xor);
-                self.vec_src(insn, 1);
-                self.e.c(bits - 1).i(shr).i(sub);
-                self.vec_src(insn, 1);
-                self.e.i(I::V128Const(0)).i(eq).i(I::V128AndNot);
-            }
-            Pmulhrsw => {
-                // Q15 rounding multiply; wasm saturates 0x8000 * 0x8000
-                // to 0x7fff where x86 gives 0x8000: flip those lanes.
-                let min = I::V128Const(splat64(0x8000_8000_8000_8000));
-                self.xmm_load(dst);
-                self.vec_src(insn, 1);
-                self.e.i(I::I16x8Q15MulrSatS);
-                self.xmm_load(dst);
-                self.e.i(min.clone()).i(I::I16x8Eq);
-                self.vec_src(insn, 1);
-                self.e.i(min).i(I::I16x8Eq).i(I::V128And).i(I::V128Xor);
-            }
-            Pmaddubsw => {
-                // Unsigned bytes of a times signed bytes of b: every
-                // product fits a word; adjacent ones add with saturation.
-                self.xmm_load(dst);
-                self.e.i(I::V128Const(splat64(0x00ff_00ff_00ff_00ff)));
-                self.e.i(I::V128And);
-                self.vec_src(insn, 1);
-                self.e
-                    .c(8)
-                    .i(I::I16x8Shl)
-                    .c(8)
-                    .i(I::I16x8ShrS)
-                    .i(I::I16x8Mul);
-                self.xmm_load(dst);
-                self.e.c(8).i(I::I16x8ShrU);
-                self.vec_src(insn, 1);
-                self.e.c(8).i(I::I16x8ShrS).i(I::I16x8Mul);
-                self.e.i(I::I16x8AddSatS);
-            }
-            _ => {
-                // Horizontal: the even lanes of a then b, op the odd ones.
-                let (width, op) = match m {
-                    Phaddw => (2, I::I16x8Add),
-                    Phaddsw => (2, I::I16x8AddSatS),
-                    Phsubw => (2, I::I16x8Sub),
-                    Phsubsw => (2, I::I16x8SubSatS),
-                    Phaddd => (4, I::I32x4Add),
-                    _ => (4, I::I32x4Sub),
-                };
-                for odd in [0, width] {
-                    let lanes = std::array::from_fn(|i| {
-                        let (lane, k) = (i as u8 / width, i as u8 % width);
-                        let half = 8 / width;
-                        let from_b = if lane >= half { 16 } else { 0 };
-                        from_b + (lane % half) * 2 * width + odd + k
-                    });
-                    self.xmm_load(dst);
-                    self.vec_src(insn, 1);
-                    self.e.i(I::I8x16Shuffle(lanes));
-                }
-                self.e.i(op);
-            }
-        }
-    }
-
-    fn shuffle(&mut self, insn: &Instruction) {
-        let map = byte_map(insn).expect("planned shuffle has a byte map");
-        let uses = |want: fn(&Pick) -> bool| map.iter().any(want);
-        let dst = uses(|p| matches!(p, Pick::Dst(_)));
-        let src = uses(|p| matches!(p, Pick::Src(_)));
-        // The two vectors: (dst, src), or the one used and zeros (a map
-        // never needs all three).
-        let first_is_src = src && !dst;
-        let lanes: [u8; 16] = std::array::from_fn(|i| match map[i] {
-            Pick::Dst(k) => k,
-            Pick::Src(k) if first_is_src => k,
-            Pick::Src(k) => k + 16,
-            Pick::Zero => 16,
-        });
-        self.e.c(0);
-        if first_is_src {
-            self.vec_src(insn, 1);
-        } else {
-            self.xmm_load(insn.op0_register());
-        }
-        if dst && src {
-            self.vec_src(insn, 1);
-        } else {
-            self.e.i(I::V128Const(0));
-        }
-        self.e.i(I::I8x16Shuffle(lanes));
-        self.xmm_store(insn.op0_register());
-    }
 }
 
 #[cfg(test)]
@@ -891,16 +496,5 @@ mod tests {
             "16-bit address"
         );
         assert_eq!(form_of(&[0x0f, 0x58, 0xc1]), None, "addps");
-    }
-
-    #[test]
-    fn palignr_and_byte_shifts_map_bytes() {
-        let d = |b: &[u8]| Decoder::with_ip(32, b, 0, DecoderOptions::NONE).decode();
-        let m = byte_map(&d(&[0x66, 0x0f, 0x3a, 0x0f, 0xc1, 0x04])).unwrap();
-        assert!(m[0] == Pick::Src(4) && m[11] == Pick::Src(15) && m[12] == Pick::Dst(0));
-        let m = byte_map(&d(&[0x66, 0x0f, 0x3a, 0x0f, 0xc1, 0x14])).unwrap();
-        assert!(m[0] == Pick::Dst(4) && m[12] == Pick::Zero);
-        let m = byte_map(&d(&[0x66, 0x0f, 0x73, 0xf8, 0x03])).unwrap(); // pslldq xmm0, 3
-        assert!(m[2] == Pick::Zero && m[3] == Pick::Dst(0));
     }
 }
