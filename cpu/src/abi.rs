@@ -214,6 +214,8 @@ pub mod cpu {
     const SEG_BASE: u32 = offset_of!(CpuState, seg_base) as u32;
     pub const FS_BASE: u32 = SEG_BASE + 4 * seg::FS as u32;
     pub const GS_BASE: u32 = SEG_BASE + 4 * seg::GS as u32;
+    /// XMM0..XMM7, 16 bytes each (16-byte aligned), lane 0 first.
+    pub const XMM: u32 = offset_of!(CpuState, xmm) as u32;
 }
 
 fn vector(e: Exception) -> u32 {

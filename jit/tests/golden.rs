@@ -103,3 +103,24 @@ fn exits_and_loops() {
         &[0],
     );
 }
+
+/// SSE on wasm SIMD128: PCMPEQB against a zeroed register and PMOVMSKB,
+/// the core of glibc's SSE2 strlen/memchr. The aligned 16-byte load
+/// leaves for the interpreter when misaligned (#GP is the interpreter's
+/// to raise), then takes the 4-byte lookup (an aligned 16-byte access
+/// cannot cross a page); XMM registers are v128 loads and stores of
+/// `CpuState::xmm`.
+#[test]
+fn sse_strlen_step() {
+    golden(
+        "sse_strlen_step",
+        &[
+            0x66, 0x0f, 0xef, 0xc0, // pxor xmm0, xmm0
+            0x66, 0x0f, 0x74, 0x06, // pcmpeqb xmm0, [esi]
+            0x66, 0x0f, 0xd7, 0xd0, // pmovmskb edx, xmm0
+            0x85, 0xd2, // test edx, edx
+            0xc3, // ret
+        ],
+        &[0],
+    );
+}

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::progs::program;
+use common::progs::{program, sse_program};
 use common::*;
 use wax_cpu::Exit;
 use wax_jit::engine::wasmtime::Tuning;
@@ -36,7 +36,22 @@ fn run_seeds(seeds: std::ops::Range<u64>, body: u32, iters: u32, slices: &[u64])
     run_seeds_tuned(seeds, body, iters, slices, Tuning::default(), config)
 }
 
+/// A generator of programs: (seed, body, iterations).
+type Gen = fn(u64, u32, u32) -> Setup;
+
 fn run_seeds_tuned(
+    seeds: std::ops::Range<u64>,
+    body: u32,
+    iters: u32,
+    slices: &[u64],
+    tuning: Tuning,
+    config: Config,
+) -> Totals {
+    run_generated(program, seeds, body, iters, slices, tuning, config)
+}
+
+fn run_generated(
+    gen: Gen,
     seeds: std::ops::Range<u64>,
     body: u32,
     iters: u32,
@@ -46,7 +61,7 @@ fn run_seeds_tuned(
 ) -> Totals {
     let mut t = Totals::default();
     for seed in seeds {
-        let st = program(seed, body, iters);
+        let st = gen(seed, body, iters);
         let what = format!("seed {seed}");
         let (last, jit) = lockstep_tuned(&st, slices, 100_000, config, &what, tuning);
         let s = jit.stats;
@@ -142,6 +157,59 @@ fn other_compiler_settings_match_the_interpreter() {
     assert_eq!(t.links, 0, "{t:?}");
 }
 
+/// SSE integer, move and shuffle instructions (translated to wasm SIMD
+/// where `sse.rs` has a form, stepped otherwise) against the interpreter,
+/// with memory operands misaligned, across pages and into unmapped ones.
+#[test]
+fn sse_matches_the_interpreter() {
+    let config = Config {
+        threshold: 2,
+        max_stepped_percent: 100,
+        ..Config::default()
+    };
+    let t = run_generated(
+        sse_program,
+        seeds(400_000, 150),
+        24,
+        25,
+        &[10_000],
+        Tuning::default(),
+        config,
+    );
+    assert!(
+        t.translated > 4 * t.interpreted,
+        "too little translated: {t:?}"
+    );
+}
+
+/// The same with page-table checks inline (the 16-byte check is emitted
+/// in line), without optimisations, and slices ending mid-block.
+#[test]
+fn sse_with_inline_checks_and_odd_budgets() {
+    let tuning = Tuning {
+        inline_checks: true,
+        optimize: false,
+        single_pass_regalloc: true,
+        max_instances: 2,
+        link: false,
+    };
+    let config = Config {
+        threshold: 2,
+        max_stepped_percent: 100,
+        ..Config::default()
+    };
+    let t = run_generated(
+        sse_program,
+        seeds(500_000, 60),
+        24,
+        10,
+        &[1, 3, 7, 64, 129],
+        tuning,
+        config,
+    );
+    assert!(t.translated > 0, "{t:?}");
+}
+
 #[test]
 fn straight_line_code_matches_the_interpreter() {
     let t = run_seeds(seeds(100_000, 150), 40, 3, &[10_000]);
@@ -191,15 +259,16 @@ fn a_fault_at_a_page_edge_is_precise() {
     }
 }
 
-/// Every translated shift form and count, its flags read by PUSHFD (which
-/// the interpreter runs, so the flags must be materialized exactly).
+/// Every translated shift and rotate form and count, its flags read by
+/// PUSHFD (which the interpreter runs, so the flags must be materialized
+/// exactly).
 #[test]
 fn shift_flags_are_exact() {
     use common::asm::*;
     let mut a = Asm::default();
     let top = a.pos();
     let mut k = 0u8;
-    for kind in [4u8, 5, 7] {
+    for kind in [4u8, 5, 7, 0, 1] {
         for size in [8u32, 16, 32] {
             for count in [1u32, 2, 7, 8, 9, 15, 16, 17, 31] {
                 let at = k % 0x70;
@@ -228,9 +297,10 @@ fn shift_flags_are_exact() {
     }
 }
 
-/// Shifts by CL (every count, 0 and past the size included) and MUL/IMUL
-/// (every form the translator emits), their flags read by SETcc (so the
-/// blocks stay translated) and compared whole at every slice's end.
+/// Shifts by CL (every count, 0 and past the size included), rotates by
+/// an immediate and MUL/IMUL (every form the translator emits), their
+/// flags read by SETcc (so the blocks stay translated) and compared whole
+/// at every slice's end.
 #[test]
 fn cl_shift_and_multiply_flags_are_exact() {
     use common::asm::*;
@@ -264,6 +334,20 @@ fn cl_shift_and_multiply_flags_are_exact() {
             }
         }
     }
+    // ROL/ROR r/m32, imm8: CF and OF computed, the rest kept from ADD.
+    for ext in [0u8, 1] {
+        for count in [1u32, 2, 7, 8, 15, 16, 31, 32, 33] {
+            a.bytes(&[0x8b, 0x46, k % 0x70]); // mov eax, [esi+k]
+            a.bytes(&[0x01, 0xc2]); // add edx, eax
+            a.bytes(&[0xc1]).modrm(ext, Rm::Reg(EAX)).imm(8, count);
+            record(&mut a, &mut k);
+            a.bytes(&[0x01, 0xc2]);
+            a.bytes(&[0xc1])
+                .modrm(ext, Rm::Mem(ESI, (k % 0x70) as i8 + 4))
+                .imm(8, count);
+            record(&mut a, &mut k);
+        }
+    }
     for size in [16u32, 32] {
         a.op(size, &[0x0f, 0xaf]).modrm(EAX, Rm::Mem(ESI, 8)); // imul eax, [esi+8]
         record(&mut a, &mut k);
@@ -294,5 +378,50 @@ fn cl_shift_and_multiply_flags_are_exact() {
         let (last, jit) = lockstep(&st, &[100_000, 3], 1_000_000, 2, "cl shifts, multiplies");
         assert_eq!(last.exit, Exit::Syscall);
         assert!(jit.stats.insns_translated > 0);
+    }
+}
+
+/// 16-byte accesses whose address moves every iteration, so the
+/// translated code (not the first, interpreted, iteration) meets them:
+/// MOVDQA turning misaligned (#GP), MOVDQU/MOVQ loads and stores walking
+/// across the boundary of two RW pages (slow exits; the interpreter does
+/// them) and then into the unmapped page (a precise page fault).
+#[test]
+fn sse_alignment_and_page_crossings_are_precise() {
+    use common::asm::*;
+    // top: mov eax, ecx; shr eax, 5; add eax, esi (aligned for 32
+    // iterations, then not); movdqa xmm0, [eax]; paddb xmm1, xmm0; inc ecx
+    let mut aligned = Asm::default();
+    let top = aligned.pos();
+    aligned.bytes(&[0x89, 0xc8, 0xc1, 0xe8, 0x05, 0x01, 0xf0]);
+    aligned.bytes(&[0x66, 0x0f, 0x6f, 0x00, 0x66, 0x0f, 0xfc, 0xc8, 0x41]);
+    aligned.rel32(&[0xe9], top);
+    // top: movdqu xmm2, [edi]; pxor xmm2, xmm1; movdqu [edi+0x10], xmm2;
+    // movq xmm3, [edi+8]; movq [edi+0x20], xmm3; inc edi
+    let mut walk = Asm::default();
+    let top = walk.pos();
+    walk.bytes(&[0xf3, 0x0f, 0x6f, 0x17, 0x66, 0x0f, 0xef, 0xd1]);
+    walk.bytes(&[0xf3, 0x0f, 0x7f, 0x57, 0x10]);
+    walk.bytes(&[0xf3, 0x0f, 0x7e, 0x5f, 0x08, 0x66, 0x0f, 0xd6, 0x5f, 0x20]);
+    walk.bytes(&[0x47]);
+    walk.rel32(&[0xe9], top);
+    let cases = [
+        (&aligned, DATA + 0x100, 0),
+        (&walk, DATA + 0x1000 - 0x60, 1),
+        (&walk, DATA + DATA_LEN - 0x80, 0),
+    ];
+    for (code, at, crossings) in cases {
+        let mut st = program(11, 0, 1);
+        st.code = code.code.clone();
+        st.code_at = CODE + 0x7f0;
+        st.regs[ESI as usize] = at;
+        st.regs[EDI as usize] = at;
+        st.regs[ECX as usize] = 0;
+        let (last, jit) = lockstep(&st, &[1_000_000], 1_000_000, 2, "sse edges");
+        assert!(matches!(last.exit, Exit::Exception(_)), "{last:?}");
+        assert!(jit.stats.insns_translated > 100, "{:?}", jit.stats);
+        if crossings > 0 {
+            assert!(jit.stats.slow_exits > 0, "{:?}", jit.stats);
+        }
     }
 }

@@ -46,6 +46,8 @@ pub mod local {
     pub const W2: u32 = 29;
     /// Number of i32 locals after the parameters.
     pub const I32_COUNT: u32 = 25;
+    /// XMM0..XMM7 (v128), in functions that have them (`sse.rs`).
+    pub const X0: u32 = 30;
 }
 
 /// Branch targets the translator names.
@@ -92,8 +94,13 @@ pub fn mem(offset: u32, align: u32) -> MemArg {
 }
 
 impl Emitter {
-    pub fn new() -> Emitter {
-        let f = Function::new([(local::I32_COUNT, ValType::I32), (3, ValType::I64)]);
+    /// A function body; `xmm` adds the v128 locals from [`local::X0`].
+    pub fn new(xmm: bool) -> Emitter {
+        let mut locals = vec![(local::I32_COUNT, ValType::I32), (3, ValType::I64)];
+        if xmm {
+            locals.push((8, ValType::V128));
+        }
+        let f = Function::new(locals);
         Emitter {
             f,
             ctrl: Vec::new(),

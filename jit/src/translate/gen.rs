@@ -75,6 +75,8 @@ pub struct Gen<'a> {
     cfg: &'a Cfg,
     pub(super) flags: Fs,
     pub(super) inline_checks: bool,
+    /// XMM registers held in v128 locals in the current block.
+    pub(super) xmm: super::sse::XmmCache,
     /// Exits to a known EIP jump through the link table.
     link: bool,
     /// Length of the block being emitted, and the index and EIP of the
@@ -112,8 +114,13 @@ fn interpret_whole(b: &Block) -> bool {
 
 impl<'a> Gen<'a> {
     pub fn new(cfg: &'a Cfg, inline_checks: bool, link: bool) -> Gen<'a> {
+        let sse = cfg
+            .blocks
+            .iter()
+            .any(|b| b.insns.iter().any(|i| matches!(i.plan, Plan::Sse(_))));
         Gen {
-            e: Emitter::new(),
+            e: Emitter::new(sse),
+            xmm: super::sse::XmmCache::new(sse),
             cfg,
             flags: Fs::Unknown,
             inline_checks,
@@ -295,6 +302,7 @@ impl<'a> Gen<'a> {
     fn block(&mut self, b: &Block) {
         self.len = b.insns.len() as u32;
         self.flags = Fs::Unknown;
+        self.xmm.forget();
         if interpret_whole(b) {
             // Leaves as if the budget were spent: the executor has the
             // interpreter run the block, then comes back.
@@ -328,6 +336,7 @@ impl<'a> Gen<'a> {
             self.stats.stepped += 1;
             let touches = insn.rflags_modified() != 0 || ins.plan == Plan::StepStraddling;
             self.step(insn, touches);
+            self.xmm.forget();
             if insn.flow_control() != FlowControl::Next || ins.plan == Plan::StepStraddling {
                 self.exit(Code::Const(ExitCode::Next), Eip::Cpu);
             }

@@ -113,6 +113,17 @@ impl Gen<'_> {
             Plan::Bt { op } => self.bt(insn, op, ins.flags_live_after),
             Plan::BitScan { reverse } => self.bit_scan(insn, reverse, ins.flags_live_after),
             Plan::Double { left } => self.double(insn, left),
+            Plan::Rotate { left } => self.rotate(insn, left, ins.flags_live_after),
+            Plan::Bswap => {
+                let r = insn.op0_register();
+                self.read_reg(r);
+                self.e.c(0xff00_ff00).i(I::I32And).c(8).i(I::I32Rotl);
+                self.read_reg(r);
+                self.e.c(0x00ff_00ff).i(I::I32And).c(8).i(I::I32Rotr);
+                self.e.i(I::I32Or).set(l::V1);
+                self.write_reg(r, l::V1);
+            }
+            Plan::Sse(f) => self.sse(insn, f),
             Plan::Step | Plan::StepStraddling => unreachable!("stepped plans are not native"),
         }
     }
@@ -492,6 +503,46 @@ impl Gen<'_> {
             g.e.get(l::V1).get(count).i(I::Select).set(l::V3);
             g.write_op(insn, 0, 32, l::V3);
             g.flags = Fs::Unknown;
+        });
+    }
+
+    /// ROL/ROR r/m32, imm8. Where the flags are live, CF is the bit
+    /// rotated into bit 0 (ROL) or bit 31 (ROR) and OF as
+    /// the interpreter (`shift.rs`) defines it for every count
+    /// (ROL: bit 31 ^ CF; ROR: bit 31 ^ bit 30); the other flags stay.
+    pub(super) fn rotate(&mut self, insn: &Instruction, left: bool, live: bool) {
+        let count = super::plan::shift_count(insn).expect("planned rotate has a count");
+        self.with_operand(insn, 32, true, |g| {
+            g.read_op(insn, 0, 32);
+            g.e.c(count).i(if left { I::I32Rotl } else { I::I32Rotr });
+            g.e.set(l::V1);
+            g.write_op(insn, 0, 32, l::V1);
+            if !live {
+                g.flags = Fs::Unknown;
+                return;
+            }
+            g.eval_record();
+            g.e.c(!(flag::CF | flag::OF)).i(I::I32And);
+            // CF.
+            if left {
+                g.e.get(l::V1).c(1).i(I::I32And);
+            } else {
+                g.e.get(l::V1).c(31).i(I::I32ShrU);
+            }
+            g.e.i(I::I32Or);
+            // OF: bit 31 ^ (bit 0 for ROL, bit 30 for ROR), at bit 11.
+            g.e.get(l::V1).get(l::V1);
+            if left {
+                g.e.c(31).i(I::I32Shl);
+            } else {
+                g.e.c(1).i(I::I32Shl);
+            }
+            g.e.i(I::I32Xor).c(31).i(I::I32ShrU);
+            g.e.c(flag::OF.trailing_zeros()).i(I::I32Shl).i(I::I32Or);
+            g.e.set(l::V3);
+            g.e.c(0).get(l::V3).i(I::I32Store(mem(cpu::EFLAGS, 2)));
+            g.e.set_c(l::LOP, LazyOp::None as u32);
+            g.flags = Fs::Eager;
         });
     }
 

@@ -30,6 +30,7 @@ mod helpers;
 mod insns;
 mod operands;
 mod plan;
+mod sse;
 
 pub use plan::Plan;
 

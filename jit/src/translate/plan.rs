@@ -93,6 +93,16 @@ pub enum Plan {
     Div {
         signed: bool,
     },
+    /// ROL/ROR r/m32, imm8 (a non-zero masked count); CF and OF computed
+    /// where live.
+    Rotate {
+        left: bool,
+    },
+    /// BSWAP r32.
+    Bswap,
+    /// An SSE integer, move or shuffle instruction on XMM registers
+    /// (`sse.rs`).
+    Sse(super::sse::Form),
 }
 
 fn is_gpr(r: Register) -> bool {
@@ -148,7 +158,13 @@ fn same_regs(insn: &Instruction) -> bool {
 /// The translation plan for one decoded instruction.
 pub fn plan(insn: &Instruction) -> Plan {
     use Mnemonic::*;
-    if insn.is_invalid() || !simple_operands(insn) {
+    if insn.is_invalid() {
+        return Plan::Step;
+    }
+    if let Some(p) = super::sse::plan(insn) {
+        return p;
+    }
+    if !simple_operands(insn) {
         return Plan::Step;
     }
     if insn.has_lock_prefix() {
@@ -190,6 +206,8 @@ pub fn plan(insn: &Instruction) -> Plan {
         Cdq => Plan::Cdq,
         Cwde => Plan::Cwde,
         Nop if insn.code() == Code::Nopd || insn.code() == Code::Nopw => Plan::Nop,
+        // Hints and fences: the interpreter's no-ops (never a fault).
+        Prefetcht0 | Prefetcht1 | Prefetcht2 | Prefetchnta | Lfence | Mfence | Sfence => Plan::Nop,
         Jmp if insn.op0_kind() == OpKind::NearBranch32 => Plan::JmpRel,
         Ja | Jae | Jb | Jbe | Je | Jg | Jge | Jl | Jle | Jne | Jno | Jnp | Jns | Jo | Jp | Js
             if insn.op0_kind() == OpKind::NearBranch32 =>
@@ -235,6 +253,8 @@ pub fn plan(insn: &Instruction) -> Plan {
         {
             Plan::Double { left: m == Shld }
         }
+        Bswap if s == 32 => Plan::Bswap,
+        Rol | Ror if s == 32 && shift_count(insn).is_some() => Plan::Rotate { left: m == Rol },
         _ => Plan::Step,
     }
 }
@@ -290,7 +310,9 @@ impl Plan {
             | Plan::MulAcc { .. } => (mem, true),
             Plan::BitScan { .. } => (mem, true),
             // A count of 0 keeps the flags; BT* change only CF.
-            Plan::ShiftCl(..) | Plan::Double { .. } | Plan::Bt { .. } => (mem, false),
+            Plan::ShiftCl(..) | Plan::Double { .. } | Plan::Bt { .. } | Plan::Rotate { .. } => {
+                (mem, false)
+            }
             // May leave before it runs (#DE): the interpreter sees them.
             Plan::Div { .. } => (true, false),
             // INC/DEC keep CF: they pass the old flags through.
@@ -298,6 +320,8 @@ impl Plan {
             Plan::Push | Plan::Pop | Plan::Leave | Plan::CallRel | Plan::Ret | Plan::CallInd => {
                 (true, false)
             }
+            // Never touches memory, whatever its operand says.
+            Plan::Nop => (false, false),
             _ => (mem, false),
         }
     }
@@ -321,6 +345,23 @@ mod tests {
         assert_eq!(plan_of(&[0xc1, 0xe0, 0x21]).0, Plan::Shift(ShiftOp::Shl));
         assert_eq!(plan_of(&[0xd3, 0xe0]).0, Plan::ShiftCl(ShiftOp::Shl, 32));
         assert_eq!(plan_of(&[0xd3, 0xc0]).0, Plan::Step, "rol by CL");
+        assert_eq!(plan_of(&[0xc1, 0xc8, 0x06]).0, Plan::Rotate { left: false });
+        assert_eq!(
+            plan_of(&[0xd1, 0x06]).0,
+            Plan::Rotate { left: true },
+            "rol m32, 1"
+        );
+        assert_eq!(plan_of(&[0xc1, 0xc0, 0x20]).0, Plan::Step, "count 0");
+        assert_eq!(plan_of(&[0x66, 0xc1, 0xc0, 0x03]).0, Plan::Step, "rol r16");
+        assert_eq!(plan_of(&[0x0f, 0xc9]).0, Plan::Bswap);
+        let (p, i) = plan_of(&[0x0f, 0x18, 0x0e]); // prefetcht0 [esi]
+        assert_eq!(p, Plan::Nop);
+        assert_eq!(p.flag_effect(&i, true), (false, false));
+        assert_eq!(plan_of(&[0x0f, 0xae, 0xf0]).0, Plan::Nop, "mfence");
+        assert_eq!(plan_of(&[0x0f, 0xae, 0x3e]).0, Plan::Step, "clflush");
+        let (p, i) = plan_of(&[0xc1, 0xc8, 0x06]);
+        assert!(!p.steps(true) && !p.steps(false));
+        assert_eq!(p.flag_effect(&i, true), (false, false), "keeps SF ZF AF PF");
         assert_eq!(plan_of(&[0xf0, 0x01, 0x06]).0, Plan::Alu(AluOp::Add));
         assert_eq!(plan_of(&[0xf0, 0x01, 0xc0]).0, Plan::Step, "LOCK, reg dst");
         assert_eq!(
@@ -362,6 +403,38 @@ mod tests {
         assert_eq!(plan_of(&[0xcd, 0x80]).0, Plan::Syscall);
         assert_eq!(plan_of(&[0xcd, 0x81]).0, Plan::Step);
         assert_eq!(plan_of(&[0x0f, 0xa2]).0, Plan::Step, "cpuid");
+    }
+
+    #[test]
+    fn sse_rows() {
+        use super::super::sse::Form;
+        let sse = |b: &[u8]| plan_of(b).0;
+        // 66 is the SSE2 form, not a 16-bit one.
+        assert_eq!(sse(&[0x66, 0x0f, 0x6f, 0x06]), Plan::Sse(Form::Move));
+        assert_eq!(sse(&[0x66, 0x0f, 0xef, 0xc1]), Plan::Sse(Form::Binary));
+        assert_eq!(sse(&[0x66, 0x0f, 0xd7, 0xc1]), Plan::Sse(Form::SignMask));
+        assert_eq!(
+            sse(&[0x66, 0x0f, 0x7e, 0xc3]),
+            Plan::Sse(Form::MoveLow { bytes: 4 }),
+            "movd ebx, xmm0"
+        );
+        assert_eq!(
+            sse(&[0x66, 0x0f, 0x38, 0x00, 0x06]),
+            Plan::Sse(Form::Pshufb)
+        );
+        assert_eq!(sse(&[0x0f, 0xef, 0xc1]), Plan::Step, "pxor mm0, mm1");
+        assert_eq!(sse(&[0x0f, 0xd7, 0xc1]), Plan::Step, "pmovmskb eax, mm1");
+        assert_eq!(sse(&[0xf0, 0x66, 0x0f, 0xef, 0x06]), Plan::Step, "LOCK");
+        assert_eq!(
+            sse(&[0x66, 0x0f, 0xf6, 0xc1]),
+            Plan::Sse(Form::Composite),
+            "psadbw"
+        );
+        assert_eq!(sse(&[0x0f, 0x58, 0xc1]), Plan::Step, "addps");
+        let (p, i) = plan_of(&[0x66, 0x0f, 0x6f, 0x06]);
+        assert_eq!(p.flag_effect(&i, false), (true, false), "may fault");
+        let (p, i) = plan_of(&[0x66, 0x0f, 0xef, 0xc1]);
+        assert_eq!(p.flag_effect(&i, false), (false, false));
     }
 
     #[test]

@@ -114,7 +114,7 @@ pub fn insn(a: &mut Asm, r: &mut Rng) {
                 .imm(size, r.value());
         }
         11..=12 => {
-            let kind = r.pick(&[4u8, 5, 7]);
+            let kind = r.pick(&[4u8, 5, 7, 0, 1]);
             let dst = rm(r, size, true);
             match r.below(4) {
                 0 => a.op(size, &[op8(size, 0xd0)]).modrm(kind, dst),
@@ -164,7 +164,11 @@ pub fn insn(a: &mut Asm, r: &mut Rng) {
             }
         }
         19 => {
-            a.bytes(&[r.pick(&[0x99, 0x98, 0xf8, 0xf9, 0xf5, 0x9f])]);
+            if r.below(4) == 0 {
+                a.bytes(&[0x0f, 0xc8 + dst_reg(r, 32)]); // BSWAP
+            } else {
+                a.bytes(&[r.pick(&[0x99, 0x98, 0xf8, 0xf9, 0xf5, 0x9f])]);
+            }
         }
         20 => {
             // push r / push imm, then pop into a scratch register.
@@ -286,4 +290,277 @@ pub fn program(seed: u64, body: u32, iters: u32) -> Setup {
         data,
         eflags: r.next() as u32 & 0x8d5,
     }
+}
+
+/// A 16-byte (or narrower) SSE memory operand: mostly aligned in the RW
+/// data, sometimes misaligned (#GP for the aligned forms), across the
+/// boundary of the two RW pages (EBP, in SSE programs), or running into
+/// the unmapped page after the data (EDI).
+fn vec_mem(r: &mut Rng, write: bool) -> Rm {
+    // Stores stay below the loop counter at [ESI+0x7c].
+    let top = if write { 6 } else { 7 };
+    match r.below(40) {
+        0 => Rm::Mem(EDI, r.below(0x50) as i8),
+        1 => Rm::Mem(ESI, r.below(0x5d) as i8),
+        2..=4 => Rm::Mem(EBP, 0x30 + r.below(0x18) as i8),
+        _ => Rm::Mem(ESI, 16 * r.below(top) as i8),
+    }
+}
+
+/// An XMM register or a memory operand.
+fn xmm_rm(r: &mut Rng, write: bool) -> Rm {
+    if r.below(3) == 0 {
+        vec_mem(r, write)
+    } else {
+        Rm::Reg(r.below(8) as u8)
+    }
+}
+
+/// `66 0F xx` packed-integer, logic, compare, pack and unpack ops,
+/// PSADBW, PSLLW by register.
+const SSE2_BINARY: [u8; 52] = [
+    0xfc, 0xfd, 0xfe, 0xd4, 0xf8, 0xf9, 0xfa, 0xfb, 0xec, 0xed, 0xdc, 0xdd, 0xe8, 0xe9, 0xd8, 0xd9,
+    0x74, 0x75, 0x76, 0x64, 0x65, 0x66, 0xdb, 0xdf, 0xeb, 0xef, 0xd5, 0xe5, 0xe4, 0xf4, 0xf5, 0xda,
+    0xde, 0xea, 0xee, 0xe0, 0xe3, 0x63, 0x6b, 0x67, 0x60, 0x61, 0x62, 0x6c, 0x68, 0x69, 0x6a, 0x6d,
+    0xf6, 0xf1, 0x54, 0x57,
+];
+
+/// One random SSE instruction on XMM registers.
+pub fn sse_insn(a: &mut Asm, r: &mut Rng) {
+    let x = r.below(8) as u8;
+    match r.below(16) {
+        0..=4 => {
+            let src = xmm_rm(r, false);
+            a.bytes(&[0x66, 0x0f, r.pick(&SSE2_BINARY)]).modrm(x, src);
+        }
+        5 => {
+            // ANDPS/ANDNPS/ORPS/XORPS, UNPCKLPS/UNPCKHPS (PS and PD).
+            let src = xmm_rm(r, false);
+            if r.below(2) == 0 {
+                a.bytes(&[0x66]);
+            }
+            let op = r.pick(&[0x54u8, 0x55, 0x56, 0x57, 0x14, 0x15]);
+            a.bytes(&[0x0f, op]).modrm(x, src);
+        }
+        6..=7 => {
+            // Full-register moves: MOVDQA/MOVDQU/MOVAPS/MOVUPS/MOVAPD/
+            // MOVUPD loads and stores, LDDQU, MOVNTDQ/MOVNTPS.
+            let (prefix, load): (&[u8], u8) = r.pick(&[
+                (&[0x66u8][..], 0x6fu8),
+                (&[0xf3], 0x6f),
+                (&[], 0x28),
+                (&[], 0x10),
+                (&[0x66], 0x28),
+                (&[0x66], 0x10),
+            ]);
+            let store = if load == 0x6f { 0x7f } else { load + 1 };
+            match r.below(8) {
+                0 => a.bytes(&[0xf2, 0x0f, 0xf0]).modrm(x, vec_mem(r, false)),
+                1 => {
+                    let op: &[u8] = r.pick(&[&[0x66u8, 0x0f, 0xe7][..], &[0x0f, 0x2b]]);
+                    a.bytes(op).modrm(x, vec_mem(r, true))
+                }
+                2..=4 => {
+                    let dst = xmm_rm(r, true);
+                    a.bytes(prefix).bytes(&[0x0f, store]).modrm(x, dst)
+                }
+                _ => {
+                    let src = xmm_rm(r, false);
+                    a.bytes(prefix).bytes(&[0x0f, load]).modrm(x, src)
+                }
+            };
+        }
+        8 => {
+            // MOVD/MOVQ/MOVSS/MOVSD in every direction.
+            match r.below(8) {
+                0 => {
+                    let src = rm(r, 32, false);
+                    a.bytes(&[0x66, 0x0f, 0x6e]).modrm(x, src)
+                }
+                1 => {
+                    let dst = if r.below(2) == 0 {
+                        Rm::Reg(dst_reg(r, 32))
+                    } else {
+                        vec_mem(r, true)
+                    };
+                    a.bytes(&[0x66, 0x0f, 0x7e]).modrm(x, dst)
+                }
+                2 => {
+                    let src = xmm_rm(r, false);
+                    a.bytes(&[0xf3, 0x0f, 0x7e]).modrm(x, src)
+                }
+                3 => {
+                    let dst = xmm_rm(r, true);
+                    a.bytes(&[0x66, 0x0f, 0xd6]).modrm(x, dst)
+                }
+                4 | 5 => {
+                    let p = r.pick(&[0xf3u8, 0xf2]);
+                    let src = xmm_rm(r, false);
+                    a.bytes(&[p, 0x0f, 0x10]).modrm(x, src)
+                }
+                _ => {
+                    let p = r.pick(&[0xf3u8, 0xf2]);
+                    let dst = xmm_rm(r, true);
+                    a.bytes(&[p, 0x0f, 0x11]).modrm(x, dst)
+                }
+            };
+        }
+        9 => {
+            // MOVLPS/MOVHPS/MOVLPD/MOVHPD (MOVHLPS/MOVLHPS as registers,
+            // which have no 66 form).
+            let op = r.pick(&[0x12u8, 0x13, 0x16, 0x17]);
+            let m = if op & 1 == 1 || r.below(2) == 0 {
+                vec_mem(r, op & 1 == 1)
+            } else {
+                Rm::Reg(r.below(8) as u8)
+            };
+            if matches!(m, Rm::Mem(..)) && r.below(2) == 0 {
+                a.bytes(&[0x66]);
+            }
+            a.bytes(&[0x0f, op]).modrm(x, m);
+        }
+        10 => {
+            // PMOVMSKB/MOVMSKPS/MOVMSKPD, PEXTRW, PINSRW.
+            let d = dst_reg(r, 32);
+            match r.below(5) {
+                0 | 1 => a.bytes(&[0x66, 0x0f, 0xd7]).modrm(d, Rm::Reg(x)),
+                2 => {
+                    if r.below(2) == 0 {
+                        a.bytes(&[0x66]);
+                    }
+                    a.bytes(&[0x0f, 0x50]).modrm(d, Rm::Reg(x))
+                }
+                3 => a
+                    .bytes(&[0x66, 0x0f, 0xc5])
+                    .modrm(d, Rm::Reg(x))
+                    .imm(8, r.below(10)),
+                _ => {
+                    let src = rm(r, 32, false);
+                    let src = match src {
+                        Rm::Mem(..) => vec_mem(r, false),
+                        reg => reg,
+                    };
+                    a.bytes(&[0x66, 0x0f, 0xc4])
+                        .modrm(x, src)
+                        .imm(8, r.below(10))
+                }
+            };
+        }
+        11 => {
+            // Shifts by an immediate, counts past the lane width included.
+            let (op, ext) = r.pick(&[
+                (0x71u8, 2u8),
+                (0x71, 4),
+                (0x71, 6),
+                (0x72, 2),
+                (0x72, 4),
+                (0x72, 6),
+                (0x73, 2),
+                (0x73, 3),
+                (0x73, 6),
+                (0x73, 7),
+            ]);
+            let count = if r.below(2) == 0 {
+                r.below(18)
+            } else {
+                r.below(70)
+            };
+            a.bytes(&[0x66, 0x0f, op])
+                .modrm(ext, Rm::Reg(x))
+                .imm(8, count);
+        }
+        12 => {
+            // PSHUFD/PSHUFLW/PSHUFHW, SHUFPS/SHUFPD.
+            let src = xmm_rm(r, false);
+            let op: &[u8] = r.pick(&[
+                &[0x66u8, 0x0f, 0x70][..],
+                &[0xf2, 0x0f, 0x70],
+                &[0xf3, 0x0f, 0x70],
+                &[0x0f, 0xc6],
+                &[0x66, 0x0f, 0xc6],
+            ]);
+            a.bytes(op).modrm(x, src).imm(8, r.value());
+        }
+        13 => {
+            // SSSE3: PSHUFB, PABSB/W/D, PALIGNR, PMADDUBSW, PMULHRSW,
+            // PSIGNB/W/D, PHADD/PHSUB W/D/SW.
+            let src = xmm_rm(r, false);
+            if r.below(3) == 0 {
+                a.bytes(&[0x66, 0x0f, 0x3a, 0x0f])
+                    .modrm(x, src)
+                    .imm(8, r.below(40));
+            } else {
+                let op = r.pick(&[
+                    0x00u8, 0x00, 0x1c, 0x1d, 0x1e, 0x04, 0x0b, 0x08, 0x09, 0x0a, 0x01, 0x02, 0x03,
+                    0x05, 0x06, 0x07,
+                ]);
+                a.bytes(&[0x66, 0x0f, 0x38, op]).modrm(x, src);
+            }
+        }
+        14 if r.below(2) == 0 => {
+            // Shift by register: a count (mostly small) into XMMc by MOVD,
+            // or the register's own (mostly huge) low quadword.
+            let op = r.pick(&[0xd1u8, 0xd2, 0xd3, 0xe1, 0xe2, 0xf1, 0xf2, 0xf3]);
+            let c = r.below(8) as u8;
+            if r.below(4) != 0 {
+                let g = dst_reg(r, 32);
+                // The lane width and its neighbours, below and past it.
+                let w = 16 << (op & 3).saturating_sub(1);
+                let counts = [r.below(18), w - 1, w, w + 1, r.below(70), r.value()];
+                let count = r.pick(&counts);
+                a.bytes(&[0xb8 + g]).imm(32, count); // mov g, count
+                a.bytes(&[0x66, 0x0f, 0x6e]).modrm(c, Rm::Reg(g)); // movd xmmC, g
+                a.bytes(&[0x66, 0x0f, op]).modrm(x, Rm::Reg(c));
+            } else {
+                let src = xmm_rm(r, false);
+                a.bytes(&[0x66, 0x0f, op]).modrm(x, src);
+            }
+        }
+        14 if r.below(3) == 0 => {
+            // PREFETCHh (even of unmapped memory) and the fences.
+            if r.below(2) == 0 {
+                let m = r.pick(&[Rm::Mem(EDI, 0x7f), Rm::Mem(ESI, 0), Rm::Mem(EBP, 9)]);
+                a.bytes(&[0x0f, 0x18]).modrm(r.below(4) as u8, m);
+            } else {
+                a.bytes(&[0x0f, 0xae, r.pick(&[0xe8u8, 0xf0, 0xf8])]);
+            }
+        }
+        14 if r.below(4) == 0 => {
+            // Words of 0x8000 (PCMPEQW, PSLLW 15), the PMULHRSW edge.
+            a.bytes(&[0x66, 0x0f, 0x75]).modrm(x, Rm::Reg(x));
+            a.bytes(&[0x66, 0x0f, 0x71]).modrm(6, Rm::Reg(x)).imm(8, 15);
+            let y = r.below(8) as u8;
+            a.bytes(&[0x66, 0x0f, 0x38, 0x0b]).modrm(y, Rm::Reg(x));
+        }
+        14 => {
+            // A register with itself (PXOR x, x; PCMPEQB x, x ...).
+            let op = r.pick(&[0xefu8, 0x74, 0x76, 0xdf, 0xf8]);
+            a.bytes(&[0x66, 0x0f, op]).modrm(x, Rm::Reg(x));
+        }
+        _ => insn(a, r),
+    }
+}
+
+/// Like [`program`], with SSE instructions: XMM0..XMM7 loaded from the
+/// data first, EBP at the boundary of the two RW data pages (so 16-byte
+/// accesses there cross it).
+pub fn sse_program(seed: u64, body: u32, iters: u32) -> Setup {
+    let mut st = program(seed, 0, iters);
+    let mut r = Rng::new(seed ^ 0x55e);
+    let mut a = Asm::default();
+    for x in 0..8u8 {
+        // movdqu xmmX, [esi + 16 * x]
+        a.bytes(&[0xf3, 0x0f, 0x6f])
+            .modrm(x, Rm::Mem(ESI, 16 * x as i8));
+    }
+    let top = a.pos();
+    for _ in 0..body {
+        sse_insn(&mut a, &mut r);
+    }
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    st.code = a.code;
+    st.regs[EBP as usize] = DATA + 0x1000 - 0x40;
+    st
 }
