@@ -29,8 +29,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-/// The kernel-facing modules, plus pure-CPU ones, that CI runs: about five
-/// minutes under the interpreter on two cores.
+/// The kernel-facing modules, plus pure-CPU ones, that CI runs under
+/// `wax run`'s default engine, the JIT: about three minutes on two cores.
 const CI_MODULES: &[&str] = &[
     "test_time",
     "test_os",
