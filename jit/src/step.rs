@@ -14,6 +14,7 @@ use wax_cpu::{CpuState, DecodeCache, Exit, GuestMem};
 
 /// Runs at most `max` instructions of the decoded block at EIP. Returns
 /// how many retired and the exit, if one stopped it.
+#[inline(always)]
 pub fn run_block(
     cpu: &mut CpuState,
     mem: &mut GuestMem<'_>,
