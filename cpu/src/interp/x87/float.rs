@@ -309,14 +309,15 @@ pub fn round(neg: bool, exp: i32, m: u128, env: Env, fx: &mut Fx) -> Rounded {
         };
     }
     // Tininess after rounding: round at full precision, unbounded exponent.
-    let (_, carry, _) = round_bits(neg, m, f.prec as i32, env.rc);
-    let tiny = exp + i32::from(carry) < f.emin;
-    let keep = if tiny && !env.wrap_under {
-        f.prec as i32 - (f.emin - exp)
+    let full = round_bits(neg, m, f.prec as i32, env.rc);
+    let tiny = exp + i32::from(full.1) < f.emin;
+    let (keep, (kept, carry, inexact)) = if tiny && !env.wrap_under {
+        let keep = f.prec as i32 - (f.emin - exp);
+        (keep, round_bits(neg, m, keep, env.rc))
     } else {
-        f.prec as i32
+        // The common case: the rounding just done is the result's.
+        (f.prec as i32, full)
     };
-    let (kept, carry, inexact) = round_bits(neg, m, keep, env.rc);
     if inexact {
         fx.exc |= exc::PE;
         fx.up = round_grew(m, keep, kept, carry);
@@ -362,6 +363,7 @@ pub fn round(neg: bool, exp: i32, m: u128, env: Env, fx: &mut Fx) -> Rounded {
 /// Rounds the normalised `m` to `keep` top bits. Returns the kept bits (in
 /// the low bits), whether rounding carried out of them (the result is then
 /// the next power of two), and whether the result is inexact.
+#[inline(always)]
 fn round_bits(neg: bool, m: u128, keep: i32, rc: Rc) -> (u64, bool, bool) {
     let half = 1u128 << 127;
     let (kept, rem) = match keep {
