@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::progs::program;
+use common::progs::{program, x87_program};
 use common::*;
 use wax_cpu::Exit;
 use wax_jit::engine::wasmtime::Tuning;
@@ -28,12 +28,30 @@ struct Totals {
 }
 
 fn run_seeds(seeds: std::ops::Range<u64>, body: u32, iters: u32, slices: &[u64]) -> Totals {
+    run_programs(seeds, body, iters, slices, program)
+}
+
+fn run_programs(
+    seeds: std::ops::Range<u64>,
+    body: u32,
+    iters: u32,
+    slices: &[u64],
+    program: fn(u64, u32, u32) -> common::Setup,
+) -> Totals {
     let config = Config {
         threshold: 2,
         max_stepped_percent: 100,
         ..Config::default()
     };
-    run_seeds_tuned(seeds, body, iters, slices, Tuning::default(), config)
+    run_tuned(
+        seeds,
+        body,
+        iters,
+        slices,
+        Tuning::default(),
+        config,
+        program,
+    )
 }
 
 fn run_seeds_tuned(
@@ -43,6 +61,18 @@ fn run_seeds_tuned(
     slices: &[u64],
     tuning: Tuning,
     config: Config,
+) -> Totals {
+    run_tuned(seeds, body, iters, slices, tuning, config, program)
+}
+
+fn run_tuned(
+    seeds: std::ops::Range<u64>,
+    body: u32,
+    iters: u32,
+    slices: &[u64],
+    tuning: Tuning,
+    config: Config,
+    program: fn(u64, u32, u32) -> common::Setup,
 ) -> Totals {
     let mut t = Totals::default();
     for seed in seeds {
@@ -118,6 +148,19 @@ fn other_compiler_settings_match_the_interpreter() {
     assert!(t.translated > t.interpreted, "{t:?}");
     assert!(t.evictions > 0, "{t:?}");
     assert_eq!(t.links, 0, "{t:?}");
+}
+
+/// x87 code (translated as calls into the interpreter's handlers, with
+/// addresses computed in wasm): FPU registers, status, control and tag
+/// words, memory and EIP must match after every slice, also where a
+/// load or store faults at a page edge, and where an unmasked exception
+/// raises #MF.
+#[test]
+fn x87_code_matches_the_interpreter() {
+    let t = run_programs(seeds(400_000, 150), 24, 20, &[10_000], x87_program);
+    assert!(t.translated > t.interpreted, "{t:?}");
+    let t = run_programs(seeds(500_000, 40), 24, 5, &[1, 3, 7, 13, 100], x87_program);
+    assert!(t.translated > 0, "{t:?}");
 }
 
 #[test]

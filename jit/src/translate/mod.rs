@@ -12,6 +12,9 @@
 //!   non-zero is an [`wax_cpu::abi::ExitCode`] to leave with.
 //! - `wax.flags(op, size, res, a, b, eflags) -> eflags`: evaluates a
 //!   lazy-flag record, for consumers whose producer is not in sight.
+//! - `wax.fpu(op, ea) -> code`: runs the x87 instruction of form `op` with
+//!   memory operand at linear address `ea` (see `crate::x87`); EIP and the
+//!   few registers the form uses are in CpuState; non-zero is an exit code.
 //!
 //! With [`Options::link`] it also imports `wax.links`, a funcref table of
 //! every module's `run(block, slot)` at its slot: an exit to an EIP found in
@@ -30,6 +33,7 @@ mod helpers;
 mod insns;
 mod operands;
 mod plan;
+mod x87;
 
 pub use plan::Plan;
 
@@ -100,6 +104,7 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
     let mut imports = ImportSection::new();
     imports.import("wax", "step", EntityType::Function(0));
     imports.import("wax", "flags", EntityType::Function(1));
+    imports.import("wax", "fpu", EntityType::Function(gen::TYPE_RUN));
     imports.import(
         "wax",
         "mem",
@@ -131,7 +136,7 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
         funcs.function(helpers::TYPE_XLATE);
     }
     let mut exports = ExportSection::new();
-    exports.export("run", ExportKind::Func, gen::FN_FLAGS + 1);
+    exports.export("run", ExportKind::Func, gen::FN_RUN);
     let mut code = CodeSection::new();
     code.function(&body);
     for h in &helpers {

@@ -93,6 +93,11 @@ pub enum Plan {
     Div {
         signed: bool,
     },
+    /// An x87 instruction: a call to `wax.fpu` with the form `op`
+    /// (`crate::x87`), no GPR spill.
+    X87 {
+        op: u32,
+    },
 }
 
 fn is_gpr(r: Register) -> bool {
@@ -148,7 +153,13 @@ fn same_regs(insn: &Instruction) -> bool {
 /// The translation plan for one decoded instruction.
 pub fn plan(insn: &Instruction) -> Plan {
     use Mnemonic::*;
-    if insn.is_invalid() || !simple_operands(insn) {
+    if insn.is_invalid() {
+        return Plan::Step;
+    }
+    if let Some(op) = crate::x87::op(insn) {
+        return Plan::X87 { op };
+    }
+    if !simple_operands(insn) {
         return Plan::Step;
     }
     if insn.has_lock_prefix() {
@@ -293,6 +304,11 @@ impl Plan {
             Plan::ShiftCl(..) | Plan::Double { .. } | Plan::Bt { .. } => (mem, false),
             // May leave before it runs (#DE): the interpreter sees them.
             Plan::Div { .. } => (true, false),
+            // May leave (#MF, a fault); FCOMI and FUCOMI(P) define them.
+            Plan::X87 { op } => (
+                true,
+                crate::x87::lookup(op).is_some_and(|(f, _)| f.writes_flags),
+            ),
             // INC/DEC keep CF: they pass the old flags through.
             Plan::IncDec | Plan::Jcc | Plan::Setcc | Plan::Cmov | Plan::Syscall => (true, false),
             Plan::Push | Plan::Pop | Plan::Leave | Plan::CallRel | Plan::Ret | Plan::CallInd => {

@@ -5,10 +5,11 @@
   (type (;2;) (func (param i32 i32) (result i32)))
   (import "wax" "step" (func (;0;) (type 0)))
   (import "wax" "flags" (func (;1;) (type 1)))
+  (import "wax" "fpu" (func (;2;) (type 2)))
   (import "wax" "mem" (memory (;0;) 1))
   (import "wax" "links" (table (;0;) 0 funcref))
-  (export "run" (func 2))
-  (func (;2;) (type 2) (param i32 i32) (result i32)
+  (export "run" (func 3))
+  (func (;3;) (type 2) (param i32 i32) (result i32)
     (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i64 i64 i64)
     i32.const 0
     i32.load
@@ -209,7 +210,7 @@
               local.set 19
               local.get 19
               local.get 13
-              call 5
+              call 6
               local.tee 21
               i32.eqz
               if ;; label = @6
@@ -338,7 +339,7 @@
     i32.store offset=32808
     local.get 12
   )
-  (func (;3;) (type 2) (param i32 i32) (result i32)
+  (func (;4;) (type 2) (param i32 i32) (result i32)
     (local i32)
     local.get 0
     i32.const 12
@@ -364,7 +365,7 @@
     i32.and
     i32.or
   )
-  (func (;4;) (type 2) (param i32 i32) (result i32)
+  (func (;5;) (type 2) (param i32 i32) (result i32)
     (local i32)
     local.get 0
     i32.const 12
@@ -396,7 +397,7 @@
     i32.and
     i32.or
   )
-  (func (;5;) (type 2) (param i32 i32) (result i32)
+  (func (;6;) (type 2) (param i32 i32) (result i32)
     (local i32)
     local.get 0
     i32.const 12
@@ -428,7 +429,7 @@
     i32.and
     i32.or
   )
-  (func (;6;) (type 2) (param i32 i32) (result i32)
+  (func (;7;) (type 2) (param i32 i32) (result i32)
     (local i32)
     local.get 0
     i32.const 12
@@ -455,7 +456,7 @@
     i32.and
     i32.or
   )
-  (func (;7;) (type 2) (param i32 i32) (result i32)
+  (func (;8;) (type 2) (param i32 i32) (result i32)
     (local i32)
     local.get 0
     i32.const 12
@@ -488,7 +489,7 @@
     i32.and
     i32.or
   )
-  (func (;8;) (type 2) (param i32 i32) (result i32)
+  (func (;9;) (type 2) (param i32 i32) (result i32)
     (local i32)
     local.get 0
     i32.const 12
