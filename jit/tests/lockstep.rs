@@ -157,9 +157,17 @@ fn other_compiler_settings_match_the_interpreter() {
 /// raises #MF.
 #[test]
 fn x87_code_matches_the_interpreter() {
-    let t = run_programs(seeds(400_000, 150), 24, 20, &[10_000], x87_program);
+    let t = run_programs(seeds(400_000, 250), 24, 20, &[10_000], x87_program);
     assert!(t.translated > t.interpreted, "{t:?}");
-    let t = run_programs(seeds(500_000, 40), 24, 5, &[1, 3, 7, 13, 100], x87_program);
+    // Slices of a few instructions: every status word bit (C1 included,
+    // which later instructions overwrite) is compared where it is set.
+    let t = run_programs(
+        seeds(500_000, 60),
+        24,
+        10,
+        &[1, 2, 3, 5, 7, 13],
+        x87_program,
+    );
     assert!(t.translated > 0, "{t:?}");
 }
 

@@ -1,12 +1,75 @@
 //! x87 instructions: one call to `wax.fpu(op, ea)` each (see
 //! `crate::x87`), with the memory operand's address computed here and only
 //! the registers the form uses passed through CpuState.
+//!
+//! The data movements that dominate compiled floating-point code (FLD and
+//! FST(P) of registers, m64fp and m80fp, FXCH) also have an inline fast
+//! path for the case that is cheap to prove the same as the interpreter's:
+//! no exception pending or raised but a masked PE, the registers read in
+//! use and the one pushed to empty, normal doubles within range, round to
+//! nearest, accesses inside one page that the page table allows. Anything
+//! else takes the call, so the fast path only ever has to agree with the
+//! interpreter on the cases it accepts.
 
-use super::emit::{local as l, mem};
+use super::emit::{local as l, mem, Label};
 use super::gen::{Code, Eip, Fs, Gen, FN_FPU, LAZY};
-use iced_x86::Instruction;
+use super::helpers;
+use iced_x86::{Code as C, Instruction, Register};
+use std::mem::offset_of;
 use wasm_encoder::Instruction as I;
 use wax_cpu::abi::cpu;
+use wax_cpu::state::{CpuState, X87State};
+
+const X87: u32 = offset_of!(CpuState, x87) as u32;
+const REGS: u32 = X87 + offset_of!(X87State, regs) as u32;
+const CONTROL: u32 = X87 + offset_of!(X87State, control) as u32;
+const STATUS: u32 = X87 + offset_of!(X87State, status) as u32;
+const TAG: u32 = X87 + offset_of!(X87State, tag) as u32;
+const TOP: u32 = X87 + offset_of!(X87State, top) as u32;
+
+/// Status word bits (`wax_cpu::interp::x87` keeps them private).
+const C1: u32 = 1 << 9;
+const ES: u32 = 1 << 7;
+const B: u32 = 1 << 15;
+const PE: u32 = 1 << 5;
+
+/// Locals of the fast paths. `ADDR` (the guest address) stays intact
+/// until every check has passed, since the call needs it.
+const STAT: u32 = l::V1;
+const TAGW: u32 = l::V2;
+const CTRL: u32 = l::V3;
+const TOPV: u32 = l::ADDR2;
+/// Machine addresses of the registers involved.
+const RA: u32 = l::HOST2;
+const RB: u32 = l::PTE;
+
+/// The forms with a fast path.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fast {
+    Fxch(u32),
+    FldSt(u32),
+    FstSt(u32, bool),
+    FldM64,
+    FstM64(bool),
+    FldM80,
+    FstpM80,
+}
+
+fn fast(insn: &Instruction) -> Option<Fast> {
+    let st = |op| insn.op_register(op) as u32 - Register::ST0 as u32;
+    Some(match insn.code() {
+        C::Fxch_st0_sti => Fast::Fxch(st(1)),
+        C::Fld_sti => Fast::FldSt(st(0)),
+        C::Fst_sti => Fast::FstSt(st(0), false),
+        C::Fstp_sti => Fast::FstSt(st(0), true),
+        C::Fld_m64fp => Fast::FldM64,
+        C::Fst_m64fp => Fast::FstM64(false),
+        C::Fstp_m64fp => Fast::FstM64(true),
+        C::Fld_m80fp => Fast::FldM80,
+        C::Fstp_m80fp => Fast::FstpM80,
+        _ => return None,
+    })
+}
 
 impl Gen<'_> {
     pub(super) fn x87(&mut self, insn: &Instruction, op: u32) {
@@ -17,6 +80,12 @@ impl Gen<'_> {
         };
         if f.mem {
             self.ea(insn);
+        }
+        let fast = fast(insn);
+        if let Some(k) = fast {
+            self.e.block(Label::X87Done).block(Label::X87Call);
+            self.x87_fast(k);
+            self.e.br(Label::X87Done).end();
         }
         // EIP for the handler (and for the exit if it faults).
         self.e.c(0).c(insn.ip32()).i(I::I32Store(mem(cpu::EIP, 2)));
@@ -48,5 +117,275 @@ impl Gen<'_> {
         self.e.get(l::V3).if_();
         self.exit(Code::Local(l::V3), Eip::Cpu);
         self.e.end();
+        if fast.is_some() {
+            self.e.end();
+        }
+    }
+
+    /// The fast path of `k`: checks (branching to `X87Call` when one
+    /// fails), then the interpreter's effects for the accepted case.
+    fn x87_fast(&mut self, k: Fast) {
+        // No exception flag unmasked and no summary bit: what `wait`
+        // checks, and what makes `sync_summary` clear ES and B.
+        self.load16(STATUS).set(STAT);
+        self.load16(CONTROL).tee(CTRL);
+        self.e.c(0x3f).i(I::I32Xor).c(0x3f).i(I::I32And);
+        self.e.c(ES).i(I::I32Or).get(STAT).i(I::I32And);
+        self.e.br_if(Label::X87Call);
+        self.load16(TOP).set(TOPV);
+        self.load16(TAG).set(TAGW);
+        match k {
+            Fast::Fxch(i) => {
+                self.reg_addr(0, RA);
+                self.reg_addr(i, RB);
+                self.need_used(0);
+                self.need_used(i);
+                for off in [0, 8] {
+                    let (load, store) = if off == 0 {
+                        (I::I64Load(mem(0, 3)), I::I64Store(mem(0, 3)))
+                    } else {
+                        (I::I64Load16U(mem(8, 1)), I::I64Store(mem(8, 3)))
+                    };
+                    self.e.get(RA).i(load.clone()).set(l::W1);
+                    self.e.get(RA).get(RB).i(load).i(store.clone());
+                    self.e.get(RB).get(l::W1).i(store);
+                }
+                self.set_status(!C1);
+            }
+            Fast::FldSt(i) => {
+                self.reg_addr(i, RA);
+                self.need_used(i);
+                self.need_empty(7);
+                self.reg_addr(7, RB);
+                self.copy_reg(RA, RB);
+                self.push_tail();
+            }
+            Fast::FstSt(i, pop) => {
+                self.need_used(0);
+                self.reg_addr(0, RA);
+                self.reg_addr(i, RB);
+                self.copy_reg(RA, RB);
+                self.mark(i, false);
+                self.set_status(!C1);
+                if pop {
+                    self.pop_tail();
+                }
+            }
+            Fast::FldM64 => {
+                self.need_mem(8, false);
+                self.need_empty(7);
+                self.e.get(l::HOST).i(I::I64Load(mem(0, 3))).set(l::W1);
+                // Biased exponent 1..=2046: a normal double.
+                self.e.get(l::W1).i(I::I64Const(52)).i(I::I64ShrU);
+                self.e.i(I::I32WrapI64).c(0x7ff).i(I::I32And).set(RA);
+                self.e.get(RA).c(1).i(I::I32Sub).c(2046).i(I::I32GeU);
+                self.e.br_if(Label::X87Call);
+                self.reg_addr(7, RB);
+                // significand: integer bit, then the 52 fraction bits.
+                self.e.get(RB).get(l::W1).i(I::I64Const(11)).i(I::I64Shl);
+                self.e.i(I::I64Const(i64::MIN)).i(I::I64Or);
+                self.e.i(I::I64Store(mem(0, 3)));
+                // sign and exponent rebiased (16383 - 1023), pad zero.
+                self.e.get(RB).get(l::W1).i(I::I64Const(48)).i(I::I64ShrU);
+                self.e.i(I::I64Const(0x8000)).i(I::I64And);
+                self.e.get(RA).c(16383 - 1023).i(I::I32Add);
+                self.e.i(I::I64ExtendI32U).i(I::I64Or);
+                self.e.i(I::I64Store(mem(8, 3)));
+                self.push_tail();
+            }
+            Fast::FldM80 => {
+                self.need_mem(10, false);
+                self.need_empty(7);
+                self.reg_addr(7, RB);
+                self.copy_reg(l::HOST, RB);
+                self.push_tail();
+            }
+            Fast::FstpM80 => {
+                self.need_mem(10, true);
+                self.need_used(0);
+                self.reg_addr(0, RA);
+                self.e.get(l::HOST).get(RA).i(I::I64Load(mem(0, 3)));
+                self.e.i(I::I64Store(mem(0, 3)));
+                self.e.get(l::HOST).get(RA).i(I::I32Load16U(mem(8, 1)));
+                self.e.i(I::I32Store16(mem(8, 1)));
+                self.set_status(!(C1 | ES | B));
+                self.pop_tail();
+            }
+            Fast::FstM64(pop) => self.fst_m64(pop),
+        }
+    }
+
+    /// FST(P) m64fp of a normal ST(0) whose exponent fits a normal double
+    /// (no underflow or overflow, even after rounding up), rounding to
+    /// nearest-even with PE masked: `convert::store_ieee` and `fst_mem`
+    /// for that case.
+    fn fst_m64(&mut self, pop: bool) {
+        // RC = nearest and PE masked.
+        self.e.get(CTRL).c(0xc20).i(I::I32And).c(PE).i(I::I32Ne);
+        self.e.br_if(Label::X87Call);
+        self.need_mem(8, true);
+        self.need_used(0);
+        self.reg_addr(0, RA);
+        self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
+        // The integer bit set (not an unnormal) ...
+        self.e.get(l::W1).i(I::I64Const(0)).i(I::I64GeS);
+        self.e.br_if(Label::X87Call);
+        // ... and an unbiased exponent in -1022..=1022.
+        self.e
+            .get(RA)
+            .i(I::I32Load16U(mem(8, 1)))
+            .c(0x7fff)
+            .i(I::I32And);
+        self.e
+            .tee(RB)
+            .c(16383 - 1022)
+            .i(I::I32Sub)
+            .c(2044)
+            .i(I::I32GtU);
+        self.e.br_if(Label::X87Call);
+        // From here on ADDR and CTRL are free: ADDR = rounded up, CTRL =
+        // inexact; W2 = the top 53 bits.
+        self.e
+            .get(l::W1)
+            .i(I::I64Const(11))
+            .i(I::I64ShrU)
+            .set(l::W2);
+        self.e
+            .get(l::W1)
+            .i(I::I64Const(0x7ff))
+            .i(I::I64And)
+            .set(l::W1);
+        self.e.get(l::W1).i(I::I64Const(0)).i(I::I64Ne).set(CTRL);
+        self.e.get(l::W1).i(I::I64Const(0x400)).i(I::I64GtU);
+        self.e.get(l::W1).i(I::I64Const(0x400)).i(I::I64Eq);
+        self.e
+            .get(l::W2)
+            .i(I::I32WrapI64)
+            .c(1)
+            .i(I::I32And)
+            .i(I::I32And);
+        self.e.i(I::I32Or).set(l::ADDR);
+        // sign | (biased exponent - 1) << 52, plus the 53 bits with their
+        // integer bit (a carry out of them lands in the exponent).
+        self.e.get(l::HOST);
+        self.e
+            .get(RA)
+            .i(I::I64Load16U(mem(8, 1)))
+            .i(I::I64Const(0x8000));
+        self.e.i(I::I64And).i(I::I64Const(48)).i(I::I64Shl);
+        self.e
+            .get(RB)
+            .c(16383 - 1022)
+            .i(I::I32Sub)
+            .i(I::I64ExtendI32U);
+        self.e.i(I::I64Const(52)).i(I::I64Shl).i(I::I64Or);
+        self.e.get(l::W2).i(I::I64Add);
+        self.e.get(l::ADDR).i(I::I64ExtendI32U).i(I::I64Add);
+        self.e.i(I::I64Store(mem(0, 3)));
+        // C1 = rounded up, PE = inexact; PE is masked, so no summary.
+        self.e.c(0).get(STAT).c(!(C1 | ES | B)).i(I::I32And);
+        self.e.get(CTRL).c(PE).i(I::I32Mul).i(I::I32Or);
+        self.e.get(l::ADDR).c(C1).i(I::I32Mul).i(I::I32Or);
+        self.e.i(I::I32Store16(mem(STATUS, 1)));
+        if pop {
+            self.pop_tail();
+        }
+    }
+
+    fn load16(&mut self, at: u32) -> &mut super::emit::Emitter {
+        self.e.c(0).i(I::I32Load16U(mem(at, 1)))
+    }
+
+    /// Status = STAT & `keep`.
+    fn set_status(&mut self, keep: u32) {
+        self.e.c(0).get(STAT).c(keep).i(I::I32And);
+        self.e.i(I::I32Store16(mem(STATUS, 1)));
+    }
+
+    /// `dst` = machine address of ST(i).
+    fn reg_addr(&mut self, i: u32, dst: u32) {
+        self.phys(i);
+        self.e.c(4).i(I::I32Shl).c(REGS).i(I::I32Add).set(dst);
+    }
+
+    /// Pushes the physical register number of ST(i).
+    fn phys(&mut self, i: u32) {
+        self.e.get(TOPV);
+        if i != 0 {
+            self.e.c(i).i(I::I32Add).c(7).i(I::I32And);
+        }
+    }
+
+    /// Pushes ST(i)'s two tag bits.
+    fn tag_of(&mut self, i: u32) {
+        self.e.get(TAGW);
+        self.phys(i);
+        self.e.c(1).i(I::I32Shl).i(I::I32ShrU).c(3).i(I::I32And);
+    }
+
+    fn need_used(&mut self, i: u32) {
+        self.tag_of(i);
+        self.e.c(3).i(I::I32Eq).br_if(Label::X87Call);
+    }
+
+    fn need_empty(&mut self, i: u32) {
+        self.tag_of(i);
+        self.e.c(3).i(I::I32Ne).br_if(Label::X87Call);
+    }
+
+    /// `HOST` = machine address of an `n`-byte access at `ADDR` inside
+    /// one page the page table allows.
+    fn need_mem(&mut self, n: u32, write: bool) {
+        self.e.get(l::ADDR).get(l::PT);
+        self.e.i(I::Call(helpers::index(4, write))).tee(l::HOST);
+        self.e.i(I::I32Eqz);
+        self.e
+            .get(l::ADDR)
+            .c(0xfff)
+            .i(I::I32And)
+            .c(4096 - n)
+            .i(I::I32GtU);
+        self.e.i(I::I32Or).br_if(Label::X87Call);
+    }
+
+    /// Copies a register value (10 bytes, pad written as zero) from the
+    /// machine address in local `from` to the one in `to`.
+    fn copy_reg(&mut self, from: u32, to: u32) {
+        self.e.get(to).get(from).i(I::I64Load(mem(0, 0)));
+        self.e.i(I::I64Store(mem(0, 3)));
+        self.e.get(to).get(from).i(I::I64Load16U(mem(8, 0)));
+        self.e.i(I::I64Store(mem(8, 3)));
+    }
+
+    /// Sets (`empty`) or clears ST(i)'s tag bits in TAGW and the tag word.
+    fn mark(&mut self, i: u32, empty: bool) {
+        self.e.c(3);
+        self.phys(i);
+        self.e.c(1).i(I::I32Shl).i(I::I32Shl);
+        if empty {
+            self.e.get(TAGW).i(I::I32Or);
+        } else {
+            self.e.c(-1i32 as u32).i(I::I32Xor).get(TAGW).i(I::I32And);
+        }
+        self.e.set(TAGW);
+        self.e.c(0).get(TAGW).i(I::I32Store16(mem(TAG, 1)));
+    }
+
+    /// After writing the new ST(0) at ST(7)'s register: a push of a value
+    /// that raised nothing (`push_loaded` with no exception).
+    fn push_tail(&mut self) {
+        self.mark(7, false);
+        self.e.c(0);
+        self.phys(7);
+        self.e.i(I::I32Store16(mem(TOP, 1)));
+        self.set_status(!(C1 | ES | B));
+    }
+
+    /// Marks ST(0) empty and increments TOP.
+    fn pop_tail(&mut self) {
+        self.mark(0, true);
+        self.e.c(0);
+        self.phys(1);
+        self.e.i(I::I32Store16(mem(TOP, 1)));
     }
 }

@@ -88,25 +88,151 @@
                   i32.shl
                   i32.add
                   local.set 19
-                  i32.const 0
-                  i32.const 134512640
-                  i32.store offset=32
-                  i32.const 8495
-                  local.get 19
-                  call 2
-                  local.set 26
-                  local.get 26
-                  if ;; label = @8
-                    local.get 27
-                    i64.const 4
-                    i64.add
-                    local.set 27
+                  block ;; label = @8
+                    block ;; label = @9
+                      i32.const 0
+                      i32.load16_u offset=282
+                      local.set 24
+                      i32.const 0
+                      i32.load16_u offset=280
+                      local.tee 26
+                      i32.const 63
+                      i32.xor
+                      i32.const 63
+                      i32.and
+                      i32.const 128
+                      i32.or
+                      local.get 24
+                      i32.and
+                      br_if 0 (;@9;)
+                      i32.const 0
+                      i32.load16_u offset=286
+                      local.set 22
+                      i32.const 0
+                      i32.load16_u offset=284
+                      local.set 25
+                      local.get 19
+                      local.get 13
+                      call 6
+                      local.tee 21
+                      i32.eqz
+                      local.get 19
+                      i32.const 4095
+                      i32.and
+                      i32.const 4088
+                      i32.gt_u
+                      i32.or
+                      br_if 0 (;@9;)
+                      local.get 25
+                      local.get 22
+                      i32.const 7
+                      i32.add
+                      i32.const 7
+                      i32.and
+                      i32.const 1
+                      i32.shl
+                      i32.shr_u
+                      i32.const 3
+                      i32.and
+                      i32.const 3
+                      i32.ne
+                      br_if 0 (;@9;)
+                      local.get 21
+                      i64.load
+                      local.set 28
+                      local.get 28
+                      i64.const 52
+                      i64.shr_u
+                      i32.wrap_i64
+                      i32.const 2047
+                      i32.and
+                      local.set 23
+                      local.get 23
+                      i32.const 1
+                      i32.sub
+                      i32.const 2046
+                      i32.ge_u
+                      br_if 0 (;@9;)
+                      local.get 22
+                      i32.const 7
+                      i32.add
+                      i32.const 7
+                      i32.and
+                      i32.const 4
+                      i32.shl
+                      i32.const 152
+                      i32.add
+                      local.set 20
+                      local.get 20
+                      local.get 28
+                      i64.const 11
+                      i64.shl
+                      i64.const -9223372036854775808
+                      i64.or
+                      i64.store
+                      local.get 20
+                      local.get 28
+                      i64.const 48
+                      i64.shr_u
+                      i64.const 32768
+                      i64.and
+                      local.get 23
+                      i32.const 15360
+                      i32.add
+                      i64.extend_i32_u
+                      i64.or
+                      i64.store offset=8
+                      i32.const 3
+                      local.get 22
+                      i32.const 7
+                      i32.add
+                      i32.const 7
+                      i32.and
+                      i32.const 1
+                      i32.shl
+                      i32.shl
+                      i32.const -1
+                      i32.xor
+                      local.get 25
+                      i32.and
+                      local.set 25
+                      i32.const 0
+                      local.get 25
+                      i32.store16 offset=284
+                      i32.const 0
+                      local.get 22
+                      i32.const 7
+                      i32.add
+                      i32.const 7
+                      i32.and
+                      i32.store16 offset=286
+                      i32.const 0
+                      local.get 24
+                      i32.const -33409
+                      i32.and
+                      i32.store16 offset=282
+                      br 1 (;@8;)
+                    end
                     i32.const 0
-                    i32.load offset=32
-                    local.set 10
+                    i32.const 134512640
+                    i32.store offset=32
+                    i32.const 8495
+                    local.get 19
+                    call 2
+                    local.set 26
                     local.get 26
-                    local.set 12
-                    br 7 (;@1;)
+                    if ;; label = @9
+                      local.get 27
+                      i64.const 4
+                      i64.add
+                      local.set 27
+                      i32.const 0
+                      i32.load offset=32
+                      local.set 10
+                      local.get 26
+                      local.set 12
+                      br 8 (;@1;)
+                    end
                   end
                   i32.const 0
                   i32.const 134512644
@@ -234,21 +360,174 @@
                 local.get 9
                 i32.add
                 local.set 19
-                i32.const 0
-                i32.const 134512652
-                i32.store offset=32
-                i32.const 4402
-                local.get 19
-                call 2
-                local.set 26
-                local.get 26
-                if ;; label = @7
+                block ;; label = @7
+                  block ;; label = @8
+                    i32.const 0
+                    i32.load16_u offset=282
+                    local.set 24
+                    i32.const 0
+                    i32.load16_u offset=280
+                    local.tee 26
+                    i32.const 63
+                    i32.xor
+                    i32.const 63
+                    i32.and
+                    i32.const 128
+                    i32.or
+                    local.get 24
+                    i32.and
+                    br_if 0 (;@8;)
+                    i32.const 0
+                    i32.load16_u offset=286
+                    local.set 22
+                    i32.const 0
+                    i32.load16_u offset=284
+                    local.set 25
+                    local.get 26
+                    i32.const 3104
+                    i32.and
+                    i32.const 32
+                    i32.ne
+                    br_if 0 (;@8;)
+                    local.get 19
+                    local.get 13
+                    call 9
+                    local.tee 21
+                    i32.eqz
+                    local.get 19
+                    i32.const 4095
+                    i32.and
+                    i32.const 4088
+                    i32.gt_u
+                    i32.or
+                    br_if 0 (;@8;)
+                    local.get 25
+                    local.get 22
+                    i32.const 1
+                    i32.shl
+                    i32.shr_u
+                    i32.const 3
+                    i32.and
+                    i32.const 3
+                    i32.eq
+                    br_if 0 (;@8;)
+                    local.get 22
+                    i32.const 4
+                    i32.shl
+                    i32.const 152
+                    i32.add
+                    local.set 23
+                    local.get 23
+                    i64.load
+                    local.set 28
+                    local.get 28
+                    i64.const 0
+                    i64.ge_s
+                    br_if 0 (;@8;)
+                    local.get 23
+                    i32.load16_u offset=8
+                    i32.const 32767
+                    i32.and
+                    local.tee 20
+                    i32.const 15361
+                    i32.sub
+                    i32.const 2044
+                    i32.gt_u
+                    br_if 0 (;@8;)
+                    local.get 28
+                    i64.const 11
+                    i64.shr_u
+                    local.set 29
+                    local.get 28
+                    i64.const 2047
+                    i64.and
+                    local.set 28
+                    local.get 28
+                    i64.const 0
+                    i64.ne
+                    local.set 26
+                    local.get 28
+                    i64.const 1024
+                    i64.gt_u
+                    local.get 28
+                    i64.const 1024
+                    i64.eq
+                    local.get 29
+                    i32.wrap_i64
+                    i32.const 1
+                    i32.and
+                    i32.and
+                    i32.or
+                    local.set 19
+                    local.get 21
+                    local.get 23
+                    i64.load16_u offset=8
+                    i64.const 32768
+                    i64.and
+                    i64.const 48
+                    i64.shl
+                    local.get 20
+                    i32.const 15361
+                    i32.sub
+                    i64.extend_i32_u
+                    i64.const 52
+                    i64.shl
+                    i64.or
+                    local.get 29
+                    i64.add
+                    local.get 19
+                    i64.extend_i32_u
+                    i64.add
+                    i64.store
+                    i32.const 0
+                    local.get 24
+                    i32.const -33409
+                    i32.and
+                    local.get 26
+                    i32.const 32
+                    i32.mul
+                    i32.or
+                    local.get 19
+                    i32.const 512
+                    i32.mul
+                    i32.or
+                    i32.store16 offset=282
+                    i32.const 3
+                    local.get 22
+                    i32.const 1
+                    i32.shl
+                    i32.shl
+                    local.get 25
+                    i32.or
+                    local.set 25
+                    i32.const 0
+                    local.get 25
+                    i32.store16 offset=284
+                    i32.const 0
+                    local.get 22
+                    i32.const 1
+                    i32.add
+                    i32.const 7
+                    i32.and
+                    i32.store16 offset=286
+                    br 1 (;@7;)
+                  end
                   i32.const 0
-                  i32.load offset=32
-                  local.set 10
+                  i32.const 134512652
+                  i32.store offset=32
+                  i32.const 4402
+                  local.get 19
+                  call 2
+                  local.set 26
                   local.get 26
-                  local.set 12
-                  br 6 (;@1;)
+                  if ;; label = @8
+                    i32.const 0
+                    i32.load offset=32
+                    local.set 10
+                    local.get 26
+                    local.set 12
+                    br 7 (;@1;)
+                  end
                 end
                 i32.const 2
                 local.set 11
