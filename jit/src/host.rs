@@ -93,6 +93,7 @@ impl Host {
 
     /// The code for translated code after an instruction ran in the
     /// interpreter.
+    #[inline]
     fn finish(&mut self, exit: Option<Exit>, changed: bool) -> u32 {
         // SAFETY: as in `step`; the instruction's borrows have ended.
         let machine = unsafe { &mut *self.machine };
