@@ -77,8 +77,7 @@ impl Host {
         };
         // SAFETY: valid and unaliased per `new`'s contract; translated code
         // holds no references, and these end with this call.
-        let machine = unsafe { &mut *self.machine };
-        let space = unsafe { &mut *self.space };
+        let (machine, space) = unsafe { (&mut *self.machine, &mut *self.space) };
         let (cpu, mut mem) = machine.guest(space);
         let mut insn = form.insn;
         insn.set_len(len as usize);

@@ -378,6 +378,14 @@ mod tests {
         assert_eq!(plan_of(&[0xcd, 0x80]).0, Plan::Syscall);
         assert_eq!(plan_of(&[0xcd, 0x81]).0, Plan::Step);
         assert_eq!(plan_of(&[0x0f, 0xa2]).0, Plan::Step, "cpuid");
+        let x87 = |b: &[u8]| matches!(plan_of(b).0, Plan::X87 { .. });
+        assert!(x87(&[0xdd, 0x44, 0xf3, 0x08]), "fld m64 [ebx+esi*8+8]");
+        assert!(x87(&[0xde, 0xc9]), "fmulp");
+        assert!(x87(&[0xdf, 0xe0]), "fnstsw ax");
+        assert!(x87(&[0x65, 0xd9, 0x00]), "fld m32 gs:[eax]");
+        assert_eq!(plan_of(&[0x67, 0xdd, 0x07]).0, Plan::Step, "16-bit address");
+        assert_eq!(plan_of(&[0x66, 0xd9, 0x30]).0, Plan::Step, "fnstenv m14");
+        assert_eq!(plan_of(&[0x9b]).0, Plan::Step, "fwait");
     }
 
     #[test]
@@ -394,6 +402,11 @@ mod tests {
         let (p, i) = plan_of(&[0x66, 0xd3, 0xe0]); // shl ax, cl: stepped when live
         assert!(p.steps(true) && !p.steps(false));
         assert_eq!(p.flag_effect(&i, false), (false, false));
+        // x87: may leave (#MF, faults); FUCOMIP defines all six.
+        let (p, i) = plan_of(&[0xdf, 0xe9]);
+        assert_eq!(p.flag_effect(&i, true), (true, true));
+        let (p, i) = plan_of(&[0xdd, 0x1f]); // fstp m64
+        assert_eq!(p.flag_effect(&i, true), (true, false));
         let (p, i) = plan_of(&[0xd3, 0xe0]); // shl eax, cl: count 0 keeps them
         assert!(!p.steps(true));
         assert_eq!(p.flag_effect(&i, true), (false, false));

@@ -798,7 +798,7 @@ mod round_tests {
             let m = match n % 4 {
                 0 => u128::from(hi) << 64 | u128::from(lo),
                 // Ties and all-ones tails for every precision.
-                1 => u128::from(hi | (1 << (next() % 64)) - 1) << 64,
+                1 => u128::from(hi | ((1 << (next() % 64)) - 1)) << 64,
                 2 => u128::from(u64::MAX) << 64 | u128::from(lo >> (next() % 64)),
                 _ => u128::from(hi & !((1 << (next() % 64)) - 1)) << 64 | u128::from(lo & 1),
             };
