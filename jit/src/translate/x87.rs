@@ -3,10 +3,10 @@
 //! the registers the form uses passed through CpuState.
 //!
 //! The data movements that dominate compiled floating-point code (FLD and
-//! FST(P) of registers, m64fp and m80fp, FXCH) also have an inline fast
+//! FST(P) of registers, m32fp, m64fp and m80fp, FXCH) also have an inline fast
 //! path for the case that is cheap to prove the same as the interpreter's:
 //! no exception pending or raised but a masked PE, the registers read in
-//! use and the one pushed to empty, normal doubles within range, round to
+//! use and the one pushed to empty, normal numbers within range, round to
 //! nearest, accesses inside one page that the page table allows. Anything
 //! else takes the call, so the fast path only ever has to agree with the
 //! interpreter on the cases it accepts.
@@ -43,14 +43,61 @@ const TOPV: u32 = l::ADDR2;
 const RA: u32 = l::HOST2;
 const RB: u32 = l::PTE;
 
+/// An IEEE memory format.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Ieee {
+    frac: u32,
+    exp_bits: u32,
+    bias: u32,
+}
+
+const SINGLE: Ieee = Ieee {
+    frac: 23,
+    exp_bits: 8,
+    bias: 127,
+};
+const DOUBLE: Ieee = Ieee {
+    frac: 52,
+    exp_bits: 11,
+    bias: 1023,
+};
+
+impl Ieee {
+    fn bytes(self) -> u32 {
+        (1 + self.exp_bits + self.frac) / 8
+    }
+    fn exp_max(self) -> u32 {
+        (1 << self.exp_bits) - 1
+    }
+    /// Shift that takes the sign bit to bit 15 (the register format's).
+    fn sign_shift(self) -> i64 {
+        i64::from(self.frac + self.exp_bits - 15)
+    }
+    /// Loads the value at `HOST` as an i64.
+    fn load(self) -> I<'static> {
+        if self.bytes() == 8 {
+            I::I64Load(mem(0, 0))
+        } else {
+            I::I64Load32U(mem(0, 0))
+        }
+    }
+    fn store(self) -> I<'static> {
+        if self.bytes() == 8 {
+            I::I64Store(mem(0, 0))
+        } else {
+            I::I64Store32(mem(0, 0))
+        }
+    }
+}
+
 /// The forms with a fast path.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Fast {
     Fxch(u32),
     FldSt(u32),
     FstSt(u32, bool),
-    FldM64,
-    FstM64(bool),
+    FldM(Ieee),
+    FstM(Ieee, bool),
     FldM80,
     FstpM80,
 }
@@ -62,9 +109,12 @@ fn fast(insn: &Instruction) -> Option<Fast> {
         C::Fld_sti => Fast::FldSt(st(0)),
         C::Fst_sti => Fast::FstSt(st(0), false),
         C::Fstp_sti => Fast::FstSt(st(0), true),
-        C::Fld_m64fp => Fast::FldM64,
-        C::Fst_m64fp => Fast::FstM64(false),
-        C::Fstp_m64fp => Fast::FstM64(true),
+        C::Fld_m32fp => Fast::FldM(SINGLE),
+        C::Fst_m32fp => Fast::FstM(SINGLE, false),
+        C::Fstp_m32fp => Fast::FstM(SINGLE, true),
+        C::Fld_m64fp => Fast::FldM(DOUBLE),
+        C::Fst_m64fp => Fast::FstM(DOUBLE, false),
+        C::Fstp_m64fp => Fast::FstM(DOUBLE, true),
         C::Fld_m80fp => Fast::FldM80,
         C::Fstp_m80fp => Fast::FstpM80,
         _ => return None,
@@ -171,24 +221,34 @@ impl Gen<'_> {
                     self.pop_tail();
                 }
             }
-            Fast::FldM64 => {
-                self.need_mem(8, false);
+            Fast::FldM(f) => {
+                self.need_mem(f.bytes(), false);
                 self.need_empty(7);
-                self.e.get(l::HOST).i(I::I64Load(mem(0, 3))).set(l::W1);
-                // Biased exponent 1..=2046: a normal double.
-                self.e.get(l::W1).i(I::I64Const(52)).i(I::I64ShrU);
-                self.e.i(I::I32WrapI64).c(0x7ff).i(I::I32And).set(RA);
-                self.e.get(RA).c(1).i(I::I32Sub).c(2046).i(I::I32GeU);
+                self.e.get(l::HOST).i(f.load()).set(l::W1);
+                // Biased exponent neither 0 nor all ones: a normal number.
+                self.e
+                    .get(l::W1)
+                    .i(I::I64Const(i64::from(f.frac)))
+                    .i(I::I64ShrU);
+                self.e.i(I::I32WrapI64).c(f.exp_max()).i(I::I32And).set(RA);
+                self.e
+                    .get(RA)
+                    .c(1)
+                    .i(I::I32Sub)
+                    .c(f.exp_max() - 1)
+                    .i(I::I32GeU);
                 self.e.br_if(Label::X87Call);
                 self.reg_addr(7, RB);
-                // significand: integer bit, then the 52 fraction bits.
-                self.e.get(RB).get(l::W1).i(I::I64Const(11)).i(I::I64Shl);
+                // Significand: the integer bit, then the fraction (the
+                // exponent and sign bits shift out).
+                self.e.get(RB).get(l::W1);
+                self.e.i(I::I64Const(i64::from(63 - f.frac))).i(I::I64Shl);
                 self.e.i(I::I64Const(i64::MIN)).i(I::I64Or);
                 self.e.i(I::I64Store(mem(0, 3)));
-                // sign and exponent rebiased (16383 - 1023), pad zero.
-                self.e.get(RB).get(l::W1).i(I::I64Const(48)).i(I::I64ShrU);
-                self.e.i(I::I64Const(0x8000)).i(I::I64And);
-                self.e.get(RA).c(16383 - 1023).i(I::I32Add);
+                // Sign and exponent rebiased, pad zero.
+                self.e.get(RB).get(l::W1).i(I::I64Const(f.sign_shift()));
+                self.e.i(I::I64ShrU).i(I::I64Const(0x8000)).i(I::I64And);
+                self.e.get(RA).c(16383 - f.bias).i(I::I32Add);
                 self.e.i(I::I64ExtendI32U).i(I::I64Or);
                 self.e.i(I::I64Store(mem(8, 3)));
                 self.push_tail();
@@ -211,26 +271,30 @@ impl Gen<'_> {
                 self.set_status(!(C1 | ES | B));
                 self.pop_tail();
             }
-            Fast::FstM64(pop) => self.fst_m64(pop),
+            Fast::FstM(f, pop) => self.fst_ieee(f, pop),
         }
     }
 
-    /// FST(P) m64fp of a normal ST(0) whose exponent fits a normal double
-    /// (no underflow or overflow, even after rounding up), rounding to
-    /// nearest-even with PE masked: `convert::store_ieee` and `fst_mem`
-    /// for that case.
-    fn fst_m64(&mut self, pop: bool) {
+    /// FST(P) m32fp/m64fp of a normal ST(0) whose exponent fits a normal
+    /// number of the format (no underflow or overflow, even after
+    /// rounding up), rounding to nearest-even with PE masked:
+    /// `convert::store_ieee` and `fst_mem` for that case.
+    fn fst_ieee(&mut self, f: Ieee, pop: bool) {
+        // Bits below the format's significand, and its exponent range
+        // rebiased: 16383 - (bias - 1) ..= 16383 + (bias - 1).
+        let below = 63 - f.frac;
+        let lo = 16384 - f.bias;
         // RC = nearest and PE masked.
         self.e.get(CTRL).c(0xc20).i(I::I32And).c(PE).i(I::I32Ne);
         self.e.br_if(Label::X87Call);
-        self.need_mem(8, true);
+        self.need_mem(f.bytes(), true);
         self.need_used(0);
         self.reg_addr(0, RA);
         self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
         // The integer bit set (not an unnormal) ...
         self.e.get(l::W1).i(I::I64Const(0)).i(I::I64GeS);
         self.e.br_if(Label::X87Call);
-        // ... and an unbiased exponent in -1022..=1022.
+        // ... and the exponent in range.
         self.e
             .get(RA)
             .i(I::I32Load16U(mem(8, 1)))
@@ -238,26 +302,27 @@ impl Gen<'_> {
             .i(I::I32And);
         self.e
             .tee(RB)
-            .c(16383 - 1022)
+            .c(lo)
             .i(I::I32Sub)
-            .c(2044)
+            .c(2 * (f.bias - 1))
             .i(I::I32GtU);
         self.e.br_if(Label::X87Call);
         // From here on ADDR and CTRL are free: ADDR = rounded up, CTRL =
-        // inexact; W2 = the top 53 bits.
+        // inexact; W2 = the kept bits, W1 = the rest.
+        let (below, half) = (i64::from(below), 1i64 << (below - 1));
         self.e
             .get(l::W1)
-            .i(I::I64Const(11))
+            .i(I::I64Const(below))
             .i(I::I64ShrU)
             .set(l::W2);
         self.e
             .get(l::W1)
-            .i(I::I64Const(0x7ff))
-            .i(I::I64And)
-            .set(l::W1);
+            .i(I::I64Const((1 << below) - 1))
+            .i(I::I64And);
+        self.e.set(l::W1);
         self.e.get(l::W1).i(I::I64Const(0)).i(I::I64Ne).set(CTRL);
-        self.e.get(l::W1).i(I::I64Const(0x400)).i(I::I64GtU);
-        self.e.get(l::W1).i(I::I64Const(0x400)).i(I::I64Eq);
+        self.e.get(l::W1).i(I::I64Const(half)).i(I::I64GtU);
+        self.e.get(l::W1).i(I::I64Const(half)).i(I::I64Eq);
         self.e
             .get(l::W2)
             .i(I::I32WrapI64)
@@ -265,23 +330,25 @@ impl Gen<'_> {
             .i(I::I32And)
             .i(I::I32And);
         self.e.i(I::I32Or).set(l::ADDR);
-        // sign | (biased exponent - 1) << 52, plus the 53 bits with their
-        // integer bit (a carry out of them lands in the exponent).
+        // sign | (biased exponent - 1) << frac, plus the kept bits with
+        // their integer bit (a carry out of them lands in the exponent).
         self.e.get(l::HOST);
         self.e
             .get(RA)
             .i(I::I64Load16U(mem(8, 1)))
             .i(I::I64Const(0x8000));
-        self.e.i(I::I64And).i(I::I64Const(48)).i(I::I64Shl);
         self.e
-            .get(RB)
-            .c(16383 - 1022)
-            .i(I::I32Sub)
-            .i(I::I64ExtendI32U);
-        self.e.i(I::I64Const(52)).i(I::I64Shl).i(I::I64Or);
+            .i(I::I64And)
+            .i(I::I64Const(f.sign_shift()))
+            .i(I::I64Shl);
+        self.e.get(RB).c(lo).i(I::I32Sub).i(I::I64ExtendI32U);
+        self.e
+            .i(I::I64Const(i64::from(f.frac)))
+            .i(I::I64Shl)
+            .i(I::I64Or);
         self.e.get(l::W2).i(I::I64Add);
         self.e.get(l::ADDR).i(I::I64ExtendI32U).i(I::I64Add);
-        self.e.i(I::I64Store(mem(0, 3)));
+        self.e.i(f.store());
         // C1 = rounded up, PE = inexact; PE is masked, so no summary.
         self.e.c(0).get(STAT).c(!(C1 | ES | B)).i(I::I32And);
         self.e.get(CTRL).c(PE).i(I::I32Mul).i(I::I32Or);

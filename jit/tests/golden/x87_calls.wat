@@ -138,7 +138,7 @@
                       i32.ne
                       br_if 0 (;@9;)
                       local.get 21
-                      i64.load
+                      i64.load align=1
                       local.set 28
                       local.get 28
                       i64.const 52
@@ -478,7 +478,7 @@
                     local.get 19
                     i64.extend_i32_u
                     i64.add
-                    i64.store
+                    i64.store align=1
                     i32.const 0
                     local.get 24
                     i32.const -33409
