@@ -3,13 +3,14 @@
 //! the registers the form uses passed through CpuState.
 //!
 //! The data movements that dominate compiled floating-point code (FLD and
-//! FST(P) of registers, m32fp, m64fp and m80fp, FXCH) also have an inline fast
-//! path for the case that is cheap to prove the same as the interpreter's:
-//! no exception pending or raised but a masked PE, the registers read in
-//! use and the one pushed to empty, normal numbers within range, round to
-//! nearest, accesses inside one page that the page table allows. Anything
-//! else takes the call, so the fast path only ever has to agree with the
-//! interpreter on the cases it accepts.
+//! FST(P) of registers, m32fp, m64fp and m80fp, FXCH, FLD1, FLDZ, FCHS,
+//! FABS) also have an inline fast path for the case that is cheap to
+//! prove the same as the interpreter's: no exception pending or raised but
+//! a masked PE, the registers read in use and the one pushed to empty,
+//! normal numbers within range, round to nearest, accesses inside one page
+//! that the page table allows. Anything else takes the call, so the fast
+//! path only ever has to agree with the interpreter on the cases it
+//! accepts. The arithmetic itself always takes the call.
 
 use super::emit::{local as l, mem, Label};
 use super::gen::{Code, Eip, Fs, Gen, FN_FPU, LAZY};
@@ -100,6 +101,10 @@ enum Fast {
     FstM(Ieee, bool),
     FldM80,
     FstpM80,
+    /// FLD1, FLDZ: the value's sign/exponent word and significand.
+    FldConst(u16, u64),
+    /// FCHS (`true`), FABS: the sign bit flipped or cleared.
+    Sign(bool),
 }
 
 fn fast(insn: &Instruction) -> Option<Fast> {
@@ -117,6 +122,10 @@ fn fast(insn: &Instruction) -> Option<Fast> {
         C::Fstp_m64fp => Fast::FstM(DOUBLE, true),
         C::Fld_m80fp => Fast::FldM80,
         C::Fstp_m80fp => Fast::FstpM80,
+        C::Fld1 => Fast::FldConst(0x3fff, 1 << 63),
+        C::Fldz => Fast::FldConst(0, 0),
+        C::Fchs => Fast::Sign(true),
+        C::Fabs => Fast::Sign(false),
         _ => return None,
     })
 }
@@ -272,6 +281,29 @@ impl Gen<'_> {
                 self.pop_tail();
             }
             Fast::FstM(f, pop) => self.fst_ieee(f, pop),
+            Fast::FldConst(sign_exp, signif) => {
+                self.need_empty(7);
+                self.reg_addr(7, RB);
+                self.e.get(RB).i(I::I64Const(signif as i64));
+                self.e.i(I::I64Store(mem(0, 3)));
+                self.e.get(RB).i(I::I64Const(i64::from(sign_exp)));
+                self.e.i(I::I64Store(mem(8, 3)));
+                self.push_tail();
+            }
+            Fast::Sign(flip) => {
+                // `unary`: no exception, so C1 cleared and the result
+                // written.
+                self.need_used(0);
+                self.reg_addr(0, RA);
+                self.e.get(RA).get(RA).i(I::I64Load16U(mem(8, 1)));
+                self.e.i(I::I64Const(0x8000));
+                self.e.i(if flip { I::I64Xor } else { I::I64Or });
+                if !flip {
+                    self.e.i(I::I64Const(0x8000)).i(I::I64Xor);
+                }
+                self.e.i(I::I64Store(mem(8, 3)));
+                self.set_status(!(C1 | ES | B));
+            }
         }
     }
 
