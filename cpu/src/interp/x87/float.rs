@@ -272,6 +272,7 @@ pub struct Rounded {
 
 /// Rounds `m * 2^(exp - 127)` (any `m`, the lowest bit acting as sticky)
 /// to `env.fmt`, raising PE/UE/OE and C1 as the x87 does.
+#[inline]
 pub fn round(neg: bool, exp: i32, m: u128, env: Env, fx: &mut Fx) -> Rounded {
     let f = env.fmt;
     if m == 0 {
@@ -291,6 +292,7 @@ pub fn round(neg: bool, exp: i32, m: u128, env: Env, fx: &mut Fx) -> Rounded {
 }
 
 /// [`round`] of a normalised `m`, any exponent.
+#[inline(never)]
 fn round_general(neg: bool, exp: i32, m: u128, env: Env, fx: &mut Fx) -> Rounded {
     let f = env.fmt;
     // Beyond what the wrapped exponent can hold, the hardware delivers a
@@ -480,6 +482,7 @@ fn overflow(neg: bool, env: Env, fx: &mut Fx) -> Rounded {
 }
 
 /// Packs a rounded result into the register format.
+#[inline]
 pub fn pack(r: Rounded) -> F80 {
     let sign = u16::from(r.neg) << 15;
     if r.inf {
@@ -492,6 +495,7 @@ pub fn pack(r: Rounded) -> F80 {
 }
 
 /// Rounds and packs in one step.
+#[inline]
 pub fn round_pack(neg: bool, exp: i32, m: u128, env: Env, fx: &mut Fx) -> F80 {
     pack(round(neg, exp, m, env, fx))
 }
