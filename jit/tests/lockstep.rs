@@ -325,3 +325,89 @@ fn cl_shift_and_multiply_flags_are_exact() {
         assert!(jit.stats.insns_translated > 0);
     }
 }
+
+/// The inline FMUL and FST(P) against the interpreter on products that
+/// round from exact ties (odd and even last kept bit), carry into the next
+/// power of two, or are exact, in the register and memory forms, with the
+/// status word (PE, C1) stored after each.
+#[test]
+fn x87_rounding_edges_match_the_interpreter() {
+    use common::asm::*;
+    let eps = f64::EPSILON;
+    // Seven pairs: the loop counter is at [ESI+0x7c].
+    let pairs: [(f64, f64); 7] = [
+        (1.0 + eps, 1.0 + 3.0 / 4096.0),
+        (1.0 + eps, 1.0 + 1.0 / 4096.0),
+        (2.0 - eps, 2.0 - eps),
+        (1.0 + eps, 1.0 + eps),
+        (-3.0, 1.0 + 3.0 * eps),
+        (1e300, 1e-300),
+        (-(1.0 + 5.0 * eps), 1.0 + 7.0 * eps),
+    ];
+    let mut a = Asm::default();
+    let top = a.pos();
+    for k in 0..pairs.len() as i8 {
+        let (x, y, out) = (16 * k, 16 * k + 8, Rm::Mem(EDI, 0));
+        a.bytes(&[0xdd]).modrm(0, Rm::Mem(ESI, x)); // fld qword [x]
+        a.bytes(&[0xdc]).modrm(1, Rm::Mem(ESI, y)); // fmul qword [y]
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, 8 + 2 * k)); // fnstsw ax; mov
+        a.bytes(&[0xdd]).modrm(2, out); // fst qword [edi]
+        a.bytes(&[0xd9]).modrm(3, Rm::Mem(EDI, 0x20 + 4 * k)); // fstp dword
+        a.bytes(&[0xdd]).modrm(0, Rm::Mem(ESI, y));
+        a.bytes(&[0xdd]).modrm(0, Rm::Mem(ESI, x));
+        a.bytes(&[0xde, 0xc9]); // fmulp st(1), st(0)
+        a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 0x40 + 10 * k)); // fstp tword
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, 0x30 + 2 * k));
+    }
+    // Extended values at [EBX+16k] whose stores to m64 or m32 round from
+    // a tie (odd or even) or carry into the exponent, and two whose
+    // product's top 64 bits are all ones and round up (a carry in FMUL).
+    let ext: [u64; 7] = [
+        0x8000_0000_0000_0c00,
+        0x8000_0000_0000_0400,
+        0xffff_ffff_ffff_fc00,
+        0x8000_0180_0000_0000,
+        0xffff_ff80_0000_0000,
+        0x8000_0000_0000_0001,
+        0xffff_ffff_ffff_fffe,
+    ];
+    for k in 0..5i8 {
+        a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 16 * k)); // fld tword
+        a.bytes(&[0xdd]).modrm(2, Rm::Mem(ECX, 8 * k)); // fst qword
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(ECX, 0x40 + 2 * k));
+        a.bytes(&[0xd9]).modrm(3, Rm::Mem(ECX, 0x50 + 4 * k)); // fstp dword
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(ECX, 0x70 + 2 * k));
+    }
+    a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 80));
+    a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 96));
+    a.bytes(&[0xde, 0xc9]); // fmulp
+    a.bytes(&[0xdb]).modrm(7, Rm::Mem(ECX, -0x20)); // fstp tword
+    a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+        .modrm(EAX, Rm::Mem(ECX, -0x30));
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(11, 0, 1);
+    for (k, sig) in ext.iter().enumerate() {
+        let at = 0x400 + 16 * k;
+        st.data[at..at + 8].copy_from_slice(&sig.to_le_bytes());
+        st.data[at + 8..at + 10].copy_from_slice(&0x3fffu16.to_le_bytes());
+    }
+    st.regs[EBX as usize] = DATA + 0x400;
+    st.regs[ECX as usize] = DATA + 0x600;
+    st.code = a.code;
+    for (k, (x, y)) in pairs.iter().enumerate() {
+        st.data[16 * k..16 * k + 8].copy_from_slice(&x.to_le_bytes());
+        st.data[16 * k + 8..16 * k + 16].copy_from_slice(&y.to_le_bytes());
+    }
+    st.data[0x7c..0x80].copy_from_slice(&5u32.to_le_bytes());
+    st.regs[EDI as usize] = DATA + 0x200;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7], 100_000, 2, "x87 rounding edges");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(jit.stats.insns_translated > 0);
+}

@@ -101,6 +101,8 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
     types.ty().function([ValType::I32; 6], [ValType::I32]);
     // `run(block, slot)` and the lookups `(addr, table) -> host`.
     types.ty().function([ValType::I32; 2], [ValType::I32]);
+    // `mul64(a, b) -> (hi, lo)` (x87 fast paths).
+    types.ty().function([ValType::I64; 2], [ValType::I64; 2]);
     let mut imports = ImportSection::new();
     imports.import("wax", "step", EntityType::Function(0));
     imports.import("wax", "flags", EntityType::Function(1));
@@ -135,6 +137,7 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
     for _ in &helpers {
         funcs.function(helpers::TYPE_XLATE);
     }
+    funcs.function(x87::TYPE_MUL64);
     let mut exports = ExportSection::new();
     exports.export("run", ExportKind::Func, gen::FN_RUN);
     let mut code = CodeSection::new();
@@ -142,6 +145,7 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
     for h in &helpers {
         code.function(h);
     }
+    code.function(&x87::mul64());
     let mut m = Module::new();
     m.section(&types)
         .section(&imports)

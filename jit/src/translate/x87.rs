@@ -105,6 +105,19 @@ enum Fast {
     FldConst(u16, u64),
     /// FCHS (`true`), FABS: the sign bit flipped or cleared.
     Sign(bool),
+    /// FMUL(P): ST(dst) = ST(dst) * the source, popping if `pop`.
+    Mul {
+        dst: u32,
+        src: Src,
+        pop: bool,
+    },
+}
+
+/// The second operand of an arithmetic fast path.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Src {
+    St(u32),
+    Mem(Ieee),
 }
 
 fn fast(insn: &Instruction) -> Option<Fast> {
@@ -124,6 +137,25 @@ fn fast(insn: &Instruction) -> Option<Fast> {
         C::Fstp_m80fp => Fast::FstpM80,
         C::Fld1 => Fast::FldConst(0x3fff, 1 << 63),
         C::Fldz => Fast::FldConst(0, 0),
+        C::Fmul_st0_sti => Fast::Mul {
+            dst: 0,
+            src: Src::St(st(1)),
+            pop: false,
+        },
+        C::Fmul_sti_st0 | C::Fmulp_sti_st0 => Fast::Mul {
+            dst: st(0),
+            src: Src::St(0),
+            pop: insn.code() == C::Fmulp_sti_st0,
+        },
+        C::Fmul_m32fp | C::Fmul_m64fp => Fast::Mul {
+            dst: 0,
+            src: Src::Mem(if insn.code() == C::Fmul_m32fp {
+                SINGLE
+            } else {
+                DOUBLE
+            }),
+            pop: false,
+        },
         C::Fchs => Fast::Sign(true),
         C::Fabs => Fast::Sign(false),
         _ => return None,
@@ -281,6 +313,7 @@ impl Gen<'_> {
                 self.pop_tail();
             }
             Fast::FstM(f, pop) => self.fst_ieee(f, pop),
+            Fast::Mul { dst, src, pop } => self.fmul(dst, src, pop),
             Fast::FldConst(sign_exp, signif) => {
                 self.need_empty(7);
                 self.reg_addr(7, RB);
@@ -391,6 +424,150 @@ impl Gen<'_> {
         }
     }
 
+    /// FMUL of two normal numbers at 64-bit precision (PC = 11), round to
+    /// nearest, PE masked, the product's exponent inside the register
+    /// format's range: `float::mul` and `arith_reg`/`arith_mem` for that
+    /// case. The 128-bit product comes from the module's `mul64`.
+    fn fmul(&mut self, dst: u32, src: Src, pop: bool) {
+        self.e.get(CTRL).c(0xf20).i(I::I32And).c(0x320).i(I::I32Ne);
+        self.e.br_if(Label::X87Call);
+        self.need_used(dst);
+        // The source: significand in W2, sign/exponent word in CTRL.
+        match src {
+            Src::St(i) => {
+                self.need_used(i);
+                self.reg_addr(i, RB);
+                self.e.get(RB).i(I::I64Load(mem(0, 3))).set(l::W2);
+                self.e.get(RB).i(I::I32Load16U(mem(8, 1))).set(CTRL);
+                self.need_normal(l::W2, CTRL);
+            }
+            Src::Mem(f) => {
+                self.need_mem(f.bytes(), false);
+                self.e.get(l::HOST).i(f.load()).set(l::W2);
+                self.e
+                    .get(l::W2)
+                    .i(I::I64Const(i64::from(f.frac)))
+                    .i(I::I64ShrU);
+                self.e
+                    .i(I::I32WrapI64)
+                    .c(f.exp_max())
+                    .i(I::I32And)
+                    .set(l::HOST);
+                self.e
+                    .get(l::HOST)
+                    .c(1)
+                    .i(I::I32Sub)
+                    .c(f.exp_max() - 1)
+                    .i(I::I32GeU);
+                self.e.br_if(Label::X87Call);
+                self.e
+                    .get(l::W2)
+                    .i(I::I64Const(f.sign_shift()))
+                    .i(I::I64ShrU);
+                self.e.i(I::I32WrapI64).c(0x8000).i(I::I32And);
+                self.e
+                    .get(l::HOST)
+                    .c(16383 - f.bias)
+                    .i(I::I32Add)
+                    .i(I::I32Or);
+                self.e.set(CTRL);
+                self.e
+                    .get(l::W2)
+                    .i(I::I64Const(i64::from(63 - f.frac)))
+                    .i(I::I64Shl);
+                self.e.i(I::I64Const(i64::MIN)).i(I::I64Or).set(l::W2);
+            }
+        }
+        // The destination, in place: significand in W1.
+        self.reg_addr(dst, RA);
+        self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
+        self.e.get(RA).i(I::I32Load16U(mem(8, 1))).set(l::HOST);
+        self.need_normal(l::W1, l::HOST);
+        // HOST = the product's sign, CTRL = its biased exponent if the
+        // top bit of the 128-bit product is clear.
+        self.e.get(l::HOST).c(0x7fff).i(I::I32And);
+        self.e.get(CTRL).c(0x7fff).i(I::I32And).i(I::I32Add);
+        self.e.c(16383).i(I::I32Sub);
+        self.e
+            .get(l::HOST)
+            .get(CTRL)
+            .i(I::I32Xor)
+            .c(0x8000)
+            .i(I::I32And);
+        self.e.set(l::HOST).set(CTRL);
+        // W1:W2 = the product, normalised (it is at least 2^126).
+        self.e.get(l::W1).get(l::W2).i(I::Call(FN_MUL64));
+        self.e.set(l::W2).set(l::W1);
+        self.e.get(l::W1).i(I::I64Const(0)).i(I::I64LtS).if_();
+        self.e.get(CTRL).c(1).i(I::I32Add).set(CTRL);
+        self.e.else_();
+        self.e.get(l::W1).i(I::I64Const(1)).i(I::I64Shl);
+        self.e
+            .get(l::W2)
+            .i(I::I64Const(63))
+            .i(I::I64ShrU)
+            .i(I::I64Or);
+        self.e.set(l::W1);
+        self.e.get(l::W2).i(I::I64Const(1)).i(I::I64Shl).set(l::W2);
+        self.e.end();
+        // Inside the range: biased 1..=0x7ffd (0x7ffe after a carry).
+        self.e
+            .get(CTRL)
+            .c(1)
+            .i(I::I32Sub)
+            .c(0x7ffd - 1)
+            .i(I::I32GtU);
+        self.e.br_if(Label::X87Call);
+        // ADDR = rounded up, RB = inexact (both free now).
+        self.e
+            .get(l::W2)
+            .i(I::I64Const(63))
+            .i(I::I64ShrU)
+            .i(I::I32WrapI64);
+        self.e
+            .get(l::W2)
+            .i(I::I64Const(1))
+            .i(I::I64Shl)
+            .i(I::I64Const(0));
+        self.e
+            .i(I::I64Ne)
+            .get(l::W1)
+            .i(I::I32WrapI64)
+            .c(1)
+            .i(I::I32And);
+        self.e.i(I::I32Or).i(I::I32And).set(l::ADDR);
+        self.e.get(l::W2).i(I::I64Const(0)).i(I::I64Ne).set(RB);
+        self.e
+            .get(l::W1)
+            .get(l::ADDR)
+            .i(I::I64ExtendI32U)
+            .i(I::I64Add);
+        self.e.tee(l::W1).i(I::I64Eqz).if_();
+        // Rounding carried out: the next power of two.
+        self.e.i(I::I64Const(i64::MIN)).set(l::W1);
+        self.e.get(CTRL).c(1).i(I::I32Add).set(CTRL);
+        self.e.end();
+        self.e.get(RA).get(l::W1).i(I::I64Store(mem(0, 3)));
+        self.e.get(RA).get(l::HOST).get(CTRL).i(I::I32Or);
+        self.e.i(I::I64ExtendI32U).i(I::I64Store(mem(8, 3)));
+        self.e.c(0).get(STAT).c(!(C1 | ES | B)).i(I::I32And);
+        self.e.get(RB).c(PE).i(I::I32Mul).i(I::I32Or);
+        self.e.get(l::ADDR).c(C1).i(I::I32Mul).i(I::I32Or);
+        self.e.i(I::I32Store16(mem(STATUS, 1)));
+        if pop {
+            self.pop_tail();
+        }
+    }
+
+    /// Leaves for the call unless the value with significand in i64 local
+    /// `sig` and sign/exponent word in i32 local `se` is a normal number.
+    fn need_normal(&mut self, sig: u32, se: u32) {
+        self.e.get(sig).i(I::I64Const(0)).i(I::I64GeS);
+        self.e.get(se).c(0x7fff).i(I::I32And).c(1).i(I::I32Sub);
+        self.e.c(0x7ffe).i(I::I32GeU).i(I::I32Or);
+        self.e.br_if(Label::X87Call);
+    }
+
     fn load16(&mut self, at: u32) -> &mut super::emit::Emitter {
         self.e.c(0).i(I::I32Load16U(mem(at, 1)))
     }
@@ -487,4 +664,73 @@ impl Gen<'_> {
         self.phys(1);
         self.e.i(I::I32Store16(mem(TOP, 1)));
     }
+}
+
+/// Type index of `mul64(a, b) -> (hi, lo)`.
+pub const TYPE_MUL64: u32 = 3;
+/// Function index of `mul64`: after the page-table lookups.
+pub const FN_MUL64: u32 = helpers::FN_XLATE + 6;
+
+/// `mul64(a, b) -> (hi, lo)`: the 128-bit product of two unsigned 64-bit
+/// values, from four 32 x 32-bit products (wasm has no wider multiply).
+pub fn mul64() -> wasm_encoder::Function {
+    const A: u32 = 0;
+    const B: u32 = 1;
+    const LL: u32 = 2;
+    const LH: u32 = 3;
+    const HL: u32 = 4;
+    const MID: u32 = 5;
+    let mut f = wasm_encoder::Function::new([(4, wasm_encoder::ValType::I64)]);
+    let mut i = |x: I<'_>| {
+        f.instruction(&x);
+    };
+    let lo32 = |i: &mut dyn FnMut(I<'static>), v: u32| {
+        i(I::LocalGet(v));
+        i(I::I64Const(0xffff_ffff));
+        i(I::I64And);
+    };
+    let hi32 = |i: &mut dyn FnMut(I<'static>), v: u32| {
+        i(I::LocalGet(v));
+        i(I::I64Const(32));
+        i(I::I64ShrU);
+    };
+    for (dst, a_hi, b_hi) in [(LL, false, false), (LH, false, true), (HL, true, false)] {
+        if a_hi {
+            hi32(&mut i, A)
+        } else {
+            lo32(&mut i, A)
+        }
+        if b_hi {
+            hi32(&mut i, B)
+        } else {
+            lo32(&mut i, B)
+        }
+        i(I::I64Mul);
+        i(I::LocalSet(dst));
+    }
+    // MID = LL.hi + LH.lo + HL.lo (at most 34 bits).
+    hi32(&mut i, LL);
+    lo32(&mut i, LH);
+    i(I::I64Add);
+    lo32(&mut i, HL);
+    i(I::I64Add);
+    i(I::LocalSet(MID));
+    // hi = A.hi * B.hi + LH.hi + HL.hi + MID.hi
+    hi32(&mut i, A);
+    hi32(&mut i, B);
+    i(I::I64Mul);
+    hi32(&mut i, LH);
+    i(I::I64Add);
+    hi32(&mut i, HL);
+    i(I::I64Add);
+    hi32(&mut i, MID);
+    i(I::I64Add);
+    // lo = LL.lo | MID << 32
+    lo32(&mut i, LL);
+    i(I::LocalGet(MID));
+    i(I::I64Const(32));
+    i(I::I64Shl);
+    i(I::I64Or);
+    i(I::End);
+    f
 }

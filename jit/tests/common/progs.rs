@@ -242,6 +242,16 @@ pub fn insn(a: &mut Asm, r: &mut Rng) {
     }
 }
 
+/// An x87 memory operand: often an 8-byte slot of the data (where
+/// [`x87_program`] puts special values), otherwise as [`mem`] gives.
+fn fmem(r: &mut Rng, write: bool) -> Rm {
+    if r.below(2) == 0 {
+        Rm::Mem(ESI, 8 * r.below(14) as i8)
+    } else {
+        mem(r, write)
+    }
+}
+
 /// One random x87 instruction: loads and stores of every memory format
 /// (also at page edges and on the read-only page), arithmetic on registers
 /// and memory, stack moves, comparisons into EFLAGS and AX, FCMOVcc, and
@@ -260,7 +270,7 @@ pub fn x87_insn(a: &mut Asm, r: &mut Rng) {
                 (0xdb, 0),
                 (0xdf, 5),
             ]);
-            a.bytes(&[op]).modrm(reg, mem(r, false));
+            a.bytes(&[op]).modrm(reg, fmem(r, false));
         }
         3 | 4 => {
             // FST/FSTP m32fp/m64fp, FSTP m80fp, FIST(P)/FISTTP m16/m32/m64.
@@ -279,7 +289,7 @@ pub fn x87_insn(a: &mut Asm, r: &mut Rng) {
                 (0xdd, 1),
                 (0xdf, 1),
             ]);
-            a.bytes(&[op]).modrm(reg, mem(r, true));
+            a.bytes(&[op]).modrm(reg, fmem(r, true));
         }
         5..=7 => {
             // FADD..FDIVR ST(0), ST(i) / ST(i), ST(0) / FxxxP.
@@ -289,7 +299,7 @@ pub fn x87_insn(a: &mut Asm, r: &mut Rng) {
         8 | 9 => {
             // FADD..FDIVR (and FCOM/FCOMP) with m32fp, m64fp, m32int, m16int.
             let op = r.pick(&[0xd8u8, 0xdc, 0xda, 0xde]);
-            a.bytes(&[op]).modrm(r.below(8) as u8, mem(r, false));
+            a.bytes(&[op]).modrm(r.below(8) as u8, fmem(r, false));
         }
         10 => {
             // FLD ST(i), FXCH, FST/FSTP ST(i), FFREE.
@@ -336,12 +346,12 @@ pub fn x87_insn(a: &mut Asm, r: &mut Rng) {
             // FNSTSW AX / m16, FNSTCW m16, FNSTENV, FLDCW (random data).
             match r.below(6) {
                 0 | 1 => a.bytes(&[0xdf, 0xe0]),
-                2 => a.bytes(&[0xdd]).modrm(7, mem(r, true)),
-                3 => a.bytes(&[0xd9]).modrm(7, mem(r, true)),
+                2 => a.bytes(&[0xdd]).modrm(7, fmem(r, true)),
+                3 => a.bytes(&[0xd9]).modrm(7, fmem(r, true)),
                 // Rare: most control words from random data unmask
                 // something, and the program soon ends in #MF.
-                4 if r.below(6) == 0 => a.bytes(&[0xd9]).modrm(5, mem(r, false)),
-                _ => a.bytes(&[0xd9]).modrm(6, mem(r, true)),
+                4 if r.below(6) == 0 => a.bytes(&[0xd9]).modrm(5, fmem(r, false)),
+                _ => a.bytes(&[0xd9]).modrm(6, fmem(r, true)),
             };
         }
         14 => {
@@ -366,9 +376,29 @@ pub fn program(seed: u64, body: u32, iters: u32) -> Setup {
     program_of(seed, body, iters, insn)
 }
 
-/// [`program`] of mostly x87 instructions.
+/// [`program`] of mostly x87 instructions. Some 8-byte slots of the data
+/// hold doubles whose products and sums round from exact ties (1 + 2^-52
+/// times 1 + 3 * 2^-12 is 1 + 3 * 2^-12 + 2^-52 + 3 * 2^-64: a tie at 64
+/// bits with an odd last kept bit) or carry into the next power of two,
+/// which random bytes almost never give.
 pub fn x87_program(seed: u64, body: u32, iters: u32) -> Setup {
-    program_of(seed, body, iters, x87_recorded)
+    let mut st = program_of(seed, body, iters, x87_recorded);
+    let mut r = Rng::new(seed ^ 0x005e_ed87);
+    const SPECIAL: [f64; 8] = [
+        1.0 + f64::EPSILON,
+        1.0 + 1.0 / 4096.0,
+        1.0 + 1.0 / 2048.0,
+        1.0 + 3.0 * f64::EPSILON,
+        1.5,
+        2.0 - f64::EPSILON,
+        -3.0,
+        1.0 + 3.0 / 4096.0,
+    ];
+    for _ in 0..r.below(8) {
+        let at = 8 * r.below(14) as usize;
+        st.data[at..at + 8].copy_from_slice(&r.pick(&SPECIAL).to_le_bytes());
+    }
+    st
 }
 
 /// An x87 instruction, often followed by a copy of the status word into

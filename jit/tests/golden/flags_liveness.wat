@@ -3,6 +3,7 @@
   (type (;0;) (func (param i32) (result i32)))
   (type (;1;) (func (param i32 i32 i32 i32 i32 i32) (result i32)))
   (type (;2;) (func (param i32 i32) (result i32)))
+  (type (;3;) (func (param i64 i64) (result i64 i64)))
   (import "wax" "step" (func (;0;) (type 0)))
   (import "wax" "flags" (func (;1;) (type 1)))
   (import "wax" "fpu" (func (;2;) (type 2)))
@@ -521,5 +522,70 @@
     i32.const 4095
     i32.and
     i32.or
+  )
+  (func (;10;) (type 3) (param i64 i64) (result i64 i64)
+    (local i64 i64 i64 i64)
+    local.get 0
+    i64.const 4294967295
+    i64.and
+    local.get 1
+    i64.const 4294967295
+    i64.and
+    i64.mul
+    local.set 2
+    local.get 0
+    i64.const 4294967295
+    i64.and
+    local.get 1
+    i64.const 32
+    i64.shr_u
+    i64.mul
+    local.set 3
+    local.get 0
+    i64.const 32
+    i64.shr_u
+    local.get 1
+    i64.const 4294967295
+    i64.and
+    i64.mul
+    local.set 4
+    local.get 2
+    i64.const 32
+    i64.shr_u
+    local.get 3
+    i64.const 4294967295
+    i64.and
+    i64.add
+    local.get 4
+    i64.const 4294967295
+    i64.and
+    i64.add
+    local.set 5
+    local.get 0
+    i64.const 32
+    i64.shr_u
+    local.get 1
+    i64.const 32
+    i64.shr_u
+    i64.mul
+    local.get 3
+    i64.const 32
+    i64.shr_u
+    i64.add
+    local.get 4
+    i64.const 32
+    i64.shr_u
+    i64.add
+    local.get 5
+    i64.const 32
+    i64.shr_u
+    i64.add
+    local.get 2
+    i64.const 4294967295
+    i64.and
+    local.get 5
+    i64.const 32
+    i64.shl
+    i64.or
   )
 )
