@@ -326,10 +326,11 @@ fn cl_shift_and_multiply_flags_are_exact() {
     }
 }
 
-/// The inline FMUL and FST(P) against the interpreter on products that
-/// round from exact ties (odd and even last kept bit), carry into the next
-/// power of two, or are exact, in the register and memory forms, with the
-/// status word (PE, C1) stored after each.
+/// The inline FMUL, FADD/FSUB/FSUBR and FST(P) against the interpreter
+/// on results that round from exact ties (odd and even last kept bit),
+/// carry into the next power of two, cancel, are exact, or fall back to
+/// the call (zero, far apart exponents), in register and memory forms,
+/// with the status word (PE, C1) stored after each.
 #[test]
 fn x87_rounding_edges_match_the_interpreter() {
     use common::asm::*;
@@ -360,6 +361,24 @@ fn x87_rounding_edges_match_the_interpreter() {
         a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 0x40 + 10 * k)); // fstp tword
         a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
             .modrm(EAX, Rm::Mem(EDI, 0x30 + 2 * k));
+        // FSUB m64, FSUBR m64, FADDP: ST(0) and memory in both orders,
+        // same and opposite signs, cancellations.
+        for (j, (op, reg)) in [(0xdcu8, 4u8), (0xdc, 5), (0xde, 0)]
+            .into_iter()
+            .enumerate()
+        {
+            let out = -128 + 36 * k + 12 * j as i8;
+            a.bytes(&[0xdd]).modrm(0, Rm::Mem(ESI, x));
+            if op == 0xde {
+                a.bytes(&[0xdd]).modrm(0, Rm::Mem(ESI, y));
+                a.bytes(&[0xde, 0xc1]); // faddp st(1), st(0)
+            } else {
+                a.bytes(&[op]).modrm(reg, Rm::Mem(ESI, y));
+            }
+            a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDX, out)); // fstp tword
+            a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+                .modrm(EAX, Rm::Mem(EDX, out + 10));
+        }
     }
     // Extended values at [EBX+16k] whose stores to m64 or m32 round from
     // a tie (odd or even) or carry into the exponent, and two whose
@@ -399,6 +418,7 @@ fn x87_rounding_edges_match_the_interpreter() {
         st.data[at + 8..at + 10].copy_from_slice(&0x3fffu16.to_le_bytes());
     }
     st.regs[EBX as usize] = DATA + 0x400;
+    st.regs[EDX as usize] = DATA + 0x880;
     st.regs[ECX as usize] = DATA + 0x600;
     st.code = a.code;
     for (k, (x, y)) in pairs.iter().enumerate() {

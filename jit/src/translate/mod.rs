@@ -103,6 +103,11 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
     types.ty().function([ValType::I32; 2], [ValType::I32]);
     // `mul64(a, b) -> (hi, lo)` (x87 fast paths).
     types.ty().function([ValType::I64; 2], [ValType::I64; 2]);
+    // `addsig(x, y, d, sub) -> (sig, adj, flags)` (x87 fast paths).
+    types.ty().function(
+        [ValType::I64, ValType::I64, ValType::I32, ValType::I32],
+        [ValType::I64, ValType::I32, ValType::I32],
+    );
     let mut imports = ImportSection::new();
     imports.import("wax", "step", EntityType::Function(0));
     imports.import("wax", "flags", EntityType::Function(1));
@@ -138,6 +143,7 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
         funcs.function(helpers::TYPE_XLATE);
     }
     funcs.function(x87::TYPE_MUL64);
+    funcs.function(x87::TYPE_ADDSIG);
     let mut exports = ExportSection::new();
     exports.export("run", ExportKind::Func, gen::FN_RUN);
     let mut code = CodeSection::new();
@@ -146,6 +152,7 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
         code.function(h);
     }
     code.function(&x87::mul64());
+    code.function(&x87::addsig());
     let mut m = Module::new();
     m.section(&types)
         .section(&imports)

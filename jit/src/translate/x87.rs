@@ -15,7 +15,7 @@
 use super::emit::{local as l, mem, Label};
 use super::gen::{Code, Eip, Fs, Gen, FN_FPU, LAZY};
 use super::helpers;
-use iced_x86::{Code as C, Instruction, Register};
+use iced_x86::{Code as C, Instruction, Mnemonic, Register};
 use std::mem::offset_of;
 use wasm_encoder::Instruction as I;
 use wax_cpu::abi::cpu;
@@ -111,6 +111,16 @@ enum Fast {
         src: Src,
         pop: bool,
     },
+    /// FADD/FSUB/FSUBR(P): ST(dst) = ST(dst) op the source, with the
+    /// sign of the destination (`neg_dst`, FSUBR) or of the source
+    /// (`neg_src`, FSUB) flipped first.
+    Add {
+        dst: u32,
+        src: Src,
+        pop: bool,
+        neg_dst: bool,
+        neg_src: bool,
+    },
 }
 
 /// The second operand of an arithmetic fast path.
@@ -122,6 +132,14 @@ enum Src {
 
 fn fast(insn: &Instruction) -> Option<Fast> {
     let st = |op| insn.op_register(op) as u32 - Register::ST0 as u32;
+    let m = insn.mnemonic();
+    let add = |dst, src, pop| Fast::Add {
+        dst,
+        src,
+        pop,
+        neg_dst: matches!(m, Mnemonic::Fsubr | Mnemonic::Fsubrp),
+        neg_src: matches!(m, Mnemonic::Fsub | Mnemonic::Fsubp),
+    };
     Some(match insn.code() {
         C::Fxch_st0_sti => Fast::Fxch(st(1)),
         C::Fld_sti => Fast::FldSt(st(0)),
@@ -156,6 +174,22 @@ fn fast(insn: &Instruction) -> Option<Fast> {
             }),
             pop: false,
         },
+        C::Fadd_st0_sti | C::Fsub_st0_sti | C::Fsubr_st0_sti => add(0, Src::St(st(1)), false),
+        C::Fadd_sti_st0
+        | C::Faddp_sti_st0
+        | C::Fsub_sti_st0
+        | C::Fsubp_sti_st0
+        | C::Fsubr_sti_st0
+        | C::Fsubrp_sti_st0 => add(
+            st(0),
+            Src::St(0),
+            matches!(
+                insn.code(),
+                C::Faddp_sti_st0 | C::Fsubp_sti_st0 | C::Fsubrp_sti_st0
+            ),
+        ),
+        C::Fadd_m32fp | C::Fsub_m32fp | C::Fsubr_m32fp => add(0, Src::Mem(SINGLE), false),
+        C::Fadd_m64fp | C::Fsub_m64fp | C::Fsubr_m64fp => add(0, Src::Mem(DOUBLE), false),
         C::Fchs => Fast::Sign(true),
         C::Fabs => Fast::Sign(false),
         _ => return None,
@@ -314,6 +348,13 @@ impl Gen<'_> {
             }
             Fast::FstM(f, pop) => self.fst_ieee(f, pop),
             Fast::Mul { dst, src, pop } => self.fmul(dst, src, pop),
+            Fast::Add {
+                dst,
+                src,
+                pop,
+                neg_dst,
+                neg_src,
+            } => self.fadd(dst, src, pop, neg_dst, neg_src),
             Fast::FldConst(sign_exp, signif) => {
                 self.need_empty(7);
                 self.reg_addr(7, RB);
@@ -432,52 +473,7 @@ impl Gen<'_> {
         self.e.get(CTRL).c(0xf20).i(I::I32And).c(0x320).i(I::I32Ne);
         self.e.br_if(Label::X87Call);
         self.need_used(dst);
-        // The source: significand in W2, sign/exponent word in CTRL.
-        match src {
-            Src::St(i) => {
-                self.need_used(i);
-                self.reg_addr(i, RB);
-                self.e.get(RB).i(I::I64Load(mem(0, 3))).set(l::W2);
-                self.e.get(RB).i(I::I32Load16U(mem(8, 1))).set(CTRL);
-                self.need_normal(l::W2, CTRL);
-            }
-            Src::Mem(f) => {
-                self.need_mem(f.bytes(), false);
-                self.e.get(l::HOST).i(f.load()).set(l::W2);
-                self.e
-                    .get(l::W2)
-                    .i(I::I64Const(i64::from(f.frac)))
-                    .i(I::I64ShrU);
-                self.e
-                    .i(I::I32WrapI64)
-                    .c(f.exp_max())
-                    .i(I::I32And)
-                    .set(l::HOST);
-                self.e
-                    .get(l::HOST)
-                    .c(1)
-                    .i(I::I32Sub)
-                    .c(f.exp_max() - 1)
-                    .i(I::I32GeU);
-                self.e.br_if(Label::X87Call);
-                self.e
-                    .get(l::W2)
-                    .i(I::I64Const(f.sign_shift()))
-                    .i(I::I64ShrU);
-                self.e.i(I::I32WrapI64).c(0x8000).i(I::I32And);
-                self.e
-                    .get(l::HOST)
-                    .c(16383 - f.bias)
-                    .i(I::I32Add)
-                    .i(I::I32Or);
-                self.e.set(CTRL);
-                self.e
-                    .get(l::W2)
-                    .i(I::I64Const(i64::from(63 - f.frac)))
-                    .i(I::I64Shl);
-                self.e.i(I::I64Const(i64::MIN)).i(I::I64Or).set(l::W2);
-            }
-        }
+        self.arith_src(src);
         // The destination, in place: significand in W1.
         self.reg_addr(dst, RA);
         self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
@@ -554,6 +550,167 @@ impl Gen<'_> {
         self.e.get(RB).c(PE).i(I::I32Mul).i(I::I32Or);
         self.e.get(l::ADDR).c(C1).i(I::I32Mul).i(I::I32Or);
         self.e.i(I::I32Store16(mem(STATUS, 1)));
+        if pop {
+            self.pop_tail();
+        }
+    }
+
+    /// Loads an arithmetic source operand: significand in W2, sign and
+    /// exponent word in CTRL; leaves for the call unless it is normal.
+    fn arith_src(&mut self, src: Src) {
+        // The source: significand in W2, sign/exponent word in CTRL.
+        match src {
+            Src::St(i) => {
+                self.need_used(i);
+                self.reg_addr(i, RB);
+                self.e.get(RB).i(I::I64Load(mem(0, 3))).set(l::W2);
+                self.e.get(RB).i(I::I32Load16U(mem(8, 1))).set(CTRL);
+                self.need_normal(l::W2, CTRL);
+            }
+            Src::Mem(f) => {
+                self.need_mem(f.bytes(), false);
+                self.e.get(l::HOST).i(f.load()).set(l::W2);
+                self.e
+                    .get(l::W2)
+                    .i(I::I64Const(i64::from(f.frac)))
+                    .i(I::I64ShrU);
+                self.e
+                    .i(I::I32WrapI64)
+                    .c(f.exp_max())
+                    .i(I::I32And)
+                    .set(l::HOST);
+                self.e
+                    .get(l::HOST)
+                    .c(1)
+                    .i(I::I32Sub)
+                    .c(f.exp_max() - 1)
+                    .i(I::I32GeU);
+                self.e.br_if(Label::X87Call);
+                self.e
+                    .get(l::W2)
+                    .i(I::I64Const(f.sign_shift()))
+                    .i(I::I64ShrU);
+                self.e.i(I::I32WrapI64).c(0x8000).i(I::I32And);
+                self.e
+                    .get(l::HOST)
+                    .c(16383 - f.bias)
+                    .i(I::I32Add)
+                    .i(I::I32Or);
+                self.e.set(CTRL);
+                self.e
+                    .get(l::W2)
+                    .i(I::I64Const(i64::from(63 - f.frac)))
+                    .i(I::I64Shl);
+                self.e.i(I::I64Const(i64::MIN)).i(I::I64Or).set(l::W2);
+            }
+        }
+    }
+
+    /// FADD/FSUB/FSUBR of two normal numbers at 64-bit precision, round to
+    /// nearest, PE masked, exponents at most 63 apart, a non-zero result in
+    /// range that does not cancel below the top 64 bits: `float::add` and
+    /// `arith_reg`/`arith_mem` for that case. The module's `addsig` does
+    /// the significands.
+    fn fadd(&mut self, dst: u32, src: Src, pop: bool, neg_dst: bool, neg_src: bool) {
+        self.e.get(CTRL).c(0xf20).i(I::I32And).c(0x320).i(I::I32Ne);
+        self.e.br_if(Label::X87Call);
+        self.need_used(dst);
+        self.arith_src(src);
+        if neg_src {
+            self.e.get(CTRL).c(0x8000).i(I::I32Xor).set(CTRL);
+        }
+        self.reg_addr(dst, RA);
+        self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
+        self.e.get(RA).i(I::I32Load16U(mem(8, 1))).set(l::HOST);
+        self.need_normal(l::W1, l::HOST);
+        if neg_dst {
+            self.e.get(l::HOST).c(0x8000).i(I::I32Xor).set(l::HOST);
+        }
+        // x = (W1, HOST) the larger magnitude, y = (W2, CTRL).
+        self.e.get(l::HOST).c(0x7fff).i(I::I32And);
+        self.e.get(CTRL).c(0x7fff).i(I::I32And).i(I::I32LtU);
+        self.e
+            .get(l::HOST)
+            .get(CTRL)
+            .i(I::I32Xor)
+            .c(0x7fff)
+            .i(I::I32And);
+        self.e
+            .i(I::I32Eqz)
+            .get(l::W1)
+            .get(l::W2)
+            .i(I::I64LtU)
+            .i(I::I32And);
+        self.e.i(I::I32Or).if_();
+        self.e.get(l::W1).get(l::W2).set(l::W1).set(l::W2);
+        self.e.get(l::HOST).get(CTRL).set(l::HOST).set(CTRL);
+        self.e.end();
+        // addsig(x, y, exponent difference, opposite signs)
+        self.e.get(l::W1).get(l::W2);
+        self.e.get(l::HOST).c(0x7fff).i(I::I32And);
+        self.e.get(CTRL).c(0x7fff).i(I::I32And).i(I::I32Sub);
+        self.e
+            .get(l::HOST)
+            .get(CTRL)
+            .i(I::I32Xor)
+            .c(15)
+            .i(I::I32ShrU);
+        self.e.i(I::Call(FN_ADDSIG));
+        self.e.set(RB).set(CTRL).set(l::W1);
+        self.e
+            .get(RB)
+            .c(ADD_FAIL)
+            .i(I::I32And)
+            .br_if(Label::X87Call);
+        // CTRL = the biased exponent before rounding, in range.
+        self.e
+            .get(l::HOST)
+            .c(0x7fff)
+            .i(I::I32And)
+            .get(CTRL)
+            .i(I::I32Add);
+        self.e
+            .tee(CTRL)
+            .c(1)
+            .i(I::I32Sub)
+            .c(0x7ffd - 1)
+            .i(I::I32GtU);
+        self.e.br_if(Label::X87Call);
+        self.e
+            .get(CTRL)
+            .get(RB)
+            .c(2)
+            .i(I::I32ShrU)
+            .c(1)
+            .i(I::I32And);
+        self.e.i(I::I32Add).set(CTRL);
+        self.e.get(RA).get(l::W1).i(I::I64Store(mem(0, 3)));
+        self.e
+            .get(RA)
+            .get(l::HOST)
+            .c(0x8000)
+            .i(I::I32And)
+            .get(CTRL)
+            .i(I::I32Or);
+        self.e.i(I::I64ExtendI32U).i(I::I64Store(mem(8, 3)));
+        // PE = inexact (bit 0), C1 = rounded up (bit 1).
+        self.e.c(0).get(STAT).c(!(C1 | ES | B)).i(I::I32And);
+        self.e
+            .get(RB)
+            .c(1)
+            .i(I::I32And)
+            .c(PE)
+            .i(I::I32Mul)
+            .i(I::I32Or);
+        self.e
+            .get(RB)
+            .c(1)
+            .i(I::I32ShrU)
+            .c(1)
+            .i(I::I32And)
+            .c(C1)
+            .i(I::I32Mul);
+        self.e.i(I::I32Or).i(I::I32Store16(mem(STATUS, 1)));
         if pop {
             self.pop_tail();
         }
@@ -732,5 +889,188 @@ pub fn mul64() -> wasm_encoder::Function {
     i(I::I64Shl);
     i(I::I64Or);
     i(I::End);
+    f
+}
+
+/// Type index of `addsig(x, y, d, sub) -> (sig, adj, flags)`.
+pub const TYPE_ADDSIG: u32 = 4;
+/// Function index of `addsig`: after `mul64`.
+pub const FN_ADDSIG: u32 = FN_MUL64 + 1;
+/// `addsig` flags: inexact, rounded up, rounding carried, not handled.
+const ADD_FAIL: u32 = 8;
+
+/// `addsig(x, y, d, sub) -> (sig, adj, flags)`: x +/- y * 2^-d rounded to
+/// 64 bits, nearest-even, for normalised significands with x >= y * 2^-d.
+/// `adj` is the exponent change before rounding (+1 for a carry out,
+/// minus the normalising shift after a cancellation); flags bit 0 inexact,
+/// 1 rounded up, 2 rounding carried into the next power of two, 3 not
+/// handled (d > 63, or the difference has no bit in the top 64 of the
+/// 128-bit window: zero or a deep cancellation). Exact up to d = 63: y
+/// shifted right keeps every bit in the low word.
+pub fn addsig() -> wasm_encoder::Function {
+    use wasm_encoder::ValType;
+    const X: u32 = 0;
+    const Y: u32 = 1;
+    const D: u32 = 2;
+    const SUB: u32 = 3;
+    const HI: u32 = 4;
+    const LO: u32 = 5;
+    const ADJ: u32 = 6;
+    const LZ: u32 = 7;
+    let mut f = wasm_encoder::Function::new([(2, ValType::I64), (2, ValType::I32)]);
+    let body = [
+        // d > 63: not handled.
+        I::LocalGet(D),
+        I::I32Const(63),
+        I::I32GtU,
+        I::If(wasm_encoder::BlockType::Empty),
+        I::I64Const(0),
+        I::I32Const(0),
+        I::I32Const(ADD_FAIL as i32),
+        I::Return,
+        I::End,
+        // LO = y's bits shifted out (y << (64 - d), 0 for d = 0), Y = y >> d.
+        I::LocalGet(Y),
+        I::I64Const(64),
+        I::LocalGet(D),
+        I::I64ExtendI32U,
+        I::I64Sub,
+        I::I64Shl,
+        I::I64Const(0),
+        I::LocalGet(D),
+        I::Select,
+        I::LocalSet(LO),
+        I::LocalGet(Y),
+        I::LocalGet(D),
+        I::I64ExtendI32U,
+        I::I64ShrU,
+        I::LocalSet(Y),
+        I::LocalGet(SUB),
+        I::If(wasm_encoder::BlockType::Empty),
+        // HI:LO = X:0 - Y:LO
+        I::LocalGet(X),
+        I::LocalGet(Y),
+        I::I64Sub,
+        I::LocalGet(LO),
+        I::I64Const(0),
+        I::I64Ne,
+        I::I64ExtendI32U,
+        I::I64Sub,
+        I::LocalSet(HI),
+        I::I64Const(0),
+        I::LocalGet(LO),
+        I::I64Sub,
+        I::LocalSet(LO),
+        I::LocalGet(HI),
+        I::I64Eqz,
+        I::If(wasm_encoder::BlockType::Empty),
+        I::I64Const(0),
+        I::I32Const(0),
+        I::I32Const(ADD_FAIL as i32),
+        I::Return,
+        I::End,
+        // Normalise: shift HI:LO left by LZ = clz(HI).
+        I::LocalGet(HI),
+        I::I64Clz,
+        I::I32WrapI64,
+        I::LocalTee(LZ),
+        I::If(wasm_encoder::BlockType::Empty),
+        I::LocalGet(HI),
+        I::LocalGet(LZ),
+        I::I64ExtendI32U,
+        I::I64Shl,
+        I::LocalGet(LO),
+        I::I64Const(64),
+        I::LocalGet(LZ),
+        I::I64ExtendI32U,
+        I::I64Sub,
+        I::I64ShrU,
+        I::I64Or,
+        I::LocalSet(HI),
+        I::LocalGet(LO),
+        I::LocalGet(LZ),
+        I::I64ExtendI32U,
+        I::I64Shl,
+        I::LocalSet(LO),
+        I::End,
+        I::I32Const(0),
+        I::LocalGet(LZ),
+        I::I32Sub,
+        I::LocalSet(ADJ),
+        I::Else,
+        // HI:LO = X:0 + Y:LO, with a carry out shifted back in (LO's bit
+        // 0 is clear, y << (64 - d) for d >= 1, so nothing is lost).
+        I::LocalGet(X),
+        I::LocalGet(Y),
+        I::I64Add,
+        I::LocalTee(HI),
+        I::LocalGet(X),
+        I::I64LtU,
+        I::If(wasm_encoder::BlockType::Empty),
+        I::LocalGet(LO),
+        I::I64Const(1),
+        I::I64ShrU,
+        I::LocalGet(HI),
+        I::I64Const(63),
+        I::I64Shl,
+        I::I64Or,
+        I::LocalSet(LO),
+        I::LocalGet(HI),
+        I::I64Const(1),
+        I::I64ShrU,
+        I::I64Const(i64::MIN),
+        I::I64Or,
+        I::LocalSet(HI),
+        I::I32Const(1),
+        I::LocalSet(ADJ),
+        I::End,
+        I::End,
+        // Round: LZ = round bit & (sticky | last kept bit) = rounded up.
+        I::LocalGet(LO),
+        I::I64Const(63),
+        I::I64ShrU,
+        I::I32WrapI64,
+        I::LocalGet(LO),
+        I::I64Const(1),
+        I::I64Shl,
+        I::I64Const(0),
+        I::I64Ne,
+        I::LocalGet(HI),
+        I::I32WrapI64,
+        I::I32Const(1),
+        I::I32And,
+        I::I32Or,
+        I::I32And,
+        I::LocalSet(LZ),
+        I::LocalGet(HI),
+        I::LocalGet(LZ),
+        I::I64ExtendI32U,
+        I::I64Add,
+        I::LocalSet(HI),
+        // sig: HI, or 2^63 after a carry out of the rounding.
+        I::I64Const(i64::MIN),
+        I::LocalGet(HI),
+        I::LocalGet(HI),
+        I::I64Eqz,
+        I::Select,
+        I::LocalGet(ADJ),
+        // flags
+        I::LocalGet(LO),
+        I::I64Const(0),
+        I::I64Ne,
+        I::LocalGet(LZ),
+        I::I32Const(1),
+        I::I32Shl,
+        I::I32Or,
+        I::LocalGet(HI),
+        I::I64Eqz,
+        I::I32Const(2),
+        I::I32Shl,
+        I::I32Or,
+        I::End,
+    ];
+    for i in &body {
+        f.instruction(i);
+    }
     f
 }

@@ -4,6 +4,7 @@
   (type (;1;) (func (param i32 i32 i32 i32 i32 i32) (result i32)))
   (type (;2;) (func (param i32 i32) (result i32)))
   (type (;3;) (func (param i64 i64) (result i64 i64)))
+  (type (;4;) (func (param i64 i64 i32 i32) (result i64 i32 i32)))
   (import "wax" "step" (func (;0;) (type 0)))
   (import "wax" "flags" (func (;1;) (type 1)))
   (import "wax" "fpu" (func (;2;) (type 2)))
@@ -752,5 +753,147 @@
     i64.const 32
     i64.shl
     i64.or
+  )
+  (func (;11;) (type 4) (param i64 i64 i32 i32) (result i64 i32 i32)
+    (local i64 i64 i32 i32)
+    local.get 2
+    i32.const 63
+    i32.gt_u
+    if ;; label = @1
+      i64.const 0
+      i32.const 0
+      i32.const 8
+      return
+    end
+    local.get 1
+    i64.const 64
+    local.get 2
+    i64.extend_i32_u
+    i64.sub
+    i64.shl
+    i64.const 0
+    local.get 2
+    select
+    local.set 5
+    local.get 1
+    local.get 2
+    i64.extend_i32_u
+    i64.shr_u
+    local.set 1
+    local.get 3
+    if ;; label = @1
+      local.get 0
+      local.get 1
+      i64.sub
+      local.get 5
+      i64.const 0
+      i64.ne
+      i64.extend_i32_u
+      i64.sub
+      local.set 4
+      i64.const 0
+      local.get 5
+      i64.sub
+      local.set 5
+      local.get 4
+      i64.eqz
+      if ;; label = @2
+        i64.const 0
+        i32.const 0
+        i32.const 8
+        return
+      end
+      local.get 4
+      i64.clz
+      i32.wrap_i64
+      local.tee 7
+      if ;; label = @2
+        local.get 4
+        local.get 7
+        i64.extend_i32_u
+        i64.shl
+        local.get 5
+        i64.const 64
+        local.get 7
+        i64.extend_i32_u
+        i64.sub
+        i64.shr_u
+        i64.or
+        local.set 4
+        local.get 5
+        local.get 7
+        i64.extend_i32_u
+        i64.shl
+        local.set 5
+      end
+      i32.const 0
+      local.get 7
+      i32.sub
+      local.set 6
+    else
+      local.get 0
+      local.get 1
+      i64.add
+      local.tee 4
+      local.get 0
+      i64.lt_u
+      if ;; label = @2
+        local.get 5
+        i64.const 1
+        i64.shr_u
+        local.get 4
+        i64.const 63
+        i64.shl
+        i64.or
+        local.set 5
+        local.get 4
+        i64.const 1
+        i64.shr_u
+        i64.const -9223372036854775808
+        i64.or
+        local.set 4
+        i32.const 1
+        local.set 6
+      end
+    end
+    local.get 5
+    i64.const 63
+    i64.shr_u
+    i32.wrap_i64
+    local.get 5
+    i64.const 1
+    i64.shl
+    i64.const 0
+    i64.ne
+    local.get 4
+    i32.wrap_i64
+    i32.const 1
+    i32.and
+    i32.or
+    i32.and
+    local.set 7
+    local.get 4
+    local.get 7
+    i64.extend_i32_u
+    i64.add
+    local.set 4
+    i64.const -9223372036854775808
+    local.get 4
+    local.get 4
+    i64.eqz
+    select
+    local.get 6
+    local.get 5
+    i64.const 0
+    i64.ne
+    local.get 7
+    i32.const 1
+    i32.shl
+    i32.or
+    local.get 4
+    i64.eqz
+    i32.const 2
+    i32.shl
+    i32.or
   )
 )

@@ -4,6 +4,7 @@
   (type (;1;) (func (param i32 i32 i32 i32 i32 i32) (result i32)))
   (type (;2;) (func (param i32 i32) (result i32)))
   (type (;3;) (func (param i64 i64) (result i64 i64)))
+  (type (;4;) (func (param i64 i64 i32 i32) (result i64 i32 i32)))
   (import "wax" "step" (func (;0;) (type 0)))
   (import "wax" "flags" (func (;1;) (type 1)))
   (import "wax" "fpu" (func (;2;) (type 2)))
@@ -472,25 +473,235 @@
                   local.get 8
                   i32.add
                   local.set 19
-                  i32.const 0
-                  i32.const 134512646
-                  i32.store offset=32
-                  i32.const 4327
-                  local.get 19
-                  call 2
-                  local.set 26
-                  local.get 26
-                  if ;; label = @8
-                    local.get 27
-                    i64.const 2
-                    i64.add
-                    local.set 27
+                  block ;; label = @8
+                    block ;; label = @9
+                      i32.const 0
+                      i32.load16_u offset=282
+                      local.set 24
+                      i32.const 0
+                      i32.load16_u offset=280
+                      local.tee 26
+                      i32.const 63
+                      i32.xor
+                      i32.const 63
+                      i32.and
+                      i32.const 128
+                      i32.or
+                      local.get 24
+                      i32.and
+                      br_if 0 (;@9;)
+                      i32.const 0
+                      i32.load16_u offset=286
+                      local.set 22
+                      i32.const 0
+                      i32.load16_u offset=284
+                      local.set 25
+                      local.get 26
+                      i32.const 3872
+                      i32.and
+                      i32.const 800
+                      i32.ne
+                      br_if 0 (;@9;)
+                      local.get 25
+                      local.get 22
+                      i32.const 1
+                      i32.shl
+                      i32.shr_u
+                      i32.const 3
+                      i32.and
+                      i32.const 3
+                      i32.eq
+                      br_if 0 (;@9;)
+                      local.get 19
+                      local.get 13
+                      call 6
+                      local.tee 21
+                      i32.eqz
+                      local.get 19
+                      i32.const 4095
+                      i32.and
+                      i32.const 4088
+                      i32.gt_u
+                      i32.or
+                      br_if 0 (;@9;)
+                      local.get 21
+                      i64.load align=1
+                      local.set 29
+                      local.get 29
+                      i64.const 52
+                      i64.shr_u
+                      i32.wrap_i64
+                      i32.const 2047
+                      i32.and
+                      local.set 21
+                      local.get 21
+                      i32.const 1
+                      i32.sub
+                      i32.const 2046
+                      i32.ge_u
+                      br_if 0 (;@9;)
+                      local.get 29
+                      i64.const 48
+                      i64.shr_u
+                      i32.wrap_i64
+                      i32.const 32768
+                      i32.and
+                      local.get 21
+                      i32.const 15360
+                      i32.add
+                      i32.or
+                      local.set 26
+                      local.get 29
+                      i64.const 11
+                      i64.shl
+                      i64.const -9223372036854775808
+                      i64.or
+                      local.set 29
+                      local.get 22
+                      i32.const 4
+                      i32.shl
+                      i32.const 152
+                      i32.add
+                      local.set 23
+                      local.get 23
+                      i64.load
+                      local.set 28
+                      local.get 23
+                      i32.load16_u offset=8
+                      local.set 21
+                      local.get 28
+                      i64.const 0
+                      i64.ge_s
+                      local.get 21
+                      i32.const 32767
+                      i32.and
+                      i32.const 1
+                      i32.sub
+                      i32.const 32766
+                      i32.ge_u
+                      i32.or
+                      br_if 0 (;@9;)
+                      local.get 21
+                      i32.const 32767
+                      i32.and
+                      local.get 26
+                      i32.const 32767
+                      i32.and
+                      i32.lt_u
+                      local.get 21
+                      local.get 26
+                      i32.xor
+                      i32.const 32767
+                      i32.and
+                      i32.eqz
+                      local.get 28
+                      local.get 29
+                      i64.lt_u
+                      i32.and
+                      i32.or
+                      if ;; label = @10
+                        local.get 28
+                        local.get 29
+                        local.set 28
+                        local.set 29
+                        local.get 21
+                        local.get 26
+                        local.set 21
+                        local.set 26
+                      end
+                      local.get 28
+                      local.get 29
+                      local.get 21
+                      i32.const 32767
+                      i32.and
+                      local.get 26
+                      i32.const 32767
+                      i32.and
+                      i32.sub
+                      local.get 21
+                      local.get 26
+                      i32.xor
+                      i32.const 15
+                      i32.shr_u
+                      call 11
+                      local.set 20
+                      local.set 26
+                      local.set 28
+                      local.get 20
+                      i32.const 8
+                      i32.and
+                      br_if 0 (;@9;)
+                      local.get 21
+                      i32.const 32767
+                      i32.and
+                      local.get 26
+                      i32.add
+                      local.tee 26
+                      i32.const 1
+                      i32.sub
+                      i32.const 32764
+                      i32.gt_u
+                      br_if 0 (;@9;)
+                      local.get 26
+                      local.get 20
+                      i32.const 2
+                      i32.shr_u
+                      i32.const 1
+                      i32.and
+                      i32.add
+                      local.set 26
+                      local.get 23
+                      local.get 28
+                      i64.store
+                      local.get 23
+                      local.get 21
+                      i32.const 32768
+                      i32.and
+                      local.get 26
+                      i32.or
+                      i64.extend_i32_u
+                      i64.store offset=8
+                      i32.const 0
+                      local.get 24
+                      i32.const -33409
+                      i32.and
+                      local.get 20
+                      i32.const 1
+                      i32.and
+                      i32.const 32
+                      i32.mul
+                      i32.or
+                      local.get 20
+                      i32.const 1
+                      i32.shr_u
+                      i32.const 1
+                      i32.and
+                      i32.const 512
+                      i32.mul
+                      i32.or
+                      i32.store16 offset=282
+                      br 1 (;@8;)
+                    end
                     i32.const 0
-                    i32.load offset=32
-                    local.set 10
+                    i32.const 134512646
+                    i32.store offset=32
+                    i32.const 4327
+                    local.get 19
+                    call 2
+                    local.set 26
                     local.get 26
-                    local.set 12
-                    br 7 (;@1;)
+                    if ;; label = @9
+                      local.get 27
+                      i64.const 2
+                      i64.add
+                      local.set 27
+                      i32.const 0
+                      i32.load offset=32
+                      local.set 10
+                      local.get 26
+                      local.set 12
+                      br 8 (;@1;)
+                    end
                   end
                   i32.const 0
                   i32.const 134512648
@@ -1162,5 +1373,147 @@
     i64.const 32
     i64.shl
     i64.or
+  )
+  (func (;11;) (type 4) (param i64 i64 i32 i32) (result i64 i32 i32)
+    (local i64 i64 i32 i32)
+    local.get 2
+    i32.const 63
+    i32.gt_u
+    if ;; label = @1
+      i64.const 0
+      i32.const 0
+      i32.const 8
+      return
+    end
+    local.get 1
+    i64.const 64
+    local.get 2
+    i64.extend_i32_u
+    i64.sub
+    i64.shl
+    i64.const 0
+    local.get 2
+    select
+    local.set 5
+    local.get 1
+    local.get 2
+    i64.extend_i32_u
+    i64.shr_u
+    local.set 1
+    local.get 3
+    if ;; label = @1
+      local.get 0
+      local.get 1
+      i64.sub
+      local.get 5
+      i64.const 0
+      i64.ne
+      i64.extend_i32_u
+      i64.sub
+      local.set 4
+      i64.const 0
+      local.get 5
+      i64.sub
+      local.set 5
+      local.get 4
+      i64.eqz
+      if ;; label = @2
+        i64.const 0
+        i32.const 0
+        i32.const 8
+        return
+      end
+      local.get 4
+      i64.clz
+      i32.wrap_i64
+      local.tee 7
+      if ;; label = @2
+        local.get 4
+        local.get 7
+        i64.extend_i32_u
+        i64.shl
+        local.get 5
+        i64.const 64
+        local.get 7
+        i64.extend_i32_u
+        i64.sub
+        i64.shr_u
+        i64.or
+        local.set 4
+        local.get 5
+        local.get 7
+        i64.extend_i32_u
+        i64.shl
+        local.set 5
+      end
+      i32.const 0
+      local.get 7
+      i32.sub
+      local.set 6
+    else
+      local.get 0
+      local.get 1
+      i64.add
+      local.tee 4
+      local.get 0
+      i64.lt_u
+      if ;; label = @2
+        local.get 5
+        i64.const 1
+        i64.shr_u
+        local.get 4
+        i64.const 63
+        i64.shl
+        i64.or
+        local.set 5
+        local.get 4
+        i64.const 1
+        i64.shr_u
+        i64.const -9223372036854775808
+        i64.or
+        local.set 4
+        i32.const 1
+        local.set 6
+      end
+    end
+    local.get 5
+    i64.const 63
+    i64.shr_u
+    i32.wrap_i64
+    local.get 5
+    i64.const 1
+    i64.shl
+    i64.const 0
+    i64.ne
+    local.get 4
+    i32.wrap_i64
+    i32.const 1
+    i32.and
+    i32.or
+    i32.and
+    local.set 7
+    local.get 4
+    local.get 7
+    i64.extend_i32_u
+    i64.add
+    local.set 4
+    i64.const -9223372036854775808
+    local.get 4
+    local.get 4
+    i64.eqz
+    select
+    local.get 6
+    local.get 5
+    i64.const 0
+    i64.ne
+    local.get 7
+    i32.const 1
+    i32.shl
+    i32.or
+    local.get 4
+    i64.eqz
+    i32.const 2
+    i32.shl
+    i32.or
   )
 )
