@@ -401,6 +401,18 @@ fn x87_rounding_edges_match_the_interpreter() {
         a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
             .modrm(EAX, Rm::Mem(ECX, 0x70 + 2 * k));
     }
+    // Zeros of both signs loaded from m64 and m32 and stored to both,
+    // after FXAM set C1 (the sign), which the store clears.
+    a.bytes(&[0xdd]).modrm(0, Rm::Mem(EBX, 0x70)); // fld qword -0.0
+    a.bytes(&[0xd9, 0xe5]); // fxam
+    a.bytes(&[0xdd]).modrm(3, Rm::Mem(ECX, 0x60)); // fstp qword
+    a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+        .modrm(EAX, Rm::Mem(ECX, -0x40));
+    a.bytes(&[0xd9]).modrm(0, Rm::Mem(EBX, 0x78)); // fld dword +0.0
+    a.bytes(&[0xd9, 0xe0, 0xd9, 0xe5]); // fchs; fxam
+    a.bytes(&[0xd9]).modrm(3, Rm::Mem(ECX, 0x68)); // fstp dword
+    a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+        .modrm(EAX, Rm::Mem(ECX, -0x3e));
     a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 80));
     a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 96));
     a.bytes(&[0xde, 0xc9]); // fmulp
@@ -417,6 +429,8 @@ fn x87_rounding_edges_match_the_interpreter() {
         st.data[at..at + 8].copy_from_slice(&sig.to_le_bytes());
         st.data[at + 8..at + 10].copy_from_slice(&0x3fffu16.to_le_bytes());
     }
+    st.data[0x470..0x478].copy_from_slice(&(-0.0f64).to_le_bytes());
+    st.data[0x478..0x47c].copy_from_slice(&0.0f32.to_le_bytes());
     st.regs[EBX as usize] = DATA + 0x400;
     st.regs[EDX as usize] = DATA + 0x880;
     st.regs[ECX as usize] = DATA + 0x600;

@@ -7,8 +7,8 @@
 //! FABS) also have an inline fast path for the case that is cheap to
 //! prove the same as the interpreter's: no exception pending or raised but
 //! a masked PE, the registers read in use and the one pushed to empty,
-//! normal numbers within range, round to nearest, accesses inside one page
-//! that the page table allows. Anything else takes the call, so the fast
+//! normal numbers within range (and zeros for loads and stores), round
+//! to nearest, accesses inside one page that the page table allows. Anything else takes the call, so the fast
 //! path only ever has to agree with the interpreter on the cases it
 //! accepts. The arithmetic itself always takes the call.
 
@@ -300,12 +300,23 @@ impl Gen<'_> {
                 self.need_mem(f.bytes(), false);
                 self.need_empty(7);
                 self.e.get(l::HOST).i(f.load()).set(l::W1);
-                // Biased exponent neither 0 nor all ones: a normal number.
+                self.reg_addr(7, RB);
+                // Biased exponent in RA.
                 self.e
                     .get(l::W1)
                     .i(I::I64Const(i64::from(f.frac)))
                     .i(I::I64ShrU);
                 self.e.i(I::I32WrapI64).c(f.exp_max()).i(I::I32And).set(RA);
+                // A zero (every bit but the sign clear) loads as one.
+                let magnitude = (1i64 << (f.frac + f.exp_bits)) - 1;
+                self.e.get(l::W1).i(I::I64Const(magnitude)).i(I::I64And);
+                self.e.i(I::I64Eqz).if_();
+                self.e.get(RB).i(I::I64Const(0)).i(I::I64Store(mem(0, 3)));
+                self.e.get(RB).get(l::W1).i(I::I64Const(f.sign_shift()));
+                self.e.i(I::I64ShrU).i(I::I64Const(0x8000)).i(I::I64And);
+                self.e.i(I::I64Store(mem(8, 3)));
+                self.e.else_();
+                // Otherwise a normal number: exponent neither 0 nor all ones.
                 self.e
                     .get(RA)
                     .c(1)
@@ -313,7 +324,6 @@ impl Gen<'_> {
                     .c(f.exp_max() - 1)
                     .i(I::I32GeU);
                 self.e.br_if(Label::X87Call);
-                self.reg_addr(7, RB);
                 // Significand: the integer bit, then the fraction (the
                 // exponent and sign bits shift out).
                 self.e.get(RB).get(l::W1);
@@ -326,6 +336,7 @@ impl Gen<'_> {
                 self.e.get(RA).c(16383 - f.bias).i(I::I32Add);
                 self.e.i(I::I64ExtendI32U).i(I::I64Or);
                 self.e.i(I::I64Store(mem(8, 3)));
+                self.e.end();
                 self.push_tail();
             }
             Fast::FldM80 => {
@@ -397,6 +408,30 @@ impl Gen<'_> {
         self.need_used(0);
         self.reg_addr(0, RA);
         self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
+        // A zero stores as the format's zero of its sign, raising nothing.
+        self.e.get(l::W1).i(I::I64Eqz);
+        self.e
+            .get(RA)
+            .i(I::I32Load16U(mem(8, 1)))
+            .c(0x7fff)
+            .i(I::I32And);
+        self.e.i(I::I32Eqz).i(I::I32And).if_();
+        self.e.get(l::HOST);
+        self.e
+            .get(RA)
+            .i(I::I64Load16U(mem(8, 1)))
+            .i(I::I64Const(0x8000));
+        self.e
+            .i(I::I64And)
+            .i(I::I64Const(f.sign_shift()))
+            .i(I::I64Shl);
+        self.e.i(f.store());
+        self.set_status(!(C1 | ES | B));
+        if pop {
+            self.pop_tail();
+        }
+        self.e.br(Label::X87Done);
+        self.e.end();
         // The integer bit set (not an unnormal) ...
         self.e.get(l::W1).i(I::I64Const(0)).i(I::I64GeS);
         self.e.br_if(Label::X87Call);

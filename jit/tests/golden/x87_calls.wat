@@ -142,19 +142,6 @@
                       local.get 21
                       i64.load align=1
                       local.set 28
-                      local.get 28
-                      i64.const 52
-                      i64.shr_u
-                      i32.wrap_i64
-                      i32.const 2047
-                      i32.and
-                      local.set 23
-                      local.get 23
-                      i32.const 1
-                      i32.sub
-                      i32.const 2046
-                      i32.ge_u
-                      br_if 0 (;@9;)
                       local.get 22
                       i32.const 7
                       i32.add
@@ -165,25 +152,55 @@
                       i32.const 152
                       i32.add
                       local.set 20
-                      local.get 20
                       local.get 28
-                      i64.const 11
-                      i64.shl
-                      i64.const -9223372036854775808
-                      i64.or
-                      i64.store
-                      local.get 20
-                      local.get 28
-                      i64.const 48
+                      i64.const 52
                       i64.shr_u
-                      i64.const 32768
+                      i32.wrap_i64
+                      i32.const 2047
+                      i32.and
+                      local.set 23
+                      local.get 28
+                      i64.const 9223372036854775807
                       i64.and
-                      local.get 23
-                      i32.const 15360
-                      i32.add
-                      i64.extend_i32_u
-                      i64.or
-                      i64.store offset=8
+                      i64.eqz
+                      if ;; label = @10
+                        local.get 20
+                        i64.const 0
+                        i64.store
+                        local.get 20
+                        local.get 28
+                        i64.const 48
+                        i64.shr_u
+                        i64.const 32768
+                        i64.and
+                        i64.store offset=8
+                      else
+                        local.get 23
+                        i32.const 1
+                        i32.sub
+                        i32.const 2046
+                        i32.ge_u
+                        br_if 1 (;@9;)
+                        local.get 20
+                        local.get 28
+                        i64.const 11
+                        i64.shl
+                        i64.const -9223372036854775808
+                        i64.or
+                        i64.store
+                        local.get 20
+                        local.get 28
+                        i64.const 48
+                        i64.shr_u
+                        i64.const 32768
+                        i64.and
+                        local.get 23
+                        i32.const 15360
+                        i32.add
+                        i64.extend_i32_u
+                        i64.or
+                        i64.store offset=8
+                      end
                       i32.const 3
                       local.get 22
                       i32.const 7
@@ -845,6 +862,48 @@
                     local.get 23
                     i64.load
                     local.set 28
+                    local.get 28
+                    i64.eqz
+                    local.get 23
+                    i32.load16_u offset=8
+                    i32.const 32767
+                    i32.and
+                    i32.eqz
+                    i32.and
+                    if ;; label = @9
+                      local.get 21
+                      local.get 23
+                      i64.load16_u offset=8
+                      i64.const 32768
+                      i64.and
+                      i64.const 48
+                      i64.shl
+                      i64.store align=1
+                      i32.const 0
+                      local.get 24
+                      i32.const -33409
+                      i32.and
+                      i32.store16 offset=282
+                      i32.const 3
+                      local.get 22
+                      i32.const 1
+                      i32.shl
+                      i32.shl
+                      local.get 25
+                      i32.or
+                      local.set 25
+                      i32.const 0
+                      local.get 25
+                      i32.store16 offset=284
+                      i32.const 0
+                      local.get 22
+                      i32.const 1
+                      i32.add
+                      i32.const 7
+                      i32.and
+                      i32.store16 offset=286
+                      br 2 (;@7;)
+                    end
                     local.get 28
                     i64.const 0
                     i64.ge_s
