@@ -1,15 +1,16 @@
 //! What translated code calls back into: the interpreter for one
-//! instruction, and lazy-flag evaluation.
+//! instruction, one pre-decoded x87 instruction, and lazy-flag evaluation.
 //!
 //! While wasm runs, no Rust reference into machine memory may be live: the
 //! executor turns its borrows into the raw pointers held here, and each
 //! callback rebuilds short-lived references from them for its own
 //! duration only. This is the only `unsafe` of the executor.
 
-use crate::step::run_block;
+use crate::step::{run_block, run_one};
 use wax_cpu::abi::{Control, ExitCode, CONTROL};
+use wax_cpu::interp::Ctx;
 use wax_cpu::state::LazyFlags;
-use wax_cpu::{AddressSpace, CpuState, DecodeCache, Machine};
+use wax_cpu::{AddressSpace, CpuState, DecodeCache, Exit, Machine};
 
 /// The executor's state, reachable from translated code's imports during
 /// one call into translated code.
@@ -63,6 +64,38 @@ impl Host {
         }
         let (_, exit) = run_block(cpu, &mut mem, cache, 1);
         let changed = mem.code_changed();
+        self.finish(exit, changed)
+    }
+
+    /// Runs the x87 instruction of form `op` (`crate::x87`) at
+    /// `CpuState::eip`, its memory operand at linear address `ea`, with
+    /// the interpreter's handler. Returns like [`Host::step`].
+    pub fn fpu(&mut self, op: u32, ea: u32) -> u32 {
+        let Some((form, len)) = crate::x87::lookup(op) else {
+            // Not an `op` the translator emits: an engine failure.
+            return u32::MAX;
+        };
+        // SAFETY: valid and unaliased per `new`'s contract; translated code
+        // holds no references, and these end with this call.
+        let (machine, space) = unsafe { (&mut *self.machine, &mut *self.space) };
+        let (cpu, mut mem) = machine.guest(space);
+        let mut insn = form.insn;
+        insn.set_len(len as usize);
+        insn.set_ip32(cpu.eip);
+        if form.mem {
+            insn.set_memory_displacement32(ea);
+        }
+        let exit = run_one(&mut Ctx { cpu, mem: &mut mem }, &insn, form.handler);
+        let changed = mem.code_changed();
+        self.finish(exit, changed)
+    }
+
+    /// The code for translated code after an instruction ran in the
+    /// interpreter.
+    #[inline]
+    fn finish(&mut self, exit: Option<Exit>, changed: bool) -> u32 {
+        // SAFETY: as in `step`; the instruction's borrows have ended.
+        let machine = unsafe { &mut *self.machine };
         let ctl = machine.slot::<Control>(CONTROL);
         match exit {
             Some(e) => {

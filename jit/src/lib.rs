@@ -41,6 +41,7 @@ pub mod exec;
 pub mod host;
 pub mod step;
 pub mod translate;
+pub mod x87;
 
 pub use exec::{Config, Jit, PageKey, Stats};
 pub use host::Host;

@@ -9,7 +9,8 @@
 //! the executor drops translations as well as decoded blocks. The lockstep
 //! tests check it against `interp::run`.
 
-use wax_cpu::interp::Ctx;
+use iced_x86::Instruction;
+use wax_cpu::interp::{Ctx, Handler};
 use wax_cpu::{CpuState, DecodeCache, Exit, GuestMem};
 
 /// Runs at most `max` instructions of the decoded block at EIP. Returns
@@ -31,14 +32,8 @@ pub fn run_block(
         if n == max {
             break;
         }
-        ctx.cpu.eip = d.insn.next_ip32();
         n += 1;
-        if let Err(e) = (d.handler)(&mut ctx, &d.insn) {
-            if let Exit::Exception(ex) = e {
-                if !ex.is_trap() {
-                    ctx.cpu.eip = d.insn.ip32();
-                }
-            }
+        if let Some(e) = run_one(&mut ctx, &d.insn, d.handler) {
             return (n, Some(e));
         }
         if ctx.mem.code_changed() {
@@ -46,4 +41,18 @@ pub fn run_block(
         }
     }
     (n, None)
+}
+
+/// Runs one decoded instruction: EIP past it while its handler runs, put
+/// back on a fault.
+#[inline(always)]
+pub fn run_one(ctx: &mut Ctx<'_, '_>, insn: &Instruction, handler: Handler) -> Option<Exit> {
+    ctx.cpu.eip = insn.next_ip32();
+    let e = handler(ctx, insn).err()?;
+    if let Exit::Exception(ex) = e {
+        if !ex.is_trap() {
+            ctx.cpu.eip = insn.ip32();
+        }
+    }
+    Some(e)
 }

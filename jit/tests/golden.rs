@@ -124,3 +124,26 @@ fn sse_strlen_step() {
         &[0],
     );
 }
+
+/// x87 code: each instruction is one call to `wax.fpu` with its form and
+/// the memory operand's address computed from the register locals; no
+/// register is spilled, except the lazy-flag record around FUCOMIP (which
+/// leaves EFLAGS eager, so the JA after it reads CpuState's EFLAGS inline)
+/// and EAX around FNSTSW AX.
+#[test]
+fn x87_calls() {
+    golden(
+        "x87_calls",
+        &[
+            0xdd, 0x44, 0xf3, 0x08, // fld qword [ebx+esi*8+8]
+            0xd8, 0xc9, // fmul st(0), st(1)
+            0xdc, 0x06, // fadd qword [esi]
+            0xdf, 0xe9, // fucomip st, st(1)
+            0x77, 0x02, // ja +2
+            0xdd, 0x1f, // fstp qword [edi]
+            0xdf, 0xe0, // fnstsw ax
+            0xc3, // ret
+        ],
+        &[0],
+    );
+}

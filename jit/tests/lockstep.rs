@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::progs::{program, sse_program};
+use common::progs::{program, sse_program, x87_program};
 use common::*;
 use wax_cpu::Exit;
 use wax_jit::engine::wasmtime::Tuning;
@@ -28,12 +28,30 @@ struct Totals {
 }
 
 fn run_seeds(seeds: std::ops::Range<u64>, body: u32, iters: u32, slices: &[u64]) -> Totals {
+    run_programs(seeds, body, iters, slices, program)
+}
+
+fn run_programs(
+    seeds: std::ops::Range<u64>,
+    body: u32,
+    iters: u32,
+    slices: &[u64],
+    program: fn(u64, u32, u32) -> common::Setup,
+) -> Totals {
     let config = Config {
         threshold: 2,
         max_stepped_percent: 100,
         ..Config::default()
     };
-    run_seeds_tuned(seeds, body, iters, slices, Tuning::default(), config)
+    run_tuned(
+        seeds,
+        body,
+        iters,
+        slices,
+        Tuning::default(),
+        config,
+        program,
+    )
 }
 
 /// A generator of programs: (seed, body, iterations).
@@ -46,6 +64,18 @@ fn run_seeds_tuned(
     slices: &[u64],
     tuning: Tuning,
     config: Config,
+) -> Totals {
+    run_generated(program, seeds, body, iters, slices, tuning, config)
+}
+
+fn run_tuned(
+    seeds: std::ops::Range<u64>,
+    body: u32,
+    iters: u32,
+    slices: &[u64],
+    tuning: Tuning,
+    config: Config,
+    program: Gen,
 ) -> Totals {
     run_generated(program, seeds, body, iters, slices, tuning, config)
 }
@@ -206,6 +236,27 @@ fn sse_with_inline_checks_and_odd_budgets() {
         &[1, 3, 7, 64, 129],
         tuning,
         config,
+    );
+    assert!(t.translated > 0, "{t:?}");
+}
+
+/// x87 code (translated as calls into the interpreter's handlers, with
+/// addresses computed in wasm): FPU registers, status, control and tag
+/// words, memory and EIP must match after every slice, also where a
+/// load or store faults at a page edge, and where an unmasked exception
+/// raises #MF.
+#[test]
+fn x87_code_matches_the_interpreter() {
+    let t = run_programs(seeds(400_000, 250), 24, 20, &[10_000], x87_program);
+    assert!(t.translated > t.interpreted, "{t:?}");
+    // Slices of a few instructions: every status word bit (C1 included,
+    // which later instructions overwrite) is compared where it is set.
+    let t = run_programs(
+        seeds(500_000, 60),
+        24,
+        10,
+        &[1, 2, 3, 5, 7, 13],
+        x87_program,
     );
     assert!(t.translated > 0, "{t:?}");
 }
@@ -434,4 +485,124 @@ fn sse_alignment_and_page_crossings_are_precise() {
             assert!(jit.stats.slow_exits > 0, "{:?}", jit.stats);
         }
     }
+}
+
+/// The inline FMUL, FADD/FSUB/FSUBR and FST(P) against the interpreter
+/// on results that round from exact ties (odd and even last kept bit),
+/// carry into the next power of two, cancel, are exact, or fall back to
+/// the call (zero, far apart exponents), in register and memory forms,
+/// with the status word (PE, C1) stored after each.
+#[test]
+fn x87_rounding_edges_match_the_interpreter() {
+    use common::asm::*;
+    let eps = f64::EPSILON;
+    // Seven pairs: the loop counter is at [ESI+0x7c].
+    let pairs: [(f64, f64); 7] = [
+        (1.0 + eps, 1.0 + 3.0 / 4096.0),
+        (1.0 + eps, 1.0 + 1.0 / 4096.0),
+        (2.0 - eps, 2.0 - eps),
+        (1.0 + eps, 1.0 + eps),
+        (-3.0, 1.0 + 3.0 * eps),
+        (1e300, 1e-300),
+        (-(1.0 + 5.0 * eps), 1.0 + 7.0 * eps),
+    ];
+    let mut a = Asm::default();
+    let top = a.pos();
+    for k in 0..pairs.len() as i8 {
+        let (x, y, out) = (16 * k, 16 * k + 8, Rm::Mem(EDI, 0));
+        a.bytes(&[0xdd]).modrm(0, Rm::Mem(ESI, x)); // fld qword [x]
+        a.bytes(&[0xdc]).modrm(1, Rm::Mem(ESI, y)); // fmul qword [y]
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, 8 + 2 * k)); // fnstsw ax; mov
+        a.bytes(&[0xdd]).modrm(2, out); // fst qword [edi]
+        a.bytes(&[0xd9]).modrm(3, Rm::Mem(EDI, 0x20 + 4 * k)); // fstp dword
+        a.bytes(&[0xdd]).modrm(0, Rm::Mem(ESI, y));
+        a.bytes(&[0xdd]).modrm(0, Rm::Mem(ESI, x));
+        a.bytes(&[0xde, 0xc9]); // fmulp st(1), st(0)
+        a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 0x40 + 10 * k)); // fstp tword
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, 0x30 + 2 * k));
+        // FSUB m64, FSUBR m64, FADDP: ST(0) and memory in both orders,
+        // same and opposite signs, cancellations.
+        for (j, (op, reg)) in [(0xdcu8, 4u8), (0xdc, 5), (0xde, 0)]
+            .into_iter()
+            .enumerate()
+        {
+            let out = -128 + 36 * k + 12 * j as i8;
+            a.bytes(&[0xdd]).modrm(0, Rm::Mem(ESI, x));
+            if op == 0xde {
+                a.bytes(&[0xdd]).modrm(0, Rm::Mem(ESI, y));
+                a.bytes(&[0xde, 0xc1]); // faddp st(1), st(0)
+            } else {
+                a.bytes(&[op]).modrm(reg, Rm::Mem(ESI, y));
+            }
+            a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDX, out)); // fstp tword
+            a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+                .modrm(EAX, Rm::Mem(EDX, out + 10));
+        }
+    }
+    // Extended values at [EBX+16k] whose stores to m64 or m32 round from
+    // a tie (odd or even) or carry into the exponent, and two whose
+    // product's top 64 bits are all ones and round up (a carry in FMUL).
+    let ext: [u64; 7] = [
+        0x8000_0000_0000_0c00,
+        0x8000_0000_0000_0400,
+        0xffff_ffff_ffff_fc00,
+        0x8000_0180_0000_0000,
+        0xffff_ff80_0000_0000,
+        0x8000_0000_0000_0001,
+        0xffff_ffff_ffff_fffe,
+    ];
+    for k in 0..5i8 {
+        a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 16 * k)); // fld tword
+        a.bytes(&[0xdd]).modrm(2, Rm::Mem(ECX, 8 * k)); // fst qword
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(ECX, 0x40 + 2 * k));
+        a.bytes(&[0xd9]).modrm(3, Rm::Mem(ECX, 0x50 + 4 * k)); // fstp dword
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(ECX, 0x70 + 2 * k));
+    }
+    // Zeros of both signs loaded from m64 and m32 and stored to both,
+    // after FXAM set C1 (the sign), which the store clears.
+    a.bytes(&[0xdd]).modrm(0, Rm::Mem(EBX, 0x70)); // fld qword -0.0
+    a.bytes(&[0xd9, 0xe5]); // fxam
+    a.bytes(&[0xdd]).modrm(3, Rm::Mem(ECX, 0x60)); // fstp qword
+    a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+        .modrm(EAX, Rm::Mem(ECX, -0x40));
+    a.bytes(&[0xd9]).modrm(0, Rm::Mem(EBX, 0x78)); // fld dword +0.0
+    a.bytes(&[0xd9, 0xe0, 0xd9, 0xe5]); // fchs; fxam
+    a.bytes(&[0xd9]).modrm(3, Rm::Mem(ECX, 0x68)); // fstp dword
+    a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+        .modrm(EAX, Rm::Mem(ECX, -0x3e));
+    a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 80));
+    a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 96));
+    a.bytes(&[0xde, 0xc9]); // fmulp
+    a.bytes(&[0xdb]).modrm(7, Rm::Mem(ECX, -0x20)); // fstp tword
+    a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+        .modrm(EAX, Rm::Mem(ECX, -0x30));
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(11, 0, 1);
+    for (k, sig) in ext.iter().enumerate() {
+        let at = 0x400 + 16 * k;
+        st.data[at..at + 8].copy_from_slice(&sig.to_le_bytes());
+        st.data[at + 8..at + 10].copy_from_slice(&0x3fffu16.to_le_bytes());
+    }
+    st.data[0x470..0x478].copy_from_slice(&(-0.0f64).to_le_bytes());
+    st.data[0x478..0x47c].copy_from_slice(&0.0f32.to_le_bytes());
+    st.regs[EBX as usize] = DATA + 0x400;
+    st.regs[EDX as usize] = DATA + 0x880;
+    st.regs[ECX as usize] = DATA + 0x600;
+    st.code = a.code;
+    for (k, (x, y)) in pairs.iter().enumerate() {
+        st.data[16 * k..16 * k + 8].copy_from_slice(&x.to_le_bytes());
+        st.data[16 * k + 8..16 * k + 16].copy_from_slice(&y.to_le_bytes());
+    }
+    st.data[0x7c..0x80].copy_from_slice(&5u32.to_le_bytes());
+    st.regs[EDI as usize] = DATA + 0x200;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7], 100_000, 2, "x87 rounding edges");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(jit.stats.insns_translated > 0);
 }

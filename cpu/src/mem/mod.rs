@@ -271,6 +271,7 @@ impl Machine {
     }
 
     /// Both the CPU state slot and guest memory of `space`, for executing.
+    #[inline]
     pub fn guest<'a>(
         &'a mut self,
         space: &'a mut AddressSpace,

@@ -13,8 +13,9 @@
 //!
 //! A module is compiled with `new WebAssembly.Module` and instantiated at
 //! once (V8 compiles each function lazily on its first call, Liftoff first,
-//! then TurboFan for what stays hot). Its `wax.step` and `wax.flags`
-//! imports are this crate's exports `__wax_jit_step` and `__wax_jit_flags`
+//! then TurboFan for what stays hot). Its `wax.step`, `wax.flags` and
+//! `wax.fpu` imports are this crate's exports `__wax_jit_step`,
+//! `__wax_jit_flags` and `__wax_jit_fpu`
 //! (wasm to wasm calls, no JS in between), which reach the [`Host`] of the
 //! `run` under way. Instances live in a JS array; Rust holds slot numbers.
 //! Their `run` functions are also put into one `WebAssembly.Table`
@@ -39,7 +40,7 @@ let lastError = '';
 
 export function waxJitInit(memory, exports) {
   links = new WebAssembly.Table({ element: 'anyfunc', initial: 0 });
-  imports = { wax: { mem: memory, step: exports.__wax_jit_step, flags: exports.__wax_jit_flags, links } };
+  imports = { wax: { mem: memory, step: exports.__wax_jit_step, flags: exports.__wax_jit_flags, fpu: exports.__wax_jit_fpu, links } };
 }
 
 export function waxJitCompile(bytes) {
@@ -120,6 +121,17 @@ pub fn wax_jit_step(eip: u32) -> u32 {
     // the only time generated code (and so this import) runs; nothing
     // else uses the host meanwhile.
     unsafe { (*h).step(eip) }
+}
+
+/// `wax.fpu` of generated modules.
+#[wasm_bindgen(js_name = __wax_jit_fpu)]
+pub fn wax_jit_fpu(op: u32, ea: u32) -> u32 {
+    let h = HOST.get();
+    if h.is_null() {
+        return NO_HOST;
+    }
+    // SAFETY: as for `wax_jit_step`.
+    unsafe { (*h).fpu(op, ea) }
 }
 
 /// `wax.flags` of generated modules.

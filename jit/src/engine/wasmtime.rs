@@ -268,6 +268,16 @@ impl Wasmtime {
         linker
             .func_wrap(
                 "wax",
+                "fpu",
+                |c: Caller<'_, Data>, op: i32, ea: i32| -> i32 {
+                    // SAFETY: as for `step`.
+                    unsafe { (*c.data().host).fpu(op as u32, ea as u32) as i32 }
+                },
+            )
+            .map_err(err)?;
+        linker
+            .func_wrap(
+                "wax",
                 "flags",
                 |c: Caller<'_, Data>,
                  op: i32,

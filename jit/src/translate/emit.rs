@@ -63,6 +63,10 @@ pub enum Label {
     SlowExit,
     /// Any other construct (never a branch target).
     Anon,
+    /// Around an inline x87 fast path: past the interpreter call, and to
+    /// it (`translate/x87.rs`).
+    X87Done,
+    X87Call,
 }
 
 pub struct Emitter {

@@ -34,7 +34,11 @@ const MAX_RETURN_SITES: usize = 8;
 pub const FN_STEP: u32 = 0;
 /// Index of the `flags` import: evaluates a lazy-flag record to EFLAGS.
 pub const FN_FLAGS: u32 = 1;
-/// Type index of `run(block, slot) -> exit code`.
+/// Index of the `fpu` import: runs one x87 instruction (`crate::x87`).
+pub const FN_FPU: u32 = 2;
+/// Index of `run`, the module's one export.
+pub const FN_RUN: u32 = 3;
+/// Type index of `run(block, slot) -> exit code`, also `fpu(op, ea) -> code`.
 pub const TYPE_RUN: u32 = 2;
 
 /// What the translator knows about the flags at the current point.
@@ -87,7 +91,7 @@ pub struct Gen<'a> {
     pub stats: Stats,
 }
 
-const LAZY: [(u32, u32); 5] = [
+pub(super) const LAZY: [(u32, u32); 5] = [
     (l::LOP, cpu::LAZY_OP),
     (l::LSIZE, cpu::LAZY_SIZE),
     (l::LRES, cpu::LAZY_RES),
@@ -346,7 +350,7 @@ impl<'a> Gen<'a> {
     }
 
     /// Calls the interpreter for `insn`; leaves if it reports an exit.
-    fn step(&mut self, insn: &Instruction, reload_flags: bool) {
+    pub(super) fn step(&mut self, insn: &Instruction, reload_flags: bool) {
         self.spill();
         self.e.c(0).c(insn.ip32()).i(I::I32Store(mem(cpu::EIP, 2)));
         self.e.c(insn.ip32()).i(I::Call(FN_STEP)).set(l::V3);

@@ -24,6 +24,7 @@ impl Gen<'_> {
         let insn = &ins.insn;
         let size = wax_cpu::interp::table::op_size(insn, 0);
         match ins.plan {
+            Plan::X87 { op } => self.x87(insn, op),
             Plan::Mov => self.mov(insn, size),
             Plan::Lea => self.lea(insn, size),
             Plan::Alu(op) => self.alu(insn, op, size),

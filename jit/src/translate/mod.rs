@@ -12,6 +12,9 @@
 //!   non-zero is an [`wax_cpu::abi::ExitCode`] to leave with.
 //! - `wax.flags(op, size, res, a, b, eflags) -> eflags`: evaluates a
 //!   lazy-flag record, for consumers whose producer is not in sight.
+//! - `wax.fpu(op, ea) -> code`: runs the x87 instruction of form `op` with
+//!   memory operand at linear address `ea` (see `crate::x87`); EIP and the
+//!   few registers the form uses are in CpuState; non-zero is an exit code.
 //!
 //! With [`Options::link`] it also imports `wax.links`, a funcref table of
 //! every module's `run(block, slot)` at its slot: an exit to an EIP found in
@@ -31,6 +34,7 @@ mod insns;
 mod operands;
 mod plan;
 mod sse;
+mod x87;
 
 pub use plan::Plan;
 
@@ -122,9 +126,17 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
     types.ty().function([ValType::I32; 6], [ValType::I32]);
     // `run(block, slot)` and the lookups `(addr, table) -> host`.
     types.ty().function([ValType::I32; 2], [ValType::I32]);
+    // `mul64(a, b) -> (hi, lo)` (x87 fast paths).
+    types.ty().function([ValType::I64; 2], [ValType::I64; 2]);
+    // `addsig(x, y, d, sub) -> (sig, adj, flags)` (x87 fast paths).
+    types.ty().function(
+        [ValType::I64, ValType::I64, ValType::I32, ValType::I32],
+        [ValType::I64, ValType::I32, ValType::I32],
+    );
     let mut imports = ImportSection::new();
     imports.import("wax", "step", EntityType::Function(0));
     imports.import("wax", "flags", EntityType::Function(1));
+    imports.import("wax", "fpu", EntityType::Function(gen::TYPE_RUN));
     imports.import(
         "wax",
         "mem",
@@ -155,13 +167,17 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
     for _ in &helpers {
         funcs.function(helpers::TYPE_XLATE);
     }
+    funcs.function(x87::TYPE_MUL64);
+    funcs.function(x87::TYPE_ADDSIG);
     let mut exports = ExportSection::new();
-    exports.export("run", ExportKind::Func, gen::FN_FLAGS + 1);
+    exports.export("run", ExportKind::Func, gen::FN_RUN);
     let mut code = CodeSection::new();
     code.function(&body);
     for h in &helpers {
         code.function(h);
     }
+    code.function(&x87::mul64());
+    code.function(&x87::addsig());
     let mut m = Module::new();
     m.section(&types)
         .section(&imports)

@@ -103,6 +103,11 @@ pub enum Plan {
     /// An SSE integer, move or shuffle instruction on XMM registers
     /// (`sse.rs`).
     Sse(super::sse::Form),
+    /// An x87 instruction: a call to `wax.fpu` with the form `op`
+    /// (`crate::x87`), no GPR spill.
+    X87 {
+        op: u32,
+    },
 }
 
 fn is_gpr(r: Register) -> bool {
@@ -163,6 +168,9 @@ pub fn plan(insn: &Instruction) -> Plan {
     }
     if let Some(p) = super::sse::plan(insn) {
         return p;
+    }
+    if let Some(op) = crate::x87::op(insn) {
+        return Plan::X87 { op };
     }
     if !simple_operands(insn) {
         return Plan::Step;
@@ -315,6 +323,11 @@ impl Plan {
             }
             // May leave before it runs (#DE): the interpreter sees them.
             Plan::Div { .. } => (true, false),
+            // May leave (#MF, a fault); FCOMI and FUCOMI(P) define them.
+            Plan::X87 { op } => (
+                true,
+                crate::x87::lookup(op).is_some_and(|(f, _)| f.writes_flags),
+            ),
             // INC/DEC keep CF: they pass the old flags through.
             Plan::IncDec | Plan::Jcc | Plan::Setcc | Plan::Cmov | Plan::Syscall => (true, false),
             Plan::Push | Plan::Pop | Plan::Leave | Plan::CallRel | Plan::Ret | Plan::CallInd => {
@@ -403,6 +416,14 @@ mod tests {
         assert_eq!(plan_of(&[0xcd, 0x80]).0, Plan::Syscall);
         assert_eq!(plan_of(&[0xcd, 0x81]).0, Plan::Step);
         assert_eq!(plan_of(&[0x0f, 0xa2]).0, Plan::Step, "cpuid");
+        let x87 = |b: &[u8]| matches!(plan_of(b).0, Plan::X87 { .. });
+        assert!(x87(&[0xdd, 0x44, 0xf3, 0x08]), "fld m64 [ebx+esi*8+8]");
+        assert!(x87(&[0xde, 0xc9]), "fmulp");
+        assert!(x87(&[0xdf, 0xe0]), "fnstsw ax");
+        assert!(x87(&[0x65, 0xd9, 0x00]), "fld m32 gs:[eax]");
+        assert_eq!(plan_of(&[0x67, 0xdd, 0x07]).0, Plan::Step, "16-bit address");
+        assert_eq!(plan_of(&[0x66, 0xd9, 0x30]).0, Plan::Step, "fnstenv m14");
+        assert_eq!(plan_of(&[0x9b]).0, Plan::Step, "fwait");
     }
 
     #[test]
@@ -451,6 +472,11 @@ mod tests {
         let (p, i) = plan_of(&[0x66, 0xd3, 0xe0]); // shl ax, cl: stepped when live
         assert!(p.steps(true) && !p.steps(false));
         assert_eq!(p.flag_effect(&i, false), (false, false));
+        // x87: may leave (#MF, faults); FUCOMIP defines all six.
+        let (p, i) = plan_of(&[0xdf, 0xe9]);
+        assert_eq!(p.flag_effect(&i, true), (true, true));
+        let (p, i) = plan_of(&[0xdd, 0x1f]); // fstp m64
+        assert_eq!(p.flag_effect(&i, true), (true, false));
         let (p, i) = plan_of(&[0xd3, 0xe0]); // shl eax, cl: count 0 keeps them
         assert!(!p.steps(true));
         assert_eq!(p.flag_effect(&i, true), (false, false));

@@ -246,9 +246,177 @@ pub fn insn(a: &mut Asm, r: &mut Rng) {
     }
 }
 
+/// An x87 memory operand: often an 8-byte slot of the data (where
+/// [`x87_program`] puts special values), otherwise as [`mem`] gives.
+fn fmem(r: &mut Rng, write: bool) -> Rm {
+    if r.below(2) == 0 {
+        Rm::Mem(ESI, 8 * r.below(14) as i8)
+    } else {
+        mem(r, write)
+    }
+}
+
+/// One random x87 instruction: loads and stores of every memory format
+/// (also at page edges and on the read-only page), arithmetic on registers
+/// and memory, stack moves, comparisons into EFLAGS and AX, FCMOVcc, and
+/// control-word loads from random data (which can unmask exceptions, so
+/// later instructions raise #MF).
+pub fn x87_insn(a: &mut Asm, r: &mut Rng) {
+    let sti = r.below(8) as u8;
+    match r.below(16) {
+        0..=2 => {
+            // FLD m32fp/m64fp/m80fp, FILD m16/m32/m64.
+            let (op, reg) = r.pick(&[
+                (0xd9u8, 0u8),
+                (0xdd, 0),
+                (0xdb, 5),
+                (0xdf, 0),
+                (0xdb, 0),
+                (0xdf, 5),
+            ]);
+            a.bytes(&[op]).modrm(reg, fmem(r, false));
+        }
+        3 | 4 => {
+            // FST/FSTP m32fp/m64fp, FSTP m80fp, FIST(P)/FISTTP m16/m32/m64.
+            let (op, reg) = r.pick(&[
+                (0xd9u8, 2u8),
+                (0xd9, 3),
+                (0xdd, 2),
+                (0xdd, 3),
+                (0xdb, 7),
+                (0xdf, 2),
+                (0xdf, 3),
+                (0xdb, 2),
+                (0xdb, 3),
+                (0xdf, 7),
+                (0xdb, 1),
+                (0xdd, 1),
+                (0xdf, 1),
+            ]);
+            a.bytes(&[op]).modrm(reg, fmem(r, true));
+        }
+        5..=7 => {
+            // FADD..FDIVR ST(0), ST(i) / ST(i), ST(0) / FxxxP.
+            let op = r.pick(&[0xd8u8, 0xdc, 0xde]);
+            a.bytes(&[op, 0xc0 | (r.below(8) as u8) << 3 | sti]);
+        }
+        8 | 9 => {
+            // FADD..FDIVR (and FCOM/FCOMP) with m32fp, m64fp, m32int, m16int.
+            let op = r.pick(&[0xd8u8, 0xdc, 0xda, 0xde]);
+            a.bytes(&[op]).modrm(r.below(8) as u8, fmem(r, false));
+        }
+        10 => {
+            // FLD ST(i), FXCH, FST/FSTP ST(i), FFREE.
+            let op = r.pick(&[
+                (0xd9u8, 0xc0u8),
+                (0xd9, 0xc8),
+                (0xdd, 0xd0),
+                (0xdd, 0xd8),
+                (0xdd, 0xc0),
+            ]);
+            a.bytes(&[op.0, op.1 | sti]);
+        }
+        11 => {
+            // FCHS, FABS, FTST, FXAM, constants, FSQRT, FRNDINT, FSCALE,
+            // FPREM, FXTRACT, FDECSTP, FINCSTP, FSIN.
+            let op = r.pick(&[
+                0xe0u8, 0xe1, 0xe4, 0xe5, 0xe8, 0xe9, 0xeb, 0xee, 0xfa, 0xfc, 0xfd, 0xf8, 0xf4,
+                0xf6, 0xf7, 0xfe,
+            ]);
+            a.bytes(&[0xd9, op]);
+        }
+        12 => {
+            // FCOMI/FUCOMI(P) then a branch on their flags; FCMOVcc.
+            match r.below(3) {
+                0 => {
+                    let op = r.pick(&[(0xdbu8, 0xf0u8), (0xdb, 0xe8), (0xdf, 0xf0), (0xdf, 0xe8)]);
+                    a.bytes(&[op.0, op.1 | sti]);
+                    let fix = a.jcc_fwd(r.pick(&[2u8, 3, 4, 5, 6, 7, 0xa, 0xb]));
+                    x87_insn(a, r);
+                    a.fix(fix);
+                }
+                1 => {
+                    let op = r.pick(&[0xdau8, 0xdb]);
+                    a.bytes(&[op, 0xc0 | (r.below(4) as u8) << 3 | sti]);
+                }
+                _ => {
+                    a.bytes(&[0xdb, 0xf0 | sti]);
+                    a.bytes(&[0x0f, 0x90 + r.below(16) as u8])
+                        .modrm(0, Rm::Reg(dst_reg(r, 8)));
+                }
+            }
+        }
+        13 => {
+            // FNSTSW AX / m16, FNSTCW m16, FNSTENV, FLDCW (random data).
+            match r.below(6) {
+                0 | 1 => a.bytes(&[0xdf, 0xe0]),
+                2 => a.bytes(&[0xdd]).modrm(7, fmem(r, true)),
+                3 => a.bytes(&[0xd9]).modrm(7, fmem(r, true)),
+                // Rare: most control words from random data unmask
+                // something, and the program soon ends in #MF.
+                4 if r.below(6) == 0 => a.bytes(&[0xd9]).modrm(5, fmem(r, false)),
+                _ => a.bytes(&[0xd9]).modrm(6, fmem(r, true)),
+            };
+        }
+        14 => {
+            // FNCLEX, FNINIT, FWAIT, FNOP.
+            a.bytes(&[r.pick(&[0xdbu8, 0xdb, 0x9b, 0xd9])]);
+            match a.code[a.pos() - 1] {
+                0xdb => a.bytes(&[r.pick(&[0xe2u8, 0xe3])]),
+                0xd9 => a.bytes(&[0xd0]),
+                _ => a,
+            };
+        }
+        _ => {
+            // Integer code in between, to keep flags and registers busy.
+            insn(a, r);
+        }
+    }
+}
+
 /// A loop of `body` random instructions run `iters` times, with a call
 /// into a small random subroutine, ending in `int 0x80`.
 pub fn program(seed: u64, body: u32, iters: u32) -> Setup {
+    program_of(seed, body, iters, insn)
+}
+
+/// [`program`] of mostly x87 instructions. Some 8-byte slots of the data
+/// hold doubles whose products and sums round from exact ties (1 + 2^-52
+/// times 1 + 3 * 2^-12 is 1 + 3 * 2^-12 + 2^-52 + 3 * 2^-64: a tie at 64
+/// bits with an odd last kept bit) or carry into the next power of two,
+/// which random bytes almost never give.
+pub fn x87_program(seed: u64, body: u32, iters: u32) -> Setup {
+    let mut st = program_of(seed, body, iters, x87_recorded);
+    let mut r = Rng::new(seed ^ 0x005e_ed87);
+    const SPECIAL: [f64; 8] = [
+        1.0 + f64::EPSILON,
+        1.0 + 1.0 / 4096.0,
+        1.0 + 1.0 / 2048.0,
+        1.0 + 3.0 * f64::EPSILON,
+        1.5,
+        2.0 - f64::EPSILON,
+        -3.0,
+        1.0 + 3.0 / 4096.0,
+    ];
+    for _ in 0..r.below(8) {
+        let at = 8 * r.below(14) as usize;
+        st.data[at..at + 8].copy_from_slice(&r.pick(&SPECIAL).to_le_bytes());
+    }
+    st
+}
+
+/// An x87 instruction, often followed by a copy of the status word into
+/// the data (FNSTSW AX; MOV [ESI+d], AX), so that bits later instructions
+/// overwrite, such as C1, are still compared at the end of a slice.
+fn x87_recorded(a: &mut Asm, r: &mut Rng) {
+    x87_insn(a, r);
+    if r.below(2) == 0 {
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89]);
+        a.modrm(EAX, Rm::Mem(ESI, r.below(0x70) as i8));
+    }
+}
+
+fn program_of(seed: u64, body: u32, iters: u32, insn: fn(&mut Asm, &mut Rng)) -> Setup {
     let mut r = Rng::new(seed);
     let code_at = CODE + r.below(0x1000);
     let mut a = Asm::default();

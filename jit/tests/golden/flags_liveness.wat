@@ -3,12 +3,15 @@
   (type (;0;) (func (param i32) (result i32)))
   (type (;1;) (func (param i32 i32 i32 i32 i32 i32) (result i32)))
   (type (;2;) (func (param i32 i32) (result i32)))
+  (type (;3;) (func (param i64 i64) (result i64 i64)))
+  (type (;4;) (func (param i64 i64 i32 i32) (result i64 i32 i32)))
   (import "wax" "step" (func (;0;) (type 0)))
   (import "wax" "flags" (func (;1;) (type 1)))
+  (import "wax" "fpu" (func (;2;) (type 2)))
   (import "wax" "mem" (memory (;0;) 1))
   (import "wax" "links" (table (;0;) 0 funcref))
-  (export "run" (func 2))
-  (func (;2;) (type 2) (param i32 i32) (result i32)
+  (export "run" (func 3))
+  (func (;3;) (type 2) (param i32 i32) (result i32)
     (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i64 i64 i64)
     i32.const 0
     i32.load
@@ -209,7 +212,7 @@
               local.set 19
               local.get 19
               local.get 13
-              call 5
+              call 6
               local.tee 21
               i32.eqz
               if ;; label = @6
@@ -338,7 +341,7 @@
     i32.store offset=32808
     local.get 12
   )
-  (func (;3;) (type 2) (param i32 i32) (result i32)
+  (func (;4;) (type 2) (param i32 i32) (result i32)
     (local i32)
     local.get 0
     i32.const 12
@@ -364,7 +367,7 @@
     i32.and
     i32.or
   )
-  (func (;4;) (type 2) (param i32 i32) (result i32)
+  (func (;5;) (type 2) (param i32 i32) (result i32)
     (local i32)
     local.get 0
     i32.const 12
@@ -396,7 +399,7 @@
     i32.and
     i32.or
   )
-  (func (;5;) (type 2) (param i32 i32) (result i32)
+  (func (;6;) (type 2) (param i32 i32) (result i32)
     (local i32)
     local.get 0
     i32.const 12
@@ -428,33 +431,6 @@
     i32.and
     i32.or
   )
-  (func (;6;) (type 2) (param i32 i32) (result i32)
-    (local i32)
-    local.get 0
-    i32.const 12
-    i32.shr_u
-    i32.const 2
-    i32.shl
-    local.get 1
-    i32.add
-    i32.load
-    local.tee 2
-    i32.const 10
-    i32.and
-    i32.const 2
-    i32.ne
-    if ;; label = @1
-      i32.const 0
-      return
-    end
-    local.get 2
-    i32.const -4096
-    i32.and
-    local.get 0
-    i32.const 4095
-    i32.and
-    i32.or
-  )
   (func (;7;) (type 2) (param i32 i32) (result i32)
     (local i32)
     local.get 0
@@ -470,12 +446,6 @@
     i32.and
     i32.const 2
     i32.ne
-    local.get 0
-    i32.const 4095
-    i32.and
-    i32.const 4094
-    i32.gt_u
-    i32.or
     if ;; label = @1
       i32.const 0
       return
@@ -506,6 +476,39 @@
     local.get 0
     i32.const 4095
     i32.and
+    i32.const 4094
+    i32.gt_u
+    i32.or
+    if ;; label = @1
+      i32.const 0
+      return
+    end
+    local.get 2
+    i32.const -4096
+    i32.and
+    local.get 0
+    i32.const 4095
+    i32.and
+    i32.or
+  )
+  (func (;9;) (type 2) (param i32 i32) (result i32)
+    (local i32)
+    local.get 0
+    i32.const 12
+    i32.shr_u
+    i32.const 2
+    i32.shl
+    local.get 1
+    i32.add
+    i32.load
+    local.tee 2
+    i32.const 10
+    i32.and
+    i32.const 2
+    i32.ne
+    local.get 0
+    i32.const 4095
+    i32.and
     i32.const 4092
     i32.gt_u
     i32.or
@@ -519,6 +522,213 @@
     local.get 0
     i32.const 4095
     i32.and
+    i32.or
+  )
+  (func (;10;) (type 3) (param i64 i64) (result i64 i64)
+    (local i64 i64 i64 i64)
+    local.get 0
+    i64.const 4294967295
+    i64.and
+    local.get 1
+    i64.const 4294967295
+    i64.and
+    i64.mul
+    local.set 2
+    local.get 0
+    i64.const 4294967295
+    i64.and
+    local.get 1
+    i64.const 32
+    i64.shr_u
+    i64.mul
+    local.set 3
+    local.get 0
+    i64.const 32
+    i64.shr_u
+    local.get 1
+    i64.const 4294967295
+    i64.and
+    i64.mul
+    local.set 4
+    local.get 2
+    i64.const 32
+    i64.shr_u
+    local.get 3
+    i64.const 4294967295
+    i64.and
+    i64.add
+    local.get 4
+    i64.const 4294967295
+    i64.and
+    i64.add
+    local.set 5
+    local.get 0
+    i64.const 32
+    i64.shr_u
+    local.get 1
+    i64.const 32
+    i64.shr_u
+    i64.mul
+    local.get 3
+    i64.const 32
+    i64.shr_u
+    i64.add
+    local.get 4
+    i64.const 32
+    i64.shr_u
+    i64.add
+    local.get 5
+    i64.const 32
+    i64.shr_u
+    i64.add
+    local.get 2
+    i64.const 4294967295
+    i64.and
+    local.get 5
+    i64.const 32
+    i64.shl
+    i64.or
+  )
+  (func (;11;) (type 4) (param i64 i64 i32 i32) (result i64 i32 i32)
+    (local i64 i64 i32 i32)
+    local.get 2
+    i32.const 63
+    i32.gt_u
+    if ;; label = @1
+      i64.const 0
+      i32.const 0
+      i32.const 8
+      return
+    end
+    local.get 1
+    i64.const 64
+    local.get 2
+    i64.extend_i32_u
+    i64.sub
+    i64.shl
+    i64.const 0
+    local.get 2
+    select
+    local.set 5
+    local.get 1
+    local.get 2
+    i64.extend_i32_u
+    i64.shr_u
+    local.set 1
+    local.get 3
+    if ;; label = @1
+      local.get 0
+      local.get 1
+      i64.sub
+      local.get 5
+      i64.const 0
+      i64.ne
+      i64.extend_i32_u
+      i64.sub
+      local.set 4
+      i64.const 0
+      local.get 5
+      i64.sub
+      local.set 5
+      local.get 4
+      i64.eqz
+      if ;; label = @2
+        i64.const 0
+        i32.const 0
+        i32.const 8
+        return
+      end
+      local.get 4
+      i64.clz
+      i32.wrap_i64
+      local.tee 7
+      if ;; label = @2
+        local.get 4
+        local.get 7
+        i64.extend_i32_u
+        i64.shl
+        local.get 5
+        i64.const 64
+        local.get 7
+        i64.extend_i32_u
+        i64.sub
+        i64.shr_u
+        i64.or
+        local.set 4
+        local.get 5
+        local.get 7
+        i64.extend_i32_u
+        i64.shl
+        local.set 5
+      end
+      i32.const 0
+      local.get 7
+      i32.sub
+      local.set 6
+    else
+      local.get 0
+      local.get 1
+      i64.add
+      local.tee 4
+      local.get 0
+      i64.lt_u
+      if ;; label = @2
+        local.get 5
+        i64.const 1
+        i64.shr_u
+        local.get 4
+        i64.const 63
+        i64.shl
+        i64.or
+        local.set 5
+        local.get 4
+        i64.const 1
+        i64.shr_u
+        i64.const -9223372036854775808
+        i64.or
+        local.set 4
+        i32.const 1
+        local.set 6
+      end
+    end
+    local.get 5
+    i64.const 63
+    i64.shr_u
+    i32.wrap_i64
+    local.get 5
+    i64.const 1
+    i64.shl
+    i64.const 0
+    i64.ne
+    local.get 4
+    i32.wrap_i64
+    i32.const 1
+    i32.and
+    i32.or
+    i32.and
+    local.set 7
+    local.get 4
+    local.get 7
+    i64.extend_i32_u
+    i64.add
+    local.set 4
+    i64.const -9223372036854775808
+    local.get 4
+    local.get 4
+    i64.eqz
+    select
+    local.get 6
+    local.get 5
+    i64.const 0
+    i64.ne
+    local.get 7
+    i32.const 1
+    i32.shl
+    i32.or
+    local.get 4
+    i64.eqz
+    i32.const 2
+    i32.shl
     i32.or
   )
 )

@@ -272,6 +272,7 @@ pub struct Rounded {
 
 /// Rounds `m * 2^(exp - 127)` (any `m`, the lowest bit acting as sticky)
 /// to `env.fmt`, raising PE/UE/OE and C1 as the x87 does.
+#[inline]
 pub fn round(neg: bool, exp: i32, m: u128, env: Env, fx: &mut Fx) -> Rounded {
     let f = env.fmt;
     if m == 0 {
@@ -284,6 +285,16 @@ pub fn round(neg: bool, exp: i32, m: u128, env: Env, fx: &mut Fx) -> Rounded {
     }
     let lz = m.leading_zeros();
     let (m, exp) = (m << lz, exp - lz as i32);
+    if exp >= f.emin && exp < f.emax {
+        return round_in_range(neg, exp, m, env, fx);
+    }
+    round_general(neg, exp, m, env, fx)
+}
+
+/// [`round`] of a normalised `m`, any exponent.
+#[inline(never)]
+fn round_general(neg: bool, exp: i32, m: u128, env: Env, fx: &mut Fx) -> Rounded {
+    let f = env.fmt;
     // Beyond what the wrapped exponent can hold, the hardware delivers a
     // zero or an infinity (still flagging the unmasked exception).
     if env.wrap_under && exp + WRAP_BIAS < f.emin {
@@ -309,14 +320,15 @@ pub fn round(neg: bool, exp: i32, m: u128, env: Env, fx: &mut Fx) -> Rounded {
         };
     }
     // Tininess after rounding: round at full precision, unbounded exponent.
-    let (_, carry, _) = round_bits(neg, m, f.prec as i32, env.rc);
-    let tiny = exp + i32::from(carry) < f.emin;
-    let keep = if tiny && !env.wrap_under {
-        f.prec as i32 - (f.emin - exp)
+    let full = round_bits(neg, m, f.prec as i32, env.rc);
+    let tiny = exp + i32::from(full.1) < f.emin;
+    let (keep, (kept, carry, inexact)) = if tiny && !env.wrap_under {
+        let keep = f.prec as i32 - (f.emin - exp);
+        (keep, round_bits(neg, m, keep, env.rc))
     } else {
-        f.prec as i32
+        // The common case: the rounding just done is the result's.
+        (f.prec as i32, full)
     };
-    let (kept, carry, inexact) = round_bits(neg, m, keep, env.rc);
     if inexact {
         fx.exc |= exc::PE;
         fx.up = round_grew(m, keep, kept, carry);
@@ -359,9 +371,58 @@ pub fn round(neg: bool, exp: i32, m: u128, env: Env, fx: &mut Fx) -> Rounded {
     }
 }
 
+/// [`round`] of a normalised `m` whose exponent is inside the format's
+/// range, so that neither tininess nor overflow (even after rounding
+/// carries into the exponent) can happen: the common case, in 64-bit
+/// arithmetic. Same result, flags and C1 as the general path.
+#[inline(always)]
+fn round_in_range(neg: bool, exp: i32, m: u128, env: Env, fx: &mut Fx) -> Rounded {
+    let keep = env.fmt.prec;
+    let (hi, lo) = ((m >> 64) as u64, m as u64);
+    // The kept bits, the first bit below them and whether any other
+    // below is set.
+    let (kept, round, sticky) = if keep == 64 {
+        (hi, lo >> 63 != 0, lo << 1 != 0)
+    } else {
+        let below = 64 - keep;
+        let rest = hi & ((1 << below) - 1);
+        (
+            hi >> below,
+            rest >> (below - 1) != 0,
+            rest & ((1 << (below - 1)) - 1) != 0 || lo != 0,
+        )
+    };
+    let inexact = round || sticky;
+    let inc = match env.rc {
+        Rc::Nearest => round && (sticky || kept & 1 == 1),
+        Rc::Zero => false,
+        Rc::Up => !neg && inexact,
+        Rc::Down => neg && inexact,
+    };
+    if inexact {
+        fx.exc |= exc::PE;
+        fx.up = inc;
+    }
+    // `kept` has its top bit set; a carry out of `keep` bits makes it the
+    // next power of two.
+    let kept = kept.wrapping_add(u64::from(inc));
+    let (sig, exp) = if keep == 64 && kept == 0 || keep < 64 && kept >> keep != 0 {
+        (1 << 63, exp + 1)
+    } else {
+        (kept << (64 - keep), exp)
+    };
+    Rounded {
+        neg,
+        exp,
+        sig,
+        inf: false,
+    }
+}
+
 /// Rounds the normalised `m` to `keep` top bits. Returns the kept bits (in
 /// the low bits), whether rounding carried out of them (the result is then
 /// the next power of two), and whether the result is inexact.
+#[inline(always)]
 fn round_bits(neg: bool, m: u128, keep: i32, rc: Rc) -> (u64, bool, bool) {
     let half = 1u128 << 127;
     let (kept, rem) = match keep {
@@ -421,6 +482,7 @@ fn overflow(neg: bool, env: Env, fx: &mut Fx) -> Rounded {
 }
 
 /// Packs a rounded result into the register format.
+#[inline]
 pub fn pack(r: Rounded) -> F80 {
     let sign = u16::from(r.neg) << 15;
     if r.inf {
@@ -433,6 +495,7 @@ pub fn pack(r: Rounded) -> F80 {
 }
 
 /// Rounds and packs in one step.
+#[inline]
 pub fn round_pack(neg: bool, exp: i32, m: u128, env: Env, fx: &mut Fx) -> F80 {
     pack(round(neg, exp, m, env, fx))
 }
@@ -505,6 +568,13 @@ pub fn invalid(fx: &mut Fx) -> F80 {
     F80::INDEFINITE
 }
 
+/// Both operands normal numbers (no special case applies to them).
+#[inline(always)]
+fn both_normal(a: F80, b: F80) -> bool {
+    let normal = |v: F80| v.signif >> 63 != 0 && (1..0x7fff).contains(&v.exp());
+    normal(a) && normal(b)
+}
+
 fn is_zero(v: F80) -> bool {
     v.class() == Class::Zero
 }
@@ -520,6 +590,9 @@ fn zero_sum_sign(env: Env) -> bool {
 
 /// a + b.
 pub fn add(a: F80, b: F80, env: Env, fx: &mut Fx) -> F80 {
+    if both_normal(a, b) {
+        return add_finite(unpack(a), unpack(b), env, fx);
+    }
     if let Some(r) = check_operands(a, b, fx) {
         return r;
     }
@@ -565,22 +638,33 @@ fn add_finite(a: Num, b: Num, env: Env, fx: &mut Fx) -> F80 {
 
 /// a * b.
 pub fn mul(a: F80, b: F80, env: Env, fx: &mut Fx) -> F80 {
-    if let Some(r) = check_operands(a, b, fx) {
-        return r;
-    }
     let neg = a.sign() != b.sign();
-    if (is_inf(a) && is_zero(b)) || (is_zero(a) && is_inf(b)) {
-        return invalid(fx);
-    }
-    if is_inf(a) || is_inf(b) {
-        return F80::inf(neg);
-    }
-    if is_zero(a) || is_zero(b) {
-        return F80::zero(neg);
+    if !both_normal(a, b) {
+        if let Some(r) = mul_special(a, b, neg, fx) {
+            return r;
+        }
     }
     let (x, y) = (unpack(a), unpack(b));
     let m = u128::from(x.sig) * u128::from(y.sig);
     round_pack(neg, x.exp + y.exp + 1, m, env, fx)
+}
+
+/// The product where an operand is not a normal number, if it is not an
+/// ordinary rounding (denormals only raise DE and go on).
+fn mul_special(a: F80, b: F80, neg: bool, fx: &mut Fx) -> Option<F80> {
+    if let Some(r) = check_operands(a, b, fx) {
+        return Some(r);
+    }
+    if (is_inf(a) && is_zero(b)) || (is_zero(a) && is_inf(b)) {
+        return Some(invalid(fx));
+    }
+    if is_inf(a) || is_inf(b) {
+        return Some(F80::inf(neg));
+    }
+    if is_zero(a) || is_zero(b) {
+        return Some(F80::zero(neg));
+    }
+    None
 }
 
 /// a / b.
@@ -694,5 +778,50 @@ mod tests {
         let r = sqrt(F80::new(0x4000, 1 << 63), env(), &mut fx);
         assert_eq!(r, F80::new(0x3fff, 0xb504_f333_f9de_6484));
         assert_eq!(fx.exc, exc::PE);
+    }
+}
+
+#[cfg(test)]
+mod round_tests {
+    use super::*;
+
+    /// The in-range shortcut against the general path, on random
+    /// significands (with ties and carries made likely) in every
+    /// precision and rounding mode, at and near the range's ends.
+    #[test]
+    fn in_range_rounding_equals_the_general_path() {
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for n in 0..200_000u32 {
+            let (hi, lo) = (next() | 1 << 63, next());
+            let m = match n % 4 {
+                0 => u128::from(hi) << 64 | u128::from(lo),
+                // Ties and all-ones tails for every precision.
+                1 => u128::from(hi | ((1 << (next() % 64)) - 1)) << 64,
+                2 => u128::from(u64::MAX) << 64 | u128::from(lo >> (next() % 64)),
+                _ => u128::from(hi & !((1 << (next() % 64)) - 1)) << 64 | u128::from(lo & 1),
+            };
+            let cw = (next() as u16 & 0x0f00) | 0x3f;
+            for fmt in [Env::from_cw(cw).fmt, DOUBLE, SINGLE] {
+                let env = Env {
+                    fmt,
+                    ..Env::from_cw(cw)
+                };
+                let exp = match n % 3 {
+                    0 => fmt.emin,
+                    1 => fmt.emax - 1,
+                    _ => fmt.emin + (next() % (fmt.emax - fmt.emin) as u64) as i32,
+                };
+                let (mut f1, mut f2) = (Fx::default(), Fx::default());
+                let a = round_in_range(n & 1 == 1, exp, m, env, &mut f1);
+                let b = round_general(n & 1 == 1, exp, m, env, &mut f2);
+                assert_eq!((a, f1), (b, f2), "m {m:#x} exp {exp} {env:?}");
+            }
+        }
     }
 }

@@ -1,0 +1,404 @@
+//! x87 instructions: one call to `wax.fpu(op, ea)` each (see
+//! `crate::x87`), with the memory operand's address computed here and only
+//! the registers the form uses passed through CpuState.
+//!
+//! The instructions that dominate compiled floating-point code also have
+//! an inline fast path (data movement: FLD and FST(P) of registers,
+//! m32fp, m64fp and m80fp, FXCH, FLD1, FLDZ, FCHS, FABS in this file and
+//! `stack.rs`; FMUL and FADD/FSUB/FSUBR in `arith.rs`, with the wide
+//! significand arithmetic in two functions every module carries,
+//! `wasm_fns.rs`), for the case that is cheap to prove the same as the
+//! interpreter's: no exception pending or raised but a masked PE, the
+//! registers read in use and the one pushed to empty, normal numbers
+//! within range (and zeros for loads and stores), 64-bit precision for
+//! arithmetic, round to nearest, accesses inside one page that the page
+//! table allows. Anything else takes the call, so a fast path only has
+//! to agree with the interpreter on the cases it accepts; the lockstep
+//! tests compare them (random x87 programs, and directed rounding ties,
+//! carries, cancellations and zeros).
+
+mod arith;
+mod stack;
+mod wasm_fns;
+
+pub use wasm_fns::{addsig, mul64, TYPE_ADDSIG, TYPE_MUL64};
+
+use super::emit::{local as l, mem, Label};
+use super::gen::{Code, Eip, Fs, Gen, FN_FPU, LAZY};
+use iced_x86::{Code as C, Instruction, Mnemonic, Register};
+use std::mem::offset_of;
+use wasm_encoder::Instruction as I;
+use wax_cpu::abi::cpu;
+use wax_cpu::state::{CpuState, X87State};
+
+const X87: u32 = offset_of!(CpuState, x87) as u32;
+const REGS: u32 = X87 + offset_of!(X87State, regs) as u32;
+const CONTROL: u32 = X87 + offset_of!(X87State, control) as u32;
+const STATUS: u32 = X87 + offset_of!(X87State, status) as u32;
+const TAG: u32 = X87 + offset_of!(X87State, tag) as u32;
+const TOP: u32 = X87 + offset_of!(X87State, top) as u32;
+
+/// Status word bits (`wax_cpu::interp::x87` keeps them private).
+const C1: u32 = 1 << 9;
+const ES: u32 = 1 << 7;
+const B: u32 = 1 << 15;
+const PE: u32 = 1 << 5;
+
+/// Locals of the fast paths. `ADDR` (the guest address) stays intact
+/// until every check has passed, since the call needs it.
+const STAT: u32 = l::V1;
+const TAGW: u32 = l::V2;
+const CTRL: u32 = l::V3;
+const TOPV: u32 = l::ADDR2;
+/// Machine addresses of the registers involved.
+const RA: u32 = l::HOST2;
+const RB: u32 = l::PTE;
+
+/// An IEEE memory format.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Ieee {
+    frac: u32,
+    exp_bits: u32,
+    bias: u32,
+}
+
+const SINGLE: Ieee = Ieee {
+    frac: 23,
+    exp_bits: 8,
+    bias: 127,
+};
+const DOUBLE: Ieee = Ieee {
+    frac: 52,
+    exp_bits: 11,
+    bias: 1023,
+};
+
+impl Ieee {
+    fn bytes(self) -> u32 {
+        (1 + self.exp_bits + self.frac) / 8
+    }
+    fn exp_max(self) -> u32 {
+        (1 << self.exp_bits) - 1
+    }
+    /// Shift that takes the sign bit to bit 15 (the register format's).
+    fn sign_shift(self) -> i64 {
+        i64::from(self.frac + self.exp_bits - 15)
+    }
+    /// Loads the value at `HOST` as an i64.
+    fn load(self) -> I<'static> {
+        if self.bytes() == 8 {
+            I::I64Load(mem(0, 0))
+        } else {
+            I::I64Load32U(mem(0, 0))
+        }
+    }
+    fn store(self) -> I<'static> {
+        if self.bytes() == 8 {
+            I::I64Store(mem(0, 0))
+        } else {
+            I::I64Store32(mem(0, 0))
+        }
+    }
+}
+
+/// The forms with a fast path.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fast {
+    Fxch(u32),
+    FldSt(u32),
+    FstSt(u32, bool),
+    FldM(Ieee),
+    FstM(Ieee, bool),
+    FldM80,
+    FstpM80,
+    /// FLD1, FLDZ: the value's sign/exponent word and significand.
+    FldConst(u16, u64),
+    /// FCHS (`true`), FABS: the sign bit flipped or cleared.
+    Sign(bool),
+    /// FMUL(P): ST(dst) = ST(dst) * the source, popping if `pop`.
+    Mul {
+        dst: u32,
+        src: Src,
+        pop: bool,
+    },
+    /// FADD/FSUB/FSUBR(P): ST(dst) = ST(dst) op the source, with the
+    /// sign of the destination (`neg_dst`, FSUBR) or of the source
+    /// (`neg_src`, FSUB) flipped first.
+    Add {
+        dst: u32,
+        src: Src,
+        pop: bool,
+        neg_dst: bool,
+        neg_src: bool,
+    },
+}
+
+/// The second operand of an arithmetic fast path.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Src {
+    St(u32),
+    Mem(Ieee),
+}
+
+fn fast(insn: &Instruction) -> Option<Fast> {
+    let st = |op| insn.op_register(op) as u32 - Register::ST0 as u32;
+    let m = insn.mnemonic();
+    let add = |dst, src, pop| Fast::Add {
+        dst,
+        src,
+        pop,
+        neg_dst: matches!(m, Mnemonic::Fsubr | Mnemonic::Fsubrp),
+        neg_src: matches!(m, Mnemonic::Fsub | Mnemonic::Fsubp),
+    };
+    Some(match insn.code() {
+        C::Fxch_st0_sti => Fast::Fxch(st(1)),
+        C::Fld_sti => Fast::FldSt(st(0)),
+        C::Fst_sti => Fast::FstSt(st(0), false),
+        C::Fstp_sti => Fast::FstSt(st(0), true),
+        C::Fld_m32fp => Fast::FldM(SINGLE),
+        C::Fst_m32fp => Fast::FstM(SINGLE, false),
+        C::Fstp_m32fp => Fast::FstM(SINGLE, true),
+        C::Fld_m64fp => Fast::FldM(DOUBLE),
+        C::Fst_m64fp => Fast::FstM(DOUBLE, false),
+        C::Fstp_m64fp => Fast::FstM(DOUBLE, true),
+        C::Fld_m80fp => Fast::FldM80,
+        C::Fstp_m80fp => Fast::FstpM80,
+        C::Fld1 => Fast::FldConst(0x3fff, 1 << 63),
+        C::Fldz => Fast::FldConst(0, 0),
+        C::Fmul_st0_sti => Fast::Mul {
+            dst: 0,
+            src: Src::St(st(1)),
+            pop: false,
+        },
+        C::Fmul_sti_st0 | C::Fmulp_sti_st0 => Fast::Mul {
+            dst: st(0),
+            src: Src::St(0),
+            pop: insn.code() == C::Fmulp_sti_st0,
+        },
+        C::Fmul_m32fp | C::Fmul_m64fp => Fast::Mul {
+            dst: 0,
+            src: Src::Mem(if insn.code() == C::Fmul_m32fp {
+                SINGLE
+            } else {
+                DOUBLE
+            }),
+            pop: false,
+        },
+        C::Fadd_st0_sti | C::Fsub_st0_sti | C::Fsubr_st0_sti => add(0, Src::St(st(1)), false),
+        C::Fadd_sti_st0
+        | C::Faddp_sti_st0
+        | C::Fsub_sti_st0
+        | C::Fsubp_sti_st0
+        | C::Fsubr_sti_st0
+        | C::Fsubrp_sti_st0 => add(
+            st(0),
+            Src::St(0),
+            matches!(
+                insn.code(),
+                C::Faddp_sti_st0 | C::Fsubp_sti_st0 | C::Fsubrp_sti_st0
+            ),
+        ),
+        C::Fadd_m32fp | C::Fsub_m32fp | C::Fsubr_m32fp => add(0, Src::Mem(SINGLE), false),
+        C::Fadd_m64fp | C::Fsub_m64fp | C::Fsubr_m64fp => add(0, Src::Mem(DOUBLE), false),
+        C::Fchs => Fast::Sign(true),
+        C::Fabs => Fast::Sign(false),
+        _ => return None,
+    })
+}
+
+impl Gen<'_> {
+    pub(super) fn x87(&mut self, insn: &Instruction, op: u32) {
+        let Some((f, _)) = crate::x87::lookup(op) else {
+            // Not a form `plan` gives; the interpreter still runs it right.
+            self.step(insn, true);
+            return;
+        };
+        if f.mem {
+            self.ea(insn);
+        }
+        let fast = fast(insn);
+        if let Some(k) = fast {
+            self.e.block(Label::X87Done).block(Label::X87Call);
+            self.x87_fast(k);
+            self.e.br(Label::X87Done).end();
+        }
+        // EIP for the handler (and for the exit if it faults).
+        self.e.c(0).c(insn.ip32()).i(I::I32Store(mem(cpu::EIP, 2)));
+        if f.reads_flags || f.writes_flags {
+            for (loc, off) in LAZY {
+                self.e.store_local_at(off, loc);
+            }
+        }
+        if f.writes_ax {
+            self.e.store_local_at(cpu::GPR, l::R0);
+        }
+        self.e.c(op);
+        if f.mem {
+            self.e.get(l::ADDR);
+        } else {
+            self.e.c(0);
+        }
+        self.e.i(I::Call(FN_FPU)).set(l::V3);
+        if f.writes_ax {
+            self.e.load_at(cpu::GPR).set(l::R0);
+        }
+        if f.writes_flags {
+            for (loc, off) in LAZY {
+                self.e.load_at(off).set(loc);
+            }
+            // FCOMI and FUCOMI(P) leave ZF/PF/CF in `eflags`, op None.
+            self.flags = Fs::Eager;
+        }
+        self.e.get(l::V3).if_();
+        self.exit(Code::Local(l::V3), Eip::Cpu);
+        self.e.end();
+        if fast.is_some() {
+            self.e.end();
+        }
+    }
+
+    /// The fast path of `k`: checks (branching to `X87Call` when one
+    /// fails), then the interpreter's effects for the accepted case.
+    fn x87_fast(&mut self, k: Fast) {
+        // No exception flag unmasked and no summary bit: what `wait`
+        // checks, and what makes `sync_summary` clear ES and B.
+        self.load16(STATUS).set(STAT);
+        self.load16(CONTROL).tee(CTRL);
+        self.e.c(0x3f).i(I::I32Xor).c(0x3f).i(I::I32And);
+        self.e.c(ES).i(I::I32Or).get(STAT).i(I::I32And);
+        self.e.br_if(Label::X87Call);
+        self.load16(TOP).set(TOPV);
+        self.load16(TAG).set(TAGW);
+        match k {
+            Fast::Fxch(i) => {
+                self.reg_addr(0, RA);
+                self.reg_addr(i, RB);
+                self.need_used(0);
+                self.need_used(i);
+                for off in [0, 8] {
+                    let (load, store) = if off == 0 {
+                        (I::I64Load(mem(0, 3)), I::I64Store(mem(0, 3)))
+                    } else {
+                        (I::I64Load16U(mem(8, 1)), I::I64Store(mem(8, 3)))
+                    };
+                    self.e.get(RA).i(load.clone()).set(l::W1);
+                    self.e.get(RA).get(RB).i(load).i(store.clone());
+                    self.e.get(RB).get(l::W1).i(store);
+                }
+                self.set_status(!C1);
+            }
+            Fast::FldSt(i) => {
+                self.reg_addr(i, RA);
+                self.need_used(i);
+                self.need_empty(7);
+                self.reg_addr(7, RB);
+                self.copy_reg(RA, RB);
+                self.push_tail();
+            }
+            Fast::FstSt(i, pop) => {
+                self.need_used(0);
+                self.reg_addr(0, RA);
+                self.reg_addr(i, RB);
+                self.copy_reg(RA, RB);
+                self.mark(i, false);
+                self.set_status(!C1);
+                if pop {
+                    self.pop_tail();
+                }
+            }
+            Fast::FldM(f) => {
+                self.need_mem(f.bytes(), false);
+                self.need_empty(7);
+                self.e.get(l::HOST).i(f.load()).set(l::W1);
+                self.reg_addr(7, RB);
+                // Biased exponent in RA.
+                self.e
+                    .get(l::W1)
+                    .i(I::I64Const(i64::from(f.frac)))
+                    .i(I::I64ShrU);
+                self.e.i(I::I32WrapI64).c(f.exp_max()).i(I::I32And).set(RA);
+                // A zero (every bit but the sign clear) loads as one.
+                let magnitude = (1i64 << (f.frac + f.exp_bits)) - 1;
+                self.e.get(l::W1).i(I::I64Const(magnitude)).i(I::I64And);
+                self.e.i(I::I64Eqz).if_();
+                self.e.get(RB).i(I::I64Const(0)).i(I::I64Store(mem(0, 3)));
+                self.e.get(RB).get(l::W1).i(I::I64Const(f.sign_shift()));
+                self.e.i(I::I64ShrU).i(I::I64Const(0x8000)).i(I::I64And);
+                self.e.i(I::I64Store(mem(8, 3)));
+                self.e.else_();
+                // Otherwise a normal number: exponent neither 0 nor all ones.
+                self.e
+                    .get(RA)
+                    .c(1)
+                    .i(I::I32Sub)
+                    .c(f.exp_max() - 1)
+                    .i(I::I32GeU);
+                self.e.br_if(Label::X87Call);
+                // Significand: the integer bit, then the fraction (the
+                // exponent and sign bits shift out).
+                self.e.get(RB).get(l::W1);
+                self.e.i(I::I64Const(i64::from(63 - f.frac))).i(I::I64Shl);
+                self.e.i(I::I64Const(i64::MIN)).i(I::I64Or);
+                self.e.i(I::I64Store(mem(0, 3)));
+                // Sign and exponent rebiased, pad zero.
+                self.e.get(RB).get(l::W1).i(I::I64Const(f.sign_shift()));
+                self.e.i(I::I64ShrU).i(I::I64Const(0x8000)).i(I::I64And);
+                self.e.get(RA).c(16383 - f.bias).i(I::I32Add);
+                self.e.i(I::I64ExtendI32U).i(I::I64Or);
+                self.e.i(I::I64Store(mem(8, 3)));
+                self.e.end();
+                self.push_tail();
+            }
+            Fast::FldM80 => {
+                self.need_mem(10, false);
+                self.need_empty(7);
+                self.reg_addr(7, RB);
+                self.copy_reg(l::HOST, RB);
+                self.push_tail();
+            }
+            Fast::FstpM80 => {
+                self.need_mem(10, true);
+                self.need_used(0);
+                self.reg_addr(0, RA);
+                self.e.get(l::HOST).get(RA).i(I::I64Load(mem(0, 3)));
+                self.e.i(I::I64Store(mem(0, 3)));
+                self.e.get(l::HOST).get(RA).i(I::I32Load16U(mem(8, 1)));
+                self.e.i(I::I32Store16(mem(8, 1)));
+                self.set_status(!(C1 | ES | B));
+                self.pop_tail();
+            }
+            Fast::FstM(f, pop) => self.fst_ieee(f, pop),
+            Fast::Mul { dst, src, pop } => self.fmul(dst, src, pop),
+            Fast::Add {
+                dst,
+                src,
+                pop,
+                neg_dst,
+                neg_src,
+            } => self.fadd(dst, src, pop, neg_dst, neg_src),
+            Fast::FldConst(sign_exp, signif) => {
+                self.need_empty(7);
+                self.reg_addr(7, RB);
+                self.e.get(RB).i(I::I64Const(signif as i64));
+                self.e.i(I::I64Store(mem(0, 3)));
+                self.e.get(RB).i(I::I64Const(i64::from(sign_exp)));
+                self.e.i(I::I64Store(mem(8, 3)));
+                self.push_tail();
+            }
+            Fast::Sign(flip) => {
+                // `unary`: no exception, so C1 cleared and the result
+                // written.
+                self.need_used(0);
+                self.reg_addr(0, RA);
+                self.e.get(RA).get(RA).i(I::I64Load16U(mem(8, 1)));
+                self.e.i(I::I64Const(0x8000));
+                self.e.i(if flip { I::I64Xor } else { I::I64Or });
+                if !flip {
+                    self.e.i(I::I64Const(0x8000)).i(I::I64Xor);
+                }
+                self.e.i(I::I64Store(mem(8, 3)));
+                self.set_status(!(C1 | ES | B));
+            }
+        }
+    }
+}
