@@ -72,6 +72,8 @@ pub enum Code {
 pub struct Stats {
     pub insns: usize,
     pub stepped: usize,
+    /// The x87 fast paths called `mul64`/`addsig`: the module carries them.
+    pub wide_arith: bool,
 }
 
 pub struct Gen<'a> {
@@ -135,6 +137,7 @@ impl<'a> Gen<'a> {
             stats: Stats {
                 insns: 0,
                 stepped: 0,
+                wide_arith: false,
             },
         }
     }

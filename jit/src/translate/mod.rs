@@ -110,7 +110,7 @@ fn translate(
         .collect();
     let (wasm, stats) = emit::with_base(opts.memory_base, || {
         let (body, stats) = gen::Gen::new(&cfg, opts.inline_checks, opts.link).function();
-        (module(body, opts), stats)
+        (module(body, opts, stats.wide_arith), stats)
     });
     Translation {
         wasm,
@@ -120,7 +120,8 @@ fn translate(
     }
 }
 
-fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
+/// The module around `run`'s body; `wide_arith`: it calls the x87 fast paths' `mul64`/`addsig`.
+fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec<u8> {
     let mut types = TypeSection::new();
     types.ty().function([ValType::I32], [ValType::I32]);
     types.ty().function([ValType::I32; 6], [ValType::I32]);
@@ -167,8 +168,12 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
     for _ in &helpers {
         funcs.function(helpers::TYPE_XLATE);
     }
-    funcs.function(x87::TYPE_MUL64);
-    funcs.function(x87::TYPE_ADDSIG);
+    // Last, so leaving them out (most pages hold no x87 arithmetic, and
+    // each function costs compile time) moves no other index.
+    if wide_arith {
+        funcs.function(x87::TYPE_MUL64);
+        funcs.function(x87::TYPE_ADDSIG);
+    }
     let mut exports = ExportSection::new();
     exports.export("run", ExportKind::Func, gen::FN_RUN);
     let mut code = CodeSection::new();
@@ -176,8 +181,10 @@ fn module(body: wasm_encoder::Function, opts: &Options) -> Vec<u8> {
     for h in &helpers {
         code.function(h);
     }
-    code.function(&x87::mul64());
-    code.function(&x87::addsig());
+    if wide_arith {
+        code.function(&x87::mul64());
+        code.function(&x87::addsig());
+    }
     let mut m = Module::new();
     m.section(&types)
         .section(&imports)

@@ -143,6 +143,7 @@ impl Gen<'_> {
             .i(I::I32And);
         self.e.set(l::HOST).set(CTRL);
         // W1:W2 = the product, normalised (it is at least 2^126).
+        self.stats.wide_arith = true;
         self.e.get(l::W1).get(l::W2).i(I::Call(FN_MUL64));
         self.e.set(l::W2).set(l::W1);
         self.e.get(l::W1).i(I::I64Const(0)).i(I::I64LtS).if_();
@@ -306,6 +307,7 @@ impl Gen<'_> {
             .i(I::I32Xor)
             .c(15)
             .i(I::I32ShrU);
+        self.stats.wide_arith = true;
         self.e.i(I::Call(FN_ADDSIG));
         self.e.set(RB).set(CTRL).set(l::W1);
         self.e
