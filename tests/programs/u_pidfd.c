@@ -116,5 +116,17 @@ int main(void) {
     printf("self readable: %d\n", readable(self, 0));
     result("waitid P_PIDFD on a non-child", waitid(P_PIDFD, self, &si, WEXITED | WNOHANG));
     result("waitid P_PIDFD on a pipe", waitid(P_PIDFD, ready[0], &si, WEXITED | WNOHANG));
+
+    /* pidfd_send_signal also takes a /proc/PID directory (CPython's
+     * test_signal does this); waitid does not, nor another directory. */
+    snprintf(path, sizeof path, "/proc/%d", (int)getpid());
+    int dir = open(path, O_RDONLY | O_DIRECTORY);
+    result("open /proc/PID", dir);
+    result("pidfd_send_signal on /proc/PID", pidfd_send_signal(dir, 0, NULL, 0));
+    result("waitid P_PIDFD on /proc/PID", waitid(P_PIDFD, dir, &si, WEXITED | WNOHANG));
+    int root = open("/", O_RDONLY | O_DIRECTORY);
+    result("pidfd_send_signal on /", pidfd_send_signal(root, 0, NULL, 0));
+    int proc = open("/proc", O_RDONLY | O_DIRECTORY);
+    result("pidfd_send_signal on /proc", pidfd_send_signal(proc, 0, NULL, 0));
     return 0;
 }

@@ -249,6 +249,36 @@ pub(crate) fn pidfd_target(k: &mut Kernel, fd: u32) -> KResult<(u32, Option<usiz
     Ok((pidfd.pid, slot))
 }
 
+/// [`pidfd_target`], or for a descriptor of a `/proc/PID` directory the
+/// process with that pid (pidfd_send_signal accepts both, as on Linux; the
+/// directory names whichever process has the pid now).
+pub(crate) fn pidfd_or_proc_dir_target(k: &mut Kernel, fd: u32) -> KResult<(u32, Option<usize>)> {
+    let err = match pidfd_target(k, fd) {
+        Err(Errno::EBADF) => Errno::EBADF,
+        other => return other,
+    };
+    let file = k.proc().fds.file(fd)?;
+    let (node, location) = {
+        let f = file.borrow();
+        (f.node, f.location.clone())
+    };
+    let (Some((mount, _)), Some(location)) = (node, location) else {
+        return Err(err);
+    };
+    if k.vfs.fs(mount).fs_type().name != crate::vfs::FsType::PROC.name {
+        return Err(err);
+    }
+    let path = location.path();
+    let pid = path
+        .rsplit(|&b| b == b'/')
+        .next()
+        .and_then(|c| std::str::from_utf8(c).ok())
+        .filter(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|c| c.parse::<u32>().ok())
+        .ok_or(err)?;
+    Ok((pid, k.find_pid(pid)))
+}
+
 /// pidfd_open(pid, flags): a descriptor for process `pid` (a thread
 /// group leader, running or a zombie), always close-on-exec.
 pub fn sys_pidfd_open(k: &mut Kernel, a: &Args) -> SysResult {

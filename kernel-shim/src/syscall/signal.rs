@@ -372,7 +372,7 @@ pub fn sys_pidfd_send_signal(k: &mut Kernel, a: &Args) -> SysResult {
     if flags != 0 || sig > NSIG {
         return Err(Errno::EINVAL.into());
     }
-    let (pid, slot) = super::process::pidfd_target(k, fd)?;
+    let (pid, slot) = super::process::pidfd_or_proc_dir_target(k, fd)?;
     let p = slot.ok_or(Errno::ESRCH)?;
     if info != 0 {
         return queueinfo(k, None, pid, sig, info);
