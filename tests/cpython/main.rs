@@ -30,8 +30,7 @@ use std::process::Command;
 use std::time::Duration;
 
 /// The kernel-facing modules, plus pure-CPU ones, that CI runs under
-/// `wax run`'s default engine, the JIT: about five minutes on two cores
-/// (test_signal sleeps for most of its minute, natively too).
+/// `wax run`'s default engine, the JIT: about four minutes on two cores.
 const CI_MODULES: &[&str] = &[
     "test_time",
     "test_os",
@@ -44,13 +43,15 @@ const CI_MODULES: &[&str] = &[
     "test_shutil",
     "test_struct",
     "test_float",
-    "test_signal",
     "test_threading",
 ];
 
 /// Kernel-facing modules too slow for CI under the interpreter (wax
 /// seconds measured there): `WAX_CPYTHON_MODULES=slow` runs them.
 const SLOW_MODULES: &[&str] = &[
+    // 65 s under the JIT and 51/51 as natively in two runs, but one CI
+    // dry run hung in it (killed at 1200 s): not in CI until that is found.
+    "test_signal",
     "test_subprocess", // 510 s
     "test_math",       // 180 s (pure CPU)
 ];
