@@ -4,7 +4,8 @@
 //! accounting, threads, futex edge cases, resource limits and sysinfo,
 //! memory mappings, shared memory through an unlinked file (on a host
 //! directory and on `--tmpfs-tmp`), files and errno values, pidfds,
-//! extended attributes (host directory and tmpfs), sockets (internet
+//! extended attributes (host directory and tmpfs), chroot and the host
+//! name, sockets (internet
 //! sockets with `--net loopback` and `--net host`; netlink's interface
 //! dumps), and poll/select/epoll.
 //!
@@ -271,6 +272,11 @@ both!(
     }
 );
 both!(pidfds_static, pidfds_dynamic, Case::plain("u_pidfd"));
+both!(
+    chroot_and_host_name_static,
+    chroot_and_host_name_dynamic,
+    Case::in_dir("u_chroot")
+);
 both!(
     xattrs_on_a_host_directory_static,
     xattrs_on_a_host_directory_dynamic,

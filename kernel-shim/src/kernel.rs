@@ -174,6 +174,8 @@ pub struct Kernel {
     pub(crate) lost_writes: std::collections::HashMap<crate::memory::pagecache::NodeKey, Errno>,
     /// Signals the first process starts ignoring (bit N-1 for signal N).
     initial_ignored: u64,
+    /// The host and domain names (`uname`, `sethostname`, /proc/sys/kernel).
+    pub(crate) uts: crate::vfs::proc::uname::Names,
     /// The buffer read(2) and write(2) copy through, kept between calls
     /// so that a call neither allocates nor zeroes one ([`Kernel::take_scratch`]).
     scratch: Vec<u8>,
@@ -251,6 +253,7 @@ impl Kernel {
             executed: 0,
             lost_writes: Default::default(),
             initial_ignored: 0,
+            uts: Default::default(),
             scratch: Vec::new(),
         }
     }
@@ -328,6 +331,7 @@ impl Kernel {
             },
             fds: self.console_fds(),
             cwd,
+            root: Location::root(),
             umask: 0o022,
             cred: crate::tasks::cred::Creds::new(self.uid, self.gid),
             actions: std::array::from_fn(|i| signals::SigAction {

@@ -42,6 +42,11 @@ pub(crate) fn at_start(k: &mut Kernel, dirfd: u32, path: &[u8]) -> KResult<Locat
 pub(crate) fn prepare(k: &mut Kernel, start: &Location, path: &[u8]) {
     touch_clock(k);
     k.vfs.cred = cred(k);
+    let p = k.thread().process;
+    let root = &k.procs[p].root;
+    if k.vfs.root != *root {
+        k.vfs.root = root.clone();
+    }
     let want = super::procinfo::wants(path, k.in_proc(start));
     k.refresh_proc_info(want);
 }
@@ -966,13 +971,31 @@ pub fn sys_getcwd(k: &mut Kernel, a: &Args) -> SysResult {
     let mut cwd = k.proc().cwd.clone();
     k.vfs.revalidate(&mut cwd);
     k.proc().cwd = cwd.clone();
-    let mut p = cwd.path();
+    let mut p = cwd.path_within(&k.proc().root);
     p.push(0);
     if p.len() > a[1] as usize {
         return Err(Errno::ERANGE.into());
     }
     k.mem().write_bytes(GuestAddr(a[0]), &p)?;
     Ok(p.len() as u32)
+}
+
+/// chroot(path): the process's root directory becomes `path` (its working
+/// directory stays where it is, possibly outside, as on Linux). Needs
+/// privilege (CAP_SYS_CHROOT).
+pub fn sys_chroot(k: &mut Kernel, a: &Args) -> SysResult {
+    let path = read_path(k, a[0])?;
+    let start = at_start(k, AT_FDCWD, &path)?;
+    let loc = k.vfs.resolve(&start, &path, Resolve::Follow)?;
+    let attr = k.vfs.getattr(&loc)?;
+    if !attr.is_dir() {
+        return Err(Errno::ENOTDIR.into());
+    }
+    if !k.proc().cred.privileged() {
+        return Err(Errno::EPERM.into());
+    }
+    k.proc().root = loc;
+    Ok(0)
 }
 
 fn set_cwd(k: &mut Kernel, loc: Location) -> SysResult {

@@ -28,19 +28,48 @@ fn put_field(b: &mut [u8; 390], i: usize, s: &[u8]) {
 
 pub fn sys_uname(k: &mut Kernel, a: &Args) -> SysResult {
     let mut b = [0u8; 390];
-    let fields = [
-        uname::SYSNAME,
-        uname::HOSTNAME,
-        uname::RELEASE,
-        uname::VERSION,
-        uname::MACHINE,
-        uname::DOMAIN,
+    let fields: [&[u8]; 6] = [
+        uname::SYSNAME.as_bytes(),
+        &k.uts.hostname,
+        uname::RELEASE.as_bytes(),
+        uname::VERSION.as_bytes(),
+        uname::MACHINE.as_bytes(),
+        &k.uts.domainname,
     ];
     for (i, f) in fields.iter().enumerate() {
-        put_field(&mut b, i, f.as_bytes());
+        put_field(&mut b, i, f);
     }
     k.mem().write_bytes(GuestAddr(a[0]), &b)?;
     Ok(0)
+}
+
+/// sethostname(name, len) and setdomainname(name, len): EPERM without
+/// privilege (CAP_SYS_ADMIN), EINVAL past 64 bytes; the name may hold any
+/// bytes, NULs included, as on Linux.
+fn set_uts_name(
+    k: &mut Kernel,
+    a: &Args,
+    which: fn(&mut uname::Names) -> &mut Vec<u8>,
+) -> SysResult {
+    if !k.proc().cred.privileged() {
+        return Err(Errno::EPERM.into());
+    }
+    let len = a[1] as usize;
+    if len > uname::NAME_LEN {
+        return Err(Errno::EINVAL.into());
+    }
+    let mut name = vec![0u8; len];
+    k.mem().read_bytes(GuestAddr(a[0]), &mut name)?;
+    *which(&mut k.uts) = name;
+    Ok(0)
+}
+
+pub fn sys_sethostname(k: &mut Kernel, a: &Args) -> SysResult {
+    set_uts_name(k, a, |n| &mut n.hostname)
+}
+
+pub fn sys_setdomainname(k: &mut Kernel, a: &Args) -> SysResult {
+    set_uts_name(k, a, |n| &mut n.domainname)
 }
 
 pub fn sys_set_thread_area(k: &mut Kernel, a: &Args) -> SysResult {

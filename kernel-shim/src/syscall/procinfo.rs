@@ -107,7 +107,8 @@ impl Kernel {
         info.cpu = self.machine_cpu_time();
         info.tasks = self.task_count();
         info.random = random;
-        info.hostname = crate::vfs::proc::uname::HOSTNAME.as_bytes().to_vec();
+        info.hostname = self.uts.hostname.clone();
+        info.domainname = self.uts.domainname.clone();
     }
 
     fn proc_entry(&mut self, p: usize, want: Want) -> ProcEntry {

@@ -68,6 +68,7 @@ rows! {
     55 fcntl => fs::sys_fcntl64, [Fd, Fcntl, X];
     57 setpgid => process::sys_setpgid, [I, I];
     60 umask => fsmeta::sys_umask, [Mode];
+    61 chroot => fs::sys_chroot, [Path];
     63 dup2 => fs::sys_dup2, [Fd, Fd];
     64 getppid => process::sys_getppid, [];
     65 getpgrp => process::sys_getpgrp, [];
@@ -77,6 +78,7 @@ rows! {
     71 setregid => cred::sys_setregid16, [I, I];
     72 sigsuspend => signal::sys_sigsuspend, [I, I, X];
     73 sigpending => signal::sys_sigpending, [Ptr];
+    74 sethostname => misc::sys_sethostname, [Ptr, U];
     75 setrlimit => misc::sys_setrlimit, [I, Ptr];
     76 getrlimit => misc::sys_ugetrlimit, [I, Ptr];
     77 getrusage => time::sys_getrusage, [I, Ptr];
@@ -104,6 +106,7 @@ rows! {
     118 fsync => fs::sys_fsync, [Fd];
     119 sigreturn => signal::sys_sigreturn, [];
     120 clone => process::sys_clone, [X, Ptr, Ptr, Ptr, Ptr];
+    121 setdomainname => misc::sys_setdomainname, [Ptr, U];
     122 uname => misc::sys_uname, [Ptr];
     125 mprotect => mem::sys_mprotect, [X, U, Prot];
     126 sigprocmask => signal::sys_sigprocmask, [I, Ptr, Ptr];

@@ -264,6 +264,8 @@ pub struct Process {
     pub mm: Mm,
     pub fds: FdTable,
     pub cwd: Location,
+    /// The root directory (chroot(2)): absolute paths start here.
+    pub root: Location,
     pub umask: u32,
     /// User and group ids, groups, nice value (`cred.rs`).
     pub cred: crate::tasks::cred::Creds,

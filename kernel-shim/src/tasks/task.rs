@@ -181,6 +181,7 @@ impl Kernel {
             mm,
             fds: parent.fds.clone(),
             cwd: parent.cwd.clone(),
+            root: parent.root.clone(),
             umask: parent.umask,
             cred: parent.cred.clone(),
             actions: parent.actions,

@@ -73,6 +73,23 @@ impl Location {
         self.chain.is_empty()
     }
 
+    /// The path of this location as a process whose root directory is
+    /// `root` (chroot) sees it: relative to that root, or, for a location
+    /// outside it, its path from the guest root after "(unreachable)", as
+    /// Linux's getcwd and /proc links show such a place.
+    pub fn path_within(&self, root: &Location) -> Vec<u8> {
+        if root.is_root() {
+            return self.path();
+        }
+        match self.chain.strip_prefix(root.chain.as_slice()) {
+            Some(rest) => Location {
+                chain: rest.to_vec(),
+            }
+            .path(),
+            None => [&b"(unreachable)"[..], &self.path()].concat(),
+        }
+    }
+
     fn push(&mut self, mount: MountId, ino: Ino, name: &[u8]) {
         self.chain.push(Step {
             mount,
@@ -103,6 +120,10 @@ pub struct Vfs {
     pub locks: LockTable,
     /// Whose walk this is: directories need search (x) permission.
     pub cred: Cred,
+    /// The walking process's root directory (chroot): where absolute
+    /// paths start and past which `..` does not go. The system call layer
+    /// sets it with `cred` before each walk.
+    pub root: Location,
 }
 
 impl Vfs {
@@ -115,6 +136,7 @@ impl Vfs {
             now: Now::default(),
             locks: LockTable::default(),
             cred: Cred::default(),
+            root: Location::root(),
         }
     }
 
@@ -281,7 +303,7 @@ impl Vfs {
         budget: &mut u32,
     ) -> KResult<(Location, Attr)> {
         let mut loc = if path.first() == Some(&b'/') {
-            Location::root()
+            self.root.clone()
         } else {
             start.clone()
         };
@@ -298,7 +320,7 @@ impl Vfs {
                 if !self.attr_of(&loc, &mut here)?.is_dir() {
                     return Err(Errno::ENOTDIR);
                 }
-                if c == b".." && loc.chain.pop().is_some() {
+                if c == b".." && loc != self.root && loc.chain.pop().is_some() {
                     here = None;
                 }
                 continue;

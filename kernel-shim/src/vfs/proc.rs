@@ -138,6 +138,7 @@ pub struct ProcInfo {
     pub tasks: u32,
     pub last_pid: u32,
     pub hostname: Vec<u8>,
+    pub domainname: Vec<u8>,
     /// Bytes for /proc/sys/kernel/random/{uuid,boot_id}.
     pub random: [u8; 16],
     pub boot_id: [u8; 16],
@@ -160,6 +161,25 @@ pub mod uname {
     pub const MACHINE: &str = "i686";
     pub const DOMAIN: &str = "(none)";
     pub const HOSTNAME: &str = "localhost";
+    /// Longest host or domain name (`__NEW_UTS_LEN`).
+    pub const NAME_LEN: usize = 64;
+
+    /// The names `sethostname` and `setdomainname` change (one UTS
+    /// namespace for the whole machine).
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct Names {
+        pub hostname: Vec<u8>,
+        pub domainname: Vec<u8>,
+    }
+
+    impl Default for Names {
+        fn default() -> Names {
+            Names {
+                hostname: HOSTNAME.as_bytes().to_vec(),
+                domainname: DOMAIN.as_bytes().to_vec(),
+            }
+        }
+    }
 }
 
 /// What a node is.
@@ -219,6 +239,7 @@ const SYS: &[(&str, bool)] = &[
     ("sys/fs/file-max", false),
     ("sys/fs/nr_open", false),
     ("sys/kernel", true),
+    ("sys/kernel/domainname", false),
     ("sys/kernel/hostname", false),
     ("sys/kernel/ngroups_max", false),
     ("sys/kernel/osrelease", false),

@@ -330,6 +330,7 @@ pub fn top_file(info: &ProcInfo, path: &str) -> KResult<Vec<u8>> {
         "filesystems" => "nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\n\text3\n\text2\n\text4\n".into(),
         "sys/fs/file-max" => "9223372036854775807\n".into(),
         "sys/fs/nr_open" => "1048576\n".into(),
+        "sys/kernel/domainname" => format!("{}\n", String::from_utf8_lossy(&info.domainname)),
         "sys/kernel/hostname" => format!("{}\n", String::from_utf8_lossy(&info.hostname)),
         "sys/kernel/ngroups_max" => "65536\n".into(),
         "sys/kernel/osrelease" => format!("{}\n", uname::RELEASE),
