@@ -78,7 +78,12 @@ static void confined(const char *dir) {
 
 static void names(void) {
     struct utsname u;
-    unshare(CLONE_NEWUTS); /* natively: keep the host's name untouched */
+    /* Natively the names change in a new UTS namespace, never the host's;
+     * wax has no namespaces (ENOSYS) and one name per machine. */
+    if (unshare(CLONE_NEWUTS) < 0 && errno != ENOSYS) {
+        printf("no UTS namespace (%s): host name not touched\n", strerrorname_np(errno));
+        return;
+    }
     say("sethostname too long", sethostname("0123456789012345678901234567890123456789012345678901234567890123456789", 70));
     say("sethostname", sethostname("wax-test-host", 13));
     say("setdomainname", setdomainname("example.org", 11));
