@@ -37,8 +37,8 @@ grep -q 'profile.d/wax.sh' "$ROOT/etc/bash.bashrc" ||
 
 {
     echo
-    echo "  Welcome to Wax: Debian 12 (bookworm) i386, run by Wax's x86 interpreter"
-    echo "  (the JIT that will translate hot code to WebAssembly is not there yet)."
+    echo "  Welcome to Wax: Debian 12 (bookworm) i386, its x86 code interpreted,"
+    echo "  and translated to WebAssembly where it runs hot."
     echo
     echo "  Installed ($RECIPE image):"
     for p in $PACKAGES; do

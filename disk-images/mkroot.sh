@@ -45,6 +45,10 @@ if ! debootstrap --arch=i386 --variant="$VARIANT" --include="$INCLUDE" \
     die "debootstrap failed (see $OUT/debootstrap/debootstrap.log)"
 fi
 
+# Every installed Debian system has these names (the installer writes
+# /etc/hosts; debootstrap does not): programs and CPython's tests look up
+# "localhost". Images get their own host name on top (configure.sh).
+printf '127.0.0.1\tlocalhost\n::1\t\tlocalhost ip6-localhost ip6-loopback\n' >"$OUT/etc/hosts"
 # Package lists and downloaded .debs are not needed at run time.
 chroot "$OUT" apt-get clean
 rm -rf "$OUT"/var/lib/apt/lists/*_Packages "$OUT"/var/log/*.log
