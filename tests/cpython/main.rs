@@ -41,6 +41,7 @@ const CI_MODULES: &[&str] = &[
     "test_pty",
     "test_tempfile",
     "test_shutil",
+    "test_socket",
     "test_struct",
     "test_float",
     "test_threading",
@@ -57,6 +58,8 @@ const SLOW_MODULES: &[&str] = &[
 ];
 
 const NATIVE_TIMEOUT: Duration = Duration::from_secs(600);
+/// Longest one test may run (regrtest's `--timeout`), natively or under wax.
+const PER_TEST_TIMEOUT: Duration = Duration::from_secs(300);
 /// Guest-side scratch directory (junit files and regrtest's temp dirs).
 const SCRATCH: &str = "/tmp/wax-cpython";
 
@@ -144,7 +147,12 @@ fn run_module(root: &Path, module: &str, side: Side, log: &Path) -> ModuleRun {
             c
         }
     };
+    // A test hung past PER_TEST_TIMEOUT makes regrtest print every
+    // thread's traceback (faulthandler) and exit: the report then says
+    // which test hung and where.
+    let per_test = PER_TEST_TIMEOUT.as_secs().to_string();
     cmd.args(["/usr/bin/python3", "-m", "test", "--tempdir", &base])
+        .args(["--timeout", &per_test])
         .args(["--junit-xml", &xml, module])
         .current_dir(root)
         .env_clear()
@@ -181,7 +189,7 @@ fn ending(run: &Run) -> String {
     let tail = |b: &[u8]| {
         let text = String::from_utf8_lossy(b).into_owned();
         let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(12)..].join("\n    ")
+        lines[lines.len().saturating_sub(40)..].join("\n    ")
     };
     format!(
         "{}\n  stdout:\n    {}\n  stderr:\n    {}",
