@@ -61,11 +61,23 @@ impl Interface {
     }
 }
 
+/// UDP-Lite's protocol number (RFC 3828).
+pub const IPPROTO_UDPLITE: u32 = 136;
+/// Linux's errno for a protocol the stack lacks.
+const EPROTONOSUPPORT: i32 = 93;
+
 /// Internet sockets on the host: TCP (`stream`) or UDP, IPv4 or IPv6.
 /// Socket options use Linux's levels, names and value layouts (the same
 /// for i386 and x86-64 for the options passed through).
 pub trait Network {
     fn socket(&mut self, v6: bool, stream: bool) -> NetResult<SocketId>;
+    /// A datagram socket of another IP protocol that behaves like UDP
+    /// (UDP-Lite, [`IPPROTO_UDPLITE`]); by default EPROTONOSUPPORT, as from
+    /// a kernel built without it.
+    fn datagram_socket(&mut self, v6: bool, proto: u32) -> NetResult<SocketId> {
+        let _ = (v6, proto);
+        Err(EPROTONOSUPPORT)
+    }
     fn bind(&mut self, s: SocketId, addr: SocketAddr) -> NetResult<()>;
     fn listen(&mut self, s: SocketId, backlog: i32) -> NetResult<()>;
     /// A pending connection and its peer's address, or EAGAIN.

@@ -185,6 +185,14 @@ impl Network for HostNet {
         Ok(self.add(fd))
     }
 
+    fn datagram_socket(&mut self, v6: bool, proto: u32) -> NetResult<SocketId> {
+        let domain = if v6 { libc::AF_INET6 } else { libc::AF_INET };
+        let ty = libc::SOCK_DGRAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC;
+        // SAFETY: plain system call.
+        let fd = check(unsafe { libc::socket(domain, ty, proto as i32) })?;
+        Ok(self.add(fd))
+    }
+
     fn bind(&mut self, s: SocketId, addr: SocketAddr) -> NetResult<()> {
         let fd = self.fd(s)?;
         let (ss, len) = to_host(Some(addr));

@@ -22,54 +22,16 @@ pub const KNOWN: &[(&str, &str)] = &[
         "uses F_NOTIFY (dnotify), which Wax does not implement (EINVAL)",
     ),
     (
-        "test.test_socket.BasicUDPLITETest.",
-        "UDP-Lite (IPPROTO_UDPLITE) sockets are not implemented: socket() fails with \
-         EPROTONOSUPPORT",
-    ),
-    (
-        "test.test_socket.UDPLITETimeoutTest.",
-        "UDP-Lite (IPPROTO_UDPLITE) sockets are not implemented: socket() fails with \
-         EPROTONOSUPPORT",
-    ),
-    (
-        "test.test_socket.SendmsgUDPLITETest.",
-        "UDP-Lite (IPPROTO_UDPLITE) sockets are not implemented: socket() fails with \
-         EPROTONOSUPPORT",
-    ),
-    (
-        "test.test_socket.SendmsgUDPLITE6Test.",
-        "UDP-Lite (IPPROTO_UDPLITE) sockets are not implemented: socket() fails with \
-         EPROTONOSUPPORT",
-    ),
-    (
-        "test.test_socket.RecvmsgUDPLITETest.",
-        "UDP-Lite (IPPROTO_UDPLITE) sockets are not implemented: socket() fails with \
-         EPROTONOSUPPORT",
-    ),
-    (
-        "test.test_socket.RecvmsgUDPLITE6Test.",
-        "UDP-Lite (IPPROTO_UDPLITE) sockets are not implemented: socket() fails with \
-         EPROTONOSUPPORT",
-    ),
-    (
-        "test.test_socket.RecvmsgIntoUDPLITETest.",
-        "UDP-Lite (IPPROTO_UDPLITE) sockets are not implemented: socket() fails with \
-         EPROTONOSUPPORT",
-    ),
-    (
-        "test.test_socket.RecvmsgIntoUDPLITE6Test.",
-        "UDP-Lite (IPPROTO_UDPLITE) sockets are not implemented: socket() fails with \
-         EPROTONOSUPPORT",
-    ),
-    (
         "test.test_socket.RecvmsgRFC3542AncillaryUDPLITE6Test.",
-        "UDP-Lite (IPPROTO_UDPLITE) sockets are not implemented: socket() fails with \
-         EPROTONOSUPPORT",
+        "IPv6 ancillary data (RFC 3542) is not implemented: sendmsg with IPV6_HOPLIMIT or \
+         IPV6_TCLASS control messages fails with EINVAL, and recvmsg returns no \
+         IPV6_HOPLIMIT/IPV6_TCLASS messages after IPV6_RECVHOPLIMIT/IPV6_RECVTCLASS",
     ),
     (
         "test.test_socket.RecvmsgIntoRFC3542AncillaryUDPLITE6Test.",
-        "UDP-Lite (IPPROTO_UDPLITE) sockets are not implemented: socket() fails with \
-         EPROTONOSUPPORT",
+        "IPv6 ancillary data (RFC 3542) is not implemented: sendmsg with IPV6_HOPLIMIT or \
+         IPV6_TCLASS control messages fails with EINVAL, and recvmsg returns no \
+         IPV6_HOPLIMIT/IPV6_TCLASS messages after IPV6_RECVHOPLIMIT/IPV6_RECVTCLASS",
     ),
     (
         "test.test_socket.RecvmsgRFC3542AncillaryUDP6Test.",

@@ -31,7 +31,17 @@ fn errno<T>(r: Result<T, i32>) -> KResult<T> {
 impl HostSocket {
     pub fn new(net: Rc<RefCell<dyn Network>>, v6: bool, stream: bool) -> KResult<HostSocket> {
         let id = errno(net.borrow_mut().socket(v6, stream))?;
-        Ok(HostSocket {
+        Ok(HostSocket::with_id(net, id, v6, stream))
+    }
+
+    /// A UDP-like datagram socket of protocol `proto` (UDP-Lite).
+    pub fn datagram(net: Rc<RefCell<dyn Network>>, v6: bool, proto: u32) -> KResult<HostSocket> {
+        let id = errno(net.borrow_mut().datagram_socket(v6, proto))?;
+        Ok(HostSocket::with_id(net, id, v6, false))
+    }
+
+    fn with_id(net: Rc<RefCell<dyn Network>>, id: SocketId, v6: bool, stream: bool) -> HostSocket {
+        HostSocket {
             net,
             id,
             v6,
@@ -39,7 +49,7 @@ impl HostSocket {
             timeo: [[0; 8]; 2],
             last: (0, 0),
             changes: 0,
-        })
+        }
     }
 }
 

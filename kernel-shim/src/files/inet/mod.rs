@@ -121,4 +121,18 @@ impl Net {
             _ => Ok(stack::new_socket(&self.stack, v6, stream)),
         }
     }
+
+    /// A UDP-Lite socket: only host sockets have one (the in-machine
+    /// stack and the relay answer EPROTONOSUPPORT, as a kernel without
+    /// UDP-Lite would).
+    pub fn udplite_socket(&self, v6: bool) -> KResult<Box<dyn InetSocket>> {
+        match &self.mode {
+            NetMode::Host(h) => Ok(Box::new(host::HostSocket::datagram(
+                h.clone(),
+                v6,
+                wax_devices::net::IPPROTO_UDPLITE,
+            )?)),
+            _ => Err(crate::abi::errno::Errno::EPROTONOSUPPORT),
+        }
+    }
 }

@@ -14,6 +14,7 @@ use crate::syscall::{Args, SysErr, SysResult};
 use crate::tasks::process::Wait;
 use crate::vfs::file::{FileRef, OpenFile};
 use wax_cpu::GuestAddr;
+use wax_devices::net::IPPROTO_UDPLITE;
 
 pub const AF_INET: u32 = 2;
 pub const AF_INET6: u32 = 10;
@@ -46,16 +47,25 @@ pub fn socket(k: &mut Kernel, domain: u32, ty: u32, proto: u32) -> SysResult {
     if ty & !(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL.into());
     }
+    let v6 = domain == AF_INET6;
     let stream = match (ty & SOCK_TYPE_MASK, proto) {
         (SOCK_STREAM, 0 | IPPROTO_TCP) => true,
         (SOCK_DGRAM, 0 | IPPROTO_UDP) => false,
+        (SOCK_DGRAM, IPPROTO_UDPLITE) => {
+            let sock = k.net.udplite_socket(v6)?;
+            return install_socket(k, sock, ty);
+        }
         (SOCK_STREAM | SOCK_DGRAM, _) => return Err(Errno::EPROTONOSUPPORT.into()),
         // Raw sockets are not implemented; programs see what an
         // unprivileged user gets.
         (SOCK_RAW, _) => return Err(Errno::EPERM.into()),
         _ => return Err(Errno::ESOCKTNOSUPPORT.into()),
     };
-    let sock = k.net.socket(domain == AF_INET6, stream)?;
+    let sock = k.net.socket(v6, stream)?;
+    install_socket(k, sock, ty)
+}
+
+fn install_socket(k: &mut Kernel, sock: Box<dyn InetSocket>, ty: u32) -> SysResult {
     let cred = my_cred(k);
     let file = InetFile {
         sock,
