@@ -29,6 +29,19 @@ pub struct Received {
     pub from: Option<SocketAddr>,
     /// The datagram was longer than the buffer.
     pub truncated: bool,
+    /// Control messages that came with it (IPV6_HOPLIMIT after
+    /// IPV6_RECVHOPLIMIT, ...), whole: the kernel lays them out in the
+    /// guest's ABI and truncates them to the guest's buffer.
+    pub control: Vec<Cmsg>,
+}
+
+/// One control message (`struct cmsghdr` and its data), free of any ABI's
+/// layout (i386 and x86-64 differ in `cmsg_len`'s width and alignment).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Cmsg {
+    pub level: u32,
+    pub ty: u32,
+    pub data: Vec<u8>,
 }
 
 /// A network interface as SIOCGIFCONF and friends describe it.
@@ -65,6 +78,7 @@ impl Interface {
 pub const IPPROTO_UDPLITE: u32 = 136;
 /// Linux's errno for a protocol the stack lacks.
 const EPROTONOSUPPORT: i32 = 93;
+const EINVAL: i32 = 22;
 
 /// Internet sockets on the host: TCP (`stream`) or UDP, IPv4 or IPv6.
 /// Socket options use Linux's levels, names and value layouts (the same
@@ -94,6 +108,22 @@ pub trait Network {
         flags: u32,
         to: Option<SocketAddr>,
     ) -> NetResult<usize>;
+    /// [`Network::send`] with control messages (sendmsg's ancillary data
+    /// for the IP level: IPV6_HOPLIMIT, IPV6_TCLASS, ...); by default only
+    /// none are accepted (EINVAL otherwise).
+    fn send_msg(
+        &mut self,
+        s: SocketId,
+        data: &[u8],
+        flags: u32,
+        to: Option<SocketAddr>,
+        control: &[Cmsg],
+    ) -> NetResult<usize> {
+        if !control.is_empty() {
+            return Err(EINVAL);
+        }
+        self.send(s, data, flags, to)
+    }
     fn recv(&mut self, s: SocketId, buf: &mut [u8], flags: u32) -> NetResult<Received>;
     fn shutdown(&mut self, s: SocketId, how: u32) -> NetResult<()>;
     fn local_addr(&mut self, s: SocketId) -> NetResult<SocketAddr>;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::Duration;
-use wax_devices::net::{Interface, NetResult, Network, Received, SocketId};
+use wax_devices::net::{Cmsg, Interface, NetResult, Network, Received, SocketId};
 
 struct Entry {
     fd: OwnedFd,
@@ -22,6 +22,57 @@ struct Entry {
 pub struct HostNet {
     socks: HashMap<SocketId, Entry>,
     next: SocketId,
+}
+
+/// Bytes of control messages a host receive takes (Linux's own socket
+/// option limit for them, optmem_max, is larger; IP-level messages are
+/// a few dozen bytes).
+const CONTROL_ROOM: usize = 1024;
+
+/// Control messages in the host's layout (8-byte aligned `cmsghdr`s).
+fn host_control(control: &[Cmsg]) -> Vec<u64> {
+    // SAFETY: CMSG_SPACE is arithmetic.
+    let space: usize = (control.iter())
+        .map(|c| unsafe { libc::CMSG_SPACE(c.data.len() as u32) } as usize)
+        .sum();
+    let mut buf = vec![0u64; space.div_ceil(8)];
+    let base = buf.as_mut_ptr().cast::<u8>();
+    let mut off = 0;
+    for c in control {
+        // SAFETY: `off` plus this message's CMSG_SPACE stays within `buf`
+        // (sized as the sum of them), and `off` is a multiple of 8.
+        unsafe {
+            let h = base.add(off).cast::<libc::cmsghdr>();
+            (*h).cmsg_len = libc::CMSG_LEN(c.data.len() as u32) as _;
+            (*h).cmsg_level = c.level as i32;
+            (*h).cmsg_type = c.ty as i32;
+            std::ptr::copy_nonoverlapping(c.data.as_ptr(), libc::CMSG_DATA(h), c.data.len());
+            off += libc::CMSG_SPACE(c.data.len() as u32) as usize;
+        }
+    }
+    buf
+}
+
+/// The control messages a host receive filled in.
+fn guest_control(mh: &libc::msghdr) -> Vec<Cmsg> {
+    let mut out = Vec::new();
+    // SAFETY: `mh` was just filled by recvmsg: its control buffer holds
+    // `msg_controllen` bytes of well-formed messages, which the CMSG
+    // macros walk without leaving it.
+    unsafe {
+        let mut h = libc::CMSG_FIRSTHDR(mh);
+        while !h.is_null() {
+            let len = ((*h).cmsg_len as usize).saturating_sub(libc::CMSG_LEN(0) as usize);
+            let data = std::slice::from_raw_parts(libc::CMSG_DATA(h), len);
+            out.push(Cmsg {
+                level: (*h).cmsg_level as u32,
+                ty: (*h).cmsg_type as u32,
+                data: data.to_vec(),
+            });
+            h = libc::CMSG_NXTHDR(mh, h);
+        }
+    }
+    out
 }
 
 fn last_errno() -> i32 {
@@ -233,6 +284,44 @@ impl Network for HostNet {
         Ok(())
     }
 
+    fn send_msg(
+        &mut self,
+        s: SocketId,
+        data: &[u8],
+        flags: u32,
+        to: Option<SocketAddr>,
+        control: &[Cmsg],
+    ) -> NetResult<usize> {
+        if control.is_empty() {
+            return self.send(s, data, flags, to);
+        }
+        let fd = self.fd(s)?;
+        let (mut ss, len) = to_host(to);
+        let mut ctl = host_control(control);
+        let mut iov = libc::iovec {
+            iov_base: data.as_ptr() as *mut libc::c_void,
+            iov_len: data.len(),
+        };
+        // SAFETY: msghdr is plain data; all zeroes is a valid value.
+        let mut mh: libc::msghdr = unsafe { std::mem::zeroed() };
+        if to.is_some() {
+            mh.msg_name = (&mut ss as *mut libc::sockaddr_storage).cast();
+            mh.msg_namelen = len;
+        }
+        mh.msg_iov = &mut iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = ctl.as_mut_ptr().cast();
+        mh.msg_controllen = std::mem::size_of_val(ctl.as_slice()) as _;
+        let flags = flags as i32 | libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+        // SAFETY: `mh` points at live buffers: the address, one iovec over
+        // `data` (only read), and the control messages built above.
+        let n = unsafe { libc::sendmsg(fd, &mh, flags) };
+        if n < 0 {
+            return Err(last_errno());
+        }
+        Ok(n as usize)
+    }
+
     fn send(
         &mut self,
         s: SocketId,
@@ -269,9 +358,14 @@ impl Network for HostNet {
         mh.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         mh.msg_iov = &mut iov;
         mh.msg_iovlen = 1;
+        // Room for every control message the host may attach: the guest's
+        // own buffer size is applied when the kernel lays them out.
+        let mut ctl = [0u64; CONTROL_ROOM / 8];
+        mh.msg_control = ctl.as_mut_ptr().cast();
+        mh.msg_controllen = CONTROL_ROOM as _;
         let flags = flags as i32 | libc::MSG_DONTWAIT;
-        // SAFETY: `mh` points at live buffers: the name storage and one
-        // iovec over `buf`.
+        // SAFETY: `mh` points at live buffers: the name storage, one
+        // iovec over `buf`, and the control buffer.
         let n = unsafe { libc::recvmsg(fd, &mut mh, flags) };
         if n < 0 {
             return Err(last_errno());
@@ -283,6 +377,7 @@ impl Network for HostNet {
             ret: n,
             from,
             truncated: mh.msg_flags & libc::MSG_TRUNC != 0,
+            control: guest_control(&mh),
         })
     }
 

@@ -21,30 +21,6 @@ pub const KNOWN: &[(&str, &str)] = &[
         "test.test_fcntl.TestFcntl.test_fcntl_64_bit",
         "uses F_NOTIFY (dnotify), which Wax does not implement (EINVAL)",
     ),
-    (
-        "test.test_socket.RecvmsgRFC3542AncillaryUDPLITE6Test.",
-        "IPv6 ancillary data (RFC 3542) is not implemented: sendmsg with IPV6_HOPLIMIT or \
-         IPV6_TCLASS control messages fails with EINVAL, and recvmsg returns no \
-         IPV6_HOPLIMIT/IPV6_TCLASS messages after IPV6_RECVHOPLIMIT/IPV6_RECVTCLASS",
-    ),
-    (
-        "test.test_socket.RecvmsgIntoRFC3542AncillaryUDPLITE6Test.",
-        "IPv6 ancillary data (RFC 3542) is not implemented: sendmsg with IPV6_HOPLIMIT or \
-         IPV6_TCLASS control messages fails with EINVAL, and recvmsg returns no \
-         IPV6_HOPLIMIT/IPV6_TCLASS messages after IPV6_RECVHOPLIMIT/IPV6_RECVTCLASS",
-    ),
-    (
-        "test.test_socket.RecvmsgRFC3542AncillaryUDP6Test.",
-        "IPv6 ancillary data (RFC 3542) is not implemented: sendmsg with IPV6_HOPLIMIT or \
-         IPV6_TCLASS control messages fails with EINVAL, and recvmsg returns no \
-         IPV6_HOPLIMIT/IPV6_TCLASS messages after IPV6_RECVHOPLIMIT/IPV6_RECVTCLASS",
-    ),
-    (
-        "test.test_socket.RecvmsgIntoRFC3542AncillaryUDP6Test.",
-        "IPv6 ancillary data (RFC 3542) is not implemented: sendmsg with IPV6_HOPLIMIT or \
-         IPV6_TCLASS control messages fails with EINVAL, and recvmsg returns no \
-         IPV6_HOPLIMIT/IPV6_TCLASS messages after IPV6_RECVHOPLIMIT/IPV6_RECVTCLASS",
-    ),
 ];
 
 /// The reason a test is listed, if it is.

@@ -582,6 +582,7 @@ impl Network for WispNet {
                     ret: n,
                     from: None,
                     truncated: false,
+                    control: Vec::new(),
                 })
             }
             Kind::Udp(u) => {
@@ -599,6 +600,7 @@ impl Network for WispNet {
                     ret: n,
                     from: Some(from),
                     truncated: n < d.len(),
+                    control: Vec::new(),
                 })
             }
         }

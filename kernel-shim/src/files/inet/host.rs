@@ -10,7 +10,7 @@ use crate::abi::errno::{Errno, KResult};
 use std::cell::RefCell;
 use std::net::SocketAddr;
 use std::rc::Rc;
-use wax_devices::net::{Network, SocketId};
+use wax_devices::net::{Cmsg, Network, SocketId};
 
 pub struct HostSocket {
     net: Rc<RefCell<dyn Network>>,
@@ -89,6 +89,19 @@ impl InetSocket for HostSocket {
     fn send(&mut self, data: &[u8], flags: u32, to: Option<SocketAddr>) -> KResult<usize> {
         errno(self.net.borrow_mut().send(self.id, data, flags, to))
     }
+    fn send_msg(
+        &mut self,
+        data: &[u8],
+        flags: u32,
+        to: Option<SocketAddr>,
+        control: &[Cmsg],
+    ) -> KResult<usize> {
+        errno(
+            self.net
+                .borrow_mut()
+                .send_msg(self.id, data, flags, to, control),
+        )
+    }
     fn recv(&mut self, max: usize, flags: u32) -> KResult<RecvOut> {
         let mut buf = vec![0u8; max];
         let r = errno(self.net.borrow_mut().recv(self.id, &mut buf, flags))?;
@@ -98,6 +111,7 @@ impl InetSocket for HostSocket {
             ret: r.ret,
             from: r.from,
             truncated: r.truncated,
+            control: r.control,
         })
     }
     fn shutdown(&mut self, how: u32) -> KResult<()> {

@@ -57,6 +57,9 @@ pub struct RecvOut {
     pub from: Option<SocketAddr>,
     /// The datagram did not fit (MSG_TRUNC in msg_flags).
     pub truncated: bool,
+    /// IP-level control messages (host sockets; see
+    /// [`InetSocket::send_msg`]).
+    pub control: Vec<wax_devices::net::Cmsg>,
 }
 
 /// One internet socket, whichever stack holds it. Every call returns at
@@ -72,6 +75,22 @@ pub trait InetSocket {
     /// completes at once; a host one is collected by calling again).
     fn connect(&mut self, to: Given, nonblocking: bool) -> KResult<()>;
     fn send(&mut self, data: &[u8], flags: u32, to: Option<SocketAddr>) -> KResult<usize>;
+    /// [`InetSocket::send`] with sendmsg's IP-level control messages
+    /// (IPV6_HOPLIMIT, IPV6_TCLASS, IP_TTL ...). Only host sockets carry
+    /// them (the host kernel checks them); the in-machine stack and the
+    /// relay refuse any (EINVAL): partial, see ARCHITECTURE.md.
+    fn send_msg(
+        &mut self,
+        data: &[u8],
+        flags: u32,
+        to: Option<SocketAddr>,
+        control: &[wax_devices::net::Cmsg],
+    ) -> KResult<usize> {
+        if !control.is_empty() {
+            return Err(crate::abi::errno::Errno::EINVAL);
+        }
+        self.send(data, flags, to)
+    }
     fn recv(&mut self, max: usize, flags: u32) -> KResult<RecvOut>;
     fn shutdown(&mut self, how: u32) -> KResult<()>;
     fn local_name(&mut self) -> KResult<SocketAddr>;

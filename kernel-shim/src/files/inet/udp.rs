@@ -111,6 +111,7 @@ pub fn recv(s: &SockRef, max: usize, flags: u32) -> KResult<RecvOut> {
         truncated: full > data.len(),
         data,
         from: Some(from),
+        control: Vec::new(),
     })
 }
 

@@ -91,6 +91,8 @@ pub struct Received {
     pub full_len: usize,
     /// The source as sockaddr bytes (internet sockets).
     pub raw_from: Option<Vec<u8>>,
+    /// IP-level control messages (internet sockets).
+    pub control: Vec<wax_devices::net::Cmsg>,
 }
 
 #[derive(Default)]
@@ -335,6 +337,7 @@ impl Socket {
             cred: Some(m.cred),
             from: m.from,
             raw_from: None,
+            control: Vec::new(),
         }
     }
 

@@ -203,6 +203,7 @@ pub fn send(
     fd: u32,
     data: &[u8],
     to: Option<Vec<u8>>,
+    control: &[wax_devices::net::Cmsg],
     flags: u32,
 ) -> SysResult {
     let (v6, stream) = with(file, |s| Ok((s.is_v6(), s.is_stream())))?;
@@ -218,7 +219,9 @@ pub fn send(
         None => None,
     };
     let nb = nonblocking(k, fd, flags)?;
-    match with(file, |s| s.send(data, flags & !MSG_DONTWAIT, to)) {
+    match with(file, |s| {
+        s.send_msg(data, flags & !MSG_DONTWAIT, to, control)
+    }) {
         Err(Errno::EPIPE) => Err(crate::syscall::broken_pipe(k, flags & MSG_NOSIGNAL == 0)),
         Err(Errno::EAGAIN) if !nb => Err(SysErr::Block(Wait::Writable { fd })),
         r => Ok(r? as u32),
@@ -252,6 +255,7 @@ pub fn recv(
         truncated: r.truncated,
         raw_from: r.from.map(|a| addr::encode(&a)),
         data: r.data,
+        control: r.control,
         ..Received::default()
     })
 }

@@ -469,13 +469,19 @@ pub(crate) struct SendExtra {
     pub cred: Option<Ucred>,
     /// The destination's raw sockaddr.
     pub to: Option<Vec<u8>>,
+    /// Control messages of other levels than SOL_SOCKET (IP, IPv6):
+    /// internet sockets pass them on, other sockets refuse them.
+    pub control: Vec<wax_devices::net::Cmsg>,
 }
 
 /// The common send path: EPIPE raises SIGPIPE unless MSG_NOSIGNAL, a full
 /// queue parks (unless non-blocking).
 pub(crate) fn send(k: &mut Kernel, fd: u32, data: Vec<u8>, x: SendExtra, flags: u32) -> SysResult {
     if let Some(f) = inet::inet_file(k, fd) {
-        return inet::send(k, &f, fd, &data, x.to, flags);
+        return inet::send(k, &f, fd, &data, x.to, &x.control, flags);
+    }
+    if !x.control.is_empty() {
+        return Err(Errno::EINVAL.into());
     }
     if let Some(f) = netlink::netlink_file(k, fd) {
         return netlink::send(k, &f, &data, x.to);
@@ -558,6 +564,7 @@ pub fn sys_sendto(k: &mut Kernel, a: &Args) -> SysResult {
         fds: Vec::new(),
         cred: None,
         to,
+        control: Vec::new(),
     };
     send(k, a[0], data, x, a[3])
 }

@@ -10,6 +10,7 @@ use crate::syscall::{Args, SysErr, SysResult, MAX_IO};
 use crate::vfs::file::{Fd, FileRef};
 
 use wax_cpu::GuestAddr;
+use wax_devices::net::Cmsg;
 
 const SOL_SOCKET: u32 = 1;
 const SCM_RIGHTS: u32 = 1;
@@ -82,15 +83,24 @@ fn gather(k: &mut Kernel, iov: &[(u32, u32)]) -> KResult<Vec<u8>> {
     Ok(data)
 }
 
+/// What a sendmsg's control buffer holds.
+#[derive(Default)]
+struct Control {
+    fds: Vec<FileRef>,
+    cred: Option<Ucred>,
+    /// Messages of other levels than SOL_SOCKET, for the socket to judge.
+    other: Vec<Cmsg>,
+}
+
 /// Parses the control buffer of a sendmsg.
-fn read_control(k: &mut Kernel, h: &MsgHdr) -> KResult<(Vec<FileRef>, Option<Ucred>)> {
+fn read_control(k: &mut Kernel, h: &MsgHdr) -> KResult<Control> {
     let len = (h.controllen as usize).min(1 << 16);
     let mut buf = vec![0u8; len];
     if len > 0 {
         k.mem().read_bytes(GuestAddr(h.control), &mut buf)?;
     }
     let word = |b: &[u8], i: usize| u32::from_le_bytes(b[i..i + 4].try_into().expect("4 bytes"));
-    let (mut fds, mut cred) = (Vec::new(), None);
+    let mut c = Control::default();
     let mut off = 0;
     while off + CMSG_HDR <= len {
         let clen = word(&buf, off) as usize;
@@ -101,22 +111,27 @@ fn read_control(k: &mut Kernel, h: &MsgHdr) -> KResult<(Vec<FileRef>, Option<Ucr
         let data = &buf[off + CMSG_HDR..off + clen];
         match (level, ty) {
             (SOL_SOCKET, SCM_RIGHTS) => {
-                for c in data.chunks_exact(4) {
-                    let fd = u32::from_le_bytes(c.try_into().expect("4 bytes"));
-                    fds.push(k.proc().fds.file(fd)?);
+                for w in data.chunks_exact(4) {
+                    let fd = u32::from_le_bytes(w.try_into().expect("4 bytes"));
+                    c.fds.push(k.proc().fds.file(fd)?);
                 }
-                if fds.len() > SCM_MAX_FD {
+                if c.fds.len() > SCM_MAX_FD {
                     return Err(Errno::EINVAL);
                 }
             }
             (SOL_SOCKET, SCM_CREDENTIALS) if data.len() >= 12 => {
-                cred = Some(given_cred(k, data)?);
+                c.cred = Some(given_cred(k, data)?);
             }
-            _ => return Err(Errno::EINVAL),
+            (SOL_SOCKET, _) => return Err(Errno::EINVAL),
+            (level, ty) => c.other.push(Cmsg {
+                level,
+                ty,
+                data: data.to_vec(),
+            }),
         }
         off += cmsg_align(clen);
     }
-    Ok((fds, cred))
+    Ok(c)
 }
 
 /// SCM_CREDENTIALS a sender claims: its own, unless it is root.
@@ -138,13 +153,19 @@ fn sendmsg(k: &mut Kernel, fd: u32, at: u32, flags: u32) -> SysResult {
     let h = read_hdr(k, at)?;
     let iov = iovecs(k, h.iov, h.iovlen)?;
     let data = gather(k, &iov)?;
-    let (fds, cred) = read_control(k, &h)?;
+    let c = read_control(k, &h)?;
     let to = if h.name != 0 && h.namelen != 0 {
         Some(super::inet::read_raw(k, h.name, h.namelen)?)
     } else {
         None
     };
-    send(k, fd, data, SendExtra { fds, cred, to }, flags)
+    let x = SendExtra {
+        fds: c.fds,
+        cred: c.cred,
+        to,
+        control: c.other,
+    };
+    send(k, fd, data, x, flags)
 }
 
 pub fn sys_sendmsg(k: &mut Kernel, a: &Args) -> SysResult {
@@ -211,7 +232,32 @@ fn control_out(
             out.extend(m);
         }
     }
+    for c in std::mem::take(&mut r.control) {
+        if !put_cmsg(&mut out, room, &c) {
+            trunc = MSG_CTRUNC;
+        }
+    }
     (out, trunc)
+}
+
+/// Appends one control message as Linux's put_cmsg does for a caller
+/// with `room` bytes: none at all if not even a header fits; else cut to
+/// what fits, with `cmsg_len` saying how much was written; the padding
+/// after it only as far as the room goes. False if it was cut or dropped.
+fn put_cmsg(out: &mut Vec<u8>, room: usize, c: &Cmsg) -> bool {
+    let left = room.saturating_sub(out.len());
+    if left < CMSG_HDR {
+        return false;
+    }
+    let whole = CMSG_HDR + c.data.len();
+    let len = whole.min(left);
+    out.extend_from_slice(&(len as u32).to_le_bytes());
+    out.extend_from_slice(&c.level.to_le_bytes());
+    out.extend_from_slice(&c.ty.to_le_bytes());
+    out.extend_from_slice(&c.data[..len - CMSG_HDR]);
+    let padded = cmsg_align(whole).min(left);
+    out.resize(out.len() + padded - len, 0);
+    len == whole
 }
 
 fn scatter(k: &mut Kernel, iov: &[(u32, u32)], data: &[u8]) -> KResult<()> {
@@ -308,4 +354,52 @@ pub fn sys_recvmmsg(k: &mut Kernel, a: &Args) -> SysResult {
         flags |= MSG_DONTWAIT;
     }
     Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hoplimit() -> Cmsg {
+        // IPPROTO_IPV6, IPV6_HOPLIMIT, an int
+        Cmsg {
+            level: 41,
+            ty: 52,
+            data: 64u32.to_le_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn control_messages_are_cut_to_the_room_as_linux_cuts_them() {
+        // Whole, with its padding (none: 16 bytes is aligned).
+        let mut out = Vec::new();
+        assert!(put_cmsg(&mut out, 100, &hoplimit()));
+        assert_eq!(out.len(), 16);
+        assert_eq!(&out[..4], &16u32.to_le_bytes());
+        // Two bytes of data fit: cmsg_len says 14, nothing past the room.
+        let mut out = Vec::new();
+        assert!(!put_cmsg(&mut out, 14, &hoplimit()));
+        assert_eq!(out.len(), 14);
+        assert_eq!(&out[..4], &14u32.to_le_bytes());
+        assert_eq!(&out[12..], &[64, 0]);
+        // Not even a header: nothing written.
+        let mut out = Vec::new();
+        assert!(!put_cmsg(&mut out, 11, &hoplimit()));
+        assert!(out.is_empty());
+        // A second message after a first that took its room.
+        let mut out = Vec::new();
+        assert!(put_cmsg(&mut out, 20, &hoplimit()));
+        assert!(!put_cmsg(&mut out, 20, &hoplimit()));
+        assert_eq!(out.len(), 16);
+        // Odd data: the padding goes only as far as the room.
+        let odd = Cmsg {
+            level: 41,
+            ty: 67,
+            data: vec![1, 2, 3, 4, 5],
+        };
+        let mut out = Vec::new();
+        assert!(put_cmsg(&mut out, 18, &odd));
+        assert_eq!(out.len(), 18);
+        assert_eq!(&out[..4], &17u32.to_le_bytes());
+    }
 }
