@@ -1,11 +1,10 @@
 //! Which executor runs guest code: `--engine interp|jit` (or `WAX_ENGINE`).
 //!
-//! The JIT (wax-jit on wasmtime) translates hot guest pages to wasm and
-//! runs everything else in the interpreter; it owns machine memory, so it
-//! builds the machine the kernel runs on. It is opt-in while it is slower
-//! than the interpreter on some workloads: every transfer between pages
-//! goes back to Rust (~75 ns), and x87/SSE instructions are stepped in the
-//! interpreter from translated code (`--stats` lists the most stepped).
+//! The JIT (wax-jit on wasmtime, the default) translates hot guest pages
+//! to wasm and runs everything else in the interpreter; it owns machine
+//! memory, so it builds the machine the kernel runs on. Beside the code
+//! cache it keeps the profile of pages that ran warm (`hot-pages`), which
+//! later runs translate at their first entry.
 
 use wax_kernel::{Config, Host, Kernel};
 
@@ -37,13 +36,17 @@ pub fn kernel(
             };
             let (mut engine, machine) = Wasmtime::with_tuning(config.memory, tuning)
                 .map_err(|e| format!("cannot start the JIT: {e}"))?;
-            engine.set_disk_cache(code_cache_dir(), CODE_CACHE_BYTES);
+            let cache_dir = code_cache_dir();
+            engine.set_disk_cache(cache_dir.clone(), CODE_CACHE_BYTES);
             let mut jit_config = wax_jit::Config::default();
             if let Some(t) = threshold {
                 jit_config.threshold = t.max(1);
             }
             jit_config.background = env_number("WAX_JIT_BACKGROUND") != Some(0);
-            let jit = wax_jit::Jit::new(engine, jit_config);
+            let mut jit = wax_jit::Jit::new(engine, jit_config);
+            if let Some(dir) = cache_dir {
+                jit.set_profile(wax_jit::profile::Profile::open(dir.join("hot-pages")));
+            }
             Ok(Kernel::with_executor(host, config, machine, Box::new(jit)))
         }
     }

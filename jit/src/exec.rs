@@ -27,6 +27,7 @@
 //! them.
 
 use crate::host::Host;
+use crate::profile::{self, Profile};
 use crate::step::run_block;
 use crate::translate::{translate_page, translate_page_ran};
 use crate::Engine;
@@ -89,6 +90,10 @@ pub struct Config {
     /// rest leave the module), rather than all code reachable from the
     /// page's entries.
     pub only_code_that_ran: bool,
+    /// Instructions interpreted in a page after which the page is
+    /// remembered in the profile (`profile.rs`), so that later runs
+    /// translate it at its first entry.
+    pub remember_after: u32,
 }
 
 impl Default for Config {
@@ -104,6 +109,9 @@ impl Default for Config {
             max_stepped_percent: 40,
             background: false,
             only_code_that_ran: true,
+            // A module that comes out of the on-disk code cache costs about
+            // what the interpreter spends on 10-20 K instructions.
+            remember_after: 100_000,
         }
     }
 }
@@ -111,6 +119,10 @@ impl Default for Config {
 /// Counters for `--stats`.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Stats {
+    /// Pages translated at their first entry from an earlier run's hints.
+    pub pages_from_profile: u64,
+    /// Pages remembered in the profile for later runs.
+    pub pages_remembered: u64,
     pub insns_translated: u64,
     pub insns_interpreted: u64,
     pub modules_compiled: u64,
@@ -189,6 +201,12 @@ struct Heat {
     /// Entries were added since the last translation.
     new_entries: bool,
     rewrites: u32,
+    /// Instructions interpreted in the page in this run.
+    total: u64,
+    /// The profile was asked about the page.
+    hinted: bool,
+    /// The page is in the profile (remembered or translated from it).
+    remembered: bool,
 }
 
 /// Most entry points remembered per page.
@@ -231,7 +249,22 @@ pub struct Jit<E: Engine> {
     /// The last `run` stopped at a system call or exception: the next one
     /// starts at an entry point.
     resume_is_entry: bool,
+    /// Pages that ran warm in earlier runs (`profile.rs`).
+    profile: Profile,
     pub stats: Stats,
+}
+
+impl<E: Engine> Drop for Jit<E> {
+    /// With a profile on disk, compiles still in flight are waited for, so
+    /// that their modules reach the engine's code cache and the next run
+    /// finds every remembered page there (otherwise it takes a run per
+    /// page that was late); then the profile is written.
+    fn drop(&mut self) {
+        if self.profile.is_persistent() {
+            self.settle();
+        }
+        self.profile.save();
+    }
 }
 
 /// Where and how translated code is entered.
@@ -271,8 +304,14 @@ impl<E: Engine> Jit<E> {
             compiling: FastMap::default(),
             jobs: 0,
             resume_is_entry: true,
+            profile: Profile::in_memory(),
             stats: Stats::default(),
         }
+    }
+
+    /// Uses (and at the end updates) the hot pages of earlier runs.
+    pub fn set_profile(&mut self, profile: Profile) {
+        self.profile = profile;
     }
 
     pub fn engine(&mut self) -> &mut E {
@@ -457,6 +496,11 @@ impl<E: Engine> Jit<E> {
             note_entry(h, eip, warm);
         }
         h.count = h.count.saturating_add(n.min(u64::from(u32::MAX)) as u32);
+        h.total += n;
+        if !h.hinted || (!h.remembered && h.total >= u64::from(self.config.remember_after)) {
+            self.consult_profile(machine, space, cache, key);
+        }
+        let h = self.heat.entry(key).or_default();
         if h.count < self.config.threshold
             || h.entries.is_empty()
             || h.rewrites > self.config.max_rewrites
@@ -474,6 +518,44 @@ impl<E: Engine> Jit<E> {
         }
     }
 
+    /// At a page's first interpreted block, translates it if an earlier
+    /// run remembered it (with the block starts that ran then, as entries
+    /// and as the blocks to translate: the same wasm as then, so the
+    /// module comes out of the code cache); once it has run warm in this
+    /// run, remembers it for later runs.
+    fn consult_profile(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        cache: &DecodeCache,
+        key: PageKey,
+    ) {
+        let h = self.heat.entry(key).or_default();
+        let first = !h.hinted;
+        h.hinted = true;
+        if first && !self.profile.knows_vpage(key.vpage) {
+            return;
+        }
+        let Some(code) = read_page(machine, space, key.vpage) else {
+            return;
+        };
+        let d = profile::digest(key.vpage, &code);
+        if first {
+            if let Some(starts) = self.profile.starts(&d) {
+                self.heat.entry(key).or_default().remembered = true;
+                self.stats.pages_from_profile += 1;
+                if !self.cache.contains(&key) && !self.compiling.contains_key(&key) {
+                    self.compile_from(machine, space, key, code, &starts, Some(&starts));
+                }
+            }
+            return;
+        }
+        self.heat.entry(key).or_default().remembered = true;
+        self.stats.pages_remembered += 1;
+        self.profile
+            .remember(key.vpage, d, cache.starts_in_page(key.vpage));
+    }
+
     fn compile(
         &mut self,
         machine: &mut Machine,
@@ -489,15 +571,31 @@ impl<E: Engine> Jit<E> {
             .get(&key)
             .map(|h| h.entries.clone())
             .unwrap_or_default();
-        let start = self.engine.now_ns();
-        let opts = self.engine.options();
-        let t = if self.config.only_code_that_ran {
-            // The interpreter's decoded blocks say where code has run.
+        // The interpreter's decoded blocks say where code has run.
+        let ran = self.config.only_code_that_ran.then(|| {
             let mut ran = cache.starts_in_page(key.vpage);
             ran.sort_unstable();
-            translate_page_ran(&code, key.vpage << 12, &entries, &ran, &opts)
-        } else {
-            translate_page(&code, key.vpage << 12, &entries, &opts)
+            ran
+        });
+        self.compile_from(machine, space, key, code, &entries, ran.as_deref());
+    }
+
+    /// Translates `code` (the page of `key`) from `entries`, only the
+    /// blocks starting at `ran` (sorted) if given, and compiles it.
+    fn compile_from(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        key: PageKey,
+        code: Box<[u8]>,
+        entries: &[u32],
+        ran: Option<&[u32]>,
+    ) {
+        let start = self.engine.now_ns();
+        let opts = self.engine.options();
+        let t = match ran {
+            Some(ran) => translate_page_ran(&code, key.vpage << 12, entries, ran, &opts),
+            None => translate_page(&code, key.vpage << 12, entries, &opts),
         };
         if t.stepped * 100 > t.insns * self.config.max_stepped_percent {
             // Mostly instructions the translator leaves to the interpreter
@@ -908,6 +1006,14 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
         let s = &self.stats;
         let mut v = vec![
             ("instructions run translated", s.insns_translated),
+            (
+                "pages translated at first entry (profile)",
+                s.pages_from_profile,
+            ),
+            (
+                "pages remembered for later runs (profile)",
+                s.pages_remembered,
+            ),
             ("instructions run interpreted", s.insns_interpreted),
             ("modules compiled", s.modules_compiled),
             ("wasm bytes compiled", s.wasm_bytes),

@@ -39,6 +39,7 @@
 pub mod engine;
 pub mod exec;
 pub mod host;
+pub mod profile;
 pub mod step;
 pub mod translate;
 pub mod x87;

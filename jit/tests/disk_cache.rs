@@ -58,3 +58,73 @@ fn a_cached_module_runs_like_a_compiled_one() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs `seed`'s random loop with the profile at `profile` and the code
+/// cache in `dir`, in lockstep with the oracle; the threshold is out of
+/// reach, so only the profile makes modules. Returns (pages remembered,
+/// pages translated from the profile, cache hits, cache writes).
+fn run_profiled(seed: u64, dir: &std::path::Path, profile: &std::path::Path) -> [u64; 4] {
+    let st = program(seed, 24, 300);
+    let config = Config {
+        threshold: u32::MAX,
+        remember_after: 50,
+        max_stepped_percent: 100,
+        ..Config::default()
+    };
+    let mut j = JitRig::tuned(&st, config, Tuning::default());
+    j.jit
+        .engine()
+        .set_disk_cache(Some(dir.to_path_buf()), 64 << 20);
+    j.jit
+        .set_profile(wax_jit::profile::Profile::open(profile.to_path_buf()));
+    let mut r = RefRig::new(&st);
+    loop {
+        let (rj, rr) = (j.run(777), r.run(777));
+        assert_eq!(rj, rr, "seed {seed}");
+        assert_eq!(j.snap(), r.snap(), "seed {seed}");
+        if rj.exit != Exit::BudgetSpent {
+            break;
+        }
+    }
+    let stats = j.jit.engine().stats();
+    let stat = |name| stats.iter().find(|s| s.0 == name).map_or(0, |s| s.1);
+    let s = j.jit.stats;
+    [
+        s.pages_remembered,
+        s.pages_from_profile,
+        stat("code cache hits"),
+        stat("code cache writes"),
+    ]
+}
+
+#[test]
+fn pages_warm_in_one_run_are_translated_at_first_entry_in_the_next() {
+    let base = std::env::temp_dir().join(format!("wax-jit-profile-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (dir, profile) = (base.join("cache"), base.join("hot-pages"));
+    let mut any = false;
+    for seed in 0..4 {
+        let [remembered, from_profile, _, writes] = run_profiled(seed, &dir, &profile);
+        if remembered == 0 {
+            // The program ended before any page ran warm.
+            assert_eq!(from_profile + writes, 0);
+            continue;
+        }
+        any = true;
+        // The next run translates them at once (and the lockstep run
+        // checks the modules), compiling them into the cache...
+        let [_, from_profile, _, writes] = run_profiled(seed, &dir, &profile);
+        assert!(
+            from_profile > 0 && writes > 0,
+            "seed {seed}: {from_profile} pages from the profile, {writes} writes"
+        );
+        // ...where the run after finds every one of them.
+        let [_, again, hits, writes] = run_profiled(seed, &dir, &profile);
+        assert!(
+            again == from_profile && hits > 0 && writes == 0,
+            "seed {seed}: {again} pages from the profile, {hits} hits, {writes} writes"
+        );
+    }
+    assert!(any, "no program ran a page warm");
+    let _ = std::fs::remove_dir_all(&base);
+}

@@ -186,9 +186,12 @@ fn run_cell(job: &Job, engine: Engine, reference: Option<u64>) -> Cell {
         return cell;
     }
     if engine == Engine::WaxJitWarm {
-        // Fills the code cache; not timed.
-        let cmd = job.command(engine).expect("checked by skip_reason");
-        measure::run(cmd, opts.timeout());
+        // Not timed: the first run remembers the pages that ran warm (the
+        // JIT's profile), the second compiles them into the code cache.
+        for _ in 0..2 {
+            let cmd = job.command(engine).expect("checked by skip_reason");
+            measure::run(cmd, opts.timeout());
+        }
     }
     for _ in 0..opts.runs(w) {
         let cmd = job.command(engine).expect("checked by skip_reason");

@@ -1,0 +1,271 @@
+//! What ran hot in earlier runs, kept on disk beside the code cache, so a
+//! later run translates those pages at their first entry instead of
+//! interpreting them up to the threshold again.
+//!
+//! A page is remembered by its guest page number and a digest of its
+//! bytes, with the block starts the interpreter found in it (they become
+//! the translation's entries and the only blocks translated). Because the
+//! translation of the same page from the same hints is the same wasm, the
+//! module then comes out of the on-disk code cache: from the third run on,
+//! a start-up pays neither the interpretation nor the compile.
+//!
+//! Hints never affect what the guest computes: a translation is made from
+//! the page's bytes as they are now, and a stale or colliding hint only
+//! makes a module with useless entries. The file is read once at start
+//! and written at exit through a temporary file and a rename, so runs in
+//! parallel never see half a file (the last writer's view wins); a file
+//! that fails its checksum, or comes from another translator, is ignored.
+
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::fs;
+use std::path::PathBuf;
+
+/// Bumped whenever translation changes in a way that makes old hints
+/// worse than none.
+const FORMAT: &[u8; 8] = b"WAXPRF01";
+/// Pages remembered at most; the ones unused for the most runs go first.
+const MAX_PAGES: usize = 8192;
+/// Block starts remembered per page at most.
+const MAX_STARTS: usize = 1024;
+
+/// A page's digest: its guest page number and its bytes.
+pub type PageDigest = [u8; 16];
+
+pub fn digest(vpage: u32, code: &[u8]) -> PageDigest {
+    let mut h = Sha256::new();
+    h.update(vpage.to_le_bytes());
+    h.update(code);
+    let mut d = [0u8; 16];
+    d.copy_from_slice(&h.finalize()[..16]);
+    d
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Hint {
+    /// Block starts (EIPs) that ran in the page, sorted.
+    starts: Vec<u32>,
+    /// The run (of this file's count) that last used or wrote the hint.
+    run: u32,
+}
+
+#[derive(Debug, Default)]
+pub struct Profile {
+    path: Option<PathBuf>,
+    /// Runs that have written the file.
+    runs: u32,
+    pages: HashMap<PageDigest, Hint>,
+    /// Guest pages with at least one hint (a cheap test before hashing).
+    vpages: HashMap<u32, u32>,
+    changed: bool,
+}
+
+impl Profile {
+    /// An empty profile that is never saved.
+    pub fn in_memory() -> Profile {
+        Profile::default()
+    }
+
+    /// The profile kept at `path` (empty if it is missing or unusable).
+    pub fn open(path: PathBuf) -> Profile {
+        let mut p = fs::read(&path)
+            .ok()
+            .and_then(|b| Profile::parse(&b))
+            .unwrap_or_default();
+        p.path = Some(path);
+        p.runs = p.runs.wrapping_add(1);
+        p
+    }
+
+    /// Whether any page at `vpage` is remembered.
+    pub fn knows_vpage(&self, vpage: u32) -> bool {
+        self.vpages.contains_key(&vpage)
+    }
+
+    /// The block starts remembered for a page (marking the hint used).
+    pub fn starts(&mut self, d: &PageDigest) -> Option<Vec<u32>> {
+        let runs = self.runs;
+        let h = self.pages.get_mut(d)?;
+        if h.run != runs {
+            h.run = runs;
+            self.changed = true;
+        }
+        Some(h.starts.clone())
+    }
+
+    /// Remembers the block starts of a page that ran warm.
+    pub fn remember(&mut self, vpage: u32, d: PageDigest, mut starts: Vec<u32>) {
+        if starts.is_empty() {
+            return;
+        }
+        starts.sort_unstable();
+        starts.dedup();
+        starts.truncate(MAX_STARTS);
+        let hint = Hint {
+            starts,
+            run: self.runs,
+        };
+        if self.pages.get(&d) == Some(&hint) {
+            return;
+        }
+        if self.pages.insert(d, hint).is_none() {
+            *self.vpages.entry(vpage).or_default() += 1;
+        }
+        self.changed = true;
+    }
+
+    /// Whether the profile has a file (it outlives the run).
+    pub fn is_persistent(&self) -> bool {
+        self.path.is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.pages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+
+    /// Writes the profile back if it changed (and has a file). Errors
+    /// only lose hints, so they are ignored.
+    pub fn save(&mut self) {
+        let Some(path) = self.path.clone() else {
+            return;
+        };
+        if !self.changed {
+            return;
+        }
+        self.changed = false;
+        let bytes = self.serialize();
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        if fs::write(&tmp, &bytes).is_ok() && fs::rename(&tmp, &path).is_err() {
+            let _ = fs::remove_file(&tmp);
+        }
+    }
+
+    fn serialize(&self) -> Vec<u8> {
+        let mut pages: Vec<(&PageDigest, &Hint)> = self.pages.iter().collect();
+        // Most recently used first; the oldest fall off the end.
+        pages.sort_by(|a, b| b.1.run.cmp(&a.1.run).then(a.0.cmp(b.0)));
+        pages.truncate(MAX_PAGES);
+        let mut body = Vec::new();
+        body.extend_from_slice(&self.runs.to_le_bytes());
+        body.extend_from_slice(&(pages.len() as u32).to_le_bytes());
+        for (d, h) in pages {
+            body.extend_from_slice(d);
+            body.extend_from_slice(&h.run.to_le_bytes());
+            body.extend_from_slice(&(h.starts.len() as u32).to_le_bytes());
+            for s in &h.starts {
+                body.extend_from_slice(&s.to_le_bytes());
+            }
+        }
+        let mut out = FORMAT.to_vec();
+        out.extend_from_slice(&Sha256::digest(&body)[..16]);
+        out.extend(body);
+        out
+    }
+
+    fn parse(b: &[u8]) -> Option<Profile> {
+        let body = b.strip_prefix(FORMAT.as_slice())?;
+        let (sum, body) = body.split_at_checked(16)?;
+        if Sha256::digest(body)[..16] != *sum {
+            return None;
+        }
+        let mut r = Reader(body);
+        let runs = r.u32()?;
+        let n = r.u32()? as usize;
+        let mut p = Profile {
+            runs,
+            ..Profile::default()
+        };
+        for _ in 0..n.min(MAX_PAGES) {
+            let d: PageDigest = r.take(16)?.try_into().ok()?;
+            let run = r.u32()?;
+            let count = r.u32()? as usize;
+            if count > MAX_STARTS {
+                return None;
+            }
+            let starts = (0..count).map(|_| r.u32()).collect::<Option<Vec<u32>>>()?;
+            let vpage = *starts.first()? >> 12;
+            *p.vpages.entry(vpage).or_default() += 1;
+            p.pages.insert(d, Hint { starts, run });
+        }
+        Some(p)
+    }
+}
+
+struct Reader<'a>(&'a [u8]);
+
+impl Reader<'_> {
+    fn take(&mut self, n: usize) -> Option<&[u8]> {
+        let (a, b) = self.0.split_at_checked(n)?;
+        self.0 = b;
+        Some(a)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        Some(u32::from_le_bytes(self.take(4)?.try_into().ok()?))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dir() -> PathBuf {
+        let d = std::env::temp_dir().join(format!("wax-profile-{}", std::process::id()));
+        fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn hints_survive_a_save_and_a_reopen() {
+        let path = dir().join("roundtrip");
+        let _ = fs::remove_file(&path);
+        let code = vec![0x90u8; 4096];
+        let d = digest(0x8048, &code);
+        let mut p = Profile::open(path.clone());
+        assert!(p.is_empty());
+        p.remember(0x8048, d, vec![0x0804_8010, 0x0804_8000, 0x0804_8010]);
+        p.save();
+        let mut q = Profile::open(path.clone());
+        assert!(q.knows_vpage(0x8048));
+        assert!(!q.knows_vpage(0x8049));
+        assert_eq!(q.starts(&d), Some(vec![0x0804_8000, 0x0804_8010]));
+        // Other bytes at the same page are another page.
+        assert_eq!(q.starts(&digest(0x8048, &[0u8; 4096])), None);
+        let _ = fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_damaged_or_foreign_file_is_ignored() {
+        let path = dir().join("damaged");
+        let mut p = Profile::open(path.clone());
+        p.remember(1, digest(1, &[1; 4096]), vec![0x1000]);
+        p.save();
+        let mut bytes = fs::read(&path).unwrap();
+        let last = bytes.len() - 1;
+        bytes[last] ^= 1;
+        fs::write(&path, &bytes).unwrap();
+        assert!(Profile::open(path.clone()).is_empty());
+        fs::write(&path, b"WAXPRF00 something else").unwrap();
+        assert!(Profile::open(path.clone()).is_empty());
+        fs::write(&path, &bytes[..20]).unwrap();
+        assert!(Profile::open(path.clone()).is_empty());
+        let _ = fs::remove_file(&path);
+    }
+
+    #[test]
+    fn the_oldest_pages_fall_off_first() {
+        let mut p = Profile::in_memory();
+        for i in 0..(MAX_PAGES as u32 + 10) {
+            p.runs = i;
+            p.remember(i, digest(i, &[0; 16]), vec![i << 12]);
+        }
+        let q = Profile::parse(&p.serialize()).unwrap();
+        assert_eq!(q.len(), MAX_PAGES);
+        assert!(q.knows_vpage(MAX_PAGES as u32 + 9));
+        assert!(!q.knows_vpage(0));
+    }
+}
