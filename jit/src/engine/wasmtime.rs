@@ -51,7 +51,10 @@ pub struct Tuning {
 impl Default for Tuning {
     fn default() -> Self {
         Tuning {
-            inline_checks: false,
+            // Measured on python3's bytecode loop: 28 % less CPU time
+            // for 23 % more wasm and compile time (gcc's cold compile of a
+            // small file, mostly compile time, ~5 % more CPU).
+            inline_checks: true,
             optimize: true,
             single_pass_regalloc: false,
             max_instances: 4096,
