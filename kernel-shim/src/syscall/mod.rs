@@ -5,13 +5,21 @@
 //! from EBX, ECX, EDX, ESI, EDI, EBP, finds the row for the number in
 //! [`table::TABLE`] (one row per call: number, Linux name, handler,
 //! argument kinds for `--strace`), runs the handler and writes the result
-//! (or `-errno`) back to EAX. A handler can also park the thread
-//! ([`SysErr::Block`]); `run` then returns to the host and the call
-//! completes or restarts later. Numbers without a row return -ENOSYS,
+//! (or `-errno`) back to EAX. Numbers without a row return -ENOSYS,
 //! like a kernel built without the call: the guest's output stays its own,
 //! and the call is reported once per run as a `wax_log` event (the CLI
 //! writes those to the file `WAX_LOG` names) and on every call under
 //! `--strace`.
+//!
+//! A handler's type says whether the call can do anything but return.
+//! Most return a [`SysResult`]: a value or an error ([`SysErr`]), always
+//! written back at once. The calls that can park the thread or end the
+//! calling program return a [`SysOutcome`], whose [`Outcome`] is done
+//! (a value), blocked (the thread parks on a [`Wait`]; `run` then returns
+//! to the host and the call completes or restarts later, see
+//! `tasks/sched.rs`) or no return (the thread or process ended, or execve
+//! replaced the program). The table says which kind each row is
+//! ([`table::Handler`]).
 
 mod cred;
 mod event;
@@ -55,6 +63,27 @@ pub enum SysErr {
     OutOfMemory,
 }
 
+/// What a call that can park the thread or end the calling program did
+/// (a handler returning [`SysOutcome`]; the others always return).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Finished: the value goes to EAX.
+    Done(u32),
+    /// Not finished: the thread parks until the wait ends, then the call
+    /// restarts or returns the result the wait stored ([`Wait::restarts`]).
+    Block(Wait),
+    /// Nothing goes back to the caller: the thread or its process ended
+    /// (exit, a signal it sent itself, a bad signal frame), or execve
+    /// replaced the program (its registers are already set).
+    NoReturn,
+}
+
+impl From<u32> for Outcome {
+    fn from(v: u32) -> Outcome {
+        Outcome::Done(v)
+    }
+}
+
 impl From<Errno> for SysErr {
     fn from(e: Errno) -> SysErr {
         SysErr::Errno(e)
@@ -71,7 +100,11 @@ impl From<wax_cpu::PageFault> for SysErr {
     }
 }
 
+/// The result of a call that always returns to its caller.
 pub type SysResult = Result<u32, SysErr>;
+
+/// The result of a call that can park the thread or not return.
+pub type SysOutcome = Result<Outcome, SysErr>;
 
 /// Handles the system call the current thread stopped at.
 pub fn dispatch(k: &mut Kernel) {
@@ -93,18 +126,21 @@ pub fn dispatch(k: &mut Kernel) {
     if k.strace && row.name.starts_with("exit") {
         strace::log(k, row, &args, None);
     }
-    let result = (row.handler)(k, &args);
-    let ret = match result {
-        Ok(v) => v,
-        Err(SysErr::Errno(e)) => e.as_return(),
-        Err(SysErr::Block(w)) => {
+    let outcome = match row.handler {
+        table::Handler::Returns(h) => h(k, &args).map(Outcome::Done),
+        table::Handler::MayBlock(h) => h(k, &args),
+    };
+    let ret = match outcome {
+        Ok(Outcome::Done(v)) => v,
+        Ok(Outcome::Block(w)) | Err(SysErr::Block(w)) => {
             if k.strace {
                 strace::log_blocked(k, row, &args, w);
             }
             k.park(w);
             return;
         }
-        Err(SysErr::Exited) => return,
+        Ok(Outcome::NoReturn) | Err(SysErr::Exited) => return,
+        Err(SysErr::Errno(e)) => e.as_return(),
         Err(SysErr::OutOfMemory) => {
             let p = k.thread().process;
             k.out_of_memory(p);

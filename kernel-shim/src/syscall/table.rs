@@ -1,14 +1,38 @@
 //! The system call table: one row per implemented i386 call (number,
 //! Linux name, handler, argument kinds for `--strace`), sorted by number.
+//!
+//! A row whose name is followed by `blocks` or `ends` has a handler that
+//! returns a [`SysOutcome`] ([`Handler::MayBlock`]): `blocks` for calls
+//! that can park the thread, `ends` for calls that can end the calling
+//! program (or replace it). The word only documents; the handler's type
+//! decides, and a row with the wrong kind does not compile.
 
 use super::strace::A::{self, *};
 use super::{
     cred, event, fs, fsattr, fsmeta, mem, misc, names, net, poll, process, sched, signal, splice,
-    time, xattr, Args, SysResult,
+    time, xattr, Args, SysOutcome, SysResult,
 };
 use crate::kernel::Kernel;
 
-pub type Handler = fn(&mut Kernel, &Args) -> SysResult;
+/// A row's handler, by what the call can do.
+#[derive(Clone, Copy)]
+pub enum Handler {
+    /// Always returns to the caller: a value or an errno.
+    Returns(fn(&mut Kernel, &Args) -> SysResult),
+    /// Can also park the thread or not return (an [`super::Outcome`]).
+    MayBlock(fn(&mut Kernel, &Args) -> SysOutcome),
+}
+
+impl Handler {
+    /// The handler's address (to recognise a particular function).
+    #[cfg(test)]
+    fn addr(self) -> *const () {
+        match self {
+            Handler::Returns(h) => h as *const (),
+            Handler::MayBlock(h) => h as *const (),
+        }
+    }
+}
 
 pub struct Row {
     pub nr: u32,
@@ -18,25 +42,42 @@ pub struct Row {
 }
 
 macro_rules! rows {
-    ($($nr:literal $name:ident => $h:path, [$($a:expr),*];)*) => {
+    ($($nr:literal $name:ident $($kind:ident)? => $h:path, [$($a:expr),*];)*) => {
         pub static TABLE: &[Row] = &[
-            $(Row { nr: $nr, name: stringify!($name), handler: $h, args: &[$($a),*] },)*
+            $(Row {
+                nr: $nr,
+                name: stringify!($name),
+                handler: handler!($($kind)? $h),
+                args: &[$($a),*],
+            },)*
         ];
     };
 }
 
+macro_rules! handler {
+    (blocks $h:path) => {
+        Handler::MayBlock($h)
+    };
+    (ends $h:path) => {
+        Handler::MayBlock($h)
+    };
+    ($h:path) => {
+        Handler::Returns($h)
+    };
+}
+
 rows! {
-    1 exit => process::sys_exit, [I];
-    2 fork => process::sys_fork, [];
+    1 exit ends => process::sys_exit, [I];
+    2 fork blocks => process::sys_fork, [];
     3 read => event::sys_read, [Fd, OutBuf, U];
     4 write => fs::sys_write, [Fd, InBuf(2), U];
     5 open => fs::sys_open, [Path, OFlags, Mode];
     6 close => fs::sys_close, [Fd];
-    7 waitpid => process::sys_waitpid, [I, Ptr, X];
+    7 waitpid blocks => process::sys_waitpid, [I, Ptr, X];
     8 creat => fs::sys_creat, [Path, Mode];
     9 link => fsmeta::sys_link, [Path, Path];
     10 unlink => fsmeta::sys_unlink, [Path];
-    11 execve => process::sys_execve, [Path, Ptr, Ptr];
+    11 execve ends => process::sys_execve, [Path, Ptr, Ptr];
     12 chdir => fs::sys_chdir, [Path];
     13 time => time::sys_time, [Ptr];
     14 mknod => fsattr::sys_mknod, [Path, Mode, X];
@@ -99,11 +140,11 @@ rows! {
     102 socketcall => net::sys_socketcall, [SockCall, Ptr];
     104 setitimer => time::sys_setitimer, [I, Ptr, Ptr];
     105 getitimer => time::sys_getitimer, [I, Ptr];
-    114 wait4 => process::sys_wait4, [I, Ptr, X, Ptr];
+    114 wait4 blocks => process::sys_wait4, [I, Ptr, X, Ptr];
     116 sysinfo => misc::sys_sysinfo, [Ptr];
     118 fsync => fs::sys_fsync, [Fd];
     119 sigreturn => signal::sys_sigreturn, [];
-    120 clone => process::sys_clone, [X, Ptr, Ptr, Ptr, Ptr];
+    120 clone blocks => process::sys_clone, [X, Ptr, Ptr, Ptr, Ptr];
     122 uname => misc::sys_uname, [Ptr];
     125 mprotect => mem::sys_mprotect, [X, U, Prot];
     126 sigprocmask => signal::sys_sigprocmask, [I, Ptr, Ptr];
@@ -153,7 +194,7 @@ rows! {
     183 getcwd => fs::sys_getcwd, [Ptr, U];
     186 sigaltstack => signal::sys_sigaltstack, [Ptr, Ptr];
     187 sendfile => fs::sys_sendfile, [Fd, Fd, Ptr, U];
-    190 vfork => process::sys_vfork, [];
+    190 vfork blocks => process::sys_vfork, [];
     191 ugetrlimit => misc::sys_ugetrlimit, [I, Ptr];
     192 mmap2 => mem::sys_mmap2, [X, U, Prot, MapFlags, Fd, X];
     193 truncate64 => fs::sys_truncate64, [Path, U, U];
@@ -205,7 +246,7 @@ rows! {
     243 set_thread_area => misc::sys_set_thread_area, [Ptr];
     244 get_thread_area => misc::sys_get_thread_area, [Ptr];
     250 fadvise64 => fs::sys_fadvise64, [Fd, X, X, U, I];
-    252 exit_group => process::sys_exit_group, [I];
+    252 exit_group ends => process::sys_exit_group, [I];
     254 epoll_create => event::sys_epoll_create, [I];
     255 epoll_ctl => event::sys_epoll_ctl, [Fd, I, Fd, Ptr];
     256 epoll_wait => event::sys_epoll_wait, [Fd, Ptr, I, I];
@@ -224,7 +265,7 @@ rows! {
     270 tgkill => signal::sys_tgkill, [I, I, Sig];
     271 utimes => fsattr::sys_utimes, [Path, Ptr];
     272 fadvise64_64 => fs::sys_fadvise64_64, [Fd, X, X, X, X, I];
-    284 waitid => process::sys_waitid, [I, I, Ptr, X, Ptr];
+    284 waitid blocks => process::sys_waitid, [I, I, Ptr, X, Ptr];
     291 inotify_init => event::sys_inotify_init, [];
     292 inotify_add_watch => event::sys_inotify_add_watch, [Fd, Path, X];
     293 inotify_rm_watch => event::sys_inotify_rm_watch, [Fd, I];
@@ -272,7 +313,7 @@ rows! {
     353 renameat2 => fsmeta::sys_renameat2, [AtFd, Path, AtFd, Path, X];
     355 getrandom => misc::sys_getrandom, [Ptr, U, X];
     356 memfd_create => fs::sys_memfd_create, [Path, X];
-    358 execveat => process::sys_execveat, [AtFd, Path, Ptr, Ptr, X];
+    358 execveat ends => process::sys_execveat, [AtFd, Path, Ptr, Ptr, X];
     359 socket => net::sys_socket, [I, I, I];
     360 socketpair => net::sys_socketpair, [I, I, I, Ptr];
     361 bind => net::sys_bind, [Fd, Ptr, U];
@@ -343,7 +384,7 @@ pub fn name_of(nr: u32) -> &'static str {
 /// purpose, like clone3 and rseq, do not count as implemented).
 #[cfg(test)]
 fn provides(r: &Row) -> bool {
-    r.handler as *const () != misc::sys_enosys as *const ()
+    r.handler.addr() != misc::sys_enosys as *const ()
 }
 
 /// Linux's i386 calls Wax does not provide, by number.
