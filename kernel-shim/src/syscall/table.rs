@@ -88,11 +88,11 @@ rows! {
     23 setuid => cred::sys_setuid16, [I];
     24 getuid => cred::sys_getuid16, [];
     27 alarm => time::sys_alarm, [U];
-    29 pause => signal::sys_pause, [];
+    29 pause blocks => signal::sys_pause, [];
     30 utime => fsattr::sys_utime, [Path, Ptr];
     33 access => fsmeta::sys_access, [Path, X];
     36 sync => fsattr::sys_sync, [];
-    37 kill => signal::sys_kill, [I, Sig];
+    37 kill ends => signal::sys_kill, [I, Sig];
     38 rename => fsmeta::sys_rename, [Path, Path];
     39 mkdir => fsmeta::sys_mkdir, [Path, Mode];
     40 rmdir => fsmeta::sys_rmdir, [Path];
@@ -116,7 +116,7 @@ rows! {
     67 sigaction => signal::sys_sigaction, [Sig, Ptr, Ptr];
     70 setreuid => cred::sys_setreuid16, [I, I];
     71 setregid => cred::sys_setregid16, [I, I];
-    72 sigsuspend => signal::sys_sigsuspend, [I, I, X];
+    72 sigsuspend blocks => signal::sys_sigsuspend, [I, I, X];
     73 sigpending => signal::sys_sigpending, [Ptr];
     75 setrlimit => misc::sys_setrlimit, [I, Ptr];
     76 getrlimit => misc::sys_ugetrlimit, [I, Ptr];
@@ -143,7 +143,7 @@ rows! {
     114 wait4 blocks => process::sys_wait4, [I, Ptr, X, Ptr];
     116 sysinfo => misc::sys_sysinfo, [Ptr];
     118 fsync => fs::sys_fsync, [Fd];
-    119 sigreturn => signal::sys_sigreturn, [];
+    119 sigreturn ends => signal::sys_sigreturn, [];
     120 clone blocks => process::sys_clone, [X, Ptr, Ptr, Ptr, Ptr];
     122 uname => misc::sys_uname, [Ptr];
     125 mprotect => mem::sys_mprotect, [X, U, Prot];
@@ -181,13 +181,13 @@ rows! {
     170 setresgid => cred::sys_setresgid16, [I, I, I];
     171 getresgid => cred::sys_getresgid16, [Ptr, Ptr, Ptr];
     172 prctl => misc::sys_prctl, [I, X, X, X, X];
-    173 rt_sigreturn => signal::sys_rt_sigreturn, [];
+    173 rt_sigreturn ends => signal::sys_rt_sigreturn, [];
     174 rt_sigaction => signal::sys_rt_sigaction, [Sig, Ptr, Ptr, U];
     175 rt_sigprocmask => signal::sys_rt_sigprocmask, [I, Ptr, Ptr, U];
     176 rt_sigpending => signal::sys_rt_sigpending, [Ptr, U];
-    177 rt_sigtimedwait => signal::sys_rt_sigtimedwait, [Ptr, Ptr, Ptr, U];
-    178 rt_sigqueueinfo => signal::sys_rt_sigqueueinfo, [I, Sig, Ptr];
-    179 rt_sigsuspend => signal::sys_rt_sigsuspend, [Ptr, U];
+    177 rt_sigtimedwait blocks => signal::sys_rt_sigtimedwait, [Ptr, Ptr, Ptr, U];
+    178 rt_sigqueueinfo ends => signal::sys_rt_sigqueueinfo, [I, Sig, Ptr];
+    179 rt_sigsuspend blocks => signal::sys_rt_sigsuspend, [Ptr, U];
     180 pread64 => fs::sys_pread64, [Fd, OutBuf, U, I];
     181 pwrite64 => fs::sys_pwrite64, [Fd, InBuf(2), U, I];
     182 chown => fsattr::sys_chown16, [Path, I, I];
@@ -238,7 +238,7 @@ rows! {
     235 removexattr => xattr::sys_removexattr, [Path, Path];
     236 lremovexattr => xattr::sys_lremovexattr, [Path, Path];
     237 fremovexattr => xattr::sys_fremovexattr, [Fd, Path];
-    238 tkill => signal::sys_tkill, [I, Sig];
+    238 tkill ends => signal::sys_tkill, [I, Sig];
     239 sendfile64 => fs::sys_sendfile64, [Fd, Fd, Ptr, U];
     240 futex => misc::sys_futex, [X, Futex, I, Ptr];
     241 sched_setaffinity => sched::sys_sched_setaffinity, [I, U, Ptr];
@@ -262,7 +262,7 @@ rows! {
     267 clock_nanosleep => time::sys_clock_nanosleep, [Clock, X, Ptr, Ptr];
     268 statfs64 => fsmeta::sys_statfs64, [Path, U, Ptr];
     269 fstatfs64 => fsmeta::sys_fstatfs64, [Fd, U, Ptr];
-    270 tgkill => signal::sys_tgkill, [I, I, Sig];
+    270 tgkill ends => signal::sys_tgkill, [I, I, Sig];
     271 utimes => fsattr::sys_utimes, [Path, Ptr];
     272 fadvise64_64 => fs::sys_fadvise64_64, [Fd, X, X, X, X, I];
     284 waitid blocks => process::sys_waitid, [I, I, Ptr, X, Ptr];
@@ -305,7 +305,7 @@ rows! {
     332 inotify_init1 => event::sys_inotify_init1, [X];
     333 preadv => fs::sys_preadv, [Fd, Ptr, I, U, U];
     334 pwritev => fs::sys_pwritev, [Fd, Ptr, I, U, U];
-    335 rt_tgsigqueueinfo => signal::sys_rt_tgsigqueueinfo, [I, I, Sig, Ptr];
+    335 rt_tgsigqueueinfo ends => signal::sys_rt_tgsigqueueinfo, [I, I, Sig, Ptr];
     337 recvmmsg => net::sys_recvmmsg, [Fd, Ptr, U, X, Ptr];
     340 prlimit64 => misc::sys_prlimit64, [I, I, Ptr, Ptr];
     344 syncfs => fsattr::sys_syncfs, [Fd];
@@ -347,11 +347,11 @@ rows! {
     413 pselect6_time64 => poll::sys_pselect6_time64, [I, Ptr, Ptr, Ptr, Ptr, Ptr];
     414 ppoll_time64 => poll::sys_ppoll_time64, [Ptr, U, Ptr, Ptr, U];
     417 recvmmsg_time64 => net::sys_recvmmsg, [Fd, Ptr, U, X, Ptr];
-    421 rt_sigtimedwait_time64 => signal::sys_rt_sigtimedwait64, [Ptr, Ptr, Ptr, U];
+    421 rt_sigtimedwait_time64 blocks => signal::sys_rt_sigtimedwait64, [Ptr, Ptr, Ptr, U];
     422 futex_time64 => misc::sys_futex64, [X, Futex, I, Ptr];
     // glibc tries clone3 first and falls back to clone on ENOSYS.
     423 sched_rr_get_interval_time64 => sched::sys_sched_rr_get_interval64, [I, Ptr];
-    424 pidfd_send_signal => signal::sys_pidfd_send_signal, [Fd, Sig, Ptr, X];
+    424 pidfd_send_signal ends => signal::sys_pidfd_send_signal, [Fd, Sig, Ptr, X];
     434 pidfd_open => process::sys_pidfd_open, [I, X];
     435 clone3 => misc::sys_enosys, [Ptr, U];
     436 close_range => fs::sys_close_range, [U, U, X];
