@@ -173,7 +173,7 @@ rows! {
     159 sched_get_priority_max => sched::sys_sched_get_priority_max, [I];
     160 sched_get_priority_min => sched::sys_sched_get_priority_min, [I];
     161 sched_rr_get_interval => sched::sys_sched_rr_get_interval, [I, Ptr];
-    162 nanosleep => time::sys_nanosleep, [Ptr, Ptr];
+    162 nanosleep blocks => time::sys_nanosleep, [Ptr, Ptr];
     163 mremap => mem::sys_mremap, [X, U, U, X, X];
     164 setresuid => cred::sys_setresuid16, [I, I, I];
     165 getresuid => cred::sys_getresuid16, [Ptr, Ptr, Ptr];
@@ -240,7 +240,7 @@ rows! {
     237 fremovexattr => xattr::sys_fremovexattr, [Fd, Path];
     238 tkill ends => signal::sys_tkill, [I, Sig];
     239 sendfile64 => fs::sys_sendfile64, [Fd, Fd, Ptr, U];
-    240 futex => misc::sys_futex, [X, Futex, I, Ptr];
+    240 futex blocks => misc::sys_futex, [X, Futex, I, Ptr];
     241 sched_setaffinity => sched::sys_sched_setaffinity, [I, U, Ptr];
     242 sched_getaffinity => sched::sys_sched_getaffinity, [I, U, Ptr];
     243 set_thread_area => misc::sys_set_thread_area, [Ptr];
@@ -259,7 +259,7 @@ rows! {
     264 clock_settime => time::sys_clock_settime, [Clock, Ptr];
     265 clock_gettime => time::sys_clock_gettime, [Clock, Ptr];
     266 clock_getres => time::sys_clock_getres, [Clock, Ptr];
-    267 clock_nanosleep => time::sys_clock_nanosleep, [Clock, X, Ptr, Ptr];
+    267 clock_nanosleep blocks => time::sys_clock_nanosleep, [Clock, X, Ptr, Ptr];
     268 statfs64 => fsmeta::sys_statfs64, [Path, U, Ptr];
     269 fstatfs64 => fsmeta::sys_fstatfs64, [Fd, U, Ptr];
     270 tgkill ends => signal::sys_tgkill, [I, I, Sig];
@@ -338,7 +338,7 @@ rows! {
     403 clock_gettime64 => time::sys_clock_gettime64, [Clock, Ptr];
     404 clock_settime64 => time::sys_clock_settime64, [Clock, Ptr];
     406 clock_getres_time64 => time::sys_clock_getres64, [Clock, Ptr];
-    407 clock_nanosleep_time64 => time::sys_clock_nanosleep64, [Clock, X, Ptr, Ptr];
+    407 clock_nanosleep_time64 blocks => time::sys_clock_nanosleep64, [Clock, X, Ptr, Ptr];
     408 timer_gettime64 => time::sys_timer_gettime64, [I, Ptr];
     409 timer_settime64 => time::sys_timer_settime64, [I, X, Ptr, Ptr];
     410 timerfd_gettime64 => event::sys_timerfd_gettime64, [Fd, Ptr];
@@ -348,7 +348,7 @@ rows! {
     414 ppoll_time64 => poll::sys_ppoll_time64, [Ptr, U, Ptr, Ptr, U];
     417 recvmmsg_time64 => net::sys_recvmmsg, [Fd, Ptr, U, X, Ptr];
     421 rt_sigtimedwait_time64 blocks => signal::sys_rt_sigtimedwait64, [Ptr, Ptr, Ptr, U];
-    422 futex_time64 => misc::sys_futex64, [X, Futex, I, Ptr];
+    422 futex_time64 blocks => misc::sys_futex64, [X, Futex, I, Ptr];
     // glibc tries clone3 first and falls back to clone on ENOSYS.
     423 sched_rr_get_interval_time64 => sched::sys_sched_rr_get_interval64, [I, Ptr];
     424 pidfd_send_signal ends => signal::sys_pidfd_send_signal, [Fd, Sig, Ptr, X];
