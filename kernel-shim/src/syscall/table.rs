@@ -154,7 +154,7 @@ rows! {
     139 setfsgid => cred::sys_setfsgid16, [I];
     140 _llseek => fs::sys_llseek, [Fd, U, U, Ptr, Whence];
     141 getdents => fsmeta::sys_getdents, [Fd, Ptr, U];
-    142 _newselect => poll::sys_select, [I, Ptr, Ptr, Ptr, Ptr];
+    142 _newselect blocks => poll::sys_select, [I, Ptr, Ptr, Ptr, Ptr];
     143 flock => fsattr::sys_flock, [Fd, I];
     144 msync => mem::sys_msync, [X, U, X];
     145 readv => fs::sys_readv, [Fd, Ptr, I];
@@ -177,7 +177,7 @@ rows! {
     163 mremap => mem::sys_mremap, [X, U, U, X, X];
     164 setresuid => cred::sys_setresuid16, [I, I, I];
     165 getresuid => cred::sys_getresuid16, [Ptr, Ptr, Ptr];
-    168 poll => poll::sys_poll, [Ptr, U, I];
+    168 poll blocks => poll::sys_poll, [Ptr, U, I];
     170 setresgid => cred::sys_setresgid16, [I, I, I];
     171 getresgid => cred::sys_getresgid16, [Ptr, Ptr, Ptr];
     172 prctl => misc::sys_prctl, [I, X, X, X, X];
@@ -282,8 +282,8 @@ rows! {
     305 readlinkat => fsmeta::sys_readlinkat, [AtFd, Path, Ptr, U];
     306 fchmodat => fsmeta::sys_fchmodat, [AtFd, Path, Mode];
     307 faccessat => fsmeta::sys_faccessat, [AtFd, Path, X];
-    308 pselect6 => poll::sys_pselect6, [I, Ptr, Ptr, Ptr, Ptr, Ptr];
-    309 ppoll => poll::sys_ppoll, [Ptr, U, Ptr, Ptr, U];
+    308 pselect6 blocks => poll::sys_pselect6, [I, Ptr, Ptr, Ptr, Ptr, Ptr];
+    309 ppoll blocks => poll::sys_ppoll, [Ptr, U, Ptr, Ptr, U];
     311 set_robust_list => misc::sys_set_robust_list, [Ptr, U];
     313 splice => splice::sys_splice, [Fd, Ptr, Fd, Ptr, U, X];
     314 sync_file_range => fs::sys_sync_file_range, [Fd, X, X, X, X, X];
@@ -344,8 +344,8 @@ rows! {
     410 timerfd_gettime64 => event::sys_timerfd_gettime64, [Fd, Ptr];
     411 timerfd_settime64 => event::sys_timerfd_settime64, [Fd, X, Ptr, Ptr];
     412 utimensat_time64 => fsmeta::sys_utimensat64, [AtFd, Path, Ptr, X];
-    413 pselect6_time64 => poll::sys_pselect6_time64, [I, Ptr, Ptr, Ptr, Ptr, Ptr];
-    414 ppoll_time64 => poll::sys_ppoll_time64, [Ptr, U, Ptr, Ptr, U];
+    413 pselect6_time64 blocks => poll::sys_pselect6_time64, [I, Ptr, Ptr, Ptr, Ptr, Ptr];
+    414 ppoll_time64 blocks => poll::sys_ppoll_time64, [Ptr, U, Ptr, Ptr, U];
     417 recvmmsg_time64 => net::sys_recvmmsg, [Fd, Ptr, U, X, Ptr];
     421 rt_sigtimedwait_time64 blocks => signal::sys_rt_sigtimedwait64, [Ptr, Ptr, Ptr, U];
     422 futex_time64 blocks => misc::sys_futex64, [X, Futex, I, Ptr];
