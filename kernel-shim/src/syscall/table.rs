@@ -69,12 +69,12 @@ macro_rules! handler {
 rows! {
     1 exit ends => process::sys_exit, [I];
     2 fork blocks => process::sys_fork, [];
-    3 read => event::sys_read, [Fd, OutBuf, U];
-    4 write => fs::sys_write, [Fd, InBuf(2), U];
-    5 open => fs::sys_open, [Path, OFlags, Mode];
+    3 read blocks => event::sys_read, [Fd, OutBuf, U];
+    4 write blocks => fs::sys_write, [Fd, InBuf(2), U];
+    5 open blocks => fs::sys_open, [Path, OFlags, Mode];
     6 close => fs::sys_close, [Fd];
     7 waitpid blocks => process::sys_waitpid, [I, Ptr, X];
-    8 creat => fs::sys_creat, [Path, Mode];
+    8 creat blocks => fs::sys_creat, [Path, Mode];
     9 link => fsmeta::sys_link, [Path, Path];
     10 unlink => fsmeta::sys_unlink, [Path];
     11 execve ends => process::sys_execve, [Path, Ptr, Ptr];
@@ -91,7 +91,7 @@ rows! {
     29 pause blocks => signal::sys_pause, [];
     30 utime => fsattr::sys_utime, [Path, Ptr];
     33 access => fsmeta::sys_access, [Path, X];
-    36 sync => fsattr::sys_sync, [];
+    36 sync blocks => fsattr::sys_sync, [];
     37 kill ends => signal::sys_kill, [I, Sig];
     38 rename => fsmeta::sys_rename, [Path, Path];
     39 mkdir => fsmeta::sys_mkdir, [Path, Mode];
@@ -105,8 +105,8 @@ rows! {
     48 signal => signal::sys_signal, [Sig, X];
     49 geteuid => cred::sys_geteuid16, [];
     50 getegid => cred::sys_getegid16, [];
-    54 ioctl => fs::sys_ioctl, [Fd, Ioctl, X];
-    55 fcntl => fs::sys_fcntl64, [Fd, Fcntl, X];
+    54 ioctl blocks => fs::sys_ioctl, [Fd, Ioctl, X];
+    55 fcntl blocks => fs::sys_fcntl64, [Fd, Fcntl, X];
     57 setpgid => process::sys_setpgid, [I, I];
     60 umask => fsmeta::sys_umask, [Mode];
     63 dup2 => fs::sys_dup2, [Fd, Fd];
@@ -142,7 +142,7 @@ rows! {
     105 getitimer => time::sys_getitimer, [I, Ptr];
     114 wait4 blocks => process::sys_wait4, [I, Ptr, X, Ptr];
     116 sysinfo => misc::sys_sysinfo, [Ptr];
-    118 fsync => fs::sys_fsync, [Fd];
+    118 fsync blocks => fs::sys_fsync, [Fd];
     119 sigreturn ends => signal::sys_sigreturn, [];
     120 clone blocks => process::sys_clone, [X, Ptr, Ptr, Ptr, Ptr];
     122 uname => misc::sys_uname, [Ptr];
@@ -155,12 +155,12 @@ rows! {
     140 _llseek => fs::sys_llseek, [Fd, U, U, Ptr, Whence];
     141 getdents => fsmeta::sys_getdents, [Fd, Ptr, U];
     142 _newselect blocks => poll::sys_select, [I, Ptr, Ptr, Ptr, Ptr];
-    143 flock => fsattr::sys_flock, [Fd, I];
-    144 msync => mem::sys_msync, [X, U, X];
-    145 readv => fs::sys_readv, [Fd, Ptr, I];
-    146 writev => fs::sys_writev, [Fd, Ptr, I];
+    143 flock blocks => fsattr::sys_flock, [Fd, I];
+    144 msync blocks => mem::sys_msync, [X, U, X];
+    145 readv blocks => fs::sys_readv, [Fd, Ptr, I];
+    146 writev blocks => fs::sys_writev, [Fd, Ptr, I];
     147 getsid => process::sys_getsid, [I];
-    148 fdatasync => fs::sys_fsync, [Fd];
+    148 fdatasync blocks => fs::sys_fsync, [Fd];
     150 mlock => misc::sys_ok, [X, U];
     151 munlock => misc::sys_ok, [X, U];
     152 mlockall => misc::sys_ok, [X];
@@ -188,12 +188,12 @@ rows! {
     177 rt_sigtimedwait blocks => signal::sys_rt_sigtimedwait, [Ptr, Ptr, Ptr, U];
     178 rt_sigqueueinfo ends => signal::sys_rt_sigqueueinfo, [I, Sig, Ptr];
     179 rt_sigsuspend blocks => signal::sys_rt_sigsuspend, [Ptr, U];
-    180 pread64 => fs::sys_pread64, [Fd, OutBuf, U, I];
-    181 pwrite64 => fs::sys_pwrite64, [Fd, InBuf(2), U, I];
+    180 pread64 blocks => fs::sys_pread64, [Fd, OutBuf, U, I];
+    181 pwrite64 blocks => fs::sys_pwrite64, [Fd, InBuf(2), U, I];
     182 chown => fsattr::sys_chown16, [Path, I, I];
     183 getcwd => fs::sys_getcwd, [Ptr, U];
     186 sigaltstack => signal::sys_sigaltstack, [Ptr, Ptr];
-    187 sendfile => fs::sys_sendfile, [Fd, Fd, Ptr, U];
+    187 sendfile blocks => fs::sys_sendfile, [Fd, Fd, Ptr, U];
     190 vfork blocks => process::sys_vfork, [];
     191 ugetrlimit => misc::sys_ugetrlimit, [I, Ptr];
     192 mmap2 => mem::sys_mmap2, [X, U, Prot, MapFlags, Fd, X];
@@ -224,7 +224,7 @@ rows! {
     218 mincore => mem::sys_mincore, [X, U, Ptr];
     219 madvise => mem::sys_madvise, [X, U, I];
     220 getdents64 => fsmeta::sys_getdents64, [Fd, Ptr, U];
-    221 fcntl64 => fs::sys_fcntl64, [Fd, Fcntl, X];
+    221 fcntl64 blocks => fs::sys_fcntl64, [Fd, Fcntl, X];
     224 gettid => process::sys_gettid, [];
     226 setxattr => xattr::sys_setxattr, [Path, Path, Ptr, U, X];
     227 lsetxattr => xattr::sys_lsetxattr, [Path, Path, Ptr, U, X];
@@ -239,7 +239,7 @@ rows! {
     236 lremovexattr => xattr::sys_lremovexattr, [Path, Path];
     237 fremovexattr => xattr::sys_fremovexattr, [Fd, Path];
     238 tkill ends => signal::sys_tkill, [I, Sig];
-    239 sendfile64 => fs::sys_sendfile64, [Fd, Fd, Ptr, U];
+    239 sendfile64 blocks => fs::sys_sendfile64, [Fd, Fd, Ptr, U];
     240 futex blocks => misc::sys_futex, [X, Futex, I, Ptr];
     241 sched_setaffinity => sched::sys_sched_setaffinity, [I, U, Ptr];
     242 sched_getaffinity => sched::sys_sched_getaffinity, [I, U, Ptr];
@@ -249,7 +249,7 @@ rows! {
     252 exit_group ends => process::sys_exit_group, [I];
     254 epoll_create => event::sys_epoll_create, [I];
     255 epoll_ctl => event::sys_epoll_ctl, [Fd, I, Fd, Ptr];
-    256 epoll_wait => event::sys_epoll_wait, [Fd, Ptr, I, I];
+    256 epoll_wait blocks => event::sys_epoll_wait, [Fd, Ptr, I, I];
     258 set_tid_address => misc::sys_set_tid_address, [Ptr];
     259 timer_create => time::sys_timer_create, [Clock, Ptr, Ptr];
     260 timer_settime => time::sys_timer_settime, [I, X, Ptr, Ptr];
@@ -269,7 +269,7 @@ rows! {
     291 inotify_init => event::sys_inotify_init, [];
     292 inotify_add_watch => event::sys_inotify_add_watch, [Fd, Path, X];
     293 inotify_rm_watch => event::sys_inotify_rm_watch, [Fd, I];
-    295 openat => fs::sys_openat, [AtFd, Path, OFlags, Mode];
+    295 openat blocks => fs::sys_openat, [AtFd, Path, OFlags, Mode];
     296 mkdirat => fsmeta::sys_mkdirat, [AtFd, Path, Mode];
     297 mknodat => fsattr::sys_mknodat, [AtFd, Path, Mode, X];
     298 fchownat => fsattr::sys_fchownat, [AtFd, Path, I, I, X];
@@ -286,10 +286,10 @@ rows! {
     309 ppoll blocks => poll::sys_ppoll, [Ptr, U, Ptr, Ptr, U];
     311 set_robust_list => misc::sys_set_robust_list, [Ptr, U];
     313 splice => splice::sys_splice, [Fd, Ptr, Fd, Ptr, U, X];
-    314 sync_file_range => fs::sys_sync_file_range, [Fd, X, X, X, X, X];
+    314 sync_file_range blocks => fs::sys_sync_file_range, [Fd, X, X, X, X, X];
     315 tee => splice::sys_tee, [Fd, Fd, U, X];
     318 getcpu => sched::sys_getcpu, [Ptr, Ptr, Ptr];
-    319 epoll_pwait => event::sys_epoll_pwait, [Fd, Ptr, I, I, Ptr, U];
+    319 epoll_pwait blocks => event::sys_epoll_pwait, [Fd, Ptr, I, I, Ptr, U];
     320 utimensat => fsmeta::sys_utimensat, [AtFd, Path, Ptr, X];
     321 signalfd => event::sys_signalfd, [Fd, Ptr, U];
     322 timerfd_create => event::sys_timerfd_create, [Clock, X];
@@ -303,12 +303,12 @@ rows! {
     330 dup3 => fs::sys_dup3, [Fd, Fd, OFlags];
     331 pipe2 => process::sys_pipe2, [Ptr, OFlags];
     332 inotify_init1 => event::sys_inotify_init1, [X];
-    333 preadv => fs::sys_preadv, [Fd, Ptr, I, U, U];
-    334 pwritev => fs::sys_pwritev, [Fd, Ptr, I, U, U];
+    333 preadv blocks => fs::sys_preadv, [Fd, Ptr, I, U, U];
+    334 pwritev blocks => fs::sys_pwritev, [Fd, Ptr, I, U, U];
     335 rt_tgsigqueueinfo ends => signal::sys_rt_tgsigqueueinfo, [I, I, Sig, Ptr];
     337 recvmmsg => net::sys_recvmmsg, [Fd, Ptr, U, X, Ptr];
     340 prlimit64 => misc::sys_prlimit64, [I, I, Ptr, Ptr];
-    344 syncfs => fsattr::sys_syncfs, [Fd];
+    344 syncfs blocks => fsattr::sys_syncfs, [Fd];
     345 sendmmsg => net::sys_sendmmsg, [Fd, Ptr, U, X];
     353 renameat2 => fsmeta::sys_renameat2, [AtFd, Path, AtFd, Path, X];
     355 getrandom => misc::sys_getrandom, [Ptr, U, X];
@@ -331,8 +331,8 @@ rows! {
     373 shutdown => net::sys_shutdown, [Fd, I];
     376 mlock2 => misc::sys_ok, [X, U, X];
     377 copy_file_range => splice::sys_copy_file_range, [Fd, Ptr, Fd, Ptr, U, X];
-    378 preadv2 => fs::sys_preadv2, [Fd, Ptr, I, U, U, X];
-    379 pwritev2 => fs::sys_pwritev2, [Fd, Ptr, I, U, U, X];
+    378 preadv2 blocks => fs::sys_preadv2, [Fd, Ptr, I, U, U, X];
+    379 pwritev2 blocks => fs::sys_pwritev2, [Fd, Ptr, I, U, U, X];
     383 statx => fsmeta::sys_statx, [AtFd, Path, X, X, Ptr];
     386 rseq => misc::sys_enosys, [Ptr, U, X, X];
     403 clock_gettime64 => time::sys_clock_gettime64, [Clock, Ptr];
@@ -357,7 +357,7 @@ rows! {
     436 close_range => fs::sys_close_range, [U, U, X];
     438 pidfd_getfd => process::sys_pidfd_getfd, [Fd, Fd, X];
     439 faccessat2 => fsmeta::sys_faccessat2, [AtFd, Path, X, X];
-    441 epoll_pwait2 => event::sys_epoll_pwait2, [Fd, Ptr, I, Ptr, Ptr, U];
+    441 epoll_pwait2 blocks => event::sys_epoll_pwait2, [Fd, Ptr, I, Ptr, Ptr, U];
 }
 
 /// The row for a call number.

@@ -15,7 +15,7 @@ use crate::abi::ioctl::{
 use crate::abi::oflag;
 use crate::kernel::Kernel;
 use crate::signals::{SIGCONT, SIGHUP};
-use crate::syscall::{SysErr, SysResult};
+use crate::syscall::{Outcome, SysErr, SysOutcome, SysResult};
 use wax_cpu::GuestAddr;
 use wax_devices::{Termios, WinSize};
 
@@ -24,8 +24,9 @@ const TERMIOS2_SIZE: usize = Termios::SIZE + 8;
 /// What the speed fields report (the B38400 of the standard settings).
 const SPEED: u32 = 38400;
 
-/// Runs terminal ioctl `req` on descriptor `fd`, whose file is `end`.
-pub fn ioctl(k: &mut Kernel, fd: u32, end: TtyEnd, req: u32, arg: u32) -> SysResult {
+/// Runs terminal ioctl `req` on descriptor `fd`, whose file is `end`; a
+/// background group changing the settings parks (`job::check`).
+pub fn ioctl(k: &mut Kernel, fd: u32, end: TtyEnd, req: u32, arg: u32) -> SysOutcome {
     let (tty, master) = match end {
         TtyEnd::Slave(t) => (t, false),
         TtyEnd::Master(t) => (t, true),
@@ -33,7 +34,7 @@ pub fn ioctl(k: &mut Kernel, fd: u32, end: TtyEnd, req: u32, arg: u32) -> SysRes
     };
     if master {
         if let Some(r) = master_ioctl(k, &tty, req, arg) {
-            return r;
+            return r.map(Outcome::Done);
         }
     }
     let changes = matches!(
@@ -41,8 +42,15 @@ pub fn ioctl(k: &mut Kernel, fd: u32, end: TtyEnd, req: u32, arg: u32) -> SysRes
         TCSETS | TCSETSW | TCSETSF | TCSETS2 | TCSETSW2 | TCSETSF2 | TCFLSH | TCXONC | TIOCSPGRP
     );
     if changes && !master {
-        job::check(k, fd, &tty, Access::Change)?;
+        if let Some(w) = job::check(k, fd, &tty, Access::Change)? {
+            return Ok(Outcome::Block(w));
+        }
     }
+    common_ioctl(k, &tty, master, req, arg).map(Outcome::Done)
+}
+
+/// The calls both ends answer.
+fn common_ioctl(k: &mut Kernel, tty: &TtyRef, master: bool, req: u32, arg: u32) -> SysResult {
     match req {
         TCGETS => put(k, arg, &tty.borrow().ldisc.termios.to_bytes()),
         TCGETS2 => {
