@@ -285,9 +285,9 @@ rows! {
     308 pselect6 blocks => poll::sys_pselect6, [I, Ptr, Ptr, Ptr, Ptr, Ptr];
     309 ppoll blocks => poll::sys_ppoll, [Ptr, U, Ptr, Ptr, U];
     311 set_robust_list => misc::sys_set_robust_list, [Ptr, U];
-    313 splice => splice::sys_splice, [Fd, Ptr, Fd, Ptr, U, X];
+    313 splice blocks => splice::sys_splice, [Fd, Ptr, Fd, Ptr, U, X];
     314 sync_file_range blocks => fs::sys_sync_file_range, [Fd, X, X, X, X, X];
-    315 tee => splice::sys_tee, [Fd, Fd, U, X];
+    315 tee blocks => splice::sys_tee, [Fd, Fd, U, X];
     318 getcpu => sched::sys_getcpu, [Ptr, Ptr, Ptr];
     319 epoll_pwait blocks => event::sys_epoll_pwait, [Fd, Ptr, I, I, Ptr, U];
     320 utimensat => fsmeta::sys_utimensat, [AtFd, Path, Ptr, X];
@@ -330,7 +330,7 @@ rows! {
     372 recvmsg => net::sys_recvmsg, [Fd, Ptr, X];
     373 shutdown => net::sys_shutdown, [Fd, I];
     376 mlock2 => misc::sys_ok, [X, U, X];
-    377 copy_file_range => splice::sys_copy_file_range, [Fd, Ptr, Fd, Ptr, U, X];
+    377 copy_file_range blocks => splice::sys_copy_file_range, [Fd, Ptr, Fd, Ptr, U, X];
     378 preadv2 blocks => fs::sys_preadv2, [Fd, Ptr, I, U, U, X];
     379 pwritev2 blocks => fs::sys_pwritev2, [Fd, Ptr, I, U, U, X];
     383 statx => fsmeta::sys_statx, [AtFd, Path, X, X, Ptr];
