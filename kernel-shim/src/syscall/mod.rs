@@ -78,6 +78,14 @@ pub enum Outcome {
     NoReturn,
 }
 
+/// What a helper that may have to park its caller found: the value to go
+/// on with, or the wait the call returns as [`Outcome::Block`].
+#[derive(Debug)]
+pub enum Ready<T> {
+    Now(T),
+    Block(Wait),
+}
+
 impl From<u32> for Outcome {
     fn from(v: u32) -> Outcome {
         Outcome::Done(v)
@@ -126,11 +134,7 @@ pub fn dispatch(k: &mut Kernel) {
     if k.strace && row.name.starts_with("exit") {
         strace::log(k, row, &args, None);
     }
-    let outcome = match row.handler {
-        table::Handler::Returns(h) => h(k, &args).map(Outcome::Done),
-        table::Handler::MayBlock(h) => h(k, &args),
-    };
-    let ret = match outcome {
+    let ret = match row.handler.call(k, &args) {
         Ok(Outcome::Done(v)) => v,
         Ok(Outcome::Block(w)) | Err(SysErr::Block(w)) => {
             if k.strace {

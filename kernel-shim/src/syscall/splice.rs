@@ -94,7 +94,14 @@ fn write_end(e: &mut End, buf: &[u8]) -> KResult<usize> {
 }
 
 /// The copy itself; offsets given by pointer are written back.
-fn copy(k: &mut Kernel, mut i: End, mut o: End, len: u32, flags: u32, offs: [u32; 2]) -> SysOutcome {
+fn copy(
+    k: &mut Kernel,
+    mut i: End,
+    mut o: End,
+    len: u32,
+    flags: u32,
+    offs: [u32; 2],
+) -> SysOutcome {
     let mut max = (len as usize).min(MAX_IO);
     if is_stream(&o) {
         let ready = o.file.borrow_mut().handle.as_mut().map_or(0, |h| h.poll());

@@ -10,7 +10,7 @@
 use super::strace::A::{self, *};
 use super::{
     cred, event, fs, fsattr, fsmeta, mem, misc, names, net, poll, process, sched, signal, splice,
-    time, xattr, Args, SysOutcome, SysResult,
+    time, xattr, Args, Outcome, SysOutcome, SysResult,
 };
 use crate::kernel::Kernel;
 
@@ -24,6 +24,15 @@ pub enum Handler {
 }
 
 impl Handler {
+    /// Runs the handler; a call that always returns is [`Outcome::Done`]
+    /// when it succeeds.
+    pub fn call(self, k: &mut Kernel, args: &Args) -> SysOutcome {
+        match self {
+            Handler::Returns(h) => h(k, args).map(Outcome::Done),
+            Handler::MayBlock(h) => h(k, args),
+        }
+    }
+
     /// The handler's address (to recognise a particular function).
     #[cfg(test)]
     fn addr(self) -> *const () {
@@ -137,7 +146,7 @@ rows! {
     97 setpriority => cred::sys_setpriority, [I, I, I];
     99 statfs => fsattr::sys_statfs, [Path, Ptr];
     100 fstatfs => fsattr::sys_fstatfs, [Fd, Ptr];
-    102 socketcall => net::sys_socketcall, [SockCall, Ptr];
+    102 socketcall blocks => net::sys_socketcall, [SockCall, Ptr];
     104 setitimer => time::sys_setitimer, [I, Ptr, Ptr];
     105 getitimer => time::sys_getitimer, [I, Ptr];
     114 wait4 blocks => process::sys_wait4, [I, Ptr, X, Ptr];
@@ -306,10 +315,10 @@ rows! {
     333 preadv blocks => fs::sys_preadv, [Fd, Ptr, I, U, U];
     334 pwritev blocks => fs::sys_pwritev, [Fd, Ptr, I, U, U];
     335 rt_tgsigqueueinfo ends => signal::sys_rt_tgsigqueueinfo, [I, I, Sig, Ptr];
-    337 recvmmsg => net::sys_recvmmsg, [Fd, Ptr, U, X, Ptr];
+    337 recvmmsg blocks => net::sys_recvmmsg, [Fd, Ptr, U, X, Ptr];
     340 prlimit64 => misc::sys_prlimit64, [I, I, Ptr, Ptr];
     344 syncfs blocks => fsattr::sys_syncfs, [Fd];
-    345 sendmmsg => net::sys_sendmmsg, [Fd, Ptr, U, X];
+    345 sendmmsg blocks => net::sys_sendmmsg, [Fd, Ptr, U, X];
     353 renameat2 => fsmeta::sys_renameat2, [AtFd, Path, AtFd, Path, X];
     355 getrandom => misc::sys_getrandom, [Ptr, U, X];
     356 memfd_create => fs::sys_memfd_create, [Path, X];
@@ -317,17 +326,17 @@ rows! {
     359 socket => net::sys_socket, [I, I, I];
     360 socketpair => net::sys_socketpair, [I, I, I, Ptr];
     361 bind => net::sys_bind, [Fd, Ptr, U];
-    362 connect => net::sys_connect, [Fd, Ptr, U];
+    362 connect blocks => net::sys_connect, [Fd, Ptr, U];
     363 listen => net::sys_listen, [Fd, I];
-    364 accept4 => net::sys_accept4, [Fd, Ptr, Ptr, X];
+    364 accept4 blocks => net::sys_accept4, [Fd, Ptr, Ptr, X];
     365 getsockopt => net::sys_getsockopt, [Fd, I, I, Ptr, Ptr];
     366 setsockopt => net::sys_setsockopt, [Fd, I, I, Ptr, U];
     367 getsockname => net::sys_getsockname, [Fd, Ptr, Ptr];
     368 getpeername => net::sys_getpeername, [Fd, Ptr, Ptr];
-    369 sendto => net::sys_sendto, [Fd, InBuf(2), U, X, Ptr, U];
-    370 sendmsg => net::sys_sendmsg, [Fd, Ptr, X];
-    371 recvfrom => net::sys_recvfrom, [Fd, OutBuf, U, X, Ptr, Ptr];
-    372 recvmsg => net::sys_recvmsg, [Fd, Ptr, X];
+    369 sendto blocks => net::sys_sendto, [Fd, InBuf(2), U, X, Ptr, U];
+    370 sendmsg blocks => net::sys_sendmsg, [Fd, Ptr, X];
+    371 recvfrom blocks => net::sys_recvfrom, [Fd, OutBuf, U, X, Ptr, Ptr];
+    372 recvmsg blocks => net::sys_recvmsg, [Fd, Ptr, X];
     373 shutdown => net::sys_shutdown, [Fd, I];
     376 mlock2 => misc::sys_ok, [X, U, X];
     377 copy_file_range blocks => splice::sys_copy_file_range, [Fd, Ptr, Fd, Ptr, U, X];
@@ -346,7 +355,7 @@ rows! {
     412 utimensat_time64 => fsmeta::sys_utimensat64, [AtFd, Path, Ptr, X];
     413 pselect6_time64 blocks => poll::sys_pselect6_time64, [I, Ptr, Ptr, Ptr, Ptr, Ptr];
     414 ppoll_time64 blocks => poll::sys_ppoll_time64, [Ptr, U, Ptr, Ptr, U];
-    417 recvmmsg_time64 => net::sys_recvmmsg, [Fd, Ptr, U, X, Ptr];
+    417 recvmmsg_time64 blocks => net::sys_recvmmsg, [Fd, Ptr, U, X, Ptr];
     421 rt_sigtimedwait_time64 blocks => signal::sys_rt_sigtimedwait64, [Ptr, Ptr, Ptr, U];
     422 futex_time64 blocks => misc::sys_futex64, [X, Futex, I, Ptr];
     // glibc tries clone3 first and falls back to clone on ENOSYS.
