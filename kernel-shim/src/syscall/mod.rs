@@ -18,8 +18,11 @@
 //! (a value), blocked (the thread parks on a [`Wait`]; `run` then returns
 //! to the host and the call completes or restarts later, see
 //! `tasks/sched.rs`) or no return (the thread or process ended, or execve
-//! replaced the program). The table says which kind each row is
-//! ([`table::Handler`]).
+//! replaced the program). A blocked call is not an error: [`SysErr`] only
+//! holds what goes back as `-errno` and the out-of-memory kill. The table
+//! says which kind each row is ([`table::Handler`]); helpers below a
+//! handler that may have to park return the wait the same way (an
+//! [`Outcome`], a [`Ready`] value, or an `Option<Wait>`), never an error.
 
 mod cred;
 mod event;
@@ -50,14 +53,13 @@ use wax_cpu::state::reg;
 /// The six argument registers, in order.
 pub type Args = [u32; 6];
 
-/// How a system call did not return normally.
+/// How a system call failed: an errno for the caller, or a kill.
+///
+/// A call that parks the thread or does not return has not failed: see
+/// [`Outcome`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SysErr {
     Errno(Errno),
-    /// Park the thread.
-    Block(Wait),
-    /// The process ended; nothing is returned.
-    Exited,
     /// Guest memory ran out while the call wrote to the caller's memory:
     /// the caller is killed (`tasks/oom.rs`).
     OutOfMemory,
@@ -84,12 +86,6 @@ pub enum Outcome {
 pub enum Ready<T> {
     Now(T),
     Block(Wait),
-}
-
-impl From<u32> for Outcome {
-    fn from(v: u32) -> Outcome {
-        Outcome::Done(v)
-    }
 }
 
 impl From<Errno> for SysErr {
@@ -136,14 +132,14 @@ pub fn dispatch(k: &mut Kernel) {
     }
     let ret = match row.handler.call(k, &args) {
         Ok(Outcome::Done(v)) => v,
-        Ok(Outcome::Block(w)) | Err(SysErr::Block(w)) => {
+        Ok(Outcome::Block(w)) => {
             if k.strace {
                 strace::log_blocked(k, row, &args, w);
             }
             k.park(w);
             return;
         }
-        Ok(Outcome::NoReturn) | Err(SysErr::Exited) => return,
+        Ok(Outcome::NoReturn) => return,
         Err(SysErr::Errno(e)) => e.as_return(),
         Err(SysErr::OutOfMemory) => {
             let p = k.thread().process;

@@ -60,16 +60,16 @@ fn common_ioctl(k: &mut Kernel, tty: &TtyRef, master: bool, req: u32, arg: u32) 
         TCSETS | TCSETSW | TCSETSF => {
             let mut b = [0u8; Termios::SIZE];
             k.mem().read_bytes(GuestAddr(arg), &mut b)?;
-            set_termios(&tty, Termios::from_bytes(&b), req == TCSETSF)
+            set_termios(tty, Termios::from_bytes(&b), req == TCSETSF)
         }
         TCSETS2 | TCSETSW2 | TCSETSF2 => {
             let mut b = [0u8; Termios::SIZE];
             k.mem().read_bytes(GuestAddr(arg), &mut b)?;
-            set_termios(&tty, Termios::from_bytes(&b), req == TCSETSF2)
+            set_termios(tty, Termios::from_bytes(&b), req == TCSETSF2)
         }
         TCSBRK | TCSBRKP | TIOCEXCL | TIOCNXCL | TIOCSETD => Ok(0),
-        TCXONC => flow(&tty, arg),
-        TCFLSH => flush(&tty, arg),
+        TCXONC => flow(tty, arg),
+        TCFLSH => flush(tty, arg),
         TIOCGETD | TIOCOUTQ => put_u32(k, arg, 0),
         FIONREAD => {
             let n = tty.borrow().ldisc.available() as u32;
@@ -80,19 +80,19 @@ fn common_ioctl(k: &mut Kernel, tty: &TtyRef, master: bool, req: u32, arg: u32) 
             tty.borrow_mut().ldisc.receive(&[c]);
             Ok(0)
         }
-        TIOCGWINSZ => get_winsize(k, &tty, arg),
-        TIOCSWINSZ => set_winsize(k, &tty, arg),
-        TIOCSCTTY => set_ctty(k, &tty, arg),
-        TIOCNOTTY => no_ctty(k, &tty),
+        TIOCGWINSZ => get_winsize(k, tty, arg),
+        TIOCSWINSZ => set_winsize(k, tty, arg),
+        TIOCSCTTY => set_ctty(k, tty, arg),
+        TIOCNOTTY => no_ctty(k, tty),
         TIOCGPGRP => {
-            let pgrp = controlling(k, &tty, master)?.borrow().pgrp;
+            let pgrp = controlling(k, tty, master)?.borrow().pgrp;
             put_u32(k, arg, pgrp)
         }
         TIOCGSID => {
-            let sid = controlling(k, &tty, master)?.borrow().session;
+            let sid = controlling(k, tty, master)?.borrow().session;
             put_u32(k, arg, sid.ok_or(Errno::ENOTTY)?)
         }
-        TIOCSPGRP => set_pgrp(k, &tty, arg),
+        TIOCSPGRP => set_pgrp(k, tty, arg),
         _ => Err(Errno::ENOTTY.into()),
     }
 }

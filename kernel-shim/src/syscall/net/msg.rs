@@ -306,8 +306,7 @@ pub fn sys_recvmmsg(k: &mut Kernel, a: &Args) -> SysOutcome {
             Ok(Outcome::Done(len)) => k.mem().write_u32(GuestAddr(at + 28), len)?,
             r if done == 0 => return r,
             Err(SysErr::OutOfMemory) => return Err(SysErr::OutOfMemory),
-            Err(SysErr::Errno(_) | SysErr::Block(_) | SysErr::Exited)
-            | Ok(Outcome::Block(_) | Outcome::NoReturn) => break,
+            Err(SysErr::Errno(_)) | Ok(Outcome::Block(_) | Outcome::NoReturn) => break,
         }
         done += 1;
         flags |= MSG_DONTWAIT;
