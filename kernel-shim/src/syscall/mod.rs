@@ -191,3 +191,68 @@ pub(crate) fn read_path(k: &mut Kernel, addr: u32) -> Result<Vec<u8>, Errno> {
 /// Largest buffer one call copies at once (guest lengths are capped to
 /// this before a host buffer is allocated).
 pub(crate) const MAX_IO: usize = 1 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::oflag::O_NONBLOCK;
+    use crate::kernel::tests::boot;
+    use crate::tasks::process::ThreadState;
+    use wax_cpu::GuestAddr;
+
+    /// A pipe made with pipe2(`flags`): (read end, write end).
+    fn pipe(k: &mut Kernel, at: u32, flags: u32) -> (u32, u32) {
+        assert_eq!(process::sys_pipe2(k, &[at, flags, 0, 0, 0, 0]), Ok(0));
+        let mut m = k.mem();
+        (
+            m.read_u32(GuestAddr(at)).unwrap(),
+            m.read_u32(GuestAddr(at + 4)).unwrap(),
+        )
+    }
+
+    /// A read of an empty pipe is a wait, not an error; with O_NONBLOCK it
+    /// is EAGAIN; with data it is done.
+    #[test]
+    fn read_of_an_empty_pipe_blocks_on_its_descriptor() {
+        let mut k = boot(&[0xeb, 0xfe], Default::default(), Default::default());
+        let sp = k.machine.cpu().gpr[reg::ESP];
+        let (fds, buf) = (sp - 4096, sp - 2048);
+        let (r, w) = pipe(&mut k, fds, 0);
+        assert_eq!(
+            event::sys_read(&mut k, &[r, buf, 4, 0, 0, 0]),
+            Ok(Outcome::Block(Wait::Readable { fd: r }))
+        );
+        k.mem().write_bytes(GuestAddr(buf), b"abc").unwrap();
+        assert_eq!(
+            fs::sys_write(&mut k, &[w, buf, 3, 0, 0, 0]),
+            Ok(Outcome::Done(3))
+        );
+        assert_eq!(
+            event::sys_read(&mut k, &[r, buf + 8, 4, 0, 0, 0]),
+            Ok(Outcome::Done(3))
+        );
+        let (r2, _) = pipe(&mut k, fds, O_NONBLOCK);
+        assert_eq!(
+            event::sys_read(&mut k, &[r2, buf, 4, 0, 0, 0]),
+            Err(SysErr::Errno(Errno::EAGAIN))
+        );
+    }
+
+    /// dispatch parks the thread on the handler's wait and leaves EAX (the
+    /// call number) for the restart.
+    #[test]
+    fn dispatch_parks_a_blocked_call() {
+        let mut k = boot(&[0xeb, 0xfe], Default::default(), Default::default());
+        let sp = k.machine.cpu().gpr[reg::ESP];
+        let (fds, buf) = (sp - 4096, sp - 2048);
+        let (r, _w) = pipe(&mut k, fds, 0);
+        let g = &mut k.machine.cpu().gpr;
+        (g[reg::EAX], g[reg::EBX], g[reg::ECX], g[reg::EDX]) = (3, r, buf, 4);
+        dispatch(&mut k);
+        assert_eq!(k.machine.cpu().gpr[reg::EAX], 3);
+        assert_eq!(
+            k.thread().state,
+            ThreadState::Waiting(Wait::Readable { fd: r })
+        );
+    }
+}
