@@ -8,7 +8,7 @@
 //! (an epoll file polls readable when an item is ready).
 
 use super::fs::{at_start, install};
-use super::{read_path, Args, SysErr, SysResult};
+use super::{read_path, Args, Outcome, SysOutcome, SysResult};
 use crate::abi::epoll::EPOLLEXCLUSIVE;
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::oflag;
@@ -105,7 +105,7 @@ pub fn sys_signalfd4(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// read(2): a signalfd takes pending signals here (only the kernel can);
 /// every other file goes to the ordinary read.
-pub fn sys_read(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_read(k: &mut Kernel, a: &Args) -> SysOutcome {
     let t = k.current();
     k.refresh_poll(t);
     match with_handle::<SignalFd, _>(k, a[0], |s| s.mask) {
@@ -114,7 +114,7 @@ pub fn sys_read(k: &mut Kernel, a: &Args) -> SysResult {
     }
 }
 
-fn read_signalfd(k: &mut Kernel, a: &Args, mask: u64) -> SysResult {
+fn read_signalfd(k: &mut Kernel, a: &Args, mask: u64) -> SysOutcome {
     let (fd, buf, len) = (a[0], a[1], a[2] as usize);
     if len < SIGINFO_SIZE {
         return Err(Errno::EINVAL.into());
@@ -141,10 +141,10 @@ fn read_signalfd(k: &mut Kernel, a: &Args, mask: u64) -> SysResult {
         if file.borrow().flags & O_NONBLOCK != 0 {
             return Err(Errno::EAGAIN.into());
         }
-        return Err(SysErr::Block(Wait::Readable { fd }));
+        return Ok(Outcome::Block(Wait::Readable { fd }));
     }
     k.mem().write_bytes(GuestAddr(buf), &out)?;
-    Ok(out.len() as u32)
+    Ok(Outcome::Done(out.len() as u32))
 }
 
 // timerfd
@@ -307,7 +307,7 @@ fn epoll_wait(
     at: u32,
     max: u32,
     timeout: Option<Timespec>,
-) -> SysResult {
+) -> SysOutcome {
     if max == 0 || max > (i32::MAX as u32) / 12 {
         return Err(Errno::EINVAL.into());
     }
@@ -325,7 +325,7 @@ fn epoll_wait(
         k.thread().restart_deadline = None;
         super::poll::restore_mask(k);
         k.mem().write_bytes(GuestAddr(at), &buf)?;
-        return Ok(events.len() as u32);
+        return Ok(Outcome::Done(events.len() as u32));
     }
     let deadline = match k.thread().restart_deadline.take() {
         Some(d) => Some(d),
@@ -333,12 +333,12 @@ fn epoll_wait(
     };
     if deadline.is_some_and(|d| k.time.monotonic() >= d) {
         super::poll::restore_mask(k);
-        return Ok(0);
+        return Ok(Outcome::Done(0));
     }
     let th = k.thread();
     th.poll_set = vec![(epfd, crate::abi::poll::POLLIN)];
     th.restart_deadline = deadline;
-    Err(SysErr::Block(Wait::Poll { deadline }))
+    Ok(Outcome::Block(Wait::Poll { deadline }))
 }
 
 fn ms_timeout(ms: u32) -> Option<Timespec> {
@@ -346,11 +346,11 @@ fn ms_timeout(ms: u32) -> Option<Timespec> {
     (ms >= 0).then(|| Timespec::from_nanos(i128::from(ms) * 1_000_000))
 }
 
-pub fn sys_epoll_wait(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_epoll_wait(k: &mut Kernel, a: &Args) -> SysOutcome {
     epoll_wait(k, a[0], a[1], a[2], ms_timeout(a[3]))
 }
 
-pub fn sys_epoll_pwait(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_epoll_pwait(k: &mut Kernel, a: &Args) -> SysOutcome {
     if a[4] != 0 {
         super::poll::apply_mask(k, a[4], a[5])?;
     }
@@ -358,7 +358,7 @@ pub fn sys_epoll_pwait(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 /// epoll_pwait2: the timeout is a `struct __kernel_timespec` (64-bit).
-pub fn sys_epoll_pwait2(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_epoll_pwait2(k: &mut Kernel, a: &Args) -> SysOutcome {
     let timeout = if a[3] == 0 {
         None
     } else {

@@ -1,7 +1,7 @@
 //! File descriptors and file I/O: open, read, write, seek, dup, fcntl,
 //! ioctl, the working directory.
 
-use super::{fsattr, read_path, Args, SysErr, SysResult, MAX_IO};
+use super::{fsattr, read_path, Args, Outcome, SysOutcome, SysResult, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::oflag;
 use crate::kernel::Kernel;
@@ -61,11 +61,11 @@ pub(crate) fn touch_clock(k: &mut Kernel) {
 const O_TMPFILE: u32 = 0o20000000 | oflag::O_DIRECTORY;
 
 /// open/openat/creat: resolves (or creates) and installs a descriptor.
-fn open_at(k: &mut Kernel, dirfd: u32, path_addr: u32, flags: u32, mode: u32) -> SysResult {
+fn open_at(k: &mut Kernel, dirfd: u32, path_addr: u32, flags: u32, mode: u32) -> SysOutcome {
     let path = read_path(k, path_addr)?;
     let start = at_start(k, dirfd, &path)?;
     if flags & O_TMPFILE == O_TMPFILE {
-        return open_tmpfile(k, &start, &path, flags, mode);
+        return open_tmpfile(k, &start, &path, flags, mode).map(Outcome::Done);
     }
     let mut found = None;
     if flags & oflag::O_NOFOLLOW == 0 {
@@ -106,7 +106,7 @@ fn open_location(
     attr: Option<Attr>,
     flags: u32,
     created: bool,
-) -> SysResult {
+) -> SysOutcome {
     let attr = match attr {
         Some(a) => a,
         None => k.vfs.getattr(&loc)?,
@@ -140,7 +140,10 @@ fn open_location(
     let handle = if attr.is_dir() || path_only {
         None
     } else if attr.file_type() == crate::vfs::FileType::Fifo {
-        Some(open_fifo(k, (m, ino), flags)?)
+        match open_fifo(k, (m, ino), flags)? {
+            crate::files::fifo::FifoOpen::Ready(h) => Some(h),
+            crate::files::fifo::FifoOpen::Wait => return Ok(Outcome::Block(fifo_retry(k))),
+        }
     } else {
         let how = OpenMode {
             read: acc != oflag::O_WRONLY,
@@ -164,19 +167,20 @@ fn open_location(
                 | oflag::O_CLOEXEC),
         dir_entries: None,
     };
-    install(k, file, flags & oflag::O_CLOEXEC != 0)
+    install(k, file, flags & oflag::O_CLOEXEC != 0).map(Outcome::Done)
 }
 
 /// How long a blocked FIFO open waits before it looks again.
 const FIFO_RETRY_NS: i128 = 5_000_000;
 
 /// The in-kernel pipe end for an open of a FIFO node (files/fifo.rs); a
-/// blocking open whose other side is missing parks and retries.
+/// blocking open whose other side is missing gets `FifoOpen::Wait`, parks
+/// ([`fifo_retry`]) and retries.
 fn open_fifo(
     k: &mut Kernel,
     key: crate::files::fifo::FifoKey,
     flags: u32,
-) -> Result<Box<dyn crate::vfs::FileHandle>, SysErr> {
+) -> KResult<crate::files::fifo::FifoOpen> {
     let acc = flags & oflag::O_ACCMODE;
     let read = acc != oflag::O_WRONLY;
     let write = acc == oflag::O_WRONLY || acc == oflag::O_RDWR;
@@ -191,15 +195,15 @@ fn open_fifo(
             th.tid == t && !matches!(th.state, crate::tasks::process::ThreadState::Exited)
         })
     };
-    match k.fifos.open(key, tid, read, write, nonblock, live)? {
-        crate::files::fifo::FifoOpen::Ready(h) => Ok(h),
-        crate::files::fifo::FifoOpen::Wait => {
-            let now = k.time.monotonic().as_nanos();
-            k.thread().poll_set.clear();
-            Err(SysErr::Block(Wait::Poll {
-                deadline: Some(wax_devices::Timespec::from_nanos(now + FIFO_RETRY_NS)),
-            }))
-        }
+    k.fifos.open(key, tid, read, write, nonblock, live)
+}
+
+/// The wait of a blocked FIFO open: a short sleep, then the open again.
+fn fifo_retry(k: &mut Kernel) -> Wait {
+    let now = k.time.monotonic().as_nanos();
+    k.thread().poll_set.clear();
+    Wait::Poll {
+        deadline: Some(wax_devices::Timespec::from_nanos(now + FIFO_RETRY_NS)),
     }
 }
 
@@ -287,7 +291,7 @@ fn proc_fd_file(k: &mut Kernel, path: &[u8]) -> Option<FileRef> {
 /// Opening a magic link: a file with a path is opened again by path (a
 /// new open file description, as on Linux); a pipe or the console shares
 /// the open file.
-fn reopen(k: &mut Kernel, file: FileRef, flags: u32) -> SysResult {
+fn reopen(k: &mut Kernel, file: FileRef, flags: u32) -> SysOutcome {
     let loc = file.borrow().location.clone();
     match loc {
         Some(loc) => {
@@ -300,7 +304,7 @@ fn reopen(k: &mut Kernel, file: FileRef, flags: u32) -> SysResult {
                 cloexec: flags & oflag::O_CLOEXEC != 0,
             };
             let n = k.proc().fds.insert(fd)?;
-            within_nofile(k, n)
+            within_nofile(k, n).map(Outcome::Done)
         }
     }
 }
@@ -424,15 +428,15 @@ pub(crate) fn install(k: &mut Kernel, file: OpenFile, cloexec: bool) -> SysResul
     within_nofile(k, n)
 }
 
-pub fn sys_open(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_open(k: &mut Kernel, a: &Args) -> SysOutcome {
     open_at(k, AT_FDCWD, a[0], a[1], a[2])
 }
 
-pub fn sys_openat(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_openat(k: &mut Kernel, a: &Args) -> SysOutcome {
     open_at(k, a[0], a[1], a[2], a[3])
 }
 
-pub fn sys_creat(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_creat(k: &mut Kernel, a: &Args) -> SysOutcome {
     let flags = oflag::O_CREAT | oflag::O_WRONLY | oflag::O_TRUNC;
     open_at(k, AT_FDCWD, a[0], flags, a[1])
 }
@@ -511,9 +515,11 @@ enum WriteFrom<'d> {
 }
 
 /// Reads from `fd`; `pos` for pread (no offset update).
-fn read_host(k: &mut Kernel, fd: u32, into: ReadInto, pos: Option<u64>) -> SysResult {
+fn read_host(k: &mut Kernel, fd: u32, into: ReadInto, pos: Option<u64>) -> SysOutcome {
     let file = readable_file(k, fd)?;
-    crate::tty::job::check_file(k, fd, &file, crate::tty::job::Access::Read)?;
+    if let Some(w) = crate::tty::job::check_file(k, fd, &file, crate::tty::job::Access::Read)? {
+        return Ok(Outcome::Block(w));
+    }
     let node = file.borrow().node;
     k.flush_shared_of(node);
     let mut f = file.borrow_mut();
@@ -531,24 +537,24 @@ fn read_host(k: &mut Kernel, fd: u32, into: ReadInto, pos: Option<u64>) -> SysRe
         ReadInto::Guest(addr, len) => super::guestio::read_into(k, h.as_mut(), off, addr, len),
     };
     let n = match r {
-        Err(Errno::EAGAIN) if !nonblock => return Err(SysErr::Block(Wait::Readable { fd })),
+        Err(Errno::EAGAIN) if !nonblock => return Ok(Outcome::Block(Wait::Readable { fd })),
         r => r?,
     };
     if pos.is_none() && !stream {
         f.offset += n as u64;
     }
-    Ok(n as u32)
+    Ok(Outcome::Done(n as u32))
 }
 
 /// Reads into guest memory at `buf`; `pos` for pread.
-fn do_read(k: &mut Kernel, fd: u32, buf: u32, len: u32, pos: Option<u64>) -> SysResult {
+fn do_read(k: &mut Kernel, fd: u32, buf: u32, len: u32, pos: Option<u64>) -> SysOutcome {
     readable_file(k, fd)?;
     let len = (len as usize).min(MAX_IO);
     k.mem().probe_write(GuestAddr(buf), len as u32)?;
     read_host(k, fd, ReadInto::Guest(GuestAddr(buf), len), pos)
 }
 
-fn do_write(k: &mut Kernel, fd: u32, buf: u32, len: u32, pos: Option<u64>) -> SysResult {
+fn do_write(k: &mut Kernel, fd: u32, buf: u32, len: u32, pos: Option<u64>) -> SysOutcome {
     k.proc().fds.file(fd)?;
     let len = (len as usize).min(MAX_IO);
     k.mem().probe_read(GuestAddr(buf), len)?;
@@ -556,12 +562,14 @@ fn do_write(k: &mut Kernel, fd: u32, buf: u32, len: u32, pos: Option<u64>) -> Sy
 }
 
 /// Writes to `fd`; EPIPE also raises SIGPIPE.
-fn write_host(k: &mut Kernel, fd: u32, from: WriteFrom, pos: Option<u64>) -> SysResult {
+fn write_host(k: &mut Kernel, fd: u32, from: WriteFrom, pos: Option<u64>) -> SysOutcome {
     let file = k.proc().fds.file(fd)?;
     if !file.borrow().can_write() {
         return Err(Errno::EBADF.into());
     }
-    crate::tty::job::check_file(k, fd, &file, crate::tty::job::Access::Write)?;
+    if let Some(w) = crate::tty::job::check_file(k, fd, &file, crate::tty::job::Access::Write)? {
+        return Ok(Outcome::Block(w));
+    }
     let node = file.borrow().node;
     if node.is_some() {
         // Only a file system's node is stamped with the time of a write
@@ -599,9 +607,9 @@ fn write_host(k: &mut Kernel, fd: u32, from: WriteFrom, pos: Option<u64>) -> Sys
         Err(Errno::EPIPE) => Err(crate::syscall::broken_pipe(k, true)),
         // A full pipe: park until there is room (unless O_NONBLOCK).
         Err(Errno::EAGAIN) if file.borrow().flags & oflag::O_NONBLOCK == 0 => {
-            Err(SysErr::Block(Wait::Writable { fd }))
+            Ok(Outcome::Block(Wait::Writable { fd }))
         }
-        r => Ok(r? as u32),
+        r => Ok(Outcome::Done(r? as u32)),
     }
 }
 
@@ -610,11 +618,11 @@ fn end_of(k: &mut Kernel, f: &OpenFile) -> u64 {
     f.attr(&mut k.vfs).map_or(f.offset, |a| a.size)
 }
 
-pub fn sys_read(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_read(k: &mut Kernel, a: &Args) -> SysOutcome {
     do_read(k, a[0], a[1], a[2], None)
 }
 
-pub fn sys_write(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_write(k: &mut Kernel, a: &Args) -> SysOutcome {
     do_write(k, a[0], a[1], a[2], None)
 }
 
@@ -626,11 +634,11 @@ fn pos64(lo: u32, hi: u32) -> KResult<u64> {
     Ok(p as u64)
 }
 
-pub fn sys_pread64(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_pread64(k: &mut Kernel, a: &Args) -> SysOutcome {
     do_read(k, a[0], a[1], a[2], Some(pos64(a[3], a[4])?))
 }
 
-pub fn sys_pwrite64(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_pwrite64(k: &mut Kernel, a: &Args) -> SysOutcome {
     do_write(k, a[0], a[1], a[2], Some(pos64(a[3], a[4])?))
 }
 
@@ -654,12 +662,12 @@ fn iovecs(k: &mut Kernel, addr: u32, count: u32) -> KResult<Vec<(u32, u32)>> {
     Ok(v)
 }
 
-fn vectored(k: &mut Kernel, a: &Args, write: bool) -> SysResult {
+fn vectored(k: &mut Kernel, a: &Args, write: bool) -> SysOutcome {
     vectored_at(k, a, write, None)
 }
 
 /// readv/writev, or preadv/pwritev at `pos` (the file offset unchanged).
-fn vectored_at(k: &mut Kernel, a: &Args, write: bool, pos: Option<u64>) -> SysResult {
+fn vectored_at(k: &mut Kernel, a: &Args, write: bool, pos: Option<u64>) -> SysOutcome {
     let mut done = 0u32;
     for (i, (base, len)) in iovecs(k, a[1], a[2])?.into_iter().enumerate() {
         if len == 0 {
@@ -672,26 +680,27 @@ fn vectored_at(k: &mut Kernel, a: &Args, write: bool, pos: Option<u64>) -> SysRe
             do_read(k, a[0], base, len, at)
         };
         match r {
-            Ok(n) => {
+            Ok(Outcome::Done(n)) => {
                 done += n;
                 if n < len {
                     break;
                 }
             }
-            Err(e) if i == 0 || done == 0 => return Err(e),
-            Err(_) => break,
+            // An error or a wait before anything moved is the call's.
+            r if i == 0 || done == 0 => return r,
+            _ => break,
         }
     }
-    Ok(done)
+    Ok(Outcome::Done(done))
 }
 
 /// preadv/pwritev(fd, iov, iovcnt, pos_lo, pos_hi).
-pub fn sys_preadv(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_preadv(k: &mut Kernel, a: &Args) -> SysOutcome {
     let pos = pos64(a[3], a[4])?;
     vectored_at(k, a, false, Some(pos))
 }
 
-pub fn sys_pwritev(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_pwritev(k: &mut Kernel, a: &Args) -> SysOutcome {
     let pos = pos64(a[3], a[4])?;
     vectored_at(k, a, true, Some(pos))
 }
@@ -705,7 +714,7 @@ const RWF_APPEND: u32 = 0x10;
 /// (moving the file offset past it when the offset is -1). Writes are
 /// already synchronous and nothing waits on storage, so the other flags
 /// change nothing once accepted.
-fn vectored2(k: &mut Kernel, a: &Args, write: bool) -> SysResult {
+fn vectored2(k: &mut Kernel, a: &Args, write: bool) -> SysOutcome {
     if a[5] & !RWF_SUPPORTED != 0 {
         return Err(Errno::EOPNOTSUPP.into());
     }
@@ -720,26 +729,29 @@ fn vectored2(k: &mut Kernel, a: &Args, write: bool) -> SysResult {
     }
     let file = k.proc().fds.file(a[0])?;
     let end = end_of(k, &file.borrow());
-    let n = vectored_at(k, a, true, Some(end))?;
+    let n = match vectored_at(k, a, true, Some(end))? {
+        Outcome::Done(n) => n,
+        other => return Ok(other),
+    };
     if current {
         file.borrow_mut().offset = end + u64::from(n);
     }
-    Ok(n)
+    Ok(Outcome::Done(n))
 }
 
-pub fn sys_preadv2(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_preadv2(k: &mut Kernel, a: &Args) -> SysOutcome {
     vectored2(k, a, false)
 }
 
-pub fn sys_pwritev2(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_pwritev2(k: &mut Kernel, a: &Args) -> SysOutcome {
     vectored2(k, a, true)
 }
 
-pub fn sys_readv(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_readv(k: &mut Kernel, a: &Args) -> SysOutcome {
     vectored(k, a, false)
 }
 
-pub fn sys_writev(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_writev(k: &mut Kernel, a: &Args) -> SysOutcome {
     vectored(k, a, true)
 }
 
@@ -832,7 +844,7 @@ pub fn sys_dup3(k: &mut Kernel, a: &Args) -> SysResult {
     dup_to(k, a[0], a[1], a[2] & oflag::O_CLOEXEC != 0)
 }
 
-pub fn sys_fcntl64(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_fcntl64(k: &mut Kernel, a: &Args) -> SysOutcome {
     const F_DUPFD: u32 = 0;
     const F_GETFD: u32 = 1;
     const F_SETFD: u32 = 2;
@@ -843,6 +855,10 @@ pub fn sys_fcntl64(k: &mut Kernel, a: &Args) -> SysResult {
     const F_GETPIPE_SZ: u32 = 1032;
     let (fd, cmd, arg) = (a[0], a[1], a[2]);
     let entry = k.proc().fds.get(fd)?.clone();
+    if fsattr::cmd::is_lock(cmd) {
+        let wide = cmd > fsattr::cmd::F_SETLKW;
+        return fsattr::fcntl_lock(k, fd, cmd, arg, wide);
+    }
     match cmd {
         F_DUPFD | F_DUPFD_CLOEXEC => {
             if u64::from(arg) >= nofile(k) {
@@ -866,13 +882,10 @@ pub fn sys_fcntl64(k: &mut Kernel, a: &Args) -> SysResult {
             f.flags = (f.flags & !oflag::SETFL_MASK) | (arg & oflag::SETFL_MASK);
             Ok(0)
         }
-        c if fsattr::cmd::is_lock(c) => {
-            let wide = c > fsattr::cmd::F_SETLKW;
-            fsattr::fcntl_lock(k, fd, c, arg, wide)
-        }
         F_SETPIPE_SZ | F_GETPIPE_SZ => pipe_size(k, &entry.file, cmd == F_SETPIPE_SZ, arg),
         _ => Err(Errno::EINVAL.into()),
     }
+    .map(Outcome::Done)
 }
 
 /// F_GETPIPE_SZ / F_SETPIPE_SZ (EBADF on anything but a pipe or FIFO).
@@ -891,7 +904,7 @@ fn pipe_size(k: &mut Kernel, file: &FileRef, set: bool, arg: u32) -> SysResult {
     Ok(size as u32)
 }
 
-pub fn sys_ioctl(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_ioctl(k: &mut Kernel, a: &Args) -> SysOutcome {
     const TCGETS: u32 = 0x5401;
     const TCSETS: u32 = 0x5402;
     const TCSETSW: u32 = 0x5403;
@@ -911,10 +924,10 @@ pub fn sys_ioctl(k: &mut Kernel, a: &Args) -> SysResult {
         } else {
             f.flags & !oflag::O_NONBLOCK
         };
-        return Ok(0);
+        return Ok(Outcome::Done(0));
     }
     if let Some(r) = super::net::ioctl(k, fd, req, arg) {
-        return r;
+        return r.map(Outcome::Done);
     }
     let end = file.borrow_mut().handle.as_mut().and_then(|h| h.terminal());
     if let Some(end) = end {
@@ -964,7 +977,7 @@ pub fn sys_ioctl(k: &mut Kernel, a: &Args) -> SysResult {
         TIOCSPGRP | TIOCSWINSZ => {}
         _ => return Err(Errno::ENOTTY.into()),
     }
-    Ok(0)
+    Ok(Outcome::Done(0))
 }
 
 pub fn sys_getcwd(k: &mut Kernel, a: &Args) -> SysResult {
@@ -1043,29 +1056,29 @@ fn fadvise(k: &mut Kernel, fd: u32, advice: u32) -> SysResult {
 /// fsync and fdatasync: the file's shared mappings go to the file, then
 /// its file system makes everything durable (ENOSPC or EIO if it cannot:
 /// then nothing since the last successful sync is durable).
-pub fn sys_fsync(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_fsync(k: &mut Kernel, a: &Args) -> SysOutcome {
     let file = k.proc().fds.file(a[0])?;
     sync_file(k, &file)?;
-    kept(k, &file)
+    Ok(kept(k, &file))
 }
 
-/// The end of a sync that succeeded: done, or (on a file system whose
+/// The end of a sync that succeeded: done (0), or (on a file system whose
 /// host saves asynchronously, the browser's) wait until the host has kept
 /// it: see [`Wait::Durable`].
-pub(crate) fn durable(k: &mut Kernel, m: crate::vfs::MountId) -> SysResult {
+pub(crate) fn durable(k: &mut Kernel, m: crate::vfs::MountId) -> Outcome {
     match k.vfs.fs(m).durable_ticket() {
-        None => Ok(0),
-        Some(ticket) => Err(SysErr::Block(Wait::Durable { mount: m, ticket })),
+        None => Outcome::Done(0),
+        Some(ticket) => Outcome::Block(Wait::Durable { mount: m, ticket }),
     }
 }
 
 /// [`durable`] for the file system holding `file` (none for a pipe or a
 /// socket: nothing to keep).
-pub(crate) fn kept(k: &mut Kernel, file: &FileRef) -> SysResult {
+pub(crate) fn kept(k: &mut Kernel, file: &FileRef) -> Outcome {
     let node = file.borrow().node;
     match node {
         Some((m, _)) => durable(k, m),
-        None => Ok(0),
+        None => Outcome::Done(0),
     }
 }
 
@@ -1091,7 +1104,7 @@ fn sync_file(k: &mut Kernel, file: &FileRef) -> KResult<()> {
 /// durable, as fsync does (Linux only starts or waits for writeback of
 /// the range; being more durable is allowed, reporting success for data
 /// that is not kept is not).
-pub fn sys_sync_file_range(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_sync_file_range(k: &mut Kernel, a: &Args) -> SysOutcome {
     const VALID: u32 = 1 | 2 | 4; // WAIT_BEFORE | WRITE | WAIT_AFTER
     let off = (u64::from(a[2]) << 32 | u64::from(a[1])) as i64;
     let len = (u64::from(a[4]) << 32 | u64::from(a[3])) as i64;
@@ -1111,10 +1124,10 @@ pub fn sys_sync_file_range(k: &mut Kernel, a: &Args) -> SysResult {
         return Err(Errno::ESPIPE.into());
     }
     if flags == 0 {
-        return Ok(0);
+        return Ok(Outcome::Done(0));
     }
     sync_file(k, &file)?;
-    kept(k, &file)
+    Ok(kept(k, &file))
 }
 
 fn ftruncate(k: &mut Kernel, fd: u32, len: i64) -> SysResult {
@@ -1175,15 +1188,15 @@ pub fn sys_truncate64(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// sendfile64(out_fd, in_fd, offset, count): a read and a write through a
 /// kernel buffer (at most MAX_IO bytes per call, like a short write).
-pub fn sys_sendfile64(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_sendfile64(k: &mut Kernel, a: &Args) -> SysOutcome {
     sendfile(k, a, true)
 }
 
-pub fn sys_sendfile(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_sendfile(k: &mut Kernel, a: &Args) -> SysOutcome {
     sendfile(k, a, false)
 }
 
-fn sendfile(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
+fn sendfile(k: &mut Kernel, a: &Args, wide: bool) -> SysOutcome {
     let (out, inp, off_ptr, count) = (a[0], a[1], a[2], a[3]);
     let pos = if off_ptr == 0 {
         None
@@ -1197,8 +1210,14 @@ fn sendfile(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     };
     k.proc().fds.file(out)?;
     let mut data = vec![0u8; (count as usize).min(MAX_IO)];
-    let n = read_host(k, inp, ReadInto::Host(&mut data), pos)? as usize;
-    let w = write_host(k, out, WriteFrom::Host(&data[..n]), None)?;
+    let n = match read_host(k, inp, ReadInto::Host(&mut data), pos)? {
+        Outcome::Done(n) => n as usize,
+        other => return Ok(other),
+    };
+    let w = match write_host(k, out, WriteFrom::Host(&data[..n]), None)? {
+        Outcome::Done(w) => w,
+        other => return Ok(other),
+    };
     if let Some(p) = pos {
         let next = p + u64::from(w);
         if wide {
@@ -1210,5 +1229,5 @@ fn sendfile(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
         // Give back what the output did not take.
         seek(k, inp, -((n - w as usize) as i64), 1)?;
     }
-    Ok(w)
+    Ok(Outcome::Done(w))
 }

@@ -6,7 +6,7 @@
 //! request is retried until the lock is free or a signal interrupts it.
 
 use super::fs::{at_start, cred, new_node, touch_clock, AT_FDCWD};
-use super::{read_path, Args, SysErr, SysResult};
+use super::{read_path, Args, Outcome, SysOutcome, SysResult};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::mode;
 use crate::abi::oflag;
@@ -301,33 +301,34 @@ pub fn sys_fstatfs(k: &mut Kernel, a: &Args) -> SysResult {
 /// Where a host saves asynchronously (the browser), the call waits until
 /// the first such file system's save ends (in practice the only one: the
 /// root image).
-pub fn sys_sync(k: &mut Kernel, _a: &Args) -> SysResult {
+pub fn sys_sync(k: &mut Kernel, _a: &Args) -> SysOutcome {
     k.sync_shared_all();
-    let mut result = Ok(0);
-    let mut waiting = Ok(0);
+    let mut result = Ok(());
+    let mut waiting = Outcome::Done(0);
     for (m, _, _) in k.vfs.mounts() {
         if let Err(e) = k.vfs.fs(m).sync() {
-            result = result.and(Err(e.into()));
-        } else if waiting.is_ok() {
+            result = result.and(Err(e));
+        } else if waiting == Outcome::Done(0) {
             waiting = super::fs::durable(k, m);
         }
     }
-    result.and(waiting)
+    result?;
+    Ok(waiting)
 }
 
 /// syncfs: the file system holding `fd`; ENOSPC or EIO if it cannot
 /// make everything durable (Linux 5.8 and later report writeback errors
 /// here too).
-pub fn sys_syncfs(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_syncfs(k: &mut Kernel, a: &Args) -> SysOutcome {
     let file = k.proc().fds.file(a[0])?;
     // A pipe or socket: its pseudo file system has nothing to write.
     let Some(loc) = file.borrow().location.clone() else {
-        return Ok(0);
+        return Ok(Outcome::Done(0));
     };
     k.sync_shared_all();
     let m = k.vfs.mount_of(&loc);
     k.vfs.fs(m).sync()?;
-    super::fs::durable(k, m)
+    Ok(super::fs::durable(k, m))
 }
 
 /// fallocate(fd, mode, offset, len) with 64-bit offset and length split
@@ -378,11 +379,11 @@ fn lock_node(file: &FileRef) -> KResult<NodeKey> {
 }
 
 /// Parks the caller to retry a blocking lock request shortly.
-fn retry_later(k: &mut Kernel) -> SysErr {
+fn retry_later(k: &mut Kernel) -> Outcome {
     let now = k.time.monotonic();
     let deadline = Timespec::from_nanos(now.as_nanos() + i128::from(LOCK_RETRY_NS));
     k.thread().poll_set.clear();
-    SysErr::Block(Wait::Poll {
+    Outcome::Block(Wait::Poll {
         deadline: Some(deadline),
     })
 }
@@ -396,7 +397,7 @@ fn alive_pids(k: &Kernel) -> Vec<u32> {
         .collect()
 }
 
-pub fn sys_flock(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_flock(k: &mut Kernel, a: &Args) -> SysOutcome {
     const LOCK_SH: u32 = 1;
     const LOCK_EX: u32 = 2;
     const LOCK_NB: u32 = 4;
@@ -412,10 +413,10 @@ pub fn sys_flock(k: &mut Kernel, a: &Args) -> SysResult {
     let pids = alive_pids(k);
     let alive = |p: u32| pids.contains(&p);
     match k.vfs.locks.flock(node, Owner::file(&file), kind, &alive) {
-        Err(Errno::EAGAIN) if a[1] & LOCK_NB == 0 => Err(retry_later(k)),
+        Err(Errno::EAGAIN) if a[1] & LOCK_NB == 0 => Ok(retry_later(k)),
         r => {
             r?;
-            Ok(0)
+            Ok(Outcome::Done(0))
         }
     }
 }
@@ -528,7 +529,7 @@ fn lock_range(k: &mut Kernel, file: &FileRef, fl: &Flock) -> KResult<(u64, u64)>
 
 /// F_GETLK/F_SETLK/F_SETLKW and their 64-bit and OFD forms; `wide` when
 /// the argument is a `struct flock64`.
-pub fn fcntl_lock(k: &mut Kernel, fd: u32, c: u32, arg: u32, wide: bool) -> SysResult {
+pub fn fcntl_lock(k: &mut Kernel, fd: u32, c: u32, arg: u32, wide: bool) -> SysOutcome {
     const F_RDLCK: u16 = 0;
     const F_WRLCK: u16 = 1;
     const F_UNLCK: u16 = 2;
@@ -599,14 +600,14 @@ pub fn fcntl_lock(k: &mut Kernel, fd: u32, c: u32, arg: u32, wide: bool) -> SysR
             },
         };
         write_flock(k, arg, wide, &fl)?;
-        return Ok(0);
+        return Ok(Outcome::Done(0));
     }
     let wait = matches!(c, cmd::F_SETLKW | cmd::F_SETLKW64 | cmd::F_OFD_SETLKW);
     match k.vfs.locks.set(node, req, &alive) {
-        Err(Errno::EAGAIN) if wait => Err(retry_later(k)),
+        Err(Errno::EAGAIN) if wait => Ok(retry_later(k)),
         r => {
             r?;
-            Ok(0)
+            Ok(Outcome::Done(0))
         }
     }
 }

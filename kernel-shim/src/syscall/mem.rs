@@ -26,7 +26,7 @@
 //! request larger than the machine's memory fails with ENOMEM, as Linux's
 //! heuristic overcommit refuses one larger than RAM and swap.
 
-use super::{Args, SysResult};
+use super::{Args, Outcome, SysOutcome, SysResult};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::mman::{
     MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE,
@@ -641,7 +641,7 @@ fn drop_pages(k: &mut Kernel, start: u32, end: u32) -> KResult<()> {
     Ok(())
 }
 
-pub fn sys_msync(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_msync(k: &mut Kernel, a: &Args) -> SysOutcome {
     const MS_ASYNC: u32 = 1;
     const MS_INVALIDATE: u32 = 2;
     const MS_SYNC: u32 = 4;
@@ -685,12 +685,12 @@ pub fn sys_msync(k: &mut Kernel, a: &Args) -> SysResult {
         // Then wait for the host where it saves asynchronously (the
         // browser's root image; the first such file decides).
         for f in vmas.iter().filter_map(|v| v.file.as_ref()) {
-            if let r @ Err(_) = super::fs::kept(k, &f.file) {
-                return r;
+            if let w @ Outcome::Block(_) = super::fs::kept(k, &f.file) {
+                return Ok(w);
             }
         }
     }
-    Ok(0)
+    Ok(Outcome::Done(0))
 }
 
 /// mincore: 1 for pages that exist in the page table.

@@ -1,7 +1,7 @@
 //! Identity and control: user ids, uname, TLS descriptors, resource
 //! limits, futex, prctl, getrandom, sysinfo.
 
-use super::{Args, SysErr, SysResult, MAX_IO};
+use super::{Args, Outcome, SysOutcome, SysResult, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::tasks::process::{Wait, RLIM_INFINITY};
@@ -286,7 +286,7 @@ mod fop {
     pub const CLOCK_REALTIME: u32 = 256;
 }
 
-fn futex(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
+fn futex(k: &mut Kernel, a: &Args, wide: bool) -> SysOutcome {
     let (addr, op, val, timeout, addr2, val3) = (a[0], a[1] & 0x7f, a[2], a[3], a[4], a[5]);
     let p = k.thread().process;
     let private = a[1] & FUTEX_PRIVATE_FLAG != 0;
@@ -301,15 +301,19 @@ fn futex(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
             let clock = (a[1] & fop::CLOCK_REALTIME != 0) as u32;
             futex_wait(k, addr, val, timeout, (val3, private), Some(clock), wide)
         }
-        fop::WAKE => Ok(k.futex_wake(p, addr, val, u32::MAX, private)),
+        fop::WAKE => Ok(Outcome::Done(k.futex_wake(p, addr, val, u32::MAX, private))),
         fop::WAKE_BITSET if val3 == 0 => Err(Errno::EINVAL.into()),
-        fop::WAKE_BITSET => Ok(k.futex_wake(p, addr, val, val3, private)),
-        fop::REQUEUE => Ok(k.futex_requeue(p, addr, addr2, val, val2, private)),
+        fop::WAKE_BITSET => Ok(Outcome::Done(k.futex_wake(p, addr, val, val3, private))),
+        fop::REQUEUE => Ok(Outcome::Done(
+            k.futex_requeue(p, addr, addr2, val, val2, private),
+        )),
         fop::CMP_REQUEUE => {
             if k.mem().read_u32(GuestAddr(addr))? != val3 {
                 return Err(Errno::EAGAIN.into());
             }
-            Ok(k.futex_requeue(p, addr, addr2, val, val2, private))
+            Ok(Outcome::Done(
+                k.futex_requeue(p, addr, addr2, val, val2, private),
+            ))
         }
         fop::WAKE_OP => {
             let old = k.mem().read_u32(GuestAddr(addr2))?;
@@ -319,7 +323,7 @@ fn futex(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
             if hit {
                 n += k.futex_wake(p, addr2, val2, u32::MAX, private);
             }
-            Ok(n)
+            Ok(Outcome::Done(n))
         }
         _ => Err(Errno::ENOSYS.into()),
     }
@@ -335,7 +339,7 @@ fn futex_wait(
     (bitset, private): (u32, bool),
     clock: Option<u32>,
     wide: bool,
-) -> SysResult {
+) -> SysOutcome {
     if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL.into());
     }
@@ -356,7 +360,7 @@ fn futex_wait(
     if deadline.is_some_and(|d| d.as_nanos() <= now) {
         return Err(Errno::ETIMEDOUT.into());
     }
-    Err(SysErr::Block(Wait::Futex {
+    Ok(Outcome::Block(Wait::Futex {
         addr,
         bitset,
         private,
@@ -364,11 +368,11 @@ fn futex_wait(
     }))
 }
 
-pub fn sys_futex(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_futex(k: &mut Kernel, a: &Args) -> SysOutcome {
     futex(k, a, false)
 }
 
-pub fn sys_futex64(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_futex64(k: &mut Kernel, a: &Args) -> SysOutcome {
     futex(k, a, true)
 }
 

@@ -8,7 +8,7 @@
 //! through `Thread::restart_deadline`, so it then returns 0). Signals
 //! interrupt with EINTR (ERESTARTNOHAND: never restarted after a handler).
 
-use super::{Args, SysErr, SysResult};
+use super::{Args, Outcome, SysOutcome};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::poll;
 use crate::kernel::Kernel;
@@ -42,15 +42,15 @@ fn expired(k: &Kernel, d: Option<Timespec>) -> bool {
 }
 
 /// Parks with the interest set, or reports a timeout (0).
-fn park(k: &mut Kernel, set: Vec<(u32, u16)>, d: Option<Timespec>) -> SysResult {
+fn park(k: &mut Kernel, set: Vec<(u32, u16)>, d: Option<Timespec>) -> SysOutcome {
     if expired(k, d) {
         restore_mask(k);
-        return Ok(0);
+        return Ok(Outcome::Done(0));
     }
     let t = k.thread();
     t.poll_set = set;
     t.restart_deadline = d;
-    Err(SysErr::Block(Wait::Poll { deadline: d }))
+    Ok(Outcome::Block(Wait::Poll { deadline: d }))
 }
 
 /// ppoll/pselect's temporary mask, kept until the call returns or a
@@ -78,7 +78,7 @@ pub(super) fn restore_mask(k: &mut Kernel) {
     }
 }
 
-fn do_poll(k: &mut Kernel, fds: u32, nfds: u32, t: Timeout) -> SysResult {
+fn do_poll(k: &mut Kernel, fds: u32, nfds: u32, t: Timeout) -> SysOutcome {
     if u64::from(nfds) > k.proc().rlimits[crate::tasks::process::RLIMIT_NOFILE].0 {
         return Err(Errno::EINVAL.into());
     }
@@ -110,10 +110,10 @@ fn do_poll(k: &mut Kernel, fds: u32, nfds: u32, t: Timeout) -> SysResult {
     }
     k.mem().write_bytes(GuestAddr(fds), &raw)?;
     restore_mask(k);
-    Ok(ready)
+    Ok(Outcome::Done(ready))
 }
 
-pub fn sys_poll(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_poll(k: &mut Kernel, a: &Args) -> SysOutcome {
     let ms = a[2] as i32;
     let t = if ms < 0 {
         Timeout::Forever
@@ -130,17 +130,17 @@ fn read_timeout(k: &mut Kernel, at: u32, wide: bool) -> KResult<Timeout> {
     Ok(Timeout::After(super::misc::read_timespec(k, at, wide)?))
 }
 
-fn ppoll(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
+fn ppoll(k: &mut Kernel, a: &Args, wide: bool) -> SysOutcome {
     let t = read_timeout(k, a[2], wide)?;
     apply_mask(k, a[3], a[4])?;
     do_poll(k, a[0], a[1], t)
 }
 
-pub fn sys_ppoll(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_ppoll(k: &mut Kernel, a: &Args) -> SysOutcome {
     ppoll(k, a, false)
 }
 
-pub fn sys_ppoll_time64(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_ppoll_time64(k: &mut Kernel, a: &Args) -> SysOutcome {
     ppoll(k, a, true)
 }
 
@@ -193,7 +193,7 @@ fn write_left(k: &mut Kernel, left: TimeLeft, d: Option<Timespec>) -> KResult<()
     Ok(())
 }
 
-fn do_select(k: &mut Kernel, nfds: u32, at: [u32; 3], t: Timeout, left: TimeLeft) -> SysResult {
+fn do_select(k: &mut Kernel, nfds: u32, at: [u32; 3], t: Timeout, left: TimeLeft) -> SysOutcome {
     if u64::from(nfds) > k.proc().rlimits[crate::tasks::process::RLIMIT_NOFILE].0 {
         return Err(Errno::EINVAL.into());
     }
@@ -233,7 +233,7 @@ fn do_select(k: &mut Kernel, nfds: u32, at: [u32; 3], t: Timeout, left: TimeLeft
     }
     if ready == 0 {
         let r = park(k, interest, d);
-        if r == Ok(0) {
+        if r == Ok(Outcome::Done(0)) {
             write_sets(k, at, &out)?;
             write_left(k, left, d)?;
         }
@@ -242,7 +242,7 @@ fn do_select(k: &mut Kernel, nfds: u32, at: [u32; 3], t: Timeout, left: TimeLeft
     write_sets(k, at, &out)?;
     write_left(k, left, d)?;
     restore_mask(k);
-    Ok(ready)
+    Ok(Outcome::Done(ready))
 }
 
 fn write_sets(k: &mut Kernel, at: [u32; 3], sets: &[Vec<u32>; 3]) -> KResult<()> {
@@ -258,7 +258,7 @@ fn write_sets(k: &mut Kernel, at: [u32; 3], sets: &[Vec<u32>; 3]) -> KResult<()>
 }
 
 /// _newselect: the timeout is a `struct timeval`.
-pub fn sys_select(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_select(k: &mut Kernel, a: &Args) -> SysOutcome {
     let t = if a[4] == 0 {
         Timeout::Forever
     } else {
@@ -280,7 +280,7 @@ pub fn sys_select(k: &mut Kernel, a: &Args) -> SysResult {
     do_select(k, a[0], [a[1], a[2], a[3]], t, left)
 }
 
-fn pselect(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
+fn pselect(k: &mut Kernel, a: &Args, wide: bool) -> SysOutcome {
     let t = read_timeout(k, a[4], wide)?;
     if a[5] != 0 {
         let mut m = k.mem();
@@ -296,10 +296,10 @@ fn pselect(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     do_select(k, a[0], [a[1], a[2], a[3]], t, left)
 }
 
-pub fn sys_pselect6(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_pselect6(k: &mut Kernel, a: &Args) -> SysOutcome {
     pselect(k, a, false)
 }
 
-pub fn sys_pselect6_time64(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_pselect6_time64(k: &mut Kernel, a: &Args) -> SysOutcome {
     pselect(k, a, true)
 }

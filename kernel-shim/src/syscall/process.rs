@@ -2,7 +2,7 @@
 //! groups and sessions, pipes.
 
 use super::fs::{at_start, install};
-use super::{read_path, Args, SysErr, SysResult};
+use super::{read_path, Args, Outcome, SysOutcome, SysResult};
 use crate::abi::clone;
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::oflag;
@@ -16,7 +16,7 @@ use crate::tasks::task::{CloneArgs, WaitFor};
 use crate::vfs::file::OpenFile;
 use wax_cpu::GuestAddr;
 
-pub fn sys_fork(k: &mut Kernel, _a: &Args) -> SysResult {
+pub fn sys_fork(k: &mut Kernel, _a: &Args) -> SysOutcome {
     clone(
         k,
         CloneArgs {
@@ -26,7 +26,7 @@ pub fn sys_fork(k: &mut Kernel, _a: &Args) -> SysResult {
     )
 }
 
-pub fn sys_vfork(k: &mut Kernel, _a: &Args) -> SysResult {
+pub fn sys_vfork(k: &mut Kernel, _a: &Args) -> SysOutcome {
     clone(
         k,
         CloneArgs {
@@ -37,7 +37,7 @@ pub fn sys_vfork(k: &mut Kernel, _a: &Args) -> SysResult {
 }
 
 /// i386 clone(flags, newsp, parent_tid, tls, child_tid).
-pub fn sys_clone(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_clone(k: &mut Kernel, a: &Args) -> SysOutcome {
     clone(
         k,
         CloneArgs {
@@ -50,12 +50,14 @@ pub fn sys_clone(k: &mut Kernel, a: &Args) -> SysResult {
     )
 }
 
-fn clone(k: &mut Kernel, args: CloneArgs) -> SysResult {
+/// fork, vfork and clone: a vfork parent parks until the child execs or
+/// exits.
+fn clone(k: &mut Kernel, args: CloneArgs) -> SysOutcome {
     let tid = k.do_clone(args)?;
     if args.flags & clone::CLONE_VFORK != 0 && args.flags & clone::CLONE_THREAD == 0 {
-        return Err(SysErr::Block(Wait::Vfork { child: tid }));
+        return Ok(Outcome::Block(Wait::Vfork { child: tid }));
     }
-    Ok(tid)
+    Ok(Outcome::Done(tid))
 }
 
 /// Reads a NULL-terminated array of string pointers (argv, envp).
@@ -83,17 +85,17 @@ fn read_strings(k: &mut Kernel, mut at: u32) -> KResult<Vec<Vec<u8>>> {
     }
 }
 
-pub fn sys_execve(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_execve(k: &mut Kernel, a: &Args) -> SysOutcome {
     execveat(k, super::fs::AT_FDCWD, a[0], a[1], a[2], 0)
 }
 
-pub fn sys_execveat(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_execveat(k: &mut Kernel, a: &Args) -> SysOutcome {
     execveat(k, a[0], a[1], a[2], a[3], a[4])
 }
 
 const AT_EMPTY_PATH: u32 = 0x1000;
 
-fn execveat(k: &mut Kernel, dirfd: u32, path: u32, argv: u32, envp: u32, flags: u32) -> SysResult {
+fn execveat(k: &mut Kernel, dirfd: u32, path: u32, argv: u32, envp: u32, flags: u32) -> SysOutcome {
     let path = match read_path(k, path) {
         Ok(p) => p,
         Err(Errno::EFAULT) if flags & AT_EMPTY_PATH != 0 => Vec::new(),
@@ -122,19 +124,19 @@ fn execveat(k: &mut Kernel, dirfd: u32, path: u32, argv: u32, envp: u32, flags: 
         envp,
     })?;
     // The new program starts with zeroed registers (EAX included).
-    Err(SysErr::Exited)
+    Ok(Outcome::NoReturn)
 }
 
-pub fn sys_exit(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_exit(k: &mut Kernel, a: &Args) -> SysOutcome {
     let t = k.current();
     k.exit_thread(t, a[0] & 0xff);
-    Err(SysErr::Exited)
+    Ok(Outcome::NoReturn)
 }
 
-pub fn sys_exit_group(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_exit_group(k: &mut Kernel, a: &Args) -> SysOutcome {
     let p = k.thread().process;
     k.exit_group(p, crate::abi::wstatus::exited(a[0]));
-    Err(SysErr::Exited)
+    Ok(Outcome::NoReturn)
 }
 
 /// The wait4/waitpid pid argument.
@@ -147,25 +149,28 @@ fn wait_for(k: &mut Kernel, pid: i32) -> WaitFor {
     }
 }
 
+/// What a wait for a child found.
+enum Found {
+    Child(crate::tasks::task::Reaped),
+    /// Nothing to report yet, and WNOHANG.
+    Nothing,
+    /// Nothing yet: park until a child changes state.
+    Park(Wait),
+}
+
 /// Waits (or parks) for a child the selector and options pick.
-fn wait_common(
-    k: &mut Kernel,
-    who: WaitFor,
-    options: u32,
-) -> KResult<Option<crate::tasks::task::Reaped>> {
-    match k.find_waitable(who, options)? {
-        Some(r) => Ok(Some(r)),
-        None if options & wait::WNOHANG != 0 => Ok(None),
-        None => Err(Errno(-1)),
-    }
+fn wait_common(k: &mut Kernel, who: WaitFor, options: u32) -> KResult<Found> {
+    Ok(match k.find_waitable(who, options)? {
+        Some(r) => Found::Child(r),
+        None if options & wait::WNOHANG != 0 => Found::Nothing,
+        None => {
+            let seen = k.proc().child_events;
+            Found::Park(Wait::Child { seen })
+        }
+    })
 }
 
-fn child_wait(k: &mut Kernel) -> SysErr {
-    let seen = k.proc().child_events;
-    SysErr::Block(Wait::Child { seen })
-}
-
-pub fn sys_wait4(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_wait4(k: &mut Kernel, a: &Args) -> SysOutcome {
     let (pid, status, options, rusage) = (a[0] as i32, a[1], a[2], a[3]);
     if options
         & !(wait::WNOHANG
@@ -179,11 +184,10 @@ pub fn sys_wait4(k: &mut Kernel, a: &Args) -> SysResult {
         return Err(Errno::EINVAL.into());
     }
     let who = wait_for(k, pid);
-    let r = match wait_common(k, who, options | wait::WEXITED) {
-        Ok(Some(r)) => r,
-        Ok(None) => return Ok(0),
-        Err(Errno(-1)) => return Err(child_wait(k)),
-        Err(e) => return Err(e.into()),
+    let r = match wait_common(k, who, options | wait::WEXITED)? {
+        Found::Child(r) => r,
+        Found::Nothing => return Ok(Outcome::Done(0)),
+        Found::Park(w) => return Ok(Outcome::Block(w)),
     };
     if status != 0 {
         k.mem().write_u32(GuestAddr(status), r.status)?;
@@ -191,14 +195,14 @@ pub fn sys_wait4(k: &mut Kernel, a: &Args) -> SysResult {
     if rusage != 0 {
         super::time::write_rusage(k, rusage, r.times)?;
     }
-    Ok(r.pid)
+    Ok(Outcome::Done(r.pid))
 }
 
-pub fn sys_waitpid(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_waitpid(k: &mut Kernel, a: &Args) -> SysOutcome {
     sys_wait4(k, &[a[0], a[1], a[2], 0, 0, 0])
 }
 
-pub fn sys_waitid(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_waitid(k: &mut Kernel, a: &Args) -> SysOutcome {
     let (idtype, id, infop, options, rusage) = (a[0], a[1], a[2], a[3], a[4]);
     let who = match idtype {
         0 => WaitFor::Any,
@@ -213,10 +217,10 @@ pub fn sys_waitid(k: &mut Kernel, a: &Args) -> SysResult {
     if options & (wait::WEXITED | wait::WUNTRACED | wait::WCONTINUED) == 0 {
         return Err(Errno::EINVAL.into());
     }
-    let r = match wait_common(k, who, options) {
-        Ok(r) => r,
-        Err(Errno(-1)) => return Err(child_wait(k)),
-        Err(e) => return Err(e.into()),
+    let r = match wait_common(k, who, options)? {
+        Found::Child(r) => Some(r),
+        Found::Nothing => None,
+        Found::Park(w) => return Ok(Outcome::Block(w)),
     };
     if infop != 0 {
         let info = match r {
@@ -229,7 +233,7 @@ pub fn sys_waitid(k: &mut Kernel, a: &Args) -> SysResult {
         let times = r.map(|r| r.times).unwrap_or_default();
         super::time::write_rusage(k, rusage, times)?;
     }
-    Ok(0)
+    Ok(Outcome::Done(0))
 }
 
 /// The process a pidfd names: its pid, and its slot while it is not

@@ -2,7 +2,7 @@
 //! pending sets, waiting for signals, sending (kill, tkill, tgkill,
 //! rt_sigqueueinfo), the alternate stack and sigreturn.
 
-use super::{Args, SysErr, SysResult};
+use super::{Args, Outcome, SysOutcome, SysResult};
 use crate::abi::errno::{Errno, KResult};
 use crate::kernel::Kernel;
 use crate::signals::AltStack;
@@ -188,17 +188,17 @@ pub fn sys_sigpending(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// Replaces the mask until a handler runs (the frame saves the old one),
 /// then EINTR.
-fn suspend(k: &mut Kernel, mask: u64) -> SysResult {
+fn suspend(k: &mut Kernel, mask: u64) -> SysOutcome {
     let t = k.thread();
     if t.saved_mask.is_none() {
         t.saved_mask = Some(t.sigmask);
     }
     t.sigmask = mask & !UNBLOCKABLE;
     t.wait_set = 0;
-    Err(SysErr::Block(Wait::Signal { deadline: None }))
+    Ok(Outcome::Block(Wait::Signal { deadline: None }))
 }
 
-pub fn sys_rt_sigsuspend(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_rt_sigsuspend(k: &mut Kernel, a: &Args) -> SysOutcome {
     if a[1] != 8 {
         return Err(Errno::EINVAL.into());
     }
@@ -207,17 +207,17 @@ pub fn sys_rt_sigsuspend(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 /// The legacy sigsuspend(int, int, old_sigset_t mask).
-pub fn sys_sigsuspend(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_sigsuspend(k: &mut Kernel, a: &Args) -> SysOutcome {
     let high = k.thread().sigmask & !0xffff_ffff;
     suspend(k, high | u64::from(a[2]))
 }
 
-pub fn sys_pause(k: &mut Kernel, _a: &Args) -> SysResult {
+pub fn sys_pause(k: &mut Kernel, _a: &Args) -> SysOutcome {
     k.thread().wait_set = 0;
-    Err(SysErr::Block(Wait::Signal { deadline: None }))
+    Ok(Outcome::Block(Wait::Signal { deadline: None }))
 }
 
-fn sigtimedwait(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
+fn sigtimedwait(k: &mut Kernel, a: &Args, wide: bool) -> SysOutcome {
     let (set, info, timeout, size) = (a[0], a[1], a[2], a[3]);
     if size != 8 {
         return Err(Errno::EINVAL.into());
@@ -235,7 +235,7 @@ fn sigtimedwait(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
         if info != 0 {
             k.mem().write_bytes(GuestAddr(info), &si.to_bytes())?;
         }
-        return Ok(sig);
+        return Ok(Outcome::Done(sig));
     }
     let deadline = match k.thread().restart_deadline.take() {
         Some(d) => Some(d),
@@ -252,14 +252,14 @@ fn sigtimedwait(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     }
     k.thread().restart_deadline = deadline;
     k.thread().wait_set = want;
-    Err(SysErr::Block(Wait::Signal { deadline }))
+    Ok(Outcome::Block(Wait::Signal { deadline }))
 }
 
-pub fn sys_rt_sigtimedwait(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_rt_sigtimedwait(k: &mut Kernel, a: &Args) -> SysOutcome {
     sigtimedwait(k, a, false)
 }
 
-pub fn sys_rt_sigtimedwait64(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_rt_sigtimedwait64(k: &mut Kernel, a: &Args) -> SysOutcome {
     sigtimedwait(k, a, true)
 }
 
@@ -282,7 +282,7 @@ fn kill_targets(k: &mut Kernel, pid: i32) -> Vec<usize> {
         .collect()
 }
 
-pub fn sys_kill(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_kill(k: &mut Kernel, a: &Args) -> SysOutcome {
     let (pid, sig) = (a[0] as i32, a[1]);
     if sig > NSIG {
         return Err(Errno::EINVAL.into());
@@ -304,14 +304,14 @@ pub fn sys_kill(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 /// A signal may have ended the caller itself.
-fn exited_or(k: &mut Kernel, v: u32) -> SysResult {
+fn exited_or(k: &mut Kernel, v: u32) -> SysOutcome {
     if !k.thread().alive() {
-        return Err(SysErr::Exited);
+        return Ok(Outcome::NoReturn);
     }
-    Ok(v)
+    Ok(Outcome::Done(v))
 }
 
-fn thread_kill(k: &mut Kernel, tgid: Option<u32>, tid: u32, sig: u32) -> SysResult {
+fn thread_kill(k: &mut Kernel, tgid: Option<u32>, tid: u32, sig: u32) -> SysOutcome {
     if sig > NSIG || (tid as i32) <= 0 {
         return Err(Errno::EINVAL.into());
     }
@@ -326,17 +326,17 @@ fn thread_kill(k: &mut Kernel, tgid: Option<u32>, tid: u32, sig: u32) -> SysResu
     exited_or(k, 0)
 }
 
-pub fn sys_tkill(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_tkill(k: &mut Kernel, a: &Args) -> SysOutcome {
     thread_kill(k, None, a[0], a[1])
 }
 
-pub fn sys_tgkill(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_tgkill(k: &mut Kernel, a: &Args) -> SysOutcome {
     thread_kill(k, Some(a[0]), a[1], a[2])
 }
 
 /// rt_sigqueueinfo(tgid, sig, info) and rt_tgsigqueueinfo(tgid, tid,
 /// sig, info): the caller's siginfo (a negative si_code).
-fn queueinfo(k: &mut Kernel, tid: Option<u32>, pid: u32, sig: u32, at: u32) -> SysResult {
+fn queueinfo(k: &mut Kernel, tid: Option<u32>, pid: u32, sig: u32, at: u32) -> SysOutcome {
     valid(sig)?;
     let mut b = [0u8; 32];
     k.mem().read_bytes(GuestAddr(at), &mut b)?;
@@ -367,7 +367,7 @@ fn queueinfo(k: &mut Kernel, tid: Option<u32>, pid: u32, sig: u32, at: u32) -> S
 /// pidfd_send_signal(pidfd, sig, info, flags): kill(2) for the process
 /// the pidfd names (ESRCH once it has been waited for: its pid may name
 /// another process by then), or rt_sigqueueinfo's checks on `info`.
-pub fn sys_pidfd_send_signal(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_pidfd_send_signal(k: &mut Kernel, a: &Args) -> SysOutcome {
     let (fd, sig, info, flags) = (a[0], a[1], a[2], a[3]);
     if flags != 0 || sig > NSIG {
         return Err(Errno::EINVAL.into());
@@ -384,11 +384,11 @@ pub fn sys_pidfd_send_signal(k: &mut Kernel, a: &Args) -> SysResult {
     exited_or(k, 0)
 }
 
-pub fn sys_rt_sigqueueinfo(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_rt_sigqueueinfo(k: &mut Kernel, a: &Args) -> SysOutcome {
     queueinfo(k, None, a[0], a[1], a[2])
 }
 
-pub fn sys_rt_tgsigqueueinfo(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_rt_tgsigqueueinfo(k: &mut Kernel, a: &Args) -> SysOutcome {
     queueinfo(k, Some(a[1]), a[0], a[2], a[3])
 }
 
@@ -447,21 +447,21 @@ pub fn sys_sigaltstack(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 /// A frame that cannot be read kills with SIGSEGV, as on Linux.
-fn bad_frame(k: &mut Kernel) -> SysResult {
+fn bad_frame(k: &mut Kernel) -> SysOutcome {
     k.force_signal(Siginfo::kernel(crate::signals::SIGSEGV));
-    Err(SysErr::Exited)
+    Ok(Outcome::NoReturn)
 }
 
-pub fn sys_rt_sigreturn(k: &mut Kernel, _a: &Args) -> SysResult {
+pub fn sys_rt_sigreturn(k: &mut Kernel, _a: &Args) -> SysOutcome {
     match k.rt_sigreturn() {
-        Ok(eax) => Ok(eax),
+        Ok(eax) => Ok(Outcome::Done(eax)),
         Err(_) => bad_frame(k),
     }
 }
 
-pub fn sys_sigreturn(k: &mut Kernel, _a: &Args) -> SysResult {
+pub fn sys_sigreturn(k: &mut Kernel, _a: &Args) -> SysOutcome {
     match k.sigreturn() {
-        Ok(eax) => Ok(eax),
+        Ok(eax) => Ok(Outcome::Done(eax)),
         Err(_) => bad_frame(k),
     }
 }

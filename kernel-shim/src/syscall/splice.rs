@@ -8,7 +8,7 @@
 //! never lost to a full output. splice does not insist that one side is
 //! a pipe (Linux's EINVAL); vmsplice is not implemented.
 
-use super::{Args, SysErr, SysResult, MAX_IO};
+use super::{Args, Outcome, SysOutcome, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::oflag;
 use crate::abi::poll;
@@ -94,7 +94,14 @@ fn write_end(e: &mut End, buf: &[u8]) -> KResult<usize> {
 }
 
 /// The copy itself; offsets given by pointer are written back.
-fn copy(k: &mut Kernel, mut i: End, mut o: End, len: u32, flags: u32, offs: [u32; 2]) -> SysResult {
+fn copy(
+    k: &mut Kernel,
+    mut i: End,
+    mut o: End,
+    len: u32,
+    flags: u32,
+    offs: [u32; 2],
+) -> SysOutcome {
     let mut max = (len as usize).min(MAX_IO);
     if is_stream(&o) {
         let ready = o.file.borrow_mut().handle.as_mut().map_or(0, |h| h.poll());
@@ -102,14 +109,14 @@ fn copy(k: &mut Kernel, mut i: End, mut o: End, len: u32, flags: u32, offs: [u32
             if nonblocking(&o, flags) {
                 return Err(Errno::EAGAIN.into());
             }
-            return Err(SysErr::Block(Wait::Writable { fd: o.fd }));
+            return Ok(Outcome::Block(Wait::Writable { fd: o.fd }));
         }
         max = max.min(PIPE_BUF);
     }
     let mut buf = vec![0u8; max];
     let n = match read_end(&mut i, &mut buf) {
         Err(Errno::EAGAIN) if !nonblocking(&i, flags) => {
-            return Err(SysErr::Block(Wait::Readable { fd: i.fd }))
+            return Ok(Outcome::Block(Wait::Readable { fd: i.fd }))
         }
         r => r?,
     };
@@ -128,11 +135,11 @@ fn copy(k: &mut Kernel, mut i: End, mut o: End, len: u32, flags: u32, offs: [u32
     if let Some(v) = o.off {
         k.mem().write_u64(GuestAddr(offs[1]), v)?;
     }
-    Ok(w as u32)
+    Ok(Outcome::Done(w as u32))
 }
 
 /// copy_file_range(fd_in, off_in, fd_out, off_out, len, flags).
-pub fn sys_copy_file_range(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_copy_file_range(k: &mut Kernel, a: &Args) -> SysOutcome {
     if a[5] != 0 {
         return Err(Errno::EINVAL.into());
     }
@@ -145,7 +152,7 @@ pub fn sys_copy_file_range(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 /// splice(fd_in, off_in, fd_out, off_out, len, flags).
-pub fn sys_splice(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_splice(k: &mut Kernel, a: &Args) -> SysOutcome {
     let i = end(k, a[0], a[1], false)?;
     let o = end(k, a[2], a[3], true)?;
     copy(k, i, o, a[4], a[5], [a[1], a[3]])
@@ -179,7 +186,7 @@ impl PipeEnd for PipeWriter {
 }
 
 /// tee(fd_in, fd_out, len, flags): copies pipe data without taking it.
-pub fn sys_tee(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_tee(k: &mut Kernel, a: &Args) -> SysOutcome {
     let (fd_in, fd_out, len, flags) = (a[0], a[1], a[2], a[3]);
     let src = pipe_of::<PipeReader>(k, fd_in)?;
     let dst = pipe_of::<PipeWriter>(k, fd_out)?;
@@ -192,18 +199,18 @@ pub fn sys_tee(k: &mut Kernel, a: &Args) -> SysResult {
     let n = src.borrow().peek(&mut buf);
     if n == 0 {
         if src.borrow().writers() == 0 {
-            return Ok(0);
+            return Ok(Outcome::Done(0));
         }
         if nonblocking(&i, flags) {
             return Err(Errno::EAGAIN.into());
         }
-        return Err(SysErr::Block(Wait::Readable { fd: fd_in }));
+        return Ok(Outcome::Block(Wait::Readable { fd: fd_in }));
     }
     let mut o = o;
     match write_end(&mut o, &buf[..n]) {
         Err(Errno::EAGAIN) if !nonblocking(&o, flags) => {
-            Err(SysErr::Block(Wait::Writable { fd: fd_out }))
+            Ok(Outcome::Block(Wait::Writable { fd: fd_out }))
         }
-        r => Ok(r? as u32),
+        r => Ok(Outcome::Done(r? as u32)),
     }
 }

@@ -2,7 +2,7 @@
 //! deadline; the host's run loop waits for it without blocking the kernel.
 
 use super::misc::read_timespec;
-use super::{Args, SysErr, SysResult};
+use super::{Args, Outcome, SysOutcome, SysResult};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::times::{CpuTime, TICK_NS};
 use crate::kernel::Kernel;
@@ -145,11 +145,11 @@ pub fn sys_time(k: &mut Kernel, a: &Args) -> SysResult {
 
 /// Parks until the monotonic `deadline`; a handled signal ends the sleep
 /// with EINTR and the time left in `*rem` (0: none).
-fn sleep_until(k: &Kernel, deadline: Timespec, rem: u32) -> SysResult {
+fn sleep_until(k: &Kernel, deadline: Timespec, rem: u32) -> SysOutcome {
     if k.time.monotonic() >= deadline {
-        return Ok(0);
+        return Ok(Outcome::Done(0));
     }
-    Err(SysErr::Block(Wait::Until {
+    Ok(Outcome::Block(Wait::Until {
         deadline,
         result: 0,
         rem,
@@ -160,12 +160,12 @@ fn after(k: &Kernel, t: Timespec) -> Timespec {
     Timespec::from_nanos(k.time.monotonic().as_nanos() + t.as_nanos())
 }
 
-pub fn sys_nanosleep(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_nanosleep(k: &mut Kernel, a: &Args) -> SysOutcome {
     let t = read_timespec(k, a[0], false)?;
     sleep_until(k, after(k, t), a[1])
 }
 
-fn clock_nanosleep(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
+fn clock_nanosleep(k: &mut Kernel, a: &Args, wide: bool) -> SysOutcome {
     let (clock, flags, req, rem) = (a[0], a[1], a[2], a[3]);
     let t = read_timespec(k, req, wide)?;
     let base = now(k, clock)?;
@@ -187,11 +187,11 @@ fn clock_nanosleep(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     sleep_until(k, deadline, rem)
 }
 
-pub fn sys_clock_nanosleep(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_clock_nanosleep(k: &mut Kernel, a: &Args) -> SysOutcome {
     clock_nanosleep(k, a, false)
 }
 
-pub fn sys_clock_nanosleep64(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_clock_nanosleep64(k: &mut Kernel, a: &Args) -> SysOutcome {
     clock_nanosleep(k, a, true)
 }
 

@@ -15,7 +15,7 @@ use crate::abi::ioctl::{
 use crate::abi::oflag;
 use crate::kernel::Kernel;
 use crate::signals::{SIGCONT, SIGHUP};
-use crate::syscall::{SysErr, SysResult};
+use crate::syscall::{Outcome, SysErr, SysOutcome, SysResult};
 use wax_cpu::GuestAddr;
 use wax_devices::{Termios, WinSize};
 
@@ -24,8 +24,9 @@ const TERMIOS2_SIZE: usize = Termios::SIZE + 8;
 /// What the speed fields report (the B38400 of the standard settings).
 const SPEED: u32 = 38400;
 
-/// Runs terminal ioctl `req` on descriptor `fd`, whose file is `end`.
-pub fn ioctl(k: &mut Kernel, fd: u32, end: TtyEnd, req: u32, arg: u32) -> SysResult {
+/// Runs terminal ioctl `req` on descriptor `fd`, whose file is `end`; a
+/// background group changing the settings parks (`job::check`).
+pub fn ioctl(k: &mut Kernel, fd: u32, end: TtyEnd, req: u32, arg: u32) -> SysOutcome {
     let (tty, master) = match end {
         TtyEnd::Slave(t) => (t, false),
         TtyEnd::Master(t) => (t, true),
@@ -33,7 +34,7 @@ pub fn ioctl(k: &mut Kernel, fd: u32, end: TtyEnd, req: u32, arg: u32) -> SysRes
     };
     if master {
         if let Some(r) = master_ioctl(k, &tty, req, arg) {
-            return r;
+            return r.map(Outcome::Done);
         }
     }
     let changes = matches!(
@@ -41,8 +42,15 @@ pub fn ioctl(k: &mut Kernel, fd: u32, end: TtyEnd, req: u32, arg: u32) -> SysRes
         TCSETS | TCSETSW | TCSETSF | TCSETS2 | TCSETSW2 | TCSETSF2 | TCFLSH | TCXONC | TIOCSPGRP
     );
     if changes && !master {
-        job::check(k, fd, &tty, Access::Change)?;
+        if let Some(w) = job::check(k, fd, &tty, Access::Change)? {
+            return Ok(Outcome::Block(w));
+        }
     }
+    common_ioctl(k, &tty, master, req, arg).map(Outcome::Done)
+}
+
+/// The calls both ends answer.
+fn common_ioctl(k: &mut Kernel, tty: &TtyRef, master: bool, req: u32, arg: u32) -> SysResult {
     match req {
         TCGETS => put(k, arg, &tty.borrow().ldisc.termios.to_bytes()),
         TCGETS2 => {
@@ -52,16 +60,16 @@ pub fn ioctl(k: &mut Kernel, fd: u32, end: TtyEnd, req: u32, arg: u32) -> SysRes
         TCSETS | TCSETSW | TCSETSF => {
             let mut b = [0u8; Termios::SIZE];
             k.mem().read_bytes(GuestAddr(arg), &mut b)?;
-            set_termios(&tty, Termios::from_bytes(&b), req == TCSETSF)
+            set_termios(tty, Termios::from_bytes(&b), req == TCSETSF)
         }
         TCSETS2 | TCSETSW2 | TCSETSF2 => {
             let mut b = [0u8; Termios::SIZE];
             k.mem().read_bytes(GuestAddr(arg), &mut b)?;
-            set_termios(&tty, Termios::from_bytes(&b), req == TCSETSF2)
+            set_termios(tty, Termios::from_bytes(&b), req == TCSETSF2)
         }
         TCSBRK | TCSBRKP | TIOCEXCL | TIOCNXCL | TIOCSETD => Ok(0),
-        TCXONC => flow(&tty, arg),
-        TCFLSH => flush(&tty, arg),
+        TCXONC => flow(tty, arg),
+        TCFLSH => flush(tty, arg),
         TIOCGETD | TIOCOUTQ => put_u32(k, arg, 0),
         FIONREAD => {
             let n = tty.borrow().ldisc.available() as u32;
@@ -72,19 +80,19 @@ pub fn ioctl(k: &mut Kernel, fd: u32, end: TtyEnd, req: u32, arg: u32) -> SysRes
             tty.borrow_mut().ldisc.receive(&[c]);
             Ok(0)
         }
-        TIOCGWINSZ => get_winsize(k, &tty, arg),
-        TIOCSWINSZ => set_winsize(k, &tty, arg),
-        TIOCSCTTY => set_ctty(k, &tty, arg),
-        TIOCNOTTY => no_ctty(k, &tty),
+        TIOCGWINSZ => get_winsize(k, tty, arg),
+        TIOCSWINSZ => set_winsize(k, tty, arg),
+        TIOCSCTTY => set_ctty(k, tty, arg),
+        TIOCNOTTY => no_ctty(k, tty),
         TIOCGPGRP => {
-            let pgrp = controlling(k, &tty, master)?.borrow().pgrp;
+            let pgrp = controlling(k, tty, master)?.borrow().pgrp;
             put_u32(k, arg, pgrp)
         }
         TIOCGSID => {
-            let sid = controlling(k, &tty, master)?.borrow().session;
+            let sid = controlling(k, tty, master)?.borrow().session;
             put_u32(k, arg, sid.ok_or(Errno::ENOTTY)?)
         }
-        TIOCSPGRP => set_pgrp(k, &tty, arg),
+        TIOCSPGRP => set_pgrp(k, tty, arg),
         _ => Err(Errno::ENOTTY.into()),
     }
 }

@@ -4,18 +4,18 @@
 //! `tty_check_change`).
 //!
 //! The signal goes to the caller's whole group and the call parks as
-//! "ready to restart": the scheduler delivers the (stop) signal before
+//! "ready to restart" (the checks return the wait to park on, and the
+//! call returns it as `Outcome::Block`): the scheduler delivers the (stop) signal before
 //! the thread runs again, and the call is retried once the group is
 //! continued, in the foreground or not. A group that ignores or blocks
 //! the signal reads EIO (writes and settings go ahead), and so does an
 //! orphaned group, which nobody could continue.
 
 use super::TtyRef;
-use crate::abi::errno::Errno;
+use crate::abi::errno::{Errno, KResult};
 use crate::abi::termios::lflag::TOSTOP;
 use crate::kernel::Kernel;
 use crate::signals::{bit, SIG_IGN};
-use crate::syscall::SysErr;
 use crate::tasks::process::Wait;
 use crate::vfs::file::FileRef;
 
@@ -33,16 +33,22 @@ pub enum Access {
 
 /// Checks a read or write of descriptor `fd` (open as `file`) by the
 /// current thread; does nothing for files that are not terminals.
-pub fn check_file(k: &mut Kernel, fd: u32, file: &FileRef, access: Access) -> Result<(), SysErr> {
+pub fn check_file(
+    k: &mut Kernel,
+    fd: u32,
+    file: &FileRef,
+    access: Access,
+) -> KResult<Option<Wait>> {
     let end = file.borrow_mut().handle.as_mut().and_then(|h| h.terminal());
     match end {
         Some(super::TtyEnd::Slave(tty)) => check(k, fd, &tty, access),
-        _ => Ok(()),
+        _ => Ok(None),
     }
 }
 
-/// Checks an access to `tty` by the current thread.
-pub fn check(k: &mut Kernel, fd: u32, tty: &TtyRef, access: Access) -> Result<(), SysErr> {
+/// Checks an access to `tty` by the current thread: None to go ahead, or
+/// the wait the caller parks on (the signal is sent), or EIO.
+pub fn check(k: &mut Kernel, fd: u32, tty: &TtyRef, access: Access) -> KResult<Option<Wait>> {
     let (sid, pgid) = {
         let p = k.proc();
         (p.sid, p.pgid)
@@ -52,10 +58,10 @@ pub fn check(k: &mut Kernel, fd: u32, tty: &TtyRef, access: Access) -> Result<()
         (t.session, t.pgrp, t.ldisc.termios.c_lflag & TOSTOP != 0)
     };
     if session != Some(sid) || fg == pgid || fg == 0 {
-        return Ok(());
+        return Ok(None);
     }
     if access == Access::Write && !tostop {
-        return Ok(());
+        return Ok(None);
     }
     let sig = if access == Access::Read {
         SIGTTIN
@@ -64,13 +70,13 @@ pub fn check(k: &mut Kernel, fd: u32, tty: &TtyRef, access: Access) -> Result<()
     };
     if ignored(k, sig) {
         return if access == Access::Read {
-            Err(Errno::EIO.into())
+            Err(Errno::EIO)
         } else {
-            Ok(())
+            Ok(None)
         };
     }
     if k.pgrp_orphaned(pgid) {
-        return Err(Errno::EIO.into());
+        return Err(Errno::EIO);
     }
     k.signal_group(pgid, sig);
     let wait = if access == Access::Read {
@@ -78,7 +84,7 @@ pub fn check(k: &mut Kernel, fd: u32, tty: &TtyRef, access: Access) -> Result<()
     } else {
         Wait::Writable { fd }
     };
-    Err(SysErr::Block(wait))
+    Ok(Some(wait))
 }
 
 /// The current thread ignores or blocks `sig`.

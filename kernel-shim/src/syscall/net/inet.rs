@@ -10,7 +10,7 @@ use crate::files::inet::{InetFile, InetSocket};
 use crate::files::socket::Received;
 use crate::kernel::Kernel;
 use crate::syscall::fs::install;
-use crate::syscall::{Args, SysErr, SysResult};
+use crate::syscall::{Args, Outcome, Ready, SysErr, SysOutcome, SysResult};
 use crate::tasks::process::Wait;
 use crate::vfs::file::{FileRef, OpenFile};
 use wax_cpu::GuestAddr;
@@ -129,7 +129,7 @@ pub fn bind(k: &mut Kernel, file: &FileRef, a: &Args) -> SysResult {
     Ok(0)
 }
 
-pub fn connect(k: &mut Kernel, file: &FileRef, a: &Args) -> SysResult {
+pub fn connect(k: &mut Kernel, file: &FileRef, a: &Args) -> SysOutcome {
     let raw = read_raw(k, a[1], a[2])?;
     let to = addr::parse_dest(&raw, is_v6(file)?)?;
     let nb = nonblocking(k, a[0], 0)?;
@@ -137,9 +137,9 @@ pub fn connect(k: &mut Kernel, file: &FileRef, a: &Args) -> SysResult {
         // A host connect in progress: wait until the socket is writable,
         // then connect again collects the outcome.
         Err(Errno::EINPROGRESS | Errno::EALREADY) if !nb => {
-            Err(SysErr::Block(Wait::Writable { fd: a[0] }))
+            Ok(Outcome::Block(Wait::Writable { fd: a[0] }))
         }
-        r => Ok(r.map(|_| 0)?),
+        r => Ok(r.map(|_| Outcome::Done(0))?),
     }
 }
 
@@ -155,7 +155,7 @@ pub fn accept(
     addr_at: u32,
     len_at: u32,
     flags: u32,
-) -> SysResult {
+) -> SysOutcome {
     if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL.into());
     }
@@ -164,7 +164,7 @@ pub fn accept(
     }
     let nb = nonblocking(k, fd, 0)?;
     let (sock, peer) = match with(file, |s| s.accept()) {
-        Err(Errno::EAGAIN) if !nb => return Err(SysErr::Block(Wait::Readable { fd })),
+        Err(Errno::EAGAIN) if !nb => return Ok(Outcome::Block(Wait::Readable { fd })),
         r => r?,
     };
     let cred = my_cred(k);
@@ -176,7 +176,7 @@ pub fn accept(
     };
     let n = install_inet(k, f, flags)?;
     write_raw(k, addr_at, len_at, &addr::encode(&peer))?;
-    Ok(n)
+    Ok(Outcome::Done(n))
 }
 
 pub fn getsockname(k: &mut Kernel, file: &FileRef, a: &Args) -> SysResult {
@@ -205,7 +205,7 @@ pub fn send(
     to: Option<Vec<u8>>,
     control: &[wax_devices::net::Cmsg],
     flags: u32,
-) -> SysResult {
+) -> SysOutcome {
     let (v6, stream) = with(file, |s| Ok((s.is_v6(), s.is_stream())))?;
     if flags & MSG_OOB != 0 && !stream {
         return Err(Errno::EOPNOTSUPP.into());
@@ -223,8 +223,8 @@ pub fn send(
         s.send_msg(data, flags & !MSG_DONTWAIT, to, control)
     }) {
         Err(Errno::EPIPE) => Err(crate::syscall::broken_pipe(k, flags & MSG_NOSIGNAL == 0)),
-        Err(Errno::EAGAIN) if !nb => Err(SysErr::Block(Wait::Writable { fd })),
-        r => Ok(r? as u32),
+        Err(Errno::EAGAIN) if !nb => Ok(Outcome::Block(Wait::Writable { fd })),
+        r => Ok(Outcome::Done(r? as u32)),
     }
 }
 
@@ -235,29 +235,29 @@ pub fn recv(
     fd: u32,
     max: usize,
     flags: u32,
-) -> Result<Received, SysErr> {
+) -> Result<Ready<Received>, SysErr> {
     let nb = nonblocking(k, fd, flags)?;
     let waitall = flags & MSG_WAITALL != 0 && flags & MSG_PEEK == 0 && !nb;
     if waitall {
         let (have, poll) = with(file, |s| Ok((s.readable_bytes().unwrap_or(0), s.poll())))?;
         let ended = poll & (0x2000 | crate::abi::poll::POLLHUP | crate::abi::poll::POLLERR) != 0;
         if have < max && !ended && s_stream(file)? {
-            return Err(SysErr::Block(Wait::Readable { fd }));
+            return Ok(Ready::Block(Wait::Readable { fd }));
         }
     }
     let flags = flags & !(MSG_DONTWAIT | MSG_WAITALL);
     let r = match with(file, |s| s.recv(max, flags)) {
-        Err(Errno::EAGAIN) if !nb => return Err(SysErr::Block(Wait::Readable { fd })),
+        Err(Errno::EAGAIN) if !nb => return Ok(Ready::Block(Wait::Readable { fd })),
         r => r?,
     };
-    Ok(Received {
+    Ok(Ready::Now(Received {
         full_len: r.ret,
         truncated: r.truncated,
         raw_from: r.from.map(|a| addr::encode(&a)),
         data: r.data,
         control: r.control,
         ..Received::default()
-    })
+    }))
 }
 
 fn s_stream(file: &FileRef) -> KResult<bool> {

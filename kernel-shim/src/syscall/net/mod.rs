@@ -18,7 +18,8 @@ mod netlink;
 mod opt;
 
 use super::fs::{at_start, install, new_node, AT_FDCWD};
-use super::{Args, SysErr, SysResult, MAX_IO};
+use super::table::Handler;
+use super::{Args, Outcome, Ready, SysErr, SysOutcome, SysResult, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::mode;
 use crate::abi::oflag;
@@ -319,12 +320,12 @@ fn named(given: Given) -> KResult<Addr> {
     }
 }
 
-pub fn sys_connect(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_connect(k: &mut Kernel, a: &Args) -> SysOutcome {
     if let Some(f) = inet::inet_file(k, a[0]) {
         return inet::connect(k, &f, a);
     }
     if let Some(f) = netlink::netlink_file(k, a[0]) {
-        return netlink::connect(k, &f, a);
+        return netlink::connect(k, &f, a).map(Outcome::Done);
     }
     let s = socket_of(k, a[0])?;
     let name = named(read_addr(k, a[1], a[2])?)?;
@@ -339,7 +340,7 @@ pub fn sys_connect(k: &mut Kernel, a: &Args) -> SysResult {
             peer: std::rc::Rc::downgrade(&target),
         };
         me.peer_name = Some(name);
-        return Ok(0);
+        return Ok(Outcome::Done(0));
     }
     match s.borrow().state {
         State::Connected { .. } => return Err(Errno::EISCONN.into()),
@@ -365,7 +366,7 @@ pub fn sys_connect(k: &mut Kernel, a: &Args) -> SysResult {
     if let State::Listening { queue, .. } = &mut target.borrow_mut().state {
         queue.push_back(server);
     }
-    Ok(0)
+    Ok(Outcome::Done(0))
 }
 
 pub fn sys_listen(k: &mut Kernel, a: &Args) -> SysResult {
@@ -383,7 +384,7 @@ pub fn sys_listen(k: &mut Kernel, a: &Args) -> SysResult {
     Ok(0)
 }
 
-fn accept(k: &mut Kernel, fd: u32, addr: u32, len_at: u32, flags: u32) -> SysResult {
+fn accept(k: &mut Kernel, fd: u32, addr: u32, len_at: u32, flags: u32) -> SysOutcome {
     if let Some(f) = inet::inet_file(k, fd) {
         return inet::accept(k, &f, fd, addr, len_at, flags);
     }
@@ -402,20 +403,20 @@ fn accept(k: &mut Kernel, fd: u32, addr: u32, len_at: u32, flags: u32) -> SysRes
     }
     let nb = nonblocking(k, fd, 0)?;
     let conn = match s.borrow_mut().accept() {
-        Err(Errno::EAGAIN) if !nb => return Err(SysErr::Block(Wait::Readable { fd })),
+        Err(Errno::EAGAIN) if !nb => return Ok(Outcome::Block(Wait::Readable { fd })),
         r => r?,
     };
     let peer_name = conn.borrow().peer_name.clone();
     let n = install_socket(k, conn, flags)?;
     write_addr(k, addr, len_at, peer_name.as_ref())?;
-    Ok(n)
+    Ok(Outcome::Done(n))
 }
 
-pub fn sys_accept(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_accept(k: &mut Kernel, a: &Args) -> SysOutcome {
     accept(k, a[0], a[1], a[2], 0)
 }
 
-pub fn sys_accept4(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_accept4(k: &mut Kernel, a: &Args) -> SysOutcome {
     accept(k, a[0], a[1], a[2], a[3])
 }
 
@@ -476,7 +477,7 @@ pub(crate) struct SendExtra {
 
 /// The common send path: EPIPE raises SIGPIPE unless MSG_NOSIGNAL, a full
 /// queue parks (unless non-blocking).
-pub(crate) fn send(k: &mut Kernel, fd: u32, data: Vec<u8>, x: SendExtra, flags: u32) -> SysResult {
+pub(crate) fn send(k: &mut Kernel, fd: u32, data: Vec<u8>, x: SendExtra, flags: u32) -> SysOutcome {
     if let Some(f) = inet::inet_file(k, fd) {
         return inet::send(k, &f, fd, &data, x.to, &x.control, flags);
     }
@@ -484,7 +485,7 @@ pub(crate) fn send(k: &mut Kernel, fd: u32, data: Vec<u8>, x: SendExtra, flags: 
         return Err(Errno::EINVAL.into());
     }
     if let Some(f) = netlink::netlink_file(k, fd) {
-        return netlink::send(k, &f, &data, x.to);
+        return netlink::send(k, &f, &data, x.to).map(Outcome::Done);
     }
     let s = socket_of(k, fd)?;
     if flags & MSG_OOB != 0 {
@@ -519,15 +520,20 @@ pub(crate) fn send(k: &mut Kernel, fd: u32, data: Vec<u8>, x: SendExtra, flags: 
     let nb = nonblocking(k, fd, flags)?;
     match Socket::send(&s, msg, to) {
         Err(Errno::EPIPE) => Err(crate::syscall::broken_pipe(k, flags & MSG_NOSIGNAL == 0)),
-        Err(Errno::EAGAIN) if !nb => Err(SysErr::Block(Wait::Writable { fd })),
+        Err(Errno::EAGAIN) if !nb => Ok(Outcome::Block(Wait::Writable { fd })),
         Err(Errno::ENOTCONN) if !kind.connected() => Err(Errno::EDESTADDRREQ.into()),
-        r => Ok(r? as u32),
+        r => Ok(Outcome::Done(r? as u32)),
     }
 }
 
 /// The common receive path: parks when nothing is there (or MSG_WAITALL
 /// cannot be satisfied yet) unless non-blocking.
-pub(crate) fn recv(k: &mut Kernel, fd: u32, max: usize, flags: u32) -> Result<Received, SysErr> {
+pub(crate) fn recv(
+    k: &mut Kernel,
+    fd: u32,
+    max: usize,
+    flags: u32,
+) -> Result<Ready<Received>, SysErr> {
     if let Some(f) = inet::inet_file(k, fd) {
         return inet::recv(k, &f, fd, max, flags);
     }
@@ -542,16 +548,16 @@ pub(crate) fn recv(k: &mut Kernel, fd: u32, max: usize, flags: u32) -> Result<Re
     let waitall = flags & MSG_WAITALL != 0 && flags & MSG_PEEK == 0;
     if waitall && !nb && !s.borrow().can_fill(max) {
         // Woken by any data; the restarted call checks again.
-        return Err(SysErr::Block(Wait::Readable { fd }));
+        return Ok(Ready::Block(Wait::Readable { fd }));
     }
     let r = s.borrow_mut().recv(max, flags & MSG_PEEK != 0);
     match r {
-        Err(Errno::EAGAIN) if !nb => Err(SysErr::Block(Wait::Readable { fd })),
-        r => Ok(r?),
+        Err(Errno::EAGAIN) if !nb => Ok(Ready::Block(Wait::Readable { fd })),
+        r => Ok(Ready::Now(r?)),
     }
 }
 
-pub fn sys_sendto(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_sendto(k: &mut Kernel, a: &Args) -> SysOutcome {
     let len = (a[2] as usize).min(MAX_IO);
     let mut data = vec![0u8; len];
     k.mem().read_bytes(GuestAddr(a[1]), &mut data)?;
@@ -569,51 +575,54 @@ pub fn sys_sendto(k: &mut Kernel, a: &Args) -> SysResult {
     send(k, a[0], data, x, a[3])
 }
 
-pub fn sys_send(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_send(k: &mut Kernel, a: &Args) -> SysOutcome {
     sys_sendto(k, &[a[0], a[1], a[2], a[3], 0, 0])
 }
 
-pub fn sys_recvfrom(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_recvfrom(k: &mut Kernel, a: &Args) -> SysOutcome {
     let len = (a[2] as usize).min(MAX_IO);
     k.mem().probe_write(GuestAddr(a[1]), len as u32)?;
-    let r = recv(k, a[0], len, a[3])?;
+    let r = match recv(k, a[0], len, a[3])? {
+        Ready::Now(r) => r,
+        Ready::Block(w) => return Ok(Outcome::Block(w)),
+    };
     k.mem().write_bytes(GuestAddr(a[1]), &r.data)?;
     write_from(k, a[4], a[5], &r)?;
     if a[3] & MSG_TRUNC != 0 {
-        return Ok(r.full_len as u32);
+        return Ok(Outcome::Done(r.full_len as u32));
     }
-    Ok(r.data.len() as u32)
+    Ok(Outcome::Done(r.data.len() as u32))
 }
 
-pub fn sys_recv(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_recv(k: &mut Kernel, a: &Args) -> SysOutcome {
     sys_recvfrom(k, &[a[0], a[1], a[2], a[3], 0, 0])
 }
 
 /// socketcall(call, args): the i386 multiplexer. Each call's arguments
 /// are an array of words at `args`.
-pub fn sys_socketcall(k: &mut Kernel, a: &Args) -> SysResult {
-    type H = fn(&mut Kernel, &Args) -> SysResult;
-    const CALLS: [(usize, H); 20] = [
-        (3, sys_socket),
-        (3, sys_bind),
-        (3, sys_connect),
-        (2, sys_listen),
-        (3, sys_accept),
-        (3, sys_getsockname),
-        (3, sys_getpeername),
-        (4, sys_socketpair),
-        (4, sys_send),
-        (4, sys_recv),
-        (6, sys_sendto),
-        (6, sys_recvfrom),
-        (2, sys_shutdown),
-        (5, sys_setsockopt),
-        (5, sys_getsockopt),
-        (3, sys_sendmsg),
-        (3, sys_recvmsg),
-        (4, sys_accept4),
-        (5, sys_recvmmsg),
-        (4, sys_sendmmsg),
+pub fn sys_socketcall(k: &mut Kernel, a: &Args) -> SysOutcome {
+    use Handler::{MayBlock, Returns};
+    const CALLS: [(usize, Handler); 20] = [
+        (3, Returns(sys_socket)),
+        (3, Returns(sys_bind)),
+        (3, MayBlock(sys_connect)),
+        (2, Returns(sys_listen)),
+        (3, MayBlock(sys_accept)),
+        (3, Returns(sys_getsockname)),
+        (3, Returns(sys_getpeername)),
+        (4, Returns(sys_socketpair)),
+        (4, MayBlock(sys_send)),
+        (4, MayBlock(sys_recv)),
+        (6, MayBlock(sys_sendto)),
+        (6, MayBlock(sys_recvfrom)),
+        (2, Returns(sys_shutdown)),
+        (5, Returns(sys_setsockopt)),
+        (5, Returns(sys_getsockopt)),
+        (3, MayBlock(sys_sendmsg)),
+        (3, MayBlock(sys_recvmsg)),
+        (4, MayBlock(sys_accept4)),
+        (5, MayBlock(sys_recvmmsg)),
+        (4, MayBlock(sys_sendmmsg)),
     ];
     let call = a[0];
     if !(1..=20).contains(&call) {
@@ -624,7 +633,7 @@ pub fn sys_socketcall(k: &mut Kernel, a: &Args) -> SysResult {
     for (i, v) in args.iter_mut().take(n).enumerate() {
         *v = k.mem().read_u32(GuestAddr(a[1] + 4 * i as u32))?;
     }
-    handler(k, &args)
+    handler.call(k, &args)
 }
 
 /// The Linux name of a socketcall call number (for --strace).

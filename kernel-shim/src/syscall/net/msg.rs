@@ -6,7 +6,7 @@ use super::{msgf::*, my_cred, recv, send, write_from, SendExtra};
 use crate::abi::errno::{Errno, KResult};
 use crate::files::socket::{Received, Ucred};
 use crate::kernel::Kernel;
-use crate::syscall::{Args, SysErr, SysResult, MAX_IO};
+use crate::syscall::{Args, Outcome, Ready, SysErr, SysOutcome, MAX_IO};
 use crate::vfs::file::{Fd, FileRef};
 
 use wax_cpu::GuestAddr;
@@ -149,7 +149,7 @@ fn given_cred(k: &mut Kernel, data: &[u8]) -> KResult<Ucred> {
     Ok(c)
 }
 
-fn sendmsg(k: &mut Kernel, fd: u32, at: u32, flags: u32) -> SysResult {
+fn sendmsg(k: &mut Kernel, fd: u32, at: u32, flags: u32) -> SysOutcome {
     let h = read_hdr(k, at)?;
     let iov = iovecs(k, h.iov, h.iovlen)?;
     let data = gather(k, &iov)?;
@@ -168,7 +168,7 @@ fn sendmsg(k: &mut Kernel, fd: u32, at: u32, flags: u32) -> SysResult {
     send(k, fd, data, x, flags)
 }
 
-pub fn sys_sendmsg(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_sendmsg(k: &mut Kernel, a: &Args) -> SysOutcome {
     sendmsg(k, a[0], a[1], a[2])
 }
 
@@ -270,7 +270,7 @@ fn scatter(k: &mut Kernel, iov: &[(u32, u32)], data: &[u8]) -> KResult<()> {
     Ok(())
 }
 
-fn recvmsg(k: &mut Kernel, fd: u32, at: u32, flags: u32) -> SysResult {
+fn recvmsg(k: &mut Kernel, fd: u32, at: u32, flags: u32) -> SysOutcome {
     let h = read_hdr(k, at)?;
     let iov = iovecs(k, h.iov, h.iovlen)?;
     let max: usize = iov
@@ -284,7 +284,10 @@ fn recvmsg(k: &mut Kernel, fd: u32, at: u32, flags: u32) -> SysResult {
     k.mem().probe_write(GuestAddr(at), 28)?;
     // Only unix sockets pass credentials; recv checks the descriptor.
     let passcred = super::socket_of(k, fd).is_ok_and(|s| s.borrow().passcred);
-    let mut r = recv(k, fd, max, flags)?;
+    let mut r = match recv(k, fd, max, flags)? {
+        Ready::Now(r) => r,
+        Ready::Block(w) => return Ok(Outcome::Block(w)),
+    };
     scatter(k, &iov, &r.data)?;
     let room = if h.control == 0 {
         0
@@ -308,36 +311,37 @@ fn recvmsg(k: &mut Kernel, fd: u32, at: u32, flags: u32) -> SysResult {
     k.mem().write_u32(GuestAddr(at + 20), ctl.len() as u32)?;
     k.mem().write_u32(GuestAddr(at + 24), mflags)?;
     if flags & MSG_TRUNC != 0 {
-        return Ok(r.full_len as u32);
+        return Ok(Outcome::Done(r.full_len as u32));
     }
-    Ok(r.data.len() as u32)
+    Ok(Outcome::Done(r.data.len() as u32))
 }
 
-pub fn sys_recvmsg(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_recvmsg(k: &mut Kernel, a: &Args) -> SysOutcome {
     recvmsg(k, a[0], a[1], a[2])
 }
 
 /// sendmmsg(fd, vec, vlen, flags): stops at the first failure; an error
 /// is returned only if nothing was sent.
-pub fn sys_sendmmsg(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_sendmmsg(k: &mut Kernel, a: &Args) -> SysOutcome {
     let n = a[2].min(1024);
     let mut done = 0;
     while done < n {
         let at = a[1] + done * MMSGHDR;
         match sendmsg(k, a[0], at, a[3]) {
-            Ok(len) => k.mem().write_u32(GuestAddr(at + 28), len)?,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
+            Ok(Outcome::Done(len)) => k.mem().write_u32(GuestAddr(at + 28), len)?,
+            // A failure or a wait before anything was sent is the call's.
+            r if done == 0 => return r,
+            _ => break,
         }
         done += 1;
     }
-    Ok(done)
+    Ok(Outcome::Done(done))
 }
 
 /// recvmmsg(fd, vec, vlen, flags, timeout): the first message waits as
 /// `flags` say, the rest are taken only if already there. The timeout is
 /// not implemented (ignored).
-pub fn sys_recvmmsg(k: &mut Kernel, a: &Args) -> SysResult {
+pub fn sys_recvmmsg(k: &mut Kernel, a: &Args) -> SysOutcome {
     const MSG_WAITFORONE: u32 = 0x10000;
     let n = a[2].min(1024);
     let mut done = 0;
@@ -345,15 +349,15 @@ pub fn sys_recvmmsg(k: &mut Kernel, a: &Args) -> SysResult {
     while done < n {
         let at = a[1] + done * MMSGHDR;
         match recvmsg(k, a[0], at, flags) {
-            Ok(len) => k.mem().write_u32(GuestAddr(at + 28), len)?,
-            Err(e) if done == 0 => return Err(e),
+            Ok(Outcome::Done(len)) => k.mem().write_u32(GuestAddr(at + 28), len)?,
+            r if done == 0 => return r,
             Err(SysErr::OutOfMemory) => return Err(SysErr::OutOfMemory),
-            Err(SysErr::Errno(_) | SysErr::Block(_)) | Err(SysErr::Exited) => break,
+            Err(SysErr::Errno(_)) | Ok(Outcome::Block(_) | Outcome::NoReturn) => break,
         }
         done += 1;
         flags |= MSG_DONTWAIT;
     }
-    Ok(done)
+    Ok(Outcome::Done(done))
 }
 
 #[cfg(test)]

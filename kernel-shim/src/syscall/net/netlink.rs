@@ -11,7 +11,7 @@ use crate::abi::oflag;
 use crate::files::netlink::{sockaddr, NetlinkFile, AF_NETLINK, NETLINK_ROUTE};
 use crate::files::socket::Received;
 use crate::kernel::Kernel;
-use crate::syscall::{Args, SysErr, SysResult};
+use crate::syscall::{Args, Ready, SysErr, SysResult};
 use crate::tasks::process::Wait;
 use crate::vfs::file::{FileRef, OpenFile};
 use wax_cpu::GuestAddr;
@@ -142,21 +142,21 @@ pub fn recv(
     fd: u32,
     max: usize,
     flags: u32,
-) -> Result<Received, SysErr> {
+) -> Result<Ready<Received>, SysErr> {
     let nb = nonblocking(k, fd, flags)?;
     let mut d = match with(file, |s| s.recv(flags & MSG_PEEK != 0)) {
-        Err(Errno::EAGAIN) if !nb => return Err(SysErr::Block(Wait::Readable { fd })),
+        Err(Errno::EAGAIN) if !nb => return Ok(Ready::Block(Wait::Readable { fd })),
         r => r?,
     };
     let full_len = d.len();
     d.truncate(max);
-    Ok(Received {
+    Ok(Ready::Now(Received {
         truncated: full_len > max,
         full_len,
         data: d,
         raw_from: Some(sockaddr(0, 0)),
         ..Received::default()
-    })
+    }))
 }
 
 pub fn getsockopt(k: &mut Kernel, file: &FileRef, a: &Args) -> SysResult {
