@@ -273,6 +273,11 @@ both!(
 );
 both!(pidfds_static, pidfds_dynamic, Case::plain("u_pidfd"));
 both!(
+    sendfile_into_a_full_pipe_static,
+    sendfile_into_a_full_pipe_dynamic,
+    Case::in_dir("u_sendfile")
+);
+both!(
     chroot_and_host_name_static,
     chroot_and_host_name_dynamic,
     Case::in_dir("u_chroot")

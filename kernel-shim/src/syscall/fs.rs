@@ -1208,8 +1208,13 @@ fn sendfile(k: &mut Kernel, a: &Args, wide: bool) -> SysOutcome {
     } else {
         Some(u64::from(k.mem().read_u32(GuestAddr(off_ptr))?))
     };
-    k.proc().fds.file(out)?;
-    let mut data = vec![0u8; (count as usize).min(MAX_IO)];
+    // A stream output is waited for before anything is read (as for
+    // splice): bytes taken from the input are never lost to a full one.
+    let max = match super::splice::sendfile_room(k, out, (count as usize).min(MAX_IO))? {
+        super::Ready::Now(max) => max,
+        super::Ready::Block(w) => return Ok(Outcome::Block(w)),
+    };
+    let mut data = vec![0u8; max];
     let n = match read_host(k, inp, ReadInto::Host(&mut data), pos)? {
         Outcome::Done(n) => n as usize,
         other => return Ok(other),

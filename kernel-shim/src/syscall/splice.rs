@@ -8,7 +8,7 @@
 //! never lost to a full output. splice does not insist that one side is
 //! a pipe (Linux's EINVAL); vmsplice is not implemented.
 
-use super::{Args, Outcome, SysOutcome, MAX_IO};
+use super::{Args, Outcome, Ready, SysErr, SysOutcome, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::oflag;
 use crate::abi::poll;
@@ -60,6 +60,36 @@ fn is_stream(e: &End) -> bool {
         .is_some_and(|h| h.is_stream())
 }
 
+/// Before a copy of up to `max` bytes into `o`: when `o` is a stream (a
+/// pipe, a socket) that cannot take bytes now, the wait (EAGAIN if
+/// `nonblock`); else how many bytes to move: at most PIPE_BUF into a
+/// stream, which a writable one takes whole, so nothing read from the
+/// input is lost to a full output.
+fn output_room(o: &End, nonblock: bool, max: usize) -> Result<Ready<usize>, SysErr> {
+    if !is_stream(o) {
+        return Ok(Ready::Now(max));
+    }
+    let ready = o.file.borrow_mut().handle.as_mut().map_or(0, |h| h.poll());
+    if ready & (poll::POLLOUT | poll::POLLERR) == 0 {
+        if nonblock {
+            return Err(Errno::EAGAIN.into());
+        }
+        return Ok(Ready::Block(Wait::Writable { fd: o.fd }));
+    }
+    Ok(Ready::Now(max.min(PIPE_BUF)))
+}
+
+/// [`output_room`] for sendfile's output descriptor.
+pub(crate) fn sendfile_room(k: &mut Kernel, fd: u32, max: usize) -> Result<Ready<usize>, SysErr> {
+    let o = End {
+        fd,
+        file: k.proc().fds.file(fd)?,
+        off: None,
+    };
+    let nonblock = o.file.borrow().flags & oflag::O_NONBLOCK != 0;
+    output_room(&o, nonblock, max)
+}
+
 fn nonblocking(e: &End, flags: u32) -> bool {
     flags & SPLICE_F_NONBLOCK != 0 || e.file.borrow().flags & oflag::O_NONBLOCK != 0
 }
@@ -102,17 +132,10 @@ fn copy(
     flags: u32,
     offs: [u32; 2],
 ) -> SysOutcome {
-    let mut max = (len as usize).min(MAX_IO);
-    if is_stream(&o) {
-        let ready = o.file.borrow_mut().handle.as_mut().map_or(0, |h| h.poll());
-        if ready & (poll::POLLOUT | poll::POLLERR) == 0 {
-            if nonblocking(&o, flags) {
-                return Err(Errno::EAGAIN.into());
-            }
-            return Ok(Outcome::Block(Wait::Writable { fd: o.fd }));
-        }
-        max = max.min(PIPE_BUF);
-    }
+    let max = match output_room(&o, nonblocking(&o, flags), (len as usize).min(MAX_IO))? {
+        Ready::Now(max) => max,
+        Ready::Block(w) => return Ok(Outcome::Block(w)),
+    };
     let mut buf = vec![0u8; max];
     let n = match read_end(&mut i, &mut buf) {
         Err(Errno::EAGAIN) if !nonblocking(&i, flags) => {
