@@ -750,17 +750,10 @@ impl<E: Engine> Jit<E> {
         // Recency is refreshed once per `run` call: eviction only needs to
         // spare what runs, and promoting costs a list update per entry.
         let epoch = self.epoch;
-        let Some(touched) = self.cache.peek(&key).map(|e| e.touched == epoch) else {
+        let Some(entry) = self.cache.peek_mut(&key) else {
             return (0, Entered::Interpret);
         };
-        let entry = if touched {
-            self.cache.peek_mut(&key)
-        } else {
-            self.cache.get_mut(&key)
-        };
-        let Some(entry) = entry else {
-            return (0, Entered::Interpret);
-        };
+        let promote = entry.touched != epoch;
         entry.touched = epoch;
         let slot = entry.slot;
         let index = match index {
@@ -800,6 +793,9 @@ impl<E: Engine> Jit<E> {
         };
         let code = result.ok().and_then(ExitCode::from_u32);
         self.stats.calls += 1;
+        if promote {
+            self.cache.promote(&key);
+        }
         let ctl = {
             let c = machine.slot::<Control>(CONTROL);
             let copy = *c;
@@ -816,24 +812,26 @@ impl<E: Engine> Jit<E> {
         if code == Some(ExitCode::Next) && machine.cpu().eip >> 12 == key.vpage {
             self.stats.same_page_exits += 1;
         }
-        let Some(entry) = self.cache.peek(&key) else {
-            return (0, self.engine_failure(key));
-        };
-        let block = entry.blocks.get(ctl.block as usize);
         let mut left_after = ctl.budget;
-        match (code, block) {
-            // The block was not charged; it starts over in the interpreter.
-            (Some(ExitCode::Budget), Some(b)) => machine.cpu().eip = b[0],
-            // The block was charged whole; the instruction at EIP and the
-            // rest of the block did not run.
-            (Some(ExitCode::Slow), Some(b)) => {
-                let eip = machine.cpu().eip;
-                match b.iter().position(|&e| e == eip) {
-                    Some(k) => left_after += (b.len() - k) as i64,
-                    None => return (0, self.engine_failure(key)),
+        // Only these exits need the exiting block's instructions (a slot
+        // names a cached module: both are dropped together).
+        if matches!(code, Some(ExitCode::Budget | ExitCode::Slow)) {
+            let block = (self.cache.peek(&key)).and_then(|e| e.blocks.get(ctl.block as usize));
+            match (code, block) {
+                // The block was not charged; it starts over in the
+                // interpreter.
+                (Some(ExitCode::Budget), Some(b)) => machine.cpu().eip = b[0],
+                // The block was charged whole; the instruction at EIP and
+                // the rest of the block did not run.
+                (Some(ExitCode::Slow), Some(b)) => {
+                    let eip = machine.cpu().eip;
+                    match b.iter().position(|&e| e == eip) {
+                        Some(k) => left_after += (b.len() - k) as i64,
+                        None => return (0, self.engine_failure(key)),
+                    }
                 }
+                _ => return (0, self.engine_failure(key)),
             }
-            _ => {}
         }
         let ran = (budget - left_after).max(0) as u64;
         self.stats.insns_translated += ran;
