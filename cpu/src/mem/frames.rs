@@ -9,7 +9,7 @@
 use crate::addr::{MachAddr, PAGE_SHIFT, PAGE_SIZE};
 
 /// Bytes at the start of the region that are not frames.
-pub const RESERVED_BYTES: u32 = 64 * 1024;
+pub const RESERVED_BYTES: u32 = 128 * 1024;
 /// Frames in one page table (2^20 entries of 4 bytes).
 pub const TABLE_FRAMES: u32 = 1024;
 
