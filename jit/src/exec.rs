@@ -14,13 +14,21 @@
 //! page because translated code embeds absolute EIPs) in an LRU bounded in
 //! modules and bytes. Frames are shared between address spaces (fork,
 //! shared mappings) and reused after being freed, and writes through
-//! another address space are not reported to this one, so within each
-//! `run` call a module is used only after its page bytes have been compared
-//! once with the page it runs from (4 KiB per page entered per slice); the
-//! page is then watched, and a reported write drops the module. This needs
-//! nothing from the kernel: address spaces only change between `run`
-//! calls. A page rewritten more than [`Config::max_rewrites`] times stays
-//! interpreted.
+//! another address space (or another page of this one mapping the same
+//! frame) are not reported to this one, so a module is used only after its
+//! bytes have been compared in place with the frame it runs from; the page
+//! is then watched, and a reported write drops the module. A comparison
+//! holds for the rest of its `run` call (address spaces only change
+//! between calls), and for later calls too while nothing could have
+//! written the frame unseen: the frame had one reference when compared
+//! (mapped at this page of this space only), and since then every call
+//! ran the same address space, no frame gained a reference (fork, a second
+//! mapping: the frame allocator's `retains`), and nobody else took the
+//! space's code changes (the kernel's single-step). Everything that writes
+//! a frame goes through a page-table entry, and the only entry for such a
+//! frame is this watched one. Links survive between calls on the same
+//! terms. This needs nothing from the kernel. A page rewritten more than
+//! [`Config::max_rewrites`] times stays interpreted.
 //!
 //! Instruction counts are exact: `run` stops after exactly `budget`
 //! instructions (or at a system call or exception), whichever engine ran
@@ -134,6 +142,9 @@ pub struct Stats {
     pub misses: u64,
     /// Exits before an instruction whose memory access left the fast path.
     pub slow_exits: u64,
+    /// Comparisons of a module's bytes with its page before use (once per
+    /// module and `run` call, unless the last one still holds).
+    pub adoption_checks: u64,
     pub adoption_failures: u64,
     /// Modules dropped to stay within the cache's bounds.
     pub evictions: u64,
@@ -180,6 +191,12 @@ struct Entry<M> {
     code: Box<[u8]>,
     /// The `run` call (epoch) that last compared `code` with the page.
     checked: u64,
+    /// The trust generation in which that comparison found the frame
+    /// mapped at this one place only (0: not so): the comparison then
+    /// holds for every later `run` call of the generation (see `Jit::run`).
+    kept: u64,
+    /// The `run` call that last moved it to the front of the LRU.
+    touched: u64,
 }
 
 /// A translation being compiled in the background: everything the cache
@@ -221,15 +238,27 @@ pub struct Jit<E: Engine> {
     last: Option<PageKey>,
     /// Counts `run` calls.
     epoch: u64,
+    /// Moves on whenever a `run` call cannot rely on what the previous one
+    /// found (another address space, frames shared since, code changes
+    /// taken by someone else): see `Jit::run`.
+    generation: u64,
+    /// The address space of the last `run` call, the frame allocator's
+    /// `retains` and the space's `changes_taken` when it returned.
+    after_last: (u64, u64, u64),
+    /// Every link written in this generation leads to a module whose
+    /// frame is mapped at one place only (links may then outlive the
+    /// `run` call).
+    links_private: bool,
     /// The module of each link-table slot (see `wax_cpu::abi::LINKS`:
     /// recently entered EIPs and the module and block they start, in
     /// machine memory). The executor uses the table to skip the page
     /// lookup, the adoption check and the entry map on the way from one
     /// translated block to the next, and translated code to jump to the
     /// next module without returning here. Its entries are valid while
-    /// the control block's `link_epoch` is unchanged: it moves on at every
-    /// `run` call (address spaces change only between calls) and whenever
-    /// a module is dropped (`links_stale`).
+    /// the control block's `link_epoch` is unchanged: it moves on at a
+    /// `run` call that starts a new `generation` or follows one that linked
+    /// a module compared for that call only (address spaces change only
+    /// between calls), and whenever a module is dropped (`links_stale`).
     slots: Vec<Option<PageKey>>,
     free_slots: Vec<u32>,
     /// A module was dropped since the link epoch last moved on.
@@ -293,6 +322,9 @@ impl<E: Engine> Jit<E> {
             cache: LruCache::unbounded_with_hasher(Fast::default()),
             last: None,
             epoch: 0,
+            generation: 1,
+            after_last: (0, 0, 0),
+            links_private: true,
             slots: Vec::new(),
             free_slots: Vec::new(),
             links_stale: false,
@@ -333,8 +365,24 @@ impl<E: Engine> Jit<E> {
         budget: u64,
     ) -> RunResult {
         self.epoch += 1;
-        drop_links(machine);
-        self.links_stale = false;
+        // What the previous call checked still holds if this is the same
+        // address space, no frame gained a reference since (so a frame
+        // mapped at one place then still is, and only this space's watched
+        // page can have written it), and no code change of the space was
+        // taken by anyone but this executor (the kernel's single-step).
+        let now = (
+            space.id(),
+            machine.frames().retains(),
+            space.changes_taken(),
+        );
+        if now != self.after_last {
+            self.generation += 1;
+        }
+        if now != self.after_last || !self.links_private {
+            drop_links(machine);
+            self.links_stale = false;
+            self.links_private = true;
+        }
         self.last = None;
         let mut executed = 0u64;
         // Whether EIP was reached by a control transfer (or is where the
@@ -435,6 +483,11 @@ impl<E: Engine> Jit<E> {
         };
         self.drain_changes(machine, space, cache);
         self.resume_is_entry = r.exit != Exit::BudgetSpent;
+        self.after_last = (
+            space.id(),
+            machine.frames().retains(),
+            space.changes_taken(),
+        );
         r
     }
 
@@ -444,17 +497,26 @@ impl<E: Engine> Jit<E> {
         if self.last == Some(key) {
             return true;
         }
-        let Some(e) = self.cache.peek(&key) else {
+        let Some(e) = self.cache.peek_mut(&key) else {
             return false;
         };
-        if e.checked == self.epoch {
+        if e.checked == self.epoch || e.kept == self.generation {
             self.last = Some(key);
             return true;
         }
-        let same = read_page(machine, space, key.vpage).is_some_and(|p| *p == *e.code);
+        // `key` came from this space's page table (`page_key`, or a link
+        // written in this generation): the page is at `key.frame`.
+        let frame = wax_cpu::MachAddr(key.frame);
+        self.stats.adoption_checks += 1;
+        let same = machine.frame_holds(frame, &e.code);
         if same {
+            e.checked = self.epoch;
+            // Mapped here only: nothing but this space's page (watched
+            // from now on) can write the frame while no frame gains a
+            // reference.
+            let private = machine.frames().refcount(frame) == 1;
+            e.kept = if private { self.generation } else { 0 };
             machine.mem(space).watch(key.vpage);
-            self.cache.peek_mut(&key).unwrap().checked = self.epoch;
             self.last = Some(key);
         } else {
             self.stats.adoption_failures += 1;
@@ -725,6 +787,8 @@ impl<E: Engine> Jit<E> {
                 bytes,
                 code: p.code,
                 checked,
+                kept: 0,
+                touched: self.epoch,
             },
         );
         while self.cache.len() > self.config.max_modules || self.bytes > self.config.max_bytes {
@@ -781,15 +845,14 @@ impl<E: Engine> Jit<E> {
             ctl.page_table = space.table().0;
             ctl.budget = budget;
         }
-        // Recency only needs refreshing when control comes from elsewhere.
-        let entry = if self.last == Some(key) || index.is_some() {
-            self.cache.peek_mut(&key)
-        } else {
-            self.cache.get_mut(&key)
-        };
-        let Some(entry) = entry else {
+        // Recency is refreshed once per `run` call: eviction only needs to
+        // spare what runs, and promoting costs a list update per entry.
+        let epoch = self.epoch;
+        let Some(entry) = self.cache.peek_mut(&key) else {
             return (0, Entered::Interpret);
         };
+        let promote = entry.touched != epoch;
+        entry.touched = epoch;
         let slot = entry.slot;
         let index = match index {
             Some(i) => i,
@@ -797,6 +860,10 @@ impl<E: Engine> Jit<E> {
                 let Some(&i) = entry.index.get(&eip) else {
                     return (0, self.miss(key, eip, branched));
                 };
+                if entry.kept != self.generation {
+                    // Checked for this call only: the link goes with it.
+                    self.links_private = false;
+                }
                 let epoch = machine.slot::<Control>(CONTROL).link_epoch;
                 machine.slot::<LinkTable>(LINKS).0[link_index(eip)] = Link {
                     eip,
@@ -824,6 +891,9 @@ impl<E: Engine> Jit<E> {
         };
         let code = result.ok().and_then(ExitCode::from_u32);
         self.stats.calls += 1;
+        if promote {
+            self.cache.promote(&key);
+        }
         let ctl = {
             let c = machine.slot::<Control>(CONTROL);
             let copy = *c;
@@ -840,24 +910,26 @@ impl<E: Engine> Jit<E> {
         if code == Some(ExitCode::Next) && machine.cpu().eip >> 12 == key.vpage {
             self.stats.same_page_exits += 1;
         }
-        let Some(entry) = self.cache.get(&key) else {
-            return (0, self.engine_failure(key));
-        };
-        let block = entry.blocks.get(ctl.block as usize);
         let mut left_after = ctl.budget;
-        match (code, block) {
-            // The block was not charged; it starts over in the interpreter.
-            (Some(ExitCode::Budget), Some(b)) => machine.cpu().eip = b[0],
-            // The block was charged whole; the instruction at EIP and the
-            // rest of the block did not run.
-            (Some(ExitCode::Slow), Some(b)) => {
-                let eip = machine.cpu().eip;
-                match b.iter().position(|&e| e == eip) {
-                    Some(k) => left_after += (b.len() - k) as i64,
-                    None => return (0, self.engine_failure(key)),
+        // Only these exits need the exiting block's instructions (a slot
+        // names a cached module: both are dropped together).
+        if matches!(code, Some(ExitCode::Budget | ExitCode::Slow)) {
+            let block = (self.cache.peek(&key)).and_then(|e| e.blocks.get(ctl.block as usize));
+            match (code, block) {
+                // The block was not charged; it starts over in the
+                // interpreter.
+                (Some(ExitCode::Budget), Some(b)) => machine.cpu().eip = b[0],
+                // The block was charged whole; the instruction at EIP and
+                // the rest of the block did not run.
+                (Some(ExitCode::Slow), Some(b)) => {
+                    let eip = machine.cpu().eip;
+                    match b.iter().position(|&e| e == eip) {
+                        Some(k) => left_after += (b.len() - k) as i64,
+                        None => return (0, self.engine_failure(key)),
+                    }
                 }
+                _ => return (0, self.engine_failure(key)),
             }
-            _ => {}
         }
         let ran = (budget - left_after).max(0) as u64;
         self.stats.insns_translated += ran;
@@ -1019,6 +1091,8 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
             ("wasm bytes compiled", s.wasm_bytes),
             ("compile time (ms)", s.compile_ns / 1_000_000),
             ("invalidations", s.invalidations),
+            ("page comparisons before use", s.adoption_checks),
+            ("page comparisons that failed", s.adoption_failures),
             ("modules evicted", s.evictions),
             ("slow-path exits", s.slow_exits),
             ("engine errors", s.engine_errors),

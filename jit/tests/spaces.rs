@@ -8,7 +8,7 @@ mod common;
 
 use common::progs::program;
 use common::*;
-use wax_cpu::{AddressSpace, Exit, GuestAddr, Machine};
+use wax_cpu::{AddressSpace, Exit, GuestAddr, Machine, Prot};
 use wax_jit::engine::wasmtime::Wasmtime;
 use wax_jit::{Config, Jit};
 
@@ -69,6 +69,32 @@ impl Both {
             .unmap(self.js[i].as_mut().unwrap(), GuestAddr(at), len);
         self.rm
             .unmap(self.rs[i].as_mut().unwrap(), GuestAddr(at), len);
+    }
+
+    /// Maps the frame behind space `from`'s page at `page` into space `to`
+    /// at `at` as well, shared and writable (on both machines).
+    fn share(&mut self, from: usize, page: u32, to: usize, at: u32) {
+        for (m, spaces) in [(&mut self.jm, &mut self.js), (&mut self.rm, &mut self.rs)] {
+            let frame = m
+                .frame_of(spaces[from].as_ref().unwrap(), GuestAddr(page))
+                .unwrap();
+            m.map_frame(
+                spaces[to].as_mut().unwrap(),
+                GuestAddr(at),
+                frame,
+                Prot::RWX,
+                true,
+            );
+        }
+    }
+
+    /// Takes space `i`'s list of changed code pages behind the JIT's back,
+    /// as the kernel's single-step does (`wax_cpu::step`, which drops the
+    /// decoded blocks of those pages).
+    fn take_changes(&mut self, i: usize) {
+        let pages = self.js[i].as_mut().unwrap().take_code_changes();
+        self.caches[i].invalidate_pages(&pages);
+        self.rs[i].as_mut().unwrap().take_code_changes();
     }
 
     fn free(&mut self, i: usize) {
@@ -168,4 +194,95 @@ fn a_new_space_reusing_tables_and_frames_runs_its_own_code() {
     // The case this test is about happened: a cached module's frame and
     // page came back holding other code.
     assert!(stale > 0);
+}
+
+/// Where `share` maps a code frame a second time.
+const ALIAS: u32 = 0x5_0000;
+
+/// Space `a` runs its code (twice, so that a module's check could carry
+/// over from one `run` call to the next), then `writer` writes its first
+/// bytes through `at` (without `a` being told), and `a` runs the new code.
+///
+/// The interpreter's decoded blocks of `a` are dropped by hand: the decode
+/// cache is not told of such writes either (with either engine), and this
+/// is about the modules.
+fn patched_behind_its_back(b: &mut Both, st: &Setup, a: usize, writer: usize, at: u32) {
+    b.run(a, st, "before");
+    b.run(a, st, "again");
+    assert!(b.jit.stats.modules_compiled > 0);
+    let failures = b.jit.stats.adoption_failures;
+    let nops = [0x90u8; 8];
+    b.write(writer, at, &nops);
+    b.caches[a].invalidate_pages(&[st.code_at >> 12]);
+    let patched = st.clone_with_code_prefix(&nops);
+    b.run(a, &patched, "patched");
+    assert!(
+        b.jit.stats.adoption_failures > failures,
+        "the page comparison caught the write"
+    );
+}
+
+#[test]
+fn a_write_through_another_space_to_a_shared_frame_is_seen() {
+    for seed in 0..6 {
+        let st = program(1100 + seed, 16, 20);
+        let mut b = Both::new();
+        let a = b.create(&st);
+        let other = b.create(&st);
+        let page = st.code_at & !0xfff;
+        b.share(a, page, other, ALIAS);
+        let at = ALIAS + (st.code_at & 0xfff);
+        patched_behind_its_back(&mut b, &st, a, other, at);
+    }
+}
+
+#[test]
+fn a_write_through_a_second_mapping_in_the_same_space_is_seen() {
+    for seed in 0..6 {
+        let st = program(1200 + seed, 16, 20);
+        let mut b = Both::new();
+        let a = b.create(&st);
+        let page = st.code_at & !0xfff;
+        b.share(a, page, a, ALIAS);
+        let at = ALIAS + (st.code_at & 0xfff);
+        patched_behind_its_back(&mut b, &st, a, a, at);
+    }
+}
+
+#[test]
+fn code_changes_taken_by_someone_else_are_seen() {
+    for seed in 0..6 {
+        let st = program(1300 + seed, 16, 20);
+        let mut b = Both::new();
+        let a = b.create(&st);
+        b.run(a, &st, "before");
+        b.run(a, &st, "again");
+        let failures = b.jit.stats.adoption_failures;
+        let nops = [0x90u8; 8];
+        b.write(a, st.code_at, &nops);
+        b.take_changes(a);
+        let patched = st.clone_with_code_prefix(&nops);
+        b.run(a, &patched, "patched");
+        assert!(b.jit.stats.adoption_failures > failures);
+    }
+}
+
+#[test]
+fn a_private_page_is_compared_once_across_run_calls() {
+    let st = program(1400, 16, 20);
+    let mut b = Both::new();
+    let a = b.create(&st);
+    for _ in 0..4 {
+        b.run(a, &st, "private");
+    }
+    let s = b.jit.stats;
+    assert!(s.calls > 0);
+    // One comparison per module after its compile, not one per `run`
+    // call (each `Both::run` is many calls of 5000 instructions).
+    assert!(
+        s.adoption_checks <= s.modules_compiled,
+        "{} comparisons for {} modules",
+        s.adoption_checks,
+        s.modules_compiled
+    );
 }

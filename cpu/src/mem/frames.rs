@@ -9,7 +9,7 @@
 use crate::addr::{MachAddr, PAGE_SHIFT, PAGE_SIZE};
 
 /// Bytes at the start of the region that are not frames.
-pub const RESERVED_BYTES: u32 = 64 * 1024;
+pub const RESERVED_BYTES: u32 = 128 * 1024;
 /// Frames in one page table (2^20 entries of 4 bytes).
 pub const TABLE_FRAMES: u32 = 1024;
 
@@ -25,6 +25,9 @@ pub struct FrameAllocator {
     free_tables: Vec<u32>,
     refcount: Vec<u32>,
     in_use: u32,
+    /// Calls to `retain` so far: while it stays the same, no frame gained
+    /// a second reference (a frame with one is mapped at one place only).
+    retains: u64,
 }
 
 impl FrameAllocator {
@@ -37,6 +40,7 @@ impl FrameAllocator {
             free_tables: Vec::new(),
             refcount: vec![0; total_frames as usize],
             in_use: 0,
+            retains: 0,
         }
     }
 
@@ -59,6 +63,14 @@ impl FrameAllocator {
     /// Adds a reference to a frame (sharing it copy-on-write).
     pub fn retain(&mut self, frame: MachAddr) {
         self.refcount[(frame.0 >> PAGE_SHIFT) as usize] += 1;
+        self.retains += 1;
+    }
+
+    /// How many references were ever added with [`FrameAllocator::retain`]
+    /// (fork, a second mapping of a frame). While it is unchanged, a frame
+    /// with a reference count of one stays mapped at its one place only.
+    pub fn retains(&self) -> u64 {
+        self.retains
     }
 
     /// Drops a reference; the frame is freed when none remain.

@@ -101,9 +101,16 @@ impl std::error::Error for OutOfMemory {}
 #[derive(Debug)]
 pub struct AddressSpace {
     table: MachAddr,
+    /// Unique among the machine's address spaces, ever (a freed table is
+    /// reused, this is not).
+    id: u64,
     /// Pages holding decoded code that were written or remapped since the
     /// interpreter last looked (it drops its decoded blocks for them).
     code_changes: Vec<u32>,
+    /// Calls to `take_code_changes` so far (through the space or its
+    /// `GuestMem`): an executor that keeps state across calls sees from it
+    /// whether someone else took changes it did not see.
+    changes_taken: u64,
     /// One bit per stretch of [`CHUNK_PAGES`] table entries that may hold
     /// a non-zero entry; every entry of the other stretches is zero. Scans
     /// of the whole space (exit, exec, fork) skip those stretches without
@@ -157,6 +164,7 @@ impl AddressSpace {
 
     /// Takes the list of code pages changed since the last call.
     pub fn take_code_changes(&mut self) -> Vec<u32> {
+        self.changes_taken += 1;
         std::mem::take(&mut self.code_changes)
     }
 
@@ -165,12 +173,24 @@ impl AddressSpace {
     pub fn code_changed(&self) -> bool {
         !self.code_changes.is_empty()
     }
+
+    /// This space's identity: never the same for two spaces of a machine.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// How many times the list of changed code pages was taken, by anyone.
+    pub fn changes_taken(&self) -> u64 {
+        self.changes_taken
+    }
 }
 
 /// Machine memory with its frame allocator: everything guest memory lives in.
 pub struct Machine {
     region: Region,
     frames: FrameAllocator,
+    /// Address spaces made so far (their ids).
+    spaces_made: u64,
 }
 
 /// Where the CPU state slot lives in machine memory.
@@ -218,7 +238,11 @@ impl Machine {
             "machine memory of {bytes} bytes is unusable"
         );
         let frames = FrameAllocator::new((bytes >> PAGE_SHIFT) as u32);
-        let mut m = Machine { region, frames };
+        let mut m = Machine {
+            region,
+            frames,
+            spaces_made: 0,
+        };
         *m.cpu() = CpuState::default();
         m
     }
@@ -257,9 +281,12 @@ impl Machine {
                 .slice_mut(table, (TABLE_FRAMES * PAGE_SIZE) as usize)
                 .fill(0);
         }
+        self.spaces_made += 1;
         Ok(AddressSpace {
             table,
+            id: self.spaces_made,
             code_changes: Vec::new(),
+            changes_taken: 0,
             in_use: [0; CHUNKS / 64],
         })
     }
@@ -285,6 +312,7 @@ impl Machine {
                 frames: &mut self.frames,
                 table,
                 code_changes: &mut space.code_changes,
+                changes_taken: &mut space.changes_taken,
             },
         )
     }
@@ -433,6 +461,12 @@ impl Machine {
         Ok(child)
     }
 
+    /// Whether the frame at machine address `frame` holds exactly `bytes`
+    /// (compared in place).
+    pub fn frame_holds(&mut self, frame: MachAddr, bytes: &[u8]) -> bool {
+        bytes.len() <= PAGE_SIZE as usize && self.region.view().slice(frame, bytes.len()) == bytes
+    }
+
     /// The frame behind the page holding `addr`, if the page is mapped
     /// and has been touched (lazy pages have none yet).
     pub fn frame_of(&mut self, space: &AddressSpace, addr: GuestAddr) -> Option<MachAddr> {
@@ -496,6 +530,7 @@ pub struct GuestMem<'a> {
     frames: &'a mut FrameAllocator,
     table: MachAddr,
     code_changes: &'a mut Vec<u32>,
+    changes_taken: &'a mut u64,
 }
 
 impl GuestMem<'_> {
@@ -513,6 +548,7 @@ impl GuestMem<'_> {
 
     /// Takes the list of code pages changed since the last call.
     pub fn take_code_changes(&mut self) -> Vec<u32> {
+        *self.changes_taken += 1;
         std::mem::take(self.code_changes)
     }
 

@@ -218,11 +218,11 @@
       local.get 10
       i32.const -1640531535
       i32.mul
-      i32.const 22
+      i32.const 20
       i32.shr_u
       i32.const 4
       i32.shl
-      i32.const 36864
+      i32.const 65536
       i32.add
       local.set 24
       local.get 24
