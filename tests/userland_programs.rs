@@ -5,7 +5,7 @@
 //! memory mappings, shared memory through an unlinked file (on a host
 //! directory and on `--tmpfs-tmp`), files and errno values, pidfds,
 //! extended attributes (host directory and tmpfs), chroot and the host
-//! name, sockets (internet
+//! name, code that changes while it runs (a toy in-guest JIT), sockets (internet
 //! sockets with `--net loopback` and `--net host`; netlink's interface
 //! dumps), and poll/select/epoll.
 //!
@@ -116,6 +116,10 @@ impl Case {
             // Translate pages early, so short programs exercise the JIT, and
             // compile everything afresh (no on-disk code cache).
             cmd.env("WAX_JIT_THRESHOLD", "1000");
+            // Compile in line: modules run from the same points every
+            // time (a background compile may finish after the short phase
+            // that needed it).
+            cmd.env("WAX_JIT_BACKGROUND", "0");
             cmd.env("WAX_CODE_CACHE", "off");
         }
         cmd.args(self.wax_opts).arg(&inv.program).args(&inv.args);
@@ -414,6 +418,19 @@ both!(
     Case {
         wax_opts: JIT,
         ..Case::plain("u_futex")
+    }
+);
+both!(
+    self_modifying_code_static,
+    self_modifying_code_dynamic,
+    Case::in_dir("u_smc")
+);
+both!(
+    jit_self_modifying_code_static,
+    jit_self_modifying_code_dynamic,
+    Case {
+        wax_opts: JIT,
+        ..Case::in_dir("u_smc")
     }
 );
 both!(

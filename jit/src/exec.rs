@@ -131,6 +131,8 @@ pub struct Stats {
     pub pages_from_profile: u64,
     /// Pages remembered in the profile for later runs.
     pub pages_remembered: u64,
+    /// Pages of shared mappings, which are never translated.
+    pub shared_pages_left_interpreted: u64,
     pub insns_translated: u64,
     pub insns_interpreted: u64,
     pub modules_compiled: u64,
@@ -653,6 +655,15 @@ impl<E: Engine> Jit<E> {
         entries: &[u32],
         ran: Option<&[u32]>,
     ) {
+        if machine.mem(space).is_shared(key.vpage) {
+            // A shared mapping's frame can be written through another
+            // mapping that nothing watches, even while a module runs: the
+            // interpreter compares such blocks with memory at every
+            // lookup (`DecodeCache`), a module could not.
+            self.stats.shared_pages_left_interpreted += 1;
+            self.heat.entry(key).or_default().rewrites = u32::MAX;
+            return;
+        }
         let start = self.engine.now_ns();
         let opts = self.engine.options();
         let t = match ran {
@@ -1099,6 +1110,10 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
             (
                 "pages left interpreted (mostly stepped)",
                 s.pages_left_interpreted,
+            ),
+            (
+                "pages of shared mappings left interpreted",
+                s.shared_pages_left_interpreted,
             ),
             ("calls into translated code", s.calls),
             ("jumps between modules through links", s.links_followed),

@@ -4,6 +4,11 @@
 //! A block starts at a guest EIP and runs to the first control transfer
 //! (or a size limit). Pages a block was decoded from are watched: a guest
 //! write to them, or an unmap/mprotect, drops every block on that page.
+//! A page of a shared mapping can also change through another mapping of
+//! its frame (a second view in this address space, as W^X JITs make, or
+//! another process) whose entry is not watched: a block from such a page
+//! keeps its bytes and is compared with memory each time it is looked up,
+//! and decoded again if they differ.
 
 use super::ctx::Handler;
 use super::table;
@@ -31,6 +36,9 @@ pub struct Block {
     pub insns: Box<[Decoded]>,
     /// First and last guest page the block's bytes touch.
     pages: (u32, u32),
+    /// The block's bytes, kept when one of its pages is shared (see the
+    /// module doc).
+    shared: Option<Box<[u8]>>,
 }
 
 /// Multiplicative hash for u32 keys (std's SipHash is slow for this).
@@ -145,7 +153,7 @@ impl DecodeCache {
     pub fn get(&mut self, mem: &mut GuestMem<'_>, eip: u32) -> Result<&Block, PageFault> {
         let fast = (eip as usize ^ (eip as usize >> 12)) % FAST_ENTRIES;
         let (key, slot) = self.fast[fast];
-        let slot = if key == eip {
+        let mut slot = if key == eip {
             slot
         } else {
             let slot = match self.by_eip.get(&eip) {
@@ -155,7 +163,32 @@ impl DecodeCache {
             self.fast[fast] = (eip, slot);
             slot
         };
+        if self.blocks[slot as usize]
+            .as_ref()
+            .expect("live block")
+            .shared
+            .is_some()
+        {
+            slot = self.recheck(mem, eip, slot)?;
+        }
         Ok(self.blocks[slot as usize].as_ref().expect("live block"))
+    }
+
+    /// A block from a shared page: still its bytes, or decoded again.
+    #[cold]
+    fn recheck(&mut self, mem: &mut GuestMem<'_>, eip: u32, slot: u32) -> Result<u32, PageFault> {
+        let block = self.blocks[slot as usize].as_ref().expect("live block");
+        let kept = block.shared.as_deref().unwrap_or_default();
+        let mut now = [0u8; FETCH_BYTES];
+        let (got, _) = mem.fetch(GuestAddr(eip), &mut now[..kept.len()]);
+        if got == kept.len() && now[..got] == *kept {
+            return Ok(slot);
+        }
+        let pages: Vec<u32> = (block.pages.0..=block.pages.1).collect();
+        self.invalidate_pages(&pages);
+        let slot = self.decode(mem, eip)?;
+        self.fast[(eip as usize ^ (eip as usize >> 12)) % FAST_ENTRIES] = (eip, slot);
+        Ok(slot)
     }
 
     #[cold]
@@ -194,12 +227,16 @@ impl DecodeCache {
         let first = eip / PAGE_SIZE;
         let last = end.wrapping_sub(1) / PAGE_SIZE;
         let pages = (first, last.max(first));
+        let mut shared = false;
         for p in pages.0..=pages.1 {
             mem.watch(p);
+            shared |= mem.is_shared(p);
         }
+        let len = end.wrapping_sub(eip) as usize;
         let block = Block {
             insns: insns.into_boxed_slice(),
             pages,
+            shared: shared.then(|| buf[..len].to_vec().into_boxed_slice()),
         };
         let slot = match self.free_slots.pop() {
             Some(s) => {

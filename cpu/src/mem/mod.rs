@@ -553,6 +553,14 @@ impl GuestMem<'_> {
     }
 
     /// Marks a guest page as holding decoded code (see [`Machine::watch`]).
+    /// Whether `page` is part of a shared mapping (MAP_SHARED: its frame
+    /// may be written through another mapping, in this address space or
+    /// another, without passing this page's entry).
+    pub fn is_shared(&self, page: u32) -> bool {
+        let at = MachAddr(self.table.0 + page * 4);
+        self.view.read_u32(at) & pte::SHARED != 0
+    }
+
     pub fn watch(&mut self, page: u32) {
         let at = MachAddr(self.table.0 + page * 4);
         let e = self.view.read_u32(at);
