@@ -43,7 +43,7 @@ pub(crate) fn prepare(k: &mut Kernel, start: &Location, path: &[u8]) {
     touch_clock(k);
     k.vfs.cred = cred(k);
     let p = k.thread().process;
-    let root = &k.procs[p].root;
+    let root = &k.tasks.procs[p].root;
     if k.vfs.root != *root {
         k.vfs.root = root.clone();
     }
@@ -186,7 +186,7 @@ fn open_fifo(
     let write = acc == oflag::O_WRONLY || acc == oflag::O_RDWR;
     let nonblock = flags & oflag::O_NONBLOCK != 0;
     let tid = k.thread().tid;
-    let threads = &k.threads;
+    let threads = &k.tasks.threads;
     // A woken waiter may not have run its retry yet, so any thread not
     // exited keeps its end (one interrupted by a signal keeps it until it
     // opens the FIFO again or exits: partial).
@@ -284,8 +284,8 @@ fn proc_fd_file(k: &mut Kernel, path: &[u8]) -> Option<FileRef> {
     };
     let num = |s: &[u8]| std::str::from_utf8(s).ok()?.parse::<u32>().ok();
     let (pid, fd) = (num(pid)?, num(fd)?);
-    let p = k.procs.iter().position(|p| p.pid == pid && p.alive())?;
-    k.procs[p].fds.file(fd).ok()
+    let p = k.tasks.find_live(pid)?;
+    k.tasks.procs[p].fds.file(fd).ok()
 }
 
 /// Opening a magic link: a file with a path is opened again by path (a

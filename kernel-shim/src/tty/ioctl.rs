@@ -264,6 +264,7 @@ fn set_pgrp(k: &mut Kernel, tty: &TtyRef, arg: u32) -> SysResult {
         return Err(Errno::EINVAL.into());
     }
     let exists = k
+        .tasks
         .procs
         .iter()
         .any(|p| p.alive() && p.pgid == pgrp && p.sid == sid);

@@ -438,7 +438,8 @@ impl Kernel {
             .borrow_mut()
             .add(0, |i| Tty::new(i, termios::console(), driver));
         self.ttys.borrow_mut().console = Some(tty.clone());
-        let Some(p) = self.procs.get_mut(self.init) else {
+        let first = self.tasks.first();
+        let Some(p) = self.tasks.procs.get_mut(first) else {
             return;
         };
         {
@@ -488,7 +489,7 @@ impl Kernel {
         let Some(sid) = tty.borrow().session else {
             return;
         };
-        if self.procs.iter().any(|p| p.alive() && p.pid == sid) {
+        if self.tasks.find_live(sid).is_some() {
             return;
         }
         let mut t = tty.borrow_mut();
@@ -504,10 +505,8 @@ impl Kernel {
             return;
         }
         let info = signals::Siginfo::kernel(sig);
-        for p in 0..self.procs.len() {
-            if self.procs[p].alive() && self.procs[p].pgid == pgrp {
-                self.signal_process(p, info);
-            }
+        for p in self.tasks.group(pgrp) {
+            self.signal_process(p, info);
         }
     }
 }
