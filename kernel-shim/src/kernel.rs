@@ -144,24 +144,13 @@ pub struct Kernel {
     memory: u64,
     /// Process slot whose facts /proc/self shows now.
     pub(crate) shown: Option<usize>,
-    /// Names of bound AF_UNIX sockets.
-    pub(crate) unix: crate::files::socket::Namespace,
-    /// Internet sockets: the mode and the loopback stack.
-    pub(crate) net: crate::files::inet::Net,
-    /// The pipes of FIFO nodes with open ends.
-    pub(crate) fifos: crate::files::fifo::Fifos,
-    /// Clock and pending signals for anonymous files' poll (files/readiness.rs).
-    pub(crate) pollctx: crate::files::readiness::PollRef,
+    /// Sockets, FIFOs, anonymous files' poll context, lost write-backs
+    /// (`files/state.rs`).
+    pub(crate) files: crate::files::state::Files,
     /// The in-kernel terminals (console, ptys).
     pub(crate) ttys: crate::tty::TtysRef,
     /// Guest instructions run since boot, all processes (host statistics).
     executed: u64,
-    /// Shared-mapping write-backs that failed where nobody could be told
-    /// (munmap, exit, a sync of another file), per file: the next fsync,
-    /// fdatasync, sync_file_range or msync of that file returns the error
-    /// (Linux's writeback error on the mapping), and the host learns of
-    /// those never reported ([`Kernel::lost_writes`]).
-    pub(crate) lost_writes: std::collections::HashMap<crate::memory::pagecache::NodeKey, Errno>,
     /// The host and domain names (`uname`, `sethostname`, /proc/sys/kernel).
     pub(crate) uts: crate::vfs::proc::uname::Names,
     /// The buffer read(2) and write(2) copy through, kept between calls
@@ -227,13 +216,9 @@ impl Kernel {
             gid: config.gid,
             memory,
             shown: None,
-            unix: Default::default(),
-            net: Default::default(),
-            fifos: Default::default(),
-            pollctx: Default::default(),
+            files: Default::default(),
             ttys,
             executed: 0,
-            lost_writes: Default::default(),
             uts: Default::default(),
             scratch: Vec::new(),
         }
@@ -244,7 +229,7 @@ impl Kernel {
     /// per file): data the guest may believe written. The CLI exits with
     /// a failure status when this is not empty.
     pub fn lost_writes(&self) -> Vec<Errno> {
-        self.lost_writes.values().copied().collect()
+        self.files.lost_writes()
     }
 
     /// Loads `prog` as the first process (pid 1000, like a shell's child).
@@ -664,7 +649,7 @@ impl Kernel {
     /// How internet sockets reach anything (loopback unless told).
     /// Call before the first program runs.
     pub fn set_network(&mut self, mode: crate::files::inet::NetMode) {
-        self.net = crate::files::inet::Net::new(mode);
+        self.files.net = crate::files::inet::Net::new(mode);
     }
 
     /// The kernel's monotonic clock (for hosts computing wait times).

@@ -90,7 +90,7 @@ fn signalfd(k: &mut Kernel, fd: u32, mask_at: u32, size: u32, flags: u32) -> Sys
     }
     let h = SignalFd {
         mask,
-        ctx: k.pollctx.clone(),
+        ctx: k.files.pollctx.clone(),
     };
     install_anon(k, Box::new(h), flags)
 }
@@ -163,10 +163,10 @@ pub fn sys_timerfd_create(k: &mut Kernel, a: &Args) -> SysResult {
         realtime,
         ..TimerState::default()
     }));
-    k.pollctx.register(&timer);
+    k.files.pollctx.register(&timer);
     let h = TimerFd {
         timer,
-        ctx: k.pollctx.clone(),
+        ctx: k.files.pollctx.clone(),
     };
     install_anon(k, Box::new(h), flags)
 }

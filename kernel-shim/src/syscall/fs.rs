@@ -195,7 +195,7 @@ fn open_fifo(
             th.tid == t && !matches!(th.state, crate::tasks::process::ThreadState::Exited)
         })
     };
-    k.fifos.open(key, tid, read, write, nonblock, live)
+    k.files.fifos.open(key, tid, read, write, nonblock, live)
 }
 
 /// The wait of a blocked FIFO open: a short sleep, then the open again.
@@ -1093,7 +1093,7 @@ fn sync_file(k: &mut Kernel, file: &FileRef) -> KResult<()> {
     }
     // Writes through a shared mapping of the file that could not be kept
     // (at munmap, at exit, or just now): reported once, as Linux does.
-    match node.and_then(|n| k.lost_writes.remove(&n)) {
+    match node.and_then(|n| k.files.take_lost_write(n)) {
         Some(e) => Err(e),
         None => Ok(()),
     }

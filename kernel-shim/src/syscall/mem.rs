@@ -271,7 +271,7 @@ fn write_back(k: &mut Kernel, p: usize, v: &Vma, from: u32, to: u32) {
         // msync reports it, and the host hears of it if none does.
         tracing::warn!("writing a shared mapping back failed: {}", e.text());
         if let Some(node) = v.file.as_ref().and_then(|f| f.file.borrow().node) {
-            k.lost_writes.insert(node, e);
+            k.files.lose_write(node, e);
         }
     }
 }
@@ -671,7 +671,7 @@ pub fn sys_msync(k: &mut Kernel, a: &Args) -> SysOutcome {
     // An earlier write-back of these files that failed unreported.
     for f in vmas.iter().filter_map(|v| v.file.as_ref()) {
         let node = f.file.borrow().node;
-        if let Some(e) = node.and_then(|n| k.lost_writes.remove(&n)) {
+        if let Some(e) = node.and_then(|n| k.files.take_lost_write(n)) {
             return Err(e.into());
         }
     }

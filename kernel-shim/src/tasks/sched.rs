@@ -275,7 +275,7 @@ impl Kernel {
 impl Kernel {
     /// Readies the poll context for polling thread `t`'s descriptors.
     pub(crate) fn refresh_poll(&mut self, t: usize) {
-        let c = &self.pollctx;
+        let c = &self.files.pollctx;
         c.mono.set(self.time.monotonic().as_nanos());
         c.real.set(self.time.realtime().as_nanos());
         let th = &self.tasks.threads[t];
@@ -285,7 +285,7 @@ impl Kernel {
 
     /// The next timerfd expiry (for the scheduler's idle deadline).
     pub(crate) fn next_timerfd(&mut self) -> Option<Timespec> {
-        let c = &self.pollctx;
+        let c = &self.files.pollctx;
         c.mono.set(self.time.monotonic().as_nanos());
         c.real.set(self.time.realtime().as_nanos());
         c.next_deadline()
