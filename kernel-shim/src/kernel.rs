@@ -136,9 +136,6 @@ pub struct Kernel {
     pub(crate) reported: HashSet<u32>,
     pub(crate) exit: Option<ExitStatus>,
     pub(crate) proc_info: Rc<RefCell<ProcInfo>>,
-    pub(crate) console: [StreamHandle; 3],
-    /// Signals raised by the host (^C) for the current process.
-    pub(crate) host_signals: u64,
     pub(crate) uid: u32,
     pub(crate) gid: u32,
     memory: u64,
@@ -147,8 +144,9 @@ pub struct Kernel {
     /// Sockets, FIFOs, anonymous files' poll context, lost write-backs
     /// (`files/state.rs`).
     pub(crate) files: crate::files::state::Files,
-    /// The in-kernel terminals (console, ptys).
-    pub(crate) ttys: crate::tty::TtysRef,
+    /// The terminals, the host's streams, host-raised signals
+    /// (`tty/terminals.rs`).
+    pub(crate) terminals: crate::tty::terminals::Terminals,
     /// Guest instructions run since boot, all processes (host statistics).
     executed: u64,
     /// The host and domain names (`uname`, `sethostname`, /proc/sys/kernel).
@@ -210,14 +208,12 @@ impl Kernel {
             reported: HashSet::new(),
             exit: None,
             proc_info,
-            console,
-            host_signals: 0,
             uid: config.uid,
             gid: config.gid,
             memory,
             shown: None,
             files: Default::default(),
-            ttys,
+            terminals: crate::tty::terminals::Terminals::new(ttys, console),
             executed: 0,
             uts: Default::default(),
             scratch: Vec::new(),
@@ -336,7 +332,7 @@ impl Kernel {
 
     fn console_fds(&self) -> FdTable {
         let mut t = FdTable::default();
-        for (i, h) in self.console.iter().enumerate() {
+        for (i, h) in self.terminals.streams().iter().enumerate() {
             let flags = if i == 0 {
                 oflag::O_RDONLY
             } else {
@@ -426,9 +422,7 @@ impl Kernel {
 
     /// Raises a signal from the host (e.g. ^C → SIGINT) in the process.
     pub fn raise(&mut self, sig: u32) {
-        if (1..=signals::NSIG).contains(&sig) {
-            self.host_signals |= 1 << (sig - 1);
-        }
+        self.terminals.raise(sig);
     }
 
     /// Slot of the running thread: the one whose state is in the machine's
@@ -560,9 +554,7 @@ impl Kernel {
     }
 
     fn take_host_signals(&mut self) {
-        while self.host_signals != 0 {
-            let sig = self.host_signals.trailing_zeros() + 1;
-            self.host_signals &= !(1 << (sig - 1));
+        while let Some(sig) = self.terminals.take_host_signal() {
             // ^C goes to the foreground process group, as a tty's does.
             let pgid = self.tasks.procs[self.tasks.first()].pgid;
             let info = signals::Siginfo::kernel(sig);
