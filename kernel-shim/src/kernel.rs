@@ -119,36 +119,51 @@ pub struct Program<'a> {
     pub cwd: Vec<u8>,
 }
 
+/// The kernel: the machine and what runs on it, then one struct per
+/// subsystem's state, then the facts of the whole run. The running
+/// thread is `current`, private here and changed only by `switch_to`: the
+/// rest of the kernel reaches it through `thread()`, `proc()` and `mem()`.
 pub struct Kernel {
+    // The machine.
     pub(crate) machine: Machine,
     /// What runs guest code: the interpreter, or a JIT (`Kernel::with_executor`).
     executor: Box<dyn Executor>,
-    pub(crate) vfs: Vfs,
+    /// Bytes of machine memory, as the guest is told (`machine_bytes`).
+    memory: u64,
+    /// Guest instructions run since boot, all processes (host statistics).
+    executed: u64,
     /// The host clock, boot time and the TSC (`tasks/time.rs`).
     pub(crate) time: crate::tasks::time::Time,
     pub(crate) entropy: Rc<RefCell<dyn Entropy>>,
+
+    // The subsystems.
+    /// Mounts and file systems (`vfs/`).
+    pub(crate) vfs: Vfs,
     /// Processes and threads (`tasks/table.rs`).
     pub(crate) tasks: crate::tasks::table::Tasks,
     /// The thread whose state is in the machine's CPU slot (`current()`).
     current: usize,
-    pub(crate) strace: bool,
-    /// System call numbers already reported as unimplemented.
-    pub(crate) reported: HashSet<u32>,
-    pub(crate) exit: Option<ExitStatus>,
-    pub(crate) proc_info: Rc<RefCell<ProcInfo>>,
-    pub(crate) uid: u32,
-    pub(crate) gid: u32,
-    memory: u64,
-    /// Process slot whose facts /proc/self shows now.
-    pub(crate) shown: Option<usize>,
     /// Sockets, FIFOs, anonymous files' poll context, lost write-backs
     /// (`files/state.rs`).
     pub(crate) files: crate::files::state::Files,
     /// The terminals, the host's streams, host-raised signals
     /// (`tty/terminals.rs`).
     pub(crate) terminals: crate::tty::terminals::Terminals,
-    /// Guest instructions run since boot, all processes (host statistics).
-    executed: u64,
+    /// What procfs shows of the kernel (shared with `vfs/proc.rs`).
+    pub(crate) proc_info: Rc<RefCell<ProcInfo>>,
+    /// Process slot whose facts /proc/self shows now.
+    pub(crate) shown: Option<usize>,
+
+    // The run.
+    /// The user and group the guest runs as (`Config`).
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    /// Log every system call (`Config::strace`).
+    pub(crate) strace: bool,
+    /// System call numbers already reported as unimplemented.
+    pub(crate) reported: HashSet<u32>,
+    /// How the first process ended, once it has (`run` returns it).
+    pub(crate) exit: Option<ExitStatus>,
     /// The host and domain names (`uname`, `sethostname`, /proc/sys/kernel).
     pub(crate) uts: crate::vfs::proc::uname::Names,
     /// The buffer read(2) and write(2) copy through, kept between calls
@@ -199,22 +214,22 @@ impl Kernel {
         Kernel {
             machine,
             executor,
-            vfs,
+            memory,
+            executed: 0,
             time: crate::tasks::time::Time::new(host.clock),
             entropy: host.entropy,
+            vfs,
             tasks: Default::default(),
             current: 0,
+            files: Default::default(),
+            terminals: crate::tty::terminals::Terminals::new(ttys, console),
+            proc_info,
+            shown: None,
+            uid: config.uid,
+            gid: config.gid,
             strace: config.strace,
             reported: HashSet::new(),
             exit: None,
-            proc_info,
-            uid: config.uid,
-            gid: config.gid,
-            memory,
-            shown: None,
-            files: Default::default(),
-            terminals: crate::tty::terminals::Terminals::new(ttys, console),
-            executed: 0,
             uts: Default::default(),
             scratch: Vec::new(),
         }
