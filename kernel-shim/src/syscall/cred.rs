@@ -241,9 +241,7 @@ fn targets(k: &mut Kernel, which: u32, who: u32) -> Result<Vec<usize>, Errno> {
         PRIO_PROCESS => k.tasks.find_pid(who).into_iter().collect(),
         PRIO_PGRP => {
             let g = if who == 0 { pgid } else { who };
-            (0..k.tasks.procs.len())
-                .filter(|&i| alive(&k.tasks.procs[i]) && k.tasks.procs[i].pgid == g)
-                .collect()
+            k.tasks.group(g)
         }
         PRIO_USER => {
             let u = if who == 0 { euid } else { who };
