@@ -22,7 +22,7 @@ use crate::memory::elf::{Elf, ElfError};
 use crate::memory::loader::{self, StackInfo};
 use crate::signals::{self, SigInfo};
 use crate::tasks::cputime::Mode;
-use crate::tasks::process::{default_rlimits, ProcState, Process, StopReport, Thread};
+use crate::tasks::process::{ProcState, Process, StopReport, Thread};
 use crate::vfs::dev::{DevFs, StreamHandle};
 use crate::vfs::file::{Fd, FdTable, OpenFile};
 use crate::vfs::proc::{ProcFs, ProcInfo};
@@ -119,61 +119,51 @@ pub struct Program<'a> {
     pub cwd: Vec<u8>,
 }
 
+/// The kernel: the machine and what runs on it, then one struct per
+/// subsystem's state, then the facts of the whole run. The running
+/// thread is `current`, private here and changed only by `switch_to`: the
+/// rest of the kernel reaches it through `thread()`, `proc()` and `mem()`.
 pub struct Kernel {
+    // The machine.
     pub(crate) machine: Machine,
     /// What runs guest code: the interpreter, or a JIT (`Kernel::with_executor`).
     executor: Box<dyn Executor>,
-    pub(crate) vfs: Vfs,
+    /// Bytes of machine memory, as the guest is told (`machine_bytes`).
+    memory: u64,
+    /// Guest instructions run since boot, all processes (host statistics).
+    executed: u64,
     /// The host clock, boot time and the TSC (`tasks/time.rs`).
     pub(crate) time: crate::tasks::time::Time,
     pub(crate) entropy: Rc<RefCell<dyn Entropy>>,
-    pub(crate) procs: Vec<Process>,
-    pub(crate) threads: Vec<Thread>,
+
+    // The subsystems.
+    /// Mounts and file systems (`vfs/`).
+    pub(crate) vfs: Vfs,
+    /// Processes and threads (`tasks/table.rs`).
+    pub(crate) tasks: crate::tasks::table::Tasks,
     /// The thread whose state is in the machine's CPU slot (`current()`).
     current: usize,
+    /// Sockets, FIFOs, anonymous files' poll context, lost write-backs
+    /// (`files/state.rs`).
+    pub(crate) files: crate::files::state::Files,
+    /// The terminals, the host's streams, host-raised signals
+    /// (`tty/terminals.rs`).
+    pub(crate) terminals: crate::tty::terminals::Terminals,
+    /// What procfs shows of the kernel (shared with `vfs/proc.rs`).
+    pub(crate) proc_info: Rc<RefCell<ProcInfo>>,
+    /// Process slot whose facts /proc/self shows now.
+    pub(crate) shown: Option<usize>,
+
+    // The run.
+    /// The user and group the guest runs as (`Config`).
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
+    /// Log every system call (`Config::strace`).
     pub(crate) strace: bool,
     /// System call numbers already reported as unimplemented.
     pub(crate) reported: HashSet<u32>,
+    /// How the first process ended, once it has (`run` returns it).
     pub(crate) exit: Option<ExitStatus>,
-    pub(crate) proc_info: Rc<RefCell<ProcInfo>>,
-    pub(crate) console: [StreamHandle; 3],
-    /// Signals raised by the host (^C) for the current process.
-    pub(crate) host_signals: u64,
-    pub(crate) uid: u32,
-    pub(crate) gid: u32,
-    memory: u64,
-    /// The pid the next fork/clone tries first.
-    pub(crate) next_pid: u32,
-    /// Process slot of the first process (its exit ends `run`).
-    pub(crate) init: usize,
-    /// Process slot whose facts /proc/self shows now.
-    pub(crate) shown: Option<usize>,
-    /// Names of bound AF_UNIX sockets.
-    pub(crate) unix: crate::files::socket::Namespace,
-    /// Internet sockets: the mode and the loopback stack.
-    pub(crate) net: crate::files::inet::Net,
-    /// The pipes of FIFO nodes with open ends.
-    pub(crate) fifos: crate::files::fifo::Fifos,
-    /// Clock and pending signals for anonymous files' poll (files/readiness.rs).
-    pub(crate) pollctx: crate::files::readiness::PollRef,
-    /// The in-kernel terminals (console, ptys).
-    pub(crate) ttys: crate::tty::TtysRef,
-    /// Processes killed for lack of memory, not yet taken by the host.
-    pub(crate) oom_kills: Vec<crate::tasks::oom::OomKill>,
-    /// The resource limits the first process starts with.
-    pub(crate) rlimits: crate::tasks::process::Rlimits,
-    /// CPU time of every guest thread since boot (`tasks/cputime.rs`).
-    pub(crate) cpu_total: crate::abi::times::CpuTime,
-    /// Guest instructions run since boot, all processes (host statistics).
-    executed: u64,
-    /// Shared-mapping write-backs that failed where nobody could be told
-    /// (munmap, exit, a sync of another file), per file: the next fsync,
-    /// fdatasync, sync_file_range or msync of that file returns the error
-    /// (Linux's writeback error on the mapping), and the host learns of
-    /// those never reported ([`Kernel::lost_writes`]).
-    pub(crate) lost_writes: std::collections::HashMap<crate::memory::pagecache::NodeKey, Errno>,
-    /// Signals the first process starts ignoring (bit N-1 for signal N).
-    initial_ignored: u64,
     /// The host and domain names (`uname`, `sethostname`, /proc/sys/kernel).
     pub(crate) uts: crate::vfs::proc::uname::Names,
     /// The buffer read(2) and write(2) copy through, kept between calls
@@ -224,35 +214,22 @@ impl Kernel {
         Kernel {
             machine,
             executor,
-            vfs,
+            memory,
+            executed: 0,
             time: crate::tasks::time::Time::new(host.clock),
             entropy: host.entropy,
-            procs: Vec::new(),
-            threads: Vec::new(),
+            vfs,
+            tasks: Default::default(),
             current: 0,
+            files: Default::default(),
+            terminals: crate::tty::terminals::Terminals::new(ttys, console),
+            proc_info,
+            shown: None,
+            uid: config.uid,
+            gid: config.gid,
             strace: config.strace,
             reported: HashSet::new(),
             exit: None,
-            proc_info,
-            console,
-            cpu_total: Default::default(),
-            rlimits: default_rlimits(),
-            oom_kills: Vec::new(),
-            host_signals: 0,
-            uid: config.uid,
-            gid: config.gid,
-            memory,
-            next_pid: FIRST_PID + 1,
-            init: 0,
-            shown: None,
-            unix: Default::default(),
-            net: Default::default(),
-            fifos: Default::default(),
-            pollctx: Default::default(),
-            ttys,
-            executed: 0,
-            lost_writes: Default::default(),
-            initial_ignored: 0,
             uts: Default::default(),
             scratch: Vec::new(),
         }
@@ -263,7 +240,7 @@ impl Kernel {
     /// per file): data the guest may believe written. The CLI exits with
     /// a failure status when this is not empty.
     pub fn lost_writes(&self) -> Vec<Errno> {
-        self.lost_writes.values().copied().collect()
+        self.files.lost_writes()
     }
 
     /// Loads `prog` as the first process (pid 1000, like a shell's child).
@@ -335,14 +312,14 @@ impl Kernel {
             umask: 0o022,
             cred: crate::tasks::cred::Creds::new(self.uid, self.gid),
             actions: std::array::from_fn(|i| signals::SigAction {
-                handler: if self.initial_ignored >> i & 1 != 0 {
+                handler: if self.tasks.first_ignored() >> i & 1 != 0 {
                     signals::SIG_IGN
                 } else {
                     signals::SIG_DFL
                 },
                 ..signals::SigAction::default()
             }),
-            rlimits: self.rlimits,
+            rlimits: self.tasks.first_rlimits(),
             exe,
             state: ProcState::Alive,
             exit_signal: signals::SIGCHLD,
@@ -360,18 +337,17 @@ impl Kernel {
             child_events: 0,
             running: std::rc::Rc::new(std::cell::Cell::new(true)),
         };
-        self.procs.push(process);
-        self.init = self.procs.len() - 1;
+        let first = self.tasks.add_first(process);
         *self.machine.cpu() = cpu.clone();
-        self.threads.push(Thread::new(pid, self.init, cpu, comm));
-        self.current = self.threads.len() - 1;
-        self.show_process(self.init);
+        self.tasks.threads.push(Thread::new(pid, first, cpu, comm));
+        self.current = self.tasks.threads.len() - 1;
+        self.show_process(first);
         Ok(())
     }
 
     fn console_fds(&self) -> FdTable {
         let mut t = FdTable::default();
-        for (i, h) in self.console.iter().enumerate() {
+        for (i, h) in self.terminals.streams().iter().enumerate() {
             let flags = if i == 0 {
                 oflag::O_RDONLY
             } else {
@@ -461,9 +437,7 @@ impl Kernel {
 
     /// Raises a signal from the host (e.g. ^C → SIGINT) in the process.
     pub fn raise(&mut self, sig: u32) {
-        if (1..=signals::NSIG).contains(&sig) {
-            self.host_signals |= 1 << (sig - 1);
-        }
+        self.terminals.raise(sig);
     }
 
     /// Slot of the running thread: the one whose state is in the machine's
@@ -477,7 +451,7 @@ impl Kernel {
         if t == self.current {
             self.machine.cpu()
         } else {
-            &mut self.threads[t].cpu
+            &mut self.tasks.threads[t].cpu
         }
     }
 
@@ -485,28 +459,28 @@ impl Kernel {
     pub(crate) fn switch_to(&mut self, t: usize) {
         if t != self.current {
             let cpu = self.machine.cpu().clone();
-            self.threads[self.current].cpu = cpu;
-            *self.machine.cpu() = self.threads[t].cpu.clone();
+            self.tasks.threads[self.current].cpu = cpu;
+            *self.machine.cpu() = self.tasks.threads[t].cpu.clone();
             self.current = t;
         }
-        let p = self.threads[t].process;
+        let p = self.tasks.threads[t].process;
         self.show_process(p);
     }
 
     /// The process of the running thread.
     pub(crate) fn proc(&mut self) -> &mut Process {
         let p = self.thread().process;
-        &mut self.procs[p]
+        &mut self.tasks.procs[p]
     }
 
     pub(crate) fn thread(&mut self) -> &mut Thread {
-        &mut self.threads[self.current]
+        &mut self.tasks.threads[self.current]
     }
 
     /// Guest memory of the running process.
     pub(crate) fn mem(&mut self) -> GuestMem<'_> {
         let p = self.thread().process;
-        self.machine.mem(&mut self.procs[p].space)
+        self.machine.mem(&mut self.tasks.procs[p].space)
     }
 
     /// Runs guest code for about `budget` instructions.
@@ -531,9 +505,9 @@ impl Kernel {
                 return RunStatus::Budget;
             }
             let t = self.current;
-            let slice = self.threads[t].slice.min(left);
-            let p = self.threads[t].process;
-            let proc = &mut self.procs[p];
+            let slice = self.tasks.threads[t].slice.min(left);
+            let p = self.tasks.threads[t].process;
+            let proc = &mut self.tasks.procs[p];
             let start = mark.unwrap_or_else(|| self.time.monotonic());
             // EFLAGS.TF: one instruction at a time in the interpreter, so
             // neither its block loop nor translated code looks at it.
@@ -550,7 +524,7 @@ impl Kernel {
             mark = Some(user_end);
             self.executed += r.executed;
             left = left.saturating_sub(r.executed);
-            let th = &mut self.threads[t];
+            let th = &mut self.tasks.threads[t];
             th.slice = th.slice.saturating_sub(r.executed);
             match r.exit {
                 Exit::Syscall => crate::syscall::dispatch(self),
@@ -595,16 +569,12 @@ impl Kernel {
     }
 
     fn take_host_signals(&mut self) {
-        while self.host_signals != 0 {
-            let sig = self.host_signals.trailing_zeros() + 1;
-            self.host_signals &= !(1 << (sig - 1));
+        while let Some(sig) = self.terminals.take_host_signal() {
             // ^C goes to the foreground process group, as a tty's does.
-            let pgid = self.procs[self.init].pgid;
+            let pgid = self.tasks.procs[self.tasks.first()].pgid;
             let info = signals::Siginfo::kernel(sig);
-            for p in 0..self.procs.len() {
-                if self.procs[p].alive() && self.procs[p].pgid == pgid {
-                    self.signal_process(p, info);
-                }
+            for p in self.tasks.group(pgid) {
+                self.signal_process(p, info);
             }
         }
     }
@@ -641,7 +611,7 @@ impl Kernel {
             return false;
         }
         let p = self.thread().process;
-        let space = &self.procs[p].space;
+        let space = &self.tasks.procs[p].space;
         let readable = self
             .machine
             .prot_at(space, f.addr)
@@ -671,7 +641,7 @@ impl Kernel {
     /// as a process started by the host would inherit them. Call before
     /// starting it.
     pub fn set_rlimits(&mut self, limits: crate::tasks::process::Rlimits) {
-        self.rlimits = limits;
+        self.tasks.set_first_rlimits(limits);
     }
 
     /// Signals the first process starts with ignored (bit N-1 for signal
@@ -680,13 +650,13 @@ impl Kernel {
     /// Call before [`Kernel::exec`].
     pub fn set_ignored_signals(&mut self, set: u64) {
         let unignorable = 1 << (signals::SIGKILL - 1) | 1 << (signals::SIGSTOP - 1);
-        self.initial_ignored = set & !unignorable;
+        self.tasks.set_first_ignored(set & !unignorable);
     }
 
     /// How internet sockets reach anything (loopback unless told).
     /// Call before the first program runs.
     pub fn set_network(&mut self, mode: crate::files::inet::NetMode) {
-        self.net = crate::files::inet::Net::new(mode);
+        self.files.net = crate::files::inet::Net::new(mode);
     }
 
     /// The kernel's monotonic clock (for hosts computing wait times).

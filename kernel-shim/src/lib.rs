@@ -17,6 +17,11 @@
 //! - `tty/`: terminals, job control, the tty ioctls; tasks, signals, vfs,
 //!   and syscall's result type.
 //! - `kernel.rs`: the `Kernel` object and its run loop; everything.
+//!   `Kernel` holds the machine, the executor, the clock and entropy, one
+//!   struct per subsystem (`vfs`, `tasks`: `tasks/table.rs`, `files`:
+//!   `files/state.rs`, `terminals`: `tty/terminals.rs`) and the run's
+//!   facts (uid and gid, strace, exit status, host names); the running
+//!   thread only through `thread()`, `proc()` and `mem()`.
 //! - `syscall/`: one row per system call and the handlers; everything.
 //!
 //! `memory/pagecache.rs`, `signals/`, `tasks/` and `tty/` still add

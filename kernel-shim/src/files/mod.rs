@@ -6,6 +6,9 @@
 //! answers `FileHandle::poll()`; `readiness.rs` is what an anonymous file
 //! needs from the kernel to answer it (the time, the asking thread's
 //! pending signals) and `anon.rs` what fstat and /proc show for one.
+//! `state.rs` is what the kernel keeps for them (`Kernel::files`): the
+//! AF_UNIX names, the internet stack, the FIFOs, that poll context and
+//! the shared mappings' lost write-backs.
 
 pub mod anon;
 pub mod epoll;
@@ -18,4 +21,5 @@ pub mod pidfd;
 pub mod pipe;
 pub mod readiness;
 pub mod socket;
+pub mod state;
 pub mod timerfd;

@@ -23,34 +23,34 @@ const STOP_SIGNALS: u64 = 1 << 18 | 1 << 19 | 1 << 20 | 1 << 21;
 impl Kernel {
     /// Sends a process-directed signal (kill) to process slot `p`.
     pub(crate) fn signal_process(&mut self, p: usize, info: Siginfo) {
-        if !self.procs[p].alive() || !self.prepare_signal(p, info.signo) {
+        if !self.tasks.procs[p].alive() || !self.prepare_signal(p, info.signo) {
             return;
         }
         let sig = info.signo;
-        let threads = self.threads_of(p);
+        let threads = self.tasks.threads_of(p);
         let target = threads
             .iter()
             .copied()
-            .find(|&t| self.threads[t].sigmask & bit(sig) == 0);
+            .find(|&t| self.tasks.threads[t].sigmask & bit(sig) == 0);
         if target.is_some() && self.fatal_now(p, sig) {
             self.kill_process(p, sig, None);
             return;
         }
-        self.procs[p].pending.push(info);
+        self.tasks.procs[p].pending.push(info);
     }
 
     /// Sends a thread-directed signal (tkill, tgkill, SIGPIPE).
     pub(crate) fn signal_thread(&mut self, t: usize, info: Siginfo) {
-        let p = self.threads[t].process;
-        if !self.threads[t].alive() || !self.prepare_signal(p, info.signo) {
+        let p = self.tasks.threads[t].process;
+        if !self.tasks.threads[t].alive() || !self.prepare_signal(p, info.signo) {
             return;
         }
         let sig = info.signo;
-        if self.threads[t].sigmask & bit(sig) == 0 && self.fatal_now(p, sig) {
+        if self.tasks.threads[t].sigmask & bit(sig) == 0 && self.fatal_now(p, sig) {
             self.kill_process(p, sig, None);
             return;
         }
-        self.threads[t].pending.push(info);
+        self.tasks.threads[t].pending.push(info);
     }
 
     /// A synchronous fault in the current thread: a blocked or ignored
@@ -61,8 +61,8 @@ impl Kernel {
         let idx = sig as usize - 1;
         let p = self.thread().process;
         let blocked = self.thread().sigmask & bit(sig) != 0;
-        if blocked || self.procs[p].actions[idx].handler == SIG_IGN {
-            self.procs[p].actions[idx].handler = SIG_DFL;
+        if blocked || self.tasks.procs[p].actions[idx].handler == SIG_IGN {
+            self.tasks.procs[p].actions[idx].handler = SIG_DFL;
             self.thread().sigmask &= !bit(sig);
         }
         self.thread().pending.push(info);
@@ -84,9 +84,9 @@ impl Kernel {
     }
 
     fn discard_pending(&mut self, p: usize, set: u64) {
-        self.procs[p].pending.discard(set);
-        for t in self.threads_of(p) {
-            self.threads[t].pending.discard(set);
+        self.tasks.procs[p].pending.discard(set);
+        for t in self.tasks.threads_of(p) {
+            self.tasks.threads[t].pending.discard(set);
         }
     }
 
@@ -96,14 +96,15 @@ impl Kernel {
         if sig == SIGKILL {
             return false;
         }
-        let h = self.procs[p].actions[sig as usize - 1].handler;
+        let h = self.tasks.procs[p].actions[sig as usize - 1].handler;
         let ignored =
             h == SIG_IGN || (h == SIG_DFL && default_action(sig) == DefaultAction::Ignore);
         ignored
             && self
+                .tasks
                 .threads_of(p)
                 .iter()
-                .all(|&t| self.threads[t].sigmask & bit(sig) == 0)
+                .all(|&t| self.tasks.threads[t].sigmask & bit(sig) == 0)
     }
 
     /// Whether `sig` kills process `p` without a handler running.
@@ -111,19 +112,12 @@ impl Kernel {
         if sig == SIGKILL {
             return true;
         }
-        let h = self.procs[p].actions[sig as usize - 1].handler;
+        let h = self.tasks.procs[p].actions[sig as usize - 1].handler;
         h == SIG_DFL
             && matches!(
                 default_action(sig),
                 DefaultAction::Terminate | DefaultAction::Core
             )
-    }
-
-    /// Live thread slots of process slot `p`.
-    pub(crate) fn threads_of(&self, p: usize) -> Vec<usize> {
-        (0..self.threads.len())
-            .filter(|&t| self.threads[t].process == p && self.threads[t].alive())
-            .collect()
     }
 
     /// Delivers the current thread's pending signals that it does not
@@ -137,10 +131,10 @@ impl Kernel {
             let Some(sig) = signals::next_signal(self.deliverable(t)) else {
                 return;
             };
-            let p = self.threads[t].process;
-            let info = match self.threads[t].pending.take(sig) {
+            let p = self.tasks.threads[t].process;
+            let info = match self.tasks.threads[t].pending.take(sig) {
                 Some(i) => i,
-                None => self.procs[p].pending.take(sig).unwrap_or_default(),
+                None => self.tasks.procs[p].pending.take(sig).unwrap_or_default(),
             };
             self.deliver(p, info);
         }
@@ -148,7 +142,7 @@ impl Kernel {
 
     fn deliver(&mut self, p: usize, info: Siginfo) {
         let sig = info.signo;
-        let action = self.procs[p].actions[sig as usize - 1];
+        let action = self.tasks.procs[p].actions[sig as usize - 1];
         match action.handler {
             SIG_IGN => {}
             SIG_DFL => self.default_action(p, info),
@@ -163,9 +157,9 @@ impl Kernel {
                 if action.flags & SA_NODEFER == 0 {
                     mask |= bit(sig);
                 }
-                self.threads[t].sigmask |= mask & !signals::UNBLOCKABLE;
+                self.tasks.threads[t].sigmask |= mask & !signals::UNBLOCKABLE;
                 if action.flags & SA_RESETHAND != 0 {
-                    self.procs[p].actions[sig as usize - 1] = Default::default();
+                    self.tasks.procs[p].actions[sig as usize - 1] = Default::default();
                 }
             }
         }
@@ -185,15 +179,16 @@ impl Kernel {
 
     /// Ends the thread group by signal `sig`.
     pub(crate) fn kill_process(&mut self, p: usize, sig: u32, fault: Option<(u32, u32)>) {
-        let core = default_action(sig) == DefaultAction::Core && self.procs[p].rlimits[4].0 > 0;
-        if p == self.init && self.exit.is_none() {
+        let core =
+            default_action(sig) == DefaultAction::Core && self.tasks.procs[p].rlimits[4].0 > 0;
+        if p == self.tasks.first() && self.exit.is_none() {
             self.exit = Some(ExitStatus::Killed { signal: sig, fault });
         }
         self.exit_group(p, wstatus::signaled(sig, core));
     }
 
     fn stop_process(&mut self, p: usize, sig: u32) {
-        let proc = &mut self.procs[p];
+        let proc = &mut self.tasks.procs[p];
         if proc.stopped {
             return;
         }
@@ -204,7 +199,7 @@ impl Kernel {
     }
 
     fn continue_process(&mut self, p: usize) {
-        let proc = &mut self.procs[p];
+        let proc = &mut self.tasks.procs[p];
         if !proc.stopped {
             return;
         }
@@ -220,19 +215,20 @@ impl Kernel {
         let Some(parent) = self.parent_of(p) else {
             return;
         };
-        self.procs[parent].child_events = self.procs[parent].child_events.wrapping_add(1);
-        let act = self.procs[parent].actions[SIGCHLD as usize - 1];
+        self.tasks.procs[parent].child_events =
+            self.tasks.procs[parent].child_events.wrapping_add(1);
+        let act = self.tasks.procs[parent].actions[SIGCHLD as usize - 1];
         if act.flags & SA_NOCLDSTOP != 0 {
             return;
         }
-        let info = Siginfo::child(code, self.procs[p].pid, self.uid, status);
+        let info = Siginfo::child(code, self.tasks.procs[p].pid, self.uid, status);
         self.signal_process(parent, info);
     }
 
     /// The live process slot of `p`'s parent.
     pub(crate) fn parent_of(&self, p: usize) -> Option<usize> {
-        let ppid = self.procs[p].ppid;
-        self.procs.iter().position(|q| q.alive() && q.pid == ppid)
+        let ppid = self.tasks.procs[p].ppid;
+        self.tasks.find_live(ppid)
     }
 }
 

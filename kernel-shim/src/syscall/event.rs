@@ -90,7 +90,7 @@ fn signalfd(k: &mut Kernel, fd: u32, mask_at: u32, size: u32, flags: u32) -> Sys
     }
     let h = SignalFd {
         mask,
-        ctx: k.pollctx.clone(),
+        ctx: k.files.pollctx.clone(),
     };
     install_anon(k, Box::new(h), flags)
 }
@@ -125,14 +125,14 @@ fn read_signalfd(k: &mut Kernel, a: &Args, mask: u64) -> SysOutcome {
     let mut out = Vec::new();
     while out.len() < want * SIGINFO_SIZE {
         let t = k.current();
-        let p = k.threads[t].process;
-        let pending = k.threads[t].pending.set | k.procs[p].pending.set;
+        let p = k.tasks.threads[t].process;
+        let pending = k.tasks.threads[t].pending.set | k.tasks.procs[p].pending.set;
         let Some(sig) = next_signal(pending & mask) else {
             break;
         };
-        let si = match k.threads[t].pending.take(sig) {
+        let si = match k.tasks.threads[t].pending.take(sig) {
             Some(s) => s,
-            None => k.procs[p].pending.take(sig).unwrap_or_default(),
+            None => k.tasks.procs[p].pending.take(sig).unwrap_or_default(),
         };
         out.extend_from_slice(&crate::signals::signalfd::record(&si));
     }
@@ -163,10 +163,10 @@ pub fn sys_timerfd_create(k: &mut Kernel, a: &Args) -> SysResult {
         realtime,
         ..TimerState::default()
     }));
-    k.pollctx.register(&timer);
+    k.files.pollctx.register(&timer);
     let h = TimerFd {
         timer,
-        ctx: k.pollctx.clone(),
+        ctx: k.files.pollctx.clone(),
     };
     install_anon(k, Box::new(h), flags)
 }

@@ -43,7 +43,7 @@ pub(crate) fn prepare(k: &mut Kernel, start: &Location, path: &[u8]) {
     touch_clock(k);
     k.vfs.cred = cred(k);
     let p = k.thread().process;
-    let root = &k.procs[p].root;
+    let root = &k.tasks.procs[p].root;
     if k.vfs.root != *root {
         k.vfs.root = root.clone();
     }
@@ -186,7 +186,7 @@ fn open_fifo(
     let write = acc == oflag::O_WRONLY || acc == oflag::O_RDWR;
     let nonblock = flags & oflag::O_NONBLOCK != 0;
     let tid = k.thread().tid;
-    let threads = &k.threads;
+    let threads = &k.tasks.threads;
     // A woken waiter may not have run its retry yet, so any thread not
     // exited keeps its end (one interrupted by a signal keeps it until it
     // opens the FIFO again or exits: partial).
@@ -195,7 +195,7 @@ fn open_fifo(
             th.tid == t && !matches!(th.state, crate::tasks::process::ThreadState::Exited)
         })
     };
-    k.fifos.open(key, tid, read, write, nonblock, live)
+    k.files.fifos.open(key, tid, read, write, nonblock, live)
 }
 
 /// The wait of a blocked FIFO open: a short sleep, then the open again.
@@ -284,8 +284,8 @@ fn proc_fd_file(k: &mut Kernel, path: &[u8]) -> Option<FileRef> {
     };
     let num = |s: &[u8]| std::str::from_utf8(s).ok()?.parse::<u32>().ok();
     let (pid, fd) = (num(pid)?, num(fd)?);
-    let p = k.procs.iter().position(|p| p.pid == pid && p.alive())?;
-    k.procs[p].fds.file(fd).ok()
+    let p = k.tasks.find_live(pid)?;
+    k.tasks.procs[p].fds.file(fd).ok()
 }
 
 /// Opening a magic link: a file with a path is opened again by path (a
@@ -1093,7 +1093,7 @@ fn sync_file(k: &mut Kernel, file: &FileRef) -> KResult<()> {
     }
     // Writes through a shared mapping of the file that could not be kept
     // (at munmap, at exit, or just now): reported once, as Linux does.
-    match node.and_then(|n| k.lost_writes.remove(&n)) {
+    match node.and_then(|n| k.files.take_lost_write(n)) {
         Some(e) => Err(e),
         None => Ok(()),
     }

@@ -390,7 +390,8 @@ fn retry_later(k: &mut Kernel) -> Outcome {
 
 /// Whether a process is still alive (for locks of exited owners).
 fn alive_pids(k: &Kernel) -> Vec<u32> {
-    k.procs
+    k.tasks
+        .procs
         .iter()
         .filter(|p| p.alive())
         .map(|p| p.pid)

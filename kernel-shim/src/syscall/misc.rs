@@ -217,7 +217,7 @@ pub fn sys_sysinfo(k: &mut Kernel, a: &Args) -> SysResult {
     for (i, w) in words.iter().enumerate() {
         b[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
     }
-    let procs = k.task_count().min(u32::from(u16::MAX)) as u16;
+    let procs = k.tasks.task_count().min(u32::from(u16::MAX)) as u16;
     b[40..42].copy_from_slice(&procs.to_le_bytes());
     b[52..56].copy_from_slice(&unit.to_le_bytes());
     k.mem().write_bytes(GuestAddr(a[0]), &b)?;

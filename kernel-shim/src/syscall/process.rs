@@ -248,8 +248,9 @@ pub(crate) fn pidfd_target(k: &mut Kernel, fd: u32) -> KResult<(u32, Option<usiz
         .and_then(|a| a.downcast_mut::<PidFd>())
         .ok_or(Errno::EBADF)?;
     let slot = k
+        .tasks
         .find_pid(pidfd.pid)
-        .filter(|&p| pidfd.names(&k.procs[p].running));
+        .filter(|&p| pidfd.names(&k.tasks.procs[p].running));
     Ok((pidfd.pid, slot))
 }
 
@@ -280,7 +281,7 @@ pub(crate) fn pidfd_or_proc_dir_target(k: &mut Kernel, fd: u32) -> KResult<(u32,
         .filter(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|c| c.parse::<u32>().ok())
         .ok_or(err)?;
-    Ok((pid, k.find_pid(pid)))
+    Ok((pid, k.tasks.find_pid(pid)))
 }
 
 /// pidfd_open(pid, flags): a descriptor for process `pid` (a thread
@@ -291,10 +292,10 @@ pub fn sys_pidfd_open(k: &mut Kernel, a: &Args) -> SysResult {
     if flags & !PIDFD_NONBLOCK != 0 || (pid as i32) <= 0 {
         return Err(Errno::EINVAL.into());
     }
-    let Some(p) = k.find_pid(pid) else {
+    let Some(p) = k.tasks.find_pid(pid) else {
         // A thread that is not its group's leader: EINVAL, as Linux
         // (without PIDFD_THREAD); no such task at all: ESRCH.
-        return Err(if k.find_tid(pid).is_some() {
+        return Err(if k.tasks.find_tid(pid).is_some() {
             Errno::EINVAL
         } else {
             Errno::ESRCH
@@ -303,7 +304,7 @@ pub fn sys_pidfd_open(k: &mut Kernel, a: &Args) -> SysResult {
     };
     let h = PidFd {
         pid,
-        running: k.procs[p].running.clone(),
+        running: k.tasks.procs[p].running.clone(),
     };
     super::event::install_anon(k, Box::new(h), flags | oflag::O_CLOEXEC)
 }
@@ -317,8 +318,10 @@ pub fn sys_pidfd_getfd(k: &mut Kernel, a: &Args) -> SysResult {
         return Err(Errno::EINVAL.into());
     }
     let (_, slot) = pidfd_target(k, pidfd)?;
-    let p = slot.filter(|&p| k.procs[p].alive()).ok_or(Errno::ESRCH)?;
-    let file = k.procs[p].fds.file(target)?;
+    let p = slot
+        .filter(|&p| k.tasks.procs[p].alive())
+        .ok_or(Errno::ESRCH)?;
+    let file = k.tasks.procs[p].fds.file(target)?;
     let n = k.proc().fds.insert(crate::vfs::file::Fd {
         file,
         cloexec: true,
@@ -347,17 +350,17 @@ fn target(k: &mut Kernel, pid: u32) -> KResult<usize> {
     if pid == 0 {
         return Ok(k.thread().process);
     }
-    k.find_pid(pid).ok_or(Errno::ESRCH)
+    k.tasks.find_pid(pid).ok_or(Errno::ESRCH)
 }
 
 pub fn sys_getpgid(k: &mut Kernel, a: &Args) -> SysResult {
     let p = target(k, a[0])?;
-    Ok(k.procs[p].pgid)
+    Ok(k.tasks.procs[p].pgid)
 }
 
 pub fn sys_getsid(k: &mut Kernel, a: &Args) -> SysResult {
     let p = target(k, a[0])?;
-    Ok(k.procs[p].sid)
+    Ok(k.tasks.procs[p].sid)
 }
 
 /// setpgid: the caller or one of its children (not after the child's
@@ -368,41 +371,42 @@ pub fn sys_setpgid(k: &mut Kernel, a: &Args) -> SysResult {
     }
     let me = k.thread().process;
     let p = target(k, a[0])?;
-    let (my_pid, my_sid) = (k.procs[me].pid, k.procs[me].sid);
+    let (my_pid, my_sid) = (k.tasks.procs[me].pid, k.tasks.procs[me].sid);
     if p != me {
-        if k.procs[p].ppid != my_pid {
+        if k.tasks.procs[p].ppid != my_pid {
             return Err(Errno::ESRCH.into());
         }
-        if k.procs[p].did_exec {
+        if k.tasks.procs[p].did_exec {
             return Err(Errno::EACCES.into());
         }
-        if k.procs[p].sid != my_sid {
+        if k.tasks.procs[p].sid != my_sid {
             return Err(Errno::EPERM.into());
         }
     }
-    let q = &k.procs[p];
+    let q = &k.tasks.procs[p];
     if q.sid == q.pid {
         return Err(Errno::EPERM.into());
     }
     let pgid = if a[1] == 0 { q.pid } else { a[1] };
     let group_ok = pgid == q.pid
-        || k.procs
+        || k.tasks
+            .procs
             .iter()
             .any(|o| o.alive() && o.pgid == pgid && o.sid == my_sid);
     if !group_ok {
         return Err(Errno::EPERM.into());
     }
-    k.procs[p].pgid = pgid;
+    k.tasks.procs[p].pgid = pgid;
     Ok(0)
 }
 
 pub fn sys_setsid(k: &mut Kernel, _a: &Args) -> SysResult {
     let me = k.thread().process;
-    let pid = k.procs[me].pid;
-    if k.procs.iter().any(|o| o.alive() && o.pgid == pid) {
+    let pid = k.tasks.procs[me].pid;
+    if k.tasks.group_exists(pid) {
         return Err(Errno::EPERM.into());
     }
-    let p = &mut k.procs[me];
+    let p = &mut k.tasks.procs[me];
     p.sid = pid;
     p.pgid = pid;
     Ok(pid)

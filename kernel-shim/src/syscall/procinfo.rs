@@ -66,11 +66,11 @@ impl Kernel {
         }
         let me = self.current();
         let (self_pid, self_tid) = (
-            self.procs[self.threads[me].process].pid,
-            self.threads[me].tid,
+            self.tasks.procs[self.tasks.threads[me].process].pid,
+            self.tasks.threads[me].tid,
         );
-        let live: Vec<usize> = (0..self.procs.len())
-            .filter(|&p| self.procs[p].state != ProcState::Reaped)
+        let live: Vec<usize> = (0..self.tasks.procs.len())
+            .filter(|&p| self.tasks.procs[p].state != ProcState::Reaped)
             .collect();
         let mut procs: Vec<ProcEntry> =
             live.into_iter().map(|p| self.proc_entry(p, want)).collect();
@@ -83,6 +83,7 @@ impl Kernel {
         self.entropy.borrow_mut().fill(&mut random);
         let frames = u64::from(self.machine.frames().frames_in_use());
         let running = self
+            .tasks
             .threads
             .iter()
             .filter(|t| t.state == ThreadState::Runnable)
@@ -105,7 +106,7 @@ impl Kernel {
         info.boot_time = real.sec - (up / 1_000_000_000) as i64;
         info.running = running;
         info.cpu = self.machine_cpu_time();
-        info.tasks = self.task_count();
+        info.tasks = self.tasks.task_count();
         info.random = random;
         info.hostname = self.uts.hostname.clone();
         info.domainname = self.uts.domainname.clone();
@@ -113,6 +114,7 @@ impl Kernel {
 
     fn proc_entry(&mut self, p: usize, want: Want) -> ProcEntry {
         let threads: Vec<ThreadEntry> = self
+            .tasks
             .threads
             .iter()
             .filter(|t| t.process == p && t.state != ThreadState::Exited)
@@ -126,8 +128,9 @@ impl Kernel {
                 },
             })
             .collect();
-        let pr = &self.procs[p];
+        let pr = &self.tasks.procs[p];
         let main = self
+            .tasks
             .threads
             .iter()
             .find(|t| t.process == p && t.state != ThreadState::Exited);
@@ -193,7 +196,7 @@ impl Kernel {
 
     fn fd_entries(&mut self, p: usize) -> Vec<FdEntry> {
         let mut out = Vec::new();
-        let open: Vec<(u32, crate::vfs::file::FileRef)> = self.procs[p]
+        let open: Vec<(u32, crate::vfs::file::FileRef)> = self.tasks.procs[p]
             .fds
             .iter()
             .map(|(n, fd)| (n, fd.file.clone()))
@@ -255,7 +258,7 @@ impl Kernel {
         heap: std::ops::Range<u32>,
         stack_low: u32,
     ) -> Option<MapEntry> {
-        let proc = &self.procs[p];
+        let proc = &self.tasks.procs[p];
         let vma = proc.mm.find(addr);
         let prot = match (self.machine.prot_at(&proc.space, GuestAddr(addr)), vma) {
             (_, Some(v)) => Prot(v.prot),
@@ -294,7 +297,7 @@ impl Kernel {
 
     /// argv and envp strings as laid out at exec (see `find_args`).
     fn args_of(&mut self, p: usize) -> (Vec<u8>, Vec<u8>) {
-        let space = &mut self.procs[p].space;
+        let space = &mut self.tasks.procs[p].space;
         let mut mem = self.machine.mem(space);
         find_args(&mut mem).unwrap_or_default()
     }

@@ -41,13 +41,13 @@ fn target(k: &mut Kernel, pid: u32) -> KResult<usize> {
     if pid == 0 {
         return Ok(k.current());
     }
-    k.find_tid(pid).ok_or(Errno::ESRCH)
+    k.tasks.find_tid(pid).ok_or(Errno::ESRCH)
 }
 
 /// Changing another user's thread needs privilege (CAP_SYS_NICE).
 fn may_change(k: &mut Kernel, t: usize) -> KResult<()> {
     let me = k.proc().cred.clone();
-    let them = &k.procs[k.threads[t].process].cred;
+    let them = &k.tasks.procs[k.tasks.threads[t].process].cred;
     if me.privileged() || me.euid == them.euid || me.euid == them.ruid {
         Ok(())
     } else {
@@ -65,7 +65,7 @@ pub fn sys_sched_get_priority_min(_k: &mut Kernel, a: &Args) -> SysResult {
 
 pub fn sys_sched_getscheduler(k: &mut Kernel, a: &Args) -> SysResult {
     let t = target(k, a[0])?;
-    let p = k.threads[t].sched;
+    let p = k.tasks.threads[t].sched;
     Ok(p.policy
         | if p.reset_on_fork {
             SCHED_RESET_ON_FORK
@@ -79,7 +79,7 @@ pub fn sys_sched_getparam(k: &mut Kernel, a: &Args) -> SysResult {
         return Err(Errno::EINVAL.into());
     }
     let t = target(k, a[0])?;
-    let prio = k.threads[t].sched.priority;
+    let prio = k.tasks.threads[t].sched.priority;
     k.mem().write_u32(GuestAddr(a[1]), prio)?;
     Ok(0)
 }
@@ -91,7 +91,7 @@ fn set(k: &mut Kernel, pid: u32, policy: Option<u32>, param: u32) -> SysResult {
     }
     let prio = k.mem().read_u32(GuestAddr(param))?;
     let t = target(k, pid)?;
-    let old = k.threads[t].sched;
+    let old = k.tasks.threads[t].sched;
     let (policy, reset) = match policy {
         Some(p) => (p & !SCHED_RESET_ON_FORK, p & SCHED_RESET_ON_FORK != 0),
         None => (old.policy, old.reset_on_fork),
@@ -109,7 +109,7 @@ fn set(k: &mut Kernel, pid: u32, policy: Option<u32>, param: u32) -> SysResult {
     if realtime && !k.proc().cred.privileged() && u64::from(prio) > rtprio_limit {
         return Err(Errno::EPERM.into());
     }
-    k.threads[t].sched = Policy {
+    k.tasks.threads[t].sched = Policy {
         policy,
         priority: prio,
         reset_on_fork: reset,
@@ -133,7 +133,7 @@ pub fn sys_sched_setparam(k: &mut Kernel, a: &Args) -> SysResult {
 
 fn rr_get_interval(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     let t = target(k, a[0])?;
-    let ns = match k.threads[t].sched.policy {
+    let ns = match k.tasks.threads[t].sched.policy {
         SCHED_RR => RR_SLICE_NS,
         SCHED_FIFO => 0,
         _ => FAIR_SLICE_NS,
@@ -164,7 +164,7 @@ pub fn sys_sched_getaffinity(k: &mut Kernel, a: &Args) -> SysResult {
     if a[1] < 4 || !a[1].is_multiple_of(4) {
         return Err(Errno::EINVAL.into());
     }
-    if a[0] != 0 && k.find_tid(a[0]).is_none() {
+    if a[0] != 0 && k.tasks.find_tid(a[0]).is_none() {
         return Err(Errno::ESRCH.into());
     }
     k.mem().write_u32(GuestAddr(a[2]), 1)?;
@@ -182,7 +182,7 @@ pub fn sys_sched_setaffinity(k: &mut Kernel, a: &Args) -> SysResult {
     let t = if a[0] == 0 {
         k.current()
     } else {
-        k.find_tid(a[0]).ok_or(Errno::ESRCH)?
+        k.tasks.find_tid(a[0]).ok_or(Errno::ESRCH)?
     };
     may_change(k, t)?;
     if first & 1 == 0 {

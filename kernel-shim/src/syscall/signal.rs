@@ -37,9 +37,9 @@ fn set_action(k: &mut Kernel, sig: u32, new: Option<SigAction>) -> KResult<SigAc
                 && crate::signals::default_action(sig) == crate::signals::DefaultAction::Ignore);
         if ignored {
             let p = k.thread().process;
-            k.procs[p].pending.discard(bit(sig));
-            for t in k.threads_of(p) {
-                k.threads[t].pending.discard(bit(sig));
+            k.tasks.procs[p].pending.discard(bit(sig));
+            for t in k.tasks.threads_of(p) {
+                k.tasks.threads[t].pending.discard(bit(sig));
             }
         }
     }
@@ -167,8 +167,8 @@ pub fn sys_sigprocmask(k: &mut Kernel, a: &Args) -> SysResult {
 
 fn pending(k: &mut Kernel) -> u64 {
     let t = k.current();
-    let p = k.threads[t].process;
-    (k.threads[t].pending.set | k.procs[p].pending.set) & k.threads[t].sigmask
+    let p = k.tasks.threads[t].process;
+    (k.tasks.threads[t].pending.set | k.tasks.procs[p].pending.set) & k.tasks.threads[t].sigmask
 }
 
 pub fn sys_rt_sigpending(k: &mut Kernel, a: &Args) -> SysResult {
@@ -224,13 +224,13 @@ fn sigtimedwait(k: &mut Kernel, a: &Args, wide: bool) -> SysOutcome {
     }
     let want = k.mem().read_u64(GuestAddr(set))? & !UNBLOCKABLE;
     let t = k.current();
-    let p = k.threads[t].process;
-    let avail = (k.threads[t].pending.set | k.procs[p].pending.set) & want;
+    let p = k.tasks.threads[t].process;
+    let avail = (k.tasks.threads[t].pending.set | k.tasks.procs[p].pending.set) & want;
     if let Some(sig) = next_signal(avail) {
         k.thread().restart_deadline = None;
-        let si = match k.threads[t].pending.take(sig) {
+        let si = match k.tasks.threads[t].pending.take(sig) {
             Some(s) => s,
-            None => k.procs[p].pending.take(sig).unwrap_or_default(),
+            None => k.tasks.procs[p].pending.take(sig).unwrap_or_default(),
         };
         if info != 0 {
             k.mem().write_bytes(GuestAddr(info), &si.to_bytes())?;
@@ -267,10 +267,10 @@ pub fn sys_rt_sigtimedwait64(k: &mut Kernel, a: &Args) -> SysOutcome {
 /// everyone but the virtual init and the caller, < -1 a group.
 fn kill_targets(k: &mut Kernel, pid: i32) -> Vec<usize> {
     let me = k.thread().process;
-    let my_pgid = k.procs[me].pgid;
-    (0..k.procs.len())
+    let my_pgid = k.tasks.procs[me].pgid;
+    (0..k.tasks.procs.len())
         .filter(|&p| {
-            let q = &k.procs[p];
+            let q = &k.tasks.procs[p];
             q.state != ProcState::Reaped
                 && match pid {
                     0 => q.pgid == my_pgid,
@@ -315,8 +315,8 @@ fn thread_kill(k: &mut Kernel, tgid: Option<u32>, tid: u32, sig: u32) -> SysOutc
     if sig > NSIG || (tid as i32) <= 0 {
         return Err(Errno::EINVAL.into());
     }
-    let t = k.find_tid(tid).ok_or(Errno::ESRCH)?;
-    if tgid.is_some_and(|g| k.procs[k.threads[t].process].pid != g) {
+    let t = k.tasks.find_tid(tid).ok_or(Errno::ESRCH)?;
+    if tgid.is_some_and(|g| k.tasks.procs[k.tasks.threads[t].process].pid != g) {
         return Err(Errno::ESRCH.into());
     }
     if sig != 0 {
@@ -353,11 +353,11 @@ fn queueinfo(k: &mut Kernel, tid: Option<u32>, pid: u32, sig: u32, at: u32) -> S
     };
     match tid {
         Some(tid) => {
-            let t = k.find_tid(tid).ok_or(Errno::ESRCH)?;
+            let t = k.tasks.find_tid(tid).ok_or(Errno::ESRCH)?;
             k.signal_thread(t, info);
         }
         None => {
-            let p = k.find_pid(pid).ok_or(Errno::ESRCH)?;
+            let p = k.tasks.find_pid(pid).ok_or(Errno::ESRCH)?;
             k.signal_process(p, info);
         }
     }

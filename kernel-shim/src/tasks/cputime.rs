@@ -85,21 +85,21 @@ impl Kernel {
     pub(crate) fn charge(&mut self, t: usize, mode: Mode, from: Timespec) -> Timespec {
         let now = self.time.monotonic();
         let ns = (now.as_nanos() - from.as_nanos()).max(0) as u64;
-        let p = self.threads[t].process;
+        let p = self.tasks.threads[t].process;
         let mut c = CpuTime::default();
         match mode {
             Mode::User => c.user = ns,
             Mode::System => c.system = ns,
         }
-        self.threads[t].times.add(c);
-        self.procs[p].times.add(c);
-        self.cpu_total.add(c);
+        self.tasks.threads[t].times.add(c);
+        self.tasks.procs[p].times.add(c);
+        self.tasks.charge_machine(c);
         now
     }
 
     /// CPU time consumed by every guest thread since boot (/proc/stat).
     pub(crate) fn machine_cpu_time(&self) -> CpuTime {
-        self.cpu_total
+        self.tasks.cpu_total()
     }
 
     /// The reading of CPU-time clock `clock` in nanoseconds: `None` if
@@ -116,8 +116,11 @@ impl Kernel {
         let times = match owner {
             Owner::CallingProcess => Some(self.proc().times),
             Owner::CallingThread => Some(self.thread().times),
-            Owner::Process(pid) => self.find_pid(pid).map(|p| self.procs[p].times),
-            Owner::Thread(tid) => self.find_tid(tid).map(|t| self.threads[t].times),
+            Owner::Process(pid) => self.tasks.find_pid(pid).map(|p| self.tasks.procs[p].times),
+            Owner::Thread(tid) => self
+                .tasks
+                .find_tid(tid)
+                .map(|t| self.tasks.threads[t].times),
         };
         let Some(times) = times else {
             return Some(Err(crate::abi::errno::Errno::EINVAL));

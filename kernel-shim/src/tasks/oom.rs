@@ -29,16 +29,17 @@ impl Kernel {
     /// Kills process slot `p`, which needed a frame the machine does not
     /// have, and records the kill for the host.
     pub(crate) fn out_of_memory(&mut self, p: usize) {
-        let pid = self.procs[p].pid;
-        if self.oom_kills.iter().any(|k| k.pid == pid) {
+        let pid = self.tasks.procs[p].pid;
+        if self.tasks.oom_killed(pid) {
             return;
         }
         let comm = self
+            .tasks
             .threads_of(p)
             .first()
-            .map(|&t| comm_text(&self.threads[t].comm))
+            .map(|&t| comm_text(&self.tasks.threads[t].comm))
             .unwrap_or_default();
-        self.oom_kills.push(OomKill {
+        self.tasks.record_oom_kill(OomKill {
             pid,
             comm,
             memory: self.machine_bytes(),
@@ -48,7 +49,7 @@ impl Kernel {
 
     /// The processes killed for lack of memory since the last call.
     pub fn take_oom_kills(&mut self) -> Vec<OomKill> {
-        std::mem::take(&mut self.oom_kills)
+        self.tasks.take_oom_kills()
     }
 }
 

@@ -60,9 +60,6 @@ pub struct Reaped {
     pub times: CpuTime,
 }
 
-/// Highest pid before wrapping (Linux's default pid_max on 32-bit).
-const PID_MAX: u32 = 32768;
-
 impl Kernel {
     /// clone/fork/vfork: returns the child's tid to the parent.
     pub(crate) fn do_clone(&mut self, a: CloneArgs) -> KResult<u32> {
@@ -83,48 +80,48 @@ impl Kernel {
             let desc = self.read_user_desc(a.tls)?;
             crate::tasks::tls::apply_user_desc(&mut cpu, desc)?;
         }
-        let tid = self.alloc_pid();
+        let tid = self.tasks.alloc_pid();
         let parent_t = self.current();
         let p = if f & CLONE_THREAD != 0 {
-            self.threads[parent_t].process
+            self.tasks.threads[parent_t].process
         } else {
             self.new_process(tid, f)?
         };
-        let comm = self.threads[parent_t].comm;
+        let comm = self.tasks.threads[parent_t].comm;
         let mut th = Thread::new(tid, p, cpu, comm);
-        th.sigmask = self.threads[parent_t].sigmask;
-        th.sched = self.threads[parent_t].sched.inherited();
+        th.sigmask = self.tasks.threads[parent_t].sigmask;
+        th.sched = self.tasks.threads[parent_t].sched.inherited();
         if f & CLONE_VM == 0 || f & CLONE_VFORK != 0 {
-            th.altstack = self.threads[parent_t].altstack;
+            th.altstack = self.tasks.threads[parent_t].altstack;
         }
         if f & CLONE_CHILD_CLEARTID != 0 {
             th.clear_child_tid = a.child_tid;
         }
-        let t = self.add_thread(th);
+        let t = self.tasks.add_thread(th, self.current());
         // The parent's memory (a vfork child holds it now).
         let parent_mem = if f & CLONE_VFORK != 0 {
             p
         } else {
-            self.threads[parent_t].process
+            self.tasks.threads[parent_t].process
         };
         if f & CLONE_PARENT_SETTID != 0 {
-            let space = &mut self.procs[parent_mem].space;
+            let space = &mut self.tasks.procs[parent_mem].space;
             let _ = self
                 .machine
                 .mem(space)
                 .write_u32(GuestAddr(a.parent_tid), tid);
         }
         if f & CLONE_CHILD_SETTID != 0 {
-            let space = &mut self.procs[p].space;
+            let space = &mut self.tasks.procs[p].space;
             let _ = self
                 .machine
                 .mem(space)
                 .write_u32(GuestAddr(a.child_tid), tid);
         }
         if f & CLONE_VFORK != 0 && f & CLONE_THREAD == 0 {
-            self.procs[p].vfork_parent = Some(parent_t);
+            self.tasks.procs[p].vfork_parent = Some(parent_t);
         }
-        self.threads[t].slice = 0;
+        self.tasks.threads[t].slice = 0;
         Ok(tid)
     }
 
@@ -144,7 +141,7 @@ impl Kernel {
         let vfork = flags & clone::CLONE_VM != 0;
         let (space, cache, mm) = if vfork {
             let fresh = self.machine.new_space().map_err(|_| Errno::ENOMEM)?;
-            let parent = &mut self.procs[pp];
+            let parent = &mut self.tasks.procs[pp];
             parent.lent = true;
             (
                 std::mem::replace(&mut parent.space, fresh),
@@ -154,9 +151,9 @@ impl Kernel {
         } else {
             let mut space = self
                 .machine
-                .fork_space(&mut self.procs[pp].space)
+                .fork_space(&mut self.tasks.procs[pp].space)
                 .map_err(|_| Errno::ENOMEM)?;
-            let mut mm = self.procs[pp].mm.clone();
+            let mut mm = self.tasks.procs[pp].mm.clone();
             // MADV_DONTFORK mappings are left out of the child.
             for v in mm.vmas.iter().filter(|v| v.dontfork) {
                 self.machine
@@ -165,7 +162,7 @@ impl Kernel {
             mm.vmas.retain(|v| !v.dontfork);
             (space, DecodeCache::new(), mm)
         };
-        let parent = &self.procs[pp];
+        let parent = &self.tasks.procs[pp];
         let ppid = if flags & clone::CLONE_PARENT != 0 {
             parent.ppid
         } else {
@@ -207,74 +204,39 @@ impl Kernel {
     }
 
     fn add_process(&mut self, p: Process) -> usize {
-        match self.procs.iter().position(|q| q.state == ProcState::Reaped) {
-            Some(slot) => {
-                let old = std::mem::replace(&mut self.procs[slot], p);
-                self.machine.free_space(old.space);
-                slot
-            }
-            None => {
-                self.procs.push(p);
-                self.procs.len() - 1
-            }
+        let (slot, old) = self.tasks.add_process(p);
+        if let Some(old) = old {
+            self.machine.free_space(old.space);
         }
-    }
-
-    fn add_thread(&mut self, t: Thread) -> usize {
-        let free =
-            (0..self.threads.len()).find(|&i| i != self.current() && !self.threads[i].alive());
-        match free {
-            Some(slot) => {
-                self.threads[slot] = t;
-                slot
-            }
-            None => {
-                self.threads.push(t);
-                self.threads.len() - 1
-            }
-        }
-    }
-
-    /// The next free pid (never one a process, group or thread uses).
-    fn alloc_pid(&mut self) -> u32 {
-        loop {
-            let pid = self.next_pid;
-            self.next_pid = if pid >= PID_MAX { 300 } else { pid + 1 };
-            let used = self.procs.iter().any(|p| {
-                p.state != ProcState::Reaped && (p.pid == pid || p.pgid == pid || p.sid == pid)
-            }) || self.threads.iter().any(|t| t.alive() && t.tid == pid);
-            if !used {
-                return pid;
-            }
-        }
+        slot
     }
 
     /// exit(2): ends the calling thread; the last one ends the process.
     pub(crate) fn exit_thread(&mut self, t: usize, code: u32) {
         self.futex_exit(t);
-        self.threads[t].state = ThreadState::Exited;
-        let p = self.threads[t].process;
-        if self.threads_of(p).is_empty() {
+        self.tasks.threads[t].state = ThreadState::Exited;
+        let p = self.tasks.threads[t].process;
+        if self.tasks.threads_of(p).is_empty() {
             self.exit_process(p, wstatus::exited(code));
         }
     }
 
     /// exit_group, or a fatal signal: ends every thread of process `p`.
     pub(crate) fn exit_group(&mut self, p: usize, status: u32) {
-        for t in self.threads_of(p) {
+        for t in self.tasks.threads_of(p) {
             self.futex_exit(t);
-            self.threads[t].state = ThreadState::Exited;
+            self.tasks.threads[t].state = ThreadState::Exited;
         }
         self.exit_process(p, status);
     }
 
     fn exit_process(&mut self, p: usize, status: u32) {
-        if !self.procs[p].alive() {
+        if !self.tasks.procs[p].alive() {
             return;
         }
         self.end_vfork(p);
         self.sync_shared(p);
-        let proc = &mut self.procs[p];
+        let proc = &mut self.tasks.procs[p];
         // Closing the descriptors (pipe ends see EOF/EPIPE now).
         proc.fds = FdTable::default();
         proc.timers.clear();
@@ -284,10 +246,10 @@ impl Kernel {
         proc.state = ProcState::Zombie(status);
         proc.running.set(false);
         self.machine
-            .unmap(&mut self.procs[p].space, GuestAddr(0), u32::MAX);
-        self.procs[p].cache = DecodeCache::new();
+            .unmap(&mut self.tasks.procs[p].space, GuestAddr(0), u32::MAX);
+        self.tasks.procs[p].cache = DecodeCache::new();
         self.reparent_children(p);
-        if p == self.init && self.exit.is_none() {
+        if p == self.tasks.first() && self.exit.is_none() {
             self.exit = Some(ExitStatus::Exited((status >> 8) as u8));
         }
         self.notify_exit(p, status);
@@ -296,45 +258,45 @@ impl Kernel {
     /// A vfork child exec'd or exited: the parent gets its memory back
     /// and its vfork returns the child's pid.
     pub(crate) fn end_vfork(&mut self, p: usize) {
-        let Some(pt) = self.procs[p].vfork_parent.take() else {
+        let Some(pt) = self.tasks.procs[p].vfork_parent.take() else {
             return;
         };
-        let pp = self.threads[pt].process;
-        if self.procs[pp].lent {
+        let pp = self.tasks.threads[pt].process;
+        if self.tasks.procs[pp].lent {
             let fresh = self.machine.new_space();
             let Ok(fresh) = fresh else {
                 return;
             };
-            let child = &mut self.procs[p];
+            let child = &mut self.tasks.procs[p];
             let space = std::mem::replace(&mut child.space, fresh);
             let cache = std::mem::replace(&mut child.cache, DecodeCache::new());
             let mm = child.mm.clone();
-            let parent = &mut self.procs[pp];
+            let parent = &mut self.tasks.procs[pp];
             let placeholder = std::mem::replace(&mut parent.space, space);
             parent.cache = cache;
             parent.mm = mm;
             parent.lent = false;
             self.machine.free_space(placeholder);
         }
-        let pid = self.procs[p].pid;
-        if self.threads[pt].alive() {
+        let pid = self.tasks.procs[p].pid;
+        if self.tasks.threads[pt].alive() {
             self.wake_with(pt, pid);
         }
     }
 
     /// Orphans go to the virtual init (pid 1), which reaps them.
     fn reparent_children(&mut self, p: usize) {
-        let pid = self.procs[p].pid;
-        for c in 0..self.procs.len() {
-            if self.procs[c].ppid != pid || self.procs[c].state == ProcState::Reaped {
+        let pid = self.tasks.procs[p].pid;
+        for c in 0..self.tasks.procs.len() {
+            if self.tasks.procs[c].ppid != pid || self.tasks.procs[c].state == ProcState::Reaped {
                 continue;
             }
-            self.procs[c].ppid = 1;
-            if let ProcState::Zombie(_) = self.procs[c].state {
-                self.procs[c].state = ProcState::Reaped;
+            self.tasks.procs[c].ppid = 1;
+            if let ProcState::Zombie(_) = self.tasks.procs[c].state {
+                self.tasks.procs[c].state = ProcState::Reaped;
             }
-            let sig = self.procs[c].pdeathsig;
-            if sig != 0 && self.procs[c].alive() {
+            let sig = self.tasks.procs[c].pdeathsig;
+            if sig != 0 && self.tasks.procs[c].alive() {
                 self.signal_process(c, Siginfo::kernel(sig));
             }
         }
@@ -343,21 +305,21 @@ impl Kernel {
     /// Tells the parent (exit signal, wake its wait) or auto-reaps.
     fn notify_exit(&mut self, p: usize, status: u32) {
         let Some(parent) = self.parent_of(p) else {
-            if p != self.init {
-                self.procs[p].state = ProcState::Reaped;
+            if p != self.tasks.first() {
+                self.tasks.procs[p].state = ProcState::Reaped;
             }
             return;
         };
-        let pp = &mut self.procs[parent];
+        let pp = &mut self.tasks.procs[parent];
         pp.child_events = pp.child_events.wrapping_add(1);
         let act = pp.actions[SIGCHLD as usize - 1];
-        let sig = self.procs[p].exit_signal;
+        let sig = self.tasks.procs[p].exit_signal;
         if sig == SIGCHLD && (act.handler == SIG_IGN || act.flags & SA_NOCLDWAIT != 0) {
-            self.procs[p].state = ProcState::Reaped;
+            self.tasks.procs[p].state = ProcState::Reaped;
             return;
         }
         if sig != 0 {
-            let r = report_exit(self.procs[p].pid, status);
+            let r = report_exit(self.tasks.procs[p].pid, status);
             let mut info = Siginfo::child(r.code, r.pid, self.uid, r.si_status);
             info.signo = sig;
             self.signal_process(parent, info);
@@ -368,10 +330,10 @@ impl Kernel {
     /// waitid). `Ok(None)`: children exist but none has news.
     pub(crate) fn find_waitable(&mut self, who: WaitFor, options: u32) -> KResult<Option<Reaped>> {
         let me = self.thread().process;
-        let pid = self.procs[me].pid;
+        let pid = self.tasks.procs[me].pid;
         let mut any = false;
-        for c in 0..self.procs.len() {
-            let q = &self.procs[c];
+        for c in 0..self.tasks.procs.len() {
+            let q = &self.tasks.procs[c];
             if q.ppid != pid || q.state == ProcState::Reaped || !selects(q, who, options) {
                 continue;
             }
@@ -391,7 +353,7 @@ impl Kernel {
     /// WNOWAIT).
     fn take_report(&mut self, c: usize, options: u32) -> Option<Reaped> {
         let keep = options & wait::WNOWAIT != 0;
-        let q = &mut self.procs[c];
+        let q = &mut self.tasks.procs[c];
         let pid = q.pid;
         if let ProcState::Zombie(status) = q.state {
             if options & wait::WEXITED == 0 {
@@ -400,11 +362,11 @@ impl Kernel {
             if !keep {
                 q.state = ProcState::Reaped;
                 let me = self.thread().process;
-                let times = reaped_times(&self.procs[c]);
-                self.procs[me].child_times.add(times);
+                let times = reaped_times(&self.tasks.procs[c]);
+                self.tasks.procs[me].child_times.add(times);
             }
             return Some(Reaped {
-                times: reaped_times(&self.procs[c]),
+                times: reaped_times(&self.tasks.procs[c]),
                 ..report_exit(pid, status)
             });
         }
@@ -435,31 +397,6 @@ impl Kernel {
             });
         }
         None
-    }
-
-    /// The process slot with pid `pid` that is not reaped.
-    pub(crate) fn find_pid(&self, pid: u32) -> Option<usize> {
-        self.procs
-            .iter()
-            .position(|p| p.pid == pid && p.state != ProcState::Reaped)
-    }
-
-    /// The thread slot with tid `tid`.
-    pub(crate) fn find_tid(&self, tid: u32) -> Option<usize> {
-        self.threads.iter().position(|t| t.alive() && t.tid == tid)
-    }
-
-    /// Tasks the machine holds, as Linux's nr_threads counts them (sysinfo,
-    /// /proc/loadavg): living threads, and each zombie process until it
-    /// is reaped.
-    pub(crate) fn task_count(&self) -> u32 {
-        let threads = self.threads.iter().filter(|t| t.alive()).count();
-        let zombies = self
-            .procs
-            .iter()
-            .filter(|p| matches!(p.state, ProcState::Zombie(_)))
-            .count();
-        (threads + zombies) as u32
     }
 
     /// The first process's pid.

@@ -219,7 +219,7 @@ fn set_ctty(k: &mut Kernel, tty: &TtyRef, arg: u32) -> SysResult {
     if current == Some(sid) {
         return Ok(0);
     }
-    if pid != sid || k.ttys.borrow().of_session(sid).is_some() {
+    if pid != sid || k.terminals.of_session(sid).is_some() {
         return Err(Errno::EPERM.into());
     }
     if current.is_some() && !(arg == 1 && k.uid == 0) {
@@ -264,6 +264,7 @@ fn set_pgrp(k: &mut Kernel, tty: &TtyRef, arg: u32) -> SysResult {
         return Err(Errno::EINVAL.into());
     }
     let exists = k
+        .tasks
         .procs
         .iter()
         .any(|p| p.alive() && p.pgid == pgrp && p.sid == sid);

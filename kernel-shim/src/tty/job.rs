@@ -97,9 +97,14 @@ impl Kernel {
     /// POSIX's orphaned process group: no member has a parent in another
     /// group of the same session (so no shell is left to continue it).
     pub(crate) fn pgrp_orphaned(&self, pgid: u32) -> bool {
-        let members = self.procs.iter().filter(|p| p.alive() && p.pgid == pgid);
+        let members = self
+            .tasks
+            .procs
+            .iter()
+            .filter(|p| p.alive() && p.pgid == pgid);
         !members.into_iter().any(|p| {
-            self.procs
+            self.tasks
+                .procs
                 .iter()
                 .any(|q| q.alive() && q.pid == p.ppid && q.pgid != pgid && q.sid == p.sid)
         })

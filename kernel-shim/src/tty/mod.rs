@@ -21,12 +21,15 @@
 //! without bookkeeping. Job control (`job.rs`) checks reads and writes of
 //! background groups (SIGTTIN, SIGTTOU with TOSTOP), and the ioctls
 //! (`ioctl.rs`) implement termios, window size, TIOCSCTTY/TIOCNOTTY,
-//! TIOCSPGRP/TIOCGPGRP and the pty calls.
+//! TIOCSPGRP/TIOCGPGRP and the pty calls. `terminals.rs` is what the
+//! kernel keeps (`Kernel::terminals`): the terminal table, the host's
+//! standard streams and the signals the host raised.
 
 pub mod ioctl;
 pub mod job;
 pub mod ldisc;
 pub mod pty;
+pub mod terminals;
 pub mod termios;
 
 use crate::abi::errno::{Errno, KResult};
@@ -399,7 +402,7 @@ pub fn on_open(
     };
     match end {
         TtyEnd::DevTty => {
-            if let Some(tty) = k.ttys.borrow().of_session(sid) {
+            if let Some(tty) = k.terminals.of_session(sid) {
                 return Ok(Box::new(TtyFile::new(tty)));
             }
             let dev = handle.as_any().and_then(|a| a.downcast_mut::<DevTty>());
@@ -415,7 +418,7 @@ pub fn on_open(
         }
         TtyEnd::Slave(tty) => {
             let noctty = flags & crate::abi::oflag::O_NOCTTY != 0;
-            let has = k.ttys.borrow().of_session(sid).is_some();
+            let has = k.terminals.of_session(sid).is_some();
             let mut t = tty.borrow_mut();
             if !noctty && pid == sid && !has && t.session.is_none() && !t.hung_up {
                 t.session = Some(sid);
@@ -433,12 +436,9 @@ impl Kernel {
     /// becomes its session's foreground group.
     pub fn attach_console(&mut self, console: Box<dyn Console>) {
         let driver = Driver::Console(console);
-        let tty = self
-            .ttys
-            .borrow_mut()
-            .add(0, |i| Tty::new(i, termios::console(), driver));
-        self.ttys.borrow_mut().console = Some(tty.clone());
-        let Some(p) = self.procs.get_mut(self.init) else {
+        let tty = self.terminals.add_console(driver);
+        let first = self.tasks.first();
+        let Some(p) = self.tasks.procs.get_mut(first) else {
             return;
         };
         {
@@ -468,7 +468,7 @@ impl Kernel {
     /// raised. Runs on every turn of the run loop; returns whether there
     /// was anything to do.
     pub(crate) fn pump_ttys(&mut self) -> bool {
-        let ttys = self.ttys.borrow().live();
+        let ttys = self.terminals.live();
         let mut busy = false;
         for tty in ttys {
             busy |= tty.borrow_mut().pump();
@@ -488,7 +488,7 @@ impl Kernel {
         let Some(sid) = tty.borrow().session else {
             return;
         };
-        if self.procs.iter().any(|p| p.alive() && p.pid == sid) {
+        if self.tasks.find_live(sid).is_some() {
             return;
         }
         let mut t = tty.borrow_mut();
@@ -504,10 +504,8 @@ impl Kernel {
             return;
         }
         let info = signals::Siginfo::kernel(sig);
-        for p in 0..self.procs.len() {
-            if self.procs[p].alive() && self.procs[p].pgid == pgrp {
-                self.signal_process(p, info);
-            }
+        for p in self.tasks.group(pgrp) {
+            self.signal_process(p, info);
         }
     }
 }

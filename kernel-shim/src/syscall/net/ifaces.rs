@@ -37,7 +37,7 @@ pub fn is_interface_ioctl(req: u32) -> bool {
 }
 
 pub(crate) fn interfaces(k: &Kernel) -> Vec<Interface> {
-    match &k.net.mode {
+    match &k.files.net.mode {
         NetMode::Host(h) | NetMode::Relay(h) => h.borrow_mut().interfaces(),
         NetMode::Loopback => vec![Interface::loopback(true)],
         NetMode::None => vec![Interface::loopback(false)],

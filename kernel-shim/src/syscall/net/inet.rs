@@ -52,7 +52,7 @@ pub fn socket(k: &mut Kernel, domain: u32, ty: u32, proto: u32) -> SysResult {
         (SOCK_STREAM, 0 | IPPROTO_TCP) => true,
         (SOCK_DGRAM, 0 | IPPROTO_UDP) => false,
         (SOCK_DGRAM, IPPROTO_UDPLITE) => {
-            let sock = k.net.udplite_socket(v6)?;
+            let sock = k.files.net.udplite_socket(v6)?;
             return install_socket(k, sock, ty);
         }
         (SOCK_STREAM | SOCK_DGRAM, _) => return Err(Errno::EPROTONOSUPPORT.into()),
@@ -61,7 +61,7 @@ pub fn socket(k: &mut Kernel, domain: u32, ty: u32, proto: u32) -> SysResult {
         (SOCK_RAW, _) => return Err(Errno::EPERM.into()),
         _ => return Err(Errno::ESOCKTNOSUPPORT.into()),
     };
-    let sock = k.net.socket(v6, stream)?;
+    let sock = k.files.net.socket(v6, stream)?;
     install_socket(k, sock, ty)
 }
 
@@ -69,7 +69,7 @@ fn install_socket(k: &mut Kernel, sock: Box<dyn InetSocket>, ty: u32) -> SysResu
     let cred = my_cred(k);
     let file = InetFile {
         sock,
-        id: k.unix.new_id(),
+        id: k.files.unix.new_id(),
         uid: cred.uid,
         gid: cred.gid,
     };
@@ -122,7 +122,8 @@ pub fn bind(k: &mut Kernel, file: &FileRef, a: &Args) -> SysResult {
     let raw = read_raw(k, a[1], a[2])?;
     let at = addr::parse_bind(&raw, is_v6(file)?)?;
     let privileged = at.port() != 0 && at.port() < 1024;
-    if privileged && k.uid != 0 && !matches!(k.net.mode, crate::files::inet::NetMode::Host(_)) {
+    if privileged && k.uid != 0 && !matches!(k.files.net.mode, crate::files::inet::NetMode::Host(_))
+    {
         return Err(Errno::EACCES.into());
     }
     with(file, |s| s.bind(at))?;
@@ -170,7 +171,7 @@ pub fn accept(
     let cred = my_cred(k);
     let f = InetFile {
         sock,
-        id: k.unix.new_id(),
+        id: k.files.unix.new_id(),
         uid: cred.uid,
         gid: cred.gid,
     };

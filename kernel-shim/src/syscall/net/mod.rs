@@ -129,7 +129,7 @@ fn check_type(domain: u32, ty: u32, proto: u32) -> KResult<Kind> {
 
 fn new_socket(k: &mut Kernel, kind: Kind) -> SocketRef {
     let cred = my_cred(k);
-    let id = k.unix.new_id();
+    let id = k.files.unix.new_id();
     Socket::new(id, kind, cred)
 }
 
@@ -255,7 +255,7 @@ pub fn sys_bind(k: &mut Kernel, a: &Args) -> SysResult {
     let bound = s.borrow().name.is_some();
     let name = match given {
         Given::Unnamed if bound => return Ok(0),
-        Given::Unnamed => Addr::Abstract(k.unix.auto_name()),
+        Given::Unnamed => Addr::Abstract(k.files.unix.auto_name()),
         Given::Name(n) => n,
     };
     match &name {
@@ -264,7 +264,7 @@ pub fn sys_bind(k: &mut Kernel, a: &Args) -> SysResult {
             return Err(Errno::EINVAL.into());
         }
         _ if bound => return Err(Errno::EINVAL.into()),
-        Addr::Abstract(n) => k.unix.bind_abstract(n, &s)?,
+        Addr::Abstract(n) => k.files.unix.bind_abstract(n, &s)?,
         Addr::Path(p) => bind_path(k, p, &s)?,
     }
     s.borrow_mut().name = Some(name);
@@ -291,14 +291,14 @@ fn bind_path(k: &mut Kernel, path: &[u8], s: &SocketRef) -> KResult<()> {
     let node = new_node(k, &dir, mode::S_IFSOCK | 0o777, true)?;
     let (m, dino) = k.vfs.node(&dir);
     let ino = k.vfs.fs(m).create(dino, &name, &node)?;
-    k.unix.bind_node(m, ino, s);
+    k.files.unix.bind_node(m, ino, s);
     Ok(())
 }
 
 /// The socket bound at a name.
 fn find_bound(k: &mut Kernel, name: &Addr) -> KResult<SocketRef> {
     match name {
-        Addr::Abstract(n) => k.unix.find_abstract(n).ok_or(Errno::ECONNREFUSED),
+        Addr::Abstract(n) => k.files.unix.find_abstract(n).ok_or(Errno::ECONNREFUSED),
         Addr::Path(p) => {
             let start = at_start(k, AT_FDCWD, p)?;
             let loc = k.vfs.resolve(&start, p, Resolve::Follow)?;
@@ -308,7 +308,7 @@ fn find_bound(k: &mut Kernel, name: &Addr) -> KResult<SocketRef> {
             }
             perm::check(&attr, &super::fs::cred(k), perm::MAY_WRITE)?;
             let (m, ino) = k.vfs.node(&loc);
-            k.unix.find_node(m, ino).ok_or(Errno::ECONNREFUSED)
+            k.files.unix.find_node(m, ino).ok_or(Errno::ECONNREFUSED)
         }
     }
 }

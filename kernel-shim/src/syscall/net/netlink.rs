@@ -49,7 +49,7 @@ pub fn socket(k: &mut Kernel, ty: u32, proto: u32) -> SysResult {
         return Err(Errno::EPROTONOSUPPORT.into());
     }
     let cred = super::my_cred(k);
-    let handle = NetlinkFile::new(k.unix.new_id(), cred.uid, cred.gid);
+    let handle = NetlinkFile::new(k.files.unix.new_id(), cred.uid, cred.gid);
     let file = OpenFile {
         node: None,
         location: None,

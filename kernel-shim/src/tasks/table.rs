@@ -1,0 +1,202 @@
+//! The task table: every process and thread slot, the pid allocator, and
+//! the facts about the first process and the machine's task accounts.
+//!
+//! Slots are indices into `procs` and `threads`; a reaped process's or an
+//! exited thread's slot is reused. Which thread runs is not here: that is
+//! the kernel's (`Kernel::current`, the one accessor), since it must agree
+//! with the machine's CPU slot.
+
+use crate::abi::times::CpuTime;
+use crate::kernel::FIRST_PID;
+use crate::tasks::oom::OomKill;
+use crate::tasks::process::{default_rlimits, ProcState, Process, Rlimits, Thread};
+
+/// Highest pid before wrapping to 300 (Linux's default pid_max on 32-bit).
+const PID_MAX: u32 = 32768;
+
+pub(crate) struct Tasks {
+    pub(crate) procs: Vec<Process>,
+    pub(crate) threads: Vec<Thread>,
+    /// The pid the next fork/clone tries first.
+    next_pid: u32,
+    /// Process slot of the first process (its exit ends `run`).
+    first: usize,
+    /// Processes killed for lack of memory, not yet taken by the host.
+    oom_kills: Vec<OomKill>,
+    /// The resource limits the first process starts with.
+    first_rlimits: Rlimits,
+    /// Signals the first process starts ignoring (bit N-1 for signal N).
+    first_ignored: u64,
+    /// CPU time of every guest thread since boot (`tasks/cputime.rs`).
+    cpu_total: CpuTime,
+}
+
+impl Default for Tasks {
+    fn default() -> Tasks {
+        Tasks {
+            procs: Vec::new(),
+            threads: Vec::new(),
+            next_pid: FIRST_PID + 1,
+            first: 0,
+            oom_kills: Vec::new(),
+            first_rlimits: default_rlimits(),
+            first_ignored: 0,
+            cpu_total: CpuTime::default(),
+        }
+    }
+}
+
+impl Tasks {
+    /// Adds the first process; returns its slot.
+    pub(crate) fn add_first(&mut self, p: Process) -> usize {
+        self.procs.push(p);
+        self.first = self.procs.len() - 1;
+        self.first
+    }
+
+    /// Process slot of the first process.
+    pub(crate) fn first(&self) -> usize {
+        self.first
+    }
+
+    /// The process slot with pid `pid` that is not reaped.
+    pub(crate) fn find_pid(&self, pid: u32) -> Option<usize> {
+        self.procs
+            .iter()
+            .position(|p| p.pid == pid && p.state != ProcState::Reaped)
+    }
+
+    /// The live process slot with pid `pid` (not a zombie).
+    pub(crate) fn find_live(&self, pid: u32) -> Option<usize> {
+        self.procs.iter().position(|p| p.pid == pid && p.alive())
+    }
+
+    /// The thread slot with tid `tid`.
+    pub(crate) fn find_tid(&self, tid: u32) -> Option<usize> {
+        self.threads.iter().position(|t| t.alive() && t.tid == tid)
+    }
+
+    /// Slots of the live processes (neither zombies nor reaped).
+    pub(crate) fn live(&self) -> Vec<usize> {
+        (0..self.procs.len())
+            .filter(|&p| self.procs[p].alive())
+            .collect()
+    }
+
+    /// Slots of the live processes of process group `pgid`.
+    pub(crate) fn group(&self, pgid: u32) -> Vec<usize> {
+        (0..self.procs.len())
+            .filter(|&p| self.procs[p].alive() && self.procs[p].pgid == pgid)
+            .collect()
+    }
+
+    /// Whether a live process is in process group `pgid`.
+    pub(crate) fn group_exists(&self, pgid: u32) -> bool {
+        self.procs.iter().any(|p| p.alive() && p.pgid == pgid)
+    }
+
+    /// The live thread slots of process slot `p`.
+    pub(crate) fn threads_of(&self, p: usize) -> Vec<usize> {
+        (0..self.threads.len())
+            .filter(|&t| self.threads[t].process == p && self.threads[t].alive())
+            .collect()
+    }
+
+    /// A slot for thread `t`: an exited thread's (never `current`'s, whose
+    /// state the machine's CPU slot still holds) or a new one.
+    pub(crate) fn add_thread(&mut self, t: Thread, current: usize) -> usize {
+        let free = (0..self.threads.len()).find(|&i| i != current && !self.threads[i].alive());
+        match free {
+            Some(slot) => {
+                self.threads[slot] = t;
+                slot
+            }
+            None => {
+                self.threads.push(t);
+                self.threads.len() - 1
+            }
+        }
+    }
+
+    /// Puts process `p` in a reaped process's slot or a new one; returns
+    /// the slot and the process it replaced (whose address space the
+    /// caller frees).
+    pub(crate) fn add_process(&mut self, p: Process) -> (usize, Option<Process>) {
+        match self.procs.iter().position(|q| q.state == ProcState::Reaped) {
+            Some(slot) => (slot, Some(std::mem::replace(&mut self.procs[slot], p))),
+            None => {
+                self.procs.push(p);
+                (self.procs.len() - 1, None)
+            }
+        }
+    }
+
+    /// The next free pid (never one a process, group or thread uses).
+    pub(crate) fn alloc_pid(&mut self) -> u32 {
+        loop {
+            let pid = self.next_pid;
+            self.next_pid = if pid >= PID_MAX { 300 } else { pid + 1 };
+            let used = self.procs.iter().any(|p| {
+                p.state != ProcState::Reaped && (p.pid == pid || p.pgid == pid || p.sid == pid)
+            }) || self.threads.iter().any(|t| t.alive() && t.tid == pid);
+            if !used {
+                return pid;
+            }
+        }
+    }
+
+    /// Tasks the machine holds, as Linux's nr_threads counts them (sysinfo,
+    /// /proc/loadavg): living threads, and each zombie process until it
+    /// is reaped.
+    pub(crate) fn task_count(&self) -> u32 {
+        let threads = self.threads.iter().filter(|t| t.alive()).count();
+        let zombies = self
+            .procs
+            .iter()
+            .filter(|p| matches!(p.state, ProcState::Zombie(_)))
+            .count();
+        (threads + zombies) as u32
+    }
+
+    /// The resource limits the first process starts with.
+    pub(crate) fn first_rlimits(&self) -> Rlimits {
+        self.first_rlimits
+    }
+
+    pub(crate) fn set_first_rlimits(&mut self, limits: Rlimits) {
+        self.first_rlimits = limits;
+    }
+
+    /// Signals the first process starts ignoring (bit N-1 for signal N).
+    pub(crate) fn first_ignored(&self) -> u64 {
+        self.first_ignored
+    }
+
+    pub(crate) fn set_first_ignored(&mut self, set: u64) {
+        self.first_ignored = set;
+    }
+
+    /// Adds `c` to the machine's CPU time since boot.
+    pub(crate) fn charge_machine(&mut self, c: CpuTime) {
+        self.cpu_total.add(c);
+    }
+
+    /// CPU time consumed by every guest thread since boot.
+    pub(crate) fn cpu_total(&self) -> CpuTime {
+        self.cpu_total
+    }
+
+    /// Records an OOM kill for the host.
+    pub(crate) fn record_oom_kill(&mut self, kill: OomKill) {
+        self.oom_kills.push(kill);
+    }
+
+    /// Whether an OOM kill of `pid` is recorded and not yet taken.
+    pub(crate) fn oom_killed(&self, pid: u32) -> bool {
+        self.oom_kills.iter().any(|k| k.pid == pid)
+    }
+
+    pub(crate) fn take_oom_kills(&mut self) -> Vec<OomKill> {
+        std::mem::take(&mut self.oom_kills)
+    }
+}
