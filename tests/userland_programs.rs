@@ -277,6 +277,11 @@ both!(
 );
 both!(pidfds_static, pidfds_dynamic, Case::plain("u_pidfd"));
 both!(
+    checks_after_setuid_static,
+    checks_after_setuid_dynamic,
+    Case::plain("u_setuid")
+);
+both!(
     sendfile_into_a_full_pipe_static,
     sendfile_into_a_full_pipe_dynamic,
     Case::in_dir("u_sendfile")

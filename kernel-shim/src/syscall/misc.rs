@@ -164,7 +164,7 @@ fn set_rlimit(k: &mut Kernel, res: u32, cur: u64, max: u64) -> SysResult {
     }
     let raise = max > k.proc().rlimits[res as usize].1;
     let past_nr_open = res as usize == RLIMIT_NOFILE && max > NR_OPEN as u64;
-    if past_nr_open || (raise && k.uid != 0) {
+    if past_nr_open || (raise && !k.proc().cred.privileged()) {
         return Err(Errno::EPERM.into());
     }
     k.proc().rlimits[res as usize] = (cur, max);

@@ -294,7 +294,7 @@ pub fn sys_kill(k: &mut Kernel, a: &Args) -> SysOutcome {
     if targets.is_empty() {
         return Err(Errno::ESRCH.into());
     }
-    let info = Siginfo::user(sig, SI_USER, k.proc().pid, k.uid);
+    let info = Siginfo::user(sig, SI_USER, k.proc().pid, k.proc().cred.ruid);
     for p in targets {
         if sig != 0 {
             k.signal_process(p, info);
@@ -320,7 +320,7 @@ fn thread_kill(k: &mut Kernel, tgid: Option<u32>, tid: u32, sig: u32) -> SysOutc
         return Err(Errno::ESRCH.into());
     }
     if sig != 0 {
-        let info = Siginfo::user(sig, SI_TKILL, k.proc().pid, k.uid);
+        let info = Siginfo::user(sig, SI_TKILL, k.proc().pid, k.proc().cred.ruid);
         k.signal_thread(t, info);
     }
     exited_or(k, 0)
@@ -378,7 +378,7 @@ pub fn sys_pidfd_send_signal(k: &mut Kernel, a: &Args) -> SysOutcome {
         return queueinfo(k, None, pid, sig, info);
     }
     if sig != 0 {
-        let info = Siginfo::user(sig, SI_USER, k.proc().pid, k.uid);
+        let info = Siginfo::user(sig, SI_USER, k.proc().pid, k.proc().cred.ruid);
         k.signal_process(p, info);
     }
     exited_or(k, 0)

@@ -222,7 +222,7 @@ fn set_ctty(k: &mut Kernel, tty: &TtyRef, arg: u32) -> SysResult {
     if pid != sid || k.terminals.of_session(sid).is_some() {
         return Err(Errno::EPERM.into());
     }
-    if current.is_some() && !(arg == 1 && k.uid == 0) {
+    if current.is_some() && !(arg == 1 && k.proc().cred.privileged()) {
         return Err(Errno::EPERM.into());
     }
     let mut t = tty.borrow_mut();

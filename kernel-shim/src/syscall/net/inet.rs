@@ -122,7 +122,9 @@ pub fn bind(k: &mut Kernel, file: &FileRef, a: &Args) -> SysResult {
     let raw = read_raw(k, a[1], a[2])?;
     let at = addr::parse_bind(&raw, is_v6(file)?)?;
     let privileged = at.port() != 0 && at.port() < 1024;
-    if privileged && k.uid != 0 && !matches!(k.files.net.mode, crate::files::inet::NetMode::Host(_))
+    if privileged
+        && !k.proc().cred.privileged()
+        && !matches!(k.files.net.mode, crate::files::inet::NetMode::Host(_))
     {
         return Err(Errno::EACCES.into());
     }

@@ -143,7 +143,7 @@ fn given_cred(k: &mut Kernel, data: &[u8]) -> KResult<Ucred> {
         gid: w(8),
     };
     let me = my_cred(k);
-    if c != me && k.uid != 0 {
+    if c != me && !k.proc().cred.privileged() {
         return Err(Errno::EPERM);
     }
     Ok(c)
