@@ -57,6 +57,10 @@ pub struct Profile {
     pages: HashMap<PageDigest, Hint>,
     /// Guest pages with at least one hint (a cheap test before hashing).
     vpages: HashMap<u32, u32>,
+    /// Hints used in this run: their age is renewed when the file is
+    /// written, which only new hints cause (a run that only uses the
+    /// profile leaves the file alone).
+    used: Vec<PageDigest>,
     changed: bool,
 }
 
@@ -84,13 +88,9 @@ impl Profile {
 
     /// The block starts remembered for a page (marking the hint used).
     pub fn starts(&mut self, d: &PageDigest) -> Option<Vec<u32>> {
-        let runs = self.runs;
-        let h = self.pages.get_mut(d)?;
-        if h.run != runs {
-            h.run = runs;
-            self.changed = true;
-        }
-        Some(h.starts.clone())
+        let starts = self.pages.get(d)?.starts.clone();
+        self.used.push(*d);
+        Some(starts)
     }
 
     /// Remembers the block starts of a page that ran warm.
@@ -137,6 +137,11 @@ impl Profile {
             return;
         }
         self.changed = false;
+        for d in std::mem::take(&mut self.used) {
+            if let Some(h) = self.pages.get_mut(&d) {
+                h.run = self.runs;
+            }
+        }
         let bytes = self.serialize();
         let tmp = path.with_extension(format!("tmp{}", std::process::id()));
         if fs::write(&tmp, &bytes).is_ok() && fs::rename(&tmp, &path).is_err() {

@@ -68,6 +68,7 @@ fn run_profiled(seed: u64, dir: &std::path::Path, profile: &std::path::Path) -> 
     let config = Config {
         threshold: u32::MAX,
         remember_after: 50,
+        profile_after: 0,
         max_stepped_percent: 100,
         ..Config::default()
     };
