@@ -58,8 +58,9 @@ const SLOW_MODULES: &[&str] = &[
 ];
 
 const NATIVE_TIMEOUT: Duration = Duration::from_secs(600);
-/// Longest one test may run (regrtest's `--timeout`), natively or under wax.
-const PER_TEST_TIMEOUT: Duration = Duration::from_secs(300);
+/// How long before the module's own time limit regrtest's `--timeout`
+/// (which bounds a whole test module, not one test case) fires.
+const TRACEBACK_MARGIN: Duration = Duration::from_secs(60);
 /// Guest-side scratch directory (junit files and regrtest's temp dirs).
 const SCRATCH: &str = "/tmp/wax-cpython";
 
@@ -147,16 +148,6 @@ fn run_module(root: &Path, module: &str, side: Side, log: &Path) -> ModuleRun {
             c
         }
     };
-    // A test hung past PER_TEST_TIMEOUT makes regrtest print every
-    // thread's traceback (faulthandler) and exit: the report then says
-    // which test hung and where.
-    let per_test = PER_TEST_TIMEOUT.as_secs().to_string();
-    cmd.args(["/usr/bin/python3", "-m", "test", "--tempdir", &base])
-        .args(["--timeout", &per_test])
-        .args(["--junit-xml", &xml, module])
-        .current_dir(root)
-        .env_clear()
-        .envs(environment());
     let timeout = match side {
         Side::Native => NATIVE_TIMEOUT,
         Side::Wax => {
@@ -164,6 +155,18 @@ fn run_module(root: &Path, module: &str, side: Side, log: &Path) -> ModuleRun {
             timeout_or(Duration::from_secs(1200))
         }
     };
+    // A module still running a minute before its time is up makes
+    // regrtest print every thread's traceback (faulthandler) and exit:
+    // the report then says which test hung and where.
+    let traceback_at = timeout
+        .saturating_sub(TRACEBACK_MARGIN)
+        .max(TRACEBACK_MARGIN);
+    cmd.args(["/usr/bin/python3", "-m", "test", "--tempdir", &base])
+        .args(["--timeout", &traceback_at.as_secs().to_string()])
+        .args(["--junit-xml", &xml, module])
+        .current_dir(root)
+        .env_clear()
+        .envs(environment());
     let run = run_with_timeout(cmd, &[], timeout);
     let parsed = fs::read_to_string(host(&xml))
         .map_err(|e| format!("no junit file ({e})"))
