@@ -15,6 +15,10 @@
 //! The summary prints, per module and in total, the tests passing,
 //! skipped and failing natively and under wax, and the system calls wax
 //! reported as missing (through `WAX_LOG`).
+//!
+//! For runs that take hours, `WAX_CPYTHON_WAX=PATH` runs that copy of the
+//! wax binary instead of the one cargo built (so rebuilding does not
+//! disturb the run), and each module's regressions print as it ends.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -143,7 +147,8 @@ fn run_module(root: &Path, module: &str, side: Side, log: &Path) -> ModuleRun {
             c
         }
         Side::Wax => {
-            let mut c = Command::new(WAX);
+            let wax = std::env::var_os("WAX_CPYTHON_WAX").unwrap_or_else(|| WAX.into());
+            let mut c = Command::new(wax);
             c.arg("run").arg("--root").arg(root);
             c
         }
@@ -297,6 +302,14 @@ fn cpython_regression_tests_pass_under_wax_where_they_pass_natively() {
                 format!(" (+{} known)", listed.len())
             }
         );
+        for test in &new {
+            println!("    regression: {test}");
+        }
+        for (side, run) in [("native", &native), ("wax", &wax)] {
+            if let Some(p) = &run.problem {
+                println!("    no results {side}: {}", p.lines().next().unwrap_or(""));
+            }
+        }
         if let Some(p) = &native.problem {
             failures.push(format!("{module}: the NATIVE run gave no results: {p}"));
         }
