@@ -11,8 +11,9 @@
 //!
 //! Hints never affect what the guest computes: a translation is made from
 //! the page's bytes as they are now, and a stale or colliding hint only
-//! makes a module with useless entries. The file is read once at start
-//! and written at exit through a temporary file and a rename, so runs in
+//! makes a module with useless entries. The file is read when a page
+//! first runs long enough to be looked up (a short run, such as most
+//! start-ups of small tools, never reads it) and written at exit through a temporary file and a rename, so runs in
 //! parallel never see half a file (the last writer's view wins); a file
 //! that fails its checksum, or comes from another translator, is ignored.
 
@@ -62,32 +63,56 @@ pub struct Profile {
     /// profile leaves the file alone).
     used: Vec<PageDigest>,
     changed: bool,
+    /// Whether the file at `path` has been read (or there is none).
+    loaded: bool,
 }
 
 impl Profile {
     /// An empty profile that is never saved.
     pub fn in_memory() -> Profile {
-        Profile::default()
+        Profile {
+            loaded: true,
+            ..Profile::default()
+        }
     }
 
-    /// The profile kept at `path` (empty if it is missing or unusable).
+    /// The profile kept at `path` (empty if it is missing or unusable),
+    /// read at its first use.
     pub fn open(path: PathBuf) -> Profile {
+        Profile {
+            path: Some(path),
+            ..Profile::default()
+        }
+    }
+
+    /// Reads the file, once.
+    fn load(&mut self) {
+        if self.loaded {
+            return;
+        }
+        self.loaded = true;
+        let Some(path) = self.path.take() else {
+            return;
+        };
         let mut p = fs::read(&path)
             .ok()
             .and_then(|b| Profile::parse(&b))
             .unwrap_or_default();
         p.path = Some(path);
         p.runs = p.runs.wrapping_add(1);
-        p
+        p.loaded = true;
+        *self = p;
     }
 
     /// Whether any page at `vpage` is remembered.
-    pub fn knows_vpage(&self, vpage: u32) -> bool {
+    pub fn knows_vpage(&mut self, vpage: u32) -> bool {
+        self.load();
         self.vpages.contains_key(&vpage)
     }
 
     /// The block starts remembered for a page (marking the hint used).
     pub fn starts(&mut self, d: &PageDigest) -> Option<Vec<u32>> {
+        self.load();
         let starts = self.pages.get(d)?.starts.clone();
         self.used.push(*d);
         Some(starts)
@@ -98,6 +123,7 @@ impl Profile {
         if starts.is_empty() {
             return;
         }
+        self.load();
         starts.sort_unstable();
         starts.dedup();
         starts.truncate(MAX_STARTS);
@@ -119,12 +145,13 @@ impl Profile {
         self.path.is_some()
     }
 
-    pub fn len(&self) -> usize {
+    pub fn len(&mut self) -> usize {
+        self.load();
         self.pages.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.pages.is_empty()
+    pub fn is_empty(&mut self) -> bool {
+        self.len() == 0
     }
 
     /// Writes the profile back if it changed (and has a file). Errors
@@ -244,6 +271,24 @@ mod tests {
     }
 
     #[test]
+    fn the_file_is_read_at_first_use_and_an_unused_profile_writes_nothing() {
+        let path = dir().join("lazy");
+        let _ = fs::remove_file(&path);
+        let mut p = Profile::open(path.clone());
+        p.remember(0x8048, digest(0x8048, &[1; 16]), vec![0x0804_8000]);
+        p.save();
+        let written = fs::read(&path).unwrap();
+        // Opened, never asked: saving leaves the file as it was.
+        let mut idle = Profile::open(path.clone());
+        idle.save();
+        assert_eq!(fs::read(&path).unwrap(), written);
+        // Opened before the file went away, asked after: nothing to read.
+        let mut late = Profile::open(path.clone());
+        fs::remove_file(&path).unwrap();
+        assert!(!late.knows_vpage(0x8048));
+    }
+
+    #[test]
     fn a_damaged_or_foreign_file_is_ignored() {
         let path = dir().join("damaged");
         let mut p = Profile::open(path.clone());
@@ -268,7 +313,7 @@ mod tests {
             p.runs = i;
             p.remember(i, digest(i, &[0; 16]), vec![i << 12]);
         }
-        let q = Profile::parse(&p.serialize()).unwrap();
+        let mut q = Profile::parse(&p.serialize()).unwrap();
         assert_eq!(q.len(), MAX_PAGES);
         assert!(q.knows_vpage(MAX_PAGES as u32 + 9));
         assert!(!q.knows_vpage(0));
