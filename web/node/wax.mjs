@@ -12,9 +12,9 @@
 // passed through); the exit status follows `wax run`: the guest's status,
 // 128 + N when signal N killed it, 125 when the image cannot be used,
 // 126 when the program cannot be executed, 127 when it does not exist.
-// --engine: what runs guest code: the interpreter (the default here), or
-// the JIT, which translates hot pages to wasm and has V8 compile them
-// (also WAX_ENGINE, as for `wax run`). --stats prints the engine's
+// --engine: what runs guest code: the JIT (the default, as for `wax run`
+// and the browser page), which translates hot pages to wasm and has V8
+// compile them, or the interpreter alone (also WAX_ENGINE). --stats prints the engine's
 // counters on stderr at exit, like `wax run --stats`.
 // Needs scripts/build-web.sh (it loads web/dist/pkg).
 
@@ -34,7 +34,7 @@ function usage(msg) {
 
 function parseArgs(argv) {
   if (argv[0] !== 'run') usage(argv[0] ? `unknown command ${argv[0]}` : '');
-  const o = { image: null, memoryMb: 1024, engine: process.env.WAX_ENGINE || 'interp', stats: false, program: [] };
+  const o = { image: null, memoryMb: 1024, engine: process.env.WAX_ENGINE || 'jit', stats: false, program: [] };
   let i = 1;
   for (; i < argv.length && argv[i].startsWith('--'); i++) {
     const [flag, inline] = argv[i].split('=', 2);

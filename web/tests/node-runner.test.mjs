@@ -27,10 +27,11 @@ test('stdin reaches the guest and stdout and stderr stay apart', () => {
   assert.deepEqual(r, { code: 0, out: 'HELLO\n', err: 'oops\n' });
 });
 
-test('python3 computes', () => {
-  const r = wax(['/usr/bin/python3', '-c', 'print(sum(i*i for i in range(1000)))']);
+test('python3 computes, under the JIT by default', () => {
+  const r = wax(['--stats', '/usr/bin/python3', '-c', 'print(sum(i*i for i in range(1000)))']);
   assert.equal(r.out, '332833500\n');
   assert.equal(r.code, 0);
+  assert.match(r.err, /^wax: engine: jit$/m);
 });
 
 test('exit statuses follow wax run', () => {
