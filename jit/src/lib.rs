@@ -78,6 +78,13 @@ pub trait Engine {
         None
     }
 
+    /// [`Engine::finished`], waiting at most `ns` nanoseconds for a job to
+    /// finish.
+    fn finished_within(&mut self, ns: u64) -> Option<Compiled<Self::Module>> {
+        let _ = ns;
+        self.finished(false)
+    }
+
     /// A monotonic clock in nanoseconds, for the compile-time counter
     /// (`std::time::Instant` panics on wasm32-unknown-unknown, so the
     /// engine, which knows its host, supplies it). 0 where there is none.

@@ -18,9 +18,11 @@
 //! - wax-jit: `wax run --engine jit` (hot pages translated to wasm and
 //!   compiled by wasmtime), every run cold: the on-disk code cache is off.
 //! - wax-jit-warm: the same with a code cache of the harness's own
-//!   (`target/wax-bench/jit-cache`), filled by two untimed runs first (the
-//!   first remembers the pages that ran warm, the second compiles them):
-//!   what a user sees once a program has run a few times.
+//!   (`target/wax-bench/jit-cache`), filled by untimed runs first (the
+//!   first remembers the pages that ran warm, the next ones compile them,
+//!   a share of each run's time at a time, until a run adds nothing to
+//!   the cache, at most 8): what a user sees once a program has run a
+//!   few times.
 
 use super::inputs::GUEST_DIR;
 use super::workloads::Program;

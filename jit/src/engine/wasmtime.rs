@@ -433,6 +433,23 @@ impl Engine for Wasmtime {
         })
     }
 
+    fn finished_within(&mut self, ns: u64) -> Option<Compiled<WasmtimeModule>> {
+        let w = self.worker.as_ref()?;
+        let c = w
+            .done
+            .recv_timeout(std::time::Duration::from_nanos(ns))
+            .ok()?;
+        w.ready.fetch_sub(1, Ordering::AcqRel);
+        Some(Compiled {
+            job: c.job,
+            module: c.module.map(|module| WasmtimeModule {
+                module,
+                instance: None,
+            }),
+            ns: c.ns,
+        })
+    }
+
     fn stats(&self) -> Vec<(&'static str, u64)> {
         let d = self.disk.lock().unwrap_or_else(|p| p.into_inner());
         let Some(d) = d.as_ref() else {
