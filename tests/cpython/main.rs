@@ -18,7 +18,11 @@
 //!
 //! For runs that take hours, `WAX_CPYTHON_WAX=PATH` runs that copy of the
 //! wax binary instead of the one cargo built (so rebuilding does not
-//! disturb the run), and each module's regressions print as it ends.
+//! disturb the run), each module's regressions print as it ends, and
+//! `WAX_CPYTHON_RESULTS=DIR` keeps every module's results in DIR: a run
+//! that is stopped and started again takes the modules already there from
+//! DIR instead of running them, so the whole suite can be covered over
+//! several sittings, and the summary counts them all.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -132,8 +136,58 @@ fn environment() -> Vec<(&'static str, &'static str)> {
     ]
 }
 
-/// Runs one module on one side and reads its junit file.
+/// The results of a module kept by an earlier run (`WAX_CPYTHON_RESULTS`):
+/// a first line `SECONDS ok` followed by the junit file, or `SECONDS
+/// problem` followed by why there were no results.
+fn saved_run(file: &Path) -> Option<ModuleRun> {
+    let text = fs::read_to_string(file).ok()?;
+    let (head, body) = text.split_once('\n')?;
+    let (secs, kind) = head.split_once(' ')?;
+    let elapsed = Duration::from_secs_f64(secs.parse().ok()?);
+    match kind {
+        "ok" => Some(ModuleRun {
+            results: junit::parse(body).ok()?,
+            problem: None,
+            elapsed,
+        }),
+        "problem" => Some(ModuleRun {
+            results: Results::new(),
+            problem: Some(body.to_string()),
+            elapsed,
+        }),
+        _ => None,
+    }
+}
+
+/// Runs one module on one side (or takes what an earlier run kept).
 fn run_module(root: &Path, module: &str, side: Side, log: &Path) -> ModuleRun {
+    let kept = std::env::var_os("WAX_CPYTHON_RESULTS")
+        .map(|d| PathBuf::from(d).join(format!("{}-{module}.result", side.label())));
+    if let Some(run) = kept.as_deref().and_then(saved_run) {
+        return run;
+    }
+    let (run, text) = run_module_now(root, module, side, log);
+    if let Some(file) = kept {
+        let secs = run.elapsed.as_secs_f64();
+        let saved = match (&run.problem, text) {
+            (None, Some(xml)) => format!("{secs:.1} ok\n{xml}"),
+            (problem, _) => format!("{secs:.1} problem\n{}", problem.as_deref().unwrap_or("")),
+        };
+        if let Some(dir) = file.parent() {
+            let _ = fs::create_dir_all(dir);
+        }
+        fs::write(&file, saved).expect("keeping the module's results");
+    }
+    run
+}
+
+/// Runs one module on one side and reads its junit file (returned too).
+fn run_module_now(
+    root: &Path,
+    module: &str,
+    side: Side,
+    log: &Path,
+) -> (ModuleRun, Option<String>) {
     let base = format!("{SCRATCH}/{}-{module}", side.label());
     let xml = format!("{base}.xml");
     let host = |guest: &str| root.join(guest.trim_start_matches('/'));
@@ -173,12 +227,11 @@ fn run_module(root: &Path, module: &str, side: Side, log: &Path) -> ModuleRun {
         .env_clear()
         .envs(environment());
     let run = run_with_timeout(cmd, &[], timeout);
-    let parsed = fs::read_to_string(host(&xml))
-        .map_err(|e| format!("no junit file ({e})"))
-        .and_then(|text| junit::parse(&text));
+    let text = fs::read_to_string(host(&xml)).map_err(|e| format!("no junit file ({e})"));
+    let parsed = text.clone().and_then(|text| junit::parse(&text));
     let _ = fs::remove_dir_all(host(&base));
     let _ = fs::remove_file(host(&xml));
-    match parsed {
+    let module_run = match parsed {
         Ok(results) => ModuleRun {
             results,
             problem: None,
@@ -189,7 +242,8 @@ fn run_module(root: &Path, module: &str, side: Side, log: &Path) -> ModuleRun {
             problem: Some(format!("{e}; {}", ending(&run))),
             elapsed: run.elapsed,
         },
-    }
+    };
+    (module_run, text.ok())
 }
 
 /// How a run ended and the last lines it printed.
