@@ -3,7 +3,8 @@
 // Node's V8.
 //
 //   node web/node/wax.mjs run --image FILE [--memory MB] [--engine jit|interp]
-//                             [--stats] PROGRAM [ARGS...]
+//                             [--stats] [--file HOST:GUEST]... [--cwd DIR]
+//                             PROGRAM [ARGS...]
 //
 // PROGRAM is a guest path inside the ext2 image FILE (writes are kept in
 // memory and discarded, as `wax run --image` does). The guest's stdio is
@@ -15,7 +16,12 @@
 // --engine: what runs guest code: the JIT (the default, as for `wax run`
 // and the browser page), which translates hot pages to wasm and has V8
 // compile them, or the interpreter alone (also WAX_ENGINE). --stats prints the engine's
-// counters on stderr at exit, like `wax run --stats`.
+// counters on stderr at exit, like `wax run --stats`. --file copies the host
+// file HOST to the absolute guest path GUEST (with HOST's permission bits
+// and modification time; missing directories are made) before the program
+// starts, in memory like every other write (a program
+// or its input that is not in the image); --cwd sets the program's working
+// directory (default /).
 // Needs scripts/build-web.sh (it loads web/dist/pkg).
 
 import { readFileSync, openSync, readSync, writeSync, fstatSync, statSync } from 'node:fs';
@@ -28,13 +34,13 @@ const here = new URL('.', import.meta.url);
 
 function usage(msg) {
   if (msg) process.stderr.write(`wax.mjs: ${msg}\n`);
-  process.stderr.write('usage: node web/node/wax.mjs run --image FILE [--memory MB] [--engine jit|interp] [--stats] PROGRAM [ARGS...]\n');
+  process.stderr.write('usage: node web/node/wax.mjs run --image FILE [--memory MB] [--engine jit|interp] [--stats] [--file HOST:GUEST]... [--cwd DIR] PROGRAM [ARGS...]\n');
   process.exit(125);
 }
 
 function parseArgs(argv) {
   if (argv[0] !== 'run') usage(argv[0] ? `unknown command ${argv[0]}` : '');
-  const o = { image: null, memoryMb: 1024, engine: process.env.WAX_ENGINE || 'jit', stats: false, program: [] };
+  const o = { image: null, memoryMb: 1024, engine: process.env.WAX_ENGINE || 'jit', stats: false, files: [], cwd: '/', program: [] };
   let i = 1;
   for (; i < argv.length && argv[i].startsWith('--'); i++) {
     const [flag, inline] = argv[i].split('=', 2);
@@ -44,6 +50,12 @@ function parseArgs(argv) {
     else if (flag === '--engine') o.engine = value();
     else if (flag === '--stats') o.stats = true;
     else if (flag === '--jit-threshold') o.jitThreshold = parseInt(value(), 10);
+    else if (flag === '--file') {
+      const v = value();
+      const colon = v.lastIndexOf(':');
+      if (colon <= 0 || !v.slice(colon + 1).startsWith('/')) usage(`--file ${v}: expected HOST:GUEST with an absolute GUEST path`);
+      o.files.push([v.slice(0, colon), v.slice(colon + 1)]);
+    } else if (flag === '--cwd') o.cwd = value();
     else if (flag === '--') { i++; break; } else usage(`unknown option ${flag}`);
   }
   o.program = argv.slice(i);
@@ -151,9 +163,19 @@ async function main() {
   } catch (e) {
     usage(`--engine: ${e}`);
   }
+  for (const [host, guest] of o.files) {
+    try {
+      const st = statSync(host);
+      wax.writeFile(guest, new Uint8Array(readFileSync(host)), st.mode & 0o7777);
+      wax.setModified(guest, st.mtimeMs);
+    } catch (e) {
+      process.stderr.write(`wax: --file ${host}:${guest}: ${e.message || e}\n`);
+      return 125;
+    }
+  }
   const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
   try {
-    wax.bootProgram(o.program, env, [0, 1, 2].map(kindOf), '/', o.memoryMb);
+    wax.bootProgram(o.program, env, [0, 1, 2].map(kindOf), o.cwd, o.memoryMb);
   } catch (e) {
     process.stderr.write(`wax: ${e}\n`);
     return wax.exitCode;

@@ -1,15 +1,18 @@
 //! Files in and out of the running guest's root file system (uploads to
 //! the home directory, downloads, the embedding API's readFile and
 //! writeFile). Paths are absolute guest paths; the directories on the
-//! way must exist and be real directories (symlinks are not followed
-//! here, only in the file read, through the kernel's lookup).
+//! way must be real directories (symlinks are not followed here, only in
+//! the file read, through the kernel's lookup); `write_file` creates the
+//! missing ones (mode 0755), as `install -D` does.
 
+use wax_devices::Timespec;
 use wax_kernel::errno::{Errno, KResult};
 use wax_kernel::vfs::lookup::open_program;
 use wax_kernel::vfs::{mode, FileSystem, FileType, Ino, NewNode, OpenMode, SetAttr};
 
-/// The directory that holds `path`, and the file's name.
-fn parent<'a>(fs: &mut dyn FileSystem, path: &'a [u8]) -> KResult<(Ino, &'a [u8])> {
+/// The directory that holds `path`, and the file's name; with `make`,
+/// missing directories on the way are created.
+fn parent<'a>(fs: &mut dyn FileSystem, path: &'a [u8], make: bool) -> KResult<(Ino, &'a [u8])> {
     let path = path.strip_prefix(b"/").ok_or(Errno::EINVAL)?;
     let (dirs, name) = match path.iter().rposition(|&c| c == b'/') {
         Some(i) => (&path[..i], &path[i + 1..]),
@@ -20,7 +23,16 @@ fn parent<'a>(fs: &mut dyn FileSystem, path: &'a [u8]) -> KResult<(Ino, &'a [u8]
     }
     let mut dir = fs.root();
     for part in dirs.split(|&c| c == b'/').filter(|p| !p.is_empty()) {
-        dir = fs.lookup(dir, part)?;
+        dir = match fs.lookup(dir, part) {
+            Err(Errno::ENOENT) if make && part != b"." && part != b".." => {
+                let node = NewNode {
+                    mode: mode::S_IFDIR | 0o755,
+                    ..NewNode::default()
+                };
+                fs.mkdir(dir, part, &node)?
+            }
+            other => other?,
+        };
         if fs.getattr(dir)?.file_type() != FileType::Directory {
             return Err(Errno::ENOTDIR);
         }
@@ -30,7 +42,7 @@ fn parent<'a>(fs: &mut dyn FileSystem, path: &'a [u8]) -> KResult<(Ino, &'a [u8]
 
 /// Creates or replaces the regular file at `path` with `data`.
 pub fn write_file(fs: &mut dyn FileSystem, path: &[u8], data: &[u8], perm: u32) -> KResult<()> {
-    let (dir, name) = parent(fs, path)?;
+    let (dir, name) = parent(fs, path, true)?;
     let ino = match fs.lookup(dir, name) {
         Ok(ino) => ino,
         Err(Errno::ENOENT) => {
@@ -66,6 +78,21 @@ pub fn write_file(fs: &mut dyn FileSystem, path: &[u8], data: &[u8], perm: u32) 
         done += n;
     }
     Ok(())
+}
+
+/// Sets the access and modification times of the file at `path` (not
+/// following a symlink at the end), as `cp -p` keeps them.
+pub fn set_times(fs: &mut dyn FileSystem, path: &[u8], at: Timespec) -> KResult<()> {
+    let (dir, name) = parent(fs, path, false)?;
+    let ino = fs.lookup(dir, name)?;
+    fs.setattr(
+        ino,
+        &SetAttr {
+            atime: Some(at),
+            mtime: Some(at),
+            ..SetAttr::default()
+        },
+    )
 }
 
 /// The contents of the regular file at `path` (symlinks followed).

@@ -234,7 +234,12 @@ impl Wax {
             .map_err(|e| e.to_string())
     }
 
+    /// The disk's file system, mounted at the first use (files written
+    /// before boot are then the booted machine's).
     fn mount(&mut self) -> Result<Ext2Fs, String> {
+        if let Some(fs) = &self.fs {
+            return Ok(fs.clone());
+        }
         let dev = Box::new(SharedDisk(self.disk.clone()));
         let fs = Ext2Fs::mount(dev, Box::new(JsClock), false).map_err(|e| e.to_string())?;
         self.fs = Some(fs.clone());
@@ -618,11 +623,26 @@ impl Wax {
         self.disk.borrow_mut().give_back(batch, why);
     }
 
-    /// Creates or replaces a guest file (an absolute path).
+    /// Creates or replaces a guest file (an absolute path), before or
+    /// after boot.
     #[wasm_bindgen(js_name = writeFile)]
     pub fn write_file(&mut self, path: &str, data: &[u8], perm: u32) -> Result<(), String> {
-        let fs = self.fs.as_mut().ok_or("the machine is not booted")?;
-        files::write_file(fs, path.as_bytes(), data, perm).map_err(|e| format!("{path}: {e}"))
+        let mut fs = self.mount()?;
+        files::write_file(&mut fs, path.as_bytes(), data, perm).map_err(|e| format!("{path}: {e}"))
+    }
+
+    /// Sets a guest file's access and modification times to `ms`
+    /// milliseconds since the epoch (the Node runner's `--file` keeps the
+    /// host file's, as `cp -p` does: gzip, tar and make read them).
+    #[wasm_bindgen(js_name = setModified)]
+    pub fn set_modified(&mut self, path: &str, ms: f64) -> Result<(), String> {
+        let mut fs = self.mount()?;
+        let ns = (ms * 1e6) as i128;
+        let at = wax_devices::Timespec {
+            sec: ns.div_euclid(1_000_000_000) as i64,
+            nsec: ns.rem_euclid(1_000_000_000) as u32,
+        };
+        files::set_times(&mut fs, path.as_bytes(), at).map_err(|e| format!("{path}: {e}"))
     }
 
     /// Reads a guest file (an absolute path).

@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { mkdtempSync, writeFileSync, rmSync, utimesSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const repo = new URL('../..', import.meta.url).pathname;
 const image = process.env.WAX_IMAGE || `${repo}build/images/default.img`;
@@ -42,6 +45,23 @@ test('exit statuses follow wax run', () => {
   assert.match(missing.err, /No such file or directory/);
   assert.equal(wax(['/etc']).code, 126);
   assert.equal(spawnSync('node', [`${repo}web/node/wax.mjs`, 'run', '--image', '/nonexistent.img', '/bin/true']).status, 125);
+});
+
+test('--file puts host files in the guest before it starts, --cwd sets its directory', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'wax-node-'));
+  const script = join(dir, 'hello.sh');
+  writeFileSync(script, '#!/bin/sh\necho "$(pwd): $(cat data.txt) $(stat -c %Y data.txt)"\n', { mode: 0o755 });
+  const data = join(dir, 'data.txt');
+  writeFileSync(data, 'from the host');
+  // An old modification time, which the copy keeps.
+  utimesSync(data, 1_000_000_000, 1_000_000_000);
+  const r = wax(['--file', `${script}:/tmp/in/hello.sh`, '--file', `${data}:/tmp/in/data.txt`,
+    '--cwd', '/tmp/in', '/tmp/in/hello.sh']);
+  assert.deepEqual(r, { code: 0, out: '/tmp/in: from the host 1000000000\n', err: '' });
+  const missing = wax(['--file', `${join(dir, 'nope')}:/tmp/nope`, '/bin/true']);
+  assert.equal(missing.code, 125);
+  assert.match(missing.err, /--file .*nope/);
+  rmSync(dir, { recursive: true });
 });
 
 /** `--stats` lines ("wax: NAME: N") of a run's stderr, and the rest. */

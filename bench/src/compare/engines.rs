@@ -23,6 +23,13 @@
 //!   a share of each run's time at a time, until a run adds nothing to
 //!   the cache, at most 8): what a user sees once a program has run a
 //!   few times.
+//! - wax-node: the wasm32 build under Node's V8 (`node web/node/wax.mjs
+//!   run --image IMAGE`, the JIT by default: translated pages compiled by
+//!   V8), on the root's image; the static workloads and the input files
+//!   are copied into the guest's memory first (`--file`), so every
+//!   workload but the network ones (the runner has no network) runs. Its
+//!   times include Node's start-up and the compile of the emulator's own
+//!   wasm (~0.2 s), which dominates the start-up workloads.
 
 use super::inputs::GUEST_DIR;
 use super::workloads::Program;
@@ -39,16 +46,18 @@ pub enum Engine {
     WaxJit,
     WaxJitWarm,
     WaxImage,
+    WaxNode,
 }
 
 impl Engine {
-    pub const ALL: [Engine; 6] = [
+    pub const ALL: [Engine; 7] = [
         Engine::Native,
         Engine::Qemu,
         Engine::WaxInterp,
         Engine::WaxJit,
         Engine::WaxJitWarm,
         Engine::WaxImage,
+        Engine::WaxNode,
     ];
 
     /// Column title and JSON key.
@@ -60,6 +69,7 @@ impl Engine {
             Engine::WaxJit => "wax-jit",
             Engine::WaxJitWarm => "wax-jit-warm",
             Engine::WaxImage => "wax-image",
+            Engine::WaxNode => "wax-node",
         }
     }
 
@@ -81,6 +91,9 @@ pub struct Paths {
     pub image: Option<PathBuf>,
     /// The wax-jit-warm engine's code cache.
     pub jit_cache: PathBuf,
+    /// The Node runner (web/node/wax.mjs), if the web app is built and
+    /// `node` runs.
+    pub node_runner: Option<PathBuf>,
 }
 
 /// The environment every engine passes to the guest: the same for all, so
@@ -167,6 +180,38 @@ pub fn command(
             let mut c = Command::new(&paths.wax);
             c.args(["run", "--engine", "interp", "--image"]);
             c.arg(image).arg("--").arg(path);
+            c
+        }
+        Engine::WaxNode => {
+            let (Some(image), Some(runner)) = (paths.image.as_ref(), paths.node_runner.as_ref())
+            else {
+                return None;
+            };
+            let mut c = Command::new("node");
+            c.arg(runner).args(["run", "--image"]).arg(image);
+            let mut copy = |host: &Path, guest: &str| {
+                let mut spec = OsString::from(host);
+                spec.push(format!(":{guest}"));
+                c.arg("--file").arg(spec);
+            };
+            let guest_program = match program {
+                Program::Static { source } => {
+                    let guest = format!("{GUEST_DIR}/{}", binary_name(source));
+                    copy(&host_path, &guest);
+                    guest
+                }
+                Program::Debian { path } => path.to_string(),
+            };
+            if let (Some(file), Some(root)) = (input, root) {
+                copy(
+                    &root.join(&GUEST_DIR[1..]).join(file),
+                    &format!("{GUEST_DIR}/{file}"),
+                );
+            }
+            if input.is_some() || matches!(program, Program::Static { .. }) {
+                c.args(["--cwd", GUEST_DIR]);
+            }
+            c.arg("--").arg(guest_program);
             c
         }
     };

@@ -25,7 +25,7 @@ use results::{Cell, Row, Verdict};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
-use workloads::{Program, Workload, WORKLOADS};
+use workloads::{Group, Program, Workload, WORKLOADS};
 
 /// What `compare` was asked to do.
 pub struct Options {
@@ -203,8 +203,9 @@ fn run_cell(job: &Job, engine: Engine, reference: Option<u64>) -> Cell {
         let cmd = job.command(engine).expect("checked by skip_reason");
         let run = measure::run(cmd, opts.timeout());
         let failed = run.result.is_err() || reference.is_some_and(|r| r != run.checksum);
+        let long = opts.quick && run.wall >= QUICK_ONE_RUN;
         cell.runs.push(run);
-        if failed {
+        if failed || long {
             break;
         }
     }
@@ -219,6 +220,10 @@ fn why_of(cell: &Cell) -> &str {
         Verdict::Ok { .. } => "ok",
     }
 }
+
+/// With `--quick`, a run at least this long is not repeated: its noise
+/// is small against its length, and gcc would otherwise take minutes.
+const QUICK_ONE_RUN: Duration = Duration::from_secs(8);
 
 /// Untimed runs that fill the wax-jit-warm engine's code cache, at most
 /// (gcc's quick workload needs about six before a run adds nothing).
@@ -242,8 +247,16 @@ fn skip_reason(
     if engine == Engine::WaxImage && !w.on_image() {
         return Some(NOT_ON_IMAGE.into());
     }
-    if engine == Engine::WaxImage && paths.image.is_none() {
+    if matches!(engine, Engine::WaxImage | Engine::WaxNode) && paths.image.is_none() {
         return Some(NO_IMAGE.into());
+    }
+    if engine == Engine::WaxNode {
+        if paths.node_runner.is_none() {
+            return Some("the web app is not built (scripts/build-web.sh)".into());
+        }
+        if w.group == Group::Network {
+            return Some("the Node runner has no network".into());
+        }
     }
     if engine != Engine::Native && reference.is_none() {
         return Some("native run failed".into());

@@ -48,13 +48,33 @@ pub fn prepare(opts: &Options, selected: &[&Workload], repo: &Path) -> Result<Pa
         write_inputs(opts, selected, root, repo)?;
     }
     let image = root.as_ref().and_then(|_| find_image(repo));
+    let node_runner = opts
+        .engines
+        .contains(&Engine::WaxNode)
+        .then(|| find_node_runner(repo))
+        .flatten();
     Ok(Paths {
         root,
         bin,
         wax,
         image,
         jit_cache: out.join("jit-cache"),
+        node_runner,
     })
+}
+
+/// web/node/wax.mjs, if the web app it loads is built and `node` runs.
+fn find_node_runner(repo: &Path) -> Option<PathBuf> {
+    let built = repo.join("web/dist/pkg/wax_web_bg.wasm");
+    if !built.exists() || !found("node") {
+        eprintln!(
+            "wax-bench: no {} or no node: the wax-node engine is skipped \
+             (build the web app with scripts/build-web.sh)",
+            built.display()
+        );
+        return None;
+    }
+    Some(repo.join("web/node/wax.mjs"))
 }
 
 /// build/images/test.img, the image of build/roots/test, if it is built
