@@ -92,20 +92,16 @@ enum EngineKind {
     Jit,
 }
 
-/// The JIT's settings under V8. A page is translated once it has run
-/// `threshold` instructions in the interpreter (wasmtime's default is 2 M,
-/// about the cost of one Cranelift compile of a page); a module costs V8
-/// several ms (compile, instantiate, later TurboFan on its one large
-/// function), a few times less, so pages are translated sooner here.
-/// Measured before the threshold counted instructions (it counted block
-/// entries: 2000 entries took python3's sum loop from 1703 modules and
-/// 30.7 s to 345 modules and 21.4 s CPU); 500 k is that setting's order of
-/// magnitude and has not been re-tuned.
+/// The JIT's settings under V8: a page is translated once it has run
+/// 2 M instructions in the interpreter, as under wasmtime. Measured under
+/// Node 20 (one series, loaded 2-core machine; `--jit-threshold`): at
+/// 500 K, 2 M and 5 M, `python3 -c pass` took 2.15, 1.09 and 0.81 s (the
+/// interpreter alone 0.73 s: python's start-up runs many pages warm but
+/// not hot, and each module costs V8 a compile and a later tier-up); a
+/// python loop of 3 M iterations 7.5, 8.3 and 8.1 s (interpreter 26.7 s);
+/// primes and gzip within noise.
 fn jit_config() -> wax_jit::Config {
-    wax_jit::Config {
-        threshold: 500_000,
-        ..wax_jit::Config::default()
-    }
+    wax_jit::Config::default()
 }
 
 /// A kernel whose guest code runs on `engine`.
@@ -258,11 +254,11 @@ impl Wax {
         Ok(())
     }
 
-    /// The JIT's hotness threshold: block entries into a page before it
-    /// is translated (tuning and measurement; the default suits V8).
+    /// The JIT's hotness threshold: instructions interpreted in a page
+    /// before it is translated (tuning and measurement; see `jit_config`).
     #[wasm_bindgen(js_name = setJitThreshold)]
-    pub fn set_jit_threshold(&mut self, entries: u32) {
-        self.jit.threshold = entries.max(1);
+    pub fn set_jit_threshold(&mut self, instructions: u32) {
+        self.jit.threshold = instructions.max(1);
     }
 
     fn make_kernel(
