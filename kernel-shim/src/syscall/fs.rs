@@ -134,6 +134,9 @@ fn open_location(
         perm::check(&attr, &cred(k), want)?;
     }
     let (m, ino) = k.vfs.node(&loc);
+    if flags & oflag::O_TRUNC != 0 {
+        k.vfs.content_writes += 1;
+    }
     if !writing && !path_only && flags & oflag::O_TRUNC != 0 {
         truncate_read_only_open(k, &attr, m, ino)?;
     }

@@ -130,10 +130,18 @@ pub struct Vfs {
     /// directories of. Kept only where [`FileSystem::stable_dirs`] says
     /// names and modes change through calls alone, and dropped whole by
     /// [`Vfs::fs`], the way to every call that may change them.
-    dirs: HashMap<(MountId, Ino), HashMap<Vec<u8>, (MountId, Ino, Attr)>>,
+    dirs: HashMap<(MountId, Ino), HashMap<Vec<u8>, Child>>,
     /// Directories in `dirs` (cleared past [`DIRS_KEPT`]).
     dirs_len: usize,
+    /// Moves on before anything that may change a file's bytes (write,
+    /// truncate, fallocate, splice into a file, a shared mapping's write
+    /// back; also reads and syncs, which flush shared mappings first), so
+    /// pages copied from a file under one value still hold its bytes.
+    pub content_writes: u64,
 }
+
+/// A child node found by name: its mount, node and attributes.
+type Child = (MountId, Ino, Attr);
 
 /// Most directories `Vfs::dirs` keeps.
 const DIRS_KEPT: usize = 8192;
@@ -151,6 +159,7 @@ impl Vfs {
             root: Location::root(),
             dirs: HashMap::new(),
             dirs_len: 0,
+            content_writes: 0,
         }
     }
 
