@@ -419,12 +419,12 @@ impl Kernel {
             .resolve(&Location::root(), path, Resolve::Follow)
             .map_err(err)?;
         let (m, ino) = self.vfs.node(&loc);
-        let size = self.vfs.fs(m).getattr(ino).map_err(err)?.size;
+        let size = self.vfs.fs_query(m).getattr(ino).map_err(err)?.size;
         let how = OpenMode {
             read: true,
             ..OpenMode::default()
         };
-        let mut f = self.vfs.fs(m).open(ino, how).map_err(err)?;
+        let mut f = self.vfs.fs_query(m).open(ino, how).map_err(err)?;
         let bad = |error| ExecError::BadInterp {
             path: name.clone(),
             error,

@@ -23,7 +23,7 @@
 //! persisted.
 
 use std::collections::HashMap;
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::os::unix::ffi::OsStrExt;
@@ -60,7 +60,10 @@ pub struct HostFs {
     root_dir: Option<std::os::fd::OwnedFd>,
     /// The path of each node; `None` once it was unlinked.
     paths: Vec<Option<PathBuf>>,
-    ids: HashMap<PathBuf, Ino>,
+    /// The node of each path, by its bytes (hashing a `Path` walks its
+    /// components; the paths here are built by joining names, so equal
+    /// paths are equal bytes).
+    ids: HashMap<OsString, Ino>,
     overlay: HashMap<(u64, u64), Overlay>,
 }
 
@@ -79,12 +82,12 @@ impl HostFs {
     }
 
     fn intern(&mut self, rel: PathBuf) -> Ino {
-        if let Some(&i) = self.ids.get(&rel) {
+        if let Some(&i) = self.ids.get(rel.as_os_str()) {
             return i;
         }
         let i = self.paths.len() as Ino;
         self.paths.push(Some(rel.clone()));
-        self.ids.insert(rel, i);
+        self.ids.insert(rel.into_os_string(), i);
         i
     }
 
@@ -178,9 +181,9 @@ impl HostFs {
                 } else {
                     to.join(rest)
                 };
-                ids.remove(p.as_path());
+                ids.remove(p.as_os_str());
                 *p = new.clone();
-                ids.insert(new, i as Ino);
+                ids.insert(new.into_os_string(), i as Ino);
             }
         }
     }
@@ -188,7 +191,7 @@ impl HostFs {
     /// Detaches the node of an unlinked path from it, so the path names
     /// a new node once something is created there again.
     fn forget_path(&mut self, rel: &Path) {
-        if let Some(i) = self.ids.remove(rel) {
+        if let Some(i) = self.ids.remove(rel.as_os_str()) {
             self.paths[i as usize] = None;
         }
     }
@@ -629,6 +632,15 @@ impl FileSystem for HostFs {
             self.moved(&orel, &nrel);
         }
         Ok(())
+    }
+
+    /// The host directory is the guest's while it runs: what other host
+    /// processes change in it meanwhile reaches the walk at the last
+    /// component of a path (every question goes to the host by path),
+    /// but a directory on the way that the host replaced or chmod'ed is
+    /// seen as it was until the guest next changes a name or mode.
+    fn stable_dirs(&self) -> bool {
+        true
     }
 
     fn fs_type(&self) -> FsType {

@@ -209,6 +209,11 @@ impl FileSystem for Ext2Fs {
         })
     }
 
+    /// Only this driver writes the volume while it is mounted.
+    fn stable_dirs(&self) -> bool {
+        true
+    }
+
     fn fs_type(&self) -> FsType {
         FsType {
             name: "ext2",

@@ -115,6 +115,12 @@ pub struct Vma {
     pub share_id: u64,
     /// MADV_DONTFORK: a forked child does not get this mapping.
     pub dontfork: bool,
+    /// For a private file mapping that has never been writable: the
+    /// file's attributes when its pages were copied in, which they still
+    /// hold (a MAP_FIXED mapping of the same file bytes over them takes
+    /// the pages as they are instead of reading the file again).
+    /// With `Vfs::content_writes` then: no file was written since.
+    pub pristine: Option<(crate::vfs::Attr, u64)>,
 }
 
 impl Vma {
@@ -225,6 +231,9 @@ impl Mm {
     pub fn protect(&mut self, start: u32, end: u32, prot: u32) {
         for mut v in self.remove(start, end) {
             v.prot = prot;
+            if prot & crate::abi::mman::PROT_WRITE != 0 {
+                v.pristine = None;
+            }
             self.insert(v);
         }
     }
@@ -328,6 +337,7 @@ mod tests {
             offset: 0,
             share_id: 0,
             dontfork: false,
+            pristine: None,
         }
     }
 

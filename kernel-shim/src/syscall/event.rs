@@ -257,7 +257,7 @@ fn pollable(k: &mut Kernel, file: &crate::vfs::file::FileRef) -> bool {
     // Linux refuses files whose driver has no poll: regular files,
     // directories, and the memory devices (major 1) except /dev/random.
     let mem_dev = |rdev: u64| rdev >> 8 & 0xfff == 1 && rdev != crate::vfs::dev::makedev(1, 8);
-    match k.vfs.fs(m).getattr(ino) {
+    match k.vfs.fs_query(m).getattr(ino) {
         Ok(a) => match a.file_type() {
             FileType::Regular | FileType::Directory => false,
             FileType::CharDevice => !mem_dev(a.rdev),

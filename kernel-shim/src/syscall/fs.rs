@@ -134,6 +134,9 @@ fn open_location(
         perm::check(&attr, &cred(k), want)?;
     }
     let (m, ino) = k.vfs.node(&loc);
+    if flags & oflag::O_TRUNC != 0 {
+        k.vfs.content_writes += 1;
+    }
     if !writing && !path_only && flags & oflag::O_TRUNC != 0 {
         truncate_read_only_open(k, &attr, m, ino)?;
     }
@@ -151,7 +154,7 @@ fn open_location(
             append: flags & oflag::O_APPEND != 0,
             truncate: writing && flags & oflag::O_TRUNC != 0,
         };
-        let h = k.vfs.fs(m).open(ino, how)?;
+        let h = k.vfs.fs_query(m).open(ino, how)?;
         Some(crate::tty::on_open(k, h, flags)?)
     };
     let file = OpenFile {
@@ -263,7 +266,7 @@ pub(super) fn magic_fd(k: &mut Kernel, start: &Location, path: &[u8]) -> KResult
             }
         }
         let (m, ino) = k.vfs.node(&loc);
-        let target = k.vfs.fs(m).readlink(ino)?;
+        let target = k.vfs.fs_query(m).readlink(ino)?;
         loc = match k.vfs.resolve(&loc.parent(), &target, Resolve::NoFollow) {
             Ok(l) => l,
             Err(_) => return Ok(Followed::Unknown),
@@ -331,7 +334,7 @@ fn open_tmpfile(k: &mut Kernel, start: &Location, path: &[u8], flags: u32, mode:
         write: true,
         ..OpenMode::default()
     };
-    let handle = k.vfs.fs(m).open(ino, how);
+    let handle = k.vfs.fs_query(m).open(ino, how);
     let _ = k.vfs.fs(m).unlink(dino, &name);
     let file = OpenFile {
         node: Some((m, ino)),
@@ -1066,7 +1069,7 @@ pub fn sys_fsync(k: &mut Kernel, a: &Args) -> SysOutcome {
 /// host saves asynchronously, the browser's) wait until the host has kept
 /// it: see [`Wait::Durable`].
 pub(crate) fn durable(k: &mut Kernel, m: crate::vfs::MountId) -> Outcome {
-    match k.vfs.fs(m).durable_ticket() {
+    match k.vfs.fs_query(m).durable_ticket() {
         None => Outcome::Done(0),
         Some(ticket) => Outcome::Block(Wait::Durable { mount: m, ticket }),
     }
@@ -1118,7 +1121,7 @@ pub fn sys_sync_file_range(k: &mut Kernel, a: &Args) -> SysOutcome {
     };
     use crate::vfs::FileType::{BlockDevice, Directory, Regular};
     if !matches!(
-        k.vfs.fs(m).getattr(ino)?.file_type(),
+        k.vfs.fs_query(m).getattr(ino)?.file_type(),
         Regular | Directory | BlockDevice
     ) {
         return Err(Errno::ESPIPE.into());

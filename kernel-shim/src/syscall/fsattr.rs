@@ -260,7 +260,7 @@ pub fn sys_utime(k: &mut Kernel, a: &Args) -> SysResult {
 /// The i386 `struct statfs` (64 bytes, 32-bit counts).
 fn put_statfs32(k: &mut Kernel, loc: &Location, buf: u32) -> SysResult {
     let m = k.vfs.mount_of(loc);
-    let s = k.vfs.fs(m).statfs()?;
+    let s = k.vfs.fs_query(m).statfs()?;
     let fits = |v: u64| u32::try_from(v).map_err(|_| Errno::EOVERFLOW);
     let words = [
         s.f_type,
@@ -306,7 +306,7 @@ pub fn sys_sync(k: &mut Kernel, _a: &Args) -> SysOutcome {
     let mut result = Ok(());
     let mut waiting = Outcome::Done(0);
     for (m, _, _) in k.vfs.mounts() {
-        if let Err(e) = k.vfs.fs(m).sync() {
+        if let Err(e) = k.vfs.fs_query(m).sync() {
             result = result.and(Err(e));
         } else if waiting == Outcome::Done(0) {
             waiting = super::fs::durable(k, m);
@@ -327,7 +327,7 @@ pub fn sys_syncfs(k: &mut Kernel, a: &Args) -> SysOutcome {
     };
     k.sync_shared_all();
     let m = k.vfs.mount_of(&loc);
-    k.vfs.fs(m).sync()?;
+    k.vfs.fs_query(m).sync()?;
     Ok(super::fs::durable(k, m))
 }
 

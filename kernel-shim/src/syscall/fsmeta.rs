@@ -200,7 +200,7 @@ fn dir_entries(k: &mut Kernel, fd: u32) -> KResult<crate::vfs::file::FileRef> {
             name: b"..".to_vec(),
         },
     ];
-    entries.extend(k.vfs.fs(m).readdir(ino)?);
+    entries.extend(k.vfs.fs_query(m).readdir(ino)?);
     file.borrow_mut().dir_entries = Some(entries);
     Ok(file)
 }
@@ -281,7 +281,7 @@ fn readlink_at(k: &mut Kernel, dirfd: u32, path: u32, buf: u32, size: u32) -> Sy
     }
     let loc = lookup(k, dirfd, path, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)?;
     let (m, ino) = k.vfs.node(&loc);
-    let target = k.vfs.fs(m).readlink(ino)?;
+    let target = k.vfs.fs_query(m).readlink(ino)?;
     let n = target.len().min(size as usize);
     k.mem().write_bytes(GuestAddr(buf), &target[..n])?;
     Ok(n as u32)
@@ -621,7 +621,7 @@ fn statfs64(k: &mut Kernel, loc: &Location, size: u32, buf: u32) -> SysResult {
         return Err(Errno::EINVAL.into());
     }
     let (m, _) = k.vfs.node(loc);
-    let s = k.vfs.fs(m).statfs()?;
+    let s = k.vfs.fs_query(m).statfs()?;
     let mut b = [0u8; 84];
     let mut put = |off: usize, v: &[u8]| b[off..off + v.len()].copy_from_slice(v);
     put(0, &s.f_type.to_le_bytes());

@@ -16,7 +16,11 @@
 //! [`Kernel::refresh_shared_of`]), so read/write and MAP_SHARED agree. Not
 //! done: a write(2) does not reach untouched MAP_PRIVATE pages of a file
 //! that no MAP_SHARED mapping holds (they are copies). mremap moves
-//! frames, never contents, so a moved shared mapping stays shared. Whole pages past the end of the
+//! frames, never contents, so a moved shared mapping stays shared. A
+//! MAP_FIXED private mapping over a never-writable private mapping of the
+//! same file bytes, with no file written since (`Vfs::content_writes`),
+//! keeps its pages and changes only their protection: ld.so maps each
+//! library whole, then its segments over that. Whole pages past the end of the
 //! file are left out of the page table (truncate adjusts them); a touch
 //! there raises SIGBUS ([`Kernel::fault_signal`]).
 //!
@@ -38,6 +42,7 @@ use crate::memory::mm::{self, page_up, MapFile, Vma};
 use crate::memory::pagecache::NodeKey;
 use crate::signals::SigInfo;
 use crate::vfs::file::FileRef;
+use crate::vfs::Attr;
 
 use wax_cpu::{GuestAddr, Prot, PAGE_SIZE};
 
@@ -83,7 +88,7 @@ pub fn sys_brk(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 /// The open file a mapping copies from, and what /proc shows for it.
-fn map_source(k: &mut Kernel, fd: u32, shared_write: bool) -> KResult<MapFile> {
+fn map_source(k: &mut Kernel, fd: u32, shared_write: bool) -> KResult<(MapFile, Option<Attr>)> {
     let file = k.proc().fds.file(fd)?;
     let f = file.borrow();
     if !f.can_read() || (shared_write && !f.can_write()) {
@@ -99,13 +104,48 @@ fn map_source(k: &mut Kernel, fd: u32, shared_write: bool) -> KResult<MapFile> {
     let path = f.location.as_ref().map(|l| l.path()).unwrap_or_default();
     drop(f);
     let a = attr.unwrap_or_default();
-    Ok(MapFile {
+    let map = MapFile {
         file,
         path,
         dev: a.dev,
         ino: a.ino,
         size: a.size,
-    })
+    };
+    Ok((map, attr))
+}
+
+/// Whether every page of `start..start + size` belongs to a pristine
+/// private mapping (`Vma::pristine`) of the file whose attributes are
+/// `now`, at the file offsets a new mapping from `offset` gives them:
+/// the pages already hold what that mapping would read (ld.so maps a
+/// library whole, then its segments over it with MAP_FIXED).
+fn holds_file_bytes(k: &mut Kernel, start: u32, size: u32, now: &Attr, offset: u64) -> bool {
+    let end = u64::from(start) + u64::from(size);
+    let mut at = u64::from(start);
+    let writes_now = k.vfs.content_writes;
+    for v in &k.proc().mm.vmas {
+        if u64::from(v.end) <= at || u64::from(v.start) >= end {
+            continue;
+        }
+        let Some((then, writes)) = &v.pristine else {
+            return false;
+        };
+        let same_file = *writes == writes_now
+            && (then.dev, then.ino, then.size, then.mtime, then.ctime)
+                == (now.dev, now.ino, now.size, now.mtime, now.ctime);
+        if u64::from(v.start) > at
+            || v.shared
+            || !same_file
+            || v.offset_of(at as u32) != offset + (at - u64::from(start))
+        {
+            return false;
+        }
+        at = u64::from(v.end);
+        if at >= end {
+            return true;
+        }
+    }
+    false
 }
 
 /// Where a new mapping of `size` bytes goes.
@@ -145,14 +185,27 @@ fn mmap(
     }
     let size = size as u32;
     let shared = kind != MAP_PRIVATE;
-    let source = if flags & MAP_ANONYMOUS == 0 {
-        Some(map_source(k, fd, shared && prot & 2 != 0)?)
+    let (source, attr) = if flags & MAP_ANONYMOUS == 0 {
+        let (s, a) = map_source(k, fd, shared && prot & 2 != 0)?;
+        (Some(s), a)
     } else {
-        None
+        (None, None)
     };
     let start = place(k, addr, size, flags)?;
-    unmap_range(k, start, size)?;
     let offset = pgoff * u64::from(PAGE_SIZE);
+    let keep = match &attr {
+        Some(a) if !shared && flags & MAP_FIXED != 0 && source.is_some() => {
+            holds_file_bytes(k, start, size, a, offset)
+        }
+        _ => false,
+    };
+    if keep {
+        // Private, never written: nothing to write back.
+        let p = proc_slot(k);
+        k.tasks.procs[p].mm.remove(start, start + size);
+    } else {
+        unmap_range(k, start, size)?;
+    }
     let vma = Vma {
         start,
         end: start + size,
@@ -163,8 +216,15 @@ fn mmap(
         // Unique while the mapping lives: pid and address at creation.
         share_id: u64::from(k.proc().pid) << 32 | u64::from(start),
         dontfork: false,
+        pristine: attr
+            .filter(|_| !shared && prot & PROT_WRITE == 0)
+            .map(|a| (a, k.vfs.content_writes)),
     };
-    populate(k, &vma, start, vma.end)?;
+    if keep {
+        reprotect(k, &vma);
+    } else {
+        populate(k, &vma, start, vma.end)?;
+    }
     let p = proc_slot(k);
     k.tasks.procs[p].mm.insert(vma);
     Ok(start)
@@ -203,6 +263,28 @@ fn populate(k: &mut Kernel, vma: &Vma, from: u32, to: u32) -> KResult<()> {
         use_cached(k, vma, node, from, from + in_file);
     }
     Ok(())
+}
+
+/// Gives the pages a pristine mapping left (see `holds_file_bytes`) the
+/// protection of `vma`, which maps the same bytes, then the page cache's
+/// frames as `populate` would.
+fn reprotect(k: &mut Kernel, vma: &Vma) {
+    let p = proc_slot(k);
+    let space = &mut k.tasks.procs[p].space;
+    for page in (vma.start..vma.end).step_by(PAGE_SIZE as usize) {
+        let at = GuestAddr(page);
+        if k.machine.prot_at(space, at).is_some() {
+            k.machine.protect(space, at, PAGE_SIZE, Prot(vma.prot));
+        }
+    }
+    let Some(f) = &vma.file else {
+        return;
+    };
+    let in_file = page_up(f.size.saturating_sub(vma.offset)).min(u64::from(vma.end - vma.start));
+    let node = f.file.try_borrow().ok().and_then(|f| f.node);
+    if let Some(node) = node {
+        use_cached(k, vma, node, vma.start, vma.start + in_file as u32);
+    }
 }
 
 /// Replaces the pages of `from..to` in file mapping `vma` whose file
@@ -281,6 +363,7 @@ fn try_write_back(k: &mut Kernel, p: usize, v: &Vma, from: u32, to: u32) -> KRes
     let Some(f) = v.file.as_ref().filter(|_| v.shared) else {
         return Ok(());
     };
+    k.vfs.content_writes += 1;
     // A shared mapping of a file opened read-only can never have been
     // written (mmap and mprotect refuse PROT_WRITE for it): nothing to
     // write back, and its descriptor could not.
@@ -744,6 +827,7 @@ impl Kernel {
     /// mappings: the mappings are written back whole, partial).
     pub(crate) fn flush_shared_of(&mut self, node: Option<NodeKey>) {
         let Some(node) = node else { return };
+        self.vfs.content_writes += 1;
         // Only writable mappings can hold bytes the file lacks.
         for (p, v) in self.shared_maps_of(node) {
             if v.prot & PROT_WRITE != 0 {
@@ -892,5 +976,71 @@ mod tests {
         );
         assert_eq!(mremap(&mut k, 0xffff_c000, 0x2000, 0x1000), Ok(0xffff_c000));
         assert!(mapped(&mut k, 0xffff_c000) && !mapped(&mut k, 0xffff_d000));
+    }
+
+    /// A MAP_FIXED private mapping over a read-only private mapping of
+    /// the same file bytes (ld.so's segments over the whole library)
+    /// keeps the pages, with the new protection; once the file was
+    /// written, or a page could have been, it reads the file again.
+    #[test]
+    fn fixed_mappings_over_the_same_file_bytes() {
+        use crate::syscall::fs::{sys_open, sys_pwrite64};
+        use crate::syscall::Outcome;
+        use wax_cpu::state::reg;
+        let mut k = boot(&[0xeb, 0xfe], Default::default(), Default::default());
+        let sp = k.machine.cpu().gpr[reg::ESP];
+        let (path, data) = (sp - 0x4000, sp - 0x3000);
+        k.mount_tmpfs(true);
+        k.mem().write_bytes(GuestAddr(path), b"/tmp/lib\0").unwrap();
+        let r = sys_open(&mut k, &[path, 0o102, 0o644, 0, 0, 0]);
+        let Ok(Outcome::Done(fd)) = r else {
+            panic!("open failed: {:?}", r.err());
+        };
+        let write_page = |k: &mut Kernel, page: u32, byte: u8| {
+            k.mem().write_bytes(GuestAddr(data), &[byte; 4096]).unwrap();
+            let w = sys_pwrite64(k, &[fd, data, 4096, page * 4096, 0, 0]);
+            assert!(matches!(w, Ok(Outcome::Done(4096))));
+        };
+        for page in 0..3 {
+            write_page(&mut k, page, b'a' + page as u8);
+        }
+        let byte = |k: &mut Kernel, a: u32| {
+            let mut b = [0u8];
+            k.mem().read_bytes(GuestAddr(a), &mut b).unwrap();
+            b[0]
+        };
+        let whole = sys_mmap2(&mut k, &[0, 3 * 4096, 1, MAP_PRIVATE, fd, 0]).unwrap();
+        let fixed = MAP_PRIVATE | MAP_FIXED;
+        let seg = whole + 4096;
+        let p = proc_slot(&mut k);
+        let frame =
+            |k: &mut Kernel, a: u32| k.machine.frame_of(&k.tasks.procs[p].space, GuestAddr(a));
+        let before = frame(&mut k, seg);
+        assert_eq!(sys_mmap2(&mut k, &[seg, 4096, 5, fixed, fd, 1]), Ok(seg));
+        assert_eq!(byte(&mut k, seg), b'b');
+        assert_eq!(frame(&mut k, seg), before, "the page was kept");
+        assert_eq!(
+            k.machine.prot_at(&k.tasks.procs[p].space, GuestAddr(seg)),
+            Some(Prot(5))
+        );
+        // Another file offset at that address: read from the file.
+        assert_eq!(
+            sys_mmap2(&mut k, &[whole, 4096, 1, fixed, fd, 2]),
+            Ok(whole)
+        );
+        assert_eq!(byte(&mut k, whole), b'c');
+        // The file changed since the mapping was made.
+        write_page(&mut k, 2, b'z');
+        let last = whole + 2 * 4096;
+        assert_eq!(byte(&mut k, last), b'c');
+        assert_eq!(sys_mmap2(&mut k, &[last, 4096, 1, fixed, fd, 2]), Ok(last));
+        assert_eq!(byte(&mut k, last), b'z');
+        // Made writable and written in between.
+        let rw = sys_mmap2(&mut k, &[0, 4096, 1, MAP_PRIVATE, fd, 0]).unwrap();
+        assert_eq!(sys_mprotect(&mut k, &[rw, 4096, 3, 0, 0, 0]), Ok(0));
+        k.mem().write_bytes(GuestAddr(rw), b"x").unwrap();
+        assert_eq!(sys_mprotect(&mut k, &[rw, 4096, 1, 0, 0, 0]), Ok(0));
+        assert_eq!(sys_mmap2(&mut k, &[rw, 4096, 1, fixed, fd, 0]), Ok(rw));
+        assert_eq!(byte(&mut k, rw), b'a');
     }
 }

@@ -270,7 +270,7 @@ pub(crate) fn pidfd_or_proc_dir_target(k: &mut Kernel, fd: u32) -> KResult<(u32,
     let (Some((mount, _)), Some(location)) = (node, location) else {
         return Err(err);
     };
-    if k.vfs.fs(mount).fs_type().name != crate::vfs::FsType::PROC.name {
+    if k.vfs.fs_query(mount).fs_type().name != crate::vfs::FsType::PROC.name {
         return Err(err);
     }
     let path = location.path();

@@ -305,8 +305,8 @@ impl Kernel {
     fn mount_entries(&mut self) -> Vec<MountEntry> {
         let mut out = Vec::new();
         for (id, point, ty) in self.vfs.mounts() {
-            let root = self.vfs.fs(id).root();
-            let dev = self.vfs.fs(id).getattr(root).map_or(0, |a| a.dev);
+            let root = self.vfs.fs_query(id).root();
+            let dev = self.vfs.fs_query(id).getattr(root).map_or(0, |a| a.dev);
             let source = match ty.name {
                 "proc" | "tmpfs" | "devtmpfs" => ty.name.to_string(),
                 _ => "/dev/root".to_string(),

@@ -146,6 +146,7 @@ fn copy(
     let w = if n == 0 {
         0
     } else {
+        k.vfs.content_writes += 1;
         write_end(&mut o, &buf[..n])?
     };
     if w < n && i.off.is_none() && !is_stream(&i) {
@@ -230,6 +231,7 @@ pub fn sys_tee(k: &mut Kernel, a: &Args) -> SysOutcome {
         return Ok(Outcome::Block(Wait::Readable { fd: fd_in }));
     }
     let mut o = o;
+    k.vfs.content_writes += 1;
     match write_end(&mut o, &buf[..n]) {
         Err(Errno::EAGAIN) if !nonblocking(&o, flags) => {
             Ok(Outcome::Block(Wait::Writable { fd: fd_out }))

@@ -87,7 +87,7 @@ fn get(k: &mut Kernel, a: &Args, t: Target) -> SysResult {
     let Some((m, ino)) = node else {
         return Err(Errno::ENODATA.into());
     };
-    let value = k.vfs.fs(m).getxattr(ino, &name)?;
+    let value = k.vfs.fs_query(m).getxattr(ino, &name)?;
     reply(k, &value, a[2], a[3])
 }
 
@@ -114,7 +114,7 @@ fn list(k: &mut Kernel, a: &Args, t: Target) -> SysResult {
     let Some((m, ino)) = target(k, t, a[0])? else {
         return Ok(0);
     };
-    let names = k.vfs.fs(m).listxattr(ino)?;
+    let names = k.vfs.fs_query(m).listxattr(ino)?;
     reply(k, &names, a[1], a[2])
 }
 

@@ -62,7 +62,7 @@ impl Kernel {
         for _ in 0..=MAX_INTERP_DEPTH {
             let loc = self.vfs.resolve(start, &path, Resolve::Follow)?;
             let (m, ino) = self.vfs.node(&loc);
-            let attr = self.vfs.fs(m).getattr(ino)?;
+            let attr = self.vfs.fs_query(m).getattr(ino)?;
             if attr.mode & mode::S_IFMT != mode::S_IFREG || attr.mode & 0o111 == 0 {
                 return Err(Errno::EACCES);
             }
@@ -70,7 +70,7 @@ impl Kernel {
                 read: true,
                 ..OpenMode::default()
             };
-            let mut file = self.vfs.fs(m).open(ino, how)?;
+            let mut file = self.vfs.fs_query(m).open(ino, how)?;
             match script_interpreter(file.as_mut(), attr.size)? {
                 Some((interp, arg)) => {
                     argv = script_argv(interp.clone(), arg, path, argv);

@@ -118,7 +118,7 @@ impl Kernel {
     /// Ends a wait whose condition holds, or that a signal interrupts.
     fn try_wake(&mut self, t: usize, w: Wait, now: Timespec) -> bool {
         if let Wait::Durable { mount, ticket } = w {
-            let Some(kept) = self.vfs.fs(mount).durability(ticket) else {
+            let Some(kept) = self.vfs.fs_query(mount).durability(ticket) else {
                 return false;
             };
             self.wake_with(t, kept.map_or_else(Errno::as_return, |()| 0));

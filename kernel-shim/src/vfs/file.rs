@@ -43,7 +43,7 @@ impl OpenFile {
     pub fn attr(&self, vfs: &mut Vfs) -> KResult<Attr> {
         let (m, ino) = self.node.ok_or(Errno::EBADF)?;
         let held = self.handle.as_ref().and_then(|h| h.held_attr());
-        match (vfs.fs(m).getattr(ino), held) {
+        match (vfs.fs_query(m).getattr(ino), held) {
             (Ok(a), Some(h)) if (a.dev, a.ino) != (h.dev, h.ino) => Ok(h),
             (Ok(a), _) => Ok(a),
             (Err(_), Some(h)) => Ok(h),

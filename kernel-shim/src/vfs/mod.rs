@@ -380,6 +380,14 @@ pub trait FileSystem {
     fn removexattr(&mut self, _ino: Ino, _name: &[u8]) -> KResult<()> {
         Err(Errno::ENODATA)
     }
+    /// Whether names, nodes and their type, mode and owner change only
+    /// through this trait's calls (not behind the kernel's back, as
+    /// /proc's do when processes come and go): the path walk may then
+    /// remember the directories it goes through until a call that may
+    /// change them (see `Vfs::fs`).
+    fn stable_dirs(&self) -> bool {
+        false
+    }
     /// Name and magic number (/proc/mounts, statfs).
     fn fs_type(&self) -> FsType {
         FsType::EXT4

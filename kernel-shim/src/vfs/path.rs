@@ -124,7 +124,27 @@ pub struct Vfs {
     /// paths start and past which `..` does not go. The system call layer
     /// sets it with `cred` before each walk.
     pub root: Location,
+    /// The directories walks went through, by (mount, parent) and name:
+    /// what `child_attr` answered for them, so a walk asks its file
+    /// systems only about the last component of a path it has seen the
+    /// directories of. Kept only where [`FileSystem::stable_dirs`] says
+    /// names and modes change through calls alone, and dropped whole by
+    /// [`Vfs::fs`], the way to every call that may change them.
+    dirs: HashMap<(MountId, Ino), HashMap<Vec<u8>, Child>>,
+    /// Directories in `dirs` (cleared past [`DIRS_KEPT`]).
+    dirs_len: usize,
+    /// Moves on before anything that may change a file's bytes (write,
+    /// truncate, fallocate, splice into a file, a shared mapping's write
+    /// back; also reads and syncs, which flush shared mappings first), so
+    /// pages copied from a file under one value still hold its bytes.
+    pub content_writes: u64,
 }
+
+/// A child node found by name: its mount, node and attributes.
+type Child = (MountId, Ino, Attr);
+
+/// Most directories `Vfs::dirs` keeps.
+const DIRS_KEPT: usize = 8192;
 
 impl Vfs {
     /// A table whose root is `root`.
@@ -137,6 +157,9 @@ impl Vfs {
             locks: LockTable::default(),
             cred: Cred::default(),
             root: Location::root(),
+            dirs: HashMap::new(),
+            dirs_len: 0,
+            content_writes: 0,
         }
     }
 
@@ -168,15 +191,35 @@ impl Vfs {
         }
         let (m, ino) = self.node(&dir);
         let id = self.mounts.len();
+        self.forget_dirs();
         self.mounts.push(fs);
         self.points.push(dir.join_name(&name));
         self.covers.insert((m, ino, name), id);
         Ok(id)
     }
 
-    /// The file system of a mount.
+    /// The file system of a mount, for any call: the directories walks
+    /// remembered are forgotten, as the call may create, remove, rename
+    /// or change the mode or owner of one.
     pub fn fs(&mut self, m: MountId) -> &mut dyn FileSystem {
+        self.forget_dirs();
         self.mounts[m].as_mut()
+    }
+
+    /// The file system of a mount, for a call that changes no name and no
+    /// node's type, mode or owner: `getattr`, `readlink`, `readdir`,
+    /// `open` of an existing node, `getxattr`, `listxattr`, `statfs`,
+    /// `sync`, `fs_type`. The directories walks remembered stay.
+    pub fn fs_query(&mut self, m: MountId) -> &mut dyn FileSystem {
+        self.mounts[m].as_mut()
+    }
+
+    /// Forgets the directories walks went through (`Vfs::dirs`).
+    fn forget_dirs(&mut self) {
+        if self.dirs_len != 0 {
+            self.dirs.clear();
+            self.dirs_len = 0;
+        }
     }
 
     /// The node a location names.
@@ -190,7 +233,7 @@ impl Vfs {
     /// Attributes of the node a location names.
     pub fn getattr(&mut self, loc: &Location) -> KResult<Attr> {
         let (m, ino) = self.node(loc);
-        self.fs(m).getattr(ino)
+        self.fs_query(m).getattr(ino)
     }
 
     /// The child `name` of directory `(m, dir)`, crossing into a mounted
@@ -199,7 +242,7 @@ impl Vfs {
         if let Some(sub) = self.covering(m, dir, name) {
             return Ok((sub, self.mounts[sub].root()));
         }
-        Ok((m, self.fs(m).lookup(dir, name)?))
+        Ok((m, self.fs_query(m).lookup(dir, name)?))
     }
 
     /// [`Vfs::child`] with the child's attributes, in one question to the
@@ -207,10 +250,37 @@ impl Vfs {
     fn child_attr(&mut self, m: MountId, dir: Ino, name: &[u8]) -> KResult<(MountId, Ino, Attr)> {
         if let Some(sub) = self.covering(m, dir, name) {
             let root = self.mounts[sub].root();
-            return Ok((sub, root, self.fs(sub).getattr(root)?));
+            return Ok((sub, root, self.fs_query(sub).getattr(root)?));
         }
-        let (ino, attr) = self.fs(m).lookup_attr(dir, name)?;
+        let (ino, attr) = self.fs_query(m).lookup_attr(dir, name)?;
         Ok((m, ino, attr))
+    }
+
+    /// [`Vfs::child_attr`] for a component the walk goes on from: a
+    /// directory it went through before is answered from `dirs`. The
+    /// attributes are then as they were when it was remembered (type,
+    /// mode and owner cannot have changed since; times may have).
+    fn dir_child_attr(
+        &mut self,
+        m: MountId,
+        dir: Ino,
+        name: &[u8],
+    ) -> KResult<(MountId, Ino, Attr, bool)> {
+        if let Some(&(cm, ino, attr)) = self.dirs.get(&(m, dir)).and_then(|d| d.get(name)) {
+            return Ok((cm, ino, attr, true));
+        }
+        let (cm, ino, attr) = self.child_attr(m, dir, name)?;
+        if attr.is_dir() && self.mounts[m].stable_dirs() && self.mounts[cm].stable_dirs() {
+            if self.dirs_len >= DIRS_KEPT {
+                self.forget_dirs();
+            }
+            self.dirs
+                .entry((m, dir))
+                .or_default()
+                .insert(name.to_vec(), (cm, ino, attr));
+            self.dirs_len += 1;
+        }
+        Ok((cm, ino, attr, false))
     }
 
     /// The mount covering `name` in directory `(m, dir)`, if any.
@@ -235,7 +305,7 @@ impl Vfs {
             if self.child(pm, pino, &step.name).ok() == Some((step.mount, step.ino)) {
                 continue;
             }
-            let Ok(entries) = self.fs(pm).readdir(pino) else {
+            let Ok(entries) = self.fs_query(pm).readdir(pino) else {
                 return;
             };
             let found = entries
@@ -307,8 +377,10 @@ impl Vfs {
         } else {
             start.clone()
         };
-        // The attributes of `loc`'s node, once known.
+        // The attributes of `loc`'s node, once known, and whether they
+        // are remembered ones (`Vfs::dirs`: right but for the times).
         let mut here: Option<Attr> = None;
+        let mut remembered = false;
         let must_be_dir = path.last() == Some(&b'/');
         let mut comps = path
             .split(|&b| b == b'/')
@@ -322,6 +394,7 @@ impl Vfs {
                 }
                 if c == b".." && loc != self.root && loc.chain.pop().is_some() {
                     here = None;
+                    remembered = false;
                 }
                 continue;
             }
@@ -333,14 +406,19 @@ impl Vfs {
                 let d = self.attr_of(&loc, &mut here)?;
                 perm::check(&d, &self.cred, perm::MAY_EXEC)?;
             }
-            let (m, ino, attr) = self.child_attr(dm, dino, c)?;
+            let (m, ino, attr, kept) = if last {
+                let (m, ino, attr) = self.child_attr(dm, dino, c)?;
+                (m, ino, attr, false)
+            } else {
+                self.dir_child_attr(dm, dino, c)?
+            };
             let follow = !last || follow_last || must_be_dir;
             if attr.file_type() == super::FileType::Symlink && follow {
                 if *budget == 0 {
                     return Err(Errno::ELOOP);
                 }
                 *budget -= 1;
-                let target = self.fs(m).readlink(ino)?;
+                let target = self.fs_query(m).readlink(ino)?;
                 if target.is_empty() {
                     return Err(Errno::ENOENT);
                 }
@@ -349,10 +427,17 @@ impl Vfs {
                 let (l, a) = self.walk(&loc, &target, true, budget)?;
                 loc = l;
                 here = Some(a);
+                remembered = false;
                 continue;
             }
             loc.push(m, ino, c);
             here = Some(attr);
+            remembered = kept;
+        }
+        if remembered {
+            // A path ending in "." after a remembered directory: stat
+            // wants its times as they are now.
+            here = None;
         }
         let attr = self.attr_of(&loc, &mut here)?;
         if must_be_dir && !attr.is_dir() {
@@ -490,5 +575,57 @@ mod tests {
         assert_eq!(path_of(&mut v, "/dev/../etc").unwrap(), "/etc");
         let (dir, name) = v.resolve_parent(&Location::root(), b"/dev/x/").unwrap();
         assert_eq!((dir.path(), name), (b"/dev".to_vec(), b"x".to_vec()));
+    }
+
+    /// Directories remembered by walks never hide a change made through
+    /// `Vfs::fs`: a renamed, replaced or chmod'ed directory is seen at
+    /// once, and a path ending in "." gives the directory's times now.
+    #[test]
+    fn remembered_directories_follow_changes() {
+        use crate::vfs::tmpfs::{TmpFs, Usage};
+        use crate::vfs::{NewNode, SetAttr};
+        use std::rc::Rc;
+        let now: Now = Rc::default();
+        let fs = TmpFs::new(1, now.clone(), Usage::new(1 << 20), 0o755);
+        let mut v = Vfs::new(Box::new(fs));
+        let node = |mode| NewNode {
+            mode,
+            uid: 1,
+            gid: 1,
+            rdev: 0,
+        };
+        let root = v.fs(0).root();
+        let a = v.fs(0).mkdir(root, b"a", &node(0o40755)).unwrap();
+        v.fs(0).create(a, b"f", &node(0o100644)).unwrap();
+        assert_eq!(path_of(&mut v, "/a/f").unwrap(), "/a/f");
+        // Renamed away and replaced by an empty directory.
+        v.fs(0).rename(root, b"a", root, b"b", 0).unwrap();
+        v.fs(0).mkdir(root, b"a", &node(0o40755)).unwrap();
+        assert_eq!(path_of(&mut v, "/a/f"), Err(Errno::ENOENT));
+        assert_eq!(path_of(&mut v, "/b/f").unwrap(), "/b/f");
+        // Searchable by others, then not.
+        v.cred = Cred::new(2, 2);
+        assert_eq!(path_of(&mut v, "/b/f").unwrap(), "/b/f");
+        let b = v
+            .resolve(&Location::root(), b"/b", Resolve::Follow)
+            .unwrap();
+        let (_, bino) = v.node(&b);
+        let set = SetAttr {
+            mode: Some(0o700),
+            ..SetAttr::default()
+        };
+        v.fs(0).setattr(bino, &set).unwrap();
+        assert_eq!(path_of(&mut v, "/b/f"), Err(Errno::EACCES));
+        // Times of a remembered directory are asked for again (the entry
+        // is made behind the walk's back, so `b` stays remembered).
+        v.cred = Cred::new(1, 1);
+        assert_eq!(path_of(&mut v, "/b/f").unwrap(), "/b/f");
+        now.set(wax_devices::Timespec { sec: 7, nsec: 0 });
+        v.fs_query(0).create(bino, b"g", &node(0o100644)).unwrap();
+        assert_eq!(path_of(&mut v, "/b/f").unwrap(), "/b/f");
+        let (_, a) = v
+            .resolve_attr(&Location::root(), b"/b/.", Resolve::Follow)
+            .unwrap();
+        assert_eq!(a.mtime.sec, 7);
     }
 }

@@ -664,6 +664,11 @@ impl FileSystem for TmpFs {
         Ok(())
     }
 
+    /// Nodes change only through the trait.
+    fn stable_dirs(&self) -> bool {
+        true
+    }
+
     fn fs_type(&self) -> FsType {
         FsType::TMPFS
     }
