@@ -74,8 +74,9 @@ pub struct Wasmtime {
     memory: SharedMemory,
     store: Store<Data>,
     linker: Linker<Data>,
-    /// `wax.links`: every instantiated module's `run` at its slot (one
-    /// table per store, so a new store starts with an empty one).
+    /// `wax.links`: every module's `enter` at its slot, put there by its
+    /// `run` (one table per store, so a new store starts with an empty
+    /// one; grown here to hold every slot).
     links: Table,
     generation: u64,
     instances: usize,
@@ -126,9 +127,52 @@ impl Worker {
     }
 }
 
+/// With `WAX_JIT_PERF_MAP` set, every compiled module's functions are
+/// named in `/tmp/perf-PID.map`, where `perf report` finds them (a
+/// measurement aid: "wax <module number> f<function index>").
+fn perf_map(m: &wasmtime::Module) {
+    use std::io::Write;
+    static MAP: std::sync::OnceLock<Option<Mutex<(std::fs::File, u64)>>> =
+        std::sync::OnceLock::new();
+    let map = MAP.get_or_init(|| {
+        std::env::var_os("WAX_JIT_PERF_MAP")?;
+        let path = format!("/tmp/perf-{}.map", std::process::id());
+        Some(Mutex::new((std::fs::File::create(path).ok()?, 0)))
+    });
+    let Some(map) = map else { return };
+    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+    map.1 += 1;
+    let (n, text) = (map.1, m.text().as_ptr() as usize);
+    if let Ok(dir) = std::env::var("WAX_JIT_PERF_MAP") {
+        // A directory: each module's code too, for disassembly.
+        if !dir.is_empty() && dir != "1" {
+            let _ = std::fs::write(format!("{dir}/wax{n}-{text:x}.bin"), m.text());
+        }
+    }
+    for f in m.functions() {
+        let _ = writeln!(
+            map.0,
+            "{:x} {:x} wax{n}_{:?}",
+            text + f.offset,
+            f.len,
+            f.index
+        );
+    }
+}
+
 /// Compiles `wasm`, or loads it from the disk cache. The cache is locked
 /// only around its own file operations, never while compiling.
 fn compile_cached(
+    engine: &wasmtime::Engine,
+    disk: &Mutex<Option<DiskCache>>,
+    wasm: &[u8],
+) -> Result<wasmtime::Module, EngineError> {
+    let m = compile_cached_inner(engine, disk, wasm)?;
+    perf_map(&m);
+    Ok(m)
+}
+
+fn compile_cached_inner(
     engine: &wasmtime::Engine,
     disk: &Mutex<Option<DiskCache>>,
     wasm: &[u8],
@@ -343,7 +387,8 @@ impl Wasmtime {
     }
 
     /// Instantiates `m` in the current store unless it already is, and
-    /// puts its `run` at `slot` of the link table.
+    /// makes sure the link table has `slot` (the module's `run` puts its
+    /// `enter` there).
     fn instantiate(
         &mut self,
         m: &mut WasmtimeModule,
@@ -376,9 +421,6 @@ impl Wasmtime {
                 .grow(&mut self.store, want - size, Ref::Func(None))
                 .map_err(err)?;
         }
-        self.links
-            .set(&mut self.store, u64::from(slot), Ref::Func(Some(*f.func())))
-            .map_err(err)?;
         m.instance = Some((self.generation, slot, f));
         Ok(())
     }

@@ -6,8 +6,11 @@
 use std::borrow::Cow;
 use wasm_encoder::{BlockType, Function, Instruction as I, MemArg, ValType};
 
-/// The locals of the `run` function. Parameter 0 is the index of the block
-/// to start with, parameter 1 the module's slot in the link table.
+/// The locals of the page's `enter` function (see `gen.rs`). Its
+/// parameters are the block to start with, the module's slot in the link
+/// table and the guest state that a jump from another module hands over
+/// in place of CpuState: the registers, EIP, the lazy-flag record and the
+/// budget.
 pub mod local {
     pub const ENTRY: u32 = 0;
     /// The module's slot in the link table (stored in `Control::slot` on
@@ -17,35 +20,37 @@ pub mod local {
     pub const R0: u32 = 2;
     /// EIP to store on exit.
     pub const EIP: u32 = 10;
-    /// Index of the next block to run (the dispatcher's switch value).
-    pub const PC: u32 = 11;
-    /// Exit code.
-    pub const CODE: u32 = 12;
-    /// Page-table base, from the control block.
-    pub const PT: u32 = 13;
     /// The lazy-flag record (the interpreter's `LazyFlags`).
-    pub const LOP: u32 = 14;
-    pub const LSIZE: u32 = 15;
-    pub const LRES: u32 = 16;
-    pub const LA: u32 = 17;
-    pub const LB: u32 = 18;
+    pub const LOP: u32 = 11;
+    pub const LSIZE: u32 = 12;
+    pub const LRES: u32 = 13;
+    pub const LA: u32 = 14;
+    pub const LB: u32 = 15;
+    /// Instructions left in the slice (i64).
+    pub const BUDGET: u32 = 16;
+    /// Number of parameters (all of the above).
+    pub const PARAMS: u32 = 17;
+    /// Index of the next block to run (the dispatcher's switch value).
+    pub const PC: u32 = 17;
+    /// Exit code.
+    pub const CODE: u32 = 18;
+    /// Page-table base, from the control block.
+    pub const PT: u32 = 19;
     /// Scratch: guest address, page-table entry, host address (twice, for
     /// instructions with two memory accesses), values.
-    pub const ADDR: u32 = 19;
-    pub const PTE: u32 = 20;
-    pub const HOST: u32 = 21;
-    pub const ADDR2: u32 = 22;
-    pub const HOST2: u32 = 23;
-    pub const V1: u32 = 24;
-    pub const V2: u32 = 25;
-    pub const V3: u32 = 26;
-    /// Instructions left in the slice (i64).
-    pub const BUDGET: u32 = 27;
+    pub const ADDR: u32 = 20;
+    pub const PTE: u32 = 21;
+    pub const HOST: u32 = 22;
+    pub const ADDR2: u32 = 23;
+    pub const HOST2: u32 = 24;
+    pub const V1: u32 = 25;
+    pub const V2: u32 = 26;
+    pub const V3: u32 = 27;
+    /// Number of i32 locals after the parameters.
+    pub const I32_COUNT: u32 = 11;
     /// i64 scratch.
     pub const W1: u32 = 28;
     pub const W2: u32 = 29;
-    /// Number of i32 locals after the parameters.
-    pub const I32_COUNT: u32 = 25;
     /// XMM0..XMM7 (v128), in functions that have them (`sse.rs`).
     pub const X0: u32 = 30;
 }
@@ -100,13 +105,21 @@ pub fn mem(offset: u32, align: u32) -> MemArg {
 impl Emitter {
     /// A function body; `xmm` adds the v128 locals from [`local::X0`].
     pub fn new(xmm: bool) -> Emitter {
-        let mut locals = vec![(local::I32_COUNT, ValType::I32), (3, ValType::I64)];
+        let mut locals = vec![(local::I32_COUNT, ValType::I32), (2, ValType::I64)];
         if xmm {
             locals.push((8, ValType::V128));
         }
         let f = Function::new(locals);
         Emitter {
             f,
+            ctrl: Vec::new(),
+        }
+    }
+
+    /// A function body without locals besides its parameters.
+    pub fn bare() -> Emitter {
+        Emitter {
+            f: Function::new([]),
             ctrl: Vec::new(),
         }
     }

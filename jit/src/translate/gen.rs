@@ -36,10 +36,19 @@ pub const FN_STEP: u32 = 0;
 pub const FN_FLAGS: u32 = 1;
 /// Index of the `fpu` import: runs one x87 instruction (`crate::x87`).
 pub const FN_FPU: u32 = 2;
-/// Index of `run`, the module's one export.
+/// Index of `run`, the module's one export: loads the guest state from
+/// CpuState and the control block and calls `enter`.
 pub const FN_RUN: u32 = 3;
+/// Index of `enter`, the page's code (see [`TYPE_ENTER`]).
+pub const FN_ENTER: u32 = 4;
 /// Type index of `run(block, slot) -> exit code`, also `fpu(op, ea) -> code`.
 pub const TYPE_RUN: u32 = 2;
+/// Type index of `enter(block, slot, eax..edi, eip, lazy op, size, res, a,
+/// b, budget: i64) -> exit code`: the page's code, with the guest state in
+/// parameters (the order of `emit::local`). The link table holds every
+/// module's `enter`, so a jump from module to module hands the state over
+/// in the tail call and nothing goes through CpuState.
+pub const TYPE_ENTER: u32 = 5;
 
 /// What the translator knows about the flags at the current point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,7 +151,7 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// The whole `run(block index) -> exit code` function.
+    /// The whole `enter` function ([`TYPE_ENTER`]).
     pub fn function(mut self) -> (wasm_encoder::Function, Stats) {
         self.prologue();
         let cfg = self.cfg;
@@ -168,39 +177,34 @@ impl<'a> Gen<'a> {
         (self.e.finish(), self.stats)
     }
 
+    /// The guest state comes in parameters; the page-table base changes
+    /// only with the address space, between calls from the executor, so
+    /// it is read from the control block (one load, cheaper than another
+    /// parameter).
     fn prologue(&mut self) {
-        for i in 0..8 {
-            self.e.load_at(cpu::GPR + 4 * i).set(l::R0 + i);
-        }
-        self.load_lazy();
-        self.e.load_at(cpu::EIP).set(l::EIP);
         self.e.load_at(CONTROL.0 + ctl::PAGE_TABLE).set(l::PT);
-        self.e
-            .c(0)
-            .i(I::I64Load(mem(CONTROL.0 + ctl::BUDGET, 3)))
-            .set(l::BUDGET);
     }
 
     fn epilogue(&mut self) {
+        if self.link {
+            self.follow_link();
+        }
         self.spill();
         self.e.store_local_at(cpu::EIP, l::EIP);
         self.e
             .c(0)
             .get(l::BUDGET)
             .i(I::I64Store(mem(CONTROL.0 + ctl::BUDGET, 3)));
-        if self.link {
-            self.follow_link();
-        }
         self.e.store_local_at(CONTROL.0 + ctl::BLOCK, l::PC);
         self.e.store_local_at(CONTROL.0 + ctl::EXIT_CODE, l::CODE);
         self.e.store_local_at(CONTROL.0 + ctl::SLOT, l::SLOT);
         self.e.get(l::CODE);
     }
 
-    /// On an exit to continue at EIP (state already in CpuState and the
-    /// budget in the control block, exactly as the executor would find
-    /// them): if the link table has a current entry for EIP, the module it
-    /// names runs next, by a tail call, as if the executor had entered it.
+    /// On an exit to continue at EIP: if the link table has a current entry
+    /// for EIP, the module it names runs next, by a tail call of its
+    /// `enter` with the guest state in the arguments (CpuState is not
+    /// written), as if the executor had entered it.
     fn follow_link(&mut self) {
         self.e.get(l::CODE).i(I::I32Eqz).if_();
         // V1 = the entry's machine address.
@@ -218,9 +222,12 @@ impl<'a> Gen<'a> {
         self.e.i(I::I32Store(mem(followed, 2)));
         self.e.get(l::V1).i(I::I32Load(mem(link::BLOCK, 2)));
         self.e.get(l::V1).i(I::I32Load(mem(link::SLOT, 2)));
+        for v in l::R0..l::PARAMS {
+            self.e.get(v);
+        }
         self.e.get(l::V1).i(I::I32Load(mem(link::SLOT, 2)));
         self.e.i(I::ReturnCallIndirect {
-            type_index: TYPE_RUN,
+            type_index: TYPE_ENTER,
             table_index: 0,
         });
         self.e.end().end();
@@ -368,4 +375,30 @@ impl<'a> Gen<'a> {
         self.exit(Code::Local(l::V3), Eip::Cpu);
         self.e.end();
     }
+}
+
+/// `run(block, slot) -> exit code`, the executor's entry: the guest state
+/// from CpuState and the control block into `enter`'s parameters. With
+/// `link` it first puts this module's `enter` at `slot` of the link table
+/// (the executor has just written the link entries that lead there).
+pub fn run_function(link: bool) -> wasm_encoder::Function {
+    let mut e = Emitter::bare();
+    if link {
+        e.get(l::SLOT).i(I::RefFunc(FN_ENTER)).i(I::TableSet(0));
+    }
+    e.get(l::ENTRY).get(l::SLOT);
+    for i in 0..8 {
+        e.load_at(cpu::GPR + 4 * i);
+    }
+    e.load_at(cpu::EIP);
+    for (_, off) in LAZY {
+        e.load_at(off);
+    }
+    e.c(0).i(I::I64Load(mem(CONTROL.0 + ctl::BUDGET, 3)));
+    e.i(if link {
+        I::ReturnCall(FN_ENTER)
+    } else {
+        I::Call(FN_ENTER)
+    });
+    e.finish()
 }

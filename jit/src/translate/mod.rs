@@ -38,8 +38,9 @@ mod x87;
 
 pub use plan::Plan;
 
+use std::borrow::Cow;
 use wasm_encoder::{
-    CodeSection, EntityType, ExportKind, ExportSection, FunctionSection, ImportSection, MemoryType,
+    CodeSection, ElementSection, Elements, EntityType, ExportKind, ExportSection, FunctionSection, ImportSection, MemoryType,
     Module, RefType, TableType, TypeSection, ValType,
 };
 
@@ -134,6 +135,10 @@ fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec
         [ValType::I64, ValType::I64, ValType::I32, ValType::I32],
         [ValType::I64, ValType::I32, ValType::I32],
     );
+    // `enter(block, slot, eax..edi, eip, lazy record, budget)`.
+    let mut enter = vec![ValType::I32; emit::local::BUDGET as usize];
+    enter.push(ValType::I64);
+    types.ty().function(enter, [ValType::I32]);
     let mut imports = ImportSection::new();
     imports.import("wax", "step", EntityType::Function(0));
     imports.import("wax", "flags", EntityType::Function(1));
@@ -164,6 +169,7 @@ fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec
     }
     let mut funcs = FunctionSection::new();
     funcs.function(gen::TYPE_RUN);
+    funcs.function(gen::TYPE_ENTER);
     let helpers = helpers::all();
     for _ in &helpers {
         funcs.function(helpers::TYPE_XLATE);
@@ -176,7 +182,11 @@ fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec
     }
     let mut exports = ExportSection::new();
     exports.export("run", ExportKind::Func, gen::FN_RUN);
+    // `run` takes `enter`'s reference for the link table.
+    let mut elements = ElementSection::new();
+    elements.declared(Elements::Functions(Cow::Borrowed(&[gen::FN_ENTER])));
     let mut code = CodeSection::new();
+    code.function(&gen::run_function(opts.link));
     code.function(&body);
     for h in &helpers {
         code.function(h);
@@ -189,7 +199,10 @@ fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec
     m.section(&types)
         .section(&imports)
         .section(&funcs)
-        .section(&exports)
-        .section(&code);
+        .section(&exports);
+    if opts.link {
+        m.section(&elements);
+    }
+    m.section(&code);
     m.finish()
 }
