@@ -135,10 +135,11 @@ fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec
         [ValType::I64, ValType::I64, ValType::I32, ValType::I32],
         [ValType::I64, ValType::I32, ValType::I32],
     );
-    // `enter(block, slot, eax..edi, eip, lazy record, budget)`.
-    let mut enter = vec![ValType::I32; emit::local::BUDGET as usize];
-    enter.push(ValType::I64);
-    types.ty().function(enter, [ValType::I32]);
+    // `enter`: the packed guest state (`emit::local`).
+    let (i, f) = (ValType::I64, ValType::F64);
+    types
+        .ty()
+        .function([i, i, i, i, f, f, f, f, f], [ValType::I32]);
     let mut imports = ImportSection::new();
     imports.import("wax", "step", EntityType::Function(0));
     imports.import("wax", "flags", EntityType::Function(1));
