@@ -18,9 +18,9 @@
 //! `__wax_jit_flags` and `__wax_jit_fpu`
 //! (wasm to wasm calls, no JS in between), which reach the [`Host`] of the
 //! `run` under way. Instances live in a JS array; Rust holds slot numbers.
-//! Their `run` functions put their `enter` into one `WebAssembly.Table`
-//! (`wax.links`, every module's import, grown here) at the executor's
-//! link-table slot, so translated code jumps from page to page with
+//! Their `run` functions are also put into one `WebAssembly.Table`
+//! (`wax.links`, every module's import) at the executor's link-table slot
+//! before each call, so translated code jumps from page to page with
 //! `return_call_indirect` (`Options::link`).
 //! Calls go through a small JS function that turns a trap (a translator
 //! bug) into an [`EngineError`] rather than unwinding through Rust.
@@ -60,9 +60,9 @@ export function waxJitRun(slot, block, me) {
   try {
     const run = runs[slot];
     // The executor's slot `me` is where translated code finds this
-    // module in the link table (`run` puts its `enter` there; grown in
-    // chunks: growing copies it).
+    // module in the link table (grown in chunks: growing copies it).
     if (me >= links.length) links.grow(Math.max(me + 1 - links.length, links.length, 64));
+    if (links.get(me) !== run) links.set(me, run);
     return run(block, me);
   } catch (e) {
     lastError = String(e);

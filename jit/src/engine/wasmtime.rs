@@ -74,9 +74,8 @@ pub struct Wasmtime {
     memory: SharedMemory,
     store: Store<Data>,
     linker: Linker<Data>,
-    /// `wax.links`: every module's `enter` at its slot, put there by its
-    /// `run` (one table per store, so a new store starts with an empty
-    /// one; grown here to hold every slot).
+    /// `wax.links`: every instantiated module's `run` at its slot (one
+    /// table per store, so a new store starts with an empty one).
     links: Table,
     generation: u64,
     instances: usize,
@@ -129,7 +128,10 @@ impl Worker {
 
 /// With `WAX_JIT_PERF_MAP` set, every compiled module's functions are
 /// named in `/tmp/perf-PID.map`, where `perf report` finds them (a
-/// measurement aid: "wax <module number> f<function index>").
+/// measurement aid: `wax<module number>_FuncIndex(<function index>)`,
+/// function 3 being `run`). If the variable names a directory, each
+/// module's code is also written there as `wax<n>-<address>.bin`, for
+/// `objdump -D -b binary -mi386:x86-64 --adjust-vma=0x<address>`.
 fn perf_map(m: &wasmtime::Module) {
     use std::io::Write;
     static MAP: std::sync::OnceLock<Option<Mutex<(std::fs::File, u64)>>> =
@@ -387,8 +389,7 @@ impl Wasmtime {
     }
 
     /// Instantiates `m` in the current store unless it already is, and
-    /// makes sure the link table has `slot` (the module's `run` puts its
-    /// `enter` there).
+    /// puts its `run` at `slot` of the link table.
     fn instantiate(
         &mut self,
         m: &mut WasmtimeModule,
@@ -421,6 +422,9 @@ impl Wasmtime {
                 .grow(&mut self.store, want - size, Ref::Func(None))
                 .map_err(err)?;
         }
+        self.links
+            .set(&mut self.store, u64::from(slot), Ref::Func(Some(*f.func())))
+            .map_err(err)?;
         m.instance = Some((self.generation, slot, f));
         Ok(())
     }

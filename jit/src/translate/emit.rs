@@ -6,73 +6,48 @@
 use std::borrow::Cow;
 use wasm_encoder::{BlockType, Function, Instruction as I, MemArg, ValType};
 
-/// The locals of the page's `enter` function (see `gen.rs`). Its nine
-/// parameters `P0..P8` carry the block to start with, the module's slot
-/// in the link table and the guest state that a jump from another module
-/// hands over in place of CpuState (registers, EIP, lazy-flag record,
-/// budget), two 32-bit values to a parameter, so that all of them travel
-/// in machine registers (wasmtime's calling convention has four integer
-/// and eight float argument registers for wasm parameters):
-/// - `P0: i64` slot | block << 32 (a link-table entry's last 8 bytes),
-/// - `P1: i64` budget,
-/// - `P2, P3: i64` EAX | ECX << 32, EDX | EBX << 32,
-/// - `P4, P5: f64` (bits) ESP | EBP << 32, ESI | EDI << 32,
-/// - `P6: f64` EIP | lazy op << 32,
-/// - `P7: f64` lazy res | a << 32,
-/// - `P8: f64` lazy b | size << 32.
-///
-/// The prologue unpacks them into the locals below.
+/// The locals of the `run` function. Parameter 0 is the index of the block
+/// to start with, parameter 1 the module's slot in the link table.
 pub mod local {
-    /// The packed parameters.
-    pub const P0: u32 = 0;
-    pub const P1: u32 = 1;
-    pub const P2: u32 = 2;
-    pub const P3: u32 = 3;
-    pub const P4: u32 = 4;
-    pub const P5: u32 = 5;
-    pub const P6: u32 = 6;
-    pub const P7: u32 = 7;
-    pub const P8: u32 = 8;
-    /// Index of the block to start with.
-    pub const ENTRY: u32 = 9;
+    pub const ENTRY: u32 = 0;
     /// The module's slot in the link table (stored in `Control::slot` on
     /// exit).
-    pub const SLOT: u32 = 10;
+    pub const SLOT: u32 = 1;
     /// EAX..EDI.
-    pub const R0: u32 = 11;
+    pub const R0: u32 = 2;
     /// EIP to store on exit.
-    pub const EIP: u32 = 19;
-    /// The lazy-flag record (the interpreter's `LazyFlags`).
-    pub const LOP: u32 = 20;
-    pub const LSIZE: u32 = 21;
-    pub const LRES: u32 = 22;
-    pub const LA: u32 = 23;
-    pub const LB: u32 = 24;
+    pub const EIP: u32 = 10;
     /// Index of the next block to run (the dispatcher's switch value).
-    pub const PC: u32 = 25;
+    pub const PC: u32 = 11;
     /// Exit code.
-    pub const CODE: u32 = 26;
+    pub const CODE: u32 = 12;
     /// Page-table base, from the control block.
-    pub const PT: u32 = 27;
+    pub const PT: u32 = 13;
+    /// The lazy-flag record (the interpreter's `LazyFlags`).
+    pub const LOP: u32 = 14;
+    pub const LSIZE: u32 = 15;
+    pub const LRES: u32 = 16;
+    pub const LA: u32 = 17;
+    pub const LB: u32 = 18;
     /// Scratch: guest address, page-table entry, host address (twice, for
     /// instructions with two memory accesses), values.
-    pub const ADDR: u32 = 28;
-    pub const PTE: u32 = 29;
-    pub const HOST: u32 = 30;
-    pub const ADDR2: u32 = 31;
-    pub const HOST2: u32 = 32;
-    pub const V1: u32 = 33;
-    pub const V2: u32 = 34;
-    pub const V3: u32 = 35;
-    /// Number of i32 locals after the parameters.
-    pub const I32_COUNT: u32 = 27;
+    pub const ADDR: u32 = 19;
+    pub const PTE: u32 = 20;
+    pub const HOST: u32 = 21;
+    pub const ADDR2: u32 = 22;
+    pub const HOST2: u32 = 23;
+    pub const V1: u32 = 24;
+    pub const V2: u32 = 25;
+    pub const V3: u32 = 26;
     /// Instructions left in the slice (i64).
-    pub const BUDGET: u32 = 36;
+    pub const BUDGET: u32 = 27;
     /// i64 scratch.
-    pub const W1: u32 = 37;
-    pub const W2: u32 = 38;
+    pub const W1: u32 = 28;
+    pub const W2: u32 = 29;
+    /// Number of i32 locals after the parameters.
+    pub const I32_COUNT: u32 = 25;
     /// XMM0..XMM7 (v128), in functions that have them (`sse.rs`).
-    pub const X0: u32 = 39;
+    pub const X0: u32 = 30;
 }
 
 /// Branch targets the translator names.
@@ -132,14 +107,6 @@ impl Emitter {
         let f = Function::new(locals);
         Emitter {
             f,
-            ctrl: Vec::new(),
-        }
-    }
-
-    /// A function body without locals besides its parameters.
-    pub fn bare() -> Emitter {
-        Emitter {
-            f: Function::new([]),
             ctrl: Vec::new(),
         }
     }

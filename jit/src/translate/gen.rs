@@ -36,19 +36,10 @@ pub const FN_STEP: u32 = 0;
 pub const FN_FLAGS: u32 = 1;
 /// Index of the `fpu` import: runs one x87 instruction (`crate::x87`).
 pub const FN_FPU: u32 = 2;
-/// Index of `run`, the module's one export: loads the guest state from
-/// CpuState and the control block and calls `enter`.
+/// Index of `run`, the module's one export.
 pub const FN_RUN: u32 = 3;
-/// Index of `enter`, the page's code (see [`TYPE_ENTER`]).
-pub const FN_ENTER: u32 = 4;
 /// Type index of `run(block, slot) -> exit code`, also `fpu(op, ea) -> code`.
 pub const TYPE_RUN: u32 = 2;
-/// Type index of `enter(i64 × 4, f64 × 5) -> exit code`: the page's code,
-/// with the block, slot and guest state packed in parameters (see
-/// `emit::local`). The link table holds every module's `enter`, so a jump
-/// from module to module hands the state over in machine registers and
-/// nothing goes through CpuState.
-pub const TYPE_ENTER: u32 = 5;
 
 /// What the translator knows about the flags at the current point.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,7 +142,7 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// The whole `enter` function ([`TYPE_ENTER`]).
+    /// The whole `run(block index) -> exit code` function.
     pub fn function(mut self) -> (wasm_encoder::Function, Stats) {
         self.prologue();
         let cfg = self.cfg;
@@ -177,44 +168,39 @@ impl<'a> Gen<'a> {
         (self.e.finish(), self.stats)
     }
 
-    /// The guest state comes in parameters; the page-table base changes
-    /// only with the address space, between calls from the executor, so
-    /// it is read from the control block (one load, cheaper than another
-    /// parameter).
     fn prologue(&mut self) {
-        let e = &mut self.e;
-        unpack(e, l::P0, false, l::SLOT, l::ENTRY);
-        e.get(l::P1).set(l::BUDGET);
-        unpack(e, l::P2, false, l::R0, l::R0 + 1);
-        unpack(e, l::P3, false, l::R0 + 2, l::R0 + 3);
-        unpack(e, l::P4, true, l::R0 + 4, l::R0 + 5);
-        unpack(e, l::P5, true, l::R0 + 6, l::R0 + 7);
-        unpack(e, l::P6, true, l::EIP, l::LOP);
-        unpack(e, l::P7, true, l::LRES, l::LA);
-        unpack(e, l::P8, true, l::LB, l::LSIZE);
-        e.load_at(CONTROL.0 + ctl::PAGE_TABLE).set(l::PT);
+        for i in 0..8 {
+            self.e.load_at(cpu::GPR + 4 * i).set(l::R0 + i);
+        }
+        self.load_lazy();
+        self.e.load_at(cpu::EIP).set(l::EIP);
+        self.e.load_at(CONTROL.0 + ctl::PAGE_TABLE).set(l::PT);
+        self.e
+            .c(0)
+            .i(I::I64Load(mem(CONTROL.0 + ctl::BUDGET, 3)))
+            .set(l::BUDGET);
     }
 
     fn epilogue(&mut self) {
-        if self.link {
-            self.follow_link();
-        }
         self.spill();
         self.e.store_local_at(cpu::EIP, l::EIP);
         self.e
             .c(0)
             .get(l::BUDGET)
             .i(I::I64Store(mem(CONTROL.0 + ctl::BUDGET, 3)));
+        if self.link {
+            self.follow_link();
+        }
         self.e.store_local_at(CONTROL.0 + ctl::BLOCK, l::PC);
         self.e.store_local_at(CONTROL.0 + ctl::EXIT_CODE, l::CODE);
         self.e.store_local_at(CONTROL.0 + ctl::SLOT, l::SLOT);
         self.e.get(l::CODE);
     }
 
-    /// On an exit to continue at EIP: if the link table has a current entry
-    /// for EIP, the module it names runs next, by a tail call of its
-    /// `enter` with the guest state in the arguments (CpuState is not
-    /// written), as if the executor had entered it.
+    /// On an exit to continue at EIP (state already in CpuState and the
+    /// budget in the control block, exactly as the executor would find
+    /// them): if the link table has a current entry for EIP, the module it
+    /// names runs next, by a tail call, as if the executor had entered it.
     fn follow_link(&mut self) {
         self.e.get(l::CODE).i(I::I32Eqz).if_();
         // V1 = the entry's machine address.
@@ -230,20 +216,11 @@ impl<'a> Gen<'a> {
         let followed = CONTROL.0 + ctl::LINKS_FOLLOWED;
         self.e.c(0).load_at(followed).c(1).i(I::I32Add);
         self.e.i(I::I32Store(mem(followed, 2)));
-        // P0: the entry's slot and block.
-        self.e.get(l::V1).i(I::I64Load(mem(link::SLOT, 3)));
-        self.e.get(l::BUDGET);
-        let e = &mut self.e;
-        pack(e, l::R0, l::R0 + 1, false);
-        pack(e, l::R0 + 2, l::R0 + 3, false);
-        pack(e, l::R0 + 4, l::R0 + 5, true);
-        pack(e, l::R0 + 6, l::R0 + 7, true);
-        pack(e, l::EIP, l::LOP, true);
-        pack(e, l::LRES, l::LA, true);
-        pack(e, l::LB, l::LSIZE, true);
+        self.e.get(l::V1).i(I::I32Load(mem(link::BLOCK, 2)));
+        self.e.get(l::V1).i(I::I32Load(mem(link::SLOT, 2)));
         self.e.get(l::V1).i(I::I32Load(mem(link::SLOT, 2)));
         self.e.i(I::ReturnCallIndirect {
-            type_index: TYPE_ENTER,
+            type_index: TYPE_RUN,
             table_index: 0,
         });
         self.e.end().end();
@@ -391,69 +368,4 @@ impl<'a> Gen<'a> {
         self.exit(Code::Local(l::V3), Eip::Cpu);
         self.e.end();
     }
-}
-
-/// Pushes locals `lo | hi << 32` as an i64, or as an f64 of those bits.
-fn pack(e: &mut Emitter, lo: u32, hi: u32, float: bool) {
-    e.get(hi).i(I::I64ExtendI32U).i(I::I64Const(32)).i(I::I64Shl);
-    e.get(lo).i(I::I64ExtendI32U).i(I::I64Or);
-    if float {
-        e.i(I::F64ReinterpretI64);
-    }
-}
-
-/// Sets locals `lo` and `hi` from parameter `p` packed by [`pack`].
-fn unpack(e: &mut Emitter, p: u32, float: bool, lo: u32, hi: u32) {
-    e.get(p);
-    if float {
-        e.i(I::I64ReinterpretF64);
-    }
-    e.tee(l::W1).i(I::I32WrapI64).set(lo);
-    e.get(l::W1).i(I::I64Const(32)).i(I::I64ShrU);
-    e.i(I::I32WrapI64).set(hi);
-}
-
-/// Pushes the i32s at machine addresses `lo` and `hi` as one f64's bits
-/// (`lo | hi << 32`).
-fn load_pair(e: &mut Emitter, lo: u32, hi: u32) {
-    if hi == lo + 4 && lo % 8 == 0 {
-        e.c(0).i(I::F64Load(mem(lo, 3)));
-        return;
-    }
-    e.load_at(hi).i(I::I64ExtendI32U).i(I::I64Const(32)).i(I::I64Shl);
-    e.load_at(lo).i(I::I64ExtendI32U).i(I::I64Or);
-    e.i(I::F64ReinterpretI64);
-}
-
-const _: () = assert!(link::BLOCK == link::SLOT + 4 && link::SLOT % 8 == 0);
-const _: () = assert!(cpu::GPR % 8 == 0);
-
-/// `run(block, slot) -> exit code`, the executor's entry: the guest state
-/// from CpuState and the control block into `enter`'s parameters. With
-/// `link` it first puts this module's `enter` at `slot` of the link table
-/// (the executor has just written the link entries that lead there).
-pub fn run_function(link: bool) -> wasm_encoder::Function {
-    let mut e = Emitter::bare();
-    if link {
-        e.get(1).i(I::RefFunc(FN_ENTER)).i(I::TableSet(0));
-    }
-    // `run`'s parameters.
-    const ENTRY: u32 = 0;
-    const SLOT: u32 = 1;
-    e.get(ENTRY).i(I::I64ExtendI32U).i(I::I64Const(32)).i(I::I64Shl);
-    e.get(SLOT).i(I::I64ExtendI32U).i(I::I64Or);
-    e.c(0).i(I::I64Load(mem(CONTROL.0 + ctl::BUDGET, 3)));
-    e.c(0).i(I::I64Load(mem(cpu::GPR, 3)));
-    e.c(0).i(I::I64Load(mem(cpu::GPR + 8, 3)));
-    load_pair(&mut e, cpu::GPR + 16, cpu::GPR + 20);
-    load_pair(&mut e, cpu::GPR + 24, cpu::GPR + 28);
-    load_pair(&mut e, cpu::EIP, cpu::LAZY_OP);
-    load_pair(&mut e, cpu::LAZY_RES, cpu::LAZY_A);
-    load_pair(&mut e, cpu::LAZY_B, cpu::LAZY_SIZE);
-    e.i(if link {
-        I::ReturnCall(FN_ENTER)
-    } else {
-        I::Call(FN_ENTER)
-    });
-    e.finish()
 }

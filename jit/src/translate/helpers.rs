@@ -6,9 +6,8 @@ use super::emit::mem;
 use wasm_encoder::{Function, Instruction as I, ValType};
 use wax_cpu::abi::pte;
 
-/// Index of the first lookup function (after the three imports, `run`
-/// and `enter`).
-pub const FN_XLATE: u32 = super::gen::FN_ENTER + 1;
+/// Index of the first lookup function (after the three imports and `run`).
+pub const FN_XLATE: u32 = super::gen::FN_RUN + 1;
 /// Type index of `(addr, table) -> host`.
 pub const TYPE_XLATE: u32 = 2;
 

@@ -38,9 +38,8 @@ mod x87;
 
 pub use plan::Plan;
 
-use std::borrow::Cow;
 use wasm_encoder::{
-    CodeSection, ElementSection, Elements, EntityType, ExportKind, ExportSection, FunctionSection, ImportSection, MemoryType,
+    CodeSection, EntityType, ExportKind, ExportSection, FunctionSection, ImportSection, MemoryType,
     Module, RefType, TableType, TypeSection, ValType,
 };
 
@@ -135,11 +134,6 @@ fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec
         [ValType::I64, ValType::I64, ValType::I32, ValType::I32],
         [ValType::I64, ValType::I32, ValType::I32],
     );
-    // `enter`: the packed guest state (`emit::local`).
-    let (i, f) = (ValType::I64, ValType::F64);
-    types
-        .ty()
-        .function([i, i, i, i, f, f, f, f, f], [ValType::I32]);
     let mut imports = ImportSection::new();
     imports.import("wax", "step", EntityType::Function(0));
     imports.import("wax", "flags", EntityType::Function(1));
@@ -170,7 +164,6 @@ fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec
     }
     let mut funcs = FunctionSection::new();
     funcs.function(gen::TYPE_RUN);
-    funcs.function(gen::TYPE_ENTER);
     let helpers = helpers::all();
     for _ in &helpers {
         funcs.function(helpers::TYPE_XLATE);
@@ -183,11 +176,7 @@ fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec
     }
     let mut exports = ExportSection::new();
     exports.export("run", ExportKind::Func, gen::FN_RUN);
-    // `run` takes `enter`'s reference for the link table.
-    let mut elements = ElementSection::new();
-    elements.declared(Elements::Functions(Cow::Borrowed(&[gen::FN_ENTER])));
     let mut code = CodeSection::new();
-    code.function(&gen::run_function(opts.link));
     code.function(&body);
     for h in &helpers {
         code.function(h);
@@ -200,10 +189,7 @@ fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec
     m.section(&types)
         .section(&imports)
         .section(&funcs)
-        .section(&exports);
-    if opts.link {
-        m.section(&elements);
-    }
-    m.section(&code);
+        .section(&exports)
+        .section(&code);
     m.finish()
 }
