@@ -25,9 +25,7 @@ use super::emit::{local as l, mem, Emitter, Label};
 use super::plan::Plan;
 use iced_x86::{FlowControl, Instruction};
 use wasm_encoder::Instruction as I;
-use wax_cpu::abi::{
-    cpu, ctl, link, link_index, ExitCode, LazyOp, CONTROL, LINKS, LINK_HASH, LINK_SHIFT,
-};
+use wax_cpu::abi::{cpu, ctl, link, ExitCode, LazyOp, CONTROL, LINKS, LINK_HASH, LINK_SHIFT};
 
 /// Most return sites a RET compares its target with before leaving.
 const MAX_RETURN_SITES: usize = 8;
@@ -184,59 +182,37 @@ impl<'a> Gen<'a> {
     }
 
     fn epilogue(&mut self) {
-        if self.link {
-            // Exits whose code says nothing but "go on at EIP" (most try
-            // their link where they leave, see `exit`).
-            self.e.get(l::CODE).i(I::I32Eqz).if_();
-            self.follow_link(None);
-            self.e.end();
-        }
-        self.write_back();
-        self.e.store_local_at(CONTROL.0 + ctl::BLOCK, l::PC);
-        self.e.store_local_at(CONTROL.0 + ctl::EXIT_CODE, l::CODE);
-        self.e.store_local_at(CONTROL.0 + ctl::SLOT, l::SLOT);
-        self.e.get(l::CODE);
-    }
-
-    /// The guest state to CpuState and the budget to the control block,
-    /// exactly as the executor (or a module entered by a link) finds them.
-    fn write_back(&mut self) {
         self.spill();
         self.e.store_local_at(cpu::EIP, l::EIP);
         self.e
             .c(0)
             .get(l::BUDGET)
             .i(I::I64Store(mem(CONTROL.0 + ctl::BUDGET, 3)));
+        if self.link {
+            self.follow_link();
+        }
+        self.e.store_local_at(CONTROL.0 + ctl::BLOCK, l::PC);
+        self.e.store_local_at(CONTROL.0 + ctl::EXIT_CODE, l::CODE);
+        self.e.store_local_at(CONTROL.0 + ctl::SLOT, l::SLOT);
+        self.e.get(l::CODE);
     }
 
-    /// On an exit to continue at EIP (`eip` if known here): if the link
-    /// table has a current entry for EIP, the state is written back and
-    /// the module the entry names runs next, by a tail call, as if the
-    /// executor had entered it; otherwise falls through. Emitted at each
-    /// exit to the next instruction rather than once in the epilogue, so
-    /// that the machine's indirect jump of each exit site is predicted on
-    /// its own (an exit to a constant EIP almost always goes to the same
-    /// module).
-    fn follow_link(&mut self, eip: Option<u32>) {
+    /// On an exit to continue at EIP (state already in CpuState and the
+    /// budget in the control block, exactly as the executor would find
+    /// them): if the link table has a current entry for EIP, the module it
+    /// names runs next, by a tail call, as if the executor had entered it.
+    fn follow_link(&mut self) {
+        self.e.get(l::CODE).i(I::I32Eqz).if_();
         // V1 = the entry's machine address.
-        match eip {
-            Some(v) => {
-                let at = LINKS.0 + (link_index(v) as u32) * link::SIZE;
-                self.e.set_c(l::V1, at);
-            }
-            None => {
-                self.e.get(l::EIP).c(LINK_HASH).i(I::I32Mul);
-                self.e.c(LINK_SHIFT).i(I::I32ShrU);
-                self.e.c(link::SIZE.trailing_zeros()).i(I::I32Shl);
-                self.e.c(LINKS.0).i(I::I32Add).set(l::V1);
-            }
-        }
+        self.e.get(l::EIP).c(LINK_HASH).i(I::I32Mul);
+        self.e.c(LINK_SHIFT).i(I::I32ShrU);
+        self.e.c(link::SIZE.trailing_zeros()).i(I::I32Shl);
+        self.e.c(LINKS.0).i(I::I32Add).set(l::V1);
         self.e.get(l::V1).i(I::I32Load(mem(link::EIP, 2)));
         self.e.get(l::EIP).i(I::I32Eq);
         self.e.get(l::V1).i(I::I32Load(mem(link::EPOCH, 2)));
         self.e.load_at(CONTROL.0 + ctl::LINK_EPOCH).i(I::I32Eq);
         self.e.i(I::I32And).if_();
-        self.write_back();
         let followed = CONTROL.0 + ctl::LINKS_FOLLOWED;
         self.e.c(0).load_at(followed).c(1).i(I::I32Add);
         self.e.i(I::I32Store(mem(followed, 2)));
@@ -247,7 +223,7 @@ impl<'a> Gen<'a> {
             type_index: TYPE_RUN,
             table_index: 0,
         });
-        self.e.end();
+        self.e.end().end();
     }
 
     fn load_lazy(&mut self) {
@@ -296,13 +272,6 @@ impl<'a> Gen<'a> {
             Code::Const(c) => self.e.set_c(l::CODE, c as u32),
             Code::Local(v) => self.e.get(v).set(l::CODE),
         };
-        if self.link && matches!(code, Code::Const(ExitCode::Next)) {
-            let known = match eip {
-                Eip::Const(v) => Some(v),
-                _ => None,
-            };
-            self.follow_link(known);
-        }
         self.e.br(Label::Epilogue);
     }
 
