@@ -72,30 +72,6 @@ pub enum Label {
 pub struct Emitter {
     f: Function,
     ctrl: Vec<Label>,
-    /// Guest-state locals (bit k: `R0 + k` for k < 8, `LOP + k - 8` after)
-    /// that the code emitted so far reads or writes, and writes.
-    pub touched: u16,
-    pub written: u16,
-}
-
-/// The bit of a guest-state local in [`Emitter::touched`], if it is one.
-fn state_bit(l: u32) -> u16 {
-    if (local::R0..local::R0 + 8).contains(&l) {
-        1 << (l - local::R0)
-    } else if (local::LOP..=local::LB).contains(&l) {
-        1 << (8 + l - local::LOP)
-    } else {
-        0
-    }
-}
-
-/// The guest-state local of bit `k` of [`Emitter::touched`].
-pub fn state_local(k: u32) -> u32 {
-    if k < 8 {
-        local::R0 + k
-    } else {
-        local::LOP + k - 8
-    }
 }
 
 thread_local! {
@@ -132,29 +108,7 @@ impl Emitter {
         Emitter {
             f,
             ctrl: Vec::new(),
-            touched: 0,
-            written: 0,
         }
-    }
-
-    /// An emitter for code to be placed at the current point later (with
-    /// [`Emitter::append`]): the same enclosing constructs, nothing
-    /// touched yet.
-    pub fn fork(&self) -> Emitter {
-        Emitter {
-            f: Function::new([]),
-            ctrl: self.ctrl.clone(),
-            touched: 0,
-            written: 0,
-        }
-    }
-
-    /// Appends the code of a [`Emitter::fork`] of this emitter.
-    pub fn append(&mut self, code: Emitter) {
-        debug_assert_eq!(code.ctrl, self.ctrl, "unbalanced forked code");
-        let bytes = code.f.into_raw_body();
-        // Past the empty locals vector.
-        self.f.raw(bytes[1..].iter().copied());
     }
 
     pub fn finish(mut self) -> Function {
@@ -170,19 +124,14 @@ impl Emitter {
     }
 
     pub fn get(&mut self, l: u32) -> &mut Self {
-        self.touched |= state_bit(l);
         self.i(I::LocalGet(l))
     }
 
     pub fn set(&mut self, l: u32) -> &mut Self {
-        self.touched |= state_bit(l);
-        self.written |= state_bit(l);
         self.i(I::LocalSet(l))
     }
 
     pub fn tee(&mut self, l: u32) -> &mut Self {
-        self.touched |= state_bit(l);
-        self.written |= state_bit(l);
         self.i(I::LocalTee(l))
     }
 

@@ -21,7 +21,7 @@
 //!   code are all handled there, exactly.
 
 use super::cfg::{Block, Cfg, Insn};
-use super::emit::{local as l, mem, state_local, Emitter, Label};
+use super::emit::{local as l, mem, Emitter, Label};
 use super::plan::Plan;
 use iced_x86::{FlowControl, Instruction};
 use wasm_encoder::Instruction as I;
@@ -91,15 +91,6 @@ pub struct Gen<'a> {
     k: u32,
     ip: u32,
     pub stats: Stats,
-}
-
-/// The CpuState offset of guest-state bit `k` (`emit::state_local`).
-fn state_offset(k: u32) -> u32 {
-    if k < 8 {
-        cpu::GPR + 4 * k
-    } else {
-        LAZY[(k - 8) as usize].1
-    }
 }
 
 pub(super) const LAZY: [(u32, u32); 5] = [
@@ -178,6 +169,10 @@ impl<'a> Gen<'a> {
     }
 
     fn prologue(&mut self) {
+        for i in 0..8 {
+            self.e.load_at(cpu::GPR + 4 * i).set(l::R0 + i);
+        }
+        self.load_lazy();
         self.e.load_at(cpu::EIP).set(l::EIP);
         self.e.load_at(CONTROL.0 + ctl::PAGE_TABLE).set(l::PT);
         self.e
@@ -187,6 +182,7 @@ impl<'a> Gen<'a> {
     }
 
     fn epilogue(&mut self) {
+        self.spill();
         self.e.store_local_at(cpu::EIP, l::EIP);
         self.e
             .c(0)
@@ -236,14 +232,13 @@ impl<'a> Gen<'a> {
         }
     }
 
-    /// Registers and lazy-record fields the block has written so far to
-    /// CpuState (the others still hold what the block loaded).
+    /// Registers and the lazy record to CpuState.
     fn spill(&mut self) {
-        let written = self.e.written;
-        for k in 0..13 {
-            if written & (1 << k) != 0 {
-                self.e.store_local_at(state_offset(k), state_local(k));
-            }
+        for i in 0..8 {
+            self.e.store_local_at(cpu::GPR + 4 * i, l::R0 + i);
+        }
+        for (loc, off) in LAZY {
+            self.e.store_local_at(off, loc);
         }
     }
 
@@ -277,14 +272,12 @@ impl<'a> Gen<'a> {
             Code::Const(c) => self.e.set_c(l::CODE, c as u32),
             Code::Local(v) => self.e.get(v).set(l::CODE),
         };
-        self.spill();
         self.e.br(Label::Epilogue);
     }
 
     /// Leaves before the current instruction (which has not run) for the
     /// interpreter to run it.
     pub(super) fn exit_before(&mut self) {
-        self.spill();
         self.e.set_c(l::EIP, self.ip).br(Label::SlowExit);
     }
 
@@ -292,7 +285,6 @@ impl<'a> Gen<'a> {
     pub(super) fn goto(&mut self, target: u32) {
         match self.cfg.index.get(&target) {
             Some(&i) => {
-                self.spill();
                 self.e.set_c(l::PC, i).br(Label::Dispatch);
             }
             None => self.exit(Code::Const(ExitCode::Next), Eip::Const(target)),
@@ -304,7 +296,6 @@ impl<'a> Gen<'a> {
     pub(super) fn dispatch_to(&mut self, v: u32, targets: &[(u32, u32)]) {
         for &(eip, index) in targets {
             self.e.get(v).c(eip).i(I::I32Eq).if_();
-            self.spill();
             self.e.set_c(l::PC, index).br(Label::Dispatch).end();
         }
     }
@@ -333,12 +324,6 @@ impl<'a> Gen<'a> {
         self.e.get(l::BUDGET).i(len.clone()).i(I::I64LtS);
         self.e.br_if(Label::BudgetExit);
         self.e.get(l::BUDGET).i(len).i(I::I64Sub).set(l::BUDGET);
-        // The body first, to learn which guest state it touches: only that
-        // is loaded here, and only what it writes is stored where it
-        // leaves (CpuState is the state's home between blocks, so a jump
-        // to another module has nothing to write back or load).
-        let body = self.e.fork();
-        let outer = std::mem::replace(&mut self.e, body);
         for (k, ins) in b.insns.iter().enumerate() {
             self.k = k as u32;
             self.ip = ins.insn.ip32();
@@ -349,13 +334,6 @@ impl<'a> Gen<'a> {
         if last.insn.flow_control() == FlowControl::Next && last.plan != Plan::StepStraddling {
             self.goto(last.insn.next_ip32());
         }
-        let body = std::mem::replace(&mut self.e, outer);
-        for k in 0..13 {
-            if body.touched & (1 << k) != 0 {
-                self.e.load_at(state_offset(k)).set(state_local(k));
-            }
-        }
-        self.e.append(body);
     }
 
     /// One instruction, interpreted or translated.
