@@ -126,9 +126,55 @@ impl Worker {
     }
 }
 
+/// With `WAX_JIT_PERF_MAP` set, every compiled module's functions are
+/// named in `/tmp/perf-PID.map`, where `perf report` finds them (a
+/// measurement aid: `wax<module number>_FuncIndex(<function index>)`,
+/// function 3 being `run`). If the variable names a directory, each
+/// module's code is also written there as `wax<n>-<address>.bin`, for
+/// `objdump -D -b binary -mi386:x86-64 --adjust-vma=0x<address>`.
+fn perf_map(m: &wasmtime::Module) {
+    use std::io::Write;
+    static MAP: std::sync::OnceLock<Option<Mutex<(std::fs::File, u64)>>> =
+        std::sync::OnceLock::new();
+    let map = MAP.get_or_init(|| {
+        std::env::var_os("WAX_JIT_PERF_MAP")?;
+        let path = format!("/tmp/perf-{}.map", std::process::id());
+        Some(Mutex::new((std::fs::File::create(path).ok()?, 0)))
+    });
+    let Some(map) = map else { return };
+    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
+    map.1 += 1;
+    let (n, text) = (map.1, m.text().as_ptr() as usize);
+    if let Ok(dir) = std::env::var("WAX_JIT_PERF_MAP") {
+        // A directory: each module's code too, for disassembly.
+        if !dir.is_empty() && dir != "1" {
+            let _ = std::fs::write(format!("{dir}/wax{n}-{text:x}.bin"), m.text());
+        }
+    }
+    for f in m.functions() {
+        let _ = writeln!(
+            map.0,
+            "{:x} {:x} wax{n}_{:?}",
+            text + f.offset,
+            f.len,
+            f.index
+        );
+    }
+}
+
 /// Compiles `wasm`, or loads it from the disk cache. The cache is locked
 /// only around its own file operations, never while compiling.
 fn compile_cached(
+    engine: &wasmtime::Engine,
+    disk: &Mutex<Option<DiskCache>>,
+    wasm: &[u8],
+) -> Result<wasmtime::Module, EngineError> {
+    let m = compile_cached_inner(engine, disk, wasm)?;
+    perf_map(&m);
+    Ok(m)
+}
+
+fn compile_cached_inner(
     engine: &wasmtime::Engine,
     disk: &Mutex<Option<DiskCache>>,
     wasm: &[u8],
