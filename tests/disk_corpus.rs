@@ -19,6 +19,13 @@
 //! unless `IMAGE_DIFFERENCES` lists it with the reason.
 //! `WAX_CORPUS_FILTER=SUBSTRING` runs only the matching commands.
 //!
+//! The same corpus runs on the same image under Node's V8 (`node
+//! web/node/wax.mjs run --image`, the wasm32 build with its JIT, which
+//! scripts/build-web.sh makes): a command that differs from native there
+//! is run with `wax run --image` too, and fails the test unless that run
+//! differs the same way (then the difference is not V8's or the wasm32
+//! build's, and the test above judges it).
+//!
 //! Needs build/roots/test (disk-images/mkroot.sh), build/images/test.img
 //! (disk-images/mkimage.sh) and root (for chroot and mounting procfs).
 
@@ -53,8 +60,13 @@ const IMAGE_DIFFERENCES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Scratch directories are /tmp/wax-dcorpus-NAME in the root.
+/// Scratch directories are /tmp/wax-dcorpus-NAME in the root (and
+/// /tmp/wax-ncorpus-NAME for the Node run).
 const SCRATCH: &str = "wax-dcorpus";
+const NODE_SCRATCH: &str = "wax-ncorpus";
+
+/// One corpus run at a time: each mounts and unmounts the root's /proc.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 fn paths() -> (PathBuf, PathBuf) {
     let root = corpus::debian_root();
@@ -74,6 +86,7 @@ fn image_differences_name_corpus_commands() {
 
 #[test]
 fn debian_corpus_on_the_image_matches_native() {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
     let (root, image) = paths();
     let _proc = ProcMount::new(&root);
     let image_options = [OsStr::new("--image"), image.as_os_str()];
@@ -120,6 +133,59 @@ fn debian_corpus_on_the_image_matches_native() {
     assert!(
         failed.is_empty(),
         "on the image only, these differ from native: {}",
+        failed.join(", ")
+    );
+}
+
+#[test]
+fn debian_corpus_under_node_matches_native() {
+    let (root, image) = paths();
+    assert!(
+        repo_root().join("web/dist/pkg/wax_web_bg.wasm").is_file(),
+        "build the web app first: scripts/build-web.sh"
+    );
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let _proc = ProcMount::new(&root);
+    let image_options = [OsStr::new("--image"), image.as_os_str()];
+    let (mut same, mut as_wax, mut failed) = (0, Vec::new(), Vec::new());
+    let entries = corpus::entries();
+    for entry in corpus::selected(&entries) {
+        let native = corpus::run(&root, NODE_SCRATCH, entry, Runner::Native);
+        let node = corpus::run(&root, NODE_SCRATCH, entry, Runner::Node(&image));
+        let Some(report) = corpus::compare(&native, &node) else {
+            println!(
+                "{:<32} same ({:.2}s native, {:.2}s node)",
+                entry.name,
+                native.elapsed.as_secs_f64(),
+                node.elapsed.as_secs_f64()
+            );
+            same += 1;
+            continue;
+        };
+        let wax = corpus::run(&root, NODE_SCRATCH, entry, Runner::Wax(&image_options));
+        let verdict = if corpus::compare(&wax, &node).is_none() {
+            as_wax.push(entry.name.as_str());
+            "differs from native as wax run --image does"
+        } else {
+            failed.push(entry.name.as_str());
+            "DIFFERS under Node only"
+        };
+        println!(
+            "{:<32} {verdict}\n  {}",
+            entry.name,
+            report.replace('\n', "\n  ")
+        );
+    }
+    println!(
+        "node corpus: {same} identical to native, {} differ as under wax run --image ({}), \
+         {} differ under Node only",
+        as_wax.len(),
+        as_wax.join(", "),
+        failed.len()
+    );
+    assert!(
+        failed.is_empty(),
+        "under Node only, these differ from native: {}",
         failed.join(", ")
     );
 }

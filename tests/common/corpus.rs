@@ -111,12 +111,15 @@ impl Drop for ProcMount {
     }
 }
 
-/// Where a command runs: natively under `chroot ROOT`, or under wax with
-/// the given options before the program (`--root ROOT`, `--image FILE`).
+/// Where a command runs: natively under `chroot ROOT`, under wax with
+/// the given options before the program (`--root ROOT`, `--image FILE`),
+/// or under Node's V8 (`node web/node/wax.mjs run --image FILE`, the
+/// wasm32 build that scripts/build-web.sh makes).
 #[derive(Clone, Copy)]
 pub enum Runner<'a> {
     Native,
     Wax(&'a [&'a std::ffi::OsStr]),
+    Node(&'a Path),
 }
 
 /// Runs `entry` in the root (as chroot or wax) in the scratch directory
@@ -138,6 +141,14 @@ pub fn run(root: &Path, prefix: &str, entry: &Entry, runner: Runner<'_>) -> Run 
         Runner::Wax(options) => {
             let mut c = Command::new(WAX);
             c.arg("run").args(options);
+            (c, WAX_TIMEOUT)
+        }
+        Runner::Node(image) => {
+            let mut c = Command::new("node");
+            c.arg(repo_root().join("web/node/wax.mjs"))
+                .args(["run", "--image"])
+                .arg(image)
+                .arg("--");
             (c, WAX_TIMEOUT)
         }
     };
