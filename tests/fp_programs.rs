@@ -2,7 +2,8 @@
 //! `gcc -m32` does floating point on the x87, which is implemented
 //! separately from the integer core, so these failures are reported on
 //! their own. They assert exactly what the integer tests assert: identical
-//! stdout and exit status, natively and under `wax run`.
+//! stdout and exit status, natively, under `wax run` and under Node's V8
+//! (`node web/node/wax.mjs run`, the wasm32 build).
 
 mod common;
 
@@ -12,6 +13,11 @@ fn same_fp_output(name: &str) {
     let inv = Invocation::new(c_program(name));
     let native = inv.run_native();
     let wax = inv.run_wax();
+    // The same under Node's V8 (the wasm32 build and its JIT).
+    let node = inv.run_node();
+    if let Some(report) = differences(&inv, &native, &node, Compare::StdoutStderrAndStatus) {
+        panic!("{name}: under Node (node web/node/wax.mjs run) it differs from native\n{report}");
+    }
     let Some(report) = differences(&inv, &native, &wax, Compare::StdoutStderrAndStatus) else {
         return;
     };

@@ -81,10 +81,26 @@ fn same_in_all_variants(name: &str, args: &[&str]) {
         if let Some(report) = report {
             reports.push(format!("--- {name} {args:?} ({}):\n{report}", variant.name));
         }
+        // The same under Node's V8 (the wasm32 build and its JIT).
+        let node = inv.run_node();
+        let mut report = differences(&inv, &native, &node, Compare::StdoutAndStatus);
+        let guest_stderr = without_wax_diagnostics(&node.stderr_text());
+        if report.is_none() && guest_stderr != native.stderr_text() {
+            report = Some(format!(
+                "stderr: native {:?}, node (wax's diagnostics removed) {guest_stderr:?}",
+                native.stderr_text()
+            ));
+        }
+        if let Some(report) = report {
+            reports.push(format!(
+                "--- {name} {args:?} ({}) under Node:\n{report}",
+                variant.name
+            ));
+        }
     }
     assert!(
         reports.is_empty(),
-        "{} of 4 variants differ from native\n{}",
+        "{} runs (4 variants, under wax and under Node) differ from native\n{}",
         reports.len(),
         reports.join("\n")
     );

@@ -183,6 +183,39 @@ impl Invocation {
         self.run(cmd)
     }
 
+    /// Runs the program under Node's V8: the wasm32 build (its JIT, the
+    /// default), `node web/node/wax.mjs run --image build/images/default.img`,
+    /// with the program copied into the guest (`--file`, to
+    /// /tmp/wax-test/NAME) and the same arguments, environment and stdin.
+    /// Its argv[0] and working directory are the guest's, so only programs
+    /// that print neither compare with a native run. Needs
+    /// scripts/build-web.sh and the default image (scripts/setup.sh).
+    pub fn run_node(&self) -> Run {
+        let root = repo_root();
+        assert!(
+            root.join("web/dist/pkg/wax_web_bg.wasm").is_file(),
+            "build the web app first: scripts/build-web.sh"
+        );
+        let name = self
+            .program
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy();
+        let guest = format!("/tmp/wax-test/{name}");
+        let mut copy = OsString::from(self.program.as_os_str());
+        copy.push(format!(":{guest}"));
+        let mut cmd = Command::new("node");
+        cmd.arg(root.join("web/node/wax.mjs"))
+            .args(["run", "--image"])
+            .arg(root.join("build/images/default.img"))
+            .arg("--file")
+            .arg(copy)
+            .arg("--")
+            .arg(&guest)
+            .args(&self.args);
+        self.run(cmd)
+    }
+
     /// Runs the program as `wax run PROGRAM ARGS...`.
     pub fn run_wax(&self) -> Run {
         let mut cmd = wax_run();
