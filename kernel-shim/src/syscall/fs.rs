@@ -567,6 +567,19 @@ fn write_host(k: &mut Kernel, fd: u32, from: WriteFrom, pos: Option<u64>) -> Sys
     if !file.borrow().can_write() {
         return Err(Errno::EBADF.into());
     }
+    if pos.is_none() && super::net::socket_of(k, fd).is_ok() {
+        // A message written to a Unix socket carries the writer's
+        // credentials at the time of the write, as one sent with send(2).
+        let data = match from {
+            WriteFrom::Host(d) => d.to_vec(),
+            WriteFrom::Guest(addr, len) => {
+                let mut v = vec![0; len];
+                k.mem().read_bytes(addr, &mut v)?;
+                v
+            }
+        };
+        return super::net::send(k, fd, data, super::net::SendExtra::default(), 0);
+    }
     if let Some(w) = crate::tty::job::check_file(k, fd, &file, crate::tty::job::Access::Write)? {
         return Ok(Outcome::Block(w));
     }
