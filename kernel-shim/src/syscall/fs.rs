@@ -896,9 +896,36 @@ pub fn sys_fcntl64(k: &mut Kernel, a: &Args) -> SysOutcome {
             Ok(0)
         }
         F_SETPIPE_SZ | F_GETPIPE_SZ => pipe_size(k, &entry.file, cmd == F_SETPIPE_SZ, arg),
+        F_NOTIFY => dnotify(k, &entry.file, arg),
         _ => Err(Errno::EINVAL.into()),
     }
     .map(Outcome::Done)
+}
+
+const F_NOTIFY: u32 = 1026;
+
+/// F_NOTIFY (dnotify), in Linux's order of checks. An argument with no
+/// event bits (0, or DN_MULTISHOT alone) removes the caller's
+/// registrations on the descriptor: there are none to remove, so it
+/// succeeds on any file, as on Linux. Event bits on something other than
+/// a directory are ENOTDIR. Registering events on a directory is EINVAL,
+/// the answer of a kernel with dnotify turned off (`dir_notify_enable` 0):
+/// Wax's file systems report no changes (see inotify), so a registration
+/// could never signal.
+fn dnotify(k: &mut Kernel, file: &FileRef, arg: u32) -> SysResult {
+    const DN_MULTISHOT: u32 = 0x8000_0000;
+    if arg & !DN_MULTISHOT == 0 {
+        return Ok(0);
+    }
+    let node = file.borrow().node;
+    let is_dir = match node {
+        Some((m, ino)) => k.vfs.fs(m).getattr(ino)?.is_dir(),
+        None => false,
+    };
+    if !is_dir {
+        return Err(Errno::ENOTDIR.into());
+    }
+    Err(Errno::EINVAL.into())
 }
 
 /// F_GETPIPE_SZ / F_SETPIPE_SZ (EBADF on anything but a pipe or FIFO).
