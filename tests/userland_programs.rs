@@ -4,7 +4,8 @@
 //! accounting, threads, futex edge cases, resource limits and sysinfo,
 //! memory mappings, shared memory through an unlinked file (on a host
 //! directory and on `--tmpfs-tmp`), files and errno values, pidfds,
-//! extended attributes (host directory and tmpfs), chroot and the host
+//! extended attributes (host directory and tmpfs), credentials on Unix
+//! sockets after setuid (SO_PEERCRED, SCM_CREDENTIALS), chroot and the host
 //! name, code that changes while it runs (a toy in-guest JIT), sockets (internet
 //! sockets with `--net loopback` and `--net host`; netlink's interface
 //! dumps), and poll/select/epoll.
@@ -280,6 +281,11 @@ both!(
     checks_after_setuid_static,
     checks_after_setuid_dynamic,
     Case::plain("u_setuid")
+);
+both!(
+    socket_credentials_after_setuid_static,
+    socket_credentials_after_setuid_dynamic,
+    Case::in_dir("u_peercred")
 );
 both!(
     sendfile_into_a_full_pipe_static,

@@ -16,11 +16,6 @@ pub const KNOWN: &[(&str, &str)] = &[
         "asks for the scheduler of getppid(): python is the machine's first process, its \
          parent is outside the machine (ESRCH; natively chroot's parent exists)",
     ),
-    // Gaps in Wax.
-    (
-        "test.test_fcntl.TestFcntl.test_fcntl_64_bit",
-        "uses F_NOTIFY (dnotify), which Wax does not implement (EINVAL)",
-    ),
 ];
 
 /// The reason a test is listed, if it is.

@@ -1,7 +1,7 @@
 /* File operations and their errno values, in a scratch directory
  * (argv[1]): open flags, read/write/seek, links, renames, directories,
- * permissions (as root), dup/fcntl, *at calls, truncation, sparse files;
- * FIFOs separately (argv[2] = "fifo"). */
+ * permissions (as root), dup/fcntl (F_NOTIFY's checks), *at calls,
+ * truncation, sparse files; FIFOs separately (argv[2] = "fifo"). */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -180,6 +180,18 @@ static void descriptors(void)
     E(fcntl(fd, F_GETFL) & (O_APPEND | O_NONBLOCK));
     E(fcntl(999, F_GETFD));
     E(fcntl(fd, 12345));
+    /* F_NOTIFY without event bits removes registrations: fine on any
+     * file (DN_MULTISHOT is past 2^31: CPython's test_fcntl_64_bit).
+     * Events on a non-directory are ENOTDIR. (Registering events on a
+     * directory is EINVAL under wax, which reports no changes: not
+     * compared.) */
+    E(fcntl(fd, F_NOTIFY, DN_MULTISHOT));
+    E(fcntl(fd, F_NOTIFY, 0));
+    E(fcntl(fd, F_NOTIFY, DN_CREATE | DN_MULTISHOT));
+    int dir;
+    E(dir = open(".", O_RDONLY | O_DIRECTORY));
+    E(fcntl(dir, F_NOTIFY, DN_MULTISHOT));
+    E(close(dir));
     E(close(100));
     E(close(101));
     E(close(50));

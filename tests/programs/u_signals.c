@@ -1,13 +1,16 @@
 /* Signals: handlers that read and change the saved context, fault codes,
- * the alternate stack, masks, queued real-time signals, SIGCHLD. */
+ * the alternate stack, masks, queued real-time signals, SIGCHLD, timed
+ * waits for signals. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -297,6 +300,40 @@ static void queued_and_children(void)
     waitpid(pid, &st, 0);
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A sigtimedwait that times out is over: the poll, select and
+ * sigtimedwait after it wait for their own timeouts. */
+static void timed_waits(void)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR2);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    struct timespec ten_ms = {0, 10000000};
+    int r = sigtimedwait(&set, NULL, &ten_ms);
+    printf("sigtimedwait timed out: %d %s\n", r, strerrorname_np(errno));
+    int p[2];
+    pipe(p);
+    struct pollfd fd = {p[0], POLLIN, 0};
+    double t0 = now_s();
+    r = poll(&fd, 1, 200);
+    printf("then poll: %d after its whole timeout %d\n", r, now_s() - t0 >= 0.19);
+    sigtimedwait(&set, NULL, &ten_ms);
+    struct timespec fifth = {0, 200000000};
+    t0 = now_s();
+    r = sigtimedwait(&set, NULL, &fifth);
+    printf("then sigtimedwait: %d after its whole timeout %d\n", r, now_s() - t0 >= 0.19);
+    close(p[0]);
+    close(p[1]);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -304,5 +341,6 @@ int main(void)
     alternate_stack();
     flags_and_masks();
     queued_and_children();
+    timed_waits();
     return 0;
 }

@@ -1,5 +1,6 @@
 /* Threads: mutexes, condition variables, barriers, rwlocks, TLS, atomics,
- * cancellation, detached threads, thread-directed signals. Work is split
+ * cancellation, detached threads, thread-directed signals, which thread
+ * takes a process-directed signal. Work is split
  * so that totals are deterministic whatever the interleaving. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -215,6 +217,121 @@ static void *fork_in_thread(void *arg)
     return (void *)(long)st;
 }
 
+/* Process-directed signals (kill, alarm, setitimer) go to the main thread
+ * when it does not block them, even while another thread runs (Linux's
+ * complete_signal tries the thread group leader first); when it blocks
+ * them, to a thread that does not. Python relies on this: its handlers
+ * run in the main thread, and a main thread in pause() must wake. */
+static volatile sig_atomic_t alarm_in, usr1_in, spin_stop, rescued;
+static pthread_t main_thread, spinner_thread;
+
+static int which_thread(void)
+{
+    if (pthread_equal(pthread_self(), main_thread))
+        return 1;
+    if (pthread_equal(pthread_self(), spinner_thread))
+        return 2;
+    return 3;
+}
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    alarm_in = which_thread();
+}
+
+static void on_usr1_where(int sig)
+{
+    (void)sig;
+    usr1_in = which_thread();
+}
+
+static void on_usr2_rescue(int sig)
+{
+    (void)sig;
+    rescued = 1;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Spins (never blocking) until told to stop. If main has not been woken
+ * after 10 s, a directed SIGUSR2 ends its pause, so a wrong delivery
+ * shows as a difference instead of a hang. `arg`: send SIGUSR1 to the
+ * process first. */
+static void *spin(void *arg)
+{
+    if (arg)
+        kill(getpid(), SIGUSR1);
+    double end = now_s() + 10;
+    volatile unsigned long n = 0;
+    while (!spin_stop) {
+        n++;
+        if ((n & 0xffff) == 0 && now_s() > end) {
+            pthread_kill(main_thread, SIGUSR2);
+            end += 10;
+        }
+    }
+    return NULL;
+}
+
+/* Waits for SIGUSR1 without a window for it to slip by: blocked except
+ * inside sigsuspend. */
+static void *suspend_for_usr1(void *arg)
+{
+    (void)arg;
+    sigset_t set, none;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    sigemptyset(&none);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    while (!usr1_in)
+        sigsuspend(&none);
+    return NULL;
+}
+
+static void process_directed(void)
+{
+    main_thread = pthread_self();
+    signal(SIGALRM, on_alarm);
+    signal(SIGUSR1, on_usr1_where);
+    signal(SIGUSR2, on_usr2_rescue);
+
+    pthread_create(&spinner_thread, NULL, spin, NULL);
+    struct itimerval it = {{0, 0}, {0, 50000}};
+    setitimer(ITIMER_REAL, &it, NULL);
+    pause();
+    spin_stop = 1;
+    pthread_join(spinner_thread, NULL);
+    printf("setitimer while another thread spins: handler in thread %d, rescued %d\n",
+           alarm_in, rescued);
+
+    spin_stop = 0;
+    rescued = 0;
+    pthread_create(&spinner_thread, NULL, spin, (void *)1);
+    pause();
+    spin_stop = 1;
+    pthread_join(spinner_thread, NULL);
+    printf("kill(getpid()) from another thread: handler in thread %d, rescued %d\n", usr1_in,
+           rescued);
+
+    /* Main blocks SIGUSR1: the other thread takes it in sigsuspend. */
+    usr1_in = 0;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    pthread_create(&spinner_thread, NULL, suspend_for_usr1, NULL);
+    kill(getpid(), SIGUSR1);
+    pthread_join(spinner_thread, NULL);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    printf("main blocks it: handler in thread %d\n", usr1_in);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -226,5 +343,6 @@ int main(void)
     pthread_create(&t, NULL, fork_in_thread, NULL);
     pthread_join(t, &r);
     printf("fork from a thread: status %#lx\n", (long)r);
+    process_directed();
     return 0;
 }

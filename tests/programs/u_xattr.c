@@ -1,13 +1,16 @@
 /* Extended attributes in the user namespace on files in DIR (argv[1]):
  * set, get (size probe, short buffer), list, XATTR_CREATE/REPLACE,
  * remove, descriptors, symlinks, and the errors for bad names, sizes and
- * flags. Prints only deterministic facts. */
+ * flags; user attributes on a FIFO and a pipe (only regular files and
+ * directories have them), and /proc, a file system without xattr
+ * support. Prints only deterministic facts. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -109,6 +112,27 @@ int main(int argc, char **argv) {
     result("bad flags", setxattr(file, "user.color", "x", 1, 4));
     result("missing file", getxattr(missing, "user.color", buf, sizeof buf));
     result("bad descriptor", fgetxattr(999, "user.color", buf, sizeof buf));
+
+    char fifo[512];
+    snprintf(fifo, sizeof fifo, "%s/xattr-fifo-%d", argv[1], (int)getpid());
+    mkfifo(fifo, 0644);
+    result("user.* get on a FIFO", getxattr(fifo, "user.color", buf, sizeof buf));
+    result("user.* set on a FIFO", setxattr(fifo, "user.color", "x", 1, 0));
+    result("user.* remove on a FIFO", removexattr(fifo, "user.color"));
+    unlink(fifo);
+    int p[2];
+    pipe(p);
+    result("user.* get on a pipe", fgetxattr(p[0], "user.color", buf, sizeof buf));
+    result("user.* set on a pipe", fsetxattr(p[1], "user.color", "x", 1, 0));
+    close(p[0]);
+    close(p[1]);
+
+    const char *proc = "/proc/self/status";
+    result("/proc get", getxattr(proc, "user.color", buf, sizeof buf));
+    result("/proc get security.*", getxattr(proc, "security.selinux", buf, sizeof buf));
+    result("/proc set", setxattr(proc, "user.color", "x", 1, 0));
+    result("/proc remove", removexattr(proc, "user.color"));
+    result("/proc list", listxattr(proc, list, sizeof list));
 
     unlink(link);
     close(fd);

@@ -570,6 +570,19 @@ fn write_host(k: &mut Kernel, fd: u32, from: WriteFrom, pos: Option<u64>) -> Sys
     if !file.borrow().can_write() {
         return Err(Errno::EBADF.into());
     }
+    if pos.is_none() && super::net::socket_of(k, fd).is_ok() {
+        // A message written to a Unix socket carries the writer's
+        // credentials at the time of the write, as one sent with send(2).
+        let data = match from {
+            WriteFrom::Host(d) => d.to_vec(),
+            WriteFrom::Guest(addr, len) => {
+                let mut v = vec![0; len];
+                k.mem().read_bytes(addr, &mut v)?;
+                v
+            }
+        };
+        return super::net::send(k, fd, data, super::net::SendExtra::default(), 0);
+    }
     if let Some(w) = crate::tty::job::check_file(k, fd, &file, crate::tty::job::Access::Write)? {
         return Ok(Outcome::Block(w));
     }
@@ -886,9 +899,36 @@ pub fn sys_fcntl64(k: &mut Kernel, a: &Args) -> SysOutcome {
             Ok(0)
         }
         F_SETPIPE_SZ | F_GETPIPE_SZ => pipe_size(k, &entry.file, cmd == F_SETPIPE_SZ, arg),
+        F_NOTIFY => dnotify(k, &entry.file, arg),
         _ => Err(Errno::EINVAL.into()),
     }
     .map(Outcome::Done)
+}
+
+const F_NOTIFY: u32 = 1026;
+
+/// F_NOTIFY (dnotify), in Linux's order of checks. An argument with no
+/// event bits (0, or DN_MULTISHOT alone) removes the caller's
+/// registrations on the descriptor: there are none to remove, so it
+/// succeeds on any file, as on Linux. Event bits on something other than
+/// a directory are ENOTDIR. Registering events on a directory is EINVAL,
+/// the answer of a kernel with dnotify turned off (`dir_notify_enable` 0):
+/// Wax's file systems report no changes (see inotify), so a registration
+/// could never signal.
+fn dnotify(k: &mut Kernel, file: &FileRef, arg: u32) -> SysResult {
+    const DN_MULTISHOT: u32 = 0x8000_0000;
+    if arg & !DN_MULTISHOT == 0 {
+        return Ok(0);
+    }
+    let node = file.borrow().node;
+    let is_dir = match node {
+        Some((m, ino)) => k.vfs.fs(m).getattr(ino)?.is_dir(),
+        None => false,
+    };
+    if !is_dir {
+        return Err(Errno::ENOTDIR.into());
+    }
+    Err(Errno::EINVAL.into())
 }
 
 /// F_GETPIPE_SZ / F_SETPIPE_SZ (EBADF on anything but a pipe or FIFO).

@@ -1,17 +1,20 @@
 //! Extended attributes (xattr(7)). The system calls check names, sizes
-//! and flags here and ask the file system holding the file: tmpfs keeps
-//! user, trusted and security attributes in memory, a host directory root
-//! keeps user and trusted attributes on the host file (`src/host/fs.rs`); ext2 images,
-//! /proc and /dev store none, like a file system mounted without them:
-//! getxattr and removexattr find no such attribute (ENODATA), listxattr
-//! lists nothing, setxattr is not supported (EOPNOTSUPP). The file itself
-//! is always looked up first, so a missing path is ENOENT and a bad
-//! descriptor EBADF, as on Linux (`ls -l` asks for security.selinux and
-//! ACLs and expects exactly this).
+//! and flags here, then who may touch the attribute (Linux's
+//! `xattr_permission`: user.* attributes live only on regular files and
+//! directories, so elsewhere reading one finds nothing (ENODATA) and
+//! writing one is EPERM; trusted.* ones need privilege, the same way),
+//! and then ask the file system holding the file: tmpfs keeps user,
+//! trusted and security attributes in memory, a host directory root keeps
+//! user and trusted attributes on the host file (`src/host/fs.rs`); ext2
+//! images and /proc support none, like a Linux file system without xattr
+//! support: get, set and remove are EOPNOTSUPP and the list is empty;
+//! /dev keeps none (ENODATA). The file itself is always looked up first,
+//! so a missing path is ENOENT and a bad descriptor EBADF, as on Linux.
 
 use super::fs::{at_start, AT_FDCWD};
 use super::{read_path, Args, SysResult};
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::mode;
 use crate::kernel::Kernel;
 use crate::vfs::{MountId, Resolve};
 use wax_cpu::GuestAddr;
@@ -68,6 +71,33 @@ fn name(k: &mut Kernel, at: u32) -> KResult<Vec<u8>> {
     Ok(name)
 }
 
+/// Linux's `xattr_permission` for the namespaces whose rules do not
+/// depend on the file system: a user.* attribute on anything but a
+/// regular file or a directory, or a trusted.* one without privilege, is
+/// not there to read (ENODATA) and may not be written (EPERM).
+fn permitted(
+    k: &mut Kernel,
+    node: Option<(MountId, crate::vfs::Ino)>,
+    name: &[u8],
+    write: bool,
+) -> KResult<()> {
+    let denied = if write { Errno::EPERM } else { Errno::ENODATA };
+    if name.starts_with(b"trusted.") && !k.proc().cred.privileged() {
+        return Err(denied);
+    }
+    if name.starts_with(b"user.") {
+        let ty = match node {
+            Some((m, ino)) => k.vfs.fs(m).getattr(ino)?.mode & mode::S_IFMT,
+            // A pipe's or a socket's inode.
+            None => mode::S_IFIFO,
+        };
+        if ty != mode::S_IFREG && ty != mode::S_IFDIR {
+            return Err(denied);
+        }
+    }
+    Ok(())
+}
+
 /// Copies `data` to a guest buffer of `size` bytes the way getxattr and
 /// listxattr do: size 0 asks for the length, a short buffer is ERANGE.
 fn reply(k: &mut Kernel, data: &[u8], buf: u32, size: u32) -> SysResult {
@@ -84,8 +114,9 @@ fn reply(k: &mut Kernel, data: &[u8], buf: u32, size: u32) -> SysResult {
 fn get(k: &mut Kernel, a: &Args, t: Target) -> SysResult {
     let node = target(k, t, a[0])?;
     let name = name(k, a[1])?;
+    permitted(k, node, &name, false)?;
     let Some((m, ino)) = node else {
-        return Err(Errno::ENODATA.into());
+        return Err(Errno::EOPNOTSUPP.into());
     };
     let value = k.vfs.fs_query(m).getxattr(ino, &name)?;
     reply(k, &value, a[2], a[3])
@@ -103,6 +134,7 @@ fn set(k: &mut Kernel, a: &Args, t: Target) -> SysResult {
     }
     let mut v = vec![0u8; size as usize];
     k.mem().read_bytes(GuestAddr(value), &mut v)?;
+    permitted(k, node, &name, true)?;
     let Some((m, ino)) = node else {
         return Err(Errno::EOPNOTSUPP.into());
     };
@@ -121,8 +153,9 @@ fn list(k: &mut Kernel, a: &Args, t: Target) -> SysResult {
 fn remove(k: &mut Kernel, a: &Args, t: Target) -> SysResult {
     let node = target(k, t, a[0])?;
     let name = name(k, a[1])?;
+    permitted(k, node, &name, true)?;
     let Some((m, ino)) = node else {
-        return Err(Errno::ENODATA.into());
+        return Err(Errno::EOPNOTSUPP.into());
     };
     k.vfs.fs(m).removexattr(ino, &name)?;
     Ok(0)

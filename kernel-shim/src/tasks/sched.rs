@@ -186,10 +186,39 @@ impl Kernel {
         pending & th.wait_set != 0
     }
 
-    /// Pending signals thread `t` does not block.
+    /// Pending signals thread `t` does not block and may take: its own,
+    /// and the process-directed ones that are its to take.
     pub(crate) fn deliverable(&self, t: usize) -> u64 {
         let th = &self.tasks.threads[t];
-        (th.pending.set | self.tasks.procs[th.process].pending.set) & !th.sigmask
+        let shared = self.tasks.procs[th.process].pending.set;
+        let shared = if shared == 0 {
+            0
+        } else {
+            shared & self.shared_for(t)
+        };
+        (th.pending.set | shared) & !th.sigmask
+    }
+
+    /// The process-directed signals thread `t` may take. Linux's
+    /// `complete_signal` offers such a signal to the thread group leader
+    /// first and wakes it, unless the leader blocks it; any thread may
+    /// take the signal only then. So a main thread in pause() wakes even
+    /// while another thread runs (Python runs its handlers in the main
+    /// thread and counts on that). Here: the leader takes all of them,
+    /// another thread those the leader blocks, any thread all of them
+    /// once the leader has exited.
+    fn shared_for(&self, t: usize) -> u64 {
+        let th = &self.tasks.threads[t];
+        let pid = self.tasks.procs[th.process].pid;
+        if th.tid == pid {
+            return u64::MAX;
+        }
+        let leader = self
+            .tasks
+            .threads
+            .iter()
+            .find(|l| l.process == th.process && l.tid == pid && l.alive());
+        leader.map_or(u64::MAX, |l| l.sigmask)
     }
 
     /// The wait is over: restart the call or store its result.
@@ -203,6 +232,9 @@ impl Kernel {
                 Wait::Futex { .. } => cpu.gpr[reg::EAX] = Errno::ETIMEDOUT.as_return(),
                 Wait::Signal { .. } if timed_out => {
                     cpu.gpr[reg::EAX] = Errno::EAGAIN.as_return();
+                    // The call is over: its deadline must not become the
+                    // next poll's or sigtimedwait's.
+                    self.tasks.threads[t].restart_deadline = None;
                 }
                 // rt_sigtimedwait: a waited signal arrived; the call takes
                 // it when executed again.

@@ -237,6 +237,14 @@ impl FileSystem for DevFs {
     fn readlink(&mut self, ino: Ino) -> KResult<Vec<u8>> {
         link(ino).map(|(_, t)| t.to_vec()).ok_or(Errno::EINVAL)
     }
+    /// devtmpfs supports attributes but keeps none here: nothing to find
+    /// or remove (setting one stays EOPNOTSUPP, the trait's default).
+    fn getxattr(&mut self, _ino: Ino, _name: &[u8]) -> KResult<Vec<u8>> {
+        Err(Errno::ENODATA)
+    }
+    fn removexattr(&mut self, _ino: Ino, _name: &[u8]) -> KResult<()> {
+        Err(Errno::ENODATA)
+    }
     fn fs_type(&self) -> FsType {
         FsType::DEVTMPFS
     }

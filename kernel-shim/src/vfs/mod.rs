@@ -363,10 +363,12 @@ pub trait FileSystem {
         Err(Errno::EROFS)
     }
     /// The value of extended attribute `name` (xattr(7)); the syscall
-    /// layer has checked the name and its namespace. Defaults: a file
-    /// system that stores none.
+    /// layer has checked the name, its namespace and who may read it.
+    /// Defaults: a file system without xattr support (Linux's inode
+    /// without IOP_XATTR): get, set and remove are EOPNOTSUPP, the list
+    /// is empty.
     fn getxattr(&mut self, _ino: Ino, _name: &[u8]) -> KResult<Vec<u8>> {
-        Err(Errno::ENODATA)
+        Err(Errno::EOPNOTSUPP)
     }
     /// Sets an extended attribute; `flags` is XATTR_CREATE (EEXIST if it
     /// exists), XATTR_REPLACE (ENODATA if it does not) or 0.
@@ -378,7 +380,7 @@ pub trait FileSystem {
         Ok(Vec::new())
     }
     fn removexattr(&mut self, _ino: Ino, _name: &[u8]) -> KResult<()> {
-        Err(Errno::ENODATA)
+        Err(Errno::EOPNOTSUPP)
     }
     /// Whether names, nodes and their type, mode and owner change only
     /// through this trait's calls (not behind the kernel's back, as

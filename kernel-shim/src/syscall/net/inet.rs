@@ -2,7 +2,7 @@
 //! guest sockaddrs in and out, EAGAIN and EINPROGRESS turned into parked
 //! threads for blocking callers, EPIPE into SIGPIPE.
 
-use super::{msgf::*, my_cred, nonblocking, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_TYPE_MASK};
+use super::{msgf::*, nonblocking, socket_owner, SOCK_CLOEXEC, SOCK_NONBLOCK, SOCK_TYPE_MASK};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::oflag;
 use crate::files::inet::addr::{self, Given};
@@ -66,12 +66,12 @@ pub fn socket(k: &mut Kernel, domain: u32, ty: u32, proto: u32) -> SysResult {
 }
 
 fn install_socket(k: &mut Kernel, sock: Box<dyn InetSocket>, ty: u32) -> SysResult {
-    let cred = my_cred(k);
+    let (uid, gid) = socket_owner(k);
     let file = InetFile {
         sock,
         id: k.files.unix.new_id(),
-        uid: cred.uid,
-        gid: cred.gid,
+        uid,
+        gid,
     };
     install_inet(k, file, ty)
 }
@@ -170,12 +170,12 @@ pub fn accept(
         Err(Errno::EAGAIN) if !nb => return Ok(Outcome::Block(Wait::Readable { fd })),
         r => r?,
     };
-    let cred = my_cred(k);
+    let (uid, gid) = socket_owner(k);
     let f = InetFile {
         sock,
         id: k.files.unix.new_id(),
-        uid: cred.uid,
-        gid: cred.gid,
+        uid,
+        gid,
     };
     let n = install_inet(k, f, flags)?;
     write_raw(k, addr_at, len_at, &addr::encode(&peer))?;

@@ -80,14 +80,35 @@ pub(crate) fn socket_of(k: &mut Kernel, fd: u32) -> KResult<SocketRef> {
         .ok_or(Errno::ENOTSOCK)
 }
 
-/// The caller's credentials, as SCM_CREDENTIALS and SO_PEERCRED show.
-pub(crate) fn my_cred(k: &mut Kernel) -> Ucred {
-    let (uid, gid) = (k.uid, k.gid);
+/// The caller's credentials as SO_PEERCRED shows them to the other end of
+/// a socket it creates, connects or listens on: its pid and effective ids
+/// (Linux's `cred_to_ucred`).
+pub(crate) fn peer_cred(k: &mut Kernel) -> Ucred {
+    let p = k.proc();
     Ucred {
-        pid: k.proc().pid,
-        uid,
-        gid,
+        pid: p.pid,
+        uid: p.cred.euid,
+        gid: p.cred.egid,
     }
+}
+
+/// The credentials a message carries when its sender names none
+/// (SCM_CREDENTIALS at the receiver): its pid and real ids, taken at each
+/// send (Linux's `current_uid_gid`).
+pub(crate) fn sender_cred(k: &mut Kernel) -> Ucred {
+    let p = k.proc();
+    Ucred {
+        pid: p.pid,
+        uid: p.cred.ruid,
+        gid: p.cred.rgid,
+    }
+}
+
+/// The owner a new socket's inode shows to fstat: the creator's
+/// file-system ids.
+pub(crate) fn socket_owner(k: &mut Kernel) -> (u32, u32) {
+    let c = &k.proc().cred;
+    (c.fsuid, c.fsgid)
 }
 
 fn nonblocking(k: &mut Kernel, fd: u32, flags: u32) -> KResult<bool> {
@@ -128,7 +149,7 @@ fn check_type(domain: u32, ty: u32, proto: u32) -> KResult<Kind> {
 }
 
 fn new_socket(k: &mut Kernel, kind: Kind) -> SocketRef {
-    let cred = my_cred(k);
+    let cred = peer_cred(k);
     let id = k.files.unix.new_id();
     Socket::new(id, kind, cred)
 }
@@ -350,7 +371,7 @@ pub fn sys_connect(k: &mut Kernel, a: &Args) -> SysOutcome {
     if !matches!(target.borrow().state, State::Listening { .. }) {
         return Err(Errno::ECONNREFUSED.into());
     }
-    let cred = my_cred(k);
+    let cred = peer_cred(k);
     s.borrow_mut().cred = cred;
     let server = new_socket(k, kind);
     {
@@ -377,7 +398,7 @@ pub fn sys_listen(k: &mut Kernel, a: &Args) -> SysResult {
         return Err(Errno::EOPNOTSUPP.into());
     }
     let s = socket_of(k, a[0])?;
-    let cred = my_cred(k);
+    let cred = peer_cred(k);
     let mut me = s.borrow_mut();
     me.listen(a[1])?;
     me.cred = cred;
@@ -465,6 +486,7 @@ pub fn sys_shutdown(k: &mut Kernel, a: &Args) -> SysResult {
 }
 
 /// What a send carries besides the bytes.
+#[derive(Default)]
 pub(crate) struct SendExtra {
     pub fds: Vec<crate::vfs::file::FileRef>,
     pub cred: Option<Ucred>,
@@ -509,7 +531,7 @@ pub(crate) fn send(k: &mut Kernel, fd: u32, data: Vec<u8>, x: SendExtra, flags: 
     }
     let cred = match x.cred {
         Some(c) => c,
-        None => my_cred(k),
+        None => sender_cred(k),
     };
     let msg = Msg {
         data,

@@ -2,7 +2,7 @@
 //! (28 bytes), its iovecs, and ancillary data (`struct cmsghdr`, 4-byte
 //! aligned): SCM_RIGHTS and SCM_CREDENTIALS at level SOL_SOCKET.
 
-use super::{msgf::*, my_cred, recv, send, write_from, SendExtra};
+use super::{msgf::*, recv, send, write_from, SendExtra};
 use crate::abi::errno::{Errno, KResult};
 use crate::files::socket::{Received, Ucred};
 use crate::kernel::Kernel;
@@ -134,7 +134,11 @@ fn read_control(k: &mut Kernel, h: &MsgHdr) -> KResult<Control> {
     Ok(c)
 }
 
-/// SCM_CREDENTIALS a sender claims: its own, unless it is root.
+/// SCM_CREDENTIALS a sender claims, checked as Linux's `scm_check_creds`
+/// does: ids of -1 are EINVAL; the pid must be the sender's own, and each
+/// id one of its real, effective or saved ids, unless it is privileged
+/// (root: CAP_SYS_ADMIN, CAP_SETUID, CAP_SETGID); a pid that names no task
+/// is ESRCH.
 fn given_cred(k: &mut Kernel, data: &[u8]) -> KResult<Ucred> {
     let w = |i: usize| u32::from_le_bytes(data[i..i + 4].try_into().expect("4 bytes"));
     let c = Ucred {
@@ -142,9 +146,19 @@ fn given_cred(k: &mut Kernel, data: &[u8]) -> KResult<Ucred> {
         uid: w(4),
         gid: w(8),
     };
-    let me = my_cred(k);
-    if c != me && !k.proc().cred.privileged() {
+    if c.uid == u32::MAX || c.gid == u32::MAX {
+        return Err(Errno::EINVAL);
+    }
+    let pid = k.proc().pid;
+    let me = &k.proc().cred;
+    let privileged = me.privileged();
+    let uid_ok = [me.ruid, me.euid, me.suid].contains(&c.uid);
+    let gid_ok = [me.rgid, me.egid, me.sgid].contains(&c.gid);
+    if !privileged && (c.pid != pid || !uid_ok || !gid_ok) {
         return Err(Errno::EPERM);
+    }
+    if k.tasks.find_pid(c.pid).is_none() && k.tasks.find_tid(c.pid).is_none() {
+        return Err(Errno::ESRCH);
     }
     Ok(c)
 }

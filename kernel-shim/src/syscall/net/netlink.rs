@@ -48,8 +48,8 @@ pub fn socket(k: &mut Kernel, ty: u32, proto: u32) -> SysResult {
     if proto != NETLINK_ROUTE {
         return Err(Errno::EPROTONOSUPPORT.into());
     }
-    let cred = super::my_cred(k);
-    let handle = NetlinkFile::new(k.files.unix.new_id(), cred.uid, cred.gid);
+    let (uid, gid) = super::socket_owner(k);
+    let handle = NetlinkFile::new(k.files.unix.new_id(), uid, gid);
     let file = OpenFile {
         node: None,
         location: None,

@@ -60,12 +60,12 @@ pub fn sys_getsockopt(k: &mut Kernel, a: &Args) -> SysResult {
             SO_LINGER => vec![0; 8],
             SO_RCVTIMEO | SO_SNDTIMEO => vec![0; 8],
             SO_PEERCRED => {
-                // An unconnected socket reports the "nobody" credentials
-                // Linux uses (pid 0, uid/gid overflow ids).
+                // A socket that never had a peer reports pid 0 and ids of
+                // -1, as Linux's cred_to_ucred does without a cred.
                 let c = me.peer_cred.unwrap_or(crate::files::socket::Ucred {
                     pid: 0,
-                    uid: 65534,
-                    gid: 65534,
+                    uid: u32::MAX,
+                    gid: u32::MAX,
                 });
                 [c.pid, c.uid, c.gid]
                     .iter()
