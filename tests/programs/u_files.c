@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Runs a call and prints its result and errno, named by its source. */
@@ -264,6 +265,24 @@ static void permissions_and_at(void)
     E(chdir("nonexistent"));
 }
 
+/* /dev/tty names the controlling terminal: a new session has none, so
+ * opening it fails with ENXIO (the harness's stdio are pipes, so under
+ * wax no host terminal stands in either). */
+static void no_controlling_terminal(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        int fd = open("/dev/tty", O_RDWR);
+        printf("open /dev/tty after setsid: %d errno %s\n", fd < 0 ? -1 : 0,
+               fd < 0 ? strerror(errno) : "none");
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    printf("child status %d\n", status);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2 || chdir(argv[1]) != 0) {
@@ -280,5 +299,6 @@ int main(int argc, char **argv)
     names();
     descriptors();
     permissions_and_at();
+    no_controlling_terminal();
     return 0;
 }

@@ -407,11 +407,14 @@ pub fn on_open(
             }
             let dev = handle.as_any().and_then(|a| a.downcast_mut::<DevTty>());
             let fallback = dev.and_then(|d| d.fallback.take());
-            // The host stream stands in only when it is no in-kernel tty.
+            // The host's stdio stands in when it is the host's terminal
+            // (wax's own controlling terminal) and no in-kernel tty; with
+            // no terminal at all, the process has no controlling terminal
+            // and Linux fails the open with ENXIO.
             match fallback {
                 Some(mut f) => match f.terminal() {
-                    None => Ok(f),
-                    Some(_) => Err(Errno::ENXIO),
+                    None if f.tty().is_some() => Ok(f),
+                    _ => Err(Errno::ENXIO),
                 },
                 None => Err(Errno::ENXIO),
             }
