@@ -1239,6 +1239,7 @@ fn add_heat(h: &mut Heat, entry: Option<u32>, n: u64, config: &Config) -> bool {
 }
 
 /// The page key of the executable page holding `eip`, if its frame exists.
+#[inline]
 fn page_key(machine: &mut Machine, space: &AddressSpace, eip: u32) -> Option<PageKey> {
     let a = GuestAddr(eip);
     if !machine.prot_at(space, a)?.contains(Prot::EXEC) {
