@@ -263,6 +263,15 @@ struct Heat {
 /// Most entry points remembered per page.
 const MAX_ENTRIES: usize = 256;
 
+/// Slots of `Jit::mods` (a power of two).
+const MOD_SLOTS: usize = 4096;
+
+/// The slot of `Jit::mods` counting the modules of guest page `vpage`.
+#[inline(always)]
+fn mod_slot(vpage: u32) -> usize {
+    vpage as usize & (MOD_SLOTS - 1)
+}
+
 pub struct Jit<E: Engine> {
     engine: E,
     config: Config,
@@ -303,6 +312,13 @@ pub struct Jit<E: Engine> {
     /// (what to translate next).
     stepped: Box<[u64]>,
     bytes: usize,
+    /// Cached modules by guest page, direct-mapped ([`MOD_SLOTS`]):
+    /// exact counts, kept on every insertion into and removal from
+    /// `cache`, so a zero says at the cost of one load that no module of
+    /// the page exists (and no link leads into it: links lead to cached
+    /// modules at their own pages). The interpreted path takes it before
+    /// any lookup.
+    mods: Box<[u32]>,
     heat: FastMap<PageKey, Heat>,
     /// Background compiles by job number, and the latest job of each page
     /// (an older one's result is stale when it arrives).
@@ -384,6 +400,7 @@ impl<E: Engine> Jit<E> {
             scratch: Box::default(),
             stepped: vec![0; iced_x86::Mnemonic::values().len()].into_boxed_slice(),
             bytes: 0,
+            mods: vec![0; MOD_SLOTS].into_boxed_slice(),
             heat: FastMap::default(),
             in_flight: FastMap::default(),
             compiling: FastMap::default(),
@@ -446,7 +463,7 @@ impl<E: Engine> Jit<E> {
         // budget stops anywhere in a block, and splitting blocks there
         // would only fragment them.
         let mut branched = self.resume_is_entry;
-        let r = loop {
+        let r = 'trips: loop {
             self.drain_changes(machine, space, cache);
             if !self.in_flight.is_empty() {
                 self.collect();
@@ -503,39 +520,92 @@ impl<E: Engine> Jit<E> {
                 }
             }
             if interpret && executed < budget {
-                // Blocks of a page without a module run back to back while
-                // control stays in the page (up to the threshold), as in
-                // the interpreter's own loop: no lookups between them.
-                // A warm page with no entry point yet goes block by block
-                // through this loop, which records them: otherwise a loop
-                // that never leaves its page would only ever be entered
-                // at a slice's start (not an entry) and never translated.
-                let stay = key.is_some_and(|k| !self.cache.contains(&k) && !self.needs_entries(k));
-                let mut in_page = 0u64;
-                let (cpu, mut mem) = machine.guest(space);
-                let exit = loop {
-                    let max = budget - executed;
-                    let (n, exit) = run_block(cpu, &mut mem, cache, max);
-                    // A block run to its end stops at a control transfer
-                    // (or the decoder's block limit, which is rare).
-                    branched = n < max && !mem.code_changed();
-                    executed += n;
-                    in_page += n;
-                    if exit.is_some()
-                        || !stay
-                        || !branched
-                        || cpu.eip >> 12 != eip >> 12
-                        || in_page >= u64::from(self.config.threshold)
-                    {
-                        break exit;
+                let warm = self.config.threshold / 4;
+                let threshold = u64::from(self.config.threshold);
+                let mut key = key;
+                let mut new_entry = new_entry;
+                let mut page = eip >> 12;
+                // One trip of this loop per page (or per block, see
+                // `stay`): what the outer loop would do next for a page
+                // without a module (its checks all come out negative) is
+                // done here without its lookups.
+                loop {
+                    // The page's heat, looked up once per trip (created
+                    // here rather than after the blocks ran: nothing reads
+                    // it in between).
+                    let heat = key.map(|k| self.heat.entry(k).or_default());
+                    // Blocks of a page without a module run back to back
+                    // while control stays in the page (up to the
+                    // threshold), as in the interpreter's own loop: no
+                    // lookups between them. A warm page with no entry
+                    // point yet goes block by block, which records them:
+                    // otherwise a loop that never leaves its page would
+                    // only ever be entered at a slice's start (not an
+                    // entry) and never translated.
+                    let stay = match (key, heat.as_deref()) {
+                        (Some(k), Some(h)) => {
+                            let module =
+                                self.mods[mod_slot(k.vpage)] != 0 && self.cache.contains(&k);
+                            let needs_entries = h.count >= warm && h.entries.is_empty();
+                            !module && !needs_entries
+                        }
+                        _ => false,
+                    };
+                    let mut in_page = 0u64;
+                    let exit = {
+                        let (cpu, mut mem) = machine.guest(space);
+                        loop {
+                            let max = budget - executed;
+                            let (n, exit) = run_block(cpu, &mut mem, cache, max);
+                            // A block run to its end stops at a control
+                            // transfer (or the decoder's block limit, which
+                            // is rare).
+                            branched = n < max && !mem.code_changed();
+                            executed += n;
+                            in_page += n;
+                            if exit.is_some()
+                                || !stay
+                                || !branched
+                                || cpu.eip >> 12 != page
+                                || in_page >= threshold
+                            {
+                                break exit;
+                            }
+                        }
+                    };
+                    self.stats.insns_interpreted += in_page;
+                    if let (Some(k), Some(h)) = (key, heat) {
+                        if add_heat(h, new_entry, in_page, &self.config) {
+                            self.settle_heat(machine, space, cache, k);
+                        }
                     }
-                };
-                self.stats.insns_interpreted += in_page;
-                if let Some(key) = key {
-                    self.heat_up(machine, space, cache, key, new_entry, in_page);
-                }
-                if let Some(exit) = exit {
-                    break RunResult { exit, executed };
+                    if let Some(exit) = exit {
+                        break 'trips RunResult { exit, executed };
+                    }
+                    // The outer loop's next trip, unless it could find
+                    // anything to do: code changes, compiles to collect or
+                    // start, stale links, the budget spent, or at EIP a
+                    // link, a module (or the last one used: `ready`).
+                    if !branched
+                        || executed >= budget
+                        || space.code_changed()
+                        || !self.in_flight.is_empty()
+                        || !self.deferred.is_empty()
+                        || self.links_stale
+                    {
+                        break;
+                    }
+                    let eip = machine.cpu().eip;
+                    let Some(k) = page_key(machine, space, eip) else {
+                        break;
+                    };
+                    if self.mods[mod_slot(k.vpage)] != 0 || self.last == Some(k) {
+                        break;
+                    }
+                    key = Some(k);
+                    // Reached by a branch into a page without a module.
+                    new_entry = Some(eip);
+                    page = eip >> 12;
                 }
             }
         };
@@ -554,6 +624,9 @@ impl<E: Engine> Jit<E> {
     fn ready(&mut self, machine: &mut Machine, space: &mut AddressSpace, key: PageKey) -> bool {
         if self.last == Some(key) {
             return true;
+        }
+        if self.mods[mod_slot(key.vpage)] == 0 {
+            return false;
         }
         let Some(e) = self.cache.peek_mut(&key) else {
             return false;
@@ -583,14 +656,6 @@ impl<E: Engine> Jit<E> {
         same
     }
 
-    /// The page is warm but has no entry point to be translated from.
-    fn needs_entries(&self, key: PageKey) -> bool {
-        let warm = self.config.threshold / 4;
-        self.heat
-            .get(&key)
-            .is_some_and(|h| h.count >= warm && h.entries.is_empty())
-    }
-
     /// Remembers `eip` (reached by a branch) as an entry point of its page
     /// if the page is warm.
     fn note_entry(&mut self, key: PageKey, eip: u32) {
@@ -598,25 +663,17 @@ impl<E: Engine> Jit<E> {
         note_entry(self.heat.entry(key).or_default(), eip, warm);
     }
 
-    /// Counts `n` instructions interpreted in the page; translates it once
-    /// they reach the threshold and there are entries the page's module
-    /// (if any) lacks.
-    fn heat_up(
+    /// What follows [`add_heat`] when it says so: consults the profile
+    /// and translates the page once it has run the threshold and there
+    /// are entries the page's module (if any) lacks.
+    fn settle_heat(
         &mut self,
         machine: &mut Machine,
         space: &mut AddressSpace,
         cache: &DecodeCache,
         key: PageKey,
-        entry: Option<u32>,
-        n: u64,
     ) {
-        let warm = self.config.threshold / 4;
         let h = self.heat.entry(key).or_default();
-        if let Some(eip) = entry {
-            note_entry(h, eip, warm);
-        }
-        h.count = h.count.saturating_add(n.min(u64::from(u32::MAX)) as u32);
-        h.total += n;
         let translate = !h.hinted && h.total >= u64::from(self.config.profile_after);
         if translate || (!h.remembered && h.total >= u64::from(self.config.remember_after)) {
             self.consult_profile(machine, space, cache, key, translate);
@@ -911,6 +968,7 @@ impl<E: Engine> Jit<E> {
             }
         };
         self.slots[slot as usize] = Some(key);
+        self.mods[mod_slot(key.vpage)] += 1;
         self.cache.put(
             key,
             Entry {
@@ -932,7 +990,8 @@ impl<E: Engine> Jit<E> {
         );
         while self.cache.len() > self.config.max_modules || self.bytes > self.config.max_bytes {
             match self.cache.pop_lru() {
-                Some((_, e)) => {
+                Some((k, e)) => {
+                    self.mods[mod_slot(k.vpage)] -= 1;
                     self.bytes -= e.bytes;
                     self.stats.evictions += 1;
                     self.free_slot(e.slot);
@@ -945,6 +1004,7 @@ impl<E: Engine> Jit<E> {
     fn drop_module(&mut self, key: PageKey) {
         self.last = None;
         if let Some(e) = self.cache.pop(&key) {
+            self.mods[mod_slot(key.vpage)] -= 1;
             self.bytes -= e.bytes;
             self.free_slot(e.slot);
         }
@@ -1094,7 +1154,7 @@ impl<E: Engine> Jit<E> {
 
     /// `eip` starts no block of the page's module: the interpreter runs
     /// from there; an EIP reached by a branch is remembered, and the page
-    /// is translated again with it once it is hot again (`heat_up`).
+    /// is translated again with it once it is hot again (`settle_heat`).
     fn miss(&mut self, key: PageKey, eip: u32, branched: bool) -> Entered {
         if branched {
             self.stats.misses += 1;
@@ -1160,7 +1220,26 @@ fn note_entry(h: &mut Heat, eip: u32, warm: u32) {
     }
 }
 
+/// Counts `n` instructions interpreted in a page (and the entry its
+/// blocks were reached at, if any). Returns whether the page needs
+/// [`Jit::settle_heat`]: the profile is to be consulted, or the page has
+/// run the threshold with entries to translate from.
+#[inline(always)]
+fn add_heat(h: &mut Heat, entry: Option<u32>, n: u64, config: &Config) -> bool {
+    if let Some(eip) = entry {
+        note_entry(h, eip, config.threshold / 4);
+    }
+    h.count = h.count.saturating_add(n.min(u64::from(u32::MAX)) as u32);
+    h.total += n;
+    (!h.hinted && h.total >= u64::from(config.profile_after))
+        || (!h.remembered && h.total >= u64::from(config.remember_after))
+        || (h.count >= config.threshold
+            && !h.entries.is_empty()
+            && h.rewrites <= config.max_rewrites)
+}
+
 /// The page key of the executable page holding `eip`, if its frame exists.
+#[inline]
 fn page_key(machine: &mut Machine, space: &AddressSpace, eip: u32) -> Option<PageKey> {
     let a = GuestAddr(eip);
     if !machine.prot_at(space, a)?.contains(Prot::EXEC) {

@@ -27,20 +27,18 @@ pub fn run_block(
         Err(fault) => return (0, Some(fault.into())),
     };
     let mut ctx = Ctx { cpu, mem };
-    let mut n = 0;
-    for d in block.insns.iter() {
-        if n == max {
-            break;
-        }
-        n += 1;
+    // The instructions to run, bounded once rather than counted against
+    // `max` one by one (as in `interp::run`).
+    let room = max.min(block.insns.len() as u64) as usize;
+    for (i, d) in block.insns[..room].iter().enumerate() {
         if let Some(e) = run_one(&mut ctx, &d.insn, d.handler) {
-            return (n, Some(e));
+            return (i as u64 + 1, Some(e));
         }
         if ctx.mem.code_changed() {
-            break;
+            return (i as u64 + 1, None);
         }
     }
-    (n, None)
+    (room as u64, None)
 }
 
 /// Runs one decoded instruction: EIP past it while its handler runs, put
