@@ -606,3 +606,145 @@ fn x87_rounding_edges_match_the_interpreter() {
     assert_eq!(last.exit, Exit::Syscall);
     assert!(jit.stats.insns_translated > 0);
 }
+
+/// The inline comparisons (FCOMI/FUCOMI(P), FCOM(P)(P)/FUCOM(P)(P) of
+/// registers, FCOM(P) m32fp/m64fp) against the interpreter: equal
+/// operands, one ulp apart, both signs, zeros of either sign against each
+/// other and against numbers, the extremes of the normal range, and what
+/// takes the call (denormals, a NaN, infinity, an unnormal, a denormal
+/// or zero in memory), with EFLAGS and the status word stored after each.
+#[test]
+fn x87_comparisons_match_the_interpreter() {
+    use common::asm::*;
+    // Extended values at [EBX - 128 + 16k]: significand, sign/exponent.
+    let vals: [(u64, u16); 15] = [
+        (1 << 63, 0x3fff),       // 0: 1
+        ((1 << 63) | 1, 0x3fff), // 1: 1 + ulp
+        (1 << 63, 0xbfff),       // 2: -1
+        (0, 0),                  // 3: +0
+        (0, 0x8000),             // 4: -0
+        (1 << 63, 0x4000),       // 5: 2
+        ((1 << 63) | 1, 0xbfff), // 6: -(1 + ulp)
+        (1, 0),                  // 7: a denormal
+        (3 << 62, 0x7fff),       // 8: a quiet NaN
+        (1 << 63, 0x7fff),       // 9: +infinity
+        (1 << 63, 0xc000),       // 10: -2
+        (1 << 63, 0x3ffe),       // 11: 0.5
+        (u64::MAX, 0x7ffe),      // 12: the largest normal
+        (1 << 63, 0x0001),       // 13: the smallest normal
+        (1 << 62, 0x3fff),       // 14: an unnormal
+    ];
+    let pairs: [(i8, i8); 30] = [
+        (0, 0),
+        (0, 1),
+        (1, 0),
+        (2, 0),
+        (0, 2),
+        (2, 6),
+        (6, 2),
+        (3, 4),
+        (4, 3),
+        (3, 0),
+        (0, 3),
+        (4, 2),
+        (2, 4),
+        (5, 0),
+        (0, 5),
+        (10, 2),
+        (2, 10),
+        (11, 13),
+        (13, 3),
+        (4, 13),
+        (12, 11),
+        (12, 12),
+        (6, 6),
+        (3, 3),
+        (7, 3),
+        (0, 7),
+        (8, 0),
+        (0, 8),
+        (9, 0),
+        (14, 0),
+    ];
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0xbf]).imm(32, DATA + 0x800); // mov edi, DATA + 0x800
+    let v = |i: i8| Rm::Mem(EBX, (16 * i32::from(i) - 128) as i8);
+    let record = |a: &mut Asm, flags: bool, at: i8| {
+        if flags {
+            // pushfd; pop eax; mov [edi+at], eax
+            a.bytes(&[0x9c, 0x58, 0x89]).modrm(EAX, Rm::Mem(EDI, at));
+        }
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, at + 4)); // fnstsw ax; mov
+    };
+    for (k, &(x, y)) in pairs.iter().enumerate() {
+        a.bytes(&[0xdb]).modrm(5, v(y)); // fld tword [y]
+        a.bytes(&[0xdb]).modrm(5, v(x)); // fld tword [x]: ST(0) = x
+        a.bytes(&[0xdb, 0xf1]); // fcomi st, st(1)
+        record(&mut a, true, 0);
+        a.bytes(&[0xdb, 0xe9]); // fucomi st, st(1)
+        record(&mut a, true, 8);
+        a.bytes(&[0xd8, 0xd1]); // fcom st(1)
+        record(&mut a, false, 16);
+        a.bytes(&[0xdd, 0xe1]); // fucom st(1)
+        record(&mut a, false, 20);
+        a.bytes(&[0xd9, 0xc9]); // fxch: the other order
+        a.bytes(&[0xdf, 0xf1]); // fcomip st, st(1)
+        record(&mut a, true, 24);
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        // fucomip / fcomp st(1) / fucomp st(1), then fcompp or fucompp.
+        match k % 3 {
+            0 => a.bytes(&[0xdf, 0xe9]),
+            1 => a.bytes(&[0xd8, 0xd9]),
+            _ => a.bytes(&[0xdd, 0xe9]),
+        };
+        record(&mut a, k % 3 == 0, 32);
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[
+            if k % 2 == 0 { 0xde } else { 0xda },
+            0xd9 | (k as u8 % 2) << 4,
+        ]);
+        record(&mut a, false, 40);
+        // fcom(p) m64fp and m32fp against the doubles and floats at ESI.
+        let m = (k % 8) as i8;
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[0xdc]).modrm(2, Rm::Mem(ESI, 8 * m)); // fcom qword
+        record(&mut a, false, 44);
+        a.bytes(&[0xd8]).modrm(3, Rm::Mem(ESI, 0x40 + 4 * m)); // fcomp dword
+        record(&mut a, false, 48);
+        a.bytes(&[0x83, 0xc7, 0x34]); // add edi, 52
+    }
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(12, 0, 1);
+    for (k, (sig, se)) in vals.iter().enumerate() {
+        let at = 0x480 - 128 + 16 * k;
+        st.data[at..at + 8].copy_from_slice(&sig.to_le_bytes());
+        st.data[at + 8..at + 10].copy_from_slice(&se.to_le_bytes());
+    }
+    let doubles = [
+        1.0,
+        -1.0,
+        0.0,
+        1.0 + f64::EPSILON,
+        2.0,
+        -0.0,
+        f64::NAN,
+        1e-310,
+    ];
+    for (k, d) in doubles.iter().enumerate() {
+        st.data[8 * k..8 * k + 8].copy_from_slice(&d.to_le_bytes());
+        let f = *d as f32;
+        st.data[0x40 + 4 * k..0x44 + 4 * k].copy_from_slice(&f.to_le_bytes());
+    }
+    st.data[0x5c..0x60].copy_from_slice(&1e-40f32.to_le_bytes());
+    st.data[0x7c..0x80].copy_from_slice(&3u32.to_le_bytes());
+    st.regs[EBX as usize] = DATA + 0x480;
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7, 3], 100_000, 2, "x87 comparisons");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(jit.stats.insns_translated > 0);
+}

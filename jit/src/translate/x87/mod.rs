@@ -18,6 +18,7 @@
 //! carries, cancellations and zeros).
 
 mod arith;
+mod compare;
 mod stack;
 mod wasm_fns;
 
@@ -131,6 +132,14 @@ enum Fast {
         neg_dst: bool,
         neg_src: bool,
     },
+    /// FCOM(P)(P)/FUCOM(P)(P) (`eflags` false: C3/C2/C0) and
+    /// FCOMI(P)/FUCOMI(P) (`eflags`: ZF/PF/CF) of ST(0) with the source,
+    /// popping `pops` times.
+    Cmp {
+        src: Src,
+        eflags: bool,
+        pops: u32,
+    },
 }
 
 /// The second operand of an arithmetic fast path.
@@ -200,6 +209,31 @@ fn fast(insn: &Instruction) -> Option<Fast> {
         ),
         C::Fadd_m32fp | C::Fsub_m32fp | C::Fsubr_m32fp => add(0, Src::Mem(SINGLE), false),
         C::Fadd_m64fp | C::Fsub_m64fp | C::Fsubr_m64fp => add(0, Src::Mem(DOUBLE), false),
+        C::Fcomi_st0_sti | C::Fucomi_st0_sti | C::Fcomip_st0_sti | C::Fucomip_st0_sti => {
+            Fast::Cmp {
+                src: Src::St(st(1)),
+                eflags: true,
+                pops: matches!(m, Mnemonic::Fcomip | Mnemonic::Fucomip) as u32,
+            }
+        }
+        C::Fcom_st0_sti | C::Fucom_st0_sti | C::Fcomp_st0_sti | C::Fucomp_st0_sti => Fast::Cmp {
+            src: Src::St(st(1)),
+            eflags: false,
+            pops: matches!(m, Mnemonic::Fcomp | Mnemonic::Fucomp) as u32,
+        },
+        C::Fcompp | C::Fucompp => Fast::Cmp {
+            src: Src::St(1),
+            eflags: false,
+            pops: 2,
+        },
+        C::Fcom_m32fp | C::Fcomp_m32fp | C::Fcom_m64fp | C::Fcomp_m64fp => Fast::Cmp {
+            src: Src::Mem(match insn.code() {
+                C::Fcom_m32fp | C::Fcomp_m32fp => SINGLE,
+                _ => DOUBLE,
+            }),
+            eflags: false,
+            pops: (m == Mnemonic::Fcomp) as u32,
+        },
         C::Fchs => Fast::Sign(true),
         C::Fabs => Fast::Sign(false),
         _ => return None,
@@ -376,6 +410,7 @@ impl Gen<'_> {
                 neg_dst,
                 neg_src,
             } => self.fadd(dst, src, pop, neg_dst, neg_src),
+            Fast::Cmp { src, eflags, pops } => self.fcompare(src, eflags, pops),
             Fast::FldConst(sign_exp, signif) => {
                 self.need_empty(7);
                 self.reg_addr(7, RB);
