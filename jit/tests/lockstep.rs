@@ -748,3 +748,140 @@ fn x87_comparisons_match_the_interpreter() {
     assert_eq!(last.exit, Exit::Syscall);
     assert!(jit.stats.insns_translated > 0);
 }
+
+/// The inline FDIV/FDIVR(P) against the interpreter, under three control
+/// words (the default, and RC down and PC 53 bits, which take the call): exact
+/// quotients, quotients rounding up and down, significands of the dividend
+/// above and below the divisor's, the extremes of the significand,
+/// results just inside and beyond the exponent range, and what takes the
+/// call (zero, denormal and NaN operands), in every register and memory
+/// form, storing each result and the status word (PE, C1).
+#[test]
+fn x87_division_matches_the_interpreter() {
+    use common::asm::*;
+    // Extended values at [EBX - 128 + 16k]: significand, sign/exponent.
+    let vals: [(u64, u16); 15] = [
+        (1 << 63, 0x3fff),               // 0: 1
+        (3 << 62, 0x4000),               // 1: 3
+        ((1 << 63) | 1, 0x3fff),         // 2: 1 + ulp
+        (7 << 61, 0xc001),               // 3: -7
+        (u64::MAX, 0x3fff),              // 4: 2 - ulp
+        (0xcccc_cccc_cccc_cccd, 0x3ffb), // 5: 0.1
+        (0, 0),                          // 6: +0
+        (1, 0),                          // 7: a denormal
+        (u64::MAX, 0x7ffe),              // 8: the largest normal
+        (1 << 63, 0x0001),               // 9: the smallest normal
+        (3 << 62, 0xbfff),               // 10: -1.5
+        (3 << 62, 0x7fff),               // 11: a quiet NaN
+        (1 << 63, 0x3fff - 16000),       // 12: 2^-16000
+        (u64::MAX, 0x3ffe),              // 13: 1 - ulp / 2
+        (0x8000_0000_ffff_ffff, 0x4005), // 14
+    ];
+    let pairs: [(i8, i8); 24] = [
+        (0, 1),
+        (1, 0),
+        (1, 1),
+        (3, 1),
+        (1, 3),
+        (0, 2),
+        (2, 0),
+        (4, 13),
+        (13, 4),
+        (5, 3),
+        (3, 10),
+        (10, 5),
+        (14, 5),
+        (5, 14),
+        (4, 2),
+        (8, 13),
+        (9, 4),
+        (12, 8),
+        (8, 12),
+        (9, 0),
+        (0, 6),
+        (6, 0),
+        (7, 0),
+        (11, 1),
+    ];
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0xbf]).imm(32, DATA + 0x800); // mov edi, DATA + 0x800
+                                            // mov eax, [esi+0x7c]; fldcw [esi+eax*2+0x60]
+    a.bytes(&[0x8b, 0x46, 0x7c, 0xd9, 0x6c, 0x46, 0x60]);
+    let v = |i: i8| Rm::Mem(EBX, (16 * i32::from(i) - 128) as i8);
+    let out = |a: &mut Asm, at: i8| {
+        a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, at)); // fstp tword
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, at + 10)); // fnstsw ax; mov
+    };
+    for (k, &(x, y)) in pairs.iter().enumerate() {
+        let m = (k % 8) as i8;
+        a.bytes(&[0xdb]).modrm(5, v(y));
+        a.bytes(&[0xdb]).modrm(5, v(x)); // ST(0) = x, ST(1) = y
+        a.bytes(&[0xd8, 0xf1]); // fdiv st, st(1): x / y
+        out(&mut a, 0);
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[0xd8, 0xf9]); // fdivr st, st(1): y / x
+        out(&mut a, 12);
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[0xdc, 0xf9]); // fdiv st(1), st: ST(1) = y / x
+        a.bytes(&[0xdd, 0xd8]); // fstp st(0)
+        out(&mut a, 24);
+        a.bytes(&[0xdb]).modrm(5, v(y));
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[0xde, 0xf9]); // fdivp st(1), st: y / x
+        out(&mut a, 36);
+        a.bytes(&[0xdb]).modrm(5, v(y));
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[0xde, 0xf1]); // fdivrp st(1), st: x / y
+        out(&mut a, 48);
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[0xdc]).modrm(6, Rm::Mem(ESI, 8 * m)); // fdiv qword
+        out(&mut a, 60);
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[0xd8]).modrm(7, Rm::Mem(ESI, 0x40 + 4 * m)); // fdivr dword
+        out(&mut a, 72);
+        a.bytes(&[0x83, 0xc7, 84]); // add edi, 84
+    }
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(13, 0, 1);
+    for (k, (sig, se)) in vals.iter().enumerate() {
+        let at = 0x480 - 128 + 16 * k;
+        st.data[at..at + 8].copy_from_slice(&sig.to_le_bytes());
+        st.data[at + 8..at + 10].copy_from_slice(&se.to_le_bytes());
+    }
+    let doubles = [
+        3.0,
+        -0.1,
+        0.0,
+        1.0 + f64::EPSILON,
+        7.0,
+        1e300,
+        f64::NAN,
+        1e-310,
+    ];
+    for (k, d) in doubles.iter().enumerate() {
+        st.data[8 * k..8 * k + 8].copy_from_slice(&d.to_le_bytes());
+        let f = *d as f32;
+        st.data[0x40 + 4 * k..0x44 + 4 * k].copy_from_slice(&f.to_le_bytes());
+    }
+    // Control words by pass (6 down to 1): RC down and PC 53 bits in
+    // passes 4 and 3, translated by then; the default otherwise.
+    for c in 1..=6 {
+        let cw: u16 = match c {
+            4 => 0x077f,
+            3 => 0x027f,
+            _ => 0x037f,
+        };
+        st.data[0x60 + 2 * c..0x62 + 2 * c].copy_from_slice(&cw.to_le_bytes());
+    }
+    st.data[0x7c..0x80].copy_from_slice(&6u32.to_le_bytes());
+    st.regs[EBX as usize] = DATA + 0x480;
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7, 3], 100_000, 2, "x87 division");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(jit.stats.insns_translated > 0);
+}

@@ -22,7 +22,7 @@ mod compare;
 mod stack;
 mod wasm_fns;
 
-pub use wasm_fns::{addsig, mul64, TYPE_ADDSIG, TYPE_MUL64};
+pub use wasm_fns::{addsig, divsig, mul64, TYPE_ADDSIG, TYPE_DIVSIG, TYPE_MUL64};
 
 use super::emit::{local as l, mem, Label};
 use super::gen::{Code, Eip, Fs, Gen, FN_FPU, LAZY};
@@ -132,6 +132,14 @@ enum Fast {
         neg_dst: bool,
         neg_src: bool,
     },
+    /// FDIV(P) (`rev` false: ST(dst) = ST(dst) / the source) and
+    /// FDIVR(P) (ST(dst) = the source / ST(dst)), popping if `pop`.
+    Div {
+        dst: u32,
+        src: Src,
+        pop: bool,
+        rev: bool,
+    },
     /// FCOM(P)(P)/FUCOM(P)(P) (`eflags` false: C3/C2/C0) and
     /// FCOMI(P)/FUCOMI(P) (`eflags`: ZF/PF/CF) of ST(0) with the source,
     /// popping `pops` times.
@@ -209,6 +217,27 @@ fn fast(insn: &Instruction) -> Option<Fast> {
         ),
         C::Fadd_m32fp | C::Fsub_m32fp | C::Fsubr_m32fp => add(0, Src::Mem(SINGLE), false),
         C::Fadd_m64fp | C::Fsub_m64fp | C::Fsubr_m64fp => add(0, Src::Mem(DOUBLE), false),
+        C::Fdiv_st0_sti | C::Fdivr_st0_sti => Fast::Div {
+            dst: 0,
+            src: Src::St(st(1)),
+            pop: false,
+            rev: m == Mnemonic::Fdivr,
+        },
+        C::Fdiv_sti_st0 | C::Fdivp_sti_st0 | C::Fdivr_sti_st0 | C::Fdivrp_sti_st0 => Fast::Div {
+            dst: st(0),
+            src: Src::St(0),
+            pop: matches!(m, Mnemonic::Fdivp | Mnemonic::Fdivrp),
+            rev: matches!(m, Mnemonic::Fdivr | Mnemonic::Fdivrp),
+        },
+        C::Fdiv_m32fp | C::Fdivr_m32fp | C::Fdiv_m64fp | C::Fdivr_m64fp => Fast::Div {
+            dst: 0,
+            src: Src::Mem(match insn.code() {
+                C::Fdiv_m32fp | C::Fdivr_m32fp => SINGLE,
+                _ => DOUBLE,
+            }),
+            pop: false,
+            rev: m == Mnemonic::Fdivr,
+        },
         C::Fcomi_st0_sti | C::Fucomi_st0_sti | C::Fcomip_st0_sti | C::Fucomip_st0_sti => {
             Fast::Cmp {
                 src: Src::St(st(1)),
@@ -410,6 +439,7 @@ impl Gen<'_> {
                 neg_dst,
                 neg_src,
             } => self.fadd(dst, src, pop, neg_dst, neg_src),
+            Fast::Div { dst, src, pop, rev } => self.fdiv(dst, src, pop, rev),
             Fast::Cmp { src, eflags, pops } => self.fcompare(src, eflags, pops),
             Fast::FldConst(sign_exp, signif) => {
                 self.need_empty(7);
