@@ -885,3 +885,81 @@ fn x87_division_matches_the_interpreter() {
     assert_eq!(last.exit, Exit::Syscall);
     assert!(jit.stats.insns_translated > 0);
 }
+
+/// The inline FSQRT against the interpreter, under the control words of
+/// [`x87_division_matches_the_interpreter`]: exact roots (4, 9 * 2^k, a
+/// 64-bit square), roots rounding up and down, both exponent parities,
+/// the extremes of the significand and of the exponent range, and what
+/// takes the call (negative numbers, zeros, a denormal, infinity, a NaN,
+/// an unnormal), storing each root and the status word (PE, C1).
+#[test]
+fn x87_square_roots_match_the_interpreter() {
+    use common::asm::*;
+    let square = {
+        let r = 0xb504_f333u64 | 1;
+        let p = r * r;
+        p << p.leading_zeros()
+    };
+    let vals: [(u64, u16); 22] = [
+        (1 << 63, 0x4001),               // 4
+        (1 << 63, 0x4000),               // 2
+        (3 << 62, 0x4000),               // 3
+        (9 << 60, 0x4012),               // 9 * 2^16
+        (9 << 60, 0x4013),               // 9 * 2^17
+        (1 << 63, 0x3ffe),               // 0.5
+        (1 << 63, 0x3fff),               // 1
+        ((1 << 63) | 1, 0x3fff),         // 1 + ulp
+        (u64::MAX, 0x3fff),              // 2 - ulp
+        (u64::MAX, 0x4000),              // 4 - 2ulp
+        (square, 0x403e),                // an exact 64-bit square
+        (square, 0x403f),                // and twice it
+        (1 << 63, 0x0001),               // the smallest normal
+        (u64::MAX, 0x7ffe),              // the largest normal
+        (0xcccc_cccc_cccc_cccd, 0x3ffb), // 0.1
+        (1 << 63, 0xc001),               // -4
+        (0, 0),                          // +0
+        (0, 0x8000),                     // -0
+        (1, 0),                          // a denormal
+        (1 << 63, 0x7fff),               // +infinity
+        (3 << 62, 0x7fff),               // a quiet NaN
+        (1 << 62, 0x3fff),               // an unnormal
+    ];
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0xbf]).imm(32, DATA + 0x800); // mov edi, DATA + 0x800
+                                            // mov eax, [esi+0x7c]; fldcw [esi+eax*2+0x60]
+    a.bytes(&[0x8b, 0x46, 0x7c, 0xd9, 0x6c, 0x46, 0x60]);
+    // mov ebx, DATA + 0x400
+    a.bytes(&[0xbb]).imm(32, DATA + 0x400);
+    for _ in vals {
+        a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 0)); // fld tword [ebx]
+        a.bytes(&[0xd9, 0xfa]); // fsqrt
+        a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 0)); // fstp tword [edi]
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, 10)); // fnstsw ax; mov
+        a.bytes(&[0x83, 0xc7, 12, 0x83, 0xc3, 16]); // add edi, 12; add ebx, 16
+    }
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(14, 0, 1);
+    for (k, (sig, se)) in vals.iter().enumerate() {
+        let at = 0x400 + 16 * k;
+        st.data[at..at + 8].copy_from_slice(&sig.to_le_bytes());
+        st.data[at + 8..at + 10].copy_from_slice(&se.to_le_bytes());
+    }
+    for c in 1..=6 {
+        let cw: u16 = match c {
+            4 => 0x077f,
+            3 => 0x027f,
+            _ => 0x037f,
+        };
+        st.data[0x60 + 2 * c..0x62 + 2 * c].copy_from_slice(&cw.to_le_bytes());
+    }
+    st.data[0x7c..0x80].copy_from_slice(&6u32.to_le_bytes());
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7, 3], 100_000, 2, "x87 square roots");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(jit.stats.insns_translated > 0);
+}

@@ -6,6 +6,7 @@
   (type (;3;) (func (param i64 i64) (result i64 i64)))
   (type (;4;) (func (param i64 i64 i32 i32) (result i64 i32 i32)))
   (type (;5;) (func (param i64 i64) (result i64 i32)))
+  (type (;6;) (func (param i64 i32) (result i64 i32)))
   (import "wax" "step" (func (;0;) (type 0)))
   (import "wax" "flags" (func (;1;) (type 1)))
   (import "wax" "fpu" (func (;2;) (type 2)))
@@ -2001,6 +2002,167 @@
     i32.shl
     i32.or
     local.get 6
+    i64.eqz
+    i32.const 3
+    i32.shl
+    i32.or
+  )
+  (func (;13;) (type 6) (param i64 i32) (result i64 i32)
+    (local i64 i64 i64 i64 i64 i64 i64 i32)
+    local.get 0
+    i64.const 1
+    i64.shr_u
+    local.get 0
+    local.get 1
+    select
+    local.set 2
+    local.get 0
+    i64.const 63
+    i64.shl
+    i64.const 0
+    local.get 1
+    select
+    local.set 3
+    local.get 2
+    f64.convert_i64_u
+    f64.const 0x1p+64 (;=18446744073709552000;)
+    f64.mul
+    f64.sqrt
+    i64.trunc_sat_f64_u
+    local.set 4
+    local.get 4
+    local.get 4
+    call 10
+    local.set 6
+    local.set 5
+    local.get 3
+    local.get 6
+    i64.sub
+    local.set 7
+    local.get 2
+    local.get 5
+    i64.sub
+    local.get 3
+    local.get 6
+    i64.lt_u
+    i64.extend_i32_u
+    i64.sub
+    local.set 8
+    local.get 4
+    local.get 8
+    f64.convert_i64_s
+    f64.const 0x1p+64 (;=18446744073709552000;)
+    f64.mul
+    local.get 7
+    f64.convert_i64_u
+    f64.add
+    local.get 4
+    f64.convert_i64_u
+    f64.const 0x1p+1 (;=2;)
+    f64.mul
+    f64.div
+    i64.trunc_sat_f64_s
+    i64.add
+    local.set 4
+    loop ;; label = @1
+      local.get 4
+      local.get 4
+      call 10
+      local.set 6
+      local.set 5
+      local.get 5
+      local.get 2
+      i64.gt_u
+      local.get 5
+      local.get 2
+      i64.eq
+      local.get 6
+      local.get 3
+      i64.gt_u
+      i32.and
+      i32.or
+      if ;; label = @2
+        local.get 4
+        i64.const 1
+        i64.sub
+        local.set 4
+        br 1 (;@1;)
+      end
+    end
+    loop ;; label = @1
+      local.get 4
+      i64.const -1
+      i64.ne
+      if ;; label = @2
+        local.get 4
+        i64.const 1
+        i64.add
+        local.get 4
+        i64.const 1
+        i64.add
+        call 10
+        local.set 6
+        local.set 5
+        local.get 5
+        local.get 2
+        i64.lt_u
+        local.get 5
+        local.get 2
+        i64.eq
+        local.get 6
+        local.get 3
+        i64.le_u
+        i32.and
+        i32.or
+        if ;; label = @3
+          local.get 4
+          i64.const 1
+          i64.add
+          local.set 4
+          br 2 (;@1;)
+        end
+      end
+    end
+    local.get 4
+    local.get 4
+    call 10
+    local.set 6
+    local.set 5
+    local.get 3
+    local.get 6
+    i64.sub
+    local.set 7
+    local.get 2
+    local.get 5
+    i64.sub
+    local.get 3
+    local.get 6
+    i64.lt_u
+    i64.extend_i32_u
+    i64.sub
+    local.set 8
+    local.get 8
+    i64.const 0
+    i64.ne
+    local.get 7
+    local.get 4
+    i64.gt_u
+    i32.or
+    local.tee 9
+    i64.extend_i32_u
+    local.get 4
+    i64.add
+    local.tee 4
+    local.get 8
+    local.get 7
+    i64.or
+    i64.const 0
+    i64.ne
+    local.get 9
+    i32.const 1
+    i32.shl
+    i32.or
+    local.get 4
     i64.eqz
     i32.const 3
     i32.shl

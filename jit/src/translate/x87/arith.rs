@@ -1,7 +1,7 @@
 //! Arithmetic fast paths: FST(P) to IEEE formats (rounding), FMUL and
 //! FADD/FSUB/FSUBR on normal numbers.
 
-use super::wasm_fns::{ADD_FAIL, FN_ADDSIG, FN_DIVSIG, FN_MUL64};
+use super::wasm_fns::{ADD_FAIL, FN_ADDSIG, FN_DIVSIG, FN_MUL64, FN_SQRTSIG};
 use super::{Ieee, Src, B, C1, CTRL, ES, PE, RA, RB, STAT, STATUS};
 use crate::translate::emit::{local as l, mem, Label};
 use crate::translate::gen::Gen;
@@ -283,6 +283,58 @@ impl Gen<'_> {
         if pop {
             self.pop_tail();
         }
+    }
+
+    /// FSQRT of a positive normal number at 64-bit precision, round to
+    /// nearest, PE masked: `float::sqrt` and `unary` for that case. The
+    /// root's biased exponent is (E + 16383) / 2 rounded down, always in
+    /// range; the module's `sqrtsig` takes the root of the significand
+    /// times 2^63 (E odd) or 2^64 (E even).
+    pub(super) fn fsqrt(&mut self) {
+        self.e.get(CTRL).c(0xf20).i(I::I32And).c(0x320).i(I::I32Ne);
+        self.e.br_if(Label::X87Call);
+        self.need_used(0);
+        self.reg_addr(0, RA);
+        self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
+        self.e.get(RA).i(I::I32Load16U(mem(8, 1))).set(l::HOST);
+        self.need_normal(l::W1, l::HOST);
+        // Negative: the call (IE).
+        self.e
+            .get(l::HOST)
+            .c(0x8000)
+            .i(I::I32And)
+            .br_if(Label::X87Call);
+        self.stats.wide_arith = true;
+        self.e.get(l::W1).get(l::HOST).c(1).i(I::I32And);
+        self.e.i(I::Call(FN_SQRTSIG)).set(RB).set(l::W1);
+        self.e.get(RB).c(8).i(I::I32And).br_if(Label::X87Call);
+        self.e.get(RA).get(l::W1).i(I::I64Store(mem(0, 3)));
+        self.e
+            .get(RA)
+            .get(l::HOST)
+            .c(16383)
+            .i(I::I32Add)
+            .c(1)
+            .i(I::I32ShrU);
+        self.e.i(I::I64ExtendI32U).i(I::I64Store(mem(8, 3)));
+        // PE = inexact (bit 0), C1 = rounded up (bit 1).
+        self.e.c(0).get(STAT).c(!(C1 | ES | B)).i(I::I32And);
+        self.e
+            .get(RB)
+            .c(1)
+            .i(I::I32And)
+            .c(PE)
+            .i(I::I32Mul)
+            .i(I::I32Or);
+        self.e
+            .get(RB)
+            .c(1)
+            .i(I::I32ShrU)
+            .c(1)
+            .i(I::I32And)
+            .c(C1)
+            .i(I::I32Mul);
+        self.e.i(I::I32Or).i(I::I32Store16(mem(STATUS, 1)));
     }
 
     /// Loads an arithmetic source operand: significand in W2, sign and

@@ -22,7 +22,9 @@ mod compare;
 mod stack;
 mod wasm_fns;
 
-pub use wasm_fns::{addsig, divsig, mul64, TYPE_ADDSIG, TYPE_DIVSIG, TYPE_MUL64};
+pub use wasm_fns::{
+    addsig, divsig, mul64, sqrtsig, TYPE_ADDSIG, TYPE_DIVSIG, TYPE_MUL64, TYPE_SQRTSIG,
+};
 
 use super::emit::{local as l, mem, Label};
 use super::gen::{Code, Eip, Fs, Gen, FN_FPU, LAZY};
@@ -140,6 +142,8 @@ enum Fast {
         pop: bool,
         rev: bool,
     },
+    /// FSQRT.
+    Sqrt,
     /// FCOM(P)(P)/FUCOM(P)(P) (`eflags` false: C3/C2/C0) and
     /// FCOMI(P)/FUCOMI(P) (`eflags`: ZF/PF/CF) of ST(0) with the source,
     /// popping `pops` times.
@@ -263,6 +267,7 @@ fn fast(insn: &Instruction) -> Option<Fast> {
             eflags: false,
             pops: (m == Mnemonic::Fcomp) as u32,
         },
+        C::Fsqrt => Fast::Sqrt,
         C::Fchs => Fast::Sign(true),
         C::Fabs => Fast::Sign(false),
         _ => return None,
@@ -440,6 +445,7 @@ impl Gen<'_> {
                 neg_src,
             } => self.fadd(dst, src, pop, neg_dst, neg_src),
             Fast::Div { dst, src, pop, rev } => self.fdiv(dst, src, pop, rev),
+            Fast::Sqrt => self.fsqrt(),
             Fast::Cmp { src, eflags, pops } => self.fcompare(src, eflags, pops),
             Fast::FldConst(sign_exp, signif) => {
                 self.need_empty(7);

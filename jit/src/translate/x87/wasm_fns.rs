@@ -451,3 +451,199 @@ pub fn divsig() -> wasm_encoder::Function {
     }
     f
 }
+
+/// Type index of `sqrtsig(sig, odd) -> (r, flags)`.
+pub const TYPE_SQRTSIG: u32 = 6;
+/// Function index of `sqrtsig`: after `divsig`.
+pub const FN_SQRTSIG: u32 = FN_DIVSIG + 1;
+
+/// `sqrtsig(sig, odd) -> (r, flags)`: the square root of a normalised
+/// significand times 2^64 (`odd` false) or 2^63 (`odd`), rounded to 64
+/// bits, nearest-even: `float::sqrt`'s root, round and sticky bits and
+/// their 64-bit rounding. Flags as [`divsig`]'s, bit 2 unused.
+///
+/// An f64 square root of the top 64 bits is within 2^12 of the root; one
+/// Newton step on the exact 128-bit residual N - r^2 (from `mul64`),
+/// divided in f64, brings it within a unit or two, and exact comparisons
+/// of r^2 and (r+1)^2 with N finish: r = floor(sqrt(N)). The remainder
+/// N - r^2 is at most 2r, and the root is rounded up when it exceeds r
+/// (no root of this kind is a tie).
+pub fn sqrtsig() -> wasm_encoder::Function {
+    use wasm_encoder::{BlockType, ValType};
+    const SIG: u32 = 0;
+    const ODD: u32 = 1;
+    const NH: u32 = 2;
+    const NL: u32 = 3;
+    const R: u32 = 4;
+    const PH: u32 = 5;
+    const PL: u32 = 6;
+    const DL: u32 = 7;
+    const DH: u32 = 8;
+    const ROUND: u32 = 9;
+    const TWO64: f64 = 18_446_744_073_709_551_616.0;
+    let mut f = wasm_encoder::Function::new([(7, ValType::I64), (1, ValType::I32)]);
+    let mut b: Vec<I<'static>> = vec![
+        // NH:NL = sig * 2^64 or sig * 2^63.
+        I::LocalGet(SIG),
+        I::I64Const(1),
+        I::I64ShrU,
+        I::LocalGet(SIG),
+        I::LocalGet(ODD),
+        I::Select,
+        I::LocalSet(NH),
+        I::LocalGet(SIG),
+        I::I64Const(63),
+        I::I64Shl,
+        I::I64Const(0),
+        I::LocalGet(ODD),
+        I::Select,
+        I::LocalSet(NL),
+        // R = the f64 estimate (saturating at 2^64 - 1).
+        I::LocalGet(NH),
+        I::F64ConvertI64U,
+        I::F64Const(TWO64.into()),
+        I::F64Mul,
+        I::F64Sqrt,
+        I::I64TruncSatF64U,
+        I::LocalSet(R),
+    ];
+    // PH:PL = x^2 for x pushed by `x`.
+    let square = |b: &mut Vec<I<'static>>, x: &dyn Fn(&mut Vec<I<'static>>)| {
+        x(b);
+        x(b);
+        b.extend([I::Call(FN_MUL64), I::LocalSet(PL), I::LocalSet(PH)]);
+    };
+    // DH:DL = NH:NL - PH:PL (mod 2^128).
+    let residual = |b: &mut Vec<I<'static>>| {
+        b.extend([
+            I::LocalGet(NL),
+            I::LocalGet(PL),
+            I::I64Sub,
+            I::LocalSet(DL),
+            I::LocalGet(NH),
+            I::LocalGet(PH),
+            I::I64Sub,
+            I::LocalGet(NL),
+            I::LocalGet(PL),
+            I::I64LtU,
+            I::I64ExtendI32U,
+            I::I64Sub,
+            I::LocalSet(DH),
+        ]);
+    };
+    let r = |b: &mut Vec<I<'static>>| b.push(I::LocalGet(R));
+    let r1 = |b: &mut Vec<I<'static>>| {
+        b.extend([I::LocalGet(R), I::I64Const(1), I::I64Add]);
+    };
+    square(&mut b, &r);
+    residual(&mut b);
+    // R += (signed) DH:DL / 2R, in f64.
+    b.extend([
+        I::LocalGet(R),
+        I::LocalGet(DH),
+        I::F64ConvertI64S,
+        I::F64Const(TWO64.into()),
+        I::F64Mul,
+        I::LocalGet(DL),
+        I::F64ConvertI64U,
+        I::F64Add,
+        I::LocalGet(R),
+        I::F64ConvertI64U,
+        I::F64Const(2.0.into()),
+        I::F64Mul,
+        I::F64Div,
+        I::I64TruncSatF64S,
+        I::I64Add,
+        I::LocalSet(R),
+        // While R^2 > N: R -= 1.
+        I::Loop(BlockType::Empty),
+    ]);
+    square(&mut b, &r);
+    b.extend([
+        I::LocalGet(PH),
+        I::LocalGet(NH),
+        I::I64GtU,
+        I::LocalGet(PH),
+        I::LocalGet(NH),
+        I::I64Eq,
+        I::LocalGet(PL),
+        I::LocalGet(NL),
+        I::I64GtU,
+        I::I32And,
+        I::I32Or,
+        I::If(BlockType::Empty),
+        I::LocalGet(R),
+        I::I64Const(1),
+        I::I64Sub,
+        I::LocalSet(R),
+        I::Br(1),
+        I::End,
+        I::End,
+        // While R < 2^64 - 1 and (R+1)^2 <= N: R += 1.
+        I::Loop(BlockType::Empty),
+        I::LocalGet(R),
+        I::I64Const(-1),
+        I::I64Ne,
+        I::If(BlockType::Empty),
+    ]);
+    square(&mut b, &r1);
+    b.extend([
+        I::LocalGet(PH),
+        I::LocalGet(NH),
+        I::I64LtU,
+        I::LocalGet(PH),
+        I::LocalGet(NH),
+        I::I64Eq,
+        I::LocalGet(PL),
+        I::LocalGet(NL),
+        I::I64LeU,
+        I::I32And,
+        I::I32Or,
+        I::If(BlockType::Empty),
+        I::LocalGet(R),
+        I::I64Const(1),
+        I::I64Add,
+        I::LocalSet(R),
+        I::Br(2),
+        I::End,
+        I::End,
+        I::End,
+    ]);
+    // The remainder DH:DL = N - R^2; rounded up if it exceeds R.
+    square(&mut b, &r);
+    residual(&mut b);
+    b.extend([
+        I::LocalGet(DH),
+        I::I64Const(0),
+        I::I64Ne,
+        I::LocalGet(DL),
+        I::LocalGet(R),
+        I::I64GtU,
+        I::I32Or,
+        I::LocalTee(ROUND),
+        I::I64ExtendI32U,
+        I::LocalGet(R),
+        I::I64Add,
+        I::LocalTee(R),
+        // flags
+        I::LocalGet(DH),
+        I::LocalGet(DL),
+        I::I64Or,
+        I::I64Const(0),
+        I::I64Ne,
+        I::LocalGet(ROUND),
+        I::I32Const(1),
+        I::I32Shl,
+        I::I32Or,
+        I::LocalGet(R),
+        I::I64Eqz,
+        I::I32Const(3),
+        I::I32Shl,
+        I::I32Or,
+        I::End,
+    ]);
+    for i in &b {
+        f.instruction(i);
+    }
+    f
+}
