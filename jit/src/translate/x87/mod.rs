@@ -5,9 +5,11 @@
 //! The instructions that dominate compiled floating-point code also have
 //! an inline fast path (data movement: FLD and FST(P) of registers,
 //! m32fp, m64fp and m80fp, FXCH, FLD1, FLDZ, FCHS, FABS in this file and
-//! `stack.rs`; FMUL and FADD/FSUB/FSUBR in `arith.rs`, with the wide
-//! significand arithmetic in two functions every module carries,
-//! `wasm_fns.rs`), for the case that is cheap to prove the same as the
+//! `stack.rs`; FMUL, FADD/FSUB/FSUBR, FDIV/FDIVR and FSQRT in `arith.rs`,
+//! with the wide significand arithmetic in functions every module with
+//! x87 arithmetic carries, `wasm_fns.rs`; FCOM/FUCOM/FCOMI/FUCOMI and
+//! their popping forms in `compare.rs`), for the case that is cheap to
+//! prove the same as the
 //! interpreter's: no exception pending or raised but a masked PE, the
 //! registers read in use and the one pushed to empty, normal numbers
 //! within range (and zeros for loads and stores), 64-bit precision for
