@@ -311,6 +311,9 @@ pub struct Jit<E: Engine> {
     /// Instructions translated code ran in the interpreter, by mnemonic
     /// (what to translate next).
     stepped: Box<[u64]>,
+    /// x87 instructions translated code ran through `wax.fpu` (no fast
+    /// path, or one whose checks failed), by mnemonic.
+    fpu_calls: Box<[u64]>,
     bytes: usize,
     /// Cached modules by guest page, direct-mapped ([`MOD_SLOTS`]):
     /// exact counts, kept on every insertion into and removal from
@@ -399,6 +402,7 @@ impl<E: Engine> Jit<E> {
             links_stale: false,
             scratch: Box::default(),
             stepped: vec![0; iced_x86::Mnemonic::values().len()].into_boxed_slice(),
+            fpu_calls: vec![0; iced_x86::Mnemonic::values().len()].into_boxed_slice(),
             bytes: 0,
             mods: vec![0; MOD_SLOTS].into_boxed_slice(),
             heat: FastMap::default(),
@@ -1084,6 +1088,7 @@ impl<E: Engine> Jit<E> {
                     cache,
                     &mut *self.scratch,
                     &mut *self.stepped,
+                    &mut *self.fpu_calls,
                 )
             };
             self.engine.run(&mut entry.module, index, slot, &mut host)
@@ -1262,20 +1267,26 @@ fn read_page(machine: &mut Machine, space: &mut AddressSpace, vpage: u32) -> Opt
 impl<E: Engine> Jit<E> {
     /// The `n` mnemonics translated code stepped most, as stats lines.
     fn most_stepped(&self, n: usize) -> Vec<(&'static str, u64)> {
-        let mut v: Vec<(usize, u64)> = (self.stepped.iter().copied().enumerate())
-            .filter(|&(_, c)| c > 0)
-            .collect();
-        v.sort_by_key(|&(_, c)| std::cmp::Reverse(c));
-        let names: Vec<iced_x86::Mnemonic> = iced_x86::Mnemonic::values().collect();
-        v.into_iter()
-            .take(n)
-            .filter_map(|(m, c)| {
-                let name = format!("stepped {:?}", names.get(m)?).to_lowercase();
-                // Printed once, at exit.
-                Some((&*Box::leak(name.into_boxed_str()), c))
-            })
-            .collect()
+        most(&self.stepped, "stepped", n)
     }
+}
+
+/// The `n` mnemonics counted most in `counts`, as stats lines named
+/// `what` and the mnemonic.
+fn most(counts: &[u64], what: &str, n: usize) -> Vec<(&'static str, u64)> {
+    let mut v: Vec<(usize, u64)> = (counts.iter().copied().enumerate())
+        .filter(|&(_, c)| c > 0)
+        .collect();
+    v.sort_by_key(|&(_, c)| std::cmp::Reverse(c));
+    let names: Vec<iced_x86::Mnemonic> = iced_x86::Mnemonic::values().collect();
+    v.into_iter()
+        .take(n)
+        .filter_map(|(m, c)| {
+            let name = format!("{what} {:?}", names.get(m)?).to_lowercase();
+            // Printed once, at exit.
+            Some((&*Box::leak(name.into_boxed_str()), c))
+        })
+        .collect()
 }
 
 impl<E: Engine> wax_cpu::Executor for Jit<E> {
@@ -1331,6 +1342,7 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
         ];
         v.extend(self.engine.stats());
         v.extend(self.most_stepped(12));
+        v.extend(most(&self.fpu_calls, "x87 call", 12));
         v
     }
 }

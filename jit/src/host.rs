@@ -21,6 +21,8 @@ pub struct Host {
     scratch: *mut CpuState,
     /// Instructions stepped, by `iced_x86::Mnemonic`.
     stepped: *mut [u64],
+    /// x87 instructions run through `wax.fpu`, by `iced_x86::Mnemonic`.
+    fpu_calls: *mut [u64],
 }
 
 impl Host {
@@ -33,6 +35,7 @@ impl Host {
         cache: *mut DecodeCache,
         scratch: *mut CpuState,
         stepped: *mut [u64],
+        fpu_calls: *mut [u64],
     ) -> Host {
         Host {
             machine,
@@ -40,6 +43,7 @@ impl Host {
             cache,
             scratch,
             stepped,
+            fpu_calls,
         }
     }
 
@@ -75,6 +79,11 @@ impl Host {
             // Not an `op` the translator emits: an engine failure.
             return u32::MAX;
         };
+        // SAFETY: valid and unaliased per `new`'s contract.
+        let calls = unsafe { &mut *self.fpu_calls };
+        if let Some(n) = calls.get_mut(form.insn.mnemonic() as usize) {
+            *n += 1;
+        }
         // SAFETY: valid and unaliased per `new`'s contract; translated code
         // holds no references, and these end with this call.
         let (machine, space) = unsafe { (&mut *self.machine, &mut *self.space) };

@@ -606,3 +606,360 @@ fn x87_rounding_edges_match_the_interpreter() {
     assert_eq!(last.exit, Exit::Syscall);
     assert!(jit.stats.insns_translated > 0);
 }
+
+/// The inline comparisons (FCOMI/FUCOMI(P), FCOM(P)(P)/FUCOM(P)(P) of
+/// registers, FCOM(P) m32fp/m64fp) against the interpreter: equal
+/// operands, one ulp apart, both signs, zeros of either sign against each
+/// other and against numbers, the extremes of the normal range, and what
+/// takes the call (denormals, a NaN, infinity, an unnormal, a denormal
+/// or zero in memory), with EFLAGS and the status word stored after each.
+#[test]
+fn x87_comparisons_match_the_interpreter() {
+    use common::asm::*;
+    // Extended values at [EBX - 128 + 16k]: significand, sign/exponent.
+    let vals: [(u64, u16); 15] = [
+        (1 << 63, 0x3fff),       // 0: 1
+        ((1 << 63) | 1, 0x3fff), // 1: 1 + ulp
+        (1 << 63, 0xbfff),       // 2: -1
+        (0, 0),                  // 3: +0
+        (0, 0x8000),             // 4: -0
+        (1 << 63, 0x4000),       // 5: 2
+        ((1 << 63) | 1, 0xbfff), // 6: -(1 + ulp)
+        (1, 0),                  // 7: a denormal
+        (3 << 62, 0x7fff),       // 8: a quiet NaN
+        (1 << 63, 0x7fff),       // 9: +infinity
+        (1 << 63, 0xc000),       // 10: -2
+        (1 << 63, 0x3ffe),       // 11: 0.5
+        (u64::MAX, 0x7ffe),      // 12: the largest normal
+        (1 << 63, 0x0001),       // 13: the smallest normal
+        (1 << 62, 0x3fff),       // 14: an unnormal
+    ];
+    let pairs: [(i8, i8); 30] = [
+        (0, 0),
+        (0, 1),
+        (1, 0),
+        (2, 0),
+        (0, 2),
+        (2, 6),
+        (6, 2),
+        (3, 4),
+        (4, 3),
+        (3, 0),
+        (0, 3),
+        (4, 2),
+        (2, 4),
+        (5, 0),
+        (0, 5),
+        (10, 2),
+        (2, 10),
+        (11, 13),
+        (13, 3),
+        (4, 13),
+        (12, 11),
+        (12, 12),
+        (6, 6),
+        (3, 3),
+        (7, 3),
+        (0, 7),
+        (8, 0),
+        (0, 8),
+        (9, 0),
+        (14, 0),
+    ];
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0xbf]).imm(32, DATA + 0x800); // mov edi, DATA + 0x800
+    let v = |i: i8| Rm::Mem(EBX, (16 * i32::from(i) - 128) as i8);
+    let record = |a: &mut Asm, flags: bool, at: i8| {
+        if flags {
+            // pushfd; pop eax; mov [edi+at], eax
+            a.bytes(&[0x9c, 0x58, 0x89]).modrm(EAX, Rm::Mem(EDI, at));
+        }
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, at + 4)); // fnstsw ax; mov
+    };
+    for (k, &(x, y)) in pairs.iter().enumerate() {
+        a.bytes(&[0xdb]).modrm(5, v(y)); // fld tword [y]
+        a.bytes(&[0xdb]).modrm(5, v(x)); // fld tword [x]: ST(0) = x
+        a.bytes(&[0xdb, 0xf1]); // fcomi st, st(1)
+        record(&mut a, true, 0);
+        a.bytes(&[0xdb, 0xe9]); // fucomi st, st(1)
+        record(&mut a, true, 8);
+        a.bytes(&[0xd8, 0xd1]); // fcom st(1)
+        record(&mut a, false, 16);
+        a.bytes(&[0xdd, 0xe1]); // fucom st(1)
+        record(&mut a, false, 20);
+        a.bytes(&[0xd9, 0xc9]); // fxch: the other order
+        a.bytes(&[0xdf, 0xf1]); // fcomip st, st(1)
+        record(&mut a, true, 24);
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        // fucomip / fcomp st(1) / fucomp st(1), then fcompp or fucompp.
+        match k % 3 {
+            0 => a.bytes(&[0xdf, 0xe9]),
+            1 => a.bytes(&[0xd8, 0xd9]),
+            _ => a.bytes(&[0xdd, 0xe9]),
+        };
+        record(&mut a, k % 3 == 0, 32);
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[
+            if k % 2 == 0 { 0xde } else { 0xda },
+            0xd9 | (k as u8 % 2) << 4,
+        ]);
+        record(&mut a, false, 40);
+        // fcom(p) m64fp and m32fp against the doubles and floats at ESI.
+        let m = (k % 8) as i8;
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[0xdc]).modrm(2, Rm::Mem(ESI, 8 * m)); // fcom qword
+        record(&mut a, false, 44);
+        a.bytes(&[0xd8]).modrm(3, Rm::Mem(ESI, 0x40 + 4 * m)); // fcomp dword
+        record(&mut a, false, 48);
+        a.bytes(&[0x83, 0xc7, 0x34]); // add edi, 52
+    }
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(12, 0, 1);
+    for (k, (sig, se)) in vals.iter().enumerate() {
+        let at = 0x480 - 128 + 16 * k;
+        st.data[at..at + 8].copy_from_slice(&sig.to_le_bytes());
+        st.data[at + 8..at + 10].copy_from_slice(&se.to_le_bytes());
+    }
+    let doubles = [
+        1.0,
+        -1.0,
+        0.0,
+        1.0 + f64::EPSILON,
+        2.0,
+        -0.0,
+        f64::NAN,
+        1e-310,
+    ];
+    for (k, d) in doubles.iter().enumerate() {
+        st.data[8 * k..8 * k + 8].copy_from_slice(&d.to_le_bytes());
+        let f = *d as f32;
+        st.data[0x40 + 4 * k..0x44 + 4 * k].copy_from_slice(&f.to_le_bytes());
+    }
+    st.data[0x5c..0x60].copy_from_slice(&1e-40f32.to_le_bytes());
+    st.data[0x7c..0x80].copy_from_slice(&3u32.to_le_bytes());
+    st.regs[EBX as usize] = DATA + 0x480;
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7, 3], 100_000, 2, "x87 comparisons");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(jit.stats.insns_translated > 0);
+}
+
+/// The inline FDIV/FDIVR(P) against the interpreter, under three control
+/// words (the default, and RC down and PC 53 bits, which take the call): exact
+/// quotients, quotients rounding up and down, significands of the dividend
+/// above and below the divisor's, the extremes of the significand,
+/// results just inside and beyond the exponent range, and what takes the
+/// call (zero, denormal and NaN operands), in every register and memory
+/// form, storing each result and the status word (PE, C1).
+#[test]
+fn x87_division_matches_the_interpreter() {
+    use common::asm::*;
+    // Extended values at [EBX - 128 + 16k]: significand, sign/exponent.
+    let vals: [(u64, u16); 15] = [
+        (1 << 63, 0x3fff),               // 0: 1
+        (3 << 62, 0x4000),               // 1: 3
+        ((1 << 63) | 1, 0x3fff),         // 2: 1 + ulp
+        (7 << 61, 0xc001),               // 3: -7
+        (u64::MAX, 0x3fff),              // 4: 2 - ulp
+        (0xcccc_cccc_cccc_cccd, 0x3ffb), // 5: 0.1
+        (0, 0),                          // 6: +0
+        (1, 0),                          // 7: a denormal
+        (u64::MAX, 0x7ffe),              // 8: the largest normal
+        (1 << 63, 0x0001),               // 9: the smallest normal
+        (3 << 62, 0xbfff),               // 10: -1.5
+        (3 << 62, 0x7fff),               // 11: a quiet NaN
+        (1 << 63, 0x3fff - 16000),       // 12: 2^-16000
+        (u64::MAX, 0x3ffe),              // 13: 1 - ulp / 2
+        (0x8000_0000_ffff_ffff, 0x4005), // 14
+    ];
+    let pairs: [(i8, i8); 24] = [
+        (0, 1),
+        (1, 0),
+        (1, 1),
+        (3, 1),
+        (1, 3),
+        (0, 2),
+        (2, 0),
+        (4, 13),
+        (13, 4),
+        (5, 3),
+        (3, 10),
+        (10, 5),
+        (14, 5),
+        (5, 14),
+        (4, 2),
+        (8, 13),
+        (9, 4),
+        (12, 8),
+        (8, 12),
+        (9, 0),
+        (0, 6),
+        (6, 0),
+        (7, 0),
+        (11, 1),
+    ];
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0xbf]).imm(32, DATA + 0x800); // mov edi, DATA + 0x800
+                                            // mov eax, [esi+0x7c]; fldcw [esi+eax*2+0x60]
+    a.bytes(&[0x8b, 0x46, 0x7c, 0xd9, 0x6c, 0x46, 0x60]);
+    let v = |i: i8| Rm::Mem(EBX, (16 * i32::from(i) - 128) as i8);
+    let out = |a: &mut Asm, at: i8| {
+        a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, at)); // fstp tword
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, at + 10)); // fnstsw ax; mov
+    };
+    for (k, &(x, y)) in pairs.iter().enumerate() {
+        let m = (k % 8) as i8;
+        a.bytes(&[0xdb]).modrm(5, v(y));
+        a.bytes(&[0xdb]).modrm(5, v(x)); // ST(0) = x, ST(1) = y
+        a.bytes(&[0xd8, 0xf1]); // fdiv st, st(1): x / y
+        out(&mut a, 0);
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[0xd8, 0xf9]); // fdivr st, st(1): y / x
+        out(&mut a, 12);
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[0xdc, 0xf9]); // fdiv st(1), st: ST(1) = y / x
+        a.bytes(&[0xdd, 0xd8]); // fstp st(0)
+        out(&mut a, 24);
+        a.bytes(&[0xdb]).modrm(5, v(y));
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[0xde, 0xf9]); // fdivp st(1), st: y / x
+        out(&mut a, 36);
+        a.bytes(&[0xdb]).modrm(5, v(y));
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[0xde, 0xf1]); // fdivrp st(1), st: x / y
+        out(&mut a, 48);
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[0xdc]).modrm(6, Rm::Mem(ESI, 8 * m)); // fdiv qword
+        out(&mut a, 60);
+        a.bytes(&[0xdb]).modrm(5, v(x));
+        a.bytes(&[0xd8]).modrm(7, Rm::Mem(ESI, 0x40 + 4 * m)); // fdivr dword
+        out(&mut a, 72);
+        a.bytes(&[0x83, 0xc7, 84]); // add edi, 84
+    }
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(13, 0, 1);
+    for (k, (sig, se)) in vals.iter().enumerate() {
+        let at = 0x480 - 128 + 16 * k;
+        st.data[at..at + 8].copy_from_slice(&sig.to_le_bytes());
+        st.data[at + 8..at + 10].copy_from_slice(&se.to_le_bytes());
+    }
+    let doubles = [
+        3.0,
+        -0.1,
+        0.0,
+        1.0 + f64::EPSILON,
+        7.0,
+        1e300,
+        f64::NAN,
+        1e-310,
+    ];
+    for (k, d) in doubles.iter().enumerate() {
+        st.data[8 * k..8 * k + 8].copy_from_slice(&d.to_le_bytes());
+        let f = *d as f32;
+        st.data[0x40 + 4 * k..0x44 + 4 * k].copy_from_slice(&f.to_le_bytes());
+    }
+    // Control words by pass (6 down to 1): RC down and PC 53 bits in
+    // passes 4 and 3, translated by then; the default otherwise.
+    for c in 1..=6 {
+        let cw: u16 = match c {
+            4 => 0x077f,
+            3 => 0x027f,
+            _ => 0x037f,
+        };
+        st.data[0x60 + 2 * c..0x62 + 2 * c].copy_from_slice(&cw.to_le_bytes());
+    }
+    st.data[0x7c..0x80].copy_from_slice(&6u32.to_le_bytes());
+    st.regs[EBX as usize] = DATA + 0x480;
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7, 3], 100_000, 2, "x87 division");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(jit.stats.insns_translated > 0);
+}
+
+/// The inline FSQRT against the interpreter, under the control words of
+/// [`x87_division_matches_the_interpreter`]: exact roots (4, 9 * 2^k, a
+/// 64-bit square), roots rounding up and down, both exponent parities,
+/// the extremes of the significand and of the exponent range, and what
+/// takes the call (negative numbers, zeros, a denormal, infinity, a NaN,
+/// an unnormal), storing each root and the status word (PE, C1).
+#[test]
+fn x87_square_roots_match_the_interpreter() {
+    use common::asm::*;
+    let square = {
+        let r = 0xb504_f333u64 | 1;
+        let p = r * r;
+        p << p.leading_zeros()
+    };
+    let vals: [(u64, u16); 22] = [
+        (1 << 63, 0x4001),               // 4
+        (1 << 63, 0x4000),               // 2
+        (3 << 62, 0x4000),               // 3
+        (9 << 60, 0x4012),               // 9 * 2^16
+        (9 << 60, 0x4013),               // 9 * 2^17
+        (1 << 63, 0x3ffe),               // 0.5
+        (1 << 63, 0x3fff),               // 1
+        ((1 << 63) | 1, 0x3fff),         // 1 + ulp
+        (u64::MAX, 0x3fff),              // 2 - ulp
+        (u64::MAX, 0x4000),              // 4 - 2ulp
+        (square, 0x403e),                // an exact 64-bit square
+        (square, 0x403f),                // and twice it
+        (1 << 63, 0x0001),               // the smallest normal
+        (u64::MAX, 0x7ffe),              // the largest normal
+        (0xcccc_cccc_cccc_cccd, 0x3ffb), // 0.1
+        (1 << 63, 0xc001),               // -4
+        (0, 0),                          // +0
+        (0, 0x8000),                     // -0
+        (1, 0),                          // a denormal
+        (1 << 63, 0x7fff),               // +infinity
+        (3 << 62, 0x7fff),               // a quiet NaN
+        (1 << 62, 0x3fff),               // an unnormal
+    ];
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0xbf]).imm(32, DATA + 0x800); // mov edi, DATA + 0x800
+                                            // mov eax, [esi+0x7c]; fldcw [esi+eax*2+0x60]
+    a.bytes(&[0x8b, 0x46, 0x7c, 0xd9, 0x6c, 0x46, 0x60]);
+    // mov ebx, DATA + 0x400
+    a.bytes(&[0xbb]).imm(32, DATA + 0x400);
+    for _ in vals {
+        a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 0)); // fld tword [ebx]
+        a.bytes(&[0xd9, 0xfa]); // fsqrt
+        a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 0)); // fstp tword [edi]
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, 10)); // fnstsw ax; mov
+        a.bytes(&[0x83, 0xc7, 12, 0x83, 0xc3, 16]); // add edi, 12; add ebx, 16
+    }
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(14, 0, 1);
+    for (k, (sig, se)) in vals.iter().enumerate() {
+        let at = 0x400 + 16 * k;
+        st.data[at..at + 8].copy_from_slice(&sig.to_le_bytes());
+        st.data[at + 8..at + 10].copy_from_slice(&se.to_le_bytes());
+    }
+    for c in 1..=6 {
+        let cw: u16 = match c {
+            4 => 0x077f,
+            3 => 0x027f,
+            _ => 0x037f,
+        };
+        st.data[0x60 + 2 * c..0x62 + 2 * c].copy_from_slice(&cw.to_le_bytes());
+    }
+    st.data[0x7c..0x80].copy_from_slice(&6u32.to_le_bytes());
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7, 3], 100_000, 2, "x87 square roots");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(jit.stats.insns_translated > 0);
+}

@@ -220,7 +220,7 @@ pub struct WasmtimeModule {
 type RunFunc = TypedFunc<(i32, i32), i32>;
 
 fn err(e: impl std::fmt::Display) -> EngineError {
-    EngineError(e.to_string())
+    EngineError(format!("{e:#}"))
 }
 
 impl Wasmtime {

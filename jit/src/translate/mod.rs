@@ -120,7 +120,7 @@ fn translate(
     }
 }
 
-/// The module around `run`'s body; `wide_arith`: it calls the x87 fast paths' `mul64`/`addsig`.
+/// The module around `run`'s body; `wide_arith`: it calls the x87 fast paths' `mul64`/`addsig`/`divsig`/`sqrtsig`.
 fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec<u8> {
     let mut types = TypeSection::new();
     types.ty().function([ValType::I32], [ValType::I32]);
@@ -134,6 +134,14 @@ fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec
         [ValType::I64, ValType::I64, ValType::I32, ValType::I32],
         [ValType::I64, ValType::I32, ValType::I32],
     );
+    // `divsig(a, b) -> (q, flags)` (x87 fast paths).
+    types
+        .ty()
+        .function([ValType::I64; 2], [ValType::I64, ValType::I32]);
+    // `sqrtsig(sig, odd) -> (r, flags)` (x87 fast paths).
+    types
+        .ty()
+        .function([ValType::I64, ValType::I32], [ValType::I64, ValType::I32]);
     let mut imports = ImportSection::new();
     imports.import("wax", "step", EntityType::Function(0));
     imports.import("wax", "flags", EntityType::Function(1));
@@ -173,6 +181,8 @@ fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec
     if wide_arith {
         funcs.function(x87::TYPE_MUL64);
         funcs.function(x87::TYPE_ADDSIG);
+        funcs.function(x87::TYPE_DIVSIG);
+        funcs.function(x87::TYPE_SQRTSIG);
     }
     let mut exports = ExportSection::new();
     exports.export("run", ExportKind::Func, gen::FN_RUN);
@@ -184,6 +194,8 @@ fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec
     if wide_arith {
         code.function(&x87::mul64());
         code.function(&x87::addsig());
+        code.function(&x87::divsig());
+        code.function(&x87::sqrtsig());
     }
     let mut m = Module::new();
     m.section(&types)

@@ -5,6 +5,8 @@
   (type (;2;) (func (param i32 i32) (result i32)))
   (type (;3;) (func (param i64 i64) (result i64 i64)))
   (type (;4;) (func (param i64 i64 i32 i32) (result i64 i32 i32)))
+  (type (;5;) (func (param i64 i64) (result i64 i32)))
+  (type (;6;) (func (param i64 i32) (result i64 i32)))
   (import "wax" "step" (func (;0;) (type 0)))
   (import "wax" "flags" (func (;1;) (type 1)))
   (import "wax" "fpu" (func (;2;) (type 2)))

@@ -5,6 +5,8 @@
   (type (;2;) (func (param i32 i32) (result i32)))
   (type (;3;) (func (param i64 i64) (result i64 i64)))
   (type (;4;) (func (param i64 i64 i32 i32) (result i64 i32 i32)))
+  (type (;5;) (func (param i64 i64) (result i64 i32)))
+  (type (;6;) (func (param i64 i32) (result i64 i32)))
   (import "wax" "step" (func (;0;) (type 0)))
   (import "wax" "flags" (func (;1;) (type 1)))
   (import "wax" "fpu" (func (;2;) (type 2)))
@@ -720,55 +722,300 @@
                       br 8 (;@1;)
                     end
                   end
-                  i32.const 0
-                  i32.const 134512648
-                  i32.store offset=32
-                  i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
-                  i32.const 0
-                  local.get 16
-                  i32.store offset=48
-                  i32.const 0
-                  local.get 17
-                  i32.store offset=52
-                  i32.const 0
-                  local.get 18
-                  i32.store offset=56
-                  i32.const 4559
-                  i32.const 0
-                  call 2
-                  local.set 26
-                  i32.const 0
-                  i32.load offset=40
-                  local.set 14
-                  i32.const 0
-                  i32.load offset=44
-                  local.set 15
-                  i32.const 0
-                  i32.load offset=48
-                  local.set 16
-                  i32.const 0
-                  i32.load offset=52
-                  local.set 17
-                  i32.const 0
-                  i32.load offset=56
-                  local.set 18
-                  local.get 26
-                  if ;; label = @8
-                    local.get 27
-                    i64.const 1
-                    i64.add
-                    local.set 27
+                  block ;; label = @8
+                    block ;; label = @9
+                      i32.const 0
+                      i32.load16_u offset=282
+                      local.set 24
+                      i32.const 0
+                      i32.load16_u offset=280
+                      local.tee 26
+                      i32.const 63
+                      i32.xor
+                      i32.const 63
+                      i32.and
+                      i32.const 128
+                      i32.or
+                      local.get 24
+                      i32.and
+                      br_if 0 (;@9;)
+                      i32.const 0
+                      i32.load16_u offset=286
+                      local.set 22
+                      i32.const 0
+                      i32.load16_u offset=284
+                      local.set 25
+                      local.get 25
+                      local.get 22
+                      i32.const 1
+                      i32.shl
+                      i32.shr_u
+                      i32.const 3
+                      i32.and
+                      i32.const 3
+                      i32.eq
+                      br_if 0 (;@9;)
+                      local.get 25
+                      local.get 22
+                      i32.const 1
+                      i32.add
+                      i32.const 7
+                      i32.and
+                      i32.const 1
+                      i32.shl
+                      i32.shr_u
+                      i32.const 3
+                      i32.and
+                      i32.const 3
+                      i32.eq
+                      br_if 0 (;@9;)
+                      local.get 22
+                      i32.const 1
+                      i32.add
+                      i32.const 7
+                      i32.and
+                      i32.const 4
+                      i32.shl
+                      i32.const 152
+                      i32.add
+                      local.set 20
+                      local.get 20
+                      i64.load
+                      local.set 29
+                      local.get 20
+                      i32.load16_u offset=8
+                      local.set 26
+                      local.get 29
+                      i64.const 0
+                      i64.lt_s
+                      local.get 26
+                      i32.const 32767
+                      i32.and
+                      i32.const 1
+                      i32.sub
+                      i32.const 32766
+                      i32.lt_u
+                      i32.and
+                      local.get 29
+                      i64.eqz
+                      local.get 26
+                      i32.const 32767
+                      i32.and
+                      i32.eqz
+                      i32.and
+                      i32.or
+                      i32.eqz
+                      br_if 0 (;@9;)
+                      local.get 22
+                      i32.const 4
+                      i32.shl
+                      i32.const 152
+                      i32.add
+                      local.set 23
+                      local.get 23
+                      i64.load
+                      local.set 28
+                      local.get 23
+                      i32.load16_u offset=8
+                      local.set 21
+                      local.get 28
+                      i64.const 0
+                      i64.lt_s
+                      local.get 21
+                      i32.const 32767
+                      i32.and
+                      i32.const 1
+                      i32.sub
+                      i32.const 32766
+                      i32.lt_u
+                      i32.and
+                      local.get 28
+                      i64.eqz
+                      local.get 21
+                      i32.const 32767
+                      i32.and
+                      i32.eqz
+                      i32.and
+                      i32.or
+                      i32.eqz
+                      br_if 0 (;@9;)
+                      local.get 21
+                      i32.const 32767
+                      i32.and
+                      local.get 26
+                      i32.const 32767
+                      i32.and
+                      i32.gt_u
+                      local.get 21
+                      i32.const 32767
+                      i32.and
+                      local.get 26
+                      i32.const 32767
+                      i32.and
+                      i32.eq
+                      local.get 28
+                      local.get 29
+                      i64.gt_u
+                      i32.and
+                      i32.or
+                      local.set 20
+                      local.get 21
+                      i32.const 32767
+                      i32.and
+                      local.get 26
+                      i32.const 32767
+                      i32.and
+                      i32.lt_u
+                      local.get 21
+                      i32.const 32767
+                      i32.and
+                      local.get 26
+                      i32.const 32767
+                      i32.and
+                      i32.eq
+                      local.get 28
+                      local.get 29
+                      i64.lt_u
+                      i32.and
+                      i32.or
+                      local.set 19
+                      local.get 21
+                      i32.const 15
+                      i32.shr_u
+                      local.set 23
+                      local.get 19
+                      local.get 20
+                      local.get 23
+                      select
+                      local.get 20
+                      local.get 19
+                      local.get 23
+                      select
+                      local.set 19
+                      local.set 20
+                      local.get 21
+                      local.get 26
+                      i32.xor
+                      i32.const 15
+                      i32.shr_u
+                      local.get 21
+                      i32.const 32767
+                      i32.and
+                      local.get 26
+                      i32.const 32767
+                      i32.and
+                      i32.or
+                      i32.const 0
+                      i32.ne
+                      i32.and
+                      local.set 26
+                      local.get 23
+                      i32.eqz
+                      local.get 20
+                      local.get 26
+                      select
+                      local.set 20
+                      local.get 23
+                      local.get 19
+                      local.get 26
+                      select
+                      local.set 19
+                      i32.const 0
+                      local.get 24
+                      i32.const -33409
+                      i32.and
+                      i32.store16 offset=282
+                      local.get 19
+                      i32.const 1
+                      i32.mul
+                      local.get 20
+                      local.get 19
+                      i32.or
+                      i32.eqz
+                      i32.const 64
+                      i32.mul
+                      i32.or
+                      local.set 26
+                      i32.const 0
+                      i32.const 0
+                      i32.load offset=36
+                      i32.const -2262
+                      i32.and
+                      local.get 26
+                      i32.or
+                      i32.store offset=36
+                      i32.const 0
+                      local.set 14
+                      i32.const 3
+                      local.get 22
+                      i32.const 1
+                      i32.shl
+                      i32.shl
+                      local.get 25
+                      i32.or
+                      local.set 25
+                      i32.const 0
+                      local.get 25
+                      i32.store16 offset=284
+                      i32.const 0
+                      local.get 22
+                      i32.const 1
+                      i32.add
+                      i32.const 7
+                      i32.and
+                      i32.store16 offset=286
+                      br 1 (;@8;)
+                    end
                     i32.const 0
-                    i32.load offset=32
-                    local.set 10
+                    i32.const 134512648
+                    i32.store offset=32
+                    i32.const 0
+                    local.get 14
+                    i32.store offset=40
+                    i32.const 0
+                    local.get 15
+                    i32.store offset=44
+                    i32.const 0
+                    local.get 16
+                    i32.store offset=48
+                    i32.const 0
+                    local.get 17
+                    i32.store offset=52
+                    i32.const 0
+                    local.get 18
+                    i32.store offset=56
+                    i32.const 4559
+                    i32.const 0
+                    call 2
+                    local.set 26
+                    i32.const 0
+                    i32.load offset=40
+                    local.set 14
+                    i32.const 0
+                    i32.load offset=44
+                    local.set 15
+                    i32.const 0
+                    i32.load offset=48
+                    local.set 16
+                    i32.const 0
+                    i32.load offset=52
+                    local.set 17
+                    i32.const 0
+                    i32.load offset=56
+                    local.set 18
                     local.get 26
-                    local.set 12
-                    br 7 (;@1;)
+                    if ;; label = @9
+                      local.get 27
+                      i64.const 1
+                      i64.add
+                      local.set 27
+                      i32.const 0
+                      i32.load offset=32
+                      local.set 10
+                      local.get 26
+                      local.set 12
+                      br 8 (;@1;)
+                    end
                   end
                   i32.const 0
                   i32.load offset=36
@@ -1572,6 +1819,352 @@
     local.get 4
     i64.eqz
     i32.const 2
+    i32.shl
+    i32.or
+  )
+  (func (;12;) (type 5) (param i64 i64) (result i64 i32)
+    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i32 i32)
+    local.get 0
+    local.get 1
+    i64.lt_u
+    local.tee 11
+    if ;; label = @1
+      local.get 0
+      local.set 2
+      i64.const 0
+      local.set 3
+    else
+      local.get 0
+      i64.const 1
+      i64.shr_u
+      local.set 2
+      local.get 0
+      i64.const 63
+      i64.shl
+      local.set 3
+    end
+    local.get 1
+    i64.const 32
+    i64.shr_u
+    local.set 4
+    local.get 1
+    i64.const 4294967295
+    i64.and
+    local.set 5
+    local.get 2
+    local.get 4
+    i64.div_u
+    local.tee 6
+    local.get 4
+    i64.mul
+    local.set 7
+    local.get 2
+    local.get 7
+    i64.sub
+    local.set 7
+    loop ;; label = @1
+      local.get 6
+      i64.const 4294967296
+      i64.ge_u
+      if (result i32) ;; label = @2
+        i32.const 1
+      else
+        local.get 6
+        local.get 5
+        i64.mul
+        local.get 7
+        i64.const 32
+        i64.shl
+        local.get 3
+        i64.const 32
+        i64.shr_u
+        i64.or
+        i64.gt_u
+      end
+      if ;; label = @2
+        local.get 6
+        i64.const 1
+        i64.sub
+        local.set 6
+        local.get 7
+        local.get 4
+        i64.add
+        local.tee 7
+        i64.const 4294967296
+        i64.lt_u
+        br_if 1 (;@1;)
+      end
+    end
+    local.get 2
+    i64.const 32
+    i64.shl
+    local.get 3
+    i64.const 32
+    i64.shr_u
+    i64.or
+    local.get 6
+    local.get 1
+    i64.mul
+    i64.sub
+    local.set 8
+    local.get 8
+    local.get 4
+    i64.div_u
+    local.tee 9
+    local.get 4
+    i64.mul
+    local.set 7
+    local.get 8
+    local.get 7
+    i64.sub
+    local.set 7
+    loop ;; label = @1
+      local.get 9
+      i64.const 4294967296
+      i64.ge_u
+      if (result i32) ;; label = @2
+        i32.const 1
+      else
+        local.get 9
+        local.get 5
+        i64.mul
+        local.get 7
+        i64.const 32
+        i64.shl
+        local.get 3
+        i64.const 4294967295
+        i64.and
+        i64.or
+        i64.gt_u
+      end
+      if ;; label = @2
+        local.get 9
+        i64.const 1
+        i64.sub
+        local.set 9
+        local.get 7
+        local.get 4
+        i64.add
+        local.tee 7
+        i64.const 4294967296
+        i64.lt_u
+        br_if 1 (;@1;)
+      end
+    end
+    local.get 8
+    i64.const 32
+    i64.shl
+    local.get 3
+    i64.const 4294967295
+    i64.and
+    i64.or
+    local.get 9
+    local.get 1
+    i64.mul
+    i64.sub
+    local.set 10
+    local.get 6
+    i64.const 32
+    i64.shl
+    local.get 9
+    i64.or
+    local.set 6
+    local.get 1
+    local.get 10
+    i64.sub
+    local.set 3
+    local.get 10
+    local.get 3
+    i64.gt_u
+    local.get 10
+    local.get 3
+    i64.eq
+    local.get 6
+    i32.wrap_i64
+    i32.const 1
+    i32.and
+    i32.and
+    i32.or
+    local.tee 12
+    i64.extend_i32_u
+    local.get 6
+    i64.add
+    local.tee 6
+    local.get 10
+    i64.const 0
+    i64.ne
+    local.get 12
+    i32.const 1
+    i32.shl
+    i32.or
+    local.get 11
+    i32.const 2
+    i32.shl
+    i32.or
+    local.get 6
+    i64.eqz
+    i32.const 3
+    i32.shl
+    i32.or
+  )
+  (func (;13;) (type 6) (param i64 i32) (result i64 i32)
+    (local i64 i64 i64 i64 i64 i64 i64 i32)
+    local.get 0
+    i64.const 1
+    i64.shr_u
+    local.get 0
+    local.get 1
+    select
+    local.set 2
+    local.get 0
+    i64.const 63
+    i64.shl
+    i64.const 0
+    local.get 1
+    select
+    local.set 3
+    local.get 2
+    f64.convert_i64_u
+    f64.const 0x1p+64 (;=18446744073709552000;)
+    f64.mul
+    f64.sqrt
+    i64.trunc_sat_f64_u
+    local.set 4
+    local.get 4
+    local.get 4
+    call 10
+    local.set 6
+    local.set 5
+    local.get 3
+    local.get 6
+    i64.sub
+    local.set 7
+    local.get 2
+    local.get 5
+    i64.sub
+    local.get 3
+    local.get 6
+    i64.lt_u
+    i64.extend_i32_u
+    i64.sub
+    local.set 8
+    local.get 4
+    local.get 8
+    f64.convert_i64_s
+    f64.const 0x1p+64 (;=18446744073709552000;)
+    f64.mul
+    local.get 7
+    f64.convert_i64_u
+    f64.add
+    local.get 4
+    f64.convert_i64_u
+    f64.const 0x1p+1 (;=2;)
+    f64.mul
+    f64.div
+    i64.trunc_sat_f64_s
+    i64.add
+    local.set 4
+    loop ;; label = @1
+      local.get 4
+      local.get 4
+      call 10
+      local.set 6
+      local.set 5
+      local.get 5
+      local.get 2
+      i64.gt_u
+      local.get 5
+      local.get 2
+      i64.eq
+      local.get 6
+      local.get 3
+      i64.gt_u
+      i32.and
+      i32.or
+      if ;; label = @2
+        local.get 4
+        i64.const 1
+        i64.sub
+        local.set 4
+        br 1 (;@1;)
+      end
+    end
+    loop ;; label = @1
+      local.get 4
+      i64.const -1
+      i64.ne
+      if ;; label = @2
+        local.get 4
+        i64.const 1
+        i64.add
+        local.get 4
+        i64.const 1
+        i64.add
+        call 10
+        local.set 6
+        local.set 5
+        local.get 5
+        local.get 2
+        i64.lt_u
+        local.get 5
+        local.get 2
+        i64.eq
+        local.get 6
+        local.get 3
+        i64.le_u
+        i32.and
+        i32.or
+        if ;; label = @3
+          local.get 4
+          i64.const 1
+          i64.add
+          local.set 4
+          br 2 (;@1;)
+        end
+      end
+    end
+    local.get 4
+    local.get 4
+    call 10
+    local.set 6
+    local.set 5
+    local.get 3
+    local.get 6
+    i64.sub
+    local.set 7
+    local.get 2
+    local.get 5
+    i64.sub
+    local.get 3
+    local.get 6
+    i64.lt_u
+    i64.extend_i32_u
+    i64.sub
+    local.set 8
+    local.get 8
+    i64.const 0
+    i64.ne
+    local.get 7
+    local.get 4
+    i64.gt_u
+    i32.or
+    local.tee 9
+    i64.extend_i32_u
+    local.get 4
+    i64.add
+    local.tee 4
+    local.get 8
+    local.get 7
+    i64.or
+    i64.const 0
+    i64.ne
+    local.get 9
+    i32.const 1
+    i32.shl
+    i32.or
+    local.get 4
+    i64.eqz
+    i32.const 3
     i32.shl
     i32.or
   )

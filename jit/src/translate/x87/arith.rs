@@ -1,7 +1,7 @@
 //! Arithmetic fast paths: FST(P) to IEEE formats (rounding), FMUL and
 //! FADD/FSUB/FSUBR on normal numbers.
 
-use super::wasm_fns::{ADD_FAIL, FN_ADDSIG, FN_MUL64};
+use super::wasm_fns::{ADD_FAIL, FN_ADDSIG, FN_DIVSIG, FN_MUL64, FN_SQRTSIG};
 use super::{Ieee, Src, B, C1, CTRL, ES, PE, RA, RB, STAT, STATUS};
 use crate::translate::emit::{local as l, mem, Label};
 use crate::translate::gen::Gen;
@@ -205,6 +205,136 @@ impl Gen<'_> {
         if pop {
             self.pop_tail();
         }
+    }
+
+    /// FDIV/FDIVR of two normal numbers at 64-bit precision, round to
+    /// nearest, PE masked, the quotient's exponent inside the register
+    /// format's range: `float::div` and `arith_reg`/`arith_mem` for that
+    /// case. The module's `divsig` divides and rounds the significands.
+    pub(super) fn fdiv(&mut self, dst: u32, src: Src, pop: bool, rev: bool) {
+        self.e.get(CTRL).c(0xf20).i(I::I32And).c(0x320).i(I::I32Ne);
+        self.e.br_if(Label::X87Call);
+        self.need_used(dst);
+        self.arith_src(src);
+        // The destination: significand in W1, sign/exponent in HOST.
+        self.reg_addr(dst, RA);
+        self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
+        self.e.get(RA).i(I::I32Load16U(mem(8, 1))).set(l::HOST);
+        self.need_normal(l::W1, l::HOST);
+        if rev {
+            // The dividend in W1/HOST, the divisor in W2/CTRL.
+            self.e.get(l::W1).get(l::W2).set(l::W1).set(l::W2);
+            self.e.get(l::HOST).get(CTRL).set(l::HOST).set(CTRL);
+        }
+        // CTRL = the quotient's biased exponent if the dividend's
+        // significand is at least the divisor's, HOST = its sign.
+        self.e.get(l::HOST).c(0x7fff).i(I::I32And);
+        self.e.get(CTRL).c(0x7fff).i(I::I32And).i(I::I32Sub);
+        self.e.c(16383).i(I::I32Add);
+        self.e
+            .get(l::HOST)
+            .get(CTRL)
+            .i(I::I32Xor)
+            .c(0x8000)
+            .i(I::I32And);
+        self.e.set(l::HOST).set(CTRL);
+        self.stats.wide_arith = true;
+        self.e.get(l::W1).get(l::W2).i(I::Call(FN_DIVSIG));
+        self.e.set(RB).set(l::W1);
+        // A carry out of the rounding (never seen): the call.
+        self.e.get(RB).c(8).i(I::I32And).br_if(Label::X87Call);
+        self.e
+            .get(CTRL)
+            .get(RB)
+            .c(2)
+            .i(I::I32ShrU)
+            .c(1)
+            .i(I::I32And);
+        self.e.i(I::I32Sub).set(CTRL);
+        // Inside the range: biased 1..=0x7ffd.
+        self.e
+            .get(CTRL)
+            .c(1)
+            .i(I::I32Sub)
+            .c(0x7ffd - 1)
+            .i(I::I32GtU);
+        self.e.br_if(Label::X87Call);
+        self.e.get(RA).get(l::W1).i(I::I64Store(mem(0, 3)));
+        self.e.get(RA).get(l::HOST).get(CTRL).i(I::I32Or);
+        self.e.i(I::I64ExtendI32U).i(I::I64Store(mem(8, 3)));
+        // PE = inexact (bit 0), C1 = rounded up (bit 1).
+        self.e.c(0).get(STAT).c(!(C1 | ES | B)).i(I::I32And);
+        self.e
+            .get(RB)
+            .c(1)
+            .i(I::I32And)
+            .c(PE)
+            .i(I::I32Mul)
+            .i(I::I32Or);
+        self.e
+            .get(RB)
+            .c(1)
+            .i(I::I32ShrU)
+            .c(1)
+            .i(I::I32And)
+            .c(C1)
+            .i(I::I32Mul);
+        self.e.i(I::I32Or).i(I::I32Store16(mem(STATUS, 1)));
+        if pop {
+            self.pop_tail();
+        }
+    }
+
+    /// FSQRT of a positive normal number at 64-bit precision, round to
+    /// nearest, PE masked: `float::sqrt` and `unary` for that case. The
+    /// root's biased exponent is (E + 16383) / 2 rounded down, always in
+    /// range; the module's `sqrtsig` takes the root of the significand
+    /// times 2^63 (E odd) or 2^64 (E even).
+    pub(super) fn fsqrt(&mut self) {
+        self.e.get(CTRL).c(0xf20).i(I::I32And).c(0x320).i(I::I32Ne);
+        self.e.br_if(Label::X87Call);
+        self.need_used(0);
+        self.reg_addr(0, RA);
+        self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
+        self.e.get(RA).i(I::I32Load16U(mem(8, 1))).set(l::HOST);
+        self.need_normal(l::W1, l::HOST);
+        // Negative: the call (IE).
+        self.e
+            .get(l::HOST)
+            .c(0x8000)
+            .i(I::I32And)
+            .br_if(Label::X87Call);
+        self.stats.wide_arith = true;
+        self.e.get(l::W1).get(l::HOST).c(1).i(I::I32And);
+        self.e.i(I::Call(FN_SQRTSIG)).set(RB).set(l::W1);
+        self.e.get(RB).c(8).i(I::I32And).br_if(Label::X87Call);
+        self.e.get(RA).get(l::W1).i(I::I64Store(mem(0, 3)));
+        self.e
+            .get(RA)
+            .get(l::HOST)
+            .c(16383)
+            .i(I::I32Add)
+            .c(1)
+            .i(I::I32ShrU);
+        self.e.i(I::I64ExtendI32U).i(I::I64Store(mem(8, 3)));
+        // PE = inexact (bit 0), C1 = rounded up (bit 1).
+        self.e.c(0).get(STAT).c(!(C1 | ES | B)).i(I::I32And);
+        self.e
+            .get(RB)
+            .c(1)
+            .i(I::I32And)
+            .c(PE)
+            .i(I::I32Mul)
+            .i(I::I32Or);
+        self.e
+            .get(RB)
+            .c(1)
+            .i(I::I32ShrU)
+            .c(1)
+            .i(I::I32And)
+            .c(C1)
+            .i(I::I32Mul);
+        self.e.i(I::I32Or).i(I::I32Store16(mem(STATUS, 1)));
     }
 
     /// Loads an arithmetic source operand: significand in W2, sign and

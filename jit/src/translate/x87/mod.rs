@@ -5,9 +5,11 @@
 //! The instructions that dominate compiled floating-point code also have
 //! an inline fast path (data movement: FLD and FST(P) of registers,
 //! m32fp, m64fp and m80fp, FXCH, FLD1, FLDZ, FCHS, FABS in this file and
-//! `stack.rs`; FMUL and FADD/FSUB/FSUBR in `arith.rs`, with the wide
-//! significand arithmetic in two functions every module carries,
-//! `wasm_fns.rs`), for the case that is cheap to prove the same as the
+//! `stack.rs`; FMUL, FADD/FSUB/FSUBR, FDIV/FDIVR and FSQRT in `arith.rs`,
+//! with the wide significand arithmetic in functions every module with
+//! x87 arithmetic carries, `wasm_fns.rs`; FCOM/FUCOM/FCOMI/FUCOMI and
+//! their popping forms in `compare.rs`), for the case that is cheap to
+//! prove the same as the
 //! interpreter's: no exception pending or raised but a masked PE, the
 //! registers read in use and the one pushed to empty, normal numbers
 //! within range (and zeros for loads and stores), 64-bit precision for
@@ -18,10 +20,13 @@
 //! carries, cancellations and zeros).
 
 mod arith;
+mod compare;
 mod stack;
 mod wasm_fns;
 
-pub use wasm_fns::{addsig, mul64, TYPE_ADDSIG, TYPE_MUL64};
+pub use wasm_fns::{
+    addsig, divsig, mul64, sqrtsig, TYPE_ADDSIG, TYPE_DIVSIG, TYPE_MUL64, TYPE_SQRTSIG,
+};
 
 use super::emit::{local as l, mem, Label};
 use super::gen::{Code, Eip, Fs, Gen, FN_FPU, LAZY};
@@ -131,6 +136,24 @@ enum Fast {
         neg_dst: bool,
         neg_src: bool,
     },
+    /// FDIV(P) (`rev` false: ST(dst) = ST(dst) / the source) and
+    /// FDIVR(P) (ST(dst) = the source / ST(dst)), popping if `pop`.
+    Div {
+        dst: u32,
+        src: Src,
+        pop: bool,
+        rev: bool,
+    },
+    /// FSQRT.
+    Sqrt,
+    /// FCOM(P)(P)/FUCOM(P)(P) (`eflags` false: C3/C2/C0) and
+    /// FCOMI(P)/FUCOMI(P) (`eflags`: ZF/PF/CF) of ST(0) with the source,
+    /// popping `pops` times.
+    Cmp {
+        src: Src,
+        eflags: bool,
+        pops: u32,
+    },
 }
 
 /// The second operand of an arithmetic fast path.
@@ -200,6 +223,53 @@ fn fast(insn: &Instruction) -> Option<Fast> {
         ),
         C::Fadd_m32fp | C::Fsub_m32fp | C::Fsubr_m32fp => add(0, Src::Mem(SINGLE), false),
         C::Fadd_m64fp | C::Fsub_m64fp | C::Fsubr_m64fp => add(0, Src::Mem(DOUBLE), false),
+        C::Fdiv_st0_sti | C::Fdivr_st0_sti => Fast::Div {
+            dst: 0,
+            src: Src::St(st(1)),
+            pop: false,
+            rev: m == Mnemonic::Fdivr,
+        },
+        C::Fdiv_sti_st0 | C::Fdivp_sti_st0 | C::Fdivr_sti_st0 | C::Fdivrp_sti_st0 => Fast::Div {
+            dst: st(0),
+            src: Src::St(0),
+            pop: matches!(m, Mnemonic::Fdivp | Mnemonic::Fdivrp),
+            rev: matches!(m, Mnemonic::Fdivr | Mnemonic::Fdivrp),
+        },
+        C::Fdiv_m32fp | C::Fdivr_m32fp | C::Fdiv_m64fp | C::Fdivr_m64fp => Fast::Div {
+            dst: 0,
+            src: Src::Mem(match insn.code() {
+                C::Fdiv_m32fp | C::Fdivr_m32fp => SINGLE,
+                _ => DOUBLE,
+            }),
+            pop: false,
+            rev: m == Mnemonic::Fdivr,
+        },
+        C::Fcomi_st0_sti | C::Fucomi_st0_sti | C::Fcomip_st0_sti | C::Fucomip_st0_sti => {
+            Fast::Cmp {
+                src: Src::St(st(1)),
+                eflags: true,
+                pops: matches!(m, Mnemonic::Fcomip | Mnemonic::Fucomip) as u32,
+            }
+        }
+        C::Fcom_st0_sti | C::Fucom_st0_sti | C::Fcomp_st0_sti | C::Fucomp_st0_sti => Fast::Cmp {
+            src: Src::St(st(1)),
+            eflags: false,
+            pops: matches!(m, Mnemonic::Fcomp | Mnemonic::Fucomp) as u32,
+        },
+        C::Fcompp | C::Fucompp => Fast::Cmp {
+            src: Src::St(1),
+            eflags: false,
+            pops: 2,
+        },
+        C::Fcom_m32fp | C::Fcomp_m32fp | C::Fcom_m64fp | C::Fcomp_m64fp => Fast::Cmp {
+            src: Src::Mem(match insn.code() {
+                C::Fcom_m32fp | C::Fcomp_m32fp => SINGLE,
+                _ => DOUBLE,
+            }),
+            eflags: false,
+            pops: (m == Mnemonic::Fcomp) as u32,
+        },
+        C::Fsqrt => Fast::Sqrt,
         C::Fchs => Fast::Sign(true),
         C::Fabs => Fast::Sign(false),
         _ => return None,
@@ -376,6 +446,9 @@ impl Gen<'_> {
                 neg_dst,
                 neg_src,
             } => self.fadd(dst, src, pop, neg_dst, neg_src),
+            Fast::Div { dst, src, pop, rev } => self.fdiv(dst, src, pop, rev),
+            Fast::Sqrt => self.fsqrt(),
+            Fast::Cmp { src, eflags, pops } => self.fcompare(src, eflags, pops),
             Fast::FldConst(sign_exp, signif) => {
                 self.need_empty(7);
                 self.reg_addr(7, RB);
