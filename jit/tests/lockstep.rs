@@ -1085,3 +1085,118 @@ fn x87_control_word_loads_match_the_interpreter() {
     assert_eq!(last.exit, Exit::Syscall);
     assert!(jit.stats.insns_translated > 0);
 }
+
+/// The inline FMUL and FADD/FSUB/FSUBR(P) with zero operands against the
+/// interpreter: zeros of both signs against each other and against
+/// numbers of both signs, in the register, popping and m32fp/m64fp forms,
+/// and what takes the call (a zero against a denormal, infinity or NaN; a
+/// denormal in memory; round down, where +0 + -0 is -0), storing both
+/// registers and the status word after each.
+#[test]
+fn x87_zero_operands_match_the_interpreter() {
+    use common::asm::*;
+    // Extended values at [EBX + 16k].
+    let vals: [(u64, u16); 8] = [
+        (0, 0),                  // 0: +0
+        (0, 0x8000),             // 1: -0
+        (3 << 62, 0x3fff),       // 2: 1.5
+        (3 << 62, 0xc000),       // 3: -3
+        (1, 0),                  // 4: a denormal
+        (1 << 63, 0x7fff),       // 5: +infinity
+        (3 << 62, 0x7fff),       // 6: a quiet NaN
+        ((1 << 63) | 1, 0xbfff), // 7: -(1 + ulp)
+    ];
+    let pairs: [(i8, i8); 14] = [
+        (0, 0),
+        (0, 1),
+        (1, 0),
+        (1, 1),
+        (0, 2),
+        (2, 0),
+        (1, 3),
+        (3, 1),
+        (7, 0),
+        (1, 7),
+        (0, 4),
+        (5, 1),
+        (0, 6),
+        (2, 3),
+    ];
+    // Register forms (second byte of D8/DC/DE) and whether they pop.
+    let reg_ops: [(u8, u8, bool); 12] = [
+        (0xd8, 0xc9, false), // fmul st, st(1)
+        (0xdc, 0xc9, false), // fmul st(1), st
+        (0xde, 0xc9, true),  // fmulp
+        (0xd8, 0xc1, false), // fadd st, st(1)
+        (0xdc, 0xc1, false), // fadd st(1), st
+        (0xde, 0xc1, true),  // faddp
+        (0xd8, 0xe1, false), // fsub st, st(1)
+        (0xd8, 0xe9, false), // fsubr st, st(1)
+        (0xdc, 0xe1, false), // fsubr st(1), st
+        (0xdc, 0xe9, false), // fsub st(1), st
+        (0xde, 0xe1, true),  // fsubrp
+        (0xde, 0xe9, true),  // fsubp
+    ];
+    let v = |i: i8| Rm::Mem(EBX, 16 * i);
+    let mut a = Asm::default();
+    let top = a.pos();
+    // Records of 24 bytes, 20 a pair: up to DATA + 0x1f40.
+    a.bytes(&[0xbf]).imm(32, DATA + 0x500); // mov edi, DATA + 0x500
+    let record = |a: &mut Asm, pop: bool| {
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, 20)); // fnstsw ax; mov
+        a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 0)); // fstp tword [edi]
+        if !pop {
+            a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 10)); // fstp tword [edi+10]
+        }
+        a.bytes(&[0xdb, 0xe2, 0x83, 0xc7, 0x18]); // fnclex; add edi, 24
+    };
+    for (k, &(x, y)) in pairs.iter().enumerate() {
+        // Every third pair under round down (the call).
+        let cw: i8 = if k % 3 == 2 { 2 } else { 0 };
+        a.bytes(&[0xd9]).modrm(5, Rm::Mem(ESI, 0x60 + cw)); // fldcw
+        for &(op, modrm, pop) in &reg_ops {
+            a.bytes(&[0xdb]).modrm(5, v(y)); // fld tword [y]
+            a.bytes(&[0xdb]).modrm(5, v(x)); // fld tword [x]: ST(0) = x
+            a.bytes(&[op, modrm]);
+            record(&mut a, pop);
+        }
+        // fadd, fmul, fsub, fsubr with m64fp (DC) and m32fp (D8).
+        let m = (k % 4) as i8;
+        for (op, at) in [(0xdcu8, 8 * m), (0xd8, 0x40 + 4 * m)] {
+            for r in [0u8, 1, 4, 5] {
+                a.bytes(&[0xdb]).modrm(5, v(x));
+                a.bytes(&[op]).modrm(r, Rm::Mem(ESI, at));
+                record(&mut a, true);
+            }
+        }
+        // fldcw: the default
+        a.bytes(&[0xd9]).modrm(5, Rm::Mem(ESI, 0x60));
+    }
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(15, 0, 1);
+    for (k, (sig, se)) in vals.iter().enumerate() {
+        let at = 0x480 + 16 * k;
+        st.data[at..at + 8].copy_from_slice(&sig.to_le_bytes());
+        st.data[at + 8..at + 10].copy_from_slice(&se.to_le_bytes());
+    }
+    let doubles = [0.0f64, -0.0, 2.5, -0.0];
+    for (k, d) in doubles.iter().enumerate() {
+        st.data[8 * k..8 * k + 8].copy_from_slice(&d.to_le_bytes());
+    }
+    let floats = [-0.0f32, 0.0, 1e-40, -1.25];
+    for (k, f) in floats.iter().enumerate() {
+        st.data[0x40 + 4 * k..0x44 + 4 * k].copy_from_slice(&f.to_le_bytes());
+    }
+    st.data[0x60..0x62].copy_from_slice(&0x037fu16.to_le_bytes());
+    st.data[0x62..0x64].copy_from_slice(&0x077fu16.to_le_bytes());
+    st.data[0x7c..0x80].copy_from_slice(&3u32.to_le_bytes());
+    st.regs[EBX as usize] = DATA + 0x480;
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7, 3], 200_000, 2, "x87 zero operands");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(jit.stats.insns_translated > 0);
+}
