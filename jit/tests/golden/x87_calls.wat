@@ -326,25 +326,25 @@
                       local.set 26
                       local.get 29
                       i64.const 0
-                      i64.lt_s
+                      i64.ge_s
                       local.get 26
                       i32.const 32767
                       i32.and
                       i32.const 1
                       i32.sub
                       i32.const 32766
-                      i32.lt_u
-                      i32.and
-                      local.get 29
-                      i64.eqz
-                      local.get 26
-                      i32.const 32767
-                      i32.and
-                      i32.eqz
-                      i32.and
+                      i32.ge_u
                       i32.or
-                      i32.eqz
-                      br_if 0 (;@9;)
+                      if ;; label = @10
+                        local.get 29
+                        i64.const 0
+                        i64.ne
+                        local.get 26
+                        i32.const 32767
+                        i32.and
+                        i32.or
+                        br_if 1 (;@9;)
+                      end
                       local.get 22
                       i32.const 4
                       i32.shl
@@ -359,25 +359,25 @@
                       local.set 21
                       local.get 28
                       i64.const 0
-                      i64.lt_s
+                      i64.ge_s
                       local.get 21
                       i32.const 32767
                       i32.and
                       i32.const 1
                       i32.sub
                       i32.const 32766
-                      i32.lt_u
-                      i32.and
-                      local.get 28
-                      i64.eqz
-                      local.get 21
-                      i32.const 32767
-                      i32.and
-                      i32.eqz
-                      i32.and
+                      i32.ge_u
                       i32.or
-                      i32.eqz
-                      br_if 0 (;@9;)
+                      if ;; label = @10
+                        local.get 28
+                        i64.const 0
+                        i64.ne
+                        local.get 21
+                        i32.const 32767
+                        i32.and
+                        i32.or
+                        br_if 1 (;@9;)
+                      end
                       local.get 28
                       i64.eqz
                       local.get 29
@@ -589,10 +589,24 @@
                       i64.load align=1
                       local.set 29
                       local.get 29
-                      i64.const 9223372036854775807
-                      i64.and
-                      i64.eqz
+                      i64.const 52
+                      i64.shr_u
+                      i32.wrap_i64
+                      i32.const 2047
+                      i32.and
+                      local.set 21
+                      local.get 21
+                      i32.const 1
+                      i32.sub
+                      i32.const 2046
+                      i32.ge_u
                       if ;; label = @10
+                        local.get 29
+                        i64.const 9223372036854775807
+                        i64.and
+                        i64.const 0
+                        i64.ne
+                        br_if 1 (;@9;)
                         local.get 29
                         i64.const 48
                         i64.shr_u
@@ -603,19 +617,6 @@
                         i64.const 0
                         local.set 29
                       else
-                        local.get 29
-                        i64.const 52
-                        i64.shr_u
-                        i32.wrap_i64
-                        i32.const 2047
-                        i32.and
-                        local.set 21
-                        local.get 21
-                        i32.const 1
-                        i32.sub
-                        i32.const 2046
-                        i32.ge_u
-                        br_if 1 (;@9;)
                         local.get 29
                         i64.const 48
                         i64.shr_u
@@ -648,25 +649,25 @@
                       local.set 21
                       local.get 28
                       i64.const 0
-                      i64.lt_s
+                      i64.ge_s
                       local.get 21
                       i32.const 32767
                       i32.and
                       i32.const 1
                       i32.sub
                       i32.const 32766
-                      i32.lt_u
-                      i32.and
-                      local.get 28
-                      i64.eqz
-                      local.get 21
-                      i32.const 32767
-                      i32.and
-                      i32.eqz
-                      i32.and
+                      i32.ge_u
                       i32.or
-                      i32.eqz
-                      br_if 0 (;@9;)
+                      if ;; label = @10
+                        local.get 28
+                        i64.const 0
+                        i64.ne
+                        local.get 21
+                        i32.const 32767
+                        i32.and
+                        i32.or
+                        br_if 1 (;@9;)
+                      end
                       local.get 28
                       i64.eqz
                       local.get 29

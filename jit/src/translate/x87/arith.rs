@@ -129,7 +129,7 @@ impl Gen<'_> {
         self.reg_addr(dst, RA);
         self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
         self.e.get(RA).i(I::I32Load16U(mem(8, 1))).set(l::HOST);
-        self.need_normal_or_zero(l::W1, l::HOST);
+        self.need_normal_or_zero_cheap(l::W1, l::HOST);
         // A zero operand (the other normal or zero): `mul_special`'s zero
         // of the product's sign, exact.
         self.e.get(l::W1).i(I::I64Eqz).get(l::W2).i(I::I64Eqz);
@@ -359,7 +359,7 @@ impl Gen<'_> {
                 self.e.get(RB).i(I::I64Load(mem(0, 3))).set(l::W2);
                 self.e.get(RB).i(I::I32Load16U(mem(8, 1))).set(CTRL);
                 if zero_ok {
-                    self.need_normal_or_zero(l::W2, CTRL);
+                    self.need_normal_or_zero_cheap(l::W2, CTRL);
                 } else {
                     self.need_normal(l::W2, CTRL);
                 }
@@ -367,19 +367,6 @@ impl Gen<'_> {
             Src::Mem(f) => {
                 self.need_mem(f.bytes(), false);
                 self.e.get(l::HOST).i(f.load()).set(l::W2);
-                if zero_ok {
-                    // A zero (every bit but the sign clear) loads as one.
-                    let magnitude = (1i64 << (f.frac + f.exp_bits)) - 1;
-                    self.e.get(l::W2).i(I::I64Const(magnitude)).i(I::I64And);
-                    self.e.i(I::I64Eqz).if_();
-                    self.e
-                        .get(l::W2)
-                        .i(I::I64Const(f.sign_shift()))
-                        .i(I::I64ShrU);
-                    self.e.i(I::I32WrapI64).c(0x8000).i(I::I32And).set(CTRL);
-                    self.e.i(I::I64Const(0)).set(l::W2);
-                    self.e.else_();
-                }
                 self.e
                     .get(l::W2)
                     .i(I::I64Const(i64::from(f.frac)))
@@ -395,7 +382,23 @@ impl Gen<'_> {
                     .i(I::I32Sub)
                     .c(f.exp_max() - 1)
                     .i(I::I32GeU);
-                self.e.br_if(Label::X87Call);
+                if zero_ok {
+                    // Not normal: a zero (every bit but the sign clear)
+                    // loads as one; anything else takes the call.
+                    self.e.if_();
+                    let magnitude = (1i64 << (f.frac + f.exp_bits)) - 1;
+                    self.e.get(l::W2).i(I::I64Const(magnitude)).i(I::I64And);
+                    self.e.i(I::I64Const(0)).i(I::I64Ne).br_if(Label::X87Call);
+                    self.e
+                        .get(l::W2)
+                        .i(I::I64Const(f.sign_shift()))
+                        .i(I::I64ShrU);
+                    self.e.i(I::I32WrapI64).c(0x8000).i(I::I32And).set(CTRL);
+                    self.e.i(I::I64Const(0)).set(l::W2);
+                    self.e.else_();
+                } else {
+                    self.e.br_if(Label::X87Call);
+                }
                 self.e
                     .get(l::W2)
                     .i(I::I64Const(f.sign_shift()))
@@ -435,7 +438,7 @@ impl Gen<'_> {
         self.reg_addr(dst, RA);
         self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
         self.e.get(RA).i(I::I32Load16U(mem(8, 1))).set(l::HOST);
-        self.need_normal_or_zero(l::W1, l::HOST);
+        self.need_normal_or_zero_cheap(l::W1, l::HOST);
         if neg_dst {
             self.e.get(l::HOST).c(0x8000).i(I::I32Xor).set(l::HOST);
         }
@@ -557,6 +560,20 @@ impl Gen<'_> {
             self.pop_tail();
         }
         self.e.br(Label::X87Done);
+    }
+
+    /// `need_normal_or_zero` with the normal case first and the zero test
+    /// only when that fails (the common case costs one untaken branch
+    /// more than `need_normal`).
+    fn need_normal_or_zero_cheap(&mut self, sig: u32, se: u32) {
+        self.e.get(sig).i(I::I64Const(0)).i(I::I64GeS);
+        self.e.get(se).c(0x7fff).i(I::I32And).c(1).i(I::I32Sub);
+        self.e.c(0x7ffe).i(I::I32GeU).i(I::I32Or).if_();
+        // Not normal: a zero has every bit but the sign clear.
+        self.e.get(sig).i(I::I64Const(0)).i(I::I64Ne);
+        self.e.get(se).c(0x7fff).i(I::I32And).i(I::I32Or);
+        self.e.br_if(Label::X87Call);
+        self.e.end();
     }
 
     /// Leaves for the call unless the value with significand in i64 local
