@@ -119,7 +119,8 @@ impl Gen<'_> {
     /// FMUL of two normal numbers at 64-bit precision (PC = 11), round to
     /// nearest, PE masked, the product's exponent inside the register
     /// format's range: `float::mul` and `arith_reg`/`arith_mem` for that
-    /// case. The 128-bit product comes from the module's `mul64`.
+    /// case. The 128-bit product comes from the module's `mul64`. A zero
+    /// operand with the other normal or zero: `mul_special`'s signed zero.
     pub(super) fn fmul(&mut self, dst: u32, src: Src, pop: bool) {
         self.e.get(CTRL).c(0xf20).i(I::I32And).c(0x320).i(I::I32Ne);
         self.e.br_if(Label::X87Call);
@@ -426,7 +427,8 @@ impl Gen<'_> {
     /// nearest, PE masked, exponents at most 63 apart, a non-zero result in
     /// range that does not cancel below the top 64 bits: `float::add` and
     /// `arith_reg`/`arith_mem` for that case. The module's `addsig` does
-    /// the significands.
+    /// the significands. A zero operand with the other normal or zero:
+    /// `add`'s zero cases under round to nearest.
     pub(super) fn fadd(&mut self, dst: u32, src: Src, pop: bool, neg_dst: bool, neg_src: bool) {
         self.e.get(CTRL).c(0xf20).i(I::I32And).c(0x320).i(I::I32Ne);
         self.e.br_if(Label::X87Call);

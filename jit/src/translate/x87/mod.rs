@@ -12,7 +12,8 @@
 //! prove the same as the
 //! interpreter's: no exception pending or raised but a masked PE, the
 //! registers read in use and the one pushed to empty, normal numbers
-//! within range (and zeros for loads and stores), 64-bit precision for
+//! within range (and zeros for loads, stores, FMUL, FADD/FSUB/FSUBR and
+//! comparisons), 64-bit precision for
 //! arithmetic, round to nearest, accesses inside one page that the page
 //! table allows. Anything else takes the call, so a fast path only has
 //! to agree with the interpreter on the cases it accepts; the lockstep
