@@ -963,3 +963,240 @@ fn x87_square_roots_match_the_interpreter() {
     assert_eq!(last.exit, Exit::Syscall);
     assert!(jit.stats.insns_translated > 0);
 }
+
+/// The inline FCMOVcc against the interpreter: all eight conditions under
+/// flags from SAHF (each of CF, ZF, PF alone, none, all three) and from a
+/// pending CMP (below, above, equal), with the source ST(1) or ST(2), and
+/// what takes the call (an empty ST(0) or source: stack underflow, masked,
+/// ST(0) = the indefinite), storing ST(0) and the status word after each.
+#[test]
+fn x87_conditional_moves_match_the_interpreter() {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0xbf]).imm(32, DATA + 0x800); // mov edi, DATA + 0x800
+                                            // Flags: mov ah, F; sahf, or mov eax, x; mov ecx, y; cmp eax, ecx.
+    let sahf = [0x00u8, 0x01, 0x40, 0x04, 0x45];
+    let cmps = [(1u32, 2u32), (7, 3), (5, 5)];
+    let mut k = 0u32;
+    for form in 0..8u8 {
+        for f in 0..sahf.len() + cmps.len() {
+            let i = 1 + (k % 2) as u8;
+            a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 32)); // fld tword: ST(2)
+            a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 16)); // ST(1)
+            a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 0)); // ST(0)
+                                                        // Now and then an empty ST(0) or source.
+            match k % 11 {
+                3 => a.bytes(&[0xdd, 0xc0]),     // ffree st(0)
+                7 => a.bytes(&[0xdd, 0xc0 + i]), // ffree st(i)
+                _ => &mut a,
+            };
+            if f < sahf.len() {
+                a.bytes(&[0xb4, sahf[f], 0x9e]); // mov ah, F; sahf
+            } else {
+                let (x, y) = cmps[f - sahf.len()];
+                a.bytes(&[0xb8]).imm(32, x); // mov eax, x
+                a.bytes(&[0xb9]).imm(32, y); // mov ecx, y
+                a.bytes(&[0x39, 0xc8]); // cmp eax, ecx
+            }
+            // fcmovb/e/be/u (DA), fcmovnb/ne/nbe/nu (DB) st(0), st(i)
+            a.bytes(&[0xda + form / 4, 0xc0 + 8 * (form % 4) + i]);
+            a.bytes(&[0x9c, 0x58, 0x89]).modrm(EAX, Rm::Mem(EDI, 12)); // pushfd; pop eax; mov
+            a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 0)); // fstp tword [edi]
+            a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+                .modrm(EAX, Rm::Mem(EDI, 10)); // fnstsw ax; mov
+                                               // Empty the stack (ffree st(0), st(1); fincstp twice) and clear
+                                               // the exceptions.
+            a.bytes(&[0xdd, 0xc0, 0xdd, 0xc1, 0xd9, 0xf7, 0xd9, 0xf7, 0xdb, 0xe2]);
+            a.bytes(&[0x83, 0xc7, 0x10]); // add edi, 16
+            k += 1;
+        }
+    }
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(13, 0, 1);
+    let vals: [(u64, u16); 3] = [(1 << 63, 0x3fff), (3 << 62, 0xc001), (0, 0x8000)];
+    for (k, (sig, se)) in vals.iter().enumerate() {
+        let at = 0x480 + 16 * k;
+        st.data[at..at + 8].copy_from_slice(&sig.to_le_bytes());
+        st.data[at + 8..at + 10].copy_from_slice(&se.to_le_bytes());
+    }
+    st.data[0x7c..0x80].copy_from_slice(&3u32.to_le_bytes());
+    st.regs[EBX as usize] = DATA + 0x480;
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7, 3], 100_000, 2, "x87 fcmov");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(jit.stats.insns_translated > 0);
+}
+
+/// The inline FLDCW against the interpreter: words with reserved bits set
+/// and clear, precision and rounding controls (so the arithmetic after it
+/// takes the call or not), an exception unmasked with none pending, and
+/// what takes the call (a word unmasking the pending PE, which sets ES and
+/// B), storing FNSTCW, the sum rounded under the word and the status word
+/// after each.
+#[test]
+fn x87_control_word_loads_match_the_interpreter() {
+    use common::asm::*;
+    let words: [u16; 8] = [
+        0x037f, 0x027f, 0x0f7f, 0xffff, 0x0000, 0x037e, 0x035f, 0x0b7f,
+    ];
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0xbf]).imm(32, DATA + 0x800); // mov edi, DATA + 0x800
+    for k in 0..words.len() as i8 {
+        // A sum that rounds (PE) under the default word, then the word.
+        a.bytes(&[0xd9, 0xe8]); // fld1
+        a.bytes(&[0xdc]).modrm(0, Rm::Mem(ESI, 0)); // fadd qword [esi]
+        a.bytes(&[0xd9]).modrm(5, Rm::Mem(ESI, 0x40 + 2 * k)); // fldcw
+        a.bytes(&[0xd9]).modrm(7, Rm::Mem(EDI, 0)); // fnstcw [edi]
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, 2)); // fnstsw ax; mov
+                                          // Unless the word unmasked the pending PE: arithmetic under it.
+        if words[k as usize] & 0x20 != 0 {
+            a.bytes(&[0xdc]).modrm(0, Rm::Mem(ESI, 8)); // fadd qword [esi+8]
+            a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 4)); // fstp tword [edi+4]
+        }
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, 14)); // fnstsw ax; mov
+        a.bytes(&[0xdb, 0xe2]); // fnclex
+        if words[k as usize] & 0x20 == 0 {
+            a.bytes(&[0xdd, 0xc0, 0xd9, 0xf7]); // ffree st(0); fincstp
+        }
+        a.bytes(&[0xd9]).modrm(5, Rm::Mem(ESI, 0x50)); // fldcw: the default
+        a.bytes(&[0x83, 0xc7, 0x10]); // add edi, 16
+    }
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(14, 0, 1);
+    st.data[0..8].copy_from_slice(&(f64::EPSILON / 3.0).to_le_bytes());
+    st.data[8..16].copy_from_slice(&(1.0f64 / 3.0).to_le_bytes());
+    for (k, w) in words.iter().enumerate() {
+        st.data[0x40 + 2 * k..0x42 + 2 * k].copy_from_slice(&w.to_le_bytes());
+    }
+    st.data[0x50..0x52].copy_from_slice(&0x037fu16.to_le_bytes());
+    st.data[0x7c..0x80].copy_from_slice(&3u32.to_le_bytes());
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7, 3], 100_000, 2, "x87 fldcw");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(jit.stats.insns_translated > 0);
+}
+
+/// The inline FMUL and FADD/FSUB/FSUBR(P) with zero operands against the
+/// interpreter: zeros of both signs against each other and against
+/// numbers of both signs, in the register, popping and m32fp/m64fp forms,
+/// and what takes the call (a zero against a denormal, infinity or NaN; a
+/// denormal in memory; round down, where +0 + -0 is -0), storing both
+/// registers and the status word after each.
+#[test]
+fn x87_zero_operands_match_the_interpreter() {
+    use common::asm::*;
+    // Extended values at [EBX + 16k].
+    let vals: [(u64, u16); 8] = [
+        (0, 0),                  // 0: +0
+        (0, 0x8000),             // 1: -0
+        (3 << 62, 0x3fff),       // 2: 1.5
+        (3 << 62, 0xc000),       // 3: -3
+        (1, 0),                  // 4: a denormal
+        (1 << 63, 0x7fff),       // 5: +infinity
+        (3 << 62, 0x7fff),       // 6: a quiet NaN
+        ((1 << 63) | 1, 0xbfff), // 7: -(1 + ulp)
+    ];
+    let pairs: [(i8, i8); 14] = [
+        (0, 0),
+        (0, 1),
+        (1, 0),
+        (1, 1),
+        (0, 2),
+        (2, 0),
+        (1, 3),
+        (3, 1),
+        (7, 0),
+        (1, 7),
+        (0, 4),
+        (5, 1),
+        (0, 6),
+        (2, 3),
+    ];
+    // Register forms (second byte of D8/DC/DE) and whether they pop.
+    let reg_ops: [(u8, u8, bool); 12] = [
+        (0xd8, 0xc9, false), // fmul st, st(1)
+        (0xdc, 0xc9, false), // fmul st(1), st
+        (0xde, 0xc9, true),  // fmulp
+        (0xd8, 0xc1, false), // fadd st, st(1)
+        (0xdc, 0xc1, false), // fadd st(1), st
+        (0xde, 0xc1, true),  // faddp
+        (0xd8, 0xe1, false), // fsub st, st(1)
+        (0xd8, 0xe9, false), // fsubr st, st(1)
+        (0xdc, 0xe1, false), // fsubr st(1), st
+        (0xdc, 0xe9, false), // fsub st(1), st
+        (0xde, 0xe1, true),  // fsubrp
+        (0xde, 0xe9, true),  // fsubp
+    ];
+    let v = |i: i8| Rm::Mem(EBX, 16 * i);
+    let mut a = Asm::default();
+    let top = a.pos();
+    // Records of 24 bytes, 20 a pair: up to DATA + 0x1f40.
+    a.bytes(&[0xbf]).imm(32, DATA + 0x500); // mov edi, DATA + 0x500
+    let record = |a: &mut Asm, pop: bool| {
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, 20)); // fnstsw ax; mov
+        a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 0)); // fstp tword [edi]
+        if !pop {
+            a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 10)); // fstp tword [edi+10]
+        }
+        a.bytes(&[0xdb, 0xe2, 0x83, 0xc7, 0x18]); // fnclex; add edi, 24
+    };
+    for (k, &(x, y)) in pairs.iter().enumerate() {
+        // Every third pair under round down (the call).
+        let cw: i8 = if k % 3 == 2 { 2 } else { 0 };
+        a.bytes(&[0xd9]).modrm(5, Rm::Mem(ESI, 0x60 + cw)); // fldcw
+        for &(op, modrm, pop) in &reg_ops {
+            a.bytes(&[0xdb]).modrm(5, v(y)); // fld tword [y]
+            a.bytes(&[0xdb]).modrm(5, v(x)); // fld tword [x]: ST(0) = x
+            a.bytes(&[op, modrm]);
+            record(&mut a, pop);
+        }
+        // fadd, fmul, fsub, fsubr with m64fp (DC) and m32fp (D8).
+        let m = (k % 4) as i8;
+        for (op, at) in [(0xdcu8, 8 * m), (0xd8, 0x40 + 4 * m)] {
+            for r in [0u8, 1, 4, 5] {
+                a.bytes(&[0xdb]).modrm(5, v(x));
+                a.bytes(&[op]).modrm(r, Rm::Mem(ESI, at));
+                record(&mut a, true);
+            }
+        }
+        // fldcw: the default
+        a.bytes(&[0xd9]).modrm(5, Rm::Mem(ESI, 0x60));
+    }
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(15, 0, 1);
+    for (k, (sig, se)) in vals.iter().enumerate() {
+        let at = 0x480 + 16 * k;
+        st.data[at..at + 8].copy_from_slice(&sig.to_le_bytes());
+        st.data[at + 8..at + 10].copy_from_slice(&se.to_le_bytes());
+    }
+    let doubles = [0.0f64, -0.0, 2.5, -0.0];
+    for (k, d) in doubles.iter().enumerate() {
+        st.data[8 * k..8 * k + 8].copy_from_slice(&d.to_le_bytes());
+    }
+    let floats = [-0.0f32, 0.0, 1e-40, -1.25];
+    for (k, f) in floats.iter().enumerate() {
+        st.data[0x40 + 4 * k..0x44 + 4 * k].copy_from_slice(&f.to_le_bytes());
+    }
+    st.data[0x60..0x62].copy_from_slice(&0x037fu16.to_le_bytes());
+    st.data[0x62..0x64].copy_from_slice(&0x077fu16.to_le_bytes());
+    st.data[0x7c..0x80].copy_from_slice(&3u32.to_le_bytes());
+    st.regs[EBX as usize] = DATA + 0x480;
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7, 3], 200_000, 2, "x87 zero operands");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(jit.stats.insns_translated > 0);
+}

@@ -335,7 +335,16 @@
                       i32.const 32766
                       i32.ge_u
                       i32.or
-                      br_if 0 (;@9;)
+                      if ;; label = @10
+                        local.get 29
+                        i64.const 0
+                        i64.ne
+                        local.get 26
+                        i32.const 32767
+                        i32.and
+                        i32.or
+                        br_if 1 (;@9;)
+                      end
                       local.get 22
                       i32.const 4
                       i32.shl
@@ -359,7 +368,40 @@
                       i32.const 32766
                       i32.ge_u
                       i32.or
-                      br_if 0 (;@9;)
+                      if ;; label = @10
+                        local.get 28
+                        i64.const 0
+                        i64.ne
+                        local.get 21
+                        i32.const 32767
+                        i32.and
+                        i32.or
+                        br_if 1 (;@9;)
+                      end
+                      local.get 28
+                      i64.eqz
+                      local.get 29
+                      i64.eqz
+                      i32.or
+                      if ;; label = @10
+                        local.get 23
+                        i64.const 0
+                        i64.store
+                        local.get 23
+                        local.get 21
+                        local.get 26
+                        i32.xor
+                        i32.const 32768
+                        i32.and
+                        i64.extend_i32_u
+                        i64.store offset=8
+                        i32.const 0
+                        local.get 24
+                        i32.const -33409
+                        i32.and
+                        i32.store16 offset=282
+                        br 2 (;@8;)
+                      end
                       local.get 21
                       i32.const 32767
                       i32.and
@@ -558,24 +600,41 @@
                       i32.sub
                       i32.const 2046
                       i32.ge_u
-                      br_if 0 (;@9;)
-                      local.get 29
-                      i64.const 48
-                      i64.shr_u
-                      i32.wrap_i64
-                      i32.const 32768
-                      i32.and
-                      local.get 21
-                      i32.const 15360
-                      i32.add
-                      i32.or
-                      local.set 26
-                      local.get 29
-                      i64.const 11
-                      i64.shl
-                      i64.const -9223372036854775808
-                      i64.or
-                      local.set 29
+                      if ;; label = @10
+                        local.get 29
+                        i64.const 9223372036854775807
+                        i64.and
+                        i64.const 0
+                        i64.ne
+                        br_if 1 (;@9;)
+                        local.get 29
+                        i64.const 48
+                        i64.shr_u
+                        i32.wrap_i64
+                        i32.const 32768
+                        i32.and
+                        local.set 26
+                        i64.const 0
+                        local.set 29
+                      else
+                        local.get 29
+                        i64.const 48
+                        i64.shr_u
+                        i32.wrap_i64
+                        i32.const 32768
+                        i32.and
+                        local.get 21
+                        i32.const 15360
+                        i32.add
+                        i32.or
+                        local.set 26
+                        local.get 29
+                        i64.const 11
+                        i64.shl
+                        i64.const -9223372036854775808
+                        i64.or
+                        local.set 29
+                      end
                       local.get 22
                       i32.const 4
                       i32.shl
@@ -599,7 +658,52 @@
                       i32.const 32766
                       i32.ge_u
                       i32.or
-                      br_if 0 (;@9;)
+                      if ;; label = @10
+                        local.get 28
+                        i64.const 0
+                        i64.ne
+                        local.get 21
+                        i32.const 32767
+                        i32.and
+                        i32.or
+                        br_if 1 (;@9;)
+                      end
+                      local.get 28
+                      i64.eqz
+                      local.get 29
+                      i64.eqz
+                      i32.or
+                      if ;; label = @10
+                        local.get 23
+                        local.get 29
+                        local.get 28
+                        local.get 28
+                        i64.eqz
+                        select
+                        i64.store
+                        local.get 23
+                        local.get 21
+                        local.get 26
+                        i32.and
+                        i32.const 32768
+                        i32.and
+                        local.get 26
+                        local.get 29
+                        i64.eqz
+                        select
+                        local.get 21
+                        local.get 28
+                        i64.eqz
+                        select
+                        i64.extend_i32_u
+                        i64.store offset=8
+                        i32.const 0
+                        local.get 24
+                        i32.const -33409
+                        i32.and
+                        i32.store16 offset=282
+                        br 2 (;@8;)
+                      end
                       local.get 21
                       i32.const 32767
                       i32.and

@@ -119,17 +119,28 @@ impl Gen<'_> {
     /// FMUL of two normal numbers at 64-bit precision (PC = 11), round to
     /// nearest, PE masked, the product's exponent inside the register
     /// format's range: `float::mul` and `arith_reg`/`arith_mem` for that
-    /// case. The 128-bit product comes from the module's `mul64`.
+    /// case. The 128-bit product comes from the module's `mul64`. A zero
+    /// operand with the other normal or zero: `mul_special`'s signed zero.
     pub(super) fn fmul(&mut self, dst: u32, src: Src, pop: bool) {
         self.e.get(CTRL).c(0xf20).i(I::I32And).c(0x320).i(I::I32Ne);
         self.e.br_if(Label::X87Call);
         self.need_used(dst);
-        self.arith_src(src);
+        self.arith_src(src, true);
         // The destination, in place: significand in W1.
         self.reg_addr(dst, RA);
         self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
         self.e.get(RA).i(I::I32Load16U(mem(8, 1))).set(l::HOST);
-        self.need_normal(l::W1, l::HOST);
+        self.need_normal_or_zero_cheap(l::W1, l::HOST);
+        // A zero operand (the other normal or zero): `mul_special`'s zero
+        // of the product's sign, exact.
+        self.e.get(l::W1).i(I::I64Eqz).get(l::W2).i(I::I64Eqz);
+        self.e.i(I::I32Or).if_();
+        self.e.get(RA).i(I::I64Const(0)).i(I::I64Store(mem(0, 3)));
+        self.e.get(RA).get(l::HOST).get(CTRL).i(I::I32Xor);
+        self.e.c(0x8000).i(I::I32And).i(I::I64ExtendI32U);
+        self.e.i(I::I64Store(mem(8, 3)));
+        self.zero_tail(pop);
+        self.e.end();
         // HOST = the product's sign, CTRL = its biased exponent if the
         // top bit of the 128-bit product is clear.
         self.e.get(l::HOST).c(0x7fff).i(I::I32And);
@@ -215,7 +226,7 @@ impl Gen<'_> {
         self.e.get(CTRL).c(0xf20).i(I::I32And).c(0x320).i(I::I32Ne);
         self.e.br_if(Label::X87Call);
         self.need_used(dst);
-        self.arith_src(src);
+        self.arith_src(src, false);
         // The destination: significand in W1, sign/exponent in HOST.
         self.reg_addr(dst, RA);
         self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
@@ -338,8 +349,9 @@ impl Gen<'_> {
     }
 
     /// Loads an arithmetic source operand: significand in W2, sign and
-    /// exponent word in CTRL; leaves for the call unless it is normal.
-    pub(super) fn arith_src(&mut self, src: Src) {
+    /// exponent word in CTRL; leaves for the call unless it is normal (or,
+    /// with `zero_ok`, a zero: significand and exponent 0).
+    pub(super) fn arith_src(&mut self, src: Src, zero_ok: bool) {
         // The source: significand in W2, sign/exponent word in CTRL.
         match src {
             Src::St(i) => {
@@ -347,7 +359,11 @@ impl Gen<'_> {
                 self.reg_addr(i, RB);
                 self.e.get(RB).i(I::I64Load(mem(0, 3))).set(l::W2);
                 self.e.get(RB).i(I::I32Load16U(mem(8, 1))).set(CTRL);
-                self.need_normal(l::W2, CTRL);
+                if zero_ok {
+                    self.need_normal_or_zero_cheap(l::W2, CTRL);
+                } else {
+                    self.need_normal(l::W2, CTRL);
+                }
             }
             Src::Mem(f) => {
                 self.need_mem(f.bytes(), false);
@@ -367,7 +383,23 @@ impl Gen<'_> {
                     .i(I::I32Sub)
                     .c(f.exp_max() - 1)
                     .i(I::I32GeU);
-                self.e.br_if(Label::X87Call);
+                if zero_ok {
+                    // Not normal: a zero (every bit but the sign clear)
+                    // loads as one; anything else takes the call.
+                    self.e.if_();
+                    let magnitude = (1i64 << (f.frac + f.exp_bits)) - 1;
+                    self.e.get(l::W2).i(I::I64Const(magnitude)).i(I::I64And);
+                    self.e.i(I::I64Const(0)).i(I::I64Ne).br_if(Label::X87Call);
+                    self.e
+                        .get(l::W2)
+                        .i(I::I64Const(f.sign_shift()))
+                        .i(I::I64ShrU);
+                    self.e.i(I::I32WrapI64).c(0x8000).i(I::I32And).set(CTRL);
+                    self.e.i(I::I64Const(0)).set(l::W2);
+                    self.e.else_();
+                } else {
+                    self.e.br_if(Label::X87Call);
+                }
                 self.e
                     .get(l::W2)
                     .i(I::I64Const(f.sign_shift()))
@@ -384,6 +416,9 @@ impl Gen<'_> {
                     .i(I::I64Const(i64::from(63 - f.frac)))
                     .i(I::I64Shl);
                 self.e.i(I::I64Const(i64::MIN)).i(I::I64Or).set(l::W2);
+                if zero_ok {
+                    self.e.end();
+                }
             }
         }
     }
@@ -392,22 +427,42 @@ impl Gen<'_> {
     /// nearest, PE masked, exponents at most 63 apart, a non-zero result in
     /// range that does not cancel below the top 64 bits: `float::add` and
     /// `arith_reg`/`arith_mem` for that case. The module's `addsig` does
-    /// the significands.
+    /// the significands. A zero operand with the other normal or zero:
+    /// `add`'s zero cases under round to nearest.
     pub(super) fn fadd(&mut self, dst: u32, src: Src, pop: bool, neg_dst: bool, neg_src: bool) {
         self.e.get(CTRL).c(0xf20).i(I::I32And).c(0x320).i(I::I32Ne);
         self.e.br_if(Label::X87Call);
         self.need_used(dst);
-        self.arith_src(src);
+        self.arith_src(src, true);
         if neg_src {
             self.e.get(CTRL).c(0x8000).i(I::I32Xor).set(CTRL);
         }
         self.reg_addr(dst, RA);
         self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
         self.e.get(RA).i(I::I32Load16U(mem(8, 1))).set(l::HOST);
-        self.need_normal(l::W1, l::HOST);
+        self.need_normal_or_zero_cheap(l::W1, l::HOST);
         if neg_dst {
             self.e.get(l::HOST).c(0x8000).i(I::I32Xor).set(l::HOST);
         }
+        // A zero operand (the other normal or zero), `add`'s cases: the
+        // other operand (exact at 64-bit precision), or for two zeros
+        // the zero of their sign if they agree, else +0 (round to
+        // nearest): the AND of the signs either way.
+        self.e.get(l::W1).i(I::I64Eqz).get(l::W2).i(I::I64Eqz);
+        self.e.i(I::I32Or).if_();
+        self.e.get(RA).get(l::W2).get(l::W1).get(l::W1).i(I::I64Eqz);
+        self.e.i(I::Select).i(I::I64Store(mem(0, 3)));
+        self.e.get(RA).get(l::HOST).get(CTRL).i(I::I32And).c(0x8000);
+        self.e
+            .i(I::I32And)
+            .get(CTRL)
+            .get(l::W2)
+            .i(I::I64Eqz)
+            .i(I::Select);
+        self.e.get(l::HOST).get(l::W1).i(I::I64Eqz).i(I::Select);
+        self.e.i(I::I64ExtendI32U).i(I::I64Store(mem(8, 3)));
+        self.zero_tail(pop);
+        self.e.end();
         // x = (W1, HOST) the larger magnitude, y = (W2, CTRL).
         self.e.get(l::HOST).c(0x7fff).i(I::I32And);
         self.e.get(CTRL).c(0x7fff).i(I::I32And).i(I::I32LtU);
@@ -497,6 +552,30 @@ impl Gen<'_> {
         if pop {
             self.pop_tail();
         }
+    }
+
+    /// After an exact result written without exception: `finish` clears
+    /// C1 and the summary bits; then the pop, and done.
+    fn zero_tail(&mut self, pop: bool) {
+        self.set_status(!(C1 | ES | B));
+        if pop {
+            self.pop_tail();
+        }
+        self.e.br(Label::X87Done);
+    }
+
+    /// `need_normal_or_zero` with the normal case first and the zero test
+    /// only when that fails (the common case costs one untaken branch
+    /// more than `need_normal`).
+    fn need_normal_or_zero_cheap(&mut self, sig: u32, se: u32) {
+        self.e.get(sig).i(I::I64Const(0)).i(I::I64GeS);
+        self.e.get(se).c(0x7fff).i(I::I32And).c(1).i(I::I32Sub);
+        self.e.c(0x7ffe).i(I::I32GeU).i(I::I32Or).if_();
+        // Not normal: a zero has every bit but the sign clear.
+        self.e.get(sig).i(I::I64Const(0)).i(I::I64Ne);
+        self.e.get(se).c(0x7fff).i(I::I32And).i(I::I32Or);
+        self.e.br_if(Label::X87Call);
+        self.e.end();
     }
 
     /// Leaves for the call unless the value with significand in i64 local

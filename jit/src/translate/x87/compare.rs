@@ -31,7 +31,7 @@ impl Gen<'_> {
             }
             // Normal numbers only (a zero or denormal in memory takes the
             // call).
-            Src::Mem(_) => self.arith_src(src),
+            Src::Mem(_) => self.arith_src(src, false),
         }
         let ctrl = super::CTRL;
         self.reg_addr(0, RA);
@@ -119,7 +119,7 @@ impl Gen<'_> {
     /// Leaves for the call unless the value with significand in i64 local
     /// `sig` and sign/exponent word in i32 local `se` is a normal number
     /// or a zero.
-    fn need_normal_or_zero(&mut self, sig: u32, se: u32) {
+    pub(super) fn need_normal_or_zero(&mut self, sig: u32, se: u32) {
         // Normal: integer bit set, exponent 1..=0x7ffe.
         self.e.get(sig).i(I::I64Const(0)).i(I::I64LtS);
         self.e.get(se).c(0x7fff).i(I::I32And).c(1).i(I::I32Sub);

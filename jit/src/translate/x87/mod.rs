@@ -4,15 +4,16 @@
 //!
 //! The instructions that dominate compiled floating-point code also have
 //! an inline fast path (data movement: FLD and FST(P) of registers,
-//! m32fp, m64fp and m80fp, FXCH, FLD1, FLDZ, FCHS, FABS in this file and
-//! `stack.rs`; FMUL, FADD/FSUB/FSUBR, FDIV/FDIVR and FSQRT in `arith.rs`,
+//! m32fp, m64fp and m80fp, FXCH, FLD1, FLDZ, FCHS, FABS, FCMOVcc and
+//! FLDCW in this file and `stack.rs`; FMUL, FADD/FSUB/FSUBR, FDIV/FDIVR and FSQRT in `arith.rs`,
 //! with the wide significand arithmetic in functions every module with
 //! x87 arithmetic carries, `wasm_fns.rs`; FCOM/FUCOM/FCOMI/FUCOMI and
 //! their popping forms in `compare.rs`), for the case that is cheap to
 //! prove the same as the
 //! interpreter's: no exception pending or raised but a masked PE, the
 //! registers read in use and the one pushed to empty, normal numbers
-//! within range (and zeros for loads and stores), 64-bit precision for
+//! within range (and zeros for loads, stores, FMUL, FADD/FSUB/FSUBR and
+//! comparisons), 64-bit precision for
 //! arithmetic, round to nearest, accesses inside one page that the page
 //! table allows. Anything else takes the call, so a fast path only has
 //! to agree with the interpreter on the cases it accepts; the lockstep
@@ -42,6 +43,11 @@ const CONTROL: u32 = X87 + offset_of!(X87State, control) as u32;
 const STATUS: u32 = X87 + offset_of!(X87State, status) as u32;
 const TAG: u32 = X87 + offset_of!(X87State, tag) as u32;
 const TOP: u32 = X87 + offset_of!(X87State, top) as u32;
+
+/// Control word bits that exist, and the one that reads as 1
+/// (`set_control`).
+const CW_BITS: u32 = 0x1f3f;
+const CW_ONES: u32 = 0x0040;
 
 /// Status word bits (`wax_cpu::interp::x87` keeps them private).
 const C1: u32 = 1 << 9;
@@ -154,6 +160,10 @@ enum Fast {
         eflags: bool,
         pops: u32,
     },
+    /// FLDCW m16.
+    Fldcw,
+    /// FCMOVcc ST(0), ST(i): the x86 condition number and i.
+    Fcmov(u8, u32),
 }
 
 /// The second operand of an arithmetic fast path.
@@ -270,6 +280,15 @@ fn fast(insn: &Instruction) -> Option<Fast> {
             pops: (m == Mnemonic::Fcomp) as u32,
         },
         C::Fsqrt => Fast::Sqrt,
+        C::Fldcw_m2byte => Fast::Fldcw,
+        C::Fcmovb_st0_sti => Fast::Fcmov(0x2, st(1)),
+        C::Fcmove_st0_sti => Fast::Fcmov(0x4, st(1)),
+        C::Fcmovbe_st0_sti => Fast::Fcmov(0x6, st(1)),
+        C::Fcmovu_st0_sti => Fast::Fcmov(0xa, st(1)),
+        C::Fcmovnb_st0_sti => Fast::Fcmov(0x3, st(1)),
+        C::Fcmovne_st0_sti => Fast::Fcmov(0x5, st(1)),
+        C::Fcmovnbe_st0_sti => Fast::Fcmov(0x7, st(1)),
+        C::Fcmovnu_st0_sti => Fast::Fcmov(0xb, st(1)),
         C::Fchs => Fast::Sign(true),
         C::Fabs => Fast::Sign(false),
         _ => return None,
@@ -449,6 +468,32 @@ impl Gen<'_> {
             Fast::Div { dst, src, pop, rev } => self.fdiv(dst, src, pop, rev),
             Fast::Sqrt => self.fsqrt(),
             Fast::Cmp { src, eflags, pops } => self.fcompare(src, eflags, pops),
+            Fast::Fldcw => {
+                // `set_control`, then `sync_summary`: the summary bits are
+                // clear (checked above) and stay clear unless the new word
+                // unmasks a pending exception, which takes the call.
+                self.need_mem(2, false);
+                self.e.get(l::HOST).i(I::I32Load16U(mem(0, 0)));
+                self.e.c(CW_BITS).i(I::I32And).c(CW_ONES).i(I::I32Or);
+                self.e.set(CTRL);
+                self.e.get(CTRL).c(0x3f).i(I::I32Xor).c(0x3f).i(I::I32And);
+                self.e.get(STAT).i(I::I32And).br_if(Label::X87Call);
+                self.e.c(0).get(CTRL).i(I::I32Store16(mem(CONTROL, 1)));
+            }
+            Fast::Fcmov(cc, i) => {
+                // `fcmov`: both registers in use, C1 cleared, ST(0) =
+                // ST(i) (in use already, so the tags stay) if taken.
+                self.need_used(0);
+                self.need_used(i);
+                self.cond(cc);
+                self.e.set(l::ADDR);
+                self.set_status(!C1);
+                self.e.get(l::ADDR).if_();
+                self.reg_addr(i, RA);
+                self.reg_addr(0, RB);
+                self.copy_reg(RA, RB);
+                self.e.end();
+            }
             Fast::FldConst(sign_exp, signif) => {
                 self.need_empty(7);
                 self.reg_addr(7, RB);
