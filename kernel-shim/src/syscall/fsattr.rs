@@ -391,8 +391,8 @@ fn retry_later(k: &mut Kernel) -> Outcome {
 /// Whether a process is still alive (for locks of exited owners).
 fn alive_pids(k: &Kernel) -> Vec<u32> {
     k.tasks
-        .procs
-        .iter()
+        .procs()
+        .map(|(_, x)| x)
         .filter(|p| p.alive())
         .map(|p| p.pid)
         .collect()

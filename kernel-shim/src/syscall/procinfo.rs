@@ -66,11 +66,11 @@ impl Kernel {
         }
         let me = self.current();
         let (self_pid, self_tid) = (
-            self.tasks.procs[self.tasks.threads[me].process].pid,
-            self.tasks.threads[me].tid,
+            self.tasks.proc(self.tasks.thread(me).process).pid,
+            self.tasks.thread(me).tid,
         );
-        let live: Vec<usize> = (0..self.tasks.procs.len())
-            .filter(|&p| self.tasks.procs[p].state != ProcState::Reaped)
+        let live: Vec<usize> = (0..self.tasks.proc_slots())
+            .filter(|&p| self.tasks.proc(p).state != ProcState::Reaped)
             .collect();
         let mut procs: Vec<ProcEntry> =
             live.into_iter().map(|p| self.proc_entry(p, want)).collect();
@@ -84,8 +84,8 @@ impl Kernel {
         let frames = u64::from(self.machine.frames().frames_in_use());
         let running = self
             .tasks
-            .threads
-            .iter()
+            .threads()
+            .map(|(_, x)| x)
             .filter(|t| t.state == ThreadState::Runnable)
             .count() as u32;
         let mut info = self.proc_info.borrow_mut();
@@ -115,8 +115,8 @@ impl Kernel {
     fn proc_entry(&mut self, p: usize, want: Want) -> ProcEntry {
         let threads: Vec<ThreadEntry> = self
             .tasks
-            .threads
-            .iter()
+            .threads()
+            .map(|(_, x)| x)
             .filter(|t| t.process == p && t.state != ThreadState::Exited)
             .map(|t| ThreadEntry {
                 tid: t.tid,
@@ -128,11 +128,11 @@ impl Kernel {
                 },
             })
             .collect();
-        let pr = &self.tasks.procs[p];
+        let pr = self.tasks.proc(p);
         let main = self
             .tasks
-            .threads
-            .iter()
+            .threads()
+            .map(|(_, x)| x)
             .find(|t| t.process == p && t.state != ThreadState::Exited);
         let (sig_pending, sig_blocked) = main.map_or((0, 0), |t| (t.pending.set, t.sigmask));
         let disposition = |which: fn(u32) -> bool| {
@@ -196,7 +196,9 @@ impl Kernel {
 
     fn fd_entries(&mut self, p: usize) -> Vec<FdEntry> {
         let mut out = Vec::new();
-        let open: Vec<(u32, crate::vfs::file::FileRef)> = self.tasks.procs[p]
+        let open: Vec<(u32, crate::vfs::file::FileRef)> = self
+            .tasks
+            .proc(p)
             .fds
             .iter()
             .map(|(n, fd)| (n, fd.file.clone()))
@@ -258,7 +260,7 @@ impl Kernel {
         heap: std::ops::Range<u32>,
         stack_low: u32,
     ) -> Option<MapEntry> {
-        let proc = &self.tasks.procs[p];
+        let proc = self.tasks.proc(p);
         let vma = proc.mm.find(addr);
         let prot = match (self.machine.prot_at(&proc.space, GuestAddr(addr)), vma) {
             (_, Some(v)) => Prot(v.prot),
@@ -297,7 +299,7 @@ impl Kernel {
 
     /// argv and envp strings as laid out at exec (see `find_args`).
     fn args_of(&mut self, p: usize) -> (Vec<u8>, Vec<u8>) {
-        let space = &mut self.tasks.procs[p].space;
+        let space = &mut self.tasks.proc_mut(p).space;
         let mut mem = self.machine.mem(space);
         find_args(&mut mem).unwrap_or_default()
     }

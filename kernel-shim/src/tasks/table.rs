@@ -15,8 +15,8 @@ use crate::tasks::process::{default_rlimits, ProcState, Process, Rlimits, Thread
 const PID_MAX: u32 = 32768;
 
 pub(crate) struct Tasks {
-    pub(crate) procs: Vec<Process>,
-    pub(crate) threads: Vec<Thread>,
+    procs: Vec<Process>,
+    threads: Vec<Thread>,
     /// The pid the next fork/clone tries first.
     next_pid: u32,
     /// Process slot of the first process (its exit ends `run`).
@@ -52,6 +52,44 @@ impl Tasks {
         self.procs.push(p);
         self.first = self.procs.len() - 1;
         self.first
+    }
+
+    /// The process in slot `p` (any state, reaped included).
+    pub(crate) fn proc(&self, p: usize) -> &Process {
+        &self.procs[p]
+    }
+
+    pub(crate) fn proc_mut(&mut self, p: usize) -> &mut Process {
+        &mut self.procs[p]
+    }
+
+    /// The thread in slot `t` (exited ones included).
+    pub(crate) fn thread(&self, t: usize) -> &Thread {
+        &self.threads[t]
+    }
+
+    pub(crate) fn thread_mut(&mut self, t: usize) -> &mut Thread {
+        &mut self.threads[t]
+    }
+
+    /// How many process slots there are (reaped ones included).
+    pub(crate) fn proc_slots(&self) -> usize {
+        self.procs.len()
+    }
+
+    /// How many thread slots there are (exited ones included).
+    pub(crate) fn thread_slots(&self) -> usize {
+        self.threads.len()
+    }
+
+    /// Every process slot with its process, reaped ones included.
+    pub(crate) fn procs(&self) -> impl Iterator<Item = (usize, &Process)> {
+        self.procs.iter().enumerate()
+    }
+
+    /// Every thread slot with its thread, exited ones included.
+    pub(crate) fn threads(&self) -> impl Iterator<Item = (usize, &Thread)> {
+        self.threads.iter().enumerate()
     }
 
     /// Process slot of the first process.
@@ -100,6 +138,12 @@ impl Tasks {
         (0..self.threads.len())
             .filter(|&t| self.threads[t].process == p && self.threads[t].alive())
             .collect()
+    }
+
+    /// Adds the first process's first thread; returns its slot.
+    pub(crate) fn add_first_thread(&mut self, t: Thread) -> usize {
+        self.threads.push(t);
+        self.threads.len() - 1
     }
 
     /// A slot for thread `t`: an exited thread's (never `current`'s, whose

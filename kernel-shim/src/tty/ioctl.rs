@@ -265,8 +265,8 @@ fn set_pgrp(k: &mut Kernel, tty: &TtyRef, arg: u32) -> SysResult {
     }
     let exists = k
         .tasks
-        .procs
-        .iter()
+        .procs()
+        .map(|(_, x)| x)
         .any(|p| p.alive() && p.pgid == pgrp && p.sid == sid);
     if !exists {
         return Err(Errno::EPERM.into());

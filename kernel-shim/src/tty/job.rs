@@ -99,13 +99,13 @@ impl Kernel {
     pub(crate) fn pgrp_orphaned(&self, pgid: u32) -> bool {
         let members = self
             .tasks
-            .procs
-            .iter()
+            .procs()
+            .map(|(_, x)| x)
             .filter(|p| p.alive() && p.pgid == pgid);
         !members.into_iter().any(|p| {
             self.tasks
-                .procs
-                .iter()
+                .procs()
+                .map(|(_, x)| x)
                 .any(|q| q.alive() && q.pid == p.ppid && q.pgid != pgid && q.sid == p.sid)
         })
     }
