@@ -24,29 +24,22 @@ impl Kernel {
     /// Whether some live MAP_SHARED mapping of `node` may cache its pages
     /// (lets callers skip the per-page lookup for the common private map).
     pub(crate) fn node_cached(&self, node: NodeKey) -> bool {
-        self.tasks
-            .procs()
-            .map(|(_, p)| p)
-            .filter(|p| p.alive())
-            .any(|p| {
-                p.mm.vmas.iter().any(|v| {
-                    v.shared
-                        && v.file.as_ref().is_some_and(|f| {
-                            f.file.try_borrow().is_ok_and(|f| f.node == Some(node))
-                        })
-                })
+        self.tasks.live_procs().any(|(_, p)| {
+            p.mm.vmas.iter().any(|v| {
+                v.shared
+                    && v.file
+                        .as_ref()
+                        .is_some_and(|f| f.file.try_borrow().is_ok_and(|f| f.node == Some(node)))
             })
+        })
     }
 
     /// The frame caching page `index` (file offset / PAGE_SIZE) of `node`,
     /// if a shared mapping of it has that page in memory.
     pub(crate) fn cached_frame(&mut self, node: NodeKey, index: u64) -> Option<MachAddr> {
         let off = index * u64::from(PAGE_SIZE);
-        for p in 0..self.tasks.proc_slots() {
-            if !self.tasks.proc(p).alive() {
-                continue;
-            }
-            let hit = self.tasks.proc(p).mm.vmas.iter().find_map(|v| {
+        for (_, proc) in self.tasks.live_procs() {
+            let hit = proc.mm.vmas.iter().find_map(|v| {
                 let f = v.file.as_ref().filter(|_| v.shared)?;
                 let ours = f.file.try_borrow().is_ok_and(|f| f.node == Some(node));
                 let len = u64::from(v.end - v.start);
@@ -54,10 +47,7 @@ impl Kernel {
                 inside.then(|| v.start + (off - v.offset) as u32)
             });
             let Some(addr) = hit else { continue };
-            if let Some(frame) = self
-                .machine
-                .frame_of(&self.tasks.proc(p).space, GuestAddr(addr))
-            {
+            if let Some(frame) = self.machine.frame_of(&proc.space, GuestAddr(addr)) {
                 return Some(frame);
             }
         }

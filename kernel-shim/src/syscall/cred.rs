@@ -235,7 +235,6 @@ const RLIMIT_NICE: usize = 13;
 fn targets(k: &mut Kernel, which: u32, who: u32) -> Result<Vec<usize>, Errno> {
     let me = k.thread().process;
     let (pgid, euid) = (k.tasks.proc(me).pgid, k.tasks.proc(me).cred.euid);
-    let alive = |p: &crate::tasks::process::Process| p.alive();
     let found: Vec<usize> = match which {
         PRIO_PROCESS if who == 0 => vec![me],
         PRIO_PROCESS => k.tasks.find_pid(who).into_iter().collect(),
@@ -245,8 +244,10 @@ fn targets(k: &mut Kernel, which: u32, who: u32) -> Result<Vec<usize>, Errno> {
         }
         PRIO_USER => {
             let u = if who == 0 { euid } else { who };
-            (0..k.tasks.proc_slots())
-                .filter(|&i| alive(k.tasks.proc(i)) && k.tasks.proc(i).cred.ruid == u)
+            k.tasks
+                .live_procs()
+                .filter(|(_, q)| q.cred.ruid == u)
+                .map(|(i, _)| i)
                 .collect()
         }
         _ => return Err(Errno::EINVAL),

@@ -808,7 +808,7 @@ impl Kernel {
     /// slot (cheap when there is none: a scan of the mapping lists).
     fn shared_maps_of(&self, node: NodeKey) -> Vec<(usize, Vma)> {
         let mut out = Vec::new();
-        for (p, proc) in self.tasks.procs().filter(|(_, p)| p.alive()) {
+        for (p, proc) in self.tasks.live_procs() {
             for v in proc.mm.vmas.iter().filter(|v| v.shared) {
                 let Some(f) = &v.file else { continue };
                 if f.file.try_borrow().is_ok_and(|f| f.node == Some(node)) {

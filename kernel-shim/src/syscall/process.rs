@@ -388,11 +388,7 @@ pub fn sys_setpgid(k: &mut Kernel, a: &Args) -> SysResult {
         return Err(Errno::EPERM.into());
     }
     let pgid = if a[1] == 0 { q.pid } else { a[1] };
-    let group_ok = pgid == q.pid
-        || k.tasks
-            .procs()
-            .map(|(_, x)| x)
-            .any(|o| o.alive() && o.pgid == pgid && o.sid == my_sid);
+    let group_ok = pgid == q.pid || k.tasks.group_in_session(pgid, my_sid);
     if !group_ok {
         return Err(Errno::EPERM.into());
     }

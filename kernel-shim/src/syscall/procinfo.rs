@@ -69,9 +69,7 @@ impl Kernel {
             self.tasks.proc(self.tasks.thread(me).process).pid,
             self.tasks.thread(me).tid,
         );
-        let live: Vec<usize> = (0..self.tasks.proc_slots())
-            .filter(|&p| self.tasks.proc(p).state != ProcState::Reaped)
-            .collect();
+        let live = self.tasks.unreaped();
         let mut procs: Vec<ProcEntry> =
             live.into_iter().map(|p| self.proc_entry(p, want)).collect();
         procs.sort_by_key(|e| e.pid);

@@ -9,7 +9,7 @@ use crate::signals::AltStack;
 use crate::signals::{
     bit, next_signal, SigAction, Siginfo, NSIG, SIGKILL, SIGSTOP, SI_TKILL, SI_USER, UNBLOCKABLE,
 };
-use crate::tasks::process::{ProcState, Wait};
+use crate::tasks::process::Wait;
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -267,19 +267,7 @@ pub fn sys_rt_sigtimedwait64(k: &mut Kernel, a: &Args) -> SysOutcome {
 /// everyone but the virtual init and the caller, < -1 a group.
 fn kill_targets(k: &mut Kernel, pid: i32) -> Vec<usize> {
     let me = k.thread().process;
-    let my_pgid = k.tasks.proc(me).pgid;
-    (0..k.tasks.proc_slots())
-        .filter(|&p| {
-            let q = k.tasks.proc(p);
-            q.state != ProcState::Reaped
-                && match pid {
-                    0 => q.pgid == my_pgid,
-                    -1 => p != me,
-                    n if n < 0 => q.pgid == n.unsigned_abs(),
-                    n => q.pid == n as u32,
-                }
-        })
-        .collect()
+    k.tasks.kill_targets(me, pid)
 }
 
 pub fn sys_kill(k: &mut Kernel, a: &Args) -> SysOutcome {

@@ -82,11 +82,6 @@ impl Tasks {
         self.threads.len()
     }
 
-    /// Every process slot with its process, reaped ones included.
-    pub(crate) fn procs(&self) -> impl Iterator<Item = (usize, &Process)> {
-        self.procs.iter().enumerate()
-    }
-
     /// Every thread slot with its thread, exited ones included.
     pub(crate) fn threads(&self) -> impl Iterator<Item = (usize, &Thread)> {
         self.threads.iter().enumerate()
@@ -121,11 +116,85 @@ impl Tasks {
             .collect()
     }
 
+    /// Every live process (neither zombie nor reaped) with its slot.
+    pub(crate) fn live_procs(&self) -> impl Iterator<Item = (usize, &Process)> {
+        self.procs.iter().enumerate().filter(|(_, p)| p.alive())
+    }
+
+    /// Slots of the processes not yet reaped (live ones and zombies).
+    pub(crate) fn unreaped(&self) -> Vec<usize> {
+        (0..self.procs.len())
+            .filter(|&p| self.procs[p].state != ProcState::Reaped)
+            .collect()
+    }
+
+    /// Slots of the children of pid `pid` not yet reaped (live ones and
+    /// zombies), in slot order.
+    pub(crate) fn children_of(&self, pid: u32) -> Vec<usize> {
+        (0..self.procs.len())
+            .filter(|&c| self.procs[c].ppid == pid && self.procs[c].state != ProcState::Reaped)
+            .collect()
+    }
+
+    /// Gives child slot `c` to the virtual init (pid 1), which reaps a
+    /// zombie at once; returns its parent-death signal if it is set and
+    /// the child still lives.
+    pub(crate) fn reparent_to_init(&mut self, c: usize) -> Option<u32> {
+        let q = &mut self.procs[c];
+        q.ppid = 1;
+        if let ProcState::Zombie(_) = q.state {
+            q.state = ProcState::Reaped;
+        }
+        (q.pdeathsig != 0 && q.alive()).then_some(q.pdeathsig)
+    }
+
+    /// Processes `pid` selects for kill from process slot `me`: >0 one,
+    /// 0 `me`'s group, -1 everyone but `me`, < -1 a group; zombies
+    /// included, reaped slots not.
+    pub(crate) fn kill_targets(&self, me: usize, pid: i32) -> Vec<usize> {
+        let my_pgid = self.procs[me].pgid;
+        (0..self.procs.len())
+            .filter(|&p| {
+                let q = &self.procs[p];
+                q.state != ProcState::Reaped
+                    && match pid {
+                        0 => q.pgid == my_pgid,
+                        -1 => p != me,
+                        n if n < 0 => q.pgid == n.unsigned_abs(),
+                        n => q.pid == n as u32,
+                    }
+            })
+            .collect()
+    }
+
+    /// Whether a live process has an interval or POSIX timer armed.
+    pub(crate) fn timers_armed(&self) -> bool {
+        self.live_procs()
+            .any(|(_, p)| p.itimers.iter().any(|t| t.next != 0) || !p.timers.is_empty())
+    }
+
     /// Slots of the live processes of process group `pgid`.
     pub(crate) fn group(&self, pgid: u32) -> Vec<usize> {
         (0..self.procs.len())
             .filter(|&p| self.procs[p].alive() && self.procs[p].pgid == pgid)
             .collect()
+    }
+
+    /// Whether a live process of session `sid` is in process group `pgid`
+    /// (setpgid's and TIOCSPGRP's test for joining an existing group).
+    pub(crate) fn group_in_session(&self, pgid: u32, sid: u32) -> bool {
+        self.live_procs()
+            .any(|(_, p)| p.pgid == pgid && p.sid == sid)
+    }
+
+    /// POSIX's orphaned process group: no member has a parent in another
+    /// group of the same session (so no shell is left to continue it).
+    pub(crate) fn pgrp_orphaned(&self, pgid: u32) -> bool {
+        let mut members = self.live_procs().filter(|(_, p)| p.pgid == pgid);
+        !members.any(|(_, p)| {
+            self.live_procs()
+                .any(|(_, q)| q.pid == p.ppid && q.pgid != pgid && q.sid == p.sid)
+        })
     }
 
     /// Whether a live process is in process group `pgid`.

@@ -287,16 +287,8 @@ impl Kernel {
     /// Orphans go to the virtual init (pid 1), which reaps them.
     fn reparent_children(&mut self, p: usize) {
         let pid = self.tasks.proc(p).pid;
-        for c in 0..self.tasks.proc_slots() {
-            if self.tasks.proc(c).ppid != pid || self.tasks.proc(c).state == ProcState::Reaped {
-                continue;
-            }
-            self.tasks.proc_mut(c).ppid = 1;
-            if let ProcState::Zombie(_) = self.tasks.proc(c).state {
-                self.tasks.proc_mut(c).state = ProcState::Reaped;
-            }
-            let sig = self.tasks.proc(c).pdeathsig;
-            if sig != 0 && self.tasks.proc(c).alive() {
+        for c in self.tasks.children_of(pid) {
+            if let Some(sig) = self.tasks.reparent_to_init(c) {
                 self.signal_process(c, Siginfo::kernel(sig));
             }
         }
@@ -332,9 +324,8 @@ impl Kernel {
         let me = self.thread().process;
         let pid = self.tasks.proc(me).pid;
         let mut any = false;
-        for c in 0..self.tasks.proc_slots() {
-            let q = self.tasks.proc(c);
-            if q.ppid != pid || q.state == ProcState::Reaped || !selects(q, who, options) {
+        for c in self.tasks.children_of(pid) {
+            if !selects(self.tasks.proc(c), who, options) {
                 continue;
             }
             any = true;

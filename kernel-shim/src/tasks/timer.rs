@@ -17,11 +17,7 @@ use wax_devices::Timespec;
 impl Kernel {
     /// Sends the signals of expired timers.
     pub(crate) fn fire_timers(&mut self) {
-        let armed =
-            self.tasks.procs().map(|(_, p)| p).any(|p| {
-                p.alive() && (p.itimers.iter().any(|t| t.next != 0) || !p.timers.is_empty())
-            });
-        if !armed {
+        if !self.tasks.timers_armed() {
             return;
         }
         for p in 0..self.tasks.proc_slots() {
@@ -96,7 +92,7 @@ impl Kernel {
     /// The earliest armed real-time expiry (for `Idle`).
     pub(crate) fn next_timer(&self) -> Option<Timespec> {
         let mut best: Option<i128> = None;
-        for p in self.tasks.procs().map(|(_, p)| p).filter(|p| p.alive()) {
+        for (_, p) in self.tasks.live_procs() {
             let real = p.itimers[0].next;
             let posix = p
                 .timers
