@@ -193,11 +193,7 @@ fn open_fifo(
     // A woken waiter may not have run its retry yet, so any thread not
     // exited keeps its end (one interrupted by a signal keeps it until it
     // opens the FIFO again or exits: partial).
-    let live = |t: u32| {
-        tasks.threads().any(|(_, th)| {
-            th.tid == t && !matches!(th.state, crate::tasks::process::ThreadState::Exited)
-        })
-    };
+    let live = |t: u32| tasks.find_tid(t).is_some();
     k.files.fifos.open(key, tid, read, write, nonblock, live)
 }
 

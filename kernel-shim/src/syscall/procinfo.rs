@@ -111,11 +111,10 @@ impl Kernel {
     }
 
     fn proc_entry(&mut self, p: usize, want: Want) -> ProcEntry {
-        let threads: Vec<ThreadEntry> = self
-            .tasks
-            .threads()
-            .map(|(_, x)| x)
-            .filter(|t| t.process == p && t.state != ThreadState::Exited)
+        let slots = self.tasks.threads_of(p);
+        let threads: Vec<ThreadEntry> = slots
+            .iter()
+            .map(|&t| self.tasks.thread(t))
             .map(|t| ThreadEntry {
                 tid: t.tid,
                 comm: t.comm.iter().take_while(|&&c| c != 0).copied().collect(),
@@ -127,11 +126,7 @@ impl Kernel {
             })
             .collect();
         let pr = self.tasks.proc(p);
-        let main = self
-            .tasks
-            .threads()
-            .map(|(_, x)| x)
-            .find(|t| t.process == p && t.state != ThreadState::Exited);
+        let main = slots.first().map(|&t| self.tasks.thread(t));
         let (sig_pending, sig_blocked) = main.map_or((0, 0), |t| (t.pending.set, t.sigmask));
         let disposition = |which: fn(u32) -> bool| {
             (0..64).fold(0u64, |set, i| {

@@ -215,9 +215,9 @@ impl Kernel {
         }
         let leader = self
             .tasks
-            .threads()
-            .map(|(_, x)| x)
-            .find(|l| l.process == th.process && l.tid == pid && l.alive());
+            .find_tid(pid)
+            .map(|l| self.tasks.thread(l))
+            .filter(|l| l.process == th.process);
         leader.map_or(u64::MAX, |l| l.sigmask)
     }
 
