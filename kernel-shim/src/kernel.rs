@@ -339,8 +339,9 @@ impl Kernel {
         };
         let first = self.tasks.add_first(process);
         *self.machine.cpu() = cpu.clone();
-        self.tasks.threads.push(Thread::new(pid, first, cpu, comm));
-        self.current = self.tasks.threads.len() - 1;
+        self.current = self
+            .tasks
+            .add_first_thread(Thread::new(pid, first, cpu, comm));
         self.show_process(first);
         Ok(())
     }
@@ -451,7 +452,7 @@ impl Kernel {
         if t == self.current {
             self.machine.cpu()
         } else {
-            &mut self.tasks.threads[t].cpu
+            &mut self.tasks.thread_mut(t).cpu
         }
     }
 
@@ -459,28 +460,28 @@ impl Kernel {
     pub(crate) fn switch_to(&mut self, t: usize) {
         if t != self.current {
             let cpu = self.machine.cpu().clone();
-            self.tasks.threads[self.current].cpu = cpu;
-            *self.machine.cpu() = self.tasks.threads[t].cpu.clone();
+            self.tasks.thread_mut(self.current).cpu = cpu;
+            *self.machine.cpu() = self.tasks.thread(t).cpu.clone();
             self.current = t;
         }
-        let p = self.tasks.threads[t].process;
+        let p = self.tasks.thread(t).process;
         self.show_process(p);
     }
 
     /// The process of the running thread.
     pub(crate) fn proc(&mut self) -> &mut Process {
         let p = self.thread().process;
-        &mut self.tasks.procs[p]
+        self.tasks.proc_mut(p)
     }
 
     pub(crate) fn thread(&mut self) -> &mut Thread {
-        &mut self.tasks.threads[self.current]
+        self.tasks.thread_mut(self.current)
     }
 
     /// Guest memory of the running process.
     pub(crate) fn mem(&mut self) -> GuestMem<'_> {
         let p = self.thread().process;
-        self.machine.mem(&mut self.tasks.procs[p].space)
+        self.machine.mem(&mut self.tasks.proc_mut(p).space)
     }
 
     /// Runs guest code for about `budget` instructions.
@@ -505,9 +506,9 @@ impl Kernel {
                 return RunStatus::Budget;
             }
             let t = self.current;
-            let slice = self.tasks.threads[t].slice.min(left);
-            let p = self.tasks.threads[t].process;
-            let proc = &mut self.tasks.procs[p];
+            let slice = self.tasks.thread(t).slice.min(left);
+            let p = self.tasks.thread(t).process;
+            let proc = self.tasks.proc_mut(p);
             let start = mark.unwrap_or_else(|| self.time.monotonic());
             // EFLAGS.TF: one instruction at a time in the interpreter, so
             // neither its block loop nor translated code looks at it.
@@ -524,7 +525,7 @@ impl Kernel {
             mark = Some(user_end);
             self.executed += r.executed;
             left = left.saturating_sub(r.executed);
-            let th = &mut self.tasks.threads[t];
+            let th = self.tasks.thread_mut(t);
             th.slice = th.slice.saturating_sub(r.executed);
             match r.exit {
                 Exit::Syscall => crate::syscall::dispatch(self),
@@ -571,7 +572,7 @@ impl Kernel {
     fn take_host_signals(&mut self) {
         while let Some(sig) = self.terminals.take_host_signal() {
             // ^C goes to the foreground process group, as a tty's does.
-            let pgid = self.tasks.procs[self.tasks.first()].pgid;
+            let pgid = self.tasks.proc(self.tasks.first()).pgid;
             let info = signals::Siginfo::kernel(sig);
             for p in self.tasks.group(pgid) {
                 self.signal_process(p, info);
@@ -611,7 +612,7 @@ impl Kernel {
             return false;
         }
         let p = self.thread().process;
-        let space = &self.tasks.procs[p].space;
+        let space = &self.tasks.proc(p).space;
         let readable = self
             .machine
             .prot_at(space, f.addr)

@@ -24,7 +24,7 @@ impl Kernel {
     /// Whether some live MAP_SHARED mapping of `node` may cache its pages
     /// (lets callers skip the per-page lookup for the common private map).
     pub(crate) fn node_cached(&self, node: NodeKey) -> bool {
-        self.tasks.procs.iter().filter(|p| p.alive()).any(|p| {
+        self.tasks.live_procs().any(|(_, p)| {
             p.mm.vmas.iter().any(|v| {
                 v.shared
                     && v.file
@@ -38,11 +38,8 @@ impl Kernel {
     /// if a shared mapping of it has that page in memory.
     pub(crate) fn cached_frame(&mut self, node: NodeKey, index: u64) -> Option<MachAddr> {
         let off = index * u64::from(PAGE_SIZE);
-        for p in 0..self.tasks.procs.len() {
-            if !self.tasks.procs[p].alive() {
-                continue;
-            }
-            let hit = self.tasks.procs[p].mm.vmas.iter().find_map(|v| {
+        for (_, proc) in self.tasks.live_procs() {
+            let hit = proc.mm.vmas.iter().find_map(|v| {
                 let f = v.file.as_ref().filter(|_| v.shared)?;
                 let ours = f.file.try_borrow().is_ok_and(|f| f.node == Some(node));
                 let len = u64::from(v.end - v.start);
@@ -50,10 +47,7 @@ impl Kernel {
                 inside.then(|| v.start + (off - v.offset) as u32)
             });
             let Some(addr) = hit else { continue };
-            if let Some(frame) = self
-                .machine
-                .frame_of(&self.tasks.procs[p].space, GuestAddr(addr))
-            {
+            if let Some(frame) = self.machine.frame_of(&proc.space, GuestAddr(addr)) {
                 return Some(frame);
             }
         }

@@ -23,7 +23,7 @@ const STOP_SIGNALS: u64 = 1 << 18 | 1 << 19 | 1 << 20 | 1 << 21;
 impl Kernel {
     /// Sends a process-directed signal (kill) to process slot `p`.
     pub(crate) fn signal_process(&mut self, p: usize, info: Siginfo) {
-        if !self.tasks.procs[p].alive() || !self.prepare_signal(p, info.signo) {
+        if !self.tasks.proc(p).alive() || !self.prepare_signal(p, info.signo) {
             return;
         }
         let sig = info.signo;
@@ -31,26 +31,26 @@ impl Kernel {
         let target = threads
             .iter()
             .copied()
-            .find(|&t| self.tasks.threads[t].sigmask & bit(sig) == 0);
+            .find(|&t| self.tasks.thread(t).sigmask & bit(sig) == 0);
         if target.is_some() && self.fatal_now(p, sig) {
             self.kill_process(p, sig, None);
             return;
         }
-        self.tasks.procs[p].pending.push(info);
+        self.tasks.proc_mut(p).pending.push(info);
     }
 
     /// Sends a thread-directed signal (tkill, tgkill, SIGPIPE).
     pub(crate) fn signal_thread(&mut self, t: usize, info: Siginfo) {
-        let p = self.tasks.threads[t].process;
-        if !self.tasks.threads[t].alive() || !self.prepare_signal(p, info.signo) {
+        let p = self.tasks.thread(t).process;
+        if !self.tasks.thread(t).alive() || !self.prepare_signal(p, info.signo) {
             return;
         }
         let sig = info.signo;
-        if self.tasks.threads[t].sigmask & bit(sig) == 0 && self.fatal_now(p, sig) {
+        if self.tasks.thread(t).sigmask & bit(sig) == 0 && self.fatal_now(p, sig) {
             self.kill_process(p, sig, None);
             return;
         }
-        self.tasks.threads[t].pending.push(info);
+        self.tasks.thread_mut(t).pending.push(info);
     }
 
     /// A synchronous fault in the current thread: a blocked or ignored
@@ -61,8 +61,8 @@ impl Kernel {
         let idx = sig as usize - 1;
         let p = self.thread().process;
         let blocked = self.thread().sigmask & bit(sig) != 0;
-        if blocked || self.tasks.procs[p].actions[idx].handler == SIG_IGN {
-            self.tasks.procs[p].actions[idx].handler = SIG_DFL;
+        if blocked || self.tasks.proc(p).actions[idx].handler == SIG_IGN {
+            self.tasks.proc_mut(p).actions[idx].handler = SIG_DFL;
             self.thread().sigmask &= !bit(sig);
         }
         self.thread().pending.push(info);
@@ -84,9 +84,9 @@ impl Kernel {
     }
 
     fn discard_pending(&mut self, p: usize, set: u64) {
-        self.tasks.procs[p].pending.discard(set);
+        self.tasks.proc_mut(p).pending.discard(set);
         for t in self.tasks.threads_of(p) {
-            self.tasks.threads[t].pending.discard(set);
+            self.tasks.thread_mut(t).pending.discard(set);
         }
     }
 
@@ -96,7 +96,7 @@ impl Kernel {
         if sig == SIGKILL {
             return false;
         }
-        let h = self.tasks.procs[p].actions[sig as usize - 1].handler;
+        let h = self.tasks.proc(p).actions[sig as usize - 1].handler;
         let ignored =
             h == SIG_IGN || (h == SIG_DFL && default_action(sig) == DefaultAction::Ignore);
         ignored
@@ -104,7 +104,7 @@ impl Kernel {
                 .tasks
                 .threads_of(p)
                 .iter()
-                .all(|&t| self.tasks.threads[t].sigmask & bit(sig) == 0)
+                .all(|&t| self.tasks.thread(t).sigmask & bit(sig) == 0)
     }
 
     /// Whether `sig` kills process `p` without a handler running.
@@ -112,7 +112,7 @@ impl Kernel {
         if sig == SIGKILL {
             return true;
         }
-        let h = self.tasks.procs[p].actions[sig as usize - 1].handler;
+        let h = self.tasks.proc(p).actions[sig as usize - 1].handler;
         h == SIG_DFL
             && matches!(
                 default_action(sig),
@@ -131,10 +131,10 @@ impl Kernel {
             let Some(sig) = signals::next_signal(self.deliverable(t)) else {
                 return;
             };
-            let p = self.tasks.threads[t].process;
-            let info = match self.tasks.threads[t].pending.take(sig) {
+            let p = self.tasks.thread(t).process;
+            let info = match self.tasks.thread_mut(t).pending.take(sig) {
                 Some(i) => i,
-                None => self.tasks.procs[p].pending.take(sig).unwrap_or_default(),
+                None => self.tasks.proc_mut(p).pending.take(sig).unwrap_or_default(),
             };
             self.deliver(p, info);
         }
@@ -142,7 +142,7 @@ impl Kernel {
 
     fn deliver(&mut self, p: usize, info: Siginfo) {
         let sig = info.signo;
-        let action = self.tasks.procs[p].actions[sig as usize - 1];
+        let action = self.tasks.proc(p).actions[sig as usize - 1];
         match action.handler {
             SIG_IGN => {}
             SIG_DFL => self.default_action(p, info),
@@ -157,9 +157,9 @@ impl Kernel {
                 if action.flags & SA_NODEFER == 0 {
                     mask |= bit(sig);
                 }
-                self.tasks.threads[t].sigmask |= mask & !signals::UNBLOCKABLE;
+                self.tasks.thread_mut(t).sigmask |= mask & !signals::UNBLOCKABLE;
                 if action.flags & SA_RESETHAND != 0 {
-                    self.tasks.procs[p].actions[sig as usize - 1] = Default::default();
+                    self.tasks.proc_mut(p).actions[sig as usize - 1] = Default::default();
                 }
             }
         }
@@ -180,7 +180,7 @@ impl Kernel {
     /// Ends the thread group by signal `sig`.
     pub(crate) fn kill_process(&mut self, p: usize, sig: u32, fault: Option<(u32, u32)>) {
         let core =
-            default_action(sig) == DefaultAction::Core && self.tasks.procs[p].rlimits[4].0 > 0;
+            default_action(sig) == DefaultAction::Core && self.tasks.proc(p).rlimits[4].0 > 0;
         if p == self.tasks.first() && self.exit.is_none() {
             self.exit = Some(ExitStatus::Killed { signal: sig, fault });
         }
@@ -188,7 +188,7 @@ impl Kernel {
     }
 
     fn stop_process(&mut self, p: usize, sig: u32) {
-        let proc = &mut self.tasks.procs[p];
+        let proc = self.tasks.proc_mut(p);
         if proc.stopped {
             return;
         }
@@ -199,7 +199,7 @@ impl Kernel {
     }
 
     fn continue_process(&mut self, p: usize) {
-        let proc = &mut self.tasks.procs[p];
+        let proc = self.tasks.proc_mut(p);
         if !proc.stopped {
             return;
         }
@@ -215,19 +215,19 @@ impl Kernel {
         let Some(parent) = self.parent_of(p) else {
             return;
         };
-        self.tasks.procs[parent].child_events =
-            self.tasks.procs[parent].child_events.wrapping_add(1);
-        let act = self.tasks.procs[parent].actions[SIGCHLD as usize - 1];
+        self.tasks.proc_mut(parent).child_events =
+            self.tasks.proc_mut(parent).child_events.wrapping_add(1);
+        let act = self.tasks.proc(parent).actions[SIGCHLD as usize - 1];
         if act.flags & SA_NOCLDSTOP != 0 {
             return;
         }
-        let info = Siginfo::child(code, self.tasks.procs[p].pid, self.uid, status);
+        let info = Siginfo::child(code, self.tasks.proc(p).pid, self.uid, status);
         self.signal_process(parent, info);
     }
 
     /// The live process slot of `p`'s parent.
     pub(crate) fn parent_of(&self, p: usize) -> Option<usize> {
-        let ppid = self.tasks.procs[p].ppid;
+        let ppid = self.tasks.proc(p).ppid;
         self.tasks.find_live(ppid)
     }
 }

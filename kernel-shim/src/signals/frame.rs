@@ -155,13 +155,15 @@ impl Kernel {
     /// the stack cannot hold it.
     pub(crate) fn push_frame(&mut self, sig: u32, act: &SigAction, info: &Siginfo) -> bool {
         let t = self.current();
-        let oldmask = self.tasks.threads[t]
+        let oldmask = self
+            .tasks
+            .thread_mut(t)
             .saved_mask
             .take()
-            .unwrap_or(self.tasks.threads[t].sigmask);
+            .unwrap_or(self.tasks.thread(t).sigmask);
         let cpu = self.machine.cpu().clone();
-        let alt = self.tasks.threads[t].altstack;
-        let trap = self.tasks.threads[t].trap;
+        let alt = self.tasks.thread(t).altstack;
+        let trap = self.tasks.thread(t).trap;
         let (sp, entering) = frame_top(cpu.gpr[reg::ESP], act, alt);
         // Linux's choice: an rt frame exactly for SA_SIGINFO actions.
         let rt_frame = act.flags & SA_SIGINFO != 0;
@@ -174,7 +176,7 @@ impl Kernel {
             return false;
         };
         if entering && alt.flags & SS_AUTODISARM != 0 {
-            self.tasks.threads[t].altstack = AltStack::default();
+            self.tasks.thread_mut(t).altstack = AltStack::default();
         }
         let c = self.machine.cpu();
         c.gpr[reg::ESP] = frame;

@@ -234,8 +234,7 @@ const RLIMIT_NICE: usize = 13;
 /// The process slots `which`/`who` select (`who` 0: the caller's own).
 fn targets(k: &mut Kernel, which: u32, who: u32) -> Result<Vec<usize>, Errno> {
     let me = k.thread().process;
-    let (pgid, euid) = (k.tasks.procs[me].pgid, k.tasks.procs[me].cred.euid);
-    let alive = |p: &crate::tasks::process::Process| p.alive();
+    let (pgid, euid) = (k.tasks.proc(me).pgid, k.tasks.proc(me).cred.euid);
     let found: Vec<usize> = match which {
         PRIO_PROCESS if who == 0 => vec![me],
         PRIO_PROCESS => k.tasks.find_pid(who).into_iter().collect(),
@@ -245,8 +244,10 @@ fn targets(k: &mut Kernel, which: u32, who: u32) -> Result<Vec<usize>, Errno> {
         }
         PRIO_USER => {
             let u = if who == 0 { euid } else { who };
-            (0..k.tasks.procs.len())
-                .filter(|&i| alive(&k.tasks.procs[i]) && k.tasks.procs[i].cred.ruid == u)
+            k.tasks
+                .live_procs()
+                .filter(|(_, q)| q.cred.ruid == u)
+                .map(|(i, _)| i)
                 .collect()
         }
         _ => return Err(Errno::EINVAL),
@@ -263,7 +264,7 @@ pub fn sys_getpriority(k: &mut Kernel, a: &Args) -> SysResult {
     let found = targets(k, a[0], a[1])?;
     let best = found
         .iter()
-        .map(|&p| k.tasks.procs[p].cred.nice)
+        .map(|&p| k.tasks.proc(p).cred.nice)
         .min()
         .unwrap_or(0);
     Ok((20 - best) as u32)
@@ -273,10 +274,10 @@ pub fn sys_setpriority(k: &mut Kernel, a: &Args) -> SysResult {
     let nice = (a[2] as i32).clamp(-20, 19);
     let found = targets(k, a[0], a[1])?;
     let me = k.thread().process;
-    let caller = k.tasks.procs[me].cred.clone();
-    let rlim = k.tasks.procs[me].rlimits[RLIMIT_NICE].0;
+    let caller = k.tasks.proc(me).cred.clone();
+    let rlim = k.tasks.proc(me).rlimits[RLIMIT_NICE].0;
     for p in found {
-        let c = &mut k.tasks.procs[p].cred;
+        let c = &mut k.tasks.proc_mut(p).cred;
         if !caller.privileged() && c.euid != caller.euid && c.ruid != caller.euid {
             return Err(Errno::EPERM.into());
         }

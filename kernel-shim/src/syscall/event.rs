@@ -125,14 +125,14 @@ fn read_signalfd(k: &mut Kernel, a: &Args, mask: u64) -> SysOutcome {
     let mut out = Vec::new();
     while out.len() < want * SIGINFO_SIZE {
         let t = k.current();
-        let p = k.tasks.threads[t].process;
-        let pending = k.tasks.threads[t].pending.set | k.tasks.procs[p].pending.set;
+        let p = k.tasks.thread(t).process;
+        let pending = k.tasks.thread(t).pending.set | k.tasks.proc(p).pending.set;
         let Some(sig) = next_signal(pending & mask) else {
             break;
         };
-        let si = match k.tasks.threads[t].pending.take(sig) {
+        let si = match k.tasks.thread_mut(t).pending.take(sig) {
             Some(s) => s,
-            None => k.tasks.procs[p].pending.take(sig).unwrap_or_default(),
+            None => k.tasks.proc_mut(p).pending.take(sig).unwrap_or_default(),
         };
         out.extend_from_slice(&crate::signals::signalfd::record(&si));
     }

@@ -43,7 +43,7 @@ pub(crate) fn prepare(k: &mut Kernel, start: &Location, path: &[u8]) {
     touch_clock(k);
     k.vfs.cred = cred(k);
     let p = k.thread().process;
-    let root = &k.tasks.procs[p].root;
+    let root = &k.tasks.proc(p).root;
     if k.vfs.root != *root {
         k.vfs.root = root.clone();
     }
@@ -189,15 +189,11 @@ fn open_fifo(
     let write = acc == oflag::O_WRONLY || acc == oflag::O_RDWR;
     let nonblock = flags & oflag::O_NONBLOCK != 0;
     let tid = k.thread().tid;
-    let threads = &k.tasks.threads;
+    let tasks = &k.tasks;
     // A woken waiter may not have run its retry yet, so any thread not
     // exited keeps its end (one interrupted by a signal keeps it until it
     // opens the FIFO again or exits: partial).
-    let live = |t: u32| {
-        threads.iter().any(|th| {
-            th.tid == t && !matches!(th.state, crate::tasks::process::ThreadState::Exited)
-        })
-    };
+    let live = |t: u32| tasks.find_tid(t).is_some();
     k.files.fifos.open(key, tid, read, write, nonblock, live)
 }
 
@@ -288,7 +284,7 @@ fn proc_fd_file(k: &mut Kernel, path: &[u8]) -> Option<FileRef> {
     let num = |s: &[u8]| std::str::from_utf8(s).ok()?.parse::<u32>().ok();
     let (pid, fd) = (num(pid)?, num(fd)?);
     let p = k.tasks.find_live(pid)?;
-    k.tasks.procs[p].fds.file(fd).ok()
+    k.tasks.proc(p).fds.file(fd).ok()
 }
 
 /// Opening a magic link: a file with a path is opened again by path (a

@@ -390,12 +390,7 @@ fn retry_later(k: &mut Kernel) -> Outcome {
 
 /// Whether a process is still alive (for locks of exited owners).
 fn alive_pids(k: &Kernel) -> Vec<u32> {
-    k.tasks
-        .procs
-        .iter()
-        .filter(|p| p.alive())
-        .map(|p| p.pid)
-        .collect()
+    k.tasks.live_procs().map(|(_, p)| p.pid).collect()
 }
 
 pub fn sys_flock(k: &mut Kernel, a: &Args) -> SysOutcome {

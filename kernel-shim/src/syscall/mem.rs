@@ -62,7 +62,7 @@ fn fits(k: &Kernel, bytes: u64) -> bool {
 pub fn sys_brk(k: &mut Kernel, a: &Args) -> SysResult {
     let want = a[0];
     let p = proc_slot(k);
-    let (brk_start, brk) = (k.tasks.procs[p].mm.brk_start, k.tasks.procs[p].mm.brk);
+    let (brk_start, brk) = (k.tasks.proc(p).mm.brk_start, k.tasks.proc(p).mm.brk);
     if want < brk_start {
         return Ok(brk);
     }
@@ -72,7 +72,7 @@ pub fn sys_brk(k: &mut Kernel, a: &Args) -> SysResult {
         return Ok(brk);
     }
     let new_end = new_end as u32;
-    let proc = &mut k.tasks.procs[p];
+    let proc = k.tasks.proc_mut(p);
     if new_end > old_end {
         let grow = new_end - old_end;
         if !mm::range_free_in(&mut k.machine, &proc.space, &proc.mm, old_end, grow) {
@@ -151,7 +151,7 @@ fn holds_file_bytes(k: &mut Kernel, start: u32, size: u32, now: &Attr, offset: u
 /// Where a new mapping of `size` bytes goes.
 fn place(k: &mut Kernel, addr: u32, size: u32, flags: u32) -> KResult<u32> {
     let p = proc_slot(k);
-    let proc = &k.tasks.procs[p];
+    let proc = k.tasks.proc(p);
     if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0 {
         if !aligned(addr) || u64::from(addr) + u64::from(size) > u64::from(TASK_SIZE) {
             return Err(Errno::EINVAL);
@@ -202,7 +202,7 @@ fn mmap(
     if keep {
         // Private, never written: nothing to write back.
         let p = proc_slot(k);
-        k.tasks.procs[p].mm.remove(start, start + size);
+        k.tasks.proc_mut(p).mm.remove(start, start + size);
     } else {
         unmap_range(k, start, size)?;
     }
@@ -226,7 +226,7 @@ fn mmap(
         populate(k, &vma, start, vma.end)?;
     }
     let p = proc_slot(k);
-    k.tasks.procs[p].mm.insert(vma);
+    k.tasks.proc_mut(p).mm.insert(vma);
     Ok(start)
 }
 
@@ -235,7 +235,7 @@ fn mmap(
 /// (the pages after it stay absent: SIGBUS).
 fn populate(k: &mut Kernel, vma: &Vma, from: u32, to: u32) -> KResult<()> {
     let p = proc_slot(k);
-    let space = &mut k.tasks.procs[p].space;
+    let space = &mut k.tasks.proc_mut(p).space;
     let Some(f) = &vma.file else {
         k.machine.map(
             space,
@@ -255,7 +255,7 @@ fn populate(k: &mut Kernel, vma: &Vma, from: u32, to: u32) -> KResult<()> {
         .map(space, GuestAddr(from), in_file, Prot::RW, vma.shared);
     let file = f.file.clone();
     copy_in(k, &file, from, in_file, off)?;
-    let space = &mut k.tasks.procs[p].space;
+    let space = &mut k.tasks.proc_mut(p).space;
     k.machine
         .protect(space, GuestAddr(from), in_file, Prot(vma.prot));
     let node = file.try_borrow().ok().and_then(|f| f.node);
@@ -270,7 +270,7 @@ fn populate(k: &mut Kernel, vma: &Vma, from: u32, to: u32) -> KResult<()> {
 /// frames as `populate` would.
 fn reprotect(k: &mut Kernel, vma: &Vma) {
     let p = proc_slot(k);
-    let space = &mut k.tasks.procs[p].space;
+    let space = &mut k.tasks.proc_mut(p).space;
     for page in (vma.start..vma.end).step_by(PAGE_SIZE as usize) {
         let at = GuestAddr(page);
         if k.machine.prot_at(space, at).is_some() {
@@ -301,7 +301,7 @@ fn use_cached(k: &mut Kernel, vma: &Vma, node: NodeKey, from: u32, to: u32) {
         let Some(frame) = k.cached_frame(node, index) else {
             continue;
         };
-        let space = &mut k.tasks.procs[p].space;
+        let space = &mut k.tasks.proc_mut(p).space;
         k.machine
             .map_frame(space, GuestAddr(addr), frame, Prot(vma.prot), vma.shared);
     }
@@ -376,7 +376,7 @@ fn try_write_back(k: &mut Kernel, p: usize, v: &Vma, from: u32, to: u32) -> KRes
         if off >= f.size {
             break;
         }
-        let space = &mut k.tasks.procs[p].space;
+        let space = &mut k.tasks.proc_mut(p).space;
         if k.machine.prot_at(space, GuestAddr(addr)).is_none() {
             continue;
         }
@@ -403,7 +403,7 @@ fn refresh(k: &mut Kernel, p: usize, v: &Vma) {
     let Some(f) = v.file.as_ref() else { return };
     let mut page = vec![0u8; PAGE_SIZE as usize];
     for addr in (v.start..v.end).step_by(PAGE_SIZE as usize) {
-        let space = &mut k.tasks.procs[p].space;
+        let space = &mut k.tasks.proc_mut(p).space;
         let Some(prot) = k.machine.prot_at(space, GuestAddr(addr)) else {
             continue;
         };
@@ -419,7 +419,7 @@ fn refresh(k: &mut Kernel, p: usize, v: &Vma) {
                 _ => break,
             }
         }
-        let space = &mut k.tasks.procs[p].space;
+        let space = &mut k.tasks.proc_mut(p).space;
         k.machine
             .protect(space, GuestAddr(addr), PAGE_SIZE, Prot::RW);
         let _ = k.machine.mem(space).write_bytes(GuestAddr(addr), &page);
@@ -432,12 +432,12 @@ fn refresh(k: &mut Kernel, p: usize, v: &Vma) {
 fn unmap_range(k: &mut Kernel, start: u32, len: u32) -> KResult<()> {
     let p = proc_slot(k);
     let end = start.saturating_add(len);
-    let gone = k.tasks.procs[p].mm.remove(start, end);
+    let gone = k.tasks.proc_mut(p).mm.remove(start, end);
     for v in &gone {
         write_back(k, p, v, v.start, v.end);
     }
     k.machine
-        .unmap(&mut k.tasks.procs[p].space, GuestAddr(start), len);
+        .unmap(&mut k.tasks.proc_mut(p).space, GuestAddr(start), len);
     Ok(())
 }
 
@@ -454,7 +454,7 @@ pub fn sys_munmap(k: &mut Kernel, a: &Args) -> SysResult {
 /// in the mapping list past a file's end).
 fn all_mapped(k: &mut Kernel, start: u32, end: u64) -> bool {
     let p = proc_slot(k);
-    let proc = &k.tasks.procs[p];
+    let proc = k.tasks.proc(p);
     (u64::from(start)..end)
         .step_by(PAGE_SIZE as usize)
         .all(|a| {
@@ -476,7 +476,7 @@ pub fn sys_mprotect(k: &mut Kernel, a: &Args) -> SysResult {
         return Err(Errno::ENOMEM.into());
     }
     let p = proc_slot(k);
-    let proc = &mut k.tasks.procs[p];
+    let proc = k.tasks.proc_mut(p);
     for page in (u64::from(addr)..end).step_by(PAGE_SIZE as usize) {
         let at = GuestAddr(page as u32);
         if k.machine.prot_at(&proc.space, at).is_some() {
@@ -504,7 +504,7 @@ pub fn sys_mremap(k: &mut Kernel, a: &Args) -> SysResult {
         return Err(Errno::ENOMEM.into());
     }
     let p = proc_slot(k);
-    let proc = &k.tasks.procs[p];
+    let proc = k.tasks.proc(p);
     let prot = k
         .machine
         .prot_at(&proc.space, GuestAddr(old))
@@ -536,7 +536,7 @@ pub fn sys_mremap(k: &mut Kernel, a: &Args) -> SysResult {
         return Ok(old);
     }
     let grow = new_size - old_size;
-    let proc = &k.tasks.procs[p];
+    let proc = k.tasks.proc(p);
     let fits_in_place = u64::from(old) + u64::from(new_size) <= u64::from(mm::MMAP_TOP)
         && mm::range_free_in(&mut k.machine, &proc.space, &proc.mm, old + old_size, grow);
     if fits_in_place {
@@ -555,9 +555,9 @@ pub fn sys_mremap(k: &mut Kernel, a: &Args) -> SysResult {
 fn inside_one_mapping(k: &mut Kernel, start: u32, len: u32) -> bool {
     let end = u64::from(start) + u64::from(len);
     let p = proc_slot(k);
-    match k.tasks.procs[p].mm.extent_end(start) {
+    match k.tasks.proc(p).mm.extent_end(start) {
         Some(e) => end <= u64::from(e),
-        None => all_mapped(k, start, end) && !k.tasks.procs[p].mm.overlaps(start, end),
+        None => all_mapped(k, start, end) && !k.tasks.proc(p).mm.overlaps(start, end),
     }
 }
 
@@ -565,20 +565,22 @@ fn inside_one_mapping(k: &mut Kernel, start: u32, len: u32) -> bool {
 fn grow_in_place(k: &mut Kernel, old: u32, old_size: u32, grow: u32, prot: Prot) -> KResult<()> {
     let p = proc_slot(k);
     let end = old + old_size;
-    let vma = k.tasks.procs[p]
+    let vma = k
+        .tasks
+        .proc(p)
         .mm
         .find(end - 1)
         .cloned()
         .filter(|v| v.end == end);
     let Some(mut v) = vma else {
         // Memory the loader mapped (no mapping record): anonymous.
-        let space = &mut k.tasks.procs[p].space;
+        let space = &mut k.tasks.proc_mut(p).space;
         k.machine.map(space, GuestAddr(end), grow, prot, false);
         return Ok(());
     };
     populate(k, &v, end, end + grow)?;
     v.end = end + grow;
-    k.tasks.procs[p].mm.insert(v);
+    k.tasks.proc_mut(p).mm.insert(v);
     Ok(())
 }
 
@@ -597,18 +599,18 @@ fn move_mapping(
     let new = move_target(k, old, old_size, new_size, to)?;
     let p = proc_slot(k);
     let kept = old_size.min(new_size);
-    let moved: Vec<Vma> = k.tasks.procs[p].mm.remove(old, old + kept);
+    let moved: Vec<Vma> = k.tasks.proc_mut(p).mm.remove(old, old + kept);
     // The tail of a shrinking move goes as munmap would (written back).
     unmap_range(k, old + kept, old_size - kept)?;
     move_frames(k, &moved, old, new, kept);
     k.machine
-        .unmap(&mut k.tasks.procs[p].space, GuestAddr(old), kept);
+        .unmap(&mut k.tasks.proc_mut(p).space, GuestAddr(old), kept);
     let mut last = None;
     for mut v in moved {
         v.start = new + (v.start - old);
         v.end = new + (v.end - old);
         last = Some(v.clone());
-        k.tasks.procs[p].mm.insert(v);
+        k.tasks.proc_mut(p).mm.insert(v);
     }
     if new_size > kept {
         // The grown tail belongs to the last mapping (a file's bytes).
@@ -616,10 +618,10 @@ fn move_mapping(
             Some(mut v) => {
                 populate(k, &v, new + kept, new + new_size)?;
                 v.end = new + new_size;
-                k.tasks.procs[p].mm.insert(v);
+                k.tasks.proc_mut(p).mm.insert(v);
             }
             None => {
-                let space = &mut k.tasks.procs[p].space;
+                let space = &mut k.tasks.proc_mut(p).space;
                 let tail = GuestAddr(new + kept);
                 k.machine.map(space, tail, new_size - kept, prot, false);
             }
@@ -639,7 +641,7 @@ fn move_target(
 ) -> KResult<u32> {
     let Some(t) = to else {
         let p = proc_slot(k);
-        let proc = &k.tasks.procs[p];
+        let proc = k.tasks.proc(p);
         return mm::find_free_in(&mut k.machine, &proc.space, &proc.mm, new_size, 0)
             .ok_or(Errno::ENOMEM);
     };
@@ -658,7 +660,7 @@ fn move_target(
 fn move_frames(k: &mut Kernel, records: &[Vma], from: u32, to: u32, len: u32) {
     let p = proc_slot(k);
     for off in (0..len).step_by(PAGE_SIZE as usize) {
-        let space = &mut k.tasks.procs[p].space;
+        let space = &mut k.tasks.proc_mut(p).space;
         let (src, dst) = (GuestAddr(from + off), GuestAddr(to + off));
         let Some(prot) = k.machine.prot_at(space, src) else {
             k.machine.unmap(space, dst, PAGE_SIZE);
@@ -707,11 +709,11 @@ pub fn sys_madvise(k: &mut Kernel, a: &Args) -> SysResult {
 fn drop_pages(k: &mut Kernel, start: u32, end: u32) -> KResult<()> {
     let p = proc_slot(k);
     for page in (start..end).step_by(PAGE_SIZE as usize) {
-        let vma = k.tasks.procs[p].mm.find(page).cloned();
+        let vma = k.tasks.proc(p).mm.find(page).cloned();
         if vma.as_ref().is_some_and(|v| v.shared) {
             continue;
         }
-        let space = &mut k.tasks.procs[p].space;
+        let space = &mut k.tasks.proc_mut(p).space;
         let Some(prot) = k.machine.prot_at(space, GuestAddr(page)) else {
             continue;
         };
@@ -741,7 +743,9 @@ pub fn sys_msync(k: &mut Kernel, a: &Args) -> SysOutcome {
     }
     let p = proc_slot(k);
     let end = end as u32;
-    let vmas: Vec<Vma> = k.tasks.procs[p]
+    let vmas: Vec<Vma> = k
+        .tasks
+        .proc(p)
         .mm
         .vmas
         .iter()
@@ -791,7 +795,7 @@ pub fn sys_mincore(k: &mut Kernel, a: &Args) -> SysResult {
     let out: Vec<u8> = (u64::from(addr)..end)
         .step_by(PAGE_SIZE as usize)
         .map(|a| {
-            let space = &k.tasks.procs[p].space;
+            let space = &k.tasks.proc(p).space;
             u8::from(k.machine.prot_at(space, GuestAddr(a as u32)).is_some())
         })
         .collect();
@@ -804,13 +808,7 @@ impl Kernel {
     /// slot (cheap when there is none: a scan of the mapping lists).
     fn shared_maps_of(&self, node: NodeKey) -> Vec<(usize, Vma)> {
         let mut out = Vec::new();
-        for (p, proc) in self
-            .tasks
-            .procs
-            .iter()
-            .enumerate()
-            .filter(|(_, p)| p.alive())
-        {
+        for (p, proc) in self.tasks.live_procs() {
             for v in proc.mm.vmas.iter().filter(|v| v.shared) {
                 let Some(f) = &v.file else { continue };
                 if f.file.try_borrow().is_ok_and(|f| f.node == Some(node)) {
@@ -855,7 +853,7 @@ impl Kernel {
     pub(crate) fn resize_mappings_of(&mut self, node: Option<NodeKey>, size: u64) {
         let Some(node) = node else { return };
         for p in self.tasks.live() {
-            let vmas = std::mem::take(&mut self.tasks.procs[p].mm.vmas);
+            let vmas = std::mem::take(&mut self.tasks.proc_mut(p).mm.vmas);
             let mut kept = Vec::with_capacity(vmas.len());
             for mut v in vmas {
                 let ours = v
@@ -867,7 +865,7 @@ impl Kernel {
                 }
                 kept.push(v);
             }
-            self.tasks.procs[p].mm.vmas = kept;
+            self.tasks.proc_mut(p).mm.vmas = kept;
         }
         self.refresh_shared_of(Some(node));
     }
@@ -881,7 +879,7 @@ impl Kernel {
         let (shared, prot) = (v.shared, Prot(v.prot));
         for addr in (v.start..v.end).step_by(PAGE_SIZE as usize) {
             let inside = v.offset_of(addr) < file_end;
-            let space = &mut self.tasks.procs[p].space;
+            let space = &mut self.tasks.proc_mut(p).space;
             let present = self.machine.prot_at(space, GuestAddr(addr)).is_some();
             if !inside && present {
                 self.machine.unmap(space, GuestAddr(addr), PAGE_SIZE);
@@ -891,7 +889,7 @@ impl Kernel {
                     .map(space, GuestAddr(addr), PAGE_SIZE, prot, shared);
                 let index = v.offset_of(addr) / u64::from(PAGE_SIZE);
                 if let Some(frame) = node.and_then(|n| self.cached_frame(n, index)) {
-                    let space = &mut self.tasks.procs[p].space;
+                    let space = &mut self.tasks.proc_mut(p).space;
                     self.machine
                         .map_frame(space, GuestAddr(addr), frame, prot, shared);
                 }
@@ -903,7 +901,7 @@ impl Kernel {
     /// mappings go to their files.
     pub(crate) fn sync_shared_all(&mut self) {
         for p in self.tasks.live() {
-            let vmas = self.tasks.procs[p].mm.vmas.clone();
+            let vmas = self.tasks.proc(p).mm.vmas.clone();
             for v in vmas.iter().filter(|v| v.shared && v.prot & PROT_WRITE != 0) {
                 write_back(self, p, v, v.start, v.end);
             }
@@ -912,7 +910,7 @@ impl Kernel {
 
     /// Writes back process `p`'s shared file mappings (exit, exec).
     pub(crate) fn sync_shared(&mut self, p: usize) {
-        let vmas = self.tasks.procs[p].mm.vmas.clone();
+        let vmas = self.tasks.proc(p).mm.vmas.clone();
         for v in vmas.iter().filter(|v| v.shared && v.file.is_some()) {
             write_back(self, p, v, v.start, v.end);
         }
@@ -925,7 +923,7 @@ impl Kernel {
             return info;
         };
         let p = proc_slot(self);
-        match self.tasks.procs[p].mm.find(addr) {
+        match self.tasks.proc(p).mm.find(addr) {
             Some(v) if v.past_eof(addr) => SigInfo {
                 signo: crate::signals::SIGBUS,
                 code: crate::signals::BUS_ADRERR,
@@ -948,7 +946,7 @@ mod tests {
     fn mapped(k: &mut Kernel, a: u32) -> bool {
         let p = proc_slot(k);
         k.machine
-            .prot_at(&k.tasks.procs[p].space, GuestAddr(a))
+            .prot_at(&k.tasks.proc(p).space, GuestAddr(a))
             .is_some()
     }
 
@@ -1014,13 +1012,13 @@ mod tests {
         let seg = whole + 4096;
         let p = proc_slot(&mut k);
         let frame =
-            |k: &mut Kernel, a: u32| k.machine.frame_of(&k.tasks.procs[p].space, GuestAddr(a));
+            |k: &mut Kernel, a: u32| k.machine.frame_of(&k.tasks.proc(p).space, GuestAddr(a));
         let before = frame(&mut k, seg);
         assert_eq!(sys_mmap2(&mut k, &[seg, 4096, 5, fixed, fd, 1]), Ok(seg));
         assert_eq!(byte(&mut k, seg), b'b');
         assert_eq!(frame(&mut k, seg), before, "the page was kept");
         assert_eq!(
-            k.machine.prot_at(&k.tasks.procs[p].space, GuestAddr(seg)),
+            k.machine.prot_at(&k.tasks.proc(p).space, GuestAddr(seg)),
             Some(Prot(5))
         );
         // Another file offset at that address: read from the file.

@@ -250,7 +250,7 @@ pub(crate) fn pidfd_target(k: &mut Kernel, fd: u32) -> KResult<(u32, Option<usiz
     let slot = k
         .tasks
         .find_pid(pidfd.pid)
-        .filter(|&p| pidfd.names(&k.tasks.procs[p].running));
+        .filter(|&p| pidfd.names(&k.tasks.proc(p).running));
     Ok((pidfd.pid, slot))
 }
 
@@ -304,7 +304,7 @@ pub fn sys_pidfd_open(k: &mut Kernel, a: &Args) -> SysResult {
     };
     let h = PidFd {
         pid,
-        running: k.tasks.procs[p].running.clone(),
+        running: k.tasks.proc(p).running.clone(),
     };
     super::event::install_anon(k, Box::new(h), flags | oflag::O_CLOEXEC)
 }
@@ -319,9 +319,9 @@ pub fn sys_pidfd_getfd(k: &mut Kernel, a: &Args) -> SysResult {
     }
     let (_, slot) = pidfd_target(k, pidfd)?;
     let p = slot
-        .filter(|&p| k.tasks.procs[p].alive())
+        .filter(|&p| k.tasks.proc(p).alive())
         .ok_or(Errno::ESRCH)?;
-    let file = k.tasks.procs[p].fds.file(target)?;
+    let file = k.tasks.proc(p).fds.file(target)?;
     let n = k.proc().fds.insert(crate::vfs::file::Fd {
         file,
         cloexec: true,
@@ -355,12 +355,12 @@ fn target(k: &mut Kernel, pid: u32) -> KResult<usize> {
 
 pub fn sys_getpgid(k: &mut Kernel, a: &Args) -> SysResult {
     let p = target(k, a[0])?;
-    Ok(k.tasks.procs[p].pgid)
+    Ok(k.tasks.proc(p).pgid)
 }
 
 pub fn sys_getsid(k: &mut Kernel, a: &Args) -> SysResult {
     let p = target(k, a[0])?;
-    Ok(k.tasks.procs[p].sid)
+    Ok(k.tasks.proc(p).sid)
 }
 
 /// setpgid: the caller or one of its children (not after the child's
@@ -371,42 +371,38 @@ pub fn sys_setpgid(k: &mut Kernel, a: &Args) -> SysResult {
     }
     let me = k.thread().process;
     let p = target(k, a[0])?;
-    let (my_pid, my_sid) = (k.tasks.procs[me].pid, k.tasks.procs[me].sid);
+    let (my_pid, my_sid) = (k.tasks.proc(me).pid, k.tasks.proc(me).sid);
     if p != me {
-        if k.tasks.procs[p].ppid != my_pid {
+        if k.tasks.proc(p).ppid != my_pid {
             return Err(Errno::ESRCH.into());
         }
-        if k.tasks.procs[p].did_exec {
+        if k.tasks.proc(p).did_exec {
             return Err(Errno::EACCES.into());
         }
-        if k.tasks.procs[p].sid != my_sid {
+        if k.tasks.proc(p).sid != my_sid {
             return Err(Errno::EPERM.into());
         }
     }
-    let q = &k.tasks.procs[p];
+    let q = k.tasks.proc(p);
     if q.sid == q.pid {
         return Err(Errno::EPERM.into());
     }
     let pgid = if a[1] == 0 { q.pid } else { a[1] };
-    let group_ok = pgid == q.pid
-        || k.tasks
-            .procs
-            .iter()
-            .any(|o| o.alive() && o.pgid == pgid && o.sid == my_sid);
+    let group_ok = pgid == q.pid || k.tasks.group_in_session(pgid, my_sid);
     if !group_ok {
         return Err(Errno::EPERM.into());
     }
-    k.tasks.procs[p].pgid = pgid;
+    k.tasks.proc_mut(p).pgid = pgid;
     Ok(0)
 }
 
 pub fn sys_setsid(k: &mut Kernel, _a: &Args) -> SysResult {
     let me = k.thread().process;
-    let pid = k.tasks.procs[me].pid;
+    let pid = k.tasks.proc(me).pid;
     if k.tasks.group_exists(pid) {
         return Err(Errno::EPERM.into());
     }
-    let p = &mut k.tasks.procs[me];
+    let p = k.tasks.proc_mut(me);
     p.sid = pid;
     p.pgid = pid;
     Ok(pid)

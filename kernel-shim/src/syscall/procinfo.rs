@@ -66,12 +66,10 @@ impl Kernel {
         }
         let me = self.current();
         let (self_pid, self_tid) = (
-            self.tasks.procs[self.tasks.threads[me].process].pid,
-            self.tasks.threads[me].tid,
+            self.tasks.proc(self.tasks.thread(me).process).pid,
+            self.tasks.thread(me).tid,
         );
-        let live: Vec<usize> = (0..self.tasks.procs.len())
-            .filter(|&p| self.tasks.procs[p].state != ProcState::Reaped)
-            .collect();
+        let live = self.tasks.unreaped();
         let mut procs: Vec<ProcEntry> =
             live.into_iter().map(|p| self.proc_entry(p, want)).collect();
         procs.sort_by_key(|e| e.pid);
@@ -84,8 +82,8 @@ impl Kernel {
         let frames = u64::from(self.machine.frames().frames_in_use());
         let running = self
             .tasks
-            .threads
-            .iter()
+            .threads()
+            .map(|(_, x)| x)
             .filter(|t| t.state == ThreadState::Runnable)
             .count() as u32;
         let mut info = self.proc_info.borrow_mut();
@@ -113,11 +111,10 @@ impl Kernel {
     }
 
     fn proc_entry(&mut self, p: usize, want: Want) -> ProcEntry {
-        let threads: Vec<ThreadEntry> = self
-            .tasks
-            .threads
+        let slots = self.tasks.threads_of(p);
+        let threads: Vec<ThreadEntry> = slots
             .iter()
-            .filter(|t| t.process == p && t.state != ThreadState::Exited)
+            .map(|&t| self.tasks.thread(t))
             .map(|t| ThreadEntry {
                 tid: t.tid,
                 comm: t.comm.iter().take_while(|&&c| c != 0).copied().collect(),
@@ -128,12 +125,8 @@ impl Kernel {
                 },
             })
             .collect();
-        let pr = &self.tasks.procs[p];
-        let main = self
-            .tasks
-            .threads
-            .iter()
-            .find(|t| t.process == p && t.state != ThreadState::Exited);
+        let pr = self.tasks.proc(p);
+        let main = slots.first().map(|&t| self.tasks.thread(t));
         let (sig_pending, sig_blocked) = main.map_or((0, 0), |t| (t.pending.set, t.sigmask));
         let disposition = |which: fn(u32) -> bool| {
             (0..64).fold(0u64, |set, i| {
@@ -196,7 +189,9 @@ impl Kernel {
 
     fn fd_entries(&mut self, p: usize) -> Vec<FdEntry> {
         let mut out = Vec::new();
-        let open: Vec<(u32, crate::vfs::file::FileRef)> = self.tasks.procs[p]
+        let open: Vec<(u32, crate::vfs::file::FileRef)> = self
+            .tasks
+            .proc(p)
             .fds
             .iter()
             .map(|(n, fd)| (n, fd.file.clone()))
@@ -258,7 +253,7 @@ impl Kernel {
         heap: std::ops::Range<u32>,
         stack_low: u32,
     ) -> Option<MapEntry> {
-        let proc = &self.tasks.procs[p];
+        let proc = self.tasks.proc(p);
         let vma = proc.mm.find(addr);
         let prot = match (self.machine.prot_at(&proc.space, GuestAddr(addr)), vma) {
             (_, Some(v)) => Prot(v.prot),
@@ -297,7 +292,7 @@ impl Kernel {
 
     /// argv and envp strings as laid out at exec (see `find_args`).
     fn args_of(&mut self, p: usize) -> (Vec<u8>, Vec<u8>) {
-        let space = &mut self.tasks.procs[p].space;
+        let space = &mut self.tasks.proc_mut(p).space;
         let mut mem = self.machine.mem(space);
         find_args(&mut mem).unwrap_or_default()
     }

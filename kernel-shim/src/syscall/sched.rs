@@ -47,7 +47,7 @@ fn target(k: &mut Kernel, pid: u32) -> KResult<usize> {
 /// Changing another user's thread needs privilege (CAP_SYS_NICE).
 fn may_change(k: &mut Kernel, t: usize) -> KResult<()> {
     let me = k.proc().cred.clone();
-    let them = &k.tasks.procs[k.tasks.threads[t].process].cred;
+    let them = &k.tasks.proc(k.tasks.thread(t).process).cred;
     if me.privileged() || me.euid == them.euid || me.euid == them.ruid {
         Ok(())
     } else {
@@ -65,7 +65,7 @@ pub fn sys_sched_get_priority_min(_k: &mut Kernel, a: &Args) -> SysResult {
 
 pub fn sys_sched_getscheduler(k: &mut Kernel, a: &Args) -> SysResult {
     let t = target(k, a[0])?;
-    let p = k.tasks.threads[t].sched;
+    let p = k.tasks.thread(t).sched;
     Ok(p.policy
         | if p.reset_on_fork {
             SCHED_RESET_ON_FORK
@@ -79,7 +79,7 @@ pub fn sys_sched_getparam(k: &mut Kernel, a: &Args) -> SysResult {
         return Err(Errno::EINVAL.into());
     }
     let t = target(k, a[0])?;
-    let prio = k.tasks.threads[t].sched.priority;
+    let prio = k.tasks.thread(t).sched.priority;
     k.mem().write_u32(GuestAddr(a[1]), prio)?;
     Ok(0)
 }
@@ -91,7 +91,7 @@ fn set(k: &mut Kernel, pid: u32, policy: Option<u32>, param: u32) -> SysResult {
     }
     let prio = k.mem().read_u32(GuestAddr(param))?;
     let t = target(k, pid)?;
-    let old = k.tasks.threads[t].sched;
+    let old = k.tasks.thread(t).sched;
     let (policy, reset) = match policy {
         Some(p) => (p & !SCHED_RESET_ON_FORK, p & SCHED_RESET_ON_FORK != 0),
         None => (old.policy, old.reset_on_fork),
@@ -109,7 +109,7 @@ fn set(k: &mut Kernel, pid: u32, policy: Option<u32>, param: u32) -> SysResult {
     if realtime && !k.proc().cred.privileged() && u64::from(prio) > rtprio_limit {
         return Err(Errno::EPERM.into());
     }
-    k.tasks.threads[t].sched = Policy {
+    k.tasks.thread_mut(t).sched = Policy {
         policy,
         priority: prio,
         reset_on_fork: reset,
@@ -133,7 +133,7 @@ pub fn sys_sched_setparam(k: &mut Kernel, a: &Args) -> SysResult {
 
 fn rr_get_interval(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
     let t = target(k, a[0])?;
-    let ns = match k.tasks.threads[t].sched.policy {
+    let ns = match k.tasks.thread(t).sched.policy {
         SCHED_RR => RR_SLICE_NS,
         SCHED_FIFO => 0,
         _ => FAIR_SLICE_NS,

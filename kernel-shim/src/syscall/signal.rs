@@ -9,7 +9,7 @@ use crate::signals::AltStack;
 use crate::signals::{
     bit, next_signal, SigAction, Siginfo, NSIG, SIGKILL, SIGSTOP, SI_TKILL, SI_USER, UNBLOCKABLE,
 };
-use crate::tasks::process::{ProcState, Wait};
+use crate::tasks::process::Wait;
 use wax_cpu::GuestAddr;
 use wax_devices::Timespec;
 
@@ -37,9 +37,9 @@ fn set_action(k: &mut Kernel, sig: u32, new: Option<SigAction>) -> KResult<SigAc
                 && crate::signals::default_action(sig) == crate::signals::DefaultAction::Ignore);
         if ignored {
             let p = k.thread().process;
-            k.tasks.procs[p].pending.discard(bit(sig));
+            k.tasks.proc_mut(p).pending.discard(bit(sig));
             for t in k.tasks.threads_of(p) {
-                k.tasks.threads[t].pending.discard(bit(sig));
+                k.tasks.thread_mut(t).pending.discard(bit(sig));
             }
         }
     }
@@ -167,8 +167,8 @@ pub fn sys_sigprocmask(k: &mut Kernel, a: &Args) -> SysResult {
 
 fn pending(k: &mut Kernel) -> u64 {
     let t = k.current();
-    let p = k.tasks.threads[t].process;
-    (k.tasks.threads[t].pending.set | k.tasks.procs[p].pending.set) & k.tasks.threads[t].sigmask
+    let p = k.tasks.thread(t).process;
+    (k.tasks.thread(t).pending.set | k.tasks.proc(p).pending.set) & k.tasks.thread(t).sigmask
 }
 
 pub fn sys_rt_sigpending(k: &mut Kernel, a: &Args) -> SysResult {
@@ -224,13 +224,13 @@ fn sigtimedwait(k: &mut Kernel, a: &Args, wide: bool) -> SysOutcome {
     }
     let want = k.mem().read_u64(GuestAddr(set))? & !UNBLOCKABLE;
     let t = k.current();
-    let p = k.tasks.threads[t].process;
-    let avail = (k.tasks.threads[t].pending.set | k.tasks.procs[p].pending.set) & want;
+    let p = k.tasks.thread(t).process;
+    let avail = (k.tasks.thread(t).pending.set | k.tasks.proc(p).pending.set) & want;
     if let Some(sig) = next_signal(avail) {
         k.thread().restart_deadline = None;
-        let si = match k.tasks.threads[t].pending.take(sig) {
+        let si = match k.tasks.thread_mut(t).pending.take(sig) {
             Some(s) => s,
-            None => k.tasks.procs[p].pending.take(sig).unwrap_or_default(),
+            None => k.tasks.proc_mut(p).pending.take(sig).unwrap_or_default(),
         };
         if info != 0 {
             k.mem().write_bytes(GuestAddr(info), &si.to_bytes())?;
@@ -267,19 +267,7 @@ pub fn sys_rt_sigtimedwait64(k: &mut Kernel, a: &Args) -> SysOutcome {
 /// everyone but the virtual init and the caller, < -1 a group.
 fn kill_targets(k: &mut Kernel, pid: i32) -> Vec<usize> {
     let me = k.thread().process;
-    let my_pgid = k.tasks.procs[me].pgid;
-    (0..k.tasks.procs.len())
-        .filter(|&p| {
-            let q = &k.tasks.procs[p];
-            q.state != ProcState::Reaped
-                && match pid {
-                    0 => q.pgid == my_pgid,
-                    -1 => p != me,
-                    n if n < 0 => q.pgid == n.unsigned_abs(),
-                    n => q.pid == n as u32,
-                }
-        })
-        .collect()
+    k.tasks.kill_targets(me, pid)
 }
 
 pub fn sys_kill(k: &mut Kernel, a: &Args) -> SysOutcome {
@@ -316,7 +304,7 @@ fn thread_kill(k: &mut Kernel, tgid: Option<u32>, tid: u32, sig: u32) -> SysOutc
         return Err(Errno::EINVAL.into());
     }
     let t = k.tasks.find_tid(tid).ok_or(Errno::ESRCH)?;
-    if tgid.is_some_and(|g| k.tasks.procs[k.tasks.threads[t].process].pid != g) {
+    if tgid.is_some_and(|g| k.tasks.proc(k.tasks.thread(t).process).pid != g) {
         return Err(Errno::ESRCH.into());
     }
     if sig != 0 {

@@ -384,7 +384,7 @@ pub fn sys_timer_create(k: &mut Kernel, a: &Args) -> SysResult {
         SIGEV_SIGNAL | SIGEV_NONE => 0,
         SIGEV_THREAD_ID => {
             let t = k.tasks.find_tid(tid).ok_or(Errno::EINVAL)?;
-            if k.tasks.procs[k.tasks.threads[t].process].pid != pid {
+            if k.tasks.proc(k.tasks.thread(t).process).pid != pid {
                 return Err(Errno::EINVAL.into());
             }
             tid
@@ -433,7 +433,7 @@ fn timer_index(k: &mut Kernel, id: u32) -> KResult<usize> {
 
 fn timer_left(k: &mut Kernel, i: usize) -> (i128, i128) {
     let p = k.thread().process;
-    let now = k.timer_base(p, k.tasks.procs[p].timers[i].clock);
+    let now = k.timer_base(p, k.tasks.proc(p).timers[i].clock);
     let t = k.proc().timers[i];
     let left = if t.next == 0 {
         0
@@ -451,7 +451,7 @@ fn timer_settime(k: &mut Kernel, a: &Args, wide: bool) -> SysResult {
         write_pair(k, a[3], old, false, wide)?;
     }
     let p = k.thread().process;
-    let clock = k.tasks.procs[p].timers[i].clock;
+    let clock = k.tasks.proc(p).timers[i].clock;
     let base = k.timer_base(p, clock);
     let next = if value == 0 {
         0

@@ -85,14 +85,14 @@ impl Kernel {
     pub(crate) fn charge(&mut self, t: usize, mode: Mode, from: Timespec) -> Timespec {
         let now = self.time.monotonic();
         let ns = (now.as_nanos() - from.as_nanos()).max(0) as u64;
-        let p = self.tasks.threads[t].process;
+        let p = self.tasks.thread(t).process;
         let mut c = CpuTime::default();
         match mode {
             Mode::User => c.user = ns,
             Mode::System => c.system = ns,
         }
-        self.tasks.threads[t].times.add(c);
-        self.tasks.procs[p].times.add(c);
+        self.tasks.thread_mut(t).times.add(c);
+        self.tasks.proc_mut(p).times.add(c);
         self.tasks.charge_machine(c);
         now
     }
@@ -116,11 +116,8 @@ impl Kernel {
         let times = match owner {
             Owner::CallingProcess => Some(self.proc().times),
             Owner::CallingThread => Some(self.thread().times),
-            Owner::Process(pid) => self.tasks.find_pid(pid).map(|p| self.tasks.procs[p].times),
-            Owner::Thread(tid) => self
-                .tasks
-                .find_tid(tid)
-                .map(|t| self.tasks.threads[t].times),
+            Owner::Process(pid) => self.tasks.find_pid(pid).map(|p| self.tasks.proc(p).times),
+            Owner::Thread(tid) => self.tasks.find_tid(tid).map(|t| self.tasks.thread(t).times),
         };
         let Some(times) = times else {
             return Some(Err(crate::abi::errno::Errno::EINVAL));

@@ -100,15 +100,15 @@ impl Kernel {
             }
         };
         let t = self.current();
-        let p = self.tasks.threads[t].process;
+        let p = self.tasks.thread(t).process;
         for other in self.tasks.threads_of(p) {
             if other != t {
-                self.tasks.threads[other].state = ThreadState::Exited;
+                self.tasks.thread_mut(other).state = ThreadState::Exited;
             }
         }
         self.end_vfork(p);
         self.sync_shared(p);
-        let proc = &mut self.tasks.procs[p];
+        let proc = self.tasks.proc_mut(p);
         let old = std::mem::replace(&mut proc.space, space);
         proc.cache = DecodeCache::new();
         proc.mm = crate::memory::mm::Mm {
@@ -130,8 +130,8 @@ impl Kernel {
         proc.exe = exe;
         let comm = comm_of(&proc.exe);
         self.machine.free_space(old);
-        let pid = self.tasks.procs[p].pid;
-        let th = &mut self.tasks.threads[t];
+        let pid = self.tasks.proc(p).pid;
+        let th = self.tasks.thread_mut(t);
         th.tid = pid;
         th.comm = comm;
         th.altstack = Default::default();

@@ -29,11 +29,11 @@ impl Kernel {
         // same memory); a private one, or one elsewhere, by (process,
         // address). Like Linux, a private wake does not reach a shared
         // waiter in a MAP_SHARED mapping, nor the reverse.
-        let key = |p: usize, a: u32| self.tasks.procs[p].mm.find(a).and_then(|v| v.shared_key(a));
+        let key = |p: usize, a: u32| self.tasks.proc(p).mm.find(a).and_then(|v| v.shared_key(a));
         let shared = key(p, addr);
-        (0..self.tasks.threads.len())
+        (0..self.tasks.thread_slots())
             .filter(|&t| {
-                let th = &self.tasks.threads[t];
+                let th = self.tasks.thread(t);
                 let ThreadState::Waiting(Wait::Futex {
                     addr: a,
                     bitset: b,
@@ -91,7 +91,7 @@ impl Kernel {
                 self.wake_with(t, 0);
             } else if (i as u32) < n.saturating_add(requeue) {
                 if let ThreadState::Waiting(Wait::Futex { addr, .. }) =
-                    &mut self.tasks.threads[t].state
+                    &mut self.tasks.thread_mut(t).state
                 {
                     *addr = to;
                 }
@@ -106,17 +106,17 @@ impl Kernel {
     /// Thread exit: the robust list (owner-died marking) and
     /// clear_child_tid (store 0, wake one waiter).
     pub(crate) fn futex_exit(&mut self, t: usize) {
-        let p = self.tasks.threads[t].process;
-        let tid = self.tasks.threads[t].tid;
-        let (head, _) = self.tasks.threads[t].robust_list;
+        let p = self.tasks.thread(t).process;
+        let tid = self.tasks.thread(t).tid;
+        let (head, _) = self.tasks.thread(t).robust_list;
         if head != 0 {
             for addr in self.robust_futexes(p, head) {
                 self.futex_owner_died(p, addr, tid);
             }
         }
-        let ctid = self.tasks.threads[t].clear_child_tid;
+        let ctid = self.tasks.thread(t).clear_child_tid;
         if ctid != 0 {
-            let mut m = self.machine.mem(&mut self.tasks.procs[p].space);
+            let mut m = self.machine.mem(&mut self.tasks.proc_mut(p).space);
             if m.write_u32(GuestAddr(ctid), 0).is_ok() {
                 self.futex_wake(p, ctid, 1, u32::MAX, false);
             }
@@ -126,7 +126,7 @@ impl Kernel {
     /// The futex words of a robust list (`struct robust_list_head`: next,
     /// futex_offset, list_op_pending).
     fn robust_futexes(&mut self, p: usize, head: u32) -> Vec<u32> {
-        let mut m = self.machine.mem(&mut self.tasks.procs[p].space);
+        let mut m = self.machine.mem(&mut self.tasks.proc_mut(p).space);
         let read = |m: &mut wax_cpu::GuestMem<'_>, a: u32| m.read_u32(GuestAddr(a)).ok();
         let (Some(mut entry), Some(offset), Some(pending)) = (
             read(&mut m, head),
@@ -157,7 +157,7 @@ impl Kernel {
     /// `handle_futex_death`: a lock the dead thread held is marked
     /// FUTEX_OWNER_DIED and a waiter is woken.
     fn futex_owner_died(&mut self, p: usize, addr: u32, tid: u32) {
-        let mut m = self.machine.mem(&mut self.tasks.procs[p].space);
+        let mut m = self.machine.mem(&mut self.tasks.proc_mut(p).space);
         let Ok(val) = m.read_u32(GuestAddr(addr)) else {
             return;
         };

@@ -29,7 +29,7 @@ impl Kernel {
     /// Kills process slot `p`, which needed a frame the machine does not
     /// have, and records the kill for the host.
     pub(crate) fn out_of_memory(&mut self, p: usize) {
-        let pid = self.tasks.procs[p].pid;
+        let pid = self.tasks.proc(p).pid;
         if self.tasks.oom_killed(pid) {
             return;
         }
@@ -37,7 +37,7 @@ impl Kernel {
             .tasks
             .threads_of(p)
             .first()
-            .map(|&t| comm_text(&self.tasks.threads[t].comm))
+            .map(|&t| comm_text(&self.tasks.thread(t).comm))
             .unwrap_or_default();
         self.tasks.record_oom_kill(OomKill {
             pid,

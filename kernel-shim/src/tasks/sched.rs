@@ -68,7 +68,7 @@ impl Kernel {
     /// next runnable (or wakeable) one in slot order.
     fn pick(&mut self) -> Result<usize, RunStatus> {
         let cur = self.current();
-        if self.can_run(cur) && self.tasks.threads[cur].slice > 0 {
+        if self.can_run(cur) && self.tasks.thread(cur).slice > 0 {
             return Ok(cur);
         }
         let now = self.time.monotonic();
@@ -76,13 +76,13 @@ impl Kernel {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         };
-        let n = self.tasks.threads.len();
+        let n = self.tasks.thread_slots();
         for i in 1..=n {
             let t = (cur + i) % n;
-            if !self.tasks.threads[t].alive() || !self.process_runs(t) {
+            if !self.tasks.thread(t).alive() || !self.process_runs(t) {
                 continue;
             }
-            let woken = match self.tasks.threads[t].state {
+            let woken = match self.tasks.thread(t).state {
                 ThreadState::Runnable => true,
                 ThreadState::Waiting(w) => {
                     let woken = self.try_wake(t, w, now);
@@ -96,7 +96,7 @@ impl Kernel {
                 ThreadState::Exited => false,
             };
             if woken {
-                self.tasks.threads[t].slice = SLICE;
+                self.tasks.thread_mut(t).slice = SLICE;
                 return Ok(t);
             }
         }
@@ -105,13 +105,13 @@ impl Kernel {
 
     /// Whether thread `t` may execute guest code now.
     pub(crate) fn can_run(&self, t: usize) -> bool {
-        let th = &self.tasks.threads[t];
+        let th = self.tasks.thread(t);
         th.state == ThreadState::Runnable && self.process_runs(t)
     }
 
     /// The thread's process is neither stopped nor frozen by vfork.
     fn process_runs(&self, t: usize) -> bool {
-        let p = &self.tasks.procs[self.tasks.threads[t].process];
+        let p = self.tasks.proc(self.tasks.thread(t).process);
         p.alive() && !p.stopped && !p.lent
     }
 
@@ -139,7 +139,7 @@ impl Kernel {
             }
             Wait::Poll { .. } => timed_out || self.poll_set_ready(t),
             Wait::Child { seen } => {
-                self.tasks.procs[self.tasks.threads[t].process].child_events != seen
+                self.tasks.proc(self.tasks.thread(t).process).child_events != seen
             }
             Wait::Signal { .. } => timed_out || self.waited_signal_pending(t),
             Wait::Until { .. } | Wait::Futex { .. } => timed_out,
@@ -159,8 +159,8 @@ impl Kernel {
     /// Readiness of thread `t`'s descriptor (POLLNVAL if closed).
     pub(crate) fn fd_poll(&mut self, t: usize, fd: u32) -> u16 {
         self.refresh_poll(t);
-        let p = self.tasks.threads[t].process;
-        let Ok(file) = self.tasks.procs[p].fds.file(fd) else {
+        let p = self.tasks.thread(t).process;
+        let Ok(file) = self.tasks.proc(p).fds.file(fd) else {
             return poll::POLLNVAL;
         };
         let mut f = file.borrow_mut();
@@ -171,26 +171,26 @@ impl Kernel {
     }
 
     fn poll_set_ready(&mut self, t: usize) -> bool {
-        let set = std::mem::take(&mut self.tasks.threads[t].poll_set);
+        let set = std::mem::take(&mut self.tasks.thread_mut(t).poll_set);
         let always = poll::POLLERR | poll::POLLHUP | poll::POLLNVAL;
         let ready = set
             .iter()
             .any(|&(fd, events)| self.fd_poll(t, fd) & (events | always) != 0);
-        self.tasks.threads[t].poll_set = set;
+        self.tasks.thread_mut(t).poll_set = set;
         ready
     }
 
     fn waited_signal_pending(&self, t: usize) -> bool {
-        let th = &self.tasks.threads[t];
-        let pending = th.pending.set | self.tasks.procs[th.process].pending.set;
+        let th = self.tasks.thread(t);
+        let pending = th.pending.set | self.tasks.proc(th.process).pending.set;
         pending & th.wait_set != 0
     }
 
     /// Pending signals thread `t` does not block and may take: its own,
     /// and the process-directed ones that are its to take.
     pub(crate) fn deliverable(&self, t: usize) -> u64 {
-        let th = &self.tasks.threads[t];
-        let shared = self.tasks.procs[th.process].pending.set;
+        let th = self.tasks.thread(t);
+        let shared = self.tasks.proc(th.process).pending.set;
         let shared = if shared == 0 {
             0
         } else {
@@ -208,16 +208,16 @@ impl Kernel {
     /// another thread those the leader blocks, any thread all of them
     /// once the leader has exited.
     fn shared_for(&self, t: usize) -> u64 {
-        let th = &self.tasks.threads[t];
-        let pid = self.tasks.procs[th.process].pid;
+        let th = self.tasks.thread(t);
+        let pid = self.tasks.proc(th.process).pid;
         if th.tid == pid {
             return u64::MAX;
         }
         let leader = self
             .tasks
-            .threads
-            .iter()
-            .find(|l| l.process == th.process && l.tid == pid && l.alive());
+            .find_tid(pid)
+            .map(|l| self.tasks.thread(l))
+            .filter(|l| l.process == th.process);
         leader.map_or(u64::MAX, |l| l.sigmask)
     }
 
@@ -234,7 +234,7 @@ impl Kernel {
                     cpu.gpr[reg::EAX] = Errno::EAGAIN.as_return();
                     // The call is over: its deadline must not become the
                     // next poll's or sigtimedwait's.
-                    self.tasks.threads[t].restart_deadline = None;
+                    self.tasks.thread_mut(t).restart_deadline = None;
                 }
                 // rt_sigtimedwait: a waited signal arrived; the call takes
                 // it when executed again.
@@ -242,25 +242,25 @@ impl Kernel {
                 _ => {}
             }
         }
-        self.tasks.threads[t].state = ThreadState::Runnable;
+        self.tasks.thread_mut(t).state = ThreadState::Runnable;
     }
 
     /// A signal arrived while the thread waited: EINTR, or a transparent
     /// restart (SA_RESTART for restartable calls, or no handler to run).
     fn interrupt_wait(&mut self, t: usize, w: Wait, now: Timespec) {
         let sig = signals::next_signal(self.deliverable(t)).unwrap_or(0);
-        let p = self.tasks.threads[t].process;
-        let action = self.tasks.procs[p].actions[sig as usize - 1];
+        let p = self.tasks.thread(t).process;
+        let action = self.tasks.proc(p).actions[sig as usize - 1];
         let handled = action.handler != SIG_DFL && action.handler != SIG_IGN;
         let restart =
             !handled || (w.interrupt() == Interrupt::RestartSys && action.flags & SA_RESTART != 0);
-        self.tasks.threads[t].state = ThreadState::Runnable;
+        self.tasks.thread_mut(t).state = ThreadState::Runnable;
         if restart {
             let cpu = self.cpu_of(t);
             cpu.eip = cpu.eip.wrapping_sub(2);
             return;
         }
-        self.tasks.threads[t].restart_deadline = None;
+        self.tasks.thread_mut(t).restart_deadline = None;
         self.cpu_of(t).gpr[reg::EAX] = Errno::EINTR.as_return();
         if let Wait::Until { deadline, rem, .. } = w {
             self.write_remaining(t, deadline, now, rem);
@@ -273,8 +273,8 @@ impl Kernel {
             return;
         }
         let left = Timespec::from_nanos((deadline.as_nanos() - now.as_nanos()).max(0));
-        let p = self.tasks.threads[t].process;
-        let mut m = self.machine.mem(&mut self.tasks.procs[p].space);
+        let p = self.tasks.thread(t).process;
+        let mut m = self.machine.mem(&mut self.tasks.proc_mut(p).space);
         let at = wax_cpu::GuestAddr(rem);
         // An unwritable `rem` is ignored, as Linux's restart path does.
         let _ = m
@@ -286,7 +286,7 @@ impl Kernel {
     pub(crate) fn show_process(&mut self, p: usize) {
         if self.shown != Some(p) {
             self.shown = Some(p);
-            self.proc_info.borrow_mut().exe = self.tasks.procs[p].exe.clone();
+            self.proc_info.borrow_mut().exe = self.tasks.proc(p).exe.clone();
         }
     }
 
@@ -297,7 +297,7 @@ impl Kernel {
 
     /// Makes a parked thread runnable with `result` in EAX.
     pub(crate) fn wake_with(&mut self, t: usize, result: u32) {
-        self.tasks.threads[t].state = ThreadState::Runnable;
+        self.tasks.thread_mut(t).state = ThreadState::Runnable;
         self.cpu_of(t).gpr[reg::EAX] = result;
     }
 }
@@ -310,9 +310,9 @@ impl Kernel {
         let c = &self.files.pollctx;
         c.mono.set(self.time.monotonic().as_nanos());
         c.real.set(self.time.realtime().as_nanos());
-        let th = &self.tasks.threads[t];
+        let th = self.tasks.thread(t);
         c.pending
-            .set(th.pending.set | self.tasks.procs[th.process].pending.set);
+            .set(th.pending.set | self.tasks.proc(th.process).pending.set);
     }
 
     /// The next timerfd expiry (for the scheduler's idle deadline).

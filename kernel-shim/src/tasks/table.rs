@@ -15,8 +15,8 @@ use crate::tasks::process::{default_rlimits, ProcState, Process, Rlimits, Thread
 const PID_MAX: u32 = 32768;
 
 pub(crate) struct Tasks {
-    pub(crate) procs: Vec<Process>,
-    pub(crate) threads: Vec<Thread>,
+    procs: Vec<Process>,
+    threads: Vec<Thread>,
     /// The pid the next fork/clone tries first.
     next_pid: u32,
     /// Process slot of the first process (its exit ends `run`).
@@ -54,6 +54,39 @@ impl Tasks {
         self.first
     }
 
+    /// The process in slot `p` (any state, reaped included).
+    pub(crate) fn proc(&self, p: usize) -> &Process {
+        &self.procs[p]
+    }
+
+    pub(crate) fn proc_mut(&mut self, p: usize) -> &mut Process {
+        &mut self.procs[p]
+    }
+
+    /// The thread in slot `t` (exited ones included).
+    pub(crate) fn thread(&self, t: usize) -> &Thread {
+        &self.threads[t]
+    }
+
+    pub(crate) fn thread_mut(&mut self, t: usize) -> &mut Thread {
+        &mut self.threads[t]
+    }
+
+    /// How many process slots there are (reaped ones included).
+    pub(crate) fn proc_slots(&self) -> usize {
+        self.procs.len()
+    }
+
+    /// How many thread slots there are (exited ones included).
+    pub(crate) fn thread_slots(&self) -> usize {
+        self.threads.len()
+    }
+
+    /// Every thread slot with its thread, exited ones included.
+    pub(crate) fn threads(&self) -> impl Iterator<Item = (usize, &Thread)> {
+        self.threads.iter().enumerate()
+    }
+
     /// Process slot of the first process.
     pub(crate) fn first(&self) -> usize {
         self.first
@@ -83,11 +116,85 @@ impl Tasks {
             .collect()
     }
 
+    /// Every live process (neither zombie nor reaped) with its slot.
+    pub(crate) fn live_procs(&self) -> impl Iterator<Item = (usize, &Process)> {
+        self.procs.iter().enumerate().filter(|(_, p)| p.alive())
+    }
+
+    /// Slots of the processes not yet reaped (live ones and zombies).
+    pub(crate) fn unreaped(&self) -> Vec<usize> {
+        (0..self.procs.len())
+            .filter(|&p| self.procs[p].state != ProcState::Reaped)
+            .collect()
+    }
+
+    /// Slots of the children of pid `pid` not yet reaped (live ones and
+    /// zombies), in slot order.
+    pub(crate) fn children_of(&self, pid: u32) -> Vec<usize> {
+        (0..self.procs.len())
+            .filter(|&c| self.procs[c].ppid == pid && self.procs[c].state != ProcState::Reaped)
+            .collect()
+    }
+
+    /// Gives child slot `c` to the virtual init (pid 1), which reaps a
+    /// zombie at once; returns its parent-death signal if it is set and
+    /// the child still lives.
+    pub(crate) fn reparent_to_init(&mut self, c: usize) -> Option<u32> {
+        let q = &mut self.procs[c];
+        q.ppid = 1;
+        if let ProcState::Zombie(_) = q.state {
+            q.state = ProcState::Reaped;
+        }
+        (q.pdeathsig != 0 && q.alive()).then_some(q.pdeathsig)
+    }
+
+    /// Processes `pid` selects for kill from process slot `me`: >0 one,
+    /// 0 `me`'s group, -1 everyone but `me`, < -1 a group; zombies
+    /// included, reaped slots not.
+    pub(crate) fn kill_targets(&self, me: usize, pid: i32) -> Vec<usize> {
+        let my_pgid = self.procs[me].pgid;
+        (0..self.procs.len())
+            .filter(|&p| {
+                let q = &self.procs[p];
+                q.state != ProcState::Reaped
+                    && match pid {
+                        0 => q.pgid == my_pgid,
+                        -1 => p != me,
+                        n if n < 0 => q.pgid == n.unsigned_abs(),
+                        n => q.pid == n as u32,
+                    }
+            })
+            .collect()
+    }
+
+    /// Whether a live process has an interval or POSIX timer armed.
+    pub(crate) fn timers_armed(&self) -> bool {
+        self.live_procs()
+            .any(|(_, p)| p.itimers.iter().any(|t| t.next != 0) || !p.timers.is_empty())
+    }
+
     /// Slots of the live processes of process group `pgid`.
     pub(crate) fn group(&self, pgid: u32) -> Vec<usize> {
         (0..self.procs.len())
             .filter(|&p| self.procs[p].alive() && self.procs[p].pgid == pgid)
             .collect()
+    }
+
+    /// Whether a live process of session `sid` is in process group `pgid`
+    /// (setpgid's and TIOCSPGRP's test for joining an existing group).
+    pub(crate) fn group_in_session(&self, pgid: u32, sid: u32) -> bool {
+        self.live_procs()
+            .any(|(_, p)| p.pgid == pgid && p.sid == sid)
+    }
+
+    /// POSIX's orphaned process group: no member has a parent in another
+    /// group of the same session (so no shell is left to continue it).
+    pub(crate) fn pgrp_orphaned(&self, pgid: u32) -> bool {
+        let mut members = self.live_procs().filter(|(_, p)| p.pgid == pgid);
+        !members.any(|(_, p)| {
+            self.live_procs()
+                .any(|(_, q)| q.pid == p.ppid && q.pgid != pgid && q.sid == p.sid)
+        })
     }
 
     /// Whether a live process is in process group `pgid`.
@@ -100,6 +207,12 @@ impl Tasks {
         (0..self.threads.len())
             .filter(|&t| self.threads[t].process == p && self.threads[t].alive())
             .collect()
+    }
+
+    /// Adds the first process's first thread; returns its slot.
+    pub(crate) fn add_first_thread(&mut self, t: Thread) -> usize {
+        self.threads.push(t);
+        self.threads.len() - 1
     }
 
     /// A slot for thread `t`: an exited thread's (never `current`'s, whose

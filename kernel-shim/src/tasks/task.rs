@@ -83,16 +83,16 @@ impl Kernel {
         let tid = self.tasks.alloc_pid();
         let parent_t = self.current();
         let p = if f & CLONE_THREAD != 0 {
-            self.tasks.threads[parent_t].process
+            self.tasks.thread(parent_t).process
         } else {
             self.new_process(tid, f)?
         };
-        let comm = self.tasks.threads[parent_t].comm;
+        let comm = self.tasks.thread(parent_t).comm;
         let mut th = Thread::new(tid, p, cpu, comm);
-        th.sigmask = self.tasks.threads[parent_t].sigmask;
-        th.sched = self.tasks.threads[parent_t].sched.inherited();
+        th.sigmask = self.tasks.thread(parent_t).sigmask;
+        th.sched = self.tasks.thread(parent_t).sched.inherited();
         if f & CLONE_VM == 0 || f & CLONE_VFORK != 0 {
-            th.altstack = self.tasks.threads[parent_t].altstack;
+            th.altstack = self.tasks.thread(parent_t).altstack;
         }
         if f & CLONE_CHILD_CLEARTID != 0 {
             th.clear_child_tid = a.child_tid;
@@ -102,26 +102,26 @@ impl Kernel {
         let parent_mem = if f & CLONE_VFORK != 0 {
             p
         } else {
-            self.tasks.threads[parent_t].process
+            self.tasks.thread(parent_t).process
         };
         if f & CLONE_PARENT_SETTID != 0 {
-            let space = &mut self.tasks.procs[parent_mem].space;
+            let space = &mut self.tasks.proc_mut(parent_mem).space;
             let _ = self
                 .machine
                 .mem(space)
                 .write_u32(GuestAddr(a.parent_tid), tid);
         }
         if f & CLONE_CHILD_SETTID != 0 {
-            let space = &mut self.tasks.procs[p].space;
+            let space = &mut self.tasks.proc_mut(p).space;
             let _ = self
                 .machine
                 .mem(space)
                 .write_u32(GuestAddr(a.child_tid), tid);
         }
         if f & CLONE_VFORK != 0 && f & CLONE_THREAD == 0 {
-            self.tasks.procs[p].vfork_parent = Some(parent_t);
+            self.tasks.proc_mut(p).vfork_parent = Some(parent_t);
         }
-        self.tasks.threads[t].slice = 0;
+        self.tasks.thread_mut(t).slice = 0;
         Ok(tid)
     }
 
@@ -141,7 +141,7 @@ impl Kernel {
         let vfork = flags & clone::CLONE_VM != 0;
         let (space, cache, mm) = if vfork {
             let fresh = self.machine.new_space().map_err(|_| Errno::ENOMEM)?;
-            let parent = &mut self.tasks.procs[pp];
+            let parent = self.tasks.proc_mut(pp);
             parent.lent = true;
             (
                 std::mem::replace(&mut parent.space, fresh),
@@ -151,9 +151,9 @@ impl Kernel {
         } else {
             let mut space = self
                 .machine
-                .fork_space(&mut self.tasks.procs[pp].space)
+                .fork_space(&mut self.tasks.proc_mut(pp).space)
                 .map_err(|_| Errno::ENOMEM)?;
-            let mut mm = self.tasks.procs[pp].mm.clone();
+            let mut mm = self.tasks.proc(pp).mm.clone();
             // MADV_DONTFORK mappings are left out of the child.
             for v in mm.vmas.iter().filter(|v| v.dontfork) {
                 self.machine
@@ -162,7 +162,7 @@ impl Kernel {
             mm.vmas.retain(|v| !v.dontfork);
             (space, DecodeCache::new(), mm)
         };
-        let parent = &self.tasks.procs[pp];
+        let parent = self.tasks.proc(pp);
         let ppid = if flags & clone::CLONE_PARENT != 0 {
             parent.ppid
         } else {
@@ -214,8 +214,8 @@ impl Kernel {
     /// exit(2): ends the calling thread; the last one ends the process.
     pub(crate) fn exit_thread(&mut self, t: usize, code: u32) {
         self.futex_exit(t);
-        self.tasks.threads[t].state = ThreadState::Exited;
-        let p = self.tasks.threads[t].process;
+        self.tasks.thread_mut(t).state = ThreadState::Exited;
+        let p = self.tasks.thread(t).process;
         if self.tasks.threads_of(p).is_empty() {
             self.exit_process(p, wstatus::exited(code));
         }
@@ -225,18 +225,18 @@ impl Kernel {
     pub(crate) fn exit_group(&mut self, p: usize, status: u32) {
         for t in self.tasks.threads_of(p) {
             self.futex_exit(t);
-            self.tasks.threads[t].state = ThreadState::Exited;
+            self.tasks.thread_mut(t).state = ThreadState::Exited;
         }
         self.exit_process(p, status);
     }
 
     fn exit_process(&mut self, p: usize, status: u32) {
-        if !self.tasks.procs[p].alive() {
+        if !self.tasks.proc(p).alive() {
             return;
         }
         self.end_vfork(p);
         self.sync_shared(p);
-        let proc = &mut self.tasks.procs[p];
+        let proc = self.tasks.proc_mut(p);
         // Closing the descriptors (pipe ends see EOF/EPIPE now).
         proc.fds = FdTable::default();
         proc.timers.clear();
@@ -246,8 +246,8 @@ impl Kernel {
         proc.state = ProcState::Zombie(status);
         proc.running.set(false);
         self.machine
-            .unmap(&mut self.tasks.procs[p].space, GuestAddr(0), u32::MAX);
-        self.tasks.procs[p].cache = DecodeCache::new();
+            .unmap(&mut self.tasks.proc_mut(p).space, GuestAddr(0), u32::MAX);
+        self.tasks.proc_mut(p).cache = DecodeCache::new();
         self.reparent_children(p);
         if p == self.tasks.first() && self.exit.is_none() {
             self.exit = Some(ExitStatus::Exited((status >> 8) as u8));
@@ -258,45 +258,37 @@ impl Kernel {
     /// A vfork child exec'd or exited: the parent gets its memory back
     /// and its vfork returns the child's pid.
     pub(crate) fn end_vfork(&mut self, p: usize) {
-        let Some(pt) = self.tasks.procs[p].vfork_parent.take() else {
+        let Some(pt) = self.tasks.proc_mut(p).vfork_parent.take() else {
             return;
         };
-        let pp = self.tasks.threads[pt].process;
-        if self.tasks.procs[pp].lent {
+        let pp = self.tasks.thread(pt).process;
+        if self.tasks.proc(pp).lent {
             let fresh = self.machine.new_space();
             let Ok(fresh) = fresh else {
                 return;
             };
-            let child = &mut self.tasks.procs[p];
+            let child = self.tasks.proc_mut(p);
             let space = std::mem::replace(&mut child.space, fresh);
             let cache = std::mem::replace(&mut child.cache, DecodeCache::new());
             let mm = child.mm.clone();
-            let parent = &mut self.tasks.procs[pp];
+            let parent = self.tasks.proc_mut(pp);
             let placeholder = std::mem::replace(&mut parent.space, space);
             parent.cache = cache;
             parent.mm = mm;
             parent.lent = false;
             self.machine.free_space(placeholder);
         }
-        let pid = self.tasks.procs[p].pid;
-        if self.tasks.threads[pt].alive() {
+        let pid = self.tasks.proc(p).pid;
+        if self.tasks.thread(pt).alive() {
             self.wake_with(pt, pid);
         }
     }
 
     /// Orphans go to the virtual init (pid 1), which reaps them.
     fn reparent_children(&mut self, p: usize) {
-        let pid = self.tasks.procs[p].pid;
-        for c in 0..self.tasks.procs.len() {
-            if self.tasks.procs[c].ppid != pid || self.tasks.procs[c].state == ProcState::Reaped {
-                continue;
-            }
-            self.tasks.procs[c].ppid = 1;
-            if let ProcState::Zombie(_) = self.tasks.procs[c].state {
-                self.tasks.procs[c].state = ProcState::Reaped;
-            }
-            let sig = self.tasks.procs[c].pdeathsig;
-            if sig != 0 && self.tasks.procs[c].alive() {
+        let pid = self.tasks.proc(p).pid;
+        for c in self.tasks.children_of(pid) {
+            if let Some(sig) = self.tasks.reparent_to_init(c) {
                 self.signal_process(c, Siginfo::kernel(sig));
             }
         }
@@ -306,20 +298,20 @@ impl Kernel {
     fn notify_exit(&mut self, p: usize, status: u32) {
         let Some(parent) = self.parent_of(p) else {
             if p != self.tasks.first() {
-                self.tasks.procs[p].state = ProcState::Reaped;
+                self.tasks.proc_mut(p).state = ProcState::Reaped;
             }
             return;
         };
-        let pp = &mut self.tasks.procs[parent];
+        let pp = self.tasks.proc_mut(parent);
         pp.child_events = pp.child_events.wrapping_add(1);
         let act = pp.actions[SIGCHLD as usize - 1];
-        let sig = self.tasks.procs[p].exit_signal;
+        let sig = self.tasks.proc(p).exit_signal;
         if sig == SIGCHLD && (act.handler == SIG_IGN || act.flags & SA_NOCLDWAIT != 0) {
-            self.tasks.procs[p].state = ProcState::Reaped;
+            self.tasks.proc_mut(p).state = ProcState::Reaped;
             return;
         }
         if sig != 0 {
-            let r = report_exit(self.tasks.procs[p].pid, status);
+            let r = report_exit(self.tasks.proc(p).pid, status);
             let mut info = Siginfo::child(r.code, r.pid, self.uid, r.si_status);
             info.signo = sig;
             self.signal_process(parent, info);
@@ -330,11 +322,10 @@ impl Kernel {
     /// waitid). `Ok(None)`: children exist but none has news.
     pub(crate) fn find_waitable(&mut self, who: WaitFor, options: u32) -> KResult<Option<Reaped>> {
         let me = self.thread().process;
-        let pid = self.tasks.procs[me].pid;
+        let pid = self.tasks.proc(me).pid;
         let mut any = false;
-        for c in 0..self.tasks.procs.len() {
-            let q = &self.tasks.procs[c];
-            if q.ppid != pid || q.state == ProcState::Reaped || !selects(q, who, options) {
+        for c in self.tasks.children_of(pid) {
+            if !selects(self.tasks.proc(c), who, options) {
                 continue;
             }
             any = true;
@@ -353,7 +344,7 @@ impl Kernel {
     /// WNOWAIT).
     fn take_report(&mut self, c: usize, options: u32) -> Option<Reaped> {
         let keep = options & wait::WNOWAIT != 0;
-        let q = &mut self.tasks.procs[c];
+        let q = self.tasks.proc_mut(c);
         let pid = q.pid;
         if let ProcState::Zombie(status) = q.state {
             if options & wait::WEXITED == 0 {
@@ -362,11 +353,11 @@ impl Kernel {
             if !keep {
                 q.state = ProcState::Reaped;
                 let me = self.thread().process;
-                let times = reaped_times(&self.tasks.procs[c]);
-                self.tasks.procs[me].child_times.add(times);
+                let times = reaped_times(self.tasks.proc(c));
+                self.tasks.proc_mut(me).child_times.add(times);
             }
             return Some(Reaped {
-                times: reaped_times(&self.tasks.procs[c]),
+                times: reaped_times(self.tasks.proc(c)),
                 ..report_exit(pid, status)
             });
         }

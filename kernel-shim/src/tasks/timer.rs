@@ -17,20 +17,16 @@ use wax_devices::Timespec;
 impl Kernel {
     /// Sends the signals of expired timers.
     pub(crate) fn fire_timers(&mut self) {
-        let armed =
-            self.tasks.procs.iter().any(|p| {
-                p.alive() && (p.itimers.iter().any(|t| t.next != 0) || !p.timers.is_empty())
-            });
-        if !armed {
+        if !self.tasks.timers_armed() {
             return;
         }
-        for p in 0..self.tasks.procs.len() {
-            if !self.tasks.procs[p].alive() {
+        for p in 0..self.tasks.proc_slots() {
+            if !self.tasks.proc(p).alive() {
                 continue;
             }
             for (i, sig) in [(0, SIGALRM), (1, SIGVTALRM), (2, SIGPROF)] {
                 let now = self.itimer_now(p, i);
-                let t = &mut self.tasks.procs[p].itimers[i];
+                let t = &mut self.tasks.proc_mut(p).itimers[i];
                 if expire(t, now).is_some() {
                     self.signal_process(p, Siginfo::kernel(sig));
                 }
@@ -41,7 +37,7 @@ impl Kernel {
 
     /// The clock interval timer `which` of process slot `p` counts, in ns.
     pub(crate) fn itimer_now(&self, p: usize, which: usize) -> i128 {
-        let times = self.tasks.procs[p].times;
+        let times = self.tasks.proc(p).times;
         match which {
             0 => self.time.monotonic().as_nanos(),
             1 => i128::from(times.user),
@@ -53,16 +49,16 @@ impl Kernel {
     /// in: the process's CPU time for a CPU-time clock, else monotonic.
     pub(crate) fn timer_base(&self, p: usize, clock: u32) -> i128 {
         if crate::tasks::cputime::is_cpu_clock(clock) {
-            i128::from(self.tasks.procs[p].times.total())
+            i128::from(self.tasks.proc(p).times.total())
         } else {
             self.time.monotonic().as_nanos()
         }
     }
 
     fn fire_posix_timers(&mut self, p: usize) {
-        for i in 0..self.tasks.procs[p].timers.len() {
-            let now = self.timer_base(p, self.tasks.procs[p].timers[i].clock);
-            let tm = &mut self.tasks.procs[p].timers[i];
+        for i in 0..self.tasks.proc(p).timers.len() {
+            let now = self.timer_base(p, self.tasks.proc(p).timers[i].clock);
+            let tm = &mut self.tasks.proc_mut(p).timers[i];
             let mut it = ITimer {
                 next: tm.next,
                 interval: tm.interval,
@@ -81,7 +77,7 @@ impl Kernel {
                 fields: [tm.id, missed, tm.value, 0, 0],
                 ..Siginfo::default()
             };
-            match (tm.tid, self.tasks.procs[p].alive()) {
+            match (tm.tid, self.tasks.proc(p).alive()) {
                 (0, true) => self.signal_process(p, info),
                 (tid, true) => {
                     if let Some(t) = self.tasks.find_tid(tid) {
@@ -96,7 +92,7 @@ impl Kernel {
     /// The earliest armed real-time expiry (for `Idle`).
     pub(crate) fn next_timer(&self) -> Option<Timespec> {
         let mut best: Option<i128> = None;
-        for p in self.tasks.procs.iter().filter(|p| p.alive()) {
+        for (_, p) in self.tasks.live_procs() {
             let real = p.itimers[0].next;
             let posix = p
                 .timers

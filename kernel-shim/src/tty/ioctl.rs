@@ -263,12 +263,7 @@ fn set_pgrp(k: &mut Kernel, tty: &TtyRef, arg: u32) -> SysResult {
     if (pgrp as i32) <= 0 {
         return Err(Errno::EINVAL.into());
     }
-    let exists = k
-        .tasks
-        .procs
-        .iter()
-        .any(|p| p.alive() && p.pgid == pgrp && p.sid == sid);
-    if !exists {
+    if !k.tasks.group_in_session(pgrp, sid) {
         return Err(Errno::EPERM.into());
     }
     tty.borrow_mut().pgrp = pgrp;

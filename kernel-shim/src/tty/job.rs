@@ -75,7 +75,7 @@ pub fn check(k: &mut Kernel, fd: u32, tty: &TtyRef, access: Access) -> KResult<O
             Ok(None)
         };
     }
-    if k.pgrp_orphaned(pgid) {
+    if k.tasks.pgrp_orphaned(pgid) {
         return Err(Errno::EIO);
     }
     k.signal_group(pgid, sig);
@@ -91,22 +91,4 @@ pub fn check(k: &mut Kernel, fd: u32, tty: &TtyRef, access: Access) -> KResult<O
 fn ignored(k: &mut Kernel, sig: u32) -> bool {
     let blocked = k.thread().sigmask & bit(sig) != 0;
     blocked || k.proc().actions[sig as usize - 1].handler == SIG_IGN
-}
-
-impl Kernel {
-    /// POSIX's orphaned process group: no member has a parent in another
-    /// group of the same session (so no shell is left to continue it).
-    pub(crate) fn pgrp_orphaned(&self, pgid: u32) -> bool {
-        let members = self
-            .tasks
-            .procs
-            .iter()
-            .filter(|p| p.alive() && p.pgid == pgid);
-        !members.into_iter().any(|p| {
-            self.tasks
-                .procs
-                .iter()
-                .any(|q| q.alive() && q.pid == p.ppid && q.pgid != pgid && q.sid == p.sid)
-        })
-    }
 }

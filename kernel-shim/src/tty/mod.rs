@@ -441,9 +441,10 @@ impl Kernel {
         let driver = Driver::Console(console);
         let tty = self.terminals.add_console(driver);
         let first = self.tasks.first();
-        let Some(p) = self.tasks.procs.get_mut(first) else {
+        if first >= self.tasks.proc_slots() {
             return;
-        };
+        }
+        let p = self.tasks.proc_mut(first);
         {
             let mut t = tty.borrow_mut();
             t.session = Some(p.sid);
