@@ -61,41 +61,30 @@ fn build(name: &str, variant: &Variant) -> PathBuf {
     path
 }
 
-/// Runs `name ARGS` in every variant natively and under wax; panics with
-/// the report of every variant that differs. Stdout and status must be
-/// equal; so must stderr, once wax's own diagnostics are taken out.
+/// Runs `name ARGS` in every variant natively, under wax and under Node's
+/// V8 (the wasm32 build and its JIT); panics with the report of every run
+/// that differs. Stdout and status must be equal; so must stderr, once
+/// wax's own diagnostics are taken out.
 fn same_in_all_variants(name: &str, args: &[&str]) {
     let mut reports = Vec::new();
     for variant in &VARIANTS {
         let inv = Invocation::new(build(name, variant)).args(args);
         let native = inv.run_native();
-        let wax = inv.run_wax();
-        let mut report = differences(&inv, &native, &wax, Compare::StdoutAndStatus);
-        let guest_stderr = without_wax_diagnostics(&wax.stderr_text());
-        if report.is_none() && guest_stderr != native.stderr_text() {
-            report = Some(format!(
-                "stderr: native {:?}, wax (its diagnostics removed) {guest_stderr:?}",
-                native.stderr_text()
-            ));
-        }
-        if let Some(report) = report {
-            reports.push(format!("--- {name} {args:?} ({}):\n{report}", variant.name));
-        }
-        // The same under Node's V8 (the wasm32 build and its JIT).
-        let node = inv.run_node();
-        let mut report = differences(&inv, &native, &node, Compare::StdoutAndStatus);
-        let guest_stderr = without_wax_diagnostics(&node.stderr_text());
-        if report.is_none() && guest_stderr != native.stderr_text() {
-            report = Some(format!(
-                "stderr: native {:?}, node (wax's diagnostics removed) {guest_stderr:?}",
-                native.stderr_text()
-            ));
-        }
-        if let Some(report) = report {
-            reports.push(format!(
-                "--- {name} {args:?} ({}) under Node:\n{report}",
-                variant.name
-            ));
+        for (engine, run) in [("wax", inv.run_wax()), ("node", inv.run_node())] {
+            let mut report = differences(&inv, &native, &run, Compare::StdoutAndStatus);
+            let guest_stderr = without_wax_diagnostics(&run.stderr_text());
+            if report.is_none() && guest_stderr != native.stderr_text() {
+                report = Some(format!(
+                    "stderr: native {:?}, {engine} (wax's diagnostics removed) {guest_stderr:?}",
+                    native.stderr_text()
+                ));
+            }
+            if let Some(report) = report {
+                reports.push(format!(
+                    "--- {name} {args:?} ({}) under {engine}:\n{report}",
+                    variant.name
+                ));
+            }
         }
     }
     assert!(

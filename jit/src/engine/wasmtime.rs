@@ -100,6 +100,19 @@ struct Worker {
 }
 
 impl Worker {
+    /// A finished job taken off the channel, as the executor gets it.
+    fn taken(&self, c: Compiled<wasmtime::Module>) -> Compiled<WasmtimeModule> {
+        self.ready.fetch_sub(1, Ordering::AcqRel);
+        Compiled {
+            job: c.job,
+            module: c.module.map(|module| WasmtimeModule {
+                module,
+                instance: None,
+            }),
+            ns: c.ns,
+        }
+    }
+
     fn start(engine: &wasmtime::Engine, disk: &Arc<Mutex<Option<DiskCache>>>) -> Option<Worker> {
         let (jobs, inbox) = mpsc::channel::<(u64, Vec<u8>)>();
         let (outbox, done) = mpsc::channel();
@@ -468,15 +481,7 @@ impl Engine for Wasmtime {
         } else {
             w.done.try_recv().ok()?
         };
-        w.ready.fetch_sub(1, Ordering::AcqRel);
-        Some(Compiled {
-            job: c.job,
-            module: c.module.map(|module| WasmtimeModule {
-                module,
-                instance: None,
-            }),
-            ns: c.ns,
-        })
+        Some(w.taken(c))
     }
 
     fn finished_within(&mut self, ns: u64) -> Option<Compiled<WasmtimeModule>> {
@@ -485,15 +490,7 @@ impl Engine for Wasmtime {
             .done
             .recv_timeout(std::time::Duration::from_nanos(ns))
             .ok()?;
-        w.ready.fetch_sub(1, Ordering::AcqRel);
-        Some(Compiled {
-            job: c.job,
-            module: c.module.map(|module| WasmtimeModule {
-                module,
-                instance: None,
-            }),
-            ns: c.ns,
-        })
+        Some(w.taken(c))
     }
 
     fn stats(&self) -> Vec<(&'static str, u64)> {
