@@ -12,11 +12,30 @@ use wax_devices::{FixedClock, Timespec};
 use wax_kernel::ext2::Ext2Fs;
 use wax_kernel::vfs::{FileSystem, Ino, NewNode, OpenMode, SetAttr};
 
-fn tmp(name: &str) -> PathBuf {
+/// A scratch directory (images of up to 256 MiB and their source trees),
+/// removed when the test passes and kept for a look when it fails.
+struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn tmp(name: &str) -> Scratch {
     let d = std::env::temp_dir().join(format!("wax-ext2-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
-    d
+    Scratch(d)
 }
 
 fn clock() -> Box<FixedClock> {
