@@ -288,6 +288,11 @@ both!(
     Case::in_dir("u_peercred")
 );
 both!(
+    blocking_pipe_writes_move_every_byte_static,
+    blocking_pipe_writes_move_every_byte_dynamic,
+    Case::plain("u_pipewrite")
+);
+both!(
     sendfile_into_a_full_pipe_static,
     sendfile_into_a_full_pipe_dynamic,
     Case::in_dir("u_sendfile")

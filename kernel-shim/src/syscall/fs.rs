@@ -635,7 +635,7 @@ pub fn sys_read(k: &mut Kernel, a: &Args) -> SysOutcome {
 }
 
 pub fn sys_write(k: &mut Kernel, a: &Args) -> SysOutcome {
-    do_write(k, a[0], a[1], a[2], None)
+    write_chunks(k, a[0], &[(a[1], a[2])], None)
 }
 
 fn pos64(lo: u32, hi: u32) -> KResult<u64> {
@@ -678,19 +678,72 @@ fn vectored(k: &mut Kernel, a: &Args, write: bool) -> SysOutcome {
     vectored_at(k, a, write, None)
 }
 
+/// Writes the guest's `chunks` to `fd` (write, writev, pwritev). A
+/// blocking write to a stream goes on until every byte is in, parking
+/// whenever the reader is behind, as Linux's pipes, FIFOs and terminals
+/// do: the bytes moved so far are kept in the thread ([`write_done`]) for
+/// the restarted call, and a signal that ends the wait returns their count.
+///
+/// [`write_done`]: crate::tasks::process::Thread::write_done
+fn write_chunks(k: &mut Kernel, fd: u32, chunks: &[(u32, u32)], pos: Option<u64>) -> SysOutcome {
+    let mut done = std::mem::take(&mut k.thread().write_done);
+    let mut skip = done;
+    for &(base, len) in chunks {
+        if skip >= len {
+            skip -= len;
+            continue;
+        }
+        let (base, len) = (base.wrapping_add(skip), len - skip);
+        skip = 0;
+        let at = pos.map(|p| p + u64::from(done));
+        match do_write(k, fd, base, len, at) {
+            Ok(Outcome::Done(n)) => {
+                done += n;
+                if n as usize >= (len as usize).min(MAX_IO) {
+                    continue;
+                }
+                if n > 0 && pos.is_none() && blocking_stream(k, fd) {
+                    k.thread().write_done = done;
+                    return Ok(Outcome::Block(Wait::Writable { fd }));
+                }
+                break;
+            }
+            Ok(Outcome::Block(w @ Wait::Writable { .. })) if done > 0 => {
+                k.thread().write_done = done;
+                return Ok(Outcome::Block(w));
+            }
+            // An error or a wait before anything moved is the call's;
+            // after, the call returns what it moved (a broken pipe has
+            // already raised SIGPIPE).
+            r if done == 0 => return r,
+            _ => break,
+        }
+    }
+    Ok(Outcome::Done(done))
+}
+
+/// Whether `fd` is a stream without O_NONBLOCK.
+fn blocking_stream(k: &mut Kernel, fd: u32) -> bool {
+    let Ok(file) = k.proc().fds.file(fd) else {
+        return false;
+    };
+    let mut f = file.borrow_mut();
+    f.flags & oflag::O_NONBLOCK == 0 && f.handle.as_mut().is_some_and(|h| h.is_stream())
+}
+
 /// readv/writev, or preadv/pwritev at `pos` (the file offset unchanged).
 fn vectored_at(k: &mut Kernel, a: &Args, write: bool, pos: Option<u64>) -> SysOutcome {
+    let iov = iovecs(k, a[1], a[2])?;
+    if write {
+        return write_chunks(k, a[0], &iov, pos);
+    }
     let mut done = 0u32;
-    for (i, (base, len)) in iovecs(k, a[1], a[2])?.into_iter().enumerate() {
+    for (i, (base, len)) in iov.into_iter().enumerate() {
         if len == 0 {
             continue;
         }
         let at = pos.map(|p| p + u64::from(done));
-        let r = if write {
-            do_write(k, a[0], base, len, at)
-        } else {
-            do_read(k, a[0], base, len, at)
-        };
+        let r = do_read(k, a[0], base, len, at);
         match r {
             Ok(Outcome::Done(n)) => {
                 done += n;

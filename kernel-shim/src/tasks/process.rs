@@ -140,6 +140,10 @@ pub struct Thread {
     /// (poll, select): the restarted call keeps it instead of starting its
     /// timeout again.
     pub restart_deadline: Option<Timespec>,
+    /// Bytes a blocking write to a stream (pipe, FIFO, terminal) already
+    /// moved before it parked for room: the restarted call goes on after
+    /// them, and returns them if a signal ends the wait.
+    pub write_done: u32,
     /// Descriptors and poll events a parked poll/select waits for.
     pub poll_set: Vec<(u32, u16)>,
     /// Signals rt_sigtimedwait waits for.
@@ -170,6 +174,7 @@ impl Thread {
             comm,
             saved_mask: None,
             restart_deadline: None,
+            write_done: 0,
             poll_set: Vec::new(),
             wait_set: 0,
             slice: 0,
