@@ -42,7 +42,10 @@ use std::time::Duration;
 /// plus test_subprocess (131 s of CPU under wax, mostly the start-up of
 /// the child pythons it spawns; 236 s wall on a machine with a load
 /// average of 7, 25 s natively).
+///
+/// The longest first, so that the two workers ([`jobs`]) end together.
 const CI_MODULES: &[&str] = &[
+    "test_subprocess",
     "test_time",
     "test_os",
     "test_posix",
@@ -53,7 +56,6 @@ const CI_MODULES: &[&str] = &[
     "test_tempfile",
     "test_shutil",
     "test_socket",
-    "test_subprocess",
     "test_struct",
     "test_float",
     "test_threading",
@@ -142,6 +144,17 @@ fn environment() -> Vec<(&'static str, &'static str)> {
         ("TZ", "UTC"),
         ("PYTHONDONTWRITEBYTECODE", "1"),
     ]
+}
+
+/// How many modules run at once (`WAX_CPYTHON_JOBS`, by default two: a
+/// module under wax keeps about one core busy, and each module has its
+/// own scratch directory).
+fn jobs() -> usize {
+    std::env::var("WAX_CPYTHON_JOBS")
+        .ok()
+        .and_then(|j| j.parse().ok())
+        .filter(|&j| j > 0)
+        .unwrap_or(2)
 }
 
 /// The results of a module kept by an earlier run (`WAX_CPYTHON_RESULTS`):
@@ -347,43 +360,60 @@ fn cpython_regression_tests_pass_under_wax_where_they_pass_natively() {
     let mut known_hits = Vec::new();
     let mut stale = Vec::new();
     let mods = modules(&root);
-    for module in &mods {
-        let native = run_module(&root, module, Side::Native, &log);
-        let wax = run_module(&root, module, Side::Wax, &log);
-        let (new, listed) = regressions(&native.results, &wax.results);
-        println!(
-            "{module:<22} {:>14} {:>14} {:>7.1}s {:>7.1}s  {}{}",
-            fmt_counts(junit::counts(&native.results)),
-            fmt_counts(junit::counts(&wax.results)),
-            native.elapsed.as_secs_f64(),
-            wax.elapsed.as_secs_f64(),
-            new.len(),
-            if listed.is_empty() {
-                String::new()
-            } else {
-                format!(" (+{} known)", listed.len())
+    let (done_tx, done) = std::sync::mpsc::channel();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|workers| {
+        for _ in 0..jobs() {
+            let done_tx = done_tx.clone();
+            let (root, log, mods, next) = (&root, &log, &mods, &next);
+            workers.spawn(move || loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(module) = mods.get(i) else { break };
+                let native = run_module(root, module, Side::Native, log);
+                let wax = run_module(root, module, Side::Wax, log);
+                if done_tx.send((module, native, wax)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(done_tx);
+        // Printed as modules finish; the workers' order is not the list's.
+        for (module, native, wax) in done {
+            let (new, listed) = regressions(&native.results, &wax.results);
+            println!(
+                "{module:<22} {:>14} {:>14} {:>7.1}s {:>7.1}s  {}{}",
+                fmt_counts(junit::counts(&native.results)),
+                fmt_counts(junit::counts(&wax.results)),
+                native.elapsed.as_secs_f64(),
+                wax.elapsed.as_secs_f64(),
+                new.len(),
+                if listed.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (+{} known)", listed.len())
+                }
+            );
+            for test in &new {
+                println!("    regression: {test}");
             }
-        );
-        for test in &new {
-            println!("    regression: {test}");
-        }
-        for (side, run) in [("native", &native), ("wax", &wax)] {
-            if let Some(p) = &run.problem {
-                println!("    no results {side}: {}", p.lines().next().unwrap_or(""));
+            for (side, run) in [("native", &native), ("wax", &wax)] {
+                if let Some(p) = &run.problem {
+                    println!("    no results {side}: {}", p.lines().next().unwrap_or(""));
+                }
             }
+            if let Some(p) = &native.problem {
+                failures.push(format!("{module}: the NATIVE run gave no results: {p}"));
+            }
+            if let Some(p) = &wax.problem {
+                failures.push(format!("{module}: the wax run gave no results: {p}"));
+            }
+            failures.extend(new.into_iter().map(|t| format!("{module}: {t}")));
+            known_hits.extend(listed);
+            stale.extend(stale_known(&native.results, &wax.results));
+            all_native.extend(native.results);
+            all_wax.extend(wax.results);
         }
-        if let Some(p) = &native.problem {
-            failures.push(format!("{module}: the NATIVE run gave no results: {p}"));
-        }
-        if let Some(p) = &wax.problem {
-            failures.push(format!("{module}: the wax run gave no results: {p}"));
-        }
-        failures.extend(new.into_iter().map(|t| format!("{module}: {t}")));
-        known_hits.extend(listed);
-        stale.extend(stale_known(&native.results, &wax.results));
-        all_native.extend(native.results);
-        all_wax.extend(wax.results);
-    }
+    });
     let [np, ns, nf] = junit::counts(&all_native);
     let [wp, ws, wf] = junit::counts(&all_wax);
     println!(
