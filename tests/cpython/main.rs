@@ -23,6 +23,8 @@
 //! that is stopped and started again takes the modules already there from
 //! DIR instead of running them, so the whole suite can be covered over
 //! several sittings, and the summary counts them all.
+//! `WAX_CPYTHON_REPORT=FILE` writes the summary as a Markdown table
+//! (bench/results/cpython-suite.md is the whole suite's).
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -320,6 +322,70 @@ fn stale_known(native: &Results, wax: &Results) -> Vec<&'static str> {
         .collect()
 }
 
+/// One module's line in the report.
+struct ReportRow {
+    module: String,
+    /// Pass, skip, fail natively and under wax.
+    native: [usize; 3],
+    wax: [usize; 3],
+    /// Wall seconds natively and under wax.
+    secs: [f64; 2],
+    /// Tests passing natively and not under wax (listed or not), and why
+    /// a run gave no results.
+    differences: Vec<String>,
+}
+
+/// `WAX_CPYTHON_REPORT=FILE`: the run as a Markdown table, one row per
+/// module in name order, the totals, and every difference.
+fn write_report(file: &Path, mut rows: Vec<ReportRow>) -> std::io::Result<()> {
+    use std::fmt::Write;
+    rows.sort_by(|a, b| a.module.cmp(&b.module));
+    let sum = |f: fn(&ReportRow) -> [usize; 3]| {
+        rows.iter()
+            .map(f)
+            .fold([0; 3], |t, c| [t[0] + c[0], t[1] + c[1], t[2] + c[2]])
+    };
+    let (n, w) = (sum(|r| r.native), sum(|r| r.wax));
+    let differing = rows.iter().filter(|r| !r.differences.is_empty()).count();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "CPython's regression suite natively (chroot) and under `wax run --root`: \
+         {} modules; natively {} pass, {} skipped, {} fail; under wax {} pass, {} \
+         skipped, {} fail; {differing} modules with tests that pass natively and not \
+         under wax (listed below the table).\n",
+        rows.len(),
+        n[0],
+        n[1],
+        n[2],
+        w[0],
+        w[1],
+        w[2]
+    );
+    out.push_str("| module | native pass/skip/fail | wax pass/skip/fail | native s | wax s | differences |\n");
+    out.push_str("|---|---:|---:|---:|---:|---:|\n");
+    let fmt = |c: [usize; 3]| format!("{}/{}/{}", c[0], c[1], c[2]);
+    for r in &rows {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.1} | {:.1} | {} |",
+            r.module,
+            fmt(r.native),
+            fmt(r.wax),
+            r.secs[0],
+            r.secs[1],
+            r.differences.len()
+        );
+    }
+    for r in rows.iter().filter(|r| !r.differences.is_empty()) {
+        let _ = writeln!(out, "\n{}:", r.module);
+        for d in &r.differences {
+            let _ = writeln!(out, "- {d}");
+        }
+    }
+    fs::write(file, out)
+}
+
 fn fmt_counts(c: [usize; 3]) -> String {
     format!("{:>4} {:>4} {:>4}", c[0], c[1], c[2])
 }
@@ -360,6 +426,7 @@ fn cpython_regression_tests_pass_under_wax_where_they_pass_natively() {
     let mut known_hits = Vec::new();
     let mut stale = Vec::new();
     let mods = modules(&root);
+    let mut rows = Vec::new();
     let (done_tx, done) = std::sync::mpsc::channel();
     let next = std::sync::atomic::AtomicUsize::new(0);
     std::thread::scope(|workers| {
@@ -407,6 +474,20 @@ fn cpython_regression_tests_pass_under_wax_where_they_pass_natively() {
             if let Some(p) = &wax.problem {
                 failures.push(format!("{module}: the wax run gave no results: {p}"));
             }
+            rows.push(ReportRow {
+                module: module.clone(),
+                native: junit::counts(&native.results),
+                wax: junit::counts(&wax.results),
+                secs: [native.elapsed, wax.elapsed].map(|d| d.as_secs_f64()),
+                differences: new
+                    .iter()
+                    .cloned()
+                    .chain(listed.iter().map(|(t, why)| format!("{t}, known: {why}")))
+                    .chain(wax.problem.iter().map(|p| {
+                        format!("no results under wax: {}", p.lines().next().unwrap_or(""))
+                    }))
+                    .collect(),
+            });
             failures.extend(new.into_iter().map(|t| format!("{module}: {t}")));
             known_hits.extend(listed);
             stale.extend(stale_known(&native.results, &wax.results));
@@ -434,6 +515,9 @@ fn cpython_regression_tests_pass_under_wax_where_they_pass_natively() {
         "system calls wax reported as missing: {:?}",
         log_notes(&log)
     );
+    if let Some(file) = std::env::var_os("WAX_CPYTHON_REPORT") {
+        write_report(Path::new(&file), rows).expect("writing WAX_CPYTHON_REPORT");
+    }
     assert!(
         failures.is_empty(),
         "{} tests pass natively and not under wax:\n{}",
