@@ -185,10 +185,10 @@ impl Invocation {
 
     /// Runs the program under Node's V8: the wasm32 build (its JIT, the
     /// default), `node web/node/wax.mjs run --image build/images/default.img`,
-    /// with the program copied into the guest (`--file`, to
-    /// /tmp/wax-test/NAME) and the same arguments, environment and stdin.
-    /// Its argv[0] and working directory are the guest's, so only programs
-    /// that print neither compare with a native run. Needs
+    /// with the program copied into the guest at its host path (`--file`,
+    /// so argv[0] and AT_EXECFN are the native run's), in the same working
+    /// directory (`--cwd`; the image gets the directory's path, not its
+    /// files) and with the same arguments, environment and stdin. Needs
     /// scripts/build-web.sh and the default image (scripts/setup.sh).
     pub fn run_node(&self) -> Run {
         let root = repo_root();
@@ -196,23 +196,25 @@ impl Invocation {
             root.join("web/dist/pkg/wax_web_bg.wasm").is_file(),
             "build the web app first: scripts/build-web.sh"
         );
-        let name = self
-            .program
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy();
-        let guest = format!("/tmp/wax-test/{name}");
-        let mut copy = OsString::from(self.program.as_os_str());
-        copy.push(format!(":{guest}"));
+        let program = std::path::absolute(&self.program).expect("the program's absolute path");
+        let mut copy = OsString::from(program.as_os_str());
+        copy.push(":");
+        copy.push(program.as_os_str());
         let mut cmd = Command::new("node");
         cmd.arg(root.join("web/node/wax.mjs"))
             .args(["run", "--image"])
             .arg(root.join("build/images/default.img"))
             .arg("--file")
-            .arg(copy)
-            .arg("--")
-            .arg(&guest)
-            .args(&self.args);
+            .arg(copy);
+        if let Some(dir) = &self.cwd {
+            // The runner makes the file's parents: a marker file makes
+            // the working directory exist in the guest.
+            let dir = std::path::absolute(dir).expect("the working directory's absolute path");
+            let mut marker = OsString::from("/dev/null:");
+            marker.push(dir.join(".wax-node-cwd").as_os_str());
+            cmd.arg("--file").arg(marker).arg("--cwd").arg(&dir);
+        }
+        cmd.arg("--").arg(&program).args(&self.args);
         self.run(cmd)
     }
 
@@ -339,6 +341,17 @@ pub fn assert_same(what: &str, inv: &Invocation, compare: Compare) -> (Run, Run)
     let wax = inv.run_wax();
     if let Some(report) = differences(inv, &native, &wax, compare) {
         panic!("{what}: wax differs from native\n{report}");
+    }
+    (native, wax)
+}
+
+/// [`assert_same`], and the run under Node's V8 ([`Invocation::run_node`])
+/// must match the native one too.
+pub fn assert_same_everywhere(what: &str, inv: &Invocation, compare: Compare) -> (Run, Run) {
+    let (native, wax) = assert_same(what, inv, compare);
+    let node = inv.run_node();
+    if let Some(report) = differences(inv, &native, &node, compare) {
+        panic!("{what}: under Node (node web/node/wax.mjs run) it differs from native\n{report}");
     }
     (native, wax)
 }
