@@ -186,7 +186,8 @@ impl Invocation {
     /// Runs the program under Node's V8: the wasm32 build (its JIT, the
     /// default), `node web/node/wax.mjs run --image build/images/default.img`,
     /// with the program copied into the guest at its host path (`--file`,
-    /// so argv[0] and AT_EXECFN are the native run's), in the same working
+    /// so argv[0] and AT_EXECFN are the native run's), and so are the
+    /// arguments that name host files (absolute paths), in the same working
     /// directory (`--cwd`; the image gets the directory's path, not its
     /// files) and with the same arguments, environment and stdin. Needs
     /// scripts/build-web.sh and the default image (scripts/setup.sh).
@@ -206,6 +207,17 @@ impl Invocation {
             .arg(root.join("build/images/default.img"))
             .arg("--file")
             .arg(copy);
+        // Arguments naming host files (inputs the test wrote) are copied
+        // to the same paths.
+        for arg in &self.args {
+            let path = Path::new(arg);
+            if path.is_absolute() && path.is_file() {
+                let mut copy = arg.clone();
+                copy.push(":");
+                copy.push(arg);
+                cmd.arg("--file").arg(copy);
+            }
+        }
         if let Some(dir) = &self.cwd {
             // The runner makes the file's parents: a marker file makes
             // the working directory exist in the guest.

@@ -15,7 +15,8 @@
 // 126 when the program cannot be executed, 127 when it does not exist.
 // --engine: what runs guest code: the JIT (the default, as for `wax run`
 // and the browser page), which translates hot pages to wasm and has V8
-// compile them, or the interpreter alone (also WAX_ENGINE). --stats prints the engine's
+// compile them, or the interpreter alone (also WAX_ENGINE; WAX_JIT_THRESHOLD is
+// --jit-threshold's default). --stats prints the engine's
 // counters on stderr at exit, like `wax run --stats`. --file copies the host
 // file HOST to the absolute guest path GUEST (with HOST's permission bits
 // and modification time; missing directories are made) before the program
@@ -40,7 +41,12 @@ function usage(msg) {
 
 function parseArgs(argv) {
   if (argv[0] !== 'run') usage(argv[0] ? `unknown command ${argv[0]}` : '');
-  const o = { image: null, memoryMb: 1024, engine: process.env.WAX_ENGINE || 'jit', stats: false, files: [], cwd: '/', program: [] };
+  // WAX_ENGINE and WAX_JIT_THRESHOLD are the defaults, as for `wax run`.
+  const envThreshold = parseInt(process.env.WAX_JIT_THRESHOLD || '', 10);
+  const o = {
+    image: null, memoryMb: 1024, engine: process.env.WAX_ENGINE || 'jit', stats: false, files: [], cwd: '/', program: [],
+    jitThreshold: envThreshold > 0 ? envThreshold : undefined,
+  };
   let i = 1;
   for (; i < argv.length && argv[i].startsWith('--'); i++) {
     const [flag, inline] = argv[i].split('=', 2);
@@ -173,7 +179,10 @@ async function main() {
       return 125;
     }
   }
-  const env = Object.entries(process.env).map(([k, v]) => `${k}=${v}`);
+  // The runner's own settings stay out of the guest's environment, as
+  // `wax run` keeps its own.
+  const own = new Set(['WAX_ENGINE', 'WAX_JIT_THRESHOLD', 'WAX_LOG']);
+  const env = Object.entries(process.env).filter(([k]) => !own.has(k)).map(([k, v]) => `${k}=${v}`);
   try {
     wax.bootProgram(o.program, env, [0, 1, 2].map(kindOf), o.cwd, o.memoryMb);
   } catch (e) {
