@@ -187,9 +187,9 @@ impl Invocation {
     /// default), `node web/node/wax.mjs run --image build/images/default.img`,
     /// with the program copied into the guest at its host path (`--file`,
     /// so argv[0] and AT_EXECFN are the native run's), and so are the
-    /// arguments that name host files (absolute paths), in the same working
-    /// directory (`--cwd`; the image gets the directory's path, not its
-    /// files) and with the same arguments, environment and stdin. Needs
+    /// arguments that name host files (absolute paths); directories named
+    /// by arguments and the working directory exist in the guest, empty
+    /// (`--dir`, `--cwd`). Arguments, environment and stdin are the same. Needs
     /// scripts/build-web.sh and the default image (scripts/setup.sh).
     pub fn run_node(&self) -> Run {
         let root = repo_root();
@@ -208,7 +208,8 @@ impl Invocation {
             .arg("--file")
             .arg(copy);
         // Arguments naming host files (inputs the test wrote) are copied
-        // to the same paths.
+        // to the same paths; those naming host directories (scratch
+        // directories) are made, empty.
         for arg in &self.args {
             let path = Path::new(arg);
             if path.is_absolute() && path.is_file() {
@@ -216,15 +217,13 @@ impl Invocation {
                 copy.push(":");
                 copy.push(arg);
                 cmd.arg("--file").arg(copy);
+            } else if path.is_absolute() && path.is_dir() {
+                cmd.arg("--dir").arg(arg);
             }
         }
         if let Some(dir) = &self.cwd {
-            // The runner makes the file's parents: a marker file makes
-            // the working directory exist in the guest.
             let dir = std::path::absolute(dir).expect("the working directory's absolute path");
-            let mut marker = OsString::from("/dev/null:");
-            marker.push(dir.join(".wax-node-cwd").as_os_str());
-            cmd.arg("--file").arg(marker).arg("--cwd").arg(&dir);
+            cmd.arg("--dir").arg(&dir).arg("--cwd").arg(&dir);
         }
         cmd.arg("--").arg(&program).args(&self.args);
         self.run(cmd)

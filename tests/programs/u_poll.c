@@ -208,7 +208,9 @@ static void event_and_timer_fds(void)
     printf("semaphore read %llu\n", (unsigned long long)v);
 
     E(tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC));
-    struct itimerspec its = {{0, 10000000}, {0, 10000000}}, cur;
+    /* First expiry late enough that the eventfd is reported alone even
+     * on a loaded machine, then every 10 ms. */
+    struct itimerspec its = {{0, 10000000}, {0, 200000000}}, cur;
     E(timerfd_settime(tfd, 0, &its, NULL));
     E(ep = epoll_create1(0));
     struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 7}, out[4];

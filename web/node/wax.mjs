@@ -3,7 +3,7 @@
 // Node's V8.
 //
 //   node web/node/wax.mjs run --image FILE [--memory MB] [--engine jit|interp]
-//                             [--stats] [--file HOST:GUEST]... [--cwd DIR]
+//                             [--stats] [--file HOST:GUEST]... [--dir GUEST]... [--cwd DIR]
 //                             PROGRAM [ARGS...]
 //
 // PROGRAM is a guest path inside the ext2 image FILE (writes are kept in
@@ -21,8 +21,9 @@
 // file HOST to the absolute guest path GUEST (with HOST's permission bits
 // and modification time; missing directories are made) before the program
 // starts, in memory like every other write (a program
-// or its input that is not in the image); --cwd sets the program's working
-// directory (default /).
+// or its input that is not in the image); --dir makes the guest directory
+// GUEST and its missing parents (mkdir -p); --cwd sets the program's
+// working directory (default /).
 // Needs scripts/build-web.sh (it loads web/dist/pkg).
 
 import { readFileSync, openSync, readSync, writeSync, fstatSync, statSync } from 'node:fs';
@@ -35,7 +36,7 @@ const here = new URL('.', import.meta.url);
 
 function usage(msg) {
   if (msg) process.stderr.write(`wax.mjs: ${msg}\n`);
-  process.stderr.write('usage: node web/node/wax.mjs run --image FILE [--memory MB] [--engine jit|interp] [--stats] [--file HOST:GUEST]... [--cwd DIR] PROGRAM [ARGS...]\n');
+  process.stderr.write('usage: node web/node/wax.mjs run --image FILE [--memory MB] [--engine jit|interp] [--stats] [--file HOST:GUEST]... [--dir GUEST]... [--cwd DIR] PROGRAM [ARGS...]\n');
   process.exit(125);
 }
 
@@ -44,7 +45,7 @@ function parseArgs(argv) {
   // WAX_ENGINE and WAX_JIT_THRESHOLD are the defaults, as for `wax run`.
   const envThreshold = parseInt(process.env.WAX_JIT_THRESHOLD || '', 10);
   const o = {
-    image: null, memoryMb: 1024, engine: process.env.WAX_ENGINE || 'jit', stats: false, files: [], cwd: '/', program: [],
+    image: null, memoryMb: 1024, engine: process.env.WAX_ENGINE || 'jit', stats: false, files: [], dirs: [], cwd: '/', program: [],
     jitThreshold: envThreshold > 0 ? envThreshold : undefined,
   };
   let i = 1;
@@ -61,6 +62,10 @@ function parseArgs(argv) {
       const colon = v.lastIndexOf(':');
       if (colon <= 0 || !v.slice(colon + 1).startsWith('/')) usage(`--file ${v}: expected HOST:GUEST with an absolute GUEST path`);
       o.files.push([v.slice(0, colon), v.slice(colon + 1)]);
+    } else if (flag === '--dir') {
+      const v = value();
+      if (!v.startsWith('/')) usage(`--dir ${v}: expected an absolute guest path`);
+      o.dirs.push(v);
     } else if (flag === '--cwd') o.cwd = value();
     else if (flag === '--') { i++; break; } else usage(`unknown option ${flag}`);
   }
@@ -168,6 +173,14 @@ async function main() {
     if (o.jitThreshold) wax.setJitThreshold(o.jitThreshold);
   } catch (e) {
     usage(`--engine: ${e}`);
+  }
+  for (const dir of o.dirs) {
+    try {
+      wax.makeDirs(dir);
+    } catch (e) {
+      process.stderr.write(`wax: --dir ${dir}: ${e.message || e}\n`);
+      return 125;
+    }
   }
   for (const [host, guest] of o.files) {
     try {

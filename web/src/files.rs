@@ -3,7 +3,8 @@
 //! writeFile). Paths are absolute guest paths; the directories on the
 //! way must be real directories (symlinks are not followed here, only in
 //! the file read, through the kernel's lookup); `write_file` creates the
-//! missing ones (mode 0755), as `install -D` does.
+//! missing ones (mode 0755), as `install -D` does, and `make_dirs` as
+//! `mkdir -p` does.
 
 use wax_devices::Timespec;
 use wax_kernel::errno::{Errno, KResult};
@@ -38,6 +39,30 @@ fn parent<'a>(fs: &mut dyn FileSystem, path: &'a [u8], make: bool) -> KResult<(I
         }
     }
     Ok((dir, name))
+}
+
+/// Creates the directory at `path` and the missing ones on the way (mode
+/// 0755, as `mkdir -p`); an existing directory is left as it is.
+pub fn make_dirs(fs: &mut dyn FileSystem, path: &[u8]) -> KResult<()> {
+    let path = path.strip_suffix(b"/").unwrap_or(path);
+    if path.is_empty() {
+        return Ok(()); // the root
+    }
+    let (dir, name) = parent(fs, path, true)?;
+    let ino = match fs.lookup(dir, name) {
+        Err(Errno::ENOENT) => {
+            let node = NewNode {
+                mode: mode::S_IFDIR | 0o755,
+                ..NewNode::default()
+            };
+            fs.mkdir(dir, name, &node)?
+        }
+        other => other?,
+    };
+    if fs.getattr(ino)?.file_type() != FileType::Directory {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(())
 }
 
 /// Creates or replaces the regular file at `path` with `data`.

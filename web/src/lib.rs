@@ -627,6 +627,14 @@ impl Wax {
         files::write_file(&mut fs, path.as_bytes(), data, perm).map_err(|e| format!("{path}: {e}"))
     }
 
+    /// Creates a guest directory (an absolute path) and its missing
+    /// parents, before or after boot.
+    #[wasm_bindgen(js_name = makeDirs)]
+    pub fn make_dirs(&mut self, path: &str) -> Result<(), String> {
+        let mut fs = self.mount()?;
+        files::make_dirs(&mut fs, path.as_bytes()).map_err(|e| format!("{path}: {e}"))
+    }
+
     /// Sets a guest file's access and modification times to `ms`
     /// milliseconds since the epoch (the Node runner's `--file` keeps the
     /// host file's, as `cp -p` does: gzip, tar and make read them).
