@@ -255,12 +255,15 @@ impl Kernel {
         let restart =
             !handled || (w.interrupt() == Interrupt::RestartSys && action.flags & SA_RESTART != 0);
         self.tasks.thread_mut(t).state = ThreadState::Runnable;
-        let written = std::mem::take(&mut self.tasks.thread_mut(t).write_done);
-        if written > 0 {
-            // A write that moved bytes before the signal returns their
-            // count, with or without SA_RESTART (Linux's pipe_write).
-            self.cpu_of(t).gpr[reg::EAX] = written;
-            return;
+        if handled {
+            let written = std::mem::take(&mut self.tasks.thread_mut(t).write_done);
+            if written > 0 {
+                // A write that moved bytes before a handled signal returns
+                // their count, with or without SA_RESTART (Linux's
+                // pipe_write); a signal without a handler leaves it going.
+                self.cpu_of(t).gpr[reg::EAX] = written;
+                return;
+            }
         }
         if restart {
             let cpu = self.cpu_of(t);
