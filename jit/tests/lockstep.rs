@@ -1209,7 +1209,7 @@ fn x87_zero_operands_match_the_interpreter() {
 /// -2^63, 2^63), infinity, a NaN, an unnormal, exact values, storing the
 /// integer, the status word (IE, PE, C1 after FXAM set it) and the
 /// control word after each; then FILD of the extremes of each width and
-/// into a full stack.
+/// into a full stack, and FXAM of every value and of an empty register.
 #[test]
 fn x87_integer_conversions_match_the_interpreter() {
     use common::asm::*;
@@ -1310,7 +1310,24 @@ fn x87_integer_conversions_match_the_interpreter() {
     a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
         .modrm(EAX, Rm::Mem(EDI, 0)); // fnstsw ax; mov
     a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 2)); // fstp tword
-                                                // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0x83, 0xc7, 12]); // add edi, 12
+                                // FXAM of each value, of an empty ST(0) and of -1.
+    a.bytes(&[0xbb]).imm(32, DATA + 0x400); // mov ebx, DATA + 0x400
+    for k in 0..=vals.len() + 1 {
+        a.bytes(&[0xdb, 0xe3]); // fninit
+        if k < vals.len() {
+            a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 0)); // fld tword [ebx]
+            a.bytes(&[0x83, 0xc3, 16]); // add ebx, 16
+        } else if k > vals.len() {
+            a.bytes(&[0xd9, 0xe8, 0xd9, 0xe0]); // fld1; fchs
+        }
+        a.bytes(&[0xd9, 0xe5]); // fxam
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, 0)); // fnstsw ax; mov
+        a.bytes(&[0x83, 0xc7, 2]); // add edi, 2
+    }
+    fold(&mut a, 15);
+    // dec dword [esi+0x7c]; jnz top; int 0x80
     a.bytes(&[0xff, 0x4e, 0x7c]);
     a.rel32(&[0x0f, 0x85], top);
     a.bytes(&[0xcd, 0x80]);

@@ -8,8 +8,8 @@
 //! FLDCW in this file and `stack.rs`; FMUL, FADD/FSUB/FSUBR, FDIV/FDIVR and FSQRT in `arith.rs`,
 //! with the wide significand arithmetic in functions every module with
 //! x87 arithmetic carries, `wasm_fns.rs`; FCOM/FUCOM/FCOMI/FUCOMI and
-//! their popping forms in `compare.rs`; FILD, FIST/FISTP/FISTTP, FNSTCW
-//! and FNSTSW in `int.rs`), for the case that is cheap to
+//! their popping forms and FXAM in `compare.rs`; FILD, FIST/FISTP/FISTTP,
+//! FNSTCW and FNSTSW in `int.rs`), for the case that is cheap to
 //! prove the same as the
 //! interpreter's: no exception pending or raised but a masked PE, the
 //! registers read in use and the one pushed to empty, normal numbers
@@ -179,6 +179,8 @@ enum Fast {
     Fnstcw,
     /// FNSTSW m16 (false) or AX (true).
     Fnstsw(bool),
+    /// FXAM.
+    Fxam,
 }
 
 /// The second operand of an arithmetic fast path.
@@ -318,6 +320,7 @@ fn fast(insn: &Instruction) -> Option<Fast> {
         C::Fnstcw_m2byte => Fast::Fnstcw,
         C::Fnstsw_m2byte => Fast::Fnstsw(false),
         C::Fnstsw_AX => Fast::Fnstsw(true),
+        C::Fxam => Fast::Fxam,
         C::Fchs => Fast::Sign(true),
         C::Fabs => Fast::Sign(false),
         _ => return None,
@@ -527,6 +530,7 @@ impl Gen<'_> {
             Fast::Fist { bits, pop, trunc } => self.fist(bits, pop, trunc),
             Fast::Fnstcw => self.fnstcw(),
             Fast::Fnstsw(ax) => self.fnstsw(ax),
+            Fast::Fxam => self.fxam(),
             Fast::FldConst(sign_exp, signif) => {
                 self.need_empty(7);
                 self.reg_addr(7, RB);
