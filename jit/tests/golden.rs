@@ -129,7 +129,8 @@ fn sse_strlen_step() {
 /// the memory operand's address computed from the register locals; no
 /// register is spilled, except the lazy-flag record around FUCOMIP (which
 /// leaves EFLAGS eager, so the JA after it reads CpuState's EFLAGS inline)
-/// and EAX around FNSTSW AX.
+/// and EAX around FNSTSW AX's call (its inline path writes the AX of the
+/// local).
 #[test]
 fn x87_calls() {
     golden(

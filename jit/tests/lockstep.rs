@@ -1200,3 +1200,175 @@ fn x87_zero_operands_match_the_interpreter() {
     assert_eq!(last.exit, Exit::Syscall);
     assert!(jit.stats.insns_translated > 0);
 }
+
+/// The inline FIST/FISTP/FISTTP (m16, m32, m64), FILD, FNSTCW and FNSTSW
+/// against the interpreter, under each rounding control and with IE or PE
+/// unmasked (which take the call): zeros of both signs, ties (.5 to even,
+/// both signs), magnitudes below 1 and 1/2, denormals, the edges of each
+/// width (a tie rounding past 32767, -32768.5, 2^31, -2^31, 2^63 - 1/2,
+/// -2^63, 2^63), infinity, a NaN, an unnormal, exact values, storing the
+/// integer, the status word (IE, PE, C1 after FXAM set it) and the
+/// control word after each; then FILD of the extremes of each width and
+/// into a full stack, and FXAM of every value and of an empty register.
+#[test]
+fn x87_integer_conversions_match_the_interpreter() {
+    use common::asm::*;
+    let vals: [(u64, u16); 28] = [
+        (0, 0),                          // +0
+        (0, 0x8000),                     // -0
+        (3 << 62, 0x3fff),               // 1.5
+        (5 << 61, 0x4000),               // 2.5
+        (5 << 61, 0xc000),               // -2.5
+        (3 << 62, 0xbfff),               // -1.5
+        (1 << 63, 0x3ffe),               // 0.5
+        (1 << 63, 0xbffe),               // -0.5
+        (3 << 62, 0x3ffe),               // 0.75
+        (1 << 63, 0x3ffd),               // 0.25
+        (1, 0),                          // a denormal
+        (1, 0x8000),                     // a negative denormal
+        (0xffff << 48, 0x400d),          // 32767.5
+        (0x10001 << 47, 0xc00e),         // -32768.5
+        (1 << 63, 0x401e),               // 2^31
+        (1 << 63, 0xc01e),               // -2^31
+        (u64::MAX, 0x403d),              // 2^63 - 1/2
+        (1 << 63, 0xc03e),               // -2^63
+        (1 << 63, 0x403e),               // 2^63
+        (1 << 63, 0x7fff),               // +infinity
+        (3 << 62, 0x7fff),               // a quiet NaN
+        (1 << 62, 0x3fff),               // an unnormal
+        (0x9502_f900_0000_0000, 0x4020), // 10^10
+        (0xcccc_cccc_cccc_cccd, 0x3ffb), // 0.1
+        (0xf123_4567_89ab_cdef, 0xc010), // about -123456.8
+        (3 << 62, 0x4000),               // 3
+        (1 << 63, 0x7000),               // 2^12289
+        (1 << 63, 0xc00e),               // -32768
+    ];
+    // (escape, reg): FIST m16/m32, FISTP m16/m32/m64, FISTTP m16/m32/m64.
+    let ops: [(u8, u8); 8] = [
+        (0xdf, 2),
+        (0xdb, 2),
+        (0xdf, 3),
+        (0xdb, 3),
+        (0xdf, 7),
+        (0xdf, 1),
+        (0xdb, 1),
+        (0xdd, 1),
+    ];
+    // Every pass stores to the same place, so each record is also folded
+    // into EDX (xor, rol 7 by dword): a difference persists to the state
+    // compared at the end of a slice.
+    let fold = |a: &mut Asm, dwords: u32| {
+        a.bytes(&[0xb8]).imm(32, dwords.wrapping_neg()); // mov eax, -n
+                                                         // xor edx, [edi+eax*4]; rol edx, 7; inc eax; jnz back
+        a.bytes(&[0x33, 0x14, 0x87, 0xc1, 0xc2, 7, 0x40, 0x75, 0xf7]);
+    };
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0xbf]).imm(32, DATA + 0x800); // mov edi, DATA + 0x800
+    a.bytes(&[0xbb]).imm(32, DATA + 0x400); // mov ebx, DATA + 0x400
+                                            // mov eax, [esi+0x7c]; lea ecx, [esi+eax*2+0x60]
+    a.bytes(&[0x8b, 0x46, 0x7c, 0x8d, 0x4c, 0x46, 0x60]);
+    for _ in vals {
+        for (esc, reg) in ops {
+            a.bytes(&[0xdb, 0xe3]); // fninit
+            a.bytes(&[0xd9]).modrm(5, Rm::Mem(ECX, 0)); // fldcw [ecx]
+            a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 0)); // fld tword [ebx]
+            a.bytes(&[0xd9, 0xe5]); // fxam: C1 = the sign
+            a.bytes(&[esc]).modrm(reg, Rm::Mem(EDI, 0));
+            a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+                .modrm(EAX, Rm::Mem(EDI, 8)); // fnstsw ax; mov
+            a.bytes(&[0xd9]).modrm(7, Rm::Mem(EDI, 10)); // fnstcw
+            a.bytes(&[0xdd]).modrm(7, Rm::Mem(EDI, 12)); // fnstsw m16
+            a.bytes(&[0x83, 0xc7, 16]); // add edi, 16
+        }
+        fold(&mut a, 32); // the 8 records just stored
+        a.bytes(&[0x83, 0xc3, 16]); // add ebx, 16
+    }
+    // FILD m16/m32/m64 of the integers at [EBX].
+    a.bytes(&[0xbb]).imm(32, DATA + 0x600); // mov ebx, DATA + 0x600
+    let ilds: [(u8, u8, i8); 3] = [(0xdf, 0, 2), (0xdb, 0, 4), (0xdf, 5, 8)];
+    for (j, (esc, reg, size)) in ilds.into_iter().enumerate() {
+        for k in 0..8i8 {
+            a.bytes(&[0xdb, 0xe3]); // fninit
+            a.bytes(&[0xd9]).modrm(5, Rm::Mem(ECX, 0)); // fldcw [ecx]
+            a.bytes(&[0xd9, 0xe8, 0xd9, 0xe5, 0xdd, 0xd8]); // fld1; fxam; fstp st(0)
+            a.bytes(&[esc])
+                .modrm(reg, Rm::Mem(EBX, 0x20 * j as i8 + size * k));
+            a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 0)); // fstp tword [edi]
+            a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+                .modrm(EAX, Rm::Mem(EDI, 10)); // fnstsw ax; mov
+            a.bytes(&[0x83, 0xc7, 12]); // add edi, 12
+        }
+    }
+    fold(&mut a, 72);
+    // FILD into a full stack: the masked stack overflow, by the call.
+    a.bytes(&[0xdb, 0xe3]); // fninit
+    for _ in 0..8 {
+        a.bytes(&[0xd9, 0xe8]); // fld1
+    }
+    a.bytes(&[0xdf]).modrm(0, Rm::Mem(EBX, 2)); // fild word
+    a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+        .modrm(EAX, Rm::Mem(EDI, 0)); // fnstsw ax; mov
+    a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 2)); // fstp tword
+    a.bytes(&[0x83, 0xc7, 12]); // add edi, 12
+                                // FXAM of each value, of an empty ST(0) and of -1.
+    a.bytes(&[0xbb]).imm(32, DATA + 0x400); // mov ebx, DATA + 0x400
+    for k in 0..=vals.len() + 1 {
+        a.bytes(&[0xdb, 0xe3]); // fninit
+        if k < vals.len() {
+            a.bytes(&[0xdb]).modrm(5, Rm::Mem(EBX, 0)); // fld tword [ebx]
+            a.bytes(&[0x83, 0xc3, 16]); // add ebx, 16
+        } else if k > vals.len() {
+            a.bytes(&[0xd9, 0xe8, 0xd9, 0xe0]); // fld1; fchs
+        }
+        a.bytes(&[0xd9, 0xe5]); // fxam
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, 0)); // fnstsw ax; mov
+        a.bytes(&[0x83, 0xc7, 2]); // add edi, 2
+    }
+    fold(&mut a, 15);
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(15, 0, 1);
+    for (k, (sig, se)) in vals.iter().enumerate() {
+        let at = 0x400 + 16 * k;
+        st.data[at..at + 8].copy_from_slice(&sig.to_le_bytes());
+        st.data[at + 8..at + 10].copy_from_slice(&se.to_le_bytes());
+    }
+    let i16s: [i16; 8] = [0, 1, -1, i16::MAX, i16::MIN, 12345, -300, 2];
+    let i32s: [i32; 8] = [0, -1, i32::MIN, i32::MAX, 3, 1 << 30, -77777, 1];
+    let i64s: [i64; 8] = [
+        0,
+        i64::MIN,
+        i64::MAX,
+        -1,
+        (1 << 53) + 1,
+        -(1 << 40),
+        0x1234_5678_9abc_def0,
+        5,
+    ];
+    for k in 0..8 {
+        let at = 0x600 + 2 * k;
+        st.data[at..at + 2].copy_from_slice(&i16s[k].to_le_bytes());
+        let at = 0x620 + 4 * k;
+        st.data[at..at + 4].copy_from_slice(&i32s[k].to_le_bytes());
+        let at = 0x640 + 8 * k;
+        st.data[at..at + 8].copy_from_slice(&i64s[k].to_le_bytes());
+    }
+    // Control words by pass (8 down to 1): RC nearest, down, up, toward
+    // zero; IE unmasked; PE unmasked; nearest and down again, translated
+    // by then.
+    let words: [u16; 8] = [
+        0x077f, 0x037f, 0x035f, 0x037e, 0x0f7f, 0x0b7f, 0x077f, 0x037f,
+    ];
+    for (c, w) in (1..=8).zip(words) {
+        st.data[0x60 + 2 * c..0x62 + 2 * c].copy_from_slice(&w.to_le_bytes());
+    }
+    st.data[0x7c..0x80].copy_from_slice(&8u32.to_le_bytes());
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7, 3], 200_000, 2, "x87 integers");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(jit.stats.insns_translated > 0);
+}

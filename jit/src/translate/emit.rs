@@ -67,6 +67,9 @@ pub enum Label {
     /// it (`translate/x87.rs`).
     X87Done,
     X87Call,
+    /// Inside the FIST fast path: to the integer indefinite, and past it.
+    X87Invalid,
+    X87Valid,
 }
 
 pub struct Emitter {

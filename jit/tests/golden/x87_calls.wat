@@ -1377,31 +1377,69 @@
               i64.const 2
               i64.sub
               local.set 27
-              i32.const 0
-              i32.const 134512654
-              i32.store offset=32
-              i32.const 0
-              local.get 2
-              i32.store
-              i32.const 4557
-              i32.const 0
-              call 2
-              local.set 26
-              i32.const 0
-              i32.load
-              local.set 2
-              local.get 26
-              if ;; label = @6
-                local.get 27
-                i64.const 1
-                i64.add
-                local.set 27
+              block ;; label = @6
+                block ;; label = @7
+                  i32.const 0
+                  i32.load16_u offset=282
+                  local.set 24
+                  i32.const 0
+                  i32.load16_u offset=280
+                  local.tee 26
+                  i32.const 63
+                  i32.xor
+                  i32.const 63
+                  i32.and
+                  i32.const 128
+                  i32.or
+                  local.get 24
+                  i32.and
+                  br_if 0 (;@7;)
+                  i32.const 0
+                  i32.load16_u offset=286
+                  local.set 22
+                  i32.const 0
+                  i32.load16_u offset=284
+                  local.set 25
+                  local.get 2
+                  i32.const -65536
+                  i32.and
+                  local.get 24
+                  i32.const -14337
+                  i32.and
+                  local.get 22
+                  i32.const 11
+                  i32.shl
+                  i32.or
+                  i32.or
+                  local.set 2
+                  br 1 (;@6;)
+                end
                 i32.const 0
-                i32.load offset=32
-                local.set 10
+                i32.const 134512654
+                i32.store offset=32
+                i32.const 0
+                local.get 2
+                i32.store
+                i32.const 4557
+                i32.const 0
+                call 2
+                local.set 26
+                i32.const 0
+                i32.load
+                local.set 2
                 local.get 26
-                local.set 12
-                br 5 (;@1;)
+                if ;; label = @7
+                  local.get 27
+                  i64.const 1
+                  i64.add
+                  local.set 27
+                  i32.const 0
+                  i32.load offset=32
+                  local.set 10
+                  local.get 26
+                  local.set 12
+                  br 6 (;@1;)
+                end
               end
               local.get 6
               local.set 19

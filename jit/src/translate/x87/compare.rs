@@ -4,7 +4,7 @@
 //! exception (no NaN, no denormal, no unsupported encoding), and the
 //! result is `compare::order`'s.
 
-use super::{Src, B, C1, ES, RA, RB, STAT, STATUS, TAG, TAGW, TOP};
+use super::{Src, B, C1, CTRL, ES, RA, RB, STAT, STATUS, TAG, TAGW, TOP};
 use crate::translate::emit::{local as l, mem, Label};
 use crate::translate::gen::Gen;
 use wasm_encoder::Instruction as I;
@@ -134,5 +134,65 @@ impl Gen<'_> {
             .i(I::I32And);
         self.e.i(I::I32Or).i(I::I32Eqz);
         self.e.br_if(Label::X87Call);
+    }
+
+    /// FXAM: C3/C2/C0 the class of ST(0) (empty: C3|C0; zero: C3;
+    /// denormal: C3|C2; normal: C2; infinity: C2|C0; NaN: C0; an
+    /// unsupported encoding: none) and C1 its sign bit, read from the
+    /// register even when it is empty.
+    pub(super) fn fxam(&mut self) {
+        const C0: u32 = 1 << 8;
+        const C2: u32 = 1 << 10;
+        const C3: u32 = 1 << 14;
+        self.reg_addr(0, RA);
+        self.e.get(RA).i(I::I64Load(mem(0, 3))).set(l::W1);
+        self.e.get(RA).i(I::I32Load16U(mem(8, 1))).set(RB);
+        self.e.get(RB).c(0x7fff).i(I::I32And).i(I::I32Eqz).if_();
+        self.e.c(C3).c(C3 | C2).get(l::W1).i(I::I64Eqz).i(I::Select);
+        self.e.set(CTRL);
+        self.e.else_();
+        self.e
+            .get(RB)
+            .c(0x7fff)
+            .i(I::I32And)
+            .c(0x7fff)
+            .i(I::I32Eq)
+            .if_();
+        self.e.c(C2 | C0).c(C0);
+        self.e
+            .get(l::W1)
+            .i(I::I64Const(1))
+            .i(I::I64Shl)
+            .i(I::I64Eqz);
+        self.e.i(I::Select);
+        self.e.set(CTRL);
+        self.e.else_();
+        self.e.c(C2).set(CTRL);
+        self.e.end();
+        // The integer bit clear: unsupported.
+        self.e
+            .get(CTRL)
+            .c(0)
+            .get(l::W1)
+            .i(I::I64Const(0))
+            .i(I::I64LtS);
+        self.e.i(I::Select).set(CTRL);
+        self.e.end();
+        self.e.c(C3 | C0).get(CTRL);
+        self.tag_of(0);
+        self.e.c(3).i(I::I32Eq).i(I::Select);
+        self.e
+            .get(RB)
+            .c(15)
+            .i(I::I32ShrU)
+            .c(9)
+            .i(I::I32Shl)
+            .i(I::I32Or);
+        self.e.set(CTRL);
+        self.e.c(0).get(STAT).c(!(C0 | C1 | C2 | C3)).i(I::I32And);
+        self.e
+            .get(CTRL)
+            .i(I::I32Or)
+            .i(I::I32Store16(mem(STATUS, 1)));
     }
 }

@@ -8,7 +8,8 @@
 //! FLDCW in this file and `stack.rs`; FMUL, FADD/FSUB/FSUBR, FDIV/FDIVR and FSQRT in `arith.rs`,
 //! with the wide significand arithmetic in functions every module with
 //! x87 arithmetic carries, `wasm_fns.rs`; FCOM/FUCOM/FCOMI/FUCOMI and
-//! their popping forms in `compare.rs`), for the case that is cheap to
+//! their popping forms and FXAM in `compare.rs`; FILD, FIST/FISTP/FISTTP,
+//! FNSTCW and FNSTSW in `int.rs`), for the case that is cheap to
 //! prove the same as the
 //! interpreter's: no exception pending or raised but a masked PE, the
 //! registers read in use and the one pushed to empty, normal numbers
@@ -22,6 +23,7 @@
 
 mod arith;
 mod compare;
+mod int;
 mod stack;
 mod wasm_fns;
 
@@ -54,6 +56,7 @@ const C1: u32 = 1 << 9;
 const ES: u32 = 1 << 7;
 const B: u32 = 1 << 15;
 const PE: u32 = 1 << 5;
+const IE: u32 = 1;
 
 /// Locals of the fast paths. `ADDR` (the guest address) stays intact
 /// until every check has passed, since the call needs it.
@@ -164,6 +167,20 @@ enum Fast {
     Fldcw,
     /// FCMOVcc ST(0), ST(i): the x86 condition number and i.
     Fcmov(u8, u32),
+    /// FILD of a 16-, 32- or 64-bit integer.
+    Fild(u32),
+    /// FIST(P) (`trunc` false) and FISTTP to a `bits`-wide integer.
+    Fist {
+        bits: u32,
+        pop: bool,
+        trunc: bool,
+    },
+    /// FNSTCW m16.
+    Fnstcw,
+    /// FNSTSW m16 (false) or AX (true).
+    Fnstsw(bool),
+    /// FXAM.
+    Fxam,
 }
 
 /// The second operand of an arithmetic fast path.
@@ -182,6 +199,11 @@ fn fast(insn: &Instruction) -> Option<Fast> {
         pop,
         neg_dst: matches!(m, Mnemonic::Fsubr | Mnemonic::Fsubrp),
         neg_src: matches!(m, Mnemonic::Fsub | Mnemonic::Fsubp),
+    };
+    let fist = |bits| Fast::Fist {
+        bits,
+        pop: m != Mnemonic::Fist,
+        trunc: m == Mnemonic::Fisttp,
     };
     Some(match insn.code() {
         C::Fxch_st0_sti => Fast::Fxch(st(1)),
@@ -289,6 +311,16 @@ fn fast(insn: &Instruction) -> Option<Fast> {
         C::Fcmovne_st0_sti => Fast::Fcmov(0x5, st(1)),
         C::Fcmovnbe_st0_sti => Fast::Fcmov(0x7, st(1)),
         C::Fcmovnu_st0_sti => Fast::Fcmov(0xb, st(1)),
+        C::Fild_m16int => Fast::Fild(16),
+        C::Fild_m32int => Fast::Fild(32),
+        C::Fild_m64int => Fast::Fild(64),
+        C::Fist_m16int | C::Fistp_m16int | C::Fisttp_m16int => fist(16),
+        C::Fist_m32int | C::Fistp_m32int | C::Fisttp_m32int => fist(32),
+        C::Fistp_m64int | C::Fisttp_m64int => fist(64),
+        C::Fnstcw_m2byte => Fast::Fnstcw,
+        C::Fnstsw_m2byte => Fast::Fnstsw(false),
+        C::Fnstsw_AX => Fast::Fnstsw(true),
+        C::Fxam => Fast::Fxam,
         C::Fchs => Fast::Sign(true),
         C::Fabs => Fast::Sign(false),
         _ => return None,
@@ -494,6 +526,11 @@ impl Gen<'_> {
                 self.copy_reg(RA, RB);
                 self.e.end();
             }
+            Fast::Fild(bits) => self.fild(bits),
+            Fast::Fist { bits, pop, trunc } => self.fist(bits, pop, trunc),
+            Fast::Fnstcw => self.fnstcw(),
+            Fast::Fnstsw(ax) => self.fnstsw(ax),
+            Fast::Fxam => self.fxam(),
             Fast::FldConst(sign_exp, signif) => {
                 self.need_empty(7);
                 self.reg_addr(7, RB);
