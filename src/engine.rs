@@ -44,6 +44,15 @@ pub fn kernel(
                 jit_config.threshold = t.max(1);
             }
             jit_config.background = env_number("WAX_JIT_BACKGROUND") != Some(0);
+            if let Some(v) = env_number("WAX_JIT_EARLY") {
+                jit_config.early = v.max(1);
+            }
+            if let Some(v) = env_number("WAX_JIT_RETRANSLATE") {
+                jit_config.retranslate = v.max(1);
+            }
+            if let Some(v) = env_number("WAX_JIT_RAN_ENTRIES") {
+                jit_config.ran_as_entries = v != 0;
+            }
             let mut jit = wax_jit::Jit::new(engine, jit_config);
             if let Some(dir) = cache_dir {
                 jit.set_profile(wax_jit::profile::Profile::open(dir.join("hot-pages")));
