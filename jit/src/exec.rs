@@ -680,9 +680,9 @@ impl<E: Engine> Jit<E> {
                     if !complete
                         || executed >= budget
                         || space.code_changed()
-                        || !self.in_flight.is_empty()
-                        || !self.deferred.is_empty()
-                        || !self.candidates.is_empty()
+                        || (self.in_flight.is_empty()
+                            && !(self.deferred.is_empty() && self.candidates.is_empty()))
+                        || (!self.in_flight.is_empty() && self.engine.any_finished())
                         || self.links_stale
                     {
                         break;
@@ -919,6 +919,16 @@ impl<E: Engine> Jit<E> {
             let h = self.heat.entry(key).or_default();
             if h.rewrites > self.config.max_rewrites || h.busy || !h.queued {
                 h.queued = false;
+                self.candidates.swap_remove(i);
+                continue;
+            }
+            // Below the threshold, only pages that still run: a page
+            // that went warm once and stopped is not worth a compile; it
+            // leaves the list and is a candidate again once it has run
+            // `early` instructions more.
+            if h.count < self.config.threshold && h.recent < self.config.early / 2 {
+                h.queued = false;
+                h.count = 0;
                 self.candidates.swap_remove(i);
                 continue;
             }
