@@ -47,6 +47,9 @@ pub fn kernel(
             if let Some(v) = env_number("WAX_JIT_EARLY") {
                 jit_config.early = v.max(1);
             }
+            if let Some(v) = env_number("WAX_JIT_EARLY_SHARE") {
+                jit_config.early_share = v;
+            }
             if let Some(v) = env_number("WAX_JIT_RETRANSLATE") {
                 jit_config.retranslate = v.max(1);
             }

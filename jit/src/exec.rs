@@ -123,6 +123,11 @@ pub struct Config {
     /// the candidate that ran the most instructions lately whenever it is
     /// idle (pages past `threshold` first, before the profile's pages).
     pub early: u32,
+    /// A page becomes an early candidate only if it ran at least 1/this
+    /// of all instructions so far (else it is asked again after `early`
+    /// more): a program that runs many pages a little (python's
+    /// start-up) compiles nothing early, one with a hot loop at once.
+    pub early_share: u32,
 }
 
 impl Config {
@@ -158,6 +163,7 @@ impl Default for Config {
             ran_as_entries: false,
             retranslate: 2_000_000,
             early: 250_000,
+            early_share: 32,
         }
     }
 }
@@ -288,6 +294,9 @@ struct Heat {
     remembered: bool,
     /// The page waits in `Jit::candidates` for the background compiler.
     queued: bool,
+    /// The count at which the page is next considered as an early
+    /// candidate (it held too small a share of the run: `early_share`).
+    early_at: u32,
     /// Interpreted instructions lately (halved whenever a candidate is
     /// picked): which candidate is compiled first.
     recent: u32,
@@ -309,7 +318,7 @@ impl Heat {
         if self.translated {
             config.retranslate.min(config.threshold)
         } else {
-            config.first()
+            config.first().max(self.early_at).min(config.threshold)
         }
     }
 
@@ -781,6 +790,13 @@ impl<E: Engine> Jit<E> {
             return;
         }
         if self.config.background {
+            let all = self.stats.insns_interpreted + self.stats.insns_translated;
+            if h.count < self.config.threshold
+                && h.total.saturating_mul(u64::from(self.config.early_share)) < all
+            {
+                h.early_at = h.count.saturating_add(self.config.early);
+                return;
+            }
             // Compiled when the compiler is idle and the page is the
             // hottest candidate (`feed`).
             h.queued = true;
@@ -792,6 +808,7 @@ impl<E: Engine> Jit<E> {
         let needed =
             h.new_entries || !(self.cache.contains(&key) || self.compiling.contains_key(&key));
         h.count = 0;
+        h.early_at = 0;
         h.new_entries = false;
         if needed {
             self.compile(machine, space, cache, key);
@@ -929,6 +946,7 @@ impl<E: Engine> Jit<E> {
             if h.count < self.config.threshold && h.recent < self.config.early / 2 {
                 h.queued = false;
                 h.count = 0;
+                h.early_at = 0;
                 self.candidates.swap_remove(i);
                 continue;
             }
@@ -968,6 +986,7 @@ impl<E: Engine> Jit<E> {
         let needed =
             h.new_entries || !(self.cache.contains(&key) || self.compiling.contains_key(&key));
         h.count = 0;
+        h.early_at = 0;
         h.new_entries = false;
         if needed {
             self.compile(machine, space, cache, key);
@@ -1427,6 +1446,7 @@ impl<E: Engine> Jit<E> {
                 let h = self.heat.entry(k).or_default();
                 h.rewrites = h.rewrites.saturating_add(1);
                 h.count = 0;
+                h.early_at = 0;
                 h.busy = false;
             }
         }
