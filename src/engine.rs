@@ -50,6 +50,9 @@ pub fn kernel(
             if let Some(v) = env_number("WAX_JIT_EARLY_SHARE") {
                 jit_config.early_share = v;
             }
+            if let Some(v) = env_number("WAX_JIT_EARLY_PER_INSN") {
+                jit_config.early_per_insn = v;
+            }
             if let Some(v) = env_number("WAX_JIT_RETRANSLATE") {
                 jit_config.retranslate = v.max(1);
             }
