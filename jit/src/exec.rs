@@ -5,7 +5,15 @@
 //! (block entries reached by a branch are remembered as the page's entry
 //! points); a page past [`Config::threshold`] interpreted instructions is
 //! translated and compiled, and from then on runs as wasm whenever EIP is
-//! at one of its entries. Compiling a page costs as much as interpreting a
+//! at one of its entries. With a background compiler, a page becomes a
+//! candidate much earlier ([`Config::early`], scaled by the size of the
+//! code that ran in it: [`Config::early_per_insn`]); the compiler, when
+//! idle, takes the candidate that ran the most lately (those past the
+//! threshold first), translated at that moment with the entries known
+//! then. A page is not translated again while its compile is in flight.
+//! Entries are EIPs reached by a control transfer (not where the
+//! decoder's length limit or a slice happened to end a block), and the
+//! first instruction straight-line code reaches in the next page. Compiling a page costs as much as interpreting a
 //! few million instructions, so a threshold in instructions (rather than
 //! entries) spends compile time only where it can pay back. Entries missed
 //! by a module are remembered, and the page is translated again with them
@@ -111,10 +119,6 @@ pub struct Config {
     /// `true` took 8.0 ms against 5.8 ms without the cache, at 50 K
     /// 6.7 ms; python3 -c pass 257 and 271 ms, 347 ms without.
     pub profile_after: u32,
-    /// With `only_code_that_ran`, every block start the interpreter ran
-    /// in the page is an entry too (not only the EIPs recorded as entered
-    /// by a branch).
-    pub ran_as_entries: bool,
     /// Instructions interpreted in a page translated before (whose module
     /// missed entries, or was evicted) after which it is translated again.
     pub retranslate: u32,
@@ -167,7 +171,6 @@ impl Default for Config {
             // what the interpreter spends on 10-20 K instructions.
             remember_after: 100_000,
             profile_after: 50_000,
-            ran_as_entries: false,
             retranslate: 2_000_000,
             early: 250_000,
             early_share: 0,
@@ -878,7 +881,7 @@ impl<E: Engine> Jit<E> {
         let Some(code) = read_page(machine, space, key.vpage) else {
             return;
         };
-        let mut entries = self
+        let entries = self
             .heat
             .get(&key)
             .map(|h| h.entries.clone())
@@ -889,13 +892,6 @@ impl<E: Engine> Jit<E> {
             ran.sort_unstable();
             ran
         });
-        if self.config.ran_as_entries {
-            if let Some(ran) = &ran {
-                entries.extend_from_slice(ran);
-                entries.sort_unstable();
-                entries.dedup();
-            }
-        }
         self.compile_from(
             machine,
             space,
