@@ -44,6 +44,18 @@ pub fn kernel(
                 jit_config.threshold = t.max(1);
             }
             jit_config.background = env_number("WAX_JIT_BACKGROUND") != Some(0);
+            if let Some(v) = env_number("WAX_JIT_EARLY") {
+                jit_config.early = v.max(1);
+            }
+            if let Some(v) = env_number("WAX_JIT_EARLY_SHARE") {
+                jit_config.early_share = v;
+            }
+            if let Some(v) = env_number("WAX_JIT_EARLY_PER_INSN") {
+                jit_config.early_per_insn = v;
+            }
+            if let Some(v) = env_number("WAX_JIT_RETRANSLATE") {
+                jit_config.retranslate = v.max(1);
+            }
             let mut jit = wax_jit::Jit::new(engine, jit_config);
             if let Some(dir) = cache_dir {
                 jit.set_profile(wax_jit::profile::Profile::open(dir.join("hot-pages")));
@@ -59,7 +71,11 @@ pub fn kernel(
 /// optimisations and with its single-pass register allocator: compiles
 /// ~4x faster, code ~1.8x slower), `WAX_JIT_INLINE_CHECKS=0` (page-table
 /// checks as calls to one small function per access size: modules 20 %
-/// smaller and compiled 20 % faster, python's loop 1.4x slower).
+/// smaller and compiled 20 % faster, python's loop 1.4x slower);
+/// `WAX_JIT_EARLY`, `WAX_JIT_EARLY_PER_INSN`, `WAX_JIT_EARLY_SHARE` and
+/// `WAX_JIT_RETRANSLATE` set the `wax_jit::Config` fields of those names
+/// (`early`, ...), and `WAX_JIT_TRACE` logs each translation and compile
+/// on stderr.
 fn env_number(name: &str) -> Option<u32> {
     std::env::var(name).ok()?.parse().ok()
 }

@@ -78,6 +78,13 @@ pub trait Engine {
         None
     }
 
+    /// Whether [`Engine::finished`] (without waiting) may have a job to
+    /// hand back; cheap, for the executor's interpreted loop, which
+    /// leaves its shortcut only then.
+    fn any_finished(&self) -> bool {
+        true
+    }
+
     /// [`Engine::finished`], waiting at most `ns` nanoseconds for a job to
     /// finish.
     fn finished_within(&mut self, ns: u64) -> Option<Compiled<Self::Module>> {

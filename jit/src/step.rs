@@ -22,9 +22,34 @@ pub fn run_block(
     cache: &mut DecodeCache,
     max: u64,
 ) -> (u64, Option<Exit>) {
+    let (n, exit, _) = run_block_ends(cpu, mem, cache, max);
+    (n, exit)
+}
+
+/// How a block run by [`run_block_ends`] ended.
+#[derive(Clone, Copy, Default)]
+pub struct Ends {
+    /// The block ran to its end and that end was a control transfer
+    /// (rather than the decoder's length limit in straight-line code):
+    /// only then is EIP a branch target, worth recording as an entry.
+    pub transfer: bool,
+    /// The first instruction of the next page that straight-line code
+    /// in the block reached (and ran): where a translation of the page
+    /// the block started in exits, so an entry of the next page.
+    pub crossed: Option<u32>,
+}
+
+/// [`run_block`], also telling how the block ended ([`Ends`]).
+#[inline(always)]
+pub fn run_block_ends(
+    cpu: &mut CpuState,
+    mem: &mut GuestMem<'_>,
+    cache: &mut DecodeCache,
+    max: u64,
+) -> (u64, Option<Exit>, Ends) {
     let block = match cache.get(mem, cpu.eip) {
         Ok(b) => b,
-        Err(fault) => return (0, Some(fault.into())),
+        Err(fault) => return (0, Some(fault.into()), Ends::default()),
     };
     let mut ctx = Ctx { cpu, mem };
     // The instructions to run, bounded once rather than counted against
@@ -32,13 +57,28 @@ pub fn run_block(
     let room = max.min(block.insns.len() as u64) as usize;
     for (i, d) in block.insns[..room].iter().enumerate() {
         if let Some(e) = run_one(&mut ctx, &d.insn, d.handler) {
-            return (i as u64 + 1, Some(e));
+            return (i as u64 + 1, Some(e), Ends::default());
         }
         if ctx.mem.code_changed() {
-            return (i as u64 + 1, None);
+            return (i as u64 + 1, None, Ends::default());
         }
     }
-    (room as u64, None)
+    let insns = &block.insns[..room];
+    let mut ends = Ends::default();
+    if let (Some(first), Some(last)) = (insns.first(), insns.last()) {
+        ends.transfer =
+            room == block.insns.len() && last.insn.flow_control() != iced_x86::FlowControl::Next;
+        let page = first.insn.ip32() >> 12;
+        if last.insn.ip32() >> 12 != page {
+            // Only control transfers end blocks, so every instruction
+            // before the last one ran in sequence.
+            ends.crossed = insns
+                .iter()
+                .map(|d| d.insn.ip32())
+                .find(|&ip| ip >> 12 != page);
+        }
+    }
+    (room as u64, None, ends)
 }
 
 /// Runs one decoded instruction: EIP past it while its handler runs, put

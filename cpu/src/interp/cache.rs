@@ -118,6 +118,21 @@ impl DecodeCache {
             .collect()
     }
 
+    /// How many instructions the decoded blocks starting in guest page
+    /// `page` hold (blocks may overlap: an estimate of the code that ran
+    /// there, for the JIT's cost of translating it).
+    pub fn insns_in_page(&self, page: u32) -> usize {
+        let Some(slots) = self.by_page.get(&page) else {
+            return 0;
+        };
+        slots
+            .iter()
+            .filter_map(|&s| self.blocks.get(s as usize)?.as_ref())
+            .filter(|b| b.insns[0].insn.ip32() >> 12 == page)
+            .map(|b| b.insns.len())
+            .sum()
+    }
+
     /// Drops every block that touches one of `pages`.
     pub fn invalidate_pages(&mut self, pages: &[u32]) {
         let mut any = false;

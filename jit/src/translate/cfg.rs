@@ -92,6 +92,7 @@ fn find_leaders(code: &[u8], base: u32, entries: &[u32], ran: Option<&[u32]>) ->
             continue;
         }
         let mut eip = start;
+        let mut n = 0;
         while let Some(insn) = decode_at(code, base, eip) {
             if insn.flow_control() != FlowControl::Next {
                 let (t, f) = edges(base, &insn);
@@ -102,6 +103,14 @@ fn find_leaders(code: &[u8], base: u32, entries: &[u32], ran: Option<&[u32]>) ->
                 break;
             }
             eip = insn.next_ip32();
+            n += 1;
+            if n == MAX_BLOCK_INSNS {
+                // `build_block` ends the block here: straight-line code
+                // goes on in a block of its own rather than leaving the
+                // module.
+                work.push(eip);
+                break;
+            }
         }
     }
     leaders
@@ -220,10 +229,15 @@ mod tests {
         ];
         let cfg = discover(&page(&code, 0), BASE, &[BASE], None);
         let starts: Vec<u32> = cfg.blocks.iter().map(|b| b.start - BASE).collect();
-        assert_eq!(starts, [0, 3, 8, 0x18]);
+        // The callee runs NOPs to the end of the page and leaves, in
+        // blocks of at most MAX_BLOCK_INSNS that follow on each other.
+        let nops = (0x18..PAGE_SIZE).step_by(MAX_BLOCK_INSNS);
+        let want: Vec<u32> = [0, 3, 8].into_iter().chain(nops).collect();
+        assert_eq!(starts, want);
         assert_eq!(cfg.return_sites, [(BASE + 8, 2)]);
-        // The callee runs NOPs to the end of the page and leaves.
         assert_eq!(cfg.blocks[3].insns.len(), MAX_BLOCK_INSNS);
+        let last = cfg.blocks.last().unwrap();
+        assert_eq!(last.start + last.insns.len() as u32, BASE + PAGE_SIZE);
     }
 
     #[test]
