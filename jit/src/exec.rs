@@ -8,8 +8,9 @@
 //! at one of its entries. Compiling a page costs as much as interpreting a
 //! few million instructions, so a threshold in instructions (rather than
 //! entries) spends compile time only where it can pay back. Entries missed
-//! by a module are remembered, and the page is translated again with them
-//! once it has run another `threshold` instructions interpreted. Modules are cached by [`PageKey`] (frame
+//! by a module are remembered at once, each counting as `MISS_HEAT`
+//! interpreted instructions besides the block it runs, and the page is
+//! translated again with them once it has run another `threshold`. Modules are cached by [`PageKey`] (frame
 //! and virtual page: the frame gives invalidation by contents, the virtual
 //! page because translated code embeds absolute EIPs) in an LRU bounded in
 //! modules and bytes. Frames are shared between address spaces (fork,
