@@ -61,6 +61,9 @@ pub struct Control {
     /// Jumps translated code made to another module through the link
     /// table (a statistic; wraps).
     pub links_followed: u32,
+    /// Of those, jumps that found the exiting module itself in the link
+    /// table and continued in it without a call (a statistic; wraps).
+    pub links_within: u32,
 }
 
 // SAFETY: repr(C), integers only; every bit pattern is a valid value.
@@ -197,6 +200,7 @@ pub mod ctl {
     pub const LINK_EPOCH: u32 = offset_of!(Control, link_epoch) as u32;
     pub const SLOT: u32 = offset_of!(Control, slot) as u32;
     pub const LINKS_FOLLOWED: u32 = offset_of!(Control, links_followed) as u32;
+    pub const LINKS_WITHIN: u32 = offset_of!(Control, links_within) as u32;
 }
 
 /// Byte offsets in `CpuState` of the fields translated code touches.

@@ -16,8 +16,9 @@
 //! first instruction straight-line code reaches in the next page. Compiling a page costs as much as interpreting a
 //! few million instructions, so a threshold in instructions (rather than
 //! entries) spends compile time only where it can pay back. Entries missed
-//! by a module are remembered, and the page is translated again with them
-//! once it has run another `threshold` instructions interpreted. Modules are cached by [`PageKey`] (frame
+//! by a module are remembered at once, each counting as `MISS_HEAT`
+//! interpreted instructions besides the block it runs, and the page is
+//! translated again with them once it has run another `threshold`. Modules are cached by [`PageKey`] (frame
 //! and virtual page: the frame gives invalidation by contents, the virtual
 //! page because translated code embeds absolute EIPs) in an LRU bounded in
 //! modules and bytes. Frames are shared between address spaces (fork,
@@ -219,11 +220,26 @@ pub struct Stats {
     /// Jumps from one module to another through the link table (without
     /// returning to the executor).
     pub links_followed: u64,
+    /// Of which found the exiting module itself, and stayed in it.
+    pub links_within: u64,
     /// Of `modules_compiled`, those compiled on the background thread.
     pub compiled_in_background: u64,
     /// Background compiles whose page changed (or was translated again)
     /// before they finished, and were thrown away.
     pub compiles_discarded: u64,
+    /// Returns to the executor by exit code (`ExitCode as usize`).
+    pub exits: [u64; 9],
+    /// Of the `Next` exits: the link table's entry for the target held
+    /// another current EIP (a collision).
+    pub next_collision: u64,
+    /// Of the `Next` exits: the target starts a block of a cached module
+    /// of its page (linkable, but the table had no current entry).
+    pub next_entry: u64,
+    /// Of the `Next` exits: the target's page has a module that has no
+    /// block there.
+    pub next_not_entry: u64,
+    /// Of the `Next` exits: no module for the target's page.
+    pub next_no_module: u64,
 }
 
 /// Invalidates every entry of the link table: moves the control block's
@@ -349,6 +365,12 @@ impl Heat {
 
 /// Most entry points remembered per page.
 const MAX_ENTRIES: usize = 512;
+
+/// Interpreted instructions a missed entry of a module counts as in its
+/// page's heat: an exit to the executor and the entry after it cost about
+/// what the interpreter spends on 16 instructions (~73 ns each way
+/// against ~9 ns per instruction, see `translate/gen.rs`).
+const MISS_HEAT: u32 = 16;
 
 /// Slots of `Jit::mods` (a power of two).
 const MOD_SLOTS: usize = 4096;
@@ -1349,9 +1371,11 @@ impl<E: Engine> Jit<E> {
             let c = machine.slot::<Control>(CONTROL);
             let copy = *c;
             c.links_followed = 0;
+            c.links_within = 0;
             copy
         };
         self.stats.links_followed += u64::from(ctl.links_followed);
+        self.stats.links_within += u64::from(ctl.links_within);
         // Control may have left through the link table: the module that
         // exited is the one at `ctl.slot`.
         let key = match self.slots.get(ctl.slot as usize).copied().flatten() {
@@ -1360,6 +1384,26 @@ impl<E: Engine> Jit<E> {
         };
         if code == Some(ExitCode::Next) && machine.cpu().eip >> 12 == key.vpage {
             self.stats.same_page_exits += 1;
+        }
+        if let Some(c) = code {
+            self.stats.exits[c as usize] += 1;
+        }
+        if code == Some(ExitCode::Next) {
+            let eip = machine.cpu().eip;
+            let link = machine.slot::<LinkTable>(LINKS).0[link_index(eip)];
+            if link.epoch == ctl.link_epoch && link.eip != eip {
+                self.stats.next_collision += 1;
+            }
+            // A zero in `mods` spares the page-table walk.
+            let module = (self.mods[mod_slot(eip >> 12)] != 0)
+                .then(|| page_key(machine, space, eip))
+                .flatten()
+                .and_then(|k| self.cache.peek(&k));
+            match module {
+                Some(e) if e.index.contains_key(&eip) => self.stats.next_entry += 1,
+                Some(_) => self.stats.next_not_entry += 1,
+                None => self.stats.next_no_module += 1,
+            }
         }
         let mut left_after = ctl.budget;
         // Only these exits need the exiting block's instructions (a slot
@@ -1407,10 +1451,18 @@ impl<E: Engine> Jit<E> {
     /// `eip` starts no block of the page's module: the interpreter runs
     /// from there; an EIP reached by a branch is remembered, and the page
     /// is translated again with it once it is hot again (`settle_heat`).
+    ///
+    /// The page has a module, so it is hot: the entry is recorded whatever
+    /// the page's count, and the miss adds [`MISS_HEAT`] to the count (it
+    /// cost an exit from translated code and an entry back, besides the
+    /// block interpreted), so a page whose module is missed often is
+    /// translated again sooner.
     fn miss(&mut self, key: PageKey, eip: u32, branched: bool) -> Entered {
         if branched {
             self.stats.misses += 1;
-            self.note_entry(key, eip);
+            let h = self.heat.entry(key).or_default();
+            note_entry(h, eip, 0);
+            h.count = h.count.saturating_add(MISS_HEAT);
         }
         Entered::Interpret
     }
@@ -1593,12 +1645,24 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
             ),
             ("calls into translated code", s.calls),
             ("jumps between modules through links", s.links_followed),
+            ("of which within the module", s.links_within),
             ("exits to the same page", s.same_page_exits),
             (
                 "modules compiled in the background",
                 s.compiled_in_background,
             ),
             ("background compiles thrown away", s.compiles_discarded),
+            ("exits: next", s.exits[0]),
+            ("exits: budget", s.exits[1]),
+            ("exits: syscall", s.exits[2]),
+            ("exits: exception", s.exits[3]),
+            ("exits: code changed", s.exits[4]),
+            ("exits: slow path", s.exits[6]),
+            ("exits: rdtsc", s.exits[7]),
+            ("next exits: link collision", s.next_collision),
+            ("next exits: to a block of a module", s.next_entry),
+            ("next exits: to a module, not a block", s.next_not_entry),
+            ("next exits: to a page without module", s.next_no_module),
         ];
         v.extend(self.engine.stats());
         v.extend(self.most_stepped(12));

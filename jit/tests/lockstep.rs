@@ -23,6 +23,8 @@ struct Totals {
     engine_errors: u64,
     /// Jumps from module to module through the link table.
     links: u64,
+    /// Of which found the exiting module itself (and stayed in it).
+    links_within: u64,
     syscalls: u32,
     faults: u32,
 }
@@ -100,6 +102,7 @@ fn run_generated(
         t.modules += s.modules_compiled;
         t.evictions += s.evictions;
         t.links += s.links_followed;
+        t.links_within += s.links_within;
         t.engine_errors += s.engine_errors;
         match last.exit {
             Exit::Syscall => t.syscalls += 1,
@@ -136,6 +139,38 @@ fn random_loops_match_the_interpreter() {
     // Programs that straddle a page boundary go from module to module
     // without the executor.
     assert!(t.links > 0, "{t:?}");
+}
+
+/// An indirect jump to a block of its own page: once the executor has
+/// entered the module there (writing the link), the exit finds the
+/// exiting module itself in the link table and goes on in it without a
+/// call (`links_within`), matching the interpreter all along.
+#[test]
+fn an_indirect_jump_within_the_page_stays_in_the_module() {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    let mov = a.pos();
+    a.bytes(&[0xb8]).imm(32, 0); // mov eax, target (patched below)
+    a.bytes(&[0xff, 0xe0]); // jmp eax
+    a.bytes(&[0x0f, 0x0b]); // ud2: never reached
+    let target = a.pos();
+    a.bytes(&[0x83, 0xc3, 0x05]); // add ebx, 5
+    a.bytes(&[0xff, 0x4e, 0x7c]); // dec dword [esi+0x7c]
+    a.rel32(&[0x0f, 0x85], top); // jnz top
+    a.bytes(&[0xcd, 0x80]); // int 0x80
+    let mut st = program(15, 0, 1);
+    st.code_at = CODE + 0x100;
+    a.code[mov + 1..mov + 5].copy_from_slice(&(st.code_at + target as u32).to_le_bytes());
+    st.data[0x7c..0x80].copy_from_slice(&500u32.to_le_bytes());
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7], 100_000, 2, "indirect jump in page");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(
+        jit.stats.links_within > 0,
+        "no link stayed in its module: {:?}",
+        jit.stats
+    );
 }
 
 /// Modules compiled on the background thread: installed between slices,

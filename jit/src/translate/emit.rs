@@ -57,6 +57,9 @@ pub enum Label {
     Epilogue,
     /// Back to the top of the dispatch loop.
     Dispatch,
+    /// Around the dispatch loop and the state's write-back: a link to a
+    /// block of the same module continues here (`gen.rs`).
+    Relink,
     /// Leaves because the budget does not cover the next block.
     BudgetExit,
     /// Leaves before an instruction whose memory access is not fast.

@@ -148,6 +148,7 @@ impl<'a> Gen<'a> {
         let cfg = self.cfg;
         let n = cfg.blocks.len() as u32;
         self.e.get(l::ENTRY).set(l::PC);
+        self.e.loop_(Label::Relink);
         self.e.block(Label::Epilogue).block(Label::BudgetExit);
         self.e.block(Label::SlowExit).loop_(Label::Dispatch);
         for _ in 0..=n {
@@ -164,6 +165,8 @@ impl<'a> Gen<'a> {
         self.e.set_c(l::CODE, ExitCode::Slow as u32);
         self.e.br(Label::Epilogue).end();
         self.e.set_c(l::CODE, ExitCode::Budget as u32).end();
+        self.write_back();
+        self.e.end();
         self.epilogue();
         (self.e.finish(), self.stats)
     }
@@ -181,7 +184,9 @@ impl<'a> Gen<'a> {
             .set(l::BUDGET);
     }
 
-    fn epilogue(&mut self) {
+    /// Every exit: the state to CpuState and the budget to the control
+    /// block, then the link (inside the `Relink` loop).
+    fn write_back(&mut self) {
         self.spill();
         self.e.store_local_at(cpu::EIP, l::EIP);
         self.e
@@ -191,6 +196,10 @@ impl<'a> Gen<'a> {
         if self.link {
             self.follow_link();
         }
+    }
+
+    /// After the `Relink` loop: the exit's facts for the executor.
+    fn epilogue(&mut self) {
         self.e.store_local_at(CONTROL.0 + ctl::BLOCK, l::PC);
         self.e.store_local_at(CONTROL.0 + ctl::EXIT_CODE, l::CODE);
         self.e.store_local_at(CONTROL.0 + ctl::SLOT, l::SLOT);
@@ -216,6 +225,18 @@ impl<'a> Gen<'a> {
         let followed = CONTROL.0 + ctl::LINKS_FOLLOWED;
         self.e.c(0).load_at(followed).c(1).i(I::I32Add);
         self.e.i(I::I32Store(mem(followed, 2)));
+        // The entry names this module: its block runs next, with the
+        // registers still in locals (what was stored is the same).
+        self.e.get(l::V1).i(I::I32Load(mem(link::SLOT, 2)));
+        self.e.get(l::SLOT).i(I::I32Eq).if_();
+        let within = CONTROL.0 + ctl::LINKS_WITHIN;
+        self.e.c(0).load_at(within).c(1).i(I::I32Add);
+        self.e.i(I::I32Store(mem(within, 2)));
+        self.e
+            .get(l::V1)
+            .i(I::I32Load(mem(link::BLOCK, 2)))
+            .set(l::PC);
+        self.e.br(Label::Relink).end();
         self.e.get(l::V1).i(I::I32Load(mem(link::BLOCK, 2)));
         self.e.get(l::V1).i(I::I32Load(mem(link::SLOT, 2)));
         self.e.get(l::V1).i(I::I32Load(mem(link::SLOT, 2)));

@@ -65,192 +65,210 @@
     local.set 27
     local.get 0
     local.set 11
-    block ;; label = @1
+    loop ;; label = @1
       block ;; label = @2
         block ;; label = @3
-          loop ;; label = @4
-            block ;; label = @5
+          block ;; label = @4
+            loop ;; label = @5
               block ;; label = @6
-                local.get 11
-                br_table 0 (;@6;) 1 (;@5;)
-              end
-              local.get 27
-              i64.const 4
-              i64.lt_s
-              br_if 3 (;@2;)
-              local.get 27
-              i64.const 4
-              i64.sub
-              local.set 27
-              i32.const 8
-              local.get 8
-              i32.add
-              local.set 19
-              local.get 19
-              local.get 13
-              call 6
-              local.tee 21
-              i32.eqz
-              if ;; label = @6
-                i32.const 134512640
+                block ;; label = @7
+                  local.get 11
+                  br_table 0 (;@7;) 1 (;@6;)
+                end
+                local.get 27
+                i64.const 4
+                i64.lt_s
+                br_if 3 (;@3;)
+                local.get 27
+                i64.const 4
+                i64.sub
+                local.set 27
+                i32.const 8
+                local.get 8
+                i32.add
+                local.set 19
+                local.get 19
+                local.get 13
+                call 6
+                local.tee 21
+                i32.eqz
+                if ;; label = @7
+                  i32.const 134512640
+                  local.set 10
+                  br 3 (;@4;)
+                end
+                local.get 21
+                i32.load
+                local.set 24
+                local.get 24
+                local.set 2
+                i32.const 0
+                local.get 9
+                i32.add
+                local.set 19
+                local.get 19
+                local.get 13
+                call 9
+                local.tee 21
+                i32.eqz
+                if ;; label = @7
+                  i32.const 134512643
+                  local.set 10
+                  br 3 (;@4;)
+                end
+                local.get 2
+                local.set 24
+                local.get 21
+                local.get 24
+                i32.store
+                i32.const 0
+                local.get 8
+                i32.add
+                local.set 19
+                local.get 19
+                local.get 13
+                call 9
+                local.tee 21
+                i32.eqz
+                if ;; label = @7
+                  i32.const 134512645
+                  local.set 10
+                  br 3 (;@4;)
+                end
+                local.get 21
+                i32.load
+                local.set 17
+                local.get 3
+                local.set 18
+                local.get 17
+                local.get 18
+                i32.add
+                local.set 16
+                local.get 21
+                local.get 16
+                i32.store
+                i32.const 1
+                local.set 14
+                i32.const 32
+                local.set 15
+                i32.const 134512649
                 local.set 10
-                br 3 (;@3;)
+                i32.const 2
+                local.set 12
+                br 4 (;@2;)
+                unreachable
               end
-              local.get 21
-              i32.load
-              local.set 24
-              local.get 24
-              local.set 2
-              i32.const 0
-              local.get 9
-              i32.add
-              local.set 19
-              local.get 19
-              local.get 13
-              call 9
-              local.tee 21
-              i32.eqz
-              if ;; label = @6
-                i32.const 134512643
-                local.set 10
-                br 3 (;@3;)
-              end
-              local.get 2
-              local.set 24
-              local.get 21
-              local.get 24
-              i32.store
-              i32.const 0
-              local.get 8
-              i32.add
-              local.set 19
-              local.get 19
-              local.get 13
-              call 9
-              local.tee 21
-              i32.eqz
-              if ;; label = @6
-                i32.const 134512645
-                local.set 10
-                br 3 (;@3;)
-              end
-              local.get 21
-              i32.load
-              local.set 17
-              local.get 3
-              local.set 18
-              local.get 17
-              local.get 18
-              i32.add
-              local.set 16
-              local.get 21
-              local.get 16
-              i32.store
-              i32.const 1
-              local.set 14
-              i32.const 32
-              local.set 15
-              i32.const 134512649
-              local.set 10
-              i32.const 2
+              i32.const 5
               local.set 12
-              br 4 (;@1;)
-              unreachable
+              br 3 (;@2;)
             end
-            i32.const 5
-            local.set 12
+          end
+          i32.const 6
+          local.set 12
+          br 1 (;@2;)
+        end
+        i32.const 1
+        local.set 12
+      end
+      i32.const 0
+      local.get 2
+      i32.store
+      i32.const 0
+      local.get 3
+      i32.store offset=4
+      i32.const 0
+      local.get 4
+      i32.store offset=8
+      i32.const 0
+      local.get 5
+      i32.store offset=12
+      i32.const 0
+      local.get 6
+      i32.store offset=16
+      i32.const 0
+      local.get 7
+      i32.store offset=20
+      i32.const 0
+      local.get 8
+      i32.store offset=24
+      i32.const 0
+      local.get 9
+      i32.store offset=28
+      i32.const 0
+      local.get 14
+      i32.store offset=40
+      i32.const 0
+      local.get 15
+      i32.store offset=44
+      i32.const 0
+      local.get 16
+      i32.store offset=48
+      i32.const 0
+      local.get 17
+      i32.store offset=52
+      i32.const 0
+      local.get 18
+      i32.store offset=56
+      i32.const 0
+      local.get 10
+      i32.store offset=32
+      i32.const 0
+      local.get 27
+      i64.store offset=32776
+      local.get 12
+      i32.eqz
+      if ;; label = @2
+        local.get 10
+        i32.const -1640531535
+        i32.mul
+        i32.const 20
+        i32.shr_u
+        i32.const 4
+        i32.shl
+        i32.const 65536
+        i32.add
+        local.set 24
+        local.get 24
+        i32.load
+        local.get 10
+        i32.eq
+        local.get 24
+        i32.load offset=4
+        i32.const 0
+        i32.load offset=32804
+        i32.eq
+        i32.and
+        if ;; label = @3
+          i32.const 0
+          i32.const 0
+          i32.load offset=32812
+          i32.const 1
+          i32.add
+          i32.store offset=32812
+          local.get 24
+          i32.load offset=8
+          local.get 1
+          i32.eq
+          if ;; label = @4
+            i32.const 0
+            i32.const 0
+            i32.load offset=32816
+            i32.const 1
+            i32.add
+            i32.store offset=32816
+            local.get 24
+            i32.load offset=12
+            local.set 11
             br 3 (;@1;)
           end
+          local.get 24
+          i32.load offset=12
+          local.get 24
+          i32.load offset=8
+          local.get 24
+          i32.load offset=8
+          return_call_indirect (type 2)
         end
-        i32.const 6
-        local.set 12
-        br 1 (;@1;)
-      end
-      i32.const 1
-      local.set 12
-    end
-    i32.const 0
-    local.get 2
-    i32.store
-    i32.const 0
-    local.get 3
-    i32.store offset=4
-    i32.const 0
-    local.get 4
-    i32.store offset=8
-    i32.const 0
-    local.get 5
-    i32.store offset=12
-    i32.const 0
-    local.get 6
-    i32.store offset=16
-    i32.const 0
-    local.get 7
-    i32.store offset=20
-    i32.const 0
-    local.get 8
-    i32.store offset=24
-    i32.const 0
-    local.get 9
-    i32.store offset=28
-    i32.const 0
-    local.get 14
-    i32.store offset=40
-    i32.const 0
-    local.get 15
-    i32.store offset=44
-    i32.const 0
-    local.get 16
-    i32.store offset=48
-    i32.const 0
-    local.get 17
-    i32.store offset=52
-    i32.const 0
-    local.get 18
-    i32.store offset=56
-    i32.const 0
-    local.get 10
-    i32.store offset=32
-    i32.const 0
-    local.get 27
-    i64.store offset=32776
-    local.get 12
-    i32.eqz
-    if ;; label = @1
-      local.get 10
-      i32.const -1640531535
-      i32.mul
-      i32.const 20
-      i32.shr_u
-      i32.const 4
-      i32.shl
-      i32.const 65536
-      i32.add
-      local.set 24
-      local.get 24
-      i32.load
-      local.get 10
-      i32.eq
-      local.get 24
-      i32.load offset=4
-      i32.const 0
-      i32.load offset=32804
-      i32.eq
-      i32.and
-      if ;; label = @2
-        i32.const 0
-        i32.const 0
-        i32.load offset=32812
-        i32.const 1
-        i32.add
-        i32.store offset=32812
-        local.get 24
-        i32.load offset=12
-        local.get 24
-        i32.load offset=8
-        local.get 24
-        i32.load offset=8
-        return_call_indirect (type 2)
       end
     end
     i32.const 0

@@ -65,197 +65,215 @@
     local.set 27
     local.get 0
     local.set 11
-    block ;; label = @1
+    loop ;; label = @1
       block ;; label = @2
         block ;; label = @3
-          loop ;; label = @4
-            block ;; label = @5
+          block ;; label = @4
+            loop ;; label = @5
               block ;; label = @6
-                local.get 11
-                br_table 0 (;@6;) 1 (;@5;)
-              end
-              local.get 27
-              i64.const 5
-              i64.lt_s
-              br_if 3 (;@2;)
-              local.get 27
-              i64.const 5
-              i64.sub
-              local.set 27
-              i32.const 0
-              i32.const 0
-              v128.load offset=304
-              local.tee 30
-              local.get 30
-              v128.xor
-              local.tee 30
-              v128.store offset=304
-              i32.const 0
-              local.get 8
-              i32.add
-              local.set 19
-              local.get 19
-              i32.const 15
-              i32.and
-              if ;; label = @6
-                i32.const 134512644
+                block ;; label = @7
+                  local.get 11
+                  br_table 0 (;@7;) 1 (;@6;)
+                end
+                local.get 27
+                i64.const 5
+                i64.lt_s
+                br_if 3 (;@3;)
+                local.get 27
+                i64.const 5
+                i64.sub
+                local.set 27
+                i32.const 0
+                i32.const 0
+                v128.load offset=304
+                local.tee 30
+                local.get 30
+                v128.xor
+                local.tee 30
+                v128.store offset=304
+                i32.const 0
+                local.get 8
+                i32.add
+                local.set 19
+                local.get 19
+                i32.const 15
+                i32.and
+                if ;; label = @7
+                  i32.const 134512644
+                  local.set 10
+                  br 3 (;@4;)
+                end
+                local.get 19
+                local.get 13
+                call 6
+                local.tee 21
+                i32.eqz
+                if ;; label = @7
+                  i32.const 134512644
+                  local.set 10
+                  br 3 (;@4;)
+                end
+                i32.const 0
+                local.get 30
+                local.get 21
+                v128.load align=1
+                i8x16.eq
+                local.tee 30
+                v128.store offset=304
+                local.get 30
+                i8x16.bitmask
+                local.set 24
+                local.get 24
+                local.set 4
+                local.get 4
+                local.set 17
+                local.get 4
+                local.set 18
+                local.get 17
+                local.get 18
+                i32.and
+                local.set 16
+                i32.const 5
+                local.set 14
+                i32.const 32
+                local.set 15
+                local.get 6
+                local.set 19
+                local.get 19
+                local.get 13
+                call 6
+                local.tee 21
+                i32.eqz
+                if ;; label = @7
+                  i32.const 134512654
+                  local.set 10
+                  br 3 (;@4;)
+                end
+                local.get 21
+                i32.load
+                local.set 24
+                local.get 6
+                i32.const 4
+                i32.add
+                local.set 6
+                local.get 24
                 local.set 10
-                br 3 (;@3;)
+                i32.const 0
+                local.set 12
+                br 4 (;@2;)
+                unreachable
               end
-              local.get 19
-              local.get 13
-              call 6
-              local.tee 21
-              i32.eqz
-              if ;; label = @6
-                i32.const 134512644
-                local.set 10
-                br 3 (;@3;)
-              end
-              i32.const 0
-              local.get 30
-              local.get 21
-              v128.load align=1
-              i8x16.eq
-              local.tee 30
-              v128.store offset=304
-              local.get 30
-              i8x16.bitmask
-              local.set 24
-              local.get 24
-              local.set 4
-              local.get 4
-              local.set 17
-              local.get 4
-              local.set 18
-              local.get 17
-              local.get 18
-              i32.and
-              local.set 16
               i32.const 5
-              local.set 14
-              i32.const 32
-              local.set 15
-              local.get 6
-              local.set 19
-              local.get 19
-              local.get 13
-              call 6
-              local.tee 21
-              i32.eqz
-              if ;; label = @6
-                i32.const 134512654
-                local.set 10
-                br 3 (;@3;)
-              end
-              local.get 21
-              i32.load
-              local.set 24
-              local.get 6
-              i32.const 4
-              i32.add
-              local.set 6
-              local.get 24
-              local.set 10
-              i32.const 0
               local.set 12
-              br 4 (;@1;)
-              unreachable
+              br 3 (;@2;)
             end
-            i32.const 5
-            local.set 12
+          end
+          i32.const 6
+          local.set 12
+          br 1 (;@2;)
+        end
+        i32.const 1
+        local.set 12
+      end
+      i32.const 0
+      local.get 2
+      i32.store
+      i32.const 0
+      local.get 3
+      i32.store offset=4
+      i32.const 0
+      local.get 4
+      i32.store offset=8
+      i32.const 0
+      local.get 5
+      i32.store offset=12
+      i32.const 0
+      local.get 6
+      i32.store offset=16
+      i32.const 0
+      local.get 7
+      i32.store offset=20
+      i32.const 0
+      local.get 8
+      i32.store offset=24
+      i32.const 0
+      local.get 9
+      i32.store offset=28
+      i32.const 0
+      local.get 14
+      i32.store offset=40
+      i32.const 0
+      local.get 15
+      i32.store offset=44
+      i32.const 0
+      local.get 16
+      i32.store offset=48
+      i32.const 0
+      local.get 17
+      i32.store offset=52
+      i32.const 0
+      local.get 18
+      i32.store offset=56
+      i32.const 0
+      local.get 10
+      i32.store offset=32
+      i32.const 0
+      local.get 27
+      i64.store offset=32776
+      local.get 12
+      i32.eqz
+      if ;; label = @2
+        local.get 10
+        i32.const -1640531535
+        i32.mul
+        i32.const 20
+        i32.shr_u
+        i32.const 4
+        i32.shl
+        i32.const 65536
+        i32.add
+        local.set 24
+        local.get 24
+        i32.load
+        local.get 10
+        i32.eq
+        local.get 24
+        i32.load offset=4
+        i32.const 0
+        i32.load offset=32804
+        i32.eq
+        i32.and
+        if ;; label = @3
+          i32.const 0
+          i32.const 0
+          i32.load offset=32812
+          i32.const 1
+          i32.add
+          i32.store offset=32812
+          local.get 24
+          i32.load offset=8
+          local.get 1
+          i32.eq
+          if ;; label = @4
+            i32.const 0
+            i32.const 0
+            i32.load offset=32816
+            i32.const 1
+            i32.add
+            i32.store offset=32816
+            local.get 24
+            i32.load offset=12
+            local.set 11
             br 3 (;@1;)
           end
+          local.get 24
+          i32.load offset=12
+          local.get 24
+          i32.load offset=8
+          local.get 24
+          i32.load offset=8
+          return_call_indirect (type 2)
         end
-        i32.const 6
-        local.set 12
-        br 1 (;@1;)
-      end
-      i32.const 1
-      local.set 12
-    end
-    i32.const 0
-    local.get 2
-    i32.store
-    i32.const 0
-    local.get 3
-    i32.store offset=4
-    i32.const 0
-    local.get 4
-    i32.store offset=8
-    i32.const 0
-    local.get 5
-    i32.store offset=12
-    i32.const 0
-    local.get 6
-    i32.store offset=16
-    i32.const 0
-    local.get 7
-    i32.store offset=20
-    i32.const 0
-    local.get 8
-    i32.store offset=24
-    i32.const 0
-    local.get 9
-    i32.store offset=28
-    i32.const 0
-    local.get 14
-    i32.store offset=40
-    i32.const 0
-    local.get 15
-    i32.store offset=44
-    i32.const 0
-    local.get 16
-    i32.store offset=48
-    i32.const 0
-    local.get 17
-    i32.store offset=52
-    i32.const 0
-    local.get 18
-    i32.store offset=56
-    i32.const 0
-    local.get 10
-    i32.store offset=32
-    i32.const 0
-    local.get 27
-    i64.store offset=32776
-    local.get 12
-    i32.eqz
-    if ;; label = @1
-      local.get 10
-      i32.const -1640531535
-      i32.mul
-      i32.const 20
-      i32.shr_u
-      i32.const 4
-      i32.shl
-      i32.const 65536
-      i32.add
-      local.set 24
-      local.get 24
-      i32.load
-      local.get 10
-      i32.eq
-      local.get 24
-      i32.load offset=4
-      i32.const 0
-      i32.load offset=32804
-      i32.eq
-      i32.and
-      if ;; label = @2
-        i32.const 0
-        i32.const 0
-        i32.load offset=32812
-        i32.const 1
-        i32.add
-        i32.store offset=32812
-        local.get 24
-        i32.load offset=12
-        local.get 24
-        i32.load offset=8
-        local.get 24
-        i32.load offset=8
-        return_call_indirect (type 2)
       end
     end
     i32.const 0
