@@ -22,13 +22,17 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "scripts/test-wasm.sh (wasm32 build of wax-web; cpu, kernel, devices unit tests under Node's WASI)"
 scripts/test-wasm.sh
 
-step "cargo test --workspace --release --no-fail-fast"
-cargo test --workspace --release --no-fail-fast
+# The program suites' runs under Node's V8 (`Invocation::run_node`) wait
+# for the JIT step below, which runs them with V8's translation at work.
+step "cargo test --workspace --release --no-fail-fast (WAX_TEST_NODE=0)"
+WAX_TEST_NODE=0 cargo test --workspace --release --no-fail-fast
 
 # The whole-program suites again with the JIT translating a page after
 # 2000 interpreted instructions (millions by default), so the programs'
-# work runs mostly as wasm and must still match native exactly. (The
-# Debian corpus has its own JIT test in tests/corpus.rs.)
+# work runs mostly as wasm and must still match native exactly, under
+# wasmtime (`wax run`) and under Node's V8 (the runner takes the same
+# variables). (The Debian corpus has its own JIT test in tests/corpus.rs,
+# and runs under Node in tests/disk_corpus.rs.)
 step "whole-program suites under the JIT (WAX_ENGINE=jit WAX_JIT_THRESHOLD=2000)"
 WAX_ENGINE=jit WAX_JIT_THRESHOLD=2000 WAX_CODE_CACHE=off cargo test --release --no-fail-fast \
     --test programs --test fp_programs --test fp_variants --test busybox --test userland_programs

@@ -70,8 +70,9 @@ fn same_in_all_variants(name: &str, args: &[&str]) {
     for variant in &VARIANTS {
         let inv = Invocation::new(build(name, variant)).args(args);
         let native = inv.run_native();
-        for (engine, run) in [("wax", inv.run_wax()), ("node", inv.run_node())] {
-            let mut report = differences(&inv, &native, &run, Compare::StdoutAndStatus);
+        let runs = [("wax", Some(inv.run_wax())), ("node", inv.run_node())];
+        for (engine, run) in runs.iter().filter_map(|(e, r)| Some((e, r.as_ref()?))) {
+            let mut report = differences(&inv, &native, run, Compare::StdoutAndStatus);
             let guest_stderr = without_wax_diagnostics(&run.stderr_text());
             if report.is_none() && guest_stderr != native.stderr_text() {
                 report = Some(format!(

@@ -135,7 +135,8 @@ impl Case {
 
     /// Runs the case under Node's V8 (the wasm32 build, the default image
     /// as root: a dynamic build loads the image's libc), in a third
-    /// directory; `None` for cases that need `wax run` options.
+    /// directory; `None` for cases that need `wax run` options (and with
+    /// `WAX_TEST_NODE=0`).
     fn run_node(&self, linkage: Linkage) -> Option<(Invocation, Run)> {
         if !self.wax_opts.is_empty() {
             return None;
@@ -150,7 +151,7 @@ impl Case {
             inv = inv.arg(dir.path());
         }
         let inv = inv.args(self.extra.iter().copied());
-        let run = inv.run_node();
+        let run = inv.run_node()?;
         Some((inv, run))
     }
 
