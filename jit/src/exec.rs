@@ -843,16 +843,7 @@ impl<E: Engine> Jit<E> {
             self.candidates.push(key);
             return;
         }
-        // Translated, evicted or invalidated since, or missing entries
-        // (and not already being compiled with them).
-        let needed =
-            h.new_entries || !(self.cache.contains(&key) || self.compiling.contains_key(&key));
-        h.count = 0;
-        h.early_at = 0;
-        h.new_entries = false;
-        if needed {
-            self.compile(machine, space, cache, key);
-        }
+        self.compile_if_needed(machine, space, cache, key);
     }
 
     /// Once a page has run `profile_after` instructions interpreted
@@ -1015,6 +1006,19 @@ impl<E: Engine> Jit<E> {
         if page_key(machine, space, key.vpage << 12) != Some(key) {
             return;
         }
+        self.compile_if_needed(machine, space, cache, key);
+    }
+
+    /// Restarts the page's heat and compiles it if it was translated,
+    /// evicted or invalidated since, or has entries its module lacks (and
+    /// is not already being compiled with them).
+    fn compile_if_needed(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        cache: &DecodeCache,
+        key: PageKey,
+    ) {
         let h = self.heat.entry(key).or_default();
         let needed =
             h.new_entries || !(self.cache.contains(&key) || self.compiling.contains_key(&key));

@@ -24,33 +24,16 @@ fn parent<'a>(fs: &mut dyn FileSystem, path: &'a [u8], make: bool) -> KResult<(I
     }
     let mut dir = fs.root();
     for part in dirs.split(|&c| c == b'/').filter(|p| !p.is_empty()) {
-        dir = match fs.lookup(dir, part) {
-            Err(Errno::ENOENT) if make && part != b"." && part != b".." => {
-                let node = NewNode {
-                    mode: mode::S_IFDIR | 0o755,
-                    ..NewNode::default()
-                };
-                fs.mkdir(dir, part, &node)?
-            }
-            other => other?,
-        };
-        if fs.getattr(dir)?.file_type() != FileType::Directory {
-            return Err(Errno::ENOTDIR);
-        }
+        dir = subdir(fs, dir, part, make && part != b"." && part != b"..")?;
     }
     Ok((dir, name))
 }
 
-/// Creates the directory at `path` and the missing ones on the way (mode
-/// 0755, as `mkdir -p`); an existing directory is left as it is.
-pub fn make_dirs(fs: &mut dyn FileSystem, path: &[u8]) -> KResult<()> {
-    let path = path.strip_suffix(b"/").unwrap_or(path);
-    if path.is_empty() {
-        return Ok(()); // the root
-    }
-    let (dir, name) = parent(fs, path, true)?;
+/// The directory `name` in `dir`; with `make`, created (mode 0755) if
+/// missing.
+fn subdir(fs: &mut dyn FileSystem, dir: Ino, name: &[u8], make: bool) -> KResult<Ino> {
     let ino = match fs.lookup(dir, name) {
-        Err(Errno::ENOENT) => {
+        Err(Errno::ENOENT) if make => {
             let node = NewNode {
                 mode: mode::S_IFDIR | 0o755,
                 ..NewNode::default()
@@ -62,7 +45,18 @@ pub fn make_dirs(fs: &mut dyn FileSystem, path: &[u8]) -> KResult<()> {
     if fs.getattr(ino)?.file_type() != FileType::Directory {
         return Err(Errno::ENOTDIR);
     }
-    Ok(())
+    Ok(ino)
+}
+
+/// Creates the directory at `path` and the missing ones on the way (mode
+/// 0755, as `mkdir -p`); an existing directory is left as it is.
+pub fn make_dirs(fs: &mut dyn FileSystem, path: &[u8]) -> KResult<()> {
+    let path = path.strip_suffix(b"/").unwrap_or(path);
+    if path.is_empty() {
+        return Ok(()); // the root
+    }
+    let (dir, name) = parent(fs, path, true)?;
+    subdir(fs, dir, name, true).map(|_| ())
 }
 
 /// Creates or replaces the regular file at `path` with `data`.
