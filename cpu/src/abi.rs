@@ -340,11 +340,12 @@ mod tests {
                 ctl::ERROR_CODE,
                 ctl::LINK_EPOCH,
                 ctl::SLOT,
-                ctl::LINKS_FOLLOWED
+                ctl::LINKS_FOLLOWED,
+                ctl::LINKS_WITHIN
             ],
-            [0, 4, 8, 16, 20, 24, 28, 32, 36, 40, 44]
+            [0, 4, 8, 16, 20, 24, 28, 32, 36, 40, 44, 48]
         );
-        assert_eq!(std::mem::size_of::<Control>(), 48);
+        assert_eq!(std::mem::size_of::<Control>(), 56);
         assert_eq!(LINKS, MachAddr(0x1_0000));
         assert_eq!((LINK_COUNT, LINK_SHIFT), (4096, 20));
         assert_eq!(
