@@ -47,9 +47,6 @@ pub fn kernel(
             if let Some(v) = env_number("WAX_JIT_EARLY") {
                 jit_config.early = v.max(1);
             }
-            if let Some(v) = env_number("WAX_JIT_EARLY_SHARE") {
-                jit_config.early_share = v;
-            }
             if let Some(v) = env_number("WAX_JIT_EARLY_PER_INSN") {
                 jit_config.early_per_insn = v;
             }
@@ -72,7 +69,7 @@ pub fn kernel(
 /// ~4x faster, code ~1.8x slower), `WAX_JIT_INLINE_CHECKS=0` (page-table
 /// checks as calls to one small function per access size: modules 20 %
 /// smaller and compiled 20 % faster, python's loop 1.4x slower);
-/// `WAX_JIT_EARLY`, `WAX_JIT_EARLY_PER_INSN`, `WAX_JIT_EARLY_SHARE` and
+/// `WAX_JIT_EARLY`, `WAX_JIT_EARLY_PER_INSN` and
 /// `WAX_JIT_RETRANSLATE` set the `wax_jit::Config` fields of those names
 /// (`early`, ...), and `WAX_JIT_TRACE` logs each translation and compile
 /// on stderr.

@@ -128,12 +128,6 @@ pub struct Config {
     /// the candidate that ran the most instructions lately whenever it is
     /// idle (pages past `threshold` first, before the profile's pages).
     pub early: u32,
-    /// If not 0, a page becomes an early candidate only if it ran at
-    /// least 1/this of all instructions so far (else it is asked again
-    /// after `early` more). Off by default: it kept sort's many small hot
-    /// pages from early compiles (sort 1.09 s of CPU at 1/32, 0.83 s
-    /// without), and `early_per_insn` spares python's start-up as well.
-    pub early_share: u32,
     /// A page becomes an early candidate only once it ran this many
     /// instructions per instruction of its code that ran (what its
     /// translation and compile cost grows with): a page of a few hot
@@ -174,7 +168,6 @@ impl Default for Config {
             profile_after: 50_000,
             retranslate: 2_000_000,
             early: 250_000,
-            early_share: 0,
             // Measured (one series, loaded machine, CPU time, cold): at
             // 1000 python3 -c pass 0.455 s, sort 0.83 s; at 3000 0.42 s
             // and 0.93 s; without early compiles 0.38 s and 1.02 s.
@@ -325,7 +318,7 @@ struct Heat {
     /// The page waits in `Jit::candidates` for the background compiler.
     queued: bool,
     /// The count at which the page is next considered as an early
-    /// candidate (it held too small a share of the run: `early_share`).
+    /// candidate (it had not yet run `early_per_insn` per instruction).
     early_at: u32,
     /// Interpreted instructions lately (halved whenever a candidate is
     /// picked): which candidate is compiled first.
@@ -826,14 +819,12 @@ impl<E: Engine> Jit<E> {
             return;
         }
         if self.config.background {
-            let all = self.stats.insns_interpreted + self.stats.insns_translated;
+            // (A rule by the page's share of the whole run was measured
+            // and dropped: it kept sort's many small hot pages from early
+            // compiles, 1.09 s of CPU at 1/32 against 0.83 s without.)
             let cost =
                 cache.insns_in_page(key.vpage) as u64 * u64::from(self.config.early_per_insn);
-            if h.count < self.config.threshold
-                && ((self.config.early_share != 0
-                    && h.total.saturating_mul(u64::from(self.config.early_share)) < all)
-                    || u64::from(h.count) < cost)
-            {
+            if h.count < self.config.threshold && u64::from(h.count) < cost {
                 h.early_at = h.count.saturating_add(self.config.early);
                 return;
             }
