@@ -60,6 +60,53 @@ fn outcome_of(case: roxmltree::Node<'_, '_>) -> (Outcome, String) {
     }
 }
 
+/// The compact form kept between sittings (and committed under
+/// bench/results/cpython-suite/): one line per test, `P`, `S` or `F`, a
+/// space, the test id, and for a skip or failure a tab and the first line
+/// of its message (at most 200 characters).
+pub fn to_lines(r: &Results) -> String {
+    let mut out = String::new();
+    for (id, (outcome, why)) in r {
+        let tag = match outcome {
+            Outcome::Pass => 'P',
+            Outcome::Skip => 'S',
+            Outcome::Fail => 'F',
+        };
+        out.push(tag);
+        out.push(' ');
+        out.push_str(id);
+        if !why.is_empty() {
+            let why: String = why
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .take(200)
+                .collect();
+            out.push('\t');
+            out.push_str(&why);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Reads what [`to_lines`] wrote.
+pub fn from_lines(text: &str) -> Result<Results, String> {
+    let mut out = Results::new();
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        let bad = || format!("bad result line {line:?}");
+        let (tag, rest) = line.split_once(' ').ok_or_else(bad)?;
+        let outcome = match tag {
+            "P" => Outcome::Pass,
+            "S" => Outcome::Skip,
+            "F" => Outcome::Fail,
+            _ => return Err(bad()),
+        };
+        let (id, why) = rest.split_once('\t').unwrap_or((rest, ""));
+        out.insert(id.to_string(), (outcome, why.to_string()));
+    }
+    Ok(out)
+}
+
 /// How many tests passed, were skipped and failed.
 pub fn counts(r: &Results) -> [usize; 3] {
     let n = |o| r.values().filter(|v| v.0 == o).count();
@@ -92,6 +139,33 @@ mod tests {
         assert_eq!(o("test.m.A.err"), Outcome::Fail);
         assert_eq!(o("test.m.A.xfail"), Outcome::Pass);
         assert_eq!(counts(&r), [2, 1, 3]);
+    }
+
+    #[test]
+    fn lines_round_trip() {
+        let mut r = Results::new();
+        r.insert("test.m.A.ok".into(), (Outcome::Pass, String::new()));
+        r.insert(
+            "test.m.A.skip".into(),
+            (Outcome::Skip, "no\ttabs\nhere".into()),
+        );
+        r.insert(
+            "test.m.A.bad (next test, subtests failed)".into(),
+            (Outcome::Fail, "1 != 2".into()),
+        );
+        let text = to_lines(&r);
+        assert_eq!(text.lines().count(), 3);
+        let back = from_lines(&text).unwrap();
+        assert_eq!(
+            back["test.m.A.skip"],
+            (Outcome::Skip, "no tabs here".to_string())
+        );
+        assert_eq!(
+            back["test.m.A.bad (next test, subtests failed)"].0,
+            Outcome::Fail
+        );
+        assert_eq!(back["test.m.A.ok"], (Outcome::Pass, String::new()));
+        assert!(from_lines("X test.m.A.ok").is_err());
     }
 
     #[test]

@@ -19,10 +19,14 @@
 //! For runs that take hours, `WAX_CPYTHON_WAX=PATH` runs that copy of the
 //! wax binary instead of the one cargo built (so rebuilding does not
 //! disturb the run), each module's regressions print as it ends, and
-//! `WAX_CPYTHON_RESULTS=DIR` keeps every module's results in DIR: a run
-//! that is stopped and started again takes the modules already there from
-//! DIR instead of running them, so the whole suite can be covered over
-//! several sittings, and the summary counts them all.
+//! `WAX_CPYTHON_RESULTS=DIR` keeps every module's results in DIR, one
+//! small text file per module and side (`SECONDS ok REVISION DATE`, then
+//! one line per test): a run that is stopped and started again takes the
+//! modules already there from DIR instead of running them, so the whole
+//! suite can be covered over several sittings, and the summary counts them
+//! all. The whole suite's are committed in bench/results/cpython-suite/
+//! (machines here do not outlive a sitting); `WAX_CPYTHON_MODULES=kept`
+//! runs nothing and summarizes the modules kept in DIR.
 //! `WAX_CPYTHON_REPORT=FILE` writes the summary as a Markdown table
 //! (bench/results/cpython-suite.md is the whole suite's).
 
@@ -110,6 +114,7 @@ fn modules(root: &Path) -> Vec<String> {
     match std::env::var("WAX_CPYTHON_MODULES") {
         Ok(list) if list.trim() == "all" => list_all(root),
         Ok(list) if list.trim() == "slow" => SLOW_MODULES.iter().map(|m| m.to_string()).collect(),
+        Ok(list) if list.trim() == "kept" => list_kept(),
         Ok(list) => list
             .split([',', ' ', '\n'])
             .filter(|m| !m.is_empty())
@@ -133,6 +138,53 @@ fn list_all(root: &Path) -> Vec<String> {
         .filter(|l| l.starts_with("test_"))
         .map(String::from)
         .collect()
+}
+
+/// The modules whose results on both sides are kept in
+/// `WAX_CPYTHON_RESULTS`.
+fn list_kept() -> Vec<String> {
+    let dir = std::env::var_os("WAX_CPYTHON_RESULTS")
+        .expect("WAX_CPYTHON_MODULES=kept needs WAX_CPYTHON_RESULTS=DIR");
+    let names = |side: Side| -> std::collections::BTreeSet<String> {
+        let prefix = format!("{}-", side.label());
+        fs::read_dir(&dir)
+            .expect("reading WAX_CPYTHON_RESULTS")
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter_map(|n| {
+                Some(
+                    n.strip_prefix(&prefix)?
+                        .strip_suffix(".result")?
+                        .to_string(),
+                )
+            })
+            .collect()
+    };
+    names(Side::Native)
+        .intersection(&names(Side::Wax))
+        .cloned()
+        .collect()
+}
+
+/// The source revision and date a kept result was made with.
+fn made_with() -> String {
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    let rev = git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "unknown".into());
+    let dirty =
+        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    let date = Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    format!("{rev}{} {date}", if dirty { "+" } else { "" })
 }
 
 fn environment() -> Vec<(&'static str, &'static str)> {
@@ -160,16 +212,17 @@ fn jobs() -> usize {
 }
 
 /// The results of a module kept by an earlier run (`WAX_CPYTHON_RESULTS`):
-/// a first line `SECONDS ok` followed by the junit file, or `SECONDS
-/// problem` followed by why there were no results.
+/// a first line `SECONDS ok [REVISION DATE]` followed by the results in
+/// [`junit::to_lines`]' form, or `SECONDS problem [REVISION DATE]`
+/// followed by why there were no results.
 fn saved_run(file: &Path) -> Option<ModuleRun> {
     let text = fs::read_to_string(file).ok()?;
     let (head, body) = text.split_once('\n')?;
-    let (secs, kind) = head.split_once(' ')?;
-    let elapsed = Duration::from_secs_f64(secs.parse().ok()?);
-    match kind {
+    let mut head = head.split(' ');
+    let elapsed = Duration::from_secs_f64(head.next()?.parse().ok()?);
+    match head.next()? {
         "ok" => Some(ModuleRun {
-            results: junit::parse(body).ok()?,
+            results: junit::from_lines(body).ok()?,
             problem: None,
             elapsed,
         }),
@@ -189,12 +242,13 @@ fn run_module(root: &Path, module: &str, side: Side, log: &Path) -> ModuleRun {
     if let Some(run) = kept.as_deref().and_then(saved_run) {
         return run;
     }
-    let (run, text) = run_module_now(root, module, side, log);
+    let run = run_module_now(root, module, side, log);
     if let Some(file) = kept {
         let secs = run.elapsed.as_secs_f64();
-        let saved = match (&run.problem, text) {
-            (None, Some(xml)) => format!("{secs:.1} ok\n{xml}"),
-            (problem, _) => format!("{secs:.1} problem\n{}", problem.as_deref().unwrap_or("")),
+        let made = made_with();
+        let saved = match &run.problem {
+            None => format!("{secs:.1} ok {made}\n{}", junit::to_lines(&run.results)),
+            Some(problem) => format!("{secs:.1} problem {made}\n{problem}"),
         };
         if let Some(dir) = file.parent() {
             let _ = fs::create_dir_all(dir);
@@ -204,13 +258,8 @@ fn run_module(root: &Path, module: &str, side: Side, log: &Path) -> ModuleRun {
     run
 }
 
-/// Runs one module on one side and reads its junit file (returned too).
-fn run_module_now(
-    root: &Path,
-    module: &str,
-    side: Side,
-    log: &Path,
-) -> (ModuleRun, Option<String>) {
+/// Runs one module on one side and reads its junit file.
+fn run_module_now(root: &Path, module: &str, side: Side, log: &Path) -> ModuleRun {
     let base = format!("{SCRATCH}/{}-{module}", side.label());
     let xml = format!("{base}.xml");
     let host = |guest: &str| root.join(guest.trim_start_matches('/'));
@@ -250,11 +299,12 @@ fn run_module_now(
         .env_clear()
         .envs(environment());
     let run = run_with_timeout(cmd, &[], timeout);
-    let text = fs::read_to_string(host(&xml)).map_err(|e| format!("no junit file ({e})"));
-    let parsed = text.clone().and_then(|text| junit::parse(&text));
+    let parsed = fs::read_to_string(host(&xml))
+        .map_err(|e| format!("no junit file ({e})"))
+        .and_then(|text| junit::parse(&text));
     let _ = fs::remove_dir_all(host(&base));
     let _ = fs::remove_file(host(&xml));
-    let module_run = match parsed {
+    match parsed {
         Ok(results) => ModuleRun {
             results,
             problem: None,
@@ -265,8 +315,7 @@ fn run_module_now(
             problem: Some(format!("{e}; {}", ending(&run))),
             elapsed: run.elapsed,
         },
-    };
-    (module_run, text.ok())
+    }
 }
 
 /// How a run ended and the last lines it printed.
