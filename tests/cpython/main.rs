@@ -165,7 +165,9 @@ fn list_kept() -> Vec<String> {
         .collect()
 }
 
-/// The source revision and date a kept result was made with.
+/// The source revision and date a kept result was made with: the
+/// checkout's, or `WAX_CPYTHON_REV` (the revision `WAX_CPYTHON_WAX` was
+/// built from, when the checkout has moved on since).
 fn made_with() -> String {
     let git = |args: &[&str]| {
         Command::new("git")
@@ -176,15 +178,22 @@ fn made_with() -> String {
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
     };
-    let rev = git(&["rev-parse", "--short", "HEAD"]).unwrap_or_else(|| "unknown".into());
-    let dirty =
-        git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+    let rev = std::env::var("WAX_CPYTHON_REV").unwrap_or_else(|_| {
+        let dirty =
+            git(&["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.is_empty());
+        let head = git(&["rev-parse", "--short", "HEAD"]);
+        format!(
+            "{}{}",
+            head.as_deref().unwrap_or("unknown"),
+            if dirty { "+" } else { "" }
+        )
+    });
     let date = Command::new("date")
         .args(["-u", "+%Y-%m-%d"])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    format!("{rev}{} {date}", if dirty { "+" } else { "" })
+    format!("{rev} {date}")
 }
 
 fn environment() -> Vec<(&'static str, &'static str)> {
