@@ -16,13 +16,27 @@ pub enum EngineKind {
     Jit,
 }
 
-/// A kernel whose guest code runs on `kind`.
-/// `threshold` overrides the JIT's translation threshold.
+/// The JIT's settings on the command line (`wax run`, `wax shell`).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct JitArgs {
+    /// JIT: instructions the interpreter runs in a page before the page is
+    /// translated (lower compiles more, and sooner).
+    #[arg(long, value_name = "N", env = "WAX_JIT_THRESHOLD")]
+    pub jit_threshold: Option<u32>,
+    /// JIT: neither use nor fill the on-disk cache of compiled modules and
+    /// its profile of hot pages (by default in `$XDG_CACHE_HOME/wax/jit`,
+    /// or where `WAX_CODE_CACHE` says; `WAX_CODE_CACHE=off` does the same).
+    #[arg(long)]
+    pub no_code_cache: bool,
+}
+
+/// A kernel whose guest code runs on `kind`, with the JIT set up as
+/// `jit` says.
 pub fn kernel(
     host: Host,
     config: Config,
     kind: EngineKind,
-    threshold: Option<u32>,
+    jit: &JitArgs,
 ) -> Result<Kernel, String> {
     match kind {
         EngineKind::Interp => Ok(Kernel::new(host, config)),
@@ -37,10 +51,10 @@ pub fn kernel(
             };
             let (mut engine, machine) = Wasmtime::with_tuning(config.memory, tuning)
                 .map_err(|e| format!("cannot start the JIT: {e}"))?;
-            let cache_dir = code_cache_dir();
+            let cache_dir = code_cache_dir().filter(|_| !jit.no_code_cache);
             engine.set_disk_cache(cache_dir.clone(), CODE_CACHE_BYTES);
             let mut jit_config = wax_jit::Config::default();
-            if let Some(t) = threshold {
+            if let Some(t) = jit.jit_threshold {
                 jit_config.threshold = t.max(1);
             }
             jit_config.background = env_number("WAX_JIT_BACKGROUND") != Some(0);

@@ -93,10 +93,8 @@ struct RunArgs {
     /// translated to wasm, compiled by wasmtime).
     #[arg(long, value_enum, env = "WAX_ENGINE", default_value = "jit")]
     engine: engine::EngineKind,
-    /// JIT: instructions the interpreter runs in a page before the page is
-    /// translated (lower compiles more, and sooner).
-    #[arg(long, value_name = "N", env = "WAX_JIT_THRESHOLD")]
-    jit_threshold: Option<u32>,
+    #[command(flatten)]
+    jit: engine::JitArgs,
     /// Print what ran the guest (instructions translated and interpreted,
     /// modules compiled, compile time) on stderr at exit.
     #[arg(long)]
@@ -438,7 +436,7 @@ fn new_kernel(
         uid,
         gid,
     };
-    let mut kernel = engine::kernel(host, config, args.engine, args.jit_threshold)?;
+    let mut kernel = engine::kernel(host, config, args.engine, &args.jit)?;
     kernel.set_rlimits(host::host_rlimits());
     kernel.set_ignored_signals(host::inherited_ignored_signals());
     kernel.mount_tmpfs(args.tmpfs_tmp);

@@ -54,6 +54,8 @@ pub struct ShellArgs {
     /// What runs guest code (see `wax run --help`).
     #[arg(long, value_enum, env = "WAX_ENGINE", default_value = "jit")]
     pub engine: crate::engine::EngineKind,
+    #[command(flatten)]
+    pub jit: crate::engine::JitArgs,
 }
 
 /// Runs the shell; returns Wax's exit status.
@@ -159,7 +161,7 @@ fn boot(args: &ShellArgs, fs: &mut wax_kernel::ext2::Ext2Fs) -> Result<Kernel, S
         uid: 0,
         gid: 0,
     };
-    let mut kernel = crate::engine::kernel(host, config, args.engine, None)?;
+    let mut kernel = crate::engine::kernel(host, config, args.engine, &args.jit)?;
     kernel.set_rlimits(crate::host::host_rlimits());
     kernel.mount_tmpfs(false);
     let program = Program {

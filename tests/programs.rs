@@ -136,6 +136,50 @@ fn file_io_in_a_temp_dir() {
     }
 }
 
+/// The JIT's on-disk code cache fills where `XDG_CACHE_HOME` says, and
+/// `--no-code-cache` leaves it alone (the output is the same either way).
+#[test]
+fn no_code_cache_leaves_the_cache_alone() {
+    let program = c_program("sort");
+    let native = Invocation::new(&program).run_native();
+    for (flag, expect_files) in [(None, true), (Some("--no-code-cache"), false)] {
+        let cache = TempDir::new("codecache");
+        let mut cmd = common::wax_run();
+        cmd.env_remove("WAX_CODE_CACHE")
+            .env("XDG_CACHE_HOME", cache.path())
+            .args(["--engine", "jit", "--jit-threshold", "2000"])
+            .args(flag)
+            .arg(&program);
+        let wax = common::run_with_timeout(
+            cmd,
+            &[],
+            common::timeout_or(std::time::Duration::from_secs(120)),
+        );
+        assert_eq!(wax.stdout, native.stdout, "{flag:?}: {}", wax.stderr_text());
+        assert_eq!(wax.status, native.status, "{flag:?}");
+        assert_eq!(
+            !walk(cache.path()).is_empty(),
+            expect_files,
+            "{flag:?}: files in the cache directory: {:?}",
+            walk(cache.path())
+        );
+    }
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
 #[test]
 fn argv_environment_and_auxv() {
     let inv = Invocation::new(c_program("env"))
