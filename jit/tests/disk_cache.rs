@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::asm::Asm;
 use common::progs::program;
 use common::*;
 use wax_cpu::Exit;
@@ -169,5 +170,88 @@ fn background_runs_compile_the_profile_s_pages_when_the_compiler_is_idle() {
         assert!(hits > 0, "seed {seed}: no cache hits in the third run");
     }
     assert!(any, "no program ran a page warm");
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+/// A page translated from the profile and then entered at an EIP the
+/// profile did not know (an indirect jump to code the first run never
+/// took) is translated again with its blocks and the new entry: not from
+/// this run's entries and the blocks the interpreter ran alone, which
+/// would drop the blocks only the module ran (here C, which runs only
+/// after the first 100 rounds) and miss them in turn.
+#[test]
+fn a_page_of_the_profile_translated_again_keeps_its_blocks() {
+    let base = std::env::temp_dir().join(format!("wax-jit-profile-keep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (dir, profile) = (base.join("cache"), base.join("hot-pages"));
+    let at = CODE + 0x100;
+    let mut a = Asm::default();
+    let outer = a.pos();
+    a.bytes(&[0xb9]).imm(32, 200); // mov ecx, 200
+    let inner = a.pos();
+    a.bytes(&[0x01, 0xc8, 0x49]); // add eax, ecx; dec ecx
+    a.rel32(&[0x0f, 0x85], inner); // jnz inner
+    a.bytes(&[0x81, 0x7e, 0x7c]).imm(32, 300); // cmp dword [esi+0x7c], 300
+    let skip_c = a.jcc_fwd(0x3); // jae skip_c
+    a.bytes(&[0xb9]).imm(32, 20); // C: mov ecx, 20
+    let c_loop = a.pos();
+    a.bytes(&[0x01, 0xca, 0x49]); // add edx, ecx; dec ecx
+    a.rel32(&[0x0f, 0x85], c_loop); // jnz c_loop
+    a.fix(skip_c);
+    a.bytes(&[0x83, 0x7e, 0x78, 0x00]); // cmp dword [esi+0x78], 0
+    let skip = a.jcc_fwd(0x4); // je skip
+    let b_imm = a.pos() + 1;
+    a.bytes(&[0xbf]).imm(32, 0); // mov edi, B
+    a.bytes(&[0xff, 0xe7]); // jmp edi
+    let b = a.pos();
+    a.code[b_imm..b_imm + 4].copy_from_slice(&(at + b as u32).to_le_bytes());
+    a.bytes(&[0xb9]).imm(32, 20); // B: mov ecx, 20
+    let b_loop = a.pos();
+    a.bytes(&[0x01, 0xcb, 0x49]); // add ebx, ecx; dec ecx
+    a.rel32(&[0x0f, 0x85], b_loop); // jnz b_loop
+    a.fix(skip);
+    a.bytes(&[0xff, 0x4e, 0x7c]); // dec dword [esi+0x7c]
+    a.rel32(&[0x0f, 0x85], outer); // jnz outer
+    a.bytes(&[0xcd, 0x80]);
+    let run = |take_b: bool| {
+        let mut st = program(11, 0, 400);
+        st.code = a.code.clone();
+        st.code_at = at;
+        st.data[0x78..0x7c].copy_from_slice(&u32::from(take_b).to_le_bytes());
+        let config = Config {
+            threshold: u32::MAX,
+            // Remembered once C has run (after 100 rounds of ~620).
+            remember_after: 100_000,
+            profile_after: 0,
+            retranslate: 2000,
+            max_stepped_percent: 100,
+            ..Config::default()
+        };
+        let mut j = JitRig::tuned(&st, config, Tuning::default());
+        j.jit.engine().set_disk_cache(Some(dir.clone()), 64 << 20);
+        j.jit
+            .set_profile(wax_jit::profile::Profile::open(profile.clone()));
+        let mut r = RefRig::new(&st);
+        loop {
+            let (rj, rr) = (j.run(777), r.run(777));
+            assert_eq!(rj, rr, "take_b {take_b}");
+            assert_eq!(j.snap(), r.snap(), "take_b {take_b}");
+            if rj.exit != Exit::BudgetSpent {
+                assert_eq!(rj.exit, Exit::Syscall, "the program runs to its end");
+                break;
+            }
+        }
+        j.jit.stats
+    };
+    let first = run(false);
+    assert_eq!(first.pages_remembered, 1, "{first:?}");
+    let s = run(true);
+    assert_eq!(s.pages_from_profile, 1, "{s:?}");
+    // The profile's module, and one translation that adds B (and the
+    // loop running when the module came) and keeps C. Without keeping the
+    // module's blocks, C was dropped, missed in its turn and translated
+    // once more (3 modules, 162 misses against 2 and 66).
+    assert_eq!(s.modules_compiled, 2, "{s:?}");
+    assert!(s.misses < 100, "{} misses: {s:?}", s.misses);
     let _ = std::fs::remove_dir_all(&base);
 }
