@@ -108,6 +108,8 @@ struct ModuleRun {
     results: Results,
     problem: Option<String>,
     elapsed: Duration,
+    /// For a kept result of wax: the revision and date it was made with.
+    made: Option<String>,
 }
 
 fn modules(root: &Path) -> Vec<String> {
@@ -229,16 +231,20 @@ fn saved_run(file: &Path) -> Option<ModuleRun> {
     let (head, body) = text.split_once('\n')?;
     let mut head = head.split(' ');
     let elapsed = Duration::from_secs_f64(head.next()?.parse().ok()?);
-    match head.next()? {
+    let kind = head.next()?;
+    let made = Some(head.collect::<Vec<_>>().join(" ")).filter(|m| !m.is_empty());
+    match kind {
         "ok" => Some(ModuleRun {
             results: junit::from_lines(body).ok()?,
             problem: None,
             elapsed,
+            made,
         }),
         "problem" => Some(ModuleRun {
             results: Results::new(),
             problem: Some(body.to_string()),
             elapsed,
+            made,
         }),
         _ => None,
     }
@@ -251,10 +257,11 @@ fn run_module(root: &Path, module: &str, side: Side, log: &Path) -> ModuleRun {
     if let Some(run) = kept.as_deref().and_then(saved_run) {
         return run;
     }
-    let run = run_module_now(root, module, side, log);
+    let mut run = run_module_now(root, module, side, log);
+    let made = made_with();
+    run.made = Some(made.clone());
     if let Some(file) = kept {
         let secs = run.elapsed.as_secs_f64();
-        let made = made_with();
         let saved = match &run.problem {
             None => format!("{secs:.1} ok {made}\n{}", junit::to_lines(&run.results)),
             Some(problem) => format!("{secs:.1} problem {made}\n{problem}"),
@@ -318,11 +325,13 @@ fn run_module_now(root: &Path, module: &str, side: Side, log: &Path) -> ModuleRu
             results,
             problem: None,
             elapsed: run.elapsed,
+            made: None,
         },
         Err(e) => ModuleRun {
             results: Results::new(),
             problem: Some(format!("{e}; {}", ending(&run))),
             elapsed: run.elapsed,
+            made: None,
         },
     }
 }
@@ -391,6 +400,8 @@ struct ReportRow {
     /// Tests passing natively and not under wax (listed or not), and why
     /// a run gave no results.
     differences: Vec<String>,
+    /// The revision and date the wax side was run with.
+    made: Option<String>,
 }
 
 /// `WAX_CPYTHON_REPORT=FILE`: the run as a Markdown table, one row per
@@ -405,20 +416,24 @@ fn write_report(file: &Path, mut rows: Vec<ReportRow>) -> std::io::Result<()> {
     };
     let (n, w) = (sum(|r| r.native), sum(|r| r.wax));
     let differing = rows.iter().filter(|r| !r.differences.is_empty()).count();
+    let mut made: Vec<&str> = rows.iter().filter_map(|r| r.made.as_deref()).collect();
+    made.sort_unstable();
+    made.dedup();
     let mut out = String::new();
     let _ = writeln!(
         out,
         "CPython's regression suite natively (chroot) and under `wax run --root`: \
          {} modules; natively {} pass, {} skipped, {} fail; under wax {} pass, {} \
          skipped, {} fail; {differing} modules with tests that pass natively and not \
-         under wax (listed below the table).\n",
+         under wax (listed below the table). Wax revisions and dates: {}.\n",
         rows.len(),
         n[0],
         n[1],
         n[2],
         w[0],
         w[1],
-        w[2]
+        w[2],
+        made.join(", ")
     );
     out.push_str("| module | native pass/skip/fail | wax pass/skip/fail | native s | wax s | differences |\n");
     out.push_str("|---|---:|---:|---:|---:|---:|\n");
@@ -533,6 +548,7 @@ fn cpython_regression_tests_pass_under_wax_where_they_pass_natively() {
                 failures.push(format!("{module}: the wax run gave no results: {p}"));
             }
             rows.push(ReportRow {
+                made: wax.made.clone(),
                 module: module.clone(),
                 native: junit::counts(&native.results),
                 wax: junit::counts(&wax.results),
