@@ -10,6 +10,20 @@ use wax_cpu::Exit;
 use wax_jit::engine::wasmtime::Tuning;
 use wax_jit::{Config, Engine};
 
+/// Runs `j` and the interpreter on `st` in lockstep, in slices, until
+/// the program leaves (how it left is returned).
+fn to_the_end(j: &mut JitRig, st: &Setup, what: &str) -> Exit {
+    let mut r = RefRig::new(st);
+    loop {
+        let (rj, rr) = (j.run(777), r.run(777));
+        assert_eq!(rj, rr, "{what}");
+        assert_eq!(j.snap(), r.snap(), "{what}");
+        if rj.exit != Exit::BudgetSpent {
+            return rj.exit;
+        }
+    }
+}
+
 /// Runs `seed`'s random loop on a JIT whose cache is `dir`, in lockstep
 /// with the oracle; returns (cache hits, cache writes).
 fn run(seed: u64, dir: &std::path::Path) -> (u64, u64) {
@@ -26,15 +40,7 @@ fn run(seed: u64, dir: &std::path::Path) -> (u64, u64) {
     j.jit
         .engine()
         .set_disk_cache(Some(dir.to_path_buf()), 64 << 20);
-    let mut r = RefRig::new(&st);
-    loop {
-        let (rj, rr) = (j.run(777), r.run(777));
-        assert_eq!(rj, rr, "seed {seed}");
-        assert_eq!(j.snap(), r.snap(), "seed {seed}");
-        if rj.exit != Exit::BudgetSpent {
-            break;
-        }
-    }
+    to_the_end(&mut j, &st, &format!("seed {seed}"));
     assert!(j.jit.stats.insns_translated > 0, "{:?}", j.jit.stats);
     let stats = j.jit.engine().stats();
     let stat = |name| stats.iter().find(|s| s.0 == name).map_or(0, |s| s.1);
@@ -88,15 +94,7 @@ fn run_profiled(
         .set_disk_cache(Some(dir.to_path_buf()), 64 << 20);
     j.jit
         .set_profile(wax_jit::profile::Profile::open(profile.to_path_buf()));
-    let mut r = RefRig::new(&st);
-    loop {
-        let (rj, rr) = (j.run(777), r.run(777));
-        assert_eq!(rj, rr, "seed {seed}");
-        assert_eq!(j.snap(), r.snap(), "seed {seed}");
-        if rj.exit != Exit::BudgetSpent {
-            break;
-        }
-    }
+    to_the_end(&mut j, &st, &format!("seed {seed}"));
     j.jit.settle();
     let stats = j.jit.engine().stats();
     let stat = |name| stats.iter().find(|s| s.0 == name).map_or(0, |s| s.1);
@@ -231,16 +229,8 @@ fn a_page_of_the_profile_translated_again_keeps_its_blocks() {
         j.jit.engine().set_disk_cache(Some(dir.clone()), 64 << 20);
         j.jit
             .set_profile(wax_jit::profile::Profile::open(profile.clone()));
-        let mut r = RefRig::new(&st);
-        loop {
-            let (rj, rr) = (j.run(777), r.run(777));
-            assert_eq!(rj, rr, "take_b {take_b}");
-            assert_eq!(j.snap(), r.snap(), "take_b {take_b}");
-            if rj.exit != Exit::BudgetSpent {
-                assert_eq!(rj.exit, Exit::Syscall, "the program runs to its end");
-                break;
-            }
-        }
+        let end = to_the_end(&mut j, &st, &format!("take_b {take_b}"));
+        assert_eq!(end, Exit::Syscall, "the program runs to its end");
         j.jit.stats
     };
     let first = run(false);
