@@ -797,6 +797,54 @@ impl GuestMem<'_> {
         })
     }
 
+    /// Writes guest memory in place (the kernel reading a file straight
+    /// into user pages, with no bounce buffer): `fill` gets each stretch of
+    /// `addr..addr+len` whose frames lie back to back in machine memory,
+    /// and the stretch's offset in the range, and returns false to stop
+    /// there. Pages are resolved for writing as they are reached, as
+    /// [`GuestMem::write_bytes`] does; a stretch is at most
+    /// [`GuestMem::FILL_RUN`] bytes.
+    pub fn fill_with(
+        &mut self,
+        addr: GuestAddr,
+        len: usize,
+        mut fill: impl FnMut(&mut [u8], usize) -> bool,
+    ) -> Result<(), PageFault> {
+        if len > 0 && len as u64 > (1 << 32) - u64::from(addr.0) {
+            return Err(PageFault {
+                addr: GuestAddr(0),
+                access: Access::Write,
+                protection: false,
+                out_of_memory: false,
+            });
+        }
+        let mut done = 0;
+        while done < len {
+            let a = addr.add(done as u32);
+            let first = self.resolve(a, Access::Write)?;
+            let mut n = ((PAGE_SIZE - a.offset()) as usize).min(len - done);
+            let mut last = first.0;
+            // Frames handed out one after another are usually adjacent.
+            while done + n < len && n < Self::FILL_RUN {
+                // A fault is reported when the outer loop gets there.
+                let next = self.resolve(addr.add((done + n) as u32), Access::Write);
+                match next {
+                    Ok(f) if Some(f.0) == last.checked_add(PAGE_SIZE) => last = f.0,
+                    _ => break,
+                }
+                n += (PAGE_SIZE as usize).min(len - done - n);
+            }
+            if !fill(self.view.slice_mut(MachAddr(first.0 | a.offset()), n), done) {
+                break;
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// The longest stretch [`GuestMem::fill_with`] hands over at once.
+    pub const FILL_RUN: usize = 1 << 20;
+
     /// Fills guest memory with a byte.
     pub fn fill(&mut self, addr: GuestAddr, len: usize, byte: u8) -> Result<(), PageFault> {
         self.copy(addr, len, Access::Write, |mem, frame_at, _, n| {
@@ -888,6 +936,39 @@ mod tests {
         g.write_u32(GuestAddr(0x1ffe), 0xdeadbeef).unwrap();
         assert_eq!(g.read_u32(GuestAddr(0x1ffe)).unwrap(), 0xdeadbeef);
         assert_eq!(g.read_u16(GuestAddr(0x2000)).unwrap(), 0xdead);
+    }
+
+    #[test]
+    fn fill_with_hands_over_adjacent_frames_at_once() {
+        let (mut m, mut s) = machine();
+        m.map(&mut s, GuestAddr(0x1000), 0x3000, Prot::RW, false);
+        m.map(&mut s, GuestAddr(0x4000), 0x1000, Prot::READ, false);
+        let mut g = m.mem(&mut s);
+        let mut runs = Vec::new();
+        g.fill_with(GuestAddr(0x1800), 0x2000, |chunk, at| {
+            chunk.fill(0x11 + at as u8);
+            runs.push((at, chunk.len()));
+            true
+        })
+        .unwrap();
+        // Fresh frames come one after another: one stretch.
+        assert_eq!(runs, [(0, 0x2000)]);
+        assert_eq!(g.read_u8(GuestAddr(0x17ff)).unwrap(), 0);
+        assert_eq!(g.read_u8(GuestAddr(0x3000)).unwrap(), 0x11);
+        assert_eq!(g.read_u8(GuestAddr(0x3800)).unwrap(), 0);
+        // Stopping early leaves the rest alone; a read-only page faults.
+        let mut calls = 0;
+        g.fill_with(GuestAddr(0x1000), 0x10, |_, _| {
+            calls += 1;
+            false
+        })
+        .unwrap();
+        assert_eq!(calls, 1);
+        let f = g
+            .fill_with(GuestAddr(0x3000), 0x2000, |_, _| true)
+            .unwrap_err();
+        assert_eq!(f.addr, GuestAddr(0x4000));
+        assert!(f.protection);
     }
 
     #[test]

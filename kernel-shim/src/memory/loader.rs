@@ -131,18 +131,18 @@ fn copy_file(
     to: u32,
     len: u32,
 ) -> Result<(), ElfError> {
-    let mut buf = vec![0u8; 64 << 10];
-    let mut done = 0u32;
-    while done < len {
-        let n = (len - done).min(buf.len() as u32) as usize;
-        read_exact(f, off + u64::from(done), &mut buf[..n])?;
-        machine
-            .mem(space)
-            .write_bytes(GuestAddr(to + done), &buf[..n])
-            .map_err(|_| ElfError::NoMemory)?;
-        done += n as u32;
-    }
-    Ok(())
+    // Read straight into the frames.
+    let mut failed = None;
+    machine
+        .mem(space)
+        .fill_with(GuestAddr(to), len as usize, |chunk, at| {
+            let read = read_exact(f, off + at as u64, chunk);
+            let ok = read.is_ok();
+            failed = read.err();
+            ok
+        })
+        .map_err(|_| ElfError::NoMemory)?;
+    failed.map_or(Ok(()), Err)
 }
 
 /// What goes into the auxiliary vector besides the image facts.

@@ -307,26 +307,29 @@ fn use_cached(k: &mut Kernel, vma: &Vma, node: NodeKey, from: u32, to: u32) {
     }
 }
 
-/// Copies file bytes from `off` into the new mapping at `start`.
+/// Copies file bytes from `off` into the new mapping at `start`, read
+/// straight into its frames; the pages past the end of the file stay zero.
 fn copy_in(k: &mut Kernel, file: &FileRef, start: u32, size: u32, off: u64) -> KResult<()> {
-    let mut buf = vec![0u8; 64 << 10];
-    let mut done = 0u32;
-    while done < size {
-        let want = ((size - done) as usize).min(buf.len());
-        let n = {
-            let mut f = file.borrow_mut();
-            let h = f.handle.as_mut().ok_or(Errno::ENODEV)?;
-            h.read_at(off + u64::from(done), &mut buf[..want])?
-        };
-        if n == 0 {
-            break;
-        }
-        k.mem()
-            .write_bytes(GuestAddr(start + done), &buf[..n])
-            .map_err(|_| Errno::ENOMEM)?;
-        done += n as u32;
-    }
-    Ok(())
+    let mut f = file.borrow_mut();
+    let h = f.handle.as_mut().ok_or(Errno::ENODEV)?;
+    let mut failed = None;
+    k.mem()
+        .fill_with(GuestAddr(start), size as usize, |chunk, at| {
+            let mut got = 0;
+            while got < chunk.len() {
+                match h.read_at(off + (at + got) as u64, &mut chunk[got..]) {
+                    Ok(0) => return false,
+                    Ok(n) => got += n,
+                    Err(e) => {
+                        failed = Some(e);
+                        return false;
+                    }
+                }
+            }
+            true
+        })
+        .map_err(|_| Errno::ENOMEM)?;
+    failed.map_or(Ok(()), Err)
 }
 
 pub fn sys_mmap2(k: &mut Kernel, a: &Args) -> SysResult {
