@@ -32,6 +32,7 @@ use std::os::unix::fs::{
 };
 use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use wax_devices::Timespec;
 use wax_kernel::errno::{Errno, KResult};
 use wax_kernel::vfs::{
@@ -715,5 +716,45 @@ impl FileHandle for HostFile {
     }
     fn held_attr(&self) -> Option<Attr> {
         self.0.metadata().ok().map(|m| attr_of(&m))
+    }
+    fn page_source(&self) -> Option<std::rc::Rc<dyn wax_cpu::mem::PageSource>> {
+        // A descriptor of its own (the mapping outlives this handle), but
+        // not so many that the guest's own opens would run out.
+        if PAGE_READERS.load(Ordering::Relaxed) >= MAX_PAGE_READERS {
+            return None;
+        }
+        let file = self.0.try_clone().ok()?;
+        PAGE_READERS.fetch_add(1, Ordering::Relaxed);
+        Some(std::rc::Rc::new(HostPages(file)))
+    }
+}
+
+/// The pages of a host file, for private mappings read as they are
+/// touched (`FileHandle::page_source`).
+struct HostPages(File);
+
+/// Live [`HostPages`], each holding a host descriptor; past
+/// [`MAX_PAGE_READERS`], mappings copy their pages at mmap.
+static PAGE_READERS: AtomicUsize = AtomicUsize::new(0);
+const MAX_PAGE_READERS: usize = 256;
+
+impl Drop for HostPages {
+    fn drop(&mut self) {
+        PAGE_READERS.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl wax_cpu::mem::PageSource for HostPages {
+    fn read_pages(&self, index: u64, pages: &mut [u8]) -> bool {
+        let mut got = 0;
+        while got < pages.len() {
+            match self.0.read_at(&mut pages[got..], index * 4096 + got as u64) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        true
     }
 }

@@ -68,6 +68,9 @@ pub struct DecodeCache {
     by_eip: FastMap<u32, u32>,
     by_page: FastMap<u32, Vec<u32>>,
     fast: Box<[(u32, u32)]>,
+    /// Where `decode` collects a block's instructions (kept, so decoding
+    /// does not grow a vector push by push).
+    scratch: Vec<Decoded>,
 }
 
 impl Default for DecodeCache {
@@ -85,6 +88,7 @@ impl DecodeCache {
             by_eip: FastMap::default(),
             by_page: FastMap::default(),
             fast: vec![(u32::MAX, 0); FAST_ENTRIES].into_boxed_slice(),
+            scratch: Vec::with_capacity(MAX_BLOCK_INSNS),
         }
     }
 
@@ -211,7 +215,8 @@ impl DecodeCache {
         let mut buf = [0u8; FETCH_BYTES];
         let (got, fault) = mem.fetch(GuestAddr(eip), &mut buf);
         let mut decoder = Decoder::with_ip(32, &buf[..got], u64::from(eip), DecoderOptions::NONE);
-        let mut insns = Vec::new();
+        let mut insns = std::mem::take(&mut self.scratch);
+        insns.clear();
         let mut end = eip;
         while insns.len() < MAX_BLOCK_INSNS && decoder.can_decode() {
             let insn = decoder.decode();
@@ -231,6 +236,7 @@ impl DecodeCache {
             }
         }
         if insns.is_empty() {
+            self.scratch = insns;
             // The first instruction's bytes could not all be fetched.
             return Err(fault.unwrap_or(PageFault {
                 addr: GuestAddr(eip.wrapping_add(got as u32)),
@@ -249,10 +255,12 @@ impl DecodeCache {
         }
         let len = end.wrapping_sub(eip) as usize;
         let block = Block {
-            insns: insns.into_boxed_slice(),
+            // One allocation of the exact size.
+            insns: insns.drain(..).collect(),
             pages,
             shared: shared.then(|| buf[..len].to_vec().into_boxed_slice()),
         };
+        self.scratch = insns;
         let slot = match self.free_slots.pop() {
             Some(s) => {
                 self.blocks[s as usize] = Some(block);

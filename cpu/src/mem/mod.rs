@@ -39,8 +39,72 @@ pub mod pte {
     pub const COW: u32 = 0x100;
     /// A shared mapping: `fork` shares the frame writable.
     pub const SHARED: u32 = 0x200;
+    /// No frame yet, and the first touch reads the page from a file (see
+    /// [`super::PageSource`]) instead of zeroing it.
+    pub const FILE: u32 = 0x400;
     /// The frame's machine address.
     pub const FRAME: u32 = !0xfff;
+}
+
+/// Where the pages of a private file mapping come from when they are
+/// first touched ([`Machine::map_file`]): the kernel maps a file's pages
+/// without copying them, and the first access to each, by guest code or
+/// by the kernel, reads it.
+pub trait PageSource {
+    /// Reads the file's pages from `index` on into `pages` (zeroed, a
+    /// whole number of pages): bytes past the end of the file stay zero.
+    /// False if they cannot be read (the access then faults).
+    fn read_pages(&self, index: u64, pages: &mut [u8]) -> bool;
+}
+
+/// Pages a first touch of a file page reads at most: it and the following
+/// pages of its run that wait too, when their new frames are adjacent
+/// (one read for all, as Linux's fault-around maps 64 KiB).
+const FAULT_AROUND: u32 = 16;
+
+/// The pages `first..end` of an address space read their bytes from
+/// `source`, `first` from the file's page `index`. Later runs take
+/// precedence over earlier ones.
+#[derive(Clone)]
+pub struct FileRun {
+    first: u32,
+    end: u32,
+    index: u64,
+    source: std::rc::Rc<dyn PageSource>,
+}
+
+impl std::fmt::Debug for FileRun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileRun")
+            .field("first", &self.first)
+            .field("end", &self.end)
+            .field("index", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The latest run holding `page`, and how many pages from `page` on
+/// belong to it (no later run takes them).
+fn file_run(runs: &[FileRun], page: u32) -> Option<(&FileRun, u32)> {
+    let at = runs.iter().rposition(|r| r.first <= page && page < r.end)?;
+    let run = &runs[at];
+    let end = runs[at + 1..]
+        .iter()
+        .filter(|r| r.first > page && r.first < run.end)
+        .map(|r| r.first)
+        .min()
+        .unwrap_or(run.end);
+    Some((run, end - page))
+}
+
+/// Fills the frame of a [`pte::FILE`] page from the latest run holding it.
+fn read_file_page(runs: &[FileRun], page: u32, frame: &mut [u8]) -> bool {
+    match file_run(runs, page) {
+        Some((r, _)) => r
+            .source
+            .read_pages(r.index + u64::from(page - r.first), frame),
+        None => false,
+    }
 }
 
 /// Memory protection, with Linux's PROT_* bit values.
@@ -116,6 +180,8 @@ pub struct AddressSpace {
     /// of the whole space (exit, exec, fork) skip those stretches without
     /// reading them.
     in_use: [u64; CHUNKS / 64],
+    /// Where [`pte::FILE`] pages read their bytes.
+    file_runs: Vec<FileRun>,
 }
 
 /// Guest pages per bit of `AddressSpace::in_use`: one 4 KiB page of the
@@ -288,6 +354,7 @@ impl Machine {
             code_changes: Vec::new(),
             changes_taken: 0,
             in_use: [0; CHUNKS / 64],
+            file_runs: Vec::new(),
         })
     }
 
@@ -313,6 +380,7 @@ impl Machine {
                 table,
                 code_changes: &mut space.code_changes,
                 changes_taken: &mut space.changes_taken,
+                file_runs: &space.file_runs,
             },
         )
     }
@@ -377,6 +445,39 @@ impl Machine {
                 space.in_use[chunk as usize / 64] &= !(1 << (chunk % 64));
             }
         }
+        let pages = Self::pages(start, len);
+        space
+            .file_runs
+            .retain(|r| r.first < pages.start || r.end > pages.end);
+    }
+
+    /// Maps `len` bytes at `start` (page aligned) with `prot`, private,
+    /// replacing what was there; the first touch of a page reads it from
+    /// `source`, the first page being the file's page `index`.
+    pub fn map_file(
+        &mut self,
+        space: &mut AddressSpace,
+        start: GuestAddr,
+        len: u32,
+        prot: Prot,
+        source: std::rc::Rc<dyn PageSource>,
+        index: u64,
+    ) {
+        self.unmap(space, start, len);
+        let pages = Self::pages(start, len);
+        space.mark_in_use(pages.clone());
+        space.file_runs.push(FileRun {
+            first: pages.start,
+            end: pages.end,
+            index,
+            source,
+        });
+        for page in pages {
+            let e = pte::MAPPED | pte::FILE | (prot.0 & 7) << pte::PROT_SHIFT;
+            self.region
+                .view()
+                .write_u32(Self::entry_addr(space.table, page), e);
+        }
     }
 
     /// Changes the protection of mapped pages in the range. Returns false
@@ -435,6 +536,7 @@ impl Machine {
     pub fn fork_space(&mut self, space: &mut AddressSpace) -> Result<AddressSpace, OutOfMemory> {
         let mut child = self.new_space()?;
         child.in_use = space.in_use;
+        child.file_runs = space.file_runs.clone();
         for (pages, _) in space.stretches_in_use(0..1 << 20) {
             for page in pages {
                 let at = Self::entry_addr(space.table, page);
@@ -469,11 +571,24 @@ impl Machine {
 
     /// The frame behind the page holding `addr`, if the page is mapped
     /// and has been touched (lazy pages have none yet).
+    /// A [`pte::FILE`] page is read from its file first, as if touched.
     pub fn frame_of(&mut self, space: &AddressSpace, addr: GuestAddr) -> Option<MachAddr> {
-        let e = self
-            .region
-            .view()
-            .read_u32(Self::entry_addr(space.table, addr.page()));
+        let at = Self::entry_addr(space.table, addr.page());
+        let mut e = self.region.view().read_u32(at);
+        if e & pte::MAPPED != 0 && e & pte::FILE != 0 {
+            let (frame, stale) = self.frames.alloc()?;
+            let mut view = self.region.view();
+            let bytes = view.slice_mut(frame, PAGE_SIZE as usize);
+            if stale {
+                bytes.fill(0);
+            }
+            if !read_file_page(&space.file_runs, addr.page(), bytes) {
+                self.frames.release(frame);
+                return None;
+            }
+            e = effective((e & !pte::FILE) | frame.0);
+            self.region.view().write_u32(at, e);
+        }
         (e & pte::MAPPED != 0 && e & pte::FRAME != 0).then_some(MachAddr(e & pte::FRAME))
     }
 
@@ -531,6 +646,7 @@ pub struct GuestMem<'a> {
     table: MachAddr,
     code_changes: &'a mut Vec<u32>,
     changes_taken: &'a mut u64,
+    file_runs: &'a [FileRun],
 }
 
 impl GuestMem<'_> {
@@ -596,7 +712,15 @@ impl GuestMem<'_> {
             out_of_memory: true,
             ..fault(false)
         };
-        if e & pte::FRAME == 0 {
+        if e & pte::FRAME == 0 && e & pte::FILE != 0 {
+            let frame = self
+                .read_file_pages(addr.page())
+                .map_err(|out_of_memory| PageFault {
+                    out_of_memory,
+                    ..fault(false)
+                })?;
+            e = (e & !pte::FILE) | frame.0;
+        } else if e & pte::FRAME == 0 {
             let (frame, stale) = self.frames.alloc().ok_or(oom)?;
             if stale {
                 self.view.slice_mut(frame, PAGE_SIZE as usize).fill(0);
@@ -623,6 +747,56 @@ impl GuestMem<'_> {
         let e = effective(e);
         self.view.write_u32(at, e);
         Ok(MachAddr(e & pte::FRAME))
+    }
+
+    /// Gives [`pte::FILE`] page `page` a frame read from its file, and up
+    /// to [`FAULT_AROUND`] - 1 following pages of its run that wait too,
+    /// while their new frames follow in machine memory (one read for
+    /// all). Returns the page's frame (its entry is the caller's to
+    /// write), or whether it failed for want of memory.
+    fn read_file_pages(&mut self, page: u32) -> Result<MachAddr, bool> {
+        let runs = self.file_runs;
+        let (run, left) = file_run(runs, page).ok_or(false)?;
+        let mut frames = [(MachAddr(0), false); FAULT_AROUND as usize];
+        frames[0] = self.frames.alloc().ok_or(true)?;
+        let mut n = 1;
+        while n < left.min(FAULT_AROUND) as usize {
+            let at = MachAddr(self.table.0 + (page + n as u32) * 4);
+            let e = self.view.read_u32(at);
+            if e & (pte::MAPPED | pte::FILE | pte::FRAME) != pte::MAPPED | pte::FILE {
+                break;
+            }
+            let Some((f, stale)) = self.frames.alloc() else {
+                break;
+            };
+            if Some(f.0) != frames[n - 1].0 .0.checked_add(PAGE_SIZE) {
+                self.frames.release(f);
+                break;
+            }
+            frames[n] = (f, stale);
+            n += 1;
+        }
+        let bytes = self.view.slice_mut(frames[0].0, n * PAGE_SIZE as usize);
+        for (i, &(_, stale)) in frames[..n].iter().enumerate() {
+            if stale {
+                bytes[i * PAGE_SIZE as usize..][..PAGE_SIZE as usize].fill(0);
+            }
+        }
+        if !run
+            .source
+            .read_pages(run.index + u64::from(page - run.first), bytes)
+        {
+            for &(f, _) in &frames[..n] {
+                self.frames.release(f);
+            }
+            return Err(false);
+        }
+        for (i, &(f, _)) in frames[..n].iter().enumerate().skip(1) {
+            let at = MachAddr(self.table.0 + (page + i as u32) * 4);
+            let e = self.view.read_u32(at);
+            self.view.write_u32(at, effective((e & !pte::FILE) | f.0));
+        }
+        Ok(frames[0].0)
     }
 
     #[inline(always)]
@@ -797,6 +971,54 @@ impl GuestMem<'_> {
         })
     }
 
+    /// Writes guest memory in place (the kernel reading a file straight
+    /// into user pages, with no bounce buffer): `fill` gets each stretch of
+    /// `addr..addr+len` whose frames lie back to back in machine memory,
+    /// and the stretch's offset in the range, and returns false to stop
+    /// there. Pages are resolved for writing as they are reached, as
+    /// [`GuestMem::write_bytes`] does; a stretch is at most
+    /// [`GuestMem::FILL_RUN`] bytes.
+    pub fn fill_with(
+        &mut self,
+        addr: GuestAddr,
+        len: usize,
+        mut fill: impl FnMut(&mut [u8], usize) -> bool,
+    ) -> Result<(), PageFault> {
+        if len > 0 && len as u64 > (1 << 32) - u64::from(addr.0) {
+            return Err(PageFault {
+                addr: GuestAddr(0),
+                access: Access::Write,
+                protection: false,
+                out_of_memory: false,
+            });
+        }
+        let mut done = 0;
+        while done < len {
+            let a = addr.add(done as u32);
+            let first = self.resolve(a, Access::Write)?;
+            let mut n = ((PAGE_SIZE - a.offset()) as usize).min(len - done);
+            let mut last = first.0;
+            // Frames handed out one after another are usually adjacent.
+            while done + n < len && n < Self::FILL_RUN {
+                // A fault is reported when the outer loop gets there.
+                let next = self.resolve(addr.add((done + n) as u32), Access::Write);
+                match next {
+                    Ok(f) if Some(f.0) == last.checked_add(PAGE_SIZE) => last = f.0,
+                    _ => break,
+                }
+                n += (PAGE_SIZE as usize).min(len - done - n);
+            }
+            if !fill(self.view.slice_mut(MachAddr(first.0 | a.offset()), n), done) {
+                break;
+            }
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// The longest stretch [`GuestMem::fill_with`] hands over at once.
+    pub const FILL_RUN: usize = 1 << 20;
+
     /// Fills guest memory with a byte.
     pub fn fill(&mut self, addr: GuestAddr, len: usize, byte: u8) -> Result<(), PageFault> {
         self.copy(addr, len, Access::Write, |mem, frame_at, _, n| {
@@ -888,6 +1110,103 @@ mod tests {
         g.write_u32(GuestAddr(0x1ffe), 0xdeadbeef).unwrap();
         assert_eq!(g.read_u32(GuestAddr(0x1ffe)).unwrap(), 0xdeadbeef);
         assert_eq!(g.read_u16(GuestAddr(0x2000)).unwrap(), 0xdead);
+    }
+
+    #[test]
+    fn fill_with_hands_over_adjacent_frames_at_once() {
+        let (mut m, mut s) = machine();
+        m.map(&mut s, GuestAddr(0x1000), 0x3000, Prot::RW, false);
+        m.map(&mut s, GuestAddr(0x4000), 0x1000, Prot::READ, false);
+        let mut g = m.mem(&mut s);
+        let mut runs = Vec::new();
+        g.fill_with(GuestAddr(0x1800), 0x2000, |chunk, at| {
+            chunk.fill(0x11 + at as u8);
+            runs.push((at, chunk.len()));
+            true
+        })
+        .unwrap();
+        // Fresh frames come one after another: one stretch.
+        assert_eq!(runs, [(0, 0x2000)]);
+        assert_eq!(g.read_u8(GuestAddr(0x17ff)).unwrap(), 0);
+        assert_eq!(g.read_u8(GuestAddr(0x3000)).unwrap(), 0x11);
+        assert_eq!(g.read_u8(GuestAddr(0x3800)).unwrap(), 0);
+        // Stopping early leaves the rest alone; a read-only page faults.
+        let mut calls = 0;
+        g.fill_with(GuestAddr(0x1000), 0x10, |_, _| {
+            calls += 1;
+            false
+        })
+        .unwrap();
+        assert_eq!(calls, 1);
+        let f = g
+            .fill_with(GuestAddr(0x3000), 0x2000, |_, _| true)
+            .unwrap_err();
+        assert_eq!(f.addr, GuestAddr(0x4000));
+        assert!(f.protection);
+    }
+
+    /// Pages whose every byte is the page's index in the file.
+    struct IndexPages(std::cell::Cell<u32>);
+
+    impl PageSource for IndexPages {
+        fn read_pages(&self, index: u64, pages: &mut [u8]) -> bool {
+            self.0.set(self.0.get() + 1);
+            for (i, page) in pages.chunks_mut(4096).enumerate() {
+                page.fill((index + i as u64) as u8);
+            }
+            index != 9
+        }
+    }
+
+    #[test]
+    fn file_pages_are_read_at_first_touch() {
+        let (mut m, mut s) = machine();
+        let src = std::rc::Rc::new(IndexPages(std::cell::Cell::new(0)));
+        m.map_file(
+            &mut s,
+            GuestAddr(0x1000),
+            0x3000,
+            Prot::READ,
+            src.clone(),
+            5,
+        );
+        assert_eq!(src.0.get(), 0, "nothing read at map time");
+        assert_eq!(m.prot_at(&s, GuestAddr(0x2000)), Some(Prot::READ));
+        // One read for the page and the next one (fault-around).
+        assert_eq!(m.mem(&mut s).read_u8(GuestAddr(0x2abc)).unwrap(), 6);
+        assert_eq!(src.0.get(), 1);
+        let frame = m.frame_of(&s, GuestAddr(0x3000)).unwrap();
+        assert!(m.frame_holds(frame, &[7; 4096]));
+        assert_eq!(src.0.get(), 1);
+        // A write to a read-only file page faults without reading it.
+        let f = m.mem(&mut s).write_u8(GuestAddr(0x1000), 1).unwrap_err();
+        assert!(f.protection);
+        assert_eq!(src.0.get(), 1);
+        // The kernel asking for the frame reads the page too.
+        let frame = m.frame_of(&s, GuestAddr(0x1000)).unwrap();
+        assert!(m.frame_holds(frame, &[5; 4096]));
+        assert_eq!(src.0.get(), 2);
+        m.map_file(
+            &mut s,
+            GuestAddr(0x1000),
+            0x1000,
+            Prot::READ,
+            src.clone(),
+            5,
+        );
+        // A fork reads its own copy of an untouched page; a protection
+        // change keeps it pending; a failed read faults.
+        let mut child = m.fork_space(&mut s).unwrap();
+        m.protect(&mut child, GuestAddr(0x1000), 0x1000, Prot::RW);
+        m.mem(&mut child).write_u8(GuestAddr(0x1001), 0x55).unwrap();
+        assert_eq!(m.mem(&mut child).read_u8(GuestAddr(0x1000)).unwrap(), 5);
+        assert_eq!(m.mem(&mut s).read_u8(GuestAddr(0x1001)).unwrap(), 5);
+        m.map_file(&mut s, GuestAddr(0x8000), 0x1000, Prot::READ, src, 9);
+        assert!(m.mem(&mut s).read_u8(GuestAddr(0x8000)).is_err());
+        // Anonymous memory over a file page is zero.
+        m.map(&mut s, GuestAddr(0x8000), 0x1000, Prot::READ, false);
+        assert_eq!(m.mem(&mut s).read_u8(GuestAddr(0x8000)).unwrap(), 0);
+        m.free_space(child);
     }
 
     #[test]

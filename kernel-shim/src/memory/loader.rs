@@ -76,23 +76,40 @@ pub fn load_image(
     }
     // Pages are mapped writable while the file data is copied in, then
     // get their final protection; a page two segments share gets both.
+    // The whole pages of a read-only segment's file bytes are read when
+    // first touched instead, if the file offers a page reader.
+    let source = f.page_source();
     let mut prots: Vec<(u32, u32, Prot)> = Vec::new();
     for p in elf.loads().filter(|p| p.p_memsz > 0) {
         let start = (p.p_vaddr + bias) & !(PAGE_SIZE - 1);
         let end = page_up(u64::from(p.p_vaddr + bias) + u64::from(p.p_memsz)) as u32;
+        let (lazy_lo, lazy_hi) = match &source {
+            Some(src) => {
+                let (lo, hi) = lazy_pages(f, p, bias);
+                if lo < hi {
+                    let index = u64::from(p.p_offset + (lo - (p.p_vaddr + bias))) / 4096;
+                    machine.map_file(space, GuestAddr(lo), hi - lo, Prot::RW, src.clone(), index);
+                }
+                (lo, hi)
+            }
+            None => (0, 0),
+        };
         for page in (start..end).step_by(PAGE_SIZE as usize) {
             if machine.prot_at(space, GuestAddr(page)).is_none() {
                 machine.map(space, GuestAddr(page), PAGE_SIZE, Prot::RW, false);
             }
         }
-        copy_file(
-            machine,
-            space,
-            f,
-            u64::from(p.p_offset),
-            p.p_vaddr + bias,
-            p.p_filesz,
-        )?;
+        let at = p.p_vaddr + bias;
+        if lazy_lo < lazy_hi {
+            // The bytes before and after the lazy pages.
+            let head = lazy_lo - at;
+            copy_file(machine, space, f, u64::from(p.p_offset), at, head)?;
+            let tail = at + p.p_filesz - lazy_hi;
+            let tail_off = u64::from(p.p_offset) + u64::from(lazy_hi - at);
+            copy_file(machine, space, f, tail_off, lazy_hi, tail)?;
+        } else {
+            copy_file(machine, space, f, u64::from(p.p_offset), at, p.p_filesz)?;
+        }
         prots.push((start, end, prot_of(p.p_flags)));
     }
     apply_prots(machine, space, &prots);
@@ -122,6 +139,28 @@ fn apply_prots(machine: &mut Machine, space: &mut AddressSpace, prots: &[(u32, u
     }
 }
 
+/// The whole pages of segment `p` (loaded at `bias`) that can be read
+/// from the file when first touched, as `lo..hi` (empty if none): the
+/// segment is not writable, its file offset and address agree modulo the
+/// page size, and the pages lie inside its file bytes, which the file
+/// holds (its last byte is read here, so a truncated file still fails at
+/// exec).
+fn lazy_pages(f: &mut dyn FileHandle, p: &crate::memory::elf::Phdr, bias: u32) -> (u32, u32) {
+    let at = u64::from(p.p_vaddr) + u64::from(bias);
+    let page = u64::from(PAGE_SIZE);
+    let aligned = at % page == u64::from(p.p_offset) % page;
+    if p.p_flags & PF_W != 0 || !aligned || p.p_filesz == 0 {
+        return (0, 0);
+    }
+    let lo = page_up(at);
+    let hi = (at + u64::from(p.p_filesz)) & !u64::from(PAGE_SIZE - 1);
+    let last = u64::from(p.p_offset) + u64::from(p.p_filesz) - 1;
+    if lo >= hi || read_exact(f, last, &mut [0u8]).is_err() {
+        return (0, 0);
+    }
+    (lo as u32, hi as u32)
+}
+
 /// Copies `len` bytes of the file at `off` to guest address `to`.
 fn copy_file(
     machine: &mut Machine,
@@ -131,18 +170,18 @@ fn copy_file(
     to: u32,
     len: u32,
 ) -> Result<(), ElfError> {
-    let mut buf = vec![0u8; 64 << 10];
-    let mut done = 0u32;
-    while done < len {
-        let n = (len - done).min(buf.len() as u32) as usize;
-        read_exact(f, off + u64::from(done), &mut buf[..n])?;
-        machine
-            .mem(space)
-            .write_bytes(GuestAddr(to + done), &buf[..n])
-            .map_err(|_| ElfError::NoMemory)?;
-        done += n as u32;
-    }
-    Ok(())
+    // Read straight into the frames.
+    let mut failed = None;
+    machine
+        .mem(space)
+        .fill_with(GuestAddr(to), len as usize, |chunk, at| {
+            let read = read_exact(f, off + at as u64, chunk);
+            let ok = read.is_ok();
+            failed = read.err();
+            ok
+        })
+        .map_err(|_| ElfError::NoMemory)?;
+    failed.map_or(Ok(()), Err)
 }
 
 /// What goes into the auxiliary vector besides the image facts.

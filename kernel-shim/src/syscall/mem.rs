@@ -2,8 +2,14 @@
 //! msync, mincore, mlock and friends, with the mapping list (`memory/mm.rs`)
 //! kept in step with the page table.
 //!
-//! File mappings are filled by copying the file's bytes into the new
-//! pages, except pages already in the page cache (`memory/pagecache.rs`: the
+//! Private file mappings that cannot be written, of files whose handle
+//! offers a page reader (`FileHandle::page_source`: host files), copy
+//! nothing at mmap: each page is read when first touched, by guest code or
+//! by the kernel, with up to 15 following pages (`Machine::map_file`);
+//! ld.so maps each library whole, and a short run touches few of its
+//! pages. Such a page not yet touched shows later writes to the file, as
+//! on Linux. Other file mappings are filled by copying the file's bytes
+//! into the new pages, except pages already in the page cache (`memory/pagecache.rs`: the
 //! frames of existing MAP_SHARED mappings of the node), which map the
 //! cached frame: shared, so separate MAP_SHARED mappings in any process
 //! see each other's stores, or copy-on-write for MAP_PRIVATE, so untouched
@@ -251,6 +257,22 @@ fn populate(k: &mut Kernel, vma: &Vma, from: u32, to: u32) -> KResult<()> {
     if in_file == 0 {
         return Ok(());
     }
+    if let Some(source) = lazy_source(k, vma) {
+        // Read page by page as they are touched: ld.so maps each library
+        // whole, and a short run touches few of its pages.
+        let space = &mut k.tasks.proc_mut(p).space;
+        let index = off / u64::from(PAGE_SIZE);
+        k.machine.map_file(
+            space,
+            GuestAddr(from),
+            in_file,
+            Prot(vma.prot),
+            source,
+            index,
+        );
+        return Ok(());
+    }
+    let space = &mut k.tasks.proc_mut(p).space;
     k.machine
         .map(space, GuestAddr(from), in_file, Prot::RW, vma.shared);
     let file = f.file.clone();
@@ -263,6 +285,23 @@ fn populate(k: &mut Kernel, vma: &Vma, from: u32, to: u32) -> KResult<()> {
         use_cached(k, vma, node, from, from + in_file);
     }
     Ok(())
+}
+
+/// Where the pages of file mapping `vma` can be read when first touched,
+/// if they need not be copied now: a private mapping that cannot be
+/// written (a write would need the page first anyway, and writable private
+/// pages are few), of a file none of whose pages are in the page cache
+/// (those map the cached frames), whose handle offers a page reader.
+fn lazy_source(k: &Kernel, vma: &Vma) -> Option<std::rc::Rc<dyn wax_cpu::mem::PageSource>> {
+    let f = vma.file.as_ref()?;
+    if vma.shared || vma.prot & PROT_WRITE != 0 {
+        return None;
+    }
+    let file = f.file.try_borrow().ok()?;
+    if file.node.is_some_and(|n| k.node_cached(n)) {
+        return None;
+    }
+    file.handle.as_ref()?.page_source()
 }
 
 /// Gives the pages a pristine mapping left (see `holds_file_bytes`) the
@@ -307,26 +346,29 @@ fn use_cached(k: &mut Kernel, vma: &Vma, node: NodeKey, from: u32, to: u32) {
     }
 }
 
-/// Copies file bytes from `off` into the new mapping at `start`.
+/// Copies file bytes from `off` into the new mapping at `start`, read
+/// straight into its frames; the pages past the end of the file stay zero.
 fn copy_in(k: &mut Kernel, file: &FileRef, start: u32, size: u32, off: u64) -> KResult<()> {
-    let mut buf = vec![0u8; 64 << 10];
-    let mut done = 0u32;
-    while done < size {
-        let want = ((size - done) as usize).min(buf.len());
-        let n = {
-            let mut f = file.borrow_mut();
-            let h = f.handle.as_mut().ok_or(Errno::ENODEV)?;
-            h.read_at(off + u64::from(done), &mut buf[..want])?
-        };
-        if n == 0 {
-            break;
-        }
-        k.mem()
-            .write_bytes(GuestAddr(start + done), &buf[..n])
-            .map_err(|_| Errno::ENOMEM)?;
-        done += n as u32;
-    }
-    Ok(())
+    let mut f = file.borrow_mut();
+    let h = f.handle.as_mut().ok_or(Errno::ENODEV)?;
+    let mut failed = None;
+    k.mem()
+        .fill_with(GuestAddr(start), size as usize, |chunk, at| {
+            let mut got = 0;
+            while got < chunk.len() {
+                match h.read_at(off + (at + got) as u64, &mut chunk[got..]) {
+                    Ok(0) => return false,
+                    Ok(n) => got += n,
+                    Err(e) => {
+                        failed = Some(e);
+                        return false;
+                    }
+                }
+            }
+            true
+        })
+        .map_err(|_| Errno::ENOMEM)?;
+    failed.map_or(Ok(()), Err)
 }
 
 pub fn sys_mmap2(k: &mut Kernel, a: &Args) -> SysResult {

@@ -237,6 +237,14 @@ pub trait FileHandle {
     fn is_stream(&self) -> bool {
         false
     }
+    /// A reader of the file's pages for private read-only mappings that
+    /// copy nothing at mmap: each page is read when first touched
+    /// (`wax_cpu::Machine::map_file`). It must not share state with this
+    /// handle (it outlives it, and reads while the handle may be borrowed).
+    /// `None`: mappings copy the file's pages at mmap.
+    fn page_source(&self) -> Option<std::rc::Rc<dyn wax_cpu::mem::PageSource>> {
+        None
+    }
     /// Whether a read would not block now.
     fn readable(&mut self) -> bool {
         true
