@@ -393,6 +393,72 @@ fn shift_flags_are_exact() {
     }
 }
 
+/// ROL/ROR and BT with live flags right after each producer whose EFLAGS
+/// the translator evaluates inline (ADD, SUB, AND/OR/XOR, INC, DEC in
+/// every size, an earlier rotate's eager flags) and after one it leaves
+/// to the `flags` import (ADC): the kept flags (AF, ZF, SF, PF) must be
+/// the producer's, read whole by PUSHFD.
+#[test]
+fn rotate_and_bt_flags_after_every_producer() {
+    use common::asm::*;
+    let producers: &[&[u8]] = &[
+        &[0x01, 0xd0],       // add eax, edx
+        &[0x29, 0xd0],       // sub eax, edx
+        &[0x21, 0xd0],       // and eax, edx
+        &[0x09, 0xd0],       // or eax, edx
+        &[0x31, 0xd0],       // xor eax, edx
+        &[0x40],             // inc eax
+        &[0x48],             // dec eax
+        &[0x66, 0x01, 0xd0], // add ax, dx
+        &[0x66, 0x29, 0xd0], // sub ax, dx
+        &[0x00, 0xd0],       // add al, dl
+        &[0x28, 0xd0],       // sub al, dl
+        &[0xfe, 0xc0],       // inc al
+        &[0xc1, 0xc0, 0x03], // rol eax, 3
+        &[0x11, 0xd0],       // adc eax, edx
+    ];
+    let consumers: &[&[u8]] = &[
+        &[0xc1, 0xc0, 0x01], // rol eax, 1
+        &[0xc1, 0xc8, 0x0d], // ror eax, 13
+        &[0x0f, 0xa3, 0xc8], // bt eax, ecx
+    ];
+    let mut a = Asm::default();
+    let top = a.pos();
+    let mut k = 0u8;
+    for p in producers {
+        for c in consumers {
+            let at = k % 0x70;
+            a.bytes(&[0x8b, 0x46, at]); // mov eax, [esi+at]
+            a.bytes(&[0x8b, 0x56, at + 4]); // mov edx, [esi+at+4]
+            a.bytes(p).bytes(c);
+            a.bytes(&[0x9c, 0x5b]); // pushfd; pop ebx
+            a.bytes(&[0x89, 0x5e, at]); // mov [esi+at], ebx
+            a.bytes(&[0x01, 0xc1]); // add ecx, eax
+                                    // Translated work around the stepped PUSHFD, so the block is
+                                    // not left whole to the interpreter.
+            for _ in 0..8 {
+                a.bytes(&[0x8d, 0x52, 0x01]); // lea edx, [edx+1]
+            }
+            k = k.wrapping_add(4);
+        }
+    }
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    for seed in 0..12 {
+        let mut st = program(seed, 0, 4);
+        st.code = a.code.clone();
+        st.code_at = CODE + 0x40;
+        let (last, jit) = lockstep(&st, &[100_000, 3], 1_000_000, 2, "rotate flags");
+        assert_eq!(last.exit, Exit::Syscall);
+        assert!(
+            jit.stats.insns_translated > jit.stats.insns_interpreted,
+            "{:?}",
+            jit.stats
+        );
+    }
+}
+
 /// Shifts by CL (every count, 0 and past the size included), rotates by
 /// an immediate and MUL/IMUL (every form the translator emits), their
 /// flags read by SETcc (so the blocks stay translated) and compared whole
