@@ -173,6 +173,43 @@ fn an_indirect_jump_within_the_page_stays_in_the_module() {
     );
 }
 
+/// A page only ever visited from a module for one instruction (a stub
+/// that jumps back, like a PLT entry): each exit into it counts as more
+/// than its one interpreted instruction, so it is translated long before
+/// it has run the threshold in instructions, and the loop then stays in
+/// wasm.
+#[test]
+fn a_page_of_short_visits_from_a_module_is_translated() {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    for _ in 0..16 {
+        a.bytes(&[0x8d, 0x52, 0x01]); // lea edx, [edx+1]
+    }
+    let to_stub = a.pos();
+    a.bytes(&[0xe9, 0, 0, 0, 0]); // jmp stub (next page, patched below)
+    let back = a.pos();
+    a.bytes(&[0xff, 0x4e, 0x7c]); // dec dword [esi+0x7c]
+    a.rel32(&[0x0f, 0x85], top); // jnz top
+    a.bytes(&[0xcd, 0x80]); // int 0x80
+    a.bytes(&vec![0xcc; 0x800 - a.pos()]);
+    let stub = a.pos();
+    a.rel32(&[0xe9], back); // stub: jmp back
+    let rel = (stub as i32 - (to_stub as i32 + 5)).to_le_bytes();
+    a.code[to_stub + 1..to_stub + 5].copy_from_slice(&rel);
+    let mut st = program(3, 0, 1);
+    st.code_at = CODE + 0x800;
+    st.data[0x7c..0x80].copy_from_slice(&6000u32.to_le_bytes());
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[50_000, 7], 1_000_000, 34_000, "short visits");
+    assert_eq!(last.exit, Exit::Syscall);
+    // Page A is translated after ~1700 iterations; the stub's page once
+    // its ~2000 visits from A's module count as 34 K instructions (without
+    // the exit's share, never: 6000 visits in all).
+    assert_eq!(jit.stats.modules_compiled, 2, "{:?}", jit.stats);
+    assert!(jit.stats.next_no_module < 3000, "{:?}", jit.stats);
+}
+
 /// Modules compiled on the background thread: installed between slices,
 /// after the interpreter ran the page meanwhile, and first compared with
 /// the page they run from.
