@@ -89,7 +89,7 @@ pub struct Gen<'a> {
     /// current instruction in it (for refunds and slow exits).
     len: u32,
     k: u32,
-    pub(super) ip: u32,
+    ip: u32,
     pub stats: Stats,
 }
 

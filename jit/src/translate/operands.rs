@@ -1,7 +1,7 @@
 //! Operand access for generated code: guest registers in locals, effective
 //! addresses, and the inline page-table fast path of every load and store.
 
-use super::emit::{local as l, mem, Label};
+use super::emit::{local as l, mem};
 use super::gen::Gen;
 use iced_x86::{Instruction, OpKind, Register};
 use wasm_encoder::Instruction as I;
@@ -94,14 +94,12 @@ impl Gen<'_> {
     /// runs it (faults, first touch, copy-on-write, page crossing, stores
     /// into watched code): checks come before any state change.
     pub(super) fn check(&mut self, addr: u32, host: u32, n: u32, write: bool) {
-        // The EIP to leave with is set before the test, so the failing
-        // branch goes straight to the shared exit: the fast path falls
-        // through (an `if` around the exit puts a taken jump on it).
-        self.e.set_c(l::EIP, self.ip);
         if !self.inline_checks {
             let f = super::helpers::index(n, write);
             self.e.get(addr).get(l::PT).i(I::Call(f)).tee(host);
-            self.e.i(I::I32Eqz).br_if(Label::SlowExit);
+            self.e.i(I::I32Eqz).if_();
+            self.exit_before();
+            self.e.end();
             return;
         }
         self.e.get(addr).c(12).i(I::I32ShrU).c(2).i(I::I32Shl);
@@ -128,7 +126,9 @@ impl Gen<'_> {
                 .i(I::I32GtU)
                 .i(I::I32Or);
         }
-        self.e.br_if(Label::SlowExit);
+        self.e.if_();
+        self.exit_before();
+        self.e.end();
         self.e.get(l::PTE).c(pte::FRAME).i(I::I32And);
         self.e.get(addr).c(0xfff).i(I::I32And).i(I::I32Or).set(host);
     }

@@ -87,14 +87,16 @@
                 local.get 8
                 i32.add
                 local.set 19
-                i32.const 134512640
-                local.set 10
                 local.get 19
                 local.get 13
                 call 6
                 local.tee 21
                 i32.eqz
-                br_if 2 (;@4;)
+                if ;; label = @7
+                  i32.const 134512640
+                  local.set 10
+                  br 3 (;@4;)
+                end
                 local.get 21
                 i32.load
                 local.set 24
@@ -104,14 +106,16 @@
                 local.get 9
                 i32.add
                 local.set 19
-                i32.const 134512643
-                local.set 10
                 local.get 19
                 local.get 13
                 call 9
                 local.tee 21
                 i32.eqz
-                br_if 2 (;@4;)
+                if ;; label = @7
+                  i32.const 134512643
+                  local.set 10
+                  br 3 (;@4;)
+                end
                 local.get 2
                 local.set 24
                 local.get 21
@@ -121,14 +125,16 @@
                 local.get 8
                 i32.add
                 local.set 19
-                i32.const 134512645
-                local.set 10
                 local.get 19
                 local.get 13
                 call 9
                 local.tee 21
                 i32.eqz
-                br_if 2 (;@4;)
+                if ;; label = @7
+                  i32.const 134512645
+                  local.set 10
+                  br 3 (;@4;)
+                end
                 local.get 21
                 i32.load
                 local.set 17

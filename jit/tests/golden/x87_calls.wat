@@ -1444,14 +1444,16 @@
                 end
                 local.get 6
                 local.set 19
-                i32.const 134512656
-                local.set 10
                 local.get 19
                 local.get 13
                 call 6
                 local.tee 21
                 i32.eqz
-                br_if 2 (;@4;)
+                if ;; label = @7
+                  i32.const 134512656
+                  local.set 10
+                  br 3 (;@4;)
+                end
                 local.get 21
                 i32.load
                 local.set 24
