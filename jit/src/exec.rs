@@ -18,7 +18,9 @@
 //! entries) spends compile time only where it can pay back. Entries missed
 //! by a module are remembered at once, each counting as `MISS_HEAT`
 //! interpreted instructions besides the block it runs, and the page is
-//! translated again with them once it has run another `threshold`. Modules are cached by [`PageKey`] (frame
+//! translated again with them once it has run another `threshold`. An
+//! exit from a module into a page without one counts as `EXIT_HEAT`
+//! instructions of that page the same way. Modules are cached by [`PageKey`] (frame
 //! and virtual page: the frame gives invalidation by contents, the virtual
 //! page because translated code embeds absolute EIPs) in an LRU bounded in
 //! modules and bytes. Frames are shared between address spaces (fork,
@@ -365,6 +367,13 @@ const MAX_ENTRIES: usize = 512;
 /// against ~9 ns per instruction, see `translate/gen.rs`).
 const MISS_HEAT: u32 = 16;
 
+/// Interpreted instructions an exit from a module into a page without
+/// one counts as in that page's heat, for the same reason: a page of
+/// short visits from translated code (a PLT, a small libc function) costs
+/// an exit and an entry per visit, and without this reached the early
+/// threshold only after ~250 K visits (sort: 1.4 M such exits).
+const EXIT_HEAT: u64 = 16;
+
 /// Slots of `Jit::mods` (a power of two).
 const MOD_SLOTS: usize = 4096;
 
@@ -433,6 +442,9 @@ pub struct Jit<E: Engine> {
     /// The last `run` stopped at a system call or exception: the next one
     /// starts at an entry point.
     resume_is_entry: bool,
+    /// The module just left for a page without one: the interpreted trip
+    /// that follows adds [`EXIT_HEAT`] to that page.
+    exited_to_cold: bool,
     /// Pages that ran warm in earlier runs (`profile.rs`).
     profile: Profile,
     /// Remembered pages to translate when the background compiler is
@@ -515,6 +527,7 @@ impl<E: Engine> Jit<E> {
             compiling: FastMap::default(),
             jobs: 0,
             resume_is_entry: true,
+            exited_to_cold: false,
             profile: Profile::in_memory(),
             deferred: Default::default(),
             profile_ns: 0,
@@ -609,6 +622,7 @@ impl<E: Engine> Jit<E> {
             let mut new_entry = None;
             if let Some(key) = key {
                 if linked || self.ready(machine, space, key) {
+                    self.exited_to_cold = false;
                     let at = At {
                         key,
                         eip,
@@ -694,8 +708,13 @@ impl<E: Engine> Jit<E> {
                         }
                     };
                     self.stats.insns_interpreted += in_page;
+                    let exit_heat = if std::mem::take(&mut self.exited_to_cold) {
+                        EXIT_HEAT
+                    } else {
+                        0
+                    };
                     if let (Some(k), Some(h)) = (key, heat) {
-                        if add_heat(h, new_entry, in_page, &self.config) {
+                        if add_heat(h, new_entry, in_page + exit_heat, &self.config) {
                             self.settle_heat(machine, space, cache, k);
                         }
                     }
@@ -1429,7 +1448,10 @@ impl<E: Engine> Jit<E> {
             match module {
                 Some(e) if e.index.contains_key(&eip) => self.stats.next_entry += 1,
                 Some(_) => self.stats.next_not_entry += 1,
-                None => self.stats.next_no_module += 1,
+                None => {
+                    self.stats.next_no_module += 1;
+                    self.exited_to_cold = true;
+                }
             }
         }
         let mut left_after = ctl.budget;

@@ -173,6 +173,43 @@ fn an_indirect_jump_within_the_page_stays_in_the_module() {
     );
 }
 
+/// A page only ever visited from a module for one instruction (a stub
+/// that jumps back, like a PLT entry): each exit into it counts as more
+/// than its one interpreted instruction, so it is translated long before
+/// it has run the threshold in instructions, and the loop then stays in
+/// wasm.
+#[test]
+fn a_page_of_short_visits_from_a_module_is_translated() {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    for _ in 0..16 {
+        a.bytes(&[0x8d, 0x52, 0x01]); // lea edx, [edx+1]
+    }
+    let to_stub = a.pos();
+    a.bytes(&[0xe9, 0, 0, 0, 0]); // jmp stub (next page, patched below)
+    let back = a.pos();
+    a.bytes(&[0xff, 0x4e, 0x7c]); // dec dword [esi+0x7c]
+    a.rel32(&[0x0f, 0x85], top); // jnz top
+    a.bytes(&[0xcd, 0x80]); // int 0x80
+    a.bytes(&vec![0xcc; 0x800 - a.pos()]);
+    let stub = a.pos();
+    a.rel32(&[0xe9], back); // stub: jmp back
+    let rel = (stub as i32 - (to_stub as i32 + 5)).to_le_bytes();
+    a.code[to_stub + 1..to_stub + 5].copy_from_slice(&rel);
+    let mut st = program(3, 0, 1);
+    st.code_at = CODE + 0x800;
+    st.data[0x7c..0x80].copy_from_slice(&6000u32.to_le_bytes());
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[50_000, 7], 1_000_000, 34_000, "short visits");
+    assert_eq!(last.exit, Exit::Syscall);
+    // Page A is translated after ~1700 iterations; the stub's page once
+    // its ~2000 visits from A's module count as 34 K instructions (without
+    // the exit's share, never: 6000 visits in all).
+    assert_eq!(jit.stats.modules_compiled, 2, "{:?}", jit.stats);
+    assert!(jit.stats.next_no_module < 3000, "{:?}", jit.stats);
+}
+
 /// Modules compiled on the background thread: installed between slices,
 /// after the interpreter ran the page meanwhile, and first compared with
 /// the page they run from.
@@ -384,6 +421,82 @@ fn shift_flags_are_exact() {
         st.code = a.code.clone();
         st.code_at = CODE + 0x40;
         let (last, jit) = lockstep(&st, &[100_000, 3], 1_000_000, 2, "shift flags");
+        assert_eq!(last.exit, Exit::Syscall);
+        assert!(
+            jit.stats.insns_translated > jit.stats.insns_interpreted,
+            "{:?}",
+            jit.stats
+        );
+    }
+}
+
+/// ROL/ROR and BT with live flags (and SETL) right after each producer
+/// whose EFLAGS the translator evaluates inline (ADD, SUB, AND/OR/XOR,
+/// INC, DEC in every size, an earlier rotate's eager flags), after one it
+/// leaves to the `flags` import (ADC), and at the start of the next block
+/// (an unknown record: eager at run time after a rotate, else the call):
+/// the kept flags (AF, ZF, SF, PF) must be the producer's, read whole by
+/// PUSHFD.
+#[test]
+fn rotate_and_bt_flags_after_every_producer() {
+    use common::asm::*;
+    let producers: &[&[u8]] = &[
+        &[0x01, 0xd0],       // add eax, edx
+        &[0x29, 0xd0],       // sub eax, edx
+        &[0x21, 0xd0],       // and eax, edx
+        &[0x09, 0xd0],       // or eax, edx
+        &[0x31, 0xd0],       // xor eax, edx
+        &[0x40],             // inc eax
+        &[0x48],             // dec eax
+        &[0x66, 0x01, 0xd0], // add ax, dx
+        &[0x66, 0x29, 0xd0], // sub ax, dx
+        &[0x00, 0xd0],       // add al, dl
+        &[0x28, 0xd0],       // sub al, dl
+        &[0xfe, 0xc0],       // inc al
+        &[0xc1, 0xc0, 0x03], // rol eax, 3
+        &[0x11, 0xd0],       // adc eax, edx
+    ];
+    let consumers: &[&[u8]] = &[
+        &[0xc1, 0xc0, 0x01], // rol eax, 1
+        &[0xc1, 0xc8, 0x0d], // ror eax, 13
+        &[0x0f, 0xa3, 0xc8], // bt eax, ecx
+        &[0x0f, 0x9c, 0xc3], // setl bl
+    ];
+    let mut a = Asm::default();
+    let top = a.pos();
+    let mut k = 0u8;
+    // Without and with a jump to the next instruction between producer
+    // and consumer: a block start, where the record is not known (eager
+    // or not at run time).
+    for (p, jump) in producers.iter().flat_map(|p| [(p, false), (p, true)]) {
+        for c in consumers {
+            let at = k % 0x70;
+            a.bytes(&[0x8b, 0x46, at]); // mov eax, [esi+at]
+            a.bytes(&[0x8b, 0x56, at + 4]); // mov edx, [esi+at+4]
+            a.bytes(p);
+            if jump {
+                a.bytes(&[0xeb, 0x00]); // jmp +0
+            }
+            a.bytes(c);
+            a.bytes(&[0x9c, 0x5b]); // pushfd; pop ebx
+            a.bytes(&[0x89, 0x5e, at]); // mov [esi+at], ebx
+            a.bytes(&[0x01, 0xc1]); // add ecx, eax
+                                    // Translated work around the stepped PUSHFD, so the block is
+                                    // not left whole to the interpreter.
+            for _ in 0..8 {
+                a.bytes(&[0x8d, 0x52, 0x01]); // lea edx, [edx+1]
+            }
+            k = k.wrapping_add(4);
+        }
+    }
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    for seed in 0..4 {
+        let mut st = program(seed, 0, 4);
+        st.code = a.code.clone();
+        st.code_at = CODE + 0x40;
+        let (last, jit) = lockstep(&st, &[100_000, 3], 1_000_000, 2, "rotate flags");
         assert_eq!(last.exit, Exit::Syscall);
         assert!(
             jit.stats.insns_translated > jit.stats.insns_interpreted,

@@ -11,12 +11,50 @@ use wax_cpu::abi::{cpu, LazyOp};
 use wax_cpu::state::flag;
 
 impl Gen<'_> {
-    /// Pushes the EFLAGS value of the lazy record locals.
+    /// Pushes the EFLAGS value of the lazy record locals: inline where
+    /// the record is known (eager, or a pending ADD, SUB, logic op,
+    /// INC or DEC), else through the `flags` import.
     pub(super) fn eval_record(&mut self) {
-        for loc in [l::LOP, l::LSIZE, l::LRES, l::LA, l::LB] {
-            self.e.get(loc);
+        match self.flags {
+            Fs::Eager => {
+                self.e.load_at(cpu::EFLAGS);
+            }
+            Fs::Pending(
+                op @ (LazyOp::Add | LazyOp::Sub | LazyOp::Logic | LazyOp::Inc | LazyOp::Dec),
+                size,
+            ) => self.pending_eflags(op, size),
+            _ => {
+                for loc in [l::LOP, l::LSIZE, l::LRES, l::LA, l::LB] {
+                    self.e.get(loc);
+                }
+                self.e.load_at(cpu::EFLAGS).i(I::Call(FN_FLAGS));
+            }
         }
-        self.e.load_at(cpu::EFLAGS).i(I::Call(FN_FLAGS));
+    }
+
+    /// EFLAGS of a pending producer, as `CpuState::eflags` evaluates the
+    /// record: the non-status bits (and INC/DEC's folded CF) from
+    /// CpuState, the status flags from the operands.
+    fn pending_eflags(&mut self, op: LazyOp, size: u32) {
+        self.e.load_at(cpu::EFLAGS).c(!flag::STATUS).i(I::I32And);
+        for f in [flag::CF, flag::PF, flag::ZF, flag::SF, flag::OF] {
+            self.pending_flag(op, size, f);
+            if f != flag::CF {
+                self.e.c(f.trailing_zeros()).i(I::I32Shl);
+            }
+            self.e.i(I::I32Or);
+        }
+        if op == LazyOp::Logic {
+            // Undefined after AND/OR/XOR/TEST: Wax's choice.
+            if wax_cpu::undefined::AF != 0 {
+                self.e.c(flag::AF).i(I::I32Or);
+            }
+        } else {
+            // The carry out of bit 3 (INC/DEC record b = 1).
+            self.e.get(l::LA).get(l::LB).i(I::I32Xor);
+            self.e.get(l::LRES).i(I::I32Xor);
+            self.e.c(flag::AF).i(I::I32And).i(I::I32Or);
+        }
     }
 
     /// Pushes one status flag (0 or 1) of a pending producer.
