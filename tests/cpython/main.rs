@@ -402,6 +402,8 @@ struct ReportRow {
     differences: Vec<String>,
     /// The revision and date the wax side was run with.
     made: Option<String>,
+    /// Why the native run gave no results (nothing to compare then).
+    native_problem: Option<String>,
 }
 
 /// `WAX_CPYTHON_REPORT=FILE`: the run as a Markdown table, one row per
@@ -415,7 +417,11 @@ fn write_report(file: &Path, mut rows: Vec<ReportRow>) -> std::io::Result<()> {
             .fold([0; 3], |t, c| [t[0] + c[0], t[1] + c[1], t[2] + c[2]])
     };
     let (n, w) = (sum(|r| r.native), sum(|r| r.wax));
-    let differing = rows.iter().filter(|r| !r.differences.is_empty()).count();
+    let differing = rows
+        .iter()
+        .filter(|r| !r.differences.is_empty() && r.native_problem.is_none())
+        .count();
+    let no_native = rows.iter().filter(|r| r.native_problem.is_some()).count();
     let mut made: Vec<&str> = rows.iter().filter_map(|r| r.made.as_deref()).collect();
     made.sort_unstable();
     made.dedup();
@@ -425,7 +431,8 @@ fn write_report(file: &Path, mut rows: Vec<ReportRow>) -> std::io::Result<()> {
         "CPython's regression suite natively (chroot) and under `wax run --root`: \
          {} modules; natively {} pass, {} skipped, {} fail; under wax {} pass, {} \
          skipped, {} fail; {differing} modules with tests that pass natively and not \
-         under wax (listed below the table). Wax revisions and dates: {}.\n",
+         under wax, {no_native} without native results to compare with (both listed \
+         below the table). Wax revisions and dates: {}.\n",
         rows.len(),
         n[0],
         n[1],
@@ -450,8 +457,14 @@ fn write_report(file: &Path, mut rows: Vec<ReportRow>) -> std::io::Result<()> {
             r.differences.len()
         );
     }
-    for r in rows.iter().filter(|r| !r.differences.is_empty()) {
+    for r in rows
+        .iter()
+        .filter(|r| !r.differences.is_empty() || r.native_problem.is_some())
+    {
         let _ = writeln!(out, "\n{}:", r.module);
+        if let Some(p) = &r.native_problem {
+            let _ = writeln!(out, "- no results natively: {p}");
+        }
         for d in &r.differences {
             let _ = writeln!(out, "- {d}");
         }
@@ -561,6 +574,14 @@ fn cpython_regression_tests_pass_under_wax_where_they_pass_natively() {
                         format!("no results under wax: {}", p.lines().next().unwrap_or(""))
                     }))
                     .collect(),
+                native_problem: native.problem.as_ref().map(|p| {
+                    let first = |pat: &str| p.lines().find(|l| l.contains(pat)).map(str::trim);
+                    // regrtest's own timeout prints where the test hung.
+                    match (p.lines().next(), first("File \"")) {
+                        (Some(head), Some(at)) => format!("{head}; at {at}"),
+                        (head, _) => head.unwrap_or("").to_string(),
+                    }
+                }),
             });
             failures.extend(new.into_iter().map(|t| format!("{module}: {t}")));
             known_hits.extend(listed);
