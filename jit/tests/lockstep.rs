@@ -382,6 +382,39 @@ fn a_fault_at_a_page_edge_is_precise() {
     }
 }
 
+/// Stores EFLAGS (PUSHFD, which the interpreter runs, so the flags must
+/// be materialized exactly) at [ESI+`at`], with enough translated work
+/// around it that blocks are not left whole to the interpreter (gen.rs,
+/// `interpret_whole`): what sets the flags runs as wasm.
+fn flags_probe(a: &mut common::asm::Asm, at: u8) {
+    a.bytes(&[0x9c, 0x5b]); // pushfd; pop ebx
+    a.bytes(&[0x89, 0x5e, at]); // mov [esi+at], ebx
+    a.bytes(&[0x01, 0xc1]); // add ecx, eax
+    for _ in 0..8 {
+        a.bytes(&[0x8d, 0x52, 0x01]); // lea edx, [edx+1]
+    }
+}
+
+/// Closes `a` into a loop from `top` and runs it in lockstep for each
+/// seed's registers and data; most of it must run translated.
+fn loop_in_lockstep(mut a: common::asm::Asm, top: usize, seeds: std::ops::Range<u64>, what: &str) {
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    for seed in seeds {
+        let mut st = program(seed, 0, 4);
+        st.code = a.code.clone();
+        st.code_at = CODE + 0x40;
+        let (last, jit) = lockstep(&st, &[100_000, 3], 1_000_000, 2, what);
+        assert_eq!(last.exit, Exit::Syscall);
+        assert!(
+            jit.stats.insns_translated > jit.stats.insns_interpreted,
+            "{:?}",
+            jit.stats
+        );
+    }
+}
+
 /// Every translated shift and rotate form and count, its flags read by
 /// PUSHFD (which the interpreter runs, so the flags must be materialized
 /// exactly).
@@ -400,34 +433,12 @@ fn shift_flags_are_exact() {
                 a.op(size, &[opcode])
                     .modrm(kind, Rm::Reg(EAX))
                     .imm(8, count);
-                a.bytes(&[0x9c, 0x5b]); // pushfd; pop ebx
-                a.bytes(&[0x89, 0x5e, at]); // mov [esi+at], ebx
-                a.bytes(&[0x01, 0xc1]); // add ecx, eax
-                                        // Enough translated work around the stepped PUSHFD that
-                                        // blocks are not left whole to the interpreter (gen.rs,
-                                        // `interpret_whole`): the shift itself runs as wasm.
-                for _ in 0..8 {
-                    a.bytes(&[0x8d, 0x52, 0x01]); // lea edx, [edx+1]
-                }
+                flags_probe(&mut a, at);
                 k = k.wrapping_add(4);
             }
         }
     }
-    a.bytes(&[0xff, 0x4e, 0x7c]);
-    a.rel32(&[0x0f, 0x85], top);
-    a.bytes(&[0xcd, 0x80]);
-    for seed in 0..20 {
-        let mut st = program(seed, 0, 4);
-        st.code = a.code.clone();
-        st.code_at = CODE + 0x40;
-        let (last, jit) = lockstep(&st, &[100_000, 3], 1_000_000, 2, "shift flags");
-        assert_eq!(last.exit, Exit::Syscall);
-        assert!(
-            jit.stats.insns_translated > jit.stats.insns_interpreted,
-            "{:?}",
-            jit.stats
-        );
-    }
+    loop_in_lockstep(a, top, 0..20, "shift flags");
 }
 
 /// ROL/ROR and BT with live flags (and SETL) right after each producer
@@ -478,32 +489,11 @@ fn rotate_and_bt_flags_after_every_producer() {
                 a.bytes(&[0xeb, 0x00]); // jmp +0
             }
             a.bytes(c);
-            a.bytes(&[0x9c, 0x5b]); // pushfd; pop ebx
-            a.bytes(&[0x89, 0x5e, at]); // mov [esi+at], ebx
-            a.bytes(&[0x01, 0xc1]); // add ecx, eax
-                                    // Translated work around the stepped PUSHFD, so the block is
-                                    // not left whole to the interpreter.
-            for _ in 0..8 {
-                a.bytes(&[0x8d, 0x52, 0x01]); // lea edx, [edx+1]
-            }
+            flags_probe(&mut a, at);
             k = k.wrapping_add(4);
         }
     }
-    a.bytes(&[0xff, 0x4e, 0x7c]);
-    a.rel32(&[0x0f, 0x85], top);
-    a.bytes(&[0xcd, 0x80]);
-    for seed in 0..4 {
-        let mut st = program(seed, 0, 4);
-        st.code = a.code.clone();
-        st.code_at = CODE + 0x40;
-        let (last, jit) = lockstep(&st, &[100_000, 3], 1_000_000, 2, "rotate flags");
-        assert_eq!(last.exit, Exit::Syscall);
-        assert!(
-            jit.stats.insns_translated > jit.stats.insns_interpreted,
-            "{:?}",
-            jit.stats
-        );
-    }
+    loop_in_lockstep(a, top, 0..4, "rotate flags");
 }
 
 /// Shifts by CL (every count, 0 and past the size included), rotates by
