@@ -580,6 +580,32 @@ fn cl_shift_and_multiply_flags_are_exact() {
     }
 }
 
+/// MMX instructions between EMMS and x87 pushes and pops: each MMX
+/// instruction puts the FPU in MMX state (TOP 0, every register valid)
+/// and each write sets its register's exponent to all ones, as the
+/// interpreter does; the multiply-accumulate of OpenSSL's bn_mul_mont
+/// (MOVD, PMULUDQ, PADDQ, PSRLQ) on every register.
+#[test]
+fn mmx_state_matches_the_interpreter() {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    for r in 0..8u8 {
+        let s = (r + 1) & 7;
+        a.bytes(&[0x0f, 0x77]); // emms
+        a.bytes(&[0xd9, 0xe8, 0xdd, 0xd8, 0xd9, 0xee]); // fld1; fstp st(0); fldz
+        a.bytes(&[0x0f, 0x6e]).modrm(r, Rm::Mem(ESI, 4 * r as i8)); // movd mmR, [esi+4r]
+        a.bytes(&[0x0f, 0x6e]).modrm(s, Rm::Reg(EAX)); // movd mmS, eax
+        a.bytes(&[0x0f, 0xf4]).modrm(r, Rm::Reg(s)); // pmuludq mmR, mmS
+        a.bytes(&[0x0f, 0xd4]).modrm(r, Rm::Mem(ESI, 0x40)); // paddq mmR, [esi+0x40]
+        a.bytes(&[0x0f, 0x7f]).modrm(r, Rm::Mem(ESI, 0x40)); // movq [esi+0x40], mmR
+        a.bytes(&[0x0f, 0x73]).modrm(2, Rm::Reg(r)).imm(8, 32); // psrlq mmR, 32
+        a.bytes(&[0x0f, 0x7e]).modrm(r, Rm::Reg(EBX)); // movd ebx, mmR
+        a.bytes(&[0x01, 0xd8]); // add eax, ebx
+    }
+    loop_in_lockstep(a, top, 0..10, "mmx state");
+}
+
 /// 16-byte accesses whose address moves every iteration, so the
 /// translated code (not the first, interpreted, iteration) meets them:
 /// MOVDQA turning misaligned (#GP), MOVDQU/MOVQ loads and stores walking

@@ -443,8 +443,30 @@ mod tests {
             sse(&[0x66, 0x0f, 0x38, 0x00, 0x06]),
             Plan::Sse(Form::Pshufb)
         );
-        assert_eq!(sse(&[0x0f, 0xef, 0xc1]), Plan::Step, "pxor mm0, mm1");
-        assert_eq!(sse(&[0x0f, 0xd7, 0xc1]), Plan::Step, "pmovmskb eax, mm1");
+        // MMX: the lane-wise forms, not those whose lanes cross 64 bits.
+        assert_eq!(
+            sse(&[0x0f, 0xef, 0xc1]),
+            Plan::Sse(Form::Binary),
+            "pxor mm0, mm1"
+        );
+        assert_eq!(
+            sse(&[0x0f, 0xd7, 0xc1]),
+            Plan::Sse(Form::SignMask),
+            "pmovmskb eax, mm1"
+        );
+        assert_eq!(
+            sse(&[0x0f, 0x6f, 0x06]),
+            Plan::Sse(Form::MoveLow { bytes: 8 }),
+            "movq mm0, [esi]"
+        );
+        assert_eq!(sse(&[0x0f, 0x63, 0xc1]), Plan::Step, "packsswb mm0, mm1");
+        assert_eq!(sse(&[0x0f, 0x60, 0xc1]), Plan::Step, "punpcklbw mm0, mm1");
+        assert_eq!(
+            sse(&[0x0f, 0x38, 0x01, 0xc1]),
+            Plan::Step,
+            "phaddw mm0, mm1"
+        );
+        assert_eq!(sse(&[0x0f, 0x77]), Plan::Step, "emms");
         assert_eq!(sse(&[0xf0, 0x66, 0x0f, 0xef, 0x06]), Plan::Step, "LOCK");
         assert_eq!(
             sse(&[0x66, 0x0f, 0xf6, 0xc1]),

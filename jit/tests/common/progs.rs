@@ -493,7 +493,131 @@ const SSE2_BINARY: [u8; 52] = [
     0xf6, 0xf1, 0x54, 0x57,
 ];
 
-/// One random SSE instruction on XMM registers.
+/// An MMX register or a 64-bit memory operand.
+fn mm_rm(r: &mut Rng, write: bool) -> Rm {
+    xmm_rm(r, write)
+}
+
+/// One random MMX instruction: the `0F xx` forms of the packed-integer
+/// ops (SSE2's PADDQ/PSUBQ/PMULUDQ and SSSE3's included), moves, shifts,
+/// PMOVMSKB/PEXTRW/PINSRW and EMMS.
+pub fn mmx_insn(a: &mut Asm, r: &mut Rng) {
+    let x = r.below(8) as u8;
+    match r.below(12) {
+        0..=3 => {
+            // SSE2_BINARY less the XMM-only PUNPCKLQDQ/PUNPCKHQDQ and
+            // ANDPD/XORPD.
+            let op = loop {
+                let op = r.pick(&SSE2_BINARY);
+                if !matches!(op, 0x6c | 0x6d | 0x54 | 0x57) {
+                    break op;
+                }
+            };
+            let src = mm_rm(r, false);
+            a.bytes(&[0x0f, op]).modrm(x, src);
+        }
+        4 => {
+            if r.below(2) == 0 {
+                let src = rm(r, 32, false);
+                a.bytes(&[0x0f, 0x6e]).modrm(x, src) // movd mm, r/m32
+            } else {
+                let dst = if r.below(2) == 0 {
+                    Rm::Reg(dst_reg(r, 32))
+                } else {
+                    vec_mem(r, true)
+                };
+                a.bytes(&[0x0f, 0x7e]).modrm(x, dst) // movd r/m32, mm
+            };
+        }
+        5 | 6 => {
+            if r.below(2) == 0 {
+                let src = mm_rm(r, false);
+                a.bytes(&[0x0f, 0x6f]).modrm(x, src) // movq mm, mm/m64
+            } else {
+                let dst = mm_rm(r, true);
+                a.bytes(&[0x0f, 0x7f]).modrm(x, dst) // movq mm/m64, mm
+            };
+        }
+        7 => {
+            // Shifts by an immediate, counts past the lane width included.
+            let (op, ext) = r.pick(&[
+                (0x71u8, 2u8),
+                (0x71, 4),
+                (0x71, 6),
+                (0x72, 2),
+                (0x72, 4),
+                (0x72, 6),
+                (0x73, 2),
+                (0x73, 6),
+            ]);
+            let counts = [r.below(18), r.below(70), 31, 32, 63, 64];
+            let count = r.pick(&counts);
+            a.bytes(&[0x0f, op]).modrm(ext, Rm::Reg(x)).imm(8, count);
+        }
+        8 => {
+            // Shifts by a register's or memory's low quadword, mostly a
+            // small count put there by MOVD.
+            let op = r.pick(&[0xd1u8, 0xd2, 0xd3, 0xe1, 0xe2, 0xf1, 0xf2, 0xf3]);
+            if r.below(3) != 0 {
+                let c = r.below(8) as u8;
+                let g = dst_reg(r, 32);
+                let counts = [r.below(18), 15, 16, 31, 32, 63, 64, r.below(70)];
+                let count = r.pick(&counts);
+                a.bytes(&[0xb8 + g]).imm(32, count); // mov g, count
+                a.bytes(&[0x0f, 0x6e]).modrm(c, Rm::Reg(g)); // movd mmC, g
+                a.bytes(&[0x0f, op]).modrm(x, Rm::Reg(c));
+            } else {
+                let src = mm_rm(r, false);
+                a.bytes(&[0x0f, op]).modrm(x, src);
+            }
+        }
+        9 => {
+            // SSSE3 on MMX registers (PSHUFB and the horizontal adds are
+            // stepped), PALIGNR.
+            let src = mm_rm(r, false);
+            if r.below(4) == 0 {
+                a.bytes(&[0x0f, 0x3a, 0x0f])
+                    .modrm(x, src)
+                    .imm(8, r.below(20));
+            } else {
+                let op = r.pick(&[
+                    0x00u8, 0x1c, 0x1d, 0x1e, 0x04, 0x0b, 0x08, 0x09, 0x0a, 0x01, 0x02, 0x03, 0x05,
+                    0x06, 0x07,
+                ]);
+                a.bytes(&[0x0f, 0x38, op]).modrm(x, src);
+            }
+        }
+        10 => {
+            let d = dst_reg(r, 32);
+            match r.below(3) {
+                0 => a.bytes(&[0x0f, 0xd7]).modrm(d, Rm::Reg(x)), // pmovmskb r32, mm
+                1 => a
+                    .bytes(&[0x0f, 0xc5])
+                    .modrm(d, Rm::Reg(x))
+                    .imm(8, r.below(6)),
+                _ => a
+                    .bytes(&[0x0f, 0xc4])
+                    .modrm(x, Rm::Reg(d))
+                    .imm(8, r.below(6)),
+            };
+        }
+        _ => {
+            // EMMS now and then, and an x87 push and pop that leave 1.0
+            // in R7 (the next MMX instruction enters MMX state again, and
+            // a write to MM7 sets its exponent to all ones); else a
+            // register with itself.
+            if r.below(3) == 0 {
+                a.bytes(&[0x0f, 0x77]);
+                a.bytes(&[0xd9, 0xe8, 0xdd, 0xd8]); // fld1; fstp st(0)
+            } else {
+                let op = r.pick(&[0xefu8, 0x74, 0x76, 0xdf, 0xf8, 0xd4, 0xf4]);
+                a.bytes(&[0x0f, op]).modrm(x, Rm::Reg(x));
+            }
+        }
+    }
+}
+
+/// One random SSE instruction on XMM registers (or, now and then, MMX).
 pub fn sse_insn(a: &mut Asm, r: &mut Rng) {
     let x = r.below(8) as u8;
     match r.below(16) {
@@ -705,6 +829,7 @@ pub fn sse_insn(a: &mut Asm, r: &mut Rng) {
             let op = r.pick(&[0xefu8, 0x74, 0x76, 0xdf, 0xf8]);
             a.bytes(&[0x66, 0x0f, op]).modrm(x, Rm::Reg(x));
         }
+        15 => mmx_insn(a, r),
         _ => insn(a, r),
     }
 }
@@ -717,9 +842,11 @@ pub fn sse_program(seed: u64, body: u32, iters: u32) -> Setup {
     let mut r = Rng::new(seed ^ 0x55e);
     let mut a = Asm::default();
     for x in 0..8u8 {
-        // movdqu xmmX, [esi + 16 * x]
+        // movdqu xmmX, [esi + 16 * x]; movq mmX, [esi + 8 * x + 4]
         a.bytes(&[0xf3, 0x0f, 0x6f])
             .modrm(x, Rm::Mem(ESI, 16 * x as i8));
+        a.bytes(&[0x0f, 0x6f])
+            .modrm(x, Rm::Mem(ESI, 8 * x as i8 + 4));
     }
     let top = a.pos();
     for _ in 0..body {

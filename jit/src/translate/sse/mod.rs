@@ -5,8 +5,10 @@
 //! steps need nothing spilled. Within a block a register read or written
 //! once is also held in a v128 local ([`XmmCache`]), so later reads skip
 //! the load and its store-to-load latency.
-//! Only XMM forms are translated (the MMX forms alias the x87 registers
-//! and stay with the interpreter), with 32-bit addressing and no LOCK.
+//! MMX forms of the lane-wise operations run on the same code with the
+//! register's 64 bits in the low half of a v128 ([`Gen::mmx_enter`]); the
+//! MMX forms whose lanes cross 64 bits (packs, shuffles, horizontal adds)
+//! stay with the interpreter. 32-bit addressing only, no LOCK.
 //!
 //! Exactness, with the interpreter (`wax_cpu::interp::sse`) as the
 //! oracle:
@@ -29,6 +31,7 @@
 use super::emit::{local as l, mem};
 use super::gen::Gen;
 use super::plan::Plan;
+use super::x87::{REGS, TAG, TOP};
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 use wasm_encoder::Instruction as I;
 use wax_cpu::abi::cpu;
@@ -83,11 +86,11 @@ pub enum Form {
     Pinsrw,
 }
 
-fn xmm_regs_only(insn: &Instruction) -> bool {
+fn vector_regs_only(insn: &Instruction) -> bool {
     (0..insn.op_count()).all(|i| match insn.op_kind(i) {
         OpKind::Register => {
             let r = insn.op_register(i);
-            r.is_xmm() || r.is_gpr32()
+            r.is_xmm() || r.is_mm() || r.is_gpr32()
         }
         OpKind::Memory => {
             insn.memory_displ_size() != 2
@@ -102,14 +105,17 @@ fn xmm_regs_only(insn: &Instruction) -> bool {
 /// The plan for an SSE instruction, or None if it is not one this file
 /// translates.
 pub fn plan(insn: &Instruction) -> Option<Plan> {
-    if insn.has_lock_prefix() || insn.op_count() == 0 || !xmm_regs_only(insn) {
+    if insn.has_lock_prefix() || insn.op_count() == 0 || !vector_regs_only(insn) {
         return None;
     }
     let f = form(insn)?;
+    if uses_mmx(insn) && !mmx_form(insn, f) {
+        return None;
+    }
     // Only the general-register operands the form expects.
     let gprs_ok = (0..insn.op_count()).all(|i| {
         insn.op_kind(i) != OpKind::Register
-            || insn.op_register(i).is_xmm()
+            || is_vec(insn, i)
             || matches!(
                 f,
                 Form::MoveLow { bytes: 4 } | Form::SignMask | Form::Pextrw
@@ -123,6 +129,43 @@ fn is_xmm(insn: &Instruction, op: u32) -> bool {
     insn.op_kind(op) == OpKind::Register && insn.op_register(op).is_xmm()
 }
 
+/// Whether operand `op` is an XMM or an MMX register.
+fn is_vec(insn: &Instruction, op: u32) -> bool {
+    insn.op_kind(op) == OpKind::Register && {
+        let r = insn.op_register(op);
+        r.is_xmm() || r.is_mm()
+    }
+}
+
+/// Whether the instruction names an MMX register.
+fn uses_mmx(insn: &Instruction) -> bool {
+    (0..insn.op_count()).any(|i| insn.op_kind(i) == OpKind::Register && insn.op_register(i).is_mm())
+}
+
+/// Whether form `f` of an MMX instruction computes its 64 bits the way
+/// the XMM form computes its low 64: true of lane-wise operations, not of
+/// packs, byte permutations and horizontal adds, whose lanes cross the
+/// middle of an XMM register.
+fn mmx_form(insn: &Instruction, f: Form) -> bool {
+    use Mnemonic::*;
+    match f {
+        Form::MoveLow { .. }
+        | Form::AndNot
+        | Form::MulUdq
+        | Form::MulHigh { .. }
+        | Form::Abs
+        | Form::ShiftImm
+        | Form::ShiftReg
+        | Form::SignMask => true,
+        Form::Binary => !matches!(insn.mnemonic(), Packsswb | Packuswb | Packssdw),
+        Form::Composite => matches!(
+            insn.mnemonic(),
+            Psadbw | Psignb | Psignw | Psignd | Pmulhrsw | Pmaddubsw
+        ),
+        _ => false,
+    }
+}
+
 fn form(insn: &Instruction) -> Option<Form> {
     use Code::*;
     let f = match insn.code() {
@@ -130,8 +173,10 @@ fn form(insn: &Instruction) -> Option<Form> {
         | Movaps_xmm_xmmm128 | Movaps_xmmm128_xmm | Movups_xmm_xmmm128 | Movups_xmmm128_xmm
         | Movapd_xmm_xmmm128 | Movapd_xmmm128_xmm | Movupd_xmm_xmmm128 | Movupd_xmmm128_xmm
         | Lddqu_xmm_m128 | Movntdq_m128_xmm | Movntps_m128_xmm | Movntpd_m128_xmm => Form::Move,
-        Movd_xmm_rm32 | Movd_rm32_xmm => Form::MoveLow { bytes: 4 },
-        Movq_xmm_xmmm64 | Movq_xmmm64_xmm => Form::MoveLow { bytes: 8 },
+        Movd_xmm_rm32 | Movd_rm32_xmm | Movd_mm_rm32 | Movd_rm32_mm => Form::MoveLow { bytes: 4 },
+        Movq_xmm_xmmm64 | Movq_xmmm64_xmm | Movq_mm_mmm64 | Movq_mmm64_mm => {
+            Form::MoveLow { bytes: 8 }
+        }
         Movss_xmm_xmmm32 | Movss_xmmm32_xmm if !is_xmm(insn, 0) || !is_xmm(insn, 1) => {
             Form::MoveLow { bytes: 4 }
         }
@@ -146,16 +191,17 @@ fn form(insn: &Instruction) -> Option<Form> {
             Form::MoveHalf { high: true }
         }
         Movhlps_xmm_xmm | Movlhps_xmm_xmm => Form::Shuffle,
-        Pmovmskb_r32_xmm | Movmskps_r32_xmm | Movmskpd_r32_xmm => Form::SignMask,
+        Pmovmskb_r32_xmm | Pmovmskb_r32_mm | Movmskps_r32_xmm | Movmskpd_r32_xmm => Form::SignMask,
         Pextrw_r32_xmm_imm8 => Form::Pextrw,
         Pinsrw_xmm_r32m16_imm8 => Form::Pinsrw,
-        _ if !is_xmm(insn, 0) => return None,
+        _ if !is_vec(insn, 0) => return None,
         _ => return vector_form(insn),
     };
     Some(f)
 }
 
-/// The forms whose first operand is an XMM register, by mnemonic.
+/// The forms whose first operand is an XMM (or MMX) register, by
+/// mnemonic.
 fn vector_form(insn: &Instruction) -> Option<Form> {
     use Mnemonic::*;
     let m = insn.mnemonic();
@@ -291,11 +337,23 @@ fn slot(r: Register) -> u32 {
     cpu::XMM + 16 * r.number() as u32
 }
 
+/// Machine address of MMX register `r`: the significand of x87 register
+/// R(n), whose exponent field an MMX write sets to all ones.
+fn mm_slot(r: Register) -> u32 {
+    REGS + 16 * r.number() as u32
+}
+
+// `mmx_enter` clears the tag word and TOP with one store.
+const _: () = assert!(TOP == TAG + 2);
+
 impl Gen<'_> {
     /// Emits a [`Plan::Sse`] instruction.
     pub(super) fn sse(&mut self, insn: &Instruction, f: Form) {
         if Self::mem_op(insn) {
             self.vec_check(insn);
+        }
+        if uses_mmx(insn) {
+            self.mmx_enter();
         }
         match f {
             Form::Move => self.vec_move(insn),
@@ -394,8 +452,20 @@ impl Gen<'_> {
         self.check(l::ADDR, l::HOST, n.min(4), write);
     }
 
-    /// Pushes XMM register `r`.
+    /// What every MMX instruction does to the x87 state, as the
+    /// interpreter does it (after the checks, so nothing changes when the
+    /// instruction leaves for the interpreter): TOP = 0 and every register
+    /// valid.
+    fn mmx_enter(&mut self) {
+        self.e.c(0).c(0).i(I::I32Store(mem(TAG, 1)));
+    }
+
+    /// Pushes XMM register `r` (an MMX register in the low half).
     fn xmm_load(&mut self, r: Register) {
+        if r.is_mm() {
+            self.e.c(0).i(I::V128Load64Zero(mem(mm_slot(r), 3)));
+            return;
+        }
         let n = r.number();
         let local = l::X0 + n as u32;
         if self.xmm.held[n] {
@@ -412,6 +482,17 @@ impl Gen<'_> {
     /// Stores the v128 on the stack to `r` (the caller pushed an address
     /// 0 before computing it).
     fn xmm_store(&mut self, r: Register) {
+        if r.is_mm() {
+            self.e.i(I::V128Store64Lane {
+                memarg: mem(mm_slot(r), 3),
+                lane: 0,
+            });
+            self.e
+                .c(0)
+                .c(0xffff)
+                .i(I::I32Store16(mem(mm_slot(r) + 8, 1)));
+            return;
+        }
         if self.xmm.enabled {
             let n = r.number();
             self.e.tee(l::X0 + n as u32);
@@ -420,11 +501,15 @@ impl Gen<'_> {
         self.e.i(I::V128Store(mem(slot(r), 4)));
     }
 
-    /// Pushes operand `op` as a v128: an XMM register or 16 bytes at
-    /// `HOST`.
+    /// Pushes operand `op` as a v128: a register, or 16 bytes at `HOST`
+    /// (8, zero-extended, for an MMX instruction).
     fn vec_src(&mut self, insn: &Instruction, op: u32) {
         if insn.op_kind(op) == OpKind::Memory {
-            self.e.get(l::HOST).i(I::V128Load(mem(0, 0)));
+            self.e.get(l::HOST).i(if uses_mmx(insn) {
+                I::V128Load64Zero(mem(0, 0))
+            } else {
+                I::V128Load(mem(0, 0))
+            });
         } else {
             self.xmm_load(insn.op_register(op));
         }
@@ -459,7 +544,11 @@ mod tests {
         assert_eq!(form_of(&[0xf3, 0x0f, 0x7f, 0x07]), Some(Form::Move)); // movdqu [edi], xmm0
         assert_eq!(form_of(&[0x0f, 0x28, 0xc1]), Some(Form::Move)); // movaps
         assert_eq!(form_of(&[0x66, 0x0f, 0xef, 0xc0]), Some(Form::Binary)); // pxor
-        assert_eq!(form_of(&[0x0f, 0xef, 0xc0]), None, "pxor mm0, mm0");
+        assert_eq!(
+            form_of(&[0x0f, 0xef, 0xc0]),
+            Some(Form::Binary),
+            "pxor mm0, mm0"
+        );
         assert_eq!(form_of(&[0x66, 0x0f, 0xd7, 0xc1]), Some(Form::SignMask)); // pmovmskb eax, xmm1
         assert_eq!(
             form_of(&[0x66, 0x0f, 0x6e, 0xc0]),
@@ -487,9 +576,10 @@ mod tests {
         assert_eq!(form_of(&[0x66, 0x0f, 0xf6, 0xc1]), Some(Form::Composite)); // psadbw
         assert_eq!(
             form_of(&[0x0f, 0x38, 0x04, 0xc1]),
-            None,
+            Some(Form::Composite),
             "pmaddubsw mm0, mm1"
         );
+        assert_eq!(form_of(&[0x0f, 0x38, 0x00, 0xc1]), None, "pshufb mm0, mm1");
         assert_eq!(
             form_of(&[0x66, 0x67, 0x0f, 0x6f, 0x04]),
             None,

@@ -3,7 +3,7 @@
 
 use super::super::emit::{local as l, mem};
 use super::super::gen::Gen;
-use super::{is_xmm, shift_kind, splat64};
+use super::{is_vec, shift_kind, splat64};
 use iced_x86::{Instruction, Mnemonic, OpKind};
 use wasm_encoder::Instruction as I;
 
@@ -23,7 +23,7 @@ impl Gen<'_> {
     /// MOVD/MOVQ/MOVSS/MOVSD forms with a memory or general operand.
     pub(super) fn move_low(&mut self, insn: &Instruction, bytes: u8) {
         let wide = bytes == 8;
-        match (insn.op0_kind(), is_xmm(insn, 0)) {
+        match (insn.op0_kind(), is_vec(insn, 0)) {
             (OpKind::Memory, _) => {
                 self.e.get(l::HOST);
                 self.xmm_load(insn.op1_register());
@@ -37,7 +37,7 @@ impl Gen<'_> {
                 }
             }
             (_, false) => {
-                // MOVD r32, xmm.
+                // MOVD r32, xmm|mm.
                 self.xmm_load(insn.op1_register());
                 self.e.i(I::I32x4ExtractLane(0)).set(l::V1);
                 self.write_reg(insn.op0_register(), l::V1);
@@ -52,8 +52,8 @@ impl Gen<'_> {
                             I::V128Load32Zero(mem(0, 0))
                         });
                     }
-                    _ if is_xmm(insn, 1) => {
-                        // MOVQ xmm, xmm.
+                    _ if is_vec(insn, 1) => {
+                        // MOVQ xmm, xmm (or mm, mm).
                         self.xmm_load(insn.op1_register());
                         self.e.i(I::V128Const(u64::MAX.into())).i(I::V128And);
                     }

@@ -40,11 +40,11 @@ use wax_cpu::abi::cpu;
 use wax_cpu::state::{CpuState, X87State};
 
 const X87: u32 = offset_of!(CpuState, x87) as u32;
-const REGS: u32 = X87 + offset_of!(X87State, regs) as u32;
+pub(super) const REGS: u32 = X87 + offset_of!(X87State, regs) as u32;
 const CONTROL: u32 = X87 + offset_of!(X87State, control) as u32;
 const STATUS: u32 = X87 + offset_of!(X87State, status) as u32;
-const TAG: u32 = X87 + offset_of!(X87State, tag) as u32;
-const TOP: u32 = X87 + offset_of!(X87State, top) as u32;
+pub(super) const TAG: u32 = X87 + offset_of!(X87State, tag) as u32;
+pub(super) const TOP: u32 = X87 + offset_of!(X87State, top) as u32;
 
 /// Control word bits that exist, and the one that reads as 1
 /// (`set_control`).
