@@ -441,6 +441,56 @@ fn shift_flags_are_exact() {
     loop_in_lockstep(a, top, 0..20, "shift flags");
 }
 
+/// SHLD/SHRD of 16 and 32 bits, by an immediate and by CL, on a register
+/// and on memory, for every count class (0; 1; within the size; the size;
+/// 17..31, past it for 16 bits; 32 and 33, which mask to 0 and 1), after
+/// a producer whose flags a count of 0 must keep: the flags are read
+/// whole by PUSHFD, so the translated code must compute every one of
+/// them as the interpreter does (`wax_cpu::undefined` for the undefined
+/// ones).
+#[test]
+fn double_shift_flags_are_exact() {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    let mut k = 0u8;
+    for size in [16u32, 32] {
+        for left in [true, false] {
+            for count in [0u32, 1, 2, 7, 15, 16, 17, 24, 31, 32, 33] {
+                for by_cl in [false, true] {
+                    for on_mem in [false, true] {
+                        let at = k % 0x70;
+                        a.bytes(&[0x8b, 0x46, at]); // mov eax, [esi+at]
+                        a.bytes(&[0x8b, 0x56, at + 4]); // mov edx, [esi+at+4]
+                        if by_cl {
+                            a.bytes(&[0xb9]).imm(32, count); // mov ecx, count
+                        }
+                        a.bytes(&[0x01, 0xd7]); // add edi, edx
+                        let opcode = match (left, by_cl) {
+                            (true, false) => 0xa4,
+                            (true, true) => 0xa5,
+                            (false, false) => 0xac,
+                            (false, true) => 0xad,
+                        };
+                        let rm = if on_mem {
+                            Rm::Mem(ESI, at as i8 + 8)
+                        } else {
+                            Rm::Reg(EAX)
+                        };
+                        a.op(size, &[0x0f, opcode]).modrm(EDX, rm);
+                        if !by_cl {
+                            a.imm(8, count);
+                        }
+                        flags_probe(&mut a, at);
+                        k = k.wrapping_add(4);
+                    }
+                }
+            }
+        }
+    }
+    loop_in_lockstep(a, top, 0..6, "double shift flags");
+}
+
 /// ROL/ROR and BT with live flags (and SETL) right after each producer
 /// whose EFLAGS the translator evaluates inline (ADD, SUB, AND/OR/XOR,
 /// INC, DEC in every size, an earlier rotate's eager flags), after one it
