@@ -155,6 +155,24 @@ fn x87_calls() {
     );
 }
 
+/// An instruction across the page end (MOV EAX, imm32 with the immediate's
+/// top three bytes on the next page): before it, the guard reads the next
+/// page's entry through the page table (execute permission: else exit
+/// Slow, before the instruction) and compares the tail there, one masked
+/// i64, with the bytes it was decoded from (else exit Slow). After it,
+/// control leaves for the next page (exit Next), as off the page end.
+#[test]
+fn straddle_guard() {
+    let mut page = vec![0xccu8; 4096];
+    page[4090..].copy_from_slice(&[
+        0x01, 0xc8, // add eax, ecx
+        0x90, 0x90, // nop; nop
+        0xb8, 0x11, // mov eax, 0x44332211 (crosses)
+    ]);
+    page.extend([0x22, 0x33, 0x44]);
+    golden_page("straddle_guard", &page, &[4090]);
+}
+
 /// SHLD by CL with its flags live (they reach the block end): the result
 /// from one 64-bit shift of dst:src, and where the masked count is not 0
 /// all six flags (CF the last bit out, OF by the count-1 rule, AF = 0, SF,
