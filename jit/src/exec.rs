@@ -48,7 +48,7 @@
 use crate::host::Host;
 use crate::profile::{self, Profile};
 use crate::step::run_block_ends;
-use crate::translate::{translate_page, translate_page_ran};
+use crate::translate::{translate_page, translate_page_ran, MAX_TAIL};
 use crate::Engine;
 use lru::LruCache;
 use std::collections::HashMap;
@@ -1113,9 +1113,11 @@ impl<E: Engine> Jit<E> {
         }
         let start = self.engine.now_ns();
         let opts = self.engine.options();
+        let mut bytes = code.to_vec();
+        bytes.extend(read_tail(machine, space, key.vpage));
         let t = match ran {
-            Some(ran) => translate_page_ran(&code, key.vpage << 12, entries, ran, &opts),
-            None => translate_page(&code, key.vpage << 12, entries, &opts),
+            Some(ran) => translate_page_ran(&bytes, key.vpage << 12, entries, ran, &opts),
+            None => translate_page(&bytes, key.vpage << 12, entries, &opts),
         };
         if t.stepped * 100 > t.insns * self.config.max_stepped_percent {
             // Mostly instructions the translator leaves to the interpreter
@@ -1623,6 +1625,22 @@ fn read_page(machine: &mut Machine, space: &mut AddressSpace, vpage: u32) -> Opt
     let mut buf = vec![0u8; PAGE_SIZE as usize].into_boxed_slice();
     let (got, _) = machine.mem(space).fetch(GuestAddr(vpage << 12), &mut buf);
     (got == buf.len()).then_some(buf)
+}
+
+/// The first bytes of the page after `vpage`, for instructions that
+/// straddle into it (the translator bakes them in behind a run-time
+/// guard), if that page is executable and has a frame (a file page not
+/// read yet is read, as for [`page_key`]); else none, and such
+/// instructions are stepped.
+fn read_tail(machine: &mut Machine, space: &mut AddressSpace, vpage: u32) -> Vec<u8> {
+    if vpage + 1 >= 1 << 20 || page_key(machine, space, (vpage + 1) << 12).is_none() {
+        return Vec::new();
+    }
+    let a = GuestAddr((vpage + 1) << 12);
+    let mut buf = vec![0u8; MAX_TAIL];
+    let (got, _) = machine.mem(space).fetch(a, &mut buf);
+    buf.truncate(got);
+    buf
 }
 
 impl<E: Engine> Jit<E> {

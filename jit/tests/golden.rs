@@ -9,9 +9,15 @@ const BASE: u32 = 0x0804_8000;
 fn golden(name: &str, code: &[u8], entries: &[u32]) {
     let mut page = vec![0xccu8; 4096];
     page[..code.len()].copy_from_slice(code);
+    golden_page(name, &page, entries);
+}
+
+/// [`golden`] of a whole page (4096 bytes, then the first bytes of the
+/// next page if any).
+fn golden_page(name: &str, page: &[u8], entries: &[u32]) {
     let entries: Vec<u32> = entries.iter().map(|e| BASE + e).collect();
     let t = translate_page(
-        &page,
+        page,
         BASE,
         &entries,
         &Options {
@@ -143,6 +149,40 @@ fn x87_calls() {
             0x77, 0x02, // ja +2
             0xdd, 0x1f, // fstp qword [edi]
             0xdf, 0xe0, // fnstsw ax
+            0xc3, // ret
+        ],
+        &[0],
+    );
+}
+
+/// An instruction across the page end (MOV EAX, imm32 with the immediate's
+/// top three bytes on the next page): before it, the guard reads the next
+/// page's entry through the page table (execute permission: else exit
+/// Slow, before the instruction) and compares the tail there, one masked
+/// i64, with the bytes it was decoded from (else exit Slow). After it,
+/// control leaves for the next page (exit Next), as off the page end.
+#[test]
+fn straddle_guard() {
+    let mut page = vec![0xccu8; 4096];
+    page[4090..].copy_from_slice(&[
+        0x01, 0xc8, // add eax, ecx
+        0x90, 0x90, // nop; nop
+        0xb8, 0x11, // mov eax, 0x44332211 (crosses)
+    ]);
+    page.extend([0x22, 0x33, 0x44]);
+    golden_page("straddle_guard", &page, &[4090]);
+}
+
+/// SHLD by CL with its flags live (they reach the block end): the result
+/// from one 64-bit shift of dst:src, and where the masked count is not 0
+/// all six flags (CF the last bit out, OF by the count-1 rule, AF = 0, SF,
+/// ZF, PF of the result) into EFLAGS.
+#[test]
+fn double_shift_flags() {
+    golden(
+        "double_shift_flags",
+        &[
+            0x0f, 0xa5, 0xd0, // shld eax, edx, cl
             0xc3, // ret
         ],
         &[0],

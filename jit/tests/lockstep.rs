@@ -441,6 +441,148 @@ fn shift_flags_are_exact() {
     loop_in_lockstep(a, top, 0..20, "shift flags");
 }
 
+/// SHLD/SHRD of 16 and 32 bits, by an immediate and by CL, on a register
+/// and on memory, for every count class (0; 1; within the size; the size;
+/// 17..31, past it for 16 bits; 32 and 33, which mask to 0 and 1), after
+/// a producer whose flags a count of 0 must keep: the flags are read
+/// whole by PUSHFD, so the translated code must compute every one of
+/// them as the interpreter does (`wax_cpu::undefined` for the undefined
+/// ones).
+#[test]
+fn double_shift_flags_are_exact() {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    let mut k = 0u8;
+    for size in [16u32, 32] {
+        for left in [true, false] {
+            for count in [0u32, 1, 2, 7, 15, 16, 17, 24, 31, 32, 33] {
+                for by_cl in [false, true] {
+                    for on_mem in [false, true] {
+                        let at = k % 0x70;
+                        a.bytes(&[0x8b, 0x46, at]); // mov eax, [esi+at]
+                        a.bytes(&[0x8b, 0x56, at + 4]); // mov edx, [esi+at+4]
+                        if by_cl {
+                            a.bytes(&[0xb9]).imm(32, count); // mov ecx, count
+                        }
+                        a.bytes(&[0x01, 0xd7]); // add edi, edx
+                        let opcode = match (left, by_cl) {
+                            (true, false) => 0xa4,
+                            (true, true) => 0xa5,
+                            (false, false) => 0xac,
+                            (false, true) => 0xad,
+                        };
+                        let rm = if on_mem {
+                            Rm::Mem(ESI, at as i8 + 8)
+                        } else {
+                            Rm::Reg(EAX)
+                        };
+                        a.op(size, &[0x0f, opcode]).modrm(EDX, rm);
+                        if !by_cl {
+                            a.imm(8, count);
+                        }
+                        flags_probe(&mut a, at);
+                        k = k.wrapping_add(4);
+                    }
+                }
+            }
+        }
+    }
+    loop_in_lockstep(a, top, 0..6, "double shift flags");
+}
+
+/// Instructions that run on from one page into the next, at every split
+/// of their bytes over the page end: translated behind the guard that the
+/// next page still holds their tail (never stepped), with the state equal
+/// to the interpreter's at every slice's end (slices of 3 end everywhere
+/// in the loop). Each is followed by code that reads its result and
+/// flags; the straddling branches leave the page as any other exit does.
+#[test]
+fn instructions_across_a_page_end_are_translated() {
+    use common::asm::*;
+    // (instruction, code after it that uses what it did)
+    let kinds: &[(&[u8], &[u8])] = &[
+        (&[0xb8, 0x78, 0x56, 0x34, 0x12], &[]), // mov eax, imm32
+        (&[0x05, 0x01, 0x00, 0x00, 0x80], &[0x0f, 0x92, 0xc3]), // add eax, imm32; setb bl
+        // add dword [esi+0x10], imm32; seto bl
+        (
+            &[0x81, 0x46, 0x10, 0x33, 0x22, 0x11, 0x00],
+            &[0x0f, 0x90, 0xc3],
+        ),
+        (&[0xf7, 0x5e, 0x14], &[0x0f, 0x9c, 0xc3]), // neg dword [esi+0x14]; setl bl
+        (&[0x0f, 0xa4, 0xd0, 0x05], &[0x0f, 0x97, 0xc3]), // shld eax, edx, 5; seta bl
+        (&[0x66, 0x0f, 0xad, 0x56, 0x18], &[0x0f, 0x9a, 0xc3]), // shrd [esi+0x18], dx, cl; setp bl
+        (&[0x8d, 0x84, 0x8a, 0x00, 0x01, 0x00, 0x00], &[]), // lea eax, [edx+ecx*4+0x100]
+        (&[0x0f, 0xaf, 0x46, 0x20], &[0x0f, 0x92, 0xc3]), // imul eax, [esi+0x20]; setb bl
+        // movdqu xmm0, [esi+0x20]; paddd xmm0, xmm0; movdqu [esi+0x30], xmm0
+        (
+            &[0xf3, 0x0f, 0x6f, 0x46, 0x20],
+            &[0x66, 0x0f, 0xfe, 0xc0, 0xf3, 0x0f, 0x7f, 0x46, 0x30],
+        ),
+        // fld dword [esi+0x20]; fstp dword [esi+0x24]
+        (&[0xd9, 0x46, 0x20], &[0xd9, 0x5e, 0x24]),
+        (&[0x0f, 0x8c, 0x00, 0x00, 0x00, 0x00], &[]), // jl +0
+    ];
+    for &(insn, after) in kinds {
+        for split in 1..insn.len() {
+            let mut a = Asm::default();
+            let top = a.pos();
+            a.bytes(&[0x01, 0xc2]); // add edx, eax
+            a.bytes(&[0x41]); // inc ecx
+            let at = a.pos();
+            a.bytes(insn).bytes(after);
+            a.bytes(&[0x01, 0xc7]); // add edi, eax
+            a.bytes(&[0xff, 0x4e, 0x7c]); // dec dword [esi+0x7c]
+            a.rel32(&[0x0f, 0x85], top);
+            a.bytes(&[0xcd, 0x80]);
+            straddle_in_lockstep(
+                a.code,
+                CODE + 0x1000 - (at + split) as u32,
+                "straddling insn",
+            );
+        }
+    }
+    // The loop's own branch, and a call, across the page end.
+    for split in 1..6 {
+        let mut a = Asm::default();
+        let top = a.pos();
+        a.bytes(&[0x01, 0xc2, 0x41, 0x90, 0x90, 0x90]); // add edx, eax; inc ecx; nops
+        let call = a.pos();
+        a.rel32(&[0xe8], 0); // call sub (fixed below)
+        a.bytes(&[0x01, 0xc7]); // add edi, eax
+        a.bytes(&[0xff, 0x4e, 0x7c]); // dec dword [esi+0x7c]
+        let jnz = a.pos();
+        a.rel32(&[0x0f, 0x85], top);
+        a.bytes(&[0xcd, 0x80]);
+        let sub = a.pos();
+        a.bytes(&[0x8d, 0x40, 0x03, 0xc3]); // lea eax, [eax+3]; ret
+        let rel = (sub - (call + 5)) as u32;
+        a.code[call + 1..call + 5].copy_from_slice(&rel.to_le_bytes());
+        for (at, len) in [(call, 5), (jnz, 6)] {
+            if split < len {
+                let code_at = CODE + 0x1000 - (at + split) as u32;
+                straddle_in_lockstep(a.code.clone(), code_at, "straddling branch");
+            }
+        }
+    }
+}
+
+/// Runs `code` at `code_at` in lockstep for a few seeds; nothing may be
+/// stepped, and most must run translated.
+fn straddle_in_lockstep(code: Vec<u8>, code_at: u32, what: &str) {
+    for seed in 0..2 {
+        let mut st = program(seed, 0, 40);
+        st.code = code.clone();
+        st.code_at = code_at;
+        let what = format!("{what} at {code_at:#x}, seed {seed}");
+        let (last, jit) = lockstep(&st, &[100_000, 3], 1_000_000, 2, &what);
+        assert_eq!(last.exit, Exit::Syscall, "{what}");
+        let s = jit.stats;
+        assert_eq!(s.stepped_insns_compiled, 0, "{what}: {s:?}");
+        assert!(s.insns_translated > s.insns_interpreted, "{what}: {s:?}");
+    }
+}
+
 /// ROL/ROR and BT with live flags (and SETL) right after each producer
 /// whose EFLAGS the translator evaluates inline (ADD, SUB, AND/OR/XOR,
 /// INC, DEC in every size, an earlier rotate's eager flags), after one it

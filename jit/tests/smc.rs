@@ -171,3 +171,141 @@ fn a_patched_page_drops_the_links_into_it() {
     assert!(s.invalidations > 0, "{s:?}");
     assert!(s.links_followed > 0, "{s:?}");
 }
+
+/// The loop of the straddle tests, at `CODE + 0xff8`: `mov eax, imm32`
+/// starts 2 bytes before the page end (its last 3 bytes, the immediate's
+/// top, are the first ones of the next page), and its value is summed
+/// into EBX after it.
+fn straddling_loop() -> Setup {
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0x41, 0x01, 0xc2, 0x90, 0x90, 0x90]); // inc ecx; add edx, eax; nops
+    a.bytes(&[0xb8, 0x11, 0x22, 0x33, 0x44]); // mov eax, 0x44332211 (crosses)
+    a.bytes(&[0x01, 0xc3]); // add ebx, eax
+    a.bytes(&[0xff, 0x4e, 0x7c]); // dec dword [esi+0x7c]
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    setup(a.code, CODE + 0xff8, 50)
+}
+
+/// The next page as the straddling MOV sees it.
+const NEXT: u32 = CODE + 0x1000;
+
+/// Registers, EIP and flags (evaluated) of a machine.
+fn regs(m: &mut wax_cpu::Machine) -> (Vec<u32>, u32, u32) {
+    let cpu = m.cpu();
+    (cpu.gpr.to_vec(), cpu.eip, cpu.eflags())
+}
+
+/// Runs [`straddling_loop`] to its end on the JIT (modules compiled on
+/// the guest's thread) and on the oracle, then applies `change` to both
+/// machines and runs the loop again from the top: exits, counts,
+/// registers and flags must match. Returns the statistics of the second
+/// run.
+fn straddle_then(
+    change: impl Fn(&mut wax_cpu::Machine, &mut wax_cpu::AddressSpace),
+) -> wax_jit::Stats {
+    let st = straddling_loop();
+    let mut j = JitRig::new(&st, 2);
+    let mut r = RefRig::new(&st);
+    let (rj, rr) = (j.run(1_000_000), r.run(1_000_000));
+    assert_eq!((rj, rj.exit), (rr, Exit::Syscall));
+    assert_eq!(j.snap(), r.snap());
+    let before = j.jit.stats;
+    assert_eq!(before.stepped_insns_compiled, 0, "{before:?}");
+    assert!(
+        before.insns_translated > before.insns_interpreted,
+        "{before:?}"
+    );
+    change(&mut j.m, &mut j.s);
+    change(&mut r.m, &mut r.s);
+    for (m, s) in [(&mut j.m, &mut j.s), (&mut r.m, &mut r.s)] {
+        m.cpu().eip = st.code_at;
+        let mut g = m.mem(s);
+        g.write_bytes(
+            wax_cpu::GuestAddr(common::DATA + 0x7c),
+            &50u32.to_le_bytes(),
+        )
+        .unwrap();
+    }
+    let (rj, rr) = (j.run(1_000_000), r.run(1_000_000));
+    assert_eq!(rj, rr, "after the change");
+    assert_eq!(regs(&mut j.m), regs(&mut r.m), "after the change");
+    let mut after = j.jit.stats;
+    after.slow_exits -= before.slow_exits;
+    after.insns_translated -= before.insns_translated;
+    after
+}
+
+/// The next page's bytes rewritten from outside the guest's code (as a
+/// `read` into it would): the first page's module is not dropped (its
+/// own bytes did not change), its guard sees the new tail.
+#[test]
+fn a_straddling_insn_sees_its_tail_rewritten() {
+    let s = straddle_then(|m, s| {
+        m.mem(s)
+            .write_bytes(wax_cpu::GuestAddr(NEXT), &[0x55])
+            .unwrap();
+    });
+    assert!(s.slow_exits > 0, "{s:?}");
+}
+
+/// The next page replaced by a fresh mapping with the same bytes: the
+/// guard passes (it reads the page through the page table, whatever the
+/// frame), the instruction stays translated.
+#[test]
+fn a_straddling_insn_follows_its_tail_remapped() {
+    let s = straddle_then(|m, s| {
+        let mut page = vec![0u8; 0x1000];
+        m.mem(s)
+            .read_bytes(wax_cpu::GuestAddr(NEXT), &mut page)
+            .unwrap();
+        m.map(
+            s,
+            wax_cpu::GuestAddr(NEXT),
+            0x1000,
+            wax_cpu::Prot::RWX,
+            false,
+        );
+        m.mem(s)
+            .write_bytes(wax_cpu::GuestAddr(NEXT), &page)
+            .unwrap();
+    });
+    assert!(s.insns_translated > 0, "{s:?}");
+}
+
+/// The next page unmapped: the instruction's fetch faults, at its own
+/// EIP, as in the interpreter.
+#[test]
+fn a_straddling_insn_faults_when_its_tail_is_unmapped() {
+    let s = straddle_then(|m, s| m.unmap(s, wax_cpu::GuestAddr(NEXT), 0x1000));
+    assert!(s.slow_exits > 0, "{s:?}");
+}
+
+/// The next page without PROT_EXEC: the fetch faults as well.
+#[test]
+fn a_straddling_insn_faults_when_its_tail_loses_exec() {
+    let s = straddle_then(|m, s| {
+        assert!(m.protect(s, wax_cpu::GuestAddr(NEXT), 0x1000, wax_cpu::Prot::RW));
+    });
+    assert!(s.slow_exits > 0, "{s:?}");
+}
+
+/// A straddling instruction whose memory operand walks into the unmapped
+/// page after the RW data: the page fault is raised with the state from
+/// before the instruction, in lockstep with the oracle.
+#[test]
+fn a_straddling_insns_memory_fault_is_precise() {
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0x41, 0x90, 0x90]); // inc ecx; nops
+    a.bytes(&[0x81, 0x47, 0x10, 0x44, 0x33, 0x22, 0x11]); // add dword [edi+0x10], imm32 (crosses)
+    a.bytes(&[0x83, 0xc7, 0x0c]); // add edi, 12
+    a.rel32(&[0xe9], top);
+    let mut st = setup(a.code, CODE + 0xffc, 1);
+    st.regs[EDI as usize] = common::DATA + common::DATA_LEN - 0x400;
+    let (last, jit) = lockstep(&st, &[100_000, 3], 1_000_000, 2, "straddle fault");
+    assert!(matches!(last.exit, Exit::Exception(_)), "{last:?}");
+    assert_eq!(jit.stats.stepped_insns_compiled, 0, "{:?}", jit.stats);
+    assert!(jit.stats.insns_translated > 0, "{:?}", jit.stats);
+}

@@ -5,8 +5,11 @@
 //! that stay in the page, and the instructions after conditional branches
 //! and calls (a call's return lands there). A block runs from a leader to
 //! the first control transfer, the next leader, or the end of the page.
-//! An instruction that does not fit in the page ends its block and runs
-//! in the interpreter (so the next page's bytes are never baked in).
+//! An instruction that runs on into the next page ends its block. If the
+//! translator was given the next page's first bytes it is translated like
+//! any other, behind a run-time guard (`gen.rs`: the next page must still
+//! be executable and start with those bytes); otherwise the interpreter
+//! runs it.
 
 use super::plan::{plan, Plan};
 use iced_x86::{Decoder, DecoderOptions, FlowControl, Instruction};
@@ -24,6 +27,9 @@ pub struct Insn {
     /// Whether any status flag may be read after this instruction, before
     /// being redefined (exits and possible faults count as reads).
     pub flags_live_after: bool,
+    /// Its last bytes are the first ones of the next page
+    /// ([`Cfg::next`]): the guard before it checks they are still there.
+    pub straddles: bool,
 }
 
 pub struct Block {
@@ -38,9 +44,18 @@ pub struct Cfg {
     /// Blocks (EIP, index) that start after a CALL in the page: where a
     /// RET in the page most likely goes.
     pub return_sites: Vec<(u32, u32)>,
+    /// The first bytes of the next page (at most [`MAX_TAIL`]; none if it
+    /// was not executable), which instructions that straddle the page end
+    /// were decoded from.
+    pub next: Vec<u8>,
 }
 
-/// Decodes one instruction at `eip`, or None if it does not fit in the page.
+/// Most bytes of an instruction that can lie on the next page: an x86
+/// instruction is at most 15 bytes long, and one starts on this page.
+pub const MAX_TAIL: usize = 14;
+
+/// Decodes one instruction at `eip`, or None if it does not fit in `code`
+/// (the page and the tail given of the next one).
 fn decode_at(code: &[u8], base: u32, eip: u32) -> Option<Instruction> {
     let off = (eip - base) as usize;
     let mut d = Decoder::with_ip(32, &code[off..], u64::from(eip), DecoderOptions::NONE);
@@ -121,13 +136,15 @@ fn build_block(code: &[u8], base: u32, start: u32, leaders: &BTreeSet<u32>) -> B
     let mut eip = start;
     loop {
         let Some(insn) = decode_at(code, base, eip) else {
-            // Straddles the page end: the interpreter runs it, then exit.
+            // Straddles the page end and the next page's bytes are not
+            // known: the interpreter runs it, then exit.
             let mut i = Instruction::default();
             i.set_ip32(eip);
             insns.push(Insn {
                 insn: i,
                 plan: Plan::StepStraddling,
                 flags_live_after: true,
+                straddles: false,
             });
             break;
         };
@@ -136,6 +153,7 @@ fn build_block(code: &[u8], base: u32, start: u32, leaders: &BTreeSet<u32>) -> B
             plan: plan(&insn),
             insn,
             flags_live_after: true,
+            straddles: insn.next_ip() > u64::from(base) + u64::from(PAGE_SIZE),
         });
         let next = insn.next_ip();
         if ends
@@ -151,10 +169,12 @@ fn build_block(code: &[u8], base: u32, start: u32, leaders: &BTreeSet<u32>) -> B
 }
 
 /// Discovers the blocks reachable from `entries` in the page at `base`
-/// whose bytes are `code` (4096 bytes), through edges to code that `ran`
-/// (sorted), or every edge if `ran` is None.
+/// whose bytes are `code` (4096 bytes, then the first bytes of the next
+/// page if it is executable: at most [`MAX_TAIL`]), through edges to code
+/// that `ran` (sorted), or every edge if `ran` is None.
 pub fn discover(code: &[u8], base: u32, entries: &[u32], ran: Option<&[u32]>) -> Cfg {
-    debug_assert_eq!(code.len(), PAGE_SIZE as usize);
+    let page = PAGE_SIZE as usize;
+    assert!((page..=page + MAX_TAIL).contains(&code.len()));
     let leaders = find_leaders(code, base, entries, ran);
     let blocks: Vec<Block> = leaders
         .iter()
@@ -184,6 +204,7 @@ pub fn discover(code: &[u8], base: u32, entries: &[u32], ran: Option<&[u32]>) ->
         blocks,
         index,
         return_sites,
+        next: code[page..].to_vec(),
     };
     flag_liveness(&mut cfg);
     cfg
@@ -201,13 +222,15 @@ fn flag_liveness(cfg: &mut Cfg) {
         for i in b.insns.iter_mut().rev() {
             i.flags_live_after = live;
             let (reads, defines) = i.plan.flag_effect(&i.insn, live);
-            live = reads || (live && !defines);
+            // The straddle guard may leave before the instruction.
+            live = reads || i.straddles || (live && !defines);
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::plan::AluOp;
     use super::*;
 
     const BASE: u32 = 0x1000;
@@ -269,6 +292,22 @@ mod tests {
         assert_eq!(b.insns.len(), 1);
         assert_eq!(b.insns[0].plan, Plan::StepStraddling);
         assert_eq!(b.insns[0].insn.ip32(), BASE + 4093);
+    }
+
+    #[test]
+    fn with_the_next_pages_bytes_it_is_translated() {
+        // shl eax, 2; add eax, imm32 across the page end.
+        let mut code = page(&[0xc1, 0xe0, 0x02, 0x05, 1, 2], 4090);
+        code.extend([3, 4, 0x90, 0x90]);
+        let cfg = discover(&code, BASE, &[BASE + 4090], None);
+        let b = &cfg.blocks[0];
+        let add = &b.insns[1];
+        assert_eq!((add.plan, add.straddles), (Plan::Alu(AluOp::Add), true));
+        assert_eq!(add.insn.immediate32(), 0x0403_0201);
+        assert_eq!(cfg.next, [3, 4, 0x90, 0x90]);
+        // The ADD redefines the flags, but its guard may leave before it:
+        // the SHL's flags are live.
+        assert!(b.insns[0].flags_live_after && !b.insns[0].straddles);
     }
 
     #[test]

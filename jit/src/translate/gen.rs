@@ -25,7 +25,7 @@ use super::emit::{local as l, mem, Emitter, Label};
 use super::plan::Plan;
 use iced_x86::{FlowControl, Instruction};
 use wasm_encoder::Instruction as I;
-use wax_cpu::abi::{cpu, ctl, link, ExitCode, LazyOp, CONTROL, LINKS, LINK_HASH, LINK_SHIFT};
+use wax_cpu::abi::{cpu, ctl, link, pte, ExitCode, LazyOp, CONTROL, LINKS, LINK_HASH, LINK_SHIFT};
 
 /// Most return sites a RET compares its target with before leaving.
 const MAX_RETURN_SITES: usize = 8;
@@ -360,6 +360,9 @@ impl<'a> Gen<'a> {
     /// One instruction, interpreted or translated.
     fn insn(&mut self, ins: &Insn) {
         let insn = &ins.insn;
+        if ins.straddles {
+            self.straddle_guard(insn);
+        }
         if ins.plan.steps(ins.flags_live_after) {
             self.stats.stepped += 1;
             let touches = insn.rflags_modified() != 0 || ins.plan == Plan::StepStraddling;
@@ -371,6 +374,44 @@ impl<'a> Gen<'a> {
             return;
         }
         self.native(ins);
+    }
+
+    /// Before an instruction that runs on into the next page: unless that
+    /// page is executable now and still starts with the bytes `insn` was
+    /// decoded from, leaves before it (exit `Slow`) for the interpreter,
+    /// which fetches it afresh (and raises its fetch fault, if any). The
+    /// module is keyed by its own page's contents only; this check is what
+    /// keeps the baked-in tail true when the next page is written,
+    /// remapped, unmapped or loses PROT_EXEC.
+    fn straddle_guard(&mut self, insn: &Instruction) {
+        let next_page = (insn.ip32() >> 12) + 1;
+        let tail_len = (insn.next_ip32() - (next_page << 12)) as usize;
+        let tail = &self.cfg.next[..tail_len];
+        self.e
+            .get(l::PT)
+            .i(I::I32Load(mem(next_page * 4, 2)))
+            .tee(l::PTE);
+        self.e.c(pte::X).i(I::I32And).i(I::I32Eqz).if_();
+        self.exit_before();
+        self.e.end();
+        self.e.get(l::PTE).c(pte::FRAME).i(I::I32And).set(l::HOST);
+        for (k, chunk) in tail.chunks(8).enumerate() {
+            let mut want = [0u8; 8];
+            want[..chunk.len()].copy_from_slice(chunk);
+            self.e.get(l::HOST).i(I::I64Load(mem(8 * k as u32, 3)));
+            if chunk.len() < 8 {
+                let keep = u64::MAX >> (64 - 8 * chunk.len());
+                self.e.i(I::I64Const(keep as i64)).i(I::I64And);
+            }
+            let want = i64::from_le_bytes(want);
+            self.e.i(I::I64Const(want)).i(I::I64Ne);
+            if k > 0 {
+                self.e.i(I::I32Or);
+            }
+        }
+        self.e.if_();
+        self.exit_before();
+        self.e.end();
     }
 
     /// Calls the interpreter for `insn`; leaves if it reports an exit.

@@ -113,7 +113,7 @@ impl Gen<'_> {
             Plan::Div { signed } => self.div(insn, signed),
             Plan::Bt { op } => self.bt(insn, op, ins.flags_live_after),
             Plan::BitScan { reverse } => self.bit_scan(insn, reverse, ins.flags_live_after),
-            Plan::Double { left } => self.double(insn, left),
+            Plan::Double { left } => self.double(insn, left, size, ins.flags_live_after),
             Plan::Rotate { left } => self.rotate(insn, left, ins.flags_live_after),
             Plan::Bswap => {
                 let r = insn.op0_register();
@@ -474,37 +474,105 @@ impl Gen<'_> {
         });
     }
 
-    /// SHLD/SHRD r/m32, r32, imm8|CL where the flags are dead: a count of
-    /// 0 writes the operand back unchanged.
-    pub(super) fn double(&mut self, insn: &Instruction, left: bool) {
+    /// SHLD/SHRD r/m16|32, r16|32, imm8|CL, as the interpreter's `shift`
+    /// module computes them. The operand pair is one 64-bit value shifted
+    /// by the masked count: for 32 bits dst:src (SHLD) or src:dst (SHRD);
+    /// for 16 bits dst:src:dst, the 48-bit string whose shift is Wax's
+    /// choice for counts 17..31 (`wax_cpu::undefined`) and the defined
+    /// result for counts up to 16. A count of 0 writes the operand back
+    /// unchanged and keeps the flags. Where the flags are live, a
+    /// non-zero count sets all six: CF the last bit out, OF by the count-1
+    /// rule on the result (SHLD: MSB ^ CF; SHRD: the two top bits differ),
+    /// AF as `undefined::AF`, SF ZF PF from the result.
+    pub(super) fn double(&mut self, insn: &Instruction, left: bool, size: u32, live: bool) {
         let count = l::ADDR2;
-        self.with_operand(insn, 32, true, |g| {
+        self.with_operand(insn, size, true, |g| {
             if insn.op2_kind() == OpKind::Immediate8 {
                 g.e.set_c(count, u32::from(insn.immediate8()) & 31);
             } else {
                 g.e.get(l::R0 + 1).c(31).i(I::I32And).set(count);
             }
-            g.read_op(insn, 0, 32);
+            g.read_op(insn, 0, size);
             g.e.set(l::V1);
             g.read_reg(insn.op1_register());
             g.e.set(l::V2);
-            let (a, b) = if left {
-                (I::I32Shl, I::I32ShrU)
+            // W1 = the bit string.
+            let (hi, lo) = if left || size == 16 {
+                (l::V1, l::V2)
             } else {
-                (I::I32ShrU, I::I32Shl)
+                (l::V2, l::V1)
             };
-            g.e.get(l::V1).get(count).i(a);
-            g.e.get(l::V2)
-                .c(32)
-                .get(count)
-                .i(I::I32Sub)
-                .i(b)
-                .i(I::I32Or);
-            // A count of 0 keeps the operand (the shifts above would not).
-            g.e.get(l::V1).get(count).i(I::Select).set(l::V3);
-            g.write_op(insn, 0, 32, l::V3);
+            g.e.get(hi)
+                .i(I::I64ExtendI32U)
+                .i(I::I64Const(32))
+                .i(I::I64Shl);
+            g.e.get(lo).i(I::I64ExtendI32U);
+            if size == 16 {
+                g.e.i(I::I64Const(16)).i(I::I64Shl);
+                g.e.get(l::V1).i(I::I64ExtendI32U).i(I::I64Or);
+            }
+            g.e.i(I::I64Or).set(l::W1);
+            // The result: the bits from 32 - count (SHLD) or from count
+            // (SHRD) up; a count of 0 gives the operand itself.
+            g.e.get(l::W1);
+            if left {
+                g.e.c(32).get(count).i(I::I32Sub);
+            } else {
+                g.e.get(count);
+            }
+            g.e.i(I::I64ExtendI32U).i(I::I64ShrU).i(I::I32WrapI64);
+            g.mask_to(size);
+            g.e.set(l::V1);
+            g.write_op(insn, 0, size, l::V1);
+            if live {
+                g.e.get(count).if_();
+                g.double_flags(left, size, count);
+                g.e.end();
+            }
+            // Either the old record (count 0) or eager flags.
             g.flags = Fs::Unknown;
         });
+    }
+
+    /// The flags of a SHLD/SHRD by a non-zero `count` (in that local):
+    /// `W1` holds the bit string shifted, `V1` the result.
+    fn double_flags(&mut self, left: bool, size: u32, count: u32) {
+        // CF: the last bit out, bit 32 + size - count (SHLD) or count - 1
+        // (SHRD) of the string.
+        self.e.get(l::W1);
+        if left {
+            self.e.c(32 + size).get(count).i(I::I32Sub);
+        } else {
+            self.e.get(count).c(1).i(I::I32Sub);
+        }
+        self.e.i(I::I64ExtendI32U).i(I::I64ShrU).i(I::I32WrapI64);
+        self.e.c(1).i(I::I32And).set(l::V3);
+        // OF, at bit 0.
+        self.e.get(l::V1).c(size - 1).i(I::I32ShrU);
+        if left {
+            self.e.get(l::V3);
+        } else {
+            self.e.get(l::V1).c(size - 2).i(I::I32ShrU);
+        }
+        self.e.i(I::I32Xor).c(1).i(I::I32And);
+        self.e.c(flag::OF.trailing_zeros()).i(I::I32Shl);
+        self.e.get(l::V3).i(I::I32Or);
+        self.e.get(l::V1).i(I::I32Eqz);
+        self.e.c(flag::ZF.trailing_zeros()).i(I::I32Shl).i(I::I32Or);
+        self.e
+            .get(l::V1)
+            .c(size - 1)
+            .i(I::I32ShrU)
+            .c(1)
+            .i(I::I32And);
+        self.e.c(flag::SF.trailing_zeros()).i(I::I32Shl).i(I::I32Or);
+        self.e.get(l::V1).c(0xff).i(I::I32And).i(I::I32Popcnt);
+        self.e.c(1).i(I::I32And).i(I::I32Eqz);
+        self.e.c(flag::PF.trailing_zeros()).i(I::I32Shl).i(I::I32Or);
+        if wax_cpu::undefined::AF != 0 {
+            self.e.c(flag::AF).i(I::I32Or);
+        }
+        self.store_status();
     }
 
     /// ROL/ROR r/m32, imm8. Where the flags are live, CF is the bit

@@ -36,6 +36,7 @@ mod plan;
 mod sse;
 mod x87;
 
+pub use cfg::MAX_TAIL;
 pub use plan::Plan;
 
 use wasm_encoder::{
@@ -75,8 +76,11 @@ pub struct Translation {
     pub stepped: usize,
 }
 
-/// Translates the page at `base` (4096 bytes of `code`) reachable from
-/// `entries`.
+/// Translates the page at `base` reachable from `entries`. `code` holds
+/// the page's 4096 bytes, then the first bytes of the next page (at most
+/// [`MAX_TAIL`]) if that page is executable: instructions that straddle
+/// into it are then translated behind a run-time check that those bytes
+/// are still there; without them such instructions are stepped.
 pub fn translate_page(code: &[u8], base: u32, entries: &[u32], opts: &Options) -> Translation {
     translate(code, base, entries, None, opts)
 }

@@ -83,8 +83,7 @@ pub enum Plan {
     BitScan {
         reverse: bool,
     },
-    /// SHLD/SHRD r/m32, r32, imm8|CL: translated only where its flags are
-    /// dead.
+    /// SHLD/SHRD r/m16|32, r16|32, imm8|CL, flags computed where live.
     Double {
         left: bool,
     },
@@ -254,7 +253,7 @@ pub fn plan(insn: &Instruction) -> Plan {
             reverse: matches!(m, Bsr | Lzcnt),
         },
         Shld | Shrd
-            if s == 32
+            if (s == 16 || s == 32)
                 && (insn.op2_kind() == OpKind::Immediate8
                     || (insn.op2_kind() == OpKind::Register
                         && insn.op2_register() == Register::CL)) =>
@@ -295,7 +294,6 @@ impl Plan {
         match self {
             Plan::Step | Plan::StepStraddling => true,
             Plan::ShiftCl(_, size) => flags_live_after && size != 32,
-            Plan::Double { .. } => flags_live_after,
             _ => false,
         }
     }
@@ -407,8 +405,15 @@ mod tests {
         );
         assert_eq!(
             plan_of(&[0x66, 0x0f, 0xa5, 0xd0]).0,
-            Plan::Step,
+            Plan::Double { left: true },
             "shld r/m16"
+        );
+        let (p, i) = plan_of(&[0x0f, 0xa5, 0xd0]); // shld eax, edx, cl
+        assert!(!p.steps(true), "flags computed inline");
+        assert_eq!(
+            p.flag_effect(&i, true),
+            (false, false),
+            "count 0 keeps them"
         );
         assert_eq!(plan_of(&[0x67, 0x8b, 0x07]).0, Plan::Step, "16-bit address");
         assert_eq!(plan_of(&[0x66, 0x50]).0, Plan::Step, "16-bit push");
