@@ -10,11 +10,11 @@
 //! keeps its bytes and is compared with memory each time it is looked up,
 //! and decoded again if they differ.
 
-use super::ctx::Handler;
+use super::decoded::Decoded;
 use super::table;
 use crate::addr::{GuestAddr, PAGE_SIZE};
 use crate::mem::{GuestMem, PageFault};
-use iced_x86::{Decoder, DecoderError, DecoderOptions, FlowControl, Instruction};
+use iced_x86::{Decoder, DecoderError, DecoderOptions, FlowControl};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -24,12 +24,6 @@ const MAX_BLOCK_INSNS: usize = 64;
 const FETCH_BYTES: usize = 512 + 15;
 /// Entries of the direct-mapped lookup in front of the hash map.
 const FAST_ENTRIES: usize = 4096;
-
-/// One decoded instruction and the handler that executes it.
-pub struct Decoded {
-    pub insn: Instruction,
-    pub handler: Handler,
-}
 
 /// A decoded basic block.
 pub struct Block {
@@ -225,10 +219,7 @@ impl DecodeCache {
             }
             end = insn.next_ip32();
             let stop = insn.flow_control() != FlowControl::Next || insn.is_invalid();
-            insns.push(Decoded {
-                handler: table::handler(&insn),
-                insn,
-            });
+            insns.push(Decoded::new(insn, table::handler(&insn)));
             // Stop at a control transfer, and before running off a fetch
             // window that may not be the whole story.
             if stop || decoder.position() + 15 > got && fault.is_none() && got == FETCH_BYTES {

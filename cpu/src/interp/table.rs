@@ -8,6 +8,7 @@
 
 use super::ctx::{ud, Ctx, Flow, Handler};
 use super::{alu, bcd, bits, control, misc, muldiv, shift, sse, stack, string, x87};
+use crate::interp::decoded::Decoded;
 use iced_x86::{Instruction, Mnemonic, OpKind};
 
 /// Picks the handler for an instruction.
@@ -33,7 +34,7 @@ pub fn handler(insn: &Instruction) -> Handler {
 }
 
 /// #UD for undefined or unimplemented opcodes (SIGILL in the guest).
-fn undefined(_: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn undefined(_: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     ud()
 }
 
