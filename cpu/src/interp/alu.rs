@@ -6,7 +6,7 @@ use crate::by_size;
 use crate::flags::{size_mask, LazyOp};
 use crate::interp::decoded::Decoded;
 use crate::state::CpuState;
-use iced_x86::{Instruction, Mnemonic};
+use iced_x86::{Instruction, Mnemonic, OpKind};
 
 pub const ADD: u8 = 0;
 pub const OR: u8 = 1;
@@ -57,6 +57,28 @@ fn binop<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> F
         }
     }
     Ok(())
+}
+
+/// `op r, src`: a register destination cannot fault, so the flags need
+/// no saving.
+fn binop_r<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
+    let dst = insn.op0_register();
+    let a = ctx.reg(dst);
+    let b = ctx.read_op(insn, 1, S)?;
+    let r = alu(ctx.cpu, OP, S, a, b);
+    if OP != CMP && OP != TEST {
+        ctx.set_reg(dst, r);
+    }
+    Ok(())
+}
+
+/// The handler of ALU operation `OP` for the form of `insn`.
+fn binop_for<const OP: u8>(insn: &Instruction) -> Handler {
+    if insn.op0_kind() == OpKind::Register {
+        by_size!(insn, binop_r, OP)
+    } else {
+        by_size!(insn, binop, OP)
+    }
 }
 
 /// `xor r, r` and `sub r, r` on the same register: the idiom compilers
@@ -164,15 +186,15 @@ pub fn lookup(insn: &Instruction) -> Option<Handler> {
         && insn.op0_register() == insn.op1_register();
     Some(match insn.mnemonic() {
         Xor | Sub if same_regs => by_size!(insn, clear_reg),
-        Add => by_size!(insn, binop, ADD),
-        Or => by_size!(insn, binop, OR),
-        Adc => by_size!(insn, binop, ADC),
-        Sbb => by_size!(insn, binop, SBB),
-        And => by_size!(insn, binop, AND),
-        Sub => by_size!(insn, binop, SUB),
-        Xor => by_size!(insn, binop, XOR),
-        Cmp => by_size!(insn, binop, CMP),
-        Test => by_size!(insn, binop, TEST),
+        Add => binop_for::<ADD>(insn),
+        Or => binop_for::<OR>(insn),
+        Adc => binop_for::<ADC>(insn),
+        Sbb => binop_for::<SBB>(insn),
+        And => binop_for::<AND>(insn),
+        Sub => binop_for::<SUB>(insn),
+        Xor => binop_for::<XOR>(insn),
+        Cmp => binop_for::<CMP>(insn),
+        Test => binop_for::<TEST>(insn),
         Inc => by_size!(insn, inc),
         Dec => by_size!(insn, dec),
         Neg => by_size!(insn, neg),

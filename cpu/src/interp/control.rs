@@ -14,6 +14,7 @@
 
 use super::ctx::{gp, Ctx, Flow, Handler};
 use super::misc::check_cs;
+use crate::by_cc;
 use crate::addr::GuestAddr;
 use crate::exit::{Exception, Exit};
 use crate::flags::size_mask;
@@ -38,8 +39,9 @@ fn jmp_rm<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     Ok(())
 }
 
-fn jcc(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
-    if ctx.cpu.cond(cc(insn)) {
+/// Jcc for condition `CC` (`by_cc!`).
+fn jcc<const CC: u8>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
+    if ctx.cpu.cond(CC) {
         ctx.cpu.eip = insn.near_branch_target() as u32;
     }
     Ok(())
@@ -276,7 +278,7 @@ pub fn lookup(insn: &Instruction) -> Option<Handler> {
             }
         }
         Ja | Jae | Jb | Jbe | Je | Jg | Jge | Jl | Jle | Jne | Jno | Jnp | Jns | Jo | Jp | Js => {
-            jcc
+            by_cc!(insn, jcc)
         }
         Call if near && size16 => call_rel::<16>,
         Call if near => call_rel::<32>,

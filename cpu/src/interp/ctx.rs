@@ -171,7 +171,8 @@ impl Ctx<'_, '_> {
         Ok(())
     }
 
-    /// Reads operand `op` of any kind (register, memory or immediate).
+    /// Reads operand `op` of any kind (register, memory or the first
+    /// immediate).
     #[inline(always)]
     pub fn read_op(&mut self, insn: &Decoded, op: u32, size: u32) -> Flow<u32> {
         match insn.op_kind(op) {
@@ -180,7 +181,8 @@ impl Ctx<'_, '_> {
                 let a = self.ea(insn);
                 self.read(a, size)
             }
-            _ => Ok(insn.immediate(op) as u32 & crate::flags::size_mask(size)),
+            // The only immediate read this way is the first one.
+            _ => Ok(insn.imm & crate::flags::size_mask(size)),
         }
     }
 

@@ -6,7 +6,7 @@
 //! operands through iced's accessors; the effective address of the
 //! memory operand, needed by most of them, comes from [`Ea`], reduced at
 //! decode time to two register numbers, a shift, a displacement, a mask
-//! and a segment.
+//! and a segment; the first immediate operand is kept ready too.
 
 use super::ctx::Handler;
 use crate::state::seg;
@@ -20,13 +20,20 @@ pub struct Decoded {
     pub handler: Handler,
     /// The memory operand's address form (all zero without one).
     pub ea: Ea,
+    /// The first immediate operand, sign-extended as iced's `immediate`
+    /// gives it (0 without one). ENTER's second one is read from `insn`.
+    pub imm: u32,
 }
 
 impl Decoded {
     /// `insn` with `handler`, its address form worked out.
     pub fn new(insn: Instruction, handler: Handler) -> Decoded {
+        let imm = (0..insn.op_count())
+            .find(|&i| is_immediate(insn.op_kind(i)))
+            .map_or(0, |i| insn.immediate(i) as u32);
         Decoded {
             ea: Ea::of(&insn),
+            imm,
             insn,
             handler,
         }
@@ -82,6 +89,23 @@ impl Ea {
             },
         }
     }
+}
+
+/// Whether an operand is an immediate (what iced's `immediate` reads).
+fn is_immediate(k: OpKind) -> bool {
+    use OpKind::*;
+    matches!(
+        k,
+        Immediate8
+            | Immediate8_2nd
+            | Immediate16
+            | Immediate32
+            | Immediate64
+            | Immediate8to16
+            | Immediate8to32
+            | Immediate8to64
+            | Immediate32to64
+    )
 }
 
 /// The GPR number of a 16- or 32-bit address register, or [`Ea::NONE`].

@@ -17,10 +17,9 @@ mod system;
 pub(super) use segment::{check_cs, load_seg};
 
 use super::alu::{alu, CMP};
-use super::control::cc;
 use super::ctx::{Ctx, Flow, Handler, Loc};
 use super::table::op_size;
-use crate::by_size;
+use crate::{by_cc, by_size};
 use crate::exit::Exception;
 use crate::flags::{size_mask, LazyOp};
 use crate::interp::decoded::Decoded;
@@ -126,17 +125,17 @@ fn xadd<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     Ok(())
 }
 
-fn setcc(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
-    let v = u32::from(ctx.cpu.cond(cc(insn)));
+fn setcc<const CC: u8>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
+    let v = u32::from(ctx.cpu.cond(CC));
     let dst = ctx.loc(insn, 0);
     ctx.write_loc(dst, 8, v)
 }
 
 /// CMOVcc: the source is read (and may fault) even when the condition is
 /// false; a false condition leaves the destination alone in 32-bit mode.
-fn cmovcc<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
+fn cmovcc<const CC: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.read_op(insn, 1, S)?;
-    if ctx.cpu.cond(cc(insn)) {
+    if ctx.cpu.cond(CC) {
         ctx.set_reg(insn.op0_register(), v);
     }
     Ok(())
@@ -244,9 +243,12 @@ pub fn lookup(insn: &Instruction) -> Option<Handler> {
         Cmpxchg8b => cmpxchg8b,
         Xadd => by_size!(insn, xadd),
         Seta | Setae | Setb | Setbe | Sete | Setg | Setge | Setl | Setle | Setne | Setno
-        | Setnp | Setns | Seto | Setp | Sets => setcc,
+        | Setnp | Setns | Seto | Setp | Sets => by_cc!(insn, setcc),
         Cmova | Cmovae | Cmovb | Cmovbe | Cmove | Cmovg | Cmovge | Cmovl | Cmovle | Cmovne
-        | Cmovno | Cmovnp | Cmovns | Cmovo | Cmovp | Cmovs => by_size!(insn, cmovcc),
+        | Cmovno | Cmovnp | Cmovns | Cmovo | Cmovp | Cmovs => match op_size(insn, 0) {
+            16 => by_cc!(insn, cmovcc, 16),
+            _ => by_cc!(insn, cmovcc, 32),
+        },
         Lahf => lahf,
         Sahf => sahf,
         Cbw => cbw::<16>,
