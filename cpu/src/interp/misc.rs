@@ -19,11 +19,12 @@ pub(super) use segment::{check_cs, load_seg};
 use super::alu::{alu, CMP};
 use super::ctx::{Ctx, Flow, Handler, Loc};
 use super::table::op_size;
-use crate::{by_cc, by_size};
+use crate::addr::GuestAddr;
 use crate::exit::Exception;
 use crate::flags::{size_mask, LazyOp};
 use crate::interp::decoded::Decoded;
 use crate::state::{flag, reg};
+use crate::{by_cc, by_size};
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 
 /// The accumulator (AL, AX or EAX) of an operand size.
@@ -214,9 +215,15 @@ fn salc(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
 }
 
 /// XLAT: AL = [seg:EBX + AL] (BX + AL with a 16-bit address size); iced
-/// presents it as a memory operand with base EBX/BX and index AL.
+/// presents it as a memory operand with base EBX/BX and index AL, of a
+/// kind (`MemorySegEBX`) that has no `Ea` form.
 fn xlat(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
-    let a = ctx.ea(insn);
+    let base = insn.memory_base();
+    let mut a = ctx.reg(base).wrapping_add(ctx.reg(Register::AL));
+    if base.size() == 2 {
+        a &= 0xffff;
+    }
+    let a = GuestAddr(a.wrapping_add(ctx.seg_base(insn.memory_segment())));
     let v = ctx.mem.read_u8(a)?;
     ctx.set_reg(Register::AL, u32::from(v));
     Ok(())
