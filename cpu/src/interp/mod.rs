@@ -48,17 +48,27 @@ pub fn run(
     budget: u64,
 ) -> RunResult {
     let mut executed = 0u64;
+    // The slot of the block that ran last, whose successors are tried
+    // first (`DecodeCache::next`).
+    let mut from = None;
     let exit = loop {
         if mem.code_changed() {
             cache.invalidate_pages(&mem.take_code_changes());
+            from = None;
         }
         if executed >= budget {
             break Exit::BudgetSpent;
         }
-        let block = match cache.get(mem, cpu.eip) {
-            Ok(b) => b,
+        let slot = match from {
+            Some(f) => cache.next(mem, f, cpu.eip),
+            None => cache.get_slot(mem, cpu.eip),
+        };
+        let slot = match slot {
+            Ok(s) => s,
             Err(fault) => break fault.into(),
         };
+        from = Some(slot);
+        let block = cache.block(slot);
         let mut ctx = Ctx {
             cpu: &mut *cpu,
             mem: &mut *mem,
