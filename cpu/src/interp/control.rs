@@ -14,8 +14,8 @@
 
 use super::ctx::{gp, Ctx, Flow, Handler};
 use super::misc::check_cs;
-use crate::by_cc;
 use crate::addr::GuestAddr;
+use crate::by_cc;
 use crate::exit::{Exception, Exit};
 use crate::flags::size_mask;
 use crate::interp::decoded::Decoded;
