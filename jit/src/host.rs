@@ -8,7 +8,7 @@
 
 use crate::step::{run_block, run_one};
 use wax_cpu::abi::{Control, ExitCode, CONTROL};
-use wax_cpu::interp::Ctx;
+use wax_cpu::interp::{Ctx, Decoded};
 use wax_cpu::state::LazyFlags;
 use wax_cpu::{AddressSpace, CpuState, DecodeCache, Exit, Machine};
 
@@ -94,7 +94,9 @@ impl Host {
         if form.mem {
             insn.set_memory_displacement32(ea);
         }
-        let exit = run_one(&mut Ctx { cpu, mem: &mut mem }, &insn, form.handler);
+        // The address form is worked out after the displacement is set.
+        let d = Decoded::new(insn, form.handler);
+        let exit = run_one(&mut Ctx { cpu, mem: &mut mem }, &d);
         let changed = mem.code_changed();
         self.finish(exit, changed)
     }

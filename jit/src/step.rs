@@ -9,8 +9,7 @@
 //! the executor drops translations as well as decoded blocks. The lockstep
 //! tests check it against `interp::run`.
 
-use iced_x86::Instruction;
-use wax_cpu::interp::{Ctx, Handler};
+use wax_cpu::interp::{Ctx, Decoded};
 use wax_cpu::{CpuState, DecodeCache, Exit, GuestMem};
 
 /// Runs at most `max` instructions of the decoded block at EIP. Returns
@@ -56,7 +55,7 @@ pub fn run_block_ends(
     // `max` one by one (as in `interp::run`).
     let room = max.min(block.insns.len() as u64) as usize;
     for (i, d) in block.insns[..room].iter().enumerate() {
-        if let Some(e) = run_one(&mut ctx, &d.insn, d.handler) {
+        if let Some(e) = run_one(&mut ctx, d) {
             return (i as u64 + 1, Some(e), Ends::default());
         }
         if ctx.mem.code_changed() {
@@ -84,9 +83,9 @@ pub fn run_block_ends(
 /// Runs one decoded instruction: EIP past it while its handler runs, put
 /// back on a fault.
 #[inline(always)]
-pub fn run_one(ctx: &mut Ctx<'_, '_>, insn: &Instruction, handler: Handler) -> Option<Exit> {
+pub fn run_one(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Option<Exit> {
     ctx.cpu.eip = insn.next_ip32();
-    let e = handler(ctx, insn).err()?;
+    let e = (insn.handler)(ctx, insn).err()?;
     if let Exit::Exception(ex) = e {
         if !ex.is_trap() {
             ctx.cpu.eip = insn.ip32();

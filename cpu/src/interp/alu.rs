@@ -4,8 +4,9 @@
 use super::ctx::{Ctx, Flow, Handler};
 use crate::by_size;
 use crate::flags::{size_mask, LazyOp};
+use crate::interp::decoded::Decoded;
 use crate::state::CpuState;
-use iced_x86::{Instruction, Mnemonic};
+use iced_x86::{Instruction, Mnemonic, OpKind};
 
 pub const ADD: u8 = 0;
 pub const OR: u8 = 1;
@@ -38,7 +39,7 @@ pub fn alu(cpu: &mut CpuState, op: u8, size: u32, a: u32, b: u32) -> u32 {
 }
 
 /// `op dst, src` for every form (r/m,r; r,r/m; r/m,imm; accumulator,imm).
-fn binop<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn binop<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let dst = ctx.loc(insn, 0);
     let a = if OP == CMP || OP == TEST {
         ctx.read_loc(dst, S)?
@@ -58,10 +59,32 @@ fn binop<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) 
     Ok(())
 }
 
+/// `op r, src`: a register destination cannot fault, so the flags need
+/// no saving.
+fn binop_r<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
+    let dst = insn.op0_register();
+    let a = ctx.reg(dst);
+    let b = ctx.read_op(insn, 1, S)?;
+    let r = alu(ctx.cpu, OP, S, a, b);
+    if OP != CMP && OP != TEST {
+        ctx.set_reg(dst, r);
+    }
+    Ok(())
+}
+
+/// The handler of ALU operation `OP` for the form of `insn`.
+fn binop_for<const OP: u8>(insn: &Instruction) -> Handler {
+    if insn.op0_kind() == OpKind::Register {
+        by_size!(insn, binop_r, OP)
+    } else {
+        by_size!(insn, binop, OP)
+    }
+}
+
 /// `xor r, r` and `sub r, r` on the same register: the idiom compilers
 /// use to clear a register (also breaks no dependency here, but skips the
 /// operand reads).
-fn clear_reg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn clear_reg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     ctx.set_reg(insn.op0_register(), 0);
     let logic = insn.mnemonic() == Mnemonic::Xor;
     let op = if logic { LazyOp::Logic } else { LazyOp::Sub };
@@ -69,7 +92,7 @@ fn clear_reg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     Ok(())
 }
 
-fn inc<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn inc<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let dst = ctx.loc(insn, 0);
     let a = ctx.read_loc_rmw(dst, S)?;
     let r = a.wrapping_add(1) & size_mask(S);
@@ -78,7 +101,7 @@ fn inc<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     Ok(())
 }
 
-fn dec<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn dec<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let dst = ctx.loc(insn, 0);
     let a = ctx.read_loc_rmw(dst, S)?;
     let r = a.wrapping_sub(1) & size_mask(S);
@@ -87,7 +110,7 @@ fn dec<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     Ok(())
 }
 
-fn neg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn neg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let dst = ctx.loc(insn, 0);
     let b = ctx.read_loc_rmw(dst, S)?;
     let r = 0u32.wrapping_sub(b) & size_mask(S);
@@ -96,27 +119,27 @@ fn neg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     Ok(())
 }
 
-fn not<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn not<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let dst = ctx.loc(insn, 0);
     let a = ctx.read_loc_rmw(dst, S)?;
     ctx.write_loc(dst, S, !a & size_mask(S))
 }
 
-fn mov<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn mov<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.read_op(insn, 1, S)?;
     let dst = ctx.loc(insn, 0);
     ctx.write_loc(dst, S, v)
 }
 
 /// `mov r32, r32`: the most common instruction, without operand dispatch.
-fn mov_r32_r32(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn mov_r32_r32(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.reg(insn.op1_register());
     ctx.set_reg(insn.op0_register(), v);
     Ok(())
 }
 
 /// `mov r32, [mem]`.
-fn mov_r32_m32(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn mov_r32_m32(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let a = ctx.ea(insn);
     let v = ctx.mem.read_u32(a)?;
     ctx.set_reg(insn.op0_register(), v);
@@ -124,7 +147,7 @@ fn mov_r32_m32(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// `mov [mem], r32`.
-fn mov_m32_r32(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn mov_m32_r32(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let a = ctx.ea(insn);
     let v = ctx.reg(insn.op1_register());
     ctx.mem.write_u32(a, v)?;
@@ -132,7 +155,7 @@ fn mov_m32_r32(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// LEA: the address without segment base, truncated to the operand size.
-fn lea<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn lea<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let mut a = insn.memory_displacement32();
     if insn.memory_base() != iced_x86::Register::None {
         a = a.wrapping_add(ctx.reg(insn.memory_base()));
@@ -163,15 +186,15 @@ pub fn lookup(insn: &Instruction) -> Option<Handler> {
         && insn.op0_register() == insn.op1_register();
     Some(match insn.mnemonic() {
         Xor | Sub if same_regs => by_size!(insn, clear_reg),
-        Add => by_size!(insn, binop, ADD),
-        Or => by_size!(insn, binop, OR),
-        Adc => by_size!(insn, binop, ADC),
-        Sbb => by_size!(insn, binop, SBB),
-        And => by_size!(insn, binop, AND),
-        Sub => by_size!(insn, binop, SUB),
-        Xor => by_size!(insn, binop, XOR),
-        Cmp => by_size!(insn, binop, CMP),
-        Test => by_size!(insn, binop, TEST),
+        Add => binop_for::<ADD>(insn),
+        Or => binop_for::<OR>(insn),
+        Adc => binop_for::<ADC>(insn),
+        Sbb => binop_for::<SBB>(insn),
+        And => binop_for::<AND>(insn),
+        Sub => binop_for::<SUB>(insn),
+        Xor => binop_for::<XOR>(insn),
+        Cmp => binop_for::<CMP>(insn),
+        Test => binop_for::<TEST>(insn),
         Inc => by_size!(insn, inc),
         Dec => by_size!(insn, dec),
         Neg => by_size!(insn, neg),

@@ -10,6 +10,7 @@
 use super::ctx::{Ctx, Flow, Handler};
 use crate::exit::Exception;
 use crate::flags::{parity, sign_bit, size_mask};
+use crate::interp::decoded::Decoded;
 use crate::state::flag;
 use iced_x86::{Instruction, Mnemonic, Register};
 
@@ -161,23 +162,23 @@ fn adjust_ax(ctx: &mut Ctx<'_, '_>, f: fn(u16, u32) -> Adjusted) -> Flow {
     Ok(())
 }
 
-fn daa_h(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn daa_h(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     adjust_ax(ctx, daa)
 }
 
-fn das_h(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn das_h(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     adjust_ax(ctx, das)
 }
 
-fn aaa_h(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn aaa_h(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     adjust_ax(ctx, aaa)
 }
 
-fn aas_h(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn aas_h(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     adjust_ax(ctx, aas)
 }
 
-fn aam_h(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn aam_h(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let ax = ctx.reg(Register::AX) as u16;
     let Some(out) = aam(ax, insn.immediate8()) else {
         return Err(Exception::DivideError.into());
@@ -187,7 +188,7 @@ fn aam_h(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     Ok(())
 }
 
-fn aad_h(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn aad_h(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let ax = ctx.reg(Register::AX) as u16;
     let out = aad(ax, insn.immediate8());
     ctx.set_reg(Register::AX, u32::from(out.ax));

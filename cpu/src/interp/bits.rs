@@ -17,6 +17,7 @@
 use super::ctx::{ud, Ctx, Flow, Handler, Loc};
 use crate::addr::GuestAddr;
 use crate::by_size;
+use crate::interp::decoded::Decoded;
 use crate::state::flag;
 use crate::undefined::bit_scan_flags;
 use iced_x86::{Instruction, Mnemonic, OpKind};
@@ -48,7 +49,7 @@ fn apply<const OP: u8>(v: u32, n: u32) -> u32 {
 }
 
 /// Where a BT* operand lives and which bit of it is meant.
-fn bit_target<const S: u32>(ctx: &Ctx<'_, '_>, insn: &Instruction, offset: u32) -> (Loc, u32) {
+fn bit_target<const S: u32>(ctx: &Ctx<'_, '_>, insn: &Decoded, offset: u32) -> (Loc, u32) {
     let loc = ctx.loc(insn, 0);
     let n = offset & (S - 1);
     match loc {
@@ -66,7 +67,7 @@ fn bit_target<const S: u32>(ctx: &Ctx<'_, '_>, insn: &Instruction, offset: u32) 
 
 /// `bt/bts/btr/btc r/m, r|imm8`: CF = the selected bit; the other flags
 /// (OF, SF, AF, PF undefined) stay unchanged.
-fn bt<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn bt<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let offset = ctx.read_op(insn, 1, S)?;
     let (loc, n) = bit_target::<S>(ctx, insn, offset);
     // BTS/BTR/BTC are read-modify-write: a fault reports the write.
@@ -86,7 +87,7 @@ fn bt<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> 
 /// `bsf/bsr r, r/m` (and TZCNT/LZCNT encodings): the index of the lowest
 /// or highest set bit. A zero source sets ZF and leaves the destination
 /// unchanged; the undefined flags are `undefined::bit_scan_flags`.
-fn bit_scan<const REVERSE: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn bit_scan<const REVERSE: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let src = ctx.read_op(insn, 1, S)?;
     if src == 0 {
         ctx.cpu.set_status(bit_scan_flags(0, true));
@@ -103,7 +104,7 @@ fn bit_scan<const REVERSE: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Ins
 }
 
 /// `bswap r32`.
-fn bswap32(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn bswap32(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let r = insn.op0_register();
     let v = ctx.reg(r);
     ctx.set_reg(r, v.swap_bytes());
@@ -112,13 +113,13 @@ fn bswap32(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 
 /// `bswap r16` (66 0F C8+r), undefined in the SDM: Wax clears the 16-bit
 /// register (see `undefined.rs`).
-fn bswap16(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn bswap16(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     ctx.set_reg(insn.op0_register(), 0);
     Ok(())
 }
 
 /// POPCNT without CPUID.POPCNT: #UD.
-fn popcnt(_: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn popcnt(_: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     ud()
 }
 

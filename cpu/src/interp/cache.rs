@@ -10,11 +10,11 @@
 //! keeps its bytes and is compared with memory each time it is looked up,
 //! and decoded again if they differ.
 
-use super::ctx::Handler;
+use super::decoded::Decoded;
 use super::table;
 use crate::addr::{GuestAddr, PAGE_SIZE};
 use crate::mem::{GuestMem, PageFault};
-use iced_x86::{Decoder, DecoderError, DecoderOptions, FlowControl, Instruction};
+use iced_x86::{Decoder, DecoderError, DecoderOptions, FlowControl};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -25,15 +25,16 @@ const FETCH_BYTES: usize = 512 + 15;
 /// Entries of the direct-mapped lookup in front of the hash map.
 const FAST_ENTRIES: usize = 4096;
 
-/// One decoded instruction and the handler that executes it.
-pub struct Decoded {
-    pub insn: Instruction,
-    pub handler: Handler,
-}
-
 /// A decoded basic block.
 pub struct Block {
     pub insns: Box<[Decoded]>,
+    /// Where the block starts and where its last instruction ends.
+    start: u32,
+    end: u32,
+    /// The blocks that ran after this one, as (EIP, slot): where it falls
+    /// through (its end) and the last other one. A hint, checked against
+    /// the block in that slot (see [`DecodeCache::next`]).
+    next: [(u32, u32); 2],
     /// First and last guest page the block's bytes touch.
     pages: (u32, u32),
     /// The block's bytes, kept when one of its pages is shared (see the
@@ -147,8 +148,7 @@ impl DecodeCache {
             for slot in slots {
                 if let Some(block) = self.blocks[slot as usize].take() {
                     any = true;
-                    let eip = block.insns[0].insn.ip32();
-                    self.by_eip.remove(&eip);
+                    self.by_eip.remove(&block.start);
                     self.free_slots.push(slot);
                     // Unlink from the other page too.
                     for p in block.pages.0..=block.pages.1 {
@@ -170,27 +170,76 @@ impl DecodeCache {
     /// the first instruction is returned as the error.
     #[inline(always)]
     pub fn get(&mut self, mem: &mut GuestMem<'_>, eip: u32) -> Result<&Block, PageFault> {
+        let slot = self.get_slot(mem, eip)?;
+        Ok(self.block(slot))
+    }
+
+    /// [`DecodeCache::get`], as a slot for [`DecodeCache::block`].
+    #[inline(always)]
+    pub fn get_slot(&mut self, mem: &mut GuestMem<'_>, eip: u32) -> Result<u32, PageFault> {
+        let slot = self.find(mem, eip)?;
+        self.checked(mem, eip, slot)
+    }
+
+    /// The slot of the block starting at `eip` when the block in slot
+    /// `from` ran last: its remembered successors are tried first, so a
+    /// run of blocks that follow each other as before skips the lookup.
+    /// Use [`DecodeCache::block`] for the block.
+    #[inline(always)]
+    pub fn next(&mut self, mem: &mut GuestMem<'_>, from: u32, eip: u32) -> Result<u32, PageFault> {
+        if let Some(prev) = &self.blocks[from as usize] {
+            for (e, s) in prev.next {
+                // A remembered slot may since have been dropped or reused:
+                // it counts only while it holds the block starting at `eip`
+                // (there is at most one).
+                if e == eip
+                    && self.blocks[s as usize]
+                        .as_ref()
+                        .is_some_and(|b| b.start == eip)
+                {
+                    return self.checked(mem, eip, s);
+                }
+            }
+        }
+        let slot = self.find(mem, eip)?;
+        if let Some(prev) = &mut self.blocks[from as usize] {
+            let way = usize::from(prev.end != eip);
+            prev.next[way] = (eip, slot);
+        }
+        self.checked(mem, eip, slot)
+    }
+
+    /// The block in `slot` (from [`DecodeCache::next`]).
+    #[inline(always)]
+    pub fn block(&self, slot: u32) -> &Block {
+        self.blocks[slot as usize].as_ref().expect("live block")
+    }
+
+    /// The slot of the block starting at `eip`, through the direct-mapped
+    /// table, then the map, else decoded.
+    #[inline(always)]
+    fn find(&mut self, mem: &mut GuestMem<'_>, eip: u32) -> Result<u32, PageFault> {
         let fast = (eip as usize ^ (eip as usize >> 12)) % FAST_ENTRIES;
         let (key, slot) = self.fast[fast];
-        let mut slot = if key == eip {
-            slot
-        } else {
-            let slot = match self.by_eip.get(&eip) {
-                Some(&s) => s,
-                None => self.decode(mem, eip)?,
-            };
-            self.fast[fast] = (eip, slot);
-            slot
-        };
-        if self.blocks[slot as usize]
-            .as_ref()
-            .expect("live block")
-            .shared
-            .is_some()
-        {
-            slot = self.recheck(mem, eip, slot)?;
+        if key == eip {
+            return Ok(slot);
         }
-        Ok(self.blocks[slot as usize].as_ref().expect("live block"))
+        let slot = match self.by_eip.get(&eip) {
+            Some(&s) => s,
+            None => self.decode(mem, eip)?,
+        };
+        self.fast[fast] = (eip, slot);
+        Ok(slot)
+    }
+
+    /// `slot` (holding the block at `eip`), or the slot of that block
+    /// decoded again if it came from a shared page whose bytes changed.
+    #[inline(always)]
+    fn checked(&mut self, mem: &mut GuestMem<'_>, eip: u32, slot: u32) -> Result<u32, PageFault> {
+        if self.block(slot).shared.is_some() {
+            return self.recheck(mem, eip, slot);
+        }
+        Ok(slot)
     }
 
     /// A block from a shared page: still its bytes, or decoded again.
@@ -225,10 +274,7 @@ impl DecodeCache {
             }
             end = insn.next_ip32();
             let stop = insn.flow_control() != FlowControl::Next || insn.is_invalid();
-            insns.push(Decoded {
-                handler: table::handler(&insn),
-                insn,
-            });
+            insns.push(Decoded::new(insn, table::handler(&insn)));
             // Stop at a control transfer, and before running off a fetch
             // window that may not be the whole story.
             if stop || decoder.position() + 15 > got && fault.is_none() && got == FETCH_BYTES {
@@ -257,6 +303,9 @@ impl DecodeCache {
         let block = Block {
             // One allocation of the exact size.
             insns: insns.drain(..).collect(),
+            start: eip,
+            end,
+            next: [(u32::MAX, 0); 2],
             pages,
             shared: shared.then(|| buf[..len].to_vec().into_boxed_slice()),
         };

@@ -15,8 +15,10 @@
 use super::ctx::{gp, Ctx, Flow, Handler};
 use super::misc::check_cs;
 use crate::addr::GuestAddr;
+use crate::by_cc;
 use crate::exit::{Exception, Exit};
 use crate::flags::size_mask;
+use crate::interp::decoded::Decoded;
 use crate::state::{flag, reg, seg};
 use iced_x86::{Code, ConditionCode, Instruction, Mnemonic, OpKind};
 
@@ -27,37 +29,38 @@ pub fn cc(insn: &Instruction) -> u8 {
     insn.condition_code() as u8 - 1
 }
 
-fn jmp_rel(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn jmp_rel(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     ctx.cpu.eip = insn.near_branch_target() as u32;
     Ok(())
 }
 
-fn jmp_rm<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn jmp_rm<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     ctx.cpu.eip = ctx.read_op(insn, 0, S)?;
     Ok(())
 }
 
-fn jcc(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
-    if ctx.cpu.cond(cc(insn)) {
+/// Jcc for condition `CC` (`by_cc!`).
+fn jcc<const CC: u8>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
+    if ctx.cpu.cond(CC) {
         ctx.cpu.eip = insn.near_branch_target() as u32;
     }
     Ok(())
 }
 
-fn call_rel<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn call_rel<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     ctx.push(S, insn.next_ip32())?;
     ctx.cpu.eip = insn.near_branch_target() as u32;
     Ok(())
 }
 
-fn call_rm<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn call_rm<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let target = ctx.read_op(insn, 0, S)?;
     ctx.push(S, insn.next_ip32())?;
     ctx.cpu.eip = target;
     Ok(())
 }
 
-fn ret<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn ret<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let target = ctx.pop(S)?;
     if insn.op_count() == 1 {
         let esp = &mut ctx.cpu.gpr[reg::ESP];
@@ -83,7 +86,7 @@ fn counter_is_cx(insn: &Instruction) -> bool {
     )
 }
 
-fn loop_(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn loop_(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let cx16 = counter_is_cx(insn);
     let ecx = &mut ctx.cpu.gpr[reg::ECX];
     let count = if cx16 {
@@ -106,7 +109,7 @@ fn loop_(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     Ok(())
 }
 
-fn jecxz(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn jecxz(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let ecx = ctx.cpu.gpr[reg::ECX];
     let zero = if counter_is_cx(insn) {
         ecx & 0xffff == 0
@@ -121,7 +124,7 @@ fn jecxz(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 
 /// The target of a far CALL or JMP: (selector, offset) from the pointer
 /// operand or from memory (offset first, then the selector).
-fn far_target<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow<(u16, u32)> {
+fn far_target<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow<(u16, u32)> {
     match insn.op0_kind() {
         OpKind::FarBranch16 => Ok((insn.far_branch_selector(), u32::from(insn.far_branch16()))),
         OpKind::FarBranch32 => Ok((insn.far_branch_selector(), insn.far_branch32())),
@@ -135,7 +138,7 @@ fn far_target<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow<(
 }
 
 /// JMP ptr16:S / m16:S.
-fn jmp_far<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn jmp_far<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let (sel, offset) = far_target::<S>(ctx, insn)?;
     ctx.cpu.seg_sel[seg::CS] = check_cs(ctx, sel, false)?;
     ctx.cpu.eip = offset;
@@ -144,7 +147,7 @@ fn jmp_far<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 
 /// CALL ptr16:S / m16:S: the selector is checked before anything is
 /// pushed; CS goes first, then the return EIP.
-fn call_far<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn call_far<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let (sel, offset) = far_target::<S>(ctx, insn)?;
     let cs = check_cs(ctx, sel, false)?;
     let n = S / 8;
@@ -166,7 +169,7 @@ fn stack_slot<const S: u32>(ctx: &mut Ctx<'_, '_>, k: u32) -> Flow<u32> {
 
 /// RET far (with an optional imm16 released after the pops): EIP, then
 /// CS (only its low 16 bits count).
-fn ret_far<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn ret_far<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let eip = stack_slot::<S>(ctx, 0)?;
     let sel = stack_slot::<S>(ctx, 1)? as u16;
     let cs = check_cs(ctx, sel, true)?;
@@ -187,7 +190,7 @@ fn ret_far<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 /// IOPL, VM, VIF, VIP stay). With NT set IRET would be a task return,
 /// which in IA-32e mode (the host's, and Linux's i386 processes see the
 /// same) is #GP(0). A TF it sets traps after the next instruction.
-fn iret<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn iret<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     if ctx.cpu.eflags & flag::NT != 0 {
         return gp();
     }
@@ -220,7 +223,7 @@ pub(in crate::interp) fn trap_flag_set(old: u32, new: u32) -> Flow {
 /// `int n`: Linux lets user mode use the gates of 0x80 (system call), 3
 /// (#BP) and 4 (#OF); every other gate has DPL 0 and the CPU raises #GP
 /// with the error code of an IDT vector (`n * 8 + 2`).
-fn int_n(_: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn int_n(_: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     match insn.immediate8() {
         0x80 => Err(Exit::Syscall),
         3 => Err(Exception::Breakpoint.into()),
@@ -230,15 +233,15 @@ fn int_n(_: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// INT1 (ICEBP): #DB, a trap Linux reports as SIGTRAP with TRAP_BRKPT.
-fn int1(_: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn int1(_: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     Err(Exception::Debug.into())
 }
 
-fn int3(_: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn int3(_: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     Err(Exception::Breakpoint.into())
 }
 
-fn into(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn into(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     if ctx.cpu.of() {
         Err(Exception::Overflow.into())
     } else {
@@ -246,11 +249,11 @@ fn into(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
     }
 }
 
-fn nop(_: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn nop(_: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     Ok(())
 }
 
-fn privileged(_: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn privileged(_: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     gp()
 }
 
@@ -275,7 +278,7 @@ pub fn lookup(insn: &Instruction) -> Option<Handler> {
             }
         }
         Ja | Jae | Jb | Jbe | Je | Jg | Jge | Jl | Jle | Jne | Jno | Jnp | Jns | Jo | Jp | Js => {
-            jcc
+            by_cc!(insn, jcc)
         }
         Call if near && size16 => call_rel::<16>,
         Call if near => call_rel::<32>,

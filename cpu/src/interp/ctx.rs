@@ -1,16 +1,17 @@
 //! The execution context handlers receive, and operand access helpers.
 
+use super::decoded::Decoded;
 use crate::addr::GuestAddr;
 use crate::exit::{Exception, Exit};
 use crate::mem::GuestMem;
 use crate::state::{reg, CpuState};
-use iced_x86::{Instruction, OpKind, Register};
+use iced_x86::{OpKind, Register};
 
 /// What a handler returns: `Err` stops the block with an exit reason.
 pub type Flow<T = ()> = Result<T, Exit>;
 
 /// An instruction handler.
-pub type Handler = fn(&mut Ctx<'_, '_>, &Instruction) -> Flow;
+pub type Handler = fn(&mut Ctx<'_, '_>, &Decoded) -> Flow;
 
 /// The state an instruction executes against.
 pub struct Ctx<'c, 'm> {
@@ -73,22 +74,22 @@ impl Ctx<'_, '_> {
     }
 
     /// The effective (linear) address of the instruction's memory operand,
-    /// with the FS/GS base added.
+    /// with the FS/GS base added (the form was worked out at decode time).
     #[inline(always)]
-    pub fn ea(&self, insn: &Instruction) -> GuestAddr {
-        let mut a = insn.memory_displacement32();
-        let base = insn.memory_base();
-        let index = insn.memory_index();
-        if base != Register::None {
-            a = a.wrapping_add(self.reg(base));
+    pub fn ea(&self, insn: &Decoded) -> GuestAddr {
+        let f = &insn.ea;
+        let mut a = f.disp;
+        if let Some(&b) = self.cpu.gpr.get(usize::from(f.base)) {
+            a = a.wrapping_add(b);
         }
-        if index != Register::None {
-            a = a.wrapping_add(self.reg(index) << insn.memory_index_scale().trailing_zeros());
+        if let Some(&i) = self.cpu.gpr.get(usize::from(f.index)) {
+            a = a.wrapping_add(i << f.shift);
         }
-        if insn.memory_displ_size() == 2 || base.size() == 2 || index.size() == 2 {
-            a &= 0xffff;
+        a &= f.mask;
+        if let Some(&s) = self.cpu.seg_base.get(usize::from(f.seg)) {
+            a = a.wrapping_add(s);
         }
-        GuestAddr(a.wrapping_add(self.seg_base(insn.memory_segment())))
+        GuestAddr(a)
     }
 
     /// The base of a segment register (only FS and GS are non-zero).
@@ -103,7 +104,7 @@ impl Ctx<'_, '_> {
 
     /// Resolves operand `op` (a register or memory r/m operand).
     #[inline(always)]
-    pub fn loc(&self, insn: &Instruction, op: u32) -> Loc {
+    pub fn loc(&self, insn: &Decoded, op: u32) -> Loc {
         match insn.op_kind(op) {
             OpKind::Register => Loc::Reg(insn.op_register(op)),
             _ => Loc::Mem(self.ea(insn)),
@@ -170,16 +171,18 @@ impl Ctx<'_, '_> {
         Ok(())
     }
 
-    /// Reads operand `op` of any kind (register, memory or immediate).
+    /// Reads operand `op` of any kind (register, memory or the first
+    /// immediate).
     #[inline(always)]
-    pub fn read_op(&mut self, insn: &Instruction, op: u32, size: u32) -> Flow<u32> {
+    pub fn read_op(&mut self, insn: &Decoded, op: u32, size: u32) -> Flow<u32> {
         match insn.op_kind(op) {
             OpKind::Register => Ok(self.reg(insn.op_register(op))),
             OpKind::Memory => {
                 let a = self.ea(insn);
                 self.read(a, size)
             }
-            _ => Ok(insn.immediate(op) as u32 & crate::flags::size_mask(size)),
+            // The only immediate read this way is the first one.
+            _ => Ok(insn.imm & crate::flags::size_mask(size)),
         }
     }
 

@@ -17,13 +17,14 @@ mod system;
 pub(super) use segment::{check_cs, load_seg};
 
 use super::alu::{alu, CMP};
-use super::control::cc;
 use super::ctx::{Ctx, Flow, Handler, Loc};
 use super::table::op_size;
-use crate::by_size;
+use crate::addr::GuestAddr;
 use crate::exit::Exception;
 use crate::flags::{size_mask, LazyOp};
+use crate::interp::decoded::Decoded;
 use crate::state::{flag, reg};
+use crate::{by_cc, by_size};
 use iced_x86::{Code, Instruction, Mnemonic, OpKind, Register};
 
 /// The accumulator (AL, AX or EAX) of an operand size.
@@ -41,7 +42,7 @@ fn sext(v: u32, size: u32) -> u32 {
     (((v << shift) as i32) >> shift) as u32
 }
 
-fn xchg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn xchg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let a = ctx.loc(insn, 0);
     let b = ctx.loc(insn, 1);
     let va = ctx.read_loc_rmw(a, S)?;
@@ -54,7 +55,7 @@ fn xchg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 
 /// CMPXCHG r/m, r: the destination is written in both outcomes (with its
 /// own value on failure), so a read-only destination always faults.
-fn cmpxchg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn cmpxchg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let dst = ctx.loc(insn, 0);
     let d = ctx.read_loc_rmw(dst, S)?;
     let a = ctx.reg(acc(S));
@@ -76,7 +77,7 @@ fn cmpxchg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 /// other flags are unchanged. On failure m64 is written back unchanged
 /// (SDM: the processor never produces a locked read without a locked
 /// write) and EDX:EAX receives it.
-fn cmpxchg8b(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn cmpxchg8b(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     if insn.op0_kind() != OpKind::Memory {
         return Err(Exception::InvalidOpcode.into());
     }
@@ -105,7 +106,7 @@ fn cmpxchg8b(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 
 /// XADD r/m, r: TEMP = SRC + DEST; SRC = DEST; DEST = TEMP (DEST last, so
 /// `xadd r, r` with one register leaves the sum).
-fn xadd<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn xadd<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let dst = ctx.loc(insn, 0);
     let src = insn.op1_register();
     let d = ctx.read_loc_rmw(dst, S)?;
@@ -125,17 +126,17 @@ fn xadd<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     Ok(())
 }
 
-fn setcc(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
-    let v = u32::from(ctx.cpu.cond(cc(insn)));
+fn setcc<const CC: u8>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
+    let v = u32::from(ctx.cpu.cond(CC));
     let dst = ctx.loc(insn, 0);
     ctx.write_loc(dst, 8, v)
 }
 
 /// CMOVcc: the source is read (and may fault) even when the condition is
 /// false; a false condition leaves the destination alone in 32-bit mode.
-fn cmovcc<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn cmovcc<const CC: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.read_op(insn, 1, S)?;
-    if ctx.cpu.cond(cc(insn)) {
+    if ctx.cpu.cond(CC) {
         ctx.set_reg(insn.op0_register(), v);
     }
     Ok(())
@@ -144,27 +145,27 @@ fn cmovcc<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 /// The flags LAHF/SAHF move: SF:ZF:0:AF:0:PF:1:CF.
 const AH_FLAGS: u32 = flag::SF | flag::ZF | flag::AF | flag::PF | flag::CF;
 
-fn lahf(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn lahf(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     let v = ctx.cpu.eflags() & AH_FLAGS | flag::FIXED1;
     ctx.set_reg(Register::AH, v);
     Ok(())
 }
 
-fn sahf(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn sahf(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     let ah = ctx.reg(Register::AH);
     ctx.cpu.update_status(AH_FLAGS, ah);
     Ok(())
 }
 
 /// CBW/CWDE: sign-extends the low half of the accumulator of size `S`.
-fn cbw<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn cbw<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     let v = sext(ctx.reg(acc(S / 2)), S / 2);
     ctx.set_reg(acc(S), v);
     Ok(())
 }
 
 /// CWD/CDQ: fills DX/EDX with the sign of AX/EAX.
-fn cwd<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn cwd<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     let sign = ctx.reg(acc(S)) >> (S - 1) & 1;
     let hi = if S == 16 { Register::DX } else { Register::EDX };
     ctx.set_reg(hi, 0u32.wrapping_sub(sign));
@@ -172,58 +173,64 @@ fn cwd<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
 }
 
 /// MOVSX/MOVZX from a `SRC`-bit operand.
-fn movx<const SIGNED: bool, const SRC: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn movx<const SIGNED: bool, const SRC: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.read_op(insn, 1, SRC)?;
     let v = if SIGNED { sext(v, SRC) } else { v };
     ctx.set_reg(insn.op0_register(), v);
     Ok(())
 }
 
-fn clc(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn clc(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     ctx.cpu.update_status(flag::CF, 0);
     Ok(())
 }
 
-fn stc(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn stc(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     ctx.cpu.update_status(flag::CF, flag::CF);
     Ok(())
 }
 
-fn cmc(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn cmc(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     let cf = if ctx.cpu.cf() { 0 } else { flag::CF };
     ctx.cpu.update_status(flag::CF, cf);
     Ok(())
 }
 
 /// CLD/STD: DF is never lazy, it lives in `eflags`.
-fn cld(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn cld(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     ctx.cpu.eflags &= !flag::DF;
     Ok(())
 }
 
-fn std_(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn std_(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     ctx.cpu.eflags |= flag::DF;
     Ok(())
 }
 
 /// SALC (undocumented D6): AL = CF ? 0xff : 0; flags unchanged.
-fn salc(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn salc(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     let v = if ctx.cpu.cf() { 0xff } else { 0 };
     ctx.set_reg(Register::AL, v);
     Ok(())
 }
 
 /// XLAT: AL = [seg:EBX + AL] (BX + AL with a 16-bit address size); iced
-/// presents it as a memory operand with base EBX/BX and index AL.
-fn xlat(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
-    let a = ctx.ea(insn);
+/// presents it as a memory operand with base EBX/BX and index AL, of a
+/// kind (`MemorySegEBX`) that has no `Ea` form.
+fn xlat(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
+    let base = insn.memory_base();
+    let mut a = ctx.reg(base).wrapping_add(ctx.reg(Register::AL));
+    if base.size() == 2 {
+        a &= 0xffff;
+    }
+    let a = GuestAddr(a.wrapping_add(ctx.seg_base(insn.memory_segment())));
     let v = ctx.mem.read_u8(a)?;
     ctx.set_reg(Register::AL, u32::from(v));
     Ok(())
 }
 
 /// BOUND r, m: #BR unless lower <= index <= upper (signed).
-fn bound<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn bound<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let a = ctx.ea(insn);
     let lower = sext(ctx.read(a, S)?, S) as i32;
     let upper = sext(ctx.read(a.add(S / 8), S)?, S) as i32;
@@ -243,9 +250,12 @@ pub fn lookup(insn: &Instruction) -> Option<Handler> {
         Cmpxchg8b => cmpxchg8b,
         Xadd => by_size!(insn, xadd),
         Seta | Setae | Setb | Setbe | Sete | Setg | Setge | Setl | Setle | Setne | Setno
-        | Setnp | Setns | Seto | Setp | Sets => setcc,
+        | Setnp | Setns | Seto | Setp | Sets => by_cc!(insn, setcc),
         Cmova | Cmovae | Cmovb | Cmovbe | Cmove | Cmovg | Cmovge | Cmovl | Cmovle | Cmovne
-        | Cmovno | Cmovnp | Cmovns | Cmovo | Cmovp | Cmovs => by_size!(insn, cmovcc),
+        | Cmovno | Cmovnp | Cmovns | Cmovo | Cmovp | Cmovs => match op_size(insn, 0) {
+            16 => by_cc!(insn, cmovcc, 16),
+            _ => by_cc!(insn, cmovcc, 32),
+        },
         Lahf => lahf,
         Sahf => sahf,
         Cbw => cbw::<16>,

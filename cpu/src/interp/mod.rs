@@ -9,6 +9,7 @@ mod bits;
 mod cache;
 pub mod control;
 mod ctx;
+pub mod decoded;
 mod misc;
 mod muldiv;
 mod shift;
@@ -20,6 +21,7 @@ mod x87;
 
 pub use cache::DecodeCache;
 pub use ctx::{Ctx, Flow, Handler, Loc};
+pub use decoded::{Decoded, Ea};
 
 use crate::exit::Exit;
 use crate::mem::GuestMem;
@@ -46,17 +48,27 @@ pub fn run(
     budget: u64,
 ) -> RunResult {
     let mut executed = 0u64;
+    // The slot of the block that ran last, whose successors are tried
+    // first (`DecodeCache::next`).
+    let mut from = None;
     let exit = loop {
         if mem.code_changed() {
             cache.invalidate_pages(&mem.take_code_changes());
+            from = None;
         }
         if executed >= budget {
             break Exit::BudgetSpent;
         }
-        let block = match cache.get(mem, cpu.eip) {
-            Ok(b) => b,
+        let slot = match from {
+            Some(f) => cache.next(mem, f, cpu.eip),
+            None => cache.get_slot(mem, cpu.eip),
+        };
+        let slot = match slot {
+            Ok(s) => s,
             Err(fault) => break fault.into(),
         };
+        from = Some(slot);
+        let block = cache.block(slot);
         let mut ctx = Ctx {
             cpu: &mut *cpu,
             mem: &mut *mem,
@@ -65,7 +77,7 @@ pub fn run(
         let room = (budget - executed).min(block.insns.len() as u64) as usize;
         for d in &block.insns[..room] {
             executed += 1;
-            if let Err(e) = exec(&mut ctx, &d.insn, d.handler) {
+            if let Err(e) = exec(&mut ctx, d) {
                 stop = Some(e);
                 break;
             }
@@ -86,9 +98,9 @@ pub fn run(
 /// Executes one instruction: EIP moves past it first (a branch handler
 /// overwrites it), and back onto it if it faults.
 #[inline(always)]
-fn exec(ctx: &mut Ctx<'_, '_>, insn: &Instruction, handler: Handler) -> Flow {
+fn exec(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     ctx.cpu.eip = insn.next_ip32();
-    let r = handler(ctx, insn);
+    let r = (insn.handler)(ctx, insn);
     if let Err(Exit::Exception(ex)) = r {
         if !ex.is_trap() {
             ctx.cpu.eip = insn.ip32();
@@ -121,9 +133,9 @@ pub fn step(cpu: &mut CpuState, mem: &mut GuestMem<'_>, cache: &mut DecodeCache)
         };
         executed += 1;
         let r = if is_rep_string(&d.insn) {
-            one_iteration(&mut ctx, &d.insn, d.handler)
+            one_iteration(&mut ctx, d)
         } else {
-            exec(&mut ctx, &d.insn, d.handler)
+            exec(&mut ctx, d)
         };
         match r {
             Ok(()) | Err(Exit::SingleStep) if holds_traps(&d.insn) => continue,
@@ -187,15 +199,15 @@ fn count_mask(insn: &Instruction) -> u32 {
 /// One iteration of a repeated string instruction: the handler runs with
 /// a count of 1, then the count is put back less the iteration done, and
 /// EIP stays on the instruction if the repetition goes on.
-fn one_iteration(ctx: &mut Ctx<'_, '_>, insn: &Instruction, handler: Handler) -> Flow {
+fn one_iteration(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let mask = count_mask(insn);
     let ecx = ctx.cpu.gpr[reg::ECX];
     let count = ecx & mask;
     if count <= 1 {
-        return exec(ctx, insn, handler);
+        return exec(ctx, insn);
     }
     ctx.cpu.gpr[reg::ECX] = (ecx & !mask) | 1;
-    let r = exec(ctx, insn, handler);
+    let r = exec(ctx, insn);
     // 0 if the iteration ran, 1 if it faulted before doing anything.
     let undone = ctx.cpu.gpr[reg::ECX] & mask;
     ctx.cpu.gpr[reg::ECX] = (ecx & !mask) | (count - 1 + undone);

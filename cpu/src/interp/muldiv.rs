@@ -16,6 +16,7 @@ use super::ctx::{Ctx, Flow, Handler};
 use crate::by_size;
 use crate::exit::Exception;
 use crate::flags::size_mask;
+use crate::interp::decoded::Decoded;
 use crate::state::CpuState;
 use crate::undefined;
 use iced_x86::{Instruction, Mnemonic, Register};
@@ -137,7 +138,7 @@ fn read_hi(ctx: &Ctx<'_, '_>, size: u32) -> u32 {
 }
 
 /// `mul r/m` and one-operand `imul r/m`.
-fn mul_acc<const SIGNED: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn mul_acc<const SIGNED: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let b = ctx.read_op(insn, 0, S)?;
     let a = ctx.reg(acc_lo(S));
     let p = multiply(a, b, S, SIGNED);
@@ -147,7 +148,7 @@ fn mul_acc<const SIGNED: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instr
 }
 
 /// `imul r, r/m` and `imul r, r/m, imm`: the truncated product.
-fn imul_reg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn imul_reg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let (a, b) = if insn.op_count() == 3 {
         (ctx.read_op(insn, 1, S)?, ctx.read_op(insn, 2, S)?)
     } else {
@@ -160,7 +161,7 @@ fn imul_reg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// `div r/m` and `idiv r/m`: #DE leaves every register and flag as it was.
-fn div<const SIGNED: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn div<const SIGNED: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let divisor = ctx.read_op(insn, 0, S)?;
     let lo = ctx.reg(acc_lo(S));
     let hi = read_hi(ctx, S);

@@ -16,6 +16,7 @@
 use super::ctx::{Ctx, Flow, Handler, Loc};
 use crate::by_size;
 use crate::flags::{parity, sign_bit, size_mask};
+use crate::interp::decoded::Decoded;
 use crate::state::flag;
 use crate::undefined::{self, left_of, right_of};
 use iced_x86::{Instruction, Mnemonic};
@@ -251,7 +252,7 @@ fn write_back<const S: u32>(ctx: &mut Ctx<'_, '_>, dst: Loc, v: u32) -> Flow {
 }
 
 /// `op r/m, 1|CL|imm8` for every shift and rotate.
-fn shift<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn shift<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let dst = ctx.loc(insn, 0);
     let a = ctx.read_loc_rmw(dst, S)?;
     let count = ctx.read_op(insn, 1, 8)? & 0x1f;
@@ -265,7 +266,7 @@ fn shift<const OP: u8, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) 
 }
 
 /// `shld/shrd r/m, r, imm8|CL`.
-fn double<const LEFT: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn double<const LEFT: bool, const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let dst = ctx.loc(insn, 0);
     let a = ctx.read_loc_rmw(dst, S)?;
     let b = ctx.reg(insn.op1_register());

@@ -20,25 +20,26 @@ use super::ctx::{Ctx, Flow, Handler};
 use super::misc::load_seg;
 use crate::addr::GuestAddr;
 use crate::flags::size_mask;
+use crate::interp::decoded::Decoded;
 use crate::state::{flag, reg};
 use iced_x86::{Code, Instruction, Register};
 
 /// PUSH r/m, PUSH r, PUSH imm: the operand is read with ESP before the
 /// decrement (so `push esp` and `push [esp]` see the old value).
-fn push<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn push<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.read_op(insn, 0, S)?;
     ctx.push(S, v)
 }
 
 /// `push r32`, the common case, without operand dispatch.
-fn push_r32(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn push_r32(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.reg(insn.op0_register());
     ctx.push(32, v)
 }
 
 /// `pop r32`; with ESP as the destination the popped value wins over the
 /// increment.
-fn pop_r32(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn pop_r32(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.pop(32)?;
     ctx.set_reg(insn.op0_register(), v);
     Ok(())
@@ -49,7 +50,7 @@ fn pop_r32(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 /// destination operand in memory, the POP instruction computes the
 /// effective address of the operand after it increments the ESP
 /// register").
-fn pop<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn pop<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let old = ctx.esp();
     let v = ctx.pop(S)?;
     match ctx.loc(insn, 0) {
@@ -64,13 +65,13 @@ fn pop<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// PUSH Sreg: see the module doc for the 32-bit form.
-fn push_sreg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn push_sreg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.reg(insn.op0_register());
     ctx.push(S, v)
 }
 
 /// POP Sreg: the selector is checked (and may #GP) before ESP moves.
-fn pop_sreg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn pop_sreg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let sp = ctx.esp();
     let sel = ctx.read(GuestAddr(sp), S)? as u16;
     let s = insn.op0_register() as usize - Register::ES as usize;
@@ -82,7 +83,7 @@ fn pop_sreg<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 /// PUSHA/PUSHAD: EAX, ECX, EDX, EBX, the original ESP, EBP, ESI, EDI.
 /// Stored one by one: a fault keeps the slots already written (as on the
 /// host) but leaves ESP.
-fn pusha<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn pusha<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     let bytes = S / 8;
     let sp = ctx.esp();
     let top = sp.wrapping_sub(8 * bytes);
@@ -98,7 +99,7 @@ fn pusha<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
 /// POPA/POPAD: EDI first, up to EAX; the saved ESP slot is ignored. Each
 /// register is written as it is popped: on a fault the ones popped before
 /// keep their new values (the host does this) and ESP is unchanged.
-fn popa<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn popa<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     let bytes = S / 8;
     let sp = ctx.esp();
     let keep = !size_mask(S);
@@ -115,14 +116,14 @@ fn popa<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
 }
 
 /// PUSHF/PUSHFD: VM and RF read as 0 in the image.
-fn pushf<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn pushf<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     let v = ctx.cpu.eflags() & !(flag::VM | flag::RF);
     ctx.push(S, v & size_mask(S))
 }
 
 /// POPF/POPFD at CPL 3, IOPL 0. A TF it sets traps after the next
 /// instruction (`control::trap_flag_set`).
-fn popf<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn popf<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     let v = ctx.pop(S)?;
     let mask = flag::USER_WRITABLE & size_mask(S);
     let old = ctx.cpu.eflags();
@@ -139,7 +140,7 @@ fn popf<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
 /// writable, else #PF at it. The steps run in order: a fault keeps the
 /// stores already done below ESP (so does the host) but changes no
 /// register.
-fn enter<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn enter<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let n = S / 8;
     let alloc = u32::from(insn.immediate16());
     let level = u32::from(insn.immediate8_2nd()) % 32;
@@ -170,7 +171,7 @@ fn enter<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// LEAVE: ESP = EBP, then pop (E)BP; a faulting pop changes nothing.
-fn leave<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn leave<const S: u32>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     let bp = ctx.cpu.gpr[reg::EBP];
     let v = ctx.read(GuestAddr(bp), S)?;
     ctx.cpu.gpr[reg::ESP] = bp.wrapping_add(S / 8);

@@ -25,6 +25,7 @@
 use super::alu::{alu, CMP};
 use super::ctx::{Ctx, Flow, Handler};
 use crate::addr::{GuestAddr, PAGE_SIZE};
+use crate::interp::decoded::Decoded;
 use crate::mem::PageFault;
 use crate::state::reg;
 use iced_x86::{Code, Instruction, OpKind, Register};
@@ -122,10 +123,7 @@ fn movs_one<const S: u32, const A16: bool>(ctx: &mut Ctx<'_, '_>, base: u32) -> 
     Ok(())
 }
 
-fn movs<const S: u32, const A16: bool, const R: u8>(
-    ctx: &mut Ctx<'_, '_>,
-    insn: &Instruction,
-) -> Flow {
+fn movs<const S: u32, const A16: bool, const R: u8>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let base = ctx.seg_base(insn.memory_segment());
     if R != ONCE && !A16 && ctx.cpu.gpr[reg::ECX] >= BULK_MIN_BYTES / (S / 8) {
         return movs_bulk::<S>(ctx, base);
@@ -141,20 +139,14 @@ fn stos_one<const S: u32, const A16: bool>(ctx: &mut Ctx<'_, '_>) -> Flow {
     Ok(())
 }
 
-fn stos<const S: u32, const A16: bool, const R: u8>(
-    ctx: &mut Ctx<'_, '_>,
-    _: &Instruction,
-) -> Flow {
+fn stos<const S: u32, const A16: bool, const R: u8>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     if R != ONCE && !A16 && ctx.cpu.gpr[reg::ECX] >= BULK_MIN_BYTES / (S / 8) {
         return stos_bulk::<S>(ctx);
     }
     repeat::<A16, R, false>(ctx, stos_one::<S, A16>)
 }
 
-fn lods<const S: u32, const A16: bool, const R: u8>(
-    ctx: &mut Ctx<'_, '_>,
-    insn: &Instruction,
-) -> Flow {
+fn lods<const S: u32, const A16: bool, const R: u8>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let base = ctx.seg_base(insn.memory_segment());
     repeat::<A16, R, false>(ctx, |ctx| {
         let v = ctx.read(src_addr::<A16>(ctx, base), S)?;
@@ -166,10 +158,7 @@ fn lods<const S: u32, const A16: bool, const R: u8>(
 }
 
 /// CMPS: flags of [seg:ESI] - [ES:EDI].
-fn cmps<const S: u32, const A16: bool, const R: u8>(
-    ctx: &mut Ctx<'_, '_>,
-    insn: &Instruction,
-) -> Flow {
+fn cmps<const S: u32, const A16: bool, const R: u8>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let base = ctx.seg_base(insn.memory_segment());
     repeat::<A16, R, true>(ctx, |ctx| {
         let a = ctx.read(src_addr::<A16>(ctx, base), S)?;
@@ -183,10 +172,7 @@ fn cmps<const S: u32, const A16: bool, const R: u8>(
 }
 
 /// SCAS: flags of accumulator - [ES:EDI].
-fn scas<const S: u32, const A16: bool, const R: u8>(
-    ctx: &mut Ctx<'_, '_>,
-    _: &Instruction,
-) -> Flow {
+fn scas<const S: u32, const A16: bool, const R: u8>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     repeat::<A16, R, true>(ctx, |ctx| {
         let b = ctx.read(dst_addr::<A16>(ctx), S)?;
         let a = ctx.reg(acc(S));

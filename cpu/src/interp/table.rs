@@ -8,6 +8,7 @@
 
 use super::ctx::{ud, Ctx, Flow, Handler};
 use super::{alu, bcd, bits, control, misc, muldiv, shift, sse, stack, string, x87};
+use crate::interp::decoded::Decoded;
 use iced_x86::{Instruction, Mnemonic, OpKind};
 
 /// Picks the handler for an instruction.
@@ -33,7 +34,7 @@ pub fn handler(insn: &Instruction) -> Handler {
 }
 
 /// #UD for undefined or unimplemented opcodes (SIGILL in the guest).
-fn undefined(_: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn undefined(_: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     ud()
 }
 
@@ -83,6 +84,34 @@ macro_rules! by_size {
             8 => $f::<$($c,)* 8> as $crate::interp::Handler,
             16 => $f::<$($c,)* 16>,
             _ => $f::<$($c,)* 32>,
+        }
+    };
+}
+
+/// Instantiates a handler generic over a condition (first const
+/// parameter, the x86 condition number 0..15 of `control::cc`), so the
+/// flag test is compiled for each condition rather than chosen at run
+/// time. Further const parameters follow the condition.
+#[macro_export]
+macro_rules! by_cc {
+    ($insn:expr, $f:ident $(, $c:expr)*) => {
+        match $crate::interp::control::cc($insn) {
+            0 => $f::<0 $(, $c)*> as $crate::interp::Handler,
+            1 => $f::<1 $(, $c)*>,
+            2 => $f::<2 $(, $c)*>,
+            3 => $f::<3 $(, $c)*>,
+            4 => $f::<4 $(, $c)*>,
+            5 => $f::<5 $(, $c)*>,
+            6 => $f::<6 $(, $c)*>,
+            7 => $f::<7 $(, $c)*>,
+            8 => $f::<8 $(, $c)*>,
+            9 => $f::<9 $(, $c)*>,
+            10 => $f::<10 $(, $c)*>,
+            11 => $f::<11 $(, $c)*>,
+            12 => $f::<12 $(, $c)*>,
+            13 => $f::<13 $(, $c)*>,
+            14 => $f::<14 $(, $c)*>,
+            _ => $f::<15 $(, $c)*>,
         }
     };
 }

@@ -9,7 +9,7 @@ pub mod asm;
 pub mod progs;
 
 use iced_x86::{Decoder, DecoderOptions};
-use wax_cpu::interp::{table, Ctx};
+use wax_cpu::interp::{table, Ctx, Decoded};
 use wax_cpu::state::LazyFlags;
 use wax_cpu::{
     AddressSpace, CpuState, DecodeCache, Exit, GuestAddr, GuestMem, Machine, Prot, RunResult,
@@ -104,14 +104,14 @@ pub fn oracle_run(cpu: &mut CpuState, mem: &mut GuestMem<'_>, budget: u64) -> Ru
                 executed,
             };
         }
-        let handler = table::handler(&insn);
+        let d = Decoded::new(insn, table::handler(&insn));
         cpu.eip = insn.next_ip32();
         executed += 1;
         let mut ctx = Ctx {
             cpu: &mut *cpu,
             mem: &mut *mem,
         };
-        if let Err(e) = handler(&mut ctx, &insn) {
+        if let Err(e) = (d.handler)(&mut ctx, &d) {
             if let Exit::Exception(ex) = e {
                 if !ex.is_trap() {
                     cpu.eip = insn.ip32();

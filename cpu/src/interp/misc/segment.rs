@@ -24,6 +24,7 @@
 use super::super::ctx::{gp, ud, Ctx, Flow, Handler};
 use super::super::table::op_size;
 use crate::exit::Exception;
+use crate::interp::decoded::Decoded;
 use crate::state::{flag, seg, selector, TlsDescriptor};
 use iced_x86::{Code, Instruction, Mnemonic, Register};
 
@@ -206,7 +207,7 @@ pub(in crate::interp) fn seg_index(r: Register) -> usize {
 }
 
 /// MOV Sreg, r/m16. MOV CS is #UD.
-fn mov_sreg_rm(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn mov_sreg_rm(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let s = seg_index(insn.op0_register());
     if s == seg::CS {
         return ud();
@@ -218,7 +219,7 @@ fn mov_sreg_rm(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 /// MOV r/m, Sreg: memory takes 16 bits; a 32-bit register gets the
 /// selector zero-extended (P6 and later, and the host), a 16-bit one keeps
 /// its upper half.
-fn mov_rm_sreg(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn mov_rm_sreg(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = u32::from(ctx.cpu.seg_sel[seg_index(insn.op1_register())]);
     let dst = ctx.loc(insn, 0);
     let size = op_size(insn, 0).min(32);
@@ -227,7 +228,7 @@ fn mov_rm_sreg(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 
 /// LDS/LES/LFS/LGS/LSS r, m16:S: offset, then selector; the segment is
 /// loaded (and may fault) before the register changes.
-fn load_far<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn load_far<const S: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let a = ctx.ea(insn);
     let offset = ctx.read(a, S)?;
     let sel = ctx.read(a.add(S / 8), 16)? as u16;
@@ -252,7 +253,7 @@ fn set_zf(ctx: &mut Ctx<'_, '_>, z: bool) {
 /// LAR/LSL r, r/m16: ZF=1 and the result for a descriptor visible at
 /// CPL 3 (all of Wax's are DPL 3), else ZF=0 and the register unchanged.
 /// A 16-bit destination receives the low 16 bits.
-fn lar_lsl<const LSL: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn lar_lsl<const LSL: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let sel = ctx.read_op(insn, 1, 16)? as u16;
     let found = descriptor(ctx, sel);
     set_zf(ctx, found.is_some());
@@ -264,7 +265,7 @@ fn lar_lsl<const LSL: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// VERR/VERW r/m16: ZF=1 if the segment is readable/writable from CPL 3.
-fn verr_verw<const WRITE: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn verr_verw<const WRITE: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let sel = ctx.read_op(insn, 0, 16)? as u16;
     let ok = descriptor(ctx, sel).is_some_and(|d| if WRITE { d.writable() } else { d.readable() });
     set_zf(ctx, ok);
@@ -273,7 +274,7 @@ fn verr_verw<const WRITE: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Fl
 
 /// ARPL r/m16, r16: raises the RPL of the destination selector to the
 /// source's; ZF says whether it changed.
-fn arpl(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn arpl(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let dst = ctx.loc(insn, 0);
     let d = ctx.read_loc(dst, 16)?;
     let s = ctx.reg(insn.op1_register());

@@ -20,6 +20,7 @@ use super::super::ctx::{gp, ud, Ctx, Flow, Handler};
 use super::super::table::op_size;
 use crate::cpuid::cpuid;
 use crate::exit::Exit;
+use crate::interp::decoded::Decoded;
 use crate::state::reg;
 use iced_x86::{Code, Instruction, Mnemonic};
 
@@ -35,11 +36,11 @@ const UMIP_TR: u32 = 0x40;
 /// RDTSC: the counter follows the host's clock, which the CPU crate does
 /// not have: the kernel completes the instruction (CR4.TSD is clear on
 /// Linux, so user mode may always read it).
-fn rdtsc(_: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn rdtsc(_: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     Err(Exit::Rdtsc)
 }
 
-fn cpuid_(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn cpuid_(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     let g = &mut ctx.cpu.gpr;
     let [a, b, c, d] = cpuid(g[reg::EAX], g[reg::ECX]);
     g[reg::EAX] = a;
@@ -49,28 +50,28 @@ fn cpuid_(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
     Ok(())
 }
 
-fn nop(_: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn nop(_: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     Ok(())
 }
 
 /// CLFLUSH m8: faults like a read of its operand, does nothing else.
-fn clflush(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn clflush(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let a = ctx.ea(insn);
     ctx.mem.read_u8(a)?;
     Ok(())
 }
 
-fn undefined(_: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn undefined(_: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     ud()
 }
 
-fn privileged(_: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn privileged(_: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     gp()
 }
 
 /// SGDT/SIDT m: a 16-bit limit, then a 32-bit base (the UMIP emulation
 /// stores all 32 bits even with a 16-bit operand size).
-fn store_table<const BASE: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn store_table<const BASE: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let a = ctx.ea(insn);
     ctx.mem.probe_write(a, 6)?;
     ctx.mem.write_u16(a, 0)?;
@@ -80,7 +81,7 @@ fn store_table<const BASE: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Fl
 
 /// SLDT/STR/SMSW r/m: memory takes 16 bits, a 32-bit register the whole
 /// (zero-extended) value, a 16-bit register its low half.
-fn store_sys<const VALUE: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn store_sys<const VALUE: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let dst = ctx.loc(insn, 0);
     ctx.write_loc(dst, op_size(insn, 0), VALUE)
 }

@@ -7,6 +7,7 @@ use super::fp::commit;
 use super::int::lane;
 use super::soft::{self, Env, F32, F64};
 use crate::interp::ctx::{Ctx, Flow, Handler};
+use crate::interp::decoded::Decoded;
 use iced_x86::{Instruction, Mnemonic};
 
 mod kind {
@@ -55,7 +56,7 @@ fn convert<const K: u8>(x: u64, env: &mut Env) -> u64 {
 /// forms and CVTPI2PS); otherwise they are zeroed.
 fn cvt<const K: u8, const N: u32, const MERGE: bool>(
     ctx: &mut Ctx<'_, '_>,
-    insn: &Instruction,
+    insn: &Decoded,
 ) -> Flow {
     let (sw, dw) = widths(K);
     let src = ctx.src(insn, 1)?;

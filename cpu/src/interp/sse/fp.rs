@@ -9,6 +9,7 @@ use super::int::lane;
 use super::soft::{self, mx, Cmp, Env, Fmt, F32, F64};
 use crate::exit::{Exception, Exit};
 use crate::interp::ctx::{gp, Ctx, Flow, Handler};
+use crate::interp::decoded::Decoded;
 use crate::state::flag;
 use iced_x86::{Code, Instruction, Mnemonic};
 
@@ -102,7 +103,7 @@ fn horizontal<F: Fmt, const W: u32, const OP: u8>(a: u128, b: u128, i: u32, env:
 /// double (`DBL`) precision.
 fn arith<const OP: u8, const DBL: bool, const SCALAR: bool>(
     ctx: &mut Ctx<'_, '_>,
-    insn: &Instruction,
+    insn: &Decoded,
 ) -> Flow {
     let b = ctx.src(insn, 1)?;
     let a = ctx.dst(insn);
@@ -124,7 +125,7 @@ fn arith<const OP: u8, const DBL: bool, const SCALAR: bool>(
 
 /// COMISS/UCOMISS/COMISD/UCOMISD: ZF, PF, CF from the comparison, OF, SF
 /// and AF cleared. COMIS* (`SIGNAL`) raise IE on quiet NaNs as well.
-fn comis<const DBL: bool, const SIGNAL: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn comis<const DBL: bool, const SIGNAL: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let b = ctx.src(insn, 1)?;
     let a = ctx.dst(insn);
     let mut env = Env::new(ctx.cpu.mxcsr);
@@ -150,7 +151,7 @@ fn comis<const DBL: bool, const SIGNAL: bool>(ctx: &mut Ctx<'_, '_>, insn: &Inst
 }
 
 /// LDMXCSR m32: #GP if a reserved bit is set.
-fn ldmxcsr(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn ldmxcsr(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let a = ctx.ea(insn);
     let v = ctx.mem.read_u32(a)?;
     if v & !mx::WRITABLE != 0 {
@@ -161,7 +162,7 @@ fn ldmxcsr(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// STMXCSR m32.
-fn stmxcsr(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn stmxcsr(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let a = ctx.ea(insn);
     ctx.mem.write_u32(a, ctx.cpu.mxcsr)?;
     Ok(())

@@ -5,6 +5,7 @@
 
 use super::{is_mmx, trunc, width};
 use crate::interp::ctx::{Ctx, Flow, Handler};
+use crate::interp::decoded::Decoded;
 use iced_x86::{Instruction, Mnemonic};
 
 /// Applies `f` to each `W`-bit lane pair of the low `bytes` of `a`, `b`.
@@ -220,7 +221,7 @@ fn packed<const OP: u8>(a: u128, b: u128, bytes: u32) -> u128 {
 }
 
 /// `op mm, mm/m64` and `op xmm, xmm/m128`.
-fn binary<const OP: u8, const MMX: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn binary<const OP: u8, const MMX: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let b = ctx.src(insn, 1)?;
     let a = ctx.dst(insn);
     let bytes = width(MMX);

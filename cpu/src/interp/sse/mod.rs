@@ -30,6 +30,7 @@ mod tests;
 
 use super::ctx::{gp, Ctx, Flow, Handler};
 use crate::addr::GuestAddr;
+use crate::interp::decoded::Decoded;
 use iced_x86::{CpuidFeature, EncodingKind, Instruction, OpKind, Register};
 
 /// Selects handlers of this group.
@@ -153,7 +154,7 @@ impl Ctx<'_, '_> {
 
     /// The address of a memory operand of `bytes`, checking the 16-byte
     /// alignment legacy SSE demands of 128-bit operands when `aligned`.
-    fn vec_ea(&self, insn: &Instruction, bytes: u32, aligned: bool) -> Flow<GuestAddr> {
+    fn vec_ea(&self, insn: &Decoded, bytes: u32, aligned: bool) -> Flow<GuestAddr> {
         let a = self.ea(insn);
         if aligned && bytes == 16 && a.0 & 15 != 0 {
             return gp();
@@ -163,16 +164,16 @@ impl Ctx<'_, '_> {
 
     /// Reads operand `op` (register or memory of the instruction's memory
     /// size); a 128-bit memory operand must be aligned.
-    fn src(&mut self, insn: &Instruction, op: u32) -> Flow<u128> {
+    fn src(&mut self, insn: &Decoded, op: u32) -> Flow<u128> {
         self.src_with(insn, op, true)
     }
 
     /// Like [`Ctx::src`] without the alignment check (MOVUPS, LDDQU, ...).
-    fn src_unaligned(&mut self, insn: &Instruction, op: u32) -> Flow<u128> {
+    fn src_unaligned(&mut self, insn: &Decoded, op: u32) -> Flow<u128> {
         self.src_with(insn, op, false)
     }
 
-    fn src_with(&mut self, insn: &Instruction, op: u32, aligned: bool) -> Flow<u128> {
+    fn src_with(&mut self, insn: &Decoded, op: u32, aligned: bool) -> Flow<u128> {
         match insn.op_kind(op) {
             OpKind::Register => Ok(self.vreg(insn.op_register(op))),
             OpKind::Memory => {
@@ -185,7 +186,7 @@ impl Ctx<'_, '_> {
     }
 
     /// Writes operand `op` (register, or memory of the memory size).
-    fn store(&mut self, insn: &Instruction, op: u32, v: u128, aligned: bool) -> Flow {
+    fn store(&mut self, insn: &Decoded, op: u32, v: u128, aligned: bool) -> Flow {
         match insn.op_kind(op) {
             OpKind::Register => {
                 self.set_vreg(insn.op_register(op), v);
@@ -200,12 +201,12 @@ impl Ctx<'_, '_> {
     }
 
     /// The first operand, a register.
-    fn dst(&mut self, insn: &Instruction) -> u128 {
+    fn dst(&mut self, insn: &Decoded) -> u128 {
         self.vreg(insn.op0_register())
     }
 
     /// Writes the first operand, a register.
-    fn set_dst(&mut self, insn: &Instruction, v: u128) {
+    fn set_dst(&mut self, insn: &Decoded, v: u128) {
         self.set_vreg(insn.op0_register(), v);
     }
 }

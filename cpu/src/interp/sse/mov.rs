@@ -7,6 +7,7 @@ use super::int::lane;
 use super::trunc;
 use crate::addr::GuestAddr;
 use crate::interp::ctx::{Ctx, Flow, Handler};
+use crate::interp::decoded::Decoded;
 use crate::state::reg;
 use iced_x86::{Code, Instruction, OpKind};
 
@@ -15,7 +16,7 @@ const LOW64: u128 = u64::MAX as u128;
 /// `dst = src`, both of the same width (loads, stores and register moves).
 /// Loads narrower than the register (MOVD/MOVQ, MOVSS/MOVSD from memory)
 /// zero the rest, which `src` already did.
-fn mov<const ALIGNED: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn mov<const ALIGNED: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = if ALIGNED {
         ctx.src(insn, 1)?
     } else {
@@ -30,13 +31,13 @@ fn mov<const ALIGNED: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 
 /// MOVQ xmm, xmm/m64 and MOVQ xmm/m64, xmm: a register destination gets
 /// the low quadword, upper zeroed.
-fn movq_xmm(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn movq_xmm(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.src(insn, 1)? & LOW64;
     ctx.store(insn, 0, v, false)
 }
 
 /// MOVSS/MOVSD between registers: only the low `BITS` change.
-fn mov_scalar_rr<const BITS: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn mov_scalar_rr<const BITS: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let m = (1u128 << BITS) - 1;
     let v = (ctx.dst(insn) & !m) | (ctx.src(insn, 1)? & m);
     ctx.set_dst(insn, v);
@@ -44,7 +45,7 @@ fn mov_scalar_rr<const BITS: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> 
 }
 
 /// MOVLPS/MOVLPD xmm, m64 (`HIGH` false) and MOVHPS/MOVHPD xmm, m64.
-fn load_half<const HIGH: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn load_half<const HIGH: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let m = ctx.src(insn, 1)?;
     let a = ctx.dst(insn);
     let v = if HIGH {
@@ -57,14 +58,14 @@ fn load_half<const HIGH: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flo
 }
 
 /// MOVLPS/MOVLPD m64, xmm and MOVHPS/MOVHPD m64, xmm.
-fn store_half<const HIGH: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn store_half<const HIGH: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.src(insn, 1)?;
     let v = if HIGH { v >> 64 } else { v & LOW64 };
     ctx.store(insn, 0, v, false)
 }
 
 /// MOVHLPS (high of src to low of dst) and MOVLHPS (low to high).
-fn move_halves<const TO_HIGH: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn move_halves<const TO_HIGH: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let b = ctx.src(insn, 1)?;
     let a = ctx.dst(insn);
     let v = if TO_HIGH {
@@ -77,14 +78,14 @@ fn move_halves<const TO_HIGH: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -
 }
 
 /// MOVQ2DQ xmm, mm and MOVDQ2Q mm, xmm.
-fn mov_low64(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn mov_low64(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.src(insn, 1)? & LOW64;
     ctx.set_dst(insn, v);
     Ok(())
 }
 
 /// Gathers the top bit of each `W`-bit lane (PMOVMSKB, MOVMSKPS/PD).
-fn sign_mask<const W: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn sign_mask<const W: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.src(insn, 1)?;
     let bytes = insn.op1_register().size() as u32;
     let m = (0..bytes * 8 / W).fold(0u32, |m, i| m | ((lane::<W>(v, i) >> (W - 1)) as u32) << i);
@@ -93,7 +94,7 @@ fn sign_mask<const W: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// PEXTRW r32, mm/xmm, imm8.
-fn pextrw(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn pextrw(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.src(insn, 1)?;
     let lanes = insn.op1_register().size() as u32 / 2;
     let i = u32::from(insn.immediate8()) % lanes;
@@ -102,7 +103,7 @@ fn pextrw(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// PINSRW mm/xmm, r32/m16, imm8.
-fn pinsrw(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn pinsrw(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let w = ctx.src(insn, 1)? & 0xffff;
     let lanes = insn.op0_register().size() as u32 / 2;
     let s = (u32::from(insn.immediate8()) % lanes) * 16;
@@ -114,7 +115,7 @@ fn pinsrw(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 /// MASKMOVQ/MASKMOVDQU: stores the bytes of op1 whose mask byte (op2)
 /// has bit 7 set to DS:EDI. All target bytes are probed first so a fault
 /// writes nothing.
-fn maskmov(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn maskmov(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let v = ctx.src(insn, 1)?;
     let mask = ctx.src(insn, 2)?;
     let bytes = insn.op1_register().size() as u32;
@@ -131,7 +132,7 @@ fn maskmov(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// MOVSLDUP (`ODD` false) and MOVSHDUP: duplicate even or odd dwords.
-fn dup_dwords<const ODD: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn dup_dwords<const ODD: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let b = ctx.src(insn, 1)?;
     let k = u32::from(ODD);
     let v = (0..4).fold(0u128, |r, i| {
@@ -142,14 +143,14 @@ fn dup_dwords<const ODD: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flo
 }
 
 /// MOVDDUP xmm, xmm/m64.
-fn movddup(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn movddup(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let b = ctx.src(insn, 1)? & LOW64;
     ctx.set_dst(insn, b | b << 64);
     Ok(())
 }
 
 /// EMMS: every x87 register empty again.
-fn emms(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn emms(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     ctx.cpu.x87.tag = 0xffff;
     Ok(())
 }

@@ -6,6 +6,7 @@
 use super::int::{lane, lanes, sat_s, sat_u, sx};
 use super::{is_mmx, trunc, width};
 use crate::interp::ctx::{Ctx, Flow, Handler};
+use crate::interp::decoded::Decoded;
 use iced_x86::{Instruction, Mnemonic, OpKind};
 
 mod op {
@@ -171,7 +172,7 @@ fn compute<const OP: u8>(a: u128, b: u128, bytes: u32, imm: u8) -> u128 {
     }
 }
 
-fn shuffle<const OP: u8, const MMX: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn shuffle<const OP: u8, const MMX: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let bytes = width(MMX);
     let b = ctx.src(insn, 1)?;
     let a = ctx.dst(insn);

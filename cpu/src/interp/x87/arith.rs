@@ -5,6 +5,7 @@ use super::float::{self, exc, Class, Env, Fx};
 use super::regs::sw;
 use super::{convert, load_mem, mem_denormal, sti, wait};
 use crate::interp::ctx::{Ctx, Flow, Handler};
+use crate::interp::decoded::Decoded;
 use crate::state::F80;
 use iced_x86::{Instruction, Mnemonic, OpKind};
 
@@ -42,7 +43,7 @@ fn underflow_into(ctx: &mut Ctx<'_, '_>, dst: usize, pop: bool) -> Flow {
 }
 
 /// `fop m32fp/m64fp/m16int/m32int`: ST(0) = ST(0) OP mem.
-fn arith_mem<const OP: u8>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn arith_mem<const OP: u8>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     wait(ctx)?;
     let (src, denormal) = load_mem(ctx, insn)?;
     let x = &mut ctx.cpu.x87;
@@ -61,7 +62,7 @@ fn arith_mem<const OP: u8>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// `fop st(i), st(j)` and `fopp st(i), st(0)`: ST(i) = ST(i) OP ST(j).
-fn arith_reg<const OP: u8, const POP: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn arith_reg<const OP: u8, const POP: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     wait(ctx)?;
     let (dst, src) = (sti(insn, 0), sti(insn, 1));
     let x = &mut ctx.cpu.x87;
@@ -94,20 +95,20 @@ fn unary(ctx: &mut Ctx<'_, '_>, f: impl FnOnce(F80, u16, &mut Fx) -> F80) -> Flo
     Ok(())
 }
 
-fn fchs(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fchs(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     unary(ctx, |v, _, _| v.chs())
 }
 
-fn fabs(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fabs(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     unary(ctx, |v, _, _| v.abs())
 }
 
-fn fsqrt(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fsqrt(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     unary(ctx, |v, cw, fx| float::sqrt(v, Env::from_cw(cw), fx))
 }
 
 /// FRNDINT rounds by RC to an integer; precision control does not apply.
-fn frndint(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn frndint(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     unary(ctx, |v, cw, fx| {
         convert::round_to_integral(v, Env::ext(cw), fx)
     })
@@ -129,7 +130,7 @@ fn binary_st01(ctx: &mut Ctx<'_, '_>, f: impl FnOnce(F80, F80, u16, &mut Fx) -> 
 }
 
 /// Precision control does not apply to FSCALE (measured on the host).
-fn fscale(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fscale(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     binary_st01(ctx, |a, b, cw, fx| scale(a, b, Env::ext(cw), fx))
 }
 
@@ -176,7 +177,7 @@ fn scale_amount(b: F80) -> i32 {
 }
 
 /// FXTRACT: replaces ST(0) with its exponent and pushes its significand.
-fn fxtract(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fxtract(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     wait(ctx)?;
     let x = &mut ctx.cpu.x87;
     if x.is_empty(0) {
@@ -226,11 +227,11 @@ fn extract(v: F80, fx: &mut Fx) -> (F80, F80) {
     }
 }
 
-fn fprem(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fprem(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     partial_remainder(ctx, false)
 }
 
-fn fprem1(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fprem1(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     partial_remainder(ctx, true)
 }
 

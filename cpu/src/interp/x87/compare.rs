@@ -5,6 +5,7 @@ use super::float::{exc, unpack, Class, Fx};
 use super::regs::sw;
 use super::{load_mem, mem_denormal, sti, wait};
 use crate::interp::ctx::{Ctx, Flow, Handler};
+use crate::interp::decoded::Decoded;
 use crate::state::{flag, F80};
 use iced_x86::{Instruction, Mnemonic, OpKind};
 use std::cmp::Ordering;
@@ -91,7 +92,7 @@ fn underflow(ctx: &mut Ctx<'_, '_>, pops: u32, eflags: bool) -> Flow {
 }
 
 /// FCOM/FUCOM with a memory or register source, popping `POPS` times.
-fn fcom<const QUIET: bool, const POPS: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fcom<const QUIET: bool, const POPS: u32>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     wait(ctx)?;
     let (src, src_empty, denormal) = match insn.op_count() {
         // FCOMPP/FUCOMPP: ST(1).
@@ -125,7 +126,7 @@ fn fcom<const QUIET: bool, const POPS: u32>(ctx: &mut Ctx<'_, '_>, insn: &Instru
 }
 
 /// FCOMI/FUCOMI(P): the result goes to ZF/PF/CF; OF/SF/AF are cleared.
-fn fcomi<const QUIET: bool, const POP: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fcomi<const QUIET: bool, const POP: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     wait(ctx)?;
     let i = sti(insn, 1);
     let x = &mut ctx.cpu.x87;
@@ -143,7 +144,7 @@ fn fcomi<const QUIET: bool, const POP: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instr
 }
 
 /// FTST: compares ST(0) with +0.0.
-fn ftst(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn ftst(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     wait(ctx)?;
     if ctx.cpu.x87.is_empty(0) {
         return underflow(ctx, 0, false);
@@ -158,7 +159,7 @@ fn ftst(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
 
 /// FXAM: classifies ST(0) into C3/C2/C0, with the sign in C1. Never
 /// raises an exception; an empty register is reported as such.
-fn fxam(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fxam(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     wait(ctx)?;
     let x = &mut ctx.cpu.x87;
     let v = x.st(0);

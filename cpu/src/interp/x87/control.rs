@@ -11,6 +11,7 @@ use super::regs::sw;
 use super::{read_f80, wait, write_f80};
 use crate::addr::GuestAddr;
 use crate::interp::ctx::{gp, Ctx, Flow, Handler};
+use crate::interp::decoded::Decoded;
 use crate::state::{X87State, F80};
 use iced_x86::{Instruction, MemorySize, Mnemonic, OpKind};
 
@@ -25,7 +26,7 @@ fn set_control(x: &mut X87State, v: u16) {
     x.sync_summary();
 }
 
-fn fldcw(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fldcw(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     wait(ctx)?;
     let a = ctx.ea(insn);
     let v = ctx.mem.read_u16(a)?;
@@ -33,7 +34,7 @@ fn fldcw(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     Ok(())
 }
 
-fn fnstcw<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fnstcw<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     if WAIT {
         wait(ctx)?;
     }
@@ -43,7 +44,7 @@ fn fnstcw<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// FNSTSW m16 or AX.
-fn fnstsw<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fnstsw<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     if WAIT {
         wait(ctx)?;
     }
@@ -57,7 +58,7 @@ fn fnstsw<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     Ok(())
 }
 
-fn fnclex<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fnclex<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     if WAIT {
         wait(ctx)?;
     }
@@ -74,7 +75,7 @@ fn reset(x: &mut X87State) {
     };
 }
 
-fn fninit<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fninit<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     if WAIT {
         wait(ctx)?;
     }
@@ -132,7 +133,7 @@ fn load_env(x: &mut X87State, w: [u16; 3]) {
 }
 
 /// FNSTENV: stores the environment, then masks all exceptions.
-fn fnstenv<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fnstenv<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     if WAIT {
         wait(ctx)?;
     }
@@ -143,7 +144,7 @@ fn fnstenv<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow 
     Ok(())
 }
 
-fn fldenv(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fldenv(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let a = ctx.ea(insn);
     let (w, _) = read_env(ctx, a, env_is_16(insn))?;
     load_env(&mut ctx.cpu.x87, w);
@@ -151,7 +152,7 @@ fn fldenv(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// FNSAVE: the environment followed by ST(0)..ST(7), then FNINIT.
-fn fnsave<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fnsave<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     if WAIT {
         wait(ctx)?;
     }
@@ -168,7 +169,7 @@ fn fnsave<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     Ok(())
 }
 
-fn frstor(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn frstor(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let a = ctx.ea(insn);
     let (w, env) = read_env(ctx, a, env_is_16(insn))?;
     let mut regs = [F80::default(); 8];
@@ -185,7 +186,7 @@ fn frstor(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// FXSAVE: the 512-byte image (16-byte aligned or #GP).
-fn fxsave(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fxsave(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let a = ctx.ea(insn);
     if !a.0.is_multiple_of(16) {
         return gp();
@@ -221,7 +222,7 @@ fn fill_fxsave(cpu: &crate::state::CpuState, img: &mut [u8; 464]) {
 }
 
 /// FXRSTOR: #GP if misaligned or MXCSR has reserved bits set.
-fn fxrstor(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fxrstor(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     let a = ctx.ea(insn);
     if !a.0.is_multiple_of(16) {
         return gp();
@@ -254,13 +255,13 @@ fn fxrstor(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
     Ok(())
 }
 
-fn fwait(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fwait(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     wait(ctx)
 }
 
 /// FNOP waits like any numeric instruction; FENI/FDISI/FSETPM are no-ops
 /// on everything since the 387.
-fn fnop<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fnop<const WAIT: bool>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     if WAIT {
         wait(ctx)?;
     }

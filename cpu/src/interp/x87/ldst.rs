@@ -8,6 +8,7 @@ use super::regs::sw;
 use super::{load_mem, sti, wait, write_f80};
 use crate::addr::GuestAddr;
 use crate::interp::ctx::{Ctx, Flow, Handler};
+use crate::interp::decoded::Decoded;
 use crate::state::F80;
 use iced_x86::{Instruction, MemorySize, Mnemonic, OpKind};
 
@@ -25,7 +26,7 @@ fn push_loaded(ctx: &mut Ctx<'_, '_>, v: F80, fx: Fx) -> Flow {
 }
 
 /// FLD m32fp/m64fp/m80fp, FILD m16/m32/m64, FBLD m80bcd.
-fn fld_mem(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fld_mem(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     wait(ctx)?;
     let mut fx = Fx::default();
     let v = if insn.memory_size() == MemorySize::Bcd {
@@ -54,7 +55,7 @@ fn fld_mem(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// FLD ST(i).
-fn fld_sti(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fld_sti(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     wait(ctx)?;
     let i = sti(insn, 0);
     let x = &mut ctx.cpu.x87;
@@ -104,7 +105,7 @@ fn write_stored(ctx: &mut Ctx<'_, '_>, a: GuestAddr, s: Stored) -> Flow {
 }
 
 /// FST/FSTP/FIST/FISTP/FBSTP to memory (`TRUNC`: FISTTP).
-fn fst_mem<const POP: bool, const TRUNC: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fst_mem<const POP: bool, const TRUNC: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     wait(ctx)?;
     let a = ctx.ea(insn);
     let x = &ctx.cpu.x87;
@@ -140,7 +141,7 @@ fn fst_mem<const POP: bool, const TRUNC: bool>(ctx: &mut Ctx<'_, '_>, insn: &Ins
 }
 
 /// FST/FSTP ST(i).
-fn fst_sti<const POP: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fst_sti<const POP: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     wait(ctx)?;
     let i = sti(insn, 0);
     let x = &mut ctx.cpu.x87;
@@ -162,7 +163,7 @@ fn fst_sti<const POP: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// FXCH ST(i). Empty registers read as the indefinite when IE is masked.
-fn fxch(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fxch(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     wait(ctx)?;
     let i = sti(insn, 1);
     let x = &mut ctx.cpu.x87;
@@ -185,7 +186,7 @@ fn fxch(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// FCMOVcc ST(0), ST(i); `CC` is the x86 condition number.
-fn fcmov<const CC: u8>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn fcmov<const CC: u8>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     wait(ctx)?;
     let i = sti(insn, 1);
     let take = ctx.cpu.cond(CC);
@@ -224,7 +225,7 @@ fn constant(c: (u16, u64, bool), rc: Rc) -> F80 {
 }
 
 /// FLD1, FLDZ, FLDPI, FLDL2E, FLDL2T, FLDLG2, FLDLN2.
-fn fld_const<const K: u8>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fld_const<const K: u8>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     wait(ctx)?;
     let rc = Rc::from_cw(ctx.cpu.x87.control);
     let v = match K {
@@ -239,7 +240,7 @@ fn fld_const<const K: u8>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
     push_loaded(ctx, v, Fx::default())
 }
 
-fn ffree<const POP: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
+fn ffree<const POP: bool>(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow {
     wait(ctx)?;
     let x = &mut ctx.cpu.x87;
     x.free(sti(insn, 0));
@@ -250,7 +251,7 @@ fn ffree<const POP: bool>(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow {
 }
 
 /// FDECSTP (`DELTA` 7) and FINCSTP (`DELTA` 1): rotate TOP, tags stay.
-fn rotate_top<const DELTA: u16>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn rotate_top<const DELTA: u16>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     wait(ctx)?;
     let x = &mut ctx.cpu.x87;
     x.top = (x.top + DELTA) & 7;

@@ -32,6 +32,7 @@ mod transc;
 
 use super::ctx::{Ctx, Flow, Handler};
 use crate::exit::Exception;
+use crate::interp::decoded::Decoded;
 use crate::state::F80;
 use iced_x86::{Instruction, MemorySize, Mnemonic, Register};
 use regs::sw;
@@ -54,7 +55,7 @@ fn sti(insn: &Instruction, op: u32) -> usize {
 /// Reads a memory operand of any x87 numeric format as a register value
 /// (bit-exact: an SNaN stays signalling), and whether it was a denormal
 /// single or double.
-fn load_mem(ctx: &mut Ctx<'_, '_>, insn: &Instruction) -> Flow<(F80, bool)> {
+fn load_mem(ctx: &mut Ctx<'_, '_>, insn: &Decoded) -> Flow<(F80, bool)> {
     let a = ctx.ea(insn);
     let int = |i: i64| (convert::from_int(i), false);
     Ok(match insn.memory_size() {

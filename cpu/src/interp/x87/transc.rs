@@ -31,6 +31,7 @@ use super::float::{self, exc, Class, Env, Fx};
 use super::regs::sw;
 use super::wait;
 use crate::interp::ctx::{Ctx, Flow, Handler};
+use crate::interp::decoded::Decoded;
 use crate::state::F80;
 use iced_x86::{Instruction, Mnemonic};
 
@@ -104,7 +105,7 @@ fn trig_operand(v: F80, fx: &mut Fx) -> Result<Option<F80>, F80> {
 }
 
 /// FSIN/FCOS: `COS` picks the function.
-fn fsin_fcos<const COS: bool>(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fsin_fcos<const COS: bool>(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     wait(ctx)?;
     let x = &mut ctx.cpu.x87;
     if x.is_empty(0) {
@@ -201,11 +202,11 @@ fn tan_values(v: F80, env: Env, fx: &mut Fx) -> (F80, F80) {
     (s.div(c).round(false, env, fx), F80::ONE)
 }
 
-fn fsincos(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fsincos(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     two_results(ctx, sincos_values)
 }
 
-fn fptan(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fptan(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     two_results(ctx, tan_values)
 }
 
@@ -243,7 +244,7 @@ fn two_operands(a: F80, b: F80, fx: &mut Fx) -> Option<F80> {
     None
 }
 
-fn fpatan(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fpatan(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     st1_op_pop(ctx, |x, y, env, fx| atan2(y, x, env, fx))
 }
 
@@ -300,7 +301,7 @@ fn finite_angle(y: Big, x: Big) -> Big {
     }
 }
 
-fn f2xm1(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn f2xm1(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     wait(ctx)?;
     let x = &mut ctx.cpu.x87;
     if x.is_empty(0) {
@@ -352,11 +353,11 @@ pub fn exp2m1(v: F80, env: Env, fx: &mut Fx) -> F80 {
     series(y, |t, k| t.mul(y).div_small(k + 1)).round(false, env, fx)
 }
 
-fn fyl2x(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fyl2x(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     st1_op_pop(ctx, yl2x)
 }
 
-fn fyl2xp1(ctx: &mut Ctx<'_, '_>, _: &Instruction) -> Flow {
+fn fyl2xp1(ctx: &mut Ctx<'_, '_>, _: &Decoded) -> Flow {
     st1_op_pop(ctx, yl2xp1)
 }
 
