@@ -493,6 +493,18 @@ const SSE2_BINARY: [u8; 52] = [
     0xf6, 0xf1, 0x54, 0x57,
 ];
 
+/// PSLL/PSRL/PSRA W/D/Q by an immediate: (opcode, ModRM reg field).
+const LANE_SHIFTS: [(u8, u8); 8] = [
+    (0x71, 2),
+    (0x71, 4),
+    (0x71, 6),
+    (0x72, 2),
+    (0x72, 4),
+    (0x72, 6),
+    (0x73, 2),
+    (0x73, 6),
+];
+
 /// An MMX register or a 64-bit memory operand.
 fn mm_rm(r: &mut Rng, write: bool) -> Rm {
     xmm_rm(r, write)
@@ -540,16 +552,7 @@ pub fn mmx_insn(a: &mut Asm, r: &mut Rng) {
         }
         7 => {
             // Shifts by an immediate, counts past the lane width included.
-            let (op, ext) = r.pick(&[
-                (0x71u8, 2u8),
-                (0x71, 4),
-                (0x71, 6),
-                (0x72, 2),
-                (0x72, 4),
-                (0x72, 6),
-                (0x73, 2),
-                (0x73, 6),
-            ]);
+            let (op, ext) = r.pick(&LANE_SHIFTS);
             let counts = [r.below(18), r.below(70), 31, 32, 63, 64];
             let count = r.pick(&counts);
             a.bytes(&[0x0f, op]).modrm(ext, Rm::Reg(x)).imm(8, count);
@@ -739,19 +742,13 @@ pub fn sse_insn(a: &mut Asm, r: &mut Rng) {
             };
         }
         11 => {
-            // Shifts by an immediate, counts past the lane width included.
-            let (op, ext) = r.pick(&[
-                (0x71u8, 2u8),
-                (0x71, 4),
-                (0x71, 6),
-                (0x72, 2),
-                (0x72, 4),
-                (0x72, 6),
-                (0x73, 2),
-                (0x73, 3),
-                (0x73, 6),
-                (0x73, 7),
-            ]);
+            // Shifts by an immediate, counts past the lane width included,
+            // and the byte shifts PSRLDQ/PSLLDQ.
+            let (op, ext) = if r.below(5) == 0 {
+                r.pick(&[(0x73u8, 3u8), (0x73, 7)])
+            } else {
+                r.pick(&LANE_SHIFTS)
+            };
             let count = if r.below(2) == 0 {
                 r.below(18)
             } else {
