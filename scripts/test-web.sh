@@ -22,7 +22,8 @@ step() { printf '\n==> %s\n' "$*"; }
 
 step "build"
 "$repo/scripts/build-web.sh"
-cargo build --release --bin wax
+# --workspace: the features of scripts/test.sh's build, so nothing is rebuilt.
+cargo build --release --workspace --bin wax
 
 step "node --test web/tests/"
 node --test web/tests/

@@ -126,12 +126,15 @@ fn build_static(src_dir: &Path, source: &str, bin: &Path) -> Result<(), String> 
     Ok(())
 }
 
-/// `cargo build --release --bin wax` (a no-op when it is up to date).
+/// `cargo build --release --workspace --bin wax` (a no-op when it is up to
+/// date). `--workspace` unifies features as `cargo test --workspace` does
+/// (wax-web turns on wax-jit's `js`), so the binary the tests built is
+/// reused rather than built a second time with other features.
 fn build_wax(repo: &Path) -> Result<PathBuf, String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    eprintln!("building wax (cargo build --release --bin wax)");
+    eprintln!("building wax (cargo build --release --workspace --bin wax)");
     let status = Command::new(cargo)
-        .args(["build", "--release", "-p", "wax", "--bin", "wax"])
+        .args(["build", "--release", "--workspace", "--bin", "wax"])
         .current_dir(repo)
         .status()
         .map_err(|e| format!("cannot run cargo: {e}"))?;
