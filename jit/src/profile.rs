@@ -140,6 +140,16 @@ impl Profile {
         self.changed = true;
     }
 
+    /// Adds block starts to a page's hint (or remembers the page with
+    /// them): entries a module made from the hint missed in this run.
+    pub fn extend(&mut self, vpage: u32, d: PageDigest, mut starts: Vec<u32>) {
+        self.load();
+        if let Some(h) = self.pages.get(&d) {
+            starts.extend_from_slice(&h.starts);
+        }
+        self.remember(vpage, d, starts);
+    }
+
     /// Whether the profile has a file (it outlives the run).
     pub fn is_persistent(&self) -> bool {
         self.path.is_some()
@@ -268,6 +278,18 @@ mod tests {
         // Other bytes at the same page are another page.
         assert_eq!(q.starts(&digest(0x8048, &[0u8; 4096])), None);
         let _ = fs::remove_file(&path);
+    }
+
+    #[test]
+    fn a_hint_grows_by_extension() {
+        let mut p = Profile::in_memory();
+        let d = digest(0x8048, &[0x90; 4096]);
+        p.remember(0x8048, d, vec![0x0804_8010]);
+        p.extend(0x8048, d, vec![0x0804_8000, 0x0804_8010]);
+        assert_eq!(p.starts(&d), Some(vec![0x0804_8000, 0x0804_8010]));
+        let e = digest(0x8049, &[0x90; 4096]);
+        p.extend(0x8049, e, vec![0x0804_9000]);
+        assert_eq!(p.starts(&e), Some(vec![0x0804_9000]));
     }
 
     #[test]
