@@ -130,6 +130,11 @@ pub struct Config {
     /// deserialising and instantiating), what the interpreter spends on
     /// ~10-20 K instructions, against ~0.5-1.5 ms with the translation.
     pub recall_after: u32,
+    /// Guest instructions the run executes before the first recall: the
+    /// profile is read then (a file of thousands of pages costs ~1 ms), so
+    /// a run shorter than this (true: 120 K) never reads it; pages that
+    /// reached `recall_after` before wait until then.
+    pub recall_from: u64,
     /// Instructions interpreted in a page of the profile since its module
     /// came (its missed entries, [`MISS_HEAT`] each, and what ran from
     /// them) after which the page's hint grows by the entries it missed,
@@ -183,6 +188,7 @@ impl Default for Config {
             remember_after: 100_000,
             profile_after: 50_000,
             recall_after: 10_000,
+            recall_from: 300_000,
             extend_after: 20_000,
             retranslate: 2_000_000,
             early: 250_000,
@@ -475,6 +481,9 @@ pub struct Jit<E: Engine> {
     /// idle, and the time it has spent on such pages.
     deferred: std::collections::VecDeque<Deferred>,
     profile_ns: u64,
+    /// Pages that reached `Config::recall_after` before the run reached
+    /// `Config::recall_from`.
+    recall_later: Vec<PageKey>,
     /// Pages past the early threshold waiting for the background
     /// compiler (see `Config::early`, `Jit::feed`).
     candidates: Vec<PageKey>,
@@ -557,6 +566,7 @@ impl<E: Engine> Jit<E> {
             profile: Profile::in_memory(),
             deferred: Default::default(),
             profile_ns: 0,
+            recall_later: Vec::new(),
             candidates: Vec::new(),
             stats: Stats::default(),
         }
@@ -605,6 +615,11 @@ impl<E: Engine> Jit<E> {
             self.links_private = true;
         }
         self.last = None;
+        if !self.recall_later.is_empty()
+            && self.stats.insns_interpreted + self.stats.insns_translated >= self.config.recall_from
+        {
+            self.recall_waiting(machine, space);
+        }
         let mut executed = 0u64;
         // Whether EIP was reached by a control transfer (or is where the
         // kernel resumes after a system call or sends a signal handler).
@@ -852,7 +867,12 @@ impl<E: Engine> Jit<E> {
         let h = self.heat.entry(key).or_default();
         if !h.recalled && h.total >= u64::from(self.config.recall_after) {
             h.recalled = true;
-            self.recall(machine, space, key);
+            if self.stats.insns_interpreted + self.stats.insns_translated < self.config.recall_from
+            {
+                self.recall_later.push(key);
+            } else {
+                self.recall(machine, space, key);
+            }
         }
         let h = self.heat.entry(key).or_default();
         let translate = !h.hinted && h.total >= u64::from(self.config.profile_after);
@@ -909,6 +929,17 @@ impl<E: Engine> Jit<E> {
             starts.extend_from_slice(&h.entries);
             let d = profile::digest(key.vpage, &e.code);
             self.profile.extend(key.vpage, d, starts);
+        }
+    }
+
+    /// Recalls the pages that waited for the run to reach
+    /// `Config::recall_from`, those of this address space still mapped
+    /// where they were.
+    fn recall_waiting(&mut self, machine: &mut Machine, space: &mut AddressSpace) {
+        for key in std::mem::take(&mut self.recall_later) {
+            if page_key(machine, space, key.vpage << 12) == Some(key) {
+                self.recall(machine, space, key);
+            }
         }
     }
 

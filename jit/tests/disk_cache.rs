@@ -186,6 +186,7 @@ fn run_recalled(
         remember_after: 50,
         profile_after: 0,
         recall_after: 0,
+        recall_from: 0,
         max_stepped_percent: 100,
         ..Config::default()
     };
