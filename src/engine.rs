@@ -76,6 +76,9 @@ pub fn kernel(
             if let Some(v) = env_number("WAX_JIT_REMEMBER_AFTER") {
                 jit_config.remember_after = v;
             }
+            if let Some(v) = env_number("WAX_JIT_EXTEND_AFTER") {
+                jit_config.extend_after = v;
+            }
             let mut jit = wax_jit::Jit::new(engine, jit_config);
             if let Some(dir) = cache_dir {
                 jit.set_profile(wax_jit::profile::Profile::open(dir.join("hot-pages")));
@@ -93,8 +96,8 @@ pub fn kernel(
 /// checks as calls to one small function per access size: modules 20 %
 /// smaller and compiled 20 % faster, python's loop 1.4x slower);
 /// `WAX_JIT_EARLY`, `WAX_JIT_EARLY_PER_INSN`, `WAX_JIT_RETRANSLATE`,
-/// `WAX_JIT_RECALL_AFTER`, `WAX_JIT_PROFILE_AFTER` and
-/// `WAX_JIT_REMEMBER_AFTER` set the `wax_jit::Config` fields of those
+/// `WAX_JIT_RECALL_AFTER`, `WAX_JIT_PROFILE_AFTER`,
+/// `WAX_JIT_REMEMBER_AFTER` and `WAX_JIT_EXTEND_AFTER` set the `wax_jit::Config` fields of those
 /// names (`early`, ...), and `WAX_JIT_TRACE` logs each translation and compile
 /// on stderr.
 fn env_number(name: &str) -> Option<u32> {

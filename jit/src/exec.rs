@@ -926,6 +926,13 @@ impl<E: Engine> Jit<E> {
                 continue;
             };
             let mut starts: Vec<u32> = e.blocks.iter().map(|b| b[0]).collect();
+            trace(format_args!(
+                "extend vpage={:x} since_module={} blocks={} entries={}",
+                key.vpage,
+                h.since_module,
+                starts.len(),
+                h.entries.len()
+            ));
             starts.extend_from_slice(&h.entries);
             let d = profile::digest(key.vpage, &e.code);
             self.profile.extend(key.vpage, d, starts);
@@ -965,20 +972,39 @@ impl<E: Engine> Jit<E> {
         };
         let mut bytes = code.to_vec();
         bytes.extend(read_tail(machine, space, key.vpage));
-        let input = memo::input(&self.engine.options(), key.vpage << 12, &bytes, &starts);
-        let Some((record, module)) = self.engine.recall(&input) else {
-            return;
-        };
-        let Some(r) = memo::Record::decode(&record) else {
-            return;
-        };
-        if r.stepped * 100 > r.insns * self.config.max_stepped_percent {
-            return;
+        if self
+            .install_recalled(machine, space, key, code, &bytes, &starts, start)
+            .is_none()
+        {
+            self.stats.pages_from_profile += 1;
         }
+    }
+
+    /// Installs the module the memo knows for the translation of `key`'s
+    /// page (`code`, then the next page's first bytes: `bytes`) from
+    /// `starts`, if the code cache has it; else hands `code` back.
+    #[allow(clippy::too_many_arguments)]
+    fn install_recalled(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        key: PageKey,
+        code: Box<[u8]>,
+        bytes: &[u8],
+        starts: &[u32],
+        start: u64,
+    ) -> Option<Box<[u8]>> {
+        let input = memo::input(&self.engine.options(), key.vpage << 12, bytes, starts);
+        let Some((record, module)) = self.engine.recall(&input) else {
+            return Some(code);
+        };
+        let r = match memo::Record::decode(&record) {
+            Some(r) if r.stepped * 100 <= r.insns * self.config.max_stepped_percent => r,
+            _ => return Some(code),
+        };
         let h = self.heat.entry(key).or_default();
         h.remembered = true;
         h.hinted = true;
-        self.stats.pages_from_profile += 1;
         self.stats.pages_recalled += 1;
         trace(format_args!(
             "t={}ms insns={} recall vpage={:x} blocks={} wasm={} us={}",
@@ -1001,6 +1027,7 @@ impl<E: Engine> Jit<E> {
         machine.mem(space).watch(key.vpage);
         let ns = self.engine.now_ns().saturating_sub(start);
         self.install(pending, Ok(module), ns, self.epoch);
+        None
     }
 
     /// Once a page has run `profile_after` instructions interpreted
@@ -1263,6 +1290,15 @@ impl<E: Engine> Jit<E> {
         let opts = self.engine.options();
         let mut bytes = code.to_vec();
         bytes.extend(read_tail(machine, space, key.vpage));
+        let code = if from_profile {
+            // Translated before (and compiled): no need to translate.
+            match self.install_recalled(machine, space, key, code, &bytes, entries, start) {
+                Some(code) => code,
+                None => return,
+            }
+        } else {
+            code
+        };
         let t = match ran {
             Some(ran) => translate_page_ran(&bytes, key.vpage << 12, entries, ran, &opts),
             None => translate_page(&bytes, key.vpage << 12, entries, &opts),
