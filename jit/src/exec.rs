@@ -126,9 +126,9 @@ pub struct Config {
     /// Instructions interpreted in a page after which, if the profile
     /// remembers it and an earlier run's translation of it from the
     /// profile is in the memo (`memo.rs`), its module is taken from the
-    /// code cache without translating: that costs ~0.1-0.2 ms (reading,
-    /// deserialising and instantiating), what the interpreter spends on
-    /// ~10-20 K instructions, against ~0.5-1.5 ms with the translation.
+    /// code cache without translating: that costs ~0.3 ms (reading,
+    /// deserialising; median of python3 -c pass), what the interpreter
+    /// spends on ~20 K instructions, against ~0.5-1.5 ms more to translate.
     pub recall_after: u32,
     /// Guest instructions the run executes before the first recall: the
     /// profile is read then (a file of thousands of pages costs ~1 ms), so
