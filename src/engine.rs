@@ -67,6 +67,18 @@ pub fn kernel(
             if let Some(v) = env_number("WAX_JIT_RETRANSLATE") {
                 jit_config.retranslate = v.max(1);
             }
+            if let Some(v) = env_number("WAX_JIT_RECALL_AFTER") {
+                jit_config.recall_after = v;
+            }
+            if let Some(v) = env_number("WAX_JIT_PROFILE_AFTER") {
+                jit_config.profile_after = v;
+            }
+            if let Some(v) = env_number("WAX_JIT_REMEMBER_AFTER") {
+                jit_config.remember_after = v;
+            }
+            if let Some(v) = env_number("WAX_JIT_EXTEND_AFTER") {
+                jit_config.extend_after = v;
+            }
             let mut jit = wax_jit::Jit::new(engine, jit_config);
             if let Some(dir) = cache_dir {
                 jit.set_profile(wax_jit::profile::Profile::open(dir.join("hot-pages")));
@@ -83,9 +95,10 @@ pub fn kernel(
 /// ~4x faster, code ~1.8x slower), `WAX_JIT_INLINE_CHECKS=0` (page-table
 /// checks as calls to one small function per access size: modules 20 %
 /// smaller and compiled 20 % faster, python's loop 1.4x slower);
-/// `WAX_JIT_EARLY`, `WAX_JIT_EARLY_PER_INSN` and
-/// `WAX_JIT_RETRANSLATE` set the `wax_jit::Config` fields of those names
-/// (`early`, ...), and `WAX_JIT_TRACE` logs each translation and compile
+/// `WAX_JIT_EARLY`, `WAX_JIT_EARLY_PER_INSN`, `WAX_JIT_RETRANSLATE`,
+/// `WAX_JIT_RECALL_AFTER`, `WAX_JIT_PROFILE_AFTER`,
+/// `WAX_JIT_REMEMBER_AFTER` and `WAX_JIT_EXTEND_AFTER` set the `wax_jit::Config` fields of those
+/// names (`early`, ...), and `WAX_JIT_TRACE` logs each translation and compile
 /// on stderr.
 fn env_number(name: &str) -> Option<u32> {
     std::env::var(name).ok()?.parse().ok()

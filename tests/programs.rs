@@ -166,6 +166,42 @@ fn no_code_cache_leaves_the_cache_alone() {
     }
 }
 
+/// Warm runs of a Debian python3 (in build/roots/test) with a code cache
+/// of their own: the first remembers the pages that ran warm, the next
+/// translates them from the profile and notes the translations in the
+/// memo, and later ones take their modules from the cache without
+/// translating; every run prints what the program computes.
+#[test]
+fn warm_runs_recall_the_profile_s_modules_from_the_memo() {
+    let root = common::repo_root().join("build/roots/test");
+    let cache = TempDir::new("memo");
+    let mut recalled = Vec::new();
+    for _ in 0..4 {
+        let mut cmd = common::wax_run();
+        cmd.env("WAX_CODE_CACHE", cache.path())
+            .env_remove("WAX_JIT_THRESHOLD")
+            .args(["--engine", "jit", "--stats", "--root"])
+            .arg(&root)
+            .args(["/usr/bin/python3", "-c", "print(sum(range(1000)))"]);
+        let wax = common::run_with_timeout(
+            cmd,
+            &[],
+            common::timeout_or(std::time::Duration::from_secs(120)),
+        );
+        assert_eq!(wax.stdout, b"499500\n", "{}", wax.stderr_text());
+        assert_eq!(wax.status, common::Status::Exited(0));
+        let stat = wax
+            .stderr_text()
+            .lines()
+            .find_map(|l| l.strip_prefix("wax: of which recalled without translating (memo): "))
+            .and_then(|n| n.trim().parse::<u64>().ok())
+            .expect("--stats prints the recalled pages");
+        recalled.push(stat);
+    }
+    assert_eq!(recalled[0], 0, "{recalled:?}");
+    assert!(recalled[2..].iter().any(|&n| n > 0), "{recalled:?}");
+}
+
 /// Every file under `dir`.
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();

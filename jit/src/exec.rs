@@ -46,6 +46,7 @@
 //! them.
 
 use crate::host::Host;
+use crate::memo;
 use crate::profile::{self, Profile};
 use crate::step::run_block_ends;
 use crate::translate::{translate_page, translate_page_ran, MAX_TAIL};
@@ -122,6 +123,24 @@ pub struct Config {
     /// `true` took 8.0 ms against 5.8 ms without the cache, at 50 K
     /// 6.7 ms; python3 -c pass 257 and 271 ms, 347 ms without.
     pub profile_after: u32,
+    /// Instructions interpreted in a page after which, if the profile
+    /// remembers it and an earlier run's translation of it from the
+    /// profile is in the memo (`memo.rs`), its module is taken from the
+    /// code cache without translating: that costs ~0.3 ms (reading,
+    /// deserialising; median of python3 -c pass), what the interpreter
+    /// spends on ~20 K instructions, against ~0.5-1.5 ms more to translate.
+    pub recall_after: u32,
+    /// Guest instructions the run executes before the first recall: the
+    /// profile is read then (a file of thousands of pages costs ~1 ms), so
+    /// a run shorter than this (true: 120 K) never reads it; pages that
+    /// reached `recall_after` before wait until then.
+    pub recall_from: u64,
+    /// Instructions interpreted in a page of the profile since its module
+    /// came (its missed entries, [`MISS_HEAT`] each, and what ran from
+    /// them) after which the page's hint grows by the entries it missed,
+    /// at exit: the next run's module is then made and compiled anew, a
+    /// cost that pays once the misses would cost more over a few runs.
+    pub extend_after: u32,
     /// Instructions interpreted in a page translated before (whose module
     /// missed entries, or was evicted) after which it is translated again.
     pub retranslate: u32,
@@ -168,6 +187,9 @@ impl Default for Config {
             // what the interpreter spends on 10-20 K instructions.
             remember_after: 100_000,
             profile_after: 50_000,
+            recall_after: 10_000,
+            recall_from: 300_000,
+            extend_after: 20_000,
             retranslate: 2_000_000,
             early: 250_000,
             // Measured (one series, loaded machine, CPU time, cold): at
@@ -185,6 +207,9 @@ pub struct Stats {
     pub pages_from_profile: u64,
     /// Pages remembered in the profile for later runs.
     pub pages_remembered: u64,
+    /// Of `pages_from_profile`, those whose module was recalled from the
+    /// memo of translations without translating.
+    pub pages_recalled: u64,
     /// Pages of shared mappings, which are never translated.
     pub shared_pages_left_interpreted: u64,
     pub insns_translated: u64,
@@ -315,6 +340,11 @@ struct Heat {
     total: u64,
     /// The profile was asked about the page.
     hinted: bool,
+    /// The memo of translations was asked about the page.
+    recalled: bool,
+    /// Instructions interpreted in the page (misses counted as
+    /// [`MISS_HEAT`]) since its module was installed.
+    since_module: u32,
     /// The page is in the profile (remembered or translated from it).
     remembered: bool,
     /// The page waits in `Jit::candidates` for the background compiler.
@@ -451,6 +481,9 @@ pub struct Jit<E: Engine> {
     /// idle, and the time it has spent on such pages.
     deferred: std::collections::VecDeque<Deferred>,
     profile_ns: u64,
+    /// Pages that reached `Config::recall_after` before the run reached
+    /// `Config::recall_from`.
+    recall_later: Vec<PageKey>,
     /// Pages past the early threshold waiting for the background
     /// compiler (see `Config::early`, `Jit::feed`).
     candidates: Vec<PageKey>,
@@ -471,6 +504,8 @@ impl<E: Engine> Drop for Jit<E> {
     /// from a cold cache, where waiting for every compile gave 16.2,
     /// 41.1, 9.1 s.
     fn drop(&mut self) {
+        trace_heat(&self.heat);
+        self.extend_hints();
         if self.profile.is_persistent() {
             self.settle_within(self.engine.now_ns() / EXIT_WAIT_SHARE);
         }
@@ -531,6 +566,7 @@ impl<E: Engine> Jit<E> {
             profile: Profile::in_memory(),
             deferred: Default::default(),
             profile_ns: 0,
+            recall_later: Vec::new(),
             candidates: Vec::new(),
             stats: Stats::default(),
         }
@@ -579,6 +615,11 @@ impl<E: Engine> Jit<E> {
             self.links_private = true;
         }
         self.last = None;
+        if !self.recall_later.is_empty()
+            && self.stats.insns_interpreted + self.stats.insns_translated >= self.config.recall_from
+        {
+            self.recall_waiting(machine, space);
+        }
         let mut executed = 0u64;
         // Whether EIP was reached by a control transfer (or is where the
         // kernel resumes after a system call or sends a signal handler).
@@ -824,6 +865,16 @@ impl<E: Engine> Jit<E> {
         key: PageKey,
     ) {
         let h = self.heat.entry(key).or_default();
+        if !h.recalled && h.total >= u64::from(self.config.recall_after) {
+            h.recalled = true;
+            if self.stats.insns_interpreted + self.stats.insns_translated < self.config.recall_from
+            {
+                self.recall_later.push(key);
+            } else {
+                self.recall(machine, space, key);
+            }
+        }
+        let h = self.heat.entry(key).or_default();
         let translate = !h.hinted && h.total >= u64::from(self.config.profile_after);
         if translate || (!h.remembered && h.total >= u64::from(self.config.remember_after)) {
             self.consult_profile(machine, space, cache, key, translate);
@@ -856,6 +907,129 @@ impl<E: Engine> Jit<E> {
         self.compile_if_needed(machine, space, cache, key);
     }
 
+    /// The profile's hints of pages whose modules missed entries in this
+    /// run (enough of them: [`Config::extend_after`]) grow by those
+    /// entries, so that the next run's module has them:
+    /// a page translated from the profile is translated again only after
+    /// `retranslate` instructions, which a short run never reaches, and its
+    /// module would miss the same entries in every run (python3 -c pass
+    /// interpreted ~1.5 M instructions at such misses).
+    fn extend_hints(&mut self) {
+        if !self.profile.is_persistent() {
+            return;
+        }
+        for (key, h) in &self.heat {
+            if !(h.remembered && h.new_entries && h.since_module >= self.config.extend_after) {
+                continue;
+            }
+            let Some(e) = self.cache.peek(key) else {
+                continue;
+            };
+            let mut starts: Vec<u32> = e.blocks.iter().map(|b| b[0]).collect();
+            trace(format_args!(
+                "extend vpage={:x} since_module={} blocks={} entries={}",
+                key.vpage,
+                h.since_module,
+                starts.len(),
+                h.entries.len()
+            ));
+            starts.extend_from_slice(&h.entries);
+            let d = profile::digest(key.vpage, &e.code);
+            self.profile.extend(key.vpage, d, starts);
+        }
+    }
+
+    /// Recalls the pages that waited for the run to reach
+    /// `Config::recall_from`, those of this address space still mapped
+    /// where they were.
+    fn recall_waiting(&mut self, machine: &mut Machine, space: &mut AddressSpace) {
+        for key in std::mem::take(&mut self.recall_later) {
+            if page_key(machine, space, key.vpage << 12) == Some(key) {
+                self.recall(machine, space, key);
+            }
+        }
+    }
+
+    /// Once a page has run `recall_after` instructions interpreted,
+    /// installs the module an earlier run translated from the profile's
+    /// hint for the page as it is now, if the memo of translations
+    /// (`memo.rs`) leads to it in the code cache: the translation's
+    /// inputs are digested, not translated.
+    fn recall(&mut self, machine: &mut Machine, space: &mut AddressSpace, key: PageKey) {
+        if self.cache.contains(&key)
+            || self.compiling.contains_key(&key)
+            || !self.profile.knows_vpage(key.vpage)
+            || machine.mem(space).is_shared(key.vpage)
+        {
+            return;
+        }
+        let start = self.engine.now_ns();
+        let Some(code) = read_page(machine, space, key.vpage) else {
+            return;
+        };
+        let Some(starts) = self.profile.starts(&profile::digest(key.vpage, &code)) else {
+            return;
+        };
+        let mut bytes = code.to_vec();
+        bytes.extend(read_tail(machine, space, key.vpage));
+        if self
+            .install_recalled(machine, space, key, code, &bytes, &starts, start)
+            .is_none()
+        {
+            self.stats.pages_from_profile += 1;
+        }
+    }
+
+    /// Installs the module the memo knows for the translation of `key`'s
+    /// page (`code`, then the next page's first bytes: `bytes`) from
+    /// `starts`, if the code cache has it; else hands `code` back.
+    #[allow(clippy::too_many_arguments)]
+    fn install_recalled(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        key: PageKey,
+        code: Box<[u8]>,
+        bytes: &[u8],
+        starts: &[u32],
+        start: u64,
+    ) -> Option<Box<[u8]>> {
+        let input = memo::input(&self.engine.options(), key.vpage << 12, bytes, starts);
+        let Some((record, module)) = self.engine.recall(&input) else {
+            return Some(code);
+        };
+        let r = match memo::Record::decode(&record) {
+            Some(r) if r.stepped * 100 <= r.insns * self.config.max_stepped_percent => r,
+            _ => return Some(code),
+        };
+        let h = self.heat.entry(key).or_default();
+        h.remembered = true;
+        h.hinted = true;
+        self.stats.pages_recalled += 1;
+        trace(format_args!(
+            "t={}ms insns={} recall vpage={:x} blocks={} wasm={} us={}",
+            self.engine.now_ns() / 1_000_000,
+            self.stats.insns_interpreted + self.stats.insns_translated,
+            key.vpage,
+            r.blocks.len(),
+            r.bytes,
+            (self.engine.now_ns() - start) / 1000
+        ));
+        let pending = Pending {
+            key,
+            blocks: r.blocks,
+            code,
+            insns: r.insns,
+            stepped: r.stepped,
+            bytes: r.bytes,
+            from_profile: true,
+        };
+        machine.mem(space).watch(key.vpage);
+        let ns = self.engine.now_ns().saturating_sub(start);
+        self.install(pending, Ok(module), ns, self.epoch);
+        None
+    }
+
     /// Once a page has run `profile_after` instructions interpreted
     /// (`first`), translates it if an earlier run remembered it (with the block starts that ran then, as entries
     /// and as the blocks to translate: the same wasm as then, so the
@@ -880,7 +1054,8 @@ impl<E: Engine> Jit<E> {
         let d = profile::digest(key.vpage, &code);
         if first {
             if let Some(starts) = self.profile.starts(&d) {
-                self.heat.entry(key).or_default().remembered = true;
+                let h = self.heat.entry(key).or_default();
+                h.remembered = true;
                 if !self.cache.contains(&key) && !self.compiling.contains_key(&key) {
                     self.stats.pages_from_profile += 1;
                     self.compile_from(machine, space, key, code, What::Profile(&starts));
@@ -1115,10 +1290,25 @@ impl<E: Engine> Jit<E> {
         let opts = self.engine.options();
         let mut bytes = code.to_vec();
         bytes.extend(read_tail(machine, space, key.vpage));
+        let code = if from_profile {
+            // Translated before (and compiled): no need to translate.
+            match self.install_recalled(machine, space, key, code, &bytes, entries, start) {
+                Some(code) => code,
+                None => return,
+            }
+        } else {
+            code
+        };
         let t = match ran {
             Some(ran) => translate_page_ran(&bytes, key.vpage << 12, entries, ran, &opts),
             None => translate_page(&bytes, key.vpage << 12, entries, &opts),
         };
+        if from_profile {
+            // For `recall` in later runs, which then skip the translation.
+            let input = memo::input(&opts, key.vpage << 12, &bytes, entries);
+            let record = memo::Record::of(&t).encode();
+            self.engine.note(&input, &t.wasm, &record);
+        }
         if t.stepped * 100 > t.insns * self.config.max_stepped_percent {
             // Mostly instructions the translator leaves to the interpreter
             // (x87, SSE): every block would cost an exit and gain nothing.
@@ -1272,7 +1462,9 @@ impl<E: Engine> Jit<E> {
                 return;
             }
         };
-        self.heat.entry(key).or_default().translated = true;
+        let h = self.heat.entry(key).or_default();
+        h.translated = true;
+        h.since_module = 0;
         self.stats.compile_ns += ns;
         self.stats.modules_compiled += 1;
         self.stats.wasm_bytes += p.bytes as u64;
@@ -1514,6 +1706,7 @@ impl<E: Engine> Jit<E> {
             let h = self.heat.entry(key).or_default();
             note_entry(h, eip, 0);
             h.count = h.count.saturating_add(MISS_HEAT);
+            h.since_module = h.since_module.saturating_add(MISS_HEAT);
         }
         Entered::Interpret
     }
@@ -1588,15 +1781,36 @@ fn add_heat(h: &mut Heat, entry: Option<u32>, n: u64, config: &Config) -> bool {
     }
     let n32 = n.min(u64::from(u32::MAX)) as u32;
     h.count = h.count.saturating_add(n32);
+    h.since_module = h.since_module.saturating_add(n32);
     h.recent = h.recent.saturating_add(n32);
     h.total += n;
-    (!h.hinted && h.total >= u64::from(config.profile_after))
+    (!h.recalled && h.total >= u64::from(config.recall_after))
+        || (!h.hinted && h.total >= u64::from(config.profile_after))
         || (!h.remembered && h.total >= u64::from(config.remember_after))
         || (h.count >= h.limit(config)
             && !h.entries.is_empty()
             && h.rewrites <= config.max_rewrites
             && !h.busy
             && !h.queued)
+}
+
+/// With `WAX_JIT_TRACE` set, the pages that ran the most instructions
+/// interpreted (a measurement aid: what a warm run still interprets).
+fn trace_heat(heat: &FastMap<PageKey, Heat>) {
+    if std::env::var_os("WAX_JIT_TRACE").is_none() {
+        return;
+    }
+    let mut pages: Vec<(&PageKey, &Heat)> = heat.iter().collect();
+    pages.sort_by_key(|(_, h)| std::cmp::Reverse(h.total));
+    let all: u64 = pages.iter().map(|(_, h)| h.total).sum();
+    let mut sum = 0;
+    for (k, h) in pages.iter().take(40) {
+        sum += h.total;
+        trace(format_args!(
+            "interpreted vpage={:x} frame={:x} insns={} (top sum {sum} of {all}) translated={} remembered={}",
+            k.vpage, k.frame, h.total, h.translated, h.remembered
+        ));
+    }
 }
 
 fn trace(a: std::fmt::Arguments) {
@@ -1688,6 +1902,10 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
         let mut v = vec![
             ("instructions run translated", s.insns_translated),
             ("pages translated early (profile)", s.pages_from_profile),
+            (
+                "of which recalled without translating (memo)",
+                s.pages_recalled,
+            ),
             (
                 "pages remembered for later runs (profile)",
                 s.pages_remembered,

@@ -39,6 +39,7 @@
 pub mod engine;
 pub mod exec;
 pub mod host;
+pub mod memo;
 pub mod profile;
 pub mod step;
 pub mod translate;
@@ -97,6 +98,22 @@ pub trait Engine {
     /// engine, which knows its host, supplies it). 0 where there is none.
     fn now_ns(&self) -> u64 {
         0
+    }
+
+    /// The module of a translation whose inputs digest to `input`
+    /// (`memo.rs`), compiled by this or an earlier run and noted with
+    /// [`Engine::note`], with the record noted then; None if the engine
+    /// keeps no such thing (or no longer has the module).
+    fn recall(&mut self, input: &memo::Input) -> Option<(Vec<u8>, Self::Module)> {
+        let _ = input;
+        None
+    }
+
+    /// Notes that the translation with inputs `input` is `wasm`, with the
+    /// executor's `record` of it, for [`Engine::recall`] in later runs
+    /// (once `wasm` has been compiled).
+    fn note(&mut self, input: &memo::Input, wasm: &[u8], record: &[u8]) {
+        let _ = (input, wasm, record);
     }
 
     /// The engine's own counters for `--stats` (a compiled-code cache's

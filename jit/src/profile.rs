@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 /// Bumped whenever translation changes in a way that makes old hints
 /// worse than none.
-const FORMAT: &[u8; 8] = b"WAXPRF01";
+const FORMAT: &[u8; 8] = b"WAXPRF02";
 /// Pages remembered at most; the ones unused for the most runs go first.
 const MAX_PAGES: usize = 8192;
 /// Block starts remembered per page at most.
@@ -45,19 +45,56 @@ pub fn digest(vpage: u32, code: &[u8]) -> PageDigest {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Hint {
     /// Block starts (EIPs) that ran in the page, sorted.
-    starts: Vec<u32>,
+    starts: Starts,
     /// The run (of this file's count) that last used or wrote the hint.
     run: u32,
 }
+
+/// A hint's block starts: where they are in the file read (`Profile::file`:
+/// reading a profile of thousands of pages allocates nothing per page, so
+/// a run that asks it about one page does not pay for all of them), or
+/// made in this run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Starts {
+    InFile { at: u32, len: u32 },
+    Owned(Vec<u32>),
+}
+
+/// Hashes a [`PageDigest`] (already uniformly distributed) by its first
+/// eight bytes, and a guest page number by one multiplication: SipHash
+/// made the index of a large profile cost milliseconds to build.
+#[derive(Default)]
+struct QuickHasher(u64);
+
+impl std::hash::Hasher for QuickHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut w = [0u8; 8];
+            w[..c.len()].copy_from_slice(c);
+            self.0 = (self.0 ^ u64::from_le_bytes(w)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.0 = u64::from(v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_usize(&mut self, _: usize) {}
+}
+
+type Quick = std::hash::BuildHasherDefault<QuickHasher>;
 
 #[derive(Debug, Default)]
 pub struct Profile {
     path: Option<PathBuf>,
     /// Runs that have written the file.
     runs: u32,
-    pages: HashMap<PageDigest, Hint>,
+    pages: HashMap<PageDigest, Hint, Quick>,
     /// Guest pages with at least one hint (a cheap test before hashing).
-    vpages: HashMap<u32, u32>,
+    vpages: HashMap<u32, u32, Quick>,
+    /// The file read, which `Starts::InFile` points into.
+    file: Vec<u8>,
     /// Hints used in this run: their age is renewed when the file is
     /// written, which only new hints cause (a run that only uses the
     /// profile leaves the file alone).
@@ -96,7 +133,7 @@ impl Profile {
         };
         let mut p = fs::read(&path)
             .ok()
-            .and_then(|b| Profile::parse(&b))
+            .and_then(Profile::parse)
             .unwrap_or_default();
         p.path = Some(path);
         p.runs = p.runs.wrapping_add(1);
@@ -113,9 +150,23 @@ impl Profile {
     /// The block starts remembered for a page (marking the hint used).
     pub fn starts(&mut self, d: &PageDigest) -> Option<Vec<u32>> {
         self.load();
-        let starts = self.pages.get(d)?.starts.clone();
+        let starts = self.starts_of(self.pages.get(d)?);
         self.used.push(*d);
         Some(starts)
+    }
+
+    fn starts_of(&self, h: &Hint) -> Vec<u32> {
+        match &h.starts {
+            Starts::Owned(v) => v.clone(),
+            Starts::InFile { at, len } => {
+                let (at, len) = (*at as usize, *len as usize);
+                let bytes = self.file.get(at..at + len * 4).unwrap_or_default();
+                bytes
+                    .chunks_exact(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect()
+            }
+        }
     }
 
     /// Remembers the block starts of a page that ran warm.
@@ -127,17 +178,31 @@ impl Profile {
         starts.sort_unstable();
         starts.dedup();
         starts.truncate(MAX_STARTS);
-        let hint = Hint {
-            starts,
-            run: self.runs,
-        };
-        if self.pages.get(&d) == Some(&hint) {
+        if self
+            .pages
+            .get(&d)
+            .is_some_and(|h| h.run == self.runs && self.starts_of(h) == starts)
+        {
             return;
         }
+        let hint = Hint {
+            starts: Starts::Owned(starts),
+            run: self.runs,
+        };
         if self.pages.insert(d, hint).is_none() {
             *self.vpages.entry(vpage).or_default() += 1;
         }
         self.changed = true;
+    }
+
+    /// Adds block starts to a page's hint (or remembers the page with
+    /// them): entries a module made from the hint missed in this run.
+    pub fn extend(&mut self, vpage: u32, d: PageDigest, mut starts: Vec<u32>) {
+        self.load();
+        if let Some(h) = self.pages.get(&d) {
+            starts.extend(self.starts_of(h));
+        }
+        self.remember(vpage, d, starts);
     }
 
     /// Whether the profile has a file (it outlives the run).
@@ -187,44 +252,77 @@ impl Profile {
         for (d, h) in pages {
             body.extend_from_slice(d);
             body.extend_from_slice(&h.run.to_le_bytes());
-            body.extend_from_slice(&(h.starts.len() as u32).to_le_bytes());
-            for s in &h.starts {
+            let starts = self.starts_of(h);
+            body.extend_from_slice(&(starts.len() as u32).to_le_bytes());
+            for s in starts {
                 body.extend_from_slice(&s.to_le_bytes());
             }
         }
         let mut out = FORMAT.to_vec();
-        out.extend_from_slice(&Sha256::digest(&body)[..16]);
+        out.extend_from_slice(&checksum(&body));
         out.extend(body);
         out
     }
 
-    fn parse(b: &[u8]) -> Option<Profile> {
+    /// The profile in file `b` (kept: the hints' starts stay in it).
+    fn parse(b: Vec<u8>) -> Option<Profile> {
         let body = b.strip_prefix(FORMAT.as_slice())?;
         let (sum, body) = body.split_at_checked(16)?;
-        if Sha256::digest(body)[..16] != *sum {
+        if checksum(body) != *sum {
             return None;
         }
         let mut r = Reader(body);
         let runs = r.u32()?;
-        let n = r.u32()? as usize;
+        let n = (r.u32()? as usize).min(MAX_PAGES);
         let mut p = Profile {
             runs,
             ..Profile::default()
         };
-        for _ in 0..n.min(MAX_PAGES) {
+        p.pages.reserve(n);
+        p.vpages.reserve(n);
+        for _ in 0..n {
             let d: PageDigest = r.take(16)?.try_into().ok()?;
             let run = r.u32()?;
-            let count = r.u32()? as usize;
-            if count > MAX_STARTS {
+            let len = r.u32()?;
+            if len == 0 || len as usize > MAX_STARTS {
                 return None;
             }
-            let starts = (0..count).map(|_| r.u32()).collect::<Option<Vec<u32>>>()?;
-            let vpage = *starts.first()? >> 12;
-            *p.vpages.entry(vpage).or_default() += 1;
+            let at = (b.len() - r.0.len()) as u32;
+            let first = r.u32()?;
+            r.take((len as usize - 1) * 4)?;
+            *p.vpages.entry(first >> 12).or_default() += 1;
+            let starts = Starts::InFile { at, len };
             p.pages.insert(d, Hint { starts, run });
         }
+        p.file = b;
         Some(p)
     }
+}
+
+/// The file's checksum (of a cache, against damage, not attack): two
+/// multiply-rotate lanes over the body's 8-byte words and its length, a
+/// fraction of SHA-256's cost on a profile of megabytes.
+fn checksum(b: &[u8]) -> [u8; 16] {
+    let (mut x, mut y) = (0x9e37_79b9_7f4a_7c15u64, 0x6a09_e667_f3bc_c909u64);
+    let mut words = b.chunks_exact(8);
+    for w in &mut words {
+        let w = u64::from_le_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]);
+        x = (x ^ w).wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(31);
+        y = y
+            .wrapping_add(w)
+            .wrapping_mul(0xc4ce_b9fe_1a85_ec53)
+            .rotate_left(27);
+    }
+    let mut tail = [0u8; 8];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    let t = u64::from_le_bytes(tail) ^ ((b.len() as u64) << 3);
+    x = (x ^ t).wrapping_mul(0xff51_afd7_ed55_8ccd);
+    y = (y ^ x.rotate_left(17)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^= y >> 29;
+    let mut out = [0u8; 16];
+    out[..8].copy_from_slice(&x.to_le_bytes());
+    out[8..].copy_from_slice(&y.to_le_bytes());
+    out
 }
 
 struct Reader<'a>(&'a [u8]);
@@ -271,6 +369,18 @@ mod tests {
     }
 
     #[test]
+    fn a_hint_grows_by_extension() {
+        let mut p = Profile::in_memory();
+        let d = digest(0x8048, &[0x90; 4096]);
+        p.remember(0x8048, d, vec![0x0804_8010]);
+        p.extend(0x8048, d, vec![0x0804_8000, 0x0804_8010]);
+        assert_eq!(p.starts(&d), Some(vec![0x0804_8000, 0x0804_8010]));
+        let e = digest(0x8049, &[0x90; 4096]);
+        p.extend(0x8049, e, vec![0x0804_9000]);
+        assert_eq!(p.starts(&e), Some(vec![0x0804_9000]));
+    }
+
+    #[test]
     fn the_file_is_read_at_first_use_and_an_unused_profile_writes_nothing() {
         let path = dir().join("lazy");
         let _ = fs::remove_file(&path);
@@ -299,7 +409,7 @@ mod tests {
         bytes[last] ^= 1;
         fs::write(&path, &bytes).unwrap();
         assert!(Profile::open(path.clone()).is_empty());
-        fs::write(&path, b"WAXPRF00 something else").unwrap();
+        fs::write(&path, b"WAXPRF01 something else").unwrap();
         assert!(Profile::open(path.clone()).is_empty());
         fs::write(&path, &bytes[..20]).unwrap();
         assert!(Profile::open(path.clone()).is_empty());
@@ -313,7 +423,7 @@ mod tests {
             p.runs = i;
             p.remember(i, digest(i, &[0; 16]), vec![i << 12]);
         }
-        let mut q = Profile::parse(&p.serialize()).unwrap();
+        let mut q = Profile::parse(p.serialize()).unwrap();
         assert_eq!(q.len(), MAX_PAGES);
         assert!(q.knows_vpage(MAX_PAGES as u32 + 9));
         assert!(!q.knows_vpage(0));

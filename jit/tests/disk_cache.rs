@@ -171,6 +171,72 @@ fn background_runs_compile_the_profile_s_pages_when_the_compiler_is_idle() {
     let _ = std::fs::remove_dir_all(&base);
 }
 
+/// Runs `seed`'s random loop like [`run_profiled`] (in the foreground),
+/// with modules of the profile's pages recalled from the memo of
+/// translations at first entry; returns the executor's counters and the
+/// engine's (code cache hits, modules recalled without translating).
+fn run_recalled(
+    seed: u64,
+    dir: &std::path::Path,
+    profile: &std::path::Path,
+) -> (wax_jit::Stats, u64, u64) {
+    let st = program(seed, 24, 300);
+    let config = Config {
+        threshold: u32::MAX,
+        remember_after: 50,
+        profile_after: 0,
+        recall_after: 0,
+        recall_from: 0,
+        max_stepped_percent: 100,
+        ..Config::default()
+    };
+    let mut j = JitRig::tuned(&st, config, Tuning::default());
+    j.jit
+        .engine()
+        .set_disk_cache(Some(dir.to_path_buf()), 64 << 20);
+    j.jit
+        .set_profile(wax_jit::profile::Profile::open(profile.to_path_buf()));
+    to_the_end(&mut j, &st, &format!("seed {seed}"));
+    let stats = j.jit.engine().stats();
+    let stat = |name| stats.iter().find(|s| s.0 == name).map_or(0, |s| s.1);
+    (
+        j.jit.stats,
+        stat("code cache hits"),
+        stat("code cache: modules recalled without translating"),
+    )
+}
+
+/// The third run of a program takes the modules of the profile's pages
+/// from the memo of translations without translating them (the second
+/// translated and noted them), and they run in lockstep with the
+/// interpreter like the modules they are.
+#[test]
+fn the_memo_gives_the_profile_s_modules_without_translating() {
+    let base = std::env::temp_dir().join(format!("wax-jit-memo-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (dir, profile) = (base.join("cache"), base.join("hot-pages"));
+    let mut any = false;
+    for seed in 0..4 {
+        let (first, ..) = run_recalled(seed, &dir, &profile);
+        if first.pages_remembered == 0 {
+            continue;
+        }
+        any = true;
+        let (second, _, recalled) = run_recalled(seed, &dir, &profile);
+        assert!(
+            second.pages_from_profile > 0 && recalled == 0,
+            "seed {seed}: {second:?}, {recalled} recalled"
+        );
+        let (third, hits, recalled) = run_recalled(seed, &dir, &profile);
+        assert!(
+            third.pages_recalled > 0 && recalled == third.pages_recalled && hits >= recalled,
+            "seed {seed}: {third:?}, {hits} hits, {recalled} recalled"
+        );
+    }
+    assert!(any, "no program ran a page warm");
+    let _ = std::fs::remove_dir_all(&base);
+}
+
 /// A page translated from the profile and then entered at an EIP the
 /// profile did not know (an indirect jump to code the first run never
 /// took) is translated again with its blocks and the new entry: not from

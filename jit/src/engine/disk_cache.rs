@@ -34,6 +34,11 @@ pub struct CacheStats {
     pub rejected: u64,
     /// Files deleted to stay within the size bound.
     pub evicted: u64,
+    /// Translations recalled from the memo (`memo.rs`), whose module was
+    /// loaded without translating the page (also counted in `hits`).
+    pub recalled: u64,
+    /// Memo entries written.
+    pub noted: u64,
 }
 
 pub struct DiskCache {
@@ -76,9 +81,42 @@ impl DiskCache {
 
     /// The key of a module.
     pub fn key(&self, wasm: &[u8]) -> String {
+        hex(&self.digest(wasm))
+    }
+
+    fn digest(&self, wasm: &[u8]) -> [u8; 32] {
         let mut h = self.seed.clone();
         h.update(wasm);
+        h.finalize().into()
+    }
+
+    /// The key of the memo entry for translation inputs `input`.
+    fn memo_key(&self, input: &[u8; 32]) -> String {
+        let mut h = self.seed.clone();
+        h.update(b"\0memo\0");
+        h.update(input);
         hex(&h.finalize())
+    }
+
+    /// The compiled bytes of the translation with inputs `input` (see
+    /// `memo.rs`) and the record noted with it, if both files are present
+    /// and intact.
+    pub fn recall(&mut self, input: &[u8; 32]) -> Option<(Vec<u8>, Vec<u8>)> {
+        let entry = self.read(&self.memo_key(input))?;
+        let (wasm_key, record) = entry.split_at_checked(32)?;
+        let compiled = self.load(&hex(wasm_key))?;
+        self.stats.recalled += 1;
+        Some((record.to_vec(), compiled))
+    }
+
+    /// Notes that the translation with inputs `input` is `wasm` (whose
+    /// compiled bytes are stored under [`DiskCache::key`]), with `record`.
+    pub fn note(&mut self, input: &[u8; 32], wasm: &[u8], record: &[u8]) {
+        let mut entry = self.digest(wasm).to_vec();
+        entry.extend_from_slice(record);
+        if self.put(&self.memo_key(input), &entry) {
+            self.stats.noted += 1;
+        }
     }
 
     fn path(&self, key: &str) -> PathBuf {
@@ -87,22 +125,26 @@ impl DiskCache {
 
     /// The compiled bytes stored under `key`, if present and intact.
     pub fn load(&mut self, key: &str) -> Option<Vec<u8>> {
+        let got = self.read(key);
+        match got {
+            Some(_) => self.stats.hits += 1,
+            None => self.stats.misses += 1,
+        }
+        got
+    }
+
+    /// The bytes of the file for `key`, if present and intact (a damaged
+    /// file is deleted).
+    fn read(&mut self, key: &str) -> Option<Vec<u8>> {
         if self.disabled {
             return None;
         }
         let path = self.path(key);
-        let Ok(file) = fs::read(&path) else {
-            self.stats.misses += 1;
-            return None;
-        };
+        let mut file = fs::read(&path).ok()?;
         match check(&file) {
-            Some(()) => {
-                self.stats.hits += 1;
-                Some(file[HEADER..].to_vec())
-            }
+            Some(()) => Some(file.split_off(HEADER)),
             None => {
                 self.stats.rejected += 1;
-                self.stats.misses += 1;
                 let _ = fs::remove_file(&path);
                 None
             }
@@ -111,22 +153,30 @@ impl DiskCache {
 
     /// Stores compiled bytes under `key`.
     pub fn store(&mut self, key: &str, compiled: &[u8]) {
+        if self.put(key, compiled) {
+            self.stats.writes += 1;
+        }
+    }
+
+    /// Writes the file for `key`, within the size bound; whether it was
+    /// written.
+    fn put(&mut self, key: &str, bytes: &[u8]) -> bool {
         if self.disabled {
-            return;
+            return false;
         }
-        if self.write(key, compiled).is_err() {
+        if self.write(key, bytes).is_err() {
             self.disabled = true;
-            return;
+            return false;
         }
-        self.stats.writes += 1;
         let used = match self.used {
             Some(u) => u,
             None => self.scan().iter().map(|f| f.1).sum(),
-        } + (HEADER + compiled.len()) as u64;
+        } + (HEADER + bytes.len()) as u64;
         self.used = Some(used);
         if used > self.max_bytes {
             self.shrink();
         }
+        true
     }
 
     fn write(&self, key: &str, compiled: &[u8]) -> std::io::Result<()> {
@@ -207,6 +257,28 @@ mod tests {
         c.store(&k, b"compiled code");
         assert_eq!(c.load(&k).as_deref(), Some(&b"compiled code"[..]));
         assert_eq!((c.stats.hits, c.stats.misses, c.stats.writes), (1, 1, 1));
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_memo_leads_to_the_module_noted_with_it() {
+        let dir = temp_dir("memo");
+        let mut c = DiskCache::new(dir.clone(), b"e", 1 << 20);
+        let input = [7u8; 32];
+        assert_eq!(c.recall(&input), None);
+        c.note(&input, b"wasm", b"record");
+        // Noted before the module is compiled: nothing to recall yet.
+        assert_eq!(c.recall(&input), None);
+        c.store(&c.key(b"wasm"), b"compiled");
+        assert_eq!(
+            c.recall(&input),
+            Some((b"record".to_vec(), b"compiled".to_vec()))
+        );
+        assert_eq!(c.recall(&[8u8; 32]), None);
+        // Another engine's memo is another memo.
+        let mut other = DiskCache::new(dir.clone(), b"f", 1 << 20);
+        assert_eq!(other.recall(&input), None);
+        assert_eq!((c.stats.recalled, c.stats.noted), (1, 1));
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -85,6 +85,10 @@ pub struct Wasmtime {
     disk: Arc<Mutex<Option<DiskCache>>>,
     /// Started by the first [`Engine::start_compile`].
     worker: Option<Worker>,
+    /// Modules recalled in this run by translation inputs (`memo.rs`):
+    /// a later process mapping the same code (each exec maps its
+    /// libraries into new frames) gets them without reading a file.
+    recalled: std::collections::HashMap<crate::memo::Input, (Vec<u8>, wasmtime::Module)>,
 }
 
 /// The background compiler: one thread that compiles (or loads from the
@@ -312,6 +316,7 @@ impl Wasmtime {
                 epoch: std::time::Instant::now(),
                 disk: Arc::new(Mutex::new(None)),
                 worker: None,
+                recalled: Default::default(),
             },
             machine,
         ))
@@ -484,6 +489,37 @@ impl Engine for Wasmtime {
         })
     }
 
+    fn recall(&mut self, input: &crate::memo::Input) -> Option<(Vec<u8>, WasmtimeModule)> {
+        if let Some((record, module)) = self.recalled.get(input) {
+            let module = WasmtimeModule {
+                module: module.clone(),
+                instance: None,
+            };
+            return Some((record.clone(), module));
+        }
+        let (record, bytes) = self.disk.lock().ok()?.as_mut()?.recall(input)?;
+        // SAFETY: as in `compile_cached_inner`: the bytes are what
+        // `Module::serialize` produced for an engine with this one's
+        // fingerprint (part of the key) and passed their SHA-256 check.
+        let module = unsafe { wasmtime::Module::deserialize(&self.engine, &bytes) }.ok()?;
+        perf_map(&module);
+        self.recalled
+            .insert(*input, (record.clone(), module.clone()));
+        Some((
+            record,
+            WasmtimeModule {
+                module,
+                instance: None,
+            },
+        ))
+    }
+
+    fn note(&mut self, input: &crate::memo::Input, wasm: &[u8], record: &[u8]) {
+        if let Some(d) = self.disk.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            d.note(input, wasm, record);
+        }
+    }
+
     fn start_compile(&mut self, job: u64, wasm: Vec<u8>) -> Result<(), Vec<u8>> {
         if self.worker.is_none() {
             self.worker = Worker::start(&self.engine, &self.disk);
@@ -534,6 +570,11 @@ impl Engine for Wasmtime {
             ("code cache writes", s.writes),
             ("code cache files rejected", s.rejected),
             ("code cache files evicted", s.evicted),
+            (
+                "code cache: modules recalled without translating",
+                s.recalled,
+            ),
+            ("code cache: translations noted", s.noted),
         ]
     }
 
