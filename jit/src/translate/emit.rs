@@ -64,6 +64,9 @@ pub enum Label {
     BudgetExit,
     /// Leaves before an instruction whose memory access is not fast.
     SlowExit,
+    /// Around the code of a block that jumps back to its own start
+    /// (`gen.rs`): such a jump stays out of the dispatcher.
+    SelfLoop,
     /// Any other construct (never a branch target).
     Anon,
     /// Around an inline x87 fast path: past the interpreter call, and to

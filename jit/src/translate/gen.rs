@@ -90,6 +90,12 @@ pub struct Gen<'a> {
     len: u32,
     k: u32,
     ip: u32,
+    /// The index of the block being emitted; whether its code may run
+    /// off its end into the next block's; whether it sits in a
+    /// `SelfLoop`.
+    cur: u32,
+    falls: bool,
+    self_loop: bool,
     pub stats: Stats,
 }
 
@@ -134,6 +140,9 @@ impl<'a> Gen<'a> {
             len: 0,
             k: 0,
             ip: 0,
+            cur: 0,
+            falls: false,
+            self_loop: false,
             stats: Stats {
                 insns: 0,
                 stepped: 0,
@@ -155,9 +164,14 @@ impl<'a> Gen<'a> {
             self.e.block(Label::Anon);
         }
         self.e.get(l::PC).br_table_dense(n).end();
-        for b in &cfg.blocks {
+        for (i, b) in cfg.blocks.iter().enumerate() {
+            self.cur = i as u32;
+            self.falls = false;
             self.block(b);
-            self.e.i(I::Unreachable).end();
+            if !self.falls {
+                self.e.i(I::Unreachable);
+            }
+            self.e.end();
         }
         // No such block: nothing ran.
         self.keep_state_in_loop(n);
@@ -327,9 +341,20 @@ impl<'a> Gen<'a> {
         self.e.set_c(l::EIP, self.ip).br(Label::SlowExit);
     }
 
-    /// Continues at `target`: inside the module if it starts a block.
+    /// Continues at `target`: inside the module if it starts a block. The
+    /// block emitted next is reached by falling through (its code follows
+    /// this block's), the current block's start by the `SelfLoop` around
+    /// it; other blocks through the dispatcher. `PC` names the block
+    /// running in every case: the shared exits report it.
     pub(super) fn goto(&mut self, target: u32) {
         match self.cfg.index.get(&target) {
+            Some(&i) if i == self.cur + 1 => {
+                self.e.set_c(l::PC, i);
+                self.falls = true;
+            }
+            Some(&i) if i == self.cur && self.self_loop => {
+                self.e.br(Label::SelfLoop);
+            }
             Some(&i) => {
                 self.e.set_c(l::PC, i).br(Label::Dispatch);
             }
@@ -364,6 +389,12 @@ impl<'a> Gen<'a> {
             self.e.br(Label::BudgetExit);
             return;
         }
+        let last = b.insns.last().expect("non-empty block");
+        self.self_loop =
+            matches!(last.plan, Plan::Jcc | Plan::JmpRel) && last.insn.near_branch32() == b.start;
+        if self.self_loop {
+            self.e.loop_(Label::SelfLoop);
+        }
         let len = I::I64Const(i64::from(self.len));
         // If the budget does not cover the block, leave before it (the
         // executor sets EIP to the block's start).
@@ -376,9 +407,11 @@ impl<'a> Gen<'a> {
             self.stats.insns += 1;
             self.insn(ins);
         }
-        let last = b.insns.last().expect("non-empty block");
         if last.insn.flow_control() == FlowControl::Next && last.plan != Plan::StepStraddling {
             self.goto(last.insn.next_ip32());
+        }
+        if self.self_loop {
+            self.e.end();
         }
     }
 

@@ -78,107 +78,105 @@
                         local.get 11
                         br_table 0 (;@10;) 1 (;@9;) 2 (;@8;) 3 (;@7;) 4 (;@6;)
                       end
-                      local.get 27
-                      i64.const 2
-                      i64.lt_s
-                      br_if 6 (;@3;)
-                      local.get 27
-                      i64.const 2
-                      i64.sub
-                      local.set 27
-                      local.get 3
-                      local.tee 24
-                      i32.const 1
-                      i32.sub
-                      i32.const -1
-                      i32.and
-                      local.set 25
-                      local.get 25
-                      local.set 3
-                      local.get 14
-                      if ;; label = @10
-                        i32.const 0
-                        i32.load offset=36
+                      loop ;; label = @10
+                        local.get 27
+                        i64.const 2
+                        i64.lt_s
+                        br_if 7 (;@3;)
+                        local.get 27
+                        i64.const 2
+                        i64.sub
+                        local.set 27
+                        local.get 3
+                        local.tee 24
                         i32.const 1
+                        i32.sub
+                        i32.const -1
                         i32.and
-                        local.set 26
-                        i32.const 0
-                        local.get 26
+                        local.set 25
+                        local.get 25
+                        local.set 3
                         local.get 14
-                        i32.const 5
-                        i32.eq
-                        select
-                        local.set 26
-                        local.get 18
-                        local.get 17
-                        i32.ge_u
-                        local.get 26
-                        local.get 14
-                        i32.const 4
-                        i32.eq
-                        select
-                        local.set 26
-                        local.get 17
-                        local.get 18
-                        i32.lt_u
-                        local.get 26
-                        local.get 14
-                        i32.const 3
-                        i32.eq
-                        select
-                        local.set 26
-                        local.get 17
-                        local.get 16
-                        i32.ge_u
-                        local.get 26
-                        local.get 14
-                        i32.const 2
-                        i32.eq
-                        select
-                        local.set 26
-                        local.get 16
-                        local.get 17
-                        i32.lt_u
-                        local.get 26
-                        local.get 14
+                        if ;; label = @11
+                          i32.const 0
+                          i32.load offset=36
+                          i32.const 1
+                          i32.and
+                          local.set 26
+                          i32.const 0
+                          local.get 26
+                          local.get 14
+                          i32.const 5
+                          i32.eq
+                          select
+                          local.set 26
+                          local.get 18
+                          local.get 17
+                          i32.ge_u
+                          local.get 26
+                          local.get 14
+                          i32.const 4
+                          i32.eq
+                          select
+                          local.set 26
+                          local.get 17
+                          local.get 18
+                          i32.lt_u
+                          local.get 26
+                          local.get 14
+                          i32.const 3
+                          i32.eq
+                          select
+                          local.set 26
+                          local.get 17
+                          local.get 16
+                          i32.ge_u
+                          local.get 26
+                          local.get 14
+                          i32.const 2
+                          i32.eq
+                          select
+                          local.set 26
+                          local.get 16
+                          local.get 17
+                          i32.lt_u
+                          local.get 26
+                          local.get 14
+                          i32.const 1
+                          i32.eq
+                          select
+                          local.set 26
+                          local.get 26
+                          local.set 26
+                          i32.const 0
+                          i32.const 0
+                          i32.load offset=36
+                          i32.const -2
+                          i32.and
+                          local.get 26
+                          i32.or
+                          i32.store offset=36
+                        end
+                        local.get 25
+                        local.set 16
+                        local.get 24
+                        local.set 17
                         i32.const 1
-                        i32.eq
-                        select
-                        local.set 26
-                        local.get 26
-                        local.set 26
-                        i32.const 0
-                        i32.const 0
-                        i32.load offset=36
-                        i32.const -2
-                        i32.and
-                        local.get 26
-                        i32.or
-                        i32.store offset=36
+                        local.set 18
+                        i32.const 7
+                        local.set 14
+                        i32.const 32
+                        local.set 15
+                        local.get 16
+                        i32.eqz
+                        i32.eqz
+                        if ;; label = @11
+                          br 1 (;@10;)
+                        else
+                          i32.const 1
+                          local.set 11
+                        end
                       end
-                      local.get 25
-                      local.set 16
-                      local.get 24
-                      local.set 17
-                      i32.const 1
-                      local.set 18
-                      i32.const 7
-                      local.set 14
-                      i32.const 32
-                      local.set 15
-                      local.get 16
-                      i32.eqz
-                      i32.eqz
-                      if ;; label = @10
-                        i32.const 0
-                        local.set 11
-                        br 5 (;@5;)
-                      else
-                        i32.const 1
-                        local.set 11
-                        br 5 (;@5;)
-                      end
-                      unreachable
                     end
                     local.get 27
                     i64.const 4
@@ -366,9 +364,7 @@
                     else
                       i32.const 2
                       local.set 11
-                      br 4 (;@5;)
                     end
-                    unreachable
                   end
                   local.get 27
                   i64.const 1

@@ -107,9 +107,7 @@
                     else
                       i32.const 1
                       local.set 11
-                      br 4 (;@5;)
                     end
-                    unreachable
                   end
                   local.get 27
                   i64.const 2
@@ -142,8 +140,6 @@
                   local.set 15
                   i32.const 2
                   local.set 11
-                  br 2 (;@5;)
-                  unreachable
                 end
                 local.get 27
                 i64.const 2

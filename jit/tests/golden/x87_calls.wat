@@ -1138,9 +1138,7 @@
                     else
                       i32.const 1
                       local.set 11
-                      br 4 (;@5;)
                     end
-                    unreachable
                   end
                   local.get 27
                   i64.const 1
@@ -1367,8 +1365,6 @@
                   end
                   i32.const 2
                   local.set 11
-                  br 2 (;@5;)
-                  unreachable
                 end
                 local.get 27
                 i64.const 2
