@@ -72,7 +72,9 @@ fn flags_liveness() {
 
 /// Loads, a store and a read-modify-write: each looks its page up through
 /// the module's lookup functions and leaves for the interpreter (exit
-/// Slow, before the instruction) when the fast path does not apply.
+/// Slow, before the instruction) when the fast path does not apply. The
+/// exit writes back EAX and the lazy record only: no other register is
+/// assigned in the module, so CpuState still holds them.
 #[test]
 fn memory_fast_path() {
     golden(

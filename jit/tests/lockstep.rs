@@ -208,6 +208,32 @@ fn chained_blocks_match_the_interpreter() {
     assert!(s.insns_translated > 4 * s.insns_interpreted, "{s:?}");
 }
 
+/// Registers the module never assigns itself are not written back at its
+/// exits: here EBX and EDX change only in the interpreter (CPUID, stepped,
+/// which reloads them), and ECX only through memory; CpuState must still
+/// hold every one after every slice and link.
+#[test]
+fn registers_only_the_interpreter_writes_match() {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0x8b, 0x46, 0x7c]); // mov eax, [esi+0x7c]
+    a.bytes(&[0x0f, 0xa2]); // cpuid (stepped: EAX..EDX)
+    a.bytes(&[0x83, 0xc7, 0x01]); // add edi, 1
+    a.bytes(&[0x01, 0x5e, 0x40]); // add [esi+0x40], ebx
+    a.bytes(&[0xff, 0x4e, 0x7c]); // dec dword [esi+0x7c]
+    a.rel32(&[0x0f, 0x85], top); // jnz top
+    a.bytes(&[0xcd, 0x80]); // int 0x80
+    let mut st = program(22, 0, 1);
+    st.code_at = CODE + 0x100;
+    st.data[0x7c..0x80].copy_from_slice(&2000u32.to_le_bytes());
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 2, 5], 100_000, 2, "stepped registers");
+    assert_eq!(last.exit, Exit::Syscall);
+    let s = &jit.stats;
+    assert!(s.insns_translated > s.insns_interpreted, "{s:?}");
+}
+
 /// A page only ever visited from a module for one instruction (a stub
 /// that jumps back, like a PLT entry): each exit into it counts as more
 /// than its one interpreted instruction, so it is translated long before

@@ -203,20 +203,20 @@ impl<'a> Gen<'a> {
             return;
         }
         for i in 0..8 {
-            self.e.load_at(cpu::GPR + 4 * i).set(l::R0 + i);
+            self.e.load_at(cpu::GPR + 4 * i).reload(l::R0 + i);
         }
         self.load_lazy();
-        self.e.load_at(CONTROL.0 + ctl::PAGE_TABLE).set(l::PT);
+        self.e.load_at(CONTROL.0 + ctl::PAGE_TABLE).reload(l::PT);
         self.e.get(l::PC).i(I::I32Eqz).br_if(Label::Dispatch);
     }
 
     fn prologue(&mut self) {
         for i in 0..8 {
-            self.e.load_at(cpu::GPR + 4 * i).set(l::R0 + i);
+            self.e.load_at(cpu::GPR + 4 * i).reload(l::R0 + i);
         }
         self.load_lazy();
         self.e.load_at(cpu::EIP).set(l::EIP);
-        self.e.load_at(CONTROL.0 + ctl::PAGE_TABLE).set(l::PT);
+        self.e.load_at(CONTROL.0 + ctl::PAGE_TABLE).reload(l::PT);
         self.e
             .c(0)
             .i(I::I64Load(mem(CONTROL.0 + ctl::BUDGET, 3)))
@@ -224,9 +224,22 @@ impl<'a> Gen<'a> {
     }
 
     /// Every exit: the state to CpuState and the budget to the control
-    /// block, then the link (inside the `Relink` loop).
+    /// block, then the link (inside the `Relink` loop). Emitted after
+    /// every block, so it knows which registers and lazy-record fields the
+    /// module ever assigns; the others still hold what was loaded from
+    /// CpuState (at entry, or after an interpreter step, which reloads
+    /// them), which CpuState still holds, and are not stored.
     fn write_back(&mut self) {
-        self.spill();
+        for i in 0..8 {
+            if self.e.written(l::R0 + i) {
+                self.e.store_local_at(cpu::GPR + 4 * i, l::R0 + i);
+            }
+        }
+        for (loc, off) in LAZY {
+            if self.e.written(loc) {
+                self.e.store_local_at(off, loc);
+            }
+        }
         self.e.store_local_at(cpu::EIP, l::EIP);
         self.e
             .c(0)
@@ -288,7 +301,7 @@ impl<'a> Gen<'a> {
 
     fn load_lazy(&mut self) {
         for (loc, off) in LAZY {
-            self.e.load_at(off).set(loc);
+            self.e.load_at(off).reload(loc);
         }
     }
 
@@ -478,7 +491,7 @@ impl<'a> Gen<'a> {
         self.e.c(0).c(insn.ip32()).i(I::I32Store(mem(cpu::EIP, 2)));
         self.e.c(insn.ip32()).i(I::Call(FN_STEP)).set(l::V3);
         for i in 0..8 {
-            self.e.load_at(cpu::GPR + 4 * i).set(l::R0 + i);
+            self.e.load_at(cpu::GPR + 4 * i).reload(l::R0 + i);
         }
         if reload_flags {
             self.load_lazy();

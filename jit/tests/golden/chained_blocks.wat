@@ -437,9 +437,6 @@
         local.set 12
       end
       i32.const 0
-      local.get 2
-      i32.store
-      i32.const 0
       local.get 3
       i32.store offset=4
       i32.const 0
@@ -451,15 +448,6 @@
       i32.const 0
       local.get 6
       i32.store offset=16
-      i32.const 0
-      local.get 7
-      i32.store offset=20
-      i32.const 0
-      local.get 8
-      i32.store offset=24
-      i32.const 0
-      local.get 9
-      i32.store offset=28
       i32.const 0
       local.get 14
       i32.store offset=40
