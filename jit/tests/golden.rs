@@ -72,7 +72,9 @@ fn flags_liveness() {
 
 /// Loads, a store and a read-modify-write: each looks its page up through
 /// the module's lookup functions and leaves for the interpreter (exit
-/// Slow, before the instruction) when the fast path does not apply.
+/// Slow, before the instruction) when the fast path does not apply. The
+/// exit writes back EAX and the lazy record only: no other register is
+/// assigned in the module, so CpuState still holds them.
 #[test]
 fn memory_fast_path() {
     golden(
@@ -183,6 +185,29 @@ fn double_shift_flags() {
         "double_shift_flags",
         &[
             0x0f, 0xa5, 0xd0, // shld eax, edx, cl
+            0xc3, // ret
+        ],
+        &[0],
+    );
+}
+
+/// Blocks that follow each other without the dispatcher: the loop jumps
+/// back to its own start inside a `loop` around its block; the JNZ not
+/// taken and the block after the JZ fall through into the next block's
+/// code (setting `PC`, which the shared exits report); only the JZ taken
+/// goes through the `br_table`.
+#[test]
+fn chained_blocks() {
+    golden(
+        "chained_blocks",
+        &[
+            0x01, 0xcb, // top: add ebx, ecx
+            0x49, // dec ecx
+            0x75, 0xfb, // jnz top
+            0x85, 0xdb, // test ebx, ebx
+            0x74, 0x01, // jz +1
+            0x42, // inc edx
+            0x43, // inc ebx
             0xc3, // ret
         ],
         &[0],

@@ -173,6 +173,67 @@ fn an_indirect_jump_within_the_page_stays_in_the_module() {
     );
 }
 
+/// Blocks chained without the dispatcher: an inner loop that jumps back
+/// to its own start (a `SelfLoop`), blocks that fall through into the
+/// next one (after a conditional branch not taken, and into a block that
+/// is also a branch target), under slices of a few instructions, so the
+/// budget runs out at every block boundary, inside the self-loop too, and
+/// the executor resumes at the block the module reports.
+#[test]
+fn chained_blocks_match_the_interpreter() {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0xb9]).imm(32, 5); // mov ecx, 5
+    let inner = a.pos();
+    a.bytes(&[0x01, 0xcb]); // add ebx, ecx
+    a.bytes(&[0x01, 0x5e, 0x40]); // add [esi+0x40], ebx
+    a.bytes(&[0x49]); // dec ecx
+    a.rel32(&[0x0f, 0x85], inner); // jnz inner
+    a.bytes(&[0xf6, 0xc3, 0x01]); // test bl, 1
+    let skip = a.jcc_fwd(0x4); // jz skip
+    a.bytes(&[0x83, 0xc2, 0x03]); // add edx, 3
+    a.fix(skip);
+    a.bytes(&[0x8d, 0x7a, 0x07]); // skip: lea edi, [edx+7]
+    a.bytes(&[0xff, 0x4e, 0x7c]); // dec dword [esi+0x7c]
+    a.rel32(&[0x0f, 0x85], top); // jnz top
+    a.bytes(&[0xcd, 0x80]); // int 0x80
+    let mut st = program(21, 0, 1);
+    st.code_at = CODE + 0x100;
+    st.data[0x7c..0x80].copy_from_slice(&3000u32.to_le_bytes());
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 2, 3, 5, 7], 200_000, 2, "chained blocks");
+    assert_eq!(last.exit, Exit::Syscall);
+    let s = &jit.stats;
+    assert!(s.insns_translated > 4 * s.insns_interpreted, "{s:?}");
+}
+
+/// Registers the module never assigns itself are not written back at its
+/// exits: here EBX and EDX change only in the interpreter (CPUID, stepped,
+/// which reloads them), and ECX only through memory; CpuState must still
+/// hold every one after every slice and link.
+#[test]
+fn registers_only_the_interpreter_writes_match() {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0x8b, 0x46, 0x7c]); // mov eax, [esi+0x7c]
+    a.bytes(&[0x0f, 0xa2]); // cpuid (stepped: EAX..EDX)
+    a.bytes(&[0x83, 0xc7, 0x01]); // add edi, 1
+    a.bytes(&[0x01, 0x5e, 0x40]); // add [esi+0x40], ebx
+    a.bytes(&[0xff, 0x4e, 0x7c]); // dec dword [esi+0x7c]
+    a.rel32(&[0x0f, 0x85], top); // jnz top
+    a.bytes(&[0xcd, 0x80]); // int 0x80
+    let mut st = program(22, 0, 1);
+    st.code_at = CODE + 0x100;
+    st.data[0x7c..0x80].copy_from_slice(&2000u32.to_le_bytes());
+    st.code = a.code;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 2, 5], 100_000, 2, "stepped registers");
+    assert_eq!(last.exit, Exit::Syscall);
+    let s = &jit.stats;
+    assert!(s.insns_translated > s.insns_interpreted, "{s:?}");
+}
+
 /// A page only ever visited from a module for one instruction (a stub
 /// that jumps back, like a PLT entry): each exit into it counts as more
 /// than its one interpreted instruction, so it is translated long before

@@ -64,6 +64,9 @@ pub enum Label {
     BudgetExit,
     /// Leaves before an instruction whose memory access is not fast.
     SlowExit,
+    /// Around the code of a block that jumps back to its own start
+    /// (`gen.rs`): such a jump stays out of the dispatcher.
+    SelfLoop,
     /// Any other construct (never a branch target).
     Anon,
     /// Around an inline x87 fast path: past the interpreter call, and to
@@ -78,6 +81,9 @@ pub enum Label {
 pub struct Emitter {
     f: Function,
     ctrl: Vec<Label>,
+    /// Locals (below 64) assigned by `set` or `tee`: every assignment
+    /// except [`Emitter::reload`]'s.
+    written: u64,
 }
 
 thread_local! {
@@ -114,6 +120,7 @@ impl Emitter {
         Emitter {
             f,
             ctrl: Vec::new(),
+            written: 0,
         }
     }
 
@@ -134,11 +141,32 @@ impl Emitter {
     }
 
     pub fn set(&mut self, l: u32) -> &mut Self {
+        self.mark(l);
         self.i(I::LocalSet(l))
     }
 
     pub fn tee(&mut self, l: u32) -> &mut Self {
+        self.mark(l);
         self.i(I::LocalTee(l))
+    }
+
+    /// `local.set` of a value just loaded from the field of CpuState that
+    /// local `l` mirrors: not counted as a write (see [`Emitter::written`]).
+    pub fn reload(&mut self, l: u32) -> &mut Self {
+        self.i(I::LocalSet(l))
+    }
+
+    fn mark(&mut self, l: u32) {
+        if l < 64 {
+            self.written |= 1 << l;
+        }
+    }
+
+    /// Whether local `l` was assigned other than by [`Emitter::reload`] in
+    /// the code emitted so far. A local mirroring a CpuState field that
+    /// never was holds that field's value wherever it is read.
+    pub fn written(&self, l: u32) -> bool {
+        l < 64 && self.written & (1 << l) != 0
     }
 
     pub fn c(&mut self, v: u32) -> &mut Self {

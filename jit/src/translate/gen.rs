@@ -90,6 +90,12 @@ pub struct Gen<'a> {
     len: u32,
     k: u32,
     ip: u32,
+    /// The index of the block being emitted; whether its code may run
+    /// off its end into the next block's; whether it sits in a
+    /// `SelfLoop`.
+    cur: u32,
+    falls: bool,
+    self_loop: bool,
     pub stats: Stats,
 }
 
@@ -134,6 +140,9 @@ impl<'a> Gen<'a> {
             len: 0,
             k: 0,
             ip: 0,
+            cur: 0,
+            falls: false,
+            self_loop: false,
             stats: Stats {
                 insns: 0,
                 stepped: 0,
@@ -155,11 +164,17 @@ impl<'a> Gen<'a> {
             self.e.block(Label::Anon);
         }
         self.e.get(l::PC).br_table_dense(n).end();
-        for b in &cfg.blocks {
+        for (i, b) in cfg.blocks.iter().enumerate() {
+            self.cur = i as u32;
+            self.falls = false;
             self.block(b);
-            self.e.i(I::Unreachable).end();
+            if !self.falls {
+                self.e.i(I::Unreachable);
+            }
+            self.e.end();
         }
         // No such block: nothing ran.
+        self.keep_state_in_loop(n);
         self.e.set_c(l::CODE, ExitCode::Miss as u32);
         self.e.br(Label::Epilogue).end().end();
         self.e.set_c(l::CODE, ExitCode::Slow as u32);
@@ -171,13 +186,37 @@ impl<'a> Gen<'a> {
         (self.e.finish(), self.stats)
     }
 
+    /// On the way to the Miss exit (inside the dispatch loop, reached
+    /// only with `PC >= n`): reloads the registers, the lazy record and
+    /// the page-table base, equal to the locals here (loaded at entry or
+    /// written back before a relink), and branches back to the dispatcher
+    /// if `PC` is 0, which it never is here. No run time is spent, but the
+    /// locals are no longer loop-invariant in Cranelift's eyes: without
+    /// this, its loop-invariant code motion hoists every address (and the
+    /// page-table index and page-crossing test) built from a register that
+    /// no block writes (ESP, EBP, ...) out of the dispatch loop into the
+    /// function's entry, where it runs, and is spilled, at every call and
+    /// link into the module whichever block runs. On sort that entry code
+    /// was 31 % of the time spent in translated code.
+    fn keep_state_in_loop(&mut self, n: u32) {
+        if n == 0 {
+            return;
+        }
+        for i in 0..8 {
+            self.e.load_at(cpu::GPR + 4 * i).reload(l::R0 + i);
+        }
+        self.load_lazy();
+        self.e.load_at(CONTROL.0 + ctl::PAGE_TABLE).reload(l::PT);
+        self.e.get(l::PC).i(I::I32Eqz).br_if(Label::Dispatch);
+    }
+
     fn prologue(&mut self) {
         for i in 0..8 {
-            self.e.load_at(cpu::GPR + 4 * i).set(l::R0 + i);
+            self.e.load_at(cpu::GPR + 4 * i).reload(l::R0 + i);
         }
         self.load_lazy();
         self.e.load_at(cpu::EIP).set(l::EIP);
-        self.e.load_at(CONTROL.0 + ctl::PAGE_TABLE).set(l::PT);
+        self.e.load_at(CONTROL.0 + ctl::PAGE_TABLE).reload(l::PT);
         self.e
             .c(0)
             .i(I::I64Load(mem(CONTROL.0 + ctl::BUDGET, 3)))
@@ -185,9 +224,22 @@ impl<'a> Gen<'a> {
     }
 
     /// Every exit: the state to CpuState and the budget to the control
-    /// block, then the link (inside the `Relink` loop).
+    /// block, then the link (inside the `Relink` loop). Emitted after
+    /// every block, so it knows which registers and lazy-record fields the
+    /// module ever assigns; the others still hold what was loaded from
+    /// CpuState (at entry, or after an interpreter step, which reloads
+    /// them), which CpuState still holds, and are not stored.
     fn write_back(&mut self) {
-        self.spill();
+        for i in 0..8 {
+            if self.e.written(l::R0 + i) {
+                self.e.store_local_at(cpu::GPR + 4 * i, l::R0 + i);
+            }
+        }
+        for (loc, off) in LAZY {
+            if self.e.written(loc) {
+                self.e.store_local_at(off, loc);
+            }
+        }
         self.e.store_local_at(cpu::EIP, l::EIP);
         self.e
             .c(0)
@@ -249,7 +301,7 @@ impl<'a> Gen<'a> {
 
     fn load_lazy(&mut self) {
         for (loc, off) in LAZY {
-            self.e.load_at(off).set(loc);
+            self.e.load_at(off).reload(loc);
         }
     }
 
@@ -302,9 +354,20 @@ impl<'a> Gen<'a> {
         self.e.set_c(l::EIP, self.ip).br(Label::SlowExit);
     }
 
-    /// Continues at `target`: inside the module if it starts a block.
+    /// Continues at `target`: inside the module if it starts a block. The
+    /// block emitted next is reached by falling through (its code follows
+    /// this block's), the current block's start by the `SelfLoop` around
+    /// it; other blocks through the dispatcher. `PC` names the block
+    /// running in every case: the shared exits report it.
     pub(super) fn goto(&mut self, target: u32) {
         match self.cfg.index.get(&target) {
+            Some(&i) if i == self.cur + 1 => {
+                self.e.set_c(l::PC, i);
+                self.falls = true;
+            }
+            Some(&i) if i == self.cur && self.self_loop => {
+                self.e.br(Label::SelfLoop);
+            }
             Some(&i) => {
                 self.e.set_c(l::PC, i).br(Label::Dispatch);
             }
@@ -339,6 +402,12 @@ impl<'a> Gen<'a> {
             self.e.br(Label::BudgetExit);
             return;
         }
+        let last = b.insns.last().expect("non-empty block");
+        self.self_loop =
+            matches!(last.plan, Plan::Jcc | Plan::JmpRel) && last.insn.near_branch32() == b.start;
+        if self.self_loop {
+            self.e.loop_(Label::SelfLoop);
+        }
         let len = I::I64Const(i64::from(self.len));
         // If the budget does not cover the block, leave before it (the
         // executor sets EIP to the block's start).
@@ -351,9 +420,11 @@ impl<'a> Gen<'a> {
             self.stats.insns += 1;
             self.insn(ins);
         }
-        let last = b.insns.last().expect("non-empty block");
         if last.insn.flow_control() == FlowControl::Next && last.plan != Plan::StepStraddling {
             self.goto(last.insn.next_ip32());
+        }
+        if self.self_loop {
+            self.e.end();
         }
     }
 
@@ -420,7 +491,7 @@ impl<'a> Gen<'a> {
         self.e.c(0).c(insn.ip32()).i(I::I32Store(mem(cpu::EIP, 2)));
         self.e.c(insn.ip32()).i(I::Call(FN_STEP)).set(l::V3);
         for i in 0..8 {
-            self.e.load_at(cpu::GPR + 4 * i).set(l::R0 + i);
+            self.e.load_at(cpu::GPR + 4 * i).reload(l::R0 + i);
         }
         if reload_flags {
             self.load_lazy();

@@ -78,107 +78,105 @@
                         local.get 11
                         br_table 0 (;@10;) 1 (;@9;) 2 (;@8;) 3 (;@7;) 4 (;@6;)
                       end
-                      local.get 27
-                      i64.const 2
-                      i64.lt_s
-                      br_if 6 (;@3;)
-                      local.get 27
-                      i64.const 2
-                      i64.sub
-                      local.set 27
-                      local.get 3
-                      local.tee 24
-                      i32.const 1
-                      i32.sub
-                      i32.const -1
-                      i32.and
-                      local.set 25
-                      local.get 25
-                      local.set 3
-                      local.get 14
-                      if ;; label = @10
-                        i32.const 0
-                        i32.load offset=36
+                      loop ;; label = @10
+                        local.get 27
+                        i64.const 2
+                        i64.lt_s
+                        br_if 7 (;@3;)
+                        local.get 27
+                        i64.const 2
+                        i64.sub
+                        local.set 27
+                        local.get 3
+                        local.tee 24
                         i32.const 1
+                        i32.sub
+                        i32.const -1
                         i32.and
-                        local.set 26
-                        i32.const 0
-                        local.get 26
+                        local.set 25
+                        local.get 25
+                        local.set 3
                         local.get 14
-                        i32.const 5
-                        i32.eq
-                        select
-                        local.set 26
-                        local.get 18
-                        local.get 17
-                        i32.ge_u
-                        local.get 26
-                        local.get 14
-                        i32.const 4
-                        i32.eq
-                        select
-                        local.set 26
-                        local.get 17
-                        local.get 18
-                        i32.lt_u
-                        local.get 26
-                        local.get 14
-                        i32.const 3
-                        i32.eq
-                        select
-                        local.set 26
-                        local.get 17
-                        local.get 16
-                        i32.ge_u
-                        local.get 26
-                        local.get 14
-                        i32.const 2
-                        i32.eq
-                        select
-                        local.set 26
-                        local.get 16
-                        local.get 17
-                        i32.lt_u
-                        local.get 26
-                        local.get 14
+                        if ;; label = @11
+                          i32.const 0
+                          i32.load offset=36
+                          i32.const 1
+                          i32.and
+                          local.set 26
+                          i32.const 0
+                          local.get 26
+                          local.get 14
+                          i32.const 5
+                          i32.eq
+                          select
+                          local.set 26
+                          local.get 18
+                          local.get 17
+                          i32.ge_u
+                          local.get 26
+                          local.get 14
+                          i32.const 4
+                          i32.eq
+                          select
+                          local.set 26
+                          local.get 17
+                          local.get 18
+                          i32.lt_u
+                          local.get 26
+                          local.get 14
+                          i32.const 3
+                          i32.eq
+                          select
+                          local.set 26
+                          local.get 17
+                          local.get 16
+                          i32.ge_u
+                          local.get 26
+                          local.get 14
+                          i32.const 2
+                          i32.eq
+                          select
+                          local.set 26
+                          local.get 16
+                          local.get 17
+                          i32.lt_u
+                          local.get 26
+                          local.get 14
+                          i32.const 1
+                          i32.eq
+                          select
+                          local.set 26
+                          local.get 26
+                          local.set 26
+                          i32.const 0
+                          i32.const 0
+                          i32.load offset=36
+                          i32.const -2
+                          i32.and
+                          local.get 26
+                          i32.or
+                          i32.store offset=36
+                        end
+                        local.get 25
+                        local.set 16
+                        local.get 24
+                        local.set 17
                         i32.const 1
-                        i32.eq
-                        select
-                        local.set 26
-                        local.get 26
-                        local.set 26
-                        i32.const 0
-                        i32.const 0
-                        i32.load offset=36
-                        i32.const -2
-                        i32.and
-                        local.get 26
-                        i32.or
-                        i32.store offset=36
+                        local.set 18
+                        i32.const 7
+                        local.set 14
+                        i32.const 32
+                        local.set 15
+                        local.get 16
+                        i32.eqz
+                        i32.eqz
+                        if ;; label = @11
+                          br 1 (;@10;)
+                        else
+                          i32.const 1
+                          local.set 11
+                        end
                       end
-                      local.get 25
-                      local.set 16
-                      local.get 24
-                      local.set 17
-                      i32.const 1
-                      local.set 18
-                      i32.const 7
-                      local.set 14
-                      i32.const 32
-                      local.set 15
-                      local.get 16
-                      i32.eqz
-                      i32.eqz
-                      if ;; label = @10
-                        i32.const 0
-                        local.set 11
-                        br 5 (;@5;)
-                      else
-                        i32.const 1
-                        local.set 11
-                        br 5 (;@5;)
-                      end
-                      unreachable
                     end
                     local.get 27
                     i64.const 4
@@ -366,9 +364,7 @@
                     else
                       i32.const 2
                       local.set 11
-                      br 4 (;@5;)
                     end
-                    unreachable
                   end
                   local.get 27
                   i64.const 1
@@ -402,6 +398,51 @@
                 br 4 (;@2;)
                 unreachable
               end
+              i32.const 0
+              i32.load
+              local.set 2
+              i32.const 0
+              i32.load offset=4
+              local.set 3
+              i32.const 0
+              i32.load offset=8
+              local.set 4
+              i32.const 0
+              i32.load offset=12
+              local.set 5
+              i32.const 0
+              i32.load offset=16
+              local.set 6
+              i32.const 0
+              i32.load offset=20
+              local.set 7
+              i32.const 0
+              i32.load offset=24
+              local.set 8
+              i32.const 0
+              i32.load offset=28
+              local.set 9
+              i32.const 0
+              i32.load offset=40
+              local.set 14
+              i32.const 0
+              i32.load offset=44
+              local.set 15
+              i32.const 0
+              i32.load offset=48
+              local.set 16
+              i32.const 0
+              i32.load offset=52
+              local.set 17
+              i32.const 0
+              i32.load offset=56
+              local.set 18
+              i32.const 0
+              i32.load offset=32768
+              local.set 13
+              local.get 11
+              i32.eqz
+              br_if 0 (;@5;)
               i32.const 5
               local.set 12
               br 3 (;@2;)
@@ -420,24 +461,6 @@
       i32.const 0
       local.get 3
       i32.store offset=4
-      i32.const 0
-      local.get 4
-      i32.store offset=8
-      i32.const 0
-      local.get 5
-      i32.store offset=12
-      i32.const 0
-      local.get 6
-      i32.store offset=16
-      i32.const 0
-      local.get 7
-      i32.store offset=20
-      i32.const 0
-      local.get 8
-      i32.store offset=24
-      i32.const 0
-      local.get 9
-      i32.store offset=28
       i32.const 0
       local.get 14
       i32.store offset=40

@@ -134,6 +134,51 @@
                 br 4 (;@2;)
                 unreachable
               end
+              i32.const 0
+              i32.load
+              local.set 2
+              i32.const 0
+              i32.load offset=4
+              local.set 3
+              i32.const 0
+              i32.load offset=8
+              local.set 4
+              i32.const 0
+              i32.load offset=12
+              local.set 5
+              i32.const 0
+              i32.load offset=16
+              local.set 6
+              i32.const 0
+              i32.load offset=20
+              local.set 7
+              i32.const 0
+              i32.load offset=24
+              local.set 8
+              i32.const 0
+              i32.load offset=28
+              local.set 9
+              i32.const 0
+              i32.load offset=40
+              local.set 14
+              i32.const 0
+              i32.load offset=44
+              local.set 15
+              i32.const 0
+              i32.load offset=48
+              local.set 16
+              i32.const 0
+              i32.load offset=52
+              local.set 17
+              i32.const 0
+              i32.load offset=56
+              local.set 18
+              i32.const 0
+              i32.load offset=32768
+              local.set 13
+              local.get 11
+              i32.eqz
+              br_if 0 (;@5;)
               i32.const 5
               local.set 12
               br 3 (;@2;)
@@ -149,27 +194,6 @@
       i32.const 0
       local.get 2
       i32.store
-      i32.const 0
-      local.get 3
-      i32.store offset=4
-      i32.const 0
-      local.get 4
-      i32.store offset=8
-      i32.const 0
-      local.get 5
-      i32.store offset=12
-      i32.const 0
-      local.get 6
-      i32.store offset=16
-      i32.const 0
-      local.get 7
-      i32.store offset=20
-      i32.const 0
-      local.get 8
-      i32.store offset=24
-      i32.const 0
-      local.get 9
-      i32.store offset=28
       i32.const 0
       local.get 14
       i32.store offset=40

@@ -361,11 +361,11 @@ impl Gen<'_> {
         }
         self.e.i(I::Call(FN_FPU)).set(l::V3);
         if f.writes_ax {
-            self.e.load_at(cpu::GPR).set(l::R0);
+            self.e.load_at(cpu::GPR).reload(l::R0);
         }
         if f.writes_flags {
             for (loc, off) in LAZY {
-                self.e.load_at(off).set(loc);
+                self.e.load_at(off).reload(loc);
             }
             // FCOMI and FUCOMI(P) leave ZF/PF/CF in `eflags`, op None.
             self.flags = Fs::Eager;
