@@ -316,9 +316,9 @@ enum What<'a> {
         entries: &'a [u32],
         ran: Option<&'a [u32]>,
     },
-    /// A page the profile remembers: the block starts that ran in an
-    /// earlier run (sorted), as entries and as the only blocks.
-    Profile(&'a [u32]),
+    /// A page the profile remembers: the entries and the blocks that ran
+    /// in earlier runs.
+    Profile(&'a profile::Hint),
 }
 
 /// A translated page the profile remembers, waiting for the background
@@ -925,17 +925,17 @@ impl<E: Engine> Jit<E> {
             let Some(e) = self.cache.peek(key) else {
                 continue;
             };
-            let mut starts: Vec<u32> = e.blocks.iter().map(|b| b[0]).collect();
+            let blocks: Vec<u32> = e.blocks.iter().map(|b| b[0]).collect();
             trace(format_args!(
                 "extend vpage={:x} since_module={} blocks={} entries={}",
                 key.vpage,
                 h.since_module,
-                starts.len(),
+                blocks.len(),
                 h.entries.len()
             ));
-            starts.extend_from_slice(&h.entries);
             let d = profile::digest(key.vpage, &e.code);
-            self.profile.extend(key.vpage, d, starts);
+            let more = profile::Hint::new(h.entries.clone(), blocks);
+            self.profile.extend(key.vpage, d, more);
         }
     }
 
@@ -967,13 +967,13 @@ impl<E: Engine> Jit<E> {
         let Some(code) = read_page(machine, space, key.vpage) else {
             return;
         };
-        let Some(starts) = self.profile.starts(&profile::digest(key.vpage, &code)) else {
+        let Some(hint) = self.profile.hint(&profile::digest(key.vpage, &code)) else {
             return;
         };
         let mut bytes = code.to_vec();
         bytes.extend(read_tail(machine, space, key.vpage));
         if self
-            .install_recalled(machine, space, key, code, &bytes, &starts, start)
+            .install_recalled(machine, space, key, code, &bytes, &hint, start)
             .is_none()
         {
             self.stats.pages_from_profile += 1;
@@ -982,7 +982,7 @@ impl<E: Engine> Jit<E> {
 
     /// Installs the module the memo knows for the translation of `key`'s
     /// page (`code`, then the next page's first bytes: `bytes`) from
-    /// `starts`, if the code cache has it; else hands `code` back.
+    /// `hint`, if the code cache has it; else hands `code` back.
     #[allow(clippy::too_many_arguments)]
     fn install_recalled(
         &mut self,
@@ -991,10 +991,10 @@ impl<E: Engine> Jit<E> {
         key: PageKey,
         code: Box<[u8]>,
         bytes: &[u8],
-        starts: &[u32],
+        hint: &profile::Hint,
         start: u64,
     ) -> Option<Box<[u8]>> {
-        let input = memo::input(&self.engine.options(), key.vpage << 12, bytes, starts);
+        let input = memo::input(&self.engine.options(), key.vpage << 12, bytes, hint);
         let Some((record, module)) = self.engine.recall(&input) else {
             return Some(code);
         };
@@ -1053,27 +1053,32 @@ impl<E: Engine> Jit<E> {
         };
         let d = profile::digest(key.vpage, &code);
         if first {
-            if let Some(starts) = self.profile.starts(&d) {
+            if let Some(hint) = self.profile.hint(&d) {
                 let h = self.heat.entry(key).or_default();
                 h.remembered = true;
                 if !self.cache.contains(&key) && !self.compiling.contains_key(&key) {
                     self.stats.pages_from_profile += 1;
-                    self.compile_from(machine, space, key, code, What::Profile(&starts));
+                    self.compile_from(machine, space, key, code, What::Profile(&hint));
                 }
             }
             return;
         }
         let h = self.heat.entry(key).or_default();
         h.remembered = true;
-        // The interpreter's block starts, and the entries noted in the
-        // page: among them where straight-line code from the page before
-        // runs into this one, which starts no block of the decode cache
-        // (python's eval loop missed such an entry 100 K times per run
-        // when its module came from the profile).
-        let mut starts = cache.starts_in_page(key.vpage);
-        starts.extend(h.entries.iter().copied());
+        // The interpreter's block starts and the entries noted in the page
+        // (among them where straight-line code from the page before runs
+        // into this one, which starts no block of the decode cache:
+        // python's eval loop missed such an entry 100 K times per run when
+        // its module came from the profile). Entries are noted only once
+        // a page is warm, so this first hint takes the block starts as
+        // entries too, some of them only where a slice happened to stop
+        // the interpreter; later runs add their block starts as code that
+        // ran, never as entries, so such splits do not pile up run after
+        // run (`compile`, `extend_hints`).
+        let starts = cache.starts_in_page(key.vpage);
+        let hint = profile::Hint::new([&h.entries[..], &starts].concat(), starts);
         self.stats.pages_remembered += 1;
-        self.profile.remember(key.vpage, d, starts);
+        self.profile.remember(key.vpage, d, hint);
     }
 
     fn compile(
@@ -1117,10 +1122,12 @@ impl<E: Engine> Jit<E> {
         if self.heat.get(&key).is_some_and(|h| h.remembered) {
             // The profile's hint grows with the module, so the next run's
             // translation from it has the entries this one had to find.
-            let mut starts = entries.clone();
-            starts.extend(ran.iter().flatten().copied());
+            let ran = ran
+                .clone()
+                .unwrap_or_else(|| cache.starts_in_page(key.vpage));
             let d = profile::digest(key.vpage, &code);
-            self.profile.remember(key.vpage, d, starts);
+            let hint = profile::Hint::new(entries.clone(), ran);
+            self.profile.remember(key.vpage, d, hint);
         }
         self.compile_from(
             machine,
@@ -1273,10 +1280,11 @@ impl<E: Engine> Jit<E> {
         code: Box<[u8]>,
         what: What,
     ) {
-        let (entries, ran, from_profile) = match what {
-            What::Hot { entries, ran } => (entries, ran, false),
-            What::Profile(starts) => (starts, Some(starts), true),
+        let (entries, ran, hint) = match what {
+            What::Hot { entries, ran } => (entries, ran, None),
+            What::Profile(h) => (&h.entries[..], Some(&h.ran[..]), Some(h)),
         };
+        let from_profile = hint.is_some();
         if machine.mem(space).is_shared(key.vpage) {
             // A shared mapping's frame can be written through another
             // mapping that nothing watches, even while a module runs: the
@@ -1290,22 +1298,23 @@ impl<E: Engine> Jit<E> {
         let opts = self.engine.options();
         let mut bytes = code.to_vec();
         bytes.extend(read_tail(machine, space, key.vpage));
-        let code = if from_profile {
+        let code = match hint {
             // Translated before (and compiled): no need to translate.
-            match self.install_recalled(machine, space, key, code, &bytes, entries, start) {
-                Some(code) => code,
-                None => return,
+            Some(hint) => {
+                match self.install_recalled(machine, space, key, code, &bytes, hint, start) {
+                    Some(code) => code,
+                    None => return,
+                }
             }
-        } else {
-            code
+            None => code,
         };
         let t = match ran {
             Some(ran) => translate_page_ran(&bytes, key.vpage << 12, entries, ran, &opts),
             None => translate_page(&bytes, key.vpage << 12, entries, &opts),
         };
-        if from_profile {
+        if let Some(hint) = hint {
             // For `recall` in later runs, which then skip the translation.
-            let input = memo::input(&opts, key.vpage << 12, &bytes, entries);
+            let input = memo::input(&opts, key.vpage << 12, &bytes, hint);
             let record = memo::Record::of(&t).encode();
             self.engine.note(&input, &t.wasm, &record);
         }

@@ -14,6 +14,7 @@
 //! entry in the code cache): hints never change what runs, and neither
 //! does the memo.
 
+use crate::profile::Hint;
 use crate::translate::{Options, Translation};
 use sha2::{Digest, Sha256};
 
@@ -23,9 +24,9 @@ const TRANSLATOR: &str = env!("WAX_TRANSLATOR_ID");
 /// The digest of a translation's inputs.
 pub type Input = [u8; 32];
 
-/// Digests the inputs of `translate_page_ran(code, base, starts, starts,
-/// opts)`, the translation of a page the profile remembers.
-pub fn input(opts: &Options, base: u32, code: &[u8], starts: &[u32]) -> Input {
+/// Digests the inputs of `translate_page_ran(code, base, &hint.entries,
+/// &hint.ran, opts)`, the translation of a page the profile remembers.
+pub fn input(opts: &Options, base: u32, code: &[u8], hint: &Hint) -> Input {
     let mut h = Sha256::new();
     h.update(b"wax translation\0");
     h.update(TRANSLATOR.as_bytes());
@@ -33,9 +34,11 @@ pub fn input(opts: &Options, base: u32, code: &[u8], starts: &[u32]) -> Input {
     h.update(base.to_le_bytes());
     h.update((code.len() as u32).to_le_bytes());
     h.update(code);
-    h.update((starts.len() as u32).to_le_bytes());
-    for s in starts {
-        h.update(s.to_le_bytes());
+    for list in [&hint.entries, &hint.ran] {
+        h.update((list.len() as u32).to_le_bytes());
+        for s in list {
+            h.update(s.to_le_bytes());
+        }
     }
     h.finalize().into()
 }
@@ -145,18 +148,28 @@ mod tests {
     #[test]
     fn every_input_changes_the_digest() {
         let code = [0x90u8; 4100];
-        let a = input(&opts(), 0x1000, &code, &[0x1000]);
-        assert_eq!(a, input(&opts(), 0x1000, &code, &[0x1000]));
-        assert_ne!(a, input(&opts(), 0x2000, &code, &[0x1000]));
-        assert_ne!(a, input(&opts(), 0x1000, &code[..4096], &[0x1000]));
-        assert_ne!(a, input(&opts(), 0x1000, &code, &[0x1000, 0x1001]));
+        let one = Hint::new(vec![0x1000], vec![]);
+        let a = input(&opts(), 0x1000, &code, &one);
+        assert_eq!(a, input(&opts(), 0x1000, &code, &one));
+        assert_ne!(a, input(&opts(), 0x2000, &code, &one));
+        assert_ne!(a, input(&opts(), 0x1000, &code[..4096], &one));
+        let more_entries = Hint::new(vec![0x1000, 0x1001], vec![]);
+        assert_ne!(a, input(&opts(), 0x1000, &code, &more_entries));
+        // The same EIPs as block starts only: another translation.
+        let more_ran = Hint::new(vec![0x1000], vec![0x1001]);
+        assert_ne!(a, input(&opts(), 0x1000, &code, &more_ran));
+        assert_ne!(more_entries, more_ran);
+        assert_ne!(
+            input(&opts(), 0x1000, &code, &more_entries),
+            input(&opts(), 0x1000, &code, &more_ran)
+        );
         let mut other = code;
         other[7] = 0xc3;
-        assert_ne!(a, input(&opts(), 0x1000, &other, &[0x1000]));
+        assert_ne!(a, input(&opts(), 0x1000, &other, &one));
         let o = Options {
             link: false,
             ..opts()
         };
-        assert_ne!(a, input(&o, 0x1000, &code, &[0x1000]));
+        assert_ne!(a, input(&o, 0x1000, &code, &one));
     }
 }

@@ -3,8 +3,13 @@
 //! interpreting them up to the threshold again.
 //!
 //! A page is remembered by its guest page number and a digest of its
-//! bytes, with the block starts the interpreter found in it (they become
-//! the translation's entries and the only blocks translated). Because the
+//! bytes, with a [`Hint`]: where control entered it (the translation's
+//! entries) and where the interpreter's blocks started (the only code
+//! translated). The two are kept apart: a block start is often only where
+//! a time slice happened to stop the interpreter, and made an entry it
+//! splits the page's code at every such point, one more with every run
+//! (sha256sum's page had 1,510 blocks after six runs, each run slower than
+//! the last). Because the
 //! translation of the same page from the same hints is the same wasm, the
 //! module then comes out of the on-disk code cache: from the third run on,
 //! a start-up pays neither the interpretation nor the compile.
@@ -24,10 +29,10 @@ use std::path::PathBuf;
 
 /// Bumped whenever translation changes in a way that makes old hints
 /// worse than none.
-const FORMAT: &[u8; 8] = b"WAXPRF02";
+const FORMAT: &[u8; 8] = b"WAXPRF03";
 /// Pages remembered at most; the ones unused for the most runs go first.
 const MAX_PAGES: usize = 8192;
-/// Block starts remembered per page at most.
+/// Entries, and block starts, remembered per page at most.
 const MAX_STARTS: usize = 1024;
 
 /// A page's digest: its guest page number and its bytes.
@@ -42,22 +47,58 @@ pub fn digest(vpage: u32, code: &[u8]) -> PageDigest {
     d
 }
 
+/// What the profile remembers of a page: EIPs, sorted, without repeats.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Hint {
+    /// Where control entered the page: the translation's entries.
+    pub entries: Vec<u32>,
+    /// Where the interpreter's blocks started, and the entries: the code
+    /// that ran, the only code translated.
+    pub ran: Vec<u32>,
+}
+
+impl Hint {
+    /// A hint from `entries` and block starts `ran` (any order; `ran`
+    /// gains the entries).
+    pub fn new(mut entries: Vec<u32>, mut ran: Vec<u32>) -> Hint {
+        ran.extend_from_slice(&entries);
+        for v in [&mut entries, &mut ran] {
+            v.sort_unstable();
+            v.dedup();
+            v.truncate(MAX_STARTS);
+        }
+        Hint { entries, ran }
+    }
+
+    /// This hint and `other`'s together.
+    fn union(&self, other: &Hint) -> Hint {
+        let cat = |a: &[u32], b: &[u32]| [a, b].concat();
+        Hint::new(
+            cat(&self.entries, &other.entries),
+            cat(&self.ran, &other.ran),
+        )
+    }
+
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty() && self.ran.is_empty()
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Hint {
-    /// Block starts (EIPs) that ran in the page, sorted.
-    starts: Starts,
+struct Kept {
+    hint: Stored,
     /// The run (of this file's count) that last used or wrote the hint.
     run: u32,
 }
 
-/// A hint's block starts: where they are in the file read (`Profile::file`:
-/// reading a profile of thousands of pages allocates nothing per page, so
-/// a run that asks it about one page does not pay for all of them), or
-/// made in this run.
+/// Where a hint is: in the file read (`Profile::file`: reading a profile
+/// of thousands of pages allocates nothing per page, so a run that asks it
+/// about one page does not pay for all of them; `entries` EIPs at `at`,
+/// then `ran` EIPs), or made in this run.
 #[derive(Clone, Debug, PartialEq, Eq)]
-enum Starts {
-    InFile { at: u32, len: u32 },
-    Owned(Vec<u32>),
+enum Stored {
+    InFile { at: u32, entries: u32, ran: u32 },
+    Owned(Hint),
 }
 
 /// Hashes a [`PageDigest`] (already uniformly distributed) by its first
@@ -90,10 +131,10 @@ pub struct Profile {
     path: Option<PathBuf>,
     /// Runs that have written the file.
     runs: u32,
-    pages: HashMap<PageDigest, Hint, Quick>,
+    pages: HashMap<PageDigest, Kept, Quick>,
     /// Guest pages with at least one hint (a cheap test before hashing).
     vpages: HashMap<u32, u32, Quick>,
-    /// The file read, which `Starts::InFile` points into.
+    /// The file read, which `Stored::InFile` points into.
     file: Vec<u8>,
     /// Hints used in this run: their age is renewed when the file is
     /// written, which only new hints cause (a run that only uses the
@@ -147,62 +188,67 @@ impl Profile {
         self.vpages.contains_key(&vpage)
     }
 
-    /// The block starts remembered for a page (marking the hint used).
-    pub fn starts(&mut self, d: &PageDigest) -> Option<Vec<u32>> {
+    /// The hint remembered for a page (marking it used).
+    pub fn hint(&mut self, d: &PageDigest) -> Option<Hint> {
         self.load();
-        let starts = self.starts_of(self.pages.get(d)?);
+        let hint = self.hint_of(self.pages.get(d)?);
         self.used.push(*d);
-        Some(starts)
+        Some(hint)
     }
 
-    fn starts_of(&self, h: &Hint) -> Vec<u32> {
-        match &h.starts {
-            Starts::Owned(v) => v.clone(),
-            Starts::InFile { at, len } => {
-                let (at, len) = (*at as usize, *len as usize);
-                let bytes = self.file.get(at..at + len * 4).unwrap_or_default();
-                bytes
-                    .chunks_exact(4)
-                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                    .collect()
+    fn hint_of(&self, k: &Kept) -> Hint {
+        match &k.hint {
+            Stored::Owned(h) => h.clone(),
+            Stored::InFile { at, entries, ran } => {
+                let words = |at: usize, len: u32| -> Vec<u32> {
+                    let bytes = self.file.get(at..at + len as usize * 4);
+                    bytes
+                        .unwrap_or_default()
+                        .chunks_exact(4)
+                        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                        .collect()
+                };
+                let at = *at as usize;
+                Hint {
+                    entries: words(at, *entries),
+                    ran: words(at + *entries as usize * 4, *ran),
+                }
             }
         }
     }
 
-    /// Remembers the block starts of a page that ran warm.
-    pub fn remember(&mut self, vpage: u32, d: PageDigest, mut starts: Vec<u32>) {
-        if starts.is_empty() {
+    /// Remembers the hint of a page that ran warm.
+    pub fn remember(&mut self, vpage: u32, d: PageDigest, hint: Hint) {
+        if hint.is_empty() {
             return;
         }
         self.load();
-        starts.sort_unstable();
-        starts.dedup();
-        starts.truncate(MAX_STARTS);
         if self
             .pages
             .get(&d)
-            .is_some_and(|h| h.run == self.runs && self.starts_of(h) == starts)
+            .is_some_and(|k| k.run == self.runs && self.hint_of(k) == hint)
         {
             return;
         }
-        let hint = Hint {
-            starts: Starts::Owned(starts),
+        let kept = Kept {
+            hint: Stored::Owned(hint),
             run: self.runs,
         };
-        if self.pages.insert(d, hint).is_none() {
+        if self.pages.insert(d, kept).is_none() {
             *self.vpages.entry(vpage).or_default() += 1;
         }
         self.changed = true;
     }
 
-    /// Adds block starts to a page's hint (or remembers the page with
-    /// them): entries a module made from the hint missed in this run.
-    pub fn extend(&mut self, vpage: u32, d: PageDigest, mut starts: Vec<u32>) {
+    /// Adds to a page's hint (or remembers the page with `more`): entries
+    /// a module made from the hint missed in this run.
+    pub fn extend(&mut self, vpage: u32, d: PageDigest, more: Hint) {
         self.load();
-        if let Some(h) = self.pages.get(&d) {
-            starts.extend(self.starts_of(h));
-        }
-        self.remember(vpage, d, starts);
+        let hint = match self.pages.get(&d) {
+            Some(k) => self.hint_of(k).union(&more),
+            None => more,
+        };
+        self.remember(vpage, d, hint);
     }
 
     /// Whether the profile has a file (it outlives the run).
@@ -242,19 +288,20 @@ impl Profile {
     }
 
     fn serialize(&self) -> Vec<u8> {
-        let mut pages: Vec<(&PageDigest, &Hint)> = self.pages.iter().collect();
+        let mut pages: Vec<(&PageDigest, &Kept)> = self.pages.iter().collect();
         // Most recently used first; the oldest fall off the end.
         pages.sort_by(|a, b| b.1.run.cmp(&a.1.run).then(a.0.cmp(b.0)));
         pages.truncate(MAX_PAGES);
         let mut body = Vec::new();
         body.extend_from_slice(&self.runs.to_le_bytes());
         body.extend_from_slice(&(pages.len() as u32).to_le_bytes());
-        for (d, h) in pages {
+        for (d, k) in pages {
             body.extend_from_slice(d);
-            body.extend_from_slice(&h.run.to_le_bytes());
-            let starts = self.starts_of(h);
-            body.extend_from_slice(&(starts.len() as u32).to_le_bytes());
-            for s in starts {
+            body.extend_from_slice(&k.run.to_le_bytes());
+            let h = self.hint_of(k);
+            body.extend_from_slice(&(h.entries.len() as u32).to_le_bytes());
+            body.extend_from_slice(&(h.ran.len() as u32).to_le_bytes());
+            for s in h.entries.iter().chain(&h.ran) {
                 body.extend_from_slice(&s.to_le_bytes());
             }
         }
@@ -264,7 +311,7 @@ impl Profile {
         out
     }
 
-    /// The profile in file `b` (kept: the hints' starts stay in it).
+    /// The profile in file `b` (kept: the hints' EIPs stay in it).
     fn parse(b: Vec<u8>) -> Option<Profile> {
         let body = b.strip_prefix(FORMAT.as_slice())?;
         let (sum, body) = body.split_at_checked(16)?;
@@ -283,16 +330,18 @@ impl Profile {
         for _ in 0..n {
             let d: PageDigest = r.take(16)?.try_into().ok()?;
             let run = r.u32()?;
-            let len = r.u32()?;
-            if len == 0 || len as usize > MAX_STARTS {
+            let (entries, ran) = (r.u32()?, r.u32()?);
+            if ran == 0 || entries > ran || ran as usize > MAX_STARTS {
                 return None;
             }
             let at = (b.len() - r.0.len()) as u32;
+            r.take(entries as usize * 4)?;
+            // `ran` holds the entries too, so it is never empty.
             let first = r.u32()?;
-            r.take((len as usize - 1) * 4)?;
+            r.take((ran as usize - 1) * 4)?;
             *p.vpages.entry(first >> 12).or_default() += 1;
-            let starts = Starts::InFile { at, len };
-            p.pages.insert(d, Hint { starts, run });
+            let hint = Stored::InFile { at, entries, ran };
+            p.pages.insert(d, Kept { hint, run });
         }
         p.file = b;
         Some(p)
@@ -357,14 +406,20 @@ mod tests {
         let d = digest(0x8048, &code);
         let mut p = Profile::open(path.clone());
         assert!(p.is_empty());
-        p.remember(0x8048, d, vec![0x0804_8010, 0x0804_8000, 0x0804_8010]);
+        p.remember(
+            0x8048,
+            d,
+            Hint::new(vec![0x0804_8010], vec![0x0804_8000, 0x0804_8020]),
+        );
         p.save();
         let mut q = Profile::open(path.clone());
         assert!(q.knows_vpage(0x8048));
         assert!(!q.knows_vpage(0x8049));
-        assert_eq!(q.starts(&d), Some(vec![0x0804_8000, 0x0804_8010]));
+        let hint = q.hint(&d).unwrap();
+        assert_eq!(hint.entries, vec![0x0804_8010]);
+        assert_eq!(hint.ran, vec![0x0804_8000, 0x0804_8010, 0x0804_8020]);
         // Other bytes at the same page are another page.
-        assert_eq!(q.starts(&digest(0x8048, &[0u8; 4096])), None);
+        assert_eq!(q.hint(&digest(0x8048, &[0u8; 4096])), None);
         let _ = fs::remove_file(&path);
     }
 
@@ -372,12 +427,20 @@ mod tests {
     fn a_hint_grows_by_extension() {
         let mut p = Profile::in_memory();
         let d = digest(0x8048, &[0x90; 4096]);
-        p.remember(0x8048, d, vec![0x0804_8010]);
-        p.extend(0x8048, d, vec![0x0804_8000, 0x0804_8010]);
-        assert_eq!(p.starts(&d), Some(vec![0x0804_8000, 0x0804_8010]));
+        p.remember(0x8048, d, Hint::new(vec![0x0804_8010], vec![0x0804_8020]));
+        p.extend(0x8048, d, Hint::new(vec![0x0804_8000], vec![0x0804_8030]));
+        let hint = p.hint(&d).unwrap();
+        assert_eq!(hint.entries, vec![0x0804_8000, 0x0804_8010]);
+        assert_eq!(
+            hint.ran,
+            vec![0x0804_8000, 0x0804_8010, 0x0804_8020, 0x0804_8030]
+        );
         let e = digest(0x8049, &[0x90; 4096]);
-        p.extend(0x8049, e, vec![0x0804_9000]);
-        assert_eq!(p.starts(&e), Some(vec![0x0804_9000]));
+        p.extend(0x8049, e, Hint::new(vec![0x0804_9000], vec![]));
+        assert_eq!(
+            p.hint(&e),
+            Some(Hint::new(vec![0x0804_9000], vec![0x0804_9000]))
+        );
     }
 
     #[test]
@@ -385,7 +448,8 @@ mod tests {
         let path = dir().join("lazy");
         let _ = fs::remove_file(&path);
         let mut p = Profile::open(path.clone());
-        p.remember(0x8048, digest(0x8048, &[1; 16]), vec![0x0804_8000]);
+        let one = Hint::new(vec![0x0804_8000], vec![]);
+        p.remember(0x8048, digest(0x8048, &[1; 16]), one);
         p.save();
         let written = fs::read(&path).unwrap();
         // Opened, never asked: saving leaves the file as it was.
@@ -402,7 +466,7 @@ mod tests {
     fn a_damaged_or_foreign_file_is_ignored() {
         let path = dir().join("damaged");
         let mut p = Profile::open(path.clone());
-        p.remember(1, digest(1, &[1; 4096]), vec![0x1000]);
+        p.remember(1, digest(1, &[1; 4096]), Hint::new(vec![0x1000], vec![]));
         p.save();
         let mut bytes = fs::read(&path).unwrap();
         let last = bytes.len() - 1;
@@ -421,7 +485,7 @@ mod tests {
         let mut p = Profile::in_memory();
         for i in 0..(MAX_PAGES as u32 + 10) {
             p.runs = i;
-            p.remember(i, digest(i, &[0; 16]), vec![i << 12]);
+            p.remember(i, digest(i, &[0; 16]), Hint::new(vec![i << 12], vec![]));
         }
         let mut q = Profile::parse(p.serialize()).unwrap();
         assert_eq!(q.len(), MAX_PAGES);
