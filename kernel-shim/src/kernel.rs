@@ -10,8 +10,9 @@
 //! or the earliest deadline and calls `run` again), or when the first
 //! process has exited. It never blocks the host thread.
 //!
-//! Process ids: the first process is pid 1000 with parent 999 (a parent
-//! that is not shown), like a program started from a shell. Orphans are
+//! Process ids: the first process is pid 1000, like a program started from
+//! a shell, and its parent pid is 0: its parent is outside the machine, and
+//! Linux reports a parent in an outer pid namespace as 0. Orphans are
 //! reparented to pid 1, a virtual init that is not a guest process and
 //! reaps them at once. `run` reports `Exited` when the first process ends,
 //! whatever its descendants still do (as a shell returns to its prompt).
@@ -296,7 +297,7 @@ impl Kernel {
         let pid = FIRST_PID;
         let process = Process {
             pid,
-            ppid: FIRST_PID - 1,
+            ppid: 0,
             pgid: pid,
             sid: pid,
             space,

@@ -11,11 +11,6 @@ pub const KNOWN: &[(&str, &str)] = &[
         "moves CLOCK_REALTIME back an hour: the guest has no CAP_SYS_TIME (the wall clock \
          is the host's), so it gets EPERM and the test skips itself",
     ),
-    (
-        "test.test_posix.PosixTester.test_get_and_set_scheduler_and_param",
-        "asks for the scheduler of getppid(): python is the machine's first process, its \
-         parent is outside the machine (ESRCH; natively chroot's parent exists)",
-    ),
     // Deadlines that emulation misses: these tests time work that is 10-40
     // times slower under wax than natively (TLS handshakes, new python
     // interpreters), and nothing else in them fails. Speed is the cure
