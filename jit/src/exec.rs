@@ -30,15 +30,17 @@
 //! bytes have been compared in place with the frame it runs from; the page
 //! is then watched, and a reported write drops the module. A comparison
 //! holds for the rest of its `run` call (address spaces only change
-//! between calls), and for later calls too while nothing could have
-//! written the frame unseen: the frame had one reference when compared
-//! (mapped at this page of this space only), and since then every call
-//! ran the same address space, no frame gained a reference (fork, a second
-//! mapping: the frame allocator's `retains`), and nobody else took the
-//! space's code changes (the kernel's single-step). Everything that writes
-//! a frame goes through a page-table entry, and the only entry for such a
-//! frame is this watched one. Links survive between calls on the same
-//! terms. This needs nothing from the kernel. A page rewritten more than
+//! between calls), and for that space's later calls too while nothing
+//! could have written the frame unseen: the frame had one reference when
+//! compared (mapped at this page of this space only), and since then no
+//! frame gained a reference (fork, a second mapping: the frame allocator's
+//! `retains`) and nobody else took the space's code changes (the kernel's
+//! single-step). Other spaces may run in between: they cannot reach the
+//! frame. Everything that writes a frame goes through a page-table entry,
+//! and the only entry for such a frame is this watched one. Links survive
+//! between calls on the same terms (a space's links are kept aside while
+//! others run, see [`Jit::resume_space`]). This needs nothing from the
+//! kernel. A page rewritten more than
 //! [`Config::max_rewrites`] times stays interpreted.
 //!
 //! Instruction counts are exact: `run` stops after exactly `budget`
@@ -260,6 +262,11 @@ pub struct Stats {
     pub next_not_entry: u64,
     /// Of the `Next` exits: no module for the target's page.
     pub next_no_module: u64,
+    /// `run` calls of an address space that went on trusting its earlier
+    /// checks after other spaces ran.
+    pub spaces_resumed: u64,
+    /// Of those, the calls that got back the links the space left.
+    pub links_resumed: u64,
 }
 
 /// Invalidates every entry of the link table: moves the control block's
@@ -404,6 +411,28 @@ const MISS_HEAT: u32 = 16;
 /// threshold only after ~250 K visits (sort: 1.4 M such exits).
 const EXIT_HEAT: u64 = 16;
 
+/// Address spaces whose trust and links are kept while others run (each
+/// keeps a copy of the link table, 64 KiB).
+const MAX_RESUMABLE: usize = 32;
+
+/// What an address space's last `run` call left for its next one while
+/// other spaces run: its trust generation, and its links if they were all
+/// private, valid while no module is dropped.
+struct Resumable {
+    generation: u64,
+    /// The frame allocator's `retains` and the space's `changes_taken`
+    /// when the call returned.
+    retains: u64,
+    changes_taken: u64,
+    links: Option<Box<LinkTable>>,
+    /// The link epoch of those links.
+    link_epoch: u32,
+    /// `Jit::drops` when they were saved.
+    drops: u64,
+    /// The `run` call after which it was saved (the oldest goes first).
+    epoch: u64,
+}
+
 /// Slots of `Jit::mods` (a power of two).
 const MOD_SLOTS: usize = 4096;
 
@@ -422,10 +451,18 @@ pub struct Jit<E: Engine> {
     last: Option<PageKey>,
     /// Counts `run` calls.
     epoch: u64,
-    /// Moves on whenever a `run` call cannot rely on what the previous one
-    /// found (another address space, frames shared since, code changes
-    /// taken by someone else): see `Jit::run`.
+    /// The current space's trust generation: a new one whenever a `run`
+    /// call cannot rely on what the space's previous call found (frames
+    /// shared since, code changes taken by someone else, a space never
+    /// seen): see [`Jit::resume_space`].
     generation: u64,
+    /// The last generation handed out (each is one space's).
+    next_generation: u64,
+    /// What the address spaces that ran before the last one need to go on
+    /// trusting their checks and links (see [`Jit::resume_space`]).
+    spaces: FastMap<u64, Resumable>,
+    /// Modules dropped so far (a saved link may lead to any of them).
+    drops: u64,
     /// The address space of the last `run` call, the frame allocator's
     /// `retains` and the space's `changes_taken` when it returned.
     after_last: (u64, u64, u64),
@@ -440,9 +477,11 @@ pub struct Jit<E: Engine> {
     /// translated block to the next, and translated code to jump to the
     /// next module without returning here. Its entries are valid while
     /// the control block's `link_epoch` is unchanged: it moves on at a
-    /// `run` call that starts a new `generation` or follows one that linked
-    /// a module compared for that call only (address spaces change only
-    /// between calls), and whenever a module is dropped (`links_stale`).
+    /// `run` call of another space or a new `generation`, or after one that
+    /// linked a module compared for that call only (address spaces change
+    /// only between calls), and whenever a module is dropped
+    /// (`links_stale`). A space that resumes its generation gets back the
+    /// links it left, if no module was dropped since.
     slots: Vec<Option<PageKey>>,
     free_slots: Vec<u32>,
     /// A module was dropped since the link epoch last moved on.
@@ -547,6 +586,9 @@ impl<E: Engine> Jit<E> {
             last: None,
             epoch: 0,
             generation: 1,
+            next_generation: 1,
+            spaces: FastMap::default(),
+            drops: 0,
             after_last: (0, 0, 0),
             links_private: true,
             slots: Vec::new(),
@@ -596,24 +638,7 @@ impl<E: Engine> Jit<E> {
         budget: u64,
     ) -> RunResult {
         self.epoch += 1;
-        // What the previous call checked still holds if this is the same
-        // address space, no frame gained a reference since (so a frame
-        // mapped at one place then still is, and only this space's watched
-        // page can have written it), and no code change of the space was
-        // taken by anyone but this executor (the kernel's single-step).
-        let now = (
-            space.id(),
-            machine.frames().retains(),
-            space.changes_taken(),
-        );
-        if now != self.after_last {
-            self.generation += 1;
-        }
-        if now != self.after_last || !self.links_private {
-            drop_links(machine);
-            self.links_stale = false;
-            self.links_private = true;
-        }
+        self.resume_space(machine, space);
         self.last = None;
         if !self.recall_later.is_empty()
             && self.stats.insns_interpreted + self.stats.insns_translated >= self.config.recall_from
@@ -807,6 +832,77 @@ impl<E: Engine> Jit<E> {
             space.changes_taken(),
         );
         r
+    }
+
+    /// Sets up the trust and links of a `run` call. What the space's last
+    /// call checked still holds if no frame gained a reference since (so a
+    /// frame mapped at one place then still is: only that space's watched
+    /// page can have written it, and other spaces cannot reach it) and no
+    /// code change of the space was taken by anyone but this executor (the
+    /// kernel's single-step); its pending changes are drained before any
+    /// module runs. That space's generation then goes on, and so do its
+    /// links if it left them all private and no module was dropped since:
+    /// the table is saved when another space runs, and written back.
+    fn resume_space(&mut self, machine: &mut Machine, space: &AddressSpace) {
+        let now = (
+            space.id(),
+            machine.frames().retains(),
+            space.changes_taken(),
+        );
+        if now == self.after_last {
+            if !self.links_private {
+                drop_links(machine);
+                self.links_stale = false;
+                self.links_private = true;
+            }
+            return;
+        }
+        let epoch = machine.slot::<Control>(CONTROL).link_epoch;
+        // (Space ids start at 1: 0 is "no call yet".)
+        if self.after_last.0 != now.0 && self.after_last.0 != 0 {
+            let leaving = Resumable {
+                generation: self.generation,
+                retains: self.after_last.1,
+                changes_taken: self.after_last.2,
+                links: (self.links_private && !self.links_stale)
+                    .then(|| Box::new(LinkTable(machine.slot::<LinkTable>(LINKS).0))),
+                link_epoch: epoch,
+                drops: self.drops,
+                epoch: self.epoch,
+            };
+            self.spaces.insert(self.after_last.0, leaving);
+            if self.spaces.len() > MAX_RESUMABLE {
+                let oldest = self
+                    .spaces
+                    .iter()
+                    .min_by_key(|(_, r)| r.epoch)
+                    .map(|(&id, _)| id);
+                self.spaces.retain(|&id, _| Some(id) != oldest);
+            }
+        }
+        drop_links(machine);
+        self.links_stale = false;
+        self.links_private = true;
+        match self.spaces.remove(&now.0) {
+            Some(r) if r.retains == now.1 && r.changes_taken == now.2 => {
+                self.generation = r.generation;
+                self.stats.spaces_resumed += 1;
+                if let Some(saved) = r.links.filter(|_| r.drops == self.drops) {
+                    self.stats.links_resumed += 1;
+                    let epoch = machine.slot::<Control>(CONTROL).link_epoch;
+                    let table = &mut machine.slot::<LinkTable>(LINKS).0;
+                    for (link, old) in table.iter_mut().zip(saved.0.iter()) {
+                        if old.epoch == r.link_epoch {
+                            *link = Link { epoch, ..*old };
+                        }
+                    }
+                }
+            }
+            _ => {
+                self.next_generation += 1;
+                self.generation = self.next_generation;
+            }
+        }
     }
 
     /// Whether the page has a module this space may use (adopting it after
@@ -1536,6 +1632,7 @@ impl<E: Engine> Jit<E> {
     /// lead to it.
     fn free_slot(&mut self, slot: u32) {
         self.links_stale = true;
+        self.drops += 1;
         self.slots[slot as usize] = None;
         self.free_slots.push(slot);
     }
@@ -1924,6 +2021,8 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
             ("wasm bytes compiled", s.wasm_bytes),
             ("compile time (ms)", s.compile_ns / 1_000_000),
             ("invalidations", s.invalidations),
+            ("address spaces resumed with their checks", s.spaces_resumed),
+            ("of which with their links", s.links_resumed),
             ("page comparisons before use", s.adoption_checks),
             ("page comparisons that failed", s.adoption_failures),
             ("modules evicted", s.evictions),

@@ -286,3 +286,54 @@ fn a_private_page_is_compared_once_across_run_calls() {
         s.modules_compiled
     );
 }
+
+#[test]
+fn spaces_taking_turns_keep_their_checks() {
+    let first = program(1500, 16, 20);
+    let mut second = program(1501, 16, 20);
+    second.code_at = first.code_at;
+    let mut b = Both::new();
+    let a = b.create(&first);
+    let c = b.create(&second);
+    for _ in 0..4 {
+        b.run(a, &first, "first space");
+        b.run(c, &second, "second space");
+    }
+    let s = b.jit.stats;
+    assert!(s.spaces_resumed > 0, "no space went on with its checks");
+    // Each space's private pages are compared once, not once per turn:
+    // the other space cannot have written them.
+    assert!(
+        s.adoption_checks <= s.modules_compiled,
+        "{} comparisons for {} modules",
+        s.adoption_checks,
+        s.modules_compiled
+    );
+}
+
+#[test]
+fn a_frame_shared_while_its_space_waited_and_written_is_seen() {
+    for seed in 0..6 {
+        let st = program(1600 + seed, 16, 20);
+        let mut b = Both::new();
+        let a = b.create(&st);
+        let other = b.create(&st);
+        b.run(a, &st, "before");
+        b.run(a, &st, "again");
+        // Another space runs, then gets a's code frame mapped writable and
+        // writes it; a's earlier checks must not carry over.
+        b.run(other, &st, "the other space");
+        let page = st.code_at & !0xfff;
+        b.share(a, page, other, ALIAS);
+        let failures = b.jit.stats.adoption_failures;
+        let nops = [0x90u8; 8];
+        b.write(other, ALIAS + (st.code_at & 0xfff), &nops);
+        b.caches[a].invalidate_pages(&[st.code_at >> 12]);
+        let patched = st.clone_with_code_prefix(&nops);
+        b.run(a, &patched, "patched");
+        assert!(
+            b.jit.stats.adoption_failures > failures,
+            "the page comparison caught the write"
+        );
+    }
+}
