@@ -412,7 +412,8 @@ const MISS_HEAT: u32 = 16;
 const EXIT_HEAT: u64 = 16;
 
 /// Address spaces whose trust and links are kept while others run (each
-/// keeps a copy of the link table, 64 KiB).
+/// keeps a copy of the link-table entries it made or got back, 16 bytes
+/// each).
 const MAX_RESUMABLE: usize = 32;
 
 /// What an address space's last `run` call left for its next one while
@@ -424,9 +425,7 @@ struct Resumable {
     /// when the call returned.
     retains: u64,
     changes_taken: u64,
-    links: Option<Box<LinkTable>>,
-    /// The link epoch of those links.
-    link_epoch: u32,
+    links: Option<Vec<Link>>,
     /// `Jit::drops` when they were saved.
     drops: u64,
     /// The `run` call after which it was saved (the oldest goes first).
@@ -486,6 +485,12 @@ pub struct Jit<E: Engine> {
     free_slots: Vec<u32>,
     /// A module was dropped since the link epoch last moved on.
     links_stale: bool,
+    /// The link-table entries written since the space last changed (once
+    /// each, marked in `link_marks`): what a space leaves behind is read
+    /// from these, not from the whole table (two processes taking turns
+    /// through a pipe switch spaces every few thousand instructions).
+    link_touched: Vec<u16>,
+    link_marks: Box<[u64]>,
     /// Scratch state for the `flags` import.
     scratch: Box<wax_cpu::CpuState>,
     /// Instructions translated code ran in the interpreter, by mnemonic
@@ -594,6 +599,8 @@ impl<E: Engine> Jit<E> {
             slots: Vec::new(),
             free_slots: Vec::new(),
             links_stale: false,
+            link_touched: Vec::new(),
+            link_marks: vec![0; LINK_COUNT / 64].into_boxed_slice(),
             scratch: Box::default(),
             stepped: vec![0; iced_x86::Mnemonic::values().len()].into_boxed_slice(),
             fpu_calls: vec![0; iced_x86::Mnemonic::values().len()].into_boxed_slice(),
@@ -860,13 +867,16 @@ impl<E: Engine> Jit<E> {
         let epoch = machine.slot::<Control>(CONTROL).link_epoch;
         // (Space ids start at 1: 0 is "no call yet".)
         if self.after_last.0 != now.0 && self.after_last.0 != 0 {
+            let table = &machine.slot::<LinkTable>(LINKS).0;
+            let links = (self.links_private && !self.links_stale).then(|| {
+                let live = self.link_touched.iter().map(|&i| table[usize::from(i)]);
+                live.filter(|l| l.epoch == epoch).collect()
+            });
             let leaving = Resumable {
                 generation: self.generation,
                 retains: self.after_last.1,
                 changes_taken: self.after_last.2,
-                links: (self.links_private && !self.links_stale)
-                    .then(|| Box::new(LinkTable(machine.slot::<LinkTable>(LINKS).0))),
-                link_epoch: epoch,
+                links,
                 drops: self.drops,
                 epoch: self.epoch,
             };
@@ -880,6 +890,10 @@ impl<E: Engine> Jit<E> {
                 self.spaces.retain(|&id, _| Some(id) != oldest);
             }
         }
+        for &i in &self.link_touched {
+            self.link_marks[usize::from(i) / 64] = 0;
+        }
+        self.link_touched.clear();
         drop_links(machine);
         self.links_stale = false;
         self.links_private = true;
@@ -891,10 +905,10 @@ impl<E: Engine> Jit<E> {
                     self.stats.links_resumed += 1;
                     let epoch = machine.slot::<Control>(CONTROL).link_epoch;
                     let table = &mut machine.slot::<LinkTable>(LINKS).0;
-                    for (link, old) in table.iter_mut().zip(saved.0.iter()) {
-                        if old.epoch == r.link_epoch {
-                            *link = Link { epoch, ..*old };
-                        }
+                    for old in saved {
+                        let i = link_index(old.eip);
+                        table[i] = Link { epoch, ..old };
+                        note_link(&mut self.link_touched, &mut self.link_marks, i);
                     }
                 }
             }
@@ -1689,6 +1703,11 @@ impl<E: Engine> Jit<E> {
                     slot,
                     block: i,
                 };
+                note_link(
+                    &mut self.link_touched,
+                    &mut self.link_marks,
+                    link_index(eip),
+                );
                 i
             }
         };
@@ -1863,6 +1882,17 @@ impl<E: Engine> Jit<E> {
                 h.busy = false;
             }
         }
+    }
+}
+
+const _: () = assert!(LINK_COUNT <= 1 << 16);
+
+/// Notes that link-table entry `i` was written (see `Jit::link_touched`).
+fn note_link(touched: &mut Vec<u16>, marks: &mut [u64], i: usize) {
+    let bit = 1u64 << (i % 64);
+    if marks[i / 64] & bit == 0 {
+        marks[i / 64] |= bit;
+        touched.push(i as u16);
     }
 }
 

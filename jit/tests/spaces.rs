@@ -301,6 +301,8 @@ fn spaces_taking_turns_keep_their_checks() {
     }
     let s = b.jit.stats;
     assert!(s.spaces_resumed > 0, "no space went on with its checks");
+    // And with its links (each run is compared with the oracle above).
+    assert!(s.links_resumed > 0, "no space got its links back");
     // Each space's private pages are compared once, not once per turn:
     // the other space cannot have written them.
     assert!(
