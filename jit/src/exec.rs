@@ -267,6 +267,9 @@ pub struct Stats {
     pub spaces_resumed: u64,
     /// Of those, the calls that got back the links the space left.
     pub links_resumed: u64,
+    /// Pages that took the module of the same page in another frame
+    /// holding the same bytes ([`Jit::adopt_twin`]).
+    pub twins_adopted: u64,
 }
 
 /// Invalidates every entry of the link table: moves the control block's
@@ -370,6 +373,8 @@ struct Heat {
     /// at once, and it is translated again after `Config::retranslate`
     /// instructions interpreted rather than the threshold.
     translated: bool,
+    /// [`Jit::adopt_twin`] was tried for the page.
+    twin_tried: bool,
 }
 
 impl Heat {
@@ -462,6 +467,9 @@ pub struct Jit<E: Engine> {
     spaces: FastMap<u64, Resumable>,
     /// Modules dropped so far (a saved link may lead to any of them).
     drops: u64,
+    /// The key of the module last cached for each virtual page (see
+    /// [`Jit::adopt_twin`]; it may since have gone).
+    twins: FastMap<u32, PageKey>,
     /// The address space of the last `run` call, the frame allocator's
     /// `retains` and the space's `changes_taken` when it returned.
     after_last: (u64, u64, u64),
@@ -594,6 +602,7 @@ impl<E: Engine> Jit<E> {
             next_generation: 1,
             spaces: FastMap::default(),
             drops: 0,
+            twins: FastMap::default(),
             after_last: (0, 0, 0),
             links_private: true,
             slots: Vec::new(),
@@ -928,6 +937,9 @@ impl<E: Engine> Jit<E> {
         if self.mods[mod_slot(key.vpage)] == 0 {
             return false;
         }
+        if !self.cache.contains(&key) && !self.adopt_twin(machine, space, key) {
+            return false;
+        }
         let Some(e) = self.cache.peek_mut(&key) else {
             return false;
         };
@@ -954,6 +966,49 @@ impl<E: Engine> Jit<E> {
             self.drop_module(key);
         }
         same
+    }
+
+    /// Gives page `key`, which has no module, the module of the same
+    /// virtual page in another frame if that frame held the same bytes
+    /// (a new process of the same program, or of a program using the same
+    /// library at the same address): modules depend on the page's address
+    /// and bytes only (the next page's, for an instruction that straddles
+    /// into it, are checked as the code runs). Tried once per key; the
+    /// module is then checked like any other before use.
+    fn adopt_twin(
+        &mut self,
+        machine: &mut Machine,
+        space: &mut AddressSpace,
+        key: PageKey,
+    ) -> bool {
+        let Some(&twin) = self.twins.get(&key.vpage) else {
+            return false;
+        };
+        let h = self.heat.entry(key).or_default();
+        if twin == key || h.twin_tried || h.rewrites > self.config.max_rewrites || h.busy {
+            return false;
+        }
+        h.twin_tried = true;
+        let Some(e) = self.cache.peek(&twin) else {
+            return false;
+        };
+        // (Pages of shared mappings stay interpreted, as in `recall`.)
+        if machine.mem(space).is_shared(key.vpage)
+            || !machine.frame_holds(wax_cpu::MachAddr(key.frame), &e.code)
+        {
+            return false;
+        }
+        let Some(module) = self.engine.twin(&e.module) else {
+            return false;
+        };
+        let (blocks, code, bytes) = (e.blocks.clone(), e.code.clone(), e.bytes);
+        self.stats.twins_adopted += 1;
+        let h = self.heat.entry(key).or_default();
+        h.translated = true;
+        h.since_module = 0;
+        // Compared just now: `ready` goes on from there.
+        self.put(key, module, blocks, code, bytes, 0);
+        true
     }
 
     /// Remembers `eip` (reached by a branch) as an entry point of its page
@@ -1589,8 +1644,22 @@ impl<E: Engine> Jit<E> {
         self.stats.wasm_bytes += p.bytes as u64;
         self.stats.guest_insns_compiled += p.insns as u64;
         self.stats.stepped_insns_compiled += p.stepped as u64;
+        self.put(key, module, p.blocks, p.code, p.bytes, checked);
+    }
+
+    /// Caches `module` for `key` (replacing any), evicting the least
+    /// recently used beyond the bounds.
+    fn put(
+        &mut self,
+        key: PageKey,
+        module: E::Module,
+        blocks: Vec<Vec<u32>>,
+        code: Box<[u8]>,
+        bytes: usize,
+        checked: u64,
+    ) {
         self.drop_module(key);
-        let bytes = p.bytes;
+        self.twins.insert(key.vpage, key);
         self.bytes += bytes;
         let slot = match self.free_slots.pop() {
             Some(s) => s,
@@ -1606,15 +1675,14 @@ impl<E: Engine> Jit<E> {
             Entry {
                 module,
                 slot,
-                index: p
-                    .blocks
+                index: blocks
                     .iter()
                     .enumerate()
                     .map(|(i, b)| (b[0], i as u32))
                     .collect(),
-                blocks: p.blocks,
+                blocks,
                 bytes,
-                code: p.code,
+                code,
                 checked,
                 kept: 0,
                 touched: self.epoch,
@@ -2053,6 +2121,7 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
             ("invalidations", s.invalidations),
             ("address spaces resumed with their checks", s.spaces_resumed),
             ("of which with their links", s.links_resumed),
+            ("pages given the module of a twin frame", s.twins_adopted),
             ("page comparisons before use", s.adoption_checks),
             ("page comparisons that failed", s.adoption_failures),
             ("modules evicted", s.evictions),

@@ -116,6 +116,14 @@ pub trait Engine {
         let _ = (input, wasm, record);
     }
 
+    /// Another handle on `module`, to cache for a second frame that holds
+    /// the same page at the same address; None if the engine cannot make
+    /// one (the page is then translated anew).
+    fn twin(&mut self, module: &Self::Module) -> Option<Self::Module> {
+        let _ = module;
+        None
+    }
+
     /// The engine's own counters for `--stats` (a compiled-code cache's
     /// hits, say).
     fn stats(&self) -> Vec<(&'static str, u64)> {

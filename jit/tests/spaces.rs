@@ -339,3 +339,29 @@ fn a_frame_shared_while_its_space_waited_and_written_is_seen() {
         );
     }
 }
+
+#[test]
+fn a_new_space_with_the_same_code_takes_its_twin_modules() {
+    for seed in 0..6 {
+        let st = program(1700 + seed, 16, 20);
+        let mut b = Both::new();
+        let a = b.create(&st);
+        b.run(a, &st, "first process");
+        let compiled = b.jit.stats.modules_compiled;
+        assert!(compiled > 0);
+        // Same code at the same address in frames of its own, as a second
+        // process of one program has.
+        let c = b.create(&st);
+        b.run(c, &st, "second process");
+        assert!(b.jit.stats.twins_adopted > 0, "no module was shared");
+        assert_eq!(b.jit.stats.modules_compiled, compiled, "compiled again");
+        // Other code at the same address shares nothing and runs its own.
+        let mut other = program(1800 + seed, 16, 20);
+        other.code_at = st.code_at;
+        let twins = b.jit.stats.twins_adopted;
+        let d = b.create(&other);
+        b.run(d, &other, "other program");
+        assert_eq!(b.jit.stats.twins_adopted, twins, "a twin of other code");
+        b.run(a, &st, "first process again");
+    }
+}

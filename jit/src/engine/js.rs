@@ -56,6 +56,14 @@ export function waxJitCompile(bytes) {
   }
 }
 
+// Another slot for the compiled page at `slot` (a second frame holding
+// the same page): its `run` keeps no state of its own.
+export function waxJitTwin(slot) {
+  const twin = free.length ? free.pop() : runs.length;
+  runs[twin] = runs[slot];
+  return twin;
+}
+
 export function waxJitRun(slot, block, me) {
   try {
     const run = runs[slot];
@@ -88,6 +96,8 @@ extern "C" {
     fn js_init(memory: JsValue, exports: JsValue);
     #[wasm_bindgen(js_name = waxJitCompile)]
     fn js_compile(bytes: &[u8]) -> i32;
+    #[wasm_bindgen(js_name = waxJitTwin)]
+    fn js_twin(slot: i32) -> i32;
     #[wasm_bindgen(js_name = waxJitRun)]
     fn js_run(slot: i32, block: i32, me: i32) -> i32;
     #[wasm_bindgen(js_name = waxJitFree)]
@@ -205,6 +215,12 @@ impl Engine for Js {
 
     fn now_ns(&self) -> u64 {
         (js_now() * 1e6) as u64
+    }
+
+    fn twin(&mut self, module: &JsModule) -> Option<JsModule> {
+        Some(JsModule {
+            slot: js_twin(module.slot),
+        })
     }
 
     fn run(

@@ -514,6 +514,13 @@ impl Engine for Wasmtime {
         ))
     }
 
+    fn twin(&mut self, module: &WasmtimeModule) -> Option<WasmtimeModule> {
+        Some(WasmtimeModule {
+            module: module.module.clone(),
+            instance: None,
+        })
+    }
+
     fn note(&mut self, input: &crate::memo::Input, wasm: &[u8], record: &[u8]) {
         if let Some(d) = self.disk.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
             d.note(input, wasm, record);
