@@ -49,7 +49,7 @@ use crate::host::Host;
 use crate::memo;
 use crate::profile::{self, Profile};
 use crate::step::run_block_ends;
-use crate::translate::{translate_page, translate_page_ran, MAX_TAIL};
+use crate::translate::{translate_page, translate_page_ran, MAX_TAIL, REUSE_MISS};
 use crate::Engine;
 use lru::LruCache;
 use std::collections::HashMap;
@@ -223,6 +223,9 @@ pub struct Stats {
     pub misses: u64,
     /// Exits before an instruction whose memory access left the fast path.
     pub slow_exits: u64,
+    /// Pages translated again without `Options::reuse_pages` after
+    /// [`REUSE_MISS_LIMIT`] slow exits of reused lookups.
+    pub pages_without_reuse: u64,
     /// Comparisons of a module's bytes with its page before use (once per
     /// module and `run` call, unless the last one still holds).
     pub adoption_checks: u64,
@@ -363,6 +366,12 @@ struct Heat {
     /// at once, and it is translated again after `Config::retranslate`
     /// instructions interpreted rather than the threshold.
     translated: bool,
+    /// Slow exits from the page's modules in this run where a reused page
+    /// lookup found another page, and whether the page is translated
+    /// without [`crate::Options::reuse_pages`] (after
+    /// [`REUSE_MISS_LIMIT`] of them).
+    reuse_misses: u32,
+    no_reuse: bool,
 }
 
 impl Heat {
@@ -396,6 +405,13 @@ const MAX_ENTRIES: usize = 512;
 /// what the interpreter spends on 16 instructions (~73 ns each way
 /// against ~9 ns per instruction, see `translate/gen.rs`).
 const MISS_HEAT: u32 = 16;
+
+/// Slow exits of a page's modules where a reused page lookup found
+/// another page (`Control::block` has [`REUSE_MISS`] set), after which
+/// the page is translated again without [`crate::Options::reuse_pages`]:
+/// such an access leaves every time it runs (a stack frame across a page
+/// boundary, say), where the full check would have passed.
+pub const REUSE_MISS_LIMIT: u32 = 256;
 
 /// Interpreted instructions an exit from a module into a page without
 /// one counts as in that page's heat, for the same reason: a page of
@@ -1295,7 +1311,8 @@ impl<E: Engine> Jit<E> {
             return;
         }
         let start = self.engine.now_ns();
-        let opts = self.engine.options();
+        let mut opts = self.engine.options();
+        opts.reuse_pages &= !self.heat.get(&key).is_some_and(|h| h.no_reuse);
         let mut bytes = code.to_vec();
         bytes.extend(read_tail(machine, space, key.vpage));
         let code = match hint {
@@ -1658,10 +1675,14 @@ impl<E: Engine> Jit<E> {
             }
         }
         let mut left_after = ctl.budget;
+        // A slow exit that a reused page lookup took (`Options::reuse_pages`)
+        // marks the block index.
+        let reuse_miss = ctl.block & REUSE_MISS != 0;
+        let block_index = (ctl.block & !REUSE_MISS) as usize;
         // Only these exits need the exiting block's instructions (a slot
         // names a cached module: both are dropped together).
         if matches!(code, Some(ExitCode::Budget | ExitCode::Slow)) {
-            let block = (self.cache.peek(&key)).and_then(|e| e.blocks.get(ctl.block as usize));
+            let block = (self.cache.peek(&key)).and_then(|e| e.blocks.get(block_index));
             match (code, block) {
                 // The block was not charged; it starts over in the
                 // interpreter.
@@ -1692,6 +1713,17 @@ impl<E: Engine> Jit<E> {
             },
             Some(ExitCode::Slow) => {
                 self.stats.slow_exits += 1;
+                let h = self.heat.entry(key).or_default();
+                h.reuse_misses += u32::from(reuse_miss);
+                if reuse_miss && h.reuse_misses == REUSE_MISS_LIMIT {
+                    // Accesses that a reused lookup sends to another page
+                    // leave every time they run: translated again without
+                    // that reuse, as soon as the compiler takes it.
+                    h.no_reuse = true;
+                    h.new_entries = true;
+                    h.count = h.count.max(h.limit(&self.config));
+                    self.stats.pages_without_reuse += 1;
+                }
                 Entered::Interpret
             }
             Some(ExitCode::Miss) => self.engine_failure(key),
@@ -1928,6 +1960,10 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
             ("page comparisons that failed", s.adoption_failures),
             ("modules evicted", s.evictions),
             ("slow-path exits", s.slow_exits),
+            (
+                "pages translated again without page reuse",
+                s.pages_without_reuse,
+            ),
             ("engine errors", s.engine_errors),
             (
                 "pages left interpreted (mostly stepped)",
