@@ -102,7 +102,11 @@ fn memory_fast_path() {
 /// checked for reading and looks its page up again. The first push looks
 /// ESP's page up, the second push, the load through ESP and the pops reuse
 /// it with ESP's constant steps folded in (the load at [ESP+4], the
-/// first push's slot, needs no check at all).
+/// first push's slot, needs no check at all). SUB ESP, 8 and LEA ESI,
+/// [ESI+4] step the registers by constants: the store at [ESP+12] is 8
+/// bytes above the first push's slot, and [ESI+4] after the LEA is
+/// [ESI+8] before it, 8 bytes below the store through ESI, whose lookup
+/// (checked for writing) serves a load.
 #[test]
 fn reused_page_lookups() {
     let mut page = vec![0xccu8; 4096];
@@ -115,6 +119,10 @@ fn reused_page_lookups() {
         0x8b, 0x4c, 0x24, 0x04, // mov ecx, [esp+4]
         0x5b, // pop ebx
         0x58, // pop eax
+        0x83, 0xec, 0x08, // sub esp, 8
+        0x89, 0x44, 0x24, 0x0c, // mov [esp+12], eax
+        0x8d, 0x76, 0x04, // lea esi, [esi+4]
+        0x8b, 0x46, 0x04, // mov eax, [esi+4]
         0xcd, 0x80, // int 0x80
     ];
     page[..code.len()].copy_from_slice(&code);

@@ -209,7 +209,8 @@ fn chained_blocks_match_the_interpreter() {
 }
 
 /// A loop whose accesses through one register (EBX, and ESP by pushes)
-/// reuse the first access's page lookup (`Options::reuse_pages`), with
+/// reuse the first access's page lookup (`Options::reuse_pages`), also
+/// across ADD/SUB of a constant and LEA of the register itself, with
 /// the pointers `at` bytes into the first data page. In the middle of the
 /// page every access after the first takes the reused lookup; at its end
 /// the later ones fall in the next page, leave for the interpreter each
@@ -227,6 +228,12 @@ fn reuse_loop(at: u32, what: &str) -> Jit<wax_jit::engine::wasmtime::Wasmtime> {
     a.bytes(&[0x8b, 0x54, 0x24, 0x04]); // mov edx, [esp+4]
     a.bytes(&[0x5a]); // pop edx
     a.bytes(&[0x58]); // pop eax
+    a.bytes(&[0x83, 0xc3, 0x04]); // add ebx, 4
+    a.bytes(&[0x03, 0x43, 0xfc]); // add eax, [ebx-4]
+    a.bytes(&[0x8d, 0x5b, 0xfc]); // lea ebx, [ebx-4]
+    a.bytes(&[0x83, 0xec, 0x08]); // sub esp, 8
+    a.bytes(&[0x89, 0x44, 0x24, 0x04]); // mov [esp+4], eax
+    a.bytes(&[0x83, 0xc4, 0x08]); // add esp, 8
     a.bytes(&[0x42]); // inc edx
     a.bytes(&[0x49]); // dec ecx
     a.rel32(&[0x0f, 0x85], top); // jnz top

@@ -156,6 +156,16 @@ impl Gen<'_> {
         }
         self.e.set(l::V1);
         self.write_reg(insn.op0_register(), l::V1);
+        // LEA r32, [r32+disp]: a step of the register.
+        let dst = insn.op0_register();
+        if size == 32 && insn.memory_base() == dst && insn.memory_index() == Register::None {
+            self.moved(Self::local_of(dst), insn.memory_displacement32());
+        }
+    }
+
+    /// The local of a 32-bit general register.
+    fn local_of(r: Register) -> u32 {
+        l::R0 + (r as u32 - Register::EAX as u32)
     }
 
     pub(super) fn alu(&mut self, insn: &Instruction, op: AluOp, size: u32) {
@@ -187,6 +197,23 @@ impl Gen<'_> {
             }
             g.pending(lazy_op_of(op), size);
         });
+        // ADD/SUB r32, imm: a step of the register.
+        let dst = insn.op0_register();
+        if matches!(op, AluOp::Add | AluOp::Sub)
+            && size == 32
+            && insn.op0_kind() == OpKind::Register
+            && dst.is_gpr32()
+            && insn.op_count() == 2
+            && !matches!(insn.op1_kind(), OpKind::Register | OpKind::Memory)
+        {
+            let imm = insn.immediate(1) as u32;
+            let delta = if op == AluOp::Add {
+                imm
+            } else {
+                imm.wrapping_neg()
+            };
+            self.moved(Self::local_of(dst), delta);
+        }
     }
 
     pub(super) fn adc_sbb(&mut self, insn: &Instruction, adc: bool, size: u32) {

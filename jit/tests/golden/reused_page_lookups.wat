@@ -1,4 +1,4 @@
-;; reused_page_lookups: 1 blocks, 9 instructions, 0 stepped
+;; reused_page_lookups: 1 blocks, 13 instructions, 0 stepped
 (module
   (type (;0;) (func (param i32) (result i32)))
   (type (;1;) (func (param i32 i32 i32 i32 i32 i32) (result i32)))
@@ -76,11 +76,11 @@
                   br_table 0 (;@7;) 1 (;@6;)
                 end
                 local.get 27
-                i64.const 9
+                i64.const 13
                 i64.lt_s
                 br_if 3 (;@3;)
                 local.get 27
-                i64.const 9
+                i64.const 13
                 i64.sub
                 local.set 27
                 i32.const 8
@@ -332,7 +332,81 @@
                 local.set 6
                 local.get 24
                 local.set 2
-                i32.const 134512659
+                local.get 6
+                local.set 17
+                i32.const 8
+                local.set 18
+                local.get 17
+                local.get 18
+                i32.sub
+                local.set 16
+                local.get 16
+                local.set 6
+                i32.const 3
+                local.set 14
+                i32.const 32
+                local.set 15
+                i32.const 12
+                local.get 6
+                i32.add
+                local.set 19
+                local.get 30
+                i32.const 8
+                i32.add
+                local.set 21
+                local.get 30
+                i32.const 4095
+                i32.and
+                i32.const 8
+                i32.add
+                i32.const 4092
+                i32.gt_u
+                if ;; label = @7
+                  i32.const -2147483648
+                  local.set 11
+                  i32.const 134512660
+                  local.set 10
+                  br 3 (;@4;)
+                end
+                local.get 2
+                local.set 24
+                local.get 21
+                local.get 24
+                i32.store
+                i32.const 4
+                local.get 8
+                i32.add
+                local.set 24
+                local.get 24
+                local.set 8
+                i32.const 4
+                local.get 8
+                i32.add
+                local.set 19
+                local.get 31
+                i32.const -8
+                i32.add
+                local.set 21
+                local.get 31
+                i32.const 4095
+                i32.and
+                i32.const -8
+                i32.add
+                i32.const 4092
+                i32.gt_u
+                if ;; label = @7
+                  i32.const -2147483648
+                  local.set 11
+                  i32.const 134512667
+                  local.set 10
+                  br 3 (;@4;)
+                end
+                local.get 21
+                i32.load
+                local.set 24
+                local.get 24
+                local.set 2
+                i32.const 134512672
                 local.set 10
                 i32.const 2
                 local.set 12
@@ -408,6 +482,9 @@
       i32.const 0
       local.get 6
       i32.store offset=16
+      i32.const 0
+      local.get 8
+      i32.store offset=24
       i32.const 0
       local.get 14
       i32.store offset=40
