@@ -371,6 +371,8 @@ struct Heat {
     /// without [`crate::Options::reuse_pages`] (after
     /// [`REUSE_MISS_LIMIT`] of them).
     reuse_misses: u32,
+    /// The run's instruction count at the first of them.
+    reuse_misses_since: u64,
     no_reuse: bool,
 }
 
@@ -411,7 +413,15 @@ const MISS_HEAT: u32 = 16;
 /// the page is translated again without [`crate::Options::reuse_pages`]:
 /// such an access leaves every time it runs (a stack frame across a page
 /// boundary, say), where the full check would have passed.
+/// Only misses that come faster than one per [`REUSE_MISS_SPACING`]
+/// instructions (of the whole run) count: an access that leaves now and
+/// then (a pointer walking into the next page) costs less than a
+/// translation.
 pub const REUSE_MISS_LIMIT: u32 = 256;
+
+/// See [`REUSE_MISS_LIMIT`]: at ~1 us per miss (an exit, the rest of the
+/// block interpreted), one per 20 K instructions is a few per cent.
+pub const REUSE_MISS_SPACING: u64 = 20_000;
 
 /// Interpreted instructions an exit from a module into a page without
 /// one counts as in that page's heat, for the same reason: a page of
@@ -1713,9 +1723,23 @@ impl<E: Engine> Jit<E> {
             },
             Some(ExitCode::Slow) => {
                 self.stats.slow_exits += 1;
+                let now = self.stats.insns_translated + self.stats.insns_interpreted;
                 let h = self.heat.entry(key).or_default();
-                h.reuse_misses += u32::from(reuse_miss);
-                if reuse_miss && h.reuse_misses == REUSE_MISS_LIMIT {
+                if reuse_miss {
+                    if h.reuse_misses == 0 {
+                        h.reuse_misses_since = now;
+                    }
+                    h.reuse_misses += 1;
+                }
+                if reuse_miss
+                    && h.reuse_misses == REUSE_MISS_LIMIT
+                    && now - h.reuse_misses_since
+                        >= u64::from(REUSE_MISS_LIMIT) * REUSE_MISS_SPACING
+                {
+                    // Rare enough to keep (a pointer walking into the
+                    // next page now and then): counted afresh.
+                    h.reuse_misses = 0;
+                } else if reuse_miss && h.reuse_misses == REUSE_MISS_LIMIT {
                     // Accesses that a reused lookup sends to another page
                     // leave every time they run: translated again without
                     // that reuse, as soon as the compiler takes it.
