@@ -22,6 +22,7 @@ fn main() {
             inline_checks: std::env::var_os("WAX_JIT_INLINE").is_some(),
             memory_base: 0,
             link: true,
+            reuse_pages: true,
         },
     );
     print!("{}", wasmprinter::print_bytes(&t.wasm).unwrap());

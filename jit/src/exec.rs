@@ -51,7 +51,7 @@ use crate::host::Host;
 use crate::memo;
 use crate::profile::{self, Profile};
 use crate::step::run_block_ends;
-use crate::translate::{translate_page, translate_page_ran, MAX_TAIL};
+use crate::translate::{translate_page, translate_page_ran, MAX_TAIL, REUSE_MISS};
 use crate::Engine;
 use lru::LruCache;
 use std::collections::HashMap;
@@ -225,6 +225,9 @@ pub struct Stats {
     pub misses: u64,
     /// Exits before an instruction whose memory access left the fast path.
     pub slow_exits: u64,
+    /// Pages translated again without `Options::reuse_pages` after
+    /// [`REUSE_MISS_LIMIT`] slow exits of reused lookups.
+    pub pages_without_reuse: u64,
     /// Comparisons of a module's bytes with its page before use (once per
     /// module and `run` call, unless the last one still holds).
     pub adoption_checks: u64,
@@ -375,6 +378,14 @@ struct Heat {
     translated: bool,
     /// [`Jit::adopt_twin`] was tried for the page.
     twin_tried: bool,
+    /// Slow exits from the page's modules in this run where a reused page
+    /// lookup found another page, and whether the page is translated
+    /// without [`crate::Options::reuse_pages`] (after
+    /// [`REUSE_MISS_LIMIT`] of them).
+    reuse_misses: u32,
+    /// The run's instruction count at the first of them.
+    reuse_misses_since: u64,
+    no_reuse: bool,
 }
 
 impl Heat {
@@ -408,6 +419,21 @@ const MAX_ENTRIES: usize = 512;
 /// what the interpreter spends on 16 instructions (~73 ns each way
 /// against ~9 ns per instruction, see `translate/gen.rs`).
 const MISS_HEAT: u32 = 16;
+
+/// Slow exits of a page's modules where a reused page lookup found
+/// another page (`Control::block` has [`REUSE_MISS`] set), after which
+/// the page is translated again without [`crate::Options::reuse_pages`]:
+/// such an access leaves every time it runs (a stack frame across a page
+/// boundary, say), where the full check would have passed.
+/// Only misses that come faster than one per [`REUSE_MISS_SPACING`]
+/// instructions (of the whole run) count: an access that leaves now and
+/// then (a pointer walking into the next page) costs less than a
+/// translation.
+pub const REUSE_MISS_LIMIT: u32 = 256;
+
+/// See [`REUSE_MISS_LIMIT`]: at ~1 us per miss (an exit, the rest of the
+/// block interpreted), one per 20 K instructions is a few per cent.
+pub const REUSE_MISS_SPACING: u64 = 20_000;
 
 /// Interpreted instructions an exit from a module into a page without
 /// one counts as in that page's heat, for the same reason: a page of
@@ -1460,7 +1486,8 @@ impl<E: Engine> Jit<E> {
             return;
         }
         let start = self.engine.now_ns();
-        let opts = self.engine.options();
+        let mut opts = self.engine.options();
+        opts.reuse_pages &= !self.heat.get(&key).is_some_and(|h| h.no_reuse);
         let mut bytes = code.to_vec();
         bytes.extend(read_tail(machine, space, key.vpage));
         let code = match hint {
@@ -1842,10 +1869,14 @@ impl<E: Engine> Jit<E> {
             }
         }
         let mut left_after = ctl.budget;
+        // A slow exit that a reused page lookup took (`Options::reuse_pages`)
+        // marks the block index.
+        let reuse_miss = ctl.block & REUSE_MISS != 0;
+        let block_index = (ctl.block & !REUSE_MISS) as usize;
         // Only these exits need the exiting block's instructions (a slot
         // names a cached module: both are dropped together).
         if matches!(code, Some(ExitCode::Budget | ExitCode::Slow)) {
-            let block = (self.cache.peek(&key)).and_then(|e| e.blocks.get(ctl.block as usize));
+            let block = (self.cache.peek(&key)).and_then(|e| e.blocks.get(block_index));
             match (code, block) {
                 // The block was not charged; it starts over in the
                 // interpreter.
@@ -1876,6 +1907,31 @@ impl<E: Engine> Jit<E> {
             },
             Some(ExitCode::Slow) => {
                 self.stats.slow_exits += 1;
+                let now = self.stats.insns_translated + self.stats.insns_interpreted;
+                let h = self.heat.entry(key).or_default();
+                if reuse_miss {
+                    if h.reuse_misses == 0 {
+                        h.reuse_misses_since = now;
+                    }
+                    h.reuse_misses += 1;
+                }
+                if reuse_miss
+                    && h.reuse_misses == REUSE_MISS_LIMIT
+                    && now - h.reuse_misses_since
+                        >= u64::from(REUSE_MISS_LIMIT) * REUSE_MISS_SPACING
+                {
+                    // Rare enough to keep (a pointer walking into the
+                    // next page now and then): counted afresh.
+                    h.reuse_misses = 0;
+                } else if reuse_miss && h.reuse_misses == REUSE_MISS_LIMIT {
+                    // Accesses that a reused lookup sends to another page
+                    // leave every time they run: translated again without
+                    // that reuse, as soon as the compiler takes it.
+                    h.no_reuse = true;
+                    h.new_entries = true;
+                    h.count = h.count.max(h.limit(&self.config));
+                    self.stats.pages_without_reuse += 1;
+                }
                 Entered::Interpret
             }
             Some(ExitCode::Miss) => self.engine_failure(key),
@@ -2126,6 +2182,10 @@ impl<E: Engine> wax_cpu::Executor for Jit<E> {
             ("page comparisons that failed", s.adoption_failures),
             ("modules evicted", s.evictions),
             ("slow-path exits", s.slow_exits),
+            (
+                "pages translated again without page reuse",
+                s.pages_without_reuse,
+            ),
             ("engine errors", s.engine_errors),
             (
                 "pages left interpreted (mostly stepped)",

@@ -124,6 +124,7 @@ mod tests {
             inline_checks: false,
             memory_base: 0,
             link: true,
+            reuse_pages: true,
         }
     }
 

@@ -15,6 +15,11 @@ fn golden(name: &str, code: &[u8], entries: &[u32]) {
 /// [`golden`] of a whole page (4096 bytes, then the first bytes of the
 /// next page if any).
 fn golden_page(name: &str, page: &[u8], entries: &[u32]) {
+    golden_opts(name, page, entries, false);
+}
+
+/// [`golden_page`], with the page-table checks inline or not.
+fn golden_opts(name: &str, page: &[u8], entries: &[u32], inline_checks: bool) {
     let entries: Vec<u32> = entries.iter().map(|e| BASE + e).collect();
     let t = translate_page(
         page,
@@ -22,9 +27,10 @@ fn golden_page(name: &str, page: &[u8], entries: &[u32]) {
         &entries,
         &Options {
             shared_memory: false,
-            inline_checks: false,
+            inline_checks,
             memory_base: 0,
             link: true,
+            reuse_pages: true,
         },
     );
     wasmparser::Validator::new()
@@ -87,6 +93,40 @@ fn memory_fast_path() {
         ],
         &[0],
     );
+}
+
+/// Page-table checks inline, and lookups reused (`Options::reuse_pages`):
+/// the second load through ESI takes the first's host address plus 4,
+/// after checking that [ESI+12] is in the same page (else exit Slow with
+/// the block index marked); the store through ESI cannot reuse a lookup
+/// checked for reading and looks its page up again. The first push looks
+/// ESP's page up, the second push, the load through ESP and the pops reuse
+/// it with ESP's constant steps folded in (the load at [ESP+4], the
+/// first push's slot, needs no check at all). SUB ESP, 8 and LEA ESI,
+/// [ESI+4] step the registers by constants: the store at [ESP+12] is 8
+/// bytes above the first push's slot, and [ESI+4] after the LEA is
+/// [ESI+8] before it, 8 bytes below the store through ESI, whose lookup
+/// (checked for writing) serves a load.
+#[test]
+fn reused_page_lookups() {
+    let mut page = vec![0xccu8; 4096];
+    let code = [
+        0x8b, 0x46, 0x08, // mov eax, [esi+8]
+        0x03, 0x46, 0x0c, // add eax, [esi+12]
+        0x89, 0x46, 0x10, // mov [esi+16], eax
+        0x50, // push eax
+        0x53, // push ebx
+        0x8b, 0x4c, 0x24, 0x04, // mov ecx, [esp+4]
+        0x5b, // pop ebx
+        0x58, // pop eax
+        0x83, 0xec, 0x08, // sub esp, 8
+        0x89, 0x44, 0x24, 0x0c, // mov [esp+12], eax
+        0x8d, 0x76, 0x04, // lea esi, [esi+4]
+        0x8b, 0x46, 0x04, // mov eax, [esi+4]
+        0xcd, 0x80, // int 0x80
+    ];
+    page[..code.len()].copy_from_slice(&code);
+    golden_opts("reused_page_lookups", &page, &[0], true);
 }
 
 /// A loop inside the page (dispatch without leaving wasm), a stepped

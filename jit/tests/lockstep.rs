@@ -10,7 +10,7 @@ use common::progs::{program, sse_program, x87_program};
 use common::*;
 use wax_cpu::Exit;
 use wax_jit::engine::wasmtime::Tuning;
-use wax_jit::Config;
+use wax_jit::{Config, Jit};
 
 /// Totals over many seeds: the executor's statistics and how the
 /// programs ended.
@@ -206,6 +206,60 @@ fn chained_blocks_match_the_interpreter() {
     assert_eq!(last.exit, Exit::Syscall);
     let s = &jit.stats;
     assert!(s.insns_translated > 4 * s.insns_interpreted, "{s:?}");
+}
+
+/// A loop whose accesses through one register (EBX, and ESP by pushes)
+/// reuse the first access's page lookup (`Options::reuse_pages`), also
+/// across ADD/SUB of a constant and LEA of the register itself, with
+/// the pointers `at` bytes into the first data page. In the middle of the
+/// page every access after the first takes the reused lookup; at its end
+/// the later ones fall in the next page, leave for the interpreter each
+/// time, and the page is translated again without the reuse.
+fn reuse_loop(at: u32, what: &str) -> Jit<wax_jit::engine::wasmtime::Wasmtime> {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0x8b, 0x03]); // mov eax, [ebx]
+    a.bytes(&[0x03, 0x43, 0x08]); // add eax, [ebx+8]
+    a.bytes(&[0x89, 0x43, 0x04]); // mov [ebx+4], eax
+    a.bytes(&[0x01, 0x43, 0xfc]); // add [ebx-4], eax
+    a.bytes(&[0x50]); // push eax
+    a.bytes(&[0x52]); // push edx
+    a.bytes(&[0x8b, 0x54, 0x24, 0x04]); // mov edx, [esp+4]
+    a.bytes(&[0x5a]); // pop edx
+    a.bytes(&[0x58]); // pop eax
+    a.bytes(&[0x83, 0xc3, 0x04]); // add ebx, 4
+    a.bytes(&[0x03, 0x43, 0xfc]); // add eax, [ebx-4]
+    a.bytes(&[0x8d, 0x5b, 0xfc]); // lea ebx, [ebx-4]
+    a.bytes(&[0x83, 0xec, 0x08]); // sub esp, 8
+    a.bytes(&[0x89, 0x44, 0x24, 0x04]); // mov [esp+4], eax
+    a.bytes(&[0x83, 0xc4, 0x08]); // add esp, 8
+    a.bytes(&[0x42]); // inc edx
+    a.bytes(&[0x49]); // dec ecx
+    a.rel32(&[0x0f, 0x85], top); // jnz top
+    a.bytes(&[0xcd, 0x80]); // int 0x80
+    let mut st = program(23, 0, 1);
+    st.code_at = CODE + 0x200;
+    st.code = a.code;
+    st.regs[ECX as usize] = 3000;
+    st.regs[EBX as usize] = DATA + at;
+    st.regs[ESP as usize] = DATA + at + 4;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 2, 3, 5, 7], 200_000, 2, what);
+    assert_eq!(last.exit, Exit::Syscall);
+    let s = &jit.stats;
+    assert!(s.insns_translated > 4 * s.insns_interpreted, "{s:?}");
+    jit
+}
+
+#[test]
+fn reused_page_lookups_match_the_interpreter() {
+    let s = reuse_loop(0x800, "reused lookups in one page").stats;
+    assert_eq!(s.slow_exits, 0, "{s:?}");
+    assert_eq!(s.pages_without_reuse, 0, "{s:?}");
+    // [EBX+8] and [EBX+4] fall in the second page, [EBX-4] in the first.
+    let s = reuse_loop(0xffc, "reused lookups across pages").stats;
+    assert_eq!(s.pages_without_reuse, 1, "{s:?}");
+    assert!(s.slow_exits < 1000, "{s:?}");
 }
 
 /// Registers the module never assigns itself are not written back at its

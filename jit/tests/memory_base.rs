@@ -51,6 +51,7 @@ fn base_moves_every_access_and_nothing_else() {
             inline_checks: false,
             memory_base,
             link: true,
+            reuse_pages: true,
         };
         translate_page(&page, PAGE, &[PAGE], &opts).wasm
     };

@@ -203,6 +203,7 @@ impl Engine for Js {
             // `wax.links` is one JS table for every module (V8 has tail
             // calls).
             link: true,
+            reuse_pages: true,
         }
     }
 

@@ -479,6 +479,7 @@ impl Engine for Wasmtime {
             inline_checks: self.tuning.inline_checks,
             memory_base: 0,
             link: self.tuning.link,
+            reuse_pages: true,
         }
     }
 

@@ -46,8 +46,12 @@ pub mod local {
     pub const W2: u32 = 29;
     /// Number of i32 locals after the parameters.
     pub const I32_COUNT: u32 = 25;
+    /// The host addresses of the last checked access through ESP and
+    /// through another base register (`operands.rs`, [`super::Emitter::scope`]).
+    pub const MEMO_ESP: u32 = 30;
+    pub const MEMO_OTHER: u32 = 31;
     /// XMM0..XMM7 (v128), in functions that have them (`sse.rs`).
-    pub const X0: u32 = 30;
+    pub const X0: u32 = 32;
 }
 
 /// Branch targets the translator names.
@@ -81,9 +85,28 @@ pub enum Label {
 pub struct Emitter {
     f: Function,
     ctrl: Vec<Label>,
+    /// Per entry of `ctrl`: a number no other construct of the function
+    /// gets (an `else` counts as a new construct), and whether it is a
+    /// `loop`.
+    ids: Vec<(u32, bool)>,
+    next_id: u32,
     /// Locals (below 64) assigned by `set` or `tee`: every assignment
     /// except [`Emitter::reload`]'s.
     written: u64,
+    /// Per guest register local: how many assignments (reloads included)
+    /// were emitted so far.
+    gens: [u32; 8],
+    /// Calls emitted so far (any call may change the page table).
+    calls: u32,
+}
+
+/// Where a value computed in straight-line code is still known to hold:
+/// see [`Emitter::scope`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Scope {
+    depth: usize,
+    id: u32,
+    calls: u32,
 }
 
 thread_local! {
@@ -112,7 +135,11 @@ pub fn mem(offset: u32, align: u32) -> MemArg {
 impl Emitter {
     /// A function body; `xmm` adds the v128 locals from [`local::X0`].
     pub fn new(xmm: bool) -> Emitter {
-        let mut locals = vec![(local::I32_COUNT, ValType::I32), (3, ValType::I64)];
+        let mut locals = vec![
+            (local::I32_COUNT, ValType::I32),
+            (3, ValType::I64),
+            (2, ValType::I32),
+        ];
         if xmm {
             locals.push((8, ValType::V128));
         }
@@ -120,8 +147,44 @@ impl Emitter {
         Emitter {
             f,
             ctrl: Vec::new(),
+            ids: Vec::new(),
+            next_id: 0,
             written: 0,
+            gens: [0; 8],
+            calls: 0,
         }
+    }
+
+    /// The current point's scope. A local set here holds the value set
+    /// wherever [`Emitter::in_scope`] says so later: the construct
+    /// enclosing this point has not ended (or reached its `else`), no
+    /// `loop` was entered since (a back edge would bring older values),
+    /// and no call was emitted since.
+    pub fn scope(&self) -> Scope {
+        Scope {
+            depth: self.ctrl.len(),
+            id: self.ids.last().map_or(u32::MAX, |&(id, _)| id),
+            calls: self.calls,
+        }
+    }
+
+    pub fn in_scope(&self, s: Scope) -> bool {
+        s.calls == self.calls
+            && s.depth <= self.ctrl.len()
+            && (s.depth == 0 || self.ids[s.depth - 1].0 == s.id)
+            && self.ids[s.depth..].iter().all(|&(_, is_loop)| !is_loop)
+    }
+
+    /// How many times guest register local `l` (`R0..R7`) was assigned in
+    /// the code emitted so far.
+    pub fn generation(&self, l: u32) -> u32 {
+        self.gens[(l - local::R0) as usize]
+    }
+
+    fn push_ctrl(&mut self, l: Label, is_loop: bool) {
+        self.ctrl.push(l);
+        self.ids.push((self.next_id, is_loop));
+        self.next_id += 1;
     }
 
     pub fn finish(mut self) -> Function {
@@ -132,6 +195,16 @@ impl Emitter {
 
     #[inline]
     pub fn i(&mut self, insn: I<'_>) -> &mut Self {
+        // The page-table lookups out of line (`helpers.rs`) change nothing.
+        let lookup = super::helpers::FN_XLATE..super::helpers::FN_XLATE + 6;
+        if matches!(insn, I::Call(f) if !lookup.contains(&f))
+            || matches!(
+                insn,
+                I::CallIndirect { .. } | I::ReturnCall(_) | I::ReturnCallIndirect { .. }
+            )
+        {
+            self.calls += 1;
+        }
         self.f.instruction(&insn);
         self
     }
@@ -153,10 +226,18 @@ impl Emitter {
     /// `local.set` of a value just loaded from the field of CpuState that
     /// local `l` mirrors: not counted as a write (see [`Emitter::written`]).
     pub fn reload(&mut self, l: u32) -> &mut Self {
+        self.count(l);
         self.i(I::LocalSet(l))
     }
 
+    fn count(&mut self, l: u32) {
+        if (local::R0..local::R0 + 8).contains(&l) {
+            self.gens[(l - local::R0) as usize] += 1;
+        }
+    }
+
     fn mark(&mut self, l: u32) {
+        self.count(l);
         if l < 64 {
             self.written |= 1 << l;
         }
@@ -190,27 +271,32 @@ impl Emitter {
     }
 
     pub fn block(&mut self, l: Label) -> &mut Self {
-        self.ctrl.push(l);
+        self.push_ctrl(l, false);
         self.i(I::Block(BlockType::Empty))
     }
 
     pub fn loop_(&mut self, l: Label) -> &mut Self {
-        self.ctrl.push(l);
+        self.push_ctrl(l, true);
         self.i(I::Loop(BlockType::Empty))
     }
 
     /// `if` on the i32 on the stack.
     pub fn if_(&mut self) -> &mut Self {
-        self.ctrl.push(Label::Anon);
+        self.push_ctrl(Label::Anon, false);
         self.i(I::If(BlockType::Empty))
     }
 
     pub fn else_(&mut self) -> &mut Self {
+        if let Some(top) = self.ids.last_mut() {
+            top.0 = self.next_id;
+            self.next_id += 1;
+        }
         self.i(I::Else)
     }
 
     pub fn end(&mut self) -> &mut Self {
         self.ctrl.pop().expect("end without block");
+        self.ids.pop();
         self.i(I::End)
     }
 

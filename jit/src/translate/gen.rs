@@ -27,6 +27,10 @@ use iced_x86::{FlowControl, Instruction};
 use wasm_encoder::Instruction as I;
 use wax_cpu::abi::{cpu, ctl, link, pte, ExitCode, LazyOp, CONTROL, LINKS, LINK_HASH, LINK_SHIFT};
 
+/// Set in the block index of a slow exit (`Control::block`) that a reused
+/// page lookup took (`operands.rs`): the executor counts them.
+pub const REUSE_MISS: u32 = 1 << 31;
+
 /// Most return sites a RET compares its target with before leaving.
 const MAX_RETURN_SITES: usize = 8;
 
@@ -81,6 +85,8 @@ pub struct Gen<'a> {
     cfg: &'a Cfg,
     pub(super) flags: Fs,
     pub(super) inline_checks: bool,
+    /// [`super::Options::reuse_pages`].
+    pub(super) reuse_pages: bool,
     /// XMM registers held in v128 locals in the current block.
     pub(super) xmm: super::sse::XmmCache,
     /// Exits to a known EIP jump through the link table.
@@ -96,6 +102,9 @@ pub struct Gen<'a> {
     cur: u32,
     falls: bool,
     self_loop: bool,
+    /// The last checked access through ESP and through another base
+    /// register (`operands.rs`).
+    pub(super) memos: [Option<super::operands::Memo>; 2],
     pub stats: Stats,
 }
 
@@ -125,7 +134,8 @@ fn interpret_whole(b: &Block) -> bool {
 }
 
 impl<'a> Gen<'a> {
-    pub fn new(cfg: &'a Cfg, inline_checks: bool, link: bool) -> Gen<'a> {
+    pub fn new(cfg: &'a Cfg, opts: &super::Options) -> Gen<'a> {
+        let (inline_checks, link) = (opts.inline_checks, opts.link);
         let sse = cfg
             .blocks
             .iter()
@@ -136,6 +146,7 @@ impl<'a> Gen<'a> {
             cfg,
             flags: Fs::Unknown,
             inline_checks,
+            reuse_pages: opts.reuse_pages,
             link,
             len: 0,
             k: 0,
@@ -143,6 +154,7 @@ impl<'a> Gen<'a> {
             cur: 0,
             falls: false,
             self_loop: false,
+            memos: [None; 2],
             stats: Stats {
                 insns: 0,
                 stepped: 0,
@@ -354,6 +366,13 @@ impl<'a> Gen<'a> {
         self.e.set_c(l::EIP, self.ip).br(Label::SlowExit);
     }
 
+    /// [`Gen::exit_before`] where a reused page lookup found another page:
+    /// the block index the executor gets has [`REUSE_MISS`] set.
+    pub(super) fn exit_before_reuse_miss(&mut self) {
+        self.e.set_c(l::PC, self.cur | REUSE_MISS);
+        self.exit_before();
+    }
+
     /// Continues at `target`: inside the module if it starts a block. The
     /// block emitted next is reached by falling through (its code follows
     /// this block's), the current block's start by the `SelfLoop` around
@@ -394,6 +413,7 @@ impl<'a> Gen<'a> {
         self.len = b.insns.len() as u32;
         self.flags = Fs::Unknown;
         self.xmm.forget();
+        self.memos = [None; 2];
         if interpret_whole(b) {
             // Leaves as if the budget were spent: the executor has the
             // interpreter run the block, then comes back.

@@ -156,6 +156,16 @@ impl Gen<'_> {
         }
         self.e.set(l::V1);
         self.write_reg(insn.op0_register(), l::V1);
+        // LEA r32, [r32+disp]: a step of the register.
+        let dst = insn.op0_register();
+        if size == 32 && insn.memory_base() == dst && insn.memory_index() == Register::None {
+            self.moved(Self::local_of(dst), insn.memory_displacement32());
+        }
+    }
+
+    /// The local of a 32-bit general register.
+    fn local_of(r: Register) -> u32 {
+        l::R0 + (r as u32 - Register::EAX as u32)
     }
 
     pub(super) fn alu(&mut self, insn: &Instruction, op: AluOp, size: u32) {
@@ -187,6 +197,23 @@ impl Gen<'_> {
             }
             g.pending(lazy_op_of(op), size);
         });
+        // ADD/SUB r32, imm: a step of the register.
+        let dst = insn.op0_register();
+        if matches!(op, AluOp::Add | AluOp::Sub)
+            && size == 32
+            && insn.op0_kind() == OpKind::Register
+            && dst.is_gpr32()
+            && insn.op_count() == 2
+            && !matches!(insn.op1_kind(), OpKind::Register | OpKind::Memory)
+        {
+            let imm = insn.immediate(1) as u32;
+            let delta = if op == AluOp::Add {
+                imm
+            } else {
+                imm.wrapping_neg()
+            };
+            self.moved(Self::local_of(dst), delta);
+        }
     }
 
     pub(super) fn adc_sbb(&mut self, insn: &Instruction, adc: bool, size: u32) {
@@ -624,28 +651,36 @@ impl Gen<'_> {
     pub(super) fn push(&mut self, insn: &Instruction) {
         self.with_operand(insn, 32, false, |g| {
             g.e.get(Self::esp()).c(4).i(I::I32Sub).set(l::ADDR2);
-            g.check(l::ADDR2, l::HOST2, 4, true);
+            g.check_based(
+                l::ADDR2,
+                l::HOST2,
+                4,
+                true,
+                Some((Self::esp(), 4u32.wrapping_neg())),
+            );
             g.read_op(insn, 0, 32);
             g.e.set(l::V1);
             g.store(l::HOST2, 32, l::V1);
             g.e.get(l::ADDR2).set(Self::esp());
+            g.moved(Self::esp(), 4u32.wrapping_neg());
         });
     }
 
     /// POP r32: with ESP as the destination the popped value wins.
     pub(super) fn pop(&mut self, insn: &Instruction) {
         self.e.get(Self::esp()).set(l::ADDR);
-        self.check(l::ADDR, l::HOST, 4, false);
+        self.check_based(l::ADDR, l::HOST, 4, false, Some((Self::esp(), 0)));
         self.load(l::HOST, 32);
         self.e.set(l::V1);
         self.e.get(Self::esp()).c(4).i(I::I32Add).set(Self::esp());
+        self.moved(Self::esp(), 4);
         self.write_reg(insn.op0_register(), l::V1);
     }
 
     pub(super) fn leave(&mut self) {
         let ebp = l::R0 + 5;
         self.e.get(ebp).set(l::ADDR);
-        self.check(l::ADDR, l::HOST, 4, false);
+        self.check_based(l::ADDR, l::HOST, 4, false, Some((ebp, 0)));
         self.load(l::HOST, 32);
         self.e.set(l::V1);
         self.e.get(ebp).c(4).i(I::I32Add).set(Self::esp());
@@ -654,10 +689,17 @@ impl Gen<'_> {
 
     pub(super) fn call_rel(&mut self, insn: &Instruction) {
         self.e.get(Self::esp()).c(4).i(I::I32Sub).set(l::ADDR);
-        self.check(l::ADDR, l::HOST, 4, true);
+        self.check_based(
+            l::ADDR,
+            l::HOST,
+            4,
+            true,
+            Some((Self::esp(), 4u32.wrapping_neg())),
+        );
         self.e.set_c(l::V1, insn.next_ip32());
         self.store(l::HOST, 32, l::V1);
         self.e.get(l::ADDR).set(Self::esp());
+        self.moved(Self::esp(), 4u32.wrapping_neg());
         self.goto(insn.near_branch32());
     }
 
@@ -668,7 +710,7 @@ impl Gen<'_> {
             0
         };
         self.e.get(Self::esp()).set(l::ADDR);
-        self.check(l::ADDR, l::HOST, 4, false);
+        self.check_based(l::ADDR, l::HOST, 4, false, Some((Self::esp(), 0)));
         self.load(l::HOST, 32);
         self.e.set(l::V1);
         self.e.get(Self::esp()).c(pop).i(I::I32Add).set(Self::esp());
@@ -681,7 +723,8 @@ impl Gen<'_> {
     pub(super) fn indirect_target(&mut self, insn: &Instruction) {
         if Self::mem_op(insn) {
             self.ea(insn);
-            self.check(l::ADDR, l::HOST, 4, false);
+            let base = Self::simple_base(insn);
+            self.check_based(l::ADDR, l::HOST, 4, false, base);
             self.load(l::HOST, 32);
         } else {
             self.read_reg(insn.op0_register());
@@ -699,7 +742,13 @@ impl Gen<'_> {
     pub(super) fn call_ind(&mut self, insn: &Instruction) {
         self.indirect_target(insn);
         self.e.get(Self::esp()).c(4).i(I::I32Sub).set(l::ADDR2);
-        self.check(l::ADDR2, l::HOST2, 4, true);
+        self.check_based(
+            l::ADDR2,
+            l::HOST2,
+            4,
+            true,
+            Some((Self::esp(), 4u32.wrapping_neg())),
+        );
         self.e.set_c(l::V2, insn.next_ip32());
         self.store(l::HOST2, 32, l::V2);
         self.e.get(l::ADDR2).set(Self::esp());

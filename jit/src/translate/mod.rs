@@ -37,6 +37,7 @@ mod sse;
 mod x87;
 
 pub use cfg::MAX_TAIL;
+pub use gen::REUSE_MISS;
 pub use plan::Plan;
 
 use wasm_encoder::{
@@ -62,6 +63,12 @@ pub struct Options {
     /// table, which the engine fills) instead of returning to the
     /// executor. Needs an engine with tail calls.
     pub link: bool,
+    /// An access through a base register reuses the page-table lookup of
+    /// an earlier access through it in the same straight-line code when
+    /// both fall in one page, and leaves (exit `Slow`) when they do not
+    /// (`operands.rs`). The executor turns it off for a page whose module
+    /// leaves that way often.
+    pub reuse_pages: bool,
 }
 
 /// A translated page.
@@ -113,7 +120,7 @@ fn translate(
         .map(|b| b.insns.iter().map(|i| i.insn.ip32()).collect())
         .collect();
     let (wasm, stats) = emit::with_base(opts.memory_base, || {
-        let (body, stats) = gen::Gen::new(&cfg, opts.inline_checks, opts.link).function();
+        let (body, stats) = gen::Gen::new(&cfg, opts).function();
         (module(body, opts, stats.wide_arith), stats)
     });
     Translation {

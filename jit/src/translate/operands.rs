@@ -25,6 +25,27 @@ fn reg_info(r: Register) -> (u32, u8) {
     }
 }
 
+/// Most distance in bytes between two accesses through one register for
+/// the second to reuse the first's page lookup.
+const MAX_REUSE_DELTA: u32 = 256;
+
+/// The last access checked through one base register (see
+/// [`Gen::check_based`]): its host address is in that slot's local.
+#[derive(Clone, Copy, Debug)]
+pub struct Memo {
+    /// The register's local, and its [`super::emit::Emitter::generation`]
+    /// the displacement is relative to.
+    reg: u32,
+    gen: u32,
+    disp: u32,
+    /// The access's size in bytes.
+    n: u32,
+    /// Checked for a write (which implies read: writable pages are
+    /// readable).
+    write: bool,
+    scope: super::emit::Scope,
+}
+
 impl Gen<'_> {
     pub(super) fn read_reg(&mut self, r: Register) {
         let (loc, part) = reg_info(r);
@@ -94,6 +115,111 @@ impl Gen<'_> {
     /// runs it (faults, first touch, copy-on-write, page crossing, stores
     /// into watched code): checks come before any state change.
     pub(super) fn check(&mut self, addr: u32, host: u32, n: u32, write: bool) {
+        self.check_based(addr, host, n, write, None);
+    }
+
+    /// [`Gen::check`] of an address that is guest register local `base`
+    /// plus `disp`. If an access through the same register was checked
+    /// earlier in straight-line code that reaches here without a call or
+    /// a loop head (see [`super::emit::Emitter::scope`]), with the register
+    /// unchanged since but for known constant steps ([`Gen::moved`]), and
+    /// checked for as much (a write for a write: writable pages are
+    /// readable), the page-table lookup is skipped: the host address is
+    /// that access's plus the difference of the two addresses, provided
+    /// this access falls in the same page without crossing its end. The
+    /// page table cannot have changed in between: only calls out of
+    /// translated code change it. If the access falls elsewhere, translated
+    /// code leaves before the instruction (exit `Slow`, like a failed
+    /// check): any code on that path, a lookup out of line or inline, cost
+    /// Cranelift's code for the whole block ~30 % (sha256sum), while the
+    /// host addresses of one block all being one local plus constants
+    /// folds into the accesses. A page whose module keeps leaving that way
+    /// is translated again without this ([`Options::reuse_pages`],
+    /// `exec.rs`). Otherwise the full check runs, and this access becomes
+    /// the one later ones compare with.
+    ///
+    /// [`Options::reuse_pages`]: super::Options::reuse_pages
+    pub(super) fn check_based(
+        &mut self,
+        addr: u32,
+        host: u32,
+        n: u32,
+        write: bool,
+        base: Option<(u32, u32)>,
+    ) {
+        let Some((reg, disp)) = base.filter(|_| self.inline_checks && self.reuse_pages) else {
+            self.full_check(addr, host, n, write);
+            return;
+        };
+        let slot = usize::from(reg != Self::esp());
+        let local = [l::MEMO_ESP, l::MEMO_OTHER][slot];
+        let usable = self.memos[slot].filter(|m| {
+            m.reg == reg
+                && m.gen == self.e.generation(reg)
+                && self.e.in_scope(m.scope)
+                && (m.write || !write)
+        });
+        // Accesses further apart than this fall in different pages too
+        // often (or always, past 4 KiB: fields of a large structure).
+        let near = |m: &Memo| {
+            disp.wrapping_sub(m.disp).wrapping_add(MAX_REUSE_DELTA) <= 2 * MAX_REUSE_DELTA
+        };
+        if let Some(m) = usable.filter(near) {
+            let delta = disp.wrapping_sub(m.disp);
+            self.e.get(local);
+            if delta != 0 {
+                self.e.c(delta).i(I::I32Add);
+            }
+            self.e.set(host);
+            if delta != 0 || n > m.n {
+                // The earlier access's page offset plus the difference, as
+                // unsigned: past 4096 - n (or below 0) is another page.
+                self.e.get(local).c(0xfff).i(I::I32And);
+                if delta != 0 {
+                    self.e.c(delta).i(I::I32Add);
+                }
+                self.e.c(4096 - n).i(I::I32GtU).if_();
+                self.exit_before_reuse_miss();
+                self.e.end();
+            }
+            return;
+        }
+        self.full_check(addr, host, n, write);
+        self.e.get(host).set(local);
+        self.memos[slot] = Some(Memo {
+            reg,
+            gen: self.e.generation(reg),
+            disp,
+            n,
+            write,
+            scope: self.e.scope(),
+        });
+    }
+
+    /// After guest register local `reg` was assigned its old value plus
+    /// `delta` (one assignment): a memo of an access through it stays
+    /// usable, its displacement rebased.
+    pub(super) fn moved(&mut self, reg: u32, delta: u32) {
+        let gen = self.e.generation(reg);
+        for m in self.memos.iter_mut().flatten() {
+            if m.reg == reg && m.gen + 1 == gen {
+                m.gen = gen;
+                m.disp = m.disp.wrapping_sub(delta);
+            }
+        }
+    }
+
+    /// The memory operand's base register local and displacement, if
+    /// its address is just that (32-bit addressing, no index, no FS/GS).
+    pub(super) fn simple_base(insn: &Instruction) -> Option<(u32, u32)> {
+        let b = insn.memory_base();
+        (b.is_gpr32()
+            && insn.memory_index() == Register::None
+            && !matches!(insn.memory_segment(), Register::FS | Register::GS))
+        .then(|| (reg_info(b).0, insn.memory_displacement32()))
+    }
+
+    fn full_check(&mut self, addr: u32, host: u32, n: u32, write: bool) {
         if !self.inline_checks {
             let f = super::helpers::index(n, write);
             self.e.get(addr).get(l::PT).i(I::Call(f)).tee(host);
@@ -185,7 +311,8 @@ impl Gen<'_> {
     ) {
         if Self::mem_op(insn) {
             self.ea(insn);
-            self.check(l::ADDR, l::HOST, size / 8, write);
+            let base = Self::simple_base(insn);
+            self.check_based(l::ADDR, l::HOST, size / 8, write, base);
         }
         body(self);
     }
