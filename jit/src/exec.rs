@@ -627,6 +627,10 @@ impl<E: Engine> Jit<E> {
         // budget stops anywhere in a block, and splitting blocks there
         // would only fragment them.
         let mut branched = self.resume_is_entry;
+        // The decode cache's slot of the block the interpreter ran last
+        // (see `run_block_ends`): within this call only, since the kernel
+        // may clear the cache between calls.
+        let mut from = None;
         let r = 'trips: loop {
             self.drain_changes(machine, space, cache);
             if !self.in_flight.is_empty() {
@@ -671,6 +675,9 @@ impl<E: Engine> Jit<E> {
                         branched,
                         index: linked.then_some(link.block),
                     };
+                    // Whatever it runs, the interpreter's last block is
+                    // no longer the one before EIP.
+                    from = None;
                     let (ran, what) = self.enter(machine, space, cache, at);
                     executed += ran;
                     match what {
@@ -724,7 +731,8 @@ impl<E: Engine> Jit<E> {
                         let (cpu, mut mem) = machine.guest(space);
                         loop {
                             let max = budget - executed;
-                            let (n, exit, ends) = run_block_ends(cpu, &mut mem, cache, max);
+                            let (n, exit, ends) =
+                                run_block_ends(cpu, &mut mem, cache, &mut from, max);
                             let transfer = ends.transfer;
                             if ends.crossed.is_some() {
                                 crossed = ends.crossed;
