@@ -911,7 +911,9 @@ impl<E: Engine> Jit<E> {
         // run can pay back, and it is left to the heat rules below
         // (`ls -lR /usr/include | wc -l`, where bash, ls and wc share
         // ld.so's pages: 0.46 -> 0.38 s of CPU, see `Config::early_per_insn`).
-        let early_from_profile = self.profile.is_persistent();
+        // Measured with Cranelift on a background thread only: V8 compiles
+        // a page some 20x faster, so without one the rule stays as it was.
+        let early_from_profile = self.profile.is_persistent() || !self.config.background;
         let h = self.heat.entry(key).or_default();
         let translate =
             early_from_profile && !h.hinted && h.total >= u64::from(self.config.profile_after);
