@@ -20,7 +20,9 @@ pub enum EngineKind {
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct JitArgs {
     /// JIT: instructions the interpreter runs in a page before the page is
-    /// translated (lower compiles more, and sooner).
+    /// translated whatever its size (lower compiles more, and sooner; by
+    /// default 16 M, smaller pages sooner by their size; 2 M with
+    /// `WAX_JIT_BACKGROUND=0`).
     #[arg(long, value_name = "N", env = "WAX_JIT_THRESHOLD")]
     pub jit_threshold: Option<u32>,
     /// JIT: neither use nor fill the on-disk cache of compiled modules and
@@ -53,11 +55,14 @@ pub fn kernel(
                 .map_err(|e| format!("cannot start the JIT: {e}"))?;
             let cache_dir = code_cache_dir().filter(|_| !jit.no_code_cache);
             engine.set_disk_cache(cache_dir.clone(), CODE_CACHE_BYTES);
-            let mut jit_config = wax_jit::Config::default();
+            let mut jit_config = if env_number("WAX_JIT_BACKGROUND") != Some(0) {
+                wax_jit::Config::with_background()
+            } else {
+                wax_jit::Config::default()
+            };
             if let Some(t) = jit.jit_threshold {
                 jit_config.threshold = t.max(1);
             }
-            jit_config.background = env_number("WAX_JIT_BACKGROUND") != Some(0);
             if let Some(v) = env_number("WAX_JIT_EARLY") {
                 jit_config.early = v.max(1);
             }

@@ -156,10 +156,29 @@ pub struct Config {
     /// translation and compile cost grows with): a page of a few hot
     /// blocks is compiled at once, a large one (python's start-up has
     /// pages of 500-800 instructions that ran, 30-50 KB of wasm) later.
+    /// Cranelift spends ~1.3 us of CPU per byte of wasm, ~57 bytes per
+    /// guest instruction: ~75 us, what the interpreter spends on ~6500
+    /// instructions. A page is compiled once it has cost the
+    /// interpreter about what its compile costs (the rent-or-buy rule:
+    /// whatever the page does next, about twice the better choice's CPU
+    /// time at worst), up to `threshold`.
     pub early_per_insn: u32,
 }
 
 impl Config {
+    /// The settings with a background compiler (the CLI's): the
+    /// threshold only bounds the early rule, which decides by the page's
+    /// size. At 2 M it compiled python's start-up pages of 500-800
+    /// instructions, which then ran ~2 M instructions more in a short
+    /// run: python3 -c pass took 1.7x the interpreter's CPU time cold.
+    pub fn with_background() -> Config {
+        Config {
+            background: true,
+            threshold: 16_000_000,
+            ..Config::default()
+        }
+    }
+
     /// Interpreted instructions after which a page is first considered
     /// for translation.
     #[inline(always)]
@@ -194,10 +213,14 @@ impl Default for Config {
             extend_after: 20_000,
             retranslate: 2_000_000,
             early: 250_000,
-            // Measured (one series, loaded machine, CPU time, cold): at
-            // 1000 python3 -c pass 0.455 s, sort 0.83 s; at 3000 0.42 s
-            // and 0.93 s; without early compiles 0.38 s and 1.02 s.
-            early_per_insn: 2000,
+            // Measured (one series, loaded machine, CPU time, cold, with
+            // the threshold at 16 M): at 2000 (and 2 M) python3 -c pass
+            // 0.69 s, ls -lR 0.50 s, sort 0.66 s, binarytrees 2.57 s; at
+            // 4000 0.56, 0.42, 0.66, 2.66 s; at 6000 0.47, 0.42, 0.72,
+            // 2.51 s; at 8000 0.45, 0.41, 0.69, 2.65 s (another series);
+            // the interpreter 0.38, 0.37, 0.87, 3.57 s. gcc -O2 -S: 32.5 s
+            // at 2000 and 2 M, 26.1 s at 8000 and 16 M.
+            early_per_insn: 6000,
         }
     }
 }
@@ -694,6 +717,10 @@ impl<E: Engine> Jit<E> {
         // budget stops anywhere in a block, and splitting blocks there
         // would only fragment them.
         let mut branched = self.resume_is_entry;
+        // The decode cache's slot of the block the interpreter ran last
+        // (see `run_block_ends`): within this call only, since the kernel
+        // may clear the cache between calls.
+        let mut from = None;
         let r = 'trips: loop {
             self.drain_changes(machine, space, cache);
             if !self.in_flight.is_empty() {
@@ -738,6 +765,9 @@ impl<E: Engine> Jit<E> {
                         branched,
                         index: linked.then_some(link.block),
                     };
+                    // Whatever it runs, the interpreter's last block is
+                    // no longer the one before EIP.
+                    from = None;
                     let (ran, what) = self.enter(machine, space, cache, at);
                     executed += ran;
                     match what {
@@ -791,7 +821,8 @@ impl<E: Engine> Jit<E> {
                         let (cpu, mut mem) = machine.guest(space);
                         loop {
                             let max = budget - executed;
-                            let (n, exit, ends) = run_block_ends(cpu, &mut mem, cache, max);
+                            let (n, exit, ends) =
+                                run_block_ends(cpu, &mut mem, cache, &mut from, max);
                             let transfer = ends.transfer;
                             if ends.crossed.is_some() {
                                 crossed = ends.crossed;
@@ -1065,8 +1096,18 @@ impl<E: Engine> Jit<E> {
                 self.recall(machine, space, key);
             }
         }
+        // Pages remembered by an earlier process of this run are not
+        // translated early when the profile is not kept: with no code
+        // cache behind it, such a module is a full compile that only this
+        // run can pay back, and it is left to the heat rules below
+        // (`ls -lR /usr/include | wc -l`, where bash, ls and wc share
+        // ld.so's pages: 0.46 -> 0.38 s of CPU, see `Config::early_per_insn`).
+        // Measured with Cranelift on a background thread only: V8 compiles
+        // a page some 20x faster, so without one the rule stays as it was.
+        let early_from_profile = self.profile.is_persistent() || !self.config.background;
         let h = self.heat.entry(key).or_default();
-        let translate = !h.hinted && h.total >= u64::from(self.config.profile_after);
+        let translate =
+            early_from_profile && !h.hinted && h.total >= u64::from(self.config.profile_after);
         if translate || (!h.remembered && h.total >= u64::from(self.config.remember_after)) {
             self.consult_profile(machine, space, cache, key, translate);
         }

@@ -21,7 +21,7 @@ pub fn run_block(
     cache: &mut DecodeCache,
     max: u64,
 ) -> (u64, Option<Exit>) {
-    let (n, exit, _) = run_block_ends(cpu, mem, cache, max);
+    let (n, exit, _) = run_block_ends(cpu, mem, cache, &mut None, max);
     (n, exit)
 }
 
@@ -38,18 +38,33 @@ pub struct Ends {
     pub crossed: Option<u32>,
 }
 
-/// [`run_block`], also telling how the block ended ([`Ends`]).
+/// [`run_block`], also telling how the block ended ([`Ends`]). `from` is
+/// the decode cache's slot of the block that ran just before (`None`
+/// when unknown), whose remembered successors are tried before the
+/// lookup, as `interp::run` does (`DecodeCache::next`); it is left
+/// holding this block's slot. A stale slot only costs the lookup, but
+/// it must not outlive the cache's `clear`.
 #[inline(always)]
 pub fn run_block_ends(
     cpu: &mut CpuState,
     mem: &mut GuestMem<'_>,
     cache: &mut DecodeCache,
+    from: &mut Option<u32>,
     max: u64,
 ) -> (u64, Option<Exit>, Ends) {
-    let block = match cache.get(mem, cpu.eip) {
-        Ok(b) => b,
-        Err(fault) => return (0, Some(fault.into()), Ends::default()),
+    let slot = match *from {
+        Some(f) => cache.next(mem, f, cpu.eip),
+        None => cache.get_slot(mem, cpu.eip),
     };
+    let slot = match slot {
+        Ok(s) => s,
+        Err(fault) => {
+            *from = None;
+            return (0, Some(fault.into()), Ends::default());
+        }
+    };
+    *from = Some(slot);
+    let block = cache.block(slot);
     let mut ctx = Ctx { cpu, mem };
     // The instructions to run, bounded once rather than counted against
     // `max` one by one (as in `interp::run`).
