@@ -158,23 +158,23 @@ pub struct Config {
     /// pages of 500-800 instructions that ran, 30-50 KB of wasm) later.
     /// Cranelift spends ~1.3 us of CPU per byte of wasm, ~57 bytes per
     /// guest instruction: ~75 us, what the interpreter spends on ~6500
-    /// instructions. A page is compiled once it has cost the
-    /// interpreter about what its compile costs (the rent-or-buy rule:
-    /// whatever the page does next, about twice the better choice's CPU
-    /// time at worst), up to `threshold`.
+    /// instructions. Compiling once a page has cost the interpreter about
+    /// what its compile costs (the rent-or-buy rule, 6000 up to 16 M)
+    /// saves CPU on start-up, but the compile runs on another thread
+    /// while interpreting holds up the guest, and interpreting SSE code
+    /// costs far more than the average instruction: see the measurements
+    /// at the default.
     pub early_per_insn: u32,
 }
 
 impl Config {
     /// The settings with a background compiler (the CLI's): the
-    /// threshold only bounds the early rule, which decides by the page's
-    /// size. At 2 M it compiled python's start-up pages of 500-800
-    /// instructions, which then ran ~2 M instructions more in a short
-    /// run: python3 -c pass took 1.7x the interpreter's CPU time cold.
+    /// threshold bounds the early rule, which decides by the page's size.
+    /// (16 M with 6000 per instruction saved CPU on start-up, see
+    /// `early_per_insn`, but cost wall time where it matters more.)
     pub fn with_background() -> Config {
         Config {
             background: true,
-            threshold: 16_000_000,
             ..Config::default()
         }
     }
@@ -219,8 +219,14 @@ impl Default for Config {
             // 4000 0.56, 0.42, 0.66, 2.66 s; at 6000 0.47, 0.42, 0.72,
             // 2.51 s; at 8000 0.45, 0.41, 0.69, 2.65 s (another series);
             // the interpreter 0.38, 0.37, 0.87, 3.57 s. gcc -O2 -S: 32.5 s
-            // at 2000 and 2 M, 26.1 s at 8000 and 16 M.
-            early_per_insn: 6000,
+            // at 2000 and 2 M, 26.1 s at 8000 and 16 M. But wall time
+            // (two runs each, cold): sha256sum of 4 MiB (OpenSSL's SSSE3
+            // code, ~125x native interpreted) 0.30 s at 2000 and 2 M,
+            // 0.6 s at 3000 and 4 M, 1.3 s at 6000 and 16 M; python3 -c
+            // pass 0.45-0.52 s in all three. The CI run with 6000 and
+            // 16 M had the quick set's cold integer geomean at 12x
+            // native against 7.7x before. So 2000 and 2 M.
+            early_per_insn: 2000,
         }
     }
 }
