@@ -276,6 +276,16 @@ fn code_changes_taken_by_someone_else_are_seen() {
     }
 }
 
+/// At most one page comparison per module compiled.
+fn assert_compared_once(s: &wax_jit::Stats) {
+    assert!(
+        s.adoption_checks <= s.modules_compiled,
+        "{} comparisons for {} modules",
+        s.adoption_checks,
+        s.modules_compiled
+    );
+}
+
 #[test]
 fn a_private_page_is_compared_once_across_run_calls() {
     let st = program(1400, 16, 20);
@@ -288,12 +298,7 @@ fn a_private_page_is_compared_once_across_run_calls() {
     assert!(s.calls > 0);
     // One comparison per module after its compile, not one per `run`
     // call (each `Both::run` is many calls of 5000 instructions).
-    assert!(
-        s.adoption_checks <= s.modules_compiled,
-        "{} comparisons for {} modules",
-        s.adoption_checks,
-        s.modules_compiled
-    );
+    assert_compared_once(&s);
 }
 
 #[test]
@@ -314,12 +319,7 @@ fn spaces_taking_turns_keep_their_checks() {
     assert!(s.links_resumed > 0, "no space got its links back");
     // Each space's private pages are compared once, not once per turn:
     // the other space cannot have written them.
-    assert!(
-        s.adoption_checks <= s.modules_compiled,
-        "{} comparisons for {} modules",
-        s.adoption_checks,
-        s.modules_compiled
-    );
+    assert_compared_once(&s);
 }
 
 #[test]
