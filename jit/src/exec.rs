@@ -476,6 +476,17 @@ const EXIT_HEAT: u64 = 16;
 /// each).
 const MAX_RESUMABLE: usize = 32;
 
+/// What the LRU charges a module adopted from a twin frame
+/// ([`Jit::adopt_twin`]) against `Config::max_bytes`: the compiled code is
+/// shared with the module it came from (a wasmtime `Module` instantiated
+/// again, or the same JS function at another slot), so only the instance
+/// costs memory (wasmtime: about a page of `VMContext`). Charging the
+/// whole wasm again made six python3 processes of one program (a spawn
+/// pool) overflow 64 MiB and evict 691 modules, and every eviction
+/// drops every link. Code that outlives its first holder stays bounded
+/// by `Config::max_modules`.
+const TWIN_BYTES: usize = 4096;
+
 /// What an address space's last `run` call left for its next one while
 /// other spaces run: its trust generation, and its links if they were all
 /// private, valid while no module is dropped.
@@ -1064,13 +1075,14 @@ impl<E: Engine> Jit<E> {
         let Some(module) = self.engine.twin(&e.module) else {
             return false;
         };
-        let (blocks, code, bytes) = (e.blocks.clone(), e.code.clone(), e.bytes);
+        let (blocks, code) = (e.blocks.clone(), e.code.clone());
         self.stats.twins_adopted += 1;
         let h = self.heat.entry(key).or_default();
         h.translated = true;
         h.since_module = 0;
-        // Compared just now: `ready` goes on from there.
-        self.put(key, module, blocks, code, bytes, 0);
+        // Compared just now: `ready` goes on from there. The compiled code
+        // is shared, so the twin is charged only its instance.
+        self.put(key, module, blocks, code, TWIN_BYTES, 0);
         true
     }
 
