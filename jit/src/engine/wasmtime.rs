@@ -167,8 +167,8 @@ fn trace_thread_cpu() {
 
 /// With `WAX_JIT_PERF_MAP` set, every compiled module's functions are
 /// named in `/tmp/perf-PID.map`, where `perf report` finds them (a
-/// measurement aid: `wax<module number>_FuncIndex(<function index>)`,
-/// function 3 being `run`). If the variable names a directory, each
+/// measurement aid: `wax<module number>_page_<guest page>_FuncIndex(<function
+/// index>)`, function 3 being `run`). If the variable names a directory, each
 /// module's code is also written there as `wax<n>-<address>.bin`, for
 /// `objdump -D -b binary -mi386:x86-64 --adjust-vma=0x<address>`.
 fn perf_map(m: &wasmtime::Module) {
@@ -190,10 +190,11 @@ fn perf_map(m: &wasmtime::Module) {
             let _ = std::fs::write(format!("{dir}/wax{n}-{text:x}.bin"), m.text());
         }
     }
+    let page = m.name().unwrap_or("");
     for f in m.functions() {
         let _ = writeln!(
             map.0,
-            "{:x} {:x} wax{n}_{:?}",
+            "{:x} {:x} wax{n}_{page}_{:?}",
             text + f.offset,
             f.len,
             f.index

@@ -42,7 +42,7 @@ pub use plan::Plan;
 
 use wasm_encoder::{
     CodeSection, EntityType, ExportKind, ExportSection, FunctionSection, ImportSection, MemoryType,
-    Module, RefType, TableType, TypeSection, ValType,
+    Module, NameSection, RefType, TableType, TypeSection, ValType,
 };
 
 /// Translator settings that change the module's bytes.
@@ -121,7 +121,7 @@ fn translate(
         .collect();
     let (wasm, stats) = emit::with_base(opts.memory_base, || {
         let (body, stats) = gen::Gen::new(&cfg, opts).function();
-        (module(body, opts, stats.wide_arith), stats)
+        (module(body, base, opts, stats.wide_arith), stats)
     });
     Translation {
         wasm,
@@ -131,8 +131,9 @@ fn translate(
     }
 }
 
-/// The module around `run`'s body; `wide_arith`: it calls the x87 fast paths' `mul64`/`addsig`/`divsig`/`sqrtsig`.
-fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec<u8> {
+/// The module around `run`'s body for the page at `base`; `wide_arith`:
+/// it calls the x87 fast paths' `mul64`/`addsig`/`divsig`/`sqrtsig`.
+fn module(body: wasm_encoder::Function, base: u32, opts: &Options, wide_arith: bool) -> Vec<u8> {
     let mut types = TypeSection::new();
     types.ty().function([ValType::I32], [ValType::I32]);
     types.ty().function([ValType::I32; 6], [ValType::I32]);
@@ -214,5 +215,9 @@ fn module(body: wasm_encoder::Function, opts: &Options, wide_arith: bool) -> Vec
         .section(&funcs)
         .section(&exports)
         .section(&code);
+    // The guest page in the name section, for profiles (`perf_map`).
+    let mut names = NameSection::new();
+    names.module(&format!("page_{base:08x}"));
+    m.section(&names);
     m.finish()
 }

@@ -1,5 +1,5 @@
 ;; double_shift_flags: 1 blocks, 2 instructions, 0 stepped
-(module
+(module $page_08048000
   (type (;0;) (func (param i32) (result i32)))
   (type (;1;) (func (param i32 i32 i32 i32 i32 i32) (result i32)))
   (type (;2;) (func (param i32 i32) (result i32)))

@@ -1,5 +1,5 @@
 ;; reused_page_lookups: 1 blocks, 13 instructions, 0 stepped
-(module
+(module $page_08048000
   (type (;0;) (func (param i32) (result i32)))
   (type (;1;) (func (param i32 i32 i32 i32 i32 i32) (result i32)))
   (type (;2;) (func (param i32 i32) (result i32)))
