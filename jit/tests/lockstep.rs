@@ -753,6 +753,57 @@ fn rotate_and_bt_flags_after_every_producer() {
     loop_in_lockstep(a, top, 0..4, "rotate flags");
 }
 
+/// ADC and SBB (every size, register and immediate forms) followed by
+/// what reads their flags: another ADC/SBB (a bignum's carry chain),
+/// SETcc of every condition, and PUSHFD; the translator knows the
+/// producer and takes CF from the record's op (carry in or not), the
+/// other flags as ADD's or SUB's. The carry into the first producer
+/// comes from the data (`add ecx, eax` in the probe before).
+#[test]
+fn adc_sbb_flags_in_carry_chains() {
+    use common::asm::*;
+    let producers: &[&[u8]] = &[
+        &[0x11, 0xd0],       // adc eax, edx
+        &[0x19, 0xd0],       // sbb eax, edx
+        &[0x10, 0xd0],       // adc al, dl
+        &[0x18, 0xd0],       // sbb al, dl
+        &[0x66, 0x11, 0xd0], // adc ax, dx
+        &[0x66, 0x19, 0xd0], // sbb ax, dx
+        &[0x83, 0xd0, 0x00], // adc eax, 0
+        &[0x83, 0xd8, 0x00], // sbb eax, 0
+        &[0x11, 0xc0],       // adc eax, eax
+        &[0x19, 0xc0],       // sbb eax, eax
+    ];
+    let consumers: &[&[u8]] = &[
+        &[0x11, 0xcb],       // adc ebx, ecx
+        &[0x19, 0xcb],       // sbb ebx, ecx
+        &[0x83, 0xd3, 0x00], // adc ebx, 0
+        &[0x0f, 0x92, 0xc3], // setb bl
+        &[0x0f, 0x96, 0xc3], // setbe bl
+        &[0x0f, 0x90, 0xc3], // seto bl
+        &[0x0f, 0x94, 0xc3], // setz bl
+        &[0x0f, 0x98, 0xc3], // sets bl
+        &[0x0f, 0x9a, 0xc3], // setp bl
+        &[0x0f, 0x9c, 0xc3], // setl bl
+        &[0x0f, 0x9f, 0xc3], // setg bl
+    ];
+    let mut a = Asm::default();
+    let top = a.pos();
+    let mut k = 0u8;
+    for p in producers {
+        for c in consumers {
+            let at = k % 0x70;
+            a.bytes(&[0x8b, 0x46, at]); // mov eax, [esi+at]
+            a.bytes(&[0x8b, 0x56, at + 4]); // mov edx, [esi+at+4]
+            a.bytes(p);
+            a.bytes(c);
+            flags_probe(&mut a, at);
+            k = k.wrapping_add(4);
+        }
+    }
+    loop_in_lockstep(a, top, 0..4, "adc/sbb flags");
+}
+
 /// Shifts by CL (every count, 0 and past the size included), rotates by
 /// an immediate and MUL/IMUL (every form the translator emits), their
 /// flags read by SETcc (so the blocks stay translated) and compared whole

@@ -12,15 +12,21 @@ use wax_cpu::state::flag;
 
 impl Gen<'_> {
     /// Pushes the EFLAGS value of the lazy record locals: inline where
-    /// the record is known (eager, or a pending ADD, SUB, logic op,
-    /// INC or DEC), else through the `flags` import.
+    /// the record is known (eager, or a pending ADD, ADC, SUB, SBB, logic
+    /// op, INC or DEC), else through the `flags` import.
     pub(super) fn eval_record(&mut self) {
         match self.flags {
             Fs::Eager => {
                 self.e.load_at(cpu::EFLAGS);
             }
             Fs::Pending(
-                op @ (LazyOp::Add | LazyOp::Sub | LazyOp::Logic | LazyOp::Inc | LazyOp::Dec),
+                op @ (LazyOp::Add
+                | LazyOp::Adc
+                | LazyOp::Sub
+                | LazyOp::Sbb
+                | LazyOp::Logic
+                | LazyOp::Inc
+                | LazyOp::Dec),
                 size,
             ) => self.pending_eflags(op, size),
             _ => {
@@ -57,7 +63,10 @@ impl Gen<'_> {
         }
     }
 
-    /// Pushes one status flag (0 or 1) of a pending producer.
+    /// Pushes one status flag (0 or 1) of a pending producer. A pending
+    /// `Adc` (`Sbb`) is an ADC (SBB) whose record says `Adc` (`Sbb`) with
+    /// a carry (borrow) in and `Add` (`Sub`) without: only CF depends on
+    /// which, and `LOP` tells it.
     pub(super) fn pending_flag(&mut self, op: LazyOp, size: u32, f: u32) {
         let sb = size - 1;
         let e = &mut self.e;
@@ -79,6 +88,19 @@ impl Gen<'_> {
                 LazyOp::Add => {
                     e.get(l::LRES).get(l::LA).i(I::I32LtU);
                 }
+                // `CpuState::cf`'s cases 2 and 1, 4 and 3, by the record.
+                LazyOp::Adc => {
+                    e.get(l::LA).get(l::LRES).i(I::I32GeU);
+                    e.get(l::LRES).get(l::LA).i(I::I32LtU);
+                    e.get(l::LOP).c(LazyOp::Adc as u32).i(I::I32Eq);
+                    e.i(I::Select);
+                }
+                LazyOp::Sbb => {
+                    e.get(l::LB).get(l::LA).i(I::I32GeU);
+                    e.get(l::LA).get(l::LB).i(I::I32LtU);
+                    e.get(l::LOP).c(LazyOp::Sbb as u32).i(I::I32Eq);
+                    e.i(I::Select);
+                }
                 // INC/DEC folded the carry into EFLAGS.
                 LazyOp::Inc | LazyOp::Dec => {
                     e.load_at(cpu::EFLAGS).c(flag::CF).i(I::I32And);
@@ -88,12 +110,12 @@ impl Gen<'_> {
                 }
             },
             _ => match op {
-                LazyOp::Sub => {
+                LazyOp::Sub | LazyOp::Sbb => {
                     e.get(l::LA).get(l::LB).i(I::I32Xor);
                     e.get(l::LA).get(l::LRES).i(I::I32Xor).i(I::I32And);
                     e.c(sb).i(I::I32ShrU).c(1).i(I::I32And);
                 }
-                LazyOp::Add => {
+                LazyOp::Add | LazyOp::Adc => {
                     e.get(l::LA).get(l::LRES).i(I::I32Xor);
                     e.get(l::LB).get(l::LRES).i(I::I32Xor).i(I::I32And);
                     e.c(sb).i(I::I32ShrU).c(1).i(I::I32And);

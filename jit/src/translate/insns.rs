@@ -234,7 +234,7 @@ impl Gen<'_> {
         self.e.i(I::Select).set(l::LOP).set_c(l::LSIZE, size);
         self.e.get(l::V1).set(l::LA).get(l::V2).set(l::LB);
         self.write_op(insn, 0, size, l::LRES);
-        self.flags = Fs::Unknown;
+        self.flags = Fs::Pending(with, size);
     }
 
     pub(super) fn movx(&mut self, insn: &Instruction, size: u32) {
