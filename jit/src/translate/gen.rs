@@ -105,6 +105,10 @@ pub struct Gen<'a> {
     /// The last checked access through ESP and through another base
     /// register (`operands.rs`).
     pub(super) memos: [Option<super::operands::Memo>; 2],
+    /// The memory operand of the x87 instruction being emitted, checked
+    /// before its fast path (bytes, for a write): `need_mem` finds the
+    /// machine address in `HOST`.
+    pub(super) x87_mem: Option<(u32, bool)>,
     pub stats: Stats,
 }
 
@@ -155,6 +159,7 @@ impl<'a> Gen<'a> {
             falls: false,
             self_loop: false,
             memos: [None; 2],
+            x87_mem: None,
             stats: Stats {
                 insns: 0,
                 stepped: 0,

@@ -327,6 +327,34 @@ fn fast(insn: &Instruction) -> Option<Fast> {
     })
 }
 
+/// The memory access of a fast path: its size in bytes and whether it
+/// writes.
+fn mem_access(k: Fast) -> Option<(u32, bool)> {
+    Some(match k {
+        Fast::FldM(f) => (f.bytes(), false),
+        Fast::FstM(f, _) => (f.bytes(), true),
+        Fast::FldM80 => (10, false),
+        Fast::FstpM80 => (10, true),
+        Fast::Mul {
+            src: Src::Mem(f), ..
+        }
+        | Fast::Add {
+            src: Src::Mem(f), ..
+        }
+        | Fast::Div {
+            src: Src::Mem(f), ..
+        }
+        | Fast::Cmp {
+            src: Src::Mem(f), ..
+        } => (f.bytes(), false),
+        Fast::Fldcw => (2, false),
+        Fast::Fild(bits) => (bits / 8, false),
+        Fast::Fist { bits, .. } => (bits / 8, true),
+        Fast::Fnstcw | Fast::Fnstsw(false) => (2, true),
+        _ => return None,
+    })
+}
+
 impl Gen<'_> {
     pub(super) fn x87(&mut self, insn: &Instruction, op: u32) {
         let Some((f, _)) = crate::x87::lookup(op) else {
@@ -338,11 +366,22 @@ impl Gen<'_> {
             self.ea(insn);
         }
         let fast = fast(insn);
+        // The fast path's memory check comes first, as an integer
+        // instruction's does: through the base register it can reuse an
+        // earlier lookup (nbody's operands are a few registers plus
+        // displacements), and it leaves before the instruction if it fails.
+        // (The out-of-line lookups cover 1, 2 and 4 bytes: without inline
+        // checks `need_mem` checks in the fast path and takes the call.)
+        self.x87_mem = fast.and_then(mem_access).filter(|_| self.inline_checks);
+        if let Some((n, write)) = self.x87_mem {
+            self.check_based(l::ADDR, l::HOST, n, write, Self::simple_base(insn));
+        }
         if let Some(k) = fast {
             self.e.block(Label::X87Done).block(Label::X87Call);
             self.x87_fast(k);
             self.e.br(Label::X87Done).end();
         }
+        self.x87_mem = None;
         // EIP for the handler (and for the exit if it faults).
         self.e.c(0).c(insn.ip32()).i(I::I32Store(mem(cpu::EIP, 2)));
         if f.reads_flags || f.writes_flags {
