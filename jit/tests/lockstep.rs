@@ -914,6 +914,40 @@ fn mmx_state_matches_the_interpreter() {
     loop_in_lockstep(a, top, 0..10, "mmx state");
 }
 
+/// MMX registers held in locals within a block: read again after a
+/// write (the held value, its high half cleared: PCMPEQB of a register
+/// with itself leaves all ones only in its 64 bits, which PMOVMSKB sees
+/// as 0xff), and an x87 push between MMX instructions without EMMS (FLDZ
+/// writes R7, which is MM7, and moves TOP and the tags): the MMX
+/// instructions after it must read what the x87 instruction wrote and put
+/// the FPU in MMX state again.
+#[test]
+fn mmx_registers_held_in_a_block_match_the_interpreter() {
+    use common::asm::*;
+    let mut a = Asm::default();
+    let top = a.pos();
+    for r in 0..7u8 {
+        let s = (r + 1) % 7;
+        a.bytes(&[0x0f, 0x6e]).modrm(r, Rm::Mem(ESI, 4 * r as i8)); // movd mmR, [esi+4r]
+        a.bytes(&[0x0f, 0x6e]).modrm(s, Rm::Reg(EAX)); // movd mmS, eax
+        a.bytes(&[0x0f, 0xfe]).modrm(r, Rm::Reg(s)); // paddd mmR, mmS
+        a.bytes(&[0x0f, 0xf4]).modrm(s, Rm::Reg(r)); // pmuludq mmS, mmR
+        a.bytes(&[0x0f, 0x7f]).modrm(s, Rm::Mem(ESI, 0x40)); // movq [esi+0x40], mmS
+        a.bytes(&[0x0f, 0x74]).modrm(r, Rm::Reg(r)); // pcmpeqb mmR, mmR
+        a.bytes(&[0x0f, 0xd7]).modrm(EBX, Rm::Reg(r)); // pmovmskb ebx, mmR
+        a.bytes(&[0x01, 0xd8]); // add eax, ebx
+        a.bytes(&[0xd9, 0xee]); // fldz (R7 = MM7 written, TOP 7)
+        a.bytes(&[0x0f, 0x7f]).modrm(7, Rm::Mem(ESI, 0x48)); // movq [esi+0x48], mm7
+        a.bytes(&[0x0f, 0xd4]).modrm(7, Rm::Reg(s)); // paddq mm7, mmS
+        a.bytes(&[0x0f, 0x7e]).modrm(7, Rm::Reg(EBX)); // movd ebx, mm7
+        a.bytes(&[0x01, 0xd8]); // add eax, ebx
+        a.bytes(&[0xd9, 0xe8]); // fld1 (R7 again: TOP was 0 after the MMX ops)
+        a.bytes(&[0x0f, 0x7e]).modrm(7, Rm::Reg(EBX)); // movd ebx, mm7
+        a.bytes(&[0x01, 0xd8]); // add eax, ebx
+    }
+    loop_in_lockstep(a, top, 0..10, "mmx held");
+}
+
 /// 16-byte accesses whose address moves every iteration, so the
 /// translated code (not the first, interpreted, iteration) meets them:
 /// MOVDQA turning misaligned (#GP), MOVDQU/MOVQ loads and stores walking

@@ -50,8 +50,10 @@ pub mod local {
     /// through another base register (`operands.rs`, [`super::Emitter::scope`]).
     pub const MEMO_ESP: u32 = 30;
     pub const MEMO_OTHER: u32 = 31;
-    /// XMM0..XMM7 (v128), in functions that have them (`sse.rs`).
+    /// XMM0..XMM7, then MM0..MM7 (v128, an MMX register in the low
+    /// half), in functions that have them (`sse/mod.rs`).
     pub const X0: u32 = 32;
+    pub const MM0: u32 = X0 + 8;
 }
 
 /// Branch targets the translator names.
@@ -141,7 +143,7 @@ impl Emitter {
             (2, ValType::I32),
         ];
         if xmm {
-            locals.push((8, ValType::V128));
+            locals.push((16, ValType::V128));
         }
         let f = Function::new(locals);
         Emitter {

@@ -308,9 +308,18 @@ fn shift_kind(m: Mnemonic) -> (u32, I<'static>, bool) {
 /// after every interpreter step (it may write XMM registers). Loads and
 /// stores are emitted only on an instruction's straight-line path, so a
 /// register is held on every path through the block or on none.
+///
+/// MMX registers are held the same way (from [`l::MM0`], zero-extended
+/// as a fresh `v128.load64_zero` would give them), and the store that
+/// puts the FPU in MMX state is made once per stretch
+/// (`mmx_entered`); x87 instructions write the same registers, TOP and
+/// tags, so they forget both ([`XmmCache::forget_mmx`]). In OpenSSL's
+/// SSE2 Montgomery multiplication (an MMX loop, 37 % of a TLS handshake's
+/// time) every instruction loaded its operands from CpuState before.
 pub struct XmmCache {
     enabled: bool,
-    held: [bool; 8],
+    held: [bool; 16],
+    mmx_entered: bool,
 }
 
 impl XmmCache {
@@ -318,12 +327,21 @@ impl XmmCache {
     pub fn new(enabled: bool) -> XmmCache {
         XmmCache {
             enabled,
-            held: [false; 8],
+            held: [false; 16],
+            mmx_entered: false,
         }
     }
 
     pub fn forget(&mut self) {
-        self.held = [false; 8];
+        self.held = [false; 16];
+        self.mmx_entered = false;
+    }
+
+    /// After an x87 instruction: MMX registers, TOP and tags may have
+    /// changed.
+    pub fn forget_mmx(&mut self) {
+        self.held[8..].fill(false);
+        self.mmx_entered = false;
     }
 }
 
@@ -457,22 +475,27 @@ impl Gen<'_> {
     /// instruction leaves for the interpreter): TOP = 0 and every register
     /// valid.
     fn mmx_enter(&mut self) {
-        self.e.c(0).c(0).i(I::I32Store(mem(TAG, 1)));
-    }
-
-    /// Pushes XMM register `r` (an MMX register in the low half).
-    fn xmm_load(&mut self, r: Register) {
-        if r.is_mm() {
-            self.e.c(0).i(I::V128Load64Zero(mem(mm_slot(r), 3)));
+        if self.xmm.mmx_entered {
             return;
         }
-        let n = r.number();
+        self.e.c(0).c(0).i(I::I32Store(mem(TAG, 1)));
+        self.xmm.mmx_entered = self.xmm.enabled;
+    }
+
+    /// Pushes XMM register `r` (an MMX register in the low half, the high
+    /// half zero).
+    fn xmm_load(&mut self, r: Register) {
+        let n = r.number() + if r.is_mm() { 8 } else { 0 };
         let local = l::X0 + n as u32;
         if self.xmm.held[n] {
             self.e.get(local);
             return;
         }
-        self.e.c(0).i(I::V128Load(mem(slot(r), 4)));
+        if r.is_mm() {
+            self.e.c(0).i(I::V128Load64Zero(mem(mm_slot(r), 3)));
+        } else {
+            self.e.c(0).i(I::V128Load(mem(slot(r), 4)));
+        }
         if self.xmm.enabled {
             self.e.tee(local);
             self.xmm.held[n] = true;
@@ -483,6 +506,15 @@ impl Gen<'_> {
     /// 0 before computing it).
     fn xmm_store(&mut self, r: Register) {
         if r.is_mm() {
+            if self.xmm.enabled {
+                // Held as a load would give it: lanes past 64 bits of a
+                // lane-wise result are not the register's (PCMPEQ of two
+                // zero halves is all ones there, which PMOVMSKB would see).
+                let n = 8 + r.number();
+                self.e.i(I::V128Const(u128::from(u64::MAX) as i128));
+                self.e.i(I::V128And).tee(l::X0 + n as u32);
+                self.xmm.held[n] = true;
+            }
             self.e.i(I::V128Store64Lane {
                 memarg: mem(mm_slot(r), 3),
                 lane: 0,

@@ -382,6 +382,9 @@ impl Gen<'_> {
             self.e.br(Label::X87Done).end();
         }
         self.x87_mem = None;
+        // The fast path or the call may have written the registers MMX
+        // instructions alias, TOP and the tags.
+        self.xmm.forget_mmx();
         // EIP for the handler (and for the exit if it faults).
         self.e.c(0).c(insn.ip32()).i(I::I32Store(mem(cpu::EIP, 2)));
         if f.reads_flags || f.writes_flags {
