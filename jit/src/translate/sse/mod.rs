@@ -485,8 +485,11 @@ impl Gen<'_> {
     /// Pushes XMM register `r` (an MMX register in the low half, the high
     /// half zero).
     fn xmm_load(&mut self, r: Register) {
-        let n = r.number() + if r.is_mm() { 8 } else { 0 };
-        let local = l::X0 + n as u32;
+        let (n, local) = if r.is_mm() {
+            (8 + r.number(), l::MM0 + r.number() as u32)
+        } else {
+            (r.number(), l::X0 + r.number() as u32)
+        };
         if self.xmm.held[n] {
             self.e.get(local);
             return;
@@ -510,10 +513,9 @@ impl Gen<'_> {
                 // Held as a load would give it: lanes past 64 bits of a
                 // lane-wise result are not the register's (PCMPEQ of two
                 // zero halves is all ones there, which PMOVMSKB would see).
-                let n = 8 + r.number();
                 self.e.i(I::V128Const(u128::from(u64::MAX) as i128));
-                self.e.i(I::V128And).tee(l::X0 + n as u32);
-                self.xmm.held[n] = true;
+                self.e.i(I::V128And).tee(l::MM0 + r.number() as u32);
+                self.xmm.held[8 + r.number()] = true;
             }
             self.e.i(I::V128Store64Lane {
                 memarg: mem(mm_slot(r), 3),
