@@ -529,7 +529,10 @@ impl Kernel {
             let th = self.tasks.thread_mut(t);
             th.slice = th.slice.saturating_sub(r.executed);
             match r.exit {
-                Exit::Syscall => crate::syscall::dispatch(self),
+                Exit::Syscall => {
+                    self.vfs.next_call(user_end);
+                    crate::syscall::dispatch(self);
+                }
                 Exit::Exception(e) => self.fault(e),
                 Exit::Rdtsc => self.rdtsc(),
                 Exit::BudgetSpent | Exit::SingleStep => {}

@@ -435,3 +435,41 @@ fn unlinked_open_file_lives_until_close_and_syncs_clean() {
     assert!(fs.statfs().unwrap().f_bfree > free_at_sync + 200);
     fsck(&dir, &dev.borrow().bytes.clone());
 }
+
+/// Names a directory listing put in the dentry cache follow the changes
+/// made after it: unlink, rename within and across directories, a new
+/// file under an old name, rmdir and a new directory under its name.
+#[test]
+fn names_learned_from_a_listing_follow_later_changes() {
+    let dir = tmp("listing");
+    let src = host_tree(&dir);
+    let (mut fs, dev) = mount(mkfs(&dir, &src, 4096, 96));
+    let root = fs.root();
+    let d = fs.mkdir(root, b"d", &node(0o40755)).unwrap();
+    let other = fs.mkdir(root, b"other", &node(0o40755)).unwrap();
+    let x = write_file(&mut fs, d, "x", b"x");
+    let y = write_file(&mut fs, d, "y", b"y");
+    let w = write_file(&mut fs, d, "w", b"w");
+    fs.mkdir(d, b"sub", &node(0o40755)).unwrap();
+    let mut names: Vec<_> = fs.readdir(d).unwrap().into_iter().map(|e| e.name).collect();
+    names.sort();
+    assert_eq!(names, [&b"sub"[..], b"w", b"x", b"y"]);
+    assert_eq!(fs.lookup(d, b"x"), Ok(x));
+    fs.unlink(d, b"x").unwrap();
+    fs.rename(d, b"y", d, b"z", 0).unwrap();
+    fs.rename(d, b"w", other, b"w", 0).unwrap();
+    fs.rmdir(d, b"sub").unwrap();
+    assert_eq!(fs.lookup(d, b"x"), Err(wax_kernel::Errno::ENOENT));
+    assert_eq!(fs.lookup(d, b"y"), Err(wax_kernel::Errno::ENOENT));
+    assert_eq!(fs.lookup(d, b"z"), Ok(y));
+    assert_eq!(fs.lookup(d, b"w"), Err(wax_kernel::Errno::ENOENT));
+    assert_eq!(fs.lookup(other, b"w"), Ok(w));
+    assert_eq!(fs.lookup(d, b"sub"), Err(wax_kernel::Errno::ENOENT));
+    let x2 = write_file(&mut fs, d, "x", b"again");
+    let sub2 = fs.mkdir(d, b"sub", &node(0o40755)).unwrap();
+    assert_eq!(fs.lookup(d, b"x"), Ok(x2));
+    assert_eq!(fs.lookup(d, b"sub"), Ok(sub2));
+    assert_eq!(read_path(&mut fs, "d/x"), b"again");
+    fs.sync().unwrap();
+    fsck(&dir, &dev.borrow().bytes.clone());
+}

@@ -66,6 +66,10 @@ pub struct HostFs {
     /// paths are equal bytes).
     ids: HashMap<OsString, Ino>,
     overlay: HashMap<(u64, u64), Overlay>,
+    /// The relative path `lookup_attr` builds, NUL-terminated for the
+    /// host (kept, so the walk's one question per component allocates
+    /// nothing for a node it has seen before).
+    scratch: Vec<u8>,
 }
 
 impl HostFs {
@@ -77,6 +81,7 @@ impl HostFs {
             paths: Vec::new(),
             ids: HashMap::new(),
             overlay: HashMap::new(),
+            scratch: Vec::new(),
         };
         fs.intern(PathBuf::new());
         fs
@@ -120,6 +125,11 @@ impl HostFs {
         } else {
             cpath(rel)?
         };
+        self.fstatat(dir, &c)
+    }
+
+    /// `lstat_rel` of a path relative to the root given as a C string.
+    fn fstatat(&self, dir: &std::os::fd::OwnedFd, c: &std::ffi::CStr) -> KResult<Attr> {
         // SAFETY: stat is plain old data; all-zero is a valid value.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: `dir` is an open descriptor, `c` a NUL-terminated
@@ -133,6 +143,37 @@ impl HostFs {
             )
         })?;
         Ok(self.guest_attr(attr_of_stat(&st)))
+    }
+
+    /// The node and attributes of `name` in `dir`, the relative path
+    /// built in `scratch`.
+    fn lookup_attr_in(&mut self, dir: Ino, name: &[u8], buf: &mut Vec<u8>) -> KResult<(Ino, Attr)> {
+        if name.contains(&0) {
+            return Err(Errno::EINVAL);
+        }
+        let rel = self.rel(dir)?.as_os_str().as_bytes();
+        buf.clear();
+        buf.extend_from_slice(rel);
+        if !rel.is_empty() {
+            buf.push(b'/');
+        }
+        buf.extend_from_slice(name);
+        let attr = match &self.root_dir {
+            Some(root) => {
+                buf.push(0);
+                let c = std::ffi::CStr::from_bytes_with_nul(buf).map_err(|_| Errno::EINVAL)?;
+                let attr = self.fstatat(root, c);
+                buf.pop();
+                attr?
+            }
+            None => self.lstat_rel(Path::new(OsStr::from_bytes(buf)))?,
+        };
+        let rel = OsStr::from_bytes(buf);
+        let ino = match self.ids.get(rel) {
+            Some(&i) => i,
+            None => self.intern(PathBuf::from(rel)),
+        };
+        Ok((ino, attr))
     }
 
     fn key_of(path: &Path) -> KResult<(u64, u64)> {
@@ -464,9 +505,10 @@ impl FileSystem for HostFs {
 
     /// One lstat for both: the walk's cost on a host directory.
     fn lookup_attr(&mut self, dir: Ino, name: &[u8]) -> KResult<(Ino, Attr)> {
-        let rel = self.rel(dir)?.join(OsStr::from_bytes(name));
-        let attr = self.lstat_rel(&rel)?;
-        Ok((self.intern(rel), attr))
+        let mut buf = std::mem::take(&mut self.scratch);
+        let found = self.lookup_attr_in(dir, name, &mut buf);
+        self.scratch = buf;
+        found
     }
 
     fn setattr(&mut self, ino: Ino, set: &SetAttr) -> KResult<()> {
@@ -637,9 +679,11 @@ impl FileSystem for HostFs {
 
     /// The host directory is the guest's while it runs: what other host
     /// processes change in it meanwhile reaches the walk at the last
-    /// component of a path (every question goes to the host by path),
-    /// but a directory on the way that the host replaced or chmod'ed is
-    /// seen as it was until the guest next changes a name or mode.
+    /// component of a path (every question goes to the host by path;
+    /// only a system call that follows within 1 ms one that asked about
+    /// the same name takes that answer), but a directory on the way that
+    /// the host replaced or chmod'ed is seen as it was until the guest
+    /// next changes a name or mode.
     fn stable_dirs(&self) -> bool {
         true
     }

@@ -1078,14 +1078,21 @@ impl GuestMem<'_> {
 
     /// Reads a NUL-terminated string of at most `max` bytes (without the
     /// NUL). Returns None if no NUL was found within `max` bytes.
+    /// Looks for the NUL a page at a time: the bytes read and the fault
+    /// (at the first byte of the first page that cannot be read) are
+    /// those of reading byte by byte.
     pub fn read_cstr(&mut self, addr: GuestAddr, max: usize) -> Result<Option<Vec<u8>>, PageFault> {
         let mut out = Vec::new();
         while out.len() < max {
-            let b = self.read_u8(addr.add(out.len() as u32))?;
-            if b == 0 {
+            let a = addr.add(out.len() as u32);
+            let frame = self.resolve(a, Access::Read)?;
+            let n = ((PAGE_SIZE - a.offset()) as usize).min(max - out.len());
+            let bytes = self.view.slice(MachAddr(frame.0 | a.offset()), n);
+            if let Some(end) = bytes.iter().position(|&b| b == 0) {
+                out.extend_from_slice(&bytes[..end]);
                 return Ok(Some(out));
             }
-            out.push(b);
+            out.extend_from_slice(bytes);
         }
         Ok(None)
     }
@@ -1099,6 +1106,28 @@ mod tests {
         let mut m = Machine::new(64 << 20);
         let s = m.new_space().unwrap();
         (m, s)
+    }
+
+    /// read_cstr across pages: the bytes up to the NUL, None at `max`, and
+    /// a fault at the first byte of an unreadable page it reaches.
+    #[test]
+    fn read_cstr_reads_across_pages_and_faults_where_bytes_would() {
+        let (mut m, mut s) = machine();
+        m.map(&mut s, GuestAddr(0x1000), 0x2000, Prot::RW, false);
+        let mut g = m.mem(&mut s);
+        g.write_bytes(GuestAddr(0x1ffd), b"abcdef\0").unwrap();
+        let r = g.read_cstr(GuestAddr(0x1ffd), 100).unwrap();
+        assert_eq!(r.as_deref(), Some(&b"abcdef"[..]));
+        assert_eq!(g.read_cstr(GuestAddr(0x1ffd), 6).unwrap(), None);
+        assert_eq!(g.read_cstr(GuestAddr(0x2003), 1).unwrap(), Some(Vec::new()));
+        // No NUL before the unmapped page at 0x3000.
+        g.write_bytes(GuestAddr(0x2ffe), b"xy").unwrap();
+        let e = g.read_cstr(GuestAddr(0x2ffe), 100).unwrap_err();
+        assert_eq!((e.addr, e.access), (GuestAddr(0x3000), Access::Read));
+        // A NUL just before it is found without touching it.
+        g.write_bytes(GuestAddr(0x2fff), b"\0").unwrap();
+        let r = g.read_cstr(GuestAddr(0x2ffe), 100).unwrap();
+        assert_eq!(r.as_deref(), Some(&b"x"[..]));
     }
 
     #[test]

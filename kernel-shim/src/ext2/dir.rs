@@ -32,33 +32,35 @@ impl Volume {
         Ok(dir.i_size / self.bs as u64)
     }
 
-    /// Block `lblk` of a directory (holes are corruption).
-    fn dir_block(&mut self, dir: &Inode, lblk: u64) -> KResult<(u32, Vec<u8>)> {
-        let pblk = self.bmap(dir, lblk)?.ok_or(Errno::EIO)?;
-        Ok((pblk, self.block(pblk)?))
-    }
-
     /// Calls `f(block bytes, pblk, offset, prev offset, entry)` for each
-    /// record until it returns Some.
+    /// record until it returns Some (a hole in a directory is corruption).
     fn scan<R>(
         &mut self,
         dir: &Inode,
         mut f: impl FnMut(&[u8], u32, usize, Option<usize>, &RawDirent) -> Option<R>,
     ) -> KResult<Option<R>> {
+        let inodes = self.sb.s_inodes_count;
         for lblk in 0..self.dir_blocks(dir)? {
-            let (pblk, block) = self.dir_block(dir, lblk)?;
-            let mut off = 0;
-            let mut prev = None;
-            while off < block.len() {
-                let e = dirent_at(&block, off).ok_or(Errno::EIO)?;
-                if e.inode > self.sb.s_inodes_count {
-                    return Err(Errno::EIO);
+            let pblk = self.bmap(dir, lblk)?.ok_or(Errno::EIO)?;
+            // The block's records in the cache, not a copy of it.
+            let found = self.with_block(pblk, |block| {
+                let mut off = 0;
+                let mut prev = None;
+                while off < block.len() {
+                    let e = dirent_at(block, off).ok_or(Errno::EIO)?;
+                    if e.inode > inodes {
+                        return Err(Errno::EIO);
+                    }
+                    if let Some(r) = f(block, pblk, off, prev, &e) {
+                        return Ok(Some(r));
+                    }
+                    prev = Some(off);
+                    off += e.rec_len;
                 }
-                if let Some(r) = f(&block, pblk, off, prev, &e) {
-                    return Ok(Some(r));
-                }
-                prev = Some(off);
-                off += e.rec_len;
+                Ok(None)
+            })??;
+            if found.is_some() {
+                return Ok(found);
             }
         }
         Ok(None)

@@ -7,7 +7,7 @@
 //! never work on stale copies.
 
 use super::disk::*;
-use super::volume::Volume;
+use super::volume::{Volume, DENTRY_CACHE};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::mode;
 use crate::vfs::{Attr, DirEntry, FileType, NewNode, SetAttr, StatFs};
@@ -109,9 +109,18 @@ impl Volume {
         let d = self.dir_inode(dir)?;
         let filetype = self.sb.s_feature_incompat & EXT2_FEATURE_INCOMPAT_FILETYPE != 0;
         let mut out = Vec::new();
-        for (name, ino, ft) in self.entries(&d)? {
+        let entries = self.entries(&d)?;
+        // Listing a directory is mostly followed by a lookup of each name
+        // (ls -l, find, du): the names go to the dentry cache, so those
+        // do not scan the directory again, unless there are so many
+        // that they would push most of the cache out.
+        let remember = entries.len() <= DENTRY_CACHE / 4;
+        for (name, ino, ft) in entries {
             if name == b"." || name == b".." {
                 continue;
+            }
+            if remember {
+                self.dentries.put((dir, name.clone()), Some(ino));
             }
             let kind = if filetype {
                 match ft {

@@ -55,7 +55,9 @@ pub struct Volume {
     /// refused.
     cache_blocks: NonZeroUsize,
     inodes: LruCache<u32, Inode>,
-    /// (directory, name) → inode, or None for a name known to be absent.
+    /// (directory, name) → inode, or None for a name known to be absent;
+    /// filled by lookups, changes and listings (`readdir`), kept exact by
+    /// every change of an entry.
     pub dentries: LruCache<(u32, Vec<u8>), Option<u32>>,
     clock: Box<dyn Clock>,
     /// The device's superblock says EXT2_VALID_FS.
@@ -222,8 +224,14 @@ impl Volume {
     /// Block `b` through the cache (a copy, so callers can hold it while
     /// calling back into the volume).
     pub fn block(&mut self, b: u32) -> KResult<Vec<u8>> {
+        self.with_block(b, <[u8]>::to_vec)
+    }
+
+    /// `f` of block `b`'s bytes in the cache, for a reader that needs only
+    /// part of it (an inode, a directory's records) and no copy.
+    pub fn with_block<R>(&mut self, b: u32, f: impl FnOnce(&[u8]) -> R) -> KResult<R> {
         if let Some(c) = self.blocks.get(&b) {
-            return Ok(c.data.to_vec());
+            return Ok(f(&c.data));
         }
         if !self.valid_block(b) && b != 0 {
             return Err(Errno::EIO);
@@ -233,8 +241,9 @@ impl Volume {
         self.dev
             .read_at(off, &mut data)
             .map_err(|e| self.device_failed(e))?;
-        self.insert(b, data.clone().into_boxed_slice(), false);
-        Ok(data)
+        let r = f(&data);
+        self.insert(b, data.into_boxed_slice(), false);
+        Ok(r)
     }
 
     /// Replaces block `b` in the cache, marking it dirty.
@@ -367,8 +376,8 @@ impl Volume {
             return Ok(i.clone());
         }
         let (b, off) = self.inode_location(ino)?;
-        let block = self.block(b)?;
-        let inode = Inode::parse(&block[off..off + usize::from(self.sb.s_inode_size)]);
+        let size = usize::from(self.sb.s_inode_size);
+        let inode = self.with_block(b, |block| Inode::parse(&block[off..off + size]))?;
         self.inodes.put(ino, inode.clone());
         Ok(inode)
     }

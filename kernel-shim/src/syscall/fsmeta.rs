@@ -210,7 +210,7 @@ fn dir_entries(k: &mut Kernel, fd: u32) -> KResult<crate::vfs::file::FileRef> {
 fn getdents(
     k: &mut Kernel,
     a: &Args,
-    record: fn(&DirEntry, u64, usize) -> Option<Vec<u8>>,
+    record: fn(&DirEntry, u64, usize, &mut Vec<u8>) -> bool,
 ) -> SysResult {
     let file = dir_entries(k, a[0])?;
     let cap = (a[2] as usize).min(super::MAX_IO);
@@ -224,10 +224,11 @@ fn getdents(
     let entries = f.dir_entries.as_ref().map_or(&[][..], |e| &e[..]);
     let mut next = start;
     for e in entries.iter().skip(start) {
-        match record(e, next as u64 + 1, cap - out.len()) {
-            Some(r) => out.extend_from_slice(&r),
-            None if out.is_empty() => return Err(Errno::EINVAL.into()),
-            None => break,
+        if !record(e, next as u64 + 1, cap - out.len(), &mut out) {
+            if out.is_empty() {
+                return Err(Errno::EINVAL.into());
+            }
+            break;
         }
         next += 1;
     }
@@ -237,34 +238,40 @@ fn getdents(
     Ok(out.len() as u32)
 }
 
-/// `struct linux_dirent64`.
-fn dirent64(e: &DirEntry, off: u64, room: usize) -> Option<Vec<u8>> {
+/// Appends `struct linux_dirent64` to `out`; false if it needs more
+/// than `room` bytes.
+fn dirent64(e: &DirEntry, off: u64, room: usize, out: &mut Vec<u8>) -> bool {
     let len = (19 + e.name.len() + 1 + 7) & !7;
     if len > room {
-        return None;
+        return false;
     }
-    let mut r = vec![0u8; len];
+    let at = out.len();
+    out.resize(at + len, 0);
+    let r = &mut out[at..];
     r[0..8].copy_from_slice(&e.ino.to_le_bytes());
     r[8..16].copy_from_slice(&off.to_le_bytes());
     r[16..18].copy_from_slice(&(len as u16).to_le_bytes());
     r[18] = e.kind.dtype();
     r[19..19 + e.name.len()].copy_from_slice(&e.name);
-    Some(r)
+    true
 }
 
-/// The old `struct linux_dirent` (32-bit inode; d_type in the last byte).
-fn dirent32(e: &DirEntry, off: u64, room: usize) -> Option<Vec<u8>> {
+/// Appends the old `struct linux_dirent` (32-bit inode; d_type in the
+/// last byte) to `out`; false if it needs more than `room` bytes.
+fn dirent32(e: &DirEntry, off: u64, room: usize, out: &mut Vec<u8>) -> bool {
     let len = (10 + e.name.len() + 2 + 3) & !3;
     if len > room {
-        return None;
+        return false;
     }
-    let mut r = vec![0u8; len];
+    let at = out.len();
+    out.resize(at + len, 0);
+    let r = &mut out[at..];
     r[0..4].copy_from_slice(&(e.ino as u32).to_le_bytes());
     r[4..8].copy_from_slice(&(off as u32).to_le_bytes());
     r[8..10].copy_from_slice(&(len as u16).to_le_bytes());
     r[10..10 + e.name.len()].copy_from_slice(&e.name);
     r[len - 1] = e.kind.dtype();
-    Some(r)
+    true
 }
 
 pub fn sys_getdents64(k: &mut Kernel, a: &Args) -> SysResult {
@@ -680,12 +687,15 @@ mod tests {
             kind: FileType::Regular,
             name: b"abc".to_vec(),
         };
-        let r = dirent64(&e, 1, 100).unwrap();
-        assert_eq!(r.len(), 24);
-        assert_eq!(r[18], 8);
-        assert_eq!(&r[19..23], b"abc\0");
-        assert!(dirent64(&e, 1, 10).is_none());
-        let r = dirent32(&e, 1, 100).unwrap();
+        let mut r = vec![0xff];
+        assert!(dirent64(&e, 1, 100, &mut r));
+        assert_eq!(r.len(), 1 + 24);
+        assert_eq!(r[1 + 18], 8);
+        assert_eq!(&r[1 + 19..1 + 23], b"abc\0");
+        assert!(!dirent64(&e, 1, 10, &mut r));
+        assert_eq!(r.len(), 1 + 24);
+        let mut r = Vec::new();
+        assert!(dirent32(&e, 1, 100, &mut r));
         assert_eq!((r.len(), r[r.len() - 1]), (16, 8));
     }
 

@@ -87,7 +87,7 @@ fn permitted(
     }
     if name.starts_with(b"user.") {
         let ty = match node {
-            Some((m, ino)) => k.vfs.fs(m).getattr(ino)?.mode & mode::S_IFMT,
+            Some((m, ino)) => k.vfs.fs_query(m).getattr(ino)?.mode & mode::S_IFMT,
             // A pipe's or a socket's inode.
             None => mode::S_IFIFO,
         };

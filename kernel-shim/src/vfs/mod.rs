@@ -394,7 +394,8 @@ pub trait FileSystem {
     /// through this trait's calls (not behind the kernel's back, as
     /// /proc's do when processes come and go): the path walk may then
     /// remember the directories it goes through until a call that may
-    /// change them (see `Vfs::fs`).
+    /// change them (see `Vfs::fs`), and the last name a system call
+    /// looked up for the next call (`path::Recent`).
     fn stable_dirs(&self) -> bool {
         false
     }

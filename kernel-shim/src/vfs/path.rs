@@ -8,6 +8,7 @@ use super::tmpfs::Now;
 use super::{Attr, FileSystem, FsType, Ino, MountId};
 use crate::abi::errno::{Errno, KResult};
 use std::collections::HashMap;
+use wax_devices::Timespec;
 
 /// Longest path a system call accepts (PATH_MAX, with its NUL).
 pub const PATH_MAX: usize = 4096;
@@ -109,8 +110,9 @@ pub enum Resolve {
 /// The mount table: file systems and the names they cover.
 pub struct Vfs {
     mounts: Vec<Box<dyn FileSystem>>,
-    /// (mount, directory, name) → the file system mounted on that name.
-    covers: HashMap<(MountId, Ino, Vec<u8>), MountId>,
+    /// (mount, directory) and name → the file system mounted on that
+    /// name (by directory first, so a lookup needs no key of its own).
+    covers: HashMap<(MountId, Ino), HashMap<Vec<u8>, MountId>>,
     /// The guest path each mount covers ("/" for the root).
     points: Vec<Vec<u8>>,
     /// The time file systems stamp on changes; the system call layer
@@ -133,6 +135,12 @@ pub struct Vfs {
     dirs: HashMap<(MountId, Ino), HashMap<Vec<u8>, Child>>,
     /// Directories in `dirs` (cleared past [`DIRS_KEPT`]).
     dirs_len: usize,
+    /// The last component the previous system call looked up, usable by
+    /// this one (see [`Recent`]); `fresh` is this call's.
+    recent: Option<Recent>,
+    fresh: Option<Recent>,
+    /// When this system call began (`Vfs::next_call`).
+    call_start: Timespec,
     /// Moves on before anything that may change a file's bytes (write,
     /// truncate, fallocate, splice into a file, a shared mapping's write
     /// back; also reads and syncs, which flush shared mappings first), so
@@ -142,6 +150,34 @@ pub struct Vfs {
 
 /// A child node found by name: its mount, node and attributes.
 type Child = (MountId, Ino, Attr);
+
+/// The last component of a path one system call looked up, for the next
+/// call to use: programs ask about one path several times in a row (ls
+/// -l: statx, then lgetxattr and getxattr of the same file). The next
+/// call may take it instead of asking the file system if it began within
+/// [`RECENT_NS`] of the call that asked, no file's bytes may have changed
+/// since (`Vfs::content_writes`) and nothing went through [`Vfs::fs`]
+/// (names, modes, owners). Nothing else the guest does between two system
+/// calls can change a file, so for the guest this is exact; a change
+/// another host process makes to a directory root in that moment is seen
+/// as if made just after the second call. Kept only on file systems with
+/// [`FileSystem::stable_dirs`] (not /proc, whose entries come and go with
+/// processes).
+#[derive(Clone)]
+struct Recent {
+    mount: MountId,
+    dir: Ino,
+    name: Vec<u8>,
+    child: Child,
+    /// When the call that asked the file system began.
+    asked: Timespec,
+    /// `Vfs::content_writes` then.
+    writes: u64,
+}
+
+/// How long after the system call that looked a name up the next one may
+/// use the answer (`Recent`).
+const RECENT_NS: i128 = 1_000_000;
 
 /// Most directories `Vfs::dirs` keeps.
 const DIRS_KEPT: usize = 8192;
@@ -159,6 +195,9 @@ impl Vfs {
             root: Location::root(),
             dirs: HashMap::new(),
             dirs_len: 0,
+            recent: None,
+            fresh: None,
+            call_start: Timespec::default(),
             content_writes: 0,
         }
     }
@@ -194,7 +233,7 @@ impl Vfs {
         self.forget_dirs();
         self.mounts.push(fs);
         self.points.push(dir.join_name(&name));
-        self.covers.insert((m, ino, name), id);
+        self.covers.entry((m, ino)).or_default().insert(name, id);
         Ok(id)
     }
 
@@ -214,12 +253,26 @@ impl Vfs {
         self.mounts[m].as_mut()
     }
 
-    /// Forgets the directories walks went through (`Vfs::dirs`).
+    /// Forgets the directories walks went through (`Vfs::dirs`) and the
+    /// last names looked up (`Recent`).
     fn forget_dirs(&mut self) {
         if self.dirs_len != 0 {
             self.dirs.clear();
             self.dirs_len = 0;
         }
+        self.recent = None;
+        self.fresh = None;
+    }
+
+    /// A system call begins at `now` (monotonic): the last name the
+    /// previous one looked up stays usable if it is recent enough.
+    pub fn next_call(&mut self, now: Timespec) {
+        let fresh = self.fresh.take();
+        self.recent = fresh.filter(|r| {
+            let age = now.as_nanos() - r.asked.as_nanos();
+            (0..RECENT_NS).contains(&age) && r.writes == self.content_writes
+        });
+        self.call_start = now;
     }
 
     /// The node a location names.
@@ -283,12 +336,37 @@ impl Vfs {
         Ok((cm, ino, attr, false))
     }
 
+    /// [`Vfs::child_attr`] for the last component of a path: the answer
+    /// the previous system call got for the same name, if it may be used
+    /// (`Recent`), else the file system's.
+    fn last_child_attr(&mut self, m: MountId, dir: Ino, name: &[u8]) -> KResult<Child> {
+        if let Some(r) = &self.recent {
+            if r.mount == m && r.dir == dir && r.name == name && r.writes == self.content_writes {
+                let child = r.child;
+                self.fresh = self.recent.clone();
+                return Ok(child);
+            }
+        }
+        let child = self.child_attr(m, dir, name)?;
+        if self.mounts[m].stable_dirs() && self.mounts[child.0].stable_dirs() {
+            self.fresh = Some(Recent {
+                mount: m,
+                dir,
+                name: name.to_vec(),
+                child,
+                asked: self.call_start,
+                writes: self.content_writes,
+            });
+        }
+        Ok(child)
+    }
+
     /// The mount covering `name` in directory `(m, dir)`, if any.
     fn covering(&self, m: MountId, dir: Ino, name: &[u8]) -> Option<MountId> {
         if self.covers.is_empty() {
             return None;
         }
-        self.covers.get(&(m, dir, name.to_vec())).copied()
+        self.covers.get(&(m, dir))?.get(name).copied()
     }
 
     /// Brings the names along a location up to date after renames: a step
@@ -407,7 +485,7 @@ impl Vfs {
                 perm::check(&d, &self.cred, perm::MAY_EXEC)?;
             }
             let (m, ino, attr, kept) = if last {
-                let (m, ino, attr) = self.child_attr(dm, dino, c)?;
+                let (m, ino, attr) = self.last_child_attr(dm, dino, c)?;
                 (m, ino, attr, false)
             } else {
                 self.dir_child_attr(dm, dino, c)?
@@ -627,5 +705,85 @@ mod tests {
             .resolve_attr(&Location::root(), b"/b/.", Resolve::Follow)
             .unwrap();
         assert_eq!(a.mtime.sec, 7);
+    }
+
+    /// The last name a system call looked up serves the next call only:
+    /// within `RECENT_NS`, with no file written and nothing changed
+    /// through `Vfs::fs` in between.
+    #[test]
+    fn the_previous_calls_last_name_serves_the_next_call_only() {
+        use crate::vfs::tmpfs::{TmpFs, Usage};
+        use crate::vfs::{NewNode, SetAttr};
+        use std::rc::Rc;
+        let at = |ns: i128| Timespec::from_nanos(ns);
+        let now: Now = Rc::default();
+        let fs = TmpFs::new(1, now.clone(), Usage::new(1 << 20), 0o755);
+        let mut v = Vfs::new(Box::new(fs));
+        let node = |mode| NewNode {
+            mode,
+            uid: 1,
+            gid: 1,
+            rdev: 0,
+        };
+        let root = v.fs(0).root();
+        let f = v.fs(0).create(root, b"f", &node(0o100644)).unwrap();
+        let size = |v: &mut Vfs| {
+            let (_, a) = v
+                .resolve_attr(&Location::root(), b"/f", Resolve::Follow)
+                .unwrap();
+            a.size
+        };
+        // A change made behind the walk's back (the way another host
+        // process changes a directory root) is not seen by the next call
+        // within RECENT_NS, and is by the one after it or a later one.
+        v.next_call(at(0));
+        assert_eq!(size(&mut v), 0);
+        let grow = SetAttr {
+            size: Some(5),
+            ..SetAttr::default()
+        };
+        // (fs_query: behind the walk's back.)
+        v.fs_query(0).setattr(f, &grow).unwrap();
+        v.next_call(at(10));
+        assert_eq!(size(&mut v), 0, "the previous call's answer");
+        v.next_call(at(20));
+        assert_eq!(size(&mut v), 0, "still within RECENT_NS of the ask");
+        v.next_call(at(RECENT_NS + 1));
+        assert_eq!(size(&mut v), 5, "too old: asked again");
+        // A call in between that asks nothing ends it.
+        v.fs_query(0)
+            .setattr(
+                f,
+                &SetAttr {
+                    size: Some(6),
+                    ..grow
+                },
+            )
+            .unwrap();
+        v.next_call(at(RECENT_NS + 2));
+        v.next_call(at(RECENT_NS + 3));
+        assert_eq!(size(&mut v), 6);
+        // A file written (write, truncate, ...) ends it.
+        v.fs_query(0)
+            .setattr(
+                f,
+                &SetAttr {
+                    size: Some(7),
+                    ..grow
+                },
+            )
+            .unwrap();
+        v.content_writes += 1;
+        v.next_call(at(RECENT_NS + 4));
+        assert_eq!(size(&mut v), 7);
+        // So does any change through `Vfs::fs`: unlink, rename, chmod...
+        v.next_call(at(RECENT_NS + 5));
+        v.fs(0).unlink(root, b"f").unwrap();
+        v.next_call(at(RECENT_NS + 6));
+        assert_eq!(
+            v.resolve_attr(&Location::root(), b"/f", Resolve::Follow)
+                .map(|_| ()),
+            Err(Errno::ENOENT)
+        );
     }
 }
