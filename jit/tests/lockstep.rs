@@ -360,6 +360,7 @@ fn other_compiler_settings_match_the_interpreter() {
         max_instances: 2,
         // Every exit returns to the executor (as under V8).
         link: false,
+        first_tier: false,
     };
     // One module at a time: every page change evicts.
     let config = Config {
@@ -409,6 +410,7 @@ fn sse_with_inline_checks_and_odd_budgets() {
         single_pass_regalloc: true,
         max_instances: 2,
         link: false,
+        first_tier: false,
     };
     let config = Config {
         threshold: 2,
