@@ -2073,9 +2073,11 @@ impl<E: Engine> Jit<E> {
         self.stats.insns_translated += ran;
         if let Some(e) = self.cache.peek_mut(&key).filter(|e| e.first) {
             // A first-tier module exits where it was entered from (it
-            // does not link): what it ran is its own.
+            // does not link): what it ran is its own. Each call counts
+            // [`EXIT_HEAT`] besides: the optimising tier's module would
+            // link where this one goes through the executor.
             self.stats.insns_first_tier += ran;
-            e.ran += ran;
+            e.ran += ran + EXIT_HEAT;
             if e.ran >= e.tier_at {
                 e.tier_at = u64::MAX;
                 self.heat.entry(key).or_default().optimise = true;
