@@ -1457,39 +1457,52 @@ impl<E: Engine> Jit<E> {
         if self.first_tier.is_some() {
             (self.in_flight_first == 0 && !self.candidates.is_empty())
                 || (self.in_flight.len() == self.in_flight_first
-                    && !(self.tier_ups.is_empty() && self.deferred.is_empty()))
+                    && !(self.tier_ups.is_empty()
+                        && self.deferred.is_empty()
+                        && self.candidates.is_empty()))
         } else {
             self.in_flight.is_empty() && !(self.deferred.is_empty() && self.candidates.is_empty())
         }
     }
 
-    /// [`Jit::feed`] with two tiers, each compiled on its own thread:
-    /// the first tier's compiler takes the hottest candidate (past the
-    /// threshold first); the optimising tier's takes the pages whose
-    /// first-tier modules ran enough, the hottest first, else the
-    /// profile's pages.
+    /// [`Jit::feed`] with two tiers, each compiled on its own thread.
+    /// The optimising tier's compiler, when idle, takes a page whose
+    /// first-tier module ran enough, else the hottest candidate past the
+    /// threshold, else a page of the profile, else the hottest candidate:
+    /// while it keeps up, pages go to it directly (and link). The first
+    /// tier's compiler, when idle, takes the hottest candidate left: the
+    /// first tier takes what the optimising one has no time for.
     fn feed_tiers(&mut self, machine: &mut Machine, space: &mut AddressSpace, cache: &DecodeCache) {
+        if self.in_flight.len() == self.in_flight_first {
+            while let Some(key) = self.tier_ups.pop() {
+                let h = self.heat.entry(key).or_default();
+                if h.busy || h.rewrites > self.config.max_rewrites {
+                    continue;
+                }
+                self.translate_candidate(machine, space, cache, key);
+                if self.in_flight.len() != self.in_flight_first {
+                    break;
+                }
+            }
+        }
+        if self.in_flight.len() == self.in_flight_first {
+            let mut key = self.pick(self.config.threshold);
+            if key.is_none() && !self.deferred.is_empty() {
+                self.feed_profile();
+            }
+            if key.is_none() && self.in_flight.len() == self.in_flight_first {
+                key = self.pick(0);
+            }
+            if let Some(key) = key {
+                self.heat.entry(key).or_default().optimise = true;
+                self.translate_candidate(machine, space, cache, key);
+            }
+        }
         if self.in_flight_first == 0 && !self.candidates.is_empty() {
             let key = self.pick(self.config.threshold).or_else(|| self.pick(0));
             if let Some(key) = key {
                 self.translate_candidate(machine, space, cache, key);
             }
-        }
-        if self.in_flight.len() != self.in_flight_first {
-            return;
-        }
-        while let Some(key) = self.tier_ups.pop() {
-            let h = self.heat.entry(key).or_default();
-            if h.busy || h.rewrites > self.config.max_rewrites {
-                continue;
-            }
-            self.translate_candidate(machine, space, cache, key);
-            if self.in_flight.len() != self.in_flight_first {
-                return;
-            }
-        }
-        if !self.deferred.is_empty() {
-            self.feed_profile();
         }
     }
 
