@@ -171,6 +171,10 @@ pub struct Config {
     /// the optimising tier (at least `tier_up_min`).
     pub tier_up_per_insn: u64,
     pub tier_up_min: u64,
+    /// With a first tier: every page goes to it first, rather than to the
+    /// optimising tier whenever that one is idle (tests use it to run
+    /// both tiers).
+    pub first_tier_always: bool,
 }
 
 impl Config {
@@ -235,6 +239,7 @@ impl Default for Config {
             early_per_insn: 2000,
             tier_up_per_insn: 20_000,
             tier_up_min: 1_000_000,
+            first_tier_always: false,
         }
     }
 }
@@ -1459,7 +1464,7 @@ impl<E: Engine> Jit<E> {
                 || (self.in_flight.len() == self.in_flight_first
                     && !(self.tier_ups.is_empty()
                         && self.deferred.is_empty()
-                        && self.candidates.is_empty()))
+                        && (self.candidates.is_empty() || self.config.first_tier_always)))
         } else {
             self.in_flight.is_empty() && !(self.deferred.is_empty() && self.candidates.is_empty())
         }
@@ -1486,11 +1491,17 @@ impl<E: Engine> Jit<E> {
             }
         }
         if self.in_flight.len() == self.in_flight_first {
-            let mut key = self.pick(self.config.threshold);
+            let mut key = match self.config.first_tier_always {
+                true => None,
+                false => self.pick(self.config.threshold),
+            };
             if key.is_none() && !self.deferred.is_empty() {
                 self.feed_profile();
             }
-            if key.is_none() && self.in_flight.len() == self.in_flight_first {
+            if key.is_none()
+                && self.in_flight.len() == self.in_flight_first
+                && !self.config.first_tier_always
+            {
                 key = self.pick(0);
             }
             if let Some(key) = key {
@@ -1852,7 +1863,8 @@ impl<E: Engine> Jit<E> {
     }
 
     /// Caches `module` for `key` (replacing any), evicting the least
-    /// recently used beyond the bounds.
+    /// recently used beyond the bounds. `first`: a first-tier module.
+    #[allow(clippy::too_many_arguments)]
     fn put(
         &mut self,
         key: PageKey,

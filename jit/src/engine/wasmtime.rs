@@ -181,6 +181,9 @@ unsafe impl MemoryCreator for BorrowedCreator {
 const RESERVATION: usize = 1 << 32;
 const GUARD: usize = 1 << 31;
 
+/// A compile thread's queue: job numbers and wasm.
+type Jobs = mpsc::Sender<(u64, Vec<u8>)>;
+
 /// A finished background compile and whether it is the first tier's.
 type Done = (Compiled<wasmtime::Module>, bool);
 
@@ -192,7 +195,7 @@ type Done = (Compiled<wasmtime::Module>, bool);
 /// to one channel.
 struct Worker {
     /// The Cranelift thread's and the Winch thread's job queues.
-    jobs: [Option<mpsc::Sender<(u64, Vec<u8>)>>; 2],
+    jobs: [Option<Jobs>; 2],
     outbox: mpsc::Sender<Done>,
     done: mpsc::Receiver<Done>,
     /// Jobs sent back and not yet taken: `finished` looks at the channel
@@ -249,7 +252,7 @@ impl Worker {
         first: bool,
         engine: &wasmtime::Engine,
         disk: &Arc<Mutex<Option<DiskCache>>>,
-    ) -> Option<mpsc::Sender<(u64, Vec<u8>)>> {
+    ) -> Option<Jobs> {
         let (jobs, inbox) = mpsc::channel::<(u64, Vec<u8>)>();
         let outbox = self.outbox.clone();
         // The first tier's modules are not kept on disk: they cost about
