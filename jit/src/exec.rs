@@ -237,7 +237,12 @@ impl Default for Config {
             // 16 M had the quick set's cold integer geomean at 12x
             // native against 7.7x before. So 2000 and 2 M.
             early_per_insn: 2000,
-            tier_up_per_insn: 20_000,
+            // Measured cold, one short series on a loaded machine:
+            // sha256sum's hot page at 20 000 ran ~100 M instructions in
+            // Winch's code first, 0.40 s of CPU against 0.35 s at 5000
+            // and 0.32 s at 1000; gcc (26.4-26.5 s), python3 -c pass and
+            // sort the same at 5000 and 20 000.
+            tier_up_per_insn: 5_000,
             tier_up_min: 1_000_000,
             first_tier_always: false,
         }
