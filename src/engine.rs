@@ -49,6 +49,7 @@ pub fn kernel(
                 inline_checks: env_number("WAX_JIT_INLINE_CHECKS") != Some(0),
                 optimize: !quick,
                 single_pass_regalloc: quick,
+                first_tier: env_number("WAX_JIT_FIRST_TIER") != Some(0),
                 ..Tuning::default()
             };
             let (mut engine, machine) = Wasmtime::with_tuning(config.memory, tuning)
@@ -68,6 +69,12 @@ pub fn kernel(
             }
             if let Some(v) = env_number("WAX_JIT_EARLY_PER_INSN") {
                 jit_config.early_per_insn = v;
+            }
+            if let Some(v) = env_number("WAX_JIT_TIER_UP_PER_INSN") {
+                jit_config.tier_up_per_insn = v.into();
+            }
+            if let Some(v) = env_number("WAX_JIT_TIER_UP_MIN") {
+                jit_config.tier_up_min = v.into();
             }
             if let Some(v) = env_number("WAX_JIT_RETRANSLATE") {
                 jit_config.retranslate = v.max(1);

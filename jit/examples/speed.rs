@@ -73,6 +73,7 @@ fn tuning() -> Tuning {
         optimize: !on("WAX_JIT_OPT_NONE"),
         single_pass_regalloc: on("WAX_JIT_SINGLEPASS"),
         link: !on("WAX_JIT_NOLINK"),
+        first_tier: on("WAX_JIT_FIRST_TIER"),
         ..Tuning::default()
     }
 }

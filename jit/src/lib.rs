@@ -58,15 +58,27 @@ pub trait Engine {
     /// How modules for this engine must be translated.
     fn options(&self) -> Options;
 
+    /// How modules for the engine's first tier must be translated, if it
+    /// has one: a cheaper compiler whose modules run slower, compiled in
+    /// the background only ([`Engine::start_compile`] with `first`).
+    /// Such modules do not link ([`Options::link`] is false), and no
+    /// link may lead into them: the executor records no link-table entry
+    /// for them.
+    fn first_tier(&self) -> Option<Options> {
+        None
+    }
+
     /// Compiles a translated module.
     fn compile(&mut self, wasm: &[u8]) -> Result<Self::Module, EngineError>;
 
-    /// Starts compiling `wasm` without waiting for it, as job `job`; the
-    /// module comes back from [`Engine::finished`]. An engine that only
-    /// compiles synchronously (the JS one: V8 compiles lazily anyway)
-    /// hands the bytes back, and the caller calls [`Engine::compile`].
-    fn start_compile(&mut self, job: u64, wasm: Vec<u8>) -> Result<(), Vec<u8>> {
-        let _ = job;
+    /// Starts compiling `wasm` without waiting for it, as job `job`, with
+    /// the first tier's compiler if `first` (`wasm` was then translated
+    /// with [`Engine::first_tier`]'s options); the module comes back from
+    /// [`Engine::finished`]. An engine that only compiles synchronously
+    /// (the JS one: V8 compiles lazily anyway) hands the bytes back, and
+    /// the caller calls [`Engine::compile`] (never for the first tier).
+    fn start_compile(&mut self, job: u64, wasm: Vec<u8>, first: bool) -> Result<(), Vec<u8>> {
+        let _ = (job, first);
         Err(wasm)
     }
 

@@ -25,6 +25,10 @@ struct Totals {
     links: u64,
     /// Of which found the exiting module itself (and stayed in it).
     links_within: u64,
+    /// Modules of the first tier, and pages compiled again by the
+    /// optimising tier after running there.
+    first_tier: u64,
+    tier_ups: u64,
     syscalls: u32,
     faults: u32,
 }
@@ -104,6 +108,8 @@ fn run_generated(
         t.links += s.links_followed;
         t.links_within += s.links_within;
         t.engine_errors += s.engine_errors;
+        t.first_tier += s.first_tier_modules;
+        t.tier_ups += s.tier_ups;
         match last.exit {
             Exit::Syscall => t.syscalls += 1,
             Exit::Exception(_) => t.faults += 1,
@@ -347,6 +353,34 @@ fn background_compiles_match_the_interpreter() {
     assert!(t.modules > 0 && t.translated > t.interpreted, "{t:?}");
 }
 
+/// Both tiers: pages compiled by Winch first (no links; the executor
+/// records none for them), then by Cranelift after a few hundred
+/// instructions in the first tier's module, so modules of both tiers
+/// run side by side over the same memory.
+#[test]
+fn tiered_compiles_match_the_interpreter() {
+    let config = Config {
+        threshold: 2,
+        max_stepped_percent: 100,
+        background: true,
+        tier_up_per_insn: 1,
+        tier_up_min: 50,
+        first_tier_always: true,
+        ..Config::default()
+    };
+    let t = run_seeds_tuned(
+        seeds(2500, 60),
+        24,
+        200,
+        &[97, 13, 1000],
+        Tuning::default(),
+        config,
+    );
+    assert!(t.first_tier > 0 && t.tier_ups > 0, "{t:?}");
+    assert!(t.modules > t.first_tier, "{t:?}");
+    assert!(t.translated > t.interpreted, "{t:?}");
+}
+
 /// The other code shapes: page-table checks inline, Cranelift without
 /// optimisations and with its single-pass register allocator; and stores
 /// recycled and modules evicted all the time.
@@ -360,6 +394,7 @@ fn other_compiler_settings_match_the_interpreter() {
         max_instances: 2,
         // Every exit returns to the executor (as under V8).
         link: false,
+        first_tier: false,
     };
     // One module at a time: every page change evicts.
     let config = Config {
@@ -409,6 +444,7 @@ fn sse_with_inline_checks_and_odd_budgets() {
         single_pass_regalloc: true,
         max_instances: 2,
         link: false,
+        first_tier: false,
     };
     let config = Config {
         threshold: 2,
