@@ -655,23 +655,31 @@ mod tests {
         assert_eq!((dir.path(), name), (b"/dev".to_vec(), b"x".to_vec()));
     }
 
+    /// A Vfs over an empty tmpfs owned by uid/gid 1, and its clock.
+    fn tmpfs_vfs() -> (Vfs, Now) {
+        use crate::vfs::tmpfs::{TmpFs, Usage};
+        let now: Now = std::rc::Rc::default();
+        let fs = TmpFs::new(1, now.clone(), Usage::new(1 << 20), 0o755);
+        (Vfs::new(Box::new(fs)), now)
+    }
+
+    /// A new node of `mode` owned by uid/gid 1.
+    fn node(mode: u32) -> crate::vfs::NewNode {
+        crate::vfs::NewNode {
+            mode,
+            uid: 1,
+            gid: 1,
+            rdev: 0,
+        }
+    }
+
     /// Directories remembered by walks never hide a change made through
     /// `Vfs::fs`: a renamed, replaced or chmod'ed directory is seen at
     /// once, and a path ending in "." gives the directory's times now.
     #[test]
     fn remembered_directories_follow_changes() {
-        use crate::vfs::tmpfs::{TmpFs, Usage};
-        use crate::vfs::{NewNode, SetAttr};
-        use std::rc::Rc;
-        let now: Now = Rc::default();
-        let fs = TmpFs::new(1, now.clone(), Usage::new(1 << 20), 0o755);
-        let mut v = Vfs::new(Box::new(fs));
-        let node = |mode| NewNode {
-            mode,
-            uid: 1,
-            gid: 1,
-            rdev: 0,
-        };
+        use crate::vfs::SetAttr;
+        let (mut v, now) = tmpfs_vfs();
         let root = v.fs(0).root();
         let a = v.fs(0).mkdir(root, b"a", &node(0o40755)).unwrap();
         v.fs(0).create(a, b"f", &node(0o100644)).unwrap();
@@ -712,19 +720,9 @@ mod tests {
     /// through `Vfs::fs` in between.
     #[test]
     fn the_previous_calls_last_name_serves_the_next_call_only() {
-        use crate::vfs::tmpfs::{TmpFs, Usage};
-        use crate::vfs::{NewNode, SetAttr};
-        use std::rc::Rc;
+        use crate::vfs::SetAttr;
         let at = |ns: i128| Timespec::from_nanos(ns);
-        let now: Now = Rc::default();
-        let fs = TmpFs::new(1, now.clone(), Usage::new(1 << 20), 0o755);
-        let mut v = Vfs::new(Box::new(fs));
-        let node = |mode| NewNode {
-            mode,
-            uid: 1,
-            gid: 1,
-            rdev: 0,
-        };
+        let (mut v, _) = tmpfs_vfs();
         let root = v.fs(0).root();
         let f = v.fs(0).create(root, b"f", &node(0o100644)).unwrap();
         let size = |v: &mut Vfs| {
