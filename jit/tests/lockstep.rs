@@ -1149,6 +1149,54 @@ fn x87_rounding_edges_match_the_interpreter() {
     assert!(jit.stats.insns_translated > 0);
 }
 
+/// FADD/FSUB's significand sum is emitted in place, its scratch locals
+/// shared by every sum in the function: a sum that neither carries nor
+/// cancels must not see the exponent change an earlier one left (a carry,
+/// +1; a cancellation, minus the normalising shift), in the same block.
+#[test]
+fn x87_sums_after_a_carry_or_a_cancellation_match_the_interpreter() {
+    use common::asm::*;
+    let eps = f64::EPSILON;
+    // Values at [ESI+8k]; the loop counter at [ESI+0x7c].
+    let vals: [f64; 5] = [1.0 + eps, 0.25, 1.5, 1.0 + 3.0 * eps, -0.375];
+    // (x, op, y): op 0 FADD m64, 4 FSUB m64, 5 FSUBR m64.
+    let sums: [(i8, u8, i8); 9] = [
+        (0, 4, 1), // 0.75 + eps: cancels by one bit
+        (0, 0, 1), // 1.25 + eps: neither
+        (2, 0, 2), // 3.0: carries
+        (0, 0, 1), // neither
+        (3, 4, 0), // 2 eps: cancels by 51 bits
+        (1, 0, 4), // -0.125: opposite signs, cancels
+        (3, 0, 1), // neither
+        (4, 5, 2), // 1.875: FSUBR, opposite signs, neither
+        (0, 0, 4), // 0.625 + eps: cancels by one bit
+    ];
+    let mut a = Asm::default();
+    let top = a.pos();
+    for (k, &(x, op, y)) in sums.iter().enumerate() {
+        let k = k as i8;
+        a.bytes(&[0xdd]).modrm(0, Rm::Mem(ESI, 8 * x)); // fld qword [x]
+        a.bytes(&[0xdc]).modrm(op, Rm::Mem(ESI, 8 * y)); // op qword [y]
+        a.bytes(&[0xdb]).modrm(7, Rm::Mem(EDI, 12 * k)); // fstp tword
+        a.bytes(&[0xdf, 0xe0, 0x66, 0x89])
+            .modrm(EAX, Rm::Mem(EDI, 12 * k + 10)); // fnstsw ax; mov
+    }
+    // dec dword [esi+0x7c]; jnz top; int 0x80
+    a.bytes(&[0xff, 0x4e, 0x7c]);
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(11, 0, 1);
+    st.code = a.code;
+    for (k, v) in vals.iter().enumerate() {
+        st.data[8 * k..8 * k + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    st.data[0x7c..0x80].copy_from_slice(&5u32.to_le_bytes());
+    st.regs[EDI as usize] = DATA + 0x200;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 7], 100_000, 2, "x87 sums in a row");
+    assert_eq!(last.exit, Exit::Syscall);
+    assert!(jit.stats.insns_translated > 0);
+}
+
 /// The inline comparisons (FCOMI/FUCOMI(P), FCOM(P)(P)/FUCOM(P)(P) of
 /// registers, FCOM(P) m32fp/m64fp) against the interpreter: equal
 /// operands, one ulp apart, both signs, zeros of either sign against each

@@ -50,9 +50,19 @@ pub mod local {
     /// through another base register (`operands.rs`, [`super::Emitter::scope`]).
     pub const MEMO_ESP: u32 = 30;
     pub const MEMO_OTHER: u32 = 31;
+    /// More i64 scratch, for wide arithmetic inline (`x87/wasm_fns.rs`).
+    pub const W3: u32 = 32;
+    pub const W4: u32 = 33;
+    pub const W5: u32 = 34;
+    pub const W6: u32 = 35;
+    /// i32 scratch of the same.
+    pub const T1: u32 = 36;
+    pub const T2: u32 = 37;
+    pub const T3: u32 = 38;
+    pub const T4: u32 = 39;
     /// XMM0..XMM7, then MM0..MM7 (v128, an MMX register in the low
     /// half), in functions that have them (`sse/mod.rs`).
-    pub const X0: u32 = 32;
+    pub const X0: u32 = 40;
     pub const MM0: u32 = X0 + 8;
 }
 
@@ -141,6 +151,8 @@ impl Emitter {
             (local::I32_COUNT, ValType::I32),
             (3, ValType::I64),
             (2, ValType::I32),
+            (4, ValType::I64),
+            (4, ValType::I32),
         ];
         if xmm {
             locals.push((16, ValType::V128));

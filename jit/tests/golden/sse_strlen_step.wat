@@ -14,7 +14,7 @@
   (import "wax" "links" (table (;0;) 0 funcref))
   (export "run" (func 3))
   (func (;3;) (type 2) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i64 i64 i64 i32 i32 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i64 i64 i64 i32 i32 i64 i64 i64 i64 i32 i32 i32 i32 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128 v128)
     i32.const 0
     i32.load
     local.set 2
@@ -86,10 +86,10 @@
                 i32.const 0
                 i32.const 0
                 v128.load offset=304
-                local.tee 32
-                local.get 32
+                local.tee 40
+                local.get 40
                 v128.xor
-                local.tee 32
+                local.tee 40
                 v128.store offset=304
                 i32.const 0
                 local.get 8
@@ -114,13 +114,13 @@
                   br 3 (;@4;)
                 end
                 i32.const 0
-                local.get 32
+                local.get 40
                 local.get 21
                 v128.load align=1
                 i8x16.eq
-                local.tee 32
+                local.tee 40
                 v128.store offset=304
-                local.get 32
+                local.get 40
                 i8x16.bitmask
                 local.set 24
                 local.get 24

@@ -14,7 +14,7 @@
   (import "wax" "links" (table (;0;) 0 funcref))
   (export "run" (func 3))
   (func (;3;) (type 2) (param i32 i32) (result i32)
-    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i64 i64 i64 i32 i32)
+    (local i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i32 i64 i64 i64 i32 i32 i64 i64 i64 i64 i32 i32 i32 i32)
     i32.const 0
     i32.load
     local.set 2
@@ -420,8 +420,67 @@
                         local.set 21
                         local.set 26
                         local.get 28
+                        i64.const 4294967295
+                        i64.and
                         local.get 29
-                        call 10
+                        i64.const 4294967295
+                        i64.and
+                        i64.mul
+                        local.set 32
+                        local.get 28
+                        i64.const 4294967295
+                        i64.and
+                        local.get 29
+                        i64.const 32
+                        i64.shr_u
+                        i64.mul
+                        local.set 33
+                        local.get 28
+                        i64.const 32
+                        i64.shr_u
+                        local.get 29
+                        i64.const 4294967295
+                        i64.and
+                        i64.mul
+                        local.set 34
+                        local.get 32
+                        i64.const 32
+                        i64.shr_u
+                        local.get 33
+                        i64.const 4294967295
+                        i64.and
+                        i64.add
+                        local.get 34
+                        i64.const 4294967295
+                        i64.and
+                        i64.add
+                        local.set 35
+                        local.get 28
+                        i64.const 32
+                        i64.shr_u
+                        local.get 29
+                        i64.const 32
+                        i64.shr_u
+                        i64.mul
+                        local.get 33
+                        i64.const 32
+                        i64.shr_u
+                        i64.add
+                        local.get 34
+                        i64.const 32
+                        i64.shr_u
+                        i64.add
+                        local.get 35
+                        i64.const 32
+                        i64.shr_u
+                        i64.add
+                        local.get 32
+                        i64.const 4294967295
+                        i64.and
+                        local.get 35
+                        i64.const 32
+                        i64.shl
+                        i64.or
                         local.set 29
                         local.set 28
                         local.get 28
@@ -747,7 +806,153 @@
                         i32.xor
                         i32.const 15
                         i32.shr_u
-                        call 11
+                        block (type 4) (param i64 i64 i32 i32) (result i64 i32 i32) ;; label = @11
+                          local.set 37
+                          local.set 36
+                          local.set 33
+                          local.set 32
+                          i32.const 0
+                          local.set 38
+                          local.get 36
+                          i32.const 63
+                          i32.gt_u
+                          if ;; label = @12
+                            i64.const 0
+                            i32.const 0
+                            i32.const 8
+                            br 1 (;@11;)
+                          end
+                          local.get 33
+                          i64.const 64
+                          local.get 36
+                          i64.extend_i32_u
+                          i64.sub
+                          i64.shl
+                          i64.const 0
+                          local.get 36
+                          select
+                          local.set 35
+                          local.get 33
+                          local.get 36
+                          i64.extend_i32_u
+                          i64.shr_u
+                          local.set 33
+                          local.get 37
+                          if ;; label = @12
+                            local.get 32
+                            local.get 33
+                            i64.sub
+                            local.get 35
+                            i64.const 0
+                            i64.ne
+                            i64.extend_i32_u
+                            i64.sub
+                            local.set 34
+                            i64.const 0
+                            local.get 35
+                            i64.sub
+                            local.set 35
+                            local.get 34
+                            i64.eqz
+                            if ;; label = @13
+                              i64.const 0
+                              i32.const 0
+                              i32.const 8
+                              br 2 (;@11;)
+                            end
+                            local.get 34
+                            i64.clz
+                            i32.wrap_i64
+                            local.tee 39
+                            if ;; label = @13
+                              local.get 34
+                              local.get 39
+                              i64.extend_i32_u
+                              i64.shl
+                              local.get 35
+                              i64.const 64
+                              local.get 39
+                              i64.extend_i32_u
+                              i64.sub
+                              i64.shr_u
+                              i64.or
+                              local.set 34
+                              local.get 35
+                              local.get 39
+                              i64.extend_i32_u
+                              i64.shl
+                              local.set 35
+                            end
+                            i32.const 0
+                            local.get 39
+                            i32.sub
+                            local.set 38
+                          else
+                            local.get 32
+                            local.get 33
+                            i64.add
+                            local.tee 34
+                            local.get 32
+                            i64.lt_u
+                            if ;; label = @13
+                              local.get 35
+                              i64.const 1
+                              i64.shr_u
+                              local.get 34
+                              i64.const 63
+                              i64.shl
+                              i64.or
+                              local.set 35
+                              local.get 34
+                              i64.const 1
+                              i64.shr_u
+                              i64.const -9223372036854775808
+                              i64.or
+                              local.set 34
+                              i32.const 1
+                              local.set 38
+                            end
+                          end
+                          local.get 35
+                          i64.const 63
+                          i64.shr_u
+                          i32.wrap_i64
+                          local.get 35
+                          i64.const 1
+                          i64.shl
+                          i64.const 0
+                          i64.ne
+                          local.get 34
+                          i32.wrap_i64
+                          i32.const 1
+                          i32.and
+                          i32.or
+                          i32.and
+                          local.set 39
+                          local.get 34
+                          local.get 39
+                          i64.extend_i32_u
+                          i64.add
+                          local.set 34
+                          i64.const -9223372036854775808
+                          local.get 34
+                          local.get 34
+                          i64.eqz
+                          select
+                          local.get 38
+                          local.get 35
+                          i64.const 0
+                          i64.ne
+                          local.get 39
+                          i32.const 1
+                          i32.shl
+                          i32.or
+                          local.get 34
+                          i64.eqz
+                          i32.const 2
+                          i32.shl
+                          i32.or
+                        end
                         local.set 20
                         local.set 26
                         local.set 28
@@ -1784,559 +1989,6 @@
     local.get 0
     i32.const 4095
     i32.and
-    i32.or
-  )
-  (func (;10;) (type 3) (param i64 i64) (result i64 i64)
-    (local i64 i64 i64 i64)
-    local.get 0
-    i64.const 4294967295
-    i64.and
-    local.get 1
-    i64.const 4294967295
-    i64.and
-    i64.mul
-    local.set 2
-    local.get 0
-    i64.const 4294967295
-    i64.and
-    local.get 1
-    i64.const 32
-    i64.shr_u
-    i64.mul
-    local.set 3
-    local.get 0
-    i64.const 32
-    i64.shr_u
-    local.get 1
-    i64.const 4294967295
-    i64.and
-    i64.mul
-    local.set 4
-    local.get 2
-    i64.const 32
-    i64.shr_u
-    local.get 3
-    i64.const 4294967295
-    i64.and
-    i64.add
-    local.get 4
-    i64.const 4294967295
-    i64.and
-    i64.add
-    local.set 5
-    local.get 0
-    i64.const 32
-    i64.shr_u
-    local.get 1
-    i64.const 32
-    i64.shr_u
-    i64.mul
-    local.get 3
-    i64.const 32
-    i64.shr_u
-    i64.add
-    local.get 4
-    i64.const 32
-    i64.shr_u
-    i64.add
-    local.get 5
-    i64.const 32
-    i64.shr_u
-    i64.add
-    local.get 2
-    i64.const 4294967295
-    i64.and
-    local.get 5
-    i64.const 32
-    i64.shl
-    i64.or
-  )
-  (func (;11;) (type 4) (param i64 i64 i32 i32) (result i64 i32 i32)
-    (local i64 i64 i32 i32)
-    local.get 2
-    i32.const 63
-    i32.gt_u
-    if ;; label = @1
-      i64.const 0
-      i32.const 0
-      i32.const 8
-      return
-    end
-    local.get 1
-    i64.const 64
-    local.get 2
-    i64.extend_i32_u
-    i64.sub
-    i64.shl
-    i64.const 0
-    local.get 2
-    select
-    local.set 5
-    local.get 1
-    local.get 2
-    i64.extend_i32_u
-    i64.shr_u
-    local.set 1
-    local.get 3
-    if ;; label = @1
-      local.get 0
-      local.get 1
-      i64.sub
-      local.get 5
-      i64.const 0
-      i64.ne
-      i64.extend_i32_u
-      i64.sub
-      local.set 4
-      i64.const 0
-      local.get 5
-      i64.sub
-      local.set 5
-      local.get 4
-      i64.eqz
-      if ;; label = @2
-        i64.const 0
-        i32.const 0
-        i32.const 8
-        return
-      end
-      local.get 4
-      i64.clz
-      i32.wrap_i64
-      local.tee 7
-      if ;; label = @2
-        local.get 4
-        local.get 7
-        i64.extend_i32_u
-        i64.shl
-        local.get 5
-        i64.const 64
-        local.get 7
-        i64.extend_i32_u
-        i64.sub
-        i64.shr_u
-        i64.or
-        local.set 4
-        local.get 5
-        local.get 7
-        i64.extend_i32_u
-        i64.shl
-        local.set 5
-      end
-      i32.const 0
-      local.get 7
-      i32.sub
-      local.set 6
-    else
-      local.get 0
-      local.get 1
-      i64.add
-      local.tee 4
-      local.get 0
-      i64.lt_u
-      if ;; label = @2
-        local.get 5
-        i64.const 1
-        i64.shr_u
-        local.get 4
-        i64.const 63
-        i64.shl
-        i64.or
-        local.set 5
-        local.get 4
-        i64.const 1
-        i64.shr_u
-        i64.const -9223372036854775808
-        i64.or
-        local.set 4
-        i32.const 1
-        local.set 6
-      end
-    end
-    local.get 5
-    i64.const 63
-    i64.shr_u
-    i32.wrap_i64
-    local.get 5
-    i64.const 1
-    i64.shl
-    i64.const 0
-    i64.ne
-    local.get 4
-    i32.wrap_i64
-    i32.const 1
-    i32.and
-    i32.or
-    i32.and
-    local.set 7
-    local.get 4
-    local.get 7
-    i64.extend_i32_u
-    i64.add
-    local.set 4
-    i64.const -9223372036854775808
-    local.get 4
-    local.get 4
-    i64.eqz
-    select
-    local.get 6
-    local.get 5
-    i64.const 0
-    i64.ne
-    local.get 7
-    i32.const 1
-    i32.shl
-    i32.or
-    local.get 4
-    i64.eqz
-    i32.const 2
-    i32.shl
-    i32.or
-  )
-  (func (;12;) (type 5) (param i64 i64) (result i64 i32)
-    (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i32 i32)
-    local.get 0
-    local.get 1
-    i64.lt_u
-    local.tee 11
-    if ;; label = @1
-      local.get 0
-      local.set 2
-      i64.const 0
-      local.set 3
-    else
-      local.get 0
-      i64.const 1
-      i64.shr_u
-      local.set 2
-      local.get 0
-      i64.const 63
-      i64.shl
-      local.set 3
-    end
-    local.get 1
-    i64.const 32
-    i64.shr_u
-    local.set 4
-    local.get 1
-    i64.const 4294967295
-    i64.and
-    local.set 5
-    local.get 2
-    local.get 4
-    i64.div_u
-    local.tee 6
-    local.get 4
-    i64.mul
-    local.set 7
-    local.get 2
-    local.get 7
-    i64.sub
-    local.set 7
-    loop ;; label = @1
-      local.get 6
-      i64.const 4294967296
-      i64.ge_u
-      if (result i32) ;; label = @2
-        i32.const 1
-      else
-        local.get 6
-        local.get 5
-        i64.mul
-        local.get 7
-        i64.const 32
-        i64.shl
-        local.get 3
-        i64.const 32
-        i64.shr_u
-        i64.or
-        i64.gt_u
-      end
-      if ;; label = @2
-        local.get 6
-        i64.const 1
-        i64.sub
-        local.set 6
-        local.get 7
-        local.get 4
-        i64.add
-        local.tee 7
-        i64.const 4294967296
-        i64.lt_u
-        br_if 1 (;@1;)
-      end
-    end
-    local.get 2
-    i64.const 32
-    i64.shl
-    local.get 3
-    i64.const 32
-    i64.shr_u
-    i64.or
-    local.get 6
-    local.get 1
-    i64.mul
-    i64.sub
-    local.set 8
-    local.get 8
-    local.get 4
-    i64.div_u
-    local.tee 9
-    local.get 4
-    i64.mul
-    local.set 7
-    local.get 8
-    local.get 7
-    i64.sub
-    local.set 7
-    loop ;; label = @1
-      local.get 9
-      i64.const 4294967296
-      i64.ge_u
-      if (result i32) ;; label = @2
-        i32.const 1
-      else
-        local.get 9
-        local.get 5
-        i64.mul
-        local.get 7
-        i64.const 32
-        i64.shl
-        local.get 3
-        i64.const 4294967295
-        i64.and
-        i64.or
-        i64.gt_u
-      end
-      if ;; label = @2
-        local.get 9
-        i64.const 1
-        i64.sub
-        local.set 9
-        local.get 7
-        local.get 4
-        i64.add
-        local.tee 7
-        i64.const 4294967296
-        i64.lt_u
-        br_if 1 (;@1;)
-      end
-    end
-    local.get 8
-    i64.const 32
-    i64.shl
-    local.get 3
-    i64.const 4294967295
-    i64.and
-    i64.or
-    local.get 9
-    local.get 1
-    i64.mul
-    i64.sub
-    local.set 10
-    local.get 6
-    i64.const 32
-    i64.shl
-    local.get 9
-    i64.or
-    local.set 6
-    local.get 1
-    local.get 10
-    i64.sub
-    local.set 3
-    local.get 10
-    local.get 3
-    i64.gt_u
-    local.get 10
-    local.get 3
-    i64.eq
-    local.get 6
-    i32.wrap_i64
-    i32.const 1
-    i32.and
-    i32.and
-    i32.or
-    local.tee 12
-    i64.extend_i32_u
-    local.get 6
-    i64.add
-    local.tee 6
-    local.get 10
-    i64.const 0
-    i64.ne
-    local.get 12
-    i32.const 1
-    i32.shl
-    i32.or
-    local.get 11
-    i32.const 2
-    i32.shl
-    i32.or
-    local.get 6
-    i64.eqz
-    i32.const 3
-    i32.shl
-    i32.or
-  )
-  (func (;13;) (type 6) (param i64 i32) (result i64 i32)
-    (local i64 i64 i64 i64 i64 i64 i64 i32)
-    local.get 0
-    i64.const 1
-    i64.shr_u
-    local.get 0
-    local.get 1
-    select
-    local.set 2
-    local.get 0
-    i64.const 63
-    i64.shl
-    i64.const 0
-    local.get 1
-    select
-    local.set 3
-    local.get 2
-    f64.convert_i64_u
-    f64.const 0x1p+64 (;=18446744073709552000;)
-    f64.mul
-    f64.sqrt
-    i64.trunc_sat_f64_u
-    local.set 4
-    local.get 4
-    local.get 4
-    call 10
-    local.set 6
-    local.set 5
-    local.get 3
-    local.get 6
-    i64.sub
-    local.set 7
-    local.get 2
-    local.get 5
-    i64.sub
-    local.get 3
-    local.get 6
-    i64.lt_u
-    i64.extend_i32_u
-    i64.sub
-    local.set 8
-    local.get 4
-    local.get 8
-    f64.convert_i64_s
-    f64.const 0x1p+64 (;=18446744073709552000;)
-    f64.mul
-    local.get 7
-    f64.convert_i64_u
-    f64.add
-    local.get 4
-    f64.convert_i64_u
-    f64.const 0x1p+1 (;=2;)
-    f64.mul
-    f64.div
-    i64.trunc_sat_f64_s
-    i64.add
-    local.set 4
-    loop ;; label = @1
-      local.get 4
-      local.get 4
-      call 10
-      local.set 6
-      local.set 5
-      local.get 5
-      local.get 2
-      i64.gt_u
-      local.get 5
-      local.get 2
-      i64.eq
-      local.get 6
-      local.get 3
-      i64.gt_u
-      i32.and
-      i32.or
-      if ;; label = @2
-        local.get 4
-        i64.const 1
-        i64.sub
-        local.set 4
-        br 1 (;@1;)
-      end
-    end
-    loop ;; label = @1
-      local.get 4
-      i64.const -1
-      i64.ne
-      if ;; label = @2
-        local.get 4
-        i64.const 1
-        i64.add
-        local.get 4
-        i64.const 1
-        i64.add
-        call 10
-        local.set 6
-        local.set 5
-        local.get 5
-        local.get 2
-        i64.lt_u
-        local.get 5
-        local.get 2
-        i64.eq
-        local.get 6
-        local.get 3
-        i64.le_u
-        i32.and
-        i32.or
-        if ;; label = @3
-          local.get 4
-          i64.const 1
-          i64.add
-          local.set 4
-          br 2 (;@1;)
-        end
-      end
-    end
-    local.get 4
-    local.get 4
-    call 10
-    local.set 6
-    local.set 5
-    local.get 3
-    local.get 6
-    i64.sub
-    local.set 7
-    local.get 2
-    local.get 5
-    i64.sub
-    local.get 3
-    local.get 6
-    i64.lt_u
-    i64.extend_i32_u
-    i64.sub
-    local.set 8
-    local.get 8
-    i64.const 0
-    i64.ne
-    local.get 7
-    local.get 4
-    i64.gt_u
-    i32.or
-    local.tee 9
-    i64.extend_i32_u
-    local.get 4
-    i64.add
-    local.tee 4
-    local.get 8
-    local.get 7
-    i64.or
-    i64.const 0
-    i64.ne
-    local.get 9
-    i32.const 1
-    i32.shl
-    i32.or
-    local.get 4
-    i64.eqz
-    i32.const 3
-    i32.shl
     i32.or
   )
 )

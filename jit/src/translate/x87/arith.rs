@@ -1,10 +1,14 @@
 //! Arithmetic fast paths: FST(P) to IEEE formats (rounding), FMUL and
 //! FADD/FSUB/FSUBR on normal numbers.
 
-use super::wasm_fns::{ADD_FAIL, FN_ADDSIG, FN_DIVSIG, FN_MUL64, FN_SQRTSIG};
+use super::wasm_fns::{
+    addsig_body, mul64_body, AddsigLocals, Mul64Locals, ADD_FAIL, FN_DIVSIG, FN_SQRTSIG,
+    TYPE_ADDSIG,
+};
 use super::{Ieee, Src, B, C1, CTRL, ES, PE, RA, RB, STAT, STATUS};
 use crate::translate::emit::{local as l, mem, Label};
 use crate::translate::gen::Gen;
+use wasm_encoder::BlockType;
 use wasm_encoder::Instruction as I;
 
 impl Gen<'_> {
@@ -119,7 +123,7 @@ impl Gen<'_> {
     /// FMUL of two normal numbers at 64-bit precision (PC = 11), round to
     /// nearest, PE masked, the product's exponent inside the register
     /// format's range: `float::mul` and `arith_reg`/`arith_mem` for that
-    /// case. The 128-bit product comes from the module's `mul64`. A zero
+    /// case. The 128-bit product is `mul64`'s code, in place. A zero
     /// operand with the other normal or zero: `mul_special`'s signed zero.
     pub(super) fn fmul(&mut self, dst: u32, src: Src, pop: bool) {
         self.e.get(CTRL).c(0xf20).i(I::I32And).c(0x320).i(I::I32Ne);
@@ -154,8 +158,13 @@ impl Gen<'_> {
             .i(I::I32And);
         self.e.set(l::HOST).set(CTRL);
         // W1:W2 = the product, normalised (it is at least 2^126).
-        self.stats.wide_arith = true;
-        self.e.get(l::W1).get(l::W2).i(I::Call(FN_MUL64));
+        for x in mul64_body(Mul64Locals {
+            a: l::W1,
+            b: l::W2,
+            scratch: [l::W3, l::W4, l::W5, l::W6],
+        }) {
+            self.e.i(x);
+        }
         self.e.set(l::W2).set(l::W1);
         self.e.get(l::W1).i(I::I64Const(0)).i(I::I64LtS).if_();
         self.e.get(CTRL).c(1).i(I::I32Add).set(CTRL);
@@ -426,7 +435,7 @@ impl Gen<'_> {
     /// FADD/FSUB/FSUBR of two normal numbers at 64-bit precision, round to
     /// nearest, PE masked, exponents at most 63 apart, a non-zero result in
     /// range that does not cancel below the top 64 bits: `float::add` and
-    /// `arith_reg`/`arith_mem` for that case. The module's `addsig` does
+    /// `arith_reg`/`arith_mem` for that case. `addsig`'s code, in place, does
     /// the significands. A zero operand with the other normal or zero:
     /// `add`'s zero cases under round to nearest.
     pub(super) fn fadd(&mut self, dst: u32, src: Src, pop: bool, neg_dst: bool, neg_src: bool) {
@@ -482,7 +491,8 @@ impl Gen<'_> {
         self.e.get(l::W1).get(l::W2).set(l::W1).set(l::W2);
         self.e.get(l::HOST).get(CTRL).set(l::HOST).set(CTRL);
         self.e.end();
-        // addsig(x, y, exponent difference, opposite signs)
+        // addsig(x, y, exponent difference, opposite signs), in a block
+        // that takes the four from the stack as the function would.
         self.e.get(l::W1).get(l::W2);
         self.e.get(l::HOST).c(0x7fff).i(I::I32And);
         self.e.get(CTRL).c(0x7fff).i(I::I32And).i(I::I32Sub);
@@ -492,8 +502,24 @@ impl Gen<'_> {
             .i(I::I32Xor)
             .c(15)
             .i(I::I32ShrU);
-        self.stats.wide_arith = true;
-        self.e.i(I::Call(FN_ADDSIG));
+        let v = AddsigLocals {
+            x: l::W3,
+            y: l::W4,
+            d: l::T1,
+            sub: l::T2,
+            hi: l::W5,
+            lo: l::W6,
+            adj: l::T3,
+            lz: l::T4,
+        };
+        self.e.i(I::Block(BlockType::FunctionType(TYPE_ADDSIG)));
+        for x in [v.sub, v.d, v.y, v.x] {
+            self.e.i(I::LocalSet(x));
+        }
+        for x in addsig_body(v, I::Br) {
+            self.e.i(x);
+        }
+        self.e.i(I::End);
         self.e.set(RB).set(CTRL).set(l::W1);
         self.e
             .get(RB)

@@ -12,65 +12,74 @@ pub const FN_MUL64: u32 = helpers::FN_XLATE + 6;
 /// `mul64(a, b) -> (hi, lo)`: the 128-bit product of two unsigned 64-bit
 /// values, from four 32 x 32-bit products (wasm has no wider multiply).
 pub fn mul64() -> wasm_encoder::Function {
-    const A: u32 = 0;
-    const B: u32 = 1;
-    const LL: u32 = 2;
-    const LH: u32 = 3;
-    const HL: u32 = 4;
-    const MID: u32 = 5;
     let mut f = wasm_encoder::Function::new([(4, wasm_encoder::ValType::I64)]);
-    let mut i = |x: I<'_>| {
+    for x in mul64_body(Mul64Locals {
+        a: 0,
+        b: 1,
+        scratch: [2, 3, 4, 5],
+    }) {
         f.instruction(&x);
+    }
+    f.instruction(&I::End);
+    f
+}
+
+/// The i64 locals of a [`mul64_body`]: the factors and four scratch.
+#[derive(Clone, Copy)]
+pub struct Mul64Locals {
+    pub a: u32,
+    pub b: u32,
+    pub scratch: [u32; 4],
+}
+
+/// The code of `mul64`: reads locals `a` and `b`, leaves hi and lo on the
+/// stack. The function's body, and what FMUL emits in place of a call
+/// (Cranelift does not inline a call from a function as large as a page's
+/// `run`, and a call spills every guest register held in a machine
+/// register around it).
+pub fn mul64_body(v: Mul64Locals) -> Vec<I<'static>> {
+    let Mul64Locals { a, b, scratch } = v;
+    let [ll, lh, hl, mid] = scratch;
+    let mut out = Vec::with_capacity(64);
+    let lo32 = |out: &mut Vec<I<'static>>, v: u32| {
+        out.extend([I::LocalGet(v), I::I64Const(0xffff_ffff), I::I64And]);
     };
-    let lo32 = |i: &mut dyn FnMut(I<'static>), v: u32| {
-        i(I::LocalGet(v));
-        i(I::I64Const(0xffff_ffff));
-        i(I::I64And);
+    let hi32 = |out: &mut Vec<I<'static>>, v: u32| {
+        out.extend([I::LocalGet(v), I::I64Const(32), I::I64ShrU]);
     };
-    let hi32 = |i: &mut dyn FnMut(I<'static>), v: u32| {
-        i(I::LocalGet(v));
-        i(I::I64Const(32));
-        i(I::I64ShrU);
-    };
-    for (dst, a_hi, b_hi) in [(LL, false, false), (LH, false, true), (HL, true, false)] {
+    for (dst, a_hi, b_hi) in [(ll, false, false), (lh, false, true), (hl, true, false)] {
         if a_hi {
-            hi32(&mut i, A)
+            hi32(&mut out, a)
         } else {
-            lo32(&mut i, A)
+            lo32(&mut out, a)
         }
         if b_hi {
-            hi32(&mut i, B)
+            hi32(&mut out, b)
         } else {
-            lo32(&mut i, B)
+            lo32(&mut out, b)
         }
-        i(I::I64Mul);
-        i(I::LocalSet(dst));
+        out.extend([I::I64Mul, I::LocalSet(dst)]);
     }
     // MID = LL.hi + LH.lo + HL.lo (at most 34 bits).
-    hi32(&mut i, LL);
-    lo32(&mut i, LH);
-    i(I::I64Add);
-    lo32(&mut i, HL);
-    i(I::I64Add);
-    i(I::LocalSet(MID));
+    hi32(&mut out, ll);
+    lo32(&mut out, lh);
+    out.push(I::I64Add);
+    lo32(&mut out, hl);
+    out.extend([I::I64Add, I::LocalSet(mid)]);
     // hi = A.hi * B.hi + LH.hi + HL.hi + MID.hi
-    hi32(&mut i, A);
-    hi32(&mut i, B);
-    i(I::I64Mul);
-    hi32(&mut i, LH);
-    i(I::I64Add);
-    hi32(&mut i, HL);
-    i(I::I64Add);
-    hi32(&mut i, MID);
-    i(I::I64Add);
+    hi32(&mut out, a);
+    hi32(&mut out, b);
+    out.push(I::I64Mul);
+    hi32(&mut out, lh);
+    out.push(I::I64Add);
+    hi32(&mut out, hl);
+    out.push(I::I64Add);
+    hi32(&mut out, mid);
+    out.push(I::I64Add);
     // lo = LL.lo | MID << 32
-    lo32(&mut i, LL);
-    i(I::LocalGet(MID));
-    i(I::I64Const(32));
-    i(I::I64Shl);
-    i(I::I64Or);
-    i(I::End);
-    f
+    lo32(&mut out, ll);
+    out.extend([I::LocalGet(mid), I::I64Const(32), I::I64Shl, I::I64Or]);
+    out
 }
 
 /// Type index of `addsig(x, y, d, sub) -> (sig, adj, flags)`.
@@ -90,170 +99,208 @@ pub(super) const ADD_FAIL: u32 = 8;
 /// shifted right keeps every bit in the low word.
 pub fn addsig() -> wasm_encoder::Function {
     use wasm_encoder::ValType;
-    const X: u32 = 0;
-    const Y: u32 = 1;
-    const D: u32 = 2;
-    const SUB: u32 = 3;
-    const HI: u32 = 4;
-    const LO: u32 = 5;
-    const ADJ: u32 = 6;
-    const LZ: u32 = 7;
     let mut f = wasm_encoder::Function::new([(2, ValType::I64), (2, ValType::I32)]);
-    let body = [
+    let v = AddsigLocals {
+        x: 0,
+        y: 1,
+        d: 2,
+        sub: 3,
+        hi: 4,
+        lo: 5,
+        adj: 6,
+        lz: 7,
+    };
+    for i in addsig_body(v, |_| I::Return) {
+        f.instruction(&i);
+    }
+    f.instruction(&I::End);
+    f
+}
+
+/// The locals of an [`addsig_body`]: the parameters `x`, `y` (i64), `d`,
+/// `sub` (i32) and scratch `hi`, `lo` (i64), `adj`, `lz` (i32).
+#[derive(Clone, Copy)]
+pub struct AddsigLocals {
+    pub x: u32,
+    pub y: u32,
+    pub d: u32,
+    pub sub: u32,
+    pub hi: u32,
+    pub lo: u32,
+    pub adj: u32,
+    pub lz: u32,
+}
+
+/// The code of `addsig` on its parameters' locals, leaving (sig, adj,
+/// flags) on the stack. An early result leaves through `ret(depth)`,
+/// `depth` being how many constructs the body has open there: `return` in
+/// the function, a `br` out of the enclosing block when FADD emits it in
+/// place (see [`mul64_body`] for why).
+pub fn addsig_body(v: AddsigLocals, ret: impl Fn(u32) -> I<'static>) -> Vec<I<'static>> {
+    let AddsigLocals {
+        x,
+        y,
+        d,
+        sub,
+        hi,
+        lo,
+        adj,
+        lz,
+    } = v;
+    vec![
+        // ADJ stays 0 unless a carry or a cancellation sets it (in place,
+        // the local is not a fresh zero).
+        I::I32Const(0),
+        I::LocalSet(adj),
         // d > 63: not handled.
-        I::LocalGet(D),
+        I::LocalGet(d),
         I::I32Const(63),
         I::I32GtU,
         I::If(wasm_encoder::BlockType::Empty),
         I::I64Const(0),
         I::I32Const(0),
         I::I32Const(ADD_FAIL as i32),
-        I::Return,
+        ret(1),
         I::End,
         // LO = y's bits shifted out (y << (64 - d), 0 for d = 0), Y = y >> d.
-        I::LocalGet(Y),
+        I::LocalGet(y),
         I::I64Const(64),
-        I::LocalGet(D),
+        I::LocalGet(d),
         I::I64ExtendI32U,
         I::I64Sub,
         I::I64Shl,
         I::I64Const(0),
-        I::LocalGet(D),
+        I::LocalGet(d),
         I::Select,
-        I::LocalSet(LO),
-        I::LocalGet(Y),
-        I::LocalGet(D),
+        I::LocalSet(lo),
+        I::LocalGet(y),
+        I::LocalGet(d),
         I::I64ExtendI32U,
         I::I64ShrU,
-        I::LocalSet(Y),
-        I::LocalGet(SUB),
+        I::LocalSet(y),
+        I::LocalGet(sub),
         I::If(wasm_encoder::BlockType::Empty),
         // HI:LO = X:0 - Y:LO
-        I::LocalGet(X),
-        I::LocalGet(Y),
+        I::LocalGet(x),
+        I::LocalGet(y),
         I::I64Sub,
-        I::LocalGet(LO),
+        I::LocalGet(lo),
         I::I64Const(0),
         I::I64Ne,
         I::I64ExtendI32U,
         I::I64Sub,
-        I::LocalSet(HI),
+        I::LocalSet(hi),
         I::I64Const(0),
-        I::LocalGet(LO),
+        I::LocalGet(lo),
         I::I64Sub,
-        I::LocalSet(LO),
-        I::LocalGet(HI),
+        I::LocalSet(lo),
+        I::LocalGet(hi),
         I::I64Eqz,
         I::If(wasm_encoder::BlockType::Empty),
         I::I64Const(0),
         I::I32Const(0),
         I::I32Const(ADD_FAIL as i32),
-        I::Return,
+        ret(2),
         I::End,
-        // Normalise: shift HI:LO left by LZ = clz(HI).
-        I::LocalGet(HI),
+        // Normalise: shift HI:LO left by LZ = clz(hi).
+        I::LocalGet(hi),
         I::I64Clz,
         I::I32WrapI64,
-        I::LocalTee(LZ),
+        I::LocalTee(lz),
         I::If(wasm_encoder::BlockType::Empty),
-        I::LocalGet(HI),
-        I::LocalGet(LZ),
+        I::LocalGet(hi),
+        I::LocalGet(lz),
         I::I64ExtendI32U,
         I::I64Shl,
-        I::LocalGet(LO),
+        I::LocalGet(lo),
         I::I64Const(64),
-        I::LocalGet(LZ),
+        I::LocalGet(lz),
         I::I64ExtendI32U,
         I::I64Sub,
         I::I64ShrU,
         I::I64Or,
-        I::LocalSet(HI),
-        I::LocalGet(LO),
-        I::LocalGet(LZ),
+        I::LocalSet(hi),
+        I::LocalGet(lo),
+        I::LocalGet(lz),
         I::I64ExtendI32U,
         I::I64Shl,
-        I::LocalSet(LO),
+        I::LocalSet(lo),
         I::End,
         I::I32Const(0),
-        I::LocalGet(LZ),
+        I::LocalGet(lz),
         I::I32Sub,
-        I::LocalSet(ADJ),
+        I::LocalSet(adj),
         I::Else,
         // HI:LO = X:0 + Y:LO, with a carry out shifted back in (LO's bit
         // 0 is clear, y << (64 - d) for d >= 1, so nothing is lost).
-        I::LocalGet(X),
-        I::LocalGet(Y),
+        I::LocalGet(x),
+        I::LocalGet(y),
         I::I64Add,
-        I::LocalTee(HI),
-        I::LocalGet(X),
+        I::LocalTee(hi),
+        I::LocalGet(x),
         I::I64LtU,
         I::If(wasm_encoder::BlockType::Empty),
-        I::LocalGet(LO),
+        I::LocalGet(lo),
         I::I64Const(1),
         I::I64ShrU,
-        I::LocalGet(HI),
+        I::LocalGet(hi),
         I::I64Const(63),
         I::I64Shl,
         I::I64Or,
-        I::LocalSet(LO),
-        I::LocalGet(HI),
+        I::LocalSet(lo),
+        I::LocalGet(hi),
         I::I64Const(1),
         I::I64ShrU,
         I::I64Const(i64::MIN),
         I::I64Or,
-        I::LocalSet(HI),
+        I::LocalSet(hi),
         I::I32Const(1),
-        I::LocalSet(ADJ),
+        I::LocalSet(adj),
         I::End,
         I::End,
         // Round: LZ = round bit & (sticky | last kept bit) = rounded up.
-        I::LocalGet(LO),
+        I::LocalGet(lo),
         I::I64Const(63),
         I::I64ShrU,
         I::I32WrapI64,
-        I::LocalGet(LO),
+        I::LocalGet(lo),
         I::I64Const(1),
         I::I64Shl,
         I::I64Const(0),
         I::I64Ne,
-        I::LocalGet(HI),
+        I::LocalGet(hi),
         I::I32WrapI64,
         I::I32Const(1),
         I::I32And,
         I::I32Or,
         I::I32And,
-        I::LocalSet(LZ),
-        I::LocalGet(HI),
-        I::LocalGet(LZ),
+        I::LocalSet(lz),
+        I::LocalGet(hi),
+        I::LocalGet(lz),
         I::I64ExtendI32U,
         I::I64Add,
-        I::LocalSet(HI),
+        I::LocalSet(hi),
         // sig: HI, or 2^63 after a carry out of the rounding.
         I::I64Const(i64::MIN),
-        I::LocalGet(HI),
-        I::LocalGet(HI),
+        I::LocalGet(hi),
+        I::LocalGet(hi),
         I::I64Eqz,
         I::Select,
-        I::LocalGet(ADJ),
+        I::LocalGet(adj),
         // flags
-        I::LocalGet(LO),
+        I::LocalGet(lo),
         I::I64Const(0),
         I::I64Ne,
-        I::LocalGet(LZ),
+        I::LocalGet(lz),
         I::I32Const(1),
         I::I32Shl,
         I::I32Or,
-        I::LocalGet(HI),
+        I::LocalGet(hi),
         I::I64Eqz,
         I::I32Const(2),
         I::I32Shl,
         I::I32Or,
-        I::End,
-    ];
-    for i in &body {
-        f.instruction(i);
-    }
-    f
+    ]
 }
 
 /// Type index of `divsig(a, b) -> (q, flags)`.
