@@ -50,7 +50,7 @@
 use crate::host::Host;
 use crate::memo;
 use crate::profile::{self, Profile};
-use crate::step::run_block_ends;
+use crate::step::run_in_page;
 use crate::translate::{translate_page, translate_page_ran, MAX_TAIL, REUSE_MISS};
 use crate::Engine;
 use lru::LruCache;
@@ -785,7 +785,7 @@ impl<E: Engine> Jit<E> {
         // would only fragment them.
         let mut branched = self.resume_is_entry;
         // The decode cache's slot of the block the interpreter ran last
-        // (see `run_block_ends`): within this call only, since the kernel
+        // (see `run_in_page`): within this call only, since the kernel
         // may clear the cache between calls.
         let mut from = None;
         let r = 'trips: loop {
@@ -880,37 +880,23 @@ impl<E: Engine> Jit<E> {
                         }
                         _ => false,
                     };
-                    let mut in_page = 0u64;
-                    let mut crossed = None;
-                    let (exit, complete) = {
+                    let run = {
                         let (cpu, mut mem) = machine.guest(space);
-                        loop {
-                            let max = budget - executed;
-                            let (n, exit, ends) =
-                                run_block_ends(cpu, &mut mem, cache, &mut from, max);
-                            let transfer = ends.transfer;
-                            if ends.crossed.is_some() {
-                                crossed = ends.crossed;
-                            }
-                            // A block run to its end stops at a control
-                            // transfer, or at the decoder's length limit in
-                            // straight-line code: only the first makes EIP
-                            // an entry (the second would scatter entries
-                            // wherever a slice happened to resume).
-                            let complete = n < max && !mem.code_changed();
-                            branched = complete && transfer;
-                            executed += n;
-                            in_page += n;
-                            if exit.is_some()
-                                || !stay
-                                || !complete
-                                || cpu.eip >> 12 != page
-                                || in_page >= threshold
-                            {
-                                break (exit, complete);
-                            }
-                        }
+                        run_in_page(
+                            cpu,
+                            &mut mem,
+                            cache,
+                            &mut from,
+                            budget - executed,
+                            stay,
+                            page,
+                            threshold,
+                        )
                     };
+                    let (in_page, exit, complete, crossed) =
+                        (run.n, run.exit, run.complete, run.crossed);
+                    branched = run.branched;
+                    executed += in_page;
                     self.stats.insns_interpreted += in_page;
                     let exit_heat = if std::mem::take(&mut self.exited_to_cold) {
                         EXIT_HEAT
