@@ -9,14 +9,23 @@
 //! another process) whose entry is not watched: a block from such a page
 //! keeps its bytes and is compared with memory each time it is looked up,
 //! and decoded again if they differ.
+//!
+//! Decoding is the cost of code that runs few times, and every new process
+//! runs the same ld.so and libc code at the same addresses. Blocks whose
+//! extent depends only on their bytes are also kept on a shelf shared by
+//! the address spaces of the thread (`SHELF`), by start EIP with their
+//! bytes: a cache that misses takes a block from it when memory holds
+//! the same bytes there, which is what decoding them would give.
 
 use super::decoded::Decoded;
 use super::table;
 use crate::addr::{GuestAddr, PAGE_SIZE};
 use crate::mem::{GuestMem, PageFault};
 use iced_x86::{Decoder, DecoderError, DecoderOptions, FlowControl};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
 
 /// Most instructions in one block.
 const MAX_BLOCK_INSNS: usize = 64;
@@ -25,9 +34,59 @@ const FETCH_BYTES: usize = 512 + 15;
 /// Entries of the direct-mapped lookup in front of the hash map.
 const FAST_ENTRIES: usize = 4096;
 
+/// Blocks the shelf holds at most; when full it is emptied.
+const SHELF_BLOCKS: usize = 1 << 15;
+/// Blocks with different bytes the shelf keeps for one EIP at most.
+const SHELF_VARIANTS: usize = 4;
+
+/// A block on the shelf: its bytes and its instructions.
+struct Shelved {
+    bytes: Box<[u8]>,
+    insns: Rc<[Decoded]>,
+}
+
+/// Decoded blocks shared by every [`DecodeCache`] of the thread.
+#[derive(Default)]
+struct Shelf {
+    by_eip: FastMap<u32, Vec<Shelved>>,
+    blocks: usize,
+}
+
+thread_local! {
+    static SHELF: RefCell<Shelf> = RefCell::default();
+}
+
+impl Shelf {
+    /// The instructions of the shelved block at `eip` whose bytes start
+    /// `fetched`, and its length in bytes.
+    fn find(&self, eip: u32, fetched: &[u8]) -> Option<(Rc<[Decoded]>, usize)> {
+        self.by_eip.get(&eip)?.iter().find_map(|b| {
+            (fetched.get(..b.bytes.len()) == Some(&b.bytes[..]))
+                .then(|| (b.insns.clone(), b.bytes.len()))
+        })
+    }
+
+    fn put(&mut self, eip: u32, bytes: &[u8], insns: Rc<[Decoded]>) {
+        if self.blocks >= SHELF_BLOCKS {
+            *self = Shelf::default();
+        }
+        let variants = self.by_eip.entry(eip).or_default();
+        if variants.len() >= SHELF_VARIANTS {
+            variants.remove(0);
+            self.blocks -= 1;
+        }
+        variants.push(Shelved {
+            bytes: bytes.into(),
+            insns,
+        });
+        self.blocks += 1;
+    }
+}
+
 /// A decoded basic block.
 pub struct Block {
-    pub insns: Box<[Decoded]>,
+    /// Shared with the shelf and other address spaces' caches.
+    pub insns: Rc<[Decoded]>,
     /// Where the block starts and where its last instruction ends.
     start: u32,
     end: u32,
@@ -263,10 +322,30 @@ impl DecodeCache {
     fn decode(&mut self, mem: &mut GuestMem<'_>, eip: u32) -> Result<u32, PageFault> {
         let mut buf = [0u8; FETCH_BYTES];
         let (got, fault) = mem.fetch(GuestAddr(eip), &mut buf);
+        let (insns, end) = match SHELF.with(|s| s.borrow().find(eip, &buf[..got])) {
+            Some((insns, len)) => (insns, eip.wrapping_add(len as u32)),
+            None => self.decode_bytes(eip, &buf, got, fault)?,
+        };
+        self.install(mem, eip, end, insns, &buf)
+    }
+
+    /// Decodes the block at `eip` from the `got` bytes fetched into `buf`
+    /// (`fault`: why the fetch stopped short), and shelves it if its
+    /// extent depends on its bytes only.
+    fn decode_bytes(
+        &mut self,
+        eip: u32,
+        buf: &[u8; FETCH_BYTES],
+        got: usize,
+        fault: Option<PageFault>,
+    ) -> Result<(Rc<[Decoded]>, u32), PageFault> {
         let mut decoder = Decoder::with_ip(32, &buf[..got], u64::from(eip), DecoderOptions::NONE);
         let mut insns = std::mem::take(&mut self.scratch);
         insns.clear();
         let mut end = eip;
+        // The block ends at a valid control transfer or at the most
+        // instructions a block holds: what its bytes decide, not the fetch.
+        let mut intrinsic = false;
         while insns.len() < MAX_BLOCK_INSNS && decoder.can_decode() {
             let insn = decoder.decode();
             if decoder.last_error() == DecoderError::NoMoreBytes {
@@ -277,9 +356,14 @@ impl DecodeCache {
             insns.push(Decoded::new(insn, table::handler(&insn)));
             // Stop at a control transfer, and before running off a fetch
             // window that may not be the whole story.
-            if stop || decoder.position() + 15 > got && fault.is_none() && got == FETCH_BYTES {
+            if stop {
+                intrinsic = !insn.is_invalid();
                 break;
             }
+            if decoder.position() + 15 > got && fault.is_none() && got == FETCH_BYTES {
+                break;
+            }
+            intrinsic = insns.len() == MAX_BLOCK_INSNS;
         }
         if insns.is_empty() {
             self.scratch = insns;
@@ -291,6 +375,28 @@ impl DecodeCache {
                 out_of_memory: false,
             }));
         }
+        // One allocation of the exact size.
+        let decoded: Rc<[Decoded]> = Rc::from(&insns[..]);
+        self.scratch = insns;
+        let len = end.wrapping_sub(eip) as usize;
+        // A block that ends 15 bytes or more before a whole fetch window
+        // would never meet the window's end either (see `decode`).
+        if intrinsic && len + 15 <= FETCH_BYTES {
+            SHELF.with(|s| s.borrow_mut().put(eip, &buf[..len], decoded.clone()));
+        }
+        Ok((decoded, end))
+    }
+
+    /// Files the block of `insns` at `eip..end` (its bytes at the start of
+    /// `buf`) in this cache and watches its pages.
+    fn install(
+        &mut self,
+        mem: &mut GuestMem<'_>,
+        eip: u32,
+        end: u32,
+        insns: Rc<[Decoded]>,
+        buf: &[u8; FETCH_BYTES],
+    ) -> Result<u32, PageFault> {
         let first = eip / PAGE_SIZE;
         let last = end.wrapping_sub(1) / PAGE_SIZE;
         let pages = (first, last.max(first));
@@ -301,15 +407,13 @@ impl DecodeCache {
         }
         let len = end.wrapping_sub(eip) as usize;
         let block = Block {
-            // One allocation of the exact size.
-            insns: insns.drain(..).collect(),
+            insns,
             start: eip,
             end,
             next: [(u32::MAX, 0); 2],
             pages,
             shared: shared.then(|| buf[..len].to_vec().into_boxed_slice()),
         };
-        self.scratch = insns;
         let slot = match self.free_slots.pop() {
             Some(s) => {
                 self.blocks[s as usize] = Some(block);
