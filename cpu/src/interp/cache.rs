@@ -431,3 +431,61 @@ impl DecodeCache {
         Ok(slot)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mem::{Machine, Prot};
+
+    /// A space with `code` at `at`, in `len` bytes of RWX memory from the
+    /// page holding `at`.
+    fn space_with(m: &mut Machine, at: u32, len: u32, code: &[u8]) -> crate::mem::AddressSpace {
+        let mut s = m.new_space().unwrap();
+        m.map(&mut s, GuestAddr(at & !0xfff), len, Prot::RWX, false);
+        m.mem(&mut s).write_bytes(GuestAddr(at), code).unwrap();
+        s
+    }
+
+    #[test]
+    fn a_second_space_with_the_same_bytes_takes_the_shelved_block() {
+        let mut m = Machine::new(32 << 20);
+        // inc eax; inc ebx; ret
+        let mut a = space_with(&mut m, 0x5000, 0x1000, &[0x40, 0x43, 0xc3]);
+        let mut b = space_with(&mut m, 0x5000, 0x1000, &[0x40, 0x43, 0xc3]);
+        // inc eax; ret
+        let mut c = space_with(&mut m, 0x5000, 0x1000, &[0x40, 0xc3]);
+        let (mut ca, mut cb, mut cc) = (DecodeCache::new(), DecodeCache::new(), DecodeCache::new());
+        let ia = ca.get(&mut m.mem(&mut a), 0x5000).unwrap().insns.clone();
+        let ib = cb.get(&mut m.mem(&mut b), 0x5000).unwrap().insns.clone();
+        let ic = cc.get(&mut m.mem(&mut c), 0x5000).unwrap().insns.clone();
+        assert_eq!(ia.len(), 3);
+        assert!(Rc::ptr_eq(&ia, &ib));
+        assert_eq!(ic.len(), 2);
+        assert!(!Rc::ptr_eq(&ia, &ic));
+        // The page is watched in b as if b had decoded it: a write there
+        // drops b's block, and the new bytes are decoded.
+        m.mem(&mut b)
+            .write_bytes(GuestAddr(0x5001), &[0xc3])
+            .unwrap();
+        let changed = b.take_code_changes();
+        cb.invalidate_pages(&changed);
+        assert_eq!(cb.get(&mut m.mem(&mut b), 0x5000).unwrap().insns.len(), 2);
+        for s in [a, b, c] {
+            m.free_space(s);
+        }
+    }
+
+    #[test]
+    fn a_block_cut_short_by_a_fetch_fault_is_not_shelved() {
+        let mut m = Machine::new(32 << 20);
+        // inc eax; inc eax, at the end of the only mapped page.
+        let mut a = space_with(&mut m, 0x7ffe, 0x1000, &[0x40, 0x40]);
+        // The same, then inc ebx; ret on the next page.
+        let mut b = space_with(&mut m, 0x7ffe, 0x2000, &[0x40, 0x40, 0x43, 0xc3]);
+        let (mut ca, mut cb) = (DecodeCache::new(), DecodeCache::new());
+        assert_eq!(ca.get(&mut m.mem(&mut a), 0x7ffe).unwrap().insns.len(), 2);
+        assert_eq!(cb.get(&mut m.mem(&mut b), 0x7ffe).unwrap().insns.len(), 4);
+        m.free_space(a);
+        m.free_space(b);
+    }
+}
