@@ -13,8 +13,8 @@
 //! Decoding is the cost of code that runs few times, and every new process
 //! runs the same ld.so and libc code at the same addresses. Blocks whose
 //! extent depends only on their bytes are also kept on a shelf shared by
-//! the address spaces of the thread (`SHELF`), by start EIP with their
-//! bytes: a cache that misses takes a block from it when memory holds
+//! the address spaces of the thread (`SHELF`), by start EIP and first
+//! bytes, with their bytes: a cache that misses takes a block from it when memory holds
 //! the same bytes there, which is what decoding them would give.
 
 use super::decoded::Decoded;
@@ -36,8 +36,6 @@ const FAST_ENTRIES: usize = 4096;
 
 /// Blocks the shelf holds at most; when full it is emptied.
 const SHELF_BLOCKS: usize = 1 << 15;
-/// Blocks with different bytes the shelf keeps for one EIP at most.
-const SHELF_VARIANTS: usize = 4;
 
 /// A block on the shelf: its bytes and its instructions.
 struct Shelved {
@@ -45,41 +43,49 @@ struct Shelved {
     insns: Rc<[Decoded]>,
 }
 
-/// Decoded blocks shared by every [`DecodeCache`] of the thread.
+/// Decoded blocks shared by every [`DecodeCache`] of the thread, by
+/// [`shelf_key`]: one block for each EIP and first bytes (another block
+/// with the same key replaces it).
 #[derive(Default)]
 struct Shelf {
-    by_eip: FastMap<u32, Vec<Shelved>>,
-    blocks: usize,
+    blocks: FastMap<u64, Shelved>,
 }
 
 thread_local! {
     static SHELF: RefCell<Shelf> = RefCell::default();
 }
 
+/// Where the block at `eip` whose fetch window starts `fetched` goes on
+/// the shelf: the EIP and a hash of the window's first 8 bytes (the
+/// block's, and those after it if it is shorter), so that blocks of
+/// different programs at one EIP seldom take each other's place. None
+/// when fewer than 8 bytes could be fetched.
+fn shelf_key(eip: u32, fetched: &[u8]) -> Option<u64> {
+    let first = u64::from_le_bytes(fetched.get(..8)?.try_into().ok()?);
+    let h = (first.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as u32;
+    Some(u64::from(h) << 32 | u64::from(eip))
+}
+
 impl Shelf {
     /// The instructions of the shelved block at `eip` whose bytes start
     /// `fetched`, and its length in bytes.
     fn find(&self, eip: u32, fetched: &[u8]) -> Option<(Rc<[Decoded]>, usize)> {
-        self.by_eip.get(&eip)?.iter().find_map(|b| {
-            (fetched.get(..b.bytes.len()) == Some(&b.bytes[..]))
-                .then(|| (b.insns.clone(), b.bytes.len()))
-        })
+        let b = self.blocks.get(&shelf_key(eip, fetched)?)?;
+        (fetched.get(..b.bytes.len()) == Some(&b.bytes[..]))
+            .then(|| (b.insns.clone(), b.bytes.len()))
     }
 
-    fn put(&mut self, eip: u32, bytes: &[u8], insns: Rc<[Decoded]>) {
-        if self.blocks >= SHELF_BLOCKS {
-            *self = Shelf::default();
+    /// Shelves the block at `eip` of `insns`, whose fetch window starts
+    /// `fetched` and whose bytes are its first `len`.
+    fn put(&mut self, eip: u32, fetched: &[u8], len: usize, insns: Rc<[Decoded]>) {
+        let Some(key) = shelf_key(eip, fetched) else {
+            return;
+        };
+        if self.blocks.len() >= SHELF_BLOCKS {
+            self.blocks.clear();
         }
-        let variants = self.by_eip.entry(eip).or_default();
-        if variants.len() >= SHELF_VARIANTS {
-            variants.remove(0);
-            self.blocks -= 1;
-        }
-        variants.push(Shelved {
-            bytes: bytes.into(),
-            insns,
-        });
-        self.blocks += 1;
+        let bytes = fetched[..len].into();
+        self.blocks.insert(key, Shelved { bytes, insns });
     }
 }
 
@@ -116,6 +122,9 @@ impl Hasher for U32Hasher {
     }
     fn write_u32(&mut self, v: u32) {
         self.0 = u64::from(v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
@@ -382,7 +391,7 @@ impl DecodeCache {
         // A block that ends 15 bytes or more before a whole fetch window
         // would never meet the window's end either (see `decode`).
         if intrinsic && len + 15 <= FETCH_BYTES {
-            SHELF.with(|s| s.borrow_mut().put(eip, &buf[..len], decoded.clone()));
+            SHELF.with(|s| s.borrow_mut().put(eip, &buf[..got], len, decoded.clone()));
         }
         Ok((decoded, end))
     }
