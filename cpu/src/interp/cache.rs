@@ -9,14 +9,23 @@
 //! another process) whose entry is not watched: a block from such a page
 //! keeps its bytes and is compared with memory each time it is looked up,
 //! and decoded again if they differ.
+//!
+//! Decoding is the cost of code that runs few times, and every new process
+//! runs the same ld.so and libc code at the same addresses. Blocks whose
+//! extent depends only on their bytes are also kept on a shelf shared by
+//! the address spaces of the thread (`SHELF`), by start EIP and first
+//! bytes, with their bytes: a cache that misses takes a block from it when memory holds
+//! the same bytes there, which is what decoding them would give.
 
 use super::decoded::Decoded;
 use super::table;
 use crate::addr::{GuestAddr, PAGE_SIZE};
 use crate::mem::{GuestMem, PageFault};
 use iced_x86::{Decoder, DecoderError, DecoderOptions, FlowControl};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::rc::Rc;
 
 /// Most instructions in one block.
 const MAX_BLOCK_INSNS: usize = 64;
@@ -25,9 +34,65 @@ const FETCH_BYTES: usize = 512 + 15;
 /// Entries of the direct-mapped lookup in front of the hash map.
 const FAST_ENTRIES: usize = 4096;
 
+/// Blocks the shelf holds at most; when full it is emptied.
+const SHELF_BLOCKS: usize = 1 << 15;
+
+/// A block on the shelf: its bytes and its instructions.
+struct Shelved {
+    bytes: Box<[u8]>,
+    insns: Rc<[Decoded]>,
+}
+
+/// Decoded blocks shared by every [`DecodeCache`] of the thread, by
+/// [`shelf_key`]: one block for each EIP and first bytes (another block
+/// with the same key replaces it).
+#[derive(Default)]
+struct Shelf {
+    blocks: FastMap<u64, Shelved>,
+}
+
+thread_local! {
+    static SHELF: RefCell<Shelf> = RefCell::default();
+}
+
+/// Where the block at `eip` whose fetch window starts `fetched` goes on
+/// the shelf: the EIP and a hash of the window's first 8 bytes (the
+/// block's, and those after it if it is shorter), so that blocks of
+/// different programs at one EIP seldom take each other's place. None
+/// when fewer than 8 bytes could be fetched.
+fn shelf_key(eip: u32, fetched: &[u8]) -> Option<u64> {
+    let first = u64::from_le_bytes(fetched.get(..8)?.try_into().ok()?);
+    let h = (first.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as u32;
+    Some(u64::from(h) << 32 | u64::from(eip))
+}
+
+impl Shelf {
+    /// The instructions of the shelved block at `eip` whose bytes start
+    /// `fetched`, and its length in bytes.
+    fn find(&self, eip: u32, fetched: &[u8]) -> Option<(Rc<[Decoded]>, usize)> {
+        let b = self.blocks.get(&shelf_key(eip, fetched)?)?;
+        (fetched.get(..b.bytes.len()) == Some(&b.bytes[..]))
+            .then(|| (b.insns.clone(), b.bytes.len()))
+    }
+
+    /// Shelves the block at `eip` of `insns`, whose fetch window starts
+    /// `fetched` and whose bytes are its first `len`.
+    fn put(&mut self, eip: u32, fetched: &[u8], len: usize, insns: Rc<[Decoded]>) {
+        let Some(key) = shelf_key(eip, fetched) else {
+            return;
+        };
+        if self.blocks.len() >= SHELF_BLOCKS {
+            self.blocks.clear();
+        }
+        let bytes = fetched[..len].into();
+        self.blocks.insert(key, Shelved { bytes, insns });
+    }
+}
+
 /// A decoded basic block.
 pub struct Block {
-    pub insns: Box<[Decoded]>,
+    /// Shared with the shelf and other address spaces' caches.
+    pub insns: Rc<[Decoded]>,
     /// Where the block starts and where its last instruction ends.
     start: u32,
     end: u32,
@@ -57,6 +122,9 @@ impl Hasher for U32Hasher {
     }
     fn write_u32(&mut self, v: u32) {
         self.0 = u64::from(v).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v.wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
@@ -263,10 +331,30 @@ impl DecodeCache {
     fn decode(&mut self, mem: &mut GuestMem<'_>, eip: u32) -> Result<u32, PageFault> {
         let mut buf = [0u8; FETCH_BYTES];
         let (got, fault) = mem.fetch(GuestAddr(eip), &mut buf);
+        let (insns, end) = match SHELF.with(|s| s.borrow().find(eip, &buf[..got])) {
+            Some((insns, len)) => (insns, eip.wrapping_add(len as u32)),
+            None => self.decode_bytes(eip, &buf, got, fault)?,
+        };
+        self.install(mem, eip, end, insns, &buf)
+    }
+
+    /// Decodes the block at `eip` from the `got` bytes fetched into `buf`
+    /// (`fault`: why the fetch stopped short), and shelves it if its
+    /// extent depends on its bytes only.
+    fn decode_bytes(
+        &mut self,
+        eip: u32,
+        buf: &[u8; FETCH_BYTES],
+        got: usize,
+        fault: Option<PageFault>,
+    ) -> Result<(Rc<[Decoded]>, u32), PageFault> {
         let mut decoder = Decoder::with_ip(32, &buf[..got], u64::from(eip), DecoderOptions::NONE);
         let mut insns = std::mem::take(&mut self.scratch);
         insns.clear();
         let mut end = eip;
+        // The block ends at a valid control transfer or at the most
+        // instructions a block holds: what its bytes decide, not the fetch.
+        let mut intrinsic = false;
         while insns.len() < MAX_BLOCK_INSNS && decoder.can_decode() {
             let insn = decoder.decode();
             if decoder.last_error() == DecoderError::NoMoreBytes {
@@ -277,9 +365,14 @@ impl DecodeCache {
             insns.push(Decoded::new(insn, table::handler(&insn)));
             // Stop at a control transfer, and before running off a fetch
             // window that may not be the whole story.
-            if stop || decoder.position() + 15 > got && fault.is_none() && got == FETCH_BYTES {
+            if stop {
+                intrinsic = !insn.is_invalid();
                 break;
             }
+            if decoder.position() + 15 > got && fault.is_none() && got == FETCH_BYTES {
+                break;
+            }
+            intrinsic = insns.len() == MAX_BLOCK_INSNS;
         }
         if insns.is_empty() {
             self.scratch = insns;
@@ -291,6 +384,28 @@ impl DecodeCache {
                 out_of_memory: false,
             }));
         }
+        // One allocation of the exact size.
+        let decoded: Rc<[Decoded]> = Rc::from(&insns[..]);
+        self.scratch = insns;
+        let len = end.wrapping_sub(eip) as usize;
+        // A block that ends 15 bytes or more before a whole fetch window
+        // would never meet the window's end either (see `decode`).
+        if intrinsic && len + 15 <= FETCH_BYTES {
+            SHELF.with(|s| s.borrow_mut().put(eip, &buf[..got], len, decoded.clone()));
+        }
+        Ok((decoded, end))
+    }
+
+    /// Files the block of `insns` at `eip..end` (its bytes at the start of
+    /// `buf`) in this cache and watches its pages.
+    fn install(
+        &mut self,
+        mem: &mut GuestMem<'_>,
+        eip: u32,
+        end: u32,
+        insns: Rc<[Decoded]>,
+        buf: &[u8; FETCH_BYTES],
+    ) -> Result<u32, PageFault> {
         let first = eip / PAGE_SIZE;
         let last = end.wrapping_sub(1) / PAGE_SIZE;
         let pages = (first, last.max(first));
@@ -301,15 +416,13 @@ impl DecodeCache {
         }
         let len = end.wrapping_sub(eip) as usize;
         let block = Block {
-            // One allocation of the exact size.
-            insns: insns.drain(..).collect(),
+            insns,
             start: eip,
             end,
             next: [(u32::MAX, 0); 2],
             pages,
             shared: shared.then(|| buf[..len].to_vec().into_boxed_slice()),
         };
-        self.scratch = insns;
         let slot = match self.free_slots.pop() {
             Some(s) => {
                 self.blocks[s as usize] = Some(block);
@@ -325,5 +438,63 @@ impl DecodeCache {
             self.by_page.entry(p).or_default().push(slot);
         }
         Ok(slot)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mem::{Machine, Prot};
+
+    /// A space with `code` at `at`, in `len` bytes of RWX memory from the
+    /// page holding `at`.
+    fn space_with(m: &mut Machine, at: u32, len: u32, code: &[u8]) -> crate::mem::AddressSpace {
+        let mut s = m.new_space().unwrap();
+        m.map(&mut s, GuestAddr(at & !0xfff), len, Prot::RWX, false);
+        m.mem(&mut s).write_bytes(GuestAddr(at), code).unwrap();
+        s
+    }
+
+    #[test]
+    fn a_second_space_with_the_same_bytes_takes_the_shelved_block() {
+        let mut m = Machine::new(32 << 20);
+        // inc eax; inc ebx; ret
+        let mut a = space_with(&mut m, 0x5000, 0x1000, &[0x40, 0x43, 0xc3]);
+        let mut b = space_with(&mut m, 0x5000, 0x1000, &[0x40, 0x43, 0xc3]);
+        // inc eax; ret
+        let mut c = space_with(&mut m, 0x5000, 0x1000, &[0x40, 0xc3]);
+        let (mut ca, mut cb, mut cc) = (DecodeCache::new(), DecodeCache::new(), DecodeCache::new());
+        let ia = ca.get(&mut m.mem(&mut a), 0x5000).unwrap().insns.clone();
+        let ib = cb.get(&mut m.mem(&mut b), 0x5000).unwrap().insns.clone();
+        let ic = cc.get(&mut m.mem(&mut c), 0x5000).unwrap().insns.clone();
+        assert_eq!(ia.len(), 3);
+        assert!(Rc::ptr_eq(&ia, &ib));
+        assert_eq!(ic.len(), 2);
+        assert!(!Rc::ptr_eq(&ia, &ic));
+        // The page is watched in b as if b had decoded it: a write there
+        // drops b's block, and the new bytes are decoded.
+        m.mem(&mut b)
+            .write_bytes(GuestAddr(0x5001), &[0xc3])
+            .unwrap();
+        let changed = b.take_code_changes();
+        cb.invalidate_pages(&changed);
+        assert_eq!(cb.get(&mut m.mem(&mut b), 0x5000).unwrap().insns.len(), 2);
+        for s in [a, b, c] {
+            m.free_space(s);
+        }
+    }
+
+    #[test]
+    fn a_block_cut_short_by_a_fetch_fault_is_not_shelved() {
+        let mut m = Machine::new(32 << 20);
+        // inc eax; inc eax, at the end of the only mapped page.
+        let mut a = space_with(&mut m, 0x7ffe, 0x1000, &[0x40, 0x40]);
+        // The same, then inc ebx; ret on the next page.
+        let mut b = space_with(&mut m, 0x7ffe, 0x2000, &[0x40, 0x40, 0x43, 0xc3]);
+        let (mut ca, mut cb) = (DecodeCache::new(), DecodeCache::new());
+        assert_eq!(ca.get(&mut m.mem(&mut a), 0x7ffe).unwrap().insns.len(), 2);
+        assert_eq!(cb.get(&mut m.mem(&mut b), 0x7ffe).unwrap().insns.len(), 4);
+        m.free_space(a);
+        m.free_space(b);
     }
 }

@@ -21,7 +21,7 @@ pub struct FrameAllocator {
     table_floor: u32,
     /// Frames freed since, contents stale.
     free: Vec<u32>,
-    /// Page tables freed since, contents stale (first frame number).
+    /// Page tables freed since (first frame number), every entry zero.
     free_tables: Vec<u32>,
     refcount: Vec<u32>,
     in_use: u32,
@@ -89,21 +89,22 @@ impl FrameAllocator {
         self.refcount[(frame.0 >> PAGE_SHIFT) as usize]
     }
 
-    /// Takes a 4 MiB page table. Returns its address and whether its
-    /// contents are stale.
-    pub fn alloc_table(&mut self) -> Option<(MachAddr, bool)> {
+    /// Takes a 4 MiB page table. Its entries are zero: a fresh one is
+    /// untouched machine memory, and a table is given back (`free_table`)
+    /// only with every entry zero.
+    pub fn alloc_table(&mut self) -> Option<MachAddr> {
         if let Some(f) = self.free_tables.pop() {
-            return Some((MachAddr(f << PAGE_SHIFT), true));
+            return Some(MachAddr(f << PAGE_SHIFT));
         }
         let floor = self.table_floor.checked_sub(TABLE_FRAMES)?;
         if floor < self.next_fresh {
             return None;
         }
         self.table_floor = floor;
-        Some((MachAddr(floor << PAGE_SHIFT), false))
+        Some(MachAddr(floor << PAGE_SHIFT))
     }
 
-    /// Returns a page table to the pool.
+    /// Returns a page table, every entry zero, to the pool.
     pub fn free_table(&mut self, table: MachAddr) {
         self.free_tables.push(table.0 >> PAGE_SHIFT);
     }
