@@ -187,7 +187,16 @@ fn stty_size_matches_the_pane_and_follows_resizes() {
 #[test]
 fn ctrl_c_interrupts_the_foreground_job() {
     let p = Pane::start("intr");
-    p.foreground_job("exec sleep 100");
+    // The marker comes from the program that gets ^C, once it runs: a
+    // subshell that prints it and then execs would race bash itself,
+    // which catches SIGINT until the execve and checks the flag only in
+    // some places (a ^C in between is lost natively too, and a slow run
+    // makes the window wide).
+    p.line("echo JOB-RUN\"\"NING > /tmp/intr-marker; (exec tail -f /tmp/intr-marker)");
+    p.wait_for(
+        |s| s.lines().any(|l| l == "JOB-RUNNING"),
+        "the marker printed by tail",
+    );
     p.keys(&["C-c"]);
     p.line("echo rc=$?");
     p.wait_text("rc=130");
