@@ -272,8 +272,8 @@ fn python3_repl_evaluates_an_expression() {
     // ^D only once readline reads again. Typed while the terminal is
     // still canonical (python between its output and its next prompt), it
     // is an end of file that nobody reads: Linux hands it to the raw read
-    // after the switch as a NUL byte, Wax's line discipline drops it, and
-    // python stays either way (a CI run under load lost the race so).
+    // after the switch as a NUL byte (so does Wax's line discipline), and
+    // python stays (a CI run under load lost the race so).
     p.wait_for(|s| last_line(s) == ">>>", "python's next prompt");
     p.keys(&["C-d"]);
     p.line("echo py-rc=$?");

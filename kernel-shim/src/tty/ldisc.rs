@@ -38,6 +38,14 @@ pub enum ReadOutcome {
     Wait,
 }
 
+/// A completed canonical line. One ended by VEOF has no delimiter (an
+/// empty one reads as end of file); Linux keeps a NUL in its place, which
+/// a switch to non-canonical mode hands to raw reads.
+struct Line {
+    text: Vec<u8>,
+    eof: bool,
+}
+
 /// How much an erase character removes.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Erase {
@@ -48,8 +56,8 @@ enum Erase {
 
 pub struct Ldisc {
     pub termios: Termios,
-    /// Canonical mode: complete lines; an empty one is an end-of-file mark.
-    lines: VecDeque<Vec<u8>>,
+    /// Canonical mode: complete lines.
+    lines: VecDeque<Line>,
     /// Canonical mode: the line being edited.
     line: Vec<u8>,
     /// Non-canonical input.
@@ -114,14 +122,18 @@ impl Ldisc {
         match (was, self.canonical()) {
             (true, false) => {
                 for l in self.lines.drain(..) {
-                    self.raw.extend(l);
+                    self.raw.extend(l.text);
+                    if l.eof {
+                        self.raw.push_back(0);
+                    }
                 }
                 self.raw.extend(self.line.drain(..));
             }
             // Like Linux, input typed in raw mode becomes readable at
             // once, as one chunk, not a line to edit.
             (false, true) if !self.raw.is_empty() => {
-                self.lines.push_back(self.raw.drain(..).collect());
+                let text = self.raw.drain(..).collect();
+                self.lines.push_back(Line { text, eof: false });
             }
             _ => {}
         }
@@ -141,7 +153,7 @@ impl Ldisc {
     /// Bytes a read could take now (FIONREAD).
     pub fn available(&self) -> usize {
         if self.canonical() {
-            self.lines.iter().map(Vec::len).sum()
+            self.lines.iter().map(|l| l.text.len()).sum()
         } else {
             self.raw.len()
         }
@@ -182,7 +194,7 @@ impl Ldisc {
     }
 
     fn read_line(&mut self, buf: &mut [u8]) -> ReadOutcome {
-        let Some(front) = self.lines.front_mut() else {
+        let Some(Line { text: front, .. }) = self.lines.front_mut() else {
             return ReadOutcome::Wait;
         };
         if front.is_empty() {
@@ -337,11 +349,12 @@ impl Ldisc {
 
     /// Completes the line (with `delim`, or without for VEOF).
     fn end_line(&mut self, delim: Option<u8>) {
-        let mut line = std::mem::take(&mut self.line);
+        let mut text = std::mem::take(&mut self.line);
         if let Some(d) = delim {
-            line.push(d);
+            text.push(d);
         }
-        self.lines.push_back(line);
+        let eof = delim.is_none();
+        self.lines.push_back(Line { text, eof });
         self.canon_column = self.column;
     }
 
@@ -670,6 +683,19 @@ d",
         l.set_termios(t);
         assert_eq!(read_all(&mut l).1, b"abc\nd");
         assert_eq!(l.read(&mut [0u8; 4]), ReadOutcome::Wait);
+    }
+
+    /// What Linux does (checked on a host pty): each VEOF still unread
+    /// when ICANON goes off reads as a NUL byte.
+    #[test]
+    fn pending_eofs_read_as_nul_bytes_after_leaving_canonical_mode() {
+        let mut l = ld();
+        l.receive(b"ab\x04\x04cd\n");
+        let mut t = l.termios;
+        t.c_lflag &= !ICANON;
+        t.c_cc[VMIN] = 0;
+        l.set_termios(t);
+        assert_eq!(read_all(&mut l).1, b"ab\0\0cd\n");
     }
 
     #[test]
