@@ -415,29 +415,48 @@ impl Gen<'_> {
             g.e.if_();
             g.exit_before();
             g.e.end();
-            // W1 = EDX:EAX.
+            // V2 = the quotient. A dividend that fits in 32 bits (EDX zero
+            // for DIV, EAX's sign for IDIV: after XOR EDX,EDX or CDQ) takes
+            // a 32-bit division, the hardware's fastest; otherwise EDX:EAX
+            // is divided in 64 bits (W1).
+            g.e.get(edx);
+            if signed {
+                g.e.get(l::R0).c(31).i(I::I32ShrS).i(I::I32Eq);
+            } else {
+                g.e.i(I::I32Eqz);
+            }
+            g.e.if_();
+            g.e.get(l::R0).get(l::V1);
+            g.e.i(if signed { I::I32DivS } else { I::I32DivU })
+                .set(l::V2);
+            g.e.else_();
             g.e.get(edx)
                 .i(I::I64ExtendI32U)
                 .i(I::I64Const(32))
                 .i(I::I64Shl);
             g.e.get(l::R0).i(I::I64ExtendI32U).i(I::I64Or).set(l::W1);
             if signed {
-                // W2 = the quotient; it must fit in 32 signed bits.
+                // The quotient must fit in 32 signed bits.
                 g.e.get(l::W1).get(l::V1).i(I::I64ExtendI32S).i(I::I64DivS);
                 g.e.tee(l::W2).i(I::I64Const(1 << 31)).i(I::I64Add);
                 g.e.i(I::I64Const(u32::MAX.into())).i(I::I64GtU).if_();
                 g.exit_before();
                 g.e.end();
-                g.e.get(l::W1).get(l::V1).i(I::I64ExtendI32S).i(I::I64RemS);
-                g.e.i(I::I32WrapI64).set(edx);
-                g.e.get(l::W2).i(I::I32WrapI64).set(l::R0);
+                g.e.get(l::W2).i(I::I32WrapI64).set(l::V2);
             } else {
                 g.e.get(l::W1).get(l::V1).i(I::I64ExtendI32U).i(I::I64DivU);
                 g.e.i(I::I32WrapI64).set(l::V2);
-                g.e.get(l::W1).get(l::V1).i(I::I64ExtendI32U).i(I::I64RemU);
-                g.e.i(I::I32WrapI64).set(edx);
-                g.e.get(l::V2).set(l::R0);
             }
+            g.e.end();
+            // The remainder is EDX:EAX - quotient * divisor, which fits in
+            // 32 bits, so the low halves give it (one division, not two).
+            g.e.get(l::R0)
+                .get(l::V2)
+                .get(l::V1)
+                .i(I::I32Mul)
+                .i(I::I32Sub);
+            g.e.set(edx);
+            g.e.get(l::V2).set(l::R0);
         });
     }
 
