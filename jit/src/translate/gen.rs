@@ -368,25 +368,30 @@ impl<'a> Gen<'a> {
     /// Leaves before the current instruction (which has not run) for the
     /// interpreter to run it.
     pub(super) fn exit_before(&mut self) {
-        self.e.set_c(l::EIP, self.ip).br(Label::SlowExit);
+        self.exit_before_as(self.cur);
     }
 
     /// [`Gen::exit_before`] where a reused page lookup found another page:
     /// the block index the executor gets has [`REUSE_MISS`] set.
     pub(super) fn exit_before_reuse_miss(&mut self) {
-        self.e.set_c(l::PC, self.cur | REUSE_MISS);
-        self.exit_before();
+        self.exit_before_as(self.cur | REUSE_MISS);
+    }
+
+    /// The shared exits report the block they leave (`PC`), which is set
+    /// on the way there: a block's code never needs `PC` otherwise, so
+    /// it is not live across blocks (one register more for Cranelift).
+    fn exit_before_as(&mut self, block: u32) {
+        self.e.set_c(l::PC, block);
+        self.e.set_c(l::EIP, self.ip).br(Label::SlowExit);
     }
 
     /// Continues at `target`: inside the module if it starts a block. The
     /// block emitted next is reached by falling through (its code follows
     /// this block's), the current block's start by the `SelfLoop` around
-    /// it; other blocks through the dispatcher. `PC` names the block
-    /// running in every case: the shared exits report it.
+    /// it; other blocks through the dispatcher (`PC` is its switch value).
     pub(super) fn goto(&mut self, target: u32) {
         match self.cfg.index.get(&target) {
             Some(&i) if i == self.cur + 1 => {
-                self.e.set_c(l::PC, i);
                 self.falls = true;
             }
             Some(&i) if i == self.cur && self.self_loop => {
@@ -424,7 +429,7 @@ impl<'a> Gen<'a> {
             // interpreter run the block, then comes back.
             self.stats.insns += b.insns.len();
             self.stats.stepped += b.insns.len();
-            self.e.br(Label::BudgetExit);
+            self.e.set_c(l::PC, self.cur).br(Label::BudgetExit);
             return;
         }
         let last = b.insns.last().expect("non-empty block");
@@ -436,8 +441,8 @@ impl<'a> Gen<'a> {
         let len = I::I64Const(i64::from(self.len));
         // If the budget does not cover the block, leave before it (the
         // executor sets EIP to the block's start).
-        self.e.get(l::BUDGET).i(len.clone()).i(I::I64LtS);
-        self.e.br_if(Label::BudgetExit);
+        self.e.get(l::BUDGET).i(len.clone()).i(I::I64LtS).if_();
+        self.e.set_c(l::PC, self.cur).br(Label::BudgetExit).end();
         self.e.get(l::BUDGET).i(len).i(I::I64Sub).set(l::BUDGET);
         for (k, ins) in b.insns.iter().enumerate() {
             self.k = k as u32;

@@ -243,6 +243,12 @@ impl Gen<'_> {
         } else {
             self.e.c(pte::R).i(I::I32And).i(I::I32Eqz);
         }
+        // Two tests and two branches, not one of the two conditions ORed:
+        // Cranelift makes the OR of setcc results (eight instructions and
+        // a scratch register where two compare-and-branch pairs do).
+        self.e.if_();
+        self.exit_before();
+        self.e.end();
         if n > 1 {
             self.e
                 .get(addr)
@@ -250,11 +256,10 @@ impl Gen<'_> {
                 .i(I::I32And)
                 .c(4096 - n)
                 .i(I::I32GtU)
-                .i(I::I32Or);
+                .if_();
+            self.exit_before();
+            self.e.end();
         }
-        self.e.if_();
-        self.exit_before();
-        self.e.end();
         self.e.get(l::PTE).c(pte::FRAME).i(I::I32And);
         self.e.get(addr).c(0xfff).i(I::I32And).i(I::I32Or).set(host);
     }

@@ -82,7 +82,11 @@
                         local.get 27
                         i64.const 3
                         i64.lt_s
-                        br_if 7 (;@3;)
+                        if ;; label = @11
+                          i32.const 0
+                          local.set 11
+                          br 8 (;@3;)
+                        end
                         local.get 27
                         i64.const 3
                         i64.sub
@@ -138,15 +142,17 @@
                         if ;; label = @11
                           br 1 (;@10;)
                         else
-                          i32.const 1
-                          local.set 11
                         end
                       end
                     end
                     local.get 27
                     i64.const 2
                     i64.lt_s
-                    br_if 5 (;@3;)
+                    if ;; label = @9
+                      i32.const 1
+                      local.set 11
+                      br 6 (;@3;)
+                    end
                     local.get 27
                     i64.const 2
                     i64.sub
@@ -170,14 +176,16 @@
                       local.set 11
                       br 4 (;@5;)
                     else
-                      i32.const 2
-                      local.set 11
                     end
                   end
                   local.get 27
                   i64.const 1
                   i64.lt_s
-                  br_if 4 (;@3;)
+                  if ;; label = @8
+                    i32.const 2
+                    local.set 11
+                    br 5 (;@3;)
+                  end
                   local.get 27
                   i64.const 1
                   i64.sub
@@ -262,13 +270,15 @@
                   local.set 14
                   i32.const 32
                   local.set 15
-                  i32.const 3
-                  local.set 11
                 end
                 local.get 27
                 i64.const 2
                 i64.lt_s
-                br_if 3 (;@3;)
+                if ;; label = @7
+                  i32.const 3
+                  local.set 11
+                  br 4 (;@3;)
+                end
                 local.get 27
                 i64.const 2
                 i64.sub
@@ -361,6 +371,8 @@
                 local.tee 21
                 i32.eqz
                 if ;; label = @7
+                  i32.const 3
+                  local.set 11
                   i32.const 134512651
                   local.set 10
                   br 3 (;@4;)

@@ -78,7 +78,11 @@
                 local.get 27
                 i64.const 2
                 i64.lt_s
-                br_if 3 (;@3;)
+                if ;; label = @7
+                  i32.const 0
+                  local.set 11
+                  br 4 (;@3;)
+                end
                 local.get 27
                 i64.const 2
                 i64.sub
@@ -175,6 +179,8 @@
                 local.tee 21
                 i32.eqz
                 if ;; label = @7
+                  i32.const 0
+                  local.set 11
                   i32.const 134512643
                   local.set 10
                   br 3 (;@4;)

@@ -82,7 +82,11 @@
                         local.get 27
                         i64.const 2
                         i64.lt_s
-                        br_if 7 (;@3;)
+                        if ;; label = @11
+                          i32.const 0
+                          local.set 11
+                          br 8 (;@3;)
+                        end
                         local.get 27
                         i64.const 2
                         i64.sub
@@ -173,15 +177,17 @@
                         if ;; label = @11
                           br 1 (;@10;)
                         else
-                          i32.const 1
-                          local.set 11
                         end
                       end
                     end
                     local.get 27
                     i64.const 4
                     i64.lt_s
-                    br_if 5 (;@3;)
+                    if ;; label = @9
+                      i32.const 1
+                      local.set 11
+                      br 6 (;@3;)
+                    end
                     local.get 27
                     i64.const 4
                     i64.sub
@@ -362,14 +368,16 @@
                       local.set 11
                       br 4 (;@5;)
                     else
-                      i32.const 2
-                      local.set 11
                     end
                   end
                   local.get 27
                   i64.const 1
                   i64.lt_s
-                  br_if 4 (;@3;)
+                  if ;; label = @8
+                    i32.const 2
+                    local.set 11
+                    br 5 (;@3;)
+                  end
                   local.get 27
                   i64.const 1
                   i64.sub
@@ -386,7 +394,11 @@
                 local.get 27
                 i64.const 1
                 i64.lt_s
-                br_if 3 (;@3;)
+                if ;; label = @7
+                  i32.const 3
+                  local.set 11
+                  br 4 (;@3;)
+                end
                 local.get 27
                 i64.const 1
                 i64.sub

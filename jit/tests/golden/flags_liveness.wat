@@ -80,7 +80,11 @@
                     local.get 27
                     i64.const 2
                     i64.lt_s
-                    br_if 5 (;@3;)
+                    if ;; label = @9
+                      i32.const 0
+                      local.set 11
+                      br 6 (;@3;)
+                    end
                     local.get 27
                     i64.const 2
                     i64.sub
@@ -105,14 +109,16 @@
                       local.set 11
                       br 4 (;@5;)
                     else
-                      i32.const 1
-                      local.set 11
                     end
                   end
                   local.get 27
                   i64.const 2
                   i64.lt_s
-                  br_if 4 (;@3;)
+                  if ;; label = @8
+                    i32.const 1
+                    local.set 11
+                    br 5 (;@3;)
+                  end
                   local.get 27
                   i64.const 2
                   i64.sub
@@ -138,13 +144,15 @@
                   local.set 14
                   i32.const 32
                   local.set 15
-                  i32.const 2
-                  local.set 11
                 end
                 local.get 27
                 i64.const 2
                 i64.lt_s
-                br_if 3 (;@3;)
+                if ;; label = @7
+                  i32.const 2
+                  local.set 11
+                  br 4 (;@3;)
+                end
                 local.get 27
                 i64.const 2
                 i64.sub
@@ -215,6 +223,8 @@
                 local.tee 21
                 i32.eqz
                 if ;; label = @7
+                  i32.const 2
+                  local.set 11
                   i32.const 134512652
                   local.set 10
                   br 3 (;@4;)

@@ -78,7 +78,11 @@
                 local.get 27
                 i64.const 4
                 i64.lt_s
-                br_if 3 (;@3;)
+                if ;; label = @7
+                  i32.const 0
+                  local.set 11
+                  br 4 (;@3;)
+                end
                 local.get 27
                 i64.const 4
                 i64.sub
@@ -93,6 +97,8 @@
                 local.tee 21
                 i32.eqz
                 if ;; label = @7
+                  i32.const 0
+                  local.set 11
                   i32.const 134512640
                   local.set 10
                   br 3 (;@4;)
@@ -112,6 +118,8 @@
                 local.tee 21
                 i32.eqz
                 if ;; label = @7
+                  i32.const 0
+                  local.set 11
                   i32.const 134512643
                   local.set 10
                   br 3 (;@4;)
@@ -131,6 +139,8 @@
                 local.tee 21
                 i32.eqz
                 if ;; label = @7
+                  i32.const 0
+                  local.set 11
                   i32.const 134512645
                   local.set 10
                   br 3 (;@4;)

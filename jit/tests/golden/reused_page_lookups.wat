@@ -78,7 +78,11 @@
                 local.get 27
                 i64.const 13
                 i64.lt_s
-                br_if 3 (;@3;)
+                if ;; label = @7
+                  i32.const 0
+                  local.set 11
+                  br 4 (;@3;)
+                end
                 local.get 27
                 i64.const 13
                 i64.sub
@@ -99,13 +103,21 @@
                 i32.const 1
                 i32.and
                 i32.eqz
+                if ;; label = @7
+                  i32.const 0
+                  local.set 11
+                  i32.const 134512640
+                  local.set 10
+                  br 3 (;@4;)
+                end
                 local.get 19
                 i32.const 4095
                 i32.and
                 i32.const 4092
                 i32.gt_u
-                i32.or
                 if ;; label = @7
+                  i32.const 0
+                  local.set 11
                   i32.const 134512640
                   local.set 10
                   br 3 (;@4;)
@@ -179,13 +191,21 @@
                 i32.and
                 i32.const 2
                 i32.ne
+                if ;; label = @7
+                  i32.const 0
+                  local.set 11
+                  i32.const 134512646
+                  local.set 10
+                  br 3 (;@4;)
+                end
                 local.get 19
                 i32.const 4095
                 i32.and
                 i32.const 4092
                 i32.gt_u
-                i32.or
                 if ;; label = @7
+                  i32.const 0
+                  local.set 11
                   i32.const 134512646
                   local.set 10
                   br 3 (;@4;)
@@ -222,13 +242,21 @@
                 i32.and
                 i32.const 2
                 i32.ne
+                if ;; label = @7
+                  i32.const 0
+                  local.set 11
+                  i32.const 134512649
+                  local.set 10
+                  br 3 (;@4;)
+                end
                 local.get 22
                 i32.const 4095
                 i32.and
                 i32.const 4092
                 i32.gt_u
-                i32.or
                 if ;; label = @7
+                  i32.const 0
+                  local.set 11
                   i32.const 134512649
                   local.set 10
                   br 3 (;@4;)

@@ -78,7 +78,11 @@
                 local.get 27
                 i64.const 5
                 i64.lt_s
-                br_if 3 (;@3;)
+                if ;; label = @7
+                  i32.const 0
+                  local.set 11
+                  br 4 (;@3;)
+                end
                 local.get 27
                 i64.const 5
                 i64.sub
@@ -99,6 +103,8 @@
                 i32.const 15
                 i32.and
                 if ;; label = @7
+                  i32.const 0
+                  local.set 11
                   i32.const 134512644
                   local.set 10
                   br 3 (;@4;)
@@ -109,6 +115,8 @@
                 local.tee 21
                 i32.eqz
                 if ;; label = @7
+                  i32.const 0
+                  local.set 11
                   i32.const 134512644
                   local.set 10
                   br 3 (;@4;)
@@ -145,6 +153,8 @@
                 local.tee 21
                 i32.eqz
                 if ;; label = @7
+                  i32.const 0
+                  local.set 11
                   i32.const 134512654
                   local.set 10
                   br 3 (;@4;)

@@ -78,7 +78,11 @@
                 local.get 27
                 i64.const 4
                 i64.lt_s
-                br_if 3 (;@3;)
+                if ;; label = @7
+                  i32.const 0
+                  local.set 11
+                  br 4 (;@3;)
+                end
                 local.get 27
                 i64.const 4
                 i64.sub
@@ -104,6 +108,8 @@
                 i32.and
                 i32.eqz
                 if ;; label = @7
+                  i32.const 0
+                  local.set 11
                   i32.const 134516734
                   local.set 10
                   br 3 (;@4;)
@@ -119,6 +125,8 @@
                 i64.const 4469538
                 i64.ne
                 if ;; label = @7
+                  i32.const 0
+                  local.set 11
                   i32.const 134516734
                   local.set 10
                   br 3 (;@4;)

@@ -80,7 +80,11 @@
                     local.get 27
                     i64.const 5
                     i64.lt_s
-                    br_if 5 (;@3;)
+                    if ;; label = @9
+                      i32.const 0
+                      local.set 11
+                      br 6 (;@3;)
+                    end
                     local.get 27
                     i64.const 5
                     i64.sub
@@ -1341,14 +1345,16 @@
                       local.set 11
                       br 4 (;@5;)
                     else
-                      i32.const 1
-                      local.set 11
                     end
                   end
                   local.get 27
                   i64.const 1
                   i64.lt_s
-                  br_if 4 (;@3;)
+                  if ;; label = @8
+                    i32.const 1
+                    local.set 11
+                    br 5 (;@3;)
+                  end
                   local.get 27
                   i64.const 1
                   i64.sub
@@ -1568,13 +1574,15 @@
                       br 7 (;@2;)
                     end
                   end
-                  i32.const 2
-                  local.set 11
                 end
                 local.get 27
                 i64.const 2
                 i64.lt_s
-                br_if 3 (;@3;)
+                if ;; label = @7
+                  i32.const 2
+                  local.set 11
+                  br 4 (;@3;)
+                end
                 local.get 27
                 i64.const 2
                 i64.sub
@@ -1651,6 +1659,8 @@
                 local.tee 21
                 i32.eqz
                 if ;; label = @7
+                  i32.const 2
+                  local.set 11
                   i32.const 134512656
                   local.set 10
                   br 3 (;@4;)
