@@ -63,6 +63,11 @@ fn getrandom() {
 }
 
 #[test]
+fn personality_is_kept_inherited_and_acted_on() {
+    same_output("persona");
+}
+
+#[test]
 fn far_call_return_and_iret() {
     same_output("cpu_far");
 }

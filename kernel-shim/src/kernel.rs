@@ -328,6 +328,7 @@ impl Kernel {
             stopped: false,
             report: StopReport::default(),
             pdeathsig: 0,
+            personality: crate::abi::persona::PER_LINUX,
             itimers: Default::default(),
             timers: Vec::new(),
             vfork_parent: None,

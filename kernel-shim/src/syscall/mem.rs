@@ -40,8 +40,9 @@ use super::{Args, Outcome, SysOutcome, SysResult};
 use crate::abi::errno::{Errno, KResult};
 use crate::abi::mman::{
     MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE,
-    MAP_TYPE, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_WRITE,
+    MAP_TYPE, MREMAP_FIXED, MREMAP_MAYMOVE, PROT_EXEC, PROT_READ, PROT_WRITE,
 };
+use crate::abi::persona::READ_IMPLIES_EXEC;
 use crate::kernel::Kernel;
 use crate::memory::elf::TASK_SIZE;
 use crate::memory::mm::{self, page_up, MapFile, Vma};
@@ -181,6 +182,7 @@ fn mmap(
     fd: u32,
     pgoff: u64,
 ) -> SysResult {
+    let prot = with_implied_exec(k, prot);
     let kind = flags & MAP_TYPE;
     if len == 0 || !(kind == MAP_SHARED || kind == MAP_PRIVATE || kind == MAP_SHARED_VALIDATE) {
         return Err(Errno::EINVAL.into());
@@ -505,6 +507,16 @@ fn all_mapped(k: &mut Kernel, start: u32, end: u64) -> bool {
         })
 }
 
+/// `prot` with PROT_EXEC added where the persona has READ_IMPLIES_EXEC
+/// and `prot` has PROT_READ, as Linux's mmap and mprotect do.
+fn with_implied_exec(k: &mut Kernel, prot: u32) -> u32 {
+    if prot & PROT_READ != 0 && k.proc().personality & READ_IMPLIES_EXEC != 0 {
+        prot | PROT_EXEC
+    } else {
+        prot
+    }
+}
+
 pub fn sys_mprotect(k: &mut Kernel, a: &Args) -> SysResult {
     let (addr, len, prot) = (a[0], a[1], a[2]);
     if !aligned(addr) || prot & !0x7 & !0x0300_0000 != 0 {
@@ -513,6 +525,7 @@ pub fn sys_mprotect(k: &mut Kernel, a: &Args) -> SysResult {
     if len == 0 {
         return Ok(0);
     }
+    let prot = with_implied_exec(k, prot);
     let end = page_up(u64::from(addr) + u64::from(len));
     if end > u64::from(TASK_SIZE) || !all_mapped(k, addr, end) {
         return Err(Errno::ENOMEM.into());

@@ -1,8 +1,9 @@
-//! Identity and control: user ids, uname, TLS descriptors, resource
-//! limits, futex, prctl, getrandom, sysinfo.
+//! Identity and control: user ids, uname, personality, TLS descriptors,
+//! resource limits, futex, prctl, getrandom, sysinfo.
 
 use super::{Args, Outcome, SysOutcome, SysResult, MAX_IO};
 use crate::abi::errno::{Errno, KResult};
+use crate::abi::persona::{PERSONALITY_QUERY, UNAME26};
 use crate::kernel::Kernel;
 use crate::tasks::process::{Wait, RLIM_INFINITY};
 use crate::tasks::tls::{READ_EXEC_ONLY, SEG_NOT_PRESENT};
@@ -28,10 +29,14 @@ fn put_field(b: &mut [u8; 390], i: usize, s: &[u8]) {
 
 pub fn sys_uname(k: &mut Kernel, a: &Args) -> SysResult {
     let mut b = [0u8; 390];
+    let release = match k.proc().personality & UNAME26 {
+        0 => uname::RELEASE.as_bytes().to_vec(),
+        _ => release_26(uname::RELEASE).into_bytes(),
+    };
     let fields: [&[u8]; 6] = [
         uname::SYSNAME.as_bytes(),
         &k.uts.hostname,
-        uname::RELEASE.as_bytes(),
+        &release,
         uname::VERSION.as_bytes(),
         uname::MACHINE.as_bytes(),
         &k.uts.domainname,
@@ -41,6 +46,39 @@ pub fn sys_uname(k: &mut Kernel, a: &Args) -> SysResult {
     }
     k.mem().write_bytes(GuestAddr(a[0]), &b)?;
     Ok(0)
+}
+
+/// The release uname reports under UNAME26, as Linux makes it: "2.6.",
+/// 60 plus the minor version, then what follows the version number
+/// ("6.1.0-wax" becomes "2.6.61-wax"; checked on a 6.18 host kernel).
+fn release_26(release: &str) -> String {
+    // The version number: digits and dots, up to a third dot.
+    let mut dots = 0;
+    let end = release
+        .find(|c: char| {
+            dots += usize::from(c == '.');
+            (c != '.' && !c.is_ascii_digit()) || dots >= 3
+        })
+        .unwrap_or(release.len());
+    let minor: u32 = release[..end]
+        .split('.')
+        .nth(1)
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
+    format!("2.6.{}{}", 60 + minor, &release[end..])
+}
+
+/// personality(persona): sets the process's persona (Linux keeps any
+/// value) and returns the one before; PERSONALITY_QUERY only returns it.
+/// Of the flags, UNAME26 (uname) and READ_IMPLIES_EXEC (mmap, mprotect)
+/// change what Wax does; ADDR_NO_RANDOMIZE is what it does anyway.
+pub fn sys_personality(k: &mut Kernel, a: &Args) -> SysResult {
+    let p = k.proc();
+    let old = p.personality;
+    if a[0] != PERSONALITY_QUERY {
+        p.personality = a[0];
+    }
+    Ok(old)
 }
 
 /// sethostname(name, len) and setdomainname(name, len): EPERM without
@@ -425,5 +463,20 @@ pub fn sys_prctl(k: &mut Kernel, a: &Args) -> SysResult {
         PR_SET_CHILD_SUBREAPER | PR_SET_NO_NEW_PRIVS => Ok(0),
         PR_GET_NO_NEW_PRIVS => Ok(0),
         _ => Err(Errno::EINVAL.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::release_26;
+
+    #[test]
+    fn uname26_release_as_linux_makes_it() {
+        // The host kernel's own answer for its release (a 32-bit program
+        // calling uname after personality(UNAME26)).
+        assert_eq!(release_26("6.18.44-fc-v1300"), "2.6.78-fc-v1300");
+        assert_eq!(release_26("6.1.0-wax"), "2.6.61-wax");
+        assert_eq!(release_26("5.10"), "2.6.70");
+        assert_eq!(release_26("4.19.1.2-x"), "2.6.79.2-x");
     }
 }

@@ -162,6 +162,7 @@ impl Kernel {
             exe: pr.exe.clone(),
             cwd: pr.cwd.path(),
             umask: pr.umask,
+            personality: pr.personality,
             brk_start: pr.mm.brk_start,
             brk: pr.mm.brk,
             times: pr.times,

@@ -162,6 +162,7 @@ rows! {
     126 sigprocmask => signal::sys_sigprocmask, [I, Ptr, Ptr];
     132 getpgid => process::sys_getpgid, [I];
     133 fchdir => fs::sys_fchdir, [Fd];
+    136 personality => misc::sys_personality, [X];
     138 setfsuid => cred::sys_setfsuid16, [I];
     139 setfsgid => cred::sys_setfsgid16, [I];
     140 _llseek => fs::sys_llseek, [Fd, U, U, Ptr, Whence];

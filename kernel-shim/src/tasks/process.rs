@@ -288,6 +288,8 @@ pub struct Process {
     pub report: StopReport,
     /// PR_SET_PDEATHSIG.
     pub pdeathsig: u32,
+    /// personality(2): inherited by fork, kept across execve.
+    pub personality: u32,
     /// ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF.
     pub itimers: [ITimer; 3],
     pub timers: Vec<PosixTimer>,

@@ -190,6 +190,7 @@ impl Kernel {
             stopped: false,
             report: StopReport::default(),
             pdeathsig: 0,
+            personality: parent.personality,
             itimers: Default::default(),
             timers: Vec::new(),
             vfork_parent: None,

@@ -81,6 +81,8 @@ pub struct ProcEntry {
     /// Filled only when a walk may read maps (it scans the page table).
     pub maps: Vec<MapEntry>,
     pub umask: u32,
+    /// personality(2).
+    pub personality: u32,
     /// Pages mapped (VmSize) and resident (VmRSS).
     pub vm_pages: u64,
     pub rss_pages: u64,
@@ -210,6 +212,7 @@ const PID_FILES: &[&[u8]] = &[
     b"maps",
     b"mountinfo",
     b"mounts",
+    b"personality",
     b"root",
     b"stat",
     b"statm",

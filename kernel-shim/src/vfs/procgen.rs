@@ -28,6 +28,7 @@ pub fn pid_file(info: &ProcInfo, e: &ProcEntry, rest: &[Vec<u8>]) -> KResult<Vec
         [b"mounts"] => mounts(info),
         [b"mountinfo"] => mountinfo(info),
         [b"limits"] => limits(e),
+        [b"personality"] => format!("{:08x}\n", e.personality),
         [b"fdinfo", n] => {
             let fd = std::str::from_utf8(n)
                 .ok()
