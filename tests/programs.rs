@@ -68,6 +68,11 @@ fn personality_is_kept_inherited_and_acted_on() {
 }
 
 #[test]
+fn io_priorities() {
+    same_output("ioprio");
+}
+
+#[test]
 fn far_call_return_and_iret() {
     same_output("cpu_far");
 }

@@ -270,6 +270,68 @@ pub fn sys_getpriority(k: &mut Kernel, a: &Args) -> SysResult {
     Ok((20 - best) as u32)
 }
 
+/// ioprio_get/ioprio_set's `which` (IOPRIO_WHO_PROCESS, _PGRP, _USER) as
+/// the PRIO_* value [`targets`] takes.
+fn ioprio_who(which: u32) -> Result<u32, Errno> {
+    match which {
+        1..=3 => Ok(which - 1),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+const IOPRIO_CLASS_SHIFT: u32 = 13;
+const IOPRIO_CLASS_NONE: u32 = 0;
+const IOPRIO_CLASS_RT: u32 = 1;
+const IOPRIO_CLASS_BE: u32 = 2;
+const IOPRIO_CLASS_IDLE: u32 = 3;
+/// The level within the real-time and best-effort classes.
+const IOPRIO_LEVEL_MASK: u32 = 7;
+
+/// How an I/O priority ranks (lower first): class none counts as what
+/// Linux gives such a task, best effort at level 4.
+fn ioprio_rank(v: u32) -> u32 {
+    if v >> IOPRIO_CLASS_SHIFT == IOPRIO_CLASS_NONE {
+        (IOPRIO_CLASS_BE << IOPRIO_CLASS_SHIFT) | 4
+    } else {
+        v
+    }
+}
+
+/// ioprio_get(which, who): the I/O priority of the process, or the
+/// highest of a process group's or a user's processes.
+pub fn sys_ioprio_get(k: &mut Kernel, a: &Args) -> SysResult {
+    let found = targets(k, ioprio_who(a[0])?, a[1])?;
+    let prios = found.iter().map(|&p| k.tasks.proc(p).cred.ioprio);
+    Ok(prios.min_by_key(|&v| ioprio_rank(v)).unwrap_or(0))
+}
+
+/// ioprio_set(which, who, ioprio): as Linux 6.x (checked against the
+/// host kernel): only the low 16 bits count; the class (bits 13-15) must
+/// be none, real-time, best-effort or idle, class none must have level
+/// (bits 0-2) 0; the hint bits in between are kept as they are; the
+/// real-time class needs privilege, and so does a process of another
+/// user (EPERM).
+pub fn sys_ioprio_set(k: &mut Kernel, a: &Args) -> SysResult {
+    let ioprio = a[2] & 0xffff;
+    let (class, level) = (ioprio >> IOPRIO_CLASS_SHIFT, ioprio & IOPRIO_LEVEL_MASK);
+    let caller = k.proc().cred.clone();
+    match class {
+        IOPRIO_CLASS_NONE if level != 0 => Err(Errno::EINVAL),
+        IOPRIO_CLASS_RT if !caller.privileged() => Err(Errno::EPERM),
+        IOPRIO_CLASS_NONE | IOPRIO_CLASS_RT | IOPRIO_CLASS_BE | IOPRIO_CLASS_IDLE => Ok(()),
+        _ => Err(Errno::EINVAL),
+    }?;
+    let found = targets(k, ioprio_who(a[0])?, a[1])?;
+    for p in found {
+        let c = &mut k.tasks.proc_mut(p).cred;
+        if !caller.privileged() && c.ruid != caller.euid && c.ruid != caller.ruid {
+            return Err(Errno::EPERM.into());
+        }
+        c.ioprio = ioprio;
+    }
+    Ok(0)
+}
+
 pub fn sys_setpriority(k: &mut Kernel, a: &Args) -> SysResult {
     let nice = (a[2] as i32).clamp(-20, 19);
     let found = targets(k, a[0], a[1])?;

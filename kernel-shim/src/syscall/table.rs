@@ -279,6 +279,8 @@ rows! {
     271 utimes => fsattr::sys_utimes, [Path, Ptr];
     272 fadvise64_64 => fs::sys_fadvise64_64, [Fd, X, X, X, X, I];
     284 waitid blocks => process::sys_waitid, [I, I, Ptr, X, Ptr];
+    289 ioprio_set => cred::sys_ioprio_set, [I, I, X];
+    290 ioprio_get => cred::sys_ioprio_get, [I, I];
     291 inotify_init => event::sys_inotify_init, [];
     292 inotify_add_watch => event::sys_inotify_add_watch, [Fd, Path, X];
     293 inotify_rm_watch => event::sys_inotify_rm_watch, [Fd, I];

@@ -1,5 +1,6 @@
 //! A process's credentials: real, effective, saved and file-system user
-//! and group ids, supplementary groups, and its nice value. They start as
+//! and group ids, supplementary groups, and its nice value and I/O
+//! priority. They start as
 //! the machine's configured user (`Config::uid/gid`) and are inherited
 //! through fork and kept across exec. Set-user-id and set-group-id bits on
 //! executables are not honoured yet (exec keeps the caller's ids).
@@ -24,6 +25,10 @@ pub struct Creds {
     pub groups: Vec<u32>,
     /// The nice value, -20..=19.
     pub nice: i32,
+    /// The I/O priority (ioprio_set(2)): class << 13 | level; 0 (class
+    /// none: what the nice value implies) until set. Only kept and
+    /// reported: Wax's I/O has no scheduler for it to order.
+    pub ioprio: u32,
 }
 
 /// -1 as a uid/gid argument: leave that id unchanged.
@@ -42,6 +47,7 @@ impl Creds {
             fsgid: gid,
             groups: Vec::new(),
             nice: 0,
+            ioprio: 0,
         }
     }
 
