@@ -5,6 +5,14 @@
 //! that stay in the page, and the instructions after conditional branches
 //! and calls (a call's return lands there). A block runs from a leader to
 //! the first control transfer, the next leader, or the end of the page.
+//! Then a block that ends with a translated conditional branch
+//! (`Plan::Jcc`) takes in the block of its fall-through when nothing else
+//! leads there (no entry, branch target, return site): the branch, taken,
+//! leaves the block from the middle (`gen.rs`). Not when the branch goes
+//! back to the block's own start: such a block stays a loop of its own (a
+//! wasm `loop`). So a loop whose body is a conditional exit and a branch
+//! back to its head is one block, and its iterations never go through
+//! the dispatcher.
 //! An instruction that runs on into the next page ends its block. If the
 //! translator was given the next page's first bytes it is translated like
 //! any other, behind a run-time guard (`gen.rs`: the next page must still
@@ -89,12 +97,20 @@ fn edges(base: u32, insn: &Instruction) -> (Option<u32>, Option<u32>) {
     (target, falls)
 }
 
-/// Leaders reachable from `entries`. With `ran` (sorted EIPs where code is
-/// known to have run), a branch target or fall-through that never ran is
-/// left out: the edge leaves the module instead, so cold paths (error
-/// handling, rare cases) cost no compile time. If one turns hot, the
-/// executor sees it as a missed entry and translates the page again.
-fn find_leaders(code: &[u8], base: u32, entries: &[u32], ran: Option<&[u32]>) -> BTreeSet<u32> {
+/// Leaders reachable from `entries`, and of them the joins: those that
+/// something other than a conditional branch's fall-through leads to (an
+/// entry, a branch target, a call's return, a block cut at
+/// [`MAX_BLOCK_INSNS`]). With `ran` (sorted EIPs where code is known to
+/// have run), a branch target or fall-through that never ran is left out:
+/// the edge leaves the module instead, so cold paths (error handling, rare
+/// cases) cost no compile time. If one turns hot, the executor sees it as
+/// a missed entry and translates the page again.
+fn find_leaders(
+    code: &[u8],
+    base: u32,
+    entries: &[u32],
+    ran: Option<&[u32]>,
+) -> (BTreeSet<u32>, BTreeSet<u32>) {
     let ran_at = |eip: &u32| ran.is_none_or(|r| r.binary_search(eip).is_ok());
     let mut leaders: BTreeSet<u32> = BTreeSet::new();
     let mut work: Vec<u32> = entries
@@ -102,6 +118,7 @@ fn find_leaders(code: &[u8], base: u32, entries: &[u32], ran: Option<&[u32]>) ->
         .copied()
         .filter(|&e| in_page(base, e.into()))
         .collect();
+    let mut joins: BTreeSet<u32> = work.iter().copied().collect();
     while let Some(start) = work.pop() {
         if !leaders.insert(start) {
             continue;
@@ -111,7 +128,13 @@ fn find_leaders(code: &[u8], base: u32, entries: &[u32], ran: Option<&[u32]>) ->
         while let Some(insn) = decode_at(code, base, eip) {
             if insn.flow_control() != FlowControl::Next {
                 let (t, f) = edges(base, &insn);
-                work.extend(t.into_iter().chain(f).filter(ran_at));
+                let t = t.filter(ran_at);
+                let f = f.filter(ran_at);
+                joins.extend(t);
+                if insn.flow_control() != FlowControl::ConditionalBranch {
+                    joins.extend(f);
+                }
+                work.extend(t.into_iter().chain(f));
                 break;
             }
             if !in_page(base, insn.next_ip()) {
@@ -124,11 +147,37 @@ fn find_leaders(code: &[u8], base: u32, entries: &[u32], ran: Option<&[u32]>) ->
                 // goes on in a block of its own rather than leaving the
                 // module.
                 work.push(eip);
+                joins.insert(eip);
                 break;
             }
         }
     }
-    leaders
+    (leaders, joins)
+}
+
+/// Appends each block that only a conditional branch's fall-through leads
+/// to (not in `joins`) to the block ending with that branch, when the
+/// branch is translated inline and does not go back to the start of the
+/// block it ends, and the two together stay within [`MAX_BLOCK_INSNS`].
+fn merge_fall_throughs(blocks: Vec<Block>, joins: &BTreeSet<u32>) -> Vec<Block> {
+    let mut out: Vec<Block> = Vec::with_capacity(blocks.len());
+    for b in blocks {
+        if let Some(prev) = out.last_mut() {
+            let last = &prev.insns.last().expect("non-empty block").insn;
+            let takes = !joins.contains(&b.start)
+                && last.flow_control() == FlowControl::ConditionalBranch
+                && plan(last) == Plan::Jcc
+                && last.next_ip32() == b.start
+                && last.near_branch32() != prev.start
+                && prev.insns.len() + b.insns.len() <= MAX_BLOCK_INSNS;
+            if takes {
+                prev.insns.extend(b.insns);
+                continue;
+            }
+        }
+        out.push(b);
+    }
+    out
 }
 
 fn build_block(code: &[u8], base: u32, start: u32, leaders: &BTreeSet<u32>) -> Block {
@@ -175,11 +224,12 @@ fn build_block(code: &[u8], base: u32, start: u32, leaders: &BTreeSet<u32>) -> B
 pub fn discover(code: &[u8], base: u32, entries: &[u32], ran: Option<&[u32]>) -> Cfg {
     let page = PAGE_SIZE as usize;
     assert!((page..=page + MAX_TAIL).contains(&code.len()));
-    let leaders = find_leaders(code, base, entries, ran);
+    let (leaders, joins) = find_leaders(code, base, entries, ran);
     let blocks: Vec<Block> = leaders
         .iter()
         .map(|&s| build_block(code, base, s, &leaders))
         .collect();
+    let blocks = merge_fall_throughs(blocks, &joins);
     let index: HashMap<u32, u32> = blocks
         .iter()
         .enumerate()
@@ -214,12 +264,15 @@ pub fn discover(code: &[u8], base: u32, entries: &[u32], ran: Option<&[u32]>) ->
 /// translated code at its entry (the budget check), where the interpreter
 /// sees the flags, so flags are live at every block boundary: liveness is
 /// per block, and a producer's flags are dead only if a later instruction
-/// of the same block redefines them first. (Checking the budget only on
-/// back edges would let liveness cross blocks; not done yet.)
+/// of the same block redefines them first. A conditional branch inside a
+/// block leaves it when taken, so flags are live after it too. (Checking
+/// the budget only on back edges would let liveness cross blocks; not
+/// done yet.)
 fn flag_liveness(cfg: &mut Cfg) {
     for b in &mut cfg.blocks {
         let mut live = true;
         for i in b.insns.iter_mut().rev() {
+            live |= i.insn.flow_control() != FlowControl::Next;
             i.flags_live_after = live;
             let (reads, defines) = i.plan.flag_effect(&i.insn, live);
             // The straddle guard may leave before the instruction.

@@ -385,23 +385,34 @@ impl<'a> Gen<'a> {
         self.e.set_c(l::EIP, self.ip).br(Label::SlowExit);
     }
 
-    /// Continues at `target`: inside the module if it starts a block. The
-    /// block emitted next is reached by falling through (its code follows
-    /// this block's), the current block's start by the `SelfLoop` around
-    /// it; other blocks through the dispatcher (`PC` is its switch value).
+    /// Continues at `target`: inside the module if it starts a block. From
+    /// the block's last instruction, the block emitted next is reached by
+    /// falling through (its code follows this block's); the current
+    /// block's start by the `SelfLoop` around it; other blocks through the
+    /// dispatcher (`PC` is its switch value). From a conditional branch
+    /// inside the block, what the block charged for the instructions after
+    /// it is refunded first (the block it goes to charges its own).
     pub(super) fn goto(&mut self, target: u32) {
+        let after = self.len - self.k - 1;
         match self.cfg.index.get(&target) {
-            Some(&i) if i == self.cur + 1 => {
+            Some(&i) if i == self.cur + 1 && after == 0 => {
                 self.falls = true;
             }
             Some(&i) if i == self.cur && self.self_loop => {
+                self.refund(after);
                 self.e.br(Label::SelfLoop);
             }
             Some(&i) => {
+                self.refund(after);
                 self.e.set_c(l::PC, i).br(Label::Dispatch);
             }
             None => self.exit(Code::Const(ExitCode::Next), Eip::Const(target)),
         }
+    }
+
+    /// Whether the instruction being emitted is the block's last.
+    pub(super) fn at_block_end(&self) -> bool {
+        self.k + 1 == self.len
     }
 
     /// Continues inside the module if the EIP in local `v` is one of the

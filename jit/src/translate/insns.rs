@@ -91,6 +91,14 @@ impl Gen<'_> {
             }
             Plan::Nop => {}
             Plan::JmpRel => self.goto(insn.near_branch32()),
+            Plan::Jcc if !self.at_block_end() => {
+                // Inside a block (`cfg.rs`): taken, it leaves the block;
+                // not taken, the block goes on.
+                self.cond(Self::cc(insn));
+                self.e.if_();
+                self.goto(insn.near_branch32());
+                self.e.end();
+            }
             Plan::Jcc => {
                 self.cond(Self::cc(insn));
                 self.e.if_();

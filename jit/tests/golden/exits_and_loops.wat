@@ -1,4 +1,4 @@
-;; exits_and_loops: 4 blocks, 8 instructions, 1 stepped
+;; exits_and_loops: 3 blocks, 8 instructions, 1 stepped
 (module $page_08048000
   (type (;0;) (func (param i32) (result i32)))
   (type (;1;) (func (param i32 i32 i32 i32 i32 i32) (result i32)))
@@ -74,314 +74,303 @@
                 block ;; label = @7
                   block ;; label = @8
                     block ;; label = @9
-                      block ;; label = @10
-                        local.get 11
-                        br_table 0 (;@10;) 1 (;@9;) 2 (;@8;) 3 (;@7;) 4 (;@6;)
-                      end
-                      loop ;; label = @10
-                        local.get 27
-                        i64.const 2
-                        i64.lt_s
-                        if ;; label = @11
-                          i32.const 0
-                          local.set 11
-                          br 8 (;@3;)
-                        end
-                        local.get 27
-                        i64.const 2
-                        i64.sub
-                        local.set 27
-                        local.get 3
-                        local.tee 24
-                        i32.const 1
-                        i32.sub
-                        i32.const -1
-                        i32.and
-                        local.set 25
-                        local.get 25
-                        local.set 3
-                        local.get 14
-                        if ;; label = @11
-                          i32.const 0
-                          i32.load offset=36
-                          i32.const 1
-                          i32.and
-                          local.set 26
-                          i32.const 0
-                          local.get 26
-                          local.get 14
-                          i32.const 5
-                          i32.eq
-                          select
-                          local.set 26
-                          local.get 18
-                          local.get 17
-                          i32.ge_u
-                          local.get 26
-                          local.get 14
-                          i32.const 4
-                          i32.eq
-                          select
-                          local.set 26
-                          local.get 17
-                          local.get 18
-                          i32.lt_u
-                          local.get 26
-                          local.get 14
-                          i32.const 3
-                          i32.eq
-                          select
-                          local.set 26
-                          local.get 17
-                          local.get 16
-                          i32.ge_u
-                          local.get 26
-                          local.get 14
-                          i32.const 2
-                          i32.eq
-                          select
-                          local.set 26
-                          local.get 16
-                          local.get 17
-                          i32.lt_u
-                          local.get 26
-                          local.get 14
-                          i32.const 1
-                          i32.eq
-                          select
-                          local.set 26
-                          local.get 26
-                          local.set 26
-                          i32.const 0
-                          i32.const 0
-                          i32.load offset=36
-                          i32.const -2
-                          i32.and
-                          local.get 26
-                          i32.or
-                          i32.store offset=36
-                        end
-                        local.get 25
-                        local.set 16
-                        local.get 24
-                        local.set 17
-                        i32.const 1
-                        local.set 18
-                        i32.const 7
-                        local.set 14
-                        i32.const 32
-                        local.set 15
-                        local.get 16
-                        i32.eqz
-                        i32.eqz
-                        if ;; label = @11
-                          br 1 (;@10;)
-                        else
-                        end
-                      end
+                      local.get 11
+                      br_table 0 (;@9;) 1 (;@8;) 2 (;@7;) 3 (;@6;)
                     end
-                    local.get 27
-                    i64.const 4
-                    i64.lt_s
-                    if ;; label = @9
-                      i32.const 1
-                      local.set 11
-                      br 6 (;@3;)
-                    end
-                    local.get 27
-                    i64.const 4
-                    i64.sub
-                    local.set 27
-                    i32.const 0
-                    local.get 2
-                    i32.store
-                    i32.const 0
-                    local.get 3
-                    i32.store offset=4
-                    i32.const 0
-                    local.get 4
-                    i32.store offset=8
-                    i32.const 0
-                    local.get 5
-                    i32.store offset=12
-                    i32.const 0
-                    local.get 6
-                    i32.store offset=16
-                    i32.const 0
-                    local.get 7
-                    i32.store offset=20
-                    i32.const 0
-                    local.get 8
-                    i32.store offset=24
-                    i32.const 0
-                    local.get 9
-                    i32.store offset=28
-                    i32.const 0
-                    local.get 14
-                    i32.store offset=40
-                    i32.const 0
-                    local.get 15
-                    i32.store offset=44
-                    i32.const 0
-                    local.get 16
-                    i32.store offset=48
-                    i32.const 0
-                    local.get 17
-                    i32.store offset=52
-                    i32.const 0
-                    local.get 18
-                    i32.store offset=56
-                    i32.const 0
-                    i32.const 134512643
-                    i32.store offset=32
-                    i32.const 134512643
-                    call 0
-                    local.set 26
-                    i32.const 0
-                    i32.load
-                    local.set 2
-                    i32.const 0
-                    i32.load offset=4
-                    local.set 3
-                    i32.const 0
-                    i32.load offset=8
-                    local.set 4
-                    i32.const 0
-                    i32.load offset=12
-                    local.set 5
-                    i32.const 0
-                    i32.load offset=16
-                    local.set 6
-                    i32.const 0
-                    i32.load offset=20
-                    local.set 7
-                    i32.const 0
-                    i32.load offset=24
-                    local.set 8
-                    i32.const 0
-                    i32.load offset=28
-                    local.set 9
-                    local.get 26
-                    if ;; label = @9
+                    loop ;; label = @9
                       local.get 27
-                      i64.const 3
-                      i64.add
+                      i64.const 2
+                      i64.lt_s
+                      if ;; label = @10
+                        i32.const 0
+                        local.set 11
+                        br 7 (;@3;)
+                      end
+                      local.get 27
+                      i64.const 2
+                      i64.sub
                       local.set 27
-                      i32.const 0
-                      i32.load offset=32
-                      local.set 10
-                      local.get 26
-                      local.set 12
-                      br 7 (;@2;)
-                    end
-                    i32.const 0
-                    i32.load offset=36
-                    i32.const 1
-                    i32.and
-                    local.set 26
-                    i32.const 0
-                    local.get 26
-                    local.get 14
-                    i32.const 5
-                    i32.eq
-                    select
-                    local.set 26
-                    local.get 18
-                    local.get 17
-                    i32.ge_u
-                    local.get 26
-                    local.get 14
-                    i32.const 4
-                    i32.eq
-                    select
-                    local.set 26
-                    local.get 17
-                    local.get 18
-                    i32.lt_u
-                    local.get 26
-                    local.get 14
-                    i32.const 3
-                    i32.eq
-                    select
-                    local.set 26
-                    local.get 17
-                    local.get 16
-                    i32.ge_u
-                    local.get 26
-                    local.get 14
-                    i32.const 2
-                    i32.eq
-                    select
-                    local.set 26
-                    local.get 16
-                    local.get 17
-                    i32.lt_u
-                    local.get 26
-                    local.get 14
-                    i32.const 1
-                    i32.eq
-                    select
-                    local.set 26
-                    local.get 26
-                    local.set 26
-                    local.get 2
-                    local.set 24
-                    local.get 5
-                    local.set 25
-                    local.get 24
-                    local.get 25
-                    i32.add
-                    local.get 26
-                    i32.add
-                    i32.const -1
-                    i32.and
-                    local.set 16
-                    i32.const 2
-                    i32.const 1
-                    local.get 26
-                    select
-                    local.set 14
-                    i32.const 32
-                    local.set 15
-                    local.get 24
-                    local.set 17
-                    local.get 25
-                    local.set 18
-                    local.get 16
-                    local.set 2
-                    local.get 2
-                    local.set 17
-                    local.get 2
-                    local.set 18
-                    local.get 17
-                    local.get 18
-                    i32.and
-                    local.set 16
-                    i32.const 5
-                    local.set 14
-                    i32.const 32
-                    local.set 15
-                    local.get 16
-                    i32.eqz
-                    if ;; label = @9
-                      i32.const 3
-                      local.set 11
-                      br 4 (;@5;)
-                    else
+                      local.get 3
+                      local.tee 24
+                      i32.const 1
+                      i32.sub
+                      i32.const -1
+                      i32.and
+                      local.set 25
+                      local.get 25
+                      local.set 3
+                      local.get 14
+                      if ;; label = @10
+                        i32.const 0
+                        i32.load offset=36
+                        i32.const 1
+                        i32.and
+                        local.set 26
+                        i32.const 0
+                        local.get 26
+                        local.get 14
+                        i32.const 5
+                        i32.eq
+                        select
+                        local.set 26
+                        local.get 18
+                        local.get 17
+                        i32.ge_u
+                        local.get 26
+                        local.get 14
+                        i32.const 4
+                        i32.eq
+                        select
+                        local.set 26
+                        local.get 17
+                        local.get 18
+                        i32.lt_u
+                        local.get 26
+                        local.get 14
+                        i32.const 3
+                        i32.eq
+                        select
+                        local.set 26
+                        local.get 17
+                        local.get 16
+                        i32.ge_u
+                        local.get 26
+                        local.get 14
+                        i32.const 2
+                        i32.eq
+                        select
+                        local.set 26
+                        local.get 16
+                        local.get 17
+                        i32.lt_u
+                        local.get 26
+                        local.get 14
+                        i32.const 1
+                        i32.eq
+                        select
+                        local.set 26
+                        local.get 26
+                        local.set 26
+                        i32.const 0
+                        i32.const 0
+                        i32.load offset=36
+                        i32.const -2
+                        i32.and
+                        local.get 26
+                        i32.or
+                        i32.store offset=36
+                      end
+                      local.get 25
+                      local.set 16
+                      local.get 24
+                      local.set 17
+                      i32.const 1
+                      local.set 18
+                      i32.const 7
+                      local.set 14
+                      i32.const 32
+                      local.set 15
+                      local.get 16
+                      i32.eqz
+                      i32.eqz
+                      if ;; label = @10
+                        br 1 (;@9;)
+                      else
+                      end
                     end
                   end
                   local.get 27
-                  i64.const 1
+                  i64.const 5
                   i64.lt_s
                   if ;; label = @8
-                    i32.const 2
+                    i32.const 1
                     local.set 11
                     br 5 (;@3;)
                   end
                   local.get 27
-                  i64.const 1
+                  i64.const 5
                   i64.sub
                   local.set 27
+                  i32.const 0
+                  local.get 2
+                  i32.store
+                  i32.const 0
+                  local.get 3
+                  i32.store offset=4
+                  i32.const 0
+                  local.get 4
+                  i32.store offset=8
+                  i32.const 0
+                  local.get 5
+                  i32.store offset=12
+                  i32.const 0
+                  local.get 6
+                  i32.store offset=16
+                  i32.const 0
+                  local.get 7
+                  i32.store offset=20
+                  i32.const 0
+                  local.get 8
+                  i32.store offset=24
+                  i32.const 0
+                  local.get 9
+                  i32.store offset=28
+                  i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
+                  i32.const 0
+                  i32.const 134512643
+                  i32.store offset=32
+                  i32.const 134512643
+                  call 0
+                  local.set 26
+                  i32.const 0
+                  i32.load
+                  local.set 2
+                  i32.const 0
+                  i32.load offset=4
+                  local.set 3
+                  i32.const 0
+                  i32.load offset=8
+                  local.set 4
+                  i32.const 0
+                  i32.load offset=12
+                  local.set 5
+                  i32.const 0
+                  i32.load offset=16
+                  local.set 6
+                  i32.const 0
+                  i32.load offset=20
+                  local.set 7
+                  i32.const 0
+                  i32.load offset=24
+                  local.set 8
+                  i32.const 0
+                  i32.load offset=28
+                  local.set 9
+                  local.get 26
+                  if ;; label = @8
+                    local.get 27
+                    i64.const 4
+                    i64.add
+                    local.set 27
+                    i32.const 0
+                    i32.load offset=32
+                    local.set 10
+                    local.get 26
+                    local.set 12
+                    br 6 (;@2;)
+                  end
+                  i32.const 0
+                  i32.load offset=36
+                  i32.const 1
+                  i32.and
+                  local.set 26
+                  i32.const 0
+                  local.get 26
+                  local.get 14
+                  i32.const 5
+                  i32.eq
+                  select
+                  local.set 26
+                  local.get 18
+                  local.get 17
+                  i32.ge_u
+                  local.get 26
+                  local.get 14
+                  i32.const 4
+                  i32.eq
+                  select
+                  local.set 26
+                  local.get 17
+                  local.get 18
+                  i32.lt_u
+                  local.get 26
+                  local.get 14
+                  i32.const 3
+                  i32.eq
+                  select
+                  local.set 26
+                  local.get 17
+                  local.get 16
+                  i32.ge_u
+                  local.get 26
+                  local.get 14
+                  i32.const 2
+                  i32.eq
+                  select
+                  local.set 26
+                  local.get 16
+                  local.get 17
+                  i32.lt_u
+                  local.get 26
+                  local.get 14
+                  i32.const 1
+                  i32.eq
+                  select
+                  local.set 26
+                  local.get 26
+                  local.set 26
+                  local.get 2
+                  local.set 24
+                  local.get 5
+                  local.set 25
+                  local.get 24
+                  local.get 25
+                  i32.add
+                  local.get 26
+                  i32.add
+                  i32.const -1
+                  i32.and
+                  local.set 16
+                  i32.const 2
+                  i32.const 1
+                  local.get 26
+                  select
+                  local.set 14
+                  i32.const 32
+                  local.set 15
+                  local.get 24
+                  local.set 17
+                  local.get 25
+                  local.set 18
+                  local.get 16
+                  local.set 2
+                  local.get 2
+                  local.set 17
+                  local.get 2
+                  local.set 18
+                  local.get 17
+                  local.get 18
+                  i32.and
+                  local.set 16
+                  i32.const 5
+                  local.set 14
+                  i32.const 32
+                  local.set 15
+                  local.get 16
+                  i32.eqz
+                  if ;; label = @8
+                    local.get 27
+                    i64.const 1
+                    i64.add
+                    local.set 27
+                    i32.const 2
+                    local.set 11
+                    br 3 (;@5;)
+                  end
                   local.get 2
                   local.set 24
                   local.get 24
@@ -395,7 +384,7 @@
                 i64.const 1
                 i64.lt_s
                 if ;; label = @7
-                  i32.const 3
+                  i32.const 2
                   local.set 11
                   br 4 (;@3;)
                 end

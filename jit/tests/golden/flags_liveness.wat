@@ -1,4 +1,4 @@
-;; flags_liveness: 3 blocks, 6 instructions, 0 stepped
+;; flags_liveness: 2 blocks, 6 instructions, 0 stepped
 (module $page_08048000
   (type (;0;) (func (param i32) (result i32)))
   (type (;1;) (func (param i32 i32 i32 i32 i32 i32) (result i32)))
@@ -73,56 +73,45 @@
               block ;; label = @6
                 block ;; label = @7
                   block ;; label = @8
-                    block ;; label = @9
-                      local.get 11
-                      br_table 0 (;@9;) 1 (;@8;) 2 (;@7;) 3 (;@6;)
-                    end
-                    local.get 27
-                    i64.const 2
-                    i64.lt_s
-                    if ;; label = @9
-                      i32.const 0
-                      local.set 11
-                      br 6 (;@3;)
-                    end
-                    local.get 27
-                    i64.const 2
-                    i64.sub
-                    local.set 27
-                    local.get 2
-                    local.set 17
-                    local.get 5
-                    local.set 18
-                    local.get 17
-                    local.get 18
-                    i32.sub
-                    local.set 16
-                    i32.const 3
-                    local.set 14
-                    i32.const 32
-                    local.set 15
-                    local.get 17
-                    local.get 18
-                    i32.lt_s
-                    if ;; label = @9
-                      i32.const 2
-                      local.set 11
-                      br 4 (;@5;)
-                    else
-                    end
+                    local.get 11
+                    br_table 0 (;@8;) 1 (;@7;) 2 (;@6;)
                   end
                   local.get 27
-                  i64.const 2
+                  i64.const 4
                   i64.lt_s
                   if ;; label = @8
-                    i32.const 1
+                    i32.const 0
                     local.set 11
                     br 5 (;@3;)
                   end
                   local.get 27
-                  i64.const 2
+                  i64.const 4
                   i64.sub
                   local.set 27
+                  local.get 2
+                  local.set 17
+                  local.get 5
+                  local.set 18
+                  local.get 17
+                  local.get 18
+                  i32.sub
+                  local.set 16
+                  i32.const 3
+                  local.set 14
+                  i32.const 32
+                  local.set 15
+                  local.get 17
+                  local.get 18
+                  i32.lt_s
+                  if ;; label = @8
+                    local.get 27
+                    i64.const 2
+                    i64.add
+                    local.set 27
+                    i32.const 1
+                    local.set 11
+                    br 3 (;@5;)
+                  end
                   local.get 2
                   local.tee 25
                   i32.const 2
@@ -149,7 +138,7 @@
                 i64.const 2
                 i64.lt_s
                 if ;; label = @7
-                  i32.const 2
+                  i32.const 1
                   local.set 11
                   br 4 (;@3;)
                 end
@@ -223,7 +212,7 @@
                 local.tee 21
                 i32.eqz
                 if ;; label = @7
-                  i32.const 2
+                  i32.const 1
                   local.set 11
                   i32.const 134512652
                   local.set 10
