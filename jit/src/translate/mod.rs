@@ -132,7 +132,7 @@ fn translate(
 }
 
 /// The module around `run`'s body for the page at `base`; `wide_arith`:
-/// it calls the x87 fast paths' `mul64`/`addsig`/`divsig`/`sqrtsig`.
+/// it calls the x87 fast paths' `mul64`/`divsig`/`sqrtsig`.
 fn module(body: wasm_encoder::Function, base: u32, opts: &Options, wide_arith: bool) -> Vec<u8> {
     let mut types = TypeSection::new();
     types.ty().function([ValType::I32], [ValType::I32]);
@@ -141,7 +141,8 @@ fn module(body: wasm_encoder::Function, base: u32, opts: &Options, wide_arith: b
     types.ty().function([ValType::I32; 2], [ValType::I32]);
     // `mul64(a, b) -> (hi, lo)` (x87 fast paths).
     types.ty().function([ValType::I64; 2], [ValType::I64; 2]);
-    // `addsig(x, y, d, sub) -> (sig, adj, flags)` (x87 fast paths).
+    // `addsig(x, y, d, sub) -> (sig, adj, flags)`: the type of the block
+    // FADD's fast path emits the sum in.
     types.ty().function(
         [ValType::I64, ValType::I64, ValType::I32, ValType::I32],
         [ValType::I64, ValType::I32, ValType::I32],
@@ -192,7 +193,6 @@ fn module(body: wasm_encoder::Function, base: u32, opts: &Options, wide_arith: b
     // each function costs compile time) moves no other index.
     if wide_arith {
         funcs.function(x87::TYPE_MUL64);
-        funcs.function(x87::TYPE_ADDSIG);
         funcs.function(x87::TYPE_DIVSIG);
         funcs.function(x87::TYPE_SQRTSIG);
     }
@@ -205,7 +205,6 @@ fn module(body: wasm_encoder::Function, base: u32, opts: &Options, wide_arith: b
     }
     if wide_arith {
         code.function(&x87::mul64());
-        code.function(&x87::addsig());
         code.function(&x87::divsig());
         code.function(&x87::sqrtsig());
     }

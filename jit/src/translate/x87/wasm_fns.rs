@@ -1,5 +1,6 @@
-//! Functions every module carries for the x87 fast paths: `mul64` and
-//! `addsig` (wide significand arithmetic wasm lacks).
+//! Wide significand arithmetic wasm lacks, for the x87 fast paths: the
+//! functions a module carries (`mul64`, `divsig`, `sqrtsig`) and the code
+//! FMUL and FADD emit in place (`mul64_body`, `addsig_body`).
 
 use crate::translate::helpers;
 use wasm_encoder::Instruction as I;
@@ -82,40 +83,11 @@ pub fn mul64_body(v: Mul64Locals) -> Vec<I<'static>> {
     out
 }
 
-/// Type index of `addsig(x, y, d, sub) -> (sig, adj, flags)`.
+/// Type index of `addsig(x, y, d, sub) -> (sig, adj, flags)`: the block
+/// FADD emits [`addsig_body`] in.
 pub const TYPE_ADDSIG: u32 = 4;
-/// Function index of `addsig`: after `mul64`.
-pub const FN_ADDSIG: u32 = FN_MUL64 + 1;
 /// `addsig` flags: inexact, rounded up, rounding carried, not handled.
 pub(super) const ADD_FAIL: u32 = 8;
-
-/// `addsig(x, y, d, sub) -> (sig, adj, flags)`: x +/- y * 2^-d rounded to
-/// 64 bits, nearest-even, for normalised significands with x >= y * 2^-d.
-/// `adj` is the exponent change before rounding (+1 for a carry out,
-/// minus the normalising shift after a cancellation); flags bit 0 inexact,
-/// 1 rounded up, 2 rounding carried into the next power of two, 3 not
-/// handled (d > 63, or the difference has no bit in the top 64 of the
-/// 128-bit window: zero or a deep cancellation). Exact up to d = 63: y
-/// shifted right keeps every bit in the low word.
-pub fn addsig() -> wasm_encoder::Function {
-    use wasm_encoder::ValType;
-    let mut f = wasm_encoder::Function::new([(2, ValType::I64), (2, ValType::I32)]);
-    let v = AddsigLocals {
-        x: 0,
-        y: 1,
-        d: 2,
-        sub: 3,
-        hi: 4,
-        lo: 5,
-        adj: 6,
-        lz: 7,
-    };
-    for i in addsig_body(v, |_| I::Return) {
-        f.instruction(&i);
-    }
-    f.instruction(&I::End);
-    f
-}
 
 /// The locals of an [`addsig_body`]: the parameters `x`, `y` (i64), `d`,
 /// `sub` (i32) and scratch `hi`, `lo` (i64), `adj`, `lz` (i32).
@@ -131,11 +103,19 @@ pub struct AddsigLocals {
     pub lz: u32,
 }
 
-/// The code of `addsig` on its parameters' locals, leaving (sig, adj,
-/// flags) on the stack. An early result leaves through `ret(depth)`,
-/// `depth` being how many constructs the body has open there: `return` in
-/// the function, a `br` out of the enclosing block when FADD emits it in
-/// place (see [`mul64_body`] for why).
+/// `addsig(x, y, d, sub) -> (sig, adj, flags)`: x +/- y * 2^-d rounded to
+/// 64 bits, nearest-even, for normalised significands with x >= y * 2^-d.
+/// `adj` is the exponent change before rounding (+1 for a carry out,
+/// minus the normalising shift after a cancellation); flags bit 0 inexact,
+/// 1 rounded up, 2 rounding carried into the next power of two, 3 not
+/// handled (d > 63, or the difference has no bit in the top 64 of the
+/// 128-bit window: zero or a deep cancellation). Exact up to d = 63: y
+/// shifted right keeps every bit in the low word.
+///
+/// The code on its parameters' locals, leaving (sig, adj, flags) on the
+/// stack; FADD emits it in place in a block of type [`TYPE_ADDSIG`] (see
+/// [`mul64_body`] for why). An early result leaves through `ret(depth)`,
+/// `depth` being how many constructs the body has open there.
 pub fn addsig_body(v: AddsigLocals, ret: impl Fn(u32) -> I<'static>) -> Vec<I<'static>> {
     let AddsigLocals {
         x,
@@ -305,8 +285,8 @@ pub fn addsig_body(v: AddsigLocals, ret: impl Fn(u32) -> I<'static>) -> Vec<I<'s
 
 /// Type index of `divsig(a, b) -> (q, flags)`.
 pub const TYPE_DIVSIG: u32 = 5;
-/// Function index of `divsig`: after `addsig`.
-pub const FN_DIVSIG: u32 = FN_ADDSIG + 1;
+/// Function index of `divsig`: after `mul64`.
+pub const FN_DIVSIG: u32 = FN_MUL64 + 1;
 
 /// `divsig(a, b) -> (q, flags)`: the quotient of two normalised
 /// significands rounded to 64 bits, nearest-even: `float::div_sig` and
