@@ -72,6 +72,13 @@ fn io_priorities() {
     same_output("ioprio");
 }
 
+/// SHA-1 and SHA-256 with the SHA extensions (CPUID reports them under
+/// Wax), against the same digests computed in C.
+#[test]
+fn sha_extensions_match_portable_code() {
+    same_output("sha_ext");
+}
+
 #[test]
 fn far_call_return_and_iret() {
     same_output("cpu_far");

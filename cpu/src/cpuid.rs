@@ -37,6 +37,14 @@ pub const SSE3: bool = true;
 /// SSSE3 (CPUID.1:ECX.SSSE3).
 pub const SSSE3: bool = true;
 
+/// The SHA extensions (CPUID.7.0:EBX.SHA, `interp/sse/sha.rs`). Not a
+/// Core 2 feature: Wax reports it beyond the part it names because every
+/// host it is compared with has it (Intel since Goldmont and Ice Lake,
+/// AMD since Zen) and OpenSSL's SHA-1 and SHA-256 are 20 times fewer
+/// instructions with it. A program that checks the bit (as it must) finds
+/// the instructions; nothing keys on the pairing with family 6 model 15.
+pub const SHA: bool = true;
+
 /// Integer-core features that are implemented: RDTSC, CMPXCHG8B, CMOVcc
 /// (and FCMOVcc once the FPU is on), CLFLUSH.
 const TSC: bool = true;
@@ -66,8 +74,14 @@ mod ecx1 {
     pub const SSSE3: u32 = 9;
 }
 
-/// Highest basic leaf reported.
-const MAX_BASIC: u32 = 4;
+/// CPUID.7.0:EBX bit numbers (Intel SDM Vol. 2A, table 3-8).
+mod ebx7 {
+    pub const SHA: u32 = 29;
+}
+
+/// Highest basic leaf reported: 7, for the structured extended features
+/// (leaves 5 and 6, MONITOR and power management, report nothing).
+const MAX_BASIC: u32 = 7;
 /// Highest extended leaf reported.
 const MAX_EXTENDED: u32 = 0x8000_0004;
 
@@ -120,8 +134,11 @@ pub fn cpuid(leaf: u32, subleaf: u32) -> [u32; 4] {
         ],
         // One descriptor, 0xff: "no cache information here, use leaf 4".
         2 => [0x00ff_0001, 0, 0, 0],
-        3 => [0; 4],
+        3 | 5 | 6 => [0; 4],
         4 => cache_params(subleaf),
+        // Subleaf 0: EAX is the highest subleaf (0).
+        7 if subleaf == 0 => [0, bit(SHA, ebx7::SHA), 0, 0],
+        7 => [0; 4],
         0x8000_0000 => [MAX_EXTENDED, 0, 0, 0],
         0x8000_0001 => [0, 0, 0, bit(NX, 20)],
         0x8000_0002..=0x8000_0004 => brand((leaf - 0x8000_0002) as usize),
@@ -228,8 +245,14 @@ mod tests {
     }
 
     #[test]
+    fn leaf7_reports_sha_and_nothing_else() {
+        assert_eq!(cpuid(7, 0), [0, 1 << 29, 0, 0]);
+        assert_eq!(cpuid(7, 1), [0; 4]);
+    }
+
+    #[test]
     fn leaf_above_maximum_returns_highest_basic_leaf() {
-        assert_eq!(cpuid(7, 0), cpuid(MAX_BASIC, 0));
+        assert_eq!(cpuid(8, 0), cpuid(MAX_BASIC, 0));
         assert_eq!(cpuid(0x4000_0000, 1), cpuid(MAX_BASIC, 1));
     }
 }

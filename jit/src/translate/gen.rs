@@ -76,8 +76,13 @@ pub enum Code {
 pub struct Stats {
     pub insns: usize,
     pub stepped: usize,
-    /// The x87 fast paths called `mul64`/`addsig`: the module carries them.
+    /// The x87 fast paths called `mul64`/`divsig`/`sqrtsig`: the module
+    /// carries them (and does whenever it carries SHA functions, which
+    /// follow them).
     pub wide_arith: bool,
+    /// The SHA functions the module carries, in function index order
+    /// after the x87 ones (`sse/sha.rs`).
+    pub sha: Vec<super::sse::sha::ShaFn>,
 }
 
 pub struct Gen<'a> {
@@ -164,6 +169,7 @@ impl<'a> Gen<'a> {
                 insns: 0,
                 stepped: 0,
                 wide_arith: false,
+                sha: Vec::new(),
             },
         }
     }
@@ -330,6 +336,19 @@ impl<'a> Gen<'a> {
         for (loc, off) in LAZY {
             self.e.store_local_at(off, loc);
         }
+    }
+
+    /// The function index of SHA function `which`, added to the module's
+    /// at its first use.
+    pub(super) fn sha_function(&mut self, which: super::sse::sha::ShaFn) -> u32 {
+        let n = match self.stats.sha.iter().position(|&f| f == which) {
+            Some(n) => n,
+            None => {
+                self.stats.sha.push(which);
+                self.stats.sha.len() - 1
+            }
+        };
+        super::x87::FN_SQRTSIG + 1 + n as u32
     }
 
     /// Records a producer with a static op: the caller has set `LRES`,

@@ -121,7 +121,7 @@ fn translate(
         .collect();
     let (wasm, stats) = emit::with_base(opts.memory_base, || {
         let (body, stats) = gen::Gen::new(&cfg, opts).function();
-        (module(body, base, opts, stats.wide_arith), stats)
+        (module(body, base, opts, &stats), stats)
     });
     Translation {
         wasm,
@@ -131,9 +131,11 @@ fn translate(
     }
 }
 
-/// The module around `run`'s body for the page at `base`; `wide_arith`:
-/// it calls the x87 fast paths' `mul64`/`divsig`/`sqrtsig`.
-fn module(body: wasm_encoder::Function, base: u32, opts: &Options, wide_arith: bool) -> Vec<u8> {
+/// The module around `run`'s body for the page at `base`, with the
+/// functions `stats` says it calls: the x87 fast paths' `mul64`/`divsig`/
+/// `sqrtsig`, then SHA functions.
+fn module(body: wasm_encoder::Function, base: u32, opts: &Options, stats: &gen::Stats) -> Vec<u8> {
+    let wide_arith = stats.wide_arith;
     let mut types = TypeSection::new();
     types.ty().function([ValType::I32], [ValType::I32]);
     types.ty().function([ValType::I32; 6], [ValType::I32]);
@@ -155,6 +157,9 @@ fn module(body: wasm_encoder::Function, base: u32, opts: &Options, wide_arith: b
     types
         .ty()
         .function([ValType::I64, ValType::I32], [ValType::I64, ValType::I32]);
+    if !stats.sha.is_empty() {
+        types.ty().function([ValType::V128; 3], [ValType::V128]);
+    }
     let mut imports = ImportSection::new();
     imports.import("wax", "step", EntityType::Function(0));
     imports.import("wax", "flags", EntityType::Function(1));
@@ -196,6 +201,9 @@ fn module(body: wasm_encoder::Function, base: u32, opts: &Options, wide_arith: b
         funcs.function(x87::TYPE_DIVSIG);
         funcs.function(x87::TYPE_SQRTSIG);
     }
+    for _ in &stats.sha {
+        funcs.function(sse::sha::TYPE_SHA);
+    }
     let mut exports = ExportSection::new();
     exports.export("run", ExportKind::Func, gen::FN_RUN);
     let mut code = CodeSection::new();
@@ -207,6 +215,9 @@ fn module(body: wasm_encoder::Function, base: u32, opts: &Options, wide_arith: b
         code.function(&x87::mul64());
         code.function(&x87::divsig());
         code.function(&x87::sqrtsig());
+    }
+    for &f in &stats.sha {
+        code.function(&sse::sha::function(f));
     }
     let mut m = Module::new();
     m.section(&types)

@@ -770,6 +770,19 @@ pub fn sse_insn(a: &mut Asm, r: &mut Rng) {
             ]);
             a.bytes(op).modrm(x, src).imm(8, r.value());
         }
+        13 if r.below(4) == 0 => {
+            // The SHA extensions (memory operands misaligned too: they
+            // do not fault), SHA256RNDS2 with XMM0 implied.
+            let src = xmm_rm(r, false);
+            if r.below(4) == 0 {
+                a.bytes(&[0x0f, 0x3a, 0xcc])
+                    .modrm(x, src)
+                    .imm(8, r.below(8));
+            } else {
+                let op = r.pick(&[0xc8u8, 0xc9, 0xca, 0xcb, 0xcb, 0xcc, 0xcd]);
+                a.bytes(&[0x0f, 0x38, op]).modrm(x, src);
+            }
+        }
         13 => {
             // SSSE3: PSHUFB, PABSB/W/D, PALIGNR, PMADDUBSW, PMULHRSW,
             // PSIGNB/W/D, PHADD/PHSUB W/D/SW.

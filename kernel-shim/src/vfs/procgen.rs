@@ -454,7 +454,11 @@ const ECX1: [&str; 32] = [
     "hypervisor",
 ];
 
-/// The flags line: exactly the bits `wax_cpu::cpuid` reports.
+/// CPUID.7.0:EBX bits Linux names (those Wax could report).
+const EBX7: [(u32, &str); 1] = [(29, "sha_ni")];
+
+/// The flags line: exactly the bits `wax_cpu::cpuid` reports, in Linux's
+/// order (its feature words: 1:EDX, 80000001h:EDX, 1:ECX, 7.0:EBX).
 pub fn cpu_flags() -> String {
     let [_, _, ecx, edx] = wax_cpu::cpuid::cpuid(1, 0);
     let max_ext = wax_cpu::cpuid::cpuid(0x8000_0000, 0)[0];
@@ -472,6 +476,17 @@ pub fn cpu_flags() -> String {
             .map(|(_, n)| *n),
     );
     f.extend((0..32).filter(|b| ecx >> b & 1 != 0).map(|b| ECX1[b]));
+    let max_basic = wax_cpu::cpuid::cpuid(0, 0)[0];
+    let ebx7 = if max_basic >= 7 {
+        wax_cpu::cpuid::cpuid(7, 0)[1]
+    } else {
+        0
+    };
+    f.extend(
+        EBX7.iter()
+            .filter(|(b, _)| ebx7 >> b & 1 != 0)
+            .map(|(_, n)| *n),
+    );
     f.retain(|n| !n.is_empty());
     f.join(" ")
 }
@@ -520,6 +535,7 @@ mod tests {
         let words: Vec<&str> = f.split(' ').collect();
         assert!(words.contains(&"sse2") && words.contains(&"cmov") && words.contains(&"nx"));
         assert!(!words.contains(&"avx") && !words.contains(&"lm"));
+        assert_eq!(words.last(), Some(&"sha_ni"));
         assert!(cpuinfo().contains(&format!("model name\t: {}\n", brand())));
     }
 

@@ -1,4 +1,4 @@
-//! MMX, SSE, SSE2, SSE3 and SSSE3.
+//! MMX, SSE, SSE2, SSE3, SSSE3 and the SHA extensions.
 //!
 //! A packed operand is handled as a `u128` whatever its width: XMM
 //! registers and 128-bit memory use all of it, MMX registers and 64-bit
@@ -9,8 +9,8 @@
 //! wasm32 included.
 //!
 //! Only instructions of the sets above are claimed (by iced's CPUID
-//! feature list), so SSE4, AVX and 3DNow! encodings stay #UD, as CPUID
-//! promises.
+//! feature list), so SSE4, AVX, AES-NI and 3DNow! encodings stay #UD, as
+//! CPUID promises.
 //!
 //! MMX registers alias the significands of the x87 registers. Any MMX
 //! instruction puts the x87 unit in "MMX mode" (TOP = 0, every tag valid)
@@ -23,6 +23,7 @@ mod cvt;
 mod fp;
 mod int;
 mod mov;
+mod sha;
 mod shuf;
 mod soft;
 #[cfg(test)]
@@ -43,6 +44,7 @@ pub fn lookup(insn: &Instruction) -> Option<Handler> {
         .or_else(|| shuf::lookup(insn))
         .or_else(|| fp::lookup(insn))
         .or_else(|| cvt::lookup(insn))
+        .or_else(|| sha::lookup(insn))
 }
 
 /// True when every CPUID feature the instruction needs is one we report.
@@ -50,8 +52,9 @@ fn in_our_sets(insn: &Instruction) -> bool {
     use CpuidFeature::*;
     let f = insn.cpuid_features();
     !f.is_empty()
-        && f.iter()
-            .all(|c| matches!(c, MMX | SSE | SSE2 | SSE3 | SSSE3))
+        && f.iter().all(|c| {
+            matches!(c, MMX | SSE | SSE2 | SSE3 | SSSE3) || matches!(c, SHA) && crate::cpuid::SHA
+        })
 }
 
 /// True if `insn`'s first operand is an MMX register (the MMX form).

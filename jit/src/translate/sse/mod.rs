@@ -37,6 +37,7 @@ use wasm_encoder::Instruction as I;
 use wax_cpu::abi::cpu;
 
 mod ops;
+pub mod sha;
 mod shuffle;
 
 use shuffle::byte_map;
@@ -84,6 +85,8 @@ pub enum Form {
     Pextrw,
     /// PINSRW xmm, r32/m16, imm8.
     Pinsrw,
+    /// The SHA extensions: a call of the module's function ([`sha`]).
+    Sha,
 }
 
 fn vector_regs_only(insn: &Instruction) -> bool {
@@ -219,6 +222,7 @@ fn vector_form(insn: &Instruction) -> Option<Form> {
         Psllw | Pslld | Psllq | Psrlw | Psrld | Psrlq | Psraw | Psrad if imm => Form::ShiftImm,
         Psllw | Pslld | Psllq | Psrlw | Psrld | Psrlq | Psraw | Psrad => Form::ShiftReg,
         Pshufb => Form::Pshufb,
+        _ if is_sha(m) => Form::Sha,
         _ if byte_map(insn).is_some() => Form::Shuffle,
         _ => return None,
     })
@@ -273,15 +277,25 @@ fn binary_op(m: Mnemonic) -> Option<I<'static>> {
 /// Whether a 16-byte memory operand must be aligned (#GP otherwise).
 fn needs_alignment(insn: &Instruction) -> bool {
     use Code::*;
-    !matches!(
-        insn.code(),
-        Movdqu_xmm_xmmm128
-            | Movdqu_xmmm128_xmm
-            | Movups_xmm_xmmm128
-            | Movups_xmmm128_xmm
-            | Movupd_xmm_xmmm128
-            | Movupd_xmmm128_xmm
-            | Lddqu_xmm_m128
+    // The SHA extensions do not fault (Wax's choice: `interp/sse/sha.rs`).
+    !is_sha(insn.mnemonic())
+        && !matches!(
+            insn.code(),
+            Movdqu_xmm_xmmm128
+                | Movdqu_xmmm128_xmm
+                | Movups_xmm_xmmm128
+                | Movups_xmmm128_xmm
+                | Movupd_xmm_xmmm128
+                | Movupd_xmmm128_xmm
+                | Lddqu_xmm_m128
+        )
+}
+
+fn is_sha(m: Mnemonic) -> bool {
+    use Mnemonic::*;
+    matches!(
+        m,
+        Sha1rnds4 | Sha1nexte | Sha1msg1 | Sha1msg2 | Sha256rnds2 | Sha256msg1 | Sha256msg2
     )
 }
 
@@ -444,6 +458,28 @@ impl Gen<'_> {
                 self.read_op(insn, 1, 16);
                 self.e.i(I::I16x8ReplaceLane(insn.immediate8() & 7));
                 self.xmm_store(insn.op0_register());
+            }
+            Form::Sha => {
+                use sha::ShaFn::*;
+                let which = match insn.mnemonic() {
+                    Mnemonic::Sha1rnds4 => Sha1Rnds4(insn.immediate8() & 3),
+                    Mnemonic::Sha1nexte => Sha1Nexte,
+                    Mnemonic::Sha1msg1 => Sha1Msg1,
+                    Mnemonic::Sha1msg2 => Sha1Msg2,
+                    Mnemonic::Sha256rnds2 => Sha256Rnds2,
+                    Mnemonic::Sha256msg1 => Sha256Msg1,
+                    _ => Sha256Msg2,
+                };
+                let index = self.sha_function(which);
+                self.stats.wide_arith = true;
+                self.vec_binary(insn, |g| {
+                    if which == Sha256Rnds2 {
+                        g.xmm_load(Register::XMM0);
+                    } else {
+                        g.e.i(I::V128Const(0));
+                    }
+                    g.e.i(I::Call(index));
+                });
             }
         }
     }

@@ -27,7 +27,7 @@ mod int;
 mod stack;
 mod wasm_fns;
 
-pub use wasm_fns::{divsig, mul64, sqrtsig, TYPE_DIVSIG, TYPE_MUL64, TYPE_SQRTSIG};
+pub use wasm_fns::{divsig, mul64, sqrtsig, FN_SQRTSIG, TYPE_DIVSIG, TYPE_MUL64, TYPE_SQRTSIG};
 
 use super::emit::{local as l, mem, Label};
 use super::gen::{Code, Eip, Fs, Gen, FN_FPU, LAZY};
