@@ -30,9 +30,7 @@ impl Gen<'_> {
                 size,
             ) => self.pending_eflags(op, size),
             _ => {
-                for loc in [l::LOP, l::LSIZE, l::LRES, l::LA, l::LB] {
-                    self.e.get(loc);
-                }
+                self.lg(&[l::LOP, l::LSIZE, l::LRES, l::LA, l::LB]);
                 self.e.load_at(cpu::EFLAGS).i(I::Call(FN_FLAGS));
             }
         }
@@ -57,8 +55,8 @@ impl Gen<'_> {
             }
         } else {
             // The carry out of bit 3 (INC/DEC record b = 1).
-            self.e.get(l::LA).get(l::LB).i(I::I32Xor);
-            self.e.get(l::LRES).i(I::I32Xor);
+            self.lg(&[l::LA, l::LB]).i(I::I32Xor);
+            self.lg(&[l::LRES]).i(I::I32Xor);
             self.e.c(flag::AF).i(I::I32And).i(I::I32Or);
         }
     }
@@ -69,75 +67,68 @@ impl Gen<'_> {
     /// which, and `LOP` tells it.
     pub(super) fn pending_flag(&mut self, op: LazyOp, size: u32, f: u32) {
         let sb = size - 1;
-        let e = &mut self.e;
         match f {
             flag::ZF => {
-                e.get(l::LRES).i(I::I32Eqz);
+                self.lg(&[l::LRES]).i(I::I32Eqz);
             }
             flag::SF => {
-                e.get(l::LRES).c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+                self.lg(&[l::LRES]).c(sb).i(I::I32ShrU).c(1).i(I::I32And);
             }
             flag::PF => {
-                e.get(l::LRES).c(0xff).i(I::I32And).i(I::I32Popcnt);
-                e.c(1).i(I::I32And).i(I::I32Eqz);
+                self.lg(&[l::LRES]).c(0xff).i(I::I32And).i(I::I32Popcnt);
+                self.e.c(1).i(I::I32And).i(I::I32Eqz);
             }
             flag::CF => match op {
                 LazyOp::Sub => {
-                    e.get(l::LA).get(l::LB).i(I::I32LtU);
+                    self.lg(&[l::LA, l::LB]).i(I::I32LtU);
                 }
                 LazyOp::Add => {
-                    e.get(l::LRES).get(l::LA).i(I::I32LtU);
+                    self.lg(&[l::LRES, l::LA]).i(I::I32LtU);
                 }
                 // `CpuState::cf`'s cases 2 and 1, 4 and 3, by the record.
                 LazyOp::Adc => {
-                    e.get(l::LA).get(l::LRES).i(I::I32GeU);
-                    e.get(l::LRES).get(l::LA).i(I::I32LtU);
-                    e.get(l::LOP).c(LazyOp::Adc as u32).i(I::I32Eq);
-                    e.i(I::Select);
+                    self.lg(&[l::LA, l::LRES]).i(I::I32GeU);
+                    self.lg(&[l::LRES, l::LA]).i(I::I32LtU);
+                    self.lg(&[l::LOP]).c(LazyOp::Adc as u32).i(I::I32Eq);
+                    self.e.i(I::Select);
                 }
                 LazyOp::Sbb => {
-                    e.get(l::LB).get(l::LA).i(I::I32GeU);
-                    e.get(l::LA).get(l::LB).i(I::I32LtU);
-                    e.get(l::LOP).c(LazyOp::Sbb as u32).i(I::I32Eq);
-                    e.i(I::Select);
+                    self.lg(&[l::LB, l::LA]).i(I::I32GeU);
+                    self.lg(&[l::LA, l::LB]).i(I::I32LtU);
+                    self.lg(&[l::LOP]).c(LazyOp::Sbb as u32).i(I::I32Eq);
+                    self.e.i(I::Select);
                 }
                 // INC/DEC folded the carry into EFLAGS.
                 LazyOp::Inc | LazyOp::Dec => {
-                    e.load_at(cpu::EFLAGS).c(flag::CF).i(I::I32And);
+                    self.e.load_at(cpu::EFLAGS).c(flag::CF).i(I::I32And);
                 }
                 _ => {
-                    e.c(0);
+                    self.e.c(0);
                 }
             },
             _ => match op {
                 LazyOp::Sub | LazyOp::Sbb => {
-                    e.get(l::LA).get(l::LB).i(I::I32Xor);
-                    e.get(l::LA).get(l::LRES).i(I::I32Xor).i(I::I32And);
-                    e.c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+                    self.lg(&[l::LA, l::LB]).i(I::I32Xor);
+                    self.lg(&[l::LA, l::LRES]).i(I::I32Xor).i(I::I32And);
+                    self.e.c(sb).i(I::I32ShrU).c(1).i(I::I32And);
                 }
                 LazyOp::Add | LazyOp::Adc => {
-                    e.get(l::LA).get(l::LRES).i(I::I32Xor);
-                    e.get(l::LB).get(l::LRES).i(I::I32Xor).i(I::I32And);
-                    e.c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+                    self.lg(&[l::LA, l::LRES]).i(I::I32Xor);
+                    self.lg(&[l::LB, l::LRES]).i(I::I32Xor).i(I::I32And);
+                    self.e.c(sb).i(I::I32ShrU).c(1).i(I::I32And);
                 }
                 LazyOp::Inc => {
-                    e.get(l::LA)
-                        .c(u32::MAX)
-                        .i(I::I32Xor)
-                        .get(l::LRES)
-                        .i(I::I32And);
-                    e.c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+                    self.lg(&[l::LA]).c(u32::MAX).i(I::I32Xor);
+                    self.lg(&[l::LRES]).i(I::I32And);
+                    self.e.c(sb).i(I::I32ShrU).c(1).i(I::I32And);
                 }
                 LazyOp::Dec => {
-                    e.get(l::LRES)
-                        .c(u32::MAX)
-                        .i(I::I32Xor)
-                        .get(l::LA)
-                        .i(I::I32And);
-                    e.c(sb).i(I::I32ShrU).c(1).i(I::I32And);
+                    self.lg(&[l::LRES]).c(u32::MAX).i(I::I32Xor);
+                    self.lg(&[l::LA]).i(I::I32And);
+                    self.e.c(sb).i(I::I32ShrU).c(1).i(I::I32And);
                 }
                 _ => {
-                    e.c(0);
+                    self.e.c(0);
                 }
             },
         }
@@ -152,11 +143,11 @@ impl Gen<'_> {
             7 => I::I32LeS,
             _ => return false,
         };
-        self.e.get(l::LA);
+        self.lazy_get(l::LA);
         if c >= 6 {
             self.sext(size);
         }
-        self.e.get(l::LB);
+        self.lazy_get(l::LB);
         if c >= 6 {
             self.sext(size);
         }
@@ -276,13 +267,14 @@ impl Gen<'_> {
         for (op, cmp) in cases {
             match cmp {
                 Some((x, y, rel)) => {
-                    self.e.get(x).get(y).i(rel);
+                    self.lg(&[x, y]).i(rel);
                 }
                 None => {
                     self.e.c(0);
                 }
             }
-            self.e.get(l::V3).get(l::LOP).c(op as u32).i(I::I32Eq);
+            self.e.get(l::V3);
+            self.lg(&[l::LOP]).c(op as u32).i(I::I32Eq);
             self.e.i(I::Select).set(l::V3);
         }
         self.e.get(l::V3);
@@ -290,14 +282,14 @@ impl Gen<'_> {
 
     /// Pushes ZF of the lazy record in locals, inline.
     fn record_zf(&mut self) {
-        self.e.get(l::LRES).i(I::I32Eqz);
+        self.lg(&[l::LRES]).i(I::I32Eqz);
         self.e
             .load_at(cpu::EFLAGS)
             .c(6)
             .i(I::I32ShrU)
             .c(1)
             .i(I::I32And);
-        self.e.get(l::LOP).i(I::Select);
+        self.lg(&[l::LOP]).i(I::Select);
     }
 
     /// INC/DEC's record: CF carried into `eflags` (as
@@ -316,7 +308,7 @@ impl Gen<'_> {
             // CF is in `eflags` already.
             Fs::Eager => {}
             Fs::Unknown => {
-                self.e.get(l::LOP).if_();
+                self.lg(&[l::LOP]).if_();
                 fold_cf(self);
                 self.e.end();
             }
@@ -419,7 +411,7 @@ impl Gen<'_> {
             .get(l::V3)
             .i(I::I32Or)
             .i(I::I32Store(mem(cpu::EFLAGS, 2)));
-        self.e.set_c(l::LOP, LazyOp::None as u32);
+        self.record_eager();
         self.flags = Fs::Eager;
     }
 

@@ -5,8 +5,10 @@
 //! Invariants every emitted path keeps:
 //! - Guest registers live in locals `R0..R7`; CpuState is written back at
 //!   every exit and before every interpreter step, and reloaded after.
-//! - The lazy-flag record lives in locals `LOP..LB`, always as the
-//!   interpreter would have it, so an exit never has flags to compute.
+//! - The lazy-flag record is the interpreter's, in CpuState between
+//!   blocks; a producer sets it in locals `LOP..LB`, which every way out
+//!   of its block stores ([`Gen::lazy_get`]), so an exit never has flags
+//!   to compute and the locals are never live across blocks.
 //!   Where the producer is in sight ([`Fs::Pending`]) its op and size are
 //!   known here, and conditions are computed from its operands directly.
 //!   Flags nobody can read are not recorded at all (see `cfg.rs`).
@@ -114,6 +116,11 @@ pub struct Gen<'a> {
     /// before its fast path (bytes, for a write): `need_mem` finds the
     /// machine address in `HOST`.
     pub(super) x87_mem: Option<(u32, bool)>,
+    /// The lazy-flag locals hold the record (a producer in this block set
+    /// them), and differ from CpuState's (not stored since). See
+    /// [`Gen::lazy_get`].
+    lazy_held: bool,
+    lazy_dirty: bool,
     pub stats: Stats,
 }
 
@@ -165,6 +172,8 @@ impl<'a> Gen<'a> {
             self_loop: false,
             memos: [None; 2],
             x87_mem: None,
+            lazy_held: false,
+            lazy_dirty: false,
             stats: Stats {
                 insns: 0,
                 stepped: 0,
@@ -228,7 +237,6 @@ impl<'a> Gen<'a> {
         for i in 0..8 {
             self.e.load_at(cpu::GPR + 4 * i).reload(l::R0 + i);
         }
-        self.load_lazy();
         self.e.load_at(CONTROL.0 + ctl::PAGE_TABLE).reload(l::PT);
         self.e.get(l::PC).i(I::I32Eqz).br_if(Label::Dispatch);
     }
@@ -237,7 +245,6 @@ impl<'a> Gen<'a> {
         for i in 0..8 {
             self.e.load_at(cpu::GPR + 4 * i).reload(l::R0 + i);
         }
-        self.load_lazy();
         self.e.load_at(cpu::EIP).set(l::EIP);
         self.e.load_at(CONTROL.0 + ctl::PAGE_TABLE).reload(l::PT);
         self.e
@@ -246,21 +253,17 @@ impl<'a> Gen<'a> {
             .set(l::BUDGET);
     }
 
-    /// Every exit: the state to CpuState and the budget to the control
-    /// block, then the link (inside the `Relink` loop). Emitted after
-    /// every block, so it knows which registers and lazy-record fields the
-    /// module ever assigns; the others still hold what was loaded from
-    /// CpuState (at entry, or after an interpreter step, which reloads
-    /// them), which CpuState still holds, and are not stored.
+    /// Every exit: the registers to CpuState and the budget to the
+    /// control block, then the link (inside the `Relink` loop). Emitted
+    /// after every block, so it knows which registers the module ever
+    /// assigns; the others still hold what was loaded from CpuState (at
+    /// entry, or after an interpreter step, which reloads them), which
+    /// CpuState still holds, and are not stored. (The lazy record is in
+    /// CpuState already: every way out of a block stores it.)
     fn write_back(&mut self) {
         for i in 0..8 {
             if self.e.written(l::R0 + i) {
                 self.e.store_local_at(cpu::GPR + 4 * i, l::R0 + i);
-            }
-        }
-        for (loc, off) in LAZY {
-            if self.e.written(loc) {
-                self.e.store_local_at(off, loc);
             }
         }
         self.e.store_local_at(cpu::EIP, l::EIP);
@@ -322,20 +325,77 @@ impl<'a> Gen<'a> {
         self.e.end().end();
     }
 
-    fn load_lazy(&mut self) {
-        for (loc, off) in LAZY {
-            self.e.load_at(off).reload(loc);
-        }
-    }
-
-    /// Registers and the lazy record to CpuState.
+    /// Registers to CpuState.
     fn spill(&mut self) {
         for i in 0..8 {
             self.e.store_local_at(cpu::GPR + 4 * i, l::R0 + i);
         }
-        for (loc, off) in LAZY {
-            self.e.store_local_at(off, loc);
+    }
+
+    /// Pushes field `loc` of the lazy record.
+    ///
+    /// The record lives in CpuState between blocks, and in the locals
+    /// `LOP..LB` only from the producer that sets them to the end of its
+    /// block: every way out of the block (an exit, a branch to another
+    /// block, the fall-through, an interpreter call) stores them first if
+    /// they changed ([`Gen::flush_lazy`]). So they are never live across
+    /// the dispatcher, where they used to hold five machine registers (or
+    /// spill slots) through every block of the page. An instruction that
+    /// writes the flags other than as a producer with a record (eagerly,
+    /// or only on some paths, like a shift by CL) first puts the record in
+    /// CpuState ([`Gen::lazy_to_memory`]) and works there.
+    pub(super) fn lazy_get(&mut self, loc: u32) {
+        if self.lazy_held {
+            self.e.get(loc);
+        } else {
+            let off = LAZY
+                .iter()
+                .find(|&&(l, _)| l == loc)
+                .expect("a lazy-record local")
+                .1;
+            self.e.load_at(off);
         }
+    }
+
+    /// Pushes the lazy-record fields `locs` ([`Gen::lazy_get`]); returns
+    /// the emitter for what follows.
+    pub(super) fn lg(&mut self, locs: &[u32]) -> &mut Emitter {
+        for &loc in locs {
+            self.lazy_get(loc);
+        }
+        &mut self.e
+    }
+
+    /// Stores the lazy-record locals where they differ from CpuState's,
+    /// on the path being emitted (whatever follows still sees them as
+    /// they were).
+    fn flush_lazy(&mut self) {
+        if self.lazy_held && self.lazy_dirty {
+            for (loc, off) in LAZY {
+                self.e.store_local_at(off, loc);
+            }
+        }
+    }
+
+    /// Puts the record in CpuState for what follows (straight-line code
+    /// only: the state changes for every path after it).
+    pub(super) fn lazy_to_memory(&mut self) {
+        self.flush_lazy();
+        self.lazy_held = false;
+        self.lazy_dirty = false;
+    }
+
+    /// The record's op to None in CpuState: `CpuState::eflags` holds the
+    /// flags. Only after [`Gen::lazy_to_memory`].
+    pub(super) fn record_eager(&mut self) {
+        debug_assert!(
+            !self.lazy_held,
+            "an eager flag write with the record in locals"
+        );
+        self.e
+            .c(0)
+            .c(LazyOp::None as u32)
+            .i(I::I32Store(mem(cpu::LAZY_OP, 2)));
     }
 
     /// The function index of SHA function `which`, added to the module's
@@ -356,6 +416,14 @@ impl<'a> Gen<'a> {
     pub(super) fn pending(&mut self, op: LazyOp, size: u32) {
         self.e.set_c(l::LOP, op as u32).set_c(l::LSIZE, size);
         self.flags = Fs::Pending(op, size);
+        self.held_lazy();
+    }
+
+    /// The lazy-record locals were all set (unconditionally, on the
+    /// straight-line path): they hold the record now.
+    pub(super) fn held_lazy(&mut self) {
+        self.lazy_held = true;
+        self.lazy_dirty = true;
     }
 
     fn refund(&mut self, n: u32) {
@@ -381,6 +449,7 @@ impl<'a> Gen<'a> {
             Code::Const(c) => self.e.set_c(l::CODE, c as u32),
             Code::Local(v) => self.e.get(v).set(l::CODE),
         };
+        self.flush_lazy();
         self.e.br(Label::Epilogue);
     }
 
@@ -400,6 +469,7 @@ impl<'a> Gen<'a> {
     /// on the way there: a block's code never needs `PC` otherwise, so
     /// it is not live across blocks (one register more for Cranelift).
     fn exit_before_as(&mut self, block: u32) {
+        self.flush_lazy();
         self.e.set_c(l::PC, block);
         self.e.set_c(l::EIP, self.ip).br(Label::SlowExit);
     }
@@ -415,14 +485,17 @@ impl<'a> Gen<'a> {
         let after = self.len - self.k - 1;
         match self.cfg.index.get(&target) {
             Some(&i) if i == self.cur + 1 && after == 0 => {
+                self.flush_lazy();
                 self.falls = true;
             }
             Some(&i) if i == self.cur && self.self_loop => {
                 self.refund(after);
+                self.flush_lazy();
                 self.e.br(Label::SelfLoop);
             }
             Some(&i) => {
                 self.refund(after);
+                self.flush_lazy();
                 self.e.set_c(l::PC, i).br(Label::Dispatch);
             }
             None => self.exit(Code::Const(ExitCode::Next), Eip::Const(target)),
@@ -437,6 +510,7 @@ impl<'a> Gen<'a> {
     /// Continues inside the module if the EIP in local `v` is one of the
     /// (few) `targets`; otherwise falls through.
     pub(super) fn dispatch_to(&mut self, v: u32, targets: &[(u32, u32)]) {
+        self.flush_lazy();
         for &(eip, index) in targets {
             self.e.get(v).c(eip).i(I::I32Eq).if_();
             self.e.set_c(l::PC, index).br(Label::Dispatch).end();
@@ -452,6 +526,8 @@ impl<'a> Gen<'a> {
     fn block(&mut self, b: &Block) {
         self.len = b.insns.len() as u32;
         self.flags = Fs::Unknown;
+        self.lazy_held = false;
+        self.lazy_dirty = false;
         self.xmm.forget();
         self.memos = [None; 2];
         if interpret_whole(b) {
@@ -496,6 +572,7 @@ impl<'a> Gen<'a> {
         }
         if ins.plan.steps(ins.flags_live_after) {
             self.stats.stepped += 1;
+            self.lazy_to_memory();
             let touches = insn.rflags_modified() != 0 || ins.plan == Plan::StepStraddling;
             self.step(insn, touches);
             self.xmm.forget();
@@ -504,7 +581,23 @@ impl<'a> Gen<'a> {
             }
             return;
         }
+        if Self::writes_flags_in_place(ins) {
+            self.lazy_to_memory();
+        }
         self.native(ins);
+    }
+
+    /// Whether an instruction writes the flags other than by setting the
+    /// whole lazy record in locals (an eager write to `eflags`, a write
+    /// on some paths only, an x87 call): it works on the record in
+    /// CpuState. The eager writers (shifts, rotates, BT, multiplies...)
+    /// write nothing where their flags are dead.
+    fn writes_flags_in_place(ins: &Insn) -> bool {
+        match ins.plan {
+            Plan::Alu(_) | Plan::ClearReg | Plan::Neg | Plan::IncDec => false,
+            Plan::X87 { .. } => true,
+            _ => ins.insn.rflags_modified() != 0 && ins.flags_live_after,
+        }
     }
 
     /// Before an instruction that runs on into the next page: unless that
@@ -554,7 +647,6 @@ impl<'a> Gen<'a> {
             self.e.load_at(cpu::GPR + 4 * i).reload(l::R0 + i);
         }
         if reload_flags {
-            self.load_lazy();
             self.flags = Fs::Unknown;
         }
         self.e.get(l::V3).if_();

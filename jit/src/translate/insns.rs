@@ -241,6 +241,7 @@ impl Gen<'_> {
         self.e.c(with as u32).c(without as u32).get(l::V3);
         self.e.i(I::Select).set(l::LOP).set_c(l::LSIZE, size);
         self.e.get(l::V1).set(l::LA).get(l::V2).set(l::LB);
+        self.held_lazy();
         self.write_op(insn, 0, size, l::LRES);
         self.flags = Fs::Pending(with, size);
     }
@@ -492,7 +493,7 @@ impl Gen<'_> {
             self.e.get(l::V1).get(l::V2).i(I::I32ShrU).c(1).i(I::I32And);
             self.e.i(I::I32Or).set(l::V3);
             self.e.c(0).get(l::V3).i(I::I32Store(mem(cpu::EFLAGS, 2)));
-            self.e.set_c(l::LOP, LazyOp::None as u32);
+            self.record_eager();
             self.flags = Fs::Eager;
         } else {
             self.flags = Fs::Unknown;
@@ -664,7 +665,7 @@ impl Gen<'_> {
             g.e.c(flag::OF.trailing_zeros()).i(I::I32Shl).i(I::I32Or);
             g.e.set(l::V3);
             g.e.c(0).get(l::V3).i(I::I32Store(mem(cpu::EFLAGS, 2)));
-            g.e.set_c(l::LOP, LazyOp::None as u32);
+            g.record_eager();
             g.flags = Fs::Eager;
         });
     }

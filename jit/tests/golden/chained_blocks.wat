@@ -40,21 +40,6 @@
     i32.load offset=28
     local.set 9
     i32.const 0
-    i32.load offset=40
-    local.set 14
-    i32.const 0
-    i32.load offset=44
-    local.set 15
-    i32.const 0
-    i32.load offset=48
-    local.set 16
-    i32.const 0
-    i32.load offset=52
-    local.set 17
-    i32.const 0
-    i32.load offset=56
-    local.set 18
-    i32.const 0
     i32.load offset=32
     local.set 10
     i32.const 0
@@ -139,8 +124,38 @@
                       i32.eqz
                       i32.eqz
                       if ;; label = @10
+                        i32.const 0
+                        local.get 14
+                        i32.store offset=40
+                        i32.const 0
+                        local.get 15
+                        i32.store offset=44
+                        i32.const 0
+                        local.get 16
+                        i32.store offset=48
+                        i32.const 0
+                        local.get 17
+                        i32.store offset=52
+                        i32.const 0
+                        local.get 18
+                        i32.store offset=56
                         br 1 (;@9;)
                       else
+                        i32.const 0
+                        local.get 14
+                        i32.store offset=40
+                        i32.const 0
+                        local.get 15
+                        i32.store offset=44
+                        i32.const 0
+                        local.get 16
+                        i32.store offset=48
+                        i32.const 0
+                        local.get 17
+                        i32.store offset=52
+                        i32.const 0
+                        local.get 18
+                        i32.store offset=56
                       end
                     end
                   end
@@ -175,6 +190,21 @@
                     i64.const 1
                     i64.add
                     local.set 27
+                    i32.const 0
+                    local.get 14
+                    i32.store offset=40
+                    i32.const 0
+                    local.get 15
+                    i32.store offset=44
+                    i32.const 0
+                    local.get 16
+                    i32.store offset=48
+                    i32.const 0
+                    local.get 17
+                    i32.store offset=52
+                    i32.const 0
+                    local.get 18
+                    i32.store offset=56
                     i32.const 2
                     local.set 11
                     br 3 (;@5;)
@@ -208,6 +238,21 @@
                   local.set 14
                   i32.const 32
                   local.set 15
+                  i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
                 end
                 local.get 27
                 i64.const 2
@@ -230,7 +275,8 @@
                 local.set 25
                 local.get 25
                 local.set 5
-                local.get 14
+                i32.const 0
+                i32.load offset=40
                 if ;; label = @7
                   i32.const 0
                   i32.load offset=36
@@ -239,43 +285,56 @@
                   local.set 26
                   i32.const 0
                   local.get 26
-                  local.get 14
+                  i32.const 0
+                  i32.load offset=40
                   i32.const 5
                   i32.eq
                   select
                   local.set 26
-                  local.get 18
-                  local.get 17
+                  i32.const 0
+                  i32.load offset=56
+                  i32.const 0
+                  i32.load offset=52
                   i32.ge_u
                   local.get 26
-                  local.get 14
+                  i32.const 0
+                  i32.load offset=40
                   i32.const 4
                   i32.eq
                   select
                   local.set 26
-                  local.get 17
-                  local.get 18
+                  i32.const 0
+                  i32.load offset=52
+                  i32.const 0
+                  i32.load offset=56
                   i32.lt_u
                   local.get 26
-                  local.get 14
+                  i32.const 0
+                  i32.load offset=40
                   i32.const 3
                   i32.eq
                   select
                   local.set 26
-                  local.get 17
-                  local.get 16
+                  i32.const 0
+                  i32.load offset=52
+                  i32.const 0
+                  i32.load offset=48
                   i32.ge_u
                   local.get 26
-                  local.get 14
+                  i32.const 0
+                  i32.load offset=40
                   i32.const 2
                   i32.eq
                   select
                   local.set 26
-                  local.get 16
-                  local.get 17
+                  i32.const 0
+                  i32.load offset=48
+                  i32.const 0
+                  i32.load offset=52
                   i32.lt_u
                   local.get 26
-                  local.get 14
+                  i32.const 0
+                  i32.load offset=40
                   i32.const 1
                   i32.eq
                   select
@@ -309,6 +368,21 @@
                 local.tee 21
                 i32.eqz
                 if ;; label = @7
+                  i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
                   i32.const 2
                   local.set 11
                   i32.const 134512651
@@ -322,10 +396,40 @@
                 i32.const 4
                 i32.add
                 local.set 6
+                i32.const 0
+                local.get 14
+                i32.store offset=40
+                i32.const 0
+                local.get 15
+                i32.store offset=44
+                i32.const 0
+                local.get 16
+                i32.store offset=48
+                i32.const 0
+                local.get 17
+                i32.store offset=52
+                i32.const 0
+                local.get 18
+                i32.store offset=56
                 local.get 24
                 local.set 10
                 i32.const 0
                 local.set 12
+                i32.const 0
+                local.get 14
+                i32.store offset=40
+                i32.const 0
+                local.get 15
+                i32.store offset=44
+                i32.const 0
+                local.get 16
+                i32.store offset=48
+                i32.const 0
+                local.get 17
+                i32.store offset=52
+                i32.const 0
+                local.get 18
+                i32.store offset=56
                 br 4 (;@2;)
                 unreachable
               end
@@ -353,21 +457,6 @@
               i32.const 0
               i32.load offset=28
               local.set 9
-              i32.const 0
-              i32.load offset=40
-              local.set 14
-              i32.const 0
-              i32.load offset=44
-              local.set 15
-              i32.const 0
-              i32.load offset=48
-              local.set 16
-              i32.const 0
-              i32.load offset=52
-              local.set 17
-              i32.const 0
-              i32.load offset=56
-              local.set 18
               i32.const 0
               i32.load offset=32768
               local.set 13
@@ -398,21 +487,6 @@
       i32.const 0
       local.get 6
       i32.store offset=16
-      i32.const 0
-      local.get 14
-      i32.store offset=40
-      i32.const 0
-      local.get 15
-      i32.store offset=44
-      i32.const 0
-      local.get 16
-      i32.store offset=48
-      i32.const 0
-      local.get 17
-      i32.store offset=52
-      i32.const 0
-      local.get 18
-      i32.store offset=56
       i32.const 0
       local.get 10
       i32.store offset=32

@@ -40,21 +40,6 @@
     i32.load offset=28
     local.set 9
     i32.const 0
-    i32.load offset=40
-    local.set 14
-    i32.const 0
-    i32.load offset=44
-    local.set 15
-    i32.const 0
-    i32.load offset=48
-    local.set 16
-    i32.const 0
-    i32.load offset=52
-    local.set 17
-    i32.const 0
-    i32.load offset=56
-    local.set 18
-    i32.const 0
     i32.load offset=32
     local.set 10
     i32.const 0
@@ -169,7 +154,8 @@
                   i32.or
                   i32.store offset=36
                   i32.const 0
-                  local.set 14
+                  i32.const 0
+                  i32.store offset=40
                 end
                 local.get 6
                 local.set 19
@@ -224,21 +210,6 @@
               i32.load offset=28
               local.set 9
               i32.const 0
-              i32.load offset=40
-              local.set 14
-              i32.const 0
-              i32.load offset=44
-              local.set 15
-              i32.const 0
-              i32.load offset=48
-              local.set 16
-              i32.const 0
-              i32.load offset=52
-              local.set 17
-              i32.const 0
-              i32.load offset=56
-              local.set 18
-              i32.const 0
               i32.load offset=32768
               local.set 13
               local.get 11
@@ -262,9 +233,6 @@
       i32.const 0
       local.get 6
       i32.store offset=16
-      i32.const 0
-      local.get 14
-      i32.store offset=40
       i32.const 0
       local.get 10
       i32.store offset=32

@@ -40,21 +40,6 @@
     i32.load offset=28
     local.set 9
     i32.const 0
-    i32.load offset=40
-    local.set 14
-    i32.const 0
-    i32.load offset=44
-    local.set 15
-    i32.const 0
-    i32.load offset=48
-    local.set 16
-    i32.const 0
-    i32.load offset=52
-    local.set 17
-    i32.const 0
-    i32.load offset=56
-    local.set 18
-    i32.const 0
     i32.load offset=32
     local.set 10
     i32.const 0
@@ -99,7 +84,8 @@
                       local.set 25
                       local.get 25
                       local.set 3
-                      local.get 14
+                      i32.const 0
+                      i32.load offset=40
                       if ;; label = @10
                         i32.const 0
                         i32.load offset=36
@@ -108,43 +94,56 @@
                         local.set 26
                         i32.const 0
                         local.get 26
-                        local.get 14
+                        i32.const 0
+                        i32.load offset=40
                         i32.const 5
                         i32.eq
                         select
                         local.set 26
-                        local.get 18
-                        local.get 17
+                        i32.const 0
+                        i32.load offset=56
+                        i32.const 0
+                        i32.load offset=52
                         i32.ge_u
                         local.get 26
-                        local.get 14
+                        i32.const 0
+                        i32.load offset=40
                         i32.const 4
                         i32.eq
                         select
                         local.set 26
-                        local.get 17
-                        local.get 18
+                        i32.const 0
+                        i32.load offset=52
+                        i32.const 0
+                        i32.load offset=56
                         i32.lt_u
                         local.get 26
-                        local.get 14
+                        i32.const 0
+                        i32.load offset=40
                         i32.const 3
                         i32.eq
                         select
                         local.set 26
-                        local.get 17
-                        local.get 16
+                        i32.const 0
+                        i32.load offset=52
+                        i32.const 0
+                        i32.load offset=48
                         i32.ge_u
                         local.get 26
-                        local.get 14
+                        i32.const 0
+                        i32.load offset=40
                         i32.const 2
                         i32.eq
                         select
                         local.set 26
-                        local.get 16
-                        local.get 17
+                        i32.const 0
+                        i32.load offset=48
+                        i32.const 0
+                        i32.load offset=52
                         i32.lt_u
                         local.get 26
-                        local.get 14
+                        i32.const 0
+                        i32.load offset=40
                         i32.const 1
                         i32.eq
                         select
@@ -174,8 +173,38 @@
                       i32.eqz
                       i32.eqz
                       if ;; label = @10
+                        i32.const 0
+                        local.get 14
+                        i32.store offset=40
+                        i32.const 0
+                        local.get 15
+                        i32.store offset=44
+                        i32.const 0
+                        local.get 16
+                        i32.store offset=48
+                        i32.const 0
+                        local.get 17
+                        i32.store offset=52
+                        i32.const 0
+                        local.get 18
+                        i32.store offset=56
                         br 1 (;@9;)
                       else
+                        i32.const 0
+                        local.get 14
+                        i32.store offset=40
+                        i32.const 0
+                        local.get 15
+                        i32.store offset=44
+                        i32.const 0
+                        local.get 16
+                        i32.store offset=48
+                        i32.const 0
+                        local.get 17
+                        i32.store offset=52
+                        i32.const 0
+                        local.get 18
+                        i32.store offset=56
                       end
                     end
                   end
@@ -215,21 +244,6 @@
                   i32.const 0
                   local.get 9
                   i32.store offset=28
-                  i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
-                  i32.const 0
-                  local.get 16
-                  i32.store offset=48
-                  i32.const 0
-                  local.get 17
-                  i32.store offset=52
-                  i32.const 0
-                  local.get 18
-                  i32.store offset=56
                   i32.const 0
                   i32.const 134512643
                   i32.store offset=32
@@ -280,43 +294,56 @@
                   local.set 26
                   i32.const 0
                   local.get 26
-                  local.get 14
+                  i32.const 0
+                  i32.load offset=40
                   i32.const 5
                   i32.eq
                   select
                   local.set 26
-                  local.get 18
-                  local.get 17
+                  i32.const 0
+                  i32.load offset=56
+                  i32.const 0
+                  i32.load offset=52
                   i32.ge_u
                   local.get 26
-                  local.get 14
+                  i32.const 0
+                  i32.load offset=40
                   i32.const 4
                   i32.eq
                   select
                   local.set 26
-                  local.get 17
-                  local.get 18
+                  i32.const 0
+                  i32.load offset=52
+                  i32.const 0
+                  i32.load offset=56
                   i32.lt_u
                   local.get 26
-                  local.get 14
+                  i32.const 0
+                  i32.load offset=40
                   i32.const 3
                   i32.eq
                   select
                   local.set 26
-                  local.get 17
-                  local.get 16
+                  i32.const 0
+                  i32.load offset=52
+                  i32.const 0
+                  i32.load offset=48
                   i32.ge_u
                   local.get 26
-                  local.get 14
+                  i32.const 0
+                  i32.load offset=40
                   i32.const 2
                   i32.eq
                   select
                   local.set 26
-                  local.get 16
-                  local.get 17
+                  i32.const 0
+                  i32.load offset=48
+                  i32.const 0
+                  i32.load offset=52
                   i32.lt_u
                   local.get 26
-                  local.get 14
+                  i32.const 0
+                  i32.load offset=40
                   i32.const 1
                   i32.eq
                   select
@@ -367,6 +394,21 @@
                     i64.const 1
                     i64.add
                     local.set 27
+                    i32.const 0
+                    local.get 14
+                    i32.store offset=40
+                    i32.const 0
+                    local.get 15
+                    i32.store offset=44
+                    i32.const 0
+                    local.get 16
+                    i32.store offset=48
+                    i32.const 0
+                    local.get 17
+                    i32.store offset=52
+                    i32.const 0
+                    local.get 18
+                    i32.store offset=56
                     i32.const 2
                     local.set 11
                     br 3 (;@5;)
@@ -377,6 +419,21 @@
                   local.set 10
                   i32.const 0
                   local.set 12
+                  i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
                   br 5 (;@2;)
                   unreachable
                 end
@@ -424,21 +481,6 @@
               i32.load offset=28
               local.set 9
               i32.const 0
-              i32.load offset=40
-              local.set 14
-              i32.const 0
-              i32.load offset=44
-              local.set 15
-              i32.const 0
-              i32.load offset=48
-              local.set 16
-              i32.const 0
-              i32.load offset=52
-              local.set 17
-              i32.const 0
-              i32.load offset=56
-              local.set 18
-              i32.const 0
               i32.load offset=32768
               local.set 13
               local.get 11
@@ -462,21 +504,6 @@
       i32.const 0
       local.get 3
       i32.store offset=4
-      i32.const 0
-      local.get 14
-      i32.store offset=40
-      i32.const 0
-      local.get 15
-      i32.store offset=44
-      i32.const 0
-      local.get 16
-      i32.store offset=48
-      i32.const 0
-      local.get 17
-      i32.store offset=52
-      i32.const 0
-      local.get 18
-      i32.store offset=56
       i32.const 0
       local.get 10
       i32.store offset=32

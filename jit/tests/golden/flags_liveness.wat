@@ -40,21 +40,6 @@
     i32.load offset=28
     local.set 9
     i32.const 0
-    i32.load offset=40
-    local.set 14
-    i32.const 0
-    i32.load offset=44
-    local.set 15
-    i32.const 0
-    i32.load offset=48
-    local.set 16
-    i32.const 0
-    i32.load offset=52
-    local.set 17
-    i32.const 0
-    i32.load offset=56
-    local.set 18
-    i32.const 0
     i32.load offset=32
     local.set 10
     i32.const 0
@@ -108,6 +93,21 @@
                     i64.const 2
                     i64.add
                     local.set 27
+                    i32.const 0
+                    local.get 14
+                    i32.store offset=40
+                    i32.const 0
+                    local.get 15
+                    i32.store offset=44
+                    i32.const 0
+                    local.get 16
+                    i32.store offset=48
+                    i32.const 0
+                    local.get 17
+                    i32.store offset=52
+                    i32.const 0
+                    local.get 18
+                    i32.store offset=56
                     i32.const 1
                     local.set 11
                     br 3 (;@5;)
@@ -133,6 +133,21 @@
                   local.set 14
                   i32.const 32
                   local.set 15
+                  i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
                 end
                 local.get 27
                 i64.const 2
@@ -203,7 +218,8 @@
                 i32.or
                 i32.store offset=36
                 i32.const 0
-                local.set 14
+                i32.const 0
+                i32.store offset=40
                 local.get 6
                 local.set 19
                 local.get 19
@@ -257,21 +273,6 @@
               i32.load offset=28
               local.set 9
               i32.const 0
-              i32.load offset=40
-              local.set 14
-              i32.const 0
-              i32.load offset=44
-              local.set 15
-              i32.const 0
-              i32.load offset=48
-              local.set 16
-              i32.const 0
-              i32.load offset=52
-              local.set 17
-              i32.const 0
-              i32.load offset=56
-              local.set 18
-              i32.const 0
               i32.load offset=32768
               local.set 13
               local.get 11
@@ -298,21 +299,6 @@
       i32.const 0
       local.get 6
       i32.store offset=16
-      i32.const 0
-      local.get 14
-      i32.store offset=40
-      i32.const 0
-      local.get 15
-      i32.store offset=44
-      i32.const 0
-      local.get 16
-      i32.store offset=48
-      i32.const 0
-      local.get 17
-      i32.store offset=52
-      i32.const 0
-      local.get 18
-      i32.store offset=56
       i32.const 0
       local.get 10
       i32.store offset=32

@@ -40,21 +40,6 @@
     i32.load offset=28
     local.set 9
     i32.const 0
-    i32.load offset=40
-    local.set 14
-    i32.const 0
-    i32.load offset=44
-    local.set 15
-    i32.const 0
-    i32.load offset=48
-    local.set 16
-    i32.const 0
-    i32.load offset=52
-    local.set 17
-    i32.const 0
-    i32.load offset=56
-    local.set 18
-    i32.const 0
     i32.load offset=32
     local.set 10
     i32.const 0
@@ -193,6 +178,21 @@
                 i32.ne
                 if ;; label = @7
                   i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
+                  i32.const 0
                   local.set 11
                   i32.const 134512646
                   local.set 10
@@ -204,6 +204,21 @@
                 i32.const 4092
                 i32.gt_u
                 if ;; label = @7
+                  i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
                   i32.const 0
                   local.set 11
                   i32.const 134512646
@@ -244,6 +259,21 @@
                 i32.ne
                 if ;; label = @7
                   i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
+                  i32.const 0
                   local.set 11
                   i32.const 134512649
                   local.set 10
@@ -255,6 +285,21 @@
                 i32.const 4092
                 i32.gt_u
                 if ;; label = @7
+                  i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
                   i32.const 0
                   local.set 11
                   i32.const 134512649
@@ -294,6 +339,21 @@
                 i32.const 4092
                 i32.gt_u
                 if ;; label = @7
+                  i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
                   i32.const -2147483648
                   local.set 11
                   i32.const 134512650
@@ -332,6 +392,21 @@
                 i32.const 4092
                 i32.gt_u
                 if ;; label = @7
+                  i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
                   i32.const -2147483648
                   local.set 11
                   i32.const 134512655
@@ -390,6 +465,21 @@
                 i32.const 4092
                 i32.gt_u
                 if ;; label = @7
+                  i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
                   i32.const -2147483648
                   local.set 11
                   i32.const 134512660
@@ -423,6 +513,21 @@
                 i32.const 4092
                 i32.gt_u
                 if ;; label = @7
+                  i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
                   i32.const -2147483648
                   local.set 11
                   i32.const 134512667
@@ -438,6 +543,21 @@
                 local.set 10
                 i32.const 2
                 local.set 12
+                i32.const 0
+                local.get 14
+                i32.store offset=40
+                i32.const 0
+                local.get 15
+                i32.store offset=44
+                i32.const 0
+                local.get 16
+                i32.store offset=48
+                i32.const 0
+                local.get 17
+                i32.store offset=52
+                i32.const 0
+                local.get 18
+                i32.store offset=56
                 br 4 (;@2;)
                 unreachable
               end
@@ -465,21 +585,6 @@
               i32.const 0
               i32.load offset=28
               local.set 9
-              i32.const 0
-              i32.load offset=40
-              local.set 14
-              i32.const 0
-              i32.load offset=44
-              local.set 15
-              i32.const 0
-              i32.load offset=48
-              local.set 16
-              i32.const 0
-              i32.load offset=52
-              local.set 17
-              i32.const 0
-              i32.load offset=56
-              local.set 18
               i32.const 0
               i32.load offset=32768
               local.set 13
@@ -513,21 +618,6 @@
       i32.const 0
       local.get 8
       i32.store offset=24
-      i32.const 0
-      local.get 14
-      i32.store offset=40
-      i32.const 0
-      local.get 15
-      i32.store offset=44
-      i32.const 0
-      local.get 16
-      i32.store offset=48
-      i32.const 0
-      local.get 17
-      i32.store offset=52
-      i32.const 0
-      local.get 18
-      i32.store offset=56
       i32.const 0
       local.get 10
       i32.store offset=32

@@ -40,21 +40,6 @@
     i32.load offset=28
     local.set 9
     i32.const 0
-    i32.load offset=40
-    local.set 14
-    i32.const 0
-    i32.load offset=44
-    local.set 15
-    i32.const 0
-    i32.load offset=48
-    local.set 16
-    i32.const 0
-    i32.load offset=52
-    local.set 17
-    i32.const 0
-    i32.load offset=56
-    local.set 18
-    i32.const 0
     i32.load offset=32
     local.set 10
     i32.const 0
@@ -154,6 +139,21 @@
                 i32.eqz
                 if ;; label = @7
                   i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
+                  i32.const 0
                   local.set 11
                   i32.const 134512654
                   local.set 10
@@ -166,10 +166,40 @@
                 i32.const 4
                 i32.add
                 local.set 6
+                i32.const 0
+                local.get 14
+                i32.store offset=40
+                i32.const 0
+                local.get 15
+                i32.store offset=44
+                i32.const 0
+                local.get 16
+                i32.store offset=48
+                i32.const 0
+                local.get 17
+                i32.store offset=52
+                i32.const 0
+                local.get 18
+                i32.store offset=56
                 local.get 24
                 local.set 10
                 i32.const 0
                 local.set 12
+                i32.const 0
+                local.get 14
+                i32.store offset=40
+                i32.const 0
+                local.get 15
+                i32.store offset=44
+                i32.const 0
+                local.get 16
+                i32.store offset=48
+                i32.const 0
+                local.get 17
+                i32.store offset=52
+                i32.const 0
+                local.get 18
+                i32.store offset=56
                 br 4 (;@2;)
                 unreachable
               end
@@ -198,21 +228,6 @@
               i32.load offset=28
               local.set 9
               i32.const 0
-              i32.load offset=40
-              local.set 14
-              i32.const 0
-              i32.load offset=44
-              local.set 15
-              i32.const 0
-              i32.load offset=48
-              local.set 16
-              i32.const 0
-              i32.load offset=52
-              local.set 17
-              i32.const 0
-              i32.load offset=56
-              local.set 18
-              i32.const 0
               i32.load offset=32768
               local.set 13
               local.get 11
@@ -236,21 +251,6 @@
       i32.const 0
       local.get 6
       i32.store offset=16
-      i32.const 0
-      local.get 14
-      i32.store offset=40
-      i32.const 0
-      local.get 15
-      i32.store offset=44
-      i32.const 0
-      local.get 16
-      i32.store offset=48
-      i32.const 0
-      local.get 17
-      i32.store offset=52
-      i32.const 0
-      local.get 18
-      i32.store offset=56
       i32.const 0
       local.get 10
       i32.store offset=32

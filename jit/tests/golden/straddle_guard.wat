@@ -40,21 +40,6 @@
     i32.load offset=28
     local.set 9
     i32.const 0
-    i32.load offset=40
-    local.set 14
-    i32.const 0
-    i32.load offset=44
-    local.set 15
-    i32.const 0
-    i32.load offset=48
-    local.set 16
-    i32.const 0
-    i32.load offset=52
-    local.set 17
-    i32.const 0
-    i32.load offset=56
-    local.set 18
-    i32.const 0
     i32.load offset=32
     local.set 10
     i32.const 0
@@ -109,6 +94,21 @@
                 i32.eqz
                 if ;; label = @7
                   i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
+                  i32.const 0
                   local.set 11
                   i32.const 134516734
                   local.set 10
@@ -126,6 +126,21 @@
                 i64.ne
                 if ;; label = @7
                   i32.const 0
+                  local.get 14
+                  i32.store offset=40
+                  i32.const 0
+                  local.get 15
+                  i32.store offset=44
+                  i32.const 0
+                  local.get 16
+                  i32.store offset=48
+                  i32.const 0
+                  local.get 17
+                  i32.store offset=52
+                  i32.const 0
+                  local.get 18
+                  i32.store offset=56
+                  i32.const 0
                   local.set 11
                   i32.const 134516734
                   local.set 10
@@ -139,6 +154,21 @@
                 local.set 10
                 i32.const 0
                 local.set 12
+                i32.const 0
+                local.get 14
+                i32.store offset=40
+                i32.const 0
+                local.get 15
+                i32.store offset=44
+                i32.const 0
+                local.get 16
+                i32.store offset=48
+                i32.const 0
+                local.get 17
+                i32.store offset=52
+                i32.const 0
+                local.get 18
+                i32.store offset=56
                 br 4 (;@2;)
                 unreachable
               end
@@ -167,21 +197,6 @@
               i32.load offset=28
               local.set 9
               i32.const 0
-              i32.load offset=40
-              local.set 14
-              i32.const 0
-              i32.load offset=44
-              local.set 15
-              i32.const 0
-              i32.load offset=48
-              local.set 16
-              i32.const 0
-              i32.load offset=52
-              local.set 17
-              i32.const 0
-              i32.load offset=56
-              local.set 18
-              i32.const 0
               i32.load offset=32768
               local.set 13
               local.get 11
@@ -202,21 +217,6 @@
       i32.const 0
       local.get 2
       i32.store
-      i32.const 0
-      local.get 14
-      i32.store offset=40
-      i32.const 0
-      local.get 15
-      i32.store offset=44
-      i32.const 0
-      local.get 16
-      i32.store offset=48
-      i32.const 0
-      local.get 17
-      i32.store offset=52
-      i32.const 0
-      local.get 18
-      i32.store offset=56
       i32.const 0
       local.get 10
       i32.store offset=32

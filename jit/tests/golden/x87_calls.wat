@@ -40,21 +40,6 @@
     i32.load offset=28
     local.set 9
     i32.const 0
-    i32.load offset=40
-    local.set 14
-    i32.const 0
-    i32.load offset=44
-    local.set 15
-    i32.const 0
-    i32.load offset=48
-    local.set 16
-    i32.const 0
-    i32.load offset=52
-    local.set 17
-    i32.const 0
-    i32.load offset=56
-    local.set 18
-    i32.const 0
     i32.load offset=32
     local.set 10
     i32.const 0
@@ -1258,7 +1243,8 @@
                       i32.or
                       i32.store offset=36
                       i32.const 0
-                      local.set 14
+                      i32.const 0
+                      i32.store offset=40
                       i32.const 3
                       local.get 22
                       i32.const 1
@@ -1282,40 +1268,10 @@
                     i32.const 0
                     i32.const 134512648
                     i32.store offset=32
-                    i32.const 0
-                    local.get 14
-                    i32.store offset=40
-                    i32.const 0
-                    local.get 15
-                    i32.store offset=44
-                    i32.const 0
-                    local.get 16
-                    i32.store offset=48
-                    i32.const 0
-                    local.get 17
-                    i32.store offset=52
-                    i32.const 0
-                    local.get 18
-                    i32.store offset=56
                     i32.const 4559
                     i32.const 0
                     call 2
                     local.set 26
-                    i32.const 0
-                    i32.load offset=40
-                    local.set 14
-                    i32.const 0
-                    i32.load offset=44
-                    local.set 15
-                    i32.const 0
-                    i32.load offset=48
-                    local.set 16
-                    i32.const 0
-                    i32.load offset=52
-                    local.set 17
-                    i32.const 0
-                    i32.load offset=56
-                    local.set 18
                     local.get 26
                     if ;; label = @9
                       local.get 27
@@ -1693,21 +1649,6 @@
               i32.load offset=28
               local.set 9
               i32.const 0
-              i32.load offset=40
-              local.set 14
-              i32.const 0
-              i32.load offset=44
-              local.set 15
-              i32.const 0
-              i32.load offset=48
-              local.set 16
-              i32.const 0
-              i32.load offset=52
-              local.set 17
-              i32.const 0
-              i32.load offset=56
-              local.set 18
-              i32.const 0
               i32.load offset=32768
               local.set 13
               local.get 11
@@ -1731,9 +1672,6 @@
       i32.const 0
       local.get 6
       i32.store offset=16
-      i32.const 0
-      local.get 14
-      i32.store offset=40
       i32.const 0
       local.get 10
       i32.store offset=32

@@ -30,7 +30,7 @@ mod wasm_fns;
 pub use wasm_fns::{divsig, mul64, sqrtsig, FN_SQRTSIG, TYPE_DIVSIG, TYPE_MUL64, TYPE_SQRTSIG};
 
 use super::emit::{local as l, mem, Label};
-use super::gen::{Code, Eip, Fs, Gen, FN_FPU, LAZY};
+use super::gen::{Code, Eip, Fs, Gen, FN_FPU};
 use iced_x86::{Code as C, Instruction, Mnemonic, Register};
 use std::mem::offset_of;
 use wasm_encoder::Instruction as I;
@@ -385,11 +385,6 @@ impl Gen<'_> {
         self.xmm.forget_mmx();
         // EIP for the handler (and for the exit if it faults).
         self.e.c(0).c(insn.ip32()).i(I::I32Store(mem(cpu::EIP, 2)));
-        if f.reads_flags || f.writes_flags {
-            for (loc, off) in LAZY {
-                self.e.store_local_at(off, loc);
-            }
-        }
         if f.writes_ax {
             self.e.store_local_at(cpu::GPR, l::R0);
         }
@@ -404,10 +399,8 @@ impl Gen<'_> {
             self.e.load_at(cpu::GPR).reload(l::R0);
         }
         if f.writes_flags {
-            for (loc, off) in LAZY {
-                self.e.load_at(off).reload(loc);
-            }
-            // FCOMI and FUCOMI(P) leave ZF/PF/CF in `eflags`, op None.
+            // FCOMI and FUCOMI(P) leave ZF/PF/CF in `eflags`, op None (the
+            // record is in CpuState around x87 instructions: `Gen::insn`).
             self.flags = Fs::Eager;
         }
         self.e.get(l::V3).if_();
