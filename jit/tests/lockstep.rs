@@ -268,6 +268,63 @@ fn reused_page_lookups_match_the_interpreter() {
     assert!(s.slow_exits < 1000, "{s:?}");
 }
 
+/// The page test of a first access covers the later accesses through
+/// the same register that reuse its lookup (`operands.rs`,
+/// `reuse_range`), and a reuse outside that range is tested on its own:
+/// here a pointer walks to a page end next to an unmapped page, where a
+/// wrong host address would read the machine frame next door instead of
+/// faulting. Down onto the read-only page from its start (the range
+/// reaches 8 bytes below the first access, into the unmapped page), and
+/// up to the data's end past a LEA of the register (outside the range
+/// the scan took).
+#[test]
+fn reuse_ranges_stop_at_page_ends() {
+    use common::asm::*;
+    // Down: mov eax, [ebx]; add eax, [ebx-8]; mov [esi], eax; sub ebx, 4.
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0x8b, 0x03]);
+    a.bytes(&[0x03, 0x43, 0xf8]);
+    a.bytes(&[0x89, 0x06]);
+    a.bytes(&[0x83, 0xeb, 0x04]);
+    a.bytes(&[0x49]); // dec ecx
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    let mut st = program(31, 0, 1);
+    st.code_at = CODE + 0x200;
+    st.code = a.code;
+    st.regs[ECX as usize] = 1000;
+    st.regs[EBX as usize] = RO_PAGE + 0x200;
+    st.regs[ESI as usize] = DATA;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 3, 7], 100_000, 2, "range below a page");
+    assert!(matches!(last.exit, Exit::Exception(_)), "{last:?}");
+    assert!(
+        jit.stats.insns_translated > jit.stats.insns_interpreted,
+        "{:?}",
+        jit.stats
+    );
+    // Up: mov eax, [ebx]; lea ebx, [ebx+4]; add eax, [ebx+4]; mov [esi], eax.
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0x8b, 0x03]);
+    a.bytes(&[0x8d, 0x5b, 0x04]);
+    a.bytes(&[0x03, 0x43, 0x04]);
+    a.bytes(&[0x89, 0x06]);
+    a.bytes(&[0x49]); // dec ecx
+    a.rel32(&[0x0f, 0x85], top);
+    a.bytes(&[0xcd, 0x80]);
+    st.code = a.code;
+    st.regs[ECX as usize] = 1000;
+    st.regs[EBX as usize] = DATA + DATA_LEN - 0x200;
+    let (last, jit) = lockstep(&st, &[10_000, 1, 3, 7], 100_000, 2, "reuse past the range");
+    assert!(matches!(last.exit, Exit::Exception(_)), "{last:?}");
+    assert!(
+        jit.stats.insns_translated > jit.stats.insns_interpreted,
+        "{:?}",
+        jit.stats
+    );
+}
+
 /// Registers the module never assigns itself are not written back at its
 /// exits: here EBX and EDX change only in the interpreter (CPUID, stepped,
 /// which reloads them), and ECX only through memory; CpuState must still

@@ -528,6 +528,17 @@ impl<'a> Gen<'a> {
         }
     }
 
+    /// The instructions of the block being emitted, and the index of the
+    /// current one among them.
+    pub(super) fn current_block(&self) -> (&'a [Insn], usize) {
+        let insns = self
+            .cfg
+            .blocks
+            .get(self.cur as usize)
+            .map_or(&[][..], |b| &b.insns[..]);
+        (insns, self.k as usize)
+    }
+
     /// Whether the instruction being emitted is the block's last.
     pub(super) fn at_block_end(&self) -> bool {
         self.k + 1 == self.len

@@ -3,7 +3,8 @@
 
 use super::emit::{local as l, mem};
 use super::gen::Gen;
-use iced_x86::{Instruction, OpKind, Register};
+use super::plan::{AluOp, Plan};
+use iced_x86::{Instruction, OpAccess, OpKind, Register};
 use wasm_encoder::Instruction as I;
 use wax_cpu::abi::{cpu, pte};
 
@@ -43,6 +44,12 @@ pub struct Memo {
     /// Checked for a write (which implies read: writable pages are
     /// readable).
     write: bool,
+    /// Displacements (same base as `disp`) of the range checked to lie in
+    /// the access's page: `[lo, hi)`, the later accesses of the block
+    /// that can reuse this one's lookup ([`Gen::reuse_range`]). One
+    /// inside it needs no check at all.
+    lo: u32,
+    hi: u32,
     scope: super::emit::Scope,
 }
 
@@ -171,7 +178,9 @@ impl Gen<'_> {
                 self.e.c(delta).i(I::I32Add);
             }
             self.e.set(host);
-            if delta != 0 || n > m.n {
+            let span = m.hi.wrapping_sub(m.lo);
+            let checked = span >= n && disp.wrapping_sub(m.lo) <= span - n;
+            if !checked && (delta != 0 || n > m.n) {
                 // The earlier access's page offset plus the difference, as
                 // unsigned: past 4096 - n (or below 0) is another page.
                 self.e.get(local).c(0xfff).i(I::I32And);
@@ -184,7 +193,14 @@ impl Gen<'_> {
             }
             return;
         }
-        self.full_check(addr, host, n, write);
+        let (lo, hi) = self.reuse_range(reg, disp, n);
+        self.full_check_range(
+            addr,
+            host,
+            n,
+            write,
+            (disp.wrapping_sub(lo), hi.wrapping_sub(lo)),
+        );
         self.e.get(host).set(local);
         self.memos[slot] = Some(Memo {
             reg,
@@ -192,8 +208,102 @@ impl Gen<'_> {
             disp,
             n,
             write,
+            lo,
+            hi,
             scope: self.e.scope(),
         });
+    }
+
+    /// The displacements `[lo, hi)` (relative to the register's value
+    /// now, like `disp`) of this access and of the later ones in the
+    /// block through register local `reg` that can reuse its page lookup:
+    /// within [`MAX_REUSE_DELTA`], up to the first instruction that calls
+    /// out of translated code or writes the register other than by the
+    /// constant steps [`Gen::moved`] follows (PUSH, POP, ADD/SUB of an
+    /// immediate), whose offsets are followed. Checking the whole range
+    /// once, in the first access's check, spares each later access its
+    /// page-crossing test: in compiled i386 code most accesses go through
+    /// ESP or EBP, a few bytes apart. An instruction that would not have
+    /// reused the lookup anyway only widens the range; a range that
+    /// crosses into another page leaves before the first access, as one
+    /// of its later accesses would have (a reuse miss).
+    fn reuse_range(&self, reg: u32, disp: u32, n: u32) -> (u32, u32) {
+        let (insns, k) = self.current_block();
+        let d0 = i64::from(disp as i32);
+        let limit = i64::from(MAX_REUSE_DELTA);
+        let full = Register::EAX as u32 + (reg - l::R0);
+        let mut info = iced_x86::InstructionInfoFactory::new();
+        // Relative to this access: [lo, hi).
+        let (mut lo, mut hi) = (0i64, i64::from(n));
+        let mut access = |at: i64, bytes: i64| {
+            if at >= -limit && at + bytes <= limit + i64::from(n) {
+                lo = lo.min(at);
+                hi = hi.max(at + bytes);
+            }
+        };
+        // The register's value minus its value at this access, after the
+        // current instruction's own step.
+        let mut moved = insns
+            .get(k)
+            .and_then(|ins| self.step_of(ins, reg, full))
+            .unwrap_or(0);
+        for ins in insns.iter().skip(k + 1) {
+            let insn = &ins.insn;
+            if ins.plan.steps(ins.flags_live_after) || matches!(ins.plan, Plan::X87 { .. }) {
+                break;
+            }
+            if let Some((r, d)) = Self::simple_base(insn) {
+                if r == reg {
+                    let bytes = insn.memory_size().size().max(1) as i64;
+                    access(moved + i64::from(d as i32) - d0, bytes);
+                }
+            }
+            match self.step_of(ins, reg, full) {
+                Some(step) => {
+                    // PUSH writes below the old value, POP reads at it.
+                    match ins.plan {
+                        Plan::Push => access(moved - 4 - d0, 4),
+                        Plan::Pop => access(moved - d0, 4),
+                        _ => {}
+                    }
+                    moved += step;
+                }
+                None => {
+                    let writes = info.info(insn).used_registers().iter().any(|u| {
+                        u.register().full_register32() as u32 == full
+                            && !matches!(u.access(), OpAccess::Read | OpAccess::CondRead)
+                    });
+                    if writes {
+                        break;
+                    }
+                }
+            }
+        }
+        (
+            disp.wrapping_add(lo as i32 as u32),
+            disp.wrapping_add(hi as i32 as u32),
+        )
+    }
+
+    /// The constant step by which `ins` changes register local `reg`
+    /// (whose 32-bit register is `full`) as [`Gen::moved`] follows it:
+    /// PUSH and POP of ESP, ADD/SUB of an immediate.
+    fn step_of(&self, ins: &super::cfg::Insn, reg: u32, full: u32) -> Option<i64> {
+        let insn = &ins.insn;
+        match ins.plan {
+            Plan::Push if reg == Self::esp() && !Self::mem_op(insn) => Some(-4),
+            Plan::Pop if reg == Self::esp() && insn.op0_register() != Register::ESP => Some(4),
+            Plan::Alu(op @ (AluOp::Add | AluOp::Sub))
+                if insn.op_count() == 2
+                    && insn.op0_kind() == OpKind::Register
+                    && insn.op0_register() as u32 == full
+                    && !matches!(insn.op1_kind(), OpKind::Register | OpKind::Memory) =>
+            {
+                let imm = i64::from(insn.immediate(1) as u32 as i32);
+                Some(if op == AluOp::Add { imm } else { -imm })
+            }
+            _ => None,
+        }
     }
 
     /// After guest register local `reg` was assigned its old value plus
@@ -205,6 +315,8 @@ impl Gen<'_> {
             if m.reg == reg && m.gen + 1 == gen {
                 m.gen = gen;
                 m.disp = m.disp.wrapping_sub(delta);
+                m.lo = m.lo.wrapping_sub(delta);
+                m.hi = m.hi.wrapping_sub(delta);
             }
         }
     }
@@ -220,6 +332,21 @@ impl Gen<'_> {
     }
 
     fn full_check(&mut self, addr: u32, host: u32, n: u32, write: bool) {
+        self.full_check_range(addr, host, n, write, (0, n));
+    }
+
+    /// [`Gen::full_check`], the page test covering `below` bytes before
+    /// the address and `span` bytes from there (at least the access's
+    /// own `n`): a range that crosses the page's ends leaves as a reuse
+    /// miss when it is wider than the access.
+    fn full_check_range(
+        &mut self,
+        addr: u32,
+        host: u32,
+        n: u32,
+        write: bool,
+        (below, span): (u32, u32),
+    ) {
         if !self.inline_checks {
             let f = super::helpers::index(n, write);
             self.e.get(addr).get(l::PT).i(I::Call(f)).tee(host);
@@ -249,15 +376,17 @@ impl Gen<'_> {
         self.e.if_();
         self.exit_before();
         self.e.end();
-        if n > 1 {
-            self.e
-                .get(addr)
-                .c(0xfff)
-                .i(I::I32And)
-                .c(4096 - n)
-                .i(I::I32GtU)
-                .if_();
-            self.exit_before();
+        if span > 1 {
+            self.e.get(addr).c(0xfff).i(I::I32And);
+            if below != 0 {
+                self.e.c(below).i(I::I32Sub);
+            }
+            self.e.c(4096 - span).i(I::I32GtU).if_();
+            if span > n {
+                self.exit_before_reuse_miss();
+            } else {
+                self.exit_before();
+            }
             self.e.end();
         }
         self.e.get(l::PTE).c(pte::FRAME).i(I::I32And);

@@ -125,11 +125,8 @@
                       i32.eqz
                       if ;; label = @10
                         i32.const 0
-                        local.get 14
-                        i32.store offset=40
-                        i32.const 0
-                        local.get 15
-                        i32.store offset=44
+                        i64.const 137438953479
+                        i64.store offset=40
                         i32.const 0
                         local.get 16
                         i32.store offset=48
@@ -142,11 +139,8 @@
                         br 1 (;@9;)
                       else
                         i32.const 0
-                        local.get 14
-                        i32.store offset=40
-                        i32.const 0
-                        local.get 15
-                        i32.store offset=44
+                        i64.const 137438953479
+                        i64.store offset=40
                         i32.const 0
                         local.get 16
                         i32.store offset=48
@@ -191,20 +185,11 @@
                     i64.add
                     local.set 27
                     i32.const 0
-                    local.get 14
-                    i32.store offset=40
-                    i32.const 0
-                    local.get 15
-                    i32.store offset=44
+                    i64.const 137438953477
+                    i64.store offset=40
                     i32.const 0
                     local.get 16
                     i32.store offset=48
-                    i32.const 0
-                    local.get 17
-                    i32.store offset=52
-                    i32.const 0
-                    local.get 18
-                    i32.store offset=56
                     i32.const 2
                     local.set 11
                     br 3 (;@5;)
@@ -239,11 +224,8 @@
                   i32.const 32
                   local.set 15
                   i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
+                  i64.const 137438953478
+                  i64.store offset=40
                   i32.const 0
                   local.get 16
                   i32.store offset=48
@@ -369,11 +351,8 @@
                 i32.eqz
                 if ;; label = @7
                   i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
+                  i64.const 137438953478
+                  i64.store offset=40
                   i32.const 0
                   local.get 16
                   i32.store offset=48
@@ -397,11 +376,8 @@
                 i32.add
                 local.set 6
                 i32.const 0
-                local.get 14
-                i32.store offset=40
-                i32.const 0
-                local.get 15
-                i32.store offset=44
+                i64.const 137438953478
+                i64.store offset=40
                 i32.const 0
                 local.get 16
                 i32.store offset=48
@@ -416,11 +392,8 @@
                 i32.const 0
                 local.set 12
                 i32.const 0
-                local.get 14
-                i32.store offset=40
-                i32.const 0
-                local.get 15
-                i32.store offset=44
+                i64.const 137438953478
+                i64.store offset=40
                 i32.const 0
                 local.get 16
                 i32.store offset=48

@@ -174,11 +174,8 @@
                       i32.eqz
                       if ;; label = @10
                         i32.const 0
-                        local.get 14
-                        i32.store offset=40
-                        i32.const 0
-                        local.get 15
-                        i32.store offset=44
+                        i64.const 137438953479
+                        i64.store offset=40
                         i32.const 0
                         local.get 16
                         i32.store offset=48
@@ -191,11 +188,8 @@
                         br 1 (;@9;)
                       else
                         i32.const 0
-                        local.get 14
-                        i32.store offset=40
-                        i32.const 0
-                        local.get 15
-                        i32.store offset=44
+                        i64.const 137438953479
+                        i64.store offset=40
                         i32.const 0
                         local.get 16
                         i32.store offset=48
@@ -395,20 +389,11 @@
                     i64.add
                     local.set 27
                     i32.const 0
-                    local.get 14
-                    i32.store offset=40
-                    i32.const 0
-                    local.get 15
-                    i32.store offset=44
+                    i64.const 137438953477
+                    i64.store offset=40
                     i32.const 0
                     local.get 16
                     i32.store offset=48
-                    i32.const 0
-                    local.get 17
-                    i32.store offset=52
-                    i32.const 0
-                    local.get 18
-                    i32.store offset=56
                     i32.const 2
                     local.set 11
                     br 3 (;@5;)
@@ -420,20 +405,11 @@
                   i32.const 0
                   local.set 12
                   i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
+                  i64.const 137438953477
+                  i64.store offset=40
                   i32.const 0
                   local.get 16
                   i32.store offset=48
-                  i32.const 0
-                  local.get 17
-                  i32.store offset=52
-                  i32.const 0
-                  local.get 18
-                  i32.store offset=56
                   br 5 (;@2;)
                   unreachable
                 end

@@ -94,11 +94,8 @@
                     i64.add
                     local.set 27
                     i32.const 0
-                    local.get 14
-                    i32.store offset=40
-                    i32.const 0
-                    local.get 15
-                    i32.store offset=44
+                    i64.const 137438953475
+                    i64.store offset=40
                     i32.const 0
                     local.get 16
                     i32.store offset=48
@@ -134,11 +131,8 @@
                   i32.const 32
                   local.set 15
                   i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
+                  i64.const 137438953473
+                  i64.store offset=40
                   i32.const 0
                   local.get 16
                   i32.store offset=48

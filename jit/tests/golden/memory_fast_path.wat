@@ -151,11 +151,8 @@
                 i32.const 2
                 local.set 12
                 i32.const 0
-                local.get 14
-                i32.store offset=40
-                i32.const 0
-                local.get 15
-                i32.store offset=44
+                i64.const 137438953473
+                i64.store offset=40
                 i32.const 0
                 local.get 16
                 i32.store offset=48

@@ -98,10 +98,12 @@
                 local.get 19
                 i32.const 4095
                 i32.and
-                i32.const 4092
+                i32.const 4
+                i32.sub
+                i32.const 4080
                 i32.gt_u
                 if ;; label = @7
-                  i32.const 0
+                  i32.const -2147483648
                   local.set 11
                   i32.const 134512640
                   local.set 10
@@ -130,20 +132,6 @@
                 i32.const 4
                 i32.add
                 local.set 21
-                local.get 31
-                i32.const 4095
-                i32.and
-                i32.const 4
-                i32.add
-                i32.const 4092
-                i32.gt_u
-                if ;; label = @7
-                  i32.const -2147483648
-                  local.set 11
-                  i32.const 134512643
-                  local.set 10
-                  br 3 (;@4;)
-                end
                 local.get 2
                 local.set 17
                 local.get 21
@@ -178,11 +166,8 @@
                 i32.ne
                 if ;; label = @7
                   i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
+                  i64.const 137438953473
+                  i64.store offset=40
                   i32.const 0
                   local.get 16
                   i32.store offset=48
@@ -201,15 +186,14 @@
                 local.get 19
                 i32.const 4095
                 i32.and
-                i32.const 4092
+                i32.const 12
+                i32.sub
+                i32.const 4080
                 i32.gt_u
                 if ;; label = @7
                   i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
+                  i64.const 137438953473
+                  i64.store offset=40
                   i32.const 0
                   local.get 16
                   i32.store offset=48
@@ -219,7 +203,7 @@
                   i32.const 0
                   local.get 18
                   i32.store offset=56
-                  i32.const 0
+                  i32.const -2147483648
                   local.set 11
                   i32.const 134512646
                   local.set 10
@@ -259,11 +243,8 @@
                 i32.ne
                 if ;; label = @7
                   i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
+                  i64.const 137438953473
+                  i64.store offset=40
                   i32.const 0
                   local.get 16
                   i32.store offset=48
@@ -282,15 +263,14 @@
                 local.get 22
                 i32.const 4095
                 i32.and
-                i32.const 4092
+                i32.const 4
+                i32.sub
+                i32.const 4080
                 i32.gt_u
                 if ;; label = @7
                   i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
+                  i64.const 137438953473
+                  i64.store offset=40
                   i32.const 0
                   local.get 16
                   i32.store offset=48
@@ -300,7 +280,7 @@
                   i32.const 0
                   local.get 18
                   i32.store offset=56
-                  i32.const 0
+                  i32.const -2147483648
                   local.set 11
                   i32.const 134512649
                   local.set 10
@@ -331,35 +311,6 @@
                 i32.const -4
                 i32.add
                 local.set 23
-                local.get 30
-                i32.const 4095
-                i32.and
-                i32.const -4
-                i32.add
-                i32.const 4092
-                i32.gt_u
-                if ;; label = @7
-                  i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
-                  i32.const 0
-                  local.get 16
-                  i32.store offset=48
-                  i32.const 0
-                  local.get 17
-                  i32.store offset=52
-                  i32.const 0
-                  local.get 18
-                  i32.store offset=56
-                  i32.const -2147483648
-                  local.set 11
-                  i32.const 134512650
-                  local.set 10
-                  br 3 (;@4;)
-                end
                 local.get 5
                 local.set 24
                 local.get 23
@@ -384,35 +335,6 @@
                 i32.const -4
                 i32.add
                 local.set 21
-                local.get 30
-                i32.const 4095
-                i32.and
-                i32.const -4
-                i32.add
-                i32.const 4092
-                i32.gt_u
-                if ;; label = @7
-                  i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
-                  i32.const 0
-                  local.get 16
-                  i32.store offset=48
-                  i32.const 0
-                  local.get 17
-                  i32.store offset=52
-                  i32.const 0
-                  local.get 18
-                  i32.store offset=56
-                  i32.const -2147483648
-                  local.set 11
-                  i32.const 134512655
-                  local.set 10
-                  br 3 (;@4;)
-                end
                 local.get 21
                 i32.load
                 local.set 24
@@ -457,35 +379,6 @@
                 i32.const 8
                 i32.add
                 local.set 21
-                local.get 30
-                i32.const 4095
-                i32.and
-                i32.const 8
-                i32.add
-                i32.const 4092
-                i32.gt_u
-                if ;; label = @7
-                  i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
-                  i32.const 0
-                  local.get 16
-                  i32.store offset=48
-                  i32.const 0
-                  local.get 17
-                  i32.store offset=52
-                  i32.const 0
-                  local.get 18
-                  i32.store offset=56
-                  i32.const -2147483648
-                  local.set 11
-                  i32.const 134512660
-                  local.set 10
-                  br 3 (;@4;)
-                end
                 local.get 2
                 local.set 24
                 local.get 21
@@ -505,35 +398,6 @@
                 i32.const -8
                 i32.add
                 local.set 21
-                local.get 31
-                i32.const 4095
-                i32.and
-                i32.const -8
-                i32.add
-                i32.const 4092
-                i32.gt_u
-                if ;; label = @7
-                  i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
-                  i32.const 0
-                  local.get 16
-                  i32.store offset=48
-                  i32.const 0
-                  local.get 17
-                  i32.store offset=52
-                  i32.const 0
-                  local.get 18
-                  i32.store offset=56
-                  i32.const -2147483648
-                  local.set 11
-                  i32.const 134512667
-                  local.set 10
-                  br 3 (;@4;)
-                end
                 local.get 21
                 i32.load
                 local.set 24
@@ -544,11 +408,8 @@
                 i32.const 2
                 local.set 12
                 i32.const 0
-                local.get 14
-                i32.store offset=40
-                i32.const 0
-                local.get 15
-                i32.store offset=44
+                i64.const 137438953475
+                i64.store offset=40
                 i32.const 0
                 local.get 16
                 i32.store offset=48

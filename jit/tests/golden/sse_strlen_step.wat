@@ -139,20 +139,11 @@
                 i32.eqz
                 if ;; label = @7
                   i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
+                  i64.const 137438953477
+                  i64.store offset=40
                   i32.const 0
                   local.get 16
                   i32.store offset=48
-                  i32.const 0
-                  local.get 17
-                  i32.store offset=52
-                  i32.const 0
-                  local.get 18
-                  i32.store offset=56
                   i32.const 0
                   local.set 11
                   i32.const 134512654
@@ -167,39 +158,21 @@
                 i32.add
                 local.set 6
                 i32.const 0
-                local.get 14
-                i32.store offset=40
-                i32.const 0
-                local.get 15
-                i32.store offset=44
+                i64.const 137438953477
+                i64.store offset=40
                 i32.const 0
                 local.get 16
                 i32.store offset=48
-                i32.const 0
-                local.get 17
-                i32.store offset=52
-                i32.const 0
-                local.get 18
-                i32.store offset=56
                 local.get 24
                 local.set 10
                 i32.const 0
                 local.set 12
                 i32.const 0
-                local.get 14
-                i32.store offset=40
-                i32.const 0
-                local.get 15
-                i32.store offset=44
+                i64.const 137438953477
+                i64.store offset=40
                 i32.const 0
                 local.get 16
                 i32.store offset=48
-                i32.const 0
-                local.get 17
-                i32.store offset=52
-                i32.const 0
-                local.get 18
-                i32.store offset=56
                 br 4 (;@2;)
                 unreachable
               end

@@ -94,11 +94,8 @@
                 i32.eqz
                 if ;; label = @7
                   i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
+                  i64.const 137438953473
+                  i64.store offset=40
                   i32.const 0
                   local.get 16
                   i32.store offset=48
@@ -126,11 +123,8 @@
                 i64.ne
                 if ;; label = @7
                   i32.const 0
-                  local.get 14
-                  i32.store offset=40
-                  i32.const 0
-                  local.get 15
-                  i32.store offset=44
+                  i64.const 137438953473
+                  i64.store offset=40
                   i32.const 0
                   local.get 16
                   i32.store offset=48
@@ -155,11 +149,8 @@
                 i32.const 0
                 local.set 12
                 i32.const 0
-                local.get 14
-                i32.store offset=40
-                i32.const 0
-                local.get 15
-                i32.store offset=44
+                i64.const 137438953473
+                i64.store offset=40
                 i32.const 0
                 local.get 16
                 i32.store offset=48
