@@ -125,7 +125,7 @@ pub struct Gen<'a> {
 }
 
 // A pending producer's op and size are stored as one i64 (`flush_lazy`).
-const _: () = assert!(cpu::LAZY_SIZE == cpu::LAZY_OP + 4 && cpu::LAZY_OP % 8 == 0);
+const _: () = assert!(cpu::LAZY_SIZE == cpu::LAZY_OP + 4 && cpu::LAZY_OP.is_multiple_of(8));
 
 pub(super) const LAZY: [(u32, u32); 5] = [
     (l::LOP, cpu::LAZY_OP),
