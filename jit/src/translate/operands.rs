@@ -241,12 +241,24 @@ impl Gen<'_> {
                 hi = hi.max(at + bytes);
             }
         };
+        let writes = |info: &mut iced_x86::InstructionInfoFactory, insn: &Instruction| {
+            info.info(insn).used_registers().iter().any(|u| {
+                u.register().full_register32() as u32 == full
+                    && !matches!(u.access(), OpAccess::Read | OpAccess::CondRead)
+            })
+        };
         // The register's value minus its value at this access, after the
-        // current instruction's own step.
-        let mut moved = insns
-            .get(k)
-            .and_then(|ins| self.step_of(ins, reg, full))
-            .unwrap_or(0);
+        // current instruction's own step. An instruction that loads the
+        // register through it (`mov ebx, [ebx+4]`, a list walk) is the last
+        // of this value's accesses: later ones are of another.
+        let Some(current) = insns.get(k) else {
+            return (disp, disp.wrapping_add(n));
+        };
+        let mut moved = match self.step_of(current, reg, full) {
+            Some(step) => step,
+            None if writes(&mut info, &current.insn) => return (disp, disp.wrapping_add(n)),
+            None => 0,
+        };
         for ins in insns.iter().skip(k + 1) {
             let insn = &ins.insn;
             if ins.plan.steps(ins.flags_live_after) || matches!(ins.plan, Plan::X87 { .. }) {
@@ -268,15 +280,8 @@ impl Gen<'_> {
                     }
                     moved += step;
                 }
-                None => {
-                    let writes = info.info(insn).used_registers().iter().any(|u| {
-                        u.register().full_register32() as u32 == full
-                            && !matches!(u.access(), OpAccess::Read | OpAccess::CondRead)
-                    });
-                    if writes {
-                        break;
-                    }
-                }
+                None if writes(&mut info, insn) => break,
+                None => {}
             }
         }
         (
