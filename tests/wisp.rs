@@ -221,7 +221,13 @@ fn tcp_stream_through_the_relay_respects_the_window() {
                 continues += 1;
                 window = u32::from_le_bytes(p.try_into().unwrap());
             }
-            k => panic!("unexpected packet type {k}"),
+            // A CLOSE's payload is its reason; the relay logs why.
+            k => panic!(
+                "unexpected packet type {k} (payload {p:?}) after {sent} sent, {} echoed \
+                 back, {continues} CONTINUEs; the relay's log:\n{}",
+                got.len(),
+                server.log.lock().unwrap()
+            ),
         }
     }
     assert_eq!(got, want, "the echo came back whole and in order");
