@@ -425,8 +425,10 @@ impl<'a> Gen<'a> {
     }
 
     /// The function index of SHA function `which`, added to the module's
-    /// at its first use.
+    /// at its first use. SHA functions follow the x87 ones, which the
+    /// module then carries too.
     pub(super) fn sha_function(&mut self, which: super::sse::sha::ShaFn) -> u32 {
+        self.stats.wide_arith = true;
         let n = match self.stats.sha.iter().position(|&f| f == which) {
             Some(n) => n,
             None => {

@@ -471,7 +471,6 @@ impl Gen<'_> {
                     _ => Sha256Msg2,
                 };
                 let index = self.sha_function(which);
-                self.stats.wide_arith = true;
                 self.vec_binary(insn, |g| {
                     if which == Sha256Rnds2 {
                         g.xmm_load(Register::XMM0);
