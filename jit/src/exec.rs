@@ -51,7 +51,7 @@ use crate::host::Host;
 use crate::memo;
 use crate::profile::{self, Profile};
 use crate::step::run_in_page;
-use crate::translate::{translate_page, translate_page_ran, MAX_TAIL, REUSE_MISS};
+use crate::translate::{translate_page, translate_page_ran, Options, MAX_TAIL, REUSE_MISS};
 use crate::Engine;
 use lru::LruCache;
 use std::collections::HashMap;
@@ -1217,7 +1217,7 @@ impl<E: Engine> Jit<E> {
                 h.entries.len()
             ));
             let d = profile::digest(key.vpage, &e.code);
-            let more = profile::Hint::new(h.entries.clone(), blocks);
+            let more = profile::Hint::new(h.entries.clone(), blocks).without_reuse(h.no_reuse);
             self.profile.extend(key.vpage, d, more);
         }
     }
@@ -1255,8 +1255,13 @@ impl<E: Engine> Jit<E> {
         };
         let mut bytes = code.to_vec();
         bytes.extend(read_tail(machine, space, key.vpage));
+        let mut opts = self.engine.options();
+        opts.reuse_pages &= !hint.no_reuse;
+        if hint.no_reuse {
+            self.heat.entry(key).or_default().no_reuse = true;
+        }
         if self
-            .install_recalled(machine, space, key, code, &bytes, &hint, start)
+            .install_recalled(machine, space, key, code, &bytes, &hint, start, &opts)
             .is_none()
         {
             self.stats.pages_from_profile += 1;
@@ -1276,8 +1281,9 @@ impl<E: Engine> Jit<E> {
         bytes: &[u8],
         hint: &profile::Hint,
         start: u64,
+        opts: &Options,
     ) -> Option<Box<[u8]>> {
-        let input = memo::input(&self.engine.options(), key.vpage << 12, bytes, hint);
+        let input = memo::input(opts, key.vpage << 12, bytes, hint);
         let Some((record, module)) = self.engine.recall(&input) else {
             return Some(code);
         };
@@ -1360,7 +1366,8 @@ impl<E: Engine> Jit<E> {
         // ran, never as entries, so such splits do not pile up run after
         // run (`compile`, `extend_hints`).
         let starts = cache.starts_in_page(key.vpage);
-        let hint = profile::Hint::new([&h.entries[..], &starts].concat(), starts);
+        let hint = profile::Hint::new([&h.entries[..], &starts].concat(), starts)
+            .without_reuse(h.no_reuse);
         self.stats.pages_remembered += 1;
         self.profile.remember(key.vpage, d, hint);
     }
@@ -1410,7 +1417,8 @@ impl<E: Engine> Jit<E> {
                 .clone()
                 .unwrap_or_else(|| cache.starts_in_page(key.vpage));
             let d = profile::digest(key.vpage, &code);
-            let hint = profile::Hint::new(entries.clone(), ran);
+            let no_reuse = self.heat.get(&key).is_some_and(|h| h.no_reuse);
+            let hint = profile::Hint::new(entries.clone(), ran).without_reuse(no_reuse);
             self.profile.remember(key.vpage, d, hint);
         }
         self.compile_from(
@@ -1653,6 +1661,9 @@ impl<E: Engine> Jit<E> {
             Some(o) if !from_profile && !self.heat.get(&key).is_some_and(|h| h.optimise) => Some(o),
             _ => None,
         };
+        if hint.is_some_and(|h| h.no_reuse) {
+            self.heat.entry(key).or_default().no_reuse = true;
+        }
         let mut opts = first.unwrap_or_else(|| self.engine.options());
         opts.reuse_pages &= !self.heat.get(&key).is_some_and(|h| h.no_reuse);
         let mut bytes = code.to_vec();
@@ -1660,7 +1671,7 @@ impl<E: Engine> Jit<E> {
         let code = match hint {
             // Translated before (and compiled): no need to translate.
             Some(hint) => {
-                match self.install_recalled(machine, space, key, code, &bytes, hint, start) {
+                match self.install_recalled(machine, space, key, code, &bytes, hint, start, &opts) {
                     Some(code) => code,
                     None => return,
                 }
@@ -2113,6 +2124,8 @@ impl<E: Engine> Jit<E> {
                 self.tier_ups.push(key);
             }
         }
+        let first_module = self.cache.peek(&key).is_some_and(|e| e.first);
+        let mut retranslate = false;
         let what = match code {
             Some(ExitCode::Next | ExitCode::CodeChanged) => Entered::Continue,
             Some(ExitCode::Budget) => Entered::Interpret,
@@ -2147,14 +2160,25 @@ impl<E: Engine> Jit<E> {
                     // that reuse, as soon as the compiler takes it.
                     h.no_reuse = true;
                     h.new_entries = true;
-                    h.count = h.count.max(h.limit(&self.config));
+                    // Counted afresh: a module compiled with the reuse
+                    // before this (in flight now) leaves again.
+                    h.reuse_misses = 0;
                     self.stats.pages_without_reuse += 1;
+                    // Compiled now, not when the page's heat says: a
+                    // module that runs from link to link is seldom
+                    // interpreted, and one installed from the profile has
+                    // no entries of this run (`add_heat` waits for both).
+                    h.optimise |= !first_module;
+                    retranslate = !h.busy && h.rewrites <= self.config.max_rewrites;
                 }
                 Entered::Interpret
             }
             Some(ExitCode::Miss) => self.engine_failure(key),
             None => self.engine_failure(key),
         };
+        if retranslate {
+            self.compile_if_needed(machine, space, cache, key);
+        }
         (ran, what)
     }
 

@@ -29,11 +29,13 @@ use std::path::PathBuf;
 
 /// Bumped whenever translation changes in a way that makes old hints
 /// worse than none.
-const FORMAT: &[u8; 8] = b"WAXPRF03";
+const FORMAT: &[u8; 8] = b"WAXPRF04";
 /// Pages remembered at most; the ones unused for the most runs go first.
 const MAX_PAGES: usize = 8192;
 /// Entries, and block starts, remembered per page at most.
 const MAX_STARTS: usize = 1024;
+/// Set in a page's count of entries in the file: [`Hint::no_reuse`].
+const NO_REUSE: u32 = 1 << 31;
 
 /// A page's digest: its guest page number and its bytes.
 pub type PageDigest = [u8; 16];
@@ -55,6 +57,10 @@ pub struct Hint {
     /// Where the interpreter's blocks started, and the entries: the code
     /// that ran, the only code translated.
     pub ran: Vec<u32>,
+    /// The page's module kept leaving where a reused page lookup found
+    /// another page: it is translated without
+    /// [`crate::Options::reuse_pages`] (`exec.rs`).
+    pub no_reuse: bool,
 }
 
 impl Hint {
@@ -67,7 +73,17 @@ impl Hint {
             v.dedup();
             v.truncate(MAX_STARTS);
         }
-        Hint { entries, ran }
+        Hint {
+            entries,
+            ran,
+            no_reuse: false,
+        }
+    }
+
+    /// This hint, translated without page reuse if `no_reuse`.
+    pub fn without_reuse(mut self, no_reuse: bool) -> Hint {
+        self.no_reuse = no_reuse;
+        self
     }
 
     /// This hint and `other`'s together.
@@ -77,6 +93,7 @@ impl Hint {
             cat(&self.entries, &other.entries),
             cat(&self.ran, &other.ran),
         )
+        .without_reuse(self.no_reuse || other.no_reuse)
     }
 
     fn is_empty(&self) -> bool {
@@ -97,7 +114,12 @@ struct Kept {
 /// then `ran` EIPs), or made in this run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Stored {
-    InFile { at: u32, entries: u32, ran: u32 },
+    InFile {
+        at: u32,
+        entries: u32,
+        ran: u32,
+        no_reuse: bool,
+    },
     Owned(Hint),
 }
 
@@ -199,7 +221,12 @@ impl Profile {
     fn hint_of(&self, k: &Kept) -> Hint {
         match &k.hint {
             Stored::Owned(h) => h.clone(),
-            Stored::InFile { at, entries, ran } => {
+            Stored::InFile {
+                at,
+                entries,
+                ran,
+                no_reuse,
+            } => {
                 let words = |at: usize, len: u32| -> Vec<u32> {
                     let bytes = self.file.get(at..at + len as usize * 4);
                     bytes
@@ -212,6 +239,7 @@ impl Profile {
                 Hint {
                     entries: words(at, *entries),
                     ran: words(at + *entries as usize * 4, *ran),
+                    no_reuse: *no_reuse,
                 }
             }
         }
@@ -299,7 +327,8 @@ impl Profile {
             body.extend_from_slice(d);
             body.extend_from_slice(&k.run.to_le_bytes());
             let h = self.hint_of(k);
-            body.extend_from_slice(&(h.entries.len() as u32).to_le_bytes());
+            let flags = if h.no_reuse { NO_REUSE } else { 0 };
+            body.extend_from_slice(&(h.entries.len() as u32 | flags).to_le_bytes());
             body.extend_from_slice(&(h.ran.len() as u32).to_le_bytes());
             for s in h.entries.iter().chain(&h.ran) {
                 body.extend_from_slice(&s.to_le_bytes());
@@ -331,6 +360,7 @@ impl Profile {
             let d: PageDigest = r.take(16)?.try_into().ok()?;
             let run = r.u32()?;
             let (entries, ran) = (r.u32()?, r.u32()?);
+            let (no_reuse, entries) = (entries & NO_REUSE != 0, entries & !NO_REUSE);
             if ran == 0 || entries > ran || ran as usize > MAX_STARTS {
                 return None;
             }
@@ -340,7 +370,12 @@ impl Profile {
             let first = r.u32()?;
             r.take((ran as usize - 1) * 4)?;
             *p.vpages.entry(first >> 12).or_default() += 1;
-            let hint = Stored::InFile { at, entries, ran };
+            let hint = Stored::InFile {
+                at,
+                entries,
+                ran,
+                no_reuse,
+            };
             p.pages.insert(d, Kept { hint, run });
         }
         p.file = b;
@@ -418,8 +453,25 @@ mod tests {
         let hint = q.hint(&d).unwrap();
         assert_eq!(hint.entries, vec![0x0804_8010]);
         assert_eq!(hint.ran, vec![0x0804_8000, 0x0804_8010, 0x0804_8020]);
+        assert!(!hint.no_reuse);
         // Other bytes at the same page are another page.
         assert_eq!(q.hint(&digest(0x8048, &[0u8; 4096])), None);
+        // A page translated without page reuse is remembered so.
+        let e = digest(0x8049, &code);
+        q.remember(
+            0x8049,
+            e,
+            Hint::new(vec![0x0804_9000], vec![]).without_reuse(true),
+        );
+        q.save();
+        let mut r = Profile::open(path.clone());
+        let hint = r.hint(&e).unwrap();
+        assert!(hint.no_reuse);
+        assert_eq!(hint.entries, vec![0x0804_9000]);
+        assert!(!r.hint(&d).unwrap().no_reuse);
+        // An extension keeps it.
+        r.extend(0x8049, e, Hint::new(vec![0x0804_9010], vec![]));
+        assert!(r.hint(&e).unwrap().no_reuse);
         let _ = fs::remove_file(&path);
     }
 

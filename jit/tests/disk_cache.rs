@@ -311,3 +311,63 @@ fn a_page_of_the_profile_translated_again_keeps_its_blocks() {
     assert!(s.misses < 100, "{} misses: {s:?}", s.misses);
     let _ = std::fs::remove_dir_all(&base);
 }
+
+/// A page whose module keeps leaving where a reused page lookup finds
+/// another page (`Options::reuse_pages`: a structure across a page
+/// boundary, read every round) is translated again without the reuse
+/// even when it came from the profile and runs only translated, where
+/// its heat never reaches the threshold, and the profile remembers that:
+/// the next run's module from the profile has no reuse from the start.
+/// (Before, `ls -lR /usr` left 188 K times this way in every run.)
+#[test]
+fn a_profile_page_that_keeps_missing_its_reused_lookups_is_translated_without_them() {
+    let base = std::env::temp_dir().join(format!("wax-jit-no-reuse-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (dir, profile) = (base.join("cache"), base.join("hot-pages"));
+    let mut a = Asm::default();
+    let top = a.pos();
+    a.bytes(&[0x8b, 0x03]); // mov eax, [ebx]
+    a.bytes(&[0x03, 0x43, 0x08]); // add eax, [ebx+8]
+    a.bytes(&[0x89, 0x43, 0x04]); // mov [ebx+4], eax
+    a.bytes(&[0x49]); // dec ecx
+    a.rel32(&[0x0f, 0x85], top); // jnz top
+    a.bytes(&[0xcd, 0x80]); // int 0x80
+    let run = || {
+        let mut st = program(29, 0, 1);
+        st.code = a.code.clone();
+        st.code_at = CODE + 0x100;
+        st.regs[common::asm::ECX as usize] = 3000;
+        // [EBX] at the end of the first data page, [EBX+4] and [EBX+8]
+        // in the second.
+        st.regs[common::asm::EBX as usize] = DATA + 0xffc;
+        let config = Config {
+            threshold: u32::MAX,
+            remember_after: 50,
+            profile_after: 0,
+            max_stepped_percent: 100,
+            ..Config::default()
+        };
+        let mut j = JitRig::tuned(&st, config, Tuning::default());
+        j.jit.engine().set_disk_cache(Some(dir.clone()), 64 << 20);
+        j.jit
+            .set_profile(wax_jit::profile::Profile::open(profile.clone()));
+        let end = to_the_end(&mut j, &st, "a structure across pages");
+        assert_eq!(end, Exit::Syscall, "the program runs to its end");
+        j.jit.stats
+    };
+    let first = run();
+    assert_eq!(first.pages_remembered, 1, "{first:?}");
+    let second = run();
+    assert_eq!(second.pages_from_profile, 1, "{second:?}");
+    assert_eq!(second.pages_without_reuse, 1, "{second:?}");
+    let limit = u64::from(wax_jit::exec::REUSE_MISS_LIMIT);
+    assert!(
+        second.slow_exits >= limit && second.slow_exits < 2 * limit,
+        "{second:?}"
+    );
+    let third = run();
+    assert_eq!(third.pages_from_profile, 1, "{third:?}");
+    assert_eq!(third.pages_without_reuse, 0, "{third:?}");
+    assert_eq!(third.slow_exits, 0, "{third:?}");
+    let _ = std::fs::remove_dir_all(&base);
+}
