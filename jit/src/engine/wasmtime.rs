@@ -573,6 +573,7 @@ impl Wasmtime {
             })
             .memory_reservation(RESERVATION as u64)
             .memory_guard_size(GUARD as u64)
+            .table_lazy_init(false)
             .wasm_tail_call(true);
         let engine = wasmtime::Engine::new(&config).map_err(err)?;
         let pages = bytes.div_ceil(1 << 16).clamp(1, 1 << 16) as u32;
