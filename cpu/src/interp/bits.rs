@@ -216,6 +216,48 @@ mod tests {
         assert_eq!(r.exit, Exit::Exception(Exception::InvalidOpcode));
     }
 
+    /// Wax is a CPU without AVX, AVX-512, XOP or 3DNow! (`cpuid.rs`), and
+    /// the decoder is built without them (iced-x86's `no_vex`, `no_evex`,
+    /// `no_xop`, `no_d3now`: their tables cost start-up time, a tenth of
+    /// the Node runner's): their encodings raise #UD, as on a Core 2,
+    /// while the legacy instructions that share their first bytes (LES,
+    /// LDS, BOUND and POP r/m with a memory operand) still decode.
+    #[test]
+    fn extensions_wax_does_not_report_are_invalid_opcodes() {
+        for code in [
+            &[0xc5, 0xf8, 0x77][..],               // vzeroupper
+            &[0xc4, 0xe2, 0x78, 0xf2, 0xc3],       // andn eax, eax, ebx
+            &[0x62, 0xf1, 0x7c, 0x48, 0x28, 0xc1], // vmovaps zmm0, zmm1
+            &[0x8f, 0xe9, 0x78, 0x90, 0xc1],       // vprotb xmm0, xmm1, xmm0
+            &[0x0f, 0x0f, 0xc1, 0xb4],             // pfmul mm0, mm1
+        ] {
+            let r = exec(code, regs(1, 2, 3, 4), 0x202, &[]);
+            assert_eq!(
+                r.exit,
+                Exit::Exception(Exception::InvalidOpcode),
+                "{code:x?}"
+            );
+        }
+        // pop dword [edi] (8F /0): the word at ESP lands at EDI.
+        let mut gpr = regs(0, 0, 0, 0);
+        gpr[4] = DATA + 0x20;
+        let r = exec(
+            &[0x8f, 0x07],
+            gpr,
+            0x202,
+            &[0; 0x20]
+                .iter()
+                .chain(&[7, 0, 0, 0])
+                .copied()
+                .collect::<Vec<u8>>(),
+        );
+        assert_eq!(r.exit, Exit::Syscall);
+        assert_eq!(
+            (&r.data[..4], r.cpu.gpr[4]),
+            (&[7u8, 0, 0, 0][..], DATA + 0x24)
+        );
+    }
+
     #[test]
     fn bswap() {
         let cpu = exec_ok(&[0x0f, 0xc8], regs(0x1234_5678, 0, 0, 0), 0x202);
