@@ -45,6 +45,12 @@ use wax_devices::wisp::{packet, reason, CLOSE, CONNECT, CONTINUE, DATA, TCP, UDP
 /// DATA packets a TCP stream may have in flight to the server (the
 /// window announced by CONTINUE).
 const WINDOW: u32 = 128;
+/// DATA packets of a TCP stream the server holds at most (its writer's
+/// queue). A client takes each CONTINUE's window as its own when it
+/// arrives, so what it sends under the old window while a CONTINUE is on
+/// its way comes on top: the server grants only what fits here even
+/// then (`Stream::bound`), and closes a stream that overflows it.
+const QUEUE: u32 = 2 * WINDOW;
 /// Bytes read from a destination per DATA packet.
 const READ_CHUNK: usize = 64 << 10;
 /// Packets from destinations waiting for the WebSocket, for all streams of
@@ -245,8 +251,14 @@ struct Stream {
     /// DATA packets received and not yet written on.
     queued: u32,
     /// DATA packets the client may still send as far as it knows (the
-    /// last CONTINUE's window less what arrived since).
+    /// last CONTINUE's window less what arrived since): at least what it
+    /// has left, once that CONTINUE arrived.
     credit: u32,
+    /// DATA packets the client may still send at most: every window
+    /// granted less what arrived since, as if it used up each window
+    /// before the next arrived (it forfeits what is left instead, which
+    /// the server cannot see). `queued + bound` never exceeds [`QUEUE`].
+    bound: u32,
 }
 
 /// What a stream's threads and the connection share.
@@ -500,10 +512,8 @@ impl Connection {
             closed: AtomicBool::new(false),
             tcp: OnceLock::new(),
         });
-        // A conforming client never has more than WINDOW packets queued,
-        // plus what it sent under the old window while a CONTINUE was on
-        // its way (less than WINDOW / 2).
-        let (to_writer, from_conn) = mpsc::sync_channel(2 * WINDOW as usize);
+        // A conforming client never overflows this (`Stream::bound`).
+        let (to_writer, from_conn) = mpsc::sync_channel(QUEUE as usize);
         self.streams.insert(
             id,
             Stream {
@@ -512,6 +522,7 @@ impl Connection {
                 shared: shared.clone(),
                 queued: 0,
                 credit: WINDOW,
+                bound: WINDOW,
             },
         );
         let notify = self.notify.clone();
@@ -537,6 +548,7 @@ impl Connection {
                 if s.kind == TCP {
                     s.queued += 1;
                     s.credit = s.credit.saturating_sub(1);
+                    s.bound = s.bound.saturating_sub(1);
                 }
             }
             Err(TrySendError::Full(_)) if s.kind == UDP => {} // a datagram lost
@@ -571,10 +583,15 @@ impl Connection {
                 };
                 s.queued = s.queued.saturating_sub(n);
                 // Renew the window once half of it is used, if the queue
-                // has room to make the renewal worth a packet.
-                let room = WINDOW.saturating_sub(s.queued);
+                // has room to make the renewal worth a packet: room for
+                // all the client may send under the windows it has (an
+                // earlier CONTINUE may still be on its way, and once the
+                // client is at 0 the bound is at most QUEUE - WINDOW / 4,
+                // so the renewal comes).
+                let room = QUEUE.saturating_sub(s.queued + s.bound).min(WINDOW);
                 if s.credit <= WINDOW / 2 && room >= s.credit + WINDOW / 4 {
                     s.credit = room;
+                    s.bound += room;
                     self.send(CONTINUE, id, &room.to_le_bytes());
                 }
             }
