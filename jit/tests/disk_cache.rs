@@ -237,6 +237,27 @@ fn the_memo_gives_the_profile_s_modules_without_translating() {
     let _ = std::fs::remove_dir_all(&base);
 }
 
+/// Runs `st` with `config`, the code cache in `dir` and the profile at
+/// `profile`, in lockstep with the oracle, to its `int 0x80`; returns the
+/// executor's counters.
+fn run_to_its_end(
+    st: &Setup,
+    config: Config,
+    dir: &std::path::Path,
+    profile: &std::path::Path,
+    what: &str,
+) -> wax_jit::Stats {
+    let mut j = JitRig::tuned(st, config, Tuning::default());
+    j.jit
+        .engine()
+        .set_disk_cache(Some(dir.to_path_buf()), 64 << 20);
+    j.jit
+        .set_profile(wax_jit::profile::Profile::open(profile.to_path_buf()));
+    let end = to_the_end(&mut j, st, what);
+    assert_eq!(end, Exit::Syscall, "the program runs to its end");
+    j.jit.stats
+}
+
 /// A page translated from the profile and then entered at an EIP the
 /// profile did not know (an indirect jump to code the first run never
 /// took) is translated again with its blocks and the new entry: not from
@@ -291,13 +312,7 @@ fn a_page_of_the_profile_translated_again_keeps_its_blocks() {
             max_stepped_percent: 100,
             ..Config::default()
         };
-        let mut j = JitRig::tuned(&st, config, Tuning::default());
-        j.jit.engine().set_disk_cache(Some(dir.clone()), 64 << 20);
-        j.jit
-            .set_profile(wax_jit::profile::Profile::open(profile.clone()));
-        let end = to_the_end(&mut j, &st, &format!("take_b {take_b}"));
-        assert_eq!(end, Exit::Syscall, "the program runs to its end");
-        j.jit.stats
+        run_to_its_end(&st, config, &dir, &profile, &format!("take_b {take_b}"))
     };
     let first = run(false);
     assert_eq!(first.pages_remembered, 1, "{first:?}");
@@ -347,13 +362,7 @@ fn a_profile_page_that_keeps_missing_its_reused_lookups_is_translated_without_th
             max_stepped_percent: 100,
             ..Config::default()
         };
-        let mut j = JitRig::tuned(&st, config, Tuning::default());
-        j.jit.engine().set_disk_cache(Some(dir.clone()), 64 << 20);
-        j.jit
-            .set_profile(wax_jit::profile::Profile::open(profile.clone()));
-        let end = to_the_end(&mut j, &st, "a structure across pages");
-        assert_eq!(end, Exit::Syscall, "the program runs to its end");
-        j.jit.stats
+        run_to_its_end(&st, config, &dir, &profile, "a structure across pages")
     };
     let first = run();
     assert_eq!(first.pages_remembered, 1, "{first:?}");
