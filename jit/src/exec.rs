@@ -1255,17 +1255,28 @@ impl<E: Engine> Jit<E> {
         };
         let mut bytes = code.to_vec();
         bytes.extend(read_tail(machine, space, key.vpage));
-        let mut opts = self.engine.options();
-        opts.reuse_pages &= !hint.no_reuse;
-        if hint.no_reuse {
-            self.heat.entry(key).or_default().no_reuse = true;
-        }
+        let opts = self.options_for(key, Some(&hint), self.engine.options());
         if self
             .install_recalled(machine, space, key, code, &bytes, &hint, start, &opts)
             .is_none()
         {
             self.stats.pages_from_profile += 1;
         }
+    }
+
+    /// `base` for a translation of `key`'s page: without page reuse if its
+    /// module kept missing reused lookups, in this run or (`hint`) in an
+    /// earlier one, which this run then keeps to.
+    fn options_for(
+        &mut self,
+        key: PageKey,
+        hint: Option<&profile::Hint>,
+        mut base: Options,
+    ) -> Options {
+        let h = self.heat.entry(key).or_default();
+        h.no_reuse |= hint.is_some_and(|h| h.no_reuse);
+        base.reuse_pages &= !h.no_reuse;
+        base
     }
 
     /// Installs the module the memo knows for the translation of `key`'s
@@ -1661,11 +1672,7 @@ impl<E: Engine> Jit<E> {
             Some(o) if !from_profile && !self.heat.get(&key).is_some_and(|h| h.optimise) => Some(o),
             _ => None,
         };
-        if hint.is_some_and(|h| h.no_reuse) {
-            self.heat.entry(key).or_default().no_reuse = true;
-        }
-        let mut opts = first.unwrap_or_else(|| self.engine.options());
-        opts.reuse_pages &= !self.heat.get(&key).is_some_and(|h| h.no_reuse);
+        let opts = self.options_for(key, hint, first.unwrap_or_else(|| self.engine.options()));
         let mut bytes = code.to_vec();
         bytes.extend(read_tail(machine, space, key.vpage));
         let code = match hint {

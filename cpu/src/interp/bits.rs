@@ -241,16 +241,9 @@ mod tests {
         // pop dword [edi] (8F /0): the word at ESP lands at EDI.
         let mut gpr = regs(0, 0, 0, 0);
         gpr[4] = DATA + 0x20;
-        let r = exec(
-            &[0x8f, 0x07],
-            gpr,
-            0x202,
-            &[0; 0x20]
-                .iter()
-                .chain(&[7, 0, 0, 0])
-                .copied()
-                .collect::<Vec<u8>>(),
-        );
+        let mut data = [0u8; 0x24];
+        data[0x20] = 7;
+        let r = exec(&[0x8f, 0x07], gpr, 0x202, &data);
         assert_eq!(r.exit, Exit::Syscall);
         assert_eq!(
             (&r.data[..4], r.cpu.gpr[4]),
