@@ -8,6 +8,16 @@
 //! in a MAP_SHARED mapping also reaches other processes' waiters at the
 //! same place of the same memory (`Vma::shared_key`). FUTEX_REQUEUE stays
 //! within the process.
+//!
+//! A wake hands the CPU on: the waker's time slice ends at once, so the
+//! woken thread runs in this round of the scheduler, not after up to a
+//! slice of the waker's work. Linux gets there by running the woken thread
+//! on another CPU, or on the same one by wakeup preemption (a thread that
+//! slept has run less than the waker). Without it, a lock that the waker
+//! gives up and takes back within its slice is never seen free: CPython's
+//! GIL, released around each `signal.raise_signal` by a thread raising
+//! signals in a loop, stayed out of the main thread's reach for good
+//! (`test_signal`'s `test_stress_modifying_handlers` hung).
 
 use crate::kernel::Kernel;
 use crate::tasks::process::{ThreadState, Wait};
@@ -70,7 +80,16 @@ impl Kernel {
             self.wake_with(t, 0);
             woken += 1;
         }
+        if woken > 0 {
+            self.yield_to_woken();
+        }
         woken
+    }
+
+    /// Ends the running thread's slice after it woke another thread (see
+    /// the module's doc).
+    fn yield_to_woken(&mut self) {
+        self.thread().slice = 0;
     }
 
     /// Wakes `n` waiters of `from` and moves up to `requeue` others to
@@ -89,6 +108,7 @@ impl Kernel {
         for (i, t) in waiters.into_iter().enumerate() {
             if (i as u32) < n {
                 self.wake_with(t, 0);
+                self.yield_to_woken();
             } else if (i as u32) < n.saturating_add(requeue) {
                 if let ThreadState::Waiting(Wait::Futex { addr, .. }) =
                     &mut self.tasks.thread_mut(t).state
@@ -207,6 +227,54 @@ pub fn wake_op(op: u32, old: u32) -> Option<(u32, bool)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kernel::tests::boot;
+    use crate::{ExitStatus, RunStatus};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use wax_devices::MemStream;
+
+    /// The main thread clones a thread and parks on a futex; the thread
+    /// wakes it, then counts in a loop forever. The main thread must run
+    /// before the loop's first step (exit 0, the futex's result), not
+    /// after the rest of the waker's slice (99: the count had moved).
+    #[test]
+    fn a_woken_thread_runs_before_its_waker_goes_on() {
+        #[rustfmt::skip]
+        let code = [
+            0x89, 0xe5, // mov ebp, esp
+            0x81, 0xed, 0x00, 0x01, 0x00, 0x00, // sub ebp, 256: [ebp] word, [ebp+4] count
+            0xc7, 0x45, 0x00, 0, 0, 0, 0, // mov dword [ebp], 0
+            0xc7, 0x45, 0x04, 0, 0, 0, 0, // mov dword [ebp+4], 0
+            0xb8, 120, 0, 0, 0, // mov eax, clone
+            0xbb, 0x00, 0x0f, 0x01, 0x00, // mov ebx, VM|FS|FILES|SIGHAND|THREAD
+            0x8d, 0x8d, 0x00, 0xf8, 0xff, 0xff, // lea ecx, [ebp-2048]: its stack
+            0x31, 0xd2, 0x31, 0xf6, 0x31, 0xff, // xor edx, esi, edi
+            0xcd, 0x80, // int 0x80
+            0x85, 0xc0, // test eax, eax
+            0x74, 0x23, // jz child
+            0xb8, 240, 0, 0, 0, // mov eax, futex
+            0x89, 0xeb, // mov ebx, ebp
+            0x31, 0xc9, 0x31, 0xd2, 0x31, 0xf6, // FUTEX_WAIT, val 0, no timeout
+            0xcd, 0x80, // int 0x80
+            0x89, 0xc3, // mov ebx, eax
+            0xb8, 252, 0, 0, 0, // mov eax, exit_group
+            0x83, 0x7d, 0x04, 0x00, // cmp dword [ebp+4], 0
+            0x74, 0x05, // je done
+            0xbb, 99, 0, 0, 0, // mov ebx, 99
+            0xcd, 0x80, // done: int 0x80
+            0xc7, 0x45, 0x00, 1, 0, 0, 0, // child: mov dword [ebp], 1
+            0xb8, 240, 0, 0, 0, // mov eax, futex
+            0x89, 0xeb, // mov ebx, ebp
+            0xb9, 1, 0, 0, 0, // mov ecx, FUTEX_WAKE
+            0xba, 1, 0, 0, 0, // mov edx, 1
+            0xcd, 0x80, // int 0x80
+            0xff, 0x45, 0x04, // spin: inc dword [ebp+4]
+            0xeb, 0xfb, // jmp spin
+        ];
+        let stream = || Rc::new(RefCell::new(MemStream::default()));
+        let mut k = boot(&code, stream(), stream());
+        assert_eq!(k.run(10_000_000), RunStatus::Exited(ExitStatus::Exited(0)));
+    }
 
     /// FUTEX_OP(FUTEX_OP_SET, 0, FUTEX_OP_CMP_GT, 1) as glibc's
     /// pthread_cond_signal once used it.
