@@ -52,12 +52,11 @@ use std::time::Duration;
 /// The longest first, so that the two workers ([`jobs`]) end together.
 const CI_MODULES: &[&str] = &[
     "test_subprocess",
-    // One CI dry run hung in test_signal (killed at 1200 s; before two
-    // signal fixes: a process-directed signal went to whichever thread ran
-    // next, not the main thread; a timed-out sigtimedwait's deadline leaked
-    // into the next poll). Not reproduced in ten runs since (51 pass as
-    // natively, 70-127 s under load). A hang would end in regrtest's
-    // traceback of every thread (`TRACEBACK_MARGIN`).
+    // test_signal's test_stress_modifying_handlers hung in 1 of 6-8 runs
+    // until a futex wake ended the waker's time slice (tasks/futex.rs): a
+    // thread raising signals in a loop took the GIL back before the main
+    // thread ran. 30 of 30 runs of it passed after. A hang would end in
+    // regrtest's traceback of every thread (`TRACEBACK_MARGIN`).
     "test_signal",
     "test_time",
     "test_os",
