@@ -1,10 +1,11 @@
 //! The scheduler: deterministic round robin over runnable threads.
 //!
-//! A thread runs until it parks, exits or spends its time slice
-//! ([`SLICE`] instructions, checked by the interpreter at block
-//! boundaries), so a spinning thread cannot starve the others; the next
-//! thread is the first runnable one after it in slot order. Before a
-//! thread runs, its pending signals are delivered (`signals/deliver.rs`).
+//! A thread runs until it parks, exits, wakes another thread through a
+//! futex (`futex.rs` says why) or spends its time slice ([`SLICE`]
+//! instructions, checked by the executor at block boundaries), so a
+//! spinning thread cannot starve the others; the next thread is the first
+//! runnable one after it in slot order. Before a thread runs, its pending
+//! signals are delivered (`signals/deliver.rs`).
 //!
 //! Parked threads are woken here, when the scheduler looks for work: each
 //! [`Wait`] says what ends it (data on a descriptor, a deadline, a child's
