@@ -1366,6 +1366,14 @@ impl<E: Engine> Jit<E> {
         }
         let h = self.heat.entry(key).or_default();
         h.remembered = true;
+        if self.profile.knows(&d) {
+            // An earlier run's hint (whose module this run's recall did not
+            // find, as when the profile is consulted only after this): a
+            // hint of what ran so far would replace it with a smaller one,
+            // whose module would then miss the rest in every run. It grows
+            // when the page is translated (`compile`, `extend_hints`).
+            return;
+        }
         // The interpreter's block starts and the entries noted in the page
         // (among them where straight-line code from the page before runs
         // into this one, which starts no block of the decode cache:

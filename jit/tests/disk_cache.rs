@@ -327,6 +327,63 @@ fn a_page_of_the_profile_translated_again_keeps_its_blocks() {
     let _ = std::fs::remove_dir_all(&base);
 }
 
+/// A page the profile knows, that runs `remember_after` instructions
+/// before `profile_after` in a later run, keeps the profile's hint: the
+/// hint of what ran so far (the loop, not C, which runs only after the
+/// first 100 rounds) used to replace it, so the module from the profile
+/// missed C in that run and every later one (with the remember threshold
+/// below the profile's, `ls -lR` interpreted 2.5 M instructions a run
+/// instead of 1.7 M).
+#[test]
+fn remembering_a_page_again_keeps_the_profile_s_hint() {
+    let base = std::env::temp_dir().join(format!("wax-jit-profile-hint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (dir, profile) = (base.join("cache"), base.join("hot-pages"));
+    let at = CODE + 0x100;
+    let mut a = Asm::default();
+    let outer = a.pos();
+    a.bytes(&[0xb9]).imm(32, 200); // mov ecx, 200
+    let inner = a.pos();
+    a.bytes(&[0x01, 0xc8, 0x49]); // add eax, ecx; dec ecx
+    a.rel32(&[0x0f, 0x85], inner); // jnz inner
+    a.bytes(&[0x81, 0x7e, 0x7c]).imm(32, 300); // cmp dword [esi+0x7c], 300
+    let skip_c = a.jcc_fwd(0x3); // jae skip_c
+    a.bytes(&[0xb9]).imm(32, 20); // C: mov ecx, 20
+    let c_loop = a.pos();
+    a.bytes(&[0x01, 0xca, 0x49]); // add edx, ecx; dec ecx
+    a.rel32(&[0x0f, 0x85], c_loop); // jnz c_loop
+    a.fix(skip_c);
+    a.bytes(&[0xff, 0x4e, 0x7c]); // dec dword [esi+0x7c]
+    a.rel32(&[0x0f, 0x85], outer); // jnz outer
+    a.bytes(&[0xcd, 0x80]);
+    let run = |remember_after: u32, profile_after: u32| {
+        let mut st = program(11, 0, 400);
+        st.code = a.code.clone();
+        st.code_at = at;
+        let config = Config {
+            threshold: u32::MAX,
+            remember_after,
+            profile_after,
+            max_stepped_percent: 100,
+            ..Config::default()
+        };
+        run_to_its_end(&st, config, &dir, &profile, "a loop, then C")
+    };
+    // Remembered once C has run (after 100 rounds of ~620 instructions).
+    let first = run(100_000, 0);
+    assert_eq!(first.pages_remembered, 1, "{first:?}");
+    // Remembered again after 1,000, translated from the profile after
+    // 20,000, both before C runs.
+    for round in 2..4 {
+        let s = run(1_000, 20_000);
+        assert_eq!(s.pages_from_profile, 1, "run {round}: {s:?}");
+        // At most the loop running when the module came, entered
+        // mid-way (without the fix: 5,981 misses, C's every round).
+        assert!(s.misses <= 1, "run {round}: {s:?}");
+    }
+    let _ = std::fs::remove_dir_all(&base);
+}
+
 /// A page whose module keeps leaving where a reused page lookup finds
 /// another page (`Options::reuse_pages`: a structure across a page
 /// boundary, read every round) is translated again without the reuse
