@@ -128,9 +128,16 @@ pub struct Config {
     /// Instructions interpreted in a page after which, if the profile
     /// remembers it and an earlier run's translation of it from the
     /// profile is in the memo (`memo.rs`), its module is taken from the
-    /// code cache without translating: that costs ~0.3 ms (reading,
-    /// deserialising; median of python3 -c pass), what the interpreter
-    /// spends on ~20 K instructions, against ~0.5-1.5 ms more to translate.
+    /// code cache without translating: that costs ~0.1-0.45 ms (reading
+    /// and checking two files, deserialising), what the interpreter spends
+    /// on ~10-40 K instructions, against ~0.5-1.5 ms more to translate.
+    /// The page ran `remember_after` in an earlier run, so it is likely to
+    /// run as much in this one: the module comes early. Measured with a
+    /// warm code cache, 10 K -> 3 K: `bash -c 'ls -lR /usr/include | wc -l'`
+    /// recalled the same 60 modules and interpreted 2.18 -> 1.92 M
+    /// instructions (callgrind: 3.3 % fewer host instructions, two pairs of
+    /// runs); python3 -c pass recalled one module more and interpreted
+    /// 4.0 -> 3.6 M; `bash -c :` unchanged.
     pub recall_after: u32,
     /// Guest instructions the run executes before the first recall: the
     /// profile is read then (a file of thousands of pages costs ~1 ms), so
@@ -218,7 +225,7 @@ impl Default for Config {
             // what the interpreter spends on 10-20 K instructions.
             remember_after: 100_000,
             profile_after: 50_000,
-            recall_after: 10_000,
+            recall_after: 3_000,
             recall_from: 300_000,
             extend_after: 20_000,
             retranslate: 2_000_000,
