@@ -6,9 +6,19 @@ mod common;
 use common::asm::Asm;
 use common::progs::program;
 use common::*;
+use std::path::PathBuf;
 use wax_cpu::Exit;
 use wax_jit::engine::wasmtime::Tuning;
 use wax_jit::{Config, Engine};
+
+/// A fresh scratch directory for the test `name`: the directory, the
+/// code cache in it and the profile in it.
+fn scratch(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let base = std::env::temp_dir().join(format!("wax-jit-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (dir, profile) = (base.join("cache"), base.join("hot-pages"));
+    (base, dir, profile)
+}
 
 /// Runs `j` and the interpreter on `st` in lockstep, in slices, until
 /// the program leaves (how it left is returned).
@@ -109,9 +119,7 @@ fn run_profiled(
 
 #[test]
 fn pages_warm_in_one_run_are_translated_at_first_entry_in_the_next() {
-    let base = std::env::temp_dir().join(format!("wax-jit-profile-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    let (dir, profile) = (base.join("cache"), base.join("hot-pages"));
+    let (base, dir, profile) = scratch("profile");
     let run_profiled = |seed, dir: &std::path::Path, profile: &std::path::Path| {
         run_profiled(seed, dir, profile, false)
     };
@@ -149,9 +157,7 @@ fn pages_warm_in_one_run_are_translated_at_first_entry_in_the_next() {
 /// interpreter.
 #[test]
 fn background_runs_compile_the_profile_s_pages_when_the_compiler_is_idle() {
-    let base = std::env::temp_dir().join(format!("wax-jit-profile-bg-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    let (dir, profile) = (base.join("cache"), base.join("hot-pages"));
+    let (base, dir, profile) = scratch("profile-bg");
     let mut any = false;
     for seed in 0..4 {
         let [remembered, ..] = run_profiled(seed, &dir, &profile, true);
@@ -212,9 +218,7 @@ fn run_recalled(
 /// interpreter like the modules they are.
 #[test]
 fn the_memo_gives_the_profile_s_modules_without_translating() {
-    let base = std::env::temp_dir().join(format!("wax-jit-memo-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    let (dir, profile) = (base.join("cache"), base.join("hot-pages"));
+    let (base, dir, profile) = scratch("memo");
     let mut any = false;
     for seed in 0..4 {
         let (first, ..) = run_recalled(seed, &dir, &profile);
@@ -258,19 +262,11 @@ fn run_to_its_end(
     j.jit.stats
 }
 
-/// A page translated from the profile and then entered at an EIP the
-/// profile did not know (an indirect jump to code the first run never
-/// took) is translated again with its blocks and the new entry: not from
-/// this run's entries and the blocks the interpreter ran alone, which
-/// would drop the blocks only the module ran (here C, which runs only
-/// after the first 100 rounds) and miss them in turn.
-#[test]
-fn a_page_of_the_profile_translated_again_keeps_its_blocks() {
-    let base = std::env::temp_dir().join(format!("wax-jit-profile-keep-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    let (dir, profile) = (base.join("cache"), base.join("hot-pages"));
-    let at = CODE + 0x100;
-    let mut a = Asm::default();
+/// The head of the profile tests' outer loop: an inner loop of 200
+/// rounds, then C (a loop of 20) once the round count at [esi+0x7c] is
+/// below 300, that is after the first 100 of 400 rounds. Returns where
+/// the outer loop starts.
+fn inner_loop_then_c(a: &mut Asm) -> usize {
     let outer = a.pos();
     a.bytes(&[0xb9]).imm(32, 200); // mov ecx, 200
     let inner = a.pos();
@@ -283,6 +279,21 @@ fn a_page_of_the_profile_translated_again_keeps_its_blocks() {
     a.bytes(&[0x01, 0xca, 0x49]); // add edx, ecx; dec ecx
     a.rel32(&[0x0f, 0x85], c_loop); // jnz c_loop
     a.fix(skip_c);
+    outer
+}
+
+/// A page translated from the profile and then entered at an EIP the
+/// profile did not know (an indirect jump to code the first run never
+/// took) is translated again with its blocks and the new entry: not from
+/// this run's entries and the blocks the interpreter ran alone, which
+/// would drop the blocks only the module ran (here C, which runs only
+/// after the first 100 rounds) and miss them in turn.
+#[test]
+fn a_page_of_the_profile_translated_again_keeps_its_blocks() {
+    let (base, dir, profile) = scratch("profile-keep");
+    let at = CODE + 0x100;
+    let mut a = Asm::default();
+    let outer = inner_loop_then_c(&mut a);
     a.bytes(&[0x83, 0x7e, 0x78, 0x00]); // cmp dword [esi+0x78], 0
     let skip = a.jcc_fwd(0x4); // je skip
     let b_imm = a.pos() + 1;
@@ -336,23 +347,10 @@ fn a_page_of_the_profile_translated_again_keeps_its_blocks() {
 /// instead of 1.7 M).
 #[test]
 fn remembering_a_page_again_keeps_the_profile_s_hint() {
-    let base = std::env::temp_dir().join(format!("wax-jit-profile-hint-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    let (dir, profile) = (base.join("cache"), base.join("hot-pages"));
+    let (base, dir, profile) = scratch("profile-hint");
     let at = CODE + 0x100;
     let mut a = Asm::default();
-    let outer = a.pos();
-    a.bytes(&[0xb9]).imm(32, 200); // mov ecx, 200
-    let inner = a.pos();
-    a.bytes(&[0x01, 0xc8, 0x49]); // add eax, ecx; dec ecx
-    a.rel32(&[0x0f, 0x85], inner); // jnz inner
-    a.bytes(&[0x81, 0x7e, 0x7c]).imm(32, 300); // cmp dword [esi+0x7c], 300
-    let skip_c = a.jcc_fwd(0x3); // jae skip_c
-    a.bytes(&[0xb9]).imm(32, 20); // C: mov ecx, 20
-    let c_loop = a.pos();
-    a.bytes(&[0x01, 0xca, 0x49]); // add edx, ecx; dec ecx
-    a.rel32(&[0x0f, 0x85], c_loop); // jnz c_loop
-    a.fix(skip_c);
+    let outer = inner_loop_then_c(&mut a);
     a.bytes(&[0xff, 0x4e, 0x7c]); // dec dword [esi+0x7c]
     a.rel32(&[0x0f, 0x85], outer); // jnz outer
     a.bytes(&[0xcd, 0x80]);
@@ -393,9 +391,7 @@ fn remembering_a_page_again_keeps_the_profile_s_hint() {
 /// (Before, `ls -lR /usr` left 188 K times this way in every run.)
 #[test]
 fn a_profile_page_that_keeps_missing_its_reused_lookups_is_translated_without_them() {
-    let base = std::env::temp_dir().join(format!("wax-jit-no-reuse-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&base);
-    let (dir, profile) = (base.join("cache"), base.join("hot-pages"));
+    let (base, dir, profile) = scratch("no-reuse");
     let mut a = Asm::default();
     let top = a.pos();
     a.bytes(&[0x8b, 0x03]); // mov eax, [ebx]
