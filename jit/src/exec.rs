@@ -1373,7 +1373,7 @@ impl<E: Engine> Jit<E> {
         }
         let h = self.heat.entry(key).or_default();
         h.remembered = true;
-        if self.profile.knows(&d) {
+        if self.profile.hint(&d).is_some() {
             // An earlier run's hint (whose module this run's recall did not
             // find, as when the profile is consulted only after this): a
             // hint of what ran so far would replace it with a smaller one,

@@ -210,16 +210,6 @@ impl Profile {
         self.vpages.contains_key(&vpage)
     }
 
-    /// Whether a hint is remembered for a page (marking it used).
-    pub fn knows(&mut self, d: &PageDigest) -> bool {
-        self.load();
-        let known = self.pages.contains_key(d);
-        if known {
-            self.used.push(*d);
-        }
-        known
-    }
-
     /// The hint remembered for a page (marking it used).
     pub fn hint(&mut self, d: &PageDigest) -> Option<Hint> {
         self.load();

@@ -108,7 +108,6 @@ impl Kernel {
         for (i, t) in waiters.into_iter().enumerate() {
             if (i as u32) < n {
                 self.wake_with(t, 0);
-                self.yield_to_woken();
             } else if (i as u32) < n.saturating_add(requeue) {
                 if let ThreadState::Waiting(Wait::Futex { addr, .. }) =
                     &mut self.tasks.thread_mut(t).state
@@ -119,6 +118,9 @@ impl Kernel {
                 break;
             }
             done += 1;
+        }
+        if done.min(n) > 0 {
+            self.yield_to_woken();
         }
         done
     }
